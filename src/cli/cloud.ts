@@ -1,0 +1,167 @@
+import { spawn } from 'node:child_process';
+import { existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Credentials } from '../auth/credentials.js';
+import { startDaemon } from '../daemon/daemon.js';
+import { DEFAULT_PORT, ensureHome, haloHome, paths, processAlive, readDaemonInfo, type DaemonInfo } from '../daemon/home.js';
+import { Store } from '../store/db.js';
+import { DEFAULT_REGION } from '../topology/regions.js';
+import { writeAwsProfile } from './aws-profile.js';
+
+export interface StartFlags {
+  detach?: boolean;
+  port: string;
+  timeScale: string;
+  profile: string;
+  hostsPerZone: string;
+}
+
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
+}
+
+function number(name: string, value: string, check: (n: number) => boolean): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || !check(n)) throw new CliError(`--${name} must be ${name === 'time-scale' ? 'a positive number' : 'a whole number'} (got '${value}')`);
+  return n;
+}
+
+/** The running daemon of this home, or undefined (a stale record of a dead one is ignored). */
+export function runningDaemon(home = haloHome()): DaemonInfo | undefined {
+  const info = readDaemonInfo(home);
+  return info && processAlive(info.pid) ? info : undefined;
+}
+
+export async function cloudStart(flags: StartFlags): Promise<void> {
+  const home = haloHome();
+  const port = number('port', flags.port, (n) => Number.isInteger(n) && n >= 0 && n < 65536);
+  const timeScale = number('time-scale', flags.timeScale, (n) => n > 0);
+  const hostsPerZone = number('hosts-per-zone', flags.hostsPerZone, (n) => Number.isInteger(n) && n >= 1 && n <= 64);
+  const running = runningDaemon(home);
+  if (running) throw new CliError(`the halo cloud already runs at ${running.endpoint} (pid ${running.pid}); 'halo cloud stop' stops it`);
+  if (flags.detach) {
+    const info = await startDetached(home, [`--port=${port}`, `--time-scale=${timeScale}`, `--profile=${flags.profile}`, `--hosts-per-zone=${hostsPerZone}`]);
+    console.log(`halo cloud running at ${info.endpoint} (pid ${info.pid}, home ${info.home})`);
+    console.log(`use it: eval "$(halo cloud env)"   or   halo aws ec2 describe-regions`);
+    return;
+  }
+  let daemon;
+  try {
+    daemon = await startDaemon({ home, port, timeScale, profile: flags.profile, hostsPerZone });
+  } catch (err) {
+    throw new CliError(`cannot start the halo cloud: ${(err as Error).message}`);
+  }
+  console.log(`halo cloud listening at ${daemon.info.endpoint} (home ${home}, profile ${daemon.info.profile}, time scale ${timeScale})`);
+  const shutdown = async (signal: string) => {
+    console.log(`halo cloud stopping (${signal})`);
+    await daemon.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+async function startDetached(home: string, args: string[]): Promise<DaemonInfo> {
+  ensureHome(home);
+  const log = openSync(paths(home).log, 'a');
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  const child = spawn(process.execPath, [main, 'cloud', 'start', ...args], {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, HALO_HOME: home },
+  });
+  let exited: number | null = null;
+  child.once('exit', (code) => { exited = code ?? 1; });
+  child.unref();
+  for (let waited = 0; waited < 30_000; waited += 50) {
+    const info = readDaemonInfo(home);
+    if (info && info.pid === child.pid) return info;
+    if (exited !== null) break;
+    await sleep(50);
+  }
+  const tail = existsSync(paths(home).log) ? readFileSync(paths(home).log, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
+  throw new CliError(`the halo cloud did not start${exited !== null ? ` (exit code ${exited})` : ''}. Last lines of ${paths(home).log}:\n${tail}`);
+}
+
+export async function cloudStop(): Promise<void> {
+  const home = haloHome();
+  const info = readDaemonInfo(home);
+  if (!info || !processAlive(info.pid)) {
+    if (info) rmSync(paths(home).daemon, { force: true });
+    console.log('the halo cloud is not running');
+    return;
+  }
+  process.kill(info.pid, 'SIGTERM');
+  for (let waited = 0; waited < 20_000 && processAlive(info.pid); waited += 50) await sleep(50);
+  if (processAlive(info.pid)) {
+    process.kill(info.pid, 'SIGKILL');
+    rmSync(paths(home).daemon, { force: true });
+    console.log(`the halo cloud (pid ${info.pid}) did not stop within 20 s and was killed; 'halo cloud clean' removes what it left`);
+    return;
+  }
+  console.log(`halo cloud stopped (pid ${info.pid})`);
+}
+
+export function cloudStatus(flags: { json?: boolean }): void {
+  const home = haloHome();
+  const info = runningDaemon(home);
+  if (flags.json) {
+    console.log(JSON.stringify(info ? { running: true, ...info } : { running: false, home }, null, 2));
+  } else if (info) {
+    console.log(`running at ${info.endpoint} (pid ${info.pid}), home ${info.home}, region ${info.region}, profile ${info.profile}, time scale ${info.timeScale}, since ${info.startedAt}`);
+  } else {
+    console.log(`not running (home ${home}); start it with 'halo cloud start --detach'`);
+  }
+  if (!info) process.exitCode = 3;
+}
+
+export interface CloudAccess {
+  endpoint: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+}
+
+/** The endpoint and admin credentials of this home's cloud (created if the cloud never started). */
+export function cloudAccess(): CloudAccess {
+  const home = haloHome();
+  ensureHome(home);
+  const store = new Store(paths(home).db);
+  try {
+    const admin = new Credentials(store).admin();
+    const info = runningDaemon(home);
+    return {
+      endpoint: info?.endpoint ?? `http://127.0.0.1:${DEFAULT_PORT}`,
+      accessKeyId: admin.accessKeyId,
+      secretAccessKey: admin.secretAccessKey,
+      region: process.env.AWS_DEFAULT_REGION || DEFAULT_REGION,
+    };
+  } finally {
+    store.close();
+  }
+}
+
+export function cloudEnv(): void {
+  const access = cloudAccess();
+  const written = writeAwsProfile('halo', access);
+  console.log(`export AWS_ENDPOINT_URL=${access.endpoint}`);
+  console.log(`export AWS_ACCESS_KEY_ID=${access.accessKeyId}`);
+  console.log(`export AWS_SECRET_ACCESS_KEY=${access.secretAccessKey}`);
+  console.log(`export AWS_DEFAULT_REGION=${access.region}`);
+  console.log(`# aws CLI profile 'halo' written to ${written.join(' and ')}; Debian's aws CLI 2.9 still needs --endpoint-url (or use 'halo aws ...')`);
+}
+
+export function cloudClean(flags: { state?: boolean }): void {
+  const home = haloHome();
+  const running = runningDaemon(home);
+  if (running) throw new CliError(`the halo cloud runs (pid ${running.pid}); stop it first with 'halo cloud stop'`);
+  rmSync(paths(home).daemon, { force: true });
+  if (flags.state) {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${paths(home).db}${suffix}`, { force: true });
+    console.log(`removed the cloud's state in ${home}`);
+  }
+  console.log('nothing of the halo cloud is left running on this host');
+}

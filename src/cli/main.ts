@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { DEFAULT_PORT } from '../daemon/home.js';
+import { runAws } from './aws.js';
+import { CliError, cloudClean, cloudEnv, cloudStart, cloudStatus, cloudStop, runningDaemon } from './cloud.js';
+
+const program = new Command('halo')
+  .description('halo: highly available EC2 architectures, real and testable, on AWS and on this machine')
+  .showHelpAfterError();
+
+const cloud = program.command('cloud').description('the halo local cloud: an AWS-compatible region on this machine');
+
+const startOptions = (cmd: Command) =>
+  cmd
+    .option('--port <n>', 'port on 127.0.0.1 (0 picks a free one)', String(DEFAULT_PORT))
+    .option('--time-scale <x>', 'AWS seconds per wall second for every AWS-side timer', '1')
+    .option('--profile <name>', 'timing profile: aws-typical, fast or instant', 'aws-typical')
+    .option('--hosts-per-zone <n>', 'hosts in each availability zone', '2');
+
+startOptions(cloud.command('start').description('start the local cloud').option('--detach', 'run in the background'))
+  .action(async (flags) => cloudStart(flags));
+cloud.command('stop').description('stop the local cloud').action(cloudStop);
+cloud.command('status').description('is the local cloud running, and where').option('--json', 'as JSON').action(cloudStatus);
+cloud.command('env').description('shell exports for the admin credentials; also writes the aws CLI profile "halo"').action(cloudEnv);
+cloud
+  .command('clean')
+  .description('remove everything a stopped or crashed cloud left on this host')
+  .option('--state', "also delete the cloud's state (every resource)")
+  .action(cloudClean);
+
+startOptions(program.command('up').description('set up and run the main job: start the local cloud in the background'))
+  .action(async (flags) => {
+    const running = runningDaemon();
+    if (running) console.log(`the halo cloud already runs at ${running.endpoint}`);
+    else await cloudStart({ ...flags, detach: true });
+  });
+
+program
+  .command('aws')
+  .description('run the real aws CLI against the local cloud (like awslocal)')
+  .helpOption(false)
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .argument('[args...]')
+  .action((args: string[]) => {
+    process.exitCode = runAws(args);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CliError) {
+    console.error(`halo: ${err.message}`);
+    process.exit(err.exitCode);
+  }
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,86 @@
+/**
+ * Timing profiles: how long AWS takes for each step, in AWS milliseconds. The clock's time scale then
+ * compresses these for drills and tests. Every figure of `aws-typical` names where it comes from.
+ */
+export interface TimingProfile {
+  name: string;
+  description: string;
+  /** Milliseconds of AWS time per step. */
+  steps: Record<TimingStep, number>;
+}
+
+export type TimingStep =
+  | 'instancePendingToRunning'
+  | 'instanceStoppingToStopped'
+  | 'instanceShuttingDownToTerminated'
+  | 'statusCheckInterval'
+  | 'metricPublishDelay'
+  | 'recoveryToRunning'
+  | 'imagePendingToAvailable'
+  | 'autoScalingCheckInterval';
+
+export const TIMING_SOURCES: Record<TimingStep, string> = {
+  instancePendingToRunning:
+    'EC2 instance launch: typically 30-60 s from RunInstances to running for EBS-backed Linux (AWS EC2 User Guide, instance lifecycle; common measurements)',
+  instanceStoppingToStopped: 'EBS-backed instance stop: usually under a minute (EC2 User Guide, stop and start)',
+  instanceShuttingDownToTerminated: 'Termination: shutting-down usually lasts well under a minute (EC2 User Guide, terminate)',
+  statusCheckInterval: 'Amazon EC2 performs automated status checks every minute (EC2 User Guide, status checks)',
+  metricPublishDelay: 'Status check metrics are sent to CloudWatch at 1-minute frequency (EC2 User Guide, status check metrics)',
+  recoveryToRunning:
+    'Simplified/alarm recovery: the instance is migrated and rebooted; AWS in Action measures the whole recovery at about 10 minutes incl. alarm delay',
+  imagePendingToAvailable: 'CreateImage of a small EBS root volume: a few minutes (EC2 User Guide, create an EBS-backed AMI)',
+  autoScalingCheckInterval: 'Auto Scaling checks instance health periodically (about every 10-60 s; Amazon EC2 Auto Scaling User Guide, health checks)',
+};
+
+export const TIMING_PROFILES: Record<string, TimingProfile> = {
+  'aws-typical': {
+    name: 'aws-typical',
+    description: 'Delays as AWS typically shows them, from published figures',
+    steps: {
+      instancePendingToRunning: 45_000,
+      instanceStoppingToStopped: 30_000,
+      instanceShuttingDownToTerminated: 30_000,
+      statusCheckInterval: 60_000,
+      metricPublishDelay: 60_000,
+      recoveryToRunning: 180_000,
+      imagePendingToAvailable: 180_000,
+      autoScalingCheckInterval: 30_000,
+    },
+  },
+  fast: {
+    name: 'fast',
+    description: 'Short delays for demos and tests; status checks and alarm periods keep their AWS length (use a time scale)',
+    steps: {
+      instancePendingToRunning: 2_000,
+      instanceStoppingToStopped: 1_000,
+      instanceShuttingDownToTerminated: 1_000,
+      statusCheckInterval: 60_000,
+      metricPublishDelay: 0,
+      recoveryToRunning: 5_000,
+      imagePendingToAvailable: 2_000,
+      autoScalingCheckInterval: 10_000,
+    },
+  },
+  instant: {
+    name: 'instant',
+    description: 'No artificial delay at all: state changes take only the time the real work takes',
+    steps: {
+      instancePendingToRunning: 0,
+      instanceStoppingToStopped: 0,
+      instanceShuttingDownToTerminated: 0,
+      statusCheckInterval: 60_000,
+      metricPublishDelay: 0,
+      recoveryToRunning: 0,
+      imagePendingToAvailable: 0,
+      autoScalingCheckInterval: 10_000,
+    },
+  },
+};
+
+export function timingProfile(name: string): TimingProfile {
+  const profile = TIMING_PROFILES[name];
+  if (!profile) {
+    throw new Error(`unknown timing profile "${name}"; choose one of: ${Object.keys(TIMING_PROFILES).join(', ')}`);
+  }
+  return profile;
+}

@@ -1,0 +1,59 @@
+import { Cloud } from '../cloud.js';
+import { ScaledClock } from '../clock/clock.js';
+import { timingProfile } from '../clock/profiles.js';
+import { createFront } from '../server/front.js';
+import { SERVICES } from '../services/registry.js';
+import { Store } from '../store/db.js';
+import { DEFAULT_REGION } from '../topology/regions.js';
+import { ensureHome, paths, processAlive, readDaemonInfo, removeDaemonInfo, writeDaemonInfo, type DaemonInfo } from './home.js';
+
+export interface DaemonOptions {
+  home: string;
+  port: number;
+  timeScale: number;
+  profile: string;
+  hostsPerZone: number;
+}
+
+/** Starts the local cloud in this process; resolves once it listens. */
+export async function startDaemon(opts: DaemonOptions): Promise<{ info: DaemonInfo; stop: () => Promise<void> }> {
+  ensureHome(opts.home);
+  const running = readDaemonInfo(opts.home);
+  if (running && running.pid !== process.pid && processAlive(running.pid)) {
+    throw new Error(`a halo cloud already runs from ${opts.home} (pid ${running.pid}, ${running.endpoint}); stop it with 'halo cloud stop'`);
+  }
+  const profile = timingProfile(opts.profile);
+  const store = new Store(paths(opts.home).db);
+  const cloud = new Cloud(store, new ScaledClock(opts.timeScale), profile, { home: opts.home, hostsPerZone: opts.hostsPerZone });
+  cloud.credentials.admin();
+  for (const factory of SERVICES) cloud.register(factory);
+  const app = createFront(cloud);
+  try {
+    await app.listen({ host: '127.0.0.1', port: opts.port });
+  } catch (err) {
+    await cloud.shutdown();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const info: DaemonInfo = {
+    pid: process.pid,
+    port,
+    endpoint: `http://127.0.0.1:${port}`,
+    home: opts.home,
+    region: DEFAULT_REGION,
+    timeScale: opts.timeScale,
+    profile: profile.name,
+    startedAt: new Date().toISOString(),
+  };
+  writeDaemonInfo(opts.home, info);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await app.close();
+    await cloud.shutdown();
+    removeDaemonInfo(opts.home, process.pid);
+  };
+  return { info, stop };
+}

@@ -1,0 +1,59 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Where the cloud keeps its state: $HALO_HOME, else ~/.halo. */
+export function haloHome(): string {
+  return path.resolve(process.env.HALO_HOME || path.join(os.homedir(), '.halo'));
+}
+
+export const DEFAULT_PORT = 4570;
+
+export interface DaemonInfo {
+  pid: number;
+  port: number;
+  endpoint: string;
+  home: string;
+  region: string;
+  timeScale: number;
+  profile: string;
+  startedAt: string;
+}
+
+export const paths = (home: string) => ({
+  db: path.join(home, 'state.db'),
+  daemon: path.join(home, 'daemon.json'),
+  log: path.join(home, 'daemon.log'),
+});
+
+export function ensureHome(home: string): void {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+}
+
+export function readDaemonInfo(home: string): DaemonInfo | undefined {
+  const file = paths(home).daemon;
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as DaemonInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeDaemonInfo(home: string, info: DaemonInfo): void {
+  writeFileSync(paths(home).daemon, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+}
+
+export function removeDaemonInfo(home: string, pid: number): void {
+  const info = readDaemonInfo(home);
+  if (info?.pid === pid) rmSync(paths(home).daemon, { force: true });
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

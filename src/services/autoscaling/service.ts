@@ -1,0 +1,7 @@
+import type { ServiceFactory } from '../types.js';
+
+export const autoscalingService: ServiceFactory = () => ({
+  signingName: 'autoscaling',
+  modelId: 'autoscaling-2011-01-01',
+  operations: {},
+});

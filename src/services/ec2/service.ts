@@ -1,0 +1,21 @@
+import type { ServiceFactory } from '../types.js';
+import { computeOperations } from './compute/index.js';
+import { createKeyPair, deleteKeyPair, describeKeyPairs, importKeyPair } from './keypairs.js';
+import { networkOperations } from './network/index.js';
+import { describeAccountAttributes, describeAvailabilityZones, describeRegions } from './regions.js';
+
+export const ec2Service: ServiceFactory = () => ({
+  signingName: 'ec2',
+  modelId: 'ec2-2016-11-15',
+  operations: {
+    DescribeRegions: describeRegions,
+    DescribeAvailabilityZones: describeAvailabilityZones,
+    DescribeAccountAttributes: describeAccountAttributes,
+    CreateKeyPair: createKeyPair,
+    ImportKeyPair: importKeyPair,
+    DescribeKeyPairs: describeKeyPairs,
+    DeleteKeyPair: deleteKeyPair,
+    ...networkOperations,
+    ...computeOperations,
+  },
+});

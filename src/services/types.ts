@@ -1,0 +1,30 @@
+import type { Principal } from '../auth/credentials.js';
+import type { Cloud } from '../cloud.js';
+
+/** What an operation knows of the request that called it. */
+export interface RequestContext {
+  requestId: string;
+  region: string;
+  accountId: string;
+  principal: Principal;
+  service: string;
+  operation: string;
+  cloud: Cloud;
+}
+
+/** An operation: the model-shaped input in, the model-shaped output out (or an AwsError thrown). */
+export type Handler = (input: any, ctx: RequestContext) => unknown;
+
+export interface ServiceDefinition {
+  /** SigV4 signing name, e.g. `ec2`, `monitoring`. */
+  signingName: string;
+  /** Model file id in the aws-sdk package, e.g. `ec2-2016-11-15`. */
+  modelId: string;
+  /** For services also spoken as JSON: the X-Amz-Target prefix, e.g. `GraniteServiceVersion20100801`. */
+  jsonTargetPrefix?: string;
+  /** IAM and STS answer in every region. */
+  global?: boolean;
+  operations: Record<string, Handler>;
+}
+
+export type ServiceFactory = (cloud: Cloud) => ServiceDefinition;

@@ -1,0 +1,98 @@
+import Database from 'better-sqlite3';
+
+/**
+ * The cloud's state: plain JSON documents in SQLite (WAL), one row per resource, keyed by kind (e.g.
+ * `ec2.keyPair`), scope (a region, or `global`) and id. Services own their kinds; nothing else lives here.
+ */
+export class Store {
+  readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS resources (
+        kind TEXT NOT NULL, scope TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL,
+        PRIMARY KEY (kind, scope, id)
+      );
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    `);
+    this.stmts = {
+      get: this.db.prepare<[string, string, string], { data: string }>('SELECT data FROM resources WHERE kind = ? AND scope = ? AND id = ?'),
+      put: this.db.prepare('INSERT INTO resources (kind, scope, id, data) VALUES (?, ?, ?, ?) ON CONFLICT (kind, scope, id) DO UPDATE SET data = excluded.data'),
+      insert: this.db.prepare('INSERT INTO resources (kind, scope, id, data) VALUES (?, ?, ?, ?)'),
+      del: this.db.prepare('DELETE FROM resources WHERE kind = ? AND scope = ? AND id = ?'),
+      list: this.db.prepare<[string, string], { data: string }>('SELECT data FROM resources WHERE kind = ? AND scope = ? ORDER BY rowid'),
+      listAll: this.db.prepare<[string], { scope: string; data: string }>('SELECT scope, data FROM resources WHERE kind = ?'),
+      metaGet: this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      metaPut: this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+    };
+  }
+
+  table<T>(kind: string): Table<T> {
+    return new Table<T>(this, kind);
+  }
+
+  /** Runs fn in one transaction: all of its writes land, or none. */
+  tx<R>(fn: () => R): R {
+    return this.db.transaction(fn)();
+  }
+
+  meta(key: string): string | undefined {
+    return this.stmts.metaGet.get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmts.metaPut.run(key, value);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** @internal */
+  get statements() {
+    return this.stmts;
+  }
+}
+
+export class Table<T> {
+  constructor(private readonly store: Store, readonly kind: string) {}
+
+  get(scope: string, id: string): T | undefined {
+    const row = this.store.statements.get.get(this.kind, scope, id);
+    return row ? (JSON.parse(row.data) as T) : undefined;
+  }
+
+  put(scope: string, id: string, value: T): T {
+    this.store.statements.put.run(this.kind, scope, id, JSON.stringify(value));
+    return value;
+  }
+
+  /** Inserts, returning false when the id is taken (nothing is overwritten). */
+  insert(scope: string, id: string, value: T): boolean {
+    try {
+      this.store.statements.insert.run(this.kind, scope, id, JSON.stringify(value));
+      return true;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
+      throw err;
+    }
+  }
+
+  delete(scope: string, id: string): boolean {
+    return this.store.statements.del.run(this.kind, scope, id).changes > 0;
+  }
+
+  list(scope: string): T[] {
+    return this.store.statements.list.all(this.kind, scope).map((r) => JSON.parse(r.data) as T);
+  }
+
+  /** Every document of this kind in every scope. */
+  listAll(): Array<{ scope: string; value: T }> {
+    return this.store.statements.listAll.all(this.kind).map((r) => ({ scope: r.scope, value: JSON.parse(r.data) as T }));
+  }
+}
