@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { Credentials, type Principal } from './auth/credentials.js';
 import type { Clock } from './clock/clock.js';
 import type { TimingProfile } from './clock/profiles.js';
@@ -18,6 +19,11 @@ export interface CloudConfig {
 export class Cloud {
   readonly credentials: Credentials;
   readonly services = new Map<string, ServiceDefinition>();
+  /**
+   * In-process notifications between services and the runtime, named `<service>.<event>` (for example
+   * `ec2.addressAssociated`), so a state change made by one part is acted on by another without a cycle of imports.
+   */
+  readonly events = new EventEmitter();
   private readonly shutdownHooks: Array<() => void | Promise<void>> = [];
 
   constructor(
