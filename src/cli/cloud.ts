@@ -3,6 +3,7 @@ import { existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Credentials } from '../auth/credentials.js';
+import { timingProfile } from '../clock/profiles.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { DEFAULT_PORT, ensureHome, haloHome, paths, processAlive, readDaemonInfo, type DaemonInfo } from '../daemon/home.js';
 import { Store } from '../store/db.js';
@@ -40,6 +41,11 @@ export async function cloudStart(flags: StartFlags): Promise<void> {
   const port = number('port', flags.port, (n) => Number.isInteger(n) && n >= 0 && n < 65536);
   const timeScale = number('time-scale', flags.timeScale, (n) => n > 0);
   const hostsPerZone = number('hosts-per-zone', flags.hostsPerZone, (n) => Number.isInteger(n) && n >= 1 && n <= 64);
+  try {
+    timingProfile(flags.profile);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
   const running = runningDaemon(home);
   if (running) throw new CliError(`the halo cloud already runs at ${running.endpoint} (pid ${running.pid}); 'halo cloud stop' stops it`);
   if (flags.detach) {
