@@ -24,7 +24,7 @@ interface Route {
 
 /** The AWS-compatible API front: SigV4 check → protocol parse (from the service model) → operation → serialize. */
 export function createFront(cloud: Cloud): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024, disableRequestLogging: true });
+  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
