@@ -1,0 +1,121 @@
+import { AwsError } from '../../protocol/errors.js';
+import type { Cloud } from '../../cloud.js';
+import type { RequestContext } from '../types.js';
+import { iamArn, newUniqueId } from './ids.js';
+import { paginate, type PageInput } from './paging.js';
+import { findRole, requireRole, roleView } from './roles.js';
+import { GLOBAL, instanceProfiles, keyOf, type InstanceProfileRecord, type RoleRecord, type Tag } from './state.js';
+import { checkName, checkPath, checkPathPrefix, checkTags } from './validation.js';
+
+/** Finds an instance profile by name or by ARN (as EC2's IamInstanceProfile accepts either). */
+export function findInstanceProfile(cloud: Cloud, nameOrArn: string): InstanceProfileRecord | undefined {
+  const isArn = nameOrArn.startsWith('arn:');
+  const name = isArn ? nameOrArn.slice(nameOrArn.lastIndexOf('/') + 1) : nameOrArn;
+  const found = instanceProfiles(cloud).get(GLOBAL, keyOf(name));
+  return found && (!isArn || found.Arn === nameOrArn) ? found : undefined;
+}
+
+function requireProfile(cloud: Cloud, name: string): InstanceProfileRecord {
+  const profile = findInstanceProfile(cloud, name);
+  if (!profile) throw new AwsError('NoSuchEntity', `Instance Profile ${name} cannot be found.`, 404);
+  return profile;
+}
+
+const save = (cloud: Cloud, p: InstanceProfileRecord) => instanceProfiles(cloud).put(GLOBAL, keyOf(p.InstanceProfileName), p);
+
+function profileView(cloud: Cloud, p: InstanceProfileRecord) {
+  const members = p.RoleNames.map((n) => findRole(cloud, n)).filter((r): r is RoleRecord => r !== undefined);
+  return {
+    Path: p.Path,
+    InstanceProfileName: p.InstanceProfileName,
+    InstanceProfileId: p.InstanceProfileId,
+    Arn: p.Arn,
+    CreateDate: p.CreateDate,
+    Roles: members.map((r) => roleView(r, false)),
+    Tags: p.Tags.length ? p.Tags : undefined,
+  };
+}
+
+export function createInstanceProfile(input: { InstanceProfileName: string; Path?: string; Tags?: Tag[] }, ctx: RequestContext) {
+  checkName(input.InstanceProfileName, 'instanceProfileName', 128);
+  const path = checkPath(input.Path);
+  const profile: InstanceProfileRecord = {
+    InstanceProfileName: input.InstanceProfileName,
+    InstanceProfileId: newUniqueId('AIPA'),
+    Arn: iamArn(ctx.accountId, 'instance-profile', path, input.InstanceProfileName),
+    Path: path,
+    CreateDate: new Date(ctx.cloud.clock.now()).toISOString(),
+    RoleNames: [],
+    Tags: checkTags(input.Tags),
+  };
+  if (!instanceProfiles(ctx.cloud).insert(GLOBAL, keyOf(profile.InstanceProfileName), profile)) {
+    throw new AwsError('EntityAlreadyExists', `Instance Profile ${input.InstanceProfileName} already exists.`, 409);
+  }
+  return { InstanceProfile: profileView(ctx.cloud, profile) };
+}
+
+export function getInstanceProfile(input: { InstanceProfileName: string }, ctx: RequestContext) {
+  return { InstanceProfile: profileView(ctx.cloud, requireProfile(ctx.cloud, input.InstanceProfileName)) };
+}
+
+export function addRoleToInstanceProfile(input: { InstanceProfileName: string; RoleName: string }, ctx: RequestContext) {
+  const profile = requireProfile(ctx.cloud, input.InstanceProfileName);
+  const role = requireRole(ctx.cloud, input.RoleName);
+  if (profile.RoleNames.length >= 1) throw new AwsError('LimitExceeded', 'Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1', 409);
+  save(ctx.cloud, { ...profile, RoleNames: [role.RoleName] });
+  return {};
+}
+
+export function removeRoleFromInstanceProfile(input: { InstanceProfileName: string; RoleName: string }, ctx: RequestContext) {
+  const profile = requireProfile(ctx.cloud, input.InstanceProfileName);
+  requireRole(ctx.cloud, input.RoleName);
+  const remaining = profile.RoleNames.filter((n) => keyOf(n) !== keyOf(input.RoleName));
+  if (remaining.length === profile.RoleNames.length) throw new AwsError('NoSuchEntity', `The role with name ${input.RoleName} cannot be found.`, 404);
+  save(ctx.cloud, { ...profile, RoleNames: remaining });
+  return {};
+}
+
+export function deleteInstanceProfile(input: { InstanceProfileName: string }, ctx: RequestContext) {
+  const profile = requireProfile(ctx.cloud, input.InstanceProfileName);
+  if (profile.RoleNames.length) throw new AwsError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.', 409);
+  instanceProfiles(ctx.cloud).delete(GLOBAL, keyOf(profile.InstanceProfileName));
+  return {};
+}
+
+const byName = (a: InstanceProfileRecord, b: InstanceProfileRecord) => keyOf(a.InstanceProfileName).localeCompare(keyOf(b.InstanceProfileName));
+
+export function listInstanceProfiles(input: PageInput & { PathPrefix?: string }, ctx: RequestContext) {
+  const prefix = checkPathPrefix(input.PathPrefix);
+  const all = instanceProfiles(ctx.cloud).list(GLOBAL).filter((p) => p.Path.startsWith(prefix)).sort(byName);
+  const { page, IsTruncated, Marker } = paginate(all, input);
+  return { InstanceProfiles: page.map((p) => profileView(ctx.cloud, p)), IsTruncated, Marker };
+}
+
+export function listInstanceProfilesForRole(input: PageInput & { RoleName: string }, ctx: RequestContext) {
+  const role = requireRole(ctx.cloud, input.RoleName);
+  const all = instanceProfiles(ctx.cloud).list(GLOBAL).filter((p) => p.RoleNames.some((n) => keyOf(n) === keyOf(role.RoleName))).sort(byName);
+  const { page, IsTruncated, Marker } = paginate(all, input);
+  return { InstanceProfiles: page.map((p) => profileView(ctx.cloud, p)), IsTruncated, Marker };
+}
+
+export function tagInstanceProfile(input: { InstanceProfileName: string; Tags: Tag[] }, ctx: RequestContext) {
+  const profile = requireProfile(ctx.cloud, input.InstanceProfileName);
+  checkTags(input.Tags);
+  const merged = new Map(profile.Tags.map((t) => [t.Key.toLowerCase(), t]));
+  for (const t of input.Tags) merged.set(t.Key.toLowerCase(), t);
+  if (merged.size > 50) throw new AwsError('LimitExceeded', 'The number of tags has reached the maximum limit.', 409);
+  save(ctx.cloud, { ...profile, Tags: [...merged.values()] });
+  return {};
+}
+
+export function untagInstanceProfile(input: { InstanceProfileName: string; TagKeys: string[] }, ctx: RequestContext) {
+  const profile = requireProfile(ctx.cloud, input.InstanceProfileName);
+  const drop = new Set(input.TagKeys.map((k) => k.toLowerCase()));
+  save(ctx.cloud, { ...profile, Tags: profile.Tags.filter((t) => !drop.has(t.Key.toLowerCase())) });
+  return {};
+}
+
+export function listInstanceProfileTags(input: PageInput & { InstanceProfileName: string }, ctx: RequestContext) {
+  const { page, IsTruncated, Marker } = paginate(requireProfile(ctx.cloud, input.InstanceProfileName).Tags, input);
+  return { Tags: page, IsTruncated, Marker };
+}

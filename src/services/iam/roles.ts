@@ -1,0 +1,153 @@
+import { AwsError } from '../../protocol/errors.js';
+import type { Cloud } from '../../cloud.js';
+import type { RequestContext } from '../types.js';
+import { encodeDocument, iamArn, newUniqueId } from './ids.js';
+import { paginate, type PageInput } from './paging.js';
+import { GLOBAL, instanceProfiles, keyOf, roles, type RoleRecord, type Tag } from './state.js';
+import { checkDocument, checkName, checkPath, checkPathPrefix, checkTags, constraintError } from './validation.js';
+
+const TRUST_POLICY_QUOTA = { name: 'ACLSizePerRole', max: 2048 };
+
+export function findRole(cloud: Cloud, name: string): RoleRecord | undefined {
+  return roles(cloud).get(GLOBAL, keyOf(name));
+}
+
+export function requireRole(cloud: Cloud, name: string): RoleRecord {
+  const role = findRole(cloud, name);
+  if (!role) throw new AwsError('NoSuchEntity', `The role with name ${name} cannot be found.`, 404);
+  return role;
+}
+
+export const saveRole = (cloud: Cloud, role: RoleRecord) => roles(cloud).put(GLOBAL, keyOf(role.RoleName), role);
+
+/** The Role shape of IAM's responses. ListRoles leaves out tags, the boundary and last use. */
+export function roleView(role: RoleRecord, detail = true): Record<string, unknown> {
+  return {
+    Path: role.Path,
+    RoleName: role.RoleName,
+    RoleId: role.RoleId,
+    Arn: role.Arn,
+    CreateDate: role.CreateDate,
+    AssumeRolePolicyDocument: encodeDocument(role.AssumeRolePolicyDocument),
+    Description: role.Description,
+    MaxSessionDuration: role.MaxSessionDuration,
+    PermissionsBoundary: detail && role.PermissionsBoundaryArn
+      ? { PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: role.PermissionsBoundaryArn }
+      : undefined,
+    Tags: detail && role.Tags.length ? role.Tags : undefined,
+    RoleLastUsed: detail ? { LastUsedDate: role.LastUsedDate, Region: role.LastUsedRegion } : undefined,
+  };
+}
+
+function checkMaxSession(value: number | undefined): number {
+  const v = value ?? 3600;
+  if (v < 3600 || v > 43200) throw constraintError(v, 'maxSessionDuration', 'Member must have value greater than or equal to 3600 and less than or equal to 43200');
+  return v;
+}
+
+function checkDescription(value: string | undefined): string | undefined {
+  if (value !== undefined && value.length > 1000) throw constraintError(value, 'description', 'Member must have length less than or equal to 1000');
+  return value;
+}
+
+interface CreateRoleInput {
+  Path?: string;
+  RoleName: string;
+  AssumeRolePolicyDocument: string;
+  Description?: string;
+  MaxSessionDuration?: number;
+  PermissionsBoundary?: string;
+  Tags?: Tag[];
+}
+
+export function createRole(input: CreateRoleInput, ctx: RequestContext) {
+  checkName(input.RoleName, 'roleName', 64);
+  const path = checkPath(input.Path);
+  checkDocument(input.AssumeRolePolicyDocument, 'trust', TRUST_POLICY_QUOTA);
+  const role: RoleRecord = {
+    RoleName: input.RoleName,
+    RoleId: newUniqueId('AROA'),
+    Arn: iamArn(ctx.accountId, 'role', path, input.RoleName),
+    Path: path,
+    CreateDate: new Date(ctx.cloud.clock.now()).toISOString(),
+    AssumeRolePolicyDocument: input.AssumeRolePolicyDocument,
+    Description: checkDescription(input.Description),
+    MaxSessionDuration: checkMaxSession(input.MaxSessionDuration),
+    PermissionsBoundaryArn: input.PermissionsBoundary,
+    Tags: checkTags(input.Tags),
+    InlinePolicies: {},
+    AttachedPolicyArns: [],
+  };
+  if (!roles(ctx.cloud).insert(GLOBAL, keyOf(role.RoleName), role)) {
+    throw new AwsError('EntityAlreadyExists', `Role with name ${input.RoleName} already exists.`, 409);
+  }
+  const view = roleView(role);
+  delete view.RoleLastUsed;
+  return { Role: view };
+}
+
+export function getRole(input: { RoleName: string }, ctx: RequestContext) {
+  return { Role: roleView(requireRole(ctx.cloud, input.RoleName)) };
+}
+
+export function listRoles(input: PageInput & { PathPrefix?: string }, ctx: RequestContext) {
+  const prefix = checkPathPrefix(input.PathPrefix);
+  const all = roles(ctx.cloud).list(GLOBAL).filter((r) => r.Path.startsWith(prefix)).sort((a, b) => keyOf(a.RoleName).localeCompare(keyOf(b.RoleName)));
+  const { page, IsTruncated, Marker } = paginate(all, input);
+  return { Roles: page.map((r) => roleView(r, false)), IsTruncated, Marker };
+}
+
+export function deleteRole(input: { RoleName: string }, ctx: RequestContext) {
+  const role = requireRole(ctx.cloud, input.RoleName);
+  const inProfile = instanceProfiles(ctx.cloud).list(GLOBAL).some((p) => p.RoleNames.some((n) => keyOf(n) === keyOf(role.RoleName)));
+  if (inProfile) throw new AwsError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.', 409);
+  if (role.AttachedPolicyArns.length) throw new AwsError('DeleteConflict', 'Cannot delete entity, must detach all policies first.', 409);
+  if (Object.keys(role.InlinePolicies).length) throw new AwsError('DeleteConflict', 'Cannot delete entity, must delete policies first.', 409);
+  roles(ctx.cloud).delete(GLOBAL, keyOf(role.RoleName));
+  return {};
+}
+
+export function updateAssumeRolePolicy(input: { RoleName: string; PolicyDocument: string }, ctx: RequestContext) {
+  const role = requireRole(ctx.cloud, input.RoleName);
+  checkDocument(input.PolicyDocument, 'trust', TRUST_POLICY_QUOTA);
+  saveRole(ctx.cloud, { ...role, AssumeRolePolicyDocument: input.PolicyDocument });
+  return {};
+}
+
+export function updateRole(input: { RoleName: string; Description?: string; MaxSessionDuration?: number }, ctx: RequestContext) {
+  const role = requireRole(ctx.cloud, input.RoleName);
+  saveRole(ctx.cloud, {
+    ...role,
+    Description: input.Description !== undefined ? checkDescription(input.Description) : role.Description,
+    MaxSessionDuration: input.MaxSessionDuration !== undefined ? checkMaxSession(input.MaxSessionDuration) : role.MaxSessionDuration,
+  });
+  return {};
+}
+
+export function updateRoleDescription(input: { RoleName: string; Description: string }, ctx: RequestContext) {
+  const role = requireRole(ctx.cloud, input.RoleName);
+  const updated = saveRole(ctx.cloud, { ...role, Description: checkDescription(input.Description) });
+  return { Role: roleView(updated) };
+}
+
+export function tagRole(input: { RoleName: string; Tags: Tag[] }, ctx: RequestContext) {
+  const role = requireRole(ctx.cloud, input.RoleName);
+  checkTags(input.Tags);
+  const merged = new Map(role.Tags.map((t) => [t.Key.toLowerCase(), t]));
+  for (const t of input.Tags) merged.set(t.Key.toLowerCase(), t);
+  if (merged.size > 50) throw new AwsError('LimitExceeded', 'The number of tags has reached the maximum limit.', 409);
+  saveRole(ctx.cloud, { ...role, Tags: [...merged.values()] });
+  return {};
+}
+
+export function untagRole(input: { RoleName: string; TagKeys: string[] }, ctx: RequestContext) {
+  const role = requireRole(ctx.cloud, input.RoleName);
+  const drop = new Set(input.TagKeys.map((k) => k.toLowerCase()));
+  saveRole(ctx.cloud, { ...role, Tags: role.Tags.filter((t) => !drop.has(t.Key.toLowerCase())) });
+  return {};
+}
+
+export function listRoleTags(input: PageInput & { RoleName: string }, ctx: RequestContext) {
+  const { page, IsTruncated, Marker } = paginate(requireRole(ctx.cloud, input.RoleName).Tags, input);
+  return { Tags: page, IsTruncated, Marker };
+}
