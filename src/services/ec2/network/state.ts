@@ -173,6 +173,8 @@ export interface InstanceView {
   VpcId?: string;
   NetworkInterfaceId?: string;
   State?: { Name?: string };
+  /** Groups of the instance's network interface: a group in use by a live instance cannot be deleted. */
+  SecurityGroups?: Array<{ GroupId: string; GroupName?: string }>;
 }
 
 export const TABLES = {

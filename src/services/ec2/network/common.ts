@@ -1,0 +1,29 @@
+import { AwsError } from '../../../protocol/errors.js';
+import type { RequestContext } from '../../types.js';
+import type { Tag } from '../filters.js';
+
+/** What network helpers need of a request: the cloud and the region (the runtime can build one without a request). */
+export type Scope = Pick<RequestContext, 'cloud' | 'region'>;
+
+export type TagSpecifications = Array<{ ResourceType?: string; Tags?: Tag[] }> | undefined;
+
+/** Describe* outputs of VPCs, subnets, groups and addresses leave out an empty tag set, as EC2 does. */
+export const tagsOrNone = (tags: Tag[]) => (tags.length ? tags : undefined);
+
+/** `The vpc ID 'vpc-1' does not exist`: EC2's not-found error for an id. */
+export function notFoundId(code: string, noun: string, id: string): AwsError {
+  return new AwsError(code, `The ${noun} ID '${id}' does not exist`);
+}
+
+export function dependencyViolation(noun: string, id: string): AwsError {
+  return new AwsError('DependencyViolation', `The ${noun} '${id}' has dependencies and cannot be deleted.`);
+}
+
+/** Ids asked for by a Describe call must all exist, else the first missing one is the error. */
+export function requireAll<T>(items: T[], ids: string[] | undefined, idOf: (item: T) => string, missing: (id: string) => AwsError): T[] {
+  if (!ids?.length) return items;
+  for (const id of ids) if (!items.some((i) => idOf(i) === id)) throw missing(id);
+  return items.filter((i) => ids.includes(idOf(i)));
+}
+
+export const boolFilter = (v: boolean) => String(v);

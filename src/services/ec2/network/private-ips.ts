@@ -1,0 +1,54 @@
+import { AwsError } from '../../../protocol/errors.js';
+import { containsIp, formatIp, parseCidr, parseIp } from './cidr.js';
+import type { Scope } from './common.js';
+import { findSubnet } from './lookup.js';
+import { subnets } from './state.js';
+
+/**
+ * Takes a private IPv4 address of a subnet for `holder` (an instance or network interface id): the requested one,
+ * or the lowest free one. As AWS, the first four addresses and the last one are reserved.
+ */
+export function allocatePrivateIp(s: Scope, subnetId: string, requested?: string, holder = 'unknown'): string {
+  const store = s.cloud.store;
+  return store.tx(() => {
+    const subnet = findSubnet(s, subnetId);
+    const cidr = parseCidr(subnet.CidrBlock);
+    if (!cidr) throw new Error(`subnet ${subnetId} has an invalid CIDR ${subnet.CidrBlock}`);
+    const first = cidr.base + 4;
+    const last = cidr.base + cidr.size - 2;
+    let ip: number | undefined;
+    if (requested !== undefined) {
+      const wanted = parseIp(requested);
+      if (wanted === undefined) throw new AwsError('InvalidParameterValue', `Invalid value '${requested}' for privateIpAddress.`);
+      if (!containsIp(cidr, wanted)) throw new AwsError('InvalidParameterValue', `Address ${requested} does not fall within the subnet's address range`);
+      if (wanted < first || wanted > last) throw new AwsError('InvalidParameterValue', `Address ${requested} is in subnet's reserved address range`);
+      if (subnet.PrivateIps[formatIp(wanted)]) throw new AwsError('InvalidIPAddress.InUse', `Address ${requested} is in use.`);
+      ip = wanted;
+    } else {
+      for (let candidate = first; candidate <= last; candidate++) {
+        if (!subnet.PrivateIps[formatIp(candidate)]) {
+          ip = candidate;
+          break;
+        }
+      }
+      if (ip === undefined) {
+        throw new AwsError('InsufficientFreeAddressesInSubnet', `There are not enough free addresses in subnet '${subnetId}' to satisfy the requested number of instances.`);
+      }
+    }
+    const address = formatIp(ip);
+    subnets(store).put(s.region, subnetId, { ...subnet, PrivateIps: { ...subnet.PrivateIps, [address]: holder } });
+    return address;
+  });
+}
+
+/** Gives a private address back to its subnet; releasing an address that is not held does nothing. */
+export function releasePrivateIp(s: Scope, subnetId: string, ip: string): void {
+  const store = s.cloud.store;
+  store.tx(() => {
+    const subnet = subnets(store).get(s.region, subnetId);
+    if (!subnet || !(ip in subnet.PrivateIps)) return;
+    const rest = { ...subnet.PrivateIps };
+    delete rest[ip];
+    subnets(store).put(s.region, subnetId, { ...subnet, PrivateIps: rest });
+  });
+}

@@ -1,0 +1,207 @@
+import { AwsError } from '../../../protocol/errors.js';
+import type { RequestContext } from '../../types.js';
+import { applyFilters, tagsFor, type Filter } from '../filters.js';
+import { newId } from '../ids.js';
+import { requireAll, tagsOrNone, type TagSpecifications } from './common.js';
+import { findSecurityGroup, findVpc } from './lookup.js';
+import {
+  describeRule, ipPermissionsOf, newRule, ruleOutput, ruleSpecs, sameRule,
+  type FlatRuleInput, type GroupResolver, type IpPermissionInput,
+} from './security-group-rules.js';
+import { emitNetwork, instances, securityGroups, type SecurityGroupRecord, type SecurityGroupRuleRecord } from './state.js';
+
+/** AWS's default quota of rules per direction of a group. */
+const RULES_PER_DIRECTION = 60;
+
+const allowAllOut = (): SecurityGroupRuleRecord => ({ SecurityGroupRuleId: newId('sgr'), IsEgress: true, IpProtocol: '-1', CidrIpv4: '0.0.0.0/0', Tags: [] });
+
+/** A VPC's `default` group: traffic from its own members in, everything out. */
+export function newDefaultSecurityGroup(vpcId: string, owner: string): SecurityGroupRecord {
+  const groupId = newId('sg');
+  return {
+    GroupId: groupId,
+    GroupName: 'default',
+    Description: 'default VPC security group',
+    OwnerId: owner,
+    VpcId: vpcId,
+    IsDefault: true,
+    Rules: [
+      { SecurityGroupRuleId: newId('sgr'), IsEgress: false, IpProtocol: '-1', ReferencedGroupId: groupId, ReferencedUserId: owner, Tags: [] },
+      allowAllOut(),
+    ],
+    Tags: [],
+  };
+}
+
+function groupOutput(g: SecurityGroupRecord) {
+  return {
+    Description: g.Description,
+    GroupName: g.GroupName,
+    IpPermissions: ipPermissionsOf(g.Rules.filter((r) => !r.IsEgress)),
+    OwnerId: g.OwnerId,
+    GroupId: g.GroupId,
+    IpPermissionsEgress: ipPermissionsOf(g.Rules.filter((r) => r.IsEgress)),
+    Tags: tagsOrNone(g.Tags),
+    VpcId: g.VpcId,
+  };
+}
+
+/** This cloud has no default VPC: a group can be named alone only where AWS would look in the default VPC. */
+const notInDefaultVpc = (name: string) => new AwsError('InvalidGroup.NotFound', `The security group '${name}' does not exist in default VPC 'none'`);
+
+function groupOf(ctx: RequestContext, input: { GroupId?: string; GroupName?: string }): SecurityGroupRecord {
+  if (input.GroupId) return findSecurityGroup(ctx, input.GroupId);
+  if (input.GroupName) throw notInDefaultVpc(input.GroupName);
+  throw new AwsError('MissingParameter', 'The request must contain the parameter groupName or groupId');
+}
+
+function checkName(name: string, field: string): void {
+  if (!name || name.length > 255 || !/^[\x20-\x7e]+$/.test(name)) {
+    throw new AwsError('InvalidParameterValue', `Value (${name}) for parameter ${field} is invalid. Names and descriptions are 1-255 printable ASCII characters.`);
+  }
+}
+
+export function createSecurityGroup(input: { GroupName: string; Description: string; VpcId?: string; TagSpecifications?: TagSpecifications }, ctx: RequestContext) {
+  checkName(input.GroupName, 'groupName');
+  checkName(input.Description, 'GroupDescription');
+  if (!input.VpcId) throw new AwsError('VPCIdNotSpecified', 'No default VPC for this user');
+  const vpc = findVpc(ctx, input.VpcId);
+  if (input.GroupName === 'default') throw new AwsError('InvalidParameterValue', 'Cannot use reserved security group name: default');
+  if (/^sg-/i.test(input.GroupName)) throw new AwsError('InvalidParameterValue', 'Group names may not be in the format sg-*.');
+  const existing = securityGroups(ctx.cloud.store).list(ctx.region);
+  if (existing.some((g) => g.VpcId === vpc.VpcId && g.GroupName === input.GroupName)) {
+    throw new AwsError('InvalidGroup.Duplicate', `The security group '${input.GroupName}' already exists for VPC '${vpc.VpcId}'`);
+  }
+  const group: SecurityGroupRecord = {
+    GroupId: newId('sg'),
+    GroupName: input.GroupName,
+    Description: input.Description,
+    OwnerId: ctx.accountId,
+    VpcId: vpc.VpcId,
+    IsDefault: false,
+    Rules: [allowAllOut()],
+    Tags: tagsFor('security-group', input.TagSpecifications),
+  };
+  securityGroups(ctx.cloud.store).insert(ctx.region, group.GroupId, group);
+  emitNetwork(ctx.cloud, 'ec2.securityGroupChanged', { region: ctx.region, groupId: group.GroupId, vpcId: group.VpcId });
+  return { GroupId: group.GroupId, Tags: tagsOrNone(group.Tags) };
+}
+
+export function describeSecurityGroups(input: { GroupIds?: string[]; GroupNames?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+  let items = requireAll(securityGroups(ctx.cloud.store).list(ctx.region), input.GroupIds, (g) => g.GroupId,
+    (id) => new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`));
+  if (input.GroupNames?.length) throw notInDefaultVpc(input.GroupNames[0]);
+  const rules = (egress: boolean, read: (r: SecurityGroupRuleRecord) => unknown) =>
+    (g: SecurityGroupRecord) => g.Rules.filter((r) => r.IsEgress === egress).map(read);
+  const names = new Map(items.map((g) => [g.GroupId, g.GroupName]));
+  items = applyFilters(items, input.Filters, {
+    'group-id': (g) => g.GroupId,
+    'group-name': (g) => g.GroupName,
+    description: (g) => g.Description,
+    'owner-id': (g) => g.OwnerId,
+    'vpc-id': (g) => g.VpcId,
+    'ip-permission.cidr': rules(false, (r) => r.CidrIpv4),
+    'ip-permission.protocol': rules(false, (r) => r.IpProtocol),
+    'ip-permission.from-port': rules(false, (r) => r.FromPort),
+    'ip-permission.to-port': rules(false, (r) => r.ToPort),
+    'ip-permission.group-id': rules(false, (r) => r.ReferencedGroupId),
+    'ip-permission.group-name': rules(false, (r) => (r.ReferencedGroupId ? names.get(r.ReferencedGroupId) : undefined)),
+    'ip-permission.user-id': rules(false, (r) => r.ReferencedUserId),
+    'egress.ip-permission.cidr': rules(true, (r) => r.CidrIpv4),
+    'egress.ip-permission.protocol': rules(true, (r) => r.IpProtocol),
+    'egress.ip-permission.from-port': rules(true, (r) => r.FromPort),
+    'egress.ip-permission.to-port': rules(true, (r) => r.ToPort),
+    'egress.ip-permission.group-id': rules(true, (r) => r.ReferencedGroupId),
+  }, (g) => g.Tags);
+  return { SecurityGroups: items.map(groupOutput) };
+}
+
+export function deleteSecurityGroup(input: { GroupId?: string; GroupName?: string }, ctx: RequestContext) {
+  const group = groupOf(ctx, input);
+  if (group.IsDefault) {
+    throw new AwsError('CannotDelete', `the specified group: "${group.GroupId}" name: "default" cannot be deleted by a user`);
+  }
+  const store = ctx.cloud.store;
+  const referenced = securityGroups(store).list(ctx.region).some((g) => g.GroupId !== group.GroupId && g.Rules.some((r) => r.ReferencedGroupId === group.GroupId));
+  const inUse = instances(store).list(ctx.region).some((i) => i.State?.Name !== 'terminated' && (i.SecurityGroups ?? []).some((s) => s.GroupId === group.GroupId));
+  if (referenced || inUse) throw new AwsError('DependencyViolation', `resource ${group.GroupId} has a dependent object`);
+  securityGroups(store).delete(ctx.region, group.GroupId);
+  emitNetwork(ctx.cloud, 'ec2.securityGroupDeleted', { region: ctx.region, groupId: group.GroupId, vpcId: group.VpcId });
+  return {};
+}
+
+function resolverFor(ctx: RequestContext, group: SecurityGroupRecord): GroupResolver {
+  return (ref) => {
+    if (ref.GroupId) {
+      const peer = findSecurityGroup(ctx, ref.GroupId);
+      if (peer.VpcId !== group.VpcId) throw new AwsError('InvalidGroup.NotFound', `The security group '${ref.GroupId}' does not exist in VPC '${group.VpcId}'`);
+      return peer;
+    }
+    const peer = securityGroups(ctx.cloud.store).list(ctx.region).find((g) => g.VpcId === group.VpcId && g.GroupName === ref.GroupName);
+    if (!peer) throw new AwsError('InvalidGroup.NotFound', `The security group '${ref.GroupName}' does not exist in VPC '${group.VpcId}'`);
+    return peer;
+  };
+}
+
+type AuthorizeInput = FlatRuleInput & { GroupId?: string; GroupName?: string; IpPermissions?: IpPermissionInput[]; TagSpecifications?: TagSpecifications };
+
+function authorize(isEgress: boolean, input: AuthorizeInput, ctx: RequestContext) {
+  const group = groupOf(ctx, input);
+  const specs = ruleSpecs(isEgress, input.IpPermissions, input, resolverFor(ctx, group));
+  const tags = tagsFor('security-group-rule', input.TagSpecifications);
+  const added: SecurityGroupRuleRecord[] = [];
+  for (const spec of specs) {
+    if (group.Rules.some((r) => sameRule(r, spec)) || added.some((r) => sameRule(r, spec))) {
+      throw new AwsError('InvalidPermission.Duplicate', `the specified rule "${describeRule(spec)}" already exists`);
+    }
+    added.push(newRule(spec, tags));
+  }
+  if (group.Rules.filter((r) => r.IsEgress === isEgress).length + added.length > RULES_PER_DIRECTION) {
+    throw new AwsError('RulesPerSecurityGroupLimitExceeded', 'The maximum number of rules per security group has been reached.');
+  }
+  const updated = { ...group, Rules: [...group.Rules, ...added] };
+  securityGroups(ctx.cloud.store).put(ctx.region, group.GroupId, updated);
+  emitNetwork(ctx.cloud, 'ec2.securityGroupChanged', { region: ctx.region, groupId: group.GroupId, vpcId: group.VpcId });
+  return { Return: true, SecurityGroupRules: added.map((r) => ruleOutput(updated, r)) };
+}
+
+type RevokeInput = AuthorizeInput & { SecurityGroupRuleIds?: string[] };
+
+function revoke(isEgress: boolean, input: RevokeInput, ctx: RequestContext) {
+  const group = groupOf(ctx, input);
+  let removed: SecurityGroupRuleRecord[];
+  if (input.SecurityGroupRuleIds?.length) {
+    removed = input.SecurityGroupRuleIds.map((id) => {
+      const rule = group.Rules.find((r) => r.SecurityGroupRuleId === id && r.IsEgress === isEgress);
+      if (!rule) throw new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`);
+      return rule;
+    });
+  } else {
+    // In a non-default VPC a rule that does not match makes the whole call fail, and nothing is revoked.
+    removed = ruleSpecs(isEgress, input.IpPermissions, input, resolverFor(ctx, group)).map((spec) => {
+      const rule = group.Rules.find((r) => sameRule(r, spec));
+      if (!rule) throw new AwsError('InvalidPermission.NotFound', 'The specified rule does not exist in this security group.');
+      return rule;
+    });
+  }
+  const updated = { ...group, Rules: group.Rules.filter((r) => !removed.includes(r)) };
+  securityGroups(ctx.cloud.store).put(ctx.region, group.GroupId, updated);
+  emitNetwork(ctx.cloud, 'ec2.securityGroupChanged', { region: ctx.region, groupId: group.GroupId, vpcId: group.VpcId });
+  return { Return: true };
+}
+
+export const authorizeSecurityGroupIngress = (input: AuthorizeInput, ctx: RequestContext) => authorize(false, input, ctx);
+export const authorizeSecurityGroupEgress = (input: AuthorizeInput, ctx: RequestContext) => authorize(true, input, ctx);
+export const revokeSecurityGroupIngress = (input: RevokeInput, ctx: RequestContext) => revoke(false, input, ctx);
+export const revokeSecurityGroupEgress = (input: RevokeInput, ctx: RequestContext) => revoke(true, input, ctx);
+
+export function describeSecurityGroupRules(input: { SecurityGroupRuleIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+  const all = securityGroups(ctx.cloud.store).list(ctx.region).flatMap((g) => g.Rules.map((r) => ({ g, r })));
+  let items = requireAll(all, input.SecurityGroupRuleIds, (x) => x.r.SecurityGroupRuleId,
+    (id) => new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`));
+  items = applyFilters(items, input.Filters, {
+    'group-id': (x) => x.g.GroupId,
+    'security-group-rule-id': (x) => x.r.SecurityGroupRuleId,
+  }, (x) => x.r.Tags);
+  return { SecurityGroupRules: items.map((x) => ruleOutput(x.g, x.r)) };
+}

@@ -1,0 +1,155 @@
+import { AwsError } from '../../../protocol/errors.js';
+import type { RequestContext } from '../../types.js';
+import { applyFilters, tagsFor, type Filter } from '../filters.js';
+import { newId } from '../ids.js';
+import { formatCidr, parseCidr } from './cidr.js';
+import { dependencyViolation, notFoundId, requireAll, tagsOrNone, type TagSpecifications } from './common.js';
+import { findVpc } from './lookup.js';
+import { newDefaultNetworkAcl } from './network-acls.js';
+import { newMainRouteTable } from './route-tables.js';
+import { newDefaultSecurityGroup } from './security-groups.js';
+import {
+  emitNetwork, internetGateways, networkAcls, routeTables, securityGroups, subnets, vpcs, type VpcRecord,
+} from './state.js';
+
+/** The DHCP options id a VPC shows: halo has no DHCP option sets, so every VPC uses AWS's `default`. */
+const DHCP_OPTIONS_ID = 'default';
+
+function vpcOutput(vpc: VpcRecord, state = vpc.State) {
+  return {
+    CidrBlock: vpc.CidrBlock,
+    DhcpOptionsId: vpc.DhcpOptionsId,
+    State: state,
+    VpcId: vpc.VpcId,
+    OwnerId: vpc.OwnerId,
+    InstanceTenancy: vpc.InstanceTenancy,
+    CidrBlockAssociationSet: [{ AssociationId: vpc.CidrBlockAssociationId, CidrBlock: vpc.CidrBlock, CidrBlockState: { State: 'associated' } }],
+    IsDefault: vpc.IsDefault,
+    Tags: tagsOrNone(vpc.Tags),
+  };
+}
+
+/** A VPC's IPv4 block: a canonical CIDR from /16 to /28. */
+export function checkVpcCidr(text: string): string {
+  const cidr = parseCidr(text);
+  if (!cidr) throw new AwsError('InvalidParameterValue', `Value (${text}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`);
+  if (cidr.prefix < 16 || cidr.prefix > 28) throw new AwsError('InvalidVpc.Range', `The CIDR '${text}' is invalid.`);
+  return formatCidr(cidr);
+}
+
+export function createVpc(
+  input: { CidrBlock?: string; InstanceTenancy?: string; AmazonProvidedIpv6CidrBlock?: boolean; Ipv6CidrBlock?: string; Ipv4IpamPoolId?: string; TagSpecifications?: TagSpecifications },
+  ctx: RequestContext,
+) {
+  if (input.AmazonProvidedIpv6CidrBlock || input.Ipv6CidrBlock) throw new AwsError('UnsupportedOperation', 'IPv6 CIDR blocks are not supported by this cloud.');
+  if (input.Ipv4IpamPoolId) throw new AwsError('UnsupportedOperation', 'IPAM pools are not supported by this cloud; give CidrBlock.');
+  if (!input.CidrBlock) throw new AwsError('MissingParameter', "Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.");
+  const cidrBlock = checkVpcCidr(input.CidrBlock);
+  const tenancy = input.InstanceTenancy ?? 'default';
+  if (tenancy !== 'default' && tenancy !== 'dedicated') {
+    throw new AwsError('InvalidParameterValue', `Value (${tenancy}) for parameter instanceTenancy is invalid. Use default or dedicated.`);
+  }
+  const vpcId = newId('vpc');
+  const owner = ctx.accountId;
+  const table = newMainRouteTable(vpcId, cidrBlock, owner);
+  const acl = newDefaultNetworkAcl(vpcId, owner);
+  const group = newDefaultSecurityGroup(vpcId, owner);
+  const vpc: VpcRecord = {
+    VpcId: vpcId,
+    OwnerId: owner,
+    CidrBlock: cidrBlock,
+    CidrBlockAssociationId: newId('vpc-cidr-assoc'),
+    State: 'available',
+    DhcpOptionsId: DHCP_OPTIONS_ID,
+    InstanceTenancy: tenancy,
+    IsDefault: false,
+    EnableDnsSupport: true,
+    EnableDnsHostnames: false,
+    MainRouteTableId: table.RouteTableId,
+    DefaultNetworkAclId: acl.NetworkAclId,
+    DefaultSecurityGroupId: group.GroupId,
+    Tags: tagsFor('vpc', input.TagSpecifications),
+  };
+  const store = ctx.cloud.store;
+  store.tx(() => {
+    vpcs(store).insert(ctx.region, vpcId, vpc);
+    routeTables(store).insert(ctx.region, table.RouteTableId, table);
+    networkAcls(store).insert(ctx.region, acl.NetworkAclId, acl);
+    securityGroups(store).insert(ctx.region, group.GroupId, group);
+  });
+  emitNetwork(ctx.cloud, 'ec2.vpcCreated', { region: ctx.region, vpcId, cidrBlock });
+  emitNetwork(ctx.cloud, 'ec2.routeTableChanged', { region: ctx.region, routeTableId: table.RouteTableId, vpcId });
+  emitNetwork(ctx.cloud, 'ec2.networkAclChanged', { region: ctx.region, aclId: acl.NetworkAclId, vpcId });
+  emitNetwork(ctx.cloud, 'ec2.securityGroupChanged', { region: ctx.region, groupId: group.GroupId, vpcId });
+  // AWS answers CreateVpc while the VPC is still pending; it is available at once here.
+  return { Vpc: vpcOutput(vpc, 'pending') };
+}
+
+export function describeVpcs(input: { VpcIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+  let items = requireAll(vpcs(ctx.cloud.store).list(ctx.region), input.VpcIds, (v) => v.VpcId, (id) => notFoundId('InvalidVpcID.NotFound', 'vpc', id));
+  items = applyFilters(items, input.Filters, {
+    'vpc-id': (v) => v.VpcId,
+    cidr: (v) => v.CidrBlock,
+    'cidr-block-association.cidr-block': (v) => v.CidrBlock,
+    'cidr-block-association.association-id': (v) => v.CidrBlockAssociationId,
+    'cidr-block-association.state': () => 'associated',
+    'dhcp-options-id': (v) => v.DhcpOptionsId,
+    'is-default': (v) => String(v.IsDefault),
+    'owner-id': (v) => v.OwnerId,
+    state: (v) => v.State,
+  }, (v) => v.Tags);
+  return { Vpcs: items.map((v) => vpcOutput(v)) };
+}
+
+export function deleteVpc(input: { VpcId: string }, ctx: RequestContext) {
+  const vpc = findVpc(ctx, input.VpcId);
+  const store = ctx.cloud.store;
+  const inVpc = <T extends { VpcId: string }>(items: T[]) => items.filter((i) => i.VpcId === vpc.VpcId);
+  const hasDependents =
+    inVpc(subnets(store).list(ctx.region)).length > 0 ||
+    internetGateways(store).list(ctx.region).some((g) => g.Attachments.some((a) => a.VpcId === vpc.VpcId)) ||
+    inVpc(securityGroups(store).list(ctx.region)).some((g) => !g.IsDefault) ||
+    inVpc(routeTables(store).list(ctx.region)).some((t) => t.RouteTableId !== vpc.MainRouteTableId) ||
+    inVpc(networkAcls(store).list(ctx.region)).some((a) => !a.IsDefault);
+  if (hasDependents) throw dependencyViolation('vpc', vpc.VpcId);
+  store.tx(() => {
+    routeTables(store).delete(ctx.region, vpc.MainRouteTableId);
+    networkAcls(store).delete(ctx.region, vpc.DefaultNetworkAclId);
+    securityGroups(store).delete(ctx.region, vpc.DefaultSecurityGroupId);
+    vpcs(store).delete(ctx.region, vpc.VpcId);
+  });
+  emitNetwork(ctx.cloud, 'ec2.securityGroupDeleted', { region: ctx.region, groupId: vpc.DefaultSecurityGroupId, vpcId: vpc.VpcId });
+  emitNetwork(ctx.cloud, 'ec2.vpcDeleted', { region: ctx.region, vpcId: vpc.VpcId, cidrBlock: vpc.CidrBlock });
+  return {};
+}
+
+type BooleanValue = { Value?: boolean } | undefined;
+
+export function modifyVpcAttribute(
+  input: { VpcId: string; EnableDnsSupport?: BooleanValue; EnableDnsHostnames?: BooleanValue; EnableNetworkAddressUsageMetrics?: BooleanValue },
+  ctx: RequestContext,
+) {
+  const vpc = findVpc(ctx, input.VpcId);
+  const given = (['EnableDnsSupport', 'EnableDnsHostnames', 'EnableNetworkAddressUsageMetrics'] as const).filter((k) => input[k] !== undefined);
+  if (given.length === 0) throw new AwsError('MissingParameter', 'The request must contain the parameter EnableDnsSupport or EnableDnsHostnames');
+  if (given.length > 1) {
+    const names = given.map((k) => k[0].toLowerCase() + k.slice(1)).join(', ');
+    throw new AwsError('InvalidParameterCombination', `Fields for multiple attribute types specified: ${names}`);
+  }
+  const key = given[0];
+  const value = input[key]?.Value;
+  if (value === undefined) throw new AwsError('MissingParameter', `The request must contain the parameter ${key}.Value`);
+  if (key === 'EnableNetworkAddressUsageMetrics') throw new AwsError('UnsupportedOperation', 'Network address usage metrics are not supported by this cloud.');
+  vpcs(ctx.cloud.store).put(ctx.region, vpc.VpcId, { ...vpc, [key]: value });
+  return {};
+}
+
+export function describeVpcAttribute(input: { VpcId: string; Attribute: string }, ctx: RequestContext) {
+  const vpc = findVpc(ctx, input.VpcId);
+  switch (input.Attribute) {
+    case 'enableDnsSupport': return { VpcId: vpc.VpcId, EnableDnsSupport: { Value: vpc.EnableDnsSupport } };
+    case 'enableDnsHostnames': return { VpcId: vpc.VpcId, EnableDnsHostnames: { Value: vpc.EnableDnsHostnames } };
+    case 'enableNetworkAddressUsageMetrics': return { VpcId: vpc.VpcId, EnableNetworkAddressUsageMetrics: { Value: false } };
+    default: throw new AwsError('InvalidParameterValue', `Value (${input.Attribute}) for parameter attribute is invalid. Unknown attribute.`);
+  }
+}

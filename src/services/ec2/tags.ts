@@ -1,0 +1,152 @@
+import { AwsError } from '../../protocol/errors.js';
+import type { Store } from '../../store/db.js';
+import type { RequestContext } from '../types.js';
+import { applyFilters, type Filter, type Tag } from './filters.js';
+
+/**
+ * CreateTags / DeleteTags / DescribeTags over every EC2 resource kind. Each kind registers how its records are
+ * found by id (from the id's prefix, e.g. `vpc-`), read and updated; records keep their tags in a `Tags` array.
+ * The instances code registers its kinds the same way, e.g. `registerTaggable('i', 'instance', 'ec2.instance', 'InstanceId')`.
+ */
+export interface TaggableKind {
+  /** Id prefix without the dash: `vpc`, `i`, `eipalloc`. */
+  prefix: string;
+  /** As DescribeTags shows it: `vpc`, `instance`, `elastic-ip`. */
+  resourceType: string;
+  /** The error for an id of this kind that does not exist. */
+  notFound(id: string): AwsError;
+  getTags(store: Store, region: string, id: string): Tag[] | undefined;
+  setTags(store: Store, region: string, id: string, tags: Tag[]): void;
+  list(store: Store, region: string): Array<{ id: string; tags: Tag[] }>;
+}
+
+const kinds = new Map<string, TaggableKind>();
+
+export function registerTaggableKind(kind: TaggableKind): void {
+  kinds.set(kind.prefix, kind);
+}
+
+/** Registers a kind whose records live in one store table, each with an id field and a `Tags` array. */
+export function registerTaggable(
+  prefix: string,
+  resourceType: string,
+  tableKind: string,
+  idField: string,
+  opts: { notFoundCode?: string; noun?: string; keyedById?: boolean } = {},
+): void {
+  type Row = Record<string, unknown> & { Tags?: Tag[] };
+  const keyedById = opts.keyedById ?? true;
+  const code = opts.notFoundCode ?? 'InvalidID';
+  const noun = opts.noun ?? resourceType;
+  const find = (store: Store, region: string, id: string): { key: string; row: Row } | undefined => {
+    const table = store.table<Row>(tableKind);
+    if (keyedById) {
+      const row = table.get(region, id);
+      return row ? { key: id, row } : undefined;
+    }
+    const row = table.list(region).find((r) => r[idField] === id);
+    return row ? { key: keyOf(row), row } : undefined;
+  };
+  // Tables keyed by something else than the id (key pairs: by name) are found by scanning; the key is then the row's name.
+  const keyOf = (row: Row) => String(row.KeyName ?? row[idField]);
+  registerTaggableKind({
+    prefix,
+    resourceType,
+    notFound: (id) => new AwsError(code, code === 'InvalidID' ? `The ID '${id}' is not valid` : `The ${noun} ID '${id}' does not exist`),
+    getTags: (store, region, id) => {
+      const found = find(store, region, id);
+      return found ? found.row.Tags ?? [] : undefined;
+    },
+    setTags: (store, region, id, tags) => {
+      const found = find(store, region, id);
+      if (found) store.table<Row>(tableKind).put(region, found.key, { ...found.row, Tags: tags });
+    },
+    list: (store, region) => store.table<Row>(tableKind).list(region).map((r) => ({ id: String(r[idField]), tags: r.Tags ?? [] })),
+  });
+}
+
+registerTaggable('key', 'key-pair', 'ec2.keyPair', 'KeyPairId', { notFoundCode: 'InvalidKeyPair.NotFound', noun: 'key pair', keyedById: false });
+
+function kindOf(id: string): TaggableKind {
+  const dash = id.lastIndexOf('-');
+  const kind = dash > 0 ? kinds.get(id.slice(0, dash)) : undefined;
+  if (!kind) throw new AwsError('InvalidID', `The ID '${id}' is not valid`);
+  return kind;
+}
+
+const MAX_TAGS = 50;
+
+function checkTag(tag: Tag): void {
+  if (!tag.Key || tag.Key.length > 128) throw new AwsError('InvalidParameterValue', `Tag key '${tag.Key ?? ''}' is invalid: keys are 1 to 128 characters.`);
+  if (tag.Key.toLowerCase().startsWith('aws:')) throw new AwsError('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use");
+  if ((tag.Value ?? '').length > 256) throw new AwsError('InvalidParameterValue', `Tag value for key '${tag.Key}' is longer than 256 characters.`);
+}
+
+export function createTags(input: { Resources: string[]; Tags: Tag[] }, ctx: RequestContext) {
+  const store = ctx.cloud.store;
+  for (const tag of input.Tags) checkTag(tag);
+  store.tx(() => {
+    for (const id of input.Resources) {
+      const kind = kindOf(id);
+      const current = kind.getTags(store, ctx.region, id);
+      if (!current) throw kind.notFound(id);
+      const next = [...current];
+      for (const tag of input.Tags) {
+        const value = tag.Value ?? '';
+        const at = next.findIndex((t) => t.Key === tag.Key);
+        if (at >= 0) next[at] = { Key: tag.Key, Value: value };
+        else next.push({ Key: tag.Key, Value: value });
+      }
+      if (next.length > MAX_TAGS) throw new AwsError('TagLimitExceeded', `Tag limit exceeded for resource ${id}: at most ${MAX_TAGS} tags.`);
+      kind.setTags(store, ctx.region, id, next);
+    }
+  });
+  return {};
+}
+
+/** Without Tags, removes every tag; a tag given with a value is removed only if its value matches. */
+export function deleteTags(input: { Resources: string[]; Tags?: Array<{ Key?: string; Value?: string }> }, ctx: RequestContext) {
+  const store = ctx.cloud.store;
+  store.tx(() => {
+    for (const id of input.Resources) {
+      const kind = kindOf(id);
+      const current = kind.getTags(store, ctx.region, id);
+      if (!current) throw kind.notFound(id);
+      const next = input.Tags === undefined
+        ? []
+        : current.filter((t) => !input.Tags?.some((d) => d.Key === t.Key && (d.Value === undefined || d.Value === t.Value)));
+      kind.setTags(store, ctx.region, id, next);
+    }
+  });
+  return {};
+}
+
+interface TagRow { Key: string; Value: string; ResourceId: string; ResourceType: string }
+
+export function describeTags(input: { Filters?: Filter[]; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
+  let rows: TagRow[] = [];
+  for (const kind of kinds.values()) {
+    for (const { id, tags } of kind.list(ctx.cloud.store, ctx.region)) {
+      for (const t of tags) rows.push({ Key: t.Key, Value: t.Value, ResourceId: id, ResourceType: kind.resourceType });
+    }
+  }
+  rows = applyFilters(rows, input.Filters, {
+    key: (r) => r.Key,
+    value: (r) => r.Value,
+    'resource-id': (r) => r.ResourceId,
+    'resource-type': (r) => r.ResourceType,
+  }, (r) => [{ Key: r.Key, Value: r.Value }]);
+  rows.sort((a, b) => a.ResourceId.localeCompare(b.ResourceId) || a.Key.localeCompare(b.Key));
+  const start = input.NextToken ? Number(Buffer.from(input.NextToken, 'base64url').toString()) : 0;
+  if (!Number.isInteger(start) || start < 0) throw new AwsError('InvalidParameterValue', `Invalid NextToken ${input.NextToken}`);
+  if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
+    throw new AwsError('InvalidParameterValue', `Value (${input.MaxResults}) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`);
+  }
+  const end = input.MaxResults ? start + input.MaxResults : rows.length;
+  return {
+    Tags: rows.slice(start, end),
+    NextToken: end < rows.length ? Buffer.from(String(end)).toString('base64url') : undefined,
+  };
+}
+
+export const tagOperations = { CreateTags: createTags, DeleteTags: deleteTags, DescribeTags: describeTags };
