@@ -1,0 +1,81 @@
+import { AwsError } from '../../protocol/errors.js';
+import type { RequestContext } from '../../services/types.js';
+import type { ConditionContext } from './conditions.js';
+import { evaluate, type Decision } from './evaluate.js';
+import { boundaryForPrincipal, policiesForPrincipal, roleOfPrincipal } from './principal-policies.js';
+import { actionPrefix, resourcesOf } from './request-mapping.js';
+
+/** Calls every principal may make without a policy allowing them (as on AWS). */
+const ALWAYS_ALLOWED = new Set(['sts:GetCallerIdentity']);
+/** STS AssumeRole weighs the role's trust policy with the caller's policies itself. */
+const DECIDED_BY_HANDLER = new Set(['sts:AssumeRole']);
+
+/** The global condition keys halo can fill in for a request. */
+export function requestConditionContext(ctx: RequestContext): ConditionContext {
+  const now = ctx.cloud.clock.now();
+  const context: ConditionContext = {
+    'aws:CurrentTime': new Date(now).toISOString(),
+    'aws:EpochTime': String(Math.floor(now / 1000)),
+    'aws:RequestedRegion': ctx.region,
+    'aws:PrincipalAccount': ctx.principal.accountId,
+    'aws:userid': ctx.principal.userId,
+    'aws:SecureTransport': 'false',
+  };
+  if (ctx.principal.type === 'assumed-role') {
+    context['aws:PrincipalType'] = 'AssumedRole';
+    context['aws:PrincipalArn'] = ctx.principal.roleArn ?? ctx.principal.arn;
+    for (const tag of roleOfPrincipal(ctx.cloud, ctx.principal)?.Tags ?? []) context[`aws:PrincipalTag/${tag.Key}`] = tag.Value;
+  } else if (ctx.principal.type === 'user') {
+    context['aws:PrincipalType'] = 'User';
+    context['aws:PrincipalArn'] = ctx.principal.arn;
+  }
+  return context;
+}
+
+/** The decision for one action and resource of a non-admin principal, boundaries included. */
+export function decide(ctx: RequestContext, action: string, resource: string, context = requestConditionContext(ctx)): Decision {
+  const request = { action, resource, context };
+  const decision = evaluate(policiesForPrincipal(ctx.cloud, ctx.principal), request);
+  if (decision !== 'Allow') return decision;
+  const boundary = boundaryForPrincipal(ctx.cloud, ctx.principal);
+  if (!boundary) return decision;
+  const capped = evaluate([boundary], request);
+  return capped === 'Allow' ? 'Allow' : capped;
+}
+
+/** The refusal each service sends, in its own words. */
+export function denial(ctx: RequestContext, action: string, resource: string, decision: Decision): AwsError {
+  const why = decision === 'ExplicitDeny'
+    ? 'with an explicit deny in an identity-based policy'
+    : `because no identity-based policy allows the ${action} action`;
+  const on = resource === '*' ? '' : ` on resource: ${resource}`;
+  const text = `User: ${ctx.principal.arn} is not authorized to perform: ${action}${on} ${why}`;
+  switch (ctx.service) {
+    case 'ec2':
+      return new AwsError('UnauthorizedOperation', `You are not authorized to perform this operation. ${text}`, 403);
+    case 'ssm':
+    case 'secretsmanager':
+    case 'logs':
+    case 'elasticfilesystem':
+      return new AwsError('AccessDeniedException', text, 400);
+    case 'sns':
+      return new AwsError('AuthorizationError', text, 403);
+    default:
+      return new AwsError('AccessDenied', text, 403);
+  }
+}
+
+/**
+ * Checks a request of a non-admin principal against its IAM policies before the operation runs; throws the
+ * service's access-denied error. The cloud's admin is not checked.
+ */
+export function authorize(ctx: RequestContext, input: Record<string, unknown>): void {
+  if (ctx.principal.type === 'admin') return;
+  const action = `${actionPrefix(ctx.service)}:${ctx.operation}`;
+  if (ALWAYS_ALLOWED.has(action) || DECIDED_BY_HANDLER.has(action)) return;
+  const context = requestConditionContext(ctx);
+  for (const resource of resourcesOf(ctx, input)) {
+    const decision = decide(ctx, action, resource, context);
+    if (decision !== 'Allow') throw denial(ctx, action, resource, decision);
+  }
+}
