@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply} from 'fastify';
 import { checkFreshness, headerValue, readSignature, signatureMatches, type IncomingRequest, type SignatureInfo } from '../auth/sigv4.js';
 import type { Principal } from '../auth/credentials.js';
+import { authorize } from '../auth/policy/authorize.js';
 import type { Cloud } from '../cloud.js';
 import { AwsError } from '../protocol/errors.js';
 import { parseJsonInput, serializeJson } from '../protocol/json.js';
@@ -65,6 +66,7 @@ export function createFront(cloud: Cloud): FastifyInstance {
         : parseQueryInput(model, op.input, route.params ?? new Map(), route.wire);
       checkRequired(model, op.input, input, route.wire);
       const ctx: RequestContext = { requestId, region, accountId: principal.accountId, principal, service: def.signingName, operation: action, cloud };
+      if (principal.type !== 'admin') authorize(ctx, input);
       const output = await handler(input, ctx);
       reply.header('x-amzn-RequestId', requestId);
       if (route.wire === 'json') {
