@@ -1,7 +1,31 @@
 import type { ServiceFactory } from '../types.js';
+import { drain } from './engine/queue.js';
+import {
+  describeStackEvents, describeStackResource, describeStackResources, describeStacks, getTemplate, listExports, listImports,
+  listStackResources, listStacks,
+} from './operations/describe.js';
+import { createStack, deleteStack, updateStack, validateTemplateOp } from './operations/stacks.js';
+import './providers/index.js';
 
-export const cloudformationService: ServiceFactory = () => ({
-  signingName: 'cloudformation',
-  modelId: 'cloudformation-2010-05-15',
-  operations: {},
-});
+export const cloudformationService: ServiceFactory = (cloud) => {
+  cloud.onShutdown(() => drain());
+  return {
+    signingName: 'cloudformation',
+    modelId: 'cloudformation-2010-05-15',
+    operations: {
+      CreateStack: createStack,
+      UpdateStack: updateStack,
+      DeleteStack: deleteStack,
+      DescribeStacks: describeStacks,
+      ListStacks: listStacks,
+      DescribeStackEvents: describeStackEvents,
+      DescribeStackResource: describeStackResource,
+      DescribeStackResources: describeStackResources,
+      ListStackResources: listStackResources,
+      GetTemplate: getTemplate,
+      ValidateTemplate: validateTemplateOp,
+      ListExports: listExports,
+      ListImports: listImports,
+    },
+  };
+};

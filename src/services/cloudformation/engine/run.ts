@@ -1,0 +1,208 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Cloud } from '../../../cloud.js';
+import { AwsError } from '../../../protocol/errors.js';
+import { COMING_TYPES, findProvider } from '../providers/registry.js';
+import type { ProviderContext, ResourceProvider } from '../providers/types.js';
+import { evaluate, type Scope } from '../template/intrinsics.js';
+import type { Template } from '../template/parse.js';
+import { resolveDynamicRefs } from './dynamic-refs.js';
+import { included, stackScope } from './scope.js';
+import { stackTable, type ResourceState, type StackRecord } from './state.js';
+
+/** A stack operation in progress: its record, template and helpers that record every step as a stack event. */
+export class StackRun {
+  scope: Scope;
+
+  constructor(readonly cloud: Cloud, readonly stack: StackRecord, public template: Template) {
+    this.scope = stackScope({ cloud, stack, template });
+  }
+
+  useTemplate(template: Template): void {
+    this.template = template;
+    this.scope = stackScope({ cloud: this.cloud, stack: this.stack, template });
+  }
+
+  now(): string {
+    return new Date(this.cloud.clock.now()).toISOString();
+  }
+
+  save(): void {
+    stackTable({ cloud: this.cloud }).put(this.stack.region, this.stack.StackId, this.stack);
+  }
+
+  setStackStatus(status: string, reason?: string): void {
+    this.stack.StackStatus = status;
+    this.stack.StackStatusReason = reason;
+    this.stack.events.push({
+      EventId: randomUUID(),
+      StackId: this.stack.StackId,
+      StackName: this.stack.StackName,
+      LogicalResourceId: this.stack.StackName,
+      PhysicalResourceId: this.stack.StackId,
+      ResourceType: 'AWS::CloudFormation::Stack',
+      Timestamp: this.now(),
+      ResourceStatus: status,
+      ResourceStatusReason: reason,
+    });
+    this.save();
+  }
+
+  /** Sets a resource's status and records the event (with the physical id it then has). */
+  setResourceStatus(r: ResourceState, status: string, reason?: string, physicalId = r.physicalId, detached = false): void {
+    r.status = status;
+    r.reason = reason;
+    r.timestamp = this.now();
+    // A detached state is an old physical resource being cleaned up after a replacement: not the stack's resource.
+    if (!detached) this.stack.resources[r.logicalId] = r;
+    this.stack.events.push({
+      EventId: `${r.logicalId}-${status}-${r.timestamp}-${randomBytes(3).toString('hex')}`,
+      StackId: this.stack.StackId,
+      StackName: this.stack.StackName,
+      LogicalResourceId: r.logicalId,
+      PhysicalResourceId: physicalId ?? '',
+      ResourceType: r.type,
+      Timestamp: r.timestamp,
+      ResourceStatus: status,
+      ResourceStatusReason: reason,
+      ResourceProperties: r.props ? JSON.stringify(r.props) : undefined,
+    });
+    this.save();
+  }
+
+  /** Logical ids of the template's resources whose Condition holds. */
+  activeIds(): string[] {
+    return Object.entries(this.template.Resources).filter(([, r]) => included(this.scope, r.Condition)).map(([id]) => id);
+  }
+
+  /** A resource's properties with every function evaluated and dynamic references resolved. */
+  async resolveProps(id: string): Promise<Record<string, unknown>> {
+    const raw = this.template.Resources[id].Properties ?? {};
+    const value = evaluate(raw, this.scope) as Record<string, unknown>;
+    return (await resolveDynamicRefs(value, (s, op, input) => this.cloud.invoke(s, op, input, { region: this.stack.region }))) as Record<string, unknown>;
+  }
+
+  provider(type: string): ResourceProvider {
+    const p = findProvider(type);
+    if (p) return p;
+    if (COMING_TYPES.has(type)) throw new Error(`halo does not support resource type ${type} yet (its provider comes with the issue of its service)`);
+    throw new Error(`Unrecognized resource type: ${type} (halo has no provider for it)`);
+  }
+
+  providerContext(logicalId: string): ProviderContext {
+    const { stack, cloud } = this;
+    return {
+      cloud,
+      region: stack.region,
+      accountId: stack.StackId.split(':')[4],
+      stackName: stack.StackName,
+      stackId: stack.StackId,
+      logicalId,
+      clock: cloud.clock,
+      invoke: async (service, operation, input) => {
+        try {
+          return await cloud.invoke(service, operation, input, { region: stack.region });
+        } catch (err) {
+          if (err instanceof AwsError) {
+            throw new Error(`Resource handler returned message: "${err.message}" (Service: ${service}, Operation: ${operation}, Status Code: ${err.status}, Error Code: ${err.code})`);
+          }
+          throw err;
+        }
+      },
+      physicalName: (max = 255) => {
+        const suffix = randomBytes(9).toString('base64').replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 12);
+        const room = Math.max(1, max - suffix.length - 2);
+        const head = `${stack.StackName}-${logicalId}`;
+        return `${head.slice(0, room)}-${suffix}`;
+      },
+      stackTags: [
+        { Key: 'aws:cloudformation:stack-name', Value: stack.StackName },
+        { Key: 'aws:cloudformation:stack-id', Value: stack.StackId },
+        { Key: 'aws:cloudformation:logical-id', Value: logicalId },
+        ...stack.Tags,
+      ],
+    };
+  }
+
+  /** Creates one resource with its provider, as CREATE_* events (or UPDATE_* when it replaces one). Throws on failure. */
+  async createResource(id: string, replacing?: ResourceState): Promise<void> {
+    const def = this.template.Resources[id];
+    const r: ResourceState = {
+      logicalId: id,
+      type: def.Type,
+      status: 'CREATE_IN_PROGRESS',
+      timestamp: this.now(),
+      metadata: def.Metadata,
+      deletionPolicy: def.DeletionPolicy,
+      updateReplacePolicy: def.UpdateReplacePolicy,
+    };
+    const prefix = replacing ? 'UPDATE' : 'CREATE';
+    try {
+      r.props = await this.resolveProps(id);
+      if (replacing) this.setResourceStatus(r, 'UPDATE_IN_PROGRESS', 'Requested update requires the creation of a new physical resource; hence creating one.', replacing.physicalId);
+      else this.setResourceStatus(r, 'CREATE_IN_PROGRESS');
+      const provider = this.provider(def.Type);
+      checkRequired(provider, id, r.props);
+      const ctx = this.providerContext(id);
+      const result = await provider.create(r.props, ctx);
+      r.physicalId = result.physicalId;
+      r.ref = result.ref;
+      r.attributes = result.attributes ?? {};
+      this.setResourceStatus(r, `${prefix}_IN_PROGRESS`, 'Resource creation Initiated');
+      if (provider.stabilize) await provider.stabilize(r.physicalId, r.props, ctx);
+      this.setResourceStatus(r, `${prefix}_COMPLETE`);
+    } catch (err) {
+      this.setResourceStatus(r, `${prefix}_FAILED`, reasonOf(err));
+      throw err;
+    }
+  }
+
+  /** Deletes one resource (honouring its DeletionPolicy unless `policy` says otherwise), as DELETE_* events. */
+  async deleteResource(r: ResourceState, policy = r.deletionPolicy, detached = false): Promise<void> {
+    const set = (status: string, reason?: string) => this.setResourceStatus(r, status, reason, r.physicalId, detached);
+    if (r.physicalId === undefined) {
+      set('DELETE_COMPLETE');
+      return;
+    }
+    if (policy === 'Retain') {
+      set('DELETE_SKIPPED');
+      return;
+    }
+    set('DELETE_IN_PROGRESS');
+    try {
+      const provider = findProvider(r.type);
+      if (!provider) throw new Error(`halo has no provider for resource type ${r.type}`);
+      await provider.delete(r.physicalId, r.props ?? {}, this.providerContext(r.logicalId));
+      set('DELETE_COMPLETE');
+    } catch (err) {
+      set('DELETE_FAILED', reasonOf(err));
+      throw err;
+    }
+  }
+
+  /** Evaluates the Outputs section (after a successful create or update). */
+  computeOutputs(): void {
+    const outputs = [];
+    for (const [key, out] of Object.entries(this.template.Outputs ?? {})) {
+      if (!included(this.scope, out.Condition)) continue;
+      const value = evaluate(out.Value, this.scope);
+      outputs.push({
+        OutputKey: key,
+        OutputValue: Array.isArray(value) ? value.join(',') : typeof value === 'object' ? JSON.stringify(value) : String(value),
+        Description: out.Description,
+        ExportName: out.Export ? String(evaluate(out.Export.Name, this.scope)) : undefined,
+      });
+    }
+    this.stack.outputs = outputs;
+  }
+}
+
+function checkRequired(provider: ResourceProvider, id: string, props: Record<string, unknown>): void {
+  const missing = (provider.required ?? []).filter((p) => props[p] === undefined || props[p] === null);
+  if (missing.length) {
+    throw new Error(`Properties validation failed for resource ${id} with message: #: required key [${missing.join(', ')}] not found`);
+  }
+}
+
+export function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

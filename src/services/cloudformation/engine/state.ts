@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { AwsError } from '../../../protocol/errors.js';
+import type { RequestContext } from '../../types.js';
+import type { ResolvedParameter } from '../template/parameters.js';
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export interface ResourceState {
+  logicalId: string;
+  type: string;
+  physicalId?: string;
+  /** What Ref returns when it is not the physical id. */
+  ref?: string;
+  status: string;
+  reason?: string;
+  timestamp: string;
+  /** Resolved properties the resource was made with. */
+  props?: Record<string, unknown>;
+  attributes?: Record<string, unknown>;
+  metadata?: unknown;
+  deletionPolicy?: string;
+  updateReplacePolicy?: string;
+}
+
+export interface StackEvent {
+  EventId: string;
+  StackId: string;
+  StackName: string;
+  LogicalResourceId: string;
+  PhysicalResourceId?: string;
+  ResourceType: string;
+  Timestamp: string;
+  ResourceStatus: string;
+  ResourceStatusReason?: string;
+  ResourceProperties?: string;
+}
+
+export interface StackOutput {
+  OutputKey: string;
+  OutputValue: string;
+  Description?: string;
+  ExportName?: string;
+}
+
+export interface StackRecord {
+  StackId: string;
+  StackName: string;
+  region: string;
+  Description?: string;
+  CreationTime: string;
+  LastUpdatedTime?: string;
+  DeletionTime?: string;
+  StackStatus: string;
+  StackStatusReason?: string;
+  DisableRollback: boolean;
+  Capabilities: string[];
+  Tags: Tag[];
+  NotificationARNs: string[];
+  TimeoutInMinutes?: number;
+  templateBody: string;
+  parameters: ResolvedParameter[];
+  outputs: StackOutput[];
+  resources: Record<string, ResourceState>;
+  events: StackEvent[];
+  /** Export names this stack imports (Fn::ImportValue): their stacks cannot remove them meanwhile. */
+  imports: string[];
+}
+
+export const STACK_KIND = 'cloudformation.stack';
+
+export const notExist = (nameOrId: string) => new AwsError('ValidationError', `Stack with id ${nameOrId} does not exist`);
+
+export function stackTable(ctx: Pick<RequestContext, 'cloud'>) {
+  return ctx.cloud.store.table<StackRecord>(STACK_KIND);
+}
+
+export function newStackId(region: string, accountId: string, name: string): string {
+  return `arn:aws:cloudformation:${region}:${accountId}:stack/${name}/${randomUUID()}`;
+}
+
+/** A live stack by name, or any stack (even deleted) by its id, as DescribeStacks finds them. */
+export function findStack(ctx: Pick<RequestContext, 'cloud' | 'region'>, nameOrId: string): StackRecord | undefined {
+  const table = stackTable(ctx);
+  if (nameOrId.startsWith('arn:')) return table.get(ctx.region, nameOrId);
+  return table.list(ctx.region).find((s) => s.StackName === nameOrId && s.StackStatus !== 'DELETE_COMPLETE');
+}
+
+export function requireStack(ctx: Pick<RequestContext, 'cloud' | 'region'>, nameOrId: string): StackRecord {
+  const stack = findStack(ctx, nameOrId);
+  if (!stack) throw notExist(nameOrId);
+  return stack;
+}
+
+export function liveStacks(ctx: Pick<RequestContext, 'cloud' | 'region'>): StackRecord[] {
+  return stackTable(ctx).list(ctx.region).filter((s) => s.StackStatus !== 'DELETE_COMPLETE');
+}
+
+export const IN_PROGRESS = /_IN_PROGRESS$/;

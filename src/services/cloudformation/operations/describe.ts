@@ -1,0 +1,119 @@
+import type { RequestContext } from '../../types.js';
+import { AwsError } from '../../../protocol/errors.js';
+import { liveStacks, notExist, requireStack, stackTable, type ResourceState, type StackRecord } from '../engine/state.js';
+
+/** A stack as DescribeStacks shows it; NoEcho parameters masked. */
+export function stackView(s: StackRecord) {
+  return {
+    StackId: s.StackId,
+    StackName: s.StackName,
+    Description: s.Description,
+    Parameters: s.parameters.map((p) => ({
+      ParameterKey: p.key,
+      ParameterValue: p.noEcho ? '****' : p.value,
+      ResolvedValue: p.resolved !== undefined && !p.noEcho ? p.resolved : undefined,
+    })),
+    CreationTime: s.CreationTime,
+    DeletionTime: s.DeletionTime,
+    LastUpdatedTime: s.LastUpdatedTime,
+    RollbackConfiguration: {},
+    StackStatus: s.StackStatus,
+    StackStatusReason: s.StackStatusReason,
+    DisableRollback: s.DisableRollback,
+    NotificationARNs: s.NotificationARNs,
+    TimeoutInMinutes: s.TimeoutInMinutes,
+    Capabilities: s.Capabilities.length ? s.Capabilities : undefined,
+    Outputs: s.outputs.length ? s.outputs : undefined,
+    Tags: s.Tags,
+    EnableTerminationProtection: false,
+    DriftInformation: { StackDriftStatus: 'NOT_CHECKED' },
+  };
+}
+
+export function describeStacks(input: { StackName?: string }, ctx: RequestContext) {
+  const stacks = input.StackName ? [requireStack(ctx, input.StackName)] : liveStacks(ctx);
+  return { Stacks: stacks.map(stackView) };
+}
+
+export function describeStackEvents(input: { StackName: string }, ctx: RequestContext) {
+  const stack = requireStack(ctx, input.StackName);
+  return { StackEvents: [...stack.events].reverse() };
+}
+
+const resourceView = (s: StackRecord, r: ResourceState) => ({
+  StackName: s.StackName,
+  StackId: s.StackId,
+  LogicalResourceId: r.logicalId,
+  PhysicalResourceId: r.physicalId,
+  ResourceType: r.type,
+  Timestamp: r.timestamp,
+  LastUpdatedTimestamp: r.timestamp,
+  ResourceStatus: r.status,
+  ResourceStatusReason: r.reason,
+  DriftInformation: { StackResourceDriftStatus: 'NOT_CHECKED' },
+});
+
+export function describeStackResources(input: { StackName?: string; LogicalResourceId?: string; PhysicalResourceId?: string }, ctx: RequestContext) {
+  let stack: StackRecord | undefined;
+  if (input.StackName) stack = requireStack(ctx, input.StackName);
+  else if (input.PhysicalResourceId) {
+    stack = stackTable(ctx).list(ctx.region).find((s) => Object.values(s.resources).some((r) => r.physicalId === input.PhysicalResourceId));
+    if (!stack) throw new AwsError('ValidationError', `Stack for ${input.PhysicalResourceId} does not exist`);
+  } else {
+    throw new AwsError('ValidationError', 'Either StackName or PhysicalResourceId must be specified.');
+  }
+  const s = stack;
+  const resources = Object.values(s.resources).filter((r) =>
+    (!input.LogicalResourceId || r.logicalId === input.LogicalResourceId) && (!input.PhysicalResourceId || r.physicalId === input.PhysicalResourceId));
+  return { StackResources: resources.map((r) => resourceView(s, r)) };
+}
+
+export function describeStackResource(input: { StackName: string; LogicalResourceId: string }, ctx: RequestContext) {
+  const stack = requireStack(ctx, input.StackName);
+  const r = stack.resources[input.LogicalResourceId];
+  if (!r) throw new AwsError('ValidationError', `Resource ${input.LogicalResourceId} does not exist for stack ${input.StackName}`);
+  return { StackResourceDetail: { ...resourceView(stack, r), Metadata: r.metadata === undefined ? undefined : JSON.stringify(r.metadata) } };
+}
+
+export function listStackResources(input: { StackName: string }, ctx: RequestContext) {
+  const stack = requireStack(ctx, input.StackName);
+  return { StackResourceSummaries: Object.values(stack.resources).map((r) => resourceView(stack, r)) };
+}
+
+export function listStacks(input: { StackStatusFilter?: string[] }, ctx: RequestContext) {
+  const filter = input.StackStatusFilter ?? [];
+  const stacks = stackTable(ctx).list(ctx.region).filter((s) => !filter.length || filter.includes(s.StackStatus));
+  return {
+    StackSummaries: stacks.reverse().map((s) => ({
+      StackId: s.StackId,
+      StackName: s.StackName,
+      TemplateDescription: s.Description,
+      CreationTime: s.CreationTime,
+      LastUpdatedTime: s.LastUpdatedTime,
+      DeletionTime: s.DeletionTime,
+      StackStatus: s.StackStatus,
+      StackStatusReason: s.StackStatusReason,
+      DriftInformation: { StackDriftStatus: 'NOT_CHECKED' },
+    })),
+  };
+}
+
+export function getTemplate(input: { StackName?: string; ChangeSetName?: string }, ctx: RequestContext) {
+  if (!input.StackName) throw notExist('');
+  const stack = requireStack(ctx, input.StackName);
+  return { TemplateBody: stack.templateBody, StagesAvailable: ['Original', 'Processed'] };
+}
+
+export function listExports(_input: unknown, ctx: RequestContext) {
+  const exports = [];
+  for (const s of liveStacks(ctx)) {
+    for (const o of s.outputs) if (o.ExportName) exports.push({ ExportingStackId: s.StackId, Name: o.ExportName, Value: o.OutputValue });
+  }
+  return { Exports: exports };
+}
+
+export function listImports(input: { ExportName: string }, ctx: RequestContext) {
+  const importers = liveStacks(ctx).filter((s) => s.imports.includes(input.ExportName)).map((s) => s.StackName);
+  if (!importers.length) throw new AwsError('ValidationError', `Export '${input.ExportName}' is not imported by any stack.`);
+  return { Imports: importers };
+}

@@ -1,0 +1,178 @@
+import type { Cloud } from '../../../cloud.js';
+import { AwsError } from '../../../protocol/errors.js';
+import type { RequestContext } from '../../types.js';
+import { enqueue } from '../engine/queue.js';
+import { runCreate, runDelete, runUpdate } from '../engine/lifecycle.js';
+import { StackRun } from '../engine/run.js';
+import { stackScope } from '../engine/scope.js';
+import { findStack, newStackId, requireStack, stackTable, type StackRecord, type Tag } from '../engine/state.js';
+import { checkCapabilities, readTemplate, requiredCapabilities } from '../engine/template-input.js';
+import { resolveParameters, type GivenParameter, type ResolvedParameter } from '../template/parameters.js';
+import { parseTemplateBody, type Template } from '../template/parse.js';
+
+const invalid = (m: string) => new AwsError('ValidationError', m);
+
+export interface StackInput {
+  StackName: string;
+  TemplateBody?: string;
+  TemplateURL?: string;
+  UsePreviousTemplate?: boolean;
+  Parameters?: GivenParameter[];
+  Capabilities?: string[];
+  Tags?: Tag[];
+  NotificationARNs?: string[];
+  DisableRollback?: boolean;
+  OnFailure?: string;
+  TimeoutInMinutes?: number;
+}
+
+function checkStackName(name: string): void {
+  if (!/^[a-zA-Z][-a-zA-Z0-9]*$/.test(name) || name.length > 128) {
+    throw invalid(`1 validation error detected: Value '${name}' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`);
+  }
+}
+
+export const parameterChecks = (ctx: RequestContext) => ({
+  region: ctx.region,
+  invoke: <T>(service: string, operation: string, input: unknown) => ctx.cloud.invoke<T>(service, operation, input, { region: ctx.region }),
+});
+
+/** Evaluates every condition once, so a bad condition is a ValidationError of the call, before anything is made. */
+export function checkConditions(cloud: Cloud, stack: StackRecord, template: Template): void {
+  const scope = stackScope({ cloud, stack, template, pending: true });
+  for (const name of Object.keys(template.Conditions ?? {})) scope.condition(name);
+}
+
+export function newStackRecord(ctx: RequestContext, name: string, input: StackInput, body: string, template: Template, params: ResolvedParameter[]): StackRecord {
+  return {
+    StackId: newStackId(ctx.region, ctx.accountId, name),
+    StackName: name,
+    region: ctx.region,
+    Description: template.Description,
+    CreationTime: new Date(ctx.cloud.clock.now()).toISOString(),
+    StackStatus: 'CREATE_IN_PROGRESS',
+    DisableRollback: input.DisableRollback ?? input.OnFailure === 'DO_NOTHING',
+    Capabilities: input.Capabilities ?? [],
+    Tags: input.Tags ?? [],
+    NotificationARNs: input.NotificationARNs ?? [],
+    TimeoutInMinutes: input.TimeoutInMinutes,
+    templateBody: body,
+    parameters: params,
+    outputs: [],
+    resources: {},
+    events: [],
+    imports: [],
+  };
+}
+
+export async function createStack(input: StackInput, ctx: RequestContext) {
+  checkStackName(input.StackName);
+  if (input.DisableRollback !== undefined && input.OnFailure !== undefined) throw invalid('You cannot specify both DisableRollback and OnFailure.');
+  const exists = () => {
+    if (findStack(ctx, input.StackName)) throw new AwsError('AlreadyExistsException', `Stack [${input.StackName}] already exists`);
+  };
+  exists();
+  const { body, template } = await readTemplate(input);
+  checkCapabilities(template, input.Capabilities);
+  const params = await resolveParameters(template.Parameters ?? {}, input.Parameters ?? [], undefined, parameterChecks(ctx));
+  exists();
+  const stack = newStackRecord(ctx, input.StackName, input, body, template, params);
+  checkConditions(ctx.cloud, stack, template);
+  const run = new StackRun(ctx.cloud, stack, template);
+  run.setStackStatus('CREATE_IN_PROGRESS', 'User Initiated');
+  startCreate(run, input.OnFailure === 'DELETE');
+  return { StackId: stack.StackId };
+}
+
+export function startCreate(run: StackRun, deleteOnFailure: boolean): void {
+  void enqueue(run.stack.StackId, async () => {
+    await runCreate(run);
+    if (deleteOnFailure && run.stack.StackStatus === 'ROLLBACK_COMPLETE') {
+      run.setStackStatus('DELETE_IN_PROGRESS', 'User Initiated');
+      await runDelete(run);
+    }
+  });
+}
+
+const UPDATABLE = ['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'UPDATE_FAILED'];
+
+/** Everything UpdateStack and CreateChangeSet (UPDATE) check before changing anything. */
+export async function prepareUpdate(input: StackInput, ctx: RequestContext, stack: StackRecord) {
+  let body: string;
+  let template: Template;
+  if (input.UsePreviousTemplate) {
+    if (input.TemplateBody !== undefined || input.TemplateURL !== undefined) throw invalid('You cannot specify both usePreviousTemplate and Template Body/Template URL');
+    ({ body, template } = await readTemplate({ TemplateBody: stack.templateBody }));
+  } else {
+    ({ body, template } = await readTemplate(input));
+  }
+  checkCapabilities(template, input.Capabilities);
+  const previous = Object.fromEntries(stack.parameters.map((p) => [p.key, p.value]));
+  const params = await resolveParameters(template.Parameters ?? {}, input.Parameters ?? [], previous, parameterChecks(ctx));
+  checkConditions(ctx.cloud, { ...stack, parameters: params }, template);
+  const sameParams = JSON.stringify(params.map((p) => [p.key, p.value, p.resolved])) === JSON.stringify(stack.parameters.map((p) => [p.key, p.value, p.resolved]));
+  const sameTags = input.Tags === undefined || JSON.stringify(input.Tags) === JSON.stringify(stack.Tags);
+  return { body, template, params, unchanged: body === stack.templateBody && sameParams && sameTags };
+}
+
+export async function updateStack(input: StackInput, ctx: RequestContext) {
+  const stack = requireStack(ctx, input.StackName);
+  if (!UPDATABLE.includes(stack.StackStatus)) throw invalid(`Stack:${stack.StackId} is in ${stack.StackStatus} state and can not be updated.`);
+  const { body, template, params, unchanged } = await prepareUpdate(input, ctx, stack);
+  if (unchanged) throw invalid('No updates are to be performed.');
+  const current = requireStack(ctx, stack.StackId);
+  if (!UPDATABLE.includes(current.StackStatus)) throw invalid(`Stack:${stack.StackId} is in ${current.StackStatus} state and can not be updated.`);
+  startUpdate(ctx, current, { templateBody: body, template, parameters: params, tags: input.Tags, disableRollback: input.DisableRollback }, input.Capabilities);
+  return { StackId: stack.StackId };
+}
+
+export function startUpdate(
+  ctx: RequestContext,
+  stack: StackRecord,
+  next: Parameters<typeof runUpdate>[1],
+  capabilities: string[] | undefined,
+): void {
+  stack.Capabilities = capabilities ?? [];
+  const run = new StackRun(ctx.cloud, stack, parseStored(stack));
+  // The stack shows UPDATE_IN_PROGRESS from the moment the call returns.
+  stack.StackStatus = 'UPDATE_IN_PROGRESS';
+  run.save();
+  void enqueue(stack.StackId, () => runUpdate(run, next));
+}
+
+/** The stack's current template (its stored body was valid when the stack took it). */
+const parseStored = (stack: StackRecord): Template => parseTemplateBody(stack.templateBody);
+
+export async function deleteStack(input: { StackName: string; RetainResources?: string[] }, ctx: RequestContext) {
+  const stack = findStack(ctx, input.StackName);
+  if (!stack || stack.StackStatus === 'DELETE_COMPLETE') return {};
+  if (input.RetainResources?.length && stack.StackStatus !== 'DELETE_FAILED') {
+    throw invalid(`Invalid operation on stack ${stack.StackId}. RetainResources can only be specified when stack is in DELETE_FAILED state`);
+  }
+  for (const id of input.RetainResources ?? []) {
+    if (!stack.resources[id]) throw invalid(`The specified resources [${id}] to retain must be in a valid state. Resources not found: [${id}]`);
+  }
+  void enqueue(stack.StackId, async () => {
+    const current = stackTable(ctx).get(ctx.region, stack.StackId);
+    if (!current || current.StackStatus === 'DELETE_COMPLETE' || current.StackStatus === 'DELETE_IN_PROGRESS') return;
+    const run = new StackRun(ctx.cloud, current, parseStored(current));
+    run.setStackStatus('DELETE_IN_PROGRESS', 'User Initiated');
+    await runDelete(run, input.RetainResources ?? []);
+  });
+  return {};
+}
+
+export async function validateTemplateOp(input: { TemplateBody?: string; TemplateURL?: string }) {
+  const { template } = await readTemplate(input);
+  return {
+    Parameters: Object.entries(template.Parameters ?? {}).map(([key, def]) => ({
+      ParameterKey: key,
+      DefaultValue: def.Default === undefined ? undefined : Array.isArray(def.Default) ? def.Default.join(',') : String(def.Default),
+      NoEcho: String(def.NoEcho) === 'true',
+      Description: def.Description,
+    })),
+    Description: template.Description,
+    ...requiredCapabilities(template),
+    DeclaredTransforms: [],
+  };
+}

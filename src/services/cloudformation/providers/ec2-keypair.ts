@@ -1,0 +1,22 @@
+import { registerProvider } from './registry.js';
+import type { ResourceProvider } from './types.js';
+import { str } from './values.js';
+
+/** AWS::EC2::KeyPair: Ref is the key name; GetAtt KeyPairId and KeyFingerprint. Every property needs replacement. */
+export const keyPairProvider: ResourceProvider = {
+  type: 'AWS::EC2::KeyPair',
+  required: ['KeyName'],
+  replaceOn: ['KeyName', 'KeyType', 'KeyFormat', 'PublicKeyMaterial', 'Tags'],
+  async create(props, ctx) {
+    const tags = props.Tags?.length ? [{ ResourceType: 'key-pair', Tags: props.Tags }] : undefined;
+    const r = props.PublicKeyMaterial
+      ? await ctx.invoke('ec2', 'ImportKeyPair', { KeyName: str(props.KeyName), PublicKeyMaterial: Buffer.from(String(props.PublicKeyMaterial)), TagSpecifications: tags })
+      : await ctx.invoke('ec2', 'CreateKeyPair', { KeyName: str(props.KeyName), KeyType: str(props.KeyType), KeyFormat: str(props.KeyFormat), TagSpecifications: tags });
+    return { physicalId: r.KeyName, attributes: { KeyPairId: r.KeyPairId, KeyFingerprint: r.KeyFingerprint } };
+  },
+  async delete(physicalId, _props, ctx) {
+    await ctx.invoke('ec2', 'DeleteKeyPair', { KeyName: physicalId });
+  },
+};
+
+registerProvider(keyPairProvider);
