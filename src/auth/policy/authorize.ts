@@ -4,6 +4,7 @@ import type { ConditionContext } from './conditions.js';
 import { evaluate, type Decision } from './evaluate.js';
 import { boundaryForPrincipal, policiesForPrincipal, roleOfPrincipal } from './principal-policies.js';
 import { actionPrefix, resourcesOf } from './request-mapping.js';
+import { sessionPoliciesOf } from './session-policies.js';
 
 /** Calls every principal may make without a policy allowing them (as on AWS). */
 const ALWAYS_ALLOWED = new Set(['sts:GetCallerIdentity']);
@@ -32,15 +33,19 @@ export function requestConditionContext(ctx: RequestContext): ConditionContext {
   return context;
 }
 
-/** The decision for one action and resource of a non-admin principal, boundaries included. */
+/** The decision for one action and resource of a non-admin principal, boundaries and session policies included. */
 export function decide(ctx: RequestContext, action: string, resource: string, context = requestConditionContext(ctx)): Decision {
   const request = { action, resource, context };
   const decision = evaluate(policiesForPrincipal(ctx.cloud, ctx.principal), request);
   if (decision !== 'Allow') return decision;
+  // A permissions boundary and session policies cap what the role's policies allow: each must allow too.
   const boundary = boundaryForPrincipal(ctx.cloud, ctx.principal);
-  if (!boundary) return decision;
-  const capped = evaluate([boundary], request);
-  return capped === 'Allow' ? 'Allow' : capped;
+  const caps = [boundary ? [boundary] : undefined, sessionPoliciesOf(ctx.principal)].filter((c) => c !== undefined);
+  for (const cap of caps) {
+    const capped = evaluate(cap, request);
+    if (capped !== 'Allow') return capped;
+  }
+  return 'Allow';
 }
 
 /** The refusal each service sends, in its own words. */

@@ -1,4 +1,7 @@
 import type { ServiceFactory } from '../types.js';
+import { assumeRole } from './assume-role.js';
+
+export { instanceRoleCredentials, type InstanceRoleCredentials } from './instance-credentials.js';
 
 export const stsService: ServiceFactory = () => ({
   signingName: 'sts',
@@ -6,5 +9,6 @@ export const stsService: ServiceFactory = () => ({
   global: true,
   operations: {
     GetCallerIdentity: (_input, ctx) => ({ UserId: ctx.principal.userId, Account: ctx.principal.accountId, Arn: ctx.principal.arn }),
+    AssumeRole: assumeRole,
   },
 });

@@ -1,0 +1,125 @@
+import { AwsError } from '../../protocol/errors.js';
+import type { Principal } from '../../auth/credentials.js';
+import { decide, denial, requestConditionContext } from '../../auth/policy/authorize.js';
+import type { ConditionContext } from '../../auth/policy/conditions.js';
+import { parsePolicy, PolicySyntaxError, policySize, type PolicyDocument } from '../../auth/policy/document.js';
+import { evaluate, type RequestPrincipal } from '../../auth/policy/evaluate.js';
+import type { SessionPrincipal } from '../../auth/policy/session-policies.js';
+import { defaultDocument, findPolicy } from '../iam/managed-policies.js';
+import { findRole, saveRole } from '../iam/roles.js';
+import type { RoleRecord } from '../iam/state.js';
+import type { RequestContext } from '../types.js';
+
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+const CHAINED_MAX_SECONDS = 3600;
+
+function validation(value: unknown, member: string, constraint: string): AwsError {
+  return new AwsError('ValidationError', `1 validation error detected: Value '${String(value)}' at '${member}' failed to satisfy constraint: ${constraint}`);
+}
+
+/** Everything a caller is known by in a trust policy's Principal element. */
+function identitiesOf(principal: Principal): string[] {
+  const root = `arn:aws:iam::${principal.accountId}:root`;
+  return [...new Set([principal.arn, ...(principal.roleArn ? [principal.roleArn] : []), principal.accountId, root])];
+}
+
+/** Whether a role's trust policy lets this principal (or service) assume it. */
+export function trustAllows(role: RoleRecord, who: RequestPrincipal, context: Record<string, string | string[]> = {}): boolean {
+  const trust = JSON.parse(role.AssumeRolePolicyDocument) as PolicyDocument;
+  return evaluate([trust], { action: 'sts:AssumeRole', resource: role.Arn, principal: who, context }) === 'Allow';
+}
+
+function roleNamed(ctx: RequestContext, arn: string): RoleRecord | undefined {
+  const m = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(arn);
+  if (!m || m[1] !== ctx.accountId) return undefined;
+  const role = findRole(ctx.cloud, m[2]);
+  return role && role.Arn === arn ? role : undefined;
+}
+
+function sessionPolicies(input: AssumeRoleInput, ctx: RequestContext): PolicyDocument[] | undefined {
+  if (input.Policy === undefined && !input.PolicyArns?.length) return undefined;
+  const docs: PolicyDocument[] = [];
+  if (input.Policy !== undefined) {
+    if (policySize(input.Policy) > 2048) throw new AwsError('PackedPolicyTooLarge', 'Packed policy consumes more than 100% of allotted space, please use smaller policy.');
+    try {
+      docs.push(parsePolicy(input.Policy, 'identity'));
+    } catch (err) {
+      if (err instanceof PolicySyntaxError) throw new AwsError('MalformedPolicyDocument', err.message);
+      throw err;
+    }
+  }
+  for (const { arn } of input.PolicyArns ?? []) {
+    const policy = arn ? findPolicy(ctx.cloud, arn) : undefined;
+    if (!policy) throw new AwsError('InvalidParameterValue', `Policy ${arn} does not exist or is not attachable.`);
+    docs.push(JSON.parse(defaultDocument(policy)) as PolicyDocument);
+  }
+  return docs;
+}
+
+interface AssumeRoleInput {
+  RoleArn: string;
+  RoleSessionName: string;
+  DurationSeconds?: number;
+  Policy?: string;
+  PolicyArns?: Array<{ arn?: string }>;
+  ExternalId?: string;
+  SourceIdentity?: string;
+}
+
+export function assumeRole(input: AssumeRoleInput, ctx: RequestContext) {
+  if (!SESSION_NAME.test(input.RoleSessionName)) {
+    throw validation(input.RoleSessionName, 'roleSessionName', 'Member must satisfy regular expression pattern: [\\w+=,.@-]*');
+  }
+  if (input.RoleArn.length < 20) throw validation(input.RoleArn, 'roleArn', 'Member must have length greater than or equal to 20');
+  const action = 'sts:AssumeRole';
+  const role = roleNamed(ctx, input.RoleArn);
+  if (!role) throw denial(ctx, action, input.RoleArn, 'ImplicitDeny');
+
+  const context: ConditionContext = { ...requestConditionContext(ctx), 'sts:RoleSessionName': input.RoleSessionName };
+  if (input.ExternalId !== undefined) context['sts:ExternalId'] = input.ExternalId;
+  if (!trustAllows(role, { aws: identitiesOf(ctx.principal) }, context)) throw denial(ctx, action, role.Arn, 'ImplicitDeny');
+  if (ctx.principal.type !== 'admin') {
+    // Within one account, a trust policy that names the caller itself suffices; one that names the account needs
+    // the caller's own policies to allow sts:AssumeRole too.
+    const own = decide(ctx, action, role.Arn, context);
+    if (own === 'ExplicitDeny') throw denial(ctx, action, role.Arn, own);
+    const namedDirectly = trustAllows(role, { aws: [ctx.principal.arn, ...(ctx.principal.roleArn ? [ctx.principal.roleArn] : [])] }, context);
+    if (own !== 'Allow' && !namedDirectly) throw denial(ctx, action, role.Arn, own);
+  }
+
+  const chained = ctx.principal.type === 'assumed-role';
+  const duration = input.DurationSeconds ?? 3600;
+  if (duration < 900) throw validation(duration, 'durationSeconds', 'Member must have value greater than or equal to 900');
+  if (chained && duration > CHAINED_MAX_SECONDS) {
+    throw new AwsError('ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+  }
+  if (duration > role.MaxSessionDuration) {
+    throw new AwsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+  }
+
+  const policies = sessionPolicies(input, ctx);
+  const sessionArn = `arn:aws:sts::${ctx.accountId}:assumed-role/${role.RoleName}/${input.RoleSessionName}`;
+  const principal: SessionPrincipal = {
+    type: 'assumed-role',
+    accountId: ctx.accountId,
+    arn: sessionArn,
+    userId: `${role.RoleId}:${input.RoleSessionName}`,
+    roleArn: role.Arn,
+    roleName: role.RoleName,
+    ...(policies ? { sessionPolicies: policies } : {}),
+  };
+  const now = ctx.cloud.clock.now();
+  const key = ctx.cloud.credentials.issueTemporary(principal, duration * 1000, now);
+  saveRole(ctx.cloud, { ...role, LastUsedDate: new Date(now).toISOString(), LastUsedRegion: ctx.region });
+  return {
+    Credentials: {
+      AccessKeyId: key.accessKeyId,
+      SecretAccessKey: key.secretAccessKey,
+      SessionToken: key.sessionToken,
+      Expiration: new Date(key.expiration ?? now),
+    },
+    AssumedRoleUser: { AssumedRoleId: principal.userId, Arn: sessionArn },
+    PackedPolicySize: input.Policy !== undefined ? Math.ceil((policySize(input.Policy) / 2048) * 100) : undefined,
+    SourceIdentity: input.SourceIdentity,
+  };
+}
