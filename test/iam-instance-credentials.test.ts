@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { policiesForPrincipal } from '../src/auth/policy/principal-policies.js';
+import { Cloud } from '../src/cloud.js';
+import { VirtualClock } from '../src/clock/clock.js';
+import { timingProfile } from '../src/clock/profiles.js';
+import { iamService } from '../src/services/iam/service.js';
+import { instanceRoleCredentials, stsService } from '../src/services/sts/service.js';
+import { Store } from '../src/store/db.js';
+
+const MINUTE = 60_000;
+const trust = (service: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
+const associate = { Version: '2012-10-17', Statement: [{ Action: ['ec2:AssociateAddress'], Resource: ['*'], Effect: 'Allow' }] };
+
+describe('instance role credentials for the metadata service (in-process, virtual clock)', () => {
+  let home: string;
+  let cloud: Cloud;
+  let clock: VirtualClock;
+  const iam = (op: string, input: object) => cloud.invoke('iam', op, input, { region: 'us-east-1' });
+
+  before(async () => {
+    home = mkdtempSync(path.join(os.tmpdir(), 'halo-iam-unit-'));
+    clock = new VirtualClock(Date.UTC(2026, 10, 26, 2, 0, 0));
+    cloud = new Cloud(new Store(path.join(home, 'state.db')), clock, timingProfile('instant'), { home, hostsPerZone: 1 });
+    cloud.register(iamService);
+    cloud.register(stsService);
+    await iam('CreateRole', { RoleName: 'IamRole', AssumeRolePolicyDocument: trust('ec2.amazonaws.com') });
+    await iam('PutRolePolicy', { RoleName: 'IamRole', PolicyName: 'root', PolicyDocument: JSON.stringify(associate) });
+    await iam('AttachRolePolicy', { RoleName: 'IamRole', PolicyArn: 'arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess' });
+    await iam('CreateInstanceProfile', { InstanceProfileName: 'IamInstanceProfile' });
+    await iam('AddRoleToInstanceProfile', { InstanceProfileName: 'IamInstanceProfile', RoleName: 'IamRole' });
+  });
+  after(async () => {
+    await cloud.shutdown();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('issues 6-hour credentials of the profile\'s role, with the instance id as session name', () => {
+    const creds = instanceRoleCredentials(cloud, 'IamInstanceProfile', 'i-0123456789abcdef0');
+    assert.equal(creds.roleName, 'IamRole');
+    assert.match(creds.AccessKeyId, /^ASIA/);
+    assert.equal(creds.Expiration, '2026-11-26T08:00:00Z');
+    assert.equal(creds.LastUpdated, '2026-11-26T02:00:00Z');
+    const key = cloud.credentials.find(creds.AccessKeyId);
+    assert.equal(key?.sessionToken, creds.Token);
+    assert.equal(key?.principal.arn, `arn:aws:sts::${cloud.accountId}:assumed-role/IamRole/i-0123456789abcdef0`);
+    assert.match(key?.principal.userId ?? '', /^AROA[A-Z2-7]{17}:i-0123456789abcdef0$/);
+  });
+
+  it('reuses them while 15 minutes or more remain, then issues new ones', () => {
+    const first = instanceRoleCredentials(cloud, 'IamInstanceProfile', 'i-reuse');
+    clock.advance(5 * 60 * MINUTE + 45 * MINUTE);
+    const same = instanceRoleCredentials(cloud, `arn:aws:iam::${cloud.accountId}:instance-profile/IamInstanceProfile`, 'i-reuse');
+    assert.equal(same.AccessKeyId, first.AccessKeyId);
+    clock.advance(1 * MINUTE);
+    const fresh = instanceRoleCredentials(cloud, 'IamInstanceProfile', 'i-reuse');
+    assert.notEqual(fresh.AccessKeyId, first.AccessKeyId);
+    assert.equal(Date.parse(fresh.Expiration) - clock.now(), 6 * 60 * MINUTE);
+    assert.notEqual(instanceRoleCredentials(cloud, 'IamInstanceProfile', 'i-other').AccessKeyId, fresh.AccessKeyId);
+  });
+
+  it('the session\'s policies are the role\'s inline and attached managed policies', () => {
+    const creds = instanceRoleCredentials(cloud, 'IamInstanceProfile', 'i-policies');
+    const principal = cloud.credentials.find(creds.AccessKeyId)?.principal;
+    assert.ok(principal);
+    const docs = policiesForPrincipal(cloud, principal);
+    assert.deepEqual(docs[0], associate);
+    assert.equal(docs.length, 2);
+    assert.match(JSON.stringify(docs[1]), /ec2:Describe\*/);
+  });
+
+  it('refuses a missing profile, a profile without a role, and a role that does not trust EC2', async () => {
+    assert.throws(() => instanceRoleCredentials(cloud, 'nope', 'i-1'), { code: 'NoSuchEntity' });
+    await iam('CreateInstanceProfile', { InstanceProfileName: 'empty' });
+    assert.throws(() => instanceRoleCredentials(cloud, 'empty', 'i-1'), { code: 'NoSuchEntity' });
+    await iam('CreateRole', { RoleName: 'lambda-role', AssumeRolePolicyDocument: trust('lambda.amazonaws.com') });
+    await iam('AddRoleToInstanceProfile', { InstanceProfileName: 'empty', RoleName: 'lambda-role' });
+    assert.throws(() => instanceRoleCredentials(cloud, 'empty', 'i-1'), { code: 'AccessDenied' });
+  });
+});
