@@ -1,9 +1,47 @@
 import type { ServiceFactory } from '../types.js';
+import { AlarmEvaluator } from './alarm-evaluator.js';
+import { describeAlarmHistory } from './alarm-history.js';
+import {
+  deleteAlarms, describeAlarms, describeAlarmsForMetric, disableAlarmActions, enableAlarmActions, putMetricAlarm, setAlarmState,
+} from './alarm-operations.js';
+import { actionsSettled } from './alarm-state.js';
+import { putMetricData } from './metric-data.js';
+import { getMetricData } from './metric-data-queries.js';
+import { getMetricStatistics, listMetrics } from './metric-queries.js';
+
+export { publishMetric } from './metric-data.js';
+
+const evaluators = new WeakMap<object, AlarmEvaluator>();
+
+/** The alarm evaluator of a cloud (for tests and benchmarks that drive it on a virtual clock). */
+export const alarmEvaluatorOf = (cloud: object) => evaluators.get(cloud);
 
 /** CloudWatch speaks awsQuery (aws CLI 2.9) and JSON 1.0 (AWS SDK v3) from the same model. */
-export const cloudwatchService: ServiceFactory = () => ({
-  signingName: 'monitoring',
-  modelId: 'monitoring-2010-08-01',
-  jsonTargetPrefix: 'GraniteServiceVersion20100801',
-  operations: {},
-});
+export const cloudwatchService: ServiceFactory = (cloud) => {
+  const evaluator = new AlarmEvaluator(cloud);
+  evaluators.set(cloud, evaluator);
+  evaluator.start();
+  cloud.onShutdown(async () => {
+    evaluator.stop();
+    await actionsSettled(cloud);
+  });
+  return {
+    signingName: 'monitoring',
+    modelId: 'monitoring-2010-08-01',
+    jsonTargetPrefix: 'GraniteServiceVersion20100801',
+    operations: {
+      PutMetricData: putMetricData,
+      GetMetricStatistics: getMetricStatistics,
+      GetMetricData: getMetricData,
+      ListMetrics: listMetrics,
+      PutMetricAlarm: putMetricAlarm,
+      DescribeAlarms: describeAlarms,
+      DescribeAlarmsForMetric: describeAlarmsForMetric,
+      DescribeAlarmHistory: describeAlarmHistory,
+      DeleteAlarms: deleteAlarms,
+      SetAlarmState: setAlarmState,
+      EnableAlarmActions: enableAlarmActions,
+      DisableAlarmActions: disableAlarmActions,
+    },
+  };
+};

@@ -1,0 +1,20 @@
+/** The alarm actions this cloud executes, parsed from their ARNs. */
+export type AlarmAction =
+  | { kind: 'sns'; region: string; arn: string }
+  | { kind: 'ec2'; region: string; arn: string; action: 'stop' | 'terminate' | 'reboot' | 'recover' };
+
+const EC2_ACTIONS = ['stop', 'terminate', 'reboot', 'recover'] as const;
+
+export function parseAction(arn: string): AlarmAction | undefined {
+  const parts = arn.split(':');
+  if (parts[0] !== 'arn' || parts[1] !== 'aws') return undefined;
+  const [, , service, region, account, resource] = parts;
+  if (service === 'sns' && /^\d{12}$/.test(account) && resource && parts.length === 6) return { kind: 'sns', region, arn };
+  if (service === 'automate' && account === 'ec2' && parts.length === 6 && (EC2_ACTIONS as readonly string[]).includes(resource)) {
+    return { kind: 'ec2', region, arn, action: resource as AlarmAction extends { action: infer A } ? A : never };
+  }
+  // The older form of EC2 actions: arn:aws:swf:REGION:ACCOUNT:action/actions/AWS_EC2.InstanceId.Stop/1.0
+  const swf = /^action\/actions\/AWS_EC2\.InstanceId\.(Stop|Terminate|Reboot)\/1\.0$/.exec(parts.slice(5).join(':'));
+  if (service === 'swf' && swf) return { kind: 'ec2', region, arn, action: swf[1].toLowerCase() as 'stop' | 'terminate' | 'reboot' };
+  return undefined;
+}

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { Cloud } from '../../cloud.js';
+import { publishToTopic } from '../sns/publish.js';
+import { parseAction } from './alarm-action-arns.js';
+import { alarmHistory } from './alarm-history.js';
+import { alarmMessage, alarmSubject } from './alarm-message.js';
+import type { AlarmRecord } from './alarm-model.js';
+
+/**
+ * Events between CloudWatch and EC2 for the `recover` action (EC2 owns recovery):
+ * - CloudWatch emits `ec2.recoverRequested` with {@link RecoverRequest} when an alarm's recover action runs.
+ * - EC2 answers with `cloudwatch.actionResult` carrying {@link ActionResult} (same requestId) once the recovery
+ *   succeeded or failed; CloudWatch records it in the alarm's history. Without a listener for
+ *   `ec2.recoverRequested`, the action fails at once and the history says so.
+ */
+export interface RecoverRequest {
+  requestId: string;
+  region: string;
+  instanceId: string;
+  alarmName: string;
+  actionArn: string;
+}
+
+export interface ActionResult {
+  requestId: string;
+  region: string;
+  alarmName: string;
+  actionArn: string;
+  succeeded: boolean;
+  /** Why it failed, or what was done. */
+  message?: string;
+}
+
+const EC2_OPERATIONS = { stop: 'StopInstances', terminate: 'TerminateInstances', reboot: 'RebootInstances' } as const;
+
+export type StateChangeCause = 'evaluation' | 'SetAlarmState';
+
+function succeeded(cloud: Cloud, region: string, alarm: string, arn: string, data: Record<string, unknown>): void {
+  alarmHistory(cloud.store.db).add(region, alarm, cloud.clock.now(), 'Action', `Successfully executed action ${arn}`, { actionState: 'Succeeded', ...data });
+}
+
+function failed(cloud: Cloud, region: string, alarm: string, arn: string, error: string, data: Record<string, unknown> = {}): void {
+  alarmHistory(cloud.store.db).add(region, alarm, cloud.clock.now(), 'Action', `Failed to execute action ${arn}. Received error: "${error}"`, { actionState: 'Failed', ...data, error });
+}
+
+/** Listens for EC2's answers to recover requests, for the life of the cloud. */
+export function listenForActionResults(cloud: Cloud): () => void {
+  const onResult = (r: ActionResult) => {
+    const data = { stateUpdateTimestamp: cloud.clock.now(), requestId: r.requestId };
+    if (r.succeeded) succeeded(cloud, r.region, r.alarmName, r.actionArn, { ...data, message: r.message });
+    else failed(cloud, r.region, r.alarmName, r.actionArn, r.message ?? 'recovery failed', data);
+  };
+  cloud.events.on('cloudwatch.actionResult', onResult);
+  return () => cloud.events.off('cloudwatch.actionResult', onResult);
+}
+
+/** Runs the actions of the alarm's new state; every outcome is written to the alarm's history. */
+export async function runActions(cloud: Cloud, region: string, alarm: AlarmRecord, oldState: string, cause: StateChangeCause): Promise<void> {
+  if (!alarm.ActionsEnabled) return;
+  const arns = alarm.StateValue === 'ALARM' ? alarm.AlarmActions : alarm.StateValue === 'OK' ? alarm.OKActions : alarm.InsufficientDataActions;
+  const stamp = Date.parse(alarm.StateUpdatedTimestamp);
+  const name = alarm.AlarmName;
+  for (const arn of arns) {
+    const action = parseAction(arn);
+    try {
+      if (!action) {
+        failed(cloud, region, name, arn, 'This cloud does not execute this kind of action', { stateUpdateTimestamp: stamp });
+      } else if (action.kind === 'sns') {
+        const message = alarmMessage(alarm, oldState, region, cloud.accountId);
+        publishToTopic(cloud, arn, message, alarmSubject(alarm, region));
+        succeeded(cloud, region, name, arn, { stateUpdateTimestamp: stamp, notificationResource: arn, publishedMessage: message });
+      } else {
+        const instanceId = alarm.Dimensions?.find((d) => d.Name === 'InstanceId')?.Value;
+        if (cause === 'SetAlarmState') {
+          alarmHistory(cloud.store.db).add(region, name, cloud.clock.now(), 'Action',
+            `No action taken for ${arn}: EC2 actions are not executed when the state is set by SetAlarmState`, { actionState: 'Skipped', stateUpdateTimestamp: stamp, instanceId });
+        } else if (!instanceId) {
+          failed(cloud, region, name, arn, 'The alarm has no InstanceId dimension', { stateUpdateTimestamp: stamp });
+        } else if (action.action === 'recover') {
+          if (cloud.events.listenerCount('ec2.recoverRequested') === 0) {
+            failed(cloud, region, name, arn, `Recovery of ${instanceId} is not available in this cloud yet`, { stateUpdateTimestamp: stamp, instanceId });
+          } else {
+            const request: RecoverRequest = { requestId: randomUUID(), region, instanceId, alarmName: name, actionArn: arn };
+            alarmHistory(cloud.store.db).add(region, name, cloud.clock.now(), 'Action', `Requested recovery of ${instanceId} by action ${arn}`,
+              { actionState: 'Requested', stateUpdateTimestamp: stamp, instanceId, requestId: request.requestId });
+            cloud.events.emit('ec2.recoverRequested', request);
+          }
+        } else {
+          const operation = EC2_OPERATIONS[action.action];
+          await cloud.invoke('ec2', operation, { InstanceIds: [instanceId] }, { region });
+          succeeded(cloud, region, name, arn, { stateUpdateTimestamp: stamp, instanceId, operation });
+        }
+      }
+    } catch (err) {
+      failed(cloud, region, name, arn, (err as Error).message, { stateUpdateTimestamp: stamp });
+    }
+  }
+}

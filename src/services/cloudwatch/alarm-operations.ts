@@ -1,0 +1,163 @@
+import { AwsError } from '../../protocol/errors.js';
+import type { RequestContext } from '../types.js';
+import { evaluateAlarm } from './alarm-evaluator.js';
+import { alarmHistory } from './alarm-history.js';
+import { alarmArn, alarmTable, checkAlarmConfig, type AlarmConfig, type AlarmRecord } from './alarm-model.js';
+import type { AlarmStateValue } from './alarm-rules.js';
+import { changeState } from './alarm-state.js';
+import { sortedDimensions, type Dimension } from './metric-store.js';
+
+const STATES: AlarmStateValue[] = ['OK', 'ALARM', 'INSUFFICIENT_DATA'];
+const invalid = (message: string) => new AwsError('InvalidParameterValue', message);
+const notFound = (name: string) => new AwsError('ResourceNotFound', `Alarm ${name} not found`, 404);
+
+/** The alarm's configuration in the camelCase form of ConfigurationUpdate history items. */
+function configDoc(a: AlarmRecord): Record<string, unknown> {
+  const doc: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(a)) {
+    if (v === undefined || k === 'Tags' || k.startsWith('State')) continue;
+    doc[k[0].toLowerCase() + k.slice(1)] = v;
+  }
+  return doc;
+}
+
+export function putMetricAlarm(input: Record<string, any>, ctx: RequestContext) {
+  const config: AlarmConfig = checkAlarmConfig(input, ctx.region);
+  const cloud = ctx.cloud;
+  const now = cloud.clock.now();
+  const iso = new Date(now).toISOString();
+  const table = alarmTable(cloud);
+  const existing = table.get(ctx.region, config.AlarmName);
+  // An update keeps the state but replaces the whole configuration (and ignores Tags, as AWS does).
+  const alarm: AlarmRecord = {
+    ...config,
+    Tags: existing ? existing.Tags : config.Tags,
+    AlarmArn: alarmArn(ctx.region, ctx.accountId, config.AlarmName),
+    AlarmConfigurationUpdatedTimestamp: iso,
+    StateValue: existing?.StateValue ?? 'INSUFFICIENT_DATA',
+    StateReason: existing?.StateReason ?? 'Unchecked: Initial alarm creation',
+    StateReasonData: existing?.StateReasonData,
+    StateUpdatedTimestamp: existing?.StateUpdatedTimestamp ?? iso,
+    StateTransitionedTimestamp: existing?.StateTransitionedTimestamp ?? iso,
+  };
+  cloud.store.tx(() => {
+    table.put(ctx.region, alarm.AlarmName, alarm);
+    const history = existing
+      ? { type: 'Update', version: '1.0', originalUpdatedAlarm: configDoc(existing), updatedAlarm: configDoc(alarm) }
+      : { type: 'Create', version: '1.0', createdAlarm: configDoc(alarm) };
+    alarmHistory(cloud.store.db).add(ctx.region, alarm.AlarmName, now, 'ConfigurationUpdate', `Alarm "${alarm.AlarmName}" ${existing ? 'updated' : 'created'}`, history);
+  });
+  // AWS evaluates a new or updated alarm right away, then every minute.
+  cloud.clock.after(0, () => {
+    const current = table.get(ctx.region, alarm.AlarmName);
+    if (!current) return;
+    const t = cloud.clock.now();
+    evaluateAlarm(cloud, ctx.region, current, t - (t % 60_000));
+  });
+  return {};
+}
+
+const view = (a: AlarmRecord) => ({ ...a, Tags: undefined });
+
+function page<T>(items: T[], max: number | undefined, token: string | undefined, limit = 100): { items: T[]; next?: string } {
+  const size = max ?? 50;
+  if (!Number.isInteger(size) || size < 1 || size > limit) throw invalid(`The parameter MaxRecords must be between 1 and ${limit}.`);
+  let offset = 0;
+  if (token !== undefined) {
+    offset = Number.parseInt(Buffer.from(token, 'base64url').toString(), 10);
+    if (!Number.isInteger(offset) || offset < 0) throw new AwsError('InvalidNextToken', 'The service found that the NextToken is invalid.');
+  }
+  return { items: items.slice(offset, offset + size), next: offset + size < items.length ? Buffer.from(String(offset + size)).toString('base64url') : undefined };
+}
+
+function checkState(value: string | undefined, param: string): void {
+  if (value !== undefined && !STATES.includes(value as AlarmStateValue)) throw invalid(`The value ${value} for parameter ${param} is invalid. Use OK, ALARM or INSUFFICIENT_DATA.`);
+}
+
+export function describeAlarms(input: {
+  AlarmNames?: string[]; AlarmNamePrefix?: string; AlarmTypes?: string[]; ChildrenOfAlarmName?: string; ParentsOfAlarmName?: string;
+  StateValue?: string; ActionPrefix?: string; MaxRecords?: number; NextToken?: string;
+}, ctx: RequestContext) {
+  if (input.AlarmNames && input.AlarmNamePrefix !== undefined) throw new AwsError('InvalidParameterCombination', 'AlarmNames and AlarmNamePrefix cannot be specified together.');
+  if ((input.AlarmNames?.length ?? 0) > 100) throw invalid('The collection AlarmNames must not have more than 100 members.');
+  checkState(input.StateValue, 'StateValue');
+  for (const t of input.AlarmTypes ?? []) if (t !== 'MetricAlarm' && t !== 'CompositeAlarm') throw invalid(`The value ${t} for parameter AlarmTypes is invalid.`);
+  const wantMetric = !input.AlarmTypes?.length || input.AlarmTypes.includes('MetricAlarm');
+  // Composite alarms do not exist in this cloud, so children/parents queries find none.
+  if (!wantMetric || input.ChildrenOfAlarmName !== undefined || input.ParentsOfAlarmName !== undefined) return { MetricAlarms: [], CompositeAlarms: [] };
+  let alarms = alarmTable(ctx.cloud).list(ctx.region);
+  if (input.AlarmNames?.length) alarms = alarms.filter((a) => input.AlarmNames?.includes(a.AlarmName));
+  if (input.AlarmNamePrefix !== undefined) alarms = alarms.filter((a) => a.AlarmName.startsWith(input.AlarmNamePrefix as string));
+  if (input.StateValue) alarms = alarms.filter((a) => a.StateValue === input.StateValue);
+  if (input.ActionPrefix !== undefined) {
+    const prefix = input.ActionPrefix;
+    alarms = alarms.filter((a) => [...a.AlarmActions, ...a.OKActions, ...a.InsufficientDataActions].some((arn) => arn.startsWith(prefix)));
+  }
+  alarms.sort((a, b) => (a.AlarmName < b.AlarmName ? -1 : 1));
+  const { items, next } = page(alarms, input.MaxRecords, input.NextToken);
+  return { MetricAlarms: items.map(view), CompositeAlarms: input.AlarmTypes?.includes('CompositeAlarm') ? [] : undefined, NextToken: next };
+}
+
+const sameDimensions = (a: Dimension[] | undefined, b: Dimension[] | undefined) => JSON.stringify(sortedDimensions(a)) === JSON.stringify(sortedDimensions(b));
+
+export function describeAlarmsForMetric(input: {
+  MetricName: string; Namespace: string; Statistic?: string; ExtendedStatistic?: string; Dimensions?: Dimension[]; Period?: number; Unit?: string;
+}, ctx: RequestContext) {
+  const alarms = alarmTable(ctx.cloud).list(ctx.region).filter((a) =>
+    a.MetricName === input.MetricName && a.Namespace === input.Namespace
+    && (input.Statistic === undefined || a.Statistic === input.Statistic)
+    && (input.ExtendedStatistic === undefined || a.ExtendedStatistic === input.ExtendedStatistic)
+    && (input.Dimensions === undefined || sameDimensions(a.Dimensions, input.Dimensions))
+    && (input.Period === undefined || a.Period === input.Period)
+    && (input.Unit === undefined || a.Unit === input.Unit));
+  return { MetricAlarms: alarms.sort((a, b) => (a.AlarmName < b.AlarmName ? -1 : 1)).map(view) };
+}
+
+/** As AWS: if any named alarm does not exist, nothing is deleted. */
+export function deleteAlarms(input: { AlarmNames: string[] }, ctx: RequestContext) {
+  if (input.AlarmNames.length > 100) throw invalid('The collection AlarmNames must not have more than 100 members.');
+  const table = alarmTable(ctx.cloud);
+  const found = input.AlarmNames.map((n) => table.get(ctx.region, n));
+  const missing = input.AlarmNames.filter((_, i) => !found[i]);
+  if (missing.length) throw new AwsError('ResourceNotFound', `${missing.length === 1 ? 'Alarm' : 'Alarms'} ${missing.join(', ')} not found`, 404);
+  const now = ctx.cloud.clock.now();
+  ctx.cloud.store.tx(() => {
+    for (const a of found as AlarmRecord[]) {
+      table.delete(ctx.region, a.AlarmName);
+      alarmHistory(ctx.cloud.store.db).add(ctx.region, a.AlarmName, now, 'ConfigurationUpdate', `Alarm "${a.AlarmName}" deleted`, { type: 'Delete', version: '1.0', deletedAlarm: configDoc(a) });
+    }
+  });
+  return {};
+}
+
+export function setAlarmState(input: { AlarmName: string; StateValue: string; StateReason: string; StateReasonData?: string }, ctx: RequestContext) {
+  checkState(input.StateValue, 'StateValue');
+  if (input.StateReason.length > 1023) throw invalid('The parameter StateReason must not be longer than 1023 characters.');
+  if (input.StateReasonData !== undefined) {
+    if (input.StateReasonData.length > 4000) throw invalid('The parameter StateReasonData must not be longer than 4000 characters.');
+    try {
+      JSON.parse(input.StateReasonData);
+    } catch {
+      throw new AwsError('InvalidFormat', 'StateReasonData is not valid JSON.');
+    }
+  }
+  const alarm = alarmTable(ctx.cloud).get(ctx.region, input.AlarmName);
+  if (!alarm) throw notFound(input.AlarmName);
+  changeState(ctx.cloud, ctx.region, alarm, input.StateValue as AlarmStateValue, input.StateReason, input.StateReasonData, 'SetAlarmState');
+  return {};
+}
+
+function setActionsEnabled(names: string[], enabled: boolean, ctx: RequestContext) {
+  if (names.length > 100) throw invalid('The collection AlarmNames must not have more than 100 members.');
+  const table = alarmTable(ctx.cloud);
+  ctx.cloud.store.tx(() => {
+    for (const name of names) {
+      const a = table.get(ctx.region, name);
+      if (a && a.ActionsEnabled !== enabled) table.put(ctx.region, name, { ...a, ActionsEnabled: enabled });
+    }
+  });
+  return {};
+}
+
+export const enableAlarmActions = (input: { AlarmNames: string[] }, ctx: RequestContext) => setActionsEnabled(input.AlarmNames, true, ctx);
+export const disableAlarmActions = (input: { AlarmNames: string[] }, ctx: RequestContext) => setActionsEnabled(input.AlarmNames, false, ctx);

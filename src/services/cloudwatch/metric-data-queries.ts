@@ -1,0 +1,121 @@
+import { AwsError } from '../../protocol/errors.js';
+import type { RequestContext } from '../types.js';
+import { checkDimensions, checkNamespace, checkUnit } from './metric-data.js';
+import { evaluateExpression, parseExpression, referencedIds, type MathValue, type Series } from './metric-math.js';
+import { checkPeriod, statisticSeries } from './metric-queries.js';
+import { metricStore, type Dimension, type MetricStore } from './metric-store.js';
+import { isBasicStatistic, isPercentile } from './statistics.js';
+
+export interface MetricDataQuery {
+  Id: string;
+  MetricStat?: { Metric: { Namespace?: string; MetricName?: string; Dimensions?: Dimension[] }; Period: number; Stat: string; Unit?: string };
+  Expression?: string;
+  Label?: string;
+  ReturnData?: boolean;
+  Period?: number;
+  AccountId?: string;
+}
+
+const invalid = (message: string) => new AwsError('ValidationError', message);
+
+/** Checks a list of metric data queries as GetMetricData and metric-math alarms share them. */
+export function checkQueries(queries: MetricDataQuery[], param: string): void {
+  if (queries.length === 0) throw new AwsError('MissingParameter', `The parameter ${param} must not be empty.`);
+  if (queries.length > 500) throw invalid(`The collection ${param} must not have more than 500 members.`);
+  const ids = new Set<string>();
+  queries.forEach((q, i) => {
+    const at = `${param}.member.${i + 1}`;
+    if (!/^[a-z][a-zA-Z0-9_]*$/.test(q.Id)) throw invalid(`The value ${q.Id} for parameter ${at}.Id is invalid: it must start with a lowercase letter and contain only letters, digits and underscores.`);
+    if (ids.has(q.Id)) throw invalid(`The value ${q.Id} for parameter ${at}.Id is used by more than one query.`);
+    ids.add(q.Id);
+    if ((q.MetricStat === undefined) === (q.Expression === undefined)) {
+      throw invalid(`Exactly one of ${at}.MetricStat and ${at}.Expression must be specified.`);
+    }
+    if (q.MetricStat) {
+      const m = q.MetricStat.Metric;
+      if (!m.Namespace || !m.MetricName) throw new AwsError('MissingParameter', `The parameters ${at}.MetricStat.Metric.Namespace and MetricName are required.`);
+      checkNamespace(m.Namespace, true);
+      checkDimensions(m.Dimensions, `${at}.MetricStat.Metric.Dimensions`);
+      checkPeriod(q.MetricStat.Period, `${at}.MetricStat.Period`);
+      checkUnit(q.MetricStat.Unit, `${at}.MetricStat.Unit`);
+      const stat = q.MetricStat.Stat;
+      if (!isBasicStatistic(stat) && !isPercentile(stat)) throw invalid(`The value ${stat} for parameter ${at}.MetricStat.Stat is not supported (use SampleCount, Sum, Average, Minimum, Maximum or pNN).`);
+    } else {
+      parseExpression(q.Expression as string);
+    }
+  });
+  for (const q of queries) {
+    if (q.Expression === undefined) continue;
+    const node = parseExpression(q.Expression);
+    const refs = referencedIds(node);
+    for (const r of refs) if (!ids.has(r)) throw invalid(`Error in expression '${q.Id}': Unrecognized identifier '${r}'.`);
+  }
+}
+
+/** Evaluates every query over [start, end) with periods aligned at start; expressions may read any query by id. */
+export function runQueries(store: MetricStore, region: string, queries: MetricDataQuery[], start: number, end: number): Map<string, MathValue> {
+  const byId = new Map(queries.map((q) => [q.Id, q]));
+  const results = new Map<string, MathValue>();
+  const inProgress = new Set<string>();
+  const resolve = (id: string): MathValue => {
+    const done = results.get(id);
+    if (done) return done;
+    const q = byId.get(id);
+    if (!q) throw invalid(`Unrecognized identifier '${id}'.`);
+    if (inProgress.has(id)) throw invalid(`Error in expression '${id}': circular reference.`);
+    inProgress.add(id);
+    let value: MathValue;
+    if (q.MetricStat) {
+      const ms = q.MetricStat;
+      const points = statisticSeries(store, region, ms.Metric as { Namespace: string; MetricName: string; Dimensions?: Dimension[] }, ms.Stat, ms.Unit, start, end, ms.Period * 1000);
+      value = { kind: 'series', points: new Map(points.map((p) => [p.ts, p.value])) };
+    } else {
+      value = evaluateExpression(parseExpression(q.Expression as string), resolve, q.Expression as string);
+    }
+    inProgress.delete(id);
+    results.set(id, value);
+    return value;
+  };
+  for (const q of queries) resolve(q.Id);
+  return results;
+}
+
+interface GetMetricDataInput {
+  MetricDataQueries: MetricDataQuery[];
+  StartTime: Date;
+  EndTime: Date;
+  NextToken?: string;
+  ScanBy?: string;
+  MaxDatapoints?: number;
+}
+
+export function getMetricData(input: GetMetricDataInput, ctx: RequestContext) {
+  checkQueries(input.MetricDataQueries, 'MetricDataQueries');
+  if (input.ScanBy !== undefined && input.ScanBy !== 'TimestampDescending' && input.ScanBy !== 'TimestampAscending') {
+    throw new AwsError('InvalidParameterValue', `The value ${input.ScanBy} for parameter ScanBy is invalid. Use TimestampDescending or TimestampAscending.`);
+  }
+  const startRaw = input.StartTime.getTime();
+  const start = startRaw - (startRaw % 60_000);
+  const end = input.EndTime.getTime();
+  if (start >= end) throw new AwsError('InvalidParameterValue', 'The parameter StartTime must be less than the parameter EndTime.');
+  const values = runQueries(metricStore(ctx.cloud.store.db), ctx.region, input.MetricDataQueries, start, end);
+  const ascending = input.ScanBy === 'TimestampAscending';
+  const results = input.MetricDataQueries.filter((q) => q.ReturnData !== false).map((q) => {
+    const v = values.get(q.Id) as MathValue;
+    let points: Array<[number, number]>;
+    if (v.kind === 'series') points = [...v.points];
+    else if (v.kind === 'scalar') points = [[start, v.value]];
+    else throw invalid(`Error in expression '${q.Id}': the expression returns a list of time series; wrap it in SUM, AVG, MIN or MAX.`);
+    points.sort((a, b) => (ascending ? a[0] - b[0] : b[0] - a[0]));
+    return {
+      Id: q.Id,
+      Label: q.Label ?? q.MetricStat?.Metric.MetricName ?? q.Id,
+      Timestamps: points.map(([ts]) => new Date(ts)),
+      Values: points.map(([, val]) => val),
+      StatusCode: 'Complete',
+    };
+  });
+  return { MetricDataResults: results, Messages: [] };
+}
+
+export type { Series };

@@ -1,0 +1,92 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AwsError } from '../../protocol/errors.js';
+import type { RequestContext } from '../types.js';
+import { deliver } from './delivery.js';
+import { findTopic, invalidParameter, subscriptionTable, topicNotFound, type Subscription } from './model.js';
+
+const PAGE = 100;
+
+/** halo delivers to HTTP(S) endpoints on this machine's loopback only: nothing leaves the machine. */
+export function checkEndpoint(protocol: string, endpoint: string | undefined): void {
+  if (protocol !== 'http' && protocol !== 'https') {
+    throw invalidParameter(`Protocol Reason: ${protocol} is not supported by this cloud; use http or https to a loopback endpoint.`);
+  }
+  let url: URL;
+  try {
+    url = new URL(endpoint ?? '');
+  } catch {
+    throw invalidParameter('Endpoint Reason: must be an absolute URL');
+  }
+  if (url.protocol !== `${protocol}:`) throw invalidParameter(`Endpoint Reason: must be an ${protocol} URL for protocol ${protocol}`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!(host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host))) {
+    throw invalidParameter(`Endpoint Reason: ${host} is not a loopback address; this cloud delivers only to 127.0.0.0/8, ::1 or localhost.`);
+  }
+}
+
+const visibleArn = (s: Subscription) => (s.Confirmed ? s.SubscriptionArn : 'PendingConfirmation');
+
+export function subscribe(input: { TopicArn: string; Protocol: string; Endpoint?: string; ReturnSubscriptionArn?: boolean }, ctx: RequestContext) {
+  const topic = findTopic(ctx.cloud, input.TopicArn);
+  if (!topic) throw topicNotFound();
+  const protocol = input.Protocol.toLowerCase();
+  checkEndpoint(protocol, input.Endpoint);
+  const region = topic.TopicArn.split(':')[3];
+  const table = subscriptionTable(ctx.cloud);
+  const existing = table.list(region).find((s) => s.TopicArn === topic.TopicArn && s.Protocol === protocol && s.Endpoint === input.Endpoint);
+  const sub: Subscription = existing ?? {
+    SubscriptionArn: `${topic.TopicArn}:${randomUUID()}`,
+    TopicArn: topic.TopicArn,
+    Protocol: protocol as Subscription['Protocol'],
+    Endpoint: input.Endpoint as string,
+    Owner: ctx.accountId,
+    Confirmed: false,
+    Token: randomBytes(64).toString('hex'),
+    CreatedAt: new Date(ctx.cloud.clock.now()).toISOString(),
+  };
+  if (!existing) table.insert(region, sub.SubscriptionArn, sub);
+  if (!sub.Confirmed) {
+    const message = `You have chosen to subscribe to the topic ${topic.TopicArn}.\nTo confirm the subscription, call ConfirmSubscription with the Token included in this message.`;
+    void deliver(ctx.cloud, sub, { Type: 'SubscriptionConfirmation', MessageId: randomUUID(), Token: sub.Token, TopicArn: topic.TopicArn, Message: message });
+  }
+  return { SubscriptionArn: input.ReturnSubscriptionArn || sub.Confirmed ? sub.SubscriptionArn : 'pending confirmation' };
+}
+
+export function confirmSubscription(input: { TopicArn: string; Token: string }, ctx: RequestContext) {
+  const topic = findTopic(ctx.cloud, input.TopicArn);
+  if (!topic) throw topicNotFound();
+  const region = topic.TopicArn.split(':')[3];
+  const sub = subscriptionTable(ctx.cloud).list(region).find((s) => s.TopicArn === topic.TopicArn && s.Token === input.Token);
+  if (!sub) throw invalidParameter('Token');
+  if (!sub.Confirmed) subscriptionTable(ctx.cloud).put(region, sub.SubscriptionArn, { ...sub, Confirmed: true });
+  return { SubscriptionArn: sub.SubscriptionArn };
+}
+
+export function unsubscribe(input: { SubscriptionArn: string }, ctx: RequestContext) {
+  const region = input.SubscriptionArn.split(':')[3] ?? ctx.region;
+  if (!subscriptionTable(ctx.cloud).delete(region, input.SubscriptionArn)) {
+    throw new AwsError('NotFound', 'Subscription does not exist', 404);
+  }
+  return {};
+}
+
+function page(subs: Subscription[], token: string | undefined) {
+  subs.sort((a, b) => (a.SubscriptionArn < b.SubscriptionArn ? -1 : 1));
+  const offset = token ? Number.parseInt(Buffer.from(token, 'base64url').toString(), 10) || 0 : 0;
+  return {
+    Subscriptions: subs.slice(offset, offset + PAGE).map((s) => ({
+      SubscriptionArn: visibleArn(s), Owner: s.Owner, Protocol: s.Protocol, Endpoint: s.Endpoint, TopicArn: s.TopicArn,
+    })),
+    NextToken: offset + PAGE < subs.length ? Buffer.from(String(offset + PAGE)).toString('base64url') : undefined,
+  };
+}
+
+export function listSubscriptions(input: { NextToken?: string }, ctx: RequestContext) {
+  return page(subscriptionTable(ctx.cloud).list(ctx.region), input.NextToken);
+}
+
+export function listSubscriptionsByTopic(input: { TopicArn: string; NextToken?: string }, ctx: RequestContext) {
+  const topic = findTopic(ctx.cloud, input.TopicArn);
+  if (!topic) throw topicNotFound();
+  return page(subscriptionTable(ctx.cloud).list(topic.TopicArn.split(':')[3]).filter((s) => s.TopicArn === topic.TopicArn), input.NextToken);
+}
