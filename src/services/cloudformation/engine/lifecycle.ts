@@ -207,6 +207,7 @@ async function updateInPlace(run: StackRun, r: ResourceState, previousProps: Rec
     const provider = run.provider(r.type);
     const ctx = run.providerContext(r.logicalId);
     const result = await provider.update!(r.physicalId!, r.props ?? {}, previousProps, ctx);
+    r.physicalId = result.physicalId || r.physicalId;
     r.attributes = { ...r.attributes, ...result.attributes };
     if (result.ref !== undefined) r.ref = result.ref;
     if (provider.stabilize) await provider.stabilize(r.physicalId!, r.props ?? {}, ctx);
