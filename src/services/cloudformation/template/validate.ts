@@ -63,7 +63,7 @@ export function validateTemplate(t: Template): TemplateGraph {
     if (!value || typeof value !== 'object') return;
     const keys = Object.keys(value);
     const fn = functionOf(value, where === 'Conditions');
-    if (!fn && keys.length === 1 && keys[0].startsWith('Fn::')) {
+    if ((fn && !FUNCTIONS.has(fn)) || (!fn && keys.length === 1 && keys[0].startsWith('Fn::'))) {
       throw templateError(`Encountered unsupported function: ${keys[0]} Supported functions are: [${[...FUNCTIONS].filter((f) => f.startsWith('Fn::')).join(', ')}]`);
     }
     const arg = fn ? (value as Record<string, unknown>)[fn] : undefined;
