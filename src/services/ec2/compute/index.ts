@@ -1,4 +1,90 @@
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Cloud } from '../../../cloud.js';
+import type { Timer } from '../../../clock/clock.js';
+import { readDaemonInfo } from '../../../daemon/home.js';
+import { startControl } from '../../../runtime/control.js';
+import { runtimeOf } from '../../../runtime/runtime.js';
 import type { Handler } from '../../types.js';
+import { registerTaggable } from '../tags.js';
+import { injectFault, listenForRecovery, type FaultKind } from './faults.js';
+import { createImage, deregisterImage, describeImages } from './images.js';
+import {
+  describeInstanceAttribute, describeInstances, getConsoleOutput, modifyInstanceAttribute, publicIpOf, rebootInstances, runInstances,
+  startInstances, stopInstances, terminateInstances,
+} from './instances.js';
+import { reconcile } from './lifecycle.js';
+import { metadataDoc } from './metadata.js';
+import { instancesTable } from './state.js';
+import { describeInstanceStatus, startStatusChecks } from './status.js';
+import './cfn-instance.js';
 
-/** Instances, images, volumes, snapshots and their status. */
-export const computeOperations: Record<string, Handler> = {};
+registerTaggable('i', 'instance', 'ec2.instance', 'InstanceId', { notFoundCode: 'InvalidInstanceID.NotFound', noun: 'instance' });
+registerTaggable('ami', 'image', 'ec2.image', 'ImageId', { notFoundCode: 'InvalidAMIID.NotFound', noun: 'image' });
+
+/** Instances, images and their status. */
+export const computeOperations: Record<string, Handler> = {
+  RunInstances: runInstances,
+  DescribeInstances: describeInstances,
+  StartInstances: startInstances,
+  StopInstances: stopInstances,
+  RebootInstances: rebootInstances,
+  TerminateInstances: terminateInstances,
+  DescribeInstanceStatus: describeInstanceStatus,
+  GetConsoleOutput: getConsoleOutput,
+  ModifyInstanceAttribute: modifyInstanceAttribute,
+  DescribeInstanceAttribute: describeInstanceAttribute,
+  CreateImage: createImage,
+  DescribeImages: describeImages,
+  DeregisterImage: deregisterImage,
+};
+
+const attached = new WeakSet<Cloud>();
+
+/**
+ * Connects the instances code to a cloud: the runtime's hooks (metadata, public addresses), recovery requests, and,
+ * once the daemon listens, host cleanup, the reconciliation of instances that should run, the status checks and the
+ * control socket for `halo fault`. In a process that is not a daemon (unit tests), only the hooks are set.
+ */
+export function attachCompute(cloud: Cloud): void {
+  if (attached.has(cloud)) return;
+  attached.add(cloud);
+  const rt = runtimeOf(cloud);
+  rt.setHooks({
+    metadata: (instanceId) => metadataDoc(cloud, instanceId),
+    publicAddresses: () => instancesTable(cloud.store).listAll()
+      .filter((x) => x.value.State.Name !== 'terminated')
+      .map((x) => [publicIpOf({ cloud, region: x.scope }, x.value), x.value.InstanceId] as [string | undefined, string])
+      .filter((p): p is [string, string] => !!p[0]),
+  });
+  listenForRecovery(cloud);
+  if (!rt.enabled) return;
+  let timer: Timer | undefined;
+  let closeControl: (() => Promise<void>) | undefined;
+  let stopped = false;
+  cloud.onShutdown(async () => {
+    stopped = true;
+    timer?.cancel();
+    await closeControl?.();
+  });
+  void (async () => {
+    for (let i = 0; i < 600 && !stopped; i++) {
+      const info = existsSync(cloud.config.home) ? readDaemonInfo(cloud.config.home) : undefined;
+      if (info?.pid === process.pid) break;
+      if (i === 599) return;
+      await sleep(100);
+    }
+    if (stopped) return;
+    await rt.start();
+    closeControl = await startControl(cloud.config.home, async (route, body) => {
+      if (route === '/fault') {
+        return injectFault(cloud, body.kind as FaultKind, { instanceId: body.instanceId as string | undefined, hostId: body.hostId as string | undefined, zone: body.zone as string | undefined });
+      }
+      throw new Error(`unknown control request ${route}`);
+    });
+    timer = startStatusChecks(cloud);
+    await reconcile(cloud);
+  })().catch((err: unknown) => console.error(`[halo] the EC2 runtime did not start: ${(err as Error).stack ?? String(err)}`));
+}
+
+export { injectFault };

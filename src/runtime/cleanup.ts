@@ -1,0 +1,82 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { CLAIMS_DIR, cloudTag, names } from './names.js';
+import { run } from './sh.js';
+
+/** What of one cloud (by tag) is on the host now: namespaces, host links, nft tables, lo addresses, mounts. */
+export interface HostFootprint {
+  namespaces: string[];
+  links: string[];
+  tables: string[];
+  loAddresses: string[];
+  mounts: string[];
+}
+
+export function footprint(tag: string): HostFootprint {
+  const n = names(tag);
+  const namespaces = listNamespaces().filter((ns) => ns.startsWith(n.nsPrefix));
+  const links = run('ip', ['-o', 'link', 'show'], { allowFail: true }).stdout
+    .split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter((l): l is string => !!l && l.startsWith(n.hostLinkPrefix));
+  const tables = run('nft', ['list', 'tables'], { allowFail: true }).stdout
+    .split('\n').map((l) => l.trim()).filter((l) => l.endsWith(` ${n.hostTable}`));
+  const loAddresses = run('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { allowFail: true }).stdout
+    .split('\n').filter((l) => l.trim().endsWith(n.loLabel) || l.includes(` ${n.loLabel}`)).map((l) => /inet (\S+)/.exec(l)?.[1] ?? l);
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`/${n.nsPrefix}`));
+  return { namespaces, links, tables, loAddresses, mounts };
+}
+
+export function isClean(fp: HostFootprint): boolean {
+  return !fp.namespaces.length && !fp.links.length && !fp.tables.length && !fp.loAddresses.length && !fp.mounts.length;
+}
+
+export function listNamespaces(): string[] {
+  return run('ip', ['netns', 'list'], { allowFail: true }).stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
+}
+
+/** Kills every process inside a namespace (the instance's sandbox, the responder helpers), by pid. */
+export function killNamespace(ns: string): void {
+  const pids = run('ip', ['netns', 'pids', ns], { allowFail: true }).stdout.split(/\s+/).filter(Boolean).map(Number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * Removes everything one cloud left on the host, by name: its namespaces (after killing their processes), host
+ * links, nft table, public addresses on lo and uplink claims. Safe to call when nothing is there.
+ */
+export function cleanHostByTag(tag: string): void {
+  const n = names(tag);
+  const namespaces = listNamespaces().filter((ns) => ns.startsWith(n.nsPrefix));
+  for (const ns of namespaces) killNamespace(ns);
+  for (const ns of namespaces) run('ip', ['netns', 'del', ns], { allowFail: true });
+  const fp = footprint(tag);
+  for (const link of fp.links) run('ip', ['link', 'del', link], { allowFail: true });
+  for (const table of fp.tables) run('nft', ['delete', 'table', ...table.replace(/^table\s+/, '').split(' ')], { allowFail: true });
+  for (const addr of fp.loAddresses) run('ip', ['addr', 'del', addr, 'dev', 'lo'], { allowFail: true });
+  for (const line of fp.mounts) {
+    const target = line.split(' ')[1];
+    if (target) run('umount', ['-l', target], { allowFail: true });
+  }
+  releaseClaims(tag);
+}
+
+export function cleanHost(home: string): void {
+  cleanHostByTag(cloudTag(home));
+}
+
+function releaseClaims(tag: string): void {
+  if (!existsSync(CLAIMS_DIR)) return;
+  for (const file of readdirSync(CLAIMS_DIR)) {
+    const full = path.join(CLAIMS_DIR, file);
+    try {
+      if (readFileSync(full, 'utf8').split(' ')[0] === tag) rmSync(full, { force: true });
+    } catch {
+      // raced with another cloud: fine
+    }
+  }
+}

@@ -1,0 +1,200 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { processAlive } from '../daemon/home.js';
+import { CLAIMS_DIR, FIRST_ALIAS, IMDS_ADDRESS, LAST_ALIAS, MAX_SLOTS, instanceLink, names, slotNet } from './names.js';
+import { ipBatch, nft, run } from './sh.js';
+
+/**
+ * The network of a VPC lives in its own namespace (so VPCs with the same CIDR never meet). Instances are *routed*
+ * rather than bridged: each instance namespace has one veth whose other end is in the VPC namespace, with a /32
+ * route to the instance's private IP and proxy ARP; the subnet's gateway (.1) is a local address of the VPC
+ * namespace. Every packet between two instances, even in one subnet, so crosses the VPC namespace's `forward`
+ * hook, where security groups (stateful, conntrack) and network ACLs (stateless, in rule order) are enforced by
+ * nftables, out of reach of the instances themselves.
+ *
+ * The VPC namespace reaches the host through one veth (`hx<tag><slot>` on the host, `up0` inside) on a /24 of
+ * 198.18.0.0/15 reserved for it. Each running instance has an alias address on that /24: the host DNATs public
+ * addresses (127.100.x.y on lo) to the alias, the VPC namespace DNATs the alias to the private IP, and SNATs
+ * instance traffic going up to the alias, so the host's metadata responder knows the instance by source address.
+ * The VPC namespace has no default route: the only way out is 169.254.169.254 (metadata service and API), which
+ * the host DNATs to its own loopback.
+ */
+export interface VpcNet {
+  vpcId: string;
+  ns: string;
+  slot: number;
+  hostLink: string;
+  gateways: Set<string>;
+  /** instance id → alias host part (3…254). */
+  aliases: Map<string, number>;
+}
+
+export function claimSlot(tag: string): number {
+  mkdirSync(CLAIMS_DIR, { recursive: true });
+  const inUse = new Set(run('ip', ['-o', '-4', 'addr', 'show'], { allowFail: true }).stdout.split('\n')
+    .map((l) => /inet (198\.1[89]\.\d+)\.1\//.exec(l)?.[1]).filter(Boolean));
+  for (let slot = 1; slot < MAX_SLOTS; slot++) {
+    const net = slotNet(slot);
+    if (inUse.has(net.host.replace(/\.1$/, ''))) continue;
+    const file = path.join(CLAIMS_DIR, String(slot));
+    try {
+      closeSync(openSync(file, 'wx'));
+      writeFileSync(file, `${tag} ${process.pid}`);
+      return slot;
+    } catch {
+      const [, pid] = readSafe(file).split(' ');
+      if (pid && !processAlive(Number(pid))) {
+        rmSync(file, { force: true });
+        slot--;
+      }
+    }
+  }
+  throw new Error('no free uplink network for a VPC namespace (198.18.0.0/15 is used up)');
+}
+
+export function releaseSlot(slot: number): void {
+  rmSync(path.join(CLAIMS_DIR, String(slot)), { force: true });
+}
+
+function readSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function createVpcNet(tag: string, vpcId: string): VpcNet {
+  const n = names(tag);
+  const ns = n.vpcNs(vpcId);
+  const slot = claimSlot(tag);
+  const net = slotNet(slot);
+  const hostLink = n.hostLink(slot);
+  try {
+    run('ip', ['netns', 'add', ns]);
+    ipBatch(undefined, [
+      `link add ${hostLink} type veth peer name up0 netns ${ns}`,
+      `addr add ${net.host}/24 dev ${hostLink}`,
+      `link set ${hostLink} up`,
+    ]);
+    // Per-interface only: DNAT to the host's loopback (metadata service, API) needs route_localnet on this link.
+    writeFileSync(`/proc/sys/net/ipv4/conf/${hostLink}/route_localnet`, '1');
+    ipBatch(ns, [
+      'link set lo up',
+      `addr add ${net.vpc}/24 dev up0`,
+      'link set up0 up',
+      `route add ${IMDS_ADDRESS}/32 via ${net.host} dev up0`,
+    ]);
+    run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.default.proxy_arp=1',
+      'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
+  } catch (err) {
+    run('ip', ['netns', 'del', ns], { allowFail: true });
+    run('ip', ['link', 'del', hostLink], { allowFail: true });
+    releaseSlot(slot);
+    throw err;
+  }
+  return { vpcId, ns, slot, hostLink, gateways: new Set(), aliases: new Map() };
+}
+
+export function destroyVpcNet(vpc: VpcNet): void {
+  run('ip', ['netns', 'del', vpc.ns], { allowFail: true });
+  run('ip', ['link', 'del', vpc.hostLink], { allowFail: true });
+  releaseSlot(vpc.slot);
+}
+
+export function allocAlias(vpc: VpcNet, instanceId: string): number {
+  const existing = vpc.aliases.get(instanceId);
+  if (existing) return existing;
+  const used = new Set(vpc.aliases.values());
+  for (let k = FIRST_ALIAS; k <= LAST_ALIAS; k++) {
+    if (!used.has(k)) {
+      vpc.aliases.set(instanceId, k);
+      return k;
+    }
+  }
+  throw new Error(`VPC ${vpc.vpcId} has no free uplink alias (at most ${LAST_ALIAS - FIRST_ALIAS + 1} running instances)`);
+}
+
+export function aliasOf(vpc: VpcNet, instanceId: string): string | undefined {
+  const k = vpc.aliases.get(instanceId);
+  return k ? slotNet(vpc.slot).alias(k) : undefined;
+}
+
+export interface InstanceNic {
+  instanceId: string;
+  privateIp: string;
+  /** Subnet CIDR, e.g. 10.0.1.0/24. */
+  subnetCidr: string;
+  mac: string;
+}
+
+/** First usable address of a CIDR is the gateway, as in a VPC (network +1). */
+export function gatewayOf(cidr: string): string {
+  const [base] = cidr.split('/');
+  const n = ipToInt(base) + 1;
+  return intToIp(n);
+}
+
+export function ipToInt(ip: string): number {
+  return ip.split('.').reduce((acc, p) => acc * 256 + Number(p), 0);
+}
+
+export function intToIp(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+}
+
+/** Creates the instance's namespace and wires it into its VPC; returns the alias address. */
+export function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic): string {
+  const n = names(tag);
+  const ins = n.instanceNs(nic.instanceId);
+  const link = instanceLink(nic.instanceId);
+  const gw = gatewayOf(nic.subnetCidr);
+  const prefix = nic.subnetCidr.split('/')[1];
+  const alias = slotNet(vpc.slot).alias(allocAlias(vpc, nic.instanceId));
+  run('ip', ['netns', 'del', ins], { allowFail: true });
+  ipBatch(vpc.ns, [`link del ${link}`], true);
+  run('ip', ['netns', 'add', ins]);
+  const vpcLines = [
+    `link add ${link} type veth peer name eth0 address ${nic.mac} netns ${ins}`,
+    `link set ${link} up`,
+    `route replace ${nic.privateIp}/32 dev ${link}`,
+    `addr replace ${alias}/32 dev up0`,
+  ];
+  if (!vpc.gateways.has(gw)) vpcLines.push(`addr replace ${gw}/32 dev lo`);
+  ipBatch(vpc.ns, vpcLines);
+  vpc.gateways.add(gw);
+  ipBatch(ins, [
+    'link set lo up',
+    `addr add ${nic.privateIp}/${prefix} dev eth0`,
+    'link set eth0 up',
+    `route add default via ${gw} dev eth0`,
+  ]);
+  return alias;
+}
+
+export function unplugInstance(tag: string, vpc: VpcNet, instanceId: string): void {
+  const alias = aliasOf(vpc, instanceId);
+  run('ip', ['netns', 'del', names(tag).instanceNs(instanceId)], { allowFail: true });
+  ipBatch(vpc.ns, [`link del ${instanceLink(instanceId)}`, ...(alias ? [`addr del ${alias}/32 dev up0`] : [])], true);
+  vpc.aliases.delete(instanceId);
+}
+
+/** Cuts (or restores) an instance's only link: a network partition of that instance. */
+export function setLink(vpc: VpcNet, instanceId: string, up: boolean): void {
+  ipBatch(vpc.ns, [`link set ${instanceLink(instanceId)} ${up ? 'up' : 'down'}`], true);
+}
+
+/**
+ * Probes instances' network from their VPC namespace with a TCP connection to port 1: an answer (a refusal counts:
+ * the instance's kernel replied) proves the path; silence does not. One process per VPC for all of its instances.
+ */
+export function probeReachable(vpc: VpcNet, ips: string[]): Set<string> {
+  if (!ips.length) return new Set();
+  const script = ips.map((ip) => `( r=$(timeout 2 bash -c 'exec 3<>/dev/tcp/${ip}/1' 2>&1); s=$?; case "$s:$r" in 0:*|*refused*) echo ok ${ip};; esac ) &`).join('\n');
+  const out = run('ip', ['netns', 'exec', vpc.ns, 'bash', '-c', `${script}\nwait`], { allowFail: true, timeoutMs: 10_000 }).stdout;
+  return new Set(out.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3)));
+}
+
+export function applyVpcRules(vpc: VpcNet, script: string): void {
+  nft(vpc.ns, script);
+}

@@ -1,0 +1,426 @@
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Cloud } from '../cloud.js';
+import { readDaemonInfo } from '../daemon/home.js';
+import { networkAcls, securityGroups, type NetworkAclEntryRecord, type SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
+import { cleanHostByTag, footprint, isClean, type HostFootprint } from './cleanup.js';
+import { renderHostRuleset, renderPublicMap, renderVpcRuleset, type FirewallPort } from './firewall.js';
+import { MetadataService, type MetaDoc } from './imds.js';
+import { ensureImage, imageCacheDir } from './images.js';
+import { API_PORT_IN_INSTANCE, cloudTag, instanceLink, names } from './names.js';
+import { aliasOf, applyVpcRules, createVpcNet, destroyVpcNet, plugInstance, probeReachable, setLink, unplugInstance, type VpcNet } from './network.js';
+import { killSandbox, startSandbox, stopSandbox, type Sandbox } from './sandbox.js';
+import { isRoot, nft, run } from './sh.js';
+
+/** What the runtime needs to run one instance (given by the EC2 instances code). */
+export interface LaunchSpec {
+  instanceId: string;
+  region: string;
+  vpcId: string;
+  subnetId: string;
+  subnetCidr: string;
+  privateIp: string;
+  mac: string;
+  groupIds: string[];
+  hostId: string;
+  /** Image layers, top first; empty = the default image. */
+  layers: string[];
+  volumeId: string;
+  hostname: string;
+  env: Record<string, string>;
+  userData?: Buffer;
+}
+
+export interface ProbeResult {
+  system: 'ok' | 'impaired';
+  instance: 'ok' | 'impaired';
+  at: number;
+}
+
+interface Running {
+  spec: LaunchSpec;
+  sandbox: Sandbox;
+  alias: string;
+  expectedExit: boolean;
+}
+
+/** Faults in force, kept in the store so a restart of the daemon keeps a failed host failed. */
+interface FaultState {
+  downHosts: string[];
+  crashed: string[];
+  partitioned: string[];
+}
+
+export interface RuntimeHooks {
+  /** The metadata document of a running instance. */
+  metadata(instanceId: string): Promise<MetaDoc | undefined>;
+  /** Public IP → instance id, for every public or Elastic IP that maps to an instance. */
+  publicAddresses(): Array<[string, string]>;
+}
+
+const runtimes = new WeakMap<Cloud, Runtime>();
+
+/** The runtime of a cloud (one per daemon). */
+export function runtimeOf(cloud: Cloud): Runtime {
+  let rt = runtimes.get(cloud);
+  if (!rt) {
+    rt = new Runtime(cloud);
+    runtimes.set(cloud, rt);
+  }
+  return rt;
+}
+
+/**
+ * The only part of halo that touches Linux. It runs instances as sandboxes in network namespaces, wires VPCs,
+ * enforces security groups and network ACLs, maps public addresses, answers the metadata service, injects faults
+ * and removes everything it made, by name, on stop and on the next start after a crash.
+ */
+export class Runtime {
+  readonly tag: string;
+  readonly enabled = isRoot();
+  private readonly n;
+  private readonly vpcs = new Map<string, VpcNet>();
+  private readonly running = new Map<string, Running>();
+  private readonly probes = new Map<string, ProbeResult>();
+  private readonly loAddresses = new Set<string>();
+  private imds?: MetadataService;
+  private imdsPort = 0;
+  private apiPort?: number;
+  private started?: Promise<void>;
+  private hooks?: RuntimeHooks;
+  private stopping = false;
+
+  constructor(readonly cloud: Cloud) {
+    this.tag = cloudTag(cloud.config.home);
+    this.n = names(this.tag);
+  }
+
+  get home(): string {
+    return this.cloud.config.home;
+  }
+
+  setHooks(hooks: RuntimeHooks): void {
+    this.hooks = hooks;
+  }
+
+  /** Removes leftovers of a previous run of this cloud, starts the metadata service and the host table. */
+  start(): Promise<void> {
+    if (!this.started) this.started = this.doStart();
+    return this.started;
+  }
+
+  private async doStart(): Promise<void> {
+    if (!this.enabled) return;
+    cleanHostByTag(this.tag);
+    this.imds = new MetadataService(async (source) => {
+      for (const [id, r] of this.running) if (r.alias === source) return this.hooks?.metadata(id);
+      return undefined;
+    });
+    this.imdsPort = await this.imds.start();
+    this.applyHostRules();
+    const ev = this.cloud.events;
+    const onAddress = () => this.refreshPublic();
+    ev.on('ec2.addressAssociated', onAddress);
+    ev.on('ec2.addressDisassociated', onAddress);
+    ev.on('ec2.securityGroupChanged', (e: { vpcId: string }) => this.refreshFirewall(e.vpcId));
+    ev.on('ec2.networkAclChanged', (e: { vpcId: string }) => this.refreshFirewall(e.vpcId));
+    this.cloud.onShutdown(() => this.shutdown());
+  }
+
+  requireEnabled(): void {
+    if (!this.enabled) throw new Error('running instances needs root (network namespaces, nftables, mounts); start the cloud as root');
+  }
+
+  /** The API port of this daemon, once it listens (instances reach it at 169.254.169.254:4570). */
+  private apiPortNow(): number | undefined {
+    const info = readDaemonInfo(this.home);
+    return info && info.pid === process.pid ? info.port : undefined;
+  }
+
+  private applyHostRules(): void {
+    this.apiPort = this.apiPortNow();
+    nft(undefined, renderHostRuleset({
+      table: this.n.hostTable,
+      linkPrefix: this.n.hostLinkPrefix,
+      imdsPort: this.imdsPort,
+      apiPort: this.apiPort,
+      apiPortInInstance: API_PORT_IN_INSTANCE,
+      publicMap: this.publicMap(),
+    }));
+  }
+
+  images(): string {
+    return imageCacheDir(this.home);
+  }
+
+  defaultImage(log?: (line: string) => void): Promise<string> {
+    return ensureImage(this.images(), 'debian12', [], log);
+  }
+
+  instanceDir(instanceId: string): string {
+    return path.join(this.home, 'instances', instanceId);
+  }
+
+  volumeDir(volumeId: string): string {
+    return path.join(this.home, 'volumes', volumeId);
+  }
+
+  consoleLog(instanceId: string): string {
+    const file = path.join(this.instanceDir(instanceId), 'console.log');
+    return existsSync(file) ? readFileSync(file, 'utf8') : '';
+  }
+
+  appendConsole(instanceId: string, line: string): void {
+    mkdirSync(this.instanceDir(instanceId), { recursive: true });
+    const file = path.join(this.instanceDir(instanceId), 'console.log');
+    run('sh', ['-c', 'cat >> "$0"', file], { input: `${line}\n`, allowFail: true });
+  }
+
+  isRunning(instanceId: string): boolean {
+    return this.running.get(instanceId)?.sandbox.alive() ?? false;
+  }
+
+  // ---- faults (kept in the store) ----
+
+  private faults(): FaultState {
+    const raw = this.cloud.store.meta('runtime.faults');
+    return raw ? (JSON.parse(raw) as FaultState) : { downHosts: [], crashed: [], partitioned: [] };
+  }
+
+  private saveFaults(f: FaultState): void {
+    this.cloud.store.setMeta('runtime.faults', JSON.stringify(f));
+  }
+
+  hostDown(hostId: string): boolean {
+    return this.faults().downHosts.includes(hostId);
+  }
+
+  downHosts(): string[] {
+    return this.faults().downHosts;
+  }
+
+  isCrashed(instanceId: string): boolean {
+    return this.faults().crashed.includes(instanceId);
+  }
+
+  /** Boots (or reboots) an instance: network namespace, VPC wiring, firewall, sandbox. */
+  async launch(spec: LaunchSpec): Promise<void> {
+    this.requireEnabled();
+    await this.start();
+    if (this.hostDown(spec.hostId)) throw new Error(`host ${spec.hostId} is down`);
+    const layers = spec.layers.length ? spec.layers : [await this.defaultImage((l) => this.appendConsole(spec.instanceId, `[halo] ${l}`))];
+    if (this.stopping) return;
+    if (this.apiPort === undefined) this.applyHostRules();
+    const existing = this.running.get(spec.instanceId);
+    if (existing) await this.halt(spec.instanceId, 0);
+    let vpc = this.vpcs.get(spec.vpcId);
+    if (!vpc) {
+      vpc = createVpcNet(this.tag, spec.vpcId);
+      this.vpcs.set(spec.vpcId, vpc);
+    }
+    const alias = plugInstance(this.tag, vpc, { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac });
+    const sandbox = startSandbox({
+      instanceId: spec.instanceId,
+      netns: this.n.instanceNs(spec.instanceId),
+      layers,
+      volumeDir: this.volumeDir(spec.volumeId),
+      instanceDir: this.instanceDir(spec.instanceId),
+      hostname: spec.hostname,
+      env: spec.env,
+      userData: spec.userData,
+    });
+    const entry: Running = { spec, sandbox, alias, expectedExit: false };
+    this.running.set(spec.instanceId, entry);
+    const f = this.faults();
+    this.saveFaults({ ...f, crashed: f.crashed.filter((i) => i !== spec.instanceId), partitioned: f.partitioned.filter((i) => i !== spec.instanceId) });
+    void sandbox.exited.then((code) => {
+      if (!entry.expectedExit && !this.stopping) this.appendConsole(spec.instanceId, `[halo] the instance's processes ended unexpectedly (exit ${code})`);
+    });
+    this.refreshFirewall(spec.vpcId);
+    this.refreshPublic();
+  }
+
+  /** Stops an instance's sandbox (cleanly within graceMs, then killed) and unplugs its network. */
+  async halt(instanceId: string, graceMs: number): Promise<void> {
+    const r = this.running.get(instanceId);
+    if (!r) return;
+    r.expectedExit = true;
+    await stopSandbox(r.sandbox, graceMs);
+    this.running.delete(instanceId);
+    this.probes.delete(instanceId);
+    const vpc = this.vpcs.get(r.spec.vpcId);
+    if (vpc) {
+      unplugInstance(this.tag, vpc, instanceId);
+      if (![...this.running.values()].some((x) => x.spec.vpcId === vpc.vpcId)) {
+        destroyVpcNet(vpc);
+        this.vpcs.delete(vpc.vpcId);
+      } else {
+        this.refreshFirewall(vpc.vpcId);
+      }
+    }
+    this.refreshPublic();
+  }
+
+  /** Deletes an instance's host files and, when given, its root volume. */
+  removeFiles(instanceId: string, volumeId?: string): void {
+    rmSync(this.instanceDir(instanceId), { recursive: true, force: true });
+    if (volumeId) rmSync(this.volumeDir(volumeId), { recursive: true, force: true });
+  }
+
+  refreshFirewall(vpcId: string): void {
+    const vpc = this.vpcs.get(vpcId);
+    if (!vpc || this.stopping) return;
+    const ports: FirewallPort[] = [];
+    let region = '';
+    for (const [id, r] of this.running) {
+      if (r.spec.vpcId !== vpcId) continue;
+      region = r.spec.region;
+      ports.push({ instanceId: id, link: instanceLink(id), privateIp: r.spec.privateIp, alias: aliasOf(vpc, id) ?? r.alias, subnetId: r.spec.subnetId, groupIds: r.spec.groupIds });
+    }
+    const groups = new Map<string, SecurityGroupRuleRecord[]>();
+    const acls = new Map<string, NetworkAclEntryRecord[]>();
+    if (region) {
+      for (const g of securityGroups(this.cloud.store).list(region)) if (g.VpcId === vpcId) groups.set(g.GroupId, g.Rules ?? []);
+      for (const acl of networkAcls(this.cloud.store).list(region)) {
+        if (acl.VpcId !== vpcId) continue;
+        for (const a of acl.Associations ?? []) acls.set(a.SubnetId, acl.Entries ?? []);
+      }
+    }
+    applyVpcRules(vpc, renderVpcRuleset({ ports, groups, acls }));
+  }
+
+  /** The security groups of a running instance changed (ModifyInstanceAttribute). */
+  updateGroups(instanceId: string, groupIds: string[]): void {
+    const r = this.running.get(instanceId);
+    if (!r) return;
+    r.spec.groupIds = groupIds;
+    this.refreshFirewall(r.spec.vpcId);
+  }
+
+  private publicMap(): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    for (const [ip, instanceId] of this.hooks?.publicAddresses() ?? []) {
+      const r = this.running.get(instanceId);
+      if (r) out.push([ip, r.alias]);
+    }
+    return out;
+  }
+
+  /** Re-applies public and Elastic IP mappings: one atomic nft transaction, plus the /32s on lo. */
+  refreshPublic(): void {
+    if (!this.enabled || !this.imds || this.stopping) return;
+    const map = this.publicMap();
+    nft(undefined, renderPublicMap(this.n.hostTable, map));
+    const wanted = new Set(map.map(([ip]) => ip));
+    for (const ip of wanted) {
+      if (this.loAddresses.has(ip)) continue;
+      run('ip', ['addr', 'replace', `${ip}/32`, 'dev', 'lo', 'label', this.n.loLabel], { allowFail: true });
+      this.loAddresses.add(ip);
+    }
+    for (const ip of [...this.loAddresses]) {
+      if (wanted.has(ip)) continue;
+      run('ip', ['addr', 'del', `${ip}/32`, 'dev', 'lo'], { allowFail: true });
+      this.loAddresses.delete(ip);
+    }
+  }
+
+  // ---- status checks ----
+
+  /** Probes every running instance for real: its processes, and its network path from the VPC namespace. */
+  probeAll(instances: Array<{ instanceId: string; hostId: string }>): Map<string, ProbeResult> {
+    const now = this.cloud.clock.now();
+    const byVpc = new Map<string, string[]>();
+    for (const { instanceId } of instances) {
+      const r = this.running.get(instanceId);
+      if (r && r.sandbox.alive()) byVpc.set(r.spec.vpcId, [...(byVpc.get(r.spec.vpcId) ?? []), r.spec.privateIp]);
+    }
+    const reachable = new Set<string>();
+    for (const [vpcId, ips] of byVpc) {
+      const vpc = this.vpcs.get(vpcId);
+      if (vpc) for (const ip of probeReachable(vpc, ips)) reachable.add(`${vpcId}/${ip}`);
+    }
+    const down = new Set(this.downHosts());
+    for (const { instanceId, hostId } of instances) {
+      const r = this.running.get(instanceId);
+      const alive = !!r && r.sandbox.alive();
+      const net = !!r && reachable.has(`${r.spec.vpcId}/${r.spec.privateIp}`);
+      this.probes.set(instanceId, { system: down.has(hostId) ? 'impaired' : 'ok', instance: alive && net ? 'ok' : 'impaired', at: now });
+    }
+    return new Map(this.probes);
+  }
+
+  lastProbe(instanceId: string): ProbeResult | undefined {
+    return this.probes.get(instanceId);
+  }
+
+  // ---- faults ----
+
+  /** The instance's processes die; its host is fine. */
+  crashInstance(instanceId: string): boolean {
+    const r = this.running.get(instanceId);
+    const f = this.faults();
+    if (!f.crashed.includes(instanceId)) this.saveFaults({ ...f, crashed: [...f.crashed, instanceId] });
+    if (!r) return false;
+    r.expectedExit = true;
+    killSandbox(r.sandbox);
+    this.appendConsole(instanceId, '[halo] fault injected: instance-crash (all processes killed)');
+    return true;
+  }
+
+  /** Every instance on these hosts dies; the hosts stay down until restored. */
+  failHosts(hostIds: string[]): string[] {
+    const f = this.faults();
+    this.saveFaults({ ...f, downHosts: [...new Set([...f.downHosts, ...hostIds])] });
+    const hit: string[] = [];
+    for (const [id, r] of this.running) {
+      if (!hostIds.includes(r.spec.hostId)) continue;
+      r.expectedExit = true;
+      killSandbox(r.sandbox);
+      setLink(this.vpcs.get(r.spec.vpcId) as VpcNet, id, false);
+      this.appendConsole(id, `[halo] fault injected: host ${r.spec.hostId} failed`);
+      hit.push(id);
+    }
+    return hit;
+  }
+
+  restoreHosts(hostIds: string[]): void {
+    const f = this.faults();
+    this.saveFaults({ ...f, downHosts: f.downHosts.filter((h) => !hostIds.includes(h)) });
+  }
+
+  partition(instanceId: string, cut: boolean): boolean {
+    const f = this.faults();
+    const partitioned = cut ? [...new Set([...f.partitioned, instanceId])] : f.partitioned.filter((i) => i !== instanceId);
+    this.saveFaults({ ...f, partitioned });
+    const r = this.running.get(instanceId);
+    const vpc = r && this.vpcs.get(r.spec.vpcId);
+    if (!vpc) return false;
+    setLink(vpc, instanceId, !cut);
+    return true;
+  }
+
+  isPartitioned(instanceId: string): boolean {
+    return this.faults().partitioned.includes(instanceId);
+  }
+
+  footprint(): HostFootprint {
+    return footprint(this.tag);
+  }
+
+  hostIsClean(): boolean {
+    return isClean(this.footprint());
+  }
+
+  async shutdown(): Promise<void> {
+    if (!this.enabled || this.stopping) return;
+    this.stopping = true;
+    await Promise.all([...this.running.values()].map((r) => {
+      r.expectedExit = true;
+      return stopSandbox(r.sandbox, 3000);
+    }));
+    this.running.clear();
+    await this.imds?.stop();
+    cleanHostByTag(this.tag);
+    this.vpcs.clear();
+  }
+}

@@ -1,0 +1,167 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** What a sandbox needs to boot one instance. */
+export interface BootSpec {
+  instanceId: string;
+  /** The instance's network namespace (exists). */
+  netns: string;
+  /** Image layers, top first (overlayfs lowerdir order). */
+  layers: string[];
+  /** The root volume: upper/ and work/ live here. */
+  volumeDir: string;
+  /** Private work dir of this instance on the host: root/ mount point, boot/ files, console.log. */
+  instanceDir: string;
+  hostname: string;
+  /** KEY=value lines for /run/halo/env. */
+  env: Record<string, string>;
+  /** Raw user data (decoded), run once on first boot when it is a #! script. */
+  userData?: Buffer;
+}
+
+export interface Sandbox {
+  instanceId: string;
+  child: ChildProcess;
+  pid: number;
+  exited: Promise<number | null>;
+  alive(): boolean;
+}
+
+/** Capabilities kept inside the sandbox (Docker's default set plus NET_ADMIN for the instance's own namespace). */
+const KEPT_CAPS = ['chown', 'dac_override', 'fowner', 'fsetid', 'kill', 'setgid', 'setuid', 'setpcap', 'net_bind_service', 'net_raw',
+  'sys_chroot', 'audit_write', 'setfcap', 'net_admin'];
+
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The first stage runs with the host's /bin/sh inside the new namespaces: mounts the root and pivots into it. */
+function stage1(spec: BootSpec): string {
+  const root = path.join(spec.instanceDir, 'root');
+  const boot = path.join(spec.instanceDir, 'boot');
+  const upper = path.join(spec.volumeDir, 'upper');
+  const work = path.join(spec.volumeDir, 'work');
+  return `set -e
+R=${shq(root)}
+mount -t overlay halo-root -o ${shq(`lowerdir=${spec.layers.join(':')},upperdir=${upper},workdir=${work}`)} "$R"
+mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
+mount --bind "$R/proc/sys" "$R/proc/sys"; mount -o remount,bind,ro "$R/proc/sys"
+for f in sysrq-trigger kcore keys timer_list; do [ -e "$R/proc/$f" ] && mount --bind /dev/null "$R/proc/$f" || true; done
+mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys" 2>/dev/null || true
+mount -t tmpfs -o nosuid,mode=755,size=65536k halo-dev "$R/dev"
+for d in null zero full random urandom tty; do touch "$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"; done
+mkdir -p "$R/dev/pts" "$R/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$R/dev/pts"
+ln -s pts/ptmx "$R/dev/ptmx"; ln -s /proc/self/fd "$R/dev/fd"
+ln -s /proc/self/fd/0 "$R/dev/stdin"; ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
+mount -t tmpfs -o nosuid,nodev,mode=1777 halo-shm "$R/dev/shm"
+mount -t tmpfs -o nosuid,nodev,mode=755 halo-run "$R/run"
+mkdir -p "$R/run/halo" "$R/run/lock" "$R/run/systemd/system"
+cp -a ${shq(boot)}/. "$R/run/halo/"
+hostname ${shq(spec.hostname)}
+cd "$R"
+mkdir -p .halo-old
+pivot_root . .halo-old
+cd /
+umount -l /.halo-old
+rmdir /.halo-old
+exec setpriv --bounding-set -all,${KEPT_CAPS.map((c) => `+${c}`).join(',')} -- /usr/bin/tini -- /bin/sh /run/halo/init
+`;
+}
+
+/** The init of the instance (PID 2 under tini): services, user data once, a clean shutdown on TERM. */
+const INIT = `#!/bin/sh
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
+set -a; . /run/halo/env; set +a
+log() { echo "[halo-init] $*"; }
+others() { n=0; for p in /proc/[0-9]*; do p=\${p#/proc/}; [ "$p" = 1 ] || [ "$p" = $$ ] || n=$((n+1)); done; [ $n -gt 0 ]; }
+shutdown() {
+  log "shutting down: stopping services"
+  timeout 10 systemctl halt >/dev/null 2>&1 || true
+  kill -TERM -1 2>/dev/null; i=0
+  while others && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+  kill -KILL -1 2>/dev/null; sync
+  log "halted"
+  exit 0
+}
+trap shutdown TERM INT
+printf '127.0.0.1 localhost\\n%s %s.ec2.internal %s\\n' "$HALO_PRIVATE_IP" "$(hostname)" "$(hostname)" > /etc/hosts
+log "booting $HALO_INSTANCE_ID (image $HALO_IMAGE_ID) as $(hostname), private IP $HALO_PRIVATE_IP"
+[ -n "$HALO_IMAGE_NOTE" ] && log "$HALO_IMAGE_NOTE"
+systemctl default >/dev/null 2>&1 &
+if [ ! -e /var/lib/halo/user-data.done ] && [ -s /run/halo/user-data ]; then
+  mkdir -p /var/lib/halo; cp /run/halo/user-data /var/lib/halo/user-data; touch /var/lib/halo/user-data.done
+  if [ "$(head -c 2 /var/lib/halo/user-data)" = "#!" ]; then
+    chmod 700 /var/lib/halo/user-data
+    log "running user data (first boot)"
+    ( cd /; /var/lib/halo/user-data; log "user data exited with status $?" ) &
+  else
+    log "user data is not a #! script: not run (cloud-config is not supported)"
+  fi
+fi
+log "boot finished"
+while :; do sleep 3600 & wait $!; done
+`;
+
+/** Boots an instance's sandbox; its output (the console) is appended to instanceDir/console.log. */
+export function startSandbox(spec: BootSpec): Sandbox {
+  const root = path.join(spec.instanceDir, 'root');
+  const boot = path.join(spec.instanceDir, 'boot');
+  for (const dir of [root, boot, path.join(spec.volumeDir, 'upper'), path.join(spec.volumeDir, 'work')]) mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(boot, 'init'), INIT);
+  chmodSync(path.join(boot, 'init'), 0o755);
+  writeFileSync(path.join(boot, 'env'), Object.entries(spec.env).map(([k, v]) => `${k}=${shq(v)}\n`).join(''));
+  writeFileSync(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 });
+  writeFileSync(path.join(spec.instanceDir, 'stage1.sh'), stage1(spec));
+  const consoleFd = openSync(path.join(spec.instanceDir, 'console.log'), 'a');
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=/run/netns/${spec.netns}`, '--',
+    'unshare', '--pid', '--fork', '--mount', '--uts', '--ipc', '--kill-child', '--', '/bin/sh', path.join(spec.instanceDir, 'stage1.sh')], {
+    stdio: ['ignore', consoleFd, consoleFd],
+    detached: true,
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+  });
+  closeSync(consoleFd);
+  let code: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (c, sig) => { code = c ?? (sig ? 128 : null); resolve(code); }));
+  return {
+    instanceId: spec.instanceId,
+    child,
+    pid: child.pid ?? -1,
+    exited,
+    alive: () => code === undefined && child.exitCode === null && child.signalCode === null,
+  };
+}
+
+/** The sandbox's PID 1 (tini) as the host sees it: the child of the unshare process. */
+function initPid(sb: Sandbox): number | undefined {
+  const file = `/proc/${sb.pid}/task/${sb.pid}/children`;
+  if (!existsSync(file)) return undefined;
+  const first = readFileSync(file, 'utf8').trim().split(/\s+/)[0];
+  return first ? Number(first) : undefined;
+}
+
+/** Asks the instance to shut down cleanly (TERM to its init), then kills it after graceMs of wall time. */
+export async function stopSandbox(sb: Sandbox, graceMs: number): Promise<void> {
+  if (!sb.alive()) return;
+  const init = initPid(sb);
+  if (init && graceMs > 0) {
+    try {
+      process.kill(init, 'SIGTERM');
+    } catch {
+      // gone already
+    }
+    const timer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([sb.exited, timer]);
+  }
+  killSandbox(sb);
+  await sb.exited;
+}
+
+/** Kills the sandbox at once (all its processes die: unshare's --kill-child takes PID 1 and its namespace with it). */
+export function killSandbox(sb: Sandbox): void {
+  if (!sb.alive()) return;
+  try {
+    process.kill(sb.pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}

@@ -1,0 +1,65 @@
+import { spawn, spawnSync } from 'node:child_process';
+
+/** A failed host command, with what it printed. */
+export class CommandError extends Error {
+  constructor(readonly command: string, readonly status: number | null, readonly stderr: string) {
+    super(`${command} failed (${status ?? 'signal'}): ${stderr.trim().slice(0, 2000)}`);
+  }
+}
+
+export interface RunOptions {
+  input?: string;
+  /** Do not throw on a non-zero exit; the result says what happened. */
+  allowFail?: boolean;
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a host command synchronously (short commands only: ip, nft, sysctl). */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): RunResult {
+  const r = spawnSync(cmd, args, { input: opts.input, encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 });
+  const result = { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
+  if (!opts.allowFail && result.status !== 0) throw new CommandError(`${cmd} ${args.join(' ')}`, result.status, result.stderr);
+  return result;
+}
+
+/** Runs a host command asynchronously; rejects on a non-zero exit unless allowFail. */
+export function runAsync(cmd: string, args: string[], opts: RunOptions & { onOutput?: (chunk: string) => void } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; opts.onOutput?.(String(d)); });
+    child.stderr.on('data', (d) => { stderr += d; opts.onOutput?.(String(d)); });
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+    child.on('error', (err) => { if (timer) clearTimeout(timer); reject(err); });
+    child.on('close', (status) => {
+      if (timer) clearTimeout(timer);
+      const result = { status, stdout, stderr };
+      if (!opts.allowFail && status !== 0) reject(new CommandError(`${cmd} ${args.join(' ')}`, status, stderr || stdout.slice(-2000)));
+      else resolve(result);
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** `ip -batch -` in a namespace (or the host's when ns is undefined): several changes for one process. */
+export function ipBatch(ns: string | undefined, lines: string[], allowFail = false): RunResult {
+  const args = ns ? ['-n', ns, '-batch', '-'] : ['-batch', '-'];
+  return run('ip', allowFail ? ['-force', ...args] : args, { input: `${lines.join('\n')}\n`, allowFail });
+}
+
+/** Applies an nft script atomically, in a namespace or on the host. */
+export function nft(ns: string | undefined, script: string): void {
+  if (ns) run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: script });
+  else run('nft', ['-f', '-'], { input: script });
+}
+
+export function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}

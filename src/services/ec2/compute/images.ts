@@ -1,0 +1,167 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { AwsError } from '../../../protocol/errors.js';
+import { copyTree } from '../../../runtime/images.js';
+import { runtimeOf } from '../../../runtime/runtime.js';
+import type { RequestContext } from '../../types.js';
+import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
+import { newId } from '../ids.js';
+import { findInstances } from './instances.js';
+import { boot, getInstance, serially, setState } from './lifecycle.js';
+import { AMI_ID, DEFAULT_IMAGE_ID, DEFAULT_IMAGE_NAME, imagesTable, instancesTable, type ImageRecord } from './state.js';
+
+function defaultImage(ctx: RequestContext): ImageRecord {
+  return {
+    ImageId: DEFAULT_IMAGE_ID,
+    Name: DEFAULT_IMAGE_NAME,
+    Description: "halo's default image: Debian 12 minbase with bash, curl, wget, python3, iproute2, systemctl and the aws CLI",
+    OwnerId: ctx.accountId,
+    State: 'available',
+    CreationDate: '2026-01-01T00:00:00.000Z',
+    Layers: [],
+    Tags: [],
+  };
+}
+
+function describeImage(i: ImageRecord) {
+  return {
+    ImageId: i.ImageId,
+    Name: i.Name,
+    Description: i.Description,
+    OwnerId: i.OwnerId,
+    ImageOwnerAlias: i.ImageId === DEFAULT_IMAGE_ID ? 'amazon' : undefined,
+    State: i.State,
+    CreationDate: i.CreationDate,
+    Architecture: 'x86_64',
+    ImageType: 'machine',
+    Public: i.ImageId === DEFAULT_IMAGE_ID,
+    RootDeviceName: '/dev/xvda',
+    RootDeviceType: 'ebs',
+    VirtualizationType: 'hvm',
+    Hypervisor: 'xen',
+    EnaSupport: true,
+    PlatformDetails: 'Linux/UNIX',
+    UsageOperation: 'RunInstances',
+    BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { DeleteOnTermination: true, SnapshotId: i.SnapshotId, VolumeSize: 8, VolumeType: 'gp2', Encrypted: false } }],
+    Tags: i.Tags.length ? i.Tags : undefined,
+  };
+}
+
+/**
+ * CreateImage: the instance's writable layer (its root volume) is copied as a new read-only layer on top of the
+ * instance's own image layers. Without NoReboot the instance's processes are stopped cleanly first and it boots
+ * again afterwards, as AWS reboots it; with NoReboot the layer is copied live.
+ */
+export async function createImage(
+  input: { InstanceId: string; Name: string; Description?: string; NoReboot?: boolean; TagSpecifications?: Array<{ ResourceType?: string; Tags?: Tag[] }> },
+  ctx: RequestContext,
+) {
+  const [r] = findInstances(ctx, [input.InstanceId]);
+  if (!['running', 'stopped'].includes(r.State.Name)) throw new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in the 'running' or 'stopped' state.`);
+  if (!/^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/.test(input.Name)) {
+    throw new AwsError('InvalidAMIName.Malformed', 'AMI names must be between 3 and 128 characters long, and may contain letters, numbers, ( ) . - / and _');
+  }
+  if (imagesTable(ctx.cloud.store).list(ctx.region).some((i) => i.Name === input.Name && i.State !== 'deregistered')) {
+    throw new AwsError('InvalidAMIName.Duplicate', `AMI name ${input.Name} is already in use by AMI ${imagesTable(ctx.cloud.store).list(ctx.region).find((i) => i.Name === input.Name)?.ImageId}`);
+  }
+  const rt = runtimeOf(ctx.cloud);
+  const imageId = newId('ami');
+  const dir = path.join(ctx.cloud.config.home, 'images', imageId);
+  const layer = path.join(dir, 'layer');
+  const base = r.ResolvedImageId === DEFAULT_IMAGE_ID ? [await rt.defaultImage()] : imagesTable(ctx.cloud.store).get(ctx.region, r.ResolvedImageId)?.Layers ?? [await rt.defaultImage()];
+  const record: ImageRecord = {
+    ImageId: imageId,
+    Name: input.Name,
+    Description: input.Description,
+    OwnerId: ctx.accountId,
+    State: 'pending',
+    CreationDate: new Date(ctx.cloud.clock.now()).toISOString(),
+    Layers: [layer, ...base],
+    OwnLayer: dir,
+    SourceInstanceId: r.InstanceId,
+    RootVolumeId: r.RootVolumeId,
+    SnapshotId: newId('snap'),
+    Tags: tagsFor('image', input.TagSpecifications),
+  };
+  imagesTable(ctx.cloud.store).put(ctx.region, imageId, record);
+  const region = ctx.region;
+  const cloud = ctx.cloud;
+  const upper = path.join(rt.volumeDir(r.RootVolumeId), 'upper');
+  const copy = async () => {
+    mkdirSync(dir, { recursive: true });
+    if (existsSync(upper)) copyTree(upper, layer);
+    else mkdirSync(layer, { recursive: true });
+  };
+  const finish = async (ok: boolean) => {
+    await cloud.clock.sleep(cloud.profile.steps.imagePendingToAvailable);
+    const cur = imagesTable(cloud.store).get(region, imageId);
+    if (cur && cur.State === 'pending') imagesTable(cloud.store).put(region, imageId, { ...cur, State: ok ? 'available' : 'failed' });
+  };
+  const wasRunning = r.State.Name === 'running';
+  if (wasRunning && !input.NoReboot) {
+    void serially(cloud, r.InstanceId, async () => {
+      let ok = true;
+      rt.appendConsole(r.InstanceId, `[halo] create-image ${imageId}: stopping the instance's processes for a consistent copy`);
+      await rt.halt(r.InstanceId, 5000);
+      try {
+        await copy();
+      } catch (err) {
+        ok = false;
+        rt.appendConsole(r.InstanceId, `[halo] create-image ${imageId} failed: ${(err as Error).message}`);
+      }
+      // It boots again as after a reboot (pending, then running).
+      if (getInstance(cloud, region, r.InstanceId)?.State.Name === 'running') setState(cloud, region, r.InstanceId, 'pending', ['running']);
+      void finish(ok);
+    }).then(() => boot(cloud, region, r.InstanceId));
+  } else {
+    void (async () => {
+      let ok = true;
+      try {
+        await copy();
+      } catch {
+        ok = false;
+      }
+      await finish(ok);
+    })();
+  }
+  return { ImageId: imageId };
+}
+
+export function describeImages(input: { ImageIds?: string[]; Owners?: string[]; ExecutableUsers?: string[]; Filters?: Filter[]; IncludeDeprecated?: boolean }, ctx: RequestContext) {
+  const own = imagesTable(ctx.cloud.store).list(ctx.region).filter((i) => i.State !== 'deregistered');
+  let all = [defaultImage(ctx), ...own];
+  for (const id of input.ImageIds ?? []) {
+    if (!AMI_ID.test(id)) throw new AwsError('InvalidAMIID.Malformed', `Invalid id: "${id}" (expecting "ami-...")`);
+    if (!all.some((i) => i.ImageId === id)) throw new AwsError('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
+  }
+  if (input.ImageIds?.length) all = all.filter((i) => input.ImageIds?.includes(i.ImageId));
+  if (input.Owners?.length) {
+    all = all.filter((i) => input.Owners?.some((o) => (o === 'self' && i.ImageId !== DEFAULT_IMAGE_ID) || o === i.OwnerId || (o === 'amazon' && i.ImageId === DEFAULT_IMAGE_ID)));
+  }
+  all = applyFilters(all, input.Filters, {
+    'image-id': (i) => i.ImageId,
+    name: (i) => i.Name,
+    state: (i) => i.State,
+    'owner-id': (i) => i.OwnerId,
+    description: (i) => i.Description,
+    architecture: () => 'x86_64',
+    'root-device-type': () => 'ebs',
+    'virtualization-type': () => 'hvm',
+    'image-type': () => 'machine',
+    'is-public': (i) => String(i.ImageId === DEFAULT_IMAGE_ID),
+  }, (i) => i.Tags);
+  return { Images: all.map(describeImage) };
+}
+
+export function deregisterImage(input: { ImageId: string }, ctx: RequestContext) {
+  if (!AMI_ID.test(input.ImageId)) throw new AwsError('InvalidAMIID.Malformed', `Invalid id: "${input.ImageId}" (expecting "ami-...")`);
+  const image = imagesTable(ctx.cloud.store).get(ctx.region, input.ImageId);
+  if (!image || image.State === 'deregistered') {
+    throw new AwsError('InvalidAMIID.NotFound', `The image id '[${input.ImageId}]' does not exist`);
+  }
+  imagesTable(ctx.cloud.store).delete(ctx.region, input.ImageId);
+  // Instances still booting from its layers keep them; the files go once no live instance uses the image.
+  const inUse = instancesTable(ctx.cloud.store).list(ctx.region).some((i) => i.ResolvedImageId === image.ImageId && i.State.Name !== 'terminated');
+  if (!inUse && image.OwnLayer) rmSync(image.OwnLayer, { recursive: true, force: true });
+  return { Return: true };
+}

@@ -1,0 +1,462 @@
+import { AwsError } from '../../../protocol/errors.js';
+import { runtimeOf } from '../../../runtime/runtime.js';
+import type { RequestContext } from '../../types.js';
+import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
+import { newId } from '../ids.js';
+import { findKeyPair } from '../keypairs.js';
+import { publicIpFor } from '../network/addresses.js';
+import { allocatePrivateIp, releasePrivateIp } from '../network/private-ips.js';
+import { claimPublicIp } from '../network/public-ips.js';
+import { securityGroups, subnets, vpcs, type SubnetRecord } from '../network/state.js';
+import { boot, getInstance, pickHost, reboot, setState, stop, terminate, updateInstance } from './lifecycle.js';
+import {
+  AMI_ID, DEFAULT_IMAGE_ID, INSTANCE_ID, imagesTable, instancesTable, macOf, privateDnsOf, publicDnsOf, stateOf,
+  type InstanceRecord, type MetadataOptionsRecord,
+} from './state.js';
+
+type TagSpecs = Array<{ ResourceType?: string; Tags?: Tag[] }>;
+
+interface RunInstancesInput {
+  ImageId?: string;
+  InstanceType?: string;
+  MinCount: number;
+  MaxCount: number;
+  KeyName?: string;
+  SubnetId?: string;
+  SecurityGroupIds?: string[];
+  SecurityGroups?: string[];
+  UserData?: string;
+  IamInstanceProfile?: { Arn?: string; Name?: string };
+  PrivateIpAddress?: string;
+  MetadataOptions?: { HttpTokens?: string; HttpPutResponseHopLimit?: number; HttpEndpoint?: string; InstanceMetadataTags?: string };
+  TagSpecifications?: TagSpecs;
+  Placement?: { AvailabilityZone?: string };
+  NetworkInterfaces?: Array<{ DeviceIndex?: number; SubnetId?: string; Groups?: string[]; AssociatePublicIpAddress?: boolean; PrivateIpAddress?: string; DeleteOnTermination?: boolean }>;
+  DisableApiTermination?: boolean;
+  InstanceInitiatedShutdownBehavior?: string;
+  ClientToken?: string;
+  BlockDeviceMappings?: Array<{ DeviceName?: string; Ebs?: { DeleteOnTermination?: boolean } }>;
+}
+
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)$/;
+
+function resolveImage(ctx: RequestContext, imageId: string | undefined): { resolved: string; note?: string } {
+  if (!imageId) throw new AwsError('MissingParameter', 'The request must contain the parameter ImageId');
+  if (!AMI_ID.test(imageId)) throw new AwsError('InvalidAMIID.Malformed', `Invalid id: "${imageId}" (expecting "ami-...")`);
+  if (imageId === DEFAULT_IMAGE_ID) return { resolved: DEFAULT_IMAGE_ID };
+  const image = imagesTable(ctx.cloud.store).get(ctx.region, imageId);
+  if (image) {
+    if (image.State === 'deregistered') throw new AwsError('InvalidAMIID.Unavailable', `AMI '${imageId}' is no longer available`);
+    if (image.State !== 'available') throw new AwsError('InvalidAMIID.Unavailable', `AMI '${imageId}' is pending, and cannot be run`);
+    return { resolved: imageId };
+  }
+  return {
+    resolved: DEFAULT_IMAGE_ID,
+    note: `image ${imageId} is not an image of this cloud: booting halo's default image (Debian 12 with curl, wget, python3, systemctl, aws CLI) instead`,
+  };
+}
+
+function defaultSubnet(ctx: RequestContext, zone?: string): SubnetRecord {
+  const defaultVpc = vpcs(ctx.cloud.store).list(ctx.region).find((v) => v.IsDefault);
+  if (!defaultVpc) throw new AwsError('VPCIdNotSpecified', 'No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.');
+  const candidates = subnets(ctx.cloud.store).list(ctx.region).filter((s) => s.VpcId === defaultVpc.VpcId && (!zone || s.AvailabilityZone === zone));
+  if (!candidates.length) throw new AwsError('MissingInput', 'No subnets found for the default VPC. Please specify a subnet.');
+  return candidates[0];
+}
+
+function metadataOptions(input: RunInstancesInput['MetadataOptions']): MetadataOptionsRecord {
+  const tokens = input?.HttpTokens ?? 'optional';
+  if (tokens !== 'optional' && tokens !== 'required') throw new AwsError('InvalidParameterValue', `Value (${tokens}) for parameter HttpTokens is invalid. Use optional or required.`);
+  const endpoint = input?.HttpEndpoint ?? 'enabled';
+  if (endpoint !== 'enabled' && endpoint !== 'disabled') throw new AwsError('InvalidParameterValue', `Value (${endpoint}) for parameter HttpEndpoint is invalid.`);
+  const hops = input?.HttpPutResponseHopLimit ?? 1;
+  if (!Number.isInteger(hops) || hops < 1 || hops > 64) throw new AwsError('InvalidParameterValue', 'HttpPutResponseHopLimit must be between 1 and 64.');
+  return { HttpTokens: tokens, HttpEndpoint: endpoint, HttpPutResponseHopLimit: hops, InstanceMetadataTags: input?.InstanceMetadataTags === 'enabled' ? 'enabled' : 'disabled' };
+}
+
+async function checkInstanceProfile(ctx: RequestContext, profile: RunInstancesInput['IamInstanceProfile']): Promise<{ Arn?: string; Name?: string } | undefined> {
+  if (!profile || (!profile.Arn && !profile.Name)) return undefined;
+  const name = profile.Name ?? profile.Arn?.split('/').pop();
+  const iam = ctx.cloud.services.get('iam');
+  if (!iam?.operations.GetInstanceProfile) return profile;
+  try {
+    const out = await ctx.cloud.invoke<{ InstanceProfile?: { Arn?: string; InstanceProfileName?: string; InstanceProfileId?: string } }>('iam', 'GetInstanceProfile', { InstanceProfileName: name }, { region: ctx.region });
+    return { Arn: out.InstanceProfile?.Arn ?? profile.Arn, Name: out.InstanceProfile?.InstanceProfileName ?? name };
+  } catch (err) {
+    if (err instanceof AwsError && err.code === 'NoSuchEntity') {
+      throw new AwsError('InvalidParameterValue', `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
+    }
+    throw err;
+  }
+}
+
+export async function runInstances(input: RunInstancesInput, ctx: RequestContext) {
+  const rt = runtimeOf(ctx.cloud);
+  const { resolved, note } = resolveImage(ctx, input.ImageId);
+  const instanceType = input.InstanceType ?? 'm1.small';
+  if (!INSTANCE_TYPE.test(instanceType)) throw new AwsError('InvalidParameterValue', `Invalid value '${instanceType}' for InstanceType.`);
+  const min = input.MinCount;
+  const max = input.MaxCount;
+  if (!(min >= 1)) throw new AwsError('InvalidParameterValue', `Value (${min}) for parameter minCount is invalid. Expected a value greater than 0.`);
+  if (!(max >= min)) throw new AwsError('InvalidParameterValue', `Value (${max}) for parameter maxCount is invalid. Expected a value no smaller than minCount.`);
+  if (max > 200) throw new AwsError('InstanceLimitExceeded', `You have requested more instances (${max}) than your current instance limit of 200 allows.`);
+  if (input.KeyName && !findKeyPair(ctx, input.KeyName)) throw new AwsError('InvalidKeyPair.NotFound', `The key pair '${input.KeyName}' does not exist`);
+  const nic = input.NetworkInterfaces?.find((n) => (n.DeviceIndex ?? 0) === 0);
+  const subnetId = input.SubnetId ?? nic?.SubnetId;
+  let subnet: SubnetRecord;
+  if (subnetId) {
+    const found = subnets(ctx.cloud.store).get(ctx.region, subnetId);
+    if (!found) throw new AwsError('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
+    subnet = found;
+  } else {
+    subnet = defaultSubnet(ctx, input.Placement?.AvailabilityZone);
+  }
+  if (input.Placement?.AvailabilityZone && input.Placement.AvailabilityZone !== subnet.AvailabilityZone) {
+    throw new AwsError('InvalidParameterValue', `Value (${input.Placement.AvailabilityZone}) for parameter availabilityZone is invalid. Subnet '${subnet.SubnetId}' is in the availability zone ${subnet.AvailabilityZone}`);
+  }
+  const groupsOfVpc = securityGroups(ctx.cloud.store).list(ctx.region).filter((g) => g.VpcId === subnet.VpcId);
+  const groups: Array<{ GroupId: string; GroupName: string }> = [];
+  for (const id of [...(input.SecurityGroupIds ?? []), ...(nic?.Groups ?? [])]) {
+    const g = securityGroups(ctx.cloud.store).get(ctx.region, id);
+    if (!g) throw new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
+    if (g.VpcId !== subnet.VpcId) throw new AwsError('InvalidParameter', `Security group ${id} and subnet ${subnet.SubnetId} belong to different networks.`);
+    if (!groups.some((x) => x.GroupId === g.GroupId)) groups.push({ GroupId: g.GroupId, GroupName: g.GroupName });
+  }
+  for (const name of input.SecurityGroups ?? []) {
+    const g = groupsOfVpc.find((x) => x.GroupName === name);
+    if (!g) throw new AwsError('InvalidGroup.NotFound', `The security group '${name}' does not exist in VPC '${subnet.VpcId}'`);
+    if (!groups.some((x) => x.GroupId === g.GroupId)) groups.push({ GroupId: g.GroupId, GroupName: g.GroupName });
+  }
+  if (!groups.length) {
+    const g = groupsOfVpc.find((x) => x.IsDefault || x.GroupName === 'default');
+    if (g) groups.push({ GroupId: g.GroupId, GroupName: g.GroupName });
+  }
+  const userData = input.UserData;
+  if (userData !== undefined && Buffer.from(userData, 'base64').length > 16 * 1024) {
+    throw new AwsError('InvalidParameterValue', 'User data is limited to 16384 bytes');
+  }
+  const requestedIp = input.PrivateIpAddress ?? nic?.PrivateIpAddress;
+  if (requestedIp && max > 1) throw new AwsError('InvalidParameterCombination', 'Cannot specify a private IP address when launching more than one instance.');
+  const profile = await checkInstanceProfile(ctx, input.IamInstanceProfile);
+  const options = metadataOptions(input.MetadataOptions);
+  const associatePublic = nic?.AssociatePublicIpAddress ?? subnet.MapPublicIpOnLaunch;
+  const shutdownBehavior = input.InstanceInitiatedShutdownBehavior === 'terminate' ? 'terminate' : 'stop';
+  const deleteOnTermination = input.BlockDeviceMappings?.find((b) => b.Ebs)?.Ebs?.DeleteOnTermination ?? true;
+  if (rt.enabled) await rt.start();
+  else throw new AwsError('Unsupported', 'This cloud runs instances only when its daemon runs as root (network namespaces, nftables, mounts).', 400, false);
+
+  const reservationId = newId('r');
+  const now = new Date(ctx.cloud.clock.now()).toISOString();
+  const made: InstanceRecord[] = [];
+  try {
+    for (let index = 0; index < max; index++) {
+      const instanceId = newId('i');
+      const host = pickHost(ctx.cloud, ctx.region, subnet.AvailabilityZone);
+      if (!host) throw new AwsError('InsufficientInstanceCapacity', `We currently do not have sufficient ${instanceType} capacity in the Availability Zone you requested (${subnet.AvailabilityZone}).`, 500, false);
+      const privateIp = allocatePrivateIp(ctx, subnet.SubnetId, index === 0 ? requestedIp : undefined, instanceId);
+      const record: InstanceRecord = {
+        InstanceId: instanceId,
+        ReservationId: reservationId,
+        OwnerId: ctx.accountId,
+        ImageId: input.ImageId as string,
+        ResolvedImageId: resolved,
+        ImageNote: note,
+        InstanceType: instanceType,
+        KeyName: input.KeyName,
+        AmiLaunchIndex: index,
+        State: stateOf('pending'),
+        StateTransitionReason: '',
+        LaunchTime: now,
+        AvailabilityZone: subnet.AvailabilityZone,
+        HostId: host,
+        SubnetId: subnet.SubnetId,
+        VpcId: subnet.VpcId,
+        PrivateIpAddress: privateIp,
+        AssociatePublicIp: associatePublic,
+        NetworkInterfaceId: newId('eni'),
+        MacAddress: macOf(instanceId),
+        SecurityGroups: groups,
+        UserData: userData,
+        IamInstanceProfile: profile,
+        MetadataOptions: options,
+        RootVolumeId: newId('vol'),
+        DeleteOnTermination: deleteOnTermination,
+        DisableApiTermination: input.DisableApiTermination ?? false,
+        SourceDestCheck: true,
+        InstanceInitiatedShutdownBehavior: shutdownBehavior,
+        ClientToken: input.ClientToken,
+        Tags: tagsFor('instance', input.TagSpecifications),
+      };
+      if (associatePublic) record.AutoPublicIp = claimPublicIp(ctx.cloud.store, ctx.region, instanceId);
+      instancesTable(ctx.cloud.store).put(ctx.region, instanceId, record);
+      made.push(record);
+    }
+  } catch (err) {
+    for (const r of made) {
+      releasePrivateIp(ctx, r.SubnetId, r.PrivateIpAddress);
+      instancesTable(ctx.cloud.store).delete(ctx.region, r.InstanceId);
+    }
+    throw err;
+  }
+  for (const r of made) {
+    if (note) rt.appendConsole(r.InstanceId, `[halo] ${note}`);
+    void boot(ctx.cloud, ctx.region, r.InstanceId);
+  }
+  return { ReservationId: reservationId, OwnerId: ctx.accountId, Groups: [], Instances: made.map((r) => describeOne(ctx, r)) };
+}
+
+/** The public address an instance shows: its Elastic IP, else its auto-assigned public IP. */
+export function publicIpOf(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: InstanceRecord): string | undefined {
+  if (r.State.Name === 'terminated') return undefined;
+  return publicIpFor(ctx, r.InstanceId) ?? r.AutoPublicIp;
+}
+
+export function describeOne(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: InstanceRecord) {
+  const publicIp = publicIpOf(ctx, r);
+  const live = r.State.Name !== 'terminated';
+  const group = { GroupName: '', Tenancy: 'default', AvailabilityZone: r.AvailabilityZone };
+  return {
+    AmiLaunchIndex: r.AmiLaunchIndex,
+    ImageId: r.ImageId,
+    InstanceId: r.InstanceId,
+    InstanceType: r.InstanceType,
+    KeyName: r.KeyName,
+    LaunchTime: new Date(r.LaunchTime),
+    Monitoring: { State: 'disabled' },
+    Placement: group,
+    PrivateDnsName: live ? privateDnsOf(r.PrivateIpAddress, ctx.region) : '',
+    PrivateIpAddress: live ? r.PrivateIpAddress : undefined,
+    ProductCodes: [],
+    PublicDnsName: publicIp ? publicDnsOf(publicIp, ctx.region) : '',
+    PublicIpAddress: publicIp,
+    State: r.State,
+    StateTransitionReason: r.StateTransitionReason,
+    SubnetId: live ? r.SubnetId : undefined,
+    VpcId: live ? r.VpcId : undefined,
+    Architecture: 'x86_64',
+    BlockDeviceMappings: live ? [{ DeviceName: '/dev/xvda', Ebs: { AttachTime: new Date(r.LaunchTime), DeleteOnTermination: r.DeleteOnTermination, Status: 'attached', VolumeId: r.RootVolumeId } }] : [],
+    ClientToken: r.ClientToken ?? '',
+    EbsOptimized: false,
+    EnaSupport: true,
+    Hypervisor: 'xen',
+    IamInstanceProfile: r.IamInstanceProfile?.Arn ? { Arn: r.IamInstanceProfile.Arn, Id: `AIPA${r.InstanceId.slice(2, 19).toUpperCase()}` } : undefined,
+    NetworkInterfaces: live ? [{
+      Attachment: { AttachTime: new Date(r.LaunchTime), AttachmentId: `eni-attach-${r.NetworkInterfaceId.slice(4)}`, DeleteOnTermination: true, DeviceIndex: 0, Status: 'attached', NetworkCardIndex: 0 },
+      Association: publicIp ? { IpOwnerId: 'amazon', PublicDnsName: publicDnsOf(publicIp, ctx.region), PublicIp: publicIp } : undefined,
+      Description: '',
+      Groups: r.SecurityGroups,
+      MacAddress: r.MacAddress,
+      NetworkInterfaceId: r.NetworkInterfaceId,
+      OwnerId: r.OwnerId,
+      PrivateDnsName: privateDnsOf(r.PrivateIpAddress, ctx.region),
+      PrivateIpAddress: r.PrivateIpAddress,
+      PrivateIpAddresses: [{ Primary: true, PrivateDnsName: privateDnsOf(r.PrivateIpAddress, ctx.region), PrivateIpAddress: r.PrivateIpAddress }],
+      SourceDestCheck: r.SourceDestCheck,
+      Status: 'in-use',
+      SubnetId: r.SubnetId,
+      VpcId: r.VpcId,
+      InterfaceType: 'interface',
+    }] : [],
+    RootDeviceName: '/dev/xvda',
+    RootDeviceType: 'ebs',
+    SecurityGroups: live ? r.SecurityGroups : [],
+    SourceDestCheck: r.SourceDestCheck,
+    StateReason: r.StateReason,
+    Tags: r.Tags.length ? r.Tags : undefined,
+    VirtualizationType: 'hvm',
+    MetadataOptions: { State: 'applied', ...r.MetadataOptions, HttpProtocolIpv6: 'disabled' },
+    PlatformDetails: 'Linux/UNIX',
+    UsageOperation: 'RunInstances',
+    CpuOptions: { CoreCount: 1, ThreadsPerCore: 1 },
+  };
+}
+
+const instanceFilters = (ctx: RequestContext) => ({
+  'instance-id': (r: InstanceRecord) => r.InstanceId,
+  'instance-state-name': (r: InstanceRecord) => r.State.Name,
+  'instance-state-code': (r: InstanceRecord) => r.State.Code,
+  'instance-type': (r: InstanceRecord) => r.InstanceType,
+  'image-id': (r: InstanceRecord) => r.ImageId,
+  'subnet-id': (r: InstanceRecord) => r.SubnetId,
+  'vpc-id': (r: InstanceRecord) => r.VpcId,
+  'availability-zone': (r: InstanceRecord) => r.AvailabilityZone,
+  'private-ip-address': (r: InstanceRecord) => r.PrivateIpAddress,
+  'ip-address': (r: InstanceRecord) => publicIpOf(ctx, r),
+  'network-interface.addresses.association.public-ip': (r: InstanceRecord) => publicIpOf(ctx, r),
+  'private-dns-name': (r: InstanceRecord) => privateDnsOf(r.PrivateIpAddress, ctx.region),
+  'key-name': (r: InstanceRecord) => r.KeyName,
+  'reservation-id': (r: InstanceRecord) => r.ReservationId,
+  'instance.group-id': (r: InstanceRecord) => r.SecurityGroups.map((g) => g.GroupId),
+  'instance.group-name': (r: InstanceRecord) => r.SecurityGroups.map((g) => g.GroupName),
+  'group-id': (r: InstanceRecord) => r.SecurityGroups.map((g) => g.GroupId),
+  'network-interface.network-interface-id': (r: InstanceRecord) => r.NetworkInterfaceId,
+  'iam-instance-profile.arn': (r: InstanceRecord) => r.IamInstanceProfile?.Arn,
+  'launch-index': (r: InstanceRecord) => r.AmiLaunchIndex,
+  'owner-id': (r: InstanceRecord) => r.OwnerId,
+  'root-device-type': () => 'ebs',
+  architecture: () => 'x86_64',
+  'metadata-options.http-tokens': (r: InstanceRecord) => r.MetadataOptions.HttpTokens,
+});
+
+/** Every instance id must be well formed and exist, as EC2 checks them. */
+export function findInstances(ctx: RequestContext, ids: string[] | undefined): InstanceRecord[] {
+  const all = instancesTable(ctx.cloud.store).list(ctx.region);
+  if (!ids?.length) return all;
+  const malformed = ids.filter((id) => !INSTANCE_ID.test(id));
+  if (malformed.length) throw new AwsError('InvalidInstanceID.Malformed', `Invalid id: "${malformed[0]}"`);
+  const missing = ids.filter((id) => !all.some((r) => r.InstanceId === id));
+  if (missing.length) {
+    throw new AwsError('InvalidInstanceID.NotFound', missing.length === 1 ? `The instance ID '${missing[0]}' does not exist` : `The instance IDs '${missing.join(', ')}' do not exist`);
+  }
+  return ids.map((id) => all.find((r) => r.InstanceId === id) as InstanceRecord);
+}
+
+export function describeInstances(input: { InstanceIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
+  let list = findInstances(ctx, input.InstanceIds);
+  list = applyFilters(list, input.Filters, instanceFilters(ctx), (r) => r.Tags);
+  const byReservation = new Map<string, InstanceRecord[]>();
+  for (const r of list) byReservation.set(r.ReservationId, [...(byReservation.get(r.ReservationId) ?? []), r]);
+  return {
+    Reservations: [...byReservation.entries()].map(([id, rs]) => ({
+      ReservationId: id,
+      OwnerId: rs[0].OwnerId,
+      Groups: [],
+      Instances: rs.map((r) => describeOne(ctx, r)),
+    })),
+  };
+}
+
+const incorrectState = (r: InstanceRecord, op: string) => new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in a state from which it can be ${op}.`);
+
+export function startInstances(input: { InstanceIds: string[] }, ctx: RequestContext) {
+  const list = findInstances(ctx, input.InstanceIds);
+  for (const r of list) if (!['stopped', 'running', 'pending'].includes(r.State.Name)) throw incorrectState(r, 'started');
+  return {
+    StartingInstances: list.map((r) => {
+      const previous = r.State;
+      if (r.State.Name === 'stopped') {
+        const host = pickHost(ctx.cloud, ctx.region, r.AvailabilityZone);
+        if (!host) throw new AwsError('InsufficientInstanceCapacity', `Insufficient capacity in ${r.AvailabilityZone}.`, 500, false);
+        const publicIp = r.AssociatePublicIp && !publicIpFor(ctx, r.InstanceId) ? claimPublicIp(ctx.cloud.store, ctx.region, r.InstanceId) : undefined;
+        setState(ctx.cloud, ctx.region, r.InstanceId, 'pending', ['stopped'], { HostId: host, AutoPublicIp: publicIp, StateReason: undefined, StateTransitionReason: '' });
+        void boot(ctx.cloud, ctx.region, r.InstanceId);
+      }
+      const current = getInstance(ctx.cloud, ctx.region, r.InstanceId)?.State ?? previous;
+      return { InstanceId: r.InstanceId, CurrentState: current, PreviousState: previous };
+    }),
+  };
+}
+
+export function stopInstances(input: { InstanceIds: string[]; Force?: boolean }, ctx: RequestContext) {
+  const list = findInstances(ctx, input.InstanceIds);
+  for (const r of list) if (['shutting-down', 'terminated'].includes(r.State.Name)) throw incorrectState(r, 'stopped');
+  return {
+    StoppingInstances: list.map((r) => {
+      const previous = r.State;
+      if (r.State.Name === 'running' || r.State.Name === 'pending') {
+        setState(ctx.cloud, ctx.region, r.InstanceId, 'stopping', ['running', 'pending'], {
+          StateTransitionReason: `User initiated (${new Date(ctx.cloud.clock.now()).toISOString().replace('T', ' ').slice(0, 19)} GMT)`,
+        });
+        void stop(ctx.cloud, ctx.region, r.InstanceId, input.Force === true);
+      }
+      const current = getInstance(ctx.cloud, ctx.region, r.InstanceId)?.State ?? previous;
+      return { InstanceId: r.InstanceId, CurrentState: current, PreviousState: previous };
+    }),
+  };
+}
+
+export function terminateInstances(input: { InstanceIds: string[] }, ctx: RequestContext) {
+  const list = findInstances(ctx, input.InstanceIds);
+  for (const r of list) {
+    if (r.DisableApiTermination && r.State.Name !== 'terminated') {
+      throw new AwsError('OperationNotPermitted', `The instance '${r.InstanceId}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`);
+    }
+  }
+  return {
+    TerminatingInstances: list.map((r) => {
+      const previous = r.State;
+      if (r.State.Name !== 'terminated' && r.State.Name !== 'shutting-down') {
+        setState(ctx.cloud, ctx.region, r.InstanceId, 'shutting-down', ['pending', 'running', 'stopping', 'stopped'], {
+          StateTransitionReason: `User initiated (${new Date(ctx.cloud.clock.now()).toISOString().replace('T', ' ').slice(0, 19)} GMT)`,
+        });
+        void terminate(ctx.cloud, ctx.region, r.InstanceId);
+      }
+      const current = getInstance(ctx.cloud, ctx.region, r.InstanceId)?.State ?? previous;
+      return { InstanceId: r.InstanceId, CurrentState: current, PreviousState: previous };
+    }),
+  };
+}
+
+export function rebootInstances(input: { InstanceIds: string[] }, ctx: RequestContext) {
+  const list = findInstances(ctx, input.InstanceIds);
+  for (const r of list) if (r.State.Name === 'terminated' || r.State.Name === 'shutting-down') throw incorrectState(r, 'rebooted');
+  for (const r of list) if (r.State.Name === 'running') void reboot(ctx.cloud, ctx.region, r.InstanceId);
+  return {};
+}
+
+export function getConsoleOutput(input: { InstanceId: string; Latest?: boolean }, ctx: RequestContext) {
+  const [r] = findInstances(ctx, [input.InstanceId]);
+  const text = runtimeOf(ctx.cloud).consoleLog(r.InstanceId);
+  const tail = text.length > 64 * 1024 ? text.slice(-64 * 1024) : text;
+  return { InstanceId: r.InstanceId, Timestamp: new Date(ctx.cloud.clock.now()), Output: tail ? Buffer.from(tail).toString('base64') : undefined };
+}
+
+type AttrValue = { Value?: string | boolean } | undefined;
+
+export function modifyInstanceAttribute(
+  input: {
+    InstanceId: string; Attribute?: string; Value?: string; InstanceType?: AttrValue; UserData?: { Value?: Buffer };
+    DisableApiTermination?: AttrValue; SourceDestCheck?: AttrValue; Groups?: string[]; InstanceInitiatedShutdownBehavior?: AttrValue;
+  },
+  ctx: RequestContext,
+) {
+  const [r] = findInstances(ctx, [input.InstanceId]);
+  const attr = input.Attribute;
+  const pick = (name: string, v: AttrValue) => (v?.Value !== undefined ? v.Value : attr === name ? input.Value : undefined);
+  const type = pick('instanceType', input.InstanceType);
+  const disable = pick('disableApiTermination', input.DisableApiTermination);
+  const sdc = pick('sourceDestCheck', input.SourceDestCheck);
+  const behavior = pick('instanceInitiatedShutdownBehavior', input.InstanceInitiatedShutdownBehavior);
+  const userData = input.UserData?.Value ?? (attr === 'userData' && input.Value !== undefined ? Buffer.from(input.Value, 'base64') : undefined);
+  const groups = input.Groups ?? (attr === 'groupSet' && input.Value ? [input.Value] : undefined);
+  if ((type !== undefined || userData !== undefined) && r.State.Name !== 'stopped') {
+    throw new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in the 'stopped' state.`);
+  }
+  if (type !== undefined && !INSTANCE_TYPE.test(String(type))) throw new AwsError('InvalidParameterValue', `Invalid value '${String(type)}' for InstanceType.`);
+  let newGroups = r.SecurityGroups;
+  if (groups) {
+    newGroups = groups.map((id) => {
+      const g = securityGroups(ctx.cloud.store).get(ctx.region, id);
+      if (!g || g.VpcId !== r.VpcId) throw new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist in VPC '${r.VpcId}'`);
+      return { GroupId: g.GroupId, GroupName: g.GroupName };
+    });
+  }
+  const asBool = (v: string | boolean) => v === true || String(v).toLowerCase() === 'true';
+  updateInstance(ctx.cloud, ctx.region, r.InstanceId, (x) => ({
+    ...x,
+    InstanceType: type !== undefined ? String(type) : x.InstanceType,
+    DisableApiTermination: disable !== undefined ? asBool(disable) : x.DisableApiTermination,
+    SourceDestCheck: sdc !== undefined ? asBool(sdc) : x.SourceDestCheck,
+    InstanceInitiatedShutdownBehavior: behavior !== undefined ? (String(behavior) === 'terminate' ? 'terminate' : 'stop') : x.InstanceInitiatedShutdownBehavior,
+    UserData: userData !== undefined ? userData.toString('base64') : x.UserData,
+    SecurityGroups: newGroups,
+  }));
+  if (groups) runtimeOf(ctx.cloud).updateGroups(r.InstanceId, newGroups.map((g) => g.GroupId));
+  return {};
+}
+
+export function describeInstanceAttribute(input: { InstanceId: string; Attribute: string }, ctx: RequestContext) {
+  const [r] = findInstances(ctx, [input.InstanceId]);
+  const out: Record<string, unknown> = { InstanceId: r.InstanceId };
+  switch (input.Attribute) {
+    case 'instanceType': out.InstanceType = { Value: r.InstanceType }; break;
+    case 'userData': out.UserData = { Value: r.UserData }; break;
+    case 'disableApiTermination': out.DisableApiTermination = { Value: r.DisableApiTermination }; break;
+    case 'instanceInitiatedShutdownBehavior': out.InstanceInitiatedShutdownBehavior = { Value: r.InstanceInitiatedShutdownBehavior }; break;
+    case 'sourceDestCheck': out.SourceDestCheck = { Value: r.SourceDestCheck }; break;
+    case 'groupSet': out.Groups = r.SecurityGroups; break;
+    case 'rootDeviceName': out.RootDeviceName = { Value: '/dev/xvda' }; break;
+    default: throw new AwsError('InvalidParameterValue', `Value (${input.Attribute}) for parameter attribute is invalid.`);
+  }
+  return out;
+}

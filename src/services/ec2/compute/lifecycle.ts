@@ -1,0 +1,225 @@
+import type { Cloud } from '../../../cloud.js';
+import { runtimeOf, type LaunchSpec } from '../../../runtime/runtime.js';
+import { findZone, hostsOf } from '../../../topology/regions.js';
+import type { Scope } from '../network/common.js';
+import { disassociateInstanceAddresses } from '../network/addresses.js';
+import { releasePrivateIp } from '../network/private-ips.js';
+import { releasePublicIp } from '../network/public-ips.js';
+import { subnets } from '../network/state.js';
+import { DEFAULT_IMAGE_ID, hostnameOf, imagesTable, instancesTable, stateOf, type InstanceRecord, type InstanceStateName } from './state.js';
+
+/** Transitions of one instance run one after another (a stop during a boot waits for the boot). */
+const chains = new WeakMap<Cloud, Map<string, Promise<void>>>();
+
+export function serially(cloud: Cloud, instanceId: string, fn: () => Promise<void>): Promise<void> {
+  let map = chains.get(cloud);
+  if (!map) {
+    map = new Map();
+    chains.set(cloud, map);
+  }
+  const prev = map.get(instanceId) ?? Promise.resolve();
+  const next = prev.then(fn, fn).catch((err: unknown) => {
+    console.error(`[halo] instance ${instanceId}: ${(err as Error).stack ?? String(err)}`);
+  });
+  map.set(instanceId, next);
+  return next;
+}
+
+export function getInstance(cloud: Cloud, region: string, id: string): InstanceRecord | undefined {
+  return instancesTable(cloud.store).get(region, id);
+}
+
+/** Reads, changes and writes one instance record in a transaction; returns the new record. */
+export function updateInstance(cloud: Cloud, region: string, id: string, fn: (r: InstanceRecord) => InstanceRecord | undefined): InstanceRecord | undefined {
+  return cloud.store.tx(() => {
+    const current = instancesTable(cloud.store).get(region, id);
+    if (!current) return undefined;
+    const next = fn(current);
+    if (next) instancesTable(cloud.store).put(region, id, next);
+    return next ?? current;
+  });
+}
+
+export function setState(cloud: Cloud, region: string, id: string, name: InstanceStateName, from: InstanceStateName[], extra: Partial<InstanceRecord> = {}): boolean {
+  let changed = false;
+  updateInstance(cloud, region, id, (r) => {
+    if (!from.includes(r.State.Name)) return undefined;
+    changed = true;
+    return { ...r, ...extra, State: stateOf(name) };
+  });
+  if (changed) cloud.events.emit('ec2.instanceStateChanged', { region, instanceId: id, state: name });
+  return changed;
+}
+
+/** A healthy host of the zone, the least loaded one (AWS places an instance on a host of its subnet's zone). */
+export function pickHost(cloud: Cloud, region: string, zoneName: string, avoid?: string): string | undefined {
+  const zone = findZone(zoneName);
+  if (!zone) return undefined;
+  const rt = runtimeOf(cloud);
+  const down = new Set(rt.downHosts());
+  const load = new Map<string, number>();
+  for (const i of instancesTable(cloud.store).list(region)) {
+    if (i.State.Name !== 'terminated' && i.State.Name !== 'stopped') load.set(i.HostId, (load.get(i.HostId) ?? 0) + 1);
+  }
+  const hosts = hostsOf(zone, cloud.config.hostsPerZone).map((h) => h.hostId).filter((h) => !down.has(h));
+  const preferred = hosts.filter((h) => h !== avoid);
+  const pool = preferred.length ? preferred : hosts;
+  return pool.sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0))[0];
+}
+
+function launchSpec(cloud: Cloud, region: string, r: InstanceRecord): LaunchSpec {
+  const subnet = subnets(cloud.store).get(region, r.SubnetId);
+  if (!subnet) throw new Error(`subnet ${r.SubnetId} of ${r.InstanceId} is gone`);
+  const image = r.ResolvedImageId === DEFAULT_IMAGE_ID ? undefined : imagesTable(cloud.store).get(region, r.ResolvedImageId);
+  return {
+    instanceId: r.InstanceId,
+    region,
+    vpcId: r.VpcId,
+    subnetId: r.SubnetId,
+    subnetCidr: subnet.CidrBlock,
+    privateIp: r.PrivateIpAddress,
+    mac: r.MacAddress,
+    groupIds: r.SecurityGroups.map((g) => g.GroupId),
+    hostId: r.HostId,
+    layers: image?.Layers ?? [],
+    volumeId: r.RootVolumeId,
+    hostname: hostnameOf(r.PrivateIpAddress),
+    env: {
+      HALO_INSTANCE_ID: r.InstanceId,
+      HALO_IMAGE_ID: r.ImageId,
+      HALO_IMAGE_NOTE: r.ImageNote ?? '',
+      HALO_PRIVATE_IP: r.PrivateIpAddress,
+      AWS_DEFAULT_REGION: region,
+    },
+    userData: r.UserData ? Buffer.from(r.UserData, 'base64') : undefined,
+  };
+}
+
+/** pending → running: the sandbox boots while the profile's delay runs; running once both are done. */
+export function boot(cloud: Cloud, region: string, id: string): Promise<void> {
+  return serially(cloud, id, async () => {
+    const r = getInstance(cloud, region, id);
+    if (!r || r.State.Name !== 'pending') return;
+    const rt = runtimeOf(cloud);
+    try {
+      await Promise.all([rt.launch(launchSpec(cloud, region, r)), cloud.clock.sleep(cloud.profile.steps.instancePendingToRunning)]);
+      setState(cloud, region, id, 'running', ['pending'], { RunningSince: cloud.clock.now(), StateReason: undefined });
+    } catch (err) {
+      const message = (err as Error).message;
+      rt.appendConsole(id, `[halo] launch failed: ${message}`);
+      await rt.halt(id, 0).catch(() => undefined);
+      setState(cloud, region, id, 'shutting-down', ['pending']);
+      await finishTermination(cloud, region, id, { Code: 'Server.InternalError', Message: `Server.InternalError: Internal error on launch: ${message}` });
+    }
+  });
+}
+
+/** running → stopping → stopped; the root volume stays, the auto-assigned public IP goes. */
+export function stop(cloud: Cloud, region: string, id: string, force: boolean): Promise<void> {
+  return serially(cloud, id, async () => {
+    const rt = runtimeOf(cloud);
+    await Promise.all([rt.halt(id, force ? 0 : 5000), cloud.clock.sleep(cloud.profile.steps.instanceStoppingToStopped)]);
+    const r = getInstance(cloud, region, id);
+    if (r?.AutoPublicIp) releasePublicIp(cloud.store, r.AutoPublicIp);
+    setState(cloud, region, id, 'stopped', ['stopping'], {
+      AutoPublicIp: undefined,
+      RunningSince: undefined,
+      StateReason: { Code: 'Client.UserInitiatedShutdown', Message: 'Client.UserInitiatedShutdown: User initiated shutdown' },
+    });
+    rt.refreshPublic();
+  });
+}
+
+/** The OS restarts on the same host; the volume and addresses stay; user data does not run again. */
+export function reboot(cloud: Cloud, region: string, id: string): Promise<void> {
+  return serially(cloud, id, async () => {
+    const r = getInstance(cloud, region, id);
+    if (!r || r.State.Name !== 'running') return;
+    const rt = runtimeOf(cloud);
+    rt.appendConsole(id, '[halo] reboot requested');
+    await rt.halt(id, 5000);
+    await rt.launch(launchSpec(cloud, region, r));
+  });
+}
+
+/** Moves an instance to another healthy host of its zone and boots it there (EC2 recovery, start after stop). */
+export function restartOnHealthyHost(cloud: Cloud, region: string, id: string, reason: string): Promise<void> {
+  return serially(cloud, id, async () => {
+    const r = getInstance(cloud, region, id);
+    if (!r || r.State.Name !== 'running') return;
+    const host = pickHost(cloud, region, r.AvailabilityZone, r.HostId);
+    if (!host) throw new Error(`no healthy host in ${r.AvailabilityZone}`);
+    const rt = runtimeOf(cloud);
+    rt.appendConsole(id, `[halo] ${reason}: moving from ${r.HostId} to ${host}`);
+    await rt.halt(id, 0);
+    const moved = updateInstance(cloud, region, id, (x) => ({ ...x, HostId: host })) as InstanceRecord;
+    await Promise.all([rt.launch(launchSpec(cloud, region, moved)), cloud.clock.sleep(cloud.profile.steps.recoveryToRunning)]);
+    updateInstance(cloud, region, id, (x) => ({ ...x, RunningSince: cloud.clock.now() }));
+  });
+}
+
+/** running/stopped → shutting-down → terminated. */
+export function terminate(cloud: Cloud, region: string, id: string): Promise<void> {
+  return serially(cloud, id, async () => {
+    const rt = runtimeOf(cloud);
+    await Promise.all([rt.halt(id, 3000), cloud.clock.sleep(cloud.profile.steps.instanceShuttingDownToTerminated)]);
+    await finishTermination(cloud, region, id, { Code: 'Client.UserInitiatedShutdown', Message: 'Client.UserInitiatedShutdown: User initiated shutdown' });
+  });
+}
+
+async function finishTermination(cloud: Cloud, region: string, id: string, reason: { Code: string; Message: string }): Promise<void> {
+  const r = getInstance(cloud, region, id);
+  if (!r) return;
+  const rt = runtimeOf(cloud);
+  const s: Scope = { cloud, region };
+  try {
+    disassociateInstanceAddresses(s, id);
+  } catch (err) {
+    console.error(`[halo] ${id}: disassociating addresses failed: ${(err as Error).message}`);
+  }
+  releasePrivateIp(s, r.SubnetId, r.PrivateIpAddress);
+  if (r.AutoPublicIp) releasePublicIp(cloud.store, r.AutoPublicIp);
+  rt.removeFiles(id, r.DeleteOnTermination ? r.RootVolumeId : undefined);
+  setState(cloud, region, id, 'terminated', ['shutting-down', 'pending'], {
+    AutoPublicIp: undefined,
+    RunningSince: undefined,
+    TerminatedAt: cloud.clock.now(),
+    StateReason: reason,
+  });
+  rt.refreshPublic();
+}
+
+/**
+ * After a start of the daemon: instances that should run are booted again (as after a host reboot: user data does
+ * not run again), interrupted transitions are finished. Instances on a failed host stay down.
+ */
+export async function reconcile(cloud: Cloud): Promise<void> {
+  const rt = runtimeOf(cloud);
+  const down = new Set(rt.downHosts());
+  for (const { scope: region, value: r } of instancesTable(cloud.store).listAll()) {
+    switch (r.State.Name) {
+      case 'pending':
+        void boot(cloud, region, r.InstanceId);
+        break;
+      case 'running':
+        if (down.has(r.HostId) || rt.isCrashed(r.InstanceId)) break;
+        void serially(cloud, r.InstanceId, async () => {
+          try {
+            rt.appendConsole(r.InstanceId, '[halo] the cloud restarted: booting the instance again');
+            await rt.launch(launchSpec(cloud, region, r));
+          } catch (err) {
+            rt.appendConsole(r.InstanceId, `[halo] boot after restart failed: ${(err as Error).message}`);
+          }
+        });
+        break;
+      case 'stopping':
+        void stop(cloud, region, r.InstanceId, true);
+        break;
+      case 'shutting-down':
+        void terminate(cloud, region, r.InstanceId);
+        break;
+      default:
+        break;
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import type { Store, Table } from '../../../store/db.js';
+import type { Tag } from '../filters.js';
+
+export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+
+/** EC2's documented state codes (the low byte of the code). */
+export const STATE_CODES: Record<InstanceStateName, number> = {
+  pending: 0,
+  running: 16,
+  'shutting-down': 32,
+  terminated: 48,
+  stopping: 64,
+  stopped: 80,
+};
+
+export const stateOf = (name: InstanceStateName) => ({ Code: STATE_CODES[name], Name: name });
+
+export interface MetadataOptionsRecord {
+  HttpTokens: 'optional' | 'required';
+  HttpPutResponseHopLimit: number;
+  HttpEndpoint: 'enabled' | 'disabled';
+  InstanceMetadataTags: 'enabled' | 'disabled';
+}
+
+/** An instance as the store keeps it (table `ec2.instance`, scope region, id instance id). */
+export interface InstanceRecord {
+  InstanceId: string;
+  ReservationId: string;
+  OwnerId: string;
+  RequesterId?: string;
+  ImageId: string;
+  /** The image actually booted: the AMI's layers, or the default image. */
+  ResolvedImageId: string;
+  ImageNote?: string;
+  InstanceType: string;
+  KeyName?: string;
+  AmiLaunchIndex: number;
+  State: { Code: number; Name: InstanceStateName };
+  StateTransitionReason: string;
+  StateReason?: { Code: string; Message: string };
+  LaunchTime: string;
+  AvailabilityZone: string;
+  HostId: string;
+  SubnetId: string;
+  VpcId: string;
+  PrivateIpAddress: string;
+  /** Auto-assigned public IP (not an Elastic IP); released on stop, as AWS. */
+  AutoPublicIp?: string;
+  AssociatePublicIp: boolean;
+  NetworkInterfaceId: string;
+  MacAddress: string;
+  SecurityGroups: Array<{ GroupId: string; GroupName: string }>;
+  /** Base64 as sent by the API. */
+  UserData?: string;
+  IamInstanceProfile?: { Arn?: string; Name?: string };
+  MetadataOptions: MetadataOptionsRecord;
+  RootVolumeId: string;
+  DeleteOnTermination: boolean;
+  DisableApiTermination: boolean;
+  SourceDestCheck: boolean;
+  InstanceInitiatedShutdownBehavior: 'stop' | 'terminate';
+  ClientToken?: string;
+  Tags: Tag[];
+  /** When the instance's current boot reached `running` (cloud time, ms). */
+  RunningSince?: number;
+  TerminatedAt?: number;
+}
+
+/** An AMI (table `ec2.image`). `Layers` are host directories, top first, used read-only as overlay lower layers. */
+export interface ImageRecord {
+  ImageId: string;
+  Name: string;
+  Description?: string;
+  OwnerId: string;
+  State: 'pending' | 'available' | 'failed' | 'deregistered';
+  CreationDate: string;
+  Layers: string[];
+  /** The layer this image added (its own directory), deleted with the image when no instance uses it. */
+  OwnLayer?: string;
+  SourceInstanceId?: string;
+  RootVolumeId?: string;
+  SnapshotId?: string;
+  Tags: Tag[];
+}
+
+export const instancesTable = (store: Store): Table<InstanceRecord> => store.table<InstanceRecord>('ec2.instance');
+export const imagesTable = (store: Store): Table<ImageRecord> => store.table<ImageRecord>('ec2.image');
+
+/** The id under which the default image (Debian 12 minbase) is listed. */
+export const DEFAULT_IMAGE_ID = `ami-${createHash('sha256').update('halo-default-debian12').digest('hex').slice(0, 17)}`;
+export const DEFAULT_IMAGE_NAME = 'halo/debian-12-bookworm-minbase';
+
+export const AMI_ID = /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/;
+export const INSTANCE_ID = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
+
+/** MAC address from the instance id: locally administered, stable. */
+export function macOf(instanceId: string): string {
+  const h = createHash('sha256').update(instanceId).digest();
+  return ['02', ...[...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+export const hostnameOf = (ip: string) => `ip-${ip.replace(/\./g, '-')}`;
+export const privateDnsOf = (ip: string, region: string) => `${hostnameOf(ip)}.${region === 'us-east-1' ? 'ec2.internal' : `${region}.compute.internal`}`;
+export const publicDnsOf = (ip: string, region: string) => `ec2-${ip.replace(/\./g, '-')}.${region === 'us-east-1' ? 'compute-1' : `${region}.compute`}.amazonaws.com`;

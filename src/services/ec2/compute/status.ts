@@ -1,0 +1,126 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Cloud } from '../../../cloud.js';
+import type { Timer } from '../../../clock/clock.js';
+import { AwsError } from '../../../protocol/errors.js';
+import { runtimeOf } from '../../../runtime/runtime.js';
+import type { RequestContext } from '../../types.js';
+import { applyFilters, type Filter } from '../filters.js';
+import { findInstances } from './instances.js';
+import { instancesTable, type InstanceRecord } from './state.js';
+
+type Publish = (cloud: Cloud, region: string, datum: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: string }>; Value: number; Unit?: string; Timestamp?: Date | number }) => void;
+let publisher: Publish | null | undefined;
+
+/** CloudWatch's in-process `publishMetric`, when that service is there. */
+async function publishFn(): Promise<Publish | null> {
+  if (publisher !== undefined) return publisher;
+  publisher = null;
+  try {
+    const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../cloudwatch/metric-data.js');
+    const mod = (await import(file)) as { publishMetric?: Publish };
+    if (typeof mod.publishMetric === 'function') publisher = mod.publishMetric;
+  } catch {
+    publisher = null;
+  }
+  return publisher;
+}
+
+/** When each check of an instance started failing (cloud time), for ImpairedSince. */
+const impairedSince = new WeakMap<Cloud, Map<string, number>>();
+
+function sinceMap(cloud: Cloud): Map<string, number> {
+  let m = impairedSince.get(cloud);
+  if (!m) {
+    m = new Map();
+    impairedSince.set(cloud, m);
+  }
+  return m;
+}
+
+/**
+ * Every statusCheckInterval of cloud time: probes each running instance for real (its processes, its network from
+ * its VPC; its host) and publishes AWS/EC2 StatusCheckFailed, StatusCheckFailed_System and StatusCheckFailed_Instance
+ * (0 or 1) per InstanceId, as EC2 does each minute.
+ */
+export function startStatusChecks(cloud: Cloud): Timer {
+  let busy = false;
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const rt = runtimeOf(cloud);
+      const all = instancesTable(cloud.store).listAll().filter((x) => x.value.State.Name === 'running');
+      const results = rt.probeAll(all.map((x) => ({ instanceId: x.value.InstanceId, hostId: x.value.HostId })));
+      const publish = await publishFn();
+      const now = cloud.clock.now();
+      const since = sinceMap(cloud);
+      for (const { scope: region, value: r } of all) {
+        const p = results.get(r.InstanceId);
+        if (!p) continue;
+        for (const kind of ['system', 'instance'] as const) {
+          const key = `${r.InstanceId}/${kind}`;
+          if (p[kind] === 'impaired') { if (!since.has(key)) since.set(key, now); } else since.delete(key);
+        }
+        const sys = p.system === 'impaired' ? 1 : 0;
+        const ins = p.instance === 'impaired' ? 1 : 0;
+        cloud.events.emit('ec2.statusChecked', { region, instanceId: r.InstanceId, system: p.system, instance: p.instance, timestamp: now });
+        if (!publish) continue;
+        const dims = [{ Name: 'InstanceId', Value: r.InstanceId }];
+        for (const [name, value] of [['StatusCheckFailed_System', sys], ['StatusCheckFailed_Instance', ins], ['StatusCheckFailed', Math.max(sys, ins)]] as const) {
+          try {
+            publish(cloud, region, { Namespace: 'AWS/EC2', MetricName: name, Dimensions: dims, Value: value, Unit: 'Count', Timestamp: now });
+          } catch (err) {
+            console.error(`[halo] publishing ${name} for ${r.InstanceId} failed: ${(err as Error).message}`);
+          }
+        }
+      }
+    } finally {
+      busy = false;
+    }
+  };
+  return cloud.clock.every(cloud.profile.steps.statusCheckInterval, () => { void tick(); });
+}
+
+function summary(cloud: Cloud, r: InstanceRecord, kind: 'system' | 'instance') {
+  if (r.State.Name !== 'running') return { Status: 'not-applicable', Details: [] as unknown[] };
+  const p = runtimeOf(cloud).lastProbe(r.InstanceId);
+  if (!p || (r.RunningSince !== undefined && p.at < r.RunningSince)) {
+    return { Status: 'initializing', Details: [{ Name: 'reachability', Status: 'initializing' }] };
+  }
+  const impaired = p[kind] === 'impaired';
+  const since = sinceMap(cloud).get(`${r.InstanceId}/${kind}`);
+  return {
+    Status: impaired ? 'impaired' : 'ok',
+    Details: [{ Name: 'reachability', Status: impaired ? 'failed' : 'passed', ImpairedSince: impaired && since ? new Date(since) : undefined }],
+  };
+}
+
+export function describeInstanceStatus(input: { InstanceIds?: string[]; Filters?: Filter[]; IncludeAllInstances?: boolean; MaxResults?: number }, ctx: RequestContext) {
+  if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
+    throw new AwsError('InvalidParameterValue', 'MaxResults must be between 5 and 1000');
+  }
+  let list = findInstances(ctx, input.InstanceIds).filter((r) => r.State.Name !== 'terminated' || input.InstanceIds?.includes(r.InstanceId));
+  if (!input.IncludeAllInstances) list = list.filter((r) => r.State.Name === 'running');
+  const rows = list.map((r) => ({
+    r,
+    out: {
+      InstanceId: r.InstanceId,
+      AvailabilityZone: r.AvailabilityZone,
+      InstanceState: r.State,
+      SystemStatus: summary(ctx.cloud, r, 'system'),
+      InstanceStatus: summary(ctx.cloud, r, 'instance'),
+      Events: [],
+    },
+  }));
+  const filtered = applyFilters(rows, input.Filters, {
+    'availability-zone': (x) => x.r.AvailabilityZone,
+    'instance-state-name': (x) => x.r.State.Name,
+    'instance-state-code': (x) => x.r.State.Code,
+    'system-status.status': (x) => x.out.SystemStatus.Status,
+    'instance-status.status': (x) => x.out.InstanceStatus.Status,
+    'system-status.reachability': (x) => (x.out.SystemStatus.Details[0] as { Status?: string } | undefined)?.Status,
+    'instance-status.reachability': (x) => (x.out.InstanceStatus.Details[0] as { Status?: string } | undefined)?.Status,
+  });
+  return { InstanceStatuses: filtered.map((x) => x.out) };
+}
