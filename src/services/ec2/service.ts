@@ -1,21 +1,25 @@
 import type { ServiceFactory } from '../types.js';
-import { computeOperations } from './compute/index.js';
+import { attachCompute, computeOperations } from './compute/index.js';
 import { createKeyPair, deleteKeyPair, describeKeyPairs, importKeyPair } from './keypairs.js';
 import { networkOperations } from './network/index.js';
 import { describeAccountAttributes, describeAvailabilityZones, describeRegions } from './regions.js';
 
-export const ec2Service: ServiceFactory = () => ({
-  signingName: 'ec2',
-  modelId: 'ec2-2016-11-15',
-  operations: {
-    DescribeRegions: describeRegions,
-    DescribeAvailabilityZones: describeAvailabilityZones,
-    DescribeAccountAttributes: describeAccountAttributes,
-    CreateKeyPair: createKeyPair,
-    ImportKeyPair: importKeyPair,
-    DescribeKeyPairs: describeKeyPairs,
-    DeleteKeyPair: deleteKeyPair,
-    ...networkOperations,
-    ...computeOperations,
-  },
-});
+export const ec2Service: ServiceFactory = (cloud) => {
+  // Instances: runtime hooks, and (in a daemon) reconciliation of instances that should run and status checks.
+  attachCompute(cloud);
+  return {
+    signingName: 'ec2',
+    modelId: 'ec2-2016-11-15',
+    operations: {
+      DescribeRegions: describeRegions,
+      DescribeAvailabilityZones: describeAvailabilityZones,
+      DescribeAccountAttributes: describeAccountAttributes,
+      CreateKeyPair: createKeyPair,
+      ImportKeyPair: importKeyPair,
+      DescribeKeyPairs: describeKeyPairs,
+      DeleteKeyPair: deleteKeyPair,
+      ...networkOperations,
+      ...computeOperations,
+    },
+  };
+};
