@@ -1,0 +1,26 @@
+import type { ServiceFactory } from '../types.js';
+import * as params from './parameters.js';
+import { describeParameters, getParametersByPath } from './queries.js';
+import { addTagsToResource, listTagsForResource, removeTagsFromResource } from './tags.js';
+
+/** SSM Parameter Store (JSON 1.1, X-Amz-Target `AmazonSSM.<Operation>`). */
+export const ssmService: ServiceFactory = () => ({
+  signingName: 'ssm',
+  modelId: 'ssm-2014-11-06',
+  jsonTargetPrefix: 'AmazonSSM',
+  operations: {
+    PutParameter: params.putParameter,
+    GetParameter: params.getParameter,
+    GetParameters: params.getParameters,
+    DeleteParameter: params.deleteParameter,
+    DeleteParameters: params.deleteParameters,
+    GetParameterHistory: params.getParameterHistory,
+    LabelParameterVersion: params.labelParameterVersion,
+    UnlabelParameterVersion: params.unlabelParameterVersion,
+    GetParametersByPath: getParametersByPath,
+    DescribeParameters: describeParameters,
+    AddTagsToResource: addTagsToResource,
+    RemoveTagsFromResource: removeTagsFromResource,
+    ListTagsForResource: listTagsForResource,
+  },
+});
