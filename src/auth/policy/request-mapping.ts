@@ -33,7 +33,10 @@ export function resourcesOf(ctx: RequestContext, input: Record<string, unknown>)
     case 'sts':
       return [str(input.RoleArn) ?? '*'];
     case 'ssm': {
-      const names = [str(input.Name), ...(Array.isArray(input.Names) ? input.Names.map(str) : [])].filter((n): n is string => n !== undefined);
+      const withoutSelector = (n: string) => n.replace(/:[^/:]*$/, '');
+      const names = [str(input.Name), str(input.ResourceId), ...(Array.isArray(input.Names) ? input.Names.map(str) : [])]
+        .filter((n): n is string => n !== undefined)
+        .map(withoutSelector);
       const path = str(input.Path);
       if (path) names.push(path);
       return names.length ? names.map((n) => parameterArn(region, accountId, n)) : ['*'];
