@@ -4,6 +4,7 @@ import {
   describeStackEvents, describeStackResource, describeStackResources, describeStacks, getTemplate, listExports, listImports,
   listStackResources, listStacks,
 } from './operations/describe.js';
+import { createChangeSet, deleteChangeSet, describeChangeSet, executeChangeSet, listChangeSets } from './operations/change-sets.js';
 import { createStack, deleteStack, updateStack, validateTemplateOp } from './operations/stacks.js';
 import './providers/index.js';
 
@@ -26,6 +27,11 @@ export const cloudformationService: ServiceFactory = (cloud) => {
       ValidateTemplate: validateTemplateOp,
       ListExports: listExports,
       ListImports: listImports,
+      CreateChangeSet: createChangeSet,
+      DescribeChangeSet: describeChangeSet,
+      ExecuteChangeSet: executeChangeSet,
+      DeleteChangeSet: deleteChangeSet,
+      ListChangeSets: listChangeSets,
     },
   };
 };

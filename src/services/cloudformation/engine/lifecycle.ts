@@ -153,14 +153,13 @@ export async function runUpdate(run: StackRun, next: UpdateInput): Promise<void>
 
   if (!failure) {
     run.setStackStatus('UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
-    await cleanupReplaced(run, replaced, (r) => r.updateReplacePolicy);
     const active = new Set(run.activeIds());
     const removed = Object.keys(before.resources).filter((id) => !active.has(id));
-    const keepTemplate = run.template;
-    run.useTemplate(before.template); // the removed resources' dependencies are in the old template
-    await deleteResources(run, removed);
-    run.useTemplate(keepTemplate);
-    for (const id of removed) if (['DELETE_COMPLETE', 'DELETE_SKIPPED'].includes(stack.resources[id]?.status)) delete stack.resources[id];
+    const old = new Map(replaced);
+    for (const id of removed) old.set(id, before.resources[id]);
+    // Old resources go in the reverse order of the old template's graph; replaced ones honour UpdateReplacePolicy.
+    await cleanup(run, old, before.template, (r) => (replaced.has(r.logicalId) ? r.updateReplacePolicy : r.deletionPolicy));
+    for (const id of removed) delete stack.resources[id];
     stack.LastUpdatedTime = run.now();
     run.setStackStatus('UPDATE_COMPLETE');
     return;
@@ -196,7 +195,7 @@ export async function runUpdate(run: StackRun, next: UpdateInput): Promise<void>
     return;
   }
   run.setStackStatus('UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
-  await cleanupReplaced(run, fresh, () => 'Delete');
+  await cleanup(run, fresh, next.template, () => 'Delete');
   stack.LastUpdatedTime = run.now();
   run.setStackStatus('UPDATE_ROLLBACK_COMPLETE');
 }
@@ -218,16 +217,26 @@ async function updateInPlace(run: StackRun, r: ResourceState, previousProps: Rec
   }
 }
 
-/** Deletes physical resources no longer in the stack (old ones after a replacement, new ones after a rollback). */
-async function cleanupReplaced(run: StackRun, states: Map<string, ResourceState>, policyOf: (r: ResourceState) => string | undefined): Promise<void> {
-  await Promise.all([...states.values()].map(async (r) => {
-    if (r.physicalId === undefined) return;
+/**
+ * Deletes physical resources no longer in the stack (old ones after a replacement or removal, new ones after a
+ * rollback), each after the ones that depend on it in `template`.
+ */
+async function cleanup(run: StackRun, states: Map<string, ResourceState>, template: Template, policyOf: (r: ResourceState) => string | undefined): Promise<void> {
+  const ids = [...states.keys()].filter((id) => states.get(id)?.physicalId !== undefined);
+  let deps = new Map<string, Set<string>>();
+  try {
+    deps = validateTemplate(template).deps;
+  } catch {
+    // no ordering known: delete all at once
+  }
+  await runInGraph(ids, dependents(ids, deps), async (id) => {
+    const r = states.get(id)!;
     try {
       await run.deleteResource({ ...r }, policyOf(r), true);
     } catch {
       // Recorded as DELETE_FAILED; CloudFormation completes the update and leaves the old resource.
     }
-  }));
+  }, { continueOnFailure: true });
 }
 
 /** Top-level property names whose values differ. */

@@ -1,6 +1,6 @@
 import { AwsError } from '../../../protocol/errors.js';
 import { findRegion, zonesOf } from '../../../topology/regions.js';
-import { evaluate, templateError, type Scope } from '../template/intrinsics.js';
+import { evaluate, PENDING_MARK, templateError, type Scope } from '../template/intrinsics.js';
 import { refValue } from '../template/parameters.js';
 import type { Template } from '../template/parse.js';
 import { liveStacks, type StackRecord } from './state.js';
@@ -15,7 +15,7 @@ export interface ScopeSource {
 }
 
 /** A placeholder for a value known only once a resource exists (change set previews). */
-export const pendingValue = (what: string) => `{{halo:pending:${what}}}`;
+export const pendingValue = (what: string) => `${PENDING_MARK}${what}}}`;
 
 /** The values intrinsic functions of a stack's template read: parameters, pseudo parameters, conditions, resources. */
 export function stackScope(src: ScopeSource): Scope {
@@ -36,6 +36,7 @@ export function stackScope(src: ScopeSource): Scope {
   const scope: Scope = {
     params,
     region,
+    pending: src.pending,
     mappings: template.Mappings ?? {},
     condition(name) {
       const known = conditionValues.get(name);

@@ -1,5 +1,6 @@
 import type { RequestContext } from '../../types.js';
 import { AwsError } from '../../../protocol/errors.js';
+import { changeSetTemplate } from './change-sets.js';
 import { liveStacks, notExist, requireStack, stackTable, type ResourceState, type StackRecord } from '../engine/state.js';
 
 /** A stack as DescribeStacks shows it; NoEcho parameters masked. */
@@ -99,6 +100,7 @@ export function listStacks(input: { StackStatusFilter?: string[] }, ctx: Request
 }
 
 export function getTemplate(input: { StackName?: string; ChangeSetName?: string }, ctx: RequestContext) {
+  if (input.ChangeSetName) return { TemplateBody: changeSetTemplate(ctx, input.ChangeSetName, input.StackName), StagesAvailable: ['Original', 'Processed'] };
   if (!input.StackName) throw notExist('');
   const stack = requireStack(ctx, input.StackName);
   return { TemplateBody: stack.templateBody, StagesAvailable: ['Original', 'Processed'] };

@@ -146,6 +146,14 @@ const parseStored = (stack: StackRecord): Template => parseTemplateBody(stack.te
 export async function deleteStack(input: { StackName: string; RetainResources?: string[] }, ctx: RequestContext) {
   const stack = findStack(ctx, input.StackName);
   if (!stack || stack.StackStatus === 'DELETE_COMPLETE') return {};
+  if (stack.StackStatus === 'REVIEW_IN_PROGRESS') {
+    // Only a change set of type CREATE made it: nothing exists to delete.
+    const run = new StackRun(ctx.cloud, stack, { Resources: {} });
+    run.setStackStatus('DELETE_IN_PROGRESS', 'User Initiated');
+    stack.DeletionTime = run.now();
+    run.setStackStatus('DELETE_COMPLETE');
+    return {};
+  }
   if (input.RetainResources?.length && stack.StackStatus !== 'DELETE_FAILED') {
     throw invalid(`Invalid operation on stack ${stack.StackId}. RetainResources can only be specified when stack is in DELETE_FAILED state`);
   }

@@ -60,3 +60,17 @@ export async function runInGraph(
   }
   return { failed, notStarted: ids.filter((id) => !started.has(id)) };
 }
+
+/** The ids in an order where each comes after its dependencies (the graph is acyclic). */
+export function topoOrder(ids: string[], deps: Map<string, Set<string>>): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    for (const d of deps.get(id) ?? []) if (ids.includes(d)) visit(d);
+    out.push(id);
+  };
+  for (const id of ids) visit(id);
+  return out;
+}

@@ -23,7 +23,11 @@ export interface Scope {
   zones(region: string): string[];
   importValue(name: string): string;
   region: string;
+  /** Change set previews: values of resources not made yet are placeholders, and functions of them too. */
+  pending?: boolean;
 }
+
+export const PENDING_MARK = '{{halo:pending:';
 
 export const templateError = (message: string) => new AwsError('ValidationError', `Template error: ${message}`);
 
@@ -45,7 +49,7 @@ export function evaluate(value: unknown, scope: Scope, inCondition = false): unk
   }
   if (value && typeof value === 'object') {
     const fn = functionOf(value, inCondition);
-    if (fn) return call(fn, (value as Record<string, unknown>)[fn], scope);
+    if (fn) return scope.pending ? callPending(fn, (value as Record<string, unknown>)[fn], scope) : call(fn, (value as Record<string, unknown>)[fn], scope);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const r = evaluate(v, scope, inCondition);
@@ -54,6 +58,22 @@ export function evaluate(value: unknown, scope: Scope, inCondition = false): unk
     return out;
   }
   return value;
+}
+
+/** In a preview, a function that cannot work on a placeholder gives a placeholder. */
+function callPending(fn: string, arg: unknown, scope: Scope): unknown {
+  try {
+    return call(fn, arg, scope);
+  } catch (err) {
+    let input: unknown;
+    try {
+      input = evaluate(arg, scope);
+    } catch {
+      throw err;
+    }
+    if (JSON.stringify(input)?.includes(PENDING_MARK)) return `${PENDING_MARK}${fn}}}`;
+    throw err;
+  }
 }
 
 function call(fn: string, arg: unknown, scope: Scope): unknown {
