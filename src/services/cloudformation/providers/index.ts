@@ -5,3 +5,5 @@ import './ec2-routing.js';
 import './ec2-network-acl.js';
 import './ec2-security-group.js';
 import './ec2-eip.js';
+import './iam.js';
+import './ssm.js';
