@@ -123,4 +123,29 @@ describe('STS AssumeRole and IAM policies enforced on role sessions', () => {
     await iam.send(new DeleteRoleCommand({ RoleName: 'short-lived' }));
     await assert.rejects(session.send(new DescribeRegionsCommand({})), { name: 'UnauthorizedOperation' });
   });
+  it('simulate-principal-policy and simulate-custom-policy answer with the same evaluation', () => {
+    const principal = cloud.aws('iam', 'simulate-principal-policy', '--policy-source-arn', roleArn('regions-reader'),
+      '--action-names', 'ec2:DescribeKeyPairs', 'ec2:RunInstances');
+    assert.equal(principal.status, 0, principal.stderr);
+    assert.deepEqual(principal.json.EvaluationResults.map((r: any) => [r.EvalActionName, r.EvalResourceName, r.EvalDecision]), [
+      ['ec2:DescribeKeyPairs', '*', 'allowed'], ['ec2:RunInstances', '*', 'implicitDeny'],
+    ]);
+    const custom = policy(
+      { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: 'arn:aws:ssm:*:*:parameter/app/*' },
+      { Effect: 'Deny', Action: 'ssm:*', Resource: '*', Condition: { StringNotEquals: { 'aws:RequestedRegion': 'us-east-1' } } },
+    );
+    const r = cloud.aws('iam', 'simulate-custom-policy', '--policy-input-list', custom, '--action-names', 'ssm:GetParameter',
+      '--resource-arns', 'arn:aws:ssm:us-east-1:1:parameter/app/x', 'arn:aws:ssm:us-east-1:1:parameter/other',
+      '--context-entries', 'ContextKeyName=aws:RequestedRegion,ContextKeyValues=eu-west-1,ContextKeyType=string');
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.json.EvaluationResults.map((e: any) => e.EvalDecision), ['explicitDeny', 'explicitDeny']);
+    const noContext = cloud.aws('iam', 'simulate-custom-policy', '--policy-input-list', custom, '--action-names', 'ssm:GetParameter',
+      '--resource-arns', 'arn:aws:ssm:us-east-1:1:parameter/app/x');
+    assert.equal(noContext.json.EvaluationResults[0].EvalDecision, 'explicitDeny');
+    assert.deepEqual(noContext.json.EvaluationResults[0].MissingContextValues, ['aws:RequestedRegion']);
+    const inRegion = cloud.aws('iam', 'simulate-custom-policy', '--policy-input-list', custom, '--action-names', 'ssm:GetParameter',
+      '--resource-arns', 'arn:aws:ssm:us-east-1:1:parameter/app/x', 'arn:aws:ssm:us-east-1:1:parameter/other',
+      '--context-entries', 'ContextKeyName=aws:RequestedRegion,ContextKeyValues=us-east-1,ContextKeyType=string');
+    assert.deepEqual(inRegion.json.EvaluationResults.map((e: any) => e.EvalDecision), ['allowed', 'implicitDeny']);
+  });
 });

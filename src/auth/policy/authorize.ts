@@ -84,3 +84,13 @@ export function authorize(ctx: RequestContext, input: Record<string, unknown>): 
     if (decision !== 'Allow') throw denial(ctx, action, resource, decision);
   }
 }
+
+/**
+ * A further permission an operation needs besides its own action, checked the same way: for example
+ * `iam:PassRole` on a role's ARN when RunInstances is given an instance profile. The admin always has it.
+ */
+export function requirePermission(ctx: RequestContext, action: string, resource: string): void {
+  if (ctx.principal.type === 'admin') return;
+  const decision = decide(ctx, action, resource);
+  if (decision !== 'Allow') throw denial(ctx, action, resource, decision);
+}

@@ -21,7 +21,11 @@ const parse = (text: string) => JSON.parse(text) as PolicyDocument;
  */
 export function policiesForPrincipal(cloud: Cloud, principal: Principal): PolicyDocument[] {
   const role = roleOfPrincipal(cloud, principal);
-  if (!role) return [];
+  return role ? policiesOfRole(cloud, role) : [];
+}
+
+/** A role's inline policies and the default versions of its attached managed policies. */
+export function policiesOfRole(cloud: Cloud, role: RoleRecord): PolicyDocument[] {
   const inline = Object.values(role.InlinePolicies).map(parse);
   const managed = role.AttachedPolicyArns
     .map((arn) => findPolicy(cloud, arn))
@@ -32,7 +36,12 @@ export function policiesForPrincipal(cloud: Cloud, principal: Principal): Policy
 
 /** The permissions boundary of the principal's role, which caps what its policies can allow. */
 export function boundaryForPrincipal(cloud: Cloud, principal: Principal): PolicyDocument | undefined {
-  const arn = roleOfPrincipal(cloud, principal)?.PermissionsBoundaryArn;
+  const role = roleOfPrincipal(cloud, principal);
+  return role ? boundaryOfRole(cloud, role) : undefined;
+}
+
+export function boundaryOfRole(cloud: Cloud, role: RoleRecord): PolicyDocument | undefined {
+  const arn = role.PermissionsBoundaryArn;
   const policy = arn ? findPolicy(cloud, arn) : undefined;
   return policy ? parse(defaultDocument(policy)) : undefined;
 }

@@ -20,14 +20,16 @@ export function resourcesOf(ctx: RequestContext, input: Record<string, unknown>)
   const { accountId, region, cloud } = ctx;
   switch (ctx.service) {
     case 'iam': {
+      // For a name not taken yet (Create*), the ARN the new entity will have.
+      const path = str(input.Path) ?? '/';
       const roleName = str(input.RoleName);
-      if (roleName) return [findRole(cloud, roleName)?.Arn ?? `arn:aws:iam::${accountId}:role/${roleName}`];
+      if (roleName) return [findRole(cloud, roleName)?.Arn ?? `arn:aws:iam::${accountId}:role${path}${roleName}`];
       const profileName = str(input.InstanceProfileName);
-      if (profileName) return [findInstanceProfile(cloud, profileName)?.Arn ?? `arn:aws:iam::${accountId}:instance-profile/${profileName}`];
+      if (profileName) return [findInstanceProfile(cloud, profileName)?.Arn ?? `arn:aws:iam::${accountId}:instance-profile${path}${profileName}`];
       const policyArn = str(input.PolicyArn);
       if (policyArn) return [policyArn];
       const policyName = str(input.PolicyName);
-      if (ctx.operation === 'CreatePolicy' && policyName) return [`arn:aws:iam::${accountId}:policy${str(input.Path) ?? '/'}${policyName}`];
+      if (ctx.operation === 'CreatePolicy' && policyName) return [`arn:aws:iam::${accountId}:policy${path}${policyName}`];
       return ['*'];
     }
     case 'sts':

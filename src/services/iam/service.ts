@@ -3,6 +3,7 @@ import * as profiles from './instance-profiles.js';
 import * as managed from './managed-policies.js';
 import * as inline from './role-policies.js';
 import * as roles from './roles.js';
+import { simulateCustomPolicy, simulatePrincipalPolicy } from './simulate.js';
 
 export const iamService: ServiceFactory = () => ({
   signingName: 'iam',
@@ -49,5 +50,8 @@ export const iamService: ServiceFactory = () => ({
     TagInstanceProfile: profiles.tagInstanceProfile,
     UntagInstanceProfile: profiles.untagInstanceProfile,
     ListInstanceProfileTags: profiles.listInstanceProfileTags,
+
+    SimulateCustomPolicy: simulateCustomPolicy,
+    SimulatePrincipalPolicy: simulatePrincipalPolicy,
   },
 });
