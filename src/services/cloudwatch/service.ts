@@ -1,4 +1,6 @@
 import type { ServiceFactory } from '../types.js';
+// Registers the AWS::CloudWatch::Alarm CloudFormation provider.
+import './cfn-alarm.js';
 import { AlarmEvaluator } from './alarm-evaluator.js';
 import { describeAlarmHistory } from './alarm-history.js';
 import {
