@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { authorize, decide } from '../src/auth/policy/authorize.js';
 import { policiesForPrincipal } from '../src/auth/policy/principal-policies.js';
+import type { Principal } from '../src/auth/credentials.js';
 import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
@@ -79,5 +81,28 @@ describe('instance role credentials for the metadata service (in-process, virtua
     await iam('CreateRole', { RoleName: 'lambda-role', AssumeRolePolicyDocument: trust('lambda.amazonaws.com') });
     await iam('AddRoleToInstanceProfile', { InstanceProfileName: 'empty', RoleName: 'lambda-role' });
     assert.throws(() => instanceRoleCredentials(cloud, 'empty', 'i-1'), { code: 'AccessDenied' });
+  });
+  it('a permissions boundary caps what the role\'s policies allow, and denials speak each service\'s language', async () => {
+    await iam('CreateRole', { RoleName: 'bounded', AssumeRolePolicyDocument: trust('ec2.amazonaws.com') });
+    await iam('PutRolePolicy', { RoleName: 'bounded', PolicyName: 'all', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) });
+    await iam('CreateInstanceProfile', { InstanceProfileName: 'bounded' });
+    await iam('AddRoleToInstanceProfile', { InstanceProfileName: 'bounded', RoleName: 'bounded' });
+    const principal = cloud.credentials.find(instanceRoleCredentials(cloud, 'bounded', 'i-bounded').AccessKeyId)?.principal as Principal;
+    const ctx = (service: string, operation: string) => ({ requestId: 'r', region: 'us-east-1', accountId: cloud.accountId, principal, service, operation, cloud });
+    assert.equal(decide(ctx('iam', 'CreateRole'), 'iam:CreateRole', '*'), 'Allow');
+
+    await assert.rejects(iam('PutRolePermissionsBoundary', { RoleName: 'bounded', PermissionsBoundary: 'arn:aws:iam::aws:policy/Nope' }), { code: 'NoSuchEntity' });
+    await iam('PutRolePermissionsBoundary', { RoleName: 'bounded', PermissionsBoundary: 'arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess' });
+    assert.equal(decide(ctx('ec2', 'DescribeRegions'), 'ec2:DescribeRegions', '*'), 'Allow');
+    assert.equal(decide(ctx('iam', 'CreateRole'), 'iam:CreateRole', '*'), 'ImplicitDeny');
+    assert.throws(() => authorize(ctx('ec2', 'RunInstances'), {}), (err: any) => err.code === 'UnauthorizedOperation' && err.status === 403
+      && err.message === `You are not authorized to perform this operation. User: arn:aws:sts::${cloud.accountId}:assumed-role/bounded/i-bounded is not authorized to perform: ec2:RunInstances because no identity-based policy allows the ec2:RunInstances action`);
+    assert.throws(() => authorize(ctx('ssm', 'PutParameter'), { Name: 'x' }), (err: any) => err.code === 'AccessDeniedException' && err.status === 400
+      && /ssm:PutParameter on resource: arn:aws:ssm:us-east-1:\d{12}:parameter\/x /.test(err.message));
+    assert.throws(() => authorize(ctx('monitoring', 'PutMetricAlarm'), {}), (err: any) => err.code === 'AccessDenied' && /cloudwatch:PutMetricAlarm/.test(err.message));
+
+    await iam('DeleteRolePermissionsBoundary', { RoleName: 'bounded' });
+    assert.doesNotThrow(() => authorize(ctx('ec2', 'RunInstances'), {}));
+    await assert.rejects(iam('DeleteRolePermissionsBoundary', { RoleName: 'bounded' }), { code: 'NoSuchEntity' });
   });
 });

@@ -3,6 +3,7 @@ import type { Cloud } from '../../cloud.js';
 import type { RequestContext } from '../types.js';
 import { encodeDocument, iamArn, newUniqueId } from './ids.js';
 import { paginate, type PageInput } from './paging.js';
+import { checkBoundary } from './role-boundary.js';
 import { GLOBAL, instanceProfiles, keyOf, roles, type RoleRecord, type Tag } from './state.js';
 import { checkDocument, checkName, checkPath, checkPathPrefix, checkTags, constraintError } from './validation.js';
 
@@ -64,6 +65,7 @@ export function createRole(input: CreateRoleInput, ctx: RequestContext) {
   checkName(input.RoleName, 'roleName', 64);
   const path = checkPath(input.Path);
   checkDocument(input.AssumeRolePolicyDocument, 'trust', TRUST_POLICY_QUOTA);
+  checkBoundary(ctx, input.PermissionsBoundary);
   const role: RoleRecord = {
     RoleName: input.RoleName,
     RoleId: newUniqueId('AROA'),

@@ -1,6 +1,7 @@
 import type { ServiceFactory } from '../types.js';
 import * as profiles from './instance-profiles.js';
 import * as managed from './managed-policies.js';
+import { deleteRolePermissionsBoundary, putRolePermissionsBoundary } from './role-boundary.js';
 import * as inline from './role-policies.js';
 import * as roles from './roles.js';
 import { simulateCustomPolicy, simulatePrincipalPolicy } from './simulate.js';
@@ -20,6 +21,8 @@ export const iamService: ServiceFactory = () => ({
     TagRole: roles.tagRole,
     UntagRole: roles.untagRole,
     ListRoleTags: roles.listRoleTags,
+    PutRolePermissionsBoundary: putRolePermissionsBoundary,
+    DeleteRolePermissionsBoundary: deleteRolePermissionsBoundary,
 
     PutRolePolicy: inline.putRolePolicy,
     GetRolePolicy: inline.getRolePolicy,
