@@ -104,9 +104,10 @@ export async function resolveParameters(
   }
   if (missing.length) throw invalid(`Parameters: [${missing.join(', ')}] must have values`);
 
+  // Every value's own constraints first, then the look-ups of AWS-specific and SSM types.
+  for (const { key, def, value } of values) checkConstraints(key, def, value);
   const out: ResolvedParameter[] = [];
   for (const { key, def, value } of values) {
-    checkConstraints(key, def, value);
     const type = String(def.Type);
     let resolved: string | undefined;
     if (ssmType(type) && type !== 'AWS::SSM::Parameter::Name') resolved = await readSsm(key, value, checks);
