@@ -91,7 +91,8 @@ describe('STS AssumeRole and IAM policies enforced on role sessions', () => {
     await iam.send(new CreateRoleCommand({
       RoleName: 'ec2-only', AssumeRolePolicyDocument: policy({ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }),
     }));
-    await assert.rejects(assume('ec2-only'), (err: Error) => err.name === 'AccessDenied' && /sts:AssumeRole on resource: arn:aws:iam::\d+:role\/ec2-only/.test(err.message));
+    await assert.rejects(assume('ec2-only'), (err: Error) => err.name === 'AccessDenied'
+      && err.message === `User: arn:aws:iam::${account}:root is not authorized to perform: sts:AssumeRole on resource: ${roleArn('ec2-only')}`);
     await assert.rejects(assume('no-such-role'), { name: 'AccessDenied' });
     await assert.rejects(assume('regions-reader', { DurationSeconds: 7200 }), (err: Error) => /MaxSessionDuration/.test(err.message));
   });

@@ -48,13 +48,13 @@ export function decide(ctx: RequestContext, action: string, resource: string, co
   return 'Allow';
 }
 
-/** The refusal each service sends, in its own words. */
-export function denial(ctx: RequestContext, action: string, resource: string, decision: Decision): AwsError {
+/** The refusal each service sends, in its own words (STS's AssumeRole refusals do not say why: `explain` false). */
+export function denial(ctx: RequestContext, action: string, resource: string, decision: Decision, explain = true): AwsError {
   const why = decision === 'ExplicitDeny'
-    ? 'with an explicit deny in an identity-based policy'
-    : `because no identity-based policy allows the ${action} action`;
+    ? ' with an explicit deny in an identity-based policy'
+    : ` because no identity-based policy allows the ${action} action`;
   const on = resource === '*' ? '' : ` on resource: ${resource}`;
-  const text = `User: ${ctx.principal.arn} is not authorized to perform: ${action}${on} ${why}`;
+  const text = `User: ${ctx.principal.arn} is not authorized to perform: ${action}${on}${explain ? why : ''}`;
   switch (ctx.service) {
     case 'ec2':
       return new AwsError('UnauthorizedOperation', `You are not authorized to perform this operation. ${text}`, 403);

@@ -73,18 +73,18 @@ export function assumeRole(input: AssumeRoleInput, ctx: RequestContext) {
   if (input.RoleArn.length < 20) throw validation(input.RoleArn, 'roleArn', 'Member must have length greater than or equal to 20');
   const action = 'sts:AssumeRole';
   const role = roleNamed(ctx, input.RoleArn);
-  if (!role) throw denial(ctx, action, input.RoleArn, 'ImplicitDeny');
+  if (!role) throw denial(ctx, action, input.RoleArn, 'ImplicitDeny', false);
 
   const context: ConditionContext = { ...requestConditionContext(ctx), 'sts:RoleSessionName': input.RoleSessionName };
   if (input.ExternalId !== undefined) context['sts:ExternalId'] = input.ExternalId;
-  if (!trustAllows(role, { aws: identitiesOf(ctx.principal) }, context)) throw denial(ctx, action, role.Arn, 'ImplicitDeny');
+  if (!trustAllows(role, { aws: identitiesOf(ctx.principal) }, context)) throw denial(ctx, action, role.Arn, 'ImplicitDeny', false);
   if (ctx.principal.type !== 'admin') {
     // Within one account, a trust policy that names the caller itself suffices; one that names the account needs
     // the caller's own policies to allow sts:AssumeRole too.
     const own = decide(ctx, action, role.Arn, context);
-    if (own === 'ExplicitDeny') throw denial(ctx, action, role.Arn, own);
+    if (own === 'ExplicitDeny') throw denial(ctx, action, role.Arn, own, false);
     const namedDirectly = trustAllows(role, { aws: [ctx.principal.arn, ...(ctx.principal.roleArn ? [ctx.principal.roleArn] : [])] }, context);
-    if (own !== 'Allow' && !namedDirectly) throw denial(ctx, action, role.Arn, own);
+    if (own !== 'Allow' && !namedDirectly) throw denial(ctx, action, role.Arn, own, false);
   }
 
   const chained = ctx.principal.type === 'assumed-role';
