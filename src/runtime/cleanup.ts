@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { processAlive } from '../daemon/home.js';
 import path from 'node:path';
-import { CLAIMS_DIR, cloudTag, names } from './names.js';
+import { CLAIMS_DIR, CLOUDS_DIR, cloudTag, names } from './names.js';
 import { run } from './sh.js';
 
 /** What of one cloud (by tag) is on the host now: namespaces, host links, nft tables, lo addresses, mounts. */
@@ -78,5 +79,37 @@ function releaseClaims(tag: string): void {
     } catch {
       // raced with another cloud: fine
     }
+  }
+}
+
+/** Notes that this process's cloud has things on the host (for reapDeadClouds). */
+export function recordCloud(tag: string, home: string): void {
+  mkdirSync(CLOUDS_DIR, { recursive: true });
+  writeFileSync(path.join(CLOUDS_DIR, tag), `${process.pid} ${home}\n`);
+}
+
+export function forgetCloud(tag: string): void {
+  rmSync(path.join(CLOUDS_DIR, tag), { force: true });
+}
+
+/** Removes what clouds whose daemon died (kill -9) left on the host; their homes may be gone (tests). */
+export function reapDeadClouds(): string[] {
+  if (!existsSync(CLOUDS_DIR)) return [];
+  const reaped: string[] = [];
+  for (const tag of readdirSync(CLOUDS_DIR)) {
+    const pid = Number(readSafe(path.join(CLOUDS_DIR, tag)).split(' ')[0]);
+    if (pid && processAlive(pid)) continue;
+    cleanHostByTag(tag);
+    forgetCloud(tag);
+    reaped.push(tag);
+  }
+  return reaped;
+}
+
+function readSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }

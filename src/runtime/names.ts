@@ -14,6 +14,7 @@ import path from 'node:path';
  * | host nft table                | `ip halo_<tag>`                        |
  * | public addresses on `lo`      | label `lo:h<tag>`                      |
  * | uplink subnet claims          | `/run/halo/net/<n>` holding `<tag> <pid>` |
+ * | clouds with host objects      | `/run/halo/clouds/<tag>` holding `<pid> <home>` |
  *
  * `<tag>` is 4 hex digits of a hash of the cloud's home directory.
  */
@@ -43,6 +44,8 @@ export function instanceLink(instanceId: string): string {
 }
 
 export const CLAIMS_DIR = '/run/halo/net';
+/** One file per cloud with things on the host: `<pid> <home>`. */
+export const CLOUDS_DIR = '/run/halo/clouds';
 
 /** Uplink transit network of a VPC slot: 198.18.0.0/15 (RFC 2544 benchmarking range), one /24 per slot. */
 export function slotNet(slot: number): { base: string; host: string; vpc: string; alias: (k: number) => string } {

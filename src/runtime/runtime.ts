@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Cloud } from '../cloud.js';
 import { readDaemonInfo } from '../daemon/home.js';
 import { networkAcls, securityGroups, type NetworkAclEntryRecord, type SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
-import { cleanHostByTag, footprint, isClean, type HostFootprint } from './cleanup.js';
+import { cleanHostByTag, footprint, forgetCloud, isClean, reapDeadClouds, recordCloud, type HostFootprint } from './cleanup.js';
 import { renderHostRuleset, renderPublicMap, renderVpcRuleset, type FirewallPort } from './firewall.js';
 import { MetadataService, type MetaDoc } from './imds.js';
 import { ensureImage, imageCacheDir } from './images.js';
@@ -112,12 +112,7 @@ export class Runtime {
   private async doStart(): Promise<void> {
     if (!this.enabled) return;
     cleanHostByTag(this.tag);
-    this.imds = new MetadataService(async (source) => {
-      for (const [id, r] of this.running) if (r.alias === source) return this.hooks?.metadata(id);
-      return undefined;
-    });
-    this.imdsPort = await this.imds.start();
-    this.applyHostRules();
+    reapDeadClouds();
     const ev = this.cloud.events;
     const onAddress = () => this.refreshPublic();
     ev.on('ec2.addressAssociated', onAddress);
@@ -125,6 +120,26 @@ export class Runtime {
     ev.on('ec2.securityGroupChanged', (e: { vpcId: string }) => this.refreshFirewall(e.vpcId));
     ev.on('ec2.networkAclChanged', (e: { vpcId: string }) => this.refreshFirewall(e.vpcId));
     this.cloud.onShutdown(() => this.shutdown());
+  }
+
+  /**
+   * The host side, made when the first instance boots (a cloud without instances leaves nothing on the host): the
+   * metadata responder and the host's nft table. The cloud is recorded in /run/halo/clouds so that another cloud's
+   * start removes what it left if it died without cleaning up.
+   */
+  private async ensureHost(): Promise<void> {
+    if (this.imds) {
+      if (this.apiPort === undefined) this.applyHostRules();
+      return;
+    }
+    recordCloud(this.tag, this.home);
+    const imds = new MetadataService(async (source) => {
+      for (const [id, r] of this.running) if (r.alias === source) return this.hooks?.metadata(id);
+      return undefined;
+    });
+    this.imdsPort = await imds.start();
+    this.imds = imds;
+    this.applyHostRules();
   }
 
   requireEnabled(): void {
@@ -210,7 +225,7 @@ export class Runtime {
     if (this.hostDown(spec.hostId)) throw new Error(`host ${spec.hostId} is down`);
     const layers = spec.layers.length ? spec.layers : [await this.defaultImage((l) => this.appendConsole(spec.instanceId, `[halo] ${l}`))];
     if (this.stopping) return;
-    if (this.apiPort === undefined) this.applyHostRules();
+    await this.ensureHost();
     const existing = this.running.get(spec.instanceId);
     if (existing) await this.halt(spec.instanceId, 0);
     let vpc = this.vpcs.get(spec.vpcId);
@@ -421,6 +436,7 @@ export class Runtime {
     this.running.clear();
     await this.imds?.stop();
     cleanHostByTag(this.tag);
+    forgetCloud(this.tag);
     this.vpcs.clear();
   }
 }

@@ -76,9 +76,8 @@ log() { echo "[halo-init] $*"; }
 others() { n=0; for p in /proc/[0-9]*; do p=\${p#/proc/}; [ "$p" = 1 ] || [ "$p" = $$ ] || n=$((n+1)); done; [ $n -gt 0 ]; }
 shutdown() {
   log "shutting down: stopping services"
-  timeout 10 systemctl halt >/dev/null 2>&1 || true
   kill -TERM -1 2>/dev/null; i=0
-  while others && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
+  while others && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done
   kill -KILL -1 2>/dev/null; sync
   log "halted"
   exit 0
