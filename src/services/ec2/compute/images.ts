@@ -165,3 +165,22 @@ export function deregisterImage(input: { ImageId: string }, ctx: RequestContext)
   if (!inUse && image.OwnLayer) rmSync(image.OwnLayer, { recursive: true, force: true });
   return { Return: true };
 }
+
+/** An image built by `halo image build` (a whole root filesystem) becomes an AMI of the default region. */
+export function registerBuiltImage(cloud: RequestContext['cloud'], name: string, rootfs: string, region = 'us-east-1'): string {
+  if (!existsSync(rootfs)) throw new Error(`no image at ${rootfs}`);
+  const existing = imagesTable(cloud.store).list(region).find((i) => i.Name === `halo/${name}` && i.Layers[0] === rootfs);
+  if (existing) return existing.ImageId;
+  const imageId = newId('ami');
+  imagesTable(cloud.store).put(region, imageId, {
+    ImageId: imageId,
+    Name: `halo/${name}`,
+    Description: `built by halo image build (${rootfs})`,
+    OwnerId: cloud.accountId,
+    State: 'available',
+    CreationDate: new Date(cloud.clock.now()).toISOString(),
+    Layers: [rootfs],
+    Tags: [],
+  });
+  return imageId;
+}

@@ -8,7 +8,7 @@ import { runtimeOf } from '../../../runtime/runtime.js';
 import type { Handler } from '../../types.js';
 import { registerTaggable } from '../tags.js';
 import { injectFault, listenForRecovery, type FaultKind } from './faults.js';
-import { createImage, deregisterImage, describeImages } from './images.js';
+import { createImage, deregisterImage, describeImages, registerBuiltImage } from './images.js';
 import {
   describeInstanceAttribute, describeInstances, getConsoleOutput, modifyInstanceAttribute, publicIpOf, rebootInstances, runInstances,
   startInstances, stopInstances, terminateInstances,
@@ -80,6 +80,7 @@ export function attachCompute(cloud: Cloud): void {
       if (route === '/fault') {
         return injectFault(cloud, body.kind as FaultKind, { instanceId: body.instanceId as string | undefined, hostId: body.hostId as string | undefined, zone: body.zone as string | undefined });
       }
+      if (route === '/register-image') return registerBuiltImage(cloud, String(body.name), String(body.rootfs));
       throw new Error(`unknown control request ${route}`);
     });
     timer = startStatusChecks(cloud);
