@@ -9,6 +9,8 @@ import { DEFAULT_PORT, ensureHome, haloHome, paths, processAlive, readDaemonInfo
 import { Store } from '../store/db.js';
 import { DEFAULT_REGION } from '../topology/regions.js';
 import { writeAwsProfile } from './aws-profile.js';
+import { cleanHost, reapDeadClouds } from '../runtime/cleanup.js';
+import { isRoot } from '../runtime/sh.js';
 
 export interface StartFlags {
   detach?: boolean;
@@ -165,6 +167,11 @@ export function cloudClean(flags: { state?: boolean }): void {
   const running = runningDaemon(home);
   if (running) throw new CliError(`the halo cloud runs (pid ${running.pid}); stop it first with 'halo cloud stop'`);
   rmSync(paths(home).daemon, { force: true });
+  // Namespaces, links, nft tables, lo addresses of this cloud, and of any cloud whose daemon died.
+  if (isRoot()) {
+    cleanHost(home);
+    reapDeadClouds();
+  }
   if (flags.state) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${paths(home).db}${suffix}`, { force: true });
     console.log(`removed the cloud's state in ${home}`);

@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { DEFAULT_PORT } from '../daemon/home.js';
 import { runAws } from './aws.js';
 import { CliError, cloudClean, cloudEnv, cloudStart, cloudStatus, cloudStop, runningDaemon } from './cloud.js';
+import { registerFaultCommands } from './fault.js';
+import { registerImageCommands } from './image.js';
 
 const program = new Command('halo')
   .description('halo: highly available EC2 architectures, real and testable, on AWS and on this machine')
@@ -45,6 +47,9 @@ program
   .action((args: string[]) => {
     process.exitCode = runAws(args);
   });
+
+registerImageCommands(program);
+registerFaultCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {
