@@ -72,7 +72,7 @@ export function attachCompute(cloud: Cloud): void {
       const info = existsSync(cloud.config.home) ? readDaemonInfo(cloud.config.home) : undefined;
       if (info?.pid === process.pid) break;
       if (i === 599) return;
-      await sleep(100);
+      await sleep(100, undefined, { ref: false });
     }
     if (stopped) return;
     await rt.start();
