@@ -37,10 +37,13 @@ export function evaluationRange(cloud: Cloud, region: string, alarm: AlarmRecord
     const stat = (alarm.ExtendedStatistic ?? alarm.Statistic) as string;
     for (const p of statisticSeries(store, region, metric, stat, alarm.Unit, start, at, periodMs)) byTs.set(p.ts, { value: p.value, sampleCount: p.sampleCount });
   }
-  return Array.from({ length: count }, (_, k) => {
+  const range: RangePoint[] = [];
+  for (let k = 0; k < count; k++) {
     const ts = start + k * periodMs;
-    return { ts, ...byTs.get(ts) };
-  });
+    const point = byTs.get(ts);
+    range.push(point ? { ts, value: point.value, sampleCount: point.sampleCount } : { ts });
+  }
+  return range;
 }
 
 /** Evaluates one alarm at time `at` (a minute boundary) and applies the resulting state change, if any. */
@@ -107,14 +110,17 @@ export class AlarmEvaluator {
     const now = this.cloud.clock.now();
     const at = now - (now % MINUTE);
     let evaluated = 0;
-    for (const { scope, value } of alarmTable(this.cloud).listAll()) {
-      try {
-        evaluateAlarm(this.cloud, scope, value, at);
-        evaluated++;
-      } catch (err) {
-        console.error(`[halo] alarm ${value.AlarmName} (${scope}) could not be evaluated:`, err);
+    // One transaction for the whole tick: state changes and history items of many alarms land in one commit.
+    this.cloud.store.tx(() => {
+      for (const { scope, value } of alarmTable(this.cloud).listAll()) {
+        try {
+          evaluateAlarm(this.cloud, scope, value, at);
+          evaluated++;
+        } catch (err) {
+          console.error(`[halo] alarm ${value.AlarmName} (${scope}) could not be evaluated:`, err);
+        }
       }
-    }
+    });
     return evaluated;
   }
 

@@ -50,7 +50,7 @@ export function breaches(operator: string, value: number, threshold: number): bo
  * @param n EvaluationPeriods, @param m DatapointsToAlarm
  */
 export function decide(range: RangePoint[], n: number, m: number, operator: string, threshold: number, treat: TreatMissingData): Decision {
-  const real = (p: RangePoint): EvaluatedPoint => ({ ...p, breaching: breaches(operator, p.value as number, threshold), filled: false });
+  const real = (p: RangePoint): EvaluatedPoint => ({ ts: p.ts, value: p.value, sampleCount: p.sampleCount, breaching: breaches(operator, p.value as number, threshold), filled: false });
   const existing = range.filter((p) => p.value !== undefined).map(real);
   if (existing.length >= n) {
     const evaluated = existing.slice(-n).reverse();

@@ -35,7 +35,7 @@ export interface SeriesPoint {
 
 /** One statistic of a metric per period from `start` (aligned there) up to `end`, only for periods with data. */
 export function statisticSeries(store: MetricStore, region: string, metric: MetricRef, stat: string, unit: string | undefined, start: number, end: number, periodMs: number): SeriesPoint[] {
-  let samples = store.samples(region, metric, start, end);
+  let samples = store.samples(region, metric, start, end, isPercentile(stat));
   if (unit !== undefined) samples = samples.filter((s) => s.unit === unit);
   const out: SeriesPoint[] = [];
   for (const [ts, list] of bucketize(samples, start, periodMs)) {

@@ -70,6 +70,10 @@ export class MetricStore {
       samples: db.prepare<[number, number, number], { ts: number; unit: string; n: number; sum: number; min: number; max: number; vals: string | null }>(
         'SELECT ts, unit, n, sum, min, max, vals FROM cw_sample WHERE metric = ? AND ts >= ? AND ts < ? ORDER BY ts',
       ),
+      // Rows as arrays and without the raw values: the hot path of alarm evaluation.
+      samplesLite: db.prepare<[number, number, number], [number, string, number, number, number, number, number]>(
+        'SELECT ts, unit, n, sum, min, max, vals IS NOT NULL FROM cw_sample WHERE metric = ? AND ts >= ? AND ts < ? ORDER BY ts',
+      ).raw(true),
       byName: db.prepare<[string, string, string, number], MetricRow>('SELECT id, namespace, name, dims, last_ts FROM cw_metric WHERE region = ? AND namespace = ? AND name = ? AND last_ts >= ?'),
       byNamespace: db.prepare<[string, string, number], MetricRow>('SELECT id, namespace, name, dims, last_ts FROM cw_metric WHERE region = ? AND namespace = ? AND last_ts >= ?'),
       all: db.prepare<[string, number], MetricRow>('SELECT id, namespace, name, dims, last_ts FROM cw_metric WHERE region = ? AND last_ts >= ?'),
@@ -106,10 +110,17 @@ export class MetricStore {
     }
   }
 
-  /** Samples of a metric with from <= ts < to, oldest first. */
-  samples(region: string, metric: MetricRef, from: number, to: number): Sample[] {
+  /**
+   * Samples of a metric with from <= ts < to, oldest first. Raw values are read only when asked for (percentiles):
+   * without them, a sample that has raw values reports `values: []` rather than null.
+   */
+  samples(region: string, metric: MetricRef, from: number, to: number, withValues = true): Sample[] {
     const id = this.find(region, metric);
     if (id === undefined) return [];
+    if (!withValues) {
+      const empty: Array<[number, number]> = [];
+      return this.stmts.samplesLite.all(id, from, to).map((r) => ({ ts: r[0], unit: r[1], count: r[2], sum: r[3], min: r[4], max: r[5], values: r[6] ? empty : null }));
+    }
     return this.stmts.samples.all(id, from, to).map((r) => ({
       ts: r.ts, unit: r.unit, count: r.n, sum: r.sum, min: r.min, max: r.max, values: r.vals ? (JSON.parse(r.vals) as Array<[number, number]>) : null,
     }));
