@@ -28,7 +28,7 @@ describe('role session credentials expire on the cloud\'s clock (SDK v3 against 
 
   before(async () => {
     home = mkdtempSync(path.join(os.tmpdir(), 'halo-iam-expiry-'));
-    clock = new VirtualClock(Date.now());
+    clock = new VirtualClock(Math.floor(Date.now() / 1000) * 1000);
     cloud = new Cloud(new Store(path.join(home, 'state.db')), clock, timingProfile('instant'), { home, hostsPerZone: 1 });
     cloud.credentials.admin();
     for (const factory of [stsService, iamService]) cloud.register(factory);

@@ -11,3 +11,8 @@ export const iamArn = (accountId: string, kind: 'role' | 'instance-profile' | 'p
 /** IAM returns policy documents URL-encoded (RFC 3986), as the aws CLI expects to decode them. */
 export const encodeDocument = (text: string) =>
   encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** IAM and STS give times to the second. */
+export const wholeSeconds = (ms: number) => Math.floor(ms / 1000) * 1000;
+
+export const iamNow = (clock: { now(): number }) => new Date(wholeSeconds(clock.now())).toISOString();

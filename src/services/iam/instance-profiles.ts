@@ -1,7 +1,7 @@
 import { AwsError } from '../../protocol/errors.js';
 import type { Cloud } from '../../cloud.js';
 import type { RequestContext } from '../types.js';
-import { iamArn, newUniqueId } from './ids.js';
+import { iamArn, iamNow, newUniqueId } from './ids.js';
 import { paginate, type PageInput } from './paging.js';
 import { findRole, requireRole, roleView } from './roles.js';
 import { GLOBAL, instanceProfiles, keyOf, type InstanceProfileRecord, type RoleRecord, type Tag } from './state.js';
@@ -44,7 +44,7 @@ export function createInstanceProfile(input: { InstanceProfileName: string; Path
     InstanceProfileId: newUniqueId('AIPA'),
     Arn: iamArn(ctx.accountId, 'instance-profile', path, input.InstanceProfileName),
     Path: path,
-    CreateDate: new Date(ctx.cloud.clock.now()).toISOString(),
+    CreateDate: iamNow(ctx.cloud.clock),
     RoleNames: [],
     Tags: checkTags(input.Tags),
   };

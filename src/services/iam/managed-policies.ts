@@ -2,7 +2,7 @@ import { AwsError } from '../../protocol/errors.js';
 import type { Cloud } from '../../cloud.js';
 import type { RequestContext } from '../types.js';
 import { awsManagedPolicies, awsManagedPolicy, AWS_MANAGED_PREFIX } from './aws-managed.js';
-import { encodeDocument, iamArn, newUniqueId } from './ids.js';
+import { encodeDocument, iamArn, iamNow, newUniqueId } from './ids.js';
 import { paginate, type PageInput } from './paging.js';
 import { requireRole, saveRole } from './roles.js';
 import { GLOBAL, keyOf, managedPolicies, roles, type ManagedPolicyRecord, type Tag } from './state.js';
@@ -84,7 +84,7 @@ export function createPolicy(input: CreatePolicyInput, ctx: RequestContext) {
   if (input.Description !== undefined && input.Description.length > 1000) {
     throw constraintError(input.Description, 'description', 'Member must have length less than or equal to 1000');
   }
-  const now = new Date(ctx.cloud.clock.now()).toISOString();
+  const now = iamNow(ctx.cloud.clock);
   const policy: ManagedPolicyRecord = {
     PolicyName: input.PolicyName,
     PolicyId: newUniqueId('ANPA'),
@@ -155,7 +155,7 @@ export function createPolicyVersion(input: { PolicyArn: string; PolicyDocument: 
   if (policy.Versions.length >= MAX_VERSIONS) {
     throw new AwsError('LimitExceeded', `A managed policy can have up to ${MAX_VERSIONS} versions. Before you create a new version, you must delete an existing version.`, 409);
   }
-  const now = new Date(ctx.cloud.clock.now()).toISOString();
+  const now = iamNow(ctx.cloud.clock);
   const version = { VersionId: `v${policy.NextVersion}`, Document: input.PolicyDocument, CreateDate: now };
   const updated: ManagedPolicyRecord = {
     ...policy,
@@ -171,7 +171,7 @@ export function createPolicyVersion(input: { PolicyArn: string; PolicyDocument: 
 export function setDefaultPolicyVersion(input: { PolicyArn: string; VersionId: string }, ctx: RequestContext) {
   const policy = requireCustomer(ctx.cloud, input.PolicyArn);
   requireVersion(policy, input.VersionId);
-  const now = new Date(ctx.cloud.clock.now()).toISOString();
+  const now = iamNow(ctx.cloud.clock);
   managedPolicies(ctx.cloud).put(GLOBAL, keyOf(policy.PolicyName), { ...policy, DefaultVersionId: input.VersionId, UpdateDate: now });
   return {};
 }

@@ -1,7 +1,7 @@
 import { AwsError } from '../../protocol/errors.js';
 import type { Cloud } from '../../cloud.js';
 import type { RequestContext } from '../types.js';
-import { encodeDocument, iamArn, newUniqueId } from './ids.js';
+import { encodeDocument, iamArn, iamNow, newUniqueId } from './ids.js';
 import { paginate, type PageInput } from './paging.js';
 import { checkBoundary } from './role-boundary.js';
 import { GLOBAL, instanceProfiles, keyOf, roles, type RoleRecord, type Tag } from './state.js';
@@ -71,7 +71,7 @@ export function createRole(input: CreateRoleInput, ctx: RequestContext) {
     RoleId: newUniqueId('AROA'),
     Arn: iamArn(ctx.accountId, 'role', path, input.RoleName),
     Path: path,
-    CreateDate: new Date(ctx.cloud.clock.now()).toISOString(),
+    CreateDate: iamNow(ctx.cloud.clock),
     AssumeRolePolicyDocument: input.AssumeRolePolicyDocument,
     Description: checkDescription(input.Description),
     MaxSessionDuration: checkMaxSession(input.MaxSessionDuration),

@@ -6,6 +6,7 @@ import { parsePolicy, PolicySyntaxError, policySize, type PolicyDocument } from 
 import { evaluate, type RequestPrincipal } from '../../auth/policy/evaluate.js';
 import type { SessionPrincipal } from '../../auth/policy/session-policies.js';
 import { defaultDocument, findPolicy } from '../iam/managed-policies.js';
+import { wholeSeconds } from '../iam/ids.js';
 import { findRole, saveRole } from '../iam/roles.js';
 import type { RoleRecord } from '../iam/state.js';
 import type { RequestContext } from '../types.js';
@@ -108,7 +109,7 @@ export function assumeRole(input: AssumeRoleInput, ctx: RequestContext) {
     roleName: role.RoleName,
     ...(policies ? { sessionPolicies: policies } : {}),
   };
-  const now = ctx.cloud.clock.now();
+  const now = wholeSeconds(ctx.cloud.clock.now());
   const key = ctx.cloud.credentials.issueTemporary(principal, duration * 1000, now);
   saveRole(ctx.cloud, { ...role, LastUsedDate: new Date(now).toISOString(), LastUsedRegion: ctx.region });
   return {

@@ -2,6 +2,7 @@ import { AwsError } from '../../protocol/errors.js';
 import type { Principal } from '../../auth/credentials.js';
 import type { Cloud } from '../../cloud.js';
 import { findInstanceProfile } from '../iam/instance-profiles.js';
+import { wholeSeconds } from '../iam/ids.js';
 import { findRole } from '../iam/roles.js';
 import { trustAllows } from './assume-role.js';
 
@@ -42,7 +43,7 @@ export function instanceRoleCredentials(cloud: Cloud, instanceProfileArnOrName: 
     throw new AwsError('AccessDenied', `The role ${role.Arn} does not trust ec2.amazonaws.com to assume it.`, 403);
   }
 
-  const now = cloud.clock.now();
+  const now = wholeSeconds(cloud.clock.now());
   const previous = sessions(cloud).get('global', instanceId);
   const key = previous && previous.roleArn === role.Arn ? cloud.credentials.find(previous.accessKeyId) : undefined;
   if (previous && key && key.sessionToken && key.expiration !== undefined && key.expiration - now >= REFRESH_BEFORE_MS) {
