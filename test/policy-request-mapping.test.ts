@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Principal } from '../src/auth/credentials.js';
+import { requestConditionContext } from '../src/auth/policy/authorize.js';
+import { actionPrefix, resourcesOf } from '../src/auth/policy/request-mapping.js';
+import { Cloud } from '../src/cloud.js';
+import { VirtualClock } from '../src/clock/clock.js';
+import { timingProfile } from '../src/clock/profiles.js';
+import { iamService } from '../src/services/iam/service.js';
+import { Store } from '../src/store/db.js';
+import type { RequestContext } from '../src/services/types.js';
+
+describe('mapping requests to IAM actions, resources and condition keys', () => {
+  let home: string;
+  let cloud: Cloud;
+  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+  const ctx = (service: string, operation: string, principal?: Principal): RequestContext => ({
+    requestId: 'r', region: 'eu-west-1', accountId: cloud.accountId, principal: principal ?? cloud.adminPrincipal(), service, operation, cloud,
+  });
+
+  before(async () => {
+    home = mkdtempSync(path.join(os.tmpdir(), 'halo-policy-map-'));
+    cloud = new Cloud(new Store(path.join(home, 'state.db')), new VirtualClock(Date.UTC(2026, 10, 26, 3, 0, 0)), timingProfile('instant'), { home, hostsPerZone: 1 });
+    cloud.register(iamService);
+    await cloud.invoke('iam', 'CreateRole', { RoleName: 'web', Path: '/app/', AssumeRolePolicyDocument: trust, Tags: [{ Key: 'team', Value: 'ha' }] }, { region: 'us-east-1' });
+  });
+  after(async () => {
+    await cloud.shutdown();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('action prefixes follow IAM, not the signing name, where they differ', () => {
+    assert.equal(actionPrefix('monitoring'), 'cloudwatch');
+    assert.equal(actionPrefix('ec2'), 'ec2');
+    assert.equal(actionPrefix('autoscaling'), 'autoscaling');
+  });
+
+  it('IAM requests act on the role\'s real ARN (with its path), or the ARN a new entity will get', () => {
+    const a = cloud.accountId;
+    assert.deepEqual(resourcesOf(ctx('iam', 'GetRole'), { RoleName: 'WEB' }), [`arn:aws:iam::${a}:role/app/web`]);
+    assert.deepEqual(resourcesOf(ctx('iam', 'CreateRole'), { RoleName: 'new', Path: '/x/' }), [`arn:aws:iam::${a}:role/x/new`]);
+    assert.deepEqual(resourcesOf(ctx('iam', 'CreatePolicy'), { PolicyName: 'p' }), [`arn:aws:iam::${a}:policy/p`]);
+    assert.deepEqual(resourcesOf(ctx('iam', 'GetPolicy'), { PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }), ['arn:aws:iam::aws:policy/AdministratorAccess']);
+    assert.deepEqual(resourcesOf(ctx('iam', 'GetInstanceProfile'), { InstanceProfileName: 'ip' }), [`arn:aws:iam::${a}:instance-profile/ip`]);
+    assert.deepEqual(resourcesOf(ctx('iam', 'ListRoles'), {}), ['*']);
+  });
+
+  it('SSM requests act on parameter ARNs without selectors; STS AssumeRole on the role; EC2 on *', () => {
+    const a = cloud.accountId;
+    assert.deepEqual(resourcesOf(ctx('ssm', 'GetParameter'), { Name: '/app/db:3' }), [`arn:aws:ssm:eu-west-1:${a}:parameter/app/db`]);
+    assert.deepEqual(resourcesOf(ctx('ssm', 'GetParameters'), { Names: ['plain', '/a/b:label'] }), [`arn:aws:ssm:eu-west-1:${a}:parameter/plain`, `arn:aws:ssm:eu-west-1:${a}:parameter/a/b`]);
+    assert.deepEqual(resourcesOf(ctx('ssm', 'GetParametersByPath'), { Path: '/app' }), [`arn:aws:ssm:eu-west-1:${a}:parameter/app`]);
+    assert.deepEqual(resourcesOf(ctx('ssm', 'DescribeParameters'), {}), ['*']);
+    assert.deepEqual(resourcesOf(ctx('sts', 'AssumeRole'), { RoleArn: 'arn:aws:iam::1:role/r' }), ['arn:aws:iam::1:role/r']);
+    assert.deepEqual(resourcesOf(ctx('ec2', 'AssociateAddress'), { AllocationId: 'eipalloc-1' }), ['*']);
+  });
+
+  it('global condition keys come from the request, the cloud clock and the session\'s role', () => {
+    const session: Principal = {
+      type: 'assumed-role', accountId: cloud.accountId, arn: `arn:aws:sts::${cloud.accountId}:assumed-role/web/i-1`, userId: 'AROAEXAMPLE:i-1',
+      roleArn: `arn:aws:iam::${cloud.accountId}:role/app/web`, roleName: 'web',
+    };
+    const c = requestConditionContext(ctx('ec2', 'AssociateAddress', session));
+    assert.equal(c['aws:CurrentTime'], '2026-11-26T03:00:00.000Z');
+    assert.equal(c['aws:EpochTime'], String(Date.UTC(2026, 10, 26, 3, 0, 0) / 1000));
+    assert.equal(c['aws:RequestedRegion'], 'eu-west-1');
+    assert.equal(c['aws:PrincipalType'], 'AssumedRole');
+    assert.equal(c['aws:PrincipalArn'], `arn:aws:iam::${cloud.accountId}:role/app/web`);
+    assert.equal(c['aws:userid'], 'AROAEXAMPLE:i-1');
+    assert.equal(c['aws:PrincipalTag/team'], 'ha');
+    assert.equal(c['aws:PrincipalAccount'], cloud.accountId);
+  });
+});
