@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { DescribeKeyPairsCommand, DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { AllocateAddressCommand, DescribeKeyPairsCommand, DescribeRegionsCommand, EC2Client, ReleaseAddressCommand } from '@aws-sdk/client-ec2';
 import { AttachRolePolicyCommand, CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type Credentials } from '@aws-sdk/client-sts';
 import { AWS_CLI, TestCloud, type AwsResult } from './support/cloud.js';
@@ -148,5 +148,20 @@ describe('STS AssumeRole and IAM policies enforced on role sessions', () => {
       '--resource-arns', 'arn:aws:ssm:us-east-1:1:parameter/app/x', 'arn:aws:ssm:us-east-1:1:parameter/other',
       '--context-entries', 'ContextKeyName=aws:RequestedRegion,ContextKeyValues=us-east-1,ContextKeyType=string');
     assert.deepEqual(inRegion.json.EvaluationResults.map((e: any) => e.EvalDecision), ['allowed', 'implicitDeny']);
+  });
+  it('EC2 calls are checked on the resources they name: a policy scoped to one Elastic IP covers only that one', async () => {
+    const admin = new EC2Client(cloud.sdk);
+    const mine = (await admin.send(new AllocateAddressCommand({ Domain: 'vpc' }))).AllocationId ?? '';
+    const other = (await admin.send(new AllocateAddressCommand({ Domain: 'vpc' }))).AllocationId ?? '';
+    await iam.send(new CreateRoleCommand({ RoleName: 'eip-keeper', AssumeRolePolicyDocument: trustAccount() }));
+    await iam.send(new PutRolePolicyCommand({
+      RoleName: 'eip-keeper', PolicyName: 'one-eip',
+      PolicyDocument: policy({ Effect: 'Allow', Action: 'ec2:ReleaseAddress', Resource: `arn:aws:ec2:us-east-1:${account}:elastic-ip/${mine}` }),
+    }));
+    const creds = await assume('eip-keeper');
+    const refused = awsAs(creds, 'ec2', 'release-address', '--region', 'us-east-1', '--allocation-id', other);
+    assert.match(refused.stderr, new RegExp(`\\(UnauthorizedOperation\\).*ec2:ReleaseAddress on resource: arn:aws:ec2:us-east-1:${account}:elastic-ip/${other}`));
+    await new EC2Client(sdkAs(creds)).send(new ReleaseAddressCommand({ AllocationId: mine }));
+    await admin.send(new ReleaseAddressCommand({ AllocationId: other }));
   });
 });

@@ -55,7 +55,20 @@ describe('mapping requests to IAM actions, resources and condition keys', () => 
     assert.deepEqual(resourcesOf(ctx('ssm', 'GetParametersByPath'), { Path: '/app' }), [`arn:aws:ssm:eu-west-1:${a}:parameter/app`]);
     assert.deepEqual(resourcesOf(ctx('ssm', 'DescribeParameters'), {}), ['*']);
     assert.deepEqual(resourcesOf(ctx('sts', 'AssumeRole'), { RoleArn: 'arn:aws:iam::1:role/r' }), ['arn:aws:iam::1:role/r']);
-    assert.deepEqual(resourcesOf(ctx('ec2', 'AssociateAddress'), { AllocationId: 'eipalloc-1' }), ['*']);
+    assert.deepEqual(resourcesOf(ctx('ec2', 'AllocateAddress'), { Domain: 'vpc' }), ['*']);
+    assert.deepEqual(resourcesOf(ctx('ec2', 'DescribeInstances'), { InstanceIds: ['i-0abc'] }), ['*']);
+  });
+
+  it('EC2 requests act on every resource they name by id', () => {
+    const a = cloud.accountId;
+    assert.deepEqual(resourcesOf(ctx('ec2', 'AssociateAddress'), { AllocationId: 'eipalloc-0f1', InstanceId: 'i-0abc', AllowReassociation: true }), [
+      `arn:aws:ec2:eu-west-1:${a}:elastic-ip/eipalloc-0f1`, `arn:aws:ec2:eu-west-1:${a}:instance/i-0abc`,
+    ]);
+    assert.deepEqual(resourcesOf(ctx('ec2', 'TerminateInstances'), { InstanceIds: ['i-01', 'i-02'] }), [
+      `arn:aws:ec2:eu-west-1:${a}:instance/i-01`, `arn:aws:ec2:eu-west-1:${a}:instance/i-02`,
+    ]);
+    assert.deepEqual(resourcesOf(ctx('ec2', 'CreateImage'), { InstanceId: 'i-01', Name: 'snapshot-of-jenkins' }), [`arn:aws:ec2:eu-west-1:${a}:instance/i-01`]);
+    assert.deepEqual(resourcesOf(ctx('ec2', 'DeregisterImage'), { ImageId: 'ami-0halo' }), ['arn:aws:ec2:eu-west-1::image/ami-0halo']);
   });
 
   it('global condition keys come from the request, the cloud clock and the session\'s role', () => {
