@@ -122,7 +122,9 @@ export class TestCloud {
       '--hosts-per-zone', String(this.opts.hostsPerZone ?? 2),
     ];
     rmSync(path.join(this.home, 'daemon.json'), { force: true });
-    const child = spawn(process.execPath, args, { env: { ...process.env, HALO_HOME: this.home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Every test cloud shares one image cache, so the default instance image is built once per machine.
+    const daemonEnv = { ...process.env, HALO_HOME: this.home, HALO_IMAGE_CACHE: process.env.HALO_IMAGE_CACHE || '/var/cache/halo-images' };
+    const child = spawn(process.execPath, args, { env: daemonEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let output = '';
     child.stdout?.on('data', (d) => { output += d; });
