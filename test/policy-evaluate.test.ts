@@ -75,6 +75,16 @@ describe('policy evaluation: Resource and NotResource', () => {
     assert.equal(evaluate(p, req('ssm:GetParameter', mine, { 'aws:userid': 'AROAX:s1' })), 'Allow');
     assert.equal(evaluate(p, req('ssm:GetParameter', mine, { 'aws:userid': 'AROAX:s2' })), 'ImplicitDeny');
     assert.equal(evaluate(p, req('ssm:GetParameter', mine)), 'ImplicitDeny');
+    const old = [{ Version: '2008-10-17', Statement: [allow({ Resource: 'arn:aws:ssm:*:*:parameter/home/${aws:userid}/*' })] }];
+    assert.equal(evaluate(old, req('ssm:GetParameter', mine, { 'aws:userid': 'AROAX:s1' })), 'ImplicitDeny');
+    assert.equal(evaluate(old, req('ssm:GetParameter', 'arn:aws:ssm:us-east-1:1:parameter/home/${aws:userid}/key')), 'Allow');
+  });
+
+  it('policy variables in string conditions, with defaults', () => {
+    const p = [doc(allow({ Condition: { StringEquals: { 'aws:PrincipalTag/team': "${aws:RequestTag/team, 'none'}" } } }))];
+    assert.equal(evaluate(p, req('ec2:CreateTags', '*', { 'aws:PrincipalTag/team': 'ha', 'aws:RequestTag/team': 'ha' })), 'Allow');
+    assert.equal(evaluate(p, req('ec2:CreateTags', '*', { 'aws:PrincipalTag/team': 'ha', 'aws:RequestTag/team': 'db' })), 'ImplicitDeny');
+    assert.equal(evaluate(p, req('ec2:CreateTags', '*', { 'aws:PrincipalTag/team': 'none' })), 'Allow');
   });
 });
 
@@ -229,6 +239,9 @@ describe('policy documents: what IAM refuses to store', () => {
     refuses(JSON.stringify(doc(allow({ Condition: { StringSorta: { a: 'b' } } }))), 'identity', /Invalid Condition type : StringSorta/);
     refuses(JSON.stringify(doc(allow({ Action: 'GetObject' }))), 'identity', /prefaced by a vendor/);
     refuses(JSON.stringify({ Version: '2099-01-01', Statement: [allow({})] }), 'identity', /legacy parsing/);
+    refuses(JSON.stringify(doc(allow({ NotAction: 'iam:*' }))), 'identity', /Syntax errors/);
+    refuses(JSON.stringify(doc(allow({ Sid: 'a' }), allow({ Sid: 'a' }))), 'identity', /must be unique/);
+    refuses(JSON.stringify(doc(allow({ Sid: 'not ok' }))), 'identity', /alpha-numeric/);
   });
 
   it('trust policies need a principal and no resource; identity policies no principal', () => {

@@ -61,14 +61,14 @@ export function contextLookup(context: ConditionContext): (key: string) => Conte
  * Whether a statement's Condition block holds: every operator, and within it every key, must hold; the values
  * listed for one key are alternatives.
  */
-export function conditionsHold(block: ConditionBlock | undefined, lookup: (key: string) => ContextValue | undefined): boolean {
+export function conditionsHold(block: ConditionBlock | undefined, lookup: (key: string) => ContextValue | undefined, variables = true): boolean {
   if (!block) return true;
   for (const [operatorName, keys] of Object.entries(block)) {
     const op = splitOperator(operatorName);
     if (!op) return false;
     for (const [key, raw] of Object.entries(keys)) {
       const policyValues = (Array.isArray(raw) ? raw : [raw]).map(String);
-      if (!keyHolds(op, key, policyValues, lookup)) return false;
+      if (!keyHolds(op, key, policyValues, lookup, variables)) return false;
     }
   }
   return true;
@@ -79,6 +79,7 @@ function keyHolds(
   key: string,
   policyValues: string[],
   lookup: (key: string) => ContextValue | undefined,
+  variables: boolean,
 ): boolean {
   const found = lookup(key);
   const present = found !== undefined && !(Array.isArray(found) && found.length === 0);
@@ -91,7 +92,7 @@ function keyHolds(
     if (op.qualifier === 'ForAnyValue') return false;
     return spec.negated === true;
   }
-  const expected = spec.variables
+  const expected = spec.variables && variables
     ? policyValues.map((v) => substitute(v, lookup)).filter((v): v is string => v !== undefined)
     : policyValues;
   const values = Array.isArray(found) ? found : [found as string];

@@ -49,6 +49,8 @@ export function parsePolicy(text: string, kind: PolicyKind): PolicyDocument {
   if (statements === undefined) throw new PolicySyntaxError('Syntax errors in policy.');
   const list = Array.isArray(statements) ? statements : [statements];
   for (const s of list) checkStatement(s, kind);
+  const sids = list.map((s) => (s as Statement).Sid).filter((sid) => sid !== undefined);
+  if (new Set(sids).size !== sids.length) throw new PolicySyntaxError('Statement IDs (SID) in a single policy must be unique.');
   return doc as PolicyDocument;
 }
 
@@ -58,6 +60,12 @@ function checkStatement(s: unknown, kind: PolicyKind): void {
   for (const key of Object.keys(st)) if (!STATEMENT_KEYS.has(key)) throw new PolicySyntaxError('Syntax errors in policy.');
   if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw new PolicySyntaxError('Syntax errors in policy.');
   if (st.Action === undefined && st.NotAction === undefined) throw new PolicySyntaxError('Policy statement must contain actions.');
+  for (const [a, b] of [['Action', 'NotAction'], ['Resource', 'NotResource'], ['Principal', 'NotPrincipal']]) {
+    if (st[a] !== undefined && st[b] !== undefined) throw new PolicySyntaxError('Syntax errors in policy.');
+  }
+  if (st.Sid !== undefined && (typeof st.Sid !== 'string' || !/^[a-zA-Z0-9]*$/.test(st.Sid))) {
+    throw new PolicySyntaxError('Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*');
+  }
   for (const key of ['Action', 'NotAction', 'Resource', 'NotResource']) {
     const v = st[key];
     if (v !== undefined && !isStringOrStrings(v)) throw new PolicySyntaxError('Syntax errors in policy.');

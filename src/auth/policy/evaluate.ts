@@ -30,8 +30,10 @@ export function evaluate(policies: PolicyDocument[], request: AuthorizationReque
   const lookup = contextLookup(request.context ?? {});
   let allowed = false;
   for (const policy of policies) {
+    // Policy variables exist from language version 2012-10-17 on; in older documents `${...}` is literal text.
+    const variables = policy.Version === '2012-10-17';
     for (const statement of statementsOf(policy)) {
-      if (!applies(statement, request, lookup)) continue;
+      if (!applies(statement, request, lookup, variables)) continue;
       if (statement.Effect === 'Deny') return 'ExplicitDeny';
       allowed = true;
     }
@@ -39,13 +41,13 @@ export function evaluate(policies: PolicyDocument[], request: AuthorizationReque
   return allowed ? 'Allow' : 'ImplicitDeny';
 }
 
-function applies(s: Statement, request: AuthorizationRequest, lookup: (key: string) => ContextValue | undefined): boolean {
+function applies(s: Statement, request: AuthorizationRequest, lookup: (key: string) => ContextValue | undefined, variables: boolean): boolean {
   const actionMatches = (pattern: string) => globMatch(pattern, request.action, true);
   if (s.Action !== undefined && !listOf(s.Action).some(actionMatches)) return false;
   if (s.NotAction !== undefined && listOf(s.NotAction).some(actionMatches)) return false;
 
   const resourceMatches = (pattern: string) => {
-    const resolved = substitute(pattern, lookup);
+    const resolved = variables ? substitute(pattern, lookup) : pattern;
     return resolved !== undefined && arnMatch(resolved, request.resource);
   };
   if (s.Resource !== undefined && !listOf(s.Resource).some(resourceMatches)) return false;
@@ -54,7 +56,7 @@ function applies(s: Statement, request: AuthorizationRequest, lookup: (key: stri
   if (s.Principal !== undefined && !principalMatches(s.Principal, request.principal)) return false;
   if (s.NotPrincipal !== undefined && principalMatches(s.NotPrincipal, request.principal)) return false;
 
-  return conditionsHold(s.Condition, lookup);
+  return conditionsHold(s.Condition, lookup, variables);
 }
 
 function principalMatches(block: PrincipalBlock, who: RequestPrincipal | undefined): boolean {
