@@ -10,14 +10,15 @@ const NETWORK = ['VPC', 'Subnet', 'InternetGateway', 'GatewayToInternet', 'Route
 describe('the seed\'s recovery.json through the real aws CLI', () => {
   let cloud: TestCloud;
   before(async () => {
-    cloud = await TestCloud.start();
+    // 60 AWS seconds per wall second, so that --timeout-in-minutes bounds a compute resource that never gets ready.
+    cloud = await TestCloud.start({ timeScale: 60 });
     assert.equal(cloud.aws('ec2', 'create-key-pair', '--key-name', 'mykey').status, 0);
   });
   after(async () => { await cloud?.dispose(); });
 
   it('with --disable-rollback: every network resource exists in EC2, the instance fails clearly, delete-stack removes them all', async () => {
     const r = cloud.aws('cloudformation', 'create-stack', '--stack-name', 'jenkins-recovery', '--template-body', `file://${SEED_TEMPLATES}/recovery.json`,
-      '--parameters', 'ParameterKey=JenkinsAdminPassword,ParameterValue=secret1234', '--disable-rollback');
+      '--parameters', 'ParameterKey=JenkinsAdminPassword,ParameterValue=secret1234', '--disable-rollback', '--timeout-in-minutes', '10');
     assert.equal(r.status, 0, r.stderr);
     const client = cfn(cloud);
     const stack = await settle(client, 'jenkins-recovery');

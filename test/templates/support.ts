@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CloudFormationClient, DescribeStackEventsCommand, DescribeStacksCommand, type StackEvent } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackEventsCommand, DescribeStackResourcesCommand, DescribeStacksCommand, type StackEvent } from '@aws-sdk/client-cloudformation';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestCloud } from '../support/cloud.js';
 
@@ -27,7 +27,9 @@ export async function settle(client: CloudFormationClient, stackName: string, ma
     if (stack && !stack.StackStatus?.endsWith('_IN_PROGRESS')) return stack;
     await sleep(50);
   }
-  throw new Error(`stack ${stackName} still in progress`);
+  const { StackResources } = await client.send(new DescribeStackResourcesCommand({ StackName: stackName }));
+  const busy = (StackResources ?? []).filter((r) => r.ResourceStatus?.endsWith('_IN_PROGRESS')).map((r) => `${r.LogicalResourceId} ${r.ResourceStatus} ${r.ResourceStatusReason ?? ''}`);
+  throw new Error(`stack ${stackName} still in progress: ${busy.join('; ')}`);
 }
 
 /** The stack's events, oldest first, as "LogicalId STATUS" strings (and the events themselves). */

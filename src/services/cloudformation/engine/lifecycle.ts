@@ -13,6 +13,7 @@ const list = (ids: string[]) => `[${ids.join(', ')}]`;
  * CREATE_COMPLETE, or CREATE_FAILED and rollback.
  */
 export async function runCreate(run: StackRun): Promise<void> {
+  run.startDeadline();
   const { deps } = validateTemplate(run.template);
   let failed: string[] = [];
   try {
@@ -106,6 +107,7 @@ export async function runUpdate(run: StackRun, next: UpdateInput): Promise<void>
   if (next.tags) stack.Tags = next.tags;
   run.useTemplate(next.template);
   run.setStackStatus('UPDATE_IN_PROGRESS', 'User Initiated');
+  run.startDeadline();
 
   const replaced = new Map<string, ResourceState>();
   const inPlace = new Map<string, ResourceState>();

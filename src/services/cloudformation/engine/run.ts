@@ -7,11 +7,13 @@ import { evaluate, type Scope } from '../template/intrinsics.js';
 import type { Template } from '../template/parse.js';
 import { resolveDynamicRefs } from './dynamic-refs.js';
 import { included, stackScope } from './scope.js';
-import { stackTable, type ResourceState, type StackRecord } from './state.js';
+import { eventTable, stackTable, type ResourceState, type StackEvent, type StackRecord } from './state.js';
 
 /** A stack operation in progress: its record, template and helpers that record every step as a stack event. */
 export class StackRun {
   scope: Scope;
+  /** AWS time (ms) by which the operation must be done: from the stack's TimeoutInMinutes. */
+  deadline?: number;
 
   constructor(readonly cloud: Cloud, readonly stack: StackRecord, public template: Template) {
     this.scope = stackScope({ cloud, stack, template });
@@ -26,14 +28,41 @@ export class StackRun {
     return new Date(this.cloud.clock.now()).toISOString();
   }
 
+  private flushPending = false;
+  private pendingEvents: StackEvent[] = [];
+
+  /** Writes the stack record and the events not yet written, in one transaction. */
   save(): void {
-    stackTable({ cloud: this.cloud }).put(this.stack.region, this.stack.StackId, this.stack);
+    this.flushPending = false;
+    const events = this.pendingEvents;
+    this.pendingEvents = [];
+    this.cloud.store.tx(() => {
+      const table = eventTable({ cloud: this.cloud });
+      for (const e of events) table.insert(this.stack.StackId, e.EventId, e);
+      stackTable({ cloud: this.cloud }).put(this.stack.region, this.stack.StackId, this.stack);
+    });
+  }
+
+  /**
+   * Saves once for all the resource changes of this turn of the event loop: resources changing in parallel would
+   * otherwise each rewrite the whole stack record. Stack status changes save at once (with every pending event).
+   */
+  private saveSoon(): void {
+    if (this.flushPending) return;
+    this.flushPending = true;
+    setImmediate(() => {
+      if (this.flushPending) this.save();
+    });
+  }
+
+  private addEvent(event: StackEvent): void {
+    this.pendingEvents.push(event);
   }
 
   setStackStatus(status: string, reason?: string): void {
     this.stack.StackStatus = status;
     this.stack.StackStatusReason = reason;
-    this.stack.events.push({
+    this.addEvent({
       EventId: randomUUID(),
       StackId: this.stack.StackId,
       StackName: this.stack.StackName,
@@ -54,7 +83,7 @@ export class StackRun {
     r.timestamp = this.now();
     // A detached state is an old physical resource being cleaned up after a replacement: not the stack's resource.
     if (!detached) this.stack.resources[r.logicalId] = r;
-    this.stack.events.push({
+    this.addEvent({
       EventId: `${r.logicalId}-${status}-${r.timestamp}-${randomBytes(3).toString('hex')}`,
       StackId: this.stack.StackId,
       StackName: this.stack.StackName,
@@ -66,7 +95,7 @@ export class StackRun {
       ResourceStatusReason: reason,
       ResourceProperties: r.props ? JSON.stringify(r.props) : undefined,
     });
-    this.save();
+    this.saveSoon();
   }
 
   /** Logical ids of the template's resources whose Condition holds. */
@@ -143,16 +172,38 @@ export class StackRun {
       const provider = this.provider(def.Type);
       checkRequired(provider, id, r.props);
       const ctx = this.providerContext(id);
-      const result = await provider.create(r.props, ctx);
+      const result = await this.withinDeadline(provider.create(r.props, ctx), 'creation');
       r.physicalId = result.physicalId;
       r.ref = result.ref;
       r.attributes = result.attributes ?? {};
       this.setResourceStatus(r, `${prefix}_IN_PROGRESS`, 'Resource creation Initiated');
-      if (provider.stabilize) await provider.stabilize(r.physicalId, r.props, ctx);
+      if (provider.stabilize) await this.withinDeadline(provider.stabilize(r.physicalId, r.props, ctx), 'creation');
       this.setResourceStatus(r, `${prefix}_COMPLETE`);
     } catch (err) {
       this.setResourceStatus(r, `${prefix}_FAILED`, reasonOf(err));
       throw err;
+    }
+  }
+
+  /** Starts the deadline clock for this operation when the stack has a TimeoutInMinutes. */
+  startDeadline(): void {
+    const minutes = this.stack.TimeoutInMinutes;
+    this.deadline = minutes ? this.cloud.clock.now() + minutes * 60_000 : undefined;
+  }
+
+  /** Fails the work when the stack's timeout passes first (the work itself is not stopped: AWS cancels it). */
+  async withinDeadline<T>(work: Promise<T>, what: string): Promise<T> {
+    if (this.deadline === undefined) return work;
+    const left = this.deadline - this.cloud.clock.now();
+    let timer: { cancel(): void } | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = this.cloud.clock.after(Math.max(0, left), () => reject(new Error(
+        `Resource ${what} cancelled: the stack's TimeoutInMinutes (${this.stack.TimeoutInMinutes}) was exceeded`)));
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      timer?.cancel();
     }
   }
 

@@ -64,12 +64,16 @@ export interface StackRecord {
   parameters: ResolvedParameter[];
   outputs: StackOutput[];
   resources: Record<string, ResourceState>;
-  events: StackEvent[];
   /** Export names this stack imports (Fn::ImportValue): their stacks cannot remove them meanwhile. */
   imports: string[];
 }
 
 export const STACK_KIND = 'cloudformation.stack';
+
+/** Stack events live in their own rows (scope: the stack id), oldest first, so a busy stack's record stays small. */
+export function eventTable(ctx: Pick<RequestContext, 'cloud'>) {
+  return ctx.cloud.store.table<StackEvent>('cloudformation.event');
+}
 
 export const notExist = (nameOrId: string) => new AwsError('ValidationError', `Stack with id ${nameOrId} does not exist`);
 

@@ -1,7 +1,7 @@
 import type { RequestContext } from '../../types.js';
 import { AwsError } from '../../../protocol/errors.js';
 import { changeSetTemplate } from './change-sets.js';
-import { liveStacks, notExist, requireStack, stackTable, type ResourceState, type StackRecord } from '../engine/state.js';
+import { eventTable, liveStacks, notExist, requireStack, stackTable, type ResourceState, type StackRecord } from '../engine/state.js';
 
 /** A stack as DescribeStacks shows it; NoEcho parameters masked. */
 export function stackView(s: StackRecord) {
@@ -38,7 +38,7 @@ export function describeStacks(input: { StackName?: string }, ctx: RequestContex
 
 export function describeStackEvents(input: { StackName: string }, ctx: RequestContext) {
   const stack = requireStack(ctx, input.StackName);
-  return { StackEvents: [...stack.events].reverse() };
+  return { StackEvents: eventTable(ctx).list(stack.StackId).reverse() };
 }
 
 const resourceView = (s: StackRecord, r: ResourceState) => ({

@@ -60,7 +60,6 @@ export function newStackRecord(ctx: RequestContext, name: string, input: StackIn
     parameters: params,
     outputs: [],
     resources: {},
-    events: [],
     imports: [],
   };
 }
