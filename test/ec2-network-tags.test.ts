@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  AllocateAddressCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateTagsCommand, CreateVpcCommand, DeleteTagsCommand, DescribeTagsCommand,
-  DescribeVpcsCommand, EC2Client,
+  AllocateAddressCommand, CreateKeyPairCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateTagsCommand, CreateVpcCommand, DeleteTagsCommand, DescribeTagsCommand,
+  DescribeKeyPairsCommand, DescribeVpcsCommand, EC2Client,
 } from '@aws-sdk/client-ec2';
 import { TestCloud } from './support/cloud.js';
 
@@ -58,6 +58,15 @@ describe('EC2 tags over every kind of resource (CreateTags, DeleteTags, Describe
     assert.deepEqual(left.map((t) => [t.ResourceId, t.Key, t.Value]).sort(), [
       [subnet, 'Name', 'first'], [subnet, 'env', 'test'], [vpc, 'Name', 'jenkins'],
     ].sort());
+  });
+
+  it('tags key pairs (kept by name) through their key-... id', async () => {
+    const key = await ec2.send(new CreateKeyPairCommand({ KeyName: 'mykey' }));
+    await ec2.send(new CreateTagsCommand({ Resources: [key.KeyPairId ?? ''], Tags: [{ Key: 'owner', Value: 'ops' }] }));
+    const pairs = (await ec2.send(new DescribeKeyPairsCommand({ KeyNames: ['mykey'] }))).KeyPairs ?? [];
+    assert.deepEqual(pairs[0]?.Tags, [{ Key: 'owner', Value: 'ops' }]);
+    const tags = (await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-type', Values: ['key-pair'] }] }))).Tags ?? [];
+    assert.deepEqual(tags, [{ Key: 'owner', Value: 'ops', ResourceId: key.KeyPairId, ResourceType: 'key-pair' }]);
   });
 
   it('refuses unknown ids, missing resources and reserved keys, changing nothing', async () => {

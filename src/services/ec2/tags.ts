@@ -26,46 +26,42 @@ export function registerTaggableKind(kind: TaggableKind): void {
   kinds.set(kind.prefix, kind);
 }
 
-/** Registers a kind whose records live in one store table, each with an id field and a `Tags` array. */
+/**
+ * Registers a kind whose records live in one store table, each with an id field and a `Tags` array. `keyField` names
+ * the field the table is keyed by when it is not the id (key pairs are keyed by KeyName).
+ */
 export function registerTaggable(
   prefix: string,
   resourceType: string,
   tableKind: string,
   idField: string,
-  opts: { notFoundCode?: string; noun?: string; keyedById?: boolean } = {},
+  opts: { notFoundCode?: string; noun?: string; keyField?: string } = {},
 ): void {
   type Row = Record<string, unknown> & { Tags?: Tag[] };
-  const keyedById = opts.keyedById ?? true;
+  const keyField = opts.keyField ?? idField;
   const code = opts.notFoundCode ?? 'InvalidID';
   const noun = opts.noun ?? resourceType;
-  const find = (store: Store, region: string, id: string): { key: string; row: Row } | undefined => {
+  const find = (store: Store, region: string, id: string): Row | undefined => {
     const table = store.table<Row>(tableKind);
-    if (keyedById) {
-      const row = table.get(region, id);
-      return row ? { key: id, row } : undefined;
-    }
-    const row = table.list(region).find((r) => r[idField] === id);
-    return row ? { key: keyOf(row), row } : undefined;
+    return keyField === idField ? table.get(region, id) : table.list(region).find((r) => r[idField] === id);
   };
-  // Tables keyed by something else than the id (key pairs: by name) are found by scanning; the key is then the row's name.
-  const keyOf = (row: Row) => String(row.KeyName ?? row[idField]);
   registerTaggableKind({
     prefix,
     resourceType,
     notFound: (id) => new AwsError(code, code === 'InvalidID' ? `The ID '${id}' is not valid` : `The ${noun} ID '${id}' does not exist`),
     getTags: (store, region, id) => {
-      const found = find(store, region, id);
-      return found ? found.row.Tags ?? [] : undefined;
+      const row = find(store, region, id);
+      return row ? row.Tags ?? [] : undefined;
     },
     setTags: (store, region, id, tags) => {
-      const found = find(store, region, id);
-      if (found) store.table<Row>(tableKind).put(region, found.key, { ...found.row, Tags: tags });
+      const row = find(store, region, id);
+      if (row) store.table<Row>(tableKind).put(region, String(row[keyField]), { ...row, Tags: tags });
     },
     list: (store, region) => store.table<Row>(tableKind).list(region).map((r) => ({ id: String(r[idField]), tags: r.Tags ?? [] })),
   });
 }
 
-registerTaggable('key', 'key-pair', 'ec2.keyPair', 'KeyPairId', { notFoundCode: 'InvalidKeyPair.NotFound', noun: 'key pair', keyedById: false });
+registerTaggable('key', 'key-pair', 'ec2.keyPair', 'KeyPairId', { notFoundCode: 'InvalidKeyPair.NotFound', noun: 'key pair', keyField: 'KeyName' });
 
 function kindOf(id: string): TaggableKind {
   const dash = id.lastIndexOf('-');
