@@ -4,7 +4,7 @@ import { publishToTopic } from '../sns/publish.js';
 import { parseAction } from './alarm-action-arns.js';
 import { alarmHistory } from './alarm-history.js';
 import { alarmMessage, alarmSubject } from './alarm-message.js';
-import type { AlarmRecord } from './alarm-model.js';
+import { alarmTypeOf, isComposite, type AnyAlarm } from './alarm-model.js';
 
 /**
  * Events between CloudWatch and EC2 for the `recover` action (EC2 owns recovery):
@@ -35,12 +35,14 @@ const EC2_OPERATIONS = { stop: 'StopInstances', terminate: 'TerminateInstances',
 
 export type StateChangeCause = 'evaluation' | 'SetAlarmState';
 
-function succeeded(cloud: Cloud, region: string, alarm: string, arn: string, data: Record<string, unknown>): void {
-  alarmHistory(cloud.store.db).add(region, alarm, cloud.clock.now(), 'Action', `Successfully executed action ${arn}`, { actionState: 'Succeeded', ...data });
+type AlarmType = 'MetricAlarm' | 'CompositeAlarm';
+
+function succeeded(cloud: Cloud, region: string, alarm: string, arn: string, data: Record<string, unknown>, type: AlarmType = 'MetricAlarm'): void {
+  alarmHistory(cloud.store.db).add(region, alarm, cloud.clock.now(), 'Action', `Successfully executed action ${arn}`, { actionState: 'Succeeded', ...data }, type);
 }
 
-function failed(cloud: Cloud, region: string, alarm: string, arn: string, error: string, data: Record<string, unknown> = {}): void {
-  alarmHistory(cloud.store.db).add(region, alarm, cloud.clock.now(), 'Action', `Failed to execute action ${arn}. Received error: "${error}"`, { actionState: 'Failed', ...data, error });
+function failed(cloud: Cloud, region: string, alarm: string, arn: string, error: string, data: Record<string, unknown> = {}, type: AlarmType = 'MetricAlarm'): void {
+  alarmHistory(cloud.store.db).add(region, alarm, cloud.clock.now(), 'Action', `Failed to execute action ${arn}. Received error: "${error}"`, { actionState: 'Failed', ...data, error }, type);
 }
 
 /** Listens for EC2's answers to recover requests, for the life of the cloud. */
@@ -55,20 +57,23 @@ export function listenForActionResults(cloud: Cloud): () => void {
 }
 
 /** Runs the actions of the alarm's new state; every outcome is written to the alarm's history. */
-export async function runActions(cloud: Cloud, region: string, alarm: AlarmRecord, oldState: string, cause: StateChangeCause): Promise<void> {
+export async function runActions(cloud: Cloud, region: string, alarm: AnyAlarm, oldState: string, cause: StateChangeCause): Promise<void> {
   if (!alarm.ActionsEnabled) return;
   const arns = alarm.StateValue === 'ALARM' ? alarm.AlarmActions : alarm.StateValue === 'OK' ? alarm.OKActions : alarm.InsufficientDataActions;
   const stamp = Date.parse(alarm.StateUpdatedTimestamp);
   const name = alarm.AlarmName;
+  const type = alarmTypeOf(alarm);
   for (const arn of arns) {
     const action = parseAction(arn);
     try {
       if (!action) {
-        failed(cloud, region, name, arn, 'This cloud does not execute this kind of action', { stateUpdateTimestamp: stamp });
+        failed(cloud, region, name, arn, 'This cloud does not execute this kind of action', { stateUpdateTimestamp: stamp }, type);
       } else if (action.kind === 'sns') {
         const message = alarmMessage(alarm, oldState, region, cloud.accountId);
         publishToTopic(cloud, arn, message, alarmSubject(alarm, region));
-        succeeded(cloud, region, name, arn, { stateUpdateTimestamp: stamp, notificationResource: arn, publishedMessage: message });
+        succeeded(cloud, region, name, arn, { stateUpdateTimestamp: stamp, notificationResource: arn, publishedMessage: message }, type);
+      } else if (isComposite(alarm)) {
+        failed(cloud, region, name, arn, 'Composite alarms do not execute EC2 actions', { stateUpdateTimestamp: stamp }, type);
       } else {
         const instanceId = alarm.Dimensions?.find((d) => d.Name === 'InstanceId')?.Value;
         if (cause === 'SetAlarmState') {
@@ -92,7 +97,7 @@ export async function runActions(cloud: Cloud, region: string, alarm: AlarmRecor
         }
       }
     } catch (err) {
-      failed(cloud, region, name, arn, (err as Error).message, { stateUpdateTimestamp: stamp });
+      failed(cloud, region, name, arn, (err as Error).message, { stateUpdateTimestamp: stamp }, type);
     }
   }
 }

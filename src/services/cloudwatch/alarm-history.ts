@@ -48,8 +48,8 @@ export class AlarmHistory {
     };
   }
 
-  add(region: string, alarm: string, ts: number, type: HistoryItemType, summary: string, data: unknown): void {
-    this.stmts.add.run(region, alarm, 'MetricAlarm', ts, type, summary, typeof data === 'string' ? data : JSON.stringify(data));
+  add(region: string, alarm: string, ts: number, type: HistoryItemType, summary: string, data: unknown, alarmType: HistoryItem['AlarmType'] = 'MetricAlarm'): void {
+    this.stmts.add.run(region, alarm, alarmType, ts, type, summary, typeof data === 'string' ? data : JSON.stringify(data));
   }
 
   query(region: string, alarm: string | undefined, from: number, to: number): HistoryItem[] {

@@ -1,4 +1,4 @@
-import type { AlarmRecord } from './alarm-model.js';
+import { isComposite, type AlarmRecord, type AnyAlarm } from './alarm-model.js';
 import { awsDate } from './alarm-reason.js';
 
 /** Region names as CloudWatch writes them in alarm notifications. */
@@ -13,10 +13,30 @@ const REGION_NAMES: Record<string, string> = {
 export const regionName = (region: string) => REGION_NAMES[region] ?? region;
 
 /** The subject CloudWatch gives alarm notifications. */
-export const alarmSubject = (alarm: AlarmRecord, region: string) => `${alarm.StateValue}: "${alarm.AlarmName}" in ${regionName(region)}`.slice(0, 100);
+export const alarmSubject = (alarm: AnyAlarm, region: string) => `${alarm.StateValue}: "${alarm.AlarmName}" in ${regionName(region)}`.slice(0, 100);
 
 /** The JSON message CloudWatch publishes to SNS when an alarm changes state. */
-export function alarmMessage(alarm: AlarmRecord, oldState: string, region: string, accountId: string): string {
+export function alarmMessage(alarm: AnyAlarm, oldState: string, region: string, accountId: string): string {
+  const common = {
+    AlarmName: alarm.AlarmName,
+    AlarmDescription: alarm.AlarmDescription ?? null,
+    AWSAccountId: accountId,
+    AlarmConfigurationUpdatedTimestamp: awsDate(Date.parse(alarm.AlarmConfigurationUpdatedTimestamp)),
+    NewStateValue: alarm.StateValue,
+    NewStateReason: alarm.StateReason,
+    StateChangeTime: awsDate(Date.parse(alarm.StateUpdatedTimestamp)),
+    Region: regionName(region),
+    AlarmArn: alarm.AlarmArn,
+    OldStateValue: oldState,
+    OKActions: alarm.OKActions,
+    AlarmActions: alarm.AlarmActions,
+    InsufficientDataActions: alarm.InsufficientDataActions,
+  };
+  if (isComposite(alarm)) return JSON.stringify({ ...common, AlarmRule: alarm.AlarmRule });
+  return JSON.stringify({ ...common, Trigger: metricTrigger(alarm) });
+}
+
+function metricTrigger(alarm: AlarmRecord): Record<string, unknown> {
   const trigger: Record<string, unknown> = alarm.Metrics
     ? {
         Period: alarm.Metrics.find((m) => m.MetricStat)?.MetricStat?.Period ?? 60,
@@ -52,20 +72,5 @@ export function alarmMessage(alarm: AlarmRecord, oldState: string, region: strin
         TreatMissingData: alarm.TreatMissingData ?? 'missing',
         EvaluateLowSampleCountPercentile: alarm.EvaluateLowSampleCountPercentile ?? '',
       };
-  return JSON.stringify({
-    AlarmName: alarm.AlarmName,
-    AlarmDescription: alarm.AlarmDescription ?? null,
-    AWSAccountId: accountId,
-    AlarmConfigurationUpdatedTimestamp: awsDate(Date.parse(alarm.AlarmConfigurationUpdatedTimestamp)),
-    NewStateValue: alarm.StateValue,
-    NewStateReason: alarm.StateReason,
-    StateChangeTime: awsDate(Date.parse(alarm.StateUpdatedTimestamp)),
-    Region: regionName(region),
-    AlarmArn: alarm.AlarmArn,
-    OldStateValue: oldState,
-    OKActions: alarm.OKActions,
-    AlarmActions: alarm.AlarmActions,
-    InsufficientDataActions: alarm.InsufficientDataActions,
-    Trigger: trigger,
-  });
+  return trigger;
 }

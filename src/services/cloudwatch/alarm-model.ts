@@ -39,6 +39,35 @@ export interface AlarmRecord {
   Tags?: Array<{ Key: string; Value: string }>;
 }
 
+/** A composite alarm as stored: the CompositeAlarm shape of the model, plus its tags. */
+export interface CompositeAlarmRecord {
+  AlarmName: string;
+  AlarmArn: string;
+  AlarmDescription?: string;
+  AlarmRule: string;
+  AlarmConfigurationUpdatedTimestamp: string;
+  ActionsEnabled: boolean;
+  OKActions: string[];
+  AlarmActions: string[];
+  InsufficientDataActions: string[];
+  StateValue: AlarmStateValue;
+  StateReason: string;
+  StateReasonData?: string;
+  StateUpdatedTimestamp: string;
+  StateTransitionedTimestamp: string;
+  Tags?: Array<{ Key: string; Value: string }>;
+}
+
+export type AnyAlarm = AlarmRecord | CompositeAlarmRecord;
+export const isComposite = (a: AnyAlarm): a is CompositeAlarmRecord => 'AlarmRule' in a && typeof a.AlarmRule === 'string';
+export const alarmTypeOf = (a: AnyAlarm) => (isComposite(a) ? 'CompositeAlarm' as const : 'MetricAlarm' as const);
+export const compositeTable = (cloud: Cloud) => cloud.store.table<CompositeAlarmRecord>('cloudwatch.compositeAlarm');
+
+/** The stored alarm of either kind with that name. */
+export function findAnyAlarm(cloud: Cloud, region: string, name: string): AnyAlarm | undefined {
+  return alarmTable(cloud).get(region, name) ?? compositeTable(cloud).get(region, name);
+}
+
 export type AlarmConfig = Omit<AlarmRecord, 'AlarmArn' | 'AlarmConfigurationUpdatedTimestamp' | 'StateValue' | 'StateReason' | 'StateReasonData' | 'StateUpdatedTimestamp' | 'StateTransitionedTimestamp'>;
 
 export const alarmTable = (cloud: Cloud) => cloud.store.table<AlarmRecord>('cloudwatch.alarm');

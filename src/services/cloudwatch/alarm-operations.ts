@@ -2,7 +2,8 @@ import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
 import { evaluateAlarm } from './alarm-evaluator.js';
 import { alarmHistory } from './alarm-history.js';
-import { alarmArn, alarmTable, checkAlarmConfig, type AlarmConfig, type AlarmRecord } from './alarm-model.js';
+import { alarmArn, alarmTable, alarmTypeOf, checkAlarmConfig, compositeTable, findAnyAlarm, isComposite, type AlarmConfig, type AlarmRecord, type AnyAlarm } from './alarm-model.js';
+import { parseRule, ruleAlarms } from './composite-rule.js';
 import type { AlarmStateValue } from './alarm-rules.js';
 import { changeState } from './alarm-state.js';
 import { sortedDimensions, type Dimension } from './metric-store.js';
@@ -27,6 +28,7 @@ export function putMetricAlarm(input: Record<string, any>, ctx: RequestContext) 
   const now = cloud.clock.now();
   const iso = new Date(now).toISOString();
   const table = alarmTable(cloud);
+  if (compositeTable(cloud).get(ctx.region, config.AlarmName)) throw invalid(`The alarm name ${config.AlarmName} is already used by a composite alarm.`);
   const existing = table.get(ctx.region, config.AlarmName);
   // An update keeps the state but replaces the whole configuration (and ignores Tags, as AWS does).
   const alarm: AlarmRecord = {
@@ -57,7 +59,7 @@ export function putMetricAlarm(input: Record<string, any>, ctx: RequestContext) 
   return {};
 }
 
-const view = (a: AlarmRecord) => ({ ...a, Tags: undefined });
+const view = (a: AnyAlarm) => ({ ...a, Tags: undefined });
 
 function page<T>(items: T[], max: number | undefined, token: string | undefined, limit = 100): { items: T[]; next?: string } {
   const size = max ?? 50;
@@ -79,13 +81,25 @@ export function describeAlarms(input: {
   StateValue?: string; ActionPrefix?: string; MaxRecords?: number; NextToken?: string;
 }, ctx: RequestContext) {
   if (input.AlarmNames && input.AlarmNamePrefix !== undefined) throw new AwsError('InvalidParameterCombination', 'AlarmNames and AlarmNamePrefix cannot be specified together.');
+  if (input.ChildrenOfAlarmName !== undefined && input.ParentsOfAlarmName !== undefined) throw new AwsError('InvalidParameterCombination', 'ChildrenOfAlarmName and ParentsOfAlarmName cannot be specified together.');
   if ((input.AlarmNames?.length ?? 0) > 100) throw invalid('The collection AlarmNames must not have more than 100 members.');
   checkState(input.StateValue, 'StateValue');
   for (const t of input.AlarmTypes ?? []) if (t !== 'MetricAlarm' && t !== 'CompositeAlarm') throw invalid(`The value ${t} for parameter AlarmTypes is invalid.`);
   const wantMetric = !input.AlarmTypes?.length || input.AlarmTypes.includes('MetricAlarm');
-  // Composite alarms do not exist in this cloud, so children/parents queries find none.
-  if (!wantMetric || input.ChildrenOfAlarmName !== undefined || input.ParentsOfAlarmName !== undefined) return { MetricAlarms: [], CompositeAlarms: [] };
-  let alarms = alarmTable(ctx.cloud).list(ctx.region);
+  const wantComposite = !!input.AlarmTypes?.includes('CompositeAlarm');
+  let alarms: AnyAlarm[] = [
+    ...(wantMetric ? alarmTable(ctx.cloud).list(ctx.region) : []),
+    ...(wantComposite ? compositeTable(ctx.cloud).list(ctx.region) : []),
+  ];
+  if (input.ChildrenOfAlarmName !== undefined) {
+    const parent = compositeTable(ctx.cloud).get(ctx.region, input.ChildrenOfAlarmName);
+    const children = new Set(parent ? ruleAlarms(parseRule(parent.AlarmRule)) : []);
+    alarms = alarms.filter((a) => children.has(a.AlarmName));
+  }
+  if (input.ParentsOfAlarmName !== undefined) {
+    const child = input.ParentsOfAlarmName;
+    alarms = alarms.filter((a) => isComposite(a) && ruleAlarms(parseRule(a.AlarmRule)).includes(child));
+  }
   if (input.AlarmNames?.length) alarms = alarms.filter((a) => input.AlarmNames?.includes(a.AlarmName));
   if (input.AlarmNamePrefix !== undefined) alarms = alarms.filter((a) => a.AlarmName.startsWith(input.AlarmNamePrefix as string));
   if (input.StateValue) alarms = alarms.filter((a) => a.StateValue === input.StateValue);
@@ -95,7 +109,11 @@ export function describeAlarms(input: {
   }
   alarms.sort((a, b) => (a.AlarmName < b.AlarmName ? -1 : 1));
   const { items, next } = page(alarms, input.MaxRecords, input.NextToken);
-  return { MetricAlarms: items.map(view), CompositeAlarms: input.AlarmTypes?.includes('CompositeAlarm') ? [] : undefined, NextToken: next };
+  return {
+    MetricAlarms: items.filter((a) => !isComposite(a)).map(view),
+    CompositeAlarms: wantComposite ? items.filter(isComposite).map(view) : undefined,
+    NextToken: next,
+  };
 }
 
 const sameDimensions = (a: Dimension[] | undefined, b: Dimension[] | undefined) => JSON.stringify(sortedDimensions(a)) === JSON.stringify(sortedDimensions(b));
@@ -116,15 +134,16 @@ export function describeAlarmsForMetric(input: {
 /** As AWS: if any named alarm does not exist, nothing is deleted. */
 export function deleteAlarms(input: { AlarmNames: string[] }, ctx: RequestContext) {
   if (input.AlarmNames.length > 100) throw invalid('The collection AlarmNames must not have more than 100 members.');
-  const table = alarmTable(ctx.cloud);
-  const found = input.AlarmNames.map((n) => table.get(ctx.region, n));
+  const found = input.AlarmNames.map((n) => findAnyAlarm(ctx.cloud, ctx.region, n));
   const missing = input.AlarmNames.filter((_, i) => !found[i]);
   if (missing.length) throw new AwsError('ResourceNotFound', `${missing.length === 1 ? 'Alarm' : 'Alarms'} ${missing.join(', ')} not found`, 404);
   const now = ctx.cloud.clock.now();
   ctx.cloud.store.tx(() => {
-    for (const a of found as AlarmRecord[]) {
-      table.delete(ctx.region, a.AlarmName);
-      alarmHistory(ctx.cloud.store.db).add(ctx.region, a.AlarmName, now, 'ConfigurationUpdate', `Alarm "${a.AlarmName}" deleted`, { type: 'Delete', version: '1.0', deletedAlarm: configDoc(a) });
+    for (const a of found as AnyAlarm[]) {
+      if (isComposite(a)) compositeTable(ctx.cloud).delete(ctx.region, a.AlarmName);
+      else alarmTable(ctx.cloud).delete(ctx.region, a.AlarmName);
+      alarmHistory(ctx.cloud.store.db).add(ctx.region, a.AlarmName, now, 'ConfigurationUpdate', `Alarm "${a.AlarmName}" deleted`,
+        { type: 'Delete', version: '1.0', deletedAlarm: configDoc(a as AlarmRecord) }, alarmTypeOf(a));
     }
   });
   return {};
@@ -141,7 +160,7 @@ export function setAlarmState(input: { AlarmName: string; StateValue: string; St
       throw new AwsError('InvalidFormat', 'StateReasonData is not valid JSON.');
     }
   }
-  const alarm = alarmTable(ctx.cloud).get(ctx.region, input.AlarmName);
+  const alarm = findAnyAlarm(ctx.cloud, ctx.region, input.AlarmName);
   if (!alarm) throw notFound(input.AlarmName);
   changeState(ctx.cloud, ctx.region, alarm, input.StateValue as AlarmStateValue, input.StateReason, input.StateReasonData, 'SetAlarmState');
   return {};
@@ -149,11 +168,12 @@ export function setAlarmState(input: { AlarmName: string; StateValue: string; St
 
 function setActionsEnabled(names: string[], enabled: boolean, ctx: RequestContext) {
   if (names.length > 100) throw invalid('The collection AlarmNames must not have more than 100 members.');
-  const table = alarmTable(ctx.cloud);
   ctx.cloud.store.tx(() => {
     for (const name of names) {
-      const a = table.get(ctx.region, name);
-      if (a && a.ActionsEnabled !== enabled) table.put(ctx.region, name, { ...a, ActionsEnabled: enabled });
+      const a = findAnyAlarm(ctx.cloud, ctx.region, name);
+      if (!a || a.ActionsEnabled === enabled) continue;
+      if (isComposite(a)) compositeTable(ctx.cloud).put(ctx.region, name, { ...a, ActionsEnabled: enabled });
+      else alarmTable(ctx.cloud).put(ctx.region, name, { ...a, ActionsEnabled: enabled });
     }
   });
   return {};

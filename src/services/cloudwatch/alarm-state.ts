@@ -1,8 +1,18 @@
 import type { Cloud } from '../../cloud.js';
 import { runActions, type StateChangeCause } from './alarm-actions.js';
 import { alarmHistory } from './alarm-history.js';
-import { alarmTable, type AlarmRecord } from './alarm-model.js';
+import { alarmTable, alarmTypeOf, compositeTable, isComposite, type AnyAlarm } from './alarm-model.js';
 import type { AlarmStateValue } from './alarm-rules.js';
+
+/** Emitted as `cloudwatch.alarmStateChanged` after every state change of an alarm of either kind. */
+export interface AlarmStateChanged {
+  region: string;
+  alarmName: string;
+  alarmArn: string;
+  oldState: AlarmStateValue;
+  newState: AlarmStateValue;
+  timestamp: number;
+}
 
 const pending = new WeakMap<Cloud, Set<Promise<void>>>();
 
@@ -28,19 +38,19 @@ const stateDoc = (value: string, reason: string, data?: string) => {
  * Moves an alarm to a new state: stores it, writes the StateUpdate history item and, only because the state value
  * changed, runs the new state's actions. A change to the same state value does nothing (no history, no actions).
  */
-export function changeState(
+export function changeState<A extends AnyAlarm>(
   cloud: Cloud,
   region: string,
-  alarm: AlarmRecord,
+  alarm: A,
   newState: AlarmStateValue,
   reason: string,
   reasonData: string | undefined,
   cause: StateChangeCause,
-): AlarmRecord {
+): A {
   if (alarm.StateValue === newState) return alarm;
   const now = cloud.clock.now();
   const iso = new Date(now).toISOString();
-  const updated: AlarmRecord = {
+  const updated: A = {
     ...alarm,
     StateValue: newState,
     StateReason: reason,
@@ -49,17 +59,21 @@ export function changeState(
     StateTransitionedTimestamp: iso,
   };
   cloud.store.tx(() => {
-    alarmTable(cloud).put(region, alarm.AlarmName, updated);
+    if (isComposite(updated)) compositeTable(cloud).put(region, alarm.AlarmName, updated);
+    else alarmTable(cloud).put(region, alarm.AlarmName, updated);
     alarmHistory(cloud.store.db).add(region, alarm.AlarmName, now, 'StateUpdate', `Alarm updated from ${alarm.StateValue} to ${newState}`, {
       version: '1.0',
       oldState: stateDoc(alarm.StateValue, alarm.StateReason, alarm.StateReasonData),
       newState: stateDoc(newState, reason, reasonData),
-    });
+    }, alarmTypeOf(alarm));
   });
   let set = pending.get(cloud);
   if (!set) pending.set(cloud, (set = new Set()));
   const run = runActions(cloud, region, updated, alarm.StateValue, cause).catch((err) => console.error(`[halo] alarm ${alarm.AlarmName}: actions failed:`, err));
   set.add(run);
   void run.finally(() => set.delete(run));
+  // Composite alarms that watch this one re-evaluate on this event (synchronously).
+  const event: AlarmStateChanged = { region, alarmName: alarm.AlarmName, alarmArn: alarm.AlarmArn, oldState: alarm.StateValue, newState, timestamp: now };
+  cloud.events.emit('cloudwatch.alarmStateChanged', event);
   return updated;
 }

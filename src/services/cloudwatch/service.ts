@@ -7,6 +7,7 @@ import {
   deleteAlarms, describeAlarms, describeAlarmsForMetric, disableAlarmActions, enableAlarmActions, putMetricAlarm, setAlarmState,
 } from './alarm-operations.js';
 import { actionsSettled } from './alarm-state.js';
+import { putCompositeAlarm, watchChildren } from './composite-alarms.js';
 import { putMetricData } from './metric-data.js';
 import { getMetricData } from './metric-data-queries.js';
 import { getMetricStatistics, listMetrics } from './metric-queries.js';
@@ -23,8 +24,10 @@ export const cloudwatchService: ServiceFactory = (cloud) => {
   const evaluator = new AlarmEvaluator(cloud);
   evaluators.set(cloud, evaluator);
   evaluator.start();
+  const stopWatching = watchChildren(cloud);
   cloud.onShutdown(async () => {
     evaluator.stop();
+    stopWatching();
     await actionsSettled(cloud);
   });
   return {
@@ -37,6 +40,7 @@ export const cloudwatchService: ServiceFactory = (cloud) => {
       GetMetricData: getMetricData,
       ListMetrics: listMetrics,
       PutMetricAlarm: putMetricAlarm,
+      PutCompositeAlarm: putCompositeAlarm,
       DescribeAlarms: describeAlarms,
       DescribeAlarmsForMetric: describeAlarmsForMetric,
       DescribeAlarmHistory: describeAlarmHistory,
