@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { AllocateAddressCommand, DescribeKeyPairsCommand, DescribeRegionsCommand, EC2Client, ReleaseAddressCommand } from '@aws-sdk/client-ec2';
 import { AttachRolePolicyCommand, CreateRoleCommand, DeleteRoleCommand, DeleteRolePolicyCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient, type Credentials } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, GetCallerIdentityCommand, GetSessionTokenCommand, STSClient, type Credentials } from '@aws-sdk/client-sts';
 import { AWS_CLI, TestCloud, type AwsResult } from './support/cloud.js';
 
 const policy = (...Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
@@ -163,5 +163,17 @@ describe('STS AssumeRole and IAM policies enforced on role sessions', () => {
     assert.match(refused.stderr, new RegExp(`\\(UnauthorizedOperation\\).*ec2:ReleaseAddress on resource: arn:aws:ec2:us-east-1:${account}:elastic-ip/${other}`));
     await new EC2Client(sdkAs(creds)).send(new ReleaseAddressCommand({ AllocationId: mine }));
     await admin.send(new ReleaseAddressCommand({ AllocationId: other }));
+  });
+  it('get-session-token gives the admin session credentials, and refuses role sessions', async () => {
+    const roleSession = new STSClient(sdkAs(await assume('regions-reader')));
+    await assert.rejects(roleSession.send(new GetSessionTokenCommand({})), (err: Error) => err.name === 'AccessDenied' && /session credentials/.test(err.message));
+    const r = cloud.aws('sts', 'get-session-token', '--duration-seconds', '900');
+    assert.equal(r.status, 0, r.stderr);
+    const creds = r.json.Credentials;
+    assert.match(creds.AccessKeyId, /^ASIA/);
+    const who = awsAs(creds, 'sts', 'get-caller-identity');
+    assert.equal(who.json.Arn, `arn:aws:iam::${account}:root`);
+    assert.match(awsAs(creds, 'sts', 'get-session-token').stderr, /\(AccessDenied\).*session credentials/);
+    assert.match(cloud.aws('sts', 'get-session-token', '--duration-seconds', '7200').stderr, /\(ValidationError\)/);
   });
 });

@@ -7,7 +7,7 @@ import { actionPrefix, resourcesOf } from './request-mapping.js';
 import { sessionPoliciesOf } from './session-policies.js';
 
 /** Calls every principal may make without a policy allowing them (as on AWS). */
-const ALWAYS_ALLOWED = new Set(['sts:GetCallerIdentity']);
+const ALWAYS_ALLOWED = new Set(['sts:GetCallerIdentity', 'sts:GetSessionToken']);
 /** STS AssumeRole weighs the role's trust policy with the caller's policies itself. */
 const DECIDED_BY_HANDLER = new Set(['sts:AssumeRole']);
 

@@ -1,5 +1,6 @@
 import type { ServiceFactory } from '../types.js';
 import { assumeRole } from './assume-role.js';
+import { getSessionToken } from './session-token.js';
 
 export { instanceRoleCredentials, type InstanceRoleCredentials } from './instance-credentials.js';
 
@@ -10,5 +11,6 @@ export const stsService: ServiceFactory = () => ({
   operations: {
     GetCallerIdentity: (_input, ctx) => ({ UserId: ctx.principal.userId, Account: ctx.principal.accountId, Arn: ctx.principal.arn }),
     AssumeRole: assumeRole,
+    GetSessionToken: getSessionToken,
   },
 });

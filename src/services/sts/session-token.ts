@@ -1,0 +1,34 @@
+import { AwsError } from '../../protocol/errors.js';
+import type { Principal } from '../../auth/credentials.js';
+import { wholeSeconds } from '../iam/ids.js';
+import type { RequestContext } from '../types.js';
+
+/** Session credentials carry this mark, so that they cannot be used to get further session tokens. */
+type SessionMarked = Principal & { sessionOf?: string };
+
+/** The account root (the cloud's admin) may ask for at most one hour, IAM users for up to 36 hours. */
+const LIMITS: Record<string, { min: number; max: number; fallback: number }> = {
+  admin: { min: 900, max: 3600, fallback: 3600 },
+  user: { min: 900, max: 129600, fallback: 43200 },
+};
+
+export function getSessionToken(input: { DurationSeconds?: number; SerialNumber?: string; TokenCode?: string }, ctx: RequestContext) {
+  const caller = ctx.principal as SessionMarked;
+  const limits = LIMITS[caller.type];
+  if (!limits || caller.sessionOf) throw new AwsError('AccessDenied', 'Cannot call GetSessionToken with session credentials', 403);
+  const duration = input.DurationSeconds ?? limits.fallback;
+  if (duration < limits.min || duration > limits.max) {
+    throw new AwsError('ValidationError', `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between ${limits.min} and ${limits.max}`);
+  }
+  const principal: SessionMarked = { ...caller, sessionOf: caller.arn };
+  const now = wholeSeconds(ctx.cloud.clock.now());
+  const key = ctx.cloud.credentials.issueTemporary(principal, duration * 1000, now);
+  return {
+    Credentials: {
+      AccessKeyId: key.accessKeyId,
+      SecretAccessKey: key.secretAccessKey,
+      SessionToken: key.sessionToken,
+      Expiration: new Date(key.expiration ?? now),
+    },
+  };
+}
