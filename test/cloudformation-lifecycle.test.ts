@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { TestCloud } from './support/cloud.js';
 import { cfn, eventLog, settle, templatePath } from './templates/support.js';
@@ -35,6 +36,9 @@ describe('CloudFormation stack lifecycle through the real aws CLI', () => {
     ]);
     const res = cloud.aws('cloudformation', 'describe-stack-resource', '--stack-name', 'keys', '--logical-resource-id', 'Key');
     assert.equal(res.json.StackResourceDetail.PhysicalResourceId, 'keys-main');
+
+    const template = cloud.aws('cloudformation', 'get-template', '--stack-name', 'keys');
+    assert.equal(template.json.TemplateBody, readFileSync(templatePath('keypair.yaml'), 'utf8'));
 
     assert.equal(cloud.aws('cloudformation', 'delete-stack', '--stack-name', 'keys').status, 0);
     await settle(client, stack.StackId ?? '');

@@ -41,7 +41,11 @@ describe('the seed\'s recovery.json through the real aws CLI', () => {
     const vpcId = byId.VPC.PhysicalResourceId;
     const vpcs = cloud.aws('ec2', 'describe-vpcs', '--vpc-ids', String(vpcId)).json.Vpcs;
     assert.equal(vpcs[0].CidrBlock, '10.0.0.0/16');
-    assert.deepEqual(vpcs[0].Tags.find((t: { Key: string }) => t.Key === 'Name'), { Key: 'Name', Value: 'jenkins-recovery' });
+    const tags = Object.fromEntries(vpcs[0].Tags.map((t: { Key: string; Value: string }) => [t.Key, t.Value]));
+    assert.equal(tags.Name, 'jenkins-recovery');
+    assert.equal(tags['aws:cloudformation:stack-name'], 'jenkins-recovery');
+    assert.equal(tags['aws:cloudformation:logical-id'], 'VPC');
+    assert.equal(tags['aws:cloudformation:stack-id'], stack.StackId);
     const subnets = cloud.aws('ec2', 'describe-subnets', '--filters', `Name=vpc-id,Values=${vpcId}`).json.Subnets;
     assert.deepEqual(subnets.map((s: { CidrBlock: string; AvailabilityZone: string }) => [s.CidrBlock, s.AvailabilityZone]), [['10.0.0.0/24', 'us-east-1a']]);
     const acl = cloud.aws('ec2', 'describe-network-acls', '--network-acl-ids', String(byId.NetworkAcl.PhysicalResourceId)).json.NetworkAcls[0];

@@ -1,5 +1,6 @@
 import type { ServiceFactory } from '../types.js';
 import { drain } from './engine/queue.js';
+import { recoverInterruptedStacks } from './engine/recover.js';
 import {
   describeStackEvents, describeStackResource, describeStackResources, describeStacks, getTemplate, listExports, listImports,
   listStackResources, listStacks,
@@ -9,6 +10,7 @@ import { createStack, deleteStack, updateStack, validateTemplateOp } from './ope
 import './providers/index.js';
 
 export const cloudformationService: ServiceFactory = (cloud) => {
+  recoverInterruptedStacks(cloud);
   cloud.onShutdown(() => drain());
   return {
     signingName: 'cloudformation',

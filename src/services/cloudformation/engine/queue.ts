@@ -17,7 +17,13 @@ export function isBusy(stackId: string): boolean {
   return running.has(stackId);
 }
 
-/** Waits until every stack operation has finished (daemon shutdown). */
-export async function drain(): Promise<void> {
-  while (running.size) await Promise.allSettled([...running.values()]);
+/**
+ * Daemon shutdown: lets running stack operations finish for up to `maxWallMs` (a resource that never gets ready
+ * must not hold the daemon); what is still running is marked failed at the next start (see recover.ts).
+ */
+export async function drain(maxWallMs = 5000): Promise<void> {
+  const deadline = Date.now() + maxWallMs;
+  while (running.size && Date.now() < deadline) {
+    await Promise.race([Promise.allSettled([...running.values()]), new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now())).unref())]);
+  }
 }
