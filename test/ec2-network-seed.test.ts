@@ -114,6 +114,8 @@ describe('the seed\'s network resources through the real aws CLI', () => {
     assert.equal(await code(ec2.send(new CreateRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igwId }))), 'InvalidParameterValue');
     await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }));
     assert.equal(await code(ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: otherVpc }))), 'Resource.AlreadyAssociated');
+    const secondIgw = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway?.InternetGatewayId;
+    assert.equal(await code(ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: secondIgw, VpcId: vpcId }))), 'InvalidParameterValue');
     await ec2.send(new CreateRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igwId }));
     assert.equal(await code(ec2.send(new CreateRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igwId }))), 'RouteAlreadyExists');
     assert.equal(await code(ec2.send(new CreateRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-00000000000000000' }))), 'RouteAlreadyExists');

@@ -50,7 +50,7 @@ export function attachInternetGateway(input: { InternetGatewayId: string; VpcId:
     throw new AwsError('Resource.AlreadyAssociated', `resource ${igw.InternetGatewayId} is already attached to network ${igw.Attachments[0].VpcId}`);
   }
   const other = internetGateways(ctx.cloud.store).list(ctx.region).find((g) => g.Attachments.some((a) => a.VpcId === vpc.VpcId));
-  if (other) throw new AwsError('Resource.AlreadyAssociated', `Network ${vpc.VpcId} already has an internet gateway attached`);
+  if (other) throw new AwsError('InvalidParameterValue', `Network ${vpc.VpcId} already has an internet gateway attached`);
   internetGateways(ctx.cloud.store).put(ctx.region, igw.InternetGatewayId, { ...igw, Attachments: [{ VpcId: vpc.VpcId, State: 'available' }] });
   emitChange(ctx, igw.InternetGatewayId, vpc.VpcId, true);
   return {};
