@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AllocateAddressCommand, AssociateAddressCommand, AttachInternetGatewayCommand, CreateInternetGatewayCommand, CreateSubnetCommand, CreateVpcCommand,
-  DescribeAddressesCommand, DescribeInstancesCommand, DetachInternetGatewayCommand, DisassociateAddressCommand, EC2Client, ReleaseAddressCommand, RunInstancesCommand,
+  DeleteSubnetCommand, DescribeAddressesCommand, DescribeInstancesCommand, DescribeSubnetsCommand, DetachInternetGatewayCommand, DisassociateAddressCommand, EC2Client, ReleaseAddressCommand, RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { ensureImage } from '../src/runtime/images.js';
@@ -21,6 +21,7 @@ describe('EC2 Elastic IPs through the SDK and the real aws CLI', { skip: !ROOT &
   let ec2: EC2Client;
   let vpcId: string;
   let igwId: string;
+  let subnetId: string;
   let i1: { id: string; ip: string; eni: string };
   let i2: { id: string; ip: string; eni: string };
 
@@ -29,7 +30,7 @@ describe('EC2 Elastic IPs through the SDK and the real aws CLI', { skip: !ROOT &
     cloud = await TestCloud.start({ profile: 'instant' });
     ec2 = new EC2Client(cloud.sdk);
     vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc?.VpcId ?? '';
-    const subnetId = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.1.0/24', AvailabilityZone: 'us-east-1a' }))).Subnet?.SubnetId;
+    subnetId = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.1.0/24', AvailabilityZone: 'us-east-1a' }))).Subnet?.SubnetId ?? '';
     igwId = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway?.InternetGatewayId ?? '';
     await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }));
     const run = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-1ecae776', InstanceType: 't2.micro', MinCount: 2, MaxCount: 2, SubnetId: subnetId }));
@@ -110,6 +111,13 @@ describe('EC2 Elastic IPs through the SDK and the real aws CLI', { skip: !ROOT &
     await ec2.send(new DisassociateAddressCommand({ AssociationId: (await address(allocB))?.AssociationId }));
     await ec2.send(new ReleaseAddressCommand({ AllocationId: allocB }));
     await ec2.send(new ReleaseAddressCommand({ AllocationId: allocA }));
+  });
+
+  it('instances took the first free private addresses of their subnet, which cannot be deleted under them', async () => {
+    assert.deepEqual([i1.ip, i2.ip].sort(), ['10.0.1.4', '10.0.1.5']);
+    const [subnet] = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets ?? [];
+    assert.equal(subnet?.AvailableIpAddressCount, 256 - 5 - 2);
+    assert.equal(await code(ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId }))), 'DependencyViolation');
   });
 
   it('refuses unknown instances, interfaces and allocations', async () => {
