@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestCloud } from './support/cloud.js';
-import { cfn, eventLog, SEED_TEMPLATES, settle, templatePath } from './templates/support.js';
+import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { cfn, eventLog, SEED_TEMPLATES, settle, templateBody, templatePath } from './templates/support.js';
 
 describe('templates, validation and failure modes through the real aws CLI', () => {
   let cloud: TestCloud;
@@ -90,6 +91,20 @@ describe('templates, validation and failure modes through the real aws CLI', () 
     assert.equal(cloud.aws('ssm', 'get-parameter', '--name', '/keep/dropped').status, 254);
     const again = create('keep', templatePath('retain.yaml'));
     assert.match(again.stderr, /AlreadyExistsException.*Stack \[keep\] already exists/);
+  });
+
+  it('an export name already exported by another stack fails the second stack', async () => {
+    const client = cfn(cloud);
+    const body = templateBody('fixed-export.yaml');
+    await client.send(new CreateStackCommand({ StackName: 'exp-one', TemplateBody: body }));
+    assert.equal((await settle(client, 'exp-one')).StackStatus, 'CREATE_COMPLETE');
+    await client.send(new CreateStackCommand({ StackName: 'exp-two', TemplateBody: body }));
+    const second = await settle(client, 'exp-two');
+    assert.equal(second.StackStatus, 'ROLLBACK_COMPLETE');
+    assert.equal(second.StackStatusReason, undefined);
+    const { events } = await eventLog(client, 'exp-two');
+    assert.equal(events.find((e) => e.ResourceStatus === 'ROLLBACK_IN_PROGRESS')?.ResourceStatusReason,
+      'Export with name fixed-export is already exported by stack exp-one. Rollback requested by user.');
   });
 
   it('two stacks with the same VPC CIDR do not interfere', async () => {

@@ -25,7 +25,7 @@ export async function runCreate(run: StackRun): Promise<void> {
     }
   } catch (err) {
     // A template value that could not be evaluated (an output, a condition): the stack fails as a whole.
-    if (!failed.length) return failStack(run, reasonOf(err));
+    if (!failed.length) return failStack(run, `${reasonOf(err)}. `);
   }
   await failStack(run, `The following resource(s) failed to create: ${list(failed)}. `);
 }

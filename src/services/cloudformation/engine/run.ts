@@ -7,7 +7,7 @@ import { evaluate, type Scope } from '../template/intrinsics.js';
 import type { Template } from '../template/parse.js';
 import { resolveDynamicRefs } from './dynamic-refs.js';
 import { included, stackScope } from './scope.js';
-import { eventTable, stackTable, type ResourceState, type StackEvent, type StackRecord } from './state.js';
+import { eventTable, liveStacks, stackTable, type ResourceState, type StackEvent, type StackRecord } from './state.js';
 
 /** A stack operation in progress: its record, template and helpers that record every step as a stack event. */
 export class StackRun {
@@ -242,6 +242,12 @@ export class StackRun {
         Description: out.Description,
         ExportName: out.Export ? String(evaluate(out.Export.Name, this.scope)) : undefined,
       });
+    }
+    for (const o of outputs) {
+      if (!o.ExportName) continue;
+      const other = liveStacks({ cloud: this.cloud, region: this.stack.region })
+        .find((s) => s.StackId !== this.stack.StackId && s.outputs.some((x) => x.ExportName === o.ExportName));
+      if (other) throw new Error(`Export with name ${o.ExportName} is already exported by stack ${other.StackName}`);
     }
     this.stack.outputs = outputs;
   }
