@@ -254,6 +254,17 @@ describe('metric alarms on the virtual clock', () => {
     ]);
   });
 
+  it('tags given at creation are listed, added and removed (TagResource, UntagResource, ListTagsForResource)', async () => {
+    const t = setup();
+    await t.cw('PutMetricAlarm', baseAlarm('tagged', { Tags: [{ Key: 'team', Value: 'ops' }] }));
+    const arn = (await t.alarm('tagged')).AlarmArn;
+    assert.deepEqual((await t.cw('ListTagsForResource', { ResourceARN: arn })).Tags, [{ Key: 'team', Value: 'ops' }]);
+    await t.cw('TagResource', { ResourceARN: arn, Tags: [{ Key: 'tier', Value: 'web' }, { Key: 'team', Value: 'sre' }] });
+    await t.cw('UntagResource', { ResourceARN: arn, TagKeys: ['tier'] });
+    assert.deepEqual((await t.cw('ListTagsForResource', { ResourceARN: arn })).Tags, [{ Key: 'team', Value: 'sre' }]);
+    await assert.rejects(t.cw('ListTagsForResource', { ResourceARN: `${arn}-gone` }), { code: 'ResourceNotFoundException' });
+  });
+
   it('EC2 actions need an InstanceId dimension; anomaly detection operators are refused clearly', async () => {
     const t = setup();
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { AlarmActions: [`arn:aws:automate:${REGION}:ec2:reboot`] })), { code: 'InvalidParameterCombination' });

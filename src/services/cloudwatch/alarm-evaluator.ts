@@ -89,14 +89,19 @@ export class AlarmEvaluator {
   constructor(private readonly cloud: Cloud) {}
 
   start(): void {
-    const clock = this.cloud.clock;
     this.stopListening = listenForActionResults(this.cloud);
+    this.armNextTick();
+    this.pruneTimer = this.cloud.clock.every(PRUNE_EVERY_MS, () => this.prune());
+  }
+
+  /** Each tick is scheduled for the next minute boundary anew, so timer lateness never accumulates into a skipped minute. */
+  private armNextTick(): void {
+    const clock = this.cloud.clock;
     const untilNextMinute = MINUTE - (clock.now() % MINUTE);
     this.timer = clock.after(untilNextMinute, () => {
       this.tick();
-      this.timer = clock.every(MINUTE, () => this.tick());
+      this.armNextTick();
     });
-    this.pruneTimer = clock.every(PRUNE_EVERY_MS, () => this.prune());
   }
 
   stop(): void {

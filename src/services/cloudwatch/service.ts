@@ -7,6 +7,7 @@ import {
   deleteAlarms, describeAlarms, describeAlarmsForMetric, disableAlarmActions, enableAlarmActions, putMetricAlarm, setAlarmState,
 } from './alarm-operations.js';
 import { actionsSettled } from './alarm-state.js';
+import { listTagsForResource, tagResource, untagResource } from './alarm-tags.js';
 import { putCompositeAlarm, watchChildren } from './composite-alarms.js';
 import { putMetricData } from './metric-data.js';
 import { getMetricData } from './metric-data-queries.js';
@@ -48,6 +49,9 @@ export const cloudwatchService: ServiceFactory = (cloud) => {
       SetAlarmState: setAlarmState,
       EnableAlarmActions: enableAlarmActions,
       DisableAlarmActions: disableAlarmActions,
+      TagResource: tagResource,
+      UntagResource: untagResource,
+      ListTagsForResource: listTagsForResource,
     },
   };
 };
