@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestCloud } from './support/cloud.js';
-import { CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { CreateStackCommand, ValidateTemplateCommand } from '@aws-sdk/client-cloudformation';
 import { cfn, eventLog, SEED_TEMPLATES, settle, templateBody, templatePath } from './templates/support.js';
 
 describe('templates, validation and failure modes through the real aws CLI', () => {
@@ -57,6 +57,17 @@ describe('templates, validation and failure modes through the real aws CLI', () 
       assert.match(r.stderr, /ValidationError/);
       assert.match(r.stderr, message);
     }
+  });
+
+  it('validates every seed template, also read through TemplateURL', async () => {
+    const client = cfn(cloud);
+    for (const name of ['recovery.json', 'multiaz.json', 'multiaz-ebs.json', 'multiaz-elasticip.json']) {
+      const r = await client.send(new ValidateTemplateCommand({ TemplateURL: `file://${SEED_TEMPLATES}/${name}` }));
+      assert.ok(r.Parameters?.some((p) => p.ParameterKey === 'JenkinsAdminPassword'), name);
+      assert.match(r.Description ?? '', /AWS in Action/);
+    }
+    const elastic = await client.send(new ValidateTemplateCommand({ TemplateURL: `file://${SEED_TEMPLATES}/multiaz-elasticip.json` }));
+    assert.deepEqual(elastic.Capabilities, ['CAPABILITY_IAM'], 'the seed passes --capabilities CAPABILITY_IAM for this one');
   });
 
   it('refuses a cycle, a bad parameter and a missing key pair before creating anything', () => {

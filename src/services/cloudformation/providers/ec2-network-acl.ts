@@ -72,13 +72,15 @@ export const subnetNetworkAclAssociationProvider: ResourceProvider = {
     const r = await ctx.invoke('ec2', 'ReplaceNetworkAclAssociation', { AssociationId: associationId, NetworkAclId: str(props.NetworkAclId) });
     return { physicalId: r.NewAssociationId, attributes: { AssociationId: r.NewAssociationId } };
   },
-  async delete(_id, props, ctx) {
+  async delete(id, props, ctx) {
     let current;
     try {
       current = await aclAssociationOfSubnet(String(props.SubnetId), ctx);
     } catch {
       return; // the subnet is gone: nothing to restore
     }
+    // Replaced by a newer association (an update moved the subnet to another ACL): leave that one alone.
+    if (current.associationId !== id) return;
     const { NetworkAcls } = await ctx.invoke('ec2', 'DescribeNetworkAcls', { Filters: [{ Name: 'vpc-id', Values: [current.vpcId] }, { Name: 'default', Values: ['true'] }] });
     const defaultAcl = NetworkAcls[0]?.NetworkAclId;
     if (!defaultAcl) return;
