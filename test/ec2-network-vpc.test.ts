@@ -93,6 +93,11 @@ describe('EC2 VPCs and subnets through the real aws CLI and the SDK', () => {
     assert.equal(await code(ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.1/16' }))), 'InvalidParameterValue');
   });
 
+  it('--dry-run answers DryRunOperation and creates nothing', async () => {
+    fails('DryRunOperation', 'create-vpc', '--cidr-block', '10.2.0.0/16', '--dry-run');
+    assert.deepEqual((await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'cidr', Values: ['10.2.0.0/16'] }] }))).Vpcs, []);
+  });
+
   it('subnets: in the VPC block, without overlap, in the asked zone, with size - 5 free addresses', async () => {
     const VpcId = await newVpc('10.0.0.0/16');
     const a = ok('create-subnet', '--vpc-id', VpcId, '--cidr-block', '10.0.0.0/24', '--availability-zone', 'us-east-1a').Subnet;

@@ -25,5 +25,3 @@ export function requireAll<T>(items: T[], ids: string[] | undefined, idOf: (item
   for (const id of ids) if (!items.some((i) => idOf(i) === id)) throw missing(id);
   return items.filter((i) => ids.includes(idOf(i)));
 }
-
-export const boolFilter = (v: boolean) => String(v);

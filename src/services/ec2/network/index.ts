@@ -47,8 +47,15 @@ registerTaggableKind({
   list: (store, region) => securityGroups(store).list(region).flatMap((g) => g.Rules.map((r) => ({ id: r.SecurityGroupRuleId, tags: r.Tags }))),
 });
 
-/** VPCs, subnets, gateways, route tables, network ACLs, security groups and addresses; and tags of every kind. */
-export const networkOperations: Record<string, Handler> = {
+/** DryRun: the API front has already authorized the call, so the answer is AWS's "would have succeeded". */
+function honourDryRun(handler: Handler): Handler {
+  return (input, ctx) => {
+    if (input?.DryRun === true) throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+    return handler(input, ctx);
+  };
+}
+
+const operations: Record<string, Handler> = {
   CreateVpc: createVpc,
   DescribeVpcs: describeVpcs,
   DeleteVpc: deleteVpc,
@@ -94,3 +101,6 @@ export const networkOperations: Record<string, Handler> = {
   DescribeAddresses: describeAddresses,
   ...tagOperations,
 };
+
+/** VPCs, subnets, gateways, route tables, network ACLs, security groups and addresses; and tags of every kind. */
+export const networkOperations: Record<string, Handler> = Object.fromEntries(Object.entries(operations).map(([name, h]) => [name, honourDryRun(h)]));

@@ -101,7 +101,8 @@ type RouteInput = RouteTargetInput & { RouteTableId: string; DestinationCidrBloc
 
 export function createRoute(input: RouteInput, ctx: RequestContext) {
   const table = findRouteTable(ctx, input.RouteTableId);
-  const dest = destination(input.DestinationCidrBlock ?? (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId ? '' : undefined));
+  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId) throw new AwsError('UnsupportedOperation', 'IPv6 and prefix list routes are not supported by this cloud.');
+  const dest = destination(input.DestinationCidrBlock);
   if (table.Routes.some((r) => r.DestinationCidrBlock === dest)) {
     throw new AwsError('RouteAlreadyExists', `The route identified by ${dest} already exists.`);
   }
@@ -117,6 +118,7 @@ export function createRoute(input: RouteInput, ctx: RequestContext) {
 
 export function replaceRoute(input: RouteInput & { LocalTarget?: boolean }, ctx: RequestContext) {
   const table = findRouteTable(ctx, input.RouteTableId);
+  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId) throw new AwsError('UnsupportedOperation', 'IPv6 and prefix list routes are not supported by this cloud.');
   const dest = destination(input.DestinationCidrBlock);
   const index = table.Routes.findIndex((r) => r.DestinationCidrBlock === dest);
   if (index < 0) throw new AwsError('InvalidRoute.NotFound', `There is no route defined for '${dest}' in the route table. Use CreateRoute instead.`);
