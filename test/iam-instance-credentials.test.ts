@@ -105,4 +105,12 @@ describe('instance role credentials for the metadata service (in-process, virtua
     assert.doesNotThrow(() => authorize(ctx('ec2', 'RunInstances'), {}));
     await assert.rejects(iam('DeleteRolePermissionsBoundary', { RoleName: 'bounded' }), { code: 'NoSuchEntity' });
   });
+  it('customer managed policies take tags; AWS managed ones cannot be changed', async () => {
+    const { Policy } = await iam('CreatePolicy', { PolicyName: 'tagged', PolicyDocument: JSON.stringify(associate), Tags: [{ Key: 'env', Value: 'dev' }] });
+    await iam('TagPolicy', { PolicyArn: Policy.Arn, Tags: [{ Key: 'ENV', Value: 'prod' }, { Key: 'team', Value: 'ha' }] });
+    assert.deepEqual((await iam('ListPolicyTags', { PolicyArn: Policy.Arn })).Tags, [{ Key: 'ENV', Value: 'prod' }, { Key: 'team', Value: 'ha' }]);
+    await iam('UntagPolicy', { PolicyArn: Policy.Arn, TagKeys: ['env'] });
+    assert.deepEqual((await iam('GetPolicy', { PolicyArn: Policy.Arn })).Policy.Tags, [{ Key: 'team', Value: 'ha' }]);
+    await assert.rejects(iam('TagPolicy', { PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess', Tags: [{ Key: 'a', Value: 'b' }] }), { code: 'InvalidInput' });
+  });
 });

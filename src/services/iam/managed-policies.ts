@@ -226,3 +226,25 @@ export function listEntitiesForPolicy(input: PageInput & { PolicyArn: string; En
   const { page, IsTruncated, Marker } = paginate(attached, input);
   return { PolicyGroups: [], PolicyUsers: [], PolicyRoles: page.map((r) => ({ RoleName: r.RoleName, RoleId: r.RoleId })), IsTruncated, Marker };
 }
+
+export function tagPolicy(input: { PolicyArn: string; Tags: Tag[] }, ctx: RequestContext) {
+  const policy = requireCustomer(ctx.cloud, input.PolicyArn);
+  checkTags(input.Tags);
+  const merged = new Map(policy.Tags.map((t) => [t.Key.toLowerCase(), t]));
+  for (const t of input.Tags) merged.set(t.Key.toLowerCase(), t);
+  if (merged.size > 50) throw new AwsError('LimitExceeded', 'The number of tags has reached the maximum limit.', 409);
+  managedPolicies(ctx.cloud).put(GLOBAL, keyOf(policy.PolicyName), { ...policy, Tags: [...merged.values()] });
+  return {};
+}
+
+export function untagPolicy(input: { PolicyArn: string; TagKeys: string[] }, ctx: RequestContext) {
+  const policy = requireCustomer(ctx.cloud, input.PolicyArn);
+  const drop = new Set(input.TagKeys.map((k) => k.toLowerCase()));
+  managedPolicies(ctx.cloud).put(GLOBAL, keyOf(policy.PolicyName), { ...policy, Tags: policy.Tags.filter((t) => !drop.has(t.Key.toLowerCase())) });
+  return {};
+}
+
+export function listPolicyTags(input: PageInput & { PolicyArn: string }, ctx: RequestContext) {
+  const { page, IsTruncated, Marker } = paginate(requirePolicy(ctx.cloud, input.PolicyArn).Tags, input);
+  return { Tags: page, IsTruncated, Marker };
+}

@@ -42,6 +42,9 @@ export const iamService: ServiceFactory = () => ({
     DetachRolePolicy: managed.detachRolePolicy,
     ListAttachedRolePolicies: managed.listAttachedRolePolicies,
     ListEntitiesForPolicy: managed.listEntitiesForPolicy,
+    TagPolicy: managed.tagPolicy,
+    UntagPolicy: managed.untagPolicy,
+    ListPolicyTags: managed.listPolicyTags,
 
     CreateInstanceProfile: profiles.createInstanceProfile,
     GetInstanceProfile: profiles.getInstanceProfile,
