@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply} from 'fastify';
 import { checkFreshness, headerValue, readSignature, signatureMatches, type IncomingRequest, type SignatureInfo } from '../auth/sigv4.js';
 import type { Principal } from '../auth/credentials.js';
@@ -46,7 +47,9 @@ export function createFront(cloud: Cloud): FastifyInstance {
     let route: Route = { wire: 'query' };
     try {
       const sig = readSignature(incoming, query);
-      route = routeOf(cloud, byTarget, incoming, query, sig);
+      // The signature covers the bytes as sent; the operation reads them decompressed.
+      const payload: IncomingRequest = { ...incoming, body: decodedBody(incoming) };
+      route = routeOf(cloud, byTarget, payload, query, sig);
       if (!sig) throw new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
       const principal = authenticate(cloud, incoming, query, sig, route.wire);
       const { def, model } = route;
@@ -62,7 +65,7 @@ export function createFront(cloud: Cloud): FastifyInstance {
       const handler = def.operations[action];
       if (!handler) throw new AwsError('NotImplemented', `${model.metadata.serviceId} ${action} is not implemented by halo yet.`, 501);
       const input = route.wire === 'json'
-        ? parseJsonInput(model, op.input, incoming.body)
+        ? parseJsonInput(model, op.input, payload.body)
         : parseQueryInput(model, op.input, route.params ?? new Map(), route.wire);
       checkRequired(model, op.input, input, route.wire);
       const ctx: RequestContext = { requestId, region, accountId: principal.accountId, principal, service: def.signingName, operation: action, cloud };
@@ -98,6 +101,16 @@ function routeOf(cloud: Cloud, byTarget: Map<string, ServiceDefinition>, req: In
   const model = def && loadModel(def.modelId);
   const wire: Wire = model?.metadata.protocol === 'ec2' ? 'ec2' : 'query';
   return { def, model, wire, action: params.get('Action'), params };
+}
+
+/** AWS SDKs gzip large bodies of operations that allow it (CloudWatch PutMetricData) and say so in Content-Encoding. */
+function decodedBody(req: IncomingRequest): Buffer {
+  if (!req.body.length || !/\bgzip\b/i.test(headerValue(req.rawHeaders, 'content-encoding') ?? '')) return req.body;
+  try {
+    return gunzipSync(req.body);
+  } catch {
+    throw new AwsError('SerializationException', 'The request body says Content-Encoding: gzip but is not valid gzip data.');
+  }
 }
 
 function authenticate(cloud: Cloud, req: IncomingRequest, query: URLSearchParams, sig: SignatureInfo, wire: Wire): Principal {
