@@ -127,6 +127,22 @@ describe('CloudWatch metrics through the real aws CLI (awsQuery) and the SDK v3 
     assert.deepEqual(listed.Metrics?.map((m) => m.MetricName).sort(), ['Errors', 'Requests']);
   });
 
+  it('SDK v3 gzips a large PutMetricData body (Content-Encoding: gzip): every datum lands', async () => {
+    const encodings: string[] = [];
+    const client = new CloudWatchClient(cloud.sdk);
+    client.middlewareStack.add((next) => async (args: any) => {
+      encodings.push(String(args.request.headers['content-encoding']));
+      return next(args);
+    }, { step: 'finalizeRequest' });
+    await client.send(new PutMetricDataCommand({
+      Namespace: 'Halo/Big',
+      MetricData: Array.from({ length: 300 }, (_, i) => ({ MetricName: `M${i}`, Dimensions: [{ Name: 'Host', Value: `host-${i}` }], Value: i })),
+    }));
+    client.destroy();
+    assert.deepEqual(encodings, ['gzip']);
+    assert.equal((await cw.send(new ListMetricsCommand({ Namespace: 'Halo/Big' }))).Metrics?.length, 300);
+  });
+
   it('SDK v3: an expression naming an unknown id is refused', async () => {
     await assert.rejects(
       cw.send(new GetMetricDataCommand({ StartTime: new Date(t0), EndTime: new Date(t0 + MINUTE), MetricDataQueries: [{ Id: 'x', Expression: 'nope * 2' }] })),
