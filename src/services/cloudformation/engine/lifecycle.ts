@@ -17,7 +17,10 @@ export async function runCreate(run: StackRun): Promise<void> {
   const { deps } = validateTemplate(run.template);
   let failed: string[] = [];
   try {
-    ({ failed } = await runInGraph(run.activeIds(), deps, (id) => run.createResource(id)));
+    ({ failed } = await runInGraph(run.activeIds(), deps, (id) => run.createResource(id).catch((err) => {
+      run.cancel();
+      throw err;
+    })));
     if (!failed.length) {
       run.computeOutputs();
       run.setStackStatus('CREATE_COMPLETE');
@@ -146,7 +149,10 @@ export async function runUpdate(run: StackRun, next: UpdateInput): Promise<void>
   let failed: string[] = [];
   let failure: string | undefined;
   try {
-    ({ failed } = await runInGraph(run.activeIds(), validateTemplate(run.template).deps, work));
+    ({ failed } = await runInGraph(run.activeIds(), validateTemplate(run.template).deps, (id) => work(id).catch((err) => {
+      run.cancel();
+      throw err;
+    })));
     if (failed.length) failure = `The following resource(s) failed to ${failed.every((id) => added.has(id)) ? 'create' : 'update'}: ${list(failed)}. `;
     else run.computeOutputs();
   } catch (err) {

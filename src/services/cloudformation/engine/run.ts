@@ -172,12 +172,14 @@ export class StackRun {
       const provider = this.provider(def.Type);
       checkRequired(provider, id, r.props);
       const ctx = this.providerContext(id);
-      const result = await this.withinDeadline(provider.create(r.props, ctx), 'creation');
+      const result = await this.guarded(provider.create(r.props, ctx), 'creation', (late) => {
+        void provider.delete(late.physicalId, r.props ?? {}, ctx).catch(() => undefined);
+      });
       r.physicalId = result.physicalId;
       r.ref = result.ref;
       r.attributes = result.attributes ?? {};
       this.setResourceStatus(r, `${prefix}_IN_PROGRESS`, 'Resource creation Initiated');
-      if (provider.stabilize) await this.withinDeadline(provider.stabilize(r.physicalId, r.props, ctx), 'creation');
+      if (provider.stabilize) await this.guarded(provider.stabilize(r.physicalId, r.props, ctx), 'creation');
       this.setResourceStatus(r, `${prefix}_COMPLETE`);
     } catch (err) {
       this.setResourceStatus(r, `${prefix}_FAILED`, reasonOf(err));
@@ -191,19 +193,40 @@ export class StackRun {
     this.deadline = minutes ? this.cloud.clock.now() + minutes * 60_000 : undefined;
   }
 
-  /** Fails the work when the stack's timeout passes first (the work itself is not stopped: AWS cancels it). */
-  async withinDeadline<T>(work: Promise<T>, what: string): Promise<T> {
-    if (this.deadline === undefined) return work;
-    const left = this.deadline - this.cloud.clock.now();
+  private cancelled = false;
+  private readonly cancelWaiters = new Set<() => void>();
+
+  /** After a resource fails, the others still being created are cancelled (CREATE_FAILED "Resource creation cancelled"). */
+  cancel(): void {
+    this.cancelled = true;
+    for (const wake of this.cancelWaiters) wake();
+  }
+
+  /**
+   * Runs provider work until it ends, the stack's timeout passes, or the operation is cancelled. The provider's work
+   * itself is not stopped (AWS abandons it too); a resource it makes after a cancellation is deleted then.
+   */
+  async guarded<T>(work: Promise<T>, what: string, onLateResult?: (value: T) => void): Promise<T> {
     let timer: { cancel(): void } | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = this.cloud.clock.after(Math.max(0, left), () => reject(new Error(
-        `Resource ${what} cancelled: the stack's TimeoutInMinutes (${this.stack.TimeoutInMinutes}) was exceeded`)));
+    let wake: (() => void) | undefined;
+    const stop = new Promise<never>((_, reject) => {
+      if (this.deadline !== undefined) {
+        timer = this.cloud.clock.after(Math.max(0, this.deadline - this.cloud.clock.now()), () => reject(new Error(
+          `Resource ${what} cancelled: the stack's TimeoutInMinutes (${this.stack.TimeoutInMinutes}) was exceeded`)));
+      }
+      wake = () => reject(new Error(`Resource ${what} cancelled`));
+      if (this.cancelled) wake();
+      else this.cancelWaiters.add(wake);
     });
+    let settled = false;
     try {
-      return await Promise.race([work, timeout]);
+      const value = await Promise.race([stop, work]);
+      settled = true;
+      return value;
     } finally {
       timer?.cancel();
+      if (wake) this.cancelWaiters.delete(wake);
+      if (!settled && onLateResult) work.then(onLateResult, () => undefined);
     }
   }
 

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Cloud } from '../src/cloud.js';
+import { VirtualClock } from '../src/clock/clock.js';
+import { timingProfile } from '../src/clock/profiles.js';
+import { StackRun } from '../src/services/cloudformation/engine/run.js';
+import { recoverInterruptedStacks } from '../src/services/cloudformation/engine/recover.js';
+import { eventTable, stackTable, type StackRecord } from '../src/services/cloudformation/engine/state.js';
+import { Store } from '../src/store/db.js';
+
+function record(status: string): StackRecord {
+  return {
+    StackId: `arn:aws:cloudformation:us-east-1:123456789012:stack/s-${status.toLowerCase()}/0`, StackName: `s-${status.toLowerCase()}`, region: 'us-east-1',
+    CreationTime: new Date(0).toISOString(), StackStatus: status, DisableRollback: false, Capabilities: [], Tags: [], NotificationARNs: [],
+    TimeoutInMinutes: 2, templateBody: '{}', parameters: [], outputs: [], imports: [],
+    resources: { A: { logicalId: 'A', type: 'AWS::SSM::Parameter', status: 'CREATE_IN_PROGRESS', timestamp: new Date(0).toISOString() } },
+  };
+}
+
+describe('the stack engine\'s timing rules (virtual clock)', () => {
+  let dir: string;
+  let cloud: Cloud;
+  let clock: VirtualClock;
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'halo-cfn-engine-'));
+    clock = new VirtualClock();
+    cloud = new Cloud(new Store(path.join(dir, 'state.db')), clock, timingProfile('instant'), { home: dir, hostsPerZone: 1 });
+  });
+  after(async () => {
+    cloud.store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a resource still being made when another fails is cancelled, and what it makes later is handed back for deletion', async () => {
+    const run = new StackRun(cloud, record('CREATE_IN_PROGRESS'), { Resources: {} });
+    let finish: (v: string) => void = () => undefined;
+    const work = new Promise<string>((resolve) => { finish = resolve; });
+    const late: string[] = [];
+    const guarded = run.guarded(work, 'creation', (v) => late.push(v));
+    run.cancel();
+    await assert.rejects(guarded, { message: 'Resource creation cancelled' });
+    finish('vpc-late');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(late, ['vpc-late']);
+    await assert.rejects(run.guarded(Promise.resolve(1), 'creation'), /cancelled/, 'nothing new runs after a cancellation');
+  });
+
+  it('TimeoutInMinutes fails work that outlives it, on the cloud\'s clock', async () => {
+    const run = new StackRun(cloud, record('CREATE_IN_PROGRESS'), { Resources: {} });
+    run.startDeadline();
+    const pending = run.guarded(new Promise(() => undefined), 'creation');
+    clock.advance(119_000);
+    const early = await Promise.race([pending.then(() => 'done', () => 'failed'), new Promise((r) => setImmediate(() => r('waiting')))]);
+    assert.equal(early, 'waiting');
+    clock.advance(1_000);
+    await assert.rejects(pending, /Resource creation cancelled: the stack's TimeoutInMinutes \(2\) was exceeded/);
+    assert.equal(await run.guarded(Promise.resolve('quick'), 'creation'), 'quick');
+  });
+
+  it('a stack left in progress by a stopped daemon is marked failed at the next start', () => {
+    for (const status of ['CREATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'DELETE_IN_PROGRESS']) {
+      const s = record(status);
+      stackTable({ cloud }).put(s.region, s.StackId, s);
+    }
+    recoverInterruptedStacks(cloud);
+    const after = Object.fromEntries(stackTable({ cloud }).list('us-east-1').map((s) => [s.StackName, [s.StackStatus, s.StackStatusReason, s.resources.A.status]]));
+    assert.deepEqual(after, {
+      's-create_in_progress': ['CREATE_FAILED', 'The halo cloud stopped during this operation', 'CREATE_FAILED'],
+      's-update_complete_cleanup_in_progress': ['UPDATE_COMPLETE', undefined, 'CREATE_FAILED'],
+      's-delete_in_progress': ['DELETE_FAILED', 'The halo cloud stopped during this operation', 'CREATE_FAILED'],
+    });
+    const events = eventTable({ cloud }).list(record('CREATE_IN_PROGRESS').StackId).map((e) => `${e.LogicalResourceId} ${e.ResourceStatus}`);
+    assert.deepEqual(events, ['A CREATE_FAILED', 's-create_in_progress CREATE_FAILED']);
+  });
+});
