@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, CreateVpcCommand, DeleteSecurityGroupCommand,
-  DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand,
+  AuthorizeSecurityGroupEgressCommand, AuthorizeSecurityGroupIngressCommand, CreateDefaultVpcCommand, CreateSecurityGroupCommand, CreateVpcCommand, DeleteSecurityGroupCommand,
+  DescribeRouteTablesCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import { TestCloud } from './support/cloud.js';
 
@@ -131,5 +131,27 @@ describe('EC2 security groups through the SDK and the real aws CLI', () => {
     const cannot = aws('delete-security-group', '--group-id', defaultGroup);
     assert.match(cannot.stderr, /\(CannotDelete\)/);
     assert.equal(aws('delete-security-group', '--group-id', groupId).status, 0);
+  });
+
+  it('CreateDefaultVpc: one /20 default subnet per zone, a routed gateway; groups named alone are looked up there', async () => {
+    const { Vpc } = await ec2.send(new CreateDefaultVpcCommand({}));
+    assert.equal(Vpc?.CidrBlock, '172.31.0.0/16');
+    assert.equal(Vpc?.IsDefault, true);
+    assert.equal(await code(ec2.send(new CreateDefaultVpcCommand({}))), 'DefaultVpcAlreadyExists');
+    const subnets = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }))).Subnets ?? [];
+    assert.deepEqual(subnets.map((s) => [s.AvailabilityZone, s.CidrBlock, s.MapPublicIpOnLaunch, s.VpcId]), ['a', 'b', 'c', 'd', 'e', 'f'].map((z, i) => [
+      `us-east-1${z}`, `172.31.${16 * i}.0/20`, true, Vpc?.VpcId,
+    ]));
+    const [main] = (await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [Vpc?.VpcId ?? ''] }, { Name: 'association.main', Values: ['true'] }] }))).RouteTables ?? [];
+    assert.deepEqual(main.Routes?.map((r) => [r.DestinationCidrBlock, r.GatewayId?.slice(0, 4), r.State]), [['172.31.0.0/16', 'loca', 'active'], ['0.0.0.0/0', 'igw-', 'active']]);
+
+    const GroupId = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'plain', Description: 'in the default VPC' }))).GroupId;
+    assert.equal((await group(GroupId ?? ''))?.VpcId, Vpc?.VpcId);
+    const byName = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupNames: ['plain', 'default'] }))).SecurityGroups ?? [];
+    assert.deepEqual(byName.map((g) => [g.GroupName, g.VpcId]).sort(), [['default', Vpc?.VpcId], ['plain', Vpc?.VpcId]]);
+    assert.equal(await code(ec2.send(new DescribeSecurityGroupsCommand({ GroupNames: ['web'] }))), 'InvalidGroup.NotFound');
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupName: 'plain', IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIp: '0.0.0.0/0' }));
+    await ec2.send(new DeleteSecurityGroupCommand({ GroupName: 'plain' }));
+    assert.equal(await code(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [GroupId ?? ''] }))), 'InvalidGroup.NotFound');
   });
 });

@@ -1,6 +1,7 @@
 import { AwsError } from '../../../protocol/errors.js';
 import type { Handler } from '../../types.js';
 import { registerTaggable, registerTaggableKind, tagOperations } from '../tags.js';
+import { createDefaultVpc } from './default-vpc.js';
 import { allocateAddress, associateAddress, describeAddresses, disassociateAddress, releaseAddress } from './addresses.js';
 import {
   attachInternetGateway, createInternetGateway, deleteInternetGateway, describeInternetGateways, detachInternetGateway,
@@ -57,6 +58,7 @@ function honourDryRun(handler: Handler): Handler {
 
 const operations: Record<string, Handler> = {
   CreateVpc: createVpc,
+  CreateDefaultVpc: createDefaultVpc,
   DescribeVpcs: describeVpcs,
   DeleteVpc: deleteVpc,
   ModifyVpcAttribute: modifyVpcAttribute,

@@ -8,7 +8,7 @@ import {
   describeRule, ipPermissionsOf, newRule, ruleOutput, ruleSpecs, sameRule,
   type FlatRuleInput, type GroupResolver, type IpPermissionInput,
 } from './security-group-rules.js';
-import { emitNetwork, instances, securityGroups, type SecurityGroupRecord, type SecurityGroupRuleRecord } from './state.js';
+import { emitNetwork, instances, securityGroups, vpcs, type SecurityGroupRecord, type SecurityGroupRuleRecord } from './state.js';
 
 /** AWS's default quota of rules per direction of a group. */
 const RULES_PER_DIRECTION = 60;
@@ -46,12 +46,19 @@ function groupOutput(g: SecurityGroupRecord) {
   };
 }
 
-/** This cloud has no default VPC: a group can be named alone only where AWS would look in the default VPC. */
-const notInDefaultVpc = (name: string) => new AwsError('InvalidGroup.NotFound', `The security group '${name}' does not exist in default VPC 'none'`);
+const defaultVpcId = (ctx: RequestContext) => vpcs(ctx.cloud.store).list(ctx.region).find((v) => v.IsDefault)?.VpcId;
+
+/** A group named alone (without its id) is looked up in the default VPC, as AWS does. */
+function groupInDefaultVpc(ctx: RequestContext, name: string): SecurityGroupRecord {
+  const vpcId = defaultVpcId(ctx);
+  const group = vpcId ? securityGroups(ctx.cloud.store).list(ctx.region).find((g) => g.VpcId === vpcId && g.GroupName === name) : undefined;
+  if (!group) throw new AwsError('InvalidGroup.NotFound', `The security group '${name}' does not exist in default VPC '${vpcId ?? 'none'}'`);
+  return group;
+}
 
 function groupOf(ctx: RequestContext, input: { GroupId?: string; GroupName?: string }): SecurityGroupRecord {
   if (input.GroupId) return findSecurityGroup(ctx, input.GroupId);
-  if (input.GroupName) throw notInDefaultVpc(input.GroupName);
+  if (input.GroupName) return groupInDefaultVpc(ctx, input.GroupName);
   throw new AwsError('MissingParameter', 'The request must contain the parameter groupName or groupId');
 }
 
@@ -64,8 +71,9 @@ function checkName(name: string, field: string): void {
 export function createSecurityGroup(input: { GroupName: string; Description: string; VpcId?: string; TagSpecifications?: TagSpecifications }, ctx: RequestContext) {
   checkName(input.GroupName, 'groupName');
   checkName(input.Description, 'GroupDescription');
-  if (!input.VpcId) throw new AwsError('VPCIdNotSpecified', 'No default VPC for this user');
-  const vpc = findVpc(ctx, input.VpcId);
+  const vpcId = input.VpcId ?? defaultVpcId(ctx);
+  if (!vpcId) throw new AwsError('VPCIdNotSpecified', 'No default VPC for this user');
+  const vpc = findVpc(ctx, vpcId);
   if (input.GroupName === 'default') throw new AwsError('InvalidParameterValue', 'Cannot use reserved security group name: default');
   if (/^sg-/i.test(input.GroupName)) throw new AwsError('InvalidParameterValue', 'Group names may not be in the format sg-*.');
   const existing = securityGroups(ctx.cloud.store).list(ctx.region);
@@ -90,7 +98,10 @@ export function createSecurityGroup(input: { GroupName: string; Description: str
 export function describeSecurityGroups(input: { GroupIds?: string[]; GroupNames?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
   let items = requireAll(securityGroups(ctx.cloud.store).list(ctx.region), input.GroupIds, (g) => g.GroupId,
     (id) => new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`));
-  if (input.GroupNames?.length) throw notInDefaultVpc(input.GroupNames[0]);
+  if (input.GroupNames?.length) {
+    const named = input.GroupNames.map((name) => groupInDefaultVpc(ctx, name).GroupId);
+    items = items.filter((g) => named.includes(g.GroupId));
+  }
   const rules = (egress: boolean, read: (r: SecurityGroupRuleRecord) => unknown) =>
     (g: SecurityGroupRecord) => g.Rules.filter((r) => r.IsEgress === egress).map(read);
   const names = new Map(items.map((g) => [g.GroupId, g.GroupName]));

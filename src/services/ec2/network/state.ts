@@ -53,6 +53,8 @@ export interface SubnetRecord {
   AvailabilityZoneId: string;
   State: 'pending' | 'available';
   MapPublicIpOnLaunch: boolean;
+  /** A default subnet of the default VPC (CreateDefaultVpc); absent means false. */
+  DefaultForAz?: boolean;
   /** Private IPv4 addresses in use in this subnet → who holds them (an instance or network interface id). */
   PrivateIps: Record<string, string>;
   Tags: Tag[];

@@ -15,7 +15,7 @@ import {
 /** The DHCP options id a VPC shows: halo has no DHCP option sets, so every VPC uses AWS's `default`. */
 const DHCP_OPTIONS_ID = 'default';
 
-function vpcOutput(vpc: VpcRecord, state = vpc.State) {
+export function vpcOutput(vpc: VpcRecord, state = vpc.State) {
   return {
     CidrBlock: vpc.CidrBlock,
     DhcpOptionsId: vpc.DhcpOptionsId,
@@ -37,6 +37,44 @@ export function checkVpcCidr(text: string): string {
   return formatCidr(cidr);
 }
 
+/** Stores a VPC with its main route table, default network ACL and default security group, and announces them. */
+export function makeVpc(ctx: RequestContext, spec: { cidrBlock: string; tenancy: 'default' | 'dedicated'; tags: VpcRecord['Tags']; isDefault: boolean }): VpcRecord {
+  const vpcId = newId('vpc');
+  const owner = ctx.accountId;
+  const table = newMainRouteTable(vpcId, spec.cidrBlock, owner);
+  const acl = newDefaultNetworkAcl(vpcId, owner);
+  const group = newDefaultSecurityGroup(vpcId, owner);
+  const vpc: VpcRecord = {
+    VpcId: vpcId,
+    OwnerId: owner,
+    CidrBlock: spec.cidrBlock,
+    CidrBlockAssociationId: newId('vpc-cidr-assoc'),
+    State: 'available',
+    DhcpOptionsId: DHCP_OPTIONS_ID,
+    InstanceTenancy: spec.tenancy,
+    IsDefault: spec.isDefault,
+    EnableDnsSupport: true,
+    // AWS turns DNS hostnames on for the default VPC only.
+    EnableDnsHostnames: spec.isDefault,
+    MainRouteTableId: table.RouteTableId,
+    DefaultNetworkAclId: acl.NetworkAclId,
+    DefaultSecurityGroupId: group.GroupId,
+    Tags: spec.tags,
+  };
+  const store = ctx.cloud.store;
+  store.tx(() => {
+    vpcs(store).insert(ctx.region, vpcId, vpc);
+    routeTables(store).insert(ctx.region, table.RouteTableId, table);
+    networkAcls(store).insert(ctx.region, acl.NetworkAclId, acl);
+    securityGroups(store).insert(ctx.region, group.GroupId, group);
+  });
+  emitNetwork(ctx.cloud, 'ec2.vpcCreated', { region: ctx.region, vpcId, cidrBlock: spec.cidrBlock });
+  emitNetwork(ctx.cloud, 'ec2.routeTableChanged', { region: ctx.region, routeTableId: table.RouteTableId, vpcId });
+  emitNetwork(ctx.cloud, 'ec2.networkAclChanged', { region: ctx.region, aclId: acl.NetworkAclId, vpcId });
+  emitNetwork(ctx.cloud, 'ec2.securityGroupChanged', { region: ctx.region, groupId: group.GroupId, vpcId });
+  return vpc;
+}
+
 export function createVpc(
   input: { CidrBlock?: string; InstanceTenancy?: string; AmazonProvidedIpv6CidrBlock?: boolean; Ipv6CidrBlock?: string; Ipv4IpamPoolId?: string; TagSpecifications?: TagSpecifications },
   ctx: RequestContext,
@@ -49,38 +87,7 @@ export function createVpc(
   if (tenancy !== 'default' && tenancy !== 'dedicated') {
     throw new AwsError('InvalidParameterValue', `Value (${tenancy}) for parameter instanceTenancy is invalid. Use default or dedicated.`);
   }
-  const vpcId = newId('vpc');
-  const owner = ctx.accountId;
-  const table = newMainRouteTable(vpcId, cidrBlock, owner);
-  const acl = newDefaultNetworkAcl(vpcId, owner);
-  const group = newDefaultSecurityGroup(vpcId, owner);
-  const vpc: VpcRecord = {
-    VpcId: vpcId,
-    OwnerId: owner,
-    CidrBlock: cidrBlock,
-    CidrBlockAssociationId: newId('vpc-cidr-assoc'),
-    State: 'available',
-    DhcpOptionsId: DHCP_OPTIONS_ID,
-    InstanceTenancy: tenancy,
-    IsDefault: false,
-    EnableDnsSupport: true,
-    EnableDnsHostnames: false,
-    MainRouteTableId: table.RouteTableId,
-    DefaultNetworkAclId: acl.NetworkAclId,
-    DefaultSecurityGroupId: group.GroupId,
-    Tags: tagsFor('vpc', input.TagSpecifications),
-  };
-  const store = ctx.cloud.store;
-  store.tx(() => {
-    vpcs(store).insert(ctx.region, vpcId, vpc);
-    routeTables(store).insert(ctx.region, table.RouteTableId, table);
-    networkAcls(store).insert(ctx.region, acl.NetworkAclId, acl);
-    securityGroups(store).insert(ctx.region, group.GroupId, group);
-  });
-  emitNetwork(ctx.cloud, 'ec2.vpcCreated', { region: ctx.region, vpcId, cidrBlock });
-  emitNetwork(ctx.cloud, 'ec2.routeTableChanged', { region: ctx.region, routeTableId: table.RouteTableId, vpcId });
-  emitNetwork(ctx.cloud, 'ec2.networkAclChanged', { region: ctx.region, aclId: acl.NetworkAclId, vpcId });
-  emitNetwork(ctx.cloud, 'ec2.securityGroupChanged', { region: ctx.region, groupId: group.GroupId, vpcId });
+  const vpc = makeVpc(ctx, { cidrBlock, tenancy, tags: tagsFor('vpc', input.TagSpecifications), isDefault: false });
   // AWS answers CreateVpc while the VPC is still pending; it is available at once here.
   return { Vpc: vpcOutput(vpc, 'pending') };
 }
