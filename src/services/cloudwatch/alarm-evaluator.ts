@@ -1,14 +1,15 @@
+import type { Statement } from 'better-sqlite3';
 import type { Cloud } from '../../cloud.js';
 import type { Timer } from '../../clock/clock.js';
 import { listenForActionResults } from './alarm-actions.js';
 import { alarmHistory } from './alarm-history.js';
-import { alarmPeriod, alarmTable, type AlarmRecord } from './alarm-model.js';
+import { alarmPeriod, type AlarmRecord } from './alarm-model.js';
 import { stateReason, stateReasonData } from './alarm-reason.js';
 import { decide, EXTRA_RANGE_PERIODS, type RangePoint, type TreatMissingData } from './alarm-rules.js';
 import { changeState } from './alarm-state.js';
 import { runQueries } from './metric-data-queries.js';
 import { statisticSeries } from './metric-queries.js';
-import { metricStore } from './metric-store.js';
+import { metricStore, type MetricRef } from './metric-store.js';
 
 const MINUTE = 60_000;
 const PRUNE_EVERY_MS = 3_600_000;
@@ -20,6 +21,16 @@ function lowSampleLimit(stat: string): number {
   if (p >= 50) return p >= 100 ? Infinity : 1000 / (100 - p);
   return p <= 0 ? Infinity : 1000 / p;
 }
+
+const metrics = new WeakMap<AlarmRecord, MetricRef>();
+const metricOf = (alarm: AlarmRecord): MetricRef => {
+  let m = metrics.get(alarm);
+  if (!m) {
+    m = { Namespace: alarm.Namespace as string, MetricName: alarm.MetricName as string, Dimensions: alarm.Dimensions };
+    metrics.set(alarm, m);
+  }
+  return m;
+};
 
 /** The alarm's data per period of its evaluation range, oldest first; the last period ends at `at`. */
 export function evaluationRange(cloud: Cloud, region: string, alarm: AlarmRecord, at: number): RangePoint[] {
@@ -33,7 +44,7 @@ export function evaluationRange(cloud: Cloud, region: string, alarm: AlarmRecord
     const main = results.get(alarm.Metrics.find((q) => q.ReturnData !== false)?.Id ?? '');
     if (main?.kind === 'series') for (const [ts, value] of main.points) byTs.set(ts, { value });
   } else {
-    const metric = { Namespace: alarm.Namespace as string, MetricName: alarm.MetricName as string, Dimensions: alarm.Dimensions };
+    const metric = metricOf(alarm);
     const stat = (alarm.ExtendedStatistic ?? alarm.Statistic) as string;
     for (const p of statisticSeries(store, region, metric, stat, alarm.Unit, start, at, periodMs)) byTs.set(p.ts, { value: p.value, sampleCount: p.sampleCount });
   }
@@ -86,7 +97,30 @@ export class AlarmEvaluator {
   private pruneTimer?: Timer;
   private stopListening?: () => void;
 
+  /** Parsed alarms by region and name, reused while their stored JSON is unchanged (parsing 10,000 a minute shows). */
+  private readonly parsed = new Map<string, { raw: string; alarm: AlarmRecord }>();
+  private listRows?: Statement<[], { scope: string; id: string; data: string }>;
+
   constructor(private readonly cloud: Cloud) {}
+
+  private alarms(): Array<{ scope: string; alarm: AlarmRecord }> {
+    // The store's own rows, read raw so that unchanged alarms are not parsed again.
+    this.listRows ??= this.cloud.store.db.prepare<[], { scope: string; id: string; data: string }>("SELECT scope, id, data FROM resources WHERE kind = 'cloudwatch.alarm'");
+    const rows = this.listRows.all();
+    const seen = new Set<string>();
+    const out = rows.map((r) => {
+      const key = `${r.scope}\n${r.id}`;
+      seen.add(key);
+      let entry = this.parsed.get(key);
+      if (!entry || entry.raw !== r.data) {
+        entry = { raw: r.data, alarm: JSON.parse(r.data) as AlarmRecord };
+        this.parsed.set(key, entry);
+      }
+      return { scope: r.scope, alarm: entry.alarm };
+    });
+    for (const key of this.parsed.keys()) if (!seen.has(key)) this.parsed.delete(key);
+    return out;
+  }
 
   start(): void {
     this.stopListening = listenForActionResults(this.cloud);
@@ -117,12 +151,12 @@ export class AlarmEvaluator {
     let evaluated = 0;
     // One transaction for the whole tick: state changes and history items of many alarms land in one commit.
     this.cloud.store.tx(() => {
-      for (const { scope, value } of alarmTable(this.cloud).listAll()) {
+      for (const { scope, alarm } of this.alarms()) {
         try {
-          evaluateAlarm(this.cloud, scope, value, at);
+          evaluateAlarm(this.cloud, scope, alarm, at);
           evaluated++;
         } catch (err) {
-          console.error(`[halo] alarm ${value.AlarmName} (${scope}) could not be evaluated:`, err);
+          console.error(`[halo] alarm ${alarm.AlarmName} (${scope}) could not be evaluated:`, err);
         }
       }
     });

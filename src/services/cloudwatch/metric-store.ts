@@ -34,7 +34,16 @@ export const LIST_WINDOW_MS = 14 * 86_400_000;
 export const sortedDimensions = (dims: Dimension[] | undefined): Dimension[] =>
   [...(dims ?? [])].map((d) => ({ Name: d.Name, Value: d.Value })).sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0));
 
-const metricKey = (m: MetricRef) => JSON.stringify([m.Namespace, m.MetricName, sortedDimensions(m.Dimensions).map((d) => [d.Name, d.Value])]);
+const keys = new WeakMap<MetricRef, string>();
+/** The canonical key of a metric, remembered per metric object (alarms ask for the same one every minute). */
+function metricKey(m: MetricRef): string {
+  let key = keys.get(m);
+  if (key === undefined) {
+    key = JSON.stringify([m.Namespace, m.MetricName, sortedDimensions(m.Dimensions).map((d) => [d.Name, d.Value])]);
+    keys.set(m, key);
+  }
+  return key;
+}
 
 interface MetricRow {
   id: number;
