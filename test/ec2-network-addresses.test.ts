@@ -129,6 +129,10 @@ describe('EC2 Elastic IPs through the SDK and the real aws CLI', { skip: !ROOT &
     assert.equal(await code(ec2.send(new DescribeAddressesCommand({ AllocationIds: ['eipalloc-00000000000000000'] }))), 'InvalidAllocationID.NotFound');
     const filtered = await ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'allocation-id', Values: [alloc ?? ''] }] }));
     assert.deepEqual(filtered.Addresses?.map((x) => x.AllocationId), [alloc]);
+    // Without an internet gateway on the instance's VPC, an Elastic IP cannot reach it.
+    await ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }));
+    assert.equal(await code(ec2.send(new AssociateAddressCommand({ AllocationId: alloc, InstanceId: i1.id }))), 'Gateway.NotAttached');
+    await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }));
   });
 
   it('a terminated instance loses its Elastic IP, which stays allocated', async () => {
