@@ -64,9 +64,11 @@ describe('SNS HTTP delivery on the virtual clock', () => {
 
     answers.push(500, 503);
     const { MessageId } = await sns('Publish', { TopicArn, Subject: 'hello', Message: JSON.stringify({ default: 'plain', http: 'for http' }), MessageStructure: 'json' });
-    await waitFor(() => bodies.length === 2);
+    // An attempt is logged just before the retry's timer is set: only then may the clock move on.
+    const attempts = () => deliveryLog(cloud, TopicArn).filter((r) => r.messageId === MessageId).length;
+    await waitFor(() => attempts() === 1);
     clock.advance(20_000);
-    await waitFor(() => bodies.length === 3);
+    await waitFor(() => attempts() === 2);
     clock.advance(20_000);
     await waitFor(() => bodies.length === 4);
     const last = bodies[3];
