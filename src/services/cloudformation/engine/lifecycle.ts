@@ -104,7 +104,10 @@ export async function runUpdate(run: StackRun, next: UpdateInput): Promise<void>
     templateBody: stack.templateBody,
     parameters: stack.parameters,
     resources: structuredClone(stack.resources),
+    imports: stack.imports,
   };
+  // The new template's evaluation records the exports it imports afresh.
+  stack.imports = [];
   stack.templateBody = next.templateBody;
   stack.parameters = next.parameters;
   if (next.tags) stack.Tags = next.tags;
@@ -180,6 +183,7 @@ export async function runUpdate(run: StackRun, next: UpdateInput): Promise<void>
   run.setStackStatus('UPDATE_ROLLBACK_IN_PROGRESS', failure);
   stack.templateBody = before.templateBody;
   stack.parameters = before.parameters;
+  stack.imports = before.imports;
   run.useTemplate(before.template);
   let rollbackFailed = false;
   for (const [id, prev] of inPlace) {
