@@ -99,6 +99,8 @@ describe('metric alarms on the virtual clock', () => {
     const ok = await t.alarm('cpu');
     assert.equal(ok.StateValue, 'OK');
     assert.match(ok.StateReason, /^Threshold Crossed: 1 out of the last 3 datapoints \[10\.0 \(01\/01\/26 00:03:00\)\] was not greater than the threshold \(50\.0\) \(minimum 1 datapoint for ALARM -> OK transition\)\.$/);
+    const window = await t.cw('DescribeAlarmHistory', { AlarmName: 'cpu', StartDate: new Date(START + 3 * MINUTE), EndDate: new Date(START + 4 * MINUTE - 1) });
+    assert.deepEqual(window.AlarmHistoryItems.map((h: any) => h.HistorySummary), ['Alarm updated from INSUFFICIENT_DATA to ALARM']);
     const updates = await t.history('cpu', 'StateUpdate');
     assert.deepEqual(updates.map((h: any) => h.HistorySummary), ['Alarm updated from INSUFFICIENT_DATA to ALARM', 'Alarm updated from ALARM to OK']);
     const h = JSON.parse(updates[1].HistoryData);
@@ -274,6 +276,10 @@ describe('metric alarms on the virtual clock', () => {
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { ExtendedStatistic: 'p99' })), { code: 'InvalidParameterCombination' });
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { AlarmActions: ['arn:aws:sns:eu-west-1:123456789012:x'] })), { code: 'InvalidParameterValue' });
     await assert.rejects(t.cw('DeleteAlarms', { AlarmNames: ['bad'] }), { code: 'ResourceNotFound' });
+    const six = Array.from({ length: 6 }, (_, i) => `arn:aws:sns:${REGION}:123456789012:t${i}`);
+    await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { OKActions: six })), { code: 'LimitExceeded' });
+    await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { Threshold: undefined })), { code: 'MissingParameter' });
+    await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { Metrics: [{ Id: 'm', Expression: '1' }] })), { code: 'InvalidParameterCombination' });
   });
 
   it('retention: samples older than 15 days are pruned, and metrics without data leave ListMetrics', async () => {
