@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, DescribeStackResourceCommand, ExecuteChangeSetCommand, UpdateStackCommand,
+  CreateChangeSetCommand, CreateStackCommand, DescribeChangeSetCommand, DescribeStackResourceCommand, DescribeStacksCommand, ExecuteChangeSetCommand,
+  UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
 import { TestCloud } from './support/cloud.js';
 import { cfn, eventLog, settle, templateBody, templatePath } from './templates/support.js';
@@ -75,5 +76,32 @@ describe('UpdateStack and change sets', () => {
     const vpcs = cloud.aws('ec2', 'describe-vpcs').json.Vpcs.map((v: { VpcId: string }) => v.VpcId);
     assert.deepEqual(vpcs, [secondVpc]);
     assert.equal(rolled.Parameters?.find((p) => p.ParameterKey === 'Cidr')?.ParameterValue, '10.1.0.0/16');
+  });
+
+  it('creates a stack through a CREATE change set (REVIEW_IN_PROGRESS until executed); a change set without changes fails', async () => {
+    const client = cfn(cloud);
+    const body = templateBody('keypair.yaml');
+    const cs = await client.send(new CreateChangeSetCommand({
+      StackName: 'fresh', ChangeSetName: 'first', ChangeSetType: 'CREATE', TemplateBody: body, Parameters: [{ ParameterKey: 'Name', ParameterValue: 'viacs' }],
+    }));
+    const review = (await client.send(new DescribeStacksCommand({ StackName: 'fresh' }))).Stacks?.[0];
+    assert.equal(review?.StackStatus, 'REVIEW_IN_PROGRESS');
+    const described = await client.send(new DescribeChangeSetCommand({ ChangeSetName: 'first', StackName: 'fresh' }));
+    assert.deepEqual(described.Changes?.map((c) => [c.ResourceChange?.Action, c.ResourceChange?.LogicalResourceId, c.ResourceChange?.ResourceType]),
+      [['Add', 'Key', 'AWS::EC2::KeyPair']]);
+    assert.equal(described.ExecutionStatus, 'AVAILABLE');
+    await client.send(new ExecuteChangeSetCommand({ ChangeSetName: cs.Id }));
+    const created = await settle(client, 'fresh');
+    assert.equal(created.StackStatus, 'CREATE_COMPLETE', created.StackStatusReason);
+    assert.equal(created.Outputs?.find((o) => o.OutputKey === 'KeyName')?.OutputValue, 'fresh-viacs');
+    await assert.rejects(client.send(new DescribeChangeSetCommand({ ChangeSetName: cs.Id })), { name: 'ChangeSetNotFoundException' });
+
+    const none = await client.send(new CreateChangeSetCommand({
+      StackName: 'fresh', ChangeSetName: 'nothing', UsePreviousTemplate: true, Parameters: [{ ParameterKey: 'Name', UsePreviousValue: true }],
+    }));
+    const failed = await client.send(new DescribeChangeSetCommand({ ChangeSetName: none.Id }));
+    assert.equal(failed.Status, 'FAILED');
+    assert.equal(failed.StatusReason, "The submitted information didn't contain changes. Submit different information to create a change set.");
+    await assert.rejects(client.send(new ExecuteChangeSetCommand({ ChangeSetName: none.Id })), { name: 'InvalidChangeSetStatusException' });
   });
 });
