@@ -20,7 +20,7 @@ process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
 
 function get(url: string, timeoutMs = 2000): Promise<{ status: number; body: string } | undefined> {
   return new Promise((resolve) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -211,7 +211,11 @@ describe('EC2 instances that really run', { skip: ROOT ? false : 'needs root: ne
     assert.match(ids.pub3, /^127\./);
     const page = await waitFor('the image\'s service', () => get(`http://${ids.pub3}:8080/`), 30_000);
     assert.equal(page.body.trim(), `hello from ${ids.i1}`);
-    await waitFor('web-1 back after create-image', () => get(`http://${ids.eip}:8080/`), 30_000);
+    // Without NoReboot, web-1 was stopped for the copy and boots again.
+    await waitState(ids.i1, 'running');
+    const back = await waitFor('web-1 back after create-image', () => get(`http://${ids.eip}:8080/`), 90_000)
+      .catch((err: Error) => { throw new Error(`${err.message}; console of web-1:\n${consoleOf(ids.i1).slice(-1500)}`); });
+    assert.equal(back.body.trim(), `hello from ${ids.i1}`);
   });
 
   it('after kill -9 of the daemon and a start, running instances run again', async () => {

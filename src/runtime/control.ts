@@ -43,10 +43,23 @@ export async function startControl(home: string, handler: ControlHandler): Promi
   };
 }
 
-/** Posts one request to a cloud's control socket. */
-export function callControl(home: string, route: string, body: Record<string, unknown>): Promise<{ ok: boolean; message: string }> {
+/** Posts one request to a cloud's control socket (a fresh connection each time; one retry if it breaks). */
+export async function callControl(home: string, route: string, body: Record<string, unknown>): Promise<{ ok: boolean; message: string }> {
+  try {
+    return await post(home, route, body);
+  } catch (err) {
+    if (!/EPIPE|ECONNRESET/.test((err as Error).message)) throw err;
+    return post(home, route, body);
+  }
+}
+
+function post(home: string, route: string, body: Record<string, unknown>): Promise<{ ok: boolean; message: string }> {
+  const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: controlSocketPath(home), path: route, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = http.request({
+      socketPath: controlSocketPath(home), path: route, method: 'POST', agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+    }, (res) => {
       let raw = '';
       res.on('data', (d) => { raw += d; });
       res.on('end', () => {
@@ -58,6 +71,6 @@ export function callControl(home: string, route: string, body: Record<string, un
       });
     });
     req.on('error', (err) => reject(new Error(`cannot reach the cloud's control socket ${controlSocketPath(home)}: ${err.message}; is the cloud running ('halo cloud status')?`)));
-    req.end(JSON.stringify(body));
+    req.end(payload);
   });
 }

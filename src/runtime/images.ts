@@ -69,7 +69,7 @@ export async function ensureImage(cache: string, name = 'debian12', extra: strin
     rmSync(work, { recursive: true, force: true });
     mkdirSync(work, { recursive: true });
     log(`building image ${name} with debootstrap (${packages.join(', ')}) from ${debianMirror()}`);
-    await runAsync('debootstrap', ['--variant=minbase', `--include=${packages.join(',')}`, 'bookworm', path.join(work, 'rootfs'), debianMirror()], {
+    await runAsync('setpriv', ['--pdeathsig', 'KILL', '--', 'debootstrap', '--variant=minbase', `--include=${packages.join(',')}`, 'bookworm', path.join(work, 'rootfs'), debianMirror()], {
       onOutput: (chunk) => { for (const line of chunk.split('\n')) if (line.startsWith('I: Retrieving') || line.startsWith('E:')) log(line); },
       timeoutMs: 30 * 60_000,
     });

@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { processAlive } from '../daemon/home.js';
 import { CLAIMS_DIR, FIRST_ALIAS, IMDS_ADDRESS, LAST_ALIAS, MAX_SLOTS, instanceLink, names, slotNet } from './names.js';
-import { ipBatch, nft, run } from './sh.js';
+import { ipBatch, nft, run, runAsync } from './sh.js';
 
 /**
  * The network of a VPC lives in its own namespace (so VPCs with the same CIDR never meet). Instances are *routed*
@@ -151,8 +151,10 @@ export function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic): string
   const gw = gatewayOf(nic.subnetCidr);
   const prefix = nic.subnetCidr.split('/')[1];
   const alias = slotNet(vpc.slot).alias(allocAlias(vpc, nic.instanceId));
-  run('ip', ['netns', 'del', ins], { allowFail: true });
-  ipBatch(vpc.ns, [`link del ${link}`], true);
+  if (existsSync(`/run/netns/${ins}`)) {
+    run('ip', ['netns', 'del', ins], { allowFail: true });
+    ipBatch(vpc.ns, [`link del ${link}`], true);
+  }
   run('ip', ['netns', 'add', ins]);
   const vpcLines = [
     `link add ${link} type veth peer name eth0 address ${nic.mac} netns ${ins}`,
@@ -188,10 +190,10 @@ export function setLink(vpc: VpcNet, instanceId: string, up: boolean): void {
  * Probes instances' network from their VPC namespace with a TCP connection to port 1: an answer (a refusal counts:
  * the instance's kernel replied) proves the path; silence does not. One process per VPC for all of its instances.
  */
-export function probeReachable(vpc: VpcNet, ips: string[]): Set<string> {
+export async function probeReachable(vpc: VpcNet, ips: string[]): Promise<Set<string>> {
   if (!ips.length) return new Set();
   const script = ips.map((ip) => `( r=$(timeout 2 bash -c 'exec 3<>/dev/tcp/${ip}/1' 2>&1); s=$?; case "$s:$r" in 0:*|*refused*) echo ok ${ip};; esac ) &`).join('\n');
-  const out = run('ip', ['netns', 'exec', vpc.ns, 'bash', '-c', `${script}\nwait`], { allowFail: true, timeoutMs: 10_000 }).stdout;
+  const out = (await runAsync('nsenter', [`--net=/run/netns/${vpc.ns}`, '--', 'bash', '-c', `${script}\nwait`], { allowFail: true, timeoutMs: 10_000 })).stdout;
   return new Set(out.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3)));
 }
 

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Cloud } from '../cloud.js';
 import { readDaemonInfo } from '../daemon/home.js';
 import { networkAcls, securityGroups, type NetworkAclEntryRecord, type SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
@@ -81,6 +82,8 @@ export class Runtime {
   private readonly n;
   private readonly vpcs = new Map<string, VpcNet>();
   private readonly running = new Map<string, Running>();
+  /** Instances whose network is being set up (their sandbox not started yet). */
+  private readonly plugged = new Map<string, Running>();
   private readonly probes = new Map<string, ProbeResult>();
   private readonly loAddresses = new Set<string>();
   private imds?: MetadataService;
@@ -127,19 +130,25 @@ export class Runtime {
    * metadata responder and the host's nft table. The cloud is recorded in /run/halo/clouds so that another cloud's
    * start removes what it left if it died without cleaning up.
    */
-  private async ensureHost(): Promise<void> {
-    if (this.imds) {
-      if (this.apiPort === undefined) this.applyHostRules();
-      return;
+  private hostReady?: Promise<void>;
+
+  private ensureHost(): Promise<void> {
+    if (!this.hostReady) {
+      this.hostReady = (async () => {
+        recordCloud(this.tag, this.home);
+        const imds = new MetadataService(async (source) => {
+          for (const [id, r] of this.running) if (r.alias === source) return this.hooks?.metadata(id);
+          return undefined;
+        });
+        this.imdsPort = await imds.start();
+        this.imds = imds;
+        this.applyHostRules();
+      })();
+      this.hostReady.catch(() => { this.hostReady = undefined; });
+    } else if (this.imds && this.apiPort === undefined) {
+      this.applyHostRules();
     }
-    recordCloud(this.tag, this.home);
-    const imds = new MetadataService(async (source) => {
-      for (const [id, r] of this.running) if (r.alias === source) return this.hooks?.metadata(id);
-      return undefined;
-    });
-    this.imdsPort = await imds.start();
-    this.imds = imds;
-    this.applyHostRules();
+    return this.hostReady;
   }
 
   requireEnabled(): void {
@@ -220,12 +229,15 @@ export class Runtime {
 
   /** Boots (or reboots) an instance: network namespace, VPC wiring, firewall, sandbox. */
   async launch(spec: LaunchSpec): Promise<void> {
+    const trace = process.env.HALO_TRACE ? (what: string) => console.error(`[halo trace] ${spec.instanceId} ${what} ${performance.now().toFixed(1)}`) : () => {};
+    trace('launch');
     this.requireEnabled();
     await this.start();
     if (this.hostDown(spec.hostId)) throw new Error(`host ${spec.hostId} is down`);
     const layers = spec.layers.length ? spec.layers : [await this.defaultImage((l) => this.appendConsole(spec.instanceId, `[halo] ${l}`))];
     if (this.stopping) return;
     await this.ensureHost();
+    trace('host ready');
     const existing = this.running.get(spec.instanceId);
     if (existing) await this.halt(spec.instanceId, 0);
     let vpc = this.vpcs.get(spec.vpcId);
@@ -233,26 +245,43 @@ export class Runtime {
       vpc = createVpcNet(this.tag, spec.vpcId);
       this.vpcs.set(spec.vpcId, vpc);
     }
+    trace('vpc ready');
     const alias = plugInstance(this.tag, vpc, { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac });
-    const sandbox = startSandbox({
-      instanceId: spec.instanceId,
-      netns: this.n.instanceNs(spec.instanceId),
-      layers,
-      volumeDir: this.volumeDir(spec.volumeId),
-      instanceDir: this.instanceDir(spec.instanceId),
-      hostname: spec.hostname,
-      env: spec.env,
-      userData: spec.userData,
-    });
-    const entry: Running = { spec, sandbox, alias, expectedExit: false };
+    trace('plugged');
+    // The instance's firewall, NAT and public address are in place before anything in it runs.
+    const pending: Running = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
+    this.plugged.set(spec.instanceId, pending);
+    let sandbox: Sandbox;
+    try {
+      this.refreshFirewall(spec.vpcId);
+      this.refreshPublic();
+      trace('firewall applied');
+      sandbox = startSandbox({
+        instanceId: spec.instanceId,
+        netns: this.n.instanceNs(spec.instanceId),
+        layers,
+        volumeDir: this.volumeDir(spec.volumeId),
+        instanceDir: this.instanceDir(spec.instanceId),
+        hostname: spec.hostname,
+        env: spec.env,
+        userData: spec.userData,
+      });
+    } catch (err) {
+      this.plugged.delete(spec.instanceId);
+      unplugInstance(this.tag, vpc, spec.instanceId);
+      this.refreshFirewall(spec.vpcId);
+      this.refreshPublic();
+      throw err;
+    }
+    this.plugged.delete(spec.instanceId);
+    const entry: Running = { ...pending, sandbox };
     this.running.set(spec.instanceId, entry);
     const f = this.faults();
     this.saveFaults({ ...f, crashed: f.crashed.filter((i) => i !== spec.instanceId), partitioned: f.partitioned.filter((i) => i !== spec.instanceId) });
     void sandbox.exited.then((code) => {
       if (!entry.expectedExit && !this.stopping) this.appendConsole(spec.instanceId, `[halo] the instance's processes ended unexpectedly (exit ${code})`);
     });
-    this.refreshFirewall(spec.vpcId);
-    this.refreshPublic();
+    trace('sandbox spawned');
   }
 
   /** Stops an instance's sandbox (cleanly within graceMs, then killed) and unplugs its network. */
@@ -287,7 +316,7 @@ export class Runtime {
     if (!vpc || this.stopping) return;
     const ports: FirewallPort[] = [];
     let region = '';
-    for (const [id, r] of this.running) {
+    for (const [id, r] of [...this.running, ...this.plugged]) {
       if (r.spec.vpcId !== vpcId) continue;
       region = r.spec.region;
       ports.push({ instanceId: id, link: instanceLink(id), privateIp: r.spec.privateIp, alias: aliasOf(vpc, id) ?? r.alias, subnetId: r.spec.subnetId, groupIds: r.spec.groupIds });
@@ -315,7 +344,7 @@ export class Runtime {
   private publicMap(): Array<[string, string]> {
     const out: Array<[string, string]> = [];
     for (const [ip, instanceId] of this.hooks?.publicAddresses() ?? []) {
-      const r = this.running.get(instanceId);
+      const r = this.running.get(instanceId) ?? this.plugged.get(instanceId);
       if (r) out.push([ip, r.alias]);
     }
     return out;
@@ -342,7 +371,7 @@ export class Runtime {
   // ---- status checks ----
 
   /** Probes every running instance for real: its processes, and its network path from the VPC namespace. */
-  probeAll(instances: Array<{ instanceId: string; hostId: string }>): Map<string, ProbeResult> {
+  async probeAll(instances: Array<{ instanceId: string; hostId: string }>): Promise<Map<string, ProbeResult>> {
     const now = this.cloud.clock.now();
     const byVpc = new Map<string, string[]>();
     for (const { instanceId } of instances) {
@@ -350,10 +379,10 @@ export class Runtime {
       if (r && r.sandbox.alive()) byVpc.set(r.spec.vpcId, [...(byVpc.get(r.spec.vpcId) ?? []), r.spec.privateIp]);
     }
     const reachable = new Set<string>();
-    for (const [vpcId, ips] of byVpc) {
+    await Promise.all([...byVpc].map(async ([vpcId, ips]) => {
       const vpc = this.vpcs.get(vpcId);
-      if (vpc) for (const ip of probeReachable(vpc, ips)) reachable.add(`${vpcId}/${ip}`);
-    }
+      if (vpc) for (const ip of await probeReachable(vpc, ips)) reachable.add(`${vpcId}/${ip}`);
+    }));
     const down = new Set(this.downHosts());
     for (const { instanceId, hostId } of instances) {
       const r = this.running.get(instanceId);

@@ -56,7 +56,7 @@ export function ipBatch(ns: string | undefined, lines: string[], allowFail = fal
 
 /** Applies an nft script atomically, in a namespace or on the host. */
 export function nft(ns: string | undefined, script: string): void {
-  if (ns) run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: script });
+  if (ns) run('nsenter', [`--net=/run/netns/${ns}`, '--', 'nft', '-f', '-'], { input: script });
   else run('nft', ['-f', '-'], { input: script });
 }
 

@@ -22,7 +22,13 @@ import './cfn-instance.js';
 registerTaggable('i', 'instance', 'ec2.instance', 'InstanceId', { notFoundCode: 'InvalidInstanceID.NotFound', noun: 'instance' });
 registerTaggable('ami', 'image', 'ec2.image', 'ImageId', { notFoundCode: 'InvalidAMIID.NotFound', noun: 'image' });
 
-/** Instances, images and their status. */
+/**
+ * Instances, images and their status. Events on `cloud.events` for other services:
+ * - `ec2.instanceStateChanged` `{ region, instanceId, state }` after each committed state change;
+ * - `ec2.statusChecked` `{ region, instanceId, system, instance, timestamp }` after each status check ('ok' | 'impaired');
+ * - listened to: `ec2.recoverRequested` (CloudWatch's recover action), answered with `cloudwatch.actionResult`.
+ * Faults for drills and the dashboard: `injectFault(cloud, kind, target)` (also `halo fault ...`).
+ */
 export const computeOperations: Record<string, Handler> = {
   RunInstances: runInstances,
   DescribeInstances: describeInstances,

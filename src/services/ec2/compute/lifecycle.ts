@@ -90,6 +90,9 @@ function launchSpec(cloud: Cloud, region: string, r: InstanceRecord): LaunchSpec
       HALO_IMAGE_NOTE: r.ImageNote ?? '',
       HALO_PRIVATE_IP: r.PrivateIpAddress,
       AWS_DEFAULT_REGION: region,
+      // This cloud's metadata service answers from one host process: give the aws CLI the patience of a busy host.
+      AWS_METADATA_SERVICE_TIMEOUT: '5',
+      AWS_METADATA_SERVICE_NUM_ATTEMPTS: '3',
     },
     userData: r.UserData ? Buffer.from(r.UserData, 'base64') : undefined,
   };

@@ -51,7 +51,7 @@ export function startStatusChecks(cloud: Cloud): Timer {
     try {
       const rt = runtimeOf(cloud);
       const all = instancesTable(cloud.store).listAll().filter((x) => x.value.State.Name === 'running');
-      const results = rt.probeAll(all.map((x) => ({ instanceId: x.value.InstanceId, hostId: x.value.HostId })));
+      const results = await rt.probeAll(all.map((x) => ({ instanceId: x.value.InstanceId, hostId: x.value.HostId })));
       const publish = await publishFn();
       const now = cloud.clock.now();
       const since = sinceMap(cloud);

@@ -1,0 +1,170 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AssociateAddressCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { ensureImage } from '../src/runtime/images.js';
+import { cloudTag, names } from '../src/runtime/names.js';
+import { TestCloud } from '../test/support/cloud.js';
+import type { BenchRow } from './types.js';
+
+/**
+ * EC2 figures, each against a floor measured in the same run:
+ * - launch: RunInstances until the user data runs (its first line on the console), vs a bare network namespace +
+ *   `unshare` sandbox running `true`;
+ * - Elastic IP switch: AssociateAddress (AllowReassociation) until a new HTTP connection to the address reaches the
+ *   new instance, vs one nft transaction that changes a map element;
+ * - memory: proportional set size of everything in one idle instance's namespaces with N instances running
+ *   (HALO_BENCH_INSTANCES, default 100), vs a bare `unshare` sandbox running `sleep`.
+ * Needs root; returns no rows otherwise.
+ */
+const ROUNDS = 5;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function get(url: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: 1000, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => { req.destroy(); resolve(undefined); });
+    req.on('error', () => resolve(undefined));
+  });
+}
+
+function pss(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function nsPids(ns: string): number[] {
+  return spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean).map(Number);
+}
+
+/** The floor of a launch: a network namespace and an unshare sandbox that runs `true`. */
+function bareSandbox(ns: string, command: string[]): number {
+  const t0 = performance.now();
+  spawnSync('ip', ['netns', 'add', ns]);
+  spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=/run/netns/${ns}`, '--', 'unshare', '--pid', '--fork', '--mount', '--uts', '--ipc', '--kill-child', '--', ...command]);
+  const ms = performance.now() - t0;
+  spawnSync('ip', ['netns', 'del', ns]);
+  return ms;
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string, stepMs = 5): Promise<T> {
+  const end = performance.now() + timeoutMs;
+  while (performance.now() < end) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await sleep(stepMs);
+  }
+  throw new Error(`bench: timed out waiting for ${what}`);
+}
+
+export async function benchEc2(): Promise<BenchRow[]> {
+  if (process.getuid?.() !== 0) {
+    console.error('bench ec2: skipped (needs root)');
+    return [];
+  }
+  process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
+  await ensureImage(process.env.HALO_IMAGE_CACHE);
+  const cloud = await TestCloud.start({ profile: 'instant', timeScale: 1 });
+  const tag = cloudTag(cloud.home);
+  const ec2 = new EC2Client(cloud.sdk);
+  const rows: BenchRow[] = [];
+  const launched: string[] = [];
+  try {
+    const aws = (...args: string[]) => {
+      const r = cloud.aws(...args);
+      if (r.status !== 0) throw new Error(r.stderr);
+      return r.json;
+    };
+    const vpc = aws('ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16').Vpc.VpcId;
+    const subnet = aws('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.0.0.0/24', '--availability-zone', 'us-east-1a').Subnet.SubnetId;
+    const igw = aws('ec2', 'create-internet-gateway').InternetGateway.InternetGatewayId;
+    aws('ec2', 'attach-internet-gateway', '--internet-gateway-id', igw, '--vpc-id', vpc);
+    const sg = aws('ec2', 'create-security-group', '--vpc-id', vpc, '--group-name', 'bench', '--description', 'bench').GroupId;
+    aws('ec2', 'authorize-security-group-ingress', '--group-id', sg, '--protocol', 'tcp', '--port', '8080', '--cidr', '0.0.0.0/0');
+    const run = async (userData?: string, count = 1) => {
+      const out = await ec2.send(new RunInstancesCommand({
+        ImageId: 'ami-00000000', InstanceType: 't3.micro', MinCount: count, MaxCount: count, SubnetId: subnet, SecurityGroupIds: [sg],
+        UserData: userData ? Buffer.from(userData).toString('base64') : undefined,
+      }));
+      const ids = (out.Instances ?? []).map((i) => i.InstanceId as string);
+      launched.push(...ids);
+      return ids;
+    };
+    const consoleHas = (id: string, marker: string) => {
+      const file = path.join(cloud.home, 'instances', id, 'console.log');
+      return existsSync(file) && readFileSync(file, 'utf8').includes(marker) ? true : undefined;
+    };
+    // A first instance keeps the VPC's namespace up, as in a running VPC.
+    const [anchor] = await run('#!/bin/sh\necho anchor-up\n');
+    await waitFor(() => consoleHas(anchor, 'anchor-up'), 60_000, 'the first instance');
+
+    const floors: number[] = [];
+    const launches: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      floors.push(bareSandbox(`${names(tag).nsPrefix}bench`, ['true']));
+      const t0 = performance.now();
+      const [id] = await run(`#!/bin/sh\necho user-data-running-${i}\n`);
+      await waitFor(() => consoleHas(id, `user-data-running-${i}`), 60_000, 'user data');
+      launches.push(performance.now() - t0);
+    }
+    rows.push({ name: 'launch to user data running (median)', value: median(launches), unit: 'ms', floorName: 'bare netns + unshare sandbox + true', floor: median(floors) });
+
+    // Elastic IP switch between two serving instances.
+    const server = (name: string) => `#!/bin/sh\nmkdir -p /srv && echo ${name} > /srv/index.html\ncd /srv && exec python3 -m http.server 8080\n`;
+    const [a] = await run(server('A'));
+    const [b] = await run(server('B'));
+    const eip = aws('ec2', 'allocate-address', '--domain', 'vpc');
+    const switchTo = async (id: string, body: string) => {
+      const t0 = performance.now();
+      await ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, InstanceId: id, AllowReassociation: true }));
+      await waitFor(async () => ((await get(`http://${eip.PublicIp}:8080/`))?.trim() === body ? true : undefined), 30_000, `EIP on ${body}`, 1);
+      return performance.now() - t0;
+    };
+    for (const [id, body] of [[a, 'A'], [b, 'B']]) {
+      await waitFor(async () => (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name === 'running' ? true : undefined, 60_000, 'running', 50);
+      await switchTo(id, body);
+    }
+    const switches: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) switches.push(await switchTo(i % 2 ? b : a, i % 2 ? 'B' : 'A'));
+    const table = `halo_${tag}_bench`;
+    spawnSync('nft', ['-f', '-'], { input: `table ip ${table} { map m { type ipv4_addr : ipv4_addr; elements = { 127.1.0.1 : 10.0.0.1 } } }\n` });
+    const nftFloor: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const t0 = performance.now();
+      spawnSync('nft', ['-f', '-'], { input: `flush map ip ${table} m\nadd element ip ${table} m { 127.1.0.1 : 10.0.0.${2 + i} }\n` });
+      nftFloor.push(performance.now() - t0);
+    }
+    spawnSync('nft', ['delete', 'table', 'ip', table]);
+    rows.push({ name: 'Elastic IP switch to first answer from the new instance (median)', value: median(switches), unit: 'ms', floorName: 'one nft map transaction', floor: median(nftFloor) });
+
+    // Memory with many instances running.
+    const count = Number(process.env.HALO_BENCH_INSTANCES || 100);
+    const many = await run(undefined, count);
+    await waitFor(() => (many.every((id) => consoleHas(id, 'boot finished')) ? true : undefined), 300_000, `${count} instances`, 200);
+    await sleep(1000);
+    const perInstance = many.map((id) => nsPids(names(tag).instanceNs(id)).reduce((sum, pid) => sum + pss(pid), 0));
+    const bareNs = `${names(tag).nsPrefix}bare`;
+    spawnSync('ip', ['netns', 'add', bareNs]);
+    const bare = spawnSync('sh', ['-c', `setpriv --pdeathsig KILL -- nsenter --net=/run/netns/${bareNs} -- unshare --pid --fork --mount --uts --ipc --kill-child -- sleep 30 & sleep 1; for p in $(ip netns pids ${bareNs}); do grep '^Pss:' /proc/$p/smaps_rollup; done; kill $!`], { encoding: 'utf8' });
+    spawnSync('ip', ['netns', 'del', bareNs]);
+    const bareKb = [...bare.stdout.matchAll(/Pss:\s+(\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
+    rows.push({ name: `memory per instance with ${count} running (mean PSS)`, value: perInstance.reduce((s, x) => s + x, 0) / perInstance.length / 1024, unit: 'MB', floorName: 'bare unshare sandbox running sleep', floor: Math.max(bareKb, 1) / 1024 });
+  } finally {
+    if (launched.length) await ec2.send(new TerminateInstancesCommand({ InstanceIds: launched })).catch(() => undefined);
+    ec2.destroy();
+    await cloud.dispose();
+  }
+  return rows;
+}

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { NetworkAclEntryRecord, SecurityGroupRuleRecord } from '../src/services/ec2/network/state.js';
+import { cleanHostByTag, footprint, isClean } from '../src/runtime/cleanup.js';
+import { renderVpcRuleset, type FirewallPort } from '../src/runtime/firewall.js';
+import { cloudTag, instanceLink, names } from '../src/runtime/names.js';
+import { createVpcNet, plugInstance, type VpcNet } from '../src/runtime/network.js';
+import { nft } from '../src/runtime/sh.js';
+
+/**
+ * The VPC network of the runtime on real traffic, without sandboxes: instance namespaces wired into a VPC
+ * namespace, security groups (stateful, group references, egress) and network ACLs (stateless, in order) applied
+ * by nftables, checked with real TCP connections between namespaces. Needs root.
+ */
+const ROOT = process.getuid?.() === 0;
+
+const rule = (r: Partial<SecurityGroupRuleRecord> & { IsEgress: boolean; IpProtocol: string }): SecurityGroupRuleRecord => ({ SecurityGroupRuleId: 'sgr-x', Tags: [], ...r });
+const allowAll = (egress: boolean): NetworkAclEntryRecord => ({ RuleNumber: 100, Egress: egress, Protocol: '-1', RuleAction: 'allow', CidrBlock: '0.0.0.0/0' });
+
+describe('runtime network: security groups and network ACLs on real traffic', { skip: ROOT ? false : 'needs root: network namespaces and nftables (CI runs as root)' }, () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'halo-rtnet-'));
+  const tag = cloudTag(home);
+  const n = names(tag);
+  let vpc: VpcNet;
+  let other: VpcNet;
+  const servers: ChildProcess[] = [];
+  const ports: FirewallPort[] = [];
+  const groups = new Map<string, SecurityGroupRuleRecord[]>();
+  const acls = new Map<string, NetworkAclEntryRecord[]>();
+
+  const apply = () => nft(vpc.ns, renderVpcRuleset({ ports, groups, acls }));
+  /** A TCP connection from one instance namespace to an address and port: true when it is answered. */
+  const connects = (fromInstance: string, ip: string, port: number): boolean => {
+    const r = spawnSync('ip', ['netns', 'exec', n.instanceNs(fromInstance), process.execPath, '-e',
+      `const s=require('net').connect(${port},'${ip}');s.setTimeout(1500);s.on('data',d=>{process.stdout.write(d);s.destroy();process.exit(0)});s.on('timeout',()=>process.exit(2));s.on('error',()=>process.exit(3));`], { encoding: 'utf8', timeout: 5000 });
+    return r.status === 0 && r.stdout.includes('halo');
+  };
+  const serve = (instanceId: string, port: number) => {
+    const child = spawn('ip', ['netns', 'exec', n.instanceNs(instanceId), process.execPath, '-e',
+      `require('net').createServer(s=>s.end('halo ${instanceId}\\n')).listen(${port})`], { stdio: 'ignore' });
+    servers.push(child);
+  };
+
+  before(async () => {
+    cleanHostByTag(tag);
+    vpc = createVpcNet(tag, 'vpc-0000000000000000a');
+    const plug = (instanceId: string, privateIp: string, subnetId: string, subnetCidr: string, groupIds: string[], into = vpc) => {
+      const alias = plugInstance(tag, into, { instanceId, privateIp, subnetCidr, mac: `02:00:00:00:00:${(ports.length + 1).toString(16).padStart(2, '0')}` });
+      if (into === vpc) ports.push({ instanceId, link: instanceLink(instanceId), privateIp, alias, subnetId, groupIds });
+    };
+    plug('i-0000000000000000a', '10.0.1.4', 'subnet-a', '10.0.1.0/24', ['sg-web']);
+    plug('i-0000000000000000b', '10.0.1.5', 'subnet-a', '10.0.1.0/24', ['sg-app']);
+    plug('i-0000000000000000c', '10.0.2.4', 'subnet-b', '10.0.2.0/24', ['sg-other']);
+    // A second VPC with the same CIDR: its 10.0.1.4 is another machine.
+    other = createVpcNet(tag, 'vpc-0000000000000000b');
+    plug('i-0000000000000000d', '10.0.1.9', 'subnet-d', '10.0.1.0/24', [], other);
+    groups.set('sg-web', [rule({ IsEgress: false, IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, ReferencedGroupId: 'sg-app' })]);
+    groups.set('sg-app', [rule({ IsEgress: true, IpProtocol: '-1', CidrIpv4: '0.0.0.0/0' })]);
+    groups.set('sg-other', [rule({ IsEgress: true, IpProtocol: 'tcp', FromPort: 9999, ToPort: 9999, CidrIpv4: '0.0.0.0/0' })]);
+    acls.set('subnet-a', [allowAll(false), allowAll(true)]);
+    acls.set('subnet-b', [allowAll(false), allowAll(true)]);
+    apply();
+    serve('i-0000000000000000a', 8080);
+    serve('i-0000000000000000a', 9999);
+    for (let i = 0; i < 100 && !(connects('i-0000000000000000a', '127.0.0.1', 8080) && connects('i-0000000000000000a', '127.0.0.1', 9999)); i++) await sleep(100);
+  });
+
+  after(() => {
+    for (const s of servers) s.kill('SIGKILL');
+    cleanHostByTag(tag);
+    rmSync(home, { recursive: true, force: true });
+    assert.ok(isClean(footprint(tag)), JSON.stringify(footprint(tag)));
+  });
+
+  it('a rule naming a group admits its members only; replies pass without egress rules (stateful)', () => {
+    assert.equal(connects('i-0000000000000000b', '10.0.1.4', 8080), true, 'member of sg-app reaches 8080');
+    assert.equal(connects('i-0000000000000000b', '10.0.1.4', 9999), false, '9999 is not open');
+    assert.equal(connects('i-0000000000000000d', '10.0.1.4', 8080), false, 'the other VPC, with the same CIDR, does not reach this one');
+  });
+
+  it('egress rules of the sender apply, and group membership changes take effect', () => {
+    groups.set('sg-other', [rule({ IsEgress: true, IpProtocol: '-1', CidrIpv4: '0.0.0.0/0' })]);
+    apply();
+    assert.equal(connects('i-0000000000000000c', '10.0.1.4', 8080), false, 'not a member of sg-app');
+    groups.set('sg-other', [rule({ IsEgress: true, IpProtocol: 'tcp', FromPort: 9999, ToPort: 9999, CidrIpv4: '0.0.0.0/0' })]);
+    const c = ports.find((p) => p.instanceId === 'i-0000000000000000c') as FirewallPort;
+    c.groupIds = ['sg-other', 'sg-app'];
+    apply();
+    assert.equal(connects('i-0000000000000000c', '10.0.1.4', 8080), true, 'member now, and sg-app allows all egress');
+    c.groupIds = ['sg-other'];
+    apply();
+    assert.equal(connects('i-0000000000000000c', '10.0.1.4', 8080), false, 'egress of sg-other allows only 9999');
+  });
+
+  it('network ACLs apply at the subnet edge in rule order, statelessly', () => {
+    const c = ports.find((p) => p.instanceId === 'i-0000000000000000c') as FirewallPort;
+    c.groupIds = ['sg-other', 'sg-app'];
+    acls.set('subnet-a', [
+      { RuleNumber: 10, Egress: false, Protocol: '6', RuleAction: 'deny', CidrBlock: '10.0.2.0/24', PortRange: { From: 8080, To: 8080 } },
+      allowAll(false), allowAll(true),
+    ]);
+    apply();
+    assert.equal(connects('i-0000000000000000c', '10.0.1.4', 8080), false, 'denied by rule 10 from subnet b');
+    assert.equal(connects('i-0000000000000000b', '10.0.1.4', 8080), true, 'same subnet: the ACL does not apply');
+    acls.set('subnet-a', [
+      { RuleNumber: 5, Egress: false, Protocol: '6', RuleAction: 'allow', CidrBlock: '10.0.2.0/24', PortRange: { From: 8080, To: 8080 } },
+      { RuleNumber: 10, Egress: false, Protocol: '6', RuleAction: 'deny', CidrBlock: '10.0.2.0/24', PortRange: { From: 8080, To: 8080 } },
+      allowAll(false),
+      // Stateless: without an outbound rule for the replies, nothing comes back.
+    ]);
+    apply();
+    assert.equal(connects('i-0000000000000000c', '10.0.1.4', 8080), false, 'replies are denied by the outbound default');
+    acls.set('subnet-a', [
+      { RuleNumber: 5, Egress: false, Protocol: '6', RuleAction: 'allow', CidrBlock: '10.0.2.0/24', PortRange: { From: 8080, To: 8080 } },
+      { RuleNumber: 10, Egress: false, Protocol: '6', RuleAction: 'deny', CidrBlock: '10.0.2.0/24', PortRange: { From: 8080, To: 8080 } },
+      allowAll(false), allowAll(true),
+    ]);
+    apply();
+    assert.equal(connects('i-0000000000000000c', '10.0.1.4', 8080), true, 'rule 5 comes first');
+  });
+
+  it('nothing routes out of a VPC namespace but to the metadata address', () => {
+    const routes = spawnSync('ip', ['-n', vpc.ns, 'route', 'show'], { encoding: 'utf8' }).stdout;
+    assert.doesNotMatch(routes, /default/);
+    assert.equal(connects('i-0000000000000000b', '1.1.1.1', 80), false);
+  });
+});
