@@ -104,6 +104,16 @@ describe('templates, validation and failure modes through the real aws CLI', () 
     assert.match(again.stderr, /AlreadyExistsException.*Stack \[keep\] already exists/);
   });
 
+  it('OnFailure DELETE deletes the stack after its rollback', async () => {
+    const client = cfn(cloud);
+    const { StackId } = await client.send(new CreateStackCommand({ StackName: 'gone', TemplateBody: templateBody('retain.yaml'), OnFailure: 'DELETE' }));
+    const final = await settle(client, StackId ?? '');
+    assert.equal(final.StackStatus, 'DELETE_COMPLETE');
+    const stackLines = (await eventLog(client, StackId ?? '')).lines.filter((l) => l.startsWith('gone '));
+    assert.deepEqual(stackLines, ['gone CREATE_IN_PROGRESS', 'gone ROLLBACK_IN_PROGRESS', 'gone ROLLBACK_COMPLETE', 'gone DELETE_IN_PROGRESS', 'gone DELETE_COMPLETE']);
+    cloud.aws('ssm', 'delete-parameter', '--name', '/gone/kept');
+  });
+
   it('an export name already exported by another stack fails the second stack', async () => {
     const client = cfn(cloud);
     const body = templateBody('fixed-export.yaml');
