@@ -104,4 +104,18 @@ describe('UpdateStack and change sets', () => {
     assert.equal(failed.StatusReason, "The submitted information didn't contain changes. Submit different information to create a change set.");
     await assert.rejects(client.send(new ExecuteChangeSetCommand({ ChangeSetName: none.Id })), { name: 'InvalidChangeSetStatusException' });
   });
+
+  it('reads attributes changed outside the stack again before an update', async () => {
+    const client = cfn(cloud);
+    await client.send(new CreateStackCommand({ StackName: 'refresh', TemplateBody: templateBody('refresh.yaml'), Parameters: [{ ParameterKey: 'Label', ParameterValue: 'one' }] }));
+    const first = await settle(client, 'refresh');
+    assert.equal(first.StackStatus, 'CREATE_COMPLETE', first.StackStatusReason);
+    const out = (s: typeof first, key: string) => s.Outputs?.find((o) => o.OutputKey === key)?.OutputValue;
+    const moved = cloud.aws('ec2', 'replace-network-acl-association', '--association-id', String(out(first, 'Association')), '--network-acl-id', String(out(first, 'Acl')));
+    assert.equal(moved.status, 0, moved.stderr);
+    await client.send(new UpdateStackCommand({ StackName: 'refresh', UsePreviousTemplate: true, Parameters: [{ ParameterKey: 'Label', ParameterValue: 'two' }] }));
+    const second = await settle(client, 'refresh');
+    assert.equal(second.StackStatus, 'UPDATE_COMPLETE', second.StackStatusReason);
+    assert.equal(out(second, 'Association'), moved.json.NewAssociationId);
+  });
 });

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { findProvider } from '../providers/registry.js';
 import { dependents, runInGraph } from '../template/graph.js';
 import type { ResolvedParameter } from '../template/parameters.js';
 import type { Template } from '../template/parse.js';
@@ -99,6 +100,7 @@ export interface UpdateInput {
  */
 export async function runUpdate(run: StackRun, next: UpdateInput): Promise<void> {
   const stack = run.stack;
+  await refreshAttributes(run);
   const before = {
     template: run.template,
     templateBody: stack.templateBody,
@@ -249,6 +251,20 @@ async function cleanup(run: StackRun, states: Map<string, ResourceState>, templa
       // Recorded as DELETE_FAILED; CloudFormation completes the update and leaves the old resource.
     }
   }, { continueOnFailure: true });
+}
+
+/** Attributes may have changed outside CloudFormation since the last operation: read them again where a provider can. */
+async function refreshAttributes(run: StackRun): Promise<void> {
+  await Promise.all(Object.values(run.stack.resources).map(async (r) => {
+    const provider = findProvider(r.type);
+    if (!provider?.read || r.physicalId === undefined || ['DELETE_COMPLETE', 'DELETE_SKIPPED'].includes(r.status)) return;
+    try {
+      const attributes = await provider.read(r.physicalId, r.props ?? {}, run.providerContext(r.logicalId));
+      if (attributes) r.attributes = { ...r.attributes, ...attributes };
+    } catch {
+      // Keep the attributes known so far: the update itself reports what is wrong with the resource.
+    }
+  }));
 }
 
 /** Top-level property names whose values differ. */

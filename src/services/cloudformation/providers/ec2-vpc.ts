@@ -48,6 +48,9 @@ export const vpcProvider: ResourceProvider = {
     await updateTags(id, props, previous, ctx);
     return { physicalId: id, attributes: await vpcAttributes(id, ctx) };
   },
+  async read(id, _props, ctx) {
+    return vpcAttributes(id, ctx);
+  },
   async delete(id, _props, ctx) {
     await ignoreNotFound(() => ctx.invoke('ec2', 'DeleteVpc', { VpcId: id }));
   },
@@ -77,6 +80,9 @@ export const subnetProvider: ResourceProvider = {
     }
     await updateTags(id, props, previous, ctx);
     return { physicalId: id, attributes: await subnetAttributes(id, ctx) };
+  },
+  async read(id, _props, ctx) {
+    return subnetAttributes(id, ctx);
   },
   async delete(id, _props, ctx) {
     await ignoreNotFound(() => ctx.invoke('ec2', 'DeleteSubnet', { SubnetId: id }));

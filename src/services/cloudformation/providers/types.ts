@@ -44,6 +44,13 @@ export interface ResourceProvider {
   delete(physicalId: string, props: Props, ctx: ProviderContext): Promise<void>;
 
   /**
+   * Reads the resource's current attributes (those `Fn::GetAtt` gives), for values that change outside
+   * CloudFormation (an instance's public IP after a recovery). The engine refreshes them before an update
+   * evaluates the template. Return undefined when the resource no longer exists.
+   */
+  read?(physicalId: string, props: Props, ctx: ProviderContext): Promise<Record<string, unknown> | undefined>;
+
+  /**
    * Properties whose change requires replacement ("Update requires: Replacement" in the CloudFormation resource
    * reference; `createOnlyProperties` in the resource schema). A change to any other property is done by `update`.
    */
