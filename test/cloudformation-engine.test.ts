@@ -7,6 +7,7 @@ import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
 import { StackRun } from '../src/services/cloudformation/engine/run.js';
+import { registerProvider } from '../src/services/cloudformation/providers/registry.js';
 import { recoverInterruptedStacks } from '../src/services/cloudformation/engine/recover.js';
 import { eventTable, stackTable, type StackRecord } from '../src/services/cloudformation/engine/state.js';
 import { Store } from '../src/store/db.js';
@@ -74,5 +75,14 @@ describe('the stack engine\'s timing rules (virtual clock)', () => {
     });
     const events = eventTable({ cloud }).list(record('CREATE_IN_PROGRESS').StackId).map((e) => `${e.LogicalResourceId} ${e.ResourceStatus}`);
     assert.deepEqual(events, ['A CREATE_FAILED', 's-create_in_progress CREATE_FAILED']);
+  });
+
+  it('a type another issue brings fails with a clear reason until its provider registers; an unknown type names itself', () => {
+    const run = new StackRun(cloud, record('CREATE_IN_PROGRESS'), { Resources: {} });
+    assert.throws(() => run.provider('AWS::CloudWatch::Alarm'), /halo does not support resource type AWS::CloudWatch::Alarm yet/);
+    assert.throws(() => run.provider('AWS::Foo::Bar'), /Unrecognized resource type: AWS::Foo::Bar/);
+    const alarm = { type: 'AWS::CloudWatch::Alarm', create: async () => ({ physicalId: 'a' }), delete: async () => undefined };
+    registerProvider(alarm);
+    assert.equal(run.provider('AWS::CloudWatch::Alarm'), alarm);
   });
 });
