@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { footprint, isClean } from '../src/runtime/cleanup.js';
 import { callControl } from '../src/runtime/control.js';
 import { ensureImage } from '../src/runtime/images.js';
 import { cloudTag } from '../src/runtime/names.js';
 import { TestCloud } from './support/cloud.js';
+import { get, waitFor } from './support/wait.js';
 
 /**
  * EC2 instances that really run, end to end through the real aws CLI, proven with real traffic. Needs root
@@ -17,28 +16,6 @@ import { TestCloud } from './support/cloud.js';
  */
 const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
-
-function get(url: string, timeoutMs = 2000): Promise<{ status: number; body: string } | undefined> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => { req.destroy(); resolve(undefined); });
-    req.on('error', () => resolve(undefined));
-  });
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** Processes whose command line names this path (the sandboxes' first stage does). */
 function processesOf(needle: string): string[] {

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ensureImage } from '../src/runtime/images.js';
 import { TestCloud } from './support/cloud.js';
+import { errorName } from './support/errors.js';
 
 /**
  * Elastic IPs against real instances (RunInstances needs root: namespaces, nftables, mounts). The default image is
@@ -43,14 +44,6 @@ describe('EC2 Elastic IPs through the SDK and the real aws CLI', { skip: !ROOT &
     await cloud?.dispose();
   });
 
-  const code = async (promise: Promise<unknown>) => {
-    try {
-      await promise;
-    } catch (err) {
-      return (err as Error).name;
-    }
-    return 'no error';
-  };
   const address = async (allocationId: string) => (await ec2.send(new DescribeAddressesCommand({ AllocationIds: [allocationId] }))).Addresses?.[0];
 
   it('allocates distinct addresses from the loopback pool and describes them', async () => {
@@ -67,8 +60,8 @@ describe('EC2 Elastic IPs through the SDK and the real aws CLI', { skip: !ROOT &
     assert.deepEqual(listed.json.Addresses.map((x: any) => [x.AllocationId, x.Domain, x.AssociationId]), [[r.json.AllocationId, 'vpc', undefined]]);
     for (const m of more) await ec2.send(new ReleaseAddressCommand({ AllocationId: m.AllocationId }));
     await ec2.send(new ReleaseAddressCommand({ AllocationId: r.json.AllocationId }));
-    assert.equal(await code(ec2.send(new ReleaseAddressCommand({ AllocationId: r.json.AllocationId }))), 'InvalidAllocationID.NotFound');
-    assert.equal(await code(ec2.send(new DescribeAddressesCommand({ PublicIps: ['127.100.9.9'] }))), 'InvalidAddress.NotFound');
+    assert.equal(await errorName(ec2.send(new ReleaseAddressCommand({ AllocationId: r.json.AllocationId }))), 'InvalidAllocationID.NotFound');
+    assert.equal(await errorName(ec2.send(new DescribeAddressesCommand({ PublicIps: ['127.100.9.9'] }))), 'InvalidAddress.NotFound');
   });
 
   it('associate needs AllowReassociation to move an associated address; release refuses while associated', async () => {
@@ -98,16 +91,16 @@ describe('EC2 Elastic IPs through the SDK and the real aws CLI', { skip: !ROOT &
     const moved = await ec2.send(new AssociateAddressCommand({ AllocationId: allocA, InstanceId: i2.id, AllowReassociation: true }));
     assert.notEqual(moved.AssociationId, first.json.AssociationId);
     assert.equal((await address(allocA))?.InstanceId, i2.id);
-    assert.equal(await code(ec2.send(new DisassociateAddressCommand({ AssociationId: first.json.AssociationId }))), 'InvalidAssociationID.NotFound');
+    assert.equal(await errorName(ec2.send(new DisassociateAddressCommand({ AssociationId: first.json.AssociationId }))), 'InvalidAssociationID.NotFound');
 
     // By network interface: the interface's earlier Elastic IP is displaced, and stays allocated.
     await ec2.send(new AssociateAddressCommand({ AllocationId: allocB, NetworkInterfaceId: i2.eni }));
     assert.equal((await address(allocB))?.InstanceId, i2.id);
     assert.equal((await address(allocA))?.AssociationId, undefined);
 
-    assert.equal(await code(ec2.send(new ReleaseAddressCommand({ AllocationId: allocB }))), 'InvalidIPAddress.InUse');
+    assert.equal(await errorName(ec2.send(new ReleaseAddressCommand({ AllocationId: allocB }))), 'InvalidIPAddress.InUse');
     // The gateway cannot be detached while the VPC has mapped public addresses.
-    assert.equal(await code(ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }))), 'DependencyViolation');
+    assert.equal(await errorName(ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }))), 'DependencyViolation');
     await ec2.send(new DisassociateAddressCommand({ AssociationId: (await address(allocB))?.AssociationId }));
     await ec2.send(new ReleaseAddressCommand({ AllocationId: allocB }));
     await ec2.send(new ReleaseAddressCommand({ AllocationId: allocA }));
@@ -117,21 +110,21 @@ describe('EC2 Elastic IPs through the SDK and the real aws CLI', { skip: !ROOT &
     assert.deepEqual([i1.ip, i2.ip].sort(), ['10.0.1.4', '10.0.1.5']);
     const [subnet] = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets ?? [];
     assert.equal(subnet?.AvailableIpAddressCount, 256 - 5 - 2);
-    assert.equal(await code(ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId }))), 'DependencyViolation');
+    assert.equal(await errorName(ec2.send(new DeleteSubnetCommand({ SubnetId: subnetId }))), 'DependencyViolation');
   });
 
   it('refuses unknown instances, interfaces and allocations', async () => {
     const alloc = (await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }))).AllocationId;
-    assert.equal(await code(ec2.send(new AssociateAddressCommand({ AllocationId: alloc, InstanceId: 'i-00000000000000000' }))), 'InvalidInstanceID.NotFound');
-    assert.equal(await code(ec2.send(new AssociateAddressCommand({ AllocationId: alloc, NetworkInterfaceId: 'eni-00000000000000000' }))), 'InvalidNetworkInterfaceID.NotFound');
-    assert.equal(await code(ec2.send(new AssociateAddressCommand({ AllocationId: 'eipalloc-00000000000000000', InstanceId: i1.id }))), 'InvalidAllocationID.NotFound');
-    assert.equal(await code(ec2.send(new AssociateAddressCommand({ AllocationId: alloc }))), 'MissingParameter');
-    assert.equal(await code(ec2.send(new DescribeAddressesCommand({ AllocationIds: ['eipalloc-00000000000000000'] }))), 'InvalidAllocationID.NotFound');
+    assert.equal(await errorName(ec2.send(new AssociateAddressCommand({ AllocationId: alloc, InstanceId: 'i-00000000000000000' }))), 'InvalidInstanceID.NotFound');
+    assert.equal(await errorName(ec2.send(new AssociateAddressCommand({ AllocationId: alloc, NetworkInterfaceId: 'eni-00000000000000000' }))), 'InvalidNetworkInterfaceID.NotFound');
+    assert.equal(await errorName(ec2.send(new AssociateAddressCommand({ AllocationId: 'eipalloc-00000000000000000', InstanceId: i1.id }))), 'InvalidAllocationID.NotFound');
+    assert.equal(await errorName(ec2.send(new AssociateAddressCommand({ AllocationId: alloc }))), 'MissingParameter');
+    assert.equal(await errorName(ec2.send(new DescribeAddressesCommand({ AllocationIds: ['eipalloc-00000000000000000'] }))), 'InvalidAllocationID.NotFound');
     const filtered = await ec2.send(new DescribeAddressesCommand({ Filters: [{ Name: 'allocation-id', Values: [alloc ?? ''] }] }));
     assert.deepEqual(filtered.Addresses?.map((x) => x.AllocationId), [alloc]);
     // Without an internet gateway on the instance's VPC, an Elastic IP cannot reach it.
     await ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }));
-    assert.equal(await code(ec2.send(new AssociateAddressCommand({ AllocationId: alloc, InstanceId: i1.id }))), 'Gateway.NotAttached');
+    assert.equal(await errorName(ec2.send(new AssociateAddressCommand({ AllocationId: alloc, InstanceId: i1.id }))), 'Gateway.NotAttached');
     await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }));
   });
 

@@ -5,6 +5,7 @@ import {
   DescribeRouteTablesCommand, DescribeSecurityGroupRulesCommand, DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client, RevokeSecurityGroupEgressCommand, RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import { TestCloud } from './support/cloud.js';
+import { errorName } from './support/errors.js';
 
 describe('EC2 security groups through the SDK and the real aws CLI', () => {
   let cloud: TestCloud;
@@ -20,25 +21,17 @@ describe('EC2 security groups through the SDK and the real aws CLI', () => {
     await cloud?.dispose();
   });
 
-  const code = async (promise: Promise<unknown>) => {
-    try {
-      await promise;
-    } catch (err) {
-      return (err as Error).name;
-    }
-    return 'no error';
-  };
   const group = async (id: string) => (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups?.[0];
 
   it('names are unique per VPC; default is reserved; a VPC is needed (there is no default VPC)', async () => {
     const web = await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'web', Description: 'web servers', VpcId: vpcId, TagSpecifications: [{ ResourceType: 'security-group', Tags: [{ Key: 'tier', Value: 'front' }] }] }));
     assert.match(web.GroupId ?? '', /^sg-[0-9a-f]{17}$/);
-    assert.equal(await code(ec2.send(new CreateSecurityGroupCommand({ GroupName: 'web', Description: 'again', VpcId: vpcId }))), 'InvalidGroup.Duplicate');
+    assert.equal(await errorName(ec2.send(new CreateSecurityGroupCommand({ GroupName: 'web', Description: 'again', VpcId: vpcId }))), 'InvalidGroup.Duplicate');
     const otherVpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc?.VpcId;
     await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'web', Description: 'same name, other VPC', VpcId: otherVpc }));
-    assert.equal(await code(ec2.send(new CreateSecurityGroupCommand({ GroupName: 'default', Description: 'x', VpcId: vpcId }))), 'InvalidParameterValue');
-    assert.equal(await code(ec2.send(new CreateSecurityGroupCommand({ GroupName: 'novpc', Description: 'x' }))), 'VPCIdNotSpecified');
-    assert.equal(await code(ec2.send(new CreateSecurityGroupCommand({ GroupName: 'x', Description: 'x', VpcId: 'vpc-00000000000000000' }))), 'InvalidVpcID.NotFound');
+    assert.equal(await errorName(ec2.send(new CreateSecurityGroupCommand({ GroupName: 'default', Description: 'x', VpcId: vpcId }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new CreateSecurityGroupCommand({ GroupName: 'novpc', Description: 'x' }))), 'VPCIdNotSpecified');
+    assert.equal(await errorName(ec2.send(new CreateSecurityGroupCommand({ GroupName: 'x', Description: 'x', VpcId: 'vpc-00000000000000000' }))), 'InvalidVpcID.NotFound');
 
     const byTag = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:tier', Values: ['front'] }] }))).SecurityGroups ?? [];
     assert.deepEqual(byTag.map((g) => g.GroupId), [web.GroupId]);
@@ -47,7 +40,7 @@ describe('EC2 security groups through the SDK and the real aws CLI', () => {
     const created = await group(web.GroupId ?? '');
     assert.deepEqual(created?.IpPermissions, []);
     assert.deepEqual(created?.IpPermissionsEgress?.map((p) => [p.IpProtocol, p.IpRanges?.map((r) => r.CidrIp)]), [['-1', ['0.0.0.0/0']]]);
-    assert.equal(await code(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-00000000000000000'] }))), 'InvalidGroup.NotFound');
+    assert.equal(await errorName(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ['sg-00000000000000000'] }))), 'InvalidGroup.NotFound');
   });
 
   it('ingress rules: CIDR and group peers, protocol names and numbers, the flat form, duplicates refused', async () => {
@@ -76,17 +69,17 @@ describe('EC2 security groups through the SDK and the real aws CLI', () => {
       ['udp', 123, 123, ['0.0.0.0/0'], []],
     ]);
 
-    assert.equal(await code(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: app, IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, CidrIp: '10.0.0.0/16' }))), 'InvalidPermission.Duplicate');
-    assert.equal(await code(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: app, IpProtocol: 'tcp', FromPort: 1, ToPort: 2, CidrIp: '10.0.0.0/33' }))), 'InvalidParameterValue');
-    assert.equal(await code(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: app, IpProtocol: 'bogus', FromPort: 1, ToPort: 2, CidrIp: '10.0.0.0/8' }))), 'InvalidParameterValue');
-    assert.equal(await code(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: app, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 1, ToPort: 2, UserIdGroupPairs: [{ GroupId: 'sg-00000000000000000' }] }] }))), 'InvalidGroup.NotFound');
-    assert.equal(await code(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: 'sg-00000000000000000', IpProtocol: 'tcp', FromPort: 1, ToPort: 2, CidrIp: '10.0.0.0/8' }))), 'InvalidGroup.NotFound');
+    assert.equal(await errorName(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: app, IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, CidrIp: '10.0.0.0/16' }))), 'InvalidPermission.Duplicate');
+    assert.equal(await errorName(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: app, IpProtocol: 'tcp', FromPort: 1, ToPort: 2, CidrIp: '10.0.0.0/33' }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: app, IpProtocol: 'bogus', FromPort: 1, ToPort: 2, CidrIp: '10.0.0.0/8' }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: app, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 1, ToPort: 2, UserIdGroupPairs: [{ GroupId: 'sg-00000000000000000' }] }] }))), 'InvalidGroup.NotFound');
+    assert.equal(await errorName(ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: 'sg-00000000000000000', IpProtocol: 'tcp', FromPort: 1, ToPort: 2, CidrIp: '10.0.0.0/8' }))), 'InvalidGroup.NotFound');
 
     // A group named in another group's rule cannot be deleted.
-    assert.equal(await code(ec2.send(new DeleteSecurityGroupCommand({ GroupId: lb }))), 'DependencyViolation');
+    assert.equal(await errorName(ec2.send(new DeleteSecurityGroupCommand({ GroupId: lb }))), 'DependencyViolation');
 
     // Revoke: exact match or nothing (non-default VPC), or by rule id.
-    assert.equal(await code(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: app, IpPermissions: [
+    assert.equal(await errorName(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: app, IpPermissions: [
       { IpProtocol: 'udp', FromPort: 123, ToPort: 123, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
       { IpProtocol: 'udp', FromPort: 124, ToPort: 124, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
     ] }))), 'InvalidPermission.NotFound');
@@ -94,7 +87,7 @@ describe('EC2 security groups through the SDK and the real aws CLI', () => {
     await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: app, IpProtocol: 'udp', FromPort: 123, ToPort: 123, CidrIp: '0.0.0.0/0' }));
     const lbRule = added.SecurityGroupRules?.find((r) => r.ReferencedGroupInfo?.GroupId === lb)?.SecurityGroupRuleId ?? '';
     await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: app, SecurityGroupRuleIds: [lbRule] }));
-    assert.equal(await code(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: app, SecurityGroupRuleIds: [lbRule] }))), 'InvalidSecurityGroupRuleId.NotFound');
+    assert.equal(await errorName(ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: app, SecurityGroupRuleIds: [lbRule] }))), 'InvalidSecurityGroupRuleId.NotFound');
     await ec2.send(new DeleteSecurityGroupCommand({ GroupId: lb }));
 
     const rules = (await ec2.send(new DescribeSecurityGroupRulesCommand({ Filters: [{ Name: 'group-id', Values: [app] }] }))).SecurityGroupRules ?? [];
@@ -111,7 +104,7 @@ describe('EC2 security groups through the SDK and the real aws CLI', () => {
     await ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: db, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
     await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: db, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
     assert.deepEqual((await group(db))?.IpPermissionsEgress?.map((p) => [p.IpProtocol, p.FromPort, p.ToPort]), [['tcp', 443, 443]]);
-    assert.equal(await code(ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: db, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }))), 'InvalidPermission.Duplicate');
+    assert.equal(await errorName(ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: db, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }))), 'InvalidPermission.Duplicate');
   });
 
   it('the aws CLI: --protocol/--port/--cidr, duplicate and delete errors as AWS words them', () => {
@@ -137,7 +130,7 @@ describe('EC2 security groups through the SDK and the real aws CLI', () => {
     const { Vpc } = await ec2.send(new CreateDefaultVpcCommand({}));
     assert.equal(Vpc?.CidrBlock, '172.31.0.0/16');
     assert.equal(Vpc?.IsDefault, true);
-    assert.equal(await code(ec2.send(new CreateDefaultVpcCommand({}))), 'DefaultVpcAlreadyExists');
+    assert.equal(await errorName(ec2.send(new CreateDefaultVpcCommand({}))), 'DefaultVpcAlreadyExists');
     const subnets = (await ec2.send(new DescribeSubnetsCommand({ Filters: [{ Name: 'default-for-az', Values: ['true'] }] }))).Subnets ?? [];
     assert.deepEqual(subnets.map((s) => [s.AvailabilityZone, s.CidrBlock, s.MapPublicIpOnLaunch, s.VpcId]), ['a', 'b', 'c', 'd', 'e', 'f'].map((z, i) => [
       `us-east-1${z}`, `172.31.${16 * i}.0/20`, true, Vpc?.VpcId,
@@ -149,9 +142,9 @@ describe('EC2 security groups through the SDK and the real aws CLI', () => {
     assert.equal((await group(GroupId ?? ''))?.VpcId, Vpc?.VpcId);
     const byName = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupNames: ['plain', 'default'] }))).SecurityGroups ?? [];
     assert.deepEqual(byName.map((g) => [g.GroupName, g.VpcId]).sort(), [['default', Vpc?.VpcId], ['plain', Vpc?.VpcId]]);
-    assert.equal(await code(ec2.send(new DescribeSecurityGroupsCommand({ GroupNames: ['web'] }))), 'InvalidGroup.NotFound');
+    assert.equal(await errorName(ec2.send(new DescribeSecurityGroupsCommand({ GroupNames: ['web'] }))), 'InvalidGroup.NotFound');
     await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupName: 'plain', IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIp: '0.0.0.0/0' }));
     await ec2.send(new DeleteSecurityGroupCommand({ GroupName: 'plain' }));
-    assert.equal(await code(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [GroupId ?? ''] }))), 'InvalidGroup.NotFound');
+    assert.equal(await errorName(ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [GroupId ?? ''] }))), 'InvalidGroup.NotFound');
   });
 });

@@ -7,6 +7,7 @@ import {
   ReplaceNetworkAclEntryCommand, ReplaceRouteCommand, ReplaceRouteTableAssociationCommand,
 } from '@aws-sdk/client-ec2';
 import { TestCloud } from './support/cloud.js';
+import { errorName } from './support/errors.js';
 
 /** The network of the seed's recovery.json (VPC, subnet, gateway, routes, ACL, group), made with the aws CLI as a person would. */
 describe('the seed\'s network resources through the real aws CLI', () => {
@@ -21,19 +22,7 @@ describe('the seed\'s network resources through the real aws CLI', () => {
     await cloud?.dispose();
   });
 
-  const ok = (...args: string[]) => {
-    const r = cloud.aws('ec2', ...args);
-    assert.equal(r.status, 0, `aws ec2 ${args.join(' ')}: ${r.stderr}`);
-    return r.json;
-  };
-  const code = async (promise: Promise<unknown>) => {
-    try {
-      await promise;
-    } catch (err) {
-      return (err as Error).name;
-    }
-    return 'no error';
-  };
+  const ok = (...args: string[]) => cloud.awsOk('ec2', ...args);
 
   it('creates recovery.json\'s VPC, subnet, gateway, route table, ACL and group, and describes them back', () => {
     const tag = 'ResourceType=%s,Tags=[{Key=Name,Value=jenkins-recovery}]';
@@ -111,28 +100,28 @@ describe('the seed\'s network resources through the real aws CLI', () => {
     const rtbId = (await ec2.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable?.RouteTableId;
     const other = (await ec2.send(new CreateRouteTableCommand({ VpcId: otherVpc }))).RouteTable?.RouteTableId;
 
-    assert.equal(await code(ec2.send(new CreateRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igwId }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new CreateRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igwId }))), 'InvalidParameterValue');
     await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }));
-    assert.equal(await code(ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: otherVpc }))), 'Resource.AlreadyAssociated');
+    assert.equal(await errorName(ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: otherVpc }))), 'Resource.AlreadyAssociated');
     const secondIgw = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway?.InternetGatewayId;
-    assert.equal(await code(ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: secondIgw, VpcId: vpcId }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: secondIgw, VpcId: vpcId }))), 'InvalidParameterValue');
     await ec2.send(new CreateRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igwId }));
-    assert.equal(await code(ec2.send(new CreateRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igwId }))), 'RouteAlreadyExists');
-    assert.equal(await code(ec2.send(new CreateRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-00000000000000000' }))), 'RouteAlreadyExists');
-    assert.equal(await code(ec2.send(new CreateRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '192.168.0.0/16', GatewayId: 'igw-00000000000000000' }))), 'InvalidInternetGatewayID.NotFound');
-    assert.equal(await code(ec2.send(new DeleteRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '10.5.0.0/16' }))), 'InvalidParameterValue');
-    assert.equal(await code(ec2.send(new ReplaceRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '192.168.0.0/16', GatewayId: igwId }))), 'InvalidRoute.NotFound');
+    assert.equal(await errorName(ec2.send(new CreateRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igwId }))), 'RouteAlreadyExists');
+    assert.equal(await errorName(ec2.send(new CreateRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-00000000000000000' }))), 'RouteAlreadyExists');
+    assert.equal(await errorName(ec2.send(new CreateRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '192.168.0.0/16', GatewayId: 'igw-00000000000000000' }))), 'InvalidInternetGatewayID.NotFound');
+    assert.equal(await errorName(ec2.send(new DeleteRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '10.5.0.0/16' }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new ReplaceRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '192.168.0.0/16', GatewayId: igwId }))), 'InvalidRoute.NotFound');
     await ec2.send(new ReplaceRouteCommand({ RouteTableId: rtbId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igwId }));
 
     const assoc = (await ec2.send(new AssociateRouteTableCommand({ RouteTableId: rtbId, SubnetId: subnetId }))).AssociationId;
-    assert.equal(await code(ec2.send(new AssociateRouteTableCommand({ RouteTableId: rtbId, SubnetId: subnetId }))), 'Resource.AlreadyAssociated');
-    assert.equal(await code(ec2.send(new AssociateRouteTableCommand({ RouteTableId: other, SubnetId: subnetId }))), 'InvalidParameterValue');
-    assert.equal(await code(ec2.send(new DeleteRouteTableCommand({ RouteTableId: rtbId }))), 'DependencyViolation');
+    assert.equal(await errorName(ec2.send(new AssociateRouteTableCommand({ RouteTableId: rtbId, SubnetId: subnetId }))), 'Resource.AlreadyAssociated');
+    assert.equal(await errorName(ec2.send(new AssociateRouteTableCommand({ RouteTableId: other, SubnetId: subnetId }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new DeleteRouteTableCommand({ RouteTableId: rtbId }))), 'DependencyViolation');
 
     // The gateway cannot go while attached; detached, its route turns blackhole.
-    assert.equal(await code(ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: igwId }))), 'DependencyViolation');
+    assert.equal(await errorName(ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: igwId }))), 'DependencyViolation');
     await ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }));
-    assert.equal(await code(ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }))), 'Gateway.NotAttached');
+    assert.equal(await errorName(ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId: igwId, VpcId: vpcId }))), 'Gateway.NotAttached');
     const [table] = (await ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [rtbId ?? ''] }))).RouteTables ?? [];
     assert.equal(table.Routes?.find((r) => r.GatewayId === igwId)?.State, 'blackhole');
     await ec2.send(new DeleteInternetGatewayCommand({ InternetGatewayId: igwId }));
@@ -141,16 +130,16 @@ describe('the seed\'s network resources through the real aws CLI', () => {
     const main = (await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId ?? ''] }, { Name: 'association.main', Values: ['true'] }] }))).RouteTables ?? [];
     assert.equal(main.length, 1);
     const mainAssoc = main[0].Associations?.find((a) => a.Main)?.RouteTableAssociationId;
-    assert.equal(await code(ec2.send(new DisassociateRouteTableCommand({ AssociationId: mainAssoc }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new DisassociateRouteTableCommand({ AssociationId: mainAssoc }))), 'InvalidParameterValue');
     const moved = await ec2.send(new ReplaceRouteTableAssociationCommand({ AssociationId: mainAssoc, RouteTableId: rtbId }));
     assert.match(moved.NewAssociationId ?? '', /^rtbassoc-/);
     const nowMain = (await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId ?? ''] }, { Name: 'association.main', Values: ['true'] }] }))).RouteTables ?? [];
     assert.deepEqual(nowMain.map((t) => t.RouteTableId), [rtbId]);
 
     await ec2.send(new DisassociateRouteTableCommand({ AssociationId: assoc }));
-    assert.equal(await code(ec2.send(new DisassociateRouteTableCommand({ AssociationId: assoc }))), 'InvalidAssociationID.NotFound');
+    assert.equal(await errorName(ec2.send(new DisassociateRouteTableCommand({ AssociationId: assoc }))), 'InvalidAssociationID.NotFound');
     // Still the main table: it cannot be deleted; the old main one now can.
-    assert.equal(await code(ec2.send(new DeleteRouteTableCommand({ RouteTableId: rtbId }))), 'DependencyViolation');
+    assert.equal(await errorName(ec2.send(new DeleteRouteTableCommand({ RouteTableId: rtbId }))), 'DependencyViolation');
     await ec2.send(new DeleteRouteTableCommand({ RouteTableId: main[0].RouteTableId }));
   });
 
@@ -160,21 +149,21 @@ describe('the seed\'s network resources through the real aws CLI', () => {
     const aclId = NetworkAcl?.NetworkAclId;
     const entry = { NetworkAclId: aclId, RuleNumber: 100, Protocol: 'tcp', RuleAction: 'allow' as const, Egress: false, CidrBlock: '0.0.0.0/0', PortRange: { From: 80, To: 80 } };
     await ec2.send(new CreateNetworkAclEntryCommand(entry));
-    assert.equal(await code(ec2.send(new CreateNetworkAclEntryCommand(entry))), 'NetworkAclEntryAlreadyExists');
+    assert.equal(await errorName(ec2.send(new CreateNetworkAclEntryCommand(entry))), 'NetworkAclEntryAlreadyExists');
     await ec2.send(new CreateNetworkAclEntryCommand({ ...entry, Egress: true }));
-    assert.equal(await code(ec2.send(new CreateNetworkAclEntryCommand({ ...entry, RuleNumber: 101, PortRange: undefined }))), 'MissingParameter');
-    assert.equal(await code(ec2.send(new CreateNetworkAclEntryCommand({ ...entry, RuleNumber: 32767 }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new CreateNetworkAclEntryCommand({ ...entry, RuleNumber: 101, PortRange: undefined }))), 'MissingParameter');
+    assert.equal(await errorName(ec2.send(new CreateNetworkAclEntryCommand({ ...entry, RuleNumber: 32767 }))), 'InvalidParameterValue');
     await ec2.send(new ReplaceNetworkAclEntryCommand({ ...entry, RuleAction: 'deny' }));
-    assert.equal(await code(ec2.send(new ReplaceNetworkAclEntryCommand({ ...entry, RuleNumber: 200 }))), 'InvalidNetworkAclEntry.NotFound');
-    assert.equal(await code(ec2.send(new DeleteNetworkAclEntryCommand({ NetworkAclId: aclId, RuleNumber: 32767, Egress: false }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new ReplaceNetworkAclEntryCommand({ ...entry, RuleNumber: 200 }))), 'InvalidNetworkAclEntry.NotFound');
+    assert.equal(await errorName(ec2.send(new DeleteNetworkAclEntryCommand({ NetworkAclId: aclId, RuleNumber: 32767, Egress: false }))), 'InvalidParameterValue');
     await ec2.send(new DeleteNetworkAclEntryCommand({ NetworkAclId: aclId, RuleNumber: 100, Egress: false }));
-    assert.equal(await code(ec2.send(new DeleteNetworkAclEntryCommand({ NetworkAclId: aclId, RuleNumber: 100, Egress: false }))), 'InvalidNetworkAclEntry.NotFound');
+    assert.equal(await errorName(ec2.send(new DeleteNetworkAclEntryCommand({ NetworkAclId: aclId, RuleNumber: 100, Egress: false }))), 'InvalidNetworkAclEntry.NotFound');
     const acls = ok('describe-network-acls', '--network-acl-ids', aclId ?? '').NetworkAcls;
     assert.deepEqual(acls[0].Entries.map((e: any) => [e.Egress, e.RuleNumber, e.Protocol, e.PortRange]), [
       [true, 100, '6', { From: 80, To: 80 }], [true, 32767, '-1', undefined], [false, 32767, '-1', undefined],
     ]);
     const defaultAcl = ok('describe-network-acls', '--filters', `Name=vpc-id,Values=${vpcId}`, 'Name=default,Values=true').NetworkAcls[0].NetworkAclId;
-    assert.equal(await code(ec2.send(new DeleteNetworkAclCommand({ NetworkAclId: defaultAcl }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new DeleteNetworkAclCommand({ NetworkAclId: defaultAcl }))), 'InvalidParameterValue');
     await ec2.send(new DeleteNetworkAclCommand({ NetworkAclId: aclId }));
   });
 });

@@ -5,6 +5,7 @@ import {
   DescribeKeyPairsCommand, DescribeVpcsCommand, EC2Client,
 } from '@aws-sdk/client-ec2';
 import { TestCloud } from './support/cloud.js';
+import { errorName } from './support/errors.js';
 
 describe('EC2 tags over every kind of resource (CreateTags, DeleteTags, DescribeTags)', () => {
   let cloud: TestCloud;
@@ -18,14 +19,6 @@ describe('EC2 tags over every kind of resource (CreateTags, DeleteTags, Describe
     await cloud?.dispose();
   });
 
-  const code = async (promise: Promise<unknown>) => {
-    try {
-      await promise;
-    } catch (err) {
-      return (err as Error).name;
-    }
-    return 'no error';
-  };
 
   it('tags VPCs, subnets, groups and addresses at once, overwrites values, and describes them by filter', async () => {
     const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc?.VpcId ?? '';
@@ -71,9 +64,9 @@ describe('EC2 tags over every kind of resource (CreateTags, DeleteTags, Describe
 
   it('refuses unknown ids, missing resources and reserved keys, changing nothing', async () => {
     const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.1.0.0/16' }))).Vpc?.VpcId ?? '';
-    assert.equal(await code(ec2.send(new CreateTagsCommand({ Resources: ['nonsense'], Tags: [{ Key: 'a', Value: 'b' }] }))), 'InvalidID');
-    assert.equal(await code(ec2.send(new CreateTagsCommand({ Resources: [vpc, 'vpc-00000000000000000'], Tags: [{ Key: 'a', Value: 'b' }] }))), 'InvalidVpcID.NotFound');
-    assert.equal(await code(ec2.send(new CreateTagsCommand({ Resources: [vpc], Tags: [{ Key: 'aws:cloudformation:stack-name', Value: 'x' }] }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new CreateTagsCommand({ Resources: ['nonsense'], Tags: [{ Key: 'a', Value: 'b' }] }))), 'InvalidID');
+    assert.equal(await errorName(ec2.send(new CreateTagsCommand({ Resources: [vpc, 'vpc-00000000000000000'], Tags: [{ Key: 'a', Value: 'b' }] }))), 'InvalidVpcID.NotFound');
+    assert.equal(await errorName(ec2.send(new CreateTagsCommand({ Resources: [vpc], Tags: [{ Key: 'aws:cloudformation:stack-name', Value: 'x' }] }))), 'InvalidParameterValue');
     const tags = (await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [vpc] }] }))).Tags ?? [];
     assert.deepEqual(tags, []);
   });

@@ -6,6 +6,7 @@ import {
   DescribeVpcAttributeCommand, DescribeVpcsCommand, DetachInternetGatewayCommand, EC2Client, ModifySubnetAttributeCommand, ModifyVpcAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import { TestCloud } from './support/cloud.js';
+import { errorName } from './support/errors.js';
 
 describe('EC2 VPCs and subnets through the real aws CLI and the SDK', () => {
   let cloud: TestCloud;
@@ -19,25 +20,8 @@ describe('EC2 VPCs and subnets through the real aws CLI and the SDK', () => {
     await cloud?.dispose();
   });
 
-  const ok = (...args: string[]) => {
-    const r = cloud.aws('ec2', ...args);
-    assert.equal(r.status, 0, `aws ec2 ${args.join(' ')}: ${r.stderr}`);
-    return r.json;
-  };
-  const fails = (code: string, ...args: string[]) => {
-    const r = cloud.aws('ec2', ...args);
-    assert.notEqual(r.status, 0, `aws ec2 ${args.join(' ')} should fail with ${code}`);
-    assert.match(r.stderr, new RegExp(`\\(${code.replace(/\./g, '\\.')}\\)`), r.stderr);
-    return r.stderr;
-  };
-  const code = async (promise: Promise<unknown>) => {
-    try {
-      await promise;
-    } catch (err) {
-      return (err as Error).name;
-    }
-    return 'no error';
-  };
+  const ok = (...args: string[]) => cloud.awsOk('ec2', ...args);
+  const fails = (code: string, ...args: string[]) => cloud.awsFails(code, 'ec2', ...args);
   const newVpc = async (cidr: string) => (await ec2.send(new CreateVpcCommand({ CidrBlock: cidr }))).Vpc?.VpcId ?? '';
 
   it('create-vpc gives a VPC with its main route table, default network ACL and default security group', async () => {
@@ -82,15 +66,15 @@ describe('EC2 VPCs and subnets through the real aws CLI and the SDK', () => {
     assert.equal((await attr('enableDnsHostnames')).EnableDnsHostnames?.Value, false);
     ok('modify-vpc-attribute', '--vpc-id', VpcId, '--enable-dns-hostnames', '{"Value":true}');
     assert.equal((await attr('enableDnsHostnames')).EnableDnsHostnames?.Value, true);
-    assert.equal(await code(ec2.send(new ModifyVpcAttributeCommand({ VpcId, EnableDnsSupport: { Value: false }, EnableDnsHostnames: { Value: false } }))), 'InvalidParameterCombination');
-    assert.equal(await code(ec2.send(new DescribeVpcAttributeCommand({ VpcId: 'vpc-00000000000000000', Attribute: 'enableDnsSupport' }))), 'InvalidVpcID.NotFound');
+    assert.equal(await errorName(ec2.send(new ModifyVpcAttributeCommand({ VpcId, EnableDnsSupport: { Value: false }, EnableDnsHostnames: { Value: false } }))), 'InvalidParameterCombination');
+    assert.equal(await errorName(ec2.send(new DescribeVpcAttributeCommand({ VpcId: 'vpc-00000000000000000', Attribute: 'enableDnsSupport' }))), 'InvalidVpcID.NotFound');
   });
 
   it('refuses VPC blocks larger than /16, smaller than /28, or not CIDR', async () => {
     fails('InvalidVpc.Range', 'create-vpc', '--cidr-block', '10.0.0.0/8');
-    assert.equal(await code(ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/29' }))), 'InvalidVpc.Range');
-    assert.equal(await code(ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.300/16' }))), 'InvalidParameterValue');
-    assert.equal(await code(ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.1/16' }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/29' }))), 'InvalidVpc.Range');
+    assert.equal(await errorName(ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.300/16' }))), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.1/16' }))), 'InvalidParameterValue');
   });
 
   it('--dry-run answers DryRunOperation and creates nothing', async () => {
@@ -110,11 +94,11 @@ describe('EC2 VPCs and subnets through the real aws CLI and the SDK', () => {
     assert.equal(b?.AvailableIpAddressCount, 11);
     fails('InvalidSubnet.Conflict', 'create-subnet', '--vpc-id', VpcId, '--cidr-block', '10.0.0.128/25');
     const subnet = (CidrBlock: string, AvailabilityZone?: string) => ec2.send(new CreateSubnetCommand({ VpcId, CidrBlock, AvailabilityZone }));
-    assert.equal(await code(subnet('10.0.0.0/16')), 'InvalidSubnet.Conflict');
-    assert.equal(await code(subnet('10.1.0.0/24')), 'InvalidSubnet.Range');
-    assert.equal(await code(subnet('10.0.2.0/29')), 'InvalidSubnet.Range');
-    assert.equal(await code(subnet('10.0.2.0/24', 'eu-west-1a')), 'InvalidParameterValue');
-    assert.equal(await code(ec2.send(new CreateSubnetCommand({ VpcId: 'vpc-00000000000000000', CidrBlock: '10.0.2.0/24' }))), 'InvalidVpcID.NotFound');
+    assert.equal(await errorName(subnet('10.0.0.0/16')), 'InvalidSubnet.Conflict');
+    assert.equal(await errorName(subnet('10.1.0.0/24')), 'InvalidSubnet.Range');
+    assert.equal(await errorName(subnet('10.0.2.0/29')), 'InvalidSubnet.Range');
+    assert.equal(await errorName(subnet('10.0.2.0/24', 'eu-west-1a')), 'InvalidParameterValue');
+    assert.equal(await errorName(ec2.send(new CreateSubnetCommand({ VpcId: 'vpc-00000000000000000', CidrBlock: '10.0.2.0/24' }))), 'InvalidVpcID.NotFound');
 
     // Without a zone, AWS picks one: here the zone with the fewest subnets of the VPC.
     const c = (await subnet('10.0.2.0/24')).Subnet;
@@ -133,7 +117,7 @@ describe('EC2 VPCs and subnets through the real aws CLI and the SDK', () => {
     assert.equal((await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [a.SubnetId] }))).Subnets?.[0]?.MapPublicIpOnLaunch, true);
 
     await ec2.send(new DeleteSubnetCommand({ SubnetId: c?.SubnetId }));
-    assert.equal(await code(ec2.send(new DescribeSubnetsCommand({ SubnetIds: [c?.SubnetId ?? ''] }))), 'InvalidSubnetID.NotFound');
+    assert.equal(await errorName(ec2.send(new DescribeSubnetsCommand({ SubnetIds: [c?.SubnetId ?? ''] }))), 'InvalidSubnetID.NotFound');
     const aclAfter = (await ec2.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'association.subnet-id', Values: [c?.SubnetId ?? ''] }] }))).NetworkAcls;
     assert.deepEqual(aclAfter, []);
   });
@@ -160,12 +144,12 @@ describe('EC2 VPCs and subnets through the real aws CLI and the SDK', () => {
     const stderr = fails('DependencyViolation', 'delete-vpc', '--vpc-id', VpcId);
     assert.match(stderr, new RegExp(`The vpc '${VpcId}' has dependencies and cannot be deleted`));
     await ec2.send(new DeleteSubnetCommand({ SubnetId }));
-    assert.equal(await code(ec2.send(new DeleteVpcCommand({ VpcId }))), 'DependencyViolation');
+    assert.equal(await errorName(ec2.send(new DeleteVpcCommand({ VpcId }))), 'DependencyViolation');
     await ec2.send(new DetachInternetGatewayCommand({ InternetGatewayId, VpcId }));
-    assert.equal(await code(ec2.send(new DeleteVpcCommand({ VpcId }))), 'DependencyViolation');
+    assert.equal(await errorName(ec2.send(new DeleteVpcCommand({ VpcId }))), 'DependencyViolation');
     await ec2.send(new DeleteSecurityGroupCommand({ GroupId }));
     ok('delete-vpc', '--vpc-id', VpcId);
-    assert.equal(await code(ec2.send(new DescribeVpcsCommand({ VpcIds: [VpcId] }))), 'InvalidVpcID.NotFound');
+    assert.equal(await errorName(ec2.send(new DescribeVpcsCommand({ VpcIds: [VpcId] }))), 'InvalidVpcID.NotFound');
     const inVpc = [{ Name: 'vpc-id', Values: [VpcId] }];
     assert.deepEqual((await ec2.send(new DescribeRouteTablesCommand({ Filters: inVpc }))).RouteTables, []);
     assert.deepEqual((await ec2.send(new DescribeSecurityGroupsCommand({ Filters: inVpc }))).SecurityGroups, []);

@@ -19,17 +19,8 @@ describe('IAM roles, inline and managed policies, instance profiles through the 
     writeFileSync(p, typeof doc === 'string' ? doc : JSON.stringify(doc));
     return `file://${p}`;
   };
-  const ok = (...args: string[]) => {
-    const r = cloud.aws(...args);
-    assert.equal(r.status, 0, r.stderr);
-    return r.json;
-  };
-  const fails = (code: string, ...args: string[]) => {
-    const r = cloud.aws(...args);
-    assert.notEqual(r.status, 0, `expected ${code}, got ${r.stdout}`);
-    assert.match(r.stderr, new RegExp(`\\(${code}\\)`));
-    return r.stderr;
-  };
+  const ok = (...args: string[]) => cloud.awsOk(...args);
+  const fails = (code: string, ...args: string[]) => cloud.awsFails(code, ...args);
 
   before(async () => {
     cloud = await TestCloud.start();

@@ -8,17 +8,8 @@ import { AWS_CLI, TestCloud } from './support/cloud.js';
 describe('SSM Parameter Store through the real aws CLI', () => {
   let cloud: TestCloud;
   let account = '';
-  const ok = (...args: string[]) => {
-    const r = cloud.aws('ssm', ...args);
-    assert.equal(r.status, 0, r.stderr);
-    return r.json;
-  };
-  const fails = (code: string, ...args: string[]) => {
-    const r = cloud.aws('ssm', ...args);
-    assert.notEqual(r.status, 0, `expected ${code}, got ${r.stdout}`);
-    assert.match(r.stderr, new RegExp(`\\(${code}\\)`));
-    return r.stderr;
-  };
+  const ok = (...args: string[]) => cloud.awsOk('ssm', ...args);
+  const fails = (code: string, ...args: string[]) => cloud.awsFails(code, 'ssm', ...args);
 
   before(async () => {
     cloud = await TestCloud.start();

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -78,6 +79,21 @@ export class TestCloud {
       json = undefined;
     }
     return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json };
+  }
+
+  /** Runs the aws CLI, asserts that it succeeded, and returns its JSON output. */
+  awsOk(...args: string[]): any {
+    const r = this.aws(...args);
+    assert.equal(r.status, 0, `aws ${args.join(' ')}: ${r.stderr}`);
+    return r.json;
+  }
+
+  /** Runs the aws CLI, asserts that it failed with the AWS error `code`, and returns what it printed. */
+  awsFails(code: string, ...args: string[]): string {
+    const r = this.aws(...args);
+    assert.notEqual(r.status, 0, `aws ${args.join(' ')} should fail with ${code}, printed ${r.stdout}`);
+    assert.match(r.stderr, new RegExp(`\\(${code.replace(/\./g, '\\.')}\\)`), r.stderr);
+    return r.stderr;
   }
 
   /** Runs the halo CLI with this cloud's home. */
