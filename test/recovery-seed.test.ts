@@ -34,6 +34,7 @@ function seedWithMarker(dir: string): string {
 describe('the seed\'s recovery.json recovers from a host failure through its CloudWatch alarm', { skip: ROOT ? false : 'needs root: instances run in namespaces (CI runs as root)' }, () => {
   let cloud: TestCloud;
   let tag = '';
+  const context: Record<string, string> = {};
   before(async () => {
     await ensureImage(process.env.HALO_IMAGE_CACHE as string);
     cloud = await TestCloud.start({ timeScale: 60, profile: 'fast', hostsPerZone: 2 });
@@ -91,5 +92,31 @@ describe('the seed\'s recovery.json recovers from a host failure through its Clo
     assert.equal(after.PublicIpAddress, eip);
     assert.match(action.HistoryData + action.HistorySummary, /host/);
     assert.ok(!(action.HistoryData + action.HistorySummary).includes(`host ${failedHost}.`), 'recovered onto another host');
+    context.instanceId = instanceId;
+    context.alarmName = alarmName;
+    context.eip = eip;
+    context.marker = marker;
+  });
+
+  it('instance-crash leaves the system-check alarm alone; an instance-check alarm with the reboot action brings it back', async () => {
+    const { instanceId, alarmName, eip, marker } = context;
+    assert.ok(instanceId, 'the first test ran');
+    cloud.awsOk('cloudwatch', 'put-metric-alarm', '--alarm-name', 'reboot-on-instance-check', '--namespace', 'AWS/EC2',
+      '--metric-name', 'StatusCheckFailed_Instance', '--statistic', 'Minimum', '--period', '60', '--evaluation-periods', '2',
+      '--comparison-operator', 'GreaterThanThreshold', '--threshold', '0', '--dimensions', `Name=InstanceId,Value=${instanceId}`,
+      '--alarm-actions', 'arn:aws:automate:us-east-1:ec2:reboot');
+    await waitFor('the instance-check alarm OK', () => (cloud.awsOk('cloudwatch', 'describe-alarms', '--alarm-names', 'reboot-on-instance-check')
+      .MetricAlarms[0].StateValue === 'OK' ? true : undefined), 120_000);
+    const systemAlarms = () => cloud.awsOk('cloudwatch', 'describe-alarm-history', '--alarm-name', alarmName, '--history-item-type', 'StateUpdate')
+      .AlarmHistoryItems.filter((h: { HistorySummary: string }) => h.HistorySummary.endsWith('to ALARM')).length;
+    const systemBefore = systemAlarms();
+    const crash = await callControl(cloud.home, '/fault', { kind: 'instance-crash', instanceId });
+    assert.equal(crash.ok, true, crash.message);
+    const rebooted = await waitFor('the reboot action', () => cloud.awsOk('cloudwatch', 'describe-alarm-history', '--alarm-name', 'reboot-on-instance-check',
+      '--history-item-type', 'Action').AlarmHistoryItems.find((h: { HistorySummary: string }) => /reboot/i.test(h.HistorySummary)), 120_000);
+    assert.doesNotMatch(rebooted.HistorySummary, /fail/i, rebooted.HistorySummary);
+    const page = await waitFor('the marker served after the reboot', async () => (await get(`http://${eip}:8080/`))?.body.trim(), 120_000);
+    assert.equal(page, marker);
+    assert.equal(systemAlarms(), systemBefore, 'the StatusCheckFailed_System alarm did not fire for an instance crash');
   });
 });
