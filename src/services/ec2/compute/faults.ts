@@ -2,6 +2,7 @@ import type { Cloud } from '../../../cloud.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
 import { findZone, hostsOf } from '../../../topology/regions.js';
 import { restartOnHealthyHost } from './lifecycle.js';
+import { recordRecovery, recoveryRefusal } from './recovery-policy.js';
 import { instancesTable, type InstanceRecord } from './state.js';
 
 /**
@@ -96,6 +97,12 @@ export function listenForRecovery(cloud: Cloud): void {
       answer(false, `instance ${req.instanceId} is not running`);
       return;
     }
+    const refusal = recoveryRefusal(cloud, req.region, r);
+    if (refusal) {
+      answer(false, refusal);
+      return;
+    }
+    recordRecovery(cloud, req.region, req.instanceId);
     restartOnHealthyHost(cloud, req.region, req.instanceId, `recovery requested by alarm ${req.alarmName}`)
       .then(() => {
         const after = instancesTable(cloud.store).get(req.region, req.instanceId);
