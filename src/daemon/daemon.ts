@@ -5,6 +5,7 @@ import { createFront } from '../server/front.js';
 import { SERVICES } from '../services/registry.js';
 import { Store } from '../store/db.js';
 import { DEFAULT_REGION } from '../topology/regions.js';
+import { claimPublicPool } from './public-pool.js';
 import { ensureHome, paths, processAlive, readDaemonInfo, removeDaemonInfo, writeDaemonInfo, type DaemonInfo } from './home.js';
 
 export interface DaemonOptions {
@@ -24,7 +25,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<{ info: DaemonIn
   }
   const profile = timingProfile(opts.profile);
   const store = new Store(paths(opts.home).db);
+  // HALO_PUBLIC_IP_POOL, when set, names the pool itself; otherwise this cloud claims a block of its own.
+  const pool = process.env.HALO_PUBLIC_IP_POOL ? undefined : claimPublicPool(store, opts.home);
+  if (pool) process.env.HALO_PUBLIC_IP_POOL = pool.cidr;
   const cloud = new Cloud(store, new ScaledClock(opts.timeScale), profile, { home: opts.home, hostsPerZone: opts.hostsPerZone });
+  if (pool) cloud.onShutdown(pool.release);
   cloud.credentials.admin();
   for (const factory of SERVICES) cloud.register(factory);
   const app = createFront(cloud);
