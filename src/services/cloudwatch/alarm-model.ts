@@ -7,8 +7,8 @@ import { ANOMALY_OPERATORS, STATIC_OPERATORS, TREAT_MISSING, type AlarmStateValu
 import { isBasicStatistic, isPercentile } from './statistics.js';
 import { parseAction } from './alarm-action-arns.js';
 
-/** A metric alarm as stored: the MetricAlarm shape of the model, plus its tags. Timestamps are ISO strings. */
-export interface AlarmRecord {
+/** What metric and composite alarms share, as stored. Timestamps are ISO strings. */
+interface AlarmCommon {
   AlarmName: string;
   AlarmArn: string;
   AlarmDescription?: string;
@@ -22,6 +22,11 @@ export interface AlarmRecord {
   StateReasonData?: string;
   StateUpdatedTimestamp: string;
   StateTransitionedTimestamp: string;
+  Tags?: Array<{ Key: string; Value: string }>;
+}
+
+/** A metric alarm as stored: the MetricAlarm shape of the model, plus its tags. */
+export interface AlarmRecord extends AlarmCommon {
   MetricName?: string;
   Namespace?: string;
   Statistic?: string;
@@ -40,22 +45,8 @@ export interface AlarmRecord {
 }
 
 /** A composite alarm as stored: the CompositeAlarm shape of the model, plus its tags. */
-export interface CompositeAlarmRecord {
-  AlarmName: string;
-  AlarmArn: string;
-  AlarmDescription?: string;
+export interface CompositeAlarmRecord extends AlarmCommon {
   AlarmRule: string;
-  AlarmConfigurationUpdatedTimestamp: string;
-  ActionsEnabled: boolean;
-  OKActions: string[];
-  AlarmActions: string[];
-  InsufficientDataActions: string[];
-  StateValue: AlarmStateValue;
-  StateReason: string;
-  StateReasonData?: string;
-  StateUpdatedTimestamp: string;
-  StateTransitionedTimestamp: string;
-  Tags?: Array<{ Key: string; Value: string }>;
 }
 
 export type AnyAlarm = AlarmRecord | CompositeAlarmRecord;

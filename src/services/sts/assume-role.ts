@@ -6,10 +6,10 @@ import { parsePolicy, PolicySyntaxError, policySize, type PolicyDocument } from 
 import { evaluate, type RequestPrincipal } from '../../auth/policy/evaluate.js';
 import type { SessionPrincipal } from '../../auth/policy/session-policies.js';
 import { defaultDocument, findPolicy } from '../iam/managed-policies.js';
-import { wholeSeconds } from '../iam/ids.js';
 import { findRole, saveRole } from '../iam/roles.js';
 import type { RoleRecord } from '../iam/state.js';
 import type { RequestContext } from '../types.js';
+import { issueSessionCredentials } from './issue.js';
 
 const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 const CHAINED_MAX_SECONDS = 3600;
@@ -109,16 +109,10 @@ export function assumeRole(input: AssumeRoleInput, ctx: RequestContext) {
     roleName: role.RoleName,
     ...(policies ? { sessionPolicies: policies } : {}),
   };
-  const now = wholeSeconds(ctx.cloud.clock.now());
-  const key = ctx.cloud.credentials.issueTemporary(principal, duration * 1000, now);
+  const { now, Credentials } = issueSessionCredentials(ctx, principal, duration);
   saveRole(ctx.cloud, { ...role, LastUsedDate: new Date(now).toISOString(), LastUsedRegion: ctx.region });
   return {
-    Credentials: {
-      AccessKeyId: key.accessKeyId,
-      SecretAccessKey: key.secretAccessKey,
-      SessionToken: key.sessionToken,
-      Expiration: new Date(key.expiration ?? now),
-    },
+    Credentials,
     AssumedRoleUser: { AssumedRoleId: principal.userId, Arn: sessionArn },
     PackedPolicySize: input.Policy !== undefined ? Math.ceil((policySize(input.Policy) / 2048) * 100) : undefined,
     SourceIdentity: input.SourceIdentity,

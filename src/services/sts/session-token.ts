@@ -1,7 +1,7 @@
 import { AwsError } from '../../protocol/errors.js';
 import type { Principal } from '../../auth/credentials.js';
-import { wholeSeconds } from '../iam/ids.js';
 import type { RequestContext } from '../types.js';
+import { issueSessionCredentials } from './issue.js';
 
 /** Session credentials carry this mark, so that they cannot be used to get further session tokens. */
 type SessionMarked = Principal & { sessionOf?: string };
@@ -21,14 +21,5 @@ export function getSessionToken(input: { DurationSeconds?: number; SerialNumber?
     throw new AwsError('ValidationError', `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between ${limits.min} and ${limits.max}`);
   }
   const principal: SessionMarked = { ...caller, sessionOf: caller.arn };
-  const now = wholeSeconds(ctx.cloud.clock.now());
-  const key = ctx.cloud.credentials.issueTemporary(principal, duration * 1000, now);
-  return {
-    Credentials: {
-      AccessKeyId: key.accessKeyId,
-      SecretAccessKey: key.secretAccessKey,
-      SessionToken: key.sessionToken,
-      Expiration: new Date(key.expiration ?? now),
-    },
-  };
+  return { Credentials: issueSessionCredentials(ctx, principal, duration).Credentials };
 }
