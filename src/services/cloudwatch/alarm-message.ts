@@ -37,15 +37,18 @@ export function alarmMessage(alarm: AnyAlarm, oldState: string, region: string, 
 }
 
 function metricTrigger(alarm: AlarmRecord): Record<string, unknown> {
+  const evaluation = {
+    EvaluationPeriods: alarm.EvaluationPeriods,
+    DatapointsToAlarm: alarm.DatapointsToAlarm ?? alarm.EvaluationPeriods,
+    ComparisonOperator: alarm.ComparisonOperator,
+    Threshold: alarm.Threshold,
+    TreatMissingData: alarm.TreatMissingData ?? 'missing',
+    EvaluateLowSampleCountPercentile: alarm.EvaluateLowSampleCountPercentile ?? '',
+  };
   const trigger: Record<string, unknown> = alarm.Metrics
     ? {
         Period: alarm.Metrics.find((m) => m.MetricStat)?.MetricStat?.Period ?? 60,
-        EvaluationPeriods: alarm.EvaluationPeriods,
-        DatapointsToAlarm: alarm.DatapointsToAlarm ?? alarm.EvaluationPeriods,
-        ComparisonOperator: alarm.ComparisonOperator,
-        Threshold: alarm.Threshold,
-        TreatMissingData: alarm.TreatMissingData ?? 'missing',
-        EvaluateLowSampleCountPercentile: alarm.EvaluateLowSampleCountPercentile ?? '',
+        ...evaluation,
         Metrics: alarm.Metrics.map((q) => ({
           Id: q.Id,
           Expression: q.Expression,
@@ -65,12 +68,7 @@ function metricTrigger(alarm: AlarmRecord): Record<string, unknown> {
         Unit: alarm.Unit ?? null,
         Dimensions: (alarm.Dimensions ?? []).map((d) => ({ value: d.Value, name: d.Name })),
         Period: alarm.Period,
-        EvaluationPeriods: alarm.EvaluationPeriods,
-        DatapointsToAlarm: alarm.DatapointsToAlarm ?? alarm.EvaluationPeriods,
-        ComparisonOperator: alarm.ComparisonOperator,
-        Threshold: alarm.Threshold,
-        TreatMissingData: alarm.TreatMissingData ?? 'missing',
-        EvaluateLowSampleCountPercentile: alarm.EvaluateLowSampleCountPercentile ?? '',
+        ...evaluation,
       };
   return trigger;
 }
