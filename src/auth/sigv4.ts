@@ -151,8 +151,18 @@ function canonicalRequest(req: IncomingRequest, sig: SignatureInfo, query: URLSe
   return [req.method, canonicalPath(rawPath), canonicalQuery(query, sig.presigned), headers.join(''), sig.signedHeaders.join(';'), payloadHash].join('\n');
 }
 
+/** Signing keys change once a day per credential scope; kept so a request costs one HMAC, not five. */
+const signingKeys = new Map<string, Buffer>();
+
 export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
-  return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+  const id = `${secret}/${date}/${region}/${service}`;
+  let key = signingKeys.get(id);
+  if (!key) {
+    if (signingKeys.size > 1000) signingKeys.clear();
+    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+    signingKeys.set(id, key);
+  }
+  return key;
 }
 
 /** True when the request's signature is the one `secret` makes. */
