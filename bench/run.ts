@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   console.log('benchmark | value | floor | ratio (value / floor)');
   for (const [area, suite] of suites) {
     for (const row of await suite()) {
-      console.log(`${area}: ${row.name} | ${format(row.value)} ${row.unit} | ${row.floorName}: ${format(row.floor)} ${row.unit} | ${(row.value / row.floor).toFixed(2)}`);
+      console.log(`${area}: ${row.name} | ${format(row.value)} ${row.unit} | ${row.floorName}: ${format(row.floor)} ${row.unit} | ${format(row.value / row.floor)}`);
     }
   }
 }
