@@ -77,13 +77,23 @@ export function loadModel(id: string): ServiceModel {
   return model;
 }
 
+/** Resolved shapes by their reference: a reference belongs to one model, and models never change once loaded. */
+const resolved = new WeakMap<Shape, Shape>();
+
 /** The shape a member points at, with the member's own traits (locationName, ...) laid over it. */
 export function resolve(model: ServiceModel, ref: Shape): Shape {
-  if (!ref.shape) return ref.type ? ref : { ...ref, type: 'string' };
-  const target = model.shapes[ref.shape];
-  if (!target) throw new Error(`model ${model.metadata.serviceId} has no shape ${ref.shape}`);
-  const { shape: _ignored, ...traits } = ref;
-  const base = resolve(model, target);
-  return { ...base, ...traits, type: base.type };
+  const cached = resolved.get(ref);
+  if (cached) return cached;
+  let out: Shape;
+  if (!ref.shape) out = ref.type ? ref : { ...ref, type: 'string' };
+  else {
+    const target = model.shapes[ref.shape];
+    if (!target) throw new Error(`model ${model.metadata.serviceId} has no shape ${ref.shape}`);
+    const { shape: _ignored, ...traits } = ref;
+    const base = resolve(model, target);
+    out = { ...base, ...traits, type: base.type };
+  }
+  resolved.set(ref, out);
+  return out;
 }
 
