@@ -5,7 +5,7 @@ import { iamArn, iamNow, newUniqueId } from './ids.js';
 import { paginate, type PageInput } from './paging.js';
 import { findRole, requireRole, roleView } from './roles.js';
 import { GLOBAL, instanceProfiles, keyOf, type InstanceProfileRecord, type RoleRecord, type Tag } from './state.js';
-import { checkName, checkPath, checkPathPrefix, checkTags } from './validation.js';
+import { checkName, checkPath, checkPathPrefix, checkTags, mergeTags, withoutTags } from './validation.js';
 
 /** Finds an instance profile by name or by ARN (as EC2's IamInstanceProfile accepts either). */
 export function findInstanceProfile(cloud: Cloud, nameOrArn: string): InstanceProfileRecord | undefined {
@@ -100,18 +100,13 @@ export function listInstanceProfilesForRole(input: PageInput & { RoleName: strin
 
 export function tagInstanceProfile(input: { InstanceProfileName: string; Tags: Tag[] }, ctx: RequestContext) {
   const profile = requireProfile(ctx.cloud, input.InstanceProfileName);
-  checkTags(input.Tags);
-  const merged = new Map(profile.Tags.map((t) => [t.Key.toLowerCase(), t]));
-  for (const t of input.Tags) merged.set(t.Key.toLowerCase(), t);
-  if (merged.size > 50) throw new AwsError('LimitExceeded', 'The number of tags has reached the maximum limit.', 409);
-  save(ctx.cloud, { ...profile, Tags: [...merged.values()] });
+  save(ctx.cloud, { ...profile, Tags: mergeTags(profile.Tags, input.Tags) });
   return {};
 }
 
 export function untagInstanceProfile(input: { InstanceProfileName: string; TagKeys: string[] }, ctx: RequestContext) {
   const profile = requireProfile(ctx.cloud, input.InstanceProfileName);
-  const drop = new Set(input.TagKeys.map((k) => k.toLowerCase()));
-  save(ctx.cloud, { ...profile, Tags: profile.Tags.filter((t) => !drop.has(t.Key.toLowerCase())) });
+  save(ctx.cloud, { ...profile, Tags: withoutTags(profile.Tags, input.TagKeys) });
   return {};
 }
 

@@ -6,7 +6,7 @@ import { encodeDocument, iamArn, iamNow, newUniqueId } from './ids.js';
 import { paginate, type PageInput } from './paging.js';
 import { requireRole, saveRole } from './roles.js';
 import { GLOBAL, keyOf, managedPolicies, roles, type ManagedPolicyRecord, type Tag } from './state.js';
-import { checkDocument, checkName, checkPath, checkPathPrefix, checkTags, constraintError } from './validation.js';
+import { checkDocument, checkName, checkPath, checkPathPrefix, checkTags, constraintError, mergeTags, withoutTags } from './validation.js';
 
 const POLICY_SIZE_QUOTA = { name: 'PolicySize', max: 6144 };
 const MAX_VERSIONS = 5;
@@ -229,18 +229,13 @@ export function listEntitiesForPolicy(input: PageInput & { PolicyArn: string; En
 
 export function tagPolicy(input: { PolicyArn: string; Tags: Tag[] }, ctx: RequestContext) {
   const policy = requireCustomer(ctx.cloud, input.PolicyArn);
-  checkTags(input.Tags);
-  const merged = new Map(policy.Tags.map((t) => [t.Key.toLowerCase(), t]));
-  for (const t of input.Tags) merged.set(t.Key.toLowerCase(), t);
-  if (merged.size > 50) throw new AwsError('LimitExceeded', 'The number of tags has reached the maximum limit.', 409);
-  managedPolicies(ctx.cloud).put(GLOBAL, keyOf(policy.PolicyName), { ...policy, Tags: [...merged.values()] });
+  managedPolicies(ctx.cloud).put(GLOBAL, keyOf(policy.PolicyName), { ...policy, Tags: mergeTags(policy.Tags, input.Tags) });
   return {};
 }
 
 export function untagPolicy(input: { PolicyArn: string; TagKeys: string[] }, ctx: RequestContext) {
   const policy = requireCustomer(ctx.cloud, input.PolicyArn);
-  const drop = new Set(input.TagKeys.map((k) => k.toLowerCase()));
-  managedPolicies(ctx.cloud).put(GLOBAL, keyOf(policy.PolicyName), { ...policy, Tags: policy.Tags.filter((t) => !drop.has(t.Key.toLowerCase())) });
+  managedPolicies(ctx.cloud).put(GLOBAL, keyOf(policy.PolicyName), { ...policy, Tags: withoutTags(policy.Tags, input.TagKeys) });
   return {};
 }
 

@@ -5,7 +5,7 @@ import { encodeDocument, iamArn, iamNow, newUniqueId } from './ids.js';
 import { paginate, type PageInput } from './paging.js';
 import { checkBoundary } from './role-boundary.js';
 import { GLOBAL, instanceProfiles, keyOf, roles, type RoleRecord, type Tag } from './state.js';
-import { checkDocument, checkName, checkPath, checkPathPrefix, checkTags, constraintError } from './validation.js';
+import { checkDocument, checkName, checkPath, checkPathPrefix, checkTags, constraintError, mergeTags, withoutTags } from './validation.js';
 
 const TRUST_POLICY_QUOTA = { name: 'ACLSizePerRole', max: 2048 };
 
@@ -134,18 +134,13 @@ export function updateRoleDescription(input: { RoleName: string; Description: st
 
 export function tagRole(input: { RoleName: string; Tags: Tag[] }, ctx: RequestContext) {
   const role = requireRole(ctx.cloud, input.RoleName);
-  checkTags(input.Tags);
-  const merged = new Map(role.Tags.map((t) => [t.Key.toLowerCase(), t]));
-  for (const t of input.Tags) merged.set(t.Key.toLowerCase(), t);
-  if (merged.size > 50) throw new AwsError('LimitExceeded', 'The number of tags has reached the maximum limit.', 409);
-  saveRole(ctx.cloud, { ...role, Tags: [...merged.values()] });
+  saveRole(ctx.cloud, { ...role, Tags: mergeTags(role.Tags, input.Tags) });
   return {};
 }
 
 export function untagRole(input: { RoleName: string; TagKeys: string[] }, ctx: RequestContext) {
   const role = requireRole(ctx.cloud, input.RoleName);
-  const drop = new Set(input.TagKeys.map((k) => k.toLowerCase()));
-  saveRole(ctx.cloud, { ...role, Tags: role.Tags.filter((t) => !drop.has(t.Key.toLowerCase())) });
+  saveRole(ctx.cloud, { ...role, Tags: withoutTags(role.Tags, input.TagKeys) });
   return {};
 }
 

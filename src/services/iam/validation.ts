@@ -44,6 +44,21 @@ export function checkTags(tags: Tag[] | undefined): Tag[] {
   return list;
 }
 
+/** TagRole/TagPolicy/TagInstanceProfile: new tags replace same keys (case-insensitive), at most 50 in all. */
+export function mergeTags(existing: Tag[], added: Tag[]): Tag[] {
+  checkTags(added);
+  const merged = new Map(existing.map((t) => [t.Key.toLowerCase(), t]));
+  for (const t of added) merged.set(t.Key.toLowerCase(), t);
+  if (merged.size > 50) throw new AwsError('LimitExceeded', 'The number of tags has reached the maximum limit.', 409);
+  return [...merged.values()];
+}
+
+/** The Untag* operations: keys match case-insensitively. */
+export function withoutTags(existing: Tag[], keys: string[]): Tag[] {
+  const drop = new Set(keys.map((k) => k.toLowerCase()));
+  return existing.filter((t) => !drop.has(t.Key.toLowerCase()));
+}
+
 /** Parses a policy document as IAM does, turning syntax problems into MalformedPolicyDocument. */
 export function checkDocument(text: string, kind: PolicyKind, quota?: { name: string; max: number }): PolicyDocument {
   if (quota && policySize(text) > quota.max) throw new AwsError('LimitExceeded', `Cannot exceed quota for ${quota.name}: ${quota.max}`, 409);
