@@ -56,8 +56,7 @@ export function createNetworkAcl(input: { VpcId: string; TagSpecifications?: Tag
     Associations: [],
     Tags: tagsFor('network-acl', input.TagSpecifications),
   };
-  networkAcls(ctx.cloud.store).insert(ctx.region, acl.NetworkAclId, acl);
-  emitNetwork(ctx.cloud, 'ec2.networkAclChanged', { region: ctx.region, aclId: acl.NetworkAclId, vpcId: acl.VpcId });
+  save(ctx, acl);
   return { NetworkAcl: aclOutput(acl), ClientToken: input.ClientToken };
 }
 

@@ -56,8 +56,7 @@ export function createRouteTable(input: { VpcId: string; TagSpecifications?: Tag
     Associations: [],
     Tags: tagsFor('route-table', input.TagSpecifications),
   };
-  routeTables(ctx.cloud.store).insert(ctx.region, table.RouteTableId, table);
-  emitNetwork(ctx.cloud, 'ec2.routeTableChanged', { region: ctx.region, routeTableId: table.RouteTableId, vpcId: table.VpcId });
+  save(ctx, table);
   return { RouteTable: tableOutput(table, ctx.accountId), ClientToken: input.ClientToken };
 }
 
