@@ -1,36 +1,82 @@
 import type { Command } from 'commander';
 import { haloHome } from '../daemon/home.js';
 import { callControl } from '../runtime/control.js';
-import { DEFAULT_PACKAGES, ensureImage, imageCacheDir } from '../runtime/images.js';
-import { isRoot } from '../runtime/sh.js';
+import { DEBIAN_PACKAGE, DEFAULT_PACKAGES, PackageInstallError, ensurePackageLayer, imageCacheDir, listBuiltImages } from '../runtime/images.js';
+import { isRoot, run } from '../runtime/sh.js';
 import { CliError, runningDaemon } from './cloud.js';
 
+/** AMI names as EC2 accepts them (CreateImage/RegisterImage). */
+const AMI_NAME = /^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/;
+
 /**
- * `halo image build [--name N] [--packages a,b]`: builds (once, cached) a Debian image with the default packages and
- * the extra ones; when the cloud of this home runs, registers it as an AMI and prints its id.
+ * `halo image build --name N --packages a,b`: builds (once per image cache) a layer with the packages on top of the
+ * default image, then, when the cloud of this home runs, registers it as an AMI named N and prints its id.
  */
 export async function imageBuild(flags: { name: string; packages?: string }): Promise<void> {
-  if (!isRoot()) throw new CliError('building an image needs root (debootstrap)');
-  if (!/^[a-z0-9][a-z0-9.-]{0,40}$/.test(flags.name)) throw new CliError('--name: lower-case letters, digits, dots and dashes (at most 41)');
-  const extra = (flags.packages ?? '').split(',').map((p) => p.trim()).filter(Boolean);
-  for (const p of extra) if (!/^[a-z0-9][a-z0-9+.-]+$/.test(p)) throw new CliError(`not a Debian package name: ${p}`);
+  if (!AMI_NAME.test(flags.name)) {
+    throw new CliError(`--name '${flags.name}': an AMI name has 3 to 128 characters: letters, digits, spaces and ( ) [ ] . / - ' @ _`);
+  }
+  const packages = (flags.packages ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  if (!packages.length) throw new CliError('--packages: name at least one Debian package to add to the default image, e.g. --packages jq,bc');
+  const bad = packages.filter((p) => !DEBIAN_PACKAGE.test(p));
+  if (bad.length) throw new CliError(`--packages: not Debian package names: ${bad.join(', ')} (lower-case letters, digits, + - .)`);
+  if (!isRoot()) throw new CliError('building an image needs root (overlay mounts and a chroot): run it with sudo');
   const home = haloHome();
-  const rootfs = await ensureImage(imageCacheDir(home), flags.name, extra, (line) => console.error(line));
-  console.error(`image root filesystem: ${rootfs} (packages: ${[...DEFAULT_PACKAGES, ...extra].join(', ')})`);
+  const cache = imageCacheDir(home);
+  let image;
+  try {
+    image = await ensurePackageLayer(cache, packages, (line) => console.error(line));
+  } catch (err) {
+    if (err instanceof PackageInstallError) throw new CliError(`${err.message}\nnothing was added to the image cache ${cache}; check the package names (apt-cache search <word> on a Debian machine)`);
+    throw err;
+  }
+  console.error(`${image.reused ? 'reusing the cached' : 'built the'} layer ${image.layers[0]} (${image.versions.join(', ') || image.packages.join(', ')}) on ${image.layers.slice(1).join(', ')}`);
   if (!runningDaemon(home)) {
-    console.error("the cloud is not running: start it and run this again to register the image as an AMI");
+    console.error(`the cloud of ${home} is not running: start it ('halo cloud start --detach') and run this command again to register the image as an AMI (the build is cached)`);
     return;
   }
-  const answer = await callControl(home, '/register-image', { name: flags.name, rootfs });
-  if (!answer.ok) throw new CliError(answer.message);
+  const answer = await callControl(home, '/register-image', { name: flags.name, rootfs: image.dir });
+  if (!answer.ok) {
+    const dup = /InvalidAMIName\.Duplicate/.test(answer.message);
+    throw new CliError(dup ? `the image is built but not registered: ${answer.message}` : `the image is built but the cloud refused it: ${answer.message}`);
+  }
   console.log(answer.message);
 }
 
+/** `halo image list`: the images of the image cache (the default image and the package layers on it). */
+export function imageList(flags: { json?: boolean }): void {
+  const cache = imageCacheDir(haloHome());
+  const images = listBuiltImages(cache);
+  if (flags.json) {
+    console.log(JSON.stringify(images.map(({ key, layers, packages, versions, builtAt }) => ({ key, layers, packages, versions, builtAt })), null, 2));
+    return;
+  }
+  if (!images.length) {
+    console.log(`no image in ${cache} yet (the default image is built at the first instance or by 'halo image build')`);
+    return;
+  }
+  console.log(`images in ${cache}:`);
+  for (const i of images) {
+    const layer = i.layers.length > 1;
+    const size = run('du', ['-sh', i.layers[0]], { allowFail: true, timeoutMs: 60_000 }).stdout.split('\t')[0] || '?';
+    const what = layer ? `+ ${i.packages.join(', ')} on ${i.layers.slice(1).map((l) => l.split('/').slice(-2, -1)[0]).join(', ')}` : `whole root filesystem${sameSet(i.packages, DEFAULT_PACKAGES) ? ' (the default image)' : ''}`;
+    console.log(`  ${i.key}  ${size}  built ${i.builtAt}  ${what}`);
+  }
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
 export function registerImageCommands(program: Command): void {
-  program.command('image').description('images (AMIs) of the local cloud')
-    .command('build')
-    .description('build a Debian 12 image with extra packages and register it as an AMI of the running cloud')
-    .option('--name <name>', 'image name', 'custom')
-    .option('--packages <list>', 'extra Debian packages, comma-separated')
+  const image = program.command('image').description('images (AMIs) of the local cloud');
+  image.command('build')
+    .description('add Debian packages to the default image as a new layer and register it as an AMI of the running cloud')
+    .requiredOption('--name <name>', 'the AMI name')
+    .requiredOption('--packages <list>', 'Debian packages, comma-separated')
     .action(imageBuild);
+  image.command('list')
+    .description('the images built on this machine (the image cache)')
+    .option('--json', 'as JSON')
+    .action(imageList);
 }

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { AwsError } from '../../../protocol/errors.js';
-import { copyTree } from '../../../runtime/images.js';
+import { copyTree, readBuiltImage } from '../../../runtime/images.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
+import { DEFAULT_REGION } from '../../../topology/regions.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
 import { newId } from '../ids.js';
@@ -166,20 +167,44 @@ export function deregisterImage(input: { ImageId: string }, ctx: RequestContext)
   return { Return: true };
 }
 
-/** An image built by `halo image build` (a whole root filesystem) becomes an AMI of the default region. */
-export function registerBuiltImage(cloud: RequestContext['cloud'], name: string, rootfs: string, region = 'us-east-1'): string {
-  if (!existsSync(rootfs)) throw new Error(`no image at ${rootfs}`);
-  const existing = imagesTable(cloud.store).list(region).find((i) => i.Name === `halo/${name}` && i.Layers[0] === rootfs);
-  if (existing) return existing.ImageId;
+/** AMI names as EC2 accepts them (for registerBuiltImage). */
+const AMI_NAME = /^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/;
+const AMI_NAME_RULE = 'AMI names must be between 3 and 128 characters long, and may contain letters, numbers, ( ) . - / and _';
+
+/**
+ * RegisterImage for `halo image build` (through the control socket): `dir` is an image cache entry (a layer of
+ * packages on the default image, or a whole root filesystem), registered as an available AMI of this account named
+ * `name` with the entry's layers. The cache entry is shared: deregistering the AMI does not delete it. As EC2 does
+ * for RegisterImage and CreateImage, a name already used by an image of the region is refused
+ * (InvalidAMIName.Duplicate), also when that image has the very same layers.
+ */
+export function registerBuiltImage(cloud: RequestContext['cloud'], name: string, dir: string, region = DEFAULT_REGION): string {
+  if (!AMI_NAME.test(name)) throw new Error(`InvalidAMIName.Malformed: ${AMI_NAME_RULE} (got '${name}')`);
+  if (!path.isAbsolute(dir) || !existsSync(dir)) throw new Error(`no built image at ${dir}`);
+  // A whole root filesystem given directly (as before layers) is read from its cache entry.
+  const image = readBuiltImage(dir) ?? (path.basename(dir) === 'rootfs' ? readBuiltImage(path.dirname(dir)) : undefined);
+  if (!image) throw new Error(`${dir} is not a complete image of the image cache (no 'ready' marker, or its base image is gone): build it again`);
+  const missing = image.layers.filter((l) => !existsSync(l));
+  if (missing.length) throw new Error(`the image's layers are missing: ${missing.join(', ')}`);
+  if (name === DEFAULT_IMAGE_NAME) throw new Error(`InvalidAMIName.Duplicate: AMI name ${name} is already in use by AMI ${DEFAULT_IMAGE_ID} (halo's default image); choose another --name`);
+  const taken = imagesTable(cloud.store).list(region).find((i) => i.Name === name && i.State !== 'deregistered');
+  if (taken) {
+    const same = taken.Layers.length === image.layers.length && taken.Layers.every((l, k) => l === image.layers[k]);
+    throw new Error(`InvalidAMIName.Duplicate: AMI name ${name} is already in use by AMI ${taken.ImageId}` +
+      (same ? ` (built from these same packages: launch ${taken.ImageId} as it is)` : '') +
+      `; choose another --name, or deregister it first (aws ec2 deregister-image --image-id ${taken.ImageId})`);
+  }
   const imageId = newId('ami');
+  const what = image.layers.length > 1 ? `Debian 12 minbase (halo's default image) + ${image.packages.join(', ')}` : `Debian 12 minbase with ${image.packages.join(', ')}`;
   imagesTable(cloud.store).put(region, imageId, {
     ImageId: imageId,
-    Name: `halo/${name}`,
-    Description: `built by halo image build (${rootfs})`,
+    Name: name,
+    Description: `halo image build: ${what}`,
     OwnerId: cloud.accountId,
     State: 'available',
     CreationDate: new Date(cloud.clock.now()).toISOString(),
-    Layers: [rootfs],
+    Layers: image.layers,
+    SnapshotId: newId('snap'),
     Tags: [],
   });
   return imageId;
