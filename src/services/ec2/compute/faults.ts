@@ -1,9 +1,9 @@
 import type { Cloud } from '../../../cloud.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
 import { findZone, hostsOf } from '../../../topology/regions.js';
-import { restartOnHealthyHost } from './lifecycle.js';
-import { recordRecovery, recoveryRefusal } from './recovery-policy.js';
+import { recoverInstance } from './recovery.js';
 import { instancesTable, type InstanceRecord } from './state.js';
+import { syncZoneEvent } from './zone-events.js';
 
 /**
  * Real failures, for `halo fault ...`, the drills and the dashboard. Each returns what it did, in words, and
@@ -33,6 +33,8 @@ function checkHost(cloud: Cloud, hostId: string): void {
   }
 }
 
+const zoneOfHost = (hostId: string) => (/^h-(.+)-\d+$/.exec(hostId) as RegExpExecArray)[1];
+
 export function injectFault(cloud: Cloud, kind: FaultKind, target: { instanceId?: string; hostId?: string; zone?: string }): string {
   const rt = runtimeOf(cloud);
   rt.requireEnabled();
@@ -46,22 +48,26 @@ export function injectFault(cloud: Cloud, kind: FaultKind, target: { instanceId?
       const hostId = target.hostId ?? instance(cloud, need(target.instanceId, 'a host id or --instance ID')).r.HostId;
       checkHost(cloud, hostId);
       const hit = rt.failHosts([hostId]);
+      syncZoneEvent(cloud, zoneOfHost(hostId));
       return `host ${hostId} failed (down until host-restore); instances lost: ${hit.join(', ') || 'none'}`;
     }
     case 'host-restore': {
       const hostId = need(target.hostId, 'a host id');
       checkHost(cloud, hostId);
       rt.restoreHosts([hostId]);
+      syncZoneEvent(cloud, zoneOfHost(hostId));
       return `host ${hostId} restored; its former instances stay down until recovered, rebooted or stopped and started`;
     }
     case 'az-outage': {
       const hosts = zoneHosts(cloud, need(target.zone, 'a zone name'));
       const hit = rt.failHosts(hosts);
+      syncZoneEvent(cloud, need(target.zone, 'a zone name'));
       return `zone ${target.zone} is dark (${hosts.join(', ')}); instances lost: ${hit.join(', ') || 'none'}`;
     }
     case 'az-restore': {
       const hosts = zoneHosts(cloud, need(target.zone, 'a zone name'));
       rt.restoreHosts(hosts);
+      syncZoneEvent(cloud, need(target.zone, 'a zone name'));
       return `zone ${target.zone} is back (${hosts.join(', ')})`;
     }
     case 'network-partition': {
@@ -92,22 +98,8 @@ export function listenForRecovery(cloud: Cloud): void {
     const answer = (succeeded: boolean, message: string) => cloud.events.emit('cloudwatch.actionResult', {
       requestId: req.requestId, region: req.region, alarmName: req.alarmName, actionArn: req.actionArn, succeeded, message,
     });
-    const r = instancesTable(cloud.store).get(req.region, req.instanceId);
-    if (!r || r.State.Name !== 'running') {
-      answer(false, `instance ${req.instanceId} is not running`);
-      return;
-    }
-    const refusal = recoveryRefusal(cloud, req.region, r);
-    if (refusal) {
-      answer(false, refusal);
-      return;
-    }
-    recordRecovery(cloud, req.region, req.instanceId);
-    restartOnHealthyHost(cloud, req.region, req.instanceId, `recovery requested by alarm ${req.alarmName}`)
-      .then(() => {
-        const after = instancesTable(cloud.store).get(req.region, req.instanceId);
-        answer(!!after && runtimeOf(cloud).isRunning(req.instanceId), `instance ${req.instanceId} recovered on host ${after?.HostId}`);
-      })
+    recoverInstance(cloud, req.region, req.instanceId, { kind: 'alarm', alarmName: req.alarmName })
+      .then((result) => answer(result.succeeded, result.message))
       .catch((err: unknown) => answer(false, (err as Error).message));
   });
 }

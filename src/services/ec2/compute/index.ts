@@ -14,7 +14,9 @@ import {
   startInstances, stopInstances, terminateInstances,
 } from './instances.js';
 import { reconcile } from './lifecycle.js';
+import { modifyInstanceMaintenanceOptions } from './maintenance.js';
 import { metadataDoc } from './metadata.js';
+import { startSimplifiedRecovery } from './auto-recovery.js';
 import { instancesTable } from './state.js';
 import { describeInstanceStatus, startStatusChecks } from './status.js';
 import './cfn-instance.js';
@@ -26,7 +28,9 @@ registerTaggable('ami', 'image', 'ec2.image', 'ImageId', { notFoundCode: 'Invali
  * Instances, images and their status. Events on `cloud.events` for other services:
  * - `ec2.instanceStateChanged` `{ region, instanceId, state }` after each committed state change;
  * - `ec2.statusChecked` `{ region, instanceId, system, instance, timestamp }` after each status check ('ok' | 'impaired');
+ * - `ec2.instanceRecovered` `{ region, instanceId, trigger: 'alarm' | 'simplified', succeeded, message }` after each recovery;
  * - listened to: `ec2.recoverRequested` (CloudWatch's recover action), answered with `cloudwatch.actionResult`.
+ * Recoveries (alarm and simplified automatic recovery, see recovery.ts) and dark zones are posted to AWS Health.
  * Faults for drills and the dashboard: `injectFault(cloud, kind, target)` (also `halo fault ...`).
  */
 export const computeOperations: Record<string, Handler> = {
@@ -40,6 +44,7 @@ export const computeOperations: Record<string, Handler> = {
   GetConsoleOutput: getConsoleOutput,
   ModifyInstanceAttribute: modifyInstanceAttribute,
   DescribeInstanceAttribute: describeInstanceAttribute,
+  ModifyInstanceMaintenanceOptions: modifyInstanceMaintenanceOptions,
   CreateImage: createImage,
   DescribeImages: describeImages,
   DeregisterImage: deregisterImage,
@@ -64,6 +69,7 @@ export function attachCompute(cloud: Cloud): void {
       .filter((p): p is [string, string] => !!p[0]),
   });
   listenForRecovery(cloud);
+  const stopSimplified = startSimplifiedRecovery(cloud);
   if (!rt.enabled) return;
   let timer: Timer | undefined;
   let closeControl: (() => Promise<void>) | undefined;
@@ -71,6 +77,7 @@ export function attachCompute(cloud: Cloud): void {
   cloud.onShutdown(async () => {
     stopped = true;
     timer?.cancel();
+    stopSimplified();
     await closeControl?.();
   });
   void (async () => {

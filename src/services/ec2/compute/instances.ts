@@ -9,6 +9,7 @@ import { allocatePrivateIp, releasePrivateIp } from '../network/private-ips.js';
 import { claimPublicIp } from '../network/public-ips.js';
 import { securityGroups, subnets, vpcs, type SubnetRecord } from '../network/state.js';
 import { boot, getInstance, pickHost, reboot, setState, stop, terminate, updateInstance } from './lifecycle.js';
+import { autoRecoveryOf, parseAutoRecovery, setAutoRecovery } from './maintenance.js';
 import {
   AMI_ID, DEFAULT_IMAGE_ID, INSTANCE_ID, imagesTable, instancesTable, macOf, privateDnsOf, publicDnsOf, stateOf,
   type InstanceRecord, type MetadataOptionsRecord,
@@ -36,6 +37,7 @@ interface RunInstancesInput {
   InstanceInitiatedShutdownBehavior?: string;
   ClientToken?: string;
   BlockDeviceMappings?: Array<{ DeviceName?: string; Ebs?: { DeleteOnTermination?: boolean } }>;
+  MaintenanceOptions?: { AutoRecovery?: string };
 }
 
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)$/;
@@ -139,6 +141,7 @@ export async function runInstances(input: RunInstancesInput, ctx: RequestContext
   if (requestedIp && max > 1) throw new AwsError('InvalidParameterCombination', 'Cannot specify a private IP address when launching more than one instance.');
   const profile = await checkInstanceProfile(ctx, input.IamInstanceProfile);
   const options = metadataOptions(input.MetadataOptions);
+  const autoRecovery = parseAutoRecovery(input.MaintenanceOptions?.AutoRecovery);
   const associatePublic = nic?.AssociatePublicIpAddress ?? subnet.MapPublicIpOnLaunch;
   const shutdownBehavior = input.InstanceInitiatedShutdownBehavior === 'terminate' ? 'terminate' : 'stop';
   const deleteOnTermination = input.BlockDeviceMappings?.find((b) => b.Ebs)?.Ebs?.DeleteOnTermination ?? true;
@@ -189,6 +192,7 @@ export async function runInstances(input: RunInstancesInput, ctx: RequestContext
       };
       if (associatePublic) record.AutoPublicIp = claimPublicIp(ctx.cloud.store, ctx.region, instanceId);
       instancesTable(ctx.cloud.store).put(ctx.region, instanceId, record);
+      if (autoRecovery) setAutoRecovery(ctx.cloud, ctx.region, instanceId, autoRecovery);
       made.push(record);
     }
   } catch (err) {
@@ -265,6 +269,7 @@ export function describeOne(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: In
     Tags: r.Tags.length ? r.Tags : undefined,
     VirtualizationType: 'hvm',
     MetadataOptions: { State: 'applied', ...r.MetadataOptions, HttpProtocolIpv6: 'disabled' },
+    MaintenanceOptions: { AutoRecovery: autoRecoveryOf(ctx.cloud, ctx.region, r.InstanceId) },
     PlatformDetails: 'Linux/UNIX',
     UsageOperation: 'RunInstances',
     CpuOptions: { CoreCount: 1, ThreadsPerCore: 1 },

@@ -145,20 +145,37 @@ export function reboot(cloud: Cloud, region: string, id: string): Promise<void> 
   });
 }
 
-/** Moves an instance to another healthy host of its zone and boots it there (EC2 recovery, start after stop). */
-export function restartOnHealthyHost(cloud: Cloud, region: string, id: string, reason: string): Promise<void> {
+/** What a move to another host came to: the hosts, or why the instance stayed where it was. */
+export type MoveOutcome = { moved: true; from: string; to: string } | { moved: false; reason: string; noCapacity?: boolean };
+
+/**
+ * Moves a running instance to another healthy host of its zone and boots it there (EC2 recovery). The instance
+ * stays `running` throughout, as on EC2, where a recovery looks to the instance like an unplanned reboot. Without a
+ * healthy host in the zone nothing happens and the outcome says so (`noCapacity`).
+ */
+export function restartOnHealthyHost(cloud: Cloud, region: string, id: string, reason: string): Promise<MoveOutcome> {
+  let outcome: MoveOutcome = { moved: false, reason: `The instance '${id}' is not in the 'running' state.` };
   return serially(cloud, id, async () => {
     const r = getInstance(cloud, region, id);
     if (!r || r.State.Name !== 'running') return;
     const host = pickHost(cloud, region, r.AvailabilityZone, r.HostId);
-    if (!host) throw new Error(`no healthy host in ${r.AvailabilityZone}`);
+    if (!host) {
+      outcome = { moved: false, noCapacity: true, reason: `We currently do not have sufficient ${r.InstanceType} capacity in the Availability Zone (${r.AvailabilityZone}) to recover ${id}.` };
+      return;
+    }
     const rt = runtimeOf(cloud);
     rt.appendConsole(id, `[halo] ${reason}: moving from ${r.HostId} to ${host}`);
-    await rt.halt(id, 0);
-    const moved = updateInstance(cloud, region, id, (x) => ({ ...x, HostId: host })) as InstanceRecord;
-    await Promise.all([rt.launch(launchSpec(cloud, region, moved)), cloud.clock.sleep(cloud.profile.steps.recoveryToRunning)]);
-    updateInstance(cloud, region, id, (x) => ({ ...x, RunningSince: cloud.clock.now() }));
-  });
+    try {
+      await rt.halt(id, 0);
+      const moved = updateInstance(cloud, region, id, (x) => ({ ...x, HostId: host })) as InstanceRecord;
+      await Promise.all([rt.launch(launchSpec(cloud, region, moved)), cloud.clock.sleep(cloud.profile.steps.recoveryToRunning)]);
+      updateInstance(cloud, region, id, (x) => ({ ...x, RunningSince: cloud.clock.now() }));
+      outcome = { moved: true, from: r.HostId, to: host };
+    } catch (err) {
+      rt.appendConsole(id, `[halo] recovery onto ${host} failed: ${(err as Error).message}`);
+      outcome = { moved: false, reason: `Internal error while recovering ${id} onto a new host: ${(err as Error).message}` };
+    }
+  }).then(() => outcome);
 }
 
 /** running/stopped → shutting-down → terminated. */

@@ -1,0 +1,141 @@
+import { AwsError } from '../../protocol/errors.js';
+import type { RequestContext } from '../types.js';
+import { findHealthEvent, listHealthEvents, type HealthEventRecord } from './events.js';
+
+/**
+ * The AWS Health API over the events other services record (events.ts): DescribeEvents, DescribeEventDetails,
+ * DescribeAffectedEntities, DescribeEventTypes. One account, no organization view.
+ */
+type TimeRange = { from?: Date; to?: Date };
+
+interface EventFilter {
+  eventArns?: string[];
+  eventTypeCodes?: string[];
+  services?: string[];
+  regions?: string[];
+  availabilityZones?: string[];
+  startTimes?: TimeRange[];
+  endTimes?: TimeRange[];
+  lastUpdatedTimes?: TimeRange[];
+  entityArns?: string[];
+  entityValues?: string[];
+  eventTypeCategories?: string[];
+  eventStatusCodes?: string[];
+}
+
+/** The event types halo can post (EC2 recoveries, a dark zone), listed by DescribeEventTypes with any recorded ones. */
+const KNOWN_TYPES: Array<{ service: string; code: string; category: string }> = [
+  { service: 'EC2', code: 'AWS_EC2_SIMPLIFIED_AUTO_RECOVERY_SUCCESS', category: 'issue' },
+  { service: 'EC2', code: 'AWS_EC2_SIMPLIFIED_AUTO_RECOVERY_FAILURE', category: 'issue' },
+  { service: 'EC2', code: 'AWS_EC2_INSTANCE_AUTO_RECOVERY_SUCCESS', category: 'issue' },
+  { service: 'EC2', code: 'AWS_EC2_INSTANCE_AUTO_RECOVERY_FAILURE', category: 'issue' },
+  { service: 'EC2', code: 'AWS_EC2_OPERATIONAL_ISSUE', category: 'issue' },
+];
+
+function checkLocale(locale: string | undefined): void {
+  if (locale !== undefined && !/^en(-US)?$/i.test(locale)) throw new AwsError('UnsupportedLocale', `The specified locale (${locale}) is not supported.`);
+}
+
+const inRanges = (t: number | undefined, ranges: TimeRange[] | undefined) => !ranges?.length || (t !== undefined && ranges.some((r) =>
+  (!r.from || t >= new Date(r.from).getTime()) && (!r.to || t <= new Date(r.to).getTime())));
+const inList = (v: string | undefined, list: string[] | undefined) => !list?.length || (v !== undefined && list.includes(v));
+
+function matches(e: HealthEventRecord, f: EventFilter | undefined): boolean {
+  if (!f) return true;
+  return inList(e.arn, f.eventArns) && inList(e.eventTypeCode, f.eventTypeCodes) && inList(e.service, f.services)
+    && inList(e.region, f.regions) && inList(e.availabilityZone, f.availabilityZones) && inList(e.eventTypeCategory, f.eventTypeCategories)
+    && inList(e.statusCode, f.eventStatusCodes) && inRanges(e.startTime, f.startTimes) && inRanges(e.endTime, f.endTimes)
+    && inRanges(e.lastUpdatedTime, f.lastUpdatedTimes)
+    && (!f.entityArns?.length || e.entities.some((x) => f.entityArns?.includes(x.entityArn)))
+    && (!f.entityValues?.length || e.entities.some((x) => f.entityValues?.includes(x.entityValue)));
+}
+
+const wire = (e: HealthEventRecord) => ({
+  arn: e.arn,
+  service: e.service,
+  eventTypeCode: e.eventTypeCode,
+  eventTypeCategory: e.eventTypeCategory,
+  region: e.region,
+  availabilityZone: e.availabilityZone,
+  startTime: new Date(e.startTime),
+  endTime: e.endTime !== undefined ? new Date(e.endTime) : undefined,
+  lastUpdatedTime: new Date(e.lastUpdatedTime),
+  statusCode: e.statusCode,
+  eventScopeCode: e.eventScopeCode,
+});
+
+/** Pages of a list: nextToken is the offset, as an opaque string. */
+function page<T>(items: T[], maxResults: number | undefined, nextToken: string | undefined, limits: [number, number]): { items: T[]; nextToken?: string } {
+  if (maxResults !== undefined && (maxResults < limits[0] || maxResults > limits[1])) {
+    throw new AwsError('ValidationException', `1 validation error detected: Value '${maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value between ${limits[0]} and ${limits[1]}`);
+  }
+  let start = 0;
+  if (nextToken !== undefined) {
+    const m = /^o(\d+)$/.exec(Buffer.from(nextToken, 'base64').toString('utf8'));
+    if (!m) throw new AwsError('InvalidPaginationToken', 'The specified pagination token is not valid.');
+    start = Number(m[1]);
+  }
+  const size = maxResults ?? limits[1];
+  const end = start + size;
+  return { items: items.slice(start, end), nextToken: end < items.length ? Buffer.from(`o${end}`).toString('base64') : undefined };
+}
+
+export function describeEvents(input: { filter?: EventFilter; maxResults?: number; nextToken?: string; locale?: string }, ctx: RequestContext) {
+  checkLocale(input.locale);
+  const list = listHealthEvents(ctx.cloud).filter((e) => matches(e, input.filter)).sort((a, b) => b.lastUpdatedTime - a.lastUpdatedTime);
+  const p = page(list, input.maxResults, input.nextToken, [10, 100]);
+  return { events: p.items.map(wire), nextToken: p.nextToken };
+}
+
+export function describeEventDetails(input: { eventArns: string[]; locale?: string }, ctx: RequestContext) {
+  checkLocale(input.locale);
+  if (!input.eventArns.length || input.eventArns.length > 10) {
+    throw new AwsError('ValidationException', '1 validation error detected: Value at \'eventArns\' failed to satisfy constraint: Member must have length between 1 and 10');
+  }
+  const successfulSet: unknown[] = [];
+  const failedSet: unknown[] = [];
+  for (const arn of input.eventArns) {
+    const e = findHealthEvent(ctx.cloud, arn);
+    if (!e) failedSet.push({ eventArn: arn, errorName: 'EventNotFound', errorMessage: `Event ${arn} was not found.` });
+    else successfulSet.push({ event: wire(e), eventDescription: { latestDescription: e.description }, eventMetadata: e.metadata ?? {} });
+  }
+  return { successfulSet, failedSet };
+}
+
+export function describeAffectedEntities(
+  input: { filter: { eventArns: string[]; entityArns?: string[]; entityValues?: string[]; statusCodes?: string[]; lastUpdatedTimes?: TimeRange[] }; maxResults?: number; nextToken?: string; locale?: string },
+  ctx: RequestContext,
+) {
+  checkLocale(input.locale);
+  const f = input.filter;
+  if (!f.eventArns?.length || f.eventArns.length > 10) {
+    throw new AwsError('ValidationException', '1 validation error detected: Value at \'filter.eventArns\' failed to satisfy constraint: Member must have length between 1 and 10');
+  }
+  const rows = f.eventArns.flatMap((arn) => {
+    const e = findHealthEvent(ctx.cloud, arn);
+    return (e?.entities ?? []).map((x) => ({
+      entityArn: x.entityArn,
+      eventArn: arn,
+      entityValue: x.entityValue,
+      awsAccountId: ctx.accountId,
+      lastUpdatedTime: new Date(x.lastUpdatedTime),
+      statusCode: x.statusCode,
+    }));
+  }).filter((x) => inList(x.entityArn, f.entityArns) && inList(x.entityValue, f.entityValues) && inList(x.statusCode, f.statusCodes)
+    && inRanges(x.lastUpdatedTime.getTime(), f.lastUpdatedTimes));
+  const p = page(rows, input.maxResults, input.nextToken, [1, 100]);
+  return { entities: p.items, nextToken: p.nextToken };
+}
+
+export function describeEventTypes(
+  input: { filter?: { eventTypeCodes?: string[]; services?: string[]; eventTypeCategories?: string[] }; maxResults?: number; nextToken?: string; locale?: string },
+  ctx: RequestContext,
+) {
+  checkLocale(input.locale);
+  const all = new Map(KNOWN_TYPES.map((t) => [t.code, t]));
+  for (const e of listHealthEvents(ctx.cloud)) if (!all.has(e.eventTypeCode)) all.set(e.eventTypeCode, { service: e.service, code: e.eventTypeCode, category: e.eventTypeCategory });
+  const f = input.filter;
+  const list = [...all.values()].filter((t) => inList(t.code, f?.eventTypeCodes) && inList(t.service, f?.services) && inList(t.category, f?.eventTypeCategories));
+  const p = page(list, input.maxResults, input.nextToken, [10, 100]);
+  return { eventTypes: p.items, nextToken: p.nextToken };
+}
