@@ -17,7 +17,12 @@ export type TimingStep =
   | 'metricPublishDelay'
   | 'recoveryToRunning'
   | 'imagePendingToAvailable'
-  | 'autoScalingCheckInterval';
+  | 'autoScalingCheckInterval'
+  | 'volumeCreatingToAvailable'
+  | 'volumeAttaching'
+  | 'volumeDetaching'
+  | 'volumeDeleting'
+  | 'snapshotPendingToCompleted';
 
 export const TIMING_SOURCES: Record<TimingStep, string> = {
   instancePendingToRunning:
@@ -30,6 +35,12 @@ export const TIMING_SOURCES: Record<TimingStep, string> = {
     'Simplified/alarm recovery: the instance is migrated and rebooted; AWS in Action measures the whole recovery at about 10 minutes incl. alarm delay',
   imagePendingToAvailable: 'CreateImage of a small EBS root volume: a few minutes (EC2 User Guide, create an EBS-backed AMI)',
   autoScalingCheckInterval: 'Auto Scaling checks instance health periodically (about every 10-60 s; Amazon EC2 Auto Scaling User Guide, health checks)',
+  volumeCreatingToAvailable: 'A new EBS volume is usable within seconds of CreateVolume; the state is creating until then (Amazon EBS User Guide, create a volume)',
+  volumeAttaching: 'AttachVolume: the attachment shows attaching for a few seconds before attached (Amazon EBS User Guide, attach a volume; common measurements)',
+  volumeDetaching: 'DetachVolume of an unmounted volume: detaching for a few seconds, then available (Amazon EBS User Guide, detach a volume)',
+  volumeDeleting: 'DeleteVolume: the volume shows deleting briefly (Amazon EBS User Guide, delete a volume)',
+  snapshotPendingToCompleted:
+    'Snapshots are incremental and asynchronous: a first snapshot of a small, mostly empty volume completes in about a minute or more (Amazon EBS User Guide, EBS snapshots)',
 };
 
 export const TIMING_PROFILES: Record<string, TimingProfile> = {
@@ -45,6 +56,11 @@ export const TIMING_PROFILES: Record<string, TimingProfile> = {
       recoveryToRunning: 180_000,
       imagePendingToAvailable: 180_000,
       autoScalingCheckInterval: 30_000,
+      volumeCreatingToAvailable: 5_000,
+      volumeAttaching: 5_000,
+      volumeDetaching: 10_000,
+      volumeDeleting: 5_000,
+      snapshotPendingToCompleted: 60_000,
     },
   },
   fast: {
@@ -59,6 +75,11 @@ export const TIMING_PROFILES: Record<string, TimingProfile> = {
       recoveryToRunning: 5_000,
       imagePendingToAvailable: 2_000,
       autoScalingCheckInterval: 10_000,
+      volumeCreatingToAvailable: 1_000,
+      volumeAttaching: 500,
+      volumeDetaching: 500,
+      volumeDeleting: 500,
+      snapshotPendingToCompleted: 2_000,
     },
   },
   instant: {
@@ -73,6 +94,11 @@ export const TIMING_PROFILES: Record<string, TimingProfile> = {
       recoveryToRunning: 0,
       imagePendingToAvailable: 0,
       autoScalingCheckInterval: 10_000,
+      volumeCreatingToAvailable: 0,
+      volumeAttaching: 0,
+      volumeDetaching: 0,
+      volumeDeleting: 0,
+      snapshotPendingToCompleted: 0,
     },
   },
 };

@@ -3,14 +3,17 @@ import { processAlive } from '../daemon/home.js';
 import path from 'node:path';
 import { CLAIMS_DIR, CLOUDS_DIR, cloudTag, names } from './names.js';
 import { run } from './sh.js';
+import { freeLoops, loopsOfCloud } from './volumes.js';
 
-/** What of one cloud (by tag) is on the host now: namespaces, host links, nft tables, lo addresses, mounts. */
+/** What of one cloud (by tag) is on the host now: namespaces, host links, nft tables, lo addresses, mounts, loop devices. */
 export interface HostFootprint {
   namespaces: string[];
   links: string[];
   tables: string[];
   loAddresses: string[];
   mounts: string[];
+  /** Loop devices backed by a volume file under the cloud's home (EBS data volumes). */
+  loops: string[];
 }
 
 export function footprint(tag: string): HostFootprint {
@@ -23,11 +26,11 @@ export function footprint(tag: string): HostFootprint {
   const loAddresses = run('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { allowFail: true }).stdout
     .split('\n').filter((l) => l.trim().endsWith(n.loLabel) || l.includes(` ${n.loLabel}`)).map((l) => /inet (\S+)/.exec(l)?.[1] ?? l);
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`/${n.nsPrefix}`));
-  return { namespaces, links, tables, loAddresses, mounts };
+  return { namespaces, links, tables, loAddresses, mounts, loops: loopsOfCloud(tag) };
 }
 
 export function isClean(fp: HostFootprint): boolean {
-  return !fp.namespaces.length && !fp.links.length && !fp.tables.length && !fp.loAddresses.length && !fp.mounts.length;
+  return !fp.namespaces.length && !fp.links.length && !fp.tables.length && !fp.loAddresses.length && !fp.mounts.length && !fp.loops.length;
 }
 
 export function listNamespaces(): string[] {
@@ -63,6 +66,8 @@ export function cleanHostByTag(tag: string): void {
     const target = line.split(' ')[1];
     if (target) run('umount', ['-l', target], { allowFail: true });
   }
+  // After the namespaces: a loop device still used by a dying sandbox is then freed by the kernel on last close.
+  freeLoops(fp.loops);
   releaseClaims(tag);
 }
 

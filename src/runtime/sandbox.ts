@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { stage1Disks, type BoundDisk } from './volumes.js';
 
 /** What a sandbox needs to boot one instance. */
 export interface BootSpec {
@@ -18,6 +19,8 @@ export interface BootSpec {
   env: Record<string, string>;
   /** Raw user data (decoded), run once on first boot when it is a #! script. */
   userData?: Buffer;
+  /** Attached EBS data volumes, already on loop devices: nodes in /dev, /etc/fstab entries mounted. */
+  disks?: BoundDisk[];
 }
 
 export interface Sandbox {
@@ -54,7 +57,7 @@ mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$R/dev/pts"
 ln -s pts/ptmx "$R/dev/ptmx"; ln -s /proc/self/fd "$R/dev/fd"
 ln -s /proc/self/fd/0 "$R/dev/stdin"; ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
 mount -t tmpfs -o nosuid,nodev,mode=1777 halo-shm "$R/dev/shm"
-mount -t tmpfs -o nosuid,nodev,mode=755 halo-run "$R/run"
+${stage1Disks(spec.disks ?? [])}mount -t tmpfs -o nosuid,nodev,mode=755 halo-run "$R/run"
 mkdir -p "$R/run/halo" "$R/run/lock" "$R/run/systemd/system"
 cp -a ${shq(boot)}/. "$R/run/halo/"
 hostname ${shq(spec.hostname)}
@@ -131,7 +134,7 @@ export function startSandbox(spec: BootSpec): Sandbox {
 }
 
 /** The sandbox's PID 1 (tini) as the host sees it: the child of the unshare process. */
-function initPid(sb: Sandbox): number | undefined {
+export function initPid(sb: Sandbox): number | undefined {
   const file = `/proc/${sb.pid}/task/${sb.pid}/children`;
   if (!existsSync(file)) return undefined;
   const first = readFileSync(file, 'utf8').trim().split(/\s+/)[0];

@@ -3,6 +3,7 @@ import { attachCompute, computeOperations } from './compute/index.js';
 import { createKeyPair, deleteKeyPair, describeKeyPairs, importKeyPair } from './keypairs.js';
 import { networkOperations } from './network/index.js';
 import { describeAccountAttributes, describeAvailabilityZones, describeRegions } from './regions.js';
+import { volumeOperations } from './volumes/index.js';
 
 export const ec2Service: ServiceFactory = (cloud) => {
   // Instances: runtime hooks, and (in a daemon) reconciliation of instances that should run and status checks.
@@ -20,6 +21,7 @@ export const ec2Service: ServiceFactory = (cloud) => {
       DeleteKeyPair: deleteKeyPair,
       ...networkOperations,
       ...computeOperations,
+      ...volumeOperations(cloud),
     },
   };
 };

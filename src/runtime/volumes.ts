@@ -1,0 +1,247 @@
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { cloudTag } from './names.js';
+import { run, runAsync } from './sh.js';
+
+/**
+ * EBS data volumes on the host: a volume is a sparse file `$HALO_HOME/volumes/<vol-id>/disk.img`, a snapshot a
+ * sparse copy of it under `$HALO_HOME/snapshots/<snap-id>/`. An attached volume of a running instance is that file on
+ * a loop device, with device nodes made inside the instance's own /dev (never the host's). Loop devices are found
+ * again by their backing file, so a crashed daemon's are found and removed by the next start of any cloud.
+ */
+
+/** A volume the instance should see: its file and the device name it was attached as (`/dev/sdf`). */
+export interface DiskSpec {
+  volumeId: string;
+  file: string;
+  device: string;
+}
+
+/** A volume on a loop device, with the names it has inside the instance. */
+export interface BoundDisk extends DiskSpec {
+  loop: string;
+  major: number;
+  minor: number;
+  names: string[];
+}
+
+export const diskFile = (home: string, volumeId: string) => path.join(home, 'volumes', volumeId, 'disk.img');
+export const snapshotDir = (home: string, snapshotId: string) => path.join(home, 'snapshots', snapshotId);
+
+/** As Xen shows EBS devices to Linux: /dev/sdf is /dev/xvdf; the instance gets both names. */
+export function deviceNames(device: string): string[] {
+  const m = /^\/dev\/sd([a-z]{1,2}\d*)$/.exec(device);
+  return m ? [device, `/dev/xvd${m[1]}`] : [device];
+}
+
+const GIB = 1024 ** 3;
+
+/** A new, empty (sparse) volume of sizeGiB. */
+export function createDiskFile(file: string, sizeGiB: number): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  run('truncate', ['-s', String(sizeGiB * GIB), file]);
+}
+
+/** A sparse copy (a reflink where the filesystem has them); grown to sizeGiB when that is larger. */
+export async function copyDiskFile(from: string, to: string, sizeGiB?: number): Promise<void> {
+  mkdirSync(path.dirname(to), { recursive: true });
+  await runAsync('cp', ['--sparse=always', '--reflink=auto', from, to]);
+  if (sizeGiB && statSync(to).size < sizeGiB * GIB) run('truncate', ['-s', String(sizeGiB * GIB), to]);
+}
+
+/** A root volume's writable layer copied as a snapshot (overlay whiteouts and xattrs kept). */
+export async function copyLayer(from: string, to: string): Promise<void> {
+  mkdirSync(path.dirname(to), { recursive: true });
+  await runAsync('cp', ['-a', '--reflink=auto', from, to]);
+}
+
+/** A volume made from a root volume's layer: an ext4 file system holding the layer's files. */
+export async function diskFromLayer(layer: string, file: string, sizeGiB: number): Promise<void> {
+  mkdirSync(path.dirname(file), { recursive: true });
+  await runAsync('mkfs.ext4', ['-q', '-F', '-d', layer, file, `${sizeGiB * 1024}M`]);
+}
+
+interface LoopInfo {
+  name: string;
+  backFile: string;
+}
+
+/** Every loop device of the machine with its backing file (a deleted file's path without " (deleted)"). */
+export function listLoops(): LoopInfo[] {
+  const r = run('losetup', ['--list', '--json', '--output', 'NAME,BACK-FILE'], { allowFail: true });
+  if (r.status !== 0 || !r.stdout.trim()) return [];
+  const parsed = JSON.parse(r.stdout) as { loopdevices?: Array<{ name: string; 'back-file'?: string }> };
+  return (parsed.loopdevices ?? []).map((l) => ({ name: l.name, backFile: (l['back-file'] ?? '').replace(/ \(deleted\)$/, '') }));
+}
+
+const VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/disk\.img$/;
+
+/** Loop devices whose backing file is a volume of the cloud with this tag. */
+export function loopsOfCloud(tag: string): string[] {
+  return listLoops().filter((l) => {
+    const m = VOLUME_FILE.exec(l.backFile);
+    return !!m && cloudTag(m[1]) === tag;
+  }).map((l) => l.name);
+}
+
+/** Detaches loop devices (a device still in use is detached by the kernel when its last user closes it). */
+export function freeLoops(loops: string[]): void {
+  for (const loop of loops) run('losetup', ['-d', loop], { allowFail: true });
+}
+
+function loopsOf(file: string): string[] {
+  return listLoops().filter((l) => l.backFile === file).map((l) => l.name);
+}
+
+/** Puts a volume's file on a loop device (the one it already has, if any). */
+export function bindDisk(spec: DiskSpec): BoundDisk {
+  const loop = loopsOf(spec.file)[0] ?? run('losetup', ['--find', '--show', spec.file]).stdout.trim();
+  const rdev = statSync(loop).rdev;
+  const major = (rdev >> 8) & 0xfff;
+  const minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+  return { ...spec, loop, major, minor, names: deviceNames(spec.device) };
+}
+
+export function unbindDisk(file: string): void {
+  freeLoops(loopsOf(file));
+}
+
+/** Where a path inside a running sandbox is, seen from the host (through its init's root). */
+const inside = (initPid: number, p: string) => `/proc/${initPid}/root${p}`;
+
+/** Makes the volume's device nodes in a running sandbox's /dev (a tmpfs of its own). */
+export function makeNodes(initPid: number, disk: BoundDisk): void {
+  for (const name of disk.names) {
+    const node = inside(initPid, name);
+    // rm first: whatever the instance put there (it cannot make device nodes itself) goes.
+    rmSync(node, { force: true });
+    run('mknod', ['-m', '660', node, 'b', String(disk.major), String(disk.minor)]);
+  }
+}
+
+export function removeNodes(initPid: number, names: string[]): void {
+  for (const name of names) rmSync(inside(initPid, name), { force: true });
+}
+
+/** Mount points in the sandbox's mount namespace of the block device major:minor. */
+export function mountsOf(initPid: number, major: number, minor: number): string[] {
+  let text = '';
+  try {
+    text = readFileSync(`/proc/${initPid}/mountinfo`, 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split('\n').map((l) => l.split(' ')).filter((f) => f[2] === `${major}:${minor}`).map((f) => f[4].replace(/\\040/g, ' '));
+}
+
+/**
+ * Runs mount(2)/umount2(2) inside a sandbox's mount namespace from a host python process (its own binaries and
+ * libraries loaded before entering), so no program of the instance ever runs with the host's capabilities.
+ */
+const NS_HELPER = `
+import ctypes, os, sys, json
+libc = ctypes.CDLL('libc.so.6', use_errno=True)
+req = json.loads(sys.argv[1])
+fd = os.open('/proc/%d/ns/mnt' % req['pid'], os.O_RDONLY)
+root = os.open('/proc/%d/root' % req['pid'], os.O_RDONLY | os.O_DIRECTORY)
+if libc.setns(fd, 0) != 0: sys.exit('setns: ' + os.strerror(ctypes.get_errno()))
+os.fchdir(root); os.chroot('.')
+if req['op'] == 'umount':
+    for t in req['targets']:
+        libc.umount2(t.encode(), 2)
+    sys.exit(0)
+flags = 0
+names = {'ro': 1, 'nosuid': 2, 'nodev': 4, 'noexec': 8, 'sync': 16, 'noatime': 1024, 'nodiratime': 2048, 'relatime': 1 << 21}
+data = []
+for o in req['options']:
+    if o in names: flags |= names[o]
+    elif o not in ('rw', 'defaults', 'async', 'auto', 'nofail'): data.append(o)
+target = req['target']
+if os.path.islink(target) or not os.path.isdir(target): sys.exit('mount point %s is not a directory' % target)
+for fs in req['types']:
+    if libc.mount(req['source'].encode(), target.encode(), fs.encode(), flags, ','.join(data).encode() or None) == 0: sys.exit(0)
+    err = ctypes.get_errno()
+sys.exit('mount: ' + os.strerror(err))
+`;
+
+const FS_TYPES = ['ext4', 'ext3', 'ext2', 'xfs', 'btrfs', 'vfat'];
+
+export function allowedFsTypes(type: string): string[] | undefined {
+  if (type === 'auto' || type === '') return FS_TYPES;
+  return FS_TYPES.includes(type) ? [type] : undefined;
+}
+
+/** Options the instance may ask for: the common ones of file systems, never bind/loop/helpers. */
+export function allowedOptions(options: string[]): string[] | undefined {
+  const ok = (o: string) => /^[a-z0-9_.=-]+$/.test(o) && !/^(bind|rbind|move|loop|offset|sizelimit|helper|x-|X-|owner|user|users|group|_netdev|comment)/.test(o);
+  return options.every(ok) ? options : undefined;
+}
+
+/** Mounts a device node of the sandbox (its path inside) at a directory inside it. */
+export async function mountIn(initPid: number, source: string, target: string, types: string[], options: string[]): Promise<void> {
+  await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options })]);
+}
+
+/** Lazily unmounts these mount points inside a sandbox. */
+export async function unmountIn(initPid: number, targets: string[]): Promise<void> {
+  if (!targets.length) return;
+  await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount', pid: initPid, targets })], { allowFail: true });
+}
+
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The part of a sandbox's first stage (full capabilities, host binaries, before the pivot) that makes the attached
+ * volumes' device nodes and mounts the instance's /etc/fstab entries that name one of them (by /dev path, UUID= or
+ * LABEL=). Mount points must be real directories inside the root: no symlink, no `..`.
+ */
+export function stage1Disks(disks: BoundDisk[]): string {
+  if (!disks.length) return '';
+  const nodes = disks.flatMap((d) => d.names.map((n) => `mknod -m 660 "$R${n}" b ${d.major} ${d.minor}`));
+  const byName = disks.flatMap((d) => d.names.map((n) => `    ${shq(n)}) echo ${shq(d.loop)} ;;`));
+  const loops = disks.map((d) => shq(d.loop)).join(' ');
+  return `${nodes.join('\n')}
+halo_loop_of() {
+  case "$1" in
+${byName.join('\n')}
+    UUID=*|LABEL=*) k=\${1%%=*}; v=\${1#*=}; for l in ${loops}; do [ "$(blkid -o value -s "$k" "$l" 2>/dev/null)" = "$v" ] && { echo "$l"; return; }; done ;;
+  esac
+}
+halo_dir_in_root() {
+  case "$1" in /*) ;; *) return 1 ;; esac
+  p="$R"; set -f; o=$IFS; IFS=/
+  for c in \${1#/}; do
+    [ -z "$c" ] && continue
+    if [ "$c" = . ] || [ "$c" = .. ]; then IFS=$o; set +f; return 1; fi
+    p="$p/$c"
+    if [ -L "$p" ]; then IFS=$o; set +f; return 1; fi
+  done
+  IFS=$o; set +f
+  [ -d "$p" ] && echo "$p"
+}
+halo_fstab() {
+  [ -f "$R/etc/fstab" ] && [ ! -L "$R/etc" ] && [ ! -L "$R/etc/fstab" ] || return 0
+  while read -r dev dir type opts rest; do
+    case "$dev" in ''|\\#*) continue ;; esac
+    l=$(halo_loop_of "$dev") || true
+    [ -n "$l" ] || continue
+    case ",$opts," in *,noauto,*) continue ;; esac
+    case "$type" in ext2|ext3|ext4|xfs|btrfs|vfat) t="-t $type" ;; auto) t= ;; *) echo "[halo] /etc/fstab: $dev: file system type $type not mounted"; continue ;; esac
+    keep=; o=$IFS; IFS=,
+    for x in $opts; do
+      case "$x" in defaults|nofail|auto|x-*|X-*|_netdev|user|users|nouser|owner|group|comment=*) ;;
+        bind|rbind|move|loop*|offset*|sizelimit*|helper*) keep=BAD ;;
+        *) keep="$keep,$x" ;; esac
+    done
+    IFS=$o
+    if [ "$keep" = BAD ] || ! target=$(halo_dir_in_root "$dir"); then echo "[halo] /etc/fstab: $dev on $dir not mounted (mount point or options not allowed)"; continue; fi
+    if mount -n $t -o "rw$keep" "$l" "$target"; then echo "[halo] /etc/fstab: mounted $dev on $dir"
+    else
+      case ",$opts," in *,nofail,*) echo "[halo] /etc/fstab: mounting $dev on $dir failed (nofail)" ;;
+        *) echo "[halo] /etc/fstab: mounting $dev on $dir failed: on EC2 this boot would stop here; halo boots on" ;; esac
+    fi
+  done < "$R/etc/fstab"
+}
+halo_fstab || true
+`;
+}

@@ -1,0 +1,56 @@
+import type { Cloud } from '../../../cloud.js';
+import { AwsError } from '../../../protocol/errors.js';
+import type { Handler } from '../../types.js';
+import { registerTaggable, registerTaggableKind } from '../tags.js';
+import { createSnapshot, deleteSnapshot, describeSnapshots } from './snapshots.js';
+import { volumesTable, type VolumeRecord } from './state.js';
+import { attachVolume, createVolume, deleteVolume, describeVolumes, detachVolume, listRootVolumes, syncVolumes } from './volumes.js';
+
+// Root volumes are listed from their instances: the table is brought up to date before tags are read or written.
+registerTaggableKind({
+  prefix: 'vol',
+  resourceType: 'volume',
+  notFound: (id) => new AwsError('InvalidVolume.NotFound', `The volume '${id}' does not exist.`),
+  getTags: (store, region, id) => {
+    listRootVolumes(store, region);
+    return volumesTable(store).get(region, id)?.Tags;
+  },
+  setTags: (store, region, id, tags) => {
+    const v = volumesTable(store).get(region, id);
+    if (v) volumesTable(store).put(region, id, { ...v, Tags: tags } satisfies VolumeRecord);
+  },
+  list: (store, region) => {
+    listRootVolumes(store, region);
+    return volumesTable(store).list(region).map((v) => ({ id: v.VolumeId, tags: v.Tags }));
+  },
+});
+registerTaggable('snap', 'snapshot', 'ec2.snapshot', 'SnapshotId', { notFoundCode: 'InvalidSnapshot.NotFound', noun: 'snapshot' });
+
+const attached = new WeakSet<Cloud>();
+
+/**
+ * EBS volumes and snapshots of a cloud. Follows `ec2.instanceStateChanged`: root volumes are listed for new
+ * instances, and a terminated instance's volumes are deleted (DeleteOnTermination) or become available.
+ */
+export function volumeOperations(cloud: Cloud): Record<string, Handler> {
+  if (!attached.has(cloud)) {
+    attached.add(cloud);
+    cloud.events.on('ec2.instanceStateChanged', (e: { region: string }) => {
+      try {
+        syncVolumes(cloud, e.region);
+      } catch (err) {
+        console.error(`[halo] volumes after an instance state change: ${(err as Error).message}`);
+      }
+    });
+  }
+  return {
+    CreateVolume: createVolume,
+    DescribeVolumes: describeVolumes,
+    DeleteVolume: deleteVolume,
+    AttachVolume: attachVolume,
+    DetachVolume: detachVolume,
+    CreateSnapshot: createSnapshot,
+    DescribeSnapshots: describeSnapshots,
+    DeleteSnapshot: deleteSnapshot,
+  };
+}

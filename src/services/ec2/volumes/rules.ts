@@ -1,0 +1,78 @@
+import { AwsError } from '../../../protocol/errors.js';
+import type { VolumeType } from './state.js';
+
+/** Sizes (GiB), IOPS and throughput EC2 accepts per volume type (EC2 API reference, CreateVolume). */
+const LIMITS: Record<VolumeType, { size: [number, number]; iops?: [number, number]; iopsPerGiB?: number }> = {
+  standard: { size: [1, 1024] },
+  gp2: { size: [1, 16384] },
+  gp3: { size: [1, 16384], iops: [3000, 16000], iopsPerGiB: 500 },
+  io1: { size: [4, 16384], iops: [100, 64000], iopsPerGiB: 50 },
+  io2: { size: [4, 65536], iops: [100, 256000], iopsPerGiB: 1000 },
+  st1: { size: [125, 16384] },
+  sc1: { size: [125, 16384] },
+};
+
+export interface VolumeShape {
+  VolumeType: VolumeType;
+  Size: number;
+  Iops?: number;
+  Throughput?: number;
+}
+
+/** Checks a CreateVolume request's type, size, IOPS and throughput; fills in EC2's defaults. */
+export function volumeShape(input: { VolumeType?: string; Size?: number; Iops?: number; Throughput?: number }, snapshotSize?: number): VolumeShape {
+  const type = (input.VolumeType ?? 'gp2') as VolumeType;
+  const limits = LIMITS[type];
+  if (!limits) throw new AwsError('InvalidParameterValue', `Value (${input.VolumeType}) for parameter volumeType is invalid. Valid values: standard, gp2, gp3, io1, io2, st1, sc1.`);
+  if (input.Size === undefined && snapshotSize === undefined) throw new AwsError('MissingParameter', 'The request must contain the parameter size or snapshotId');
+  const size = input.Size ?? (snapshotSize as number);
+  if (!Number.isInteger(size) || size < limits.size[0] || size > limits.size[1]) {
+    throw new AwsError('InvalidParameterValue', `Volume of ${size}GiB is not supported for volume type ${type}: the size must be between ${limits.size[0]} and ${limits.size[1]} GiB.`);
+  }
+  if (snapshotSize !== undefined && size < snapshotSize) {
+    throw new AwsError('InvalidParameterValue', `Volume of ${size}GiB is too small; minimum is ${snapshotSize}GiB.`);
+  }
+  let iops = input.Iops;
+  if (iops !== undefined && !limits.iops) {
+    throw new AwsError('InvalidParameterCombination', `The parameter iops is not supported for ${type} volumes.`);
+  }
+  if (limits.iops) {
+    if (iops === undefined && (type === 'io1' || type === 'io2')) throw new AwsError('MissingParameter', `The request must contain the parameter iops for ${type} volumes.`);
+    iops ??= limits.iops[0];
+    if (!Number.isInteger(iops) || iops < limits.iops[0] || iops > limits.iops[1]) {
+      throw new AwsError('InvalidParameterValue', `Volume iops of ${iops} is not supported for ${type}: it must be between ${limits.iops[0]} and ${limits.iops[1]}.`);
+    }
+    const max = size * (limits.iopsPerGiB as number);
+    if (iops > max && iops > limits.iops[0]) {
+      throw new AwsError('InvalidParameterValue', `Iops to volume size ratio of ${(iops / size).toFixed(1)} is too high; maximum is ${limits.iopsPerGiB}.`);
+    }
+  }
+  let throughput = input.Throughput;
+  if (throughput !== undefined && type !== 'gp3') throw new AwsError('InvalidParameterCombination', `The parameter throughput is not supported for ${type} volumes.`);
+  if (type === 'gp3') {
+    throughput ??= 125;
+    if (!Number.isInteger(throughput) || throughput < 125 || throughput > 1000) {
+      throw new AwsError('InvalidParameterValue', `Throughput of ${throughput} MiB/s is not supported: it must be between 125 and 1000.`);
+    }
+    if (throughput > (iops as number) / 4) throw new AwsError('InvalidParameterValue', `Throughput (MiBps) to iops ratio of ${(throughput / (iops as number)).toFixed(3)} is too high; maximum is 0.25 MiBps per iops.`);
+  }
+  // gp2 reports its baseline: 3 IOPS per GiB, at least 100 and at most 16000.
+  if (type === 'gp2') iops = Math.min(16000, Math.max(100, size * 3));
+  return { VolumeType: type, Size: size, Iops: iops, Throughput: throughput };
+}
+
+/** Device names EC2 accepts for an EBS volume on a Linux instance (EC2 User Guide, device naming). */
+const DEVICE = /^\/dev\/(sd[b-z]|sd[b-z][1-9]|sd[b-z]1[0-5]|xvd[b-z]|xvd[b-c][a-z]|xvdd[a-x])$/;
+export const ROOT_DEVICES = ['/dev/xvda', '/dev/sda1', '/dev/sda'];
+
+export function checkDevice(device: string): void {
+  if (!DEVICE.test(device) && !ROOT_DEVICES.includes(device)) {
+    throw new AwsError('InvalidParameterValue', `Value (${device}) for parameter device is invalid. ${device} is not a valid EBS device name.`);
+  }
+}
+
+/** Two names are one attachment point when they name the same disk (/dev/sdf and /dev/xvdf). */
+export function sameAttachmentPoint(a: string, b: string): boolean {
+  const norm = (d: string) => (ROOT_DEVICES.includes(d) ? 'root' : d.replace(/^\/dev\/(sd|xvd)/, ''));
+  return norm(a) === norm(b);
+}

@@ -1,0 +1,314 @@
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Cloud } from '../../../cloud.js';
+import { AwsError } from '../../../protocol/errors.js';
+import { runtimeOf } from '../../../runtime/runtime.js';
+import { copyDiskFile, createDiskFile, diskFile, diskFromLayer, snapshotDir } from '../../../runtime/volumes.js';
+import { findZone } from '../../../topology/regions.js';
+import type { Store } from '../../../store/db.js';
+import type { RequestContext } from '../../types.js';
+import { INSTANCE_ID, instancesTable, type InstanceRecord } from '../compute/state.js';
+import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
+import { newId } from '../ids.js';
+import { checkDevice, ROOT_DEVICES, sameAttachmentPoint, volumeShape } from './rules.js';
+import { findSnapshot } from './snapshots.js';
+import { VOLUME_ID, volumesTable, type AttachmentRecord, type VolumeRecord } from './state.js';
+
+type Ctx = Pick<RequestContext, 'cloud' | 'region'>;
+
+/** Changes of one volume run one after another (a detach waits for the attach it follows). */
+const chains = new WeakMap<Cloud, Map<string, Promise<void>>>();
+
+export function inTurn(cloud: Cloud, id: string, fn: () => Promise<void>): void {
+  let map = chains.get(cloud);
+  if (!map) chains.set(cloud, (map = new Map()));
+  const next = (map.get(id) ?? Promise.resolve()).then(fn).catch((err: unknown) => {
+    console.error(`[halo] ${id}: ${(err as Error).stack ?? String(err)}`);
+  });
+  map.set(id, next);
+}
+
+/** Reads, changes and writes one volume in a transaction (undefined from fn: no change). */
+export function updateVolume(cloud: Cloud, region: string, id: string, fn: (v: VolumeRecord) => VolumeRecord | undefined): VolumeRecord | undefined {
+  return cloud.store.tx(() => {
+    const current = volumesTable(cloud.store).get(region, id);
+    const next = current && fn(current);
+    if (next) volumesTable(cloud.store).put(region, id, next);
+    return next ?? current;
+  });
+}
+
+const volumeDir = (cloud: Cloud, id: string) => path.join(cloud.config.home, 'volumes', id);
+
+/**
+ * Brings the volume table in line with the instances: each instance's root volume is listed (attached as /dev/xvda),
+ * and volumes attached to a terminated instance are deleted (DeleteOnTermination) or become available. Runs on every
+ * instance state change and before each volume operation, so a change missed during a crash is caught up.
+ */
+export function syncVolumes(cloud: Cloud, region: string): void {
+  const instances = new Map(instancesTable(cloud.store).list(region).map((i) => [i.InstanceId, i]));
+  const table = volumesTable(cloud.store);
+  cloud.store.tx(() => {
+    listRootVolumes(cloud.store, region, (id) => existsSync(volumeDir(cloud, id)));
+    for (const v of table.list(region)) {
+      const a = v.Attachments[0];
+      const owner = a && instances.get(a.InstanceId);
+      if (!a || (owner && owner.State.Name !== 'terminated')) continue;
+      const deleteIt = v.Root ? owner?.DeleteOnTermination ?? a.DeleteOnTermination : a.DeleteOnTermination;
+      if (deleteIt) {
+        table.delete(region, v.VolumeId);
+        if (!v.Root) rmSync(volumeDir(cloud, v.VolumeId), { recursive: true, force: true });
+      } else {
+        table.put(region, v.VolumeId, { ...v, State: 'available', Attachments: [] });
+      }
+    }
+  });
+}
+
+/**
+ * Adds the root volume of each instance that has none listed yet; a terminated instance's root volume only when it
+ * was kept (DeleteOnTermination false) and its files are still there.
+ */
+export function listRootVolumes(store: Store, region: string, filesKept: (volumeId: string) => boolean = () => false): void {
+  const table = volumesTable(store);
+  for (const i of instancesTable(store).list(region)) {
+    if (table.get(region, i.RootVolumeId)) continue;
+    const gone = i.State.Name === 'terminated';
+    if (gone && (i.DeleteOnTermination || !filesKept(i.RootVolumeId))) continue;
+    table.put(region, i.RootVolumeId, {
+      VolumeId: i.RootVolumeId, Size: 8, SnapshotId: '', AvailabilityZone: i.AvailabilityZone, State: gone ? 'available' : 'in-use', CreateTime: i.LaunchTime,
+      VolumeType: 'gp2', Iops: 100, Encrypted: false, Root: true, Tags: [],
+      Attachments: gone ? [] : [{ InstanceId: i.InstanceId, Device: '/dev/xvda', State: 'attached', AttachTime: i.LaunchTime, DeleteOnTermination: i.DeleteOnTermination }],
+    });
+  }
+}
+
+function describeAttachment(v: VolumeRecord, a: AttachmentRecord) {
+  return { AttachTime: new Date(a.AttachTime), Device: a.Device, InstanceId: a.InstanceId, State: a.State, VolumeId: v.VolumeId, DeleteOnTermination: a.DeleteOnTermination };
+}
+
+export function describeVolume(v: VolumeRecord) {
+  return {
+    Attachments: v.Attachments.map((a) => describeAttachment(v, a)),
+    AvailabilityZone: v.AvailabilityZone,
+    CreateTime: new Date(v.CreateTime),
+    Encrypted: v.Encrypted,
+    KmsKeyId: v.KmsKeyId,
+    Size: v.Size,
+    SnapshotId: v.SnapshotId,
+    State: v.State,
+    VolumeId: v.VolumeId,
+    Iops: v.Iops,
+    Tags: v.Tags.length ? v.Tags : undefined,
+    VolumeType: v.VolumeType,
+    MultiAttachEnabled: false,
+    Throughput: v.Throughput,
+  };
+}
+
+export function findVolume(ctx: Ctx, id: string | undefined): VolumeRecord {
+  if (!id) throw new AwsError('MissingParameter', 'The request must contain the parameter volumeId');
+  if (!VOLUME_ID.test(id)) throw new AwsError('InvalidVolumeID.Malformed', `Invalid id: "${id}" (expecting "vol-...")`);
+  syncVolumes(ctx.cloud, ctx.region);
+  const v = volumesTable(ctx.cloud.store).get(ctx.region, id);
+  if (!v || v.State === 'deleted') throw new AwsError('InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
+  return v;
+}
+
+function findInstance(ctx: Ctx, id: string | undefined): InstanceRecord {
+  if (!id) throw new AwsError('MissingParameter', 'The request must contain the parameter instanceId');
+  if (!INSTANCE_ID.test(id)) throw new AwsError('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
+  const r = instancesTable(ctx.cloud.store).get(ctx.region, id);
+  if (!r) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+  return r;
+}
+
+interface CreateVolumeInput {
+  AvailabilityZone?: string;
+  Size?: number;
+  SnapshotId?: string;
+  VolumeType?: string;
+  Iops?: number;
+  Throughput?: number;
+  Encrypted?: boolean;
+  KmsKeyId?: string;
+  MultiAttachEnabled?: boolean;
+  TagSpecifications?: Array<{ ResourceType?: string; Tags?: Tag[] }>;
+}
+
+export function createVolume(input: CreateVolumeInput, ctx: RequestContext) {
+  const cloud = ctx.cloud;
+  if (!input.AvailabilityZone) throw new AwsError('MissingParameter', 'The request must contain the parameter AvailabilityZone');
+  const zone = findZone(input.AvailabilityZone);
+  if (!zone || zone.regionName !== ctx.region) throw new AwsError('InvalidZone.NotFound', `The zone '${input.AvailabilityZone}' does not exist.`);
+  if (input.MultiAttachEnabled) throw new AwsError('InvalidParameterCombination', 'Multi-Attach is supported only for io1 and io2 volumes; this cloud does not support it.');
+  const snapshot = input.SnapshotId ? findSnapshot(ctx, input.SnapshotId) : undefined;
+  if (snapshot && snapshot.State !== 'completed') throw new AwsError('IncorrectState', `Snapshot is in invalid state - ${snapshot.State}`);
+  const shape = volumeShape(input, snapshot?.VolumeSize);
+  const record: VolumeRecord = {
+    VolumeId: newId('vol'),
+    ...shape,
+    SnapshotId: snapshot?.SnapshotId ?? '',
+    AvailabilityZone: zone.zoneName,
+    State: 'creating',
+    CreateTime: new Date(cloud.clock.now()).toISOString(),
+    Encrypted: input.Encrypted ?? snapshot?.Encrypted ?? false,
+    KmsKeyId: input.Encrypted || snapshot?.Encrypted ? input.KmsKeyId ?? `arn:aws:kms:${ctx.region}:${ctx.accountId}:alias/aws/ebs` : undefined,
+    Attachments: [],
+    Tags: tagsFor('volume', input.TagSpecifications),
+  };
+  volumesTable(cloud.store).put(ctx.region, record.VolumeId, record);
+  const file = diskFile(cloud.config.home, record.VolumeId);
+  inTurn(cloud, record.VolumeId, async () => {
+    let state: VolumeRecord['State'] = 'available';
+    try {
+      const made = !snapshot
+        ? Promise.resolve(createDiskFile(file, shape.Size))
+        : snapshot.Content === 'layer'
+          ? diskFromLayer(path.join(snapshotDir(cloud.config.home, snapshot.SnapshotId), 'upper'), file, shape.Size)
+          : copyDiskFile(path.join(snapshotDir(cloud.config.home, snapshot.SnapshotId), 'disk.img'), file, shape.Size);
+      await Promise.all([made, cloud.clock.sleep(cloud.profile.steps.volumeCreatingToAvailable)]);
+    } catch (err) {
+      console.error(`[halo] ${record.VolumeId}: creating its file failed: ${(err as Error).message}`);
+      state = 'error';
+    }
+    updateVolume(cloud, ctx.region, record.VolumeId, (v) => (v.State === 'creating' ? { ...v, State: state } : undefined));
+  });
+  return describeVolume(record);
+}
+
+const volumeFilters = {
+  'volume-id': (v: VolumeRecord) => v.VolumeId,
+  status: (v: VolumeRecord) => v.State,
+  'availability-zone': (v: VolumeRecord) => v.AvailabilityZone,
+  size: (v: VolumeRecord) => v.Size,
+  'volume-type': (v: VolumeRecord) => v.VolumeType,
+  'snapshot-id': (v: VolumeRecord) => v.SnapshotId,
+  'create-time': (v: VolumeRecord) => v.CreateTime,
+  encrypted: (v: VolumeRecord) => v.Encrypted,
+  'multi-attach-enabled': () => false,
+  'attachment.instance-id': (v: VolumeRecord) => v.Attachments.map((a) => a.InstanceId),
+  'attachment.device': (v: VolumeRecord) => v.Attachments.map((a) => a.Device),
+  'attachment.status': (v: VolumeRecord) => v.Attachments.map((a) => a.State),
+  'attachment.attach-time': (v: VolumeRecord) => v.Attachments.map((a) => a.AttachTime),
+  'attachment.delete-on-termination': (v: VolumeRecord) => v.Attachments.map((a) => a.DeleteOnTermination),
+};
+
+export function describeVolumes(input: { VolumeIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+  syncVolumes(ctx.cloud, ctx.region);
+  const all = volumesTable(ctx.cloud.store).list(ctx.region);
+  let list = all;
+  if (input.VolumeIds?.length) {
+    const malformed = input.VolumeIds.find((id) => !VOLUME_ID.test(id));
+    if (malformed) throw new AwsError('InvalidVolumeID.Malformed', `Invalid id: "${malformed}" (expecting "vol-...")`);
+    const missing = input.VolumeIds.filter((id) => !all.some((v) => v.VolumeId === id));
+    if (missing.length) {
+      throw new AwsError('InvalidVolume.NotFound', missing.length === 1 ? `The volume '${missing[0]}' does not exist.` : `The volumes '${missing.join(', ')}' do not exist.`);
+    }
+    list = input.VolumeIds.map((id) => all.find((v) => v.VolumeId === id) as VolumeRecord);
+  }
+  list = applyFilters(list, input.Filters, volumeFilters, (v) => v.Tags);
+  return { Volumes: list.map(describeVolume) };
+}
+
+export function deleteVolume(input: { VolumeId?: string }, ctx: RequestContext) {
+  const cloud = ctx.cloud;
+  const v = findVolume(ctx, input.VolumeId);
+  if (v.Attachments.length) throw new AwsError('VolumeInUse', `Volume ${v.VolumeId} is currently attached to ${v.Attachments[0].InstanceId}`);
+  if (v.State !== 'available' && v.State !== 'error') throw new AwsError('IncorrectState', `The volume '${v.VolumeId}' is '${v.State}'.`);
+  updateVolume(cloud, ctx.region, v.VolumeId, (x) => ({ ...x, State: 'deleting' }));
+  inTurn(cloud, v.VolumeId, async () => {
+    await cloud.clock.sleep(cloud.profile.steps.volumeDeleting);
+    rmSync(volumeDir(cloud, v.VolumeId), { recursive: true, force: true });
+    volumesTable(cloud.store).delete(ctx.region, v.VolumeId);
+  });
+  return {};
+}
+
+export function attachVolume(input: { VolumeId?: string; InstanceId?: string; Device?: string }, ctx: RequestContext) {
+  const cloud = ctx.cloud;
+  if (!input.Device) throw new AwsError('MissingParameter', 'The request must contain the parameter device');
+  const v = findVolume(ctx, input.VolumeId);
+  const inst = findInstance(ctx, input.InstanceId);
+  const device = input.Device;
+  checkDevice(device);
+  if (v.AvailabilityZone !== inst.AvailabilityZone) {
+    throw new AwsError('InvalidVolume.ZoneMismatch', `The volume '${v.VolumeId}' is not in the same availability zone as instance '${inst.InstanceId}'`);
+  }
+  if (v.Attachments.length) throw new AwsError('VolumeInUse', `${v.VolumeId} is already attached to an instance`);
+  if (v.State !== 'available') throw new AwsError('IncorrectState', `${v.VolumeId} is not 'available'.`);
+  if (inst.State.Name !== 'running' && inst.State.Name !== 'stopped') throw new AwsError('IncorrectInstanceState', `Instance '${inst.InstanceId}' is not 'running'.`);
+  if (v.Root) throw new AwsError('UnsupportedOperation', `Volume ${v.VolumeId} was a root volume: this cloud keeps it as a file tree and cannot attach it as a block device (create a volume from a snapshot of it instead).`);
+  const points = [...ROOT_DEVICES.slice(0, 1), ...volumesTable(cloud.store).list(ctx.region).flatMap((x) => x.Attachments.filter((a) => a.InstanceId === inst.InstanceId).map((a) => a.Device))];
+  if (points.some((p) => sameAttachmentPoint(p, device))) {
+    throw new AwsError('InvalidParameterValue', `Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`);
+  }
+  const attachment: AttachmentRecord = { InstanceId: inst.InstanceId, Device: device, State: 'attaching', AttachTime: new Date(cloud.clock.now()).toISOString(), DeleteOnTermination: false };
+  updateVolume(cloud, ctx.region, v.VolumeId, (x) => ({ ...x, State: 'in-use', Attachments: [attachment] }));
+  inTurn(cloud, v.VolumeId, async () => {
+    const rt = runtimeOf(cloud);
+    if (rt.enabled) {
+      try {
+        if (rt.attachVolume(inst.InstanceId, v.VolumeId, device)) rt.appendConsole(inst.InstanceId, `[halo] volume ${v.VolumeId} attached as ${device}`);
+      } catch (err) {
+        rt.appendConsole(inst.InstanceId, `[halo] volume ${v.VolumeId} could not be attached as ${device}: ${(err as Error).message}`);
+      }
+    }
+    await cloud.clock.sleep(cloud.profile.steps.volumeAttaching);
+    updateVolume(cloud, ctx.region, v.VolumeId, (x) => (x.Attachments[0]?.State === 'attaching'
+      ? { ...x, Attachments: [{ ...x.Attachments[0], State: 'attached' }] } : undefined));
+  });
+  return describeAttachment(v, attachment);
+}
+
+export function detachVolume(input: { VolumeId?: string; InstanceId?: string; Device?: string; Force?: boolean }, ctx: RequestContext) {
+  const cloud = ctx.cloud;
+  const v = findVolume(ctx, input.VolumeId);
+  const a = v.Attachments[0];
+  if (!a) throw new AwsError('IncorrectState', `Volume '${v.VolumeId}' is in the '${v.State}' state.`);
+  if (input.InstanceId && input.InstanceId !== a.InstanceId) {
+    throw new AwsError('InvalidAttachment.NotFound', `The volume '${v.VolumeId}' is not attached to instance '${input.InstanceId}'`);
+  }
+  if (input.Device && !sameAttachmentPoint(input.Device, a.Device)) {
+    throw new AwsError('InvalidAttachment.NotFound', `The volume '${v.VolumeId}' is not attached as device '${input.Device}'`);
+  }
+  if (v.Root) {
+    const owner = instancesTable(cloud.store).get(ctx.region, a.InstanceId);
+    if (owner?.State.Name !== 'stopped') throw new AwsError('IncorrectState', `Unable to detach root volume '${v.VolumeId}' from instance '${a.InstanceId}'`);
+    throw new AwsError('UnsupportedOperation', `Detaching the root volume of a stopped instance is not supported by this cloud (volume '${v.VolumeId}').`);
+  }
+  if (a.State === 'detaching') return describeAttachment(v, a);
+  const detaching: AttachmentRecord = { ...a, State: 'detaching' };
+  updateVolume(cloud, ctx.region, v.VolumeId, (x) => ({ ...x, Attachments: [detaching] }));
+  inTurn(cloud, v.VolumeId, async () => {
+    const rt = runtimeOf(cloud);
+    if (rt.enabled) await rt.detachVolume(a.InstanceId, v.VolumeId);
+    await cloud.clock.sleep(cloud.profile.steps.volumeDetaching);
+    updateVolume(cloud, ctx.region, v.VolumeId, (x) => (x.Attachments[0]?.State === 'detaching' ? { ...x, State: 'available', Attachments: [] } : undefined));
+    if (rt.enabled) rt.appendConsole(a.InstanceId, `[halo] volume ${v.VolumeId} detached from ${a.Device}`);
+  });
+  return describeAttachment(v, detaching);
+}
+
+/** DescribeInstances' BlockDeviceMappings: the root volume, then the data volumes attached to the instance. */
+export function blockDeviceMappings(ctx: Ctx, r: InstanceRecord) {
+  const data = volumesTable(ctx.cloud.store).list(ctx.region)
+    .filter((v) => !v.Root)
+    .flatMap((v) => v.Attachments.filter((a) => a.InstanceId === r.InstanceId).map((a) => ({ v, a })))
+    .sort((x, y) => x.a.AttachTime.localeCompare(y.a.AttachTime));
+  return [
+    { DeviceName: '/dev/xvda', Ebs: { AttachTime: new Date(r.LaunchTime), DeleteOnTermination: r.DeleteOnTermination, Status: 'attached', VolumeId: r.RootVolumeId } },
+    ...data.map(({ v, a }) => ({ DeviceName: a.Device, Ebs: { AttachTime: new Date(a.AttachTime), DeleteOnTermination: a.DeleteOnTermination, Status: a.State, VolumeId: v.VolumeId } })),
+  ];
+}
+
+/**
+ * Sets DeleteOnTermination of a data volume attached to an instance (for ModifyInstanceAttribute's
+ * BlockDeviceMappings); false when no volume is attached there.
+ */
+export function setDeleteOnTermination(cloud: Cloud, region: string, instanceId: string, device: string, value: boolean): boolean {
+  const v = volumesTable(cloud.store).list(region).find((x) => !x.Root && x.Attachments.some((a) => a.InstanceId === instanceId && sameAttachmentPoint(a.Device, device)));
+  if (!v) return false;
+  updateVolume(cloud, region, v.VolumeId, (x) => ({ ...x, Attachments: x.Attachments.map((a) => ({ ...a, DeleteOnTermination: value })) }));
+  return true;
+}
