@@ -92,6 +92,10 @@ describe('the seed\'s recovery.json recovers from a host failure through its Clo
     assert.equal(after.PublicIpAddress, eip);
     assert.match(action.HistoryData + action.HistorySummary, /host/);
     assert.ok(!(action.HistoryData + action.HistorySummary).includes(`host ${failedHost}.`), 'recovered onto another host');
+    // The instance also has simplified automatic recovery (default maintenance options); the alarm, faster, did it.
+    assert.equal(after.MaintenanceOptions.AutoRecovery, 'default');
+    const health = cloud.awsOk('health', 'describe-events', '--region', 'us-east-1', '--filter', JSON.stringify({ entityValues: [instanceId] })).events;
+    assert.deepEqual(health.map((e: { eventTypeCode: string }) => e.eventTypeCode), ['AWS_EC2_INSTANCE_AUTO_RECOVERY_SUCCESS']);
     context.instanceId = instanceId;
     context.alarmName = alarmName;
     context.eip = eip;
