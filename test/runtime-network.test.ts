@@ -7,10 +7,12 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NetworkAclEntryRecord, SecurityGroupRuleRecord } from '../src/services/ec2/network/state.js';
 import { cleanHostByTag, footprint, isClean } from '../src/runtime/cleanup.js';
-import { renderVpcRuleset, type FirewallPort } from '../src/runtime/firewall.js';
-import { cloudTag, instanceLink, names } from '../src/runtime/names.js';
+import { claimPublicPool } from '../src/daemon/public-pool.js';
+import { renderHostRuleset, renderVpcRuleset, type FirewallPort } from '../src/runtime/firewall.js';
+import { API_PORT_IN_INSTANCE, cloudTag, instanceLink, names } from '../src/runtime/names.js';
 import { createVpcNet, plugInstance, type VpcNet } from '../src/runtime/network.js';
-import { nft } from '../src/runtime/sh.js';
+import { nft, run } from '../src/runtime/sh.js';
+import { Store } from '../src/store/db.js';
 
 /**
  * The VPC network of the runtime on real traffic, without sandboxes: instance namespaces wired into a VPC
@@ -128,5 +130,125 @@ describe('runtime network: security groups and network ACLs on real traffic', { 
     const routes = spawnSync('ip', ['-n', vpc.ns, 'route', 'show'], { encoding: 'utf8' }).stdout;
     assert.doesNotMatch(routes, /default/);
     assert.equal(connects('i-0000000000000000b', '1.1.1.1', 80), false);
+  });
+});
+
+describe('runtime network: public addresses between instances, through the host', { skip: ROOT ? false : 'needs root: network namespaces and nftables (CI runs as root)' }, () => {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'halo-rtpub-'));
+  const tag = cloudTag(home);
+  const n = names(tag);
+  const store = new Store(path.join(home, 'state.db'));
+  const pool = claimPublicPool(store, home);
+  const base = pool.cidr.replace(/\.0\/24$/, '');
+  const servers: ChildProcess[] = [];
+  const vpcs: Array<{ net: VpcNet; ports: FirewallPort[] }> = [];
+  const groups = new Map<string, SecurityGroupRuleRecord[]>();
+  const acls = new Map<string, NetworkAclEntryRecord[]>();
+  /** instance id → public address (instances without one are absent). */
+  const publicIps = new Map<string, string>();
+  const aliases = new Map<string, string>();
+  let online: string[] = [];
+
+  const applyVpcs = () => { for (const v of vpcs) nft(v.net.ns, renderVpcRuleset({ ports: v.ports, groups, acls, publicPool: pool.cidr })); };
+  const applyHost = () => nft(undefined, renderHostRuleset({
+    table: n.hostTable, linkPrefix: n.hostLinkPrefix, imdsPort: 1, apiPortInInstance: API_PORT_IN_INSTANCE, publicPool: pool.cidr,
+    publicMap: [...publicIps].map(([id, ip]) => [ip, aliases.get(id) as string]),
+    online: online.map((id) => [aliases.get(id) as string, publicIps.get(id) as string]),
+    tokenTtl: [],
+  }));
+  /** What a server in an instance answers (it names itself and the address it sees the client at), or undefined. */
+  const fetchFrom = (fromInstance: string, ip: string, port: number): string | undefined => {
+    const r = spawnSync('ip', ['netns', 'exec', n.instanceNs(fromInstance), process.execPath, '-e',
+      `const s=require('net').connect(${port},'${ip}');s.setTimeout(1500);s.on('data',d=>{process.stdout.write(d);s.destroy();process.exit(0)});s.on('timeout',()=>process.exit(2));s.on('error',()=>process.exit(3));`], { encoding: 'utf8', timeout: 5000 });
+    return r.status === 0 ? r.stdout.trim() : undefined;
+  };
+
+  before(async () => {
+    cleanHostByTag(tag);
+    const plug = (vpc: { net: VpcNet; ports: FirewallPort[] }, instanceId: string, privateIp: string, groupIds: string[], publicIp?: string) => {
+      const alias = plugInstance(tag, vpc.net, { instanceId, privateIp, subnetCidr: '10.0.1.0/24', mac: `02:00:00:00:01:${(aliases.size + 1).toString(16).padStart(2, '0')}` });
+      vpc.ports.push({ instanceId, link: instanceLink(instanceId), privateIp, alias, subnetId: `subnet-${vpc.net.vpcId}`, groupIds });
+      aliases.set(instanceId, alias);
+      if (publicIp) publicIps.set(instanceId, publicIp);
+      servers.push(spawn('ip', ['netns', 'exec', n.instanceNs(instanceId), process.execPath, '-e',
+        `require('net').createServer(s=>s.end('halo ${instanceId} sees '+s.remoteAddress.replace('::ffff:','')+'\\n')).listen(8080)`], { stdio: 'ignore' }));
+    };
+    const one = { net: createVpcNet(tag, 'vpc-00000000000000001', pool.cidr), ports: [] };
+    const two = { net: createVpcNet(tag, 'vpc-00000000000000002', pool.cidr), ports: [] };
+    vpcs.push(one, two);
+    plug(one, 'i-000000000000000e1', '10.0.1.4', ['sg-open'], `${base}.11`);
+    plug(one, 'i-000000000000000f1', '10.0.1.5', ['sg-open'], `${base}.12`);
+    // The same private address as e1, in another VPC.
+    plug(two, 'i-000000000000000a2', '10.0.1.4', ['sg-narrow'], `${base}.21`);
+    plug(two, 'i-000000000000000b2', '10.0.1.6', ['sg-open']);
+    online = ['i-000000000000000e1', 'i-000000000000000f1', 'i-000000000000000a2'];
+    const egressAll = rule({ IsEgress: true, IpProtocol: '-1', CidrIpv4: '0.0.0.0/0' });
+    groups.set('sg-open', [egressAll, rule({ IsEgress: false, IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, CidrIpv4: '0.0.0.0/0' })]);
+    // Admits e1's *private* address only: traffic that comes through public addresses carries e1's public one.
+    groups.set('sg-narrow', [egressAll, rule({ IsEgress: false, IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, CidrIpv4: '10.0.1.4/32' })]);
+    applyVpcs();
+    applyHost();
+    for (const ip of publicIps.values()) run('ip', ['addr', 'replace', `${ip}/32`, 'dev', 'lo', 'label', n.loLabel]);
+    for (let i = 0; i < 100 && !fetchFrom('i-000000000000000b2', '127.0.0.1', 8080); i++) await sleep(100);
+  });
+
+  after(() => {
+    for (const s of servers) s.kill('SIGKILL');
+    cleanHostByTag(tag);
+    pool.release();
+    store.db.close();
+    rmSync(home, { recursive: true, force: true });
+    assert.ok(isClean(footprint(tag)), JSON.stringify(footprint(tag)));
+  });
+
+  it('an instance reaches another one\'s public address in its VPC, and its own, and the receiver sees the sender\'s public address', () => {
+    assert.equal(fetchFrom('i-000000000000000f1', `${base}.11`, 8080), `halo i-000000000000000e1 sees ${base}.12`);
+    assert.equal(fetchFrom('i-000000000000000e1', `${base}.11`, 8080), `halo i-000000000000000e1 sees ${base}.11`);
+    assert.equal(fetchFrom('i-000000000000000e1', '127.0.0.1', 8080), 'halo i-000000000000000e1 sees 127.0.0.1', '127.0.0.1 is still the instance itself');
+  });
+
+  it('across VPCs with the same CIDR, security groups of the receiver judge the sender\'s public address', () => {
+    assert.equal(fetchFrom('i-000000000000000e1', `${base}.21`, 8080), undefined, 'a rule for the private 10.0.1.4 does not admit it');
+    groups.set('sg-narrow', [rule({ IsEgress: true, IpProtocol: '-1', CidrIpv4: '0.0.0.0/0' }), rule({ IsEgress: false, IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, CidrIpv4: `${base}.11/32` })]);
+    applyVpcs();
+    assert.equal(fetchFrom('i-000000000000000e1', `${base}.21`, 8080), `halo i-000000000000000a2 sees ${base}.11`);
+    assert.equal(fetchFrom('i-000000000000000f1', `${base}.21`, 8080), undefined, 'only e1\'s public address is admitted');
+    assert.equal(fetchFrom('i-000000000000000a2', `${base}.12`, 8080), `halo i-000000000000000f1 sees ${base}.21`, 'and back the other way');
+  });
+
+  it('without a public address, or off the Internet path, an instance reaches no public address and is not reached', () => {
+    assert.equal(fetchFrom('i-000000000000000b2', `${base}.11`, 8080), undefined, 'b2 has no public address');
+    online = ['i-000000000000000e1', 'i-000000000000000f1'];
+    applyHost();
+    assert.equal(fetchFrom('i-000000000000000a2', `${base}.12`, 8080), undefined, 'a2 is off the Internet path: it does not reach out');
+    assert.equal(fetchFrom('i-000000000000000e1', `${base}.21`, 8080), undefined, 'nor is it reached through its public address');
+    online = ['i-000000000000000e1', 'i-000000000000000f1', 'i-000000000000000a2'];
+    applyHost();
+    assert.equal(fetchFrom('i-000000000000000a2', `${base}.12`, 8080), `halo i-000000000000000f1 sees ${base}.21`);
+  });
+
+  it('egress rules of the sender and network ACLs apply to traffic to public addresses', () => {
+    groups.set('sg-open', [rule({ IsEgress: true, IpProtocol: 'tcp', FromPort: 9999, ToPort: 9999, CidrIpv4: '0.0.0.0/0' }), rule({ IsEgress: false, IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, CidrIpv4: '0.0.0.0/0' })]);
+    applyVpcs();
+    assert.equal(fetchFrom('i-000000000000000f1', `${base}.11`, 8080), undefined, 'f1 may only send to port 9999');
+    groups.set('sg-open', [rule({ IsEgress: true, IpProtocol: '-1', CidrIpv4: '0.0.0.0/0' }), rule({ IsEgress: false, IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, CidrIpv4: '0.0.0.0/0' })]);
+    acls.set('subnet-vpc-00000000000000001', [
+      { RuleNumber: 10, Egress: true, Protocol: '6', RuleAction: 'deny', CidrBlock: `${base}.21/32`, PortRange: { From: 8080, To: 8080 } },
+      allowAll(false), allowAll(true),
+    ]);
+    applyVpcs();
+    assert.equal(fetchFrom('i-000000000000000e1', `${base}.21`, 8080), undefined, 'the ACL denies e1\'s subnet to send there');
+    assert.match(fetchFrom('i-000000000000000f1', `${base}.11`, 8080) ?? '', /^halo i-000000000000000e1/, 'the rule names one address only');
+    acls.delete('subnet-vpc-00000000000000001');
+    applyVpcs();
+  });
+
+  it('a host client still reaches public addresses and nothing is forwarded outside halo\'s uplinks', () => {
+    const out = spawnSync(process.execPath, ['-e',
+      `const s=require('net').connect(8080,'${base}.11');s.setTimeout(1500);s.on('data',d=>{process.stdout.write(d);s.destroy()});s.on('error',()=>process.exit(3))`], { encoding: 'utf8', timeout: 5000 });
+    assert.match(out.stdout, /^halo i-000000000000000e1 sees 198\.1[89]\./);
+    const routes = spawnSync('ip', ['-n', vpcs[0].net.ns, 'route', 'show', 'table', 'all'], { encoding: 'utf8' }).stdout;
+    assert.doesNotMatch(routes, /default/);
+    assert.equal(fetchFrom('i-000000000000000e1', '1.1.1.1', 80), undefined);
   });
 });

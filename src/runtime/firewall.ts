@@ -17,6 +17,8 @@ export interface FirewallInput {
   groups: Map<string, SecurityGroupRuleRecord[]>;
   /** Subnet id → its network ACL entries (both directions). */
   acls: Map<string, NetworkAclEntryRecord[]>;
+  /** The cloud's public pool: instances may send to it (through the host) once their egress rules allow. */
+  publicPool?: string;
 }
 
 const short = (id: string) => id.replace(/^[a-z]+-/, '').replace(/[^0-9a-zA-Z]/g, '_');
@@ -101,6 +103,7 @@ export function renderVpcRuleset(input: FirewallInput): string {
   fwd.push('    ct state established,related accept', '    ct state invalid drop', '    meta mark set 0', '    iifname "up0" meta mark set 1');
   if (ports.length) fwd.push(`    iifname vmap ${set(ports.map((p) => `${q(p.link)} : jump eg_${short(p.instanceId)}`))}`);
   fwd.push('    meta mark != 1 drop');
+  if (input.publicPool) fwd.push(`    iifname != "up0" oifname "up0" ip daddr ${input.publicPool} accept`);
   if (ports.length) fwd.push(`    oifname vmap ${set(ports.map((p) => `${q(p.link)} : jump in_${short(p.instanceId)}`))}`);
   fwd.push('    drop');
 
@@ -123,37 +126,70 @@ export function renderVpcRuleset(input: FirewallInput): string {
   return `${lines.join('\n')}\n`;
 }
 
-export interface HostRules {
+/** What changes as instances come and go: `renderHostMaps` swaps all of it in one nft transaction. */
+export interface HostMaps {
+  /** public IP → alias address on an uplink. */
+  publicMap: Array<[string, string]>;
+  /**
+   * alias → public IP of the instances on the Internet path (a public address, an attached internet gateway and a
+   * route to it): only they reach other instances' public addresses, and only they are reached that way.
+   */
+  online: Array<[string, string]>;
+  /** alias → IP TTL of the metadata service's answers to a token PUT (hop limit + hops from host to instance). */
+  tokenTtl: Array<[string, number]>;
+}
+
+export interface HostRules extends HostMaps {
   table: string;
   linkPrefix: string;
   imdsPort: number;
   apiPort?: number;
   apiPortInInstance: number;
-  /** public IP → alias address on an uplink. */
-  publicMap: Array<[string, string]>;
+  /** The cloud's public pool (a CIDR in 127/8). */
+  publicPool: string;
 }
 
+/** A connection mark bit: the last request seen on this metadata connection was a PUT (a token request). */
+const TOKEN_REQUEST = '0x10000000';
+const NOT_TOKEN_REQUEST = '0xefffffff';
+/** The first four bytes of an HTTP request's first segment, as numbers for `@ih,0,32`. */
+const HTTP_PUT = '0x50555420';
+const HTTP_GET = '0x47455420';
+const HTTP_HEAD = '0x48454144';
+
+const pairs = (items: Array<[string, string | number]>) => set(items.map(([k, v]) => `${k} : ${v}`));
+const elements = (items: string[]) => (items.length ? `elements = ${set(items)}` : '');
+
 /**
- * The host's table: public addresses (on lo) DNAT-ed to instance aliases, masquerade on the uplinks, the metadata
- * service and the API reached from instances by DNAT to the host's loopback, and nothing else from the uplinks: no
- * forwarding to or from them, no other host port.
+ * The host's table:
+ * - public addresses (on lo) DNAT-ed to instance aliases, for host clients (`out`) and for instances (`pre`);
+ * - masquerade of host clients on the uplinks; an instance reaching a public address is SNAT-ed to its own public
+ *   address instead, as through an internet gateway, so the receiver's security groups see that address;
+ * - forwarding only between halo's own uplinks, only for DNAT-ed public flows whose two ends are on the Internet path;
+ * - the metadata service and the API reached from instances by DNAT to the host's loopback, and no other host port;
+ * - the IP TTL of answers to token PUTs set to the instance's hop limit (plus the hops between host and instance), so
+ *   a container behind the instance does not get a token unless the hop limit allows one more hop.
  */
 export function renderHostRuleset(h: HostRules): string {
   const up = `"${h.linkPrefix}*"`;
-  const map = h.publicMap.length ? `elements = ${set(h.publicMap.map(([pub, alias]) => `${pub} : ${alias}`))}` : '';
+  const imds = `ip daddr ${IMDS_ADDRESS} tcp dport 80`;
   return [
     `add table ip ${h.table}`,
     `delete table ip ${h.table}`,
     `table ip ${h.table} {`,
-    `  map public { type ipv4_addr : ipv4_addr; ${map} }`,
+    `  map public { type ipv4_addr : ipv4_addr; ${h.publicMap.length ? `elements = ${pairs(h.publicMap)}` : ''} }`,
+    `  set online { type ipv4_addr; ${elements(h.online.map(([alias]) => alias))} }`,
+    `  map online_public { type ipv4_addr : ipv4_addr; ${h.online.length ? `elements = ${pairs(h.online)}` : ''} }`,
     '  chain out { type nat hook output priority -100; policy accept;',
     '    dnat to ip daddr map @public',
     '  }',
     '  chain pre { type nat hook prerouting priority -100; policy accept;',
-    `    iifname ${up} ip daddr ${IMDS_ADDRESS} tcp dport 80 dnat to 127.0.0.1:${h.imdsPort}`,
+    `    iifname ${up} ${imds} dnat to 127.0.0.1:${h.imdsPort}`,
     ...(h.apiPort ? [`    iifname ${up} ip daddr ${IMDS_ADDRESS} tcp dport ${h.apiPortInInstance} dnat to 127.0.0.1:${h.apiPort}`] : []),
+    `    iifname ${up} ip daddr ${h.publicPool} dnat to ip daddr map @public`,
     '  }',
     '  chain post { type nat hook postrouting priority 100; policy accept;',
+    `    oifname ${up} snat to ip saddr map @online_public`,
     `    oifname ${up} masquerade`,
     '  }',
     '  chain input { type filter hook input priority 0; policy accept;',
@@ -162,17 +198,42 @@ export function renderHostRuleset(h: HostRules): string {
     `    iifname ${up} drop`,
     '  }',
     '  chain forward { type filter hook forward priority 0; policy accept;',
+    `    iifname ${up} oifname ${up} ct status dnat ct original ip daddr ${h.publicPool} ct original ip saddr @online ct reply ip saddr @online accept`,
     `    iifname ${up} drop`,
     `    oifname ${up} drop`,
+    '  }',
+    // Public flows between two instances of one VPC leave and re-enter by the same uplink: no redirects for that.
+    '  chain local_out { type filter hook output priority 0; policy accept;',
+    `    oifname ${up} icmp type redirect drop`,
+    '  }',
+    '  chain token_request { type filter hook prerouting priority -150; policy accept;',
+    `    iifname ${up} ${imds} @ih,0,32 ${HTTP_PUT} ct mark set ct mark | ${TOKEN_REQUEST}`,
+    `    iifname ${up} ${imds} @ih,0,32 { ${HTTP_GET}, ${HTTP_HEAD} } ct mark set ct mark & ${NOT_TOKEN_REQUEST}`,
+    '  }',
+    '  chain token_answer { type filter hook postrouting priority 200; policy accept;',
+    `    oifname ${up} ip saddr ${IMDS_ADDRESS} tcp sport 80 ct mark & ${TOKEN_REQUEST} == ${TOKEN_REQUEST} jump token_ttl`,
+    '  }',
+    '  chain token_ttl {',
+    ...tokenTtlRules(h.tokenTtl).map((r) => `    ${r}`),
     '  }',
     '}',
     '',
   ].join('\n');
 }
 
-/** Only the public map, for an atomic, quick switch of an address. */
-export function renderPublicMap(table: string, publicMap: Array<[string, string]>): string {
-  const lines = [`flush map ip ${table} public`];
-  if (publicMap.length) lines.push(`add element ip ${table} public ${set(publicMap.map(([pub, alias]) => `${pub} : ${alias}`))}`);
+function tokenTtlRules(tokenTtl: Array<[string, number]>): string[] {
+  return tokenTtl.map(([alias, ttl]) => `ip daddr ${alias} ip ttl set ${ttl}`);
+}
+
+/** Only what changes as instances come and go, for an atomic, quick switch of an address. */
+export function renderHostMaps(table: string, maps: HostMaps): string {
+  const t = `ip ${table}`;
+  const lines = [`flush map ${t} public`, `flush set ${t} online`, `flush map ${t} online_public`, `flush chain ${t} token_ttl`];
+  if (maps.publicMap.length) lines.push(`add element ${t} public ${pairs(maps.publicMap)}`);
+  if (maps.online.length) {
+    lines.push(`add element ${t} online ${set(maps.online.map(([alias]) => alias))}`);
+    lines.push(`add element ${t} online_public ${pairs(maps.online)}`);
+  }
+  for (const rule of tokenTtlRules(maps.tokenTtl)) lines.push(`add rule ${t} token_ttl ${rule}`);
   return `${lines.join('\n')}\n`;
 }

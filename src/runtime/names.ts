@@ -67,3 +67,14 @@ export const LAST_ALIAS = 254;
 /** The address inside every instance at which the cloud's API answers (DNAT-ed to the daemon). */
 export const IMDS_ADDRESS = '169.254.169.254';
 export const API_PORT_IN_INSTANCE = 4570;
+
+/**
+ * Public addresses live in 127/8, which every namespace treats as its own loopback (the `local` table, consulted at
+ * rule preference 0). Instance and VPC namespaces move that lookup behind a rule that sends the cloud's public pool
+ * to a table of its own, so traffic to a public address leaves through the uplink like traffic to the Internet.
+ */
+export const PUBLIC_RULE_PREF = 50;
+export const LOCAL_RULE_PREF = 100;
+export const PUBLIC_ROUTE_TABLE = 100;
+/** Routing hops between the host's metadata responder and an instance: the VPC namespace forwards once. */
+export const HOPS_HOST_TO_INSTANCE = 1;

@@ -1,7 +1,9 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { processAlive } from '../daemon/home.js';
-import { CLAIMS_DIR, FIRST_ALIAS, IMDS_ADDRESS, LAST_ALIAS, MAX_SLOTS, instanceLink, names, slotNet } from './names.js';
+import {
+  CLAIMS_DIR, FIRST_ALIAS, IMDS_ADDRESS, LAST_ALIAS, LOCAL_RULE_PREF, MAX_SLOTS, PUBLIC_ROUTE_TABLE, PUBLIC_RULE_PREF, instanceLink, names, slotNet,
+} from './names.js';
 import { ipBatch, nft, run, runAsync } from './sh.js';
 
 /**
@@ -16,8 +18,9 @@ import { ipBatch, nft, run, runAsync } from './sh.js';
  * 198.18.0.0/15 reserved for it. Each running instance has an alias address on that /24: the host DNATs public
  * addresses (127.100.x.y on lo) to the alias, the VPC namespace DNATs the alias to the private IP, and SNATs
  * instance traffic going up to the alias, so the host's metadata responder knows the instance by source address.
- * The VPC namespace has no default route: the only way out is 169.254.169.254 (metadata service and API), which
- * the host DNATs to its own loopback.
+ * The VPC namespace has no default route: the only ways out are 169.254.169.254 (metadata service and API), which
+ * the host DNATs to its own loopback, and the cloud's public pool (127.100.x.y), which the host DNATs to the alias
+ * of the instance holding the address (`publicRoutes` here, the host's table in firewall.ts).
  */
 export interface VpcNet {
   vpcId: string;
@@ -27,6 +30,24 @@ export interface VpcNet {
   gateways: Set<string>;
   /** instance id → alias host part (3…254). */
   aliases: Map<string, number>;
+  /** The cloud's public address pool (a CIDR in 127/8), routed up to the host. */
+  publicPool: string;
+}
+
+/** The public pool of DEFAULT_PUBLIC_POOL when a caller gives none (tests of the VPC firewall alone). */
+const DEFAULT_POOL = '127.100.0.0/16';
+
+/**
+ * `ip -batch` lines that route the public pool through `via` on `dev` before the namespace's `local` table (where
+ * all of 127/8 would be the namespace's own loopback).
+ */
+function publicRoutes(pool: string, via: string, dev: string): string[] {
+  return [
+    `rule add pref ${LOCAL_RULE_PREF} table local`,
+    'rule del pref 0 table local',
+    `rule add pref ${PUBLIC_RULE_PREF} to ${pool} table ${PUBLIC_ROUTE_TABLE}`,
+    `route add ${pool} via ${via} dev ${dev} table ${PUBLIC_ROUTE_TABLE}`,
+  ];
 }
 
 export function claimSlot(tag: string): number {
@@ -64,7 +85,7 @@ function readSafe(file: string): string {
   }
 }
 
-export function createVpcNet(tag: string, vpcId: string): VpcNet {
+export function createVpcNet(tag: string, vpcId: string, publicPool = DEFAULT_POOL): VpcNet {
   const n = names(tag);
   const ns = n.vpcNs(vpcId);
   const slot = claimSlot(tag);
@@ -77,23 +98,30 @@ export function createVpcNet(tag: string, vpcId: string): VpcNet {
       `addr add ${net.host}/24 dev ${hostLink}`,
       `link set ${hostLink} up`,
     ]);
-    // Per-interface only: DNAT to the host's loopback (metadata service, API) needs route_localnet on this link.
+    // Per-interface only: DNAT to the host's loopback (metadata service, API) needs route_localnet on this link, and
+    // public flows between instances are forwarded from one uplink to another (the host's nft table admits exactly
+    // those). No global ip_forward.
     writeFileSync(`/proc/sys/net/ipv4/conf/${hostLink}/route_localnet`, '1');
+    writeFileSync(`/proc/sys/net/ipv4/conf/${hostLink}/forwarding`, '1');
     ipBatch(ns, [
       'link set lo up',
       `addr add ${net.vpc}/24 dev up0`,
       'link set up0 up',
       `route add ${IMDS_ADDRESS}/32 via ${net.host} dev up0`,
+      ...publicRoutes(publicPool, net.host, 'up0'),
     ]);
+    // route_localnet: packets from and to public addresses (127/8) cross this namespace. No ICMP redirects: the host
+    // hairpins public flows between two instances of one VPC through the same uplink.
     run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.default.proxy_arp=1',
-      'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0']);
+      'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.conf.all.route_localnet=1',
+      'net.ipv4.conf.all.accept_redirects=0', 'net.ipv4.conf.default.accept_redirects=0']);
   } catch (err) {
     run('ip', ['netns', 'del', ns], { allowFail: true });
     run('ip', ['link', 'del', hostLink], { allowFail: true });
     releaseSlot(slot);
     throw err;
   }
-  return { vpcId, ns, slot, hostLink, gateways: new Set(), aliases: new Map() };
+  return { vpcId, ns, slot, hostLink, gateways: new Set(), aliases: new Map(), publicPool };
 }
 
 export function destroyVpcNet(vpc: VpcNet): void {
@@ -170,7 +198,10 @@ export function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic): string
     `addr add ${nic.privateIp}/${prefix} dev eth0`,
     'link set eth0 up',
     `route add default via ${gw} dev eth0`,
+    ...publicRoutes(vpc.publicPool, gw, 'eth0'),
   ]);
+  // Replies from public addresses (127/8) arrive on eth0; /proc/sys is read-only inside the sandbox.
+  run('nsenter', [`--net=/run/netns/${ins}`, '--', 'sysctl', '-q', '-w', 'net.ipv4.conf.all.route_localnet=1']);
   return alias;
 }
 

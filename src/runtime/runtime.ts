@@ -5,10 +5,12 @@ import type { Cloud } from '../cloud.js';
 import { readDaemonInfo } from '../daemon/home.js';
 import { networkAcls, securityGroups, type NetworkAclEntryRecord, type SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
 import { cleanHostByTag, footprint, forgetCloud, isClean, reapDeadClouds, recordCloud, type HostFootprint } from './cleanup.js';
-import { renderHostRuleset, renderPublicMap, renderVpcRuleset, type FirewallPort } from './firewall.js';
+import { renderHostMaps, renderHostRuleset, renderVpcRuleset, type FirewallPort, type HostMaps } from './firewall.js';
 import { MetadataService, type MetaDoc } from './imds.js';
 import { ensureImage, imageCacheDir } from './images.js';
-import { API_PORT_IN_INSTANCE, cloudTag, instanceLink, names } from './names.js';
+import { instancesTable } from '../services/ec2/compute/state.js';
+import { publicPoolCidr, subnetOnInternetPath } from './internet-path.js';
+import { API_PORT_IN_INSTANCE, HOPS_HOST_TO_INSTANCE, cloudTag, instanceLink, names } from './names.js';
 import { aliasOf, applyVpcRules, createVpcNet, destroyVpcNet, plugInstance, probeReachable, setLink, unplugInstance, type VpcNet } from './network.js';
 import { killSandbox, startSandbox, stopSandbox, type Sandbox } from './sandbox.js';
 import { isRoot, nft, run } from './sh.js';
@@ -120,6 +122,8 @@ export class Runtime {
     const onAddress = () => this.refreshPublic();
     ev.on('ec2.addressAssociated', onAddress);
     ev.on('ec2.addressDisassociated', onAddress);
+    ev.on('ec2.internetGatewayChanged', onAddress);
+    ev.on('ec2.routeTableChanged', onAddress);
     ev.on('ec2.securityGroupChanged', (e: { vpcId: string }) => this.refreshFirewall(e.vpcId));
     ev.on('ec2.networkAclChanged', (e: { vpcId: string }) => this.refreshFirewall(e.vpcId));
     this.cloud.onShutdown(() => this.shutdown());
@@ -169,7 +173,8 @@ export class Runtime {
       imdsPort: this.imdsPort,
       apiPort: this.apiPort,
       apiPortInInstance: API_PORT_IN_INSTANCE,
-      publicMap: this.publicMap(),
+      publicPool: publicPoolCidr(),
+      ...this.hostMaps(),
     }));
   }
 
@@ -242,7 +247,7 @@ export class Runtime {
     if (existing) await this.halt(spec.instanceId, 0);
     let vpc = this.vpcs.get(spec.vpcId);
     if (!vpc) {
-      vpc = createVpcNet(this.tag, spec.vpcId);
+      vpc = createVpcNet(this.tag, spec.vpcId, publicPoolCidr());
       this.vpcs.set(spec.vpcId, vpc);
     }
     trace('vpc ready');
@@ -330,7 +335,7 @@ export class Runtime {
         for (const a of acl.Associations ?? []) acls.set(a.SubnetId, acl.Entries ?? []);
       }
     }
-    applyVpcRules(vpc, renderVpcRuleset({ ports, groups, acls }));
+    applyVpcRules(vpc, renderVpcRuleset({ ports, groups, acls, publicPool: vpc.publicPool }));
   }
 
   /** The security groups of a running instance changed (ModifyInstanceAttribute). */
@@ -341,21 +346,32 @@ export class Runtime {
     this.refreshFirewall(r.spec.vpcId);
   }
 
-  private publicMap(): Array<[string, string]> {
-    const out: Array<[string, string]> = [];
+  /** Public addresses of running instances, which of them are on the Internet path, and their token TTLs. */
+  private hostMaps(): HostMaps {
+    const maps: HostMaps = { publicMap: [], online: [], tokenTtl: [] };
+    const store = this.cloud.store;
     for (const [ip, instanceId] of this.hooks?.publicAddresses() ?? []) {
       const r = this.running.get(instanceId) ?? this.plugged.get(instanceId);
-      if (r) out.push([ip, r.alias]);
+      if (!r) continue;
+      maps.publicMap.push([ip, r.alias]);
+      if (subnetOnInternetPath(store, r.spec.region, r.spec.vpcId, r.spec.subnetId)) maps.online.push([r.alias, ip]);
     }
-    return out;
+    for (const [id, r] of [...this.running, ...this.plugged]) {
+      const hopLimit = instancesTable(store).get(r.spec.region, id)?.MetadataOptions?.HttpPutResponseHopLimit ?? 1;
+      maps.tokenTtl.push([r.alias, hopLimit + HOPS_HOST_TO_INSTANCE]);
+    }
+    return maps;
   }
 
-  /** Re-applies public and Elastic IP mappings: one atomic nft transaction, plus the /32s on lo. */
+  /**
+   * Re-applies public and Elastic IP mappings, the Internet path and the metadata token TTLs: one atomic nft
+   * transaction, plus the /32s on lo. Also to be called when an instance's metadata options change.
+   */
   refreshPublic(): void {
     if (!this.enabled || !this.imds || this.stopping) return;
-    const map = this.publicMap();
-    nft(undefined, renderPublicMap(this.n.hostTable, map));
-    const wanted = new Set(map.map(([ip]) => ip));
+    const maps = this.hostMaps();
+    nft(undefined, renderHostMaps(this.n.hostTable, maps));
+    const wanted = new Set(maps.publicMap.map(([ip]) => ip));
     for (const ip of wanted) {
       if (this.loAddresses.has(ip)) continue;
       run('ip', ['addr', 'replace', `${ip}/32`, 'dev', 'lo', 'label', this.n.loLabel], { allowFail: true });
