@@ -40,6 +40,7 @@ export async function imageBuild(flags: { name: string; packages?: string }): Pr
     const dup = /InvalidAMIName\.Duplicate/.test(answer.message);
     throw new CliError(dup ? `the image is built but not registered: ${answer.message}` : `the image is built but the cloud refused it: ${answer.message}`);
   }
+  console.error(`registered as ${answer.message} (name '${flags.name}'); launch it: aws ec2 run-instances --image-id ${answer.message} ...`);
   console.log(answer.message);
 }
 

@@ -218,7 +218,7 @@ async function installInOverlay(base: string, work: string, packages: string[], 
   const root = path.join(work, 'root');
   for (const d of [upper, path.join(work, 'ovl-work'), root]) mkdirSync(d, { recursive: true });
   // apt options of this machine that a snapshot mirror needs (dates of Release files); not written into the image.
-  const aptOptions = '-o Acquire::Check-Valid-Until=false -o Acquire::Check-Date=false -o APT::Sandbox::User=root -q';
+  const aptOptions = '-o Acquire::Check-Valid-Until=false -o Acquire::Check-Date=false -o APT::Sandbox::User=root -o Acquire::Languages=none -q';
   const script = `set -eu
 R=${shq(root)}
 mount -t overlay halo-image-build -o ${shq(`lowerdir=${base},upperdir=${upper},workdir=${path.join(work, 'ovl-work')}`)} "$R"
