@@ -272,7 +272,7 @@ describe('metric alarms on the virtual clock', () => {
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { AlarmActions: [`arn:aws:automate:${REGION}:ec2:reboot`] })), { code: 'InvalidParameterCombination' });
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { ComparisonOperator: 'GreaterThanUpperThreshold' })), (e: Error & { code: string }) => e.code === 'InvalidParameterValue' && /Anomaly detection/.test(e.message));
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { DatapointsToAlarm: 4 })), { code: 'InvalidParameterValue' });
-    await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { Period: 90 })), { code: 'InvalidParameterValue' });
+    await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { Period: 90 })), { code: 'ValidationError' });
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { ExtendedStatistic: 'p99' })), { code: 'InvalidParameterCombination' });
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { AlarmActions: ['arn:aws:sns:eu-west-1:123456789012:x'] })), { code: 'InvalidParameterValue' });
     await assert.rejects(t.cw('DeleteAlarms', { AlarmNames: ['bad'] }), { code: 'ResourceNotFound' });

@@ -79,7 +79,7 @@ describe('AWS::CloudWatch::Alarm through CloudFormation and the real aws CLI', (
     assert.match(String(stack.StackStatus), /ROLLBACK_COMPLETE|CREATE_FAILED/);
     const events = cloud.aws('cloudformation', 'describe-stack-events', '--stack-name', 'bad-alarm').json.StackEvents;
     const failed = events.find((e: any) => e.LogicalResourceId === 'LoadAlarm' && e.ResourceStatus === 'CREATE_FAILED');
-    assert.match(failed.ResourceStatusReason, /Period must be 10, 30 or a multiple of 60/);
+    assert.match(failed.ResourceStatusReason, /Period must be 10, 20, 30 or a multiple of 60/);
     client.destroy();
   });
 });

@@ -6,12 +6,12 @@ import { alarmHistory } from './alarm-history.js';
 import { alarmPeriod, type AlarmRecord } from './alarm-model.js';
 import { stateReason, stateReasonData } from './alarm-reason.js';
 import { decide, EXTRA_RANGE_PERIODS, type RangePoint, type TreatMissingData } from './alarm-rules.js';
+import { alarmKey, HIGH_RES_TICK_MS, highResolutionAlarms, isHighResolutionPeriod, STANDARD_TICK_MS } from './alarm-schedule.js';
 import { changeState } from './alarm-state.js';
 import { runQueries } from './metric-data-queries.js';
 import { statisticSeries } from './metric-queries.js';
 import { metricStore, type MetricRef } from './metric-store.js';
 
-const MINUTE = 60_000;
 const PRUNE_EVERY_MS = 3_600_000;
 
 /** The fewest samples a percentile needs to be significant, as the User Guide states it. */
@@ -57,7 +57,7 @@ export function evaluationRange(cloud: Cloud, region: string, alarm: AlarmRecord
   return range;
 }
 
-/** Evaluates one alarm at time `at` (a minute boundary) and applies the resulting state change, if any. */
+/** Evaluates one alarm at time `at` (the end of its evaluation range: a 10-second or minute boundary) and applies the resulting state change, if any. */
 export function evaluateAlarm(cloud: Cloud, region: string, alarm: AlarmRecord, at: number): AlarmRecord {
   const range = evaluationRange(cloud, region, alarm, at);
   if (alarm.ExtendedStatistic && alarm.EvaluateLowSampleCountPercentile === 'ignore') {
@@ -88,51 +88,88 @@ export function evaluateAlarm(cloud: Cloud, region: string, alarm: AlarmRecord, 
   return changeState(cloud, region, alarm, decision.state, stateReason(ctx), stateReasonData(ctx), 'evaluation');
 }
 
+interface Row { scope: string; id: string; data: string }
+
 /**
- * Evaluates every metric alarm of every region once a minute of AWS time, on minute boundaries of the cloud clock.
- * It keeps no state of its own: alarms are read from the store at each tick, so a restarted daemon carries on.
+ * Evaluates the metric alarms of every region on the cloud clock: every 10 seconds the high-resolution alarms
+ * (period 10, 20 or 30 s), and on each minute boundary every alarm. It keeps no state of its own beyond caches:
+ * alarms are read from the store, so a restarted daemon carries on.
  */
 export class AlarmEvaluator {
   private timer?: Timer;
   private pruneTimer?: Timer;
   private stopListening?: () => void;
+  /** The last minute boundary at which every alarm was evaluated (a late timer must not skip one). */
+  private lastMinute = -Infinity;
 
   /** Parsed alarms by region and name, reused while their stored JSON is unchanged (parsing 10,000 a minute shows). */
   private readonly parsed = new Map<string, { raw: string; alarm: AlarmRecord }>();
-  private listRows?: Statement<[], { scope: string; id: string; data: string }>;
+  private listRows?: Statement<[], Row>;
+  private oneRow?: Statement<[string, string], { data: string }>;
 
   constructor(private readonly cloud: Cloud) {}
 
-  private alarms(): Array<{ scope: string; alarm: AlarmRecord }> {
+  private parse(key: string, raw: string): AlarmRecord {
+    let entry = this.parsed.get(key);
+    if (!entry || entry.raw !== raw) {
+      entry = { raw, alarm: JSON.parse(raw) as AlarmRecord };
+      this.parsed.set(key, entry);
+    }
+    return entry.alarm;
+  }
+
+  /** Every metric alarm; rebuilds the set of high-resolution ones on the way. */
+  private allAlarms(): Array<{ scope: string; alarm: AlarmRecord }> {
     // The store's own rows, read raw so that unchanged alarms are not parsed again.
-    this.listRows ??= this.cloud.store.db.prepare<[], { scope: string; id: string; data: string }>("SELECT scope, id, data FROM resources WHERE kind = 'cloudwatch.alarm'");
-    const rows = this.listRows.all();
+    this.listRows ??= this.cloud.store.db.prepare<[], Row>("SELECT scope, id, data FROM resources WHERE kind = 'cloudwatch.alarm'");
+    const highRes = highResolutionAlarms(this.cloud);
+    highRes.clear();
     const seen = new Set<string>();
-    const out = rows.map((r) => {
-      const key = `${r.scope}\n${r.id}`;
+    const out = this.listRows.all().map((r) => {
+      const key = alarmKey(r.scope, r.id);
       seen.add(key);
-      let entry = this.parsed.get(key);
-      if (!entry || entry.raw !== r.data) {
-        entry = { raw: r.data, alarm: JSON.parse(r.data) as AlarmRecord };
-        this.parsed.set(key, entry);
-      }
-      return { scope: r.scope, alarm: entry.alarm };
+      const alarm = this.parse(key, r.data);
+      if (isHighResolutionPeriod(alarmPeriod(alarm))) highRes.add(key);
+      return { scope: r.scope, alarm };
     });
     for (const key of this.parsed.keys()) if (!seen.has(key)) this.parsed.delete(key);
     return out;
   }
 
+  /** The high-resolution alarms only, each read by its key. */
+  private highResAlarms(): Array<{ scope: string; alarm: AlarmRecord }> {
+    this.oneRow ??= this.cloud.store.db.prepare<[string, string], { data: string }>("SELECT data FROM resources WHERE kind = 'cloudwatch.alarm' AND scope = ? AND id = ?");
+    const highRes = highResolutionAlarms(this.cloud);
+    const out: Array<{ scope: string; alarm: AlarmRecord }> = [];
+    for (const key of [...highRes]) {
+      const [scope, id] = key.split('\n');
+      const row = this.oneRow.get(scope, id);
+      const alarm = row ? this.parse(key, row.data) : undefined;
+      if (!alarm || !isHighResolutionPeriod(alarmPeriod(alarm))) {
+        highRes.delete(key);
+        continue;
+      }
+      out.push({ scope, alarm });
+    }
+    return out;
+  }
+
   start(): void {
     this.stopListening = listenForActionResults(this.cloud);
+    // Learn the high-resolution alarms of a restarted daemon before the first 10-second tick.
+    this.allAlarms();
+    // As before high-resolution ticks: the first full evaluation is at the next minute boundary.
+    const now = this.cloud.clock.now();
+    this.lastMinute = now - (now % STANDARD_TICK_MS);
     this.armNextTick();
     this.pruneTimer = this.cloud.clock.every(PRUNE_EVERY_MS, () => this.prune());
   }
 
-  /** Each tick is scheduled for the next minute boundary anew, so timer lateness never accumulates into a skipped minute. */
+  /** Each tick is scheduled for the next 10-second boundary anew, so timer lateness never accumulates. */
   private armNextTick(): void {
     const clock = this.cloud.clock;
-    const untilNextMinute = MINUTE - (clock.now() % MINUTE);
-    this.timer = clock.after(untilNextMinute, () => {
+    const untilNextTick = HIGH_RES_TICK_MS - (clock.now() % HIGH_RES_TICK_MS);
+    this.timer = clock.after(untilNextTick, () => {
       this.tick();
       this.armNextTick();
     });
@@ -144,16 +181,24 @@ export class AlarmEvaluator {
     this.stopListening?.();
   }
 
-  /** Evaluates every alarm as of the current minute boundary. */
+  /**
+   * Evaluates the alarms due at the current 10-second boundary: the high-resolution ones, and every alarm when a
+   * minute boundary has passed since the last full evaluation. Returns how many alarms were evaluated.
+   */
   tick(): number {
     const now = this.cloud.clock.now();
-    const at = now - (now % MINUTE);
+    const at = now - (now % HIGH_RES_TICK_MS);
+    const minute = now - (now % STANDARD_TICK_MS);
+    const full = minute > this.lastMinute;
+    if (full) this.lastMinute = minute;
+    const due = full ? this.allAlarms() : this.highResAlarms();
+    if (due.length === 0) return 0;
     let evaluated = 0;
     // One transaction for the whole tick: state changes and history items of many alarms land in one commit.
     this.cloud.store.tx(() => {
-      for (const { scope, alarm } of this.alarms()) {
+      for (const { scope, alarm } of due) {
         try {
-          evaluateAlarm(this.cloud, scope, alarm, at);
+          evaluateAlarm(this.cloud, scope, alarm, isHighResolutionPeriod(alarmPeriod(alarm)) ? at : minute);
           evaluated++;
         } catch (err) {
           console.error(`[halo] alarm ${alarm.AlarmName} (${scope}) could not be evaluated:`, err);

@@ -6,6 +6,7 @@ import type { Dimension } from './metric-store.js';
 import { ANOMALY_OPERATORS, STATIC_OPERATORS, TREAT_MISSING, type AlarmStateValue } from './alarm-rules.js';
 import { isBasicStatistic, isPercentile } from './statistics.js';
 import { parseAction } from './alarm-action-arns.js';
+import { isValidAlarmPeriod } from './alarm-schedule.js';
 
 /** What metric and composite alarms share, as stored. Timestamps are ISO strings. */
 interface AlarmCommon {
@@ -123,10 +124,9 @@ export function checkAlarmConfig(input: Record<string, any>, region: string): Al
     if (input.Statistic !== undefined && !isBasicStatistic(input.Statistic)) throw invalid(`The value ${input.Statistic} for parameter Statistic is invalid. Use SampleCount, Average, Sum, Minimum or Maximum.`);
     if (input.ExtendedStatistic !== undefined && !isPercentile(input.ExtendedStatistic)) throw invalid(`The value ${input.ExtendedStatistic} for parameter ExtendedStatistic is not a percentile (p0.0 to p100).`);
     period = input.Period;
-    if (!Number.isInteger(period) || !(period === 10 || period === 30 || (period >= 60 && period % 60 === 0))) {
-      throw invalid('The parameter Period must be 10, 30 or a multiple of 60.');
-    }
   }
+  // AWS answers a ValidationError "Period must be 10, 30 or a multiple of 60" (20 was added to the API since).
+  if (!isValidAlarmPeriod(period)) throw new AwsError('ValidationError', 'Period must be 10, 20, 30 or a multiple of 60.');
   const maxRange = period >= 3600 ? 7 * 86_400 : 86_400;
   if (period * n > maxRange) throw invalid(`The evaluation range (Period × EvaluationPeriods) must not exceed ${maxRange} seconds.`);
   const actions: Record<string, string[]> = {};

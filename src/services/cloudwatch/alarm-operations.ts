@@ -2,7 +2,8 @@ import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
 import { evaluateAlarm } from './alarm-evaluator.js';
 import { alarmHistory } from './alarm-history.js';
-import { alarmArn, alarmTable, alarmTypeOf, checkAlarmConfig, compositeTable, findAnyAlarm, isComposite, type AlarmConfig, type AlarmRecord, type AnyAlarm } from './alarm-model.js';
+import { alarmKey, evaluationTime, highResolutionAlarms, isHighResolutionPeriod } from './alarm-schedule.js';
+import { alarmArn, alarmPeriod, alarmTable, alarmTypeOf, checkAlarmConfig, compositeTable, findAnyAlarm, isComposite, type AlarmConfig, type AlarmRecord, type AnyAlarm } from './alarm-model.js';
 import { parseRule, ruleAlarms } from './composite-rule.js';
 import type { AlarmStateValue } from './alarm-rules.js';
 import { changeState } from './alarm-state.js';
@@ -49,12 +50,13 @@ export function putMetricAlarm(input: Record<string, any>, ctx: RequestContext) 
       : { type: 'Create', version: '1.0', createdAlarm: configDoc(alarm) };
     alarmHistory(cloud.store.db).add(ctx.region, alarm.AlarmName, now, 'ConfigurationUpdate', `Alarm "${alarm.AlarmName}" ${existing ? 'updated' : 'created'}`, history);
   });
-  // AWS evaluates a new or updated alarm right away, then every minute.
+  const period = alarmPeriod(alarm);
+  if (isHighResolutionPeriod(period)) highResolutionAlarms(cloud).add(alarmKey(ctx.region, alarm.AlarmName));
+  // AWS evaluates a new or updated alarm right away, then every minute (every 10 seconds if high-resolution).
   cloud.clock.after(0, () => {
     const current = table.get(ctx.region, alarm.AlarmName);
     if (!current) return;
-    const t = cloud.clock.now();
-    evaluateAlarm(cloud, ctx.region, current, t - (t % 60_000));
+    evaluateAlarm(cloud, ctx.region, current, evaluationTime(alarmPeriod(current), cloud.clock.now()));
   });
   return {};
 }

@@ -7,11 +7,11 @@ import { aggregate, isBasicStatistic, isPercentile, statisticValue, type Aggrega
 const MINUTE = 60_000;
 const invalid = (message: string) => new AwsError('InvalidParameterValue', message);
 
-/** A period is 1, 5, 10, 30 seconds (high resolution) or a multiple of 60 seconds. */
+/** A period is 1, 5, 10, 20, 30 seconds (high resolution) or a multiple of 60 seconds. */
 export function checkPeriod(period: number, param: string): void {
   if (!Number.isInteger(period) || period < 1) throw invalid(`The parameter ${param} must be a positive integer.`);
-  if (period < 60 ? ![1, 5, 10, 30].includes(period) : period % 60 !== 0) {
-    throw invalid(`The parameter ${param} must be 1, 5, 10, 30 or a multiple of 60.`);
+  if (period < 60 ? ![1, 5, 10, 20, 30].includes(period) : period % 60 !== 0) {
+    throw invalid(`The parameter ${param} must be 1, 5, 10, 20, 30 or a multiple of 60.`);
   }
 }
 
