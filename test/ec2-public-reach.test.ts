@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { footprint, isClean } from '../src/runtime/cleanup.js';
+import { ensureImage } from '../src/runtime/images.js';
+import { cloudTag, names } from '../src/runtime/names.js';
+import { TestCloud } from './support/cloud.js';
+import { get, waitFor } from './support/wait.js';
+
+/**
+ * Instances reach each other's public and Elastic IPs (same VPC, and another VPC with the same CIDR) as through an
+ * internet gateway: the receiver sees the sender's public address and its security groups judge that address. And
+ * the metadata service's options: the PUT response hop limit on real traffic from a namespace behind an instance,
+ * HttpEndpoint=disabled, HttpTokens=required. Needs root.
+ */
+const ROOT = process.getuid?.() === 0;
+process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
+
+const IMDS = 'http://169.254.169.254';
+
+/**
+ * User data: an HTTP server on 8080 that answers "<label> sees <client address>" (and serves /srv files), then
+ * `extra`. The probe of `targets` runs in rounds; each round rewrites /srv/probe.txt ("round N" and one line per
+ * target with what it answered, or "unreachable").
+ */
+function userData(label: string, extra: string[], targets: string[] = []): string {
+  const server = [
+    'import http.server, os',
+    'class H(http.server.BaseHTTPRequestHandler):',
+    '    def do_GET(self):',
+    "        f = '/srv' + self.path",
+    "        body = open(f, 'rb').read() if self.path != '/' and os.path.isfile(f) else ('" + label + " sees %s\\n' % self.client_address[0]).encode()",
+    '        self.send_response(200); self.end_headers(); self.wfile.write(body)',
+    '    def log_message(self, *a): pass',
+    "http.server.ThreadingHTTPServer(('', 8080), H).serve_forever()",
+  ];
+  const probe = targets.length ? [
+    "cat > /usr/local/bin/probe <<'EOF'",
+    '#!/bin/bash',
+    'n=0',
+    'while true; do',
+    '  n=$((n+1)); out="round $n"',
+    `  for t in ${targets.join(' ')}; do out="$out"$'\\n'"$t $(curl -s -m 2 http://$t:8080/ || echo unreachable)"; done`,
+    '  echo "$out" > /srv/probe.tmp && mv /srv/probe.tmp /srv/probe.txt',
+    '  sleep 0.3',
+    'done',
+    'EOF',
+    'chmod +x /usr/local/bin/probe && nohup /usr/local/bin/probe >/dev/null 2>&1 &',
+  ] : [];
+  return [
+    '#!/bin/bash',
+    'mkdir -p /srv',
+    "cat > /usr/local/bin/who.py <<'EOF'",
+    ...server,
+    'EOF',
+    'nohup python3 /usr/local/bin/who.py >/dev/null 2>&1 &',
+    ...probe,
+    ...extra,
+    'echo "user data of ' + label + ' done"',
+    '',
+  ].join('\n');
+}
+
+const code = (what: string, curlArgs: string) => `echo "${what}: $(curl -s -o /dev/null -m 5 -w '%{http_code}' ${curlArgs})"`;
+const tokenPut = `-X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' ${IMDS}/latest/api/token`;
+
+describe('EC2: public addresses between instances, and the metadata service options', { skip: ROOT ? false : 'needs root: network namespaces, nftables and mounts (CI runs as root)' }, () => {
+  let cloud: TestCloud;
+  let tag = '';
+  const ids: Record<string, string> = {};
+  const aws = (...args: string[]) => cloud.awsOk(...args);
+  const consoleOf = (id: string): string => aws('ec2', 'get-console-output', '--instance-id', id).Output ?? '';
+  const run = (label: string, file: string, ...args: string[]) => {
+    writeFileSync(path.join(cloud.home, `${label}.sh`), file);
+    const id = aws('ec2', 'run-instances', '--image-id', 'ami-1ecae776', '--instance-type', 't2.micro',
+      '--user-data', `file://${path.join(cloud.home, `${label}.sh`)}`, ...args).Instances[0].InstanceId as string;
+    ids[label] = id;
+    return id;
+  };
+  const running = (id: string) => waitFor(`${id} running`, () => {
+    const i = aws('ec2', 'describe-instances', '--instance-ids', id).Reservations[0].Instances[0];
+    return i.State.Name === 'running' ? i : undefined;
+  });
+  const userDataDone = (label: string) => waitFor(`user data of ${label}`, () => {
+    const text = consoleOf(ids[label]);
+    return text.includes(`user data of ${label} done`) ? text : undefined;
+  });
+  /** The probe results of a1 after at least two more rounds (so they were made after whatever changed before). */
+  const freshProbe = async (): Promise<Map<string, string>> => {
+    const read = async () => (await get(`http://${ids.eip1}:8080/probe.txt`))?.body;
+    const roundOf = (text?: string) => Number(/^round (\d+)/.exec(text ?? '')?.[1] ?? 0);
+    const start = roundOf(await waitFor('a probe round', read));
+    const text = await waitFor('two fresh probe rounds', async () => {
+      const t = await read();
+      return roundOf(t) >= start + 2 ? t : undefined;
+    }, 90_000);
+    return new Map(text.split('\n').slice(1).filter(Boolean).map((l) => [l.split(' ')[0], l.slice(l.indexOf(' ') + 1)] as [string, string]));
+  };
+
+  before(async () => {
+    await ensureImage(process.env.HALO_IMAGE_CACHE as string);
+    cloud = await TestCloud.start({ profile: 'instant' });
+    tag = cloudTag(cloud.home);
+    for (const v of ['A', 'B']) {
+      ids[`vpc${v}`] = aws('ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16').Vpc.VpcId;
+      ids[`subnet${v}`] = aws('ec2', 'create-subnet', '--vpc-id', ids[`vpc${v}`], '--cidr-block', '10.0.1.0/24').Subnet.SubnetId;
+      ids[`igw${v}`] = aws('ec2', 'create-internet-gateway').InternetGateway.InternetGatewayId;
+      aws('ec2', 'attach-internet-gateway', '--internet-gateway-id', ids[`igw${v}`], '--vpc-id', ids[`vpc${v}`]);
+      ids[`rtb${v}`] = aws('ec2', 'describe-route-tables', '--filters', `Name=vpc-id,Values=${ids[`vpc${v}`]}`).RouteTables[0].RouteTableId;
+      aws('ec2', 'create-route', '--route-table-id', ids[`rtb${v}`], '--destination-cidr-block', '0.0.0.0/0', '--gateway-id', ids[`igw${v}`]);
+    }
+    ids.sgA = aws('ec2', 'create-security-group', '--vpc-id', ids.vpcA, '--group-name', 'web', '--description', 'web').GroupId;
+    aws('ec2', 'authorize-security-group-ingress', '--group-id', ids.sgA, '--protocol', 'tcp', '--port', '8080', '--cidr', '0.0.0.0/0');
+    // In VPC B, 8080 is open to a1's *private* address only: a1's traffic to b1's public address does not carry it.
+    ids.sgB = aws('ec2', 'create-security-group', '--vpc-id', ids.vpcB, '--group-name', 'narrow', '--description', 'narrow').GroupId;
+    aws('ec2', 'authorize-security-group-ingress', '--group-id', ids.sgB, '--protocol', 'tcp', '--port', '8080', '--cidr', '10.0.1.10/32');
+    for (const k of ['1', '2']) {
+      const eip = aws('ec2', 'allocate-address', '--domain', 'vpc');
+      ids[`alloc${k}`] = eip.AllocationId;
+      ids[`eip${k}`] = eip.PublicIp;
+    }
+
+    run('a2', userData('a2', [code('imds put', tokenPut), code('imds get', `${IMDS}/latest/meta-data/instance-id`)]),
+      '--subnet-id', ids.subnetA, '--security-group-ids', ids.sgA, '--private-ip-address', '10.0.1.20', '--metadata-options', 'HttpEndpoint=disabled');
+    run('b1', userData('b1', [
+      code('imds v1', `${IMDS}/latest/meta-data/instance-id`),
+      `T=$(curl -s -m 5 ${tokenPut})`,
+      code('imds v2', `-H "X-aws-ec2-metadata-token: $T" ${IMDS}/latest/meta-data/instance-id`),
+    ]), '--network-interfaces', `DeviceIndex=0,SubnetId=${ids.subnetB},Groups=${ids.sgB},AssociatePublicIpAddress=true,PrivateIpAddress=10.0.1.10`,
+    '--metadata-options', 'HttpTokens=required,HttpPutResponseHopLimit=2');
+    ids.pubB1 = (await running(ids.b1)).PublicIpAddress;
+    assert.match(ids.pubB1, /^127\./);
+    run('a1', userData('a1', [], [ids.eip1, ids.eip2, ids.pubB1]),
+      '--subnet-id', ids.subnetA, '--security-group-ids', ids.sgA, '--private-ip-address', '10.0.1.10');
+    await running(ids.a2);
+    await running(ids.a1);
+    aws('ec2', 'associate-address', '--allocation-id', ids.alloc1, '--instance-id', ids.a1);
+    aws('ec2', 'associate-address', '--allocation-id', ids.alloc2, '--instance-id', ids.a2);
+    await waitFor('a1 serving on its Elastic IP', () => get(`http://${ids.eip1}:8080/`));
+  });
+
+  after(async () => {
+    if (!cloud) return;
+    await cloud.dispose();
+    const fp = footprint(tag);
+    assert.ok(isClean(fp), `the host still holds halo objects of this cloud: ${JSON.stringify(fp)}`);
+  });
+
+  it('an instance reaches Elastic IPs in its VPC (its own too); the receiver sees the sender\'s public address', async () => {
+    const probe = await freshProbe();
+    assert.equal(probe.get(ids.eip2), `a2 sees ${ids.eip1}`);
+    assert.equal(probe.get(ids.eip1), `a1 sees ${ids.eip1}`);
+    assert.equal((await get(`http://${ids.eip2}:8080/`))?.body.startsWith('a2 sees 198.'), true, 'the host reaches it too, from its uplink address');
+  });
+
+  it('in another VPC with the same CIDR, the receiver\'s security group judges the sender\'s public address', async () => {
+    assert.equal((await freshProbe()).get(ids.pubB1), 'unreachable', 'a rule for a1\'s private address does not admit it');
+    aws('ec2', 'authorize-security-group-ingress', '--group-id', ids.sgB, '--protocol', 'tcp', '--port', '8080', '--cidr', `${ids.eip1}/32`);
+    assert.equal((await freshProbe()).get(ids.pubB1), `b1 sees ${ids.eip1}`);
+  });
+
+  it('without a route to the internet gateway, the public address is not reached', async () => {
+    aws('ec2', 'delete-route', '--route-table-id', ids.rtbB, '--destination-cidr-block', '0.0.0.0/0');
+    assert.equal((await freshProbe()).get(ids.pubB1), 'unreachable');
+    aws('ec2', 'create-route', '--route-table-id', ids.rtbB, '--destination-cidr-block', '0.0.0.0/0', '--gateway-id', ids.igwB);
+    assert.equal((await freshProbe()).get(ids.pubB1), `b1 sees ${ids.eip1}`);
+  });
+
+  it('HttpEndpoint=disabled answers 403 as EC2 does; HttpTokens=required answers IMDSv1 with 401', async () => {
+    const a2 = await userDataDone('a2');
+    assert.match(a2, /imds put: 403/);
+    assert.match(a2, /imds get: 403/);
+    const b1 = await userDataDone('b1');
+    assert.match(b1, /imds v1: 401/);
+    assert.match(b1, /imds v2: 200/);
+  });
+
+  it('the token PUT answer carries the hop limit as IP TTL: one hop behind the instance needs a hop limit of 2', () => {
+    const n = names(tag);
+    /** Runs curl in a namespace behind the instance (veth into its namespace, forwarding and masquerade there). */
+    const behind = (instanceId: string, curlArgs: string[]): { status: number | null; stdout: string } => {
+      const inst = n.instanceNs(instanceId);
+      const nested = `${n.nsPrefix}nest-${instanceId}`;
+      const sh = (args: string[]) => {
+        const r = spawnSync(args[0], args.slice(1), { encoding: 'utf8' });
+        assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      };
+      try {
+        sh(['ip', 'netns', 'add', nested]);
+        sh(['ip', '-n', inst, 'link', 'add', 'nest0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', nested]);
+        sh(['ip', '-n', inst, 'addr', 'add', '192.168.77.1/30', 'dev', 'nest0']);
+        sh(['ip', '-n', inst, 'link', 'set', 'nest0', 'up']);
+        sh(['ip', '-n', nested, 'addr', 'add', '192.168.77.2/30', 'dev', 'eth0']);
+        sh(['ip', '-n', nested, 'link', 'set', 'eth0', 'up']);
+        sh(['ip', '-n', nested, 'route', 'add', 'default', 'via', '192.168.77.1']);
+        sh(['ip', 'netns', 'exec', inst, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+        sh(['ip', 'netns', 'exec', inst, 'nft', 'add table ip nest; add chain ip nest post { type nat hook postrouting priority 100; }; add rule ip nest post oifname "eth0" masquerade']);
+        const r = spawnSync('ip', ['netns', 'exec', nested, 'curl', '-s', '-m', '4', ...curlArgs], { encoding: 'utf8' });
+        return { status: r.status, stdout: r.stdout };
+      } finally {
+        spawnSync('ip', ['netns', 'exec', inst, 'nft', 'delete table ip nest']);
+        spawnSync('ip', ['-n', inst, 'link', 'del', 'nest0']);
+        spawnSync('ip', ['netns', 'del', nested]);
+      }
+    };
+    const put = ['-X', 'PUT', '-H', 'X-aws-ec2-metadata-token-ttl-seconds: 60', `${IMDS}/latest/api/token`];
+    const a1 = behind(ids.a1, put);
+    assert.notEqual(a1.status, 0, `hop limit 1: no token one hop behind a1 (got ${a1.stdout})`);
+    const v1 = behind(ids.a1, [`${IMDS}/latest/meta-data/instance-id`]);
+    assert.equal(v1.stdout, ids.a1, 'IMDSv1 answers are not limited (tokens optional on a1)');
+    const b1 = behind(ids.b1, put);
+    assert.equal(b1.status, 0);
+    assert.ok(b1.stdout.length > 20, `hop limit 2: a token one hop behind b1 (got ${b1.stdout})`);
+  });
+});
