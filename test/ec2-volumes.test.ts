@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { footprint, isClean } from '../src/runtime/cleanup.js';
+import { ensureImage } from '../src/runtime/images.js';
+import { cloudTag } from '../src/runtime/names.js';
+import { loopsOfCloud } from '../src/runtime/volumes.js';
+import { TestCloud } from './support/cloud.js';
+import { waitFor } from './support/wait.js';
+
+/**
+ * EBS data volumes and snapshots end to end through the real aws CLI: a volume formatted and written by one
+ * instance in us-east-1a, snapshotted, restored in us-east-1b and read by another instance there, with the
+ * attachments surviving reboots, stop/start and a kill -9 of the daemon. Needs root (loop devices, namespaces).
+ */
+const ROOT = process.getuid?.() === 0;
+process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
+
+function processesOf(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(needle)) found.push(`${pid}: ${cmd}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+/** A service that, at each boot, reports (on the console) what /data holds; `write` first stores a note there. */
+function reporter(label: string, write: boolean): string {
+  const body = [
+    'if mountpoint -q /data; then',
+    ...(write ? ['  echo "note from $(hostname)" > /data/note.txt; sync'] : []),
+    `  echo "${label}: $(cat /data/note.txt 2>&1)" >> /proc/1/fd/1`,
+    `else echo "${label}: /data is not mounted" >> /proc/1/fd/1; fi`,
+  ].join('\n');
+  return [
+    "cat > /usr/local/bin/report-data <<'EOF'",
+    '#!/bin/sh',
+    body,
+    'EOF',
+    'chmod +x /usr/local/bin/report-data',
+    "printf '[Unit]\\nDescription=report /data\\n[Service]\\nType=oneshot\\nExecStart=/usr/local/bin/report-data\\n[Install]\\nWantedBy=multi-user.target\\n' > /etc/systemd/system/report-data.service",
+    'systemctl enable report-data',
+  ].join('\n');
+}
+
+describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop devices, network namespaces, mounts (CI runs as root)' }, () => {
+  let cloud: TestCloud;
+  let tag = '';
+  const ids: Record<string, string> = {};
+  const aws = (...args: string[]) => cloud.awsOk(...args);
+  const volume = (id: string) => aws('ec2', 'describe-volumes', '--volume-ids', id).Volumes[0];
+  const instance = (id: string) => aws('ec2', 'describe-instances', '--instance-ids', id).Reservations[0].Instances[0];
+  const consoleOf = (id: string): string => aws('ec2', 'get-console-output', '--instance-id', id).Output ?? '';
+  const waitVolume = (id: string, state: string, attachment?: string) => waitFor(`${id} ${state} ${attachment ?? ''}`, () => {
+    const v = volume(id);
+    return v.State === state && (attachment === undefined || v.Attachments[0]?.State === attachment) ? v : undefined;
+  });
+  const waitInstance = (id: string, state: string) => waitFor(`${id} ${state}`, () => (instance(id).State.Name === state ? true : undefined));
+  const waitConsole = (id: string, pattern: RegExp, ms = 60_000) => waitFor(`${pattern} on the console of ${id}`, () => pattern.exec(consoleOf(id)) ?? undefined, ms);
+  const filterIds = (...filters: string[]) => (aws('ec2', 'describe-volumes', '--filters', ...filters).Volumes as Array<{ VolumeId: string }>).map((v) => v.VolumeId).sort();
+
+  before(async () => {
+    await ensureImage(process.env.HALO_IMAGE_CACHE as string);
+    cloud = await TestCloud.start({ timeScale: 60, profile: 'instant' });
+    tag = cloudTag(cloud.home);
+    ids.vpc = aws('ec2', 'create-vpc', '--cidr-block', '10.7.0.0/16').Vpc.VpcId;
+    ids.subnetA = aws('ec2', 'create-subnet', '--vpc-id', ids.vpc, '--cidr-block', '10.7.1.0/24', '--availability-zone', 'us-east-1a').Subnet.SubnetId;
+    ids.subnetB = aws('ec2', 'create-subnet', '--vpc-id', ids.vpc, '--cidr-block', '10.7.2.0/24', '--availability-zone', 'us-east-1b').Subnet.SubnetId;
+  });
+
+  after(async () => {
+    if (!cloud) return;
+    const home = cloud.home;
+    await cloud.dispose();
+    // A loop device a dying sandbox still held is freed by the kernel as its mount namespace goes.
+    const fp = await waitFor('a clean host', () => (isClean(footprint(tag)) ? footprint(tag) : undefined), 10_000).catch(() => footprint(tag));
+    assert.ok(isClean(fp), `the host still holds halo objects of this cloud: ${JSON.stringify(fp)}`);
+    assert.deepEqual(processesOf(home), [], 'processes of this cloud are still running');
+  });
+
+  it('checks CreateVolume and DescribeVolumes input as EC2 does', () => {
+    cloud.awsFails('InvalidParameterValue', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '20000', '--volume-type', 'gp2');
+    cloud.awsFails('InvalidParameterValue', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '10', '--volume-type', 'st1');
+    cloud.awsFails('MissingParameter', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '10', '--volume-type', 'io1');
+    cloud.awsFails('InvalidParameterCombination', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '10', '--iops', '500');
+    cloud.awsFails('InvalidParameterValue', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '10', '--volume-type', 'gp3', '--throughput', '2000');
+    cloud.awsFails('MissingParameter', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a');
+    cloud.awsFails('InvalidZone.NotFound', 'ec2', 'create-volume', '--availability-zone', 'us-west-2a', '--size', '1');
+    cloud.awsFails('InvalidSnapshot.NotFound', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--snapshot-id', 'snap-0123456789abcdef0');
+    cloud.awsFails('InvalidVolumeID.Malformed', 'ec2', 'describe-volumes', '--volume-ids', 'vol-nope');
+    cloud.awsFails('InvalidVolume.NotFound', 'ec2', 'describe-volumes', '--volume-ids', 'vol-0123456789abcdef0');
+    assert.equal(aws('ec2', 'describe-volumes').Volumes.length, 0, 'bad requests left nothing behind');
+    const gp3 = aws('ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '4', '--volume-type', 'gp3', '--encrypted');
+    assert.equal(gp3.Iops, 3000);
+    assert.equal(gp3.Throughput, 125);
+    assert.equal(gp3.Encrypted, true);
+    assert.equal(gp3.State, 'creating');
+    ids.spare = gp3.VolumeId;
+  });
+
+  it('attaches a volume to a running instance: the instance formats it, and from its next boot /etc/fstab mounts it', async () => {
+    const v = aws('ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '1',
+      '--tag-specifications', 'ResourceType=volume,Tags=[{Key=Name,Value=data-a}]');
+    ids.v1 = v.VolumeId;
+    assert.equal(v.VolumeType, 'gp2');
+    assert.equal(v.Iops, 100);
+    await waitVolume(ids.v1, 'available');
+    const file = path.join(cloud.home, 'ud-a.sh');
+    writeFileSync(file, [
+      '#!/bin/bash',
+      'until [ -b /dev/xvdf ]; do sleep 0.2; done',
+      'echo "device: $(ls -l /dev/sdf /dev/xvdf | wc -l) nodes"',
+      'mkfs -t ext4 -q /dev/xvdf && echo "formatted"',
+      'mkdir /data',
+      "echo '/dev/xvdf /data ext4 defaults,nofail 0 2' >> /etc/fstab",
+      "mount /dev/xvdf /data 2>/dev/null && echo 'live mount works' || echo 'live mount refused'",
+      reporter('DATA-A', true),
+      'echo "user data done"',
+      '',
+    ].join('\n'));
+    const run = aws('ec2', 'run-instances', '--image-id', 'ami-1ecae776', '--instance-type', 't2.micro', '--subnet-id', ids.subnetA,
+      '--user-data', `file://${file}`, '--block-device-mappings', 'DeviceName=/dev/xvda,Ebs={DeleteOnTermination=false}');
+    ids.a = run.Instances[0].InstanceId;
+    await waitInstance(ids.a, 'running');
+    const attached = aws('ec2', 'attach-volume', '--volume-id', ids.v1, '--instance-id', ids.a, '--device', '/dev/sdf');
+    assert.equal(attached.State, 'attaching');
+    assert.equal(attached.Device, '/dev/sdf');
+    const inUse = await waitVolume(ids.v1, 'in-use', 'attached');
+    assert.equal(inUse.Attachments[0].InstanceId, ids.a);
+    assert.equal(inUse.Attachments[0].DeleteOnTermination, false);
+    await waitConsole(ids.a, /user data done/);
+    const text = consoleOf(ids.a);
+    assert.match(text, /device: 2 nodes/);
+    assert.match(text, /formatted/);
+    assert.equal(loopsOfCloud(tag).length, 1, 'one loop device for the one attached volume');
+    const mappings = instance(ids.a).BlockDeviceMappings.map((m: { DeviceName: string; Ebs: { VolumeId: string } }) => [m.DeviceName, m.Ebs.VolumeId]);
+    assert.deepEqual(mappings, [['/dev/xvda', instance(ids.a).BlockDeviceMappings[0].Ebs.VolumeId], ['/dev/sdf', ids.v1]]);
+    ids.rootA = mappings[0][1];
+
+    aws('ec2', 'reboot-instances', '--instance-ids', ids.a);
+    const line = await waitConsole(ids.a, /DATA-A: (.*)/);
+    assert.match(line[1], /^note from ip-10-7-1-/, 'the volume was mounted at boot from /etc/fstab and written');
+    assert.match(consoleOf(ids.a), /\/etc\/fstab: mounted \/dev\/xvdf on \/data/);
+  });
+
+  it('refuses what EC2 refuses: zone mismatch, a volume in use, a device in use, deleting an attached volume, detaching a root volume', () => {
+    ids.vb = aws('ec2', 'create-volume', '--availability-zone', 'us-east-1b', '--size', '1').VolumeId;
+    cloud.awsFails('InvalidVolume.ZoneMismatch', 'ec2', 'attach-volume', '--volume-id', ids.vb, '--instance-id', ids.a, '--device', '/dev/sdg');
+    cloud.awsFails('VolumeInUse', 'ec2', 'attach-volume', '--volume-id', ids.v1, '--instance-id', ids.a, '--device', '/dev/sdg');
+    const busy = cloud.awsFails('InvalidParameterValue', 'ec2', 'attach-volume', '--volume-id', ids.spare, '--instance-id', ids.a, '--device', '/dev/xvdf');
+    assert.match(busy, /Attachment point \/dev\/xvdf is already in use/);
+    const bad = cloud.awsFails('InvalidParameterValue', 'ec2', 'attach-volume', '--volume-id', ids.spare, '--instance-id', ids.a, '--device', '/dev/foo');
+    assert.match(bad, /not a valid EBS device name/);
+    cloud.awsFails('VolumeInUse', 'ec2', 'delete-volume', '--volume-id', ids.v1);
+    const root = cloud.awsFails('IncorrectState', 'ec2', 'detach-volume', '--volume-id', ids.rootA);
+    assert.match(root, /Unable to detach root volume/);
+    cloud.awsFails('InvalidInstanceID.NotFound', 'ec2', 'attach-volume', '--volume-id', ids.spare, '--instance-id', 'i-0123456789abcdef0', '--device', '/dev/sdh');
+    assert.deepEqual(volume(ids.spare).Attachments, [], 'refused attachments leave nothing behind');
+  });
+
+  it('snapshots the volume and restores it in another zone, where another instance reads the note', async () => {
+    const snap = aws('ec2', 'create-snapshot', '--volume-id', ids.v1, '--description', 'data of a',
+      '--tag-specifications', 'ResourceType=snapshot,Tags=[{Key=Name,Value=snap-a}]');
+    ids.snap = snap.SnapshotId;
+    assert.equal(snap.State, 'pending');
+    assert.equal(snap.VolumeSize, 1);
+    await waitFor('the snapshot completed', () => {
+      const s = aws('ec2', 'describe-snapshots', '--snapshot-ids', ids.snap).Snapshots[0];
+      return s.State === 'completed' ? s : undefined;
+    });
+    const mine = aws('ec2', 'describe-snapshots', '--owner-ids', 'self', '--filters', `Name=volume-id,Values=${ids.v1}`, 'Name=tag:Name,Values=snap-a').Snapshots;
+    assert.deepEqual(mine.map((s: { SnapshotId: string; Progress: string }) => [s.SnapshotId, s.Progress]), [[ids.snap, '100%']]);
+    assert.equal(aws('ec2', 'describe-snapshots', '--owner-ids', 'amazon').Snapshots.length, 0);
+    cloud.awsFails('InvalidParameterValue', 'ec2', 'create-volume', '--availability-zone', 'us-east-1b', '--snapshot-id', ids.snap, '--size', '0');
+
+    const restored = aws('ec2', 'create-volume', '--availability-zone', 'us-east-1b', '--snapshot-id', ids.snap, '--size', '2');
+    ids.v2 = restored.VolumeId;
+    assert.equal(restored.SnapshotId, ids.snap);
+    await waitVolume(ids.v2, 'available');
+    const file = path.join(cloud.home, 'ud-b.sh');
+    writeFileSync(file, [
+      '#!/bin/bash',
+      'until [ -b /dev/xvdg ]; do sleep 0.2; done',
+      'mkdir -p /data',
+      'echo "UUID=$(blkid -o value -s UUID /dev/xvdg) /data ext4 defaults,nofail 0 2" >> /etc/fstab',
+      reporter('DATA-B', false),
+      'echo "user data done"',
+      '',
+    ].join('\n'));
+    ids.b = aws('ec2', 'run-instances', '--image-id', 'ami-1ecae776', '--instance-type', 't2.micro', '--subnet-id', ids.subnetB,
+      '--user-data', `file://${file}`).Instances[0].InstanceId;
+    await waitInstance(ids.b, 'running');
+    aws('ec2', 'attach-volume', '--volume-id', ids.v2, '--instance-id', ids.b, '--device', '/dev/sdg');
+    await waitVolume(ids.v2, 'in-use', 'attached');
+    await waitConsole(ids.b, /user data done/);
+    // Stop and start: the attachment stays, and the next boot mounts the volume by its UUID.
+    aws('ec2', 'stop-instances', '--instance-ids', ids.b);
+    await waitInstance(ids.b, 'stopped');
+    assert.equal(volume(ids.v2).Attachments[0].State, 'attached', 'a stopped instance keeps its volumes');
+    aws('ec2', 'start-instances', '--instance-ids', ids.b);
+    const line = await waitConsole(ids.b, /DATA-B: (.*)/);
+    assert.match(line[1], /^note from ip-10-7-1-/, 'the note written in us-east-1a is read in us-east-1b');
+  });
+
+  it('lists root volumes and data volumes by the filters EC2 has', () => {
+    const rootB = instance(ids.b).BlockDeviceMappings[0].Ebs.VolumeId;
+    const root = volume(ids.rootA);
+    assert.equal(root.State, 'in-use');
+    assert.equal(root.AvailabilityZone, 'us-east-1a');
+    assert.deepEqual([root.Attachments[0].Device, root.Attachments[0].InstanceId, root.Attachments[0].DeleteOnTermination], ['/dev/xvda', ids.a, false]);
+    assert.deepEqual(filterIds(`Name=attachment.instance-id,Values=${ids.a}`), [ids.rootA, ids.v1].sort());
+    assert.deepEqual(filterIds('Name=attachment.device,Values=/dev/xvda'), [ids.rootA, rootB].sort());
+    assert.deepEqual(filterIds('Name=attachment.delete-on-termination,Values=true'), [rootB]);
+    assert.deepEqual(filterIds('Name=attachment.status,Values=attached', 'Name=availability-zone,Values=us-east-1b'), [ids.v2, rootB].sort());
+    assert.deepEqual(filterIds('Name=status,Values=available'), [ids.spare, ids.vb].sort());
+    assert.deepEqual(filterIds('Name=size,Values=2'), [ids.v2]);
+    assert.deepEqual(filterIds('Name=volume-type,Values=gp3'), [ids.spare]);
+    assert.deepEqual(filterIds(`Name=snapshot-id,Values=${ids.snap}`), [ids.v2]);
+    assert.deepEqual(filterIds('Name=tag:Name,Values=data-a'), [ids.v1]);
+    aws('ec2', 'create-tags', '--resources', rootB, '--tags', 'Key=role,Value=root-b');
+    assert.deepEqual(filterIds('Name=tag-key,Values=role'), [rootB]);
+  });
+
+  it('keeps attachments through a kill -9 of the daemon and frees the stale loop devices', async () => {
+    await cloud.crash();
+    await waitFor('the sandboxes gone', () => (processesOf(path.join(cloud.home, 'instances')).length === 0 ? true : undefined), 20_000);
+    assert.equal(loopsOfCloud(tag).length, 2, 'the dead daemon left its loop devices');
+    await cloud.restart();
+    await waitFor('the instances booted again', () => (/the cloud restarted[\s\S]*DATA-A/.test(consoleOf(ids.a)) ? true : undefined));
+    await waitFor('B booted again', () => (/the cloud restarted[\s\S]*DATA-B/.test(consoleOf(ids.b)) ? true : undefined));
+    assert.equal(loopsOfCloud(tag).length, 2, 'one loop device per attached volume, none stale');
+    assert.equal(volume(ids.v1).Attachments[0].State, 'attached');
+  });
+
+  it('detaches a volume, and terminates instances: volumes without DeleteOnTermination become available', async () => {
+    const d = aws('ec2', 'detach-volume', '--volume-id', ids.v1);
+    assert.equal(d.State, 'detaching');
+    await waitVolume(ids.v1, 'available');
+    await waitFor('the loop device freed', () => (loopsOfCloud(tag).length === 1 ? true : undefined), 10_000);
+    assert.equal(instance(ids.a).BlockDeviceMappings.length, 1);
+    const rootB = instance(ids.b).BlockDeviceMappings[0].Ebs.VolumeId;
+    aws('ec2', 'terminate-instances', '--instance-ids', ids.a, ids.b);
+    await waitInstance(ids.a, 'terminated');
+    await waitInstance(ids.b, 'terminated');
+    await waitVolume(ids.v2, 'available');
+    const keptRoot = await waitVolume(ids.rootA, 'available');
+    assert.deepEqual(keptRoot.Attachments, []);
+    await waitFor('the root volume of b deleted with it', () => (cloud.aws('ec2', 'describe-volumes', '--volume-ids', rootB).status !== 0 ? true : undefined));
+    cloud.awsFails('InvalidVolume.NotFound', 'ec2', 'describe-volumes', '--volume-ids', rootB);
+    assert.equal(loopsOfCloud(tag).length, 0);
+    for (const id of [ids.v1, ids.v2, ids.vb, ids.spare, ids.rootA]) aws('ec2', 'delete-volume', '--volume-id', id);
+    await waitFor('every volume deleted', () => (aws('ec2', 'describe-volumes').Volumes.length === 0 ? true : undefined));
+    aws('ec2', 'delete-snapshot', '--snapshot-id', ids.snap);
+    cloud.awsFails('InvalidSnapshot.NotFound', 'ec2', 'describe-snapshots', '--snapshot-ids', ids.snap);
+    assert.deepEqual(readdirSync(path.join(cloud.home, 'volumes')), [], 'no volume file is left');
+  });
+});
