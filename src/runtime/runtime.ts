@@ -12,7 +12,9 @@ import { instancesTable } from '../services/ec2/compute/state.js';
 import { publicPoolCidr, subnetOnInternetPath } from './internet-path.js';
 import { API_PORT_IN_INSTANCE, HOPS_HOST_TO_INSTANCE, cloudTag, instanceLink, names } from './names.js';
 import { aliasOf, applyVpcRules, createVpcNet, destroyVpcNet, plugInstance, probeReachable, setLink, unplugInstance, type VpcNet } from './network.js';
-import { killSandbox, startSandbox, stopSandbox, type Sandbox } from './sandbox.js';
+import { initPid, killSandbox, startSandbox, stopSandbox, type Sandbox } from './sandbox.js';
+import { attachedDataVolumes } from '../services/ec2/volumes/state.js';
+import { bindDisk, diskFile, makeNodes, mountsOf, removeNodes, unbindDisk, unmountIn, type BoundDisk } from './volumes.js';
 import { isRoot, nft, run } from './sh.js';
 
 /** What the runtime needs to run one instance (given by the EC2 instances code). */
@@ -87,6 +89,8 @@ export class Runtime {
   /** Instances whose network is being set up (their sandbox not started yet). */
   private readonly plugged = new Map<string, Running>();
   private readonly probes = new Map<string, ProbeResult>();
+  /** EBS data volumes on loop devices, per instance and volume. */
+  private readonly disks = new Map<string, Map<string, BoundDisk>>();
   private readonly loAddresses = new Set<string>();
   private imds?: MetadataService;
   private imdsPort = 0;
@@ -270,8 +274,10 @@ export class Runtime {
         hostname: spec.hostname,
         env: spec.env,
         userData: spec.userData,
+        disks: this.bindDisks(spec),
       });
     } catch (err) {
+      this.releaseDisks(spec.instanceId);
       this.plugged.delete(spec.instanceId);
       unplugInstance(this.tag, vpc, spec.instanceId);
       this.refreshFirewall(spec.vpcId);
@@ -295,6 +301,7 @@ export class Runtime {
     if (!r) return;
     r.expectedExit = true;
     await stopSandbox(r.sandbox, graceMs);
+    this.releaseDisks(instanceId);
     this.running.delete(instanceId);
     this.probes.delete(instanceId);
     const vpc = this.vpcs.get(r.spec.vpcId);
@@ -314,6 +321,46 @@ export class Runtime {
   removeFiles(instanceId: string, volumeId?: string): void {
     rmSync(this.instanceDir(instanceId), { recursive: true, force: true });
     if (volumeId) rmSync(this.volumeDir(volumeId), { recursive: true, force: true });
+  }
+
+  // ---- EBS data volumes ----
+
+  private bindDisks(spec: LaunchSpec): BoundDisk[] {
+    const disks = attachedDataVolumes(this.cloud.store, spec.region, spec.instanceId)
+      .map((v) => bindDisk({ volumeId: v.volumeId, device: v.device, file: diskFile(this.home, v.volumeId) }));
+    this.disks.set(spec.instanceId, new Map(disks.map((d) => [d.volumeId, d])));
+    return disks;
+  }
+
+  private releaseDisks(instanceId: string): void {
+    for (const d of this.disks.get(instanceId)?.values() ?? []) unbindDisk(d.file);
+    this.disks.delete(instanceId);
+  }
+
+  /** A volume attached to a running instance appears in it at once; false when the instance does not run. */
+  attachVolume(instanceId: string, volumeId: string, device: string): boolean {
+    const r = this.running.get(instanceId);
+    const pid = r?.sandbox.alive() ? initPid(r.sandbox) : undefined;
+    if (!pid) return false;
+    const disk = bindDisk({ volumeId, device, file: diskFile(this.home, volumeId) });
+    makeNodes(pid, disk);
+    const mine = this.disks.get(instanceId) ?? new Map<string, BoundDisk>();
+    mine.set(volumeId, disk);
+    this.disks.set(instanceId, mine);
+    return true;
+  }
+
+  /** The volume leaves the instance: unmounted (lazily) inside it, its device nodes removed, its loop device freed. */
+  async detachVolume(instanceId: string, volumeId: string): Promise<void> {
+    const disk = this.disks.get(instanceId)?.get(volumeId);
+    const r = this.running.get(instanceId);
+    const pid = disk && r?.sandbox.alive() ? initPid(r.sandbox) : undefined;
+    if (disk && pid) {
+      await unmountIn(pid, mountsOf(pid, disk.major, disk.minor));
+      removeNodes(pid, disk.names);
+    }
+    this.disks.get(instanceId)?.delete(volumeId);
+    unbindDisk(diskFile(this.home, volumeId));
   }
 
   refreshFirewall(vpcId: string): void {
@@ -479,6 +526,7 @@ export class Runtime {
       return stopSandbox(r.sandbox, 3000);
     }));
     this.running.clear();
+    for (const id of [...this.disks.keys()]) this.releaseDisks(id);
     await this.imds?.stop();
     cleanHostByTag(this.tag);
     forgetCloud(this.tag);

@@ -8,6 +8,7 @@ import { publicIpFor } from '../network/addresses.js';
 import { allocatePrivateIp, releasePrivateIp } from '../network/private-ips.js';
 import { claimPublicIp } from '../network/public-ips.js';
 import { securityGroups, subnets, vpcs, type SubnetRecord } from '../network/state.js';
+import { blockDeviceMappings } from '../volumes/volumes.js';
 import { boot, getInstance, pickHost, reboot, setState, stop, terminate, updateInstance } from './lifecycle.js';
 import { autoRecoveryOf, parseAutoRecovery, setAutoRecovery } from './maintenance.js';
 import {
@@ -238,7 +239,7 @@ export function describeOne(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: In
     SubnetId: live ? r.SubnetId : undefined,
     VpcId: live ? r.VpcId : undefined,
     Architecture: 'x86_64',
-    BlockDeviceMappings: live ? [{ DeviceName: '/dev/xvda', Ebs: { AttachTime: new Date(r.LaunchTime), DeleteOnTermination: r.DeleteOnTermination, Status: 'attached', VolumeId: r.RootVolumeId } }] : [],
+    BlockDeviceMappings: live ? blockDeviceMappings(ctx, r) : [],
     ClientToken: r.ClientToken ?? '',
     EbsOptimized: false,
     EnaSupport: true,
