@@ -6,7 +6,7 @@ import { alarmHistory } from './alarm-history.js';
 import { alarmPeriod, type AlarmRecord } from './alarm-model.js';
 import { stateReason, stateReasonData } from './alarm-reason.js';
 import { decide, EXTRA_RANGE_PERIODS, type RangePoint, type TreatMissingData } from './alarm-rules.js';
-import { alarmKey, HIGH_RES_TICK_MS, highResolutionAlarms, isHighResolutionPeriod, STANDARD_TICK_MS } from './alarm-schedule.js';
+import { alarmKey, HIGH_RES_TICK_MS, highResolutionAlarms, isHighResolutionPeriod, onHighResolutionAlarm, STANDARD_TICK_MS } from './alarm-schedule.js';
 import { changeState } from './alarm-state.js';
 import { runQueries } from './metric-data-queries.js';
 import { statisticSeries } from './metric-queries.js';
@@ -101,6 +101,7 @@ export class AlarmEvaluator {
   private stopListening?: () => void;
   /** The last minute boundary at which every alarm was evaluated (a late timer must not skip one). */
   private lastMinute = -Infinity;
+  private nextTickAt = 0;
 
   /** Parsed alarms by region and name, reused while their stored JSON is unchanged (parsing 10,000 a minute shows). */
   private readonly parsed = new Map<string, { raw: string; alarm: AlarmRecord }>();
@@ -161,22 +162,41 @@ export class AlarmEvaluator {
     // As before high-resolution ticks: the first full evaluation is at the next minute boundary.
     const now = this.cloud.clock.now();
     this.lastMinute = now - (now % STANDARD_TICK_MS);
+    onHighResolutionAlarm(this.cloud, () => this.wake());
     this.armNextTick();
+    // A daemon that was down catches up on rollups and retention at once, then every hour.
+    this.prune();
     this.pruneTimer = this.cloud.clock.every(PRUNE_EVERY_MS, () => this.prune());
   }
 
-  /** Each tick is scheduled for the next 10-second boundary anew, so timer lateness never accumulates. */
+  /**
+   * Each tick is scheduled anew for the next 10-second boundary while there are high-resolution alarms, else for
+   * the next minute boundary (a cloud without them, or a virtual clock advanced by days, ticks once a minute), so
+   * timer lateness never accumulates.
+   */
   private armNextTick(): void {
     const clock = this.cloud.clock;
-    const untilNextTick = HIGH_RES_TICK_MS - (clock.now() % HIGH_RES_TICK_MS);
-    this.timer = clock.after(untilNextTick, () => {
+    const interval = highResolutionAlarms(this.cloud).size > 0 ? HIGH_RES_TICK_MS : STANDARD_TICK_MS;
+    const now = clock.now();
+    this.nextTickAt = now + interval - (now % interval);
+    this.timer = clock.after(this.nextTickAt - now, () => {
       this.tick();
       this.armNextTick();
     });
   }
 
+  /** A high-resolution alarm appeared: tick at the next 10-second boundary rather than the next minute. */
+  private wake(): void {
+    if (!this.timer) return;
+    const now = this.cloud.clock.now();
+    if (this.nextTickAt - now <= HIGH_RES_TICK_MS - (now % HIGH_RES_TICK_MS)) return;
+    this.timer.cancel();
+    this.armNextTick();
+  }
+
   stop(): void {
     this.timer?.cancel();
+    this.timer = undefined;
     this.pruneTimer?.cancel();
     this.stopListening?.();
   }
@@ -210,7 +230,7 @@ export class AlarmEvaluator {
 
   prune(): void {
     const now = this.cloud.clock.now();
-    metricStore(this.cloud.store.db).prune(now);
+    metricStore(this.cloud.store.db).rollUp(now);
     alarmHistory(this.cloud.store.db).prune(now);
   }
 }

@@ -2,7 +2,7 @@ import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
 import { evaluateAlarm } from './alarm-evaluator.js';
 import { alarmHistory } from './alarm-history.js';
-import { alarmKey, evaluationTime, highResolutionAlarms, isHighResolutionPeriod } from './alarm-schedule.js';
+import { addHighResolutionAlarm, alarmKey, evaluationTime, isHighResolutionPeriod } from './alarm-schedule.js';
 import { alarmArn, alarmPeriod, alarmTable, alarmTypeOf, checkAlarmConfig, compositeTable, findAnyAlarm, isComposite, type AlarmConfig, type AlarmRecord, type AnyAlarm } from './alarm-model.js';
 import { parseRule, ruleAlarms } from './composite-rule.js';
 import type { AlarmStateValue } from './alarm-rules.js';
@@ -51,7 +51,7 @@ export function putMetricAlarm(input: Record<string, any>, ctx: RequestContext) 
     alarmHistory(cloud.store.db).add(ctx.region, alarm.AlarmName, now, 'ConfigurationUpdate', `Alarm "${alarm.AlarmName}" ${existing ? 'updated' : 'created'}`, history);
   });
   const period = alarmPeriod(alarm);
-  if (isHighResolutionPeriod(period)) highResolutionAlarms(cloud).add(alarmKey(ctx.region, alarm.AlarmName));
+  if (isHighResolutionPeriod(period)) addHighResolutionAlarm(cloud, alarmKey(ctx.region, alarm.AlarmName));
   // AWS evaluates a new or updated alarm right away, then every minute (every 10 seconds if high-resolution).
   cloud.clock.after(0, () => {
     const current = table.get(ctx.region, alarm.AlarmName);

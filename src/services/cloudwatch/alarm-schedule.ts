@@ -36,3 +36,15 @@ export function highResolutionAlarms(cloud: object): Set<string> {
 }
 
 export const alarmKey = (scope: string, name: string) => `${scope}\n${name}`;
+
+const wakers = new WeakMap<object, () => void>();
+
+/** The evaluator's hook: called when a high-resolution alarm appears, so that 10-second ticks start right away. */
+export const onHighResolutionAlarm = (cloud: object, wake: () => void) => wakers.set(cloud, wake);
+
+export function addHighResolutionAlarm(cloud: object, key: string): void {
+  const set = highResolutionAlarms(cloud);
+  if (set.has(key)) return;
+  set.add(key);
+  wakers.get(cloud)?.();
+}

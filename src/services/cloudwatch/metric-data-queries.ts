@@ -2,7 +2,8 @@ import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
 import { checkDimensions, checkNamespace, checkUnit } from './metric-data.js';
 import { evaluateExpression, parseExpression, referencedIds, type MathValue, type Series } from './metric-math.js';
-import { checkPeriod, statisticSeries } from './metric-queries.js';
+import { checkPeriod, roundStart, statisticSeries } from './metric-queries.js';
+import { periodServes } from './metric-retention.js';
 import { metricStore, type Dimension, type MetricStore } from './metric-store.js';
 import { isBasicStatistic, isPercentile } from './statistics.js';
 
@@ -52,8 +53,11 @@ export function checkQueries(queries: MetricDataQuery[], param: string): void {
   }
 }
 
-/** Evaluates every query over [start, end) with periods aligned at start; expressions may read any query by id. */
-export function runQueries(store: MetricStore, region: string, queries: MetricDataQuery[], start: number, end: number): Map<string, MathValue> {
+/**
+ * Evaluates every query over [start, end) with periods aligned at start; expressions may read any query by id.
+ * With `retentionRule` (GetMetricData), a metric whose period is too fine for the age of `start` has no data.
+ */
+export function runQueries(store: MetricStore, region: string, queries: MetricDataQuery[], start: number, end: number, now = end, retentionRule = false): Map<string, MathValue> {
   const byId = new Map(queries.map((q) => [q.Id, q]));
   const results = new Map<string, MathValue>();
   const inProgress = new Set<string>();
@@ -67,7 +71,9 @@ export function runQueries(store: MetricStore, region: string, queries: MetricDa
     let value: MathValue;
     if (q.MetricStat) {
       const ms = q.MetricStat;
-      const points = statisticSeries(store, region, ms.Metric as { Namespace: string; MetricName: string; Dimensions?: Dimension[] }, ms.Stat, ms.Unit, start, end, ms.Period * 1000);
+      const points = retentionRule && !periodServes(ms.Period, start, now)
+        ? []
+        : statisticSeries(store, region, ms.Metric as { Namespace: string; MetricName: string; Dimensions?: Dimension[] }, ms.Stat, ms.Unit, start, end, ms.Period * 1000, now);
       value = { kind: 'series', points: new Map(points.map((p) => [p.ts, p.value])) };
     } else {
       value = evaluateExpression(parseExpression(q.Expression as string), resolve, q.Expression as string);
@@ -94,11 +100,12 @@ export function getMetricData(input: GetMetricDataInput, ctx: RequestContext) {
   if (input.ScanBy !== undefined && input.ScanBy !== 'TimestampDescending' && input.ScanBy !== 'TimestampAscending') {
     throw new AwsError('InvalidParameterValue', `The value ${input.ScanBy} for parameter ScanBy is invalid. Use TimestampDescending or TimestampAscending.`);
   }
-  const startRaw = input.StartTime.getTime();
-  const start = startRaw - (startRaw % 60_000);
+  const now = ctx.cloud.clock.now();
+  // Rounded down as GetMetricStatistics: to the minute within 15 days, 5 minutes within 63 days, else the hour.
+  const start = roundStart(input.StartTime.getTime(), now, 60);
   const end = input.EndTime.getTime();
   if (start >= end) throw new AwsError('InvalidParameterValue', 'The parameter StartTime must be less than the parameter EndTime.');
-  const values = runQueries(metricStore(ctx.cloud.store.db), ctx.region, input.MetricDataQueries, start, end);
+  const values = runQueries(metricStore(ctx.cloud.store.db), ctx.region, input.MetricDataQueries, start, end, now, true);
   const ascending = input.ScanBy === 'TimestampAscending';
   const results = input.MetricDataQueries.filter((q) => q.ReturnData !== false).map((q) => {
     const v = values.get(q.Id) as MathValue;

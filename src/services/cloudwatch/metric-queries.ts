@@ -2,6 +2,7 @@ import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
 import { checkDimensions, checkNamespace, checkUnit } from './metric-data.js';
 import { LIST_WINDOW_MS, metricStore, sortedDimensions, type Dimension, type MetricRef, type MetricStore, type Sample } from './metric-store.js';
+import { periodServes } from './metric-retention.js';
 import { aggregate, isBasicStatistic, isPercentile, statisticValue, type Aggregate } from './statistics.js';
 
 const MINUTE = 60_000;
@@ -34,8 +35,10 @@ export interface SeriesPoint {
 }
 
 /** One statistic of a metric per period from `start` (aligned there) up to `end`, only for periods with data. */
-export function statisticSeries(store: MetricStore, region: string, metric: MetricRef, stat: string, unit: string | undefined, start: number, end: number, periodMs: number): SeriesPoint[] {
-  let samples = store.samples(region, metric, start, end, isPercentile(stat));
+export function statisticSeries(
+  store: MetricStore, region: string, metric: MetricRef, stat: string, unit: string | undefined, start: number, end: number, periodMs: number, now = end,
+): SeriesPoint[] {
+  let samples = store.samples(region, metric, start, end, isPercentile(stat), now);
   if (unit !== undefined) samples = samples.filter((s) => s.unit === unit);
   const out: SeriesPoint[] = [];
   for (const [ts, list] of bucketize(samples, start, periodMs)) {
@@ -47,7 +50,7 @@ export function statisticSeries(store: MetricStore, region: string, metric: Metr
 }
 
 /** AWS rounds StartTime down: to the minute within 15 days, to 5 minutes within 63 days, else to the hour. */
-function roundStart(start: number, now: number, period: number): number {
+export function roundStart(start: number, now: number, period: number): number {
   if (period < 60) return start - (start % (period * 1000));
   const age = now - start;
   const unit = age <= 15 * 86_400_000 ? MINUTE : age <= 63 * 86_400_000 ? 5 * MINUTE : 60 * MINUTE;
@@ -88,8 +91,10 @@ export function getMetricStatistics(input: GetMetricStatisticsInput, ctx: Reques
   if (count > 1440) {
     throw new AwsError('InvalidParameterCombination', `You have requested up to ${count} datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`);
   }
+  // Past the retention of the period's resolution, AWS returns no data points (and no error).
+  if (!periodServes(input.Period, start, now)) return { Label: input.MetricName, Datapoints: [] };
   const metric = { Namespace: input.Namespace, MetricName: input.MetricName, Dimensions: input.Dimensions };
-  let samples = metricStore(ctx.cloud.store.db).samples(ctx.region, metric, start, end);
+  let samples = metricStore(ctx.cloud.store.db).samples(ctx.region, metric, start, end, true, now);
   if (input.Unit !== undefined) samples = samples.filter((s) => s.unit === input.Unit);
   const datapoints: Array<Record<string, unknown>> = [];
   // Without a Unit, data published with different units is aggregated separately, each with its unit.

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { LONGEST_RETENTION_MS, rollupWatermark, tierFor, TIERS } from './metric-retention.js';
+import { decodeValues, encodeValues, mergeValues, valuesOf } from './rollup-values.js';
 
 export interface Dimension {
   Name: string;
@@ -13,8 +15,8 @@ export interface MetricRef {
 }
 
 /**
- * One stored sample, as published: a raw value (or a value/count array), or a statistic set. Raw values are
- * kept (as [value, count] pairs) so percentiles can be computed later; a statistic set has none.
+ * One stored sample: as published (a raw value, a value/count array, or a statistic set), or a rolled-up period.
+ * Values are kept as [value, count] pairs so percentiles can be computed later; a statistic set has none.
  */
 export interface Sample {
   ts: number;
@@ -26,8 +28,6 @@ export interface Sample {
   values: Array<[number, number]> | null;
 }
 
-/** CloudWatch keeps 1-minute data for 15 days; halo keeps every sample that long, and nothing older. */
-export const RETENTION_MS = 15 * 86_400_000;
 /** ListMetrics shows a metric for two weeks after its last data point. */
 export const LIST_WINDOW_MS = 14 * 86_400_000;
 
@@ -70,7 +70,17 @@ export class MetricStore {
         n REAL NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, vals TEXT
       );
       CREATE INDEX IF NOT EXISTS cw_sample_metric_ts ON cw_sample (metric, ts);
+      CREATE TABLE IF NOT EXISTS cw_rollup (
+        metric INTEGER NOT NULL, res INTEGER NOT NULL, ts INTEGER NOT NULL, unit TEXT NOT NULL,
+        n REAL NOT NULL, sum REAL NOT NULL, min REAL NOT NULL, max REAL NOT NULL, vals TEXT,
+        PRIMARY KEY (metric, res, ts, unit)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS cw_rollup_res_ts ON cw_rollup (res, ts);
+      CREATE TABLE IF NOT EXISTS cw_rollup_state (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
     `);
+    // Merges the values of two rolled-up rows in SQL upserts (null: percentiles unavailable for the period).
+    db.function('cw_merge_vals', (a: unknown, b: unknown) =>
+      encodeValues(mergeValues([decodeValues(a as string | null), decodeValues(b as string | null)])));
     this.stmts = {
       findMetric: db.prepare<[string, string], { id: number }>('SELECT id FROM cw_metric WHERE region = ? AND key = ?'),
       addMetric: db.prepare('INSERT INTO cw_metric (region, key, namespace, name, dims, last_ts) VALUES (?, ?, ?, ?, ?, ?)'),
@@ -89,8 +99,28 @@ export class MetricStore {
       allIds: db.prepare<[], { id: number }>('SELECT id FROM cw_metric'),
       pruneSamples: db.prepare('DELETE FROM cw_sample WHERE metric = ? AND ts < ?'),
       pruneMetrics: db.prepare('DELETE FROM cw_metric WHERE last_ts < ?'),
+      rollups: db.prepare<[number, number, number, number], { ts: number; unit: string; n: number; sum: number; min: number; max: number; vals: string | null }>(
+        'SELECT ts, unit, n, sum, min, max, vals FROM cw_rollup WHERE metric = ? AND res = ? AND ts >= ? AND ts < ? ORDER BY ts',
+      ),
+      rollupsLite: db.prepare<[number, number, number, number], [number, string, number, number, number, number, number]>(
+        'SELECT ts, unit, n, sum, min, max, vals IS NOT NULL FROM cw_rollup WHERE metric = ? AND res = ? AND ts >= ? AND ts < ? ORDER BY ts',
+      ).raw(true),
+      mergeRollup: db.prepare(`INSERT INTO cw_rollup (metric, res, ts, unit, n, sum, min, max, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (metric, res, ts, unit) DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum, min = min(min, excluded.min),
+        max = max(max, excluded.max), vals = CASE WHEN vals IS NULL OR excluded.vals IS NULL THEN NULL ELSE cw_merge_vals(vals, excluded.vals) END`),
+      pruneRollups: db.prepare('DELETE FROM cw_rollup WHERE res = ? AND ts < ?'),
+      metricsSince: db.prepare<[number], { id: number }>('SELECT id FROM cw_metric WHERE last_ts >= ?'),
+      getState: db.prepare<[string], { value: number }>('SELECT value FROM cw_rollup_state WHERE key = ?'),
+      setState: db.prepare('INSERT OR REPLACE INTO cw_rollup_state (key, value) VALUES (?, ?)'),
     };
+    this.rolledUpTo = this.stmts.getState.get('rolledUpTo')?.value ?? 0;
   }
+
+  /**
+   * Raw samples with ts < rolledUpTo have been aggregated into cw_rollup (and deleted); rolled-up data is read for
+   * that part of a range, raw samples for the rest.
+   */
+  private rolledUpTo: number;
 
   /** The id of a metric, or undefined when nothing was ever published to it. */
   find(region: string, metric: MetricRef): number | undefined {
@@ -115,24 +145,53 @@ export class MetricStore {
       this.stmts.touchMetric.run(last, id);
     }
     for (const s of samples) {
-      this.stmts.addSample.run(id, s.ts, s.unit, s.count, s.sum, s.min, s.max, s.values ? JSON.stringify(s.values) : null);
+      // A late sample (PutMetricData accepts two weeks back) for a range already rolled up joins the rollups.
+      if (s.ts < this.rolledUpTo) this.mergeIntoRollups(id, s);
+      else this.stmts.addSample.run(id, s.ts, s.unit, s.count, s.sum, s.min, s.max, s.values ? JSON.stringify(s.values) : null);
+    }
+  }
+
+  /** Adds one aggregate to the period of every rolled-up resolution that contains it. */
+  private mergeIntoRollups(id: number, s: Sample): void {
+    const vals = encodeValues(mergeValues([valuesOf(s)]));
+    for (const { res } of TIERS) {
+      const ms = res * 1000;
+      this.stmts.mergeRollup.run(id, res, s.ts - (s.ts % ms), s.unit, s.count, s.sum, s.min, s.max, vals);
     }
   }
 
   /**
-   * Samples of a metric with from <= ts < to, oldest first. Raw values are read only when asked for (percentiles):
-   * without them, a sample that has raw values reports `values: []` rather than null.
+   * Samples of a metric with from <= ts < to, oldest first: raw samples where they are kept, else the periods of
+   * the finest rolled-up resolution that still holds `from` at time `now` (each period as one sample at its start).
+   * Raw values are read only when asked for (percentiles): without them, a sample that has values reports
+   * `values: []` rather than null.
    */
-  samples(region: string, metric: MetricRef, from: number, to: number, withValues = true): Sample[] {
+  samples(region: string, metric: MetricRef, from: number, to: number, withValues = true, now = to): Sample[] {
     const id = this.find(region, metric);
     if (id === undefined) return [];
-    if (!withValues) {
-      const empty: Array<[number, number]> = [];
-      return this.stmts.samplesLite.all(id, from, to).map((r) => ({ ts: r[0], unit: r[1], count: r[2], sum: r[3], min: r[4], max: r[5], values: r[6] ? empty : null }));
+    const out: Sample[] = [];
+    if (from < this.rolledUpTo) {
+      const res = tierFor(from, now);
+      if (res !== undefined) this.read(withValues ? this.stmts.rollups : undefined, this.stmts.rollupsLite, out, id, res, from, Math.min(to, this.rolledUpTo));
     }
-    return this.stmts.samples.all(id, from, to).map((r) => ({
-      ts: r.ts, unit: r.unit, count: r.n, sum: r.sum, min: r.min, max: r.max, values: r.vals ? (JSON.parse(r.vals) as Array<[number, number]>) : null,
-    }));
+    if (to > this.rolledUpTo) this.read(withValues ? this.stmts.samples : undefined, this.stmts.samplesLite, out, id, undefined, Math.max(from, this.rolledUpTo), to);
+    return out;
+  }
+
+  private read(
+    full: Database.Statement<any[], { ts: number; unit: string; n: number; sum: number; min: number; max: number; vals: string | null }> | undefined,
+    lite: Database.Statement<any[], [number, string, number, number, number, number, number]>,
+    out: Sample[], id: number, res: number | undefined, from: number, to: number,
+  ): void {
+    const args = res === undefined ? [id, from, to] : [id, res, from, to];
+    if (!full) {
+      const empty: Array<[number, number]> = [];
+      for (const r of lite.all(...args)) out.push({ ts: r[0], unit: r[1], count: r[2], sum: r[3], min: r[4], max: r[5], values: r[6] ? empty : null });
+      return;
+    }
+    for (const r of full.all(...args)) {
+      out.push({ ts: r.ts, unit: r.unit, count: r.n, sum: r.sum, min: r.min, max: r.max, values: decodeValues(r.vals) });
+    }
   }
 
   /** Metrics with data since `since`, optionally of one namespace and name. */
@@ -147,16 +206,72 @@ export class MetricStore {
       .map((r) => ({ Namespace: r.namespace, MetricName: r.name, Dimensions: JSON.parse(r.dims) as Dimension[], lastTs: r.last_ts }));
   }
 
-  /** Deletes samples older than the retention, and metrics without data for the retention. */
-  prune(now: number): void {
-    const cutoff = now - RETENTION_MS;
+  /**
+   * The hourly pass: aggregates raw samples older than the raw window into 1-minute, 5-minute and 1-hour periods
+   * (per unit), deletes them, then deletes rolled-up periods past their retention and metrics without data for
+   * the longest retention. Works metric by metric on the (metric, ts) index, in transactions of BATCH metrics.
+   */
+  rollUp(now: number): { metrics: number; samples: number } {
+    const target = rollupWatermark(now);
+    const from = this.rolledUpTo;
+    let samples = 0;
+    let metrics = 0;
+    if (target > from) {
+      const ids = this.stmts.metricsSince.all(from).map((r) => r.id);
+      for (let i = 0; i < ids.length; i += ROLLUP_BATCH) {
+        this.db.transaction(() => {
+          for (const id of ids.slice(i, i + ROLLUP_BATCH)) {
+            const n = this.rollUpMetric(id, from, target);
+            samples += n;
+            if (n > 0) metrics++;
+          }
+        })();
+      }
+      this.stmts.setState.run('rolledUpTo', target);
+      this.rolledUpTo = target;
+    }
     this.db.transaction(() => {
-      for (const { id } of this.stmts.allIds.all()) this.stmts.pruneSamples.run(id, cutoff);
-      this.stmts.pruneMetrics.run(cutoff);
+      for (const t of TIERS) this.stmts.pruneRollups.run(t.res, now - t.retentionMs);
+      if (this.stmts.pruneMetrics.run(now - LONGEST_RETENTION_MS).changes > 0) this.ids.clear();
     })();
-    this.ids.clear();
+    return { metrics, samples };
+  }
+
+  /** Rolls up the raw samples of one metric in [from, to) into every resolution; returns how many there were. */
+  private rollUpMetric(id: number, from: number, to: number): number {
+    const rows = this.stmts.samples.all(id, from, to);
+    if (rows.length === 0) return 0;
+    // One aggregate per (resolution, unit, period), built in memory and written once.
+    const periods = TIERS.map(() => new Map<string, { ts: number; unit: string; count: number; sum: number; min: number; max: number; values: Array<Array<[number, number]> | null> }>());
+    for (const r of rows) {
+      const values = valuesOf({ count: r.n, min: r.min, max: r.max, values: decodeValues(r.vals) });
+      TIERS.forEach((tier, k) => {
+        const ts = r.ts - (r.ts % (tier.res * 1000));
+        const key = `${r.unit}\n${ts}`;
+        let p = periods[k].get(key);
+        if (!p) {
+          p = { ts, unit: r.unit, count: 0, sum: 0, min: Infinity, max: -Infinity, values: [] };
+          periods[k].set(key, p);
+        }
+        p.count += r.n;
+        p.sum += r.sum;
+        p.min = Math.min(p.min, r.min);
+        p.max = Math.max(p.max, r.max);
+        p.values.push(values);
+      });
+    }
+    TIERS.forEach((tier, k) => {
+      for (const p of periods[k].values()) {
+        this.stmts.mergeRollup.run(id, tier.res, p.ts, p.unit, p.count, p.sum, p.min, p.max, encodeValues(mergeValues(p.values)));
+      }
+    });
+    this.stmts.pruneSamples.run(id, to);
+    return rows.length;
   }
 }
+
+/** Metrics per transaction of the rollup pass: short enough not to hold the database for long. */
+const ROLLUP_BATCH = 500;
 
 const stores = new WeakMap<Database.Database, MetricStore>();
 
