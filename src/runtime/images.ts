@@ -95,7 +95,9 @@ export async function ensureImage(cache: string, name = 'debian12', extra: strin
   const rootfs = path.join(dir, 'rootfs');
   return onceInCache(dir, () => (imageReady(rootfs) ? rootfs : undefined), async (work) => {
     log(`building image ${name} with debootstrap (${packages.join(', ')}) from ${debianMirror()}`);
-    await runAsync('setpriv', ['--pdeathsig', 'KILL', '--', 'debootstrap', '--variant=minbase', `--include=${packages.join(',')}`, 'bookworm', path.join(work, 'rootfs'), debianMirror()], {
+    // In private mount and PID namespaces: the /proc and /sys debootstrap mounts in the target never reach the host,
+    // even when the build is killed, and no process of a package's scripts outlives it.
+    await runAsync('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', 'debootstrap', '--variant=minbase', `--include=${packages.join(',')}`, 'bookworm', path.join(work, 'rootfs'), debianMirror()], {
       onOutput: (chunk) => { for (const line of chunk.split('\n')) if (line.startsWith('I: Retrieving') || line.startsWith('E:')) log(line); },
       timeoutMs: 30 * 60_000,
     });
