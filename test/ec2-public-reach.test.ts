@@ -132,7 +132,7 @@ describe('EC2: public addresses between instances, and the metadata service opti
     '--metadata-options', 'HttpTokens=required,HttpPutResponseHopLimit=2');
     ids.pubB1 = (await running(ids.b1)).PublicIpAddress;
     assert.match(ids.pubB1, /^127\./);
-    run('a1', userData('a1', [], [ids.eip1, ids.eip2, ids.pubB1]),
+    run('a1', userData('a1', [code('imds token', tokenPut)], [ids.eip1, ids.eip2, ids.pubB1]),
       '--subnet-id', ids.subnetA, '--security-group-ids', ids.sgA, '--private-ip-address', '10.0.1.10');
     await running(ids.a2);
     await running(ids.a1);
@@ -169,6 +169,7 @@ describe('EC2: public addresses between instances, and the metadata service opti
   });
 
   it('HttpEndpoint=disabled answers 403 as EC2 does; HttpTokens=required answers IMDSv1 with 401', async () => {
+    assert.match(await userDataDone('a1'), /imds token: 200/, 'hop limit 1 is enough for the instance itself');
     const a2 = await userDataDone('a2');
     assert.match(a2, /imds put: 403/);
     assert.match(a2, /imds get: 403/);
