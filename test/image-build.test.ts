@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -120,6 +120,11 @@ describe('halo image build: a layer of Debian packages registered as an AMI', { 
     const du = Number(spawnSync('du', ['-sk', layer], { encoding: 'utf8' }).stdout.split('\t')[0]);
     assert.ok(du > 0 && du < 20_000, `the layer is small (${du} KB)`);
     assert.deepEqual(JSON.parse(readFileSync(path.join(entry, 'image.json'), 'utf8')).packages, ['jq']);
+    // Whiteouts of the upper directory are kept: the build removes dpkg's backup of its status file (which the
+    // default image has), so the layer holds a whiteout (a 0:0 character device) there.
+    const whiteout = statSync(path.join(layer, 'var/lib/dpkg/status-old'));
+    assert.ok(whiteout.isCharacterDevice() && whiteout.rdev === 0, 'a whiteout is kept in the layer');
+    assert.ok(existsSync(path.join(defaultRootfs, 'var/lib/dpkg/status-old')));
     assert.deepEqual(Object.keys(cacheState(cache)).filter((e) => /\.(lock|build-\d+)$/.test(e)), [], 'no lock or build directory is left');
     assert.deepEqual(hostMounts(cache, 'halo-image-build'), [], 'the build mounted nothing on the host');
     assert.ok(!existsSync(path.join(defaultRootfs, 'usr/bin/jq')), 'the default image is unchanged');
@@ -139,7 +144,7 @@ describe('halo image build: a layer of Debian packages registered as an AMI', { 
 
   it('an instance of the new image runs jq from its user data; an instance of the default image has no jq', async () => {
     const ud = path.join(cloud.home, 'jq.sh');
-    writeFileSync(ud, '#!/bin/sh\necho "jq says: $(jq --version 2>&1)"\necho "jq sum: $(echo \'{"a":41}\' | jq .a+1 2>&1)"\necho "jq done"\n');
+    writeFileSync(ud, '#!/bin/sh\necho "jq says: $(jq --version 2>&1)"\necho "jq sum: $(echo \'{"a":41}\' | jq .a+1 2>&1)"\necho "status-old: $(ls /var/lib/dpkg/status-old 2>&1)"\necho "jq done"\n');
     const defaultImageId = (aws('ec2', 'describe-images', '--owners', 'amazon').Images as any[])[0].ImageId as string;
     const ids: Record<string, string> = {};
     for (const [key, image] of [['layered', amiId], ['plain', defaultImageId]]) {
@@ -152,6 +157,9 @@ describe('halo image build: a layer of Debian packages registered as an AMI', { 
     assert.match(layered, /jq sum: 42/, layered);
     assert.doesNotMatch(plain, /jq says: jq-/, plain);
     assert.match(plain, /jq says: .*not found/, plain);
+    // The layer's whiteout hides the default image's file in the instance.
+    assert.match(layered, /status-old: ls: cannot access '\/var\/lib\/dpkg\/status-old': No such file/, layered);
+    assert.match(plain, /status-old: \/var\/lib\/dpkg\/status-old\n/, plain);
     aws('ec2', 'terminate-instances', '--instance-ids', ids.layered, ids.plain);
     for (const id of Object.values(ids)) await waitFor(`${id} terminated`, () => (state(id) === 'terminated' ? true : undefined), 60_000);
   });
@@ -178,6 +186,11 @@ describe('halo image build: a layer of Debian packages registered as an AMI', { 
     aws('ec2', 'deregister-image', '--image-id', otherId);
     assert.ok(existsSync(path.join(cache, layerKey(['jq']), 'layer/usr/bin/jq')));
     assert.deepEqual((aws('ec2', 'describe-images', '--owners', 'self').Images as any[]).map((i) => i.ImageId), [amiId]);
+    // Its name is free again.
+    const renamed = halo(cloud.home, 'image', 'build', '--name', 'jq tools (2)', '--packages', 'jq');
+    assert.equal(renamed.status, 0, renamed.stderr);
+    assert.notEqual(renamed.stdout.trim(), otherId);
+    aws('ec2', 'deregister-image', '--image-id', renamed.stdout.trim());
   });
 
   it('a package apt cannot find, or a malformed name, is a clear CLI error and leaves the cache as it was', () => {
