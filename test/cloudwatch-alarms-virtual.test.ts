@@ -282,15 +282,16 @@ describe('metric alarms on the virtual clock', () => {
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { Metrics: [{ Id: 'm', Expression: '1' }] })), { code: 'InvalidParameterCombination' });
   });
 
-  it('retention: samples older than 15 days are pruned, and metrics without data leave ListMetrics', async () => {
+  it('retention: 1-minute periods for 15 days, then 5-minute ones; metrics without data for two weeks leave ListMetrics', async () => {
     const t = setup();
     publishMetric(t.cloud, REGION, { Namespace: 'Halo/Test', MetricName: 'Old', Value: 1 });
     t.clock.advance(14 * 86_400_000);
     assert.equal((await t.cw('ListMetrics', { Namespace: 'Halo/Test' })).Metrics.length, 1);
-    const stats = () => t.cw('GetMetricStatistics', { Namespace: 'Halo/Test', MetricName: 'Old', StartTime: new Date(START), EndTime: new Date(START + MINUTE), Period: 60, Statistics: ['Sum'] });
-    assert.equal((await stats()).Datapoints.length, 1);
+    const stats = (period: number) => t.cw('GetMetricStatistics', { Namespace: 'Halo/Test', MetricName: 'Old', StartTime: new Date(START), EndTime: new Date(START + 5 * MINUTE), Period: period, Statistics: ['Sum'] });
+    assert.equal((await stats(60)).Datapoints.length, 1);
     t.clock.advance(2 * 86_400_000);
-    assert.equal((await stats()).Datapoints.length, 0);
+    assert.equal((await stats(60)).Datapoints.length, 0);
+    assert.equal((await stats(300)).Datapoints.length, 1);
     assert.equal((await t.cw('ListMetrics', { Namespace: 'Halo/Test' })).Metrics.length, 0);
     const rows = t.cloud.store.db.prepare('SELECT count(*) AS n FROM cw_sample').get() as { n: number };
     assert.equal(rows.n, 0);
