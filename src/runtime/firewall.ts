@@ -156,6 +156,7 @@ const NOT_TOKEN_REQUEST = '0xefffffff';
 const HTTP_PUT = '0x50555420';
 const HTTP_GET = '0x47455420';
 const HTTP_HEAD = '0x48454144';
+const HTTP_POST = '0x504f5354';
 
 const pairs = (items: Array<[string, string | number]>) => set(items.map(([k, v]) => `${k} : ${v}`));
 const elements = (items: string[]) => (items.length ? `elements = ${set(items)}` : '');
@@ -208,7 +209,7 @@ export function renderHostRuleset(h: HostRules): string {
     '  }',
     '  chain token_request { type filter hook prerouting priority -150; policy accept;',
     `    iifname ${up} ${imds} @ih,0,32 ${HTTP_PUT} ct mark set ct mark | ${TOKEN_REQUEST}`,
-    `    iifname ${up} ${imds} @ih,0,32 { ${HTTP_GET}, ${HTTP_HEAD} } ct mark set ct mark & ${NOT_TOKEN_REQUEST}`,
+    `    iifname ${up} ${imds} @ih,0,32 { ${HTTP_GET}, ${HTTP_HEAD}, ${HTTP_POST} } ct mark set ct mark & ${NOT_TOKEN_REQUEST}`,
     '  }',
     '  chain token_answer { type filter hook postrouting priority 200; policy accept;',
     `    oifname ${up} ip saddr ${IMDS_ADDRESS} tcp sport 80 ct mark & ${TOKEN_REQUEST} == ${TOKEN_REQUEST} jump token_ttl`,
