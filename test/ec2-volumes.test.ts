@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DescribeInstancesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client, GetConsoleOutputCommand, type Volume } from '@aws-sdk/client-ec2';
 import { footprint, isClean } from '../src/runtime/cleanup.js';
 import { ensureImage } from '../src/runtime/images.js';
 import { cloudTag } from '../src/runtime/names.js';
@@ -35,7 +36,7 @@ function reporter(label: string, write: boolean): string {
   const body = [
     'if mountpoint -q /data; then',
     ...(write ? ['  echo "note from $(hostname)" > /data/note.txt; sync'] : []),
-    `  echo "${label}: $(cat /data/note.txt 2>&1)" >> /proc/1/fd/1`,
+    `  echo "${label}: $(cat /data/note.txt 2>&1) | $(cat /data/live.txt 2>&1)" >> /proc/1/fd/1`,
     `else echo "${label}: /data is not mounted" >> /proc/1/fd/1; fi`,
   ].join('\n');
   return [
@@ -54,16 +55,34 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
   let tag = '';
   const ids: Record<string, string> = {};
   const aws = (...args: string[]) => cloud.awsOk(...args);
-  const volume = (id: string) => aws('ec2', 'describe-volumes', '--volume-ids', id).Volumes[0];
-  const instance = (id: string) => aws('ec2', 'describe-instances', '--instance-ids', id).Reservations[0].Instances[0];
-  const consoleOf = (id: string): string => aws('ec2', 'get-console-output', '--instance-id', id).Output ?? '';
-  const waitVolume = (id: string, state: string, attachment?: string) => waitFor(`${id} ${state} ${attachment ?? ''}`, () => {
-    const v = volume(id);
-    return v.State === state && (attachment === undefined || v.Attachments[0]?.State === attachment) ? v : undefined;
+  // Reads and polls go through the SDK (fast); the changes are made with the aws CLI.
+  let client: EC2Client | undefined;
+  let clientEndpoint = '';
+  const ec2 = () => {
+    if (!client || clientEndpoint !== cloud.endpoint) {
+      client?.destroy();
+      client = new EC2Client(cloud.sdk);
+      clientEndpoint = cloud.endpoint;
+    }
+    return client;
+  };
+  const volume = async (id: string): Promise<Volume> => (await ec2().send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes?.[0] as Volume;
+  const instance = async (id: string) => (await ec2().send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0].Instances?.[0] as any;
+  const consoleOf = async (id: string): Promise<string> => {
+    const out = (await ec2().send(new GetConsoleOutputCommand({ InstanceId: id }))).Output;
+    return out ? Buffer.from(out, 'base64').toString() : '';
+  };
+  const waitVolume = (id: string, state: string, attachment?: string) => waitFor(`${id} ${state} ${attachment ?? ''}`, async () => {
+    const v = await volume(id);
+    return v.State === state && (attachment === undefined || v.Attachments?.[0]?.State === attachment) ? v : undefined;
   });
-  const waitInstance = (id: string, state: string) => waitFor(`${id} ${state}`, () => (instance(id).State.Name === state ? true : undefined));
-  const waitConsole = (id: string, pattern: RegExp, ms = 60_000) => waitFor(`${pattern} on the console of ${id}`, () => pattern.exec(consoleOf(id)) ?? undefined, ms);
-  const filterIds = (...filters: string[]) => (aws('ec2', 'describe-volumes', '--filters', ...filters).Volumes as Array<{ VolumeId: string }>).map((v) => v.VolumeId).sort();
+  const waitInstance = (id: string, state: string) => waitFor(`${id} ${state}`, async () => ((await instance(id)).State.Name === state ? true : undefined));
+  const waitConsole = (id: string, pattern: RegExp, ms = 60_000) => waitFor(`${pattern} on the console of ${id}`, async () => pattern.exec(await consoleOf(id)) ?? undefined, ms);
+  /** Volume ids matching filters given as `name=value1,value2`. */
+  const filterIds = async (...filters: string[]) => {
+    const Filters = filters.map((f) => ({ Name: f.slice(0, f.indexOf('=')), Values: f.slice(f.indexOf('=') + 1).split(',') }));
+    return ((await ec2().send(new DescribeVolumesCommand({ Filters }))).Volumes ?? []).map((v) => v.VolumeId).sort();
+  };
 
   before(async () => {
     await ensureImage(process.env.HALO_IMAGE_CACHE as string);
@@ -79,6 +98,7 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     const home = cloud.home;
     await cloud.dispose();
     // A loop device a dying sandbox still held is freed by the kernel as its mount namespace goes.
+    client?.destroy();
     const fp = await waitFor('a clean host', () => (isClean(footprint(tag)) ? footprint(tag) : undefined), 10_000).catch(() => footprint(tag));
     assert.ok(isClean(fp), `the host still holds halo objects of this cloud: ${JSON.stringify(fp)}`);
     assert.deepEqual(processesOf(home), [], 'processes of this cloud are still running');
@@ -119,7 +139,11 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
       'mkfs -t ext4 -q /dev/xvdf && echo "formatted"',
       'mkdir /data',
       "echo '/dev/xvdf /data ext4 defaults,nofail 0 2' >> /etc/fstab",
-      "mount /dev/xvdf /data 2>/dev/null && echo 'live mount works' || echo 'live mount refused'",
+      // mount(8) in the instance: the host mounts the instance's own volume (the fstab line names it).
+      'mount /data && echo "live mount: $(mountpoint /data)"',
+      'echo "written while mounted live" > /data/live.txt && sync',
+      'umount /data && echo "after umount: $(mountpoint /data)"',
+      'mount -t proc proc /mnt 2>/dev/null && echo "proc mounted!" || echo "other mounts refused"',
       reporter('DATA-A', true),
       'echo "user data done"',
       '',
@@ -132,24 +156,28 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     assert.equal(attached.State, 'attaching');
     assert.equal(attached.Device, '/dev/sdf');
     const inUse = await waitVolume(ids.v1, 'in-use', 'attached');
-    assert.equal(inUse.Attachments[0].InstanceId, ids.a);
-    assert.equal(inUse.Attachments[0].DeleteOnTermination, false);
+    assert.equal(inUse.Attachments?.[0].InstanceId, ids.a);
+    assert.equal(inUse.Attachments?.[0].DeleteOnTermination, false);
     await waitConsole(ids.a, /user data done/);
-    const text = consoleOf(ids.a);
+    const text = await consoleOf(ids.a);
     assert.match(text, /device: 2 nodes/);
     assert.match(text, /formatted/);
+    assert.match(text, /live mount: \/data is a mountpoint/);
+    assert.match(text, /after umount: \/data is not a mountpoint/);
+    assert.match(text, /other mounts refused/);
     assert.equal(loopsOfCloud(tag).length, 1, 'one loop device for the one attached volume');
-    const mappings = instance(ids.a).BlockDeviceMappings.map((m: { DeviceName: string; Ebs: { VolumeId: string } }) => [m.DeviceName, m.Ebs.VolumeId]);
-    assert.deepEqual(mappings, [['/dev/xvda', instance(ids.a).BlockDeviceMappings[0].Ebs.VolumeId], ['/dev/sdf', ids.v1]]);
+    const mappings = (await instance(ids.a)).BlockDeviceMappings.map((m: { DeviceName: string; Ebs: { VolumeId: string } }) => [m.DeviceName, m.Ebs.VolumeId]);
+    assert.deepEqual(mappings.slice(1), [['/dev/sdf', ids.v1]]);
+    assert.equal(mappings[0][0], '/dev/xvda');
     ids.rootA = mappings[0][1];
 
     aws('ec2', 'reboot-instances', '--instance-ids', ids.a);
     const line = await waitConsole(ids.a, /DATA-A: (.*)/);
-    assert.match(line[1], /^note from ip-10-7-1-/, 'the volume was mounted at boot from /etc/fstab and written');
-    assert.match(consoleOf(ids.a), /\/etc\/fstab: mounted \/dev\/xvdf on \/data/);
+    assert.match(line[1], /^note from ip-10-7-1-\S+ \| written while mounted live$/, 'the volume was mounted at boot from /etc/fstab and written');
+    assert.match(await consoleOf(ids.a), /\/etc\/fstab: mounted \/dev\/xvdf on \/data/);
   });
 
-  it('refuses what EC2 refuses: zone mismatch, a volume in use, a device in use, deleting an attached volume, detaching a root volume', () => {
+  it('refuses what EC2 refuses: zone mismatch, a volume in use, a device in use, deleting an attached volume, detaching a root volume', async () => {
     ids.vb = aws('ec2', 'create-volume', '--availability-zone', 'us-east-1b', '--size', '1').VolumeId;
     cloud.awsFails('InvalidVolume.ZoneMismatch', 'ec2', 'attach-volume', '--volume-id', ids.vb, '--instance-id', ids.a, '--device', '/dev/sdg');
     cloud.awsFails('VolumeInUse', 'ec2', 'attach-volume', '--volume-id', ids.v1, '--instance-id', ids.a, '--device', '/dev/sdg');
@@ -161,7 +189,7 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     const root = cloud.awsFails('IncorrectState', 'ec2', 'detach-volume', '--volume-id', ids.rootA);
     assert.match(root, /Unable to detach root volume/);
     cloud.awsFails('InvalidInstanceID.NotFound', 'ec2', 'attach-volume', '--volume-id', ids.spare, '--instance-id', 'i-0123456789abcdef0', '--device', '/dev/sdh');
-    assert.deepEqual(volume(ids.spare).Attachments, [], 'refused attachments leave nothing behind');
+    assert.deepEqual((await volume(ids.spare)).Attachments, [], 'refused attachments leave nothing behind');
   });
 
   it('snapshots the volume and restores it in another zone, where another instance reads the note', async () => {
@@ -170,9 +198,9 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     ids.snap = snap.SnapshotId;
     assert.equal(snap.State, 'pending');
     assert.equal(snap.VolumeSize, 1);
-    await waitFor('the snapshot completed', () => {
-      const s = aws('ec2', 'describe-snapshots', '--snapshot-ids', ids.snap).Snapshots[0];
-      return s.State === 'completed' ? s : undefined;
+    await waitFor('the snapshot completed', async () => {
+      const s = (await ec2().send(new DescribeSnapshotsCommand({ SnapshotIds: [ids.snap] }))).Snapshots?.[0];
+      return s?.State === 'completed' ? s : undefined;
     });
     const mine = aws('ec2', 'describe-snapshots', '--owner-ids', 'self', '--filters', `Name=volume-id,Values=${ids.v1}`, 'Name=tag:Name,Values=snap-a').Snapshots;
     assert.deepEqual(mine.map((s: { SnapshotId: string; Progress: string }) => [s.SnapshotId, s.Progress]), [[ids.snap, '100%']]);
@@ -188,6 +216,7 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
       '#!/bin/bash',
       'until [ -b /dev/xvdg ]; do sleep 0.2; done',
       'mkdir -p /data',
+      'mount /dev/xvdf /data 2>/dev/null && echo "a foreign volume mounted!" || echo "no foreign volume"',
       'echo "UUID=$(blkid -o value -s UUID /dev/xvdg) /data ext4 defaults,nofail 0 2" >> /etc/fstab',
       reporter('DATA-B', false),
       'echo "user data done"',
@@ -202,29 +231,33 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     // Stop and start: the attachment stays, and the next boot mounts the volume by its UUID.
     aws('ec2', 'stop-instances', '--instance-ids', ids.b);
     await waitInstance(ids.b, 'stopped');
-    assert.equal(volume(ids.v2).Attachments[0].State, 'attached', 'a stopped instance keeps its volumes');
+    assert.equal((await volume(ids.v2)).Attachments?.[0].State, 'attached', 'a stopped instance keeps its volumes');
     aws('ec2', 'start-instances', '--instance-ids', ids.b);
     const line = await waitConsole(ids.b, /DATA-B: (.*)/);
-    assert.match(line[1], /^note from ip-10-7-1-/, 'the note written in us-east-1a is read in us-east-1b');
+    assert.match(line[1], /^note from ip-10-7-1-\S+ \| written while mounted live$/, 'the notes written in us-east-1a are read in us-east-1b');
+    assert.match(await consoleOf(ids.b), /no foreign volume/);
   });
 
-  it('lists root volumes and data volumes by the filters EC2 has', () => {
-    const rootB = instance(ids.b).BlockDeviceMappings[0].Ebs.VolumeId;
-    const root = volume(ids.rootA);
+  it('lists root volumes and data volumes by the filters EC2 has', async () => {
+    const rootB = (await instance(ids.b)).BlockDeviceMappings[0].Ebs.VolumeId;
+    // Through the aws CLI once: the root volume as DescribeVolumes shows it.
+    const root = aws('ec2', 'describe-volumes', '--volume-ids', ids.rootA).Volumes[0];
     assert.equal(root.State, 'in-use');
     assert.equal(root.AvailabilityZone, 'us-east-1a');
     assert.deepEqual([root.Attachments[0].Device, root.Attachments[0].InstanceId, root.Attachments[0].DeleteOnTermination], ['/dev/xvda', ids.a, false]);
-    assert.deepEqual(filterIds(`Name=attachment.instance-id,Values=${ids.a}`), [ids.rootA, ids.v1].sort());
-    assert.deepEqual(filterIds('Name=attachment.device,Values=/dev/xvda'), [ids.rootA, rootB].sort());
-    assert.deepEqual(filterIds('Name=attachment.delete-on-termination,Values=true'), [rootB]);
-    assert.deepEqual(filterIds('Name=attachment.status,Values=attached', 'Name=availability-zone,Values=us-east-1b'), [ids.v2, rootB].sort());
-    assert.deepEqual(filterIds('Name=status,Values=available'), [ids.spare, ids.vb].sort());
-    assert.deepEqual(filterIds('Name=size,Values=2'), [ids.v2]);
-    assert.deepEqual(filterIds('Name=volume-type,Values=gp3'), [ids.spare]);
-    assert.deepEqual(filterIds(`Name=snapshot-id,Values=${ids.snap}`), [ids.v2]);
-    assert.deepEqual(filterIds('Name=tag:Name,Values=data-a'), [ids.v1]);
+    const cli = aws('ec2', 'describe-volumes', '--filters', `Name=attachment.instance-id,Values=${ids.a}`, 'Name=status,Values=in-use').Volumes;
+    assert.deepEqual(cli.map((v: { VolumeId: string }) => v.VolumeId).sort(), [ids.rootA, ids.v1].sort());
+    assert.deepEqual(await filterIds(`attachment.instance-id=${ids.a}`), [ids.rootA, ids.v1].sort());
+    assert.deepEqual(await filterIds('attachment.device=/dev/xvda'), [ids.rootA, rootB].sort());
+    assert.deepEqual(await filterIds('attachment.delete-on-termination=true'), [rootB]);
+    assert.deepEqual(await filterIds('attachment.status=attached', 'availability-zone=us-east-1b'), [ids.v2, rootB].sort());
+    assert.deepEqual(await filterIds('status=available'), [ids.spare, ids.vb].sort());
+    assert.deepEqual(await filterIds('size=2'), [ids.v2]);
+    assert.deepEqual(await filterIds('volume-type=gp3'), [ids.spare]);
+    assert.deepEqual(await filterIds(`snapshot-id=${ids.snap}`), [ids.v2]);
+    assert.deepEqual(await filterIds('tag:Name=data-a'), [ids.v1]);
     aws('ec2', 'create-tags', '--resources', rootB, '--tags', 'Key=role,Value=root-b');
-    assert.deepEqual(filterIds('Name=tag-key,Values=role'), [rootB]);
+    assert.deepEqual(await filterIds('tag-key=role'), [rootB]);
   });
 
   it('keeps attachments through a kill -9 of the daemon and frees the stale loop devices', async () => {
@@ -232,10 +265,10 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     await waitFor('the sandboxes gone', () => (processesOf(path.join(cloud.home, 'instances')).length === 0 ? true : undefined), 20_000);
     assert.equal(loopsOfCloud(tag).length, 2, 'the dead daemon left its loop devices');
     await cloud.restart();
-    await waitFor('the instances booted again', () => (/the cloud restarted[\s\S]*DATA-A/.test(consoleOf(ids.a)) ? true : undefined));
-    await waitFor('B booted again', () => (/the cloud restarted[\s\S]*DATA-B/.test(consoleOf(ids.b)) ? true : undefined));
+    await waitConsole(ids.a, /the cloud restarted[\s\S]*DATA-A/);
+    await waitConsole(ids.b, /the cloud restarted[\s\S]*DATA-B/);
     assert.equal(loopsOfCloud(tag).length, 2, 'one loop device per attached volume, none stale');
-    assert.equal(volume(ids.v1).Attachments[0].State, 'attached');
+    assert.equal((await volume(ids.v1)).Attachments?.[0].State, 'attached');
   });
 
   it('detaches a volume, and terminates instances: volumes without DeleteOnTermination become available', async () => {
@@ -243,19 +276,19 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     assert.equal(d.State, 'detaching');
     await waitVolume(ids.v1, 'available');
     await waitFor('the loop device freed', () => (loopsOfCloud(tag).length === 1 ? true : undefined), 10_000);
-    assert.equal(instance(ids.a).BlockDeviceMappings.length, 1);
-    const rootB = instance(ids.b).BlockDeviceMappings[0].Ebs.VolumeId;
+    assert.equal((await instance(ids.a)).BlockDeviceMappings.length, 1);
+    const rootB = (await instance(ids.b)).BlockDeviceMappings[0].Ebs.VolumeId;
     aws('ec2', 'terminate-instances', '--instance-ids', ids.a, ids.b);
     await waitInstance(ids.a, 'terminated');
     await waitInstance(ids.b, 'terminated');
     await waitVolume(ids.v2, 'available');
     const keptRoot = await waitVolume(ids.rootA, 'available');
     assert.deepEqual(keptRoot.Attachments, []);
-    await waitFor('the root volume of b deleted with it', () => (cloud.aws('ec2', 'describe-volumes', '--volume-ids', rootB).status !== 0 ? true : undefined));
+    await waitFor('the root volume of b deleted with it', async () => ((await filterIds(`volume-id=${rootB}`)).length === 0 ? true : undefined));
     cloud.awsFails('InvalidVolume.NotFound', 'ec2', 'describe-volumes', '--volume-ids', rootB);
     assert.equal(loopsOfCloud(tag).length, 0);
     for (const id of [ids.v1, ids.v2, ids.vb, ids.spare, ids.rootA]) aws('ec2', 'delete-volume', '--volume-id', id);
-    await waitFor('every volume deleted', () => (aws('ec2', 'describe-volumes').Volumes.length === 0 ? true : undefined));
+    await waitFor('every volume deleted', async () => ((await filterIds('volume-id=*')).length === 0 ? true : undefined));
     aws('ec2', 'delete-snapshot', '--snapshot-id', ids.snap);
     cloud.awsFails('InvalidSnapshot.NotFound', 'ec2', 'describe-snapshots', '--snapshot-ids', ids.snap);
     assert.deepEqual(readdirSync(path.join(cloud.home, 'volumes')), [], 'no volume file is left');

@@ -28,7 +28,14 @@ export class MetadataService {
   /** token → instance and expiry (cloud time, ms). */
   private readonly tokens = new Map<string, { instanceId: string; expires: number }>();
 
-  constructor(private readonly find: (sourceAddress: string) => Promise<MetaDoc | undefined>) {}
+  /**
+   * `halo` answers POST /halo/<route> (the instance's mount/umount wrappers) for the instance at that source address;
+   * not part of EC2's metadata service.
+   */
+  constructor(
+    private readonly find: (sourceAddress: string) => Promise<MetaDoc | undefined>,
+    private readonly halo?: (sourceAddress: string, route: string, params: URLSearchParams) => Promise<{ status: number; body: string }>,
+  ) {}
 
   async start(): Promise<number> {
     const server = http.createServer((req, res) => {
@@ -50,8 +57,21 @@ export class MetadataService {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  private async haloRequest(source: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    let body = '';
+    for await (const chunk of req) {
+      body += String(chunk);
+      if (body.length > 16_384) break;
+    }
+    const route = (req.url ?? '').slice('/halo/'.length).split('?')[0];
+    const out = req.method === 'POST' && this.halo ? await this.halo(source, route, new URLSearchParams(body)) : { status: 405, body: 'POST only' };
+    res.writeHead(out.status, { 'content-type': 'text/plain', server: 'halo' });
+    res.end(out.body);
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const source = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    if (this.halo && req.url?.startsWith('/halo/')) return this.haloRequest(source, req, res);
     const doc = await this.find(source);
     const send = (status: number, body: string, headers: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'text/plain', server: 'EC2ws', ...headers });

@@ -14,7 +14,9 @@ import { API_PORT_IN_INSTANCE, HOPS_HOST_TO_INSTANCE, cloudTag, instanceLink, na
 import { aliasOf, applyVpcRules, createVpcNet, destroyVpcNet, plugInstance, probeReachable, setLink, unplugInstance, type VpcNet } from './network.js';
 import { initPid, killSandbox, startSandbox, stopSandbox, type Sandbox } from './sandbox.js';
 import { attachedDataVolumes } from '../services/ec2/volumes/state.js';
-import { bindDisk, diskFile, makeNodes, mountsOf, removeNodes, unbindDisk, unmountIn, type BoundDisk } from './volumes.js';
+import {
+  bindDisk, diskFile, makeNodes, mountsOf, removeNodes, unbindDisk, unmountIn, volumeRequest, type BoundDisk, type VolumeRequestResult,
+} from './volumes.js';
 import { isRoot, nft, run } from './sh.js';
 
 /** What the runtime needs to run one instance (given by the EC2 instances code). */
@@ -147,7 +149,7 @@ export class Runtime {
         const imds = new MetadataService(async (source) => {
           for (const [id, r] of this.running) if (r.alias === source) return this.hooks?.metadata(id);
           return undefined;
-        });
+        }, (source, route, params) => this.volumeRequest(source, route, params));
         this.imdsPort = await imds.start();
         this.imds = imds;
         this.applyHostRules();
@@ -348,6 +350,15 @@ export class Runtime {
     mine.set(volumeId, disk);
     this.disks.set(instanceId, mine);
     return true;
+  }
+
+  /** mount/umount of an attached volume, asked for from inside the instance at this source address. */
+  private async volumeRequest(source: string, route: string, params: URLSearchParams): Promise<VolumeRequestResult> {
+    for (const [id, r] of this.running) {
+      const pid = r.alias === source && r.sandbox.alive() ? initPid(r.sandbox) : undefined;
+      if (pid) return volumeRequest(pid, [...(this.disks.get(id)?.values() ?? [])], route, params);
+    }
+    return { status: 404, body: 'unknown instance' };
   }
 
   /** The volume leaves the instance: unmounted (lazily) inside it, its device nodes removed, its loop device freed. */

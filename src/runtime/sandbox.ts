@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { stage1Disks, type BoundDisk } from './volumes.js';
+import { MOUNT_WRAPPER, stage1Disks, UMOUNT_WRAPPER, type BoundDisk } from './volumes.js';
 
 /** What a sandbox needs to boot one instance. */
 export interface BootSpec {
@@ -73,7 +73,7 @@ exec setpriv --bounding-set -all,${KEPT_CAPS.map((c) => `+${c}`).join(',')} -- /
 
 /** The init of the instance (PID 2 under tini): services, user data once, a clean shutdown on TERM. */
 const INIT = `#!/bin/sh
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
+export PATH=/run/halo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 set -a; . /run/halo/env; set +a
 log() { echo "[halo-init] $*"; }
 others() { n=0; for p in /proc/[0-9]*; do p=\${p#/proc/}; [ "$p" = 1 ] || [ "$p" = $$ ] || n=$((n+1)); done; [ $n -gt 0 ]; }
@@ -111,6 +111,10 @@ export function startSandbox(spec: BootSpec): Sandbox {
   for (const dir of [root, boot, path.join(spec.volumeDir, 'upper'), path.join(spec.volumeDir, 'work')]) mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(boot, 'init'), INIT);
   chmodSync(path.join(boot, 'init'), 0o755);
+  // mount/umount first in PATH: the instance's EBS volumes are mounted by the host on request (see volumes.ts).
+  mkdirSync(path.join(boot, 'bin'), { recursive: true });
+  writeFileSync(path.join(boot, 'bin', 'mount'), MOUNT_WRAPPER, { mode: 0o755 });
+  writeFileSync(path.join(boot, 'bin', 'umount'), UMOUNT_WRAPPER, { mode: 0o755 });
   writeFileSync(path.join(boot, 'env'), Object.entries(spec.env).map(([k, v]) => `${k}=${shq(v)}\n`).join(''));
   writeFileSync(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 });
   writeFileSync(path.join(spec.instanceDir, 'stage1.sh'), stage1(spec));

@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { cloudTag } from './names.js';
-import { run, runAsync } from './sh.js';
+import { spawn } from 'node:child_process';
+import { CommandError, run } from './sh.js';
 
 /**
  * EBS data volumes on the host: a volume is a sparse file `$HALO_HOME/volumes/<vol-id>/disk.img`, a snapshot a
@@ -25,6 +26,20 @@ export interface BoundDisk extends DiskSpec {
   names: string[];
 }
 
+/**
+ * A long host command (copies, mkfs, the namespace helper) without stdin: sh.ts's runAsync writes to the child's
+ * stdin, and a child that exits at once makes that write fail with EPIPE, an error nobody listens to.
+ */
+function runLong(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += String(d); });
+    child.on('error', reject);
+    child.on('close', (status) => (status === 0 || opts.allowFail ? resolve() : reject(new CommandError(`${cmd} ${args[0] ?? ''}`, status, stderr))));
+  });
+}
+
 export const diskFile = (home: string, volumeId: string) => path.join(home, 'volumes', volumeId, 'disk.img');
 export const snapshotDir = (home: string, snapshotId: string) => path.join(home, 'snapshots', snapshotId);
 
@@ -45,20 +60,20 @@ export function createDiskFile(file: string, sizeGiB: number): void {
 /** A sparse copy (a reflink where the filesystem has them); grown to sizeGiB when that is larger. */
 export async function copyDiskFile(from: string, to: string, sizeGiB?: number): Promise<void> {
   mkdirSync(path.dirname(to), { recursive: true });
-  await runAsync('cp', ['--sparse=always', '--reflink=auto', from, to]);
+  await runLong('cp', ['--sparse=always', '--reflink=auto', from, to]);
   if (sizeGiB && statSync(to).size < sizeGiB * GIB) run('truncate', ['-s', String(sizeGiB * GIB), to]);
 }
 
 /** A root volume's writable layer copied as a snapshot (overlay whiteouts and xattrs kept). */
 export async function copyLayer(from: string, to: string): Promise<void> {
   mkdirSync(path.dirname(to), { recursive: true });
-  await runAsync('cp', ['-a', '--reflink=auto', from, to]);
+  await runLong('cp', ['-a', '--reflink=auto', from, to]);
 }
 
 /** A volume made from a root volume's layer: an ext4 file system holding the layer's files. */
 export async function diskFromLayer(layer: string, file: string, sizeGiB: number): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
-  await runAsync('mkfs.ext4', ['-q', '-F', '-d', layer, file, `${sizeGiB * 1024}M`]);
+  await runLong('mkfs.ext4', ['-q', '-F', '-d', layer, file, `${sizeGiB * 1024}M`]);
 }
 
 interface LoopInfo {
@@ -171,21 +186,22 @@ export function allowedFsTypes(type: string): string[] | undefined {
   return FS_TYPES.includes(type) ? [type] : undefined;
 }
 
-/** Options the instance may ask for: the common ones of file systems, never bind/loop/helpers. */
+/** Options the instance may ask for: those of mount(8) itself are dropped; bind/loop/helpers are refused. */
 export function allowedOptions(options: string[]): string[] | undefined {
-  const ok = (o: string) => /^[a-z0-9_.=-]+$/.test(o) && !/^(bind|rbind|move|loop|offset|sizelimit|helper|x-|X-|owner|user|users|group|_netdev|comment)/.test(o);
-  return options.every(ok) ? options : undefined;
+  const kept = options.filter((o) => !/^(defaults|nofail|auto|noauto|x-.*|X-.*|_netdev|user|users|nouser|owner|group|comment=.*)$/.test(o));
+  const ok = (o: string) => /^[a-z0-9_.=-]+$/.test(o) && !/^(bind|rbind|move|loop|offset|sizelimit|helper)/.test(o);
+  return kept.every(ok) ? kept : undefined;
 }
 
 /** Mounts a device node of the sandbox (its path inside) at a directory inside it. */
 export async function mountIn(initPid: number, source: string, target: string, types: string[], options: string[]): Promise<void> {
-  await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options })]);
+  await runLong('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options })]);
 }
 
 /** Lazily unmounts these mount points inside a sandbox. */
 export async function unmountIn(initPid: number, targets: string[]): Promise<void> {
   if (!targets.length) return;
-  await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount', pid: initPid, targets })], { allowFail: true });
+  await runLong('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount', pid: initPid, targets })], { allowFail: true });
 }
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -245,3 +261,107 @@ halo_fstab() {
 halo_fstab || true
 `;
 }
+
+export interface VolumeRequestResult {
+  status: number;
+  body: string;
+}
+
+function diskFor(disks: BoundDisk[], device: string): BoundDisk | undefined {
+  const byName = disks.find((d) => d.names.includes(device));
+  if (byName) return byName;
+  const m = /^(UUID|LABEL)=(.+)$/.exec(device);
+  if (!m) return undefined;
+  return disks.find((d) => run('blkid', ['-o', 'value', '-s', m[1], d.loop], { allowFail: true }).stdout.trim() === m[2]);
+}
+
+/**
+ * A `mount`/`umount` asked for by the instance itself (its wrappers call the metadata address): only its own attached
+ * volumes, mounted by the host in the instance's mount namespace. 404 means "not an EBS volume of yours": the
+ * wrapper then runs the image's own mount(8), which fails as it would without CAP_SYS_ADMIN.
+ */
+export async function volumeRequest(initPid: number, disks: BoundDisk[], route: string, params: URLSearchParams): Promise<VolumeRequestResult> {
+  if (route === 'mount') {
+    const device = params.get('device') ?? '';
+    const dir = params.get('dir') ?? '';
+    const disk = diskFor(disks, device);
+    if (!disk) return { status: 404, body: `${device} is not an EBS volume attached to this instance` };
+    if (!dir.startsWith('/')) return { status: 400, body: `mount point ${dir} must be an absolute path` };
+    const types = allowedFsTypes(params.get('type') ?? 'auto');
+    if (!types) return { status: 400, body: `file system type ${params.get('type')} is not supported for EBS volumes here` };
+    const options = allowedOptions((params.get('options') ?? '').split(',').filter(Boolean));
+    if (!options) return { status: 400, body: `mount options ${params.get('options')} are not allowed` };
+    try {
+      await mountIn(initPid, disk.names[0], dir, types, options);
+    } catch (err) {
+      return { status: 400, body: (err as Error).message.split('\n').pop() ?? 'mount failed' };
+    }
+    return { status: 200, body: `mounted ${device} on ${dir}` };
+  }
+  if (route === 'umount') {
+    const target = params.get('target') ?? '';
+    const disk = diskFor(disks, target);
+    const mounts = disks.flatMap((d) => mountsOf(initPid, d.major, d.minor).filter((m) => d === disk || m === target.replace(/\/+$/, '')));
+    if (!mounts.length) return { status: 404, body: `${target} is not a mounted EBS volume of this instance` };
+    await unmountIn(initPid, mounts);
+    return { status: 200, body: `unmounted ${mounts.join(' ')}` };
+  }
+  return { status: 404, body: 'unknown request' };
+}
+
+/** mount(8) and umount(8) of the instance: EBS volumes through the host, anything else to the image's programs. */
+export const MOUNT_WRAPPER = `#!/bin/sh
+# halo: the instance has no CAP_SYS_ADMIN; its attached EBS volumes are mounted by the host on request.
+real=/usr/bin/mount; [ -x "$real" ] || real=/bin/mount
+ask() {
+  out=$(curl -s -m 30 -w '\\n%{http_code}' -X POST --data-urlencode "device=$1" --data-urlencode "dir=$2" --data-urlencode "type=$3" \\
+    --data-urlencode "options=$4" http://169.254.169.254/halo/mount) || return 2
+  code=$(printf '%s\\n' "$out" | tail -n 1); msg=$(printf '%s\\n' "$out" | sed '$d')
+  [ "$code" = 200 ] && return 0
+  [ "$code" = 404 ] && return 1
+  echo "mount: $msg" >&2; return 3
+}
+type=; opts=; all=
+while getopts "t:o:afnrvw" o 2>/dev/null; do
+  case $o in t) type=$OPTARG ;; o) opts=$OPTARG ;; a) all=1 ;; r) opts="ro\${opts:+,$opts}" ;; *) ;; esac
+done
+n=$((OPTIND - 1)); i=0; dev=; dir=
+for a in "$@"; do i=$((i + 1)); [ $i -le $n ] && continue; if [ -z "$dev" ]; then dev=$a; else dir=$a; fi; done
+if [ -n "$all" ]; then
+  rc=0
+  while read -r fdev fdir ftype fopts rest; do
+    case "$fdev" in ''|\\#*) continue ;; esac
+    case ",$fopts," in *,noauto,*) continue ;; esac
+    mountpoint -q "$fdir" 2>/dev/null && continue
+    ask "$fdev" "$fdir" "$ftype" "$fopts"; r=$?
+    [ $r -eq 3 ] && rc=32
+  done < /etc/fstab
+  exit $rc
+fi
+if [ -n "$dev" ] && [ -z "$dir" ]; then
+  line=$(awk -v x="$dev" '$1 !~ /^#/ && ($1 == x || $2 == x) { print; exit }' /etc/fstab 2>/dev/null)
+  if [ -n "$line" ]; then
+    field() { echo "$line" | awk -v n="$1" '{ print $n }'; }
+    dev=$(field 1); dir=$(field 2)
+    [ -n "$type" ] || type=$(field 3)
+    [ -n "$opts" ] || opts=$(field 4)
+  fi
+fi
+if [ -n "$dev" ] && [ -n "$dir" ]; then
+  ask "$dev" "$dir" "\${type:-auto}" "$opts"; r=$?
+  [ $r -eq 0 ] && exit 0
+  [ $r -eq 3 ] && exit 32
+fi
+exec "$real" "$@"
+`;
+
+export const UMOUNT_WRAPPER = `#!/bin/sh
+# halo: unmounts of the instance's EBS volumes are done by the host (lazily); anything else goes to umount(8).
+real=/usr/bin/umount; [ -x "$real" ] || real=/bin/umount
+for a in "$@"; do case "$a" in -*) ;; *) target=$a ;; esac; done
+if [ -n "$target" ]; then
+  code=$(curl -s -m 30 -o /dev/null -w '%{http_code}' -X POST --data-urlencode "target=$target" http://169.254.169.254/halo/umount)
+  [ "$code" = 200 ] && exit 0
+fi
+exec "$real" "$@"
+`;
