@@ -10,6 +10,8 @@ import { run, runAsync } from './sh.js';
  * Images are plain root filesystem directories, used read-only as overlayfs lower layers. The default image is a
  * Debian 12 (bookworm) minbase made by debootstrap from the machine's Debian mirror, built once per cache
  * directory: `$HALO_IMAGE_CACHE` when set (tests and CI share /var/cache/halo-images), else `$HALO_HOME/images`.
+ * `halo image build` adds package layers on it (`ensurePackageLayer`): cache entries `<default entry>-layer-<hash>`
+ * holding `layer/` (an overlay upper directory), `image.json` and `ready`, stacked on the default image's `rootfs/`.
  */
 export const DEFAULT_PACKAGES = ['curl', 'wget', 'python3', 'systemctl', 'iproute2', 'ca-certificates', 'tini', 'procps', 'awscli', 'python3-cffi-backend', 'less'];
 /** Bump when the customisation below changes: a new directory is built. */
