@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
+import {
+  AllocateAddressCommand, AssociateAddressCommand, AttachInternetGatewayCommand, AuthorizeSecurityGroupIngressCommand, CreateInternetGatewayCommand,
+  CreateRouteCommand, CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DeleteRouteCommand, DescribeInstancesCommand,
+  DescribeRouteTablesCommand, EC2Client, GetConsoleOutputCommand, RunInstancesCommand, type Instance, type RunInstancesCommandInput,
+} from '@aws-sdk/client-ec2';
 import { after, before, describe, it } from 'node:test';
 import { footprint, isClean } from '../src/runtime/cleanup.js';
 import { ensureImage } from '../src/runtime/images.js';
@@ -68,25 +71,31 @@ const tokenPut = `-X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' ${IMDS}/l
 
 describe('EC2: public addresses between instances, and the metadata service options', { skip: ROOT ? false : 'needs root: network namespaces, nftables and mounts (CI runs as root)' }, () => {
   let cloud: TestCloud;
+  // The SDK rather than the aws CLI here: each CLI call costs seconds on a busy 2-core machine.
+  let ec2: EC2Client;
   let tag = '';
   const ids: Record<string, string> = {};
-  const aws = (...args: string[]) => cloud.awsOk(...args);
-  const consoleOf = (id: string): string => aws('ec2', 'get-console-output', '--instance-id', id).Output ?? '';
-  const run = (label: string, file: string, ...args: string[]) => {
-    writeFileSync(path.join(cloud.home, `${label}.sh`), file);
-    const id = aws('ec2', 'run-instances', '--image-id', 'ami-1ecae776', '--instance-type', 't2.micro',
-      '--user-data', `file://${path.join(cloud.home, `${label}.sh`)}`, ...args).Instances[0].InstanceId as string;
-    ids[label] = id;
-    return id;
+  const consoleOf = async (id: string): Promise<string> =>
+    Buffer.from((await ec2.send(new GetConsoleOutputCommand({ InstanceId: id }))).Output ?? '', 'base64').toString('utf8');
+  const run = async (label: string, script: string, input: Partial<RunInstancesCommandInput>) => {
+    const r = await ec2.send(new RunInstancesCommand({
+      ImageId: 'ami-1ecae776', InstanceType: 't2.micro', MinCount: 1, MaxCount: 1, UserData: Buffer.from(script).toString('base64'), ...input,
+    }));
+    ids[label] = r.Instances?.[0]?.InstanceId as string;
   };
-  const running = (id: string) => waitFor(`${id} running`, () => {
-    const i = aws('ec2', 'describe-instances', '--instance-ids', id).Reservations[0].Instances[0];
-    return i.State.Name === 'running' ? i : undefined;
+  const running = (id: string) => waitFor(`${id} running`, async (): Promise<Instance | undefined> => {
+    const i = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0];
+    return i?.State?.Name === 'running' ? i : undefined;
   });
-  const userDataDone = (label: string) => waitFor(`user data of ${label}`, () => {
-    const text = consoleOf(ids[label]);
+  const userDataDone = (label: string) => waitFor(`user data of ${label}`, async () => {
+    const text = await consoleOf(ids[label]);
     return text.includes(`user data of ${label} done`) ? text : undefined;
   });
+  const openPort = (groupId: string, cidr: string) => ec2.send(new AuthorizeSecurityGroupIngressCommand({
+    GroupId: groupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, IpRanges: [{ CidrIp: cidr }] }],
+  }));
+  const defaultRoute = (routeTableId: string, gatewayId: string) =>
+    ec2.send(new CreateRouteCommand({ RouteTableId: routeTableId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: gatewayId }));
   /** The probe results of a1 after at least two more rounds (so they were made after whatever changed before). */
   const freshProbe = async (): Promise<Map<string, string>> => {
     const read = async () => (await get(`http://${ids.eip1}:8080/probe.txt`))?.body;
@@ -102,46 +111,53 @@ describe('EC2: public addresses between instances, and the metadata service opti
   before(async () => {
     await ensureImage(process.env.HALO_IMAGE_CACHE as string);
     cloud = await TestCloud.start({ profile: 'instant' });
+    ec2 = new EC2Client(cloud.sdk);
     tag = cloudTag(cloud.home);
     for (const v of ['A', 'B']) {
-      ids[`vpc${v}`] = aws('ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16').Vpc.VpcId;
-      ids[`subnet${v}`] = aws('ec2', 'create-subnet', '--vpc-id', ids[`vpc${v}`], '--cidr-block', '10.0.1.0/24').Subnet.SubnetId;
-      ids[`igw${v}`] = aws('ec2', 'create-internet-gateway').InternetGateway.InternetGatewayId;
-      aws('ec2', 'attach-internet-gateway', '--internet-gateway-id', ids[`igw${v}`], '--vpc-id', ids[`vpc${v}`]);
-      ids[`rtb${v}`] = aws('ec2', 'describe-route-tables', '--filters', `Name=vpc-id,Values=${ids[`vpc${v}`]}`).RouteTables[0].RouteTableId;
-      aws('ec2', 'create-route', '--route-table-id', ids[`rtb${v}`], '--destination-cidr-block', '0.0.0.0/0', '--gateway-id', ids[`igw${v}`]);
+      const vpcId = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.0.0.0/16' }))).Vpc?.VpcId as string;
+      ids[`vpc${v}`] = vpcId;
+      ids[`subnet${v}`] = (await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.1.0/24' }))).Subnet?.SubnetId as string;
+      const igw = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway?.InternetGatewayId as string;
+      ids[`igw${v}`] = igw;
+      await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpcId }));
+      const tables = await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+      ids[`rtb${v}`] = tables.RouteTables?.[0]?.RouteTableId as string;
+      await defaultRoute(ids[`rtb${v}`], igw);
     }
-    ids.sgA = aws('ec2', 'create-security-group', '--vpc-id', ids.vpcA, '--group-name', 'web', '--description', 'web').GroupId;
-    aws('ec2', 'authorize-security-group-ingress', '--group-id', ids.sgA, '--protocol', 'tcp', '--port', '8080', '--cidr', '0.0.0.0/0');
+    ids.sgA = (await ec2.send(new CreateSecurityGroupCommand({ VpcId: ids.vpcA, GroupName: 'web', Description: 'web' }))).GroupId as string;
+    await openPort(ids.sgA, '0.0.0.0/0');
     // In VPC B, 8080 is open to a1's *private* address only: a1's traffic to b1's public address does not carry it.
-    ids.sgB = aws('ec2', 'create-security-group', '--vpc-id', ids.vpcB, '--group-name', 'narrow', '--description', 'narrow').GroupId;
-    aws('ec2', 'authorize-security-group-ingress', '--group-id', ids.sgB, '--protocol', 'tcp', '--port', '8080', '--cidr', '10.0.1.10/32');
+    ids.sgB = (await ec2.send(new CreateSecurityGroupCommand({ VpcId: ids.vpcB, GroupName: 'narrow', Description: 'narrow' }))).GroupId as string;
+    await openPort(ids.sgB, '10.0.1.10/32');
     for (const k of ['1', '2']) {
-      const eip = aws('ec2', 'allocate-address', '--domain', 'vpc');
-      ids[`alloc${k}`] = eip.AllocationId;
-      ids[`eip${k}`] = eip.PublicIp;
+      const eip = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+      ids[`alloc${k}`] = eip.AllocationId as string;
+      ids[`eip${k}`] = eip.PublicIp as string;
     }
 
-    run('a2', userData('a2', [code('imds put', tokenPut), code('imds get', `${IMDS}/latest/meta-data/instance-id`)]),
-      '--subnet-id', ids.subnetA, '--security-group-ids', ids.sgA, '--private-ip-address', '10.0.1.20', '--metadata-options', 'HttpEndpoint=disabled');
-    run('b1', userData('b1', [
+    await run('a2', userData('a2', [code('imds put', tokenPut), code('imds get', `${IMDS}/latest/meta-data/instance-id`)]),
+      { SubnetId: ids.subnetA, SecurityGroupIds: [ids.sgA], PrivateIpAddress: '10.0.1.20', MetadataOptions: { HttpEndpoint: 'disabled' } });
+    await run('b1', userData('b1', [
       code('imds v1', `${IMDS}/latest/meta-data/instance-id`),
       `T=$(curl -s -m 5 ${tokenPut})`,
       code('imds v2', `-H "X-aws-ec2-metadata-token: $T" ${IMDS}/latest/meta-data/instance-id`),
-    ]), '--network-interfaces', `DeviceIndex=0,SubnetId=${ids.subnetB},Groups=${ids.sgB},AssociatePublicIpAddress=true,PrivateIpAddress=10.0.1.10`,
-    '--metadata-options', 'HttpTokens=required,HttpPutResponseHopLimit=2');
-    ids.pubB1 = (await running(ids.b1)).PublicIpAddress;
+    ]), {
+      NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: ids.subnetB, Groups: [ids.sgB], AssociatePublicIpAddress: true, PrivateIpAddress: '10.0.1.10' }],
+      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+    });
+    ids.pubB1 = (await running(ids.b1)).PublicIpAddress as string;
     assert.match(ids.pubB1, /^127\./);
-    run('a1', userData('a1', [code('imds token', tokenPut)], [ids.eip1, ids.eip2, ids.pubB1]),
-      '--subnet-id', ids.subnetA, '--security-group-ids', ids.sgA, '--private-ip-address', '10.0.1.10');
+    await run('a1', userData('a1', [code('imds token', tokenPut)], [ids.eip1, ids.eip2, ids.pubB1]),
+      { SubnetId: ids.subnetA, SecurityGroupIds: [ids.sgA], PrivateIpAddress: '10.0.1.10' });
     await running(ids.a2);
     await running(ids.a1);
-    aws('ec2', 'associate-address', '--allocation-id', ids.alloc1, '--instance-id', ids.a1);
-    aws('ec2', 'associate-address', '--allocation-id', ids.alloc2, '--instance-id', ids.a2);
+    await ec2.send(new AssociateAddressCommand({ AllocationId: ids.alloc1, InstanceId: ids.a1 }));
+    await ec2.send(new AssociateAddressCommand({ AllocationId: ids.alloc2, InstanceId: ids.a2 }));
     await waitFor('a1 serving on its Elastic IP', () => get(`http://${ids.eip1}:8080/`));
   });
 
   after(async () => {
+    ec2?.destroy();
     if (!cloud) return;
     await cloud.dispose();
     const fp = footprint(tag);
@@ -157,14 +173,14 @@ describe('EC2: public addresses between instances, and the metadata service opti
 
   it('in another VPC with the same CIDR, the receiver\'s security group judges the sender\'s public address', async () => {
     assert.equal((await freshProbe()).get(ids.pubB1), 'unreachable', 'a rule for a1\'s private address does not admit it');
-    aws('ec2', 'authorize-security-group-ingress', '--group-id', ids.sgB, '--protocol', 'tcp', '--port', '8080', '--cidr', `${ids.eip1}/32`);
+    await openPort(ids.sgB, `${ids.eip1}/32`);
     assert.equal((await freshProbe()).get(ids.pubB1), `b1 sees ${ids.eip1}`);
   });
 
   it('without a route to the internet gateway, the public address is not reached', async () => {
-    aws('ec2', 'delete-route', '--route-table-id', ids.rtbB, '--destination-cidr-block', '0.0.0.0/0');
+    await ec2.send(new DeleteRouteCommand({ RouteTableId: ids.rtbB, DestinationCidrBlock: '0.0.0.0/0' }));
     assert.equal((await freshProbe()).get(ids.pubB1), 'unreachable');
-    aws('ec2', 'create-route', '--route-table-id', ids.rtbB, '--destination-cidr-block', '0.0.0.0/0', '--gateway-id', ids.igwB);
+    await defaultRoute(ids.rtbB, ids.igwB);
     assert.equal((await freshProbe()).get(ids.pubB1), `b1 sees ${ids.eip1}`);
   });
 
