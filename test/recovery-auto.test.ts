@@ -1,3 +1,4 @@
+import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeInstancesCommand, DescribeInstanceStatusCommand, EC2Client } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -36,13 +37,20 @@ describe('simplified automatic recovery and recovery without a healthy host', { 
   const healthEvents = (filter: Record<string, unknown>): HealthEvent[] =>
     cloud.awsOk('health', 'describe-events', '--region', 'us-east-1', '--filter', JSON.stringify(filter)).events;
   const eventsFor = (id: string) => healthEvents({ entityValues: [id] });
+  // Polling goes through SDK v3 (the aws CLI takes seconds a call on a busy machine, minutes of AWS time here).
+  let ec2: EC2Client;
+  let cw: CloudWatchClient;
+  const sdkInstance = async (id: string) => (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0];
+  const systemStatus = async (id: string) =>
+    (await ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [id], IncludeAllInstances: true }))).InstanceStatuses?.[0]?.SystemStatus?.Status;
   /** Timestamps (AWS time, ms) of the periods in which the instance's system check failed, over its first day. */
-  const failedSystemChecks = (id: string): number[] => {
-    const launched = Date.parse(instance(id).LaunchTime);
-    const stats = cloud.awsOk('cloudwatch', 'get-metric-statistics', '--namespace', 'AWS/EC2', '--metric-name', 'StatusCheckFailed_System',
-      '--dimensions', `Name=InstanceId,Value=${id}`, '--statistics', 'Maximum', '--period', '60',
-      '--start-time', new Date(launched - 60_000).toISOString(), '--end-time', new Date(launched + 1400 * 60_000).toISOString());
-    return (stats.Datapoints as Array<{ Timestamp: string; Maximum: number }>).filter((d) => d.Maximum > 0).map((d) => Date.parse(d.Timestamp)).sort();
+  const failedSystemChecks = async (id: string): Promise<number[]> => {
+    const launched = (await sdkInstance(id))?.LaunchTime?.getTime() ?? 0;
+    const stats = await cw.send(new GetMetricStatisticsCommand({
+      Namespace: 'AWS/EC2', MetricName: 'StatusCheckFailed_System', Dimensions: [{ Name: 'InstanceId', Value: id }], Statistics: ['Maximum'],
+      Period: 60, StartTime: new Date(launched - 60_000), EndTime: new Date(launched + 1400 * 60_000),
+    }));
+    return (stats.Datapoints ?? []).filter((d) => (d.Maximum ?? 0) > 0).map((d) => d.Timestamp?.getTime() ?? 0).sort();
   };
   const fault = async (kind: string, target: Record<string, string>) => {
     const r = await callControl(cloud.home, '/fault', { kind, ...target });
@@ -55,12 +63,14 @@ describe('simplified automatic recovery and recovery without a healthy host', { 
     return cloud.awsOk('ec2', 'run-instances', '--image-id', 'ami-1ecae776', '--instance-type', 't2.micro', '--subnet-id', subnet,
       '--security-group-ids', ids.sg, '--user-data', `file://${file}`, ...extra).Instances[0];
   };
-  const running = (id: string) => waitFor(`${id} running`, () => (instance(id).State.Name === 'running' ? true : undefined));
+  const running = (id: string) => waitFor(`${id} running`, async () => ((await sdkInstance(id))?.State?.Name === 'running' ? true : undefined));
 
   before(async () => {
     await ensureImage(process.env.HALO_IMAGE_CACHE as string);
     cloud = await TestCloud.start({ timeScale: 60, profile: 'fast', hostsPerZone: 3 });
     tag = cloudTag(cloud.home);
+    ec2 = new EC2Client(cloud.sdk);
+    cw = new CloudWatchClient(cloud.sdk);
     ids.vpc = cloud.awsOk('ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16').Vpc.VpcId;
     ids.subnetA = cloud.awsOk('ec2', 'create-subnet', '--vpc-id', ids.vpc, '--cidr-block', '10.0.1.0/24', '--availability-zone', 'us-east-1a').Subnet.SubnetId;
     ids.subnetB = cloud.awsOk('ec2', 'create-subnet', '--vpc-id', ids.vpc, '--cidr-block', '10.0.2.0/24', '--availability-zone', 'us-east-1b').Subnet.SubnetId;
@@ -71,6 +81,8 @@ describe('simplified automatic recovery and recovery without a healthy host', { 
   });
   after(async () => {
     if (!cloud) return;
+    ec2?.destroy();
+    cw?.destroy();
     await cloud.dispose();
     assert.ok(isClean(footprint(tag)), 'the host holds nothing of this cloud any more');
   });
@@ -118,7 +130,6 @@ describe('simplified automatic recovery and recovery without a healthy host', { 
 
     // What DescribeInstances and DescribeInstanceStatus show while EC2 works, sampled (SDK v3: the aws CLI is too slow
     // for the time scale) from the failure until the system check no longer fails.
-    const ec2 = new EC2Client(cloud.sdk);
     const seen = { states: new Set<string>(), reasons: new Set<string>(), systemStatus: new Set<string>() };
     for (const end = Date.now() + 120_000; Date.now() < end; await sleep(100)) {
       const [described, checked] = await Promise.all([
@@ -132,7 +143,6 @@ describe('simplified automatic recovery and recovery without a healthy host', { 
       seen.systemStatus.add(system);
       if (seen.systemStatus.has('impaired') && system !== 'impaired') break;
     }
-    ec2.destroy();
     const success = await waitFor('AWS_EC2_SIMPLIFIED_AUTO_RECOVERY_SUCCESS for the default instance',
       () => eventsFor(ids.i1).find((e) => e.eventTypeCode === 'AWS_EC2_SIMPLIFIED_AUTO_RECOVERY_SUCCESS'), 60_000);
     assert.deepEqual([...seen.states], ['running'], 'a recovery looks like a reboot: the instance stays running');
@@ -146,7 +156,7 @@ describe('simplified automatic recovery and recovery without a healthy host', { 
     assert.equal(success.statusCode, 'closed');
     assert.equal(success.availabilityZone, 'us-east-1a');
     assert.equal(success.eventScopeCode, 'ACCOUNT_SPECIFIC');
-    const failed = failedSystemChecks(ids.i1).filter((t) => t <= ms(success.endTime as number));
+    const failed = (await failedSystemChecks(ids.i1)).filter((t) => t <= ms(success.endTime as number));
     // One check a minute; a check late in its minute and the next early in the following one may share a period.
     assert.ok(failed.length >= SIMPLIFIED_RECOVERY_FAILED_CHECKS - 1, `${failed.length} failed system checks before the recovery`);
     const waited = (ms(success.endTime as number) - ms(success.startTime)) / 60_000;
@@ -166,8 +176,8 @@ describe('simplified automatic recovery and recovery without a healthy host', { 
     assert.match(consoleOf(ids.i1), new RegExp(`simplified automatic recovery: moving from ${ids.host1} to (?!${ids.host1})`));
 
     // The disabled one: as many failed checks again, no recovery, no event, still impaired and running.
-    const start = failedSystemChecks(ids.i2).length;
-    await waitFor('more failed checks of the disabled instance', () => (failedSystemChecks(ids.i2).length >= Math.max(start, SIMPLIFIED_RECOVERY_FAILED_CHECKS) + 2 ? true : undefined), 120_000);
+    const start = (await failedSystemChecks(ids.i2)).length;
+    await waitFor('more failed checks of the disabled instance', async () => ((await failedSystemChecks(ids.i2)).length >= Math.max(start, SIMPLIFIED_RECOVERY_FAILED_CHECKS) + 2 ? true : undefined), 120_000);
     assert.deepEqual(eventsFor(ids.i2), []);
     assert.equal(status(ids.i2).SystemStatus.Status, 'impaired');
     assert.equal(instance(ids.i2).State.Name, 'running');
@@ -194,7 +204,7 @@ describe('simplified automatic recovery and recovery without a healthy host', { 
     assert.deepEqual(eventsFor(ids.i5).map((e) => e.eventTypeCode), ['AWS_EC2_INSTANCE_AUTO_RECOVERY_FAILURE']);
 
     // The default instance: past the simplified recovery's threshold, nothing while the zone's service event is open.
-    await waitFor('the default instance failing past the threshold', () => (failedSystemChecks(ids.i4).length >= SIMPLIFIED_RECOVERY_FAILED_CHECKS + 2 ? true : undefined), 120_000);
+    await waitFor('the default instance failing past the threshold', async () => ((await failedSystemChecks(ids.i4)).length >= SIMPLIFIED_RECOVERY_FAILED_CHECKS + 2 ? true : undefined), 120_000);
     assert.deepEqual(eventsFor(ids.i4), [], 'no recovery and no failure notice during a service event');
     assert.equal(status(ids.i4).SystemStatus.Status, 'impaired');
 
@@ -207,11 +217,11 @@ describe('simplified automatic recovery and recovery without a healthy host', { 
       () => eventsFor(ids.i4).find((e) => e.eventTypeCode === 'AWS_EC2_SIMPLIFIED_AUTO_RECOVERY_SUCCESS'), 120_000);
     assert.ok(ms(recovered.endTime as number) >= ms(ended.endTime as number), 'recovered after the service event ended');
     assert.match(consoleOf(ids.i4), new RegExp(`moving from \\S+ to h-${zoneId}-3`));
-    await waitFor('the recovered instance passing its checks', () => (status(ids.i4).SystemStatus.Status === 'ok' ? true : undefined), 60_000);
+    await waitFor('the recovered instance passing its checks', async () => ((await systemStatus(ids.i4)) === 'ok' ? true : undefined), 60_000);
 
     // The alarm acted once, on its transition to ALARM; it does not retry when capacity returns.
-    const failedBefore = failedSystemChecks(ids.i5).length;
-    await waitFor('two more failed checks of the alarm\'s instance', () => (failedSystemChecks(ids.i5).length >= failedBefore + 2 ? true : undefined), 60_000);
+    const failedBefore = (await failedSystemChecks(ids.i5)).length;
+    await waitFor('two more failed checks of the alarm\'s instance', async () => ((await failedSystemChecks(ids.i5)).length >= failedBefore + 2 ? true : undefined), 60_000);
     assert.equal(history().filter((h) => /recover/.test(h.HistorySummary) && /^(Successfully|Failed)/.test(h.HistorySummary)).length, 1);
     assert.equal(cloud.awsOk('cloudwatch', 'describe-alarms', '--alarm-names', 'recover-i5').MetricAlarms[0].StateValue, 'ALARM');
     assert.equal(status(ids.i5).SystemStatus.Status, 'impaired');
