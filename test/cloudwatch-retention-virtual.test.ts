@@ -6,7 +6,8 @@ import { after, afterEach, describe, it } from 'node:test';
 import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
-import { MAX_VALUE_PAIRS } from '../src/services/cloudwatch/rollup-values.js';
+import { periodServes, rollupWatermark, tierFor } from '../src/services/cloudwatch/metric-retention.js';
+import { MAX_VALUE_PAIRS, mergeValues } from '../src/services/cloudwatch/rollup-values.js';
 import { cloudwatchService } from '../src/services/cloudwatch/service.js';
 import { Store } from '../src/store/db.js';
 
@@ -139,5 +140,34 @@ describe('metric retention and rollups, as AWS keeps metric data', () => {
       assert.equal(d.SampleCount, 3000);
       assert.ok(Math.abs(d.Sum - all[m].reduce((a, b) => a + b, 0)) < 1e-6);
     });
+  });
+});
+
+describe('retention rules', () => {
+  const now = START + 500 * DAY;
+  it('the period a StartTime of a given age needs: any within 3 h, multiples of 60 s, 300 s, 3600 s after 3 h, 15 d, 63 d', () => {
+    const cases: Array<[number, number, boolean]> = [
+      [2 * HOUR, 10, true], [4 * HOUR, 10, false], [4 * HOUR, 60, true], [10 * DAY, 120, true],
+      [16 * DAY, 60, false], [16 * DAY, 300, true], [16 * DAY, 600, true], [16 * DAY, 900, true],
+      [64 * DAY, 300, false], [64 * DAY, 3600, true], [400 * DAY, 7200, true],
+    ];
+    for (const [age, period, ok] of cases) assert.equal(periodServes(period, now - age, now), ok, `age ${age / HOUR} h, period ${period} s`);
+  });
+
+  it('which resolution holds a start of a given age, and where raw samples end', () => {
+    assert.equal(tierFor(now - 14 * DAY, now), 60);
+    assert.equal(tierFor(now - 20 * DAY, now), 300);
+    assert.equal(tierFor(now - 100 * DAY, now), 3600);
+    assert.equal(tierFor(now - 456 * DAY, now), undefined);
+    assert.equal(rollupWatermark(START + 5 * HOUR + 59 * MINUTE), START + 2 * HOUR);
+  });
+
+  it('merged values: equal values add up; past the cap, runs of equal count keep the total', () => {
+    assert.deepEqual(mergeValues([[[3, 1], [1, 2]], [[3, 4]]]), [[1, 2], [3, 5]]);
+    assert.equal(mergeValues([[[1, 1]], null]), null);
+    const many = mergeValues([Array.from({ length: 1000 }, (_, i) => [i, 1] as [number, number])]) as Array<[number, number]>;
+    assert.ok(many.length <= MAX_VALUE_PAIRS);
+    assert.equal(many.reduce((n, [, c]) => n + c, 0), 1000);
+    assert.deepEqual(many.map(([v]) => v), [...many.map(([v]) => v)].sort((a, b) => a - b));
   });
 });
