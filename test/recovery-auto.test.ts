@@ -113,6 +113,15 @@ describe('simplified automatic recovery and recovery without a healthy host', { 
     cloud.awsFails('InvalidParameterValue', 'ec2', 'run-instances', '--image-id', 'ami-1ecae776', '--subnet-id', ids.subnetA, '--maintenance-options', 'AutoRecovery=on');
     cloud.awsOk('ec2', 'terminate-instances', '--instance-ids', ids.i3);
 
+    // AWS Health answers before anything happened: the event types EC2 recovery posts, no events, AWS's errors.
+    const types = cloud.awsOk('health', 'describe-event-types', '--region', 'us-east-1', '--filter', 'services=EC2').eventTypes.map((t: { code: string }) => t.code);
+    for (const code of ['AWS_EC2_SIMPLIFIED_AUTO_RECOVERY_SUCCESS', 'AWS_EC2_SIMPLIFIED_AUTO_RECOVERY_FAILURE', 'AWS_EC2_INSTANCE_AUTO_RECOVERY_SUCCESS', 'AWS_EC2_INSTANCE_AUTO_RECOVERY_FAILURE']) {
+      assert.ok(types.includes(code), code);
+    }
+    assert.deepEqual(healthEvents({ services: ['EC2'] }), []);
+    cloud.awsFails('UnsupportedLocale', 'health', 'describe-events', '--region', 'us-east-1', '--locale', 'xx-YY');
+    cloud.awsFails('InvalidPaginationToken', 'health', 'describe-events', '--region', 'us-east-1', '--no-paginate', '--next-token', 'not-a-token');
+
     const eip = cloud.awsOk('ec2', 'allocate-address', '--domain', 'vpc');
     ids.eip = eip.PublicIp;
     cloud.awsOk('ec2', 'associate-address', '--instance-id', ids.i1, '--allocation-id', eip.AllocationId);
