@@ -64,10 +64,10 @@ describe('simplified automatic recovery: which instances, when, and how often', 
   const eventsOf = (id: string) => listHealthEvents(cloud).filter((e) => e.entities.some((x) => x.entityValue === id));
 
   it('knows the instance types the User Guide lists, and no metal or instance store types', () => {
-    for (const type of ['t2.micro', 't3.small', 'm5.large', 'c5n.xlarge', 'r6i.2xlarge', 'c7g.medium', 'a1.large', 'm3.medium', 'u-6tb1.112xlarge']) {
+    for (const type of ['t2.micro', 't3.small', 'm5.large', 'c5n.xlarge', 'r6i.2xlarge', 'c7g.medium', 'a1.large', 'm3.medium', 'u-6tb1.112xlarge', 'm7i.large', 'r7g.xlarge', 'c7i-flex.large']) {
       assert.equal(simplifiedRecoverySupported(type), true, type);
     }
-    for (const type of ['m5.metal', 'c5d.large', 'i3.large', 'd2.xlarge', 'x2idn.16xlarge', 'mac1.metal', 'z1d.large']) {
+    for (const type of ['m5.metal', 'c5d.large', 'i3.large', 'd2.xlarge', 'x2idn.16xlarge', 'mac1.metal', 'z1d.large', 'm7gd.large', 'c6id.xlarge', 'm7i.metal-24xl', 'm1.small']) {
       assert.equal(simplifiedRecoverySupported(type), false, type);
     }
   });

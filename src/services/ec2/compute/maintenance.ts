@@ -30,7 +30,9 @@ export function parseAutoRecovery(value: string | undefined): AutoRecovery | und
 /**
  * Instance types that support simplified automatic recovery, as the EC2 User Guide lists them (families, then
  * high memory `u-*` virtualized sizes). Metal sizes are not supported. M3, C3, R3, X1, X1e are supported without
- * instance store volumes, which halo never attaches.
+ * instance store volumes, which halo never attaches. AWS has since extended support to current generations
+ * (DescribeInstanceTypes' `auto-recovery-supported`); halo takes M, C, R and T families of generation 6 or later
+ * without instance store (no `d` in the suffix) as supported too.
  */
 const SIMPLIFIED_FAMILIES = new Set([
   'a1', 'm4', 'm5', 'm5a', 'm5n', 'm5zn', 'm6a', 'm6g', 'm6i', 't1', 't2', 't3', 't3a', 't4g',
@@ -43,7 +45,9 @@ const SIMPLIFIED_FAMILIES = new Set([
 export function simplifiedRecoverySupported(instanceType: string): boolean {
   const [family, size] = instanceType.split('.');
   if (!size || size.startsWith('metal')) return false;
-  return SIMPLIFIED_FAMILIES.has(family) || /^u-\d+tb1$/.test(family);
+  const current = /^[mcrt](\d+)([a-z-]*)$/.exec(family);
+  const laterGeneration = !!current && Number(current[1]) >= 6 && !current[2].includes('d');
+  return SIMPLIFIED_FAMILIES.has(family) || laterGeneration || /^u-\d+tb1$/.test(family);
 }
 
 export function modifyInstanceMaintenanceOptions(input: { InstanceId: string; AutoRecovery?: string; DryRun?: boolean }, ctx: RequestContext) {
