@@ -4,12 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, DescribeAlarmsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { TestCloud } from './support/cloud.js';
 
-describe('a high-resolution alarm through the real aws CLI and SDK v3, on a clock 20 times faster', () => {
+describe('a high-resolution alarm through the real aws CLI and SDK v3, on a clock 10 times faster', () => {
   let cloud: TestCloud;
   let cw: CloudWatchClient;
 
   before(async () => {
-    cloud = await TestCloud.start({ timeScale: 20 });
+    cloud = await TestCloud.start({ timeScale: 10 });
     cw = new CloudWatchClient(cloud.sdk);
   });
   after(async () => {
