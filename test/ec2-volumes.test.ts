@@ -2,12 +2,16 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DescribeInstancesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client, GetConsoleOutputCommand, type Volume } from '@aws-sdk/client-ec2';
+import {
+  CreateVolumeCommand, DescribeInstancesCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client, GetConsoleOutputCommand,
+  type CreateVolumeCommandInput, type Volume, type VolumeType,
+} from '@aws-sdk/client-ec2';
 import { footprint, isClean } from '../src/runtime/cleanup.js';
 import { ensureImage } from '../src/runtime/images.js';
 import { cloudTag } from '../src/runtime/names.js';
 import { loopsOfCloud } from '../src/runtime/volumes.js';
 import { TestCloud } from './support/cloud.js';
+import { errorName } from './support/errors.js';
 import { waitFor } from './support/wait.js';
 
 /**
@@ -61,7 +65,8 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
   const ec2 = () => {
     if (!client || clientEndpoint !== cloud.endpoint) {
       client?.destroy();
-      client = new EC2Client(cloud.sdk);
+      // Retries: an idle keep-alive connection the daemon closes meanwhile resets the next request (ECONNRESET).
+      client = new EC2Client({ ...cloud.sdk, maxAttempts: 3 });
       clientEndpoint = cloud.endpoint;
     }
     return client;
@@ -104,17 +109,22 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     assert.deepEqual(processesOf(home), [], 'processes of this cloud are still running');
   });
 
-  it('checks CreateVolume and DescribeVolumes input as EC2 does', () => {
+  it('checks CreateVolume and DescribeVolumes input as EC2 does', async () => {
+    // Through the aws CLI once, the rest through the SDK (each aws CLI start costs seconds on a busy machine).
     cloud.awsFails('InvalidParameterValue', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '20000', '--volume-type', 'gp2');
-    cloud.awsFails('InvalidParameterValue', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '10', '--volume-type', 'st1');
-    cloud.awsFails('MissingParameter', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '10', '--volume-type', 'io1');
-    cloud.awsFails('InvalidParameterCombination', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '10', '--iops', '500');
-    cloud.awsFails('InvalidParameterValue', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '10', '--volume-type', 'gp3', '--throughput', '2000');
-    cloud.awsFails('MissingParameter', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a');
-    cloud.awsFails('InvalidZone.NotFound', 'ec2', 'create-volume', '--availability-zone', 'us-west-2a', '--size', '1');
-    cloud.awsFails('InvalidSnapshot.NotFound', 'ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--snapshot-id', 'snap-0123456789abcdef0');
-    cloud.awsFails('InvalidVolumeID.Malformed', 'ec2', 'describe-volumes', '--volume-ids', 'vol-nope');
-    cloud.awsFails('InvalidVolume.NotFound', 'ec2', 'describe-volumes', '--volume-ids', 'vol-0123456789abcdef0');
+    const create = (input: Omit<CreateVolumeCommandInput, 'AvailabilityZone'> & { AvailabilityZone?: string }) =>
+      errorName(ec2().send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', ...input })));
+    assert.equal(await create({ Size: 10, VolumeType: 'st1' }), 'InvalidParameterValue');
+    assert.equal(await create({ Size: 10, VolumeType: 'io1' }), 'MissingParameter');
+    assert.equal(await create({ Size: 10, VolumeType: 'io1', Iops: 1000 }), 'InvalidParameterValue', 'io1 allows 50 IOPS per GiB');
+    assert.equal(await create({ Size: 10, Iops: 500 }), 'InvalidParameterCombination');
+    assert.equal(await create({ Size: 10, VolumeType: 'gp3', Throughput: 2000 }), 'InvalidParameterValue');
+    assert.equal(await create({ Size: 10, VolumeType: 'sdx' as VolumeType }), 'InvalidParameterValue');
+    assert.equal(await create({}), 'MissingParameter');
+    assert.equal(await create({ AvailabilityZone: 'us-west-2a', Size: 1 }), 'InvalidZone.NotFound');
+    assert.equal(await create({ SnapshotId: 'snap-0123456789abcdef0' }), 'InvalidSnapshot.NotFound');
+    assert.equal(await errorName(ec2().send(new DescribeVolumesCommand({ VolumeIds: ['vol-nope'] }))), 'InvalidVolumeID.Malformed');
+    assert.equal(await errorName(ec2().send(new DescribeVolumesCommand({ VolumeIds: ['vol-0123456789abcdef0'] }))), 'InvalidVolume.NotFound');
     assert.equal(aws('ec2', 'describe-volumes').Volumes.length, 0, 'bad requests left nothing behind');
     const gp3 = aws('ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '4', '--volume-type', 'gp3', '--encrypted');
     assert.equal(gp3.Iops, 3000);
@@ -260,10 +270,13 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     assert.deepEqual(await filterIds('tag-key=role'), [rootB]);
   });
 
-  it('keeps attachments through a kill -9 of the daemon and frees the stale loop devices', async () => {
+  it('keeps attachments through a kill -9 of the daemon; halo cloud clean frees the stale loop devices, the restart binds them again', async () => {
     await cloud.crash();
     await waitFor('the sandboxes gone', () => (processesOf(path.join(cloud.home, 'instances')).length === 0 ? true : undefined), 20_000);
     assert.equal(loopsOfCloud(tag).length, 2, 'the dead daemon left its loop devices');
+    const clean = cloud.halo('cloud', 'clean');
+    assert.equal(clean.status, 0, clean.stderr);
+    assert.deepEqual(loopsOfCloud(tag), [], "'halo cloud clean' frees them");
     await cloud.restart();
     await waitConsole(ids.a, /the cloud restarted[\s\S]*DATA-A/);
     await waitConsole(ids.b, /the cloud restarted[\s\S]*DATA-B/);

@@ -166,11 +166,12 @@ if req['op'] == 'umount':
         libc.umount2(t.encode(), 2)
     sys.exit(0)
 flags = 0
-names = {'ro': 1, 'nosuid': 2, 'nodev': 4, 'noexec': 8, 'sync': 16, 'noatime': 1024, 'nodiratime': 2048, 'relatime': 1 << 21}
+names = {'ro': 1, 'nosuid': 2, 'nodev': 4, 'noexec': 8, 'sync': 16, 'dirsync': 128, 'noatime': 1024, 'nodiratime': 2048, 'relatime': 1 << 21,
+         'strictatime': 1 << 24, 'lazytime': 1 << 25, 'rw': 0, 'suid': 0, 'dev': 0, 'exec': 0, 'async': 0, 'nolazytime': 0}
 data = []
 for o in req['options']:
     if o in names: flags |= names[o]
-    elif o not in ('rw', 'defaults', 'async', 'auto', 'nofail'): data.append(o)
+    else: data.append(o)
 target = req['target']
 if os.path.islink(target) or not os.path.isdir(target): sys.exit('mount point %s is not a directory' % target)
 for fs in req['types']:
@@ -186,11 +187,19 @@ export function allowedFsTypes(type: string): string[] | undefined {
   return FS_TYPES.includes(type) ? [type] : undefined;
 }
 
-/** Options the instance may ask for: those of mount(8) itself are dropped; bind/loop/helpers are refused. */
+/** mount(8)'s own options, dropped before the kernel sees the rest. */
+const USERSPACE_OPTION = /^(defaults|nofail|auto|noauto|x-.*|X-.*|_netdev|user|users|nouser|owner|group|comment=.*)$/;
+/**
+ * File system options an instance may ask for. An allowlist: the instance formats the file system the host's kernel
+ * then mounts, so nothing like errors=panic.
+ */
+const SAFE_OPTION = new RegExp('^(ro|rw|noatime|relatime|strictatime|nodiratime|lazytime|nolazytime|nosuid|suid|nodev|dev|noexec|exec|sync|async|dirsync'
+  + '|discard|nodiscard|barrier|nobarrier|barrier=[01]|commit=\\d{1,5}|data=(ordered|writeback|journal)|errors=(remount-ro|continue)'
+  + '|user_xattr|nouser_xattr|acl|noacl|delalloc|nodelalloc|noload|(uid|gid|umask|fmask|dmask)=\\d{1,10})$');
+
 export function allowedOptions(options: string[]): string[] | undefined {
-  const kept = options.filter((o) => !/^(defaults|nofail|auto|noauto|x-.*|X-.*|_netdev|user|users|nouser|owner|group|comment=.*)$/.test(o));
-  const ok = (o: string) => /^[a-z0-9_.=-]+$/.test(o) && !/^(bind|rbind|move|loop|offset|sizelimit|helper)/.test(o);
-  return kept.every(ok) ? kept : undefined;
+  const kept = options.filter((o) => !USERSPACE_OPTION.test(o));
+  return kept.every((o) => SAFE_OPTION.test(o)) ? kept : undefined;
 }
 
 /** Mounts a device node of the sandbox (its path inside) at a directory inside it. */
@@ -243,14 +252,18 @@ halo_fstab() {
     [ -n "$l" ] || continue
     case ",$opts," in *,noauto,*) continue ;; esac
     case "$type" in ext2|ext3|ext4|xfs|btrfs|vfat) t="-t $type" ;; auto) t= ;; *) echo "[halo] /etc/fstab: $dev: file system type $type not mounted"; continue ;; esac
-    keep=; o=$IFS; IFS=,
+    keep=; bad=; o=$IFS; IFS=,
     for x in $opts; do
       case "$x" in defaults|nofail|auto|x-*|X-*|_netdev|user|users|nouser|owner|group|comment=*) ;;
-        bind|rbind|move|loop*|offset*|sizelimit*|helper*) keep=BAD ;;
-        *) keep="$keep,$x" ;; esac
+        ro|rw|noatime|relatime|strictatime|nodiratime|lazytime|nolazytime|nosuid|suid|nodev|dev|noexec|exec|sync|async|dirsync) keep="$keep,$x" ;;
+        discard|nodiscard|barrier|nobarrier|barrier=[01]|commit=[0-9]*|data=ordered|data=writeback|data=journal) keep="$keep,$x" ;;
+        errors=remount-ro|errors=continue|user_xattr|nouser_xattr|acl|noacl|delalloc|nodelalloc|noload) keep="$keep,$x" ;;
+        *) bad=1 ;; esac
     done
     IFS=$o
-    if [ "$keep" = BAD ] || ! target=$(halo_dir_in_root "$dir"); then echo "[halo] /etc/fstab: $dev on $dir not mounted (mount point or options not allowed)"; continue; fi
+    # The instance wrote this file system: never let its superblock ask the host's kernel to panic on an error.
+    case "$(blkid -o value -s TYPE "$l" 2>/dev/null)" in ext2|ext3|ext4) case "$keep," in *,errors=*) ;; *) keep="$keep,errors=remount-ro" ;; esac ;; esac
+    if [ -n "$bad" ] || ! target=$(halo_dir_in_root "$dir"); then echo "[halo] /etc/fstab: $dev on $dir not mounted (mount point or options not allowed)"; continue; fi
     if mount -n $t -o "rw$keep" "$l" "$target"; then echo "[halo] /etc/fstab: mounted $dev on $dir"
     else
       case ",$opts," in *,nofail,*) echo "[halo] /etc/fstab: mounting $dev on $dir failed (nofail)" ;;
@@ -291,10 +304,13 @@ export async function volumeRequest(initPid: number, disks: BoundDisk[], route: 
     if (!types) return { status: 400, body: `file system type ${params.get('type')} is not supported for EBS volumes here` };
     const options = allowedOptions((params.get('options') ?? '').split(',').filter(Boolean));
     if (!options) return { status: 400, body: `mount options ${params.get('options')} are not allowed` };
+    // The instance wrote this file system: never let its superblock ask the host's kernel to panic on an error.
+    const fsType = run('blkid', ['-o', 'value', '-s', 'TYPE', disk.loop], { allowFail: true }).stdout.trim();
+    if (/^ext[234]$/.test(fsType) && !options.some((o) => o.startsWith('errors='))) options.push('errors=remount-ro');
     try {
       await mountIn(initPid, disk.names[0], dir, types, options);
     } catch (err) {
-      return { status: 400, body: (err as Error).message.split('\n').pop() ?? 'mount failed' };
+      return { status: 400, body: err instanceof CommandError ? err.stderr.trim() : String(err) };
     }
     return { status: 200, body: `mounted ${device} on ${dir}` };
   }
