@@ -27,10 +27,10 @@ function setup() {
   const cw = (op: string, input: unknown) => cloud.invoke('monitoring', op, input, { region: REGION });
   const state = async (name: string) => (await cw('DescribeAlarms', { AlarmNames: [name] })).MetricAlarms[0].StateValue as string;
   /** Publishes `value` on `metric` once per second of cloud time for `seconds` seconds (the clock moves with it). */
-  const run = async (seconds: number, values: Record<string, number>) => {
+  const run = async (seconds: number, values: Record<string, number>, resolution: 1 | 60 = 1) => {
     for (let s = 0; s < seconds; s++) {
       for (const [metric, value] of Object.entries(values)) {
-        publishMetric(cloud, REGION, { Namespace: 'Halo/Fast', MetricName: metric, Value: value, Timestamp: clock.now() + 500 });
+        publishMetric(cloud, REGION, { Namespace: 'Halo/Fast', MetricName: metric, Value: value, Timestamp: clock.now() + 500, StorageResolution: resolution });
       }
       clock.advance(SECOND);
     }
@@ -123,6 +123,16 @@ describe('high-resolution alarms on the virtual clock', () => {
     await t.cw('DeleteAlarms', { AlarmNames: ['again'] });
     t.clock.advance(10 * SECOND);
     assert.equal(evaluator.tick(), 0);
+  });
+
+  it('on standard-resolution data (stored per minute) a 10 s alarm lapses into INSUFFICIENT_DATA, as AWS warns', async () => {
+    const t = setup();
+    await t.cw('PutMetricAlarm', alarm('coarse', 'Slow', 10, { EvaluationPeriods: 1 }));
+    await t.run(60, { Slow: 90 }, 60);
+    // One point a minute, in the 10 s period that starts it: the evaluation range (3 periods) loses it after 30 s.
+    const stats = await t.cw('GetMetricStatistics', { Namespace: 'Halo/Fast', MetricName: 'Slow', StartTime: new Date(START), EndTime: new Date(START + 60 * SECOND), Period: 10, Statistics: ['SampleCount'] });
+    assert.deepEqual(stats.Datapoints.map((d: { Timestamp: Date; SampleCount: number }) => [d.Timestamp.getTime() - START, d.SampleCount]), [[0, 60]]);
+    assert.deepEqual((await t.transitions('coarse')).map(([at, what]: [number, string]) => [at / SECOND, what]), [[10, 'INSUFFICIENT_DATA to ALARM'], [40, 'ALARM to INSUFFICIENT_DATA']]);
   });
 
   it('PutMetricAlarm accepts periods 10, 20, 30 and multiples of 60, and refuses others with ValidationError', async () => {

@@ -65,9 +65,11 @@ export function samplesOf(d: MetricDatum, param: string, now: number): Sample[] 
   if (d.StorageResolution !== undefined && d.StorageResolution !== 1 && d.StorageResolution !== 60) {
     throw invalid(`The value ${d.StorageResolution} for parameter ${param}.StorageResolution is invalid: use 1 or 60.`);
   }
-  const ts = d.Timestamp ? d.Timestamp.getTime() : now;
-  if (ts < now - TWO_WEEKS) throw invalid(`The parameter ${param}.Timestamp must specify a time no more than two weeks in the past.`);
-  if (ts > now + TWO_HOURS) throw invalid(`The parameter ${param}.Timestamp must specify a time no more than two hours in the future.`);
+  const stamped = d.Timestamp ? d.Timestamp.getTime() : now;
+  if (stamped < now - TWO_WEEKS) throw invalid(`The parameter ${param}.Timestamp must specify a time no more than two weeks in the past.`);
+  if (stamped > now + TWO_HOURS) throw invalid(`The parameter ${param}.Timestamp must specify a time no more than two hours in the future.`);
+  // StorageResolution 60 (the default) is stored at 1-minute resolution; only 1 keeps the second.
+  const ts = d.StorageResolution === 1 ? stamped : stamped - (stamped % 60_000);
   const unit = d.Unit ?? 'None';
   const given = [d.Value !== undefined, d.StatisticValues !== undefined, d.Values !== undefined].filter(Boolean).length;
   if (given === 0) {
@@ -142,9 +144,9 @@ function storeData(cloud: Cloud, region: string, namespace: string, data: Metric
 export function publishMetric(
   cloud: Cloud,
   region: string,
-  datum: { Namespace: string; MetricName: string; Dimensions?: Dimension[]; Value: number; Unit?: string; Timestamp?: Date | number },
+  datum: { Namespace: string; MetricName: string; Dimensions?: Dimension[]; Value: number; Unit?: string; Timestamp?: Date | number; StorageResolution?: 1 | 60 },
 ): void {
   checkNamespace(datum.Namespace, true);
   const ts = datum.Timestamp === undefined ? undefined : new Date(datum.Timestamp);
-  storeData(cloud, region, datum.Namespace, [{ MetricName: datum.MetricName, Dimensions: datum.Dimensions, Value: datum.Value, Unit: datum.Unit, Timestamp: ts }]);
+  storeData(cloud, region, datum.Namespace, [{ MetricName: datum.MetricName, Dimensions: datum.Dimensions, Value: datum.Value, Unit: datum.Unit, Timestamp: ts, StorageResolution: datum.StorageResolution }]);
 }
