@@ -53,9 +53,14 @@ interface MetricRow {
   last_ts: number;
 }
 
-/** Metric identities and their samples in SQLite, indexed by (metric, timestamp). */
+/** Metric identities, their raw samples (indexed by metric, timestamp) and rolled-up periods, in SQLite. */
 export class MetricStore {
   private readonly ids = new Map<string, number>();
+  /**
+   * Raw samples with ts < rolledUpTo have been aggregated into cw_rollup (and deleted); rolled-up data is read for
+   * that part of a range, raw samples for the rest.
+   */
+  private rolledUpTo: number;
   private readonly stmts;
 
   constructor(readonly db: Database.Database) {
@@ -96,7 +101,6 @@ export class MetricStore {
       byName: db.prepare<[string, string, string, number], MetricRow>('SELECT id, namespace, name, dims, last_ts FROM cw_metric WHERE region = ? AND namespace = ? AND name = ? AND last_ts >= ?'),
       byNamespace: db.prepare<[string, string, number], MetricRow>('SELECT id, namespace, name, dims, last_ts FROM cw_metric WHERE region = ? AND namespace = ? AND last_ts >= ?'),
       all: db.prepare<[string, number], MetricRow>('SELECT id, namespace, name, dims, last_ts FROM cw_metric WHERE region = ? AND last_ts >= ?'),
-      allIds: db.prepare<[], { id: number }>('SELECT id FROM cw_metric'),
       pruneSamples: db.prepare('DELETE FROM cw_sample WHERE metric = ? AND ts < ?'),
       pruneMetrics: db.prepare('DELETE FROM cw_metric WHERE last_ts < ?'),
       rollups: db.prepare<[number, number, number, number], { ts: number; unit: string; n: number; sum: number; min: number; max: number; vals: string | null }>(
@@ -115,12 +119,6 @@ export class MetricStore {
     };
     this.rolledUpTo = this.stmts.getState.get('rolledUpTo')?.value ?? 0;
   }
-
-  /**
-   * Raw samples with ts < rolledUpTo have been aggregated into cw_rollup (and deleted); rolled-up data is read for
-   * that part of a range, raw samples for the rest.
-   */
-  private rolledUpTo: number;
 
   /** The id of a metric, or undefined when nothing was ever published to it. */
   find(region: string, metric: MetricRef): number | undefined {
