@@ -230,5 +230,19 @@ describe('EC2: public addresses between instances, and the metadata service opti
     const b1 = behind(ids.b1, put);
     assert.equal(b1.status, 0);
     assert.ok(b1.stdout.length > 20, `hop limit 2: a token one hop behind b1 (got ${b1.stdout})`);
+
+    // The hop limit changes on the running instance through the real aws CLI, and is in force at once.
+    const bad = cloud.aws('ec2', 'modify-instance-metadata-options', '--instance-id', ids.a1, '--http-put-response-hop-limit', '65');
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /InvalidParameterValue/);
+    const changed = cloud.aws('ec2', 'modify-instance-metadata-options', '--instance-id', ids.a1, '--http-put-response-hop-limit', '2');
+    assert.equal(changed.status, 0, changed.stderr);
+    assert.equal(changed.json.InstanceId, ids.a1);
+    assert.deepEqual([changed.json.InstanceMetadataOptions.State, changed.json.InstanceMetadataOptions.HttpPutResponseHopLimit, changed.json.InstanceMetadataOptions.HttpTokens], ['pending', 2, 'optional']);
+    const shown = cloud.aws('ec2', 'describe-instances', '--instance-ids', ids.a1).json.Reservations[0].Instances[0].MetadataOptions;
+    assert.deepEqual([shown.State, shown.HttpPutResponseHopLimit], ['applied', 2]);
+    const a1After = behind(ids.a1, put);
+    assert.equal(a1After.status, 0);
+    assert.ok(a1After.stdout.length > 20, `hop limit 2 after modify-instance-metadata-options: a token one hop behind a1 (got ${a1After.stdout})`);
   });
 });

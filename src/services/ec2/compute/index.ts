@@ -15,6 +15,7 @@ import {
 } from './instances.js';
 import { reconcile } from './lifecycle.js';
 import { modifyInstanceMaintenanceOptions } from './maintenance.js';
+import { modifyInstanceMetadataOptions } from './metadata-options.js';
 import { metadataDoc } from './metadata.js';
 import { startSimplifiedRecovery } from './auto-recovery.js';
 import { instancesTable } from './state.js';
@@ -45,6 +46,7 @@ export const computeOperations: Record<string, Handler> = {
   ModifyInstanceAttribute: modifyInstanceAttribute,
   DescribeInstanceAttribute: describeInstanceAttribute,
   ModifyInstanceMaintenanceOptions: modifyInstanceMaintenanceOptions,
+  ModifyInstanceMetadataOptions: modifyInstanceMetadataOptions,
   CreateImage: createImage,
   DescribeImages: describeImages,
   DeregisterImage: deregisterImage,

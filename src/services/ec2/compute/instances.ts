@@ -67,7 +67,7 @@ function defaultSubnet(ctx: RequestContext, zone?: string): SubnetRecord {
   return candidates[0];
 }
 
-function metadataOptions(input: RunInstancesInput['MetadataOptions']): MetadataOptionsRecord {
+export function metadataOptions(input: RunInstancesInput['MetadataOptions']): MetadataOptionsRecord {
   const tokens = input?.HttpTokens ?? 'optional';
   if (tokens !== 'optional' && tokens !== 'required') throw new AwsError('InvalidParameterValue', `Value (${tokens}) for parameter HttpTokens is invalid. Use optional or required.`);
   const endpoint = input?.HttpEndpoint ?? 'enabled';

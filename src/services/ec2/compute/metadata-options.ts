@@ -1,0 +1,43 @@
+import { AwsError } from '../../../protocol/errors.js';
+import { runtimeOf } from '../../../runtime/runtime.js';
+import type { RequestContext } from '../../types.js';
+import { findInstances, metadataOptions } from './instances.js';
+import { updateInstance } from './lifecycle.js';
+
+interface ModifyInstanceMetadataOptionsInput {
+  InstanceId: string;
+  HttpTokens?: string;
+  HttpPutResponseHopLimit?: number;
+  HttpEndpoint?: string;
+  HttpProtocolIpv6?: string;
+  InstanceMetadataTags?: string;
+  DryRun?: boolean;
+}
+
+/**
+ * Changes the metadata options of a running or stopped instance; what the request leaves out keeps its value. The
+ * metadata responder reads the options per request and the hop limit is re-applied to the instance's nft rules at
+ * once, so the change is in force when the answer (state `pending`, as EC2 answers for a running instance) arrives.
+ */
+export function modifyInstanceMetadataOptions(input: ModifyInstanceMetadataOptionsInput, ctx: RequestContext) {
+  const [r] = findInstances(ctx, [input.InstanceId]);
+  if (input.HttpProtocolIpv6 === 'enabled') throw new AwsError('UnsupportedOperation', 'The IPv6 endpoint of the instance metadata service is not supported by this cloud.');
+  const next = metadataOptions({
+    HttpTokens: input.HttpTokens ?? r.MetadataOptions.HttpTokens,
+    HttpEndpoint: input.HttpEndpoint ?? r.MetadataOptions.HttpEndpoint,
+    HttpPutResponseHopLimit: input.HttpPutResponseHopLimit === undefined || input.HttpPutResponseHopLimit === -1
+      ? r.MetadataOptions.HttpPutResponseHopLimit
+      : input.HttpPutResponseHopLimit,
+    InstanceMetadataTags: input.InstanceMetadataTags ?? r.MetadataOptions.InstanceMetadataTags,
+  });
+  if (r.State.Name === 'terminated' || r.State.Name === 'shutting-down') {
+    throw new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in a state from which it can be modified.`);
+  }
+  if (input.DryRun) throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+  updateInstance(ctx.cloud, ctx.region, r.InstanceId, (x) => ({ ...x, MetadataOptions: next }));
+  runtimeOf(ctx.cloud).refreshPublic();
+  return {
+    InstanceId: r.InstanceId,
+    InstanceMetadataOptions: { State: r.State.Name === 'running' ? 'pending' : 'applied', ...next, HttpProtocolIpv6: 'disabled' },
+  };
+}
