@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -300,10 +301,19 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     await waitFor('the root volume of b deleted with it', async () => ((await filterIds(`volume-id=${rootB}`)).length === 0 ? true : undefined));
     cloud.awsFails('InvalidVolume.NotFound', 'ec2', 'describe-volumes', '--volume-ids', rootB);
     assert.equal(loopsOfCloud(tag).length, 0);
-    for (const id of [ids.v1, ids.v2, ids.vb, ids.spare, ids.rootA]) aws('ec2', 'delete-volume', '--volume-id', id);
+    cloud.awsFails('UnsupportedOperation', 'ec2', 'attach-volume', '--volume-id', ids.rootA, '--instance-id', ids.a, '--device', '/dev/sdh');
+    // A kept root volume's snapshot becomes, as a data volume, a file system holding the instance's changed files.
+    const rootSnap = aws('ec2', 'create-snapshot', '--volume-id', ids.rootA).SnapshotId;
+    await waitFor('the root snapshot completed', async () => ((await ec2().send(new DescribeSnapshotsCommand({ SnapshotIds: [rootSnap] }))).Snapshots?.[0].State === 'completed' ? true : undefined));
+    const fromRoot = aws('ec2', 'create-volume', '--availability-zone', 'us-east-1b', '--snapshot-id', rootSnap).VolumeId;
+    assert.equal((await waitVolume(fromRoot, 'available')).Size, 8);
+    const fstab = spawnSync('debugfs', ['-R', 'cat /etc/fstab', path.join(cloud.home, 'volumes', fromRoot, 'disk.img')], { encoding: 'utf8' });
+    assert.match(fstab.stdout, /\/dev\/xvdf \/data ext4 defaults,nofail 0 2/);
+    for (const id of [ids.v1, ids.v2, ids.vb, ids.spare, ids.rootA, fromRoot]) aws('ec2', 'delete-volume', '--volume-id', id);
     await waitFor('every volume deleted', async () => ((await filterIds('volume-id=*')).length === 0 ? true : undefined));
-    aws('ec2', 'delete-snapshot', '--snapshot-id', ids.snap);
+    for (const id of [ids.snap, rootSnap]) aws('ec2', 'delete-snapshot', '--snapshot-id', id);
     cloud.awsFails('InvalidSnapshot.NotFound', 'ec2', 'describe-snapshots', '--snapshot-ids', ids.snap);
+    assert.deepEqual(readdirSync(path.join(cloud.home, 'snapshots')), [], 'no snapshot file is left');
     assert.deepEqual(readdirSync(path.join(cloud.home, 'volumes')), [], 'no volume file is left');
   });
 });

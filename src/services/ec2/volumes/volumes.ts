@@ -237,8 +237,8 @@ export function attachVolume(input: { VolumeId?: string; InstanceId?: string; De
   }
   if (v.Attachments.length) throw new AwsError('VolumeInUse', `${v.VolumeId} is already attached to an instance`);
   if (v.State !== 'available') throw new AwsError('IncorrectState', `${v.VolumeId} is not 'available'.`);
-  if (inst.State.Name !== 'running' && inst.State.Name !== 'stopped') throw new AwsError('IncorrectInstanceState', `Instance '${inst.InstanceId}' is not 'running'.`);
   if (v.Root) throw new AwsError('UnsupportedOperation', `Volume ${v.VolumeId} was a root volume: this cloud keeps it as a file tree and cannot attach it as a block device (create a volume from a snapshot of it instead).`);
+  if (inst.State.Name !== 'running' && inst.State.Name !== 'stopped') throw new AwsError('IncorrectInstanceState', `Instance '${inst.InstanceId}' is not 'running'.`);
   const points = [...ROOT_DEVICES.slice(0, 1), ...volumesTable(cloud.store).list(ctx.region).flatMap((x) => x.Attachments.filter((a) => a.InstanceId === inst.InstanceId).map((a) => a.Device))];
   if (points.some((p) => sameAttachmentPoint(p, device))) {
     throw new AwsError('InvalidParameterValue', `Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`);
