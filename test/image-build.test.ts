@@ -191,6 +191,14 @@ describe('halo image build: a layer of Debian packages registered as an AMI', { 
     assert.equal(renamed.status, 0, renamed.stderr);
     assert.notEqual(renamed.stdout.trim(), otherId);
     aws('ec2', 'deregister-image', '--image-id', renamed.stdout.trim());
+    // The name is taken per region: --region registers the same build, under the same name, in another one.
+    const west = halo(cloud.home, 'image', 'build', '--name', 'with-jq', '--packages', 'jq', '--region', 'eu-west-1');
+    assert.equal(west.status, 0, west.stderr);
+    assert.deepEqual((aws('ec2', 'describe-images', '--owners', 'self', '--region', 'eu-west-1').Images as any[]).map((i) => [i.ImageId, i.Name]), [[west.stdout.trim(), 'with-jq']]);
+    aws('ec2', 'deregister-image', '--image-id', west.stdout.trim(), '--region', 'eu-west-1');
+    const nowhere = halo(cloud.home, 'image', 'build', '--name', 'with-jq', '--packages', 'jq', '--region', 'xx-nowhere-1');
+    assert.notEqual(nowhere.status, 0);
+    assert.match(nowhere.stderr, /not a region of this cloud/);
   });
 
   it('a package apt cannot find, or a malformed name, is a clear CLI error and leaves the cache as it was', () => {

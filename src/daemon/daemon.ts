@@ -5,6 +5,7 @@ import { createFront } from '../server/front.js';
 import { SERVICES } from '../services/registry.js';
 import { Store } from '../store/db.js';
 import { DEFAULT_REGION } from '../topology/regions.js';
+import { imageCacheDir } from '../runtime/images.js';
 import { claimPublicPool } from './public-pool.js';
 import { ensureHome, paths, processAlive, readDaemonInfo, removeDaemonInfo, writeDaemonInfo, type DaemonInfo } from './home.js';
 
@@ -50,6 +51,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<{ info: DaemonIn
     timeScale: opts.timeScale,
     profile: profile.name,
     startedAt: new Date().toISOString(),
+    imageCache: imageCacheDir(opts.home),
   };
   writeDaemonInfo(opts.home, info);
   let stopped = false;

@@ -18,6 +18,8 @@ export interface DaemonInfo {
   timeScale: number;
   profile: string;
   startedAt: string;
+  /** Where this daemon's instances find their images (`halo image build` builds there too). */
+  imageCache: string;
 }
 
 export const paths = (home: string) => ({

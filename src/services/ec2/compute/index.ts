@@ -95,7 +95,7 @@ export function attachCompute(cloud: Cloud): void {
       if (route === '/fault') {
         return injectFault(cloud, body.kind as FaultKind, { instanceId: body.instanceId as string | undefined, hostId: body.hostId as string | undefined, zone: body.zone as string | undefined });
       }
-      if (route === '/register-image') return registerBuiltImage(cloud, String(body.name), String(body.rootfs));
+      if (route === '/register-image') return registerBuiltImage(cloud, String(body.name), String(body.rootfs), body.region ? String(body.region) : undefined);
       throw new Error(`unknown control request ${route}`);
     });
     timer = startStatusChecks(cloud);
