@@ -285,9 +285,12 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     assert.equal((await volume(ids.v1)).Attachments?.[0].State, 'attached');
   });
 
-  it('detaches a volume, and terminates instances: volumes without DeleteOnTermination become available', async () => {
+  it('detaches a volume (busy while mounted, then forced), and terminates instances: volumes without DeleteOnTermination become available', async () => {
     const d = aws('ec2', 'detach-volume', '--volume-id', ids.v1);
     assert.equal(d.State, 'detaching');
+    // /data is mounted in the instance (its /etc/fstab): the detach waits, busy, as on EC2, until a Force.
+    await waitFor('the detach busy', async () => ((await volume(ids.v1)).Attachments?.[0]?.State === 'busy' ? true : undefined));
+    aws('ec2', 'detach-volume', '--volume-id', ids.v1, '--force');
     await waitVolume(ids.v1, 'available');
     await waitFor('the loop device freed', () => (loopsOfCloud(tag).length === 1 ? true : undefined), 10_000);
     assert.equal((await instance(ids.a)).BlockDeviceMappings.length, 1);

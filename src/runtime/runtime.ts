@@ -361,6 +361,14 @@ export class Runtime {
     return { status: 404, body: 'unknown instance' };
   }
 
+  /** Where the instance has this volume mounted (nothing when it does not run). */
+  volumeMounts(instanceId: string, volumeId: string): string[] {
+    const disk = this.disks.get(instanceId)?.get(volumeId);
+    const r = this.running.get(instanceId);
+    const pid = disk && r?.sandbox.alive() ? initPid(r.sandbox) : undefined;
+    return disk && pid ? mountsOf(pid, disk.major, disk.minor) : [];
+  }
+
   /** The volume leaves the instance: unmounted (lazily) inside it, its device nodes removed, its loop device freed. */
   async detachVolume(instanceId: string, volumeId: string): Promise<void> {
     const disk = this.disks.get(instanceId)?.get(volumeId);

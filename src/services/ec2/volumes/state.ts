@@ -11,6 +11,8 @@ export interface AttachmentRecord {
   State: AttachmentState;
   AttachTime: string;
   DeleteOnTermination: boolean;
+  /** A DetachVolume with Force: a busy detach (volume still mounted) goes on, unmounting it in the instance. */
+  Forced?: boolean;
 }
 
 /**

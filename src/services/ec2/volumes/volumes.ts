@@ -277,18 +277,32 @@ export function detachVolume(input: { VolumeId?: string; InstanceId?: string; De
     if (owner?.State.Name !== 'stopped') throw new AwsError('IncorrectState', `Unable to detach root volume '${v.VolumeId}' from instance '${a.InstanceId}'`);
     throw new AwsError('UnsupportedOperation', `Detaching the root volume of a stopped instance is not supported by this cloud (volume '${v.VolumeId}').`);
   }
-  if (a.State === 'detaching') return describeAttachment(v, a);
-  const detaching: AttachmentRecord = { ...a, State: 'detaching' };
+  const forced = input.Force === true;
+  if (a.State === 'detaching' || (a.State === 'busy' && !forced)) return describeAttachment(v, a);
+  const detaching: AttachmentRecord = { ...a, State: 'detaching', Forced: forced || undefined };
   updateVolume(cloud, ctx.region, v.VolumeId, (x) => ({ ...x, Attachments: [detaching] }));
+  // A Force while busy: the waiting detach below sees the flag and goes on.
+  if (a.State === 'busy') return describeAttachment(v, detaching);
   inTurn(cloud, v.VolumeId, async () => {
     const rt = runtimeOf(cloud);
+    // As on EC2, a volume still mounted in the instance stays busy until it is unmounted there (or a Force).
+    while (rt.enabled && rt.volumeMounts(a.InstanceId, v.VolumeId).length) {
+      const now = volumesTable(cloud.store).get(ctx.region, v.VolumeId)?.Attachments[0];
+      if (!now || now.Forced) break;
+      if (now.State !== 'busy') updateVolume(cloud, ctx.region, v.VolumeId, (x) => ({ ...x, Attachments: [{ ...now, State: 'busy' }] }));
+      await cloud.clock.sleep(BUSY_RECHECK_MS);
+    }
     if (rt.enabled) await rt.detachVolume(a.InstanceId, v.VolumeId);
     await cloud.clock.sleep(cloud.profile.steps.volumeDetaching);
-    updateVolume(cloud, ctx.region, v.VolumeId, (x) => (x.Attachments[0]?.State === 'detaching' ? { ...x, State: 'available', Attachments: [] } : undefined));
+    updateVolume(cloud, ctx.region, v.VolumeId, (x) => (x.Attachments[0] && x.Attachments[0].State !== 'attached'
+      ? { ...x, State: 'available', Attachments: [] } : undefined));
     if (rt.enabled) rt.appendConsole(a.InstanceId, `[halo] volume ${v.VolumeId} detached from ${a.Device}`);
   });
   return describeAttachment(v, detaching);
 }
+
+/** How often (cloud time) a busy detach looks again whether the instance unmounted the volume. */
+const BUSY_RECHECK_MS = 2_000;
 
 /** DescribeInstances' BlockDeviceMappings: the root volume, then the data volumes attached to the instance. */
 export function blockDeviceMappings(ctx: Ctx, r: InstanceRecord) {
