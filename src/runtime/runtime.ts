@@ -215,6 +215,16 @@ export class Runtime {
     return this.running.get(instanceId)?.sandbox.alive() ?? false;
   }
 
+  /** Instance id → host pid of its sandbox's init (PID 1 of its PID namespace), for every live sandbox (usage.ts). */
+  sandboxInits(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [id, r] of this.running) {
+      const pid = r.sandbox.alive() ? initPid(r.sandbox) : undefined;
+      if (pid) out.set(id, pid);
+    }
+    return out;
+  }
+
   // ---- faults (kept in the store) ----
 
   private faults(): FaultState {

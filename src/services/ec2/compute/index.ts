@@ -20,6 +20,8 @@ import { metadataDoc } from './metadata.js';
 import { startSimplifiedRecovery } from './auto-recovery.js';
 import { instancesTable } from './state.js';
 import { describeInstanceStatus, startStatusChecks } from './status.js';
+import { startInstanceMetrics } from './instance-metrics.js';
+import { monitorInstances, unmonitorInstances } from './monitoring.js';
 import './cfn-instance.js';
 
 registerTaggable('i', 'instance', 'ec2.instance', 'InstanceId', { notFoundCode: 'InvalidInstanceID.NotFound', noun: 'instance' });
@@ -42,6 +44,8 @@ export const computeOperations: Record<string, Handler> = {
   RebootInstances: rebootInstances,
   TerminateInstances: terminateInstances,
   DescribeInstanceStatus: describeInstanceStatus,
+  MonitorInstances: monitorInstances,
+  UnmonitorInstances: unmonitorInstances,
   GetConsoleOutput: getConsoleOutput,
   ModifyInstanceAttribute: modifyInstanceAttribute,
   DescribeInstanceAttribute: describeInstanceAttribute,
@@ -74,11 +78,13 @@ export function attachCompute(cloud: Cloud): void {
   const stopSimplified = startSimplifiedRecovery(cloud);
   if (!rt.enabled) return;
   let timer: Timer | undefined;
+  let metricsTimer: Timer | undefined;
   let closeControl: (() => Promise<void>) | undefined;
   let stopped = false;
   cloud.onShutdown(async () => {
     stopped = true;
     timer?.cancel();
+    metricsTimer?.cancel();
     stopSimplified();
     await closeControl?.();
   });
@@ -99,6 +105,7 @@ export function attachCompute(cloud: Cloud): void {
       throw new Error(`unknown control request ${route}`);
     });
     timer = startStatusChecks(cloud);
+    metricsTimer = startInstanceMetrics(cloud);
     await reconcile(cloud);
   })().catch((err: unknown) => console.error(`[halo] the EC2 runtime did not start: ${(err as Error).stack ?? String(err)}`));
 }

@@ -11,6 +11,7 @@ import { securityGroups, subnets, vpcs, type SubnetRecord } from '../network/sta
 import { blockDeviceMappings } from '../volumes/volumes.js';
 import { boot, getInstance, pickHost, reboot, setState, stop, terminate, updateInstance } from './lifecycle.js';
 import { autoRecoveryOf, parseAutoRecovery, setAutoRecovery } from './maintenance.js';
+import { monitoringStateOf, setMonitoring } from './monitoring.js';
 import {
   AMI_ID, DEFAULT_IMAGE_ID, INSTANCE_ID, imagesTable, instancesTable, macOf, privateDnsOf, publicDnsOf, stateOf,
   type InstanceRecord, type MetadataOptionsRecord,
@@ -39,6 +40,7 @@ interface RunInstancesInput {
   ClientToken?: string;
   BlockDeviceMappings?: Array<{ DeviceName?: string; Ebs?: { DeleteOnTermination?: boolean } }>;
   MaintenanceOptions?: { AutoRecovery?: string };
+  Monitoring?: { Enabled?: boolean };
 }
 
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)$/;
@@ -194,6 +196,7 @@ export async function runInstances(input: RunInstancesInput, ctx: RequestContext
       if (associatePublic) record.AutoPublicIp = claimPublicIp(ctx.cloud.store, ctx.region, instanceId);
       instancesTable(ctx.cloud.store).put(ctx.region, instanceId, record);
       if (autoRecovery) setAutoRecovery(ctx.cloud, ctx.region, instanceId, autoRecovery);
+      if (input.Monitoring?.Enabled) setMonitoring(ctx.cloud, ctx.region, instanceId, true);
       made.push(record);
     }
   } catch (err) {
@@ -227,7 +230,7 @@ export function describeOne(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: In
     InstanceType: r.InstanceType,
     KeyName: r.KeyName,
     LaunchTime: new Date(r.LaunchTime),
-    Monitoring: { State: 'disabled' },
+    Monitoring: { State: monitoringStateOf(ctx.cloud, ctx.region, r.InstanceId) },
     Placement: group,
     PrivateDnsName: live ? privateDnsOf(r.PrivateIpAddress, ctx.region) : '',
     PrivateIpAddress: live ? r.PrivateIpAddress : undefined,
@@ -302,6 +305,7 @@ const instanceFilters = (ctx: RequestContext) => ({
   'root-device-type': () => 'ebs',
   architecture: () => 'x86_64',
   'metadata-options.http-tokens': (r: InstanceRecord) => r.MetadataOptions.HttpTokens,
+  'monitoring-state': (r: InstanceRecord) => monitoringStateOf(ctx.cloud, ctx.region, r.InstanceId),
 });
 
 /** Every instance id must be well formed and exist, as EC2 checks them. */

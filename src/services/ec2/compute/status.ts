@@ -9,11 +9,11 @@ import { applyFilters, type Filter } from '../filters.js';
 import { findInstances } from './instances.js';
 import { instancesTable, type InstanceRecord } from './state.js';
 
-type Publish = (cloud: Cloud, region: string, datum: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: string }>; Value: number; Unit?: string; Timestamp?: Date | number }) => void;
+export type Publish = (cloud: Cloud, region: string, datum: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: string }>; Value: number; Unit?: string; Timestamp?: Date | number }) => void;
 let publisher: Publish | null | undefined;
 
 /** CloudWatch's in-process `publishMetric`, when that service is there. */
-async function publishFn(): Promise<Publish | null> {
+export async function publishFn(): Promise<Publish | null> {
   if (publisher !== undefined) return publisher;
   publisher = null;
   try {

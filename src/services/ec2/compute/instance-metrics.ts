@@ -1,0 +1,165 @@
+import os from 'node:os';
+import type { Cloud } from '../../../cloud.js';
+import type { Timer } from '../../../clock/clock.js';
+import { runtimeOf } from '../../../runtime/runtime.js';
+import { readUsage, type Usage } from '../../../runtime/usage.js';
+import { detailedAt } from './monitoring.js';
+import { instancesTable } from './state.js';
+import { publishFn } from './status.js';
+
+/**
+ * AWS/EC2 CPUUtilization, NetworkIn, NetworkOut, NetworkPacketsIn and NetworkPacketsOut per InstanceId, from real
+ * measurements of each running instance (runtime/usage.ts: CPU time of the processes of its PID namespace, eth0's
+ * counters).
+ *
+ * Once per minute of cloud time, on the minute boundary, one pass reads the counters of every running instance and
+ * adds what changed since the last pass to the instance's open period. A period is published when it ends: every
+ * minute under detailed monitoring (MonitorInstances), every 5 minutes (on the 5-minute grid) under basic
+ * monitoring. NetworkPacketsIn/Out stay 5-minute metrics under detailed monitoring too, as EC2 documents them. The
+ * datapoint's timestamp is the start of its period.
+ *
+ * Time scale: software in instances runs in wall time while the cloud clock may run faster. The CPU percentage is
+ * a rate and is measured over the wall time the period lasted:
+ *   CPUUtilization = CPU seconds used / (wall seconds × vCPUs) × 100,
+ * where vCPUs is os.availableParallelism(): every instance may use every CPU of the machine (there are no cgroup
+ * limits), so an instance that keeps one core busy on a 2-core machine reads 50 %, whatever its instance type says.
+ * Network metrics are the real byte and packet counts of the wall-time interval that stood for the period (not a
+ * rate multiplied by the cloud period): the sum over periods is what the interface really carried.
+ */
+const MINUTE = 60_000;
+const BASIC = 5 * MINUTE;
+
+interface Acc {
+  cpuSeconds: number;
+  wallMs: number;
+  rxBytes: number;
+  txBytes: number;
+  rxPackets: number;
+  txPackets: number;
+}
+
+interface Track {
+  region: string;
+  initPid: number;
+  /** The counters at the last pass, with its wall time. */
+  last: Usage & { wall: number };
+  /** Open period of CPU and bytes (start in cloud time), and of packets (always 5-minute). */
+  main: Acc;
+  mainStart: number;
+  packets: Acc;
+  packetsStart: number;
+  /** Nothing published yet for this boot: the first period's timestamp is put back on the grid. */
+  firstMain: boolean;
+  firstPackets: boolean;
+}
+
+const zero = (): Acc => ({ cpuSeconds: 0, wallMs: 0, rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0 });
+
+function add(acc: Acc, d: Acc): void {
+  acc.cpuSeconds += d.cpuSeconds;
+  acc.wallMs += d.wallMs;
+  acc.rxBytes += d.rxBytes;
+  acc.txBytes += d.txBytes;
+  acc.rxPackets += d.rxPackets;
+  acc.txPackets += d.txPackets;
+}
+
+/** The figures of one pass (for the report and tests): how many instances, how long the reading took (ms). */
+export interface PassInfo {
+  at: number;
+  instances: number;
+  readMs: number;
+}
+
+const lastPasses = new WeakMap<Cloud, PassInfo>();
+export const lastMetricsPass = (cloud: Cloud): PassInfo | undefined => lastPasses.get(cloud);
+
+/** Starts the per-minute pass; returns its timer. */
+export function startInstanceMetrics(cloud: Cloud): Timer {
+  const tracks = new Map<string, Track>();
+  const vcpus = os.availableParallelism();
+  let timer: Timer | undefined;
+  let cancelled = false;
+
+  const pass = async (boundary: number) => {
+    const rt = runtimeOf(cloud);
+    const running = instancesTable(cloud.store).listAll().filter((x) => x.value.State.Name === 'running');
+    const regionOf = new Map(running.map((x) => [x.value.InstanceId, x.scope]));
+    const inits = new Map([...rt.sandboxInits()].filter(([id]) => regionOf.has(id)));
+    const t0 = performance.now();
+    const usage = readUsage(inits);
+    const wall = Date.now();
+    lastPasses.set(cloud, { at: boundary, instances: usage.size, readMs: performance.now() - t0 });
+    const publish = await publishFn();
+    for (const id of [...tracks.keys()]) if (!usage.has(id)) tracks.delete(id);
+    for (const [id, u] of usage) {
+      const region = regionOf.get(id) as string;
+      let t = tracks.get(id);
+      if (!t || t.initPid !== u.initPid) {
+        // A new boot: its counters started from zero when its sandbox did.
+        const bootCloud = cloud.clock.now() - (wall - u.startedAt) * cloud.clock.scale;
+        const start = Math.min(boundary - MINUTE, Math.floor(bootCloud / MINUTE) * MINUTE);
+        t = {
+          region, initPid: u.initPid, last: { ...zeroUsage(u), wall: u.startedAt },
+          main: zero(), mainStart: start, packets: zero(), packetsStart: start, firstMain: true, firstPackets: true,
+        };
+        tracks.set(id, t);
+      }
+      const d: Acc = {
+        cpuSeconds: Math.max(0, u.cpuSeconds - t.last.cpuSeconds),
+        wallMs: Math.max(0, wall - t.last.wall),
+        rxBytes: Math.max(0, u.rxBytes - t.last.rxBytes),
+        txBytes: Math.max(0, u.txBytes - t.last.txBytes),
+        rxPackets: Math.max(0, u.rxPackets - t.last.rxPackets),
+        txPackets: Math.max(0, u.txPackets - t.last.txPackets),
+      };
+      t.last = { ...u, wall };
+      add(t.main, d);
+      add(t.packets, d);
+      if (!publish) continue;
+      const dims = [{ Name: 'InstanceId', Value: id }];
+      const put = (name: string, value: number, unit: string, ts: number) => {
+        try {
+          publish(cloud, region, { Namespace: 'AWS/EC2', MetricName: name, Dimensions: dims, Value: value, Unit: unit, Timestamp: ts });
+        } catch (err) {
+          console.error(`[halo] publishing ${name} for ${id} failed: ${(err as Error).message}`);
+        }
+      };
+      const detailed = detailedAt(cloud, region, id, boundary - MINUTE);
+      if (detailed || boundary % BASIC === 0) {
+        const ts = t.firstMain ? Math.floor(t.mainStart / (detailed ? MINUTE : BASIC)) * (detailed ? MINUTE : BASIC) : t.mainStart;
+        const a = t.main;
+        if (a.wallMs > 0) put('CPUUtilization', Math.min(100, (a.cpuSeconds / ((a.wallMs / 1000) * vcpus)) * 100), 'Percent', ts);
+        put('NetworkIn', a.rxBytes, 'Bytes', ts);
+        put('NetworkOut', a.txBytes, 'Bytes', ts);
+        t.main = zero();
+        t.mainStart = boundary;
+        t.firstMain = false;
+      }
+      if (boundary % BASIC === 0) {
+        const ts = t.firstPackets ? Math.floor(t.packetsStart / BASIC) * BASIC : t.packetsStart;
+        put('NetworkPacketsIn', t.packets.rxPackets, 'Count', ts);
+        put('NetworkPacketsOut', t.packets.txPackets, 'Count', ts);
+        t.packets = zero();
+        t.packetsStart = boundary;
+        t.firstPackets = false;
+      }
+    }
+  };
+
+  const schedule = (previous: number) => {
+    if (cancelled) return;
+    const now = cloud.clock.now();
+    const next = Math.max(Math.floor(now / MINUTE) * MINUTE + MINUTE, previous + MINUTE);
+    timer = cloud.clock.after(next - now, () => {
+      pass(next).catch((err: unknown) => console.error(`[halo] instance metrics pass failed: ${(err as Error).stack ?? String(err)}`))
+        .finally(() => schedule(next));
+    });
+  };
+  schedule(0);
+  return { cancel: () => { cancelled = true; timer?.cancel(); } };
+}
+
+function zeroUsage(u: Usage): Usage {
+  return { ...u, cpuSeconds: 0, rxBytes: 0, txBytes: 0, rxPackets: 0, txPackets: 0 };
+}
