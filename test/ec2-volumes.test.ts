@@ -156,6 +156,8 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
       'umount /data && echo "after umount: $(mountpoint /data)"',
       'mount -t proc proc /mnt 2>/dev/null && echo "proc mounted!" || echo "other mounts refused"',
       reporter('DATA-A', true),
+      // The boot must never run the instance's own umount or setpriv with the host's capabilities.
+      'for t in umount setpriv; do mv /usr/bin/$t /usr/bin/$t.real; printf \'#!/bin/sh\\necho "HIJACKED by $0"\\nexec "$0.real" "$@"\\n\' > /usr/bin/$t; chmod 755 /usr/bin/$t; done',
       'echo "user data done"',
       '',
     ].join('\n'));
@@ -185,7 +187,9 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     aws('ec2', 'reboot-instances', '--instance-ids', ids.a);
     const line = await waitConsole(ids.a, /DATA-A: (.*)/);
     assert.match(line[1], /^note from ip-10-7-1-\S+ \| written while mounted live$/, 'the volume was mounted at boot from /etc/fstab and written');
-    assert.match(await consoleOf(ids.a), /\/etc\/fstab: mounted \/dev\/xvdf on \/data/);
+    const after = await consoleOf(ids.a);
+    assert.match(after, /\/etc\/fstab: mounted \/dev\/xvdf on \/data/);
+    assert.doesNotMatch(after, /HIJACKED/, "the boot ran the instance's own umount or setpriv");
   });
 
   it('refuses what EC2 refuses: zone mismatch, a volume in use, a device in use, deleting an attached volume, detaching a root volume', async () => {

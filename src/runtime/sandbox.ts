@@ -35,6 +35,9 @@ export interface Sandbox {
 const KEPT_CAPS = ['chown', 'dac_override', 'fowner', 'fsetid', 'kill', 'setgid', 'setuid', 'setpcap', 'net_bind_service', 'net_raw',
   'sys_chroot', 'audit_write', 'setfcap', 'net_admin'];
 
+/** Host programs the first stage runs after the pivot (see stage1). */
+const HOST_TOOLS = ['/usr/bin/umount', '/usr/bin/rmdir', '/usr/bin/setpriv'];
+
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The first stage runs with the host's /bin/sh inside the new namespaces: mounts the root and pivots into it. */
@@ -61,13 +64,20 @@ ${stage1Disks(spec.disks ?? [])}mount -t tmpfs -o nosuid,nodev,mode=755 halo-run
 mkdir -p "$R/run/halo" "$R/run/lock" "$R/run/systemd/system"
 cp -a ${shq(boot)}/. "$R/run/halo/"
 hostname ${shq(spec.hostname)}
+# After the pivot, only the host's own programs may run with every capability (the instance could have replaced its
+# /usr/bin/umount or setpriv): copies with their loader and libraries, in a tmpfs nothing of the instance ran in yet.
+H=/run/halo/.host
+mkdir -p "$R$H"
+for f in ${HOST_TOOLS.join(' ')} $(ldd ${HOST_TOOLS.join(' ')} | grep -o '/[^ ]*[.]so[^ ]*' | sort -u); do cp -L "$f" "$R$H/"; done
+LD="$H/$(ldd ${HOST_TOOLS[0]} | grep -o '/[^ ]*ld-linux[^ ]*' | head -n 1 | sed 's,.*/,,')"
+host() { t=$1; shift; "$LD" --library-path "$H" "$H/$t" "$@"; }
 cd "$R"
 mkdir -p .halo-old
 pivot_root . .halo-old
 cd /
-umount -l /.halo-old
-rmdir /.halo-old
-exec setpriv --bounding-set -all,${KEPT_CAPS.map((c) => `+${c}`).join(',')} -- /usr/bin/tini -- /bin/sh /run/halo/init
+host umount -l /.halo-old
+host rmdir /.halo-old
+exec "$LD" --library-path "$H" "$H/setpriv" --bounding-set -all,${KEPT_CAPS.map((c) => `+${c}`).join(',')} -- /usr/bin/tini -- /bin/sh /run/halo/init
 `;
 }
 
