@@ -83,4 +83,25 @@ describe('EBS volume states on the cloud clock and snapshot data', () => {
     await advanceUntil(steps.volumeDeleting, 'deleted', async () => !existsSync(path.dirname(diskFile(dir, v.VolumeId))));
     await assert.rejects(call('DescribeVolumes', { VolumeIds: [v.VolumeId] }), { name: 'InvalidVolume.NotFound' });
   });
+
+  it('a cloud started again finishes what its predecessor left half done', async () => {
+    const dying = await call('CreateVolume', { AvailabilityZone: 'us-east-1a', Size: 1 });
+    await advanceUntil(steps.volumeCreatingToAvailable, 'available', async () => (await volumeState(dying.VolumeId)) === 'available');
+    const pending = await call('CreateSnapshot', { VolumeId: dying.VolumeId });
+    await call('DeleteVolume', { VolumeId: dying.VolumeId });
+    const made = await call('CreateVolume', { AvailabilityZone: 'us-east-1a', Size: 1 });
+    await waitFor('the file made', () => (existsSync(diskFile(dir, made.VolumeId)) ? true : undefined));
+    // The clock never advances again: the states stay half done, as when a daemon dies.
+    assert.deepEqual([await volumeState(made.VolumeId), await volumeState(dying.VolumeId)], ['creating', 'deleting']);
+    await cloud.shutdown();
+    clock = new VirtualClock();
+    cloud = new Cloud(new Store(path.join(dir, 'state.db')), clock, timingProfile('aws-typical'), { home: dir, hostsPerZone: 2 });
+    cloud.credentials.admin();
+    cloud.register(ec2Service);
+    assert.equal(await volumeState(made.VolumeId), 'available');
+    await assert.rejects(call('DescribeVolumes', { VolumeIds: [dying.VolumeId] }), { name: 'InvalidVolume.NotFound' });
+    assert.equal(existsSync(path.dirname(diskFile(dir, dying.VolumeId))), false);
+    const snap = (await call('DescribeSnapshots', { SnapshotIds: [pending.SnapshotId] })).Snapshots[0];
+    assert.equal(snap.State, 'error');
+  });
 });

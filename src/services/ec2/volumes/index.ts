@@ -4,7 +4,7 @@ import type { Handler } from '../../types.js';
 import { registerTaggable, registerTaggableKind } from '../tags.js';
 import { createSnapshot, deleteSnapshot, describeSnapshots } from './snapshots.js';
 import { volumesTable, type VolumeRecord } from './state.js';
-import { attachVolume, createVolume, deleteVolume, describeVolumes, detachVolume, listRootVolumes, syncVolumes } from './volumes.js';
+import { attachVolume, createVolume, deleteVolume, describeVolumes, detachVolume, listRootVolumes, settleInterrupted, syncVolumes } from './volumes.js';
 
 // Root volumes are listed from their instances: the table is brought up to date before tags are read or written.
 registerTaggableKind({
@@ -35,6 +35,7 @@ const attached = new WeakSet<Cloud>();
 export function volumeOperations(cloud: Cloud): Record<string, Handler> {
   if (!attached.has(cloud)) {
     attached.add(cloud);
+    settleInterrupted(cloud);
     cloud.events.on('ec2.instanceStateChanged', (e: { region: string }) => {
       try {
         syncVolumes(cloud, e.region);

@@ -12,7 +12,7 @@ import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
 import { newId } from '../ids.js';
 import { checkDevice, ROOT_DEVICES, sameAttachmentPoint, volumeShape } from './rules.js';
 import { findSnapshot } from './snapshots.js';
-import { VOLUME_ID, volumesTable, type AttachmentRecord, type VolumeRecord } from './state.js';
+import { snapshotsTable, VOLUME_ID, volumesTable, type AttachmentRecord, type VolumeRecord } from './state.js';
 
 type Ctx = Pick<RequestContext, 'cloud' | 'region'>;
 
@@ -81,6 +81,34 @@ export function listRootVolumes(store: Store, region: string, filesKept: (volume
       Attachments: gone ? [] : [{ InstanceId: i.InstanceId, Device: '/dev/xvda', State: 'attached', AttachTime: i.LaunchTime, DeleteOnTermination: i.DeleteOnTermination }],
     });
   }
+}
+
+/**
+ * At the start of a cloud, finishes what a stopped or crashed daemon left half done (the transitions run in memory):
+ * a created file makes the volume available, deletions and detachments complete, an attachment counts as made (the
+ * instance's next boot binds it), and a snapshot whose copy was cut short is an error.
+ */
+export function settleInterrupted(cloud: Cloud): void {
+  const volumes = volumesTable(cloud.store);
+  const snapshots = snapshotsTable(cloud.store);
+  cloud.store.tx(() => {
+    for (const { scope, value: v } of volumes.listAll()) {
+      const a = v.Attachments[0];
+      if (v.State === 'creating') {
+        volumes.put(scope, v.VolumeId, { ...v, State: existsSync(diskFile(cloud.config.home, v.VolumeId)) ? 'available' : 'error' });
+      } else if (v.State === 'deleting') {
+        rmSync(volumeDir(cloud, v.VolumeId), { recursive: true, force: true });
+        volumes.delete(scope, v.VolumeId);
+      } else if (a?.State === 'attaching') {
+        volumes.put(scope, v.VolumeId, { ...v, Attachments: [{ ...a, State: 'attached' }] });
+      } else if (a && (a.State === 'detaching' || a.State === 'busy')) {
+        volumes.put(scope, v.VolumeId, { ...v, State: 'available', Attachments: [] });
+      }
+    }
+    for (const { scope, value: s } of snapshots.listAll()) {
+      if (s.State === 'pending') snapshots.put(scope, s.SnapshotId, { ...s, State: 'error', StateMessage: 'the cloud stopped while the snapshot was copied' });
+    }
+  });
 }
 
 function describeAttachment(v: VolumeRecord, a: AttachmentRecord) {
