@@ -44,6 +44,8 @@ export function runAsync(cmd: string, args: string[], opts: RunOptions & { onOut
       if (!opts.allowFail && status !== 0) reject(new CommandError(`${cmd} ${args.join(' ')}`, status, stderr || stdout.slice(-2000)));
       else resolve(result);
     });
+    // A child that exits without reading its input must not crash the daemon with EPIPE: its status says enough.
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
   });
 }

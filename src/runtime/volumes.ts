@@ -1,8 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { cloudTag } from './names.js';
-import { spawn } from 'node:child_process';
-import { CommandError, run } from './sh.js';
+import { CommandError, run, runAsync } from './sh.js';
 
 /**
  * EBS data volumes on the host: a volume is a sparse file `$HALO_HOME/volumes/<vol-id>/disk.img`, a snapshot a
@@ -26,20 +25,6 @@ export interface BoundDisk extends DiskSpec {
   names: string[];
 }
 
-/**
- * A long host command (copies, mkfs, the namespace helper) without stdin: sh.ts's runAsync writes to the child's
- * stdin, and a child that exits at once makes that write fail with EPIPE, an error nobody listens to.
- */
-function runLong(cmd: string, args: string[], opts: { allowFail?: boolean } = {}): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => { stderr += String(d); });
-    child.on('error', reject);
-    child.on('close', (status) => (status === 0 || opts.allowFail ? resolve() : reject(new CommandError(`${cmd} ${args[0] ?? ''}`, status, stderr))));
-  });
-}
-
 export const diskFile = (home: string, volumeId: string) => path.join(home, 'volumes', volumeId, 'disk.img');
 export const snapshotDir = (home: string, snapshotId: string) => path.join(home, 'snapshots', snapshotId);
 
@@ -60,20 +45,20 @@ export function createDiskFile(file: string, sizeGiB: number): void {
 /** A sparse copy (a reflink where the filesystem has them); grown to sizeGiB when that is larger. */
 export async function copyDiskFile(from: string, to: string, sizeGiB?: number): Promise<void> {
   mkdirSync(path.dirname(to), { recursive: true });
-  await runLong('cp', ['--sparse=always', '--reflink=auto', from, to]);
+  await runAsync('cp', ['--sparse=always', '--reflink=auto', from, to]);
   if (sizeGiB && statSync(to).size < sizeGiB * GIB) run('truncate', ['-s', String(sizeGiB * GIB), to]);
 }
 
 /** A root volume's writable layer copied as a snapshot (overlay whiteouts and xattrs kept). */
 export async function copyLayer(from: string, to: string): Promise<void> {
   mkdirSync(path.dirname(to), { recursive: true });
-  await runLong('cp', ['-a', '--reflink=auto', from, to]);
+  await runAsync('cp', ['-a', '--reflink=auto', from, to]);
 }
 
 /** A volume made from a root volume's layer: an ext4 file system holding the layer's files. */
 export async function diskFromLayer(layer: string, file: string, sizeGiB: number): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
-  await runLong('mkfs.ext4', ['-q', '-F', '-d', layer, file, `${sizeGiB * 1024}M`]);
+  await runAsync('mkfs.ext4', ['-q', '-F', '-d', layer, file, `${sizeGiB * 1024}M`]);
 }
 
 interface LoopInfo {
@@ -204,13 +189,13 @@ export function allowedOptions(options: string[]): string[] | undefined {
 
 /** Mounts a device node of the sandbox (its path inside) at a directory inside it. */
 export async function mountIn(initPid: number, source: string, target: string, types: string[], options: string[]): Promise<void> {
-  await runLong('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options })]);
+  await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options })]);
 }
 
 /** Lazily unmounts these mount points inside a sandbox. */
 export async function unmountIn(initPid: number, targets: string[]): Promise<void> {
   if (!targets.length) return;
-  await runLong('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount', pid: initPid, targets })], { allowFail: true });
+  await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount', pid: initPid, targets })], { allowFail: true });
 }
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
