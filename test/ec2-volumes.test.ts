@@ -299,12 +299,20 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     await waitFor('the loop device freed', () => (loopsOfCloud(tag).length === 1 ? true : undefined), 10_000);
     assert.equal((await instance(ids.a)).BlockDeviceMappings.length, 1);
     const rootB = (await instance(ids.b)).BlockDeviceMappings[0].Ebs.VolumeId;
+    // DeleteOnTermination of an attached data volume changes through ModifyInstanceAttribute, as on EC2.
+    aws('ec2', 'attach-volume', '--volume-id', ids.vb, '--instance-id', ids.b, '--device', '/dev/sdh');
+    await waitVolume(ids.vb, 'in-use', 'attached');
+    cloud.awsFails('InvalidInstanceAttributeValue', 'ec2', 'modify-instance-attribute', '--instance-id', ids.b,
+      '--block-device-mappings', '[{"DeviceName":"/dev/sdz","Ebs":{"DeleteOnTermination":true}}]');
+    cloud.awsOk('ec2', 'modify-instance-attribute', '--instance-id', ids.b, '--block-device-mappings', '[{"DeviceName":"/dev/xvdh","Ebs":{"DeleteOnTermination":true}}]');
+    assert.equal((await volume(ids.vb)).Attachments?.[0].DeleteOnTermination, true);
     aws('ec2', 'terminate-instances', '--instance-ids', ids.a, ids.b);
     await waitInstance(ids.a, 'terminated');
     await waitInstance(ids.b, 'terminated');
     await waitVolume(ids.v2, 'available');
     const keptRoot = await waitVolume(ids.rootA, 'available');
     assert.deepEqual(keptRoot.Attachments, []);
+    await waitFor('the volume marked DeleteOnTermination deleted with b', async () => ((await filterIds(`volume-id=${ids.vb}`)).length === 0 ? true : undefined));
     await waitFor('the root volume of b deleted with it', async () => ((await filterIds(`volume-id=${rootB}`)).length === 0 ? true : undefined));
     cloud.awsFails('InvalidVolume.NotFound', 'ec2', 'describe-volumes', '--volume-ids', rootB);
     assert.equal(loopsOfCloud(tag).length, 0);
@@ -316,7 +324,7 @@ describe('EBS volumes and snapshots', { skip: ROOT ? false : 'needs root: loop d
     assert.equal((await waitVolume(fromRoot, 'available')).Size, 8);
     const fstab = spawnSync('debugfs', ['-R', 'cat /etc/fstab', path.join(cloud.home, 'volumes', fromRoot, 'disk.img')], { encoding: 'utf8' });
     assert.match(fstab.stdout, /\/dev\/xvdf \/data ext4 defaults,nofail 0 2/);
-    for (const id of [ids.v1, ids.v2, ids.vb, ids.spare, ids.rootA, fromRoot]) aws('ec2', 'delete-volume', '--volume-id', id);
+    for (const id of [ids.v1, ids.v2, ids.spare, ids.rootA, fromRoot]) aws('ec2', 'delete-volume', '--volume-id', id);
     await waitFor('every volume deleted', async () => ((await filterIds('volume-id=*')).length === 0 ? true : undefined));
     for (const id of [ids.snap, rootSnap]) aws('ec2', 'delete-snapshot', '--snapshot-id', id);
     cloud.awsFails('InvalidSnapshot.NotFound', 'ec2', 'describe-snapshots', '--snapshot-ids', ids.snap);

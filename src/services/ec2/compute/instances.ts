@@ -8,7 +8,7 @@ import { publicIpFor } from '../network/addresses.js';
 import { allocatePrivateIp, releasePrivateIp } from '../network/private-ips.js';
 import { claimPublicIp } from '../network/public-ips.js';
 import { securityGroups, subnets, vpcs, type SubnetRecord } from '../network/state.js';
-import { blockDeviceMappings } from '../volumes/volumes.js';
+import { blockDeviceMappings, dataVolumeAt, setDeleteOnTermination } from '../volumes/volumes.js';
 import { boot, getInstance, pickHost, reboot, setState, stop, terminate, updateInstance } from './lifecycle.js';
 import { autoRecoveryOf, parseAutoRecovery, setAutoRecovery } from './maintenance.js';
 import { monitoringStateOf, setMonitoring } from './monitoring.js';
@@ -417,6 +417,7 @@ export function modifyInstanceAttribute(
   input: {
     InstanceId: string; Attribute?: string; Value?: string; InstanceType?: AttrValue; UserData?: { Value?: Buffer };
     DisableApiTermination?: AttrValue; SourceDestCheck?: AttrValue; Groups?: string[]; InstanceInitiatedShutdownBehavior?: AttrValue;
+    BlockDeviceMappings?: Array<{ DeviceName?: string; Ebs?: { DeleteOnTermination?: boolean; VolumeId?: string } }>;
   },
   ctx: RequestContext,
 ) {
@@ -442,6 +443,7 @@ export function modifyInstanceAttribute(
     });
   }
   const asBool = (v: string | boolean) => v === true || String(v).toLowerCase() === 'true';
+  const rootDelete = deleteOnTerminationChanges(ctx, r, input.BlockDeviceMappings ?? []);
   updateInstance(ctx.cloud, ctx.region, r.InstanceId, (x) => ({
     ...x,
     InstanceType: type !== undefined ? String(type) : x.InstanceType,
@@ -450,9 +452,27 @@ export function modifyInstanceAttribute(
     InstanceInitiatedShutdownBehavior: behavior !== undefined ? (String(behavior) === 'terminate' ? 'terminate' : 'stop') : x.InstanceInitiatedShutdownBehavior,
     UserData: userData !== undefined ? userData.toString('base64') : x.UserData,
     SecurityGroups: newGroups,
+    DeleteOnTermination: rootDelete ?? x.DeleteOnTermination,
   }));
   if (groups) runtimeOf(ctx.cloud).updateGroups(r.InstanceId, newGroups.map((g) => g.GroupId));
   return {};
+}
+
+const ROOT_DEVICES = new Set(['/dev/xvda', '/dev/sda1', '/dev/sda']);
+
+/**
+ * ModifyInstanceAttribute's BlockDeviceMappings: DeleteOnTermination of the root volume (returned, the instance record
+ * keeps it) and of attached data volumes (changed here). Every device is checked before anything changes.
+ */
+function deleteOnTerminationChanges(ctx: RequestContext, r: InstanceRecord, mappings: NonNullable<Parameters<typeof modifyInstanceAttribute>[0]['BlockDeviceMappings']>): boolean | undefined {
+  const data = mappings.filter((m) => !ROOT_DEVICES.has(m.DeviceName ?? ''));
+  for (const m of mappings) {
+    if (!m.DeviceName || m.Ebs?.DeleteOnTermination === undefined) throw new AwsError('InvalidParameterCombination', 'Each block device mapping needs a DeviceName and Ebs.DeleteOnTermination.');
+  }
+  const missing = data.find((m) => !dataVolumeAt(ctx.cloud, ctx.region, r.InstanceId, m.DeviceName as string));
+  if (missing) throw new AwsError('InvalidInstanceAttributeValue', `No device named ${missing.DeviceName} is attached to instance ${r.InstanceId}`);
+  for (const m of data) setDeleteOnTermination(ctx.cloud, ctx.region, r.InstanceId, m.DeviceName as string, m.Ebs?.DeleteOnTermination as boolean);
+  return mappings.find((m) => ROOT_DEVICES.has(m.DeviceName as string))?.Ebs?.DeleteOnTermination;
 }
 
 export function describeInstanceAttribute(input: { InstanceId: string; Attribute: string }, ctx: RequestContext) {

@@ -348,8 +348,13 @@ export function blockDeviceMappings(ctx: Ctx, r: InstanceRecord) {
  * Sets DeleteOnTermination of a data volume attached to an instance (for ModifyInstanceAttribute's
  * BlockDeviceMappings); false when no volume is attached there.
  */
+/** The data volume attached to the instance at this device (/dev/sdf and /dev/xvdf are one attachment point). */
+export function dataVolumeAt(cloud: Cloud, region: string, instanceId: string, device: string): VolumeRecord | undefined {
+  return volumesTable(cloud.store).list(region).find((x) => !x.Root && x.Attachments.some((a) => a.InstanceId === instanceId && sameAttachmentPoint(a.Device, device)));
+}
+
 export function setDeleteOnTermination(cloud: Cloud, region: string, instanceId: string, device: string, value: boolean): boolean {
-  const v = volumesTable(cloud.store).list(region).find((x) => !x.Root && x.Attachments.some((a) => a.InstanceId === instanceId && sameAttachmentPoint(a.Device, device)));
+  const v = dataVolumeAt(cloud, region, instanceId, device);
   if (!v) return false;
   updateVolume(cloud, region, v.VolumeId, (x) => ({ ...x, Attachments: x.Attachments.map((a) => ({ ...a, DeleteOnTermination: value })) }));
   return true;
