@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -42,8 +42,11 @@ export function readDaemonInfo(home: string): DaemonInfo | undefined {
   }
 }
 
+/** Written whole or not at all (a reader never sees half a file). */
 export function writeDaemonInfo(home: string, info: DaemonInfo): void {
-  writeFileSync(paths(home).daemon, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  const file = paths(home).daemon;
+  writeFileSync(`${file}.${process.pid}.tmp`, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${file}.${process.pid}.tmp`, file);
 }
 
 export function removeDaemonInfo(home: string, pid: number): void {

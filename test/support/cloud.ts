@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { readDaemonInfo } from '../../src/daemon/home.js';
 
 /** The compiled CLI entry point (tests run from dist/). */
 export const HALO_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -145,20 +146,21 @@ export class TestCloud {
     let output = '';
     child.stdout?.on('data', (d) => { output += d; });
     child.stderr?.on('data', (d) => { output += d; process.stderr.write(d); });
-    for (let i = 0; i < 600; i++) {
-      const file = path.join(this.home, 'daemon.json');
-      if (existsSync(file)) {
-        const info = JSON.parse(readFileSync(file, 'utf8'));
-        if (info.pid === child.pid) {
-          this.endpoint = info.endpoint;
-          this.port = info.port;
-          break;
-        }
+    // A loaded machine may take a while; a daemon that never comes up is stopped, not left running.
+    for (let i = 0; i < 2400; i++) {
+      const info = readDaemonInfo(this.home);
+      if (info && info.pid === child.pid) {
+        this.endpoint = info.endpoint;
+        this.port = info.port;
+        break;
       }
       if (child.exitCode !== null) throw new Error(`halo cloud exited with ${child.exitCode}: ${output}`);
       await sleep(50);
     }
-    if (!this.endpoint) throw new Error(`halo cloud did not start in 30 s: ${output}`);
+    if (!this.endpoint) {
+      child.kill('SIGTERM');
+      throw new Error(`halo cloud did not start in 120 s: ${output}`);
+    }
     const env = this.halo('cloud', 'env').stdout;
     this.accessKeyId = /AWS_ACCESS_KEY_ID=(\S+)/.exec(env)?.[1] ?? '';
     this.secretAccessKey = /AWS_SECRET_ACCESS_KEY=(\S+)/.exec(env)?.[1] ?? '';
