@@ -8,18 +8,24 @@ import { footprint, isClean } from '../src/runtime/cleanup.js';
 import { ensureImage } from '../src/runtime/images.js';
 import { cloudTag } from '../src/runtime/names.js';
 import { readUsage } from '../src/runtime/usage.js';
+import { CloudWatchClient, GetMetricStatisticsCommand, type Statistic } from '@aws-sdk/client-cloudwatch';
+import {
+  AllocateAddressCommand, AssociateAddressCommand, AttachInternetGatewayCommand, AuthorizeSecurityGroupIngressCommand, CreateInternetGatewayCommand,
+  CreateSecurityGroupCommand, CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { TestCloud } from './support/cloud.js';
 import { get, waitFor } from './support/wait.js';
 
 /**
  * AWS/EC2 instance metrics measured for real (CPU time of the instance's processes, its eth0 counters), through the
  * real aws CLI: a busy instance against an idle one, bytes downloaded from and uploaded to an instance, basic
- * (5-minute) and detailed (1-minute) monitoring, MonitorInstances/UnmonitorInstances. Needs root. Time scale 60: a
- * minute of cloud time per wall second.
+ * (5-minute) and detailed (1-minute) monitoring, MonitorInstances/UnmonitorInstances. Needs root. Time scale 120: five
+ * minutes of cloud time in 2.5 wall seconds. Waiting (polling) goes through the SDK, which is much cheaper than
+ * starting the aws CLI on a busy machine; what is asserted is read with the aws CLI.
  */
 const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
-const SCALE = 60;
+const SCALE = 120;
 const MB = 1024 * 1024;
 
 /** Processes whose command line names this path (the sandboxes' first stage does). */
@@ -100,33 +106,47 @@ describe('EC2 instance metrics from real measurements', { skip: ROOT ? false : '
       '--start-time', new Date(started - 3_600_000).toISOString(), '--end-time', new Date(started + 20 * 3_600_000).toISOString());
     return (out.Datapoints as Point[]).sort((a, b) => Date.parse(a.Timestamp) - Date.parse(b.Timestamp));
   };
+  /** The same through the SDK, for polling. */
+  const poll = async (id: string, metric: string, period = 60, stat: Statistic = 'Average'): Promise<Point[]> => {
+    const out = await new CloudWatchClient(cloud.sdk).send(new GetMetricStatisticsCommand({
+      Namespace: 'AWS/EC2', MetricName: metric, Dimensions: [{ Name: 'InstanceId', Value: id }], Statistics: [stat], Period: period,
+      StartTime: new Date(started - 3_600_000), EndTime: new Date(started + 20 * 3_600_000),
+    }));
+    return (out.Datapoints ?? []).map((d) => ({ ...d, Timestamp: (d.Timestamp as Date).toISOString() }) as Point)
+      .sort((a, b) => Date.parse(a.Timestamp) - Date.parse(b.Timestamp));
+  };
+  const monitoringState = async (id: string) =>
+    (await new EC2Client(cloud.sdk).send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0].Instances?.[0].Monitoring?.State;
   const gaps = (ps: Point[]) => ps.slice(1).map((p, i) => (Date.parse(p.Timestamp) - Date.parse(ps[i].Timestamp)) / 1000);
 
   before(async () => {
     await ensureImage(process.env.HALO_IMAGE_CACHE as string);
     cloud = await TestCloud.start({ timeScale: SCALE, profile: 'instant' });
     tag = cloudTag(cloud.home);
-    ids.vpc = aws('ec2', 'create-vpc', '--cidr-block', '10.8.0.0/16').Vpc.VpcId;
-    ids.subnet = aws('ec2', 'create-subnet', '--vpc-id', ids.vpc, '--cidr-block', '10.8.1.0/24', '--availability-zone', 'us-east-1a').Subnet.SubnetId;
-    ids.igw = aws('ec2', 'create-internet-gateway').InternetGateway.InternetGatewayId;
-    aws('ec2', 'attach-internet-gateway', '--internet-gateway-id', ids.igw, '--vpc-id', ids.vpc);
-    ids.sg = aws('ec2', 'create-security-group', '--vpc-id', ids.vpc, '--group-name', 'web', '--description', 'web').GroupId;
-    aws('ec2', 'authorize-security-group-ingress', '--group-id', ids.sg, '--protocol', 'tcp', '--port', '8080-8081', '--cidr', '0.0.0.0/0');
-    const launch = (name: string, userData: string, ...extra: string[]) => {
-      const file = path.join(cloud.home, `${name}.sh`);
-      writeFileSync(file, userData);
-      return aws('ec2', 'run-instances', '--image-id', 'ami-1ecae776', '--instance-type', 't3.micro', '--subnet-id', ids.subnet,
-        '--security-group-ids', ids.sg, '--user-data', `file://${file}`, ...extra).Instances[0];
-    };
-    const idle = launch('idle', IDLE_USER_DATA);
-    const busy = launch('busy', BUSY_USER_DATA);
+    // The network around the instances through the SDK (fast); what is under test goes through the aws CLI.
+    const ec2 = new EC2Client(cloud.sdk);
+    ids.vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.8.0.0/16' }))).Vpc?.VpcId as string;
+    ids.subnet = (await ec2.send(new CreateSubnetCommand({ VpcId: ids.vpc, CidrBlock: '10.8.1.0/24', AvailabilityZone: 'us-east-1a' }))).Subnet?.SubnetId as string;
+    ids.igw = (await ec2.send(new CreateInternetGatewayCommand({}))).InternetGateway?.InternetGatewayId as string;
+    await ec2.send(new AttachInternetGatewayCommand({ InternetGatewayId: ids.igw, VpcId: ids.vpc }));
+    ids.sg = (await ec2.send(new CreateSecurityGroupCommand({ VpcId: ids.vpc, GroupName: 'web', Description: 'web' }))).GroupId as string;
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: ids.sg, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8080, ToPort: 8081, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    const launch = async (userData: string) => (await ec2.send(new RunInstancesCommand({
+      ImageId: 'ami-1ecae776', InstanceType: 't3.micro', SubnetId: ids.subnet, SecurityGroupIds: [ids.sg], MinCount: 1, MaxCount: 1,
+      UserData: Buffer.from(userData).toString('base64'),
+    }))).Instances?.[0] as { InstanceId: string; Monitoring: { State: string } };
+    const idle = await launch(IDLE_USER_DATA);
+    const busy = await launch(BUSY_USER_DATA);
     ids.idle = idle.InstanceId;
     ids.busy = busy.InstanceId;
     assert.equal(idle.Monitoring.State, 'disabled', 'basic monitoring by default');
-    const eip = aws('ec2', 'allocate-address', '--domain', 'vpc');
-    ids.eip = eip.PublicIp;
-    for (const id of [ids.idle, ids.busy]) await waitFor(`${id} running`, () => (instance(id).State.Name === 'running' ? true : undefined));
-    aws('ec2', 'associate-address', '--instance-id', ids.idle, '--allocation-id', eip.AllocationId);
+    const eip = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+    ids.eip = eip.PublicIp as string;
+    for (const id of [ids.idle, ids.busy]) {
+      await waitFor(`${id} running`, async () => ((await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })))
+        .Reservations?.[0].Instances?.[0].State?.Name === 'running' ? true : undefined));
+    }
+    await ec2.send(new AssociateAddressCommand({ InstanceId: ids.idle, AllocationId: eip.AllocationId }));
     await waitFor('the idle instance serving 8080', () => get(`http://${ids.eip}:8080/`));
   });
 
@@ -140,18 +160,16 @@ describe('EC2 instance metrics from real measurements', { skip: ROOT ? false : '
   });
 
   it('basic monitoring: 5-minute points; a busy instance reads clearly more CPUUtilization than an idle one', async () => {
-    const both = await waitFor('three 5-minute CPU points of each instance', () => {
-      const busy = points(ids.busy, 'CPUUtilization');
-      const idle = points(ids.idle, 'CPUUtilization');
-      return busy.length >= 3 && idle.length >= 3 ? { busy, idle } : undefined;
-    }, 60_000);
+    await waitFor('four 5-minute CPU points of each instance', async () =>
+      ((await poll(ids.busy, 'CPUUtilization')).length >= 4 && (await poll(ids.idle, 'CPUUtilization')).length >= 4 ? true : undefined), 60_000);
+    const both = { busy: points(ids.busy, 'CPUUtilization'), idle: points(ids.idle, 'CPUUtilization') };
     for (const ps of [both.busy, both.idle]) {
       for (const p of ps) assert.equal(Date.parse(p.Timestamp) % 300_000, 0, `on the 5-minute grid: ${p.Timestamp}`);
       for (const g of gaps(ps)) assert.equal(g % 300, 0, `5 minutes apart under basic monitoring, got ${g} s`);
       assert.ok(ps.every((p) => p.Unit === 'Percent'), JSON.stringify(ps));
     }
-    // The same periods, the first (boot) period of each left out.
-    const common = both.busy.slice(1).filter((p) => both.idle.some((q) => q.Timestamp === p.Timestamp)).map((p) => p.Timestamp);
+    // The same periods, the first two of each left out (booting python on a loaded machine may take a few seconds).
+    const common = both.busy.slice(2).filter((p) => both.idle.slice(2).some((q) => q.Timestamp === p.Timestamp)).map((p) => p.Timestamp);
     assert.ok(common.length >= 1, 'periods in common');
     const mean = (ps: Point[]) => {
       const xs = ps.filter((p) => common.includes(p.Timestamp)).map((p) => p.Average as number);
@@ -173,10 +191,10 @@ describe('EC2 instance metrics from real measurements', { skip: ROOT ? false : '
   });
 
   it('a download from the instance shows in its NetworkOut, an upload to it in its NetworkIn and NetworkPacketsIn', async () => {
-    const sum = (metric: string) => points(ids.idle, metric, 60, 'Sum').reduce((a, p) => a + (p.Sum as number), 0);
+    const total = (ps: Point[]) => ps.reduce((a, p) => a + (p.Sum as number), 0);
     const beforeOut = points(ids.idle, 'NetworkOut', 60, 'Sum');
     const beforeIn = points(ids.idle, 'NetworkIn', 60, 'Sum');
-    const before = { out: sum('NetworkOut'), in: sum('NetworkIn'), pin: sum('NetworkPacketsIn'), count: beforeOut.length };
+    const before = { out: total(beforeOut), in: total(beforeIn), pin: total(await poll(ids.idle, 'NetworkPacketsIn', 60, 'Sum')) };
     // Idle periods (after boot) carry little traffic: the status checks' TCP probes.
     for (const p of beforeOut.slice(1)) assert.ok((p.Sum as number) < MB, `an idle period sent ${p.Sum} bytes`);
     for (const p of beforeIn.slice(1)) assert.ok((p.Sum as number) < MB, `an idle period received ${p.Sum} bytes`);
@@ -186,71 +204,69 @@ describe('EC2 instance metrics from real measurements', { skip: ROOT ? false : '
     assert.equal(curl.stdout, String(6 * MB), curl.stderr);
     assert.equal(await upload(ids.eip, 8081, 5 * MB), String(5 * MB));
 
-    const count = points(ids.idle, 'NetworkOut').length;
-    await waitFor('one more 5-minute period published', () => (points(ids.idle, 'NetworkOut').length >= count + 1 ? true : undefined), 60_000);
-    const grownOut = sum('NetworkOut') - before.out;
-    const grownIn = sum('NetworkIn') - before.in;
-    const grownPackets = sum('NetworkPacketsIn') - before.pin;
+    const count = (await poll(ids.idle, 'NetworkPacketsIn')).length;
+    await waitFor('one more 5-minute period published', async () => ((await poll(ids.idle, 'NetworkPacketsIn')).length >= count + 1 ? true : undefined), 60_000);
+    const grownOut = total(points(ids.idle, 'NetworkOut', 60, 'Sum')) - before.out;
+    const grownIn = total(points(ids.idle, 'NetworkIn', 60, 'Sum')) - before.in;
+    const packets = await poll(ids.idle, 'NetworkPacketsIn', 60, 'Sum');
+    const grownPackets = total(packets) - before.pin;
     console.log(`after 6 MB down and 5 MB up: NetworkOut +${grownOut} B, NetworkIn +${grownIn} B, NetworkPacketsIn +${grownPackets}`);
     assert.ok(grownOut >= 6 * MB && grownOut < 8 * MB, `NetworkOut grew by ${grownOut}`);
     assert.ok(grownIn >= 5 * MB && grownIn < 7 * MB, `NetworkIn grew by ${grownIn}`);
     assert.ok(grownPackets > 0, 'packets counted');
-    const packets = points(ids.idle, 'NetworkPacketsIn', 60, 'Sum');
     assert.ok(packets.every((p) => p.Unit === 'Count'));
   });
 
   it('MonitorInstances: pending, then enabled and 1-minute points; UnmonitorInstances: disabling, then disabled and 5-minute points', async () => {
     const on = aws('ec2', 'monitor-instances', '--instance-ids', ids.busy).InstanceMonitorings;
     assert.deepEqual(on, [{ InstanceId: ids.busy, Monitoring: { State: 'pending' } }]);
-    await waitFor('monitoring enabled', () => (instance(ids.busy).Monitoring.State === 'enabled' ? true : undefined), 20_000);
+    await waitFor('monitoring enabled', async () => ((await monitoringState(ids.busy)) === 'enabled' ? true : undefined), 20_000);
     const enabled = aws('ec2', 'describe-instances', '--filters', 'Name=monitoring-state,Values=enabled').Reservations
-      .flatMap((r: { Instances: Array<{ InstanceId: string }> }) => r.Instances.map((i) => i.InstanceId));
-    assert.deepEqual(enabled, [ids.busy]);
-    assert.equal(instance(ids.idle).Monitoring.State, 'disabled');
+      .flatMap((r: { Instances: Array<{ InstanceId: string; Monitoring: { State: string } }> }) => r.Instances.map((i) => [i.InstanceId, i.Monitoring.State]));
+    assert.deepEqual(enabled, [[ids.busy, 'enabled']]);
+    assert.equal(await monitoringState(ids.idle), 'disabled');
 
-    const n = points(ids.busy, 'CPUUtilization').length;
-    const detailed = await waitFor('four 1-minute points', () => {
-      const ps = points(ids.busy, 'CPUUtilization');
-      return ps.length >= n + 5 ? ps.slice(n + 1) : undefined;
-    }, 30_000);
+    const n = (await poll(ids.busy, 'CPUUtilization')).length;
+    await waitFor('five more points', async () => ((await poll(ids.busy, 'CPUUtilization')).length >= n + 5 ? true : undefined), 30_000);
+    const detailed = points(ids.busy, 'CPUUtilization').slice(n + 1);
     assert.deepEqual(gaps(detailed), detailed.slice(1).map(() => 60), `1 minute apart: ${detailed.map((p) => p.Timestamp).join(' ')}`);
     assert.ok(detailed.every((p) => (p.Average as number) > 5), `the busy loop keeps showing: ${detailed.map((p) => p.Average).join(' ')}`);
     // NetworkPacketsIn stays a 5-minute metric under detailed monitoring.
-    const pk = points(ids.busy, 'NetworkPacketsIn');
-    for (const g of gaps(pk)) assert.equal(g % 300, 0, `packets 5 minutes apart, got ${g} s`);
+    for (const g of gaps(await poll(ids.busy, 'NetworkPacketsIn'))) assert.equal(g % 300, 0, `packets 5 minutes apart, got ${g} s`);
     // The idle instance kept basic monitoring meanwhile.
-    for (const g of gaps(points(ids.idle, 'CPUUtilization'))) assert.equal(g % 300, 0);
+    for (const g of gaps(await poll(ids.idle, 'CPUUtilization'))) assert.equal(g % 300, 0);
 
     const off = aws('ec2', 'unmonitor-instances', '--instance-ids', ids.busy).InstanceMonitorings;
     assert.deepEqual(off, [{ InstanceId: ids.busy, Monitoring: { State: 'disabling' } }]);
-    await waitFor('monitoring disabled', () => (instance(ids.busy).Monitoring.State === 'disabled' ? true : undefined), 20_000);
-    const m = points(ids.busy, 'CPUUtilization').length;
-    const basic = await waitFor('two more 5-minute points', () => {
-      const ps = points(ids.busy, 'CPUUtilization');
-      return ps.length >= m + 3 ? ps.slice(m + 1) : undefined;
-    }, 30_000);
+    await waitFor('monitoring disabled', async () => ((await monitoringState(ids.busy)) === 'disabled' ? true : undefined), 20_000);
+    const m = (await poll(ids.busy, 'CPUUtilization')).length;
+    await waitFor('three more points', async () => ((await poll(ids.busy, 'CPUUtilization')).length >= m + 3 ? true : undefined), 30_000);
+    const basic = points(ids.busy, 'CPUUtilization').slice(m + 1);
     for (const g of gaps(basic)) assert.equal(g, 300, `5 minutes apart again: ${basic.map((p) => p.Timestamp).join(' ')}`);
     cloud.awsFails('InvalidInstanceID.NotFound', 'ec2', 'monitor-instances', '--instance-ids', 'i-0123456789abcdef0');
+    // The busy loop has shown what it had to: it stops burning a core of the machine.
+    await new EC2Client(cloud.sdk).send(new TerminateInstancesCommand({ InstanceIds: [ids.busy] }));
   });
 
-  it('RunInstances with Monitoring.Enabled=true publishes 1-minute points from the start', async () => {
+  /**
+   * With HALO_METRICS_BENCH=1, 18 instances are launched instead of one and the cost of one pass over the 20 running
+   * instances is printed (the pass the daemon makes each minute of cloud time, timed here on the same sandboxes).
+   */
+  it('RunInstances with Monitoring.Enabled=true: 1-minute points from the start', async () => {
+    const count = process.env.HALO_METRICS_BENCH ? 18 : 1;
     const file = path.join(cloud.home, 'quiet.sh');
     writeFileSync(file, '#!/bin/sh\necho quiet\n');
     const run = aws('ec2', 'run-instances', '--image-id', 'ami-1ecae776', '--subnet-id', ids.subnet, '--monitoring', 'Enabled=true',
-      '--user-data', `file://${file}`).Instances[0];
-    ids.watched = run.InstanceId;
-    assert.equal(run.Monitoring.State, 'pending');
-    const ps = await waitFor('three 1-minute points', () => {
-      const p = points(ids.watched, 'NetworkOut', 60, 'Sum');
-      return p.length >= 4 ? p : undefined;
-    }, 30_000);
-    assert.equal(instance(ids.watched).Monitoring.State, 'enabled');
-    for (const g of gaps(ps.slice(1))) assert.equal(g, 60);
-    aws('ec2', 'terminate-instances', '--instance-ids', ids.watched);
-  });
+      '--count', String(count), '--user-data', `file://${file}`).Instances as Array<{ InstanceId: string; Monitoring: { State: string } }>;
+    // `pending` until the next minute of cloud time; at scale 120 that minute (0.5 s) may pass before many launches answer.
+    assert.ok(run.every((i) => ['pending', 'enabled'].includes(i.Monitoring.State)), JSON.stringify(run.map((i) => i.Monitoring)));
+    const watched = run[0].InstanceId;
+    await waitFor('five points', async () => ((await poll(watched, 'NetworkOut', 60, 'Sum')).length >= 5 ? true : undefined), 30_000);
+    const ps = points(watched, 'NetworkOut', 60, 'Sum');
+    assert.equal(instance(watched).Monitoring.State, 'enabled');
+    for (const g of gaps(ps.slice(1))) assert.equal(g, 60, `1 minute apart: ${ps.map((p) => p.Timestamp).join(' ')}`);
+    if (count === 1) return;
 
-  it('one pass over 20 running instances reads every one of them in a few milliseconds', async () => {
-    aws('ec2', 'run-instances', '--image-id', 'ami-1ecae776', '--subnet-id', ids.subnet, '--count', '18', '--user-data', 'file://' + path.join(cloud.home, 'quiet.sh'));
     const inits = await waitFor('20 sandboxes', () => {
       const m = new Map<string, number>();
       for (const p of processesOf(path.join(cloud.home, 'instances'))) {
@@ -264,14 +280,14 @@ describe('EC2 instance metrics from real measurements', { skip: ROOT ? false : '
     readUsage(inits);
     const runs: number[] = [];
     let got = 0;
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 11; i++) {
       const t0 = performance.now();
       got = readUsage(inits).size;
       runs.push(performance.now() - t0);
     }
     runs.sort((a, b) => a - b);
     const procs = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).length;
-    console.log(`one pass over ${got} instances (${procs} host processes): median ${runs[5].toFixed(2)} ms, max ${runs[9].toFixed(2)} ms`);
+    console.log(`one pass over ${got} instances (${procs} host processes): median ${runs[5].toFixed(2)} ms, max ${runs[10].toFixed(2)} ms`);
     assert.equal(got, inits.size);
   });
 });

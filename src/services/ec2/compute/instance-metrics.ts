@@ -28,6 +28,8 @@ import { publishFn } from './status.js';
  */
 const MINUTE = 60_000;
 const BASIC = 5 * MINUTE;
+/** Five clock ticks (CPU times are counted in 10 ms ticks). */
+const MIN_CPU_WALL_MS = 50;
 
 interface Acc {
   cpuSeconds: number;
@@ -89,7 +91,9 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
     const t0 = performance.now();
     const usage = readUsage(inits);
     const wall = Date.now();
-    lastPasses.set(cloud, { at: boundary, instances: usage.size, readMs: performance.now() - t0 });
+    const info = { at: boundary, instances: usage.size, readMs: performance.now() - t0 };
+    lastPasses.set(cloud, info);
+    if (process.env.HALO_TRACE) console.error(`[halo trace] metrics pass ${new Date(boundary).toISOString()}: ${info.instances} instances read in ${info.readMs.toFixed(2)} ms`);
     const publish = await publishFn();
     for (const id of [...tracks.keys()]) if (!usage.has(id)) tracks.delete(id);
     for (const [id, u] of usage) {
@@ -129,10 +133,13 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
       if (detailed || boundary % BASIC === 0) {
         const ts = t.firstMain ? Math.floor(t.mainStart / (detailed ? MINUTE : BASIC)) * (detailed ? MINUTE : BASIC) : t.mainStart;
         const a = t.main;
-        if (a.wallMs > 0) put('CPUUtilization', Math.min(100, (a.cpuSeconds / ((a.wallMs / 1000) * vcpus)) * 100), 'Percent', ts);
+        t.main = zero();
+        // A rate needs some wall time (a pass catching up right after another one has almost none): below
+        // MIN_CPU_WALL_MS the CPU time is carried into the next period instead of giving a meaningless percentage.
+        if (a.wallMs >= MIN_CPU_WALL_MS) put('CPUUtilization', Math.min(100, (a.cpuSeconds / ((a.wallMs / 1000) * vcpus)) * 100), 'Percent', ts);
+        else Object.assign(t.main, { cpuSeconds: a.cpuSeconds, wallMs: a.wallMs });
         put('NetworkIn', a.rxBytes, 'Bytes', ts);
         put('NetworkOut', a.txBytes, 'Bytes', ts);
-        t.main = zero();
         t.mainStart = boundary;
         t.firstMain = false;
       }
@@ -147,11 +154,15 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
     }
   };
 
+  // Every boundary gets its pass, even when the event loop was late (a busy daemon at a high time scale): a late pass
+  // runs at once and measures over the wall time that really passed. Only after a long stall (10 minutes of cloud
+  // time behind) are the missed boundaries skipped.
   const schedule = (previous: number) => {
     if (cancelled) return;
     const now = cloud.clock.now();
-    const next = Math.max(Math.floor(now / MINUTE) * MINUTE + MINUTE, previous + MINUTE);
-    timer = cloud.clock.after(next - now, () => {
+    const onTime = Math.floor(now / MINUTE) * MINUTE + MINUTE;
+    const next = previous && previous + MINUTE > now - 10 * MINUTE ? previous + MINUTE : onTime;
+    timer = cloud.clock.after(Math.max(0, next - now), () => {
       pass(next).catch((err: unknown) => console.error(`[halo] instance metrics pass failed: ${(err as Error).stack ?? String(err)}`))
         .finally(() => schedule(next));
     });
