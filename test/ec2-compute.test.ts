@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { footprint, isClean } from '../src/runtime/cleanup.js';
@@ -8,6 +8,7 @@ import { ensureImage } from '../src/runtime/images.js';
 import { cloudTag } from '../src/runtime/names.js';
 import { TestCloud } from './support/cloud.js';
 import { get, waitFor } from './support/wait.js';
+import { processesOf } from './support/host.js';
 
 /**
  * EC2 instances that really run, end to end through the real aws CLI, proven with real traffic. Needs root
@@ -16,20 +17,6 @@ import { get, waitFor } from './support/wait.js';
  */
 const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
-
-/** Processes whose command line names this path (the sandboxes' first stage does). */
-function processesOf(needle: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(needle)) found.push(`${pid}: ${cmd}`);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
 
 /** User data as the seed writes it: a bash script that reads the metadata service and calls the aws CLI. */
 function userData(hiddenDir: string, extra: string): string {

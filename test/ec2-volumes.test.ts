@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -14,6 +14,7 @@ import { loopsOfCloud } from '../src/runtime/volumes.js';
 import { TestCloud } from './support/cloud.js';
 import { errorName } from './support/errors.js';
 import { waitFor } from './support/wait.js';
+import { processesOf } from './support/host.js';
 
 /**
  * EBS data volumes and snapshots end to end through the real aws CLI: a volume formatted and written by one
@@ -22,19 +23,6 @@ import { waitFor } from './support/wait.js';
  */
 const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
-
-function processesOf(needle: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(needle)) found.push(`${pid}: ${cmd}`);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
 
 /** A service that, at each boot, reports (on the console) what /data holds; `write` first stores a note there. */
 function reporter(label: string, write: boolean): string {

@@ -9,6 +9,7 @@ import { ensureImage, layerKey } from '../src/runtime/images.js';
 import { cloudTag } from '../src/runtime/names.js';
 import { HALO_MAIN, TestCloud } from './support/cloud.js';
 import { waitFor } from './support/wait.js';
+import { processesOf } from './support/host.js';
 
 /**
  * `halo image build` end to end, as root: a layer with jq built on the default image by the real CLI, registered
@@ -24,20 +25,6 @@ const SHARED_CACHE = process.env.HALO_IMAGE_CACHE;
 /** Lines of the host's mount table that name `needle`. */
 function hostMounts(...needles: string[]): string[] {
   return readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => needles.some((n) => l.includes(n)));
-}
-
-/** Processes whose command line names this path. */
-function processesOf(needle: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(needle)) found.push(`${pid}: ${cmd}`);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
 }
 
 /** The entries of a cache directory with the `ready` marker of each (what a build may change). */
