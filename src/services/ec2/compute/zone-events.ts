@@ -38,3 +38,11 @@ export function syncZoneEvent(cloud: Cloud, zoneName: string): void {
     closeHealthEvent(cloud, open.arn, `Instances and connectivity in ${zone.zoneName} (${zone.zoneId}) are recovering: hosts of the Availability Zone accept instances again.`);
   }
 }
+
+/** True while every host of the zone is down (az-outage, or each host failed): its EBS volumes are unreachable. */
+export function zoneIsDark(cloud: Cloud, zoneName: string): boolean {
+  const zone = findZone(zoneName);
+  if (!zone) return false;
+  const down = new Set(runtimeOf(cloud).downHosts());
+  return hostsOf(zone, cloud.config.hostsPerZone).every((h) => down.has(h.hostId));
+}

@@ -4,6 +4,7 @@ import type { Handler } from '../../types.js';
 import { registerTaggable, registerTaggableKind } from '../tags.js';
 import { createSnapshot, deleteSnapshot, describeSnapshots } from './snapshots.js';
 import { volumesTable, type VolumeRecord } from './state.js';
+import { describeVolumeStatus } from './status.js';
 import { attachVolume, createVolume, deleteVolume, describeVolumes, detachVolume, listRootVolumes, settleInterrupted, syncVolumes } from './volumes.js';
 
 // Root volumes are listed from their instances: the table is brought up to date before tags are read or written.
@@ -47,6 +48,7 @@ export function volumeOperations(cloud: Cloud): Record<string, Handler> {
   return {
     CreateVolume: createVolume,
     DescribeVolumes: describeVolumes,
+    DescribeVolumeStatus: describeVolumeStatus,
     DeleteVolume: deleteVolume,
     AttachVolume: attachVolume,
     DetachVolume: detachVolume,

@@ -7,6 +7,7 @@ import { imagesTable } from '../compute/state.js';
 import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
 import { newId } from '../ids.js';
 import { SNAPSHOT_ID, snapshotsTable, type SnapshotRecord } from './state.js';
+import { untilZoneReachable, zoneIsDark } from './outage.js';
 import { findVolume, inTurn } from './volumes.js';
 
 type Ctx = Pick<RequestContext, 'cloud' | 'region'>;
@@ -60,12 +61,19 @@ export function createSnapshot(input: { VolumeId?: string; Description?: string;
   snapshotsTable(cloud.store).put(ctx.region, s.SnapshotId, s);
   const dir = snapshotDir(cloud.config.home, s.SnapshotId);
   const volumeDir = path.join(cloud.config.home, 'volumes', v.VolumeId);
-  const copy = v.Root ? copyLayer(path.join(volumeDir, 'upper'), path.join(dir, 'upper')) : copyDiskFile(diskFile(cloud.config.home, v.VolumeId), path.join(dir, 'disk.img'));
-  copy.catch(() => undefined);
+  const startCopy = () => (v.Root ? copyLayer(path.join(volumeDir, 'upper'), path.join(dir, 'upper')) : copyDiskFile(diskFile(cloud.config.home, v.VolumeId), path.join(dir, 'disk.img')));
+  // The copy starts now (the point in time of the request); in a dark zone the volume's blocks cannot be read, and the
+  // snapshot stays pending at 0% until a host of the zone is back (nothing writes to the volume meanwhile).
+  const early = zoneIsDark(cloud, v.AvailabilityZone) ? undefined : startCopy();
+  early?.catch(() => undefined);
+  const requested = cloud.clock.now();
   inTurn(cloud, s.SnapshotId, async () => {
     let done: Partial<SnapshotRecord> = { State: 'completed', Progress: '100%' };
     try {
-      await Promise.all([copy, cloud.clock.sleep(cloud.profile.steps.snapshotPendingToCompleted)]);
+      await untilZoneReachable(cloud, v.AvailabilityZone);
+      const copy = early ?? startCopy();
+      const rest = Math.max(0, cloud.profile.steps.snapshotPendingToCompleted - (cloud.clock.now() - requested));
+      await Promise.all([copy, cloud.clock.sleep(rest)]);
     } catch (err) {
       done = { State: 'error', StateMessage: `copying the volume failed: ${(err as Error).message}` };
     }

@@ -10,6 +10,7 @@ import type { RequestContext } from '../../types.js';
 import { INSTANCE_ID, instancesTable, type InstanceRecord } from '../compute/state.js';
 import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
 import { newId } from '../ids.js';
+import { refuseDarkZone, untilZoneReachable } from './outage.js';
 import { checkDevice, ROOT_DEVICES, sameAttachmentPoint, volumeShape } from './rules.js';
 import { findSnapshot } from './snapshots.js';
 import { snapshotsTable, VOLUME_ID, volumesTable, type AttachmentRecord, type VolumeRecord } from './state.js';
@@ -173,6 +174,7 @@ export function createVolume(input: CreateVolumeInput, ctx: RequestContext) {
   const snapshot = input.SnapshotId ? findSnapshot(ctx, input.SnapshotId) : undefined;
   if (snapshot && snapshot.State !== 'completed') throw new AwsError('IncorrectState', `Snapshot is in invalid state - ${snapshot.State}`);
   const shape = volumeShape(input, snapshot?.VolumeSize);
+  refuseDarkZone(cloud, zone.zoneName);
   const record: VolumeRecord = {
     VolumeId: newId('vol'),
     ...shape,
@@ -196,6 +198,8 @@ export function createVolume(input: CreateVolumeInput, ctx: RequestContext) {
           ? diskFromLayer(path.join(snapshotDir(cloud.config.home, snapshot.SnapshotId), 'upper'), file, shape.Size)
           : copyDiskFile(path.join(snapshotDir(cloud.config.home, snapshot.SnapshotId), 'disk.img'), file, shape.Size);
       await Promise.all([made, cloud.clock.sleep(cloud.profile.steps.volumeCreatingToAvailable)]);
+      // A zone that went dark meanwhile: the volume becomes available when the zone is back.
+      await untilZoneReachable(cloud, record.AvailabilityZone);
     } catch (err) {
       console.error(`[halo] ${record.VolumeId}: creating its file failed: ${(err as Error).message}`);
       state = 'error';
@@ -246,6 +250,7 @@ export function deleteVolume(input: { VolumeId?: string }, ctx: RequestContext) 
   if (v.State !== 'available' && v.State !== 'error') throw new AwsError('IncorrectState', `The volume '${v.VolumeId}' is '${v.State}'.`);
   updateVolume(cloud, ctx.region, v.VolumeId, (x) => ({ ...x, State: 'deleting' }));
   inTurn(cloud, v.VolumeId, async () => {
+    await untilZoneReachable(cloud, v.AvailabilityZone);
     await cloud.clock.sleep(cloud.profile.steps.volumeDeleting);
     rmSync(volumeDir(cloud, v.VolumeId), { recursive: true, force: true });
     volumesTable(cloud.store).delete(ctx.region, v.VolumeId);
@@ -274,6 +279,8 @@ export function attachVolume(input: { VolumeId?: string; InstanceId?: string; De
   const attachment: AttachmentRecord = { InstanceId: inst.InstanceId, Device: device, State: 'attaching', AttachTime: new Date(cloud.clock.now()).toISOString(), DeleteOnTermination: false };
   updateVolume(cloud, ctx.region, v.VolumeId, (x) => ({ ...x, State: 'in-use', Attachments: [attachment] }));
   inTurn(cloud, v.VolumeId, async () => {
+    // The volume's zone is dark: the attachment stays `attaching` until a host of the zone is back.
+    await untilZoneReachable(cloud, v.AvailabilityZone);
     const rt = runtimeOf(cloud);
     if (rt.enabled) {
       try {
@@ -312,6 +319,7 @@ export function detachVolume(input: { VolumeId?: string; InstanceId?: string; De
   // A Force while busy: the waiting detach below sees the flag and goes on.
   if (a.State === 'busy') return describeAttachment(v, detaching);
   inTurn(cloud, v.VolumeId, async () => {
+    await untilZoneReachable(cloud, v.AvailabilityZone);
     const rt = runtimeOf(cloud);
     // As on EC2, a volume still mounted in the instance stays busy until it is unmounted there (or a Force).
     while (rt.enabled && rt.volumeMounts(a.InstanceId, v.VolumeId).length) {
