@@ -105,8 +105,9 @@ export function readUsage(inits: Map<string, number>): Map<string, Usage> {
   const boot = bootTime();
   for (const acc of byNs.values()) {
     const f = statFields(acc.pid);
-    const net = eth0(acc.pid);
-    if (!f || !net) continue;
+    if (!f) continue;
+    // No eth0 (the instance deleted its own link): nothing more is received or sent.
+    const net = eth0(acc.pid) ?? { rxBytes: 0, rxPackets: 0, txBytes: 0, txPackets: 0 };
     out.set(acc.instanceId, {
       cpuSeconds: acc.cpuTicks / hz,
       ...net,

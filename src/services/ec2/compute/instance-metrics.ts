@@ -8,8 +8,8 @@ import { instancesTable } from './state.js';
 import { publishFn } from './status.js';
 
 /**
- * AWS/EC2 CPUUtilization, NetworkIn, NetworkOut, NetworkPacketsIn and NetworkPacketsOut per InstanceId, from real
- * measurements of each running instance (runtime/usage.ts: CPU time of the processes of its PID namespace, eth0's
+ * AWS/EC2 CPUUtilization, NetworkIn, NetworkOut, NetworkPacketsIn and NetworkPacketsOut per InstanceId (and per
+ * AutoScalingGroupName for instances tagged aws:autoscaling:groupName), from real measurements of each running instance (runtime/usage.ts: CPU time of the processes of its PID namespace, eth0's
  * counters).
  *
  * Once per minute of cloud time, on the minute boundary, one pass reads the counters of every running instance and
@@ -87,6 +87,7 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
     const rt = runtimeOf(cloud);
     const running = instancesTable(cloud.store).listAll().filter((x) => x.value.State.Name === 'running');
     const regionOf = new Map(running.map((x) => [x.value.InstanceId, x.scope]));
+    const groupOf = new Map(running.map((x) => [x.value.InstanceId, x.value.Tags.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value]));
     const inits = new Map([...rt.sandboxInits()].filter(([id]) => regionOf.has(id)));
     const t0 = performance.now();
     const usage = readUsage(inits);
@@ -95,7 +96,8 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
     lastPasses.set(cloud, info);
     if (process.env.HALO_TRACE) console.error(`[halo trace] metrics pass ${new Date(boundary).toISOString()}: ${info.instances} instances read in ${info.readMs.toFixed(2)} ms`);
     const publish = await publishFn();
-    for (const id of [...tracks.keys()]) if (!usage.has(id)) tracks.delete(id);
+    // A track ends with its sandbox (stop, terminate, crash, reboot); a failed read of a live one keeps it.
+    for (const id of [...tracks.keys()]) if (!inits.has(id)) tracks.delete(id);
     for (const [id, u] of usage) {
       const region = regionOf.get(id) as string;
       let t = tracks.get(id);
@@ -121,12 +123,16 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
       add(t.main, d);
       add(t.packets, d);
       if (!publish) continue;
-      const dims = [{ Name: 'InstanceId', Value: id }];
+      // Per instance, and per Auto Scaling group (one sample per instance: Average and Sum aggregate the group).
+      const group = groupOf.get(id);
+      const dimSets = [[{ Name: 'InstanceId', Value: id }], ...(group ? [[{ Name: 'AutoScalingGroupName', Value: group }]] : [])];
       const put = (name: string, value: number, unit: string, ts: number) => {
-        try {
-          publish(cloud, region, { Namespace: 'AWS/EC2', MetricName: name, Dimensions: dims, Value: value, Unit: unit, Timestamp: ts });
-        } catch (err) {
-          console.error(`[halo] publishing ${name} for ${id} failed: ${(err as Error).message}`);
+        for (const dims of dimSets) {
+          try {
+            publish(cloud, region, { Namespace: 'AWS/EC2', MetricName: name, Dimensions: dims, Value: value, Unit: unit, Timestamp: ts });
+          } catch (err) {
+            console.error(`[halo] publishing ${name} for ${id} failed: ${(err as Error).message}`);
+          }
         }
       };
       const detailed = detailedAt(cloud, region, id, boundary - MINUTE);

@@ -47,10 +47,6 @@ export function setMonitoring(cloud: Cloud, region: string, instanceId: string, 
   return monitoringStateOf(cloud, region, instanceId);
 }
 
-export function forgetMonitoring(cloud: Cloud, region: string, instanceId: string): void {
-  table(cloud).delete(region, instanceId);
-}
-
 function change(input: { InstanceIds?: string[] }, ctx: RequestContext, enabled: boolean) {
   if (!input.InstanceIds?.length) throw new AwsError('MissingParameter', 'The request must contain the parameter InstanceId');
   const list = findInstances(ctx, input.InstanceIds);
