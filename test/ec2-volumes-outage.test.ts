@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Cloud } from '../src/cloud.js';
+import { VirtualClock } from '../src/clock/clock.js';
+import { timingProfile } from '../src/clock/profiles.js';
+import { listHealthEvents } from '../src/services/health/events.js';
+import { diskFile, snapshotDir } from '../src/runtime/volumes.js';
+import { runtimeOf } from '../src/runtime/runtime.js';
+import { injectFault } from '../src/services/ec2/compute/faults.js';
+import { instancesTable, type InstanceRecord } from '../src/services/ec2/compute/state.js';
+import { syncZoneEvent } from '../src/services/ec2/compute/zone-events.js';
+import { ec2Service } from '../src/services/ec2/service.js';
+import { ZONE_RECHECK_MS } from '../src/services/ec2/volumes/outage.js';
+import { Store } from '../src/store/db.js';
+import { findZone, hostsOf } from '../src/topology/regions.js';
+import { waitFor } from './support/wait.js';
+
+/**
+ * EBS volumes during an az-outage, on the cloud's clock (aws-typical profile, virtual clock), in one process: the
+ * volumes of the dark zone are `impaired` (io-enabled failed) while their State stays; work on them waits
+ * (attaching, pending snapshot, deleting), a new volume there is refused, and a snapshot taken before the outage
+ * restores the bytes in another zone. A single host failure leaves volumes ok. As root the faults go through
+ * injectFault (what `halo fault` calls); without root, through the same runtime fault state it sets (injectFault
+ * refuses to run without root because it kills sandboxes; there are none here).
+ */
+const ROOT = process.getuid?.() === 0;
+
+describe('EBS volumes in a dark Availability Zone', () => {
+  let dir: string;
+  let cloud: Cloud;
+  let clock: VirtualClock;
+  const region = 'us-east-1';
+  const steps = timingProfile('aws-typical').steps;
+  const call = (op: string, input: unknown) => cloud.invoke<any>('ec2', op, input, { region });
+  const volume = async (id: string) => (await call('DescribeVolumes', { VolumeIds: [id] })).Volumes[0];
+  const snapshot = async (id: string) => (await call('DescribeSnapshots', { SnapshotIds: [id] })).Snapshots[0];
+  const statusOf = async (id: string) => (await call('DescribeVolumeStatus', { VolumeIds: [id] })).VolumeStatuses[0];
+  const detail = (s: { VolumeStatus: { Details: Array<{ Name: string; Status: string }> } }, name: string) => s.VolumeStatus.Details.find((d) => d.Name === name)?.Status;
+  /** Volume ids (among `mine`) that DescribeVolumeStatus returns for these filters. */
+  const matching = async (mine: string[], ...filters: Array<[string, string[]]>) => ((await call('DescribeVolumeStatus', { Filters: filters.map(([Name, Values]) => ({ Name, Values })) }))
+    .VolumeStatuses as Array<{ VolumeId: string }>).map((s) => s.VolumeId).filter((id) => mine.includes(id)).sort();
+  /** Advances the virtual clock, then lets the real work (file copies) and its continuations finish. */
+  const advanceUntil = async (ms: number, what: string, done: () => Promise<boolean>) => {
+    clock.advance(ms);
+    await waitFor(what, async () => ((await done()) ? true : undefined), 20_000);
+  };
+  /** Advances the clock and gives the continuations a moment: for states that must NOT change. */
+  const advanceIdle = async (ms: number) => {
+    clock.advance(ms);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  };
+  const zoneA = findZone('us-east-1a');
+  const hostsA = () => hostsOf(zoneA as NonNullable<typeof zoneA>, 2).map((h) => h.hostId);
+  const fault = (kind: 'host-failure' | 'host-restore' | 'az-outage' | 'az-restore', target: { hostId?: string; zone?: string }) => {
+    if (ROOT) return injectFault(cloud, kind, target);
+    const rt = runtimeOf(cloud);
+    const hosts = target.hostId ? [target.hostId] : hostsA();
+    if (kind === 'host-failure' || kind === 'az-outage') rt.failHosts(hosts);
+    else rt.restoreHosts(hosts);
+    syncZoneEvent(cloud, 'us-east-1a');
+    return kind;
+  };
+  const writeAt = (file: string, text: string, offset: number) => {
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.from(text), 0, text.length, offset);
+    closeSync(fd);
+  };
+  const readAt = (file: string, length: number, offset: number) => {
+    const b = Buffer.alloc(length);
+    const fd = openSync(file, 'r');
+    readSync(fd, b, 0, length, offset);
+    closeSync(fd);
+    return b.toString();
+  };
+  const created = async (zone: string, extra: Record<string, unknown> = {}) => {
+    const v = await call('CreateVolume', { AvailabilityZone: zone, Size: 1, ...extra });
+    await advanceUntil(steps.volumeCreatingToAvailable, `${v.VolumeId} available`, async () => (await volume(v.VolumeId)).State === 'available');
+    return v.VolumeId as string;
+  };
+  const ids: Record<string, string> = {};
+
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'halo-vol-outage-'));
+    clock = new VirtualClock();
+    cloud = new Cloud(new Store(path.join(dir, 'state.db')), clock, timingProfile('aws-typical'), { home: dir, hostsPerZone: 2 });
+    cloud.credentials.admin();
+    cloud.register(ec2Service);
+  });
+  after(async () => {
+    if (cloud && ROOT) runtimeOf(cloud).restoreHosts(hostsA());
+    await cloud?.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('before any fault: every volume ok, io-enabled passed; io-performance only for gp3/io1/io2', async () => {
+    ids.a = await created('us-east-1a');
+    ids.gp3 = await created('us-east-1a', { VolumeType: 'gp3' });
+    ids.b = await created('us-east-1b');
+    // A stopped instance in us-east-1a (state only: a stopped instance has no process, so no root is needed).
+    ids.i = 'i-0123456789abcdef0';
+    instancesTable(cloud.store).put(region, ids.i, {
+      InstanceId: ids.i, AvailabilityZone: 'us-east-1a', State: { Code: 80, Name: 'stopped' }, RootVolumeId: 'vol-0123456789abcdef0',
+      LaunchTime: new Date(clock.now()).toISOString(), DeleteOnTermination: true, HostId: `${hostsA()[0]}`,
+    } as InstanceRecord);
+    const a = await statusOf(ids.a);
+    assert.equal(a.AvailabilityZone, 'us-east-1a');
+    assert.equal(a.VolumeStatus.Status, 'ok');
+    assert.deepEqual([detail(a, 'io-enabled'), detail(a, 'io-performance')], ['passed', 'not-applicable']);
+    assert.deepEqual([detail(await statusOf(ids.gp3), 'io-enabled'), detail(await statusOf(ids.gp3), 'io-performance')], ['passed', 'normal']);
+    await assert.rejects(call('DescribeVolumeStatus', { VolumeIds: ['vol-0000000000000dead'] }), { name: 'InvalidVolume.NotFound' });
+    await assert.rejects(call('DescribeVolumeStatus', { Filters: [{ Name: 'no-such-filter', Values: ['x'] }] }), { name: 'InvalidParameterValue' });
+  });
+
+  it('a single host failure does not impair volumes: they live in the zone, not on the host', async () => {
+    const [h1] = hostsA();
+    fault('host-failure', { hostId: h1 });
+    assert.equal((await statusOf(ids.a)).VolumeStatus.Status, 'ok');
+    assert.deepEqual(await matching([ids.a, ids.gp3, ids.b], ['volume-status.status', ['impaired']]), []);
+    ids.extra = await created('us-east-1a');
+    fault('host-restore', { hostId: h1 });
+  });
+
+  it('a snapshot completed before the outage', async () => {
+    writeAt(diskFile(dir, ids.a), 'written before the outage', 3 * 1024 * 1024);
+    const s = await call('CreateSnapshot', { VolumeId: ids.a });
+    await advanceUntil(steps.snapshotPendingToCompleted, 'completed', async () => (await snapshot(s.SnapshotId)).State === 'completed');
+    ids.before = s.SnapshotId;
+  });
+
+  it('az-outage: the zone\'s volumes are impaired (State unchanged); the other zone\'s are ok; filters', async () => {
+    fault('az-outage', { zone: 'us-east-1a' });
+    assert.ok(listHealthEvents(cloud).some((e) => e.availabilityZone === 'us-east-1a' && e.statusCode === 'open'), 'the zone is dark');
+    const a = await statusOf(ids.a);
+    assert.equal(a.VolumeStatus.Status, 'impaired');
+    assert.deepEqual([detail(a, 'io-enabled'), detail(a, 'io-performance')], ['failed', 'not-applicable']);
+    assert.equal(detail(await statusOf(ids.gp3), 'io-performance'), 'stalled');
+    assert.equal((await statusOf(ids.b)).VolumeStatus.Status, 'ok');
+    assert.equal((await volume(ids.a)).State, 'available', 'the volume state is not its status');
+    const mine = [ids.a, ids.gp3, ids.b, ids.extra];
+    assert.deepEqual(await matching(mine, ['volume-status.status', ['impaired']]), [ids.a, ids.gp3, ids.extra].sort());
+    assert.deepEqual(await matching(mine, ['volume-status.status', ['ok']]), [ids.b]);
+    assert.deepEqual(await matching(mine, ['availability-zone', ['us-east-1b']]), [ids.b]);
+    assert.deepEqual(await matching(mine, ['volume-status.details-name', ['io-enabled']], ['volume-status.details-status', ['failed']]), [ids.a, ids.gp3, ids.extra].sort());
+    assert.deepEqual(await matching(mine, ['volume-status.details-status', ['stalled']]), [ids.gp3]);
+    assert.deepEqual(await matching(mine, ['availability-zone', ['us-east-1a']], ['volume-status.status', ['ok']]), []);
+  });
+
+  it('az-outage: no new volume in the zone (InsufficientVolumeCapacity, a server error); attach, snapshot and delete wait', async () => {
+    await assert.rejects(call('CreateVolume', { AvailabilityZone: 'us-east-1a', Size: 1 }), (err: any) => {
+      assert.equal(err.name, 'InsufficientVolumeCapacity');
+      assert.equal(err.status, 500);
+      assert.match(err.message, /us-east-1a/);
+      return true;
+    });
+    const attach = await call('AttachVolume', { VolumeId: ids.a, InstanceId: ids.i, Device: '/dev/sdf' });
+    assert.equal(attach.State, 'attaching');
+    const snap = await call('CreateSnapshot', { VolumeId: ids.a });
+    ids.during = snap.SnapshotId;
+    await call('DeleteVolume', { VolumeId: ids.extra });
+    // Well past every step of the profile: nothing moves while the zone is dark.
+    await advanceIdle(10 * Math.max(steps.volumeAttaching, steps.snapshotPendingToCompleted, steps.volumeDeleting));
+    const v = await volume(ids.a);
+    assert.deepEqual([v.State, v.Attachments[0]?.State], ['in-use', 'attaching']);
+    const s = await snapshot(ids.during);
+    assert.deepEqual([s.State, s.Progress], ['pending', '0%']);
+    assert.equal(existsSync(path.join(snapshotDir(dir, ids.during), 'disk.img')), false, 'no byte of the volume was read');
+    assert.equal((await volume(ids.extra)).State, 'deleting');
+    assert.ok(existsSync(diskFile(dir, ids.extra)));
+  });
+
+  it('az-outage: a snapshot completed before it restores the bytes in another zone', async () => {
+    const restored = await call('CreateVolume', { AvailabilityZone: 'us-east-1b', SnapshotId: ids.before });
+    await advanceUntil(steps.volumeCreatingToAvailable, 'restored', async () => (await volume(restored.VolumeId)).State === 'available');
+    assert.equal(readAt(diskFile(dir, restored.VolumeId), 25, 3 * 1024 * 1024), 'written before the outage');
+    assert.equal((await statusOf(restored.VolumeId)).VolumeStatus.Status, 'ok');
+  });
+
+  it('az-restore: volumes ok again; the waiting attachment, snapshot and deletion proceed', async () => {
+    fault('az-restore', { zone: 'us-east-1a' });
+    assert.equal((await statusOf(ids.a)).VolumeStatus.Status, 'ok');
+    assert.deepEqual(await matching([ids.a, ids.gp3, ids.b], ['volume-status.status', ['impaired']]), []);
+    // The waiting work sees the zone back at its next look, then takes its step of the profile.
+    await advanceIdle(ZONE_RECHECK_MS);
+    await advanceUntil(Math.max(steps.volumeAttaching, steps.snapshotPendingToCompleted, steps.volumeDeleting), 'the waiting work done', async () => {
+      const [v, s, gone] = [await volume(ids.a), await snapshot(ids.during), !existsSync(path.dirname(diskFile(dir, ids.extra)))];
+      return v.Attachments[0]?.State === 'attached' && s.State === 'completed' && gone;
+    });
+    assert.equal((await snapshot(ids.during)).Progress, '100%');
+    assert.equal(readAt(path.join(snapshotDir(dir, ids.during), 'disk.img'), 25, 3 * 1024 * 1024), 'written before the outage');
+    await assert.rejects(call('DescribeVolumes', { VolumeIds: [ids.extra] }), { name: 'InvalidVolume.NotFound' });
+    assert.ok(await created('us-east-1a'), 'volumes can be made in the zone again');
+  });
+});
