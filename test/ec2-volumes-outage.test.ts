@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, writeSy
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CreateVolumeCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateVolumeCommand, DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
@@ -205,8 +205,9 @@ describe('EBS volumes in a dark zone through halo fault and the aws CLI', { skip
   let cloud: TestCloud;
   let ec2: EC2Client;
   const ids: Record<string, string> = {};
-  const volumeState = (id: string) => cloud.awsOk('ec2', 'describe-volumes', '--volume-ids', id).Volumes[0].State as string;
-  const snapshotState = (id: string) => cloud.awsOk('ec2', 'describe-snapshots', '--snapshot-ids', id).Snapshots[0].State as string;
+  // Polls go through the SDK (fast); what is asserted goes through the aws CLI.
+  const volumeState = async (id: string) => (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes?.[0].State;
+  const snapshotState = async (id: string) => (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots?.[0].State;
   const status = (id: string) => cloud.awsOk('ec2', 'describe-volume-status', '--volume-ids', id).VolumeStatuses[0];
   const halo = (...args: string[]) => {
     const r = cloud.halo(...args);
@@ -225,13 +226,13 @@ describe('EBS volumes in a dark zone through halo fault and the aws CLI', { skip
 
   it('az-outage: impaired in describe-volume-status, no new volume in the zone, a snapshot pending; the older snapshot restores elsewhere; az-restore', async () => {
     ids.v = cloud.awsOk('ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '1').VolumeId;
-    await waitFor('available', () => (volumeState(ids.v) === 'available' ? true : undefined));
+    await waitFor('available', async () => ((await volumeState(ids.v)) === 'available' ? true : undefined));
     const marker = 'bytes of the drill';
     const fd = openSync(diskFile(cloud.home, ids.v), 'r+');
     writeSync(fd, Buffer.from(marker), 0, marker.length, 5 * 1024 * 1024);
     closeSync(fd);
     ids.before = cloud.awsOk('ec2', 'create-snapshot', '--volume-id', ids.v).SnapshotId;
-    await waitFor('completed', () => (snapshotState(ids.before) === 'completed' ? true : undefined));
+    await waitFor('completed', async () => ((await snapshotState(ids.before)) === 'completed' ? true : undefined));
     assert.equal(status(ids.v).VolumeStatus.Status, 'ok');
 
     assert.match(halo('fault', 'az-outage', 'us-east-1a'), /dark/);
@@ -240,14 +241,14 @@ describe('EBS volumes in a dark zone through halo fault and the aws CLI', { skip
     assert.deepEqual(s.VolumeStatus.Details.find((d: { Name: string }) => d.Name === 'io-enabled'), { Name: 'io-enabled', Status: 'failed' });
     const impaired = cloud.awsOk('ec2', 'describe-volume-status', '--filters', 'Name=volume-status.status,Values=impaired').VolumeStatuses.map((x: { VolumeId: string }) => x.VolumeId);
     assert.deepEqual(impaired, [ids.v]);
-    assert.equal(volumeState(ids.v), 'available');
+    assert.equal(cloud.awsOk('ec2', 'describe-volumes', '--volume-ids', ids.v).Volumes[0].State, 'available', 'the volume state is not its status');
     const refused = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 })).then(() => undefined, (err: any) => err);
     assert.equal(refused?.name, 'InsufficientVolumeCapacity');
     assert.equal(refused.$metadata.httpStatusCode, 500);
 
     ids.during = cloud.awsOk('ec2', 'create-snapshot', '--volume-id', ids.v).SnapshotId;
     ids.restored = cloud.awsOk('ec2', 'create-volume', '--availability-zone', 'us-east-1b', '--snapshot-id', ids.before).VolumeId;
-    await waitFor('restored', () => (volumeState(ids.restored) === 'available' ? true : undefined));
+    await waitFor('restored', async () => ((await volumeState(ids.restored)) === 'available' ? true : undefined));
     const read = Buffer.alloc(marker.length);
     const rfd = openSync(diskFile(cloud.home, ids.restored), 'r');
     readSync(rfd, read, 0, marker.length, 5 * 1024 * 1024);
@@ -259,7 +260,7 @@ describe('EBS volumes in a dark zone through halo fault and the aws CLI', { skip
 
     assert.match(halo('fault', 'az-restore', 'us-east-1a'), /back/);
     assert.equal(status(ids.v).VolumeStatus.Status, 'ok');
-    await waitFor('the snapshot completed after the zone came back', () => (snapshotState(ids.during) === 'completed' ? true : undefined));
+    await waitFor('the snapshot completed after the zone came back', async () => ((await snapshotState(ids.during)) === 'completed' ? true : undefined));
     assert.equal(cloud.awsOk('ec2', 'describe-volume-status', '--filters', 'Name=volume-status.status,Values=impaired').VolumeStatuses.length, 0);
   });
 });
