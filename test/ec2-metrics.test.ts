@@ -188,6 +188,34 @@ describe('EC2 instance metrics from real measurements', { skip: ROOT ? false : '
           `${name} of ${id} listed`);
       }
     }
+    // The busy loop has shown what it had to: it stops burning a core of the machine (the rest uses the idle instance).
+    await new EC2Client(cloud.sdk).send(new TerminateInstancesCommand({ InstanceIds: [ids.busy] }));
+  });
+
+  it('MonitorInstances: pending, then enabled and 1-minute points; UnmonitorInstances: disabling, then disabled and 5-minute points', async () => {
+    const on = aws('ec2', 'monitor-instances', '--instance-ids', ids.idle).InstanceMonitorings;
+    assert.deepEqual(on, [{ InstanceId: ids.idle, Monitoring: { State: 'pending' } }]);
+    await waitFor('monitoring enabled', async () => ((await monitoringState(ids.idle)) === 'enabled' ? true : undefined), 20_000);
+    const enabled = aws('ec2', 'describe-instances', '--filters', 'Name=monitoring-state,Values=enabled').Reservations
+      .flatMap((r: { Instances: Array<{ InstanceId: string; Monitoring: { State: string } }> }) => r.Instances.map((i) => [i.InstanceId, i.Monitoring.State]));
+    assert.deepEqual(enabled, [[ids.idle, 'enabled']]);
+
+    // NetworkOut (always published, unlike CPUUtilization, which waits for a period with enough wall time).
+    const n = (await poll(ids.idle, 'NetworkOut', 60, 'Sum')).length;
+    await waitFor('five more points', async () => ((await poll(ids.idle, 'NetworkOut', 60, 'Sum')).length >= n + 5 ? true : undefined), 30_000);
+    const detailed = points(ids.idle, 'NetworkOut', 60, 'Sum').slice(n + 1);
+    assert.deepEqual(gaps(detailed), detailed.slice(1).map(() => 60), `1 minute apart: ${detailed.map((p) => p.Timestamp).join(' ')}`);
+    // NetworkPacketsIn stays a 5-minute metric under detailed monitoring.
+    for (const g of gaps(await poll(ids.idle, 'NetworkPacketsIn'))) assert.equal(g % 300, 0, `packets 5 minutes apart, got ${g} s`);
+
+    const off = aws('ec2', 'unmonitor-instances', '--instance-ids', ids.idle).InstanceMonitorings;
+    assert.deepEqual(off, [{ InstanceId: ids.idle, Monitoring: { State: 'disabling' } }]);
+    await waitFor('monitoring disabled', async () => ((await monitoringState(ids.idle)) === 'disabled' ? true : undefined), 20_000);
+    const m = (await poll(ids.idle, 'NetworkOut', 60, 'Sum')).length;
+    await waitFor('three more points', async () => ((await poll(ids.idle, 'NetworkOut', 60, 'Sum')).length >= m + 3 ? true : undefined), 30_000);
+    const basic = points(ids.idle, 'NetworkOut', 60, 'Sum').slice(m + 1);
+    for (const g of gaps(basic)) assert.equal(g, 300, `5 minutes apart again: ${basic.map((p) => p.Timestamp).join(' ')}`);
+    cloud.awsFails('InvalidInstanceID.NotFound', 'ec2', 'monitor-instances', '--instance-ids', 'i-0123456789abcdef0');
   });
 
   it('a download from the instance shows in its NetworkOut, an upload to it in its NetworkIn and NetworkPacketsIn', async () => {
@@ -215,37 +243,6 @@ describe('EC2 instance metrics from real measurements', { skip: ROOT ? false : '
     assert.ok(grownIn >= 5 * MB && grownIn < 7 * MB, `NetworkIn grew by ${grownIn}`);
     assert.ok(grownPackets > 0, 'packets counted');
     assert.ok(packets.every((p) => p.Unit === 'Count'));
-  });
-
-  it('MonitorInstances: pending, then enabled and 1-minute points; UnmonitorInstances: disabling, then disabled and 5-minute points', async () => {
-    const on = aws('ec2', 'monitor-instances', '--instance-ids', ids.busy).InstanceMonitorings;
-    assert.deepEqual(on, [{ InstanceId: ids.busy, Monitoring: { State: 'pending' } }]);
-    await waitFor('monitoring enabled', async () => ((await monitoringState(ids.busy)) === 'enabled' ? true : undefined), 20_000);
-    const enabled = aws('ec2', 'describe-instances', '--filters', 'Name=monitoring-state,Values=enabled').Reservations
-      .flatMap((r: { Instances: Array<{ InstanceId: string; Monitoring: { State: string } }> }) => r.Instances.map((i) => [i.InstanceId, i.Monitoring.State]));
-    assert.deepEqual(enabled, [[ids.busy, 'enabled']]);
-    assert.equal(await monitoringState(ids.idle), 'disabled');
-
-    const n = (await poll(ids.busy, 'CPUUtilization')).length;
-    await waitFor('five more points', async () => ((await poll(ids.busy, 'CPUUtilization')).length >= n + 5 ? true : undefined), 30_000);
-    const detailed = points(ids.busy, 'CPUUtilization').slice(n + 1);
-    assert.deepEqual(gaps(detailed), detailed.slice(1).map(() => 60), `1 minute apart: ${detailed.map((p) => p.Timestamp).join(' ')}`);
-    assert.ok(detailed.every((p) => (p.Average as number) > 5), `the busy loop keeps showing: ${detailed.map((p) => p.Average).join(' ')}`);
-    // NetworkPacketsIn stays a 5-minute metric under detailed monitoring.
-    for (const g of gaps(await poll(ids.busy, 'NetworkPacketsIn'))) assert.equal(g % 300, 0, `packets 5 minutes apart, got ${g} s`);
-    // The idle instance kept basic monitoring meanwhile.
-    for (const g of gaps(await poll(ids.idle, 'CPUUtilization'))) assert.equal(g % 300, 0);
-
-    const off = aws('ec2', 'unmonitor-instances', '--instance-ids', ids.busy).InstanceMonitorings;
-    assert.deepEqual(off, [{ InstanceId: ids.busy, Monitoring: { State: 'disabling' } }]);
-    await waitFor('monitoring disabled', async () => ((await monitoringState(ids.busy)) === 'disabled' ? true : undefined), 20_000);
-    const m = (await poll(ids.busy, 'CPUUtilization')).length;
-    await waitFor('three more points', async () => ((await poll(ids.busy, 'CPUUtilization')).length >= m + 3 ? true : undefined), 30_000);
-    const basic = points(ids.busy, 'CPUUtilization').slice(m + 1);
-    for (const g of gaps(basic)) assert.equal(g, 300, `5 minutes apart again: ${basic.map((p) => p.Timestamp).join(' ')}`);
-    cloud.awsFails('InvalidInstanceID.NotFound', 'ec2', 'monitor-instances', '--instance-ids', 'i-0123456789abcdef0');
-    // The busy loop has shown what it had to: it stops burning a core of the machine.
-    await new EC2Client(cloud.sdk).send(new TerminateInstancesCommand({ InstanceIds: [ids.busy] }));
   });
 
   /**
