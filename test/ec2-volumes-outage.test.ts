@@ -180,6 +180,19 @@ describe('EBS volumes in a dark Availability Zone', () => {
     assert.equal((await statusOf(restored.VolumeId)).VolumeStatus.Status, 'ok');
   });
 
+  it('a cloud restarted during the outage keeps that work waiting (the fault state is in the store)', async () => {
+    await cloud.shutdown();
+    clock = new VirtualClock(clock.now());
+    cloud = new Cloud(new Store(path.join(dir, 'state.db')), clock, timingProfile('aws-typical'), { home: dir, hostsPerZone: 2 });
+    cloud.credentials.admin();
+    cloud.register(ec2Service);
+    assert.equal((await statusOf(ids.a)).VolumeStatus.Status, 'impaired');
+    await advanceIdle(10 * Math.max(steps.volumeAttaching, steps.snapshotPendingToCompleted, steps.volumeDeleting));
+    assert.equal((await volume(ids.a)).Attachments[0]?.State, 'attaching');
+    assert.equal((await snapshot(ids.during)).State, 'pending');
+    assert.equal((await volume(ids.extra)).State, 'deleting');
+  });
+
   it('az-restore: volumes ok again; the waiting attachment, snapshot and deletion proceed', async () => {
     fault('az-restore', { zone: 'us-east-1a' });
     assert.equal((await statusOf(ids.a)).VolumeStatus.Status, 'ok');

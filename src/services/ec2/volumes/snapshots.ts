@@ -1,12 +1,13 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import type { Cloud } from '../../../cloud.js';
 import { AwsError } from '../../../protocol/errors.js';
 import { copyDiskFile, copyLayer, diskFile, snapshotDir } from '../../../runtime/volumes.js';
 import type { RequestContext } from '../../types.js';
 import { imagesTable } from '../compute/state.js';
 import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
 import { newId } from '../ids.js';
-import { SNAPSHOT_ID, snapshotsTable, type SnapshotRecord } from './state.js';
+import { SNAPSHOT_ID, snapshotsTable, type SnapshotRecord, type VolumeRecord } from './state.js';
 import { untilZoneReachable, zoneIsDark } from './outage.js';
 import { findVolume, inTurn } from './volumes.js';
 
@@ -59,14 +60,22 @@ export function createSnapshot(input: { VolumeId?: string; Description?: string;
     Tags: tagsFor('snapshot', input.TagSpecifications),
   };
   snapshotsTable(cloud.store).put(ctx.region, s.SnapshotId, s);
+  takeSnapshot(cloud, ctx.region, s, v);
+  return describeSnapshot(s);
+}
+
+/**
+ * Copies the volume into the snapshot and completes it after the profile's step. The copy starts now (the point in
+ * time of the request); in a dark zone the volume's blocks cannot be read, and the snapshot stays pending at 0% until
+ * a host of the zone is back (nothing writes to the volume meanwhile).
+ */
+export function takeSnapshot(cloud: Cloud, region: string, s: SnapshotRecord, v: Pick<VolumeRecord, 'VolumeId' | 'AvailabilityZone' | 'Root'>): void {
   const dir = snapshotDir(cloud.config.home, s.SnapshotId);
   const volumeDir = path.join(cloud.config.home, 'volumes', v.VolumeId);
   const startCopy = () => (v.Root ? copyLayer(path.join(volumeDir, 'upper'), path.join(dir, 'upper')) : copyDiskFile(diskFile(cloud.config.home, v.VolumeId), path.join(dir, 'disk.img')));
-  // The copy starts now (the point in time of the request); in a dark zone the volume's blocks cannot be read, and the
-  // snapshot stays pending at 0% until a host of the zone is back (nothing writes to the volume meanwhile).
   const early = zoneIsDark(cloud, v.AvailabilityZone) ? undefined : startCopy();
   early?.catch(() => undefined);
-  const requested = cloud.clock.now();
+  const requested = Date.parse(s.StartTime);
   inTurn(cloud, s.SnapshotId, async () => {
     let done: Partial<SnapshotRecord> = { State: 'completed', Progress: '100%' };
     try {
@@ -78,11 +87,10 @@ export function createSnapshot(input: { VolumeId?: string; Description?: string;
       done = { State: 'error', StateMessage: `copying the volume failed: ${(err as Error).message}` };
     }
     cloud.store.tx(() => {
-      const current = snapshotsTable(cloud.store).get(ctx.region, s.SnapshotId);
-      if (current) snapshotsTable(cloud.store).put(ctx.region, s.SnapshotId, { ...current, ...done });
+      const current = snapshotsTable(cloud.store).get(region, s.SnapshotId);
+      if (current) snapshotsTable(cloud.store).put(region, s.SnapshotId, { ...current, ...done });
     });
   });
-  return describeSnapshot(s);
 }
 
 export function describeSnapshots(input: { SnapshotIds?: string[]; OwnerIds?: string[]; RestorableByUserIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {

@@ -10,9 +10,9 @@ import type { RequestContext } from '../../types.js';
 import { INSTANCE_ID, instancesTable, type InstanceRecord } from '../compute/state.js';
 import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
 import { newId } from '../ids.js';
-import { refuseDarkZone, untilZoneReachable } from './outage.js';
+import { refuseDarkZone, untilZoneReachable, zoneIsDark } from './outage.js';
 import { checkDevice, ROOT_DEVICES, sameAttachmentPoint, volumeShape } from './rules.js';
-import { findSnapshot } from './snapshots.js';
+import { findSnapshot, takeSnapshot } from './snapshots.js';
 import { snapshotsTable, VOLUME_ID, volumesTable, type AttachmentRecord, type VolumeRecord } from './state.js';
 
 type Ctx = Pick<RequestContext, 'cloud' | 'region'>;
@@ -87,27 +87,47 @@ export function listRootVolumes(store: Store, region: string, filesKept: (volume
 /**
  * At the start of a cloud, finishes what a stopped or crashed daemon left half done (the transitions run in memory):
  * a created file makes the volume available, deletions and detachments complete, an attachment counts as made (the
- * instance's next boot binds it), and a snapshot whose copy was cut short is an error.
+ * instance's next boot binds it), and a snapshot whose copy was cut short is an error. In a zone still dark (fault
+ * state is kept in the store) these wait for the zone to come back, and a snapshot that had not begun copying resumes.
  */
 export function settleInterrupted(cloud: Cloud): void {
   const volumes = volumesTable(cloud.store);
   const snapshots = snapshotsTable(cloud.store);
+  const settle = (scope: string, v: VolumeRecord): void => {
+    const a = v.Attachments[0];
+    if (v.State === 'creating') {
+      volumes.put(scope, v.VolumeId, { ...v, State: existsSync(diskFile(cloud.config.home, v.VolumeId)) ? 'available' : 'error' });
+    } else if (v.State === 'deleting') {
+      rmSync(volumeDir(cloud, v.VolumeId), { recursive: true, force: true });
+      volumes.delete(scope, v.VolumeId);
+    } else if (a?.State === 'attaching') {
+      volumes.put(scope, v.VolumeId, { ...v, Attachments: [{ ...a, State: 'attached' }] });
+    } else if (a && (a.State === 'detaching' || a.State === 'busy')) {
+      volumes.put(scope, v.VolumeId, { ...v, State: 'available', Attachments: [] });
+    }
+  };
   cloud.store.tx(() => {
     for (const { scope, value: v } of volumes.listAll()) {
       const a = v.Attachments[0];
-      if (v.State === 'creating') {
-        volumes.put(scope, v.VolumeId, { ...v, State: existsSync(diskFile(cloud.config.home, v.VolumeId)) ? 'available' : 'error' });
-      } else if (v.State === 'deleting') {
-        rmSync(volumeDir(cloud, v.VolumeId), { recursive: true, force: true });
-        volumes.delete(scope, v.VolumeId);
-      } else if (a?.State === 'attaching') {
-        volumes.put(scope, v.VolumeId, { ...v, Attachments: [{ ...a, State: 'attached' }] });
-      } else if (a && (a.State === 'detaching' || a.State === 'busy')) {
-        volumes.put(scope, v.VolumeId, { ...v, State: 'available', Attachments: [] });
+      const halfDone = v.State === 'creating' || v.State === 'deleting' || (a && a.State !== 'attached');
+      if (!halfDone) continue;
+      if (!zoneIsDark(cloud, v.AvailabilityZone)) {
+        settle(scope, v);
+        continue;
       }
+      inTurn(cloud, v.VolumeId, async () => {
+        await untilZoneReachable(cloud, v.AvailabilityZone);
+        cloud.store.tx(() => {
+          const now = volumes.get(scope, v.VolumeId);
+          if (now) settle(scope, now);
+        });
+      });
     }
     for (const { scope, value: s } of snapshots.listAll()) {
-      if (s.State === 'pending') snapshots.put(scope, s.SnapshotId, { ...s, State: 'error', StateMessage: 'the cloud stopped while the snapshot was copied' });
+      if (s.State !== 'pending') continue;
+      const v = volumes.get(scope, s.VolumeId);
+      if (v && zoneIsDark(cloud, v.AvailabilityZone) && !existsSync(snapshotDir(cloud.config.home, s.SnapshotId))) takeSnapshot(cloud, scope, s, v);
+      else snapshots.put(scope, s.SnapshotId, { ...s, State: 'error', StateMessage: 'the cloud stopped while the snapshot was copied' });
     }
   });
 }
