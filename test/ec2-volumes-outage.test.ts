@@ -107,6 +107,8 @@ describe('EBS volumes in a dark Availability Zone', () => {
       InstanceId: ids.i, AvailabilityZone: 'us-east-1a', State: { Code: 80, Name: 'stopped' }, RootVolumeId: 'vol-0123456789abcdef0',
       LaunchTime: new Date(clock.now()).toISOString(), DeleteOnTermination: true, HostId: `${hostsA()[0]}`,
     } as InstanceRecord);
+    await call('AttachVolume', { VolumeId: ids.gp3, InstanceId: ids.i, Device: '/dev/sdg' });
+    await advanceUntil(steps.volumeAttaching, 'attached', async () => (await volume(ids.gp3)).Attachments[0]?.State === 'attached');
     const a = await statusOf(ids.a);
     assert.equal(a.AvailabilityZone, 'us-east-1a');
     assert.equal(a.VolumeStatus.Status, 'ok');
@@ -150,7 +152,7 @@ describe('EBS volumes in a dark Availability Zone', () => {
     assert.deepEqual(await matching(mine, ['availability-zone', ['us-east-1a']], ['volume-status.status', ['ok']]), []);
   });
 
-  it('az-outage: no new volume in the zone (InsufficientVolumeCapacity, a server error); attach, snapshot and delete wait', async () => {
+  it('az-outage: no new volume in the zone (InsufficientVolumeCapacity, a server error); attach, detach, snapshot and delete wait', async () => {
     await assert.rejects(call('CreateVolume', { AvailabilityZone: 'us-east-1a', Size: 1 }), (err: any) => {
       assert.equal(err.name, 'InsufficientVolumeCapacity');
       assert.equal(err.status, 500);
@@ -162,6 +164,7 @@ describe('EBS volumes in a dark Availability Zone', () => {
     const snap = await call('CreateSnapshot', { VolumeId: ids.a });
     ids.during = snap.SnapshotId;
     await call('DeleteVolume', { VolumeId: ids.extra });
+    assert.equal((await call('DetachVolume', { VolumeId: ids.gp3 })).State, 'detaching');
     // Well past every step of the profile: nothing moves while the zone is dark.
     await advanceIdle(10 * Math.max(steps.volumeAttaching, steps.snapshotPendingToCompleted, steps.volumeDeleting));
     const v = await volume(ids.a);
@@ -171,6 +174,7 @@ describe('EBS volumes in a dark Availability Zone', () => {
     assert.equal(existsSync(path.join(snapshotDir(dir, ids.during), 'disk.img')), false, 'no byte of the volume was read');
     assert.equal((await volume(ids.extra)).State, 'deleting');
     assert.ok(existsSync(diskFile(dir, ids.extra)));
+    assert.deepEqual([(await volume(ids.gp3)).State, (await volume(ids.gp3)).Attachments[0]?.State], ['in-use', 'detaching']);
   });
 
   it('az-outage: a snapshot completed before it restores the bytes in another zone', async () => {
@@ -191,17 +195,18 @@ describe('EBS volumes in a dark Availability Zone', () => {
     assert.equal((await volume(ids.a)).Attachments[0]?.State, 'attaching');
     assert.equal((await snapshot(ids.during)).State, 'pending');
     assert.equal((await volume(ids.extra)).State, 'deleting');
+    assert.equal((await volume(ids.gp3)).Attachments[0]?.State, 'detaching');
   });
 
-  it('az-restore: volumes ok again; the waiting attachment, snapshot and deletion proceed', async () => {
+  it('az-restore: volumes ok again; the waiting attachment, detachment, snapshot and deletion proceed', async () => {
     fault('az-restore', { zone: 'us-east-1a' });
     assert.equal((await statusOf(ids.a)).VolumeStatus.Status, 'ok');
     assert.deepEqual(await matching([ids.a, ids.gp3, ids.b], ['volume-status.status', ['impaired']]), []);
     // The waiting work sees the zone back at its next look, then takes its step of the profile.
     await advanceIdle(ZONE_RECHECK_MS);
     await advanceUntil(Math.max(steps.volumeAttaching, steps.snapshotPendingToCompleted, steps.volumeDeleting), 'the waiting work done', async () => {
-      const [v, s, gone] = [await volume(ids.a), await snapshot(ids.during), !existsSync(path.dirname(diskFile(dir, ids.extra)))];
-      return v.Attachments[0]?.State === 'attached' && s.State === 'completed' && gone;
+      const [v, s, gone, detached] = [await volume(ids.a), await snapshot(ids.during), !existsSync(path.dirname(diskFile(dir, ids.extra))), await volume(ids.gp3)];
+      return v.Attachments[0]?.State === 'attached' && s.State === 'completed' && gone && detached.State === 'available';
     });
     assert.equal((await snapshot(ids.during)).Progress, '100%');
     assert.equal(readAt(path.join(snapshotDir(dir, ids.during), 'disk.img'), 25, 3 * 1024 * 1024), 'written before the outage');
