@@ -144,6 +144,9 @@ describe('EC2 instances that really run', { skip: ROOT ? false : 'needs root: ne
       return s.InstanceStatus.Status === 'impaired' ? s : undefined;
     });
     assert.equal(crashed.SystemStatus.Status, 'ok');
+    // Simplified automatic recovery would move i1 away after some failed checks; this test watches the checks.
+    const off = aws('ec2', 'modify-instance-maintenance-options', '--instance-id', ids.i1, '--auto-recovery', 'disabled');
+    assert.equal(off.AutoRecovery, 'disabled');
     const host = await callControl(cloud.home, '/fault', { kind: 'host-failure', instanceId: ids.i1 });
     assert.equal(host.ok, true, host.message);
     await waitFor('system check impaired', () => (status(ids.i1).SystemStatus.Status === 'impaired' ? true : undefined));

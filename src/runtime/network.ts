@@ -221,10 +221,34 @@ export function setLink(vpc: VpcNet, instanceId: string, up: boolean): void {
  * Probes instances' network from their VPC namespace with a TCP connection to port 1: an answer (a refusal counts:
  * the instance's kernel replied) proves the path; silence does not. One process per VPC for all of its instances.
  */
+/**
+ * One process probes every address at once: a TCP connection to port 1 that is answered (accepted or refused)
+ * within the deadline proves the instance's network stack is up; silence is a failed check.
+ */
+const PROBE = `
+import errno, selectors, socket, sys, time
+sel = selectors.DefaultSelector()
+for ip in sys.argv[1:]:
+    s = socket.socket()
+    s.setblocking(False)
+    e = s.connect_ex((ip, 1))
+    if e in (0, errno.ECONNREFUSED):
+        print("ok", ip)
+        s.close()
+    else:
+        sel.register(s, selectors.EVENT_WRITE, ip)
+end = time.monotonic() + 1.5
+while sel.get_map() and time.monotonic() < end:
+    for key, _ in sel.select(max(0, end - time.monotonic())):
+        if key.fileobj.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) in (0, errno.ECONNREFUSED):
+            print("ok", key.data)
+        sel.unregister(key.fileobj)
+        key.fileobj.close()
+`;
+
 export async function probeReachable(vpc: VpcNet, ips: string[]): Promise<Set<string>> {
   if (!ips.length) return new Set();
-  const script = ips.map((ip) => `( r=$(timeout 2 bash -c 'exec 3<>/dev/tcp/${ip}/1' 2>&1); s=$?; case "$s:$r" in 0:*|*refused*) echo ok ${ip};; esac ) &`).join('\n');
-  const out = (await runAsync('nsenter', [`--net=/run/netns/${vpc.ns}`, '--', 'bash', '-c', `${script}\nwait`], { allowFail: true, timeoutMs: 10_000 })).stdout;
+  const out = (await runAsync('nsenter', [`--net=/run/netns/${vpc.ns}`, '--', '/usr/bin/python3', '-I', '-c', PROBE, ...ips], { allowFail: true, timeoutMs: 10_000 })).stdout;
   return new Set(out.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3)));
 }
 

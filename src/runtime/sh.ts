@@ -31,19 +31,39 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): RunResu
 /** Runs a host command asynchronously; rejects on a non-zero exit unless allowFail. */
 export function runAsync(cmd: string, args: string[], opts: RunOptions & { onOutput?: (chunk: string) => void } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group, so that a timeout ends what it started too (background jobs would hold its output open).
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
+    let settled = false;
     child.stdout.on('data', (d) => { stdout += d; opts.onOutput?.(String(d)); });
     child.stderr.on('data', (d) => { stderr += d; opts.onOutput?.(String(d)); });
-    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
-    child.on('error', (err) => { if (timer) clearTimeout(timer); reject(err); });
-    child.on('close', (status) => {
+    const settle = (status: number | null) => {
+      if (settled) return;
+      settled = true;
       if (timer) clearTimeout(timer);
       const result = { status, stdout, stderr };
       if (!opts.allowFail && status !== 0) reject(new CommandError(`${cmd} ${args.join(' ')}`, status, stderr || stdout.slice(-2000)));
       else resolve(result);
+    };
+    const timer = opts.timeoutMs ? setTimeout(() => {
+      try {
+        process.kill(-(child.pid as number), 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      settle(null);
+    }, opts.timeoutMs) : undefined;
+    child.on('error', (err) => {
+      if (timer) clearTimeout(timer);
+      if (!settled) {
+        settled = true;
+        reject(err);
+      }
     });
+    child.on('close', (status) => settle(status));
     // A child that exits without reading its input must not crash the daemon with EPIPE: its status says enough.
     child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');

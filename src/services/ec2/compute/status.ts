@@ -10,19 +10,19 @@ import { findInstances } from './instances.js';
 import { instancesTable, type InstanceRecord } from './state.js';
 
 export type Publish = (cloud: Cloud, region: string, datum: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: string }>; Value: number; Unit?: string; Timestamp?: Date | number }) => void;
-let publisher: Publish | null | undefined;
+let publisher: Promise<Publish | null> | undefined;
 
-/** CloudWatch's in-process `publishMetric`, when that service is there. */
-export async function publishFn(): Promise<Publish | null> {
-  if (publisher !== undefined) return publisher;
-  publisher = null;
-  try {
-    const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../cloudwatch/metric-data.js');
-    const mod = (await import(file)) as { publishMetric?: Publish };
-    if (typeof mod.publishMetric === 'function') publisher = mod.publishMetric;
-  } catch {
-    publisher = null;
-  }
+/** CloudWatch's in-process `publishMetric`, when that service is there (loaded once, whoever asks first). */
+export function publishFn(): Promise<Publish | null> {
+  publisher ??= (async () => {
+    try {
+      const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../cloudwatch/metric-data.js');
+      const mod = (await import(file)) as { publishMetric?: Publish };
+      return typeof mod.publishMetric === 'function' ? mod.publishMetric : null;
+    } catch {
+      return null;
+    }
+  })();
   return publisher;
 }
 
@@ -58,8 +58,11 @@ export function startStatusChecks(cloud: Cloud): Timer {
     try {
       const rt = runtimeOf(cloud);
       const all = instancesTable(cloud.store).listAll().filter((x) => x.value.State.Name === 'running');
+      const started = performance.now();
       const results = await rt.probeAll(all.map((x) => ({ instanceId: x.value.InstanceId, hostId: x.value.HostId })));
+      if (process.env.HALO_TRACE) console.error(`[halo trace] status checks of ${all.length} instances probed in ${(performance.now() - started).toFixed(1)} ms`);
       const publish = await publishFn();
+      if (process.env.HALO_TRACE) console.error(`[halo trace] status checks published after ${(performance.now() - started).toFixed(1)} ms`);
       const now = cloud.clock.now();
       const since = sinceMap(cloud);
       for (const { scope: region, value: r } of all) {
