@@ -1,9 +1,8 @@
-import { AwsError } from '../../../protocol/errors.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, type Filter } from '../filters.js';
 import { zoneIsDark } from './outage.js';
-import { VOLUME_ID, volumesTable, type VolumeRecord } from './state.js';
-import { syncVolumes } from './volumes.js';
+import { volumesTable, type VolumeRecord } from './state.js';
+import { pickVolumes, syncVolumes } from './volumes.js';
 
 type Status = 'ok' | 'impaired' | 'warning' | 'insufficient-data';
 
@@ -56,17 +55,7 @@ const statusFilters = {
 
 export function describeVolumeStatus(input: { VolumeIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
   syncVolumes(ctx.cloud, ctx.region);
-  const all = volumesTable(ctx.cloud.store).list(ctx.region).filter((v) => v.State !== 'deleted');
-  let list = all;
-  if (input.VolumeIds?.length) {
-    const malformed = input.VolumeIds.find((id) => !VOLUME_ID.test(id));
-    if (malformed) throw new AwsError('InvalidVolumeID.Malformed', `Invalid id: "${malformed}" (expecting "vol-...")`);
-    const missing = input.VolumeIds.filter((id) => !all.some((v) => v.VolumeId === id));
-    if (missing.length) {
-      throw new AwsError('InvalidVolume.NotFound', missing.length === 1 ? `The volume '${missing[0]}' does not exist.` : `The volumes '${missing.join(', ')}' do not exist.`);
-    }
-    list = input.VolumeIds.map((id) => all.find((v) => v.VolumeId === id) as VolumeRecord);
-  }
+  const list = pickVolumes(volumesTable(ctx.cloud.store).list(ctx.region).filter((v) => v.State !== 'deleted'), input.VolumeIds);
   const items = applyFilters(list.map((v) => health(ctx.cloud, v)), input.Filters, statusFilters);
   return {
     VolumeStatuses: items.map((h) => ({

@@ -246,19 +246,21 @@ const volumeFilters = {
   'attachment.delete-on-termination': (v: VolumeRecord) => v.Attachments.map((a) => a.DeleteOnTermination),
 };
 
+/** The volumes named (all of them when none is), in the order named; malformed or unknown ids are refused as EC2 does. */
+export function pickVolumes(all: VolumeRecord[], ids: string[] | undefined): VolumeRecord[] {
+  if (!ids?.length) return all;
+  const malformed = ids.find((id) => !VOLUME_ID.test(id));
+  if (malformed) throw new AwsError('InvalidVolumeID.Malformed', `Invalid id: "${malformed}" (expecting "vol-...")`);
+  const missing = ids.filter((id) => !all.some((v) => v.VolumeId === id));
+  if (missing.length) {
+    throw new AwsError('InvalidVolume.NotFound', missing.length === 1 ? `The volume '${missing[0]}' does not exist.` : `The volumes '${missing.join(', ')}' do not exist.`);
+  }
+  return ids.map((id) => all.find((v) => v.VolumeId === id) as VolumeRecord);
+}
+
 export function describeVolumes(input: { VolumeIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
   syncVolumes(ctx.cloud, ctx.region);
-  const all = volumesTable(ctx.cloud.store).list(ctx.region);
-  let list = all;
-  if (input.VolumeIds?.length) {
-    const malformed = input.VolumeIds.find((id) => !VOLUME_ID.test(id));
-    if (malformed) throw new AwsError('InvalidVolumeID.Malformed', `Invalid id: "${malformed}" (expecting "vol-...")`);
-    const missing = input.VolumeIds.filter((id) => !all.some((v) => v.VolumeId === id));
-    if (missing.length) {
-      throw new AwsError('InvalidVolume.NotFound', missing.length === 1 ? `The volume '${missing[0]}' does not exist.` : `The volumes '${missing.join(', ')}' do not exist.`);
-    }
-    list = input.VolumeIds.map((id) => all.find((v) => v.VolumeId === id) as VolumeRecord);
-  }
+  let list = pickVolumes(volumesTable(ctx.cloud.store).list(ctx.region), input.VolumeIds);
   list = applyFilters(list, input.Filters, volumeFilters, (v) => v.Tags);
   return { Volumes: list.map(describeVolume) };
 }
