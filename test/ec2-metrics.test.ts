@@ -249,6 +249,27 @@ describe('EC2 instance metrics from real measurements', { skip: ROOT ? false : '
    * With HALO_METRICS_BENCH=1, 19 instances are launched instead of one and the cost of one pass over the 20 running
    * instances is printed (the pass the daemon makes each minute of cloud time, timed here on the same sandboxes).
    */
+  it('AWS::EC2::Instance Monitoring: detailed monitoring from the template, switched off by a stack update', async () => {
+    const template = (monitoring: boolean) => JSON.stringify({
+      Resources: { Web: { Type: 'AWS::EC2::Instance', Properties: { ImageId: 'ami-1ecae776', InstanceType: 't2.micro', SubnetId: ids.subnet, Monitoring: monitoring } } },
+      Outputs: { Id: { Value: { Ref: 'Web' } } },
+    });
+    const stackDone = (status: string) => waitFor(`stack ${status}`, () => {
+      const s = aws('cloudformation', 'describe-stacks', '--stack-name', 'monitored').Stacks[0];
+      if (/FAILED|ROLLBACK/.test(s.StackStatus)) throw new Error(`${s.StackStatus}: ${s.StackStatusReason ?? ''}`);
+      return s.StackStatus === status ? s : undefined;
+    }, 120_000);
+    aws('cloudformation', 'create-stack', '--stack-name', 'monitored', '--template-body', template(true));
+    const id = (await stackDone('CREATE_COMPLETE')).Outputs[0].OutputValue as string;
+    await waitFor('monitoring enabled', async () => ((await monitoringState(id)) === 'enabled' ? true : undefined));
+    aws('cloudformation', 'update-stack', '--stack-name', 'monitored', '--template-body', template(false));
+    await stackDone('UPDATE_COMPLETE');
+    await waitFor('monitoring disabled', async () => ((await monitoringState(id)) === 'disabled' ? true : undefined));
+    assert.equal(instance(id).State.Name, 'running', 'Monitoring changes without interruption');
+    aws('cloudformation', 'delete-stack', '--stack-name', 'monitored');
+    await waitFor('instance terminated', () => (instance(id).State.Name === 'terminated' ? true : undefined), 120_000);
+  });
+
   it('RunInstances with Monitoring.Enabled=true: 1-minute points from the start', async () => {
     const count = process.env.HALO_METRICS_BENCH ? 19 : 1;
     const file = path.join(cloud.home, 'quiet.sh');

@@ -59,6 +59,7 @@ export const instanceProvider: ResourceProvider = {
       Placement: p.AvailabilityZone ? { AvailabilityZone: str(p.AvailabilityZone) } : undefined,
       DisableApiTermination: bool(p.DisableApiTermination),
       InstanceInitiatedShutdownBehavior: str(p.InstanceInitiatedShutdownBehavior),
+      Monitoring: p.Monitoring !== undefined ? { Enabled: bool(p.Monitoring) ?? false } : undefined,
       MetadataOptions: p.MetadataOptions ? {
         HttpTokens: str((p.MetadataOptions as Props).HttpTokens),
         HttpEndpoint: str((p.MetadataOptions as Props).HttpEndpoint),
@@ -103,6 +104,9 @@ export const instanceProvider: ResourceProvider = {
       if (changed('InstanceType')) await ctx.invoke('ec2', 'ModifyInstanceAttribute', { InstanceId: id, InstanceType: { Value: str(p.InstanceType) } });
       if (changed('UserData')) await ctx.invoke('ec2', 'ModifyInstanceAttribute', { InstanceId: id, UserData: { Value: Buffer.from(str(p.UserData) ?? '', 'base64') } });
       await ctx.invoke('ec2', 'StartInstances', { InstanceIds: [id] });
+    }
+    if (changed('Monitoring')) {
+      await ctx.invoke('ec2', bool(p.Monitoring) ? 'MonitorInstances' : 'UnmonitorInstances', { InstanceIds: [id] });
     }
     if (changed('Tags')) {
       const tags = (p.Tags ?? []) as Array<{ Key: string; Value: string }>;
