@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { TestCloud } from './support/cloud.js';
 import { get, waitFor } from './support/wait.js';
+import { processList } from './support/host.js';
 
 /**
  * AWS/EC2 instance metrics measured for real (CPU time of the instance's processes, its eth0 counters), through the
@@ -27,20 +28,6 @@ const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
 const SCALE = 120;
 const MB = 1024 * 1024;
-
-/** Processes whose command line names this path (the sandboxes' first stage does). */
-function processesOf(needle: string): Array<{ pid: number; cmd: string }> {
-  const found: Array<{ pid: number; cmd: string }> = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid)) {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (cmd.includes(needle)) found.push({ pid: Number(pid), cmd });
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return found;
-}
 
 /** Idle instance: a file to download on 8080, a sink on 8081 that reads an upload to its end and answers its size. */
 const IDLE_USER_DATA = `#!/bin/sh
@@ -156,7 +143,7 @@ describe('EC2 instance metrics from real measurements', { skip: ROOT ? false : '
     await cloud.dispose();
     const fp = footprint(tag);
     assert.ok(isClean(fp), `the host still holds halo objects of this cloud: ${JSON.stringify(fp)}`);
-    assert.deepEqual(processesOf(home), [], 'processes of this cloud are still running');
+    assert.deepEqual(processList(home), [], 'processes of this cloud are still running');
   });
 
   it('basic monitoring: 5-minute points; a busy instance reads clearly more CPUUtilization than an idle one', async () => {
@@ -287,7 +274,7 @@ describe('EC2 instance metrics from real measurements', { skip: ROOT ? false : '
 
     const inits = await waitFor('20 sandboxes', () => {
       const m = new Map<string, number>();
-      for (const p of processesOf(path.join(cloud.home, 'instances'))) {
+      for (const p of processList(path.join(cloud.home, 'instances'))) {
         const id = /instances\/(i-[0-9a-f]+)\/stage1\.sh/.exec(p.cmd)?.[1];
         if (!id || !p.cmd.startsWith('unshare')) continue;
         const child = readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8').trim().split(/\s+/)[0];
