@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { footprint, isClean } from '../src/runtime/cleanup.js';
 import { callControl } from '../src/runtime/control.js';
 import { ensureImage } from '../src/runtime/images.js';
-import { cloudTag } from '../src/runtime/names.js';
 import { TestCloud } from './support/cloud.js';
 import { get, waitFor } from './support/wait.js';
-import { processesOf } from './support/host.js';
+import { disposeAndCheckHost } from './support/host.js';
 
 /**
  * EC2 instances that really run, end to end through the real aws CLI, proven with real traffic. Needs root
@@ -39,7 +37,6 @@ function userData(hiddenDir: string, extra: string): string {
 
 describe('EC2 instances that really run', { skip: ROOT ? false : 'needs root: network namespaces, nftables and mounts (CI runs as root)' }, () => {
   let cloud: TestCloud;
-  let tag = '';
   const ids: Record<string, string> = {};
   const ok = (r: { status: number; stderr: string; stdout: string; json?: any }) => {
     assert.equal(r.status, 0, r.stderr || r.stdout);
@@ -55,7 +52,6 @@ describe('EC2 instances that really run', { skip: ROOT ? false : 'needs root: ne
   before(async () => {
     await ensureImage(process.env.HALO_IMAGE_CACHE as string);
     cloud = await TestCloud.start({ timeScale: 60, profile: 'instant' });
-    tag = cloudTag(cloud.home);
     ids.vpc = aws('ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16').Vpc.VpcId;
     ids.subnetA = aws('ec2', 'create-subnet', '--vpc-id', ids.vpc, '--cidr-block', '10.0.1.0/24', '--availability-zone', 'us-east-1a').Subnet.SubnetId;
     ids.subnetB = aws('ec2', 'create-subnet', '--vpc-id', ids.vpc, '--cidr-block', '10.0.2.0/24', '--availability-zone', 'us-east-1b').Subnet.SubnetId;
@@ -77,12 +73,7 @@ describe('EC2 instances that really run', { skip: ROOT ? false : 'needs root: ne
   });
 
   after(async () => {
-    if (!cloud) return;
-    const home = cloud.home;
-    await cloud.dispose();
-    const fp = footprint(tag);
-    assert.ok(isClean(fp), `the host still holds halo objects of this cloud: ${JSON.stringify(fp)}`);
-    assert.deepEqual(processesOf(home), [], 'processes of this cloud are still running');
+    if (cloud) await disposeAndCheckHost(cloud);
   });
 
   it('runs an instance whose user data serves 8080, moves the Elastic IP to itself with its role, and reads the metadata service', async () => {

@@ -4,9 +4,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { footprint, isClean } from '../src/runtime/cleanup.js';
 import { ensureImage } from '../src/runtime/images.js';
-import { cloudTag } from '../src/runtime/names.js';
 import { readUsage } from '../src/runtime/usage.js';
 import { CloudWatchClient, GetMetricStatisticsCommand, type Statistic } from '@aws-sdk/client-cloudwatch';
 import {
@@ -15,7 +13,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { TestCloud } from './support/cloud.js';
 import { get, waitFor } from './support/wait.js';
-import { processList } from './support/host.js';
+import { disposeAndCheckHost, processList } from './support/host.js';
 
 /**
  * AWS/EC2 instance metrics measured for real (CPU time of the instance's processes, its eth0 counters), through the
@@ -81,7 +79,6 @@ interface Point { Timestamp: string; Average?: number; Sum?: number; SampleCount
 
 describe('EC2 instance metrics from real measurements', { skip: ROOT ? false : 'needs root: instances run in namespaces (CI runs as root)' }, () => {
   let cloud: TestCloud;
-  let tag = '';
   const ids: Record<string, string> = {};
   const started = Date.now();
   const aws = (...args: string[]) => cloud.awsOk(...args);
@@ -109,7 +106,6 @@ describe('EC2 instance metrics from real measurements', { skip: ROOT ? false : '
   before(async () => {
     await ensureImage(process.env.HALO_IMAGE_CACHE as string);
     cloud = await TestCloud.start({ timeScale: SCALE, profile: 'instant' });
-    tag = cloudTag(cloud.home);
     // The network around the instances through the SDK (fast); what is under test goes through the aws CLI.
     const ec2 = new EC2Client(cloud.sdk);
     ids.vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.8.0.0/16' }))).Vpc?.VpcId as string;
@@ -138,12 +134,7 @@ describe('EC2 instance metrics from real measurements', { skip: ROOT ? false : '
   });
 
   after(async () => {
-    if (!cloud) return;
-    const home = cloud.home;
-    await cloud.dispose();
-    const fp = footprint(tag);
-    assert.ok(isClean(fp), `the host still holds halo objects of this cloud: ${JSON.stringify(fp)}`);
-    assert.deepEqual(processList(home), [], 'processes of this cloud are still running');
+    if (cloud) await disposeAndCheckHost(cloud);
   });
 
   it('basic monitoring: 5-minute points; a busy instance reads clearly more CPUUtilization than an idle one', async () => {

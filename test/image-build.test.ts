@@ -4,12 +4,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, s
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { footprint, isClean } from '../src/runtime/cleanup.js';
 import { ensureImage, layerKey } from '../src/runtime/images.js';
-import { cloudTag } from '../src/runtime/names.js';
 import { HALO_MAIN, TestCloud } from './support/cloud.js';
 import { waitFor } from './support/wait.js';
-import { processesOf } from './support/host.js';
+import { disposeAndCheckHost, processesOf } from './support/host.js';
 
 /**
  * `halo image build` end to end, as root: a layer with jq built on the default image by the real CLI, registered
@@ -39,7 +37,6 @@ function cacheState(cache: string): Record<string, string> {
 
 describe('halo image build: a layer of Debian packages registered as an AMI', { skip: ROOT ? false : 'needs root: overlay mounts, chroot, namespaces' }, () => {
   let cloud: TestCloud;
-  let tag = '';
   let cache = '';
   let subnet = '';
   let defaultRootfs = '';
@@ -64,7 +61,6 @@ describe('halo image build: a layer of Debian packages registered as an AMI', { 
     const baseEntry = path.basename(path.dirname(defaultRootfs));
     symlinkSync(path.dirname(defaultRootfs), path.join(cache, baseEntry));
     cloud = await TestCloud.start({ timeScale: 60, profile: 'instant' });
-    tag = cloudTag(cloud.home);
     const vpc = aws('ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16').Vpc.VpcId;
     subnet = aws('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.0.1.0/24', '--availability-zone', 'us-east-1a').Subnet.SubnetId;
   });
@@ -73,10 +69,7 @@ describe('halo image build: a layer of Debian packages registered as an AMI', { 
     try {
       if (cloud) {
         const home = cloud.home;
-        await cloud.dispose();
-        const fp = footprint(tag);
-        assert.ok(isClean(fp), `the host still holds halo objects of this cloud: ${JSON.stringify(fp)}`);
-        assert.deepEqual(processesOf(home), [], 'processes of this cloud are still running');
+        await disposeAndCheckHost(cloud);
         assert.deepEqual(hostMounts(home), [], 'mounts of the cloud are left on the host');
       }
       if (cache) {

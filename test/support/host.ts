@@ -1,4 +1,8 @@
+import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { footprint, isClean } from '../../src/runtime/cleanup.js';
+import { cloudTag } from '../../src/runtime/names.js';
+import type { TestCloud } from './cloud.js';
 
 /** Processes (other than this one) whose command line names this text. */
 export function processList(needle: string): Array<{ pid: number; cmd: string }> {
@@ -17,4 +21,13 @@ export function processList(needle: string): Array<{ pid: number; cmd: string }>
 /** The same as `pid: command line` lines, for assertion messages. */
 export function processesOf(needle: string): string[] {
   return processList(needle).map((p) => `${p.pid}: ${p.cmd}`);
+}
+
+/** Stops a test cloud and asserts it left nothing on the host: no namespace, link, nft table, loop device, mount or process. */
+export async function disposeAndCheckHost(cloud: TestCloud): Promise<void> {
+  const home = cloud.home;
+  await cloud.dispose();
+  const fp = footprint(cloudTag(home));
+  assert.ok(isClean(fp), `the host still holds halo objects of this cloud: ${JSON.stringify(fp)}`);
+  assert.deepEqual(processesOf(home), [], 'processes of this cloud are still running');
 }
