@@ -13,10 +13,8 @@ export function templateBody(name: string): string {
   return readFileSync(templatePath(name), 'utf8');
 }
 
-/** The seed's templates: shared/ lies beside the checkout (as in CI), or HALO_SEED_DIR names its seed folder. */
-export const SEED_TEMPLATES = process.env.HALO_SEED_DIR
-  ? `${process.env.HALO_SEED_DIR}/templates`
-  : fileURLToPath(new URL('../../../../shared/seed/templates', import.meta.url));
+/** The seed's templates, copied unchanged into the repo as fixtures (test/templates/seed/). */
+export const SEED_TEMPLATES = templatePath('seed');
 
 export function cfn(cloud: TestCloud): CloudFormationClient {
   return new CloudFormationClient(cloud.sdk);
