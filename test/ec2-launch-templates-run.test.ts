@@ -100,6 +100,8 @@ describe('instances launched from launch templates', { skip: ROOT ? false : 'nee
     assert.equal(top.PrivateIpAddress, '10.0.1.23');
     cloud.awsFails('InvalidParameterCombination', 'ec2', 'run-instances', '--image-id', 'ami-1ecae776', '--network-interfaces',
       JSON.stringify([{ DeviceIndex: 0, SubnetId: ids.subnetA, PrivateIpAddress: '10.0.1.24', PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: '10.0.1.25' }] }]));
+    cloud.awsFails('Unsupported', 'ec2', 'run-instances', '--image-id', 'ami-1ecae776', '--network-interfaces', JSON.stringify([{ DeviceIndex: 0, SubnetId: ids.subnetA,
+      PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: '10.0.1.26' }, { Primary: false, PrivateIpAddress: '10.0.1.27' }] }]));
     await waitFor('the address is the instance\'s in DescribeInstances', () => (instance(withPublic.InstanceId).PrivateIpAddress === '10.0.1.20' ? true : undefined));
     await terminate(withPublic.InstanceId, inInterface.InstanceId, listed.InstanceId, top.InstanceId);
   });

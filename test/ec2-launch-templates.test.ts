@@ -43,6 +43,8 @@ describe('EC2 launch templates', () => {
     assert.equal(again.LaunchTemplateId, made.LaunchTemplateId, 'the same client token returns the same template');
     cloud.awsFails('IdempotentParameterMismatch', 'ec2', 'create-launch-template', '--launch-template-name', 'web', '--launch-template-data', data({ InstanceType: 't3.micro' }), '--client-token', 'tok-1');
     cloud.awsFails('InvalidLaunchTemplateName.AlreadyExistsException', 'ec2', 'create-launch-template', '--launch-template-name', 'web', '--launch-template-data', data({ InstanceType: 't3.micro' }));
+    cloud.awsFails('DryRunOperation', 'ec2', 'create-launch-template', '--dry-run', '--launch-template-name', 'dry', '--launch-template-data', data({ InstanceType: 't3.micro' }));
+    cloud.awsFails('InvalidLaunchTemplateName.NotFoundException', 'ec2', 'describe-launch-templates', '--launch-template-names', 'dry');
     cloud.awsFails('InvalidLaunchTemplateName.MalformedException', 'ec2', 'create-launch-template', '--launch-template-name', 'a b', '--launch-template-data', data({ InstanceType: 't3.micro' }));
     const v1 = aws('ec2', 'describe-launch-template-versions', '--launch-template-id', made.LaunchTemplateId).LaunchTemplateVersions;
     assert.equal(v1.length, 1);

@@ -5,6 +5,7 @@ import { declareErrors } from '../../protocol/errors.js';
  * inline; new code raises them by name from here.
  */
 export const ec2Errors = declareErrors({
+  dryRun: { code: 'DryRunOperation', status: 412, message: () => 'Request would have succeeded, but DryRun flag is set.' },
   missingParameter: { code: 'MissingParameter', message: (what: string) => `The request must contain the parameter ${what}` },
   invalidParameterValue: { code: 'InvalidParameterValue', message: (message: string) => message },
   invalidParameterCombination: { code: 'InvalidParameterCombination', message: (message: string) => message },

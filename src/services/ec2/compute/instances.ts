@@ -109,6 +109,9 @@ function requestedPrivateIp(top: string | undefined, nic: NonNullable<RunInstanc
   const listed = nic?.PrivateIpAddresses ?? [];
   const primary = listed.find((p) => p.Primary)?.PrivateIpAddress ?? (listed.length === 1 && listed[0].Primary === undefined ? listed[0].PrivateIpAddress : undefined);
   if (listed.filter((p) => p.Primary).length > 1) throw new AwsError('InvalidParameterValue', 'Only one primary private IP address can be specified.');
+  if (listed.length > 1 || (listed.length === 1 && listed[0].Primary === false)) {
+    throw new AwsError('Unsupported', 'Secondary private IP addresses are not supported by this cloud: give only the primary address.', 400);
+  }
   const forms = [top, nic?.PrivateIpAddress, primary].filter((ip): ip is string => !!ip);
   if (new Set(forms).size > 1) {
     throw new AwsError('InvalidParameterCombination', 'The primary private IP address was given twice with different values.');
