@@ -236,18 +236,26 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
     };
     const putMetric = { ...JSON_10, 'x-amz-target': 'GraniteServiceVersion20100801.PutMetricData', 'content-encoding': 'gzip' };
 
-    it('a 6 MB gzip bomb is refused with RequestEntityTooLarge and the daemon\'s memory stays bounded', async () => {
+    it('a 6 MB gzip bomb is refused with RequestEntityTooLarge and the daemon\'s memory stays bounded', async (t) => {
       const body = bomb();
       assert.ok(body.length > 5_500_000 && body.length < 7_000_000, String(body.length));
       const before = daemonMemory();
       const r = await send(await signBytes(body, putMetric));
       const afterBomb = daemonMemory();
+      t.diagnostic(`daemon RSS ${before.rss.toFixed(0)} → ${afterBomb.rss.toFixed(0)} MB, peak ${before.peak.toFixed(0)} → ${afterBomb.peak.toFixed(0)} MB`);
       assert.ok(afterBomb.peak < 500, `daemon peak RSS ${afterBomb.peak} MB (was ${before.peak} MB before the bomb)`);
       assert.ok(afterBomb.rss < 500, `daemon RSS ${afterBomb.rss} MB`);
       assert.equal(r.status, 413, r.text);
-      assert.deepEqual(JSON.parse(r.text), { __type: 'RequestEntityTooLarge', message: 'Request size exceeded 16777216 bytes once decompressed.' });
+      assert.deepEqual(JSON.parse(r.text), { __type: 'RequestEntityTooLarge', message: 'Request size exceeded 16777216 bytes.' });
       // Still answering.
       assert.equal((await send(await signRequest({ method: 'POST', endpoint: cloud.endpoint, headers: FORM, body: getCallerIdentity }, admin('sts')))).status, 200);
+    });
+
+    it('a plain body over the same 16 MiB limit gets the same AWS error, in the caller\'s protocol', async () => {
+      const body = `${describeRegions}&Padding=${'a'.repeat(17 * 1024 * 1024)}`;
+      const r = await send(await signRequest({ method: 'POST', endpoint: cloud.endpoint, headers: FORM, body }, admin('ec2')));
+      assert.equal(r.status, 413, r.text.slice(0, 300));
+      assert.match(r.text, /<Response><Errors><Error><Code>RequestEntityTooLarge<\/Code><Message>Request size exceeded 16777216 bytes.<\/Message>/);
     });
 
     it('a compressed body with a bad signature (or none) is refused before it is inflated', async () => {

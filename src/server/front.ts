@@ -31,6 +31,7 @@ interface Route {
 const gunzipAsync = promisify(gunzip);
 /** The largest body the front reads, as sent or once decompressed. */
 const BODY_LIMIT = 16 * 1024 * 1024;
+const bodyTooLarge = () => new AwsError('RequestEntityTooLarge', `Request size exceeded ${BODY_LIMIT} bytes.`, 413);
 
 /** The AWS-compatible API front: SigV4 check → protocol parse (from the service model) → operation → serialize. */
 export function createFront(cloud: Cloud): FastifyInstance {
@@ -40,6 +41,20 @@ export function createFront(cloud: Cloud): FastifyInstance {
 
   const byTarget = new Map<string, ServiceDefinition>();
   for (const def of cloud.services.values()) if (def.jsonTargetPrefix) byTarget.set(def.jsonTargetPrefix, def);
+
+  // Fastify refuses a body over the limit before the route runs: answered as AWS would, in the caller's protocol.
+  app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
+    if (err.statusCode !== 413) throw err;
+    const incoming: IncomingRequest = { method: request.method, url: request.raw.url ?? '/', rawHeaders: request.raw.rawHeaders, body: Buffer.alloc(0) };
+    const query = new URLSearchParams(incoming.url.split('?')[1] ?? '');
+    let route: Route = { wire: 'query' };
+    try {
+      route = serviceOf(cloud, byTarget, incoming, query, readSignature(incoming, query));
+    } catch {
+      // A malformed signature: the error keeps the query protocol's format.
+    }
+    return sendError(reply, route, bodyTooLarge(), randomUUID());
+  });
 
   app.get('/_halo/health', async () => ({ status: 'ok', accountId: cloud.accountId, services: [...cloud.services.keys()] }));
 
@@ -153,9 +168,7 @@ async function decodedBody(req: IncomingRequest): Promise<Buffer> {
   try {
     return await gunzipAsync(req.body, { maxOutputLength: BODY_LIMIT });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new AwsError('RequestEntityTooLarge', `Request size exceeded ${BODY_LIMIT} bytes once decompressed.`, 413);
-    }
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw bodyTooLarge();
     throw new AwsError('SerializationException', 'The request body says Content-Encoding: gzip but is not valid gzip data.');
   }
 }
