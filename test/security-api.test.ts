@@ -114,9 +114,10 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
   before(async () => {
     cloud = await TestCloud.start();
     scratch = mkdtempSync(path.join(os.tmpdir(), 'halo-sec-'));
-    secretServer = http.createServer((_req, res) => {
+    secretServer = http.createServer((req, res) => {
       secretHits++;
-      res.end('host-only-secret: s3cr3t-value-only-the-host-knows\n');
+      if (req.url === '/template.yaml') res.end('Resources:\n  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.0.0.0/16}}\n');
+      else res.end('host-only-secret: s3cr3t-value-only-the-host-knows\n');
     });
     await new Promise<void>((resolve) => secretServer.listen(0, '127.0.0.1', resolve));
     secretUrl = `http://127.0.0.1:${(secretServer.address() as AddressInfo).port}/internal/credentials`;
@@ -192,7 +193,10 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
       const cfn = new CloudFormationClient(cloud.sdk);
       const ok = await cfn.send(new ValidateTemplateCommand({ TemplateURL: `file://${good}` }));
       assert.equal(ok.Parameters?.[0].ParameterKey, 'Cidr');
+      const overHttp = await cfn.send(new ValidateTemplateCommand({ TemplateURL: new URL('/template.yaml', secretUrl).href }));
+      assert.deepEqual(overHttp.Parameters, []);
       cfn.destroy();
+      assert.equal((await refusedFor(role, new URL('/template.yaml', secretUrl).href)).message, 'TemplateURL must be a supported URL.');
 
       for (const url of ['file:///etc/shadow', 'file:///etc/passwd', secretUrl]) {
         const r = await refusedFor(adminCreds, url);
