@@ -12,6 +12,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { TestCloud } from './support/cloud.js';
 import { errorName } from './support/errors.js';
+import { signRequest } from './support/sign.js';
 import { waitFor } from './support/wait.js';
 
 const DAY = 86_400_000;
@@ -20,7 +21,8 @@ const policy = (...Statement: object[]) => JSON.stringify({ Version: '2012-10-17
 
 describe('Secrets Manager through the aws CLI and SDK v3', () => {
   let cloud: TestCloud;
-  let sm: SecretsManagerClient;
+  // A client per test: a keep-alive socket left idle for a minute while the CLI runs is closed by the daemon.
+  const client = () => new SecretsManagerClient(cloud.sdk);
   const ok = (...args: string[]) => cloud.awsOk('secretsmanager', ...args);
   const fails = (code: string, ...args: string[]) => cloud.awsFails(code, 'secretsmanager', ...args);
   /** A timestamp as the aws CLI prints it (ISO 8601) or the SDK gives it, in epoch ms. */
@@ -36,7 +38,6 @@ describe('Secrets Manager through the aws CLI and SDK v3', () => {
 
   before(async () => {
     cloud = await TestCloud.start();
-    sm = new SecretsManagerClient(cloud.sdk);
   });
   after(async () => {
     await cloud?.dispose();
@@ -66,7 +67,28 @@ describe('Secrets Manager through the aws CLI and SDK v3', () => {
     assert.match(fails('ResourceNotFoundException', 'get-secret-value', '--secret-id', 'empty'), /staging label: AWSCURRENT/);
   });
 
+  it('speaks JSON 1.1: X-Amz-Target secretsmanager.<Op> in, application/x-amz-json-1.1 and __type errors out', async () => {
+    const call = async (op: string, body: object) => {
+      const req = await signRequest(
+        { method: 'POST', endpoint: cloud.endpoint, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `secretsmanager.${op}` }, body: JSON.stringify(body) },
+        { service: 'secretsmanager', region: cloud.region, accessKeyId: cloud.accessKeyId, secretAccessKey: cloud.secretAccessKey },
+      );
+      const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body });
+      return { status: res.status, type: res.headers.get('content-type'), json: await res.json() as any };
+    };
+    const pw = await call('GetRandomPassword', { PasswordLength: 10 });
+    assert.equal(pw.status, 200);
+    assert.match(pw.type ?? '', /^application\/x-amz-json-1\.1/);
+    assert.equal(pw.json.RandomPassword.length, 10);
+    const missing = await call('DescribeSecret', { SecretId: 'nothing-here' });
+    assert.equal(missing.status, 400);
+    assert.match(missing.type ?? '', /^application\/x-amz-json-1\.1/);
+    assert.equal(missing.json.__type, 'ResourceNotFoundException');
+    assert.equal(missing.json.message, 'Secrets Manager can\'t find the specified secret.');
+  });
+
   it('ClientRequestToken makes CreateSecret and PutSecretValue idempotent; a reused token with another value is refused', async () => {
+    const sm = client();
     const token = 'a'.repeat(32);
     const first = await sm.send(new CreateSecretCommand({ Name: 'idem', SecretString: 'v1', ClientRequestToken: token }));
     const again = await sm.send(new CreateSecretCommand({ Name: 'idem', SecretString: 'v1', ClientRequestToken: token }));
@@ -84,6 +106,7 @@ describe('Secrets Manager through the aws CLI and SDK v3', () => {
   });
 
   it('SecretBinary goes in and out as bytes', async () => {
+    const sm = client();
     const bytes = Buffer.from([0, 1, 2, 250, 255]);
     await sm.send(new CreateSecretCommand({ Name: 'binary', SecretBinary: bytes }));
     const got = await sm.send(new GetSecretValueCommand({ SecretId: 'binary' }));
@@ -119,6 +142,7 @@ describe('Secrets Manager through the aws CLI and SDK v3', () => {
   });
 
   it('list-secrets filters by name, description, tag key and value, negation and all words; pages with NextToken', async () => {
+    const sm = client();
     ok('create-secret', '--name', 'app/alpha', '--description', 'Alpha Service credentials', '--tags', 'Key=tier,Value=web');
     ok('create-secret', '--name', 'app/beta', '--description', 'beta worker', '--tags', 'Key=tier,Value=worker', 'Key=owner,Value=ops');
     ok('create-secret', '--name', 'other/gamma', '--description', 'something else');
@@ -151,6 +175,7 @@ describe('Secrets Manager through the aws CLI and SDK v3', () => {
   });
 
   it('delete-secret schedules the deletion; restore-secret undoes it; the window ends on the cloud\'s clock', async () => {
+    const sm = client();
     fails('InvalidParameterException', 'delete-secret', '--secret-id', 'app/alpha', '--recovery-window-in-days', '7', '--force-delete-without-recovery');
     assert.match(fails('InvalidParameterException', 'delete-secret', '--secret-id', 'app/alpha', '--recovery-window-in-days', '6'), /between 7 and 30/);
     fails('InvalidParameterException', 'delete-secret', '--secret-id', 'app/alpha', '--recovery-window-in-days', '31');
@@ -179,6 +204,7 @@ describe('Secrets Manager through the aws CLI and SDK v3', () => {
   });
 
   it('get-random-password: 32 characters of every type by default, and every option', async () => {
+    const sm = client();
     const pw = ok('get-random-password').RandomPassword as string;
     assert.equal(pw.length, 32);
     for (const re of [/[a-z]/, /[A-Z]/, /[0-9]/]) assert.match(pw, re);
@@ -262,6 +288,9 @@ describe('Secrets Manager\'s recovery window ends on the cloud\'s clock (time sc
     const due = Date.parse(del.DeletionDate);
     const scheduled = cloud.awsOk('secretsmanager', 'describe-secret', '--secret-id', 'short-lived');
     assert.ok(Date.parse(scheduled.DeletedDate) < due, 'still there, scheduled');
+    // The schedule is state, not a timer: it survives a restart of the daemon.
+    await cloud.stop();
+    await cloud.restart();
     await waitFor('the deletion at the end of the window', () => (cloud.aws('secretsmanager', 'describe-secret', '--secret-id', 'short-lived').status !== 0 ? true : undefined), 30_000);
     cloud.awsFails('ResourceNotFoundException', 'secretsmanager', 'describe-secret', '--secret-id', 'short-lived');
     const again = cloud.awsOk('secretsmanager', 'create-secret', '--name', 'short-lived', '--secret-string', 't');
