@@ -41,12 +41,16 @@ export const secrets = (cloud: Cloud) => cloud.store.table<SecretRecord>('secret
 
 const SUFFIX_CHARS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
-/** A secret's ARN as AWS makes it: the name, a hyphen and six random characters. */
-export function newSecretArn(region: string, accountId: string, name: string): string {
-  let suffix = '';
-  for (let i = 0; i < 6; i++) suffix += SUFFIX_CHARS[randomInt(SUFFIX_CHARS.length)];
-  return `arn:aws:secretsmanager:${region}:${accountId}:secret:${name}-${suffix}`;
+/** `count` random letters and digits. */
+export function randomChars(count: number): string {
+  let out = '';
+  for (let i = 0; i < count; i++) out += SUFFIX_CHARS[randomInt(SUFFIX_CHARS.length)];
+  return out;
 }
+
+/** A secret's ARN as AWS makes it: the name, a hyphen and six random characters. */
+export const newSecretArn = (region: string, accountId: string, name: string) =>
+  `arn:aws:secretsmanager:${region}:${accountId}:secret:${name}-${randomChars(6)}`;
 
 /**
  * Carries out the deletions whose recovery window has ended on the cloud's clock. Every operation reads the

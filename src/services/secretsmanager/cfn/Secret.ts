@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { isAwsError } from '../../../protocol/errors.js';
 import { registerProvider } from '../../cloudformation/providers/registry.js';
 import type { Props, ProviderContext, ResourceProvider } from '../../cloudformation/providers/types.js';
 import { bool, num, str } from '../../cloudformation/providers/values.js';
+import { randomChars } from '../state.js';
 
 type Tag = { Key: string; Value: string };
 
@@ -55,7 +55,7 @@ export const secretProvider: ResourceProvider = {
   type: 'AWS::SecretsManager::Secret',
   replaceOn: ['Name', 'ReplicaRegions'],
   async create(props, ctx) {
-    const name = str(props.Name) ?? `${ctx.logicalId}-${randomBytes(9).toString('base64url').slice(0, 12)}`;
+    const name = str(props.Name) ?? `${ctx.logicalId}-${randomChars(12)}`;
     const secretString = (await secretStringOf(props, ctx)) ?? (await generatedString({}, ctx));
     const out = await ctx.invoke<{ ARN: string }>('secretsmanager', 'CreateSecret', {
       Name: name,
