@@ -99,7 +99,7 @@ export function createFront(cloud: Cloud): FastifyInstance {
       const output = await handler(input, ctx);
       reply.header('x-amzn-RequestId', requestId);
       if (route.wire === 'json') {
-        return reply.type('application/x-amz-json-1.0').send(serializeJson(model, op.output, output));
+        return reply.type(jsonContentType(model)).send(serializeJson(model, op.output, output));
       }
       return reply.type('text/xml').send(serializeXml(model, op, output, requestId, route.wire));
     } catch (err) {
@@ -191,6 +191,9 @@ function checkRegion(name: string): string {
   return name;
 }
 
+/** JSON answers carry the model's JSON version (1.0 for CloudWatch, 1.1 for SSM and Secrets Manager). */
+const jsonContentType = (model: ServiceModel | undefined) => `application/x-amz-json-${model?.metadata.jsonVersion ?? '1.0'}`;
+
 function sendError(reply: FastifyReply, route: Route, err: unknown, requestId: string): FastifyReply {
   let error: AwsError;
   if (err instanceof AwsError) error = err;
@@ -201,7 +204,7 @@ function sendError(reply: FastifyReply, route: Route, err: unknown, requestId: s
   reply.code(error.status).header('x-amzn-RequestId', requestId);
   if (route.wire === 'json') {
     return reply
-      .type('application/x-amz-json-1.0')
+      .type(jsonContentType(route.model))
       .header('x-amzn-query-error', `${error.code};${error.sender ? 'Sender' : 'Receiver'}`)
       .send(JSON.stringify({ __type: error.code, message: error.message }));
   }
