@@ -393,4 +393,58 @@ describe('Auto Scaling controller on a virtual clock', () => {
       server.close();
     }
   });
+
+  it('attach, detach, standby and terminate-in-group move instances and desired capacity as AWS does', async () => {
+    const s = await setup();
+    await withGroup(s, { MaxSize: 3 });
+    // (Zone balance would add its own launches to the counts below.)
+    await s.as('SuspendProcesses', { AutoScalingGroupName: 'web', ScalingProcesses: ['AZRebalance'] });
+    await s.run(30_000);
+    const loose = s.fleet.runLoose('us-east-1b', s.subnets.b);
+    await s.as('AttachInstances', { AutoScalingGroupName: 'web', InstanceIds: [loose] });
+    await s.run(MINUTE);
+    let g = await s.group('web');
+    assert.equal(g.DesiredCapacity, 2);
+    assert.deepEqual(g.Instances.map((i: any) => i.LifecycleState), ['InService', 'InService'], 'the attached instance (without the group tag) is kept');
+    assert.equal((await s.activities('web'))[0].Description, `Attaching an existing EC2 instance: ${loose}`);
+
+    const out = await s.as('DetachInstances', { AutoScalingGroupName: 'web', InstanceIds: [loose], ShouldDecrementDesiredCapacity: true });
+    assert.equal(out.Activities[0].Description, `Detaching EC2 instance: ${loose}`);
+    await s.run(MINUTE);
+    g = await s.group('web');
+    assert.equal(g.DesiredCapacity, 1);
+    assert.equal(g.Instances.length, 1);
+    assert.equal(s.fleet.instances.get(loose)?.State, 'running', 'a detached instance keeps running');
+
+    const [member] = inService(g);
+    await assert.rejects(s.as('TerminateInstanceInAutoScalingGroup', { InstanceId: member.InstanceId, ShouldDecrementDesiredCapacity: true }),
+      (e: any) => e.code === 'ValidationError' && /Currently, desiredSize equals minSize \(1\)\. Terminating instance without replacement will violate group's min size constraint\./.test(e.message));
+    await assert.rejects(s.as('EnterStandby', { AutoScalingGroupName: 'web', InstanceIds: [member.InstanceId], ShouldDecrementDesiredCapacity: true }),
+      (e: any) => e.code === 'ValidationError' && /has min-size=1, max-size=3, and desired-size=1\. To move to standby 1 instance/.test(e.message));
+    await s.as('EnterStandby', { AutoScalingGroupName: 'web', InstanceIds: [member.InstanceId], ShouldDecrementDesiredCapacity: false });
+    await s.run(MINUTE);
+    g = await s.group('web');
+    assert.deepEqual(g.Instances.map((i: any) => i.LifecycleState).sort(), ['InService', 'Standby'], 'a replacement for the instance on standby');
+    await s.as('ExitStandby', { AutoScalingGroupName: 'web', InstanceIds: [member.InstanceId] });
+    await s.run(TICK_MS);
+    g = await s.group('web');
+    assert.equal(g.DesiredCapacity, 2);
+    assert.deepEqual(g.Instances.map((i: any) => i.LifecycleState), ['InService', 'InService']);
+    const auto = await s.as('DescribeAutoScalingInstances', { InstanceIds: [member.InstanceId] });
+    assert.equal(auto.AutoScalingInstances[0].HealthStatus, 'HEALTHY');
+    assert.equal(auto.AutoScalingInstances[0].AutoScalingGroupName, 'web');
+
+    const term = await s.as('TerminateInstanceInAutoScalingGroup', { InstanceId: member.InstanceId, ShouldDecrementDesiredCapacity: true });
+    assert.equal(term.Activity.Description, `Terminating EC2 instance: ${member.InstanceId}`);
+    assert.match(term.Activity.Cause, new RegExp(`instance ${member.InstanceId} was taken out of service in response to a user request, shrinking the capacity from 2 to 1\\.$`));
+    await s.run(MINUTE);
+    g = await s.group('web');
+    assert.equal(g.DesiredCapacity, 1);
+    assert.equal(g.Instances.length, 1);
+    assert.equal(s.fleet.launchCalls, 2, 'no replacement after a decrementing termination');
+
+    await s.as('SetInstanceHealth', { InstanceId: g.Instances[0].InstanceId, HealthStatus: 'Unhealthy' });
+    await s.run(TICK_MS);
+    assert.match((await s.activities('web')).find((a: any) => a.Description === `Terminating EC2 instance: ${g.Instances[0].InstanceId}`).Cause, /in response to a user health-check\.$/);
+  });
 });

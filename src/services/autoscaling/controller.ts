@@ -140,6 +140,9 @@ export class GroupController {
     if (cached && this.fleet.onChange && !this.stale.has(region)) return cached;
     this.stale.delete(region);
     const ec2 = await this.fleet.groupInstances(region);
+    // Attached instances do not carry the group tag (EC2 reserves aws: tags): they are looked up by id.
+    const untagged = list.flatMap((g) => g.Instances.map((i) => i.InstanceId)).filter((id) => !ec2.has(id));
+    if (untagged.length) for (const [id, i] of await this.fleet.describe(region, untagged)) ec2.set(id, i);
     const watched = list.flatMap((g) => g.Instances.filter((i) => i.LifecycleState === 'InService').map((i) => i.InstanceId));
     const view = { ec2, impaired: await this.fleet.impaired(region, watched) };
     this.views.set(region, view);
@@ -346,8 +349,10 @@ export class GroupController {
         void this.terminateInEc2(region, i.InstanceId);
       }
     }
-    for (const i of g.Instances.filter((x) => x.LifecycleState === 'Detaching')) {
-      this.mutate(region, name, (x) => { x.Instances = x.Instances.filter((y) => y.InstanceId !== i.InstanceId); });
+    const detaching = g.Instances.filter((x) => x.LifecycleState === 'Detaching').map((i) => i.InstanceId);
+    if (detaching.length) {
+      this.mutate(region, name, (x) => { x.Instances = x.Instances.filter((y) => !detaching.includes(y.InstanceId)); });
+      this.fleet.release(region, detaching).catch((err: unknown) => console.error(`[halo] autoscaling: untagging ${detaching.join(', ')} failed: ${(err as Error).message}`));
     }
   }
 

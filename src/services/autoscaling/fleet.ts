@@ -44,6 +44,8 @@ export interface Fleet {
   /** The instances among these whose instance or system status check is impaired. */
   impaired(region: string, ids: string[]): Promise<Set<string>>;
   terminate(region: string, ids: string[]): Promise<void>;
+  /** Removes the group tag from instances that leave their group (DetachInstances). */
+  release(region: string, ids: string[]): Promise<void>;
   /** The state of instances by id (for AttachInstances); missing ones are absent. */
   describe(region: string, ids: string[]): Promise<Map<string, FleetInstance>>;
   /**
@@ -157,6 +159,10 @@ export class Ec2Fleet implements Fleet {
 
   async terminate(region: string, ids: string[]): Promise<void> {
     if (ids.length) await this.ec2(region, 'TerminateInstances', { InstanceIds: ids });
+  }
+
+  async release(region: string, ids: string[]): Promise<void> {
+    if (ids.length) await this.ec2(region, 'DeleteTags', { Resources: ids, Tags: [{ Key: GROUP_TAG }] });
   }
 
   onChange(fn: (region: string) => void): () => void {

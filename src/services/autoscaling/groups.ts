@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isAwsError } from '../../protocol/errors.js';
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
-import { cause, causes, hasActivityInProgress, startActivity } from './activities.js';
+import { cause, causes, forgetActivities, hasActivityInProgress, startActivity } from './activities.js';
 import { errors } from './errors.js';
 import { groupChanged } from './events.js';
 import { GROUP_LIMIT } from './processes.js';
@@ -225,7 +225,10 @@ export function deleteAutoScalingGroup(input: { AutoScalingGroupName: string; Fo
   }
   if (g.Instances.some(isTerminating) || g.Launches.length || hasActivityInProgress(cloud, region, name)) throw errors.activityInProgress();
   if (g.Instances.length) throw errors.groupHasInstances();
-  groups(cloud).delete(region, name);
+  cloud.store.tx(() => {
+    groups(cloud).delete(region, name);
+    forgetActivities(cloud, region, name);
+  });
   return {};
 }
 
