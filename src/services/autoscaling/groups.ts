@@ -126,7 +126,7 @@ export async function createAutoScalingGroup(input: GroupInput, ctx: RequestCont
   checkCommon(input);
   const where = await placement(ctx, input);
   if (!where) throw errors.validation('At least one Availability Zone or VPC Subnet is required.');
-  const tags: GroupTag[] = checkTags(input.Tags ?? [], name).map((t) => ({ Key: t.Key, Value: t.Value ?? '', PropagateAtLaunch: t.PropagateAtLaunch ?? false }));
+  const tags: GroupTag[] = checkTags(input.Tags ?? [], name, true).map((t) => ({ Key: t.Key, Value: t.Value ?? '', PropagateAtLaunch: t.PropagateAtLaunch ?? false }));
   const now = cloud.clock.now();
   const record: GroupRecord = {
     AutoScalingGroupName: name,
