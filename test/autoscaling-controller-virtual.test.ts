@@ -447,4 +447,21 @@ describe('Auto Scaling controller on a virtual clock', () => {
     await s.run(TICK_MS);
     assert.match((await s.activities('web')).find((a: any) => a.Description === `Terminating EC2 instance: ${g.Instances[0].InstanceId}`).Cause, /in response to a user health-check\.$/);
   });
+
+  it('an instance that dies before InService is replaced and leaves no activity in progress behind', async () => {
+    const s = await setup();
+    await withGroup(s, { MinSize: 0 });
+    const [pending] = (await s.group('web')).Instances;
+    s.fleet.setState(pending.InstanceId, 'terminated');
+    await s.run(MINUTE);
+    const acts = await s.activities('web');
+    assert.deepEqual(acts.map((a: any) => a.StatusCode), ['Successful', 'Successful', 'Successful']);
+    assert.equal(inService(await s.group('web')).length, 1);
+    await s.as('UpdateAutoScalingGroup', { AutoScalingGroupName: 'web', DesiredCapacity: 0 });
+    await s.ctl.tick();
+    await assert.rejects(s.as('DeleteAutoScalingGroup', { AutoScalingGroupName: 'web' }), (e: any) => e.code === 'ScalingActivityInProgress');
+    await s.run(MINUTE);
+    await s.as('DeleteAutoScalingGroup', { AutoScalingGroupName: 'web' });
+    await assert.rejects(s.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' }), (e: any) => e.code === 'ValidationError');
+  });
 });

@@ -306,6 +306,8 @@ export class GroupController {
       g = this.group(region, name);
       const i = g?.Instances.find((x) => x.InstanceId === id);
       if (!g || !i || isTerminating(i)) return;
+      // A launch still waiting for InService ends here: the instance did launch, and now leaves.
+      if (i.LifecycleState.startsWith('Pending')) endActivity(this.cloud, region, g, i.ActivityId, 'Successful', 'autoscaling:EC2_INSTANCE_LAUNCH', id);
       const a = startActivity(this.cloud, region, g, {
         Description: `Terminating EC2 instance: ${id}`,
         Cause: cause(when ?? now, why),
