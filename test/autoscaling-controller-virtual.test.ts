@@ -280,7 +280,8 @@ describe('Auto Scaling controller on a virtual clock', () => {
     const s = await setup();
     await withGroup(s, { DefaultCooldown: 120 });
     await s.run(30_000);
-    await assert.rejects(s.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 2, HonorCooldown: true }), (e: any) => e.code === 'ScalingActivityInProgress');
+    await assert.rejects(s.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 2, HonorCooldown: true }),
+      (e: any) => e.code === 'ScalingActivityInProgress' && /^Scaling activity [0-9a-f-]{36} is in progress and blocks this action$/.test(e.message));
     await s.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 2 });
     await s.run(TICK_MS);
     assert.match((await s.activities('web'))[0].Cause, /a user request explicitly set group desired capacity changing the desired capacity from 1 to 2\. {2}At .* increasing the capacity from 1 to 2\.$/);
