@@ -108,6 +108,12 @@ describe('Auto Scaling controller on a virtual clock', () => {
       assert.ok(JSON.parse(a.Details)['Availability Zone']);
     }
     assert.equal(s.fleet.launchCalls, 3, 'nothing launched twice');
+    const page1 = await s.as('DescribeScalingActivities', { AutoScalingGroupName: 'web', MaxRecords: 2 });
+    assert.equal(page1.Activities.length, 2);
+    const page2 = await s.as('DescribeScalingActivities', { AutoScalingGroupName: 'web', MaxRecords: 2, NextToken: page1.NextToken });
+    assert.deepEqual([...page1.Activities, ...page2.Activities].map((a: any) => a.ActivityId), acts.map((a: any) => a.ActivityId));
+    assert.equal(page2.NextToken, undefined);
+    await assert.rejects(s.as('DescribeScalingActivities', { AutoScalingGroupName: 'web', ActivityIds: [acts[0].ActivityId], NextToken: page1.NextToken }), (e: any) => e.code === 'InvalidNextToken');
   });
 
   it('replaces a terminated instance at once, and an impaired one only after the grace period counted from InService', async () => {
