@@ -471,4 +471,25 @@ describe('Auto Scaling controller on a virtual clock', () => {
     await s.as('DeleteAutoScalingGroup', { AutoScalingGroupName: 'web' });
     await assert.rejects(s.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' }), (e: any) => e.code === 'ValidationError');
   });
+
+  it('a group with a launch template launches through RunInstances --launch-template in the chosen subnet', async () => {
+    const s = await setup();
+    // EC2's launch templates (when this cloud's EC2 serves them) must know the template the group names.
+    await s.cloud.invoke('ec2', 'CreateLaunchTemplate', { LaunchTemplateName: 'web-lt', LaunchTemplateData: { ImageId: 'ami-0123456789abcdef0', InstanceType: 't3.micro' } }, { region: REGION })
+      .catch((err: { code?: string }) => { if (err.code !== 'InvalidAction') throw err; });
+    await s.as('CreateAutoScalingGroup', {
+      AutoScalingGroupName: 'lt', LaunchTemplate: { LaunchTemplateName: 'web-lt', Version: '$Latest' }, MinSize: 2, MaxSize: 2, VPCZoneIdentifier: `${s.subnets.b},${s.subnets.a}`,
+    });
+    await s.ctl.tick();
+    const g = await s.group('lt');
+    assert.deepEqual(g.LaunchTemplate, { LaunchTemplateName: 'web-lt', Version: '$Latest' });
+    assert.deepEqual(g.Instances.map((i: any) => i.AvailabilityZone), ['us-east-1b', 'us-east-1a']);
+    assert.deepEqual(g.Instances[0].LaunchTemplate, { LaunchTemplateName: 'web-lt', Version: '$Latest' });
+    const input = s.fleet.instances.get(g.Instances[0].InstanceId)?.input as Record<string, any>;
+    assert.deepEqual(input.LaunchTemplate, { LaunchTemplateId: undefined, LaunchTemplateName: 'web-lt', Version: '$Latest' });
+    assert.equal(input.SubnetId, s.subnets.b);
+    assert.equal(input.MinCount, 1);
+    assert.equal(input.MaxCount, 1);
+    assert.equal(input.ImageId, undefined, 'the image comes from the template');
+  });
 });
