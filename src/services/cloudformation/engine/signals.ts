@@ -21,6 +21,13 @@ export interface AwaitingSignals {
   minSuccessPercent: number;
 }
 
+/** The signals did not all come in time (`missing` of them). */
+export class SignalTimeoutError extends Error {
+  constructor(readonly missing: number) {
+    super(`Failed to receive ${missing} resource signal(s) within the specified duration`);
+  }
+}
+
 const SIGNAL_EVENT = 'cloudformation.signalReceived';
 
 export function signalTable(cloud: Cloud) {
@@ -119,7 +126,7 @@ export async function waitForSignals(cloud: Cloud, stackId: string, logicalId: s
       const rows = tally();
       const successes = rows.filter((r) => r.status === 'SUCCESS').length;
       if (successes >= needed) return finish();
-      finish(new Error(`Failed to receive ${count - successes} resource signal(s) within the specified duration`));
+      finish(new SignalTimeoutError(count - successes));
     });
     cloud.events.on(SIGNAL_EVENT, check);
     check();

@@ -56,6 +56,12 @@ export interface ResourceProvider {
    */
   replaceOn?: readonly string[];
 
+  /**
+   * Whether a change of these properties replaces the resource because of its UpdatePolicy (an Auto Scaling group's
+   * AutoScalingReplacingUpdate WillReplace), besides `replaceOn`.
+   */
+  replaces?(changed: string[], updatePolicy: unknown): boolean;
+
   /** Properties the template must give (CloudFormation reports "Property X cannot be empty"/required). */
   required?: readonly string[];
 
