@@ -1,3 +1,4 @@
+import { isAwsError } from '../../../protocol/errors.js';
 import { registerProvider } from '../../cloudformation/providers/registry.js';
 import type { ProviderContext, Props, ResourceProvider } from '../../cloudformation/providers/types.js';
 import { bool, num, str } from '../../cloudformation/providers/values.js';
@@ -75,8 +76,9 @@ async function applyMetrics(name: string, p: Props, previous: Props | undefined,
 }
 
 async function applyTags(name: string, p: Props, previous: Props, ctx: ProviderContext): Promise<void> {
-  const now = groupTags(name, p, ctx);
-  const before = groupTags(name, previous, ctx);
+  // The aws:cloudformation:* keys never change for a group: only the template's (and stack's) tags are updated.
+  const now = groupTags(name, p, ctx).filter((t) => !reserved(t));
+  const before = groupTags(name, previous, ctx).filter((t) => !reserved(t));
   const gone = before.filter((t) => !now.some((n) => n.Key === t.Key));
   if (gone.length) await ctx.invoke('autoscaling', 'DeleteTags', { Tags: gone });
   if (now.length) await ctx.invoke('autoscaling', 'CreateOrUpdateTags', { Tags: now });
@@ -104,6 +106,14 @@ export async function waitInService(ctx: ProviderContext, name: string, p: Props
   }
 }
 
+const reserved = (t: { Key: string }) => t.Key.toLowerCase().startsWith('aws:');
+
+/** An Auto Scaling error as CloudFormation reports a resource handler's failure. */
+function wrapped(err: unknown, operation: string): unknown {
+  if (!isAwsError(err)) return err;
+  return new Error(`Resource handler returned message: "${err.message}" (Service: autoscaling, Operation: ${operation}, Status Code: ${err.status}, Error Code: ${err.code})`);
+}
+
 const hasResourceSignals = (ctx: ProviderContext) => Boolean((ctx.policies.creation as Props | undefined)?.ResourceSignal);
 
 /**
@@ -123,7 +133,7 @@ export const autoScalingGroupProvider: ResourceProvider = {
   },
   async create(p: Props, ctx) {
     const name = str(p.AutoScalingGroupName) ?? ctx.physicalName(255);
-    await ctx.invoke('autoscaling', 'CreateAutoScalingGroup', {
+    const input = {
       AutoScalingGroupName: name,
       ...settings(p),
       InstanceId: str(p.InstanceId),
@@ -139,7 +149,15 @@ export const autoScalingGroupProvider: ResourceProvider = {
         RoleARN: str(h.RoleARN),
       })),
       Tags: groupTags(name, p, ctx),
-    });
+    };
+    try {
+      await ctx.cloud.invoke('autoscaling', 'CreateAutoScalingGroup', input, { region: ctx.region });
+    } catch (err) {
+      // An Auto Scaling service that refuses the reserved aws:cloudformation:* keys even from CloudFormation: the
+      // group is made without them (instances are still known as the stack's by their aws:autoscaling:groupName).
+      if (!isAwsError(err, 'ValidationError') || !input.Tags.some(reserved)) throw wrapped(err, 'CreateAutoScalingGroup');
+      await ctx.invoke('autoscaling', 'CreateAutoScalingGroup', { ...input, Tags: input.Tags.filter((t) => !reserved(t)) });
+    }
     await applyNotifications(name, p, undefined, ctx);
     await applyMetrics(name, p, undefined, ctx);
     return { physicalId: name };

@@ -2,7 +2,7 @@ import { requirePermission } from '../../../auth/policy/authorize.js';
 import { AwsError } from '../../../protocol/errors.js';
 import type { RequestContext } from '../../types.js';
 import { recordSignal } from '../engine/signals.js';
-import { IN_PROGRESS, requireStack } from '../engine/state.js';
+import { IN_PROGRESS, requireStack, type StackRecord } from '../engine/state.js';
 
 interface SignalResourceInput {
   StackName: string;
@@ -28,7 +28,8 @@ function callerInstance(ctx: RequestContext): string | undefined {
  * credentials; CloudFormation checks that the instance belongs to the stack). Anyone else needs
  * cloudformation:SignalResource on the stack.
  */
-async function authorizeSignal(ctx: RequestContext, stackId: string): Promise<void> {
+async function authorizeSignal(ctx: RequestContext, stack: StackRecord): Promise<void> {
+  const stackId = stack.StackId;
   if (ctx.principal.type === 'admin') return;
   const instanceId = callerInstance(ctx);
   if (instanceId) {
@@ -37,6 +38,10 @@ async function authorizeSignal(ctx: RequestContext, stackId: string): Promise<vo
         'ec2', 'DescribeInstances', { InstanceIds: [instanceId] }, { region: ctx.region });
       const tags = out.Reservations[0]?.Instances[0]?.Tags ?? [];
       if (tags.some((t) => t.Key === 'aws:cloudformation:stack-id' && t.Value === stackId)) return;
+      // An instance of one of the stack's Auto Scaling groups belongs to the stack too.
+      const group = tags.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value;
+      const groups = Object.values(stack.resources).filter((r) => r.type === 'AWS::AutoScaling::AutoScalingGroup').map((r) => r.physicalId);
+      if (group && groups.includes(group)) return;
     } catch {
       // not an instance of this cloud any more: IAM decides
     }
@@ -53,7 +58,7 @@ export async function signalResource(input: SignalResourceInput, ctx: RequestCon
     throw validation(`1 validation error detected: Value '${input.UniqueId}' at 'uniqueId' failed to satisfy constraint: Member must have length less than or equal to 64`);
   }
   const stack = requireStack(ctx, input.StackName);
-  await authorizeSignal(ctx, stack.StackId);
+  await authorizeSignal(ctx, stack);
   if (!IN_PROGRESS.test(stack.StackStatus)) {
     throw validation(`Stack ${stack.StackId} is in ${stack.StackStatus} state and cannot be signaled`);
   }
