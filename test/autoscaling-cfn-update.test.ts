@@ -76,7 +76,7 @@ describe('Auto Scaling groups in CloudFormation: signals and update policies', {
   }
 
   const update = async (stack: string, policy: unknown) => {
-    cloud.awsOk('cloudformation', 'update-stack', '--stack-name', stack, '--template-body', template(policy), '--parameters', 'ParameterKey=Type,ParameterValue=t3.micro');
+    cloud.awsOk('cloudformation', 'update-stack', '--stack-name', stack, '--template-body', template(policy), '--parameters', 'ParameterKey=Type,ParameterValue=t3.micro', '--capabilities', 'CAPABILITY_IAM');
     const s = await settle(cfn(cloud), stack, 12000);
     assert.equal(s.StackStatus, 'UPDATE_COMPLETE', s.StackStatusReason);
     return s;
