@@ -1,5 +1,6 @@
 import type { ServiceFactory } from '../types.js';
 import { attachCompute, computeOperations } from './compute/index.js';
+import { launchTemplateOperations } from './launch-templates/index.js';
 import { createKeyPair, deleteKeyPair, describeKeyPairs, importKeyPair } from './keypairs.js';
 import { networkOperations } from './network/index.js';
 import { describeAccountAttributes, describeAvailabilityZones, describeRegions } from './regions.js';
@@ -21,6 +22,7 @@ export const ec2Service: ServiceFactory = (cloud) => {
       DeleteKeyPair: deleteKeyPair,
       ...networkOperations,
       ...computeOperations,
+      ...launchTemplateOperations,
       ...volumeOperations(cloud),
     },
   };

@@ -40,13 +40,21 @@ const list = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map((x)
 /** AWS::EC2::Instance through RunInstances / TerminateInstances, so a template's instance is an API instance. */
 export const instanceProvider: ResourceProvider = {
   type: 'AWS::EC2::Instance',
-  required: ['ImageId'],
-  replaceOn: ['ImageId', 'KeyName', 'SubnetId', 'AvailabilityZone', 'PrivateIpAddress', 'NetworkInterfaces', 'SecurityGroups', 'IamInstanceProfile'],
+  replaceOn: ['LaunchTemplate', 'ImageId', 'KeyName', 'SubnetId', 'AvailabilityZone', 'PrivateIpAddress', 'NetworkInterfaces', 'SecurityGroups', 'IamInstanceProfile'],
   async create(p: Props, ctx) {
     const nics = Array.isArray(p.NetworkInterfaces) ? (p.NetworkInterfaces as Props[]) : undefined;
+    const template = p.LaunchTemplate as Props | undefined;
+    // ImageId is required unless a launch template gives it (AWS's schema: one or the other).
+    if (p.ImageId === undefined && !template) throw new Error(`Properties validation failed for resource ${ctx.logicalId} with message: #: required key [ImageId] not found`);
     const input = {
+      LaunchTemplate: template ? {
+        LaunchTemplateId: str(template.LaunchTemplateId),
+        LaunchTemplateName: str(template.LaunchTemplateName),
+        Version: str(template.Version),
+      } : undefined,
       ImageId: str(p.ImageId),
-      InstanceType: str(p.InstanceType) ?? 'm1.small',
+      // Without a type, RunInstances takes the launch template's, else its own default.
+      InstanceType: str(p.InstanceType),
       MinCount: 1,
       MaxCount: 1,
       KeyName: str(p.KeyName),

@@ -12,6 +12,7 @@ import { blockDeviceMappings, dataVolumeAt, setDeleteOnTermination } from '../vo
 import { boot, getInstance, pickHost, reboot, setState, stop, terminate, updateInstance } from './lifecycle.js';
 import { autoRecoveryOf, parseAutoRecovery, setAutoRecovery } from './maintenance.js';
 import { monitoringStateOf, setMonitoring } from './monitoring.js';
+import { withLaunchTemplate } from '../launch-templates/launch.js';
 import {
   AMI_ID, DEFAULT_IMAGE_ID, INSTANCE_ID, imagesTable, instancesTable, macOf, privateDnsOf, publicDnsOf, stateOf,
   type InstanceRecord, type MetadataOptionsRecord,
@@ -20,6 +21,7 @@ import {
 type TagSpecs = Array<{ ResourceType?: string; Tags?: Tag[] }>;
 
 interface RunInstancesInput {
+  LaunchTemplate?: { LaunchTemplateId?: string; LaunchTemplateName?: string; Version?: string };
   ImageId?: string;
   InstanceType?: string;
   MinCount: number;
@@ -34,7 +36,10 @@ interface RunInstancesInput {
   MetadataOptions?: { HttpTokens?: string; HttpPutResponseHopLimit?: number; HttpEndpoint?: string; InstanceMetadataTags?: string };
   TagSpecifications?: TagSpecs;
   Placement?: { AvailabilityZone?: string };
-  NetworkInterfaces?: Array<{ DeviceIndex?: number; SubnetId?: string; Groups?: string[]; AssociatePublicIpAddress?: boolean; PrivateIpAddress?: string; DeleteOnTermination?: boolean }>;
+  NetworkInterfaces?: Array<{
+    DeviceIndex?: number; SubnetId?: string; Groups?: string[]; AssociatePublicIpAddress?: boolean; PrivateIpAddress?: string; DeleteOnTermination?: boolean;
+    PrivateIpAddresses?: Array<{ Primary?: boolean; PrivateIpAddress?: string }>;
+  }>;
   DisableApiTermination?: boolean;
   InstanceInitiatedShutdownBehavior?: string;
   ClientToken?: string;
@@ -95,7 +100,28 @@ async function checkInstanceProfile(ctx: RequestContext, profile: RunInstancesIn
   }
 }
 
-export async function runInstances(input: RunInstancesInput, ctx: RequestContext) {
+/**
+ * The primary private address asked for, in any of the forms RunInstances accepts: PrivateIpAddress, the primary
+ * interface's PrivateIpAddress, or its PrivateIpAddresses entry marked Primary (the aws CLI's form for
+ * `--private-ip-address` whenever `--associate-public-ip-address` is given). Different addresses in two forms are refused.
+ */
+function requestedPrivateIp(top: string | undefined, nic: NonNullable<RunInstancesInput['NetworkInterfaces']>[number] | undefined): string | undefined {
+  const listed = nic?.PrivateIpAddresses ?? [];
+  const primary = listed.find((p) => p.Primary)?.PrivateIpAddress ?? (listed.length === 1 && listed[0].Primary === undefined ? listed[0].PrivateIpAddress : undefined);
+  if (listed.filter((p) => p.Primary).length > 1) throw new AwsError('InvalidParameterValue', 'Only one primary private IP address can be specified.');
+  if (listed.length > 1 || (listed.length === 1 && listed[0].Primary === false)) {
+    throw new AwsError('Unsupported', 'Secondary private IP addresses are not supported by this cloud: give only the primary address.', 400);
+  }
+  const forms = [top, nic?.PrivateIpAddress, primary].filter((ip): ip is string => !!ip);
+  if (new Set(forms).size > 1) {
+    throw new AwsError('InvalidParameterCombination', 'The primary private IP address was given twice with different values.');
+  }
+  return forms[0];
+}
+
+export async function runInstances(request: RunInstancesInput, ctx: RequestContext) {
+  // A launch template's version and the request's own parameters become one input; the rest reads only that.
+  const input = withLaunchTemplate(ctx, request);
   const rt = runtimeOf(ctx.cloud);
   const { resolved, note } = resolveImage(ctx, input.ImageId);
   const instanceType = input.InstanceType ?? 'm1.small';
@@ -140,7 +166,7 @@ export async function runInstances(input: RunInstancesInput, ctx: RequestContext
   if (userData !== undefined && Buffer.from(userData, 'base64').length > 16 * 1024) {
     throw new AwsError('InvalidParameterValue', 'User data is limited to 16384 bytes');
   }
-  const requestedIp = input.PrivateIpAddress ?? nic?.PrivateIpAddress;
+  const requestedIp = requestedPrivateIp(input.PrivateIpAddress, nic);
   if (requestedIp && max > 1) throw new AwsError('InvalidParameterCombination', 'Cannot specify a private IP address when launching more than one instance.');
   const profile = await checkInstanceProfile(ctx, input.IamInstanceProfile);
   const options = metadataOptions(input.MetadataOptions);
