@@ -14,6 +14,23 @@ import { cfn, eventLog, settle } from './templates/support.js';
 const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
 
+const USER_DATA = { 'Fn::Base64': { 'Fn::Sub': '#!/bin/sh\n/opt/aws/bin/cfn-signal -e 0 --stack ${AWS::StackName} --resource Group --region ${AWS::Region}\n' } };
+
+/** The same group launched from an AWS::EC2::LaunchTemplate (its latest version) instead of a launch configuration. */
+function withLaunchTemplate(updatePolicy: unknown): string {
+  const t = JSON.parse(template(updatePolicy));
+  delete t.Resources.Config;
+  t.Resources.Template = {
+    Type: 'AWS::EC2::LaunchTemplate',
+    Properties: {
+      LaunchTemplateData: { ImageId: 'ami-1ecae776', InstanceType: { Ref: 'Type' }, IamInstanceProfile: { Arn: { 'Fn::GetAtt': ['Profile', 'Arn'] } }, UserData: USER_DATA },
+    },
+  };
+  delete t.Resources.Group.Properties.LaunchConfigurationName;
+  t.Resources.Group.Properties.LaunchTemplate = { LaunchTemplateId: { Ref: 'Template' }, Version: { 'Fn::GetAtt': ['Template', 'LatestVersionNumber'] } };
+  return JSON.stringify(t);
+}
+
 function template(updatePolicy: unknown): string {
   return JSON.stringify({
     Parameters: { Type: { Type: 'String', Default: 't2.micro' } },
@@ -30,7 +47,7 @@ function template(updatePolicy: unknown): string {
         Type: 'AWS::AutoScaling::LaunchConfiguration',
         Properties: {
           ImageId: 'ami-1ecae776', InstanceType: { Ref: 'Type' }, IamInstanceProfile: { Ref: 'Profile' },
-          UserData: { 'Fn::Base64': { 'Fn::Sub': '#!/bin/sh\n/opt/aws/bin/cfn-signal -e 0 --stack ${AWS::StackName} --resource Group --region ${AWS::Region}\n' } },
+          UserData: USER_DATA,
         },
       },
       Group: {
@@ -63,8 +80,8 @@ describe('Auto Scaling groups in CloudFormation: signals and update policies', {
   const group = (name: string) => cloud.awsOk('autoscaling', 'describe-auto-scaling-groups', '--auto-scaling-group-names', name).AutoScalingGroups[0];
   const live = (name: string) => (group(name).Instances as GroupInstance[]).filter((i) => i.LifecycleState === 'InService');
 
-  async function created(stack: string, policy: unknown) {
-    cloud.awsOk('cloudformation', 'create-stack', '--stack-name', stack, '--template-body', template(policy), '--capabilities', 'CAPABILITY_IAM');
+  async function created(stack: string, policy: unknown, body = template) {
+    cloud.awsOk('cloudformation', 'create-stack', '--stack-name', stack, '--template-body', body(policy), '--capabilities', 'CAPABILITY_IAM');
     const s = await settle(cfn(cloud), stack, 6000);
     assert.equal(s.StackStatus, 'CREATE_COMPLETE', s.StackStatusReason);
     const name = s.Outputs?.[0].OutputValue as string;
@@ -75,8 +92,8 @@ describe('Auto Scaling groups in CloudFormation: signals and update policies', {
     return { name, before: live(name).map((i) => i.InstanceId) };
   }
 
-  const update = async (stack: string, policy: unknown) => {
-    cloud.awsOk('cloudformation', 'update-stack', '--stack-name', stack, '--template-body', template(policy), '--parameters', 'ParameterKey=Type,ParameterValue=t3.micro', '--capabilities', 'CAPABILITY_IAM');
+  const update = async (stack: string, policy: unknown, body = template) => {
+    cloud.awsOk('cloudformation', 'update-stack', '--stack-name', stack, '--template-body', body(policy), '--parameters', 'ParameterKey=Type,ParameterValue=t3.micro', '--capabilities', 'CAPABILITY_IAM');
     const s = await settle(cfn(cloud), stack, 12000);
     assert.equal(s.StackStatus, 'UPDATE_COMPLETE', s.StackStatusReason);
     return s;
@@ -94,6 +111,24 @@ describe('Auto Scaling groups in CloudFormation: signals and update policies', {
     assert.equal(updates.filter((e) => /^Received SUCCESS signal/.test(e.ResourceStatusReason ?? '')).length, 2, 'a signal per replaced instance');
     const processes = group(name).SuspendedProcesses as unknown[];
     assert.equal(processes.length, 0, 'suspended processes resumed after the update');
+  });
+
+  it('AutoScalingRollingUpdate with a launch template: a new version replaces both instances in one batch of two', async () => {
+    const policy = { AutoScalingRollingUpdate: { MinInstancesInService: 0, MaxBatchSize: 2, WaitOnResourceSignals: true, PauseTime: 'PT30M' } };
+    const { name, before } = await created('rolling-lt', policy, withLaunchTemplate);
+    assert.equal(group(name).LaunchTemplate.Version, '1');
+    await update('rolling-lt', policy, withLaunchTemplate);
+    assert.equal(group(name).LaunchTemplate.Version, '2');
+    const now = live(name) as Array<GroupInstance & { LaunchTemplate?: { Version?: string } }>;
+    assert.equal(now.length, 2);
+    assert.ok(now.every((i) => !before.includes(i.InstanceId) && i.LaunchTemplate?.Version === '2'), JSON.stringify(now));
+    for (const i of now) {
+      const described = cloud.awsOk('ec2', 'describe-instances', '--instance-ids', i.InstanceId).Reservations[0].Instances[0];
+      assert.equal(described.InstanceType, 't3.micro', 'launched from version 2');
+    }
+    cloud.awsOk('cloudformation', 'delete-stack', '--stack-name', 'rolling-lt');
+    await settle(cfn(cloud), 'rolling-lt', 12000).catch(() => undefined);
+    assert.equal(cloud.awsOk('autoscaling', 'describe-auto-scaling-groups', '--auto-scaling-group-names', name).AutoScalingGroups.length, 0);
   });
 
   it('AutoScalingReplacingUpdate WillReplace: a new group, the old one deleted once the new one has its signals', async () => {
