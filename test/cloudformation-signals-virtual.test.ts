@@ -80,4 +80,12 @@ describe('resource signals: Count, Timeout and MinSuccessfulInstancesPercent on 
     clock.advance(600_000);
     assert.equal(await state(enough), 'done', 'at the time-out, 2 of 4 satisfy 50%');
   });
+
+  it('a cancelled stack operation stops the wait (no timer left behind)', async () => {
+    const abort = new AbortController();
+    const wait = waitForSignals(cloud, 's6', 'Web', awaitingOf(1, 'PT12H', undefined, clock.now()), () => undefined, abort.signal);
+    assert.equal(await state(wait), 'waiting');
+    abort.abort();
+    assert.equal(await state(wait), 'failed: Resource creation cancelled');
+  });
 });

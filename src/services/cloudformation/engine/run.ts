@@ -218,7 +218,7 @@ export class StackRun {
     try {
       await waitForSignals(this.cloud, this.stack.StackId, r.logicalId, awaiting, (row) => {
         this.setResourceStatus(r, status, `Received ${row.status} signal with UniqueId ${row.uniqueId}`);
-      });
+      }, this.aborts.signal);
     } finally {
       r.awaitingSignals = undefined;
       clearSignals(this.cloud, this.stack.StackId, r.logicalId);
@@ -232,11 +232,14 @@ export class StackRun {
   }
 
   private cancelled = false;
+  /** Aborted with the operation: waits that hold timers (resource signals) end then. */
+  private readonly aborts = new AbortController();
   private readonly cancelWaiters = new Set<() => void>();
 
   /** After a resource fails, the others still being created are cancelled (CREATE_FAILED "Resource creation cancelled"). */
   cancel(): void {
     this.cancelled = true;
+    this.aborts.abort();
     for (const wake of this.cancelWaiters) wake();
   }
 

@@ -83,7 +83,9 @@ export function awaitingOf(countValue: unknown, timeoutValue: unknown, percentVa
  * FAILURE signal makes success impossible or the time runs out. `onSignal` is told of each new signal (for the
  * stack event "Received SUCCESS signal with UniqueId ...").
  */
-export async function waitForSignals(cloud: Cloud, stackId: string, logicalId: string, awaiting: AwaitingSignals, onSignal: (row: SignalRow) => void): Promise<void> {
+export async function waitForSignals(
+  cloud: Cloud, stackId: string, logicalId: string, awaiting: AwaitingSignals, onSignal: (row: SignalRow) => void, abort?: AbortSignal,
+): Promise<void> {
   const { count, expires, minSuccessPercent } = awaiting;
   if (count === 0) return;
   const needed = Math.max(1, Math.ceil((count * minSuccessPercent) / 100));
@@ -97,6 +99,7 @@ export async function waitForSignals(cloud: Cloud, stackId: string, logicalId: s
       done = true;
       timer.cancel();
       cloud.events.off(SIGNAL_EVENT, check);
+      abort?.removeEventListener('abort', stop);
       if (err) reject(err);
       else resolve();
     };
@@ -128,7 +131,11 @@ export async function waitForSignals(cloud: Cloud, stackId: string, logicalId: s
       if (successes >= needed) return finish();
       finish(new SignalTimeoutError(count - successes));
     });
+    // The stack operation was cancelled (another resource failed, TimeoutInMinutes): stop waiting.
+    const stop = () => finish(new Error('Resource creation cancelled'));
+    abort?.addEventListener('abort', stop);
     cloud.events.on(SIGNAL_EVENT, check);
+    if (abort?.aborted) return stop();
     check();
   });
 }
