@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ensureImage } from '../src/runtime/images.js';
 import { TestCloud } from './support/cloud.js';
 import { disposeAndCheckHost } from './support/host.js';
+import { inInstance } from './support/instance-shell.js';
 import { waitFor } from './support/wait.js';
 import { cfn, eventLog, settle } from './templates/support.js';
 
@@ -42,6 +43,8 @@ function template(userData: string, timeout: string): string {
 
 describe('CreationPolicy ResourceSignal on an instance, signaled by cfn-signal from its user data', { skip: ROOT ? false : 'needs root: instances run in namespaces' }, () => {
   let cloud: TestCloud;
+  /** The instance of the first stack, still running. */
+  let okInstance = '';
   before(async () => {
     await ensureImage(process.env.HALO_IMAGE_CACHE as string);
     cloud = await TestCloud.start({ timeScale: 20, profile: 'fast' });
@@ -61,6 +64,7 @@ describe('CreationPolicy ResourceSignal on an instance, signaled by cfn-signal f
     const ok = await settle(cfn(cloud), 'signals-ok', 6000);
     assert.equal(ok.StackStatus, 'CREATE_COMPLETE', ok.StackStatusReason);
     const id = ok.Outputs?.[0].OutputValue as string;
+    okInstance = id;
     const okEvents = (await eventLog(cfn(cloud), 'signals-ok')).events.filter((e) => e.LogicalResourceId === 'Web');
     assert.deepEqual(okEvents.map((e) => `${e.ResourceStatus} ${e.ResourceStatusReason ?? ''}`.trim()),
       ['CREATE_IN_PROGRESS', 'CREATE_IN_PROGRESS Resource creation Initiated', `CREATE_IN_PROGRESS Received SUCCESS signal with UniqueId ${id}`, 'CREATE_COMPLETE']);
@@ -89,6 +93,10 @@ describe('CreationPolicy ResourceSignal on an instance, signaled by cfn-signal f
       .find((e) => e.LogicalResourceId === 'Web' && e.ResourceStatusReason === 'Resource creation Initiated'), 120_000);
     const wrong = cloud.aws('cloudformation', 'signal-resource', '--stack-name', 'signals-other', '--logical-resource-id', 'Vpc', '--unique-id', 'x', '--status', 'SUCCESS');
     assert.match(wrong.stderr, /ValidationError.*Resource Vpc is in CREATE_COMPLETE state and cannot be signaled/);
+    // An instance of another stack is no member of this one: its role (no policy) may not signal it.
+    const intruder = inInstance(okInstance, 'aws cloudformation signal-resource --stack-name signals-other --logical-resource-id Web --unique-id intruder --status SUCCESS');
+    assert.notEqual(intruder.status, 0);
+    assert.match(intruder.stderr, /AccessDenied.*is not authorized to perform: cloudformation:SignalResource/);
     const bad = cloud.aws('cloudformation', 'signal-resource', '--stack-name', 'signals-other', '--logical-resource-id', 'Web', '--unique-id', 'x', '--status', 'MAYBE');
     assert.notEqual(bad.status, 0);
     // The admin may signal too (as any caller with cloudformation:SignalResource).
