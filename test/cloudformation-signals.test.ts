@@ -16,7 +16,17 @@ import { cfn, eventLog, settle } from './templates/support.js';
 const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
 
-function template(userData: string, timeout: string): string {
+function template(userData: string, timeout: string, profile = true): string {
+  const t = JSON.parse(templateWithProfile(userData, timeout));
+  if (!profile) {
+    delete t.Resources.Role;
+    delete t.Resources.Profile;
+    delete t.Resources.Web.Properties.IamInstanceProfile;
+  }
+  return JSON.stringify(t);
+}
+
+function templateWithProfile(userData: string, timeout: string): string {
   return JSON.stringify({
     Resources: {
       Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.20.0.0/16' } },
@@ -85,6 +95,22 @@ describe('CreationPolicy ResourceSignal on an instance, signaled by cfn-signal f
     assert.equal(none.StackStatus, 'ROLLBACK_COMPLETE', none.StackStatusReason);
     const noneEvents = (await eventLog(cfn(cloud), 'signals-none')).events.filter((e) => e.LogicalResourceId === 'Web');
     assert.equal(noneEvents.find((e) => e.ResourceStatus === 'CREATE_FAILED')?.ResourceStatusReason, 'Failed to receive 1 resource signal(s) within the specified duration');
+  });
+
+  it('cfn-signal on an instance without an instance profile says what it needs', async () => {
+    create('signals-noprofile', template('#!/bin/sh\ncfn-signal --stack ${AWS::StackName} --resource Web\necho "cfn-signal exited with $?"\n', 'PT30M', false));
+    const instanceId = await waitFor('the instance', () => cloud.awsOk('cloudformation', 'describe-stack-resources', '--stack-name', 'signals-noprofile')
+      .StackResources.find((r: { LogicalResourceId: string; PhysicalResourceId?: string }) => r.LogicalResourceId === 'Web' && r.PhysicalResourceId)?.PhysicalResourceId as string | undefined, 120_000);
+    const output = await waitFor('cfn-signal on the console', () => {
+      const out = cloud.awsOk('ec2', 'get-console-output', '--instance-id', instanceId, '--latest').Output as string | undefined;
+      // The aws CLI decodes the console's base64 itself.
+      const text = out ?? '';
+      return /cfn-signal exited with/.test(text) ? text : undefined;
+    }, 120_000);
+    assert.match(output, /cfn-signal: this instance has no instance profile, and no credentials were given/);
+    assert.match(output, /cfn-signal exited with 1/);
+    cloud.awsOk('cloudformation', 'delete-stack', '--stack-name', 'signals-noprofile');
+    await settle(cfn(cloud), 'signals-noprofile', 6000).catch(() => undefined);
   });
 
   it('SignalResource refuses a resource that does not wait for signals and a bad status, as AWS does', async () => {

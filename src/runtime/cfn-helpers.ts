@@ -75,6 +75,10 @@ if [ -n "$role" ]; then
   val() { printf '%s' "$creds" | tr -d '\\n' | sed -n "s/.*\\"$1\\" *: *\\"\\([^\\"]*\\)\\".*/\\1/p"; }
   export AWS_ACCESS_KEY_ID="$(val AccessKeyId)" AWS_SECRET_ACCESS_KEY="$(val SecretAccessKey)" AWS_SESSION_TOKEN="$(val Token)"
 fi
+if [ -z "$AWS_ACCESS_KEY_ID" ] && [ -z "$AWS_PROFILE" ] && [ ! -e "$HOME/.aws/credentials" ] && [ -z "$(imds meta-data/iam/security-credentials/)" ]; then
+  echo "cfn-signal: this instance has no instance profile, and no credentials were given: this cloud's cfn-signal signs with the instance's role credentials (give the instance an IamInstanceProfile; its role needs no CloudFormation permission), or pass --access-key and --secret-key" >&2
+  exit 1
+fi
 set -- cloudformation signal-resource --stack-name "$stack" --logical-resource-id "$resource" --unique-id "$id" --status "$status" --output text
 [ -n "$region" ] && set -- "$@" --region "$region"
 [ -n "$url" ] && set -- "$@" --endpoint-url "$url"
