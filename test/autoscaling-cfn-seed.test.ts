@@ -58,9 +58,17 @@ describe('the seed\'s multi-AZ templates with Auto Scaling', { skip: ROOT ? fals
     const g = group(name);
     assert.deepEqual(g.VPCZoneIdentifier.split(',').sort(), [...subnets].sort());
     // CloudFormation's tags on the group and, propagated, on the instance (with the seed's Name tag).
+    const stackId = cloud.awsOk('cloudformation', 'describe-stacks', '--stack-name', 'jenkins-multiaz').Stacks[0].StackId as string;
+    const expected = [
+      { Key: 'Name', Value: 'jenkins-multiaz' }, { Key: 'aws:cloudformation:stack-name', Value: 'jenkins-multiaz' },
+      { Key: 'aws:cloudformation:stack-id', Value: stackId }, { Key: 'aws:cloudformation:logical-id', Value: 'AutoScalingGroup' },
+    ];
+    const groupTags = g.Tags as Array<{ Key: string; Value: string; PropagateAtLaunch: boolean }>;
+    for (const t of expected) assert.ok(groupTags.some((x) => x.Key === t.Key && x.Value === t.Value && x.PropagateAtLaunch), `group tag ${t.Key}`);
     const tags = (instance(first.InstanceId).Tags as Array<{ Key: string; Value: string }>);
-    assert.ok(tags.some((t) => t.Key === 'Name' && t.Value === 'jenkins-multiaz'));
-    assert.ok(tags.some((t) => t.Key === 'aws:autoscaling:groupName' && t.Value === name));
+    for (const t of [...expected, { Key: 'aws:autoscaling:groupName', Value: name }]) {
+      assert.ok(tags.some((x) => x.Key === t.Key && x.Value === t.Value), `instance tag ${t.Key}: ${JSON.stringify(tags)}`);
+    }
 
     cloud.awsOk('ec2', 'terminate-instances', '--instance-ids', first.InstanceId);
     const next = await replacementOf(name, first.InstanceId);

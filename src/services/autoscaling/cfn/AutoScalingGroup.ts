@@ -1,4 +1,3 @@
-import { isAwsError } from '../../../protocol/errors.js';
 import { registerProvider } from '../../cloudformation/providers/registry.js';
 import type { ProviderContext, Props, ResourceProvider } from '../../cloudformation/providers/types.js';
 import { bool, num, str } from '../../cloudformation/providers/values.js';
@@ -19,6 +18,8 @@ function launchTemplate(v: unknown) {
   const t = v as Props;
   return { LaunchTemplateId: str(t.LaunchTemplateId), LaunchTemplateName: str(t.LaunchTemplateName), Version: str(t.Version) };
 }
+
+const reserved = (t: { Key: string }) => t.Key.toLowerCase().startsWith('aws:');
 
 /** The template's Tags plus the aws:cloudformation:* (and stack) tags, which AWS propagates to the instances. */
 function groupTags(name: string, p: Props, ctx: ProviderContext) {
@@ -76,7 +77,8 @@ async function applyMetrics(name: string, p: Props, previous: Props | undefined,
 }
 
 async function applyTags(name: string, p: Props, previous: Props, ctx: ProviderContext): Promise<void> {
-  // The aws:cloudformation:* keys never change for a group: only the template's (and stack's) tags are updated.
+  // The aws:cloudformation:* keys never change for a group (and may only be set at creation): only the template's
+  // (and the stack's) tags are updated.
   const now = groupTags(name, p, ctx).filter((t) => !reserved(t));
   const before = groupTags(name, previous, ctx).filter((t) => !reserved(t));
   const gone = before.filter((t) => !now.some((n) => n.Key === t.Key));
@@ -104,14 +106,6 @@ export async function waitInService(ctx: ProviderContext, name: string, p: Props
     if (failed) throw new Error(failed.StatusMessage ?? failed.Description ?? 'Instance failed to launch');
     await ctx.clock.sleep(5000);
   }
-}
-
-const reserved = (t: { Key: string }) => t.Key.toLowerCase().startsWith('aws:');
-
-/** An Auto Scaling error as CloudFormation reports a resource handler's failure. */
-function wrapped(err: unknown, operation: string): unknown {
-  if (!isAwsError(err)) return err;
-  return new Error(`Resource handler returned message: "${err.message}" (Service: autoscaling, Operation: ${operation}, Status Code: ${err.status}, Error Code: ${err.code})`);
 }
 
 const hasResourceSignals = (ctx: ProviderContext) => Boolean((ctx.policies.creation as Props | undefined)?.ResourceSignal);
@@ -150,14 +144,7 @@ export const autoScalingGroupProvider: ResourceProvider = {
       })),
       Tags: groupTags(name, p, ctx),
     };
-    try {
-      await ctx.cloud.invoke('autoscaling', 'CreateAutoScalingGroup', input, { region: ctx.region });
-    } catch (err) {
-      // An Auto Scaling service that refuses the reserved aws:cloudformation:* keys even from CloudFormation: the
-      // group is made without them (instances are still known as the stack's by their aws:autoscaling:groupName).
-      if (!isAwsError(err, 'ValidationError') || !input.Tags.some(reserved)) throw wrapped(err, 'CreateAutoScalingGroup');
-      await ctx.invoke('autoscaling', 'CreateAutoScalingGroup', { ...input, Tags: input.Tags.filter((t) => !reserved(t)) });
-    }
+    await ctx.invoke('autoscaling', 'CreateAutoScalingGroup', input);
     await applyNotifications(name, p, undefined, ctx);
     await applyMetrics(name, p, undefined, ctx);
     return { physicalId: name };
