@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
+import { pruneActivities } from '../src/services/autoscaling/activities.js';
 import { controllerOf, TICK_MS, ZONE_RETRY_MS, type GroupController } from '../src/services/autoscaling/controller.js';
 import { autoscalingServiceWith } from '../src/services/autoscaling/service.js';
 import type { GroupInstance, GroupRecord } from '../src/services/autoscaling/state.js';
@@ -108,6 +109,12 @@ describe('Auto Scaling controller on a virtual clock', () => {
       assert.ok(JSON.parse(a.Details)['Availability Zone']);
     }
     assert.equal(s.fleet.launchCalls, 3, 'nothing launched twice');
+    const page1 = await s.as('DescribeScalingActivities', { AutoScalingGroupName: 'web', MaxRecords: 2 });
+    assert.equal(page1.Activities.length, 2);
+    const page2 = await s.as('DescribeScalingActivities', { AutoScalingGroupName: 'web', MaxRecords: 2, NextToken: page1.NextToken });
+    assert.deepEqual([...page1.Activities, ...page2.Activities].map((a: any) => a.ActivityId), acts.map((a: any) => a.ActivityId));
+    assert.equal(page2.NextToken, undefined);
+    await assert.rejects(s.as('DescribeScalingActivities', { AutoScalingGroupName: 'web', ActivityIds: [acts[0].ActivityId], NextToken: page1.NextToken }), (e: any) => e.code === 'InvalidNextToken');
   });
 
   it('replaces a terminated instance at once, and an impaired one only after the grace period counted from InService', async () => {
@@ -464,5 +471,36 @@ describe('Auto Scaling controller on a virtual clock', () => {
     await s.run(MINUTE);
     await s.as('DeleteAutoScalingGroup', { AutoScalingGroupName: 'web' });
     await assert.rejects(s.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' }), (e: any) => e.code === 'ValidationError');
+  });
+
+  it('a group with a launch template launches through RunInstances --launch-template in the chosen subnet', async () => {
+    const s = await setup();
+    // EC2's launch templates (when this cloud's EC2 serves them) must know the template the group names.
+    await s.cloud.invoke('ec2', 'CreateLaunchTemplate', { LaunchTemplateName: 'web-lt', LaunchTemplateData: { ImageId: 'ami-0123456789abcdef0', InstanceType: 't3.micro' } }, { region: REGION })
+      .catch((err: { code?: string }) => { if (err.code !== 'InvalidAction') throw err; });
+    await s.as('CreateAutoScalingGroup', {
+      AutoScalingGroupName: 'lt', LaunchTemplate: { LaunchTemplateName: 'web-lt', Version: '$Latest' }, MinSize: 2, MaxSize: 2, VPCZoneIdentifier: `${s.subnets.b},${s.subnets.a}`,
+    });
+    await s.ctl.tick();
+    const g = await s.group('lt');
+    assert.deepEqual(g.LaunchTemplate, { LaunchTemplateName: 'web-lt', Version: '$Latest' });
+    assert.deepEqual(g.Instances.map((i: any) => i.AvailabilityZone), ['us-east-1b', 'us-east-1a']);
+    assert.deepEqual(g.Instances[0].LaunchTemplate, { LaunchTemplateName: 'web-lt', Version: '$Latest' });
+    const input = s.fleet.instances.get(g.Instances[0].InstanceId)?.input as Record<string, any>;
+    assert.deepEqual(input.LaunchTemplate, { LaunchTemplateId: undefined, LaunchTemplateName: 'web-lt', Version: '$Latest' });
+    assert.equal(input.SubnetId, s.subnets.b);
+    assert.equal(input.MinCount, 1);
+    assert.equal(input.MaxCount, 1);
+    assert.equal(input.ImageId, undefined, 'the image comes from the template');
+  });
+
+  it('keeps activities six weeks', async () => {
+    const s = await setup();
+    await withGroup(s);
+    const now = s.clock.now();
+    pruneActivities(s.cloud, now + 41 * 24 * 3_600_000);
+    assert.equal((await s.activities('web')).length, 1);
+    pruneActivities(s.cloud, now + 43 * 24 * 3_600_000);
+    assert.equal((await s.activities('web')).length, 0);
   });
 });

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../../cloud.js';
 import type { Timer } from '../../clock/clock.js';
 import { isAwsError } from '../../protocol/errors.js';
-import { cause, causes, endActivity, forgetActivities, startActivity } from './activities.js';
+import { cause, causes, endActivity, forgetActivities, pruneActivities, startActivity } from './activities.js';
 import { Ec2Fleet, type Fleet, type FleetInstance } from './fleet.js';
 import { isSuspended } from './processes.js';
 import { countsTowardCapacity, groups, type ActivityRecord, isTerminating, updateGroup, type GroupInstance, type GroupRecord } from './state.js';
 import { chooseVictim } from './termination.js';
 
-/** The controller looks at every group this often (AWS time). */
+/** The controller looks at every group this often (AWS time) unless the timing profile says otherwise. */
 export const TICK_MS = 10_000;
 /** A zone where a launch failed for want of capacity is tried again after this long (AWS time). */
 export const ZONE_RETRY_MS = 120_000;
@@ -31,9 +31,10 @@ export interface ControllerOptions {
 }
 
 /**
- * Keeps every group of the cloud as its configuration says, on the cloud's clock: one tick every TICK_MS of AWS time
- * (and one soon after an API call changes a group). All it knows lives in the store (the groups' records, with their
- * instances and the launches they have decided on), so a restarted daemon carries on where it was.
+ * Keeps every group of the cloud as its configuration says, on the cloud's clock: one tick every
+ * autoScalingCheckInterval of the timing profile (and one soon after an API call changes a group). All it knows
+ * lives in the store (the groups' records, with their instances and the launches they have decided on), so a
+ * restarted daemon carries on where it was.
  *
  * Where the later features plug in:
  * - lifecycle hooks: `enterService` (Pending → Pending:Wait → InService) and `beginTermination`
@@ -69,7 +70,8 @@ export class GroupController {
 
   start(): void {
     this.unwatch = this.fleet.onChange?.((region) => this.stale.add(region));
-    this.timer = this.cloud.clock.every(TICK_MS, () => { void this.tick(); });
+    // The profile's autoScalingCheckInterval: how often Auto Scaling looks at its groups (30 s under aws-typical).
+    this.timer = this.cloud.clock.every(this.cloud.profile.steps.autoScalingCheckInterval || TICK_MS, () => { void this.tick(); });
     this.poke();
   }
 
@@ -111,7 +113,14 @@ export class GroupController {
     return this.running;
   }
 
+  private lastPrune = -Infinity;
+
   private async pass(): Promise<void> {
+    const started = this.cloud.clock.now();
+    if (started - this.lastPrune >= 3_600_000) {
+      this.lastPrune = started;
+      pruneActivities(this.cloud, started);
+    }
     const byRegion = new Map<string, GroupRecord[]>();
     for (const { scope, value } of groups(this.cloud).listAll()) byRegion.set(scope, [...(byRegion.get(scope) ?? []), value]);
     for (const [region, list] of byRegion) {
