@@ -49,9 +49,9 @@ export async function copyDiskFile(from: string, to: string, sizeGiB?: number): 
   if (sizeGiB && statSync(to).size < sizeGiB * GIB) run('truncate', ['-s', String(sizeGiB * GIB), to]);
 }
 
-/** A root volume's writable layer copied as a snapshot (overlay whiteouts and xattrs kept). */
+/** A root volume's writable layer copied as a snapshot (overlay whiteouts and xattrs kept), in a directory of root's alone. */
 export async function copyLayer(from: string, to: string): Promise<void> {
-  mkdirSync(path.dirname(to), { recursive: true });
+  mkdirSync(path.dirname(to), { recursive: true, mode: 0o700 });
   await runAsync('cp', ['-a', '--reflink=auto', from, to]);
 }
 
@@ -74,9 +74,9 @@ export function listLoops(): LoopInfo[] {
   return (parsed.loopdevices ?? []).map((l) => ({ name: l.name, backFile: (l['back-file'] ?? '').replace(/ \(deleted\)$/, '') }));
 }
 
-const VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/disk\.img$/;
+const VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/(disk|root)\.img$/;
 
-/** Loop devices whose backing file is a volume of the cloud with this tag. */
+/** Loop devices whose backing file is a volume (data or root) of the cloud with this tag. */
 export function loopsOfCloud(tag: string): string[] {
   return listLoops().filter((l) => {
     const m = VOLUME_FILE.exec(l.backFile);
