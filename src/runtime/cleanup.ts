@@ -4,7 +4,7 @@ import path from 'node:path';
 import { CLAIMS_DIR, CLOUDS_DIR, cloudTag, names } from './names.js';
 import { run } from './sh.js';
 import { cgroupPids, cgroupsOfCloud, removeCgroups } from './limits.js';
-import { freeLoops, loopsOfCloud } from './volumes.js';
+import { freeLoops, loopsOfCloud, rootLoopsOfCloud } from './volumes.js';
 
 /** What of one cloud (by tag) is on the host now: namespaces, host links, nft tables, lo addresses, mounts, loop devices. */
 export interface HostFootprint {
@@ -29,7 +29,7 @@ export function footprint(tag: string): HostFootprint {
   const loAddresses = run('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { allowFail: true }).stdout
     .split('\n').filter((l) => l.trim().endsWith(n.loLabel) || l.includes(` ${n.loLabel}`)).map((l) => /inet (\S+)/.exec(l)?.[1] ?? l);
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`/${n.nsPrefix}`) || isRootVolumeCopyMount(l, tag));
-  return { namespaces, links, tables, loAddresses, mounts, loops: loopsOfCloud(tag), cgroups: cgroupsOfCloud(tag) };
+  return { namespaces, links, tables, loAddresses, mounts, loops: [...loopsOfCloud(tag), ...rootLoopsOfCloud(tag)], cgroups: cgroupsOfCloud(tag) };
 }
 
 /** A root volume mounted on the host for a copy (root-disk.ts `withRootUpper`) of this cloud. */

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { listLoops } from './volumes.js';
 import { run, runAsync } from './sh.js';
 
 /**
@@ -48,8 +47,9 @@ export const ROOT_DISK_OPTIONS = 'nosuid,nodev,noinit_itable';
 
 /**
  * Runs fn with the root volume's `upper/` readable on the host: the volume's file system mounted (nosuid, nodev,
- * noexec) on a private directory, on the loop device its instance already uses (the same file system, so a copy of a
- * running instance sees what it sees) or on one made for the copy. A volume of an older halo is read in place.
+ * noexec) on a private directory with `mount -o loop`, which reuses the loop device of a running instance (the same
+ * file system, so a copy of a running instance sees what it sees) or makes one freed again at the unmount. A volume
+ * of an older halo is read in place.
  */
 export async function withRootUpper<T>(volumeDir: string, fn: (upper: string) => Promise<T> | T): Promise<T> {
   const file = rootDiskFile(volumeDir);
@@ -58,11 +58,9 @@ export async function withRootUpper<T>(volumeDir: string, fn: (upper: string) =>
     if (!existsSync(legacy)) mkdirSync(legacy, { recursive: true });
     return fn(legacy);
   }
-  const existing = listLoops().find((l) => l.backFile === file)?.name;
-  const loop = existing ?? run('losetup', ['--find', '--show', file]).stdout.trim();
   const dir = mkdtempSync(path.join(volumeDir, '.copy-'));
   try {
-    await runAsync('mount', ['-t', 'ext4', '-o', `${ROOT_DISK_OPTIONS},noexec`, loop, dir]);
+    await runAsync('mount', ['-t', 'ext4', '-o', `loop,${ROOT_DISK_OPTIONS},noexec`, file, dir]);
     try {
       const upper = path.join(dir, 'upper');
       if (!existsSync(upper)) mkdirSync(upper);
@@ -77,6 +75,5 @@ export async function withRootUpper<T>(volumeDir: string, fn: (upper: string) =>
     } catch {
       // still mounted: found and removed by the cloud's cleanup
     }
-    if (!existing) run('losetup', ['-d', loop], { allowFail: true });
   }
 }

@@ -74,14 +74,22 @@ export function listLoops(): LoopInfo[] {
   return (parsed.loopdevices ?? []).map((l) => ({ name: l.name, backFile: (l['back-file'] ?? '').replace(/ \(deleted\)$/, '') }));
 }
 
-const VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/(disk|root)\.img$/;
+const VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/disk\.img$/;
+const ROOT_VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/root\.img$/;
 
-/** Loop devices whose backing file is a volume (data or root) of the cloud with this tag. */
+const loopsMatching = (tag: string, pattern: RegExp) => listLoops().filter((l) => {
+  const m = pattern.exec(l.backFile);
+  return !!m && cloudTag(m[1]) === tag;
+}).map((l) => l.name);
+
+/** Loop devices whose backing file is an EBS data volume of the cloud with this tag. */
 export function loopsOfCloud(tag: string): string[] {
-  return listLoops().filter((l) => {
-    const m = VOLUME_FILE.exec(l.backFile);
-    return !!m && cloudTag(m[1]) === tag;
-  }).map((l) => l.name);
+  return loopsMatching(tag, VOLUME_FILE);
+}
+
+/** Loop devices of the cloud's root volumes (root-disk.ts: made by the sandboxes' mounts, freed when they end). */
+export function rootLoopsOfCloud(tag: string): string[] {
+  return loopsMatching(tag, ROOT_VOLUME_FILE);
 }
 
 /** Detaches loop devices (a device still in use is detached by the kernel when its last user closes it). */
