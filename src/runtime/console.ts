@@ -1,11 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readSync, fstatSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readSync, fstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { run } from './sh.js';
 
 /**
  * The console of an instance, kept as EC2 keeps it: the most recent 64 KB (GetConsoleOutput). The sandbox writes
  * into a pipe read by a small host process (the keeper) placed in the instance's own cgroups, so a flood costs the
  * instance's CPU share, not the daemon's, and at most twice the kept size on disk: the keeper appends to
  * `console.log` and, past 128 KB, rewrites it with its last 64 KB. The daemon's own lines are appended to the file.
+ * The pipe is a FIFO (`console.fifo`), not a socket, so that `/proc/1/fd/1` can be opened inside the instance (as
+ * services do to write on the console).
  */
 export const CONSOLE_KEPT_BYTES = 64 * 1024;
 
@@ -18,26 +22,45 @@ def compact():
     with open(path + '.tmp', 'wb') as t:
         t.write(data)
     os.replace(path + '.tmp', path)
+fd = os.open(sys.argv[3], os.O_RDONLY | os.O_NONBLOCK)
+os.set_blocking(fd, True)
 out = open(path, 'ab', buffering=0)
 size = os.fstat(out.fileno()).st_size
 while True:
-    chunk = os.read(0, 65536)
+    chunk = os.read(fd, 65536)
     if not chunk:
         break
     out.write(chunk)
     size += len(chunk)
     if size > 2 * cap:
         out.close(); compact()
-        out = open(path, 'ab', buffering=0); size = os.fstat(out.fileno()).st_size
+        fd = os.open(sys.argv[3], os.O_RDONLY | os.O_NONBLOCK)
+os.set_blocking(fd, True)
+out = open(path, 'ab', buffering=0); size = os.fstat(out.fileno()).st_size
 `;
 
-/** Starts the keeper of a console file; the sandbox gets `child.stdin` as its stdout and stderr. */
-export function startConsoleKeeper(file: string): ChildProcess {
+export interface ConsoleKeeper {
+  child: ChildProcess;
+  /** The FIFO's write end for the sandbox's stdout and stderr; close it once the sandbox is spawned. */
+  fd: number;
+}
+
+/**
+ * Starts the keeper of a console file. The daemon opens the FIFO first (read-write, which never blocks), so the
+ * keeper's read end sees a writer until the sandbox, which inherits it, has it too; EOF comes when the sandbox's last
+ * process is gone.
+ */
+export function startConsoleKeeper(file: string): ConsoleKeeper {
   trimConsole(file);
-  return spawn('/usr/bin/python3', ['-I', '-S', '-c', KEEPER, file, String(CONSOLE_KEPT_BYTES)], {
-    stdio: ['pipe', 'ignore', 'ignore'],
+  const fifo = path.join(path.dirname(file), 'console.fifo');
+  rmSync(fifo, { force: true });
+  run('mkfifo', ['-m', '600', fifo]);
+  const fd = openSync(fifo, constants.O_RDWR);
+  const child = spawn('/usr/bin/python3', ['-I', '-S', '-c', KEEPER, file, String(CONSOLE_KEPT_BYTES), fifo], {
+    stdio: ['ignore', 'ignore', 'ignore'],
     detached: true,
   });
+  return { child, fd };
 }
 
 /** Cuts a console file to its most recent 64 KB (the daemon's own lines accumulate while the instance is stopped). */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startConsoleKeeper } from './console.js';
 import { ROOT_DISK_OPTIONS } from './root-disk.js';
@@ -149,7 +149,7 @@ export function startSandbox(spec: BootSpec): Sandbox {
   writeFileSync(path.join(boot, 'env'), Object.entries(spec.env).map(([k, v]) => `${k}=${shq(v)}\n`).join(''));
   writeFileSync(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 });
   writeFileSync(path.join(spec.instanceDir, 'stage1.sh'), stage1(spec));
-  const keeper = startConsoleKeeper(path.join(spec.instanceDir, 'console.log'));
+  const { child: keeper, fd: consoleFd } = startConsoleKeeper(path.join(spec.instanceDir, 'console.log'));
   for (const dir of spec.cgroups) {
     try {
       writeFileSync(path.join(dir, 'cgroup.procs'), String(keeper.pid));
@@ -160,12 +160,12 @@ export function startSandbox(spec: BootSpec): Sandbox {
   const keeperDone = new Promise<void>((resolve) => { if (keeper.exitCode !== null) resolve(); else keeper.once('exit', () => resolve()); });
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=/run/netns/${spec.netns}`, '--',
     'unshare', '--pid', '--fork', '--mount', '--uts', '--ipc', '--kill-child', '--', '/bin/sh', path.join(spec.instanceDir, 'stage1.sh')], {
-    stdio: ['ignore', keeper.stdin ?? 'ignore', keeper.stdin ?? 'ignore'],
+    stdio: ['ignore', consoleFd, consoleFd],
     detached: true,
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });
   // The daemon keeps no end of the pipe: the keeper ends when the sandbox's last process does.
-  keeper.stdin?.destroy();
+  closeSync(consoleFd);
   let code: number | null | undefined;
   const sandboxDone = new Promise<number | null>((resolve) => child.once('exit', (c, sig) => { code = c ?? (sig ? 128 : null); resolve(code); }));
   // Exited = every process gone and the console written out (bounded: a process that kept the pipe open is killed).
