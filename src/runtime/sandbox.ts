@@ -62,6 +62,10 @@ function stage1(spec: BootSpec): string {
   const disk = path.join(spec.instanceDir, 'disk');
   return `set -e
 for d in ${spec.cgroups.map(shq).join(' ')}; do echo 0 > "$d/cgroup.procs"; done
+# The instance's PID 1 (tini) is never the OOM killer's choice, as init is not on a machine; the init script puts its
+# own (and so every other process's) score back to 0, which needs no privilege. Lowering it needs CAP_SYS_RESOURCE,
+# which the daemon may lack (then the OOM killer may pick tini, and the instance's processes all end).
+echo -1000 2>/dev/null > /proc/self/oom_score_adj || true
 R=${shq(root)}
 D=${shq(disk)}
 mount -t ext4 -o loop,${ROOT_DISK_OPTIONS} ${shq(spec.rootDisk)} "$D"
@@ -104,6 +108,7 @@ exec "$LD" --library-path "$H" "$H/perl" -e ${shq(SECCOMP_LOADER)} -- ${seccompF
 
 /** The init of the instance (PID 2 under tini): services, user data once, a clean shutdown on TERM. */
 const INIT = `#!/bin/sh
+echo 0 2>/dev/null > /proc/self/oom_score_adj
 export PATH=/run/halo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 set -a; . /run/halo/env; set +a
 log() { echo "[halo-init] $*"; }
@@ -150,12 +155,12 @@ export function startSandbox(spec: BootSpec): Sandbox {
   writeFileSync(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 });
   writeFileSync(path.join(spec.instanceDir, 'stage1.sh'), stage1(spec));
   const { child: keeper, fd: consoleFd } = startConsoleKeeper(path.join(spec.instanceDir, 'console.log'));
-  for (const dir of spec.cgroups) {
-    try {
-      writeFileSync(path.join(dir, 'cgroup.procs'), String(keeper.pid));
-    } catch {
-      // it ended already (its own problem shows in the console)
-    }
+  try {
+    for (const dir of spec.cgroups) writeFileSync(path.join(dir, 'cgroup.procs'), String(keeper.pid));
+    // Its memory is bounded (64 KB): the OOM killer of the instance's cgroup takes one of the instance's processes.
+    writeFileSync(`/proc/${keeper.pid}/oom_score_adj`, '-1000');
+  } catch {
+    // it ended already (its own problem shows in the console)
   }
   const keeperDone = new Promise<void>((resolve) => { if (keeper.exitCode !== null) resolve(); else keeper.once('exit', () => resolve()); });
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=/run/netns/${spec.netns}`, '--',
