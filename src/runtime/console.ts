@@ -9,7 +9,7 @@ import { run } from './sh.js';
  * instance's CPU share, not the daemon's, and at most twice the kept size on disk: the keeper appends to
  * `console.log` and, past 128 KB, rewrites it with its last 64 KB. The daemon's own lines are appended to the file.
  * The pipe is a FIFO (`console.fifo`), not a socket, so that `/proc/1/fd/1` can be opened inside the instance (as
- * services do to write on the console).
+ * services do to write on the console). Should the keeper die, the instance's console writes fail (EPIPE).
  */
 export const CONSOLE_KEPT_BYTES = 64 * 1024;
 
@@ -22,21 +22,20 @@ def compact():
     with open(path + '.tmp', 'wb') as t:
         t.write(data)
     os.replace(path + '.tmp', path)
-fd = os.open(sys.argv[3], os.O_RDONLY | os.O_NONBLOCK)
-os.set_blocking(fd, True)
+os.set_blocking(0, True)
 out = open(path, 'ab', buffering=0)
 size = os.fstat(out.fileno()).st_size
 while True:
-    chunk = os.read(fd, 65536)
+    chunk = os.read(0, 65536)
     if not chunk:
         break
     out.write(chunk)
     size += len(chunk)
     if size > 2 * cap:
-        out.close(); compact()
-        fd = os.open(sys.argv[3], os.O_RDONLY | os.O_NONBLOCK)
-os.set_blocking(fd, True)
-out = open(path, 'ab', buffering=0); size = os.fstat(out.fileno()).st_size
+        out.close()
+        compact()
+        out = open(path, 'ab', buffering=0)
+        size = os.fstat(out.fileno()).st_size
 `;
 
 export interface ConsoleKeeper {
@@ -46,20 +45,23 @@ export interface ConsoleKeeper {
 }
 
 /**
- * Starts the keeper of a console file. The daemon opens the FIFO first (read-write, which never blocks), so the
- * keeper's read end sees a writer until the sandbox, which inherits it, has it too; EOF comes when the sandbox's last
- * process is gone.
+ * Starts the keeper of a console file. The daemon opens both ends of the FIFO (the read end first, without blocking,
+ * so the write end opens at once), hands the read end to the keeper as its stdin and returns the write end for the
+ * sandbox; it closes both once the sandbox is spawned. So the keeper is the only reader (its EOF comes when the
+ * sandbox's last process is gone) and the sandbox the only writer.
  */
 export function startConsoleKeeper(file: string): ConsoleKeeper {
   trimConsole(file);
   const fifo = path.join(path.dirname(file), 'console.fifo');
   rmSync(fifo, { force: true });
   run('mkfifo', ['-m', '600', fifo]);
-  const fd = openSync(fifo, constants.O_RDWR);
-  const child = spawn('/usr/bin/python3', ['-I', '-S', '-c', KEEPER, file, String(CONSOLE_KEPT_BYTES), fifo], {
-    stdio: ['ignore', 'ignore', 'ignore'],
+  const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const fd = openSync(fifo, constants.O_WRONLY);
+  const child = spawn('/usr/bin/python3', ['-I', '-S', '-c', KEEPER, file, String(CONSOLE_KEPT_BYTES)], {
+    stdio: [readFd, 'ignore', 'ignore'],
     detached: true,
   });
+  closeSync(readFd);
   return { child, fd };
 }
 
