@@ -313,7 +313,13 @@ describe('Sandbox isolation: what an instance can do to the host', { skip: ROOT 
   });
 
   it('a fork bomb stops at the pids limit and the API stays responsive; a console flood keeps only the last 64 KB', async (t) => {
-    await launch('bomb', BOMB, { SecurityGroupIds: [ids.sgAttacker] });
+    // A root volume larger than the AMI's is asked for in RunInstances (smaller is refused, as EC2 refuses it).
+    const small = await ec2.send(new RunInstancesCommand({
+      ImageId: 'ami-1ecae776', InstanceType: 't2.micro', MinCount: 1, MaxCount: 1, SubnetId: ids.subnet,
+      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 4 } }],
+    })).then(() => 'launched', (err: { name?: string }) => err.name);
+    assert.equal(small, 'InvalidBlockDeviceMapping');
+    await launch('bomb', BOMB, { SecurityGroupIds: [ids.sgAttacker], BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 10 } }] });
     await consoleLine('bomb', 'bomb: spinning');
     await sleep(1000);
     const during = await apiLatency();
@@ -330,5 +336,8 @@ describe('Sandbox isolation: what an instance can do to the host', { skip: ROOT 
     await consoleOf(ids.bomb);
     assert.ok(performance.now() - start < Math.max(20 * baseline, 1000), 'GetConsoleOutput stays fast');
     assert.ok(cgroupsOfCloud(cloudTag(cloud.home)).length > 0, 'the instances run in cgroups of their own');
+    const root = (await ec2.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [ids.bomb] }] }))).Volumes?.[0];
+    assert.equal(root?.Size, 10);
+    assert.equal(statSync(path.join(cloud.home, 'volumes', root?.VolumeId as string, 'root.img')).size, 10 * 1024 ** 3);
   });
 });
