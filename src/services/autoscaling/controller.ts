@@ -7,6 +7,8 @@ import { Ec2Fleet, type Fleet, type FleetInstance } from './fleet.js';
 import { isSuspended } from './processes.js';
 import { countsTowardCapacity, groups, type ActivityRecord, isTerminating, updateGroup, type GroupInstance, type GroupRecord } from './state.js';
 import { chooseVictim } from './termination.js';
+import { forgetGroupExtras, stepGroupExtras, takeFromWarmPool } from './extras.js';
+import { holdForHooks, LAUNCHING, TERMINATING } from './lifecycle-hooks.js';
 
 /** The controller looks at every group this often (AWS time). */
 export const TICK_MS = 10_000;
@@ -153,12 +155,14 @@ export class GroupController {
         this.cloud.store.tx(() => {
           groups(this.cloud).delete(region, name);
           forgetActivities(this.cloud, region, name);
+          forgetGroupExtras(this.cloud, region, name);
         });
       }
       return;
     }
 
     this.adoptLeftoverLaunches(region, name, ec2);
+    await stepGroupExtras(this.cloud, this, region, name, ec2, { subnetIn: (x, z) => this.subnetIn(region, x, z), zoneOrder: (x) => this.zoneOrder(x, this.cloud.clock.now()) });
     this.checkHealth(region, name, ec2, impaired, now);
     this.followTerminations(region, name, ec2);
 
@@ -223,7 +227,7 @@ export class GroupController {
     const checking = !isSuspended(g, 'HealthCheck');
     for (const i of g.Instances) {
       const state = ec2.get(i.InstanceId)?.State ?? 'vanished';
-      if (i.LifecycleState === 'Pending' && state === 'running') this.enterService(region, name, i.InstanceId);
+      if ((i.LifecycleState === 'Pending' || i.LifecycleState === 'Pending:Proceed') && state === 'running') this.enterService(region, name, i.InstanceId);
       if (!checking || i.HealthStatus === 'Unhealthy' || !(i.LifecycleState === 'InService' || i.LifecycleState.startsWith('Pending'))) continue;
       let why: string | undefined;
       if (GONE_STATES.has(state)) why = causes.terminatedOrStopped();
@@ -242,6 +246,7 @@ export class GroupController {
 
   /** Pending → InService once EC2 says running. A launch lifecycle hook holds the instance in Pending:Wait here. */
   private enterService(region: string, name: string, id: string): void {
+    if (this.group(region, name)?.Instances.find((x) => x.InstanceId === id)?.LifecycleState === 'Pending' && holdForHooks(this.cloud, region, name, id, LAUNCHING)) return;
     const now = this.cloud.clock.now();
     const g = this.setInstance(region, name, id, (i, x) => {
       i.LifecycleState = 'InService';
@@ -278,6 +283,7 @@ export class GroupController {
       fresh = a;
     });
     if (!fresh) return undefined;
+    if (holdForHooks(this.cloud, region, name, id, TERMINATING)) return fresh;
     await this.terminateInEc2(region, id);
     return fresh;
   }
@@ -303,7 +309,7 @@ export class GroupController {
           x.CooldownUntil = now + x.DefaultCooldown * 1000;
         });
         if (after) endActivity(this.cloud, region, after, i.ActivityId, 'Successful', 'autoscaling:EC2_INSTANCE_TERMINATE', i.InstanceId);
-      } else if (state !== 'shutting-down') {
+      } else if (state !== 'shutting-down' && i.LifecycleState !== 'Terminating:Wait') {
         void this.terminateInEc2(region, i.InstanceId);
       }
     }
@@ -374,6 +380,7 @@ export class GroupController {
   private async launchOne(region: string, name: string, why: string, onlyZone?: string, forRebalance = false): Promise<boolean> {
     const first = this.group(region, name);
     if (!first) return false;
+    if (!forRebalance && (await takeFromWarmPool(this.cloud, this.fleet, region, name, why, onlyZone ? [onlyZone] : this.zoneOrder(first, this.cloud.clock.now())))) return true;
     const now = this.cloud.clock.now();
     const order = onlyZone ? [onlyZone] : this.zoneOrder(first, now);
     const notes: string[] = [];
