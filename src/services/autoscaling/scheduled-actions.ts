@@ -63,7 +63,7 @@ function build(input: PutInput, ctx: RequestContext, g: GroupRecord): ScheduledA
     } catch (err) {
       throw v(`Given recurrence string ${input.Recurrence} is invalid: ${(err as Error).message}`);
     }
-    next = nextRun(cron, (start ?? now) - 1, input.TimeZone ?? 'UTC');
+    next = nextRun(cron, start !== undefined ? start - 1 : now, input.TimeZone ?? 'UTC');
   } else if (start === undefined) {
     throw v('Either StartTime or Recurrence must be specified.');
   }
