@@ -35,7 +35,12 @@ export const causes = {
 
 export const cause = (when: number, text: string) => `At ${at(when)} ${text}`;
 
-const key = (group: string, start: number, id: string) => `${group}\n${String(start).padStart(15, '0')}\n${id}`;
+/** Activities sort by group, then start time, then the order they were recorded in (a cloud-wide sequence). */
+function key(cloud: Cloud, group: string, start: number, id: string): string {
+  const seq = Number(cloud.store.meta('autoscaling.activitySeq') ?? '0') + 1;
+  cloud.store.setMeta('autoscaling.activitySeq', String(seq));
+  return `${group}\n${String(start).padStart(15, '0')}\n${String(seq).padStart(12, '0')}\n${id}`;
+}
 
 export interface NewActivity {
   Description: string;
@@ -68,7 +73,7 @@ export function startActivity(cloud: Cloud, region: string, g: GroupRecord, a: N
     Details: JSON.stringify(a.Details ?? {}),
   };
   if (record.StatusCode !== 'InProgress') record.EndTime = now;
-  activities(cloud).put(region, key(g.AutoScalingGroupName, now, record.ActivityId), record);
+  activities(cloud).put(region, key(cloud, g.AutoScalingGroupName, now, record.ActivityId), record);
   if (record.EndTime !== undefined && a.event) notify(cloud, region, g, a.event, record, a.instanceId);
   return record;
 }

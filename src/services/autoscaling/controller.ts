@@ -382,14 +382,15 @@ export class GroupController {
     if (!first) return false;
     if (!forRebalance && (await takeFromWarmPool(this.cloud, this.fleet, region, name, why, onlyZone ? [onlyZone] : this.zoneOrder(first, this.cloud.clock.now())))) return true;
     const now = this.cloud.clock.now();
-    const order = onlyZone ? [onlyZone] : this.zoneOrder(first, now);
+    const recent = (z: string) => !!first.FailedZones[z] && now - first.FailedZones[z].At < ZONE_RETRY_MS;
+    let order = onlyZone ? [onlyZone] : this.zoneOrder(first, now);
     const notes: string[] = [];
+    if (!onlyZone && order.some((z) => !recent(z))) {
+      // Zones where EC2 just had no capacity are left alone for a while; the activity says so.
+      for (const z of order.filter(recent)) notes.push(`a launch in ${z} failed at ${new Date(first.FailedZones[z].At).toISOString().slice(0, 19)}Z: ${first.FailedZones[z].Message}`);
+      order = order.filter((z) => !recent(z));
+    }
     for (const z of order) {
-      const skipped = first.FailedZones[z];
-      if (!onlyZone && skipped && now - skipped.At < ZONE_RETRY_MS && order.some((o) => !first.FailedZones[o] || now - first.FailedZones[o].At >= ZONE_RETRY_MS)) {
-        notes.push(`${z} was not tried: a launch there failed at ${new Date(skipped.At).toISOString().slice(0, 19)}Z (${skipped.Message})`);
-        continue;
-      }
       const g = this.group(region, name);
       if (!g) return false;
       const subnetId = g.Subnets.length ? await this.subnetIn(region, g, z) : undefined;
