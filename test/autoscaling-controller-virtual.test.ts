@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
@@ -11,6 +14,7 @@ import { autoscalingServiceWith } from '../src/services/autoscaling/service.js';
 import type { GroupInstance, GroupRecord } from '../src/services/autoscaling/state.js';
 import { chooseVictim } from '../src/services/autoscaling/termination.js';
 import { ec2Service } from '../src/services/ec2/service.js';
+import { snsService } from '../src/services/sns/service.js';
 import { Store } from '../src/store/db.js';
 import { SimulatedFleet } from './support/autoscaling-fleet.js';
 
@@ -44,6 +48,7 @@ async function setup(file = ':memory:', fleetOf?: (cloud: Cloud) => SimulatedFle
   const cloud = new Cloud(new Store(file), clock, timingProfile('instant'), { home: os.tmpdir(), hostsPerZone: 2 });
   cloud.credentials.admin();
   cloud.register(ec2Service);
+  cloud.register(snsService);
   const fleet = fleetOf ? fleetOf(cloud) : new SimulatedFleet(cloud);
   cloud.register(autoscalingServiceWith({ fleet, random: () => 0 }));
   clouds.push(cloud);
@@ -340,5 +345,106 @@ describe('Auto Scaling controller on a virtual clock', () => {
     await s2.run(30_000 + 40_000);
     assert.equal(inService(await s2.group('web')).length, 1);
     assert.equal(fleet.live().length, 1);
+  });
+
+  it('notifications go to SNS: a test notification, then launch and termination in the shape AWS sends', async () => {
+    const s = await setup();
+    const bodies: any[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c) => { text += c; });
+      req.on('end', () => { bodies.push(JSON.parse(text)); res.end(); });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const sns = (op: string, input: unknown) => s.cloud.invoke<any>('sns', op, input, { region: REGION });
+      const { TopicArn } = await sns('CreateTopic', { Name: 'asg' });
+      await sns('Subscribe', { TopicArn, Protocol: 'http', Endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` });
+      const until = async (check: () => boolean) => {
+        for (let i = 0; i < 300 && !check(); i++) await sleep(10);
+        assert.ok(check(), JSON.stringify(bodies.map((b) => b.Subject ?? b.Type)));
+      };
+      await until(() => bodies.length === 1);
+      await sns('ConfirmSubscription', { TopicArn, Token: bodies[0].Token });
+      await s.as('CreateLaunchConfiguration', { LaunchConfigurationName: 'web-lc', ImageId: 'ami-0123456789abcdef0', InstanceType: 't3.micro' });
+      await s.as('CreateAutoScalingGroup', { AutoScalingGroupName: 'web', LaunchConfigurationName: 'web-lc', MinSize: 0, MaxSize: 2, DesiredCapacity: 0, VPCZoneIdentifier: s.subnets.a });
+      await s.as('PutNotificationConfiguration', { AutoScalingGroupName: 'web', TopicARN: TopicArn, NotificationTypes: ['autoscaling:EC2_INSTANCE_LAUNCH', 'autoscaling:EC2_INSTANCE_TERMINATE'] });
+      await until(() => bodies.length === 2);
+      assert.equal(JSON.parse(bodies[1].Message).Event, 'autoscaling:TEST_NOTIFICATION');
+      await s.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 1 });
+      await s.ctl.tick();
+      await s.run(30_000);
+      await until(() => bodies.length === 3);
+      assert.equal(bodies[2].Subject, 'Auto Scaling: launch for group "web"');
+      const launch = JSON.parse(bodies[2].Message);
+      const id = (await s.group('web')).Instances[0].InstanceId;
+      assert.equal(launch.Event, 'autoscaling:EC2_INSTANCE_LAUNCH');
+      assert.equal(launch.EC2InstanceId, id);
+      assert.equal(launch.AutoScalingGroupName, 'web');
+      assert.equal(launch.Description, `Launching a new EC2 instance: ${id}`);
+      assert.deepEqual(launch.Details, { 'Subnet ID': s.subnets.a, 'Availability Zone': 'us-east-1a' });
+      await s.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 0 });
+      await s.ctl.tick();
+      await s.run(30_000);
+      await until(() => bodies.length === 4);
+      assert.equal(bodies[3].Subject, 'Auto Scaling: termination for group "web"');
+      assert.equal(JSON.parse(bodies[3].Message).Event, 'autoscaling:EC2_INSTANCE_TERMINATE');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('attach, detach, standby and terminate-in-group move instances and desired capacity as AWS does', async () => {
+    const s = await setup();
+    await withGroup(s, { MaxSize: 3 });
+    // (Zone balance would add its own launches to the counts below.)
+    await s.as('SuspendProcesses', { AutoScalingGroupName: 'web', ScalingProcesses: ['AZRebalance'] });
+    await s.run(30_000);
+    const loose = s.fleet.runLoose('us-east-1b', s.subnets.b);
+    await s.as('AttachInstances', { AutoScalingGroupName: 'web', InstanceIds: [loose] });
+    await s.run(MINUTE);
+    let g = await s.group('web');
+    assert.equal(g.DesiredCapacity, 2);
+    assert.deepEqual(g.Instances.map((i: any) => i.LifecycleState), ['InService', 'InService'], 'the attached instance (without the group tag) is kept');
+    assert.equal((await s.activities('web'))[0].Description, `Attaching an existing EC2 instance: ${loose}`);
+
+    const out = await s.as('DetachInstances', { AutoScalingGroupName: 'web', InstanceIds: [loose], ShouldDecrementDesiredCapacity: true });
+    assert.equal(out.Activities[0].Description, `Detaching EC2 instance: ${loose}`);
+    await s.run(MINUTE);
+    g = await s.group('web');
+    assert.equal(g.DesiredCapacity, 1);
+    assert.equal(g.Instances.length, 1);
+    assert.equal(s.fleet.instances.get(loose)?.State, 'running', 'a detached instance keeps running');
+
+    const [member] = inService(g);
+    await assert.rejects(s.as('TerminateInstanceInAutoScalingGroup', { InstanceId: member.InstanceId, ShouldDecrementDesiredCapacity: true }),
+      (e: any) => e.code === 'ValidationError' && /Currently, desiredSize equals minSize \(1\)\. Terminating instance without replacement will violate group's min size constraint\./.test(e.message));
+    await assert.rejects(s.as('EnterStandby', { AutoScalingGroupName: 'web', InstanceIds: [member.InstanceId], ShouldDecrementDesiredCapacity: true }),
+      (e: any) => e.code === 'ValidationError' && /has min-size=1, max-size=3, and desired-size=1\. To move to standby 1 instance/.test(e.message));
+    await s.as('EnterStandby', { AutoScalingGroupName: 'web', InstanceIds: [member.InstanceId], ShouldDecrementDesiredCapacity: false });
+    await s.run(MINUTE);
+    g = await s.group('web');
+    assert.deepEqual(g.Instances.map((i: any) => i.LifecycleState).sort(), ['InService', 'Standby'], 'a replacement for the instance on standby');
+    await s.as('ExitStandby', { AutoScalingGroupName: 'web', InstanceIds: [member.InstanceId] });
+    await s.run(TICK_MS);
+    g = await s.group('web');
+    assert.equal(g.DesiredCapacity, 2);
+    assert.deepEqual(g.Instances.map((i: any) => i.LifecycleState), ['InService', 'InService']);
+    const auto = await s.as('DescribeAutoScalingInstances', { InstanceIds: [member.InstanceId] });
+    assert.equal(auto.AutoScalingInstances[0].HealthStatus, 'HEALTHY');
+    assert.equal(auto.AutoScalingInstances[0].AutoScalingGroupName, 'web');
+
+    const term = await s.as('TerminateInstanceInAutoScalingGroup', { InstanceId: member.InstanceId, ShouldDecrementDesiredCapacity: true });
+    assert.equal(term.Activity.Description, `Terminating EC2 instance: ${member.InstanceId}`);
+    assert.match(term.Activity.Cause, new RegExp(`instance ${member.InstanceId} was taken out of service in response to a user request, shrinking the capacity from 2 to 1\\.$`));
+    await s.run(MINUTE);
+    g = await s.group('web');
+    assert.equal(g.DesiredCapacity, 1);
+    assert.equal(g.Instances.length, 1);
+    assert.equal(s.fleet.launchCalls, 2, 'no replacement after a decrementing termination');
+
+    await s.as('SetInstanceHealth', { InstanceId: g.Instances[0].InstanceId, HealthStatus: 'Unhealthy' });
+    await s.run(TICK_MS);
+    assert.match((await s.activities('web')).find((a: any) => a.Description === `Terminating EC2 instance: ${g.Instances[0].InstanceId}`).Cause, /in response to a user health-check\.$/);
   });
 });

@@ -111,5 +111,22 @@ describe('Auto Scaling with real instances across two zones', { skip: ROOT ? fal
     for (const f of failed) assert.match(f.StatusMessage ?? '', new RegExp(`capacity in the Availability Zone you requested \\(${dark}\\)\\. Launching EC2 instance failed\\.$`));
     if (failed.length) assert.match(launch?.Cause ?? '', new RegExp(`The instance was launched in ${other} because a launch in ${dark} failed`));
     halo('fault', 'az-restore', dark);
+    ids.fourth = fourth.id;
+  });
+
+  it('a daemon killed and started again resumes the group: nothing launched twice, and it still heals', async () => {
+    const launchesBefore = (await activities()).filter((a) => a.Description?.startsWith('Launching a new EC2 instance: ')).length;
+    await cloud.crash();
+    await cloud.restart();
+    asg = new AutoScalingClient(cloud.sdk);
+    ec2 = new EC2Client(cloud.sdk);
+    await waitFor('the instance running again', async () => ((await ec2Instance(ids.fourth))?.State?.Name === 'running' ? true : undefined));
+    // A few ticks of the new daemon (10 s of AWS time each, 1/6 s of wall time).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const g = await group();
+    assert.deepEqual(g?.Instances?.map((i) => [i.InstanceId, i.LifecycleState]), [[ids.fourth, 'InService']]);
+    assert.equal((await activities()).filter((a) => a.Description?.startsWith('Launching a new EC2 instance: ')).length, launchesBefore);
+    cloud.awsOk('ec2', 'terminate-instances', '--instance-ids', ids.fourth);
+    await replacement([ids.first, ids.second, ids.third, ids.fourth]);
   });
 });

@@ -165,7 +165,7 @@ describe('warm pools on the virtual clock', () => {
     const g = await t.group();
     assert.equal(g.WarmPoolSize, 1);
     assert.equal(g.WarmPoolConfiguration.MinSize, 1);
-    const launchesBefore = t.fleet.calls.launch;
+    const launchesBefore = t.fleet.launchCalls;
     await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 2 });
     await t.ctl.tick();
     assert.equal(t.fleet.calls.start, 1);
@@ -174,7 +174,7 @@ describe('warm pools on the virtual clock', () => {
     const after = await t.group();
     assert.equal(after.Instances.find((i: any) => i.InstanceId === warmId).LifecycleState, 'InService');
     // The pool keeps MinSize 1: one new instance launched into it (not into the group).
-    assert.equal(t.fleet.calls.launch, launchesBefore + 1);
+    assert.equal(t.fleet.launchCalls, launchesBefore + 1);
     const acts = (await t.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities.map((a: any) => a.Description);
     assert.ok(acts.includes(`Launching a new EC2 instance from warm pool: ${warmId}`), acts.join('\n'));
     await t.run(2 * MINUTE);

@@ -69,6 +69,24 @@ export class SimulatedFleet implements Fleet {
     return Promise.resolve();
   }
 
+  release(_region: string, ids: string[]): Promise<void> {
+    for (const id of ids) {
+      const i = this.instances.get(id);
+      if (i) {
+        i.GroupName = undefined;
+        i.Tags = i.Tags.filter((t) => t.Key !== GROUP_TAG);
+      }
+    }
+    return Promise.resolve();
+  }
+
+  /** A running instance of no group (made with aws ec2 run-instances), for AttachInstances. */
+  runLoose(zone: string, subnetId?: string): string {
+    const id = `i-${(++this.n).toString(16).padStart(17, '0')}`;
+    this.instances.set(id, { InstanceId: id, State: 'running', InstanceType: 't3.micro', AvailabilityZone: zone, SubnetId: subnetId, LaunchTime: this.cloud.clock.now(), Tags: [], input: {} });
+    return id;
+  }
+
   /** Live (not terminated) instances, optionally of one zone. */
   live(zone?: string): SimInstance[] {
     return [...this.instances.values()].filter((i) => i.State !== 'terminated' && i.State !== 'shutting-down' && (!zone || i.AvailabilityZone === zone));

@@ -7,7 +7,7 @@ import { Ec2Fleet, type Fleet, type FleetInstance } from './fleet.js';
 import { isSuspended } from './processes.js';
 import { countsTowardCapacity, groups, type ActivityRecord, isTerminating, updateGroup, type GroupInstance, type GroupRecord } from './state.js';
 import { chooseVictim } from './termination.js';
-import { forgetGroupExtras, stepGroupExtras, takeFromWarmPool } from './extras.js';
+import { forgetGroupExtras, groupsWithWork, stepGroupExtras, takeFromWarmPool } from './extras.js';
 import { holdForHooks, LAUNCHING, TERMINATING } from './lifecycle-hooks.js';
 
 /** The controller looks at every group this often (AWS time). */
@@ -55,6 +55,13 @@ export class GroupController {
   private readonly inFlight = new Set<string>();
   readonly fleet: Fleet;
   private readonly random: () => number;
+  /**
+   * What EC2 showed of each region at the last look, reused while the fleet reports no change there (a steady
+   * cloud is read once per round of status checks, not every tick).
+   */
+  private readonly views = new Map<string, { ec2: Map<string, FleetInstance>; impaired: Set<string> }>();
+  private readonly stale = new Set<string>();
+  private unwatch?: () => void;
 
   constructor(private readonly cloud: Cloud, opts: ControllerOptions = {}) {
     this.fleet = opts.fleet ?? new Ec2Fleet(cloud);
@@ -63,12 +70,14 @@ export class GroupController {
   }
 
   start(): void {
+    this.unwatch = this.fleet.onChange?.((region) => this.stale.add(region));
     this.timer = this.cloud.clock.every(TICK_MS, () => { void this.tick(); });
     this.poke();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unwatch?.();
     this.timer?.cancel();
     this.soon?.cancel();
     await this.running;
@@ -76,6 +85,7 @@ export class GroupController {
 
   /** A group changed: look at it soon rather than at the next tick. */
   poke(): void {
+    this.views.clear();
     if (this.stopped || this.soon) return;
     this.soon = this.cloud.clock.after(0, () => {
       this.soon = undefined;
@@ -104,26 +114,59 @@ export class GroupController {
   }
 
   private async pass(): Promise<void> {
-    const byRegion = new Map<string, string[]>();
-    for (const { scope, value } of groups(this.cloud).listAll()) byRegion.set(scope, [...(byRegion.get(scope) ?? []), value.AutoScalingGroupName]);
-    for (const [region, names] of byRegion) {
+    const byRegion = new Map<string, GroupRecord[]>();
+    for (const { scope, value } of groups(this.cloud).listAll()) byRegion.set(scope, [...(byRegion.get(scope) ?? []), value]);
+    for (const [region, list] of byRegion) {
       if (this.stopped) return;
       try {
-        const ec2 = await this.fleet.groupInstances(region);
-        const watched = names.flatMap((n) => groups(this.cloud).get(region, n)?.Instances.filter((i) => i.LifecycleState === 'InService').map((i) => i.InstanceId) ?? []);
-        const impaired = await this.fleet.impaired(region, watched);
-        for (const name of names) {
+        const { ec2, impaired } = await this.view(region, list);
+        const now = this.cloud.clock.now();
+        const withWork = groupsWithWork(this.cloud, region, now);
+        for (const g of list) {
           if (this.stopped) return;
+          if (this.settled(g, ec2, impaired, now) && !withWork.has(g.AutoScalingGroupName)) continue;
+          this.stale.add(region);
           try {
-            await this.reconcile(region, name, ec2, impaired);
+            await this.reconcile(region, g.AutoScalingGroupName, ec2, impaired);
           } catch (err) {
-            console.error(`[halo] autoscaling group ${name} (${region}): ${(err as Error).stack ?? String(err)}`);
+            console.error(`[halo] autoscaling group ${g.AutoScalingGroupName} (${region}): ${(err as Error).stack ?? String(err)}`);
           }
         }
       } catch (err) {
         console.error(`[halo] autoscaling controller (${region}): ${(err as Error).message}`);
       }
     }
+  }
+
+  private async view(region: string, list: GroupRecord[]): Promise<{ ec2: Map<string, FleetInstance>; impaired: Set<string> }> {
+    const cached = this.views.get(region);
+    if (cached && this.fleet.onChange && !this.stale.has(region)) return cached;
+    this.stale.delete(region);
+    const ec2 = await this.fleet.groupInstances(region);
+    // Attached instances do not carry the group tag (EC2 reserves aws: tags): they are looked up by id.
+    const untagged = list.flatMap((g) => g.Instances.map((i) => i.InstanceId)).filter((id) => !ec2.has(id));
+    if (untagged.length) for (const [id, i] of await this.fleet.describe(region, untagged)) ec2.set(id, i);
+    const watched = list.flatMap((g) => g.Instances.filter((i) => i.LifecycleState === 'InService').map((i) => i.InstanceId));
+    const view = { ec2, impaired: await this.fleet.impaired(region, watched) };
+    this.views.set(region, view);
+    return view;
+  }
+
+  /**
+   * True when a group needs nothing this tick (the common case, checked without another read of the store):
+   * every instance InService, healthy, running and not impaired, as many as desired, none past its lifetime, its
+   * zones balanced.
+   */
+  private settled(g: GroupRecord, ec2: Map<string, FleetInstance>, impaired: Set<string>, now: number): boolean {
+    if (g.Status || g.Launches.length || g.Instances.length !== g.DesiredCapacity) return false;
+    const perZone = new Map(g.AvailabilityZones.map((z) => [z, 0]));
+    for (const i of g.Instances) {
+      if (i.LifecycleState !== 'InService' || i.HealthStatus !== 'Healthy' || ec2.get(i.InstanceId)?.State !== 'running') return false;
+      if (impaired.has(i.InstanceId) || (g.MaxInstanceLifetime && now - i.LaunchedAt >= g.MaxInstanceLifetime * 1000)) return false;
+      perZone.set(i.AvailabilityZone, (perZone.get(i.AvailabilityZone) ?? 0) + 1);
+    }
+    const counts = [...perZone.values()];
+    return counts.length < 2 || Math.max(...counts) - Math.min(...counts) < 2;
   }
 
   private group(region: string, name: string): GroupRecord | undefined {
@@ -313,8 +356,10 @@ export class GroupController {
         void this.terminateInEc2(region, i.InstanceId);
       }
     }
-    for (const i of g.Instances.filter((x) => x.LifecycleState === 'Detaching')) {
-      this.mutate(region, name, (x) => { x.Instances = x.Instances.filter((y) => y.InstanceId !== i.InstanceId); });
+    const detaching = g.Instances.filter((x) => x.LifecycleState === 'Detaching').map((i) => i.InstanceId);
+    if (detaching.length) {
+      this.mutate(region, name, (x) => { x.Instances = x.Instances.filter((y) => !detaching.includes(y.InstanceId)); });
+      this.fleet.release(region, detaching).catch((err: unknown) => console.error(`[halo] autoscaling: untagging ${detaching.join(', ')} failed: ${(err as Error).message}`));
     }
   }
 

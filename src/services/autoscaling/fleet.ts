@@ -44,8 +44,15 @@ export interface Fleet {
   /** The instances among these whose instance or system status check is impaired. */
   impaired(region: string, ids: string[]): Promise<Set<string>>;
   terminate(region: string, ids: string[]): Promise<void>;
+  /** Removes the group tag from instances that leave their group (DetachInstances). */
+  release(region: string, ids: string[]): Promise<void>;
   /** The state of instances by id (for AttachInstances); missing ones are absent. */
   describe(region: string, ids: string[]): Promise<Map<string, FleetInstance>>;
+  /**
+   * Calls back with a region whenever EC2 may show something new there (a state change, a round of status checks);
+   * returns how to stop. A fleet without it is read afresh at every tick.
+   */
+  onChange?(fn: (region: string) => void): () => void;
 }
 
 interface Ec2Instance {
@@ -152,5 +159,19 @@ export class Ec2Fleet implements Fleet {
 
   async terminate(region: string, ids: string[]): Promise<void> {
     if (ids.length) await this.ec2(region, 'TerminateInstances', { InstanceIds: ids });
+  }
+
+  async release(region: string, ids: string[]): Promise<void> {
+    if (ids.length) await this.ec2(region, 'DeleteTags', { Resources: ids, Tags: [{ Key: GROUP_TAG }] });
+  }
+
+  onChange(fn: (region: string) => void): () => void {
+    const listener = (e: { region: string }) => fn(e.region);
+    this.cloud.events.on('ec2.instanceStateChanged', listener);
+    this.cloud.events.on('ec2.statusChecked', listener);
+    return () => {
+      this.cloud.events.off('ec2.instanceStateChanged', listener);
+      this.cloud.events.off('ec2.statusChecked', listener);
+    };
   }
 }

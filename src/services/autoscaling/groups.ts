@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { isAwsError } from '../../protocol/errors.js';
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
-import { cause, causes, hasActivityInProgress, startActivity } from './activities.js';
+import { cause, causes, forgetActivities, hasActivityInProgress, startActivity } from './activities.js';
 import { errors } from './errors.js';
 import { groupChanged } from './events.js';
 import { GROUP_LIMIT } from './processes.js';
@@ -128,7 +128,7 @@ export async function createAutoScalingGroup(input: GroupInput, ctx: RequestCont
   checkCommon(input);
   const where = await placement(ctx, input);
   if (!where) throw errors.validation('At least one Availability Zone or VPC Subnet is required.');
-  const tags: GroupTag[] = checkTags(input.Tags ?? [], name).map((t) => ({ Key: t.Key, Value: t.Value ?? '', PropagateAtLaunch: t.PropagateAtLaunch ?? false }));
+  const tags: GroupTag[] = checkTags(input.Tags ?? [], name, true).map((t) => ({ Key: t.Key, Value: t.Value ?? '', PropagateAtLaunch: t.PropagateAtLaunch ?? false }));
   const now = cloud.clock.now();
   const record: GroupRecord = {
     AutoScalingGroupName: name,
@@ -227,7 +227,10 @@ export function deleteAutoScalingGroup(input: { AutoScalingGroupName: string; Fo
   }
   if (g.Instances.some(isTerminating) || g.Launches.length || hasActivityInProgress(cloud, region, name)) throw errors.activityInProgress();
   if (g.Instances.length) throw errors.groupHasInstances();
-  groups(cloud).delete(region, name);
+  cloud.store.tx(() => {
+    groups(cloud).delete(region, name);
+    forgetActivities(cloud, region, name);
+  });
   forgetGroupExtras(cloud, region, name);
   return {};
 }

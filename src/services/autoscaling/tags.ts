@@ -7,11 +7,15 @@ const TAG_LIMIT = 50;
 
 interface TagInput { Key: string; Value?: string; PropagateAtLaunch?: boolean; ResourceId?: string; ResourceType?: string }
 
-/** A group's tags as given: keys 1–128 characters, not `aws:`, values up to 256, at most 50. */
-export function checkTags(tags: TagInput[], group: string): TagInput[] {
+/**
+ * A group's tags as given: keys 1–128 characters, not `aws:`, values up to 256, at most 50. At creation the
+ * `aws:cloudformation:*` tags CloudFormation adds are let through (`atCreation`), as EC2 lets them through
+ * RunInstances' TagSpecifications.
+ */
+export function checkTags(tags: TagInput[], group: string, atCreation = false): TagInput[] {
   for (const t of tags) {
     if (!t.Key || t.Key.length > 128) throw errors.validation(`Tag key must be between 1 and 128 characters (group ${group}).`);
-    if (t.Key.toLowerCase().startsWith('aws:')) throw errors.validation('Tag keys starting with \'aws:\' are reserved for internal use');
+    if (t.Key.toLowerCase().startsWith('aws:') && !(atCreation && t.Key.startsWith('aws:cloudformation:'))) throw errors.validation('Tag keys starting with \'aws:\' are reserved for internal use');
     if ((t.Value ?? '').length > 256) throw errors.validation(`The value of tag ${t.Key} must be at most 256 characters.`);
     if (t.ResourceType !== undefined && t.ResourceType !== 'auto-scaling-group') throw errors.validation(`Resource type ${t.ResourceType} is not valid; use auto-scaling-group.`);
   }
