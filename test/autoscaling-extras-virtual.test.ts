@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, it } from 'node:test';
 import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
@@ -138,6 +141,53 @@ describe('lifecycle hooks on the virtual clock', () => {
     await t.run(MINUTE);
     assert.deepEqual(await t.states(), []);
     assert.equal(t.fleet.instances.get(id)?.State, 'terminated');
+  });
+
+  it('notifies the hook\'s SNS topic: a test notification at PutLifecycleHook, then the lifecycle action with its token, which completes it', async () => {
+    const t = await setup();
+    const bodies: any[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c) => { text += c; });
+      req.on('end', () => { bodies.push(JSON.parse(text)); res.end(); });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const sns = (op: string, input: unknown) => t.cloud.invoke<any>('sns', op, input, { region: REGION });
+      const arrived = async (n: number) => {
+        for (let i = 0; i < 300 && bodies.length < n; i++) await sleep(10);
+        assert.ok(bodies.length >= n, `${n} deliveries`);
+      };
+      const { TopicArn } = await sns('CreateTopic', { Name: 'hooks' });
+      await sns('Subscribe', { TopicArn, Protocol: 'http', Endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` });
+      await arrived(1);
+      await sns('ConfirmSubscription', { TopicArn, Token: bodies[0].Token });
+      await t.withGroup({ DesiredCapacity: 0, MinSize: 0 });
+      await t.as('PutLifecycleHook', {
+        AutoScalingGroupName: 'web', LifecycleHookName: 'boot', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+        NotificationTargetARN: TopicArn, RoleARN: `arn:aws:iam::${t.cloud.accountId}:role/hooks`, NotificationMetadata: 'hello',
+      });
+      await arrived(2);
+      const test = JSON.parse(bodies[1].Message);
+      assert.equal(test.Event, 'autoscaling:TEST_NOTIFICATION');
+      assert.equal(test.AutoScalingGroupName, 'web');
+      await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 1 });
+      await t.run(MINUTE);
+      await arrived(3);
+      const id = (await t.group()).Instances[0].InstanceId;
+      assert.equal(bodies[2].Subject, `Auto Scaling:  Lifecycle action 'LAUNCHING' for instance ${id} in progress.`);
+      const m = JSON.parse(bodies[2].Message);
+      assert.deepEqual([m.Origin, m.Destination, m.Service, m.LifecycleTransition, m.EC2InstanceId, m.LifecycleHookName, m.AutoScalingGroupName, m.NotificationMetadata, m.AccountId],
+        ['EC2', 'AutoScalingGroup', 'AWS Auto Scaling', 'autoscaling:EC2_INSTANCE_LAUNCHING', id, 'boot', 'web', 'hello', t.cloud.accountId]);
+      assert.match(m.LifecycleActionToken, /^[0-9a-f-]{36}$/);
+      await expectError(t.as('CompleteLifecycleAction', { AutoScalingGroupName: 'web', LifecycleHookName: 'boot', LifecycleActionResult: 'CONTINUE', LifecycleActionToken: '00000000-0000-0000-0000-000000000000' }),
+        'ValidationError', /No active Lifecycle Action found with token/);
+      await t.as('CompleteLifecycleAction', { AutoScalingGroupName: 'web', LifecycleHookName: 'boot', LifecycleActionResult: 'CONTINUE', LifecycleActionToken: m.LifecycleActionToken });
+      await t.run(TICK_MS);
+      assert.deepEqual(await t.states(), ['InService']);
+    } finally {
+      server.close();
+    }
   });
 
   it('validates hooks as AWS does', async () => {
