@@ -3,6 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
@@ -22,20 +24,22 @@ const REGION = 'us-east-1';
 const MINUTE = 60_000;
 
 let clouds: Cloud[] = [];
+let dirs: string[] = [];
 afterEach(async () => {
   for (const c of clouds) await c.shutdown();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
   clouds = [];
+  dirs = [];
 });
 
 /** A cloud with EC2 (networks only), CloudWatch, SNS and Auto Scaling over a fleet with stop/start, on a virtual clock. */
-async function setup() {
-  const clock = new VirtualClock();
-  const cloud = new Cloud(new Store(':memory:'), clock, timingProfile('instant'), { home: os.tmpdir(), hostsPerZone: 2 });
+async function setup(file = ':memory:', fleetOf?: (cloud: Cloud) => PoweredFleet, clock = new VirtualClock()) {
+  const cloud = new Cloud(new Store(file), clock, timingProfile('instant'), { home: os.tmpdir(), hostsPerZone: 2 });
   cloud.credentials.admin();
   cloud.register(ec2Service);
   cloud.register(cloudwatchService);
   cloud.register(snsService);
-  const fleet = new PoweredFleet(cloud);
+  const fleet = fleetOf ? fleetOf(cloud) : new PoweredFleet(cloud);
   cloud.register(autoscalingServiceWith({ fleet, random: () => 0 }));
   clouds.push(cloud);
   const ctl = controllerOf(cloud) as GroupController;
@@ -229,6 +233,32 @@ describe('warm pools on the virtual clock', () => {
     assert.ok(acts.includes(`Launching a new EC2 instance from warm pool: ${warmId}`), acts.join('\n'));
     await t.run(2 * MINUTE);
     assert.deepEqual((await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).Instances.map((i: any) => i.LifecycleState), ['Warmed:Stopped']);
+  });
+
+  it('a daemon restarted while a warm launch is in flight adopts that instance into the pool rather than launching again', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'halo-asg-warm-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'state.db');
+    const clock = new VirtualClock();
+    const s1 = await setup(file, undefined, clock);
+    await s1.withGroup({ DesiredCapacity: 1, MaxSize: 2 });
+    await s1.run(MINUTE);
+    assert.equal(s1.fleet.launchCalls, 1);
+    s1.fleet.hang = true;
+    await s1.as('PutWarmPool', { AutoScalingGroupName: 'web', MinSize: 1 });
+    void s1.ctl.tick();
+    for (let n = 0; n < 100 && s1.fleet.launchCalls < 2; n++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(s1.fleet.launchCalls, 2);
+    // The daemon dies while RunInstances is in flight.
+    void s1.ctl.stop();
+    clouds = clouds.filter((c) => c !== s1.cloud);
+    const fleet = s1.fleet;
+    fleet.hang = false;
+    const s2 = await setup(file, () => fleet, clock);
+    await s2.run(2 * MINUTE);
+    const pool = await s2.as('DescribeWarmPool', { AutoScalingGroupName: 'web' });
+    assert.deepEqual(pool.Instances.map((i: any) => i.LifecycleState), ['Warmed:Stopped']);
+    assert.equal(fleet.launchCalls, 2, 'nothing launched twice');
   });
 
   it('a Running pool keeps its instances running; DeleteWarmPool terminates them then drops the pool', async () => {

@@ -53,6 +53,8 @@ export class GroupController {
   private stopped = false;
   /** Client tokens of RunInstances calls in flight (their intents are not leftovers of a crash). */
   private readonly inFlight = new Set<string>();
+  /** The same for launches into warm pools (warm-pools.ts). */
+  private readonly warmLaunches = new Set<string>();
   readonly fleet: Fleet;
   private readonly random: () => number;
   /**
@@ -205,7 +207,7 @@ export class GroupController {
     }
 
     this.adoptLeftoverLaunches(region, name, ec2);
-    await stepGroupExtras(this.cloud, this, region, name, ec2, { subnetIn: (x, z) => this.subnetIn(region, x, z), zoneOrder: (x) => this.zoneOrder(x, this.cloud.clock.now()) });
+    await stepGroupExtras(this.cloud, this, region, name, ec2, { subnetIn: (x, z) => this.subnetIn(region, x, z), zoneOrder: (x) => this.zoneOrder(x, this.cloud.clock.now()), inFlight: this.warmLaunches });
     this.checkHealth(region, name, ec2, impaired, now);
     this.followTerminations(region, name, ec2);
 

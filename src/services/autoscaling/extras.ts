@@ -5,16 +5,13 @@ import { forgetRefreshes, refreshes, stepRefresh } from './instance-refresh.js';
 import { forgetHooks, stepHooks } from './lifecycle-hooks.js';
 import { forgetPolicies } from './policies.js';
 import { forgetScheduledActions, scheduledActions, stepScheduledActions } from './scheduled-actions.js';
-import { groups, type GroupRecord } from './state.js';
-import { forgetWarmPool, stepWarmPool, warmPools, warmPoolTarget } from './warm-pools.js';
+import { groups } from './state.js';
+import { forgetWarmPool, stepWarmPool, warmPools, warmPoolTarget, type WarmPlacement } from './warm-pools.js';
 
 export { takeFromWarmPool } from './warm-pools.js';
 
 /** What the controller lends the group features for placing warm instances as it places the group's own. */
-export interface Placement {
-  subnetIn: (g: GroupRecord, zone: string) => Promise<string | undefined>;
-  zoneOrder: (g: GroupRecord) => string[];
-}
+export type Placement = WarmPlacement;
 
 /**
  * The group features beside the controller's own work, once per group per pass, before it checks health and
@@ -23,7 +20,7 @@ export interface Placement {
 export async function stepGroupExtras(cloud: Cloud, controller: GroupController, region: string, group: string, ec2: Map<string, FleetInstance>, placement: Placement): Promise<void> {
   stepScheduledActions(cloud, region, group);
   await stepHooks(cloud, region, group);
-  await stepWarmPool(cloud, controller.fleet, region, group, ec2, placement.subnetIn, placement.zoneOrder);
+  await stepWarmPool(cloud, controller.fleet, region, group, ec2, placement);
   await stepRefresh(cloud, controller, region, group);
 }
 

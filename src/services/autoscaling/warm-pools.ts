@@ -37,7 +37,13 @@ export interface WarmPoolRecord {
   InstanceReusePolicy?: { ReuseOnScaleIn?: boolean };
   Status?: 'PendingDelete';
   Instances: WarmInstance[];
+  /**
+   * Launches decided on and recorded before RunInstances with their ClientToken: after a daemon restart, the
+   * instance EC2 shows with that token joins the pool rather than being launched again.
+   */
+  Launches?: Array<{ ClientToken: string; ActivityId: string; At: number }>;
 }
+
 
 export const warmPools = (cloud: Cloud): Table<WarmPoolRecord> => cloud.store.table('autoscaling.warmPool');
 
@@ -155,15 +161,25 @@ export function forgetWarmPool(cloud: Cloud, region: string, group: string): voi
 
 const GONE = new Set(['shutting-down', 'terminated', 'vanished']);
 
+/** Where warm instances go (as the controller places the group's own) and the warm launches its process has in flight. */
+export interface WarmPlacement {
+  subnetIn: (g: GroupRecord, zone: string) => Promise<string | undefined>;
+  zoneOrder: (g: GroupRecord) => string[];
+  /** Client tokens of RunInstances calls still running (their intents are not leftovers of a crash). */
+  inFlight: Set<string>;
+}
+
 /**
  * Keeps a group's warm pool: new instances are launched into it and, for Stopped and Hibernated pools, stopped
  * once running; instances that went away leave it; the pool is filled to its target or trimmed; a pool being
  * deleted is emptied, then dropped.
  */
-export async function stepWarmPool(cloud: Cloud, fleet: Fleet, region: string, group: string, ec2: Map<string, FleetInstance>, subnetIn: (g: GroupRecord, zone: string) => Promise<string | undefined>, zoneOrder: (g: GroupRecord) => string[]): Promise<void> {
+export async function stepWarmPool(cloud: Cloud, fleet: Fleet, region: string, group: string, ec2: Map<string, FleetInstance>, placement: WarmPlacement): Promise<void> {
   const g = groups(cloud).get(region, group);
   let p = warmPools(cloud).get(region, group);
   if (!g || !p) return;
+  adoptLeftovers(cloud, region, g, p, ec2, placement.inFlight);
+  p = warmPools(cloud).get(region, group) as WarmPoolRecord;
   const toStop: string[] = [];
   const ready: WarmInstance[] = [];
   const gone: WarmInstance[] = [];
@@ -194,6 +210,7 @@ export async function stepWarmPool(cloud: Cloud, fleet: Fleet, region: string, g
   for (const i of ready) endActivity(cloud, region, g, i.ActivityId, 'Successful');
 
   const live = p.Instances.filter((i) => i.LifecycleState !== 'Warmed:Terminating');
+  if (p.Launches?.length) return;
   const target = p.Status === 'PendingDelete' ? 0 : warmPoolTarget(p, g);
   if (p.Status === 'PendingDelete' && !p.Instances.length) {
     warmPools(cloud).delete(region, group);
@@ -215,11 +232,12 @@ export async function stepWarmPool(cloud: Cloud, fleet: Fleet, region: string, g
     return;
   }
   if (live.length < target && !isSuspended(g, 'Launch') && cloud.clock.now() >= (g.NextLaunchAt ?? 0)) {
-    for (let n = live.length; n < target; n++) if (!(await launchWarm(cloud, fleet, region, group, n, target, subnetIn, zoneOrder))) break;
+    for (let n = live.length; n < target; n++) if (!(await launchWarm(cloud, fleet, region, group, n, target, placement))) break;
   }
 }
 
-async function launchWarm(cloud: Cloud, fleet: Fleet, region: string, group: string, from: number, to: number, subnetIn: (g: GroupRecord, zone: string) => Promise<string | undefined>, zoneOrder: (g: GroupRecord) => string[]): Promise<boolean> {
+async function launchWarm(cloud: Cloud, fleet: Fleet, region: string, group: string, from: number, to: number, placement: WarmPlacement): Promise<boolean> {
+  const { subnetIn, zoneOrder, inFlight } = placement;
   const g = groups(cloud).get(region, group);
   const p = warmPools(cloud).get(region, group);
   if (!g || !p) return false;
@@ -231,15 +249,21 @@ async function launchWarm(cloud: Cloud, fleet: Fleet, region: string, group: str
   if (!zone) return false;
   const now = cloud.clock.now();
   const why = cause(now, `an instance was launched into the warm pool in response to a difference between desired and actual warm pool capacity, increasing it from ${from} to ${to}.`);
+  const token = randomUUID();
+  const activityId = randomUUID();
   try {
     const subnetId = g.Subnets.length ? await subnetIn(g, zone) : undefined;
-    const launched = await fleet.launch(region, { group: g, zone, subnetId, clientToken: randomUUID() });
+    inFlight.add(token);
+    updatePool(cloud, region, group, (x) => { x.Launches = [...(x.Launches ?? []), { ClientToken: token, ActivityId: activityId, At: now }]; });
+    const launched = await fleet.launch(region, { group: g, zone, subnetId, clientToken: token });
     const a = startActivity(cloud, region, g, {
+      ActivityId: activityId,
       Description: `Launching a new EC2 instance into warm pool: ${launched.InstanceId}`,
       Cause: why,
       Details: { 'Subnet ID': launched.SubnetId ?? '', 'Availability Zone': launched.AvailabilityZone },
     });
     const after = updatePool(cloud, region, group, (x) => {
+      x.Launches = x.Launches?.filter((l) => l.ClientToken !== token);
       x.Instances.push({
         InstanceId: launched.InstanceId, InstanceType: launched.InstanceType, AvailabilityZone: launched.AvailabilityZone, SubnetId: launched.SubnetId,
         LifecycleState: 'Warmed:Pending', LaunchConfigurationName: g.LaunchConfigurationName, LaunchTemplate: g.LaunchTemplate, LaunchedAt: now, ActivityId: a.ActivityId,
@@ -248,13 +272,34 @@ async function launchWarm(cloud: Cloud, fleet: Fleet, region: string, group: str
     if (!after) await fleet.terminate(region, [launched.InstanceId]);
     return !!after;
   } catch (err) {
+    updatePool(cloud, region, group, (x) => { x.Launches = x.Launches?.filter((l) => l.ClientToken !== token); });
     const message = (err as Error).message.replace(/\.$/, '');
     startActivity(cloud, region, g, {
       Description: `Launching a new EC2 instance into warm pool.  Status Reason: ${message}. Launching EC2 instance failed.`,
       Cause: why, StatusCode: 'Failed', StatusMessage: `${message}. Launching EC2 instance failed.`,
     });
     return false;
+  } finally {
+    inFlight.delete(token);
   }
+}
+
+/** Warm launches of an earlier daemon: the instance EC2 shows with the intent's token joins the pool; without one, the intent is dropped. */
+function adoptLeftovers(cloud: Cloud, region: string, g: GroupRecord, p: WarmPoolRecord, ec2: Map<string, FleetInstance>, inFlight: Set<string>): void {
+  const leftovers = (p.Launches ?? []).filter((l) => !inFlight.has(l.ClientToken));
+  if (!leftovers.length) return;
+  updatePool(cloud, region, g.AutoScalingGroupName, (x) => {
+    for (const l of leftovers) {
+      x.Launches = x.Launches?.filter((y) => y.ClientToken !== l.ClientToken);
+      const found = [...ec2.values()].find((i) => i.ClientToken === l.ClientToken && i.GroupName === g.AutoScalingGroupName);
+      if (found && !x.Instances.some((i) => i.InstanceId === found.InstanceId)) {
+        x.Instances.push({
+          InstanceId: found.InstanceId, InstanceType: found.InstanceType, AvailabilityZone: found.AvailabilityZone, SubnetId: found.SubnetId,
+          LifecycleState: 'Warmed:Pending', LaunchConfigurationName: g.LaunchConfigurationName, LaunchTemplate: g.LaunchTemplate, LaunchedAt: l.At,
+        });
+      }
+    }
+  });
 }
 
 function updatePool(cloud: Cloud, region: string, group: string, fn: (p: WarmPoolRecord) => void): WarmPoolRecord | undefined {
