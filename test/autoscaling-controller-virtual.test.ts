@@ -108,6 +108,12 @@ describe('Auto Scaling controller on a virtual clock', () => {
       assert.ok(JSON.parse(a.Details)['Availability Zone']);
     }
     assert.equal(s.fleet.launchCalls, 3, 'nothing launched twice');
+    const page1 = await s.as('DescribeScalingActivities', { AutoScalingGroupName: 'web', MaxRecords: 2 });
+    assert.equal(page1.Activities.length, 2);
+    const page2 = await s.as('DescribeScalingActivities', { AutoScalingGroupName: 'web', MaxRecords: 2, NextToken: page1.NextToken });
+    assert.deepEqual([...page1.Activities, ...page2.Activities].map((a: any) => a.ActivityId), acts.map((a: any) => a.ActivityId));
+    assert.equal(page2.NextToken, undefined);
+    await assert.rejects(s.as('DescribeScalingActivities', { AutoScalingGroupName: 'web', ActivityIds: [acts[0].ActivityId], NextToken: page1.NextToken }), (e: any) => e.code === 'InvalidNextToken');
   });
 
   it('replaces a terminated instance at once, and an impaired one only after the grace period counted from InService', async () => {
@@ -280,7 +286,8 @@ describe('Auto Scaling controller on a virtual clock', () => {
     const s = await setup();
     await withGroup(s, { DefaultCooldown: 120 });
     await s.run(30_000);
-    await assert.rejects(s.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 2, HonorCooldown: true }), (e: any) => e.code === 'ScalingActivityInProgress');
+    await assert.rejects(s.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 2, HonorCooldown: true }),
+      (e: any) => e.code === 'ScalingActivityInProgress' && /^Scaling activity [0-9a-f-]{36} is in progress and blocks this action$/.test(e.message));
     await s.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 2 });
     await s.run(TICK_MS);
     assert.match((await s.activities('web'))[0].Cause, /a user request explicitly set group desired capacity changing the desired capacity from 1 to 2\. {2}At .* increasing the capacity from 1 to 2\.$/);
@@ -446,5 +453,43 @@ describe('Auto Scaling controller on a virtual clock', () => {
     await s.as('SetInstanceHealth', { InstanceId: g.Instances[0].InstanceId, HealthStatus: 'Unhealthy' });
     await s.run(TICK_MS);
     assert.match((await s.activities('web')).find((a: any) => a.Description === `Terminating EC2 instance: ${g.Instances[0].InstanceId}`).Cause, /in response to a user health-check\.$/);
+  });
+
+  it('an instance that dies before InService is replaced and leaves no activity in progress behind', async () => {
+    const s = await setup();
+    await withGroup(s, { MinSize: 0 });
+    const [pending] = (await s.group('web')).Instances;
+    s.fleet.setState(pending.InstanceId, 'terminated');
+    await s.run(MINUTE);
+    const acts = await s.activities('web');
+    assert.deepEqual(acts.map((a: any) => a.StatusCode), ['Successful', 'Successful', 'Successful']);
+    assert.equal(inService(await s.group('web')).length, 1);
+    await s.as('UpdateAutoScalingGroup', { AutoScalingGroupName: 'web', DesiredCapacity: 0 });
+    await s.ctl.tick();
+    await assert.rejects(s.as('DeleteAutoScalingGroup', { AutoScalingGroupName: 'web' }), (e: any) => e.code === 'ScalingActivityInProgress');
+    await s.run(MINUTE);
+    await s.as('DeleteAutoScalingGroup', { AutoScalingGroupName: 'web' });
+    await assert.rejects(s.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' }), (e: any) => e.code === 'ValidationError');
+  });
+
+  it('a group with a launch template launches through RunInstances --launch-template in the chosen subnet', async () => {
+    const s = await setup();
+    // EC2's launch templates (when this cloud's EC2 serves them) must know the template the group names.
+    await s.cloud.invoke('ec2', 'CreateLaunchTemplate', { LaunchTemplateName: 'web-lt', LaunchTemplateData: { ImageId: 'ami-0123456789abcdef0', InstanceType: 't3.micro' } }, { region: REGION })
+      .catch((err: { code?: string }) => { if (err.code !== 'InvalidAction') throw err; });
+    await s.as('CreateAutoScalingGroup', {
+      AutoScalingGroupName: 'lt', LaunchTemplate: { LaunchTemplateName: 'web-lt', Version: '$Latest' }, MinSize: 2, MaxSize: 2, VPCZoneIdentifier: `${s.subnets.b},${s.subnets.a}`,
+    });
+    await s.ctl.tick();
+    const g = await s.group('lt');
+    assert.deepEqual(g.LaunchTemplate, { LaunchTemplateName: 'web-lt', Version: '$Latest' });
+    assert.deepEqual(g.Instances.map((i: any) => i.AvailabilityZone), ['us-east-1b', 'us-east-1a']);
+    assert.deepEqual(g.Instances[0].LaunchTemplate, { LaunchTemplateName: 'web-lt', Version: '$Latest' });
+    const input = s.fleet.instances.get(g.Instances[0].InstanceId)?.input as Record<string, any>;
+    assert.deepEqual(input.LaunchTemplate, { LaunchTemplateId: undefined, LaunchTemplateName: 'web-lt', Version: '$Latest' });
+    assert.equal(input.SubnetId, s.subnets.b);
+    assert.equal(input.MinCount, 1);
+    assert.equal(input.MaxCount, 1);
+    assert.equal(input.ImageId, undefined, 'the image comes from the template');
   });
 });

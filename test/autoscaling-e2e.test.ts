@@ -15,7 +15,7 @@ import { waitFor } from './support/wait.js';
  */
 const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
-const GRACE_S = 600;
+const GRACE_S = 900;
 
 describe('Auto Scaling with real instances across two zones', { skip: ROOT ? false : 'needs root: instances run in namespaces (CI runs as root)' }, () => {
   let cloud: TestCloud;

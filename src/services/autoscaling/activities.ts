@@ -107,6 +107,11 @@ export function hasActivityInProgress(cloud: Cloud, region: string, group: strin
   return activitiesOf(cloud, region, group).some((a) => a.StatusCode === 'InProgress' || a.StatusCode === 'PreInService');
 }
 
+/** The group's newest activity (the one a cooldown follows). */
+export function latestActivity(cloud: Cloud, region: string, group: string): ActivityRecord | undefined {
+  return activitiesOf(cloud, region, group)[0];
+}
+
 function activitiesOf(cloud: Cloud, region: string, group: string): ActivityRecord[] {
   return cloud.store.db
     .prepare<[string, string, string], { data: string }>("SELECT data FROM resources WHERE kind = 'autoscaling.activity' AND scope = ? AND id >= ? AND id < ? ORDER BY id DESC")

@@ -1,5 +1,5 @@
 import type { RequestContext } from '../types.js';
-import { cause, causes, hasActivityInProgress, startActivity } from './activities.js';
+import { cause, causes, hasActivityInProgress, latestActivity, startActivity } from './activities.js';
 import { controllerOf } from './controller.js';
 import { errors } from './errors.js';
 import { groupChanged } from './events.js';
@@ -39,7 +39,9 @@ export function setDesiredCapacity(input: { AutoScalingGroupName: string; Desire
   if (d > g.MaxSize) throw errors.validation(`New SetDesiredCapacity value ${d} is above max value ${g.MaxSize} for the AutoScalingGroup.`);
   if (d < g.MinSize) throw errors.validation(`New SetDesiredCapacity value ${d} is below min value ${g.MinSize} for the AutoScalingGroup.`);
   const now = cloud.clock.now();
-  if (input.HonorCooldown && (now < (g.CooldownUntil ?? 0) || hasActivityInProgress(cloud, region, g.AutoScalingGroupName))) throw errors.cooldown(g.AutoScalingGroupName);
+  if (input.HonorCooldown && (now < (g.CooldownUntil ?? 0) || hasActivityInProgress(cloud, region, g.AutoScalingGroupName))) {
+    throw errors.cooldown(latestActivity(cloud, region, g.AutoScalingGroupName)?.ActivityId ?? '');
+  }
   updateGroup(cloud, region, g.AutoScalingGroupName, (x) => {
     if (x.DesiredCapacity !== d) x.PendingCause = cause(now, causes.userSetDesired(x.DesiredCapacity, d));
     x.DesiredCapacity = d;

@@ -10,7 +10,7 @@ import { chooseVictim } from './termination.js';
 import { forgetGroupExtras, groupsWithWork, stepGroupExtras, takeFromWarmPool } from './extras.js';
 import { holdForHooks, LAUNCHING, TERMINATING } from './lifecycle-hooks.js';
 
-/** The controller looks at every group this often (AWS time). */
+/** The controller looks at every group this often (AWS time) unless the timing profile says otherwise. */
 export const TICK_MS = 10_000;
 /** A zone where a launch failed for want of capacity is tried again after this long (AWS time). */
 export const ZONE_RETRY_MS = 120_000;
@@ -33,9 +33,10 @@ export interface ControllerOptions {
 }
 
 /**
- * Keeps every group of the cloud as its configuration says, on the cloud's clock: one tick every TICK_MS of AWS time
- * (and one soon after an API call changes a group). All it knows lives in the store (the groups' records, with their
- * instances and the launches they have decided on), so a restarted daemon carries on where it was.
+ * Keeps every group of the cloud as its configuration says, on the cloud's clock: one tick every
+ * autoScalingCheckInterval of the timing profile (and one soon after an API call changes a group). All it knows
+ * lives in the store (the groups' records, with their instances and the launches they have decided on), so a
+ * restarted daemon carries on where it was.
  *
  * Where the later features plug in:
  * - lifecycle hooks: `enterService` (Pending → Pending:Wait → InService) and `beginTermination`
@@ -73,7 +74,8 @@ export class GroupController {
 
   start(): void {
     this.unwatch = this.fleet.onChange?.((region) => this.stale.add(region));
-    this.timer = this.cloud.clock.every(TICK_MS, () => { void this.tick(); });
+    // The profile's autoScalingCheckInterval: how often Auto Scaling looks at its groups (30 s under aws-typical).
+    this.timer = this.cloud.clock.every(this.cloud.profile.steps.autoScalingCheckInterval || TICK_MS, () => { void this.tick(); });
     this.poke();
   }
 
@@ -314,6 +316,8 @@ export class GroupController {
       g = this.group(region, name);
       const i = g?.Instances.find((x) => x.InstanceId === id);
       if (!g || !i || isTerminating(i)) return;
+      // A launch still waiting for InService ends here: the instance did launch, and now leaves.
+      if (i.LifecycleState.startsWith('Pending')) endActivity(this.cloud, region, g, i.ActivityId, 'Successful', 'autoscaling:EC2_INSTANCE_LAUNCH', id);
       const a = startActivity(this.cloud, region, g, {
         Description: `Terminating EC2 instance: ${id}`,
         Cause: cause(when ?? now, why),

@@ -10,7 +10,7 @@ export const errors = declareErrors({
   launchConfigurationInUse: { code: 'ResourceInUse', message: (name: string, group: string) => `Cannot delete launch configuration ${name} because it is attached to AutoScalingGroup ${group}` },
   groupHasInstances: { code: 'ResourceInUse', message: () => 'You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.' },
   activityInProgress: { code: 'ScalingActivityInProgress', message: () => 'You cannot delete an AutoScalingGroup while there are scaling activities in progress for that group.' },
-  cooldown: { code: 'ScalingActivityInProgress', message: (name: string) => `Scaling activity is in progress or the cooldown period of AutoScalingGroup ${name} has not elapsed; the desired capacity was not changed.` },
+  cooldown: { code: 'ScalingActivityInProgress', message: (activityId: string) => `Scaling activity ${activityId} is in progress and blocks this action` },
   limitExceeded: { code: 'LimitExceeded', message: (what: string, limit: number) => `You have reached the limit of ${limit} ${what}.` },
   invalidNextToken: { code: 'InvalidNextToken', message: () => 'The token is not valid.' },
   // Lifecycle hooks, warm pools, instance refresh, scaling policies, scheduled actions.
