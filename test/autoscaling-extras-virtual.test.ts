@@ -261,6 +261,23 @@ describe('warm pools on the virtual clock', () => {
     assert.equal(fleet.launchCalls, 2, 'nothing launched twice');
   });
 
+  it('ReuseOnScaleIn: a scale-in moves the instance back into the pool, stopped, instead of terminating it', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 2, MaxSize: 2 });
+    await t.run(MINUTE);
+    await t.as('PutWarmPool', { AutoScalingGroupName: 'web', MinSize: 0, InstanceReusePolicy: { ReuseOnScaleIn: true } });
+    const ids = (await t.group()).Instances.map((i: any) => i.InstanceId);
+    await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 1 });
+    await t.run(2 * MINUTE);
+    const pool = await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' });
+    assert.equal(pool.Instances.length, 1);
+    assert.ok(ids.includes(pool.Instances[0].InstanceId), 'one of the group\'s own instances');
+    assert.equal(pool.Instances[0].LifecycleState, 'Warmed:Stopped');
+    assert.equal(t.fleet.instances.get(pool.Instances[0].InstanceId)?.State, 'stopped');
+    assert.equal((await t.group()).Instances.length, 1);
+    assert.equal(t.fleet.launchCalls, 2, 'nothing launched for the pool');
+  });
+
   it('a Running pool keeps its instances running; DeleteWarmPool terminates them then drops the pool', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 1, MaxSize: 3 });

@@ -7,7 +7,7 @@ import { Ec2Fleet, type Fleet, type FleetInstance } from './fleet.js';
 import { isSuspended } from './processes.js';
 import { countsTowardCapacity, groups, type ActivityRecord, isTerminating, updateGroup, type GroupInstance, type GroupRecord } from './state.js';
 import { chooseVictim } from './termination.js';
-import { forgetGroupExtras, groupsWithWork, stepGroupExtras, takeFromWarmPool } from './extras.js';
+import { forgetGroupExtras, groupsWithWork, returnToWarmPool, stepGroupExtras, takeFromWarmPool } from './extras.js';
 import { holdForHooks, LAUNCHING, TERMINATING } from './lifecycle-hooks.js';
 
 /** The controller looks at every group this often (AWS time) unless the timing profile says otherwise. */
@@ -409,6 +409,7 @@ export class GroupController {
         const victim = chooseVictim(current, current.Instances.filter((i) => countsTowardCapacity(i)), now, this.random);
         if (!victim) break;
         const why = rebalancing ? causes.rebalanceTerminate(n, n - 1) : causes.capacityDecrease(n, n - 1);
+        if (!rebalancing && returnToWarmPool(this.cloud, region, name, victim.InstanceId, why)) continue;
         await this.beginTermination(region, name, victim.InstanceId, why, false);
       }
       if (rebalancing) this.mutate(region, name, (x) => { for (const i of x.Instances) delete i.ForRebalance; });

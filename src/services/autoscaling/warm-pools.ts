@@ -8,7 +8,7 @@ import { errors } from './errors.js';
 import { groupChanged } from './events.js';
 import type { Fleet, FleetInstance } from './fleet.js';
 import { isSuspended } from './processes.js';
-import { groups, updateGroup, type GroupRecord, type LaunchTemplateSpec } from './state.js';
+import { countsTowardCapacity, groups, updateGroup, type GroupRecord, type LaunchTemplateSpec } from './state.js';
 
 export type PoolState = 'Stopped' | 'Running' | 'Hibernated';
 export type WarmState = 'Warmed:Pending' | 'Warmed:Stopped' | 'Warmed:Running' | 'Warmed:Hibernated' | 'Warmed:Terminating';
@@ -231,8 +231,10 @@ export async function stepWarmPool(cloud: Cloud, fleet: Fleet, region: string, g
     await fleet.terminate(region, surplus.map((i) => i.InstanceId)).catch((err: unknown) => console.error(`[halo] warm pool of ${group}: ${(err as Error).message}`));
     return;
   }
-  if (live.length < target && !isSuspended(g, 'Launch') && cloud.clock.now() >= (g.NextLaunchAt ?? 0)) {
-    for (let n = live.length; n < target; n++) if (!(await launchWarm(cloud, fleet, region, group, n, target, placement))) break;
+  // With ReuseOnScaleIn, instances the group is about to scale in will fill the pool: no launch for them.
+  const returning = p.InstanceReusePolicy?.ReuseOnScaleIn ? Math.max(0, g.Instances.filter(countsTowardCapacity).length - g.DesiredCapacity) : 0;
+  if (live.length + returning < target && !isSuspended(g, 'Launch') && cloud.clock.now() >= (g.NextLaunchAt ?? 0)) {
+    for (let n = live.length + returning; n < target; n++) if (!(await launchWarm(cloud, fleet, region, group, n, target, placement))) break;
   }
 }
 
@@ -351,5 +353,34 @@ export async function takeFromWarmPool(cloud: Cloud, fleet: Fleet, region: strin
     x.LaunchFailures = 0;
     x.NextLaunchAt = undefined;
   });
+  return true;
+}
+
+/**
+ * InstanceReusePolicy ReuseOnScaleIn: an instance the group scales in leaves the group for its warm pool
+ * (Warmed:Pending, then stopped for Stopped and Hibernated pools) instead of being terminated. False when the group
+ * has no such pool (the instance is terminated).
+ */
+export function returnToWarmPool(cloud: Cloud, region: string, group: string, instanceId: string, why: string): boolean {
+  const p = warmPools(cloud).get(region, group);
+  const g = groups(cloud).get(region, group);
+  const i = g?.Instances.find((x) => x.InstanceId === instanceId);
+  if (!p?.InstanceReusePolicy?.ReuseOnScaleIn || p.Status === 'PendingDelete' || !g || !i || i.LifecycleState !== 'InService') return false;
+  const now = cloud.clock.now();
+  const a = startActivity(cloud, region, g, {
+    Description: `Moving EC2 instance to warm pool: ${instanceId}`,
+    Cause: cause(now, why),
+    Details: { 'Subnet ID': i.SubnetId ?? '', 'Availability Zone': i.AvailabilityZone },
+  });
+  cloud.store.tx(() => {
+    updateGroup(cloud, region, group, (x) => { x.Instances = x.Instances.filter((y) => y.InstanceId !== instanceId); });
+    updatePool(cloud, region, group, (x) => {
+      x.Instances.push({
+        InstanceId: i.InstanceId, InstanceType: i.InstanceType, AvailabilityZone: i.AvailabilityZone, SubnetId: i.SubnetId, LifecycleState: 'Warmed:Pending',
+        LaunchConfigurationName: i.LaunchConfigurationName, LaunchTemplate: i.LaunchTemplate, LaunchedAt: i.LaunchedAt, ActivityId: a.ActivityId,
+      });
+    });
+  });
+  groupChanged(cloud);
   return true;
 }
