@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
+import { pruneActivities } from '../src/services/autoscaling/activities.js';
 import { controllerOf, TICK_MS, ZONE_RETRY_MS, type GroupController } from '../src/services/autoscaling/controller.js';
 import { autoscalingServiceWith } from '../src/services/autoscaling/service.js';
 import type { GroupInstance, GroupRecord } from '../src/services/autoscaling/state.js';
@@ -491,5 +492,15 @@ describe('Auto Scaling controller on a virtual clock', () => {
     assert.equal(input.MinCount, 1);
     assert.equal(input.MaxCount, 1);
     assert.equal(input.ImageId, undefined, 'the image comes from the template');
+  });
+
+  it('keeps activities six weeks', async () => {
+    const s = await setup();
+    await withGroup(s);
+    const now = s.clock.now();
+    pruneActivities(s.cloud, now + 41 * 24 * 3_600_000);
+    assert.equal((await s.activities('web')).length, 1);
+    pruneActivities(s.cloud, now + 43 * 24 * 3_600_000);
+    assert.equal((await s.activities('web')).length, 0);
   });
 });

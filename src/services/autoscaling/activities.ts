@@ -119,6 +119,18 @@ function activitiesOf(cloud: Cloud, region: string, group: string): ActivityReco
     .map((r) => JSON.parse(r.data) as ActivityRecord);
 }
 
+/** AWS keeps scaling activities for six weeks. */
+export const ACTIVITY_RETENTION_MS = 42 * 24 * 3_600_000;
+
+/** Deletes activities older than the retention (cloud time). */
+export function pruneActivities(cloud: Cloud, now: number): void {
+  const rows = cloud.store.db.prepare<[], { scope: string; id: string }>("SELECT scope, id FROM resources WHERE kind = 'autoscaling.activity'").all();
+  const cutoff = String(now - ACTIVITY_RETENTION_MS).padStart(15, '0');
+  const old = rows.filter((r) => (r.id.split('\n')[1] ?? '') < cutoff);
+  if (!old.length) return;
+  cloud.store.tx(() => { for (const r of old) activities(cloud).delete(r.scope, r.id); });
+}
+
 /** Deletes a deleted group's activities. */
 export function forgetActivities(cloud: Cloud, region: string, group: string): void {
   cloud.store.db.prepare("DELETE FROM resources WHERE kind = 'autoscaling.activity' AND scope = ? AND id >= ? AND id < ?").run(region, `${group}\n`, `${group}\n\uffff`);

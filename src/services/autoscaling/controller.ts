@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../../cloud.js';
 import type { Timer } from '../../clock/clock.js';
 import { isAwsError } from '../../protocol/errors.js';
-import { cause, causes, endActivity, forgetActivities, startActivity } from './activities.js';
+import { cause, causes, endActivity, forgetActivities, pruneActivities, startActivity } from './activities.js';
 import { Ec2Fleet, type Fleet, type FleetInstance } from './fleet.js';
 import { isSuspended } from './processes.js';
 import { countsTowardCapacity, groups, type ActivityRecord, isTerminating, updateGroup, type GroupInstance, type GroupRecord } from './state.js';
@@ -117,7 +117,14 @@ export class GroupController {
     return this.running;
   }
 
+  private lastPrune = -Infinity;
+
   private async pass(): Promise<void> {
+    const started = this.cloud.clock.now();
+    if (started - this.lastPrune >= 3_600_000) {
+      this.lastPrune = started;
+      pruneActivities(this.cloud, started);
+    }
     const byRegion = new Map<string, GroupRecord[]>();
     for (const { scope, value } of groups(this.cloud).listAll()) byRegion.set(scope, [...(byRegion.get(scope) ?? []), value]);
     for (const [region, list] of byRegion) {
