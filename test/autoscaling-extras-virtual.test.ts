@@ -342,6 +342,34 @@ describe('instance refresh on the virtual clock', () => {
     await expectError(t.as('CancelInstanceRefresh', { AutoScalingGroupName: 'web' }), 'ActiveInstanceRefreshNotFound');
   });
 
+  it('RollbackInstanceRefresh returns the group to its previous configuration and replaces what the refresh launched', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 2, MinSize: 2, MaxSize: 4, HealthCheckGracePeriod: 0 });
+    await t.run(2 * MINUTE);
+    await expectError(t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', Preferences: { AutoRollback: true } }), 'ValidationError', /AutoRollback requires a DesiredConfiguration/);
+    const template = { LaunchTemplateName: 'web-v2', Version: '1' };
+    await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', DesiredConfiguration: { LaunchTemplate: template }, Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 } });
+    for (let n = 0; n < 30; n++) {
+      await t.run(TICK_MS);
+      if ((await t.group()).Instances.some((i: any) => i.LaunchTemplate?.LaunchTemplateName === 'web-v2' && i.LifecycleState === 'InService')) break;
+    }
+    assert.ok((await t.group()).Instances.some((i: any) => i.LaunchTemplate?.LaunchTemplateName === 'web-v2'), 'one instance from the template');
+    await t.as('RollbackInstanceRefresh', { AutoScalingGroupName: 'web' });
+    let [r] = (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes;
+    assert.equal(r.Status, 'RollbackInProgress');
+    assert.equal(r.RollbackDetails.RollbackReason, 'Rollback started by user request.');
+    for (let n = 0; n < 40 && r.Status === 'RollbackInProgress'; n++) {
+      await t.run(TICK_MS);
+      [r] = (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes;
+    }
+    assert.equal(r.Status, 'RollbackSuccessful');
+    const g = await t.group();
+    assert.equal(g.LaunchConfigurationName, 'web-lc');
+    assert.equal(g.LaunchTemplate, undefined);
+    assert.deepEqual(g.Instances.map((i: any) => i.LaunchConfigurationName), ['web-lc', 'web-lc']);
+    await expectError(t.as('RollbackInstanceRefresh', { AutoScalingGroupName: 'web' }), 'ActiveInstanceRefreshNotFound');
+  });
+
   it('MaxHealthyPercentage above 100 launches before it terminates', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 2, MinSize: 2, MaxSize: 4, HealthCheckGracePeriod: 0 });
