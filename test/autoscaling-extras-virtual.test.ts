@@ -370,6 +370,24 @@ describe('instance refresh on the virtual clock', () => {
     await expectError(t.as('RollbackInstanceRefresh', { AutoScalingGroupName: 'web' }), 'ActiveInstanceRefreshNotFound');
   });
 
+  it('a checkpoint pauses the refresh for CheckpointDelay once its percentage is complete', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 2, MinSize: 2, MaxSize: 4, HealthCheckGracePeriod: 0 });
+    await t.run(2 * MINUTE);
+    await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0, CheckpointPercentages: [50, 100], CheckpointDelay: 600 } });
+    const refresh = async () => (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes[0];
+    for (let n = 0; n < 30 && !/checkpoint/.test((await refresh()).StatusReason ?? ''); n++) await t.run(TICK_MS);
+    const paused = await refresh();
+    assert.equal(paused.PercentageComplete, 50);
+    assert.match(paused.StatusReason, /Waiting at checkpoint 50% for 600 seconds/);
+    await t.run(5 * MINUTE);
+    assert.equal((await refresh()).PercentageComplete, 50, 'still at the checkpoint');
+    assert.ok((await t.group()).Instances.every((i: any) => i.LifecycleState === 'InService'), 'nothing replaced meanwhile');
+    await t.run(8 * MINUTE);
+    const done = await refresh();
+    assert.equal(done.Status, 'Successful');
+  });
+
   it('MaxHealthyPercentage above 100 launches before it terminates', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 2, MinSize: 2, MaxSize: 4, HealthCheckGracePeriod: 0 });
