@@ -388,6 +388,28 @@ describe('instance refresh on the virtual clock', () => {
     assert.equal(done.Status, 'Successful');
   });
 
+  it('a refresh replaces the warm pool\'s instances too, and never serves the group from an outdated one', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 1, MaxSize: 2, HealthCheckGracePeriod: 0 });
+    await t.as('PutWarmPool', { AutoScalingGroupName: 'web', MinSize: 1 });
+    await t.run(2 * MINUTE);
+    const oldWarm = (await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).Instances[0].InstanceId;
+    await t.as('CreateLaunchConfiguration', { LaunchConfigurationName: 'web-lc2', ImageId: 'ami-0123456789abcdef0', InstanceType: 't3.small' });
+    await t.as('UpdateAutoScalingGroup', { AutoScalingGroupName: 'web', LaunchConfigurationName: 'web-lc2' });
+    await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', Preferences: { MinHealthyPercentage: 0, InstanceWarmup: 0 } });
+    for (let n = 0; n < 40; n++) {
+      await t.run(TICK_MS);
+      if ((await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes[0].Status === 'Successful') break;
+    }
+    await t.run(2 * MINUTE);
+    const g = await t.group();
+    assert.deepEqual(g.Instances.map((i: any) => [i.LaunchConfigurationName, i.LifecycleState]), [['web-lc2', 'InService']]);
+    assert.notEqual(g.Instances[0].InstanceId, oldWarm);
+    const pool = (await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).Instances;
+    assert.deepEqual(pool.map((i: any) => [i.LaunchConfigurationName, i.LifecycleState]), [['web-lc2', 'Warmed:Stopped']]);
+    assert.equal(t.fleet.instances.get(oldWarm)?.State, 'terminated');
+  });
+
   it('MaxHealthyPercentage above 100 launches before it terminates', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 2, MinSize: 2, MaxSize: 4, HealthCheckGracePeriod: 0 });

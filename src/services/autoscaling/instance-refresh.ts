@@ -53,7 +53,7 @@ export interface RefreshRecord {
 export const refreshes = (cloud: Cloud): Table<RefreshRecord> => cloud.store.table('autoscaling.instanceRefresh');
 const key = (r: Pick<RefreshRecord, 'AutoScalingGroupName' | 'StartTime' | 'InstanceRefreshId'>) => `${r.AutoScalingGroupName}\n${String(r.StartTime).padStart(15, '0')}\n${r.InstanceRefreshId}`;
 const ofGroup = (cloud: Cloud, region: string, group: string) => refreshes(cloud).list(region).filter((r) => r.AutoScalingGroupName === group).sort((a, b) => b.StartTime - a.StartTime);
-const activeOf = (cloud: Cloud, region: string, group: string) => ofGroup(cloud, region, group).find((r) => ACTIVE.includes(r.Status));
+export const activeRefreshOf = (cloud: Cloud, region: string, group: string) => ofGroup(cloud, region, group).find((r) => ACTIVE.includes(r.Status));
 
 export const DEFAULT_CHECKPOINT_DELAY = 3600;
 
@@ -83,7 +83,7 @@ export function startInstanceRefresh(input: {
   const { cloud, region } = ctx;
   const g = needGroup(ctx, input.AutoScalingGroupName);
   if (input.Strategy !== undefined && input.Strategy !== 'Rolling') throw errors.validation(`Invalid Strategy ${input.Strategy}. The only strategy is Rolling.`);
-  if (activeOf(cloud, region, g.AutoScalingGroupName)) throw errors.refreshInProgress(g.AutoScalingGroupName);
+  if (activeRefreshOf(cloud, region, g.AutoScalingGroupName)) throw errors.refreshInProgress(g.AutoScalingGroupName);
   if (input.DesiredConfiguration?.MixedInstancesPolicy) throw errors.validation('This cloud does not run mixed instances policies: give DesiredConfiguration.LaunchTemplate.');
   const q = input.Preferences ?? {};
   const min = q.MinHealthyPercentage ?? 90;
@@ -153,7 +153,7 @@ function save(cloud: Cloud, region: string, r: RefreshRecord): void {
 
 export function cancelInstanceRefresh(input: { AutoScalingGroupName: string }, ctx: RequestContext) {
   needGroup(ctx, input.AutoScalingGroupName);
-  const r = activeOf(ctx.cloud, ctx.region, input.AutoScalingGroupName);
+  const r = activeRefreshOf(ctx.cloud, ctx.region, input.AutoScalingGroupName);
   if (!r || r.Status === 'Cancelling' || r.Status === 'RollbackInProgress') throw errors.noActiveRefresh(input.AutoScalingGroupName);
   save(ctx.cloud, ctx.region, { ...r, Status: 'Cancelling', StatusReason: 'Instance refresh is being cancelled at the user\'s request.' });
   groupChanged(ctx.cloud);
@@ -180,7 +180,7 @@ function beginRollback(cloud: Cloud, region: string, r: RefreshRecord, reason: s
 
 export function rollbackInstanceRefresh(input: { AutoScalingGroupName: string }, ctx: RequestContext) {
   needGroup(ctx, input.AutoScalingGroupName);
-  const r = activeOf(ctx.cloud, ctx.region, input.AutoScalingGroupName);
+  const r = activeRefreshOf(ctx.cloud, ctx.region, input.AutoScalingGroupName);
   if (!r || r.Status === 'Cancelling' || r.Status === 'RollbackInProgress') throw errors.noActiveRefresh(input.AutoScalingGroupName);
   if (!r.DesiredConfiguration) throw errors.irreversibleRefresh('The request failed because a desired configuration was not found for the instance refresh; it cannot be rolled back.');
   beginRollback(ctx.cloud, ctx.region, r, 'Rollback started by user request.');
@@ -198,7 +198,7 @@ const FAILED_LAUNCHES = 3;
  * InstanceRefresh process pauses it; repeated launch failures fail it (and roll it back with AutoRollback).
  */
 export async function stepRefresh(cloud: Cloud, controller: GroupController, region: string, group: string): Promise<void> {
-  let r = activeOf(cloud, region, group);
+  let r = activeRefreshOf(cloud, region, group);
   const g = groups(cloud).get(region, group);
   if (!r || !g) return;
   const now = cloud.clock.now();

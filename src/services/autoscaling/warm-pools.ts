@@ -7,6 +7,7 @@ import { cause, endActivity, startActivity } from './activities.js';
 import { errors } from './errors.js';
 import { groupChanged } from './events.js';
 import type { Fleet, FleetInstance } from './fleet.js';
+import { activeRefreshOf } from './instance-refresh.js';
 import { isSuspended } from './processes.js';
 import { countsTowardCapacity, groups, updateGroup, type GroupRecord, type LaunchTemplateSpec } from './state.js';
 
@@ -216,6 +217,18 @@ export async function stepWarmPool(cloud: Cloud, fleet: Fleet, region: string, g
     warmPools(cloud).delete(region, group);
     return;
   }
+  // An instance refresh replaces the pool's instances too: those of another configuration are terminated (and relaunched).
+  const refreshing = !!activeRefreshOf(cloud, region, group);
+  const outdated = refreshing ? live.filter((i) => i.LifecycleState !== 'Warmed:Pending' && !sameConfig(i, g)) : [];
+  if (outdated.length) {
+    const now = cloud.clock.now();
+    updatePool(cloud, region, group, (x) => { for (const i of x.Instances) if (outdated.some((o) => o.InstanceId === i.InstanceId)) i.LifecycleState = 'Warmed:Terminating'; });
+    for (const i of outdated) {
+      startActivity(cloud, region, g, { Description: `Terminating EC2 instance from warm pool: ${i.InstanceId}`, Cause: cause(now, 'an instance was taken out of the warm pool in response to an instance refresh.'), StatusCode: 'Successful' });
+    }
+    await fleet.terminate(region, outdated.map((i) => i.InstanceId)).catch((err: unknown) => console.error(`[halo] warm pool of ${group}: ${(err as Error).message}`));
+    return;
+  }
   if (live.length > target) {
     // Instances still on their way in go first, then the newest.
     const surplus = [...live].sort((a, b) => Number(b.LifecycleState === 'Warmed:Pending') - Number(a.LifecycleState === 'Warmed:Pending') || b.LaunchedAt - a.LaunchedAt).slice(0, live.length - target);
@@ -304,6 +317,12 @@ function adoptLeftovers(cloud: Cloud, region: string, g: GroupRecord, p: WarmPoo
   });
 }
 
+/** Whether a warm instance was launched from the group's current launch configuration or template. */
+function sameConfig(i: WarmInstance, g: GroupRecord): boolean {
+  if (g.LaunchConfigurationName || i.LaunchConfigurationName) return i.LaunchConfigurationName === g.LaunchConfigurationName;
+  return JSON.stringify(i.LaunchTemplate ?? null) === JSON.stringify(g.LaunchTemplate ?? null);
+}
+
 function updatePool(cloud: Cloud, region: string, group: string, fn: (p: WarmPoolRecord) => void): WarmPoolRecord | undefined {
   return cloud.store.tx(() => {
     const p = warmPools(cloud).get(region, group);
@@ -322,7 +341,10 @@ function updatePool(cloud: Cloud, region: string, group: string, fn: (p: WarmPoo
 export async function takeFromWarmPool(cloud: Cloud, fleet: Fleet, region: string, group: string, why: string, zones: string[]): Promise<boolean> {
   const p = warmPools(cloud).get(region, group);
   if (!p || p.Status === 'PendingDelete') return false;
-  const ready = p.Instances.filter((i) => ['Warmed:Stopped', 'Warmed:Running', 'Warmed:Hibernated'].includes(i.LifecycleState) && zones.includes(i.AvailabilityZone))
+  const g0 = groups(cloud).get(region, group);
+  const refreshing = !!activeRefreshOf(cloud, region, group);
+  const ready = p.Instances.filter((i) => ['Warmed:Stopped', 'Warmed:Running', 'Warmed:Hibernated'].includes(i.LifecycleState) && zones.includes(i.AvailabilityZone)
+    && !(refreshing && g0 && !sameConfig(i, g0)))
     .sort((a, b) => zones.indexOf(a.AvailabilityZone) - zones.indexOf(b.AvailabilityZone) || a.LaunchedAt - b.LaunchedAt);
   const pick = ready[0];
   if (!pick) return false;
