@@ -57,6 +57,16 @@ nfs.nfs_ftruncate.argtypes = [vp, vp, ctypes.c_uint64]
 nfs.nfs_truncate.argtypes = [vp, ctypes.c_char_p, ctypes.c_uint64]
 
 
+def opened(call, *args):
+    """An OPEN, tried again when libnfs 4.0's open-owner sequence id fell out of step with the server's
+    (NFS4ERR_BAD_SEQID, which libnfs reports as ERANGE; the failed attempt puts it back in step)."""
+    for _ in range(4):
+        rc = call(*args)
+        if rc != -errno.ERANGE:
+            break
+    return check(rc)
+
+
 def check(rc):
     if rc < 0:
         raise pyfuse3.FUSEError(-rc if -rc in errno.errorcode else errno.EIO)
@@ -223,7 +233,7 @@ class Efs(pyfuse3.Operations):
     async def open(self, inode, flags, rctx):
         self.caller(rctx)
         h = vp()
-        check(nfs.nfs_open(self.ctx, self.full(self.path_of(inode)), flags & ~(os.O_CREAT | os.O_EXCL), ctypes.byref(h)))
+        opened(nfs.nfs_open, self.ctx, self.full(self.path_of(inode)), flags & ~(os.O_CREAT | os.O_EXCL), ctypes.byref(h))
         # keep_cache off: every open re-reads what other clients wrote.
         return pyfuse3.FileInfo(fh=self.remember(h), keep_cache=False)
 
@@ -231,9 +241,13 @@ class Efs(pyfuse3.Operations):
         self.caller(rctx)
         path = self.child(parent, name)
         h = vp()
-        check(nfs.nfs_open2(self.ctx, self.full(path), flags | os.O_CREAT, stat.S_IMODE(mode), ctypes.byref(h)))
-        # libnfs 4.0 creates NFSv4 files 0600 whatever the mode: set it as asked.
-        nfs.nfs_chmod(self.ctx, self.full(path), stat.S_IMODE(mode))
+        opened(nfs.nfs_open2, self.ctx, self.full(path), flags | os.O_CREAT, stat.S_IMODE(mode), ctypes.byref(h))
+        # libnfs 4.0 creates NFSv4 files 0600 whatever the mode, and a SETATTR spoils the open state: close, set the
+        # mode, open again.
+        nfs.nfs_close(self.ctx, h)
+        check(nfs.nfs_chmod(self.ctx, self.full(path), stat.S_IMODE(mode)))
+        h = vp()
+        opened(nfs.nfs_open, self.ctx, self.full(path), flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC), ctypes.byref(h))
         return pyfuse3.FileInfo(fh=self.remember(h), keep_cache=False), self.attrs(path)
 
     async def read(self, fh, off, size):
