@@ -9,6 +9,7 @@ const OPTIONAL: Array<[module: string, fn: string]> = [
   ['./cloudformation.js', 'benchCloudFormation'],
   ['./ec2.js', 'benchEc2'],
   ['./cloudwatch.js', 'benchCloudWatch'],
+  ['./efs.js', 'benchEfs'],
 ];
 
 function format(n: number): string {

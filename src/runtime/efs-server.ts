@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { efsRunDir } from './names.js';
-import { plugInstance, unplugInstance, type VpcNet } from './network.js';
+import { gatewayOf, plugInstance, unplugInstance, type VpcNet } from './network.js';
 import { run } from './sh.js';
 
 /** One mount target as the runtime serves it: an address of its subnet answering NFSv4 on TCP 2049. */
@@ -24,6 +24,8 @@ export interface MountTargetServer {
   ns: string;
   child: ChildProcess;
   alias: string;
+  /** Its zone is dark (every host down): the mount target does not answer. */
+  dark?: boolean;
 }
 
 /** The directory that holds a file system's data: one per file system, whichever mount target serves it. */
@@ -90,6 +92,20 @@ export async function startMountTarget(tag: string, home: string, vpc: VpcNet, s
   stopProcess(child);
   unplugInstance(tag, vpc, spec.mountTargetId);
   throw new Error(`the NFS server of mount target ${spec.mountTargetId} did not start (see ${log})`);
+}
+
+/**
+ * A zone outage: the mount target's own end of its link goes down, so packets to it are dropped silently (clients
+ * time out, as with a dark zone) while the VPC keeps its route; back up, its default route is restored.
+ */
+export function setMountTargetUp(server: MountTargetServer, up: boolean): void {
+  const ns = server.ns;
+  if (!up) {
+    run('ip', ['-n', ns, 'link', 'set', 'eth0', 'down'], { allowFail: true });
+    return;
+  }
+  run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up'], { allowFail: true });
+  run('ip', ['-n', ns, 'route', 'replace', 'default', 'via', gatewayOf(server.spec.subnetCidr), 'dev', 'eth0'], { allowFail: true });
 }
 
 export function stopProcess(child: ChildProcess): void {

@@ -4,10 +4,10 @@ import { subnets } from '../services/ec2/network/state.js';
 import { accessPoints, mountTargets, type MountTargetRecord } from '../services/efs/state.js';
 import { findZone, hostsOf } from '../topology/regions.js';
 import { clientStateDir, readMountAsk, startClient, type RunningClient } from './efs-client.js';
-import { fileSystemDir, startMountTarget, stopMountTarget, stopProcess, type MountTargetServer } from './efs-server.js';
+import { fileSystemDir, setMountTargetUp, startMountTarget, stopMountTarget, stopProcess, type MountTargetServer } from './efs-server.js';
 import type { FirewallPort } from './firewall.js';
 import { efsRunDir, instanceLink, names } from './names.js';
-import { aliasOf, setLink, type VpcNet } from './network.js';
+import { aliasOf, type VpcNet } from './network.js';
 import { run } from './sh.js';
 import type { VolumeRequestResult } from './volumes.js';
 
@@ -118,13 +118,14 @@ export class EfsRuntime {
     }));
   }
 
-  /** A zone whose every host is down takes its mount targets down with it (their link cut), and back when restored. */
+  /** A zone whose every host is down takes its mount targets down with it, and back when restored. */
   applyZoneFaults(): void {
     const down = new Set(this.host.downHosts());
     for (const s of this.servers.values()) {
       const zone = findZone(s.spec.zoneId);
       const dark = !!zone && hostsOf(zone, this.host.cloud.config.hostsPerZone).every((h) => down.has(h.hostId));
-      setLink(this.host.vpcNet(s.spec.vpcId), s.spec.mountTargetId, !dark);
+      if (dark !== s.dark) setMountTargetUp(s, !dark);
+      s.dark = dark;
     }
   }
 
