@@ -153,6 +153,15 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     assert.equal(sh(out.C, 'grep -c " /mnt/efs " /proc/mounts').stdout.trim(), '0');
   });
 
+  it('the nfs4 line of /etc/fstab is mounted again at the next boot', async () => {
+    const boots = () => (readConsole(out.B).match(/boot finished/g) ?? []).length;
+    const before = boots();
+    cloud.awsOk('ec2', 'reboot-instances', '--instance-ids', out.B);
+    await waitFor('the reboot of B', () => (boots() > before ? true : undefined), 120_000);
+    await waitFor('/mnt/efs mounted again in B', () => (sh(out.B, 'grep -q " /mnt/efs fuse.nfs4 " /proc/mounts').status === 0 ? true : undefined), 60_000);
+    assert.equal(ok(out.B, 'cat /mnt/efs/from-a.txt'), 'written by a');
+  });
+
   it('after an outage of the first zone the file is still there for the second, and a new write succeeds', async () => {
     const efs = new EFSClient(cloud.sdk);
     const targets = (await efs.send(new DescribeMountTargetsCommand({ FileSystemId: out.FileSystem }))).MountTargets ?? [];

@@ -13,6 +13,7 @@ import argparse
 import ctypes
 import errno
 import os
+import select
 import socket
 import stat
 import sys
@@ -54,6 +55,14 @@ nfs.nfs_readdir.argtypes = [vp, vp]
 for name in ("nfs_pread", "nfs_pwrite"):
     getattr(nfs, name).argtypes = [vp, vp, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p]
 nfs.nfs_ftruncate.argtypes = [vp, vp, ctypes.c_uint64]
+# void nfs_cb(int err, struct nfs_context *nfs, void *data, void *private_data)
+NFS_CB = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+nfs.nfs_pwrite_async.argtypes = [vp, vp, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p, NFS_CB, ctypes.c_void_p]
+nfs.nfs_get_fd.argtypes = [vp]
+nfs.nfs_which_events.argtypes = [vp]
+nfs.nfs_service.argtypes = [vp, ctypes.c_int]
+# Chunks of one write in flight at once: the round trips overlap instead of adding up.
+WRITE_WINDOW = 64
 nfs.nfs_truncate.argtypes = [vp, ctypes.c_char_p, ctypes.c_uint64]
 
 
@@ -82,6 +91,8 @@ class Efs(pyfuse3.Operations):
         self.paths = {pyfuse3.ROOT_INODE: "/"}
         self.handles = {}
         self.next_fh = 1
+        # Buffers of asynchronous writes, alive until their replies came.
+        self.keep = []
 
     # -- helpers --
     def full(self, path):
@@ -262,14 +273,37 @@ class Efs(pyfuse3.Operations):
 
     async def write(self, fh, off, data):
         h = self.handles[fh]
-        done = 0
-        while done < len(data):
-            piece = data[done:done + WRITE_CHUNK]
-            n = check(nfs.nfs_pwrite(self.ctx, h, off + done, len(piece), piece))
-            if n == 0:
+        chunks = [(off + i, data[i:i + WRITE_CHUNK]) for i in range(0, len(data), WRITE_CHUNK)]
+        results = []
+        inflight = [0]
+
+        def done(err, _nfs, _data, _private):
+            inflight[0] -= 1
+            results.append(err)
+
+        cb = NFS_CB(done)
+        poller = select.poll()
+        queue = list(chunks)
+        while queue or inflight[0]:
+            while queue and inflight[0] < WRITE_WINDOW:
+                at, piece = queue.pop(0)
+                buf = ctypes.create_string_buffer(piece, len(piece))
+                self.keep.append(buf)
+                if nfs.nfs_pwrite_async(self.ctx, h, at, len(piece), buf, cb, None) != 0:
+                    raise pyfuse3.FUSEError(errno.EIO)
+                inflight[0] += 1
+            fd = nfs.nfs_get_fd(self.ctx)
+            poller.register(fd, nfs.nfs_which_events(self.ctx))
+            ready = poller.poll(1000)
+            poller.unregister(fd)
+            revents = ready[0][1] if ready else 0
+            if nfs.nfs_service(self.ctx, revents) < 0:
                 raise pyfuse3.FUSEError(errno.EIO)
-            done += n
-        return done
+        self.keep.clear()
+        for err in results:
+            if err < 0:
+                raise pyfuse3.FUSEError(-err if -err in errno.errorcode else errno.EIO)
+        return len(data)
 
     async def fsync(self, fh, datasync):
         check(nfs.nfs_fsync(self.ctx, self.handles[fh]))
