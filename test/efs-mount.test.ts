@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DescribeMountTargetsCommand, EFSClient } from '@aws-sdk/client-efs';
@@ -153,6 +154,18 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     assert.equal(sh(out.C, 'grep -c " /mnt/efs " /proc/mounts').stdout.trim(), '0');
   });
 
+  it('mount -t efs -o tls,accesspoint=…,iam: the access point\'s root directory is made with its creation info and files belong to its POSIX user', () => {
+    const ap = cloud.awsOk('efs', 'create-access-point', '--file-system-id', out.FileSystem, '--posix-user', 'Uid=1000,Gid=1000',
+      '--root-directory', 'Path=/jenkins,CreationInfo={OwnerUid=1000,OwnerGid=1000,Permissions=750}').AccessPointId;
+    ok(out.C, `mkdir -p /mnt/ap && mount -t efs -o tls,accesspoint=${ap},iam ${out.FileSystem}:/ /mnt/ap`);
+    ok(out.C, 'echo "jenkins home" > /mnt/ap/config.xml');
+    assert.match(ok(out.C, 'ls -ln /mnt/ap/config.xml'), /^-\S+ 1 1000 1000 13 /);
+    const root = path.join(fileSystemDir(cloud.home, out.FileSystem), 'jenkins');
+    assert.equal(readFileSync(path.join(root, 'config.xml'), 'utf8'), 'jenkins home\n');
+    assert.equal(ok(out.C, 'stat -c %u:%g:%a /mnt/ap'), '1000:1000:750');
+    ok(out.C, 'umount /mnt/ap');
+  });
+
   it('the nfs4 line of /etc/fstab is mounted again at the next boot', async () => {
     const boots = () => (readConsole(out.B).match(/boot finished/g) ?? []).length;
     const before = boots();
@@ -160,6 +173,19 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     await waitFor('the reboot of B', () => (boots() > before ? true : undefined), 120_000);
     await waitFor('/mnt/efs mounted again in B', () => (sh(out.B, 'grep -q " /mnt/efs fuse.nfs4 " /proc/mounts').status === 0 ? true : undefined), 60_000);
     assert.equal(ok(out.B, 'cat /mnt/efs/from-a.txt'), 'written by a');
+  });
+
+  it('during a network partition I/O blocks, as on a hard mount, and resumes when healed', async () => {
+    const file = path.join(fileSystemDir(cloud.home, out.FileSystem), 'partition.txt');
+    assert.equal(cloud.halo('fault', 'network-partition', out.B).status, 0);
+    const writer = spawn('nsenter', ['-t', initOf(out.B), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c', 'echo during > /mnt/efs/partition.txt'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => writer.once('exit', (code) => resolve(code)));
+    await sleep(3000);
+    assert.equal(writer.exitCode, null, 'the write returned while the instance was cut off');
+    assert.equal(existsSync(file) ? readFileSync(file, 'utf8') : '', '');
+    assert.equal(cloud.halo('fault', 'network-heal', out.B).status, 0);
+    assert.equal(await exited, 0);
+    assert.equal(readFileSync(file, 'utf8'), 'during\n');
   });
 
   it('after an outage of the first zone the file is still there for the second, and a new write succeeds', async () => {

@@ -66,14 +66,17 @@ WRITE_WINDOW = 64
 nfs.nfs_truncate.argtypes = [vp, ctypes.c_char_p, ctypes.c_uint64]
 
 
-def opened(call, *args):
-    """An OPEN, tried again when libnfs 4.0's open-owner sequence id fell out of step with the server's
-    (NFS4ERR_BAD_SEQID, which libnfs reports as ERANGE; the failed attempt puts it back in step)."""
-    for _ in range(4):
-        rc = call(*args)
-        if rc != -errno.ERANGE:
-            break
-    return check(rc)
+# What libnfs 4.0 answers when the NFSv4 state it holds is no longer good: NFS4ERR_BAD_SEQID (its open-owner
+# sequence id slipped out of step) and an expired lease (it never renews one) both come back as ERANGE.
+LOST_STATE = (-errno.ERANGE, -errno.EIO)
+
+
+def connect(server):
+    ctx = vp(nfs.nfs_init_context())
+    nfs.nfs_set_version(ctx, 4)
+    if nfs.nfs_mount(ctx, server.encode(), b"/") != 0:
+        return None, (nfs.nfs_get_error(ctx) or b"mount failed").decode()
+    return ctx, None
 
 
 def check(rc):
@@ -82,10 +85,15 @@ def check(rc):
     return rc
 
 
+class LostState(Exception):
+    pass
+
+
 class Efs(pyfuse3.Operations):
-    def __init__(self, ctx, root, uid, gid):
+    def __init__(self, ctx, server, root, uid, gid):
         super().__init__()
         self.ctx = ctx
+        self.server = server
         self.root = root.rstrip("/")
         self.fixed = (uid, gid) if uid is not None else None
         self.paths = {pyfuse3.ROOT_INODE: "/"}
@@ -93,6 +101,39 @@ class Efs(pyfuse3.Operations):
         self.next_fh = 1
         # Buffers of asynchronous writes, alive until their replies came.
         self.keep = []
+
+    # -- state --
+    def reconnect(self):
+        """A new client (new client id, new lease), and every open file opened again in it."""
+        ctx, err = connect(self.server)
+        if ctx is None:
+            raise pyfuse3.FUSEError(errno.EIO)
+        old, self.ctx = self.ctx, ctx
+        nfs.nfs_destroy_context(old)
+        for entry in self.handles.values():
+            h = vp()
+            if nfs.nfs_open(self.ctx, entry[1], entry[2], ctypes.byref(h)) == 0:
+                entry[0] = h
+
+    def open_file(self, call, path, flags, *mode):
+        """An OPEN (nfs_open/nfs_open2), tried again while the state is lost, then in a new client."""
+        for attempt in range(5):
+            if attempt == 3:
+                self.reconnect()
+            h = vp()
+            rc = call(self.ctx, path, flags, *mode, ctypes.byref(h))
+            if rc not in LOST_STATE:
+                break
+        check(rc)
+        return h
+
+    def stateful(self, call, fh, *args):
+        """A call on an open file; when its state is lost, once more in a new client."""
+        rc = call(self.ctx, self.handles[fh][0], *args)
+        if rc in LOST_STATE:
+            self.reconnect()
+            rc = call(self.ctx, self.handles[fh][0], *args)
+        return check(rc)
 
     # -- helpers --
     def full(self, path):
@@ -143,7 +184,7 @@ class Efs(pyfuse3.Operations):
         path = self.full(self.path_of(inode))
         if fields.update_size:
             if fh is not None and fh in self.handles:
-                check(nfs.nfs_ftruncate(self.ctx, self.handles[fh], attr.st_size))
+                self.stateful(nfs.nfs_ftruncate, fh, attr.st_size)
             else:
                 check(nfs.nfs_truncate(self.ctx, path, attr.st_size))
         if fields.update_mode:
@@ -235,44 +276,49 @@ class Efs(pyfuse3.Operations):
                 self.paths[ino] = new + p[len(old):]
 
     # -- files --
-    def remember(self, handle):
+    def remember(self, handle, path, flags):
         fh = self.next_fh
         self.next_fh += 1
-        self.handles[fh] = handle
+        self.handles[fh] = [handle, path, flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC)]
         return fh
 
     async def open(self, inode, flags, rctx):
         self.caller(rctx)
-        h = vp()
-        opened(nfs.nfs_open, self.ctx, self.full(self.path_of(inode)), flags & ~(os.O_CREAT | os.O_EXCL), ctypes.byref(h))
+        path = self.full(self.path_of(inode))
+        h = self.open_file(nfs.nfs_open, path, flags & ~(os.O_CREAT | os.O_EXCL))
         # keep_cache off: every open re-reads what other clients wrote.
-        return pyfuse3.FileInfo(fh=self.remember(h), keep_cache=False)
+        return pyfuse3.FileInfo(fh=self.remember(h, path, flags), keep_cache=False)
 
     async def create(self, parent, name, mode, flags, rctx):
         self.caller(rctx)
         path = self.child(parent, name)
-        h = vp()
-        opened(nfs.nfs_open2, self.ctx, self.full(path), flags | os.O_CREAT, stat.S_IMODE(mode), ctypes.byref(h))
+        h = self.open_file(nfs.nfs_open2, self.full(path), flags | os.O_CREAT, stat.S_IMODE(mode))
         # libnfs 4.0 creates NFSv4 files 0600 whatever the mode, and a SETATTR spoils the open state: close, set the
         # mode, open again.
         nfs.nfs_close(self.ctx, h)
         check(nfs.nfs_chmod(self.ctx, self.full(path), stat.S_IMODE(mode)))
-        h = vp()
-        opened(nfs.nfs_open, self.ctx, self.full(path), flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC), ctypes.byref(h))
-        return pyfuse3.FileInfo(fh=self.remember(h), keep_cache=False), self.attrs(path)
+        h = self.open_file(nfs.nfs_open, self.full(path), flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC))
+        return pyfuse3.FileInfo(fh=self.remember(h, self.full(path), flags), keep_cache=False), self.attrs(path)
 
     async def read(self, fh, off, size):
         buf = ctypes.create_string_buffer(size)
         got = 0
         while got < size:
-            n = check(nfs.nfs_pread(self.ctx, self.handles[fh], off + got, min(size - got, READ_CHUNK), ctypes.byref(buf, got)))
+            n = self.stateful(nfs.nfs_pread, fh, off + got, min(size - got, READ_CHUNK), ctypes.byref(buf, got))
             if n == 0:
                 break
             got += n
         return buf.raw[:got]
 
     async def write(self, fh, off, data):
-        h = self.handles[fh]
+        try:
+            return self.write_all(fh, off, data)
+        except LostState:
+            self.reconnect()
+            return self.write_all(fh, off, data)
+
+    def write_all(self, fh, off, data):
+        h = self.handles[fh][0]
         chunks = [(off + i, data[i:i + WRITE_CHUNK]) for i in range(0, len(data), WRITE_CHUNK)]
         results = []
         inflight = [0]
@@ -301,20 +347,22 @@ class Efs(pyfuse3.Operations):
                 raise pyfuse3.FUSEError(errno.EIO)
         self.keep.clear()
         for err in results:
+            if err in LOST_STATE:
+                raise LostState()
             if err < 0:
                 raise pyfuse3.FUSEError(-err if -err in errno.errorcode else errno.EIO)
         return len(data)
 
     async def fsync(self, fh, datasync):
-        check(nfs.nfs_fsync(self.ctx, self.handles[fh]))
+        self.stateful(nfs.nfs_fsync, fh)
 
     async def flush(self, fh):
         pass
 
     async def release(self, fh):
-        h = self.handles.pop(fh, None)
-        if h is not None:
-            nfs.nfs_close(self.ctx, h)
+        entry = self.handles.pop(fh, None)
+        if entry is not None:
+            nfs.nfs_close(self.ctx, entry[0])
 
 
 def fail(msg):
@@ -368,10 +416,9 @@ def main():
     except OSError as e:
         fail("mount.nfs4: " + (e.strerror or str(e)))
 
-    ctx = vp(nfs.nfs_init_context())
-    nfs.nfs_set_version(ctx, 4)
-    if nfs.nfs_mount(ctx, a.server.encode(), b"/") != 0:
-        fail("mount.nfs4: " + (nfs.nfs_get_error(ctx) or b"mount failed").decode())
+    ctx, err = connect(a.server)
+    if ctx is None:
+        fail("mount.nfs4: " + err)
     root = "/" + a.root.strip("/") if a.root.strip("/") else ""
     if root:
         st = Stat64()
@@ -391,7 +438,7 @@ def main():
     code = mount_in_instance(a.pid, fuse_fd, a.source, a.target)
     if code != 0:
         fail({11: "mount point %s does not exist" % a.target}.get(code, "mount of %s failed (%d)" % (a.target, code)))
-    ops = Efs(ctx, root, a.uid, a.gid)
+    ops = Efs(ctx, a.server, root, a.uid, a.gid)
     pyfuse3.init(ops, "/dev/fd/%d" % fuse_fd, set())
     print("mounted", flush=True)
     try:

@@ -553,7 +553,7 @@ export class Runtime implements EfsHost {
     const r = this.running.get(instanceId);
     const vpc = r && this.vpcs.get(r.spec.vpcId);
     if (!vpc) return false;
-    setLink(vpc, instanceId, !cut);
+    setLink(vpc, instanceId, !cut, r.spec.privateIp);
     return true;
   }
 
