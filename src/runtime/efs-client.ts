@@ -32,7 +32,10 @@ export function readMountAsk(device: string, type: string, options: string[]): E
   const host = colon < 0 ? device : device.slice(0, colon);
   const subPath = colon < 0 ? '/' : device.slice(colon + 1) || '/';
   const accessPointId = options.find((o) => o.startsWith('accesspoint='))?.slice('accesspoint='.length);
+  // The EFS mount helper's mounttargetip= names the mount target to use instead of the zone's DNS answer.
+  const targetIp = helper === 'efs' ? options.find((o) => o.startsWith('mounttargetip='))?.slice('mounttargetip='.length) : undefined;
   const dns = DNS.exec(host);
+  if (targetIp) return { fileSystemId: dns?.[2] ?? (/^fs-[0-9a-f]+$/.test(host) ? host : undefined), host, ip: targetIp, subPath, accessPointId, helper };
   if (dns) return { fileSystemId: dns[2], zoneName: dns[1], host, subPath, accessPointId, helper };
   if (/^fs-[0-9a-f]+$/.test(host)) return { fileSystemId: host, host, subPath, accessPointId, helper };
   if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return { host, ip: host, subPath, accessPointId, helper };
