@@ -50,7 +50,6 @@ export interface ClientLaunch {
   source: string;
   root: string;
   posixUser?: { Uid: number; Gid: number };
-  creation?: { OwnerUid: number; OwnerGid: number; Permissions: string };
   /** Marks the process as this cloud's (its command line names it): /run/halo/efs/<tag>/clients/<instance>. */
   stateDir: string;
   home: string;
@@ -67,7 +66,6 @@ export function startClient(c: ClientLaunch, waitMs: number): Promise<RunningCli
   const args = ['--net=' + `/run/netns/${c.netns}`, '--', '/usr/bin/python3', '-I', FUSE_CLIENT, '--server', c.server, '--pid', String(c.initPid),
     '--target', c.target, '--source', c.source, '--root', c.root, '--state', c.stateDir, '--home', c.home];
   if (c.posixUser) args.push('--uid', String(c.posixUser.Uid), '--gid', String(c.posixUser.Gid));
-  if (c.creation) args.push('--creation', `${c.creation.OwnerUid}:${c.creation.OwnerGid}:${c.creation.Permissions}`);
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   return new Promise((resolve, reject) => {
     let out = '';

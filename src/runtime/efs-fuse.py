@@ -7,7 +7,7 @@ child enter the instance's mount namespace and mount /dev/fuse there. It prints 
 `error: <message>`, and then serves until the instance unmounts (or dies).
 
 Usage: efs-fuse.py --server IP --pid INIT_PID --target DIR --source SRC [--root PATH] [--uid N --gid N]
-                   [--creation OWNER_UID:OWNER_GID:PERMS] [--connect-timeout S] [--state DIR --home DIR]
+                   [--connect-timeout S] [--state DIR --home DIR]
 """
 import argparse
 import ctypes
@@ -400,7 +400,6 @@ def main():
     ap.add_argument("--root", default="/")
     ap.add_argument("--uid", type=int)
     ap.add_argument("--gid", type=int)
-    ap.add_argument("--creation")
     ap.add_argument("--connect-timeout", type=float, default=10)
     ap.add_argument("--state")
     ap.add_argument("--home")
@@ -423,16 +422,7 @@ def main():
     if root:
         st = Stat64()
         if nfs.nfs_stat64(ctx, root.encode(), ctypes.byref(st)) != 0:
-            if not a.creation:
-                fail("mount.nfs4: access point root directory %s does not exist" % root)
-            uid, gid, perms = a.creation.split(":")
-            part = ""
-            for seg in root.strip("/").split("/"):
-                part += "/" + seg
-                if nfs.nfs_stat64(ctx, part.encode(), ctypes.byref(st)) != 0:
-                    nfs.nfs_mkdir2(ctx, part.encode(), int(perms, 8))
-                    nfs.nfs_chown(ctx, part.encode(), int(uid), int(gid))
-                    nfs.nfs_chmod(ctx, part.encode(), int(perms, 8))
+            fail("mount.nfs4: access denied by server while mounting %s" % root)
 
     fuse_fd = os.open("/dev/fuse", os.O_RDWR)
     code = mount_in_instance(a.pid, fuse_fd, a.source, a.target)

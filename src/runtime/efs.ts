@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, rmSync, type Stats } from 'node:fs';
+import path from 'node:path';
 import type { Cloud } from '../cloud.js';
 import { subnets } from '../services/ec2/network/state.js';
 import { accessPoints, mountTargets, type MountTargetRecord } from '../services/efs/state.js';
@@ -10,6 +11,40 @@ import { efsRunDir, instanceLink, names } from './names.js';
 import { aliasOf, type VpcNet } from './network.js';
 import { run } from './sh.js';
 import type { VolumeRequestResult } from './volumes.js';
+
+/**
+ * Makes an access point's root directory in the file system's directory, with its owner and permissions, one
+ * component at a time without following links (a client may have put a symlink anywhere). Returns an error message
+ * when it cannot (as EFS refuses the mount), undefined when the directory is there.
+ */
+export function makeAccessPointRoot(dataDir: string, apPath: string, info?: { OwnerUid: number; OwnerGid: number; Permissions: string }): string | undefined {
+  const parts = apPath.split('/').filter(Boolean);
+  if (parts.some((p) => p === '..' || p === '.')) return `access point path ${apPath} is not valid`;
+  let dir = dataDir;
+  for (const [i, part] of parts.entries()) {
+    dir = path.join(dir, part);
+    let st = lstatOrUndefined(dir);
+    if (!st) {
+      if (!info) return `mount.nfs4: access denied by server while mounting: the access point's root directory ${apPath} does not exist`;
+      mkdirSync(dir);
+      if (i === parts.length - 1) {
+        chownSync(dir, info.OwnerUid, info.OwnerGid);
+        chmodSync(dir, Number.parseInt(info.Permissions, 8));
+      }
+      st = lstatSync(dir);
+    }
+    if (!st.isDirectory()) return `access point path ${apPath} is not a directory in the file system`;
+  }
+  return undefined;
+}
+
+function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
 
 /** What the EFS data path needs of the runtime (implemented by Runtime). */
 export interface EfsHost {
@@ -161,7 +196,6 @@ export class EfsRuntime {
     }
     let root = ask.subPath;
     let posixUser: { Uid: number; Gid: number } | undefined;
-    let creation: { OwnerUid: number; OwnerGid: number; Permissions: string } | undefined;
     if (ask.accessPointId) {
       const ap = accessPoints(cloud).get(who.region, ask.accessPointId);
       if (!ap || (fileSystemId && ap.FileSystemId !== fileSystemId)) {
@@ -169,13 +203,15 @@ export class EfsRuntime {
       }
       root = `${ap.RootDirectory.Path.replace(/\/$/, '')}/${ask.subPath.replace(/^\//, '')}`;
       posixUser = ap.PosixUser;
-      creation = ap.RootDirectory.CreationInfo;
+      // EFS makes an access point's root directory itself, on the server side, at the first mount through it.
+      const made = makeAccessPointRoot(fileSystemDir(this.host.home, ap.FileSystemId), ap.RootDirectory.Path, ap.RootDirectory.CreationInfo);
+      if (made) return { status: 400, body: made };
     }
     const runDir = efsRunDir(this.host.tag);
     try {
       const client = await startClient({
         netns: names(this.host.tag).instanceNs(who.instanceId), initPid: who.initPid, server, target: dir.replace(/\/+$/, '') || '/',
-        source: device, root, posixUser, creation, stateDir: clientStateDir(runDir, who.instanceId), home: this.host.home,
+        source: device, root, posixUser, stateDir: clientStateDir(runDir, who.instanceId), home: this.host.home,
       }, CLIENT_WAIT_MS);
       this.clients.set(who.instanceId, [...(this.clients.get(who.instanceId) ?? []), client]);
     } catch (err) {

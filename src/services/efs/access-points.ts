@@ -28,7 +28,7 @@ export function accessPointView(ctx: RequestContext, ap: AccessPointRecord) {
 }
 
 function checkRootDirectory(root: AccessPointRecord['RootDirectory']): void {
-  if (!root.Path.startsWith('/') || root.Path.length > 100) throw efsErrors.badRequest(`Invalid root directory path '${root.Path}': it must start with '/' and be at most 100 characters.`);
+  if (!root.Path.startsWith('/') || root.Path.length > 100 || root.Path.split('/').some((p) => p === '..' || p === '.')) throw efsErrors.badRequest(`Invalid root directory path '${root.Path}': it must start with '/' and be at most 100 characters.`);
   const perms = root.CreationInfo?.Permissions;
   if (perms !== undefined && !/^[0-7]{3,4}$/.test(perms)) throw efsErrors.badRequest(`Invalid permissions '${perms}': give 3 or 4 octal digits.`);
 }
