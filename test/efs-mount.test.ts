@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DescribeMountTargetsCommand, EFSClient } from '@aws-sdk/client-efs';
+import { footprint } from '../src/runtime/cleanup.js';
 import { ensureImage } from '../src/runtime/images.js';
 import { fileSystemDir } from '../src/runtime/efs-server.js';
 import { cloudTag, instanceLink, names } from '../src/runtime/names.js';
@@ -201,5 +202,15 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     const dark = sh(out.C, `mount -t nfs4 ${out.TargetAIp}:/ /mnt/efs`);
     assert.match(dark.stderr, /Connection timed out|No route/);
     assert.equal(cloud.halo('fault', 'az-restore', 'us-east-1a').status, 0);
+  });
+
+  it('a kill -9 of the daemon leaves no EFS process; after the restart the mount targets serve again and the fstab line is mounted at boot', async () => {
+    await cloud.crash();
+    await waitFor('the EFS servers and clients gone', () => (footprint(tag).efsProcesses.length === 0 ? true : undefined), 20_000);
+    const boots = (readConsole(out.B).match(/boot finished/g) ?? []).length;
+    await cloud.restart();
+    await waitFor('B booted again', () => ((readConsole(out.B).match(/boot finished/g) ?? []).length > boots ? true : undefined), 120_000);
+    await waitFor('/mnt/efs mounted again in B', () => (sh(out.B, 'grep -q " /mnt/efs fuse.nfs4 " /proc/mounts').status === 0 ? true : undefined), 60_000);
+    assert.equal(ok(out.B, 'cat /mnt/efs/after.txt'), 'after the outage');
   });
 });
