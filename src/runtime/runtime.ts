@@ -6,6 +6,7 @@ import { readDaemonInfo } from '../daemon/home.js';
 import { networkAcls, securityGroups, type NetworkAclEntryRecord, type SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
 import { cleanHostByTag, footprint, forgetCloud, isClean, reapDeadClouds, recordCloud, type HostFootprint } from './cleanup.js';
 import { renderHostMaps, renderHostRuleset, renderVpcRuleset, type FirewallPort, type HostMaps } from './firewall.js';
+import { EfsRuntime, type EfsHost } from './efs.js';
 import { MetadataService, type MetaDoc } from './imds.js';
 import { ensureImage, imageCacheDir } from './images.js';
 import { instancesTable } from '../services/ec2/compute/state.js';
@@ -91,7 +92,7 @@ export function runtimeOf(cloud: Cloud): Runtime {
  * enforces security groups and network ACLs, maps public addresses, answers the metadata service, injects faults
  * and removes everything it made, by name, on stop and on the next start after a crash.
  */
-export class Runtime {
+export class Runtime implements EfsHost {
   readonly tag: string;
   readonly enabled = isRoot();
   private readonly n;
@@ -109,6 +110,8 @@ export class Runtime {
   private started?: Promise<void>;
   private hooks?: RuntimeHooks;
   private stopping = false;
+  /** The EFS data path: mount targets' NFS servers and the instances' NFS clients (efs.ts). */
+  readonly efs = new EfsRuntime(this);
 
   constructor(readonly cloud: Cloud) {
     this.tag = cloudTag(cloud.config.home);
@@ -142,6 +145,24 @@ export class Runtime {
     ev.on('ec2.securityGroupChanged', (e: { vpcId: string }) => this.refreshFirewall(e.vpcId));
     ev.on('ec2.networkAclChanged', (e: { vpcId: string }) => this.refreshFirewall(e.vpcId));
     this.cloud.onShutdown(() => this.shutdown());
+    this.efs.listen();
+  }
+
+  /** The VPC's namespace, made when missing (an instance or a mount target needs it). */
+  vpcNet(vpcId: string): VpcNet {
+    let vpc = this.vpcs.get(vpcId);
+    if (!vpc) {
+      vpc = createVpcNet(this.tag, vpcId, publicPoolCidr());
+      this.vpcs.set(vpcId, vpc);
+    }
+    return vpc;
+  }
+
+  releaseVpcIfIdle(vpcId: string): void {
+    const vpc = this.vpcs.get(vpcId);
+    if (!vpc || [...this.running.values(), ...this.plugged.values()].some((x) => x.spec.vpcId === vpcId) || this.efs.usesVpc(vpcId)) return;
+    destroyVpcNet(vpc);
+    this.vpcs.delete(vpcId);
   }
 
   /**
@@ -270,11 +291,7 @@ export class Runtime {
     trace('host ready');
     const existing = this.running.get(spec.instanceId);
     if (existing) await this.halt(spec.instanceId, 0);
-    let vpc = this.vpcs.get(spec.vpcId);
-    if (!vpc) {
-      vpc = createVpcNet(this.tag, spec.vpcId, publicPoolCidr());
-      this.vpcs.set(spec.vpcId, vpc);
-    }
+    const vpc = this.vpcNet(spec.vpcId);
     trace('vpc ready');
     const alias = plugInstance(this.tag, vpc, { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac });
     trace('plugged');
@@ -328,6 +345,7 @@ export class Runtime {
     if (!r) return;
     r.expectedExit = true;
     await stopSandbox(r.sandbox, graceMs);
+    this.efs.forgetInstance(instanceId);
     this.releaseDisks(instanceId);
     this.releaseCgroups(instanceId);
     this.running.delete(instanceId);
@@ -335,12 +353,8 @@ export class Runtime {
     const vpc = this.vpcs.get(r.spec.vpcId);
     if (vpc) {
       unplugInstance(this.tag, vpc, instanceId);
-      if (![...this.running.values()].some((x) => x.spec.vpcId === vpc.vpcId)) {
-        destroyVpcNet(vpc);
-        this.vpcs.delete(vpc.vpcId);
-      } else {
-        this.refreshFirewall(vpc.vpcId);
-      }
+      this.releaseVpcIfIdle(vpc.vpcId);
+      this.refreshFirewall(vpc.vpcId);
     }
     this.refreshPublic();
   }
@@ -397,6 +411,8 @@ export class Runtime {
   private async volumeRequest(source: string, route: string, params: URLSearchParams): Promise<VolumeRequestResult> {
     for (const [id, r] of this.running) {
       const pid = r.alias === source && r.sandbox.alive() ? initPid(r.sandbox) : undefined;
+      const efs = pid && await this.efs.request({ instanceId: id, region: r.spec.region, subnetId: r.spec.subnetId, initPid: pid }, route, params);
+      if (efs) return efs;
       if (pid) return volumeRequest(pid, [...(this.disks.get(id)?.values() ?? [])], route, params);
     }
     return { status: 404, body: 'unknown instance' };
@@ -438,6 +454,8 @@ export class Runtime {
     }
     const groups = new Map<string, SecurityGroupRuleRecord[]>();
     const acls = new Map<string, NetworkAclEntryRecord[]>();
+    ports.push(...this.efs.ports(vpc));
+    region ||= this.efs.regionOf(vpcId) ?? '';
     if (region) {
       for (const g of securityGroups(this.cloud.store).list(region)) if (g.VpcId === vpcId) groups.set(g.GroupId, g.Rules ?? []);
       for (const acl of networkAcls(this.cloud.store).list(region)) {
@@ -541,6 +559,7 @@ export class Runtime {
     if (!r) return false;
     r.expectedExit = true;
     killSandbox(r.sandbox);
+    this.efs.forgetInstance(instanceId);
     this.appendConsole(instanceId, '[halo] fault injected: instance-crash (all processes killed)');
     return true;
   }
@@ -555,15 +574,18 @@ export class Runtime {
       r.expectedExit = true;
       killSandbox(r.sandbox);
       setLink(this.vpcs.get(r.spec.vpcId) as VpcNet, id, false);
+      this.efs.forgetInstance(id);
       this.appendConsole(id, `[halo] fault injected: host ${r.spec.hostId} failed`);
       hit.push(id);
     }
+    this.efs.applyZoneFaults();
     return hit;
   }
 
   restoreHosts(hostIds: string[]): void {
     const f = this.faults();
     this.saveFaults({ ...f, downHosts: f.downHosts.filter((h) => !hostIds.includes(h)) });
+    this.efs.applyZoneFaults();
   }
 
   partition(instanceId: string, cut: boolean): boolean {
@@ -573,7 +595,7 @@ export class Runtime {
     const r = this.running.get(instanceId);
     const vpc = r && this.vpcs.get(r.spec.vpcId);
     if (!vpc) return false;
-    setLink(vpc, instanceId, !cut);
+    setLink(vpc, instanceId, !cut, r.spec.privateIp);
     return true;
   }
 
@@ -597,6 +619,7 @@ export class Runtime {
       return stopSandbox(r.sandbox, 3000);
     }));
     this.running.clear();
+    this.efs.stopAll(this.vpcs);
     for (const id of [...this.disks.keys()]) this.releaseDisks(id);
     await this.imds?.stop();
     cleanHostByTag(this.tag);

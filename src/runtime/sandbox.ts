@@ -128,6 +128,8 @@ log "booting $HALO_INSTANCE_ID (image $HALO_IMAGE_ID) as $(hostname), private IP
 [ -n "$HALO_IMAGE_NOTE" ] && log "$HALO_IMAGE_NOTE"
 ${CFN_HELPERS_INIT}
 systemctl default >/dev/null 2>&1 &
+# Network file systems of /etc/fstab (EFS, NFS: _netdev) at every boot, before user data, as remote-fs.target does.
+grep -qsE '^[^#[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+(efs|nfs|nfs4)[[:space:]]' /etc/fstab && mount -a 2>&1 | sed 's/^/[halo-init] /'
 if [ ! -e /var/lib/halo/user-data.done ] && [ -s /run/halo/user-data ]; then
   mkdir -p /var/lib/halo; cp /run/halo/user-data /var/lib/halo/user-data; touch /var/lib/halo/user-data.done
   if [ "$(head -c 2 /var/lib/halo/user-data)" = "#!" ]; then
