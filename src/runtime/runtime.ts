@@ -6,12 +6,13 @@ import { readDaemonInfo } from '../daemon/home.js';
 import { networkAcls, securityGroups, type NetworkAclEntryRecord, type SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
 import { cleanHostByTag, footprint, forgetCloud, isClean, reapDeadClouds, recordCloud, type HostFootprint } from './cleanup.js';
 import { renderHostMaps, renderHostRuleset, renderVpcRuleset, type FirewallPort, type HostMaps } from './firewall.js';
+import { DnsService, type Asker, type NameProvider } from './dns.js';
 import { MetadataService, type MetaDoc } from './imds.js';
 import { ensureImage, imageCacheDir } from './images.js';
 import { instancesTable } from '../services/ec2/compute/state.js';
 import { publicPoolCidr, subnetOnInternetPath } from './internet-path.js';
 import { API_PORT_IN_INSTANCE, HOPS_HOST_TO_INSTANCE, cloudTag, instanceLink, names } from './names.js';
-import { aliasOf, applyVpcRules, createVpcNet, destroyVpcNet, plugInstance, probeReachable, setLink, unplugInstance, type VpcNet } from './network.js';
+import { aliasOf, applyVpcRules, createVpcNet, destroyVpcNet, plugInstance, probeReachable, resolverAddress, setLink, unplugInstance, type VpcNet } from './network.js';
 import { initPid, killSandbox, startSandbox, stopSandbox, type Sandbox } from './sandbox.js';
 import { attachedDataVolumes } from '../services/ec2/volumes/state.js';
 import {
@@ -27,6 +28,12 @@ export interface LaunchSpec {
   instanceId: string;
   region: string;
   vpcId: string;
+  /** The VPC's IPv4 block: its Amazon-provided DNS answers at the base + 2. */
+  vpcCidr: string;
+  /** The instance's zone (names that depend on the asker's zone, as an EFS mount target's). */
+  zone: string;
+  /** The search domain of the instance's resolver (ec2.internal, or REGION.compute.internal). */
+  dnsDomain: string;
   subnetId: string;
   subnetCidr: string;
   privateIp: string;
@@ -72,6 +79,8 @@ export interface RuntimeHooks {
   metadata(instanceId: string): Promise<MetaDoc | undefined>;
   /** Public IP → instance id, for every public or Elastic IP that maps to an instance. */
   publicAddresses(): Array<[string, string]>;
+  /** The VPC's enableDnsSupport: when off, its Amazon-provided DNS does not answer (queries time out, as on AWS). */
+  dnsSupport(region: string, vpcId: string): boolean;
 }
 
 const runtimes = new WeakMap<Cloud, Runtime>();
@@ -105,6 +114,9 @@ export class Runtime {
   private readonly loAddresses = new Set<string>();
   private imds?: MetadataService;
   private imdsPort = 0;
+  private dns?: DnsService;
+  private dnsPorts?: { udpPort: number; tcpPort: number };
+  private readonly nameProviders: NameProvider[] = [];
   private apiPort?: number;
   private started?: Promise<void>;
   private hooks?: RuntimeHooks;
@@ -121,6 +133,24 @@ export class Runtime {
 
   setHooks(hooks: RuntimeHooks): void {
     this.hooks = hooks;
+  }
+
+  /**
+   * Adds a source of names to the VPCs' Amazon-provided DNS (dns.ts). Providers are asked in the order they were
+   * added; the first that knows a name answers for it. EC2 adds instance and public names; other services add theirs.
+   */
+  addNameProvider(provider: NameProvider): void {
+    if (!this.nameProviders.includes(provider)) this.nameProviders.push(provider);
+  }
+
+  /** The instance whose DNS query comes from this uplink alias, unless its VPC's DNS support is off. */
+  private dnsAsker(source: string): Asker | undefined {
+    for (const [id, r] of [...this.running, ...this.plugged]) {
+      if (r.alias !== source) continue;
+      const { region, vpcId, zone } = r.spec;
+      return this.hooks?.dnsSupport(region, vpcId) ? { region, vpcId, zone, instanceId: id } : undefined;
+    }
+    return undefined;
   }
 
   /** Removes leftovers of a previous run of this cloud, starts the metadata service and the host table. */
@@ -161,6 +191,9 @@ export class Runtime {
         }, (source, route, params) => this.volumeRequest(source, route, params));
         this.imdsPort = await imds.start();
         this.imds = imds;
+        const dns = new DnsService((source) => this.dnsAsker(source), () => this.nameProviders);
+        this.dnsPorts = await dns.start();
+        this.dns = dns;
         this.applyHostRules();
       })();
       this.hostReady.catch(() => { this.hostReady = undefined; });
@@ -186,6 +219,7 @@ export class Runtime {
       table: this.n.hostTable,
       linkPrefix: this.n.hostLinkPrefix,
       imdsPort: this.imdsPort,
+      dnsPorts: this.dnsPorts,
       apiPort: this.apiPort,
       apiPortInInstance: API_PORT_IN_INSTANCE,
       publicPool: publicPoolCidr(),
@@ -272,7 +306,7 @@ export class Runtime {
     if (existing) await this.halt(spec.instanceId, 0);
     let vpc = this.vpcs.get(spec.vpcId);
     if (!vpc) {
-      vpc = createVpcNet(this.tag, spec.vpcId, publicPoolCidr());
+      vpc = createVpcNet(this.tag, spec.vpcId, publicPoolCidr(), resolverAddress(spec.vpcCidr));
       this.vpcs.set(spec.vpcId, vpc);
     }
     trace('vpc ready');
@@ -296,6 +330,9 @@ export class Runtime {
         volumeDir: this.volumeDir(spec.volumeId),
         instanceDir: this.instanceDir(spec.instanceId),
         hostname: spec.hostname,
+        dnsDomain: spec.dnsDomain,
+        nameserver: resolverAddress(spec.vpcCidr),
+        privateIp: spec.privateIp,
         env: spec.env,
         userData: spec.userData,
         disks: this.bindDisks(spec),
@@ -445,7 +482,7 @@ export class Runtime {
         for (const a of acl.Associations ?? []) acls.set(a.SubnetId, acl.Entries ?? []);
       }
     }
-    applyVpcRules(vpc, renderVpcRuleset({ ports, groups, acls, publicPool: vpc.publicPool }));
+    applyVpcRules(vpc, renderVpcRuleset({ ports, groups, acls, publicPool: vpc.publicPool, resolver: vpc.resolver }));
   }
 
   /** The security groups of a running instance changed (ModifyInstanceAttribute). */
@@ -599,6 +636,7 @@ export class Runtime {
     this.running.clear();
     for (const id of [...this.disks.keys()]) this.releaseDisks(id);
     await this.imds?.stop();
+    await this.dns?.stop();
     cleanHostByTag(this.tag);
     forgetCloud(this.tag);
     this.vpcs.clear();
