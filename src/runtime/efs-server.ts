@@ -12,6 +12,7 @@ export interface MountTargetSpec {
   fileSystemId: string;
   region: string;
   vpcId: string;
+  vpcCidr: string;
   subnetId: string;
   subnetCidr: string;
   zoneId: string;

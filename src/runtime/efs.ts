@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, lstatSync, mkdirSync, rmSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Cloud } from '../cloud.js';
-import { subnets } from '../services/ec2/network/state.js';
+import { subnets, vpcs } from '../services/ec2/network/state.js';
 import { accessPoints, mountTargets, type MountTargetRecord } from '../services/efs/state.js';
 import { findZone, hostsOf } from '../topology/regions.js';
 import { clientStateDir, readMountAsk, startClient, type RunningClient } from './efs-client.js';
@@ -53,7 +53,7 @@ export interface EfsHost {
   readonly home: string;
   readonly enabled: boolean;
   /** The VPC's namespace, made when missing. */
-  vpcNet(vpcId: string): VpcNet;
+  vpcNet(vpcId: string, vpcCidr: string): VpcNet;
   /** Drops the VPC's namespace when nothing (instance or mount target) uses it any more. */
   releaseVpcIfIdle(vpcId: string): void;
   refreshFirewall(vpcId: string): void;
@@ -106,13 +106,14 @@ export class EfsRuntime {
   private serve(region: string, mt: MountTargetRecord): void {
     if (!this.host.enabled || this.servers.has(mt.MountTargetId) || this.starting.has(mt.MountTargetId)) return;
     const subnet = subnets(this.host.cloud.store).get(region, mt.SubnetId);
-    if (!subnet) return;
+    const vpcRecord = vpcs(this.host.cloud.store).get(region, mt.VpcId);
+    if (!subnet || !vpcRecord) return;
     const spec = {
-      mountTargetId: mt.MountTargetId, fileSystemId: mt.FileSystemId, region, vpcId: mt.VpcId, subnetId: mt.SubnetId,
+      mountTargetId: mt.MountTargetId, fileSystemId: mt.FileSystemId, region, vpcId: mt.VpcId, vpcCidr: vpcRecord.CidrBlock, subnetId: mt.SubnetId,
       subnetCidr: subnet.CidrBlock, zoneId: mt.AvailabilityZoneId, ipAddress: mt.IpAddress, groupIds: mt.SecurityGroups,
     };
     const started = (async () => {
-      const vpc = this.host.vpcNet(mt.VpcId);
+      const vpc = this.host.vpcNet(mt.VpcId, spec.vpcCidr);
       const server = await startMountTarget(this.host.tag, this.host.home, vpc, spec, names(this.host.tag).instanceNs(mt.MountTargetId));
       this.servers.set(mt.MountTargetId, server);
       this.host.refreshFirewall(mt.VpcId);
@@ -127,7 +128,7 @@ export class EfsRuntime {
     const s = this.servers.get(mountTargetId);
     if (!s) return;
     this.servers.delete(mountTargetId);
-    stopMountTarget(this.host.tag, this.host.vpcNet(s.spec.vpcId), s);
+    stopMountTarget(this.host.tag, this.host.vpcNet(s.spec.vpcId, s.spec.vpcCidr), s);
     this.host.refreshFirewall(s.spec.vpcId);
     this.host.releaseVpcIfIdle(s.spec.vpcId);
   }

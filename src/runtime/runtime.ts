@@ -6,13 +6,14 @@ import { readDaemonInfo } from '../daemon/home.js';
 import { networkAcls, securityGroups, type NetworkAclEntryRecord, type SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
 import { cleanHostByTag, footprint, forgetCloud, isClean, reapDeadClouds, recordCloud, type HostFootprint } from './cleanup.js';
 import { renderHostMaps, renderHostRuleset, renderVpcRuleset, type FirewallPort, type HostMaps } from './firewall.js';
+import { DnsService, type Asker, type NameProvider } from './dns.js';
 import { EfsRuntime, type EfsHost } from './efs.js';
 import { MetadataService, type MetaDoc } from './imds.js';
 import { ensureImage, imageCacheDir } from './images.js';
 import { instancesTable } from '../services/ec2/compute/state.js';
 import { publicPoolCidr, subnetOnInternetPath } from './internet-path.js';
 import { API_PORT_IN_INSTANCE, HOPS_HOST_TO_INSTANCE, cloudTag, instanceLink, names } from './names.js';
-import { aliasOf, applyVpcRules, createVpcNet, destroyVpcNet, plugInstance, probeReachable, setLink, unplugInstance, type VpcNet } from './network.js';
+import { aliasOf, applyVpcRules, createVpcNet, destroyVpcNet, plugInstance, probeReachable, resolverAddress, setLink, unplugInstance, type VpcNet } from './network.js';
 import { initPid, killSandbox, startSandbox, stopSandbox, type Sandbox } from './sandbox.js';
 import { attachedDataVolumes } from '../services/ec2/volumes/state.js';
 import {
@@ -28,6 +29,12 @@ export interface LaunchSpec {
   instanceId: string;
   region: string;
   vpcId: string;
+  /** The VPC's IPv4 block: its Amazon-provided DNS answers at the base + 2. */
+  vpcCidr: string;
+  /** The instance's zone (names that depend on the asker's zone, as an EFS mount target's). */
+  zone: string;
+  /** The search domain of the instance's resolver (ec2.internal, or REGION.compute.internal). */
+  dnsDomain: string;
   subnetId: string;
   subnetCidr: string;
   privateIp: string;
@@ -73,6 +80,8 @@ export interface RuntimeHooks {
   metadata(instanceId: string): Promise<MetaDoc | undefined>;
   /** Public IP → instance id, for every public or Elastic IP that maps to an instance. */
   publicAddresses(): Array<[string, string]>;
+  /** The VPC's enableDnsSupport: when off, its Amazon-provided DNS does not answer (queries time out, as on AWS). */
+  dnsSupport(region: string, vpcId: string): boolean;
 }
 
 const runtimes = new WeakMap<Cloud, Runtime>();
@@ -106,6 +115,9 @@ export class Runtime implements EfsHost {
   private readonly loAddresses = new Set<string>();
   private imds?: MetadataService;
   private imdsPort = 0;
+  private dns?: DnsService;
+  private dnsPorts?: { udpPort: number; tcpPort: number };
+  private readonly nameProviders: NameProvider[] = [];
   private apiPort?: number;
   private started?: Promise<void>;
   private hooks?: RuntimeHooks;
@@ -124,6 +136,24 @@ export class Runtime implements EfsHost {
 
   setHooks(hooks: RuntimeHooks): void {
     this.hooks = hooks;
+  }
+
+  /**
+   * Adds a source of names to the VPCs' Amazon-provided DNS (dns.ts). Providers are asked in the order they were
+   * added; the first that knows a name answers for it. EC2 adds instance and public names; other services add theirs.
+   */
+  addNameProvider(provider: NameProvider): void {
+    if (!this.nameProviders.includes(provider)) this.nameProviders.push(provider);
+  }
+
+  /** The instance whose DNS query comes from this uplink alias, unless its VPC's DNS support is off. */
+  private dnsAsker(source: string): Asker | undefined {
+    for (const [id, r] of [...this.running, ...this.plugged]) {
+      if (r.alias !== source) continue;
+      const { region, vpcId, zone } = r.spec;
+      return this.hooks?.dnsSupport(region, vpcId) ? { region, vpcId, zone, instanceId: id } : undefined;
+    }
+    return undefined;
   }
 
   /** Removes leftovers of a previous run of this cloud, starts the metadata service and the host table. */
@@ -149,10 +179,11 @@ export class Runtime implements EfsHost {
   }
 
   /** The VPC's namespace, made when missing (an instance or a mount target needs it). */
-  vpcNet(vpcId: string): VpcNet {
+  /** The VPC's namespace, made when missing, with its Amazon-provided DNS address (base + 2 of its CIDR). */
+  vpcNet(vpcId: string, vpcCidr: string): VpcNet {
     let vpc = this.vpcs.get(vpcId);
     if (!vpc) {
-      vpc = createVpcNet(this.tag, vpcId, publicPoolCidr());
+      vpc = createVpcNet(this.tag, vpcId, publicPoolCidr(), resolverAddress(vpcCidr));
       this.vpcs.set(vpcId, vpc);
     }
     return vpc;
@@ -182,6 +213,9 @@ export class Runtime implements EfsHost {
         }, (source, route, params) => this.volumeRequest(source, route, params));
         this.imdsPort = await imds.start();
         this.imds = imds;
+        const dns = new DnsService((source) => this.dnsAsker(source), () => this.nameProviders);
+        this.dnsPorts = await dns.start();
+        this.dns = dns;
         this.applyHostRules();
       })();
       this.hostReady.catch(() => { this.hostReady = undefined; });
@@ -207,6 +241,7 @@ export class Runtime implements EfsHost {
       table: this.n.hostTable,
       linkPrefix: this.n.hostLinkPrefix,
       imdsPort: this.imdsPort,
+      dnsPorts: this.dnsPorts,
       apiPort: this.apiPort,
       apiPortInInstance: API_PORT_IN_INSTANCE,
       publicPool: publicPoolCidr(),
@@ -291,7 +326,7 @@ export class Runtime implements EfsHost {
     trace('host ready');
     const existing = this.running.get(spec.instanceId);
     if (existing) await this.halt(spec.instanceId, 0);
-    const vpc = this.vpcNet(spec.vpcId);
+    const vpc = this.vpcNet(spec.vpcId, spec.vpcCidr);
     trace('vpc ready');
     const alias = plugInstance(this.tag, vpc, { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac });
     trace('plugged');
@@ -313,6 +348,9 @@ export class Runtime implements EfsHost {
         volumeDir: this.volumeDir(spec.volumeId),
         instanceDir: this.instanceDir(spec.instanceId),
         hostname: spec.hostname,
+        dnsDomain: spec.dnsDomain,
+        nameserver: resolverAddress(spec.vpcCidr),
+        privateIp: spec.privateIp,
         env: spec.env,
         userData: spec.userData,
         disks: this.bindDisks(spec),
@@ -463,7 +501,7 @@ export class Runtime implements EfsHost {
         for (const a of acl.Associations ?? []) acls.set(a.SubnetId, acl.Entries ?? []);
       }
     }
-    applyVpcRules(vpc, renderVpcRuleset({ ports, groups, acls, publicPool: vpc.publicPool }));
+    applyVpcRules(vpc, renderVpcRuleset({ ports, groups, acls, publicPool: vpc.publicPool, resolver: vpc.resolver }));
   }
 
   /** The security groups of a running instance changed (ModifyInstanceAttribute). */
@@ -622,6 +660,7 @@ export class Runtime implements EfsHost {
     this.efs.stopAll(this.vpcs);
     for (const id of [...this.disks.keys()]) this.releaseDisks(id);
     await this.imds?.stop();
+    await this.dns?.stop();
     cleanHostByTag(this.tag);
     forgetCloud(this.tag);
     this.vpcs.clear();
