@@ -1,7 +1,9 @@
 import './cfn/access-point.js';
 import './cfn/file-system.js';
 import './cfn/mount-target.js';
+import { runtimeOf } from '../../runtime/runtime.js';
 import type { ServiceFactory } from '../types.js';
+import { efsNameProvider } from './dns-names.js';
 import { createAccessPoint, deleteAccessPoint, describeAccessPoints } from './access-points.js';
 import { createFileSystem, deleteFileSystem, describeFileSystems, updateFileSystem } from './file-systems.js';
 import {
@@ -11,7 +13,9 @@ import * as policies from './policies.js';
 import { createTags, deleteTags, describeTags, listTagsForResource, tagResource, untagResource } from './tags.js';
 
 /** Amazon EFS (REST-JSON, signing name `elasticfilesystem`). The data path is the runtime's (src/runtime/README.md). */
-export const efsService: ServiceFactory = () => ({
+export const efsService: ServiceFactory = (cloud) => {
+  runtimeOf(cloud).addNameProvider(efsNameProvider(cloud));
+  return {
   signingName: 'elasticfilesystem',
   modelId: 'elasticfilesystem-2015-02-01',
   operations: {
@@ -41,4 +45,5 @@ export const efsService: ServiceFactory = () => ({
     DeleteTags: deleteTags,
     DescribeTags: describeTags,
   },
-});
+  };
+};
