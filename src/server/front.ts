@@ -9,7 +9,7 @@ import { AwsError } from '../protocol/errors.js';
 import { parseJsonInput, serializeJson } from '../protocol/json.js';
 import { loadModel, type ServiceModel } from '../protocol/model.js';
 import { parseQueryInput } from '../protocol/query-parse.js';
-import { checkRequired } from '../protocol/validate.js';
+import { validateInput } from '../protocol/validate.js';
 import { ec2ErrorXml, queryErrorXml, serializeXml } from '../protocol/xml.js';
 import type { RequestContext, ServiceDefinition } from '../services/types.js';
 import { findRegion } from '../topology/regions.js';
@@ -67,7 +67,7 @@ export function createFront(cloud: Cloud): FastifyInstance {
       const input = route.wire === 'json'
         ? parseJsonInput(model, op.input, payload.body)
         : parseQueryInput(model, op.input, route.params ?? new Map(), route.wire);
-      checkRequired(model, op.input, input, route.wire);
+      validateInput(model, action, input, route.wire);
       const ctx: RequestContext = { requestId, region, accountId: principal.accountId, principal, service: def.signingName, operation: action, cloud };
       if (principal.type !== 'admin') authorize(ctx, input);
       const output = await handler(input, ctx);
