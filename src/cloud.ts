@@ -61,7 +61,7 @@ export class Cloud {
     const op = model.operations[operation];
     if (op) {
       input = conformInput(model, op.input, input ?? {});
-      validateInput(model, operation, input, model.metadata.protocol === 'ec2' ? 'ec2' : model.metadata.protocol === 'json' ? 'json' : 'query');
+      validateInput(model, operation, input, model.metadata.protocol === 'ec2' ? 'ec2' : model.metadata.protocol === 'json' ? 'json' : 'query', def.ownChecks);
     }
     const ctx: RequestContext = {
       requestId: randomUUID(),

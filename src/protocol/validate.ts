@@ -21,11 +21,11 @@ interface Violation {
  * list / map lengths, number ranges, enums and patterns. The error is AWS's for the protocol: Coral's
  * "N validation error(s) detected: ..." for awsQuery and JSON services, EC2's own codes for EC2.
  */
-export function validateInput(model: ServiceModel, operation: string, input: unknown, wire: Wire): void {
+export function validateInput(model: ServiceModel, operation: string, input: unknown, wire: Wire, ownChecks: readonly string[] = []): void {
   const constraints = constraintsOf(model);
   const found: Violation[] = [];
   const inputRef = constraints?.operations[operation]?.input;
-  if (constraints && inputRef) walk(constraints, inputRef.shape, input, [], found);
+  if (constraints && inputRef) walk({ model: constraints, found, own: new Set(ownChecks) }, inputRef.shape, input, []);
   else requiredOnly(model, model.operations[operation]?.input, input, [], found);
   if (found.length) throw errorFor(model, wire, found);
 }
@@ -52,19 +52,27 @@ function requiredOnly(model: ServiceModel, shape: Shape | undefined, input: unkn
 
 const missing = (path: string[]): Violation => ({ path, value: null, kind: 'required', constraint: 'Member must not be null' });
 
-function walk(model: ConstraintModel, shapeName: string, value: unknown, path: string[], found: Violation[]): void {
-  const shape = model.shapes[shapeName];
+interface Walk {
+  model: ConstraintModel;
+  found: Violation[];
+  /** Shapes whose constraints the service checks itself, in its own words. */
+  own: ReadonlySet<string>;
+}
+
+function walk(w: Walk, shapeName: string, value: unknown, path: string[]): void {
+  const { found } = w;
+  const shape = w.model.shapes[shapeName];
   if (!shape || value === undefined || value === null) return;
-  checkScalar(shapeName, shape, value, path, found);
+  if (!w.own.has(shapeName)) checkScalar(shapeName, shape, value, path, found);
   if (shape.type === 'structure' && typeof value === 'object' && !Array.isArray(value)) {
     const obj = value as Record<string, unknown>;
     for (const name of shape.required ?? []) if (obj[name] === undefined || obj[name] === null) found.push(missing([...path, name]));
-    for (const [name, ref] of Object.entries(shape.members ?? {})) walk(model, ref.shape, obj[name], [...path, name], found);
+    for (const [name, ref] of Object.entries(shape.members ?? {})) walk(w, ref.shape, obj[name], [...path, name]);
   } else if (shape.type === 'list' && Array.isArray(value) && shape.member) {
     const member = shape.member.shape;
-    value.forEach((item, i) => walk(model, member, item, [...path, String(i + 1), 'member'], found));
+    value.forEach((item, i) => walk(w, member, item, [...path, String(i + 1), 'member']));
   } else if (shape.type === 'map' && typeof value === 'object' && shape.value) {
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(model, shape.value.shape, v, [...path, k], found);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(w, shape.value.shape, v, [...path, k]);
   }
 }
 

@@ -67,7 +67,7 @@ export function createFront(cloud: Cloud): FastifyInstance {
       const input = route.wire === 'json'
         ? parseJsonInput(model, op.input, payload.body)
         : parseQueryInput(model, op.input, route.params ?? new Map(), route.wire);
-      validateInput(model, action, input, route.wire);
+      validateInput(model, action, input, route.wire, def.ownChecks);
       const ctx: RequestContext = { requestId, region, accountId: principal.accountId, principal, service: def.signingName, operation: action, cloud };
       if (principal.type !== 'admin') authorize(ctx, input);
       const output = await handler(input, ctx);

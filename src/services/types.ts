@@ -25,6 +25,11 @@ export interface ServiceDefinition {
   /** IAM and STS answer in every region. */
   global?: boolean;
   operations: Record<string, Handler>;
+  /**
+   * Model shapes whose constraints this service checks itself because AWS answers them in the service's own words
+   * (CloudWatch: more than 5 alarm actions is LimitExceeded), not with the protocol's generic validation error.
+   */
+  ownChecks?: string[];
 }
 
 export type ServiceFactory = (cloud: Cloud) => ServiceDefinition;
