@@ -157,7 +157,8 @@ function ec2Error(v: Violation): AwsError {
   if (v.kind === 'required') return new AwsError('MissingParameter', `The request must contain the parameter ${name}`);
   const param = ec2ParamName(v.path[v.path.length - 1]);
   if (v.kind === 'range') {
-    const expecting = v.constraint.includes('greater') ? `greater than or equal to ${v.limit}` : `less than or equal to ${v.limit}`;
+    // EC2's own words (observed for maxResults 3 with a floor of 5: "Expecting a value greater than 5.").
+    const expecting = v.constraint.includes('greater') ? `greater than ${v.limit}` : `less than or equal to ${v.limit}`;
     return new AwsError('InvalidParameterValue', `Value ( ${String(v.value)} ) for parameter ${param} is invalid. Expecting a value ${expecting}.`);
   }
   if (v.kind === 'length' && Array.isArray(v.value)) {

@@ -1,3 +1,4 @@
+import { ec2Page, type Ec2PageInput } from '../paging.js';
 import { AwsError } from '../../../protocol/errors.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, tagsFor, type Filter } from '../filters.js';
@@ -95,7 +96,7 @@ export function createSecurityGroup(input: { GroupName: string; Description: str
   return { GroupId: group.GroupId, Tags: tagsOrNone(group.Tags) };
 }
 
-export function describeSecurityGroups(input: { GroupIds?: string[]; GroupNames?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+export function describeSecurityGroups(input: { GroupIds?: string[]; GroupNames?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
   let items = requireAll(securityGroups(ctx.cloud.store).list(ctx.region), input.GroupIds, (g) => g.GroupId,
     (id) => new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`));
   if (input.GroupNames?.length) {
@@ -124,7 +125,8 @@ export function describeSecurityGroups(input: { GroupIds?: string[]; GroupNames?
     'egress.ip-permission.to-port': rules(true, (r) => r.ToPort),
     'egress.ip-permission.group-id': rules(true, (r) => r.ReferencedGroupId),
   }, (g) => g.Tags);
-  return { SecurityGroups: items.map(groupOutput) };
+  const page = ec2Page(items, input, 'GroupIds');
+  return { SecurityGroups: page.items.map(groupOutput), NextToken: page.NextToken };
 }
 
 export function deleteSecurityGroup(input: { GroupId?: string; GroupName?: string }, ctx: RequestContext) {
