@@ -27,8 +27,8 @@ export interface ServiceDefinition {
   operations: Record<string, Handler>;
   /**
    * Model shapes whose constraints this service checks itself because AWS answers them in the service's own words
-   * (CloudWatch: more than 5 alarm actions is LimitExceeded, a bad period names the periods allowed), not with the
-   * protocol's generic validation error.
+   * (CloudWatch: more than 5 alarm actions is LimitExceeded, a bad period names the periods allowed, an unknown unit is
+   * InvalidParameterValue), not with the protocol's generic validation error.
    */
   ownChecks?: string[];
 }

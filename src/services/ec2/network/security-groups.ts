@@ -208,7 +208,7 @@ export const authorizeSecurityGroupEgress = (input: AuthorizeInput, ctx: Request
 export const revokeSecurityGroupIngress = (input: RevokeInput, ctx: RequestContext) => revoke(false, input, ctx);
 export const revokeSecurityGroupEgress = (input: RevokeInput, ctx: RequestContext) => revoke(true, input, ctx);
 
-export function describeSecurityGroupRules(input: { SecurityGroupRuleIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+export function describeSecurityGroupRules(input: { SecurityGroupRuleIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
   const all = securityGroups(ctx.cloud.store).list(ctx.region).flatMap((g) => g.Rules.map((r) => ({ g, r })));
   let items = requireAll(all, input.SecurityGroupRuleIds, (x) => x.r.SecurityGroupRuleId,
     (id) => new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`));
@@ -216,5 +216,6 @@ export function describeSecurityGroupRules(input: { SecurityGroupRuleIds?: strin
     'group-id': (x) => x.g.GroupId,
     'security-group-rule-id': (x) => x.r.SecurityGroupRuleId,
   }, (x) => x.r.Tags);
-  return { SecurityGroupRules: items.map((x) => ruleOutput(x.g, x.r)) };
+  const page = ec2Page(items, input, 'SecurityGroupRuleIds');
+  return { SecurityGroupRules: page.items.map((x) => ruleOutput(x.g, x.r)), NextToken: page.NextToken };
 }
