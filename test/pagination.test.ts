@@ -86,11 +86,80 @@ describe('one paginator: full lists through small pages, foreign tokens refused'
     cloud.awsFails('InvalidPaginationToken', 'ec2', 'describe-security-groups', '--max-results', '5', '--next-token', 'bogus');
   });
 
+  it('every other paginated IAM, SSM and CloudWatch List/Describe: the CLI\'s small pages give the same list as one page', () => {
+    cloud.awsOk('iam', 'create-role', '--role-name', 'hub', '--assume-role-policy-document', TRUST);
+    const doc = (n: number) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: `s3:Get${n}`, Resource: '*' }] });
+    const arns: string[] = [];
+    for (const n of [1, 2, 3]) {
+      cloud.awsOk('iam', 'put-role-policy', '--role-name', 'hub', '--policy-name', `inline-${n}`, '--policy-document', doc(n));
+      arns.push(cloud.awsOk('iam', 'create-policy', '--policy-name', `managed-${n}`, '--policy-document', doc(n)).Policy.Arn);
+      cloud.awsOk('iam', 'attach-role-policy', '--role-name', 'hub', '--policy-arn', arns[n - 1]);
+      cloud.awsOk('iam', 'attach-role-policy', '--role-name', `paged-${n}`, '--policy-arn', arns[0]);
+      cloud.awsOk('iam', 'create-instance-profile', '--instance-profile-name', `profile-${n}`);
+      cloud.awsOk('iam', 'add-role-to-instance-profile', '--instance-profile-name', `profile-${n}`, '--role-name', 'hub');
+    }
+    for (const n of [4, 5]) cloud.awsOk('iam', 'create-policy-version', '--policy-arn', arns[0], '--policy-document', doc(n));
+    samePaged(cloud, ['iam', 'list-role-policies', '--role-name', 'hub'], 'PolicyNames', 1, 3);
+    samePaged(cloud, ['iam', 'list-attached-role-policies', '--role-name', 'hub'], 'AttachedPolicies', 1, 3);
+    samePaged(cloud, ['iam', 'list-policies', '--scope', 'Local'], 'Policies', 1, 3);
+    samePaged(cloud, ['iam', 'list-policy-versions', '--policy-arn', arns[0]], 'Versions', 1, 3);
+    samePaged(cloud, ['iam', 'list-entities-for-policy', '--policy-arn', arns[0]], 'PolicyRoles', 1, 4, false);
+    samePaged(cloud, ['iam', 'list-instance-profiles'], 'InstanceProfiles', 1, 3);
+    samePaged(cloud, ['iam', 'list-instance-profiles-for-role', '--role-name', 'hub'], 'InstanceProfiles', 1, 3);
+    samePaged(cloud, ['iam', 'simulate-principal-policy', '--policy-source-arn', cloud.awsOk('iam', 'get-role', '--role-name', 'hub').Role.Arn, '--action-names', 's3:Get1', 's3:Get2', 's3:Get3'],
+      'EvaluationResults', 1, 3);
+    samePaged(cloud, ['iam', 'simulate-custom-policy', '--policy-input-list', doc(1), '--action-names', 's3:Get1', 's3:Get2', 's3:Get3'], 'EvaluationResults', 1, 3);
+
+    for (const n of [1, 2, 3]) cloud.awsOk('ssm', 'put-parameter', '--name', '/history', '--value', `h${n}`, '--type', 'String', '--overwrite');
+    samePaged(cloud, ['ssm', 'get-parameter-history', '--name', '/history'], 'Parameters', 1, 3);
+
+    for (const state of ['ALARM', 'OK', 'ALARM']) cloud.awsOk('cloudwatch', 'set-alarm-state', '--alarm-name', 'paged-1', '--state-value', state, '--state-reason', 'test');
+    samePaged(cloud, ['cloudwatch', 'describe-alarm-history', '--alarm-name', 'paged-1'], 'AlarmHistoryItems', 1, 3);
+  });
+
+  it('every other paginated EC2 Describe: --page-size 5 gives the same list as one page', () => {
+    const vpc = cloud.awsOk('ec2', 'create-vpc', '--cidr-block', '10.41.0.0/16').Vpc.VpcId;
+    const volume = (n: number) => cloud.awsOk('ec2', 'create-volume', '--availability-zone', `${cloud.region}a`, '--size', String(n)).VolumeId;
+    const volumes: string[] = [];
+    for (let n = 1; n <= 6; n++) {
+      cloud.awsOk('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', `10.41.${n}.0/24`);
+      cloud.awsOk('ec2', 'create-route-table', '--vpc-id', vpc);
+      cloud.awsOk('ec2', 'create-network-acl', '--vpc-id', vpc);
+      cloud.awsOk('ec2', 'create-internet-gateway');
+      volumes.push(volume(n));
+    }
+    for (let n = 1; n <= 6; n++) cloud.awsOk('ec2', 'create-snapshot', '--volume-id', volumes[0]);
+    const inVpc = ['--filters', `Name=vpc-id,Values=${vpc}`];
+    samePaged(cloud, ['ec2', 'describe-subnets', ...inVpc], 'Subnets', 5, 6);
+    samePaged(cloud, ['ec2', 'describe-route-tables', ...inVpc], 'RouteTables', 5, 7);
+    samePaged(cloud, ['ec2', 'describe-network-acls', ...inVpc], 'NetworkAcls', 5, 7);
+    samePaged(cloud, ['ec2', 'describe-volumes', '--filters', `Name=volume-id,Values=${volumes.join(',')}`], 'Volumes', 5, 6);
+    samePaged(cloud, ['ec2', 'describe-volume-status', '--filters', `Name=availability-zone,Values=${cloud.region}a`], 'VolumeStatuses', 5, 6);
+    samePaged(cloud, ['ec2', 'describe-snapshots', '--owner-ids', 'self'], 'Snapshots', 5, 6);
+    samePaged(cloud, ['ec2', 'describe-security-group-rules'], 'SecurityGroupRules', 5, 6);
+    samePaged(cloud, ['ec2', 'describe-internet-gateways'], 'InternetGateways', 5, 6);
+  });
+
   it('SNS ListTopics and Health DescribeEvents refuse a token they did not issue with their own codes', () => {
     cloud.awsFails('InvalidParameter', 'sns', 'list-topics', '--next-token', 'bogus');
     cloud.awsFails('InvalidPaginationToken', 'health', 'describe-events', '--next-token', 'bogus');
   });
 });
+
+/** The aws CLI's auto-pagination in pages of `size` gives exactly the list one page gives, of at least `atLeast` items. */
+function samePaged(cloud: TestCloud, args: string[], key: string, size: number, atLeast: number, oneResultKey = true): void {
+  const whole = cloud.awsOk(...args)[key] as unknown[];
+  assert.ok(whole.length >= atLeast, `${args.join(' ')}: ${whole.length} items, expected at least ${atLeast}`);
+  const paged = cloud.awsOk(...args, '--page-size', String(size))[key] as unknown[];
+  assert.deepEqual(paged, whole, args.join(' '));
+  // The server itself cut the first page: the CLI's resume token carries the server's token, not only a count of
+  // items the CLI dropped from an oversized page (the CLI counts --max-items on the first result key only).
+  if (!oneResultKey) return;
+  const first = cloud.awsOk(...args, '--page-size', String(size), '--max-items', String(size));
+  assert.equal((first[key] as unknown[]).length, size, args.join(' '));
+  const resume = JSON.parse(Buffer.from(first.NextToken as string, 'base64').toString('utf8')) as Record<string, unknown>;
+  assert.ok(Object.keys(resume).some((k) => k !== 'boto_truncate_amount'), `${args.join(' ')}: the server did not page (${JSON.stringify(resume)})`);
+}
 
 function defaultGroupOf(cloud: TestCloud, vpc: string): string {
   const out = cloud.awsOk('ec2', 'describe-security-groups', '--filters', `Name=vpc-id,Values=${vpc}`, 'Name=group-name,Values=default');
