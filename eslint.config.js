@@ -11,4 +11,9 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // Node scripts and tool configuration files (.dependency-cruiser.cjs).
+    files: ['scripts/**/*.mjs', '*.cjs'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', module: 'writable', require: 'readonly' } },
+  },
 );

@@ -3,7 +3,10 @@ import { EventEmitter } from 'node:events';
 import { Credentials, type Principal } from './auth/credentials.js';
 import type { Clock } from './clock/clock.js';
 import type { TimingProfile } from './clock/profiles.js';
+import { conformInput } from './protocol/conform.js';
 import { AwsError } from './protocol/errors.js';
+import { loadModel } from './protocol/model.js';
+import { validateInput } from './protocol/validate.js';
 import type { Store } from './store/db.js';
 import type { RequestContext, ServiceDefinition, ServiceFactory } from './services/types.js';
 
@@ -52,7 +55,14 @@ export class Cloud {
   async invoke<T = any>(service: string, operation: string, input: unknown, opts: { region: string; principal?: Principal }): Promise<T> {
     const def = this.services.get(service);
     const handler = def?.operations[operation];
-    if (!handler) throw new AwsError('InvalidAction', `${service}:${operation} is not available in this cloud.`);
+    if (!handler || !def) throw new AwsError('InvalidAction', `${service}:${operation} is not available in this cloud.`);
+    // The same checks as the API front, on the typed input: what a caller in-process sends is held to the model.
+    const model = loadModel(def.modelId);
+    const op = model.operations[operation];
+    if (op) {
+      input = conformInput(model, op.input, input ?? {});
+      validateInput(model, operation, input, model.metadata.protocol === 'ec2' ? 'ec2' : model.metadata.protocol === 'json' ? 'json' : 'query', def.ownChecks);
+    }
     const ctx: RequestContext = {
       requestId: randomUUID(),
       region: opts.region,

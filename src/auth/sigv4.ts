@@ -1,5 +1,8 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { headerValue } from '../protocol/headers.js';
 import { authErrors } from './errors.js';
+
+export { headerValue };
 
 /**
  * AWS Signature Version 4 verification, for header (Authorization) and query-string (presigned) signatures.
@@ -33,13 +36,6 @@ export const MAX_SKEW_MS = 15 * 60 * 1000;
 /** The longest a presigned URL may live: a signing key is valid for seven days. */
 export const MAX_PRESIGNED_SECONDS = 7 * 24 * 3600;
 
-export function headerValue(rawHeaders: string[], name: string): string | undefined {
-  const values: string[] = [];
-  for (let i = 0; i < rawHeaders.length; i += 2) {
-    if (rawHeaders[i].toLowerCase() === name) values.push(rawHeaders[i + 1]);
-  }
-  return values.length ? values.join(',') : undefined;
-}
 
 /** Reads the signature's parts from the request; undefined if the request carries no signature at all. */
 export function readSignature(req: IncomingRequest, query: URLSearchParams): SignatureInfo | undefined {

@@ -159,6 +159,8 @@ export function cloudEnv(): void {
   console.log(`export AWS_ACCESS_KEY_ID=${access.accessKeyId}`);
   console.log(`export AWS_SECRET_ACCESS_KEY=${access.secretAccessKey}`);
   console.log(`export AWS_DEFAULT_REGION=${access.region}`);
+  // The aws CLI reads AWS_DEFAULT_REGION; SDK v3 clients made with no options read AWS_REGION only.
+  console.log(`export AWS_REGION=${access.region}`);
   console.log(`# aws CLI profile 'halo' written to ${written.join(' and ')}; Debian's aws CLI 2.9 still needs --endpoint-url (or use 'halo aws ...')`);
 }
 

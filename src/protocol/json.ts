@@ -1,3 +1,4 @@
+import { jsonTypeError } from './conform.js';
 import { AwsError } from './errors.js';
 import { resolve, type ServiceModel, type Shape } from './model.js';
 
@@ -21,10 +22,10 @@ export function parseJsonInput(model: ServiceModel, shape: Shape | undefined, bo
 
 function fromJson(model: ServiceModel, shape: Shape, value: unknown, path: string): unknown {
   if (value === null || value === undefined) return undefined;
-  const bad = (expected: string) => new AwsError('SerializationException', `${path || 'input'}: expected ${expected}, got ${JSON.stringify(value)}`);
+  const bad = (expected: string) => jsonTypeError(value, expected);
   switch (shape.type) {
     case 'structure': {
-      if (typeof value !== 'object' || Array.isArray(value)) throw bad('an object');
+      if (typeof value !== 'object' || Array.isArray(value)) throw bad('structure');
       const out: Record<string, unknown> = {};
       for (const [name, ref] of Object.entries(shape.members ?? {})) {
         const v = (value as Record<string, unknown>)[name];
@@ -33,35 +34,35 @@ function fromJson(model: ServiceModel, shape: Shape, value: unknown, path: strin
       return out;
     }
     case 'list': {
-      if (!Array.isArray(value)) throw bad('an array');
+      if (!Array.isArray(value)) throw bad('list');
       const member = resolve(model, shape.member ?? { type: 'string' });
       return value.map((v, i) => fromJson(model, member, v, `${path}[${i}]`));
     }
     case 'map': {
-      if (typeof value !== 'object' || Array.isArray(value)) throw bad('an object');
+      if (typeof value !== 'object' || Array.isArray(value)) throw bad('map');
       const valueShape = resolve(model, shape.value ?? { type: 'string' });
       return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, fromJson(model, valueShape, v, `${path}.${k}`)]));
     }
     case 'integer':
     case 'long':
-      if (typeof value !== 'number' || !Number.isInteger(value)) throw bad('an integer');
+      if (typeof value !== 'number' || !Number.isInteger(value)) throw bad(shape.type);
       return value;
     case 'float':
     case 'double':
-      if (typeof value !== 'number') throw bad('a number');
+      if (typeof value !== 'number') throw bad(shape.type);
       return value;
     case 'boolean':
-      if (typeof value !== 'boolean') throw bad('a boolean');
+      if (typeof value !== 'boolean') throw bad('boolean');
       return value;
     case 'timestamp': {
       const d = typeof value === 'number' ? new Date(value * 1000) : new Date(String(value));
-      if (Number.isNaN(d.getTime())) throw bad('a timestamp');
+      if (Number.isNaN(d.getTime())) throw bad('timestamp');
       return d;
     }
     case 'blob':
       return Buffer.from(String(value), 'base64');
     default:
-      if (typeof value !== 'string') throw bad('a string');
+      if (typeof value !== 'string') throw bad('string');
       return value;
   }
 }

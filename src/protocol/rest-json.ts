@@ -1,4 +1,4 @@
-import { headerValue } from '../auth/sigv4.js';
+import { headerValue } from './headers.js';
 import { AwsError } from './errors.js';
 import { parseJsonInput, serializeJson } from './json.js';
 import { resolve, type Operation, type ServiceModel, type Shape } from './model.js';

@@ -12,7 +12,7 @@ import { parseJsonInput, serializeJson } from '../protocol/json.js';
 import { loadModel, type ServiceModel } from '../protocol/model.js';
 import { parseQueryInput } from '../protocol/query-parse.js';
 import { matchRestOperation, parseRestJsonInput, restJsonErrorBody, serializeRestJson } from '../protocol/rest-json.js';
-import { checkRequired } from '../protocol/validate.js';
+import { validateInput } from '../protocol/validate.js';
 import { ec2ErrorXml, queryErrorXml, serializeXml } from '../protocol/xml.js';
 import type { RequestContext, ServiceDefinition } from '../services/types.js';
 import { findRegion } from '../topology/regions.js';
@@ -98,7 +98,7 @@ export function createFront(cloud: Cloud): FastifyInstance {
         : route.wire === 'rest-json'
           ? parseRestJsonInput(model, op, { labels: route.labels ?? {}, query, rawHeaders: incoming.rawHeaders, body: route.body ?? Buffer.alloc(0) })
           : parseQueryInput(model, op.input, route.params ?? new Map(), route.wire);
-      checkRequired(model, op.input, input, route.wire);
+      validateInput(model, action, input, route.wire, def.ownChecks);
       const ctx: RequestContext = { requestId, region, accountId: principal.accountId, principal, service: def.signingName, operation: action, cloud };
       if (principal.type !== 'admin') authorize(ctx, input);
       const output = await handler(input, ctx);

@@ -25,6 +25,18 @@ export interface ServiceDefinition {
   /** IAM and STS answer in every region. */
   global?: boolean;
   operations: Record<string, Handler>;
+  /**
+   * Model shapes whose constraints this service checks itself because AWS answers them in the service's own words
+   * (CloudWatch: more than 5 alarm actions is LimitExceeded, a bad period names the periods allowed, an unknown unit is
+   * InvalidParameterValue), not with the protocol's generic validation error.
+   */
+  ownChecks?: string[];
+  /**
+   * The resources a request acts on, as ARNs, for policy evaluation (a request naming a resource by name is checked
+   * against its full ARN, as AWS does). Without it, or when it answers undefined, authorization falls back to its
+   * own mapping.
+   */
+  resourceArns?(ctx: RequestContext, input: Record<string, unknown>): string[] | undefined;
 }
 
 export type ServiceFactory = (cloud: Cloud) => ServiceDefinition;

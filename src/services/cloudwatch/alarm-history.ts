@@ -1,3 +1,4 @@
+import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type Database from 'better-sqlite3';
 import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
@@ -95,8 +96,6 @@ export function describeAlarmHistory(input: DescribeAlarmHistoryInput, ctx: Requ
   if (input.HistoryItemType !== undefined && !TYPES.includes(input.HistoryItemType as HistoryItemType)) {
     throw new AwsError('InvalidParameterValue', `The value ${input.HistoryItemType} for parameter HistoryItemType is invalid. Use ${TYPES.join(', ')}.`);
   }
-  const max = input.MaxRecords ?? 100;
-  if (!Number.isInteger(max) || max < 1 || max > 100) throw new AwsError('InvalidParameterValue', 'The parameter MaxRecords must be between 1 and 100.');
   if (input.ScanBy !== undefined && input.ScanBy !== 'TimestampDescending' && input.ScanBy !== 'TimestampAscending') {
     throw new AwsError('InvalidParameterValue', `The value ${input.ScanBy} for parameter ScanBy is invalid.`);
   }
@@ -109,12 +108,14 @@ export function describeAlarmHistory(input: DescribeAlarmHistoryInput, ctx: Requ
   if (input.HistoryItemType) items = items.filter((i) => i.HistoryItemType === input.HistoryItemType);
   if (input.AlarmTypes?.length) items = items.filter((i) => input.AlarmTypes?.includes(i.AlarmType));
   if (input.ScanBy === 'TimestampAscending') items.reverse();
-  let offset = 0;
-  if (input.NextToken !== undefined) {
-    offset = Number.parseInt(Buffer.from(input.NextToken, 'base64url').toString(), 10);
-    if (!Number.isInteger(offset) || offset < 0) throw new AwsError('InvalidNextToken', 'The service found that the NextToken is invalid.');
-  }
-  const page = items.slice(offset, offset + max);
-  const next = offset + max < items.length ? Buffer.from(String(offset + max)).toString('base64url') : undefined;
+  const { items: page, next } = paginate(items, {
+    token: input.NextToken,
+    max: input.MaxRecords,
+    defaultMax: 100,
+    limit: 100,
+    bind: withoutPaging(input, 'MaxRecords', 'NextToken'),
+    badToken: () => new AwsError('InvalidNextToken', 'The service found that the NextToken is invalid.'),
+    badSize: () => new AwsError('InvalidParameterValue', 'The parameter MaxRecords must be between 1 and 100.'),
+  });
   return { AlarmHistoryItems: page, NextToken: next };
 }

@@ -1,3 +1,4 @@
+import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
 import { evaluateAlarm } from './alarm-evaluator.js';
@@ -63,15 +64,16 @@ export function putMetricAlarm(input: Record<string, any>, ctx: RequestContext) 
 
 const view = (a: AnyAlarm) => ({ ...a, Tags: undefined });
 
-function page<T>(items: T[], max: number | undefined, token: string | undefined, limit = 100): { items: T[]; next?: string } {
-  const size = max ?? 50;
-  if (!Number.isInteger(size) || size < 1 || size > limit) throw invalid(`The parameter MaxRecords must be between 1 and ${limit}.`);
-  let offset = 0;
-  if (token !== undefined) {
-    offset = Number.parseInt(Buffer.from(token, 'base64url').toString(), 10);
-    if (!Number.isInteger(offset) || offset < 0) throw new AwsError('InvalidNextToken', 'The service found that the NextToken is invalid.');
-  }
-  return { items: items.slice(offset, offset + size), next: offset + size < items.length ? Buffer.from(String(offset + size)).toString('base64url') : undefined };
+function page<T>(items: T[], input: { MaxRecords?: number; NextToken?: string }, limit = 100): { items: T[]; next?: string } {
+  return paginate(items, {
+    token: input.NextToken,
+    max: input.MaxRecords,
+    defaultMax: 50,
+    limit,
+    bind: withoutPaging(input, 'MaxRecords', 'NextToken'),
+    badToken: () => new AwsError('InvalidNextToken', 'The service found that the NextToken is invalid.'),
+    badSize: () => invalid(`The parameter MaxRecords must be between 1 and ${limit}.`),
+  });
 }
 
 function checkState(value: string | undefined, param: string): void {
@@ -110,7 +112,7 @@ export function describeAlarms(input: {
     alarms = alarms.filter((a) => [...a.AlarmActions, ...a.OKActions, ...a.InsufficientDataActions].some((arn) => arn.startsWith(prefix)));
   }
   alarms.sort((a, b) => (a.AlarmName < b.AlarmName ? -1 : 1));
-  const { items, next } = page(alarms, input.MaxRecords, input.NextToken);
+  const { items, next } = page(alarms, input);
   return {
     MetricAlarms: items.filter((a) => !isComposite(a)).map(view),
     CompositeAlarms: wantComposite ? items.filter(isComposite).map(view) : undefined,

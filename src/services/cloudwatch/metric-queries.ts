@@ -1,3 +1,4 @@
+import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
 import { checkDimensions, checkNamespace, checkUnit } from './metric-data.js';
@@ -141,12 +142,12 @@ export function listMetrics(input: ListMetricsInput, ctx: RequestContext) {
   }
   const key = (m: MetricRef) => JSON.stringify([m.Namespace, m.MetricName, sortedDimensions(m.Dimensions)]);
   metrics.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  let offset = 0;
-  if (input.NextToken !== undefined) {
-    offset = Number.parseInt(Buffer.from(input.NextToken, 'base64url').toString(), 10);
-    if (!Number.isInteger(offset) || offset < 0) throw new AwsError('InvalidNextToken', 'The service found that the NextToken is invalid.');
-  }
-  const page = metrics.slice(offset, offset + PAGE);
-  const next = offset + PAGE < metrics.length ? Buffer.from(String(offset + PAGE)).toString('base64url') : undefined;
+  const { items: page, next } = paginate(metrics, {
+    token: input.NextToken,
+    max: undefined,
+    defaultMax: PAGE,
+    bind: withoutPaging(input, 'NextToken'),
+    badToken: () => new AwsError('InvalidNextToken', 'The service found that the NextToken is invalid.'),
+  });
   return { Metrics: page.map((m) => ({ Namespace: m.Namespace, MetricName: m.MetricName, Dimensions: m.Dimensions })), NextToken: next };
 }

@@ -35,6 +35,7 @@ export const cloudwatchService: ServiceFactory = (cloud) => {
     signingName: 'monitoring',
     modelId: 'monitoring-2010-08-01',
     jsonTargetPrefix: 'GraniteServiceVersion20100801',
+    ownChecks: ['ResourceList', 'Period', 'StandardUnit'],
     operations: {
       PutMetricData: putMetricData,
       GetMetricStatistics: getMetricStatistics,

@@ -1,3 +1,4 @@
+import { ec2Page } from './paging.js';
 import { AwsError } from '../../protocol/errors.js';
 import type { Store } from '../../store/db.js';
 import type { RequestContext } from '../types.js';
@@ -133,16 +134,8 @@ export function describeTags(input: { Filters?: Filter[]; MaxResults?: number; N
     'resource-type': (r) => r.ResourceType,
   }, (r) => [{ Key: r.Key, Value: r.Value }]);
   rows.sort((a, b) => a.ResourceId.localeCompare(b.ResourceId) || a.Key.localeCompare(b.Key));
-  const start = input.NextToken ? Number(Buffer.from(input.NextToken, 'base64url').toString()) : 0;
-  if (!Number.isInteger(start) || start < 0) throw new AwsError('InvalidParameterValue', `Invalid NextToken ${input.NextToken}`);
-  if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
-    throw new AwsError('InvalidParameterValue', `Value (${input.MaxResults}) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`);
-  }
-  const end = input.MaxResults ? start + input.MaxResults : rows.length;
-  return {
-    Tags: rows.slice(start, end),
-    NextToken: end < rows.length ? Buffer.from(String(end)).toString('base64url') : undefined,
-  };
+  const page = ec2Page(rows, input);
+  return { Tags: page.items, NextToken: page.NextToken };
 }
 
 export const tagOperations = { CreateTags: createTags, DeleteTags: deleteTags, DescribeTags: describeTags };

@@ -1,4 +1,5 @@
 import { AwsError } from '../../protocol/errors.js';
+import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import { findHealthEvent, listHealthEvents, type HealthEventRecord } from './events.js';
 
@@ -64,26 +65,23 @@ const wire = (e: HealthEventRecord) => ({
   eventScopeCode: e.eventScopeCode,
 });
 
-/** Pages of a list: nextToken is the offset, as an opaque string. */
-function page<T>(items: T[], maxResults: number | undefined, nextToken: string | undefined, limits: [number, number]): { items: T[]; nextToken?: string } {
-  if (maxResults !== undefined && (maxResults < limits[0] || maxResults > limits[1])) {
-    throw new AwsError('ValidationException', `1 validation error detected: Value '${maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value between ${limits[0]} and ${limits[1]}`);
-  }
-  let start = 0;
-  if (nextToken !== undefined) {
-    const m = /^o(\d+)$/.exec(Buffer.from(nextToken, 'base64').toString('utf8'));
-    if (!m) throw new AwsError('InvalidPaginationToken', 'The specified pagination token is not valid.');
-    start = Number(m[1]);
-  }
-  const size = maxResults ?? limits[1];
-  const end = start + size;
-  return { items: items.slice(start, end), nextToken: end < items.length ? Buffer.from(`o${end}`).toString('base64') : undefined };
+/** Pages of a list, through the one paginator (the model bounds maxResults); the token is bound to the request. */
+function page<T>(items: T[], input: { maxResults?: number; nextToken?: string }, limits: [number, number]): { items: T[]; nextToken?: string } {
+  const { items: slice, next } = paginate(items, {
+    token: input.nextToken,
+    max: input.maxResults,
+    defaultMax: limits[1],
+    limit: limits[1],
+    bind: withoutPaging(input, 'maxResults', 'nextToken'),
+    badToken: () => new AwsError('InvalidPaginationToken', 'The specified pagination token is not valid.'),
+  });
+  return { items: slice, nextToken: next };
 }
 
 export function describeEvents(input: { filter?: EventFilter; maxResults?: number; nextToken?: string; locale?: string }, ctx: RequestContext) {
   checkLocale(input.locale);
   const list = listHealthEvents(ctx.cloud).filter((e) => matches(e, input.filter)).sort((a, b) => b.lastUpdatedTime - a.lastUpdatedTime);
-  const p = page(list, input.maxResults, input.nextToken, [10, 100]);
+  const p = page(list, input, [10, 100]);
   return { events: p.items.map(wire), nextToken: p.nextToken };
 }
 
@@ -123,7 +121,7 @@ export function describeAffectedEntities(
     }));
   }).filter((x) => inList(x.entityArn, f.entityArns) && inList(x.entityValue, f.entityValues) && inList(x.statusCode, f.statusCodes)
     && inRanges(x.lastUpdatedTime.getTime(), f.lastUpdatedTimes));
-  const p = page(rows, input.maxResults, input.nextToken, [1, 100]);
+  const p = page(rows, input, [1, 100]);
   return { entities: p.items, nextToken: p.nextToken };
 }
 
@@ -136,6 +134,6 @@ export function describeEventTypes(
   for (const e of listHealthEvents(ctx.cloud)) if (!all.has(e.eventTypeCode)) all.set(e.eventTypeCode, { service: e.service, code: e.eventTypeCode, category: e.eventTypeCategory });
   const f = input.filter;
   const list = [...all.values()].filter((t) => inList(t.code, f?.eventTypeCodes) && inList(t.service, f?.services) && inList(t.category, f?.eventTypeCategories));
-  const p = page(list, input.maxResults, input.nextToken, [10, 100]);
+  const p = page(list, input, [10, 100]);
   return { eventTypes: p.items, nextToken: p.nextToken };
 }

@@ -5,7 +5,7 @@ import { iamArn, iamNow, newUniqueId } from './ids.js';
 import { paginate, type PageInput } from './paging.js';
 import { findRole, requireRole, roleView } from './roles.js';
 import { GLOBAL, instanceProfiles, keyOf, type InstanceProfileRecord, type RoleRecord, type Tag } from './state.js';
-import { checkName, checkPath, checkPathPrefix, checkTags, mergeTags, withoutTags } from './validation.js';
+import { checkTags, mergeTags, withoutTags } from './validation.js';
 
 /** Finds an instance profile by name or by ARN (as EC2's IamInstanceProfile accepts either). */
 export function findInstanceProfile(cloud: Cloud, nameOrArn: string): InstanceProfileRecord | undefined {
@@ -37,8 +37,7 @@ function profileView(cloud: Cloud, p: InstanceProfileRecord) {
 }
 
 export function createInstanceProfile(input: { InstanceProfileName: string; Path?: string; Tags?: Tag[] }, ctx: RequestContext) {
-  checkName(input.InstanceProfileName, 'instanceProfileName', 128);
-  const path = checkPath(input.Path);
+  const path = input.Path ?? '/';
   const profile: InstanceProfileRecord = {
     InstanceProfileName: input.InstanceProfileName,
     InstanceProfileId: newUniqueId('AIPA'),
@@ -85,7 +84,7 @@ export function deleteInstanceProfile(input: { InstanceProfileName: string }, ct
 const byName = (a: InstanceProfileRecord, b: InstanceProfileRecord) => keyOf(a.InstanceProfileName).localeCompare(keyOf(b.InstanceProfileName));
 
 export function listInstanceProfiles(input: PageInput & { PathPrefix?: string }, ctx: RequestContext) {
-  const prefix = checkPathPrefix(input.PathPrefix);
+  const prefix = input.PathPrefix ?? '/';
   const all = instanceProfiles(ctx.cloud).list(GLOBAL).filter((p) => p.Path.startsWith(prefix)).sort(byName);
   const { page, IsTruncated, Marker } = paginate(all, input);
   return { InstanceProfiles: page.map((p) => profileView(ctx.cloud, p)), IsTruncated, Marker };

@@ -6,7 +6,7 @@ import { encodeDocument, iamArn, iamNow, newUniqueId } from './ids.js';
 import { paginate, type PageInput } from './paging.js';
 import { requireRole, saveRole } from './roles.js';
 import { GLOBAL, keyOf, managedPolicies, roles, type ManagedPolicyRecord, type Tag } from './state.js';
-import { checkDocument, checkName, checkPath, checkPathPrefix, checkTags, constraintError, mergeTags, withoutTags } from './validation.js';
+import { checkDocument, checkTags, constraintError, mergeTags, withoutTags } from './validation.js';
 
 const POLICY_SIZE_QUOTA = { name: 'PolicySize', max: 6144 };
 const MAX_VERSIONS = 5;
@@ -78,12 +78,8 @@ interface CreatePolicyInput {
 }
 
 export function createPolicy(input: CreatePolicyInput, ctx: RequestContext) {
-  checkName(input.PolicyName, 'policyName', 128);
-  const path = checkPath(input.Path, 'path');
+  const path = input.Path ?? '/';
   checkDocument(input.PolicyDocument, 'identity', POLICY_SIZE_QUOTA);
-  if (input.Description !== undefined && input.Description.length > 1000) {
-    throw constraintError(input.Description, 'description', 'Member must have length less than or equal to 1000');
-  }
   const now = iamNow(ctx.cloud.clock);
   const policy: ManagedPolicyRecord = {
     PolicyName: input.PolicyName,
@@ -109,7 +105,7 @@ export function getPolicy(input: { PolicyArn: string }, ctx: RequestContext) {
 }
 
 export function listPolicies(input: PageInput & { Scope?: string; OnlyAttached?: boolean; PathPrefix?: string }, ctx: RequestContext) {
-  const prefix = checkPathPrefix(input.PathPrefix);
+  const prefix = input.PathPrefix ?? '/';
   const scope = input.Scope ?? 'All';
   const local = scope === 'AWS' ? [] : managedPolicies(ctx.cloud).list(GLOBAL);
   const aws = scope === 'Local' ? [] : awsManagedPolicies();
@@ -207,7 +203,7 @@ export function detachRolePolicy(input: { RoleName: string; PolicyArn: string },
 
 export function listAttachedRolePolicies(input: PageInput & { RoleName: string; PathPrefix?: string }, ctx: RequestContext) {
   const role = requireRole(ctx.cloud, input.RoleName);
-  const prefix = checkPathPrefix(input.PathPrefix);
+  const prefix = input.PathPrefix ?? '/';
   const attached = role.AttachedPolicyArns
     .map((arn) => findPolicy(ctx.cloud, arn))
     .filter((p): p is ManagedPolicyRecord => p !== undefined && p.Path.startsWith(prefix))
@@ -218,7 +214,7 @@ export function listAttachedRolePolicies(input: PageInput & { RoleName: string; 
 
 export function listEntitiesForPolicy(input: PageInput & { PolicyArn: string; EntityFilter?: string; PathPrefix?: string }, ctx: RequestContext) {
   const policy = requirePolicy(ctx.cloud, input.PolicyArn);
-  const prefix = checkPathPrefix(input.PathPrefix);
+  const prefix = input.PathPrefix ?? '/';
   const wantRoles = input.EntityFilter === undefined || input.EntityFilter === 'Role';
   const attached = wantRoles
     ? roles(ctx.cloud).list(GLOBAL).filter((r) => r.AttachedPolicyArns.includes(policy.Arn) && r.Path.startsWith(prefix))

@@ -5,7 +5,7 @@ import { encodeDocument } from './ids.js';
 import { paginate, type PageInput } from './paging.js';
 import { requireRole, saveRole } from './roles.js';
 import type { RoleRecord } from './state.js';
-import { checkDocument, checkName } from './validation.js';
+import { checkDocument } from './validation.js';
 
 /** IAM's quota on the sum of a role's inline policies, whitespace not counted. */
 const INLINE_QUOTA = 10240;
@@ -21,7 +21,6 @@ function requireInline(role: RoleRecord, name: string): string {
 }
 
 export function putRolePolicy(input: { RoleName: string; PolicyName: string; PolicyDocument: string }, ctx: RequestContext) {
-  checkName(input.PolicyName, 'policyName', 128);
   const role = requireRole(ctx.cloud, input.RoleName);
   checkDocument(input.PolicyDocument, 'identity');
   const policies = { ...role.InlinePolicies, [input.PolicyName]: input.PolicyDocument };

@@ -5,7 +5,7 @@ import { encodeDocument, iamArn, iamNow, newUniqueId } from './ids.js';
 import { paginate, type PageInput } from './paging.js';
 import { checkBoundary } from './role-boundary.js';
 import { GLOBAL, instanceProfiles, keyOf, roles, type RoleRecord, type Tag } from './state.js';
-import { checkDocument, checkName, checkPath, checkPathPrefix, checkTags, constraintError, mergeTags, withoutTags } from './validation.js';
+import { checkDocument, checkTags, mergeTags, withoutTags } from './validation.js';
 
 const TRUST_POLICY_QUOTA = { name: 'ACLSizePerRole', max: 2048 };
 
@@ -42,13 +42,7 @@ export function roleView(role: RoleRecord, detail = true): Record<string, unknow
 
 function checkMaxSession(value: number | undefined): number {
   const v = value ?? 3600;
-  if (v < 3600 || v > 43200) throw constraintError(v, 'maxSessionDuration', 'Member must have value greater than or equal to 3600 and less than or equal to 43200');
   return v;
-}
-
-function checkDescription(value: string | undefined): string | undefined {
-  if (value !== undefined && value.length > 1000) throw constraintError(value, 'description', 'Member must have length less than or equal to 1000');
-  return value;
 }
 
 interface CreateRoleInput {
@@ -62,8 +56,7 @@ interface CreateRoleInput {
 }
 
 export function createRole(input: CreateRoleInput, ctx: RequestContext) {
-  checkName(input.RoleName, 'roleName', 64);
-  const path = checkPath(input.Path);
+  const path = input.Path ?? '/';
   checkDocument(input.AssumeRolePolicyDocument, 'trust', TRUST_POLICY_QUOTA);
   checkBoundary(ctx, input.PermissionsBoundary);
   const role: RoleRecord = {
@@ -73,7 +66,7 @@ export function createRole(input: CreateRoleInput, ctx: RequestContext) {
     Path: path,
     CreateDate: iamNow(ctx.cloud.clock),
     AssumeRolePolicyDocument: input.AssumeRolePolicyDocument,
-    Description: checkDescription(input.Description),
+    Description: input.Description,
     MaxSessionDuration: checkMaxSession(input.MaxSessionDuration),
     PermissionsBoundaryArn: input.PermissionsBoundary,
     Tags: checkTags(input.Tags),
@@ -93,7 +86,7 @@ export function getRole(input: { RoleName: string }, ctx: RequestContext) {
 }
 
 export function listRoles(input: PageInput & { PathPrefix?: string }, ctx: RequestContext) {
-  const prefix = checkPathPrefix(input.PathPrefix);
+  const prefix = input.PathPrefix ?? '/';
   const all = roles(ctx.cloud).list(GLOBAL).filter((r) => r.Path.startsWith(prefix)).sort((a, b) => keyOf(a.RoleName).localeCompare(keyOf(b.RoleName)));
   const { page, IsTruncated, Marker } = paginate(all, input);
   return { Roles: page.map((r) => roleView(r, false)), IsTruncated, Marker };
@@ -120,7 +113,7 @@ export function updateRole(input: { RoleName: string; Description?: string; MaxS
   const role = requireRole(ctx.cloud, input.RoleName);
   saveRole(ctx.cloud, {
     ...role,
-    Description: input.Description !== undefined ? checkDescription(input.Description) : role.Description,
+    Description: input.Description ?? role.Description,
     MaxSessionDuration: input.MaxSessionDuration !== undefined ? checkMaxSession(input.MaxSessionDuration) : role.MaxSessionDuration,
   });
   return {};
@@ -128,7 +121,7 @@ export function updateRole(input: { RoleName: string; Description?: string; MaxS
 
 export function updateRoleDescription(input: { RoleName: string; Description: string }, ctx: RequestContext) {
   const role = requireRole(ctx.cloud, input.RoleName);
-  const updated = saveRole(ctx.cloud, { ...role, Description: checkDescription(input.Description) });
+  const updated = saveRole(ctx.cloud, { ...role, Description: input.Description });
   return { Role: roleView(updated) };
 }
 

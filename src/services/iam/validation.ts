@@ -7,37 +7,11 @@ export function constraintError(value: unknown, member: string, constraint: stri
   return new AwsError('ValidationError', `1 validation error detected: Value '${String(value)}' at '${member}' failed to satisfy constraint: ${constraint}`);
 }
 
-const NAME = /^[\w+=,.@-]+$/;
-
-export function checkName(value: string, member: string, max: number): void {
-  if (value.length < 1 || value.length > max) throw constraintError(value, member, `Member must have length less than or equal to ${max}`);
-  if (!NAME.test(value)) throw constraintError(value, member, 'Member must satisfy regular expression pattern: [\\w+=,.@-]+');
-}
-
-export function checkPath(path: string | undefined, member = 'path'): string {
-  const p = path ?? '/';
-  if (p.length > 512) throw constraintError(p, member, 'Member must have length less than or equal to 512');
-  if (!(p === '/' || /^\/[\x21-\x7e]+\/$/.test(p))) {
-    throw constraintError(p, member, 'Member must satisfy regular expression pattern: (\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)');
-  }
-  return p;
-}
-
-export function checkPathPrefix(prefix: string | undefined): string {
-  const p = prefix ?? '/';
-  if (!/^\/[\x21-\x7e]*$/.test(p)) {
-    throw constraintError(p, 'pathPrefix', 'Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*');
-  }
-  return p;
-}
-
+/** Names, paths and tag lengths are the model's constraints, checked by the protocol layer; duplicates are IAM's own rule. */
 export function checkTags(tags: Tag[] | undefined): Tag[] {
   const list = tags ?? [];
-  if (list.length > 50) throw constraintError('[...]', 'tags', 'Member must have length less than or equal to 50');
   const seen = new Set<string>();
   for (const t of list) {
-    if (t.Key.length < 1 || t.Key.length > 128) throw constraintError(t.Key, 'tags.member.key', 'Member must have length less than or equal to 128');
-    if (t.Value.length > 256) throw constraintError(t.Value, 'tags.member.value', 'Member must have length less than or equal to 256');
     if (seen.has(t.Key.toLowerCase())) throw new AwsError('InvalidInput', 'Duplicate tag keys found. Please note that Tag keys are case insensitive.');
     seen.add(t.Key.toLowerCase());
   }

@@ -1,4 +1,5 @@
 import type { ServiceFactory } from '../types.js';
+import { secretArns } from './authorization.js';
 import { getRandomPassword } from './password.js';
 import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy } from './policy.js';
 import { listSecrets } from './listing.js';
@@ -11,6 +12,7 @@ export const secretsmanagerService: ServiceFactory = () => ({
   signingName: 'secretsmanager',
   modelId: 'secretsmanager-2017-10-17',
   jsonTargetPrefix: 'secretsmanager',
+  resourceArns: secretArns,
   operations: {
     CreateSecret: createSecret,
     GetSecretValue: getSecretValue,

@@ -1,3 +1,4 @@
+import { paginate } from '../../protocol/paginate.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
@@ -70,23 +71,23 @@ export function unsubscribe(input: { SubscriptionArn: string }, ctx: RequestCont
   return {};
 }
 
-function page(subs: Subscription[], token: string | undefined) {
+function page(subs: Subscription[], token: string | undefined, bind: unknown) {
   subs.sort((a, b) => (a.SubscriptionArn < b.SubscriptionArn ? -1 : 1));
-  const offset = token ? Number.parseInt(Buffer.from(token, 'base64url').toString(), 10) || 0 : 0;
+  const { items, next } = paginate(subs, { token, max: undefined, defaultMax: PAGE, bind, badToken: () => invalidParameter('NextToken') });
   return {
-    Subscriptions: subs.slice(offset, offset + PAGE).map((s) => ({
+    Subscriptions: items.map((s) => ({
       SubscriptionArn: visibleArn(s), Owner: s.Owner, Protocol: s.Protocol, Endpoint: s.Endpoint, TopicArn: s.TopicArn,
     })),
-    NextToken: offset + PAGE < subs.length ? Buffer.from(String(offset + PAGE)).toString('base64url') : undefined,
+    NextToken: next,
   };
 }
 
 export function listSubscriptions(input: { NextToken?: string }, ctx: RequestContext) {
-  return page(subscriptionTable(ctx.cloud).list(ctx.region), input.NextToken);
+  return page(subscriptionTable(ctx.cloud).list(ctx.region), input.NextToken, {});
 }
 
 export function listSubscriptionsByTopic(input: { TopicArn: string; NextToken?: string }, ctx: RequestContext) {
   const topic = findTopic(ctx.cloud, input.TopicArn);
   if (!topic) throw topicNotFound();
-  return page(subscriptionTable(ctx.cloud).list(topic.TopicArn.split(':')[3]).filter((s) => s.TopicArn === topic.TopicArn), input.NextToken);
+  return page(subscriptionTable(ctx.cloud).list(topic.TopicArn.split(':')[3]).filter((s) => s.TopicArn === topic.TopicArn), input.NextToken, { TopicArn: topic.TopicArn });
 }

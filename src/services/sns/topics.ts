@@ -1,3 +1,4 @@
+import { paginate } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import { findTopic, invalidParameter, subscriptionTable, topicNotFound, topicTable, type Topic } from './model.js';
 
@@ -41,12 +42,8 @@ export function deleteTopic(input: { TopicArn: string }, ctx: RequestContext) {
 
 export function listTopics(input: { NextToken?: string }, ctx: RequestContext) {
   const topics = topicTable(ctx.cloud).list(ctx.region).sort((a, b) => (a.TopicArn < b.TopicArn ? -1 : 1));
-  const offset = input.NextToken ? Number.parseInt(Buffer.from(input.NextToken, 'base64url').toString(), 10) || 0 : 0;
-  const page = topics.slice(offset, offset + PAGE);
-  return {
-    Topics: page.map((t) => ({ TopicArn: t.TopicArn })),
-    NextToken: offset + PAGE < topics.length ? Buffer.from(String(offset + PAGE)).toString('base64url') : undefined,
-  };
+  const { items, next } = paginate(topics, { token: input.NextToken, max: undefined, defaultMax: PAGE, bind: {}, badToken: () => invalidParameter('NextToken') });
+  return { Topics: items.map((t) => ({ TopicArn: t.TopicArn })), NextToken: next };
 }
 
 export function getTopicAttributes(input: { TopicArn: string }, ctx: RequestContext) {

@@ -45,9 +45,6 @@ function findChangeSet(ctx: RequestContext, name: string, stackName?: string): C
 }
 
 export async function createChangeSet(input: StackInput & { ChangeSetName: string; ChangeSetType?: string; Description?: string }, ctx: RequestContext) {
-  if (!/^[a-zA-Z][-a-zA-Z0-9]*$/.test(input.ChangeSetName) || input.ChangeSetName.length > 128) {
-    throw invalid(`1 validation error detected: Value '${input.ChangeSetName}' at 'changeSetName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`);
-  }
   const type = input.ChangeSetType ?? 'UPDATE';
   if (type !== 'CREATE' && type !== 'UPDATE') throw invalid(`halo does not support ChangeSetType ${type}; use CREATE or UPDATE.`);
   let stack = findStack(ctx, input.StackName);

@@ -11,6 +11,7 @@ import { newId } from '../ids.js';
 import { findInstances } from './instances.js';
 import { boot, getInstance, serially, setState } from './lifecycle.js';
 import { AMI_ID, DEFAULT_IMAGE_ID, DEFAULT_IMAGE_NAME, DEFAULT_ROOT_VOLUME_GIB, imagesTable, instancesTable, type ImageRecord } from './state.js';
+import { ec2Page, type Ec2PageInput } from '../paging.js';
 
 function defaultImage(ctx: RequestContext): ImageRecord {
   return {
@@ -133,7 +134,7 @@ export async function createImage(
   return { ImageId: imageId };
 }
 
-export function describeImages(input: { ImageIds?: string[]; Owners?: string[]; ExecutableUsers?: string[]; Filters?: Filter[]; IncludeDeprecated?: boolean }, ctx: RequestContext) {
+export function describeImages(input: { ImageIds?: string[]; Owners?: string[]; ExecutableUsers?: string[]; Filters?: Filter[]; IncludeDeprecated?: boolean } & Ec2PageInput, ctx: RequestContext) {
   const own = imagesTable(ctx.cloud.store).list(ctx.region).filter((i) => i.State !== 'deregistered');
   let all = [defaultImage(ctx), ...own];
   for (const id of input.ImageIds ?? []) {
@@ -156,7 +157,8 @@ export function describeImages(input: { ImageIds?: string[]; Owners?: string[]; 
     'image-type': () => 'machine',
     'is-public': (i) => String(i.ImageId === DEFAULT_IMAGE_ID),
   }, (i) => i.Tags);
-  return { Images: all.map(describeImage) };
+  const page = ec2Page(all, input, 'ImageIds');
+  return { Images: page.items.map(describeImage), NextToken: page.NextToken };
 }
 
 export function deregisterImage(input: { ImageId: string }, ctx: RequestContext) {

@@ -1,3 +1,4 @@
+import { ec2Page } from '../paging.js';
 import { AwsError } from '../../../protocol/errors.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
 import type { RequestContext } from '../../types.js';
@@ -369,9 +370,11 @@ export function findInstances(ctx: RequestContext, ids: string[] | undefined): I
 export function describeInstances(input: { InstanceIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
   let list = findInstances(ctx, input.InstanceIds);
   list = applyFilters(list, input.Filters, instanceFilters(ctx), (r) => r.Tags);
+  const page = ec2Page(list, input, 'InstanceIds');
   const byReservation = new Map<string, InstanceRecord[]>();
-  for (const r of list) byReservation.set(r.ReservationId, [...(byReservation.get(r.ReservationId) ?? []), r]);
+  for (const r of page.items) byReservation.set(r.ReservationId, [...(byReservation.get(r.ReservationId) ?? []), r]);
   return {
+    NextToken: page.NextToken,
     Reservations: [...byReservation.entries()].map(([id, rs]) => ({
       ReservationId: id,
       OwnerId: rs[0].OwnerId,

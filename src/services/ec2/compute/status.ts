@@ -8,6 +8,7 @@ import type { RequestContext } from '../../types.js';
 import { applyFilters, type Filter } from '../filters.js';
 import { findInstances } from './instances.js';
 import { instancesTable, type InstanceRecord } from './state.js';
+import { ec2Page, type Ec2PageInput } from '../paging.js';
 
 export type Publish = (cloud: Cloud, region: string, datum: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: string }>; Value: number; Unit?: string; Timestamp?: Date | number }) => void;
 let publisher: Promise<Publish | null> | undefined;
@@ -107,7 +108,7 @@ function summary(cloud: Cloud, r: InstanceRecord, kind: 'system' | 'instance') {
   };
 }
 
-export function describeInstanceStatus(input: { InstanceIds?: string[]; Filters?: Filter[]; IncludeAllInstances?: boolean; MaxResults?: number }, ctx: RequestContext) {
+export function describeInstanceStatus(input: { InstanceIds?: string[]; Filters?: Filter[]; IncludeAllInstances?: boolean; MaxResults?: number } & Ec2PageInput, ctx: RequestContext) {
   if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
     throw new AwsError('InvalidParameterValue', 'MaxResults must be between 5 and 1000');
   }
@@ -133,5 +134,6 @@ export function describeInstanceStatus(input: { InstanceIds?: string[]; Filters?
     'system-status.reachability': (x) => (x.out.SystemStatus.Details[0] as { Status?: string } | undefined)?.Status,
     'instance-status.reachability': (x) => (x.out.InstanceStatus.Details[0] as { Status?: string } | undefined)?.Status,
   });
-  return { InstanceStatuses: filtered.map((x) => x.out) };
+  const page = ec2Page(filtered, input, 'InstanceIds');
+  return { InstanceStatuses: page.items.map((x) => x.out), NextToken: page.NextToken };
 }

@@ -6,6 +6,7 @@ import { dependencyViolation, notFoundId, requireAll, type TagSpecifications } f
 import { findInternetGateway, findVpc } from './lookup.js';
 import { refreshGatewayRoutes } from './route-tables.js';
 import { addresses, emitNetwork, instances, internetGateways, type InternetGatewayRecord } from './state.js';
+import { ec2Page, type Ec2PageInput } from '../paging.js';
 
 const output = (g: InternetGatewayRecord) => ({
   Attachments: g.Attachments,
@@ -25,7 +26,7 @@ export function createInternetGateway(input: { TagSpecifications?: TagSpecificat
   return { InternetGateway: output(igw) };
 }
 
-export function describeInternetGateways(input: { InternetGatewayIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+export function describeInternetGateways(input: { InternetGatewayIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
   let items = requireAll(internetGateways(ctx.cloud.store).list(ctx.region), input.InternetGatewayIds, (g) => g.InternetGatewayId,
     (id) => notFoundId('InvalidInternetGatewayID.NotFound', 'internetGateway', id));
   items = applyFilters(items, input.Filters, {
@@ -34,7 +35,8 @@ export function describeInternetGateways(input: { InternetGatewayIds?: string[];
     'attachment.vpc-id': (g) => g.Attachments.map((a) => a.VpcId),
     'attachment.state': (g) => g.Attachments.map((a) => a.State),
   }, (g) => g.Tags);
-  return { InternetGateways: items.map(output) };
+  const page = ec2Page(items, input, 'InternetGatewayIds');
+  return { InternetGateways: page.items.map(output), NextToken: page.NextToken };
 }
 
 function emitChange(ctx: RequestContext, igwId: string, vpcId: string, attached: boolean): void {

@@ -8,6 +8,7 @@ import { dependencyViolation, notFoundId, requireAll, type TagSpecifications } f
 import { findNetworkAcl, findVpc } from './lookup.js';
 import { protocolNumber } from './protocols.js';
 import { emitNetwork, networkAcls, type NetworkAclEntryRecord, type NetworkAclRecord, type VpcRecord } from './state.js';
+import { ec2Page, type Ec2PageInput } from '../paging.js';
 
 const LAST_RULE = 32767;
 const denyAll = (egress: boolean): NetworkAclEntryRecord => ({ RuleNumber: LAST_RULE, Egress: egress, Protocol: '-1', RuleAction: 'deny', CidrBlock: '0.0.0.0/0' });
@@ -60,7 +61,7 @@ export function createNetworkAcl(input: { VpcId: string; TagSpecifications?: Tag
   return { NetworkAcl: aclOutput(acl), ClientToken: input.ClientToken };
 }
 
-export function describeNetworkAcls(input: { NetworkAclIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+export function describeNetworkAcls(input: { NetworkAclIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
   let items = requireAll(networkAcls(ctx.cloud.store).list(ctx.region), input.NetworkAclIds, (a) => a.NetworkAclId,
     (id) => notFoundId('InvalidNetworkAclID.NotFound', 'network ACL', id));
   items = applyFilters(items, input.Filters, {
@@ -81,7 +82,8 @@ export function describeNetworkAcls(input: { NetworkAclIds?: string[]; Filters?:
     'entry.icmp.type': (a) => a.Entries.map((e) => e.IcmpTypeCode?.Type),
     'entry.icmp.code': (a) => a.Entries.map((e) => e.IcmpTypeCode?.Code),
   }, (a) => a.Tags);
-  return { NetworkAcls: items.map(aclOutput) };
+  const page = ec2Page(items, input, 'NetworkAclIds');
+  return { NetworkAcls: page.items.map(aclOutput), NextToken: page.NextToken };
 }
 
 export function deleteNetworkAcl(input: { NetworkAclId: string }, ctx: RequestContext) {

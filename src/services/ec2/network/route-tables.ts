@@ -8,6 +8,7 @@ import { dependencyViolation, notFoundId, requireAll, type TagSpecifications } f
 import { findRouteTable, findSubnet, findVpc } from './lookup.js';
 import { resolveRouteTarget, type RouteTargetInput } from './route-targets.js';
 import { emitNetwork, internetGateways, routeTables, vpcs, type RouteRecord, type RouteTableRecord } from './state.js';
+import { ec2Page, type Ec2PageInput } from '../paging.js';
 
 /** The table every VPC is born with: the local route, and the main association. */
 export function newMainRouteTable(vpcId: string, vpcCidr: string, owner: string): RouteTableRecord {
@@ -60,7 +61,7 @@ export function createRouteTable(input: { VpcId: string; TagSpecifications?: Tag
   return { RouteTable: tableOutput(table, ctx.accountId), ClientToken: input.ClientToken };
 }
 
-export function describeRouteTables(input: { RouteTableIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+export function describeRouteTables(input: { RouteTableIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
   let items = requireAll(routeTables(ctx.cloud.store).list(ctx.region), input.RouteTableIds, (t) => t.RouteTableId,
     (id) => notFoundId('InvalidRouteTableID.NotFound', 'routeTable', id));
   items = applyFilters(items, input.Filters, {
@@ -78,7 +79,8 @@ export function describeRouteTables(input: { RouteTableIds?: string[]; Filters?:
     'route.origin': (t) => t.Routes.map((r) => r.Origin),
     'route.state': (t) => t.Routes.map((r) => r.State),
   }, (t) => t.Tags);
-  return { RouteTables: items.map((t) => tableOutput(t, ctx.accountId)) };
+  const page = ec2Page(items, input, 'RouteTableIds');
+  return { RouteTables: page.items.map((t) => tableOutput(t, ctx.accountId)), NextToken: page.NextToken };
 }
 
 export function deleteRouteTable(input: { RouteTableId: string }, ctx: RequestContext) {

@@ -1,3 +1,4 @@
+import { ec2Page, type Ec2PageInput } from '../paging.js';
 import { AwsError } from '../../../protocol/errors.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, tagsFor, type Filter } from '../filters.js';
@@ -95,7 +96,7 @@ export function createSecurityGroup(input: { GroupName: string; Description: str
   return { GroupId: group.GroupId, Tags: tagsOrNone(group.Tags) };
 }
 
-export function describeSecurityGroups(input: { GroupIds?: string[]; GroupNames?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+export function describeSecurityGroups(input: { GroupIds?: string[]; GroupNames?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
   let items = requireAll(securityGroups(ctx.cloud.store).list(ctx.region), input.GroupIds, (g) => g.GroupId,
     (id) => new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`));
   if (input.GroupNames?.length) {
@@ -124,7 +125,8 @@ export function describeSecurityGroups(input: { GroupIds?: string[]; GroupNames?
     'egress.ip-permission.to-port': rules(true, (r) => r.ToPort),
     'egress.ip-permission.group-id': rules(true, (r) => r.ReferencedGroupId),
   }, (g) => g.Tags);
-  return { SecurityGroups: items.map(groupOutput) };
+  const page = ec2Page(items, input, 'GroupIds');
+  return { SecurityGroups: page.items.map(groupOutput), NextToken: page.NextToken };
 }
 
 export function deleteSecurityGroup(input: { GroupId?: string; GroupName?: string }, ctx: RequestContext) {
@@ -206,7 +208,7 @@ export const authorizeSecurityGroupEgress = (input: AuthorizeInput, ctx: Request
 export const revokeSecurityGroupIngress = (input: RevokeInput, ctx: RequestContext) => revoke(false, input, ctx);
 export const revokeSecurityGroupEgress = (input: RevokeInput, ctx: RequestContext) => revoke(true, input, ctx);
 
-export function describeSecurityGroupRules(input: { SecurityGroupRuleIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+export function describeSecurityGroupRules(input: { SecurityGroupRuleIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
   const all = securityGroups(ctx.cloud.store).list(ctx.region).flatMap((g) => g.Rules.map((r) => ({ g, r })));
   let items = requireAll(all, input.SecurityGroupRuleIds, (x) => x.r.SecurityGroupRuleId,
     (id) => new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`));
@@ -214,5 +216,6 @@ export function describeSecurityGroupRules(input: { SecurityGroupRuleIds?: strin
     'group-id': (x) => x.g.GroupId,
     'security-group-rule-id': (x) => x.r.SecurityGroupRuleId,
   }, (x) => x.r.Tags);
-  return { SecurityGroupRules: items.map((x) => ruleOutput(x.g, x.r)) };
+  const page = ec2Page(items, input, 'SecurityGroupRuleIds');
+  return { SecurityGroupRules: page.items.map((x) => ruleOutput(x.g, x.r)), NextToken: page.NextToken };
 }

@@ -1,3 +1,4 @@
+import { ec2Page, type Ec2PageInput } from '../paging.js';
 import { AwsError } from '../../../protocol/errors.js';
 import type { RequestContext } from '../../types.js';
 import { findRegion, zonesOf, type ZoneInfo } from '../../../topology/regions.js';
@@ -102,7 +103,7 @@ export function createSubnet(
   return { Subnet: subnetOutput(subnet, ctx.region) };
 }
 
-export function describeSubnets(input: { SubnetIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+export function describeSubnets(input: { SubnetIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
   let items = requireAll(subnets(ctx.cloud.store).list(ctx.region), input.SubnetIds, (s) => s.SubnetId, (id) => notFoundId('InvalidSubnetID.NotFound', 'subnet', id));
   items = applyFilters(items, input.Filters, {
     'subnet-id': (s) => s.SubnetId,
@@ -120,7 +121,8 @@ export function describeSubnets(input: { SubnetIds?: string[]; Filters?: Filter[
     state: (s) => s.State,
     'subnet-arn': (s) => `arn:aws:ec2:${ctx.region}:${s.OwnerId}:subnet/${s.SubnetId}`,
   }, (s) => s.Tags);
-  return { Subnets: items.map((s) => subnetOutput(s, ctx.region)) };
+  const page = ec2Page(items, input, 'SubnetIds');
+  return { Subnets: page.items.map((s) => subnetOutput(s, ctx.region)), NextToken: page.NextToken };
 }
 
 export function deleteSubnet(input: { SubnetId: string }, ctx: RequestContext) {

@@ -1,3 +1,4 @@
+import { ec2Page, type Ec2PageInput } from '../paging.js';
 import { AwsError } from '../../../protocol/errors.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, tagsFor, type Filter } from '../filters.js';
@@ -92,7 +93,7 @@ export function createVpc(
   return { Vpc: vpcOutput(vpc, 'pending') };
 }
 
-export function describeVpcs(input: { VpcIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+export function describeVpcs(input: { VpcIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
   let items = requireAll(vpcs(ctx.cloud.store).list(ctx.region), input.VpcIds, (v) => v.VpcId, (id) => notFoundId('InvalidVpcID.NotFound', 'vpc', id));
   items = applyFilters(items, input.Filters, {
     'vpc-id': (v) => v.VpcId,
@@ -105,7 +106,8 @@ export function describeVpcs(input: { VpcIds?: string[]; Filters?: Filter[] }, c
     'owner-id': (v) => v.OwnerId,
     state: (v) => v.State,
   }, (v) => v.Tags);
-  return { Vpcs: items.map((v) => vpcOutput(v)) };
+  const page = ec2Page(items, input, 'VpcIds');
+  return { Vpcs: page.items.map((v) => vpcOutput(v)), NextToken: page.NextToken };
 }
 
 export function deleteVpc(input: { VpcId: string }, ctx: RequestContext) {

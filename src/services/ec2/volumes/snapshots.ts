@@ -11,6 +11,7 @@ import { newId } from '../ids.js';
 import { SNAPSHOT_ID, snapshotsTable, type SnapshotRecord, type VolumeRecord } from './state.js';
 import { untilZoneReachable, zoneIsDark } from './outage.js';
 import { findVolume, inTurn } from './volumes.js';
+import { ec2Page, type Ec2PageInput } from '../paging.js';
 
 type Ctx = Pick<RequestContext, 'cloud' | 'region'>;
 
@@ -96,7 +97,7 @@ export function takeSnapshot(cloud: Cloud, region: string, s: SnapshotRecord, v:
   });
 }
 
-export function describeSnapshots(input: { SnapshotIds?: string[]; OwnerIds?: string[]; RestorableByUserIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+export function describeSnapshots(input: { SnapshotIds?: string[]; OwnerIds?: string[]; RestorableByUserIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
   let list = snapshotsTable(ctx.cloud.store).list(ctx.region);
   if (input.SnapshotIds?.length) list = input.SnapshotIds.map((id) => findSnapshot(ctx, id));
   if (input.OwnerIds?.length) {
@@ -115,7 +116,8 @@ export function describeSnapshots(input: { SnapshotIds?: string[]; OwnerIds?: st
     encrypted: (s) => s.Encrypted,
     'storage-tier': () => 'standard',
   }, (s) => s.Tags);
-  return { Snapshots: list.map(describeSnapshot) };
+  const page = ec2Page(list, input, 'SnapshotIds');
+  return { Snapshots: page.items.map(describeSnapshot), NextToken: page.NextToken };
 }
 
 export function deleteSnapshot(input: { SnapshotId?: string }, ctx: RequestContext) {

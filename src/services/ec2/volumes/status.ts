@@ -3,6 +3,7 @@ import { applyFilters, type Filter } from '../filters.js';
 import { zoneIsDark } from './outage.js';
 import { volumesTable, type VolumeRecord } from './state.js';
 import { pickVolumes, syncVolumes } from './volumes.js';
+import { ec2Page } from '../paging.js';
 
 type Status = 'ok' | 'impaired' | 'warning' | 'insufficient-data';
 
@@ -56,9 +57,10 @@ const statusFilters = {
 export function describeVolumeStatus(input: { VolumeIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
   syncVolumes(ctx.cloud, ctx.region);
   const list = pickVolumes(volumesTable(ctx.cloud.store).list(ctx.region).filter((v) => v.State !== 'deleted'), input.VolumeIds);
-  const items = applyFilters(list.map((v) => health(ctx.cloud, v)), input.Filters, statusFilters);
+  const page = ec2Page(applyFilters(list.map((v) => health(ctx.cloud, v)), input.Filters, statusFilters), input, 'VolumeIds');
   return {
-    VolumeStatuses: items.map((h) => ({
+    NextToken: page.NextToken,
+    VolumeStatuses: page.items.map((h) => ({
       VolumeId: h.v.VolumeId,
       AvailabilityZone: h.v.AvailabilityZone,
       VolumeStatus: { Status: h.status, Details: h.details },

@@ -14,6 +14,7 @@ import { refuseDarkZone, untilZoneReachable, zoneIsDark } from './outage.js';
 import { checkDevice, ROOT_DEVICES, sameAttachmentPoint, volumeShape } from './rules.js';
 import { findSnapshot, takeSnapshot } from './snapshots.js';
 import { snapshotsTable, VOLUME_ID, volumesTable, type AttachmentRecord, type VolumeRecord } from './state.js';
+import { ec2Page, type Ec2PageInput } from '../paging.js';
 
 type Ctx = Pick<RequestContext, 'cloud' | 'region'>;
 
@@ -258,11 +259,12 @@ export function pickVolumes(all: VolumeRecord[], ids: string[] | undefined): Vol
   return ids.map((id) => all.find((v) => v.VolumeId === id) as VolumeRecord);
 }
 
-export function describeVolumes(input: { VolumeIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
+export function describeVolumes(input: { VolumeIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
   syncVolumes(ctx.cloud, ctx.region);
   let list = pickVolumes(volumesTable(ctx.cloud.store).list(ctx.region), input.VolumeIds);
   list = applyFilters(list, input.Filters, volumeFilters, (v) => v.Tags);
-  return { Volumes: list.map(describeVolume) };
+  const page = ec2Page(list, input, 'VolumeIds');
+  return { Volumes: page.items.map(describeVolume), NextToken: page.NextToken };
 }
 
 export function deleteVolume(input: { VolumeId?: string }, ctx: RequestContext) {
