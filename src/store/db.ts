@@ -2,7 +2,9 @@ import Database from 'better-sqlite3';
 
 /**
  * The cloud's state: plain JSON documents in SQLite (WAL), one row per resource, keyed by kind (e.g.
- * `ec2.keyPair`), scope (a region, or `global`) and id. Services own their kinds; nothing else lives here.
+ * `ec2.keyPair`), scope (a region, or `global`) and id. Services own their kinds. Time series that a document per
+ * row would not serve (CloudWatch's metric samples, rollups and alarm history; SNS deliveries) keep tables of their
+ * own in the same database, created and owned by their service.
  */
 export class Store {
   readonly db: Database.Database;

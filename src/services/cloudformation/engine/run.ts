@@ -114,7 +114,7 @@ export class StackRun {
   provider(type: string): ResourceProvider {
     const p = findProvider(type);
     if (p) return p;
-    if (COMING_TYPES.has(type)) throw new Error(`halo does not support resource type ${type} yet (its provider comes with the issue of its service)`);
+    if (COMING_TYPES.has(type)) throw new Error(`halo does not support resource type ${type} yet (each service's LIMITATIONS.md lists what it serves)`);
     throw new Error(`Unrecognized resource type: ${type} (halo has no provider for it)`);
   }
 

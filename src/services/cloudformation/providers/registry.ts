@@ -19,8 +19,8 @@ export function providerTypes(): string[] {
 }
 
 /**
- * Types the issues of other services will bring (instances, Auto Scaling, alarms): a template using them fails
- * with this reason until their provider is registered, never silently.
+ * AWS types a template may name that have no provider registered in this process (not served yet, or their
+ * service's module not loaded, as in unit tests): they fail with "does not support … yet" rather than as unknown.
  */
 export const COMING_TYPES = new Set([
   'AWS::EC2::Instance',

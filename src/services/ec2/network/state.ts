@@ -1,7 +1,7 @@
 /**
  * The EC2 network state of the local cloud: plain JSON records in the store, one table per resource kind,
- * scope = region, id = the resource id. The networking API (this folder) is the only writer; the runtime (bridges,
- * nftables) and the instances code read these records and listen to the events below.
+ * scope = region, id = the resource id. The networking API (this folder) is the only writer; the runtime (the VPC's
+ * namespace, routed veths, nftables) and the instances code read these records and listen to the events below.
  *
  * Events on `cloud.events` (every payload carries `region`); the runtime re-reads the records it needs:
  *
