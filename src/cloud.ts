@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Credentials, type Principal } from './auth/credentials.js';
+import { authorize } from './auth/policy/authorize.js';
 import type { Clock } from './clock/clock.js';
 import type { TimingProfile } from './clock/profiles.js';
 import { conformInput } from './protocol/conform.js';
 import { AwsError } from './protocol/errors.js';
 import { loadModel } from './protocol/model.js';
-import { validateInput } from './protocol/validate.js';
+import { validateInput, type Wire } from './protocol/validate.js';
 import type { Store } from './store/db.js';
 import type { RequestContext, ServiceDefinition, ServiceFactory } from './services/types.js';
 
@@ -61,7 +62,7 @@ export class Cloud {
     const op = model.operations[operation];
     if (op) {
       input = conformInput(model, op.input, input ?? {});
-      validateInput(model, operation, input, model.metadata.protocol === 'ec2' ? 'ec2' : model.metadata.protocol === 'json' ? 'json' : 'query', def.ownChecks);
+      validateInput(model, operation, input, wireOf(model.metadata.protocol), def.ownChecks);
     }
     const ctx: RequestContext = {
       requestId: randomUUID(),
@@ -72,6 +73,8 @@ export class Cloud {
       operation,
       cloud: this,
     };
+    // A caller acting for a principal other than the admin is authorized as the front authorizes it.
+    if (ctx.principal.type !== 'admin') authorize(ctx, (input ?? {}) as Record<string, unknown>);
     return (await handler(input ?? {}, ctx)) as T;
   }
 
@@ -83,4 +86,10 @@ export class Cloud {
     for (const hook of this.shutdownHooks.reverse()) await hook();
     this.store.close();
   }
+}
+
+/** The wire a model's protocol is spoken on, which decides the form of validation errors. */
+function wireOf(protocol: string): Wire {
+  if (protocol === 'ec2' || protocol === 'json' || protocol === 'rest-json') return protocol;
+  return 'query';
 }

@@ -97,20 +97,22 @@ describe('CreationPolicy ResourceSignal on an instance, signaled by cfn-signal f
     assert.equal(noneEvents.find((e) => e.ResourceStatus === 'CREATE_FAILED')?.ResourceStatusReason, 'Failed to receive 1 resource signal(s) within the specified duration');
   });
 
-  it('cfn-signal on an instance without an instance profile says what it needs', async () => {
+  it('cfn-signal on an instance without an instance profile signals as the instance itself, as on AWS', async () => {
     create('signals-noprofile', template('#!/bin/sh\ncfn-signal --stack ${AWS::StackName} --resource Web\necho "cfn-signal exited with $?"\n', 'PT30M', false));
-    const instanceId = await waitFor('the instance', () => cloud.awsOk('cloudformation', 'describe-stack-resources', '--stack-name', 'signals-noprofile')
-      .StackResources.find((r: { LogicalResourceId: string; PhysicalResourceId?: string }) => r.LogicalResourceId === 'Web' && r.PhysicalResourceId)?.PhysicalResourceId as string | undefined, 120_000);
-    const output = await waitFor('cfn-signal on the console', () => {
-      const out = cloud.awsOk('ec2', 'get-console-output', '--instance-id', instanceId, '--latest').Output as string | undefined;
-      // The aws CLI decodes the console's base64 itself.
-      const text = out ?? '';
-      return /cfn-signal exited with/.test(text) ? text : undefined;
-    }, 120_000);
-    assert.match(output, /cfn-signal: this instance has no instance profile, and no credentials were given/);
-    assert.match(output, /cfn-signal exited with 1/);
-    cloud.awsOk('cloudformation', 'delete-stack', '--stack-name', 'signals-noprofile');
-    await settle(cfn(cloud), 'signals-noprofile', 6000).catch(() => undefined);
+    const done = await settle(cfn(cloud), 'signals-noprofile', 6000);
+    assert.equal(done.StackStatus, 'CREATE_COMPLETE', done.StackStatusReason);
+    const instanceId = done.Outputs?.[0].OutputValue as string;
+    const events = (await eventLog(cfn(cloud), 'signals-noprofile')).events.filter((e) => e.LogicalResourceId === 'Web');
+    assert.ok(events.some((e) => e.ResourceStatusReason === `Received SUCCESS signal with UniqueId ${instanceId}`), 'the signal is an event');
+    // Without credentials an instance speaks only for itself: another stack's resource refuses it.
+    create('signals-target', template('#!/bin/sh\nsleep 600\n', 'PT30M'));
+    await waitFor('Web waiting for its signal', async () => (await eventLog(cfn(cloud), 'signals-target')).events
+      .find((e) => e.LogicalResourceId === 'Web' && e.ResourceStatusReason === 'Resource creation Initiated'), 120_000);
+    const intruder = inInstance(instanceId, 'env -i PATH=/run/halo/bin:/usr/bin:/bin HOME=/root /opt/aws/bin/cfn-signal --stack signals-target --resource Web --id intruder');
+    assert.notEqual(intruder.status, 0);
+    assert.match(intruder.stderr, /cfn-signal: AccessDenied.*is not authorized to perform: cloudformation:SignalResource/);
+    for (const name of ['signals-noprofile', 'signals-target']) cloud.awsOk('cloudformation', 'delete-stack', '--stack-name', name);
+    for (const name of ['signals-noprofile', 'signals-target']) await settle(cfn(cloud), name, 6000).catch(() => undefined);
   });
 
   it('SignalResource refuses a resource that does not wait for signals and a bad status, as AWS does', async () => {

@@ -3,7 +3,11 @@ import type { Store, Table } from '../store/db.js';
 
 /** Who a request comes from. The cloud's admin may do everything; role sessions are checked against IAM. */
 export interface Principal {
-  type: 'admin' | 'user' | 'assumed-role';
+  /**
+   * `instance`: an instance speaking to its platform without credentials, through the metadata address (as
+   * cfn-signal does on AWS); it has no policies, so only operations that accept it by design act for it.
+   */
+  type: 'admin' | 'user' | 'assumed-role' | 'instance';
   accountId: string;
   arn: string;
   userId: string;

@@ -75,8 +75,15 @@ if [ -n "$role" ]; then
   val() { printf '%s' "$creds" | tr -d '\\n' | sed -n "s/.*\\"$1\\" *: *\\"\\([^\\"]*\\)\\".*/\\1/p"; }
   export AWS_ACCESS_KEY_ID="$(val AccessKeyId)" AWS_SECRET_ACCESS_KEY="$(val SecretAccessKey)" AWS_SESSION_TOKEN="$(val Token)"
 fi
-if [ -z "$AWS_ACCESS_KEY_ID" ] && [ -z "$AWS_PROFILE" ] && [ ! -e "$HOME/.aws/credentials" ] && [ -z "$(imds meta-data/iam/security-credentials/)" ]; then
-  echo "cfn-signal: this instance has no instance profile, and no credentials were given: this cloud's cfn-signal signs with the instance's role credentials (give the instance an IamInstanceProfile; its role needs no CloudFormation permission), or pass --access-key and --secret-key" >&2
+if [ -z "$url" ] && [ -z "$AWS_ACCESS_KEY_ID" ] && [ -z "$AWS_PROFILE" ] && [ ! -e "$HOME/.aws/credentials" ] && [ -z "$(imds meta-data/iam/security-credentials/)" ]; then
+  # No credentials (no instance profile): the instance signals as itself through its metadata address, as AWS's
+  # helper needs no credentials either. CloudFormation accepts it from the stack's own instances only.
+  resp=$(mktemp)
+  http=$(curl -s -m 30 -o "$resp" -w '%{http_code}' -X POST --data-urlencode "stack=$stack" --data-urlencode "resource=$resource" \
+    --data-urlencode "id=$id" --data-urlencode "status=$status" --data-urlencode "region=$region" http://169.254.169.254/halo/cfn-signal)
+  body=$(cat "$resp"); rm -f "$resp"
+  [ "$http" = 200 ] && exit 0
+  echo "cfn-signal: \${body:-the metadata service did not answer (HTTP $http)}" >&2
   exit 1
 fi
 set -- cloudformation signal-resource --stack-name "$stack" --logical-resource-id "$resource" --unique-id "$id" --status "$status" --output text

@@ -82,6 +82,11 @@ export interface RuntimeHooks {
   publicAddresses(): Array<[string, string]>;
   /** The VPC's enableDnsSupport: when off, its Amazon-provided DNS does not answer (queries time out, as on AWS). */
   dnsSupport(region: string, vpcId: string): boolean;
+  /**
+   * A request from inside an instance to its platform, POSTed to the metadata address under /halo/ (e.g. cfn-signal
+   * without credentials); undefined for routes the services do not serve (the runtime's own: mount, umount).
+   */
+  platformRequest?(instanceId: string, region: string, route: string, params: URLSearchParams): Promise<VolumeRequestResult | undefined>;
 }
 
 const runtimes = new WeakMap<Cloud, Runtime>();
@@ -210,7 +215,7 @@ export class Runtime implements EfsHost {
         const imds = new MetadataService(async (source) => {
           for (const [id, r] of this.running) if (r.alias === source) return this.hooks?.metadata(id);
           return undefined;
-        }, (source, route, params) => this.volumeRequest(source, route, params));
+        }, (source, route, params) => this.instanceRequest(source, route, params));
         this.imdsPort = await imds.start();
         this.imds = imds;
         const dns = new DnsService((source) => this.dnsAsker(source), () => this.nameProviders);
@@ -446,9 +451,13 @@ export class Runtime implements EfsHost {
   }
 
   /** mount/umount of an attached volume, asked for from inside the instance at this source address. */
-  private async volumeRequest(source: string, route: string, params: URLSearchParams): Promise<VolumeRequestResult> {
+  /** A request of an instance to its platform (POST /halo/<route> on the metadata address): the services', EFS's or the volumes'. */
+  private async instanceRequest(source: string, route: string, params: URLSearchParams): Promise<VolumeRequestResult> {
     for (const [id, r] of this.running) {
-      const pid = r.alias === source && r.sandbox.alive() ? initPid(r.sandbox) : undefined;
+      if (r.alias !== source) continue;
+      const platform = await this.hooks?.platformRequest?.(id, r.spec.region, route, params);
+      if (platform) return platform;
+      const pid = r.sandbox.alive() ? initPid(r.sandbox) : undefined;
       const efs = pid && await this.efs.request({ instanceId: id, region: r.spec.region, subnetId: r.spec.subnetId, initPid: pid }, route, params);
       if (efs) return efs;
       if (pid) return volumeRequest(pid, [...(this.disks.get(id)?.values() ?? [])], route, params);

@@ -14,10 +14,11 @@ interface SignalResourceInput {
 const validation = (message: string) => new AwsError('ValidationError', message);
 
 /**
- * The instance a role session belongs to, when the caller uses an instance profile's credentials (the metadata
- * service names those sessions after the instance: `assumed-role/<role>/i-...`).
+ * The instance calling: an instance signaling without credentials through its metadata address (cfn-signal), or a
+ * role session of an instance profile (the metadata service names those after the instance: `assumed-role/<role>/i-...`).
  */
 function callerInstance(ctx: RequestContext): string | undefined {
+  if (ctx.principal.type === 'instance') return /:instance\/(i-[0-9a-f]+)$/.exec(ctx.principal.arn)?.[1];
   if (ctx.principal.type !== 'assumed-role') return undefined;
   const m = /\/(i-[0-9a-f]+)$/.exec(ctx.principal.arn);
   return m?.[1];

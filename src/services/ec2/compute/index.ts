@@ -1,3 +1,4 @@
+import { platformRequest } from './platform-requests.js';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cloud } from '../../../cloud.js';
@@ -75,6 +76,7 @@ export function attachCompute(cloud: Cloud): void {
       .map((x) => [publicIpOf({ cloud, region: x.scope }, x.value), x.value.InstanceId] as [string | undefined, string])
       .filter((p): p is [string, string] => !!p[0]),
     dnsSupport: (region, vpcId) => vpcDnsSupport(cloud, region, vpcId),
+    platformRequest: (instanceId, region, route, params) => platformRequest(cloud, instanceId, region, route, params),
   });
   rt.addNameProvider(ec2NameProvider(cloud));
   listenForRecovery(cloud);
