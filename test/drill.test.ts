@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TIMING_PROFILES } from '../src/clock/profiles.js';
 import type { DrillResult } from '../src/drill/types.js';
 import { ensureImage } from '../src/runtime/images.js';
 import { HALO_MAIN, TestCloud } from './support/cloud.js';
+import { get, waitFor } from './support/wait.js';
 import { disposeAndCheckHost } from './support/host.js';
 import { cfn, settle, templatePath } from './templates/support.js';
 
@@ -67,6 +70,7 @@ describe('halo drill against the seed\'s recovery architecture', { skip: ROOT ? 
   it('host-failure: recovered by the alarm with no write lost, in 5 alarm periods plus the profile\'s recovery time', async () => {
     const run = await drill(cloud, ['host-failure', '--stack', STACK, '--json', '--limit', '1800', '--rto-objective', '3600', '--rpo-objective', '0']);
     const r = parse(run);
+    if (process.env.HALO_DRILL_RECORD) writeFileSync(process.env.HALO_DRILL_RECORD, `${JSON.stringify(r, null, 2)}\n`);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(r.scenario, 'host-failure');
     assert.equal(r.stack, STACK);
@@ -79,31 +83,23 @@ describe('halo drill against the seed\'s recovery architecture', { skip: ROOT ? 
     assert.ok(r.acknowledgedWrites >= 3, `writes were made before and during the fault: ${r.acknowledgedWrites}`);
     const steps = TIMING_PROFILES['aws-typical'].steps;
     const period = 60_000;
-    // At the earliest: the fifth failing one-minute period ends four periods after the first, then the recovery runs.
-    const lower = (4 * period + steps.recoveryToRunning) / 1000;
+    // At the earliest: the first failing datapoint is published metricPublishDelay after its minute, and the fifth
+    // failing one-minute period ends four periods after the first. The profile's recoveryToRunning (180 s) is not in
+    // this bound: the cloud boots the moved guest while that delay runs (lifecycle.ts restartOnHealthyHost), so the
+    // service answers again about when the alarm fires plus the guest's boot (reported to the lead).
+    const lower = (4 * period + steps.metricPublishDelay) / 1000;
     // At the latest: five periods, a status check interval and the metric delay before the first failing datapoint is
     // seen, one period of evaluation alignment, the recovery, the relaunch, and the guest's own boot (5 minutes' allowance).
     const upper = (5 * period + steps.statusCheckInterval + steps.metricPublishDelay + period + steps.recoveryToRunning
       + steps.instancePendingToRunning + 300_000) / 1000;
-    assert.ok(r.rtoSeconds !== null && r.rtoSeconds >= lower && r.rtoSeconds <= upper, `RTO ${r.rtoSeconds} AWS s, expected ${lower}..${upper}`);
+    assert.ok(r.rtoSeconds !== null && r.rtoSeconds >= lower && r.rtoSeconds <= upper, `RTO ${r.rtoSeconds} AWS s, expected ${lower}..${upper}:\n${run.stderr}`);
+    const alarmAt = r.timeline.find((e) => e.kind === 'alarm' && e.state === 'ALARM')?.awsSinceFault;
+    assert.ok(alarmAt !== undefined && alarmAt >= lower && alarmAt <= r.rtoSeconds, `the alarm fired (${alarmAt} AWS s) before the service came back (${r.rtoSeconds})`);
     assert.ok(r.rtoWallSeconds !== null && Math.abs(r.rtoWallSeconds * SCALE - r.rtoSeconds) <= SCALE, 'the wall RTO is the AWS RTO at the scale');
     const kinds = r.timeline.map((e) => e.kind);
     for (const kind of ['fault', 'service', 'alarm', 'instance', 'restore']) assert.ok(kinds.includes(kind as never), `timeline has ${kind}: ${kinds.join(',')}`);
-    assert.ok(r.timeline.some((e) => e.kind === 'alarm' && e.state === 'ALARM'), 'the alarm went to ALARM');
     assert.match(r.restored, /restored/);
     assert.match(run.stderr, /\[wall +\+\d+\.\ds \| AWS \d\d:\d\d:\d\d/, 'a live timeline with wall and AWS time');
-  });
-
-  it('SIGTERM during an az-outage: the drill brings the zone back before it exits', async () => {
-    const run = await drill(cloud, ['az-outage', '--stack', STACK, '--json', '--limit', '1800'], (line) => / is dark /.test(line));
-    assert.equal(run.code, 143, run.stderr);
-    const r = parse(run);
-    assert.equal(r.interrupted, true);
-    assert.equal(r.recovered, false);
-    assert.match(r.restored, /is back/);
-    const issues = zoneIssues(cloud);
-    assert.ok(issues.length >= 1, 'the outage opened an AWS Health issue for the zone');
-    assert.deepEqual(issues.filter((e) => e.statusCode !== 'closed'), [], 'no zone is left dark');
   });
 
   it('az-outage: the recovery architecture is reported as not recovered within the limit, and the zone comes back', async () => {
@@ -119,5 +115,44 @@ describe('halo drill against the seed\'s recovery architecture', { skip: ROOT ? 
     const zones = cloud.awsOk('ec2', 'describe-availability-zones').AvailabilityZones as Array<{ State: string }>;
     assert.ok(zones.every((z) => z.State === 'available'));
     assert.deepEqual(zoneIssues(cloud).filter((e) => e.statusCode !== 'closed'), [], 'no zone is left dark');
+  });
+  it('after the zone is back, a reboot brings the service back (the system check is fine again: the alarm stays quiet)', async () => {
+    const id = cloud.awsOk('cloudformation', 'describe-stack-resource', '--stack-name', STACK, '--logical-resource-id', 'Server').StackResourceDetail.PhysicalResourceId as string;
+    const url = cloud.awsOk('cloudformation', 'describe-stacks', '--stack-name', STACK).Stacks[0].Outputs.find((o: { OutputKey: string }) => o.OutputKey === 'ServiceURL').OutputValue as string;
+    cloud.awsOk('ec2', 'reboot-instances', '--instance-ids', id);
+    await waitFor('the journal answering after the reboot', async () => ((await get(`${url}/health`))?.status === 200 ? true : undefined), 120_000);
+  });
+
+  it('SIGTERM during an az-outage: the drill brings the zone back before it exits', async () => {
+    const run = await drill(cloud, ['az-outage', '--stack', STACK, '--json', '--limit', '1800'], (line) => / is dark /.test(line));
+    assert.equal(run.code, 143, run.stderr);
+    const r = parse(run);
+    assert.equal(r.interrupted, true);
+    assert.equal(r.recovered, false);
+    assert.match(r.restored, /is back/);
+    const issues = zoneIssues(cloud);
+    assert.ok(issues.length >= 1, 'the outage opened an AWS Health issue for the zone');
+    assert.deepEqual(issues.filter((e) => e.statusCode !== 'closed'), [], 'no zone is left dark');
+  });
+
+
+  it('matrix: a stack deployed from a template on the command line × terminate, written as Markdown and HTML', async () => {
+    const out = path.join(cloud.home, 'matrix');
+    const run = await drill(cloud, ['matrix', '--out', out, '--templates', `drill-recovery-matrix=${templatePath('drill-journal.json')}`, '--scenarios', 'terminate', '--limit', '300']);
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+    assert.equal(results.entries.length, 1);
+    const [entry] = results.entries as DrillResult[];
+    assert.equal(entry.stack, 'drill-recovery-matrix');
+    assert.equal(entry.scenario, 'terminate');
+    assert.equal(entry.recovered, false, 'nothing replaces a terminated instance of the recovery architecture');
+    assert.equal(entry.profile, 'aws-typical');
+    const md = readFileSync(path.join(out, 'report.md'), 'utf8');
+    assert.match(md, /\| Recovery triggered by a CloudWatch alarm \(drill-recovery-matrix\) \| about 10 min \| no data lost \|.*\| terminate \| not recovered within 300 AWS s \|/);
+    const html = readFileSync(path.join(out, 'report.html'), 'utf8');
+    assert.equal((html.match(/<svg /g) ?? []).length, 1);
+    assert.ok(html.includes('instance '), 'an instance lane');
+    cloud.awsOk('cloudformation', 'delete-stack', '--stack-name', 'drill-recovery-matrix');
+    await settle(cfn(cloud), 'drill-recovery-matrix', 6000).catch(() => undefined);
   });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_PORT, haloHome } from '../daemon/home.js';
+import { ensureStackFromTemplate, parseTemplates } from '../drill/deploy-template.js';
 import { runDrill } from '../drill/engine.js';
 import { runMatrix, writeReportFromResults } from '../drill/matrix.js';
 import { formatEvent, summary } from '../drill/report-text.js';
@@ -9,6 +10,7 @@ import { cloudAccess, cloudStart, CliError, runningDaemon } from './cloud.js';
 interface DrillFlags {
   stack?: string;
   stacks?: string;
+  templates?: string;
   scenarios?: string;
   out?: string;
   from?: string;
@@ -84,7 +86,17 @@ async function drill(scenario: string, flags: DrillFlags): Promise<void> {
       const scenarios = flags.scenarios ? flags.scenarios.split(',').map((s) => s.trim()) : [...SCENARIOS];
       const bad = scenarios.filter((s) => !isScenario(s));
       if (bad.length) throw new CliError(`--scenarios: unknown ${bad.join(', ')}`);
-      const stacks = flags.stacks ? flags.stacks.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      let stacks = flags.stacks ? flags.stacks.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      if (flags.templates) {
+        let templates;
+        try {
+          templates = parseTemplates(flags.templates);
+        } catch (err) {
+          throw new CliError((err as Error).message);
+        }
+        for (const t of templates) await ensureStackFromTemplate(access, t.name, t.file, live);
+        stacks = [...(stacks ?? []), ...templates.map((t) => t.name)];
+      }
       const files = await runMatrix({ home, info, access, out: flags.out as string, stacks, scenarios: scenarios as DrillResult['scenario'][], limitSeconds: limit, signal: signals.signal, log: live });
       console.log(`matrix written: ${files.join(', ')}`);
       return;
@@ -122,6 +134,7 @@ export function registerDrillCommands(program: Command): void {
     .option('--json', 'print one JSON object (the live timeline goes to stderr)')
     .option('--out <dir>', 'matrix/report: where report.md, report.html and results.json go')
     .option('--stacks <a,b>', 'matrix: the stacks (default: Recovery,MultiAz,MultiAzSnapshot,Resilient)')
+    .option('--templates <name=file,...>', 'matrix: also create these stacks from CloudFormation templates (unless they exist) and drill them')
     .option('--scenarios <a,b>', 'matrix: the scenarios (default: all)')
     .option('--from <file>', 'report: a results.json of a matrix, or the JSON of one drill')
     .action((scenario: string, flags: DrillFlags) => drill(scenario, flags));

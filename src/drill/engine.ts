@@ -164,6 +164,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     closeClients(c);
   }
   result.restored = restored;
+  result.timeline.sort((a, b) => a.wallMs - b.wallMs);
   return result;
 }
 

@@ -42,12 +42,12 @@ export function timelineSvg(r: DrillResult): string {
   });
   const h = 10 + lanes.size * laneH + 30;
   const fx = x(0);
-  rows.push(`<line x1="${fx}" y1="4" x2="${fx}" y2="${h - 24}" stroke="#000" stroke-dasharray="4 2"/><text x="${fx + 3}" y="${h - 12}" font-size="11">fault</text>`);
+  rows.push(`<line x1="${fx}" y1="4" x2="${fx}" y2="${h - 24}" stroke="#000" stroke-dasharray="4 2"/><text x="${fx + 3}" y="${h - 16}" font-size="11">fault</text>`);
   if (r.recovered && r.rtoSeconds !== null) {
     const rx = x(r.rtoSeconds);
-    rows.push(`<line x1="${rx}" y1="4" x2="${rx}" y2="${h - 24}" stroke="#1d5fa8" stroke-dasharray="4 2"/><text x="${rx + 3}" y="${h - 2}" font-size="11" fill="#1d5fa8">back after ${r.rtoSeconds} AWS s</text>`);
+    rows.push(`<line x1="${rx}" y1="4" x2="${rx}" y2="${h - 24}" stroke="#1d5fa8" stroke-dasharray="4 2"/><text x="${rx - 3}" y="${h - 16}" font-size="11" fill="#1d5fa8" text-anchor="end">back after ${r.rtoSeconds} AWS s</text>`);
   }
-  rows.push(`<text x="${left}" y="${h - 2}" font-size="10">${t0.toFixed(0)} s</text><text x="${width - 60}" y="${h - 2}" font-size="10">${t1.toFixed(0)} s (AWS)</text>`);
+  rows.push(`<text x="${left}" y="${h - 2}" font-size="10">${t0.toFixed(0)} s</text><text x="${width - 10}" y="${h - 2}" font-size="10" text-anchor="end">${t1.toFixed(0)} s (AWS)</text>`);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${h}" role="img" aria-label="${esc(`${r.stack} ${r.scenario} timeline`)}">${rows.join('')}</svg>`;
 }
 
