@@ -67,7 +67,7 @@ describe('halo drill against the seed\'s recovery architecture', { skip: ROOT ? 
     if (cloud) await disposeAndCheckHost(cloud);
   });
 
-  it('host-failure: recovered by the alarm with no write lost, in 5 alarm periods plus the profile\'s recovery time', async () => {
+  it('host-failure: recovered by the alarm with no write lost, after the alarm\'s five failed periods', async () => {
     const run = await drill(cloud, ['host-failure', '--stack', STACK, '--json', '--limit', '1800', '--rto-objective', '3600', '--rpo-objective', '0']);
     const r = parse(run);
     if (process.env.HALO_DRILL_RECORD) writeFileSync(process.env.HALO_DRILL_RECORD, `${JSON.stringify(r, null, 2)}\n`);
@@ -112,6 +112,7 @@ describe('halo drill against the seed\'s recovery architecture', { skip: ROOT ? 
     assert.equal(r.interrupted, false);
     assert.equal(r.limitSeconds, 900);
     assert.ok(r.timeline.some((e) => /not recovered within the limit \(900 AWS s\)/.test(e.text)));
+    assert.ok(r.timeline.some((e) => e.kind === 'health' && /AWS_EC2_OPERATIONAL_ISSUE in us-east-1a: open/.test(e.text)), 'the dark zone seen in AWS Health');
     const zones = cloud.awsOk('ec2', 'describe-availability-zones').AvailabilityZones as Array<{ State: string }>;
     assert.ok(zones.every((z) => z.State === 'available'));
     assert.deepEqual(zoneIssues(cloud).filter((e) => e.statusCode !== 'closed'), [], 'no zone is left dark');
@@ -136,21 +137,26 @@ describe('halo drill against the seed\'s recovery architecture', { skip: ROOT ? 
   });
 
 
-  it('matrix: a stack deployed from a template on the command line × terminate, written as Markdown and HTML', async () => {
+  it('matrix: a stack deployed from a template on the command line × terminate and network-partition (recreated in between), as Markdown and HTML', async () => {
     const out = path.join(cloud.home, 'matrix');
-    const run = await drill(cloud, ['matrix', '--out', out, '--templates', `drill-recovery-matrix=${templatePath('drill-journal.json')}`, '--scenarios', 'terminate', '--limit', '300']);
+    const run = await drill(cloud, ['matrix', '--out', out, '--templates', `drill-recovery-matrix=${templatePath('drill-journal.json')}`, '--scenarios', 'terminate,network-partition', '--limit', '240']);
     assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
     const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
-    assert.equal(results.entries.length, 1);
-    const [entry] = results.entries as DrillResult[];
-    assert.equal(entry.stack, 'drill-recovery-matrix');
-    assert.equal(entry.scenario, 'terminate');
-    assert.equal(entry.recovered, false, 'nothing replaces a terminated instance of the recovery architecture');
-    assert.equal(entry.profile, 'aws-typical');
+    assert.equal(results.entries.length, 2);
+    const [terminated, partitioned] = results.entries as DrillResult[];
+    assert.equal(terminated.stack, 'drill-recovery-matrix');
+    assert.equal(terminated.scenario, 'terminate');
+    assert.equal(terminated.recovered, false, 'nothing replaces a terminated instance of the recovery architecture');
+    assert.equal(terminated.profile, 'aws-typical');
+    // The second run needed a fresh stack: the first one's instance is terminated.
+    assert.equal(partitioned.scenario, 'network-partition', JSON.stringify(partitioned));
+    assert.notEqual(partitioned.target.instanceId, terminated.target.instanceId);
+    assert.equal(partitioned.recovered, false, 'no status check or alarm of the recovery architecture heals a cut link');
+    assert.match(partitioned.restored, /back on the network/);
     const md = readFileSync(path.join(out, 'report.md'), 'utf8');
-    assert.match(md, /\| Recovery triggered by a CloudWatch alarm \(drill-recovery-matrix\) \| about 10 min \| no data lost \|.*\| terminate \| not recovered within 300 AWS s \|/);
+    assert.match(md, /\| Recovery triggered by a CloudWatch alarm \(drill-recovery-matrix\) \| about 10 min \| no data lost \|.*\| terminate \| not recovered within 240 AWS s \|/);
     const html = readFileSync(path.join(out, 'report.html'), 'utf8');
-    assert.equal((html.match(/<svg /g) ?? []).length, 1);
+    assert.equal((html.match(/<svg /g) ?? []).length, 2);
     assert.ok(html.includes('instance '), 'an instance lane');
     cloud.awsOk('cloudformation', 'delete-stack', '--stack-name', 'drill-recovery-matrix');
     await settle(cfn(cloud), 'drill-recovery-matrix', 6000).catch(() => undefined);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_PORT, haloHome } from '../daemon/home.js';
-import { ensureStackFromTemplate, parseTemplates } from '../drill/deploy-template.js';
+import { deleteStack, ensureStackFromTemplate, parseTemplates } from '../drill/deploy-template.js';
 import { runDrill } from '../drill/engine.js';
 import { runMatrix, writeReportFromResults } from '../drill/matrix.js';
 import { formatEvent, summary } from '../drill/report-text.js';
@@ -86,6 +86,7 @@ async function drill(scenario: string, flags: DrillFlags): Promise<void> {
       const scenarios = flags.scenarios ? flags.scenarios.split(',').map((s) => s.trim()) : [...SCENARIOS];
       const bad = scenarios.filter((s) => !isScenario(s));
       if (bad.length) throw new CliError(`--scenarios: unknown ${bad.join(', ')}`);
+      const fromTemplates = new Map<string, string>();
       let stacks = flags.stacks ? flags.stacks.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
       if (flags.templates) {
         let templates;
@@ -94,10 +95,21 @@ async function drill(scenario: string, flags: DrillFlags): Promise<void> {
         } catch (err) {
           throw new CliError((err as Error).message);
         }
-        for (const t of templates) await ensureStackFromTemplate(access, t.name, t.file, live);
+        for (const t of templates) {
+          await ensureStackFromTemplate(access, t.name, t.file, live);
+          fromTemplates.set(t.name, t.file);
+        }
         stacks = [...(stacks ?? []), ...templates.map((t) => t.name)];
       }
-      const files = await runMatrix({ home, info, access, out: flags.out as string, stacks, scenarios: scenarios as DrillResult['scenario'][], limitSeconds: limit, signal: signals.signal, log: live });
+      const files = await runMatrix({ home, info, access, out: flags.out as string, stacks, scenarios: scenarios as DrillResult['scenario'][], limitSeconds: limit, signal: signals.signal, log: live,
+        // A stack from a template starts each scenario fresh: a fault it did not survive must not spoil the next run.
+        beforeRun: async (stack) => {
+          const file = fromTemplates.get(stack);
+          if (!file) return;
+          await deleteStack(access, stack, live);
+          await ensureStackFromTemplate(access, stack, file, live);
+        },
+      });
       console.log(`matrix written: ${files.join(', ')}`);
       return;
     }
@@ -134,7 +146,7 @@ export function registerDrillCommands(program: Command): void {
     .option('--json', 'print one JSON object (the live timeline goes to stderr)')
     .option('--out <dir>', 'matrix/report: where report.md, report.html and results.json go')
     .option('--stacks <a,b>', 'matrix: the stacks (default: Recovery,MultiAz,MultiAzSnapshot,Resilient)')
-    .option('--templates <name=file,...>', 'matrix: also create these stacks from CloudFormation templates (unless they exist) and drill them')
+    .option('--templates <name=file,...>', 'matrix: also create these stacks from CloudFormation templates (unless they exist) and drill them, recreated before each scenario')
     .option('--scenarios <a,b>', 'matrix: the scenarios (default: all)')
     .option('--from <file>', 'report: a results.json of a matrix, or the JSON of one drill')
     .action((scenario: string, flags: DrillFlags) => drill(scenario, flags));

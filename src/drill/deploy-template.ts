@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CreateStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CreateStackCommand, DeleteStackCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { type Access, clientsFor, closeClients } from './clients.js';
 
 /**
@@ -23,6 +23,23 @@ export async function ensureStackFromTemplate(access: Access, name: string, file
         log(`stack ${name} CREATE_COMPLETE`);
         return;
       }
+      await sleep(250);
+    }
+  } finally {
+    closeClients(c);
+  }
+}
+
+/** Deletes the stack and waits until it is gone (so that the next run starts from a fresh one). */
+export async function deleteStack(access: Access, name: string, log: (line: string) => void): Promise<void> {
+  const c = clientsFor(access);
+  try {
+    log(`deleting stack ${name}`);
+    await c.cfn.send(new DeleteStackCommand({ StackName: name }));
+    for (;;) {
+      const s = (await c.cfn.send(new DescribeStacksCommand({ StackName: name })).catch(() => undefined))?.Stacks?.[0]?.StackStatus;
+      if (!s || s === 'DELETE_COMPLETE') return;
+      if (s === 'DELETE_FAILED') throw new Error(`stack ${name}: DELETE_FAILED`);
       await sleep(250);
     }
   } finally {

@@ -63,7 +63,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     const chosen = { instanceId: victim.InstanceId, zone: victim.Placement?.AvailabilityZone };
     event({ kind: 'drill', text: `drill ${o.scenario} on stack ${o.stack}: ${workload.name} workload at ${base}, target ${chosen.instanceId} in ${chosen.zone}; profile ${o.info.profile}, time scale ${scale}` });
 
-    const observer = new Observer(c, target, event);
+    const observer = new Observer(c, o.access, target, event);
     observing = true;
     observerLoop = (async () => {
       while (observing) {

@@ -20,15 +20,18 @@ export const isFailed = (e: MatrixEntry): e is FailedRun => 'error' in e;
 export async function runMatrix(o: {
   home: string; info: DaemonInfo; access: Access; out: string; stacks?: string[]; scenarios: Scenario[]; limitSeconds: number;
   signal: AbortSignal; log: (line: string) => void;
+  /** Called before each run after a stack's first (e.g. to recreate a stack deployed from a template). */
+  beforeRun?: (stack: string) => Promise<void>;
 }): Promise<string[]> {
   if (o.info.profile !== 'aws-typical') o.log(`note: the cloud runs profile ${o.info.profile}; the matrix is meant for aws-typical`);
   const results: MatrixResults = { profile: o.info.profile, timeScale: o.info.timeScale, limitSeconds: o.limitSeconds, entries: [] };
   mkdirSync(o.out, { recursive: true });
   for (const stack of o.stacks ?? DEFAULT_STACKS) {
-    for (const scenario of o.scenarios) {
+    for (const [n, scenario] of o.scenarios.entries()) {
       if (o.signal.aborted) break;
       o.log(`== ${stack} × ${scenario}`);
       try {
+        if (n > 0) await o.beforeRun?.(stack);
         results.entries.push(await runDrill({
           scenario, stack, home: o.home, info: o.info, access: o.access, limitSeconds: o.limitSeconds, signal: o.signal,
           onEvent: (e) => o.log(formatEvent(e)),

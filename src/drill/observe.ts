@@ -1,7 +1,8 @@
 import { DescribeScalingActivitiesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeAddressesCommand } from '@aws-sdk/client-ec2';
-import type { Clients } from './clients.js';
+import type { Access, Clients } from './clients.js';
+import { describeHealthEvents } from './health.js';
 import { describeInstances, stackInstanceIds, type StackTarget } from './discover.js';
 import type { TimelineEvent } from './types.js';
 
@@ -17,7 +18,7 @@ export class Observer {
   private instanceIds: string[];
   private first = true;
 
-  constructor(private readonly c: Clients, private readonly target: StackTarget, private readonly emit: Emit) {
+  constructor(private readonly c: Clients, private readonly access: Access, private readonly target: StackTarget, private readonly emit: Emit) {
     this.instanceIds = [...target.instanceIds];
   }
 
@@ -60,6 +61,21 @@ export class Observer {
         if (!this.first) this.emit({ kind: 'scaling', text: `${group}: ${a.Description ?? a.Cause ?? 'activity'} (${a.StatusCode})` });
       }
     }
+    await this.health();
     this.first = false;
+  }
+
+  /** AWS Health: the recoveries of the stack's instances and the zones' operational issues, as they open and close. */
+  private async health(): Promise<void> {
+    const events = [
+      ...(this.instanceIds.length ? await describeHealthEvents(this.access, { entityValues: this.instanceIds }) : []),
+      ...await describeHealthEvents(this.access, { eventTypeCodes: ['AWS_EC2_OPERATIONAL_ISSUE'] }),
+    ];
+    for (const e of events) {
+      const key = `health:${e.arn}`;
+      if (this.first) { this.seen.set(key, e.statusCode); continue; }
+      const where = e.availabilityZone ? ` in ${e.availabilityZone}` : '';
+      this.change(key, e.statusCode, { kind: 'health', text: `AWS Health ${e.eventTypeCode}${where}: ${e.statusCode}` });
+    }
   }
 }

@@ -14,7 +14,7 @@ export interface TimelineEvent {
   aws: string;
   /** AWS seconds since the fault (negative before it). */
   awsSinceFault?: number;
-  kind: 'drill' | 'fault' | 'service' | 'alarm' | 'instance' | 'address' | 'scaling' | 'restore' | 'write';
+  kind: 'drill' | 'fault' | 'service' | 'alarm' | 'instance' | 'address' | 'scaling' | 'restore' | 'write' | 'health';
   text: string;
   /** For the SVG: the state this event sets (service up/down, alarm state, instance state, EIP owner). */
   lane?: string;
