@@ -83,11 +83,11 @@ describe('halo drill against the seed\'s recovery architecture', { skip: ROOT ? 
     assert.ok(r.acknowledgedWrites >= 3, `writes were made before and during the fault: ${r.acknowledgedWrites}`);
     const steps = TIMING_PROFILES['aws-typical'].steps;
     const period = 60_000;
-    // At the earliest: the first failing datapoint is published metricPublishDelay after its minute, and the fifth
-    // failing one-minute period ends four periods after the first. The profile's recoveryToRunning (180 s) is not in
-    // this bound: the cloud boots the moved guest while that delay runs (lifecycle.ts restartOnHealthyHost), so the
-    // service answers again about when the alarm fires plus the guest's boot (reported to the lead).
-    const lower = (4 * period + steps.metricPublishDelay) / 1000;
+    // At the earliest: five failing one-minute status checks, the first right at the fault, the fifth four periods
+    // later. The profile's recoveryToRunning (180 s) is not in this bound: the cloud boots the moved guest while that
+    // delay runs (lifecycle.ts restartOnHealthyHost), so the service answers again about when the alarm fires plus
+    // the guest's boot (reported to the lead).
+    const lower = (4 * period) / 1000;
     // At the latest: five periods, a status check interval and the metric delay before the first failing datapoint is
     // seen, one period of evaluation alignment, the recovery, the relaunch, and the guest's own boot (5 minutes' allowance).
     const upper = (5 * period + steps.statusCheckInterval + steps.metricPublishDelay + period + steps.recoveryToRunning

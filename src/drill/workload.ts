@@ -51,8 +51,9 @@ export function journalWorkload(base: string): Workload {
 /**
  * Buildbot (the CDK app's CI server): writes are builds forced through the REST API's JSON-RPC
  * (POST /api/v2/forceschedulers/<scheduler>, method "force") with a property carrying the sequence number; reads
- * list the builds' properties (GET /api/v2/builds?property=<name>). The scheduler and property names come from the
- * stack's outputs `DrillForceScheduler` / `DrillProperty` (defaults: force, drill_seq).
+ * list the buildsets' properties (GET /api/v2/buildsets, then /api/v2/buildsets/<id>/properties). The scheduler
+ * and property names come from the stack's outputs `DrillForceScheduler` / `DrillProperty` (defaults: force,
+ * drill_seq), the builder from `DrillBuilderId` when the scheduler has several. Not yet run against a deployed buildbot (the CDK app is on another branch): the calls follow buildbot's REST API documentation.
  */
 export function buildbotWorkload(base: string, scheduler = 'force', property = 'drill_seq', builderId?: string): Workload {
   return {
@@ -76,10 +77,20 @@ export function buildbotWorkload(base: string, scheduler = 'force', property = '
       return !!body && body.result !== undefined && !body.error;
     },
     async read(timeoutMs) {
-      const res = await request(`${base}/api/v2/builds?property=${encodeURIComponent(property)}&limit=100000`, timeoutMs);
-      if (!res?.ok) throw new Error(`GET ${base}/api/v2/builds answered ${res ? res.status : 'nothing'}`);
-      const body = (await res.json()) as { builds?: Array<{ properties?: Record<string, [unknown, string]> }> };
-      return (body.builds ?? []).map((b) => Number(b.properties?.[property]?.[0])).filter((n) => Number.isInteger(n));
+      // A forced build is a buildset in buildbot's database from the moment the call is answered (the build itself
+      // waits for a worker), so the writes held are the buildsets' properties.
+      const res = await request(`${base}/api/v2/buildsets`, timeoutMs);
+      if (!res?.ok) throw new Error(`GET ${base}/api/v2/buildsets answered ${res ? res.status : 'nothing'}`);
+      const sets = ((await res.json()) as { buildsets?: Array<{ bsid: number }> }).buildsets ?? [];
+      const held: number[] = [];
+      for (const { bsid } of sets) {
+        const p = await request(`${base}/api/v2/buildsets/${bsid}/properties`, timeoutMs);
+        if (!p?.ok) throw new Error(`GET ${base}/api/v2/buildsets/${bsid}/properties answered ${p ? p.status : 'nothing'}`);
+        const props = ((await p.json()) as { properties?: Array<Record<string, [unknown, string]>> }).properties?.[0];
+        const seq = Number(props?.[property]?.[0]);
+        if (Number.isInteger(seq)) held.push(seq);
+      }
+      return held;
     },
   };
 }
