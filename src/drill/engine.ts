@@ -113,14 +113,10 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
       await wait(wallOf(10));
       await writer.stop();
       const held = new Set(await readWithRetries(workload, wallOf));
-      const lost = writer.acks.filter((a) => !held.has(a.seq));
-      lostSequences = lost.map((a) => a.seq);
-      if (lost.length) {
-        const first = Math.min(...lost.map((a) => a.wall));
-        const last = Math.max(faultWall, ...lost.map((a) => a.wall));
-        rpoSeconds = round(((last - first) * scale) / 1000);
-      } else rpoSeconds = 0;
-      event({ kind: 'write', text: `${writer.acks.length} writes acknowledged, ${lost.length} missing afterwards` });
+      const loss = dataLoss(writer.acks, held, faultWall, scale);
+      lostSequences = loss.lost;
+      rpoSeconds = loss.rpoSeconds;
+      event({ kind: 'write', text: `${writer.acks.length} writes acknowledged, ${loss.lost.length} missing afterwards` });
     } else {
       event({ kind: 'drill', text: aborted() ? 'interrupted before the service came back' : `not recovered within the limit (${o.limitSeconds} AWS s)` });
     }
@@ -166,6 +162,18 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
   result.restored = restored;
   result.timeline.sort((a, b) => a.wallMs - b.wallMs);
   return result;
+}
+
+/**
+ * RPO: the AWS-time span of acknowledged writes missing afterwards, from the first of them to the last of them or
+ * the fault, whichever is later (writes lost in a restore from a snapshot span back to the snapshot).
+ */
+export function dataLoss(acks: Array<{ seq: number; wall: number }>, held: Set<number>, faultWall: number, scale: number): { lost: number[]; rpoSeconds: number } {
+  const lost = acks.filter((a) => !held.has(a.seq));
+  if (!lost.length) return { lost: [], rpoSeconds: 0 };
+  const first = Math.min(...lost.map((a) => a.wall));
+  const last = Math.max(faultWall, ...lost.map((a) => a.wall));
+  return { lost: lost.map((a) => a.seq), rpoSeconds: round(((last - first) * scale) / 1000) };
 }
 
 async function readWithRetries(workload: { read(t: number): Promise<number[]> }, wallOf: (s: number) => number): Promise<number[]> {
