@@ -1,0 +1,33 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
+
+/** The SDK v3 clients a drill uses: the same APIs a user of the cloud has. */
+export interface Clients {
+  cfn: CloudFormationClient;
+  ec2: EC2Client;
+  cw: CloudWatchClient;
+  asg: AutoScalingClient;
+}
+
+export interface Access {
+  endpoint: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export function clientsFor(access: Access): Clients {
+  const config = {
+    endpoint: access.endpoint,
+    region: access.region,
+    credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
+    maxAttempts: 2,
+  };
+  return { cfn: new CloudFormationClient(config), ec2: new EC2Client(config), cw: new CloudWatchClient(config), asg: new AutoScalingClient(config) };
+}
+
+export function closeClients(c: Clients): void {
+  for (const client of [c.cfn, c.ec2, c.cw, c.asg]) client.destroy();
+}

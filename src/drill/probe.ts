@@ -1,0 +1,88 @@
+import type { Workload } from './workload.js';
+
+export interface Sample { startWall: number; endWall: number; ok: boolean }
+
+/**
+ * Checks the service continuously: one check every `intervalMs` of wall time (one AWS second at the cloud's scale,
+ * never under 20 ms), each with its own timeout, so that a service that hangs does not slow the sampling down.
+ */
+export class Prober {
+  readonly samples: Sample[] = [];
+  private timer?: NodeJS.Timeout;
+  private inFlight = 0;
+  private lastApplied = 0;
+  up: boolean | undefined;
+
+  constructor(private readonly workload: Workload, readonly intervalMs: number, private readonly onChange: (up: boolean, at: number) => void) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.tick();
+  }
+
+  private tick(): void {
+    if (this.inFlight >= 64) return;
+    this.inFlight++;
+    const startWall = Date.now();
+    const timeout = Math.max(300, this.intervalMs * 5);
+    void this.workload.check(timeout).catch(() => false).then((ok) => {
+      this.inFlight--;
+      const s = { startWall, endWall: Date.now(), ok };
+      this.samples.push(s);
+      if (startWall < this.lastApplied) return;
+      this.lastApplied = startWall;
+      if (this.up !== ok) {
+        this.up = ok;
+        this.onChange(ok, ok ? s.endWall : s.startWall);
+      }
+    });
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The last failed check after `since` (wall ms), by start time. */
+  lastFailureAfter(since: number): Sample | undefined {
+    let found: Sample | undefined;
+    for (const s of this.samples) if (!s.ok && s.startWall >= since && (!found || s.startWall > found.startWall)) found = s;
+    return found;
+  }
+
+  /** Checks that started after `since`, by start time. */
+  after(since: number): Sample[] {
+    return this.samples.filter((s) => s.startWall >= since).sort((a, b) => a.startWall - b.startWall);
+  }
+}
+
+export interface Ack { seq: number; wall: number }
+
+/** Makes one write at a time through the workload, numbered; keeps those the service acknowledged. */
+export class Writer {
+  readonly acks: Ack[] = [];
+  private seq = 0;
+  private running = false;
+  private loop?: Promise<void>;
+
+  constructor(private readonly workload: Workload, private readonly intervalMs: number, private readonly timeoutMs: number) {}
+
+  start(): void {
+    this.running = true;
+    this.loop = (async () => {
+      while (this.running) {
+        const began = Date.now();
+        const seq = ++this.seq;
+        const ok = await this.workload.write(seq, this.timeoutMs).catch(() => false);
+        if (ok) this.acks.push({ seq, wall: Date.now() });
+        const rest = this.intervalMs - (Date.now() - began);
+        if (rest > 0 && this.running) await new Promise((r) => setTimeout(r, rest));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+}

@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { dataLoss } from '../src/drill/engine.js';
+import { TestCloud } from './support/cloud.js';
+
+describe('drill RPO arithmetic', () => {
+  it('no write missing: RPO 0', () => {
+    assert.deepEqual(dataLoss([{ seq: 1, wall: 1000 }, { seq: 2, wall: 2000 }], new Set([1, 2]), 2500, 30), { lost: [], rpoSeconds: 0 });
+  });
+  it('writes lost back to a snapshot: from the first lost one to the fault, in AWS seconds', () => {
+    // Acknowledged at wall 1 s, 2 s, 3 s; the fault at 4 s; the store came back with write 1 only (the snapshot's).
+    const r = dataLoss([{ seq: 1, wall: 1000 }, { seq: 2, wall: 2000 }, { seq: 3, wall: 3000 }], new Set([1]), 4000, 30);
+    assert.deepEqual(r.lost, [2, 3]);
+    assert.equal(r.rpoSeconds, 60, '2 wall seconds at scale 30');
+  });
+  it('a lost write acknowledged after the fault stretches the span to it', () => {
+    assert.equal(dataLoss([{ seq: 1, wall: 1000 }, { seq: 2, wall: 5000 }], new Set(), 2000, 10).rpoSeconds, 40);
+  });
+});
+
+describe('halo drill refuses what it cannot measure', () => {
+  let cloud: TestCloud;
+  before(async () => {
+    cloud = await TestCloud.start({ timeScale: 20, profile: 'fast' });
+  });
+  after(async () => {
+    await cloud?.dispose();
+  });
+
+  it('an unknown scenario, a missing --stack, and a missing stack', () => {
+    const unknown = cloud.halo('drill', 'meteor-strike', '--stack', 's');
+    assert.notEqual(unknown.status, 0);
+    assert.match(unknown.stderr, /unknown scenario 'meteor-strike': one of instance-crash, host-failure, az-outage, terminate, network-partition/);
+    const noStack = cloud.halo('drill', 'host-failure');
+    assert.match(noStack.stderr, /--stack NAME/);
+    const missing = cloud.halo('drill', 'host-failure', '--stack', 'no-such-stack', '--json');
+    assert.equal(missing.status, 1, missing.stderr);
+    assert.match(missing.stderr, /drill host-failure on no-such-stack: .*no-such-stack/);
+  });
+
+  it('--profile and --time-scale must be those of the running cloud', () => {
+    const scale = cloud.halo('drill', 'host-failure', '--stack', 's', '--time-scale', '99');
+    assert.notEqual(scale.status, 0);
+    assert.match(scale.stderr, /the running cloud runs at time scale 20, not 99/);
+    const profile = cloud.halo('drill', 'host-failure', '--stack', 's', '--profile', 'aws-typical');
+    assert.match(profile.stderr, /the running cloud uses profile fast, not aws-typical/);
+  });
+
+  it('--limit and objectives are numbers of seconds', () => {
+    const r = cloud.halo('drill', 'host-failure', '--stack', 's', '--rto-objective', 'soon');
+    assert.match(r.stderr, /--rto-objective must be a number of AWS seconds \(got 'soon'\)/);
+  });
+});
