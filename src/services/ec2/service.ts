@@ -12,6 +12,8 @@ export const ec2Service: ServiceFactory = (cloud) => {
   return {
     signingName: 'ec2',
     modelId: 'ec2-2016-11-15',
+    // A launch template's name is checked by EC2 in its own words (InvalidLaunchTemplateName.MalformedException).
+    ownChecks: ['LaunchTemplateName'],
     operations: {
       DescribeRegions: describeRegions,
       DescribeAvailabilityZones: describeAvailabilityZones,
