@@ -1,5 +1,6 @@
 import { App, DefaultStackSynthesizer, type Stack } from 'aws-cdk-lib';
 import { APP_CONTEXT } from './flags.js';
+import { acknowledgeNagFindings } from './nag.js';
 import { MultiAzSnapshotStack } from './multi-az-snapshot.js';
 import { MultiAzStack } from './multi-az.js';
 import { RecoveryStack } from './recovery.js';
@@ -39,5 +40,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stacks: Rec
     MultiAzSnapshot: new MultiAzSnapshotStack(app, 'MultiAzSnapshot', common),
     Resilient: new ResilientStack(app, 'Resilient', { ...common, faithful: false, zones }),
   };
+  if (!faithful) for (const stack of Object.values(stacks)) acknowledgeNagFindings(stack);
+  else acknowledgeNagFindings(stacks.Resilient);
   return { app, stacks };
 }

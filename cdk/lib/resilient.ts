@@ -97,7 +97,7 @@ export class ResilientServer extends Construct {
       statements: [
         readSecretStatement(this.secret),
         associateAddressStatement(this.elasticIp),
-        { Sid: 'OwnGroupOnly', Action: ['autoscaling:SetInstanceHealth', 'autoscaling:SuspendProcesses', 'autoscaling:CompleteLifecycleAction'], Resource: groupArn(name) },
+        { Sid: 'OwnGroupOnly', Action: ['autoscaling:SetInstanceHealth', 'autoscaling:SuspendProcesses', 'autoscaling:CompleteLifecycleAction'], Resource: groupArn() },
       ],
       boot: {
         architecture: 'Resilient',
