@@ -10,6 +10,7 @@ import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
 import { iamService } from '../src/services/iam/service.js';
+import { secretsmanagerService } from '../src/services/secretsmanager/service.js';
 import { Store } from '../src/store/db.js';
 import type { RequestContext } from '../src/services/types.js';
 
@@ -25,6 +26,7 @@ describe('mapping requests to IAM actions, resources and condition keys', () => 
     home = mkdtempSync(path.join(os.tmpdir(), 'halo-policy-map-'));
     cloud = new Cloud(new Store(path.join(home, 'state.db')), new VirtualClock(Date.UTC(2026, 10, 26, 3, 0, 0)), timingProfile('instant'), { home, hostsPerZone: 1 });
     cloud.register(iamService);
+    cloud.register(secretsmanagerService);
     await cloud.invoke('iam', 'CreateRole', { RoleName: 'web', Path: '/app/', AssumeRolePolicyDocument: trust, Tags: [{ Key: 'team', Value: 'ha' }] }, { region: 'us-east-1' });
   });
   after(async () => {
@@ -36,6 +38,18 @@ describe('mapping requests to IAM actions, resources and condition keys', () => 
     assert.equal(actionPrefix('monitoring'), 'cloudwatch');
     assert.equal(actionPrefix('ec2'), 'ec2');
     assert.equal(actionPrefix('autoscaling'), 'autoscaling');
+  });
+
+  it('Secrets Manager requests act on the secret\'s full ARN, whether named by name, ARN or partial ARN', async () => {
+    const a = cloud.accountId;
+    const { ARN } = await cloud.invoke('secretsmanager', 'CreateSecret', { Name: 'db/pass', SecretString: 'x' }, { region: 'eu-west-1' });
+    assert.deepEqual(resourcesOf(ctx('secretsmanager', 'GetSecretValue'), { SecretId: 'db/pass' }), [ARN]);
+    assert.deepEqual(resourcesOf(ctx('secretsmanager', 'GetSecretValue'), { SecretId: ARN.slice(0, -7) }), [ARN]);
+    assert.deepEqual(resourcesOf(ctx('secretsmanager', 'PutSecretValue'), { SecretId: ARN }), [ARN]);
+    assert.deepEqual(resourcesOf(ctx('secretsmanager', 'CreateSecret'), { Name: 'new' }), [`arn:aws:secretsmanager:eu-west-1:${a}:secret:new-??????`]);
+    assert.deepEqual(resourcesOf(ctx('secretsmanager', 'GetSecretValue'), { SecretId: 'missing' }), [`arn:aws:secretsmanager:eu-west-1:${a}:secret:missing-??????`]);
+    assert.deepEqual(resourcesOf(ctx('secretsmanager', 'ListSecrets'), {}), ['*']);
+    assert.deepEqual(resourcesOf(ctx('secretsmanager', 'GetRandomPassword'), { PasswordLength: 8 }), ['*']);
   });
 
   it('IAM requests act on the role\'s real ARN (with its path), or the ARN a new entity will get', () => {

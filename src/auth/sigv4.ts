@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { AwsError } from '../protocol/errors.js';
+import { authErrors } from './errors.js';
 
 /**
  * AWS Signature Version 4 verification, for header (Authorization) and query-string (presigned) signatures.
@@ -30,6 +30,8 @@ export interface SignatureInfo {
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 /** How far a request's date may be from the server's, as AWS allows. */
 export const MAX_SKEW_MS = 15 * 60 * 1000;
+/** The longest a presigned URL may live: a signing key is valid for seven days. */
+export const MAX_PRESIGNED_SECONDS = 7 * 24 * 3600;
 
 export function headerValue(rawHeaders: string[], name: string): string | undefined {
   const values: string[] = [];
@@ -44,7 +46,7 @@ export function readSignature(req: IncomingRequest, query: URLSearchParams): Sig
   const auth = headerValue(req.rawHeaders, 'authorization');
   if (auth !== undefined) {
     if (!auth.startsWith(`${ALGORITHM} `)) {
-      throw new AwsError('IncompleteSignature', `Authorization header requires the ${ALGORITHM} algorithm.`, 400);
+      throw authErrors.incompleteSignature(`Authorization header requires the ${ALGORITHM} algorithm.`);
     }
     const parts = new Map<string, string>();
     for (const piece of auth.slice(ALGORITHM.length + 1).split(',')) {
@@ -53,10 +55,10 @@ export function readSignature(req: IncomingRequest, query: URLSearchParams): Sig
     }
     const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((k) => !parts.get(k));
     if (missing.length) {
-      throw new AwsError('IncompleteSignature', `Authorization header requires ${missing.map((m) => `'${m}'`).join(', ')} parameter(s). Authorization=${auth}`, 400);
+      throw authErrors.incompleteSignature(`Authorization header requires ${missing.map((m) => `'${m}'`).join(', ')} parameter(s). Authorization=${auth}`);
     }
     const amzDate = headerValue(req.rawHeaders, 'x-amz-date') ?? headerValue(req.rawHeaders, 'date');
-    if (!amzDate) throw new AwsError('IncompleteSignature', "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.", 400);
+    if (!amzDate) throw authErrors.incompleteSignature("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
     return {
       ...credentialScope(parts.get('Credential') as string),
       signedHeaders: (parts.get('SignedHeaders') as string).split(';'),
@@ -70,7 +72,7 @@ export function readSignature(req: IncomingRequest, query: URLSearchParams): Sig
   const needed = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-SignedHeaders', 'X-Amz-Date'];
   const missing = needed.filter((k) => !query.get(k));
   if (missing.length || query.get('X-Amz-Algorithm') !== ALGORITHM) {
-    throw new AwsError('IncompleteSignature', `AWS query-string parameters must include ${needed.map((k) => `'${k}'`).join(', ')} with algorithm ${ALGORITHM}.`, 400);
+    throw authErrors.incompleteSignature(`AWS query-string parameters must include ${needed.map((k) => `'${k}'`).join(', ')} with algorithm ${ALGORITHM}.`);
   }
   const expires = query.get('X-Amz-Expires');
   return {
@@ -80,14 +82,27 @@ export function readSignature(req: IncomingRequest, query: URLSearchParams): Sig
     amzDate: query.get('X-Amz-Date') as string,
     sessionToken: query.get('X-Amz-Security-Token') ?? undefined,
     presigned: true,
-    expiresSeconds: expires === null ? undefined : Number(expires),
+    expiresSeconds: expires === null ? undefined : presignedLifetime(expires),
   };
+}
+
+/** X-Amz-Expires: whole seconds, at most a week (AWS's messages). */
+function presignedLifetime(text: string): number {
+  if (!/^-?\d+$/.test(text)) throw authErrors.authorizationQueryParameters('X-Amz-Expires should be a number');
+  const seconds = Number(text);
+  if (seconds < 0) throw authErrors.authorizationQueryParameters('X-Amz-Expires must be non-negative');
+  if (seconds > MAX_PRESIGNED_SECONDS) {
+    throw authErrors.authorizationQueryParameters(
+      `X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than ${MAX_PRESIGNED_SECONDS} seconds`,
+    );
+  }
+  return seconds;
 }
 
 function credentialScope(credential: string) {
   const [accessKeyId, date, region, service, terminator] = credential.split('/');
   if (!accessKeyId || !date || !region || !service || terminator !== 'aws4_request') {
-    throw new AwsError('IncompleteSignature', `Credential should be scoped to a valid region, service and the terminator 'aws4_request': ${credential}`, 400);
+    throw authErrors.incompleteSignature(`Credential should be scoped to a valid region, service and the terminator 'aws4_request': ${credential}`);
   }
   return { accessKeyId, date, region, service };
 }
@@ -98,18 +113,45 @@ export function parseAmzDate(value: string): number {
   return Date.parse(value);
 }
 
+/** The signing time, from X-Amz-Date (ISO-8601 basic) or the Date header. */
+function signedAt(sig: SignatureInfo): number {
+  const at = parseAmzDate(sig.amzDate);
+  if (Number.isNaN(at)) throw authErrors.incompleteSignature(`Date must be in ISO-8601 'basic format'. Got '${sig.amzDate}'.`);
+  return at;
+}
+
+const basicFormat = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+
+/**
+ * The credential scope checked as AWS checks it before looking at the key: its date must be the request's date, its
+ * region a real one, its service the one the request calls (`service`, when the request says which). AWS names
+ * every wrong part in one SignatureDoesNotMatch.
+ */
+export function checkCredentialScope(sig: SignatureInfo, expected: { regionExists: boolean; service?: string }): void {
+  const problems: string[] = [];
+  if (!expected.regionExists) problems.push(`Credential should be scoped to a valid region, not '${sig.region}'.`);
+  if (expected.service !== undefined && expected.service !== sig.service) problems.push(`Credential should be scoped to correct service: '${expected.service}'.`);
+  const stamp = basicFormat(signedAt(sig));
+  if (sig.date !== stamp.slice(0, 8)) {
+    problems.push(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${sig.date}' != '${stamp.slice(0, 8)}', from '${stamp}'.`);
+  }
+  if (problems.length) throw authErrors.signatureDoesNotMatch(problems.join(' '));
+}
+
 /** Throws RequestExpired if the signature is too old (or too far in the future). `now` is wall time. */
 export function checkFreshness(sig: SignatureInfo, now: number): void {
-  const signedAt = parseAmzDate(sig.amzDate);
-  if (Number.isNaN(signedAt)) throw new AwsError('IncompleteSignature', `Date must be in ISO-8601 'basic format'. Got '${sig.amzDate}'.`, 400);
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const at = signedAt(sig);
+  const stamp = basicFormat(now);
   if (sig.presigned) {
-    const expires = sig.expiresSeconds ?? 15 * 60;
-    if (now > signedAt + expires * 1000) {
-      throw new AwsError('RequestExpired', `Request has expired. Signed at ${sig.amzDate}, expires after ${expires} s, now ${stamp}.`, 400);
+    if (at - now > MAX_SKEW_MS) {
+      throw authErrors.requestExpired(`Request is not yet valid: signed at ${sig.amzDate}, more than 15 minutes after the server time ${stamp}.`);
     }
-  } else if (Math.abs(now - signedAt) > MAX_SKEW_MS) {
-    throw new AwsError('RequestExpired', `Request has expired: signature date ${sig.amzDate} is more than 15 minutes from the server time ${stamp}.`, 400);
+    const expires = sig.expiresSeconds ?? 15 * 60;
+    if (now >= at + expires * 1000) {
+      throw authErrors.requestExpired(`Request has expired. Signed at ${sig.amzDate}, expires after ${expires} s, now ${stamp}.`);
+    }
+  } else if (Math.abs(now - at) > MAX_SKEW_MS) {
+    throw authErrors.requestExpired(`Request has expired: signature date ${sig.amzDate} is more than 15 minutes from the server time ${stamp}.`);
   }
 }
 
@@ -165,16 +207,29 @@ export function signingKey(secret: string, date: string, region: string, service
   return key;
 }
 
-/** True when the request's signature is the one `secret` makes. */
-export function signatureMatches(req: IncomingRequest, sig: SignatureInfo, query: URLSearchParams, secret: string): boolean {
-  const declared = headerValue(req.rawHeaders, 'x-amz-content-sha256');
-  const candidates = declared ? [declared] : sig.presigned ? [sha256(req.body), 'UNSIGNED-PAYLOAD'] : [sha256(req.body)];
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+
+/** A presigned URL's parameter, by case-insensitive name (signers hoist headers into the query in lower case). */
+function queryValue(query: URLSearchParams, name: string): string | undefined {
+  for (const [k, v] of query) if (k.toLowerCase() === name) return v;
+  return undefined;
+}
+
+/**
+ * Verifies the request's signature with `secret`. The payload hash signed is the one the request declares
+ * (x-amz-content-sha256) or else the body's own; a declared hash must then be the body's: only S3 accepts
+ * UNSIGNED-PAYLOAD, so here it is a signature that does not match, and a wrong hash is XAmzContentSHA256Mismatch.
+ */
+export function verifySignature(req: IncomingRequest, sig: SignatureInfo, query: URLSearchParams, secret: string): void {
+  const actual = sha256(req.body);
+  const declared = headerValue(req.rawHeaders, 'x-amz-content-sha256') ?? (sig.presigned ? queryValue(query, 'x-amz-content-sha256') : undefined);
   const key = signingKey(secret, sig.date, sig.region, sig.service);
   const scope = `${sig.date}/${sig.region}/${sig.service}/aws4_request`;
+  const stringToSign = [ALGORITHM, sig.amzDate, scope, sha256(canonicalRequest(req, sig, query, declared ?? actual))].join('\n');
+  const expected = Buffer.from(createHmac('sha256', key).update(stringToSign).digest('hex'), 'utf8');
   const given = Buffer.from(sig.signature, 'utf8');
-  return candidates.some((payloadHash) => {
-    const stringToSign = [ALGORITHM, sig.amzDate, scope, sha256(canonicalRequest(req, sig, query, payloadHash))].join('\n');
-    const expected = Buffer.from(createHmac('sha256', key).update(stringToSign).digest('hex'), 'utf8');
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  });
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw authErrors.signatureDoesNotMatch();
+  if (declared === undefined || declared === actual) return;
+  if (!HEX_SHA256.test(declared)) throw authErrors.signatureDoesNotMatch();
+  throw authErrors.contentSha256Mismatch();
 }

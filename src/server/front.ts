@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import Fastify, { type FastifyInstance, type FastifyReply} from 'fastify';
-import { checkFreshness, headerValue, readSignature, signatureMatches, type IncomingRequest, type SignatureInfo } from '../auth/sigv4.js';
+import { authErrors } from '../auth/errors.js';
+import { checkCredentialScope, checkFreshness, headerValue, readSignature, verifySignature, type IncomingRequest, type SignatureInfo } from '../auth/sigv4.js';
 import type { Principal } from '../auth/credentials.js';
 import { authorize } from '../auth/policy/authorize.js';
 import type { Cloud } from '../cloud.js';
@@ -22,16 +24,37 @@ interface Route {
   wire: Wire;
   action?: string;
   params?: Map<string, string>;
+  /** JSON wire: the body, decompressed. */
+  body?: Buffer;
 }
+
+const gunzipAsync = promisify(gunzip);
+/** The largest body the front reads, as sent or once decompressed. */
+const BODY_LIMIT = 16 * 1024 * 1024;
+const bodyTooLarge = () => new AwsError('RequestEntityTooLarge', `Request size exceeded ${BODY_LIMIT} bytes.`, 413);
 
 /** The AWS-compatible API front: SigV4 check → protocol parse (from the service model) → operation → serialize. */
 export function createFront(cloud: Cloud): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   const byTarget = new Map<string, ServiceDefinition>();
   for (const def of cloud.services.values()) if (def.jsonTargetPrefix) byTarget.set(def.jsonTargetPrefix, def);
+
+  // Fastify refuses a body over the limit before the route runs: answered as AWS would, in the caller's protocol.
+  app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
+    if (err.statusCode !== 413) throw err;
+    const incoming: IncomingRequest = { method: request.method, url: request.raw.url ?? '/', rawHeaders: request.raw.rawHeaders, body: Buffer.alloc(0) };
+    const query = new URLSearchParams(incoming.url.split('?')[1] ?? '');
+    let route: Route = { wire: 'query' };
+    try {
+      route = serviceOf(cloud, byTarget, incoming, query, readSignature(incoming, query));
+    } catch {
+      // A malformed signature: the error keeps the query protocol's format.
+    }
+    return sendError(reply, route, bodyTooLarge(), randomUUID());
+  });
 
   app.get('/_halo/health', async () => ({ status: 'ok', accountId: cloud.accountId, services: [...cloud.services.keys()] }));
 
@@ -46,12 +69,15 @@ export function createFront(cloud: Cloud): FastifyInstance {
     const query = new URLSearchParams(incoming.url.split('?')[1] ?? '');
     let route: Route = { wire: 'query' };
     try {
+      // Authentication reads the headers, the query and the body's bytes as sent: never the body decompressed.
       const sig = readSignature(incoming, query);
-      // The signature covers the bytes as sent; the operation reads them decompressed.
-      const payload: IncomingRequest = { ...incoming, body: decodedBody(incoming) };
-      route = routeOf(cloud, byTarget, payload, query, sig);
-      if (!sig) throw new AwsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403);
+      route = serviceOf(cloud, byTarget, incoming, query, sig);
+      if (!sig) throw authErrors.missingAuthenticationToken();
+      // A query request scoped to a service not served here is answered as the service its API version names.
+      if (!route.def && route.wire !== 'json') route = routeTo(serviceOfVersion(cloud, plainParams(incoming, query).get('Version')));
+      checkCredentialScope(sig, { regionExists: findRegion(sig.region) !== undefined, service: route.def?.signingName });
       const principal = authenticate(cloud, incoming, query, sig, route.wire);
+      route = operationOf(route, await decodedBody(incoming), query, incoming);
       const { def, model } = route;
       if (!def || !model) throw new AwsError('InvalidAction', `This cloud does not provide the service '${sig.service}'.`, 400);
       const region = def.global ? sig.region : checkRegion(sig.region);
@@ -65,7 +91,7 @@ export function createFront(cloud: Cloud): FastifyInstance {
       const handler = def.operations[action];
       if (!handler) throw new AwsError('NotImplemented', `${model.metadata.serviceId} ${action} is not implemented by halo yet.`, 501);
       const input = route.wire === 'json'
-        ? parseJsonInput(model, op.input, payload.body)
+        ? parseJsonInput(model, op.input, route.body ?? Buffer.alloc(0))
         : parseQueryInput(model, op.input, route.params ?? new Map(), route.wire);
       checkRequired(model, op.input, input, route.wire);
       const ctx: RequestContext = { requestId, region, accountId: principal.accountId, principal, service: def.signingName, operation: action, cloud };
@@ -73,7 +99,7 @@ export function createFront(cloud: Cloud): FastifyInstance {
       const output = await handler(input, ctx);
       reply.header('x-amzn-RequestId', requestId);
       if (route.wire === 'json') {
-        return reply.type('application/x-amz-json-1.0').send(serializeJson(model, op.output, output));
+        return reply.type(jsonContentType(model)).send(serializeJson(model, op.output, output));
       }
       return reply.type('text/xml').send(serializeXml(model, op, output, requestId, route.wire));
     } catch (err) {
@@ -83,56 +109,77 @@ export function createFront(cloud: Cloud): FastifyInstance {
   return app;
 }
 
-function routeOf(cloud: Cloud, byTarget: Map<string, ServiceDefinition>, req: IncomingRequest, query: URLSearchParams, sig: SignatureInfo | undefined): Route {
+const routeTo = (def: ServiceDefinition | undefined, wire?: Wire): Route => {
+  const model = def && loadModel(def.modelId);
+  return { def, model, wire: wire ?? (model?.metadata.protocol === 'ec2' ? 'ec2' : 'query') };
+};
+
+/**
+ * The service a request calls and how it speaks, from its headers and credential scope alone, so errors before
+ * authentication already have the service's format. An unsigned request is answered in the format of the API
+ * version it names, when that can be read without decompressing anything.
+ */
+function serviceOf(cloud: Cloud, byTarget: Map<string, ServiceDefinition>, req: IncomingRequest, query: URLSearchParams, sig: SignatureInfo | undefined): Route {
   const target = headerValue(req.rawHeaders, 'x-amz-target');
   if (target) {
     const dot = target.lastIndexOf('.');
-    const def = byTarget.get(target.slice(0, dot));
-    return { def, model: def && loadModel(def.modelId), wire: 'json', action: target.slice(dot + 1) };
+    return { ...routeTo(byTarget.get(target.slice(0, dot)), 'json'), action: target.slice(dot + 1) };
   }
+  if (sig) return routeTo(cloud.services.get(sig.service));
+  return routeTo(serviceOfVersion(cloud, plainParams(req, query).get('Version')));
+}
+
+function serviceOfVersion(cloud: Cloud, version: string | undefined): ServiceDefinition | undefined {
+  if (!version) return undefined;
+  return [...cloud.services.values()].find((d) => loadModel(d.modelId).metadata.apiVersion === version);
+}
+
+/** Query and form parameters readable without decompressing the body (for routing before authentication). */
+function plainParams(req: IncomingRequest, query: URLSearchParams): Map<string, string> {
+  return formParams(query, isCompressed(req) ? Buffer.alloc(0) : req.body, req);
+}
+
+function formParams(query: URLSearchParams, body: Buffer, req: IncomingRequest): Map<string, string> {
   const params = new Map<string, string>();
   for (const [k, v] of query) if (!k.startsWith('X-Amz-')) params.set(k, v);
   const contentType = headerValue(req.rawHeaders, 'content-type') ?? '';
-  if (req.body.length && contentType.includes('application/x-www-form-urlencoded')) {
-    for (const [k, v] of new URLSearchParams(req.body.toString('utf8'))) params.set(k, v);
+  if (body.length && contentType.includes('application/x-www-form-urlencoded')) {
+    for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.set(k, v);
   }
-  let def = sig ? cloud.services.get(sig.service) : undefined;
-  if (!def && !sig) def = [...cloud.services.values()].find((d) => loadModel(d.modelId).metadata.apiVersion === params.get('Version'));
-  const model = def && loadModel(def.modelId);
-  const wire: Wire = model?.metadata.protocol === 'ec2' ? 'ec2' : 'query';
-  return { def, model, wire, action: params.get('Action'), params };
+  return params;
 }
 
-/** AWS SDKs gzip large bodies of operations that allow it (CloudWatch PutMetricData) and say so in Content-Encoding. */
-function decodedBody(req: IncomingRequest): Buffer {
-  if (!req.body.length || !/\bgzip\b/i.test(headerValue(req.rawHeaders, 'content-encoding') ?? '')) return req.body;
+/** The operation and its input, from the body as decoded after authentication. */
+function operationOf(route: Route, body: Buffer, query: URLSearchParams, req: IncomingRequest): Route {
+  if (route.wire === 'json') return { ...route, body };
+  const params = formParams(query, body, req);
+  return { ...route, action: params.get('Action'), params };
+}
+
+const isCompressed = (req: IncomingRequest) => req.body.length > 0 && /\bgzip\b/i.test(headerValue(req.rawHeaders, 'content-encoding') ?? '');
+
+/**
+ * AWS SDKs gzip large bodies of operations that allow it (CloudWatch PutMetricData) and say so in Content-Encoding.
+ * Inflated only once the signature over the compressed bytes is verified, and never beyond BODY_LIMIT: a bomb stops
+ * at the limit, in milliseconds, with at most the limit in memory.
+ */
+async function decodedBody(req: IncomingRequest): Promise<Buffer> {
+  if (!isCompressed(req)) return req.body;
   try {
-    return gunzipSync(req.body);
-  } catch {
+    return await gunzipAsync(req.body, { maxOutputLength: BODY_LIMIT });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw bodyTooLarge();
     throw new AwsError('SerializationException', 'The request body says Content-Encoding: gzip but is not valid gzip data.');
   }
 }
 
 function authenticate(cloud: Cloud, req: IncomingRequest, query: URLSearchParams, sig: SignatureInfo, wire: Wire): Principal {
   const key = cloud.credentials.find(sig.accessKeyId);
-  if (!key) {
-    if (wire === 'ec2') throw new AwsError('AuthFailure', 'AWS was not able to validate the provided access credentials', 401);
-    throw new AwsError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
-  }
-  if (key.sessionToken !== undefined && key.sessionToken !== sig.sessionToken) {
-    throw new AwsError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
-  }
-  if (!signatureMatches(req, sig, query, key.secretAccessKey)) {
-    throw new AwsError(
-      'SignatureDoesNotMatch',
-      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
-      403,
-    );
-  }
+  if (!key) throw wire === 'ec2' ? authErrors.authFailure() : authErrors.invalidClientTokenId();
+  if (key.sessionToken !== undefined && key.sessionToken !== sig.sessionToken) throw authErrors.invalidClientTokenId();
+  verifySignature(req, sig, query, key.secretAccessKey);
   checkFreshness(sig, Date.now());
-  if (key.expiration !== undefined && key.expiration < cloud.clock.now()) {
-    throw new AwsError('ExpiredToken', 'The security token included in the request is expired', 403);
-  }
+  if (key.expiration !== undefined && key.expiration < cloud.clock.now()) throw authErrors.expiredToken();
   return key.principal;
 }
 
@@ -144,6 +191,9 @@ function checkRegion(name: string): string {
   return name;
 }
 
+/** JSON answers carry the model's JSON version (1.0 for CloudWatch, 1.1 for SSM and Secrets Manager). */
+const jsonContentType = (model: ServiceModel | undefined) => `application/x-amz-json-${model?.metadata.jsonVersion ?? '1.0'}`;
+
 function sendError(reply: FastifyReply, route: Route, err: unknown, requestId: string): FastifyReply {
   let error: AwsError;
   if (err instanceof AwsError) error = err;
@@ -154,7 +204,7 @@ function sendError(reply: FastifyReply, route: Route, err: unknown, requestId: s
   reply.code(error.status).header('x-amzn-RequestId', requestId);
   if (route.wire === 'json') {
     return reply
-      .type('application/x-amz-json-1.0')
+      .type(jsonContentType(route.model))
       .header('x-amzn-query-error', `${error.code};${error.sender ? 'Sender' : 'Receiver'}`)
       .send(JSON.stringify({ __type: error.code, message: error.message }));
   }

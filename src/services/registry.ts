@@ -4,10 +4,11 @@ import { cloudwatchService } from './cloudwatch/service.js';
 import { ec2Service } from './ec2/service.js';
 import { healthService } from './health/service.js';
 import { iamService } from './iam/service.js';
+import { secretsmanagerService } from './secretsmanager/service.js';
 import { snsService } from './sns/service.js';
 import { ssmService } from './ssm/service.js';
 import { stsService } from './sts/service.js';
 import type { ServiceFactory } from './types.js';
 
 /** Every service of the local cloud, in the order they start. */
-export const SERVICES: ServiceFactory[] = [stsService, iamService, ec2Service, cloudwatchService, snsService, ssmService, autoscalingService, cloudformationService, healthService];
+export const SERVICES: ServiceFactory[] = [stsService, iamService, ec2Service, cloudwatchService, snsService, ssmService, secretsmanagerService, autoscalingService, cloudformationService, healthService];

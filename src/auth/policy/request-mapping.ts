@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../services/types.js';
 import { findRole } from '../../services/iam/roles.js';
 import { findInstanceProfile } from '../../services/iam/instance-profiles.js';
+import { lookupSecret } from '../../services/secretsmanager/state.js';
 
 /** IAM's action prefix for a SigV4 signing name, where they differ. */
 const ACTION_PREFIX: Record<string, string> = { monitoring: 'cloudwatch' };
@@ -45,9 +46,25 @@ export function resourcesOf(ctx: RequestContext, input: Record<string, unknown>)
     }
     case 'ec2':
       return ec2Resources(ctx, input);
+    case 'secretsmanager':
+      return [secretResource(ctx, input)];
     default:
       return ['*'];
   }
+}
+
+/**
+ * The secret a Secrets Manager request acts on, by its full ARN even when the request names it by name or partial
+ * ARN (as AWS checks it). A secret that does not exist yet (CreateSecret) or at all is checked as
+ * `secret:NAME-??????`, the form its ARN will have, so `NAME-*` and `NAME-??????` policies match it.
+ */
+function secretResource(ctx: RequestContext, input: Record<string, unknown>): string {
+  const id = typeof input.SecretId === 'string' ? input.SecretId : typeof input.Name === 'string' && ctx.operation === 'CreateSecret' ? input.Name : undefined;
+  if (id === undefined) return '*';
+  const found = lookupSecret(ctx.cloud, ctx.region, id);
+  if (found) return found.ARN;
+  if (id.startsWith('arn:')) return id;
+  return `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${id}-??????`;
 }
 
 /** EC2 resource ids by prefix, and the ARN resource type each names. */

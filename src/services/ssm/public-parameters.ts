@@ -5,15 +5,22 @@ import type { RequestContext } from '../types.js';
  * (asked of EC2 through its own DescribeImages, as owner `amazon`), so templates that take
  * `AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>` from these paths boot.
  */
+const AMAZON_LINUX = '/aws/service/ami-amazon-linux-latest';
+const archs = ['x86_64', 'arm64'];
 const PUBLIC_AMI_PARAMETERS = [
-  '/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2',
-  '/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-ebs',
-  '/aws/service/ami-amazon-linux-latest/amzn2-ami-kernel-5.10-hvm-x86_64-gp2',
-  '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64',
-  '/aws/service/ami-amazon-linux-latest/al2023-ami-minimal-kernel-default-x86_64',
-  '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64',
-  '/aws/service/debian/release/bookworm/latest/amd64',
-  '/aws/service/debian/release/12/latest/amd64',
+  // Amazon Linux 2023: standard and minimal images, the default kernel and each kernel line, per architecture.
+  ...['al2023-ami', 'al2023-ami-minimal'].flatMap((image) =>
+    ['kernel-default', 'kernel-6.1', 'kernel-6.12'].flatMap((kernel) => archs.map((arch) => `${AMAZON_LINUX}/${image}-${kernel}-${arch}`))),
+  // Amazon Linux 2: the hvm images with gp2 or ebs roots, the 5.10 kernel line and the minimal images.
+  ...archs.flatMap((arch) => [
+    `${AMAZON_LINUX}/amzn2-ami-hvm-${arch}-gp2`,
+    `${AMAZON_LINUX}/amzn2-ami-hvm-${arch}-ebs`,
+    `${AMAZON_LINUX}/amzn2-ami-kernel-5.10-hvm-${arch}-gp2`,
+    `${AMAZON_LINUX}/amzn2-ami-kernel-5.10-hvm-${arch}-ebs`,
+    `${AMAZON_LINUX}/amzn2-ami-minimal-hvm-${arch}-ebs`,
+  ]),
+  // Debian 12 (bookworm), by number and by code name, per architecture.
+  ...['12', 'bookworm'].flatMap((release) => ['amd64', 'arm64'].map((arch) => `/aws/service/debian/release/${release}/latest/${arch}`)),
 ];
 
 export const isPublicName = (name: string) => /^\/aws\//i.test(name);

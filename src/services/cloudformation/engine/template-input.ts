@@ -1,16 +1,29 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import type { Principal } from '../../../auth/credentials.js';
 import { AwsError } from '../../../protocol/errors.js';
+import type { RequestContext } from '../../types.js';
 import { findProvider } from '../providers/registry.js';
 import { parseTemplateBody, type Template } from '../template/parse.js';
 import { validateTemplate, type TemplateGraph } from '../template/validate.js';
 
 const MAX_BODY = 51_200;
+/** The largest template read from a TemplateURL. */
 const MAX_URL_BODY = 1_000_000;
+const FETCH_TIMEOUT_MS = 5000;
 
 const invalid = (m: string) => new AwsError('ValidationError', m);
+/** AWS's answer for a TemplateURL it does not read (anything but an S3 URL). */
+const unsupportedUrl = () => invalid('TemplateURL must be a supported URL.');
+/** AWS's answer for a TemplateURL it cannot read, whatever the reason (so it tells nothing of what exists). */
+const unreadableUrl = () => invalid('TemplateURL must reference a valid S3 object to which you have access.');
+const tooLarge = () => invalid(`Template may not exceed ${MAX_URL_BODY} bytes in size.`);
 
-/** The template of a request: TemplateBody, or TemplateURL when the cloud can read it (file:// or http(s)). */
-export async function readTemplate(input: { TemplateBody?: string; TemplateURL?: string }): Promise<{ body: string; template: Template; graph: TemplateGraph }> {
+/**
+ * The template of a request: TemplateBody, or TemplateURL. Only the cloud's admin (who can read the host anyway)
+ * may name a file:// or http(s):// location; for anyone else the cloud reads nothing on their behalf (it serves
+ * no S3 yet, the only locations AWS reads), and a URL's content is quoted in no error until it is a template.
+ */
+export async function readTemplate(input: { TemplateBody?: string; TemplateURL?: string }, ctx: RequestContext): Promise<{ body: string; template: Template; graph: TemplateGraph }> {
   if (input.TemplateBody !== undefined && input.TemplateURL !== undefined) throw invalid('Specify exactly one of TemplateBody or TemplateUrl.');
   let body: string;
   if (input.TemplateBody !== undefined) {
@@ -19,27 +32,65 @@ export async function readTemplate(input: { TemplateBody?: string; TemplateURL?:
     }
     body = input.TemplateBody;
   } else if (input.TemplateURL !== undefined) {
-    body = await fetchTemplate(input.TemplateURL);
+    body = await fetchTemplate(input.TemplateURL, ctx.principal);
   } else {
     throw invalid('Either Template URL or Template Body must be specified.');
   }
   if (!body.trim()) throw invalid('Template format error: template is empty');
-  const template = parseTemplateBody(body);
+  const template = parseTemplateBody(body, { foreign: input.TemplateURL !== undefined });
   return { body, template, graph: validateTemplate(template) };
 }
 
-async function fetchTemplate(url: string): Promise<string> {
+async function fetchTemplate(url: string, principal: Principal): Promise<string> {
+  if (principal.type !== 'admin') throw unsupportedUrl();
+  let location: URL;
   try {
-    if (url.startsWith('file://')) return await readFile(new URL(url), 'utf8');
-    if (!/^https?:\/\//.test(url)) throw new Error('only file://, http:// and https:// URLs can be read');
-    const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const text = await res.text();
-    if (text.length > MAX_URL_BODY) throw new Error('the template is larger than 1 MB');
-    return text;
-  } catch (err) {
-    throw invalid(`TemplateURL must be a location the cloud can read: ${url} could not be read (${(err as Error).message}).`);
+    location = new URL(url);
+  } catch {
+    throw unsupportedUrl();
   }
+  if (location.protocol === 'file:') return readTemplateFile(location);
+  if (location.protocol === 'http:' || location.protocol === 'https:') return readTemplateHttp(location);
+  throw unsupportedUrl();
+}
+
+/** A regular file, read up to the size limit (a device such as /dev/zero never ends). */
+async function readTemplateFile(location: URL): Promise<string> {
+  let file;
+  try {
+    file = await open(location, 'r');
+  } catch {
+    throw unreadableUrl();
+  }
+  try {
+    const stat = await file.stat().catch(() => undefined);
+    if (!stat?.isFile()) throw unreadableUrl();
+    if (stat.size > MAX_URL_BODY) throw tooLarge();
+    const buffer = Buffer.alloc(MAX_URL_BODY + 1);
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0).catch(() => { throw unreadableUrl(); });
+    if (bytesRead > MAX_URL_BODY) throw tooLarge();
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await file.close().catch(() => undefined);
+  }
+}
+
+/** An HTTP(S) resource, read up to the size limit within the timeout. */
+async function readTemplateHttp(location: URL): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    const res = await fetch(location, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    if (!res.ok || !res.body) throw unreadableUrl();
+    for await (const chunk of res.body) {
+      size += chunk.length;
+      if (size > MAX_URL_BODY) throw tooLarge();
+      chunks.push(Buffer.from(chunk));
+    }
+  } catch (err) {
+    throw err instanceof AwsError ? err : unreadableUrl();
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** InsufficientCapabilitiesException when the template's IAM resources need a capability the caller did not give. */

@@ -54,7 +54,7 @@ export async function createChangeSet(input: StackInput & { ChangeSetName: strin
   let record: Omit<ChangeSetRecord, 'ChangeSetId' | 'StackId' | 'StackName' | 'CreationTime'>;
   if (type === 'CREATE') {
     if (stack && stack.StackStatus !== 'REVIEW_IN_PROGRESS') throw new AwsError('AlreadyExistsException', `Stack [${input.StackName}] already exists and cannot be created again with the changeSet [${input.ChangeSetName}].`);
-    const { body, template } = await readTemplate(input);
+    const { body, template } = await readTemplate(input, ctx);
     checkCapabilities(template, input.Capabilities);
     const params = await resolveParameters(template.Parameters ?? {}, input.Parameters ?? [], undefined, parameterChecks(ctx));
     if (!stack) {

@@ -71,7 +71,7 @@ export async function createStack(input: StackInput, ctx: RequestContext) {
     if (findStack(ctx, input.StackName)) throw new AwsError('AlreadyExistsException', `Stack [${input.StackName}] already exists`);
   };
   exists();
-  const { body, template } = await readTemplate(input);
+  const { body, template } = await readTemplate(input, ctx);
   checkCapabilities(template, input.Capabilities);
   const params = await resolveParameters(template.Parameters ?? {}, input.Parameters ?? [], undefined, parameterChecks(ctx));
   exists();
@@ -101,9 +101,9 @@ export async function prepareUpdate(input: StackInput, ctx: RequestContext, stac
   let template: Template;
   if (input.UsePreviousTemplate) {
     if (input.TemplateBody !== undefined || input.TemplateURL !== undefined) throw invalid('You cannot specify both usePreviousTemplate and Template Body/Template URL');
-    ({ body, template } = await readTemplate({ TemplateBody: stack.templateBody }));
+    ({ body, template } = await readTemplate({ TemplateBody: stack.templateBody }, ctx));
   } else {
-    ({ body, template } = await readTemplate(input));
+    ({ body, template } = await readTemplate(input, ctx));
   }
   checkCapabilities(template, input.Capabilities);
   const previous = Object.fromEntries(stack.parameters.map((p) => [p.key, p.value]));
@@ -169,8 +169,8 @@ export async function deleteStack(input: { StackName: string; RetainResources?: 
   return {};
 }
 
-export async function validateTemplateOp(input: { TemplateBody?: string; TemplateURL?: string }) {
-  const { template } = await readTemplate(input);
+export async function validateTemplateOp(input: { TemplateBody?: string; TemplateURL?: string }, ctx: RequestContext) {
+  const { template } = await readTemplate(input, ctx);
   return {
     Parameters: Object.entries(template.Parameters ?? {}).map(([key, def]) => ({
       ParameterKey: key,

@@ -49,20 +49,37 @@ const SHORT_TAGS: Record<string, string> = {
   '!Or': 'Fn::Or',
 };
 
-/** Parses a template body: JSON when it starts with `{`, YAML (with short-form tags) otherwise. */
-export function parseTemplateBody(body: string): Template {
+/** The top-level sections a template may have. */
+export const TEMPLATE_SECTIONS = ['AWSTemplateFormatVersion', 'Description', 'Metadata', 'Parameters', 'Rules', 'Mappings', 'Conditions', 'Transform', 'Resources', 'Outputs'];
+
+const unsupportedStructure = () => formatError('unsupported structure.');
+
+/**
+ * Parses a template body: JSON when it starts with `{`, YAML (with short-form tags) otherwise. Errors of text that
+ * is not well-formed give only a position, never the text. A `foreign` body (read from a TemplateURL) is quoted in
+ * no error until it is shown to be a template: an object whose top-level keys are all template sections.
+ */
+export function parseTemplateBody(body: string, opts: { foreign?: boolean } = {}): Template {
   const text = body.replace(/^\uFEFF/, '');
-  const value = text.trimStart().startsWith('{') ? parseJson(text) : parseYaml(text);
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw formatError('template must be a JSON or YAML object');
+  const value = text.trimStart().startsWith('{') ? checkShape(parseJson(text), opts.foreign) : parseYaml(text, opts.foreign);
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw unsupportedStructure();
   return value as Template;
+}
+
+function checkShape<T>(value: T, foreign: boolean | undefined): T {
+  if (!foreign) return value;
+  const isTemplate = value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).every((k) => TEMPLATE_SECTIONS.includes(k));
+  if (!isTemplate) throw unsupportedStructure();
+  return value;
 }
 
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
+    // V8 quotes the text around some errors: keep only the position, as CloudFormation does.
     const pos = /position (\d+)/.exec((err as Error).message);
-    if (!pos) throw formatError(`JSON not well-formed. (${(err as Error).message})`);
+    if (!pos) throw formatError('JSON not well-formed.');
     const before = text.slice(0, Number(pos[1]));
     const line = before.split('\n').length;
     const column = Number(pos[1]) - before.lastIndexOf('\n');
@@ -70,12 +87,17 @@ function parseJson(text: string): unknown {
   }
 }
 
-function parseYaml(text: string): unknown {
+function parseYaml(text: string, foreign: boolean | undefined): unknown {
   const doc = parseDocument(text, { uniqueKeys: true });
   const error = doc.errors[0];
   if (error) {
+    // The YAML library's messages may quote the text; CloudFormation's give the position only.
     const at = error.linePos?.[0];
-    throw formatError(`YAML not well-formed. (line ${at?.line ?? '?'}, column ${at?.col ?? '?'}): ${error.message.split('\n')[0]}`);
+    throw formatError(`YAML not well-formed. (line ${at?.line ?? '?'}, column ${at?.col ?? '?'})`);
+  }
+  if (foreign) {
+    const top = doc.contents;
+    if (!isMap(top) || !top.items.every((pair) => isScalar(pair.key) && TEMPLATE_SECTIONS.includes(String(pair.key.value)))) throw unsupportedStructure();
   }
   return toPlain(doc.contents as Node | null);
 }

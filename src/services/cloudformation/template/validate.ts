@@ -2,14 +2,13 @@ import { AwsError } from '../../../protocol/errors.js';
 import { checkAcyclic } from './graph.js';
 import { FUNCTIONS, functionOf, splitAttr, subVariables, templateError } from './intrinsics.js';
 import { checkParameterDefinitions } from './parameters.js';
-import { formatError, type Template } from './parse.js';
+import { formatError, TEMPLATE_SECTIONS, type Template } from './parse.js';
 
 export const PSEUDO_PARAMETERS = [
   'AWS::AccountId', 'AWS::NotificationARNs', 'AWS::NoValue', 'AWS::Partition', 'AWS::Region', 'AWS::StackId',
   'AWS::StackName', 'AWS::URLSuffix',
 ];
 
-const SECTIONS = ['AWSTemplateFormatVersion', 'Description', 'Metadata', 'Parameters', 'Rules', 'Mappings', 'Conditions', 'Transform', 'Resources', 'Outputs'];
 const RESOURCE_KEYS = ['Type', 'Properties', 'DependsOn', 'Condition', 'DeletionPolicy', 'UpdateReplacePolicy', 'Metadata', 'CreationPolicy', 'UpdatePolicy'];
 
 export interface TemplateGraph {
@@ -24,7 +23,7 @@ export interface TemplateGraph {
  * references, conditions, outputs and dependency cycles. Returns the dependency graph.
  */
 export function validateTemplate(t: Template): TemplateGraph {
-  const unknownSections = Object.keys(t).filter((k) => !SECTIONS.includes(k));
+  const unknownSections = Object.keys(t).filter((k) => !TEMPLATE_SECTIONS.includes(k));
   if (unknownSections.length) throw formatError(`Invalid template property or properties [${unknownSections.join(', ')}]`);
   if (t.AWSTemplateFormatVersion !== undefined && String(t.AWSTemplateFormatVersion) !== '2010-09-09') {
     throw formatError(`'${String(t.AWSTemplateFormatVersion)}' is not a supported AWSTemplateFormatVersion value`);
