@@ -13,7 +13,7 @@ import { STACK_NAMES, buildApp, type StackName } from '../cdk/lib/app.js';
 const REPO = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** Stored templates: `UPDATE_SNAPSHOTS=1 node --test dist/test/cdk-app.test.js` rewrites them. */
 const SNAPSHOTS = path.join(REPO, 'test', 'cdk', 'snapshots');
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 function synth(context: Record<string, string>): Record<StackName, Template> {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'halo-cdk-test-'));

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { TestCloud } from './support/cloud.js';
+import { disposeAndCheckHost } from './support/host.js';
+
+/**
+ * The CDK app deployed to the local cloud with `halo deploy` (root: real instances). Needs the halo-ci image layer
+ * (built once per image cache by `halo image build --name halo-ci --packages buildbot,buildbot-worker`).
+ */
+let cloud: TestCloud;
+const isRoot = process.getuid?.() === 0;
+
+before(async () => {
+  if (!isRoot) return;
+  cloud = await TestCloud.start();
+  const built = cloud.halo('image', 'build', '--name', 'halo-ci', '--packages', 'buildbot,buildbot-worker');
+  assert.equal(built.status, 0, built.stderr);
+});
+
+after(async () => {
+  if (cloud) await disposeAndCheckHost(cloud);
+});
+
+function stackOutputs(name: string): Record<string, string> {
+  const stack = cloud.awsOk('cloudformation', 'describe-stacks', '--stack-name', name).Stacks[0];
+  return Object.fromEntries((stack.Outputs ?? []).map((o: { OutputKey: string; OutputValue: string }) => [o.OutputKey, o.OutputValue]));
+}
+
+async function http(url: string, init?: RequestInit): Promise<{ status: number; text: string; headers: Headers }> {
+  const r = await fetch(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+  return { status: r.status, text: await r.text(), headers: r.headers };
+}
+
+/** Logs in to buildbot as admin, forces the `smoke` build through the REST API and waits for its result. */
+async function buildThroughTheApi(base: string, password: string): Promise<Record<string, unknown>> {
+  const login = await http(`${base}/auth/login`, { headers: { Authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` } });
+  const cookie = login.headers.get('set-cookie')?.split(';')[0];
+  assert.ok(cookie, `login answered ${login.status} without a session`);
+  const force = await http(`${base}/api/v2/forceschedulers/force`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: cookie },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'force', id: 1, params: { builderid: '1' } }),
+  });
+  assert.equal(force.status, 200, force.text);
+  for (let i = 0; i < 60; i++) {
+    const builds = JSON.parse((await http(`${base}/api/v2/builds`)).text).builds as Array<Record<string, unknown>>;
+    if (builds[0]?.complete) return builds[0];
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  throw new Error('the forced build did not complete within 2 minutes');
+}
+
+test('Recovery (target local) deploys to CREATE_COMPLETE, buildbot answers on its Elastic IP and runs a build, the stack deletes cleanly', { skip: !isRoot && 'needs root' }, async () => {
+  const deployed = cloud.halo('deploy', 'Recovery');
+  assert.equal(deployed.status, 0, deployed.stdout + deployed.stderr);
+  assert.match(deployed.stdout, /Recovery \| .* \| CREATE_COMPLETE +\| AWS::CloudFormation::Stack/);
+  assert.match(deployed.stdout, /Recovery\.URL = http:\/\//);
+  const out = stackOutputs('Recovery');
+  const api = await http(`${out.URL}/api/v2/builders`);
+  assert.equal(api.status, 200);
+  assert.match(api.text, /"name": "smoke"/);
+  const sm = new SecretsManagerClient(cloud.sdk);
+  const password = (await sm.send(new GetSecretValueCommand({ SecretId: out.AdminPasswordSecret }))).SecretString!;
+  // Anonymous control is refused; the admin's build runs and succeeds.
+  const anonymous = await http(`${out.URL}/api/v2/forceschedulers/force`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"jsonrpc":"2.0","method":"force","id":1,"params":{"builderid":"1"}}' });
+  assert.equal(anonymous.status, 403);
+  const build = await buildThroughTheApi(out.URL, password);
+  assert.equal(build.results, 0, JSON.stringify(build));
+  const destroyed = cloud.halo('destroy', 'Recovery');
+  assert.equal(destroyed.status, 0, destroyed.stdout + destroyed.stderr);
+  assert.match(destroyed.stdout, /DELETE_COMPLETE/);
+});
+
+test('a stack whose workload cannot start (an image without buildbot) ends CREATE_FAILED through its CreationPolicy', { skip: !isRoot && 'needs root' }, async () => {
+  const seed = JSON.parse(readFileSync(new URL('../../test/templates/seed/recovery.json', import.meta.url), 'utf8'));
+  const plainImage = Object.values(seed.Mappings.EC2RegionMap as Record<string, Record<string, string>>)[0].AmazonLinuxAMIHVMEBSBacked64bit;
+  const deployed = cloud.halo('deploy', 'Recovery', '--stack-name', 'RecoveryBroken', '-p', `ImageId=${plainImage}`);
+  assert.notEqual(deployed.status, 0, deployed.stdout);
+  const stack = cloud.awsOk('cloudformation', 'describe-stacks', '--stack-name', 'RecoveryBroken').Stacks[0];
+  assert.match(stack.StackStatus, /^(CREATE_FAILED|ROLLBACK_COMPLETE)$/);
+  const events = cloud.awsOk('cloudformation', 'describe-stack-events', '--stack-name', 'RecoveryBroken').StackEvents as Array<Record<string, string>>;
+  assert.ok(events.some((e) => e.LogicalResourceId.startsWith('RecoveryInstance') && e.ResourceStatus === 'CREATE_FAILED'), JSON.stringify(events.map((e) => [e.LogicalResourceId, e.ResourceStatus, e.ResourceStatusReason])));
+  const destroyed = cloud.halo('destroy', 'RecoveryBroken');
+  assert.equal(destroyed.status, 0, destroyed.stdout + destroyed.stderr);
+});
