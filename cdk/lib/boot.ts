@@ -40,7 +40,8 @@ export function bootScript(o: BootOptions): string {
   const lines: string[] = [
     '#!/bin/bash',
     `# halo CI server (${w.name}) for the ${o.architecture} architecture`,
-    'exec >>/var/log/halo-ci-boot.log 2>&1',
+    '# Everything to the console (get-console-output) and to a log file.',
+    'exec > >(tee -a /var/log/halo-ci-boot.log) 2>&1',
     'set -u',
     'umask 077',
     'export AWS_DEFAULT_REGION=${AWS::Region}',
@@ -87,7 +88,15 @@ export function bootScript(o: BootOptions): string {
     );
   }
   lines.push(
-    `( set -e\n${w.setup(o.stateDir, PASSWORD_FILE).trim()}\n) || fail "the ${w.name} setup failed"`,
+    // A script of its own: `set -e` is ignored in a subshell whose status is tested, and the server's files need the
+    // usual umask (the boot's 077 is for the password only).
+    "cat > /usr/local/sbin/halo-ci-setup <<'SETUP'",
+    '#!/bin/bash',
+    'set -euo pipefail',
+    'umask 022',
+    w.setup(o.stateDir, PASSWORD_FILE).trim(),
+    'SETUP',
+    `bash /usr/local/sbin/halo-ci-setup || fail "the ${w.name} setup failed"`,
     `ready=no; for i in $(seq 1 120); do curl -sf -o /dev/null --max-time 5 http://127.0.0.1:${w.port}${w.healthPath} && { ready=yes; break; }; sleep 5; done`,
     `[ $ready = yes ] || fail "${w.name} did not answer on port ${w.port} within 10 minutes"`,
   );
