@@ -9,6 +9,7 @@ const OPTIONAL: Array<[module: string, fn: string]> = [
   ['./cloudformation.js', 'benchCloudFormation'],
   ['./ec2.js', 'benchEc2'],
   ['./cloudwatch.js', 'benchCloudWatch'],
+  ['./autoscaling.js', 'benchAutoscaling'],
 ];
 
 function format(n: number): string {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CFN_HELPERS_INIT, writeCfnHelpers } from './cfn-helpers.js';
 import { MOUNT_WRAPPER, stage1Disks, UMOUNT_WRAPPER, type BoundDisk } from './volumes.js';
 
 /** What a sandbox needs to boot one instance. */
@@ -99,6 +100,7 @@ trap shutdown TERM INT
 printf '127.0.0.1 localhost\\n%s %s.ec2.internal %s\\n' "$HALO_PRIVATE_IP" "$(hostname)" "$(hostname)" > /etc/hosts
 log "booting $HALO_INSTANCE_ID (image $HALO_IMAGE_ID) as $(hostname), private IP $HALO_PRIVATE_IP"
 [ -n "$HALO_IMAGE_NOTE" ] && log "$HALO_IMAGE_NOTE"
+${CFN_HELPERS_INIT}
 systemctl default >/dev/null 2>&1 &
 if [ ! -e /var/lib/halo/user-data.done ] && [ -s /run/halo/user-data ]; then
   mkdir -p /var/lib/halo; cp /run/halo/user-data /var/lib/halo/user-data; touch /var/lib/halo/user-data.done
@@ -125,6 +127,7 @@ export function startSandbox(spec: BootSpec): Sandbox {
   mkdirSync(path.join(boot, 'bin'), { recursive: true });
   writeFileSync(path.join(boot, 'bin', 'mount'), MOUNT_WRAPPER, { mode: 0o755 });
   writeFileSync(path.join(boot, 'bin', 'umount'), UMOUNT_WRAPPER, { mode: 0o755 });
+  writeCfnHelpers(path.join(boot, 'bin'));
   writeFileSync(path.join(boot, 'env'), Object.entries(spec.env).map(([k, v]) => `${k}=${shq(v)}\n`).join(''));
   writeFileSync(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 });
   writeFileSync(path.join(spec.instanceDir, 'stage1.sh'), stage1(spec));

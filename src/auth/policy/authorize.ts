@@ -8,8 +8,11 @@ import { sessionPoliciesOf } from './session-policies.js';
 
 /** Calls every principal may make without a policy allowing them (as on AWS). */
 const ALWAYS_ALLOWED = new Set(['sts:GetCallerIdentity', 'sts:GetSessionToken']);
-/** STS AssumeRole weighs the role's trust policy with the caller's policies itself. */
-const DECIDED_BY_HANDLER = new Set(['sts:AssumeRole']);
+/**
+ * STS AssumeRole weighs the role's trust policy with the caller's policies itself; CloudFormation SignalResource
+ * lets the stack's own instances signal without a policy.
+ */
+const DECIDED_BY_HANDLER = new Set(['sts:AssumeRole', 'cloudformation:SignalResource']);
 
 /** The global condition keys halo can fill in for a request. */
 export function requestConditionContext(ctx: RequestContext): ConditionContext {

@@ -1,7 +1,67 @@
 import type { ServiceFactory } from '../types.js';
+import { describeScalingActivities } from './activities.js';
+import {
+  attachInstances, detachInstances, enterStandby, exitStandby, setDesiredCapacity, setInstanceHealth, setInstanceProtection, terminateInstanceInAutoScalingGroup,
+} from './capacity.js';
+import { GroupController, type ControllerOptions } from './controller.js';
+import { GROUP_CHANGED } from './events.js';
+import { createAutoScalingGroup, deleteAutoScalingGroup, describeAutoScalingGroups, describeAutoScalingInstances, updateAutoScalingGroup } from './groups.js';
+import { createLaunchConfiguration, deleteLaunchConfiguration, describeLaunchConfigurations } from './launch-configurations.js';
+import { deleteNotificationConfiguration, describeAutoScalingNotificationTypes, describeNotificationConfigurations, putNotificationConfiguration } from './notifications.js';
+import {
+  describeAccountLimits, describeAdjustmentTypes, describeLifecycleHookTypes, describeMetricCollectionTypes, describeScalingProcessTypes, describeTerminationPolicyTypes,
+  resumeProcesses, suspendProcesses,
+} from './processes.js';
+import { createOrUpdateTags, deleteTags, describeTags } from './tags.js';
 
-export const autoscalingService: ServiceFactory = () => ({
-  signingName: 'autoscaling',
-  modelId: 'autoscaling-2011-01-01',
-  operations: {},
-});
+/** Amazon EC2 Auto Scaling (awsQuery), with its controller on the cloud's clock. Tests may hand the controller their own fleet. */
+export const autoscalingServiceWith = (opts: ControllerOptions = {}): ServiceFactory => (cloud) => {
+  const controller = new GroupController(cloud, opts);
+  const poke = () => controller.poke();
+  cloud.events.on(GROUP_CHANGED, poke);
+  controller.start();
+  cloud.onShutdown(async () => {
+    cloud.events.off(GROUP_CHANGED, poke);
+    await controller.stop();
+  });
+  return {
+    signingName: 'autoscaling',
+    modelId: 'autoscaling-2011-01-01',
+    operations: {
+      CreateLaunchConfiguration: createLaunchConfiguration,
+      DescribeLaunchConfigurations: describeLaunchConfigurations,
+      DeleteLaunchConfiguration: deleteLaunchConfiguration,
+      CreateAutoScalingGroup: createAutoScalingGroup,
+      UpdateAutoScalingGroup: updateAutoScalingGroup,
+      DeleteAutoScalingGroup: deleteAutoScalingGroup,
+      DescribeAutoScalingGroups: describeAutoScalingGroups,
+      DescribeAutoScalingInstances: describeAutoScalingInstances,
+      SetDesiredCapacity: setDesiredCapacity,
+      SetInstanceHealth: setInstanceHealth,
+      TerminateInstanceInAutoScalingGroup: terminateInstanceInAutoScalingGroup,
+      AttachInstances: attachInstances,
+      DetachInstances: detachInstances,
+      EnterStandby: enterStandby,
+      ExitStandby: exitStandby,
+      SetInstanceProtection: setInstanceProtection,
+      SuspendProcesses: suspendProcesses,
+      ResumeProcesses: resumeProcesses,
+      DescribeScalingProcessTypes: describeScalingProcessTypes,
+      DescribeScalingActivities: describeScalingActivities,
+      CreateOrUpdateTags: createOrUpdateTags,
+      DeleteTags: deleteTags,
+      DescribeTags: describeTags,
+      DescribeAccountLimits: describeAccountLimits,
+      DescribeAutoScalingNotificationTypes: describeAutoScalingNotificationTypes,
+      PutNotificationConfiguration: putNotificationConfiguration,
+      DescribeNotificationConfigurations: describeNotificationConfigurations,
+      DeleteNotificationConfiguration: deleteNotificationConfiguration,
+      DescribeTerminationPolicyTypes: describeTerminationPolicyTypes,
+      DescribeAdjustmentTypes: describeAdjustmentTypes,
+      DescribeLifecycleHookTypes: describeLifecycleHookTypes,
+      DescribeMetricCollectionTypes: describeMetricCollectionTypes,
+    },
+  };
+};
+
+export const autoscalingService: ServiceFactory = autoscalingServiceWith();

@@ -6,6 +6,7 @@ import {
   listStackResources, listStacks,
 } from './operations/describe.js';
 import { createChangeSet, deleteChangeSet, describeChangeSet, executeChangeSet, listChangeSets } from './operations/change-sets.js';
+import { signalResource } from './operations/signal.js';
 import { createStack, deleteStack, updateStack, validateTemplateOp } from './operations/stacks.js';
 import './providers/index.js';
 
@@ -34,6 +35,7 @@ export const cloudformationService: ServiceFactory = (cloud) => {
       ExecuteChangeSet: executeChangeSet,
       DeleteChangeSet: deleteChangeSet,
       ListChangeSets: listChangeSets,
+      SignalResource: signalResource,
     },
   };
 };

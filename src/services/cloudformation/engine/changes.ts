@@ -53,7 +53,8 @@ export function computeChanges(cloud: Cloud, stack: StackRecord, template: Templ
     const changed = changedKeys(prev.props ?? {}, props);
     if (prev.type === def.Type && !changed.length) continue;
     const provider = findProvider(def.Type);
-    const replaces = (k: string) => prev.type !== def.Type || !provider?.update || (provider.replaceOn ?? []).includes(k);
+    const replaces = (k: string) => prev.type !== def.Type || !provider?.update || (provider.replaceOn ?? []).includes(k)
+      || Boolean(provider.replaces?.([k], def.UpdatePolicy));
     const dynamic = (k: string) => JSON.stringify(props[k] ?? null).includes(PENDING_MARK);
     const details = changed.map((k) => ({
       Target: { Attribute: k === 'Tags' ? 'Tags' : 'Properties', Name: k, RequiresRecreation: replaces(k) ? 'Always' as const : 'Never' as const },

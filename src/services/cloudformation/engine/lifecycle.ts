@@ -142,7 +142,7 @@ export async function runUpdate(run: StackRun, next: UpdateInput): Promise<void>
     }
     const provider = run.provider(def.Type);
     const changed = changedKeys(prev.props ?? {}, props);
-    if (!provider.update || changed.some((k) => provider.replaceOn?.includes(k))) {
+    if (!provider.update || changed.some((k) => provider.replaceOn?.includes(k)) || provider.replaces?.(changed, def.UpdatePolicy)) {
       replaced.set(id, prev);
       await run.createResource(id, prev);
       return;

@@ -7,6 +7,7 @@ import { evaluate, type Scope } from '../template/intrinsics.js';
 import type { Template } from '../template/parse.js';
 import { resolveDynamicRefs } from './dynamic-refs.js';
 import { included, stackScope } from './scope.js';
+import { clearSignals, creationSignals, waitForSignals, type AwaitingSignals } from './signals.js';
 import { eventTable, liveStacks, stackTable, type ResourceState, type StackEvent, type StackRecord } from './state.js';
 
 /** A stack operation in progress: its record, template and helpers that record every step as a stack event. */
@@ -127,6 +128,15 @@ export class StackRun {
       stackId: stack.StackId,
       logicalId,
       clock: cloud.clock,
+      policies: {
+        creation: this.template.Resources[logicalId]?.CreationPolicy,
+        update: this.template.Resources[logicalId]?.UpdatePolicy,
+      },
+      awaitSignals: (awaiting) => {
+        const r = stack.resources[logicalId];
+        if (!r) throw new Error(`Resource ${logicalId} is not in the stack`);
+        return this.awaitSignals(r, awaiting, r.status);
+      },
       invoke: async (service, operation, input) => {
         try {
           return await cloud.invoke(service, operation, input, { region: stack.region });
@@ -165,6 +175,8 @@ export class StackRun {
       updateReplacePolicy: def.UpdateReplacePolicy,
     };
     const prefix = replacing ? 'UPDATE' : 'CREATE';
+    // The signal time-out runs from the start of the resource's creation (AWS): signals may come during stabilize.
+    const signals = SIGNALED_TYPES.has(def.Type) ? creationSignals(def.CreationPolicy, this.cloud.clock.now()) : undefined;
     try {
       r.props = await this.resolveProps(id);
       if (replacing) this.setResourceStatus(r, 'UPDATE_IN_PROGRESS', 'Requested update requires the creation of a new physical resource; hence creating one.', replacing.physicalId);
@@ -178,12 +190,38 @@ export class StackRun {
       r.physicalId = result.physicalId;
       r.ref = result.ref;
       r.attributes = result.attributes ?? {};
+      if (signals) {
+        clearSignals(this.cloud, this.stack.StackId, id);
+        r.awaitingSignals = signals;
+      }
       this.setResourceStatus(r, `${prefix}_IN_PROGRESS`, 'Resource creation Initiated');
       if (provider.stabilize) await this.guarded(provider.stabilize(r.physicalId, r.props, ctx), 'creation');
+      if (signals) await this.guarded(this.awaitSignals(r, signals, `${prefix}_IN_PROGRESS`), 'creation');
       this.setResourceStatus(r, `${prefix}_COMPLETE`);
     } catch (err) {
+      r.awaitingSignals = undefined;
       this.setResourceStatus(r, `${prefix}_FAILED`, reasonOf(err));
       throw err;
+    }
+  }
+
+  /**
+   * Waits for a resource's signals (SignalResource), recording each as an event with the resource's current
+   * status ("Received SUCCESS signal with UniqueId i-..."), as CloudFormation does.
+   */
+  async awaitSignals(r: ResourceState, awaiting: AwaitingSignals, status: string): Promise<void> {
+    if (r.awaitingSignals !== awaiting) {
+      clearSignals(this.cloud, this.stack.StackId, r.logicalId);
+      r.awaitingSignals = awaiting;
+      this.save();
+    }
+    try {
+      await waitForSignals(this.cloud, this.stack.StackId, r.logicalId, awaiting, (row) => {
+        this.setResourceStatus(r, status, `Received ${row.status} signal with UniqueId ${row.uniqueId}`);
+      }, this.aborts.signal);
+    } finally {
+      r.awaitingSignals = undefined;
+      clearSignals(this.cloud, this.stack.StackId, r.logicalId);
     }
   }
 
@@ -194,11 +232,14 @@ export class StackRun {
   }
 
   private cancelled = false;
+  /** Aborted with the operation: waits that hold timers (resource signals) end then. */
+  private readonly aborts = new AbortController();
   private readonly cancelWaiters = new Set<() => void>();
 
   /** After a resource fails, the others still being created are cancelled (CREATE_FAILED "Resource creation cancelled"). */
   cancel(): void {
     this.cancelled = true;
+    this.aborts.abort();
     for (const wake of this.cancelWaiters) wake();
   }
 
@@ -275,6 +316,9 @@ export class StackRun {
     this.stack.outputs = outputs;
   }
 }
+
+/** The types whose CreationPolicy waits for resource signals (WaitCondition is not supported). */
+const SIGNALED_TYPES = new Set(['AWS::EC2::Instance', 'AWS::AutoScaling::AutoScalingGroup']);
 
 function checkRequired(provider: ResourceProvider, id: string, props: Record<string, unknown>): void {
   const missing = (provider.required ?? []).filter((p) => props[p] === undefined || props[p] === null);

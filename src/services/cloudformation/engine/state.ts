@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AwsError } from '../../../protocol/errors.js';
 import type { RequestContext } from '../../types.js';
 import type { ResolvedParameter } from '../template/parameters.js';
+import type { AwaitingSignals } from './signals.js';
 
 export interface Tag {
   Key: string;
@@ -23,6 +24,8 @@ export interface ResourceState {
   metadata?: unknown;
   deletionPolicy?: string;
   updateReplacePolicy?: string;
+  /** Set while the resource waits for resource signals (CreationPolicy, rolling update): SignalResource accepts them. */
+  awaitingSignals?: AwaitingSignals;
 }
 
 export interface StackEvent {

@@ -7,3 +7,4 @@ import './ec2-security-group.js';
 import './ec2-eip.js';
 import './iam.js';
 import './ssm.js';
+import '../../autoscaling/cfn/index.js';

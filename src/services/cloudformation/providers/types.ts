@@ -56,6 +56,12 @@ export interface ResourceProvider {
    */
   replaceOn?: readonly string[];
 
+  /**
+   * Whether a change of these properties replaces the resource because of its UpdatePolicy (an Auto Scaling group's
+   * AutoScalingReplacingUpdate WillReplace), besides `replaceOn`.
+   */
+  replaces?(changed: string[], updatePolicy: unknown): boolean;
+
   /** Properties the template must give (CloudFormation reports "Property X cannot be empty"/required). */
   required?: readonly string[];
 
@@ -91,6 +97,13 @@ export interface ProviderContext {
   invoke<T = any>(service: string, operation: string, input: unknown): Promise<T>;
   /** A name for a resource the template leaves unnamed, as CloudFormation makes them: `<stack>-<logicalId>-<RANDOM>`. */
   physicalName(maxLength?: number): string;
+  /** The resource's CreationPolicy and UpdatePolicy attributes, as the template gives them. */
+  policies: { creation?: unknown; update?: unknown };
+  /**
+   * Waits for resource signals to the resource (SignalResource / cfn-signal), e.g. a rolling update's
+   * WaitOnResourceSignals; throws with CloudFormation's reason on a FAILURE signal or the time-out.
+   */
+  awaitSignals(awaiting: import('../engine/signals.js').AwaitingSignals): Promise<void>;
   /** The tags CloudFormation adds to resources it creates (aws:cloudformation:stack-name, ...), plus the stack's tags. */
   stackTags: Array<{ Key: string; Value: string }>;
 }

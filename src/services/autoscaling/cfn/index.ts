@@ -1,0 +1,3 @@
+/** The Auto Scaling resource providers of CloudFormation; importing this module registers them. */
+import './LaunchConfiguration.js';
+import './AutoScalingGroup.js';

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { paginate, withoutPaging } from '../../protocol/paginate.js';
+import type { RequestContext } from '../types.js';
+import { errors } from './errors.js';
+import { groups, launchConfigurationArn, launchConfigurations, type BlockDeviceMapping, type LaunchConfigurationRecord } from './state.js';
+
+export const LAUNCH_CONFIGURATION_LIMIT = 200;
+
+interface CreateInput {
+  LaunchConfigurationName: string;
+  ImageId?: string;
+  InstanceType?: string;
+  InstanceId?: string;
+  KeyName?: string;
+  SecurityGroups?: string[];
+  UserData?: string;
+  IamInstanceProfile?: string;
+  AssociatePublicIpAddress?: boolean;
+  MetadataOptions?: LaunchConfigurationRecord['MetadataOptions'];
+  InstanceMonitoring?: { Enabled?: boolean };
+  BlockDeviceMappings?: BlockDeviceMapping[];
+  EbsOptimized?: boolean;
+}
+
+export async function createLaunchConfiguration(input: CreateInput, ctx: RequestContext) {
+  const { cloud, region } = ctx;
+  const name = input.LaunchConfigurationName;
+  if (name.length < 1 || name.length > 255) throw errors.validation('LaunchConfigurationName must be between 1 and 255 characters.');
+  let imageId = input.ImageId;
+  let instanceType = input.InstanceType;
+  if (input.InstanceId) {
+    // A launch configuration from an instance takes its image and type, as AWS does.
+    const out = await cloud.invoke<{ Reservations: Array<{ Instances: Array<{ ImageId: string; InstanceType: string; KeyName?: string }> }> }>('ec2', 'DescribeInstances', { InstanceIds: [input.InstanceId] }, { region });
+    const i = out.Reservations[0]?.Instances[0];
+    imageId ??= i?.ImageId;
+    instanceType ??= i?.InstanceType;
+  }
+  if (!imageId) throw errors.validation('Valid requests must contain either the ImageId or the InstanceId parameter.');
+  if (!instanceType) throw errors.validation('Valid requests must contain either the InstanceType or the InstanceId parameter.');
+  if (input.UserData !== undefined && Buffer.from(input.UserData, 'base64').length > 21_847) throw errors.validation('User data is limited to 21847 bytes.');
+  if (input.MetadataOptions?.HttpTokens && !['optional', 'required'].includes(input.MetadataOptions.HttpTokens)) {
+    throw errors.validation(`1 validation error detected: Value '${input.MetadataOptions.HttpTokens}' at 'metadataOptions.httpTokens' failed to satisfy constraint: Member must satisfy enum value set: [optional, required]`);
+  }
+  const record: LaunchConfigurationRecord = {
+    LaunchConfigurationName: name,
+    LaunchConfigurationARN: launchConfigurationArn(region, ctx.accountId, name, randomUUID()),
+    ImageId: imageId,
+    InstanceType: instanceType,
+    KeyName: input.KeyName,
+    SecurityGroups: input.SecurityGroups ?? [],
+    UserData: input.UserData,
+    IamInstanceProfile: input.IamInstanceProfile,
+    AssociatePublicIpAddress: input.AssociatePublicIpAddress,
+    MetadataOptions: input.MetadataOptions,
+    InstanceMonitoring: { Enabled: input.InstanceMonitoring?.Enabled ?? true },
+    BlockDeviceMappings: input.BlockDeviceMappings ?? [],
+    EbsOptimized: input.EbsOptimized ?? false,
+    CreatedTime: cloud.clock.now(),
+  };
+  cloud.store.tx(() => {
+    if (launchConfigurations(cloud).get(region, name)) throw errors.launchConfigurationExists(name);
+    if (launchConfigurations(cloud).list(region).length >= LAUNCH_CONFIGURATION_LIMIT) throw errors.limitExceeded('launch configurations', LAUNCH_CONFIGURATION_LIMIT);
+    launchConfigurations(cloud).put(region, name, record);
+  });
+  return {};
+}
+
+const present = (lc: LaunchConfigurationRecord) => ({
+  LaunchConfigurationName: lc.LaunchConfigurationName,
+  LaunchConfigurationARN: lc.LaunchConfigurationARN,
+  ImageId: lc.ImageId,
+  KeyName: lc.KeyName ?? '',
+  SecurityGroups: lc.SecurityGroups,
+  ClassicLinkVPCSecurityGroups: [],
+  UserData: lc.UserData ?? '',
+  InstanceType: lc.InstanceType,
+  KernelId: '',
+  RamdiskId: '',
+  BlockDeviceMappings: lc.BlockDeviceMappings,
+  InstanceMonitoring: lc.InstanceMonitoring,
+  IamInstanceProfile: lc.IamInstanceProfile,
+  CreatedTime: new Date(lc.CreatedTime),
+  EbsOptimized: lc.EbsOptimized,
+  AssociatePublicIpAddress: lc.AssociatePublicIpAddress,
+  MetadataOptions: lc.MetadataOptions,
+});
+
+export function describeLaunchConfigurations(input: { LaunchConfigurationNames?: string[]; MaxRecords?: number; NextToken?: string }, ctx: RequestContext) {
+  const all = launchConfigurations(ctx.cloud).list(ctx.region);
+  const list = input.LaunchConfigurationNames?.length ? all.filter((lc) => input.LaunchConfigurationNames?.includes(lc.LaunchConfigurationName)) : all;
+  list.sort((a, b) => a.LaunchConfigurationName.localeCompare(b.LaunchConfigurationName));
+  const page = paginate(list, {
+    token: input.NextToken, max: input.MaxRecords, defaultMax: 50, limit: 100,
+    bind: withoutPaging(input, 'NextToken', 'MaxRecords'), badToken: () => errors.invalidNextToken(),
+    badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
+  });
+  return { LaunchConfigurations: page.items.map(present), NextToken: page.next };
+}
+
+export function deleteLaunchConfiguration(input: { LaunchConfigurationName: string }, ctx: RequestContext) {
+  const { cloud, region } = ctx;
+  const name = input.LaunchConfigurationName;
+  cloud.store.tx(() => {
+    if (!launchConfigurations(cloud).get(region, name)) throw errors.launchConfigurationNotFound(name);
+    const user = groups(cloud).list(region).find((g) => g.LaunchConfigurationName === name);
+    if (user) throw errors.launchConfigurationInUse(name, user.AutoScalingGroupName);
+    launchConfigurations(cloud).delete(region, name);
+  });
+  return {};
+}

@@ -1,0 +1,17 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { processList } from './host.js';
+
+/**
+ * Runs a shell command inside a running instance, as an operator with a console would (tests only: the seed's
+ * templates are used unchanged, so what a test writes on an instance cannot come from their user data). It enters
+ * every namespace of the instance's PID 1, found as the child of the sandbox's `unshare` process.
+ */
+export function inInstance(instanceId: string, script: string): { status: number; stdout: string; stderr: string } {
+  const sandbox = processList(`/instances/${instanceId}/stage1.sh`).find((p) => p.cmd.startsWith('unshare'));
+  if (!sandbox) throw new Error(`no running sandbox for ${instanceId}`);
+  const init = readFileSync(`/proc/${sandbox.pid}/task/${sandbox.pid}/children`, 'utf8').trim().split(/\s+/)[0];
+  if (!init) throw new Error(`the sandbox of ${instanceId} has no init yet`);
+  const r = spawnSync('nsenter', ['-t', init, '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
