@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { TestCloud } from './support/cloud.js';
@@ -51,16 +54,15 @@ async function answering(url: string, stack: string): Promise<{ status: number; 
   throw new Error(`${url} never answered; console of ${id}:\n${console}`);
 }
 
-/** Logs in to buildbot as admin, forces the `smoke` build through the REST API and waits for its result. */
+/** Logs in to buildbot as admin (curl, basic auth, a cookie jar), forces the `smoke` build through the REST API and waits for its result. */
 async function buildThroughTheApi(base: string, password: string): Promise<Record<string, unknown>> {
-  const login = await http(`${base}/auth/login`, { headers: { Authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` } });
-  const cookie = login.headers.get('set-cookie')?.split(';')[0];
-  assert.ok(cookie, `login answered ${login.status} without a session`);
-  const force = await http(`${base}/api/v2/forceschedulers/force`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: cookie },
-    body: JSON.stringify({ jsonrpc: '2.0', method: 'force', id: 1, params: { builderid: '1' } }),
-  });
-  assert.equal(force.status, 200, force.text);
+  const jar = path.join(mkdtempSync(path.join(os.tmpdir(), 'halo-cdk-jar-')), 'cookies');
+  const curl = (...args: string[]) => spawnSync('curl', ['-s', '--max-time', '10', '-b', jar, '-c', jar, ...args], { encoding: 'utf8' });
+  const login = curl('-u', `admin:${password}`, '-o', '/dev/null', '-w', '%{http_code}', `${base}/auth/login`);
+  assert.equal(login.stdout, '302', `login: ${login.stdout} ${login.stderr}`);
+  const force = curl('-X', 'POST', '-H', 'Content-Type: application/json', '-d', JSON.stringify({ jsonrpc: '2.0', method: 'force', id: 1, params: { builderid: '1' } }), `${base}/api/v2/forceschedulers/force`);
+  assert.match(force.stdout, /"result"/, force.stdout);
+  rmSync(path.dirname(jar), { recursive: true, force: true });
   for (let i = 0; i < 60; i++) {
     const builds = JSON.parse((await http(`${base}/api/v2/builds`)).text).builds as Array<Record<string, unknown>>;
     if (builds[0]?.complete) return builds[0];
