@@ -3,7 +3,8 @@ import { processAlive } from '../daemon/home.js';
 import path from 'node:path';
 import { CLAIMS_DIR, CLOUDS_DIR, cloudTag, names } from './names.js';
 import { run } from './sh.js';
-import { freeLoops, loopsOfCloud } from './volumes.js';
+import { cgroupPids, cgroupsOfCloud, removeCgroups } from './limits.js';
+import { freeLoops, loopsOfCloud, rootLoopsOfCloud } from './volumes.js';
 
 /** What of one cloud (by tag) is on the host now: namespaces, host links, nft tables, lo addresses, mounts, loop devices. */
 export interface HostFootprint {
@@ -12,8 +13,10 @@ export interface HostFootprint {
   tables: string[];
   loAddresses: string[];
   mounts: string[];
-  /** Loop devices backed by a volume file under the cloud's home (EBS data volumes). */
+  /** Loop devices backed by a volume file under the cloud's home (EBS data volumes, root volumes). */
   loops: string[];
+  /** The instances' cgroup directories (limits.ts). */
+  cgroups: string[];
 }
 
 export function footprint(tag: string): HostFootprint {
@@ -25,12 +28,19 @@ export function footprint(tag: string): HostFootprint {
     .split('\n').map((l) => l.trim()).filter((l) => l.endsWith(` ${n.hostTable}`));
   const loAddresses = run('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { allowFail: true }).stdout
     .split('\n').filter((l) => l.trim().endsWith(n.loLabel) || l.includes(` ${n.loLabel}`)).map((l) => /inet (\S+)/.exec(l)?.[1] ?? l);
-  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`/${n.nsPrefix}`));
-  return { namespaces, links, tables, loAddresses, mounts, loops: loopsOfCloud(tag) };
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`/${n.nsPrefix}`) || isRootVolumeCopyMount(l, tag));
+  return { namespaces, links, tables, loAddresses, mounts, loops: [...loopsOfCloud(tag), ...rootLoopsOfCloud(tag)], cgroups: cgroupsOfCloud(tag) };
+}
+
+/** A root volume mounted on the host for a copy (root-disk.ts `withRootUpper`) of this cloud. */
+function isRootVolumeCopyMount(line: string, tag: string): boolean {
+  const m = /^\S+ (\S+)\/volumes\/vol-[0-9a-f]+\/\.copy-\S+ /.exec(line);
+  return !!m && cloudTag(m[1]) === tag;
 }
 
 export function isClean(fp: HostFootprint): boolean {
-  return !fp.namespaces.length && !fp.links.length && !fp.tables.length && !fp.loAddresses.length && !fp.mounts.length && !fp.loops.length;
+  return !fp.namespaces.length && !fp.links.length && !fp.tables.length && !fp.loAddresses.length && !fp.mounts.length && !fp.loops.length
+    && !fp.cgroups.length;
 }
 
 export function listNamespaces(): string[] {
@@ -66,6 +76,17 @@ export function cleanHostByTag(tag: string): void {
     const target = line.split(' ')[1];
     if (target) run('umount', ['-l', target], { allowFail: true });
   }
+  // Whatever still runs in the cloud's cgroups (a console keeper), then the cgroups themselves.
+  for (const dir of fp.cgroups) {
+    for (const pid of cgroupPids(dir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+  removeCgroups(fp.cgroups);
   // After the namespaces: a loop device still used by a dying sandbox is then freed by the kernel on last close.
   freeLoops(fp.loops);
   releaseClaims(tag);

@@ -9,6 +9,8 @@ export interface FirewallPort {
   alias: string;
   subnetId: string;
   groupIds: string[];
+  /** EC2's source/destination check (on unless turned off, as for a NAT instance). */
+  sourceDestCheck?: boolean;
 }
 
 export interface FirewallInput {
@@ -66,6 +68,12 @@ export function renderVpcRuleset(input: FirewallInput): string {
     const ips = members.get(g) ?? [];
     lines.push(`  set g_${short(g)} { type ipv4_addr; ${ips.length ? `elements = ${set(ips)}` : ''} }`);
   }
+  // EC2's source/destination check, before conntrack and before any rule that could admit a packet: what comes from
+  // an instance carries its own private IP (IPv4 and ARP), else it is dropped.
+  const checked = ports.filter((p) => p.sourceDestCheck !== false);
+  lines.push('  chain source_check { type filter hook prerouting priority -300; policy accept;');
+  for (const p of checked) lines.push(`    iifname ${q(p.link)} ip saddr != ${p.privateIp} drop`, `    iifname ${q(p.link)} meta nfproto ipv6 drop`);
+  lines.push('  }');
   lines.push('  chain pre { type nat hook prerouting priority -100; policy accept;');
   if (ports.length) lines.push(`    iifname "up0" dnat ip to ip daddr map ${set(ports.map((p) => `${p.alias} : ${p.privateIp}`))}`);
   lines.push('  }');
@@ -123,6 +131,9 @@ export function renderVpcRuleset(input: FirewallInput): string {
     chains.push(...eg, '  }', ...ing, '  }');
   }
   lines.push('  chain forwarding { type filter hook forward priority 0; policy drop;', ...fwd, '  }', ...chains, '}');
+  lines.push('add table arp halo', 'delete table arp halo', 'table arp halo {', '  chain source_check { type filter hook input priority 0; policy accept;');
+  for (const p of checked) lines.push(`    iifname ${q(p.link)} arp saddr ip != ${p.privateIp} drop`);
+  lines.push('  }', '}');
   return `${lines.join('\n')}\n`;
 }
 

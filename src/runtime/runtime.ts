@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Cloud } from '../cloud.js';
@@ -18,6 +18,9 @@ import {
   bindDisk, diskFile, makeNodes, mountsOf, removeNodes, unbindDisk, unmountIn, volumeRequest, type BoundDisk, type VolumeRequestResult,
 } from './volumes.js';
 import { isRoot, nft, run } from './sh.js';
+import { readConsoleTail } from './console.js';
+import { cgroupPids, cgroupDirs, makeCgroups, removeCgroups, type InstanceLimits } from './limits.js';
+import { ensureRootDisk } from './root-disk.js';
 
 /** What the runtime needs to run one instance (given by the EC2 instances code). */
 export interface LaunchSpec {
@@ -36,6 +39,12 @@ export interface LaunchSpec {
   hostname: string;
   env: Record<string, string>;
   userData?: Buffer;
+  /** The instance type's memory and vCPUs, and the most processes it may have (limits.ts). */
+  limits: InstanceLimits;
+  /** Size of the root volume's file system, made at the first boot (GiB). */
+  rootVolumeGiB: number;
+  /** EC2's source/destination check: packets from the instance must carry its own address (firewall.ts). */
+  sourceDestCheck: boolean;
 }
 
 export interface ProbeResult {
@@ -200,9 +209,9 @@ export class Runtime {
     return path.join(this.home, 'volumes', volumeId);
   }
 
+  /** The most recent 64 KB of the instance's console (all EC2 keeps). */
   consoleLog(instanceId: string): string {
-    const file = path.join(this.instanceDir(instanceId), 'console.log');
-    return existsSync(file) ? readFileSync(file, 'utf8') : '';
+    return readConsoleTail(path.join(this.instanceDir(instanceId), 'console.log'));
   }
 
   appendConsole(instanceId: string, line: string): void {
@@ -277,6 +286,9 @@ export class Runtime {
       this.refreshFirewall(spec.vpcId);
       this.refreshPublic();
       trace('firewall applied');
+      const rootDisk = ensureRootDisk(this.volumeDir(spec.volumeId), spec.rootVolumeGiB);
+      const cgroups = makeCgroups(this.tag, spec.instanceId, spec.limits);
+      trace('root volume and cgroups ready');
       sandbox = startSandbox({
         instanceId: spec.instanceId,
         netns: this.n.instanceNs(spec.instanceId),
@@ -287,9 +299,12 @@ export class Runtime {
         env: spec.env,
         userData: spec.userData,
         disks: this.bindDisks(spec),
+        rootDisk,
+        cgroups,
       });
     } catch (err) {
       this.releaseDisks(spec.instanceId);
+      this.releaseCgroups(spec.instanceId);
       this.plugged.delete(spec.instanceId);
       unplugInstance(this.tag, vpc, spec.instanceId);
       this.refreshFirewall(spec.vpcId);
@@ -314,6 +329,7 @@ export class Runtime {
     r.expectedExit = true;
     await stopSandbox(r.sandbox, graceMs);
     this.releaseDisks(instanceId);
+    this.releaseCgroups(instanceId);
     this.running.delete(instanceId);
     this.probes.delete(instanceId);
     const vpc = this.vpcs.get(r.spec.vpcId);
@@ -333,6 +349,21 @@ export class Runtime {
   removeFiles(instanceId: string, volumeId?: string): void {
     rmSync(this.instanceDir(instanceId), { recursive: true, force: true });
     if (volumeId) rmSync(this.volumeDir(volumeId), { recursive: true, force: true });
+  }
+
+  /** Kills what is left in the instance's cgroups (nothing, after its sandbox ended) and removes them. */
+  private releaseCgroups(instanceId: string): void {
+    const dirs = cgroupDirs(this.tag, instanceId);
+    for (const dir of dirs) {
+      for (const pid of cgroupPids(dir)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+    removeCgroups(dirs);
   }
 
   // ---- EBS data volumes ----
@@ -400,7 +431,10 @@ export class Runtime {
     for (const [id, r] of [...this.running, ...this.plugged]) {
       if (r.spec.vpcId !== vpcId) continue;
       region = r.spec.region;
-      ports.push({ instanceId: id, link: instanceLink(id), privateIp: r.spec.privateIp, alias: aliasOf(vpc, id) ?? r.alias, subnetId: r.spec.subnetId, groupIds: r.spec.groupIds });
+      ports.push({
+        instanceId: id, link: instanceLink(id), privateIp: r.spec.privateIp, alias: aliasOf(vpc, id) ?? r.alias, subnetId: r.spec.subnetId,
+        groupIds: r.spec.groupIds, sourceDestCheck: r.spec.sourceDestCheck,
+      });
     }
     const groups = new Map<string, SecurityGroupRuleRecord[]>();
     const acls = new Map<string, NetworkAclEntryRecord[]>();
@@ -419,6 +453,14 @@ export class Runtime {
     const r = this.running.get(instanceId);
     if (!r) return;
     r.spec.groupIds = groupIds;
+    this.refreshFirewall(r.spec.vpcId);
+  }
+
+  /** ModifyInstanceAttribute SourceDestCheck of a running instance (a NAT instance turns it off). */
+  setSourceDestCheck(instanceId: string, on: boolean): void {
+    const r = this.running.get(instanceId) ?? this.plugged.get(instanceId);
+    if (!r) return;
+    r.spec.sourceDestCheck = on;
     this.refreshFirewall(r.spec.vpcId);
   }
 

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CFN_HELPERS_INIT, writeCfnHelpers } from './cfn-helpers.js';
+import { startConsoleKeeper } from './console.js';
+import { ROOT_DISK_OPTIONS } from './root-disk.js';
+import { SECCOMP_LOADER, seccompFilterHex } from './seccomp.js';
 import { MOUNT_WRAPPER, stage1Disks, UMOUNT_WRAPPER, type BoundDisk } from './volumes.js';
 
 /** What a sandbox needs to boot one instance. */
@@ -22,6 +25,10 @@ export interface BootSpec {
   userData?: Buffer;
   /** Attached EBS data volumes, already on loop devices: nodes in /dev, /etc/fstab entries mounted. */
   disks?: BoundDisk[];
+  /** The root volume's file system (root-disk.ts): upper/ and work/ of the overlay live in it. */
+  rootDisk: string;
+  /** The instance's cgroup directories (limits.ts): the first stage moves itself into them before anything else. */
+  cgroups: string[];
 }
 
 export interface Sandbox {
@@ -37,7 +44,15 @@ const KEPT_CAPS = ['chown', 'dac_override', 'fowner', 'fsetid', 'kill', 'setgid'
   'sys_chroot', 'audit_write', 'setfcap', 'net_admin'];
 
 /** Host programs the first stage runs after the pivot (see stage1). */
-const HOST_TOOLS = ['/usr/bin/umount', '/usr/bin/rmdir', '/usr/bin/setpriv'];
+const HOST_TOOLS = ['/usr/bin/umount', '/usr/bin/rmdir', '/usr/bin/setpriv', '/usr/bin/perl'];
+
+/**
+ * Host-wide /proc entries: read-only (as container runtimes make them), or hidden behind /dev/null or an empty
+ * read-only tmpfs. The instance's own /proc/sys/net (its network namespace) is set by the host before it boots.
+ */
+const PROC_READ_ONLY = ['sys', 'irq', 'bus', 'fs'];
+const PROC_MASKED_FILES = ['sysrq-trigger', 'kcore', 'keys', 'key-users', 'timer_list', 'latency_stats', 'sched_debug', 'kallsyms', 'kpagecount', 'kpageflags', 'kpagecgroup', 'config.gz'];
+const PROC_MASKED_DIRS = ['acpi', 'scsi', 'driver', 'pressure'];
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -45,14 +60,22 @@ const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function stage1(spec: BootSpec): string {
   const root = path.join(spec.instanceDir, 'root');
   const boot = path.join(spec.instanceDir, 'boot');
-  const upper = path.join(spec.volumeDir, 'upper');
-  const work = path.join(spec.volumeDir, 'work');
+  const disk = path.join(spec.instanceDir, 'disk');
   return `set -e
+for d in ${spec.cgroups.map(shq).join(' ')}; do echo 0 > "$d/cgroup.procs"; done
+# The instance's PID 1 (tini) is never the OOM killer's choice, as init is not on a machine; the init script puts its
+# own (and so every other process's) score back to 0, which needs no privilege. Lowering it needs CAP_SYS_RESOURCE,
+# which the daemon may lack (then the OOM killer may pick tini, and the instance's processes all end).
+echo -1000 2>/dev/null > /proc/self/oom_score_adj || true
 R=${shq(root)}
-mount -t overlay halo-root -o ${shq(`lowerdir=${spec.layers.join(':')},upperdir=${upper},workdir=${work}`)} "$R"
+D=${shq(disk)}
+mount -t ext4 -o loop,${ROOT_DISK_OPTIONS} ${shq(spec.rootDisk)} "$D"
+mkdir -p "$D/upper" "$D/work"
+mount -t overlay halo-root -o ${shq(`lowerdir=${spec.layers.join(':')},upperdir=${disk}/upper,workdir=${disk}/work`)} "$R"
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
-mount --bind "$R/proc/sys" "$R/proc/sys"; mount -o remount,bind,ro "$R/proc/sys"
-for f in sysrq-trigger kcore keys timer_list; do [ -e "$R/proc/$f" ] && mount --bind /dev/null "$R/proc/$f" || true; done
+for d in ${PROC_READ_ONLY.join(' ')}; do [ -d "$R/proc/$d" ] && { mount --bind "$R/proc/$d" "$R/proc/$d"; mount -o remount,bind,ro,nosuid,nodev,noexec "$R/proc/$d"; } || true; done
+for f in ${PROC_MASKED_FILES.join(' ')}; do [ -f "$R/proc/$f" ] && mount --bind /dev/null "$R/proc/$f" || true; done
+for d in ${PROC_MASKED_DIRS.join(' ')}; do [ -d "$R/proc/$d" ] && mount -t tmpfs -o ro,nosuid,nodev,noexec,size=0 halo-masked "$R/proc/$d" || true; done
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys" 2>/dev/null || true
 mount -t tmpfs -o nosuid,mode=755,size=65536k halo-dev "$R/dev"
 for d in null zero full random urandom tty; do touch "$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"; done
@@ -78,12 +101,15 @@ pivot_root . .halo-old
 cd /
 host umount -l /.halo-old
 host rmdir /.halo-old
-exec "$LD" --library-path "$H" "$H/setpriv" --bounding-set -all,${KEPT_CAPS.map((c) => `+${c}`).join(',')} -- /usr/bin/tini -- /bin/sh /run/halo/init
+# The seccomp filter last: from here on nothing mounts. Then capabilities drop, then the instance's init.
+exec "$LD" --library-path "$H" "$H/perl" -e ${shq(SECCOMP_LOADER)} -- ${seccompFilterHex()} \\
+  "$LD" --library-path "$H" "$H/setpriv" --bounding-set -all,${KEPT_CAPS.map((c) => `+${c}`).join(',')} -- /usr/bin/tini -- /bin/sh /run/halo/init
 `;
 }
 
 /** The init of the instance (PID 2 under tini): services, user data once, a clean shutdown on TERM. */
 const INIT = `#!/bin/sh
+echo 0 2>/dev/null > /proc/self/oom_score_adj
 export PATH=/run/halo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 set -a; . /run/halo/env; set +a
 log() { echo "[halo-init] $*"; }
@@ -120,7 +146,7 @@ while :; do sleep 3600 & wait $!; done
 export function startSandbox(spec: BootSpec): Sandbox {
   const root = path.join(spec.instanceDir, 'root');
   const boot = path.join(spec.instanceDir, 'boot');
-  for (const dir of [root, boot, path.join(spec.volumeDir, 'upper'), path.join(spec.volumeDir, 'work')]) mkdirSync(dir, { recursive: true });
+  for (const dir of [root, boot, path.join(spec.instanceDir, 'disk')]) mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(boot, 'init'), INIT);
   chmodSync(path.join(boot, 'init'), 0o755);
   // mount/umount first in PATH: the instance's EBS volumes are mounted by the host on request (see volumes.ts).
@@ -131,16 +157,32 @@ export function startSandbox(spec: BootSpec): Sandbox {
   writeFileSync(path.join(boot, 'env'), Object.entries(spec.env).map(([k, v]) => `${k}=${shq(v)}\n`).join(''));
   writeFileSync(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 });
   writeFileSync(path.join(spec.instanceDir, 'stage1.sh'), stage1(spec));
-  const consoleFd = openSync(path.join(spec.instanceDir, 'console.log'), 'a');
+  const { child: keeper, fd: consoleFd } = startConsoleKeeper(path.join(spec.instanceDir, 'console.log'));
+  try {
+    for (const dir of spec.cgroups) writeFileSync(path.join(dir, 'cgroup.procs'), String(keeper.pid));
+    // Its memory is bounded (64 KB): the OOM killer of the instance's cgroup takes one of the instance's processes.
+    writeFileSync(`/proc/${keeper.pid}/oom_score_adj`, '-1000');
+  } catch {
+    // it ended already (its own problem shows in the console)
+  }
+  const keeperDone = new Promise<void>((resolve) => { if (keeper.exitCode !== null) resolve(); else keeper.once('exit', () => resolve()); });
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=/run/netns/${spec.netns}`, '--',
     'unshare', '--pid', '--fork', '--mount', '--uts', '--ipc', '--kill-child', '--', '/bin/sh', path.join(spec.instanceDir, 'stage1.sh')], {
     stdio: ['ignore', consoleFd, consoleFd],
     detached: true,
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });
+  // The daemon keeps no end of the pipe: the keeper ends when the sandbox's last process does.
   closeSync(consoleFd);
   let code: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c, sig) => { code = c ?? (sig ? 128 : null); resolve(code); }));
+  const sandboxDone = new Promise<number | null>((resolve) => child.once('exit', (c, sig) => { code = c ?? (sig ? 128 : null); resolve(code); }));
+  // Exited = every process gone and the console written out (bounded: a process that kept the pipe open is killed).
+  const exited = sandboxDone.then(async (c) => {
+    const late = setTimeout(() => keeper.kill('SIGKILL'), 2000);
+    await keeperDone;
+    clearTimeout(late);
+    return c;
+  });
   return {
     instanceId: spec.instanceId,
     child,

@@ -49,9 +49,9 @@ export async function copyDiskFile(from: string, to: string, sizeGiB?: number): 
   if (sizeGiB && statSync(to).size < sizeGiB * GIB) run('truncate', ['-s', String(sizeGiB * GIB), to]);
 }
 
-/** A root volume's writable layer copied as a snapshot (overlay whiteouts and xattrs kept). */
+/** A root volume's writable layer copied as a snapshot (overlay whiteouts and xattrs kept), in a directory of root's alone. */
 export async function copyLayer(from: string, to: string): Promise<void> {
-  mkdirSync(path.dirname(to), { recursive: true });
+  mkdirSync(path.dirname(to), { recursive: true, mode: 0o700 });
   await runAsync('cp', ['-a', '--reflink=auto', from, to]);
 }
 
@@ -75,13 +75,21 @@ export function listLoops(): LoopInfo[] {
 }
 
 const VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/disk\.img$/;
+const ROOT_VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/root\.img$/;
 
-/** Loop devices whose backing file is a volume of the cloud with this tag. */
+const loopsMatching = (tag: string, pattern: RegExp) => listLoops().filter((l) => {
+  const m = pattern.exec(l.backFile);
+  return !!m && cloudTag(m[1]) === tag;
+}).map((l) => l.name);
+
+/** Loop devices whose backing file is an EBS data volume of the cloud with this tag. */
 export function loopsOfCloud(tag: string): string[] {
-  return listLoops().filter((l) => {
-    const m = VOLUME_FILE.exec(l.backFile);
-    return !!m && cloudTag(m[1]) === tag;
-  }).map((l) => l.name);
+  return loopsMatching(tag, VOLUME_FILE);
+}
+
+/** Loop devices of the cloud's root volumes (root-disk.ts: made by the sandboxes' mounts, freed when they end). */
+export function rootLoopsOfCloud(tag: string): string[] {
+  return loopsMatching(tag, ROOT_VOLUME_FILE);
 }
 
 /** Detaches loop devices (a device still in use is detached by the kernel when its last user closes it). */

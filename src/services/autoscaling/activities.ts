@@ -88,6 +88,12 @@ export function endActivity(cloud: Cloud, region: string, g: GroupRecord, activi
   if (event) notify(cloud, region, g, event, done, instanceId);
 }
 
+/** Changes the status of an activity still running (MidLifecycleAction while an instance waits for its hooks). */
+export function setActivityStatus(cloud: Cloud, region: string, group: string, activityId: string | undefined, status: ActivityRecord['StatusCode']): void {
+  const found = activityId ? findActivity(cloud, region, group, activityId) : undefined;
+  if (found && found.value.EndTime === undefined) activities(cloud).put(region, found.id, { ...found.value, StatusCode: status });
+}
+
 function findActivity(cloud: Cloud, region: string, group: string, activityId: string): { id: string; value: ActivityRecord } | undefined {
   const rows = cloud.store.db
     .prepare<[string, string, string], { id: string; data: string }>("SELECT id, data FROM resources WHERE kind = 'autoscaling.activity' AND scope = ? AND id >= ? AND id < ? ORDER BY id DESC")

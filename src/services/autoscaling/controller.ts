@@ -7,6 +7,8 @@ import { Ec2Fleet, type Fleet, type FleetInstance } from './fleet.js';
 import { isSuspended } from './processes.js';
 import { countsTowardCapacity, groups, type ActivityRecord, isTerminating, updateGroup, type GroupInstance, type GroupRecord } from './state.js';
 import { chooseVictim } from './termination.js';
+import { forgetGroupExtras, groupsWithWork, returnToWarmPool, stepGroupExtras, takeFromWarmPool } from './extras.js';
+import { holdForHooks, LAUNCHING, TERMINATING } from './lifecycle-hooks.js';
 
 /** The controller looks at every group this often (AWS time) unless the timing profile says otherwise. */
 export const TICK_MS = 10_000;
@@ -52,6 +54,8 @@ export class GroupController {
   private stopped = false;
   /** Client tokens of RunInstances calls in flight (their intents are not leftovers of a crash). */
   private readonly inFlight = new Set<string>();
+  /** The same for launches into warm pools (warm-pools.ts). */
+  private readonly warmLaunches = new Set<string>();
   readonly fleet: Fleet;
   private readonly random: () => number;
   /**
@@ -128,9 +132,10 @@ export class GroupController {
       try {
         const { ec2, impaired } = await this.view(region, list);
         const now = this.cloud.clock.now();
+        const withWork = groupsWithWork(this.cloud, region, now);
         for (const g of list) {
           if (this.stopped) return;
-          if (this.settled(g, ec2, impaired, now)) continue;
+          if (this.settled(g, ec2, impaired, now) && !withWork.has(g.AutoScalingGroupName)) continue;
           this.stale.add(region);
           try {
             await this.reconcile(region, g.AutoScalingGroupName, ec2, impaired);
@@ -204,12 +209,14 @@ export class GroupController {
         this.cloud.store.tx(() => {
           groups(this.cloud).delete(region, name);
           forgetActivities(this.cloud, region, name);
+          forgetGroupExtras(this.cloud, region, name);
         });
       }
       return;
     }
 
     this.adoptLeftoverLaunches(region, name, ec2);
+    await stepGroupExtras(this.cloud, this, region, name, ec2, { subnetIn: (x, z) => this.subnetIn(region, x, z), zoneOrder: (x) => this.zoneOrder(x, this.cloud.clock.now()), inFlight: this.warmLaunches });
     this.checkHealth(region, name, ec2, impaired, now);
     this.followTerminations(region, name, ec2);
 
@@ -274,7 +281,7 @@ export class GroupController {
     const checking = !isSuspended(g, 'HealthCheck');
     for (const i of g.Instances) {
       const state = ec2.get(i.InstanceId)?.State ?? 'vanished';
-      if (i.LifecycleState === 'Pending' && state === 'running') this.enterService(region, name, i.InstanceId);
+      if ((i.LifecycleState === 'Pending' || i.LifecycleState === 'Pending:Proceed') && state === 'running') this.enterService(region, name, i.InstanceId);
       if (!checking || i.HealthStatus === 'Unhealthy' || !(i.LifecycleState === 'InService' || i.LifecycleState.startsWith('Pending'))) continue;
       let why: string | undefined;
       if (GONE_STATES.has(state)) why = causes.terminatedOrStopped();
@@ -293,6 +300,7 @@ export class GroupController {
 
   /** Pending → InService once EC2 says running. A launch lifecycle hook holds the instance in Pending:Wait here. */
   private enterService(region: string, name: string, id: string): void {
+    if (this.group(region, name)?.Instances.find((x) => x.InstanceId === id)?.LifecycleState === 'Pending' && holdForHooks(this.cloud, region, name, id, LAUNCHING)) return;
     const now = this.cloud.clock.now();
     const g = this.setInstance(region, name, id, (i, x) => {
       i.LifecycleState = 'InService';
@@ -331,6 +339,7 @@ export class GroupController {
       fresh = a;
     });
     if (!fresh) return undefined;
+    if (holdForHooks(this.cloud, region, name, id, TERMINATING)) return fresh;
     await this.terminateInEc2(region, id);
     return fresh;
   }
@@ -356,7 +365,7 @@ export class GroupController {
           x.CooldownUntil = now + x.DefaultCooldown * 1000;
         });
         if (after) endActivity(this.cloud, region, after, i.ActivityId, 'Successful', 'autoscaling:EC2_INSTANCE_TERMINATE', i.InstanceId);
-      } else if (state !== 'shutting-down') {
+      } else if (state !== 'shutting-down' && i.LifecycleState !== 'Terminating:Wait') {
         void this.terminateInEc2(region, i.InstanceId);
       }
     }
@@ -407,6 +416,7 @@ export class GroupController {
         const victim = chooseVictim(current, current.Instances.filter((i) => countsTowardCapacity(i)), now, this.random);
         if (!victim) break;
         const why = rebalancing ? causes.rebalanceTerminate(n, n - 1) : causes.capacityDecrease(n, n - 1);
+        if (!rebalancing && returnToWarmPool(this.cloud, region, name, victim.InstanceId, why)) continue;
         await this.beginTermination(region, name, victim.InstanceId, why, false);
       }
       if (rebalancing) this.mutate(region, name, (x) => { for (const i of x.Instances) delete i.ForRebalance; });
@@ -429,6 +439,7 @@ export class GroupController {
   private async launchOne(region: string, name: string, why: string, onlyZone?: string, forRebalance = false): Promise<boolean> {
     const first = this.group(region, name);
     if (!first) return false;
+    if (!forRebalance && (await takeFromWarmPool(this.cloud, this.fleet, region, name, why, onlyZone ? [onlyZone] : this.zoneOrder(first, this.cloud.clock.now())))) return true;
     const now = this.cloud.clock.now();
     const recent = (z: string) => !!first.FailedZones[z] && now - first.FailedZones[z].At < ZONE_RETRY_MS;
     let order = onlyZone ? [onlyZone] : this.zoneOrder(first, now);

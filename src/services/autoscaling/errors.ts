@@ -13,4 +13,13 @@ export const errors = declareErrors({
   cooldown: { code: 'ScalingActivityInProgress', message: (activityId: string) => `Scaling activity ${activityId} is in progress and blocks this action` },
   limitExceeded: { code: 'LimitExceeded', message: (what: string, limit: number) => `You have reached the limit of ${limit} ${what}.` },
   invalidNextToken: { code: 'InvalidNextToken', message: () => 'The token is not valid.' },
+  // Lifecycle hooks, warm pools, instance refresh, scaling policies, scheduled actions.
+  hookNotFound: { code: 'ValidationError', message: (hook: string, group: string) => `No Lifecycle Hook found with name ${hook} for group ${group}` },
+  noLifecycleAction: { code: 'ValidationError', message: (what: string) => `No active Lifecycle Action found with ${what}` },
+  policyNotFound: { code: 'ValidationError', message: (name: string) => `Policy ${name} not found` },
+  scheduledActionNotFound: { code: 'ValidationError', message: (name: string) => `Scheduled Update Group Action name not found - No such scheduled action ${name}` },
+  warmPoolNotFound: { code: 'ValidationError', message: (group: string) => `No warm pool found for Auto Scaling group ${group}.` },
+  refreshInProgress: { code: 'InstanceRefreshInProgress', message: (group: string) => `An Instance Refresh is already in progress and blocks the execution of this Instance Refresh for AutoScalingGroup ${group}.` },
+  noActiveRefresh: { code: 'ActiveInstanceRefreshNotFound', message: (group: string) => `No in progress or pending Instance Refresh found for Auto Scaling group ${group}` },
+  irreversibleRefresh: { code: 'IrreversibleInstanceRefresh', message: (why: string) => why },
 });

@@ -9,6 +9,8 @@ import { GROUP_LIMIT } from './processes.js';
 import { groupArn, groups, isTerminating, launchConfigurations, updateGroup, type GroupInstance, type GroupRecord, type GroupTag, type LaunchTemplateSpec } from './state.js';
 import { checkTags, presentTag } from './tags.js';
 import { TERMINATION_POLICIES } from './termination.js';
+import { forgetGroupExtras } from './extras.js';
+import { warmPoolSummary } from './warm-pools.js';
 
 interface GroupInput {
   AutoScalingGroupName: string;
@@ -229,6 +231,7 @@ export function deleteAutoScalingGroup(input: { AutoScalingGroupName: string; Fo
     groups(cloud).delete(region, name);
     forgetActivities(cloud, region, name);
   });
+  forgetGroupExtras(cloud, region, name);
   return {};
 }
 
@@ -297,7 +300,7 @@ export function describeAutoScalingGroups(input: { AutoScalingGroupNames?: strin
     bind: withoutPaging(input, 'NextToken', 'MaxRecords'), badToken: () => errors.invalidNextToken(),
     badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
   });
-  return { AutoScalingGroups: page.items.map(presentGroup), NextToken: page.next };
+  return { AutoScalingGroups: page.items.map((g) => ({ ...presentGroup(g), ...warmPoolSummary(ctx.cloud, ctx.region, g.AutoScalingGroupName) })), NextToken: page.next };
 }
 
 export function describeAutoScalingInstances(input: { InstanceIds?: string[]; MaxRecords?: number; NextToken?: string }, ctx: RequestContext) {

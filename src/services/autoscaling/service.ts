@@ -13,6 +13,17 @@ import {
   resumeProcesses, suspendProcesses,
 } from './processes.js';
 import { createOrUpdateTags, deleteTags, describeTags } from './tags.js';
+import { cancelInstanceRefresh, describeInstanceRefreshes, rollbackInstanceRefresh, startInstanceRefresh } from './instance-refresh.js';
+import { completeLifecycleAction, deleteLifecycleHook, describeLifecycleHooks, putLifecycleHook, recordLifecycleActionHeartbeat } from './lifecycle-hooks.js';
+import { deletePolicy, describePolicies, executePolicy, putScalingPolicy } from './policies.js';
+import {
+  batchDeleteScheduledAction, batchPutScheduledUpdateGroupAction, deleteScheduledAction, describeScheduledActions, putScheduledUpdateGroupAction,
+} from './scheduled-actions.js';
+import { deleteWarmPool, describeWarmPool, putWarmPool } from './warm-pools.js';
+import './cfn/LifecycleHook.js';
+import './cfn/ScalingPolicy.js';
+import './cfn/ScheduledAction.js';
+import './cfn/WarmPool.js';
 
 /** Amazon EC2 Auto Scaling (awsQuery), with its controller on the cloud's clock. Tests may hand the controller their own fleet. */
 export const autoscalingServiceWith = (opts: ControllerOptions = {}): ServiceFactory => (cloud) => {
@@ -60,6 +71,27 @@ export const autoscalingServiceWith = (opts: ControllerOptions = {}): ServiceFac
       DescribeAdjustmentTypes: describeAdjustmentTypes,
       DescribeLifecycleHookTypes: describeLifecycleHookTypes,
       DescribeMetricCollectionTypes: describeMetricCollectionTypes,
+      PutLifecycleHook: putLifecycleHook,
+      DescribeLifecycleHooks: describeLifecycleHooks,
+      DeleteLifecycleHook: deleteLifecycleHook,
+      CompleteLifecycleAction: completeLifecycleAction,
+      RecordLifecycleActionHeartbeat: recordLifecycleActionHeartbeat,
+      PutWarmPool: putWarmPool,
+      DescribeWarmPool: describeWarmPool,
+      DeleteWarmPool: deleteWarmPool,
+      StartInstanceRefresh: startInstanceRefresh,
+      DescribeInstanceRefreshes: describeInstanceRefreshes,
+      CancelInstanceRefresh: cancelInstanceRefresh,
+      RollbackInstanceRefresh: rollbackInstanceRefresh,
+      PutScalingPolicy: putScalingPolicy,
+      DescribePolicies: describePolicies,
+      DeletePolicy: deletePolicy,
+      ExecutePolicy: executePolicy,
+      PutScheduledUpdateGroupAction: putScheduledUpdateGroupAction,
+      BatchPutScheduledUpdateGroupAction: batchPutScheduledUpdateGroupAction,
+      BatchDeleteScheduledAction: batchDeleteScheduledAction,
+      DeleteScheduledAction: deleteScheduledAction,
+      DescribeScheduledActions: describeScheduledActions,
     },
   };
 };

@@ -56,6 +56,37 @@ export function listenForActionResults(cloud: Cloud): () => void {
   return () => cloud.events.off('cloudwatch.actionResult', onResult);
 }
 
+/**
+ * An alarm whose action is a scaling policy asks EC2 Auto Scaling to execute it, with the newest datapoint the alarm
+ * evaluated and its threshold (step scaling picks its step from them; target tracking scales toward its target),
+ * honouring the policy's cooldown. A group whose AlarmNotification process is suspended takes no alarm actions.
+ */
+async function runScalingPolicy(cloud: Cloud, region: string, alarm: AnyAlarm, action: Extract<ReturnType<typeof parseAction>, { kind: 'autoscaling' }>, stamp: number): Promise<void> {
+  const type = alarmTypeOf(alarm);
+  const found = await cloud.invoke<{ AutoScalingGroups: Array<{ SuspendedProcesses?: Array<{ ProcessName: string }> }> }>('autoscaling', 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [action.group] }, { region });
+  if (found.AutoScalingGroups[0]?.SuspendedProcesses?.some((p) => p.ProcessName === 'AlarmNotification')) {
+    alarmHistory(cloud.store.db).add(region, alarm.AlarmName, cloud.clock.now(), 'Action',
+      `No action taken for ${action.arn}: the AlarmNotification process of Auto Scaling group ${action.group} is suspended`, { actionState: 'Skipped', stateUpdateTimestamp: stamp }, type);
+    return;
+  }
+  const data = (() => {
+    try {
+      return JSON.parse(alarm.StateReasonData ?? '{}') as { recentDatapoints?: number[]; threshold?: number };
+    } catch {
+      return {};
+    }
+  })();
+  const metricValue = data.recentDatapoints?.length ? data.recentDatapoints[data.recentDatapoints.length - 1] : undefined;
+  const threshold = isComposite(alarm) ? undefined : alarm.Threshold;
+  const policies = await cloud.invoke<{ ScalingPolicies: Array<{ PolicyType: string }> }>('autoscaling', 'DescribePolicies', { AutoScalingGroupName: action.group, PolicyNames: [action.policy] }, { region });
+  const policyType = policies.ScalingPolicies[0]?.PolicyType;
+  const input = policyType === 'SimpleScaling' || metricValue === undefined
+    ? { AutoScalingGroupName: action.group, PolicyName: action.policy, HonorCooldown: true }
+    : { AutoScalingGroupName: action.group, PolicyName: action.policy, MetricValue: metricValue, BreachThreshold: threshold };
+  await cloud.invoke('autoscaling', 'ExecutePolicy', input, { region });
+  succeeded(cloud, region, alarm.AlarmName, action.arn, { stateUpdateTimestamp: stamp, policy: action.policy, group: action.group, metricValue }, type);
+}
+
 /** Runs the actions of the alarm's new state; every outcome is written to the alarm's history. */
 export async function runActions(cloud: Cloud, region: string, alarm: AnyAlarm, oldState: string, cause: StateChangeCause): Promise<void> {
   if (!alarm.ActionsEnabled) return;
@@ -72,6 +103,8 @@ export async function runActions(cloud: Cloud, region: string, alarm: AnyAlarm, 
         const message = alarmMessage(alarm, oldState, region, cloud.accountId);
         publishToTopic(cloud, arn, message, alarmSubject(alarm, region));
         succeeded(cloud, region, name, arn, { stateUpdateTimestamp: stamp, notificationResource: arn, publishedMessage: message }, type);
+      } else if (action.kind === 'autoscaling') {
+        await runScalingPolicy(cloud, region, alarm, action, stamp);
       } else if (isComposite(alarm)) {
         failed(cloud, region, name, arn, 'Composite alarms do not execute EC2 actions', { stateUpdateTimestamp: stamp }, type);
       } else {

@@ -135,7 +135,7 @@ export function checkAlarmConfig(input: Record<string, any>, region: string): Al
     if (list.length > 5) throw new AwsError('LimitExceeded', `The collection ${k} must not have more than 5 members.`);
     for (const arn of list) {
       const action = parseAction(arn);
-      if (!action) throw invalid(`The value ${arn} for parameter ${k} is not a valid action ARN. This cloud executes SNS topics (arn:aws:sns:...) and EC2 actions (arn:aws:automate:${region}:ec2:stop|terminate|reboot|recover).`);
+      if (!action) throw invalid(`The value ${arn} for parameter ${k} is not a valid action ARN. This cloud executes SNS topics (arn:aws:sns:...), EC2 actions (arn:aws:automate:${region}:ec2:stop|terminate|reboot|recover) and EC2 Auto Scaling policies (arn:aws:autoscaling:...:scalingPolicy:...).`);
       if (action.region !== region) throw invalid(`Invalid region ${action.region} specified in ${arn}. Only ${region} is supported.`);
       if (action.kind === 'ec2') {
         if (input.Metrics !== undefined) throw combination('Alarms based on metric math expressions cannot perform EC2 actions.');

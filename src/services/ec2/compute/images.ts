@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { AwsError } from '../../../protocol/errors.js';
 import { copyTree, readBuiltImage } from '../../../runtime/images.js';
+import { withRootUpper } from '../../../runtime/root-disk.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
 import { DEFAULT_REGION } from '../../../topology/regions.js';
 import type { RequestContext } from '../../types.js';
@@ -9,7 +10,7 @@ import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
 import { newId } from '../ids.js';
 import { findInstances } from './instances.js';
 import { boot, getInstance, serially, setState } from './lifecycle.js';
-import { AMI_ID, DEFAULT_IMAGE_ID, DEFAULT_IMAGE_NAME, imagesTable, instancesTable, type ImageRecord } from './state.js';
+import { AMI_ID, DEFAULT_IMAGE_ID, DEFAULT_IMAGE_NAME, DEFAULT_ROOT_VOLUME_GIB, imagesTable, instancesTable, type ImageRecord } from './state.js';
 
 function defaultImage(ctx: RequestContext): ImageRecord {
   return {
@@ -43,7 +44,10 @@ function describeImage(i: ImageRecord) {
     EnaSupport: true,
     PlatformDetails: 'Linux/UNIX',
     UsageOperation: 'RunInstances',
-    BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { DeleteOnTermination: true, SnapshotId: i.SnapshotId, VolumeSize: 8, VolumeType: 'gp2', Encrypted: false } }],
+    BlockDeviceMappings: [{
+      DeviceName: '/dev/xvda',
+      Ebs: { DeleteOnTermination: true, SnapshotId: i.SnapshotId, VolumeSize: i.RootVolumeSize ?? DEFAULT_ROOT_VOLUME_GIB, VolumeType: 'gp2', Encrypted: false },
+    }],
     Tags: i.Tags.length ? i.Tags : undefined,
   };
 }
@@ -82,16 +86,17 @@ export async function createImage(
     SourceInstanceId: r.InstanceId,
     RootVolumeId: r.RootVolumeId,
     SnapshotId: newId('snap'),
+    RootVolumeSize: r.RootVolumeSize ?? DEFAULT_ROOT_VOLUME_GIB,
     Tags: tagsFor('image', input.TagSpecifications),
   };
   imagesTable(ctx.cloud.store).put(ctx.region, imageId, record);
   const region = ctx.region;
   const cloud = ctx.cloud;
-  const upper = path.join(rt.volumeDir(r.RootVolumeId), 'upper');
+  // The layer keeps the instance's setuid files and file capabilities (they are part of the AMI): its directory is
+  // root's alone (0700), so they give no one on the host anything.
   const copy = async () => {
-    mkdirSync(dir, { recursive: true });
-    if (existsSync(upper)) copyTree(upper, layer);
-    else mkdirSync(layer, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    await withRootUpper(rt.volumeDir(r.RootVolumeId), (upper) => copyTree(upper, layer));
   };
   const finish = async (ok: boolean) => {
     await cloud.clock.sleep(cloud.profile.steps.imagePendingToAvailable);

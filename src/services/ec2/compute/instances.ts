@@ -14,7 +14,7 @@ import { autoRecoveryOf, parseAutoRecovery, setAutoRecovery } from './maintenanc
 import { monitoringStateOf, setMonitoring } from './monitoring.js';
 import { withLaunchTemplate } from '../launch-templates/launch.js';
 import {
-  AMI_ID, DEFAULT_IMAGE_ID, INSTANCE_ID, imagesTable, instancesTable, macOf, privateDnsOf, publicDnsOf, stateOf,
+  AMI_ID, DEFAULT_IMAGE_ID, DEFAULT_ROOT_VOLUME_GIB, INSTANCE_ID, imagesTable, instancesTable, macOf, privateDnsOf, publicDnsOf, stateOf,
   type InstanceRecord, type MetadataOptionsRecord,
 } from './state.js';
 
@@ -43,7 +43,7 @@ interface RunInstancesInput {
   DisableApiTermination?: boolean;
   InstanceInitiatedShutdownBehavior?: string;
   ClientToken?: string;
-  BlockDeviceMappings?: Array<{ DeviceName?: string; Ebs?: { DeleteOnTermination?: boolean } }>;
+  BlockDeviceMappings?: Array<{ DeviceName?: string; Ebs?: { DeleteOnTermination?: boolean; VolumeSize?: number } }>;
   MaintenanceOptions?: { AutoRecovery?: string };
   Monitoring?: { Enabled?: boolean };
 }
@@ -174,6 +174,7 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
   const associatePublic = nic?.AssociatePublicIpAddress ?? subnet.MapPublicIpOnLaunch;
   const shutdownBehavior = input.InstanceInitiatedShutdownBehavior === 'terminate' ? 'terminate' : 'stop';
   const deleteOnTermination = input.BlockDeviceMappings?.find((b) => b.Ebs)?.Ebs?.DeleteOnTermination ?? true;
+  const rootVolumeSize = rootVolumeSizeOf(ctx, resolved, input.BlockDeviceMappings);
   if (rt.enabled) await rt.start();
   else throw new AwsError('Unsupported', 'This cloud runs instances only when its daemon runs as root (network namespaces, nftables, mounts).', 400, false);
 
@@ -212,6 +213,7 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
         IamInstanceProfile: profile,
         MetadataOptions: options,
         RootVolumeId: newId('vol'),
+        RootVolumeSize: rootVolumeSize,
         DeleteOnTermination: deleteOnTermination,
         DisableApiTermination: input.DisableApiTermination ?? false,
         SourceDestCheck: true,
@@ -237,6 +239,21 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
     void boot(ctx.cloud, ctx.region, r.InstanceId);
   }
   return { ReservationId: reservationId, OwnerId: ctx.accountId, Groups: [], Instances: made.map((r) => describeOne(ctx, r)) };
+}
+
+const ROOT_DEVICE_NAMES = ['/dev/xvda', '/dev/sda1', '/dev/sda'];
+
+/** The root volume's size: the AMI's, or the larger VolumeSize of a root block device mapping (never smaller, as EC2). */
+function rootVolumeSizeOf(ctx: RequestContext, imageId: string, mappings: RunInstancesInput['BlockDeviceMappings']): number {
+  const image = imageId === DEFAULT_IMAGE_ID ? undefined : imagesTable(ctx.cloud.store).get(ctx.region, imageId);
+  const own = image?.RootVolumeSize ?? DEFAULT_ROOT_VOLUME_GIB;
+  const asked = mappings?.find((m) => ROOT_DEVICE_NAMES.includes(m.DeviceName ?? ''))?.Ebs?.VolumeSize;
+  if (asked === undefined) return own;
+  if (!Number.isInteger(asked) || asked < own) {
+    throw new AwsError('InvalidBlockDeviceMapping', `Volume of size ${asked}GB is smaller than snapshot '${image?.SnapshotId ?? 'snap-0halo0default0root'}', expect size >= ${own}GB`);
+  }
+  if (asked > 16384) throw new AwsError('InvalidBlockDeviceMapping', `Volume of ${asked}GiB is too large for volume type gp2; maximum is 16384GiB.`);
+  return asked;
 }
 
 /** The public address an instance shows: its Elastic IP, else its auto-assigned public IP. */
@@ -481,6 +498,7 @@ export function modifyInstanceAttribute(
     DeleteOnTermination: rootDelete ?? x.DeleteOnTermination,
   }));
   if (groups) runtimeOf(ctx.cloud).updateGroups(r.InstanceId, newGroups.map((g) => g.GroupId));
+  if (sdc !== undefined) runtimeOf(ctx.cloud).setSourceDestCheck(r.InstanceId, asBool(sdc));
   return {};
 }
 

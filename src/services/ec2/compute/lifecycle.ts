@@ -6,7 +6,8 @@ import { disassociateInstanceAddresses } from '../network/addresses.js';
 import { releasePrivateIp } from '../network/private-ips.js';
 import { releasePublicIp } from '../network/public-ips.js';
 import { subnets } from '../network/state.js';
-import { DEFAULT_IMAGE_ID, hostnameOf, imagesTable, instancesTable, stateOf, type InstanceRecord, type InstanceStateName } from './state.js';
+import { instanceTypeSize, pidsLimit } from './instance-types.js';
+import { DEFAULT_IMAGE_ID, DEFAULT_ROOT_VOLUME_GIB, hostnameOf, imagesTable, instancesTable, stateOf, type InstanceRecord, type InstanceStateName } from './state.js';
 
 /** Transitions of one instance run one after another (a stop during a boot waits for the boot). */
 const chains = new WeakMap<Cloud, Map<string, Promise<void>>>();
@@ -95,6 +96,9 @@ function launchSpec(cloud: Cloud, region: string, r: InstanceRecord): LaunchSpec
       AWS_METADATA_SERVICE_NUM_ATTEMPTS: '3',
     },
     userData: r.UserData ? Buffer.from(r.UserData, 'base64') : undefined,
+    limits: { ...instanceTypeSize(r.InstanceType), pids: pidsLimit(instanceTypeSize(r.InstanceType).vcpus) },
+    rootVolumeGiB: r.RootVolumeSize ?? DEFAULT_ROOT_VOLUME_GIB,
+    sourceDestCheck: r.SourceDestCheck,
   };
 }
 

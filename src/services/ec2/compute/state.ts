@@ -56,6 +56,8 @@ export interface InstanceRecord {
   IamInstanceProfile?: { Arn?: string; Name?: string };
   MetadataOptions: MetadataOptionsRecord;
   RootVolumeId: string;
+  /** Size of the root volume (GiB): the AMI's, or larger when RunInstances asked for it. */
+  RootVolumeSize?: number;
   DeleteOnTermination: boolean;
   DisableApiTermination: boolean;
   SourceDestCheck: boolean;
@@ -81,8 +83,13 @@ export interface ImageRecord {
   SourceInstanceId?: string;
   RootVolumeId?: string;
   SnapshotId?: string;
+  /** Size of the image's root volume (GiB); DEFAULT_ROOT_VOLUME_GIB when unset. */
+  RootVolumeSize?: number;
   Tags: Tag[];
 }
+
+/** The root volume size of halo's images unless they say otherwise (as Amazon's and Debian's AMIs: 8 GiB). */
+export const DEFAULT_ROOT_VOLUME_GIB = 8;
 
 export const instancesTable = (store: Store): Table<InstanceRecord> => store.table<InstanceRecord>('ec2.instance');
 export const imagesTable = (store: Store): Table<ImageRecord> => store.table<ImageRecord>('ec2.image');

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Cloud } from '../../../cloud.js';
 import { AwsError } from '../../../protocol/errors.js';
+import { withRootUpper } from '../../../runtime/root-disk.js';
 import { copyDiskFile, copyLayer, diskFile, snapshotDir } from '../../../runtime/volumes.js';
 import type { RequestContext } from '../../types.js';
 import { imagesTable } from '../compute/state.js';
@@ -72,7 +73,9 @@ export function createSnapshot(input: { VolumeId?: string; Description?: string;
 export function takeSnapshot(cloud: Cloud, region: string, s: SnapshotRecord, v: Pick<VolumeRecord, 'VolumeId' | 'AvailabilityZone' | 'Root'>): void {
   const dir = snapshotDir(cloud.config.home, s.SnapshotId);
   const volumeDir = path.join(cloud.config.home, 'volumes', v.VolumeId);
-  const startCopy = () => (v.Root ? copyLayer(path.join(volumeDir, 'upper'), path.join(dir, 'upper')) : copyDiskFile(diskFile(cloud.config.home, v.VolumeId), path.join(dir, 'disk.img')));
+  const startCopy = () => (v.Root
+    ? withRootUpper(volumeDir, (upper) => copyLayer(upper, path.join(dir, 'upper')))
+    : copyDiskFile(diskFile(cloud.config.home, v.VolumeId), path.join(dir, 'disk.img')));
   const early = zoneIsDark(cloud, v.AvailabilityZone) ? undefined : startCopy();
   early?.catch(() => undefined);
   const requested = Date.parse(s.StartTime);

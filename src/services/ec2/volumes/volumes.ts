@@ -7,7 +7,7 @@ import { copyDiskFile, createDiskFile, diskFile, diskFromLayer, snapshotDir } fr
 import { findZone } from '../../../topology/regions.js';
 import type { Store } from '../../../store/db.js';
 import type { RequestContext } from '../../types.js';
-import { INSTANCE_ID, instancesTable, type InstanceRecord } from '../compute/state.js';
+import { DEFAULT_ROOT_VOLUME_GIB, INSTANCE_ID, instancesTable, type InstanceRecord } from '../compute/state.js';
 import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
 import { newId } from '../ids.js';
 import { refuseDarkZone, untilZoneReachable, zoneIsDark } from './outage.js';
@@ -77,7 +77,7 @@ export function listRootVolumes(store: Store, region: string, filesKept: (volume
     const gone = i.State.Name === 'terminated';
     if (gone && (i.DeleteOnTermination || !filesKept(i.RootVolumeId))) continue;
     table.put(region, i.RootVolumeId, {
-      VolumeId: i.RootVolumeId, Size: 8, SnapshotId: '', AvailabilityZone: i.AvailabilityZone, State: gone ? 'available' : 'in-use', CreateTime: i.LaunchTime,
+      VolumeId: i.RootVolumeId, Size: i.RootVolumeSize ?? DEFAULT_ROOT_VOLUME_GIB, SnapshotId: '', AvailabilityZone: i.AvailabilityZone, State: gone ? 'available' : 'in-use', CreateTime: i.LaunchTime,
       VolumeType: 'gp2', Iops: 100, Encrypted: false, Root: true, Tags: [],
       Attachments: gone ? [] : [{ InstanceId: i.InstanceId, Device: '/dev/xvda', State: 'attached', AttachTime: i.LaunchTime, DeleteOnTermination: i.DeleteOnTermination }],
     });

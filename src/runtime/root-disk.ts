@@ -1,0 +1,79 @@
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { run, runAsync } from './sh.js';
+
+/**
+ * The root volume of an instance is an ext4 file system of the volume's size in a sparse file,
+ * `$HALO_HOME/volumes/<vol-id>/root.img`, holding the overlay's `upper/` and `work/`. The sandbox's first stage
+ * mounts it (`mount -o loop`, nosuid, nodev) in the instance's private mount namespace only: writes beyond its size
+ * fail with ENOSPC inside the instance, and the files the instance makes (setuid, file capabilities) exist only inside
+ * that image, never as files of the host's file system. When the instance's processes are gone, the kernel unmounts
+ * it and frees the loop device (autoclear). The host mounts it briefly (nosuid, nodev, noexec, under a 0700
+ * directory) only to copy its layer for CreateImage or a snapshot.
+ */
+
+const GIB = 1024 ** 3;
+
+export const rootDiskFile = (volumeDir: string) => path.join(volumeDir, 'root.img');
+
+/**
+ * Makes the root volume's file system if it is not there yet. A root volume of an older halo (a plain `upper/`
+ * directory) is moved into a new file system with its files, whiteouts and extended attributes.
+ */
+export function ensureRootDisk(volumeDir: string, sizeGiB: number): string {
+  const file = rootDiskFile(volumeDir);
+  if (existsSync(file)) return file;
+  mkdirSync(volumeDir, { recursive: true, mode: 0o700 });
+  const legacy = path.join(volumeDir, 'upper');
+  let seed: string | undefined;
+  if (existsSync(legacy)) {
+    seed = path.join(volumeDir, '.legacy');
+    rmSync(seed, { recursive: true, force: true });
+    mkdirSync(seed, { mode: 0o700 });
+    renameSync(legacy, path.join(seed, 'upper'));
+    rmSync(path.join(volumeDir, 'work'), { recursive: true, force: true });
+  }
+  const tmp = `${file}.new`;
+  run('truncate', ['-s', String(sizeGiB * GIB), tmp]);
+  // Lazy inode tables and journal: nothing is written for them now, and `noinit_itable` at mount keeps it so.
+  run('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', ...(seed ? ['-d', seed] : []), tmp]);
+  renameSync(tmp, file);
+  if (seed) rmSync(seed, { recursive: true, force: true });
+  return file;
+}
+
+/** Mount options of a root volume wherever it is mounted. */
+export const ROOT_DISK_OPTIONS = 'nosuid,nodev,noinit_itable';
+
+/**
+ * Runs fn with the root volume's `upper/` readable on the host: the volume's file system mounted (nosuid, nodev,
+ * noexec) on a private directory with `mount -o loop`, which reuses the loop device of a running instance (the same
+ * file system, so a copy of a running instance sees what it sees) or makes one freed again at the unmount. A volume
+ * of an older halo is read in place.
+ */
+export async function withRootUpper<T>(volumeDir: string, fn: (upper: string) => Promise<T> | T): Promise<T> {
+  const file = rootDiskFile(volumeDir);
+  if (!existsSync(file)) {
+    const legacy = path.join(volumeDir, 'upper');
+    if (!existsSync(legacy)) mkdirSync(legacy, { recursive: true });
+    return fn(legacy);
+  }
+  const dir = mkdtempSync(path.join(volumeDir, '.copy-'));
+  try {
+    await runAsync('mount', ['-t', 'ext4', '-o', `loop,${ROOT_DISK_OPTIONS},noexec`, file, dir]);
+    try {
+      const upper = path.join(dir, 'upper');
+      if (!existsSync(upper)) mkdirSync(upper);
+      return await fn(upper);
+    } finally {
+      run('umount', [dir], { allowFail: true });
+    }
+  } finally {
+    // Never recursive: a mount that did not go away must not take the volume's files with it.
+    try {
+      rmdirSync(dir);
+    } catch {
+      // still mounted: found and removed by the cloud's cleanup
+    }
+  }
+}
