@@ -125,8 +125,9 @@ export class ResilientServer extends Construct {
     for (const target of this.mountTargets) this.serverGroup.group.addResourceDependency(target);
 
     if (props.warmPool ?? true) {
-      // A stopped spare, already booted once (packages installed, image pulled): starting it takes about a minute
-      // less than a new launch. Stopped costs only its volume; Running would halve that again at the instance's price.
+      // A stopped spare, already booted once (the boot tools installed; the workload's image ready): starting it
+      // saves the launch and first boot. Stopped costs only its volume; Running would save the start too, at the
+      // instance's full price. It never mounts the state until it is put in service (see the boot script).
       this.warmPool = new autoscaling.CfnWarmPool(this, 'WarmPool', {
         autoScalingGroupName: this.serverGroup.group.ref,
         minSize: 1,
