@@ -285,3 +285,13 @@ describe('Resilient', () => {
     two.resourceCountIs('AWS::EFS::MountTarget', 2);
   });
 });
+
+describe('halo deploy synthesis', () => {
+  test('synthesizes one stack in-process; an unknown stack or target is refused with what to do', async () => {
+    const { synthesizeStack } = await import('../src/cli/deploy.js');
+    const template = JSON.parse(synthesizeStack('MultiAz', { target: 'local' }));
+    assert.ok(template.Resources && template.Parameters.ImageId);
+    assert.throws(() => synthesizeStack('Nope', {}), /no stack 'Nope' in the app: Recovery, MultiAz, MultiAzSnapshot, Resilient/);
+    assert.throws(() => synthesizeStack('Recovery', { target: 'moon' }), /target is 'local' .* or 'aws'/);
+  });
+});
