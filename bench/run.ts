@@ -10,6 +10,7 @@ const OPTIONAL: Array<[module: string, fn: string]> = [
   ['./ec2.js', 'benchEc2'],
   ['./cloudwatch.js', 'benchCloudWatch'],
   ['./autoscaling.js', 'benchAutoscaling'],
+  ['./efs.js', 'benchEfs'],
 ];
 
 function format(n: number): string {

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(iproute2 nftables util-linux awscli debootstrap ca-certificates python3 e2fsprogs)
+APT_PACKAGES=(iproute2 nftables util-linux awscli debootstrap ca-certificates python3 e2fsprogs nfs-ganesha nfs-ganesha-vfs libnfs13 python3-pyfuse3 fuse3)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

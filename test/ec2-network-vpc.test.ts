@@ -67,6 +67,14 @@ describe('EC2 VPCs and subnets through the real aws CLI and the SDK', () => {
     ok('modify-vpc-attribute', '--vpc-id', VpcId, '--enable-dns-hostnames', '{"Value":true}');
     assert.equal((await attr('enableDnsHostnames')).EnableDnsHostnames?.Value, true);
     assert.equal(await errorName(ec2.send(new ModifyVpcAttributeCommand({ VpcId, EnableDnsSupport: { Value: false }, EnableDnsHostnames: { Value: false } }))), 'InvalidParameterCombination');
+    // DNS hostnames only with DNS support.
+    ok('modify-vpc-attribute', '--vpc-id', VpcId, '--enable-dns-hostnames', '{"Value":false}');
+    ok('modify-vpc-attribute', '--vpc-id', VpcId, '--enable-dns-support', '{"Value":false}');
+    assert.equal(await errorName(ec2.send(new ModifyVpcAttributeCommand({ VpcId, EnableDnsHostnames: { Value: true } }))), 'InvalidParameterValue');
+    assert.equal((await attr('enableDnsHostnames')).EnableDnsHostnames?.Value, false);
+    ok('modify-vpc-attribute', '--vpc-id', VpcId, '--enable-dns-support', '{"Value":true}');
+    ok('modify-vpc-attribute', '--vpc-id', VpcId, '--enable-dns-hostnames', '{"Value":true}');
+    assert.equal((await attr('enableDnsSupport')).EnableDnsSupport?.Value, true);
     assert.equal(await errorName(ec2.send(new DescribeVpcAttributeCommand({ VpcId: 'vpc-00000000000000000', Attribute: 'enableDnsSupport' }))), 'InvalidVpcID.NotFound');
   });
 

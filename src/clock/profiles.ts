@@ -22,7 +22,9 @@ export type TimingStep =
   | 'volumeAttaching'
   | 'volumeDetaching'
   | 'volumeDeleting'
-  | 'snapshotPendingToCompleted';
+  | 'snapshotPendingToCompleted'
+  | 'fileSystemCreating'
+  | 'mountTargetCreating';
 
 export const TIMING_SOURCES: Record<TimingStep, string> = {
   instancePendingToRunning:
@@ -41,6 +43,8 @@ export const TIMING_SOURCES: Record<TimingStep, string> = {
   volumeDeleting: 'DeleteVolume: the volume shows deleting briefly (Amazon EBS User Guide, delete a volume)',
   snapshotPendingToCompleted:
     'Snapshots are incremental and asynchronous: a first snapshot of a small, mostly empty volume completes in about a minute or more (Amazon EBS User Guide, EBS snapshots)',
+  fileSystemCreating: 'CreateFileSystem returns while the file system is creating; it is available within seconds (Amazon EFS User Guide, creating file systems)',
+  mountTargetCreating: 'A new mount target is creating for about 90 seconds before it is available (Amazon EFS User Guide, managing mount targets)',
 };
 
 export const TIMING_PROFILES: Record<string, TimingProfile> = {
@@ -61,6 +65,8 @@ export const TIMING_PROFILES: Record<string, TimingProfile> = {
       volumeDetaching: 10_000,
       volumeDeleting: 5_000,
       snapshotPendingToCompleted: 60_000,
+      fileSystemCreating: 5_000,
+      mountTargetCreating: 90_000,
     },
   },
   fast: {
@@ -80,6 +86,8 @@ export const TIMING_PROFILES: Record<string, TimingProfile> = {
       volumeDetaching: 500,
       volumeDeleting: 500,
       snapshotPendingToCompleted: 2_000,
+      fileSystemCreating: 500,
+      mountTargetCreating: 1_000,
     },
   },
   instant: {
@@ -99,6 +107,8 @@ export const TIMING_PROFILES: Record<string, TimingProfile> = {
       volumeDetaching: 0,
       volumeDeleting: 0,
       snapshotPendingToCompleted: 0,
+      fileSystemCreating: 0,
+      mountTargetCreating: 0,
     },
   },
 };

@@ -14,6 +14,8 @@ export interface Shape {
   value?: Shape;
   required?: string[];
   locationName?: string;
+  /** REST protocols: where a member travels (uri, querystring, header, headers, statusCode); the body otherwise. */
+  location?: string;
   queryName?: string;
   flattened?: boolean;
   enum?: string[];
@@ -32,6 +34,8 @@ export interface Operation {
   output?: Shape;
   resultWrapper?: string;
   errors?: Shape[];
+  /** REST protocols: the method (POST unless given), the URI template and the success status. */
+  http?: { method?: string; requestUri: string; responseCode?: number };
 }
 
 export interface ServiceModel {
@@ -59,7 +63,7 @@ export function loadModel(id: string): ServiceModel {
   if (cached) return cached;
   const raw = JSON.parse(readFileSync(path.join(apisDir, `${id}.min.json`), 'utf8')) as {
     metadata: ServiceModel['metadata'];
-    operations: Record<string, { input?: Shape; output?: Shape & { resultWrapper?: string }; errors?: Shape[] }>;
+    operations: Record<string, { input?: Shape; output?: Shape & { resultWrapper?: string }; errors?: Shape[]; http?: Operation['http'] }>;
     shapes: Record<string, Shape>;
   };
   const operations: Record<string, Operation> = {};
@@ -70,6 +74,7 @@ export function loadModel(id: string): ServiceModel {
       output: op.output,
       resultWrapper: op.output?.resultWrapper,
       errors: op.errors,
+      http: op.http,
     };
   }
   const model: ServiceModel = { metadata: raw.metadata, operations, shapes: raw.shapes };

@@ -20,6 +20,7 @@ export function checkRequired(model: ServiceModel, shape: Shape | undefined, inp
 
 function missing(protocol: string, name: string): AwsError {
   if (protocol === 'ec2') return new AwsError('MissingParameter', `The request must contain the parameter ${name}`);
+  if (protocol === 'rest-json') return new AwsError('BadRequest', `${name} is required.`);
   if (protocol === 'json') return new AwsError('MissingParameter', `The parameter ${name} is required.`);
   const lower = name.replace(/(^|\.)([A-Z])/g, (_m, dot: string, c: string) => dot + c.toLowerCase());
   return new AwsError('ValidationError', `1 validation error detected: Value null at '${lower}' failed to satisfy constraint: Member must not be null`);

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { processAlive } from '../daemon/home.js';
 import path from 'node:path';
-import { CLAIMS_DIR, CLOUDS_DIR, cloudTag, names } from './names.js';
+import { CLAIMS_DIR, CLOUDS_DIR, cloudTag, efsRunDir, names } from './names.js';
 import { run } from './sh.js';
 import { cgroupPids, cgroupsOfCloud, removeCgroups } from './limits.js';
 import { freeLoops, loopsOfCloud, rootLoopsOfCloud } from './volumes.js';
@@ -17,6 +17,8 @@ export interface HostFootprint {
   loops: string[];
   /** The instances' cgroup directories (limits.ts). */
   cgroups: string[];
+  /** EFS processes (mount targets' NFS servers, instances' NFS clients): their command lines name the cloud's EFS run dir. */
+  efsProcesses: number[];
 }
 
 export function footprint(tag: string): HostFootprint {
@@ -29,7 +31,7 @@ export function footprint(tag: string): HostFootprint {
   const loAddresses = run('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { allowFail: true }).stdout
     .split('\n').filter((l) => l.trim().endsWith(n.loLabel) || l.includes(` ${n.loLabel}`)).map((l) => /inet (\S+)/.exec(l)?.[1] ?? l);
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`/${n.nsPrefix}`) || isRootVolumeCopyMount(l, tag));
-  return { namespaces, links, tables, loAddresses, mounts, loops: [...loopsOfCloud(tag), ...rootLoopsOfCloud(tag)], cgroups: cgroupsOfCloud(tag) };
+  return { namespaces, links, tables, loAddresses, mounts, loops: [...loopsOfCloud(tag), ...rootLoopsOfCloud(tag)], cgroups: cgroupsOfCloud(tag), efsProcesses: efsProcesses(tag) };
 }
 
 /** A root volume mounted on the host for a copy (root-disk.ts `withRootUpper`) of this cloud. */
@@ -40,11 +42,20 @@ function isRootVolumeCopyMount(line: string, tag: string): boolean {
 
 export function isClean(fp: HostFootprint): boolean {
   return !fp.namespaces.length && !fp.links.length && !fp.tables.length && !fp.loAddresses.length && !fp.mounts.length && !fp.loops.length
-    && !fp.cgroups.length;
+    && !fp.cgroups.length && !fp.efsProcesses.length;
 }
 
 export function listNamespaces(): string[] {
   return run('ip', ['netns', 'list'], { allowFail: true }).stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
+}
+
+function efsProcesses(tag: string): number[] {
+  const needle = `${efsRunDir(tag)}/`;
+  const pids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    if (readSafe(`/proc/${pid}/cmdline`).replace(/\0/g, ' ').includes(needle)) pids.push(Number(pid));
+  }
+  return pids;
 }
 
 /** Kills every process inside a namespace (the instance's sandbox, the responder helpers), by pid. */
@@ -67,6 +78,15 @@ export function cleanHostByTag(tag: string): void {
   const n = names(tag);
   const namespaces = listNamespaces().filter((ns) => ns.startsWith(n.nsPrefix));
   for (const ns of namespaces) killNamespace(ns);
+  // EFS clients live in instances' namespaces, already gone when a sandbox died: found by their command line.
+  for (const pid of efsProcesses(tag)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(efsRunDir(tag), { recursive: true, force: true });
   for (const ns of namespaces) run('ip', ['netns', 'del', ns], { allowFail: true });
   const fp = footprint(tag);
   for (const link of fp.links) run('ip', ['link', 'del', link], { allowFail: true });

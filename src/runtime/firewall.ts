@@ -1,4 +1,5 @@
 import type { NetworkAclEntryRecord, SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
+import { DNS_LINK_LOCAL } from './dns.js';
 import { IMDS_ADDRESS } from './names.js';
 
 /** One running instance as the VPC namespace's firewall sees it. */
@@ -21,6 +22,8 @@ export interface FirewallInput {
   acls: Map<string, NetworkAclEntryRecord[]>;
   /** The cloud's public pool: instances may send to it (through the host) once their egress rules allow. */
   publicPool?: string;
+  /** The VPC's base + 2: DNS queries to it go to the Amazon-provided DNS (169.254.169.253). */
+  resolver?: string;
 }
 
 const short = (id: string) => id.replace(/^[a-z]+-/, '').replace(/[^0-9a-zA-Z]/g, '_');
@@ -75,6 +78,7 @@ export function renderVpcRuleset(input: FirewallInput): string {
   for (const p of checked) lines.push(`    iifname ${q(p.link)} ip saddr != ${p.privateIp} drop`, `    iifname ${q(p.link)} meta nfproto ipv6 drop`);
   lines.push('  }');
   lines.push('  chain pre { type nat hook prerouting priority -100; policy accept;');
+  if (input.resolver) lines.push(`    iifname != "up0" ip daddr ${input.resolver} meta l4proto { udp, tcp } th dport 53 dnat ip to ${DNS_LINK_LOCAL}`);
   if (ports.length) lines.push(`    iifname "up0" dnat ip to ip daddr map ${set(ports.map((p) => `${p.alias} : ${p.privateIp}`))}`);
   lines.push('  }');
   lines.push('  chain post { type nat hook postrouting priority 100; policy accept;');
@@ -86,8 +90,10 @@ export function renderVpcRuleset(input: FirewallInput): string {
   const subnets = new Map<string, string[]>();
   for (const port of ports) subnets.set(port.subnetId, [...(subnets.get(port.subnetId) ?? []), q(port.link)]);
 
+  // The metadata service and the Amazon-provided DNS are outside security groups and network ACLs, as on AWS.
   const fwd: string[] = [
     `    oifname "up0" ip daddr ${IMDS_ADDRESS} accept`,
+    `    oifname "up0" ip daddr ${DNS_LINK_LOCAL} meta l4proto { udp, tcp } th dport 53 accept`,
     `    iifname "up0" ip saddr ${IMDS_ADDRESS} accept`,
   ];
   const chains: string[] = [];
@@ -154,6 +160,8 @@ export interface HostRules extends HostMaps {
   table: string;
   linkPrefix: string;
   imdsPort: number;
+  /** The host's DNS responder (dns.ts), reached from instances at 169.254.169.253:53. */
+  dnsPorts?: { udpPort: number; tcpPort: number };
   apiPort?: number;
   apiPortInInstance: number;
   /** The cloud's public pool (a CIDR in 127/8). */
@@ -197,6 +205,10 @@ export function renderHostRuleset(h: HostRules): string {
     '  }',
     '  chain pre { type nat hook prerouting priority -100; policy accept;',
     `    iifname ${up} ${imds} dnat to 127.0.0.1:${h.imdsPort}`,
+    ...(h.dnsPorts ? [
+      `    iifname ${up} ip daddr ${DNS_LINK_LOCAL} udp dport 53 dnat to 127.0.0.1:${h.dnsPorts.udpPort}`,
+      `    iifname ${up} ip daddr ${DNS_LINK_LOCAL} tcp dport 53 dnat to 127.0.0.1:${h.dnsPorts.tcpPort}`,
+    ] : []),
     ...(h.apiPort ? [`    iifname ${up} ip daddr ${IMDS_ADDRESS} tcp dport ${h.apiPortInInstance} dnat to 127.0.0.1:${h.apiPort}`] : []),
     `    iifname ${up} ip daddr ${h.publicPool} dnat to ip daddr map @public`,
     '  }',

@@ -78,3 +78,6 @@ export const LOCAL_RULE_PREF = 100;
 export const PUBLIC_ROUTE_TABLE = 100;
 /** Routing hops between the host's metadata responder and an instance: the VPC namespace forwards once. */
 export const HOPS_HOST_TO_INSTANCE = 1;
+
+/** Per cloud: the NFS servers' configuration and state of its mount targets, and its EFS clients' (see efs.ts). */
+export const efsRunDir = (tag: string) => `/run/halo/efs/${tag}`;

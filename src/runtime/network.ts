@@ -4,6 +4,7 @@ import { processAlive } from '../daemon/home.js';
 import {
   CLAIMS_DIR, FIRST_ALIAS, IMDS_ADDRESS, LAST_ALIAS, LOCAL_RULE_PREF, MAX_SLOTS, PUBLIC_ROUTE_TABLE, PUBLIC_RULE_PREF, instanceLink, names, slotNet,
 } from './names.js';
+import { DNS_LINK_LOCAL } from './dns.js';
 import { ipBatch, nft, run, runAsync } from './sh.js';
 
 /**
@@ -21,6 +22,9 @@ import { ipBatch, nft, run, runAsync } from './sh.js';
  * The VPC namespace has no default route: the only ways out are 169.254.169.254 (metadata service and API), which
  * the host DNATs to its own loopback, and the cloud's public pool (127.100.x.y), which the host DNATs to the alias
  * of the instance holding the address (`publicRoutes` here, the host's table in firewall.ts).
+ * The VPC's Amazon-provided DNS (dns.ts) answers at the VPC's base + 2, a local address of the VPC namespace (so
+ * instances of the first subnet get an ARP answer for it), and at 169.254.169.253: the VPC namespace DNATs the first
+ * to the second, routes that up, and the host DNATs it to its one DNS responder.
  */
 export interface VpcNet {
   vpcId: string;
@@ -32,6 +36,13 @@ export interface VpcNet {
   aliases: Map<string, number>;
   /** The cloud's public address pool (a CIDR in 127/8), routed up to the host. */
   publicPool: string;
+  /** The VPC's base + 2, where its Amazon-provided DNS answers. */
+  resolver?: string;
+}
+
+/** The VPC's base + 2 (e.g. 10.0.0.2 in 10.0.0.0/16): where AWS puts a VPC's Amazon-provided DNS. */
+export function resolverAddress(vpcCidr: string): string {
+  return intToIp(ipToInt(vpcCidr.split('/')[0]) + 2);
 }
 
 /** The public pool of DEFAULT_PUBLIC_POOL when a caller gives none (tests of the VPC firewall alone). */
@@ -85,7 +96,7 @@ function readSafe(file: string): string {
   }
 }
 
-export function createVpcNet(tag: string, vpcId: string, publicPool = DEFAULT_POOL): VpcNet {
+export function createVpcNet(tag: string, vpcId: string, publicPool = DEFAULT_POOL, resolver?: string): VpcNet {
   const n = names(tag);
   const ns = n.vpcNs(vpcId);
   const slot = claimSlot(tag);
@@ -108,6 +119,8 @@ export function createVpcNet(tag: string, vpcId: string, publicPool = DEFAULT_PO
       `addr add ${net.vpc}/24 dev up0`,
       'link set up0 up',
       `route add ${IMDS_ADDRESS}/32 via ${net.host} dev up0`,
+      `route add ${DNS_LINK_LOCAL}/32 via ${net.host} dev up0`,
+      ...(resolver ? [`addr add ${resolver}/32 dev lo`] : []),
       ...publicRoutes(publicPool, net.host, 'up0'),
     ]);
     // route_localnet: packets from and to public addresses (127/8) cross this namespace. No ICMP redirects: the host
@@ -121,7 +134,7 @@ export function createVpcNet(tag: string, vpcId: string, publicPool = DEFAULT_PO
     releaseSlot(slot);
     throw err;
   }
-  return { vpcId, ns, slot, hostLink, gateways: new Set(), aliases: new Map(), publicPool };
+  return { vpcId, ns, slot, hostLink, gateways: new Set(), aliases: new Map(), publicPool, resolver };
 }
 
 export function destroyVpcNet(vpc: VpcNet): void {
@@ -212,9 +225,13 @@ export function unplugInstance(tag: string, vpc: VpcNet, instanceId: string): vo
   vpc.aliases.delete(instanceId);
 }
 
-/** Cuts (or restores) an instance's only link: a network partition of that instance. */
-export function setLink(vpc: VpcNet, instanceId: string, up: boolean): void {
-  ipBatch(vpc.ns, [`link set ${instanceLink(instanceId)} ${up ? 'up' : 'down'}`], true);
+/**
+ * Cuts (or restores) an instance's only link: a network partition of that instance. Taking a link down drops its
+ * routes: restoring it puts the instance's /32 route back (given its private IP).
+ */
+export function setLink(vpc: VpcNet, instanceId: string, up: boolean, privateIp?: string): void {
+  const link = instanceLink(instanceId);
+  ipBatch(vpc.ns, [`link set ${link} ${up ? 'up' : 'down'}`, ...(up && privateIp ? [`route replace ${privateIp}/32 dev ${link}`] : [])], true);
 }
 
 /**

@@ -6,12 +6,14 @@ import { readDaemonInfo } from '../daemon/home.js';
 import { networkAcls, securityGroups, type NetworkAclEntryRecord, type SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
 import { cleanHostByTag, footprint, forgetCloud, isClean, reapDeadClouds, recordCloud, type HostFootprint } from './cleanup.js';
 import { renderHostMaps, renderHostRuleset, renderVpcRuleset, type FirewallPort, type HostMaps } from './firewall.js';
+import { DnsService, type Asker, type NameProvider } from './dns.js';
+import { EfsRuntime, type EfsHost } from './efs.js';
 import { MetadataService, type MetaDoc } from './imds.js';
 import { ensureImage, imageCacheDir } from './images.js';
 import { instancesTable } from '../services/ec2/compute/state.js';
 import { publicPoolCidr, subnetOnInternetPath } from './internet-path.js';
 import { API_PORT_IN_INSTANCE, HOPS_HOST_TO_INSTANCE, cloudTag, instanceLink, names } from './names.js';
-import { aliasOf, applyVpcRules, createVpcNet, destroyVpcNet, plugInstance, probeReachable, setLink, unplugInstance, type VpcNet } from './network.js';
+import { aliasOf, applyVpcRules, createVpcNet, destroyVpcNet, plugInstance, probeReachable, resolverAddress, setLink, unplugInstance, type VpcNet } from './network.js';
 import { initPid, killSandbox, startSandbox, stopSandbox, type Sandbox } from './sandbox.js';
 import { attachedDataVolumes } from '../services/ec2/volumes/state.js';
 import {
@@ -27,6 +29,12 @@ export interface LaunchSpec {
   instanceId: string;
   region: string;
   vpcId: string;
+  /** The VPC's IPv4 block: its Amazon-provided DNS answers at the base + 2. */
+  vpcCidr: string;
+  /** The instance's zone (names that depend on the asker's zone, as an EFS mount target's). */
+  zone: string;
+  /** The search domain of the instance's resolver (ec2.internal, or REGION.compute.internal). */
+  dnsDomain: string;
   subnetId: string;
   subnetCidr: string;
   privateIp: string;
@@ -72,6 +80,8 @@ export interface RuntimeHooks {
   metadata(instanceId: string): Promise<MetaDoc | undefined>;
   /** Public IP → instance id, for every public or Elastic IP that maps to an instance. */
   publicAddresses(): Array<[string, string]>;
+  /** The VPC's enableDnsSupport: when off, its Amazon-provided DNS does not answer (queries time out, as on AWS). */
+  dnsSupport(region: string, vpcId: string): boolean;
 }
 
 const runtimes = new WeakMap<Cloud, Runtime>();
@@ -91,7 +101,7 @@ export function runtimeOf(cloud: Cloud): Runtime {
  * enforces security groups and network ACLs, maps public addresses, answers the metadata service, injects faults
  * and removes everything it made, by name, on stop and on the next start after a crash.
  */
-export class Runtime {
+export class Runtime implements EfsHost {
   readonly tag: string;
   readonly enabled = isRoot();
   private readonly n;
@@ -105,10 +115,15 @@ export class Runtime {
   private readonly loAddresses = new Set<string>();
   private imds?: MetadataService;
   private imdsPort = 0;
+  private dns?: DnsService;
+  private dnsPorts?: { udpPort: number; tcpPort: number };
+  private readonly nameProviders: NameProvider[] = [];
   private apiPort?: number;
   private started?: Promise<void>;
   private hooks?: RuntimeHooks;
   private stopping = false;
+  /** The EFS data path: mount targets' NFS servers and the instances' NFS clients (efs.ts). */
+  readonly efs = new EfsRuntime(this);
 
   constructor(readonly cloud: Cloud) {
     this.tag = cloudTag(cloud.config.home);
@@ -121,6 +136,24 @@ export class Runtime {
 
   setHooks(hooks: RuntimeHooks): void {
     this.hooks = hooks;
+  }
+
+  /**
+   * Adds a source of names to the VPCs' Amazon-provided DNS (dns.ts). Providers are asked in the order they were
+   * added; the first that knows a name answers for it. EC2 adds instance and public names; other services add theirs.
+   */
+  addNameProvider(provider: NameProvider): void {
+    if (!this.nameProviders.includes(provider)) this.nameProviders.push(provider);
+  }
+
+  /** The instance whose DNS query comes from this uplink alias, unless its VPC's DNS support is off. */
+  private dnsAsker(source: string): Asker | undefined {
+    for (const [id, r] of [...this.running, ...this.plugged]) {
+      if (r.alias !== source) continue;
+      const { region, vpcId, zone } = r.spec;
+      return this.hooks?.dnsSupport(region, vpcId) ? { region, vpcId, zone, instanceId: id } : undefined;
+    }
+    return undefined;
   }
 
   /** Removes leftovers of a previous run of this cloud, starts the metadata service and the host table. */
@@ -142,6 +175,25 @@ export class Runtime {
     ev.on('ec2.securityGroupChanged', (e: { vpcId: string }) => this.refreshFirewall(e.vpcId));
     ev.on('ec2.networkAclChanged', (e: { vpcId: string }) => this.refreshFirewall(e.vpcId));
     this.cloud.onShutdown(() => this.shutdown());
+    this.efs.listen();
+  }
+
+  /** The VPC's namespace, made when missing (an instance or a mount target needs it). */
+  /** The VPC's namespace, made when missing, with its Amazon-provided DNS address (base + 2 of its CIDR). */
+  vpcNet(vpcId: string, vpcCidr: string): VpcNet {
+    let vpc = this.vpcs.get(vpcId);
+    if (!vpc) {
+      vpc = createVpcNet(this.tag, vpcId, publicPoolCidr(), resolverAddress(vpcCidr));
+      this.vpcs.set(vpcId, vpc);
+    }
+    return vpc;
+  }
+
+  releaseVpcIfIdle(vpcId: string): void {
+    const vpc = this.vpcs.get(vpcId);
+    if (!vpc || [...this.running.values(), ...this.plugged.values()].some((x) => x.spec.vpcId === vpcId) || this.efs.usesVpc(vpcId)) return;
+    destroyVpcNet(vpc);
+    this.vpcs.delete(vpcId);
   }
 
   /**
@@ -161,6 +213,9 @@ export class Runtime {
         }, (source, route, params) => this.volumeRequest(source, route, params));
         this.imdsPort = await imds.start();
         this.imds = imds;
+        const dns = new DnsService((source) => this.dnsAsker(source), () => this.nameProviders);
+        this.dnsPorts = await dns.start();
+        this.dns = dns;
         this.applyHostRules();
       })();
       this.hostReady.catch(() => { this.hostReady = undefined; });
@@ -186,6 +241,7 @@ export class Runtime {
       table: this.n.hostTable,
       linkPrefix: this.n.hostLinkPrefix,
       imdsPort: this.imdsPort,
+      dnsPorts: this.dnsPorts,
       apiPort: this.apiPort,
       apiPortInInstance: API_PORT_IN_INSTANCE,
       publicPool: publicPoolCidr(),
@@ -270,11 +326,7 @@ export class Runtime {
     trace('host ready');
     const existing = this.running.get(spec.instanceId);
     if (existing) await this.halt(spec.instanceId, 0);
-    let vpc = this.vpcs.get(spec.vpcId);
-    if (!vpc) {
-      vpc = createVpcNet(this.tag, spec.vpcId, publicPoolCidr());
-      this.vpcs.set(spec.vpcId, vpc);
-    }
+    const vpc = this.vpcNet(spec.vpcId, spec.vpcCidr);
     trace('vpc ready');
     const alias = plugInstance(this.tag, vpc, { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac });
     trace('plugged');
@@ -296,6 +348,9 @@ export class Runtime {
         volumeDir: this.volumeDir(spec.volumeId),
         instanceDir: this.instanceDir(spec.instanceId),
         hostname: spec.hostname,
+        dnsDomain: spec.dnsDomain,
+        nameserver: resolverAddress(spec.vpcCidr),
+        privateIp: spec.privateIp,
         env: spec.env,
         userData: spec.userData,
         disks: this.bindDisks(spec),
@@ -328,6 +383,7 @@ export class Runtime {
     if (!r) return;
     r.expectedExit = true;
     await stopSandbox(r.sandbox, graceMs);
+    this.efs.forgetInstance(instanceId);
     this.releaseDisks(instanceId);
     this.releaseCgroups(instanceId);
     this.running.delete(instanceId);
@@ -335,12 +391,8 @@ export class Runtime {
     const vpc = this.vpcs.get(r.spec.vpcId);
     if (vpc) {
       unplugInstance(this.tag, vpc, instanceId);
-      if (![...this.running.values()].some((x) => x.spec.vpcId === vpc.vpcId)) {
-        destroyVpcNet(vpc);
-        this.vpcs.delete(vpc.vpcId);
-      } else {
-        this.refreshFirewall(vpc.vpcId);
-      }
+      this.releaseVpcIfIdle(vpc.vpcId);
+      this.refreshFirewall(vpc.vpcId);
     }
     this.refreshPublic();
   }
@@ -397,6 +449,8 @@ export class Runtime {
   private async volumeRequest(source: string, route: string, params: URLSearchParams): Promise<VolumeRequestResult> {
     for (const [id, r] of this.running) {
       const pid = r.alias === source && r.sandbox.alive() ? initPid(r.sandbox) : undefined;
+      const efs = pid && await this.efs.request({ instanceId: id, region: r.spec.region, subnetId: r.spec.subnetId, initPid: pid }, route, params);
+      if (efs) return efs;
       if (pid) return volumeRequest(pid, [...(this.disks.get(id)?.values() ?? [])], route, params);
     }
     return { status: 404, body: 'unknown instance' };
@@ -438,6 +492,8 @@ export class Runtime {
     }
     const groups = new Map<string, SecurityGroupRuleRecord[]>();
     const acls = new Map<string, NetworkAclEntryRecord[]>();
+    ports.push(...this.efs.ports(vpc));
+    region ||= this.efs.regionOf(vpcId) ?? '';
     if (region) {
       for (const g of securityGroups(this.cloud.store).list(region)) if (g.VpcId === vpcId) groups.set(g.GroupId, g.Rules ?? []);
       for (const acl of networkAcls(this.cloud.store).list(region)) {
@@ -445,7 +501,7 @@ export class Runtime {
         for (const a of acl.Associations ?? []) acls.set(a.SubnetId, acl.Entries ?? []);
       }
     }
-    applyVpcRules(vpc, renderVpcRuleset({ ports, groups, acls, publicPool: vpc.publicPool }));
+    applyVpcRules(vpc, renderVpcRuleset({ ports, groups, acls, publicPool: vpc.publicPool, resolver: vpc.resolver }));
   }
 
   /** The security groups of a running instance changed (ModifyInstanceAttribute). */
@@ -541,6 +597,7 @@ export class Runtime {
     if (!r) return false;
     r.expectedExit = true;
     killSandbox(r.sandbox);
+    this.efs.forgetInstance(instanceId);
     this.appendConsole(instanceId, '[halo] fault injected: instance-crash (all processes killed)');
     return true;
   }
@@ -555,15 +612,18 @@ export class Runtime {
       r.expectedExit = true;
       killSandbox(r.sandbox);
       setLink(this.vpcs.get(r.spec.vpcId) as VpcNet, id, false);
+      this.efs.forgetInstance(id);
       this.appendConsole(id, `[halo] fault injected: host ${r.spec.hostId} failed`);
       hit.push(id);
     }
+    this.efs.applyZoneFaults();
     return hit;
   }
 
   restoreHosts(hostIds: string[]): void {
     const f = this.faults();
     this.saveFaults({ ...f, downHosts: f.downHosts.filter((h) => !hostIds.includes(h)) });
+    this.efs.applyZoneFaults();
   }
 
   partition(instanceId: string, cut: boolean): boolean {
@@ -573,7 +633,7 @@ export class Runtime {
     const r = this.running.get(instanceId);
     const vpc = r && this.vpcs.get(r.spec.vpcId);
     if (!vpc) return false;
-    setLink(vpc, instanceId, !cut);
+    setLink(vpc, instanceId, !cut, r.spec.privateIp);
     return true;
   }
 
@@ -597,8 +657,10 @@ export class Runtime {
       return stopSandbox(r.sandbox, 3000);
     }));
     this.running.clear();
+    this.efs.stopAll(this.vpcs);
     for (const id of [...this.disks.keys()]) this.releaseDisks(id);
     await this.imds?.stop();
+    await this.dns?.stop();
     cleanHostByTag(this.tag);
     forgetCloud(this.tag);
     this.vpcs.clear();

@@ -19,6 +19,10 @@ export interface BootSpec {
   /** Private work dir of this instance on the host: root/ mount point, boot/ files, console.log. */
   instanceDir: string;
   hostname: string;
+  /** The instance's DNS: its search domain and its VPC's Amazon-provided DNS (written to /etc/resolv.conf at boot). */
+  dnsDomain?: string;
+  nameserver?: string;
+  privateIp?: string;
   /** KEY=value lines for /run/halo/env. */
   env: Record<string, string>;
   /** Raw user data (decoded), run once on first boot when it is a #! script. */
@@ -123,11 +127,14 @@ shutdown() {
   exit 0
 }
 trap shutdown TERM INT
-printf '127.0.0.1 localhost\\n%s %s.ec2.internal %s\\n' "$HALO_PRIVATE_IP" "$(hostname)" "$(hostname)" > /etc/hosts
+# As DHCP does on EC2 at every boot: the VPC's resolver and search domain, the instance's own name.
+for f in resolv.conf hosts; do [ -s /run/halo/$f ] && { rm -f /etc/$f; cp /run/halo/$f /etc/$f; chmod 644 /etc/$f; }; done
 log "booting $HALO_INSTANCE_ID (image $HALO_IMAGE_ID) as $(hostname), private IP $HALO_PRIVATE_IP"
 [ -n "$HALO_IMAGE_NOTE" ] && log "$HALO_IMAGE_NOTE"
 ${CFN_HELPERS_INIT}
 systemctl default >/dev/null 2>&1 &
+# Network file systems of /etc/fstab (EFS, NFS: _netdev) at every boot, before user data, as remote-fs.target does.
+grep -qsE '^[^#[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+(efs|nfs|nfs4)[[:space:]]' /etc/fstab && mount -a 2>&1 | sed 's/^/[halo-init] /'
 if [ ! -e /var/lib/halo/user-data.done ] && [ -s /run/halo/user-data ]; then
   mkdir -p /var/lib/halo; cp /run/halo/user-data /var/lib/halo/user-data; touch /var/lib/halo/user-data.done
   if [ "$(head -c 2 /var/lib/halo/user-data)" = "#!" ]; then
@@ -142,6 +149,17 @@ log "boot finished"
 while :; do sleep 3600 & wait $!; done
 `;
 
+/** /etc/resolv.conf as EC2's DHCP options write it (empty when the instance has no VPC resolver). */
+export function resolvConf(spec: Pick<BootSpec, 'dnsDomain' | 'nameserver'>): string {
+  if (!spec.nameserver) return '';
+  return `${spec.dnsDomain ? `search ${spec.dnsDomain}\n` : ''}options timeout:2 attempts:5\nnameserver ${spec.nameserver}\n`;
+}
+
+function hostsFile(spec: Pick<BootSpec, 'dnsDomain' | 'hostname' | 'privateIp'>): string {
+  const fqdn = spec.dnsDomain ? `${spec.hostname}.${spec.dnsDomain} ` : '';
+  return `127.0.0.1 localhost\n${spec.privateIp ? `${spec.privateIp} ${fqdn}${spec.hostname}\n` : ''}`;
+}
+
 /** Boots an instance's sandbox; its output (the console) is appended to instanceDir/console.log. */
 export function startSandbox(spec: BootSpec): Sandbox {
   const root = path.join(spec.instanceDir, 'root');
@@ -154,6 +172,8 @@ export function startSandbox(spec: BootSpec): Sandbox {
   writeFileSync(path.join(boot, 'bin', 'mount'), MOUNT_WRAPPER, { mode: 0o755 });
   writeFileSync(path.join(boot, 'bin', 'umount'), UMOUNT_WRAPPER, { mode: 0o755 });
   writeCfnHelpers(path.join(boot, 'bin'));
+  writeFileSync(path.join(boot, 'resolv.conf'), resolvConf(spec));
+  writeFileSync(path.join(boot, 'hosts'), hostsFile(spec));
   writeFileSync(path.join(boot, 'env'), Object.entries(spec.env).map(([k, v]) => `${k}=${shq(v)}\n`).join(''));
   writeFileSync(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 });
   writeFileSync(path.join(spec.instanceDir, 'stage1.sh'), stage1(spec));

@@ -11,12 +11,13 @@ import { AwsError } from '../protocol/errors.js';
 import { parseJsonInput, serializeJson } from '../protocol/json.js';
 import { loadModel, type ServiceModel } from '../protocol/model.js';
 import { parseQueryInput } from '../protocol/query-parse.js';
+import { matchRestOperation, parseRestJsonInput, restJsonErrorBody, serializeRestJson } from '../protocol/rest-json.js';
 import { checkRequired } from '../protocol/validate.js';
 import { ec2ErrorXml, queryErrorXml, serializeXml } from '../protocol/xml.js';
 import type { RequestContext, ServiceDefinition } from '../services/types.js';
 import { findRegion } from '../topology/regions.js';
 
-type Wire = 'ec2' | 'query' | 'json';
+type Wire = 'ec2' | 'query' | 'json' | 'rest-json';
 
 interface Route {
   def?: ServiceDefinition;
@@ -24,8 +25,10 @@ interface Route {
   wire: Wire;
   action?: string;
   params?: Map<string, string>;
-  /** JSON wire: the body, decompressed. */
+  /** JSON wires: the body, decompressed. */
   body?: Buffer;
+  /** REST-JSON: the URI template's labels. */
+  labels?: Record<string, string>;
 }
 
 const gunzipAsync = promisify(gunzip);
@@ -92,7 +95,9 @@ export function createFront(cloud: Cloud): FastifyInstance {
       if (!handler) throw new AwsError('NotImplemented', `${model.metadata.serviceId} ${action} is not implemented by halo yet.`, 501);
       const input = route.wire === 'json'
         ? parseJsonInput(model, op.input, route.body ?? Buffer.alloc(0))
-        : parseQueryInput(model, op.input, route.params ?? new Map(), route.wire);
+        : route.wire === 'rest-json'
+          ? parseRestJsonInput(model, op, { labels: route.labels ?? {}, query, rawHeaders: incoming.rawHeaders, body: route.body ?? Buffer.alloc(0) })
+          : parseQueryInput(model, op.input, route.params ?? new Map(), route.wire);
       checkRequired(model, op.input, input, route.wire);
       const ctx: RequestContext = { requestId, region, accountId: principal.accountId, principal, service: def.signingName, operation: action, cloud };
       if (principal.type !== 'admin') authorize(ctx, input);
@@ -100,6 +105,10 @@ export function createFront(cloud: Cloud): FastifyInstance {
       reply.header('x-amzn-RequestId', requestId);
       if (route.wire === 'json') {
         return reply.type(jsonContentType(model)).send(serializeJson(model, op.output, output));
+      }
+      if (route.wire === 'rest-json') {
+        const out = serializeRestJson(model, op, output);
+        return reply.code(out.status).headers(out.headers).type('application/json').send(out.body);
       }
       return reply.type('text/xml').send(serializeXml(model, op, output, requestId, route.wire));
     } catch (err) {
@@ -111,7 +120,8 @@ export function createFront(cloud: Cloud): FastifyInstance {
 
 const routeTo = (def: ServiceDefinition | undefined, wire?: Wire): Route => {
   const model = def && loadModel(def.modelId);
-  return { def, model, wire: wire ?? (model?.metadata.protocol === 'ec2' ? 'ec2' : 'query') };
+  const protocol = model?.metadata.protocol;
+  return { def, model, wire: wire ?? (protocol === 'ec2' ? 'ec2' : protocol === 'rest-json' ? 'rest-json' : 'query') };
 };
 
 /**
@@ -152,6 +162,12 @@ function formParams(query: URLSearchParams, body: Buffer, req: IncomingRequest):
 /** The operation and its input, from the body as decoded after authentication. */
 function operationOf(route: Route, body: Buffer, query: URLSearchParams, req: IncomingRequest): Route {
   if (route.wire === 'json') return { ...route, body };
+  if (route.wire === 'rest-json' && route.model) {
+    const path = req.url.split('?')[0];
+    const match = matchRestOperation(route.model, req.method, path);
+    if (!match) throw new AwsError('UnknownOperationException', `No operation of this service answers ${req.method} ${path}.`, 404);
+    return { ...route, action: match.action, labels: match.labels, body };
+  }
   const params = formParams(query, body, req);
   return { ...route, action: params.get('Action'), params };
 }
@@ -207,6 +223,9 @@ function sendError(reply: FastifyReply, route: Route, err: unknown, requestId: s
       .type(jsonContentType(route.model))
       .header('x-amzn-query-error', `${error.code};${error.sender ? 'Sender' : 'Receiver'}`)
       .send(JSON.stringify({ __type: error.code, message: error.message }));
+  }
+  if (route.wire === 'rest-json') {
+    return reply.type('application/json').header('x-amzn-ErrorType', error.code).send(restJsonErrorBody(error.code, error.message));
   }
   if (route.wire === 'ec2') return reply.type('text/xml').send(ec2ErrorXml(error.code, error.message, requestId));
   const ns = route.model?.metadata.xmlNamespace ?? 'https://sts.amazonaws.com/doc/2011-06-15/';

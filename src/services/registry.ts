@@ -2,6 +2,7 @@ import { autoscalingService } from './autoscaling/service.js';
 import { cloudformationService } from './cloudformation/service.js';
 import { cloudwatchService } from './cloudwatch/service.js';
 import { ec2Service } from './ec2/service.js';
+import { efsService } from './efs/service.js';
 import { healthService } from './health/service.js';
 import { iamService } from './iam/service.js';
 import { secretsmanagerService } from './secretsmanager/service.js';
@@ -11,4 +12,4 @@ import { stsService } from './sts/service.js';
 import type { ServiceFactory } from './types.js';
 
 /** Every service of the local cloud, in the order they start. */
-export const SERVICES: ServiceFactory[] = [stsService, iamService, ec2Service, cloudwatchService, snsService, ssmService, secretsmanagerService, autoscalingService, cloudformationService, healthService];
+export const SERVICES: ServiceFactory[] = [stsService, iamService, ec2Service, cloudwatchService, efsService, snsService, ssmService, secretsmanagerService, autoscalingService, cloudformationService, healthService];

@@ -17,6 +17,7 @@ import { reconcile } from './lifecycle.js';
 import { modifyInstanceMaintenanceOptions } from './maintenance.js';
 import { modifyInstanceMetadataOptions } from './metadata-options.js';
 import { metadataDoc } from './metadata.js';
+import { ec2NameProvider, vpcDnsSupport } from './dns-names.js';
 import { startSimplifiedRecovery } from './auto-recovery.js';
 import { instancesTable } from './state.js';
 import { describeInstanceStatus, startStatusChecks } from './status.js';
@@ -73,7 +74,9 @@ export function attachCompute(cloud: Cloud): void {
       .filter((x) => x.value.State.Name !== 'terminated')
       .map((x) => [publicIpOf({ cloud, region: x.scope }, x.value), x.value.InstanceId] as [string | undefined, string])
       .filter((p): p is [string, string] => !!p[0]),
+    dnsSupport: (region, vpcId) => vpcDnsSupport(cloud, region, vpcId),
   });
+  rt.addNameProvider(ec2NameProvider(cloud));
   listenForRecovery(cloud);
   const stopSimplified = startSimplifiedRecovery(cloud);
   if (!rt.enabled) return;

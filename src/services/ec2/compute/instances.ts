@@ -13,6 +13,7 @@ import { boot, getInstance, pickHost, reboot, setState, stop, terminate, updateI
 import { autoRecoveryOf, parseAutoRecovery, setAutoRecovery } from './maintenance.js';
 import { monitoringStateOf, setMonitoring } from './monitoring.js';
 import { withLaunchTemplate } from '../launch-templates/launch.js';
+import { publicNameShown } from './dns-names.js';
 import {
   AMI_ID, DEFAULT_IMAGE_ID, DEFAULT_ROOT_VOLUME_GIB, INSTANCE_ID, imagesTable, instancesTable, macOf, privateDnsOf, publicDnsOf, stateOf,
   type InstanceRecord, type MetadataOptionsRecord,
@@ -265,6 +266,7 @@ export function publicIpOf(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: Ins
 export function describeOne(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: InstanceRecord) {
   const publicIp = publicIpOf(ctx, r);
   const live = r.State.Name !== 'terminated';
+  const publicName = publicIp && publicNameShown(ctx.cloud, ctx.region, r.VpcId) ? publicDnsOf(publicIp, ctx.region) : '';
   const group = { GroupName: '', Tenancy: 'default', AvailabilityZone: r.AvailabilityZone };
   return {
     AmiLaunchIndex: r.AmiLaunchIndex,
@@ -278,7 +280,7 @@ export function describeOne(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: In
     PrivateDnsName: live ? privateDnsOf(r.PrivateIpAddress, ctx.region) : '',
     PrivateIpAddress: live ? r.PrivateIpAddress : undefined,
     ProductCodes: [],
-    PublicDnsName: publicIp ? publicDnsOf(publicIp, ctx.region) : '',
+    PublicDnsName: publicName,
     PublicIpAddress: publicIp,
     State: r.State,
     StateTransitionReason: r.StateTransitionReason,
@@ -293,7 +295,7 @@ export function describeOne(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: In
     IamInstanceProfile: r.IamInstanceProfile?.Arn ? { Arn: r.IamInstanceProfile.Arn, Id: `AIPA${r.InstanceId.slice(2, 19).toUpperCase()}` } : undefined,
     NetworkInterfaces: live ? [{
       Attachment: { AttachTime: new Date(r.LaunchTime), AttachmentId: `eni-attach-${r.NetworkInterfaceId.slice(4)}`, DeleteOnTermination: true, DeviceIndex: 0, Status: 'attached', NetworkCardIndex: 0 },
-      Association: publicIp ? { IpOwnerId: 'amazon', PublicDnsName: publicDnsOf(publicIp, ctx.region), PublicIp: publicIp } : undefined,
+      Association: publicIp ? { IpOwnerId: 'amazon', PublicDnsName: publicName, PublicIp: publicIp } : undefined,
       Description: '',
       Groups: r.SecurityGroups,
       MacAddress: r.MacAddress,

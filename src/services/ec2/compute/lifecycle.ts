@@ -5,9 +5,9 @@ import type { Scope } from '../network/common.js';
 import { disassociateInstanceAddresses } from '../network/addresses.js';
 import { releasePrivateIp } from '../network/private-ips.js';
 import { releasePublicIp } from '../network/public-ips.js';
-import { subnets } from '../network/state.js';
+import { subnets, vpcs } from '../network/state.js';
 import { instanceTypeSize, pidsLimit } from './instance-types.js';
-import { DEFAULT_IMAGE_ID, DEFAULT_ROOT_VOLUME_GIB, hostnameOf, imagesTable, instancesTable, stateOf, type InstanceRecord, type InstanceStateName } from './state.js';
+import { DEFAULT_IMAGE_ID, DEFAULT_ROOT_VOLUME_GIB, hostnameOf, imagesTable, privateDomainOf, instancesTable, stateOf, type InstanceRecord, type InstanceStateName } from './state.js';
 
 /** Transitions of one instance run one after another (a stop during a boot waits for the boot). */
 const chains = new WeakMap<Cloud, Map<string, Promise<void>>>();
@@ -76,6 +76,9 @@ function launchSpec(cloud: Cloud, region: string, r: InstanceRecord): LaunchSpec
     instanceId: r.InstanceId,
     region,
     vpcId: r.VpcId,
+    vpcCidr: vpcs(cloud.store).get(region, r.VpcId)?.CidrBlock ?? subnet.CidrBlock,
+    zone: r.AvailabilityZone,
+    dnsDomain: privateDomainOf(region),
     subnetId: r.SubnetId,
     subnetCidr: subnet.CidrBlock,
     privateIp: r.PrivateIpAddress,

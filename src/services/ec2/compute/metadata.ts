@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Cloud } from '../../../cloud.js';
 import type { MetaDoc, MetaTree } from '../../../runtime/imds.js';
 import { findZone } from '../../../topology/regions.js';
+import { publicNameShown } from './dns-names.js';
 import { publicIpOf } from './instances.js';
 import { instancesTable, privateDnsOf, publicDnsOf, type InstanceRecord } from './state.js';
 
@@ -66,6 +67,7 @@ export async function metadataDoc(cloud: Cloud, instanceId: string): Promise<Met
   const mac = r.MacAddress;
   const zone = findZone(r.AvailabilityZone);
   const local = privateDnsOf(r.PrivateIpAddress, region);
+  const publicName = publicIp && publicNameShown(cloud, region, r.VpcId) ? publicDnsOf(publicIp, region) : undefined;
   const groups = r.SecurityGroups;
   const macTree: MetaTree = {
     'device-number': '0',
@@ -80,7 +82,7 @@ export async function metadataDoc(cloud: Cloud, instanceId: string): Promise<Met
     'vpc-id': r.VpcId,
   };
   if (publicIp) {
-    macTree['public-hostname'] = publicDnsOf(publicIp, region);
+    if (publicName) macTree['public-hostname'] = publicName;
     macTree['public-ipv4s'] = publicIp;
   }
   const metaData: MetaTree = {
@@ -107,7 +109,7 @@ export async function metadataDoc(cloud: Cloud, instanceId: string): Promise<Met
   };
   if (publicIp) {
     metaData['public-ipv4'] = publicIp;
-    metaData['public-hostname'] = publicDnsOf(publicIp, region);
+    if (publicName) metaData['public-hostname'] = publicName;
   }
   if (r.MetadataOptions.InstanceMetadataTags === 'enabled') {
     metaData.tags = { instance: Object.fromEntries(r.Tags.map((t) => [t.Key, t.Value])) };

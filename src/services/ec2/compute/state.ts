@@ -108,5 +108,9 @@ export function macOf(instanceId: string): string {
 }
 
 export const hostnameOf = (ip: string) => `ip-${ip.replace(/\./g, '-')}`;
-export const privateDnsOf = (ip: string, region: string) => `${hostnameOf(ip)}.${region === 'us-east-1' ? 'ec2.internal' : `${region}.compute.internal`}`;
-export const publicDnsOf = (ip: string, region: string) => `ec2-${ip.replace(/\./g, '-')}.${region === 'us-east-1' ? 'compute-1' : `${region}.compute`}.amazonaws.com`;
+/** The domain of private DNS names in a region: ec2.internal in us-east-1, REGION.compute.internal elsewhere. */
+export const privateDomainOf = (region: string) => (region === 'us-east-1' ? 'ec2.internal' : `${region}.compute.internal`);
+/** The domain of public DNS names in a region: compute-1.amazonaws.com in us-east-1, REGION.compute.amazonaws.com elsewhere. */
+export const publicDomainOf = (region: string) => (region === 'us-east-1' ? 'compute-1.amazonaws.com' : `${region}.compute.amazonaws.com`);
+export const privateDnsOf = (ip: string, region: string) => `${hostnameOf(ip)}.${privateDomainOf(region)}`;
+export const publicDnsOf = (ip: string, region: string) => `ec2-${ip.replace(/\./g, '-')}.${publicDomainOf(region)}`;

@@ -18,6 +18,7 @@ import {
   authorizeSecurityGroupEgress, authorizeSecurityGroupIngress, createSecurityGroup, deleteSecurityGroup, describeSecurityGroupRules,
   describeSecurityGroups, revokeSecurityGroupEgress, revokeSecurityGroupIngress,
 } from './security-groups.js';
+import { createNetworkInterface, deleteNetworkInterface, describeNetworkInterfaces, modifyNetworkInterfaceAttribute } from './network-interfaces.js';
 import { securityGroups, TABLES } from './state.js';
 import { createSubnet, deleteSubnet, describeSubnets, modifySubnetAttribute } from './subnets.js';
 import { createVpc, deleteVpc, describeVpcAttribute, describeVpcs, modifyVpcAttribute } from './vpcs.js';
@@ -90,6 +91,10 @@ const operations: Record<string, Handler> = {
   ReplaceNetworkAclAssociation: replaceNetworkAclAssociation,
   CreateSecurityGroup: createSecurityGroup,
   DescribeSecurityGroups: describeSecurityGroups,
+  CreateNetworkInterface: createNetworkInterface,
+  DeleteNetworkInterface: deleteNetworkInterface,
+  DescribeNetworkInterfaces: describeNetworkInterfaces,
+  ModifyNetworkInterfaceAttribute: modifyNetworkInterfaceAttribute,
   DeleteSecurityGroup: deleteSecurityGroup,
   AuthorizeSecurityGroupIngress: authorizeSecurityGroupIngress,
   AuthorizeSecurityGroupEgress: authorizeSecurityGroupEgress,

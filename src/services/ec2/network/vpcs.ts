@@ -147,6 +147,10 @@ export function modifyVpcAttribute(
   const value = input[key]?.Value;
   if (value === undefined) throw new AwsError('MissingParameter', `The request must contain the parameter ${key}.Value`);
   if (key === 'EnableNetworkAddressUsageMetrics') throw new AwsError('UnsupportedOperation', 'Network address usage metrics are not supported by this cloud.');
+  // AWS: "You can only enable DNS hostnames if you've enabled DNS support."
+  if (key === 'EnableDnsHostnames' && value && !vpc.EnableDnsSupport) {
+    throw new AwsError('InvalidParameterValue', 'Value (true) for parameter enableDnsHostnames is invalid. DNS hostnames can only be enabled when DNS support (enableDnsSupport) is enabled for the VPC.');
+  }
   vpcs(ctx.cloud.store).put(ctx.region, vpc.VpcId, { ...vpc, [key]: value });
   return {};
 }

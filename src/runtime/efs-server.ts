@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { efsRunDir } from './names.js';
+import { gatewayOf, plugInstance, unplugInstance, type VpcNet } from './network.js';
+import { run } from './sh.js';
+
+/** One mount target as the runtime serves it: an address of its subnet answering NFSv4 on TCP 2049. */
+export interface MountTargetSpec {
+  mountTargetId: string;
+  fileSystemId: string;
+  region: string;
+  vpcId: string;
+  vpcCidr: string;
+  subnetId: string;
+  subnetCidr: string;
+  zoneId: string;
+  ipAddress: string;
+  groupIds: string[];
+}
+
+export interface MountTargetServer {
+  spec: MountTargetSpec;
+  ns: string;
+  child: ChildProcess;
+  alias: string;
+  /** Its zone is dark (every host down): the mount target does not answer. */
+  dark?: boolean;
+}
+
+/** The directory that holds a file system's data: one per file system, whichever mount target serves it. */
+export const fileSystemDir = (home: string, fileSystemId: string) => path.join(home, 'efs', 'data', fileSystemId);
+
+/**
+ * nfs-ganesha's configuration: NFSv4 only (no rpcbind, no mountd: port 2049 is all a client needs, as on EFS),
+ * bound to the mount target's address, no grace period, numeric owners (EFS clients send uids), attribute caching
+ * off so that a write through one mount target is seen at once through another that exports the same directory.
+ */
+function ganeshaConfig(ip: string, dataDir: string, stateDir: string): string {
+  return `NFS_CORE_PARAM {
+  Protocols = 4;
+  Bind_addr = ${ip};
+  NFS_Port = 2049;
+  Enable_NLM = false;
+  Enable_RQUOTA = false;
+  Enable_UDP = false;
+}
+NFSV4 {
+  Graceless = true;
+  Only_Numeric_Owners = true;
+  RecoveryRoot = "${stateDir}/recovery";
+}
+NFS_KRB5 { Active_krb5 = false; }
+MDCACHE { Dir_Chunk = 0; }
+EXPORT {
+  Export_Id = 1;
+  Path = "${dataDir}";
+  Pseudo = /;
+  Access_Type = RW;
+  Squash = No_Root_Squash;
+  Protocols = 4;
+  SecType = sys;
+  Attr_Expiration_Time = 0;
+  FSAL { Name = VFS; }
+}
+LOG { Default_Log_Level = WARN; }
+`;
+}
+
+const macOf = (id: string) => `02:ef:${id.replace(/^fsmt-/, '').slice(-8).replace(/(..)(?=.)/g, '$1:')}`;
+
+/** Plugs the mount target into its subnet like an instance and starts its NFS server; resolves once 2049 listens. */
+export async function startMountTarget(tag: string, home: string, vpc: VpcNet, spec: MountTargetSpec, nsName: string): Promise<MountTargetServer> {
+  const dataDir = fileSystemDir(home, spec.fileSystemId);
+  const stateDir = path.join(efsRunDir(tag), spec.mountTargetId);
+  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(path.join(stateDir, 'recovery'), { recursive: true });
+  const conf = path.join(stateDir, 'ganesha.conf');
+  writeFileSync(conf, ganeshaConfig(spec.ipAddress, dataDir, stateDir));
+  const alias = plugInstance(tag, vpc, { instanceId: spec.mountTargetId, privateIp: spec.ipAddress, subnetCidr: spec.subnetCidr, mac: macOf(spec.mountTargetId) });
+  const log = path.join(home, 'efs', 'servers', `${spec.mountTargetId}.log`);
+  mkdirSync(path.dirname(log), { recursive: true });
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=/run/netns/${nsName}`, '--',
+    'ganesha.nfsd', '-F', '-f', conf, '-L', log, '-p', path.join(stateDir, 'ganesha.pid')], { stdio: 'ignore', detached: true });
+  child.on('error', () => undefined);
+  for (let i = 0; i < 100; i++) {
+    const listening = run('nsenter', [`--net=/run/netns/${nsName}`, '--', 'ss', '-Htln', 'sport = :2049'], { allowFail: true }).stdout.trim();
+    if (listening) return { spec, ns: nsName, child, alias };
+    if (child.exitCode !== null) break;
+    await sleep(50);
+  }
+  stopProcess(child);
+  unplugInstance(tag, vpc, spec.mountTargetId);
+  throw new Error(`the NFS server of mount target ${spec.mountTargetId} did not start (see ${log})`);
+}
+
+/**
+ * A zone outage: the mount target's own end of its link goes down, so packets to it are dropped silently (clients
+ * time out, as with a dark zone) while the VPC keeps its route; back up, its default route is restored.
+ */
+export function setMountTargetUp(server: MountTargetServer, up: boolean): void {
+  const ns = server.ns;
+  if (!up) {
+    run('ip', ['-n', ns, 'link', 'set', 'eth0', 'down'], { allowFail: true });
+    return;
+  }
+  run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up'], { allowFail: true });
+  run('ip', ['-n', ns, 'route', 'replace', 'default', 'via', gatewayOf(server.spec.subnetCidr), 'dev', 'eth0'], { allowFail: true });
+}
+
+export function stopProcess(child: ChildProcess): void {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  try {
+    process.kill(child.pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
+/** Stops the server and unplugs the mount target (its address stops answering at once). */
+export function stopMountTarget(tag: string, vpc: VpcNet | undefined, server: MountTargetServer): void {
+  stopProcess(server.child);
+  // setpriv/nsenter exec into ganesha: the pid is the server's; anything left in its namespace goes too.
+  const pids = run('ip', ['netns', 'pids', server.ns], { allowFail: true }).stdout.split(/\s+/).filter(Boolean).map(Number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  if (vpc) unplugInstance(tag, vpc, server.spec.mountTargetId);
+  else run('ip', ['netns', 'del', server.ns], { allowFail: true });
+  rmSync(path.join(efsRunDir(tag), server.spec.mountTargetId), { recursive: true, force: true });
+}

@@ -1,0 +1,249 @@
+import { chmodSync, chownSync, lstatSync, mkdirSync, rmSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import type { Cloud } from '../cloud.js';
+import { subnets, vpcs } from '../services/ec2/network/state.js';
+import { accessPoints, mountTargets, type MountTargetRecord } from '../services/efs/state.js';
+import { findZone, hostsOf } from '../topology/regions.js';
+import { clientStateDir, readMountAsk, startClient, type RunningClient } from './efs-client.js';
+import { fileSystemDir, setMountTargetUp, startMountTarget, stopMountTarget, stopProcess, type MountTargetServer } from './efs-server.js';
+import type { FirewallPort } from './firewall.js';
+import { efsRunDir, instanceLink, names } from './names.js';
+import { aliasOf, type VpcNet } from './network.js';
+import { run } from './sh.js';
+import type { VolumeRequestResult } from './volumes.js';
+
+/**
+ * Makes an access point's root directory in the file system's directory, with its owner and permissions, one
+ * component at a time without following links (a client may have put a symlink anywhere). Returns an error message
+ * when it cannot (as EFS refuses the mount), undefined when the directory is there.
+ */
+export function makeAccessPointRoot(dataDir: string, apPath: string, info?: { OwnerUid: number; OwnerGid: number; Permissions: string }): string | undefined {
+  const parts = apPath.split('/').filter(Boolean);
+  if (parts.some((p) => p === '..' || p === '.')) return `access point path ${apPath} is not valid`;
+  let dir = dataDir;
+  for (const [i, part] of parts.entries()) {
+    dir = path.join(dir, part);
+    let st = lstatOrUndefined(dir);
+    if (!st) {
+      if (!info) return `mount.nfs4: access denied by server while mounting: the access point's root directory ${apPath} does not exist`;
+      mkdirSync(dir);
+      if (i === parts.length - 1) {
+        chownSync(dir, info.OwnerUid, info.OwnerGid);
+        chmodSync(dir, Number.parseInt(info.Permissions, 8));
+      }
+      st = lstatSync(dir);
+    }
+    if (!st.isDirectory()) return `access point path ${apPath} is not a directory in the file system`;
+  }
+  return undefined;
+}
+
+function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the EFS data path needs of the runtime (implemented by Runtime). */
+export interface EfsHost {
+  readonly cloud: Cloud;
+  readonly tag: string;
+  readonly home: string;
+  readonly enabled: boolean;
+  /** The VPC's namespace, made when missing. */
+  vpcNet(vpcId: string, vpcCidr: string): VpcNet;
+  /** Drops the VPC's namespace when nothing (instance or mount target) uses it any more. */
+  releaseVpcIfIdle(vpcId: string): void;
+  refreshFirewall(vpcId: string): void;
+  downHosts(): string[];
+}
+
+/** The instance that asks to mount, as the runtime knows it. */
+export interface MountingInstance {
+  instanceId: string;
+  region: string;
+  subnetId: string;
+  initPid: number;
+}
+
+/** How long the client may take to connect before mount reports a time-out (below the mount wrapper's 30 s). */
+const CLIENT_WAIT_MS = 25_000;
+
+interface EfsMountedEvent {
+  region: string;
+  mountTarget: MountTargetRecord;
+}
+
+/**
+ * The EFS data path (design: src/runtime/README.md). Each mount target is a namespace plugged into its subnet like
+ * an instance, its security groups enforced by the VPC's firewall, running nfs-ganesha over the file system's one
+ * host directory; each mount in an instance is a FUSE NFSv4 client started in the instance's network namespace.
+ */
+export class EfsRuntime {
+  private readonly servers = new Map<string, MountTargetServer>();
+  private readonly starting = new Map<string, Promise<void>>();
+  private readonly clients = new Map<string, RunningClient[]>();
+
+  constructor(private readonly host: EfsHost) {}
+
+  /** Serves the mount targets in the store (after a restart) and follows the EFS API's changes. */
+  listen(): void {
+    const ev = this.host.cloud.events;
+    ev.on('efs.mountTargetCreated', (e: EfsMountedEvent) => this.serve(e.region, e.mountTarget));
+    ev.on('efs.mountTargetChanged', (e: EfsMountedEvent) => {
+      const s = this.servers.get(e.mountTarget.MountTargetId);
+      if (!s) return;
+      s.spec.groupIds = e.mountTarget.SecurityGroups;
+      this.host.refreshFirewall(s.spec.vpcId);
+    });
+    ev.on('efs.mountTargetDeleted', (e: EfsMountedEvent) => this.unserve(e.mountTarget.MountTargetId));
+    ev.on('efs.fileSystemDeleted', (e: { fileSystemId: string }) => rmSync(fileSystemDir(this.host.home, e.fileSystemId), { recursive: true, force: true }));
+    for (const { scope, value } of mountTargets(this.host.cloud).listAll()) this.serve(scope, value);
+  }
+
+  private serve(region: string, mt: MountTargetRecord): void {
+    if (!this.host.enabled || this.servers.has(mt.MountTargetId) || this.starting.has(mt.MountTargetId)) return;
+    const subnet = subnets(this.host.cloud.store).get(region, mt.SubnetId);
+    const vpcRecord = vpcs(this.host.cloud.store).get(region, mt.VpcId);
+    if (!subnet || !vpcRecord) return;
+    const spec = {
+      mountTargetId: mt.MountTargetId, fileSystemId: mt.FileSystemId, region, vpcId: mt.VpcId, vpcCidr: vpcRecord.CidrBlock, subnetId: mt.SubnetId,
+      subnetCidr: subnet.CidrBlock, zoneId: mt.AvailabilityZoneId, ipAddress: mt.IpAddress, groupIds: mt.SecurityGroups,
+    };
+    const started = (async () => {
+      const vpc = this.host.vpcNet(mt.VpcId, spec.vpcCidr);
+      const server = await startMountTarget(this.host.tag, this.host.home, vpc, spec, names(this.host.tag).instanceNs(mt.MountTargetId));
+      this.servers.set(mt.MountTargetId, server);
+      this.host.refreshFirewall(mt.VpcId);
+      this.applyZoneFaults();
+    })().catch((err) => console.error(`[halo] mount target ${mt.MountTargetId}: ${(err as Error).message}`))
+      .finally(() => this.starting.delete(mt.MountTargetId));
+    this.starting.set(mt.MountTargetId, started);
+  }
+
+  private async unserve(mountTargetId: string): Promise<void> {
+    await this.starting.get(mountTargetId);
+    const s = this.servers.get(mountTargetId);
+    if (!s) return;
+    this.servers.delete(mountTargetId);
+    stopMountTarget(this.host.tag, this.host.vpcNet(s.spec.vpcId, s.spec.vpcCidr), s);
+    this.host.refreshFirewall(s.spec.vpcId);
+    this.host.releaseVpcIfIdle(s.spec.vpcId);
+  }
+
+  /** Waits for mount targets being started (tests and mounts right after CreateMountTarget). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.starting.values()]);
+  }
+
+  regionOf(vpcId: string): string | undefined {
+    return [...this.servers.values()].find((s) => s.spec.vpcId === vpcId)?.spec.region;
+  }
+
+  usesVpc(vpcId: string): boolean {
+    return [...this.servers.values()].some((s) => s.spec.vpcId === vpcId);
+  }
+
+  /** The mount targets of a VPC as its firewall sees them: ports with the mount targets' own security groups. */
+  ports(vpc: VpcNet): FirewallPort[] {
+    return [...this.servers.values()].filter((s) => s.spec.vpcId === vpc.vpcId).map((s) => ({
+      instanceId: s.spec.mountTargetId, link: instanceLink(s.spec.mountTargetId), privateIp: s.spec.ipAddress,
+      alias: aliasOf(vpc, s.spec.mountTargetId) ?? s.alias, subnetId: s.spec.subnetId, groupIds: s.spec.groupIds,
+    }));
+  }
+
+  /** A zone whose every host is down takes its mount targets down with it, and back when restored. */
+  applyZoneFaults(): void {
+    const down = new Set(this.host.downHosts());
+    for (const s of this.servers.values()) {
+      const zone = findZone(s.spec.zoneId);
+      const dark = !!zone && hostsOf(zone, this.host.cloud.config.hostsPerZone).every((h) => down.has(h.hostId));
+      if (dark !== s.dark) setMountTargetUp(s, !dark);
+      s.dark = dark;
+    }
+  }
+
+  /** mount/umount asked from inside an instance: answered here for NFS and EFS, undefined for anything else. */
+  async request(who: MountingInstance, route: string, params: URLSearchParams): Promise<VolumeRequestResult | undefined> {
+    if (route === 'umount') return this.unmount(who, params.get('target') ?? '');
+    if (route !== 'mount') return undefined;
+    const options = (params.get('options') ?? '').split(',').filter(Boolean);
+    const device = params.get('device') ?? '';
+    const ask = readMountAsk(device, params.get('type') ?? '', options);
+    if (!ask) return undefined;
+    const dir = params.get('dir') ?? '';
+    if (!dir.startsWith('/')) return { status: 400, body: `mount point ${dir} must be an absolute path` };
+    await this.settled();
+    const cloud = this.host.cloud;
+    let server = ask.ip;
+    let fileSystemId = ask.fileSystemId;
+    if (!server) {
+      const zone = ask.zoneName ?? subnets(cloud.store).get(who.region, who.subnetId)?.AvailabilityZone;
+      const dnsName = `${ask.fileSystemId ?? ask.host}.efs.${who.region}.amazonaws.com`;
+      const target = mountTargets(cloud).list(who.region).find((m) => m.FileSystemId === ask.fileSystemId && m.AvailabilityZoneName === zone);
+      if (!target || (ask.helper === 'nfs' && ask.host === ask.fileSystemId)) {
+        return {
+          status: 400,
+          body: ask.helper === 'efs'
+            ? `Failed to resolve "${dnsName}" - check that your file system ID is correct, and ensure that the VPC has an EFS mount target for this file system ID.`
+            : `mount.nfs4: Failed to resolve server ${ask.host}: Name or service not known`,
+        };
+      }
+      server = target.IpAddress;
+    } else {
+      fileSystemId = mountTargets(cloud).list(who.region).find((m) => m.IpAddress === ask.ip)?.FileSystemId;
+    }
+    let root = ask.subPath;
+    let posixUser: { Uid: number; Gid: number } | undefined;
+    if (ask.accessPointId) {
+      const ap = accessPoints(cloud).get(who.region, ask.accessPointId);
+      if (!ap || (fileSystemId && ap.FileSystemId !== fileSystemId)) {
+        return { status: 400, body: `Access point ${ask.accessPointId} does not exist for file system ${fileSystemId ?? ask.host}.` };
+      }
+      root = `${ap.RootDirectory.Path.replace(/\/$/, '')}/${ask.subPath.replace(/^\//, '')}`;
+      posixUser = ap.PosixUser;
+      // EFS makes an access point's root directory itself, on the server side, at the first mount through it.
+      const made = makeAccessPointRoot(fileSystemDir(this.host.home, ap.FileSystemId), ap.RootDirectory.Path, ap.RootDirectory.CreationInfo);
+      if (made) return { status: 400, body: made };
+    }
+    const runDir = efsRunDir(this.host.tag);
+    try {
+      const client = await startClient({
+        netns: names(this.host.tag).instanceNs(who.instanceId), initPid: who.initPid, server, target: dir.replace(/\/+$/, '') || '/',
+        source: device, root, posixUser, stateDir: clientStateDir(runDir, who.instanceId), home: this.host.home,
+      }, CLIENT_WAIT_MS);
+      this.clients.set(who.instanceId, [...(this.clients.get(who.instanceId) ?? []), client]);
+    } catch (err) {
+      return { status: 400, body: (err as Error).message };
+    }
+    return { status: 200, body: `mounted ${device} on ${dir}` };
+  }
+
+  private async unmount(who: MountingInstance, target: string): Promise<VolumeRequestResult | undefined> {
+    const mine = this.clients.get(who.instanceId) ?? [];
+    const wanted = target.replace(/\/+$/, '') || '/';
+    const client = mine.find((c) => c.target === wanted);
+    if (!client) return undefined;
+    const done = run('nsenter', ['-t', String(who.initPid), '-m', '--', 'umount', wanted], { allowFail: true });
+    if (done.status !== 0) return { status: 400, body: done.stderr.trim() || `umount: ${wanted}: target is busy.` };
+    stopProcess(client.child);
+    this.clients.set(who.instanceId, mine.filter((c) => c !== client));
+    return { status: 200, body: `unmounted ${wanted}` };
+  }
+
+  /** The instance stopped, crashed or was terminated: its clients go with it. */
+  forgetInstance(instanceId: string): void {
+    for (const c of this.clients.get(instanceId) ?? []) stopProcess(c.child);
+    this.clients.delete(instanceId);
+  }
+
+  /** Cloud stop: every client and server, by id. */
+  stopAll(vpcs: Map<string, VpcNet>): void {
+    for (const id of [...this.clients.keys()]) this.forgetInstance(id);
+    for (const s of this.servers.values()) stopMountTarget(this.host.tag, vpcs.get(s.spec.vpcId), s);
+    this.servers.clear();
+    rmSync(efsRunDir(this.host.tag), { recursive: true, force: true });
+  }
+}

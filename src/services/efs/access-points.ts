@@ -1,0 +1,92 @@
+import { paginate, withoutPaging } from '../../protocol/paginate.js';
+import type { RequestContext } from '../types.js';
+import { efsErrors } from './errors.js';
+import { findFileSystem, requireAvailable } from './file-systems.js';
+import { newEfsId } from './ids.js';
+import { accessPointArn, accessPoints, type AccessPointRecord } from './state.js';
+import { checkTags } from './tags.js';
+
+export function findAccessPoint(ctx: RequestContext, id: string): AccessPointRecord {
+  const ap = accessPoints(ctx.cloud).get(ctx.region, id);
+  if (!ap) throw efsErrors.accessPointNotFound(id);
+  return ap;
+}
+
+export function accessPointView(ctx: RequestContext, ap: AccessPointRecord) {
+  return {
+    ClientToken: ap.ClientToken,
+    Name: ap.Tags.find((t) => t.Key === 'Name')?.Value,
+    Tags: ap.Tags,
+    AccessPointId: ap.AccessPointId,
+    AccessPointArn: accessPointArn(ctx.region, ap.OwnerId, ap.AccessPointId),
+    FileSystemId: ap.FileSystemId,
+    PosixUser: ap.PosixUser,
+    RootDirectory: ap.RootDirectory,
+    OwnerId: ap.OwnerId,
+    LifeCycleState: 'available',
+  };
+}
+
+function checkRootDirectory(root: AccessPointRecord['RootDirectory']): void {
+  if (!root.Path.startsWith('/') || root.Path.length > 100 || root.Path.split('/').some((p) => p === '..' || p === '.')) throw efsErrors.badRequest(`Invalid root directory path '${root.Path}': it must start with '/' and be at most 100 characters.`);
+  const perms = root.CreationInfo?.Permissions;
+  if (perms !== undefined && !/^[0-7]{3,4}$/.test(perms)) throw efsErrors.badRequest(`Invalid permissions '${perms}': give 3 or 4 octal digits.`);
+}
+
+interface CreateInput {
+  ClientToken: string;
+  FileSystemId: string;
+  Tags?: AccessPointRecord['Tags'];
+  PosixUser?: AccessPointRecord['PosixUser'];
+  RootDirectory?: Partial<AccessPointRecord['RootDirectory']>;
+}
+
+export function createAccessPoint(input: CreateInput, ctx: RequestContext) {
+  const fs = findFileSystem(ctx, input.FileSystemId);
+  const same = accessPoints(ctx.cloud).list(ctx.region).find((a) => a.ClientToken === input.ClientToken);
+  if (same) {
+    if (same.FileSystemId === fs.FileSystemId) return accessPointView(ctx, same);
+    throw efsErrors.accessPointAlreadyExists(same.AccessPointId, input.ClientToken);
+  }
+  requireAvailable(ctx, fs);
+  checkTags(input.Tags ?? []);
+  const root = { Path: input.RootDirectory?.Path ?? '/', CreationInfo: input.RootDirectory?.CreationInfo };
+  checkRootDirectory(root);
+  const ap: AccessPointRecord = {
+    AccessPointId: newEfsId('fsap'),
+    FileSystemId: fs.FileSystemId,
+    OwnerId: ctx.accountId,
+    ClientToken: input.ClientToken,
+    Tags: input.Tags ?? [],
+    PosixUser: input.PosixUser,
+    RootDirectory: root,
+  };
+  accessPoints(ctx.cloud).insert(ctx.region, ap.AccessPointId, ap);
+  return accessPointView(ctx, ap);
+}
+
+export function describeAccessPoints(input: { MaxResults?: number; NextToken?: string; AccessPointId?: string; FileSystemId?: string }, ctx: RequestContext) {
+  if (input.AccessPointId !== undefined && input.FileSystemId !== undefined) throw efsErrors.badRequest('Specify either AccessPointId or FileSystemId, not both.');
+  let all = accessPoints(ctx.cloud).list(ctx.region);
+  if (input.AccessPointId !== undefined) all = [findAccessPoint(ctx, input.AccessPointId)];
+  if (input.FileSystemId !== undefined) {
+    findFileSystem(ctx, input.FileSystemId);
+    all = all.filter((a) => a.FileSystemId === input.FileSystemId);
+  }
+  const page = paginate(all, {
+    token: input.NextToken,
+    max: input.MaxResults,
+    defaultMax: 100,
+    limit: 100,
+    bind: withoutPaging(input, 'NextToken', 'MaxResults'),
+    badToken: () => efsErrors.badRequest('The NextToken is not valid.'),
+    badSize: () => efsErrors.badRequest('MaxResults must be between 1 and 100.'),
+  });
+  return { AccessPoints: page.items.map((a) => accessPointView(ctx, a)), NextToken: page.next };
+}
+
+export function deleteAccessPoint(input: { AccessPointId: string }, ctx: RequestContext) {
+  const ap = findAccessPoint(ctx, input.AccessPointId);
+  accessPoints(ctx.cloud).delete(ctx.region, ap.AccessPointId);
+  return {};
+}

@@ -1,0 +1,44 @@
+import './cfn/access-point.js';
+import './cfn/file-system.js';
+import './cfn/mount-target.js';
+import type { ServiceFactory } from '../types.js';
+import { createAccessPoint, deleteAccessPoint, describeAccessPoints } from './access-points.js';
+import { createFileSystem, deleteFileSystem, describeFileSystems, updateFileSystem } from './file-systems.js';
+import {
+  createMountTarget, deleteMountTarget, describeMountTargets, describeMountTargetSecurityGroups, modifyMountTargetSecurityGroups,
+} from './mount-targets.js';
+import * as policies from './policies.js';
+import { createTags, deleteTags, describeTags, listTagsForResource, tagResource, untagResource } from './tags.js';
+
+/** Amazon EFS (REST-JSON, signing name `elasticfilesystem`). The data path is the runtime's (src/runtime/README.md). */
+export const efsService: ServiceFactory = () => ({
+  signingName: 'elasticfilesystem',
+  modelId: 'elasticfilesystem-2015-02-01',
+  operations: {
+    CreateFileSystem: createFileSystem,
+    DescribeFileSystems: describeFileSystems,
+    UpdateFileSystem: updateFileSystem,
+    DeleteFileSystem: deleteFileSystem,
+    CreateMountTarget: createMountTarget,
+    DescribeMountTargets: describeMountTargets,
+    DescribeMountTargetSecurityGroups: describeMountTargetSecurityGroups,
+    ModifyMountTargetSecurityGroups: modifyMountTargetSecurityGroups,
+    DeleteMountTarget: deleteMountTarget,
+    CreateAccessPoint: createAccessPoint,
+    DescribeAccessPoints: describeAccessPoints,
+    DeleteAccessPoint: deleteAccessPoint,
+    PutLifecycleConfiguration: policies.putLifecycleConfiguration,
+    DescribeLifecycleConfiguration: policies.describeLifecycleConfiguration,
+    PutBackupPolicy: policies.putBackupPolicy,
+    DescribeBackupPolicy: policies.describeBackupPolicy,
+    PutFileSystemPolicy: policies.putFileSystemPolicy,
+    DescribeFileSystemPolicy: policies.describeFileSystemPolicy,
+    DeleteFileSystemPolicy: policies.deleteFileSystemPolicy,
+    TagResource: tagResource,
+    UntagResource: untagResource,
+    ListTagsForResource: listTagsForResource,
+    CreateTags: createTags,
+    DeleteTags: deleteTags,
+    DescribeTags: describeTags,
+  },
+});
