@@ -130,4 +130,23 @@ for (const stack of ['MultiAz', 'MultiAzSnapshot']) {
   });
 }
 
-test('Resilient (target local) deploys and serves from its EFS state', { skip: 'the local cloud has no EFS yet (AWS::EFS::FileSystem, AWS::EFS::MountTarget): the stack synthesizes and passes its Template assertions in cdk-app.test.ts' }, () => {});
+/**
+ * Resilient reaches its boot on the local cloud (network, secret, Elastic IP, EFS file system and three mount
+ * targets, group with its lifecycle hook, the EFS mount inside the instance), then its setup fails: the local EFS
+ * client cannot chown or chmod a directory (EISDIR; src/runtime/README.md, "Known gaps of the client"), and the
+ * server's state directory must belong to its service user. The CreationPolicy turns that into CREATE_FAILED.
+ */
+const EFS_DIRECTORY_OWNERSHIP = 'the local EFS client cannot chown a directory (EISDIR), so the CI state directory cannot be given to its service user';
+for (const stack of ['Resilient']) {
+  test(`${stack} (target local) deploys to CREATE_COMPLETE with its state on EFS, its buildbot runs a build, the stack deletes cleanly`, { skip: !isRoot ? 'needs root' : EFS_DIRECTORY_OWNERSHIP }, async () => {
+    const deployed = cloud.halo('deploy', stack);
+    assert.equal(deployed.status, 0, deployed.stdout + deployed.stderr);
+    const out = stackOutputs(stack);
+    assert.equal((await answering(`${out.URL}/api/v2/builders`, stack)).status, 200);
+    const sm = new SecretsManagerClient(cloud.sdk);
+    const password = (await sm.send(new GetSecretValueCommand({ SecretId: out.AdminPasswordSecret }))).SecretString!;
+    assert.equal((await buildThroughTheApi(out.URL, password)).results, 0);
+    const destroyed = cloud.halo('destroy', stack);
+    assert.equal(destroyed.status, 0, destroyed.stdout + destroyed.stderr);
+  });
+}

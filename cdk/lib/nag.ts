@@ -39,7 +39,7 @@ export function acknowledgeNagFindings(stack: Stack): void {
       ack(c, 'AwsSolutions-EC28', 'Basic (5-minute) monitoring, as the seed: StatusCheckFailed_System, the recovery alarm\'s metric, is published every minute without detailed monitoring.');
       ack(c, 'AwsSolutions-EC29', 'The stack owns the server: deleting the stack must delete it (termination protection would block the seed\'s delete-stack).');
     } else if (c instanceof autoscaling.CfnAutoScalingGroup) {
-      ack(c, 'AwsSolutions-AS3', 'Scaling notifications need an SNS topic and a subscriber; the group\'s one-minute metrics (Resilient) and the stack events show replacements.');
+      ack(c, 'AwsSolutions-AS3', 'Scaling notifications need an SNS topic and a subscriber; the group\'s activities and the stack events show replacements.');
     }
   }
 }

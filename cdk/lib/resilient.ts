@@ -115,8 +115,6 @@ export class ResilientServer extends Construct {
         // the CI answers, so the group never counts a server that does not serve. 900 s covers Jenkins' first
         // install on AWS; the boot script completes it as soon as the server answers, so it costs nothing otherwise.
         lifecycleHookSpecificationList: [{ lifecycleHookName: hook, lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 900, defaultResult: 'ABANDON' }],
-        // One-minute group metrics: what an operator watches the recovery with (free for Auto Scaling metrics).
-        metricsCollection: [{ granularity: '1Minute', metrics: ['GroupInServiceInstances', 'GroupPendingInstances', 'GroupTerminatingInstances', 'WarmPoolWarmedCapacity'] }],
         // Replace the oldest launch template first: an update never keeps a server of the old template longer.
         terminationPolicies: ['OldestLaunchTemplate', 'Default'],
       },

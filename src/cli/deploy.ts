@@ -81,7 +81,7 @@ async function follow(cfn: CloudFormationClient, stackName: string, since: Date)
   }
 }
 
-export async function deploy(stackName: string, flags: { context?: string[]; parameters?: string[]; stackName?: string }): Promise<void> {
+export async function deploy(stackName: string, flags: { context?: string[]; parameters?: string[]; stackName?: string; rollback?: boolean }): Promise<void> {
   const { cfn, ec2 } = clients();
   const context: Record<string, string> = { target: 'local', ...parseContext(flags.context) };
   if (context.target !== 'local') throw new CliError(`halo deploy deploys to the local cloud (target=local); for AWS run 'npx cdk deploy ${stackName} -c target=aws'`);
@@ -97,10 +97,11 @@ export async function deploy(stackName: string, flags: { context?: string[]; par
   const exists = await cfn.send(new DescribeStacksCommand({ StackName: name })).then((r) => r.Stacks?.[0]?.StackStatus, () => undefined);
   const since = new Date(Date.now() - 1000);
   const input = { StackName: name, TemplateBody: template, Parameters: parameters, Capabilities: ['CAPABILITY_IAM' as const, 'CAPABILITY_NAMED_IAM' as const] };
+  const noRollback = flags.rollback === false;
   console.log(`${name}: ${exists ? 'updating' : 'creating'} (target local, ${Buffer.byteLength(template)} bytes of template)`);
   try {
-    if (exists) await cfn.send(new UpdateStackCommand(input));
-    else await cfn.send(new CreateStackCommand(input));
+    if (exists) await cfn.send(new UpdateStackCommand({ ...input, DisableRollback: noRollback }));
+    else await cfn.send(new CreateStackCommand({ ...input, DisableRollback: noRollback }));
   } catch (err) {
     const message = (err as Error).message;
     if (/No updates are to be performed/.test(message)) {
@@ -136,6 +137,7 @@ export function registerDeployCommands(program: Command): void {
     .option('-c, --context <key=value>', 'a context value (target, imageId, faithful, zones), repeatable', collect)
     .option('-p, --parameters <key=value>', 'a stack parameter, repeatable (ImageId defaults to the halo-ci image, AllowedCidr to the host network)', collect)
     .option('--stack-name <name>', 'deploy under another stack name')
+    .option('--no-rollback', 'keep what was created when the deployment fails (to look at it), as cdk deploy --no-rollback')
     .action(deploy);
   program
     .command('destroy')
