@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { DEFAULT_PORT } from '../daemon/home.js';
 import { runAws } from './aws.js';
 import { CliError, cloudClean, cloudEnv, cloudStart, cloudStatus, cloudStop, runningDaemon } from './cloud.js';
+import { registerDeployCommands } from './deploy.js';
 import { registerDrillCommands } from './drill.js';
 import { registerFaultCommands } from './fault.js';
 import { registerImageCommands } from './image.js';
@@ -52,6 +53,7 @@ program
 registerImageCommands(program);
 registerFaultCommands(program);
 registerDrillCommands(program);
+registerDeployCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {
