@@ -6,6 +6,8 @@ import { renderVpcRuleset } from '../src/runtime/firewall.js';
 import { resolverAddress } from '../src/runtime/network.js';
 import { resolvConf } from '../src/runtime/sandbox.js';
 import { ec2Name, type NamedInstance } from '../src/services/ec2/compute/dns-names.js';
+import { efsName } from '../src/services/efs/dns-names.js';
+import type { MountTargetRecord } from '../src/services/efs/state.js';
 
 /** The name rules of the VPC's Amazon-provided DNS and its wire answers, without root or instances. */
 const east: Asker = { region: 'us-east-1', vpcId: 'vpc-a', instanceId: 'i-1', zone: 'us-east-1a' };
@@ -110,5 +112,21 @@ describe('VPC DNS: the instance\'s resolver and the VPC namespace', () => {
     assert.match(rules, /ip daddr 10\.0\.0\.2 meta l4proto \{ udp, tcp \} th dport 53 dnat ip to 169\.254\.169\.253/);
     assert.match(rules, /oifname "up0" ip daddr 169\.254\.169\.253 meta l4proto \{ udp, tcp \} th dport 53 accept/);
     assert.doesNotMatch(renderVpcRuleset({ ports: [], groups: new Map(), acls: new Map() }), /dport 53 dnat/);
+  });
+});
+
+describe('VPC DNS: EFS names', () => {
+  const target = (zone: string, ip: string, vpcId = 'vpc-a') => ({ FileSystemId: 'fs-0123abcd', VpcId: vpcId, AvailabilityZoneName: zone, IpAddress: ip }) as MountTargetRecord;
+  const targets = [target('us-east-1a', '10.0.1.9'), target('us-east-1b', '10.0.2.9'), target('us-east-1c', '10.5.3.9', 'vpc-b')];
+  const efs = (who: Asker, name: string) => efsName({ ...who, name }, targets);
+  it('the file system\'s name gives the mount target of the asker\'s zone; ZONE.fs-x that zone\'s; none elsewhere', () => {
+    assert.deepEqual(efs(east, 'fs-0123abcd.efs.us-east-1.amazonaws.com'), { a: ['10.0.1.9'] });
+    assert.deepEqual(efs({ ...east, zone: 'us-east-1b' }, 'fs-0123abcd.efs.us-east-1.amazonaws.com'), { a: ['10.0.2.9'] });
+    assert.deepEqual(efs(east, 'us-east-1b.fs-0123abcd.efs.us-east-1.amazonaws.com'), { a: ['10.0.2.9'] });
+    assert.equal(efs({ ...east, zone: 'us-east-1d' }, 'fs-0123abcd.efs.us-east-1.amazonaws.com'), undefined, 'no mount target in the zone');
+    assert.equal(efs(east, 'us-east-1c.fs-0123abcd.efs.us-east-1.amazonaws.com'), undefined, 'a mount target of another VPC');
+    assert.equal(efs(east, 'fs-0123abcd.efs.eu-west-1.amazonaws.com'), undefined, 'another region');
+    assert.equal(efs(east, 'fs-99999999.efs.us-east-1.amazonaws.com'), undefined, 'another file system');
+    assert.equal(efs(east, 'ip-10-0-1-20.ec2.internal'), undefined, 'not an EFS name');
   });
 });
