@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -137,6 +137,22 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     // The VPC side of the veth receives what the instance sends: at least the 4 MiB written.
     assert.ok(after.rx - before.rx > 4 * 1024 * 1024, `only ${after.rx - before.rx} bytes from the instance`);
     assert.equal(ok(out.A, 'md5sum < /mnt/efs/blob'), ok(out.B, 'md5sum < /tmp/blob'));
+  });
+
+  it('chown, chmod and utimes of a directory (install -d -o -g -m) go over NFS and are seen from the other instance; files too', () => {
+    ok(out.A, 'mkdir -p /mnt/efs/d && chown 1000:1000 /mnt/efs/d && chmod 750 /mnt/efs/d && install -d -o 1000 -g 1000 -m 755 /mnt/efs/d2');
+    assert.equal(ok(out.A, "stat -c '%u:%g %a' /mnt/efs/d /mnt/efs/d2"), '1000:1000 750\n1000:1000 755');
+    assert.equal(ok(out.B, "stat -c '%u:%g %a' /mnt/efs/d /mnt/efs/d2"), '1000:1000 750\n1000:1000 755');
+    ok(out.B, 'touch -d "2020-01-02 03:04:05 UTC" /mnt/efs/d && chmod 700 /mnt/efs/d2');
+    assert.equal(ok(out.B, 'stat -c %Y /mnt/efs/d; stat -c %a /mnt/efs/d2'), '1577934245\n700');
+    // A's client keeps attributes half a second (attr_timeout): then it sees B's changes.
+    assert.equal(ok(out.A, 'sleep 1; stat -c %Y /mnt/efs/d; stat -c %a /mnt/efs/d2'), '1577934245\n700');
+    ok(out.A, 'echo x > /mnt/efs/d/f && chown 1001:1002 /mnt/efs/d/f && chmod 640 /mnt/efs/d/f');
+    assert.equal(ok(out.B, "stat -c '%u:%g %a' /mnt/efs/d/f"), '1001:1002 640');
+    ok(out.A, 'ln -s f /mnt/efs/d/link && chown -h 1003:1004 /mnt/efs/d/link');
+    assert.equal(ok(out.B, "stat -c '%u:%g' /mnt/efs/d/link /mnt/efs/d/f"), '1003:1004\n1001:1002');
+    const onHost = statSync(path.join(fileSystemDir(cloud.home, out.FileSystem), 'd'));
+    assert.equal(`${onHost.uid}:${onHost.gid} ${(onHost.mode & 0o777).toString(8)}`, '1000:1000 750');
   });
 
   it('from a zone without a mount target the mount fails as the EFS helper does; blocked by the group on 2049 it times out until the rule is added', async () => {

@@ -16,6 +16,7 @@ import os
 import select
 import socket
 import stat
+import struct
 import sys
 
 import pyfuse3
@@ -71,6 +72,86 @@ nfs.nfs_truncate.argtypes = [vp, ctypes.c_char_p, ctypes.c_uint64]
 LOST_STATE = (-errno.ERANGE, -errno.EIO)
 
 
+# NFSv4 SETATTR by path, spoken directly (one COMPOUND: PUTROOTFH, LOOKUP..., SETATTR with the anonymous stateid).
+# libnfs 4.0 OPENs an object before it SETATTRs it, and a directory cannot be OPENed (EISDIR): directories' modes,
+# owners and times (and symbolic links' owners) go this way, over TCP to the same server from the instance's network namespace.
+NFS4_ERRNO = {1: errno.EPERM, 2: errno.ENOENT, 5: errno.EIO, 13: errno.EACCES, 20: errno.ENOTDIR, 21: errno.EISDIR,
+              22: errno.EINVAL, 27: errno.EFBIG, 28: errno.ENOSPC, 30: errno.EROFS, 63: errno.ENAMETOOLONG,
+              69: errno.EDQUOT, 70: errno.ESTALE, 10001: errno.ESTALE}
+
+
+def xdr_u32(n):
+    return struct.pack(">I", n & 0xFFFFFFFF)
+
+
+def xdr_opaque(b):
+    return xdr_u32(len(b)) + b + b"\0" * (-len(b) % 4)
+
+
+def xdr_settime(ns):
+    return xdr_u32(1) + struct.pack(">qI", ns // 10**9, ns % 10**9)  # SET_TO_CLIENT_TIME4
+
+
+def recv_exact(sock, n):
+    out = b""
+    while len(out) < n:
+        part = sock.recv(n - len(out))
+        if not part:
+            raise OSError(errno.ECONNRESET, "connection closed")
+        out += part
+    return out
+
+
+def nfs4_setattr(server, path, uid, gid, mode=None, owner=None, group=None, atime_ns=None, mtime_ns=None):
+    """Returns 0 or a negative errno, as libnfs calls do."""
+    words, vals = [0, 0], b""
+    if mode is not None:  # FATTR4_MODE = 33
+        words[1] |= 1 << 1
+        vals += xdr_u32(mode)
+    if owner is not None:  # FATTR4_OWNER = 36 (numeric: the server takes uids)
+        words[1] |= 1 << 4
+        vals += xdr_opaque(str(owner).encode())
+    if group is not None:  # FATTR4_OWNER_GROUP = 37
+        words[1] |= 1 << 5
+        vals += xdr_opaque(str(group).encode())
+    if atime_ns is not None:  # FATTR4_TIME_ACCESS_SET = 48
+        words[1] |= 1 << 16
+        vals += xdr_settime(atime_ns)
+    if mtime_ns is not None:  # FATTR4_TIME_MODIFY_SET = 54
+        words[1] |= 1 << 22
+        vals += xdr_settime(mtime_ns)
+    parts = [c for c in path.split(b"/") if c]
+    ops = xdr_u32(24)  # PUTROOTFH
+    for c in parts:
+        ops += xdr_u32(15) + xdr_opaque(c)  # LOOKUP
+    ops += xdr_u32(34) + xdr_u32(0) + b"\0" * 12  # SETATTR, anonymous stateid
+    ops += xdr_u32(2) + xdr_u32(words[0]) + xdr_u32(words[1]) + xdr_opaque(vals)
+    compound = xdr_opaque(b"") + xdr_u32(0) + xdr_u32(len(parts) + 2) + ops
+    xid = int.from_bytes(os.urandom(4), "big")
+    cred = xdr_u32(0) + xdr_opaque(socket.gethostname().encode()[:255]) + xdr_u32(uid) + xdr_u32(gid) + xdr_u32(0)
+    call = (xdr_u32(xid) + xdr_u32(0) + xdr_u32(2) + xdr_u32(100003) + xdr_u32(4) + xdr_u32(1)
+            + xdr_u32(1) + xdr_opaque(cred) + xdr_u32(0) + xdr_u32(0) + compound)
+    try:
+        with socket.create_connection((server, 2049), timeout=30) as sock:
+            sock.sendall(xdr_u32(0x80000000 | len(call)) + call)
+            reply, last = b"", False
+            while not last:
+                mark = struct.unpack(">I", recv_exact(sock, 4))[0]
+                last = bool(mark & 0x80000000)
+                reply += recv_exact(sock, mark & 0x7FFFFFFF)
+    except OSError:
+        return -errno.EIO
+    rxid, mtype, rstat = struct.unpack(">III", reply[:12])
+    if rxid != xid or mtype != 1 or rstat != 0:
+        return -errno.EIO
+    vlen = struct.unpack(">I", reply[16:20])[0]
+    at = 20 + vlen + (-vlen % 4)
+    accept, status = struct.unpack(">II", reply[at:at + 8])
+    if accept != 0:
+        return -errno.EIO
+    return -NFS4_ERRNO.get(status, errno.EIO) if status else 0
+
+
 def connect(server):
     ctx = vp(nfs.nfs_init_context())
     nfs.nfs_set_version(ctx, 4)
@@ -96,6 +177,7 @@ class Efs(pyfuse3.Operations):
         self.server = server
         self.root = root.rstrip("/")
         self.fixed = (uid, gid) if uid is not None else None
+        self.cred = self.fixed or (0, 0)
         self.paths = {pyfuse3.ROOT_INODE: "/"}
         self.handles = {}
         self.next_fh = 1
@@ -141,6 +223,7 @@ class Efs(pyfuse3.Operations):
 
     def caller(self, rctx):
         uid, gid = self.fixed or (rctx.uid, rctx.gid)
+        self.cred = (uid, gid)
         nfs.nfs_set_uid(self.ctx, uid)
         nfs.nfs_set_gid(self.ctx, gid)
 
@@ -182,6 +265,8 @@ class Efs(pyfuse3.Operations):
     async def setattr(self, inode, attr, fields, fh, rctx):
         self.caller(rctx)
         path = self.full(self.path_of(inode))
+        if not stat.S_ISREG(self.attrs(self.path_of(inode)).st_mode):
+            return self.setattr_dir(inode, path, attr, fields)
         if fields.update_size:
             if fh is not None and fh in self.handles:
                 self.stateful(nfs.nfs_ftruncate, fh, attr.st_size)
@@ -200,6 +285,20 @@ class Efs(pyfuse3.Operations):
             mt = attr.st_mtime_ns if fields.update_mtime else cur.st_mtime_ns
             times = (Timeval * 2)(Timeval(at // 10**9, (at % 10**9) // 1000), Timeval(mt // 10**9, (mt % 10**9) // 1000))
             check(nfs.nfs_utimes(self.ctx, path, times))
+        return self.attrs(self.path_of(inode))
+
+    def setattr_dir(self, inode, path, attr, fields):
+        """A directory's (or a symbolic link's, `chown -h`) attributes in one SETATTR without OPEN (see nfs4_setattr)."""
+        if fields.update_size:
+            raise pyfuse3.FUSEError(errno.EISDIR)
+        if fields.update_mode or fields.update_uid or fields.update_gid or fields.update_atime or fields.update_mtime:
+            check(nfs4_setattr(
+                self.server, path, *self.cred,
+                mode=stat.S_IMODE(attr.st_mode) if fields.update_mode else None,
+                owner=attr.st_uid if fields.update_uid else None,
+                group=attr.st_gid if fields.update_gid else None,
+                atime_ns=attr.st_atime_ns if fields.update_atime else None,
+                mtime_ns=attr.st_mtime_ns if fields.update_mtime else None))
         return self.attrs(self.path_of(inode))
 
     async def readlink(self, inode, rctx):
