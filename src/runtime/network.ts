@@ -212,9 +212,13 @@ export function unplugInstance(tag: string, vpc: VpcNet, instanceId: string): vo
   vpc.aliases.delete(instanceId);
 }
 
-/** Cuts (or restores) an instance's only link: a network partition of that instance. */
-export function setLink(vpc: VpcNet, instanceId: string, up: boolean): void {
-  ipBatch(vpc.ns, [`link set ${instanceLink(instanceId)} ${up ? 'up' : 'down'}`], true);
+/**
+ * Cuts (or restores) an instance's only link: a network partition of that instance. The kernel drops the route to
+ * the instance's private address with the link, so restoring it puts the route back.
+ */
+export function setLink(vpc: VpcNet, instanceId: string, up: boolean, privateIp?: string): void {
+  const link = instanceLink(instanceId);
+  ipBatch(vpc.ns, [`link set ${link} ${up ? 'up' : 'down'}`, ...(up && privateIp ? [`route replace ${privateIp}/32 dev ${link}`] : [])], true);
 }
 
 /**
