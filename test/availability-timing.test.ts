@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudWatchClient, DescribeAlarmHistoryCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import {
   AttachInternetGatewayCommand, AuthorizeSecurityGroupIngressCommand, CreateInternetGatewayCommand, CreateRouteCommand, CreateSecurityGroupCommand,
-  CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, DescribeRouteTablesCommand, EC2Client, GetConsoleOutputCommand, RunInstancesCommand, type Instance,
+  CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, DescribeRouteTablesCommand, EC2Client, GetConsoleOutputCommand, RunInstancesCommand, StartInstancesCommand, StopInstancesCommand, type Instance,
 } from '@aws-sdk/client-ec2';
 import { timingProfile } from '../src/clock/profiles.js';
 import { callControl } from '../src/runtime/control.js';
@@ -15,7 +15,7 @@ import { get, waitFor } from './support/wait.js';
 
 /**
  * Observable availability follows the timing profile, seen as a client measuring availability sees it: through
- * the network. On aws-typical (45 s pending → running, 180 s recovery) at a time scale of 60, an HTTP server started
+ * the network. On aws-typical (45 s pending → running, 180 s recovery) at a time scale of 20, an HTTP server started
  * by user data is probed on the instance's public IP every few milliseconds; each answer is placed in the cloud's
  * AWS time. Nothing answers before the instance is `running`, and after a host failure nothing answers until the
  * alarm's recover action's time plus the profile's recovery time. Needs root.
@@ -23,7 +23,8 @@ import { get, waitFor } from './support/wait.js';
 const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
 const PROFILE = timingProfile('aws-typical');
-const SCALE = 60;
+// Slow enough that a launch (well under a wall second) is clearly shorter than the profile's 45 s pending (2.25 wall s).
+const SCALE = 20;
 
 const SERVER = [
   '#!/bin/bash',
@@ -88,6 +89,29 @@ describe('availability follows the timing profile, through the network', { skip:
     return { probes, stop: async () => { stopped = true; await loop; } };
   }
 
+  let id = '';
+
+  /** Waits for `running` while probing ip's server; the first answer's AWS time and the last AWS time pending was seen. */
+  async function probeBoot(ip: string) {
+    const boot = prober(`http://${ip}:8080/`);
+    // Pending seen by the API: the transition to running is after the AWS time each such request was sent.
+    let pendingSeenAt = -Infinity;
+    await waitFor(`${id} running`, async () => {
+      const sent = awsAt(Date.now());
+      const state = (await describeOne(id)).State?.Name;
+      if (state === 'pending') pendingSeenAt = sent;
+      return state === 'running' ? true : undefined;
+    });
+    await waitFor('the server answering on the public IP', () => (boot.probes.some((p) => p.ok) ? true : undefined)).catch(async (err: unknown) => {
+      const out = (await ec2.send(new GetConsoleOutputCommand({ InstanceId: id }))).Output ?? '';
+      throw new Error(`${(err as Error).message}; console:\n${Buffer.from(out, 'base64').toString('utf8')}`);
+    });
+    await boot.stop();
+    assert.ok(boot.probes.filter((p) => !p.ok).length > 0, 'probes were made while the instance was pending');
+    assert.ok(pendingSeenAt > -Infinity, 'DescribeInstances was seen saying pending');
+    return { firstOk: boot.probes.find((p) => p.ok) as Probe, pendingSeenAt };
+  }
+
   const describeOne = async (id: string): Promise<Instance> =>
     (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0] as Instance;
 
@@ -110,26 +134,11 @@ describe('availability follows the timing profile, through the network', { skip:
       // Only the alarm recovers it here (simplified automatic recovery would race it).
       MaintenanceOptions: { AutoRecovery: 'disabled' },
     }))).Instances?.[0] as Instance;
-    const id = launched.InstanceId as string;
+    id = launched.InstanceId as string;
     const launchTime = (launched.LaunchTime as Date).getTime();
     const publicIp = (await describeOne(id)).PublicIpAddress as string;
     assert.match(publicIp, /^127\./);
-    const boot = prober(`http://${publicIp}:8080/`);
-    // Pending seen by the API: the transition to running is after the AWS time each such request was sent.
-    let pendingSeenAt = -Infinity;
-    await waitFor(`${id} running`, async () => {
-      const sent = awsAt(Date.now());
-      const state = (await describeOne(id)).State?.Name;
-      if (state === 'pending') pendingSeenAt = sent;
-      return state === 'running' ? true : undefined;
-    });
-    await waitFor('the server answering on the public IP', () => (boot.probes.some((p) => p.ok) ? true : undefined)).catch(async (err: unknown) => {
-      const out = (await ec2.send(new GetConsoleOutputCommand({ InstanceId: id }))).Output ?? '';
-      throw new Error(`${(err as Error).message}; console:\n${Buffer.from(out, 'base64').toString('utf8')}`);
-    });
-    await boot.stop();
-    const firstOk = boot.probes.find((p) => p.ok) as Probe;
-    assert.ok(boot.probes.filter((p) => !p.ok).length > 0, 'probes were made while the instance was pending');
+    const { firstOk, pendingSeenAt } = await probeBoot(publicIp);
     assert.ok(firstOk.done >= launchTime + PROFILE.steps.instancePendingToRunning,
       `first answer at AWS ${new Date(firstOk.done).toISOString()}, pending → running takes ${PROFILE.steps.instancePendingToRunning} ms from ${new Date(launchTime).toISOString()}`);
     assert.ok(firstOk.done >= pendingSeenAt, 'no answer while DescribeInstances still said pending');
@@ -169,5 +178,19 @@ describe('availability follows the timing profile, through the network', { skip:
     const moved = await describeOne(id);
     assert.equal(moved.State?.Name, 'running');
     assert.equal(moved.PublicIpAddress, publicIp, 'the recovered instance keeps its public IP');
+  });
+
+  it('a start after a stop: no answer before `running` again', async () => {
+    assert.ok(id, 'the instance of the first test');
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+    await waitFor(`${id} stopped`, async () => ((await describeOne(id)).State?.Name === 'stopped' ? true : undefined));
+    const startSent = awsAt(Date.now());
+    await ec2.send(new StartInstancesCommand({ InstanceIds: [id] }));
+    const publicIp = (await describeOne(id)).PublicIpAddress as string;
+    assert.match(publicIp, /^127\./, 'a new public IP while pending');
+    const { firstOk, pendingSeenAt } = await probeBoot(publicIp);
+    assert.ok(firstOk.done >= startSent + PROFILE.steps.instancePendingToRunning,
+      `first answer at AWS ${new Date(firstOk.done).toISOString()}, pending → running takes ${PROFILE.steps.instancePendingToRunning} ms from the start at ${new Date(startSent).toISOString()}`);
+    assert.ok(firstOk.done >= pendingSeenAt, 'no answer while DescribeInstances still said pending');
   });
 });
