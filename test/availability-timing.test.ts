@@ -193,4 +193,13 @@ describe('availability follows the timing profile, through the network', { skip:
       `first answer at AWS ${new Date(firstOk.done).toISOString()}, pending → running takes ${PROFILE.steps.instancePendingToRunning} ms from the start at ${new Date(startSent).toISOString()}`);
     assert.ok(firstOk.done >= pendingSeenAt, 'no answer while DescribeInstances still said pending');
   });
+
+  it('a network partition cuts the instance off and a heal brings it back (the link and its route)', async () => {
+    const ip = (await describeOne(id)).PublicIpAddress as string;
+    await waitFor('answers before the partition', async () => ((await get(`http://${ip}:8080/`, 500))?.status === 200 ? true : undefined));
+    assert.equal((await callControl(cloud.home, '/fault', { kind: 'network-partition', instanceId: id })).ok, true);
+    assert.equal(await get(`http://${ip}:8080/`, 500), undefined, 'nothing answers while partitioned');
+    assert.equal((await callControl(cloud.home, '/fault', { kind: 'network-heal', instanceId: id })).ok, true);
+    await waitFor('answers after the heal', async () => ((await get(`http://${ip}:8080/`, 500))?.status === 200 ? true : undefined), 10_000);
+  });
 });

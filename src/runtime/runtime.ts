@@ -609,7 +609,8 @@ export class Runtime {
     const r = this.running.get(instanceId);
     const vpc = r && this.vpcs.get(r.spec.vpcId);
     if (!vpc) return false;
-    setLink(vpc, instanceId, !cut, r.spec.privateIp);
+    // Healed while still offline (booted ahead of its AWS time): the link comes up with bringOnline, not before.
+    setLink(vpc, instanceId, !cut && !this.offline.has(instanceId), r.spec.privateIp);
     return true;
   }
 
