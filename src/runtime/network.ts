@@ -226,8 +226,8 @@ export function unplugInstance(tag: string, vpc: VpcNet, instanceId: string): vo
 }
 
 /**
- * Cuts (or restores) an instance's only link: a network partition of that instance. Taking a link down drops its
- * routes: restoring it puts the instance's /32 route back (given its private IP).
+ * Cuts (or restores) an instance's only link: a network partition of that instance. The kernel drops the route to
+ * the instance's private address with the link, so restoring it puts the route back.
  */
 export function setLink(vpc: VpcNet, instanceId: string, up: boolean, privateIp?: string): void {
   const link = instanceLink(instanceId);

@@ -114,6 +114,12 @@ export class Runtime implements EfsHost {
   private readonly running = new Map<string, Running>();
   /** Instances whose network is being set up (their sandbox not started yet). */
   private readonly plugged = new Map<string, Running>();
+  /**
+   * Instances booted ahead of the AWS time at which they may be reached (launch `offline`): their link is down, as
+   * a partition cuts it, until `bringOnline`. Their init holds user data until the link is up (as cloud-init waits
+   * for the network), so nothing outside reaches them, and nothing they run meets a dead network, before that.
+   */
+  private readonly offline = new Set<string>();
   private readonly probes = new Map<string, ProbeResult>();
   /** EBS data volumes on loop devices, per instance and volume. */
   private readonly disks = new Map<string, Map<string, BoundDisk>>();
@@ -318,8 +324,11 @@ export class Runtime implements EfsHost {
     return this.faults().crashed.includes(instanceId);
   }
 
-  /** Boots (or reboots) an instance: network namespace, VPC wiring, firewall, sandbox. */
-  async launch(spec: LaunchSpec): Promise<void> {
+  /**
+   * Boots (or reboots) an instance: network namespace, VPC wiring, firewall, sandbox. With `offline`, its link stays
+   * down (unreachable from anywhere, its public and Elastic IPs included) until `bringOnline(instanceId)`.
+   */
+  async launch(spec: LaunchSpec, opts: { offline?: boolean } = {}): Promise<void> {
     const trace = process.env.HALO_TRACE ? (what: string) => console.error(`[halo trace] ${spec.instanceId} ${what} ${performance.now().toFixed(1)}`) : () => {};
     trace('launch');
     this.requireEnabled();
@@ -335,6 +344,12 @@ export class Runtime implements EfsHost {
     trace('vpc ready');
     const alias = plugInstance(this.tag, vpc, { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac });
     trace('plugged');
+    if (opts.offline) {
+      setLink(vpc, spec.instanceId, false);
+      this.offline.add(spec.instanceId);
+    } else {
+      this.offline.delete(spec.instanceId);
+    }
     // The instance's firewall, NAT and public address are in place before anything in it runs.
     const pending: Running = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
     this.plugged.set(spec.instanceId, pending);
@@ -363,6 +378,7 @@ export class Runtime implements EfsHost {
         cgroups,
       });
     } catch (err) {
+      this.offline.delete(spec.instanceId);
       this.releaseDisks(spec.instanceId);
       this.releaseCgroups(spec.instanceId);
       this.plugged.delete(spec.instanceId);
@@ -382,8 +398,26 @@ export class Runtime implements EfsHost {
     trace('sandbox spawned');
   }
 
+  /**
+   * The AWS time at which an instance launched `offline` may be reached has come: its link comes up (unless a
+   * partition cut it meanwhile), and its init, seeing the network, runs its user data.
+   */
+  bringOnline(instanceId: string): void {
+    if (!this.offline.delete(instanceId)) return;
+    const r = this.running.get(instanceId);
+    const vpc = r && this.vpcs.get(r.spec.vpcId);
+    if (!vpc || this.isPartitioned(instanceId) || this.hostDown(r.spec.hostId)) return;
+    setLink(vpc, instanceId, true, r.spec.privateIp);
+  }
+
+  /** Whether the instance was launched `offline` and is not online yet. */
+  isOffline(instanceId: string): boolean {
+    return this.offline.has(instanceId);
+  }
+
   /** Stops an instance's sandbox (cleanly within graceMs, then killed) and unplugs its network. */
   async halt(instanceId: string, graceMs: number): Promise<void> {
+    this.offline.delete(instanceId);
     const r = this.running.get(instanceId);
     if (!r) return;
     r.expectedExit = true;
@@ -573,6 +607,8 @@ export class Runtime implements EfsHost {
   async probeAll(instances: Array<{ instanceId: string; hostId: string }>): Promise<Map<string, ProbeResult>> {
     const now = this.cloud.clock.now();
     const byVpc = new Map<string, string[]>();
+    // An instance still offline (booted ahead of its AWS time) is not checked yet: EC2 checks it once it runs.
+    instances = instances.filter((i) => !this.offline.has(i.instanceId));
     for (const { instanceId } of instances) {
       const r = this.running.get(instanceId);
       if (r && r.sandbox.alive()) byVpc.set(r.spec.vpcId, [...(byVpc.get(r.spec.vpcId) ?? []), r.spec.privateIp]);
@@ -642,7 +678,8 @@ export class Runtime implements EfsHost {
     const r = this.running.get(instanceId);
     const vpc = r && this.vpcs.get(r.spec.vpcId);
     if (!vpc) return false;
-    setLink(vpc, instanceId, !cut, r.spec.privateIp);
+    // Healed while still offline (booted ahead of its AWS time): the link comes up with bringOnline, not before.
+    setLink(vpc, instanceId, !cut && !this.offline.has(instanceId), r.spec.privateIp);
     return true;
   }
 

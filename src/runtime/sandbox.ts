@@ -140,7 +140,10 @@ if [ ! -e /var/lib/halo/user-data.done ] && [ -s /run/halo/user-data ]; then
   if [ "$(head -c 2 /var/lib/halo/user-data)" = "#!" ]; then
     chmod 700 /var/lib/halo/user-data
     log "running user data (first boot)"
-    ( cd /; /var/lib/halo/user-data; log "user data exited with status $?" ) &
+    # As cloud-init's final stage, user data waits for the network: an instance booted ahead of the AWS time at which
+    # it runs has its link down (no carrier on eth0) until then.
+    ( cd /; while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 0 ]; do sleep 0.05; done
+      /var/lib/halo/user-data; log "user data exited with status $?" ) &
   else
     log "user data is not a #! script: not run (cloud-config is not supported)"
   fi

@@ -60,6 +60,8 @@ export function createFront(cloud: Cloud): FastifyInstance {
   });
 
   app.get('/_halo/health', async () => ({ status: 'ok', accountId: cloud.accountId, services: [...cloud.services.keys()] }));
+  // The cloud's AWS time now (its clock, scaled): what a client measuring availability compares its probes against.
+  app.get('/_halo/clock', async () => ({ now: cloud.clock.now(), timeScale: cloud.clock.scale, profile: cloud.profile.name }));
 
   app.all('/*', async (request, reply) => {
     const requestId = randomUUID();

@@ -105,15 +105,19 @@ function launchSpec(cloud: Cloud, region: string, r: InstanceRecord): LaunchSpec
   };
 }
 
-/** pending → running: the sandbox boots while the profile's delay runs; running once both are done. */
+/**
+ * pending → running: the sandbox boots offline while the profile's delay runs; running once both are done, and only
+ * then on the network (nobody reaches an instance, nor does its user data start, before EC2 says `running`).
+ */
 export function boot(cloud: Cloud, region: string, id: string): Promise<void> {
   return serially(cloud, id, async () => {
     const r = getInstance(cloud, region, id);
     if (!r || r.State.Name !== 'pending') return;
     const rt = runtimeOf(cloud);
     try {
-      await Promise.all([rt.launch(launchSpec(cloud, region, r)), cloud.clock.sleep(cloud.profile.steps.instancePendingToRunning)]);
+      await Promise.all([rt.launch(launchSpec(cloud, region, r), { offline: true }), cloud.clock.sleep(cloud.profile.steps.instancePendingToRunning)]);
       setState(cloud, region, id, 'running', ['pending'], { RunningSince: cloud.clock.now(), StateReason: undefined });
+      rt.bringOnline(id);
     } catch (err) {
       const message = (err as Error).message;
       rt.appendConsole(id, `[halo] launch failed: ${message}`);
@@ -157,7 +161,8 @@ export type MoveOutcome = { moved: true; from: string; to: string } | { moved: f
 
 /**
  * Moves a running instance to another healthy host of its zone and boots it there (EC2 recovery). The instance
- * stays `running` throughout, as on EC2, where a recovery looks to the instance like an unplanned reboot. Without a
+ * stays `running` throughout, as on EC2, where a recovery looks to the instance like an unplanned reboot, and is
+ * unreachable until the profile's recovery time has passed since the move began. Without a
  * healthy host in the zone nothing happens and the outcome says so (`noCapacity`).
  */
 export function restartOnHealthyHost(cloud: Cloud, region: string, id: string, reason: string): Promise<MoveOutcome> {
@@ -175,8 +180,10 @@ export function restartOnHealthyHost(cloud: Cloud, region: string, id: string, r
     try {
       await rt.halt(id, 0);
       const moved = updateInstance(cloud, region, id, (x) => ({ ...x, HostId: host })) as InstanceRecord;
-      await Promise.all([rt.launch(launchSpec(cloud, region, moved)), cloud.clock.sleep(cloud.profile.steps.recoveryToRunning)]);
+      // The instance boots on its new host at once but stays off the network until the profile's recovery time.
+      await Promise.all([rt.launch(launchSpec(cloud, region, moved), { offline: true }), cloud.clock.sleep(cloud.profile.steps.recoveryToRunning)]);
       updateInstance(cloud, region, id, (x) => ({ ...x, RunningSince: cloud.clock.now() }));
+      rt.bringOnline(id);
       outcome = { moved: true, from: r.HostId, to: host };
     } catch (err) {
       rt.appendConsole(id, `[halo] recovery onto ${host} failed: ${(err as Error).message}`);
