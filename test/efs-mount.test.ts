@@ -130,6 +130,16 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     assert.match(ok(out.A, 'df -h /mnt/efs | tail -n 1'), /8\.0E/);
   });
 
+  it('inside an instance the file system\'s name resolves, through the VPC\'s DNS, to the mount target of its own zone', async () => {
+    const targets = (await new EFSClient(cloud.sdk).send(new DescribeMountTargetsCommand({ FileSystemId: out.FileSystem }))).MountTargets ?? [];
+    const ipIn = (zone: string) => targets.find((t) => t.AvailabilityZoneName === zone)?.IpAddress;
+    const name = `${out.FileSystem}.efs.us-east-1.amazonaws.com`;
+    assert.equal(ok(out.A, `getent hosts ${name} | cut -d' ' -f1`), ipIn('us-east-1a'));
+    assert.equal(ok(out.B, `getent hosts ${name} | cut -d' ' -f1`), ipIn('us-east-1b'));
+    assert.equal(ok(out.C, `getent hosts us-east-1b.${name} | cut -d' ' -f1`), ipIn('us-east-1b'));
+    assert.notEqual(sh(out.C, `getent hosts ${name}`).status, 0, 'no mount target in us-east-1c: no record');
+  });
+
   it('the NFS bytes cross the instance\'s own interface', () => {
     const before = veth(out.B);
     ok(out.B, 'head -c 4194304 /dev/urandom > /tmp/blob && cp /tmp/blob /mnt/efs/blob && sync');
