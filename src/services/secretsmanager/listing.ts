@@ -1,7 +1,7 @@
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import { errors } from './errors.js';
-import { date, listSecrets as allSecrets, versionsToStages, type SecretRecord } from './state.js';
+import { date, listSecrets as allSecrets, secretDescription, versionsToStages, type SecretRecord } from './state.js';
 
 interface Filter {
   Key?: string;
@@ -79,7 +79,16 @@ export function listSecrets(
     .filter((s) => matches(s, filters, ctx.region))
     .sort((a, b) => a.CreatedDate - b.CreatedDate || (a.Name < b.Name ? -1 : 1));
   if (input.SortOrder !== 'asc') found.reverse();
-  const page = paginate(found, {
+  const page = secretsPage(found, input);
+  return {
+    SecretList: page.items.map((s) => ({ ...secretDescription(s), SecretVersionsToStages: versionsToStages(s), CreatedDate: date(s.CreatedDate) })),
+    NextToken: page.next,
+  };
+}
+
+/** Secrets Manager's pages: at most 100 (MaxResults 1..100), NextToken bound to the request's other members. */
+export function secretsPage<T>(items: T[], input: { NextToken?: string; MaxResults?: number }) {
+  return paginate(items, {
     token: input.NextToken,
     max: input.MaxResults,
     defaultMax: 100,
@@ -88,19 +97,4 @@ export function listSecrets(
     badToken: () => errors.badNextToken(),
     badSize: (max) => errors.validation(max, 'maxResults', max < 1 ? 'Member must have value greater than or equal to 1' : 'Member must have value less than or equal to 100'),
   });
-  return {
-    SecretList: page.items.map((s) => ({
-      ARN: s.ARN,
-      Name: s.Name,
-      Description: s.Description,
-      KmsKeyId: s.KmsKeyId,
-      LastChangedDate: date(s.LastChangedDate),
-      LastAccessedDate: date(s.LastAccessedDate),
-      DeletedDate: date(s.DeletedDate),
-      Tags: s.Tags.length ? s.Tags : undefined,
-      SecretVersionsToStages: versionsToStages(s),
-      CreatedDate: date(s.CreatedDate),
-    })),
-    NextToken: page.next,
-  };
 }

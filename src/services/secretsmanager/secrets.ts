@@ -1,6 +1,6 @@
 import type { RequestContext } from '../types.js';
 import { errors } from './errors.js';
-import { date, lookupSecret, newSecretArn, requireSecret, saveSecret, secrets, versionsToStages, type SecretRecord, type Tag } from './state.js';
+import { date, lookupSecret, newSecretArn, requireSecret, saveSecret, secretDescription, secrets, versionsToStages, type SecretRecord, type Tag } from './state.js';
 import { addVersion, checkOneValue, hasValue, versionIdOf, type SecretValueInput } from './versions.js';
 
 const NAME = /^[a-zA-Z0-9/_+=.@!-]+$/;
@@ -64,18 +64,7 @@ export function updateSecret(input: SecretValueInput & { SecretId: string; Descr
 
 export function describeSecret(input: { SecretId: string }, ctx: RequestContext) {
   const s = requireSecret(ctx, input.SecretId, true);
-  return {
-    ARN: s.ARN,
-    Name: s.Name,
-    Description: s.Description,
-    KmsKeyId: s.KmsKeyId,
-    LastChangedDate: date(s.LastChangedDate),
-    LastAccessedDate: date(s.LastAccessedDate),
-    DeletedDate: date(s.DeletedDate),
-    Tags: s.Tags.length ? s.Tags : undefined,
-    VersionIdsToStages: versionsToStages(s),
-    CreatedDate: date(s.CreatedDate),
-  };
+  return { ...secretDescription(s), VersionIdsToStages: versionsToStages(s), CreatedDate: date(s.CreatedDate) };
 }
 
 export function deleteSecret(input: { SecretId: string; RecoveryWindowInDays?: number; ForceDeleteWithoutRecovery?: boolean }, ctx: RequestContext) {

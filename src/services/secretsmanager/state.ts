@@ -103,3 +103,17 @@ export function versionsToStages(s: SecretRecord): Record<string, string[]> | un
 
 /** A date as the wire wants it. */
 export const date = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms));
+
+/** What DescribeSecret and ListSecrets say of a secret alike (each adds its own name for the version stages). */
+export function secretDescription(s: SecretRecord) {
+  return {
+    ARN: s.ARN,
+    Name: s.Name,
+    Description: s.Description,
+    KmsKeyId: s.KmsKeyId,
+    LastChangedDate: date(s.LastChangedDate),
+    LastAccessedDate: date(s.LastAccessedDate),
+    DeletedDate: date(s.DeletedDate),
+    Tags: s.Tags.length ? s.Tags : undefined,
+  };
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import { errors } from './errors.js';
+import { secretsPage } from './listing.js';
 import { date, requireSecret, saveSecret, versionWithStage, type SecretRecord, type SecretVersion } from './state.js';
 
 export interface SecretValueInput {
@@ -110,15 +110,7 @@ export function listSecretVersionIds(
 ) {
   const s = requireSecret(ctx, input.SecretId, true);
   const versions = s.Versions.filter((v) => input.IncludeDeprecated || v.Stages.length).reverse();
-  const page = paginate(versions, {
-    token: input.NextToken,
-    max: input.MaxResults,
-    defaultMax: 100,
-    limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxResults'),
-    badToken: () => errors.badNextToken(),
-    badSize: (max) => errors.validation(max, 'maxResults', max < 1 ? 'Member must have value greater than or equal to 1' : 'Member must have value less than or equal to 100'),
-  });
+  const page = secretsPage(versions, input);
   return {
     ARN: s.ARN,
     Name: s.Name,
