@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { processList } from './host.js';
 
 /**
@@ -12,6 +12,10 @@ export function inInstance(instanceId: string, script: string): { status: number
   if (!sandbox) throw new Error(`no running sandbox for ${instanceId}`);
   const init = readFileSync(`/proc/${sandbox.pid}/task/${sandbox.pid}/children`, 'utf8').trim().split(/\s+/)[0];
   if (!init) throw new Error(`the sandbox of ${instanceId} has no init yet`);
+  // Before the sandbox switches to the instance's root, its first process still sees the host's: never run there.
+  const root = statSync(`/proc/${init}/root/`);
+  const host = statSync('/');
+  if (root.dev === host.dev && root.ino === host.ino) throw new Error(`${instanceId} has not switched to its own root yet`);
   const r = spawnSync('nsenter', ['-t', init, '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 30_000 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
