@@ -136,7 +136,7 @@ for (const stack of ['MultiAz', 'MultiAzSnapshot']) {
  * client cannot chown or chmod a directory (EISDIR; src/runtime/README.md, "Known gaps of the client"), and the
  * server's state directory must belong to its service user. The CreationPolicy turns that into CREATE_FAILED.
  */
-const EFS_DIRECTORY_OWNERSHIP = 'the boot script of Resilient signals FAILURE on the local cloud (first: the EFS client could not chown a directory, since fixed; the remaining cause is not found yet)';
+const EFS_DIRECTORY_OWNERSHIP = 'Resilient signals FAILURE on the local cloud: chown of a new file on EFS to the service user fails with ERANGE in the FUSE client (directory chown is fixed)';
 for (const stack of ['Resilient']) {
   test(`${stack} (target local) deploys to CREATE_COMPLETE with its state on EFS, its buildbot runs a build, the stack deletes cleanly`, { skip: !isRoot ? 'needs root' : EFS_DIRECTORY_OWNERSHIP }, async () => {
     const deployed = cloud.halo('deploy', stack);
