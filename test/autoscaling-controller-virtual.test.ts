@@ -2,10 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
@@ -18,6 +15,7 @@ import { ec2Service } from '../src/services/ec2/service.js';
 import { snsService } from '../src/services/sns/service.js';
 import { Store } from '../src/store/db.js';
 import { SimulatedFleet } from './support/autoscaling-fleet.js';
+import { snsEndpoint } from './support/sns-endpoint.js';
 
 const REGION = 'us-east-1';
 const MINUTE = 60_000;
@@ -357,32 +355,18 @@ describe('Auto Scaling controller on a virtual clock', () => {
 
   it('notifications go to SNS: a test notification, then launch and termination in the shape AWS sends', async () => {
     const s = await setup();
-    const bodies: any[] = [];
-    const server = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c) => { text += c; });
-      req.on('end', () => { bodies.push(JSON.parse(text)); res.end(); });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const sns = (op: string, input: unknown) => s.cloud.invoke<any>('sns', op, input, { region: REGION });
+    const { TopicArn, bodies, arrived, close } = await snsEndpoint(sns, 'asg');
     try {
-      const sns = (op: string, input: unknown) => s.cloud.invoke<any>('sns', op, input, { region: REGION });
-      const { TopicArn } = await sns('CreateTopic', { Name: 'asg' });
-      await sns('Subscribe', { TopicArn, Protocol: 'http', Endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` });
-      const until = async (check: () => boolean) => {
-        for (let i = 0; i < 300 && !check(); i++) await sleep(10);
-        assert.ok(check(), JSON.stringify(bodies.map((b) => b.Subject ?? b.Type)));
-      };
-      await until(() => bodies.length === 1);
-      await sns('ConfirmSubscription', { TopicArn, Token: bodies[0].Token });
       await s.as('CreateLaunchConfiguration', { LaunchConfigurationName: 'web-lc', ImageId: 'ami-0123456789abcdef0', InstanceType: 't3.micro' });
       await s.as('CreateAutoScalingGroup', { AutoScalingGroupName: 'web', LaunchConfigurationName: 'web-lc', MinSize: 0, MaxSize: 2, DesiredCapacity: 0, VPCZoneIdentifier: s.subnets.a });
       await s.as('PutNotificationConfiguration', { AutoScalingGroupName: 'web', TopicARN: TopicArn, NotificationTypes: ['autoscaling:EC2_INSTANCE_LAUNCH', 'autoscaling:EC2_INSTANCE_TERMINATE'] });
-      await until(() => bodies.length === 2);
+      await arrived(2, true);
       assert.equal(JSON.parse(bodies[1].Message).Event, 'autoscaling:TEST_NOTIFICATION');
       await s.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 1 });
       await s.ctl.tick();
       await s.run(30_000);
-      await until(() => bodies.length === 3);
+      await arrived(3, true);
       assert.equal(bodies[2].Subject, 'Auto Scaling: launch for group "web"');
       const launch = JSON.parse(bodies[2].Message);
       const id = (await s.group('web')).Instances[0].InstanceId;
@@ -394,11 +378,11 @@ describe('Auto Scaling controller on a virtual clock', () => {
       await s.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 0 });
       await s.ctl.tick();
       await s.run(30_000);
-      await until(() => bodies.length === 4);
+      await arrived(4, true);
       assert.equal(bodies[3].Subject, 'Auto Scaling: termination for group "web"');
       assert.equal(JSON.parse(bodies[3].Message).Event, 'autoscaling:EC2_INSTANCE_TERMINATE');
     } finally {
-      server.close();
+      close();
     }
   });
 

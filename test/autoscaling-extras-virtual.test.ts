@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
@@ -19,6 +16,7 @@ import { ec2Service } from '../src/services/ec2/service.js';
 import { snsService } from '../src/services/sns/service.js';
 import { Store } from '../src/store/db.js';
 import { PoweredFleet } from './support/autoscaling-power-fleet.js';
+import { snsEndpoint } from './support/sns-endpoint.js';
 
 const REGION = 'us-east-1';
 const MINUTE = 60_000;
@@ -149,23 +147,9 @@ describe('lifecycle hooks on the virtual clock', () => {
 
   it('notifies the hook\'s SNS topic: a test notification at PutLifecycleHook, then the lifecycle action with its token, which completes it', async () => {
     const t = await setup();
-    const bodies: any[] = [];
-    const server = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c) => { text += c; });
-      req.on('end', () => { bodies.push(JSON.parse(text)); res.end(); });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const sns = (op: string, input: unknown) => t.cloud.invoke<any>('sns', op, input, { region: REGION });
+    const { TopicArn, bodies, arrived, close } = await snsEndpoint(sns, 'hooks');
     try {
-      const sns = (op: string, input: unknown) => t.cloud.invoke<any>('sns', op, input, { region: REGION });
-      const arrived = async (n: number) => {
-        for (let i = 0; i < 300 && bodies.length < n; i++) await sleep(10);
-        assert.ok(bodies.length >= n, `${n} deliveries`);
-      };
-      const { TopicArn } = await sns('CreateTopic', { Name: 'hooks' });
-      await sns('Subscribe', { TopicArn, Protocol: 'http', Endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` });
-      await arrived(1);
-      await sns('ConfirmSubscription', { TopicArn, Token: bodies[0].Token });
       await t.withGroup({ DesiredCapacity: 0, MinSize: 0 });
       await t.as('PutLifecycleHook', {
         AutoScalingGroupName: 'web', LifecycleHookName: 'boot', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
@@ -190,7 +174,7 @@ describe('lifecycle hooks on the virtual clock', () => {
       await t.run(TICK_MS);
       assert.deepEqual(await t.states(), ['InService']);
     } finally {
-      server.close();
+      close();
     }
   });
 
