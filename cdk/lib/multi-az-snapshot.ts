@@ -1,9 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { allowedCidrParameter, imageParameter } from './common.js';
-import { MultiAzServer, passwordOutputs, seedParameters, type MultiAzServerProps } from './multi-az.js';
+import { groupArchitecture, MultiAzServer, type MultiAzServerProps } from './multi-az.js';
 import type { ArchitectureStackProps } from './stack-props.js';
-import { workloadFor } from './workload/index.js';
 
 /** Props of {@link MultiAzSnapshotServer}: those of {@link MultiAzServer} but the Elastic IP, which it always has. */
 export type MultiAzSnapshotServerProps = Omit<MultiAzServerProps, 'elasticIp'>;
@@ -23,19 +21,7 @@ export class MultiAzSnapshotServer extends MultiAzServer {
 export class MultiAzSnapshotStack extends Stack {
   constructor(scope: Construct, id: string, props: ArchitectureStackProps = {}) {
     super(scope, id, { description: 'halo: the seed\'s multi-AZ architecture with state in AMI snapshots and an Elastic IP associated at boot', ...props });
-    const workload = workloadFor(props.target ?? 'local');
-    const faithful = props.faithful ?? false;
-    const image = imageParameter(this, 'AMISnapshot', workload, props.imageId);
-    const seed = seedParameters(this, faithful);
-    const server = new MultiAzSnapshotServer(this, 'MultiAzSnapshot', {
-      workload,
-      imageId: image.valueAsString,
-      allowedCidr: faithful ? undefined : allowedCidrParameter(this).valueAsString,
-      faithful,
-      keyName: seed.keyName,
-      plainPassword: seed.password?.valueAsString,
-    });
-    server.serverGroup.addOutputs(this, server.url);
-    passwordOutputs(this, server.secret, seed.password);
+    groupArchitecture(this, props, 'AMISnapshot', (serverProps) => new MultiAzSnapshotServer(this, 'MultiAzSnapshot', serverProps),
+      (server) => server.serverGroup.addOutputs(this, server.url));
   }
 }

@@ -119,19 +119,34 @@ export function passwordOutputs(scope: Construct, secret?: secretsmanager.CfnSec
 export class MultiAzStack extends Stack {
   constructor(scope: Construct, id: string, props: ArchitectureStackProps = {}) {
     super(scope, id, { description: 'halo: the seed\'s multi-AZ architecture (one server in an Auto Scaling group over two zones)', ...props });
-    const workload = workloadFor(props.target ?? 'local');
-    const faithful = props.faithful ?? false;
-    const image = imageParameter(this, 'ImageId', workload, props.imageId);
-    const seed = seedParameters(this, faithful);
-    const server = new MultiAzServer(this, 'MultiAz', {
-      workload,
-      imageId: image.valueAsString,
-      allowedCidr: faithful ? undefined : allowedCidrParameter(this).valueAsString,
-      faithful,
-      keyName: seed.keyName,
-      plainPassword: seed.password?.valueAsString,
-    });
-    server.serverGroup.addOutputs(this);
-    passwordOutputs(this, server.secret, seed.password);
+    groupArchitecture(this, props, 'ImageId', (serverProps) => new MultiAzServer(this, 'MultiAz', serverProps), (server) => server.serverGroup.addOutputs(this));
   }
+}
+
+/**
+ * What the two group stacks (MultiAz, MultiAzSnapshot) build alike: the workload, the image parameter under the name
+ * the seed gives it, the seed's parameters, the server, its outputs, then the password outputs.
+ */
+export function groupArchitecture<S extends MultiAzServer>(
+  stack: Stack,
+  props: ArchitectureStackProps,
+  imageParameterName: string,
+  make: (serverProps: MultiAzServerProps) => S,
+  addOutputs: (server: S) => void,
+): S {
+  const workload = workloadFor(props.target ?? 'local');
+  const faithful = props.faithful ?? false;
+  const image = imageParameter(stack, imageParameterName, workload, props.imageId);
+  const seed = seedParameters(stack, faithful);
+  const server = make({
+    workload,
+    imageId: image.valueAsString,
+    allowedCidr: faithful ? undefined : allowedCidrParameter(stack).valueAsString,
+    faithful,
+    keyName: seed.keyName,
+    plainPassword: seed.password?.valueAsString,
+  });
+  addOutputs(server);
+  passwordOutputs(stack, server.secret, seed.password);
+  return server;
 }
