@@ -6,6 +6,7 @@ import { ensureImage } from '../src/runtime/images.js';
 import { TestCloud } from './support/cloud.js';
 import { disposeAndCheckHost } from './support/host.js';
 import { waitFor } from './support/wait.js';
+import { twoZoneNetwork } from './support/autoscaling-network.js';
 
 /**
  * An Auto Scaling group with real instances over two subnets in two zones (min = max = desired = 1), made with the
@@ -43,10 +44,7 @@ describe('Auto Scaling with real instances across two zones', { skip: ROOT ? fal
     cloud = await TestCloud.start({ timeScale: 60, profile: 'fast', hostsPerZone: 2 });
     asg = new AutoScalingClient(cloud.sdk);
     ec2 = new EC2Client(cloud.sdk);
-    ids.vpc = cloud.awsOk('ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16').Vpc.VpcId;
-    ids.subnetA = cloud.awsOk('ec2', 'create-subnet', '--vpc-id', ids.vpc, '--cidr-block', '10.0.1.0/24', '--availability-zone', 'us-east-1a').Subnet.SubnetId;
-    ids.subnetB = cloud.awsOk('ec2', 'create-subnet', '--vpc-id', ids.vpc, '--cidr-block', '10.0.2.0/24', '--availability-zone', 'us-east-1b').Subnet.SubnetId;
-    ids.sg = cloud.awsOk('ec2', 'create-security-group', '--vpc-id', ids.vpc, '--group-name', 'web', '--description', 'web').GroupId;
+    Object.assign(ids, twoZoneNetwork(cloud));
     cloud.awsOk('autoscaling', 'create-launch-configuration', '--launch-configuration-name', 'web-lc', '--image-id', 'ami-1ecae776', '--instance-type', 't2.micro',
       '--security-groups', ids.sg, '--user-data', '#!/bin/sh\necho started > /tmp/marker');
     cloud.awsOk('autoscaling', 'create-auto-scaling-group', '--auto-scaling-group-name', 'web', '--launch-configuration-name', 'web-lc',

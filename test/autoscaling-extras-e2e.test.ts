@@ -6,6 +6,7 @@ import { ensureImage } from '../src/runtime/images.js';
 import { TestCloud } from './support/cloud.js';
 import { disposeAndCheckHost } from './support/host.js';
 import { waitFor } from './support/wait.js';
+import { twoZoneNetwork } from './support/autoscaling-network.js';
 
 /**
  * The group features through the aws CLI with real instances (one small group each, min 0): a launch lifecycle
@@ -42,10 +43,7 @@ describe('Auto Scaling hooks, warm pools, refresh and target tracking with real 
     cloud = await TestCloud.start({ timeScale: 60, profile: 'fast', hostsPerZone: 2 });
     asg = new AutoScalingClient(cloud.sdk);
     ec2 = new EC2Client(cloud.sdk);
-    ids.vpc = cloud.awsOk('ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16').Vpc.VpcId;
-    ids.subnetA = cloud.awsOk('ec2', 'create-subnet', '--vpc-id', ids.vpc, '--cidr-block', '10.0.1.0/24', '--availability-zone', 'us-east-1a').Subnet.SubnetId;
-    ids.subnetB = cloud.awsOk('ec2', 'create-subnet', '--vpc-id', ids.vpc, '--cidr-block', '10.0.2.0/24', '--availability-zone', 'us-east-1b').Subnet.SubnetId;
-    ids.sg = cloud.awsOk('ec2', 'create-security-group', '--vpc-id', ids.vpc, '--group-name', 'web', '--description', 'web').GroupId;
+    Object.assign(ids, twoZoneNetwork(cloud));
   });
   after(async () => { if (cloud) await disposeAndCheckHost(cloud); });
 
