@@ -4,9 +4,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(iproute2 nftables util-linux awscli debootstrap ca-certificates python3 e2fsprogs nfs-ganesha nfs-ganesha-vfs libnfs13 python3-pyfuse3 fuse3 chromium)
+# One dpkg-query for all of them: this runs before every `./halo` command.
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${APT_PACKAGES[@]}" 2>/dev/null | awk '/install ok installed/ {print $1}' || true)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  grep -qx "$pkg" <<<"$installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -19,7 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-node_major=$(node -p 'process.versions.node.split(".")[0]')
+node_major=$(node --version | sed 's/^v\([0-9]*\).*/\1/')
 if [ "$node_major" -lt 20 ]; then
   echo "halo needs Node.js 20 or newer (found $(node --version))" >&2
   exit 1
