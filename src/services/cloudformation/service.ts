@@ -12,7 +12,7 @@ import './providers/index.js';
 
 export const cloudformationService: ServiceFactory = (cloud) => {
   recoverInterruptedStacks(cloud);
-  cloud.onShutdown(() => drain());
+  cloud.onShutdown(() => drain(cloud));
   return {
     signingName: 'cloudformation',
     modelId: 'cloudformation-2010-05-15',
