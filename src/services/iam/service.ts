@@ -1,4 +1,6 @@
 import type { ServiceFactory } from '../types.js';
+// Registers the AWS::IAM::* CloudFormation providers.
+import './cfn.js';
 import * as profiles from './instance-profiles.js';
 import * as managed from './managed-policies.js';
 import { iamResourceArns, registerIamPolicies } from './principal-policies.js';
