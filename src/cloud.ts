@@ -9,6 +9,7 @@ import { AwsError } from './protocol/errors.js';
 import { loadModel } from './protocol/model.js';
 import { validateInput, type Wire } from './protocol/validate.js';
 import type { Store } from './store/db.js';
+import { LiveState } from './store/live.js';
 import type { RequestContext, ServiceDefinition, ServiceFactory } from './services/types.js';
 
 export interface CloudConfig {
@@ -28,7 +29,11 @@ export class Cloud {
    * `ec2.addressAssociated`), so a state change made by one part is acted on by another without a cycle of imports.
    */
   readonly events = new EventEmitter();
+  /** Its live objects (queues, probes, the runtime...): what is not persisted, one typed slot each (store/live.ts). */
+  readonly live: LiveState = new LiveState(this);
   private readonly shutdownHooks: Array<() => void | Promise<void>> = [];
+  private servingPort?: number;
+  private readonly servingWaiters: Array<(port: number) => void> = [];
 
   constructor(
     readonly store: Store,
@@ -78,12 +83,35 @@ export class Cloud {
     return (await handler(input ?? {}, ctx)) as T;
   }
 
+  /**
+   * Told by the daemon once its API front listens on `port`. Parts that only run inside a daemon (the runtime's
+   * host side, reconciliation, status checks) start then; a cloud in a process that is no daemon (unit tests) is
+   * never told.
+   */
+  serving(port: number): void {
+    if (this.servingPort !== undefined) return;
+    this.servingPort = port;
+    for (const waiter of this.servingWaiters.splice(0)) waiter(port);
+  }
+
+  /** The API port, once the daemon serves this cloud. */
+  get apiPort(): number | undefined {
+    return this.servingPort;
+  }
+
+  /** Runs `fn` once the daemon serves this cloud (at once if it already does). */
+  whenServing(fn: (port: number) => void): void {
+    if (this.servingPort !== undefined) fn(this.servingPort);
+    else this.servingWaiters.push(fn);
+  }
+
   onShutdown(hook: () => void | Promise<void>): void {
     this.shutdownHooks.push(hook);
   }
 
   async shutdown(): Promise<void> {
     for (const hook of this.shutdownHooks.reverse()) await hook();
+    await this.live.dispose();
     this.store.close();
   }
 }

@@ -127,6 +127,55 @@ describe('CloudWatch metrics through the real aws CLI (awsQuery) and the SDK v3 
     assert.deepEqual(listed.Metrics?.map((m) => m.MetricName).sort(), ['Errors', 'Requests']);
   });
 
+  it('get-metric-data pages by MaxDatapoints: the aws CLI\'s auto-pagination with a small page size gets what one call gets', async () => {
+    const data = [
+      ...[0, 1, 2, 3, 4, 5, 6].map((m) => ({ MetricName: 'Hits', Timestamp: iso(t0 + m * MINUTE + 1_000), Value: m + 1, Unit: 'Count' })),
+      ...[0, 1, 2, 3].map((m) => ({ MetricName: 'Misses', Timestamp: iso(t0 + m * MINUTE + 1_000), Value: 100 + m, Unit: 'Count' })),
+    ];
+    const put = cloud.aws('cloudwatch', 'put-metric-data', '--namespace', 'Halo/Paging', '--metric-data', JSON.stringify(data));
+    assert.equal(put.status, 0, put.stderr);
+    const queries = JSON.stringify([
+      { Id: 'hits', MetricStat: { Metric: { Namespace: 'Halo/Paging', MetricName: 'Hits' }, Period: 60, Stat: 'Sum' } },
+      { Id: 'misses', MetricStat: { Metric: { Namespace: 'Halo/Paging', MetricName: 'Misses' }, Period: 60, Stat: 'Sum' } },
+      { Id: 'none', MetricStat: { Metric: { Namespace: 'Halo/Paging', MetricName: 'Nothing' }, Period: 60, Stat: 'Sum' } },
+    ]);
+    const args = ['cloudwatch', 'get-metric-data', '--metric-data-queries', queries, '--start-time', iso(t0), '--end-time', iso(t0 + 8 * MINUTE),
+      '--scan-by', 'TimestampAscending'];
+    const whole = cloud.aws(...args, '--no-paginate');
+    assert.equal(whole.status, 0, whole.stderr);
+    assert.equal(whole.json.NextToken, undefined);
+    assert.deepEqual(whole.json.MetricDataResults.map((r: any) => [r.Id, r.Values, r.StatusCode]), [
+      ['hits', [1, 2, 3, 4, 5, 6, 7], 'Complete'], ['misses', [100, 101, 102, 103], 'Complete'], ['none', [], 'Complete'],
+    ]);
+    // 11 points, 3 a page: the CLI follows NextToken four times and concatenates the pages' results.
+    const paged = cloud.aws(...args, '--page-size', '3');
+    assert.equal(paged.status, 0, paged.stderr);
+    assert.deepEqual(paged.json.MetricDataResults.map((r: any) => [r.Id, r.Values, r.StatusCode]), [
+      ['hits', [1, 2, 3], 'PartialData'], ['none', [], 'Complete'],
+      ['hits', [4, 5, 6], 'PartialData'],
+      ['hits', [7], 'Complete'], ['misses', [100, 101], 'PartialData'],
+      ['misses', [102, 103], 'Complete'],
+    ]);
+    const joined = (id: string, key: 'Values' | 'Timestamps') => paged.json.MetricDataResults.filter((r: any) => r.Id === id).flatMap((r: any) => r[key]);
+    for (const r of whole.json.MetricDataResults) {
+      assert.deepEqual(joined(r.Id, 'Values'), r.Values);
+      assert.deepEqual(joined(r.Id, 'Timestamps'), r.Timestamps);
+    }
+    // A token belongs to its request: edited, or replayed with other parameters, it is refused.
+    const first = await cw.send(new GetMetricDataCommand({
+      StartTime: new Date(t0), EndTime: new Date(t0 + 8 * MINUTE), MaxDatapoints: 5, MetricDataQueries: JSON.parse(queries),
+    }));
+    assert.ok(first.NextToken);
+    await assert.rejects(
+      cw.send(new GetMetricDataCommand({ StartTime: new Date(t0), EndTime: new Date(t0 + 7 * MINUTE), MaxDatapoints: 5, NextToken: first.NextToken, MetricDataQueries: JSON.parse(queries) })),
+      (err: Error) => err.name === 'InvalidNextToken',
+    );
+    await assert.rejects(
+      cw.send(new GetMetricDataCommand({ StartTime: new Date(t0), EndTime: new Date(t0 + 8 * MINUTE), NextToken: 'bogus', MetricDataQueries: JSON.parse(queries) })),
+      (err: Error) => err.name === 'InvalidNextToken',
+    );
+  });
+
   it('SDK v3 gzips a large PutMetricData body (Content-Encoding: gzip): every datum lands', async () => {
     const encodings: string[] = [];
     const client = new CloudWatchClient(cloud.sdk);

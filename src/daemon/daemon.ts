@@ -54,6 +54,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<{ info: DaemonIn
     imageCache: imageCacheDir(opts.home),
   };
   writeDaemonInfo(opts.home, info);
+  cloud.serving(port);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

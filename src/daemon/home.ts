@@ -54,11 +54,4 @@ export function removeDaemonInfo(home: string, pid: number): void {
   if (info?.pid === pid) rmSync(paths(home).daemon, { force: true });
 }
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { processAlive } from '../runtime/pids.js';

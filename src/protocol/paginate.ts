@@ -64,6 +64,8 @@ function offsetOf(token: string, digest: string, spec: PageSpec): number {
 
 /** JSON with object keys sorted, so that the same parameters always bind the same way. */
 function stableJson(value: unknown): string {
+  // A time binds as its instant (a Date has no own keys: as an object it would bind as {}).
+  if (value instanceof Date) return JSON.stringify(value.getTime());
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));

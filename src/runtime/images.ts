@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { processAlive } from '../daemon/home.js';
+import { processAlive } from './pids.js';
 import { API_PORT_IN_INSTANCE, IMDS_ADDRESS } from './names.js';
 import { run, runAsync } from './sh.js';
 

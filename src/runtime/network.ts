@@ -1,6 +1,6 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { processAlive } from '../daemon/home.js';
+import { processAlive } from './pids.js';
 import {
   CLAIMS_DIR, FIRST_ALIAS, IMDS_ADDRESS, LAST_ALIAS, LOCAL_RULE_PREF, MAX_SLOTS, PUBLIC_ROUTE_TABLE, PUBLIC_RULE_PREF, instanceLink, names, slotNet,
 } from './names.js';

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Cloud } from '../cloud.js';
-import { readDaemonInfo } from '../daemon/home.js';
+import { liveKey } from '../store/live.js';
 import { networkAcls, securityGroups, type NetworkAclEntryRecord, type SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
 import { cleanHostByTag, footprint, forgetCloud, isClean, reapDeadClouds, recordCloud, type HostFootprint } from './cleanup.js';
 import { renderHostMaps, renderHostRuleset, renderVpcRuleset, type FirewallPort, type HostMaps } from './firewall.js';
@@ -89,16 +89,11 @@ export interface RuntimeHooks {
   platformRequest?(instanceId: string, region: string, route: string, params: URLSearchParams): Promise<VolumeRequestResult | undefined>;
 }
 
-const runtimes = new WeakMap<Cloud, Runtime>();
+const RUNTIME = liveKey('runtime', (cloud) => new Runtime(cloud));
 
 /** The runtime of a cloud (one per daemon). */
 export function runtimeOf(cloud: Cloud): Runtime {
-  let rt = runtimes.get(cloud);
-  if (!rt) {
-    rt = new Runtime(cloud);
-    runtimes.set(cloud, rt);
-  }
-  return rt;
+  return cloud.live.get(RUNTIME);
 }
 
 /**
@@ -242,8 +237,7 @@ export class Runtime implements EfsHost {
 
   /** The API port of this daemon, once it listens (instances reach it at 169.254.169.254:4570). */
   private apiPortNow(): number | undefined {
-    const info = readDaemonInfo(this.home);
-    return info && info.pid === process.pid ? info.port : undefined;
+    return this.cloud.apiPort;
   }
 
   private applyHostRules(): void {

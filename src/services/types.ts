@@ -1,16 +1,8 @@
-import type { Principal } from '../auth/credentials.js';
+import type { RequestContext } from '../auth/request-context.js';
 import type { Cloud } from '../cloud.js';
 
-/** What an operation knows of the request that called it. */
-export interface RequestContext {
-  requestId: string;
-  region: string;
-  accountId: string;
-  principal: Principal;
-  service: string;
-  operation: string;
-  cloud: Cloud;
-}
+/** What an operation knows of the request that called it (the authenticated request, as authorization sees it). */
+export type { RequestContext };
 
 /** An operation: the model-shaped input in, the model-shaped output out (or an AwsError thrown). */
 export type Handler = (input: any, ctx: RequestContext) => unknown;

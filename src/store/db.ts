@@ -4,7 +4,8 @@ import Database from 'better-sqlite3';
  * The cloud's state: plain JSON documents in SQLite (WAL), one row per resource, keyed by kind (e.g.
  * `ec2.keyPair`), scope (a region, or `global`) and id. Services own their kinds. Time series that a document per
  * row would not serve (CloudWatch's metric samples, rollups and alarm history; SNS deliveries) keep tables of their
- * own in the same database, created and owned by their service.
+ * own in the same database, created and owned by their service. What lives only while the process runs (queues,
+ * probes, the runtime) is in the cloud's live state instead (`cloud.live`, store/live.ts), never in module-level maps.
  */
 export class Store {
   readonly db: Database.Database;

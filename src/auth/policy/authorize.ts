@@ -1,8 +1,8 @@
 import { AwsError } from '../../protocol/errors.js';
-import type { RequestContext } from '../../services/types.js';
+import type { RequestContext } from '../request-context.js';
 import type { ConditionContext } from './conditions.js';
 import { evaluate, type Decision } from './evaluate.js';
-import { boundaryForPrincipal, policiesForPrincipal, roleOfPrincipal } from './principal-policies.js';
+import { principalPolicies } from './principal-policies.js';
 import { actionPrefix, resourcesOf } from './request-mapping.js';
 import { sessionPoliciesOf } from './session-policies.js';
 
@@ -28,7 +28,7 @@ export function requestConditionContext(ctx: RequestContext): ConditionContext {
   if (ctx.principal.type === 'assumed-role') {
     context['aws:PrincipalType'] = 'AssumedRole';
     context['aws:PrincipalArn'] = ctx.principal.roleArn ?? ctx.principal.arn;
-    for (const tag of roleOfPrincipal(ctx.cloud, ctx.principal)?.Tags ?? []) context[`aws:PrincipalTag/${tag.Key}`] = tag.Value;
+    for (const tag of principalPolicies(ctx.cloud, ctx.principal)?.tags ?? []) context[`aws:PrincipalTag/${tag.Key}`] = tag.Value;
   } else if (ctx.principal.type === 'user') {
     context['aws:PrincipalType'] = 'User';
     context['aws:PrincipalArn'] = ctx.principal.arn;
@@ -39,10 +39,11 @@ export function requestConditionContext(ctx: RequestContext): ConditionContext {
 /** The decision for one action and resource of a non-admin principal, boundaries and session policies included. */
 export function decide(ctx: RequestContext, action: string, resource: string, context = requestConditionContext(ctx)): Decision {
   const request = { action, resource, context };
-  const decision = evaluate(policiesForPrincipal(ctx.cloud, ctx.principal), request);
+  const own = principalPolicies(ctx.cloud, ctx.principal);
+  const decision = evaluate(own?.policies ?? [], request);
   if (decision !== 'Allow') return decision;
   // A permissions boundary and session policies cap what the role's policies allow: each must allow too.
-  const boundary = boundaryForPrincipal(ctx.cloud, ctx.principal);
+  const boundary = own?.boundary;
   const caps = [boundary ? [boundary] : undefined, sessionPoliciesOf(ctx.principal)].filter((c) => c !== undefined);
   for (const cap of caps) {
     const capped = evaluate(cap, request);

@@ -1,47 +1,39 @@
-import type { Principal } from '../credentials.js';
 import type { Cloud } from '../../cloud.js';
-import { defaultDocument, findPolicy } from '../../services/iam/managed-policies.js';
-import { findRole } from '../../services/iam/roles.js';
-import type { RoleRecord } from '../../services/iam/state.js';
+import { liveKey } from '../../store/live.js';
+import type { Principal } from '../credentials.js';
 import type { PolicyDocument } from './document.js';
 
-/** The IAM role whose policies apply to an assumed-role session, if it still exists. */
-export function roleOfPrincipal(cloud: Cloud, principal: Principal): RoleRecord | undefined {
-  if (principal.type !== 'assumed-role') return undefined;
-  const name = principal.roleName ?? principal.roleArn?.slice(principal.roleArn.lastIndexOf('/') + 1);
-  const role = name ? findRole(cloud, name) : undefined;
-  return role && (!principal.roleArn || role.Arn === principal.roleArn) ? role : undefined;
+/** What policy evaluation weighs for a principal. */
+export interface PrincipalPolicies {
+  /** Its identity-based policies (for an assumed role: the role's inline and attached managed policies). */
+  policies: PolicyDocument[];
+  /** The permissions boundary that caps what those policies allow. */
+  boundary?: PolicyDocument;
+  /** Its tags, for `aws:PrincipalTag/<key>`. */
+  tags: Array<{ Key: string; Value: string }>;
 }
-
-const parse = (text: string) => JSON.parse(text) as PolicyDocument;
 
 /**
- * The identity-based policies of a principal: for an assumed role, the role's inline policies and the default
- * versions of its attached managed policies. A deleted role leaves its sessions with none (everything denied).
+ * Where policy evaluation gets the policies of principals. IAM implements it and registers it with each cloud it
+ * serves (registerPolicySource), so evaluation never reads IAM's records itself.
  */
+export interface PolicySource {
+  /** The principal's policies; undefined when it has none (its role was deleted: everything is denied). */
+  forPrincipal(principal: Principal): PrincipalPolicies | undefined;
+}
+
+const SOURCE = liveKey('auth.policySource', () => ({ source: undefined as PolicySource | undefined }));
+
+export function registerPolicySource(cloud: Cloud, source: PolicySource): void {
+  cloud.live.get(SOURCE).source = source;
+}
+
+/** A principal's policies, boundary and tags; a cloud without IAM knows none (a non-admin is denied everything). */
+export function principalPolicies(cloud: Cloud, principal: Principal): PrincipalPolicies | undefined {
+  return cloud.live.get(SOURCE).source?.forPrincipal(principal);
+}
+
+/** The identity-based policies of a principal (none for a session whose role is gone). */
 export function policiesForPrincipal(cloud: Cloud, principal: Principal): PolicyDocument[] {
-  const role = roleOfPrincipal(cloud, principal);
-  return role ? policiesOfRole(cloud, role) : [];
-}
-
-/** A role's inline policies and the default versions of its attached managed policies. */
-export function policiesOfRole(cloud: Cloud, role: RoleRecord): PolicyDocument[] {
-  const inline = Object.values(role.InlinePolicies).map(parse);
-  const managed = role.AttachedPolicyArns
-    .map((arn) => findPolicy(cloud, arn))
-    .filter((p) => p !== undefined)
-    .map((p) => parse(defaultDocument(p)));
-  return [...inline, ...managed];
-}
-
-/** The permissions boundary of the principal's role, which caps what its policies can allow. */
-export function boundaryForPrincipal(cloud: Cloud, principal: Principal): PolicyDocument | undefined {
-  const role = roleOfPrincipal(cloud, principal);
-  return role ? boundaryOfRole(cloud, role) : undefined;
-}
-
-export function boundaryOfRole(cloud: Cloud, role: RoleRecord): PolicyDocument | undefined {
-  const arn = role.PermissionsBoundaryArn;
-  const policy = arn ? findPolicy(cloud, arn) : undefined;
-  return policy ? parse(defaultDocument(policy)) : undefined;
+  return principalPolicies(cloud, principal)?.policies ?? [];
 }

@@ -1,6 +1,4 @@
-import type { RequestContext } from '../../services/types.js';
-import { findRole } from '../../services/iam/roles.js';
-import { findInstanceProfile } from '../../services/iam/instance-profiles.js';
+import type { RequestContext } from '../request-context.js';
 
 /** IAM's action prefix for a SigV4 signing name, where they differ. */
 const ACTION_PREFIX: Record<string, string> = { monitoring: 'cloudwatch' };
@@ -21,19 +19,6 @@ export function resourcesOf(ctx: RequestContext, input: Record<string, unknown>)
   const own = cloud.services.get(ctx.service)?.resourceArns?.(ctx, input);
   if (own) return own;
   switch (ctx.service) {
-    case 'iam': {
-      // For a name not taken yet (Create*), the ARN the new entity will have.
-      const path = str(input.Path) ?? '/';
-      const roleName = str(input.RoleName);
-      if (roleName) return [findRole(cloud, roleName)?.Arn ?? `arn:aws:iam::${accountId}:role${path}${roleName}`];
-      const profileName = str(input.InstanceProfileName);
-      if (profileName) return [findInstanceProfile(cloud, profileName)?.Arn ?? `arn:aws:iam::${accountId}:instance-profile${path}${profileName}`];
-      const policyArn = str(input.PolicyArn);
-      if (policyArn) return [policyArn];
-      const policyName = str(input.PolicyName);
-      if (ctx.operation === 'CreatePolicy' && policyName) return [`arn:aws:iam::${accountId}:policy${path}${policyName}`];
-      return ['*'];
-    }
     case 'sts':
       return [str(input.RoleArn) ?? '*'];
     case 'ssm': {

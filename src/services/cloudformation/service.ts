@@ -8,11 +8,10 @@ import {
 import { createChangeSet, deleteChangeSet, describeChangeSet, executeChangeSet, listChangeSets } from './operations/change-sets.js';
 import { signalResource } from './operations/signal.js';
 import { createStack, deleteStack, updateStack, validateTemplateOp } from './operations/stacks.js';
-import './providers/index.js';
 
 export const cloudformationService: ServiceFactory = (cloud) => {
   recoverInterruptedStacks(cloud);
-  cloud.onShutdown(() => drain());
+  cloud.onShutdown(() => drain(cloud));
   return {
     signingName: 'cloudformation',
     modelId: 'cloudformation-2010-05-15',

@@ -1,8 +1,9 @@
 import { AwsError } from '../../protocol/errors.js';
+import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import { checkDimensions, checkNamespace, checkUnit } from './metric-data.js';
 import { evaluateExpression, parseExpression, referencedIds, type MathValue, type Series } from './metric-math.js';
-import { checkPeriod, roundStart, statisticSeries } from './metric-queries.js';
+import { checkPeriod, invalidNextToken, roundStart, statisticSeries } from './metric-queries.js';
 import { periodServes } from './metric-retention.js';
 import { metricStore, type Dimension, type MetricStore } from './metric-store.js';
 import { isBasicStatistic, isPercentile } from './statistics.js';
@@ -95,6 +96,9 @@ interface GetMetricDataInput {
   MaxDatapoints?: number;
 }
 
+/** GetMetricData's page size when MaxDatapoints is not given, and the most one page holds. */
+const MAX_DATAPOINTS = 100_800;
+
 export function getMetricData(input: GetMetricDataInput, ctx: RequestContext) {
   checkQueries(input.MetricDataQueries, 'MetricDataQueries');
   if (input.ScanBy !== undefined && input.ScanBy !== 'TimestampDescending' && input.ScanBy !== 'TimestampAscending') {
@@ -107,22 +111,46 @@ export function getMetricData(input: GetMetricDataInput, ctx: RequestContext) {
   if (start >= end) throw new AwsError('InvalidParameterValue', 'The parameter StartTime must be less than the parameter EndTime.');
   const values = runQueries(metricStore(ctx.cloud.store.db), ctx.region, input.MetricDataQueries, start, end, now, true);
   const ascending = input.ScanBy === 'TimestampAscending';
-  const results = input.MetricDataQueries.filter((q) => q.ReturnData !== false).map((q) => {
+  const returned = input.MetricDataQueries.filter((q) => q.ReturnData !== false).map((q) => {
     const v = values.get(q.Id) as MathValue;
     let points: Array<[number, number]>;
     if (v.kind === 'series') points = [...v.points];
     else if (v.kind === 'scalar') points = [[start, v.value]];
     else throw invalid(`Error in expression '${q.Id}': the expression returns a list of time series; wrap it in SUM, AVG, MIN or MAX.`);
     points.sort((a, b) => (ascending ? a[0] - b[0] : b[0] - a[0]));
-    return {
-      Id: q.Id,
-      Label: q.Label ?? q.MetricStat?.Metric.MetricName ?? q.Id,
-      Timestamps: points.map(([ts]) => new Date(ts)),
-      Values: points.map(([, val]) => val),
-      StatusCode: 'Complete',
-    };
+    return { query: q, points };
   });
-  return { MetricDataResults: results, Messages: [] };
+  // MaxDatapoints counts the points of every result together: a page holds the points of the results in order, and
+  // a result cut by the page's end is PartialData, continued on the next page under the same Id.
+  const all = returned.flatMap((r, index) => r.points.map((point, at) => ({ index, point, last: at === r.points.length - 1 })));
+  const { items, next } = paginate(all, {
+    token: input.NextToken,
+    max: input.MaxDatapoints,
+    defaultMax: MAX_DATAPOINTS,
+    limit: MAX_DATAPOINTS,
+    bind: withoutPaging(input, 'NextToken', 'MaxDatapoints'),
+    badToken: invalidNextToken,
+  });
+  const firstPage = !input.NextToken;
+  const onPage = new Map<number, typeof items>();
+  for (const x of items) {
+    const list = onPage.get(x.index);
+    if (list) list.push(x);
+    else onPage.set(x.index, [x]);
+  }
+  const results = returned.flatMap((r, index) => {
+    const mine = onPage.get(index) ?? [];
+    // A result without any point is answered once, on the first page.
+    if (mine.length === 0 && !(firstPage && r.points.length === 0)) return [];
+    return [{
+      Id: r.query.Id,
+      Label: r.query.Label ?? r.query.MetricStat?.Metric.MetricName ?? r.query.Id,
+      Timestamps: mine.map((x) => new Date(x.point[0])),
+      Values: mine.map((x) => x.point[1]),
+      StatusCode: mine.length && !mine[mine.length - 1].last ? 'PartialData' : 'Complete',
+    }];
+  });
+  return { MetricDataResults: results, NextToken: next, Messages: [] };
 }
 
 export type { Series };

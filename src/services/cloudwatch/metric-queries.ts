@@ -130,6 +130,9 @@ interface ListMetricsInput {
 
 const PAGE = 500;
 
+/** CloudWatch's answer to a NextToken it did not issue for this request. */
+export const invalidNextToken = () => new AwsError('InvalidNextToken', 'The service found that the NextToken is invalid.');
+
 export function listMetrics(input: ListMetricsInput, ctx: RequestContext) {
   if (input.Dimensions && input.Dimensions.length > 30) throw invalid('The collection Dimensions must not have more than 30 members.');
   if (input.RecentlyActive !== undefined && input.RecentlyActive !== 'PT3H') throw invalid(`The value ${input.RecentlyActive} for parameter RecentlyActive is invalid. The only valid value is PT3H.`);
@@ -147,7 +150,7 @@ export function listMetrics(input: ListMetricsInput, ctx: RequestContext) {
     max: undefined,
     defaultMax: PAGE,
     bind: withoutPaging(input, 'NextToken'),
-    badToken: () => new AwsError('InvalidNextToken', 'The service found that the NextToken is invalid.'),
+    badToken: invalidNextToken,
   });
   return { Metrics: page.map((m) => ({ Namespace: m.Namespace, MetricName: m.MetricName, Dimensions: m.Dimensions })), NextToken: next };
 }

@@ -1,3 +1,5 @@
+import type { Cloud } from '../../cloud.js';
+import { liveKey } from '../../store/live.js';
 import type { ServiceFactory } from '../types.js';
 // Registers the AWS::CloudWatch::Alarm CloudFormation provider.
 import './cfn-alarm.js';
@@ -15,15 +17,14 @@ import { getMetricStatistics, listMetrics } from './metric-queries.js';
 
 export { publishMetric } from './metric-data.js';
 
-const evaluators = new WeakMap<object, AlarmEvaluator>();
+const EVALUATOR = liveKey('cloudwatch.alarmEvaluator', (cloud) => new AlarmEvaluator(cloud));
 
 /** The alarm evaluator of a cloud (for tests and benchmarks that drive it on a virtual clock). */
-export const alarmEvaluatorOf = (cloud: object) => evaluators.get(cloud);
+export const alarmEvaluatorOf = (cloud: Cloud): AlarmEvaluator | undefined => cloud.live.peek(EVALUATOR);
 
 /** CloudWatch speaks awsQuery (aws CLI 2.9) and JSON 1.0 (AWS SDK v3) from the same model. */
 export const cloudwatchService: ServiceFactory = (cloud) => {
-  const evaluator = new AlarmEvaluator(cloud);
-  evaluators.set(cloud, evaluator);
+  const evaluator = cloud.live.get(EVALUATOR);
   evaluator.start();
   const stopWatching = watchChildren(cloud);
   cloud.onShutdown(async () => {

@@ -1,4 +1,6 @@
 import type { ServiceFactory } from '../types.js';
+// Registers the AWS::EC2::KeyPair CloudFormation provider.
+import './cfn-key-pair.js';
 import { attachCompute, computeOperations } from './compute/index.js';
 import { launchTemplateOperations } from './launch-templates/index.js';
 import { createKeyPair, deleteKeyPair, describeKeyPairs, importKeyPair } from './keypairs.js';

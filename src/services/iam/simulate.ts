@@ -2,10 +2,10 @@ import { AwsError } from '../../protocol/errors.js';
 import type { ConditionContext } from '../../auth/policy/conditions.js';
 import { listOf, statementsOf, type PolicyDocument } from '../../auth/policy/document.js';
 import { evaluate, type Decision } from '../../auth/policy/evaluate.js';
-import { boundaryOfRole, policiesOfRole } from '../../auth/policy/principal-policies.js';
 import { globMatch } from '../../auth/policy/wildcard.js';
 import type { RequestContext } from '../types.js';
 import { paginate, type PageInput } from './paging.js';
+import { boundaryOfRole, policiesOfRole } from './principal-policies.js';
 import { findRole } from './roles.js';
 import { checkDocument } from './validation.js';
 

@@ -1,4 +1,6 @@
 import type { ServiceFactory } from '../types.js';
+// Registers the AWS::SSM::Parameter CloudFormation provider.
+import './cfn.js';
 import * as params from './parameters.js';
 import { describeParameters, getParametersByPath } from './queries.js';
 import { addTagsToResource, listTagsForResource, removeTagsFromResource } from './tags.js';

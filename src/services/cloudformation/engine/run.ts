@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Cloud } from '../../../cloud.js';
 import { AwsError } from '../../../protocol/errors.js';
-import { COMING_TYPES, findProvider } from '../providers/registry.js';
+import { findProvider, servedNamespace } from '../providers/registry.js';
 import type { ProviderContext, ResourceProvider } from '../providers/types.js';
 import { evaluate, type Scope } from '../template/intrinsics.js';
 import type { Template } from '../template/parse.js';
@@ -114,7 +114,7 @@ export class StackRun {
   provider(type: string): ResourceProvider {
     const p = findProvider(type);
     if (p) return p;
-    if (COMING_TYPES.has(type)) throw new Error(`halo does not support resource type ${type} yet (each service's LIMITATIONS.md lists what it serves)`);
+    if (servedNamespace(type)) throw new Error(`halo does not support resource type ${type} yet (each service's LIMITATIONS.md lists what it serves)`);
     throw new Error(`Unrecognized resource type: ${type} (halo has no provider for it)`);
   }
 

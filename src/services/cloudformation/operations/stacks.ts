@@ -84,7 +84,7 @@ export async function createStack(input: StackInput, ctx: RequestContext) {
 }
 
 export function startCreate(run: StackRun, deleteOnFailure: boolean): void {
-  void enqueue(run.stack.StackId, async () => {
+  void enqueue(run.cloud, run.stack.StackId, async () => {
     await runCreate(run);
     if (deleteOnFailure && run.stack.StackStatus === 'ROLLBACK_COMPLETE') {
       run.setStackStatus('DELETE_IN_PROGRESS', 'User Initiated');
@@ -136,7 +136,7 @@ export function startUpdate(
   // The stack shows UPDATE_IN_PROGRESS from the moment the call returns.
   stack.StackStatus = 'UPDATE_IN_PROGRESS';
   run.save();
-  void enqueue(stack.StackId, () => runUpdate(run, next));
+  void enqueue(ctx.cloud, stack.StackId, () => runUpdate(run, next));
 }
 
 /** The stack's current template (its stored body was valid when the stack took it). */
@@ -159,7 +159,7 @@ export async function deleteStack(input: { StackName: string; RetainResources?: 
   for (const id of input.RetainResources ?? []) {
     if (!stack.resources[id]) throw invalid(`The specified resources [${id}] to retain must be in a valid state. Resources not found: [${id}]`);
   }
-  void enqueue(stack.StackId, async () => {
+  void enqueue(ctx.cloud, stack.StackId, async () => {
     const current = stackTable(ctx).get(ctx.region, stack.StackId);
     if (!current || current.StackStatus === 'DELETE_COMPLETE' || current.StackStatus === 'DELETE_IN_PROGRESS') return;
     const run = new StackRun(ctx.cloud, current, parseStored(current));

@@ -5,8 +5,9 @@ import type { Cloud } from '../../../cloud.js';
  * the owning service's own operations (through `ctx.invoke`), so that a resource made by a template is the same
  * thing as one made by the API.
  *
- * Providers live with their service (e.g. `src/services/ec2/compute/cfn-instance.ts`) and call
- * `registerProvider(provider)` from `src/services/cloudformation/providers/registry.ts` when their module loads.
+ * Providers live with their service (`src/services/<service>/cfn/<type>.ts`, e.g. `src/services/ec2/network/cfn/vpc.ts`,
+ * `src/services/iam/cfn.ts`) and call `registerProvider(provider)` from `./registry.ts` when their module loads;
+ * the service's own module imports them. The engine knows providers only through the registry.
  *
  * Properties arrive fully resolved: intrinsic functions evaluated, `AWS::NoValue` removed, dynamic references
  * replaced. Values keep the template's JSON types: a template may give `"true"` or `true`, `"10"` or `10`, so use

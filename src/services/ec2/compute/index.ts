@@ -1,11 +1,9 @@
 import { platformRequest } from './platform-requests.js';
-import { existsSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cloud } from '../../../cloud.js';
 import type { Timer } from '../../../clock/clock.js';
-import { readDaemonInfo } from '../../../daemon/home.js';
 import { startControl } from '../../../runtime/control.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
+import { liveKey } from '../../../store/live.js';
 import type { Handler } from '../../types.js';
 import { registerTaggable } from '../tags.js';
 import { injectFault, listenForRecovery, type FaultKind } from './faults.js';
@@ -58,16 +56,18 @@ export const computeOperations: Record<string, Handler> = {
   DeregisterImage: deregisterImage,
 };
 
-const attached = new WeakSet<Cloud>();
+const ATTACHED = liveKey('ec2.computeAttached', () => ({ done: false }));
 
 /**
  * Connects the instances code to a cloud: the runtime's hooks (metadata, public addresses), recovery requests, and,
- * once the daemon listens, host cleanup, the reconciliation of instances that should run, the status checks and the
- * control socket for `halo fault`. In a process that is not a daemon (unit tests), only the hooks are set.
+ * once the daemon says it serves the cloud (Cloud.whenServing), host cleanup, the reconciliation of instances that
+ * should run, the status checks and the control socket for `halo fault`. In a process that is not a daemon (unit
+ * tests), only the hooks are set.
  */
 export function attachCompute(cloud: Cloud): void {
-  if (attached.has(cloud)) return;
-  attached.add(cloud);
+  const attached = cloud.live.get(ATTACHED);
+  if (attached.done) return;
+  attached.done = true;
   const rt = runtimeOf(cloud);
   rt.setHooks({
     metadata: (instanceId) => metadataDoc(cloud, instanceId),
@@ -93,13 +93,8 @@ export function attachCompute(cloud: Cloud): void {
     stopSimplified();
     await closeControl?.();
   });
-  void (async () => {
-    for (let i = 0; i < 600 && !stopped; i++) {
-      const info = existsSync(cloud.config.home) ? readDaemonInfo(cloud.config.home) : undefined;
-      if (info?.pid === process.pid) break;
-      if (i === 599) return;
-      await sleep(100, undefined, { ref: false });
-    }
+  // The daemon says when it serves the cloud; a cloud in a process that is no daemon (unit tests) is never told.
+  cloud.whenServing(() => void (async () => {
     if (stopped) return;
     await rt.start();
     closeControl = await startControl(cloud.config.home, async (route, body) => {
@@ -112,7 +107,7 @@ export function attachCompute(cloud: Cloud): void {
     timer = startStatusChecks(cloud);
     metricsTimer = startInstanceMetrics(cloud);
     await reconcile(cloud);
-  })().catch((err: unknown) => console.error(`[halo] the EC2 runtime did not start: ${(err as Error).stack ?? String(err)}`));
+  })().catch((err: unknown) => console.error(`[halo] the EC2 runtime did not start: ${(err as Error).stack ?? String(err)}`)));
 }
 
 export { injectFault };

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Cloud } from '../../../cloud.js';
 import type { Timer } from '../../../clock/clock.js';
+import { liveKey } from '../../../store/live.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
 import { readUsage, type Usage } from '../../../runtime/usage.js';
 import { detailedAt } from './monitoring.js';
@@ -73,8 +74,8 @@ export interface PassInfo {
   readMs: number;
 }
 
-const lastPasses = new WeakMap<Cloud, PassInfo>();
-export const lastMetricsPass = (cloud: Cloud): PassInfo | undefined => lastPasses.get(cloud);
+const LAST_PASS = liveKey('ec2.lastMetricsPass', () => ({ info: undefined as PassInfo | undefined }));
+export const lastMetricsPass = (cloud: Cloud): PassInfo | undefined => cloud.live.peek(LAST_PASS)?.info;
 
 /** Starts the per-minute pass; returns its timer. */
 export function startInstanceMetrics(cloud: Cloud): Timer {
@@ -93,7 +94,7 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
     const usage = readUsage(inits);
     const wall = Date.now();
     const info = { at: boundary, instances: usage.size, readMs: performance.now() - t0 };
-    lastPasses.set(cloud, info);
+    cloud.live.get(LAST_PASS).info = info;
     if (process.env.HALO_TRACE) console.error(`[halo trace] metrics pass ${new Date(boundary).toISOString()}: ${info.instances} instances read in ${info.readMs.toFixed(2)} ms`);
     const publish = await publishFn();
     // A track ends with its sandbox (stop, terminate, crash, reboot); a failed read of a live one keeps it.

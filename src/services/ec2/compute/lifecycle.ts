@@ -1,4 +1,5 @@
 import type { Cloud } from '../../../cloud.js';
+import { liveKey } from '../../../store/live.js';
 import { runtimeOf, type LaunchSpec } from '../../../runtime/runtime.js';
 import { findZone, hostsOf } from '../../../topology/regions.js';
 import type { Scope } from '../network/common.js';
@@ -10,14 +11,10 @@ import { instanceTypeSize, pidsLimit } from './instance-types.js';
 import { DEFAULT_IMAGE_ID, DEFAULT_ROOT_VOLUME_GIB, hostnameOf, imagesTable, privateDomainOf, instancesTable, stateOf, type InstanceRecord, type InstanceStateName } from './state.js';
 
 /** Transitions of one instance run one after another (a stop during a boot waits for the boot). */
-const chains = new WeakMap<Cloud, Map<string, Promise<void>>>();
+const CHAINS = liveKey('ec2.instanceChains', () => new Map<string, Promise<void>>());
 
 export function serially(cloud: Cloud, instanceId: string, fn: () => Promise<void>): Promise<void> {
-  let map = chains.get(cloud);
-  if (!map) {
-    map = new Map();
-    chains.set(cloud, map);
-  }
+  const map = cloud.live.get(CHAINS);
   const prev = map.get(instanceId) ?? Promise.resolve();
   const next = prev.then(fn, fn).catch((err: unknown) => {
     console.error(`[halo] instance ${instanceId}: ${(err as Error).stack ?? String(err)}`);

@@ -1,4 +1,5 @@
 import type { Cloud } from '../../../cloud.js';
+import { liveKey } from '../../../store/live.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
 import { recordHealthEvent } from '../../health/events.js';
 import { restartOnHealthyHost } from './lifecycle.js';
@@ -24,16 +25,9 @@ const EVENT_CODES = {
   simplified: { success: 'AWS_EC2_SIMPLIFIED_AUTO_RECOVERY_SUCCESS', failure: 'AWS_EC2_SIMPLIFIED_AUTO_RECOVERY_FAILURE' },
 } as const;
 
-const running = new WeakMap<Cloud, Set<string>>();
-
-function inFlight(cloud: Cloud): Set<string> {
-  let set = running.get(cloud);
-  if (!set) {
-    set = new Set();
-    running.set(cloud, set);
-  }
-  return set;
-}
+/** The instances being recovered now. */
+const IN_FLIGHT = liveKey('ec2.recoveriesInFlight', () => new Set<string>());
+const inFlight = (cloud: Cloud) => cloud.live.get(IN_FLIGHT);
 
 export const recoveryInProgress = (cloud: Cloud, instanceId: string) => inFlight(cloud).has(instanceId);
 

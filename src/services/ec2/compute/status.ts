@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Cloud } from '../../../cloud.js';
 import type { Timer } from '../../../clock/clock.js';
 import { AwsError } from '../../../protocol/errors.js';
+import { liveKey } from '../../../store/live.js';
 import { runtimeOf, type ProbeResult } from '../../../runtime/runtime.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, type Filter } from '../filters.js';
@@ -28,23 +29,14 @@ export function publishFn(): Promise<Publish | null> {
 }
 
 /** When each check of an instance started failing (cloud time), for ImpairedSince. */
-const impairedSince = new WeakMap<Cloud, Map<string, number>>();
+const IMPAIRED_SINCE = liveKey('ec2.impairedSince', () => new Map<string, number>());
 /**
  * The last completed check of each instance. DescribeInstanceStatus shows it until the next check, as EC2 does: a
  * host that just failed still shows `ok` until a check sees it (the runtime forgets a probe when a sandbox dies).
  */
-const lastChecks = new WeakMap<Cloud, Map<string, ProbeResult>>();
+const LAST_CHECKS = liveKey('ec2.lastStatusChecks', () => new Map<string, ProbeResult>());
 
-function mapOf<V>(store: WeakMap<Cloud, Map<string, V>>, cloud: Cloud): Map<string, V> {
-  let m = store.get(cloud);
-  if (!m) {
-    m = new Map();
-    store.set(cloud, m);
-  }
-  return m;
-}
-
-const sinceMap = (cloud: Cloud) => mapOf(impairedSince, cloud);
+const sinceMap = (cloud: Cloud) => cloud.live.get(IMPAIRED_SINCE);
 
 /**
  * Every statusCheckInterval of cloud time: probes each running instance for real (its processes, its network from
@@ -69,7 +61,7 @@ export function startStatusChecks(cloud: Cloud): Timer {
       for (const { scope: region, value: r } of all) {
         const p = results.get(r.InstanceId);
         if (!p) continue;
-        mapOf(lastChecks, cloud).set(r.InstanceId, p);
+        cloud.live.get(LAST_CHECKS).set(r.InstanceId, p);
         for (const kind of ['system', 'instance'] as const) {
           const key = `${r.InstanceId}/${kind}`;
           if (p[kind] === 'impaired') { if (!since.has(key)) since.set(key, now); } else since.delete(key);
@@ -96,7 +88,7 @@ export function startStatusChecks(cloud: Cloud): Timer {
 
 function summary(cloud: Cloud, r: InstanceRecord, kind: 'system' | 'instance') {
   if (r.State.Name !== 'running') return { Status: 'not-applicable', Details: [] as unknown[] };
-  const p = mapOf(lastChecks, cloud).get(r.InstanceId) ?? runtimeOf(cloud).lastProbe(r.InstanceId);
+  const p = cloud.live.get(LAST_CHECKS).get(r.InstanceId) ?? runtimeOf(cloud).lastProbe(r.InstanceId);
   if (!p || (r.RunningSince !== undefined && p.at < r.RunningSince)) {
     return { Status: 'initializing', Details: [{ Name: 'reachability', Status: 'initializing' }] };
   }

@@ -1,4 +1,6 @@
 import { AwsError } from '../../../protocol/errors.js';
+// Registers the CloudFormation providers of the network's resources.
+import './cfn/index.js';
 import type { Handler } from '../../types.js';
 import { registerTaggable, registerTaggableKind, tagOperations } from '../tags.js';
 import { createDefaultVpc } from './default-vpc.js';

@@ -9,7 +9,7 @@
  * |--------------------------------|-------------------------------------------|--------------------------------------------------|
  * | `ec2.vpcCreated`               | VpcEvent                                  | a VPC exists (with its main table, ACL, group)   |
  * | `ec2.vpcDeleted`               | VpcEvent                                  | a VPC and its default resources are gone         |
- * | `ec2.subnetCreated`            | SubnetEvent                               | a subnet exists (needs its bridge)               |
+ * | `ec2.subnetCreated`            | SubnetEvent                               | a subnet exists (routed in its VPC's namespace)  |
  * | `ec2.subnetDeleted`            | SubnetEvent                               | a subnet is gone                                 |
  * | `ec2.subnetChanged`            | SubnetEvent                               | MapPublicIpOnLaunch changed                      |
  * | `ec2.internetGatewayChanged`   | InternetGatewayEvent                      | a gateway was attached to / detached from a VPC  |

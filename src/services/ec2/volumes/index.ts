@@ -1,5 +1,6 @@
 import type { Cloud } from '../../../cloud.js';
 import { AwsError } from '../../../protocol/errors.js';
+import { liveKey } from '../../../store/live.js';
 import type { Handler } from '../../types.js';
 import { registerTaggable, registerTaggableKind } from '../tags.js';
 import { createSnapshot, deleteSnapshot, describeSnapshots } from './snapshots.js';
@@ -27,15 +28,17 @@ registerTaggableKind({
 });
 registerTaggable('snap', 'snapshot', 'ec2.snapshot', 'SnapshotId', { notFoundCode: 'InvalidSnapshot.NotFound', noun: 'snapshot' });
 
-const attached = new WeakSet<Cloud>();
+/** Whether this cloud's volumes follow its instances already (the operations table is asked for more than once). */
+const ATTACHED = liveKey('ec2.volumesAttached', () => ({ done: false }));
 
 /**
  * EBS volumes and snapshots of a cloud. Follows `ec2.instanceStateChanged`: root volumes are listed for new
  * instances, and a terminated instance's volumes are deleted (DeleteOnTermination) or become available.
  */
 export function volumeOperations(cloud: Cloud): Record<string, Handler> {
-  if (!attached.has(cloud)) {
-    attached.add(cloud);
+  const attached = cloud.live.get(ATTACHED);
+  if (!attached.done) {
+    attached.done = true;
     settleInterrupted(cloud);
     cloud.events.on('ec2.instanceStateChanged', (e: { region: string }) => {
       try {

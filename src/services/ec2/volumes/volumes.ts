@@ -6,6 +6,7 @@ import { runtimeOf } from '../../../runtime/runtime.js';
 import { copyDiskFile, createDiskFile, diskFile, diskFromLayer, snapshotDir } from '../../../runtime/volumes.js';
 import { findZone } from '../../../topology/regions.js';
 import type { Store } from '../../../store/db.js';
+import { liveKey } from '../../../store/live.js';
 import type { RequestContext } from '../../types.js';
 import { DEFAULT_ROOT_VOLUME_GIB, INSTANCE_ID, instancesTable, type InstanceRecord } from '../compute/state.js';
 import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
@@ -19,11 +20,10 @@ import { ec2Page, type Ec2PageInput } from '../paging.js';
 type Ctx = Pick<RequestContext, 'cloud' | 'region'>;
 
 /** Changes of one volume run one after another (a detach waits for the attach it follows). */
-const chains = new WeakMap<Cloud, Map<string, Promise<void>>>();
+const CHAINS = liveKey('ec2.volumeChains', () => new Map<string, Promise<void>>());
 
 export function inTurn(cloud: Cloud, id: string, fn: () => Promise<void>): void {
-  let map = chains.get(cloud);
-  if (!map) chains.set(cloud, (map = new Map()));
+  const map = cloud.live.get(CHAINS);
   const next = (map.get(id) ?? Promise.resolve()).then(fn).catch((err: unknown) => {
     console.error(`[halo] ${id}: ${(err as Error).stack ?? String(err)}`);
   });

@@ -1,6 +1,6 @@
-import { registerProvider } from './registry.js';
-import type { Props, ResourceProvider } from './types.js';
-import { str } from './values.js';
+import { registerProvider } from '../cloudformation/providers/registry.js';
+import type { Props, ResourceProvider } from '../cloudformation/providers/types.js';
+import { str } from '../cloudformation/providers/values.js';
 
 function putInput(name: string, props: Props, overwrite: boolean) {
   // In templates SSM parameter Tags are a map of key to value.

@@ -1,7 +1,7 @@
-import { registerProvider } from './registry.js';
-import { creationTags, ignoreNotFound, updateTags } from './ec2-common.js';
-import type { ProviderContext, ResourceProvider } from './types.js';
-import { str } from './values.js';
+import { registerProvider } from '../../../cloudformation/providers/registry.js';
+import { creationTags, ignoreNotFound, updateTags } from './common.js';
+import type { ProviderContext, ResourceProvider } from '../../../cloudformation/providers/types.js';
+import { str } from '../../../cloudformation/providers/values.js';
 
 async function addressOf(publicIp: string, ctx: ProviderContext) {
   const { Addresses } = await ctx.invoke('ec2', 'DescribeAddresses', { PublicIps: [publicIp] });

@@ -1,6 +1,6 @@
-import { registerProvider } from './registry.js';
-import type { ResourceProvider } from './types.js';
-import { str } from './values.js';
+import { registerProvider } from '../cloudformation/providers/registry.js';
+import type { ResourceProvider } from '../cloudformation/providers/types.js';
+import { str } from '../cloudformation/providers/values.js';
 
 /** AWS::EC2::KeyPair: Ref is the key name; GetAtt KeyPairId and KeyFingerprint. Every property needs replacement. */
 export const keyPairProvider: ResourceProvider = {

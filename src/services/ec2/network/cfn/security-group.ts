@@ -1,7 +1,7 @@
-import { registerProvider } from './registry.js';
-import { creationTags, ignoreNotFound, updateTags } from './ec2-common.js';
-import type { ProviderContext, Props, ResourceProvider } from './types.js';
-import { num, str } from './values.js';
+import { registerProvider } from '../../../cloudformation/providers/registry.js';
+import { creationTags, ignoreNotFound, updateTags } from './common.js';
+import type { ProviderContext, Props, ResourceProvider } from '../../../cloudformation/providers/types.js';
+import { num, str } from '../../../cloudformation/providers/values.js';
 
 /** A template rule (SecurityGroupIngress/Egress item, or the standalone resources' properties) as an EC2 IpPermission. */
 export function ipPermission(rule: Props, egress: boolean) {

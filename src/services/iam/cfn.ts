@@ -1,6 +1,6 @@
-import { registerProvider } from './registry.js';
-import type { ProviderContext, Props, ResourceProvider } from './types.js';
-import { num, str } from './values.js';
+import { registerProvider } from '../cloudformation/providers/registry.js';
+import type { ProviderContext, Props, ResourceProvider } from '../cloudformation/providers/types.js';
+import { num, str } from '../cloudformation/providers/values.js';
 
 /** IAM takes policy documents as JSON text; templates give them as objects (or text). */
 const doc = (v: unknown) => (v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));

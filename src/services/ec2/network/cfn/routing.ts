@@ -1,7 +1,7 @@
-import { registerProvider } from './registry.js';
-import { creationTags, ignoreNotFound, updateTags } from './ec2-common.js';
-import type { Props, ResourceProvider } from './types.js';
-import { str } from './values.js';
+import { registerProvider } from '../../../cloudformation/providers/registry.js';
+import { creationTags, ignoreNotFound, updateTags } from './common.js';
+import type { Props, ResourceProvider } from '../../../cloudformation/providers/types.js';
+import { str } from '../../../cloudformation/providers/values.js';
 
 export const routeTableProvider: ResourceProvider = {
   type: 'AWS::EC2::RouteTable',

@@ -1,4 +1,4 @@
-import type { ProviderContext, Props } from './types.js';
+import type { ProviderContext, Props } from '../../../cloudformation/providers/types.js';
 
 type Tag = { Key: string; Value: string };
 

@@ -1,7 +1,7 @@
-import { registerProvider } from './registry.js';
-import { creationTags, ignoreNotFound, onlyChanged, updateTags } from './ec2-common.js';
-import type { ProviderContext, Props, ResourceProvider } from './types.js';
-import { bool, str } from './values.js';
+import { registerProvider } from '../../../cloudformation/providers/registry.js';
+import { creationTags, ignoreNotFound, onlyChanged, updateTags } from './common.js';
+import type { ProviderContext, Props, ResourceProvider } from '../../../cloudformation/providers/types.js';
+import { bool, str } from '../../../cloudformation/providers/values.js';
 
 async function vpcAttributes(vpcId: string, ctx: ProviderContext) {
   const { Vpcs } = await ctx.invoke('ec2', 'DescribeVpcs', { VpcIds: [vpcId] });

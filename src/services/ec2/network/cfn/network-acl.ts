@@ -1,7 +1,7 @@
-import { registerProvider } from './registry.js';
-import { creationTags, ignoreNotFound, updateTags } from './ec2-common.js';
-import type { ProviderContext, Props, ResourceProvider } from './types.js';
-import { bool, num, str } from './values.js';
+import { registerProvider } from '../../../cloudformation/providers/registry.js';
+import { creationTags, ignoreNotFound, updateTags } from './common.js';
+import type { ProviderContext, Props, ResourceProvider } from '../../../cloudformation/providers/types.js';
+import { bool, num, str } from '../../../cloudformation/providers/values.js';
 
 export const networkAclProvider: ResourceProvider = {
   type: 'AWS::EC2::NetworkAcl',
