@@ -157,7 +157,7 @@ export async function destroyStack(c: CloudClients, name: string, progress: Prog
   let status: string;
   try {
     await c.cfn.send(new DeleteStackCommand({ StackName: name }));
-    status = await follow(c.cfn, stackId, { seen, progress });
+    status = await follow(c.cfn, stackId, { seen, progress, label: name });
   } finally {
     progress.stop();
   }

@@ -32,6 +32,8 @@ export interface FollowOptions {
   /** Events already shown (or older than this operation): not printed. */
   seen: Set<string>;
   progress: Progress;
+  /** The stack's name in the lines printed, when it is followed by its id (a deleted stack is found by id only). */
+  label?: string;
   /** The template's resources (to count them) and which of them wait for resource signals (CreationPolicy). */
   resourceCount?: number;
   signalled?: Set<string>;
@@ -44,6 +46,7 @@ export interface FollowOptions {
  */
 export async function follow(cfn: CloudFormationClient, stackName: string, options: FollowOptions): Promise<string> {
   const { seen, progress } = options;
+  const label = options.label ?? stackName;
   const latest = new Map<string, StackEvent>();
   for (;;) {
     const events = await stackEvents(cfn, stackName);
@@ -51,12 +54,12 @@ export async function follow(cfn: CloudFormationClient, stackName: string, optio
       if (seen.has(e.EventId!)) continue;
       seen.add(e.EventId!);
       if (e.LogicalResourceId && e.ResourceType !== 'AWS::CloudFormation::Stack') latest.set(e.LogicalResourceId, e);
-      progress.log(formatEvent(stackName, e));
+      progress.log(formatEvent(label, e));
     }
     const stack = await cfn.send(new DescribeStacksCommand({ StackName: stackName })).then((r) => r.Stacks?.[0], () => undefined);
     const status = stack?.StackStatus ?? 'DELETE_COMPLETE';
     if (!status.endsWith('_IN_PROGRESS')) return status;
-    progress.detail(describeWork(stackName, status, latest, options));
+    progress.detail(describeWork(label, status, latest, options));
     await sleep(1000);
   }
 }
