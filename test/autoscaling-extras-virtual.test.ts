@@ -100,6 +100,17 @@ describe('lifecycle hooks on the virtual clock', () => {
     await expectError(t.as('RecordLifecycleActionHeartbeat', { AutoScalingGroupName: 'web', LifecycleHookName: 'boot', InstanceId: id }), 'ValidationError');
   });
 
+  it('LifecycleHookSpecificationList makes the hooks with the group, so its first instance waits in them; an invalid one makes no group', async () => {
+    const t = await setup();
+    await t.withGroup({ LifecycleHookSpecificationList: [{ LifecycleHookName: 'ready', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 900, DefaultResult: 'ABANDON' }] });
+    const hooks = (await t.as('DescribeLifecycleHooks', { AutoScalingGroupName: 'web' })).LifecycleHooks;
+    assert.deepEqual(hooks.map((h: any) => [h.LifecycleHookName, h.HeartbeatTimeout, h.DefaultResult]), [['ready', 900, 'ABANDON']]);
+    await t.run(MINUTE);
+    assert.deepEqual(await t.states(), ['Pending:Wait']);
+    await expectError(t.withGroup({ LifecycleHookSpecificationList: [{ LifecycleHookName: 'x', LifecycleTransition: 'autoscaling:EC2_INSTANCE_REBOOTING' }] }, 'bad'), 'ValidationError');
+    assert.deepEqual((await t.as('DescribeAutoScalingGroups', { AutoScalingGroupNames: ['bad'] })).AutoScalingGroups, []);
+  });
+
   it('the heartbeat timeout applies DefaultResult ABANDON: the instance is terminated and another launched; a heartbeat pushes the timeout back', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 0, MinSize: 0 });

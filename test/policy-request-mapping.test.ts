@@ -9,6 +9,8 @@ import { actionPrefix, resourcesOf } from '../src/auth/policy/request-mapping.js
 import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
+import { groupArns } from '../src/services/autoscaling/authorization.js';
+import { groups, type GroupRecord } from '../src/services/autoscaling/state.js';
 import { iamService } from '../src/services/iam/service.js';
 import { secretsmanagerService } from '../src/services/secretsmanager/service.js';
 import { Store } from '../src/store/db.js';
@@ -50,6 +52,17 @@ describe('mapping requests to IAM actions, resources and condition keys', () => 
     assert.deepEqual(resourcesOf(ctx('secretsmanager', 'GetSecretValue'), { SecretId: 'missing' }), [`arn:aws:secretsmanager:eu-west-1:${a}:secret:missing-??????`]);
     assert.deepEqual(resourcesOf(ctx('secretsmanager', 'ListSecrets'), {}), ['*']);
     assert.deepEqual(resourcesOf(ctx('secretsmanager', 'GetRandomPassword'), { PasswordLength: 8 }), ['*']);
+  });
+
+  it('Auto Scaling requests act on the group they name, or the group of the instance they name; Describe* on *', () => {
+    const arn = `arn:aws:autoscaling:eu-west-1:${cloud.accountId}:autoScalingGroup:0d3c5e1a-0000-4000-8000-000000000001:autoScalingGroupName/web`;
+    groups(cloud).put('eu-west-1', 'web', { AutoScalingGroupName: 'web', AutoScalingGroupARN: arn, Instances: [{ InstanceId: 'i-0123456789abcdef0' }] } as unknown as GroupRecord);
+    assert.deepEqual(groupArns(ctx('autoscaling', 'SuspendProcesses'), { AutoScalingGroupName: 'web' }), [arn]);
+    assert.deepEqual(groupArns(ctx('autoscaling', 'SetInstanceHealth'), { InstanceId: 'i-0123456789abcdef0', HealthStatus: 'Unhealthy' }), [arn]);
+    assert.deepEqual(groupArns(ctx('autoscaling', 'CreateAutoScalingGroup'), { AutoScalingGroupName: 'new' }),
+      [`arn:aws:autoscaling:eu-west-1:${cloud.accountId}:autoScalingGroup:*:autoScalingGroupName/new`]);
+    assert.deepEqual(groupArns(ctx('autoscaling', 'DescribeAutoScalingGroups'), { AutoScalingGroupNames: ['web'] }), ['*']);
+    assert.deepEqual(groupArns(ctx('autoscaling', 'SetInstanceHealth'), { InstanceId: 'i-00000000000000000' }), ['*']);
   });
 
   it('IAM requests act on the role\'s real ARN (with its path), or the ARN a new entity will get', () => {

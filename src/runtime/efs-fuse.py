@@ -10,21 +10,25 @@ Usage: efs-fuse.py --server IP --pid INIT_PID --target DIR --source SRC [--root 
                    [--connect-timeout S] [--state DIR --home DIR]
 """
 import argparse
+import collections
 import ctypes
 import errno
 import os
-import select
 import socket
 import stat
 import struct
 import sys
+import time
 
 import pyfuse3
 import trio
 
-# Debian's libnfs 4.0.0 cannot encode an NFSv4 WRITE of 4 KiB or more: writes go in chunks just below that.
+# Reads and writes are COMPOUNDs of this client (PUTFH, READ or WRITE with the anonymous stateid) of up to 1 MiB
+# (ganesha's default maximum), WRITE_WINDOW of them in flight. Only a write the server refuses without the open's
+# stateid goes through libnfs, whose 4.0.0 cannot encode an NFSv4 WRITE of 4 KiB or more: in chunks just below.
+MAX_IO = 1 << 20
 WRITE_CHUNK = 3584
-READ_CHUNK = 1 << 20
+WRITE_WINDOW = 16
 
 nfs = ctypes.CDLL("libnfs.so.13", use_errno=True)
 libc = ctypes.CDLL(None, use_errno=True)
@@ -44,10 +48,6 @@ class Dirent(ctypes.Structure):
 Dirent._fields_ = [("next", ctypes.POINTER(Dirent)), ("name", ctypes.c_char_p), ("inode", ctypes.c_uint64)]
 
 
-class Timeval(ctypes.Structure):
-    _fields_ = [("sec", ctypes.c_long), ("usec", ctypes.c_long)]
-
-
 nfs.nfs_init_context.restype = vp
 nfs.nfs_get_error.restype = ctypes.c_char_p
 nfs.nfs_get_error.argtypes = [vp]
@@ -55,29 +55,40 @@ nfs.nfs_readdir.restype = ctypes.POINTER(Dirent)
 nfs.nfs_readdir.argtypes = [vp, vp]
 for name in ("nfs_pread", "nfs_pwrite"):
     getattr(nfs, name).argtypes = [vp, vp, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p]
-nfs.nfs_ftruncate.argtypes = [vp, vp, ctypes.c_uint64]
-# void nfs_cb(int err, struct nfs_context *nfs, void *data, void *private_data)
-NFS_CB = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
-nfs.nfs_pwrite_async.argtypes = [vp, vp, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p, NFS_CB, ctypes.c_void_p]
-nfs.nfs_get_fd.argtypes = [vp]
-nfs.nfs_which_events.argtypes = [vp]
-nfs.nfs_service.argtypes = [vp, ctypes.c_int]
-# Chunks of one write in flight at once: the round trips overlap instead of adding up.
-WRITE_WINDOW = 64
-nfs.nfs_truncate.argtypes = [vp, ctypes.c_char_p, ctypes.c_uint64]
+
+
+class NfsFh(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_int), ("val", ctypes.c_void_p)]
+
+
+nfs.nfs_get_fh.restype = ctypes.POINTER(NfsFh)
+nfs.nfs_get_fh.argtypes = [vp]
+
+
+def nfs_fh_of(handle):
+    """The NFS file handle of a libnfs open file (libnfs's public nfs_get_fh)."""
+    fh = nfs.nfs_get_fh(handle).contents
+    return ctypes.string_at(fh.val, fh.len)
 
 
 # What libnfs 4.0 answers when the NFSv4 state it holds is no longer good: NFS4ERR_BAD_SEQID (its open-owner
-# sequence id slipped out of step) and an expired lease (it never renews one) both come back as ERANGE.
+# sequence id slipped out of step), NFS4ERR_BAD_STATEID and an expired lease (it never renews one) come back as ERANGE.
 LOST_STATE = (-errno.ERANGE, -errno.EIO)
 
 
-# NFSv4 SETATTR by path, spoken directly (one COMPOUND: PUTROOTFH, LOOKUP..., SETATTR with the anonymous stateid).
-# libnfs 4.0 OPENs an object before it SETATTRs it, and a directory cannot be OPENed (EISDIR): directories' modes,
-# owners and times (and symbolic links' owners) go this way, over TCP to the same server from the instance's network namespace.
+# NFSv4 SETATTR by path, spoken directly: one COMPOUND (PUTROOTFH, LOOKUP..., SETATTR with the anonymous stateid), over
+# TCP to the same server from the instance's network namespace. libnfs 4.0's nfs_chmod/nfs_chown/nfs_utimes/
+# nfs_truncate OPEN the object, SETATTR it with that open's stateid and CLOSE it. A directory cannot be OPENed
+# (EISDIR), and on a regular file that is open already the extra OPEN by the same NFSv4.0 open-owner shares the
+# server's one open stateid for the file: its CLOSE ends the state under the other handle, whose next WRITE is
+# NFS4ERR_BAD_STATEID and whose CLOSE is refused without moving the server's open-owner seqid, while libnfs moves
+# its own; every OPEN after that is NFS4ERR_BAD_SEQID (ERANGE). So every SETATTR goes this way, files included:
+# the anonymous stateid needs no open state, as RFC 7530 allows for a SETATTR (even of the size) when no share
+# reservation denies it (libnfs opens deny none).
 NFS4_ERRNO = {1: errno.EPERM, 2: errno.ENOENT, 5: errno.EIO, 13: errno.EACCES, 20: errno.ENOTDIR, 21: errno.EISDIR,
               22: errno.EINVAL, 27: errno.EFBIG, 28: errno.ENOSPC, 30: errno.EROFS, 63: errno.ENAMETOOLONG,
-              69: errno.EDQUOT, 70: errno.ESTALE, 10001: errno.ESTALE}
+              69: errno.EDQUOT, 70: errno.ESTALE, 10001: errno.ESTALE, 10032: errno.EINVAL}
+SERVER_TIME = -1
 
 
 def xdr_u32(n):
@@ -89,22 +100,230 @@ def xdr_opaque(b):
 
 
 def xdr_settime(ns):
+    if ns == SERVER_TIME:
+        return xdr_u32(0)  # SET_TO_SERVER_TIME4
     return xdr_u32(1) + struct.pack(">qI", ns // 10**9, ns % 10**9)  # SET_TO_CLIENT_TIME4
 
 
 def recv_exact(sock, n):
-    out = b""
-    while len(out) < n:
-        part = sock.recv(n - len(out))
+    out = bytearray(n)
+    view, got = memoryview(out), 0
+    while got < n:
+        part = sock.recv_into(view[got:])
         if not part:
             raise OSError(errno.ECONNRESET, "connection closed")
-        out += part
+        got += part
     return out
 
 
-def nfs4_setattr(server, path, uid, gid, mode=None, owner=None, group=None, atime_ns=None, mtime_ns=None):
-    """Returns 0 or a negative errno, as libnfs calls do."""
+def send_all(sock, parts):
+    """Sends the parts in order without joining them (a WRITE's megabyte is not copied)."""
+    views = [memoryview(p) for p in parts if len(p)]
+    while views:
+        sent = sock.sendmsg(views)
+        while sent and views:
+            if sent >= len(views[0]):
+                sent -= len(views.pop(0))
+            else:
+                views[0], sent = views[0][sent:], 0
+
+
+class Reader:
+    """Reads an XDR reply body in order."""
+
+    def __init__(self, data):
+        self.data, self.at = data, 0
+
+    def u32(self):
+        self.at += 4
+        return struct.unpack(">I", self.data[self.at - 4:self.at])[0]
+
+    def u64(self):
+        self.at += 8
+        return struct.unpack(">Q", self.data[self.at - 8:self.at])[0]
+
+    def opaque(self, size=None):
+        n = self.u32() if size is None else size
+        out = bytes(self.data[self.at:self.at + n])
+        self.at += n + (-n % 4)
+        return out
+
+    def results(self, ops):
+        """Reads the COMPOUND's status and its ops' statuses; returns the first error or 0. Only the last op may carry
+        a result (PUTROOTFH, PUTFH and LOOKUP carry none): the reader is then at its start."""
+        status = self.u32()
+        self.opaque()  # tag
+        for _ in range(min(self.u32(), ops)):
+            self.u32()  # the op
+            op_status = self.u32()
+            if op_status:
+                return op_status
+        return status
+
+
+class Rpc:
+    """One TCP connection to the server for the COMPOUNDs this client speaks itself. Calls may be many in flight
+    (submit, then wait for each). There is no time-out, as on a hard mount: when the connection breaks or stays
+    silent, it is made again (tried every second while the path is cut) and every call still unanswered is sent again
+    (each is idempotent: SETATTR to values, WRITE at an offset, READ, COMMIT, LOOKUP)."""
+
+    SILENCE = 30
+
+    def __init__(self, server):
+        self.server = server
+        self.sock = None
+        self.unanswered = {}  # xid -> the framed call
+        self.replies = {}  # xid -> reply body
+        self.host = socket.gethostname().encode()[:255]
+
+    def submit(self, uid, gid, compound, payload=b""):
+        """Sends a COMPOUND (its bytes, then an opaque payload that ends it: a WRITE's data); returns its xid."""
+        xid = int.from_bytes(os.urandom(4), "big")
+        cred = xdr_u32(0) + xdr_opaque(self.host) + xdr_u32(uid) + xdr_u32(gid) + xdr_u32(0)
+        call = (xdr_u32(xid) + xdr_u32(0) + xdr_u32(2) + xdr_u32(100003) + xdr_u32(4) + xdr_u32(1)
+                + xdr_u32(1) + xdr_opaque(cred) + xdr_u32(0) + xdr_u32(0) + compound)
+        pad = b"\0" * (-len(payload) % 4)
+        framed = (xdr_u32(0x80000000 | (len(call) + len(payload) + len(pad))) + call, payload, pad)
+        self.unanswered[xid] = framed
+        if self.sock is None:
+            self.reconnect()
+        else:
+            try:
+                send_all(self.sock, framed)
+            except OSError:
+                self.reconnect()
+        return xid
+
+    def wait(self, xid):
+        """The COMPOUND's reply body (after the RPC header)."""
+        while xid not in self.replies:
+            try:
+                self.receive()
+            except OSError:
+                self.reconnect()
+        return self.replies.pop(xid)
+
+    def call(self, uid, gid, compound):
+        return self.wait(self.submit(uid, gid, compound))
+
+    def receive(self):
+        if self.sock is None:
+            raise OSError(errno.ENOTCONN, "not connected")
+        fragments, last = [], False
+        while not last:
+            mark = struct.unpack(">I", recv_exact(self.sock, 4))[0]
+            last = bool(mark & 0x80000000)
+            fragments.append(recv_exact(self.sock, mark & 0x7FFFFFFF))
+        reply = fragments[0] if len(fragments) == 1 else b"".join(fragments)
+        xid, mtype, rstat = struct.unpack(">III", reply[:12])
+        if xid not in self.unanswered:
+            return
+        del self.unanswered[xid]
+        vlen = struct.unpack(">I", reply[16:20])[0]
+        at = 20 + vlen + (-vlen % 4)
+        if mtype != 1 or rstat != 0 or struct.unpack(">I", reply[at:at + 4])[0] != 0:
+            self.replies[xid] = xdr_u32(5) + xdr_opaque(b"") + xdr_u32(0)  # refused at the RPC level: NFS4ERR_IO
+        else:
+            self.replies[xid] = memoryview(reply)[at + 4:]
+
+    def reconnect(self):
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+        while self.sock is None:
+            try:
+                sock = socket.create_connection((self.server, 2049), timeout=self.SILENCE)
+                for framed in self.unanswered.values():
+                    send_all(sock, framed)
+                self.sock = sock
+            except OSError:
+                time.sleep(1)
+
+
+def compound(ops, count):
+    return xdr_opaque(b"") + xdr_u32(0) + xdr_u32(count) + ops
+
+
+def putpath(path):
+    """PUTROOTFH and a LOOKUP per component: (ops, count)."""
+    parts = [c for c in path.split(b"/") if c]
+    return xdr_u32(24) + b"".join(xdr_u32(15) + xdr_opaque(c) for c in parts), len(parts) + 1
+
+
+ANONYMOUS_STATEID = xdr_u32(0) + b"\0" * 12
+UNSTABLE4 = 0
+# What the server refuses by file handle and anonymous stateid but allows through the creator's OPEN (see OpenFile).
+NEEDS_OPEN = (-errno.EACCES, -errno.EPERM)
+
+
+def nfs4_errno(status):
+    return -NFS4_ERRNO.get(status, errno.EIO) if status else 0
+
+
+ACCESS4_READ, ACCESS4_MODIFY = 0x1, 0x4
+
+
+def nfs4_open_by_path(rpc, path, uid, gid, access):
+    """What OPEN checks, without its state: the file handle of a path whose caller is granted `access` (PUTROOTFH,
+    LOOKUP..., GETFH, ACCESS), or a negative errno."""
+    ops, n = putpath(path)
+    r = Reader(rpc.call(uid, gid, compound(ops + xdr_u32(10) + xdr_u32(3) + xdr_u32(access), n + 2)))
+    status = r.results(n + 1)
+    if status:
+        return nfs4_errno(status)
+    fh = r.opaque()
+    r.u32()  # ACCESS
+    if r.u32():
+        return -errno.EIO
+    r.u32()  # supported
+    return fh if r.u32() & access == access else -errno.EACCES
+
+
+def nfs4_write_submit(rpc, fh, offset, data, uid, gid):
+    ops = xdr_u32(22) + xdr_opaque(fh) + xdr_u32(38) + ANONYMOUS_STATEID + struct.pack(">QII", offset, UNSTABLE4, len(data))
+    return rpc.submit(uid, gid, compound(ops, 2), data)
+
+
+def nfs4_write_result(body):
+    """(bytes written, the server's write verifier) or (negative errno, None)."""
+    r = Reader(body)
+    status = r.results(2)
+    if status:
+        return nfs4_errno(status), None
+    count = r.u32()
+    r.u32()  # committed
+    return count, r.opaque(8)
+
+
+def nfs4_commit(rpc, fh, uid, gid):
+    """The server's write verifier after it made the file's unstable writes stable, or a negative errno."""
+    ops = xdr_u32(22) + xdr_opaque(fh) + xdr_u32(5) + struct.pack(">QI", 0, 0)
+    r = Reader(rpc.call(uid, gid, compound(ops, 2)))
+    status = r.results(2)
+    return nfs4_errno(status) if status else r.opaque(8)
+
+
+def nfs4_read_submit(rpc, fh, offset, size, uid, gid):
+    ops = xdr_u32(22) + xdr_opaque(fh) + xdr_u32(25) + ANONYMOUS_STATEID + struct.pack(">QI", offset, size)
+    return rpc.submit(uid, gid, compound(ops, 2))
+
+
+def nfs4_read_result(body):
+    """(data, eof) or (negative errno, True)."""
+    r = Reader(body)
+    status = r.results(2)
+    if status:
+        return nfs4_errno(status), True
+    eof = r.u32()
+    return r.opaque(), bool(eof)
+
+
+def nfs4_setattr(rpc, path, uid, gid, size=None, mode=None, owner=None, group=None, atime_ns=None, mtime_ns=None):
+    """Returns 0 or a negative errno, as libnfs calls do. Times may be SERVER_TIME."""
     words, vals = [0, 0], b""
+    if size is not None:  # FATTR4_SIZE = 4
+        words[0] |= 1 << 4
+        vals += struct.pack(">Q", size)
     if mode is not None:  # FATTR4_MODE = 33
         words[1] |= 1 << 1
         vals += xdr_u32(mode)
@@ -120,36 +339,9 @@ def nfs4_setattr(server, path, uid, gid, mode=None, owner=None, group=None, atim
     if mtime_ns is not None:  # FATTR4_TIME_MODIFY_SET = 54
         words[1] |= 1 << 22
         vals += xdr_settime(mtime_ns)
-    parts = [c for c in path.split(b"/") if c]
-    ops = xdr_u32(24)  # PUTROOTFH
-    for c in parts:
-        ops += xdr_u32(15) + xdr_opaque(c)  # LOOKUP
-    ops += xdr_u32(34) + xdr_u32(0) + b"\0" * 12  # SETATTR, anonymous stateid
-    ops += xdr_u32(2) + xdr_u32(words[0]) + xdr_u32(words[1]) + xdr_opaque(vals)
-    compound = xdr_opaque(b"") + xdr_u32(0) + xdr_u32(len(parts) + 2) + ops
-    xid = int.from_bytes(os.urandom(4), "big")
-    cred = xdr_u32(0) + xdr_opaque(socket.gethostname().encode()[:255]) + xdr_u32(uid) + xdr_u32(gid) + xdr_u32(0)
-    call = (xdr_u32(xid) + xdr_u32(0) + xdr_u32(2) + xdr_u32(100003) + xdr_u32(4) + xdr_u32(1)
-            + xdr_u32(1) + xdr_opaque(cred) + xdr_u32(0) + xdr_u32(0) + compound)
-    try:
-        with socket.create_connection((server, 2049), timeout=30) as sock:
-            sock.sendall(xdr_u32(0x80000000 | len(call)) + call)
-            reply, last = b"", False
-            while not last:
-                mark = struct.unpack(">I", recv_exact(sock, 4))[0]
-                last = bool(mark & 0x80000000)
-                reply += recv_exact(sock, mark & 0x7FFFFFFF)
-    except OSError:
-        return -errno.EIO
-    rxid, mtype, rstat = struct.unpack(">III", reply[:12])
-    if rxid != xid or mtype != 1 or rstat != 0:
-        return -errno.EIO
-    vlen = struct.unpack(">I", reply[16:20])[0]
-    at = 20 + vlen + (-vlen % 4)
-    accept, status = struct.unpack(">II", reply[at:at + 8])
-    if accept != 0:
-        return -errno.EIO
-    return -NFS4_ERRNO.get(status, errno.EIO) if status else 0
+    ops, n = putpath(path)
+    ops += xdr_u32(34) + ANONYMOUS_STATEID + xdr_u32(2) + xdr_u32(words[0]) + xdr_u32(words[1]) + xdr_opaque(vals)
+    return nfs4_errno(Reader(rpc.call(uid, gid, compound(ops, n + 1))).results(n + 1))
 
 
 def connect(server):
@@ -166,8 +358,20 @@ def check(rc):
     return rc
 
 
-class LostState(Exception):
-    pass
+class OpenFile:
+    """A file open through this client: its NFS file handle, by which its reads and writes go (PUTFH, READ or WRITE
+    with the anonymous stateid, RFC 7530 9.1.4.3), so it holds no NFSv4 open state of libnfs's, which would have to
+    be shared by every opener (one open-owner), renewed (libnfs never renews its lease) and kept in step (see
+    Efs.nfs_open). Only a file this client created keeps libnfs's OPEN until it is closed: its creator may write it
+    even when its mode does not allow (a file created 0444), and the server allows that only through the OPEN."""
+
+    def __init__(self, nfsfh, handle=None):
+        self.nfsfh = nfsfh
+        self.handle = handle
+        # Asynchronous writes: the first error is reported by the next write, fsync or close; fsync checks that
+        # every unstable write since the last one was made stable by the same server instance (its verifier).
+        self.error = 0
+        self.verifiers = set()
 
 
 class Efs(pyfuse3.Operations):
@@ -175,30 +379,38 @@ class Efs(pyfuse3.Operations):
         super().__init__()
         self.ctx = ctx
         self.server = server
+        self.rpc = Rpc(server)
         self.root = root.rstrip("/")
         self.fixed = (uid, gid) if uid is not None else None
         self.cred = self.fixed or (0, 0)
         self.paths = {pyfuse3.ROOT_INODE: "/"}
+        # FUSE handle -> OpenFile, and the opener's credentials (its reads and writes carry them).
         self.handles = {}
+        self.creds = {}
         self.next_fh = 1
-        # Buffers of asynchronous writes, alive until their replies came.
-        self.keep = []
+        # Writes sent and not yet answered, oldest first: (OpenFile, FUSE handle, offset, bytes, xid).
+        self.writes = collections.deque()
 
     # -- state --
     def reconnect(self):
-        """A new client (new client id, new lease), and every open file opened again in it."""
+        """A new client (new client id, new lease, a fresh open-owner). The OPENs of files it created end with it:
+        their reads and writes go on by file handle."""
         ctx, err = connect(self.server)
         if ctx is None:
             raise pyfuse3.FUSEError(errno.EIO)
         old, self.ctx = self.ctx, ctx
         nfs.nfs_destroy_context(old)
-        for entry in self.handles.values():
-            h = vp()
-            if nfs.nfs_open(self.ctx, entry[1], entry[2], ctypes.byref(h)) == 0:
-                entry[0] = h
+        nfs.nfs_set_uid(self.ctx, self.cred[0])
+        nfs.nfs_set_gid(self.ctx, self.cred[1])
+        for f in self.handles.values():
+            f.handle = None
 
-    def open_file(self, call, path, flags, *mode):
-        """An OPEN (nfs_open/nfs_open2), tried again while the state is lost, then in a new client."""
+    def nfs_open(self, call, path, flags, *mode):
+        """An OPEN (nfs_open/nfs_open2), tried again while the state is lost, then in a new client. libnfs 4.0 moves
+        its open-owner's sequence id only when an OPEN succeeds, while the server moves it on most errors too
+        (RFC 7530 9.1.7: EACCES, EEXIST, ENOENT...): after such an error libnfs's next OPEN reuses the old id and the
+        server answers it as a retransmission, with the cached error, forever. So a refused OPEN ends this client:
+        the next one starts in step."""
         for attempt in range(5):
             if attempt == 3:
                 self.reconnect()
@@ -206,22 +418,40 @@ class Efs(pyfuse3.Operations):
             rc = call(self.ctx, path, flags, *mode, ctypes.byref(h))
             if rc not in LOST_STATE:
                 break
+        if rc < 0:
+            self.reconnect()
         check(rc)
         return h
 
-    def stateful(self, call, fh, *args):
+    def remember(self, f):
+        fh = self.next_fh
+        self.next_fh += 1
+        self.handles[fh] = f
+        self.creds[fh] = self.cred
+        return fh
+
+    def stateful_rc(self, call, fh, *args):
         """A call on an open file; when its state is lost, once more in a new client."""
-        rc = call(self.ctx, self.handles[fh][0], *args)
+        if self.handles[fh].handle is None:
+            return -errno.EIO
+        rc = call(self.ctx, self.handles[fh].handle, *args)
         if rc in LOST_STATE:
             self.reconnect()
-            rc = call(self.ctx, self.handles[fh][0], *args)
-        return check(rc)
+            rc = call(self.ctx, self.handles[fh].handle, *args) if self.handles[fh].handle is not None else -errno.EIO
+        return rc
+
+    def stateful(self, call, fh, *args):
+        return check(self.stateful_rc(call, fh, *args))
+
+    def setattr_path(self, path, **attrs):
+        check(nfs4_setattr(self.rpc, path, *self.cred, **attrs))
 
     # -- helpers --
     def full(self, path):
         return (self.root + path if path != "/" else (self.root or "/")).encode()
 
     def caller(self, rctx):
+        self.settle()
         uid, gid = self.fixed or (rctx.uid, rctx.gid)
         self.cred = (uid, gid)
         nfs.nfs_set_uid(self.ctx, uid)
@@ -238,6 +468,7 @@ class Efs(pyfuse3.Operations):
         return (base.rstrip("/") + "/" + name.decode("utf-8", "surrogateescape"))
 
     def attrs(self, path):
+        self.settle()
         st = Stat64()
         check(nfs.nfs_lstat64(self.ctx, self.full(path), ctypes.byref(st)))
         a = pyfuse3.EntryAttributes()
@@ -263,42 +494,19 @@ class Efs(pyfuse3.Operations):
         return self.attrs(self.path_of(inode))
 
     async def setattr(self, inode, attr, fields, fh, rctx):
+        """chmod, chown, truncate and utimes, of open and closed files, directories and links alike: one SETATTR."""
         self.caller(rctx)
         path = self.full(self.path_of(inode))
-        if not stat.S_ISREG(self.attrs(self.path_of(inode)).st_mode):
-            return self.setattr_dir(inode, path, attr, fields)
-        if fields.update_size:
-            if fh is not None and fh in self.handles:
-                self.stateful(nfs.nfs_ftruncate, fh, attr.st_size)
-            else:
-                check(nfs.nfs_truncate(self.ctx, path, attr.st_size))
-        if fields.update_mode:
-            check(nfs.nfs_chmod(self.ctx, path, stat.S_IMODE(attr.st_mode)))
-        if fields.update_uid or fields.update_gid:
-            cur = self.attrs(self.path_of(inode))
-            uid = attr.st_uid if fields.update_uid else cur.st_uid
-            gid = attr.st_gid if fields.update_gid else cur.st_gid
-            check(nfs.nfs_chown(self.ctx, path, uid, gid))
-        if fields.update_atime or fields.update_mtime:
-            cur = self.attrs(self.path_of(inode))
-            at = attr.st_atime_ns if fields.update_atime else cur.st_atime_ns
-            mt = attr.st_mtime_ns if fields.update_mtime else cur.st_mtime_ns
-            times = (Timeval * 2)(Timeval(at // 10**9, (at % 10**9) // 1000), Timeval(mt // 10**9, (mt % 10**9) // 1000))
-            check(nfs.nfs_utimes(self.ctx, path, times))
-        return self.attrs(self.path_of(inode))
-
-    def setattr_dir(self, inode, path, attr, fields):
-        """A directory's (or a symbolic link's, `chown -h`) attributes in one SETATTR without OPEN (see nfs4_setattr)."""
-        if fields.update_size:
+        if fields.update_size and stat.S_ISDIR(self.attrs(self.path_of(inode)).st_mode):
             raise pyfuse3.FUSEError(errno.EISDIR)
-        if fields.update_mode or fields.update_uid or fields.update_gid or fields.update_atime or fields.update_mtime:
-            check(nfs4_setattr(
-                self.server, path, *self.cred,
-                mode=stat.S_IMODE(attr.st_mode) if fields.update_mode else None,
-                owner=attr.st_uid if fields.update_uid else None,
-                group=attr.st_gid if fields.update_gid else None,
-                atime_ns=attr.st_atime_ns if fields.update_atime else None,
-                mtime_ns=attr.st_mtime_ns if fields.update_mtime else None))
+        self.setattr_path(
+            path,
+            size=attr.st_size if fields.update_size else None,
+            mode=stat.S_IMODE(attr.st_mode) if fields.update_mode else None,
+            owner=attr.st_uid if fields.update_uid else None,
+            group=attr.st_gid if fields.update_gid else None,
+            atime_ns=attr.st_atime_ns if fields.update_atime else None,
+            mtime_ns=attr.st_mtime_ns if fields.update_mtime else None)
         return self.attrs(self.path_of(inode))
 
     async def readlink(self, inode, rctx):
@@ -356,7 +564,9 @@ class Efs(pyfuse3.Operations):
 
     async def unlink(self, parent, name, rctx):
         self.caller(rctx)
-        check(nfs.nfs_unlink(self.ctx, self.full(self.child(parent, name))))
+        path = self.full(self.child(parent, name))
+        check(nfs.nfs_unlink(self.ctx, path))
+
 
     async def symlink(self, parent, name, target, rctx):
         self.caller(rctx)
@@ -375,93 +585,126 @@ class Efs(pyfuse3.Operations):
                 self.paths[ino] = new + p[len(old):]
 
     # -- files --
-    def remember(self, handle, path, flags):
-        fh = self.next_fh
-        self.next_fh += 1
-        self.handles[fh] = [handle, path, flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC)]
-        return fh
-
     async def open(self, inode, flags, rctx):
         self.caller(rctx)
         path = self.full(self.path_of(inode))
-        h = self.open_file(nfs.nfs_open, path, flags & ~(os.O_CREAT | os.O_EXCL))
+        mode = flags & os.O_ACCMODE
+        access = (ACCESS4_READ if mode != os.O_WRONLY else 0) | (ACCESS4_MODIFY if mode != os.O_RDONLY else 0)
+        nfsfh = nfs4_open_by_path(self.rpc, path, *self.cred, access)
+        if isinstance(nfsfh, int):
+            check(nfsfh)
+        fh = self.remember(OpenFile(nfsfh))
+        # Offsets come from the kernel (O_APPEND included); truncation is a SETATTR.
+        if flags & os.O_TRUNC:
+            self.setattr_path(path, size=0)
         # keep_cache off: every open re-reads what other clients wrote.
-        return pyfuse3.FileInfo(fh=self.remember(h, path, flags), keep_cache=False)
+        return pyfuse3.FileInfo(fh=fh, keep_cache=False)
 
     async def create(self, parent, name, mode, flags, rctx):
         self.caller(rctx)
         path = self.child(parent, name)
-        h = self.open_file(nfs.nfs_open2, self.full(path), flags | os.O_CREAT, stat.S_IMODE(mode))
-        # libnfs 4.0 creates NFSv4 files 0600 whatever the mode, and a SETATTR spoils the open state: close, set the
-        # mode, open again.
-        nfs.nfs_close(self.ctx, h)
-        check(nfs.nfs_chmod(self.ctx, self.full(path), stat.S_IMODE(mode)))
-        h = self.open_file(nfs.nfs_open, self.full(path), flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC))
-        return pyfuse3.FileInfo(fh=self.remember(h, self.full(path), flags), keep_cache=False), self.attrs(path)
+        create = (flags & os.O_ACCMODE) | os.O_CREAT | (flags & os.O_EXCL)
+        h = self.nfs_open(nfs.nfs_open2, self.full(path), create, stat.S_IMODE(mode))
+        fh = self.remember(OpenFile(nfs_fh_of(h), h))
+        # libnfs 4.0 creates NFSv4 files 0600 whatever the mode, and an exclusive create (O_EXCL) leaves the server's
+        # verifier in the times: the mode asked (umask applied by the kernel) and the server's time, without OPEN.
+        self.setattr_path(self.full(path), mode=stat.S_IMODE(mode),
+                          **({"atime_ns": SERVER_TIME, "mtime_ns": SERVER_TIME} if flags & os.O_EXCL else {}))
+        return pyfuse3.FileInfo(fh=fh, keep_cache=False), self.attrs(path)
 
     async def read(self, fh, off, size):
+        self.settle()
+        f = self.handles[fh]
+        body = self.rpc.wait(nfs4_read_submit(self.rpc, f.nfsfh, off, min(size, MAX_IO), *self.creds[fh]))
+        data, eof = nfs4_read_result(body)
+        if data in NEEDS_OPEN and f.handle is not None:
+            return self.read_stateful(fh, off, size)
+        if isinstance(data, int):
+            check(data)
+        while len(data) < size and not eof:
+            more, eof = nfs4_read_result(self.rpc.wait(nfs4_read_submit(self.rpc, f.nfsfh, off + len(data), min(size - len(data), MAX_IO), *self.creds[fh])))
+            if isinstance(more, int):
+                check(more)
+            data += more
+            eof = eof or not more
+        return data
+
+    def read_stateful(self, fh, off, size):
+        """A read the server refuses without the open's stateid (a file its opener may no longer read): libnfs's READ."""
         buf = ctypes.create_string_buffer(size)
         got = 0
         while got < size:
-            n = self.stateful(nfs.nfs_pread, fh, off + got, min(size - got, READ_CHUNK), ctypes.byref(buf, got))
+            n = self.stateful(nfs.nfs_pread, fh, off + got, size - got, ctypes.byref(buf, got))
             if n == 0:
                 break
             got += n
         return buf.raw[:got]
 
     async def write(self, fh, off, data):
-        try:
-            return self.write_all(fh, off, data)
-        except LostState:
-            self.reconnect()
-            return self.write_all(fh, off, data)
-
-    def write_all(self, fh, off, data):
-        h = self.handles[fh][0]
-        chunks = [(off + i, data[i:i + WRITE_CHUNK]) for i in range(0, len(data), WRITE_CHUNK)]
-        results = []
-        inflight = [0]
-
-        def done(err, _nfs, _data, _private):
-            inflight[0] -= 1
-            results.append(err)
-
-        cb = NFS_CB(done)
-        poller = select.poll()
-        queue = list(chunks)
-        while queue or inflight[0]:
-            while queue and inflight[0] < WRITE_WINDOW:
-                at, piece = queue.pop(0)
-                buf = ctypes.create_string_buffer(piece, len(piece))
-                self.keep.append(buf)
-                if nfs.nfs_pwrite_async(self.ctx, h, at, len(piece), buf, cb, None) != 0:
-                    raise pyfuse3.FUSEError(errno.EIO)
-                inflight[0] += 1
-            fd = nfs.nfs_get_fd(self.ctx)
-            poller.register(fd, nfs.nfs_which_events(self.ctx))
-            ready = poller.poll(1000)
-            poller.unregister(fd)
-            revents = ready[0][1] if ready else 0
-            if nfs.nfs_service(self.ctx, revents) < 0:
-                raise pyfuse3.FUSEError(errno.EIO)
-        self.keep.clear()
-        for err in results:
-            if err in LOST_STATE:
-                raise LostState()
-            if err < 0:
-                raise pyfuse3.FUSEError(-err if -err in errno.errorcode else errno.EIO)
+        """Sent at once, answered later (as the kernel's NFS client writes back): up to WRITE_WINDOW writes in flight;
+        the next other operation waits for them all, so the server has every byte before anyone looks."""
+        f = self.handles[fh]
+        self.report(f)
+        for at in range(0, len(data), MAX_IO):
+            piece = data[at:at + MAX_IO]
+            self.writes.append((f, fh, off + at, piece, nfs4_write_submit(self.rpc, f.nfsfh, off + at, piece, *self.creds[fh])))
+        while len(self.writes) > WRITE_WINDOW:
+            self.complete_write()
         return len(data)
 
+    def complete_write(self):
+        f, fh, off, piece, xid = self.writes.popleft()
+        count, verifier = nfs4_write_result(self.rpc.wait(xid))
+        if count in NEEDS_OPEN and f.handle is not None and fh in self.handles:
+            count = self.write_stateful(fh, off, piece)
+        elif count >= 0:
+            f.verifiers.add(verifier)
+            if count < len(piece):
+                count = self.write_stateful(fh, off + count, piece[count:])
+        if count < 0 and not f.error:
+            f.error = -count
+
+    def write_stateful(self, fh, off, data):
+        for at in range(0, len(data), WRITE_CHUNK):
+            piece = data[at:at + WRITE_CHUNK]
+            rc = self.stateful_rc(nfs.nfs_pwrite, fh, off + at, len(piece), piece)
+            if rc < 0:
+                return rc
+        return len(data)
+
+    def settle(self):
+        while self.writes:
+            self.complete_write()
+
+    def report(self, f):
+        """The first error of the file's earlier writes, once."""
+        if f.error:
+            err, f.error = f.error, 0
+            raise pyfuse3.FUSEError(err if err in errno.errorcode else errno.EIO)
+
     async def fsync(self, fh, datasync):
-        self.stateful(nfs.nfs_fsync, fh)
+        self.settle()
+        f = self.handles[fh]
+        self.report(f)
+        verifier = nfs4_commit(self.rpc, f.nfsfh, *self.creds[fh])
+        if isinstance(verifier, int):
+            check(verifier)
+        if f.verifiers - {verifier}:
+            # The server restarted between an unstable write and its COMMIT: those bytes may be lost.
+            f.verifiers.clear()
+            raise pyfuse3.FUSEError(errno.EIO)
+        f.verifiers.clear()
 
     async def flush(self, fh):
-        pass
+        self.settle()
+        self.report(self.handles[fh])
 
     async def release(self, fh):
-        entry = self.handles.pop(fh, None)
-        if entry is not None:
-            nfs.nfs_close(self.ctx, entry[0])
+        self.settle()
+        f = self.handles.pop(fh, None)
+        self.creds.pop(fh, None)
+        if f is not None and f.handle is not None and nfs.nfs_close(self.ctx, f.handle) not in (0,) + LOST_STATE:
+            self.reconnect()
 
 
 def fail(msg):

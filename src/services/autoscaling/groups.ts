@@ -10,6 +10,7 @@ import { groupArn, groups, isTerminating, launchConfigurations, updateGroup, typ
 import { checkTags, presentTag } from './tags.js';
 import { TERMINATION_POLICIES } from './termination.js';
 import { forgetGroupExtras } from './extras.js';
+import { putLifecycleHook } from './lifecycle-hooks.js';
 import { warmPoolSummary } from './warm-pools.js';
 
 interface GroupInput {
@@ -34,6 +35,8 @@ interface GroupInput {
   Tags?: Array<{ Key: string; Value?: string; PropagateAtLaunch?: boolean; ResourceId?: string; ResourceType?: string }>;
   LoadBalancerNames?: string[];
   TargetGroupARNs?: string[];
+  /** Hooks made with the group, before its first launch (so its first instances wait in them too). */
+  LifecycleHookSpecificationList?: Array<Omit<Parameters<typeof putLifecycleHook>[0], 'AutoScalingGroupName'>>;
 }
 
 /** The group's subnets (in the order given) and zones (the subnets' zones, or the zones given). */
@@ -163,6 +166,7 @@ export async function createAutoScalingGroup(input: GroupInput, ctx: RequestCont
     if (groups(cloud).get(region, name)) throw errors.groupExists(name);
     if (groups(cloud).list(region).length >= GROUP_LIMIT) throw errors.limitExceeded('Auto Scaling groups', GROUP_LIMIT);
     groups(cloud).put(region, name, record);
+    for (const hook of input.LifecycleHookSpecificationList ?? []) putLifecycleHook({ ...hook, AutoScalingGroupName: name }, ctx);
   });
   noteElb(ctx, record);
   groupChanged(cloud);

@@ -1,5 +1,6 @@
 import type { ServiceFactory } from '../types.js';
 import { describeScalingActivities } from './activities.js';
+import { groupArns } from './authorization.js';
 import {
   attachInstances, detachInstances, enterStandby, exitStandby, setDesiredCapacity, setInstanceHealth, setInstanceProtection, terminateInstanceInAutoScalingGroup,
 } from './capacity.js';
@@ -38,6 +39,7 @@ export const autoscalingServiceWith = (opts: ControllerOptions = {}): ServiceFac
   return {
     signingName: 'autoscaling',
     modelId: 'autoscaling-2011-01-01',
+    resourceArns: groupArns,
     operations: {
       CreateLaunchConfiguration: createLaunchConfiguration,
       DescribeLaunchConfigurations: describeLaunchConfigurations,
