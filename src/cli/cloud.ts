@@ -38,7 +38,8 @@ export function runningDaemon(home = haloHome()): DaemonInfo | undefined {
   return info && processAlive(info.pid) ? info : undefined;
 }
 
-export async function cloudStart(flags: StartFlags): Promise<void> {
+/** The start flags checked, and this home's cloud not running yet. */
+function startSettings(flags: StartFlags) {
   const home = haloHome();
   const port = number('port', flags.port, (n) => Number.isInteger(n) && n >= 0 && n < 65536);
   const timeScale = number('time-scale', flags.timeScale, (n) => n > 0);
@@ -50,12 +51,17 @@ export async function cloudStart(flags: StartFlags): Promise<void> {
   }
   const running = runningDaemon(home);
   if (running) throw new CliError(`the halo cloud already runs at ${running.endpoint} (pid ${running.pid}); 'halo cloud stop' stops it`);
+  return { home, port, timeScale, hostsPerZone };
+}
+
+export async function cloudStart(flags: StartFlags): Promise<void> {
   if (flags.detach) {
-    const info = await startDetached(home, [`--port=${port}`, `--time-scale=${timeScale}`, `--profile=${flags.profile}`, `--hosts-per-zone=${hostsPerZone}`]);
+    const info = await startCloudDetached(flags);
     console.log(`halo cloud running at ${info.endpoint} (pid ${info.pid}, home ${info.home})`);
     console.log(`use it: eval "$(halo cloud env)"   or   halo aws ec2 describe-regions`);
     return;
   }
+  const { home, port, timeScale, hostsPerZone } = startSettings(flags);
   let daemon;
   try {
     daemon = await startDaemon({ home, port, timeScale, profile: flags.profile, hostsPerZone });
@@ -70,6 +76,12 @@ export async function cloudStart(flags: StartFlags): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/** Starts the cloud of this home as a background daemon (its output in daemon.log) and returns once it listens. */
+export async function startCloudDetached(flags: StartFlags): Promise<DaemonInfo> {
+  const { home, port, timeScale, hostsPerZone } = startSettings(flags);
+  return startDetached(home, [`--port=${port}`, `--time-scale=${timeScale}`, `--profile=${flags.profile}`, `--hosts-per-zone=${hostsPerZone}`]);
 }
 
 async function startDetached(home: string, args: string[]): Promise<DaemonInfo> {
@@ -110,7 +122,8 @@ export async function cloudStop(): Promise<void> {
     console.log(`the halo cloud (pid ${info.pid}) did not stop within 20 s and was killed; 'halo cloud clean' removes what it left`);
     return;
   }
-  console.log(`halo cloud stopped (pid ${info.pid})`);
+  console.log(`halo cloud stopped (pid ${info.pid}): every instance, network and mount of it is gone from this host`);
+  console.log(`its state (stacks, resources) stays in ${home} and runs again at the next 'halo cloud start' or 'halo up'; 'halo cloud clean --state' deletes it`);
 }
 
 export function cloudStatus(flags: { json?: boolean }): void {

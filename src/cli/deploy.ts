@@ -1,28 +1,24 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  CloudFormationClient, CreateStackCommand, DeleteStackCommand, DescribeStackEventsCommand, DescribeStacksCommand,
-  UpdateStackCommand, type Parameter, type StackEvent,
+  CreateStackCommand, DeleteStackCommand, DescribeStacksCommand, UpdateStackCommand, type Parameter, type Stack, type Tag,
 } from '@aws-sdk/client-cloudformation';
-import { DescribeImagesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import type { Command } from 'commander';
 import { STACK_NAMES, buildApp } from '../../cdk/lib/app.js';
 import { LOCAL_IMAGE_NAME, LOCAL_IMAGE_PACKAGES } from '../../cdk/lib/workload/buildbot.js';
-import { CliError, cloudAccess, runningDaemon } from './cloud.js';
+import { haloHome } from '../daemon/home.js';
+import { CliError } from './cloud.js';
+import { cloudClients, type CloudClients } from './cloud-clients.js';
+import { Progress } from './progress.js';
+import { cachedSynth } from './synth-cache.js';
+import { eventIds, follow } from './stack-events.js';
 
 /** The local cloud's host side of every VPC uplink (198.18.0.0/15): where `curl` from this machine comes from. */
 export const LOCAL_ALLOWED_CIDR = '198.18.0.0/15';
 
-function clients() {
-  if (!runningDaemon()) throw new CliError("the halo cloud is not running; start it with 'halo cloud start --detach'");
-  const a = cloudAccess();
-  const config = { endpoint: a.endpoint, region: a.region, credentials: { accessKeyId: a.accessKeyId, secretAccessKey: a.secretAccessKey } };
-  return { cfn: new CloudFormationClient(config), ec2: new EC2Client(config), region: a.region };
-}
-
-function parseContext(pairs: string[] = []): Record<string, string> {
+export function parseContext(pairs: string[] = []): Record<string, string> {
   const context: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
@@ -47,85 +43,153 @@ export function synthesizeStack(stackName: string, context: Record<string, strin
   }
 }
 
-async function localImage(ec2: EC2Client): Promise<string> {
+/** The id of the cloud's `halo-ci` AMI, or undefined when it was never registered in this cloud. */
+export async function findLocalImage(ec2: EC2Client): Promise<string | undefined> {
   const images = (await ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [LOCAL_IMAGE_NAME] }] }))).Images ?? [];
-  const id = images[0]?.ImageId;
-  if (!id) throw new CliError(`no image named '${LOCAL_IMAGE_NAME}' in the cloud: build it with 'halo image build --name ${LOCAL_IMAGE_NAME} --packages ${LOCAL_IMAGE_PACKAGES.join(',')}', or give -c imageId=ami-...`);
+  return images[0]?.ImageId;
+}
+
+async function localImage(ec2: EC2Client): Promise<string> {
+  const id = await findLocalImage(ec2);
+  if (!id) throw new CliError(`no image named '${LOCAL_IMAGE_NAME}' in the cloud: build it with 'halo image build --name ${LOCAL_IMAGE_NAME} --packages ${LOCAL_IMAGE_PACKAGES.join(',')}' (or run 'halo up'), or give -c imageId=ami-...`);
   return id;
 }
 
-const FINAL = /(_COMPLETE|_FAILED)$/;
-const stamp = (d?: Date) => (d ?? new Date()).toISOString().slice(11, 19);
+export interface DeployOptions {
+  /** `-c key=value` pairs. */
+  context?: string[];
+  /** `-p Param=value` pairs. */
+  parameters?: string[];
+  stackName?: string;
+  rollback?: boolean;
+  tags?: Tag[];
+}
 
-/** Prints the stack's events as they happen (oldest first, as `cdk deploy` shows them) until it reaches a final state. */
-async function follow(cfn: CloudFormationClient, stackName: string, since: Date): Promise<string> {
-  const seen = new Set<string>();
-  for (;;) {
-    let events: StackEvent[] = [];
-    try {
-      events = (await cfn.send(new DescribeStackEventsCommand({ StackName: stackName }))).StackEvents ?? [];
-    } catch (err) {
-      if ((err as { name?: string }).name === 'ValidationError') return 'DELETE_COMPLETE';
-      throw err;
-    }
-    for (const e of [...events].reverse()) {
-      if (seen.has(e.EventId!) || (e.Timestamp && e.Timestamp < since)) continue;
-      seen.add(e.EventId!);
-      const reason = e.ResourceStatusReason ? `  ${e.ResourceStatusReason}` : '';
-      console.log(`${stackName} | ${stamp(e.Timestamp)} | ${(e.ResourceStatus ?? '').padEnd(22)} | ${(e.ResourceType ?? '').padEnd(38)} | ${e.LogicalResourceId}${reason}`);
-    }
-    const stack = await cfn.send(new DescribeStacksCommand({ StackName: stackName })).then((r) => r.Stacks?.[0], () => undefined);
-    if (!stack) return 'DELETE_COMPLETE';
-    if (FINAL.test(stack.StackStatus ?? '') && !/_IN_PROGRESS$/.test(stack.StackStatus ?? '')) return stack.StackStatus!;
-    await sleep(1000);
+export interface DeployResult {
+  name: string;
+  status: string;
+  /** False when the stack already had this template, parameters and tags: nothing was done. */
+  changed: boolean;
+  stack: Stack;
+}
+
+/** A stack that failed its creation cannot be updated: `cdk deploy` deletes it and creates it again, and so does halo. */
+const FAILED_CREATION = ['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED'];
+
+async function describe(c: CloudClients, name: string): Promise<Stack | undefined> {
+  return c.cfn.send(new DescribeStacksCommand({ StackName: name })).then((r) => r.Stacks?.[0], () => undefined);
+}
+
+/**
+ * Synthesizes `stackName` of the CDK app for the local target and creates or updates it in the running cloud,
+ * following its events on `progress`; a stack already deployed with the same template, parameters and tags is left
+ * as it is (AWS answers "No updates are to be performed", and no event is made).
+ */
+export async function deployStack(c: CloudClients, stackName: string, flags: DeployOptions, progress: Progress): Promise<DeployResult> {
+  try {
+    return await createOrUpdate(c, stackName, flags, progress);
+  } finally {
+    progress.stop();
   }
 }
 
-export async function deploy(stackName: string, flags: { context?: string[]; parameters?: string[]; stackName?: string; rollback?: boolean }): Promise<void> {
-  const { cfn, ec2 } = clients();
+async function createOrUpdate(c: CloudClients, stackName: string, flags: DeployOptions, progress: Progress): Promise<DeployResult> {
   const context: Record<string, string> = { target: 'local', ...parseContext(flags.context) };
-  if (context.target !== 'local') throw new CliError(`halo deploy deploys to the local cloud (target=local); for AWS run 'npx cdk deploy ${stackName} -c target=aws'`);
+  if (context.target !== 'local') throw new CliError(`halo deploys to the local cloud (target=local); for AWS run 'npx cdk deploy ${stackName} -c target=aws'`);
   const parameters: Parameter[] = Object.entries(parseContext(flags.parameters)).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
-  const template = synthesizeStack(stackName, context);
-  const declared = Object.keys((JSON.parse(template) as { Parameters?: Record<string, unknown> }).Parameters ?? {});
+  progress.step(`synthesizing ${stackName} (the CDK app, target local)`);
+  const { template, cached } = cachedSynth(stackName, context, () => synthesizeStack(stackName, context));
+  if (cached) progress.log(`${stackName}: the CDK app is unchanged since its last synthesis: template from ${haloHome()}/synth`);
+  const parsed = JSON.parse(template) as { Parameters?: Record<string, unknown>; Resources?: Record<string, { CreationPolicy?: { ResourceSignal?: unknown } }> };
+  const declared = Object.keys(parsed.Parameters ?? {});
   const given = new Set(parameters.map((p) => p.ParameterKey));
   for (const image of ['ImageId', 'AMISnapshot']) {
-    if (declared.includes(image) && !given.has(image) && !context.imageId) parameters.push({ ParameterKey: image, ParameterValue: await localImage(ec2) });
+    if (declared.includes(image) && !given.has(image) && !context.imageId) parameters.push({ ParameterKey: image, ParameterValue: await localImage(c.ec2) });
   }
   if (declared.includes('AllowedCidr') && !given.has('AllowedCidr')) parameters.push({ ParameterKey: 'AllowedCidr', ParameterValue: LOCAL_ALLOWED_CIDR });
+  const resources = Object.entries(parsed.Resources ?? {});
+  const followOptions = { progress, resourceCount: resources.length, signalled: new Set(resources.filter(([, r]) => r.CreationPolicy?.ResourceSignal).map(([id]) => id)) };
   const name = flags.stackName ?? stackName;
-  const exists = await cfn.send(new DescribeStacksCommand({ StackName: name })).then((r) => r.Stacks?.[0]?.StackStatus, () => undefined);
-  const since = new Date(Date.now() - 1000);
-  const input = { StackName: name, TemplateBody: template, Parameters: parameters, Capabilities: ['CAPABILITY_IAM' as const, 'CAPABILITY_NAMED_IAM' as const] };
-  const noRollback = flags.rollback === false;
-  console.log(`${name}: ${exists ? 'updating' : 'creating'} (target local, ${Buffer.byteLength(template)} bytes of template)`);
-  try {
-    if (exists) await cfn.send(new UpdateStackCommand({ ...input, DisableRollback: noRollback }));
-    else await cfn.send(new CreateStackCommand({ ...input, DisableRollback: noRollback }));
-  } catch (err) {
-    const message = (err as Error).message;
-    if (/No updates are to be performed/.test(message)) {
-      console.log(`${name}: no changes`);
-    } else throw new CliError(`${name}: ${message}`);
+
+  let existing = await describe(c, name);
+  if (existing?.StackStatus?.endsWith('_IN_PROGRESS')) {
+    progress.step(`${name} is ${existing.StackStatus} (another deployment?): waiting for it to end`);
+    await follow(c.cfn, name, { ...followOptions, seen: await eventIds(c.cfn, name) });
+    existing = await describe(c, name);
   }
-  const status = await follow(cfn, name, since);
-  const stack = (await cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0];
-  console.log(`\n${name}: ${status}`);
-  if (!/^(CREATE|UPDATE)_COMPLETE$/.test(status)) throw new CliError(`${name} ended ${status}${stack?.StackStatusReason ? `: ${stack.StackStatusReason}` : ''}`);
-  if (stack?.Outputs?.length) {
-    console.log('\nOutputs:');
-    for (const o of stack.Outputs) console.log(`${name}.${o.OutputKey} = ${o.OutputValue}`);
+  if (existing && FAILED_CREATION.includes(existing.StackStatus ?? '')) {
+    progress.log(`${name}: ${existing.StackStatus} from a failed creation; deleting it before creating it again`);
+    await destroyStack(c, name, progress);
+    existing = undefined;
+  }
+  const seen = await eventIds(c.cfn, name);
+  const input = { StackName: name, TemplateBody: template, Parameters: parameters, Capabilities: ['CAPABILITY_IAM' as const, 'CAPABILITY_NAMED_IAM' as const], Tags: flags.tags };
+  const noRollback = flags.rollback === false;
+  progress.log(`${name}: ${existing ? `updating (it is ${existing.StackStatus})` : 'creating'} (target local, ${Buffer.byteLength(template)} bytes of template)`);
+  progress.step(`${name}: ${existing ? 'updating' : 'creating'}`);
+  try {
+    if (existing) await c.cfn.send(new UpdateStackCommand({ ...input, DisableRollback: noRollback }));
+    else await c.cfn.send(new CreateStackCommand({ ...input, DisableRollback: noRollback }));
+  } catch (err) {
+    // AWS has no error code of its own for this: a ValidationError with this message, as `cdk deploy` reads it.
+    if (existing && (err as { name?: string }).name === 'ValidationError' && /No updates are to be performed/.test((err as Error).message)) {
+      return { name, status: existing.StackStatus!, changed: false, stack: existing };
+    }
+    throw new CliError(`${name}: ${(err as Error).message}`);
+  }
+  const status = await follow(c.cfn, name, { ...followOptions, seen });
+  progress.stop();
+  const stack = await describe(c, name);
+  if (!stack || !/^(CREATE|UPDATE)_COMPLETE$/.test(status)) {
+    const reason = stack?.StackStatusReason ? `: ${stack.StackStatusReason}` : '';
+    const keep = noRollback ? `; its resources are kept (--no-rollback): look at an instance with 'halo aws ec2 get-console-output --instance-id ...'` : '';
+    throw new CliError(`${name} ended ${status}${reason}${keep}`);
+  }
+  return { name, status, changed: true, stack };
+}
+
+/** Deletes the stack and follows its events until DELETE_COMPLETE. */
+export async function destroyStack(c: CloudClients, name: string, progress: Progress): Promise<void> {
+  const seen = await eventIds(c.cfn, name);
+  // Followed by its id: a deleted stack is no longer found by name.
+  const stackId = (await describe(c, name))?.StackId ?? name;
+  progress.step(`${name}: deleting`);
+  let status: string;
+  try {
+    await c.cfn.send(new DeleteStackCommand({ StackName: name }));
+    status = await follow(c.cfn, stackId, { seen, progress, label: name });
+  } finally {
+    progress.stop();
+  }
+  if (status !== 'DELETE_COMPLETE') throw new CliError(`${name} ended ${status}; see its events: halo aws cloudformation describe-stack-events --stack-name ${name}`);
+}
+
+export function printOutputs(name: string, stack: Stack): void {
+  if (!stack.Outputs?.length) return;
+  console.log('\nOutputs:');
+  for (const o of stack.Outputs) console.log(`${name}.${o.OutputKey} = ${o.OutputValue}`);
+}
+
+async function deploy(stackName: string, flags: DeployOptions): Promise<void> {
+  const c = cloudClients();
+  try {
+    const result = await deployStack(c, stackName, flags, new Progress());
+    console.log(`\n${result.name}: ${result.changed ? result.status : `no changes (${result.status})`}`);
+    printOutputs(result.name, result.stack);
+  } finally {
+    c.close();
   }
 }
 
-export async function destroy(stackName: string): Promise<void> {
-  const { cfn } = clients();
-  const since = new Date(Date.now() - 1000);
-  console.log(`${stackName}: destroying`);
-  await cfn.send(new DeleteStackCommand({ StackName: stackName }));
-  const status = await follow(cfn, stackName, since);
-  console.log(`\n${stackName}: ${status}`);
-  if (status !== 'DELETE_COMPLETE') throw new CliError(`${stackName} ended ${status}`);
+async function destroy(stackName: string): Promise<void> {
+  const c = cloudClients();
+  try {
+    console.log(`${stackName}: destroying`);
+    await destroyStack(c, stackName, new Progress());
+    console.log(`\n${stackName}: DELETE_COMPLETE`);
+  } finally {
+    c.close();
+  }
 }
 
 export function registerDeployCommands(program: Command): void {

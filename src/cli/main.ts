@@ -2,11 +2,18 @@
 import { Command } from 'commander';
 import { DEFAULT_PORT } from '../daemon/home.js';
 import { runAws } from './aws.js';
-import { CliError, cloudClean, cloudEnv, cloudStart, cloudStatus, cloudStop, runningDaemon } from './cloud.js';
+import { CliError, cloudClean, cloudEnv, cloudStart, cloudStatus, cloudStop } from './cloud.js';
 import { registerDeployCommands } from './deploy.js';
+import { registerDownCommand } from './down.js';
 import { registerDrillCommands } from './drill.js';
 import { registerFaultCommands } from './fault.js';
 import { registerImageCommands } from './image.js';
+import { registerStatusCommand } from './status.js';
+import { registerUpCommand } from './up.js';
+
+// halo pins its AWS SDK versions and supports Node 20 (package.json engines): the SDK's notice about its future
+// releases needing Node 22 would only clutter every command's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 const program = new Command('halo')
   .description('halo: highly available EC2 architectures, real and testable, on AWS and on this machine')
@@ -23,7 +30,7 @@ const startOptions = (cmd: Command) =>
 
 startOptions(cloud.command('start').description('start the local cloud').option('--detach', 'run in the background'))
   .action(async (flags) => cloudStart(flags));
-cloud.command('stop').description('stop the local cloud').action(cloudStop);
+cloud.command('stop').description('stop the local cloud and everything in it (instances, networks, mounts); its state stays for the next start').action(cloudStop);
 cloud.command('status').description('is the local cloud running, and where').option('--json', 'as JSON').action(cloudStatus);
 cloud.command('env').description('shell exports for the admin credentials; also writes the aws CLI profile "halo"').action(cloudEnv);
 cloud
@@ -32,12 +39,9 @@ cloud
   .option('--state', "also delete the cloud's state (every resource)")
   .action(cloudClean);
 
-startOptions(program.command('up').description('set up and run the main job: start the local cloud in the background'))
-  .action(async (flags) => {
-    const running = runningDaemon();
-    if (running) console.log(`the halo cloud already runs at ${running.endpoint}`);
-    else await cloudStart({ ...flags, detach: true });
-  });
+registerUpCommand(program, startOptions);
+registerDownCommand(program);
+registerStatusCommand(program);
 
 program
   .command('aws')
