@@ -52,7 +52,16 @@ function template() {
       FileSystem: { Type: 'AWS::EFS::FileSystem', Properties: { Encrypted: true, FileSystemTags: [{ Key: 'Name', Value: 'jenkins-home' }] } },
       TargetA: { Type: 'AWS::EFS::MountTarget', Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: { Ref: 'SubnetA' }, SecurityGroups: [{ Ref: 'TargetGroup' }] } },
       TargetB: { Type: 'AWS::EFS::MountTarget', Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: { Ref: 'SubnetB' }, SecurityGroups: [{ Ref: 'TargetGroup' }] } },
-      InstanceA: instance('SubnetA', ['ClientGroup'], userDataA),
+      // `-o iam` signs in as the instance's role: A has one (the EFS mount helper fails without credentials).
+      ClientRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] } },
+      },
+      ClientProfile: { Type: 'AWS::IAM::InstanceProfile', Properties: { Roles: [{ Ref: 'ClientRole' }] } },
+      InstanceA: (() => {
+        const a = instance('SubnetA', ['ClientGroup'], userDataA);
+        return { ...a, Properties: { ...a.Properties, IamInstanceProfile: { Ref: 'ClientProfile' } } };
+      })(),
       InstanceB: instance('SubnetB', ['ClientGroup'], userDataB),
       InstanceC: instance('SubnetC', ['OtherGroup'], ['#!/bin/sh', 'mkdir -p /mnt/efs', 'echo efs-ready']),
     },
