@@ -117,7 +117,7 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     await ensureImage(process.env.HALO_IMAGE_CACHE as string);
     cloud = await TestCloud.start({ timeScale: 60, profile: 'fast' });
     tag = cloudTag(cloud.home);
-    cloud.awsOk('cloudformation', 'create-stack', '--stack-name', 'efs', '--template-body', template());
+    cloud.awsOk('cloudformation', 'create-stack', '--stack-name', 'efs', '--template-body', template(), '--capabilities', 'CAPABILITY_IAM');
     const stack = await settle(cfn(cloud), 'efs');
     assert.equal(stack.StackStatus, 'CREATE_COMPLETE', stack.StackStatusReason);
     out = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));

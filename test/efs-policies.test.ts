@@ -166,6 +166,9 @@ describe('EFS file system policies enforced at mount, inside instances', { skip:
     ok(out.Writer, efsMount(out.Writer, 'tls,iam', '/mnt/w'));
     assert.equal(ok(out.Writer, 'cat /mnt/w/secret'), 'root only');
     ok(out.Writer, 'umount /mnt/w');
+    ok(out.Anonymous, efsMount(out.Anonymous, 'tls,ro', '/mnt/a'));
+    assert.match(refused(out.Anonymous, 'touch /mnt/a/shared/x'), /Read-only file system/, '`ro` asked: a read-only mount');
+    ok(out.Anonymous, 'umount /mnt/a');
   });
 
   it('a read-only policy for everyone: mounts work, writes fail with EROFS, root is squashed; the role granted ClientWrite in the policy writes', () => {

@@ -104,6 +104,21 @@ describe('Secrets Manager resource policies are evaluated', () => {
     assert.equal(await errorName(client(other).send(new DescribeSecretCommand({ SecretId: 'shared/cond' }))), 'AccessDeniedException', 'the region condition does not hold');
   });
 
+  it('a grant to the role is capped by its permissions boundary; a grant to the session itself is not', async () => {
+    ok('create-secret', '--name', 'shared/bounded', '--secret-string', 'b');
+    const boundary = cloud.awsOk('iam', 'create-policy', '--policy-name', 'no-secrets',
+      '--policy-document', policy({ Effect: 'Allow', Action: 'ec2:DescribeRegions', Resource: '*' })).Policy.Arn;
+    const creds = await session('rp-bounded');
+    cloud.awsOk('iam', 'put-role-permissions-boundary', '--role-name', 'rp-bounded', '--permissions-boundary', boundary);
+    const sm = client(creds);
+    const grant = (principal: string) => ok('put-resource-policy', '--secret-id', 'shared/bounded', '--resource-policy',
+      policy({ Effect: 'Allow', Principal: { AWS: principal }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }));
+    grant(roleArn('rp-bounded'));
+    assert.equal(await errorName(sm.send(new GetSecretValueCommand({ SecretId: 'shared/bounded' }))), 'AccessDeniedException', 'the boundary caps a grant to the role');
+    grant(`arn:aws:sts::${account}:assumed-role/rp-bounded/test`);
+    assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'shared/bounded' }))).SecretString, 'b', 'a grant to the session is not capped');
+  });
+
   it('put-resource-policy checks the grammar, blocks broad access when asked, and refuses to lock the caller out', async () => {
     ok('create-secret', '--name', 'shared/checks', '--secret-string', 'v');
     const everyone = policy({ Effect: 'Allow', Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: '*' });

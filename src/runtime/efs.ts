@@ -227,9 +227,14 @@ export class EfsRuntime {
       if (options.includes('iam')) return { status: 400, body: 'The "tls" option is required when mounting via "iam"' };
       if (ask.accessPointId) return { status: 400, body: 'The "tls" option is required when mounting via "accesspoint"' };
     }
-    const access = fileSystemId && this.authorizer
-      ? await this.authorizer(who.region, { instanceId: who.instanceId, fileSystemId, accessPointId: ask.accessPointId, iam: efsOption('iam'), tls: efsOption('tls') })
-      : { mount: true, write: true, root: true };
+    let access: EfsMountAccess = { mount: true, write: true, root: true };
+    try {
+      if (fileSystemId && this.authorizer) {
+        access = await this.authorizer(who.region, { instanceId: who.instanceId, fileSystemId, accessPointId: ask.accessPointId, iam: efsOption('iam'), tls: efsOption('tls') });
+      }
+    } catch (err) {
+      return { status: 400, body: `mount.nfs4: access denied by server while mounting ${device} (${(err as Error).message})` };
+    }
     if (access.refusal) return { status: 400, body: access.refusal };
     if (!access.mount) {
       // What mount.nfs4 says when the server refuses: through the mount helper's TLS tunnel (127.0.0.1) or directly.
