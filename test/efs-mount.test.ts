@@ -52,7 +52,16 @@ function template() {
       FileSystem: { Type: 'AWS::EFS::FileSystem', Properties: { Encrypted: true, FileSystemTags: [{ Key: 'Name', Value: 'jenkins-home' }] } },
       TargetA: { Type: 'AWS::EFS::MountTarget', Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: { Ref: 'SubnetA' }, SecurityGroups: [{ Ref: 'TargetGroup' }] } },
       TargetB: { Type: 'AWS::EFS::MountTarget', Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: { Ref: 'SubnetB' }, SecurityGroups: [{ Ref: 'TargetGroup' }] } },
-      InstanceA: instance('SubnetA', ['ClientGroup'], userDataA),
+      // `-o iam` signs in as the instance's role: A has one (the EFS mount helper fails without credentials).
+      ClientRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] } },
+      },
+      ClientProfile: { Type: 'AWS::IAM::InstanceProfile', Properties: { Roles: [{ Ref: 'ClientRole' }] } },
+      InstanceA: (() => {
+        const a = instance('SubnetA', ['ClientGroup'], userDataA);
+        return { ...a, Properties: { ...a.Properties, IamInstanceProfile: { Ref: 'ClientProfile' } } };
+      })(),
       InstanceB: instance('SubnetB', ['ClientGroup'], userDataB),
       InstanceC: instance('SubnetC', ['OtherGroup'], ['#!/bin/sh', 'mkdir -p /mnt/efs', 'echo efs-ready']),
     },
@@ -108,7 +117,7 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     await ensureImage(process.env.HALO_IMAGE_CACHE as string);
     cloud = await TestCloud.start({ timeScale: 60, profile: 'fast' });
     tag = cloudTag(cloud.home);
-    cloud.awsOk('cloudformation', 'create-stack', '--stack-name', 'efs', '--template-body', template());
+    cloud.awsOk('cloudformation', 'create-stack', '--stack-name', 'efs', '--template-body', template(), '--capabilities', 'CAPABILITY_IAM');
     const stack = await settle(cfn(cloud), 'efs');
     assert.equal(stack.StackStatus, 'CREATE_COMPLETE', stack.StackStatusReason);
     out = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));

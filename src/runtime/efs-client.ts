@@ -50,6 +50,10 @@ export interface ClientLaunch {
   source: string;
   root: string;
   posixUser?: { Uid: number; Gid: number };
+  /** Mounted read-only (ClientWrite not granted, or `ro` asked): writes fail with EROFS. */
+  readOnly?: boolean;
+  /** ClientRootAccess not granted: uid/gid 0 reach the server as 65534 (nobody), as EFS squashes root. */
+  squashRoot?: boolean;
   /** Marks the process as this cloud's (its command line names it): /run/halo/efs/<tag>/clients/<instance>. */
   stateDir: string;
   home: string;
@@ -66,6 +70,8 @@ export function startClient(c: ClientLaunch, waitMs: number): Promise<RunningCli
   const args = ['--net=' + `/run/netns/${c.netns}`, '--', '/usr/bin/python3', '-I', FUSE_CLIENT, '--server', c.server, '--pid', String(c.initPid),
     '--target', c.target, '--source', c.source, '--root', c.root, '--state', c.stateDir, '--home', c.home];
   if (c.posixUser) args.push('--uid', String(c.posixUser.Uid), '--gid', String(c.posixUser.Gid));
+  if (c.readOnly) args.push('--read-only');
+  if (c.squashRoot) args.push('--squash-root');
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   return new Promise((resolve, reject) => {
     let out = '';

@@ -7,7 +7,7 @@ child enter the instance's mount namespace and mount /dev/fuse there. It prints 
 `error: <message>`, and then serves until the instance unmounts (or dies).
 
 Usage: efs-fuse.py --server IP --pid INIT_PID --target DIR --source SRC [--root PATH] [--uid N --gid N]
-                   [--connect-timeout S] [--state DIR --home DIR]
+                   [--read-only] [--squash-root] [--connect-timeout S] [--state DIR --home DIR]
 """
 import argparse
 import collections
@@ -375,14 +375,18 @@ class OpenFile:
 
 
 class Efs(pyfuse3.Operations):
-    def __init__(self, ctx, server, root, uid, gid):
+    def __init__(self, ctx, server, root, uid, gid, squash_root=False):
         super().__init__()
         self.ctx = ctx
         self.server = server
         self.rpc = Rpc(server)
         self.root = root.rstrip("/")
         self.fixed = (uid, gid) if uid is not None else None
-        self.cred = self.fixed or (0, 0)
+        # Without ClientRootAccess, EFS treats uid/gid 0 as 65534 (nobody).
+        self.squash = squash_root
+        self.cred = self.squashed(*(self.fixed or (0, 0)))
+        nfs.nfs_set_uid(self.ctx, self.cred[0])
+        nfs.nfs_set_gid(self.ctx, self.cred[1])
         self.paths = {pyfuse3.ROOT_INODE: "/"}
         # FUSE handle -> OpenFile, and the opener's credentials (its reads and writes carry them).
         self.handles = {}
@@ -450,9 +454,14 @@ class Efs(pyfuse3.Operations):
     def full(self, path):
         return (self.root + path if path != "/" else (self.root or "/")).encode()
 
+    def squashed(self, uid, gid):
+        if not self.squash:
+            return uid, gid
+        return (65534 if uid == 0 else uid), (65534 if gid == 0 else gid)
+
     def caller(self, rctx):
         self.settle()
-        uid, gid = self.fixed or (rctx.uid, rctx.gid)
+        uid, gid = self.squashed(*(self.fixed or (rctx.uid, rctx.gid)))
         self.cred = (uid, gid)
         nfs.nfs_set_uid(self.ctx, uid)
         nfs.nfs_set_gid(self.ctx, gid)
@@ -712,7 +721,7 @@ def fail(msg):
     sys.exit(32)
 
 
-def mount_in_instance(pid, fuse_fd, source, target):
+def mount_in_instance(pid, fuse_fd, source, target, read_only=False):
     """mount(2) of the FUSE fd, in a child that entered the instance's mount namespace (the parent stays put)."""
     child = os.fork()
     if child == 0:
@@ -724,7 +733,8 @@ def mount_in_instance(pid, fuse_fd, source, target):
             if not os.path.isdir(target):
                 os._exit(11)
             opts = "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions" % fuse_fd
-            if libc.mount(source.encode(), target.encode(), b"fuse.nfs4", 6, opts.encode()) != 0:  # MS_NOSUID|MS_NODEV
+            flags = 6 | (1 if read_only else 0)  # MS_NOSUID|MS_NODEV, MS_RDONLY
+            if libc.mount(source.encode(), target.encode(), b"fuse.nfs4", flags, opts.encode()) != 0:
                 os._exit(12)
             os._exit(0)
         except BaseException:
@@ -742,6 +752,8 @@ def main():
     ap.add_argument("--root", default="/")
     ap.add_argument("--uid", type=int)
     ap.add_argument("--gid", type=int)
+    ap.add_argument("--read-only", action="store_true")
+    ap.add_argument("--squash-root", action="store_true")
     ap.add_argument("--connect-timeout", type=float, default=10)
     ap.add_argument("--state")
     ap.add_argument("--home")
@@ -767,10 +779,10 @@ def main():
             fail("mount.nfs4: access denied by server while mounting %s" % root)
 
     fuse_fd = os.open("/dev/fuse", os.O_RDWR)
-    code = mount_in_instance(a.pid, fuse_fd, a.source, a.target)
+    code = mount_in_instance(a.pid, fuse_fd, a.source, a.target, a.read_only)
     if code != 0:
         fail({11: "mount point %s does not exist" % a.target}.get(code, "mount of %s failed (%d)" % (a.target, code)))
-    ops = Efs(ctx, a.server, root, a.uid, a.gid)
+    ops = Efs(ctx, a.server, root, a.uid, a.gid, a.squash_root)
     pyfuse3.init(ops, "/dev/fd/%d" % fuse_fd, set())
     print("mounted", flush=True)
     try:

@@ -68,6 +68,26 @@ export interface MountingInstance {
   initPid: number;
 }
 
+/** What a mount may do, as EFS's authorization of NFS clients decides it (the EFS service answers). */
+export interface EfsMountAccess {
+  mount: boolean;
+  write: boolean;
+  root: boolean;
+  /** Why the mount helper gives up before asking the server (no credentials for `iam`). */
+  refusal?: string;
+}
+
+/** The question the data path asks at each mount: this instance, this file system, these options. */
+export interface EfsMountQuestion {
+  instanceId: string;
+  fileSystemId: string;
+  accessPointId?: string;
+  iam: boolean;
+  tls: boolean;
+}
+
+export type EfsMountAuthorizer = (region: string, question: EfsMountQuestion) => Promise<EfsMountAccess>;
+
 /** How long the client may take to connect before mount reports a time-out (below the mount wrapper's 30 s). */
 const CLIENT_WAIT_MS = 25_000;
 
@@ -85,8 +105,14 @@ export class EfsRuntime {
   private readonly servers = new Map<string, MountTargetServer>();
   private readonly starting = new Map<string, Promise<void>>();
   private readonly clients = new Map<string, RunningClient[]>();
+  private authorizer?: EfsMountAuthorizer;
 
   constructor(private readonly host: EfsHost) {}
+
+  /** The EFS service decides what each mount may do (file system policies, the instance role's policies). */
+  authorizeMountsWith(authorizer: EfsMountAuthorizer): void {
+    this.authorizer = authorizer;
+  }
 
   /** Serves the mount targets in the store (after a restart) and follows the EFS API's changes. */
   listen(): void {
@@ -195,6 +221,27 @@ export class EfsRuntime {
     } else {
       fileSystemId = mountTargets(cloud).list(who.region).find((m) => m.IpAddress === ask.ip)?.FileSystemId;
     }
+    // The EFS mount helper's own checks, before it asks anything of the server.
+    const efsOption = (name: string) => ask.helper === 'efs' && options.includes(name);
+    if (ask.helper === 'efs' && !options.includes('tls')) {
+      if (options.includes('iam')) return { status: 400, body: 'The "tls" option is required when mounting via "iam"' };
+      if (ask.accessPointId) return { status: 400, body: 'The "tls" option is required when mounting via "accesspoint"' };
+    }
+    let access: EfsMountAccess = { mount: true, write: true, root: true };
+    try {
+      if (fileSystemId && this.authorizer) {
+        access = await this.authorizer(who.region, { instanceId: who.instanceId, fileSystemId, accessPointId: ask.accessPointId, iam: efsOption('iam'), tls: efsOption('tls') });
+      }
+    } catch (err) {
+      return { status: 400, body: `mount.nfs4: access denied by server while mounting ${device} (${(err as Error).message})` };
+    }
+    if (access.refusal) return { status: 400, body: access.refusal };
+    if (!access.mount) {
+      // What mount.nfs4 says when the server refuses: through the mount helper's TLS tunnel (127.0.0.1) or directly.
+      const mounted = efsOption('tls') ? `127.0.0.1:${ask.subPath}` : ask.helper === 'efs' && !ask.ip && ask.host === fileSystemId
+        ? `${fileSystemId}.efs.${who.region}.amazonaws.com:${ask.subPath}` : device;
+      return { status: 400, body: `mount.nfs4: access denied by server while mounting ${mounted}` };
+    }
     let root = ask.subPath;
     let posixUser: { Uid: number; Gid: number } | undefined;
     if (ask.accessPointId) {
@@ -212,7 +259,7 @@ export class EfsRuntime {
     try {
       const client = await startClient({
         netns: names(this.host.tag).instanceNs(who.instanceId), initPid: who.initPid, server, target: dir.replace(/\/+$/, '') || '/',
-        source: device, root, posixUser, stateDir: clientStateDir(runDir, who.instanceId), home: this.host.home,
+        source: device, root, posixUser, readOnly: !access.write || options.includes('ro'), squashRoot: !access.root, stateDir: clientStateDir(runDir, who.instanceId), home: this.host.home,
       }, CLIENT_WAIT_MS);
       this.clients.set(who.instanceId, [...(this.clients.get(who.instanceId) ?? []), client]);
     } catch (err) {

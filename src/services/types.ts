@@ -1,4 +1,5 @@
 import type { RequestContext } from '../auth/request-context.js';
+import type { PolicyDocument } from '../auth/policy/document.js';
 import type { Cloud } from '../cloud.js';
 
 /** What an operation knows of the request that called it (the authenticated request, as authorization sees it). */
@@ -29,6 +30,11 @@ export interface ServiceDefinition {
    * own mapping.
    */
   resourceArns?(ctx: RequestContext, input: Record<string, unknown>): string[] | undefined;
+  /**
+   * The resource-based policy of a resource (by its ARN) the request acts on, if it has one: authorization weighs it
+   * with the caller's identity-based policies as AWS does within one account.
+   */
+  resourcePolicy?(ctx: RequestContext, resourceArn: string): PolicyDocument | undefined;
 }
 
 export type ServiceFactory = (cloud: Cloud) => ServiceDefinition;

@@ -4,6 +4,7 @@ import type { ConditionContext } from './conditions.js';
 import { evaluate, type Decision } from './evaluate.js';
 import { principalPolicies } from './principal-policies.js';
 import { actionPrefix, resourcesOf } from './request-mapping.js';
+import { decideWithResourcePolicy } from './resource-policies.js';
 import { sessionPoliciesOf } from './session-policies.js';
 
 /** Calls every principal may make without a policy allowing them (as on AWS). */
@@ -53,9 +54,9 @@ export function decide(ctx: RequestContext, action: string, resource: string, co
 }
 
 /** The refusal each service sends, in its own words (STS's AssumeRole refusals do not say why: `explain` false). */
-export function denial(ctx: RequestContext, action: string, resource: string, decision: Decision, explain = true): AwsError {
+export function denial(ctx: RequestContext, action: string, resource: string, decision: Decision, explain = true, deniedBy: 'identity' | 'resource' = 'identity'): AwsError {
   const why = decision === 'ExplicitDeny'
-    ? ' with an explicit deny in an identity-based policy'
+    ? ` with an explicit deny in ${deniedBy === 'resource' ? 'a resource-based' : 'an identity-based'} policy`
     : ` because no identity-based policy allows the ${action} action`;
   const on = resource === '*' ? '' : ` on resource: ${resource}`;
   const text = `User: ${ctx.principal.arn} is not authorized to perform: ${action}${on}${explain ? why : ''}`;
@@ -83,7 +84,15 @@ export function authorize(ctx: RequestContext, input: Record<string, unknown>): 
   const action = `${actionPrefix(ctx.service)}:${ctx.operation}`;
   if (ALWAYS_ALLOWED.has(action) || DECIDED_BY_HANDLER.has(action)) return;
   const context = requestConditionContext(ctx);
+  const def = ctx.cloud.services.get(ctx.service);
   for (const resource of resourcesOf(ctx, input)) {
+    // A resource with a resource-based policy (a secret's): both kinds of policy are weighed together.
+    const resourcePolicy = resource === '*' ? undefined : def?.resourcePolicy?.(ctx, resource);
+    if (resourcePolicy) {
+      const combined = decideWithResourcePolicy(ctx, action, resource, resourcePolicy, context);
+      if (combined.decision !== 'Allow') throw denial(ctx, action, resource, combined.decision, true, combined.deniedBy);
+      continue;
+    }
     const decision = decide(ctx, action, resource, context);
     if (decision !== 'Allow') throw denial(ctx, action, resource, decision);
   }

@@ -22,8 +22,11 @@ export interface PolicyDocument {
   Statement: OneOrMany<Statement>;
 }
 
-/** Identity policies (inline and managed) name no principal; trust policies name one and no resource. */
-export type PolicyKind = 'identity' | 'trust';
+/**
+ * Identity policies (inline and managed) name no principal; trust policies name one and no resource; other
+ * resource-based policies (a secret's, a file system's) name a principal and may name the resource.
+ */
+export type PolicyKind = 'identity' | 'trust' | 'resource';
 
 export class PolicySyntaxError extends Error {}
 
@@ -79,8 +82,8 @@ function checkStatement(s: unknown, kind: PolicyKind): void {
     if (st.Principal !== undefined || st.NotPrincipal !== undefined) throw new PolicySyntaxError('Policy document should not specify a principal.');
     if (st.Resource === undefined && st.NotResource === undefined) throw new PolicySyntaxError('Policy statement must contain resources.');
   } else {
-    if (st.Resource !== undefined) throw new PolicySyntaxError('Has prohibited field Resource');
-    if (st.NotResource !== undefined) throw new PolicySyntaxError('Has prohibited field NotResource');
+    if (kind === 'trust' && st.Resource !== undefined) throw new PolicySyntaxError('Has prohibited field Resource');
+    if (kind === 'trust' && st.NotResource !== undefined) throw new PolicySyntaxError('Has prohibited field NotResource');
     if (st.Principal === undefined && st.NotPrincipal === undefined) throw new PolicySyntaxError('Missing required field Principal');
     checkPrincipal(st.Principal ?? st.NotPrincipal);
   }

@@ -1,7 +1,11 @@
+import { requestConditionContext } from '../../auth/policy/authorize.js';
+import { parsePolicy, PolicySyntaxError, type PolicyDocument } from '../../auth/policy/document.js';
+import { evaluate } from '../../auth/policy/evaluate.js';
+import { decideWithResourcePolicy, principalIdentities } from '../../auth/policy/resource-policies.js';
 import type { RequestContext } from '../types.js';
 import { efsErrors } from './errors.js';
 import { findFileSystem } from './file-systems.js';
-import { fileSystems } from './state.js';
+import { fileSystemArn, fileSystems } from './state.js';
 
 const TRANSITIONS: Record<string, string[]> = {
   TransitionToIA: ['AFTER_1_DAY', 'AFTER_7_DAYS', 'AFTER_14_DAYS', 'AFTER_30_DAYS', 'AFTER_60_DAYS', 'AFTER_90_DAYS', 'AFTER_180_DAYS', 'AFTER_270_DAYS', 'AFTER_365_DAYS'],
@@ -42,16 +46,51 @@ export function describeBackupPolicy(input: { FileSystemId: string }, ctx: Reque
   return { BackupPolicy: { Status: fs.BackupStatus } };
 }
 
+/** EFS's limit on a file system policy's length. */
+const POLICY_LIMIT = 20_000;
+
+/** The file system a request names, as the ARN its policy and identity policies are checked against. */
+export function fileSystemArns(ctx: RequestContext, input: Record<string, unknown>): string[] | undefined {
+  const id = typeof input.FileSystemId === 'string' ? input.FileSystemId : undefined;
+  return id ? [fileSystemArn(ctx.region, ctx.accountId, id)] : undefined;
+}
+
+/** The file system policy, for EFS API calls by principals (file system policies govern both API and clients). */
+export function fileSystemResourcePolicy(ctx: RequestContext, arn: string): PolicyDocument | undefined {
+  const fs = fileSystems(ctx.cloud).get(ctx.region, arn.slice(arn.lastIndexOf('/') + 1));
+  return fs?.Policy ? (JSON.parse(fs.Policy) as PolicyDocument) : undefined;
+}
+
+/**
+ * Whether the policy would keep the caller from putting a policy on this file system again: its identity policies
+ * and the new policy together no longer allow elasticfilesystem:PutFileSystemPolicy (for the cloud's admin, whose
+ * identity allows everything, an explicit deny that names it).
+ */
+function locksOut(ctx: RequestContext, doc: PolicyDocument, arn: string): boolean {
+  const action = 'elasticfilesystem:PutFileSystemPolicy';
+  // AWS's API endpoints speak only TLS: a future PutFileSystemPolicy is judged as such (halo's own endpoint is plain HTTP).
+  const context = { ...requestConditionContext(ctx), 'aws:SecureTransport': 'true' };
+  if (ctx.principal.type === 'admin') {
+    return evaluate([doc], { action, resource: arn, principal: { aws: principalIdentities(ctx.principal) }, context }) === 'ExplicitDeny';
+  }
+  return decideWithResourcePolicy(ctx, action, arn, doc, context).decision !== 'Allow';
+}
+
 export function putFileSystemPolicy(input: { FileSystemId: string; Policy: string; BypassPolicyLockoutSafetyCheck?: boolean }, ctx: RequestContext) {
   const fs = findFileSystem(ctx, input.FileSystemId);
-  let doc: unknown;
+  if (input.Policy.length > POLICY_LIMIT) throw efsErrors.invalidPolicy(`The policy is longer than ${POLICY_LIMIT} characters.`);
+  let doc: PolicyDocument;
   try {
-    doc = JSON.parse(input.Policy);
-  } catch {
-    throw efsErrors.invalidPolicy('The policy is not valid JSON.');
+    doc = parsePolicy(input.Policy, 'resource');
+  } catch (err) {
+    if (err instanceof PolicySyntaxError) throw efsErrors.invalidPolicy(err.message);
+    throw err;
   }
-  const statements = (doc as { Statement?: unknown } | null)?.Statement;
-  if (typeof doc !== 'object' || doc === null || statements === undefined) throw efsErrors.invalidPolicy('The policy must be a JSON object with a Statement.');
+  const arn = fileSystemArn(ctx.region, fs.OwnerId, fs.FileSystemId);
+  if (!input.BypassPolicyLockoutSafetyCheck && locksOut(ctx, doc, arn)) {
+    throw efsErrors.invalidPolicy('The policy would prevent the principal making this request from making future PutFileSystemPolicy requests on this '
+      + 'file system. Set BypassPolicyLockoutSafetyCheck to put it anyway.');
+  }
   fileSystems(ctx.cloud).put(ctx.region, fs.FileSystemId, { ...fs, Policy: input.Policy });
   return { FileSystemId: fs.FileSystemId, Policy: input.Policy };
 }

@@ -9,15 +9,19 @@ import { createFileSystem, deleteFileSystem, describeFileSystems, updateFileSyst
 import {
   createMountTarget, deleteMountTarget, describeMountTargets, describeMountTargetSecurityGroups, modifyMountTargetSecurityGroups,
 } from './mount-targets.js';
+import { mountAccess } from './mount-access.js';
 import * as policies from './policies.js';
 import { createTags, deleteTags, describeTags, listTagsForResource, tagResource, untagResource } from './tags.js';
 
 /** Amazon EFS (REST-JSON, signing name `elasticfilesystem`). The data path is the runtime's (src/runtime/README.md). */
 export const efsService: ServiceFactory = (cloud) => {
   runtimeOf(cloud).addNameProvider(efsNameProvider(cloud));
+  runtimeOf(cloud).efs.authorizeMountsWith((region, question) => mountAccess(cloud, region, question));
   return {
   signingName: 'elasticfilesystem',
   modelId: 'elasticfilesystem-2015-02-01',
+  resourceArns: policies.fileSystemArns,
+  resourcePolicy: policies.fileSystemResourcePolicy,
   operations: {
     CreateFileSystem: createFileSystem,
     DescribeFileSystems: describeFileSystems,

@@ -1,7 +1,7 @@
 import type { ServiceFactory } from '../types.js';
 import { secretArns } from './authorization.js';
 import { getRandomPassword } from './password.js';
-import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy } from './policy.js';
+import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy, secretResourcePolicy, validateResourcePolicy } from './policy.js';
 import { listSecrets } from './listing.js';
 import { createSecret, deleteSecret, describeSecret, restoreSecret, tagResource, untagResource, updateSecret } from './secrets.js';
 import { getSecretValue, listSecretVersionIds, putSecretValue } from './versions.js';
@@ -13,6 +13,7 @@ export const secretsmanagerService: ServiceFactory = () => ({
   modelId: 'secretsmanager-2017-10-17',
   jsonTargetPrefix: 'secretsmanager',
   resourceArns: secretArns,
+  resourcePolicy: secretResourcePolicy,
   operations: {
     CreateSecret: createSecret,
     GetSecretValue: getSecretValue,
@@ -29,5 +30,6 @@ export const secretsmanagerService: ServiceFactory = () => ({
     GetResourcePolicy: getResourcePolicy,
     PutResourcePolicy: putResourcePolicy,
     DeleteResourcePolicy: deleteResourcePolicy,
+    ValidateResourcePolicy: validateResourcePolicy,
   },
 });
