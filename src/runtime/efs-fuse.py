@@ -23,11 +23,13 @@ import time
 import pyfuse3
 import trio
 
-# Reads and writes are COMPOUNDs of this client (PUTFH, READ or WRITE with the anonymous stateid) of up to 1 MiB
-# (ganesha's default maximum), WRITE_WINDOW of them in flight. Only a write the server refuses without the open's
-# stateid goes through libnfs, whose 4.0.0 cannot encode an NFSv4 WRITE of 4 KiB or more: in chunks just below.
+# What this client speaks itself, in COMPOUNDs over its own TCP connection to the mount target: every read and write
+# (PUTFH, READ or WRITE, up to 1 MiB: ganesha's default maximum; WRITE_WINDOW writes in flight), every SETATTR and
+# every file creation (see Creator). libnfs 4.0 (through ctypes) does the rest: lookups, attributes, directories,
+# links, renames and removals, none of which holds NFSv4 state.
 MAX_IO = 1 << 20
-WRITE_CHUNK = 3584
+# Other clients write through other mount targets: the kernel keeps attributes and names this long (seconds).
+ATTR_TIMEOUT = 0.5
 WRITE_WINDOW = 16
 
 nfs = ctypes.CDLL("libnfs.so.13", use_errno=True)
@@ -53,29 +55,6 @@ nfs.nfs_get_error.restype = ctypes.c_char_p
 nfs.nfs_get_error.argtypes = [vp]
 nfs.nfs_readdir.restype = ctypes.POINTER(Dirent)
 nfs.nfs_readdir.argtypes = [vp, vp]
-for name in ("nfs_pread", "nfs_pwrite"):
-    getattr(nfs, name).argtypes = [vp, vp, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p]
-
-
-class NfsFh(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_int), ("val", ctypes.c_void_p)]
-
-
-nfs.nfs_get_fh.restype = ctypes.POINTER(NfsFh)
-nfs.nfs_get_fh.argtypes = [vp]
-
-
-def nfs_fh_of(handle):
-    """The NFS file handle of a libnfs open file (libnfs's public nfs_get_fh)."""
-    fh = nfs.nfs_get_fh(handle).contents
-    return ctypes.string_at(fh.val, fh.len)
-
-
-# What libnfs 4.0 answers when the NFSv4 state it holds is no longer good: NFS4ERR_BAD_SEQID (its open-owner
-# sequence id slipped out of step), NFS4ERR_BAD_STATEID and an expired lease (it never renews one) come back as ERANGE.
-LOST_STATE = (-errno.ERANGE, -errno.EIO)
-
-
 # NFSv4 SETATTR by path, spoken directly: one COMPOUND (PUTROOTFH, LOOKUP..., SETATTR with the anonymous stateid), over
 # TCP to the same server from the instance's network namespace. libnfs 4.0's nfs_chmod/nfs_chown/nfs_utimes/
 # nfs_truncate OPEN the object, SETATTR it with that open's stateid and CLOSE it. A directory cannot be OPENed
@@ -84,11 +63,10 @@ LOST_STATE = (-errno.ERANGE, -errno.EIO)
 # NFS4ERR_BAD_STATEID and whose CLOSE is refused without moving the server's open-owner seqid, while libnfs moves
 # its own; every OPEN after that is NFS4ERR_BAD_SEQID (ERANGE). So every SETATTR goes this way, files included:
 # the anonymous stateid needs no open state, as RFC 7530 allows for a SETATTR (even of the size) when no share
-# reservation denies it (libnfs opens deny none).
+# reservation denies it (this client's OPENs deny none).
 NFS4_ERRNO = {1: errno.EPERM, 2: errno.ENOENT, 5: errno.EIO, 13: errno.EACCES, 20: errno.ENOTDIR, 21: errno.EISDIR,
               22: errno.EINVAL, 27: errno.EFBIG, 28: errno.ENOSPC, 30: errno.EROFS, 63: errno.ENAMETOOLONG,
               69: errno.EDQUOT, 70: errno.ESTALE, 10001: errno.ESTALE, 10032: errno.EINVAL}
-SERVER_TIME = -1
 
 
 def xdr_u32(n):
@@ -100,8 +78,6 @@ def xdr_opaque(b):
 
 
 def xdr_settime(ns):
-    if ns == SERVER_TIME:
-        return xdr_u32(0)  # SET_TO_SERVER_TIME4
     return xdr_u32(1) + struct.pack(">qI", ns // 10**9, ns % 10**9)  # SET_TO_CLIENT_TIME4
 
 
@@ -174,6 +150,7 @@ class Rpc:
         self.sock = None
         self.unanswered = {}  # xid -> the framed call
         self.replies = {}  # xid -> reply body
+        self.ignored = set()
         self.host = socket.gethostname().encode()[:255]
 
     def submit(self, uid, gid, compound, payload=b""):
@@ -206,6 +183,11 @@ class Rpc:
     def call(self, uid, gid, compound):
         return self.wait(self.submit(uid, gid, compound))
 
+    def forget(self, xid):
+        """Nobody will wait for this call's answer: dropped when it comes."""
+        if self.replies.pop(xid, None) is None:
+            self.ignored.add(xid)
+
     def receive(self):
         if self.sock is None:
             raise OSError(errno.ENOTCONN, "not connected")
@@ -219,6 +201,9 @@ class Rpc:
         if xid not in self.unanswered:
             return
         del self.unanswered[xid]
+        if xid in self.ignored:
+            self.ignored.discard(xid)
+            return
         vlen = struct.unpack(">I", reply[16:20])[0]
         at = 20 + vlen + (-vlen % 4)
         if mtype != 1 or rstat != 0 or struct.unpack(">I", reply[at:at + 4])[0] != 0:
@@ -233,6 +218,8 @@ class Rpc:
         while self.sock is None:
             try:
                 sock = socket.create_connection((self.server, 2049), timeout=self.SILENCE)
+                # Calls go out as soon as they are made, many small ones in flight: no Nagle delay.
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 for framed in self.unanswered.values():
                     send_all(sock, framed)
                 self.sock = sock
@@ -279,8 +266,8 @@ def nfs4_open_by_path(rpc, path, uid, gid, access):
     return fh if r.u32() & access == access else -errno.EACCES
 
 
-def nfs4_write_submit(rpc, fh, offset, data, uid, gid):
-    ops = xdr_u32(22) + xdr_opaque(fh) + xdr_u32(38) + ANONYMOUS_STATEID + struct.pack(">QII", offset, UNSTABLE4, len(data))
+def nfs4_write_submit(rpc, fh, offset, data, uid, gid, stateid=ANONYMOUS_STATEID):
+    ops = xdr_u32(22) + xdr_opaque(fh) + xdr_u32(38) + stateid + struct.pack(">QII", offset, UNSTABLE4, len(data))
     return rpc.submit(uid, gid, compound(ops, 2), data)
 
 
@@ -303,8 +290,8 @@ def nfs4_commit(rpc, fh, uid, gid):
     return nfs4_errno(status) if status else r.opaque(8)
 
 
-def nfs4_read_submit(rpc, fh, offset, size, uid, gid):
-    ops = xdr_u32(22) + xdr_opaque(fh) + xdr_u32(25) + ANONYMOUS_STATEID + struct.pack(">QI", offset, size)
+def nfs4_read_submit(rpc, fh, offset, size, uid, gid, stateid=ANONYMOUS_STATEID):
+    ops = xdr_u32(22) + xdr_opaque(fh) + xdr_u32(25) + stateid + struct.pack(">QI", offset, size)
     return rpc.submit(uid, gid, compound(ops, 2))
 
 
@@ -318,8 +305,118 @@ def nfs4_read_result(body):
     return r.opaque(), bool(eof)
 
 
+# The attributes asked in a GETATTR, in their bit order: type, size, fileid (word 0); mode, numlinks, owner,
+# owner_group, space_used, time_access, time_metadata, time_modify (word 1).
+ATTRS_ASKED = (1 << 1 | 1 << 4 | 1 << 20, 1 << 1 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 13 | 1 << 15 | 1 << 20 | 1 << 21)
+NF4_TYPES = {1: stat.S_IFREG, 2: stat.S_IFDIR, 3: stat.S_IFBLK, 4: stat.S_IFCHR, 5: stat.S_IFLNK, 6: stat.S_IFSOCK, 7: stat.S_IFIFO}
+GETATTR = xdr_u32(9) + xdr_u32(2) + xdr_u32(ATTRS_ASKED[0]) + xdr_u32(ATTRS_ASKED[1])
+
+
+def decode_attrs(r):
+    """A GETATTR's answer (after its status) as a Stat64, or None when the server left some out."""
+    words = [r.u32() for _ in range(r.u32())]
+    values = Reader(r.opaque())
+    if tuple(words[:2]) != ATTRS_ASKED or any(words[2:]):
+        return None
+    st = Stat64()
+    kind = values.u32()
+    st.size, st.ino = values.u64(), values.u64()
+    st.mode = values.u32() | NF4_TYPES.get(kind, 0)
+    st.nlink = values.u32()
+    st.uid, st.gid = (int(values.opaque() or b"0") for _ in range(2))
+    st.used = values.u64()
+    for field in ("atime", "ctime", "mtime"):
+        setattr(st, field, values.u64())
+        setattr(st, field + "_nsec", values.u32())
+    return st
+
+
+STALE_CLIENT = (10022, 10011)  # NFS4ERR_STALE_CLIENTID, NFS4ERR_EXPIRED: the client id must be made again
+OPEN4_RESULT_CONFIRM = 2
+
+
+class Creator:
+    """Creates files with NFSv4.0 OPENs of this client's own (its own client id), each by an open-owner of its own
+    (no sequence id is ever shared, so none can slip), with the mode asked as the creation attribute (GUARDED4 for
+    O_EXCL); the OPEN_CONFIRM goes without waiting for its answer, and the CLOSE at the file's release too."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+        self.clientid = None
+        self.owners = 0
+        self.name = ("halo-efs-%s-%d-%s" % (socket.gethostname(), os.getpid(), os.urandom(4).hex())).encode()
+
+    def establish(self):
+        verifier = os.urandom(8)
+        # No callback (no delegations): an address that cannot answer.
+        ops = (xdr_u32(35) + verifier + xdr_opaque(self.name) + xdr_u32(0x40000000) + xdr_opaque(b"tcp") + xdr_opaque(b"0.0.0.0.0.0")
+               + xdr_u32(1))
+        r = Reader(self.rpc.call(0, 0, compound(ops, 1)))
+        status = r.results(1)
+        if status:
+            raise pyfuse3.FUSEError(-nfs4_errno(status))
+        clientid, confirm = r.u64(), r.opaque(8)
+        r = Reader(self.rpc.call(0, 0, compound(xdr_u32(36) + struct.pack(">Q", clientid) + confirm, 1)))
+        status = r.results(1)
+        if status:
+            raise pyfuse3.FUSEError(-nfs4_errno(status))
+        self.clientid = clientid
+
+    def create(self, parent, name, uid, gid, mode, exclusive, access):
+        """(file handle, open stateid, seqid for its CLOSE, xid of its OPEN_CONFIRM or None, its attributes as a Stat64
+        or None) of a new file (or an existing one, without O_EXCL), or a negative errno."""
+        for attempt in range(2):
+            if self.clientid is None:
+                self.establish()
+            self.owners += 1
+            owner = struct.pack(">Q", self.clientid) + xdr_opaque(b"o%d" % self.owners)
+            ops, n = putpath(parent)
+            createattrs = xdr_u32(2) + xdr_u32(0) + xdr_u32(1 << 1) + xdr_opaque(xdr_u32(mode))  # FATTR4_MODE
+            ops += (xdr_u32(18) + xdr_u32(0) + xdr_u32(access) + xdr_u32(0) + owner
+                    + xdr_u32(1) + xdr_u32(1 if exclusive else 0) + createattrs  # OPEN4_CREATE, GUARDED4 / UNCHECKED4
+                    + xdr_u32(0) + xdr_opaque(name))  # CLAIM_NULL
+            r = Reader(self.rpc.call(uid, gid, compound(ops + xdr_u32(10) + GETATTR, n + 3)))
+            status = r.results(n + 1)
+            if status in STALE_CLIENT and attempt == 0:
+                self.clientid = None
+                continue
+            if status:
+                return nfs4_errno(status)
+            stateid = r.opaque(16)
+            r.u32()  # change_info4: atomic
+            r.u64()
+            r.u64()
+            rflags = r.u32()
+            for _ in range(r.u32()):  # attrset
+                r.u32()
+            delegation = r.u32()
+            if delegation:  # never asked for (no callback): given anyway, it is returned with the CLOSE's state
+                r.opaque(16)
+                r.u32()
+                if delegation == 2:
+                    r.opaque(12 if r.u32() == 1 else 8)
+                r.u32(), r.u32(), r.u32(), r.opaque()
+            if r.u32() != 10 or r.u32() != 0:
+                return -errno.EIO
+            fh = r.opaque()
+            st = decode_attrs(r) if r.u32() == 9 and r.u32() == 0 else None
+            seqid, confirming = 1, None
+            if rflags & OPEN4_RESULT_CONFIRM:
+                ops = xdr_u32(22) + xdr_opaque(fh) + xdr_u32(20) + stateid + xdr_u32(seqid)
+                confirming = self.rpc.submit(uid, gid, compound(ops, 2))
+                stateid = xdr_u32(struct.unpack(">I", stateid[:4])[0] + 1) + stateid[4:]
+                seqid += 1
+            return fh, stateid, seqid, confirming, st
+        return -errno.EIO
+
+    def close(self, fh, stateid, seqid, uid, gid):
+        """A CLOSE nobody waits for (an OPEN it fails to close ends with the lease, which nothing renews)."""
+        ops = xdr_u32(22) + xdr_opaque(fh) + xdr_u32(4) + xdr_u32(seqid) + stateid
+        self.rpc.forget(self.rpc.submit(uid, gid, compound(ops, 2)))
+
+
 def nfs4_setattr(rpc, path, uid, gid, size=None, mode=None, owner=None, group=None, atime_ns=None, mtime_ns=None):
-    """Returns 0 or a negative errno, as libnfs calls do. Times may be SERVER_TIME."""
+    """Returns 0 or a negative errno, as libnfs calls do."""
     words, vals = [0, 0], b""
     if size is not None:  # FATTR4_SIZE = 4
         words[0] |= 1 << 4
@@ -360,14 +457,15 @@ def check(rc):
 
 class OpenFile:
     """A file open through this client: its NFS file handle, by which its reads and writes go (PUTFH, READ or WRITE
-    with the anonymous stateid, RFC 7530 9.1.4.3), so it holds no NFSv4 open state of libnfs's, which would have to
-    be shared by every opener (one open-owner), renewed (libnfs never renews its lease) and kept in step (see
-    Efs.nfs_open). Only a file this client created keeps libnfs's OPEN until it is closed: its creator may write it
-    even when its mode does not allow (a file created 0444), and the server allows that only through the OPEN."""
+    with the anonymous stateid, RFC 7530 9.1.4.3), so an open file holds no NFSv4 state: none to share between
+    openers, renew or keep in step. Only a file this client created keeps its OPEN (see Creator) until it is
+    released: its creator may write it even when its mode does not allow (a file created 0444), and the server
+    allows that only through the OPEN's stateid."""
 
-    def __init__(self, nfsfh, handle=None):
+    def __init__(self, nfsfh, created=None):
         self.nfsfh = nfsfh
-        self.handle = handle
+        # (stateid, seqid for the CLOSE, xid of the OPEN_CONFIRM in flight or None) of a file this client created.
+        self.created = created
         # Asynchronous writes: the first error is reported by the next write, fsync or close; fsync checks that
         # every unstable write since the last one was made stable by the same server instance (its verifier).
         self.error = 0
@@ -380,6 +478,8 @@ class Efs(pyfuse3.Operations):
         self.ctx = ctx
         self.server = server
         self.rpc = Rpc(server)
+        self.dir_attrs = {}
+        self.creator = Creator(self.rpc)
         self.root = root.rstrip("/")
         self.fixed = (uid, gid) if uid is not None else None
         self.cred = self.fixed or (0, 0)
@@ -392,37 +492,6 @@ class Efs(pyfuse3.Operations):
         self.writes = collections.deque()
 
     # -- state --
-    def reconnect(self):
-        """A new client (new client id, new lease, a fresh open-owner). The OPENs of files it created end with it:
-        their reads and writes go on by file handle."""
-        ctx, err = connect(self.server)
-        if ctx is None:
-            raise pyfuse3.FUSEError(errno.EIO)
-        old, self.ctx = self.ctx, ctx
-        nfs.nfs_destroy_context(old)
-        nfs.nfs_set_uid(self.ctx, self.cred[0])
-        nfs.nfs_set_gid(self.ctx, self.cred[1])
-        for f in self.handles.values():
-            f.handle = None
-
-    def nfs_open(self, call, path, flags, *mode):
-        """An OPEN (nfs_open/nfs_open2), tried again while the state is lost, then in a new client. libnfs 4.0 moves
-        its open-owner's sequence id only when an OPEN succeeds, while the server moves it on most errors too
-        (RFC 7530 9.1.7: EACCES, EEXIST, ENOENT...): after such an error libnfs's next OPEN reuses the old id and the
-        server answers it as a retransmission, with the cached error, forever. So a refused OPEN ends this client:
-        the next one starts in step."""
-        for attempt in range(5):
-            if attempt == 3:
-                self.reconnect()
-            h = vp()
-            rc = call(self.ctx, path, flags, *mode, ctypes.byref(h))
-            if rc not in LOST_STATE:
-                break
-        if rc < 0:
-            self.reconnect()
-        check(rc)
-        return h
-
     def remember(self, f):
         fh = self.next_fh
         self.next_fh += 1
@@ -430,18 +499,15 @@ class Efs(pyfuse3.Operations):
         self.creds[fh] = self.cred
         return fh
 
-    def stateful_rc(self, call, fh, *args):
-        """A call on an open file; when its state is lost, once more in a new client."""
-        if self.handles[fh].handle is None:
-            return -errno.EIO
-        rc = call(self.ctx, self.handles[fh].handle, *args)
-        if rc in LOST_STATE:
-            self.reconnect()
-            rc = call(self.ctx, self.handles[fh].handle, *args) if self.handles[fh].handle is not None else -errno.EIO
-        return rc
-
-    def stateful(self, call, fh, *args):
-        return check(self.stateful_rc(call, fh, *args))
+    def open_stateid(self, f):
+        """The stateid of the OPEN of a file this client created (once its OPEN_CONFIRM is answered), else None."""
+        if f.created is None:
+            return None
+        stateid, seqid, confirming = f.created
+        if confirming is not None:
+            self.rpc.wait(confirming)
+            f.created = (stateid, seqid, None)
+        return stateid
 
     def setattr_path(self, path, **attrs):
         check(nfs4_setattr(self.rpc, path, *self.cred, **attrs))
@@ -471,6 +537,9 @@ class Efs(pyfuse3.Operations):
         self.settle()
         st = Stat64()
         check(nfs.nfs_lstat64(self.ctx, self.full(path), ctypes.byref(st)))
+        return self.entry(path, st)
+
+    def entry(self, path, st):
         a = pyfuse3.EntryAttributes()
         ino = pyfuse3.ROOT_INODE if path == "/" else (st.ino if st.ino > 1 else st.ino + 2)
         self.paths[ino] = path
@@ -481,8 +550,12 @@ class Efs(pyfuse3.Operations):
         a.st_mtime_ns = st.mtime * 10**9 + st.mtime_nsec
         a.st_ctime_ns = st.ctime * 10**9 + st.ctime_nsec
         # Other clients write through other mount targets: attributes are never trusted for long.
-        a.attr_timeout = 0.5
-        a.entry_timeout = 0.5
+        a.attr_timeout = ATTR_TIMEOUT
+        a.entry_timeout = ATTR_TIMEOUT
+        if stat.S_ISDIR(st.mode):
+            # The kernel asks for a directory's attributes again after every entry made in it (its times changed) to
+            # check the next lookup's permission: a directory's are kept as long as the kernel would keep them.
+            self.dir_attrs[ino] = (time.monotonic(), a)
         return a
 
     # -- metadata --
@@ -491,6 +564,9 @@ class Efs(pyfuse3.Operations):
         return self.attrs(self.child(parent, name))
 
     async def getattr(self, inode, rctx):
+        cached = self.dir_attrs.get(inode)
+        if cached and time.monotonic() - cached[0] < ATTR_TIMEOUT:
+            return cached[1]
         return self.attrs(self.path_of(inode))
 
     async def setattr(self, inode, attr, fields, fh, rctx):
@@ -555,11 +631,13 @@ class Efs(pyfuse3.Operations):
     async def mkdir(self, parent, name, mode, rctx):
         self.caller(rctx)
         path = self.child(parent, name)
+        self.dir_attrs.clear()  # links counts change
         check(nfs.nfs_mkdir2(self.ctx, self.full(path), stat.S_IMODE(mode)))
         return self.attrs(path)
 
     async def rmdir(self, parent, name, rctx):
         self.caller(rctx)
+        self.dir_attrs.clear()
         check(nfs.nfs_rmdir(self.ctx, self.full(self.child(parent, name))))
 
     async def unlink(self, parent, name, rctx):
@@ -579,6 +657,7 @@ class Efs(pyfuse3.Operations):
             raise pyfuse3.FUSEError(errno.EINVAL)
         self.caller(rctx)
         old, new = self.child(p_old, n_old), self.child(p_new, n_new)
+        self.dir_attrs.clear()
         check(nfs.nfs_rename(self.ctx, self.full(old), self.full(new)))
         for ino, p in list(self.paths.items()):
             if p == old or p.startswith(old + "/"):
@@ -603,22 +682,22 @@ class Efs(pyfuse3.Operations):
     async def create(self, parent, name, mode, flags, rctx):
         self.caller(rctx)
         path = self.child(parent, name)
-        create = (flags & os.O_ACCMODE) | os.O_CREAT | (flags & os.O_EXCL)
-        h = self.nfs_open(nfs.nfs_open2, self.full(path), create, stat.S_IMODE(mode))
-        fh = self.remember(OpenFile(nfs_fh_of(h), h))
-        # libnfs 4.0 creates NFSv4 files 0600 whatever the mode, and an exclusive create (O_EXCL) leaves the server's
-        # verifier in the times: the mode asked (umask applied by the kernel) and the server's time, without OPEN.
-        self.setattr_path(self.full(path), mode=stat.S_IMODE(mode),
-                          **({"atime_ns": SERVER_TIME, "mtime_ns": SERVER_TIME} if flags & os.O_EXCL else {}))
-        return pyfuse3.FileInfo(fh=fh, keep_cache=False), self.attrs(path)
+        mode_flags = flags & os.O_ACCMODE
+        access = (1 if mode_flags != os.O_WRONLY else 0) | (2 if mode_flags != os.O_RDONLY else 0)  # OPEN4_SHARE_ACCESS_*
+        made = self.creator.create(self.full(self.path_of(parent)), name, *self.cred, stat.S_IMODE(mode), bool(flags & os.O_EXCL), access)
+        if isinstance(made, int):
+            check(made)
+        nfsfh, stateid, seqid, confirming, st = made
+        fh = self.remember(OpenFile(nfsfh, (stateid, seqid, confirming)))
+        return pyfuse3.FileInfo(fh=fh, keep_cache=False), self.entry(path, st) if st else self.attrs(path)
 
     async def read(self, fh, off, size):
         self.settle()
         f = self.handles[fh]
         body = self.rpc.wait(nfs4_read_submit(self.rpc, f.nfsfh, off, min(size, MAX_IO), *self.creds[fh]))
         data, eof = nfs4_read_result(body)
-        if data in NEEDS_OPEN and f.handle is not None:
-            return self.read_stateful(fh, off, size)
+        if data in NEEDS_OPEN and f.created is not None:
+            data, eof = nfs4_read_result(self.rpc.wait(nfs4_read_submit(self.rpc, f.nfsfh, off, min(size, MAX_IO), *self.creds[fh], self.open_stateid(f))))
         if isinstance(data, int):
             check(data)
         while len(data) < size and not eof:
@@ -628,17 +707,6 @@ class Efs(pyfuse3.Operations):
             data += more
             eof = eof or not more
         return data
-
-    def read_stateful(self, fh, off, size):
-        """A read the server refuses without the open's stateid (a file its opener may no longer read): libnfs's READ."""
-        buf = ctypes.create_string_buffer(size)
-        got = 0
-        while got < size:
-            n = self.stateful(nfs.nfs_pread, fh, off + got, size - got, ctypes.byref(buf, got))
-            if n == 0:
-                break
-            got += n
-        return buf.raw[:got]
 
     async def write(self, fh, off, data):
         """Sent at once, answered later (as the kernel's NFS client writes back): up to WRITE_WINDOW writes in flight;
@@ -655,22 +723,17 @@ class Efs(pyfuse3.Operations):
     def complete_write(self):
         f, fh, off, piece, xid = self.writes.popleft()
         count, verifier = nfs4_write_result(self.rpc.wait(xid))
-        if count in NEEDS_OPEN and f.handle is not None and fh in self.handles:
-            count = self.write_stateful(fh, off, piece)
-        elif count >= 0:
+        if count in NEEDS_OPEN and f.created is not None and fh in self.creds:
+            stateid = self.open_stateid(f)
+            count, verifier = nfs4_write_result(self.rpc.wait(nfs4_write_submit(self.rpc, f.nfsfh, off, piece, *self.creds[fh], stateid)))
+        while 0 <= count < len(piece):  # a short write: the rest again
             f.verifiers.add(verifier)
-            if count < len(piece):
-                count = self.write_stateful(fh, off + count, piece[count:])
+            off, piece = off + count, piece[count:]
+            count, verifier = nfs4_write_result(self.rpc.wait(nfs4_write_submit(self.rpc, f.nfsfh, off, piece, *self.creds[fh])))
+        if count >= 0:
+            f.verifiers.add(verifier)
         if count < 0 and not f.error:
             f.error = -count
-
-    def write_stateful(self, fh, off, data):
-        for at in range(0, len(data), WRITE_CHUNK):
-            piece = data[at:at + WRITE_CHUNK]
-            rc = self.stateful_rc(nfs.nfs_pwrite, fh, off + at, len(piece), piece)
-            if rc < 0:
-                return rc
-        return len(data)
 
     def settle(self):
         while self.writes:
@@ -702,9 +765,10 @@ class Efs(pyfuse3.Operations):
     async def release(self, fh):
         self.settle()
         f = self.handles.pop(fh, None)
-        self.creds.pop(fh, None)
-        if f is not None and f.handle is not None and nfs.nfs_close(self.ctx, f.handle) not in (0,) + LOST_STATE:
-            self.reconnect()
+        cred = self.creds.pop(fh, None)
+        if f is not None and f.created is not None:
+            stateid = self.open_stateid(f)
+            self.creator.close(f.nfsfh, stateid, f.created[1], *cred)
 
 
 def fail(msg):
