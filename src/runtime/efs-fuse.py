@@ -470,6 +470,8 @@ class OpenFile:
         # every unstable write since the last one was made stable by the same server instance (its verifier).
         self.error = 0
         self.verifiers = set()
+        # (offset, size, xid) of the READ sent ahead of a sequential reader.
+        self.ahead = None
 
 
 class Efs(pyfuse3.Operations):
@@ -510,6 +512,7 @@ class Efs(pyfuse3.Operations):
         return stateid
 
     def setattr_path(self, path, **attrs):
+        self.drop_read_ahead()
         check(nfs4_setattr(self.rpc, path, *self.cred, **attrs))
 
     # -- helpers --
@@ -561,7 +564,16 @@ class Efs(pyfuse3.Operations):
     # -- metadata --
     async def lookup(self, parent, name, rctx):
         self.caller(rctx)
-        return self.attrs(self.child(parent, name))
+        try:
+            return self.attrs(self.child(parent, name))
+        except pyfuse3.FUSEError as e:
+            if e.errno != errno.ENOENT:
+                raise
+        # The kernel keeps the name's absence as long as a name's presence (what a search path asks again and again).
+        missing = pyfuse3.EntryAttributes()
+        missing.st_ino = 0
+        missing.entry_timeout = ATTR_TIMEOUT
+        return missing
 
     async def getattr(self, inode, rctx):
         cached = self.dir_attrs.get(inode)
@@ -692,27 +704,39 @@ class Efs(pyfuse3.Operations):
         return pyfuse3.FileInfo(fh=fh, keep_cache=False), self.entry(path, st) if st else self.attrs(path)
 
     async def read(self, fh, off, size):
+        """A READ, and the next one sent at once when this one was whole: a sequential reader finds it answered."""
         self.settle()
         f = self.handles[fh]
-        body = self.rpc.wait(nfs4_read_submit(self.rpc, f.nfsfh, off, min(size, MAX_IO), *self.creds[fh]))
-        data, eof = nfs4_read_result(body)
+        size = min(size, MAX_IO)
+        ahead, f.ahead = f.ahead, None
+        if ahead and ahead[:2] == (off, size):
+            xid = ahead[2]
+        else:
+            if ahead:
+                self.rpc.forget(ahead[2])
+            xid = nfs4_read_submit(self.rpc, f.nfsfh, off, size, *self.creds[fh])
+        data, eof = nfs4_read_result(self.rpc.wait(xid))
         if data in NEEDS_OPEN and f.created is not None:
-            data, eof = nfs4_read_result(self.rpc.wait(nfs4_read_submit(self.rpc, f.nfsfh, off, min(size, MAX_IO), *self.creds[fh], self.open_stateid(f))))
+            data, eof = nfs4_read_result(self.rpc.wait(nfs4_read_submit(self.rpc, f.nfsfh, off, size, *self.creds[fh], self.open_stateid(f))))
         if isinstance(data, int):
             check(data)
-        while len(data) < size and not eof:
-            more, eof = nfs4_read_result(self.rpc.wait(nfs4_read_submit(self.rpc, f.nfsfh, off + len(data), min(size - len(data), MAX_IO), *self.creds[fh])))
-            if isinstance(more, int):
-                check(more)
-            data += more
-            eof = eof or not more
+        if len(data) == size and not eof:
+            f.ahead = (off + size, size, nfs4_read_submit(self.rpc, f.nfsfh, off + size, size, *self.creds[fh]))
         return data
+
+    def drop_read_ahead(self, f=None):
+        """Reads sent ahead may predate a write or a truncation of this client: they are not used."""
+        for g in [f] if f is not None else self.handles.values():
+            if g.ahead:
+                self.rpc.forget(g.ahead[2])
+                g.ahead = None
 
     async def write(self, fh, off, data):
         """Sent at once, answered later (as the kernel's NFS client writes back): up to WRITE_WINDOW writes in flight;
         the next other operation waits for them all, so the server has every byte before anyone looks."""
         f = self.handles[fh]
         self.report(f)
+        self.drop_read_ahead(f)
         for at in range(0, len(data), MAX_IO):
             piece = data[at:at + MAX_IO]
             self.writes.append((f, fh, off + at, piece, nfs4_write_submit(self.rpc, f.nfsfh, off + at, piece, *self.creds[fh])))
@@ -766,6 +790,8 @@ class Efs(pyfuse3.Operations):
         self.settle()
         f = self.handles.pop(fh, None)
         cred = self.creds.pop(fh, None)
+        if f is not None:
+            self.drop_read_ahead(f)
         if f is not None and f.created is not None:
             stateid = self.open_stateid(f)
             self.creator.close(f.nfsfh, stateid, f.created[1], *cred)
