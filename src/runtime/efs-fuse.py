@@ -16,18 +16,28 @@ import errno
 import os
 import socket
 import stat
-import struct
 import sys
 import time
 
 import pyfuse3
 import trio
 
-# Reads and writes are COMPOUNDs of this client (PUTFH, READ or WRITE with the anonymous stateid) of up to 1 MiB
-# (ganesha's default maximum), WRITE_WINDOW of them in flight. Only a write the server refuses without the open's
-# stateid goes through libnfs, whose 4.0.0 cannot encode an NFSv4 WRITE of 4 KiB or more: in chunks just below.
+# The NFSv4 this client speaks itself, beside this file (run with python3 -I, which leaves the script's directory out;
+# no bytecode is written into the repository).
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from efs_nfs4 import (  # noqa: E402
+    ACCESS4_MODIFY, ACCESS4_READ, NEEDS_OPEN, Creator, Rpc, nfs4_commit, nfs4_open_by_path, nfs4_read_result, nfs4_read_submit,
+    nfs4_setattr, nfs4_write_result, nfs4_write_submit,
+)
+
+# What this client speaks itself, in COMPOUNDs over its own TCP connection to the mount target: every read and write
+# (PUTFH, READ or WRITE, up to 1 MiB: ganesha's default maximum; WRITE_WINDOW writes in flight), every SETATTR and
+# every file creation (see Creator). libnfs 4.0 (through ctypes) does the rest: lookups, attributes, directories,
+# links, renames and removals, none of which holds NFSv4 state.
 MAX_IO = 1 << 20
-WRITE_CHUNK = 3584
+# Other clients write through other mount targets: the kernel keeps attributes and names this long (seconds).
+ATTR_TIMEOUT = 0.5
 WRITE_WINDOW = 16
 
 nfs = ctypes.CDLL("libnfs.so.13", use_errno=True)
@@ -53,297 +63,6 @@ nfs.nfs_get_error.restype = ctypes.c_char_p
 nfs.nfs_get_error.argtypes = [vp]
 nfs.nfs_readdir.restype = ctypes.POINTER(Dirent)
 nfs.nfs_readdir.argtypes = [vp, vp]
-for name in ("nfs_pread", "nfs_pwrite"):
-    getattr(nfs, name).argtypes = [vp, vp, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p]
-
-
-class NfsFh(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_int), ("val", ctypes.c_void_p)]
-
-
-nfs.nfs_get_fh.restype = ctypes.POINTER(NfsFh)
-nfs.nfs_get_fh.argtypes = [vp]
-
-
-def nfs_fh_of(handle):
-    """The NFS file handle of a libnfs open file (libnfs's public nfs_get_fh)."""
-    fh = nfs.nfs_get_fh(handle).contents
-    return ctypes.string_at(fh.val, fh.len)
-
-
-# What libnfs 4.0 answers when the NFSv4 state it holds is no longer good: NFS4ERR_BAD_SEQID (its open-owner
-# sequence id slipped out of step), NFS4ERR_BAD_STATEID and an expired lease (it never renews one) come back as ERANGE.
-LOST_STATE = (-errno.ERANGE, -errno.EIO)
-
-
-# NFSv4 SETATTR by path, spoken directly: one COMPOUND (PUTROOTFH, LOOKUP..., SETATTR with the anonymous stateid), over
-# TCP to the same server from the instance's network namespace. libnfs 4.0's nfs_chmod/nfs_chown/nfs_utimes/
-# nfs_truncate OPEN the object, SETATTR it with that open's stateid and CLOSE it. A directory cannot be OPENed
-# (EISDIR), and on a regular file that is open already the extra OPEN by the same NFSv4.0 open-owner shares the
-# server's one open stateid for the file: its CLOSE ends the state under the other handle, whose next WRITE is
-# NFS4ERR_BAD_STATEID and whose CLOSE is refused without moving the server's open-owner seqid, while libnfs moves
-# its own; every OPEN after that is NFS4ERR_BAD_SEQID (ERANGE). So every SETATTR goes this way, files included:
-# the anonymous stateid needs no open state, as RFC 7530 allows for a SETATTR (even of the size) when no share
-# reservation denies it (libnfs opens deny none).
-NFS4_ERRNO = {1: errno.EPERM, 2: errno.ENOENT, 5: errno.EIO, 13: errno.EACCES, 20: errno.ENOTDIR, 21: errno.EISDIR,
-              22: errno.EINVAL, 27: errno.EFBIG, 28: errno.ENOSPC, 30: errno.EROFS, 63: errno.ENAMETOOLONG,
-              69: errno.EDQUOT, 70: errno.ESTALE, 10001: errno.ESTALE, 10032: errno.EINVAL}
-SERVER_TIME = -1
-
-
-def xdr_u32(n):
-    return struct.pack(">I", n & 0xFFFFFFFF)
-
-
-def xdr_opaque(b):
-    return xdr_u32(len(b)) + b + b"\0" * (-len(b) % 4)
-
-
-def xdr_settime(ns):
-    if ns == SERVER_TIME:
-        return xdr_u32(0)  # SET_TO_SERVER_TIME4
-    return xdr_u32(1) + struct.pack(">qI", ns // 10**9, ns % 10**9)  # SET_TO_CLIENT_TIME4
-
-
-def recv_exact(sock, n):
-    out = bytearray(n)
-    view, got = memoryview(out), 0
-    while got < n:
-        part = sock.recv_into(view[got:])
-        if not part:
-            raise OSError(errno.ECONNRESET, "connection closed")
-        got += part
-    return out
-
-
-def send_all(sock, parts):
-    """Sends the parts in order without joining them (a WRITE's megabyte is not copied)."""
-    views = [memoryview(p) for p in parts if len(p)]
-    while views:
-        sent = sock.sendmsg(views)
-        while sent and views:
-            if sent >= len(views[0]):
-                sent -= len(views.pop(0))
-            else:
-                views[0], sent = views[0][sent:], 0
-
-
-class Reader:
-    """Reads an XDR reply body in order."""
-
-    def __init__(self, data):
-        self.data, self.at = data, 0
-
-    def u32(self):
-        self.at += 4
-        return struct.unpack(">I", self.data[self.at - 4:self.at])[0]
-
-    def u64(self):
-        self.at += 8
-        return struct.unpack(">Q", self.data[self.at - 8:self.at])[0]
-
-    def opaque(self, size=None):
-        n = self.u32() if size is None else size
-        out = bytes(self.data[self.at:self.at + n])
-        self.at += n + (-n % 4)
-        return out
-
-    def results(self, ops):
-        """Reads the COMPOUND's status and its ops' statuses; returns the first error or 0. Only the last op may carry
-        a result (PUTROOTFH, PUTFH and LOOKUP carry none): the reader is then at its start."""
-        status = self.u32()
-        self.opaque()  # tag
-        for _ in range(min(self.u32(), ops)):
-            self.u32()  # the op
-            op_status = self.u32()
-            if op_status:
-                return op_status
-        return status
-
-
-class Rpc:
-    """One TCP connection to the server for the COMPOUNDs this client speaks itself. Calls may be many in flight
-    (submit, then wait for each). There is no time-out, as on a hard mount: when the connection breaks or stays
-    silent, it is made again (tried every second while the path is cut) and every call still unanswered is sent again
-    (each is idempotent: SETATTR to values, WRITE at an offset, READ, COMMIT, LOOKUP)."""
-
-    SILENCE = 30
-
-    def __init__(self, server):
-        self.server = server
-        self.sock = None
-        self.unanswered = {}  # xid -> the framed call
-        self.replies = {}  # xid -> reply body
-        self.host = socket.gethostname().encode()[:255]
-
-    def submit(self, uid, gid, compound, payload=b""):
-        """Sends a COMPOUND (its bytes, then an opaque payload that ends it: a WRITE's data); returns its xid."""
-        xid = int.from_bytes(os.urandom(4), "big")
-        cred = xdr_u32(0) + xdr_opaque(self.host) + xdr_u32(uid) + xdr_u32(gid) + xdr_u32(0)
-        call = (xdr_u32(xid) + xdr_u32(0) + xdr_u32(2) + xdr_u32(100003) + xdr_u32(4) + xdr_u32(1)
-                + xdr_u32(1) + xdr_opaque(cred) + xdr_u32(0) + xdr_u32(0) + compound)
-        pad = b"\0" * (-len(payload) % 4)
-        framed = (xdr_u32(0x80000000 | (len(call) + len(payload) + len(pad))) + call, payload, pad)
-        self.unanswered[xid] = framed
-        if self.sock is None:
-            self.reconnect()
-        else:
-            try:
-                send_all(self.sock, framed)
-            except OSError:
-                self.reconnect()
-        return xid
-
-    def wait(self, xid):
-        """The COMPOUND's reply body (after the RPC header)."""
-        while xid not in self.replies:
-            try:
-                self.receive()
-            except OSError:
-                self.reconnect()
-        return self.replies.pop(xid)
-
-    def call(self, uid, gid, compound):
-        return self.wait(self.submit(uid, gid, compound))
-
-    def receive(self):
-        if self.sock is None:
-            raise OSError(errno.ENOTCONN, "not connected")
-        fragments, last = [], False
-        while not last:
-            mark = struct.unpack(">I", recv_exact(self.sock, 4))[0]
-            last = bool(mark & 0x80000000)
-            fragments.append(recv_exact(self.sock, mark & 0x7FFFFFFF))
-        reply = fragments[0] if len(fragments) == 1 else b"".join(fragments)
-        xid, mtype, rstat = struct.unpack(">III", reply[:12])
-        if xid not in self.unanswered:
-            return
-        del self.unanswered[xid]
-        vlen = struct.unpack(">I", reply[16:20])[0]
-        at = 20 + vlen + (-vlen % 4)
-        if mtype != 1 or rstat != 0 or struct.unpack(">I", reply[at:at + 4])[0] != 0:
-            self.replies[xid] = xdr_u32(5) + xdr_opaque(b"") + xdr_u32(0)  # refused at the RPC level: NFS4ERR_IO
-        else:
-            self.replies[xid] = memoryview(reply)[at + 4:]
-
-    def reconnect(self):
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
-        while self.sock is None:
-            try:
-                sock = socket.create_connection((self.server, 2049), timeout=self.SILENCE)
-                for framed in self.unanswered.values():
-                    send_all(sock, framed)
-                self.sock = sock
-            except OSError:
-                time.sleep(1)
-
-
-def compound(ops, count):
-    return xdr_opaque(b"") + xdr_u32(0) + xdr_u32(count) + ops
-
-
-def putpath(path):
-    """PUTROOTFH and a LOOKUP per component: (ops, count)."""
-    parts = [c for c in path.split(b"/") if c]
-    return xdr_u32(24) + b"".join(xdr_u32(15) + xdr_opaque(c) for c in parts), len(parts) + 1
-
-
-ANONYMOUS_STATEID = xdr_u32(0) + b"\0" * 12
-UNSTABLE4 = 0
-# What the server refuses by file handle and anonymous stateid but allows through the creator's OPEN (see OpenFile).
-NEEDS_OPEN = (-errno.EACCES, -errno.EPERM)
-
-
-def nfs4_errno(status):
-    return -NFS4_ERRNO.get(status, errno.EIO) if status else 0
-
-
-ACCESS4_READ, ACCESS4_MODIFY = 0x1, 0x4
-
-
-def nfs4_open_by_path(rpc, path, uid, gid, access):
-    """What OPEN checks, without its state: the file handle of a path whose caller is granted `access` (PUTROOTFH,
-    LOOKUP..., GETFH, ACCESS), or a negative errno."""
-    ops, n = putpath(path)
-    r = Reader(rpc.call(uid, gid, compound(ops + xdr_u32(10) + xdr_u32(3) + xdr_u32(access), n + 2)))
-    status = r.results(n + 1)
-    if status:
-        return nfs4_errno(status)
-    fh = r.opaque()
-    r.u32()  # ACCESS
-    if r.u32():
-        return -errno.EIO
-    r.u32()  # supported
-    return fh if r.u32() & access == access else -errno.EACCES
-
-
-def nfs4_write_submit(rpc, fh, offset, data, uid, gid):
-    ops = xdr_u32(22) + xdr_opaque(fh) + xdr_u32(38) + ANONYMOUS_STATEID + struct.pack(">QII", offset, UNSTABLE4, len(data))
-    return rpc.submit(uid, gid, compound(ops, 2), data)
-
-
-def nfs4_write_result(body):
-    """(bytes written, the server's write verifier) or (negative errno, None)."""
-    r = Reader(body)
-    status = r.results(2)
-    if status:
-        return nfs4_errno(status), None
-    count = r.u32()
-    r.u32()  # committed
-    return count, r.opaque(8)
-
-
-def nfs4_commit(rpc, fh, uid, gid):
-    """The server's write verifier after it made the file's unstable writes stable, or a negative errno."""
-    ops = xdr_u32(22) + xdr_opaque(fh) + xdr_u32(5) + struct.pack(">QI", 0, 0)
-    r = Reader(rpc.call(uid, gid, compound(ops, 2)))
-    status = r.results(2)
-    return nfs4_errno(status) if status else r.opaque(8)
-
-
-def nfs4_read_submit(rpc, fh, offset, size, uid, gid):
-    ops = xdr_u32(22) + xdr_opaque(fh) + xdr_u32(25) + ANONYMOUS_STATEID + struct.pack(">QI", offset, size)
-    return rpc.submit(uid, gid, compound(ops, 2))
-
-
-def nfs4_read_result(body):
-    """(data, eof) or (negative errno, True)."""
-    r = Reader(body)
-    status = r.results(2)
-    if status:
-        return nfs4_errno(status), True
-    eof = r.u32()
-    return r.opaque(), bool(eof)
-
-
-def nfs4_setattr(rpc, path, uid, gid, size=None, mode=None, owner=None, group=None, atime_ns=None, mtime_ns=None):
-    """Returns 0 or a negative errno, as libnfs calls do. Times may be SERVER_TIME."""
-    words, vals = [0, 0], b""
-    if size is not None:  # FATTR4_SIZE = 4
-        words[0] |= 1 << 4
-        vals += struct.pack(">Q", size)
-    if mode is not None:  # FATTR4_MODE = 33
-        words[1] |= 1 << 1
-        vals += xdr_u32(mode)
-    if owner is not None:  # FATTR4_OWNER = 36 (numeric: the server takes uids)
-        words[1] |= 1 << 4
-        vals += xdr_opaque(str(owner).encode())
-    if group is not None:  # FATTR4_OWNER_GROUP = 37
-        words[1] |= 1 << 5
-        vals += xdr_opaque(str(group).encode())
-    if atime_ns is not None:  # FATTR4_TIME_ACCESS_SET = 48
-        words[1] |= 1 << 16
-        vals += xdr_settime(atime_ns)
-    if mtime_ns is not None:  # FATTR4_TIME_MODIFY_SET = 54
-        words[1] |= 1 << 22
-        vals += xdr_settime(mtime_ns)
-    ops, n = putpath(path)
-    ops += xdr_u32(34) + ANONYMOUS_STATEID + xdr_u32(2) + xdr_u32(words[0]) + xdr_u32(words[1]) + xdr_opaque(vals)
-    return nfs4_errno(Reader(rpc.call(uid, gid, compound(ops, n + 1))).results(n + 1))
-
-
 def connect(server):
     ctx = vp(nfs.nfs_init_context())
     nfs.nfs_set_version(ctx, 4)
@@ -360,18 +79,21 @@ def check(rc):
 
 class OpenFile:
     """A file open through this client: its NFS file handle, by which its reads and writes go (PUTFH, READ or WRITE
-    with the anonymous stateid, RFC 7530 9.1.4.3), so it holds no NFSv4 open state of libnfs's, which would have to
-    be shared by every opener (one open-owner), renewed (libnfs never renews its lease) and kept in step (see
-    Efs.nfs_open). Only a file this client created keeps libnfs's OPEN until it is closed: its creator may write it
-    even when its mode does not allow (a file created 0444), and the server allows that only through the OPEN."""
+    with the anonymous stateid, RFC 7530 9.1.4.3), so an open file holds no NFSv4 state: none to share between
+    openers, renew or keep in step. Only a file this client created keeps its OPEN (see Creator) until it is
+    released: its creator may write it even when its mode does not allow (a file created 0444), and the server
+    allows that only through the OPEN's stateid."""
 
-    def __init__(self, nfsfh, handle=None):
+    def __init__(self, nfsfh, created=None):
         self.nfsfh = nfsfh
-        self.handle = handle
+        # (stateid, seqid for the CLOSE, xid of the OPEN_CONFIRM in flight or None) of a file this client created.
+        self.created = created
         # Asynchronous writes: the first error is reported by the next write, fsync or close; fsync checks that
         # every unstable write since the last one was made stable by the same server instance (its verifier).
         self.error = 0
         self.verifiers = set()
+        # (offset, size, xid) of the READ sent ahead of a sequential reader.
+        self.ahead = None
 
 
 class Efs(pyfuse3.Operations):
@@ -380,6 +102,8 @@ class Efs(pyfuse3.Operations):
         self.ctx = ctx
         self.server = server
         self.rpc = Rpc(server)
+        self.dir_attrs = {}
+        self.creator = Creator(self.rpc)
         self.root = root.rstrip("/")
         self.fixed = (uid, gid) if uid is not None else None
         # Without ClientRootAccess, EFS treats uid/gid 0 as 65534 (nobody).
@@ -396,37 +120,6 @@ class Efs(pyfuse3.Operations):
         self.writes = collections.deque()
 
     # -- state --
-    def reconnect(self):
-        """A new client (new client id, new lease, a fresh open-owner). The OPENs of files it created end with it:
-        their reads and writes go on by file handle."""
-        ctx, err = connect(self.server)
-        if ctx is None:
-            raise pyfuse3.FUSEError(errno.EIO)
-        old, self.ctx = self.ctx, ctx
-        nfs.nfs_destroy_context(old)
-        nfs.nfs_set_uid(self.ctx, self.cred[0])
-        nfs.nfs_set_gid(self.ctx, self.cred[1])
-        for f in self.handles.values():
-            f.handle = None
-
-    def nfs_open(self, call, path, flags, *mode):
-        """An OPEN (nfs_open/nfs_open2), tried again while the state is lost, then in a new client. libnfs 4.0 moves
-        its open-owner's sequence id only when an OPEN succeeds, while the server moves it on most errors too
-        (RFC 7530 9.1.7: EACCES, EEXIST, ENOENT...): after such an error libnfs's next OPEN reuses the old id and the
-        server answers it as a retransmission, with the cached error, forever. So a refused OPEN ends this client:
-        the next one starts in step."""
-        for attempt in range(5):
-            if attempt == 3:
-                self.reconnect()
-            h = vp()
-            rc = call(self.ctx, path, flags, *mode, ctypes.byref(h))
-            if rc not in LOST_STATE:
-                break
-        if rc < 0:
-            self.reconnect()
-        check(rc)
-        return h
-
     def remember(self, f):
         fh = self.next_fh
         self.next_fh += 1
@@ -434,20 +127,18 @@ class Efs(pyfuse3.Operations):
         self.creds[fh] = self.cred
         return fh
 
-    def stateful_rc(self, call, fh, *args):
-        """A call on an open file; when its state is lost, once more in a new client."""
-        if self.handles[fh].handle is None:
-            return -errno.EIO
-        rc = call(self.ctx, self.handles[fh].handle, *args)
-        if rc in LOST_STATE:
-            self.reconnect()
-            rc = call(self.ctx, self.handles[fh].handle, *args) if self.handles[fh].handle is not None else -errno.EIO
-        return rc
-
-    def stateful(self, call, fh, *args):
-        return check(self.stateful_rc(call, fh, *args))
+    def open_stateid(self, f):
+        """The stateid of the OPEN of a file this client created (once its OPEN_CONFIRM is answered), else None."""
+        if f.created is None:
+            return None
+        stateid, seqid, confirming = f.created
+        if confirming is not None:
+            self.rpc.wait(confirming)
+            f.created = (stateid, seqid, None)
+        return stateid
 
     def setattr_path(self, path, **attrs):
+        self.drop_read_ahead()
         check(nfs4_setattr(self.rpc, path, *self.cred, **attrs))
 
     # -- helpers --
@@ -480,6 +171,9 @@ class Efs(pyfuse3.Operations):
         self.settle()
         st = Stat64()
         check(nfs.nfs_lstat64(self.ctx, self.full(path), ctypes.byref(st)))
+        return self.entry(path, st)
+
+    def entry(self, path, st):
         a = pyfuse3.EntryAttributes()
         ino = pyfuse3.ROOT_INODE if path == "/" else (st.ino if st.ino > 1 else st.ino + 2)
         self.paths[ino] = path
@@ -490,16 +184,32 @@ class Efs(pyfuse3.Operations):
         a.st_mtime_ns = st.mtime * 10**9 + st.mtime_nsec
         a.st_ctime_ns = st.ctime * 10**9 + st.ctime_nsec
         # Other clients write through other mount targets: attributes are never trusted for long.
-        a.attr_timeout = 0.5
-        a.entry_timeout = 0.5
+        a.attr_timeout = ATTR_TIMEOUT
+        a.entry_timeout = ATTR_TIMEOUT
+        if stat.S_ISDIR(st.mode):
+            # The kernel asks for a directory's attributes again after every entry made in it (its times changed) to
+            # check the next lookup's permission: a directory's are kept as long as the kernel would keep them.
+            self.dir_attrs[ino] = (time.monotonic(), a)
         return a
 
     # -- metadata --
     async def lookup(self, parent, name, rctx):
         self.caller(rctx)
-        return self.attrs(self.child(parent, name))
+        try:
+            return self.attrs(self.child(parent, name))
+        except pyfuse3.FUSEError as e:
+            if e.errno != errno.ENOENT:
+                raise
+        # The kernel keeps the name's absence as long as a name's presence (what a search path asks again and again).
+        missing = pyfuse3.EntryAttributes()
+        missing.st_ino = 0
+        missing.entry_timeout = ATTR_TIMEOUT
+        return missing
 
     async def getattr(self, inode, rctx):
+        cached = self.dir_attrs.get(inode)
+        if cached and time.monotonic() - cached[0] < ATTR_TIMEOUT:
+            return cached[1]
         return self.attrs(self.path_of(inode))
 
     async def setattr(self, inode, attr, fields, fh, rctx):
@@ -564,11 +274,13 @@ class Efs(pyfuse3.Operations):
     async def mkdir(self, parent, name, mode, rctx):
         self.caller(rctx)
         path = self.child(parent, name)
+        self.dir_attrs.clear()  # links counts change
         check(nfs.nfs_mkdir2(self.ctx, self.full(path), stat.S_IMODE(mode)))
         return self.attrs(path)
 
     async def rmdir(self, parent, name, rctx):
         self.caller(rctx)
+        self.dir_attrs.clear()
         check(nfs.nfs_rmdir(self.ctx, self.full(self.child(parent, name))))
 
     async def unlink(self, parent, name, rctx):
@@ -588,6 +300,7 @@ class Efs(pyfuse3.Operations):
             raise pyfuse3.FUSEError(errno.EINVAL)
         self.caller(rctx)
         old, new = self.child(p_old, n_old), self.child(p_new, n_new)
+        self.dir_attrs.clear()
         check(nfs.nfs_rename(self.ctx, self.full(old), self.full(new)))
         for ino, p in list(self.paths.items()):
             if p == old or p.startswith(old + "/"):
@@ -612,48 +325,52 @@ class Efs(pyfuse3.Operations):
     async def create(self, parent, name, mode, flags, rctx):
         self.caller(rctx)
         path = self.child(parent, name)
-        create = (flags & os.O_ACCMODE) | os.O_CREAT | (flags & os.O_EXCL)
-        h = self.nfs_open(nfs.nfs_open2, self.full(path), create, stat.S_IMODE(mode))
-        fh = self.remember(OpenFile(nfs_fh_of(h), h))
-        # libnfs 4.0 creates NFSv4 files 0600 whatever the mode, and an exclusive create (O_EXCL) leaves the server's
-        # verifier in the times: the mode asked (umask applied by the kernel) and the server's time, without OPEN.
-        self.setattr_path(self.full(path), mode=stat.S_IMODE(mode),
-                          **({"atime_ns": SERVER_TIME, "mtime_ns": SERVER_TIME} if flags & os.O_EXCL else {}))
-        return pyfuse3.FileInfo(fh=fh, keep_cache=False), self.attrs(path)
+        mode_flags = flags & os.O_ACCMODE
+        access = (1 if mode_flags != os.O_WRONLY else 0) | (2 if mode_flags != os.O_RDONLY else 0)  # OPEN4_SHARE_ACCESS_*
+        try:
+            made = self.creator.create(self.full(self.path_of(parent)), name, *self.cred, stat.S_IMODE(mode), bool(flags & os.O_EXCL), access)
+        except OSError as e:  # no client id
+            raise pyfuse3.FUSEError(e.errno or errno.EIO)
+        if isinstance(made, int):
+            check(made)
+        nfsfh, stateid, seqid, confirming, st = made
+        fh = self.remember(OpenFile(nfsfh, (stateid, seqid, confirming)))
+        return pyfuse3.FileInfo(fh=fh, keep_cache=False), self.entry(path, st) if st else self.attrs(path)
 
     async def read(self, fh, off, size):
+        """A READ, and the next one sent at once when this one was whole: a sequential reader finds it answered."""
         self.settle()
         f = self.handles[fh]
-        body = self.rpc.wait(nfs4_read_submit(self.rpc, f.nfsfh, off, min(size, MAX_IO), *self.creds[fh]))
-        data, eof = nfs4_read_result(body)
-        if data in NEEDS_OPEN and f.handle is not None:
-            return self.read_stateful(fh, off, size)
+        size = min(size, MAX_IO)
+        ahead, f.ahead = f.ahead, None
+        if ahead and ahead[:2] == (off, size):
+            xid = ahead[2]
+        else:
+            if ahead:
+                self.rpc.forget(ahead[2])
+            xid = nfs4_read_submit(self.rpc, f.nfsfh, off, size, *self.creds[fh])
+        data, eof = nfs4_read_result(self.rpc.wait(xid))
+        if data in NEEDS_OPEN and f.created is not None:
+            data, eof = nfs4_read_result(self.rpc.wait(nfs4_read_submit(self.rpc, f.nfsfh, off, size, *self.creds[fh], self.open_stateid(f))))
         if isinstance(data, int):
             check(data)
-        while len(data) < size and not eof:
-            more, eof = nfs4_read_result(self.rpc.wait(nfs4_read_submit(self.rpc, f.nfsfh, off + len(data), min(size - len(data), MAX_IO), *self.creds[fh])))
-            if isinstance(more, int):
-                check(more)
-            data += more
-            eof = eof or not more
+        if len(data) == size and not eof:
+            f.ahead = (off + size, size, nfs4_read_submit(self.rpc, f.nfsfh, off + size, size, *self.creds[fh]))
         return data
 
-    def read_stateful(self, fh, off, size):
-        """A read the server refuses without the open's stateid (a file its opener may no longer read): libnfs's READ."""
-        buf = ctypes.create_string_buffer(size)
-        got = 0
-        while got < size:
-            n = self.stateful(nfs.nfs_pread, fh, off + got, size - got, ctypes.byref(buf, got))
-            if n == 0:
-                break
-            got += n
-        return buf.raw[:got]
+    def drop_read_ahead(self, f=None):
+        """Reads sent ahead may predate a write or a truncation of this client: they are not used."""
+        for g in [f] if f is not None else self.handles.values():
+            if g.ahead:
+                self.rpc.forget(g.ahead[2])
+                g.ahead = None
 
     async def write(self, fh, off, data):
         """Sent at once, answered later (as the kernel's NFS client writes back): up to WRITE_WINDOW writes in flight;
         the next other operation waits for them all, so the server has every byte before anyone looks."""
         f = self.handles[fh]
         self.report(f)
+        self.drop_read_ahead(f)
         for at in range(0, len(data), MAX_IO):
             piece = data[at:at + MAX_IO]
             self.writes.append((f, fh, off + at, piece, nfs4_write_submit(self.rpc, f.nfsfh, off + at, piece, *self.creds[fh])))
@@ -664,22 +381,17 @@ class Efs(pyfuse3.Operations):
     def complete_write(self):
         f, fh, off, piece, xid = self.writes.popleft()
         count, verifier = nfs4_write_result(self.rpc.wait(xid))
-        if count in NEEDS_OPEN and f.handle is not None and fh in self.handles:
-            count = self.write_stateful(fh, off, piece)
-        elif count >= 0:
+        if count in NEEDS_OPEN and f.created is not None and fh in self.creds:
+            stateid = self.open_stateid(f)
+            count, verifier = nfs4_write_result(self.rpc.wait(nfs4_write_submit(self.rpc, f.nfsfh, off, piece, *self.creds[fh], stateid)))
+        while 0 <= count < len(piece):  # a short write: the rest again
             f.verifiers.add(verifier)
-            if count < len(piece):
-                count = self.write_stateful(fh, off + count, piece[count:])
+            off, piece = off + count, piece[count:]
+            count, verifier = nfs4_write_result(self.rpc.wait(nfs4_write_submit(self.rpc, f.nfsfh, off, piece, *self.creds[fh])))
+        if count >= 0:
+            f.verifiers.add(verifier)
         if count < 0 and not f.error:
             f.error = -count
-
-    def write_stateful(self, fh, off, data):
-        for at in range(0, len(data), WRITE_CHUNK):
-            piece = data[at:at + WRITE_CHUNK]
-            rc = self.stateful_rc(nfs.nfs_pwrite, fh, off + at, len(piece), piece)
-            if rc < 0:
-                return rc
-        return len(data)
 
     def settle(self):
         while self.writes:
@@ -711,9 +423,12 @@ class Efs(pyfuse3.Operations):
     async def release(self, fh):
         self.settle()
         f = self.handles.pop(fh, None)
-        self.creds.pop(fh, None)
-        if f is not None and f.handle is not None and nfs.nfs_close(self.ctx, f.handle) not in (0,) + LOST_STATE:
-            self.reconnect()
+        cred = self.creds.pop(fh, None)
+        if f is not None:
+            self.drop_read_ahead(f)
+        if f is not None and f.created is not None:
+            stateid = self.open_stateid(f)
+            self.creator.close(f.nfsfh, stateid, f.created[1], *cred)
 
 
 def fail(msg):
