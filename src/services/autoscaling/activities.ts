@@ -112,6 +112,16 @@ export function latestActivity(cloud: Cloud, region: string, group: string): Act
   return activitiesOf(cloud, region, group)[0];
 }
 
+/** When the last of the group's activities started at or after `since` ended (undefined when none has). */
+export function lastActivityEndSince(cloud: Cloud, region: string, group: string, since: number): number | undefined {
+  let end: number | undefined;
+  for (const a of activitiesOf(cloud, region, group)) {
+    if (a.StartTime < since) break;
+    if (a.EndTime !== undefined && (end === undefined || a.EndTime > end)) end = a.EndTime;
+  }
+  return end;
+}
+
 function activitiesOf(cloud: Cloud, region: string, group: string): ActivityRecord[] {
   return cloud.store.db
     .prepare<[string, string, string], { data: string }>("SELECT data FROM resources WHERE kind = 'autoscaling.activity' AND scope = ? AND id >= ? AND id < ? ORDER BY id DESC")
