@@ -333,6 +333,8 @@ describe('instance refresh on the virtual clock', () => {
     await expectError(t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', Preferences: { AutoRollback: true } }), 'ValidationError', /AutoRollback requires a DesiredConfiguration/);
     const template = { LaunchTemplateName: 'web-v2', Version: '1' };
     await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', DesiredConfiguration: { LaunchTemplate: template }, Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 } });
+    assert.equal((await t.group()).LaunchConfigurationName, 'web-lc', 'the group shows its configuration until the refresh succeeds');
+    await expectError(t.as('UpdateAutoScalingGroup', { AutoScalingGroupName: 'web', LaunchConfigurationName: 'web-lc' }), 'ValidationError', /An active instance refresh with a desired configuration exists/);
     for (let n = 0; n < 30; n++) {
       await t.run(TICK_MS);
       if ((await t.group()).Instances.some((i: any) => i.LaunchTemplate?.LaunchTemplateName === 'web-v2' && i.LifecycleState === 'InService')) break;
@@ -352,6 +354,50 @@ describe('instance refresh on the virtual clock', () => {
     assert.equal(g.LaunchTemplate, undefined);
     assert.deepEqual(g.Instances.map((i: any) => i.LaunchConfigurationName), ['web-lc', 'web-lc']);
     await expectError(t.as('RollbackInstanceRefresh', { AutoScalingGroupName: 'web' }), 'ActiveInstanceRefreshNotFound');
+  });
+
+  it('DesiredConfiguration becomes the group\'s configuration when the refresh succeeds; a cancelled refresh leaves the group as it was', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 2, MinSize: 2, MaxSize: 4, HealthCheckGracePeriod: 0 });
+    await t.run(2 * MINUTE);
+    const v2 = { LaunchTemplateName: 'web-v2', Version: '1' };
+    await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', DesiredConfiguration: { LaunchTemplate: v2 }, Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 } });
+    let [r] = (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes;
+    for (let n = 0; n < 60 && r.Status !== 'Successful'; n++) {
+      await t.run(TICK_MS);
+      const g = await t.group();
+      [r] = (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes;
+      if (r.Status !== 'Successful') assert.equal(g.LaunchConfigurationName, 'web-lc', `still the launch configuration while ${r.Status}`);
+    }
+    assert.equal(r.Status, 'Successful');
+    let g = await t.group();
+    assert.deepEqual(g.LaunchTemplate, v2);
+    assert.equal(g.LaunchConfigurationName, undefined);
+    assert.deepEqual(g.Instances.map((i: any) => i.LaunchTemplate?.LaunchTemplateName), ['web-v2', 'web-v2']);
+
+    // A second refresh to v3, cancelled after its first replacement: the group keeps v2, and launches from it again.
+    const v3 = { LaunchTemplateName: 'web-v3', Version: '1' };
+    await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', DesiredConfiguration: { LaunchTemplate: v3 }, Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 } });
+    for (let n = 0; n < 30; n++) {
+      await t.run(TICK_MS);
+      if ((await t.group()).Instances.some((i: any) => i.LaunchTemplate?.LaunchTemplateName === 'web-v3' && i.LifecycleState === 'InService')) break;
+    }
+    await t.as('CancelInstanceRefresh', { AutoScalingGroupName: 'web' });
+    for (let n = 0; n < 30 && r.Status !== 'Cancelled'; n++) {
+      await t.run(TICK_MS);
+      [r] = (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes;
+    }
+    assert.equal(r.Status, 'Cancelled');
+    g = await t.group();
+    assert.deepEqual(g.LaunchTemplate, v2, 'a cancelled refresh does not change the group\'s configuration');
+    const from = (x: any, name: string) => x.Instances.filter((i: any) => i.LaunchTemplate?.LaunchTemplateName === name).length;
+    assert.ok(from(g, 'web-v3') >= 1, 'what the refresh replaced before the cancel stays');
+    await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 3 });
+    await t.run(MINUTE);
+    const after = await t.group();
+    assert.equal(after.Instances.length, 3);
+    assert.equal(from(after, 'web-v2'), from(g, 'web-v2') + 1, 'the scale-out launches from v2');
+    assert.equal(from(after, 'web-v3'), from(g, 'web-v3'));
   });
 
   it('a checkpoint pauses the refresh for CheckpointDelay once its percentage is complete', async () => {
