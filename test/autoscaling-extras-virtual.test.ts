@@ -682,6 +682,42 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
   });
 });
 
+describe('group metrics collection on the virtual clock', () => {
+  it('samples the enabled metrics on each minute boundary, with the warm pool ones for a group with a warm pool', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 2, MaxSize: 4 });
+    await t.as('PutWarmPool', { AutoScalingGroupName: 'web', MinSize: 1, MaxGroupPreparedCapacity: 3 });
+    await t.run(2 * MINUTE);
+    await t.as('EnableMetricsCollection', { AutoScalingGroupName: 'web', Granularity: '1Minute', Metrics: ['GroupDesiredCapacity', 'GroupInServiceInstances', 'GroupTotalInstances', 'WarmPoolWarmedCapacity', 'WarmPoolDesiredCapacity', 'GroupAndWarmPoolTotalCapacity'] });
+    const start = t.clock.now();
+    await t.run(3 * MINUTE);
+    const series = async (metric: string) => (await t.cloud.invoke<any>('monitoring', 'GetMetricStatistics', {
+      Namespace: 'AWS/AutoScaling', MetricName: metric, Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'web' }],
+      StartTime: new Date(start - MINUTE), EndTime: new Date(t.clock.now() + MINUTE), Period: 60, Statistics: ['Maximum', 'SampleCount'],
+    }, { region: REGION })).Datapoints.sort((a: any, b: any) => a.Timestamp - b.Timestamp);
+    const desired = await series('GroupDesiredCapacity');
+    assert.equal(desired.length, 3, 'one sample a minute');
+    for (const p of desired) {
+      assert.equal(p.SampleCount, 1);
+      assert.equal(p.Maximum, 2);
+      assert.equal(new Date(p.Timestamp).getTime() % MINUTE, 0, 'on the minute');
+    }
+    assert.deepEqual((await series('GroupInServiceInstances')).map((p: any) => p.Maximum), [2, 2, 2]);
+    assert.deepEqual((await series('GroupTotalInstances')).map((p: any) => p.Maximum), [2, 2, 2]);
+    assert.deepEqual((await series('WarmPoolDesiredCapacity')).map((p: any) => p.Maximum), [1, 1, 1], 'MaxGroupPreparedCapacity 3 − desired 2');
+    assert.deepEqual((await series('WarmPoolWarmedCapacity')).map((p: any) => p.Maximum), [1, 1, 1]);
+    assert.deepEqual((await series('GroupAndWarmPoolTotalCapacity')).map((p: any) => p.Maximum), [3, 3, 3]);
+    assert.equal((await series('GroupMinSize')).length, 0);
+    await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 3 });
+    await t.run(MINUTE);
+    assert.equal((await series('GroupDesiredCapacity')).at(-1).Maximum, 3);
+    await t.as('DisableMetricsCollection', { AutoScalingGroupName: 'web' });
+    const count = (await series('GroupDesiredCapacity')).length;
+    await t.run(2 * MINUTE);
+    assert.equal((await series('GroupDesiredCapacity')).length, count);
+  });
+});
+
 describe('scheduled actions on the virtual clock', () => {
   it('cron recurrence in UTC and in a time zone', () => {
     const start = Date.UTC(2026, 0, 1, 0, 0); // a Thursday
