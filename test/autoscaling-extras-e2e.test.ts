@@ -135,4 +135,31 @@ describe('Auto Scaling hooks, warm pools, refresh and target tracking with real 
     assert.ok(acts.some((a) => /a CloudWatch alarm triggered policy cpu5 changing the desired capacity from 1 to 2\./.test(a.Cause)));
     forceDelete('busy');
   });
+
+  it('create-launch-configuration and create-auto-scaling-group --instance-id derive the configuration (and the group\'s subnet) from an instance', async () => {
+    const userData = '#!/bin/sh\necho cloned > /tmp/marker';
+    const source = cloud.awsOk('ec2', 'run-instances', '--image-id', IMAGE, '--instance-type', 't2.micro', '--subnet-id', ids.subnetB,
+      '--security-group-ids', ids.sg, '--user-data', userData).Instances[0].InstanceId as string;
+    const lc = () => cloud.awsOk('autoscaling', 'describe-launch-configurations', '--launch-configuration-names', 'from-instance').LaunchConfigurations[0];
+    cloud.awsOk('autoscaling', 'create-launch-configuration', '--launch-configuration-name', 'from-instance', '--instance-id', source, '--instance-type', 't2.small');
+    const made = lc();
+    assert.deepEqual([made.ImageId, made.InstanceType, made.SecurityGroups], [IMAGE, 't2.small', [ids.sg]], 'the instance\'s image and groups; the type given overrides');
+    assert.equal(Buffer.from(made.UserData, 'base64').toString(), userData);
+    assert.deepEqual(made.BlockDeviceMappings, []);
+    assert.match(cloud.awsFails('ValidationError', 'autoscaling', 'create-launch-configuration', '--launch-configuration-name', 'nothing', '--instance-id', 'i-0123456789abcdef0'), /i-0123456789abcdef0/);
+
+    cloud.awsOk('autoscaling', 'create-auto-scaling-group', '--auto-scaling-group-name', 'cloned', '--instance-id', source, '--min-size', '1', '--max-size', '1');
+    const g = await group('cloned');
+    assert.equal(g?.LaunchConfigurationName, 'cloned', 'a launch configuration named after the group');
+    assert.equal(g?.VPCZoneIdentifier, ids.subnetB, 'the instance\'s subnet');
+    const derived = cloud.awsOk('autoscaling', 'describe-launch-configurations', '--launch-configuration-names', 'cloned').LaunchConfigurations[0];
+    assert.deepEqual([derived.ImageId, derived.InstanceType], [IMAGE, 't2.micro']);
+    const id = await instanceIn('cloned', 'InService');
+    assert.notEqual(id, source, 'the instance itself does not join the group');
+    const launched = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0];
+    assert.equal(launched?.SubnetId, ids.subnetB);
+    assert.equal(launched?.ImageId, IMAGE);
+    forceDelete('cloned');
+    cloud.awsOk('ec2', 'terminate-instances', '--instance-ids', source);
+  });
 });

@@ -344,6 +344,8 @@ describe('instance refresh on the virtual clock', () => {
     await expectError(t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', Preferences: { AutoRollback: true } }), 'ValidationError', /AutoRollback requires a DesiredConfiguration/);
     const template = { LaunchTemplateName: 'web-v2', Version: '1' };
     await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', DesiredConfiguration: { LaunchTemplate: template }, Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 } });
+    assert.equal((await t.group()).LaunchConfigurationName, 'web-lc', 'the group shows its configuration until the refresh succeeds');
+    await expectError(t.as('UpdateAutoScalingGroup', { AutoScalingGroupName: 'web', LaunchConfigurationName: 'web-lc' }), 'ValidationError', /An active instance refresh with a desired configuration exists/);
     for (let n = 0; n < 30; n++) {
       await t.run(TICK_MS);
       if ((await t.group()).Instances.some((i: any) => i.LaunchTemplate?.LaunchTemplateName === 'web-v2' && i.LifecycleState === 'InService')) break;
@@ -363,6 +365,50 @@ describe('instance refresh on the virtual clock', () => {
     assert.equal(g.LaunchTemplate, undefined);
     assert.deepEqual(g.Instances.map((i: any) => i.LaunchConfigurationName), ['web-lc', 'web-lc']);
     await expectError(t.as('RollbackInstanceRefresh', { AutoScalingGroupName: 'web' }), 'ActiveInstanceRefreshNotFound');
+  });
+
+  it('DesiredConfiguration becomes the group\'s configuration when the refresh succeeds; a cancelled refresh leaves the group as it was', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 2, MinSize: 2, MaxSize: 4, HealthCheckGracePeriod: 0 });
+    await t.run(2 * MINUTE);
+    const v2 = { LaunchTemplateName: 'web-v2', Version: '1' };
+    await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', DesiredConfiguration: { LaunchTemplate: v2 }, Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 } });
+    let [r] = (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes;
+    for (let n = 0; n < 60 && r.Status !== 'Successful'; n++) {
+      await t.run(TICK_MS);
+      const g = await t.group();
+      [r] = (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes;
+      if (r.Status !== 'Successful') assert.equal(g.LaunchConfigurationName, 'web-lc', `still the launch configuration while ${r.Status}`);
+    }
+    assert.equal(r.Status, 'Successful');
+    let g = await t.group();
+    assert.deepEqual(g.LaunchTemplate, v2);
+    assert.equal(g.LaunchConfigurationName, undefined);
+    assert.deepEqual(g.Instances.map((i: any) => i.LaunchTemplate?.LaunchTemplateName), ['web-v2', 'web-v2']);
+
+    // A second refresh to v3, cancelled after its first replacement: the group keeps v2, and launches from it again.
+    const v3 = { LaunchTemplateName: 'web-v3', Version: '1' };
+    await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', DesiredConfiguration: { LaunchTemplate: v3 }, Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 } });
+    for (let n = 0; n < 30; n++) {
+      await t.run(TICK_MS);
+      if ((await t.group()).Instances.some((i: any) => i.LaunchTemplate?.LaunchTemplateName === 'web-v3' && i.LifecycleState === 'InService')) break;
+    }
+    await t.as('CancelInstanceRefresh', { AutoScalingGroupName: 'web' });
+    for (let n = 0; n < 30 && r.Status !== 'Cancelled'; n++) {
+      await t.run(TICK_MS);
+      [r] = (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes;
+    }
+    assert.equal(r.Status, 'Cancelled');
+    g = await t.group();
+    assert.deepEqual(g.LaunchTemplate, v2, 'a cancelled refresh does not change the group\'s configuration');
+    const from = (x: any, name: string) => x.Instances.filter((i: any) => i.LaunchTemplate?.LaunchTemplateName === name).length;
+    assert.ok(from(g, 'web-v3') >= 1, 'what the refresh replaced before the cancel stays');
+    await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 3 });
+    await t.run(MINUTE);
+    const after = await t.group();
+    assert.equal(after.Instances.length, 3);
+    assert.equal(from(after, 'web-v2'), from(g, 'web-v2') + 1, 'the scale-out launches from v2');
+    assert.equal(from(after, 'web-v3'), from(g, 'web-v3'));
   });
 
   it('a checkpoint pauses the refresh for CheckpointDelay once its percentage is complete', async () => {
@@ -458,6 +504,9 @@ describe('scaling policy arithmetic', () => {
     await t.withGroup({ DesiredCapacity: 1, MaxSize: 4 });
     const { PolicyARN } = await t.as('PutScalingPolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', AdjustmentType: 'ChangeInCapacity', ScalingAdjustment: 2, Cooldown: 300 });
     assert.match(PolicyARN, /^arn:aws:autoscaling:us-east-1:\d{12}:scalingPolicy:[0-9a-f-]+:autoScalingGroupName\/web:policyName\/up$/);
+    // The first launch is an activity in progress, then the group's default cooldown (300 s) follows it.
+    await expectError(t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', HonorCooldown: true }), 'ScalingActivityInProgress');
+    await t.run(6 * MINUTE);
     await t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', HonorCooldown: true });
     assert.equal((await t.group()).DesiredCapacity, 3);
     await expectError(t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', HonorCooldown: true }), 'ScalingActivityInProgress');
@@ -468,6 +517,11 @@ describe('scaling policy arithmetic', () => {
       StepAdjustments: [{ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 20, ScalingAdjustment: 2 }, { MetricIntervalLowerBound: 20, ScalingAdjustment: 3 }],
     });
     await expectError(t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'steps' }), 'ValidationError', /MetricValue and BreachThreshold/);
+    // A scale-in waits until no instance is warming up (the default warm-up is the group's cooldown, 300 s).
+    await t.run(30_000);
+    await t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'steps', MetricValue: 75, BreachThreshold: 60 });
+    assert.equal((await t.group()).DesiredCapacity, 4, 'blocked while the new instances warm up');
+    await t.run(6 * MINUTE);
     await t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'steps', MetricValue: 75, BreachThreshold: 60 });
     assert.equal((await t.group()).DesiredCapacity, 2);
     await expectError(t.as('PutScalingPolicy', { AutoScalingGroupName: 'web', PolicyName: 'bad', PolicyType: 'StepScaling', AdjustmentType: 'ChangeInCapacity', StepAdjustments: [], Cooldown: 10 }), 'ValidationError');
@@ -497,6 +551,8 @@ describe('scaling policy arithmetic', () => {
     assert.deepEqual(high.Dimensions, [{ Name: 'AutoScalingGroupName', Value: 'web' }]);
     assert.deepEqual(high.AlarmActions, [out.PolicyARN]);
     assert.equal(alarms.find((a: any) => a.AlarmName === names[1]).Threshold, 45);
+    // Past the instance's warm-up (the group's cooldown, 300 s): instances warming up are not current capacity.
+    await t.run(6 * MINUTE);
     // Align on a minute and publish 90% CPU for three minutes.
     await t.run(MINUTE - (t.clock.now() % MINUTE));
     for (let m = 0; m < 4; m++) {
@@ -515,6 +571,7 @@ describe('scaling policy arithmetic', () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 1, MaxSize: 4 });
     const { PolicyARN } = await t.as('PutScalingPolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', AdjustmentType: 'ChangeInCapacity', ScalingAdjustment: 1 });
+    await t.run(6 * MINUTE);
     const cw = (op: string, input: unknown) => t.cloud.invoke<any>('monitoring', op, input, { region: REGION });
     await cw('PutMetricAlarm', { AlarmName: 'load', Namespace: 'Halo/Test', MetricName: 'Load', Statistic: 'Average', Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [PolicyARN] });
     await t.as('SuspendProcesses', { AutoScalingGroupName: 'web', ScalingProcesses: ['AlarmNotification'] });
@@ -526,6 +583,149 @@ describe('scaling policy arithmetic', () => {
     await cw('SetAlarmState', { AlarmName: 'load', StateValue: 'ALARM', StateReason: 'test' });
     await actionsSettled(t.cloud);
     assert.equal((await t.group()).DesiredCapacity, 2);
+  });
+});
+
+describe('alarm actions on scaling policies repeat while the alarm stays in its state', () => {
+  const LOAD = { Namespace: 'Halo/Test', MetricName: 'Load', Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'web' }] };
+  /** Publishes `value()` for the current minute, then lets a minute of AWS time pass; returns the desired capacity after each minute. */
+  async function minutes(t: Awaited<ReturnType<typeof setup>>, count: number, value: () => number): Promise<number[]> {
+    const seen: number[] = [];
+    for (let m = 0; m < count; m++) {
+      publishMetric(t.cloud, REGION, { ...LOAD, Value: value(), Timestamp: t.clock.now() + 1_000 });
+      await t.run(MINUTE);
+      seen.push((await t.group()).DesiredCapacity);
+    }
+    return seen;
+  }
+  const cw = (t: Awaited<ReturnType<typeof setup>>, op: string, input: unknown) => t.cloud.invoke<any>('monitoring', op, input, { region: REGION });
+  const alarmOn = async (t: Awaited<ReturnType<typeof setup>>, arn: string) => {
+    await cw(t, 'PutMetricAlarm', { AlarmName: 'load-high', ...LOAD, Statistic: 'Maximum', Period: 60, EvaluationPeriods: 1, Threshold: 60, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [arn] });
+    await t.run(MINUTE - (t.clock.now() % MINUTE));
+  };
+
+  it('step scaling: a breach repeated while the new instance warms up adds nothing more; a larger step adds only the difference; after the warm-up the step applies again', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 2, MaxSize: 10 });
+    const { PolicyARN } = await t.as('PutScalingPolicy', {
+      AutoScalingGroupName: 'web', PolicyName: 'steps', PolicyType: 'StepScaling', AdjustmentType: 'ChangeInCapacity', EstimatedInstanceWarmup: 240,
+      StepAdjustments: [{ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 20, ScalingAdjustment: 1 }, { MetricIntervalLowerBound: 20, ScalingAdjustment: 3 }],
+    });
+    await t.run(5 * MINUTE);
+    await alarmOn(t, PolicyARN);
+    // 70 breaches by 10 (+1): the alarm enters ALARM and adds one; three repeats while it warms up add nothing.
+    assert.deepEqual(await minutes(t, 4, () => 70), [3, 3, 3, 3]);
+    assert.equal((await cw(t, 'DescribeAlarms', { AlarmNames: ['load-high'] })).MetricAlarms[0].StateValue, 'ALARM');
+    // 85 breaches by 25 (+3) while it still warms up: 2 ready + 3 = 5, so two more (the user guide's example).
+    assert.deepEqual(await minutes(t, 1, () => 85), [5]);
+    // Back to +1: nothing until every instance has warmed up (4 minutes after the last went InService), then 5 + 1.
+    const later = await minutes(t, 6, () => 70);
+    assert.equal(later[0], 5);
+    assert.equal(later[later.length - 1], 6, later.join(','));
+    const history = (await cw(t, 'DescribeAlarmHistory', { AlarmName: 'load-high', HistoryItemType: 'Action' })).AlarmHistoryItems;
+    assert.equal(history.length, 1, 'repeats write no history item');
+    const causes = (await t.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities.map((a: any) => a.Cause).join('\n');
+    assert.match(causes, /a CloudWatch alarm triggered policy steps changing the desired capacity from 3 to 5\./);
+  });
+
+  it('step scaling in: blocked while an instance warms up, and computed with the terminating instances so a repeat removes no more', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 4, MinSize: 1, MaxSize: 10 });
+    const { PolicyARN } = await t.as('PutScalingPolicy', {
+      AutoScalingGroupName: 'web', PolicyName: 'down', PolicyType: 'StepScaling', AdjustmentType: 'ChangeInCapacity', EstimatedInstanceWarmup: 600,
+      StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: -1 }],
+    });
+    await alarmOn(t, PolicyARN);
+    // The four instances are within their 10-minute warm-up: the alarm's actions change nothing.
+    const during = await minutes(t, 5, () => 90);
+    assert.deepEqual(during, [4, 4, 4, 4, 4]);
+    const after = await minutes(t, 8, () => 90);
+    assert.ok(after.includes(3) && after[after.length - 1] < 4, after.join(','));
+    // Each step down is one instance at a time: never two at once from one repeat.
+    for (let k = 1; k < after.length; k++) assert.ok(after[k - 1] - after[k] <= 1, after.join(','));
+  });
+
+  it('simple scaling: repeats are refused while the activity runs and its cooldown (from the activity\'s end) lasts, then scale again', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 1, MaxSize: 10 });
+    const { PolicyARN } = await t.as('PutScalingPolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', AdjustmentType: 'ChangeInCapacity', ScalingAdjustment: 1, Cooldown: 150 });
+    // Past the group's default cooldown (300 s) that followed its first launch.
+    await t.run(6 * MINUTE);
+    await alarmOn(t, PolicyARN);
+    const seen = await minutes(t, 5, () => 70);
+    // Enters ALARM: 1 → 2; the instance is InService within a minute; the cooldown of 150 s from then keeps the
+    // repeats at +60 s and +120 s out; the one at +180 s scales to 3.
+    assert.deepEqual(seen.slice(0, 4), [2, 2, 2, 3], seen.join(','));
+    const pol = (await t.as('DescribePolicies', { AutoScalingGroupName: 'web' })).ScalingPolicies[0];
+    assert.equal(pol.PolicyName, 'up');
+  });
+
+  it('target tracking: AlarmHigh repeats scale proportionally from the instances that have warmed up; DisableScaleIn keeps AlarmLow from removing any', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 1, MaxSize: 10 });
+    const out = await t.as('PutScalingPolicy', {
+      AutoScalingGroupName: 'web', PolicyName: 'cpu50', PolicyType: 'TargetTrackingScaling', EstimatedInstanceWarmup: 180,
+      TargetTrackingConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' }, TargetValue: 50, DisableScaleIn: true },
+    });
+    const low = out.Alarms.find((a: any) => a.AlarmName.includes('-AlarmLow-')).AlarmName;
+    await t.run(4 * MINUTE);
+    await t.run(MINUTE - (t.clock.now() % MINUTE));
+    const cpu = (v: number) => publishMetric(t.cloud, REGION, { Namespace: 'AWS/EC2', MetricName: 'CPUUtilization', Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'web' }], Value: v, Timestamp: t.clock.now() + 1_000 });
+    const seen: number[] = [];
+    for (let m = 0; m < 9; m++) {
+      cpu(90);
+      await t.run(MINUTE);
+      seen.push((await t.group()).DesiredCapacity);
+    }
+    // 3 minutes above 50 → ALARM: ceil(1 × 90 / 50) = 2; while the new one warms up, repeats ask for 2 again; once it
+    // has warmed up, ceil(2 × 90 / 50) = 4.
+    assert.equal(seen[2], 2, seen.join(','));
+    assert.equal(seen[3], 2, seen.join(','));
+    assert.equal(seen[seen.length - 1], 4, seen.join(','));
+    assert.ok(!seen.includes(3), seen.join(','));
+    // Low CPU for 16 minutes: AlarmLow is in ALARM, but scale-in is disabled.
+    for (let m = 0; m < 16; m++) {
+      cpu(5);
+      await t.run(MINUTE);
+    }
+    assert.equal((await t.cloud.invoke<any>('monitoring', 'DescribeAlarms', { AlarmNames: [low] }, { region: REGION })).MetricAlarms[0].StateValue, 'ALARM');
+    assert.equal((await t.group()).DesiredCapacity, 4);
+  });
+});
+
+describe('group metrics collection on the virtual clock', () => {
+  it('samples the enabled metrics on each minute boundary, with the warm pool ones for a group with a warm pool', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 2, MaxSize: 4 });
+    await t.as('PutWarmPool', { AutoScalingGroupName: 'web', MinSize: 1, MaxGroupPreparedCapacity: 3 });
+    await t.run(2 * MINUTE);
+    await t.as('EnableMetricsCollection', { AutoScalingGroupName: 'web', Granularity: '1Minute', Metrics: ['GroupDesiredCapacity', 'GroupInServiceInstances', 'GroupTotalInstances', 'WarmPoolWarmedCapacity', 'WarmPoolDesiredCapacity', 'GroupAndWarmPoolTotalCapacity'] });
+    const start = t.clock.now();
+    await t.run(3 * MINUTE);
+    const series = async (metric: string) => (await t.cloud.invoke<any>('monitoring', 'GetMetricStatistics', {
+      Namespace: 'AWS/AutoScaling', MetricName: metric, Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'web' }],
+      StartTime: new Date(start - MINUTE), EndTime: new Date(t.clock.now() + MINUTE), Period: 60, Statistics: ['Maximum', 'SampleCount'],
+    }, { region: REGION })).Datapoints.sort((a: any, b: any) => a.Timestamp - b.Timestamp);
+    const desired = await series('GroupDesiredCapacity');
+    assert.equal(desired.length, 3, 'one sample a minute');
+    for (const p of desired) {
+      assert.equal(p.SampleCount, 1);
+      assert.equal(p.Maximum, 2);
+      assert.equal(new Date(p.Timestamp).getTime() % MINUTE, 0, 'on the minute');
+    }
+    assert.deepEqual((await series('GroupInServiceInstances')).map((p: any) => p.Maximum), [2, 2, 2]);
+    assert.deepEqual((await series('GroupTotalInstances')).map((p: any) => p.Maximum), [2, 2, 2]);
+    assert.deepEqual((await series('WarmPoolDesiredCapacity')).map((p: any) => p.Maximum), [1, 1, 1], 'MaxGroupPreparedCapacity 3 − desired 2');
+    assert.deepEqual((await series('WarmPoolWarmedCapacity')).map((p: any) => p.Maximum), [1, 1, 1]);
+    assert.deepEqual((await series('GroupAndWarmPoolTotalCapacity')).map((p: any) => p.Maximum), [3, 3, 3]);
+    assert.equal((await series('GroupMinSize')).length, 0);
+    await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 3 });
+    await t.run(MINUTE);
+    assert.equal((await series('GroupDesiredCapacity')).at(-1).Maximum, 3);
+    await t.as('DisableMetricsCollection', { AutoScalingGroupName: 'web' });
+    const count = (await series('GroupDesiredCapacity')).length;
+    await t.run(2 * MINUTE);
+    assert.equal((await series('GroupDesiredCapacity')).length, count);
   });
 });
 

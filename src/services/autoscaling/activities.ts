@@ -112,11 +112,27 @@ export function latestActivity(cloud: Cloud, region: string, group: string): Act
   return activitiesOf(cloud, region, group)[0];
 }
 
-function activitiesOf(cloud: Cloud, region: string, group: string): ActivityRecord[] {
+/** When the last of the group's activities started at or after `since` ended (undefined when none has). */
+export function lastActivityEndSince(cloud: Cloud, region: string, group: string, since: number): number | undefined {
+  let end: number | undefined;
+  for (const a of activitiesOf(cloud, region, group)) {
+    if (a.StartTime < since) break;
+    if (a.EndTime !== undefined && (end === undefined || a.EndTime > end)) end = a.EndTime;
+  }
+  return end;
+}
+
+/**
+ * A group's activities, newest first: those of the group that exists now under that name (its ARN), or, with
+ * `includeDeleted`, also those of deleted groups of that name.
+ */
+function activitiesOf(cloud: Cloud, region: string, group: string, includeDeleted = false): ActivityRecord[] {
+  const arn = groups(cloud).get(region, group)?.AutoScalingGroupARN;
   return cloud.store.db
     .prepare<[string, string, string], { data: string }>("SELECT data FROM resources WHERE kind = 'autoscaling.activity' AND scope = ? AND id >= ? AND id < ? ORDER BY id DESC")
     .all(region, `${group}\n`, `${group}\n\uffff`)
-    .map((r) => JSON.parse(r.data) as ActivityRecord);
+    .map((r) => JSON.parse(r.data) as ActivityRecord)
+    .filter((a) => includeDeleted || a.AutoScalingGroupARN === arn);
 }
 
 /** AWS keeps scaling activities for six weeks. */
@@ -131,12 +147,7 @@ export function pruneActivities(cloud: Cloud, now: number): void {
   cloud.store.tx(() => { for (const r of old) activities(cloud).delete(r.scope, r.id); });
 }
 
-/** Deletes a deleted group's activities. */
-export function forgetActivities(cloud: Cloud, region: string, group: string): void {
-  cloud.store.db.prepare("DELETE FROM resources WHERE kind = 'autoscaling.activity' AND scope = ? AND id >= ? AND id < ?").run(region, `${group}\n`, `${group}\n\uffff`);
-}
-
-const present = (a: ActivityRecord) => ({
+const present = (a: ActivityRecord, state?: 'InService' | 'Deleted') => ({
   ActivityId: a.ActivityId,
   AutoScalingGroupName: a.AutoScalingGroupName,
   AutoScalingGroupARN: a.AutoScalingGroupARN,
@@ -148,7 +159,7 @@ const present = (a: ActivityRecord) => ({
   StatusMessage: a.StatusMessage,
   Progress: a.Progress,
   Details: a.Details,
-  AutoScalingGroupState: undefined,
+  AutoScalingGroupState: state,
 });
 
 /** DescribeScalingActivities: newest first, 100 a page by default (at most 100), of one group or all. */
@@ -158,9 +169,10 @@ export function describeScalingActivities(input: { ActivityIds?: string[]; AutoS
   let list: ActivityRecord[];
   if (input.AutoScalingGroupName) {
     if (!groups(cloud).get(region, input.AutoScalingGroupName) && !input.IncludeDeletedGroups) throw errors.groupNotFound(input.AutoScalingGroupName);
-    list = activitiesOf(cloud, region, input.AutoScalingGroupName);
+    list = activitiesOf(cloud, region, input.AutoScalingGroupName, input.IncludeDeletedGroups);
   } else {
-    list = activities(cloud).list(region).sort((a, b) => b.StartTime - a.StartTime);
+    const live = new Set(groups(cloud).list(region).map((g) => g.AutoScalingGroupARN));
+    list = activities(cloud).list(region).filter((a) => input.IncludeDeletedGroups || live.has(a.AutoScalingGroupARN)).sort((a, b) => b.StartTime - a.StartTime);
   }
   if (input.ActivityIds?.length) list = list.filter((a) => input.ActivityIds?.includes(a.ActivityId));
   const page = paginate(list, {
@@ -168,5 +180,10 @@ export function describeScalingActivities(input: { ActivityIds?: string[]; AutoS
     bind: withoutPaging(input, 'NextToken', 'MaxRecords'), badToken: () => errors.invalidNextToken(),
     badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
   });
-  return { Activities: page.items.map(present), NextToken: page.next };
+  // With IncludeDeletedGroups, each activity says whether its group is still there (InService) or Deleted.
+  const stateOf = (a: ActivityRecord) => {
+    if (!input.IncludeDeletedGroups) return undefined;
+    return groups(cloud).get(region, a.AutoScalingGroupName)?.AutoScalingGroupARN === a.AutoScalingGroupARN ? 'InService' : 'Deleted';
+  };
+  return { Activities: page.items.map((a) => present(a, stateOf(a))), NextToken: page.next };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../../cloud.js';
 import type { Timer } from '../../clock/clock.js';
 import { isAwsError } from '../../protocol/errors.js';
-import { cause, causes, endActivity, forgetActivities, pruneActivities, startActivity } from './activities.js';
+import { cause, causes, endActivity, pruneActivities, startActivity } from './activities.js';
 import { Ec2Fleet, type Fleet, type FleetInstance } from './fleet.js';
 import { isSuspended } from './processes.js';
 import { countsTowardCapacity, groups, type ActivityRecord, isTerminating, updateGroup, type GroupInstance, type GroupRecord } from './state.js';
@@ -208,7 +208,6 @@ export class GroupController {
       if (g && !g.Instances.length && !g.Launches.some((l) => this.inFlight.has(l.ClientToken))) {
         this.cloud.store.tx(() => {
           groups(this.cloud).delete(region, name);
-          forgetActivities(this.cloud, region, name);
           forgetGroupExtras(this.cloud, region, name);
         });
       }

@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { isAwsError } from '../../protocol/errors.js';
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
-import { cause, causes, forgetActivities, hasActivityInProgress, startActivity } from './activities.js';
+import { cause, causes, hasActivityInProgress, startActivity } from './activities.js';
 import { errors } from './errors.js';
 import { groupChanged } from './events.js';
 import { GROUP_LIMIT } from './processes.js';
 import { groupArn, groups, isTerminating, launchConfigurations, updateGroup, type GroupInstance, type GroupRecord, type GroupTag, type LaunchTemplateSpec } from './state.js';
 import { checkTags, presentTag } from './tags.js';
 import { TERMINATION_POLICIES } from './termination.js';
+import { settingsFromInstance } from './from-instance.js';
+import { activeRefreshOf } from './instance-refresh.js';
 import { forgetGroupExtras } from './extras.js';
 import { putLifecycleHook } from './lifecycle-hooks.js';
 import { warmPoolSummary } from './warm-pools.js';
@@ -111,15 +113,36 @@ function noteElb(ctx: RequestContext, g: GroupRecord): void {
   });
 }
 
-export async function createAutoScalingGroup(input: GroupInput, ctx: RequestContext) {
+/**
+ * CreateAutoScalingGroup with InstanceId: AWS makes a launch configuration named after the group that derives its
+ * attributes from the instance (all but the block device mapping) and, unless the request names subnets or zones,
+ * places the group in the instance's subnet (or zone). The instance itself does not join the group. Should the group
+ * not be created, that launch configuration is deleted again.
+ */
+async function createFromInstance(input: GroupInput & { InstanceId: string }, ctx: RequestContext): Promise<object> {
+  const name = input.AutoScalingGroupName;
+  if (launchConfigurations(ctx.cloud).get(ctx.region, name)) throw errors.launchConfigurationExists(name);
+  const from = await settingsFromInstance(ctx, input.InstanceId);
+  const where = input.VPCZoneIdentifier || input.AvailabilityZones?.length ? {}
+    : from.subnetId ? { VPCZoneIdentifier: from.subnetId } : { AvailabilityZones: from.zone ? [from.zone] : undefined };
+  await ctx.cloud.invoke('autoscaling', 'CreateLaunchConfiguration', { LaunchConfigurationName: name, InstanceId: input.InstanceId }, { region: ctx.region });
+  try {
+    return await createAutoScalingGroup({ ...input, ...where, InstanceId: undefined, LaunchConfigurationName: name }, ctx);
+  } catch (err) {
+    launchConfigurations(ctx.cloud).delete(ctx.region, name);
+    throw err;
+  }
+}
+
+export async function createAutoScalingGroup(input: GroupInput, ctx: RequestContext): Promise<object> {
   const { cloud, region } = ctx;
   const name = input.AutoScalingGroupName;
   if (name.length < 1 || name.length > 255) throw errors.validation('AutoScalingGroupName must be between 1 and 255 characters.');
   const sources = [input.LaunchConfigurationName, input.LaunchTemplate, input.MixedInstancesPolicy, input.InstanceId].filter((x) => x !== undefined).length;
   if (sources === 0) throw errors.validation('Valid requests must contain either LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.');
   if (sources > 1) throw errors.validation('Valid requests must contain only one of LaunchTemplate, LaunchConfigurationName, InstanceId or MixedInstancesPolicy parameter.');
-  if (input.InstanceId) throw errors.validation('Creating an AutoScalingGroup from an InstanceId is not supported by this cloud; use a launch configuration or a launch template.');
   if (groups(cloud).get(region, name)) throw errors.groupExists(name);
+  if (input.InstanceId) return createFromInstance(input as GroupInput & { InstanceId: string }, ctx);
   if (input.LaunchConfigurationName && !launchConfigurations(cloud).get(region, input.LaunchConfigurationName)) throw errors.launchConfigurationNotFound(input.LaunchConfigurationName);
   const template = input.LaunchTemplate ?? input.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
   if (input.MixedInstancesPolicy && !template) throw errors.validation('A MixedInstancesPolicy must contain a LaunchTemplate with a LaunchTemplateSpecification.');
@@ -178,6 +201,9 @@ export async function updateAutoScalingGroup(input: GroupInput, ctx: RequestCont
   const name = input.AutoScalingGroupName;
   const g = groups(cloud).get(region, name);
   if (!g) throw errors.groupNotFound(name);
+  if ((input.LaunchConfigurationName || input.LaunchTemplate || input.MixedInstancesPolicy) && activeRefreshOf(cloud, region, name)?.DesiredConfiguration) {
+    throw errors.validation('An active instance refresh with a desired configuration exists. All configuration options derived from the desired configuration are not available for update while the instance refresh is active.');
+  }
   if (input.LaunchConfigurationName && !launchConfigurations(cloud).get(region, input.LaunchConfigurationName)) throw errors.launchConfigurationNotFound(input.LaunchConfigurationName);
   const template = input.LaunchTemplate ?? input.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
   if (template) await checkTemplate(ctx, template);
@@ -231,10 +257,8 @@ export function deleteAutoScalingGroup(input: { AutoScalingGroupName: string; Fo
   }
   if (g.Instances.some(isTerminating) || g.Launches.length || hasActivityInProgress(cloud, region, name)) throw errors.activityInProgress();
   if (g.Instances.length) throw errors.groupHasInstances();
-  cloud.store.tx(() => {
-    groups(cloud).delete(region, name);
-    forgetActivities(cloud, region, name);
-  });
+  // Its activities stay (six weeks), shown by DescribeScalingActivities with IncludeDeletedGroups.
+  groups(cloud).delete(region, name);
   forgetGroupExtras(cloud, region, name);
   return {};
 }
@@ -269,7 +293,7 @@ export const presentGroup = (g: GroupRecord) => ({
   CreatedTime: new Date(g.CreatedTime),
   SuspendedProcesses: g.SuspendedProcesses,
   VPCZoneIdentifier: g.Subnets.length ? g.Subnets.join(',') : undefined,
-  EnabledMetrics: [],
+  EnabledMetrics: g.EnabledMetrics ?? [],
   Status: g.Status,
   Tags: g.Tags.map((t) => presentTag(g.AutoScalingGroupName, t)),
   TerminationPolicies: g.TerminationPolicies,
@@ -280,6 +304,15 @@ export const presentGroup = (g: GroupRecord) => ({
   DefaultInstanceWarmup: g.DefaultInstanceWarmup,
   TrafficSources: [],
 });
+
+/**
+ * While an instance refresh with a DesiredConfiguration runs, the group launches its replacements from that
+ * configuration but, as on AWS, still shows (and keeps, unless the refresh succeeds) the one it had before.
+ */
+function configurationShown(ctx: RequestContext, g: GroupRecord): { LaunchConfigurationName?: string; LaunchTemplate?: LaunchTemplateSpec } {
+  const r = activeRefreshOf(ctx.cloud, ctx.region, g.AutoScalingGroupName);
+  return r?.DesiredConfiguration ? { LaunchConfigurationName: r.Previous.LaunchConfigurationName, LaunchTemplate: r.Previous.LaunchTemplate } : {};
+}
 
 type Filter = { Name?: string; Values?: string[] };
 
@@ -304,7 +337,7 @@ export function describeAutoScalingGroups(input: { AutoScalingGroupNames?: strin
     bind: withoutPaging(input, 'NextToken', 'MaxRecords'), badToken: () => errors.invalidNextToken(),
     badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
   });
-  return { AutoScalingGroups: page.items.map((g) => ({ ...presentGroup(g), ...warmPoolSummary(ctx.cloud, ctx.region, g.AutoScalingGroupName) })), NextToken: page.next };
+  return { AutoScalingGroups: page.items.map((g) => ({ ...presentGroup(g), ...configurationShown(ctx, g), ...warmPoolSummary(ctx.cloud, ctx.region, g.AutoScalingGroupName) })), NextToken: page.next };
 }
 
 export function describeAutoScalingInstances(input: { InstanceIds?: string[]; MaxRecords?: number; NextToken?: string }, ctx: RequestContext) {

@@ -103,7 +103,8 @@ export function startInstanceRefresh(input: {
     ScaleInProtectedInstances: q.ScaleInProtectedInstances ?? 'Ignore', StandbyInstances: q.StandbyInstances ?? 'Ignore',
   };
   const previous: GroupConfig = { LaunchConfigurationName: g.LaunchConfigurationName, LaunchTemplate: g.LaunchTemplate };
-  // The desired configuration becomes the group's at once, so that replacements launch from it (a rollback restores the previous one).
+  // The group launches from the desired configuration while the refresh runs (DescribeAutoScalingGroups still shows
+  // the previous one); it stays the group's only if the refresh succeeds: a cancel, a failure or a rollback restores the previous one.
   const after = input.DesiredConfiguration?.LaunchTemplate
     ? updateGroup(cloud, region, g.AutoScalingGroupName, (x) => { x.LaunchTemplate = input.DesiredConfiguration?.LaunchTemplate; x.LaunchConfigurationName = undefined; }) as GroupRecord
     : g;
@@ -160,10 +161,17 @@ export function cancelInstanceRefresh(input: { AutoScalingGroupName: string }, c
   return { InstanceRefreshId: r.InstanceRefreshId };
 }
 
-function beginRollback(cloud: Cloud, region: string, r: RefreshRecord, reason: string): RefreshRecord {
-  const g = updateGroup(cloud, region, r.AutoScalingGroupName, (x) => {
+/** The group's configuration from before the refresh becomes its configuration again. */
+function restorePrevious(cloud: Cloud, region: string, r: RefreshRecord): GroupRecord | undefined {
+  return updateGroup(cloud, region, r.AutoScalingGroupName, (x) => {
     x.LaunchConfigurationName = r.Previous.LaunchConfigurationName;
     x.LaunchTemplate = r.Previous.LaunchTemplate;
+  });
+}
+
+function beginRollback(cloud: Cloud, region: string, r: RefreshRecord, reason: string): RefreshRecord {
+  restorePrevious(cloud, region, r);
+  const g = updateGroup(cloud, region, r.AutoScalingGroupName, (x) => {
     if (r.Surge) x.DesiredCapacity = Math.max(x.MinSize, x.DesiredCapacity - r.Surge);
   });
   // What the refresh launched goes back to the previous configuration.
@@ -216,7 +224,9 @@ export async function stepRefresh(cloud: Cloud, controller: GroupController, reg
   const progress = { PercentageComplete: r.Total ? Math.floor((100 * done) / r.Total) : 100, InstancesToUpdate: r.Total - done };
   r = { ...r, ...progress };
   const finish = (status: Status, reason?: string) => {
-    save(cloud, region, { ...(r as RefreshRecord), Status: status, StatusReason: reason, EndTime: now });
+    const ended = r as RefreshRecord;
+    if ((status === 'Cancelled' || status === 'Failed') && ended.DesiredConfiguration) restorePrevious(cloud, region, ended);
+    save(cloud, region, { ...ended, Status: status, StatusReason: reason, EndTime: now });
     groupChanged(cloud);
   };
 

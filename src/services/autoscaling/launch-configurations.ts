@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import { errors } from './errors.js';
+import { settingsFromInstance } from './from-instance.js';
 import { groups, launchConfigurationArn, launchConfigurations, type BlockDeviceMapping, type LaunchConfigurationRecord } from './state.js';
 
 export const LAUNCH_CONFIGURATION_LIMIT = 200;
@@ -26,15 +27,10 @@ export async function createLaunchConfiguration(input: CreateInput, ctx: Request
   const { cloud, region } = ctx;
   const name = input.LaunchConfigurationName;
   if (name.length < 1 || name.length > 255) throw errors.validation('LaunchConfigurationName must be between 1 and 255 characters.');
-  let imageId = input.ImageId;
-  let instanceType = input.InstanceType;
-  if (input.InstanceId) {
-    // A launch configuration from an instance takes its image and type, as AWS does.
-    const out = await cloud.invoke<{ Reservations: Array<{ Instances: Array<{ ImageId: string; InstanceType: string; KeyName?: string }> }> }>('ec2', 'DescribeInstances', { InstanceIds: [input.InstanceId] }, { region });
-    const i = out.Reservations[0]?.Instances[0];
-    imageId ??= i?.ImageId;
-    instanceType ??= i?.InstanceType;
-  }
+  // From an instance, every attribute but the block device mapping is derived from it; the request's own override them.
+  const derived = input.InstanceId ? (await settingsFromInstance(ctx, input.InstanceId)).settings : undefined;
+  const imageId = input.ImageId ?? derived?.ImageId;
+  const instanceType = input.InstanceType ?? derived?.InstanceType;
   if (!imageId) throw errors.validation('Valid requests must contain either the ImageId or the InstanceId parameter.');
   if (!instanceType) throw errors.validation('Valid requests must contain either the InstanceType or the InstanceId parameter.');
   if (input.UserData !== undefined && Buffer.from(input.UserData, 'base64').length > 21_847) throw errors.validation('User data is limited to 21847 bytes.');
@@ -46,15 +42,15 @@ export async function createLaunchConfiguration(input: CreateInput, ctx: Request
     LaunchConfigurationARN: launchConfigurationArn(region, ctx.accountId, name, randomUUID()),
     ImageId: imageId,
     InstanceType: instanceType,
-    KeyName: input.KeyName,
-    SecurityGroups: input.SecurityGroups ?? [],
-    UserData: input.UserData,
-    IamInstanceProfile: input.IamInstanceProfile,
-    AssociatePublicIpAddress: input.AssociatePublicIpAddress,
-    MetadataOptions: input.MetadataOptions,
-    InstanceMonitoring: { Enabled: input.InstanceMonitoring?.Enabled ?? true },
+    KeyName: input.KeyName ?? derived?.KeyName,
+    SecurityGroups: input.SecurityGroups ?? derived?.SecurityGroups ?? [],
+    UserData: input.UserData ?? derived?.UserData,
+    IamInstanceProfile: input.IamInstanceProfile ?? derived?.IamInstanceProfile,
+    AssociatePublicIpAddress: input.AssociatePublicIpAddress ?? derived?.AssociatePublicIpAddress,
+    MetadataOptions: input.MetadataOptions ?? derived?.MetadataOptions,
+    InstanceMonitoring: { Enabled: input.InstanceMonitoring?.Enabled ?? derived?.InstanceMonitoring.Enabled ?? true },
     BlockDeviceMappings: input.BlockDeviceMappings ?? [],
-    EbsOptimized: input.EbsOptimized ?? false,
+    EbsOptimized: input.EbsOptimized ?? derived?.EbsOptimized ?? false,
     CreatedTime: cloud.clock.now(),
   };
   cloud.store.tx(() => {

@@ -4,11 +4,12 @@ import { isAwsError } from '../../protocol/errors.js';
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { Table } from '../../store/db.js';
 import type { RequestContext } from '../types.js';
-import { cause } from './activities.js';
+import { cause, hasActivityInProgress, lastActivityEndSince, latestActivity } from './activities.js';
 import { errors } from './errors.js';
 import { groupChanged } from './events.js';
 import { ADJUSTMENT_TYPES, adjusted, bounded, invalidSteps, stepFor, trackingCapacity, type AdjustmentType, type StepAdjustment } from './scaling-math.js';
-import { groups, updateGroup, type GroupRecord } from './state.js';
+import { countsTowardCapacity, groups, isTerminating, updateGroup, type GroupRecord } from './state.js';
+import { policyCapacity, warmupSeconds, type PolicyCapacity } from './warmup.js';
 
 type PolicyType = 'SimpleScaling' | 'StepScaling' | 'TargetTrackingScaling';
 
@@ -36,8 +37,10 @@ export interface PolicyRecord {
   TargetTrackingConfiguration?: TargetTrackingConfiguration;
   Enabled: boolean;
   Alarms: Array<{ AlarmName: string; AlarmARN: string }>;
-  /** Simple scaling: when the cooldown after this policy's last scaling ends (cloud time). */
+  /** Simple scaling, records stored before ScaledAt: when the cooldown after this policy's last scaling ends (cloud time). */
   CooldownUntil?: number;
+  /** Simple scaling: when the policy last ran (its cooldown counts from the end of the activities since then). */
+  ScaledAt?: number;
 }
 
 export const policies = (cloud: Cloud): Table<PolicyRecord> => cloud.store.table('autoscaling.policy');
@@ -157,6 +160,7 @@ export async function putScalingPolicy(input: PutInput, ctx: RequestContext) {
     Enabled: input.Enabled ?? true,
     Alarms: existing?.Alarms ?? [],
     CooldownUntil: existing?.CooldownUntil,
+    ScaledAt: existing?.ScaledAt,
   };
   if (type === 'TargetTrackingScaling') {
     const old = record.Alarms.map((a) => a.AlarmName);
@@ -220,9 +224,43 @@ export async function deletePolicy(input: { AutoScalingGroupName?: string; Polic
 }
 
 /**
+ * The desired capacity a step or target tracking policy asks for, with AWS's instance warm-up rules: a scale-out is
+ * computed from the instances whose warm-up is over and applies only when it asks for more than the desired capacity
+ * already holds (so a breach repeated while new instances warm up adds nothing more); a scale-in is computed from the
+ * instances in service plus those terminating, applies only when it asks for less, and is blocked while any instance
+ * is still warming up.
+ */
+function dynamicCapacity(g: GroupRecord, cap: PolicyCapacity, direction: 'out' | 'in', to: (base: number) => number): number {
+  const desired = g.DesiredCapacity;
+  if (direction === 'out') {
+    const out = bounded(to(cap.ready), g.MinSize, g.MaxSize);
+    return out > desired ? out : desired;
+  }
+  if (cap.warming > 0) return desired;
+  const inward = bounded(to(cap.withTerminating), g.MinSize, g.MaxSize);
+  return inward < desired ? inward : desired;
+}
+
+/**
+ * Whether a simple scaling policy is still cooling down: an activity runs, or the cooldown after the activities it
+ * caused has not ended (it counts from their end). The policy's own Cooldown overrides the group's default cooldown
+ * for the activities it caused; after other activities the default cooldown applies.
+ */
+function simpleCooldownBlocks(cloud: Cloud, region: string, g: GroupRecord, p: PolicyRecord, now: number): boolean {
+  if (now < (p.CooldownUntil ?? 0)) return true;
+  // The activity a change of desired capacity causes has not started yet while the group's count differs from it.
+  const counted = g.Instances.filter((i) => countsTowardCapacity(i)).length;
+  if (counted !== g.DesiredCapacity || g.Instances.some(isTerminating) || hasActivityInProgress(cloud, region, g.AutoScalingGroupName)) return true;
+  const ended = p.ScaledAt === undefined ? undefined : lastActivityEndSince(cloud, region, g.AutoScalingGroupName, p.ScaledAt);
+  if (p.Cooldown !== undefined && ended !== undefined) return now < ended + p.Cooldown * 1000;
+  return now < (g.CooldownUntil ?? 0) || (p.ScaledAt !== undefined && now < (ended ?? p.ScaledAt) + g.DefaultCooldown * 1000);
+}
+
+/**
  * ExecutePolicy. A CloudWatch alarm whose action is the policy's ARN calls it with the alarm's MetricValue and
- * BreachThreshold and HonorCooldown; a user may call it for simple and step policies. The new desired capacity
- * is bounded by the group's MinSize and MaxSize; the controller launches or terminates on its next pass.
+ * BreachThreshold (step scaling, target tracking) or HonorCooldown (simple scaling), once when it enters the state and
+ * then on every evaluation while it stays there; a user may call it for simple and step policies. The new desired
+ * capacity is bounded by the group's MinSize and MaxSize; the controller launches or terminates on its next pass.
  */
 export function executePolicy(input: { AutoScalingGroupName?: string; PolicyName: string; HonorCooldown?: boolean; MetricValue?: number; BreachThreshold?: number }, ctx: RequestContext) {
   const { cloud, region } = ctx;
@@ -232,28 +270,32 @@ export function executePolicy(input: { AutoScalingGroupName?: string; PolicyName
   if (!p.Enabled) throw errors.validation(`Policy ${p.PolicyName} is disabled.`);
   const now = cloud.clock.now();
   const current = g.DesiredCapacity;
-  let wanted: number;
+  const cap = policyCapacity(g, warmupSeconds(p.EstimatedInstanceWarmup, g) * 1000, now);
+  let next: number;
   if (p.PolicyType === 'StepScaling') {
     if (input.MetricValue === undefined || input.BreachThreshold === undefined) throw errors.validation('MetricValue and BreachThreshold are required for step scaling policies.');
     const step = stepFor(p.StepAdjustments ?? [], input.MetricValue - input.BreachThreshold);
     if (!step) throw errors.validation(`No step adjustment found for metric value ${input.MetricValue} and breach threshold ${input.BreachThreshold}.`);
-    wanted = adjusted(p.AdjustmentType as AdjustmentType, current, step.ScalingAdjustment, p.MinAdjustmentMagnitude);
+    const type = p.AdjustmentType as AdjustmentType;
+    const direction = (type === 'ExactCapacity' ? step.ScalingAdjustment > current : step.ScalingAdjustment > 0) ? 'out' : 'in';
+    next = dynamicCapacity(g, cap, direction, (base) => adjusted(type, base, step.ScalingAdjustment, p.MinAdjustmentMagnitude));
   } else if (p.PolicyType === 'TargetTrackingScaling') {
     const t = p.TargetTrackingConfiguration as TargetTrackingConfiguration;
     if (input.MetricValue === undefined) throw errors.validation('ExecutePolicy needs MetricValue for a target tracking policy (its alarms give it).');
-    wanted = trackingCapacity(current, input.MetricValue, t.TargetValue);
-    if (wanted < current && t.DisableScaleIn) wanted = current;
+    const metric = input.MetricValue;
+    next = metric > t.TargetValue ? dynamicCapacity(g, cap, 'out', (base) => trackingCapacity(base, metric, t.TargetValue))
+      : metric < t.TargetValue && !t.DisableScaleIn ? dynamicCapacity(g, cap, 'in', (base) => trackingCapacity(base, metric, t.TargetValue))
+        : current;
   } else {
     if (input.BreachThreshold !== undefined || input.MetricValue !== undefined) throw errors.validation('MetricValue and BreachThreshold are only supported for step scaling policies.');
-    if (input.HonorCooldown && now < Math.max(p.CooldownUntil ?? 0, g.CooldownUntil ?? 0)) throw errors.cooldown(g.AutoScalingGroupName);
-    wanted = adjusted(p.AdjustmentType as AdjustmentType, current, p.ScalingAdjustment as number, p.MinAdjustmentMagnitude);
+    if (input.HonorCooldown && simpleCooldownBlocks(cloud, region, g, p, now)) throw errors.cooldown(latestActivity(cloud, region, g.AutoScalingGroupName)?.ActivityId ?? '');
+    next = bounded(adjusted(p.AdjustmentType as AdjustmentType, current, p.ScalingAdjustment as number, p.MinAdjustmentMagnitude), g.MinSize, g.MaxSize);
   }
-  const next = bounded(wanted, g.MinSize, g.MaxSize);
   if (p.PolicyType === 'SimpleScaling') {
-    policies(cloud).put(region, key(p.AutoScalingGroupName, p.PolicyName), { ...p, CooldownUntil: now + (p.Cooldown ?? g.DefaultCooldown) * 1000 });
+    policies(cloud).put(region, key(p.AutoScalingGroupName, p.PolicyName), { ...p, ScaledAt: now, CooldownUntil: undefined });
   }
   if (next !== current) {
-    const by = input.MetricValue !== undefined ? `a CloudWatch alarm triggered policy ${p.PolicyName}` : `a user request executed policy ${p.PolicyName}`;
+    const by = input.MetricValue !== undefined || input.HonorCooldown ? `a CloudWatch alarm triggered policy ${p.PolicyName}` : `a user request executed policy ${p.PolicyName}`;
     updateGroup(cloud, region, g.AutoScalingGroupName, (x) => {
       x.PendingCause = cause(now, `${by} changing the desired capacity from ${x.DesiredCapacity} to ${next}.`);
       x.DesiredCapacity = next;

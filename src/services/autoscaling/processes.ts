@@ -41,10 +41,6 @@ export const describeScalingProcessTypes = () => ({ Processes: PROCESSES.map((Pr
 export const describeTerminationPolicyTypes = () => ({ TerminationPolicyTypes: TERMINATION_POLICIES });
 export const describeAdjustmentTypes = () => ({ AdjustmentTypes: ['ChangeInCapacity', 'ExactCapacity', 'PercentChangeInCapacity'].map((AdjustmentType) => ({ AdjustmentType })) });
 export const describeLifecycleHookTypes = () => ({ LifecycleHookTypes: ['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING'] });
-export const describeMetricCollectionTypes = () => ({
-  Metrics: ['GroupMinSize', 'GroupMaxSize', 'GroupDesiredCapacity', 'GroupInServiceInstances', 'GroupPendingInstances', 'GroupStandbyInstances', 'GroupTerminatingInstances', 'GroupTotalInstances'].map((Metric) => ({ Metric })),
-  Granularities: [{ Granularity: '1Minute' }],
-});
 export { NOTIFICATION_TYPES };
 
 export const GROUP_LIMIT = 500;

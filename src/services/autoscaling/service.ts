@@ -6,11 +6,12 @@ import {
 } from './capacity.js';
 import { GroupController, type ControllerOptions } from './controller.js';
 import { GROUP_CHANGED } from './events.js';
+import { describeMetricCollectionTypes, disableMetricsCollection, enableMetricsCollection, startGroupMetrics } from './group-metrics.js';
 import { createAutoScalingGroup, deleteAutoScalingGroup, describeAutoScalingGroups, describeAutoScalingInstances, updateAutoScalingGroup } from './groups.js';
 import { createLaunchConfiguration, deleteLaunchConfiguration, describeLaunchConfigurations } from './launch-configurations.js';
 import { deleteNotificationConfiguration, describeAutoScalingNotificationTypes, describeNotificationConfigurations, putNotificationConfiguration } from './notifications.js';
 import {
-  describeAccountLimits, describeAdjustmentTypes, describeLifecycleHookTypes, describeMetricCollectionTypes, describeScalingProcessTypes, describeTerminationPolicyTypes,
+  describeAccountLimits, describeAdjustmentTypes, describeLifecycleHookTypes, describeScalingProcessTypes, describeTerminationPolicyTypes,
   resumeProcesses, suspendProcesses,
 } from './processes.js';
 import { createOrUpdateTags, deleteTags, describeTags } from './tags.js';
@@ -32,7 +33,9 @@ export const autoscalingServiceWith = (opts: ControllerOptions = {}): ServiceFac
   const poke = () => controller.poke();
   cloud.events.on(GROUP_CHANGED, poke);
   controller.start();
+  const stopMetrics = startGroupMetrics(cloud);
   cloud.onShutdown(async () => {
+    stopMetrics();
     cloud.events.off(GROUP_CHANGED, poke);
     await controller.stop();
   });
@@ -73,6 +76,8 @@ export const autoscalingServiceWith = (opts: ControllerOptions = {}): ServiceFac
       DescribeAdjustmentTypes: describeAdjustmentTypes,
       DescribeLifecycleHookTypes: describeLifecycleHookTypes,
       DescribeMetricCollectionTypes: describeMetricCollectionTypes,
+      EnableMetricsCollection: enableMetricsCollection,
+      DisableMetricsCollection: disableMetricsCollection,
       PutLifecycleHook: putLifecycleHook,
       DescribeLifecycleHooks: describeLifecycleHooks,
       DeleteLifecycleHook: deleteLifecycleHook,

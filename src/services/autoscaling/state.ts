@@ -111,6 +111,8 @@ export interface GroupRecord {
   MaxInstanceLifetime?: number;
   CapacityRebalance: boolean;
   DefaultInstanceWarmup?: number;
+  /** The group metrics published to AWS/AutoScaling each minute (EnableMetricsCollection). */
+  EnabledMetrics?: Array<{ Metric: string; Granularity: string }>;
   /** 'Delete in progress' while a forced delete terminates the instances. */
   Status?: string;
   Instances: GroupInstance[];

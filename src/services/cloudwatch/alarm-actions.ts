@@ -56,41 +56,83 @@ export function listenForActionResults(cloud: Cloud): () => void {
   return () => cloud.events.off('cloudwatch.actionResult', onResult);
 }
 
+type ScalingAction = Extract<ReturnType<typeof parseAction>, { kind: 'autoscaling' }>;
+
+/** The newest datapoint the alarm's last state change was decided on (StateReasonData lists them oldest first). */
+function reasonMetricValue(alarm: AnyAlarm): number | undefined {
+  try {
+    const data = JSON.parse(alarm.StateReasonData ?? '{}') as { recentDatapoints?: number[] };
+    return data.recentDatapoints?.length ? data.recentDatapoints[data.recentDatapoints.length - 1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * An alarm whose action is a scaling policy asks EC2 Auto Scaling to execute it, with the newest datapoint the alarm
- * evaluated and its threshold (step scaling picks its step from them; target tracking scales toward its target),
- * honouring the policy's cooldown. A group whose AlarmNotification process is suspended takes no alarm actions.
+ * evaluated and its threshold (step scaling picks its step from them; target tracking scales toward its target), or
+ * with HonorCooldown (simple scaling). A group whose AlarmNotification process is suspended takes no alarm actions.
+ * A repeat (the alarm stayed in its state at a later evaluation) writes history only when it fails unexpectedly, so an
+ * alarm in ALARM for hours does not write an item a minute.
  */
-async function runScalingPolicy(cloud: Cloud, region: string, alarm: AnyAlarm, action: Extract<ReturnType<typeof parseAction>, { kind: 'autoscaling' }>, stamp: number): Promise<void> {
+async function runScalingPolicy(cloud: Cloud, region: string, alarm: AnyAlarm, action: ScalingAction, stamp: number, repeat?: { metricValue?: number }): Promise<void> {
   const type = alarmTypeOf(alarm);
   const found = await cloud.invoke<{ AutoScalingGroups: Array<{ SuspendedProcesses?: Array<{ ProcessName: string }> }> }>('autoscaling', 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [action.group] }, { region });
   if (found.AutoScalingGroups[0]?.SuspendedProcesses?.some((p) => p.ProcessName === 'AlarmNotification')) {
-    alarmHistory(cloud.store.db).add(region, alarm.AlarmName, cloud.clock.now(), 'Action',
-      `No action taken for ${action.arn}: the AlarmNotification process of Auto Scaling group ${action.group} is suspended`, { actionState: 'Skipped', stateUpdateTimestamp: stamp }, type);
+    if (!repeat) {
+      alarmHistory(cloud.store.db).add(region, alarm.AlarmName, cloud.clock.now(), 'Action',
+        `No action taken for ${action.arn}: the AlarmNotification process of Auto Scaling group ${action.group} is suspended`, { actionState: 'Skipped', stateUpdateTimestamp: stamp }, type);
+    }
     return;
   }
-  const data = (() => {
-    try {
-      return JSON.parse(alarm.StateReasonData ?? '{}') as { recentDatapoints?: number[]; threshold?: number };
-    } catch {
-      return {};
-    }
-  })();
-  const metricValue = data.recentDatapoints?.length ? data.recentDatapoints[data.recentDatapoints.length - 1] : undefined;
+  const metricValue = repeat ? (repeat.metricValue ?? reasonMetricValue(alarm)) : reasonMetricValue(alarm);
   const threshold = isComposite(alarm) ? undefined : alarm.Threshold;
   const policies = await cloud.invoke<{ ScalingPolicies: Array<{ PolicyType: string }> }>('autoscaling', 'DescribePolicies', { AutoScalingGroupName: action.group, PolicyNames: [action.policy] }, { region });
   const policyType = policies.ScalingPolicies[0]?.PolicyType;
   const input = policyType === 'SimpleScaling' || metricValue === undefined
     ? { AutoScalingGroupName: action.group, PolicyName: action.policy, HonorCooldown: true }
     : { AutoScalingGroupName: action.group, PolicyName: action.policy, MetricValue: metricValue, BreachThreshold: threshold };
-  await cloud.invoke('autoscaling', 'ExecutePolicy', input, { region });
-  succeeded(cloud, region, alarm.AlarmName, action.arn, { stateUpdateTimestamp: stamp, policy: action.policy, group: action.group, metricValue }, type);
+  try {
+    await cloud.invoke('autoscaling', 'ExecutePolicy', input, { region });
+  } catch (err) {
+    // A repeat refused for a cooldown, or as the policy refused the same alarm before (no step for the value, a
+    // disabled policy), is not worth an item every minute.
+    if (repeat && ['ScalingActivityInProgress', 'ValidationError'].includes((err as { code?: string }).code ?? '')) return;
+    throw err;
+  }
+  if (!repeat) succeeded(cloud, region, alarm.AlarmName, action.arn, { stateUpdateTimestamp: stamp, policy: action.policy, group: action.group, metricValue }, type);
+}
+
+/** The actions an alarm runs in its current state. */
+const actionsOfState = (alarm: AnyAlarm) => (alarm.StateValue === 'ALARM' ? alarm.AlarmActions : alarm.StateValue === 'OK' ? alarm.OKActions : alarm.InsufficientDataActions);
+
+/** Whether the alarm's current state has Auto Scaling actions (the only ones AWS runs again while the state lasts). */
+export function hasScalingActions(alarm: AnyAlarm): boolean {
+  return alarm.ActionsEnabled && actionsOfState(alarm).some((arn) => parseAction(arn)?.kind === 'autoscaling');
+}
+
+/**
+ * Runs again the Auto Scaling actions of the state an alarm stayed in (AWS: "Except for Auto Scaling actions, the
+ * actions happen only on state transitions"), with the newest datapoint of this evaluation.
+ */
+export async function repeatScalingActions(cloud: Cloud, region: string, alarm: AnyAlarm, metricValue: number | undefined): Promise<void> {
+  if (!alarm.ActionsEnabled) return;
+  const stamp = Date.parse(alarm.StateUpdatedTimestamp);
+  for (const arn of actionsOfState(alarm)) {
+    const action = parseAction(arn);
+    if (action?.kind !== 'autoscaling') continue;
+    try {
+      await runScalingPolicy(cloud, region, alarm, action, stamp, { metricValue });
+    } catch (err) {
+      failed(cloud, region, alarm.AlarmName, arn, (err as Error).message, { stateUpdateTimestamp: stamp }, alarmTypeOf(alarm));
+    }
+  }
 }
 
 /** Runs the actions of the alarm's new state; every outcome is written to the alarm's history. */
 export async function runActions(cloud: Cloud, region: string, alarm: AnyAlarm, oldState: string, cause: StateChangeCause): Promise<void> {
   if (!alarm.ActionsEnabled) return;
-  const arns = alarm.StateValue === 'ALARM' ? alarm.AlarmActions : alarm.StateValue === 'OK' ? alarm.OKActions : alarm.InsufficientDataActions;
+  const arns = actionsOfState(alarm);
   const stamp = Date.parse(alarm.StateUpdatedTimestamp);
   const name = alarm.AlarmName;
   const type = alarmTypeOf(alarm);

@@ -1,13 +1,13 @@
 import type { Statement } from 'better-sqlite3';
 import type { Cloud } from '../../cloud.js';
 import type { Timer } from '../../clock/clock.js';
-import { listenForActionResults } from './alarm-actions.js';
+import { hasScalingActions, listenForActionResults } from './alarm-actions.js';
 import { alarmHistory } from './alarm-history.js';
 import { alarmPeriod, type AlarmRecord } from './alarm-model.js';
 import { stateReason, stateReasonData } from './alarm-reason.js';
 import { decide, EXTRA_RANGE_PERIODS, type RangePoint, type TreatMissingData } from './alarm-rules.js';
 import { alarmKey, HIGH_RES_TICK_MS, highResolutionAlarms, isHighResolutionPeriod, onHighResolutionAlarm, STANDARD_TICK_MS } from './alarm-schedule.js';
-import { changeState } from './alarm-state.js';
+import { changeState, repeatActions } from './alarm-state.js';
 import { runQueries } from './metric-data-queries.js';
 import { statisticSeries } from './metric-queries.js';
 import { metricStore, type MetricRef } from './metric-store.js';
@@ -57,19 +57,29 @@ export function evaluationRange(cloud: Cloud, region: string, alarm: AlarmRecord
   return range;
 }
 
-/** Evaluates one alarm at time `at` (the end of its evaluation range: a 10-second or minute boundary) and applies the resulting state change, if any. */
-export function evaluateAlarm(cloud: Cloud, region: string, alarm: AlarmRecord, at: number): AlarmRecord {
+/**
+ * Evaluates one alarm at time `at` (the end of its evaluation range: a 10-second or minute boundary) and applies the
+ * resulting state change, if any. With `repeat` (the evaluations on minute boundaries), an alarm that stays in its
+ * state runs that state's Auto Scaling actions again, with the newest datapoint of this evaluation.
+ */
+export function evaluateAlarm(cloud: Cloud, region: string, alarm: AlarmRecord, at: number, repeat = false): AlarmRecord {
   const range = evaluationRange(cloud, region, alarm, at);
   if (alarm.ExtendedStatistic && alarm.EvaluateLowSampleCountPercentile === 'ignore') {
     // "ignore": while the sample size is too low to be significant, the alarm does not change state.
     const newest = [...range].reverse().find((p) => p.value !== undefined);
-    if (newest && (newest.sampleCount ?? 0) < lowSampleLimit(alarm.ExtendedStatistic)) return alarm;
+    if (newest && (newest.sampleCount ?? 0) < lowSampleLimit(alarm.ExtendedStatistic)) {
+      if (repeat && hasScalingActions(alarm)) repeatActions(cloud, region, alarm, undefined);
+      return alarm;
+    }
   }
   const n = alarm.EvaluationPeriods;
   const m = alarm.DatapointsToAlarm ?? n;
   const treat = (alarm.TreatMissingData ?? 'missing') as TreatMissingData;
   const decision = decide(range, n, m, alarm.ComparisonOperator, alarm.Threshold as number, treat);
-  if (!decision.state || decision.state === alarm.StateValue) return alarm;
+  if (!decision.state || decision.state === alarm.StateValue) {
+    if (repeat && hasScalingActions(alarm)) repeatActions(cloud, region, alarm, decision.evaluated.find((p) => !p.filled)?.value);
+    return alarm;
+  }
   const ctx = {
     decision,
     newState: decision.state,
@@ -218,7 +228,7 @@ export class AlarmEvaluator {
     this.cloud.store.tx(() => {
       for (const { scope, alarm } of due) {
         try {
-          evaluateAlarm(this.cloud, scope, alarm, isHighResolutionPeriod(alarmPeriod(alarm)) ? at : minute);
+          evaluateAlarm(this.cloud, scope, alarm, isHighResolutionPeriod(alarmPeriod(alarm)) ? at : minute, full);
           evaluated++;
         } catch (err) {
           console.error(`[halo] alarm ${alarm.AlarmName} (${scope}) could not be evaluated:`, err);

@@ -1,5 +1,5 @@
 import type { Cloud } from '../../cloud.js';
-import { runActions, type StateChangeCause } from './alarm-actions.js';
+import { repeatScalingActions, runActions, type StateChangeCause } from './alarm-actions.js';
 import { alarmHistory } from './alarm-history.js';
 import { alarmTable, alarmTypeOf, compositeTable, isComposite, type AnyAlarm } from './alarm-model.js';
 import type { AlarmStateValue } from './alarm-rules.js';
@@ -20,6 +20,20 @@ const pending = new WeakMap<Cloud, Set<Promise<void>>>();
 export async function actionsSettled(cloud: Cloud): Promise<void> {
   const set = pending.get(cloud);
   while (set && set.size) await Promise.allSettled([...set]);
+}
+
+/** Keeps an alarm action running until it settles, so that {@link actionsSettled} waits for it. */
+function track(cloud: Cloud, alarmName: string, run: Promise<void>): void {
+  let set = pending.get(cloud);
+  if (!set) pending.set(cloud, (set = new Set()));
+  const settled = run.catch((err) => console.error(`[halo] alarm ${alarmName}: actions failed:`, err));
+  set.add(settled);
+  void settled.finally(() => set.delete(settled));
+}
+
+/** An alarm that stayed in its state at an evaluation runs that state's Auto Scaling actions again. */
+export function repeatActions(cloud: Cloud, region: string, alarm: AnyAlarm, metricValue: number | undefined): void {
+  track(cloud, alarm.AlarmName, repeatScalingActions(cloud, region, alarm, metricValue));
 }
 
 const stateDoc = (value: string, reason: string, data?: string) => {
@@ -67,11 +81,7 @@ export function changeState<A extends AnyAlarm>(
       newState: stateDoc(newState, reason, reasonData),
     }, alarmTypeOf(alarm));
   });
-  let set = pending.get(cloud);
-  if (!set) pending.set(cloud, (set = new Set()));
-  const run = runActions(cloud, region, updated, alarm.StateValue, cause).catch((err) => console.error(`[halo] alarm ${alarm.AlarmName}: actions failed:`, err));
-  set.add(run);
-  void run.finally(() => set.delete(run));
+  track(cloud, alarm.AlarmName, runActions(cloud, region, updated, alarm.StateValue, cause));
   // Composite alarms that watch this one re-evaluate on this event (synchronously).
   const event: AlarmStateChanged = { region, alarmName: alarm.AlarmName, alarmArn: alarm.AlarmArn, oldState: alarm.StateValue, newState, timestamp: now };
   cloud.events.emit('cloudwatch.alarmStateChanged', event);
