@@ -46,7 +46,7 @@ export function createFront(cloud: Cloud): FastifyInstance {
   for (const def of cloud.services.values()) if (def.jsonTargetPrefix) byTarget.set(def.jsonTargetPrefix, def);
 
   // Fastify refuses a body over the limit before the route runs: answered as AWS would, in the caller's protocol.
-  app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     if (err.statusCode !== 413) throw err;
     const incoming: IncomingRequest = { method: request.method, url: request.raw.url ?? '/', rawHeaders: request.raw.rawHeaders, body: Buffer.alloc(0) };
     const query = new URLSearchParams(incoming.url.split('?')[1] ?? '');

@@ -29,7 +29,6 @@ export class LiveState {
   /** The cloud's value for `key`, made on first use. */
   get<T>(key: LiveKey<T>): T {
     if (this.values.has(key as LiveKey<unknown>)) return this.values.get(key as LiveKey<unknown>) as T;
-    if (this.disposed) throw new Error(`${key.name}: the cloud has shut down`);
     const value = key.create(this.cloud);
     this.values.set(key as LiveKey<unknown>, value);
     return value;
@@ -40,12 +39,14 @@ export class LiveState {
     return this.values.get(key as LiveKey<unknown>) as T | undefined;
   }
 
-  /** Disposes every value, last made first, and forgets them all. */
+  /**
+   * Disposes every value that has a disposer, last made first, once. The values stay (work still finishing after
+   * the shutdown sees the same objects, not new ones); they go with the cloud.
+   */
   async dispose(): Promise<void> {
+    if (this.disposed) return;
     this.disposed = true;
-    const entries = [...this.values.entries()].reverse();
-    this.values.clear();
-    for (const [key, value] of entries) {
+    for (const [key, value] of [...this.values.entries()].reverse()) {
       try {
         await key.dispose?.(value);
       } catch (err) {

@@ -95,7 +95,7 @@ function keyHolds(
   const expected = spec.variables && variables
     ? policyValues.map((v) => substitute(v, lookup)).filter((v): v is string => v !== undefined)
     : policyValues;
-  const values = Array.isArray(found) ? found : [found as string];
+  const values = Array.isArray(found) ? found : [found];
   const matchesAny = (c: string) => expected.some((p) => spec.compare(c, p));
   if (op.qualifier === 'ForAllValues') return values.every((c) => (spec.negated ? !matchesAny(c) : matchesAny(c)));
   if (op.qualifier === 'ForAnyValue') return values.some((c) => (spec.negated ? !matchesAny(c) : matchesAny(c)));

@@ -138,7 +138,7 @@ function storeData(cloud: Cloud, region: string, namespace: string, data: Metric
 }
 
 /**
- * Publishes one data point in-process, as AWS services do (EC2 publishes AWS/EC2 StatusCheckFailed* through it).
+ * Publishes one data point in-process, as AWS services do (other services publish theirs through the METRIC_PUBLISHED event, events.ts).
  * Unlike PutMetricData it accepts AWS/ namespaces. Throws AwsError on invalid input.
  */
 export function publishMetric(

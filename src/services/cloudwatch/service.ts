@@ -11,7 +11,8 @@ import {
 import { actionsSettled } from './alarm-state.js';
 import { listTagsForResource, tagResource, untagResource } from './alarm-tags.js';
 import { putCompositeAlarm, watchChildren } from './composite-alarms.js';
-import { putMetricData } from './metric-data.js';
+import { METRIC_PUBLISHED, type MetricPublished } from './events.js';
+import { publishMetric, putMetricData } from './metric-data.js';
 import { getMetricData } from './metric-data-queries.js';
 import { getMetricStatistics, listMetrics } from './metric-queries.js';
 
@@ -27,6 +28,8 @@ export const cloudwatchService: ServiceFactory = (cloud) => {
   const evaluator = cloud.live.get(EVALUATOR);
   evaluator.start();
   const stopWatching = watchChildren(cloud);
+  // Other services' metrics (EC2's AWS/EC2 ones) arrive as events.
+  cloud.events.on(METRIC_PUBLISHED, (e: MetricPublished) => publishMetric(cloud, e.region, e.datum));
   cloud.onShutdown(async () => {
     evaluator.stop();
     stopWatching();

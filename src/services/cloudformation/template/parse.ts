@@ -99,7 +99,7 @@ function parseYaml(text: string, foreign: boolean | undefined): unknown {
     const top = doc.contents;
     if (!isMap(top) || !top.items.every((pair) => isScalar(pair.key) && TEMPLATE_SECTIONS.includes(String(pair.key.value)))) throw unsupportedStructure();
   }
-  return toPlain(doc.contents as Node | null);
+  return toPlain(doc.contents);
 }
 
 function toPlain(node: Node | null): unknown {
@@ -118,7 +118,7 @@ function toPlain(node: Node | null): unknown {
     value = node.items.map((item) => toPlain(item as Node | null));
   } else if (isScalar(node)) {
     value = node.value;
-    if (value instanceof Date) value = (node.source as string | undefined) ?? value.toISOString();
+    if (value instanceof Date) value = node.source ?? value.toISOString();
   } else {
     value = null;
   }

@@ -6,7 +6,7 @@ import { runtimeOf } from '../../../runtime/runtime.js';
 import { readUsage, type Usage } from '../../../runtime/usage.js';
 import { detailedAt } from './monitoring.js';
 import { instancesTable } from './state.js';
-import { publishFn } from './status.js';
+import { publisherOf } from './status.js';
 
 /**
  * AWS/EC2 CPUUtilization, NetworkIn, NetworkOut, NetworkPacketsIn and NetworkPacketsOut per InstanceId (and per
@@ -96,7 +96,7 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
     const info = { at: boundary, instances: usage.size, readMs: performance.now() - t0 };
     cloud.live.get(LAST_PASS).info = info;
     if (process.env.HALO_TRACE) console.error(`[halo trace] metrics pass ${new Date(boundary).toISOString()}: ${info.instances} instances read in ${info.readMs.toFixed(2)} ms`);
-    const publish = await publishFn();
+    const publish = publisherOf(cloud);
     // A track ends with its sandbox (stop, terminate, crash, reboot); a failed read of a live one keeps it.
     for (const id of [...tracks.keys()]) if (!inits.has(id)) tracks.delete(id);
     for (const [id, u] of usage) {

@@ -1,31 +1,23 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Cloud } from '../../../cloud.js';
 import type { Timer } from '../../../clock/clock.js';
 import { AwsError } from '../../../protocol/errors.js';
 import { liveKey } from '../../../store/live.js';
 import { runtimeOf, type ProbeResult } from '../../../runtime/runtime.js';
+import { METRIC_PUBLISHED, type MetricPublished } from '../../cloudwatch/events.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, type Filter } from '../filters.js';
 import { findInstances } from './instances.js';
 import { instancesTable, type InstanceRecord } from './state.js';
 import { ec2Page, type Ec2PageInput } from '../paging.js';
 
-export type Publish = (cloud: Cloud, region: string, datum: { Namespace: string; MetricName: string; Dimensions?: Array<{ Name: string; Value: string }>; Value: number; Unit?: string; Timestamp?: Date | number }) => void;
-let publisher: Promise<Publish | null> | undefined;
+export type Publish = (cloud: Cloud, region: string, datum: MetricPublished['datum']) => void;
 
-/** CloudWatch's in-process `publishMetric`, when that service is there (loaded once, whoever asks first). */
-export function publishFn(): Promise<Publish | null> {
-  publisher ??= (async () => {
-    try {
-      const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../cloudwatch/metric-data.js');
-      const mod = (await import(file)) as { publishMetric?: Publish };
-      return typeof mod.publishMetric === 'function' ? mod.publishMetric : null;
-    } catch {
-      return null;
-    }
-  })();
-  return publisher;
+/** Publishes to CloudWatch through its event (cloudwatch/events.ts); null when the cloud has no CloudWatch. */
+export function publisherOf(cloud: Cloud): Publish | null {
+  if (cloud.events.listenerCount(METRIC_PUBLISHED) === 0) return null;
+  return (c, region, datum) => {
+    c.events.emit(METRIC_PUBLISHED, { region, datum } satisfies MetricPublished);
+  };
 }
 
 /** When each check of an instance started failing (cloud time), for ImpairedSince. */
@@ -54,7 +46,7 @@ export function startStatusChecks(cloud: Cloud): Timer {
       const started = performance.now();
       const results = await rt.probeAll(all.map((x) => ({ instanceId: x.value.InstanceId, hostId: x.value.HostId })));
       if (process.env.HALO_TRACE) console.error(`[halo trace] status checks of ${all.length} instances probed in ${(performance.now() - started).toFixed(1)} ms`);
-      const publish = await publishFn();
+      const publish = publisherOf(cloud);
       if (process.env.HALO_TRACE) console.error(`[halo trace] status checks published after ${(performance.now() - started).toFixed(1)} ms`);
       const now = cloud.clock.now();
       const since = sinceMap(cloud);

@@ -60,7 +60,7 @@ export function withLaunchTemplate<T extends LaunchRequest>(ctx: Pick<RequestCon
   const merged: Record<string, unknown> = { ...data };
   for (const [key, value] of Object.entries(given)) {
     if (value === undefined) continue;
-    if (FIELD_MERGED.includes(key) && data[key] && typeof value === 'object') merged[key] = { ...(data[key] as object), ...dropUndefined(value as Record<string, unknown>) };
+    if (FIELD_MERGED.includes(key) && data[key] && typeof value === 'object') merged[key] = { ...data[key], ...dropUndefined(value as Record<string, unknown>) };
     else merged[key] = value;
   }
   merged.NetworkInterfaces = mergeNics(data.NetworkInterfaces as Nic[] | undefined, given.NetworkInterfaces);

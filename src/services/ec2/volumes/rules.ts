@@ -24,8 +24,8 @@ export function volumeShape(input: { VolumeType?: string; Size?: number; Iops?: 
   const type = (input.VolumeType ?? 'gp2') as VolumeType;
   const limits = LIMITS[type];
   if (!limits) throw new AwsError('InvalidParameterValue', `Value (${input.VolumeType}) for parameter volumeType is invalid. Valid values: standard, gp2, gp3, io1, io2, st1, sc1.`);
-  if (input.Size === undefined && snapshotSize === undefined) throw new AwsError('MissingParameter', 'The request must contain the parameter size or snapshotId');
-  const size = input.Size ?? (snapshotSize as number);
+  const size = input.Size ?? snapshotSize;
+  if (size === undefined) throw new AwsError('MissingParameter', 'The request must contain the parameter size or snapshotId');
   if (!Number.isInteger(size) || size < limits.size[0] || size > limits.size[1]) {
     throw new AwsError('InvalidParameterValue', `Volume of ${size}GiB is not supported for volume type ${type}: the size must be between ${limits.size[0]} and ${limits.size[1]} GiB.`);
   }
