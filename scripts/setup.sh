@@ -32,7 +32,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 # Build only when a source changed since the last build, so that `./halo <command>` starts at once.
 stamp=dist/.build-stamp
-if [ ! -f "$stamp" ] || [ -n "$(find src test bench package.json package-lock.json tsconfig.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
+if [ ! -f "$stamp" ] || [ -n "$(find src cdk test bench package.json package-lock.json tsconfig.json -newer "$stamp" -print -quit 2>/dev/null)" ]; then
   npm run --silent build
   touch "$stamp"
 fi

@@ -116,6 +116,12 @@ export async function up(flags: UpFlags, cmd: Command): Promise<void> {
   const started = Date.now();
   const say: Say = flags.json ? (line) => console.error(line) : (line) => console.log(line);
   const progress = new Progress(say);
+  // Ctrl-C stops this command, not the cloud's work: a stack operation under way goes on in the cloud.
+  process.once('SIGINT', () => {
+    progress.stop();
+    console.error(`\nhalo up: interrupted. A deployment under way goes on in the cloud: '${haloCommand()} status' shows it, '${haloCommand()} up' again follows it to the end`);
+    process.exit(130);
+  });
   const info = await ensureCloud(flags, cmd, progress, say);
   const c = cloudClients();
   try {
