@@ -96,7 +96,8 @@ describe('EFS API (REST-JSON) through the real aws CLI and SDK v3', () => {
     ok('modify-mount-target-security-groups', '--mount-target-id', b.MountTargetId, '--security-groups', net.sg);
     assert.deepEqual(ok('describe-mount-target-security-groups', '--mount-target-id', b.MountTargetId).SecurityGroups, [net.sg]);
     assert.equal(ok('describe-file-systems', '--file-system-id', fs.FileSystemId).FileSystems[0].NumberOfMountTargets, 2);
-    const listed = await efs.send(new DescribeMountTargetsCommand({ FileSystemId: fs.FileSystemId }));
+    // A new client: the shared one's keep-alive socket idled while the CLI ran (spawnSync) and the daemon closed it.
+    const listed = await new EFSClient(cloud.sdk).send(new DescribeMountTargetsCommand({ FileSystemId: fs.FileSystemId }));
     assert.deepEqual(listed.MountTargets?.map((m) => m.MountTargetId).sort(), [a.MountTargetId, b.MountTargetId].sort());
     fails('BadRequest', 'describe-mount-targets');
     fails('FileSystemInUse', 'delete-file-system', '--file-system-id', fs.FileSystemId);

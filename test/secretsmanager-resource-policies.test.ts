@@ -7,6 +7,7 @@ import {
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { AWS_CLI, TestCloud } from './support/cloud.js';
 import { errorName } from './support/errors.js';
+import { cfn, settle } from './templates/support.js';
 
 const policy = (...Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 
@@ -117,6 +118,33 @@ describe('Secrets Manager resource policies are evaluated', () => {
     assert.equal(await errorName(sm.send(new GetSecretValueCommand({ SecretId: 'shared/bounded' }))), 'AccessDeniedException', 'the boundary caps a grant to the role');
     grant(`arn:aws:sts::${account}:assumed-role/rp-bounded/test`);
     assert.equal((await sm.send(new GetSecretValueCommand({ SecretId: 'shared/bounded' }))).SecretString, 'b', 'a grant to the session is not capped');
+  });
+
+  it('AWS::SecretsManager::ResourcePolicy puts the policy (Ref is the secret\'s ARN) and deleting the stack removes it', async () => {
+    const reader = await session('rp-stack-reader');
+    const template = {
+      Resources: {
+        Secret: { Type: 'AWS::SecretsManager::Secret', Properties: { Name: 'stack/shared', SecretString: 'from a stack' } },
+        Policy: {
+          Type: 'AWS::SecretsManager::ResourcePolicy',
+          Properties: {
+            SecretId: { Ref: 'Secret' }, BlockPublicPolicy: true,
+            ResourcePolicy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: roleArn('rp-stack-reader') }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }] },
+          },
+        },
+      },
+      Outputs: { PolicyRef: { Value: { Ref: 'Policy' } }, SecretArn: { Value: { Ref: 'Secret' } } },
+    };
+    cloud.awsOk('cloudformation', 'create-stack', '--stack-name', 'secret-policy', '--template-body', JSON.stringify(template));
+    const stack = await settle(cfn(cloud), 'secret-policy');
+    assert.equal(stack.StackStatus, 'CREATE_COMPLETE', stack.StackStatusReason);
+    const out = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+    assert.equal(out.PolicyRef, out.SecretArn);
+    assert.equal((await client(reader).send(new GetSecretValueCommand({ SecretId: 'stack/shared' }))).SecretString, 'from a stack');
+    cloud.awsOk('cloudformation', 'delete-stack', '--stack-name', 'secret-policy');
+    const gone = await settle(cfn(cloud), 'secret-policy').catch(() => undefined);
+    assert.ok(!gone || gone.StackStatus === 'DELETE_COMPLETE', gone?.StackStatusReason);
+    assert.equal(await errorName(client(reader).send(new GetSecretValueCommand({ SecretId: 'stack/shared' }))), 'AccessDeniedException');
   });
 
   it('put-resource-policy checks the grammar, blocks broad access when asked, and refuses to lock the caller out', async () => {

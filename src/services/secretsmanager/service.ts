@@ -5,6 +5,7 @@ import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy, secretResou
 import { listSecrets } from './listing.js';
 import { createSecret, deleteSecret, describeSecret, restoreSecret, tagResource, untagResource, updateSecret } from './secrets.js';
 import { getSecretValue, listSecretVersionIds, putSecretValue } from './versions.js';
+import './cfn/ResourcePolicy.js';
 import './cfn/Secret.js';
 
 /** AWS Secrets Manager (JSON 1.1, X-Amz-Target `secretsmanager.<Operation>`). */
