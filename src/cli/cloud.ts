@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { CliError } from './errors.js';
 import { Credentials } from '../auth/credentials.js';
 import { timingProfile } from '../clock/profiles.js';
-import { startDaemon } from '../daemon/daemon.js';
 import { DEFAULT_PORT, ensureHome, haloHome, paths, processAlive, readDaemonInfo, type DaemonInfo } from '../daemon/home.js';
 import { Store } from '../store/db.js';
 import { DEFAULT_REGION } from '../topology/regions.js';
@@ -20,11 +20,7 @@ export interface StartFlags {
   hostsPerZone: string;
 }
 
-export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
-    super(message);
-  }
-}
+export { CliError };
 
 function number(name: string, value: string, check: (n: number) => boolean): number {
   const n = Number(value);
@@ -64,6 +60,7 @@ export async function cloudStart(flags: StartFlags): Promise<void> {
   const { home, port, timeScale, hostsPerZone } = startSettings(flags);
   let daemon;
   try {
+    const { startDaemon } = await import('../daemon/daemon.js');
     daemon = await startDaemon({ home, port, timeScale, profile: flags.profile, hostsPerZone });
   } catch (err) {
     throw new CliError(`cannot start the halo cloud: ${(err as Error).message}`);
