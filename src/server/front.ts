@@ -38,7 +38,10 @@ const bodyTooLarge = () => new AwsError('RequestEntityTooLarge', `Request size e
 
 /** The AWS-compatible API front: SigV4 check → protocol parse (from the service model) → operation → serialize. */
 export function createFront(cloud: Cloud): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
+  // An idle keep-alive connection stays open for 10 minutes (Fastify closes it after 72 s): a client whose event
+  // loop was busy when the server closed its pooled socket reuses it and fails with EPIPE or "socket hang up" (seen
+  // with SDK v3 clients between long CLI sequences). Idle connections are closed at once when the daemon stops.
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, keepAliveTimeout: 600_000 });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
