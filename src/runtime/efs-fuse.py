@@ -170,9 +170,16 @@ class LostState(Exception):
     pass
 
 
+ID_RANGE = 65536
+NOBODY = 65534
+
+
 class Efs(pyfuse3.Operations):
-    def __init__(self, ctx, server, root, uid, gid):
+    def __init__(self, ctx, server, root, uid, gid, id_base=0):
         super().__init__()
+        # The instance's user namespace (userns.ts): the kernel speaks of its ids as the host sees them (id_base + id),
+        # the file system stores them as the instance sees them; ids outside its range are its "nobody".
+        self.id_base = id_base
         self.ctx = ctx
         self.server = server
         self.root = root.rstrip("/")
@@ -221,8 +228,18 @@ class Efs(pyfuse3.Operations):
     def full(self, path):
         return (self.root + path if path != "/" else (self.root or "/")).encode()
 
+    def inside(self, host_id):
+        if not self.id_base:
+            return host_id
+        return host_id - self.id_base if 0 <= host_id - self.id_base < ID_RANGE else NOBODY
+
+    def outside(self, stored_id):
+        if not self.id_base:
+            return stored_id
+        return self.id_base + stored_id if 0 <= stored_id < ID_RANGE else self.id_base + NOBODY
+
     def caller(self, rctx):
-        uid, gid = self.fixed or (rctx.uid, rctx.gid)
+        uid, gid = self.fixed or (self.inside(rctx.uid), self.inside(rctx.gid))
         self.cred = (uid, gid)
         nfs.nfs_set_uid(self.ctx, uid)
         nfs.nfs_set_gid(self.ctx, gid)
@@ -244,7 +261,7 @@ class Efs(pyfuse3.Operations):
         ino = pyfuse3.ROOT_INODE if path == "/" else (st.ino if st.ino > 1 else st.ino + 2)
         self.paths[ino] = path
         a.st_ino = ino
-        a.st_mode, a.st_nlink, a.st_uid, a.st_gid, a.st_rdev, a.st_size = st.mode, st.nlink, st.uid, st.gid, st.rdev, st.size
+        a.st_mode, a.st_nlink, a.st_uid, a.st_gid, a.st_rdev, a.st_size = st.mode, st.nlink, self.outside(st.uid), self.outside(st.gid), st.rdev, st.size
         a.st_blksize, a.st_blocks = 4096, (st.size + 511) // 512
         a.st_atime_ns = st.atime * 10**9 + st.atime_nsec
         a.st_mtime_ns = st.mtime * 10**9 + st.mtime_nsec
@@ -276,8 +293,8 @@ class Efs(pyfuse3.Operations):
             check(nfs.nfs_chmod(self.ctx, path, stat.S_IMODE(attr.st_mode)))
         if fields.update_uid or fields.update_gid:
             cur = self.attrs(self.path_of(inode))
-            uid = attr.st_uid if fields.update_uid else cur.st_uid
-            gid = attr.st_gid if fields.update_gid else cur.st_gid
+            uid = self.inside(attr.st_uid if fields.update_uid else cur.st_uid)
+            gid = self.inside(attr.st_gid if fields.update_gid else cur.st_gid)
             check(nfs.nfs_chown(self.ctx, path, uid, gid))
         if fields.update_atime or fields.update_mtime:
             cur = self.attrs(self.path_of(inode))
@@ -295,8 +312,8 @@ class Efs(pyfuse3.Operations):
             check(nfs4_setattr(
                 self.server, path, *self.cred,
                 mode=stat.S_IMODE(attr.st_mode) if fields.update_mode else None,
-                owner=attr.st_uid if fields.update_uid else None,
-                group=attr.st_gid if fields.update_gid else None,
+                owner=self.inside(attr.st_uid) if fields.update_uid else None,
+                group=self.inside(attr.st_gid) if fields.update_gid else None,
                 atime_ns=attr.st_atime_ns if fields.update_atime else None,
                 mtime_ns=attr.st_mtime_ns if fields.update_mtime else None))
         return self.attrs(self.path_of(inode))
@@ -499,6 +516,7 @@ def main():
     ap.add_argument("--root", default="/")
     ap.add_argument("--uid", type=int)
     ap.add_argument("--gid", type=int)
+    ap.add_argument("--id-base", type=int, default=0)
     ap.add_argument("--connect-timeout", type=float, default=10)
     ap.add_argument("--state")
     ap.add_argument("--home")
@@ -527,7 +545,7 @@ def main():
     code = mount_in_instance(a.pid, fuse_fd, a.source, a.target)
     if code != 0:
         fail({11: "mount point %s does not exist" % a.target}.get(code, "mount of %s failed (%d)" % (a.target, code)))
-    ops = Efs(ctx, a.server, root, a.uid, a.gid)
+    ops = Efs(ctx, a.server, root, a.uid, a.gid, a.id_base)
     pyfuse3.init(ops, "/dev/fd/%d" % fuse_fd, set())
     print("mounted", flush=True)
     try:
