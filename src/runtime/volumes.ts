@@ -163,6 +163,12 @@ if req['op'] == 'umount':
     for t in req['targets']:
         libc.umount2(t.encode(), 2)
     sys.exit(0)
+if req['op'] == 'umount-now':
+    t = req['targets'][0]
+    if libc.umount2(t.encode(), 0) != 0:
+        e = ctypes.get_errno()
+        sys.exit('umount: %s: %s.' % (t, 'target is busy' if e == 16 else os.strerror(e)))
+    sys.exit(0)
 flags = 0
 names = {'ro': 1, 'nosuid': 2, 'nodev': 4, 'noexec': 8, 'sync': 16, 'dirsync': 128, 'noatime': 1024, 'nodiratime': 2048, 'relatime': 1 << 21,
          'strictatime': 1 << 24, 'lazytime': 1 << 25, 'rw': 0, 'suid': 0, 'dev': 0, 'exec': 0, 'async': 0, 'nolazytime': 0}
@@ -208,6 +214,15 @@ export function allowedOptions(options: string[]): string[] | undefined {
 export async function mountIn(initPid: number, source: string, target: string, types: string[], options: string[]): Promise<void> {
   const base = idBaseOf(initPid);
   await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options, base })]);
+}
+
+/**
+ * Unmounts one mount point inside a sandbox now (not lazily); answers umount(8)'s message when it cannot (busy), by
+ * the host's own helper, never a program of the instance.
+ */
+export async function unmountNow(initPid: number, target: string): Promise<string | undefined> {
+  const r = await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount-now', pid: initPid, targets: [target] })], { allowFail: true });
+  return r.status === 0 ? undefined : r.stderr.trim() || `umount: ${target}: target is busy.`;
 }
 
 /** Lazily unmounts these mount points inside a sandbox. */
