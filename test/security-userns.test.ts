@@ -64,9 +64,9 @@ describe('User namespaces: root in an instance is not root on the host', { skip:
       ImageId: 'ami-1ecae776', InstanceType: 't2.micro', MinCount: 2, MaxCount: 2, SubnetId: subnet, UserData: Buffer.from(USER_DATA).toString('base64'),
     }));
     ids.push(...(r.Instances ?? []).map((i) => i.InstanceId as string));
-    const out = await waitFor('the user data done', async () => {
-      const text = await consoleOf(ids[0]);
-      return text.includes('userns: done') ? text : undefined;
+    const [out] = await waitFor('the user data of both done', async () => {
+      const texts = await Promise.all(ids.map(consoleOf));
+      return texts.every((t) => t.includes('userns: done')) ? texts : undefined;
     }, 120_000);
     for (const line of out.split('\n').filter((l) => l.startsWith('check '))) {
       const i = line.indexOf(': ');
@@ -118,7 +118,7 @@ describe('User namespaces: root in an instance is not root on the host', { skip:
   it('the instance cannot change its limits, and its init keeps out of the OOM killer\'s way', () => {
     const memory = cgroupDirs(cloudTag(cloud.home), ids[0]).find((d) => d.includes('/memory/')) as string;
     const limit = readFileSync(`${memory}/memory.limit_in_bytes`, 'utf8');
-    const r = inInstance(ids[0], `grep -c cgroup /proc/mounts; echo 99999999999 > /sys/fs/cgroup/memory/memory.limit_in_bytes || echo refused;
+    const r = inInstance(ids[0], `awk '$3 ~ /^cgroup/' /proc/mounts | wc -l; echo 99999999999 > /sys/fs/cgroup/memory/memory.limit_in_bytes || echo refused;
       mount -t cgroup -o memory cgroup /mnt 2>/dev/null || echo refused`);
     assert.match(r.stdout, /^0\nrefused\nrefused$/m, r.stdout + r.stderr);
     assert.equal(readFileSync(`${memory}/memory.limit_in_bytes`, 'utf8'), limit, 'the memory limit is unchanged');
