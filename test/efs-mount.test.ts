@@ -91,7 +91,7 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     return init;
   };
   /** Runs a shell command inside the instance (its namespaces and root), as its user data would. */
-  const sh = (instanceId: string, cmd: string) => spawnSync('nsenter', ['-t', initOf(instanceId), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c',
+  const sh = (instanceId: string, cmd: string) => spawnSync('nsenter', ['-t', initOf(instanceId), '-U', '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c',
     `export PATH=/run/halo/bin:/usr/sbin:/usr/bin:/sbin:/bin; ${cmd}`], { encoding: 'utf8', timeout: 60_000 });
   const ok = (instanceId: string, cmd: string) => {
     const r = sh(instanceId, cmd);
@@ -232,7 +232,7 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
   it('during a network partition I/O blocks, as on a hard mount, and resumes when healed', async () => {
     const file = path.join(fileSystemDir(cloud.home, out.FileSystem), 'partition.txt');
     assert.equal(cloud.halo('fault', 'network-partition', out.B).status, 0);
-    const writer = spawn('nsenter', ['-t', initOf(out.B), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c', 'echo during > /mnt/efs/partition.txt'], { stdio: 'ignore' });
+    const writer = spawn('nsenter', ['-t', initOf(out.B), '-U', '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c', 'echo during > /mnt/efs/partition.txt'], { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => writer.once('exit', (code) => resolve(code)));
     await sleep(3000);
     assert.equal(writer.exitCode, null, 'the write returned while the instance was cut off');

@@ -8,6 +8,7 @@ import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
 import { deliveryLog } from '../src/services/sns/delivery.js';
+import { iamService } from '../src/services/iam/service.js';
 import { snsService } from '../src/services/sns/service.js';
 import { Store } from '../src/store/db.js';
 
@@ -27,6 +28,7 @@ describe('SNS HTTP delivery on the virtual clock', () => {
     cloud = new Cloud(new Store(':memory:'), clock, timingProfile('instant'), { home: os.tmpdir(), hostsPerZone: 2 });
     cloud.credentials.admin();
     cloud.register(snsService);
+    cloud.register(iamService);
     server = createServer((req, res) => {
       let text = '';
       req.on('data', (c) => { text += c; });
@@ -79,6 +81,40 @@ describe('SNS HTTP delivery on the virtual clock', () => {
     const log = deliveryLog(cloud, TopicArn).filter((r) => r.messageId === MessageId);
     assert.deepEqual(log.map((r) => [r.attempt, r.status]), [[1, 500], [2, 503], [3, 200]]);
     assert.equal(log[1].ts - log[0].ts, 20_000);
+  });
+
+  it('a principal other than the admin subscribes only the cloud\'s public addresses; one no running instance holds is unreachable', async () => {
+    await cloud.invoke('iam', 'CreateRole', {
+      RoleName: 'notifier',
+      AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+    }, { region: REGION });
+    await cloud.invoke('iam', 'PutRolePolicy', {
+      RoleName: 'notifier', PolicyName: 'sns', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sns:*', Resource: '*' }] }),
+    }, { region: REGION });
+    const account = cloud.accountId;
+    const principal = {
+      type: 'assumed-role' as const, accountId: account, arn: `arn:aws:sts::${account}:assumed-role/notifier/i-0123456789abcdef0`,
+      userId: 'AROAEXAMPLE:i-0123456789abcdef0', roleArn: `arn:aws:iam::${account}:role/notifier`, roleName: 'notifier',
+    };
+    const asRole = (op: string, input: unknown) => cloud.invoke('sns', op, input, { region: REGION, principal });
+    const { TopicArn } = await asRole('CreateTopic', { Name: 'from-an-instance' });
+    const seen = bodies.length;
+    // The host's loopback services (this test's server, the daemon's API port, the metadata address) are not the cloud's Internet.
+    for (const endpoint of [url, 'http://localhost:4570/', 'http://[::1]:80/', 'http://127.0.0.1:22/', 'http://169.254.169.254/latest/meta-data/', 'http://10.0.1.5/']) {
+      await assert.rejects(asRole('Subscribe', { TopicArn, Protocol: 'http', Endpoint: endpoint }), { code: 'InvalidParameter' }, endpoint);
+    }
+    await sleep(50);
+    assert.equal(bodies.length, seen, 'no request reached a host loopback endpoint');
+    // A public address (the pool, 127.100.0.0/16) is accepted; without a running instance holding it, nothing connects.
+    const sub = await asRole('Subscribe', { TopicArn, Protocol: 'http', Endpoint: 'http://127.100.0.9:8080/hook', ReturnSubscriptionArn: true });
+    const attempts = () => deliveryLog(cloud, TopicArn).filter((r) => r.subscriptionArn === sub.SubscriptionArn);
+    await waitFor(() => attempts().length === 1);
+    clock.advance(20_000);
+    await waitFor(() => attempts().length === 2);
+    clock.advance(20_000);
+    await waitFor(() => attempts().length === 3);
+    assert.deepEqual(attempts().map((r) => [r.attempt, r.status]), [[1, 0], [2, 0], [3, 0]]);
+    assert.match(attempts()[0].error ?? '', /no running instance has this public address/);
   });
 
   it('refuses endpoints off the loopback and protocols other than http(s)', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CLAIMS_DIR, CLOUDS_DIR, cloudTag, efsRunDir, names } from './names.js';
 import { run } from './sh.js';
 import { cgroupPids, cgroupsOfCloud, removeCgroups } from './limits.js';
+import { idClaimsOf, releaseIdRange } from './userns.js';
 import { freeLoops, loopsOfCloud, rootLoopsOfCloud } from './volumes.js';
 
 /** What of one cloud (by tag) is on the host now: namespaces, host links, nft tables, lo addresses, mounts, loop devices. */
@@ -19,6 +20,8 @@ export interface HostFootprint {
   cgroups: string[];
   /** EFS processes (mount targets' NFS servers, instances' NFS clients): their command lines name the cloud's EFS run dir. */
   efsProcesses: number[];
+  /** Claims of the instances' user namespace id ranges (userns.ts). */
+  idClaims: string[];
 }
 
 export function footprint(tag: string): HostFootprint {
@@ -31,7 +34,8 @@ export function footprint(tag: string): HostFootprint {
   const loAddresses = run('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { allowFail: true }).stdout
     .split('\n').filter((l) => l.trim().endsWith(n.loLabel) || l.includes(` ${n.loLabel}`)).map((l) => /inet (\S+)/.exec(l)?.[1] ?? l);
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`/${n.nsPrefix}`) || isRootVolumeCopyMount(l, tag));
-  return { namespaces, links, tables, loAddresses, mounts, loops: [...loopsOfCloud(tag), ...rootLoopsOfCloud(tag)], cgroups: cgroupsOfCloud(tag), efsProcesses: efsProcesses(tag) };
+  return { namespaces, links, tables, loAddresses, mounts, loops: [...loopsOfCloud(tag), ...rootLoopsOfCloud(tag)], cgroups: cgroupsOfCloud(tag), efsProcesses: efsProcesses(tag),
+    idClaims: idClaimsOf(tag) };
 }
 
 /** A root volume mounted on the host for a copy (root-disk.ts `withRootUpper`) of this cloud. */
@@ -42,7 +46,7 @@ function isRootVolumeCopyMount(line: string, tag: string): boolean {
 
 export function isClean(fp: HostFootprint): boolean {
   return !fp.namespaces.length && !fp.links.length && !fp.tables.length && !fp.loAddresses.length && !fp.mounts.length && !fp.loops.length
-    && !fp.cgroups.length && !fp.efsProcesses.length;
+    && !fp.cgroups.length && !fp.efsProcesses.length && !fp.idClaims.length;
 }
 
 export function listNamespaces(): string[] {
@@ -110,6 +114,7 @@ export function cleanHostByTag(tag: string): void {
   // After the namespaces: a loop device still used by a dying sandbox is then freed by the kernel on last close.
   freeLoops(fp.loops);
   releaseClaims(tag);
+  releaseIdRange(tag);
 }
 
 export function cleanHost(home: string): void {

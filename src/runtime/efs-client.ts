@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { idBaseOf } from './userns.js';
 
 /** The FUSE NFSv4 client (Python: libnfs through ctypes, pyfuse3), shipped beside this file in the repository. */
 export const FUSE_CLIENT = fileURLToPath(new URL('../../../src/runtime/efs-fuse.py', import.meta.url));
@@ -72,6 +73,8 @@ export function startClient(c: ClientLaunch, waitMs: number): Promise<RunningCli
   if (c.posixUser) args.push('--uid', String(c.posixUser.Uid), '--gid', String(c.posixUser.Gid));
   if (c.readOnly) args.push('--read-only');
   if (c.squashRoot) args.push('--squash-root');
+  const idBase = idBaseOf(c.initPid);
+  if (idBase !== undefined) args.push('--id-base', String(idBase));
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   return new Promise((resolve, reject) => {
     let out = '';

@@ -96,9 +96,16 @@ class OpenFile:
         self.ahead = None
 
 
+ID_RANGE = 65536
+NOBODY = 65534
+
+
 class Efs(pyfuse3.Operations):
-    def __init__(self, ctx, server, root, uid, gid, squash_root=False):
+    def __init__(self, ctx, server, root, uid, gid, squash_root=False, id_base=0):
         super().__init__()
+        # The instance's user namespace (userns.ts): the kernel speaks of its ids as the host sees them (id_base + id),
+        # the file system stores them as the instance sees them; ids outside its range are its "nobody".
+        self.id_base = id_base
         self.ctx = ctx
         self.server = server
         self.rpc = Rpc(server)
@@ -148,11 +155,21 @@ class Efs(pyfuse3.Operations):
     def squashed(self, uid, gid):
         if not self.squash:
             return uid, gid
-        return (65534 if uid == 0 else uid), (65534 if gid == 0 else gid)
+        return (NOBODY if uid == 0 else uid), (NOBODY if gid == 0 else gid)
+
+    def inside(self, host_id):
+        if not self.id_base:
+            return host_id
+        return host_id - self.id_base if 0 <= host_id - self.id_base < ID_RANGE else NOBODY
+
+    def outside(self, stored_id):
+        if not self.id_base:
+            return stored_id
+        return self.id_base + stored_id if 0 <= stored_id < ID_RANGE else self.id_base + NOBODY
 
     def caller(self, rctx):
         self.settle()
-        uid, gid = self.squashed(*(self.fixed or (rctx.uid, rctx.gid)))
+        uid, gid = self.squashed(*(self.fixed or (self.inside(rctx.uid), self.inside(rctx.gid))))
         self.cred = (uid, gid)
         nfs.nfs_set_uid(self.ctx, uid)
         nfs.nfs_set_gid(self.ctx, gid)
@@ -178,7 +195,7 @@ class Efs(pyfuse3.Operations):
         ino = pyfuse3.ROOT_INODE if path == "/" else (st.ino if st.ino > 1 else st.ino + 2)
         self.paths[ino] = path
         a.st_ino = ino
-        a.st_mode, a.st_nlink, a.st_uid, a.st_gid, a.st_rdev, a.st_size = st.mode, st.nlink, st.uid, st.gid, st.rdev, st.size
+        a.st_mode, a.st_nlink, a.st_uid, a.st_gid, a.st_rdev, a.st_size = st.mode, st.nlink, self.outside(st.uid), self.outside(st.gid), st.rdev, st.size
         a.st_blksize, a.st_blocks = 4096, (st.size + 511) // 512
         a.st_atime_ns = st.atime * 10**9 + st.atime_nsec
         a.st_mtime_ns = st.mtime * 10**9 + st.mtime_nsec
@@ -222,8 +239,8 @@ class Efs(pyfuse3.Operations):
             path,
             size=attr.st_size if fields.update_size else None,
             mode=stat.S_IMODE(attr.st_mode) if fields.update_mode else None,
-            owner=attr.st_uid if fields.update_uid else None,
-            group=attr.st_gid if fields.update_gid else None,
+            owner=self.inside(attr.st_uid) if fields.update_uid else None,
+            group=self.inside(attr.st_gid) if fields.update_gid else None,
             atime_ns=attr.st_atime_ns if fields.update_atime else None,
             mtime_ns=attr.st_mtime_ns if fields.update_mtime else None)
         return self.attrs(self.path_of(inode))
@@ -469,6 +486,7 @@ def main():
     ap.add_argument("--gid", type=int)
     ap.add_argument("--read-only", action="store_true")
     ap.add_argument("--squash-root", action="store_true")
+    ap.add_argument("--id-base", type=int, default=0)
     ap.add_argument("--connect-timeout", type=float, default=10)
     ap.add_argument("--state")
     ap.add_argument("--home")
@@ -497,7 +515,7 @@ def main():
     code = mount_in_instance(a.pid, fuse_fd, a.source, a.target, a.read_only)
     if code != 0:
         fail({11: "mount point %s does not exist" % a.target}.get(code, "mount of %s failed (%d)" % (a.target, code)))
-    ops = Efs(ctx, a.server, root, a.uid, a.gid, a.squash_root)
+    ops = Efs(ctx, a.server, root, a.uid, a.gid, a.squash_root, a.id_base)
     pyfuse3.init(ops, "/dev/fd/%d" % fuse_fd, set())
     print("mounted", flush=True)
     try:

@@ -9,8 +9,7 @@ import { fileSystemDir, setMountTargetUp, startMountTarget, stopMountTarget, sto
 import type { FirewallPort } from './firewall.js';
 import { efsRunDir, instanceLink, names } from './names.js';
 import { aliasOf, type VpcNet } from './network.js';
-import { run } from './sh.js';
-import type { VolumeRequestResult } from './volumes.js';
+import { unmountNow, type VolumeRequestResult } from './volumes.js';
 
 /**
  * Makes an access point's root directory in the file system's directory, with its owner and permissions, one
@@ -273,8 +272,10 @@ export class EfsRuntime {
     const wanted = target.replace(/\/+$/, '') || '/';
     const client = mine.find((c) => c.target === wanted);
     if (!client) return undefined;
-    const done = run('nsenter', ['-t', String(who.initPid), '-m', '--', 'umount', wanted], { allowFail: true });
-    if (done.status !== 0) return { status: 400, body: done.stderr.trim() || `umount: ${wanted}: target is busy.` };
+    // By the host's helper: the instance's root cannot unmount (its mount namespace is the host's), and no program of
+    // the instance runs as the host's root.
+    const failed = await unmountNow(who.initPid, wanted);
+    if (failed) return { status: 400, body: failed };
     stopProcess(client.child);
     this.clients.set(who.instanceId, mine.filter((c) => c !== client));
     return { status: 200, body: `unmounted ${wanted}` };

@@ -6,6 +6,7 @@ import {
 } from './names.js';
 import { DNS_LINK_LOCAL } from './dns.js';
 import { ipBatch, nft, run, runAsync } from './sh.js';
+import { addUserNetns } from './userns.js';
 
 /**
  * The network of a VPC lives in its own namespace (so VPCs with the same CIDR never meet). Instances are *routed*
@@ -184,8 +185,11 @@ export function intToIp(n: number): string {
   return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }
 
-/** Creates the instance's namespace and wires it into its VPC; returns the alias address. */
-export function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic): string {
+/**
+ * Creates the instance's namespace and wires it into its VPC; returns the alias address. With idBase, the namespace
+ * belongs to a user namespace of its own (userns.ts), so the instance's root has NET_ADMIN over it.
+ */
+export function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic, idBase?: number): string {
   const n = names(tag);
   const ins = n.instanceNs(nic.instanceId);
   const link = instanceLink(nic.instanceId);
@@ -196,7 +200,8 @@ export function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic): string
     run('ip', ['netns', 'del', ins], { allowFail: true });
     ipBatch(vpc.ns, [`link del ${link}`], true);
   }
-  run('ip', ['netns', 'add', ins]);
+  if (idBase === undefined) run('ip', ['netns', 'add', ins]);
+  else addUserNetns(ins, idBase);
   const vpcLines = [
     `link add ${link} type veth peer name eth0 address ${nic.mac} netns ${ins}`,
     `link set ${link} up`,

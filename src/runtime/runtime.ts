@@ -23,6 +23,7 @@ import { isRoot, nft, run } from './sh.js';
 import { readConsoleTail } from './console.js';
 import { cgroupPids, cgroupDirs, makeCgroups, removeCgroups, type InstanceLimits } from './limits.js';
 import { ensureRootDisk } from './root-disk.js';
+import { claimIdRange, releaseIdRange } from './userns.js';
 
 /** What the runtime needs to run one instance (given by the EC2 instances code). */
 export interface LaunchSpec {
@@ -336,7 +337,16 @@ export class Runtime implements EfsHost {
     if (existing) await this.halt(spec.instanceId, 0);
     const vpc = this.vpcNet(spec.vpcId, spec.vpcCidr);
     trace('vpc ready');
-    const alias = plugInstance(this.tag, vpc, { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac });
+    // Root in the instance is an unprivileged id range of the host (userns.ts): its network namespace is the user
+    // namespace's.
+    const idBase = claimIdRange(this.tag, spec.instanceId);
+    let alias: string;
+    try {
+      alias = plugInstance(this.tag, vpc, { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac }, idBase);
+    } catch (err) {
+      releaseIdRange(this.tag, spec.instanceId);
+      throw err;
+    }
     trace('plugged');
     if (opts.offline) {
       setLink(vpc, spec.instanceId, false);
@@ -370,6 +380,7 @@ export class Runtime implements EfsHost {
         disks: this.bindDisks(spec),
         rootDisk,
         cgroups,
+        idBase,
       });
     } catch (err) {
       this.offline.delete(spec.instanceId);
@@ -377,6 +388,7 @@ export class Runtime implements EfsHost {
       this.releaseCgroups(spec.instanceId);
       this.plugged.delete(spec.instanceId);
       unplugInstance(this.tag, vpc, spec.instanceId);
+      releaseIdRange(this.tag, spec.instanceId);
       this.refreshFirewall(spec.vpcId);
       this.refreshPublic();
       throw err;
@@ -419,6 +431,7 @@ export class Runtime implements EfsHost {
     this.efs.forgetInstance(instanceId);
     this.releaseDisks(instanceId);
     this.releaseCgroups(instanceId);
+    releaseIdRange(this.tag, instanceId);
     this.running.delete(instanceId);
     this.probes.delete(instanceId);
     const vpc = this.vpcs.get(r.spec.vpcId);

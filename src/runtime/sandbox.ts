@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CFN_HELPERS_INIT, writeCfnHelpers } from './cfn-helpers.js';
 import { startConsoleKeeper } from './console.js';
 import { ROOT_DISK_OPTIONS } from './root-disk.js';
 import { SECCOMP_LOADER, seccompFilterHex } from './seccomp.js';
+import { IDMAP_MOUNTS, USERNS_ENTER } from './userns.js';
 import { MOUNT_WRAPPER, stage1Disks, UMOUNT_WRAPPER, type BoundDisk } from './volumes.js';
 
 /** What a sandbox needs to boot one instance. */
@@ -33,6 +34,12 @@ export interface BootSpec {
   rootDisk: string;
   /** The instance's cgroup directories (limits.ts): the first stage moves itself into them before anything else. */
   cgroups: string[];
+  /**
+   * The host id of the instance's root (userns.ts): its network namespace belongs to a user namespace mapping 0…65535
+   * to idBase…, which the first stage enters last; its file systems are mounted id-mapped. Without it, no user
+   * namespace (root inside is the host's root).
+   */
+  idBase?: number;
 }
 
 export interface Sandbox {
@@ -65,33 +72,38 @@ function stage1(spec: BootSpec): string {
   const root = path.join(spec.instanceDir, 'root');
   const boot = path.join(spec.instanceDir, 'boot');
   const disk = path.join(spec.instanceDir, 'disk');
+  const base = spec.idBase;
+  // The instance's root owns its tmpfs mounts and the files the host puts there (ids as the host sees them).
+  const owner = base === undefined ? '' : `,uid=${base},gid=${base}`;
+  const chownToInstance = (p: string) => (base === undefined ? '' : `chown -R ${base}:${base} ${p}\n`);
+  const idmapMounts = base === undefined ? '' : `/usr/bin/python3 -I -c ${shq(IDMAP_MOUNTS)} ${base} ${spec.layers.map(shq).join(' ')} "$D"\n`;
+  const enterUserns = base === undefined ? '' : `"$LD" --library-path "$H" "$H/perl" -e ${shq(USERNS_ENTER)} -- `;
   return `set -e
 for d in ${spec.cgroups.map(shq).join(' ')}; do echo 0 > "$d/cgroup.procs"; done
-# The instance's PID 1 (tini) is never the OOM killer's choice, as init is not on a machine; the init script puts its
-# own (and so every other process's) score back to 0, which needs no privilege. Lowering it needs CAP_SYS_RESOURCE,
-# which the daemon may lack (then the OOM killer may pick tini, and the instance's processes all end).
+# The instance's PID 1 (tini) is never the OOM killer's choice, as init is not on a machine. Lowering the score needs
+# CAP_SYS_RESOURCE, which the daemon may lack: then tini keeps 0 and the init script raises what it starts (see INIT).
 echo -1000 2>/dev/null > /proc/self/oom_score_adj || true
 R=${shq(root)}
 D=${shq(disk)}
 mount -t ext4 -o loop,${ROOT_DISK_OPTIONS} ${shq(spec.rootDisk)} "$D"
 mkdir -p "$D/upper" "$D/work"
-mount -t overlay halo-root -o ${shq(`lowerdir=${spec.layers.join(':')},upperdir=${disk}/upper,workdir=${disk}/work`)} "$R"
+${idmapMounts}mount -t overlay halo-root -o ${shq(`lowerdir=${spec.layers.join(':')},upperdir=${disk}/upper,workdir=${disk}/work`)} "$R"
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
 for d in ${PROC_READ_ONLY.join(' ')}; do [ -d "$R/proc/$d" ] && { mount --bind "$R/proc/$d" "$R/proc/$d"; mount -o remount,bind,ro,nosuid,nodev,noexec "$R/proc/$d"; } || true; done
 for f in ${PROC_MASKED_FILES.join(' ')}; do [ -f "$R/proc/$f" ] && mount --bind /dev/null "$R/proc/$f" || true; done
 for d in ${PROC_MASKED_DIRS.join(' ')}; do [ -d "$R/proc/$d" ] && mount -t tmpfs -o ro,nosuid,nodev,noexec,size=0 halo-masked "$R/proc/$d" || true; done
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys" 2>/dev/null || true
-mount -t tmpfs -o nosuid,mode=755,size=65536k halo-dev "$R/dev"
+mount -t tmpfs -o nosuid,mode=755,size=65536k${owner} halo-dev "$R/dev"
 for d in null zero full random urandom tty; do touch "$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"; done
 mkdir -p "$R/dev/pts" "$R/dev/shm"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$R/dev/pts"
 ln -s pts/ptmx "$R/dev/ptmx"; ln -s /proc/self/fd "$R/dev/fd"
 ln -s /proc/self/fd/0 "$R/dev/stdin"; ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
-mount -t tmpfs -o nosuid,nodev,mode=1777 halo-shm "$R/dev/shm"
-${stage1Disks(spec.disks ?? [])}mount -t tmpfs -o nosuid,nodev,mode=755 halo-run "$R/run"
+mount -t tmpfs -o nosuid,nodev,mode=1777${owner} halo-shm "$R/dev/shm"
+${stage1Disks(spec.disks ?? [], base)}mount -t tmpfs -o nosuid,nodev,mode=755${owner} halo-run "$R/run"
 mkdir -p "$R/run/halo" "$R/run/lock" "$R/run/systemd/system"
 cp -a ${shq(boot)}/. "$R/run/halo/"
-hostname ${shq(spec.hostname)}
+${chownToInstance('"$R/run/halo" "$R/run/lock" "$R/run/systemd"')}hostname ${shq(spec.hostname)}
 # After the pivot, only the host's own programs may run with every capability (the instance could have replaced its
 # /usr/bin/umount or setpriv): copies with their loader and libraries, in a tmpfs nothing of the instance ran in yet.
 H=/run/halo/.host
@@ -105,15 +117,22 @@ pivot_root . .halo-old
 cd /
 host umount -l /.halo-old
 host rmdir /.halo-old
-# The seccomp filter last: from here on nothing mounts. Then capabilities drop, then the instance's init.
-exec "$LD" --library-path "$H" "$H/perl" -e ${shq(SECCOMP_LOADER)} -- ${seccompFilterHex()} \\
+# The instance's user namespace (its root is an unprivileged id of the host), then the seccomp filter: from here on
+# nothing mounts. Then capabilities drop, then the instance's init.
+exec ${enterUserns}"$LD" --library-path "$H" "$H/perl" -e ${shq(SECCOMP_LOADER)} -- ${seccompFilterHex()} \\
   "$LD" --library-path "$H" "$H/setpriv" --bounding-set -all,${KEPT_CAPS.map((c) => `+${c}`).join(',')} -- /usr/bin/tini -- /bin/sh /run/halo/init
 `;
 }
 
+/** The OOM score adjustment of every process the instance's init starts (its services, its user data). */
+export const OOM_CHILD_SCORE = 500;
+
 /** The init of the instance (PID 2 under tini): services, user data once, a clean shutdown on TERM. */
 const INIT = `#!/bin/sh
-echo 0 2>/dev/null > /proc/self/oom_score_adj
+# Over its memory, the instance's OOM killer takes what its init started, never tini or this script: they keep the
+# score they were given (-1000 where the host may lower it, else 0) and everything they start gets +${OOM_CHILD_SCORE},
+# which needs no privilege (the first stage runs without CAP_SYS_RESOURCE on some hosts, and the instance never has it).
+oom_child() { echo ${OOM_CHILD_SCORE} 2>/dev/null > /proc/self/oom_score_adj; }
 export PATH=/run/halo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 set -a; . /run/halo/env; set +a
 log() { echo "[halo-init] $*"; }
@@ -132,9 +151,9 @@ for f in resolv.conf hosts; do [ -s /run/halo/$f ] && { rm -f /etc/$f; cp /run/h
 log "booting $HALO_INSTANCE_ID (image $HALO_IMAGE_ID) as $(hostname), private IP $HALO_PRIVATE_IP"
 [ -n "$HALO_IMAGE_NOTE" ] && log "$HALO_IMAGE_NOTE"
 ${CFN_HELPERS_INIT}
-systemctl default >/dev/null 2>&1 &
+( oom_child; exec systemctl default ) >/dev/null 2>&1 &
 # Network file systems of /etc/fstab (EFS, NFS: _netdev) at every boot, before user data, as remote-fs.target does.
-grep -qsE '^[^#[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+(efs|nfs|nfs4)[[:space:]]' /etc/fstab && mount -a 2>&1 | sed 's/^/[halo-init] /'
+grep -qsE '^[^#[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+(efs|nfs|nfs4)[[:space:]]' /etc/fstab && ( oom_child; exec mount -a ) 2>&1 | sed 's/^/[halo-init] /'
 if [ ! -e /var/lib/halo/user-data.done ] && [ -s /run/halo/user-data ]; then
   mkdir -p /var/lib/halo; cp /run/halo/user-data /var/lib/halo/user-data; touch /var/lib/halo/user-data.done
   if [ "$(head -c 2 /var/lib/halo/user-data)" = "#!" ]; then
@@ -142,7 +161,7 @@ if [ ! -e /var/lib/halo/user-data.done ] && [ -s /run/halo/user-data ]; then
     log "running user data (first boot)"
     # As cloud-init's final stage, user data waits for the network: an instance booted ahead of the AWS time at which
     # it runs has its link down (no carrier on eth0) until then.
-    ( cd /; while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 0 ]; do sleep 0.05; done
+    ( cd /; oom_child; while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 0 ]; do sleep 0.05; done
       /var/lib/halo/user-data; log "user data exited with status $?" ) &
   else
     log "user data is not a #! script: not run (cloud-config is not supported)"
@@ -181,6 +200,8 @@ export function startSandbox(spec: BootSpec): Sandbox {
   writeFileSync(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 });
   writeFileSync(path.join(spec.instanceDir, 'stage1.sh'), stage1(spec));
   const { child: keeper, fd: consoleFd } = startConsoleKeeper(path.join(spec.instanceDir, 'console.log'));
+  // Services open /proc/1/fd/1 to write on the console: the FIFO belongs to the instance's root.
+  if (spec.idBase !== undefined) chownSync(path.join(spec.instanceDir, 'console.fifo'), spec.idBase, spec.idBase);
   try {
     for (const dir of spec.cgroups) writeFileSync(path.join(dir, 'cgroup.procs'), String(keeper.pid));
     // Its memory is bounded (64 KB): the OOM killer of the instance's cgroup takes one of the instance's processes.

@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { cloudTag } from './names.js';
 import { CommandError, run, runAsync } from './sh.js';
+import { idBaseOf, IDMAP_MOUNTS, IDMAP_PY } from './userns.js';
 
 /**
  * EBS data volumes on the host: a volume is a sparse file `$HALO_HOME/volumes/<vol-id>/disk.img`, a snapshot a
@@ -117,13 +118,15 @@ export function unbindDisk(file: string): void {
 /** Where a path inside a running sandbox is, seen from the host (through its init's root). */
 const inside = (initPid: number, p: string) => `/proc/${initPid}/root${p}`;
 
-/** Makes the volume's device nodes in a running sandbox's /dev (a tmpfs of its own). */
+/** Makes the volume's device nodes in a running sandbox's /dev (a tmpfs of its own), owned by the instance's root. */
 export function makeNodes(initPid: number, disk: BoundDisk): void {
+  const base = idBaseOf(initPid);
   for (const name of disk.names) {
     const node = inside(initPid, name);
     // rm first: whatever the instance put there (it cannot make device nodes itself) goes.
     rmSync(node, { force: true });
     run('mknod', ['-m', '660', node, 'b', String(disk.major), String(disk.minor)]);
+    if (base !== undefined) chownSync(node, base, base);
   }
 }
 
@@ -144,12 +147,14 @@ export function mountsOf(initPid: number, major: number, minor: number): string[
 
 /**
  * Runs mount(2)/umount2(2) inside a sandbox's mount namespace from a host python process (its own binaries and
- * libraries loaded before entering), so no program of the instance ever runs with the host's capabilities.
+ * libraries loaded before entering), so no program of the instance ever runs with the host's capabilities. In an
+ * instance with a user namespace, a mount is then replaced by its id-mapped copy (userns.ts), made before the chroot.
  */
-const NS_HELPER = `
+const NS_HELPER = `${IDMAP_PY}
 import ctypes, os, sys, json
 libc = ctypes.CDLL('libc.so.6', use_errno=True)
 req = json.loads(sys.argv[1])
+idns = idmap_userns(req['base']) if req.get('base') is not None else None
 fd = os.open('/proc/%d/ns/mnt' % req['pid'], os.O_RDONLY)
 root = os.open('/proc/%d/root' % req['pid'], os.O_RDONLY | os.O_DIRECTORY)
 if libc.setns(fd, 0) != 0: sys.exit('setns: ' + os.strerror(ctypes.get_errno()))
@@ -157,6 +162,12 @@ os.fchdir(root); os.chroot('.')
 if req['op'] == 'umount':
     for t in req['targets']:
         libc.umount2(t.encode(), 2)
+    sys.exit(0)
+if req['op'] == 'umount-now':
+    t = req['targets'][0]
+    if libc.umount2(t.encode(), 0) != 0:
+        e = ctypes.get_errno()
+        sys.exit('umount: %s: %s.' % (t, 'target is busy' if e == 16 else os.strerror(e)))
     sys.exit(0)
 flags = 0
 names = {'ro': 1, 'nosuid': 2, 'nodev': 4, 'noexec': 8, 'sync': 16, 'dirsync': 128, 'noatime': 1024, 'nodiratime': 2048, 'relatime': 1 << 21,
@@ -168,7 +179,11 @@ for o in req['options']:
 target = req['target']
 if os.path.islink(target) or not os.path.isdir(target): sys.exit('mount point %s is not a directory' % target)
 for fs in req['types']:
-    if libc.mount(req['source'].encode(), target.encode(), fs.encode(), flags, ','.join(data).encode() or None) == 0: sys.exit(0)
+    if libc.mount(req['source'].encode(), target.encode(), fs.encode(), flags, ','.join(data).encode() or None) == 0:
+        if idns is not None:
+            try: idmap(target, idns, True)
+            except OSError as e: libc.umount2(target.encode(), 2); sys.exit('mount: id mapping: ' + str(e))
+        sys.exit(0)
     err = ctypes.get_errno()
 sys.exit('mount: ' + os.strerror(err))
 `;
@@ -197,7 +212,17 @@ export function allowedOptions(options: string[]): string[] | undefined {
 
 /** Mounts a device node of the sandbox (its path inside) at a directory inside it. */
 export async function mountIn(initPid: number, source: string, target: string, types: string[], options: string[]): Promise<void> {
-  await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options })]);
+  const base = idBaseOf(initPid);
+  await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options, base })]);
+}
+
+/**
+ * Unmounts one mount point inside a sandbox now (not lazily); answers umount(8)'s message when it cannot (busy), by
+ * the host's own helper, never a program of the instance.
+ */
+export async function unmountNow(initPid: number, target: string): Promise<string | undefined> {
+  const r = await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount-now', pid: initPid, targets: [target] })], { allowFail: true });
+  return r.status === 0 ? undefined : r.stderr.trim() || `umount: ${target}: target is busy.`;
 }
 
 /** Lazily unmounts these mount points inside a sandbox. */
@@ -213,9 +238,12 @@ const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * volumes' device nodes and mounts the instance's /etc/fstab entries that name one of them (by /dev path, UUID= or
  * LABEL=). Mount points must be real directories inside the root: no symlink, no `..`.
  */
-export function stage1Disks(disks: BoundDisk[]): string {
+export function stage1Disks(disks: BoundDisk[], idBase?: number): string {
   if (!disks.length) return '';
-  const nodes = disks.flatMap((d) => d.names.map((n) => `mknod -m 660 "$R${n}" b ${d.major} ${d.minor}`));
+  const owned = (n: string) => (idBase === undefined ? '' : ` && chown ${idBase}:${idBase} "$R${n}"`);
+  const nodes = disks.flatMap((d) => d.names.map((n) => `mknod -m 660 "$R${n}" b ${d.major} ${d.minor}${owned(n)}`));
+  // In an instance with a user namespace, each mount is replaced by its id-mapped copy (userns.ts).
+  const idmap = idBase === undefined ? 'true' : `/usr/bin/python3 -I -c ${shq(IDMAP_MOUNTS)} ${idBase} "$target"`;
   const byName = disks.flatMap((d) => d.names.map((n) => `    ${shq(n)}) echo ${shq(d.loop)} ;;`));
   const loops = disks.map((d) => shq(d.loop)).join(' ');
   return `${nodes.join('\n')}
@@ -257,7 +285,9 @@ halo_fstab() {
     # The instance wrote this file system: never let its superblock ask the host's kernel to panic on an error.
     case "$(blkid -o value -s TYPE "$l" 2>/dev/null)" in ext2|ext3|ext4) case "$keep," in *,errors=*) ;; *) keep="$keep,errors=remount-ro" ;; esac ;; esac
     if [ -n "$bad" ] || ! target=$(halo_dir_in_root "$dir"); then echo "[halo] /etc/fstab: $dev on $dir not mounted (mount point or options not allowed)"; continue; fi
-    if mount -n $t -o "rw$keep" "$l" "$target"; then echo "[halo] /etc/fstab: mounted $dev on $dir"
+    if mount -n $t -o "rw$keep" "$l" "$target"; then
+      if ${idmap}; then echo "[halo] /etc/fstab: mounted $dev on $dir"
+      else umount -l "$target"; echo "[halo] /etc/fstab: $dev on $dir not mounted (id mapping failed)"; fi
     else
       case ",$opts," in *,nofail,*) echo "[halo] /etc/fstab: mounting $dev on $dir failed (nofail)" ;;
         *) echo "[halo] /etc/fstab: mounting $dev on $dir failed: on EC2 this boot would stop here; halo boots on" ;; esac

@@ -5,7 +5,8 @@ import { processList } from './host.js';
 /**
  * Runs a shell command inside a running instance, as an operator with a console would (tests only: the seed's
  * templates are used unchanged, so what a test writes on an instance cannot come from their user data). It enters
- * every namespace of the instance's PID 1, found as the child of the sandbox's `unshare` process.
+ * every namespace of the instance's PID 1, found as the child of the sandbox's `unshare` process, its user namespace
+ * too: the command runs as the instance's root (an unprivileged id of the host), as a console login would.
  */
 export function inInstance(instanceId: string, script: string): { status: number; stdout: string; stderr: string } {
   const sandbox = processList(`/instances/${instanceId}/stage1.sh`).find((p) => p.cmd.startsWith('unshare'));
@@ -16,6 +17,6 @@ export function inInstance(instanceId: string, script: string): { status: number
   const root = statSync(`/proc/${init}/root/`);
   const host = statSync('/');
   if (root.dev === host.dev && root.ino === host.ino) throw new Error(`${instanceId} has not switched to its own root yet`);
-  const r = spawnSync('nsenter', ['-t', init, '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('nsenter', ['-t', init, '-U', '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 30_000 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

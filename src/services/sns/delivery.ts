@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Cloud } from '../../cloud.js';
+import { unreachable } from './endpoints.js';
 import type { Subscription } from './model.js';
 
 /** The JSON document SNS posts to HTTP(S) subscribers (without Signature fields: see LIMITATIONS.md). */
@@ -75,6 +76,12 @@ export async function deliver(cloud: Cloud, sub: Subscription, msg: SnsHttpMessa
   if (msg.Type === 'Notification') headers['x-amz-sns-subscription-arn'] = sub.SubscriptionArn;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const base = { messageId: msg.MessageId, type: msg.Type, topicArn: msg.TopicArn, subscriptionArn: sub.SubscriptionArn, endpoint: sub.Endpoint, attempt, ts: cloud.clock.now() };
+    const blocked = await unreachable(cloud, sub.Endpoint, msg.TopicArn.split(':')[3]);
+    if (blocked) {
+      record(cloud, { ...base, status: 0, error: blocked });
+      if (attempt < ATTEMPTS) await cloud.clock.sleep(RETRY_DELAY_MS);
+      continue;
+    }
     try {
       const res = await fetch(sub.Endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
       await res.arrayBuffer().catch(() => undefined);

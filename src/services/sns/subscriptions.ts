@@ -3,27 +3,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
 import { deliver } from './delivery.js';
+import { checkEndpoint } from './endpoints.js';
 import { findTopic, invalidParameter, subscriptionTable, topicNotFound, type Subscription } from './model.js';
 
 const PAGE = 100;
-
-/** halo delivers to HTTP(S) endpoints on this machine's loopback only: nothing leaves the machine. */
-export function checkEndpoint(protocol: string, endpoint: string | undefined): void {
-  if (protocol !== 'http' && protocol !== 'https') {
-    throw invalidParameter(`Protocol Reason: ${protocol} is not supported by this cloud; use http or https to a loopback endpoint.`);
-  }
-  let url: URL;
-  try {
-    url = new URL(endpoint ?? '');
-  } catch {
-    throw invalidParameter('Endpoint Reason: must be an absolute URL');
-  }
-  if (url.protocol !== `${protocol}:`) throw invalidParameter(`Endpoint Reason: must be an ${protocol} URL for protocol ${protocol}`);
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!(host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host))) {
-    throw invalidParameter(`Endpoint Reason: ${host} is not a loopback address; this cloud delivers only to 127.0.0.0/8, ::1 or localhost.`);
-  }
-}
 
 const visibleArn = (s: Subscription) => (s.Confirmed ? s.SubscriptionArn : 'PendingConfirmation');
 
@@ -31,7 +14,7 @@ export function subscribe(input: { TopicArn: string; Protocol: string; Endpoint?
   const topic = findTopic(ctx.cloud, input.TopicArn);
   if (!topic) throw topicNotFound();
   const protocol = input.Protocol.toLowerCase();
-  checkEndpoint(protocol, input.Endpoint);
+  checkEndpoint(protocol, input.Endpoint, ctx.principal);
   const region = topic.TopicArn.split(':')[3];
   const table = subscriptionTable(ctx.cloud);
   const existing = table.list(region).find((s) => s.TopicArn === topic.TopicArn && s.Protocol === protocol && s.Endpoint === input.Endpoint);

@@ -1,0 +1,184 @@
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { processAlive } from '../daemon/home.js';
+import { run } from './sh.js';
+
+/**
+ * Root in an instance is not root on the host: every instance runs in a user namespace of its own whose ids 0…65535
+ * are the host's `base`…`base + 65535`, a range no other running instance (of any cloud on the machine) has.
+ *
+ * - **The range** is claimed in `/run/halo/ids/<n>` (holding `<tag> <instance id> <daemon pid>`, base =
+ *   ID_FIRST_BASE + n × 65536), found again by name, released when the instance halts; a claim of a dead daemon is
+ *   taken over.
+ * - **The namespaces.** The host makes the user namespace and, from inside it, the instance's network namespace (a
+ *   short-lived python process), writes the maps and bind-mounts the network namespace on `/run/netns/<name>` as
+ *   `ip netns add` would: every host path that enters it by name works as before (the host's root has every
+ *   capability over namespaces owned by a user namespace it made), and the instance's root has NET_ADMIN and NET_RAW
+ *   over its own interfaces, routes and nft. The user namespace lives as long as its network namespace (which holds
+ *   it); the sandbox finds it from there (NS_GET_USERNS) and enters it last, after its mounts and the pivot.
+ * - **Files** stay stored with the ids the instance sees (0 for its root), in the image layers and in its root volume
+ *   and EBS volumes alike; the sandbox's mounts of them are id-mapped (mount_setattr MOUNT_ATTR_IDMAP): the instance's
+ *   file owned by 0 is owned by `base` on the host. So images, snapshots and volumes move between instances of
+ *   different ranges unchanged. The mapping of those mounts also maps the stored id 65536 to the host's root, which
+ *   the overlay's own bookkeeping (its work directory, whiteouts) is done as; inside the instance that id is unmapped.
+ */
+
+export const ID_RANGE = 65536;
+/** 2^24: far above the ids of the host's users and of /etc/subuid's customary ranges (100000…). */
+export const ID_FIRST_BASE = 1 << 24;
+const MAX_ID_SLOTS = 4096;
+export const IDS_DIR = '/run/halo/ids';
+
+const readSafe = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+};
+
+/** The base of the instance's id range: its claim if it has one, else a new claim. */
+export function claimIdRange(tag: string, instanceId: string): number {
+  mkdirSync(IDS_DIR, { recursive: true });
+  const mine = `${tag} ${instanceId}`;
+  for (const name of readdirSync(IDS_DIR)) {
+    if (readSafe(path.join(IDS_DIR, name)).startsWith(`${mine} `)) {
+      writeFileSync(path.join(IDS_DIR, name), `${mine} ${process.pid}`);
+      return ID_FIRST_BASE + Number(name) * ID_RANGE;
+    }
+  }
+  for (let n = 0; n < MAX_ID_SLOTS; n++) {
+    const file = path.join(IDS_DIR, String(n));
+    try {
+      closeSync(openSync(file, 'wx'));
+      writeFileSync(file, `${mine} ${process.pid}`);
+      return ID_FIRST_BASE + n * ID_RANGE;
+    } catch {
+      const pid = Number(readSafe(file).split(' ')[2]);
+      if (pid && !processAlive(pid)) {
+        rmSync(file, { force: true });
+        n--;
+      }
+    }
+  }
+  throw new Error('no free id range for an instance\'s user namespace');
+}
+
+/** Claims of a cloud's instances (all of them without instanceId). */
+export function idClaimsOf(tag: string, instanceId?: string): string[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(IDS_DIR);
+  } catch {
+    return [];
+  }
+  const prefix = instanceId ? `${tag} ${instanceId} ` : `${tag} `;
+  return names.map((n) => path.join(IDS_DIR, n)).filter((f) => readSafe(f).startsWith(prefix));
+}
+
+export function releaseIdRange(tag: string, instanceId?: string): void {
+  for (const file of idClaimsOf(tag, instanceId)) rmSync(file, { force: true });
+}
+
+/**
+ * Python shared by the helpers that make id-mapped mounts (the sandbox's first stage, the EBS mount helper):
+ * `idmap_userns(base)` makes the mapping (a user namespace whose only process ends at once; its file descriptor keeps
+ * it), `idmap(dir, ns, detach)` replaces the mount at dir by an id-mapped copy (open_tree, mount_setattr, move_mount).
+ */
+export const IDMAP_PY = `
+import ctypes, os, struct
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+def _sc(nr, *a):
+    r = _libc.syscall(nr, *a)
+    if r < 0:
+        e = ctypes.get_errno(); raise OSError(e, os.strerror(e))
+    return r
+def idmap_userns(base):
+    r, w = os.pipe(); r2, w2 = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(w); os.close(r2)
+        ok = _libc.unshare(0x10000000) == 0
+        os.write(w2, b'1' if ok else b'0'); os.read(r, 1); os._exit(0)
+    os.close(r); os.close(w2)
+    try:
+        if os.read(r2, 1) != b'1': raise OSError('unshare of a user namespace failed')
+        # The child as /proc knows it (the sandbox's first stage runs in a PID namespace of its own, under the host's /proc).
+        proc = '/proc/' + open('/proc/thread-self/children').read().split()[0]
+        for f in ('uid_map', 'gid_map'):
+            with open('%s/%s' % (proc, f), 'w') as fh: fh.write('0 %d ${ID_RANGE}\\n${ID_RANGE} 0 1\\n' % base)
+        return os.open(proc + '/ns/user', os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(w); os.waitpid(pid, 0)
+def idmap(d, ns, detach):
+    t = _sc(428, -100, d.encode(), 1 | 0o2000000)
+    attr = ctypes.create_string_buffer(struct.pack('QQQQ', 0x100000, 0, 0, ns))
+    _sc(442, t, b'', 0x1000, attr, 32)
+    if detach: _libc.umount2(d.encode(), 2)
+    _sc(429, t, b'', -100, d.encode(), 4)
+    os.close(t)
+`;
+
+/** `python3 -I -c IDMAP_MOUNTS <base> <dir>…`: each directory's mount (or subtree) replaced by an id-mapped one. */
+export const IDMAP_MOUNTS = `${IDMAP_PY}
+import sys
+ns = idmap_userns(int(sys.argv[1]))
+for d in sys.argv[2:]:
+    idmap(d, ns, os.path.ismount(d))
+`;
+
+/**
+ * Makes the user namespace of an instance (ids base…) with its network namespace inside, bound at /run/netns/<name>.
+ * The helper's child makes both namespaces; the helper writes the maps and binds the network namespace, then lets
+ * the child end (the bind mount keeps the network namespace, which keeps its user namespace).
+ */
+const USER_NETNS = `
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+name, base = sys.argv[1], int(sys.argv[2])
+r, w = os.pipe(); r2, w2 = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(w); os.close(r2)
+    ok = libc.unshare(0x10000000 | 0x40000000) == 0
+    os.write(w2, b'1' if ok else b'0'); os.read(r, 1); os._exit(0)
+os.close(r); os.close(w2)
+try:
+    if os.read(r2, 1) != b'1': sys.exit('unshare of a user and network namespace failed')
+    for f in ('uid_map', 'gid_map'):
+        with open('/proc/%d/%s' % (pid, f), 'w') as fh: fh.write('0 %d ${ID_RANGE}\\n' % base)
+    os.makedirs('/run/netns', exist_ok=True)
+    target = '/run/netns/' + name
+    os.close(os.open(target, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+    if libc.mount(('/proc/%d/ns/net' % pid).encode(), target.encode(), None, 4096, None) != 0:
+        e = ctypes.get_errno(); os.unlink(target); sys.exit('bind of the network namespace: ' + os.strerror(e))
+finally:
+    os.close(w); os.waitpid(pid, 0)
+`;
+
+/** The instance's network namespace, owned by a user namespace of ids base…base+65535 (see above). */
+export function addUserNetns(name: string, base: number): void {
+  run('/usr/bin/python3', ['-I', '-c', USER_NETNS, name, String(base)]);
+}
+
+/**
+ * Perl run by the sandbox after its pivot (host copy, see sandbox.ts), then exec'ing the rest of its command line:
+ * enters the user namespace that owns its network namespace and becomes its root (uid and gid 0, no supplementary
+ * groups), with SIGKILL as its parent-death signal again. From here on its capabilities are those of the instance's
+ * namespaces only.
+ */
+export const USERNS_ENTER = "open(my $n, '<', '/proc/self/ns/net') or die \"halo: netns: $!\\n\";"
+  + ' my $u = syscall(16, fileno($n), 0xb701, 0); $u >= 0 or die "halo: NS_GET_USERNS: $!\\n";'
+  + ' syscall(308, $u, 0x10000000) == 0 or die "halo: setns user: $!\\n";'
+  + ' syscall(116, 0, 0) == 0 && syscall(119, 0, 0, 0) == 0 && syscall(117, 0, 0, 0) == 0 or die "halo: ids: $!\\n";'
+  // A change of ids clears the parent-death signal unshare --kill-child set: set again, so a daemon killed -9 takes it along.
+  + ' syscall(157, 1, 9) == 0 or die "halo: pdeathsig: $!\\n";'
+  + ' exec { $ARGV[0] } @ARGV or die "halo: exec $ARGV[0]: $!\\n";';
+
+/** The host id that is the instance's root (ids 0 of its uid_map), or undefined without a user namespace. */
+export function idBaseOf(pid: number): number | undefined {
+  const line = readSafe(`/proc/${pid}/uid_map`).trim().split('\n')[0]?.trim().split(/\s+/);
+  if (!line || line[0] !== '0' || line[1] === '0') return undefined;
+  return Number(line[1]);
+}
