@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
-import { metricStore } from '../src/services/cloudwatch/metric-store.js';
+import { MetricStore } from '../src/services/cloudwatch/metric-store.js';
 import { cloudwatchService } from '../src/services/cloudwatch/service.js';
 import { Store } from '../src/store/db.js';
 
@@ -115,7 +115,7 @@ function rollupRows(add: (metric: number, ts: number, value: number) => void): v
 function rollupPass(dir: string) {
   const store = new Store(path.join(dir, 'rollup.db'));
   try {
-    const metrics = metricStore(store.db);
+    const metrics = new MetricStore(store.db);
     const refs = Array.from({ length: ROLLUP_METRICS }, (_, m) => ({ Namespace: 'Halo/Bench', MetricName: 'Load', Dimensions: [{ Name: 'Host', Value: `h${m}` }] }));
     store.tx(() => rollupRows((m, ts, v) => metrics.add(REGION, refs[m], [{ ts, unit: 'None', count: 1, sum: v, min: v, max: v, values: [[v, 1]] }])));
     const started = performance.now();

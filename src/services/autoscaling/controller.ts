@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../../cloud.js';
 import type { Timer } from '../../clock/clock.js';
+import { liveKey } from '../../store/live.js';
 import { isAwsError } from '../../protocol/errors.js';
 import { cause, causes, endActivity, pruneActivities, startActivity } from './activities.js';
 import { Ec2Fleet, type Fleet, type FleetInstance } from './fleet.js';
@@ -22,10 +23,10 @@ const ZONAL_ERRORS = new Set(['InsufficientInstanceCapacity', 'InsufficientCapac
 /** EC2 instance states in which EC2 Auto Scaling deems an instance unhealthy at once. */
 const GONE_STATES = new Set(['stopping', 'stopped', 'shutting-down', 'terminated', 'vanished']);
 
-const controllers = new WeakMap<Cloud, GroupController>();
+const CONTROLLER = liveKey('autoscaling.controller', () => ({ controller: undefined as GroupController | undefined }));
 
 /** The controller of a cloud (operations that act at once, tests and benchmarks). */
-export const controllerOf = (cloud: Cloud): GroupController | undefined => controllers.get(cloud);
+export const controllerOf = (cloud: Cloud): GroupController | undefined => cloud.live.get(CONTROLLER).controller;
 
 export interface ControllerOptions {
   fleet?: Fleet;
@@ -69,7 +70,7 @@ export class GroupController {
   constructor(private readonly cloud: Cloud, opts: ControllerOptions = {}) {
     this.fleet = opts.fleet ?? new Ec2Fleet(cloud);
     this.random = opts.random ?? Math.random;
-    controllers.set(cloud, this);
+    cloud.live.get(CONTROLLER).controller = this;
   }
 
   start(): void {

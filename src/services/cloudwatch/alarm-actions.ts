@@ -38,11 +38,11 @@ export type StateChangeCause = 'evaluation' | 'SetAlarmState';
 type AlarmType = 'MetricAlarm' | 'CompositeAlarm';
 
 function succeeded(cloud: Cloud, region: string, alarm: string, arn: string, data: Record<string, unknown>, type: AlarmType = 'MetricAlarm'): void {
-  alarmHistory(cloud.store.db).add(region, alarm, cloud.clock.now(), 'Action', `Successfully executed action ${arn}`, { actionState: 'Succeeded', ...data }, type);
+  alarmHistory(cloud).add(region, alarm, cloud.clock.now(), 'Action', `Successfully executed action ${arn}`, { actionState: 'Succeeded', ...data }, type);
 }
 
 function failed(cloud: Cloud, region: string, alarm: string, arn: string, error: string, data: Record<string, unknown> = {}, type: AlarmType = 'MetricAlarm'): void {
-  alarmHistory(cloud.store.db).add(region, alarm, cloud.clock.now(), 'Action', `Failed to execute action ${arn}. Received error: "${error}"`, { actionState: 'Failed', ...data, error }, type);
+  alarmHistory(cloud).add(region, alarm, cloud.clock.now(), 'Action', `Failed to execute action ${arn}. Received error: "${error}"`, { actionState: 'Failed', ...data, error }, type);
 }
 
 /** Listens for EC2's answers to recover requests, for the life of the cloud. */
@@ -80,7 +80,7 @@ async function runScalingPolicy(cloud: Cloud, region: string, alarm: AnyAlarm, a
   const found = await cloud.invoke<{ AutoScalingGroups: Array<{ SuspendedProcesses?: Array<{ ProcessName: string }> }> }>('autoscaling', 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [action.group] }, { region });
   if (found.AutoScalingGroups[0]?.SuspendedProcesses?.some((p) => p.ProcessName === 'AlarmNotification')) {
     if (!repeat) {
-      alarmHistory(cloud.store.db).add(region, alarm.AlarmName, cloud.clock.now(), 'Action',
+      alarmHistory(cloud).add(region, alarm.AlarmName, cloud.clock.now(), 'Action',
         `No action taken for ${action.arn}: the AlarmNotification process of Auto Scaling group ${action.group} is suspended`, { actionState: 'Skipped', stateUpdateTimestamp: stamp }, type);
     }
     return;
@@ -152,7 +152,7 @@ export async function runActions(cloud: Cloud, region: string, alarm: AnyAlarm, 
       } else {
         const instanceId = alarm.Dimensions?.find((d) => d.Name === 'InstanceId')?.Value;
         if (cause === 'SetAlarmState') {
-          alarmHistory(cloud.store.db).add(region, name, cloud.clock.now(), 'Action',
+          alarmHistory(cloud).add(region, name, cloud.clock.now(), 'Action',
             `No action taken for ${arn}: EC2 actions are not executed when the state is set by SetAlarmState`, { actionState: 'Skipped', stateUpdateTimestamp: stamp, instanceId });
         } else if (!instanceId) {
           failed(cloud, region, name, arn, 'The alarm has no InstanceId dimension', { stateUpdateTimestamp: stamp });
@@ -161,7 +161,7 @@ export async function runActions(cloud: Cloud, region: string, alarm: AnyAlarm, 
             failed(cloud, region, name, arn, `Recovery of ${instanceId} is not available in this cloud yet`, { stateUpdateTimestamp: stamp, instanceId });
           } else {
             const request: RecoverRequest = { requestId: randomUUID(), region, instanceId, alarmName: name, actionArn: arn };
-            alarmHistory(cloud.store.db).add(region, name, cloud.clock.now(), 'Action', `Requested recovery of ${instanceId} by action ${arn}`,
+            alarmHistory(cloud).add(region, name, cloud.clock.now(), 'Action', `Requested recovery of ${instanceId} by action ${arn}`,
               { actionState: 'Requested', stateUpdateTimestamp: stamp, instanceId, requestId: request.requestId });
             cloud.events.emit('ec2.recoverRequested', request);
           }

@@ -37,7 +37,7 @@ export function evaluationRange(cloud: Cloud, region: string, alarm: AlarmRecord
   const periodMs = alarmPeriod(alarm) * 1000;
   const count = alarm.EvaluationPeriods + EXTRA_RANGE_PERIODS;
   const start = at - count * periodMs;
-  const store = metricStore(cloud.store.db);
+  const store = metricStore(cloud);
   const byTs = new Map<number, { value: number; sampleCount?: number }>();
   if (alarm.Metrics) {
     const results = runQueries(store, region, alarm.Metrics, start, at);
@@ -240,7 +240,7 @@ export class AlarmEvaluator {
 
   prune(): void {
     const now = this.cloud.clock.now();
-    metricStore(this.cloud.store.db).rollUp(now);
-    alarmHistory(this.cloud.store.db).prune(now);
+    metricStore(this.cloud).rollUp(now);
+    alarmHistory(this.cloud).prune(now);
   }
 }

@@ -1,5 +1,7 @@
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type Database from 'better-sqlite3';
+import type { Cloud } from '../../cloud.js';
+import { liveKey } from '../../store/live.js';
 import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
 
@@ -70,16 +72,9 @@ export class AlarmHistory {
   }
 }
 
-const histories = new WeakMap<Database.Database, AlarmHistory>();
+const ALARM_HISTORY = liveKey('cloudwatch.alarmHistory', (cloud) => new AlarmHistory(cloud.store.db));
 
-export function alarmHistory(db: Database.Database): AlarmHistory {
-  let h = histories.get(db);
-  if (!h) {
-    h = new AlarmHistory(db);
-    histories.set(db, h);
-  }
-  return h;
-}
+export const alarmHistory = (cloud: Cloud): AlarmHistory => cloud.live.get(ALARM_HISTORY);
 
 interface DescribeAlarmHistoryInput {
   AlarmName?: string;
@@ -104,7 +99,7 @@ export function describeAlarmHistory(input: DescribeAlarmHistoryInput, ctx: Requ
   }
   const from = input.StartDate?.getTime() ?? 0;
   const to = input.EndDate?.getTime() ?? Number.MAX_SAFE_INTEGER;
-  let items = alarmHistory(ctx.cloud.store.db).query(ctx.region, input.AlarmName, from, to);
+  let items = alarmHistory(ctx.cloud).query(ctx.region, input.AlarmName, from, to);
   if (input.HistoryItemType) items = items.filter((i) => i.HistoryItemType === input.HistoryItemType);
   if (input.AlarmTypes?.length) items = items.filter((i) => input.AlarmTypes?.includes(i.AlarmType));
   if (input.ScanBy === 'TimestampAscending') items.reverse();

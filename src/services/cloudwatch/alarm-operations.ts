@@ -49,7 +49,7 @@ export function putMetricAlarm(input: Record<string, any>, ctx: RequestContext) 
     const history = existing
       ? { type: 'Update', version: '1.0', originalUpdatedAlarm: configDoc(existing), updatedAlarm: configDoc(alarm) }
       : { type: 'Create', version: '1.0', createdAlarm: configDoc(alarm) };
-    alarmHistory(cloud.store.db).add(ctx.region, alarm.AlarmName, now, 'ConfigurationUpdate', `Alarm "${alarm.AlarmName}" ${existing ? 'updated' : 'created'}`, history);
+    alarmHistory(cloud).add(ctx.region, alarm.AlarmName, now, 'ConfigurationUpdate', `Alarm "${alarm.AlarmName}" ${existing ? 'updated' : 'created'}`, history);
   });
   const period = alarmPeriod(alarm);
   if (isHighResolutionPeriod(period)) addHighResolutionAlarm(cloud, alarmKey(ctx.region, alarm.AlarmName));
@@ -146,7 +146,7 @@ export function deleteAlarms(input: { AlarmNames: string[] }, ctx: RequestContex
     for (const a of found as AnyAlarm[]) {
       if (isComposite(a)) compositeTable(ctx.cloud).delete(ctx.region, a.AlarmName);
       else alarmTable(ctx.cloud).delete(ctx.region, a.AlarmName);
-      alarmHistory(ctx.cloud.store.db).add(ctx.region, a.AlarmName, now, 'ConfigurationUpdate', `Alarm "${a.AlarmName}" deleted`,
+      alarmHistory(ctx.cloud).add(ctx.region, a.AlarmName, now, 'ConfigurationUpdate', `Alarm "${a.AlarmName}" deleted`,
         { type: 'Delete', version: '1.0', deletedAlarm: configDoc(a as AlarmRecord) }, alarmTypeOf(a));
     }
   });

@@ -1,3 +1,6 @@
+import type { Cloud } from '../../cloud.js';
+import { liveKey } from '../../store/live.js';
+
 /**
  * When metric alarms are evaluated. The CloudWatch User Guide: an alarm with a period of 10 or 30 seconds (a
  * high-resolution alarm, charged more) is evaluated every 10 seconds; other alarms are evaluated every minute.
@@ -19,32 +22,25 @@ export const evaluationInterval = (periodSeconds: number) => (isHighResolutionPe
 /** The latest evaluation time of an alarm of that period at or before `now`: the end of its evaluation range. */
 export const evaluationTime = (periodSeconds: number, now: number) => now - (now % evaluationInterval(periodSeconds));
 
-const registries = new WeakMap<object, Set<string>>();
-
 /**
  * The high-resolution alarms of a cloud, as `scope\nname` keys: what the 10-second ticks evaluate, so that they
  * never read the other (possibly 10,000) alarms. PutMetricAlarm adds to it; the evaluator rebuilds it from the
- * store at every full (minute) tick and drops keys whose alarm is gone or no longer high-resolution.
+ * store at every full (minute) tick and drops keys whose alarm is gone or no longer high-resolution. `wake` is the
+ * evaluator's hook, called when a high-resolution alarm appears so that 10-second ticks start right away.
  */
-export function highResolutionAlarms(cloud: object): Set<string> {
-  let set = registries.get(cloud);
-  if (!set) {
-    set = new Set();
-    registries.set(cloud, set);
-  }
-  return set;
-}
+const HIGH_RESOLUTION = liveKey('cloudwatch.highResolutionAlarms', () => ({ keys: new Set<string>(), wake: undefined as (() => void) | undefined }));
+
+export const highResolutionAlarms = (cloud: Cloud): Set<string> => cloud.live.get(HIGH_RESOLUTION).keys;
 
 export const alarmKey = (scope: string, name: string) => `${scope}\n${name}`;
 
-const wakers = new WeakMap<object, () => void>();
+export const onHighResolutionAlarm = (cloud: Cloud, wake: () => void) => {
+  cloud.live.get(HIGH_RESOLUTION).wake = wake;
+};
 
-/** The evaluator's hook: called when a high-resolution alarm appears, so that 10-second ticks start right away. */
-export const onHighResolutionAlarm = (cloud: object, wake: () => void) => wakers.set(cloud, wake);
-
-export function addHighResolutionAlarm(cloud: object, key: string): void {
-  const set = highResolutionAlarms(cloud);
-  if (set.has(key)) return;
-  set.add(key);
-  wakers.get(cloud)?.();
+export function addHighResolutionAlarm(cloud: Cloud, key: string): void {
+  const slot = cloud.live.get(HIGH_RESOLUTION);
+  if (slot.keys.has(key)) return;
+  slot.keys.add(key);
+  slot.wake?.();
 }

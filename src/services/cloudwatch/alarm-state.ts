@@ -1,4 +1,5 @@
 import type { Cloud } from '../../cloud.js';
+import { liveKey } from '../../store/live.js';
 import { repeatScalingActions, runActions, type StateChangeCause } from './alarm-actions.js';
 import { alarmHistory } from './alarm-history.js';
 import { alarmTable, alarmTypeOf, compositeTable, isComposite, type AnyAlarm } from './alarm-model.js';
@@ -14,18 +15,18 @@ export interface AlarmStateChanged {
   timestamp: number;
 }
 
-const pending = new WeakMap<Cloud, Set<Promise<void>>>();
+/** The alarm actions of a cloud still running. */
+const PENDING = liveKey('cloudwatch.pendingAlarmActions', () => new Set<Promise<void>>());
 
 /** Resolves once every alarm action started so far has finished (for tests and shutdown). */
 export async function actionsSettled(cloud: Cloud): Promise<void> {
-  const set = pending.get(cloud);
-  while (set && set.size) await Promise.allSettled([...set]);
+  const set = cloud.live.get(PENDING);
+  while (set.size) await Promise.allSettled([...set]);
 }
 
 /** Keeps an alarm action running until it settles, so that {@link actionsSettled} waits for it. */
 function track(cloud: Cloud, alarmName: string, run: Promise<void>): void {
-  let set = pending.get(cloud);
-  if (!set) pending.set(cloud, (set = new Set()));
+  const set = cloud.live.get(PENDING);
   const settled = run.catch((err) => console.error(`[halo] alarm ${alarmName}: actions failed:`, err));
   set.add(settled);
   void settled.finally(() => set.delete(settled));
@@ -75,7 +76,7 @@ export function changeState<A extends AnyAlarm>(
   cloud.store.tx(() => {
     if (isComposite(updated)) compositeTable(cloud).put(region, alarm.AlarmName, updated);
     else alarmTable(cloud).put(region, alarm.AlarmName, updated);
-    alarmHistory(cloud.store.db).add(region, alarm.AlarmName, now, 'StateUpdate', `Alarm updated from ${alarm.StateValue} to ${newState}`, {
+    alarmHistory(cloud).add(region, alarm.AlarmName, now, 'StateUpdate', `Alarm updated from ${alarm.StateValue} to ${newState}`, {
       version: '1.0',
       oldState: stateDoc(alarm.StateValue, alarm.StateReason, alarm.StateReasonData),
       newState: stateDoc(newState, reason, reasonData),

@@ -76,7 +76,7 @@ export function putCompositeAlarm(input: PutCompositeAlarmInput, ctx: RequestCon
     const history = existing
       ? { type: 'Update', version: '1.0', originalUpdatedAlarm: configDoc(existing), updatedAlarm: configDoc(alarm) }
       : { type: 'Create', version: '1.0', createdAlarm: configDoc(alarm) };
-    alarmHistory(ctx.cloud.store.db).add(ctx.region, name, now, 'ConfigurationUpdate', `Alarm "${name}" ${existing ? 'updated' : 'created'}`, history, 'CompositeAlarm');
+    alarmHistory(ctx.cloud).add(ctx.region, name, now, 'ConfigurationUpdate', `Alarm "${name}" ${existing ? 'updated' : 'created'}`, history, 'CompositeAlarm');
   });
   evaluateComposite(ctx.cloud, ctx.region, alarm, undefined);
   return {};

@@ -109,7 +109,7 @@ export function getMetricData(input: GetMetricDataInput, ctx: RequestContext) {
   const start = roundStart(input.StartTime.getTime(), now, 60);
   const end = input.EndTime.getTime();
   if (start >= end) throw new AwsError('InvalidParameterValue', 'The parameter StartTime must be less than the parameter EndTime.');
-  const values = runQueries(metricStore(ctx.cloud.store.db), ctx.region, input.MetricDataQueries, start, end, now, true);
+  const values = runQueries(metricStore(ctx.cloud), ctx.region, input.MetricDataQueries, start, end, now, true);
   const ascending = input.ScanBy === 'TimestampAscending';
   const returned = input.MetricDataQueries.filter((q) => q.ReturnData !== false).map((q) => {
     const v = values.get(q.Id) as MathValue;

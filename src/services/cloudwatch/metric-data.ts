@@ -129,7 +129,7 @@ export function putMetricData(input: { Namespace: string; MetricData: MetricDatu
 function storeData(cloud: Cloud, region: string, namespace: string, data: MetricDatum[]): void {
   const now = cloud.clock.now();
   const prepared = data.map((d, i) => ({ d, samples: samplesOf(d, `MetricData.member.${i + 1}`, now) }));
-  const store = metricStore(cloud.store.db);
+  const store = metricStore(cloud);
   cloud.store.tx(() => {
     for (const { d, samples } of prepared) {
       if (samples.length) store.add(region, { Namespace: namespace, MetricName: d.MetricName, Dimensions: d.Dimensions }, samples);

@@ -95,7 +95,7 @@ export function getMetricStatistics(input: GetMetricStatisticsInput, ctx: Reques
   // Past the retention of the period's resolution, AWS returns no data points (and no error).
   if (!periodServes(input.Period, start, now)) return { Label: input.MetricName, Datapoints: [] };
   const metric = { Namespace: input.Namespace, MetricName: input.MetricName, Dimensions: input.Dimensions };
-  let samples = metricStore(ctx.cloud.store.db).samples(ctx.region, metric, start, end, true, now);
+  let samples = metricStore(ctx.cloud).samples(ctx.region, metric, start, end, true, now);
   if (input.Unit !== undefined) samples = samples.filter((s) => s.unit === input.Unit);
   const datapoints: Array<Record<string, unknown>> = [];
   // Without a Unit, data published with different units is aggregated separately, each with its unit.
@@ -138,7 +138,7 @@ export function listMetrics(input: ListMetricsInput, ctx: RequestContext) {
   if (input.RecentlyActive !== undefined && input.RecentlyActive !== 'PT3H') throw invalid(`The value ${input.RecentlyActive} for parameter RecentlyActive is invalid. The only valid value is PT3H.`);
   const now = ctx.cloud.clock.now();
   const since = input.RecentlyActive ? now - 3 * 3_600_000 : now - LIST_WINDOW_MS;
-  let metrics = metricStore(ctx.cloud.store.db).list(ctx.region, since, input.Namespace, input.MetricName);
+  let metrics = metricStore(ctx.cloud).list(ctx.region, since, input.Namespace, input.MetricName);
   if (input.MetricName !== undefined) metrics = metrics.filter((m) => m.MetricName === input.MetricName);
   for (const f of input.Dimensions ?? []) {
     metrics = metrics.filter((m) => (m.Dimensions ?? []).some((d) => d.Name === f.Name && (f.Value === undefined || d.Value === f.Value)));

@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import type { Cloud } from '../../cloud.js';
+import { liveKey } from '../../store/live.js';
 import { LONGEST_RETENTION_MS, rollupWatermark, tierFor, TIERS } from './metric-retention.js';
 import { decodeValues, encodeValues, mergeValues, valuesOf } from './rollup-values.js';
 
@@ -271,13 +273,6 @@ export class MetricStore {
 /** Metrics per transaction of the rollup pass: short enough not to hold the database for long. */
 const ROLLUP_BATCH = 500;
 
-const stores = new WeakMap<Database.Database, MetricStore>();
+const METRIC_STORE = liveKey('cloudwatch.metricStore', (cloud) => new MetricStore(cloud.store.db));
 
-export function metricStore(db: Database.Database): MetricStore {
-  let store = stores.get(db);
-  if (!store) {
-    store = new MetricStore(db);
-    stores.set(db, store);
-  }
-  return store;
-}
+export const metricStore = (cloud: Cloud): MetricStore => cloud.live.get(METRIC_STORE);
