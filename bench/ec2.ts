@@ -16,11 +16,16 @@ import type { BenchRow } from './types.js';
  *   `unshare` sandbox running `true`;
  * - Elastic IP switch: AssociateAddress (AllowReassociation) until a new HTTP connection to the address reaches the
  *   new instance, vs one nft transaction that changes a map element;
- * - memory: proportional set size of everything in one idle instance's namespaces with N instances running
- *   (HALO_BENCH_INSTANCES, default 100), vs a bare `unshare` sandbox running `sleep`.
+ * - API under launch load: DescribeInstances p99 latency while 50 instances launch (RunInstances until every user
+ *   data runs), vs its p99 with nothing launching, in the same run;
+ * - many at once: N instances (HALO_BENCH_INSTANCES, default 100) launched by one RunInstances, until every one is
+ *   running and has finished its boot (a failure of any fails the bench), vs N times one launch;
+ * - memory: proportional set size of everything in one idle instance's namespaces with those N instances running,
+ *   vs a bare `unshare` sandbox running `sleep`.
  * Needs root; returns no rows otherwise.
  */
 const ROUNDS = 5;
+const LOAD_INSTANCES = 50;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -57,6 +62,22 @@ function bareSandbox(ns: string, command: string[]): number {
   const ms = performance.now() - t0;
   spawnSync('ip', ['netns', 'del', ns]);
   return ms;
+}
+
+const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))];
+
+/** DescribeInstances latencies, `parallel` requests at a time, until `done` says stop (at least `min` samples). */
+async function describeLatencies(ec2: EC2Client, ids: string[], parallel: number, done: () => boolean, min: number): Promise<number[]> {
+  const out: number[] = [];
+  const worker = async () => {
+    while (!done() || out.length < min) {
+      const t0 = performance.now();
+      await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+      out.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return out;
 }
 
 async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string, stepMs = 5): Promise<T> {
@@ -121,6 +142,25 @@ export async function benchEc2(): Promise<BenchRow[]> {
     }
     rows.push({ name: 'launch to user data running (median)', value: median(launches), unit: 'ms', floorName: 'bare netns + unshare sandbox + true', floor: median(floors) });
 
+    // The API while instances launch: the daemon must not stop answering while it sets up their hosts' side.
+    const idle = await describeLatencies(ec2, [anchor], 2, () => true, 400);
+    let launching = true;
+    const loaded = describeLatencies(ec2, [anchor], 2, () => !launching, 50);
+    const t0 = performance.now();
+    const fifty = await run('#!/bin/sh\necho load-user-data-running\n', LOAD_INSTANCES);
+    await waitFor(() => (fifty.every((id) => consoleHas(id, 'load-user-data-running')) ? true : undefined), 300_000, `${LOAD_INSTANCES} instances`, 20)
+      .finally(() => { launching = false; });
+    const fiftyMs = performance.now() - t0;
+    const underLoad = await loaded;
+    rows.push({
+      name: `DescribeInstances p99 while ${LOAD_INSTANCES} instances launch (${underLoad.length} calls over ${(fiftyMs / 1000).toFixed(1)} s)`,
+      value: p99(underLoad), unit: 'ms', floorName: `idle p99 (${idle.length} calls)`, floor: p99(idle),
+    });
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: fifty }));
+    launched.splice(launched.indexOf(fifty[0]), fifty.length);
+    await waitFor(async () => ((await ec2.send(new DescribeInstancesCommand({ InstanceIds: fifty }))).Reservations ?? [])
+      .every((r) => r.Instances?.every((i) => i.State?.Name === 'terminated')) ? true : undefined, 120_000, 'the 50 terminated', 200);
+
     // Elastic IP switch between two serving instances.
     const server = (name: string) => `#!/bin/sh\nmkdir -p /srv && echo ${name} > /srv/index.html\ncd /srv && exec python3 -m http.server 8080\n`;
     const [a] = await run(server('A'));
@@ -149,10 +189,16 @@ export async function benchEc2(): Promise<BenchRow[]> {
     spawnSync('nft', ['delete', 'table', 'ip', table]);
     rows.push({ name: 'Elastic IP switch to first answer from the new instance (median)', value: median(switches), unit: 'ms', floorName: 'one nft map transaction', floor: median(nftFloor) });
 
-    // Memory with many instances running.
+    // Many instances at once, then the memory of each with all of them running.
     const count = Number(process.env.HALO_BENCH_INSTANCES || 100);
+    const tMany = performance.now();
     const many = await run(undefined, count);
-    await waitFor(() => (many.every((id) => consoleHas(id, 'boot finished')) ? true : undefined), 300_000, `${count} instances`, 200);
+    await waitFor(() => (many.every((id) => consoleHas(id, 'boot finished')) ? true : undefined), 600_000, `${count} instances`, 200);
+    const manyMs = performance.now() - tMany;
+    const states = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: many }))).Reservations?.flatMap((r) => r.Instances ?? []) ?? [];
+    const notRunning = states.filter((i) => i.State?.Name !== 'running').map((i) => `${i.InstanceId} ${i.State?.Name}`);
+    if (states.length !== count || notRunning.length) throw new Error(`bench: of ${count} instances launched at once, not running: ${notRunning.join(', ') || 'missing'}`);
+    rows.push({ name: `${count} instances launched by one RunInstances, all booted (s)`, value: manyMs / 1000, unit: 's', floorName: `${count} × one launch`, floor: (count * median(launches)) / 1000 });
     await sleep(1000);
     const perInstance = many.map((id) => nsPids(names(tag).instanceNs(id)).reduce((sum, pid) => sum + pss(pid), 0));
     const bareNs = `${names(tag).nsPrefix}bare`;

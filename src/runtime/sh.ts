@@ -20,15 +20,23 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a host command synchronously (short commands only: ip, nft, sysctl). */
-export function run(cmd: string, args: string[], opts: RunOptions = {}): RunResult {
+/**
+ * Runs a host command synchronously. Never in the daemon (its event loop would stop for every API call meanwhile):
+ * only for the CLI's one-shot commands and the tests' look at the host (cleanup.ts `footprint`).
+ */
+export function runSync(cmd: string, args: string[], opts: RunOptions = {}): RunResult {
   const r = spawnSync(cmd, args, { input: opts.input, encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 });
   const result = { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
   if (!opts.allowFail && result.status !== 0) throw new CommandError(`${cmd} ${args.join(' ')}`, result.status, result.stderr);
   return result;
 }
 
-/** Runs a host command asynchronously; rejects on a non-zero exit unless allowFail. */
+/** Runs a host command without blocking: rejects on a non-zero exit unless allowFail. */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return runAsync(cmd, args, { timeoutMs: 30_000, ...opts });
+}
+
+/** `run` that can also follow the command's output as it comes. */
 export function runAsync(cmd: string, args: string[], opts: RunOptions & { onOutput?: (chunk: string) => void } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // Its own process group, so that a timeout ends what it started too (background jobs would hold its output open).
@@ -58,10 +66,11 @@ export function runAsync(cmd: string, args: string[], opts: RunOptions & { onOut
     }, opts.timeoutMs) : undefined;
     child.on('error', (err) => {
       if (timer) clearTimeout(timer);
-      if (!settled) {
-        settled = true;
-        reject(err);
-      }
+      if (settled) return;
+      settled = true;
+      // As spawnSync reports it: a command that could not start is a failure with its reason as output.
+      if (opts.allowFail) resolve({ status: null, stdout, stderr: `${stderr}${String(err)}` });
+      else reject(err);
     });
     child.on('close', (status) => settle(status));
     // A child that exits without reading its input must not crash the daemon with EPIPE: its status says enough.
@@ -71,15 +80,15 @@ export function runAsync(cmd: string, args: string[], opts: RunOptions & { onOut
 }
 
 /** `ip -batch -` in a namespace (or the host's when ns is undefined): several changes for one process. */
-export function ipBatch(ns: string | undefined, lines: string[], allowFail = false): RunResult {
+export function ipBatch(ns: string | undefined, lines: string[], allowFail = false): Promise<RunResult> {
   const args = ns ? ['-n', ns, '-batch', '-'] : ['-batch', '-'];
   return run('ip', allowFail ? ['-force', ...args] : args, { input: `${lines.join('\n')}\n`, allowFail });
 }
 
 /** Applies an nft script atomically, in a namespace or on the host. */
-export function nft(ns: string | undefined, script: string): void {
-  if (ns) run('nsenter', [`--net=/run/netns/${ns}`, '--', 'nft', '-f', '-'], { input: script });
-  else run('nft', ['-f', '-'], { input: script });
+export async function nft(ns: string | undefined, script: string): Promise<void> {
+  if (ns) await run('nsenter', [`--net=/run/netns/${ns}`, '--', 'nft', '-f', '-'], { input: script });
+  else await run('nft', ['-f', '-'], { input: script });
 }
 
 export function isRoot(): boolean {

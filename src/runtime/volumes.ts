@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { cloudTag } from './names.js';
 import { CommandError, run, runAsync } from './sh.js';
@@ -37,16 +37,16 @@ export function deviceNames(device: string): string[] {
 const GIB = 1024 ** 3;
 
 /** A new, empty (sparse) volume of sizeGiB. */
-export function createDiskFile(file: string, sizeGiB: number): void {
+export async function createDiskFile(file: string, sizeGiB: number): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
-  run('truncate', ['-s', String(sizeGiB * GIB), file]);
+  await run('truncate', ['-s', String(sizeGiB * GIB), file]);
 }
 
 /** A sparse copy (a reflink where the filesystem has them); grown to sizeGiB when that is larger. */
 export async function copyDiskFile(from: string, to: string, sizeGiB?: number): Promise<void> {
   mkdirSync(path.dirname(to), { recursive: true });
   await runAsync('cp', ['--sparse=always', '--reflink=auto', from, to]);
-  if (sizeGiB && statSync(to).size < sizeGiB * GIB) run('truncate', ['-s', String(sizeGiB * GIB), to]);
+  if (sizeGiB && statSync(to).size < sizeGiB * GIB) await run('truncate', ['-s', String(sizeGiB * GIB), to]);
 }
 
 /** A root volume's writable layer copied as a snapshot (overlay whiteouts and xattrs kept), in a directory of root's alone. */
@@ -66,12 +66,27 @@ interface LoopInfo {
   backFile: string;
 }
 
-/** Every loop device of the machine with its backing file (a deleted file's path without " (deleted)"). */
+/**
+ * Every bound loop device of the machine with its backing file (a deleted file's path without " (deleted)"), read
+ * from /sys/block as `losetup --list` reads it, without starting a process.
+ */
 export function listLoops(): LoopInfo[] {
-  const r = run('losetup', ['--list', '--json', '--output', 'NAME,BACK-FILE'], { allowFail: true });
-  if (r.status !== 0 || !r.stdout.trim()) return [];
-  const parsed = JSON.parse(r.stdout) as { loopdevices?: Array<{ name: string; 'back-file'?: string }> };
-  return (parsed.loopdevices ?? []).map((l) => ({ name: l.name, backFile: (l['back-file'] ?? '').replace(/ \(deleted\)$/, '') }));
+  let entries: string[];
+  try {
+    entries = readdirSync('/sys/block').filter((d) => /^loop\d+$/.test(d));
+  } catch {
+    return [];
+  }
+  const loops: LoopInfo[] = [];
+  for (const dev of entries) {
+    try {
+      const backFile = readFileSync(`/sys/block/${dev}/loop/backing_file`, 'utf8').replace(/\n$/, '').replace(/ \(deleted\)$/, '');
+      loops.push({ name: `/dev/${dev}`, backFile });
+    } catch {
+      // not bound
+    }
+  }
+  return loops;
 }
 
 const VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/disk\.img$/;
@@ -93,8 +108,8 @@ export function rootLoopsOfCloud(tag: string): string[] {
 }
 
 /** Detaches loop devices (a device still in use is detached by the kernel when its last user closes it). */
-export function freeLoops(loops: string[]): void {
-  for (const loop of loops) run('losetup', ['-d', loop], { allowFail: true });
+export async function freeLoops(loops: string[]): Promise<void> {
+  await Promise.all(loops.map((loop) => run('losetup', ['-d', loop], { allowFail: true })));
 }
 
 function loopsOf(file: string): string[] {
@@ -102,28 +117,28 @@ function loopsOf(file: string): string[] {
 }
 
 /** Puts a volume's file on a loop device (the one it already has, if any). */
-export function bindDisk(spec: DiskSpec): BoundDisk {
-  const loop = loopsOf(spec.file)[0] ?? run('losetup', ['--find', '--show', spec.file]).stdout.trim();
+export async function bindDisk(spec: DiskSpec): Promise<BoundDisk> {
+  const loop = loopsOf(spec.file)[0] ?? (await run('losetup', ['--find', '--show', spec.file])).stdout.trim();
   const rdev = statSync(loop).rdev;
   const major = (rdev >> 8) & 0xfff;
   const minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
   return { ...spec, loop, major, minor, names: deviceNames(spec.device) };
 }
 
-export function unbindDisk(file: string): void {
-  freeLoops(loopsOf(file));
+export async function unbindDisk(file: string): Promise<void> {
+  await freeLoops(loopsOf(file));
 }
 
 /** Where a path inside a running sandbox is, seen from the host (through its init's root). */
 const inside = (initPid: number, p: string) => `/proc/${initPid}/root${p}`;
 
 /** Makes the volume's device nodes in a running sandbox's /dev (a tmpfs of its own). */
-export function makeNodes(initPid: number, disk: BoundDisk): void {
+export async function makeNodes(initPid: number, disk: BoundDisk): Promise<void> {
   for (const name of disk.names) {
     const node = inside(initPid, name);
     // rm first: whatever the instance put there (it cannot make device nodes itself) goes.
     rmSync(node, { force: true });
-    run('mknod', ['-m', '660', node, 'b', String(disk.major), String(disk.minor)]);
+    await run('mknod', ['-m', '660', node, 'b', String(disk.major), String(disk.minor)]);
   }
 }
 
@@ -273,12 +288,13 @@ export interface VolumeRequestResult {
   body: string;
 }
 
-function diskFor(disks: BoundDisk[], device: string): BoundDisk | undefined {
+async function diskFor(disks: BoundDisk[], device: string): Promise<BoundDisk | undefined> {
   const byName = disks.find((d) => d.names.includes(device));
   if (byName) return byName;
   const m = /^(UUID|LABEL)=(.+)$/.exec(device);
   if (!m) return undefined;
-  return disks.find((d) => run('blkid', ['-o', 'value', '-s', m[1], d.loop], { allowFail: true }).stdout.trim() === m[2]);
+  const labels = await Promise.all(disks.map(async (d) => (await run('blkid', ['-o', 'value', '-s', m[1], d.loop], { allowFail: true })).stdout.trim()));
+  return disks.find((_, i) => labels[i] === m[2]);
 }
 
 /**
@@ -290,7 +306,7 @@ export async function volumeRequest(initPid: number, disks: BoundDisk[], route: 
   if (route === 'mount') {
     const device = params.get('device') ?? '';
     const dir = params.get('dir') ?? '';
-    const disk = diskFor(disks, device);
+    const disk = await diskFor(disks, device);
     if (!disk) return { status: 404, body: `${device} is not an EBS volume attached to this instance` };
     if (!dir.startsWith('/')) return { status: 400, body: `mount point ${dir} must be an absolute path` };
     const types = allowedFsTypes(params.get('type') ?? 'auto');
@@ -298,7 +314,7 @@ export async function volumeRequest(initPid: number, disks: BoundDisk[], route: 
     const options = allowedOptions((params.get('options') ?? '').split(',').filter(Boolean));
     if (!options) return { status: 400, body: `mount options ${params.get('options')} are not allowed` };
     // The instance wrote this file system: never let its superblock ask the host's kernel to panic on an error.
-    const fsType = run('blkid', ['-o', 'value', '-s', 'TYPE', disk.loop], { allowFail: true }).stdout.trim();
+    const fsType = (await run('blkid', ['-o', 'value', '-s', 'TYPE', disk.loop], { allowFail: true })).stdout.trim();
     if (/^ext[234]$/.test(fsType) && !options.some((o) => o.startsWith('errors='))) options.push('errors=remount-ro');
     try {
       await mountIn(initPid, disk.names[0], dir, types, options);
@@ -309,7 +325,7 @@ export async function volumeRequest(initPid: number, disks: BoundDisk[], route: 
   }
   if (route === 'umount') {
     const target = params.get('target') ?? '';
-    const disk = diskFor(disks, target);
+    const disk = await diskFor(disks, target);
     const mounts = disks.flatMap((d) => mountsOf(initPid, d.major, d.minor).filter((m) => d === disk || m === target.replace(/\/+$/, '')));
     if (!mounts.length) return { status: 404, body: `${target} is not a mounted EBS volume of this instance` };
     await unmountIn(initPid, mounts);

@@ -308,7 +308,7 @@ export function attachVolume(input: { VolumeId?: string; InstanceId?: string; De
     const rt = runtimeOf(cloud);
     if (rt.enabled) {
       try {
-        if (rt.attachVolume(inst.InstanceId, v.VolumeId, device)) rt.appendConsole(inst.InstanceId, `[halo] volume ${v.VolumeId} attached as ${device}`);
+        if (await rt.attachVolume(inst.InstanceId, v.VolumeId, device)) rt.appendConsole(inst.InstanceId, `[halo] volume ${v.VolumeId} attached as ${device}`);
       } catch (err) {
         rt.appendConsole(inst.InstanceId, `[halo] volume ${v.VolumeId} could not be attached as ${device}: ${(err as Error).message}`);
       }
