@@ -138,6 +138,7 @@ export async function benchEc2(): Promise<BenchRow[]> {
       const t0 = performance.now();
       const [id] = await run(`#!/bin/sh\necho user-data-running-${i}\n`);
       await waitFor(() => consoleHas(id, `user-data-running-${i}`), 60_000, 'user data');
+      if (process.env.HALO_TRACE) console.error(`[bench trace] ${id} asked ${(performance.timeOrigin + t0).toFixed(1)} user data seen ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
       launches.push(performance.now() - t0);
     }
     rows.push({ name: 'launch to user data running (median)', value: median(launches), unit: 'ms', floorName: 'bare netns + unshare sandbox + true', floor: median(floors) });

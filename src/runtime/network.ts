@@ -206,15 +206,15 @@ export async function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic): 
   if (!vpc.gateways.has(gw)) vpcLines.push(`addr replace ${gw}/32 dev lo`);
   await ipBatch(vpc.ns, vpcLines);
   vpc.gateways.add(gw);
-  await ipBatch(ins, [
+  // Replies from public addresses (127/8) arrive on eth0; /proc/sys is read-only inside the sandbox. The sysctl is
+  // written by the process that then runs the batch, in the instance's namespace: one process for both.
+  await run('nsenter', [`--net=/run/netns/${ins}`, '--', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && exec ip -batch -'], { input: `${[
     'link set lo up',
     `addr add ${nic.privateIp}/${prefix} dev eth0`,
     'link set eth0 up',
     `route add default via ${gw} dev eth0`,
     ...publicRoutes(vpc.publicPool, gw, 'eth0'),
-  ]);
-  // Replies from public addresses (127/8) arrive on eth0; /proc/sys is read-only inside the sandbox.
-  await run('nsenter', [`--net=/run/netns/${ins}`, '--', 'sysctl', '-q', '-w', 'net.ipv4.conf.all.route_localnet=1']);
+  ].join('\n')}\n` });
   return alias;
 }
 

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { run, runAsync } from './sh.js';
 
@@ -34,7 +35,8 @@ export async function ensureRootDisk(volumeDir: string, sizeGiB: number): Promis
     rmSync(path.join(volumeDir, 'work'), { recursive: true, force: true });
   }
   const tmp = `${file}.new`;
-  await run('truncate', ['-s', String(sizeGiB * GIB), tmp]);
+  await writeFile(tmp, '');
+  await truncate(tmp, sizeGiB * GIB);
   // Lazy inode tables and journal: nothing is written for them now, and `noinit_itable` at mount keeps it so.
   await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', ...(seed ? ['-d', seed] : []), tmp]);
   renameSync(tmp, file);

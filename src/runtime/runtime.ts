@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Cloud } from '../cloud.js';
 import { readDaemonInfo } from '../daemon/home.js';
 import { networkAcls, securityGroups, type NetworkAclEntryRecord, type SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
@@ -92,6 +92,22 @@ export interface RuntimeHooks {
 
 const runtimes = new WeakMap<Cloud, Runtime>();
 
+/** With HALO_TRACE set, a line per step of a launch on stderr, in epoch ms (npm run bench lines them up with its own). */
+function traceSpan(instanceId: string, what: string): void {
+  if (process.env.HALO_TRACE) console.error(`[halo trace] ${instanceId} ${what} ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
+}
+
+/** With HALO_TRACE set, the event loop's longest stall of each second, when over 20 ms (the daemon must not block). */
+function traceStalls(): void {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
+  setInterval(() => {
+    const max = h.max / 1e6;
+    if (max > 20) console.error(`[halo trace] event loop stalled ${max.toFixed(1)} ms (p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms) ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
+    h.reset();
+  }, 1000).unref();
+}
+
 /** The runtime of a cloud (one per daemon). */
 export function runtimeOf(cloud: Cloud): Runtime {
   let rt = runtimes.get(cloud);
@@ -148,6 +164,7 @@ export class Runtime implements EfsHost {
   constructor(readonly cloud: Cloud) {
     this.tag = cloudTag(cloud.config.home);
     this.n = names(this.tag);
+    if (process.env.HALO_TRACE) traceStalls();
   }
 
   get home(): string {
@@ -359,7 +376,7 @@ export class Runtime implements EfsHost {
    * down (unreachable from anywhere, its public and Elastic IPs included) until `bringOnline(instanceId)`.
    */
   async launch(spec: LaunchSpec, opts: { offline?: boolean } = {}): Promise<void> {
-    const trace = process.env.HALO_TRACE ? (what: string) => console.error(`[halo trace] ${spec.instanceId} ${what} ${performance.now().toFixed(1)}`) : () => {};
+    const trace = (what: string) => traceSpan(spec.instanceId, what);
     trace('launch');
     this.requireEnabled();
     await this.start();
@@ -453,6 +470,7 @@ export class Runtime implements EfsHost {
     const vpc = r && this.vpcs.get(r.spec.vpcId);
     if (!vpc || this.isPartitioned(instanceId) || this.hostDown(r.spec.hostId)) return;
     await setLink(vpc, instanceId, true, r.spec.privateIp);
+    traceSpan(instanceId, 'online');
   }
 
   /** Whether the instance was launched `offline` and is not online yet. */

@@ -1,4 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { open, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { cloudTag } from './names.js';
 import { CommandError, run, runAsync } from './sh.js';
@@ -39,14 +40,15 @@ const GIB = 1024 ** 3;
 /** A new, empty (sparse) volume of sizeGiB. */
 export async function createDiskFile(file: string, sizeGiB: number): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
-  await run('truncate', ['-s', String(sizeGiB * GIB), file]);
+  await (await open(file, 'a')).close();
+  await truncate(file, sizeGiB * GIB);
 }
 
 /** A sparse copy (a reflink where the filesystem has them); grown to sizeGiB when that is larger. */
 export async function copyDiskFile(from: string, to: string, sizeGiB?: number): Promise<void> {
   mkdirSync(path.dirname(to), { recursive: true });
   await runAsync('cp', ['--sparse=always', '--reflink=auto', from, to]);
-  if (sizeGiB && statSync(to).size < sizeGiB * GIB) await run('truncate', ['-s', String(sizeGiB * GIB), to]);
+  if (sizeGiB && statSync(to).size < sizeGiB * GIB) await truncate(to, sizeGiB * GIB);
 }
 
 /** A root volume's writable layer copied as a snapshot (overlay whiteouts and xattrs kept), in a directory of root's alone. */
