@@ -5,7 +5,7 @@ import {
   CLAIMS_DIR, FIRST_ALIAS, IMDS_ADDRESS, LAST_ALIAS, LOCAL_RULE_PREF, MAX_SLOTS, PUBLIC_ROUTE_TABLE, PUBLIC_RULE_PREF, instanceLink, names, slotNet,
 } from './names.js';
 import { DNS_LINK_LOCAL } from './dns.js';
-import { ipBatch, nft, run, runAsync } from './sh.js';
+import { ipBatch, nft, run } from './sh.js';
 
 /**
  * The network of a VPC lives in its own namespace (so VPCs with the same CIDR never meet). Instances are *routed*
@@ -265,7 +265,7 @@ while sel.get_map() and time.monotonic() < end:
 
 export async function probeReachable(vpc: VpcNet, ips: string[]): Promise<Set<string>> {
   if (!ips.length) return new Set();
-  const out = (await runAsync('nsenter', [`--net=/run/netns/${vpc.ns}`, '--', '/usr/bin/python3', '-I', '-c', PROBE, ...ips], { allowFail: true, timeoutMs: 10_000 })).stdout;
+  const out = (await run('nsenter', [`--net=/run/netns/${vpc.ns}`, '--', '/usr/bin/python3', '-I', '-c', PROBE, ...ips], { allowFail: true, timeoutMs: 10_000 })).stdout;
   return new Set(out.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3)));
 }
 

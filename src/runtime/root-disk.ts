@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync } from 'node:fs';
 import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { run, runAsync } from './sh.js';
+import { run } from './sh.js';
 
 /**
  * The root volume of an instance is an ext4 file system of the volume's size in a sparse file,
@@ -38,7 +38,7 @@ export async function ensureRootDisk(volumeDir: string, sizeGiB: number): Promis
   await writeFile(tmp, '');
   await truncate(tmp, sizeGiB * GIB);
   // Lazy inode tables and journal: nothing is written for them now, and `noinit_itable` at mount keeps it so.
-  await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', ...(seed ? ['-d', seed] : []), tmp]);
+  await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', ...(seed ? ['-d', seed] : []), tmp], { timeoutMs: 300_000 });
   renameSync(tmp, file);
   if (seed) rmSync(seed, { recursive: true, force: true });
   return file;
@@ -62,7 +62,7 @@ export async function withRootUpper<T>(volumeDir: string, fn: (upper: string) =>
   }
   const dir = mkdtempSync(path.join(volumeDir, '.copy-'));
   try {
-    await runAsync('mount', ['-t', 'ext4', '-o', `loop,${ROOT_DISK_OPTIONS},noexec`, file, dir]);
+    await run('mount', ['-t', 'ext4', '-o', `loop,${ROOT_DISK_OPTIONS},noexec`, file, dir], { timeoutMs: 0 });
     try {
       const upper = path.join(dir, 'upper');
       if (!existsSync(upper)) mkdirSync(upper);

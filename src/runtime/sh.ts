@@ -112,7 +112,7 @@ function hostRunner(): HostRunner {
   return me;
 }
 
-/** `run` that can also follow the command's output as it comes. */
+/** A host command started by this process itself, its output followed as it comes: for the long image builds only (`run` otherwise). */
 export function runAsync(cmd: string, args: string[], opts: RunOptions & { onOutput?: (chunk: string) => void } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // Its own process group, so that a timeout ends what it started too (background jobs would hold its output open).

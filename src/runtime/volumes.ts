@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { open, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { cloudTag } from './names.js';
-import { CommandError, run, runAsync } from './sh.js';
+import { CommandError, run } from './sh.js';
 
 /**
  * EBS data volumes on the host: a volume is a sparse file `$HALO_HOME/volumes/<vol-id>/disk.img`, a snapshot a
@@ -47,20 +47,20 @@ export async function createDiskFile(file: string, sizeGiB: number): Promise<voi
 /** A sparse copy (a reflink where the filesystem has them); grown to sizeGiB when that is larger. */
 export async function copyDiskFile(from: string, to: string, sizeGiB?: number): Promise<void> {
   mkdirSync(path.dirname(to), { recursive: true });
-  await runAsync('cp', ['--sparse=always', '--reflink=auto', from, to]);
+  await run('cp', ['--sparse=always', '--reflink=auto', from, to], { timeoutMs: 0 });
   if (sizeGiB && statSync(to).size < sizeGiB * GIB) await truncate(to, sizeGiB * GIB);
 }
 
 /** A root volume's writable layer copied as a snapshot (overlay whiteouts and xattrs kept), in a directory of root's alone. */
 export async function copyLayer(from: string, to: string): Promise<void> {
   mkdirSync(path.dirname(to), { recursive: true, mode: 0o700 });
-  await runAsync('cp', ['-a', '--reflink=auto', from, to]);
+  await run('cp', ['-a', '--reflink=auto', from, to], { timeoutMs: 0 });
 }
 
 /** A volume made from a root volume's layer: an ext4 file system holding the layer's files. */
 export async function diskFromLayer(layer: string, file: string, sizeGiB: number): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
-  await runAsync('mkfs.ext4', ['-q', '-F', '-d', layer, file, `${sizeGiB * 1024}M`]);
+  await run('mkfs.ext4', ['-q', '-F', '-d', layer, file, `${sizeGiB * 1024}M`], { timeoutMs: 0 });
 }
 
 interface LoopInfo {
@@ -214,13 +214,13 @@ export function allowedOptions(options: string[]): string[] | undefined {
 
 /** Mounts a device node of the sandbox (its path inside) at a directory inside it. */
 export async function mountIn(initPid: number, source: string, target: string, types: string[], options: string[]): Promise<void> {
-  await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options })]);
+  await run('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options })], { timeoutMs: 0 });
 }
 
 /** Lazily unmounts these mount points inside a sandbox. */
 export async function unmountIn(initPid: number, targets: string[]): Promise<void> {
   if (!targets.length) return;
-  await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount', pid: initPid, targets })], { allowFail: true });
+  await run('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount', pid: initPid, targets })], { allowFail: true, timeoutMs: 0 });
 }
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
