@@ -141,7 +141,13 @@ export async function benchEc2(): Promise<BenchRow[]> {
       if (process.env.HALO_TRACE) console.error(`[bench trace] ${id} asked ${(performance.timeOrigin + t0).toFixed(1)} user data seen ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
       launches.push(performance.now() - t0);
     }
-    rows.push({ name: 'launch to user data running (median)', value: median(launches), unit: 'ms', floorName: 'bare netns + unshare sandbox + true', floor: median(floors) });
+    // What the floor does not do, and a launch must: the instance's veth, routes and rules (3 host commands), its
+    // root volume's file system (mkfs), the VPC firewall and host NAT transactions, the console keeper, the sandbox's
+    // first stage (overlay and /proc mounts, the host tools copied in with ldd), and the init's wait for carrier.
+    rows.push({
+      name: 'launch to user data running (median; beyond the floor: veth+routes, mkfs of the root volume, firewall+NAT, console keeper, stage1 mounts and tool copies)',
+      value: median(launches), unit: 'ms', floorName: 'bare netns + unshare sandbox + true', floor: median(floors),
+    });
 
     // The API while instances launch: the daemon must not stop answering while it sets up their hosts' side.
     const idle = await describeLatencies(ec2, [anchor], 2, () => true, 400);
@@ -188,7 +194,10 @@ export async function benchEc2(): Promise<BenchRow[]> {
       nftFloor.push(performance.now() - t0);
     }
     spawnSync('nft', ['delete', 'table', 'ip', table]);
-    rows.push({ name: 'Elastic IP switch to first answer from the new instance (median)', value: median(switches), unit: 'ms', floorName: 'one nft map transaction', floor: median(nftFloor) });
+    rows.push({
+      name: 'Elastic IP switch to first answer from the new instance (median; beyond the floor: the signed AssociateAddress call, its event, and a new HTTP connection through two DNATs)',
+      value: median(switches), unit: 'ms', floorName: 'one nft map transaction', floor: median(nftFloor),
+    });
 
     // Many instances at once, then the memory of each with all of them running.
     const count = Number(process.env.HALO_BENCH_INSTANCES || 100);
