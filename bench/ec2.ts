@@ -99,8 +99,15 @@ export async function benchEc2(): Promise<BenchRow[]> {
   await ensureImage(process.env.HALO_IMAGE_CACHE);
   const cloud = await TestCloud.start({ profile: 'instant', timeScale: 1 });
   const tag = cloudTag(cloud.home);
-  const ec2 = new EC2Client(cloud.sdk);
+  // No keep-alive: a connection the server closes as idle while the client reuses it would fail a call (ECONNRESET).
+  const ec2 = new EC2Client({ ...cloud.sdk, requestHandler: { httpAgent: new http.Agent({ keepAlive: false }) } });
   const rows: BenchRow[] = [];
+  // Each figure as soon as it is measured (stderr), so that a later failure does not lose the earlier ones.
+  const push = rows.push.bind(rows);
+  rows.push = (...more: BenchRow[]) => {
+    for (const r of more) console.error(`ec2 (measured): ${r.name} | ${r.value.toFixed(1)} ${r.unit} | ${r.floorName}: ${r.floor.toFixed(1)} ${r.unit}`);
+    return push(...more);
+  };
   const launched: string[] = [];
   try {
     const aws = (...args: string[]) => {
