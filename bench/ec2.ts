@@ -16,11 +16,16 @@ import type { BenchRow } from './types.js';
  *   `unshare` sandbox running `true`;
  * - Elastic IP switch: AssociateAddress (AllowReassociation) until a new HTTP connection to the address reaches the
  *   new instance, vs one nft transaction that changes a map element;
- * - memory: proportional set size of everything in one idle instance's namespaces with N instances running
- *   (HALO_BENCH_INSTANCES, default 100), vs a bare `unshare` sandbox running `sleep`.
+ * - API under launch load: DescribeInstances p99 latency while 50 instances launch (RunInstances until every user
+ *   data runs), vs its p99 with nothing launching, in the same run;
+ * - many at once: N instances (HALO_BENCH_INSTANCES, default 100) launched by one RunInstances, until every one is
+ *   running and has finished its boot (a failure of any fails the bench), vs N times one launch;
+ * - memory: proportional set size of everything in one idle instance's namespaces with those N instances running,
+ *   vs a bare `unshare` sandbox running `sleep`.
  * Needs root; returns no rows otherwise.
  */
 const ROUNDS = 5;
+const LOAD_INSTANCES = 50;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -59,6 +64,22 @@ function bareSandbox(ns: string, command: string[]): number {
   return ms;
 }
 
+const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))];
+
+/** DescribeInstances latencies, `parallel` requests at a time, until `done` says stop (at least `min` samples). */
+async function describeLatencies(ec2: EC2Client, ids: string[], parallel: number, done: () => boolean, min: number): Promise<number[]> {
+  const out: number[] = [];
+  const worker = async () => {
+    while (!done() || out.length < min) {
+      const t0 = performance.now();
+      await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+      out.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return out;
+}
+
 async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string, stepMs = 5): Promise<T> {
   const end = performance.now() + timeoutMs;
   while (performance.now() < end) {
@@ -78,8 +99,15 @@ export async function benchEc2(): Promise<BenchRow[]> {
   await ensureImage(process.env.HALO_IMAGE_CACHE);
   const cloud = await TestCloud.start({ profile: 'instant', timeScale: 1 });
   const tag = cloudTag(cloud.home);
-  const ec2 = new EC2Client(cloud.sdk);
+  // No keep-alive: a connection the server closes as idle while the client reuses it would fail a call (ECONNRESET).
+  const ec2 = new EC2Client({ ...cloud.sdk, requestHandler: { httpAgent: new http.Agent({ keepAlive: false }) } });
   const rows: BenchRow[] = [];
+  // Each figure as soon as it is measured (stderr), so that a later failure does not lose the earlier ones.
+  const push = rows.push.bind(rows);
+  rows.push = (...more: BenchRow[]) => {
+    for (const r of more) console.error(`ec2 (measured): ${r.name} | ${r.value.toFixed(1)} ${r.unit} | ${r.floorName}: ${r.floor.toFixed(1)} ${r.unit}`);
+    return push(...more);
+  };
   const launched: string[] = [];
   try {
     const aws = (...args: string[]) => {
@@ -117,9 +145,35 @@ export async function benchEc2(): Promise<BenchRow[]> {
       const t0 = performance.now();
       const [id] = await run(`#!/bin/sh\necho user-data-running-${i}\n`);
       await waitFor(() => consoleHas(id, `user-data-running-${i}`), 60_000, 'user data');
+      if (process.env.HALO_TRACE) console.error(`[bench trace] ${id} asked ${(performance.timeOrigin + t0).toFixed(1)} user data seen ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
       launches.push(performance.now() - t0);
     }
-    rows.push({ name: 'launch to user data running (median)', value: median(launches), unit: 'ms', floorName: 'bare netns + unshare sandbox + true', floor: median(floors) });
+    // What the floor does not do, and a launch must: the instance's veth, routes and rules (3 host commands), its
+    // root volume's file system (mkfs), the VPC firewall and host NAT transactions, the console keeper, the sandbox's
+    // first stage (overlay and /proc mounts, the host tools copied in with ldd), and the init's wait for carrier.
+    rows.push({
+      name: 'launch to user data running (median; beyond the floor: veth+routes, mkfs of the root volume, firewall+NAT, console keeper, stage1 mounts and tool copies)',
+      value: median(launches), unit: 'ms', floorName: 'bare netns + unshare sandbox + true', floor: median(floors),
+    });
+
+    // The API while instances launch: the daemon must not stop answering while it sets up their hosts' side.
+    const idle = await describeLatencies(ec2, [anchor], 2, () => true, 400);
+    let launching = true;
+    const loaded = describeLatencies(ec2, [anchor], 2, () => !launching, 50);
+    const t0 = performance.now();
+    const fifty = await run('#!/bin/sh\necho load-user-data-running\n', LOAD_INSTANCES);
+    await waitFor(() => (fifty.every((id) => consoleHas(id, 'load-user-data-running')) ? true : undefined), 300_000, `${LOAD_INSTANCES} instances`, 20)
+      .finally(() => { launching = false; });
+    const fiftyMs = performance.now() - t0;
+    const underLoad = await loaded;
+    rows.push({
+      name: `DescribeInstances p99 while ${LOAD_INSTANCES} instances launch (${underLoad.length} calls over ${(fiftyMs / 1000).toFixed(1)} s)`,
+      value: p99(underLoad), unit: 'ms', floorName: `idle p99 (${idle.length} calls)`, floor: p99(idle),
+    });
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: fifty }));
+    launched.splice(launched.indexOf(fifty[0]), fifty.length);
+    await waitFor(async () => ((await ec2.send(new DescribeInstancesCommand({ InstanceIds: fifty }))).Reservations ?? [])
+      .every((r) => r.Instances?.every((i) => i.State?.Name === 'terminated')) ? true : undefined, 120_000, 'the 50 terminated', 200);
 
     // Elastic IP switch between two serving instances.
     const server = (name: string) => `#!/bin/sh\nmkdir -p /srv && echo ${name} > /srv/index.html\ncd /srv && exec python3 -m http.server 8080\n`;
@@ -147,12 +201,21 @@ export async function benchEc2(): Promise<BenchRow[]> {
       nftFloor.push(performance.now() - t0);
     }
     spawnSync('nft', ['delete', 'table', 'ip', table]);
-    rows.push({ name: 'Elastic IP switch to first answer from the new instance (median)', value: median(switches), unit: 'ms', floorName: 'one nft map transaction', floor: median(nftFloor) });
+    rows.push({
+      name: 'Elastic IP switch to first answer from the new instance (median; beyond the floor: the signed AssociateAddress call, its event, and a new HTTP connection through two DNATs)',
+      value: median(switches), unit: 'ms', floorName: 'one nft map transaction', floor: median(nftFloor),
+    });
 
-    // Memory with many instances running.
+    // Many instances at once, then the memory of each with all of them running.
     const count = Number(process.env.HALO_BENCH_INSTANCES || 100);
+    const tMany = performance.now();
     const many = await run(undefined, count);
-    await waitFor(() => (many.every((id) => consoleHas(id, 'boot finished')) ? true : undefined), 300_000, `${count} instances`, 200);
+    await waitFor(() => (many.every((id) => consoleHas(id, 'boot finished')) ? true : undefined), 600_000, `${count} instances`, 200);
+    const manyMs = performance.now() - tMany;
+    const states = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: many }))).Reservations?.flatMap((r) => r.Instances ?? []) ?? [];
+    const notRunning = states.filter((i) => i.State?.Name !== 'running').map((i) => `${i.InstanceId} ${i.State?.Name}`);
+    if (states.length !== count || notRunning.length) throw new Error(`bench: of ${count} instances launched at once, not running: ${notRunning.join(', ') || 'missing'}`);
+    rows.push({ name: `${count} instances launched by one RunInstances, all booted (s)`, value: manyMs / 1000, unit: 's', floorName: `${count} × one launch`, floor: (count * median(launches)) / 1000 });
     await sleep(1000);
     const perInstance = many.map((id) => nsPids(names(tag).instanceNs(id)).reduce((sum, pid) => sum + pss(pid), 0));
     const bareNs = `${names(tag).nsPrefix}bare`;

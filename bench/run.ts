@@ -18,8 +18,12 @@ function format(n: number): string {
 }
 
 async function main(): Promise<void> {
-  const suites: Array<[string, () => Promise<BenchRow[]>]> = [['api', benchApi]];
+  // HALO_BENCH_ONLY=ec2,api runs only those areas.
+  const only = process.env.HALO_BENCH_ONLY?.split(',').filter(Boolean);
+  const wanted = (area: string) => !only || only.includes(area);
+  const suites: Array<[string, () => Promise<BenchRow[]>]> = wanted('api') ? [['api', benchApi]] : [];
   for (const [module, fn] of OPTIONAL) {
+    if (!wanted(module.replace(/^\.\/|\.js$/g, ''))) continue;
     try {
       const mod = (await import(module)) as Record<string, () => Promise<BenchRow[]>>;
       if (typeof mod[fn] === 'function') suites.push([module.replace(/^\.\/|\.js$/g, ''), mod[fn]]);

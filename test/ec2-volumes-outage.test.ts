@@ -56,12 +56,12 @@ describe('EBS volumes in a dark Availability Zone', () => {
   };
   const zoneA = findZone('us-east-1a');
   const hostsA = () => hostsOf(zoneA as NonNullable<typeof zoneA>, 2).map((h) => h.hostId);
-  const fault = (kind: 'host-failure' | 'host-restore' | 'az-outage' | 'az-restore', target: { hostId?: string; zone?: string }) => {
+  const fault = async (kind: 'host-failure' | 'host-restore' | 'az-outage' | 'az-restore', target: { hostId?: string; zone?: string }) => {
     if (ROOT) return injectFault(cloud, kind, target);
     const rt = runtimeOf(cloud);
     const hosts = target.hostId ? [target.hostId] : hostsA();
-    if (kind === 'host-failure' || kind === 'az-outage') rt.failHosts(hosts);
-    else rt.restoreHosts(hosts);
+    if (kind === 'host-failure' || kind === 'az-outage') await rt.failHosts(hosts);
+    else await rt.restoreHosts(hosts);
     syncZoneEvent(cloud, 'us-east-1a');
     return kind;
   };
@@ -92,7 +92,7 @@ describe('EBS volumes in a dark Availability Zone', () => {
     cloud.register(ec2Service);
   });
   after(async () => {
-    if (cloud && ROOT) runtimeOf(cloud).restoreHosts(hostsA());
+    if (cloud && ROOT) await runtimeOf(cloud).restoreHosts(hostsA());
     await cloud?.shutdown();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -120,11 +120,11 @@ describe('EBS volumes in a dark Availability Zone', () => {
 
   it('a single host failure does not impair volumes: they live in the zone, not on the host', async () => {
     const [h1] = hostsA();
-    fault('host-failure', { hostId: h1 });
+    await fault('host-failure', { hostId: h1 });
     assert.equal((await statusOf(ids.a)).VolumeStatus.Status, 'ok');
     assert.deepEqual(await matching([ids.a, ids.gp3, ids.b], ['volume-status.status', ['impaired']]), []);
     ids.extra = await created('us-east-1a');
-    fault('host-restore', { hostId: h1 });
+    await fault('host-restore', { hostId: h1 });
   });
 
   it('a snapshot completed before the outage', async () => {
@@ -135,7 +135,7 @@ describe('EBS volumes in a dark Availability Zone', () => {
   });
 
   it('az-outage: the zone\'s volumes are impaired (State unchanged); the other zone\'s are ok; filters', async () => {
-    fault('az-outage', { zone: 'us-east-1a' });
+    await fault('az-outage', { zone: 'us-east-1a' });
     assert.ok(listHealthEvents(cloud).some((e) => e.availabilityZone === 'us-east-1a' && e.statusCode === 'open'), 'the zone is dark');
     const a = await statusOf(ids.a);
     assert.equal(a.VolumeStatus.Status, 'impaired');
@@ -199,7 +199,7 @@ describe('EBS volumes in a dark Availability Zone', () => {
   });
 
   it('az-restore: volumes ok again; the waiting attachment, detachment, snapshot and deletion proceed', async () => {
-    fault('az-restore', { zone: 'us-east-1a' });
+    await fault('az-restore', { zone: 'us-east-1a' });
     assert.equal((await statusOf(ids.a)).VolumeStatus.Status, 'ok');
     assert.deepEqual(await matching([ids.a, ids.gp3, ids.b], ['volume-status.status', ['impaired']]), []);
     // The waiting work sees the zone back at its next look, then takes its step of the profile.

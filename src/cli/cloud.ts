@@ -174,15 +174,15 @@ export function cloudEnv(): void {
   console.log(`# aws CLI profile 'halo' written to ${written.join(' and ')}; Debian's aws CLI 2.9 still needs --endpoint-url (or use 'halo aws ...')`);
 }
 
-export function cloudClean(flags: { state?: boolean }): void {
+export async function cloudClean(flags: { state?: boolean }): Promise<void> {
   const home = haloHome();
   const running = runningDaemon(home);
   if (running) throw new CliError(`the halo cloud runs (pid ${running.pid}); stop it first with 'halo cloud stop'`);
   rmSync(paths(home).daemon, { force: true });
   // Namespaces, links, nft tables, lo addresses of this cloud, and of any cloud whose daemon died.
   if (isRoot()) {
-    cleanHost(home);
-    reapDeadClouds();
+    await cleanHost(home);
+    await reapDeadClouds();
   }
   if (flags.state) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${paths(home).db}${suffix}`, { force: true });

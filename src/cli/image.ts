@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { haloHome } from '../daemon/home.js';
 import { callControl } from '../runtime/control.js';
 import { DEBIAN_PACKAGE, DEFAULT_PACKAGES, PackageInstallError, ensurePackageLayer, imageCacheDir, listBuiltImages } from '../runtime/images.js';
-import { isRoot, run } from '../runtime/sh.js';
+import { isRoot, runSync } from '../runtime/sh.js';
 import { findRegion } from '../topology/regions.js';
 import { CliError, runningDaemon } from './cloud.js';
 
@@ -71,7 +71,7 @@ export function imageList(flags: { json?: boolean }): void {
   console.log(`images in ${cache}:`);
   for (const i of images) {
     const layer = i.layers.length > 1;
-    const size = run('du', ['-sh', i.layers[0]], { allowFail: true, timeoutMs: 60_000 }).stdout.split('\t')[0] || '?';
+    const size = runSync('du', ['-sh', i.layers[0]], { allowFail: true, timeoutMs: 60_000 }).stdout.split('\t')[0] || '?';
     const what = layer ? `+ ${i.packages.join(', ')} on ${i.layers.slice(1).map((l) => l.split('/').slice(-2, -1)[0]).join(', ')}` : `whole root filesystem${sameSet(i.packages, DEFAULT_PACKAGES) ? ' (the default image)' : ''}`;
     console.log(`  ${i.key}  ${size}  built ${i.builtAt}  ${what}`);
   }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { processAlive } from './pids.js';
 import path from 'node:path';
 import { CLAIMS_DIR, CLOUDS_DIR, cloudTag, efsRunDir, names } from './names.js';
-import { run } from './sh.js';
+import { ipBatch, run, runSync } from './sh.js';
 import { cgroupPids, cgroupsOfCloud, removeCgroups } from './limits.js';
 import { idClaimsOf, releaseIdRange } from './userns.js';
 import { freeLoops, loopsOfCloud, rootLoopsOfCloud } from './volumes.js';
@@ -24,18 +24,41 @@ export interface HostFootprint {
   idClaims: string[];
 }
 
+/**
+ * What of one cloud is on the host now, looked at synchronously: for the tests and the CLI only (the daemon uses
+ * `readFootprint`, which never stops its event loop).
+ */
 export function footprint(tag: string): HostFootprint {
+  const out = (cmd: string, args: string[]) => runSync(cmd, args, { allowFail: true }).stdout;
+  return footprintOf(tag, out('nft', ['list', 'tables']), out('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo']));
+}
+
+/** `footprint` with its two host commands run asynchronously, at the same time. */
+export async function readFootprint(tag: string): Promise<HostFootprint> {
+  const [tables, lo] = await Promise.all([run('nft', ['list', 'tables'], { allowFail: true }), run('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { allowFail: true })]);
+  return footprintOf(tag, tables.stdout, lo.stdout);
+}
+
+/** The footprint from `nft list tables` and `ip -o -4 addr show dev lo`; the rest is read from /run, /sys and /proc. */
+function footprintOf(tag: string, nftTables: string, loAddrs: string): HostFootprint {
   const n = names(tag);
   const namespaces = listNamespaces().filter((ns) => ns.startsWith(n.nsPrefix));
-  const links = run('ip', ['-o', 'link', 'show'], { allowFail: true }).stdout
-    .split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter((l): l is string => !!l && l.startsWith(n.hostLinkPrefix));
-  const tables = run('nft', ['list', 'tables'], { allowFail: true }).stdout
-    .split('\n').map((l) => l.trim()).filter((l) => l.endsWith(` ${n.hostTable}`));
-  const loAddresses = run('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { allowFail: true }).stdout
+  const links = hostLinks().filter((l) => l.startsWith(n.hostLinkPrefix));
+  const tables = nftTables.split('\n').map((l) => l.trim()).filter((l) => l.endsWith(` ${n.hostTable}`));
+  const loAddresses = loAddrs
     .split('\n').filter((l) => l.trim().endsWith(n.loLabel) || l.includes(` ${n.loLabel}`)).map((l) => /inet (\S+)/.exec(l)?.[1] ?? l);
   const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`/${n.nsPrefix}`) || isRootVolumeCopyMount(l, tag));
   return { namespaces, links, tables, loAddresses, mounts, loops: [...loopsOfCloud(tag), ...rootLoopsOfCloud(tag)], cgroups: cgroupsOfCloud(tag), efsProcesses: efsProcesses(tag),
     idClaims: idClaimsOf(tag) };
+}
+
+/** The host's network interfaces (its own network namespace's, as the daemon sees /sys). */
+function hostLinks(): string[] {
+  try {
+    return readdirSync('/sys/class/net');
+  } catch {
+    return [];
+  }
 }
 
 /** A root volume mounted on the host for a copy (root-disk.ts `withRootUpper`) of this cloud. */
@@ -49,8 +72,13 @@ export function isClean(fp: HostFootprint): boolean {
     && !fp.cgroups.length && !fp.efsProcesses.length && !fp.idClaims.length;
 }
 
+/** Named network namespaces: what `ip netns list` lists, read from its directory. */
 export function listNamespaces(): string[] {
-  return run('ip', ['netns', 'list'], { allowFail: true }).stdout.split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
+  try {
+    return readdirSync('/run/netns');
+  } catch {
+    return [];
+  }
 }
 
 function efsProcesses(tag: string): number[] {
@@ -63,8 +91,8 @@ function efsProcesses(tag: string): number[] {
 }
 
 /** Kills every process inside a namespace (the instance's sandbox, the responder helpers), by pid. */
-export function killNamespace(ns: string): void {
-  const pids = run('ip', ['netns', 'pids', ns], { allowFail: true }).stdout.split(/\s+/).filter(Boolean).map(Number);
+export async function killNamespace(ns: string): Promise<void> {
+  const pids = (await run('ip', ['netns', 'pids', ns], { allowFail: true })).stdout.split(/\s+/).filter(Boolean).map(Number);
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -78,10 +106,10 @@ export function killNamespace(ns: string): void {
  * Removes everything one cloud left on the host, by name: its namespaces (after killing their processes), host
  * links, nft table, public addresses on lo and uplink claims. Safe to call when nothing is there.
  */
-export function cleanHostByTag(tag: string): void {
+export async function cleanHostByTag(tag: string): Promise<void> {
   const n = names(tag);
   const namespaces = listNamespaces().filter((ns) => ns.startsWith(n.nsPrefix));
-  for (const ns of namespaces) killNamespace(ns);
+  await Promise.all(namespaces.map((ns) => killNamespace(ns)));
   // EFS clients live in instances' namespaces, already gone when a sandbox died: found by their command line.
   for (const pid of efsProcesses(tag)) {
     try {
@@ -91,14 +119,16 @@ export function cleanHostByTag(tag: string): void {
     }
   }
   rmSync(efsRunDir(tag), { recursive: true, force: true });
-  for (const ns of namespaces) run('ip', ['netns', 'del', ns], { allowFail: true });
-  const fp = footprint(tag);
-  for (const link of fp.links) run('ip', ['link', 'del', link], { allowFail: true });
-  for (const table of fp.tables) run('nft', ['delete', 'table', ...table.replace(/^table\s+/, '').split(' ')], { allowFail: true });
-  for (const addr of fp.loAddresses) run('ip', ['addr', 'del', addr, 'dev', 'lo'], { allowFail: true });
+  // One `ip -force -batch` for every namespace, then one for the links and lo addresses left (each line on its own:
+  // one that fails does not stop the others).
+  if (namespaces.length) await ipBatch(undefined, namespaces.map((ns) => `netns del ${ns}`), true);
+  const fp = await readFootprint(tag);
+  const lines = [...fp.links.map((link) => `link del ${link}`), ...fp.loAddresses.map((addr) => `addr del ${addr} dev lo`)];
+  if (lines.length) await ipBatch(undefined, lines, true);
+  for (const table of fp.tables) await run('nft', ['delete', 'table', ...table.replace(/^table\s+/, '').split(' ')], { allowFail: true });
   for (const line of fp.mounts) {
     const target = line.split(' ')[1];
-    if (target) run('umount', ['-l', target], { allowFail: true });
+    if (target) await run('umount', ['-l', target], { allowFail: true });
   }
   // Whatever still runs in the cloud's cgroups (a console keeper), then the cgroups themselves.
   for (const dir of fp.cgroups) {
@@ -112,13 +142,13 @@ export function cleanHostByTag(tag: string): void {
   }
   removeCgroups(fp.cgroups);
   // After the namespaces: a loop device still used by a dying sandbox is then freed by the kernel on last close.
-  freeLoops(fp.loops);
+  await freeLoops(fp.loops);
   releaseClaims(tag);
   releaseIdRange(tag);
 }
 
-export function cleanHost(home: string): void {
-  cleanHostByTag(cloudTag(home));
+export async function cleanHost(home: string): Promise<void> {
+  await cleanHostByTag(cloudTag(home));
 }
 
 function releaseClaims(tag: string): void {
@@ -144,13 +174,13 @@ export function forgetCloud(tag: string): void {
 }
 
 /** Removes what clouds whose daemon died (kill -9) left on the host; their homes may be gone (tests). */
-export function reapDeadClouds(): string[] {
+export async function reapDeadClouds(): Promise<string[]> {
   if (!existsSync(CLOUDS_DIR)) return [];
   const reaped: string[] = [];
   for (const tag of readdirSync(CLOUDS_DIR)) {
     const pid = Number(readSafe(path.join(CLOUDS_DIR, tag)).split(' ')[0]);
     if (pid && processAlive(pid)) continue;
-    cleanHostByTag(tag);
+    await cleanHostByTag(tag);
     forgetCloud(tag);
     reaped.push(tag);
   }

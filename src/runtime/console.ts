@@ -50,11 +50,11 @@ export interface ConsoleKeeper {
  * sandbox; it closes both once the sandbox is spawned. So the keeper is the only reader (its EOF comes when the
  * sandbox's last process is gone) and the sandbox the only writer.
  */
-export function startConsoleKeeper(file: string): ConsoleKeeper {
+export async function startConsoleKeeper(file: string): Promise<ConsoleKeeper> {
   trimConsole(file);
   const fifo = path.join(path.dirname(file), 'console.fifo');
   rmSync(fifo, { force: true });
-  run('mkfifo', ['-m', '600', fifo]);
+  await run('mkfifo', ['-m', '600', fifo]);
   const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   const fd = openSync(fifo, constants.O_WRONLY);
   const child = spawn('/usr/bin/python3', ['-I', '-S', '-c', KEEPER, file, String(CONSOLE_KEPT_BYTES)], {

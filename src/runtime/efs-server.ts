@@ -78,20 +78,20 @@ export async function startMountTarget(tag: string, home: string, vpc: VpcNet, s
   mkdirSync(path.join(stateDir, 'recovery'), { recursive: true });
   const conf = path.join(stateDir, 'ganesha.conf');
   writeFileSync(conf, ganeshaConfig(spec.ipAddress, dataDir, stateDir));
-  const alias = plugInstance(tag, vpc, { instanceId: spec.mountTargetId, privateIp: spec.ipAddress, subnetCidr: spec.subnetCidr, mac: macOf(spec.mountTargetId) });
+  const alias = await plugInstance(tag, vpc, { instanceId: spec.mountTargetId, privateIp: spec.ipAddress, subnetCidr: spec.subnetCidr, mac: macOf(spec.mountTargetId) });
   const log = path.join(home, 'efs', 'servers', `${spec.mountTargetId}.log`);
   mkdirSync(path.dirname(log), { recursive: true });
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=/run/netns/${nsName}`, '--',
     'ganesha.nfsd', '-F', '-f', conf, '-L', log, '-p', path.join(stateDir, 'ganesha.pid')], { stdio: 'ignore', detached: true });
   child.on('error', () => undefined);
   for (let i = 0; i < 100; i++) {
-    const listening = run('nsenter', [`--net=/run/netns/${nsName}`, '--', 'ss', '-Htln', 'sport = :2049'], { allowFail: true }).stdout.trim();
+    const listening = (await run('nsenter', [`--net=/run/netns/${nsName}`, '--', 'ss', '-Htln', 'sport = :2049'], { allowFail: true })).stdout.trim();
     if (listening) return { spec, ns: nsName, child, alias };
     if (child.exitCode !== null) break;
     await sleep(50);
   }
   stopProcess(child);
-  unplugInstance(tag, vpc, spec.mountTargetId);
+  await unplugInstance(tag, vpc, spec.mountTargetId);
   throw new Error(`the NFS server of mount target ${spec.mountTargetId} did not start (see ${log})`);
 }
 
@@ -99,14 +99,14 @@ export async function startMountTarget(tag: string, home: string, vpc: VpcNet, s
  * A zone outage: the mount target's own end of its link goes down, so packets to it are dropped silently (clients
  * time out, as with a dark zone) while the VPC keeps its route; back up, its default route is restored.
  */
-export function setMountTargetUp(server: MountTargetServer, up: boolean): void {
+export async function setMountTargetUp(server: MountTargetServer, up: boolean): Promise<void> {
   const ns = server.ns;
   if (!up) {
-    run('ip', ['-n', ns, 'link', 'set', 'eth0', 'down'], { allowFail: true });
+    await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'down'], { allowFail: true });
     return;
   }
-  run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up'], { allowFail: true });
-  run('ip', ['-n', ns, 'route', 'replace', 'default', 'via', gatewayOf(server.spec.subnetCidr), 'dev', 'eth0'], { allowFail: true });
+  await run('ip', ['-n', ns, 'link', 'set', 'eth0', 'up'], { allowFail: true });
+  await run('ip', ['-n', ns, 'route', 'replace', 'default', 'via', gatewayOf(server.spec.subnetCidr), 'dev', 'eth0'], { allowFail: true });
 }
 
 export function stopProcess(child: ChildProcess): void {
@@ -119,10 +119,10 @@ export function stopProcess(child: ChildProcess): void {
 }
 
 /** Stops the server and unplugs the mount target (its address stops answering at once). */
-export function stopMountTarget(tag: string, vpc: VpcNet | undefined, server: MountTargetServer): void {
+export async function stopMountTarget(tag: string, vpc: VpcNet | undefined, server: MountTargetServer): Promise<void> {
   stopProcess(server.child);
   // setpriv/nsenter exec into ganesha: the pid is the server's; anything left in its namespace goes too.
-  const pids = run('ip', ['netns', 'pids', server.ns], { allowFail: true }).stdout.split(/\s+/).filter(Boolean).map(Number);
+  const pids = (await run('ip', ['netns', 'pids', server.ns], { allowFail: true })).stdout.split(/\s+/).filter(Boolean).map(Number);
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -130,7 +130,7 @@ export function stopMountTarget(tag: string, vpc: VpcNet | undefined, server: Mo
       // gone already
     }
   }
-  if (vpc) unplugInstance(tag, vpc, server.spec.mountTargetId);
-  else run('ip', ['netns', 'del', server.ns], { allowFail: true });
+  if (vpc) await unplugInstance(tag, vpc, server.spec.mountTargetId);
+  else await run('ip', ['netns', 'del', server.ns], { allowFail: true });
   rmSync(path.join(efsRunDir(tag), server.spec.mountTargetId), { recursive: true, force: true });
 }

@@ -52,10 +52,10 @@ export interface EfsHost {
   readonly home: string;
   readonly enabled: boolean;
   /** The VPC's namespace, made when missing. */
-  vpcNet(vpcId: string, vpcCidr: string): VpcNet;
+  vpcNet(vpcId: string, vpcCidr: string): Promise<VpcNet>;
   /** Drops the VPC's namespace when nothing (instance or mount target) uses it any more. */
-  releaseVpcIfIdle(vpcId: string): void;
-  refreshFirewall(vpcId: string): void;
+  releaseVpcIfIdle(vpcId: string): Promise<void>;
+  refreshFirewall(vpcId: string): Promise<void>;
   downHosts(): string[];
 }
 
@@ -103,6 +103,8 @@ interface EfsMountedEvent {
 export class EfsRuntime {
   private readonly servers = new Map<string, MountTargetServer>();
   private readonly starting = new Map<string, Promise<void>>();
+  /** The VPC of each mount target being started: in use already (releaseVpcIfIdle must leave it). */
+  private readonly startingVpcs = new Map<string, string>();
   private readonly clients = new Map<string, RunningClient[]>();
   private authorizer?: EfsMountAuthorizer;
 
@@ -121,9 +123,11 @@ export class EfsRuntime {
       const s = this.servers.get(e.mountTarget.MountTargetId);
       if (!s) return;
       s.spec.groupIds = e.mountTarget.SecurityGroups;
-      this.host.refreshFirewall(s.spec.vpcId);
+      this.host.refreshFirewall(s.spec.vpcId).catch((err) => console.error(`[halo] firewall of ${s.spec.vpcId}: ${(err as Error).message}`));
     });
-    ev.on('efs.mountTargetDeleted', (e: EfsMountedEvent) => this.unserve(e.mountTarget.MountTargetId));
+    ev.on('efs.mountTargetDeleted', (e: EfsMountedEvent) => {
+      this.unserve(e.mountTarget.MountTargetId).catch((err) => console.error(`[halo] mount target ${e.mountTarget.MountTargetId}: ${(err as Error).message}`));
+    });
     ev.on('efs.fileSystemDeleted', (e: { fileSystemId: string }) => rmSync(fileSystemDir(this.host.home, e.fileSystemId), { recursive: true, force: true }));
     for (const { scope, value } of mountTargets(this.host.cloud).listAll()) this.serve(scope, value);
   }
@@ -138,14 +142,18 @@ export class EfsRuntime {
       subnetCidr: subnet.CidrBlock, zoneId: mt.AvailabilityZoneId, ipAddress: mt.IpAddress, groupIds: mt.SecurityGroups,
     };
     const started = (async () => {
-      const vpc = this.host.vpcNet(mt.VpcId, spec.vpcCidr);
+      const vpc = await this.host.vpcNet(mt.VpcId, spec.vpcCidr);
       const server = await startMountTarget(this.host.tag, this.host.home, vpc, spec, names(this.host.tag).instanceNs(mt.MountTargetId));
       this.servers.set(mt.MountTargetId, server);
-      this.host.refreshFirewall(mt.VpcId);
-      this.applyZoneFaults();
+      await this.host.refreshFirewall(mt.VpcId);
+      await this.applyZoneFaults();
     })().catch((err) => console.error(`[halo] mount target ${mt.MountTargetId}: ${(err as Error).message}`))
-      .finally(() => this.starting.delete(mt.MountTargetId));
+      .finally(() => {
+        this.starting.delete(mt.MountTargetId);
+        this.startingVpcs.delete(mt.MountTargetId);
+      });
     this.starting.set(mt.MountTargetId, started);
+    this.startingVpcs.set(mt.MountTargetId, mt.VpcId);
   }
 
   private async unserve(mountTargetId: string): Promise<void> {
@@ -153,9 +161,9 @@ export class EfsRuntime {
     const s = this.servers.get(mountTargetId);
     if (!s) return;
     this.servers.delete(mountTargetId);
-    stopMountTarget(this.host.tag, this.host.vpcNet(s.spec.vpcId, s.spec.vpcCidr), s);
-    this.host.refreshFirewall(s.spec.vpcId);
-    this.host.releaseVpcIfIdle(s.spec.vpcId);
+    await stopMountTarget(this.host.tag, await this.host.vpcNet(s.spec.vpcId, s.spec.vpcCidr), s);
+    await this.host.refreshFirewall(s.spec.vpcId);
+    await this.host.releaseVpcIfIdle(s.spec.vpcId);
   }
 
   /** Waits for mount targets being started (tests and mounts right after CreateMountTarget). */
@@ -168,7 +176,7 @@ export class EfsRuntime {
   }
 
   usesVpc(vpcId: string): boolean {
-    return [...this.servers.values()].some((s) => s.spec.vpcId === vpcId);
+    return [...this.servers.values()].some((s) => s.spec.vpcId === vpcId) || [...this.startingVpcs.values()].includes(vpcId);
   }
 
   /** The mount targets of a VPC as its firewall sees them: ports with the mount targets' own security groups. */
@@ -180,14 +188,16 @@ export class EfsRuntime {
   }
 
   /** A zone whose every host is down takes its mount targets down with it, and back when restored. */
-  applyZoneFaults(): void {
+  async applyZoneFaults(): Promise<void> {
     const down = new Set(this.host.downHosts());
+    const changes: Array<Promise<void>> = [];
     for (const s of this.servers.values()) {
       const zone = findZone(s.spec.zoneId);
       const dark = !!zone && hostsOf(zone, this.host.cloud.config.hostsPerZone).every((h) => down.has(h.hostId));
-      if (dark !== s.dark) setMountTargetUp(s, !dark);
+      if (dark !== s.dark) changes.push(setMountTargetUp(s, !dark));
       s.dark = dark;
     }
+    await Promise.all(changes);
   }
 
   /** mount/umount asked from inside an instance: answered here for NFS and EFS, undefined for anything else. */
@@ -288,9 +298,9 @@ export class EfsRuntime {
   }
 
   /** Cloud stop: every client and server, by id. */
-  stopAll(vpcs: Map<string, VpcNet>): void {
+  async stopAll(vpcs: Map<string, VpcNet>): Promise<void> {
     for (const id of [...this.clients.keys()]) this.forgetInstance(id);
-    for (const s of this.servers.values()) stopMountTarget(this.host.tag, vpcs.get(s.spec.vpcId), s);
+    await Promise.all([...this.servers.values()].map((s) => stopMountTarget(this.host.tag, vpcs.get(s.spec.vpcId), s)));
     this.servers.clear();
     rmSync(efsRunDir(this.host.tag), { recursive: true, force: true });
   }

@@ -103,7 +103,7 @@ export async function ensureImage(cache: string, name = 'debian12', extra: strin
       onOutput: (chunk) => { for (const line of chunk.split('\n')) if (line.startsWith('I: Retrieving') || line.startsWith('E:')) log(line); },
       timeoutMs: 30 * 60_000,
     });
-    customise(path.join(work, 'rootfs'));
+    await customise(path.join(work, 'rootfs'));
     rmSync(dir, { recursive: true, force: true });
     renameSync(work, dir);
     writeFileSync(path.join(dir, 'ready'), `${new Date().toISOString()}\n${packages.join(' ')}\n`);
@@ -210,7 +210,7 @@ export async function ensurePackageLayer(cache: string, packages: string[], log:
     writeFileSync(path.join(dir, 'ready'), `${manifest.builtAt}\n${wanted.join(' ')}\n`);
     const built = readBuiltImage(dir);
     if (!built) throw new Error(`the layer ${dir} is not readable after its build`);
-    log(`layer ready: ${path.join(dir, 'layer')} (${run('du', ['-sh', path.join(dir, 'layer')], { allowFail: true }).stdout.split('\t')[0] || '?'})`);
+    log(`layer ready: ${path.join(dir, 'layer')} (${(await run('du', ['-sh', path.join(dir, 'layer')], { allowFail: true })).stdout.split('\t')[0] || '?'})`);
     return built;
   });
   return { ...image, reused };
@@ -288,7 +288,7 @@ function readFileSafe(file: string): string {
 }
 
 /** What halo adds to a debootstrapped root: the aws CLI wrapper that finds the cloud, no apt caches. */
-function customise(rootfs: string): void {
+async function customise(rootfs: string): Promise<void> {
   const wrapper = path.join(rootfs, 'usr/local/bin/aws');
   mkdirSync(path.dirname(wrapper), { recursive: true });
   writeFileSync(wrapper, `#!/bin/sh
@@ -303,12 +303,12 @@ exec /usr/bin/aws --endpoint-url "\${HALO_ENDPOINT_URL:-http://${IMDS_ADDRESS}:$
   writeFileSync(path.join(rootfs, 'etc/resolv.conf'), '# halo: no DNS; instances reach only the local cloud\n');
   mkdirSync(path.join(rootfs, 'etc/halo'), { recursive: true });
   writeFileSync(path.join(rootfs, 'etc/halo/README'), 'This root filesystem is a halo image. /run/halo holds the boot files of this instance.\n');
-  run('sh', ['-c', `rm -rf '${rootfs}'/var/cache/apt/archives/*.deb '${rootfs}'/var/lib/apt/lists/*`], { allowFail: true });
+  await run('sh', ['-c', `rm -rf '${rootfs}'/var/cache/apt/archives/*.deb '${rootfs}'/var/lib/apt/lists/*`], { allowFail: true });
 }
 
 /** Copies a directory tree preserving owners, modes, xattrs and special files (for image layers). */
-export function copyTree(from: string, to: string): void {
+export async function copyTree(from: string, to: string): Promise<void> {
   mkdirSync(path.dirname(to), { recursive: true });
-  run('cp', ['-a', '--reflink=auto', from, to], { timeoutMs: 10 * 60_000 });
+  await run('cp', ['-a', '--reflink=auto', from, to], { timeoutMs: 10 * 60_000 });
 }
 

@@ -5,7 +5,7 @@ import {
   CLAIMS_DIR, FIRST_ALIAS, IMDS_ADDRESS, LAST_ALIAS, LOCAL_RULE_PREF, MAX_SLOTS, PUBLIC_ROUTE_TABLE, PUBLIC_RULE_PREF, instanceLink, names, slotNet,
 } from './names.js';
 import { DNS_LINK_LOCAL } from './dns.js';
-import { ipBatch, nft, run, runAsync } from './sh.js';
+import { ipBatch, nft, run } from './sh.js';
 import { addUserNetns } from './userns.js';
 
 /**
@@ -62,9 +62,9 @@ function publicRoutes(pool: string, via: string, dev: string): string[] {
   ];
 }
 
-export function claimSlot(tag: string): number {
+export async function claimSlot(tag: string): Promise<number> {
   mkdirSync(CLAIMS_DIR, { recursive: true });
-  const inUse = new Set(run('ip', ['-o', '-4', 'addr', 'show'], { allowFail: true }).stdout.split('\n')
+  const inUse = new Set((await run('ip', ['-o', '-4', 'addr', 'show'], { allowFail: true })).stdout.split('\n')
     .map((l) => /inet (198\.1[89]\.\d+)\.1\//.exec(l)?.[1]).filter(Boolean));
   for (let slot = 1; slot < MAX_SLOTS; slot++) {
     const net = slotNet(slot);
@@ -97,15 +97,15 @@ function readSafe(file: string): string {
   }
 }
 
-export function createVpcNet(tag: string, vpcId: string, publicPool = DEFAULT_POOL, resolver?: string): VpcNet {
+export async function createVpcNet(tag: string, vpcId: string, publicPool = DEFAULT_POOL, resolver?: string): Promise<VpcNet> {
   const n = names(tag);
   const ns = n.vpcNs(vpcId);
-  const slot = claimSlot(tag);
+  const slot = await claimSlot(tag);
   const net = slotNet(slot);
   const hostLink = n.hostLink(slot);
   try {
-    run('ip', ['netns', 'add', ns]);
-    ipBatch(undefined, [
+    await run('ip', ['netns', 'add', ns]);
+    await ipBatch(undefined, [
       `link add ${hostLink} type veth peer name up0 netns ${ns}`,
       `addr add ${net.host}/24 dev ${hostLink}`,
       `link set ${hostLink} up`,
@@ -115,7 +115,7 @@ export function createVpcNet(tag: string, vpcId: string, publicPool = DEFAULT_PO
     // those). No global ip_forward.
     writeFileSync(`/proc/sys/net/ipv4/conf/${hostLink}/route_localnet`, '1');
     writeFileSync(`/proc/sys/net/ipv4/conf/${hostLink}/forwarding`, '1');
-    ipBatch(ns, [
+    await ipBatch(ns, [
       'link set lo up',
       `addr add ${net.vpc}/24 dev up0`,
       'link set up0 up',
@@ -126,21 +126,21 @@ export function createVpcNet(tag: string, vpcId: string, publicPool = DEFAULT_PO
     ]);
     // route_localnet: packets from and to public addresses (127/8) cross this namespace. No ICMP redirects: the host
     // hairpins public flows between two instances of one VPC through the same uplink.
-    run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.default.proxy_arp=1',
+    await run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.default.proxy_arp=1',
       'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.conf.all.route_localnet=1',
       'net.ipv4.conf.all.accept_redirects=0', 'net.ipv4.conf.default.accept_redirects=0']);
   } catch (err) {
-    run('ip', ['netns', 'del', ns], { allowFail: true });
-    run('ip', ['link', 'del', hostLink], { allowFail: true });
+    await run('ip', ['netns', 'del', ns], { allowFail: true });
+    await run('ip', ['link', 'del', hostLink], { allowFail: true });
     releaseSlot(slot);
     throw err;
   }
   return { vpcId, ns, slot, hostLink, gateways: new Set(), aliases: new Map(), publicPool, resolver };
 }
 
-export function destroyVpcNet(vpc: VpcNet): void {
-  run('ip', ['netns', 'del', vpc.ns], { allowFail: true });
-  run('ip', ['link', 'del', vpc.hostLink], { allowFail: true });
+export async function destroyVpcNet(vpc: VpcNet): Promise<void> {
+  await run('ip', ['netns', 'del', vpc.ns], { allowFail: true });
+  await run('ip', ['link', 'del', vpc.hostLink], { allowFail: true });
   releaseSlot(vpc.slot);
 }
 
@@ -189,7 +189,7 @@ export function intToIp(n: number): string {
  * Creates the instance's namespace and wires it into its VPC; returns the alias address. With idBase, the namespace
  * belongs to a user namespace of its own (userns.ts), so the instance's root has NET_ADMIN over it.
  */
-export function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic, idBase?: number): string {
+export async function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic, idBase?: number): Promise<string> {
   const n = names(tag);
   const ins = n.instanceNs(nic.instanceId);
   const link = instanceLink(nic.instanceId);
@@ -197,11 +197,11 @@ export function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic, idBase?
   const prefix = nic.subnetCidr.split('/')[1];
   const alias = slotNet(vpc.slot).alias(allocAlias(vpc, nic.instanceId));
   if (existsSync(`/run/netns/${ins}`)) {
-    run('ip', ['netns', 'del', ins], { allowFail: true });
-    ipBatch(vpc.ns, [`link del ${link}`], true);
+    await run('ip', ['netns', 'del', ins], { allowFail: true });
+    await ipBatch(vpc.ns, [`link del ${link}`], true);
   }
-  if (idBase === undefined) run('ip', ['netns', 'add', ins]);
-  else addUserNetns(ins, idBase);
+  if (idBase === undefined) await run('ip', ['netns', 'add', ins]);
+  else await addUserNetns(ins, idBase);
   const vpcLines = [
     `link add ${link} type veth peer name eth0 address ${nic.mac} netns ${ins}`,
     `link set ${link} up`,
@@ -209,24 +209,24 @@ export function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic, idBase?
     `addr replace ${alias}/32 dev up0`,
   ];
   if (!vpc.gateways.has(gw)) vpcLines.push(`addr replace ${gw}/32 dev lo`);
-  ipBatch(vpc.ns, vpcLines);
+  await ipBatch(vpc.ns, vpcLines);
   vpc.gateways.add(gw);
-  ipBatch(ins, [
+  // Replies from public addresses (127/8) arrive on eth0; /proc/sys is read-only inside the sandbox. The sysctl is
+  // written by the process that then runs the batch, in the instance's namespace: one process for both.
+  await run('nsenter', [`--net=/run/netns/${ins}`, '--', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && exec ip -batch -'], { input: `${[
     'link set lo up',
     `addr add ${nic.privateIp}/${prefix} dev eth0`,
     'link set eth0 up',
     `route add default via ${gw} dev eth0`,
     ...publicRoutes(vpc.publicPool, gw, 'eth0'),
-  ]);
-  // Replies from public addresses (127/8) arrive on eth0; /proc/sys is read-only inside the sandbox.
-  run('nsenter', [`--net=/run/netns/${ins}`, '--', 'sysctl', '-q', '-w', 'net.ipv4.conf.all.route_localnet=1']);
+  ].join('\n')}\n` });
   return alias;
 }
 
-export function unplugInstance(tag: string, vpc: VpcNet, instanceId: string): void {
+export async function unplugInstance(tag: string, vpc: VpcNet, instanceId: string): Promise<void> {
   const alias = aliasOf(vpc, instanceId);
-  run('ip', ['netns', 'del', names(tag).instanceNs(instanceId)], { allowFail: true });
-  ipBatch(vpc.ns, [`link del ${instanceLink(instanceId)}`, ...(alias ? [`addr del ${alias}/32 dev up0`] : [])], true);
+  await run('ip', ['netns', 'del', names(tag).instanceNs(instanceId)], { allowFail: true });
+  await ipBatch(vpc.ns, [`link del ${instanceLink(instanceId)}`, ...(alias ? [`addr del ${alias}/32 dev up0`] : [])], true);
   vpc.aliases.delete(instanceId);
 }
 
@@ -234,9 +234,9 @@ export function unplugInstance(tag: string, vpc: VpcNet, instanceId: string): vo
  * Cuts (or restores) an instance's only link: a network partition of that instance. The kernel drops the route to
  * the instance's private address with the link, so restoring it puts the route back.
  */
-export function setLink(vpc: VpcNet, instanceId: string, up: boolean, privateIp?: string): void {
+export async function setLink(vpc: VpcNet, instanceId: string, up: boolean, privateIp?: string): Promise<void> {
   const link = instanceLink(instanceId);
-  ipBatch(vpc.ns, [`link set ${link} ${up ? 'up' : 'down'}`, ...(up && privateIp ? [`route replace ${privateIp}/32 dev ${link}`] : [])], true);
+  await ipBatch(vpc.ns, [`link set ${link} ${up ? 'up' : 'down'}`, ...(up && privateIp ? [`route replace ${privateIp}/32 dev ${link}`] : [])], true);
 }
 
 /**
@@ -270,10 +270,10 @@ while sel.get_map() and time.monotonic() < end:
 
 export async function probeReachable(vpc: VpcNet, ips: string[]): Promise<Set<string>> {
   if (!ips.length) return new Set();
-  const out = (await runAsync('nsenter', [`--net=/run/netns/${vpc.ns}`, '--', '/usr/bin/python3', '-I', '-c', PROBE, ...ips], { allowFail: true, timeoutMs: 10_000 })).stdout;
+  const out = (await run('nsenter', [`--net=/run/netns/${vpc.ns}`, '--', '/usr/bin/python3', '-I', '-c', PROBE, ...ips], { allowFail: true, timeoutMs: 10_000 })).stdout;
   return new Set(out.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3)));
 }
 
-export function applyVpcRules(vpc: VpcNet, script: string): void {
-  nft(vpc.ns, script);
+export async function applyVpcRules(vpc: VpcNet, script: string): Promise<void> {
+  await nft(vpc.ns, script);
 }

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { run, runAsync } from './sh.js';
+import { run } from './sh.js';
 
 /**
  * The root volume of an instance is an ext4 file system of the volume's size in a sparse file,
@@ -20,7 +21,7 @@ export const rootDiskFile = (volumeDir: string) => path.join(volumeDir, 'root.im
  * Makes the root volume's file system if it is not there yet. A root volume of an older halo (a plain `upper/`
  * directory) is moved into a new file system with its files, whiteouts and extended attributes.
  */
-export function ensureRootDisk(volumeDir: string, sizeGiB: number): string {
+export async function ensureRootDisk(volumeDir: string, sizeGiB: number): Promise<string> {
   const file = rootDiskFile(volumeDir);
   if (existsSync(file)) return file;
   mkdirSync(volumeDir, { recursive: true, mode: 0o700 });
@@ -34,9 +35,10 @@ export function ensureRootDisk(volumeDir: string, sizeGiB: number): string {
     rmSync(path.join(volumeDir, 'work'), { recursive: true, force: true });
   }
   const tmp = `${file}.new`;
-  run('truncate', ['-s', String(sizeGiB * GIB), tmp]);
+  await writeFile(tmp, '');
+  await truncate(tmp, sizeGiB * GIB);
   // Lazy inode tables and journal: nothing is written for them now, and `noinit_itable` at mount keeps it so.
-  run('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', ...(seed ? ['-d', seed] : []), tmp]);
+  await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', ...(seed ? ['-d', seed] : []), tmp], { timeoutMs: 300_000 });
   renameSync(tmp, file);
   if (seed) rmSync(seed, { recursive: true, force: true });
   return file;
@@ -60,13 +62,13 @@ export async function withRootUpper<T>(volumeDir: string, fn: (upper: string) =>
   }
   const dir = mkdtempSync(path.join(volumeDir, '.copy-'));
   try {
-    await runAsync('mount', ['-t', 'ext4', '-o', `loop,${ROOT_DISK_OPTIONS},noexec`, file, dir]);
+    await run('mount', ['-t', 'ext4', '-o', `loop,${ROOT_DISK_OPTIONS},noexec`, file, dir], { timeoutMs: 0 });
     try {
       const upper = path.join(dir, 'upper');
       if (!existsSync(upper)) mkdirSync(upper);
       return await fn(upper);
     } finally {
-      run('umount', [dir], { allowFail: true });
+      await run('umount', [dir], { allowFail: true });
     }
   } finally {
     // Never recursive: a mount that did not go away must not take the volume's files with it.

@@ -1,10 +1,10 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Cloud } from '../cloud.js';
 import { liveKey } from '../store/live.js';
 import { networkAcls, securityGroups, type NetworkAclEntryRecord, type SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
-import { cleanHostByTag, footprint, forgetCloud, isClean, reapDeadClouds, recordCloud, type HostFootprint } from './cleanup.js';
+import { cleanHostByTag, forgetCloud, isClean, readFootprint, reapDeadClouds, recordCloud, type HostFootprint } from './cleanup.js';
 import { renderHostMaps, renderHostRuleset, renderVpcRuleset, type FirewallPort, type HostMaps } from './firewall.js';
 import { DnsService, type Asker, type NameProvider } from './dns.js';
 import { EfsRuntime, type EfsHost } from './efs.js';
@@ -19,7 +19,8 @@ import { attachedDataVolumes } from '../services/ec2/volumes/state.js';
 import {
   bindDisk, diskFile, makeNodes, mountsOf, removeNodes, unbindDisk, unmountIn, volumeRequest, type BoundDisk, type VolumeRequestResult,
 } from './volumes.js';
-import { isRoot, nft, run } from './sh.js';
+import { ipBatch, isRoot, nft } from './sh.js';
+import { Coalescer, Serial, allSettled } from './queues.js';
 import { readConsoleTail } from './console.js';
 import { cgroupPids, cgroupDirs, makeCgroups, removeCgroups, type InstanceLimits } from './limits.js';
 import { ensureRootDisk } from './root-disk.js';
@@ -92,6 +93,22 @@ export interface RuntimeHooks {
 
 const RUNTIME = liveKey('runtime', (cloud) => new Runtime(cloud));
 
+/** With HALO_TRACE set, a line per step of a launch on stderr, in epoch ms (npm run bench lines them up with its own). */
+function traceSpan(instanceId: string, what: string): void {
+  if (process.env.HALO_TRACE) console.error(`[halo trace] ${instanceId} ${what} ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
+}
+
+/** With HALO_TRACE set, the event loop's longest stall of each second, when over 20 ms (the daemon must not block). */
+function traceStalls(): void {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
+  setInterval(() => {
+    const max = h.max / 1e6;
+    if (max > 20) console.error(`[halo trace] event loop stalled ${max.toFixed(1)} ms (p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms) ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
+    h.reset();
+  }, 1000).unref();
+}
+
 /** The runtime of a cloud (one per daemon). */
 export function runtimeOf(cloud: Cloud): Runtime {
   return cloud.live.get(RUNTIME);
@@ -107,6 +124,14 @@ export class Runtime implements EfsHost {
   readonly enabled = isRoot();
   private readonly n;
   private readonly vpcs = new Map<string, VpcNet>();
+  /** A VPC's namespace is made and removed in turn (vpcNet, releaseVpcIfIdle), never both at once. */
+  private readonly vpcTurns = new Serial();
+  /** Launches between asking for their VPC's namespace and being plugged into it: the VPC is in use. */
+  private readonly launching = new Map<string, number>();
+  /** Firewall rulesets (per VPC) and the host's table, re-applied from the state when it changes. */
+  private readonly refreshes = new Coalescer();
+  /** Whether the host table has its full ruleset (the first application; the maps alone after). */
+  private hostTableMade = false;
   private readonly running = new Map<string, Running>();
   /** Instances whose network is being set up (their sandbox not started yet). */
   private readonly plugged = new Map<string, Running>();
@@ -135,6 +160,7 @@ export class Runtime implements EfsHost {
   constructor(readonly cloud: Cloud) {
     this.tag = cloudTag(cloud.config.home);
     this.n = names(this.tag);
+    if (process.env.HALO_TRACE) traceStalls();
   }
 
   get home(): string {
@@ -171,36 +197,51 @@ export class Runtime implements EfsHost {
 
   private async doStart(): Promise<void> {
     if (!this.enabled) return;
-    cleanHostByTag(this.tag);
-    reapDeadClouds();
+    await cleanHostByTag(this.tag);
+    await reapDeadClouds();
     const ev = this.cloud.events;
-    const onAddress = () => this.refreshPublic();
+    // Applied on the host after the API call returns (as AWS applies them: within moments); a failure is logged.
+    const onAddress = () => {
+      this.refreshPublic().catch((err) => console.error(`[halo] public addresses: ${(err as Error).message}`));
+    };
+    const onVpc = (e: { vpcId: string }) => {
+      this.refreshFirewall(e.vpcId).catch((err) => console.error(`[halo] firewall of ${e.vpcId}: ${(err as Error).message}`));
+    };
     ev.on('ec2.addressAssociated', onAddress);
     ev.on('ec2.addressDisassociated', onAddress);
     ev.on('ec2.internetGatewayChanged', onAddress);
     ev.on('ec2.routeTableChanged', onAddress);
-    ev.on('ec2.securityGroupChanged', (e: { vpcId: string }) => this.refreshFirewall(e.vpcId));
-    ev.on('ec2.networkAclChanged', (e: { vpcId: string }) => this.refreshFirewall(e.vpcId));
+    ev.on('ec2.securityGroupChanged', onVpc);
+    ev.on('ec2.networkAclChanged', onVpc);
     this.cloud.onShutdown(() => this.shutdown());
     this.efs.listen();
   }
 
-  /** The VPC's namespace, made when missing (an instance or a mount target needs it). */
-  /** The VPC's namespace, made when missing, with its Amazon-provided DNS address (base + 2 of its CIDR). */
-  vpcNet(vpcId: string, vpcCidr: string): VpcNet {
-    let vpc = this.vpcs.get(vpcId);
-    if (!vpc) {
-      vpc = createVpcNet(this.tag, vpcId, publicPoolCidr(), resolverAddress(vpcCidr));
-      this.vpcs.set(vpcId, vpc);
-    }
-    return vpc;
+  /**
+   * The VPC's namespace, made when missing (an instance or a mount target needs it), with its Amazon-provided DNS
+   * address (base + 2 of its CIDR). The caller counts as a user of the VPC before it asks (launching, EFS starting).
+   */
+  async vpcNet(vpcId: string, vpcCidr: string): Promise<VpcNet> {
+    return this.vpcs.get(vpcId) ?? this.vpcTurns.run(vpcId, async () => {
+      let vpc = this.vpcs.get(vpcId);
+      if (!vpc) {
+        vpc = await createVpcNet(this.tag, vpcId, publicPoolCidr(), resolverAddress(vpcCidr));
+        this.vpcs.set(vpcId, vpc);
+      }
+      return vpc;
+    });
   }
 
-  releaseVpcIfIdle(vpcId: string): void {
-    const vpc = this.vpcs.get(vpcId);
-    if (!vpc || [...this.running.values(), ...this.plugged.values()].some((x) => x.spec.vpcId === vpcId) || this.efs.usesVpc(vpcId)) return;
-    destroyVpcNet(vpc);
-    this.vpcs.delete(vpcId);
+  releaseVpcIfIdle(vpcId: string): Promise<void> {
+    return this.vpcTurns.run(vpcId, async () => {
+      const vpc = this.vpcs.get(vpcId);
+      if (!vpc || [...this.running.values(), ...this.plugged.values()].some((x) => x.spec.vpcId === vpcId) || this.efs.usesVpc(vpcId)) return;
+      if (this.launching.get(vpcId)) return;
+      this.vpcs.delete(vpcId);
+      // A ruleset being applied to its namespace finishes first.
+      await this.refreshes.settled(`firewall ${vpcId}`);
+      await destroyVpcNet(vpc);
+    });
   }
 
   /**
@@ -210,7 +251,7 @@ export class Runtime implements EfsHost {
    */
   private hostReady?: Promise<void>;
 
-  private ensureHost(): Promise<void> {
+  private async ensureHost(): Promise<void> {
     if (!this.hostReady) {
       this.hostReady = (async () => {
         recordCloud(this.tag, this.home);
@@ -223,11 +264,11 @@ export class Runtime implements EfsHost {
         const dns = new DnsService((source) => this.dnsAsker(source), () => this.nameProviders);
         this.dnsPorts = await dns.start();
         this.dns = dns;
-        this.applyHostRules();
+        await this.refreshPublic();
       })();
       this.hostReady.catch(() => { this.hostReady = undefined; });
     } else if (this.imds && this.apiPort === undefined) {
-      this.applyHostRules();
+      await this.refreshPublic();
     }
     return this.hostReady;
   }
@@ -241,9 +282,10 @@ export class Runtime implements EfsHost {
     return this.cloud.apiPort;
   }
 
-  private applyHostRules(): void {
+  /** The host's table whole: its chains and maps (the first time, and until the API port is known). */
+  private async applyHostRules(maps: HostMaps): Promise<void> {
     this.apiPort = this.apiPortNow();
-    nft(undefined, renderHostRuleset({
+    await nft(undefined, renderHostRuleset({
       table: this.n.hostTable,
       linkPrefix: this.n.hostLinkPrefix,
       imdsPort: this.imdsPort,
@@ -251,8 +293,9 @@ export class Runtime implements EfsHost {
       apiPort: this.apiPort,
       apiPortInInstance: API_PORT_IN_INSTANCE,
       publicPool: publicPoolCidr(),
-      ...this.hostMaps(),
+      ...maps,
     }));
+    this.hostTableMade = true;
   }
 
   images(): string {
@@ -279,7 +322,11 @@ export class Runtime implements EfsHost {
   appendConsole(instanceId: string, line: string): void {
     mkdirSync(this.instanceDir(instanceId), { recursive: true });
     const file = path.join(this.instanceDir(instanceId), 'console.log');
-    run('sh', ['-c', 'cat >> "$0"', file], { input: `${line}\n`, allowFail: true });
+    try {
+      appendFileSync(file, `${line}\n`);
+    } catch {
+      // a console that cannot be written loses the line, as before
+    }
   }
 
   isRunning(instanceId: string): boolean {
@@ -324,7 +371,7 @@ export class Runtime implements EfsHost {
    * down (unreachable from anywhere, its public and Elastic IPs included) until `bringOnline(instanceId)`.
    */
   async launch(spec: LaunchSpec, opts: { offline?: boolean } = {}): Promise<void> {
-    const trace = process.env.HALO_TRACE ? (what: string) => console.error(`[halo trace] ${spec.instanceId} ${what} ${performance.now().toFixed(1)}`) : () => {};
+    const trace = (what: string) => traceSpan(spec.instanceId, what);
     trace('launch');
     this.requireEnabled();
     await this.start();
@@ -335,37 +382,46 @@ export class Runtime implements EfsHost {
     trace('host ready');
     const existing = this.running.get(spec.instanceId);
     if (existing) await this.halt(spec.instanceId, 0);
-    const vpc = this.vpcNet(spec.vpcId, spec.vpcCidr);
+    // In use from now on: the VPC's namespace stays while this launch waits for it and plugs in.
+    this.launching.set(spec.vpcId, (this.launching.get(spec.vpcId) ?? 0) + 1);
+    try {
+      await this.launchInVpc(spec, layers, opts, trace);
+    } finally {
+      const left = (this.launching.get(spec.vpcId) ?? 1) - 1;
+      if (left) this.launching.set(spec.vpcId, left);
+      else this.launching.delete(spec.vpcId);
+    }
+  }
+
+  private async launchInVpc(spec: LaunchSpec, layers: string[], opts: { offline?: boolean }, trace: (what: string) => void): Promise<void> {
+    const vpc = await this.vpcNet(spec.vpcId, spec.vpcCidr);
     trace('vpc ready');
+    if (opts.offline) this.offline.add(spec.instanceId);
+    else this.offline.delete(spec.instanceId);
+    // The root volume's file system is made while the network is wired (neither needs the other).
+    const rootDisk = ensureRootDisk(this.volumeDir(spec.volumeId), spec.rootVolumeGiB);
     // Root in the instance is an unprivileged id range of the host (userns.ts): its network namespace is the user
     // namespace's.
     const idBase = claimIdRange(this.tag, spec.instanceId);
-    let alias: string;
-    try {
-      alias = plugInstance(this.tag, vpc, { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac }, idBase);
-    } catch (err) {
-      releaseIdRange(this.tag, spec.instanceId);
-      throw err;
-    }
-    trace('plugged');
-    if (opts.offline) {
-      setLink(vpc, spec.instanceId, false);
-      this.offline.add(spec.instanceId);
-    } else {
-      this.offline.delete(spec.instanceId);
-    }
-    // The instance's firewall, NAT and public address are in place before anything in it runs.
-    const pending: Running = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
-    this.plugged.set(spec.instanceId, pending);
+    let pending: Running | undefined;
     let sandbox: Sandbox;
     try {
-      this.refreshFirewall(spec.vpcId);
-      this.refreshPublic();
-      trace('firewall applied');
-      const rootDisk = ensureRootDisk(this.volumeDir(spec.volumeId), spec.rootVolumeGiB);
+      const alias = await plugInstance(this.tag, vpc, { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac }, idBase);
+      trace('plugged');
+      // The instance's firewall, NAT and public address are in place before anything in it runs.
+      pending = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
+      this.plugged.set(spec.instanceId, pending);
+      const [, , , root, disks] = await allSettled([
+        opts.offline ? setLink(vpc, spec.instanceId, false) : Promise.resolve(),
+        this.refreshFirewall(spec.vpcId),
+        this.refreshPublic(),
+        rootDisk,
+        this.bindDisks(spec),
+      ] as const);
+      trace('firewall applied, root volume ready');
       const cgroups = makeCgroups(this.tag, spec.instanceId, spec.limits);
-      trace('root volume and cgroups ready');
-      sandbox = startSandbox({
+      trace('cgroups ready');
+      sandbox = await startSandbox({
         instanceId: spec.instanceId,
         netns: this.n.instanceNs(spec.instanceId),
         layers,
@@ -377,20 +433,20 @@ export class Runtime implements EfsHost {
         privateIp: spec.privateIp,
         env: spec.env,
         userData: spec.userData,
-        disks: this.bindDisks(spec),
-        rootDisk,
+        disks,
+        rootDisk: root,
         cgroups,
         idBase,
       });
     } catch (err) {
+      await rootDisk.catch(() => undefined);
       this.offline.delete(spec.instanceId);
-      this.releaseDisks(spec.instanceId);
+      await this.releaseDisks(spec.instanceId);
       this.releaseCgroups(spec.instanceId);
       this.plugged.delete(spec.instanceId);
-      unplugInstance(this.tag, vpc, spec.instanceId);
+      await unplugInstance(this.tag, vpc, spec.instanceId);
       releaseIdRange(this.tag, spec.instanceId);
-      this.refreshFirewall(spec.vpcId);
-      this.refreshPublic();
+      if (pending) await Promise.all([this.refreshFirewall(spec.vpcId), this.refreshPublic()]).catch((e) => console.error(`[halo] ${spec.instanceId}: ${(e as Error).message}`));
       throw err;
     }
     this.plugged.delete(spec.instanceId);
@@ -408,12 +464,13 @@ export class Runtime implements EfsHost {
    * The AWS time at which an instance launched `offline` may be reached has come: its link comes up (unless a
    * partition cut it meanwhile), and its init, seeing the network, runs its user data.
    */
-  bringOnline(instanceId: string): void {
+  async bringOnline(instanceId: string): Promise<void> {
     if (!this.offline.delete(instanceId)) return;
     const r = this.running.get(instanceId);
     const vpc = r && this.vpcs.get(r.spec.vpcId);
     if (!vpc || this.isPartitioned(instanceId) || this.hostDown(r.spec.hostId)) return;
-    setLink(vpc, instanceId, true, r.spec.privateIp);
+    await setLink(vpc, instanceId, true, r.spec.privateIp);
+    traceSpan(instanceId, 'online');
   }
 
   /** Whether the instance was launched `offline` and is not online yet. */
@@ -429,18 +486,19 @@ export class Runtime implements EfsHost {
     r.expectedExit = true;
     await stopSandbox(r.sandbox, graceMs);
     this.efs.forgetInstance(instanceId);
-    this.releaseDisks(instanceId);
+    await this.releaseDisks(instanceId);
     this.releaseCgroups(instanceId);
     releaseIdRange(this.tag, instanceId);
     this.running.delete(instanceId);
     this.probes.delete(instanceId);
     const vpc = this.vpcs.get(r.spec.vpcId);
     if (vpc) {
-      unplugInstance(this.tag, vpc, instanceId);
-      this.releaseVpcIfIdle(vpc.vpcId);
-      this.refreshFirewall(vpc.vpcId);
+      await unplugInstance(this.tag, vpc, instanceId);
+      await this.releaseVpcIfIdle(vpc.vpcId);
+      await Promise.all([this.refreshFirewall(vpc.vpcId), this.refreshPublic()]);
+    } else {
+      await this.refreshPublic();
     }
-    this.refreshPublic();
   }
 
   /** Deletes an instance's host files and, when given, its root volume. */
@@ -466,25 +524,26 @@ export class Runtime implements EfsHost {
 
   // ---- EBS data volumes ----
 
-  private bindDisks(spec: LaunchSpec): BoundDisk[] {
-    const disks = attachedDataVolumes(this.cloud.store, spec.region, spec.instanceId)
-      .map((v) => bindDisk({ volumeId: v.volumeId, device: v.device, file: diskFile(this.home, v.volumeId) }));
+  private async bindDisks(spec: LaunchSpec): Promise<BoundDisk[]> {
+    const disks = await allSettled(attachedDataVolumes(this.cloud.store, spec.region, spec.instanceId)
+      .map((v) => bindDisk({ volumeId: v.volumeId, device: v.device, file: diskFile(this.home, v.volumeId) })));
     this.disks.set(spec.instanceId, new Map(disks.map((d) => [d.volumeId, d])));
     return disks;
   }
 
-  private releaseDisks(instanceId: string): void {
-    for (const d of this.disks.get(instanceId)?.values() ?? []) unbindDisk(d.file);
+  private async releaseDisks(instanceId: string): Promise<void> {
+    const files = [...this.disks.get(instanceId)?.values() ?? []].map((d) => d.file);
     this.disks.delete(instanceId);
+    await Promise.all(files.map((file) => unbindDisk(file)));
   }
 
   /** A volume attached to a running instance appears in it at once; false when the instance does not run. */
-  attachVolume(instanceId: string, volumeId: string, device: string): boolean {
+  async attachVolume(instanceId: string, volumeId: string, device: string): Promise<boolean> {
     const r = this.running.get(instanceId);
     const pid = r?.sandbox.alive() ? initPid(r.sandbox) : undefined;
     if (!pid) return false;
-    const disk = bindDisk({ volumeId, device, file: diskFile(this.home, volumeId) });
-    makeNodes(pid, disk);
+    const disk = await bindDisk({ volumeId, device, file: diskFile(this.home, volumeId) });
+    await makeNodes(pid, disk);
     const mine = this.disks.get(instanceId) ?? new Map<string, BoundDisk>();
     mine.set(volumeId, disk);
     this.disks.set(instanceId, mine);
@@ -524,10 +583,15 @@ export class Runtime implements EfsHost {
       removeNodes(pid, disk.names);
     }
     this.disks.get(instanceId)?.delete(volumeId);
-    unbindDisk(diskFile(this.home, volumeId));
+    await unbindDisk(diskFile(this.home, volumeId));
   }
 
-  refreshFirewall(vpcId: string): void {
+  /** Re-applies the VPC's firewall (security groups, network ACLs, NAT of its ports) from the state, in one nft transaction. */
+  refreshFirewall(vpcId: string): Promise<void> {
+    return this.refreshes.request(`firewall ${vpcId}`, () => this.applyFirewall(vpcId));
+  }
+
+  private async applyFirewall(vpcId: string): Promise<void> {
     const vpc = this.vpcs.get(vpcId);
     if (!vpc || this.stopping) return;
     const ports: FirewallPort[] = [];
@@ -551,23 +615,23 @@ export class Runtime implements EfsHost {
         for (const a of acl.Associations ?? []) acls.set(a.SubnetId, acl.Entries ?? []);
       }
     }
-    applyVpcRules(vpc, renderVpcRuleset({ ports, groups, acls, publicPool: vpc.publicPool, resolver: vpc.resolver }));
+    await applyVpcRules(vpc, renderVpcRuleset({ ports, groups, acls, publicPool: vpc.publicPool, resolver: vpc.resolver }));
   }
 
   /** The security groups of a running instance changed (ModifyInstanceAttribute). */
-  updateGroups(instanceId: string, groupIds: string[]): void {
+  async updateGroups(instanceId: string, groupIds: string[]): Promise<void> {
     const r = this.running.get(instanceId);
     if (!r) return;
     r.spec.groupIds = groupIds;
-    this.refreshFirewall(r.spec.vpcId);
+    await this.refreshFirewall(r.spec.vpcId);
   }
 
   /** ModifyInstanceAttribute SourceDestCheck of a running instance (a NAT instance turns it off). */
-  setSourceDestCheck(instanceId: string, on: boolean): void {
+  async setSourceDestCheck(instanceId: string, on: boolean): Promise<void> {
     const r = this.running.get(instanceId) ?? this.plugged.get(instanceId);
     if (!r) return;
     r.spec.sourceDestCheck = on;
-    this.refreshFirewall(r.spec.vpcId);
+    await this.refreshFirewall(r.spec.vpcId);
   }
 
   /** Public addresses of running instances, which of them are on the Internet path, and their token TTLs. */
@@ -591,21 +655,27 @@ export class Runtime implements EfsHost {
    * Re-applies public and Elastic IP mappings, the Internet path and the metadata token TTLs: one atomic nft
    * transaction, plus the /32s on lo. Also to be called when an instance's metadata options change.
    */
-  refreshPublic(): void {
+  refreshPublic(): Promise<void> {
+    return this.refreshes.request('host', () => this.applyPublic());
+  }
+
+  private async applyPublic(): Promise<void> {
     if (!this.enabled || !this.imds || this.stopping) return;
     const maps = this.hostMaps();
-    nft(undefined, renderHostMaps(this.n.hostTable, maps));
+    const table = !this.hostTableMade || this.apiPort === undefined ? this.applyHostRules(maps) : nft(undefined, renderHostMaps(this.n.hostTable, maps));
     const wanted = new Set(maps.publicMap.map(([ip]) => ip));
+    const lines: string[] = [];
     for (const ip of wanted) {
       if (this.loAddresses.has(ip)) continue;
-      run('ip', ['addr', 'replace', `${ip}/32`, 'dev', 'lo', 'label', this.n.loLabel], { allowFail: true });
+      lines.push(`addr replace ${ip}/32 dev lo label ${this.n.loLabel}`);
       this.loAddresses.add(ip);
     }
     for (const ip of [...this.loAddresses]) {
       if (wanted.has(ip)) continue;
-      run('ip', ['addr', 'del', `${ip}/32`, 'dev', 'lo'], { allowFail: true });
+      lines.push(`addr del ${ip}/32 dev lo`);
       this.loAddresses.delete(ip);
     }
+    await allSettled([table, lines.length ? ipBatch(undefined, lines, true) : Promise.resolve(undefined)] as const);
   }
 
   // ---- status checks ----
@@ -655,30 +725,31 @@ export class Runtime implements EfsHost {
   }
 
   /** Every instance on these hosts dies; the hosts stay down until restored. */
-  failHosts(hostIds: string[]): string[] {
+  async failHosts(hostIds: string[]): Promise<string[]> {
     const f = this.faults();
     this.saveFaults({ ...f, downHosts: [...new Set([...f.downHosts, ...hostIds])] });
     const hit: string[] = [];
+    const links: Array<Promise<void>> = [];
     for (const [id, r] of this.running) {
       if (!hostIds.includes(r.spec.hostId)) continue;
       r.expectedExit = true;
       killSandbox(r.sandbox);
-      setLink(this.vpcs.get(r.spec.vpcId) as VpcNet, id, false);
+      links.push(setLink(this.vpcs.get(r.spec.vpcId) as VpcNet, id, false));
       this.efs.forgetInstance(id);
       this.appendConsole(id, `[halo] fault injected: host ${r.spec.hostId} failed`);
       hit.push(id);
     }
-    this.efs.applyZoneFaults();
+    await allSettled([Promise.all(links), this.efs.applyZoneFaults()] as const);
     return hit;
   }
 
-  restoreHosts(hostIds: string[]): void {
+  async restoreHosts(hostIds: string[]): Promise<void> {
     const f = this.faults();
     this.saveFaults({ ...f, downHosts: f.downHosts.filter((h) => !hostIds.includes(h)) });
-    this.efs.applyZoneFaults();
+    await this.efs.applyZoneFaults();
   }
 
-  partition(instanceId: string, cut: boolean): boolean {
+  async partition(instanceId: string, cut: boolean): Promise<boolean> {
     const f = this.faults();
     const partitioned = cut ? [...new Set([...f.partitioned, instanceId])] : f.partitioned.filter((i) => i !== instanceId);
     this.saveFaults({ ...f, partitioned });
@@ -686,7 +757,7 @@ export class Runtime implements EfsHost {
     const vpc = r && this.vpcs.get(r.spec.vpcId);
     if (!vpc) return false;
     // Healed while still offline (booted ahead of its AWS time): the link comes up with bringOnline, not before.
-    setLink(vpc, instanceId, !cut && !this.offline.has(instanceId), r.spec.privateIp);
+    await setLink(vpc, instanceId, !cut && !this.offline.has(instanceId), r.spec.privateIp);
     return true;
   }
 
@@ -694,12 +765,12 @@ export class Runtime implements EfsHost {
     return this.faults().partitioned.includes(instanceId);
   }
 
-  footprint(): HostFootprint {
-    return footprint(this.tag);
+  footprint(): Promise<HostFootprint> {
+    return readFootprint(this.tag);
   }
 
-  hostIsClean(): boolean {
-    return isClean(this.footprint());
+  async hostIsClean(): Promise<boolean> {
+    return isClean(await this.footprint());
   }
 
   async shutdown(): Promise<void> {
@@ -710,11 +781,11 @@ export class Runtime implements EfsHost {
       return stopSandbox(r.sandbox, 3000);
     }));
     this.running.clear();
-    this.efs.stopAll(this.vpcs);
-    for (const id of [...this.disks.keys()]) this.releaseDisks(id);
+    await this.efs.stopAll(this.vpcs);
+    await Promise.all([...this.disks.keys()].map((id) => this.releaseDisks(id)));
     await this.imds?.stop();
     await this.dns?.stop();
-    cleanHostByTag(this.tag);
+    await cleanHostByTag(this.tag);
     forgetCloud(this.tag);
     this.vpcs.clear();
   }

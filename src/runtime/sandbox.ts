@@ -183,7 +183,7 @@ function hostsFile(spec: Pick<BootSpec, 'dnsDomain' | 'hostname' | 'privateIp'>)
 }
 
 /** Boots an instance's sandbox; its output (the console) is appended to instanceDir/console.log. */
-export function startSandbox(spec: BootSpec): Sandbox {
+export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
   const root = path.join(spec.instanceDir, 'root');
   const boot = path.join(spec.instanceDir, 'boot');
   for (const dir of [root, boot, path.join(spec.instanceDir, 'disk')]) mkdirSync(dir, { recursive: true });
@@ -199,7 +199,7 @@ export function startSandbox(spec: BootSpec): Sandbox {
   writeFileSync(path.join(boot, 'env'), Object.entries(spec.env).map(([k, v]) => `${k}=${shq(v)}\n`).join(''));
   writeFileSync(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 });
   writeFileSync(path.join(spec.instanceDir, 'stage1.sh'), stage1(spec));
-  const { child: keeper, fd: consoleFd } = startConsoleKeeper(path.join(spec.instanceDir, 'console.log'));
+  const { child: keeper, fd: consoleFd } = await startConsoleKeeper(path.join(spec.instanceDir, 'console.log'));
   // Services open /proc/1/fd/1 to write on the console: the FIFO belongs to the instance's root.
   if (spec.idBase !== undefined) chownSync(path.join(spec.instanceDir, 'console.fifo'), spec.idBase, spec.idBase);
   try {

@@ -1,4 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 /** A failed host command, with what it printed. */
 export class CommandError extends Error {
@@ -20,15 +21,98 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a host command synchronously (short commands only: ip, nft, sysctl). */
-export function run(cmd: string, args: string[], opts: RunOptions = {}): RunResult {
+/**
+ * Runs a host command synchronously. Never in the daemon (its event loop would stop for every API call meanwhile):
+ * only for the CLI's one-shot commands and the tests' look at the host (cleanup.ts `footprint`).
+ */
+export function runSync(cmd: string, args: string[], opts: RunOptions = {}): RunResult {
   const r = spawnSync(cmd, args, { input: opts.input, encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 });
   const result = { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
   if (!opts.allowFail && result.status !== 0) throw new CommandError(`${cmd} ${args.join(' ')}`, result.status, result.stderr);
   return result;
 }
 
-/** Runs a host command asynchronously; rejects on a non-zero exit unless allowFail. */
+/**
+ * Runs a host command without blocking: rejects on a non-zero exit unless allowFail. The command is started by the
+ * host command runner (host-runner.ts), not by this process: Node forks and execs in the calling thread, which under
+ * load would stop the daemon's event loop for tens of milliseconds per command.
+ */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const runner = hostRunner();
+  const id = ++runner.seq;
+  return new Promise<RunResult>((resolve, reject) => {
+    runner.pending.set(id, (a) => {
+      const result = { status: a.status, stdout: a.stdout, stderr: a.stderr + (a.spawnError ?? '') };
+      if (a.spawnError && !opts.allowFail) reject(new CommandError(`${cmd} ${args.join(' ')}`, null, a.spawnError));
+      else if (!opts.allowFail && a.status !== 0) reject(new CommandError(`${cmd} ${args.join(' ')}`, a.status, a.stderr || a.stdout.slice(-2000)));
+      else resolve(result);
+    });
+    runner.hold(true);
+    runner.child.stdin?.write(`${JSON.stringify({ id, cmd, args, input: opts.input ?? '', timeoutMs: opts.timeoutMs ?? 30_000 })}\n`);
+  });
+}
+
+interface RunnerAnswer {
+  id: number;
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  spawnError?: string;
+}
+
+interface HostRunner {
+  child: ChildProcess;
+  seq: number;
+  pending: Map<number, (a: RunnerAnswer) => void>;
+  /** Keeps this process alive while commands are pending (and only then). */
+  hold(busy: boolean): void;
+}
+
+let runner: HostRunner | undefined;
+
+/** The host command runner of this process, started at its first command and again should it die. */
+function hostRunner(): HostRunner {
+  if (runner) return runner;
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./host-runner.js', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const pipes = [child.stdin, child.stdout] as unknown as Array<{ ref(): void; unref(): void }>;
+  const me: HostRunner = {
+    child,
+    seq: 0,
+    pending: new Map(),
+    hold(busy) {
+      for (const p of [...pipes, child]) {
+        if (busy) p.ref();
+        else p.unref();
+      }
+    },
+  };
+  runner = me;
+  let buffered = '';
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => {
+    buffered += chunk;
+    for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+      const a = JSON.parse(buffered.slice(0, nl)) as RunnerAnswer;
+      buffered = buffered.slice(nl + 1);
+      const done = me.pending.get(a.id);
+      me.pending.delete(a.id);
+      done?.(a);
+    }
+    if (!me.pending.size) me.hold(false);
+  });
+  const gone = (why: string) => {
+    if (runner === me) runner = undefined;
+    for (const [id, done] of me.pending) done({ id, status: null, stdout: '', stderr: '', spawnError: `the host command runner ended (${why})` });
+    me.pending.clear();
+  };
+  child.on('error', (err) => gone(String(err)));
+  child.on('exit', (code, signal) => gone(signal ?? String(code)));
+  child.stdin?.on('error', () => {});
+  me.hold(false);
+  return me;
+}
+
+/** A host command started by this process itself, its output followed as it comes: for the long image builds only (`run` otherwise). */
 export function runAsync(cmd: string, args: string[], opts: RunOptions & { onOutput?: (chunk: string) => void } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     // Its own process group, so that a timeout ends what it started too (background jobs would hold its output open).
@@ -58,10 +142,11 @@ export function runAsync(cmd: string, args: string[], opts: RunOptions & { onOut
     }, opts.timeoutMs) : undefined;
     child.on('error', (err) => {
       if (timer) clearTimeout(timer);
-      if (!settled) {
-        settled = true;
-        reject(err);
-      }
+      if (settled) return;
+      settled = true;
+      // As spawnSync reports it: a command that could not start is a failure with its reason as output.
+      if (opts.allowFail) resolve({ status: null, stdout, stderr: `${stderr}${String(err)}` });
+      else reject(err);
     });
     child.on('close', (status) => settle(status));
     // A child that exits without reading its input must not crash the daemon with EPIPE: its status says enough.
@@ -71,15 +156,15 @@ export function runAsync(cmd: string, args: string[], opts: RunOptions & { onOut
 }
 
 /** `ip -batch -` in a namespace (or the host's when ns is undefined): several changes for one process. */
-export function ipBatch(ns: string | undefined, lines: string[], allowFail = false): RunResult {
+export function ipBatch(ns: string | undefined, lines: string[], allowFail = false): Promise<RunResult> {
   const args = ns ? ['-n', ns, '-batch', '-'] : ['-batch', '-'];
   return run('ip', allowFail ? ['-force', ...args] : args, { input: `${lines.join('\n')}\n`, allowFail });
 }
 
 /** Applies an nft script atomically, in a namespace or on the host. */
-export function nft(ns: string | undefined, script: string): void {
-  if (ns) run('nsenter', [`--net=/run/netns/${ns}`, '--', 'nft', '-f', '-'], { input: script });
-  else run('nft', ['-f', '-'], { input: script });
+export async function nft(ns: string | undefined, script: string): Promise<void> {
+  if (ns) await run('nsenter', [`--net=/run/netns/${ns}`, '--', 'nft', '-f', '-'], { input: script });
+  else await run('nft', ['-f', '-'], { input: script });
 }
 
 export function isRoot(): boolean {

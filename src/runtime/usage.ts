@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { run } from './sh.js';
 
 /**
  * What an instance has used since its sandbox started, read from the kernel's own counters in one pass over /proc
@@ -26,14 +25,28 @@ export interface Usage {
 }
 
 let ticks: number | undefined;
-/** Clock ticks per second of /proc/<pid>/stat times (one `getconf` per daemon). */
+/**
+ * Clock ticks per second of /proc/<pid>/stat times: AT_CLKTCK of this process's auxiliary vector (what `getconf
+ * CLK_TCK` reads), without starting a process; 100 (Linux's USER_HZ) when it cannot be read.
+ */
 function clockTicks(): number {
   if (ticks === undefined) {
-    const out = run('getconf', ['CLK_TCK'], { allowFail: true }).stdout.trim();
-    ticks = Number(out) > 0 ? Number(out) : 100;
+    ticks = 100;
+    try {
+      const auxv = readFileSync('/proc/self/auxv');
+      for (let at = 0; at + 16 <= auxv.length; at += 16) {
+        const type = auxv.readBigUInt64LE(at);
+        if (type === 0n) break;
+        if (type === AT_CLKTCK && auxv.readBigUInt64LE(at + 8) > 0n) ticks = Number(auxv.readBigUInt64LE(at + 8));
+      }
+    } catch {
+      // keep USER_HZ
+    }
   }
   return ticks;
 }
+
+const AT_CLKTCK = 17n;
 
 /** The host's boot time (epoch ms), from /proc/uptime (centiseconds; btime of /proc/stat has whole seconds only). */
 function bootTime(): number {

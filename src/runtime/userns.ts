@@ -158,8 +158,8 @@ finally:
 `;
 
 /** The instance's network namespace, owned by a user namespace of ids base…base+65535 (see above). */
-export function addUserNetns(name: string, base: number): void {
-  run('/usr/bin/python3', ['-I', '-c', USER_NETNS, name, String(base)]);
+export async function addUserNetns(name: string, base: number): Promise<void> {
+  await run('/usr/bin/python3', ['-I', '-c', USER_NETNS, name, String(base)]);
 }
 
 /**

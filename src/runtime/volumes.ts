@@ -1,7 +1,8 @@
-import { chownSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { open, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { cloudTag } from './names.js';
-import { CommandError, run, runAsync } from './sh.js';
+import { CommandError, run } from './sh.js';
 import { idBaseOf, IDMAP_MOUNTS, IDMAP_PY } from './userns.js';
 
 /**
@@ -38,28 +39,29 @@ export function deviceNames(device: string): string[] {
 const GIB = 1024 ** 3;
 
 /** A new, empty (sparse) volume of sizeGiB. */
-export function createDiskFile(file: string, sizeGiB: number): void {
+export async function createDiskFile(file: string, sizeGiB: number): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
-  run('truncate', ['-s', String(sizeGiB * GIB), file]);
+  await (await open(file, 'a')).close();
+  await truncate(file, sizeGiB * GIB);
 }
 
 /** A sparse copy (a reflink where the filesystem has them); grown to sizeGiB when that is larger. */
 export async function copyDiskFile(from: string, to: string, sizeGiB?: number): Promise<void> {
   mkdirSync(path.dirname(to), { recursive: true });
-  await runAsync('cp', ['--sparse=always', '--reflink=auto', from, to]);
-  if (sizeGiB && statSync(to).size < sizeGiB * GIB) run('truncate', ['-s', String(sizeGiB * GIB), to]);
+  await run('cp', ['--sparse=always', '--reflink=auto', from, to], { timeoutMs: 0 });
+  if (sizeGiB && statSync(to).size < sizeGiB * GIB) await truncate(to, sizeGiB * GIB);
 }
 
 /** A root volume's writable layer copied as a snapshot (overlay whiteouts and xattrs kept), in a directory of root's alone. */
 export async function copyLayer(from: string, to: string): Promise<void> {
   mkdirSync(path.dirname(to), { recursive: true, mode: 0o700 });
-  await runAsync('cp', ['-a', '--reflink=auto', from, to]);
+  await run('cp', ['-a', '--reflink=auto', from, to], { timeoutMs: 0 });
 }
 
 /** A volume made from a root volume's layer: an ext4 file system holding the layer's files. */
 export async function diskFromLayer(layer: string, file: string, sizeGiB: number): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
-  await runAsync('mkfs.ext4', ['-q', '-F', '-d', layer, file, `${sizeGiB * 1024}M`]);
+  await run('mkfs.ext4', ['-q', '-F', '-d', layer, file, `${sizeGiB * 1024}M`], { timeoutMs: 0 });
 }
 
 interface LoopInfo {
@@ -67,12 +69,27 @@ interface LoopInfo {
   backFile: string;
 }
 
-/** Every loop device of the machine with its backing file (a deleted file's path without " (deleted)"). */
+/**
+ * Every bound loop device of the machine with its backing file (a deleted file's path without " (deleted)"), read
+ * from /sys/block as `losetup --list` reads it, without starting a process.
+ */
 export function listLoops(): LoopInfo[] {
-  const r = run('losetup', ['--list', '--json', '--output', 'NAME,BACK-FILE'], { allowFail: true });
-  if (r.status !== 0 || !r.stdout.trim()) return [];
-  const parsed = JSON.parse(r.stdout) as { loopdevices?: Array<{ name: string; 'back-file'?: string }> };
-  return (parsed.loopdevices ?? []).map((l) => ({ name: l.name, backFile: (l['back-file'] ?? '').replace(/ \(deleted\)$/, '') }));
+  let entries: string[];
+  try {
+    entries = readdirSync('/sys/block').filter((d) => /^loop\d+$/.test(d));
+  } catch {
+    return [];
+  }
+  const loops: LoopInfo[] = [];
+  for (const dev of entries) {
+    try {
+      const backFile = readFileSync(`/sys/block/${dev}/loop/backing_file`, 'utf8').replace(/\n$/, '').replace(/ \(deleted\)$/, '');
+      loops.push({ name: `/dev/${dev}`, backFile });
+    } catch {
+      // not bound
+    }
+  }
+  return loops;
 }
 
 const VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/disk\.img$/;
@@ -94,8 +111,8 @@ export function rootLoopsOfCloud(tag: string): string[] {
 }
 
 /** Detaches loop devices (a device still in use is detached by the kernel when its last user closes it). */
-export function freeLoops(loops: string[]): void {
-  for (const loop of loops) run('losetup', ['-d', loop], { allowFail: true });
+export async function freeLoops(loops: string[]): Promise<void> {
+  await Promise.all(loops.map((loop) => run('losetup', ['-d', loop], { allowFail: true })));
 }
 
 function loopsOf(file: string): string[] {
@@ -103,29 +120,29 @@ function loopsOf(file: string): string[] {
 }
 
 /** Puts a volume's file on a loop device (the one it already has, if any). */
-export function bindDisk(spec: DiskSpec): BoundDisk {
-  const loop = loopsOf(spec.file)[0] ?? run('losetup', ['--find', '--show', spec.file]).stdout.trim();
+export async function bindDisk(spec: DiskSpec): Promise<BoundDisk> {
+  const loop = loopsOf(spec.file)[0] ?? (await run('losetup', ['--find', '--show', spec.file])).stdout.trim();
   const rdev = statSync(loop).rdev;
   const major = (rdev >> 8) & 0xfff;
   const minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
   return { ...spec, loop, major, minor, names: deviceNames(spec.device) };
 }
 
-export function unbindDisk(file: string): void {
-  freeLoops(loopsOf(file));
+export async function unbindDisk(file: string): Promise<void> {
+  await freeLoops(loopsOf(file));
 }
 
 /** Where a path inside a running sandbox is, seen from the host (through its init's root). */
 const inside = (initPid: number, p: string) => `/proc/${initPid}/root${p}`;
 
 /** Makes the volume's device nodes in a running sandbox's /dev (a tmpfs of its own), owned by the instance's root. */
-export function makeNodes(initPid: number, disk: BoundDisk): void {
+export async function makeNodes(initPid: number, disk: BoundDisk): Promise<void> {
   const base = idBaseOf(initPid);
   for (const name of disk.names) {
     const node = inside(initPid, name);
     // rm first: whatever the instance put there (it cannot make device nodes itself) goes.
     rmSync(node, { force: true });
-    run('mknod', ['-m', '660', node, 'b', String(disk.major), String(disk.minor)]);
+    await run('mknod', ['-m', '660', node, 'b', String(disk.major), String(disk.minor)]);
     if (base !== undefined) chownSync(node, base, base);
   }
 }
@@ -213,7 +230,7 @@ export function allowedOptions(options: string[]): string[] | undefined {
 /** Mounts a device node of the sandbox (its path inside) at a directory inside it. */
 export async function mountIn(initPid: number, source: string, target: string, types: string[], options: string[]): Promise<void> {
   const base = idBaseOf(initPid);
-  await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options, base })]);
+  await run('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options, base })], { timeoutMs: 0 });
 }
 
 /**
@@ -221,14 +238,14 @@ export async function mountIn(initPid: number, source: string, target: string, t
  * the host's own helper, never a program of the instance.
  */
 export async function unmountNow(initPid: number, target: string): Promise<string | undefined> {
-  const r = await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount-now', pid: initPid, targets: [target] })], { allowFail: true });
+  const r = await run('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount-now', pid: initPid, targets: [target] })], { allowFail: true });
   return r.status === 0 ? undefined : r.stderr.trim() || `umount: ${target}: target is busy.`;
 }
 
 /** Lazily unmounts these mount points inside a sandbox. */
 export async function unmountIn(initPid: number, targets: string[]): Promise<void> {
   if (!targets.length) return;
-  await runAsync('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount', pid: initPid, targets })], { allowFail: true });
+  await run('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount', pid: initPid, targets })], { allowFail: true, timeoutMs: 0 });
 }
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -303,12 +320,13 @@ export interface VolumeRequestResult {
   body: string;
 }
 
-function diskFor(disks: BoundDisk[], device: string): BoundDisk | undefined {
+async function diskFor(disks: BoundDisk[], device: string): Promise<BoundDisk | undefined> {
   const byName = disks.find((d) => d.names.includes(device));
   if (byName) return byName;
   const m = /^(UUID|LABEL)=(.+)$/.exec(device);
   if (!m) return undefined;
-  return disks.find((d) => run('blkid', ['-o', 'value', '-s', m[1], d.loop], { allowFail: true }).stdout.trim() === m[2]);
+  const labels = await Promise.all(disks.map(async (d) => (await run('blkid', ['-o', 'value', '-s', m[1], d.loop], { allowFail: true })).stdout.trim()));
+  return disks.find((_, i) => labels[i] === m[2]);
 }
 
 /**
@@ -320,7 +338,7 @@ export async function volumeRequest(initPid: number, disks: BoundDisk[], route: 
   if (route === 'mount') {
     const device = params.get('device') ?? '';
     const dir = params.get('dir') ?? '';
-    const disk = diskFor(disks, device);
+    const disk = await diskFor(disks, device);
     if (!disk) return { status: 404, body: `${device} is not an EBS volume attached to this instance` };
     if (!dir.startsWith('/')) return { status: 400, body: `mount point ${dir} must be an absolute path` };
     const types = allowedFsTypes(params.get('type') ?? 'auto');
@@ -328,7 +346,7 @@ export async function volumeRequest(initPid: number, disks: BoundDisk[], route: 
     const options = allowedOptions((params.get('options') ?? '').split(',').filter(Boolean));
     if (!options) return { status: 400, body: `mount options ${params.get('options')} are not allowed` };
     // The instance wrote this file system: never let its superblock ask the host's kernel to panic on an error.
-    const fsType = run('blkid', ['-o', 'value', '-s', 'TYPE', disk.loop], { allowFail: true }).stdout.trim();
+    const fsType = (await run('blkid', ['-o', 'value', '-s', 'TYPE', disk.loop], { allowFail: true })).stdout.trim();
     if (/^ext[234]$/.test(fsType) && !options.some((o) => o.startsWith('errors='))) options.push('errors=remount-ro');
     try {
       await mountIn(initPid, disk.names[0], dir, types, options);
@@ -339,7 +357,7 @@ export async function volumeRequest(initPid: number, disks: BoundDisk[], route: 
   }
   if (route === 'umount') {
     const target = params.get('target') ?? '';
-    const disk = diskFor(disks, target);
+    const disk = await diskFor(disks, target);
     const mounts = disks.flatMap((d) => mountsOf(initPid, d.major, d.minor).filter((m) => d === disk || m === target.replace(/\/+$/, '')));
     if (!mounts.length) return { status: 404, body: `${target} is not a mounted EBS volume of this instance` };
     await unmountIn(initPid, mounts);

@@ -35,7 +35,7 @@ function checkHost(cloud: Cloud, hostId: string): void {
 
 const zoneOfHost = (hostId: string) => (/^h-(.+)-\d+$/.exec(hostId) as RegExpExecArray)[1];
 
-export function injectFault(cloud: Cloud, kind: FaultKind, target: { instanceId?: string; hostId?: string; zone?: string }): string {
+export async function injectFault(cloud: Cloud, kind: FaultKind, target: { instanceId?: string; hostId?: string; zone?: string }): Promise<string> {
   const rt = runtimeOf(cloud);
   rt.requireEnabled();
   switch (kind) {
@@ -47,37 +47,37 @@ export function injectFault(cloud: Cloud, kind: FaultKind, target: { instanceId?
     case 'host-failure': {
       const hostId = target.hostId ?? instance(cloud, need(target.instanceId, 'a host id or --instance ID')).r.HostId;
       checkHost(cloud, hostId);
-      const hit = rt.failHosts([hostId]);
+      const hit = await rt.failHosts([hostId]);
       syncZoneEvent(cloud, zoneOfHost(hostId));
       return `host ${hostId} failed (down until host-restore); instances lost: ${hit.join(', ') || 'none'}`;
     }
     case 'host-restore': {
       const hostId = need(target.hostId, 'a host id');
       checkHost(cloud, hostId);
-      rt.restoreHosts([hostId]);
+      await rt.restoreHosts([hostId]);
       syncZoneEvent(cloud, zoneOfHost(hostId));
       return `host ${hostId} restored; its former instances stay down until recovered, rebooted or stopped and started`;
     }
     case 'az-outage': {
       const hosts = zoneHosts(cloud, need(target.zone, 'a zone name'));
-      const hit = rt.failHosts(hosts);
+      const hit = await rt.failHosts(hosts);
       syncZoneEvent(cloud, need(target.zone, 'a zone name'));
       return `zone ${target.zone} is dark (${hosts.join(', ')}); instances lost: ${hit.join(', ') || 'none'}`;
     }
     case 'az-restore': {
       const hosts = zoneHosts(cloud, need(target.zone, 'a zone name'));
-      rt.restoreHosts(hosts);
+      await rt.restoreHosts(hosts);
       syncZoneEvent(cloud, need(target.zone, 'a zone name'));
       return `zone ${target.zone} is back (${hosts.join(', ')})`;
     }
     case 'network-partition': {
       const { r } = instance(cloud, need(target.instanceId, 'an instance id'));
-      rt.partition(r.InstanceId, true);
+      await rt.partition(r.InstanceId, true);
       return `instance ${r.InstanceId} is cut off the network`;
     }
     case 'network-heal': {
       const { r } = instance(cloud, need(target.instanceId, 'an instance id'));
-      rt.partition(r.InstanceId, false);
+      await rt.partition(r.InstanceId, false);
       return `instance ${r.InstanceId} is back on the network`;
     }
     default:

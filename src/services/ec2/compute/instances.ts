@@ -461,7 +461,7 @@ export function getConsoleOutput(input: { InstanceId: string; Latest?: boolean }
 
 type AttrValue = { Value?: string | boolean } | undefined;
 
-export function modifyInstanceAttribute(
+export async function modifyInstanceAttribute(
   input: {
     InstanceId: string; Attribute?: string; Value?: string; InstanceType?: AttrValue; UserData?: { Value?: Buffer };
     DisableApiTermination?: AttrValue; SourceDestCheck?: AttrValue; Groups?: string[]; InstanceInitiatedShutdownBehavior?: AttrValue;
@@ -502,8 +502,8 @@ export function modifyInstanceAttribute(
     SecurityGroups: newGroups,
     DeleteOnTermination: rootDelete ?? x.DeleteOnTermination,
   }));
-  if (groups) runtimeOf(ctx.cloud).updateGroups(r.InstanceId, newGroups.map((g) => g.GroupId));
-  if (sdc !== undefined) runtimeOf(ctx.cloud).setSourceDestCheck(r.InstanceId, asBool(sdc));
+  if (groups) await runtimeOf(ctx.cloud).updateGroups(r.InstanceId, newGroups.map((g) => g.GroupId));
+  if (sdc !== undefined) await runtimeOf(ctx.cloud).setSourceDestCheck(r.InstanceId, asBool(sdc));
   return {};
 }
 

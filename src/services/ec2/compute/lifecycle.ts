@@ -114,7 +114,7 @@ export function boot(cloud: Cloud, region: string, id: string): Promise<void> {
     try {
       await Promise.all([rt.launch(launchSpec(cloud, region, r), { offline: true }), cloud.clock.sleep(cloud.profile.steps.instancePendingToRunning)]);
       setState(cloud, region, id, 'running', ['pending'], { RunningSince: cloud.clock.now(), StateReason: undefined });
-      rt.bringOnline(id);
+      await rt.bringOnline(id);
     } catch (err) {
       const message = (err as Error).message;
       rt.appendConsole(id, `[halo] launch failed: ${message}`);
@@ -137,7 +137,7 @@ export function stop(cloud: Cloud, region: string, id: string, force: boolean): 
       RunningSince: undefined,
       StateReason: { Code: 'Client.UserInitiatedShutdown', Message: 'Client.UserInitiatedShutdown: User initiated shutdown' },
     });
-    rt.refreshPublic();
+    await rt.refreshPublic();
   });
 }
 
@@ -180,7 +180,7 @@ export function restartOnHealthyHost(cloud: Cloud, region: string, id: string, r
       // The instance boots on its new host at once but stays off the network until the profile's recovery time.
       await Promise.all([rt.launch(launchSpec(cloud, region, moved), { offline: true }), cloud.clock.sleep(cloud.profile.steps.recoveryToRunning)]);
       updateInstance(cloud, region, id, (x) => ({ ...x, RunningSince: cloud.clock.now() }));
-      rt.bringOnline(id);
+      await rt.bringOnline(id);
       outcome = { moved: true, from: r.HostId, to: host };
     } catch (err) {
       rt.appendConsole(id, `[halo] recovery onto ${host} failed: ${(err as Error).message}`);
@@ -217,7 +217,7 @@ async function finishTermination(cloud: Cloud, region: string, id: string, reaso
     TerminatedAt: cloud.clock.now(),
     StateReason: reason,
   });
-  rt.refreshPublic();
+  await rt.refreshPublic();
 }
 
 /**

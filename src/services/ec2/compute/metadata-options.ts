@@ -19,7 +19,7 @@ interface ModifyInstanceMetadataOptionsInput {
  * metadata responder reads the options per request and the hop limit is re-applied to the instance's nft rules at
  * once, so the change is in force when the answer (state `pending`, as EC2 answers for a running instance) arrives.
  */
-export function modifyInstanceMetadataOptions(input: ModifyInstanceMetadataOptionsInput, ctx: RequestContext) {
+export async function modifyInstanceMetadataOptions(input: ModifyInstanceMetadataOptionsInput, ctx: RequestContext) {
   const [r] = findInstances(ctx, [input.InstanceId]);
   if (input.HttpProtocolIpv6 === 'enabled') throw new AwsError('UnsupportedOperation', 'The IPv6 endpoint of the instance metadata service is not supported by this cloud.');
   const next = metadataOptions({
@@ -35,7 +35,7 @@ export function modifyInstanceMetadataOptions(input: ModifyInstanceMetadataOptio
   }
   if (input.DryRun) throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
   updateInstance(ctx.cloud, ctx.region, r.InstanceId, (x) => ({ ...x, MetadataOptions: next }));
-  runtimeOf(ctx.cloud).refreshPublic();
+  await runtimeOf(ctx.cloud).refreshPublic();
   return {
     InstanceId: r.InstanceId,
     InstanceMetadataOptions: { State: r.State.Name === 'running' ? 'pending' : 'applied', ...next, HttpProtocolIpv6: 'disabled' },

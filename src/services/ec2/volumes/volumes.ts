@@ -306,14 +306,16 @@ export function attachVolume(input: { VolumeId?: string; InstanceId?: string; De
     // The volume's zone is dark: the attachment stays `attaching` until a host of the zone is back.
     await untilZoneReachable(cloud, v.AvailabilityZone);
     const rt = runtimeOf(cloud);
-    if (rt.enabled) {
+    // The host's side (loop device, device nodes) is done during the attaching time, not before it starts.
+    const attach = async () => {
+      if (!rt.enabled) return;
       try {
-        if (rt.attachVolume(inst.InstanceId, v.VolumeId, device)) rt.appendConsole(inst.InstanceId, `[halo] volume ${v.VolumeId} attached as ${device}`);
+        if (await rt.attachVolume(inst.InstanceId, v.VolumeId, device)) rt.appendConsole(inst.InstanceId, `[halo] volume ${v.VolumeId} attached as ${device}`);
       } catch (err) {
         rt.appendConsole(inst.InstanceId, `[halo] volume ${v.VolumeId} could not be attached as ${device}: ${(err as Error).message}`);
       }
-    }
-    await cloud.clock.sleep(cloud.profile.steps.volumeAttaching);
+    };
+    await Promise.all([attach(), cloud.clock.sleep(cloud.profile.steps.volumeAttaching)]);
     updateVolume(cloud, ctx.region, v.VolumeId, (x) => (x.Attachments[0]?.State === 'attaching'
       ? { ...x, Attachments: [{ ...x.Attachments[0], State: 'attached' }] } : undefined));
   });
@@ -352,8 +354,8 @@ export function detachVolume(input: { VolumeId?: string; InstanceId?: string; De
       if (now.State !== 'busy') updateVolume(cloud, ctx.region, v.VolumeId, (x) => ({ ...x, Attachments: [{ ...now, State: 'busy' }] }));
       await cloud.clock.sleep(BUSY_RECHECK_MS);
     }
-    if (rt.enabled) await rt.detachVolume(a.InstanceId, v.VolumeId);
-    await cloud.clock.sleep(cloud.profile.steps.volumeDetaching);
+    // The host's side is undone during the detaching time.
+    await Promise.all([rt.enabled ? rt.detachVolume(a.InstanceId, v.VolumeId) : undefined, cloud.clock.sleep(cloud.profile.steps.volumeDetaching)]);
     updateVolume(cloud, ctx.region, v.VolumeId, (x) => (x.Attachments[0] && x.Attachments[0].State !== 'attached'
       ? { ...x, State: 'available', Attachments: [] } : undefined));
     if (rt.enabled) rt.appendConsole(a.InstanceId, `[halo] volume ${v.VolumeId} detached from ${a.Device}`);
