@@ -61,3 +61,14 @@ export async function describeInstances(c: Clients, ids: string[]): Promise<Inst
   const out = await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
   return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
 }
+
+/**
+ * Where a stack without a URL output answers now: the public address of its newest running instance (the seed's
+ * multi-AZ group gets a new address with each new instance).
+ */
+export async function currentAddress(c: Clients, target: StackTarget): Promise<string | undefined> {
+  const ids = await stackInstanceIds(c, target);
+  const running = (await describeInstances(c, ids)).filter((i) => i.State?.Name === 'running' && i.PublicIpAddress);
+  running.sort((a, b) => (b.LaunchTime?.getTime() ?? 0) - (a.LaunchTime?.getTime() ?? 0));
+  return running[0]?.PublicIpAddress;
+}

@@ -2,12 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DaemonInfo } from '../daemon/home.js';
 import { type Access, clientsFor, closeClients } from './clients.js';
 import { AwsTime } from './clock.js';
-import { describeInstances, discoverStack } from './discover.js';
+import { currentAddress, describeInstances, discoverStack } from './discover.js';
 import { inject, restore, type InjectedFault } from './faults.js';
 import { Observer } from './observe.js';
 import { Prober, Writer } from './probe.js';
 import type { DrillResult, Scenario, TimelineEvent } from './types.js';
-import { workloadFor } from './workload.js';
+import { baseOf, workloadFor } from './workload.js';
 
 export interface DrillOptions {
   scenario: Scenario;
@@ -56,18 +56,27 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
   let result: DrillResult;
   try {
     const target = await discoverStack(c, o.stack);
-    const { workload, base } = workloadFor(target);
+    let address = target.address;
+    const base = () => baseOf(target, address);
+    const workload = await workloadFor(c, target, base, Date.now() + wallOf(o.limitSeconds));
     const instances = (await describeInstances(c, target.instanceIds)).filter((i) => i.State?.Name === 'running');
     const victim = instances.find((i) => target.elasticIps.includes(i.PublicIpAddress ?? '')) ?? instances[0];
     if (!victim?.InstanceId) throw new Error(`stack ${o.stack} has no running instance to break`);
     const chosen = { instanceId: victim.InstanceId, zone: victim.Placement?.AvailabilityZone };
-    event({ kind: 'drill', text: `drill ${o.scenario} on stack ${o.stack}: ${workload.name} workload at ${base}, target ${chosen.instanceId} in ${chosen.zone}; profile ${o.info.profile}, time scale ${scale}` });
+    event({ kind: 'drill', text: `drill ${o.scenario} on stack ${o.stack}: ${workload.name} workload at ${base()}, target ${chosen.instanceId} in ${chosen.zone}; profile ${o.info.profile}, time scale ${scale}` });
 
     const observer = new Observer(c, o.access, target, event);
     observing = true;
     observerLoop = (async () => {
       while (observing) {
         await observer.poll().catch((err: unknown) => event({ kind: 'drill', text: `observer: ${(err as Error).message}` }));
+        if (!target.url) {
+          const now = await currentAddress(c, target).catch(() => undefined);
+          if (now && now !== address) {
+            address = now;
+            event({ kind: 'address', text: `the service's address is now ${now} (the newest running instance's public address)` });
+          }
+        }
         await sleep(Math.max(200, 1000 / scale));
       }
     })();
@@ -78,7 +87,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     p.start();
     const baselineEnd = Date.now() + wallOf(o.limitSeconds);
     while (p.up !== true && Date.now() < baselineEnd && !aborted()) await wait(p.intervalMs);
-    if (p.up !== true) throw new Error(aborted() ? 'interrupted before the fault' : `the service at ${base} did not answer correctly before the fault (within ${o.limitSeconds} AWS seconds)`);
+    if (p.up !== true) throw new Error(aborted() ? 'interrupted before the fault' : `the service at ${base()} did not answer correctly before the fault (within ${o.limitSeconds} AWS seconds)`);
 
     writer = new Writer(workload, wallOf(5), Math.max(500, wallOf(5)));
     writer.start();
@@ -131,7 +140,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
       profile: o.info.profile,
       timeScale: scale,
       workload: workload.name,
-      endpoint: base,
+      endpoint: base(),
       target: { ...chosen, hostId: fault.hostId },
       recovered: recoveredWall !== undefined,
       limitSeconds: o.limitSeconds,
