@@ -130,15 +130,8 @@ for (const stack of ['MultiAz', 'MultiAzSnapshot']) {
   });
 }
 
-/**
- * Resilient reaches its boot on the local cloud (network, secret, Elastic IP, EFS file system and three mount
- * targets, group with its lifecycle hook, the EFS mount inside the instance), then its setup fails: the local EFS
- * client cannot chown or chmod a directory (EISDIR; src/runtime/README.md, "Known gaps of the client"), and the
- * server's state directory must belong to its service user. The CreationPolicy turns that into CREATE_FAILED.
- */
-const EFS_DIRECTORY_OWNERSHIP = 'Resilient signals FAILURE on the local cloud: chown of a new file on EFS to the service user fails with ERANGE in the FUSE client (directory chown is fixed)';
 for (const stack of ['Resilient']) {
-  test(`${stack} (target local) deploys to CREATE_COMPLETE with its state on EFS, its buildbot runs a build, the stack deletes cleanly`, { skip: !isRoot ? 'needs root' : EFS_DIRECTORY_OWNERSHIP }, async () => {
+  test(`${stack} (target local) deploys to CREATE_COMPLETE with its state on EFS, its buildbot runs a build, the stack deletes cleanly`, { skip: !isRoot && 'needs root' }, async () => {
     const deployed = cloud.halo('deploy', stack);
     assert.equal(deployed.status, 0, deployed.stdout + deployed.stderr);
     const out = stackOutputs(stack);

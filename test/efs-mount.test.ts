@@ -165,6 +165,24 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     assert.equal(`${onHost.uid}:${onHost.gid} ${(onHost.mode & 0o777).toString(8)}`, '1000:1000 750');
   });
 
+  it('a file\'s owner, mode, size and times change over NFS whether it is new, open or closed (install -o -g -m, chown/chmod/truncate of an open file)', () => {
+    // install creates the file, fchmods it while open, closes it, then chowns it: as a service's setup does.
+    ok(out.A, 'mkdir -p /mnt/efs/own && install -o 1000 -g 1000 -m 600 /dev/null /mnt/efs/own/secret');
+    assert.equal(ok(out.B, "stat -c '%u:%g %a %s' /mnt/efs/own/secret"), '1000:1000 600 0');
+    // Two descriptors on one file (one appending), its owner, mode and size changed while both are open, then written again.
+    ok(out.A, ['cd /mnt/efs/own', 'exec 3>log 4>>log', 'echo one >&3', 'chown 1001:1002 log', 'chmod 640 log', 'echo two >&4',
+      'truncate -s 4 log', 'echo three >&4', 'exec 3>&- 4>&-'].join(' && '));
+    assert.equal(ok(out.B, "stat -c '%u:%g %a' /mnt/efs/own/log; cat /mnt/efs/own/log"), '1001:1002 640\none\nthree');
+    // Closed files: truncate, chmod, chown, times; an exclusive create gets the mode asked and the time of now.
+    ok(out.B, ['cd /mnt/efs/own', 'truncate -s 2 log', 'chmod 604 log', 'chown 1003 log', 'touch -d "2020-01-02 03:04:05 UTC" log', 'python3 -c "import os; os.close(os.open(\'excl\', os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o640))"'].join(' && '));
+    assert.equal(ok(out.A, "sleep 1; stat -c '%u:%g %a %s %Y' /mnt/efs/own/log; stat -c %a /mnt/efs/own/excl"), '1003:1002 604 2 1577934245\n640');
+    assert.ok(Math.abs(Number(ok(out.A, 'stat -c %Y /mnt/efs/own/excl')) - Date.now() / 1000) < 600, 'an exclusive create leaves the time of now');
+    // A user who may not is refused by the server, as on NFS.
+    assert.notEqual(sh(out.A, 'su nobody -s /bin/sh -c "chmod 777 /mnt/efs/own/log"').status, 0);
+    const onHost = statSync(path.join(fileSystemDir(cloud.home, out.FileSystem), 'own', 'secret'));
+    assert.equal(`${onHost.uid}:${onHost.gid} ${(onHost.mode & 0o777).toString(8)}`, '1000:1000 600');
+  });
+
   it('from a zone without a mount target the mount fails as the EFS helper does; blocked by the group on 2049 it times out until the rule is added', async () => {
     const noTarget = sh(out.C, `mount -t efs ${out.FileSystem}:/ /mnt/efs`);
     assert.notEqual(noTarget.status, 0);

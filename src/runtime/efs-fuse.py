@@ -44,10 +44,6 @@ class Dirent(ctypes.Structure):
 Dirent._fields_ = [("next", ctypes.POINTER(Dirent)), ("name", ctypes.c_char_p), ("inode", ctypes.c_uint64)]
 
 
-class Timeval(ctypes.Structure):
-    _fields_ = [("sec", ctypes.c_long), ("usec", ctypes.c_long)]
-
-
 nfs.nfs_init_context.restype = vp
 nfs.nfs_get_error.restype = ctypes.c_char_p
 nfs.nfs_get_error.argtypes = [vp]
@@ -55,7 +51,6 @@ nfs.nfs_readdir.restype = ctypes.POINTER(Dirent)
 nfs.nfs_readdir.argtypes = [vp, vp]
 for name in ("nfs_pread", "nfs_pwrite"):
     getattr(nfs, name).argtypes = [vp, vp, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p]
-nfs.nfs_ftruncate.argtypes = [vp, vp, ctypes.c_uint64]
 # void nfs_cb(int err, struct nfs_context *nfs, void *data, void *private_data)
 NFS_CB = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 nfs.nfs_pwrite_async.argtypes = [vp, vp, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p, NFS_CB, ctypes.c_void_p]
@@ -64,20 +59,26 @@ nfs.nfs_which_events.argtypes = [vp]
 nfs.nfs_service.argtypes = [vp, ctypes.c_int]
 # Chunks of one write in flight at once: the round trips overlap instead of adding up.
 WRITE_WINDOW = 64
-nfs.nfs_truncate.argtypes = [vp, ctypes.c_char_p, ctypes.c_uint64]
 
 
 # What libnfs 4.0 answers when the NFSv4 state it holds is no longer good: NFS4ERR_BAD_SEQID (its open-owner
-# sequence id slipped out of step) and an expired lease (it never renews one) both come back as ERANGE.
+# sequence id slipped out of step), NFS4ERR_BAD_STATEID and an expired lease (it never renews one) come back as ERANGE.
 LOST_STATE = (-errno.ERANGE, -errno.EIO)
 
 
-# NFSv4 SETATTR by path, spoken directly (one COMPOUND: PUTROOTFH, LOOKUP..., SETATTR with the anonymous stateid).
-# libnfs 4.0 OPENs an object before it SETATTRs it, and a directory cannot be OPENed (EISDIR): directories' modes,
-# owners and times (and symbolic links' owners) go this way, over TCP to the same server from the instance's network namespace.
+# NFSv4 SETATTR by path, spoken directly: one COMPOUND (PUTROOTFH, LOOKUP..., SETATTR with the anonymous stateid), over
+# TCP to the same server from the instance's network namespace. libnfs 4.0's nfs_chmod/nfs_chown/nfs_utimes/
+# nfs_truncate OPEN the object, SETATTR it with that open's stateid and CLOSE it. A directory cannot be OPENed
+# (EISDIR), and on a regular file that is open already the extra OPEN by the same NFSv4.0 open-owner shares the
+# server's one open stateid for the file: its CLOSE ends the state under the other handle, whose next WRITE is
+# NFS4ERR_BAD_STATEID and whose CLOSE is refused without moving the server's open-owner seqid, while libnfs moves
+# its own; every OPEN after that is NFS4ERR_BAD_SEQID (ERANGE). So every SETATTR goes this way, files included:
+# the anonymous stateid needs no open state, as RFC 7530 allows for a SETATTR (even of the size) when no share
+# reservation denies it (libnfs opens deny none).
 NFS4_ERRNO = {1: errno.EPERM, 2: errno.ENOENT, 5: errno.EIO, 13: errno.EACCES, 20: errno.ENOTDIR, 21: errno.EISDIR,
               22: errno.EINVAL, 27: errno.EFBIG, 28: errno.ENOSPC, 30: errno.EROFS, 63: errno.ENAMETOOLONG,
-              69: errno.EDQUOT, 70: errno.ESTALE, 10001: errno.ESTALE}
+              69: errno.EDQUOT, 70: errno.ESTALE, 10001: errno.ESTALE, 10032: errno.EINVAL}
+SERVER_TIME = -1
 
 
 def xdr_u32(n):
@@ -89,6 +90,8 @@ def xdr_opaque(b):
 
 
 def xdr_settime(ns):
+    if ns == SERVER_TIME:
+        return xdr_u32(0)  # SET_TO_SERVER_TIME4
     return xdr_u32(1) + struct.pack(">qI", ns // 10**9, ns % 10**9)  # SET_TO_CLIENT_TIME4
 
 
@@ -102,9 +105,55 @@ def recv_exact(sock, n):
     return out
 
 
-def nfs4_setattr(server, path, uid, gid, mode=None, owner=None, group=None, atime_ns=None, mtime_ns=None):
-    """Returns 0 or a negative errno, as libnfs calls do."""
+class Rpc:
+    """One TCP connection to the server for the COMPOUNDs this client speaks itself; made again when it breaks."""
+
+    def __init__(self, server):
+        self.server = server
+        self.sock = None
+
+    def call(self, uid, gid, compound):
+        """The COMPOUND's reply body (after the RPC header), or raises OSError."""
+        for attempt in range(2):
+            try:
+                if self.sock is None:
+                    self.sock = socket.create_connection((self.server, 2049), timeout=30)
+                return self.exchange(uid, gid, compound)
+            except OSError:
+                if self.sock is not None:
+                    self.sock.close()
+                self.sock = None
+                if attempt == 1:
+                    raise
+        raise OSError(errno.EIO, "unreachable")
+
+    def exchange(self, uid, gid, compound):
+        xid = int.from_bytes(os.urandom(4), "big")
+        cred = xdr_u32(0) + xdr_opaque(socket.gethostname().encode()[:255]) + xdr_u32(uid) + xdr_u32(gid) + xdr_u32(0)
+        call = (xdr_u32(xid) + xdr_u32(0) + xdr_u32(2) + xdr_u32(100003) + xdr_u32(4) + xdr_u32(1)
+                + xdr_u32(1) + xdr_opaque(cred) + xdr_u32(0) + xdr_u32(0) + compound)
+        self.sock.sendall(xdr_u32(0x80000000 | len(call)) + call)
+        reply, last = b"", False
+        while not last:
+            mark = struct.unpack(">I", recv_exact(self.sock, 4))[0]
+            last = bool(mark & 0x80000000)
+            reply += recv_exact(self.sock, mark & 0x7FFFFFFF)
+        rxid, mtype, rstat = struct.unpack(">III", reply[:12])
+        if rxid != xid or mtype != 1 or rstat != 0:
+            raise OSError(errno.EIO, "bad RPC reply")
+        vlen = struct.unpack(">I", reply[16:20])[0]
+        at = 20 + vlen + (-vlen % 4)
+        if struct.unpack(">I", reply[at:at + 4])[0] != 0:
+            raise OSError(errno.EIO, "RPC not accepted")
+        return reply[at + 4:]
+
+
+def nfs4_setattr(rpc, path, uid, gid, size=None, mode=None, owner=None, group=None, atime_ns=None, mtime_ns=None):
+    """Returns 0 or a negative errno, as libnfs calls do. Times may be SERVER_TIME."""
     words, vals = [0, 0], b""
+    if size is not None:  # FATTR4_SIZE = 4
+        words[0] |= 1 << 4
+        vals += struct.pack(">Q", size)
     if mode is not None:  # FATTR4_MODE = 33
         words[1] |= 1 << 1
         vals += xdr_u32(mode)
@@ -127,28 +176,11 @@ def nfs4_setattr(server, path, uid, gid, mode=None, owner=None, group=None, atim
     ops += xdr_u32(34) + xdr_u32(0) + b"\0" * 12  # SETATTR, anonymous stateid
     ops += xdr_u32(2) + xdr_u32(words[0]) + xdr_u32(words[1]) + xdr_opaque(vals)
     compound = xdr_opaque(b"") + xdr_u32(0) + xdr_u32(len(parts) + 2) + ops
-    xid = int.from_bytes(os.urandom(4), "big")
-    cred = xdr_u32(0) + xdr_opaque(socket.gethostname().encode()[:255]) + xdr_u32(uid) + xdr_u32(gid) + xdr_u32(0)
-    call = (xdr_u32(xid) + xdr_u32(0) + xdr_u32(2) + xdr_u32(100003) + xdr_u32(4) + xdr_u32(1)
-            + xdr_u32(1) + xdr_opaque(cred) + xdr_u32(0) + xdr_u32(0) + compound)
     try:
-        with socket.create_connection((server, 2049), timeout=30) as sock:
-            sock.sendall(xdr_u32(0x80000000 | len(call)) + call)
-            reply, last = b"", False
-            while not last:
-                mark = struct.unpack(">I", recv_exact(sock, 4))[0]
-                last = bool(mark & 0x80000000)
-                reply += recv_exact(sock, mark & 0x7FFFFFFF)
+        body = rpc.call(uid, gid, compound)
     except OSError:
         return -errno.EIO
-    rxid, mtype, rstat = struct.unpack(">III", reply[:12])
-    if rxid != xid or mtype != 1 or rstat != 0:
-        return -errno.EIO
-    vlen = struct.unpack(">I", reply[16:20])[0]
-    at = 20 + vlen + (-vlen % 4)
-    accept, status = struct.unpack(">II", reply[at:at + 8])
-    if accept != 0:
-        return -errno.EIO
+    status = struct.unpack(">I", body[:4])[0]
     return -NFS4_ERRNO.get(status, errno.EIO) if status else 0
 
 
@@ -170,16 +202,35 @@ class LostState(Exception):
     pass
 
 
+class OpenFile:
+    """One NFSv4 OPEN of a file, shared by every FUSE handle open on it (as the kernel's NFS client shares one open
+    stateid per open-owner and file): libnfs 4.0 uses one open-owner, for which the server keeps one open state per
+    file, so a second OPEN of the same file would share it and the first CLOSE would end it under the other."""
+
+    def __init__(self, handle, path, flags):
+        self.handle = handle
+        self.path = path
+        self.flags = flags
+        self.refs = 0
+
+    def allows(self, flags):
+        have, want = self.flags & os.O_ACCMODE, flags & os.O_ACCMODE
+        return have == os.O_RDWR or have == want
+
+
 class Efs(pyfuse3.Operations):
     def __init__(self, ctx, server, root, uid, gid):
         super().__init__()
         self.ctx = ctx
         self.server = server
+        self.rpc = Rpc(server)
         self.root = root.rstrip("/")
         self.fixed = (uid, gid) if uid is not None else None
         self.cred = self.fixed or (0, 0)
         self.paths = {pyfuse3.ROOT_INODE: "/"}
+        # FUSE handle -> OpenFile; the NFS path -> its OpenFile while its name is that path.
         self.handles = {}
+        self.opened = {}
         self.next_fh = 1
         # Buffers of asynchronous writes, alive until their replies came.
         self.keep = []
@@ -192,12 +243,12 @@ class Efs(pyfuse3.Operations):
             raise pyfuse3.FUSEError(errno.EIO)
         old, self.ctx = self.ctx, ctx
         nfs.nfs_destroy_context(old)
-        for entry in self.handles.values():
+        for f in {id(f): f for f in self.handles.values()}.values():
             h = vp()
-            if nfs.nfs_open(self.ctx, entry[1], entry[2], ctypes.byref(h)) == 0:
-                entry[0] = h
+            if nfs.nfs_open(self.ctx, f.path, f.flags, ctypes.byref(h)) == 0:
+                f.handle = h
 
-    def open_file(self, call, path, flags, *mode):
+    def nfs_open(self, call, path, flags, *mode):
         """An OPEN (nfs_open/nfs_open2), tried again while the state is lost, then in a new client."""
         for attempt in range(5):
             if attempt == 3:
@@ -209,13 +260,51 @@ class Efs(pyfuse3.Operations):
         check(rc)
         return h
 
+    def open_shared(self, path, flags, create_mode=None):
+        """The file's one OPEN, made (read-write when the caller may, so later opens share it) or reused."""
+        create = (os.O_CREAT | (flags & os.O_EXCL)) if create_mode is not None else 0
+        # Offsets come from the kernel (O_APPEND included); truncation is a SETATTR of its own.
+        flags &= os.O_ACCMODE
+        f = self.opened.get(path)
+        if f is None or not f.allows(flags):
+            h, got = None, flags
+            if flags & os.O_ACCMODE != os.O_RDWR:
+                try:
+                    h = self.open_call(path, os.O_RDWR | create, create_mode)
+                    got = os.O_RDWR
+                except pyfuse3.FUSEError as e:
+                    if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ETXTBSY):
+                        raise
+            if h is None:
+                h = self.open_call(path, flags | create, create_mode)
+            if f is None:
+                f = OpenFile(h, path, got)
+                self.opened[path] = f
+            else:
+                # An upgrade (another caller may write): the server moved the shared state to the new stateid; the
+                # old handle's stateid is superseded, so it is dropped without a CLOSE of its own.
+                f.handle, f.flags = h, os.O_RDWR if (got & os.O_ACCMODE) != (f.flags & os.O_ACCMODE) else got
+        f.refs += 1
+        fh = self.next_fh
+        self.next_fh += 1
+        self.handles[fh] = f
+        return fh
+
+    def open_call(self, path, flags, create_mode):
+        if create_mode is None:
+            return self.nfs_open(nfs.nfs_open, path, flags)
+        return self.nfs_open(nfs.nfs_open2, path, flags, create_mode)
+
     def stateful(self, call, fh, *args):
         """A call on an open file; when its state is lost, once more in a new client."""
-        rc = call(self.ctx, self.handles[fh][0], *args)
+        rc = call(self.ctx, self.handles[fh].handle, *args)
         if rc in LOST_STATE:
             self.reconnect()
-            rc = call(self.ctx, self.handles[fh][0], *args)
+            rc = call(self.ctx, self.handles[fh].handle, *args)
         return check(rc)
+
+    def setattr_path(self, path, **attrs):
+        check(nfs4_setattr(self.rpc, path, *self.cred, **attrs))
 
     # -- helpers --
     def full(self, path):
@@ -263,42 +352,19 @@ class Efs(pyfuse3.Operations):
         return self.attrs(self.path_of(inode))
 
     async def setattr(self, inode, attr, fields, fh, rctx):
+        """chmod, chown, truncate and utimes, of open and closed files, directories and links alike: one SETATTR."""
         self.caller(rctx)
         path = self.full(self.path_of(inode))
-        if not stat.S_ISREG(self.attrs(self.path_of(inode)).st_mode):
-            return self.setattr_dir(inode, path, attr, fields)
-        if fields.update_size:
-            if fh is not None and fh in self.handles:
-                self.stateful(nfs.nfs_ftruncate, fh, attr.st_size)
-            else:
-                check(nfs.nfs_truncate(self.ctx, path, attr.st_size))
-        if fields.update_mode:
-            check(nfs.nfs_chmod(self.ctx, path, stat.S_IMODE(attr.st_mode)))
-        if fields.update_uid or fields.update_gid:
-            cur = self.attrs(self.path_of(inode))
-            uid = attr.st_uid if fields.update_uid else cur.st_uid
-            gid = attr.st_gid if fields.update_gid else cur.st_gid
-            check(nfs.nfs_chown(self.ctx, path, uid, gid))
-        if fields.update_atime or fields.update_mtime:
-            cur = self.attrs(self.path_of(inode))
-            at = attr.st_atime_ns if fields.update_atime else cur.st_atime_ns
-            mt = attr.st_mtime_ns if fields.update_mtime else cur.st_mtime_ns
-            times = (Timeval * 2)(Timeval(at // 10**9, (at % 10**9) // 1000), Timeval(mt // 10**9, (mt % 10**9) // 1000))
-            check(nfs.nfs_utimes(self.ctx, path, times))
-        return self.attrs(self.path_of(inode))
-
-    def setattr_dir(self, inode, path, attr, fields):
-        """A directory's (or a symbolic link's, `chown -h`) attributes in one SETATTR without OPEN (see nfs4_setattr)."""
-        if fields.update_size:
+        if fields.update_size and stat.S_ISDIR(self.attrs(self.path_of(inode)).st_mode):
             raise pyfuse3.FUSEError(errno.EISDIR)
-        if fields.update_mode or fields.update_uid or fields.update_gid or fields.update_atime or fields.update_mtime:
-            check(nfs4_setattr(
-                self.server, path, *self.cred,
-                mode=stat.S_IMODE(attr.st_mode) if fields.update_mode else None,
-                owner=attr.st_uid if fields.update_uid else None,
-                group=attr.st_gid if fields.update_gid else None,
-                atime_ns=attr.st_atime_ns if fields.update_atime else None,
-                mtime_ns=attr.st_mtime_ns if fields.update_mtime else None))
+        self.setattr_path(
+            path,
+            size=attr.st_size if fields.update_size else None,
+            mode=stat.S_IMODE(attr.st_mode) if fields.update_mode else None,
+            owner=attr.st_uid if fields.update_uid else None,
+            group=attr.st_gid if fields.update_gid else None,
+            atime_ns=attr.st_atime_ns if fields.update_atime else None,
+            mtime_ns=attr.st_mtime_ns if fields.update_mtime else None)
         return self.attrs(self.path_of(inode))
 
     async def readlink(self, inode, rctx):
@@ -356,7 +422,10 @@ class Efs(pyfuse3.Operations):
 
     async def unlink(self, parent, name, rctx):
         self.caller(rctx)
-        check(nfs.nfs_unlink(self.ctx, self.full(self.child(parent, name))))
+        path = self.full(self.child(parent, name))
+        check(nfs.nfs_unlink(self.ctx, path))
+        # Still open under its FUSE handles (the server keeps an open file's data); a new file may take the name.
+        self.opened.pop(path, None)
 
     async def symlink(self, parent, name, target, rctx):
         self.caller(rctx)
@@ -373,31 +442,33 @@ class Efs(pyfuse3.Operations):
         for ino, p in list(self.paths.items()):
             if p == old or p.startswith(old + "/"):
                 self.paths[ino] = new + p[len(old):]
+        old_nfs, new_nfs = self.full(old), self.full(new)
+        self.opened.pop(new_nfs, None)
+        for p, f in list(self.opened.items()):
+            if p == old_nfs or p.startswith(old_nfs + b"/"):
+                del self.opened[p]
+                f.path = new_nfs + p[len(old_nfs):]
+                self.opened[f.path] = f
 
     # -- files --
-    def remember(self, handle, path, flags):
-        fh = self.next_fh
-        self.next_fh += 1
-        self.handles[fh] = [handle, path, flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC)]
-        return fh
-
     async def open(self, inode, flags, rctx):
         self.caller(rctx)
         path = self.full(self.path_of(inode))
-        h = self.open_file(nfs.nfs_open, path, flags & ~(os.O_CREAT | os.O_EXCL))
+        fh = self.open_shared(path, flags)
+        if flags & os.O_TRUNC:
+            self.setattr_path(path, size=0)
         # keep_cache off: every open re-reads what other clients wrote.
-        return pyfuse3.FileInfo(fh=self.remember(h, path, flags), keep_cache=False)
+        return pyfuse3.FileInfo(fh=fh, keep_cache=False)
 
     async def create(self, parent, name, mode, flags, rctx):
         self.caller(rctx)
         path = self.child(parent, name)
-        h = self.open_file(nfs.nfs_open2, self.full(path), flags | os.O_CREAT, stat.S_IMODE(mode))
-        # libnfs 4.0 creates NFSv4 files 0600 whatever the mode, and a SETATTR spoils the open state: close, set the
-        # mode, open again.
-        nfs.nfs_close(self.ctx, h)
-        check(nfs.nfs_chmod(self.ctx, self.full(path), stat.S_IMODE(mode)))
-        h = self.open_file(nfs.nfs_open, self.full(path), flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC))
-        return pyfuse3.FileInfo(fh=self.remember(h, self.full(path), flags), keep_cache=False), self.attrs(path)
+        fh = self.open_shared(self.full(path), flags, stat.S_IMODE(mode))
+        # libnfs 4.0 creates NFSv4 files 0600 whatever the mode, and an exclusive create (O_EXCL) leaves the server's
+        # verifier in the times: the mode asked (umask applied by the kernel) and the server's time, without OPEN.
+        self.setattr_path(self.full(path), mode=stat.S_IMODE(mode),
+                          **({"atime_ns": SERVER_TIME, "mtime_ns": SERVER_TIME} if flags & os.O_EXCL else {}))
+        return pyfuse3.FileInfo(fh=fh, keep_cache=False), self.attrs(path)
 
     async def read(self, fh, off, size):
         buf = ctypes.create_string_buffer(size)
@@ -417,7 +488,7 @@ class Efs(pyfuse3.Operations):
             return self.write_all(fh, off, data)
 
     def write_all(self, fh, off, data):
-        h = self.handles[fh][0]
+        h = self.handles[fh].handle
         chunks = [(off + i, data[i:i + WRITE_CHUNK]) for i in range(0, len(data), WRITE_CHUNK)]
         results = []
         inflight = [0]
@@ -459,9 +530,14 @@ class Efs(pyfuse3.Operations):
         pass
 
     async def release(self, fh):
-        entry = self.handles.pop(fh, None)
-        if entry is not None:
-            nfs.nfs_close(self.ctx, entry[0])
+        f = self.handles.pop(fh, None)
+        if f is None:
+            return
+        f.refs -= 1
+        if f.refs == 0:
+            if self.opened.get(f.path) is f:
+                del self.opened[f.path]
+            nfs.nfs_close(self.ctx, f.handle)
 
 
 def fail(msg):
