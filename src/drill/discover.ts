@@ -7,6 +7,7 @@ import type { Clients } from './clients.js';
 export interface StackTarget {
   stack: string;
   outputs: Record<string, string>;
+  parameters: Record<string, string>;
   tags: Record<string, string>;
   /** The service's base URL (no trailing slash), or undefined when only an address was found (see `address`). */
   url?: string;
@@ -22,12 +23,14 @@ export async function discoverStack(c: Clients, stack: string): Promise<StackTar
   const described = (await c.cfn.send(new DescribeStacksCommand({ StackName: stack }))).Stacks?.[0];
   if (!described) throw new Error(`no stack ${stack}`);
   const outputs = Object.fromEntries((described.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  const parameters = Object.fromEntries((described.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? '']));
   const tags = Object.fromEntries((described.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
   const resources = (await c.cfn.send(new DescribeStackResourcesCommand({ StackName: stack }))).StackResources ?? [];
   const ofType = (type: string) => resources.filter((r) => r.ResourceType === type && r.PhysicalResourceId).map((r) => r.PhysicalResourceId as string);
   const target: StackTarget = {
     stack,
     outputs,
+    parameters,
     tags,
     instanceIds: ofType('AWS::EC2::Instance'),
     groupNames: ofType('AWS::AutoScaling::AutoScalingGroup'),

@@ -5,7 +5,8 @@ import { AwsTime } from './clock.js';
 import { currentAddress, describeInstances, discoverStack } from './discover.js';
 import { inject, restore, type InjectedFault } from './faults.js';
 import { Observer } from './observe.js';
-import { Prober, Writer } from './probe.js';
+import { keepsStateInSnapshots, takeSnapshot } from './snapshot.js';
+import { Prober, WRITE_INTERVAL_FLOOR_MS, WRITE_TIMEOUT_FLOOR_MS, Writer } from './probe.js';
 import type { DrillResult, Scenario, TimelineEvent } from './types.js';
 import { baseOf, workloadFor } from './workload.js';
 
@@ -89,11 +90,19 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     while (p.up !== true && Date.now() < baselineEnd && !aborted()) await wait(p.intervalMs);
     if (p.up !== true) throw new Error(aborted() ? 'interrupted before the fault' : `the service at ${base()} did not answer correctly before the fault (within ${o.limitSeconds} AWS seconds)`);
 
-    writer = new Writer(workload, wallOf(5), Math.max(500, wallOf(5)));
+    writer = new Writer(workload, Math.max(WRITE_INTERVAL_FLOOR_MS, wallOf(5)), Math.max(WRITE_TIMEOUT_FLOOR_MS, wallOf(5)));
     writer.start();
     const preEnd = Date.now() + wallOf(o.preFaultSeconds ?? 30);
     while ((Date.now() < preEnd || writer.acks.length < 3) && Date.now() < baselineEnd && !aborted()) await wait(p.intervalMs);
     if (aborted()) throw new Error('interrupted before the fault');
+    if (keepsStateInSnapshots(target)) {
+      const before = writer.acks.length;
+      const taken = await takeSnapshot(c, target, chosen.instanceId, `${o.stack}-drill-snapshot-${Date.now()}`, baselineEnd, o.signal);
+      event({ kind: 'drill', text: `snapshot ${taken.imageId} of ${chosen.instanceId} taken with ${before} writes acknowledged (CreateImage without reboot); the group now launches from it (launch template version ${taken.version})` });
+      const afterEnd = Date.now() + wallOf(o.preFaultSeconds ?? 30);
+      while ((Date.now() < afterEnd || writer.acks.length < before + 3) && Date.now() < baselineEnd && !aborted()) await wait(p.intervalMs);
+      if (aborted()) throw new Error('interrupted before the fault');
+    }
     event({ kind: 'write', text: `${writer.acks.length} writes acknowledged before the fault` });
 
     faultWall = Date.now();
@@ -112,7 +121,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
         if (Date.now() - faultWall >= wallOf(NO_IMPACT_AWS_SECONDS) && okAfter.length) { recoveredWall = faultWall; break; }
         continue;
       }
-      if (okAfter.length >= 3 && Date.now() - okAfter[0].endWall >= wallOf(STABLE_AWS_SECONDS)) { recoveredWall = okAfter[0].endWall; break; }
+      // Stable for STABLE_AWS_SECONDS, and for one check timeout: a check started earlier may still fail late.
+      if (okAfter.length >= 3 && Date.now() - okAfter[0].endWall >= Math.max(wallOf(STABLE_AWS_SECONDS), p.timeoutMs)) { recoveredWall = okAfter[0].endWall; break; }
     }
 
     let lostSequences: number[] = [];

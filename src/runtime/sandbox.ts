@@ -136,8 +136,10 @@ systemctl default >/dev/null 2>&1 &
 # Network file systems of /etc/fstab (EFS, NFS: _netdev) at every boot, before user data, as remote-fs.target does.
 grep -qsE '^[^#[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+(efs|nfs|nfs4)[[:space:]]' /etc/fstab && mount -a 2>&1 | sed 's/^/[halo-init] /'
 USER_DATA=
-if [ ! -e /var/lib/halo/user-data.done ] && [ -s /run/halo/user-data ]; then
-  mkdir -p /var/lib/halo; cp /run/halo/user-data /var/lib/halo/user-data; touch /var/lib/halo/user-data.done
+# User data runs once per instance, as cloud-init's per-instance semantics: an image made from this disk (CreateImage)
+# runs its new instance's user data again.
+if [ "$(cat /var/lib/halo/user-data.done 2>/dev/null)" != "$HALO_INSTANCE_ID" ] && [ -s /run/halo/user-data ]; then
+  mkdir -p /var/lib/halo; cp /run/halo/user-data /var/lib/halo/user-data; echo "$HALO_INSTANCE_ID" > /var/lib/halo/user-data.done
   if [ "$(head -c 2 /var/lib/halo/user-data)" = "#!" ]; then
     chmod 700 /var/lib/halo/user-data; USER_DATA=/var/lib/halo/user-data
     log "running user data (first boot)"
