@@ -1,6 +1,6 @@
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeStackResourcesCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeAddressesCommand, DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import type { Clients } from './clients.js';
 
 /** What a drill needs to know about a stack, found through CloudFormation, EC2 and Auto Scaling like a user would. */
@@ -74,4 +74,16 @@ export async function currentAddress(c: Clients, target: StackTarget): Promise<s
   const running = (await describeInstances(c, ids)).filter((i) => i.State?.Name === 'running' && i.PublicIpAddress);
   running.sort((a, b) => (b.LaunchTime?.getTime() ?? 0) - (a.LaunchTime?.getTime() ?? 0));
   return running[0]?.PublicIpAddress;
+}
+
+/** The instance serving now: the Elastic IP's owner, else the newest running instance of the stack. */
+export async function servingInstance(c: Clients, target: StackTarget): Promise<{ instanceId: string; zone?: string } | undefined> {
+  let id: string | undefined;
+  if (target.elasticIps.length) {
+    id = (await c.ec2.send(new DescribeAddressesCommand({ PublicIps: [target.elasticIps[0]] }))).Addresses?.[0]?.InstanceId;
+  }
+  const candidates = await describeInstances(c, id ? [id] : await stackInstanceIds(c, target));
+  const running = candidates.filter((i) => i.State?.Name === 'running').sort((a, b) => (b.LaunchTime?.getTime() ?? 0) - (a.LaunchTime?.getTime() ?? 0));
+  const chosen = running[0];
+  return chosen?.InstanceId ? { instanceId: chosen.InstanceId, zone: chosen.Placement?.AvailabilityZone } : undefined;
 }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DaemonInfo } from '../daemon/home.js';
 import { type Access, clientsFor, closeClients } from './clients.js';
 import { AwsTime } from './clock.js';
-import { currentAddress, describeInstances, discoverStack } from './discover.js';
+import { currentAddress, describeInstances, discoverStack, servingInstance } from './discover.js';
 import { inject, restore, type InjectedFault } from './faults.js';
 import { Observer } from './observe.js';
 import { keepsStateInSnapshots, takeSnapshot } from './snapshot.js';
@@ -126,6 +126,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     }
 
     let lostSequences: number[] = [];
+    let servedBy: DrillResult['servedBy'];
     let rpoSeconds: number | null = null;
     if (recoveredWall !== undefined) {
       event({ kind: 'drill', text: `recovered: ${round(((recoveredWall - faultWall) * scale) / 1000)} AWS s after the fault` }, recoveredWall);
@@ -136,6 +137,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
       lostSequences = loss.lost;
       rpoSeconds = loss.rpoSeconds;
       event({ kind: 'write', text: `${writer.acks.length} writes acknowledged, ${loss.lost.length} missing afterwards` });
+      servedBy = await servingInstance(c, target).catch(() => undefined);
+      if (servedBy) event({ kind: 'drill', text: `served by ${servedBy.instanceId} in ${servedBy.zone ?? '?'}` });
     } else {
       event({ kind: 'drill', text: aborted() ? 'interrupted before the service came back' : `not recovered within the limit (${o.limitSeconds} AWS s)` });
     }
@@ -152,6 +155,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
       workload: workload.name,
       endpoint: base(),
       target: { ...chosen, hostId: fault.hostId },
+      servedBy,
       recovered: recoveredWall !== undefined,
       limitSeconds: o.limitSeconds,
       rtoSeconds,

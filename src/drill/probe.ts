@@ -34,12 +34,15 @@ export class Prober {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
-    this.tick();
+    this.timer = setInterval(() => this.check(), this.intervalMs);
+    this.check();
   }
 
-  private tick(): void {
-    if (this.inFlight >= 64) return;
+  /** One check now; the timer makes one per interval. */
+  check(): void {
+    // A hanging service holds each check until its timeout: allow every check of one timeout span (and a margin) in
+    // flight, so that sampling stays at one per interval during an outage.
+    if (this.inFlight >= Math.ceil(this.timeoutMs / this.intervalMs) + 8) return;
     this.inFlight++;
     const startWall = Date.now();
     void this.workload.check(this.timeoutMs).catch(() => false).then((ok) => {
