@@ -51,3 +51,34 @@ describe('halo drill refuses what it cannot measure', () => {
     assert.match(r.stderr, /--rto-objective must be a number of AWS seconds \(got 'soon'\)/);
   });
 });
+
+describe('the drill prober', () => {
+  it('keeps checking while the service hangs: every check of one timeout span goes out, each waiting out its own timeout', async () => {
+    const { createServer } = await import('node:http');
+    const { Prober } = await import('../src/drill/probe.js');
+    const { journalWorkload } = await import('../src/drill/workload.js');
+    let requests = 0;
+    const server = createServer(() => { requests++; });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const changes: boolean[] = [];
+    // 20 ms: one AWS second at time scale 50. The checks of one timeout span (3 s: 150 of them) are made at once,
+    // as a timer would make them over 3 s while none has answered yet.
+    const prober = new Prober(journalWorkload(() => `http://127.0.0.1:${port}`), 20, (up) => changes.push(up));
+    after(async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    });
+    const span = prober.timeoutMs / prober.intervalMs;
+    assert.equal(span, 150);
+    for (let i = 0; i < span; i++) prober.check();
+    const deadline = Date.now() + 20_000;
+    while (requests < span && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(requests, span, 'every check reached the hanging service');
+    assert.deepEqual(changes, [], 'no answer yet: neither up nor down before the checks time out');
+    // Once they time out, the service counts as down.
+    while (prober.samples.length < span && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(changes, [false]);
+    assert.ok(prober.samples.every((s) => !s.ok));
+  });
+});

@@ -53,4 +53,22 @@ describe('halo drill report', () => {
     const control = openInChromium(broken, path.join(dir, 'broken.png'));
     assert.notDeepEqual(consoleErrors(control.log), [], `a script error is detected: ${control.log.slice(-2000)}`);
   });
+
+  // The matrix run against the CDK app's stacks, committed in docs/drills (halo drill matrix --out docs/drills).
+  const docs = new URL('../../docs/drills/', import.meta.url).pathname;
+  it('the committed matrix report (docs/drills) is the report of its results.json, and opens in chromium headless without a console error', { skip: CHROMIUM ? false : 'needs Debian\'s chromium (scripts/setup.sh installs it)' }, () => {
+    const rebuilt = path.join(dir, 'docs');
+    const r = spawnSync(process.execPath, [HALO_MAIN, 'drill', 'report', '--from', path.join(docs, 'results.json'), '--out', rebuilt], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    for (const file of ['report.md', 'report.html']) {
+      assert.equal(readFileSync(path.join(docs, file), 'utf8'), readFileSync(path.join(rebuilt, file), 'utf8'), `docs/drills/${file} is built from docs/drills/results.json`);
+    }
+    const results = JSON.parse(readFileSync(path.join(docs, 'results.json'), 'utf8')) as { entries: Array<{ error?: string }> };
+    const html = readFileSync(path.join(docs, 'report.html'), 'utf8');
+    assert.equal((html.match(/<svg /g) ?? []).length, results.entries.filter((e) => !e.error).length, 'one SVG timeline per measured run');
+    const shot = path.join(dir, 'matrix.png');
+    const opened = openInChromium(path.join(docs, 'report.html'), shot);
+    assert.ok(existsSync(shot) && statSync(shot).size > 10_000, `a screenshot was taken: ${opened.log.slice(-2000)}`);
+    assert.deepEqual(consoleErrors(opened.log), []);
+  });
 });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_PORT, haloHome } from '../daemon/home.js';
 import { deleteStack, ensureStackFromTemplate, parseTemplates } from '../drill/deploy-template.js';
 import { runDrill } from '../drill/engine.js';
+import { CdkStacks } from '../drill/cdk-stacks.js';
 import { runMatrix, writeReportFromResults } from '../drill/matrix.js';
 import { formatEvent, summary } from '../drill/report-text.js';
 import { isScenario, SCENARIOS, type DrillResult } from '../drill/types.js';
@@ -101,13 +102,18 @@ async function drill(scenario: string, flags: DrillFlags): Promise<void> {
         }
         stacks = [...(stacks ?? []), ...templates.map((t) => t.name)];
       }
+      const cdkStacks = new CdkStacks(access, live);
       const files = await runMatrix({ home, info, access, out: flags.out as string, stacks, scenarios: scenarios as DrillResult['scenario'][], limitSeconds: limit, signal: signals.signal, log: live,
-        // A stack from a template starts each scenario fresh: a fault it did not survive must not spoil the next run.
-        beforeRun: async (stack) => {
+        beforeRun: async (stack, previous) => {
           const file = fromTemplates.get(stack);
-          if (!file) return;
-          await deleteStack(access, stack, live);
-          await ensureStackFromTemplate(access, stack, file, live);
+          // A stack from a template starts each scenario fresh: a fault it did not survive must not spoil the next run.
+          if (file) {
+            if (!previous) return;
+            await deleteStack(access, stack, live);
+            await ensureStackFromTemplate(access, stack, file, live);
+            return;
+          }
+          await cdkStacks.ready(stack, previous);
         },
       });
       console.log(`matrix written: ${files.join(', ')}`);

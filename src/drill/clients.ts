@@ -2,6 +2,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 /** The SDK v3 clients a drill uses: the same APIs a user of the cloud has. */
 export interface Clients {
@@ -9,6 +10,7 @@ export interface Clients {
   ec2: EC2Client;
   cw: CloudWatchClient;
   asg: AutoScalingClient;
+  sm: SecretsManagerClient;
 }
 
 export interface Access {
@@ -25,9 +27,9 @@ export function clientsFor(access: Access): Clients {
     credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
     maxAttempts: 2,
   };
-  return { cfn: new CloudFormationClient(config), ec2: new EC2Client(config), cw: new CloudWatchClient(config), asg: new AutoScalingClient(config) };
+  return { cfn: new CloudFormationClient(config), ec2: new EC2Client(config), cw: new CloudWatchClient(config), asg: new AutoScalingClient(config), sm: new SecretsManagerClient(config) };
 }
 
 export function closeClients(c: Clients): void {
-  for (const client of [c.cfn, c.ec2, c.cw, c.asg]) client.destroy();
+  for (const client of [c.cfn, c.ec2, c.cw, c.asg, c.sm]) client.destroy();
 }

@@ -1,12 +1,13 @@
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeStackResourcesCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeAddressesCommand, DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import type { Clients } from './clients.js';
 
 /** What a drill needs to know about a stack, found through CloudFormation, EC2 and Auto Scaling like a user would. */
 export interface StackTarget {
   stack: string;
   outputs: Record<string, string>;
+  parameters: Record<string, string>;
   tags: Record<string, string>;
   /** The service's base URL (no trailing slash), or undefined when only an address was found (see `address`). */
   url?: string;
@@ -22,12 +23,14 @@ export async function discoverStack(c: Clients, stack: string): Promise<StackTar
   const described = (await c.cfn.send(new DescribeStacksCommand({ StackName: stack }))).Stacks?.[0];
   if (!described) throw new Error(`no stack ${stack}`);
   const outputs = Object.fromEntries((described.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  const parameters = Object.fromEntries((described.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? '']));
   const tags = Object.fromEntries((described.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
   const resources = (await c.cfn.send(new DescribeStackResourcesCommand({ StackName: stack }))).StackResources ?? [];
   const ofType = (type: string) => resources.filter((r) => r.ResourceType === type && r.PhysicalResourceId).map((r) => r.PhysicalResourceId as string);
   const target: StackTarget = {
     stack,
     outputs,
+    parameters,
     tags,
     instanceIds: ofType('AWS::EC2::Instance'),
     groupNames: ofType('AWS::AutoScaling::AutoScalingGroup'),
@@ -60,4 +63,27 @@ export async function describeInstances(c: Clients, ids: string[]): Promise<Inst
   if (!ids.length) return [];
   const out = await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
   return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+}
+
+/**
+ * Where a stack without a URL output answers now: the public address of its newest running instance (the seed's
+ * multi-AZ group gets a new address with each new instance).
+ */
+export async function currentAddress(c: Clients, target: StackTarget): Promise<string | undefined> {
+  const ids = await stackInstanceIds(c, target);
+  const running = (await describeInstances(c, ids)).filter((i) => i.State?.Name === 'running' && i.PublicIpAddress);
+  running.sort((a, b) => (b.LaunchTime?.getTime() ?? 0) - (a.LaunchTime?.getTime() ?? 0));
+  return running[0]?.PublicIpAddress;
+}
+
+/** The instance serving now: the Elastic IP's owner, else the newest running instance of the stack. */
+export async function servingInstance(c: Clients, target: StackTarget): Promise<{ instanceId: string; zone?: string } | undefined> {
+  let id: string | undefined;
+  if (target.elasticIps.length) {
+    id = (await c.ec2.send(new DescribeAddressesCommand({ PublicIps: [target.elasticIps[0]] }))).Addresses?.[0]?.InstanceId;
+  }
+  const candidates = await describeInstances(c, id ? [id] : await stackInstanceIds(c, target));
+  const running = candidates.filter((i) => i.State?.Name === 'running').sort((a, b) => (b.LaunchTime?.getTime() ?? 0) - (a.LaunchTime?.getTime() ?? 0));
+  const chosen = running[0];
+  return chosen?.InstanceId ? { instanceId: chosen.InstanceId, zone: chosen.Placement?.AvailabilityZone } : undefined;
 }

@@ -2,12 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DaemonInfo } from '../daemon/home.js';
 import { type Access, clientsFor, closeClients } from './clients.js';
 import { AwsTime } from './clock.js';
-import { describeInstances, discoverStack } from './discover.js';
+import { currentAddress, describeInstances, discoverStack, servingInstance } from './discover.js';
 import { inject, restore, type InjectedFault } from './faults.js';
 import { Observer } from './observe.js';
-import { Prober, Writer } from './probe.js';
+import { keepsStateInSnapshots, takeSnapshot } from './snapshot.js';
+import { Prober, WRITE_INTERVAL_FLOOR_MS, WRITE_TIMEOUT_FLOOR_MS, Writer } from './probe.js';
 import type { DrillResult, Scenario, TimelineEvent } from './types.js';
-import { workloadFor } from './workload.js';
+import { baseOf, workloadFor } from './workload.js';
 
 export interface DrillOptions {
   scenario: Scenario;
@@ -56,18 +57,27 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
   let result: DrillResult;
   try {
     const target = await discoverStack(c, o.stack);
-    const { workload, base } = workloadFor(target);
+    let address = target.address;
+    const base = () => baseOf(target, address);
+    const workload = await workloadFor(c, target, base, Date.now() + wallOf(o.limitSeconds));
     const instances = (await describeInstances(c, target.instanceIds)).filter((i) => i.State?.Name === 'running');
     const victim = instances.find((i) => target.elasticIps.includes(i.PublicIpAddress ?? '')) ?? instances[0];
     if (!victim?.InstanceId) throw new Error(`stack ${o.stack} has no running instance to break`);
     const chosen = { instanceId: victim.InstanceId, zone: victim.Placement?.AvailabilityZone };
-    event({ kind: 'drill', text: `drill ${o.scenario} on stack ${o.stack}: ${workload.name} workload at ${base}, target ${chosen.instanceId} in ${chosen.zone}; profile ${o.info.profile}, time scale ${scale}` });
+    event({ kind: 'drill', text: `drill ${o.scenario} on stack ${o.stack}: ${workload.name} workload at ${base()}, target ${chosen.instanceId} in ${chosen.zone}; profile ${o.info.profile}, time scale ${scale}` });
 
     const observer = new Observer(c, o.access, target, event);
     observing = true;
     observerLoop = (async () => {
       while (observing) {
         await observer.poll().catch((err: unknown) => event({ kind: 'drill', text: `observer: ${(err as Error).message}` }));
+        if (!target.url) {
+          const now = await currentAddress(c, target).catch(() => undefined);
+          if (now && now !== address) {
+            address = now;
+            event({ kind: 'address', text: `the service's address is now ${now} (the newest running instance's public address)` });
+          }
+        }
         await sleep(Math.max(200, 1000 / scale));
       }
     })();
@@ -78,13 +88,21 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     p.start();
     const baselineEnd = Date.now() + wallOf(o.limitSeconds);
     while (p.up !== true && Date.now() < baselineEnd && !aborted()) await wait(p.intervalMs);
-    if (p.up !== true) throw new Error(aborted() ? 'interrupted before the fault' : `the service at ${base} did not answer correctly before the fault (within ${o.limitSeconds} AWS seconds)`);
+    if (p.up !== true) throw new Error(aborted() ? 'interrupted before the fault' : `the service at ${base()} did not answer correctly before the fault (within ${o.limitSeconds} AWS seconds)`);
 
-    writer = new Writer(workload, wallOf(5), Math.max(500, wallOf(5)));
+    writer = new Writer(workload, Math.max(WRITE_INTERVAL_FLOOR_MS, wallOf(5)), Math.max(WRITE_TIMEOUT_FLOOR_MS, wallOf(5)));
     writer.start();
     const preEnd = Date.now() + wallOf(o.preFaultSeconds ?? 30);
     while ((Date.now() < preEnd || writer.acks.length < 3) && Date.now() < baselineEnd && !aborted()) await wait(p.intervalMs);
     if (aborted()) throw new Error('interrupted before the fault');
+    if (keepsStateInSnapshots(target)) {
+      const before = writer.acks.length;
+      const taken = await takeSnapshot(c, target, chosen.instanceId, `${o.stack}-drill-snapshot-${Date.now()}`, baselineEnd, o.signal);
+      event({ kind: 'drill', text: `snapshot ${taken.imageId} of ${chosen.instanceId} taken with ${before} writes acknowledged (CreateImage without reboot); the group now launches from it (launch template version ${taken.version})` });
+      const afterEnd = Date.now() + wallOf(o.preFaultSeconds ?? 30);
+      while ((Date.now() < afterEnd || writer.acks.length < before + 3) && Date.now() < baselineEnd && !aborted()) await wait(p.intervalMs);
+      if (aborted()) throw new Error('interrupted before the fault');
+    }
     event({ kind: 'write', text: `${writer.acks.length} writes acknowledged before the fault` });
 
     faultWall = Date.now();
@@ -103,10 +121,12 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
         if (Date.now() - faultWall >= wallOf(NO_IMPACT_AWS_SECONDS) && okAfter.length) { recoveredWall = faultWall; break; }
         continue;
       }
-      if (okAfter.length >= 3 && Date.now() - okAfter[0].endWall >= wallOf(STABLE_AWS_SECONDS)) { recoveredWall = okAfter[0].endWall; break; }
+      // Stable for STABLE_AWS_SECONDS, and for one check timeout: a check started earlier may still fail late.
+      if (okAfter.length >= 3 && Date.now() - okAfter[0].endWall >= Math.max(wallOf(STABLE_AWS_SECONDS), p.timeoutMs)) { recoveredWall = okAfter[0].endWall; break; }
     }
 
     let lostSequences: number[] = [];
+    let servedBy: DrillResult['servedBy'];
     let rpoSeconds: number | null = null;
     if (recoveredWall !== undefined) {
       event({ kind: 'drill', text: `recovered: ${round(((recoveredWall - faultWall) * scale) / 1000)} AWS s after the fault` }, recoveredWall);
@@ -117,6 +137,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
       lostSequences = loss.lost;
       rpoSeconds = loss.rpoSeconds;
       event({ kind: 'write', text: `${writer.acks.length} writes acknowledged, ${loss.lost.length} missing afterwards` });
+      servedBy = await servingInstance(c, target).catch(() => undefined);
+      if (servedBy) event({ kind: 'drill', text: `served by ${servedBy.instanceId} in ${servedBy.zone ?? '?'}` });
     } else {
       event({ kind: 'drill', text: aborted() ? 'interrupted before the service came back' : `not recovered within the limit (${o.limitSeconds} AWS s)` });
     }
@@ -131,8 +153,9 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
       profile: o.info.profile,
       timeScale: scale,
       workload: workload.name,
-      endpoint: base,
+      endpoint: base(),
       target: { ...chosen, hostId: fault.hostId },
+      servedBy,
       recovered: recoveredWall !== undefined,
       limitSeconds: o.limitSeconds,
       rtoSeconds,

@@ -20,18 +20,22 @@ export const isFailed = (e: MatrixEntry): e is FailedRun => 'error' in e;
 export async function runMatrix(o: {
   home: string; info: DaemonInfo; access: Access; out: string; stacks?: string[]; scenarios: Scenario[]; limitSeconds: number;
   signal: AbortSignal; log: (line: string) => void;
-  /** Called before each run after a stack's first (e.g. to recreate a stack deployed from a template). */
-  beforeRun?: (stack: string) => Promise<void>;
+  /**
+   * Called before each run with the stack's previous run, if any (e.g. to deploy a missing stack, or recreate one a
+   * fault left broken). It throws when the stack cannot be made ready: the run is then reported as not measured.
+   */
+  beforeRun?: (stack: string, previous: MatrixEntry | undefined) => Promise<void>;
 }): Promise<string[]> {
   if (o.info.profile !== 'aws-typical') o.log(`note: the cloud runs profile ${o.info.profile}; the matrix is meant for aws-typical`);
   const results: MatrixResults = { profile: o.info.profile, timeScale: o.info.timeScale, limitSeconds: o.limitSeconds, entries: [] };
   mkdirSync(o.out, { recursive: true });
   for (const stack of o.stacks ?? DEFAULT_STACKS) {
-    for (const [n, scenario] of o.scenarios.entries()) {
+    let previous: MatrixEntry | undefined;
+    for (const scenario of o.scenarios) {
       if (o.signal.aborted) break;
       o.log(`== ${stack} × ${scenario}`);
       try {
-        if (n > 0) await o.beforeRun?.(stack);
+        await o.beforeRun?.(stack, previous);
         results.entries.push(await runDrill({
           scenario, stack, home: o.home, info: o.info, access: o.access, limitSeconds: o.limitSeconds, signal: o.signal,
           onEvent: (e) => o.log(formatEvent(e)),
@@ -40,6 +44,7 @@ export async function runMatrix(o: {
         o.log(`   ${(err as Error).message}`);
         results.entries.push({ stack, scenario, error: (err as Error).message });
       }
+      previous = results.entries[results.entries.length - 1];
       writeFileSync(path.join(o.out, 'results.json'), JSON.stringify(results, null, 2));
     }
   }

@@ -1,5 +1,15 @@
 import type { Workload } from './workload.js';
 
+/** Wall milliseconds a check may take before it counts as failed. */
+export const PROBE_TIMEOUT_FLOOR_MS = 3000;
+/**
+ * Wall milliseconds between writes at least: one write every 5 AWS seconds, but a CI server's write (a forced build)
+ * costs real work that no time scale shortens, and a faster writer would measure its own backlog.
+ */
+export const WRITE_INTERVAL_FLOOR_MS = 1000;
+/** Wall milliseconds a write may take before it counts as not acknowledged. */
+export const WRITE_TIMEOUT_FLOOR_MS = 10_000;
+
 export interface Sample { startWall: number; endWall: number; ok: boolean }
 
 /**
@@ -13,19 +23,29 @@ export class Prober {
   private lastApplied = 0;
   up: boolean | undefined;
 
-  constructor(private readonly workload: Workload, readonly intervalMs: number, private readonly onChange: (up: boolean, at: number) => void) {}
+  /**
+   * Each check's timeout: five intervals, and never under PROBE_TIMEOUT_FLOOR_MS of wall time, because the service's
+   * answer takes real time that no time scale shortens (a loaded CI server answers in a second or two).
+   */
+  readonly timeoutMs: number;
 
-  start(): void {
-    this.timer = setInterval(() => this.tick(), this.intervalMs);
-    this.tick();
+  constructor(private readonly workload: Workload, readonly intervalMs: number, private readonly onChange: (up: boolean, at: number) => void) {
+    this.timeoutMs = Math.max(PROBE_TIMEOUT_FLOOR_MS, intervalMs * 5);
   }
 
-  private tick(): void {
-    if (this.inFlight >= 64) return;
+  start(): void {
+    this.timer = setInterval(() => this.check(), this.intervalMs);
+    this.check();
+  }
+
+  /** One check now; the timer makes one per interval. */
+  check(): void {
+    // A hanging service holds each check until its timeout: allow every check of one timeout span (and a margin) in
+    // flight, so that sampling stays at one per interval during an outage.
+    if (this.inFlight >= Math.ceil(this.timeoutMs / this.intervalMs) + 8) return;
     this.inFlight++;
     const startWall = Date.now();
-    const timeout = Math.max(300, this.intervalMs * 5);
-    void this.workload.check(timeout).catch(() => false).then((ok) => {
+    void this.workload.check(this.timeoutMs).catch(() => false).then((ok) => {
       this.inFlight--;
       const s = { startWall, endWall: Date.now(), ok };
       this.samples.push(s);

@@ -3,6 +3,7 @@ import { isFailed } from './matrix.js';
 import { cell } from './report-md.js';
 import { rpoText, rtoText } from './report-text.js';
 import { claimFor } from './seed-claims.js';
+import { milestones, scaleNote, seedTable } from './seed-table.js';
 import type { DrillResult } from './types.js';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -58,10 +59,12 @@ export function matrixHtml(results: MatrixResults): string {
     return `<tr><td>${esc(claim?.architecture ?? 'halo (beyond the seed)')} — ${esc(e.stack)}</td><td>${esc(claim?.rto ?? '—')}</td><td>${esc(claim?.rpo ?? '—')}</td>`
       + `<td>${esc(claim?.availability ?? '—')}</td><td>${esc(e.scenario)}</td><td>${esc(cell(e, 'rto'))}</td><td>${esc(cell(e, 'rpo'))}</td></tr>`;
   }).join('\n');
+  const summaryRows = seedTable(results).map((row) => `<tr><td>${esc(row.architecture)} — ${esc(row.stack)}</td><td>${esc(row.claim?.rto ?? '(no seed claim)')}</td><td>${esc(row.rto)}</td>`
+    + `<td>${esc(row.claim?.rpo ?? '(no seed claim)')}</td><td>${esc(row.rpo)}</td><td>${esc(row.claim?.availability ?? '(no seed claim)')}</td><td>${esc(row.zoneFailure)}</td></tr>`).join('\n');
   const runs = results.entries.map((e) => {
     if (isFailed(e)) return `<section><h3>${esc(e.stack)} × ${esc(e.scenario)}</h3><p>Not measured: ${esc(e.error)}</p></section>`;
     const events = e.timeline.map((t) => `<tr><td>${(t.wallMs / 1000).toFixed(1)}</td><td>${esc(t.aws)}</td><td>${t.awsSinceFault ?? ''}</td><td>${esc(t.text)}</td></tr>`).join('');
-    return `<section><h3>${esc(e.stack)} × ${esc(e.scenario)}</h3><p>Recovered: <b>${e.recovered ? 'yes' : 'no'}</b>. RTO: ${esc(rtoText(e))}. RPO: ${esc(rpoText(e))}. Restore: ${esc(e.restored)}.</p>`
+    return `<section><h3>${esc(e.stack)} × ${esc(e.scenario)}</h3><p>Recovered: <b>${e.recovered ? 'yes' : 'no'}</b>. RTO: ${esc(rtoText(e))}. RPO: ${esc(rpoText(e))}. Steps (AWS s after the fault): ${esc(milestones(e))}. Restore: ${esc(e.restored)}.</p>`
       + `${timelineSvg(e)}<details><summary>timeline</summary><table><tr><th>wall s</th><th>AWS time</th><th>AWS s since fault</th><th>event</th></tr>${events}</table></details></section>`;
   }).join('\n');
   return `<!DOCTYPE html>
@@ -70,7 +73,12 @@ export function matrixHtml(results: MatrixResults): string {
 </head><body>
 <h1>halo drill matrix</h1>
 <p>Profile ${esc(results.profile)}, time scale ${results.timeScale}, limit ${results.limitSeconds} AWS s per run. Every figure comes from the runs; times are AWS time unless marked wall.</p>
+<p>${esc(scaleNote(results))}</p>
 <h2>The seed's table, measured</h2>
+<table><tr><th>Architecture</th><th>Seed: RTO</th><th>Measured RTO (AWS s)</th><th>Seed: RPO</th><th>Measured RPO</th><th>Seed: availability</th><th>Measured: zone failure</th></tr>
+${summaryRows}
+</table>
+<h2>Every run</h2>
 <table><tr><th>Architecture</th><th>Seed: RTO</th><th>Seed: RPO</th><th>Seed: availability</th><th>Scenario</th><th>Measured RTO</th><th>Measured RPO</th></tr>
 ${seedRows}
 </table>

@@ -17,6 +17,8 @@ export function rtoText(r: DrillResult): string {
 export function rpoText(r: DrillResult): string {
   if (r.lostWrites === null) return 'not measurable (the service did not come back)';
   if (r.lostWrites === 0) return `0 (all ${r.acknowledgedWrites} acknowledged writes kept)`;
+  // Lost back to the drill's first write: the stack lost everything it held, and the drill saw only its own writes.
+  if (r.lostSequences[0] === 1) return `at least ${r.rpoSeconds} AWS s (${r.lostWrites} of ${r.acknowledgedWrites} acknowledged writes lost, back to the drill's first: all the state the server had)`;
   return `${r.rpoSeconds} AWS s (${r.lostWrites} of ${r.acknowledgedWrites} acknowledged writes lost)`;
 }
 

@@ -30,6 +30,8 @@ export interface DrillResult {
   endpoint: string;
   target: { instanceId: string; zone?: string; hostId?: string };
   recovered: boolean;
+  /** After recovery: the instance serving (the Elastic IP's owner, else the newest running one) and its zone. */
+  servedBy?: { instanceId: string; zone?: string };
   /** Set when not recovered: the drill's limit, AWS seconds. */
   limitSeconds: number;
   /** Fault → service answering correctly again, AWS seconds; null when not recovered within the limit. */

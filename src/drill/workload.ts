@@ -1,11 +1,16 @@
+import { randomBytes } from 'node:crypto';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import type { Clients } from './clients.js';
 import type { StackTarget } from './discover.js';
 
 /**
  * The workload contract a drill needs from the service it probes:
  * - `check`: the service answers correctly (one cheap request);
- * - `write(seq)`: one write through the service's own API, resolved only once the service acknowledged it;
- * - `read()`: the sequence numbers of every write the service holds.
- * Adapters are picked from the stack: an output or stack tag `Workload` / `halo:workload`, else the URL's port.
+ * - `write(seq)`: one write through the service's own API, resolved true only once the service acknowledged it;
+ * - `read()`: the sequence numbers of this drill's writes the service holds.
+ * Each drill tags its writes with its own run id, so that writes of earlier drills on the same stack never count.
+ * The base URL is read on every request: a stack without a URL output (the seed's multi-AZ group) answers on the
+ * public address of whichever instance runs now.
  */
 export interface Workload {
   name: string;
@@ -14,97 +19,142 @@ export interface Workload {
   read(timeoutMs: number): Promise<number[]>;
 }
 
+export type Base = () => string;
+
 async function request(url: string, timeoutMs: number, init: RequestInit = {}): Promise<Response | undefined> {
   try {
-    return await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    return await fetch(url, { redirect: 'manual', ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch {
     return undefined;
   }
 }
 
+export const newRunId = () => randomBytes(4).toString('hex');
+
 /**
  * The test workload (test/templates/drill-journal.json): GET /health → 200 `{"ok":true}`; POST /writes/<seq> appends
  * the number to a journal file and fsyncs before answering 200; GET /writes → JSON array of the numbers held.
+ * (Its stacks are made fresh for each drill, so the sequence numbers need no run id.)
  */
-export function journalWorkload(base: string): Workload {
+export function journalWorkload(base: Base): Workload {
   return {
     name: 'journal',
     async check(timeoutMs) {
-      const res = await request(`${base}/health`, timeoutMs);
+      const res = await request(`${base()}/health`, timeoutMs);
       if (!res?.ok) return false;
       const body = await res.json().catch(() => undefined) as { ok?: boolean } | undefined;
       return body?.ok === true;
     },
     async write(seq, timeoutMs) {
-      const res = await request(`${base}/writes/${seq}`, timeoutMs, { method: 'POST' });
+      const res = await request(`${base()}/writes/${seq}`, timeoutMs, { method: 'POST' });
       if (!res?.ok) return false;
       return (await res.text().catch(() => '')).trim() === `ok ${seq}`;
     },
     async read(timeoutMs) {
-      const res = await request(`${base}/writes`, timeoutMs);
-      if (!res?.ok) throw new Error(`GET ${base}/writes answered ${res ? res.status : 'nothing'}`);
+      const res = await request(`${base()}/writes`, timeoutMs);
+      if (!res?.ok) throw new Error(`GET ${base()}/writes answered ${res ? res.status : 'nothing'}`);
       return (await res.json()) as number[];
     },
   };
 }
 
+export interface Credentials { user: string; password: string }
+
+/** The reason a drill's forced build carries: the run id and the sequence number. */
+export const buildReason = (runId: string, seq: number) => `halo drill ${runId} write ${seq}`;
+
 /**
- * Buildbot (the CDK app's CI server): writes are builds forced through the REST API's JSON-RPC
- * (POST /api/v2/forceschedulers/<scheduler>, method "force") with a property carrying the sequence number; reads
- * list the buildsets' properties (GET /api/v2/buildsets, then /api/v2/buildsets/<id>/properties). The scheduler
- * and property names come from the stack's outputs `DrillForceScheduler` / `DrillProperty` (defaults: force,
- * drill_seq), the builder from `DrillBuilderId` when the scheduler has several. Not yet run against a deployed buildbot (the CDK app is on another branch): the calls follow buildbot's REST API documentation.
+ * Buildbot (the CDK app's CI server, cdk/lib/workload/buildbot.ts): a write is a build forced through the REST API's
+ * JSON-RPC (POST /api/v2/forceschedulers/force, method "force") by the admin, its reason carrying the run id and the
+ * sequence number; buildbot answers only once the buildset is in its database. Reads list the buildsets' reasons
+ * (GET /api/v2/buildsets). Forcing needs the admin's session: a login at /auth/login with basic auth sets the
+ * TWISTED_SESSION cookie; a new server (a recovered or replaced one) may not know the session, so a refused call logs
+ * in again once.
  */
-export function buildbotWorkload(base: string, scheduler = 'force', property = 'drill_seq', builderId?: string): Workload {
+export function buildbotWorkload(base: Base, credentials: Credentials | undefined, runId: string, scheduler = 'force'): Workload {
+  let session: string | undefined;
+  const login = async (timeoutMs: number): Promise<string | undefined> => {
+    if (!credentials) return undefined;
+    const auth = Buffer.from(`${credentials.user}:${credentials.password}`).toString('base64');
+    const res = await request(`${base()}/auth/login`, timeoutMs, { headers: { authorization: `Basic ${auth}` } });
+    if (!res || res.status >= 400) return undefined;
+    // The answer sets an anonymous session first, then the user's: the last one is the user's.
+    const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]).filter((c) => c.startsWith('TWISTED_SESSION='));
+    return cookies[cookies.length - 1];
+  };
+  const force = async (seq: number, timeoutMs: number) => request(`${base()}/api/v2/forceschedulers/${scheduler}`, timeoutMs, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(session ? { cookie: session } : {}) },
+    body: JSON.stringify({ jsonrpc: '2.0', id: seq, method: 'force', params: { reason: buildReason(runId, seq) } }),
+  });
   return {
     name: 'buildbot',
     async check(timeoutMs) {
-      const res = await request(`${base}/api/v2/builders`, timeoutMs);
+      const res = await request(`${base()}/api/v2/builders`, timeoutMs);
       if (!res?.ok) return false;
       const body = await res.json().catch(() => undefined) as { builders?: unknown[] } | undefined;
-      return Array.isArray(body?.builders);
+      return Array.isArray(body?.builders) && body.builders.length > 0;
     },
     async write(seq, timeoutMs) {
-      const params: Record<string, string> = { [property]: String(seq), reason: `drill write ${seq}` };
-      if (builderId) params.builderid = builderId;
-      const res = await request(`${base}/api/v2/forceschedulers/${scheduler}`, timeoutMs, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id: seq, method: 'force', params }),
-      });
+      session ??= await login(timeoutMs);
+      let res = await force(seq, timeoutMs);
+      if (res && (res.status === 401 || res.status === 403)) {
+        session = await login(timeoutMs);
+        res = await force(seq, timeoutMs);
+      }
       if (!res?.ok) return false;
       const body = await res.json().catch(() => undefined) as { result?: unknown; error?: unknown } | undefined;
-      return !!body && body.result !== undefined && !body.error;
+      return !!body && Array.isArray(body.result) && !body.error;
     },
     async read(timeoutMs) {
-      // A forced build is a buildset in buildbot's database from the moment the call is answered (the build itself
-      // waits for a worker), so the writes held are the buildsets' properties.
-      const res = await request(`${base}/api/v2/buildsets`, timeoutMs);
-      if (!res?.ok) throw new Error(`GET ${base}/api/v2/buildsets answered ${res ? res.status : 'nothing'}`);
-      const sets = ((await res.json()) as { buildsets?: Array<{ bsid: number }> }).buildsets ?? [];
-      const held: number[] = [];
-      for (const { bsid } of sets) {
-        const p = await request(`${base}/api/v2/buildsets/${bsid}/properties`, timeoutMs);
-        if (!p?.ok) throw new Error(`GET ${base}/api/v2/buildsets/${bsid}/properties answered ${p ? p.status : 'nothing'}`);
-        const props = ((await p.json()) as { properties?: Array<Record<string, [unknown, string]>> }).properties?.[0];
-        const seq = Number(props?.[property]?.[0]);
-        if (Number.isInteger(seq)) held.push(seq);
-      }
-      return held;
+      const res = await request(`${base()}/api/v2/buildsets?field=reason`, timeoutMs);
+      if (!res?.ok) throw new Error(`GET ${base()}/api/v2/buildsets answered ${res ? res.status : 'nothing'}`);
+      const sets = ((await res.json()) as { buildsets?: Array<{ reason?: string }> }).buildsets ?? [];
+      const mine = new RegExp(`halo drill ${runId} write (\\d+)$`);
+      return sets.map((s) => mine.exec(s.reason ?? '')?.[1]).filter((n): n is string => n !== undefined).map(Number);
     },
   };
 }
 
-export const WORKLOAD_PORTS: Record<string, number> = { journal: 8080, buildbot: 8010 };
+export const WORKLOADS = ['journal', 'buildbot'] as const;
+/** The port the workload answers on when the stack gives only an address (the CDK app's and the test template's). */
+const WORKLOAD_PORT = 8080;
 
-export function workloadFor(target: StackTarget): { workload: Workload; base: string } {
+/** Which workload answers at `base`, asked until `deadline` (wall ms): buildbot's REST API lists builders, the journal has /health. */
+async function detect(base: Base, deadline: number): Promise<string> {
+  for (;;) {
+    const builders = await request(`${base()}/api/v2/builders`, 3000);
+    const body = builders?.ok ? await builders.json().catch(() => undefined) as { builders?: unknown } | undefined : undefined;
+    if (Array.isArray(body?.builders)) return 'buildbot';
+    if (await journalWorkload(base).check(3000)) return 'journal';
+    if (Date.now() >= deadline) throw new Error(`nothing answered at ${base()} as buildbot or as the journal workload`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** The admin's credentials from the stack's outputs `User` and `AdminPasswordSecret` (read from Secrets Manager). */
+async function credentialsOf(c: Clients, target: StackTarget): Promise<Credentials | undefined> {
+  const secret = target.outputs.AdminPasswordSecret;
+  if (!secret) return undefined;
+  const value = await c.sm.send(new GetSecretValueCommand({ SecretId: secret }));
+  if (!value.SecretString) throw new Error(`secret ${secret} has no string value`);
+  return { user: target.outputs.User || 'admin', password: value.SecretString };
+}
+
+/**
+ * The workload adapter of a stack: an output or stack tag `Workload` / `halo:workload` names it; else the service is
+ * asked what it is. `base` is the service's current base URL.
+ */
+export async function workloadFor(c: Clients, target: StackTarget, base: Base, deadline: number, runId = newRunId()): Promise<Workload> {
   const declared = target.outputs.Workload ?? target.tags['halo:workload'] ?? target.tags.Workload;
-  const port = target.url ? new URL(target.url).port : '';
-  const kind = declared ?? (port === '8010' ? 'buildbot' : 'journal');
-  if (!(kind in WORKLOAD_PORTS)) throw new Error(`stack ${target.stack}: unknown workload '${kind}' (known: ${Object.keys(WORKLOAD_PORTS).join(', ')})`);
-  const base = target.url ?? `http://${target.address}:${WORKLOAD_PORTS[kind]}`;
-  const workload = kind === 'buildbot'
-    ? buildbotWorkload(base, target.outputs.DrillForceScheduler, target.outputs.DrillProperty, target.outputs.DrillBuilderId)
-    : journalWorkload(base);
-  return { workload, base };
+  const kind = declared ?? await detect(base, deadline);
+  if (!(WORKLOADS as readonly string[]).includes(kind)) throw new Error(`stack ${target.stack}: unknown workload '${kind}' (known: ${WORKLOADS.join(', ')})`);
+  if (kind === 'journal') return journalWorkload(base);
+  const credentials = await credentialsOf(c, target);
+  if (!credentials) throw new Error(`stack ${target.stack}: buildbot's writes need the admin's password: no output AdminPasswordSecret`);
+  return buildbotWorkload(base, credentials, runId, target.outputs.DrillForceScheduler);
+}
+
+export function baseOf(target: StackTarget, address?: string): string {
+  return target.url ?? `http://${address ?? target.address}:${WORKLOAD_PORT}`;
 }

@@ -127,7 +127,7 @@ exec ${enterUserns}"$LD" --library-path "$H" "$H/perl" -e ${shq(SECCOMP_LOADER)}
 /** The OOM score adjustment of every process the instance's init starts (its services, its user data). */
 export const OOM_CHILD_SCORE = 500;
 
-/** The init of the instance (PID 2 under tini): services, user data once, a clean shutdown on TERM. */
+/** The init of the instance (PID 2 under tini): services, per-boot scripts, user data once, a clean shutdown on TERM. */
 const INIT = `#!/bin/sh
 # Over its memory, the instance's OOM killer takes what its init started, never tini or this script: they keep the
 # score they were given (-1000 where the host may lower it, else 0) and everything they start gets +${OOM_CHILD_SCORE},
@@ -154,18 +154,29 @@ ${CFN_HELPERS_INIT}
 ( oom_child; exec systemctl default ) >/dev/null 2>&1 &
 # Network file systems of /etc/fstab (EFS, NFS: _netdev) at every boot, before user data, as remote-fs.target does.
 grep -qsE '^[^#[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+(efs|nfs|nfs4)[[:space:]]' /etc/fstab && ( oom_child; exec mount -a ) 2>&1 | sed 's/^/[halo-init] /'
-if [ ! -e /var/lib/halo/user-data.done ] && [ -s /run/halo/user-data ]; then
-  mkdir -p /var/lib/halo; cp /run/halo/user-data /var/lib/halo/user-data; touch /var/lib/halo/user-data.done
+USER_DATA=
+# User data runs once per instance, as cloud-init's per-instance semantics: an image made from this disk (CreateImage)
+# runs its new instance's user data again.
+if [ "$(cat /var/lib/halo/user-data.done 2>/dev/null)" != "$HALO_INSTANCE_ID" ] && [ -s /run/halo/user-data ]; then
+  mkdir -p /var/lib/halo; cp /run/halo/user-data /var/lib/halo/user-data; echo "$HALO_INSTANCE_ID" > /var/lib/halo/user-data.done
   if [ "$(head -c 2 /var/lib/halo/user-data)" = "#!" ]; then
-    chmod 700 /var/lib/halo/user-data
+    chmod 700 /var/lib/halo/user-data; USER_DATA=/var/lib/halo/user-data
     log "running user data (first boot)"
-    # As cloud-init's final stage, user data waits for the network: an instance booted ahead of the AWS time at which
-    # it runs has its link down (no carrier on eth0) until then.
-    ( cd /; oom_child; while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 0 ]; do sleep 0.05; done
-      /var/lib/halo/user-data; log "user data exited with status $?" ) &
   else
     log "user data is not a #! script: not run (cloud-config is not supported)"
   fi
+fi
+# As cloud-init's final stage: the executable scripts of /var/lib/cloud/scripts/per-boot at every boot (a recovered,
+# rebooted or restarted instance starts its services again this way), then the user data on the first boot. Both wait
+# for the network: an instance booted ahead of the AWS time at which it runs has its link down (no carrier) until then.
+PER_BOOT=/var/lib/cloud/scripts/per-boot
+if [ -n "$USER_DATA" ] || [ -n "$(ls -A $PER_BOOT 2>/dev/null)" ]; then
+  ( cd /; oom_child; while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 0 ]; do sleep 0.05; done
+    for s in $PER_BOOT/*; do
+      [ -f "$s" ] && [ -x "$s" ] || continue
+      log "running per-boot script $s"; "$s"; log "per-boot script $s exited with status $?"
+    done
+    [ -n "$USER_DATA" ] && { $USER_DATA; log "user data exited with status $?"; } ) &
 fi
 log "boot finished"
 while :; do sleep 3600 & wait $!; done
