@@ -170,7 +170,8 @@ export function printOutputs(name: string, stack: Stack): void {
   for (const o of stack.Outputs) console.log(`${name}.${o.OutputKey} = ${o.OutputValue}`);
 }
 
-async function deploy(stackName: string, flags: DeployOptions): Promise<void> {
+/** `halo deploy`: deploys with progress on the terminal and prints the outputs. */
+export async function deploy(stackName: string, flags: DeployOptions): Promise<void> {
   const c = cloudClients();
   try {
     const result = await deployStack(c, stackName, flags, new Progress());
@@ -181,7 +182,8 @@ async function deploy(stackName: string, flags: DeployOptions): Promise<void> {
   }
 }
 
-async function destroy(stackName: string): Promise<void> {
+/** `halo destroy`. */
+export async function destroy(stackName: string): Promise<void> {
   const c = cloudClients();
   try {
     console.log(`${stackName}: destroying`);
