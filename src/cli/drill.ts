@@ -3,6 +3,7 @@ import { DEFAULT_PORT, haloHome } from '../daemon/home.js';
 import { deleteStack, ensureStackFromTemplate, parseTemplates } from '../drill/deploy-template.js';
 import { runDrill } from '../drill/engine.js';
 import { CdkStacks } from '../drill/cdk-stacks.js';
+import { deploy, destroy } from './deploy.js';
 import { runMatrix, writeReportFromResults } from '../drill/matrix.js';
 import { formatEvent, summary } from '../drill/report-text.js';
 import { isScenario, SCENARIOS, type DrillResult } from '../drill/types.js';
@@ -102,7 +103,7 @@ async function drill(scenario: string, flags: DrillFlags): Promise<void> {
         }
         stacks = [...(stacks ?? []), ...templates.map((t) => t.name)];
       }
-      const cdkStacks = new CdkStacks(access, live);
+      const cdkStacks = new CdkStacks(access, live, { deploy: (stack) => deploy(stack, {}), destroy });
       const files = await runMatrix({ home, info, access, out: flags.out as string, stacks, scenarios: scenarios as DrillResult['scenario'][], limitSeconds: limit, signal: signals.signal, log: live,
         beforeRun: async (stack, previous) => {
           const file = fromTemplates.get(stack);

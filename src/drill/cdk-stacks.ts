@@ -1,6 +1,5 @@
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { STACK_NAMES } from '../../cdk/lib/app.js';
-import { deploy, destroy } from '../cli/deploy.js';
 import { type Access, clientsFor, closeClients } from './clients.js';
 import { isFailed, type MatrixEntry } from './matrix.js';
 
@@ -9,10 +8,16 @@ import { isFailed, type MatrixEntry } from './matrix.js';
  * run that left the stack broken (not recovered, or not measured), so that one fault does not spoil the next
  * scenario. A stack that cannot be deployed is not tried again: its other runs report the same cause.
  */
+/** How the stacks get deployed and removed (the CLI gives `halo deploy` and `halo destroy`). */
+export interface StackDeployer {
+  deploy(stack: string): Promise<void>;
+  destroy(stack: string): Promise<void>;
+}
+
 export class CdkStacks {
   private readonly undeployable = new Map<string, string>();
 
-  constructor(private readonly access: Access, private readonly log: (line: string) => void) {}
+  constructor(private readonly access: Access, private readonly log: (line: string) => void, private readonly deployer: StackDeployer) {}
 
   static isAppStack(stack: string): boolean {
     return (STACK_NAMES as readonly string[]).includes(stack);
@@ -38,9 +43,9 @@ export class CdkStacks {
     try {
       if (status) {
         this.log(`${stack}: ${healthy ? 'the previous run left it broken' : `in state ${status}`}: deploying it afresh`);
-        await destroy(stack);
+        await this.deployer.destroy(stack);
       } else this.log(`${stack}: not deployed: halo deploy ${stack}`);
-      await deploy(stack, {});
+      await this.deployer.deploy(stack);
     } catch (err) {
       const message = `stack ${stack} could not be deployed on the local cloud: ${(err as Error).message}`;
       this.undeployable.set(stack, message);

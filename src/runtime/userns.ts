@@ -1,6 +1,6 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { processAlive } from '../daemon/home.js';
+import { processAlive } from './pids.js';
 import { run } from './sh.js';
 
 /**
