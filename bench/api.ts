@@ -27,13 +27,21 @@ export async function benchApi(): Promise<BenchRow[]> {
     const sample = await fetch(signed.url, { method: 'POST', headers: signed.headers, body });
     const answer = await sample.text();
     if (sample.status !== 200) throw new Error(`DescribeRegions failed: ${answer}`);
-    const bare = spawn(process.execPath, [here('./bare-server.js'), JSON.stringify({ body: answer, contentType: 'text/xml' })], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const bare = spawn(process.execPath, [here('./bare-server.js'), JSON.stringify({ body: answer, contentType: 'text/xml' })], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const [portLine] = (await once(bare.stdout, 'data')) as [Buffer];
       const halo = await load(signed.url, signed.headers, body);
       const floor = await load(`http://127.0.0.1:${Number(portLine.toString().trim())}/`, signed.headers, body);
       return [
-        { name: 'DescribeRegions throughput (full stack)', value: halo.rps, unit: 'req/s', floorName: 'bare node:http, same bytes', floor: floor.rps },
+        {
+          name: 'DescribeRegions throughput (full stack)',
+          value: halo.rps,
+          unit: 'req/s',
+          floorName: 'bare node:http, same bytes',
+          floor: floor.rps,
+        },
         { name: 'DescribeRegions p50 latency', value: halo.p50, unit: 'ms', floorName: 'bare node:http p50', floor: floor.p50 },
         { name: 'DescribeRegions p99 latency', value: halo.p99, unit: 'ms', floorName: 'bare node:http p99', floor: floor.p99 },
       ];

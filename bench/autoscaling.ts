@@ -28,13 +28,34 @@ const SCALE = 60;
 /** A running instance as RunInstances stores it, tagged with its group (EC2 runs real instances only as root). */
 function instance(id: string, group: string, zone: string, subnet: string, now: number): InstanceRecord {
   return {
-    InstanceId: id, ReservationId: `r-${id.slice(2)}`, OwnerId: '000000000000', ImageId: 'ami-0123456789abcdef0', ResolvedImageId: 'ami-0123456789abcdef0',
-    InstanceType: 't3.micro', AmiLaunchIndex: 0, State: stateOf('running'), StateTransitionReason: '', LaunchTime: new Date(now).toISOString(),
-    AvailabilityZone: zone, HostId: 'h-use1-az2-1', SubnetId: subnet, VpcId: 'vpc-0', PrivateIpAddress: '10.0.1.10', AssociatePublicIp: false,
-    NetworkInterfaceId: `eni-${id.slice(2)}`, MacAddress: '02:00:00:00:00:01', SecurityGroups: [],
+    InstanceId: id,
+    ReservationId: `r-${id.slice(2)}`,
+    OwnerId: '000000000000',
+    ImageId: 'ami-0123456789abcdef0',
+    ResolvedImageId: 'ami-0123456789abcdef0',
+    InstanceType: 't3.micro',
+    AmiLaunchIndex: 0,
+    State: stateOf('running'),
+    StateTransitionReason: '',
+    LaunchTime: new Date(now).toISOString(),
+    AvailabilityZone: zone,
+    HostId: 'h-use1-az2-1',
+    SubnetId: subnet,
+    VpcId: 'vpc-0',
+    PrivateIpAddress: '10.0.1.10',
+    AssociatePublicIp: false,
+    NetworkInterfaceId: `eni-${id.slice(2)}`,
+    MacAddress: '02:00:00:00:00:01',
+    SecurityGroups: [],
     MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled', InstanceMetadataTags: 'disabled' },
-    RootVolumeId: `vol-${id.slice(2)}`, DeleteOnTermination: true, DisableApiTermination: false, SourceDestCheck: true,
-    InstanceInitiatedShutdownBehavior: 'stop', ClientToken: id, Tags: [{ Key: GROUP_TAG, Value: group }], RunningSince: now,
+    RootVolumeId: `vol-${id.slice(2)}`,
+    DeleteOnTermination: true,
+    DisableApiTermination: false,
+    SourceDestCheck: true,
+    InstanceInitiatedShutdownBehavior: 'stop',
+    ClientToken: id,
+    Tags: [{ Key: GROUP_TAG, Value: group }],
+    RunningSince: now,
   };
 }
 
@@ -53,15 +74,29 @@ async function steadyTick(dir: string): Promise<{ steady: number; fresh: number 
     const vpc = (await ec2('CreateVpc', { CidrBlock: '10.0.0.0/16' })).Vpc.VpcId;
     const a = (await ec2('CreateSubnet', { VpcId: vpc, CidrBlock: '10.0.1.0/24', AvailabilityZone: 'us-east-1a' })).Subnet.SubnetId;
     const b = (await ec2('CreateSubnet', { VpcId: vpc, CidrBlock: '10.0.2.0/24', AvailabilityZone: 'us-east-1b' })).Subnet.SubnetId;
-    await cloud.invoke('autoscaling', 'CreateLaunchConfiguration', { LaunchConfigurationName: 'lc', ImageId: 'ami-0123456789abcdef0', InstanceType: 't3.micro' }, { region: REGION });
+    await cloud.invoke(
+      'autoscaling',
+      'CreateLaunchConfiguration',
+      { LaunchConfigurationName: 'lc', ImageId: 'ami-0123456789abcdef0', InstanceType: 't3.micro' },
+      { region: REGION },
+    );
     const ctl = controllerOf(cloud) as GroupController;
     const now = clock.now();
     let n = 0;
     for (let g = 0; g < GROUPS; g++) {
       const name = `group-${g}`;
-      await cloud.invoke('autoscaling', 'CreateAutoScalingGroup', {
-        AutoScalingGroupName: name, LaunchConfigurationName: 'lc', MinSize: PER_GROUP, MaxSize: PER_GROUP, VPCZoneIdentifier: `${a},${b}`,
-      }, { region: REGION });
+      await cloud.invoke(
+        'autoscaling',
+        'CreateAutoScalingGroup',
+        {
+          AutoScalingGroupName: name,
+          LaunchConfigurationName: 'lc',
+          MinSize: PER_GROUP,
+          MaxSize: PER_GROUP,
+          VPCZoneIdentifier: `${a},${b}`,
+        },
+        { region: REGION },
+      );
       cloud.store.tx(() => {
         const record = groups(cloud).get(REGION, name);
         if (!record) return;
@@ -71,8 +106,16 @@ async function steadyTick(dir: string): Promise<{ steady: number; fresh: number 
           const zone = k % 2 ? 'us-east-1b' : 'us-east-1a';
           instancesTable(cloud.store).put(REGION, id, instance(id, name, zone, k % 2 ? b : a, now));
           record.Instances.push({
-            InstanceId: id, InstanceType: 't3.micro', AvailabilityZone: zone, SubnetId: k % 2 ? b : a, LifecycleState: 'InService', HealthStatus: 'Healthy',
-            LaunchConfigurationName: 'lc', ProtectedFromScaleIn: false, LaunchedAt: now, InServiceAt: now,
+            InstanceId: id,
+            InstanceType: 't3.micro',
+            AvailabilityZone: zone,
+            SubnetId: k % 2 ? b : a,
+            LifecycleState: 'InService',
+            HealthStatus: 'Healthy',
+            LaunchConfigurationName: 'lc',
+            ProtectedFromScaleIn: false,
+            LaunchedAt: now,
+            InServiceAt: now,
           });
         }
         groups(cloud).put(REGION, name, record);
@@ -93,7 +136,8 @@ async function steadyTick(dir: string): Promise<{ steady: number; fresh: number 
       await ctl.tick();
     }
     const fresh = (performance.now() - started) / TICKS;
-    if ((await cloud.invoke<any>('autoscaling', 'DescribeScalingActivities', {}, { region: REGION })).Activities.length) throw new Error('the steady groups were changed');
+    if ((await cloud.invoke<any>('autoscaling', 'DescribeScalingActivities', {}, { region: REGION })).Activities.length)
+      throw new Error('the steady groups were changed');
     return { steady, fresh };
   } finally {
     await cloud.shutdown();
@@ -108,11 +152,36 @@ async function outageToInService(scale: number): Promise<number> {
   try {
     const aws = (...args: string[]) => cloud.awsOk(...args);
     const vpc = aws('ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16').Vpc.VpcId;
-    const a = aws('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.0.1.0/24', '--availability-zone', 'us-east-1a').Subnet.SubnetId;
-    const b = aws('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.0.2.0/24', '--availability-zone', 'us-east-1b').Subnet.SubnetId;
-    aws('autoscaling', 'create-launch-configuration', '--launch-configuration-name', 'lc', '--image-id', 'ami-1ecae776', '--instance-type', 't2.micro');
-    aws('autoscaling', 'create-auto-scaling-group', '--auto-scaling-group-name', 'web', '--launch-configuration-name', 'lc', '--min-size', '1', '--max-size', '1',
-      '--vpc-zone-identifier', `${a},${b}`, '--health-check-grace-period', '0');
+    const a = aws('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.0.1.0/24', '--availability-zone', 'us-east-1a').Subnet
+      .SubnetId;
+    const b = aws('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.0.2.0/24', '--availability-zone', 'us-east-1b').Subnet
+      .SubnetId;
+    aws(
+      'autoscaling',
+      'create-launch-configuration',
+      '--launch-configuration-name',
+      'lc',
+      '--image-id',
+      'ami-1ecae776',
+      '--instance-type',
+      't2.micro',
+    );
+    aws(
+      'autoscaling',
+      'create-auto-scaling-group',
+      '--auto-scaling-group-name',
+      'web',
+      '--launch-configuration-name',
+      'lc',
+      '--min-size',
+      '1',
+      '--max-size',
+      '1',
+      '--vpc-zone-identifier',
+      `${a},${b}`,
+      '--health-check-grace-period',
+      '0',
+    );
     const asg = new AutoScalingClient(cloud.sdk);
     const inService = async (not?: string) => {
       for (let n = 0; n < 2400; n++) {
@@ -126,7 +195,14 @@ async function outageToInService(scale: number): Promise<number> {
     const first = await inService();
     const r = cloud.halo('fault', 'az-outage', first.AvailabilityZone as string);
     if (r.status !== 0) throw new Error(r.stderr);
-    const events = aws('health', 'describe-events', '--region', 'us-east-1', '--filter', JSON.stringify({ availabilityZones: [first.AvailabilityZone] })).events as Array<{ startTime: number | string }>;
+    const events = aws(
+      'health',
+      'describe-events',
+      '--region',
+      'us-east-1',
+      '--filter',
+      JSON.stringify({ availabilityZones: [first.AvailabilityZone] }),
+    ).events as Array<{ startTime: number | string }>;
     const t = events[0].startTime;
     const outageAt = typeof t === 'number' ? t * 1000 : Date.parse(t);
     const second = await inService(first.InstanceId);
@@ -160,8 +236,20 @@ export async function benchAutoscaling(): Promise<BenchRow[]> {
     const floorName = `the tick period (${TICK_MS / 1000} s of AWS time) at time scale ${SCALE}`;
     return [
       ...rows,
-      { name: `controller tick, ${GROUPS} groups of ${PER_GROUP} instances, steady (EC2 read once a minute)`, value: steady, unit: 'ms', floorName, floor: TICK_MS / SCALE },
-      { name: `controller tick, ${GROUPS} groups of ${PER_GROUP} instances, EC2 read afresh`, value: fresh, unit: 'ms', floorName, floor: TICK_MS / SCALE },
+      {
+        name: `controller tick, ${GROUPS} groups of ${PER_GROUP} instances, steady (EC2 read once a minute)`,
+        value: steady,
+        unit: 'ms',
+        floorName,
+        floor: TICK_MS / SCALE,
+      },
+      {
+        name: `controller tick, ${GROUPS} groups of ${PER_GROUP} instances, EC2 read afresh`,
+        value: fresh,
+        unit: 'ms',
+        floorName,
+        floor: TICK_MS / SCALE,
+      },
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -15,8 +15,14 @@ const REGION = 'us-east-1';
 const ROUNDS = 5;
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'];
 const RULES: Array<[number, boolean, string, number, number]> = [
-  [10, false, '6', 22, 22], [11, false, '6', 80, 80], [12, false, '6', 443, 443], [20, false, '17', 123, 123],
-  [40, false, '6', 1024, 65535], [41, false, '17', 1024, 65535], [10, true, '6', 0, 65535], [11, true, '17', 0, 65535],
+  [10, false, '6', 22, 22],
+  [11, false, '6', 80, 80],
+  [12, false, '6', 443, 443],
+  [20, false, '17', 123, 123],
+  [40, false, '6', 1024, 65535],
+  [41, false, '17', 1024, 65535],
+  [10, true, '6', 0, 65535],
+  [11, true, '17', 0, 65535],
 ];
 
 /** A 30-resource networking template: VPC, gateway, routes, four subnets with their associations, an ACL and its rules, groups. */
@@ -26,20 +32,50 @@ export function networkTemplate(): object {
     Gateway: { Type: 'AWS::EC2::InternetGateway' },
     Attachment: { Type: 'AWS::EC2::VPCGatewayAttachment', Properties: { VpcId: { Ref: 'VPC' }, InternetGatewayId: { Ref: 'Gateway' } } },
     Routes: { Type: 'AWS::EC2::RouteTable', Properties: { VpcId: { Ref: 'VPC' } } },
-    Default: { Type: 'AWS::EC2::Route', DependsOn: 'Attachment', Properties: { RouteTableId: { Ref: 'Routes' }, DestinationCidrBlock: '0.0.0.0/0', GatewayId: { Ref: 'Gateway' } } },
+    Default: {
+      Type: 'AWS::EC2::Route',
+      DependsOn: 'Attachment',
+      Properties: { RouteTableId: { Ref: 'Routes' }, DestinationCidrBlock: '0.0.0.0/0', GatewayId: { Ref: 'Gateway' } },
+    },
     Acl: { Type: 'AWS::EC2::NetworkAcl', Properties: { VpcId: { Ref: 'VPC' } } },
     Web: { Type: 'AWS::EC2::SecurityGroup', Properties: { GroupDescription: 'web', VpcId: { Ref: 'VPC' } } },
     App: { Type: 'AWS::EC2::SecurityGroup', Properties: { GroupDescription: 'app', VpcId: { Ref: 'VPC' } } },
-    WebIn: { Type: 'AWS::EC2::SecurityGroupIngress', Properties: { GroupId: { Ref: 'Web' }, IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0' } },
-    AppIn: { Type: 'AWS::EC2::SecurityGroupIngress', Properties: { GroupId: { Ref: 'App' }, IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: { Ref: 'Web' } } },
+    WebIn: {
+      Type: 'AWS::EC2::SecurityGroupIngress',
+      Properties: { GroupId: { Ref: 'Web' }, IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '0.0.0.0/0' },
+    },
+    AppIn: {
+      Type: 'AWS::EC2::SecurityGroupIngress',
+      Properties: { GroupId: { Ref: 'App' }, IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, SourceSecurityGroupId: { Ref: 'Web' } },
+    },
   };
   AZS.forEach((az, i) => {
-    r[`Subnet${i}`] = { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'VPC' }, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: az } };
-    r[`SubnetRoutes${i}`] = { Type: 'AWS::EC2::SubnetRouteTableAssociation', Properties: { SubnetId: { Ref: `Subnet${i}` }, RouteTableId: { Ref: 'Routes' } } };
-    r[`SubnetAcl${i}`] = { Type: 'AWS::EC2::SubnetNetworkAclAssociation', Properties: { SubnetId: { Ref: `Subnet${i}` }, NetworkAclId: { Ref: 'Acl' } } };
+    r[`Subnet${i}`] = {
+      Type: 'AWS::EC2::Subnet',
+      Properties: { VpcId: { Ref: 'VPC' }, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: az },
+    };
+    r[`SubnetRoutes${i}`] = {
+      Type: 'AWS::EC2::SubnetRouteTableAssociation',
+      Properties: { SubnetId: { Ref: `Subnet${i}` }, RouteTableId: { Ref: 'Routes' } },
+    };
+    r[`SubnetAcl${i}`] = {
+      Type: 'AWS::EC2::SubnetNetworkAclAssociation',
+      Properties: { SubnetId: { Ref: `Subnet${i}` }, NetworkAclId: { Ref: 'Acl' } },
+    };
   });
   RULES.forEach(([n, egress, protocol, from, to], i) => {
-    r[`Rule${i}`] = { Type: 'AWS::EC2::NetworkAclEntry', Properties: { NetworkAclId: { Ref: 'Acl' }, RuleNumber: n, Egress: egress, Protocol: protocol, RuleAction: 'allow', CidrBlock: '0.0.0.0/0', PortRange: { From: from, To: to } } };
+    r[`Rule${i}`] = {
+      Type: 'AWS::EC2::NetworkAclEntry',
+      Properties: {
+        NetworkAclId: { Ref: 'Acl' },
+        RuleNumber: n,
+        Egress: egress,
+        Protocol: protocol,
+        RuleAction: 'allow',
+        CidrBlock: '0.0.0.0/0',
+        PortRange: { From: from, To: to },
+      },
+    };
   });
   return { Resources: r };
 }
@@ -53,12 +89,22 @@ async function createByHand(ec2: Invoke): Promise<() => Promise<void>> {
   const { InternetGateway } = await ec2('CreateInternetGateway', {});
   await ec2('AttachInternetGateway', { VpcId: Vpc.VpcId, InternetGatewayId: InternetGateway.InternetGatewayId });
   const { RouteTable } = await ec2('CreateRouteTable', { VpcId: Vpc.VpcId });
-  await ec2('CreateRoute', { RouteTableId: RouteTable.RouteTableId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: InternetGateway.InternetGatewayId });
+  await ec2('CreateRoute', {
+    RouteTableId: RouteTable.RouteTableId,
+    DestinationCidrBlock: '0.0.0.0/0',
+    GatewayId: InternetGateway.InternetGatewayId,
+  });
   const { NetworkAcl } = await ec2('CreateNetworkAcl', { VpcId: Vpc.VpcId });
   const web = await ec2('CreateSecurityGroup', { GroupName: 'web', Description: 'web', VpcId: Vpc.VpcId });
   const app = await ec2('CreateSecurityGroup', { GroupName: 'app', Description: 'app', VpcId: Vpc.VpcId });
-  await ec2('AuthorizeSecurityGroupIngress', { GroupId: web.GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] });
-  await ec2('AuthorizeSecurityGroupIngress', { GroupId: app.GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: web.GroupId }] }] });
+  await ec2('AuthorizeSecurityGroupIngress', {
+    GroupId: web.GroupId,
+    IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+  });
+  await ec2('AuthorizeSecurityGroupIngress', {
+    GroupId: app.GroupId,
+    IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, UserIdGroupPairs: [{ GroupId: web.GroupId }] }],
+  });
   const subnets: string[] = [];
   for (const [i, az] of AZS.entries()) {
     const { Subnet } = await ec2('CreateSubnet', { VpcId: Vpc.VpcId, CidrBlock: `10.0.${i}.0/24`, AvailabilityZone: az });
@@ -69,7 +115,15 @@ async function createByHand(ec2: Invoke): Promise<() => Promise<void>> {
     await ec2('ReplaceNetworkAclAssociation', { AssociationId: assoc.NetworkAclAssociationId, NetworkAclId: NetworkAcl.NetworkAclId });
   }
   for (const [n, egress, protocol, from, to] of RULES) {
-    await ec2('CreateNetworkAclEntry', { NetworkAclId: NetworkAcl.NetworkAclId, RuleNumber: n, Egress: egress, Protocol: protocol, RuleAction: 'allow', CidrBlock: '0.0.0.0/0', PortRange: { From: from, To: to } });
+    await ec2('CreateNetworkAclEntry', {
+      NetworkAclId: NetworkAcl.NetworkAclId,
+      RuleNumber: n,
+      Egress: egress,
+      Protocol: protocol,
+      RuleAction: 'allow',
+      CidrBlock: '0.0.0.0/0',
+      PortRange: { From: from, To: to },
+    });
   }
   return async () => {
     for (const id of subnets) await ec2('DeleteSubnet', { SubnetId: id });
@@ -101,7 +155,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  */
 export async function benchCloudFormation(): Promise<BenchRow[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'halo-bench-cfn-'));
-  const cloud = new Cloud(new Store(path.join(dir, 'state.db')), new ScaledClock(1), timingProfile('instant'), { home: dir, hostsPerZone: 2 });
+  const cloud = new Cloud(new Store(path.join(dir, 'state.db')), new ScaledClock(1), timingProfile('instant'), {
+    home: dir,
+    hostsPerZone: 2,
+  });
   try {
     cloud.credentials.admin();
     cloud.register(ec2Service);
@@ -130,8 +187,20 @@ export async function benchCloudFormation(): Promise<BenchRow[]> {
       times.apiDelete.push(performance.now() - t);
     }
     return [
-      { name: 'create 30-resource network stack (wall, instant)', value: median(times.stackCreate), unit: 'ms', floorName: 'same resources one by one via the API', floor: median(times.apiCreate) },
-      { name: 'delete 30-resource network stack (wall, instant)', value: median(times.stackDelete), unit: 'ms', floorName: 'same resources one by one via the API', floor: median(times.apiDelete) },
+      {
+        name: 'create 30-resource network stack (wall, instant)',
+        value: median(times.stackCreate),
+        unit: 'ms',
+        floorName: 'same resources one by one via the API',
+        floor: median(times.apiCreate),
+      },
+      {
+        name: 'delete 30-resource network stack (wall, instant)',
+        value: median(times.stackDelete),
+        unit: 'ms',
+        floorName: 'same resources one by one via the API',
+        floor: median(times.apiDelete),
+      },
     ];
   } finally {
     await cloud.shutdown();

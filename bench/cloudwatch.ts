@@ -33,7 +33,12 @@ async function putBatch(cloud: Cloud, from: number, to: number, value: (i: numbe
   for (let start = from; start < to; start += BATCH) {
     const data = [];
     for (let i = start; i < Math.min(to, start + BATCH); i++) {
-      data.push({ MetricName: 'StatusCheckFailed_System', Dimensions: [{ Name: 'InstanceId', Value: instance(i) }], Value: value(i), Timestamp: new Date(ts) });
+      data.push({
+        MetricName: 'StatusCheckFailed_System',
+        Dimensions: [{ Name: 'InstanceId', Value: instance(i) }],
+        Value: value(i),
+        Timestamp: new Date(ts),
+      });
     }
     await cloud.invoke('monitoring', 'PutMetricData', { Namespace: 'Halo/Bench', MetricData: data }, { region: REGION });
   }
@@ -47,18 +52,35 @@ async function alarmEvaluation(dir: string) {
   const { cloud, clock } = virtualCloud(dir);
   try {
     for (let i = 0; i < ALARMS; i++) {
-      await cloud.invoke('monitoring', 'PutMetricAlarm', {
-        AlarmName: `recover-${i}`, Namespace: 'Halo/Bench', MetricName: 'StatusCheckFailed_System', Statistic: 'Minimum', Period: 60,
-        EvaluationPeriods: 5, DatapointsToAlarm: 1, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
-        Dimensions: [{ Name: 'InstanceId', Value: instance(i) }],
-      }, { region: REGION });
+      await cloud.invoke(
+        'monitoring',
+        'PutMetricAlarm',
+        {
+          AlarmName: `recover-${i}`,
+          Namespace: 'Halo/Bench',
+          MetricName: 'StatusCheckFailed_System',
+          Statistic: 'Minimum',
+          Period: 60,
+          EvaluationPeriods: 5,
+          DatapointsToAlarm: 1,
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          Dimensions: [{ Name: 'InstanceId', Value: instance(i) }],
+        },
+        { region: REGION },
+      );
     }
     // Five healthy minutes bring every alarm to OK (these evaluations are not measured).
     for (let m = 0; m < 5; m++) {
       await putBatch(cloud, 0, ALARMS, () => 0, clock.now() + 1_000);
       clock.advance(MINUTE);
     }
-    const inAlarm = () => (cloud.store.db.prepare("SELECT count(*) AS n FROM resources WHERE kind = 'cloudwatch.alarm' AND json_extract(data, '$.StateValue') = ?").get('ALARM') as { n: number }).n;
+    const inAlarm = () =>
+      (
+        cloud.store.db
+          .prepare("SELECT count(*) AS n FROM resources WHERE kind = 'cloudwatch.alarm' AND json_extract(data, '$.StateValue') = ?")
+          .get('ALARM') as { n: number }
+      ).n;
     const minute = () => {
       const started = performance.now();
       clock.advance(MINUTE);
@@ -68,15 +90,27 @@ async function alarmEvaluation(dir: string) {
     await putBatch(cloud, 0, ALARMS, () => 0, clock.now() + 1_000);
     const steady = minute();
     // A busy minute: half of the alarms go to ALARM (state, reason and history written for each).
-    await putBatch(cloud, 0, ALARMS, (i) => (i % 2), clock.now() + 1_000);
+    await putBatch(cloud, 0, ALARMS, (i) => i % 2, clock.now() + 1_000);
     const busy = minute();
     if (inAlarm() !== ALARMS / 2) throw new Error(`bench: expected ${ALARMS / 2} alarms in ALARM, found ${inAlarm()}`);
     // High-resolution alarms next to the 10,000: a 10 s tick between minute boundaries evaluates only them.
     for (let i = 0; i < HIGH_RES_ALARMS; i++) {
-      await cloud.invoke('monitoring', 'PutMetricAlarm', {
-        AlarmName: `fast-${i}`, Namespace: 'Halo/Bench', MetricName: 'StatusCheckFailed_System', Statistic: 'Maximum', Period: 10,
-        EvaluationPeriods: 3, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', Dimensions: [{ Name: 'InstanceId', Value: instance(i) }],
-      }, { region: REGION });
+      await cloud.invoke(
+        'monitoring',
+        'PutMetricAlarm',
+        {
+          AlarmName: `fast-${i}`,
+          Namespace: 'Halo/Bench',
+          MetricName: 'StatusCheckFailed_System',
+          Statistic: 'Maximum',
+          Period: 10,
+          EvaluationPeriods: 3,
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          Dimensions: [{ Name: 'InstanceId', Value: instance(i) }],
+        },
+        { region: REGION },
+      );
     }
     clock.advance(MINUTE - (clock.now() % MINUTE));
     // A first 10 s period brings them to OK (not measured), the second is a quiet tick.
@@ -116,8 +150,14 @@ function rollupPass(dir: string) {
   const store = new Store(path.join(dir, 'rollup.db'));
   try {
     const metrics = new MetricStore(store.db);
-    const refs = Array.from({ length: ROLLUP_METRICS }, (_, m) => ({ Namespace: 'Halo/Bench', MetricName: 'Load', Dimensions: [{ Name: 'Host', Value: `h${m}` }] }));
-    store.tx(() => rollupRows((m, ts, v) => metrics.add(REGION, refs[m], [{ ts, unit: 'None', count: 1, sum: v, min: v, max: v, values: [[v, 1]] }])));
+    const refs = Array.from({ length: ROLLUP_METRICS }, (_, m) => ({
+      Namespace: 'Halo/Bench',
+      MetricName: 'Load',
+      Dimensions: [{ Name: 'Host', Value: `h${m}` }],
+    }));
+    store.tx(() =>
+      rollupRows((m, ts, v) => metrics.add(REGION, refs[m], [{ ts, unit: 'None', count: 1, sum: v, min: v, max: v, values: [[v, 1]] }])),
+    );
     const started = performance.now();
     const done = metrics.rollUp(Date.UTC(2026, 0, 1) + 4 * HOUR);
     const elapsed = performance.now() - started;
@@ -132,7 +172,8 @@ function rollupPass(dir: string) {
 function bareRollup(dir: string) {
   const store = new Store(path.join(dir, 'bare-rollup.db'));
   try {
-    store.db.exec(`CREATE TABLE t (metric INTEGER, ts INTEGER, unit TEXT, n REAL, sum REAL, min REAL, max REAL, vals TEXT); CREATE INDEX t_metric_ts ON t (metric, ts);
+    store.db
+      .exec(`CREATE TABLE t (metric INTEGER, ts INTEGER, unit TEXT, n REAL, sum REAL, min REAL, max REAL, vals TEXT); CREATE INDEX t_metric_ts ON t (metric, ts);
       CREATE TABLE r (metric INTEGER, res INTEGER, ts INTEGER, unit TEXT, n REAL, sum REAL, min REAL, max REAL, PRIMARY KEY (metric, res, ts, unit)) WITHOUT ROWID;
       CREATE INDEX r_res_ts ON r (res, ts)`);
     const insert = store.db.prepare('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
@@ -140,7 +181,11 @@ function bareRollup(dir: string) {
     const started = performance.now();
     store.tx(() => {
       for (const res of [60_000, 300_000, 3_600_000]) {
-        store.db.prepare(`INSERT INTO r SELECT metric, ${res / 1000}, ts - ts % ${res}, unit, sum(n), sum(sum), min(min), max(max) FROM t GROUP BY metric, unit, ts - ts % ${res}`).run();
+        store.db
+          .prepare(
+            `INSERT INTO r SELECT metric, ${res / 1000}, ts - ts % ${res}, unit, sum(n), sum(sum), min(min), max(max) FROM t GROUP BY metric, unit, ts - ts % ${res}`,
+          )
+          .run();
       }
       store.db.prepare('DELETE FROM t WHERE ts < ?').run(Date.UTC(2026, 0, 1) + HOUR);
     });
@@ -154,7 +199,9 @@ function bareRollup(dir: string) {
 function bareInsert(dir: string) {
   const store = new Store(path.join(dir, 'bare.db'));
   try {
-    store.db.exec('CREATE TABLE t (metric INTEGER, ts INTEGER, unit TEXT, n REAL, sum REAL, min REAL, max REAL, vals TEXT); CREATE INDEX t_metric_ts ON t (metric, ts)');
+    store.db.exec(
+      'CREATE TABLE t (metric INTEGER, ts INTEGER, unit TEXT, n REAL, sum REAL, min REAL, max REAL, vals TEXT); CREATE INDEX t_metric_ts ON t (metric, ts)',
+    );
     const insert = store.db.prepare('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     const batch = store.db.transaction((from: number) => {
       for (let i = from; i < from + BATCH; i++) insert.run(i % 5000, i, 'None', 1, i % 100, i % 100, i % 100, `[[${i % 100},1]]`);
@@ -180,11 +227,41 @@ export async function benchCloudWatch(): Promise<Array<{ name: string; value: nu
     const rollupFloor = bareRollup(dir);
     const rolled = `${ROLLUP_METRICS * (HOUR / ROLLUP_EVERY_MS)} samples (${ROLLUP_METRICS} metrics, one hour at 10 s)`;
     return [
-      { name: `evaluation of ${ALARMS} alarms in one 60 s period, no state change (goal: under 1 %)`, value: steady, unit: 'ms', floorName: 'the period at time scale 1', floor: MINUTE },
-      { name: `evaluation of ${ALARMS} alarms in one 60 s period, ${ALARMS / 2} go to ALARM`, value: busy, unit: 'ms', floorName: 'the period at time scale 1', floor: MINUTE },
-      { name: `a 10 s tick with ${HIGH_RES_ALARMS} high-resolution alarms next to the ${ALARMS}, no state change (goal: under 1 %)`, value: highRes, unit: 'ms', floorName: 'the 10 s period at time scale 1', floor: 10_000 },
-      { name: 'PutMetricData ingest, in-process handler, 1000 datums per call', value: rate, unit: 'datapoints/s', floorName: 'bare SQLite insert loop', floor },
-      { name: `hourly rollup pass over ${rolled}`, value: rollup, unit: 'ms', floorName: 'bare SQL GROUP BY into the 3 resolutions + DELETE', floor: rollupFloor },
+      {
+        name: `evaluation of ${ALARMS} alarms in one 60 s period, no state change (goal: under 1 %)`,
+        value: steady,
+        unit: 'ms',
+        floorName: 'the period at time scale 1',
+        floor: MINUTE,
+      },
+      {
+        name: `evaluation of ${ALARMS} alarms in one 60 s period, ${ALARMS / 2} go to ALARM`,
+        value: busy,
+        unit: 'ms',
+        floorName: 'the period at time scale 1',
+        floor: MINUTE,
+      },
+      {
+        name: `a 10 s tick with ${HIGH_RES_ALARMS} high-resolution alarms next to the ${ALARMS}, no state change (goal: under 1 %)`,
+        value: highRes,
+        unit: 'ms',
+        floorName: 'the 10 s period at time scale 1',
+        floor: 10_000,
+      },
+      {
+        name: 'PutMetricData ingest, in-process handler, 1000 datums per call',
+        value: rate,
+        unit: 'datapoints/s',
+        floorName: 'bare SQLite insert loop',
+        floor,
+      },
+      {
+        name: `hourly rollup pass over ${rolled}`,
+        value: rollup,
+        unit: 'ms',
+        floorName: 'bare SQL GROUP BY into the 3 resolutions + DELETE',
+        floor: rollupFloor,
+      },
       { name: `hourly rollup pass over ${rolled}`, value: rollup, unit: 'ms', floorName: 'the hour at time scale 1', floor: HOUR },
     ];
   } finally {

@@ -4,7 +4,13 @@ import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AssociateAddressCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  AssociateAddressCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+  DescribeInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { ensureImage } from '../src/runtime/images.js';
 import { cloudTag, names } from '../src/runtime/names.js';
 import { TestCloud } from '../test/support/cloud.js';
@@ -33,10 +39,15 @@ function get(url: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const req = http.get(url, { timeout: 1000, agent: false }, (res) => {
       let body = '';
-      res.on('data', (d) => { body += d; });
+      res.on('data', (d) => {
+        body += d;
+      });
       res.on('end', () => resolve(body));
     });
-    req.on('timeout', () => { req.destroy(); resolve(undefined); });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(undefined);
+    });
     req.on('error', () => resolve(undefined));
   });
 }
@@ -58,7 +69,23 @@ function nsPids(ns: string): number[] {
 function bareSandbox(ns: string, command: string[]): number {
   const t0 = performance.now();
   spawnSync('ip', ['netns', 'add', ns]);
-  spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=/run/netns/${ns}`, '--', 'unshare', '--pid', '--fork', '--mount', '--uts', '--ipc', '--kill-child', '--', ...command]);
+  spawnSync('setpriv', [
+    '--pdeathsig',
+    'KILL',
+    '--',
+    'nsenter',
+    `--net=/run/netns/${ns}`,
+    '--',
+    'unshare',
+    '--pid',
+    '--fork',
+    '--mount',
+    '--uts',
+    '--ipc',
+    '--kill-child',
+    '--',
+    ...command,
+  ]);
   const ms = performance.now() - t0;
   spawnSync('ip', ['netns', 'del', ns]);
   return ms;
@@ -105,7 +132,8 @@ export async function benchEc2(): Promise<BenchRow[]> {
   // Each figure as soon as it is measured (stderr), so that a later failure does not lose the earlier ones.
   const push = rows.push.bind(rows);
   rows.push = (...more: BenchRow[]) => {
-    for (const r of more) console.error(`ec2 (measured): ${r.name} | ${r.value.toFixed(1)} ${r.unit} | ${r.floorName}: ${r.floor.toFixed(1)} ${r.unit}`);
+    for (const r of more)
+      console.error(`ec2 (measured): ${r.name} | ${r.value.toFixed(1)} ${r.unit} | ${r.floorName}: ${r.floor.toFixed(1)} ${r.unit}`);
     return push(...more);
   };
   const launched: string[] = [];
@@ -116,16 +144,24 @@ export async function benchEc2(): Promise<BenchRow[]> {
       return r.json;
     };
     const vpc = aws('ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16').Vpc.VpcId;
-    const subnet = aws('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.0.0.0/24', '--availability-zone', 'us-east-1a').Subnet.SubnetId;
+    const subnet = aws('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.0.0.0/24', '--availability-zone', 'us-east-1a').Subnet
+      .SubnetId;
     const igw = aws('ec2', 'create-internet-gateway').InternetGateway.InternetGatewayId;
     aws('ec2', 'attach-internet-gateway', '--internet-gateway-id', igw, '--vpc-id', vpc);
     const sg = aws('ec2', 'create-security-group', '--vpc-id', vpc, '--group-name', 'bench', '--description', 'bench').GroupId;
     aws('ec2', 'authorize-security-group-ingress', '--group-id', sg, '--protocol', 'tcp', '--port', '8080', '--cidr', '0.0.0.0/0');
     const run = async (userData?: string, count = 1) => {
-      const out = await ec2.send(new RunInstancesCommand({
-        ImageId: 'ami-00000000', InstanceType: 't3.micro', MinCount: count, MaxCount: count, SubnetId: subnet, SecurityGroupIds: [sg],
-        UserData: userData ? Buffer.from(userData).toString('base64') : undefined,
-      }));
+      const out = await ec2.send(
+        new RunInstancesCommand({
+          ImageId: 'ami-00000000',
+          InstanceType: 't3.micro',
+          MinCount: count,
+          MaxCount: count,
+          SubnetId: subnet,
+          SecurityGroupIds: [sg],
+          UserData: userData ? Buffer.from(userData).toString('base64') : undefined,
+        }),
+      );
       const ids = (out.Instances ?? []).map((i) => i.InstanceId as string);
       launched.push(...ids);
       return ids;
@@ -145,7 +181,10 @@ export async function benchEc2(): Promise<BenchRow[]> {
       const t0 = performance.now();
       const [id] = await run(`#!/bin/sh\necho user-data-running-${i}\n`);
       await waitFor(() => consoleHas(id, `user-data-running-${i}`), 60_000, 'user data');
-      if (process.env.HALO_TRACE) console.error(`[bench trace] ${id} asked ${(performance.timeOrigin + t0).toFixed(1)} user data seen ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
+      if (process.env.HALO_TRACE)
+        console.error(
+          `[bench trace] ${id} asked ${(performance.timeOrigin + t0).toFixed(1)} user data seen ${(performance.timeOrigin + performance.now()).toFixed(1)}`,
+        );
       launches.push(performance.now() - t0);
     }
     // What the floor does not do, and a launch must: the instance's veth, routes and rules (3 host commands), its
@@ -153,7 +192,10 @@ export async function benchEc2(): Promise<BenchRow[]> {
     // first stage (overlay and /proc mounts, the host tools copied in with ldd), and the init's wait for carrier.
     rows.push({
       name: 'launch to user data running (median; beyond the floor: veth+routes, mkfs of the root volume, firewall+NAT, console keeper, stage1 mounts and tool copies)',
-      value: median(launches), unit: 'ms', floorName: 'bare netns + unshare sandbox + true', floor: median(floors),
+      value: median(launches),
+      unit: 'ms',
+      floorName: 'bare netns + unshare sandbox + true',
+      floor: median(floors),
     });
 
     // The API while instances launch: the daemon must not stop answering while it sets up their hosts' side.
@@ -162,38 +204,75 @@ export async function benchEc2(): Promise<BenchRow[]> {
     const loaded = describeLatencies(ec2, [anchor], 2, () => !launching, 50);
     const t0 = performance.now();
     const fifty = await run('#!/bin/sh\necho load-user-data-running\n', LOAD_INSTANCES);
-    await waitFor(() => (fifty.every((id) => consoleHas(id, 'load-user-data-running')) ? true : undefined), 300_000, `${LOAD_INSTANCES} instances`, 20)
-      .finally(() => { launching = false; });
+    await waitFor(
+      () => (fifty.every((id) => consoleHas(id, 'load-user-data-running')) ? true : undefined),
+      300_000,
+      `${LOAD_INSTANCES} instances`,
+      20,
+    ).finally(() => {
+      launching = false;
+    });
     const fiftyMs = performance.now() - t0;
     const underLoad = await loaded;
     rows.push({
       name: `DescribeInstances p99 while ${LOAD_INSTANCES} instances launch (${underLoad.length} calls over ${(fiftyMs / 1000).toFixed(1)} s)`,
-      value: p99(underLoad), unit: 'ms', floorName: `idle p99 (${idle.length} calls)`, floor: p99(idle),
+      value: p99(underLoad),
+      unit: 'ms',
+      floorName: `idle p99 (${idle.length} calls)`,
+      floor: p99(idle),
     });
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: fifty }));
     launched.splice(launched.indexOf(fifty[0]), fifty.length);
-    await waitFor(async () => ((await ec2.send(new DescribeInstancesCommand({ InstanceIds: fifty }))).Reservations ?? [])
-      .every((r) => r.Instances?.every((i) => i.State?.Name === 'terminated')) ? true : undefined, 120_000, 'the 50 terminated', 200);
+    await waitFor(
+      async () =>
+        ((await ec2.send(new DescribeInstancesCommand({ InstanceIds: fifty }))).Reservations ?? []).every((r) =>
+          r.Instances?.every((i) => i.State?.Name === 'terminated'),
+        )
+          ? true
+          : undefined,
+      120_000,
+      'the 50 terminated',
+      200,
+    );
 
     // Elastic IP switch between two serving instances.
-    const server = (name: string) => `#!/bin/sh\nmkdir -p /srv && echo ${name} > /srv/index.html\ncd /srv && exec python3 -m http.server 8080\n`;
+    const server = (name: string) =>
+      `#!/bin/sh\nmkdir -p /srv && echo ${name} > /srv/index.html\ncd /srv && exec python3 -m http.server 8080\n`;
     const [a] = await run(server('A'));
     const [b] = await run(server('B'));
     const eip = aws('ec2', 'allocate-address', '--domain', 'vpc');
     const switchTo = async (id: string, body: string) => {
       const t0 = performance.now();
       await ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, InstanceId: id, AllowReassociation: true }));
-      await waitFor(async () => ((await get(`http://${eip.PublicIp}:8080/`))?.trim() === body ? true : undefined), 30_000, `EIP on ${body}`, 1);
+      await waitFor(
+        async () => ((await get(`http://${eip.PublicIp}:8080/`))?.trim() === body ? true : undefined),
+        30_000,
+        `EIP on ${body}`,
+        1,
+      );
       return performance.now() - t0;
     };
-    for (const [id, body] of [[a, 'A'], [b, 'B']]) {
-      await waitFor(async () => (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name === 'running' ? true : undefined, 60_000, 'running', 50);
+    for (const [id, body] of [
+      [a, 'A'],
+      [b, 'B'],
+    ]) {
+      await waitFor(
+        async () =>
+          (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]?.State?.Name === 'running'
+            ? true
+            : undefined,
+        60_000,
+        'running',
+        50,
+      );
       await switchTo(id, body);
     }
     const switches: number[] = [];
     for (let i = 0; i < ROUNDS; i++) switches.push(await switchTo(i % 2 ? b : a, i % 2 ? 'B' : 'A'));
     const table = `halo_${tag}_bench`;
-    spawnSync('nft', ['-f', '-'], { input: `table ip ${table} { map m { type ipv4_addr : ipv4_addr; elements = { 127.1.0.1 : 10.0.0.1 } } }\n` });
+    spawnSync('nft', ['-f', '-'], {
+      input: `table ip ${table} { map m { type ipv4_addr : ipv4_addr; elements = { 127.1.0.1 : 10.0.0.1 } } }\n`,
+    });
     const nftFloor: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       const t0 = performance.now();
@@ -203,7 +282,10 @@ export async function benchEc2(): Promise<BenchRow[]> {
     spawnSync('nft', ['delete', 'table', 'ip', table]);
     rows.push({
       name: 'Elastic IP switch to first answer from the new instance (median; beyond the floor: the signed AssociateAddress call, its event, and a new HTTP connection through two DNATs)',
-      value: median(switches), unit: 'ms', floorName: 'one nft map transaction', floor: median(nftFloor),
+      value: median(switches),
+      unit: 'ms',
+      floorName: 'one nft map transaction',
+      floor: median(nftFloor),
     });
 
     // Many instances at once, then the memory of each with all of them running.
@@ -212,18 +294,39 @@ export async function benchEc2(): Promise<BenchRow[]> {
     const many = await run(undefined, count);
     await waitFor(() => (many.every((id) => consoleHas(id, 'boot finished')) ? true : undefined), 600_000, `${count} instances`, 200);
     const manyMs = performance.now() - tMany;
-    const states = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: many }))).Reservations?.flatMap((r) => r.Instances ?? []) ?? [];
+    const states =
+      (await ec2.send(new DescribeInstancesCommand({ InstanceIds: many }))).Reservations?.flatMap((r) => r.Instances ?? []) ?? [];
     const notRunning = states.filter((i) => i.State?.Name !== 'running').map((i) => `${i.InstanceId} ${i.State?.Name}`);
-    if (states.length !== count || notRunning.length) throw new Error(`bench: of ${count} instances launched at once, not running: ${notRunning.join(', ') || 'missing'}`);
-    rows.push({ name: `${count} instances launched by one RunInstances, all booted (s)`, value: manyMs / 1000, unit: 's', floorName: `${count} × one launch`, floor: (count * median(launches)) / 1000 });
+    if (states.length !== count || notRunning.length)
+      throw new Error(`bench: of ${count} instances launched at once, not running: ${notRunning.join(', ') || 'missing'}`);
+    rows.push({
+      name: `${count} instances launched by one RunInstances, all booted (s)`,
+      value: manyMs / 1000,
+      unit: 's',
+      floorName: `${count} × one launch`,
+      floor: (count * median(launches)) / 1000,
+    });
     await sleep(1000);
     const perInstance = many.map((id) => nsPids(names(tag).instanceNs(id)).reduce((sum, pid) => sum + pss(pid), 0));
     const bareNs = `${names(tag).nsPrefix}bare`;
     spawnSync('ip', ['netns', 'add', bareNs]);
-    const bare = spawnSync('sh', ['-c', `setpriv --pdeathsig KILL -- nsenter --net=/run/netns/${bareNs} -- unshare --pid --fork --mount --uts --ipc --kill-child -- sleep 30 & sleep 1; for p in $(ip netns pids ${bareNs}); do grep '^Pss:' /proc/$p/smaps_rollup; done; kill $!`], { encoding: 'utf8' });
+    const bare = spawnSync(
+      'sh',
+      [
+        '-c',
+        `setpriv --pdeathsig KILL -- nsenter --net=/run/netns/${bareNs} -- unshare --pid --fork --mount --uts --ipc --kill-child -- sleep 30 & sleep 1; for p in $(ip netns pids ${bareNs}); do grep '^Pss:' /proc/$p/smaps_rollup; done; kill $!`,
+      ],
+      { encoding: 'utf8' },
+    );
     spawnSync('ip', ['netns', 'del', bareNs]);
     const bareKb = [...bare.stdout.matchAll(/Pss:\s+(\d+)/g)].reduce((s, m) => s + Number(m[1]), 0);
-    rows.push({ name: `memory per instance with ${count} running (mean PSS)`, value: perInstance.reduce((s, x) => s + x, 0) / perInstance.length / 1024, unit: 'MB', floorName: 'bare unshare sandbox running sleep', floor: Math.max(bareKb, 1) / 1024 });
+    rows.push({
+      name: `memory per instance with ${count} running (mean PSS)`,
+      value: perInstance.reduce((s, x) => s + x, 0) / perInstance.length / 1024,
+      unit: 'MB',
+      floorName: 'bare unshare sandbox running sleep',
+      floor: Math.max(bareKb, 1) / 1024,
+    });
   } finally {
     if (launched.length) await ec2.send(new TerminateInstancesCommand({ InstanceIds: launched })).catch(() => undefined);
     ec2.destroy();

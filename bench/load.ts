@@ -19,15 +19,19 @@ async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2]) as LoadSpec;
   const agent = new http.Agent({ keepAlive: true, maxSockets: spec.concurrency });
   const url = new URL(spec.url);
-  const once = () => new Promise<number>((resolve, reject) => {
-    const start = performance.now();
-    const req = http.request({ agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method: spec.method, headers: spec.headers }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - start) : reject(new Error(`HTTP ${res.statusCode}`))));
+  const once = () =>
+    new Promise<number>((resolve, reject) => {
+      const start = performance.now();
+      const req = http.request(
+        { agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method: spec.method, headers: spec.headers },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - start) : reject(new Error(`HTTP ${res.statusCode}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end(spec.body);
     });
-    req.on('error', reject);
-    req.end(spec.body);
-  });
   const run = async (count: number) => {
     const latencies: number[] = [];
     let next = 0;

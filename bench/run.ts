@@ -34,7 +34,9 @@ async function main(): Promise<void> {
   console.log('benchmark | value | floor | ratio (value / floor)');
   for (const [area, suite] of suites) {
     for (const row of await suite()) {
-      console.log(`${area}: ${row.name} | ${format(row.value)} ${row.unit} | ${row.floorName}: ${format(row.floor)} ${row.unit} | ${format(row.value / row.floor)}`);
+      console.log(
+        `${area}: ${row.name} | ${format(row.value)} ${row.unit} | ${row.floorName}: ${format(row.floor)} ${row.unit} | ${format(row.value / row.floor)}`,
+      );
     }
   }
 }

@@ -5,7 +5,10 @@
 import { spawnSync } from 'node:child_process';
 import { KNOWN } from './known-dependency-violations.mjs';
 
-const run = spawnSync('npx', ['depcruise', 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+const run = spawnSync('npx', ['depcruise', 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], {
+  encoding: 'utf8',
+  maxBuffer: 64 * 1024 * 1024,
+});
 if (!run.stdout) {
   console.error(run.stderr);
   process.exit(1);
@@ -19,7 +22,8 @@ for (const v of result.summary.violations) {
   if (known.has(knownKey(v))) seen.add(knownKey(v));
   else problems.push(`${v.rule.name}: ${v.from} → ${v.to}`);
 }
-for (const k of known) if (!seen.has(k)) console.log(`dependency check: known violation ${k} is gone; remove it from scripts/known-dependency-violations.mjs`);
+for (const k of known)
+  if (!seen.has(k)) console.log(`dependency check: known violation ${k} is gone; remove it from scripts/known-dependency-violations.mjs`);
 
 // Folder graph: top-level folder of src (a file at src/ is its own node), imports that exist at run time, except
 // the known violations (today's cycles all run through them).
@@ -46,7 +50,9 @@ if (problems.length) {
   console.error(`dependency check: ${problems.length} problem(s)\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(`dependency check: ${result.summary.totalCruised} modules, direction kept (${known.size} known exceptions), no cycle between folders`);
+console.log(
+  `dependency check: ${result.summary.totalCruised} modules, direction kept (${known.size} known exceptions), no cycle between folders`,
+);
 
 /** Each strongly connected group of more than one folder, shown with one import per step. */
 function cycles(graph) {
@@ -75,7 +81,16 @@ function cycles(graph) {
         on.delete(w);
         group.push(w);
       } while (w !== v);
-      if (group.length > 1) found.push(group.map((g) => `${g} (${[...(graph.get(g)?.entries() ?? [])].filter(([t]) => group.includes(t)).map(([, via]) => via).join(', ')})`));
+      if (group.length > 1)
+        found.push(
+          group.map(
+            (g) =>
+              `${g} (${[...(graph.get(g)?.entries() ?? [])]
+                .filter(([t]) => group.includes(t))
+                .map(([, via]) => via)
+                .join(', ')})`,
+          ),
+        );
     }
   };
   for (const v of graph.keys()) if (!index.has(v)) visit(v);

@@ -54,11 +54,22 @@ async function setup(file = ':memory:', fleetOf?: (cloud: Cloud) => PoweredFleet
     }
   };
   const group = async (name = 'web') => (await as('DescribeAutoScalingGroups', { AutoScalingGroupNames: [name] })).AutoScalingGroups[0];
-  const states = async (name = 'web') => ((await group(name)).Instances as Array<{ LifecycleState: string }>).map((i) => i.LifecycleState).sort();
+  const states = async (name = 'web') =>
+    ((await group(name)).Instances as Array<{ LifecycleState: string }>).map((i) => i.LifecycleState).sort();
   const withGroup = async (extra: Record<string, unknown> = {}, name = 'web') => {
-    await as('CreateLaunchConfiguration', { LaunchConfigurationName: `${name}-lc`, ImageId: 'ami-0123456789abcdef0', InstanceType: 't3.micro' }).catch(() => undefined);
+    await as('CreateLaunchConfiguration', {
+      LaunchConfigurationName: `${name}-lc`,
+      ImageId: 'ami-0123456789abcdef0',
+      InstanceType: 't3.micro',
+    }).catch(() => undefined);
     await as('CreateAutoScalingGroup', {
-      AutoScalingGroupName: name, LaunchConfigurationName: `${name}-lc`, MinSize: 1, MaxSize: 4, DesiredCapacity: 1, VPCZoneIdentifier: `${a},${b}`, ...extra,
+      AutoScalingGroupName: name,
+      LaunchConfigurationName: `${name}-lc`,
+      MinSize: 1,
+      MaxSize: 4,
+      DesiredCapacity: 1,
+      VPCZoneIdentifier: `${a},${b}`,
+      ...extra,
     });
     await ctl.tick();
   };
@@ -77,7 +88,11 @@ describe('lifecycle hooks on the virtual clock', () => {
   it('a launch hook holds the instance in Pending:Wait until CompleteLifecycleAction (by instance id) CONTINUEs it', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 0, MinSize: 0 });
-    await t.as('PutLifecycleHook', { AutoScalingGroupName: 'web', LifecycleHookName: 'boot', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING' });
+    await t.as('PutLifecycleHook', {
+      AutoScalingGroupName: 'web',
+      LifecycleHookName: 'boot',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+    });
     const [hook] = (await t.as('DescribeLifecycleHooks', { AutoScalingGroupName: 'web' })).LifecycleHooks;
     assert.equal(hook.HeartbeatTimeout, 3600);
     assert.equal(hook.GlobalTimeout, 172_800);
@@ -90,31 +105,70 @@ describe('lifecycle hooks on the virtual clock', () => {
     await t.run(30 * MINUTE);
     assert.deepEqual(await t.states(), ['Pending:Wait'], 'still waiting within the heartbeat timeout');
     const id = (await t.group()).Instances[0].InstanceId;
-    await expectError(t.as('CompleteLifecycleAction', { AutoScalingGroupName: 'web', LifecycleHookName: 'boot', LifecycleActionResult: 'CONTINUE', InstanceId: 'i-00000000000000099' }),
-      'ValidationError', /No active Lifecycle Action found with instance ID i-00000000000000099/);
-    await t.as('CompleteLifecycleAction', { AutoScalingGroupName: 'web', LifecycleHookName: 'boot', LifecycleActionResult: 'CONTINUE', InstanceId: id });
+    await expectError(
+      t.as('CompleteLifecycleAction', {
+        AutoScalingGroupName: 'web',
+        LifecycleHookName: 'boot',
+        LifecycleActionResult: 'CONTINUE',
+        InstanceId: 'i-00000000000000099',
+      }),
+      'ValidationError',
+      /No active Lifecycle Action found with instance ID i-00000000000000099/,
+    );
+    await t.as('CompleteLifecycleAction', {
+      AutoScalingGroupName: 'web',
+      LifecycleHookName: 'boot',
+      LifecycleActionResult: 'CONTINUE',
+      InstanceId: id,
+    });
     await t.run(TICK_MS);
     assert.deepEqual(await t.states(), ['InService']);
     const [done] = (await t.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities;
     assert.equal(done.StatusCode, 'Successful');
-    await expectError(t.as('RecordLifecycleActionHeartbeat', { AutoScalingGroupName: 'web', LifecycleHookName: 'boot', InstanceId: id }), 'ValidationError');
+    await expectError(
+      t.as('RecordLifecycleActionHeartbeat', { AutoScalingGroupName: 'web', LifecycleHookName: 'boot', InstanceId: id }),
+      'ValidationError',
+    );
   });
 
   it('LifecycleHookSpecificationList makes the hooks with the group, so its first instance waits in them; an invalid one makes no group', async () => {
     const t = await setup();
-    await t.withGroup({ LifecycleHookSpecificationList: [{ LifecycleHookName: 'ready', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 900, DefaultResult: 'ABANDON' }] });
+    await t.withGroup({
+      LifecycleHookSpecificationList: [
+        {
+          LifecycleHookName: 'ready',
+          LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+          HeartbeatTimeout: 900,
+          DefaultResult: 'ABANDON',
+        },
+      ],
+    });
     const hooks = (await t.as('DescribeLifecycleHooks', { AutoScalingGroupName: 'web' })).LifecycleHooks;
-    assert.deepEqual(hooks.map((h: any) => [h.LifecycleHookName, h.HeartbeatTimeout, h.DefaultResult]), [['ready', 900, 'ABANDON']]);
+    assert.deepEqual(
+      hooks.map((h: any) => [h.LifecycleHookName, h.HeartbeatTimeout, h.DefaultResult]),
+      [['ready', 900, 'ABANDON']],
+    );
     await t.run(MINUTE);
     assert.deepEqual(await t.states(), ['Pending:Wait']);
-    await expectError(t.withGroup({ LifecycleHookSpecificationList: [{ LifecycleHookName: 'x', LifecycleTransition: 'autoscaling:EC2_INSTANCE_REBOOTING' }] }, 'bad'), 'ValidationError');
+    await expectError(
+      t.withGroup(
+        { LifecycleHookSpecificationList: [{ LifecycleHookName: 'x', LifecycleTransition: 'autoscaling:EC2_INSTANCE_REBOOTING' }] },
+        'bad',
+      ),
+      'ValidationError',
+    );
     assert.deepEqual((await t.as('DescribeAutoScalingGroups', { AutoScalingGroupNames: ['bad'] })).AutoScalingGroups, []);
   });
 
   it('the heartbeat timeout applies DefaultResult ABANDON: the instance is terminated and another launched; a heartbeat pushes the timeout back', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 0, MinSize: 0 });
-    await t.as('PutLifecycleHook', { AutoScalingGroupName: 'web', LifecycleHookName: 'boot', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 300 });
+    await t.as('PutLifecycleHook', {
+      AutoScalingGroupName: 'web',
+      LifecycleHookName: 'boot',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      HeartbeatTimeout: 300,
+    });
     await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 1 });
     await t.run(30_000);
     const first = (await t.group()).Instances[0].InstanceId;
@@ -125,8 +179,14 @@ describe('lifecycle hooks on the virtual clock', () => {
     assert.equal((await t.group()).Instances[0].LifecycleState, 'Pending:Wait', '8 minutes in, but 4 since the heartbeat');
     await t.run(2 * MINUTE);
     const ids = (await t.group()).Instances.map((i: any) => `${i.InstanceId}:${i.LifecycleState}`);
-    assert.ok(ids.some((x: string) => x.startsWith(`${first}:Terminating`)) || !ids.some((x: string) => x.startsWith(first)), `abandoned: ${ids.join(' ')}`);
-    assert.ok(ids.some((x: string) => !x.startsWith(first)), `a replacement is launched: ${ids.join(' ')}`);
+    assert.ok(
+      ids.some((x: string) => x.startsWith(`${first}:Terminating`)) || !ids.some((x: string) => x.startsWith(first)),
+      `abandoned: ${ids.join(' ')}`,
+    );
+    assert.ok(
+      ids.some((x: string) => !x.startsWith(first)),
+      `a replacement is launched: ${ids.join(' ')}`,
+    );
     const acts = (await t.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities;
     const cancelled = acts.find((x: any) => x.Description === `Launching a new EC2 instance: ${first}`);
     assert.equal(cancelled.StatusCode, 'Cancelled');
@@ -137,8 +197,19 @@ describe('lifecycle hooks on the virtual clock', () => {
   it('DefaultResult CONTINUE lets the instance in after the timeout; a termination hook holds Terminating:Wait before TerminateInstances', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 0, MinSize: 0 });
-    await t.as('PutLifecycleHook', { AutoScalingGroupName: 'web', LifecycleHookName: 'boot', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 60, DefaultResult: 'CONTINUE' });
-    await t.as('PutLifecycleHook', { AutoScalingGroupName: 'web', LifecycleHookName: 'drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 600 });
+    await t.as('PutLifecycleHook', {
+      AutoScalingGroupName: 'web',
+      LifecycleHookName: 'boot',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      HeartbeatTimeout: 60,
+      DefaultResult: 'CONTINUE',
+    });
+    await t.as('PutLifecycleHook', {
+      AutoScalingGroupName: 'web',
+      LifecycleHookName: 'drain',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      HeartbeatTimeout: 600,
+    });
     await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 1 });
     await t.run(3 * MINUTE);
     assert.deepEqual(await t.states(), ['InService']);
@@ -150,21 +221,30 @@ describe('lifecycle hooks on the virtual clock', () => {
     const [action] = (await t.as('DescribeLifecycleHooks', { AutoScalingGroupName: 'web', LifecycleHookNames: ['drain'] })).LifecycleHooks;
     assert.equal(action.LifecycleTransition, 'autoscaling:EC2_INSTANCE_TERMINATING');
     // ABANDON on termination still terminates.
-    await t.as('CompleteLifecycleAction', { AutoScalingGroupName: 'web', LifecycleHookName: 'drain', LifecycleActionResult: 'ABANDON', InstanceId: id });
+    await t.as('CompleteLifecycleAction', {
+      AutoScalingGroupName: 'web',
+      LifecycleHookName: 'drain',
+      LifecycleActionResult: 'ABANDON',
+      InstanceId: id,
+    });
     await t.run(MINUTE);
     assert.deepEqual(await t.states(), []);
     assert.equal(t.fleet.instances.get(id)?.State, 'terminated');
   });
 
-  it('notifies the hook\'s SNS topic: a test notification at PutLifecycleHook, then the lifecycle action with its token, which completes it', async () => {
+  it("notifies the hook's SNS topic: a test notification at PutLifecycleHook, then the lifecycle action with its token, which completes it", async () => {
     const t = await setup();
     const sns = (op: string, input: unknown) => t.cloud.invoke<any>('sns', op, input, { region: REGION });
     const { TopicArn, bodies, arrived, close } = await snsEndpoint(sns, 'hooks');
     try {
       await t.withGroup({ DesiredCapacity: 0, MinSize: 0 });
       await t.as('PutLifecycleHook', {
-        AutoScalingGroupName: 'web', LifecycleHookName: 'boot', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
-        NotificationTargetARN: TopicArn, RoleARN: `arn:aws:iam::${t.cloud.accountId}:role/hooks`, NotificationMetadata: 'hello',
+        AutoScalingGroupName: 'web',
+        LifecycleHookName: 'boot',
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+        NotificationTargetARN: TopicArn,
+        RoleARN: `arn:aws:iam::${t.cloud.accountId}:role/hooks`,
+        NotificationMetadata: 'hello',
       });
       await arrived(2);
       const test = JSON.parse(bodies[1].Message);
@@ -176,12 +256,47 @@ describe('lifecycle hooks on the virtual clock', () => {
       const id = (await t.group()).Instances[0].InstanceId;
       assert.equal(bodies[2].Subject, `Auto Scaling:  Lifecycle action 'LAUNCHING' for instance ${id} in progress.`);
       const m = JSON.parse(bodies[2].Message);
-      assert.deepEqual([m.Origin, m.Destination, m.Service, m.LifecycleTransition, m.EC2InstanceId, m.LifecycleHookName, m.AutoScalingGroupName, m.NotificationMetadata, m.AccountId],
-        ['EC2', 'AutoScalingGroup', 'AWS Auto Scaling', 'autoscaling:EC2_INSTANCE_LAUNCHING', id, 'boot', 'web', 'hello', t.cloud.accountId]);
+      assert.deepEqual(
+        [
+          m.Origin,
+          m.Destination,
+          m.Service,
+          m.LifecycleTransition,
+          m.EC2InstanceId,
+          m.LifecycleHookName,
+          m.AutoScalingGroupName,
+          m.NotificationMetadata,
+          m.AccountId,
+        ],
+        [
+          'EC2',
+          'AutoScalingGroup',
+          'AWS Auto Scaling',
+          'autoscaling:EC2_INSTANCE_LAUNCHING',
+          id,
+          'boot',
+          'web',
+          'hello',
+          t.cloud.accountId,
+        ],
+      );
       assert.match(m.LifecycleActionToken, /^[0-9a-f-]{36}$/);
-      await expectError(t.as('CompleteLifecycleAction', { AutoScalingGroupName: 'web', LifecycleHookName: 'boot', LifecycleActionResult: 'CONTINUE', LifecycleActionToken: '00000000-0000-0000-0000-000000000000' }),
-        'ValidationError', /No active Lifecycle Action found with token/);
-      await t.as('CompleteLifecycleAction', { AutoScalingGroupName: 'web', LifecycleHookName: 'boot', LifecycleActionResult: 'CONTINUE', LifecycleActionToken: m.LifecycleActionToken });
+      await expectError(
+        t.as('CompleteLifecycleAction', {
+          AutoScalingGroupName: 'web',
+          LifecycleHookName: 'boot',
+          LifecycleActionResult: 'CONTINUE',
+          LifecycleActionToken: '00000000-0000-0000-0000-000000000000',
+        }),
+        'ValidationError',
+        /No active Lifecycle Action found with token/,
+      );
+      await t.as('CompleteLifecycleAction', {
+        AutoScalingGroupName: 'web',
+        LifecycleHookName: 'boot',
+        LifecycleActionResult: 'CONTINUE',
+        LifecycleActionToken: m.LifecycleActionToken,
+      });
       await t.run(TICK_MS);
       assert.deepEqual(await t.states(), ['InService']);
     } finally {
@@ -192,10 +307,38 @@ describe('lifecycle hooks on the virtual clock', () => {
   it('validates hooks as AWS does', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 0, MinSize: 0 });
-    await expectError(t.as('PutLifecycleHook', { AutoScalingGroupName: 'web', LifecycleHookName: 'x', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 10 }), 'ValidationError', /30 and 7200/);
-    await expectError(t.as('PutLifecycleHook', { AutoScalingGroupName: 'web', LifecycleHookName: 'x', LifecycleTransition: 'autoscaling:EC2_INSTANCE_REBOOTING' }), 'ValidationError');
-    await expectError(t.as('PutLifecycleHook', { AutoScalingGroupName: 'nope', LifecycleHookName: 'x', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING' }), 'ValidationError', /AutoScalingGroup name not found/);
-    await expectError(t.as('DeleteLifecycleHook', { AutoScalingGroupName: 'web', LifecycleHookName: 'x' }), 'ValidationError', /No Lifecycle Hook found with name x/);
+    await expectError(
+      t.as('PutLifecycleHook', {
+        AutoScalingGroupName: 'web',
+        LifecycleHookName: 'x',
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+        HeartbeatTimeout: 10,
+      }),
+      'ValidationError',
+      /30 and 7200/,
+    );
+    await expectError(
+      t.as('PutLifecycleHook', {
+        AutoScalingGroupName: 'web',
+        LifecycleHookName: 'x',
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_REBOOTING',
+      }),
+      'ValidationError',
+    );
+    await expectError(
+      t.as('PutLifecycleHook', {
+        AutoScalingGroupName: 'nope',
+        LifecycleHookName: 'x',
+        LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      }),
+      'ValidationError',
+      /AutoScalingGroup name not found/,
+    );
+    await expectError(
+      t.as('DeleteLifecycleHook', { AutoScalingGroupName: 'web', LifecycleHookName: 'x' }),
+      'ValidationError',
+      /No Lifecycle Hook found with name x/,
+    );
   });
 });
 
@@ -208,7 +351,10 @@ describe('warm pools on the virtual clock', () => {
     await t.run(2 * MINUTE);
     const pool = await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' });
     assert.equal(pool.WarmPoolConfiguration.PoolState, 'Stopped');
-    assert.deepEqual(pool.Instances.map((i: any) => i.LifecycleState), ['Warmed:Stopped']);
+    assert.deepEqual(
+      pool.Instances.map((i: any) => i.LifecycleState),
+      ['Warmed:Stopped'],
+    );
     const warmId = pool.Instances[0].InstanceId;
     assert.equal(t.fleet.instances.get(warmId)?.State, 'stopped');
     const g = await t.group();
@@ -218,7 +364,10 @@ describe('warm pools on the virtual clock', () => {
     await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 2 });
     await t.ctl.tick();
     assert.equal(t.fleet.calls.start, 1);
-    assert.ok((await t.group()).Instances.some((i: any) => i.InstanceId === warmId), 'the warm instance joined the group');
+    assert.ok(
+      (await t.group()).Instances.some((i: any) => i.InstanceId === warmId),
+      'the warm instance joined the group',
+    );
     await t.run(MINUTE);
     const after = await t.group();
     assert.equal(after.Instances.find((i: any) => i.InstanceId === warmId).LifecycleState, 'InService');
@@ -227,7 +376,10 @@ describe('warm pools on the virtual clock', () => {
     const acts = (await t.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities.map((a: any) => a.Description);
     assert.ok(acts.includes(`Launching a new EC2 instance from warm pool: ${warmId}`), acts.join('\n'));
     await t.run(2 * MINUTE);
-    assert.deepEqual((await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).Instances.map((i: any) => i.LifecycleState), ['Warmed:Stopped']);
+    assert.deepEqual(
+      (await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).Instances.map((i: any) => i.LifecycleState),
+      ['Warmed:Stopped'],
+    );
   });
 
   it('a daemon restarted while a warm launch is in flight adopts that instance into the pool rather than launching again', async () => {
@@ -252,7 +404,10 @@ describe('warm pools on the virtual clock', () => {
     const s2 = await setup(file, () => fleet, clock);
     await s2.run(2 * MINUTE);
     const pool = await s2.as('DescribeWarmPool', { AutoScalingGroupName: 'web' });
-    assert.deepEqual(pool.Instances.map((i: any) => i.LifecycleState), ['Warmed:Stopped']);
+    assert.deepEqual(
+      pool.Instances.map((i: any) => i.LifecycleState),
+      ['Warmed:Stopped'],
+    );
     assert.equal(fleet.launchCalls, 2, 'nothing launched twice');
   });
 
@@ -266,7 +421,7 @@ describe('warm pools on the virtual clock', () => {
     await t.run(2 * MINUTE);
     const pool = await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' });
     assert.equal(pool.Instances.length, 1);
-    assert.ok(ids.includes(pool.Instances[0].InstanceId), 'one of the group\'s own instances');
+    assert.ok(ids.includes(pool.Instances[0].InstanceId), "one of the group's own instances");
     assert.equal(pool.Instances[0].LifecycleState, 'Warmed:Stopped');
     assert.equal(t.fleet.instances.get(pool.Instances[0].InstanceId)?.State, 'stopped');
     assert.equal((await t.group()).Instances.length, 1);
@@ -279,7 +434,11 @@ describe('warm pools on the virtual clock', () => {
     await t.as('PutWarmPool', { AutoScalingGroupName: 'web', PoolState: 'Running' });
     await t.run(2 * MINUTE);
     const pool = await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' });
-    assert.deepEqual(pool.Instances.map((i: any) => i.LifecycleState), ['Warmed:Running', 'Warmed:Running'], 'MaxSize 3 - desired 1');
+    assert.deepEqual(
+      pool.Instances.map((i: any) => i.LifecycleState),
+      ['Warmed:Running', 'Warmed:Running'],
+      'MaxSize 3 - desired 1',
+    );
     assert.equal(t.fleet.calls.stop, 0);
     await t.as('DeleteWarmPool', { AutoScalingGroupName: 'web' });
     assert.equal((await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).WarmPoolConfiguration.Status, 'PendingDelete');
@@ -297,7 +456,10 @@ describe('instance refresh on the virtual clock', () => {
     await t.run(2 * MINUTE);
     const before = (await t.group()).Instances.map((i: any) => i.InstanceId);
     assert.equal(before.length, 4);
-    const { InstanceRefreshId } = await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 60 } });
+    const { InstanceRefreshId } = await t.as('StartInstanceRefresh', {
+      AutoScalingGroupName: 'web',
+      Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 60 },
+    });
     await expectError(t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web' }), 'InstanceRefreshInProgress');
     let fewest = 4;
     for (let n = 0; n < 40; n++) {
@@ -307,7 +469,8 @@ describe('instance refresh on the virtual clock', () => {
       const [r] = (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes;
       if (r.Status === 'Successful') break;
     }
-    const [r] = (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web', InstanceRefreshIds: [InstanceRefreshId] })).InstanceRefreshes;
+    const [r] = (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web', InstanceRefreshIds: [InstanceRefreshId] }))
+      .InstanceRefreshes;
     assert.equal(r.Status, 'Successful');
     assert.equal(r.PercentageComplete, 100);
     assert.equal(r.InstancesToUpdate, 0);
@@ -315,7 +478,10 @@ describe('instance refresh on the virtual clock', () => {
     assert.equal(fewest, 2, 'two at a time: never below 50% of 4 in service');
     const after = (await t.group()).Instances.map((i: any) => i.InstanceId);
     assert.equal(after.length, 4);
-    assert.ok(after.every((id: string) => !before.includes(id)), 'every instance replaced');
+    assert.ok(
+      after.every((id: string) => !before.includes(id)),
+      'every instance replaced',
+    );
   });
 
   it('default MinHealthyPercentage 90 replaces one at a time; a suspended InstanceRefresh process pauses it; CancelInstanceRefresh cancels it', async () => {
@@ -341,16 +507,34 @@ describe('instance refresh on the virtual clock', () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 2, MinSize: 2, MaxSize: 4, HealthCheckGracePeriod: 0 });
     await t.run(2 * MINUTE);
-    await expectError(t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', Preferences: { AutoRollback: true } }), 'ValidationError', /AutoRollback requires a DesiredConfiguration/);
+    await expectError(
+      t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', Preferences: { AutoRollback: true } }),
+      'ValidationError',
+      /AutoRollback requires a DesiredConfiguration/,
+    );
     const template = { LaunchTemplateName: 'web-v2', Version: '1' };
-    await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', DesiredConfiguration: { LaunchTemplate: template }, Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 } });
+    await t.as('StartInstanceRefresh', {
+      AutoScalingGroupName: 'web',
+      DesiredConfiguration: { LaunchTemplate: template },
+      Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 },
+    });
     assert.equal((await t.group()).LaunchConfigurationName, 'web-lc', 'the group shows its configuration until the refresh succeeds');
-    await expectError(t.as('UpdateAutoScalingGroup', { AutoScalingGroupName: 'web', LaunchConfigurationName: 'web-lc' }), 'ValidationError', /An active instance refresh with a desired configuration exists/);
+    await expectError(
+      t.as('UpdateAutoScalingGroup', { AutoScalingGroupName: 'web', LaunchConfigurationName: 'web-lc' }),
+      'ValidationError',
+      /An active instance refresh with a desired configuration exists/,
+    );
     for (let n = 0; n < 30; n++) {
       await t.run(TICK_MS);
-      if ((await t.group()).Instances.some((i: any) => i.LaunchTemplate?.LaunchTemplateName === 'web-v2' && i.LifecycleState === 'InService')) break;
+      if (
+        (await t.group()).Instances.some((i: any) => i.LaunchTemplate?.LaunchTemplateName === 'web-v2' && i.LifecycleState === 'InService')
+      )
+        break;
     }
-    assert.ok((await t.group()).Instances.some((i: any) => i.LaunchTemplate?.LaunchTemplateName === 'web-v2'), 'one instance from the template');
+    assert.ok(
+      (await t.group()).Instances.some((i: any) => i.LaunchTemplate?.LaunchTemplateName === 'web-v2'),
+      'one instance from the template',
+    );
     await t.as('RollbackInstanceRefresh', { AutoScalingGroupName: 'web' });
     let [r] = (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes;
     assert.equal(r.Status, 'RollbackInProgress');
@@ -363,16 +547,23 @@ describe('instance refresh on the virtual clock', () => {
     const g = await t.group();
     assert.equal(g.LaunchConfigurationName, 'web-lc');
     assert.equal(g.LaunchTemplate, undefined);
-    assert.deepEqual(g.Instances.map((i: any) => i.LaunchConfigurationName), ['web-lc', 'web-lc']);
+    assert.deepEqual(
+      g.Instances.map((i: any) => i.LaunchConfigurationName),
+      ['web-lc', 'web-lc'],
+    );
     await expectError(t.as('RollbackInstanceRefresh', { AutoScalingGroupName: 'web' }), 'ActiveInstanceRefreshNotFound');
   });
 
-  it('DesiredConfiguration becomes the group\'s configuration when the refresh succeeds; a cancelled refresh leaves the group as it was', async () => {
+  it("DesiredConfiguration becomes the group's configuration when the refresh succeeds; a cancelled refresh leaves the group as it was", async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 2, MinSize: 2, MaxSize: 4, HealthCheckGracePeriod: 0 });
     await t.run(2 * MINUTE);
     const v2 = { LaunchTemplateName: 'web-v2', Version: '1' };
-    await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', DesiredConfiguration: { LaunchTemplate: v2 }, Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 } });
+    await t.as('StartInstanceRefresh', {
+      AutoScalingGroupName: 'web',
+      DesiredConfiguration: { LaunchTemplate: v2 },
+      Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 },
+    });
     let [r] = (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes;
     for (let n = 0; n < 60 && r.Status !== 'Successful'; n++) {
       await t.run(TICK_MS);
@@ -384,14 +575,24 @@ describe('instance refresh on the virtual clock', () => {
     let g = await t.group();
     assert.deepEqual(g.LaunchTemplate, v2);
     assert.equal(g.LaunchConfigurationName, undefined);
-    assert.deepEqual(g.Instances.map((i: any) => i.LaunchTemplate?.LaunchTemplateName), ['web-v2', 'web-v2']);
+    assert.deepEqual(
+      g.Instances.map((i: any) => i.LaunchTemplate?.LaunchTemplateName),
+      ['web-v2', 'web-v2'],
+    );
 
     // A second refresh to v3, cancelled after its first replacement: the group keeps v2, and launches from it again.
     const v3 = { LaunchTemplateName: 'web-v3', Version: '1' };
-    await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', DesiredConfiguration: { LaunchTemplate: v3 }, Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 } });
+    await t.as('StartInstanceRefresh', {
+      AutoScalingGroupName: 'web',
+      DesiredConfiguration: { LaunchTemplate: v3 },
+      Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 },
+    });
     for (let n = 0; n < 30; n++) {
       await t.run(TICK_MS);
-      if ((await t.group()).Instances.some((i: any) => i.LaunchTemplate?.LaunchTemplateName === 'web-v3' && i.LifecycleState === 'InService')) break;
+      if (
+        (await t.group()).Instances.some((i: any) => i.LaunchTemplate?.LaunchTemplateName === 'web-v3' && i.LifecycleState === 'InService')
+      )
+        break;
     }
     await t.as('CancelInstanceRefresh', { AutoScalingGroupName: 'web' });
     for (let n = 0; n < 30 && r.Status !== 'Cancelled'; n++) {
@@ -400,7 +601,7 @@ describe('instance refresh on the virtual clock', () => {
     }
     assert.equal(r.Status, 'Cancelled');
     g = await t.group();
-    assert.deepEqual(g.LaunchTemplate, v2, 'a cancelled refresh does not change the group\'s configuration');
+    assert.deepEqual(g.LaunchTemplate, v2, "a cancelled refresh does not change the group's configuration");
     const from = (x: any, name: string) => x.Instances.filter((i: any) => i.LaunchTemplate?.LaunchTemplateName === name).length;
     assert.ok(from(g, 'web-v3') >= 1, 'what the refresh replaced before the cancel stays');
     await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 3 });
@@ -415,7 +616,10 @@ describe('instance refresh on the virtual clock', () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 2, MinSize: 2, MaxSize: 4, HealthCheckGracePeriod: 0 });
     await t.run(2 * MINUTE);
-    await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0, CheckpointPercentages: [50, 100], CheckpointDelay: 600 } });
+    await t.as('StartInstanceRefresh', {
+      AutoScalingGroupName: 'web',
+      Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0, CheckpointPercentages: [50, 100], CheckpointDelay: 600 },
+    });
     const refresh = async () => (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes[0];
     for (let n = 0; n < 30 && !/checkpoint/.test((await refresh()).StatusReason ?? ''); n++) await t.run(TICK_MS);
     const paused = await refresh();
@@ -423,19 +627,26 @@ describe('instance refresh on the virtual clock', () => {
     assert.match(paused.StatusReason, /Waiting at checkpoint 50% for 600 seconds/);
     await t.run(5 * MINUTE);
     assert.equal((await refresh()).PercentageComplete, 50, 'still at the checkpoint');
-    assert.ok((await t.group()).Instances.every((i: any) => i.LifecycleState === 'InService'), 'nothing replaced meanwhile');
+    assert.ok(
+      (await t.group()).Instances.every((i: any) => i.LifecycleState === 'InService'),
+      'nothing replaced meanwhile',
+    );
     await t.run(8 * MINUTE);
     const done = await refresh();
     assert.equal(done.Status, 'Successful');
   });
 
-  it('a refresh replaces the warm pool\'s instances too, and never serves the group from an outdated one', async () => {
+  it("a refresh replaces the warm pool's instances too, and never serves the group from an outdated one", async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 1, MaxSize: 2, HealthCheckGracePeriod: 0 });
     await t.as('PutWarmPool', { AutoScalingGroupName: 'web', MinSize: 1 });
     await t.run(2 * MINUTE);
     const oldWarm = (await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).Instances[0].InstanceId;
-    await t.as('CreateLaunchConfiguration', { LaunchConfigurationName: 'web-lc2', ImageId: 'ami-0123456789abcdef0', InstanceType: 't3.small' });
+    await t.as('CreateLaunchConfiguration', {
+      LaunchConfigurationName: 'web-lc2',
+      ImageId: 'ami-0123456789abcdef0',
+      InstanceType: 't3.small',
+    });
     await t.as('UpdateAutoScalingGroup', { AutoScalingGroupName: 'web', LaunchConfigurationName: 'web-lc2' });
     await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', Preferences: { MinHealthyPercentage: 0, InstanceWarmup: 0 } });
     for (let n = 0; n < 40; n++) {
@@ -444,10 +655,16 @@ describe('instance refresh on the virtual clock', () => {
     }
     await t.run(2 * MINUTE);
     const g = await t.group();
-    assert.deepEqual(g.Instances.map((i: any) => [i.LaunchConfigurationName, i.LifecycleState]), [['web-lc2', 'InService']]);
+    assert.deepEqual(
+      g.Instances.map((i: any) => [i.LaunchConfigurationName, i.LifecycleState]),
+      [['web-lc2', 'InService']],
+    );
     assert.notEqual(g.Instances[0].InstanceId, oldWarm);
     const pool = (await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).Instances;
-    assert.deepEqual(pool.map((i: any) => [i.LaunchConfigurationName, i.LifecycleState]), [['web-lc2', 'Warmed:Stopped']]);
+    assert.deepEqual(
+      pool.map((i: any) => [i.LaunchConfigurationName, i.LifecycleState]),
+      [['web-lc2', 'Warmed:Stopped']],
+    );
     assert.equal(t.fleet.instances.get(oldWarm)?.State, 'terminated');
   });
 
@@ -455,7 +672,10 @@ describe('instance refresh on the virtual clock', () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 2, MinSize: 2, MaxSize: 4, HealthCheckGracePeriod: 0 });
     await t.run(2 * MINUTE);
-    await t.as('StartInstanceRefresh', { AutoScalingGroupName: 'web', Preferences: { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, InstanceWarmup: 0 } });
+    await t.as('StartInstanceRefresh', {
+      AutoScalingGroupName: 'web',
+      Preferences: { MinHealthyPercentage: 100, MaxHealthyPercentage: 200, InstanceWarmup: 0 },
+    });
     let fewest = 2;
     for (let n = 0; n < 30; n++) {
       await t.run(TICK_MS);
@@ -492,8 +712,20 @@ describe('scaling policy arithmetic', () => {
     assert.equal(stepFor(steps, 10)?.ScalingAdjustment, 3);
     assert.equal(stepFor(steps, -0.5)?.ScalingAdjustment, -1);
     assert.equal(invalidSteps(steps), undefined);
-    assert.match(invalidSteps([{ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 10, ScalingAdjustment: 1 }, { MetricIntervalLowerBound: 5, ScalingAdjustment: 2 }]) ?? '', /overlap/);
-    assert.match(invalidSteps([{ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 10, ScalingAdjustment: 1 }, { MetricIntervalLowerBound: 20, ScalingAdjustment: 2 }]) ?? '', /gaps/);
+    assert.match(
+      invalidSteps([
+        { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 10, ScalingAdjustment: 1 },
+        { MetricIntervalLowerBound: 5, ScalingAdjustment: 2 },
+      ]) ?? '',
+      /overlap/,
+    );
+    assert.match(
+      invalidSteps([
+        { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 10, ScalingAdjustment: 1 },
+        { MetricIntervalLowerBound: 20, ScalingAdjustment: 2 },
+      ]) ?? '',
+      /gaps/,
+    );
     assert.equal(trackingCapacity(2, 90, 50), 4);
     assert.equal(trackingCapacity(2, 51, 50), 3, 'at least one more');
     assert.equal(trackingCapacity(4, 20, 50), 2);
@@ -502,21 +734,43 @@ describe('scaling policy arithmetic', () => {
   it('ExecutePolicy: simple scaling honours its cooldown, step scaling picks its step, results stay within MinSize and MaxSize', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 1, MaxSize: 4 });
-    const { PolicyARN } = await t.as('PutScalingPolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', AdjustmentType: 'ChangeInCapacity', ScalingAdjustment: 2, Cooldown: 300 });
+    const { PolicyARN } = await t.as('PutScalingPolicy', {
+      AutoScalingGroupName: 'web',
+      PolicyName: 'up',
+      AdjustmentType: 'ChangeInCapacity',
+      ScalingAdjustment: 2,
+      Cooldown: 300,
+    });
     assert.match(PolicyARN, /^arn:aws:autoscaling:us-east-1:\d{12}:scalingPolicy:[0-9a-f-]+:autoScalingGroupName\/web:policyName\/up$/);
     // The first launch is an activity in progress, then the group's default cooldown (300 s) follows it.
-    await expectError(t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', HonorCooldown: true }), 'ScalingActivityInProgress');
+    await expectError(
+      t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', HonorCooldown: true }),
+      'ScalingActivityInProgress',
+    );
     await t.run(6 * MINUTE);
     await t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', HonorCooldown: true });
     assert.equal((await t.group()).DesiredCapacity, 3);
-    await expectError(t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', HonorCooldown: true }), 'ScalingActivityInProgress');
+    await expectError(
+      t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', HonorCooldown: true }),
+      'ScalingActivityInProgress',
+    );
     await t.as('ExecutePolicy', { PolicyName: PolicyARN });
     assert.equal((await t.group()).DesiredCapacity, 4, 'bounded by MaxSize');
     await t.as('PutScalingPolicy', {
-      AutoScalingGroupName: 'web', PolicyName: 'steps', PolicyType: 'StepScaling', AdjustmentType: 'ExactCapacity',
-      StepAdjustments: [{ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 20, ScalingAdjustment: 2 }, { MetricIntervalLowerBound: 20, ScalingAdjustment: 3 }],
+      AutoScalingGroupName: 'web',
+      PolicyName: 'steps',
+      PolicyType: 'StepScaling',
+      AdjustmentType: 'ExactCapacity',
+      StepAdjustments: [
+        { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 20, ScalingAdjustment: 2 },
+        { MetricIntervalLowerBound: 20, ScalingAdjustment: 3 },
+      ],
     });
-    await expectError(t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'steps' }), 'ValidationError', /MetricValue and BreachThreshold/);
+    await expectError(
+      t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'steps' }),
+      'ValidationError',
+      /MetricValue and BreachThreshold/,
+    );
     // A scale-in waits until no instance is warming up (the default warm-up is the group's cooldown, 300 s).
     await t.run(30_000);
     await t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'steps', MetricValue: 75, BreachThreshold: 60 });
@@ -524,19 +778,41 @@ describe('scaling policy arithmetic', () => {
     await t.run(6 * MINUTE);
     await t.as('ExecutePolicy', { AutoScalingGroupName: 'web', PolicyName: 'steps', MetricValue: 75, BreachThreshold: 60 });
     assert.equal((await t.group()).DesiredCapacity, 2);
-    await expectError(t.as('PutScalingPolicy', { AutoScalingGroupName: 'web', PolicyName: 'bad', PolicyType: 'StepScaling', AdjustmentType: 'ChangeInCapacity', StepAdjustments: [], Cooldown: 10 }), 'ValidationError');
-    await expectError(t.as('PutScalingPolicy', { AutoScalingGroupName: 'web', PolicyName: 'bad', AdjustmentType: 'ChangeInCapacity', ScalingAdjustment: 1, MinAdjustmentMagnitude: 2 }), 'ValidationError', /PercentChangeInCapacity/);
+    await expectError(
+      t.as('PutScalingPolicy', {
+        AutoScalingGroupName: 'web',
+        PolicyName: 'bad',
+        PolicyType: 'StepScaling',
+        AdjustmentType: 'ChangeInCapacity',
+        StepAdjustments: [],
+        Cooldown: 10,
+      }),
+      'ValidationError',
+    );
+    await expectError(
+      t.as('PutScalingPolicy', {
+        AutoScalingGroupName: 'web',
+        PolicyName: 'bad',
+        AdjustmentType: 'ChangeInCapacity',
+        ScalingAdjustment: 1,
+        MinAdjustmentMagnitude: 2,
+      }),
+      'ValidationError',
+      /PercentChangeInCapacity/,
+    );
     const listed = (await t.as('DescribePolicies', { AutoScalingGroupName: 'web' })).ScalingPolicies.map((p: any) => p.PolicyName);
     assert.deepEqual(listed, ['steps', 'up']);
     await t.as('DeletePolicy', { AutoScalingGroupName: 'web', PolicyName: 'up' });
     await expectError(t.as('DeletePolicy', { AutoScalingGroupName: 'web', PolicyName: 'up' }), 'ValidationError');
   });
 
-  it('target tracking makes its two alarms on the group\'s AWS/EC2 metric; AlarmHigh in ALARM scales out through the policy; DeletePolicy deletes them', async () => {
+  it("target tracking makes its two alarms on the group's AWS/EC2 metric; AlarmHigh in ALARM scales out through the policy; DeletePolicy deletes them", async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 1, MaxSize: 4 });
     const out = await t.as('PutScalingPolicy', {
-      AutoScalingGroupName: 'web', PolicyName: 'cpu50', PolicyType: 'TargetTrackingScaling',
+      AutoScalingGroupName: 'web',
+      PolicyName: 'cpu50',
+      PolicyType: 'TargetTrackingScaling',
       TargetTrackingConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' }, TargetValue: 50 },
     });
     assert.equal(out.Alarms.length, 2);
@@ -556,13 +832,22 @@ describe('scaling policy arithmetic', () => {
     // Align on a minute and publish 90% CPU for three minutes.
     await t.run(MINUTE - (t.clock.now() % MINUTE));
     for (let m = 0; m < 4; m++) {
-      publishMetric(t.cloud, REGION, { Namespace: 'AWS/EC2', MetricName: 'CPUUtilization', Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'web' }], Value: 90, Timestamp: t.clock.now() + 30_000 });
+      publishMetric(t.cloud, REGION, {
+        Namespace: 'AWS/EC2',
+        MetricName: 'CPUUtilization',
+        Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'web' }],
+        Value: 90,
+        Timestamp: t.clock.now() + 30_000,
+      });
       await t.run(MINUTE);
     }
     assert.equal((await cw('DescribeAlarms', { AlarmNames: [names[0]] })).MetricAlarms[0].StateValue, 'ALARM');
     assert.equal((await t.group()).DesiredCapacity, 2, 'ceil(1 × 90 / 50)');
     const acts = (await t.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities;
-    assert.ok(acts.some((a: any) => /a CloudWatch alarm triggered policy cpu50 changing the desired capacity from 1 to 2/.test(a.Cause)), acts.map((a: any) => a.Cause).join('\n'));
+    assert.ok(
+      acts.some((a: any) => /a CloudWatch alarm triggered policy cpu50 changing the desired capacity from 1 to 2/.test(a.Cause)),
+      acts.map((a: any) => a.Cause).join('\n'),
+    );
     await t.as('DeletePolicy', { AutoScalingGroupName: 'web', PolicyName: 'cpu50' });
     assert.equal((await cw('DescribeAlarms', { AlarmNames: names })).MetricAlarms.length, 0);
   });
@@ -570,10 +855,25 @@ describe('scaling policy arithmetic', () => {
   it('a suspended AlarmNotification process keeps alarms from executing the policy', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 1, MaxSize: 4 });
-    const { PolicyARN } = await t.as('PutScalingPolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', AdjustmentType: 'ChangeInCapacity', ScalingAdjustment: 1 });
+    const { PolicyARN } = await t.as('PutScalingPolicy', {
+      AutoScalingGroupName: 'web',
+      PolicyName: 'up',
+      AdjustmentType: 'ChangeInCapacity',
+      ScalingAdjustment: 1,
+    });
     await t.run(6 * MINUTE);
     const cw = (op: string, input: unknown) => t.cloud.invoke<any>('monitoring', op, input, { region: REGION });
-    await cw('PutMetricAlarm', { AlarmName: 'load', Namespace: 'Halo/Test', MetricName: 'Load', Statistic: 'Average', Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [PolicyARN] });
+    await cw('PutMetricAlarm', {
+      AlarmName: 'load',
+      Namespace: 'Halo/Test',
+      MetricName: 'Load',
+      Statistic: 'Average',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [PolicyARN],
+    });
     await t.as('SuspendProcesses', { AutoScalingGroupName: 'web', ScalingProcesses: ['AlarmNotification'] });
     await cw('SetAlarmState', { AlarmName: 'load', StateValue: 'ALARM', StateReason: 'test' });
     await actionsSettled(t.cloud);
@@ -598,9 +898,19 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
     }
     return seen;
   }
-  const cw = (t: Awaited<ReturnType<typeof setup>>, op: string, input: unknown) => t.cloud.invoke<any>('monitoring', op, input, { region: REGION });
+  const cw = (t: Awaited<ReturnType<typeof setup>>, op: string, input: unknown) =>
+    t.cloud.invoke<any>('monitoring', op, input, { region: REGION });
   const alarmOn = async (t: Awaited<ReturnType<typeof setup>>, arn: string) => {
-    await cw(t, 'PutMetricAlarm', { AlarmName: 'load-high', ...LOAD, Statistic: 'Maximum', Period: 60, EvaluationPeriods: 1, Threshold: 60, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [arn] });
+    await cw(t, 'PutMetricAlarm', {
+      AlarmName: 'load-high',
+      ...LOAD,
+      Statistic: 'Maximum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 60,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [arn],
+    });
     await t.run(MINUTE - (t.clock.now() % MINUTE));
   };
 
@@ -608,8 +918,15 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 2, MaxSize: 10 });
     const { PolicyARN } = await t.as('PutScalingPolicy', {
-      AutoScalingGroupName: 'web', PolicyName: 'steps', PolicyType: 'StepScaling', AdjustmentType: 'ChangeInCapacity', EstimatedInstanceWarmup: 240,
-      StepAdjustments: [{ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 20, ScalingAdjustment: 1 }, { MetricIntervalLowerBound: 20, ScalingAdjustment: 3 }],
+      AutoScalingGroupName: 'web',
+      PolicyName: 'steps',
+      PolicyType: 'StepScaling',
+      AdjustmentType: 'ChangeInCapacity',
+      EstimatedInstanceWarmup: 240,
+      StepAdjustments: [
+        { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 20, ScalingAdjustment: 1 },
+        { MetricIntervalLowerBound: 20, ScalingAdjustment: 3 },
+      ],
     });
     await t.run(5 * MINUTE);
     await alarmOn(t, PolicyARN);
@@ -624,7 +941,9 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
     assert.equal(later[later.length - 1], 6, later.join(','));
     const history = (await cw(t, 'DescribeAlarmHistory', { AlarmName: 'load-high', HistoryItemType: 'Action' })).AlarmHistoryItems;
     assert.equal(history.length, 1, 'repeats write no history item');
-    const causes = (await t.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities.map((a: any) => a.Cause).join('\n');
+    const causes = (await t.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities.map((a: any) => a.Cause).join(
+      '\n',
+    );
     assert.match(causes, /a CloudWatch alarm triggered policy steps changing the desired capacity from 3 to 5\./);
   });
 
@@ -632,7 +951,11 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 4, MinSize: 1, MaxSize: 10 });
     const { PolicyARN } = await t.as('PutScalingPolicy', {
-      AutoScalingGroupName: 'web', PolicyName: 'down', PolicyType: 'StepScaling', AdjustmentType: 'ChangeInCapacity', EstimatedInstanceWarmup: 600,
+      AutoScalingGroupName: 'web',
+      PolicyName: 'down',
+      PolicyType: 'StepScaling',
+      AdjustmentType: 'ChangeInCapacity',
+      EstimatedInstanceWarmup: 600,
       StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: -1 }],
     });
     await alarmOn(t, PolicyARN);
@@ -645,10 +968,16 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
     for (let k = 1; k < after.length; k++) assert.ok(after[k - 1] - after[k] <= 1, after.join(','));
   });
 
-  it('simple scaling: repeats are refused while the activity runs and its cooldown (from the activity\'s end) lasts, then scale again', async () => {
+  it("simple scaling: repeats are refused while the activity runs and its cooldown (from the activity's end) lasts, then scale again", async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 1, MaxSize: 10 });
-    const { PolicyARN } = await t.as('PutScalingPolicy', { AutoScalingGroupName: 'web', PolicyName: 'up', AdjustmentType: 'ChangeInCapacity', ScalingAdjustment: 1, Cooldown: 150 });
+    const { PolicyARN } = await t.as('PutScalingPolicy', {
+      AutoScalingGroupName: 'web',
+      PolicyName: 'up',
+      AdjustmentType: 'ChangeInCapacity',
+      ScalingAdjustment: 1,
+      Cooldown: 150,
+    });
     // Past the group's default cooldown (300 s) that followed its first launch.
     await t.run(6 * MINUTE);
     await alarmOn(t, PolicyARN);
@@ -664,13 +993,27 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 1, MaxSize: 10 });
     const out = await t.as('PutScalingPolicy', {
-      AutoScalingGroupName: 'web', PolicyName: 'cpu50', PolicyType: 'TargetTrackingScaling', EstimatedInstanceWarmup: 180,
-      TargetTrackingConfiguration: { PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' }, TargetValue: 50, DisableScaleIn: true },
+      AutoScalingGroupName: 'web',
+      PolicyName: 'cpu50',
+      PolicyType: 'TargetTrackingScaling',
+      EstimatedInstanceWarmup: 180,
+      TargetTrackingConfiguration: {
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' },
+        TargetValue: 50,
+        DisableScaleIn: true,
+      },
     });
     const low = out.Alarms.find((a: any) => a.AlarmName.includes('-AlarmLow-')).AlarmName;
     await t.run(4 * MINUTE);
     await t.run(MINUTE - (t.clock.now() % MINUTE));
-    const cpu = (v: number) => publishMetric(t.cloud, REGION, { Namespace: 'AWS/EC2', MetricName: 'CPUUtilization', Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'web' }], Value: v, Timestamp: t.clock.now() + 1_000 });
+    const cpu = (v: number) =>
+      publishMetric(t.cloud, REGION, {
+        Namespace: 'AWS/EC2',
+        MetricName: 'CPUUtilization',
+        Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'web' }],
+        Value: v,
+        Timestamp: t.clock.now() + 1_000,
+      });
     const seen: number[] = [];
     for (let m = 0; m < 9; m++) {
       cpu(90);
@@ -688,7 +1031,10 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
       cpu(5);
       await t.run(MINUTE);
     }
-    assert.equal((await t.cloud.invoke<any>('monitoring', 'DescribeAlarms', { AlarmNames: [low] }, { region: REGION })).MetricAlarms[0].StateValue, 'ALARM');
+    assert.equal(
+      (await t.cloud.invoke<any>('monitoring', 'DescribeAlarms', { AlarmNames: [low] }, { region: REGION })).MetricAlarms[0].StateValue,
+      'ALARM',
+    );
     assert.equal((await t.group()).DesiredCapacity, 4);
   });
 });
@@ -699,13 +1045,37 @@ describe('group metrics collection on the virtual clock', () => {
     await t.withGroup({ DesiredCapacity: 2, MaxSize: 4 });
     await t.as('PutWarmPool', { AutoScalingGroupName: 'web', MinSize: 1, MaxGroupPreparedCapacity: 3 });
     await t.run(2 * MINUTE);
-    await t.as('EnableMetricsCollection', { AutoScalingGroupName: 'web', Granularity: '1Minute', Metrics: ['GroupDesiredCapacity', 'GroupInServiceInstances', 'GroupTotalInstances', 'WarmPoolWarmedCapacity', 'WarmPoolDesiredCapacity', 'GroupAndWarmPoolTotalCapacity'] });
+    await t.as('EnableMetricsCollection', {
+      AutoScalingGroupName: 'web',
+      Granularity: '1Minute',
+      Metrics: [
+        'GroupDesiredCapacity',
+        'GroupInServiceInstances',
+        'GroupTotalInstances',
+        'WarmPoolWarmedCapacity',
+        'WarmPoolDesiredCapacity',
+        'GroupAndWarmPoolTotalCapacity',
+      ],
+    });
     const start = t.clock.now();
     await t.run(3 * MINUTE);
-    const series = async (metric: string) => (await t.cloud.invoke<any>('monitoring', 'GetMetricStatistics', {
-      Namespace: 'AWS/AutoScaling', MetricName: metric, Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'web' }],
-      StartTime: new Date(start - MINUTE), EndTime: new Date(t.clock.now() + MINUTE), Period: 60, Statistics: ['Maximum', 'SampleCount'],
-    }, { region: REGION })).Datapoints.sort((a: any, b: any) => a.Timestamp - b.Timestamp);
+    const series = async (metric: string) =>
+      (
+        await t.cloud.invoke<any>(
+          'monitoring',
+          'GetMetricStatistics',
+          {
+            Namespace: 'AWS/AutoScaling',
+            MetricName: metric,
+            Dimensions: [{ Name: 'AutoScalingGroupName', Value: 'web' }],
+            StartTime: new Date(start - MINUTE),
+            EndTime: new Date(t.clock.now() + MINUTE),
+            Period: 60,
+            Statistics: ['Maximum', 'SampleCount'],
+          },
+          { region: REGION },
+        )
+      ).Datapoints.sort((a: any, b: any) => a.Timestamp - b.Timestamp);
     const desired = await series('GroupDesiredCapacity');
     assert.equal(desired.length, 3, 'one sample a minute');
     for (const p of desired) {
@@ -713,11 +1083,27 @@ describe('group metrics collection on the virtual clock', () => {
       assert.equal(p.Maximum, 2);
       assert.equal(new Date(p.Timestamp).getTime() % MINUTE, 0, 'on the minute');
     }
-    assert.deepEqual((await series('GroupInServiceInstances')).map((p: any) => p.Maximum), [2, 2, 2]);
-    assert.deepEqual((await series('GroupTotalInstances')).map((p: any) => p.Maximum), [2, 2, 2]);
-    assert.deepEqual((await series('WarmPoolDesiredCapacity')).map((p: any) => p.Maximum), [1, 1, 1], 'MaxGroupPreparedCapacity 3 − desired 2');
-    assert.deepEqual((await series('WarmPoolWarmedCapacity')).map((p: any) => p.Maximum), [1, 1, 1]);
-    assert.deepEqual((await series('GroupAndWarmPoolTotalCapacity')).map((p: any) => p.Maximum), [3, 3, 3]);
+    assert.deepEqual(
+      (await series('GroupInServiceInstances')).map((p: any) => p.Maximum),
+      [2, 2, 2],
+    );
+    assert.deepEqual(
+      (await series('GroupTotalInstances')).map((p: any) => p.Maximum),
+      [2, 2, 2],
+    );
+    assert.deepEqual(
+      (await series('WarmPoolDesiredCapacity')).map((p: any) => p.Maximum),
+      [1, 1, 1],
+      'MaxGroupPreparedCapacity 3 − desired 2',
+    );
+    assert.deepEqual(
+      (await series('WarmPoolWarmedCapacity')).map((p: any) => p.Maximum),
+      [1, 1, 1],
+    );
+    assert.deepEqual(
+      (await series('GroupAndWarmPoolTotalCapacity')).map((p: any) => p.Maximum),
+      [3, 3, 3],
+    );
     assert.equal((await series('GroupMinSize')).length, 0);
     await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 3 });
     await t.run(MINUTE);
@@ -733,24 +1119,62 @@ describe('scheduled actions on the virtual clock', () => {
   it('cron recurrence in UTC and in a time zone', () => {
     const start = Date.UTC(2026, 0, 1, 0, 0); // a Thursday
     assert.equal(new Date(nextRun(parseCron('30 8 * * *'), start) as number).toISOString(), '2026-01-01T08:30:00.000Z');
-    assert.equal(new Date(nextRun(parseCron('0 9 * * MON-FRI'), Date.UTC(2026, 0, 2, 10)) as number).toISOString(), '2026-01-05T09:00:00.000Z');
-    assert.equal(new Date(nextRun(parseCron('*/15 * * * *'), Date.UTC(2026, 0, 1, 0, 15)) as number).toISOString(), '2026-01-01T00:30:00.000Z');
+    assert.equal(
+      new Date(nextRun(parseCron('0 9 * * MON-FRI'), Date.UTC(2026, 0, 2, 10)) as number).toISOString(),
+      '2026-01-05T09:00:00.000Z',
+    );
+    assert.equal(
+      new Date(nextRun(parseCron('*/15 * * * *'), Date.UTC(2026, 0, 1, 0, 15)) as number).toISOString(),
+      '2026-01-01T00:30:00.000Z',
+    );
     assert.equal(new Date(nextRun(parseCron('0 9 * * *'), start, 'America/New_York') as number).toISOString(), '2026-01-01T14:00:00.000Z');
     assert.equal(new Date(nextRun(parseCron('0 0 1 JAN *'), start) as number).toISOString(), '2027-01-01T00:00:00.000Z');
     assert.throws(() => parseCron('61 * * * *'));
     assert.throws(() => parseCron('* * *'));
   });
 
-  it('runs on the clock, changes min/max/desired with AWS\'s cause; a suspended ScheduledActions process skips a run', async () => {
+  it("runs on the clock, changes min/max/desired with AWS's cause; a suspended ScheduledActions process skips a run", async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 1, MaxSize: 4 });
     const now = t.clock.now();
-    await t.as('PutScheduledUpdateGroupAction', { AutoScalingGroupName: 'web', ScheduledActionName: 'peak', Recurrence: '0 * * * *', DesiredCapacity: 3 });
-    await t.as('PutScheduledUpdateGroupAction', { AutoScalingGroupName: 'web', ScheduledActionName: 'once', StartTime: new Date(now + 90 * MINUTE), MinSize: 2, MaxSize: 2, DesiredCapacity: 2 });
-    await expectError(t.as('PutScheduledUpdateGroupAction', { AutoScalingGroupName: 'web', ScheduledActionName: 'past', StartTime: new Date(now - MINUTE), DesiredCapacity: 2 }), 'ValidationError', /in the past/);
-    await expectError(t.as('PutScheduledUpdateGroupAction', { AutoScalingGroupName: 'web', ScheduledActionName: 'bad', Recurrence: 'every hour', DesiredCapacity: 2 }), 'ValidationError');
+    await t.as('PutScheduledUpdateGroupAction', {
+      AutoScalingGroupName: 'web',
+      ScheduledActionName: 'peak',
+      Recurrence: '0 * * * *',
+      DesiredCapacity: 3,
+    });
+    await t.as('PutScheduledUpdateGroupAction', {
+      AutoScalingGroupName: 'web',
+      ScheduledActionName: 'once',
+      StartTime: new Date(now + 90 * MINUTE),
+      MinSize: 2,
+      MaxSize: 2,
+      DesiredCapacity: 2,
+    });
+    await expectError(
+      t.as('PutScheduledUpdateGroupAction', {
+        AutoScalingGroupName: 'web',
+        ScheduledActionName: 'past',
+        StartTime: new Date(now - MINUTE),
+        DesiredCapacity: 2,
+      }),
+      'ValidationError',
+      /in the past/,
+    );
+    await expectError(
+      t.as('PutScheduledUpdateGroupAction', {
+        AutoScalingGroupName: 'web',
+        ScheduledActionName: 'bad',
+        Recurrence: 'every hour',
+        DesiredCapacity: 2,
+      }),
+      'ValidationError',
+    );
     const listed = (await t.as('DescribeScheduledActions', { AutoScalingGroupName: 'web' })).ScheduledUpdateGroupActions;
-    assert.deepEqual(listed.map((a: any) => a.ScheduledActionName), ['once', 'peak']);
+    assert.deepEqual(
+      listed.map((a: any) => a.ScheduledActionName),
+      ['once', 'peak'],
+    );
     assert.equal(new Date(listed[1].StartTime).getTime(), now + 60 * MINUTE);
     await t.as('SuspendProcesses', { AutoScalingGroupName: 'web', ScalingProcesses: ['ScheduledActions'] });
     await t.run(61 * MINUTE);
@@ -759,14 +1183,28 @@ describe('scheduled actions on the virtual clock', () => {
     await t.run(30 * MINUTE);
     let g = await t.group();
     assert.deepEqual([g.MinSize, g.MaxSize, g.DesiredCapacity], [2, 2, 2], 'the one-time action ran');
-    assert.deepEqual((await t.as('DescribeScheduledActions', { AutoScalingGroupName: 'web' })).ScheduledUpdateGroupActions.map((a: any) => a.ScheduledActionName), ['peak']);
+    assert.deepEqual(
+      (await t.as('DescribeScheduledActions', { AutoScalingGroupName: 'web' })).ScheduledUpdateGroupActions.map(
+        (a: any) => a.ScheduledActionName,
+      ),
+      ['peak'],
+    );
     const acts = (await t.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities;
-    assert.ok(acts.some((a: any) => /a scheduled action update of AutoScalingGroup constraints to min: 2, max: 2, desired: 2 changing the desired capacity from 1 to 2\./.test(a.Cause)));
+    assert.ok(
+      acts.some((a: any) =>
+        /a scheduled action update of AutoScalingGroup constraints to min: 2, max: 2, desired: 2 changing the desired capacity from 1 to 2\./.test(
+          a.Cause,
+        ),
+      ),
+    );
     await t.as('UpdateAutoScalingGroup', { AutoScalingGroupName: 'web', MaxSize: 4 });
     await t.run(30 * MINUTE);
     g = await t.group();
     assert.equal(g.DesiredCapacity, 3, 'the hourly action at the next hour');
     const out = await t.as('BatchDeleteScheduledAction', { AutoScalingGroupName: 'web', ScheduledActionNames: ['peak', 'missing'] });
-    assert.deepEqual(out.FailedScheduledActions.map((f: any) => f.ScheduledActionName), ['missing']);
+    assert.deepEqual(
+      out.FailedScheduledActions.map((f: any) => f.ScheduledActionName),
+      ['missing'],
+    );
   });
 });

@@ -39,10 +39,21 @@ describe('the CDK app synthesizes', () => {
     for (const target of ['local', 'aws']) {
       const out = mkdtempSync(path.join(os.tmpdir(), 'halo-cdk-cli-'));
       try {
-        const r = spawnSync('npx', ['cdk', 'synth', '--quiet', '-c', `target=${target}`, '-o', out], { cwd: REPO, encoding: 'utf8', timeout: 180_000 });
+        const r = spawnSync('npx', ['cdk', 'synth', '--quiet', '-c', `target=${target}`, '-o', out], {
+          cwd: REPO,
+          encoding: 'utf8',
+          timeout: 180_000,
+        });
         assert.equal(r.status, 0, r.stderr);
-        const templates = readdirSync(out).filter((f) => f.endsWith('.template.json')).sort();
-        assert.deepEqual(templates, ['MultiAz.template.json', 'MultiAzSnapshot.template.json', 'Recovery.template.json', 'Resilient.template.json']);
+        const templates = readdirSync(out)
+          .filter((f) => f.endsWith('.template.json'))
+          .sort();
+        assert.deepEqual(templates, [
+          'MultiAz.template.json',
+          'MultiAzSnapshot.template.json',
+          'Recovery.template.json',
+          'Resilient.template.json',
+        ]);
       } finally {
         rmSync(out, { recursive: true, force: true });
       }
@@ -125,10 +136,11 @@ describe('cdk-nag AwsSolutions', () => {
     }
   });
 
-  test('the faithful stacks are reported for the seed\'s defects (nothing hides them)', () => {
+  test("the faithful stacks are reported for the seed's defects (nothing hides them)", () => {
     const r = nag({ target: 'local', faithful: 'true' });
     assert.equal(r.passed, false);
-    for (const rule of ['AwsSolutions-EC23', 'AwsSolutions-EC26', 'AwsSolutions-IAM5[Resource::*]']) assert.ok(r.rules.includes(rule), `${rule} in ${r.rules.join(', ')}`);
+    for (const rule of ['AwsSolutions-EC23', 'AwsSolutions-EC26', 'AwsSolutions-IAM5[Resource::*]'])
+      assert.ok(r.rules.includes(rule), `${rule} in ${r.rules.join(', ')}`);
   });
 });
 
@@ -136,8 +148,13 @@ describe('what the seed specifies', () => {
   test('Recovery: the alarm on StatusCheckFailed_System (Minimum, 60 s, 5 periods, > 0) recovers the instance', () => {
     for (const t of [local.Recovery, faithful.Recovery]) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'AWS/EC2', MetricName: 'StatusCheckFailed_System', Statistic: 'Minimum', Period: 60, EvaluationPeriods: 5,
-        ComparisonOperator: 'GreaterThanThreshold', Threshold: 0,
+        Namespace: 'AWS/EC2',
+        MetricName: 'StatusCheckFailed_System',
+        Statistic: 'Minimum',
+        Period: 60,
+        EvaluationPeriods: 5,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
         AlarmActions: [{ 'Fn::Sub': 'arn:${AWS::Partition}:automate:${AWS::Region}:ec2:recover' }],
         Dimensions: [{ Name: 'InstanceId', Value: { Ref: Match.stringLikeRegexp('Instance') } }],
       });
@@ -149,15 +166,24 @@ describe('what the seed specifies', () => {
   test('the group architectures: min = max = desired = 1, EC2 health checks, grace period 600, subnets in two zones', () => {
     for (const t of [local.MultiAz, local.MultiAzSnapshot, faithful.MultiAz, faithful.MultiAzSnapshot]) {
       t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
-        MinSize: '1', MaxSize: '1', DesiredCapacity: '1', HealthCheckType: 'EC2', HealthCheckGracePeriod: 600,
+        MinSize: '1',
+        MaxSize: '1',
+        DesiredCapacity: '1',
+        HealthCheckType: 'EC2',
+        HealthCheckGracePeriod: 600,
         VPCZoneIdentifier: [{ Ref: Match.stringLikeRegexp('SubnetA') }, { Ref: Match.stringLikeRegexp('SubnetB') }],
       });
-      const zones = resources(t).filter(([, r]) => r.Type === 'AWS::EC2::Subnet').map(([, r]) => JSON.stringify(r.Properties.AvailabilityZone));
-      assert.deepEqual(zones, [JSON.stringify({ 'Fn::Select': [0, { 'Fn::GetAZs': '' }] }), JSON.stringify({ 'Fn::Select': [1, { 'Fn::GetAZs': '' }] })]);
+      const zones = resources(t)
+        .filter(([, r]) => r.Type === 'AWS::EC2::Subnet')
+        .map(([, r]) => JSON.stringify(r.Properties.AvailabilityZone));
+      assert.deepEqual(zones, [
+        JSON.stringify({ 'Fn::Select': [0, { 'Fn::GetAZs': '' }] }),
+        JSON.stringify({ 'Fn::Select': [1, { 'Fn::GetAZs': '' }] }),
+      ]);
     }
   });
 
-  test('MultiAzSnapshot: the image is the AMISnapshot parameter; the role may associate only the stack\'s Elastic IP', () => {
+  test("MultiAzSnapshot: the image is the AMISnapshot parameter; the role may associate only the stack's Elastic IP", () => {
     const t = local.MultiAzSnapshot;
     t.hasParameter('AMISnapshot', { Type: 'AWS::EC2::Image::Id' });
     t.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: { ImageId: { Ref: 'AMISnapshot' } } });
@@ -166,7 +192,12 @@ describe('what the seed specifies', () => {
     const associate = statements.filter((s) => JSON.stringify(s.Action).includes('ec2:AssociateAddress'));
     assert.equal(associate.length, 1);
     const eip = resources(t).find(([, r]) => r.Type === 'AWS::EC2::EIP')![0];
-    assert.deepEqual(associate[0].Resource[0], { 'Fn::Sub': ['arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:elastic-ip/${Allocation}', { Allocation: { 'Fn::GetAtt': [eip, 'AllocationId'] } }] });
+    assert.deepEqual(associate[0].Resource[0], {
+      'Fn::Sub': [
+        'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:elastic-ip/${Allocation}',
+        { Allocation: { 'Fn::GetAtt': [eip, 'AllocationId'] } },
+      ],
+    });
     assert.ok(!statements.some((s) => s.Resource === '*' && JSON.stringify(s.Action).includes('ec2:')), 'no EC2 action on *');
     // The seed's multiaz-elasticip.json under faithful: AssociateAddress on "*".
     const seedRole = resources(faithful.MultiAzSnapshot).find(([, r]) => r.Type === 'AWS::IAM::Role')![1];
@@ -204,7 +235,9 @@ describe('the security fixes (all four unless faithful)', () => {
       assert.ok(!resources(t).some(([, r]) => r.Properties?.KeyName || r.Properties?.LaunchTemplateData?.KeyName), `${name}: a key pair`);
     }
     // faithful keeps the seed's openings
-    faithful.MultiAz.hasResourceProperties('AWS::EC2::SecurityGroup', { SecurityGroupIngress: Match.arrayWith([{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIp: '0.0.0.0/0' }]) });
+    faithful.MultiAz.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: Match.arrayWith([{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIp: '0.0.0.0/0' }]),
+    });
   });
 
   test('the admin password: generated in Secrets Manager, read by the role, never in user data, parameters or outputs', () => {
@@ -213,22 +246,30 @@ describe('the security fixes (all four unless faithful)', () => {
       t.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: { PasswordLength: 32 } });
       const json = t.toJSON();
       assert.ok(!Object.keys(json.Parameters ?? {}).some((p) => /password/i.test(p)), name);
-      for (const [k, o] of Object.entries(json.Outputs as Json)) assert.doesNotMatch(JSON.stringify(o.Value), /GetSecretValue|resolve:secretsmanager/, `${name} output ${k}`);
+      for (const [k, o] of Object.entries(json.Outputs as Json))
+        assert.doesNotMatch(JSON.stringify(o.Value), /GetSecretValue|resolve:secretsmanager/, `${name} output ${k}`);
       assert.ok(!Object.keys(json.Outputs).includes('Password'), name);
       const secret = resources(t).find(([, r]) => r.Type === 'AWS::SecretsManager::Secret')![0];
       const role = resources(t).find(([, r]) => r.Type === 'AWS::IAM::Role')![1];
-      const read = (role.Properties.Policies[0].PolicyDocument.Statement as Json[]).find((s) => JSON.stringify(s.Action).includes('secretsmanager:GetSecretValue'))!;
+      const read = (role.Properties.Policies[0].PolicyDocument.Statement as Json[]).find((s) =>
+        JSON.stringify(s.Action).includes('secretsmanager:GetSecretValue'),
+      )!;
       assert.deepEqual(read.Resource, { Ref: secret });
     }
     faithful.Recovery.hasParameter('JenkinsAdminPassword', { NoEcho: true });
     faithful.Recovery.hasOutput('Password', {});
   });
 
-  test('IMDSv2 required, encrypted root volumes, launch templates (the seed\'s launch configuration only when faithful)', () => {
+  test("IMDSv2 required, encrypted root volumes, launch templates (the seed's launch configuration only when faithful)", () => {
     for (const [name, t] of [...all(local), ...all(aws)]) {
       t.resourceCountIs('AWS::AutoScaling::LaunchConfiguration', 0);
       for (const [, r] of resources(t)) {
-        const data = r.Type === 'AWS::EC2::LaunchTemplate' ? r.Properties.LaunchTemplateData : r.Type === 'AWS::EC2::Instance' ? r.Properties : undefined;
+        const data =
+          r.Type === 'AWS::EC2::LaunchTemplate'
+            ? r.Properties.LaunchTemplateData
+            : r.Type === 'AWS::EC2::Instance'
+              ? r.Properties
+              : undefined;
         if (!data) continue;
         assert.equal(data.MetadataOptions.HttpTokens, 'required', name);
         assert.equal(data.BlockDeviceMappings[0].Ebs.Encrypted, true, name);
@@ -242,7 +283,11 @@ describe('the security fixes (all four unless faithful)', () => {
     for (const [name, t] of all(local)) {
       const [id, r] = resources(t).find(([, x]) => x.Type === 'AWS::EC2::Instance' || x.Type === 'AWS::AutoScaling::AutoScalingGroup')!;
       assert.deepEqual(r.CreationPolicy.ResourceSignal, { Count: 1, Timeout: 'PT15M' }, name);
-      const ud = JSON.stringify(r.Type === 'AWS::EC2::Instance' ? r.Properties.UserData : resources(t).find(([, x]) => x.Type === 'AWS::EC2::LaunchTemplate')![1].Properties.LaunchTemplateData.UserData);
+      const ud = JSON.stringify(
+        r.Type === 'AWS::EC2::Instance'
+          ? r.Properties.UserData
+          : resources(t).find(([, x]) => x.Type === 'AWS::EC2::LaunchTemplate')![1].Properties.LaunchTemplateData.UserData,
+      );
       assert.match(ud, /aws cloudformation signal-resource/);
       assert.match(ud, new RegExp(`SignalResource":"${id}"`));
     }
@@ -252,7 +297,8 @@ describe('the security fixes (all four unless faithful)', () => {
 describe('Resilient', () => {
   const t = local.Resilient;
   const group = () => resources(t).find(([, r]) => r.Type === 'AWS::AutoScaling::AutoScalingGroup')![1];
-  const userData = () => JSON.stringify(resources(t).find(([, r]) => r.Type === 'AWS::EC2::LaunchTemplate')![1].Properties.LaunchTemplateData.UserData);
+  const userData = () =>
+    JSON.stringify(resources(t).find(([, r]) => r.Type === 'AWS::EC2::LaunchTemplate')![1].Properties.LaunchTemplateData.UserData);
 
   test('state on an encrypted EFS file system with a mount target in each of three zones', () => {
     t.hasResourceProperties('AWS::EFS::FileSystem', { Encrypted: true });
@@ -276,7 +322,10 @@ describe('Resilient', () => {
     assert.match(ud, /while sleep 10/);
     const role = resources(t).find(([, r]) => r.Type === 'AWS::IAM::Role')![1];
     const own = (role.Properties.Policies[0].PolicyDocument.Statement as Json[]).find((s) => s.Sid === 'OwnGroupOnly')!;
-    assert.deepEqual(own.Resource, { 'Fn::Sub': 'arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/${AWS::StackName}-ci' });
+    assert.deepEqual(own.Resource, {
+      'Fn::Sub':
+        'arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/${AWS::StackName}-ci',
+    });
     assert.deepEqual(group().Properties.AutoScalingGroupName, { 'Fn::Sub': '${AWS::StackName}-ci' });
   });
 

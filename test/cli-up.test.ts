@@ -42,12 +42,20 @@ function awsJson(...args: string[]): any {
 }
 
 function eventIds(): string[] {
-  return (awsJson('cloudformation', 'describe-stack-events', '--stack-name', ARCHITECTURE).StackEvents as Array<{ EventId: string }>).map((e) => e.EventId).sort();
+  return (awsJson('cloudformation', 'describe-stack-events', '--stack-name', ARCHITECTURE).StackEvents as Array<{ EventId: string }>)
+    .map((e) => e.EventId)
+    .sort();
 }
 
 /** The stack's instances that are not terminated. */
 function instanceIds(): string[] {
-  const reservations = awsJson('ec2', 'describe-instances', '--filters', `Name=tag:aws:cloudformation:stack-name,Values=${ARCHITECTURE}`, 'Name=instance-state-name,Values=pending,running,stopping,stopped,shutting-down').Reservations as Array<{ Instances: Array<{ InstanceId: string }> }>;
+  const reservations = awsJson(
+    'ec2',
+    'describe-instances',
+    '--filters',
+    `Name=tag:aws:cloudformation:stack-name,Values=${ARCHITECTURE}`,
+    'Name=instance-state-name,Values=pending,running,stopping,stopped,shutting-down',
+  ).Reservations as Array<{ Instances: Array<{ InstanceId: string }> }>;
   return reservations.flatMap((r) => r.Instances.map((i) => i.InstanceId)).sort();
 }
 
@@ -79,38 +87,55 @@ test('halo up refuses an unknown architecture, saying which exist', { skip: !isR
   assert.equal(halo('cloud', 'status').status, 3, 'no cloud was started for a refused command');
 });
 
-test('halo up starts the cloud, registers the halo-ci image, deploys the stack and prints a URL that answers, the password command and a drill to try', { skip: !isRoot && 'needs root' }, async () => {
-  const r = halo('up', '--stack', ARCHITECTURE, '--port', '0', '--profile', 'fast');
-  assert.equal(r.status, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /halo cloud: started at http:\/\/127\.0\.0\.1:\d+/);
-  assert.match(r.stdout, /image: (reused the cached layer|built the layer) .*registered as ami-[0-9a-f]+ \(halo-ci\)/);
-  assert.match(r.stdout, new RegExp(`${ARCHITECTURE} \\| .* \\| CREATE_COMPLETE +\\| AWS::CloudFormation::Stack`));
-  assert.match(r.stdout, /waiting for RecoveryInstance\w+'s success signal/, 'the progress names the signal wait');
-  url = /URL: +(http:\/\/\S+) +answering \(HTTP 200\)/.exec(r.stdout)?.[1] ?? '';
-  assert.ok(url, r.stdout);
-  assert.match(r.stdout, new RegExp(`halo drill instance-crash --stack ${ARCHITECTURE}`));
+test(
+  'halo up starts the cloud, registers the halo-ci image, deploys the stack and prints a URL that answers, the password command and a drill to try',
+  { skip: !isRoot && 'needs root' },
+  async () => {
+    const r = halo('up', '--stack', ARCHITECTURE, '--port', '0', '--profile', 'fast');
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /halo cloud: started at http:\/\/127\.0\.0\.1:\d+/);
+    assert.match(r.stdout, /image: (reused the cached layer|built the layer) .*registered as ami-[0-9a-f]+ \(halo-ci\)/);
+    assert.match(r.stdout, new RegExp(`${ARCHITECTURE} \\| .* \\| CREATE_COMPLETE +\\| AWS::CloudFormation::Stack`));
+    assert.match(r.stdout, /waiting for RecoveryInstance\w+'s success signal/, 'the progress names the signal wait');
+    url = /URL: +(http:\/\/\S+) +answering \(HTTP 200\)/.exec(r.stdout)?.[1] ?? '';
+    assert.ok(url, r.stdout);
+    assert.match(r.stdout, new RegExp(`halo drill instance-crash --stack ${ARCHITECTURE}`));
 
-  const page = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-  assert.equal(page.status, 200);
-  assert.match(await page.text(), /halo CI/);
+    const page = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /halo CI/);
 
-  // The printed command really prints the admin password: buildbot lets admin log in with it.
-  const command = /^ +halo (aws secretsmanager get-secret-value --secret-id \S+ --query SecretString --output text)$/m.exec(r.stdout)?.[1];
-  assert.ok(command, r.stdout);
-  assert.match(r.stdout, /aws secretsmanager get-secret-value --secret-id \S+ --query SecretString --output text --endpoint-url http:\/\/127\.0\.0\.1:\d+/);
-  const read = halo(...command.split(' '));
-  assert.equal(read.status, 0, read.stderr);
-  const password = read.stdout.trim();
-  assert.ok(password.length >= 16, `a generated password, got '${password}'`);
-  const login = await fetch(`${url}/auth/login`, { headers: { Authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` }, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
-  assert.equal(login.status, 302, 'admin logs in with the password the command printed');
-  const wrong = await fetch(`${url}/auth/login`, { headers: { Authorization: `Basic ${Buffer.from('admin:wrong-password').toString('base64')}` }, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
-  assert.notEqual(wrong.status, 302);
+    // The printed command really prints the admin password: buildbot lets admin log in with it.
+    const command = /^ +halo (aws secretsmanager get-secret-value --secret-id \S+ --query SecretString --output text)$/m.exec(
+      r.stdout,
+    )?.[1];
+    assert.ok(command, r.stdout);
+    assert.match(
+      r.stdout,
+      /aws secretsmanager get-secret-value --secret-id \S+ --query SecretString --output text --endpoint-url http:\/\/127\.0\.0\.1:\d+/,
+    );
+    const read = halo(...command.split(' '));
+    assert.equal(read.status, 0, read.stderr);
+    const password = read.stdout.trim();
+    assert.ok(password.length >= 16, `a generated password, got '${password}'`);
+    const login = await fetch(`${url}/auth/login`, {
+      headers: { Authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(login.status, 302, 'admin logs in with the password the command printed');
+    const wrong = await fetch(`${url}/auth/login`, {
+      headers: { Authorization: `Basic ${Buffer.from('admin:wrong-password').toString('base64')}` },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.notEqual(wrong.status, 302);
 
-  firstEvents = eventIds();
-  firstInstances = instanceIds();
-  assert.equal(firstInstances.length, 1);
-});
+    firstEvents = eventIds();
+    firstInstances = instanceIds();
+    assert.equal(firstInstances.length, 1);
+  },
+);
 
 test('halo up again changes nothing: no new stack event, the same instance, the same summary', { skip: !isRoot && 'needs root' }, () => {
   assert.ok(url, 'the first up deployed the stack');
@@ -125,27 +150,34 @@ test('halo up again changes nothing: no new stack event, the same instance, the 
   assert.deepEqual(instanceIds(), firstInstances);
 });
 
-test('halo status --json reports the cloud and the stack healthy: URL answering, instance running, alarm not in ALARM', { skip: !isRoot && 'needs root' }, () => {
-  const r = halo('status', '--json');
-  assert.equal(r.status, 0, r.stderr);
-  const status = JSON.parse(r.stdout);
-  assert.equal(status.cloud.running, true);
-  assert.equal(status.cloud.home, home);
-  assert.equal(status.cloud.profile, 'fast');
-  assert.equal(status.stacks.length, 1);
-  const stack = status.stacks[0];
-  assert.equal(stack.name, ARCHITECTURE);
-  assert.equal(stack.status, 'CREATE_COMPLETE');
-  assert.equal(stack.tags['halo:deployed-by'], 'halo up');
-  assert.equal(stack.url, url);
-  assert.equal(stack.probe.answering, true);
-  assert.equal(stack.probe.httpStatus, 200);
-  assert.deepEqual(stack.instances.map((i: { instanceId: string }) => i.instanceId), firstInstances);
-  assert.equal(stack.instances[0].state, 'running');
-  assert.equal(stack.alarms.length, 1);
-  assert.notEqual(stack.alarms[0].state, 'ALARM');
-  assert.equal(stack.healthy, true);
-});
+test(
+  'halo status --json reports the cloud and the stack healthy: URL answering, instance running, alarm not in ALARM',
+  { skip: !isRoot && 'needs root' },
+  () => {
+    const r = halo('status', '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const status = JSON.parse(r.stdout);
+    assert.equal(status.cloud.running, true);
+    assert.equal(status.cloud.home, home);
+    assert.equal(status.cloud.profile, 'fast');
+    assert.equal(status.stacks.length, 1);
+    const stack = status.stacks[0];
+    assert.equal(stack.name, ARCHITECTURE);
+    assert.equal(stack.status, 'CREATE_COMPLETE');
+    assert.equal(stack.tags['halo:deployed-by'], 'halo up');
+    assert.equal(stack.url, url);
+    assert.equal(stack.probe.answering, true);
+    assert.equal(stack.probe.httpStatus, 200);
+    assert.deepEqual(
+      stack.instances.map((i: { instanceId: string }) => i.instanceId),
+      firstInstances,
+    );
+    assert.equal(stack.instances[0].state, 'running');
+    assert.equal(stack.alarms.length, 1);
+    assert.notEqual(stack.alarms[0].state, 'ALARM');
+    assert.equal(stack.healthy, true);
+  },
+);
 
 test('halo down removes the stack (DELETE_COMPLETE) and says the cloud keeps running', { skip: !isRoot && 'needs root' }, async () => {
   assert.ok(url, 'the first up deployed the stack');

@@ -38,8 +38,10 @@ describe('the one clock', () => {
 describe('aws CLI profile files', () => {
   it('replaces only its own section', () => {
     const before = '[default]\nregion = eu-west-1\n\n[profile halo]\nregion = old\n\n[profile other]\nx = 1\n';
-    assert.equal(setIniSection(before, 'profile halo', { region: 'us-east-1' }),
-      '[default]\nregion = eu-west-1\n\n[profile other]\nx = 1\n\n[profile halo]\nregion = us-east-1\n');
+    assert.equal(
+      setIniSection(before, 'profile halo', { region: 'us-east-1' }),
+      '[default]\nregion = eu-west-1\n\n[profile other]\nx = 1\n\n[profile halo]\nregion = us-east-1\n',
+    );
     assert.equal(setIniSection('', 'halo', { a: 'b' }), '[halo]\na = b\n');
   });
 });

@@ -31,8 +31,9 @@ describe('halo cloud env', () => {
   it('exports what the aws CLI and SDK v3 need: new EC2Client({}) answers DescribeRegions after eval', () => {
     // A shell with nothing of AWS in its environment: only what `halo cloud env` prints.
     const env = { PATH: process.env.PATH, HOME: home, HALO_HOME: cloud.home };
-    const script = `eval "$("${process.execPath}" "${HALO_MAIN}" cloud env)" && test -n "$AWS_REGION" && test "$AWS_REGION" = "$AWS_DEFAULT_REGION" `
-      + `&& "${process.execPath}" --input-type=module -e "$CLIENT"`;
+    const script =
+      `eval "$("${process.execPath}" "${HALO_MAIN}" cloud env)" && test -n "$AWS_REGION" && test "$AWS_REGION" = "$AWS_DEFAULT_REGION" ` +
+      `&& "${process.execPath}" --input-type=module -e "$CLIENT"`;
     const r = spawnSync('bash', ['-c', script], { env: { ...env, CLIENT: CLIENT_WITH_NO_OPTIONS }, cwd: REPO, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const regions = JSON.parse(r.stdout.trim().split('\n').pop() ?? '[]') as string[];

@@ -14,14 +14,25 @@ import { Store } from '../src/store/db.js';
 
 function record(status: string): StackRecord {
   return {
-    StackId: `arn:aws:cloudformation:us-east-1:123456789012:stack/s-${status.toLowerCase()}/0`, StackName: `s-${status.toLowerCase()}`, region: 'us-east-1',
-    CreationTime: new Date(0).toISOString(), StackStatus: status, DisableRollback: false, Capabilities: [], Tags: [], NotificationARNs: [],
-    TimeoutInMinutes: 2, templateBody: '{}', parameters: [], outputs: [], imports: [],
+    StackId: `arn:aws:cloudformation:us-east-1:123456789012:stack/s-${status.toLowerCase()}/0`,
+    StackName: `s-${status.toLowerCase()}`,
+    region: 'us-east-1',
+    CreationTime: new Date(0).toISOString(),
+    StackStatus: status,
+    DisableRollback: false,
+    Capabilities: [],
+    Tags: [],
+    NotificationARNs: [],
+    TimeoutInMinutes: 2,
+    templateBody: '{}',
+    parameters: [],
+    outputs: [],
+    imports: [],
     resources: { A: { logicalId: 'A', type: 'AWS::SSM::Parameter', status: 'CREATE_IN_PROGRESS', timestamp: new Date(0).toISOString() } },
   };
 }
 
-describe('the stack engine\'s timing rules (virtual clock)', () => {
+describe("the stack engine's timing rules (virtual clock)", () => {
   let dir: string;
   let cloud: Cloud;
   let clock: VirtualClock;
@@ -38,7 +49,9 @@ describe('the stack engine\'s timing rules (virtual clock)', () => {
   it('a resource still being made when another fails is cancelled, and what it makes later is handed back for deletion', async () => {
     const run = new StackRun(cloud, record('CREATE_IN_PROGRESS'), { Resources: {} });
     let finish: (v: string) => void = () => undefined;
-    const work = new Promise<string>((resolve) => { finish = resolve; });
+    const work = new Promise<string>((resolve) => {
+      finish = resolve;
+    });
     const late: string[] = [];
     const guarded = run.guarded(work, 'creation', (v) => late.push(v));
     run.cancel();
@@ -49,12 +62,18 @@ describe('the stack engine\'s timing rules (virtual clock)', () => {
     await assert.rejects(run.guarded(Promise.resolve(1), 'creation'), /cancelled/, 'nothing new runs after a cancellation');
   });
 
-  it('TimeoutInMinutes fails work that outlives it, on the cloud\'s clock', async () => {
+  it("TimeoutInMinutes fails work that outlives it, on the cloud's clock", async () => {
     const run = new StackRun(cloud, record('CREATE_IN_PROGRESS'), { Resources: {} });
     run.startDeadline();
     const pending = run.guarded(new Promise(() => undefined), 'creation');
     clock.advance(119_000);
-    const early = await Promise.race([pending.then(() => 'done', () => 'failed'), new Promise((r) => setImmediate(() => r('waiting')))]);
+    const early = await Promise.race([
+      pending.then(
+        () => 'done',
+        () => 'failed',
+      ),
+      new Promise((r) => setImmediate(() => r('waiting'))),
+    ]);
     assert.equal(early, 'waiting');
     clock.advance(1_000);
     await assert.rejects(pending, /Resource creation cancelled: the stack's TimeoutInMinutes \(2\) was exceeded/);
@@ -67,13 +86,19 @@ describe('the stack engine\'s timing rules (virtual clock)', () => {
       stackTable({ cloud }).put(s.region, s.StackId, s);
     }
     recoverInterruptedStacks(cloud);
-    const after = Object.fromEntries(stackTable({ cloud }).list('us-east-1').map((s) => [s.StackName, [s.StackStatus, s.StackStatusReason, s.resources.A.status]]));
+    const after = Object.fromEntries(
+      stackTable({ cloud })
+        .list('us-east-1')
+        .map((s) => [s.StackName, [s.StackStatus, s.StackStatusReason, s.resources.A.status]]),
+    );
     assert.deepEqual(after, {
       's-create_in_progress': ['CREATE_FAILED', 'The halo cloud stopped during this operation', 'CREATE_FAILED'],
       's-update_complete_cleanup_in_progress': ['UPDATE_COMPLETE', undefined, 'CREATE_FAILED'],
       's-delete_in_progress': ['DELETE_FAILED', 'The halo cloud stopped during this operation', 'CREATE_FAILED'],
     });
-    const events = eventTable({ cloud }).list(record('CREATE_IN_PROGRESS').StackId).map((e) => `${e.LogicalResourceId} ${e.ResourceStatus}`);
+    const events = eventTable({ cloud })
+      .list(record('CREATE_IN_PROGRESS').StackId)
+      .map((e) => `${e.LogicalResourceId} ${e.ResourceStatus}`);
     assert.deepEqual(events, ['A CREATE_FAILED', 's-create_in_progress CREATE_FAILED']);
   });
 

@@ -6,8 +6,12 @@ import { cfn, eventLog, SEED_TEMPLATES, settle, templateBody, templatePath } fro
 
 describe('templates, validation and failure modes through the real aws CLI', () => {
   let cloud: TestCloud;
-  before(async () => { cloud = await TestCloud.start(); });
-  after(async () => { await cloud?.dispose(); });
+  before(async () => {
+    cloud = await TestCloud.start();
+  });
+  after(async () => {
+    await cloud?.dispose();
+  });
 
   const create = (name: string, file: string, ...more: string[]) =>
     cloud.aws('cloudformation', 'create-stack', '--stack-name', name, '--template-body', `file://${file}`, ...more);
@@ -33,23 +37,41 @@ describe('templates, validation and failure modes through the real aws CLI', () 
       StackIdIsArn: 'arn',
     });
     const resources = cloud.aws('cloudformation', 'describe-stack-resources', '--stack-name', 'fns').json.StackResources;
-    assert.deepEqual(resources.map((r: { LogicalResourceId: string }) => r.LogicalResourceId), ['Param'], 'a resource whose condition is false is not made');
+    assert.deepEqual(
+      resources.map((r: { LogicalResourceId: string }) => r.LogicalResourceId),
+      ['Param'],
+      'a resource whose condition is false is not made',
+    );
   });
 
   it('ValidateTemplate describes parameters and capabilities; bad templates are ValidationErrors naming the problem', () => {
     const ok = cloud.aws('cloudformation', 'validate-template', '--template-body', `file://${SEED_TEMPLATES}/recovery.json`);
     assert.equal(ok.status, 0, ok.stderr);
-    assert.deepEqual(ok.json.Parameters.map((p: { ParameterKey: string; DefaultValue?: string }) => [p.ParameterKey, p.DefaultValue]),
-      [['KeyName', 'mykey'], ['JenkinsAdminPassword', undefined]]);
+    assert.deepEqual(
+      ok.json.Parameters.map((p: { ParameterKey: string; DefaultValue?: string }) => [p.ParameterKey, p.DefaultValue]),
+      [
+        ['KeyName', 'mykey'],
+        ['JenkinsAdminPassword', undefined],
+      ],
+    );
     const iam = cloud.aws('cloudformation', 'validate-template', '--template-body', `file://${templatePath('iam-ssm.yaml')}`);
     assert.deepEqual(iam.json.Capabilities, ['CAPABILITY_IAM']);
     const cases: Array<[string, RegExp]> = [
       ['{"Resources": {"A": {"Type": "AWS::EC2::VPC",}}}', /Template format error: JSON not well-formed. \(line 1, {2}column \d+\)/],
       ['Resources:\n  A: [\n', /Template format error: YAML not well-formed. \(line \d+, column \d+\)/],
-      ['{"Resources": {"A": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": {"Ref": "Missing"}}}}}', /Unresolved resource dependencies \[Missing\] in the Resources block/],
-      ['{"Resources": {"A": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": {"Fn::Frobnicate": "x"}}}}}', /Encountered unsupported function: Fn::Frobnicate/],
+      [
+        '{"Resources": {"A": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": {"Ref": "Missing"}}}}}',
+        /Unresolved resource dependencies \[Missing\] in the Resources block/,
+      ],
+      [
+        '{"Resources": {"A": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": {"Fn::Frobnicate": "x"}}}}}',
+        /Encountered unsupported function: Fn::Frobnicate/,
+      ],
       ['{"Description": "nothing"}', /At least one Resources member must be defined/],
-      ['{"Transform": "AWS::Serverless-2016-10-31", "Resources": {"A": {"Type": "AWS::Serverless::Function"}}}', /does not support Transform/],
+      [
+        '{"Transform": "AWS::Serverless-2016-10-31", "Resources": {"A": {"Type": "AWS::Serverless::Function"}}}',
+        /does not support Transform/,
+      ],
     ];
     for (const [body, message] of cases) {
       const r = cloud.aws('cloudformation', 'validate-template', '--template-body', body);
@@ -63,7 +85,10 @@ describe('templates, validation and failure modes through the real aws CLI', () 
     const client = cfn(cloud);
     for (const name of ['recovery.json', 'multiaz.json', 'multiaz-ebs.json', 'multiaz-elasticip.json']) {
       const r = await client.send(new ValidateTemplateCommand({ TemplateURL: `file://${SEED_TEMPLATES}/${name}` }));
-      assert.ok(r.Parameters?.some((p) => p.ParameterKey === 'JenkinsAdminPassword'), name);
+      assert.ok(
+        r.Parameters?.some((p) => p.ParameterKey === 'JenkinsAdminPassword'),
+        name,
+      );
       assert.match(r.Description ?? '', /AWS in Action/);
     }
     const elastic = await client.send(new ValidateTemplateCommand({ TemplateURL: `file://${SEED_TEMPLATES}/multiaz-elasticip.json` }));
@@ -73,16 +98,39 @@ describe('templates, validation and failure modes through the real aws CLI', () 
   it('refuses a cycle, a bad parameter and a missing key pair before creating anything', () => {
     const cycle = create('cycle', templatePath('cycle.json'));
     assert.match(cycle.stderr, /ValidationError.*Circular dependency between resources: \[A, B, C\]/);
-    const short = create('bad', `${SEED_TEMPLATES}/recovery.json`, '--parameters', 'ParameterKey=JenkinsAdminPassword,ParameterValue=short');
+    const short = create(
+      'bad',
+      `${SEED_TEMPLATES}/recovery.json`,
+      '--parameters',
+      'ParameterKey=JenkinsAdminPassword,ParameterValue=short',
+    );
     assert.match(short.stderr, /ValidationError.*Parameter 'JenkinsAdminPassword' must contain at least 8 characters/);
-    const pattern = create('bad', `${SEED_TEMPLATES}/recovery.json`, '--parameters', 'ParameterKey=JenkinsAdminPassword,ParameterValue=not-alnum!');
+    const pattern = create(
+      'bad',
+      `${SEED_TEMPLATES}/recovery.json`,
+      '--parameters',
+      'ParameterKey=JenkinsAdminPassword,ParameterValue=not-alnum!',
+    );
     assert.match(pattern.stderr, /Parameter 'JenkinsAdminPassword' must match pattern \[a-zA-Z0-9\]\*/);
-    const key = create('bad', `${SEED_TEMPLATES}/recovery.json`, '--parameters', 'ParameterKey=JenkinsAdminPassword,ParameterValue=secret1234');
-    assert.match(key.stderr, /ValidationError.*Parameter validation failed: parameter value mykey for parameter name KeyName does not exist\./);
+    const key = create(
+      'bad',
+      `${SEED_TEMPLATES}/recovery.json`,
+      '--parameters',
+      'ParameterKey=JenkinsAdminPassword,ParameterValue=secret1234',
+    );
+    assert.match(
+      key.stderr,
+      /ValidationError.*Parameter validation failed: parameter value mykey for parameter name KeyName does not exist\./,
+    );
     const missing = create('bad', `${SEED_TEMPLATES}/recovery.json`);
     assert.match(missing.stderr, /Parameters: \[JenkinsAdminPassword\] must have values/);
     assert.equal(cloud.aws('cloudformation', 'describe-stacks', '--stack-name', 'cycle').status, 254);
-    assert.equal(cloud.aws('cloudformation', 'list-stacks').json.StackSummaries.filter((s: { StackName: string }) => s.StackName === 'bad' || s.StackName === 'cycle').length, 0);
+    assert.equal(
+      cloud
+        .aws('cloudformation', 'list-stacks')
+        .json.StackSummaries.filter((s: { StackName: string }) => s.StackName === 'bad' || s.StackName === 'cycle').length,
+      0,
+    );
     assert.equal(cloud.aws('ec2', 'describe-vpcs').json.Vpcs.length, 0);
   });
 
@@ -106,11 +154,19 @@ describe('templates, validation and failure modes through the real aws CLI', () 
 
   it('OnFailure DELETE deletes the stack after its rollback', async () => {
     const client = cfn(cloud);
-    const { StackId } = await client.send(new CreateStackCommand({ StackName: 'gone', TemplateBody: templateBody('retain.yaml'), OnFailure: 'DELETE' }));
+    const { StackId } = await client.send(
+      new CreateStackCommand({ StackName: 'gone', TemplateBody: templateBody('retain.yaml'), OnFailure: 'DELETE' }),
+    );
     const final = await settle(client, StackId ?? '');
     assert.equal(final.StackStatus, 'DELETE_COMPLETE');
     const stackLines = (await eventLog(client, StackId ?? '')).lines.filter((l) => l.startsWith('gone '));
-    assert.deepEqual(stackLines, ['gone CREATE_IN_PROGRESS', 'gone ROLLBACK_IN_PROGRESS', 'gone ROLLBACK_COMPLETE', 'gone DELETE_IN_PROGRESS', 'gone DELETE_COMPLETE']);
+    assert.deepEqual(stackLines, [
+      'gone CREATE_IN_PROGRESS',
+      'gone ROLLBACK_IN_PROGRESS',
+      'gone ROLLBACK_COMPLETE',
+      'gone DELETE_IN_PROGRESS',
+      'gone DELETE_COMPLETE',
+    ]);
     cloud.aws('ssm', 'delete-parameter', '--name', '/gone/kept');
   });
 
@@ -124,8 +180,10 @@ describe('templates, validation and failure modes through the real aws CLI', () 
     assert.equal(second.StackStatus, 'ROLLBACK_COMPLETE');
     assert.equal(second.StackStatusReason, undefined);
     const { events } = await eventLog(client, 'exp-two');
-    assert.equal(events.find((e) => e.ResourceStatus === 'ROLLBACK_IN_PROGRESS')?.ResourceStatusReason,
-      'Export with name fixed-export is already exported by stack exp-one. Rollback requested by user.');
+    assert.equal(
+      events.find((e) => e.ResourceStatus === 'ROLLBACK_IN_PROGRESS')?.ResourceStatusReason,
+      'Export with name fixed-export is already exported by stack exp-one. Rollback requested by user.',
+    );
   });
 
   it('two stacks with the same VPC CIDR do not interfere', async () => {
@@ -141,7 +199,10 @@ describe('templates, validation and failure modes through the real aws CLI', () 
     assert.notEqual(vpcA, vpcB);
     for (const vpc of [vpcA, vpcB]) {
       const subnets = cloud.aws('ec2', 'describe-subnets', '--filters', `Name=vpc-id,Values=${vpc}`).json.Subnets;
-      assert.deepEqual(subnets.map((s: { CidrBlock: string }) => s.CidrBlock), ['10.0.0.0/24']);
+      assert.deepEqual(
+        subnets.map((s: { CidrBlock: string }) => s.CidrBlock),
+        ['10.0.0.0/24'],
+      );
     }
     cloud.aws('cloudformation', 'delete-stack', '--stack-name', 'twin-a');
     assert.equal((await settle(client, a.StackId ?? '')).StackStatus, 'DELETE_COMPLETE');

@@ -6,8 +6,12 @@ import { cfn, settle, templatePath } from './templates/support.js';
 
 describe('IAM and SSM resources, SSM parameter types, dynamic references, exports and imports', () => {
   let cloud: TestCloud;
-  before(async () => { cloud = await TestCloud.start(); });
-  after(async () => { await cloud?.dispose(); });
+  before(async () => {
+    cloud = await TestCloud.start();
+  });
+  after(async () => {
+    await cloud?.dispose();
+  });
 
   it('creates them in their services, needs CAPABILITY_IAM, and keeps an imported export until its importer is gone', async () => {
     assert.equal(cloud.aws('ssm', 'put-parameter', '--name', '/halo/test/ami', '--type', 'String', '--value', 'ami-0abc1234').status, 0);
@@ -27,16 +31,35 @@ describe('IAM and SSM resources, SSM parameter types, dynamic references, export
     assert.match(roleName, /^roles-Role-[A-Z0-9]+$/);
     const role = cloud.aws('iam', 'get-role', '--role-name', roleName);
     assert.equal(role.json.Role.Arn, out.RoleArn);
-    assert.deepEqual(cloud.aws('iam', 'list-role-policies', '--role-name', roleName).json.PolicyNames.sort(), ['describe-addresses', 'eip']);
+    assert.deepEqual(cloud.aws('iam', 'list-role-policies', '--role-name', roleName).json.PolicyNames.sort(), [
+      'describe-addresses',
+      'eip',
+    ]);
     assert.equal(cloud.aws('iam', 'list-attached-role-policies', '--role-name', roleName).json.AttachedPolicies.length, 1);
     const profile = await client.send(new DescribeStackResourceCommand({ StackName: 'roles', LogicalResourceId: 'Profile' }));
-    const gotProfile = cloud.aws('iam', 'get-instance-profile', '--instance-profile-name', String(profile.StackResourceDetail?.PhysicalResourceId));
+    const gotProfile = cloud.aws(
+      'iam',
+      'get-instance-profile',
+      '--instance-profile-name',
+      String(profile.StackResourceDetail?.PhysicalResourceId),
+    );
     assert.equal(gotProfile.json.InstanceProfile.Roles[0].RoleName, roleName);
     assert.equal(cloud.aws('ssm', 'get-parameter', '--name', '/roles/role').json.Parameter.Value, out.RoleArn);
     assert.equal(cloud.aws('ssm', 'get-parameter', '--name', String(out.CopyName)).json.Parameter.Value, 'copy of ami-0abc1234');
 
-    assert.equal(cloud.aws('cloudformation', 'create-stack', '--stack-name', 'user', '--template-body', `file://${templatePath('import.yaml')}`,
-      '--parameters', 'ParameterKey=From,ParameterValue=roles').status, 0);
+    assert.equal(
+      cloud.aws(
+        'cloudformation',
+        'create-stack',
+        '--stack-name',
+        'user',
+        '--template-body',
+        `file://${templatePath('import.yaml')}`,
+        '--parameters',
+        'ParameterKey=From,ParameterValue=roles',
+      ).status,
+      0,
+    );
     const user = await settle(client, 'user');
     assert.equal(user.StackStatus, 'CREATE_COMPLETE', user.StackStatusReason);
     assert.equal(user.Outputs?.[0].OutputValue, out.RoleArn);

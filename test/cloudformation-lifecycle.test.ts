@@ -6,12 +6,24 @@ import { cfn, eventLog, settle, templatePath } from './templates/support.js';
 
 describe('CloudFormation stack lifecycle through the real aws CLI', () => {
   let cloud: TestCloud;
-  before(async () => { cloud = await TestCloud.start(); });
-  after(async () => { await cloud?.dispose(); });
+  before(async () => {
+    cloud = await TestCloud.start();
+  });
+  after(async () => {
+    await cloud?.dispose();
+  });
 
   it('creates a key pair stack, shows outputs and exports, deletes it, then says the stack does not exist', async () => {
-    const created = cloud.aws('cloudformation', 'create-stack', '--stack-name', 'keys', '--template-body', `file://${templatePath('keypair.yaml')}`,
-      '--parameters', 'ParameterKey=Name,ParameterValue=main');
+    const created = cloud.aws(
+      'cloudformation',
+      'create-stack',
+      '--stack-name',
+      'keys',
+      '--template-body',
+      `file://${templatePath('keypair.yaml')}`,
+      '--parameters',
+      'ParameterKey=Name,ParameterValue=main',
+    );
     assert.equal(created.status, 0, created.stderr);
     assert.match(created.json.StackId, /^arn:aws:cloudformation:us-east-1:\d{12}:stack\/keys\/[0-9a-f-]{36}$/);
     const client = cfn(cloud);
@@ -28,11 +40,18 @@ describe('CloudFormation stack lifecycle through the real aws CLI', () => {
       { KeyName: 'keys-main', KeyPairId: keyId },
     );
     const exports = cloud.aws('cloudformation', 'list-exports');
-    assert.deepEqual(exports.json.Exports.map((e: { Name: string; Value: string }) => [e.Name, e.Value]), [['keys-KeyPairId', keyId]]);
+    assert.deepEqual(
+      exports.json.Exports.map((e: { Name: string; Value: string }) => [e.Name, e.Value]),
+      [['keys-KeyPairId', keyId]],
+    );
 
     const { lines } = await eventLog(client, 'keys');
     assert.deepEqual(lines, [
-      'keys CREATE_IN_PROGRESS', 'Key CREATE_IN_PROGRESS', 'Key CREATE_IN_PROGRESS', 'Key CREATE_COMPLETE', 'keys CREATE_COMPLETE',
+      'keys CREATE_IN_PROGRESS',
+      'Key CREATE_IN_PROGRESS',
+      'Key CREATE_IN_PROGRESS',
+      'Key CREATE_COMPLETE',
+      'keys CREATE_COMPLETE',
     ]);
     const res = cloud.aws('cloudformation', 'describe-stack-resource', '--stack-name', 'keys', '--logical-resource-id', 'Key');
     assert.equal(res.json.StackResourceDetail.PhysicalResourceId, 'keys-main');

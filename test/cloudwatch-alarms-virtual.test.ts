@@ -43,7 +43,8 @@ function setup() {
   const minute = async (value: number | number[] | undefined, metric = 'Load') => {
     const now = v.clock.now();
     if (value !== undefined) {
-      for (const x of [value].flat()) publishMetric(v.cloud, REGION, { Namespace: 'Halo/Test', MetricName: metric, Value: x, Timestamp: now + 30_000 });
+      for (const x of [value].flat())
+        publishMetric(v.cloud, REGION, { Namespace: 'Halo/Test', MetricName: metric, Value: x, Timestamp: now + 30_000 });
     }
     v.clock.advance(MINUTE);
     await actionsSettled(v.cloud);
@@ -52,8 +53,15 @@ function setup() {
 }
 
 const baseAlarm = (name: string, extra: Record<string, unknown> = {}) => ({
-  AlarmName: name, Namespace: 'Halo/Test', MetricName: 'Load', Statistic: 'Maximum', Period: 60,
-  EvaluationPeriods: 3, Threshold: 50, ComparisonOperator: 'GreaterThanThreshold', ...extra,
+  AlarmName: name,
+  Namespace: 'Halo/Test',
+  MetricName: 'Load',
+  Statistic: 'Maximum',
+  Period: 60,
+  EvaluationPeriods: 3,
+  Threshold: 50,
+  ComparisonOperator: 'GreaterThanThreshold',
+  ...extra,
 });
 
 describe('metric alarms on the virtual clock', () => {
@@ -98,11 +106,24 @@ describe('metric alarms on the virtual clock', () => {
     await t.minute(10);
     const ok = await t.alarm('cpu');
     assert.equal(ok.StateValue, 'OK');
-    assert.match(ok.StateReason, /^Threshold Crossed: 1 out of the last 3 datapoints \[10\.0 \(01\/01\/26 00:03:00\)\] was not greater than the threshold \(50\.0\) \(minimum 1 datapoint for ALARM -> OK transition\)\.$/);
-    const window = await t.cw('DescribeAlarmHistory', { AlarmName: 'cpu', StartDate: new Date(START + 3 * MINUTE), EndDate: new Date(START + 4 * MINUTE - 1) });
-    assert.deepEqual(window.AlarmHistoryItems.map((h: any) => h.HistorySummary), ['Alarm updated from INSUFFICIENT_DATA to ALARM']);
+    assert.match(
+      ok.StateReason,
+      /^Threshold Crossed: 1 out of the last 3 datapoints \[10\.0 \(01\/01\/26 00:03:00\)\] was not greater than the threshold \(50\.0\) \(minimum 1 datapoint for ALARM -> OK transition\)\.$/,
+    );
+    const window = await t.cw('DescribeAlarmHistory', {
+      AlarmName: 'cpu',
+      StartDate: new Date(START + 3 * MINUTE),
+      EndDate: new Date(START + 4 * MINUTE - 1),
+    });
+    assert.deepEqual(
+      window.AlarmHistoryItems.map((h: any) => h.HistorySummary),
+      ['Alarm updated from INSUFFICIENT_DATA to ALARM'],
+    );
     const updates = await t.history('cpu', 'StateUpdate');
-    assert.deepEqual(updates.map((h: any) => h.HistorySummary), ['Alarm updated from INSUFFICIENT_DATA to ALARM', 'Alarm updated from ALARM to OK']);
+    assert.deepEqual(
+      updates.map((h: any) => h.HistorySummary),
+      ['Alarm updated from INSUFFICIENT_DATA to ALARM', 'Alarm updated from ALARM to OK'],
+    );
     const h = JSON.parse(updates[1].HistoryData);
     assert.equal(h.oldState.stateValue, 'ALARM');
     assert.equal(h.newState.stateValue, 'OK');
@@ -124,7 +145,12 @@ describe('metric alarms on the virtual clock', () => {
     assert.equal((await t.alarm('mofn')).StateValue, 'ALARM');
   });
 
-  for (const [mode, expected] of [['missing', 'INSUFFICIENT_DATA'], ['breaching', 'ALARM'], ['notBreaching', 'OK'], ['ignore', 'OK']] as const) {
+  for (const [mode, expected] of [
+    ['missing', 'INSUFFICIENT_DATA'],
+    ['breaching', 'ALARM'],
+    ['notBreaching', 'OK'],
+    ['ignore', 'OK'],
+  ] as const) {
     it(`TreatMissingData ${mode}: after good data stops, the alarm ends in ${expected}`, async () => {
       const t = setup();
       await t.cw('PutMetricAlarm', baseAlarm(`gap-${mode}`, { TreatMissingData: mode }));
@@ -133,7 +159,11 @@ describe('metric alarms on the virtual clock', () => {
       for (let i = 0; i < 8; i++) await t.minute(undefined);
       const a = await t.alarm(`gap-${mode}`);
       assert.equal(a.StateValue, expected);
-      if (mode === 'breaching') assert.equal(a.StateReason, 'Threshold Crossed: no datapoints were received for 3 periods and 3 missing datapoints were treated as [Breaching].');
+      if (mode === 'breaching')
+        assert.equal(
+          a.StateReason,
+          'Threshold Crossed: no datapoints were received for 3 periods and 3 missing datapoints were treated as [Breaching].',
+        );
       if (mode === 'missing') assert.equal(a.StateReason, 'Insufficient Data: 3 datapoints were unknown.');
     });
   }
@@ -162,7 +192,15 @@ describe('metric alarms on the virtual clock', () => {
 
   it('EvaluateLowSampleCountPercentile ignore: too few samples for p90 (under 100) do not change the state', async () => {
     const t = setup();
-    await t.cw('PutMetricAlarm', baseAlarm('low', { Statistic: undefined, ExtendedStatistic: 'p90', EvaluationPeriods: 1, EvaluateLowSampleCountPercentile: 'ignore' }));
+    await t.cw(
+      'PutMetricAlarm',
+      baseAlarm('low', {
+        Statistic: undefined,
+        ExtendedStatistic: 'p90',
+        EvaluationPeriods: 1,
+        EvaluateLowSampleCountPercentile: 'ignore',
+      }),
+    );
     await t.minute([99, 99, 99]);
     assert.equal((await t.alarm('low')).StateValue, 'INSUFFICIENT_DATA');
     await t.minute(Array.from({ length: 100 }, () => 99));
@@ -172,7 +210,10 @@ describe('metric alarms on the virtual clock', () => {
   it('metric math alarms evaluate the expression that returns data', async () => {
     const t = setup();
     await t.cw('PutMetricAlarm', {
-      AlarmName: 'ratio', EvaluationPeriods: 1, Threshold: 10, ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmName: 'ratio',
+      EvaluationPeriods: 1,
+      Threshold: 10,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       Metrics: [
         { Id: 'e', MetricStat: { Metric: { Namespace: 'Halo/Test', MetricName: 'Errors' }, Period: 60, Stat: 'Sum' }, ReturnData: false },
         { Id: 'r', MetricStat: { Metric: { Namespace: 'Halo/Test', MetricName: 'Load' }, Period: 60, Stat: 'Sum' }, ReturnData: false },
@@ -194,7 +235,10 @@ describe('metric alarms on the virtual clock', () => {
     // Transitions: INSUFFICIENT_DATA → ALARM, ALARM → OK, OK → ALARM; the repeated states run nothing.
     for (const v of [99, 99, 99, 10, 10, 99]) await t.minute(v);
     const actions = await t.history('act', 'Action');
-    assert.deepEqual(actions.map((h: any) => h.HistorySummary), Array(3).fill(`Successfully executed action ${TopicArn}`));
+    assert.deepEqual(
+      actions.map((h: any) => h.HistorySummary),
+      Array(3).fill(`Successfully executed action ${TopicArn}`),
+    );
     const published = JSON.parse(JSON.parse(actions[0].HistoryData).publishedMessage);
     assert.equal(published.NewStateValue, 'ALARM');
     assert.equal(published.OldStateValue, 'INSUFFICIENT_DATA');
@@ -211,7 +255,14 @@ describe('metric alarms on the virtual clock', () => {
     const t = setup();
     const { TopicArn } = await t.cloud.invoke('sns', 'CreateTopic', { Name: 'ops' }, { region: REGION });
     const recover = `arn:aws:automate:${REGION}:ec2:recover`;
-    await t.cw('PutMetricAlarm', baseAlarm('set', { EvaluationPeriods: 1, Dimensions: [{ Name: 'InstanceId', Value: 'i-0123456789abcdef0' }], AlarmActions: [TopicArn, recover] }));
+    await t.cw(
+      'PutMetricAlarm',
+      baseAlarm('set', {
+        EvaluationPeriods: 1,
+        Dimensions: [{ Name: 'InstanceId', Value: 'i-0123456789abcdef0' }],
+        AlarmActions: [TopicArn, recover],
+      }),
+    );
     await t.cw('SetAlarmState', { AlarmName: 'set', StateValue: 'ALARM', StateReason: 'testing', StateReasonData: '{"why":"test"}' });
     await actionsSettled(t.cloud);
     const a = await t.alarm('set');
@@ -222,11 +273,19 @@ describe('metric alarms on the virtual clock', () => {
       `Successfully executed action ${TopicArn}`,
       `No action taken for ${recover}: EC2 actions are not executed when the state is set by SetAlarmState`,
     ]);
-    publishMetric(t.cloud, REGION, { Namespace: 'Halo/Test', MetricName: 'Load', Dimensions: [{ Name: 'InstanceId', Value: 'i-0123456789abcdef0' }], Value: 1, Timestamp: t.clock.now() });
+    publishMetric(t.cloud, REGION, {
+      Namespace: 'Halo/Test',
+      MetricName: 'Load',
+      Dimensions: [{ Name: 'InstanceId', Value: 'i-0123456789abcdef0' }],
+      Value: 1,
+      Timestamp: t.clock.now(),
+    });
     t.clock.advance(MINUTE);
     assert.equal((await t.alarm('set')).StateValue, 'OK');
     await assert.rejects(t.cw('SetAlarmState', { AlarmName: 'nope', StateValue: 'OK', StateReason: 'x' }), { code: 'ResourceNotFound' });
-    await assert.rejects(t.cw('SetAlarmState', { AlarmName: 'set', StateValue: 'OK', StateReason: 'x', StateReasonData: '{' }), { code: 'InvalidFormat' });
+    await assert.rejects(t.cw('SetAlarmState', { AlarmName: 'set', StateValue: 'OK', StateReason: 'x', StateReasonData: '{' }), {
+      code: 'InvalidFormat',
+    });
   });
 
   it('EC2 actions: recover is handed to EC2 by event and its result recorded; a missing EC2 operation is a recorded failure', async () => {
@@ -234,20 +293,47 @@ describe('metric alarms on the virtual clock', () => {
     const requests: RecoverRequest[] = [];
     t.cloud.events.on('ec2.recoverRequested', (r: RecoverRequest) => {
       requests.push(r);
-      const result: ActionResult = { requestId: r.requestId, region: r.region, alarmName: r.alarmName, actionArn: r.actionArn, succeeded: true, message: 'moved to another host' };
+      const result: ActionResult = {
+        requestId: r.requestId,
+        region: r.region,
+        alarmName: r.alarmName,
+        actionArn: r.actionArn,
+        succeeded: true,
+        message: 'moved to another host',
+      };
       t.cloud.events.emit('cloudwatch.actionResult', result);
     });
     const dims = [{ Name: 'InstanceId', Value: 'i-0aaaaaaaaaaaaaaaa' }];
     const recover = `arn:aws:automate:${REGION}:ec2:recover`;
     const stop = `arn:aws:automate:${REGION}:ec2:stop`;
-    await t.cw('PutMetricAlarm', baseAlarm('sys', { MetricName: 'StatusCheckFailed_System', Namespace: 'AWS/EC2', Statistic: 'Minimum', EvaluationPeriods: 2, Threshold: 0, Dimensions: dims, AlarmActions: [recover, stop] }));
+    await t.cw(
+      'PutMetricAlarm',
+      baseAlarm('sys', {
+        MetricName: 'StatusCheckFailed_System',
+        Namespace: 'AWS/EC2',
+        Statistic: 'Minimum',
+        EvaluationPeriods: 2,
+        Threshold: 0,
+        Dimensions: dims,
+        AlarmActions: [recover, stop],
+      }),
+    );
     for (let i = 0; i < 2; i++) {
-      publishMetric(t.cloud, REGION, { Namespace: 'AWS/EC2', MetricName: 'StatusCheckFailed_System', Dimensions: dims, Value: 1, Timestamp: t.clock.now() + 1_000 });
+      publishMetric(t.cloud, REGION, {
+        Namespace: 'AWS/EC2',
+        MetricName: 'StatusCheckFailed_System',
+        Dimensions: dims,
+        Value: 1,
+        Timestamp: t.clock.now() + 1_000,
+      });
       t.clock.advance(MINUTE);
     }
     await actionsSettled(t.cloud);
     assert.equal((await t.alarm('sys')).StateValue, 'ALARM');
-    assert.deepEqual(requests.map((r) => [r.instanceId, r.alarmName, r.actionArn]), [['i-0aaaaaaaaaaaaaaaa', 'sys', recover]]);
+    assert.deepEqual(
+      requests.map((r) => [r.instanceId, r.alarmName, r.actionArn]),
+      [['i-0aaaaaaaaaaaaaaaa', 'sys', recover]],
+    );
     const actions = (await t.history('sys', 'Action')).map((h: any) => h.HistorySummary);
     assert.deepEqual(actions, [
       `Requested recovery of i-0aaaaaaaaaaaaaaaa by action ${recover}`,
@@ -261,7 +347,13 @@ describe('metric alarms on the virtual clock', () => {
     await t.cw('PutMetricAlarm', baseAlarm('tagged', { Tags: [{ Key: 'team', Value: 'ops' }] }));
     const arn = (await t.alarm('tagged')).AlarmArn;
     assert.deepEqual((await t.cw('ListTagsForResource', { ResourceARN: arn })).Tags, [{ Key: 'team', Value: 'ops' }]);
-    await t.cw('TagResource', { ResourceARN: arn, Tags: [{ Key: 'tier', Value: 'web' }, { Key: 'team', Value: 'sre' }] });
+    await t.cw('TagResource', {
+      ResourceARN: arn,
+      Tags: [
+        { Key: 'tier', Value: 'web' },
+        { Key: 'team', Value: 'sre' },
+      ],
+    });
     await t.cw('UntagResource', { ResourceARN: arn, TagKeys: ['tier'] });
     assert.deepEqual((await t.cw('ListTagsForResource', { ResourceARN: arn })).Tags, [{ Key: 'team', Value: 'sre' }]);
     await assert.rejects(t.cw('ListTagsForResource', { ResourceARN: `${arn}-gone` }), { code: 'ResourceNotFoundException' });
@@ -269,17 +361,26 @@ describe('metric alarms on the virtual clock', () => {
 
   it('EC2 actions need an InstanceId dimension; anomaly detection operators are refused clearly', async () => {
     const t = setup();
-    await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { AlarmActions: [`arn:aws:automate:${REGION}:ec2:reboot`] })), { code: 'InvalidParameterCombination' });
-    await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { ComparisonOperator: 'GreaterThanUpperThreshold' })), (e: Error & { code: string }) => e.code === 'InvalidParameterValue' && /Anomaly detection/.test(e.message));
+    await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { AlarmActions: [`arn:aws:automate:${REGION}:ec2:reboot`] })), {
+      code: 'InvalidParameterCombination',
+    });
+    await assert.rejects(
+      t.cw('PutMetricAlarm', baseAlarm('bad', { ComparisonOperator: 'GreaterThanUpperThreshold' })),
+      (e: Error & { code: string }) => e.code === 'InvalidParameterValue' && /Anomaly detection/.test(e.message),
+    );
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { DatapointsToAlarm: 4 })), { code: 'InvalidParameterValue' });
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { Period: 90 })), { code: 'ValidationError' });
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { ExtendedStatistic: 'p99' })), { code: 'InvalidParameterCombination' });
-    await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { AlarmActions: ['arn:aws:sns:eu-west-1:123456789012:x'] })), { code: 'InvalidParameterValue' });
+    await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { AlarmActions: ['arn:aws:sns:eu-west-1:123456789012:x'] })), {
+      code: 'InvalidParameterValue',
+    });
     await assert.rejects(t.cw('DeleteAlarms', { AlarmNames: ['bad'] }), { code: 'ResourceNotFound' });
     const six = Array.from({ length: 6 }, (_, i) => `arn:aws:sns:${REGION}:123456789012:t${i}`);
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { OKActions: six })), { code: 'LimitExceeded' });
     await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { Threshold: undefined })), { code: 'MissingParameter' });
-    await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { Metrics: [{ Id: 'm', Expression: '1' }] })), { code: 'InvalidParameterCombination' });
+    await assert.rejects(t.cw('PutMetricAlarm', baseAlarm('bad', { Metrics: [{ Id: 'm', Expression: '1' }] })), {
+      code: 'InvalidParameterCombination',
+    });
   });
 
   it('retention: 1-minute periods for 15 days, then 5-minute ones; metrics without data for two weeks leave ListMetrics', async () => {
@@ -287,7 +388,15 @@ describe('metric alarms on the virtual clock', () => {
     publishMetric(t.cloud, REGION, { Namespace: 'Halo/Test', MetricName: 'Old', Value: 1 });
     t.clock.advance(14 * 86_400_000);
     assert.equal((await t.cw('ListMetrics', { Namespace: 'Halo/Test' })).Metrics.length, 1);
-    const stats = (period: number) => t.cw('GetMetricStatistics', { Namespace: 'Halo/Test', MetricName: 'Old', StartTime: new Date(START), EndTime: new Date(START + 5 * MINUTE), Period: period, Statistics: ['Sum'] });
+    const stats = (period: number) =>
+      t.cw('GetMetricStatistics', {
+        Namespace: 'Halo/Test',
+        MetricName: 'Old',
+        StartTime: new Date(START),
+        EndTime: new Date(START + 5 * MINUTE),
+        Period: period,
+        Statistics: ['Sum'],
+      });
     assert.equal((await stats(60)).Datapoints.length, 1);
     t.clock.advance(2 * 86_400_000);
     assert.equal((await stats(60)).Datapoints.length, 0);
@@ -309,7 +418,12 @@ describe('the evaluator after a restart of the cloud', () => {
       await first.cloud.shutdown();
       const second = virtualCloud(file, START + 10 * MINUTE);
       clouds.push(second.cloud);
-      publishMetric(second.cloud, REGION, { Namespace: 'Halo/Test', MetricName: 'Load', Value: 99, Timestamp: START + 10 * MINUTE + 1_000 });
+      publishMetric(second.cloud, REGION, {
+        Namespace: 'Halo/Test',
+        MetricName: 'Load',
+        Value: 99,
+        Timestamp: START + 10 * MINUTE + 1_000,
+      });
       second.clock.advance(MINUTE);
       const a = (await second.cloud.invoke('monitoring', 'DescribeAlarms', {}, { region: REGION })).MetricAlarms[0];
       assert.equal(a.AlarmName, 'durable');

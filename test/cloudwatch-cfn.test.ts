@@ -35,8 +35,12 @@ function template(threshold: string, name?: string) {
 
 describe('AWS::CloudWatch::Alarm through CloudFormation and the real aws CLI', () => {
   let cloud: TestCloud;
-  before(async () => { cloud = await TestCloud.start(); });
-  after(async () => { await cloud?.dispose(); });
+  before(async () => {
+    cloud = await TestCloud.start();
+  });
+  after(async () => {
+    await cloud?.dispose();
+  });
 
   it('create-stack makes the alarm (Ref = name, GetAtt Arn), update-stack changes it in place, delete-stack removes it', async () => {
     const client = cfn(cloud);
@@ -50,7 +54,14 @@ describe('AWS::CloudWatch::Alarm through CloudFormation and the real aws CLI', (
     assert.equal(outputs.Arn, `arn:aws:cloudwatch:us-east-1:${account}:alarm:${outputs.Name}`);
     const described = cloud.aws('cloudwatch', 'describe-alarms', '--alarm-names', String(outputs.Name)).json.MetricAlarms[0];
     assert.deepEqual(
-      [described.Statistic, described.Period, described.EvaluationPeriods, described.Threshold, described.ComparisonOperator, described.AlarmActions],
+      [
+        described.Statistic,
+        described.Period,
+        described.EvaluationPeriods,
+        described.Threshold,
+        described.ComparisonOperator,
+        described.AlarmActions,
+      ],
       ['Minimum', 60, 5, 0, 'GreaterThanThreshold', [`arn:aws:sns:us-east-1:${account}:ops`]],
     );
     assert.deepEqual(described.Dimensions, [{ Name: 'Host', Value: 'web-1' }]);

@@ -30,7 +30,13 @@ function setup() {
   const run = async (seconds: number, values: Record<string, number>, resolution: 1 | 60 = 1) => {
     for (let s = 0; s < seconds; s++) {
       for (const [metric, value] of Object.entries(values)) {
-        publishMetric(cloud, REGION, { Namespace: 'Halo/Fast', MetricName: metric, Value: value, Timestamp: clock.now() + 500, StorageResolution: resolution });
+        publishMetric(cloud, REGION, {
+          Namespace: 'Halo/Fast',
+          MetricName: metric,
+          Value: value,
+          Timestamp: clock.now() + 500,
+          StorageResolution: resolution,
+        });
       }
       clock.advance(SECOND);
     }
@@ -38,15 +44,26 @@ function setup() {
   };
   /** The cloud time (ms since START) of each state change of an alarm, read from its history. */
   const transitions = async (name: string) => {
-    const items = (await cw('DescribeAlarmHistory', { AlarmName: name, HistoryItemType: 'StateUpdate', ScanBy: 'TimestampAscending' })).AlarmHistoryItems;
-    return items.map((h: { Timestamp: Date; HistorySummary: string }) => [h.Timestamp.getTime() - START, h.HistorySummary.replace(/^Alarm updated from /, '')]);
+    const items = (await cw('DescribeAlarmHistory', { AlarmName: name, HistoryItemType: 'StateUpdate', ScanBy: 'TimestampAscending' }))
+      .AlarmHistoryItems;
+    return items.map((h: { Timestamp: Date; HistorySummary: string }) => [
+      h.Timestamp.getTime() - START,
+      h.HistorySummary.replace(/^Alarm updated from /, ''),
+    ]);
   };
   return { cloud, clock, cw, state, run, transitions };
 }
 
 const alarm = (name: string, metric: string, period: number, extra: Record<string, unknown> = {}) => ({
-  AlarmName: name, Namespace: 'Halo/Fast', MetricName: metric, Statistic: 'Maximum', Period: period,
-  EvaluationPeriods: 3, Threshold: 50, ComparisonOperator: 'GreaterThanThreshold', ...extra,
+  AlarmName: name,
+  Namespace: 'Halo/Fast',
+  MetricName: metric,
+  Statistic: 'Maximum',
+  Period: period,
+  EvaluationPeriods: 3,
+  Threshold: 50,
+  ComparisonOperator: 'GreaterThanThreshold',
+  ...extra,
 });
 
 describe('high-resolution alarms on the virtual clock', () => {
@@ -62,7 +79,13 @@ describe('high-resolution alarms on the virtual clock', () => {
     assert.equal(await t.state('fast'), 'OK', 'the third breaching period has not ended yet');
     await t.run(1, { Load: 90 });
     assert.equal(await t.state('fast'), 'ALARM');
-    assert.deepEqual((await t.transitions('fast')).map(([at, what]: [number, string]) => [at / SECOND, what]), [[10, 'INSUFFICIENT_DATA to OK'], [90, 'OK to ALARM']]);
+    assert.deepEqual(
+      (await t.transitions('fast')).map(([at, what]: [number, string]) => [at / SECOND, what]),
+      [
+        [10, 'INSUFFICIENT_DATA to OK'],
+        [90, 'OK to ALARM'],
+      ],
+    );
     // 3 of 3 must breach: one healthy 10 s period brings it back to OK.
     await t.run(10, { Load: 10 });
     assert.equal(await t.state('fast'), 'OK');
@@ -76,12 +99,18 @@ describe('high-resolution alarms on the virtual clock', () => {
     await t.run(10, { Load: 90 });
     // The 10 s tick at START + 70 s already sees a breaching maximum in [40 s, 70 s).
     assert.equal(await t.state('half'), 'ALARM');
-    assert.deepEqual((await t.transitions('half')).map(([at]: [number]) => at / SECOND), [10, 70]);
+    assert.deepEqual(
+      (await t.transitions('half')).map(([at]: [number]) => at / SECOND),
+      [10, 70],
+    );
     await t.run(20, { Load: 10 });
     assert.equal(await t.state('half'), 'ALARM', 'the period [60 s, 90 s) still holds a breaching point');
     await t.run(10, { Load: 10 });
     assert.equal(await t.state('half'), 'OK');
-    assert.deepEqual((await t.transitions('half')).map(([at]: [number]) => at / SECOND), [10, 70, 100]);
+    assert.deepEqual(
+      (await t.transitions('half')).map(([at]: [number]) => at / SECOND),
+      [10, 70, 100],
+    );
   });
 
   it('mixed with 60 s alarms: standard alarms keep changing on minute boundaries only', async () => {
@@ -97,9 +126,18 @@ describe('high-resolution alarms on the virtual clock', () => {
     assert.equal(await t.state('slow'), 'OK', 'a 60 s alarm waits for the minute boundary');
     await t.run(45, { Load: 90 });
     assert.equal(await t.state('slow'), 'ALARM');
-    assert.deepEqual((await t.transitions('fast')).map(([at]: [number]) => at / SECOND), [10, 70]);
-    assert.deepEqual((await t.transitions('twenty')).map(([at]: [number]) => at / SECOND), [10, 70]);
-    assert.deepEqual((await t.transitions('slow')).map(([at]: [number]) => at / SECOND), [60, 120]);
+    assert.deepEqual(
+      (await t.transitions('fast')).map(([at]: [number]) => at / SECOND),
+      [10, 70],
+    );
+    assert.deepEqual(
+      (await t.transitions('twenty')).map(([at]: [number]) => at / SECOND),
+      [10, 70],
+    );
+    assert.deepEqual(
+      (await t.transitions('slow')).map(([at]: [number]) => at / SECOND),
+      [60, 120],
+    );
   });
 
   it('10 s ticks evaluate only the high-resolution alarms; each minute boundary evaluates all of them', async () => {
@@ -130,20 +168,42 @@ describe('high-resolution alarms on the virtual clock', () => {
     await t.cw('PutMetricAlarm', alarm('coarse', 'Slow', 10, { EvaluationPeriods: 1 }));
     await t.run(60, { Slow: 90 }, 60);
     // One point a minute, in the 10 s period that starts it: the evaluation range (3 periods) loses it after 30 s.
-    const stats = await t.cw('GetMetricStatistics', { Namespace: 'Halo/Fast', MetricName: 'Slow', StartTime: new Date(START), EndTime: new Date(START + 60 * SECOND), Period: 10, Statistics: ['SampleCount'] });
-    assert.deepEqual(stats.Datapoints.map((d: { Timestamp: Date; SampleCount: number }) => [d.Timestamp.getTime() - START, d.SampleCount]), [[0, 60]]);
-    assert.deepEqual((await t.transitions('coarse')).map(([at, what]: [number, string]) => [at / SECOND, what]), [[10, 'INSUFFICIENT_DATA to ALARM'], [40, 'ALARM to INSUFFICIENT_DATA']]);
+    const stats = await t.cw('GetMetricStatistics', {
+      Namespace: 'Halo/Fast',
+      MetricName: 'Slow',
+      StartTime: new Date(START),
+      EndTime: new Date(START + 60 * SECOND),
+      Period: 10,
+      Statistics: ['SampleCount'],
+    });
+    assert.deepEqual(
+      stats.Datapoints.map((d: { Timestamp: Date; SampleCount: number }) => [d.Timestamp.getTime() - START, d.SampleCount]),
+      [[0, 60]],
+    );
+    assert.deepEqual(
+      (await t.transitions('coarse')).map(([at, what]: [number, string]) => [at / SECOND, what]),
+      [
+        [10, 'INSUFFICIENT_DATA to ALARM'],
+        [40, 'ALARM to INSUFFICIENT_DATA'],
+      ],
+    );
   });
 
   it('PutMetricAlarm accepts periods 10, 20, 30 and multiples of 60, and refuses others with ValidationError', async () => {
     const t = setup();
-    for (const period of [10, 20, 30, 60, 120, 3600]) await t.cw('PutMetricAlarm', alarm(`p${period}`, 'Load', period, { EvaluationPeriods: 1 }));
+    for (const period of [10, 20, 30, 60, 120, 3600])
+      await t.cw('PutMetricAlarm', alarm(`p${period}`, 'Load', period, { EvaluationPeriods: 1 }));
     for (const period of [1, 5, 15, 45, 90, 0]) {
-      await assert.rejects(t.cw('PutMetricAlarm', alarm('bad', 'Load', period)), (e: Error & { code: string }) =>
-        e.code === 'ValidationError' && e.message === 'Period must be 10, 20, 30 or a multiple of 60.');
+      await assert.rejects(
+        t.cw('PutMetricAlarm', alarm('bad', 'Load', period)),
+        (e: Error & { code: string }) => e.code === 'ValidationError' && e.message === 'Period must be 10, 20, 30 or a multiple of 60.',
+      );
     }
     const mathAlarm = {
-      AlarmName: 'math', EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold',
+      AlarmName: 'math',
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
       Metrics: [{ Id: 'm', MetricStat: { Metric: { Namespace: 'Halo/Fast', MetricName: 'Load' }, Period: 5, Stat: 'Sum' } }],
     };
     await assert.rejects(t.cw('PutMetricAlarm', mathAlarm), { code: 'ValidationError' });

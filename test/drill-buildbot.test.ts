@@ -15,59 +15,78 @@ const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
 const SCALE = 10;
 
-describe('halo drill against the CDK app\'s Recovery stack running buildbot', { skip: ROOT ? false : 'needs root: instances run in namespaces' }, () => {
-  let cloud: TestCloud;
-  before(async () => {
-    cloud = await TestCloud.start({ timeScale: SCALE, profile: 'aws-typical', hostsPerZone: 2 });
-    const built = cloud.halo('image', 'build', '--name', 'halo-ci', '--packages', 'buildbot,buildbot-worker');
-    assert.equal(built.status, 0, built.stderr);
-    const deployed = cloud.halo('deploy', 'Recovery');
-    assert.equal(deployed.status, 0, deployed.stdout + deployed.stderr);
-  });
-  after(async () => {
-    if (cloud) await disposeAndCheckHost(cloud);
-  });
+describe(
+  "halo drill against the CDK app's Recovery stack running buildbot",
+  { skip: ROOT ? false : 'needs root: instances run in namespaces' },
+  () => {
+    let cloud: TestCloud;
+    before(async () => {
+      cloud = await TestCloud.start({ timeScale: SCALE, profile: 'aws-typical', hostsPerZone: 2 });
+      const built = cloud.halo('image', 'build', '--name', 'halo-ci', '--packages', 'buildbot,buildbot-worker');
+      assert.equal(built.status, 0, built.stderr);
+      const deployed = cloud.halo('deploy', 'Recovery');
+      assert.equal(deployed.status, 0, deployed.stdout + deployed.stderr);
+    });
+    after(async () => {
+      if (cloud) await disposeAndCheckHost(cloud);
+    });
 
-  it('host-failure: recovered by the alarm, every acknowledged build kept, the timeline follows the recovery', async () => {
-    const run = cloud.halo('drill', 'host-failure', '--stack', 'Recovery', '--json', '--limit', '3600', '--rpo-objective', '0');
-    let r: DrillResult;
-    try {
-      r = JSON.parse(run.stdout) as DrillResult;
-    } catch {
-      throw new Error(`no JSON from halo drill (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
-    }
-    assert.equal(run.status, 0, run.stderr);
-    for (const key of ['scenario', 'stack', 'profile', 'timeScale', 'recovered', 'rtoSeconds', 'rpoSeconds', 'lostWrites', 'timeline']) assert.ok(key in r, `--json has ${key}`);
-    assert.equal(r.workload, 'buildbot', 'the adapter is found by asking the service');
-    assert.deepEqual([r.scenario, r.stack, r.profile, r.timeScale], ['host-failure', 'Recovery', 'aws-typical', SCALE]);
-    assert.equal(r.recovered, true, run.stderr);
-    assert.ok(r.acknowledgedWrites >= 3, `builds were forced before and during the drill: ${r.acknowledgedWrites}`);
-    assert.equal(r.lostWrites, 0, `recovery keeps the root volume: lost ${r.lostSequences.join(', ')}`);
-    assert.equal(r.rpoSeconds, 0);
+    it('host-failure: recovered by the alarm, every acknowledged build kept, the timeline follows the recovery', async () => {
+      const run = cloud.halo('drill', 'host-failure', '--stack', 'Recovery', '--json', '--limit', '3600', '--rpo-objective', '0');
+      let r: DrillResult;
+      try {
+        r = JSON.parse(run.stdout) as DrillResult;
+      } catch {
+        throw new Error(`no JSON from halo drill (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
+      }
+      assert.equal(run.status, 0, run.stderr);
+      for (const key of ['scenario', 'stack', 'profile', 'timeScale', 'recovered', 'rtoSeconds', 'rpoSeconds', 'lostWrites', 'timeline'])
+        assert.ok(key in r, `--json has ${key}`);
+      assert.equal(r.workload, 'buildbot', 'the adapter is found by asking the service');
+      assert.deepEqual([r.scenario, r.stack, r.profile, r.timeScale], ['host-failure', 'Recovery', 'aws-typical', SCALE]);
+      assert.equal(r.recovered, true, run.stderr);
+      assert.ok(r.acknowledgedWrites >= 3, `builds were forced before and during the drill: ${r.acknowledgedWrites}`);
+      assert.equal(r.lostWrites, 0, `recovery keeps the root volume: lost ${r.lostSequences.join(', ')}`);
+      assert.equal(r.rpoSeconds, 0);
 
-    // The writes are real builds in buildbot's database, tagged with the drill's run id.
-    const sets = (await (await fetch(`${r.endpoint}/api/v2/buildsets?field=reason`)).json()) as { buildsets: Array<{ reason: string }> };
-    const drilled = sets.buildsets.map((s) => /halo drill \w+ write (\d+)$/.exec(s.reason)?.[1]).filter(Boolean);
-    assert.ok(drilled.length >= r.acknowledgedWrites, `${drilled.length} drill builds in buildbot, ${r.acknowledgedWrites} acknowledged`);
+      // The writes are real builds in buildbot's database, tagged with the drill's run id.
+      const sets = (await (await fetch(`${r.endpoint}/api/v2/buildsets?field=reason`)).json()) as { buildsets: Array<{ reason: string }> };
+      const drilled = sets.buildsets.map((s) => /halo drill \w+ write (\d+)$/.exec(s.reason)?.[1]).filter(Boolean);
+      assert.ok(drilled.length >= r.acknowledgedWrites, `${drilled.length} drill builds in buildbot, ${r.acknowledgedWrites} acknowledged`);
 
-    // RTO: the alarm's five one-minute periods and the profile's recovery, then buildbot's own start on the recovered
-    // instance (its per-boot script): at most 90 wall seconds of guest boot, counted in AWS time at the scale.
-    const steps = TIMING_PROFILES['aws-typical'].steps;
-    const lower = (4 * 60_000 + steps.recoveryToRunning) / 1000;
-    const upper = (5 * 60_000 + steps.statusCheckInterval + steps.metricPublishDelay + 60_000 + steps.recoveryToRunning) / 1000 + 90 * SCALE;
-    assert.ok(r.rtoSeconds !== null && r.rtoSeconds >= lower && r.rtoSeconds <= upper, `RTO ${r.rtoSeconds} AWS s, expected ${lower}..${upper}`);
+      // RTO: the alarm's five one-minute periods and the profile's recovery, then buildbot's own start on the recovered
+      // instance (its per-boot script): at most 90 wall seconds of guest boot, counted in AWS time at the scale.
+      const steps = TIMING_PROFILES['aws-typical'].steps;
+      const lower = (4 * 60_000 + steps.recoveryToRunning) / 1000;
+      const upper =
+        (5 * 60_000 + steps.statusCheckInterval + steps.metricPublishDelay + 60_000 + steps.recoveryToRunning) / 1000 + 90 * SCALE;
+      assert.ok(
+        r.rtoSeconds !== null && r.rtoSeconds >= lower && r.rtoSeconds <= upper,
+        `RTO ${r.rtoSeconds} AWS s, expected ${lower}..${upper}`,
+      );
 
-    const at = (test: (e: DrillResult['timeline'][number]) => boolean) => r.timeline.find((e) => e.awsSinceFault !== undefined && test(e))?.awsSinceFault;
-    const fault = at((e) => e.kind === 'fault' && /host \S+ failed/.test(e.text));
-    const down = at((e) => e.kind === 'service' && e.state === 'down');
-    const alarm = at((e) => e.kind === 'alarm' && e.state === 'ALARM');
-    const recoveredInstance = at((e) => e.kind === 'health' && /AWS_EC2_INSTANCE_AUTO_RECOVERY_SUCCESS/.test(e.text));
-    const back = at((e) => e.kind === 'service' && e.state === 'up');
-    const order = { fault, down, alarm, recoveredInstance, back };
-    assert.ok(Object.values(order).every((t) => t !== undefined), `each step is in the timeline: ${JSON.stringify(order)}\n${run.stderr}`);
-    assert.ok(fault! <= down! && down! < alarm! && alarm! <= recoveredInstance! && recoveredInstance! <= back!, `in order: ${JSON.stringify(order)}`);
-    assert.ok(alarm! >= (4 * 60_000) / 1000, `the alarm fired after its five periods (${alarm} AWS s)`);
-    assert.ok(r.timeline.some((e) => e.kind === 'address' && e.text.includes(r.target.instanceId)), 'the Elastic IP owner');
-    assert.match(r.restored, /restored/, 'the host is back at the end');
-  });
-});
+      const at = (test: (e: DrillResult['timeline'][number]) => boolean) =>
+        r.timeline.find((e) => e.awsSinceFault !== undefined && test(e))?.awsSinceFault;
+      const fault = at((e) => e.kind === 'fault' && /host \S+ failed/.test(e.text));
+      const down = at((e) => e.kind === 'service' && e.state === 'down');
+      const alarm = at((e) => e.kind === 'alarm' && e.state === 'ALARM');
+      const recoveredInstance = at((e) => e.kind === 'health' && /AWS_EC2_INSTANCE_AUTO_RECOVERY_SUCCESS/.test(e.text));
+      const back = at((e) => e.kind === 'service' && e.state === 'up');
+      const order = { fault, down, alarm, recoveredInstance, back };
+      assert.ok(
+        Object.values(order).every((t) => t !== undefined),
+        `each step is in the timeline: ${JSON.stringify(order)}\n${run.stderr}`,
+      );
+      assert.ok(
+        fault! <= down! && down! < alarm! && alarm! <= recoveredInstance! && recoveredInstance! <= back!,
+        `in order: ${JSON.stringify(order)}`,
+      );
+      assert.ok(alarm! >= (4 * 60_000) / 1000, `the alarm fired after its five periods (${alarm} AWS s)`);
+      assert.ok(
+        r.timeline.some((e) => e.kind === 'address' && e.text.includes(r.target.instanceId)),
+        'the Elastic IP owner',
+      );
+      assert.match(r.restored, /restored/, 'the host is back at the end');
+    });
+  },
+);

@@ -5,16 +5,47 @@ import { TestCloud } from './support/cloud.js';
 
 describe('drill RPO arithmetic', () => {
   it('no write missing: RPO 0', () => {
-    assert.deepEqual(dataLoss([{ seq: 1, wall: 1000 }, { seq: 2, wall: 2000 }], new Set([1, 2]), 2500, 30), { lost: [], rpoSeconds: 0 });
+    assert.deepEqual(
+      dataLoss(
+        [
+          { seq: 1, wall: 1000 },
+          { seq: 2, wall: 2000 },
+        ],
+        new Set([1, 2]),
+        2500,
+        30,
+      ),
+      { lost: [], rpoSeconds: 0 },
+    );
   });
   it('writes lost back to a snapshot: from the first lost one to the fault, in AWS seconds', () => {
     // Acknowledged at wall 1 s, 2 s, 3 s; the fault at 4 s; the store came back with write 1 only (the snapshot's).
-    const r = dataLoss([{ seq: 1, wall: 1000 }, { seq: 2, wall: 2000 }, { seq: 3, wall: 3000 }], new Set([1]), 4000, 30);
+    const r = dataLoss(
+      [
+        { seq: 1, wall: 1000 },
+        { seq: 2, wall: 2000 },
+        { seq: 3, wall: 3000 },
+      ],
+      new Set([1]),
+      4000,
+      30,
+    );
     assert.deepEqual(r.lost, [2, 3]);
     assert.equal(r.rpoSeconds, 60, '2 wall seconds at scale 30');
   });
   it('a lost write acknowledged after the fault stretches the span to it', () => {
-    assert.equal(dataLoss([{ seq: 1, wall: 1000 }, { seq: 2, wall: 5000 }], new Set(), 2000, 10).rpoSeconds, 40);
+    assert.equal(
+      dataLoss(
+        [
+          { seq: 1, wall: 1000 },
+          { seq: 2, wall: 5000 },
+        ],
+        new Set(),
+        2000,
+        10,
+      ).rpoSeconds,
+      40,
+    );
   });
 });
 
@@ -30,7 +61,10 @@ describe('halo drill refuses what it cannot measure', () => {
   it('an unknown scenario, a missing --stack, and a missing stack', () => {
     const unknown = cloud.halo('drill', 'meteor-strike', '--stack', 's');
     assert.notEqual(unknown.status, 0);
-    assert.match(unknown.stderr, /unknown scenario 'meteor-strike': one of instance-crash, host-failure, az-outage, terminate, network-partition/);
+    assert.match(
+      unknown.stderr,
+      /unknown scenario 'meteor-strike': one of instance-crash, host-failure, az-outage, terminate, network-partition/,
+    );
     const noStack = cloud.halo('drill', 'host-failure');
     assert.match(noStack.stderr, /--stack NAME/);
     const missing = cloud.halo('drill', 'host-failure', '--stack', 'no-such-stack', '--json');
@@ -58,13 +92,19 @@ describe('the drill prober', () => {
     const { Prober } = await import('../src/drill/probe.js');
     const { journalWorkload } = await import('../src/drill/workload.js');
     let requests = 0;
-    const server = createServer(() => { requests++; });
+    const server = createServer(() => {
+      requests++;
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     const changes: boolean[] = [];
     // 20 ms: one AWS second at time scale 50. The checks of one timeout span (3 s: 150 of them) are made at once,
     // as a timer would make them over 3 s while none has answered yet.
-    const prober = new Prober(journalWorkload(() => `http://127.0.0.1:${port}`), 20, (up) => changes.push(up));
+    const prober = new Prober(
+      journalWorkload(() => `http://127.0.0.1:${port}`),
+      20,
+      (up) => changes.push(up),
+    );
     after(async () => {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -29,8 +29,14 @@ describe('EC2 network: CIDR and protocol parsing', () => {
   });
 
   it('reads protocols by name or number', () => {
-    assert.deepEqual(['tcp', 'TCP', '6', 'udp', '17', 'icmp', '1', 'all', '-1', '47'].map((p) => protocolNumber(p, 'protocol')), ['6', '6', '6', '17', '17', '1', '1', '-1', '-1', '47']);
-    assert.deepEqual(['6', 'udp', '1', '-1', '47'].map((p) => protocolName(p, 'IpProtocol')), ['tcp', 'udp', 'icmp', '-1', '47']);
+    assert.deepEqual(
+      ['tcp', 'TCP', '6', 'udp', '17', 'icmp', '1', 'all', '-1', '47'].map((p) => protocolNumber(p, 'protocol')),
+      ['6', '6', '6', '17', '17', '1', '1', '-1', '-1', '47'],
+    );
+    assert.deepEqual(
+      ['6', 'udp', '1', '-1', '47'].map((p) => protocolName(p, 'IpProtocol')),
+      ['tcp', 'udp', 'icmp', '-1', '47'],
+    );
     assert.throws(() => protocolNumber('256', 'protocol'), { name: 'InvalidParameterValue' });
     assert.throws(() => protocolNumber('bogus', 'protocol'), { name: 'InvalidParameterValue' });
   });

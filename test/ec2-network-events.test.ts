@@ -29,8 +29,20 @@ describe('EC2 network state contract: events and address helpers', () => {
     cloud = new Cloud(new Store(path.join(dir, 'state.db')), new VirtualClock(), timingProfile('instant'), { home: dir, hostsPerZone: 2 });
     cloud.credentials.admin();
     cloud.register(ec2Service);
-    for (const name of ['vpcCreated', 'vpcDeleted', 'subnetCreated', 'subnetDeleted', 'subnetChanged', 'internetGatewayChanged', 'routeTableChanged',
-      'networkAclChanged', 'securityGroupChanged', 'securityGroupDeleted', 'addressAssociated', 'addressDisassociated']) {
+    for (const name of [
+      'vpcCreated',
+      'vpcDeleted',
+      'subnetCreated',
+      'subnetDeleted',
+      'subnetChanged',
+      'internetGatewayChanged',
+      'routeTableChanged',
+      'networkAclChanged',
+      'securityGroupChanged',
+      'securityGroupDeleted',
+      'addressAssociated',
+      'addressDisassociated',
+    ]) {
       cloud.events.on(`ec2.${name}`, (e) => seen.push([name, e]));
     }
   });
@@ -44,25 +56,48 @@ describe('EC2 network state contract: events and address helpers', () => {
     assert.deepEqual(names(), ['vpcCreated', 'routeTableChanged', 'networkAclChanged', 'securityGroupChanged']);
     const { Subnet } = await call('CreateSubnet', { VpcId: Vpc.VpcId, CidrBlock: '10.0.0.0/24' });
     const [[, created], [, acl]] = take();
-    assert.deepEqual(created, { region, subnetId: Subnet.SubnetId, vpcId: Vpc.VpcId, cidrBlock: '10.0.0.0/24', availabilityZone: Subnet.AvailabilityZone });
+    assert.deepEqual(created, {
+      region,
+      subnetId: Subnet.SubnetId,
+      vpcId: Vpc.VpcId,
+      cidrBlock: '10.0.0.0/24',
+      availabilityZone: Subnet.AvailabilityZone,
+    });
     assert.equal(acl.vpcId, Vpc.VpcId);
     assert.equal(networkAclOfSubnet(cloud.store, region, Subnet.SubnetId)?.NetworkAclId, acl.aclId);
     assert.equal(routeTableOfSubnet(cloud.store, region, Subnet.SubnetId)?.Associations[0].Main, true);
 
     const { GroupId } = await call('CreateSecurityGroup', { VpcId: Vpc.VpcId, GroupName: 'g', Description: 'g' });
     take();
-    await call('AuthorizeSecurityGroupIngress', { GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] });
+    await call('AuthorizeSecurityGroupIngress', {
+      GroupId,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+    });
     assert.deepEqual(take(), [['securityGroupChanged', { region, groupId: GroupId, vpcId: Vpc.VpcId }]]);
 
-    await call('CreateNetworkAclEntry', { NetworkAclId: acl.aclId, RuleNumber: 10, Protocol: '6', RuleAction: 'deny', Egress: false, CidrBlock: '0.0.0.0/0', PortRange: { From: 23, To: 23 } });
+    await call('CreateNetworkAclEntry', {
+      NetworkAclId: acl.aclId,
+      RuleNumber: 10,
+      Protocol: '6',
+      RuleAction: 'deny',
+      Egress: false,
+      CidrBlock: '0.0.0.0/0',
+      PortRange: { From: 23, To: 23 },
+    });
     assert.deepEqual(take(), [['networkAclChanged', { region, aclId: acl.aclId, vpcId: Vpc.VpcId }]]);
 
     const { InternetGateway } = await call('CreateInternetGateway', {});
     const { RouteTable } = await call('CreateRouteTable', { VpcId: Vpc.VpcId });
     take();
     await call('AttachInternetGateway', { InternetGatewayId: InternetGateway.InternetGatewayId, VpcId: Vpc.VpcId });
-    assert.deepEqual(take(), [['internetGatewayChanged', { region, internetGatewayId: InternetGateway.InternetGatewayId, vpcId: Vpc.VpcId, attached: true }]]);
-    await call('CreateRoute', { RouteTableId: RouteTable.RouteTableId, DestinationCidrBlock: '0.0.0.0/0', GatewayId: InternetGateway.InternetGatewayId });
+    assert.deepEqual(take(), [
+      ['internetGatewayChanged', { region, internetGatewayId: InternetGateway.InternetGatewayId, vpcId: Vpc.VpcId, attached: true }],
+    ]);
+    await call('CreateRoute', {
+      RouteTableId: RouteTable.RouteTableId,
+      DestinationCidrBlock: '0.0.0.0/0',
+      GatewayId: InternetGateway.InternetGatewayId,
+    });
     await call('AssociateRouteTable', { RouteTableId: RouteTable.RouteTableId, SubnetId: Subnet.SubnetId });
     assert.deepEqual(names(), ['routeTableChanged', 'routeTableChanged']);
     assert.equal(routeTableOfSubnet(cloud.store, region, Subnet.SubnetId)?.RouteTableId, RouteTable.RouteTableId);
@@ -76,7 +111,10 @@ describe('EC2 network state contract: events and address helpers', () => {
     const { Subnet } = await call('CreateSubnet', { VpcId: Vpc.VpcId, CidrBlock: '10.1.0.0/28' });
     const scope = { cloud, region };
     const got = Array.from({ length: 11 }, (_, i) => allocatePrivateIp(scope, Subnet.SubnetId, undefined, `i-${i}`));
-    assert.deepEqual(got, Array.from({ length: 11 }, (_, i) => `10.1.0.${i + 4}`));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 11 }, (_, i) => `10.1.0.${i + 4}`),
+    );
     assert.throws(() => allocatePrivateIp(scope, Subnet.SubnetId), { name: 'InsufficientFreeAddressesInSubnet' });
     const count = async () => (await call('DescribeSubnets', { SubnetIds: [Subnet.SubnetId] })).Subnets[0].AvailableIpAddressCount;
     assert.equal(await count(), 0);

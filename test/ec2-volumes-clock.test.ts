@@ -68,7 +68,12 @@ describe('EBS volume states on the cloud clock and snapshot data', () => {
     assert.equal((await snapState()).State, 'pending');
     await advanceUntil(1, 'completed', async () => (await snapState()).State === 'completed');
     assert.equal((await snapState()).Progress, '100%');
-    const restored = await call('CreateVolume', { AvailabilityZone: 'us-east-1b', SnapshotId: snap.SnapshotId, Size: 2, VolumeType: 'gp3' });
+    const restored = await call('CreateVolume', {
+      AvailabilityZone: 'us-east-1b',
+      SnapshotId: snap.SnapshotId,
+      Size: 2,
+      VolumeType: 'gp3',
+    });
     assert.equal(restored.SnapshotId, snap.SnapshotId);
     await advanceUntil(steps.volumeCreatingToAvailable, 'restored', async () => (await volumeState(restored.VolumeId)) === 'available');
     const file = diskFile(dir, restored.VolumeId);

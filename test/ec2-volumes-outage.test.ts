@@ -40,10 +40,18 @@ describe('EBS volumes in a dark Availability Zone', () => {
   const volume = async (id: string) => (await call('DescribeVolumes', { VolumeIds: [id] })).Volumes[0];
   const snapshot = async (id: string) => (await call('DescribeSnapshots', { SnapshotIds: [id] })).Snapshots[0];
   const statusOf = async (id: string) => (await call('DescribeVolumeStatus', { VolumeIds: [id] })).VolumeStatuses[0];
-  const detail = (s: { VolumeStatus: { Details: Array<{ Name: string; Status: string }> } }, name: string) => s.VolumeStatus.Details.find((d) => d.Name === name)?.Status;
+  const detail = (s: { VolumeStatus: { Details: Array<{ Name: string; Status: string }> } }, name: string) =>
+    s.VolumeStatus.Details.find((d) => d.Name === name)?.Status;
   /** Volume ids (among `mine`) that DescribeVolumeStatus returns for these filters. */
-  const matching = async (mine: string[], ...filters: Array<[string, string[]]>) => ((await call('DescribeVolumeStatus', { Filters: filters.map(([Name, Values]) => ({ Name, Values })) }))
-    .VolumeStatuses as Array<{ VolumeId: string }>).map((s) => s.VolumeId).filter((id) => mine.includes(id)).sort();
+  const matching = async (mine: string[], ...filters: Array<[string, string[]]>) =>
+    (
+      (await call('DescribeVolumeStatus', { Filters: filters.map(([Name, Values]) => ({ Name, Values })) })).VolumeStatuses as Array<{
+        VolumeId: string;
+      }>
+    )
+      .map((s) => s.VolumeId)
+      .filter((id) => mine.includes(id))
+      .sort();
   /** Advances the virtual clock, then lets the real work (file copies) and its continuations finish. */
   const advanceUntil = async (ms: number, what: string, done: () => Promise<boolean>) => {
     clock.advance(ms);
@@ -79,7 +87,11 @@ describe('EBS volumes in a dark Availability Zone', () => {
   };
   const created = async (zone: string, extra: Record<string, unknown> = {}) => {
     const v = await call('CreateVolume', { AvailabilityZone: zone, Size: 1, ...extra });
-    await advanceUntil(steps.volumeCreatingToAvailable, `${v.VolumeId} available`, async () => (await volume(v.VolumeId)).State === 'available');
+    await advanceUntil(
+      steps.volumeCreatingToAvailable,
+      `${v.VolumeId} available`,
+      async () => (await volume(v.VolumeId)).State === 'available',
+    );
     return v.VolumeId as string;
   };
   const ids: Record<string, string> = {};
@@ -104,8 +116,13 @@ describe('EBS volumes in a dark Availability Zone', () => {
     // A stopped instance in us-east-1a (state only: a stopped instance has no process, so no root is needed).
     ids.i = 'i-0123456789abcdef0';
     instancesTable(cloud.store).put(region, ids.i, {
-      InstanceId: ids.i, AvailabilityZone: 'us-east-1a', State: { Code: 80, Name: 'stopped' }, RootVolumeId: 'vol-0123456789abcdef0',
-      LaunchTime: new Date(clock.now()).toISOString(), DeleteOnTermination: true, HostId: `${hostsA()[0]}`,
+      InstanceId: ids.i,
+      AvailabilityZone: 'us-east-1a',
+      State: { Code: 80, Name: 'stopped' },
+      RootVolumeId: 'vol-0123456789abcdef0',
+      LaunchTime: new Date(clock.now()).toISOString(),
+      DeleteOnTermination: true,
+      HostId: `${hostsA()[0]}`,
     } as InstanceRecord);
     await call('AttachVolume', { VolumeId: ids.gp3, InstanceId: ids.i, Device: '/dev/sdg' });
     await advanceUntil(steps.volumeAttaching, 'attached', async () => (await volume(ids.gp3)).Attachments[0]?.State === 'attached');
@@ -113,9 +130,14 @@ describe('EBS volumes in a dark Availability Zone', () => {
     assert.equal(a.AvailabilityZone, 'us-east-1a');
     assert.equal(a.VolumeStatus.Status, 'ok');
     assert.deepEqual([detail(a, 'io-enabled'), detail(a, 'io-performance')], ['passed', 'not-applicable']);
-    assert.deepEqual([detail(await statusOf(ids.gp3), 'io-enabled'), detail(await statusOf(ids.gp3), 'io-performance')], ['passed', 'normal']);
+    assert.deepEqual(
+      [detail(await statusOf(ids.gp3), 'io-enabled'), detail(await statusOf(ids.gp3), 'io-performance')],
+      ['passed', 'normal'],
+    );
     await assert.rejects(call('DescribeVolumeStatus', { VolumeIds: ['vol-0000000000000dead'] }), { name: 'InvalidVolume.NotFound' });
-    await assert.rejects(call('DescribeVolumeStatus', { Filters: [{ Name: 'no-such-filter', Values: ['x'] }] }), { name: 'InvalidParameterValue' });
+    await assert.rejects(call('DescribeVolumeStatus', { Filters: [{ Name: 'no-such-filter', Values: ['x'] }] }), {
+      name: 'InvalidParameterValue',
+    });
   });
 
   it('a single host failure does not impair volumes: they live in the zone, not on the host', async () => {
@@ -134,9 +156,12 @@ describe('EBS volumes in a dark Availability Zone', () => {
     ids.before = s.SnapshotId;
   });
 
-  it('az-outage: the zone\'s volumes are impaired (State unchanged); the other zone\'s are ok; filters', async () => {
+  it("az-outage: the zone's volumes are impaired (State unchanged); the other zone's are ok; filters", async () => {
     await fault('az-outage', { zone: 'us-east-1a' });
-    assert.ok(listHealthEvents(cloud).some((e) => e.availabilityZone === 'us-east-1a' && e.statusCode === 'open'), 'the zone is dark');
+    assert.ok(
+      listHealthEvents(cloud).some((e) => e.availabilityZone === 'us-east-1a' && e.statusCode === 'open'),
+      'the zone is dark',
+    );
     const a = await statusOf(ids.a);
     assert.equal(a.VolumeStatus.Status, 'impaired');
     assert.deepEqual([detail(a, 'io-enabled'), detail(a, 'io-performance')], ['failed', 'not-applicable']);
@@ -147,7 +172,10 @@ describe('EBS volumes in a dark Availability Zone', () => {
     assert.deepEqual(await matching(mine, ['volume-status.status', ['impaired']]), [ids.a, ids.gp3, ids.extra].sort());
     assert.deepEqual(await matching(mine, ['volume-status.status', ['ok']]), [ids.b]);
     assert.deepEqual(await matching(mine, ['availability-zone', ['us-east-1b']]), [ids.b]);
-    assert.deepEqual(await matching(mine, ['volume-status.details-name', ['io-enabled']], ['volume-status.details-status', ['failed']]), [ids.a, ids.gp3, ids.extra].sort());
+    assert.deepEqual(
+      await matching(mine, ['volume-status.details-name', ['io-enabled']], ['volume-status.details-status', ['failed']]),
+      [ids.a, ids.gp3, ids.extra].sort(),
+    );
     assert.deepEqual(await matching(mine, ['volume-status.details-status', ['stalled']]), [ids.gp3]);
     assert.deepEqual(await matching(mine, ['availability-zone', ['us-east-1a']], ['volume-status.status', ['ok']]), []);
   });
@@ -204,10 +232,19 @@ describe('EBS volumes in a dark Availability Zone', () => {
     assert.deepEqual(await matching([ids.a, ids.gp3, ids.b], ['volume-status.status', ['impaired']]), []);
     // The waiting work sees the zone back at its next look, then takes its step of the profile.
     await advanceIdle(ZONE_RECHECK_MS);
-    await advanceUntil(Math.max(steps.volumeAttaching, steps.snapshotPendingToCompleted, steps.volumeDeleting), 'the waiting work done', async () => {
-      const [v, s, gone, detached] = [await volume(ids.a), await snapshot(ids.during), !existsSync(path.dirname(diskFile(dir, ids.extra))), await volume(ids.gp3)];
-      return v.Attachments[0]?.State === 'attached' && s.State === 'completed' && gone && detached.State === 'available';
-    });
+    await advanceUntil(
+      Math.max(steps.volumeAttaching, steps.snapshotPendingToCompleted, steps.volumeDeleting),
+      'the waiting work done',
+      async () => {
+        const [v, s, gone, detached] = [
+          await volume(ids.a),
+          await snapshot(ids.during),
+          !existsSync(path.dirname(diskFile(dir, ids.extra))),
+          await volume(ids.gp3),
+        ];
+        return v.Attachments[0]?.State === 'attached' && s.State === 'completed' && gone && detached.State === 'available';
+      },
+    );
     assert.equal((await snapshot(ids.during)).Progress, '100%');
     assert.equal(readAt(path.join(snapshotDir(dir, ids.during), 'disk.img'), 25, 3 * 1024 * 1024), 'written before the outage');
     await assert.rejects(call('DescribeVolumes', { VolumeIds: [ids.extra] }), { name: 'InvalidVolume.NotFound' });
@@ -219,66 +256,87 @@ describe('EBS volumes in a dark Availability Zone', () => {
  * The same through the real clients and `halo fault` against a daemon (root: the fault control socket runs only
  * where instances can): the aws CLI reads DescribeVolumeStatus, the SDK sees the server error on the wire.
  */
-describe('EBS volumes in a dark zone through halo fault and the aws CLI', { skip: ROOT ? false : 'needs root: `halo fault` reaches only a daemon running as root' }, () => {
-  let cloud: TestCloud;
-  let ec2: EC2Client;
-  const ids: Record<string, string> = {};
-  // Polls go through the SDK (fast); what is asserted goes through the aws CLI.
-  const volumeState = async (id: string) => (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes?.[0].State;
-  const snapshotState = async (id: string) => (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots?.[0].State;
-  const status = (id: string) => cloud.awsOk('ec2', 'describe-volume-status', '--volume-ids', id).VolumeStatuses[0];
-  const halo = (...args: string[]) => {
-    const r = cloud.halo(...args);
-    assert.equal(r.status, 0, `halo ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+describe(
+  'EBS volumes in a dark zone through halo fault and the aws CLI',
+  { skip: ROOT ? false : 'needs root: `halo fault` reaches only a daemon running as root' },
+  () => {
+    let cloud: TestCloud;
+    let ec2: EC2Client;
+    const ids: Record<string, string> = {};
+    // Polls go through the SDK (fast); what is asserted goes through the aws CLI.
+    const volumeState = async (id: string) => (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes?.[0].State;
+    const snapshotState = async (id: string) => (await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots?.[0].State;
+    const status = (id: string) => cloud.awsOk('ec2', 'describe-volume-status', '--volume-ids', id).VolumeStatuses[0];
+    const halo = (...args: string[]) => {
+      const r = cloud.halo(...args);
+      assert.equal(r.status, 0, `halo ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
 
-  before(async () => {
-    cloud = await TestCloud.start({ hostsPerZone: 2 });
-    ec2 = new EC2Client(cloud.sdk);
-  });
-  after(async () => {
-    ec2?.destroy();
-    await cloud?.dispose();
-  });
+    before(async () => {
+      cloud = await TestCloud.start({ hostsPerZone: 2 });
+      ec2 = new EC2Client(cloud.sdk);
+    });
+    after(async () => {
+      ec2?.destroy();
+      await cloud?.dispose();
+    });
 
-  it('az-outage: impaired in describe-volume-status, no new volume in the zone, a snapshot pending; the older snapshot restores elsewhere; az-restore', async () => {
-    ids.v = cloud.awsOk('ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '1').VolumeId;
-    await waitFor('available', async () => ((await volumeState(ids.v)) === 'available' ? true : undefined));
-    const marker = 'bytes of the drill';
-    const fd = openSync(diskFile(cloud.home, ids.v), 'r+');
-    writeSync(fd, Buffer.from(marker), 0, marker.length, 5 * 1024 * 1024);
-    closeSync(fd);
-    ids.before = cloud.awsOk('ec2', 'create-snapshot', '--volume-id', ids.v).SnapshotId;
-    await waitFor('completed', async () => ((await snapshotState(ids.before)) === 'completed' ? true : undefined));
-    assert.equal(status(ids.v).VolumeStatus.Status, 'ok');
+    it('az-outage: impaired in describe-volume-status, no new volume in the zone, a snapshot pending; the older snapshot restores elsewhere; az-restore', async () => {
+      ids.v = cloud.awsOk('ec2', 'create-volume', '--availability-zone', 'us-east-1a', '--size', '1').VolumeId;
+      await waitFor('available', async () => ((await volumeState(ids.v)) === 'available' ? true : undefined));
+      const marker = 'bytes of the drill';
+      const fd = openSync(diskFile(cloud.home, ids.v), 'r+');
+      writeSync(fd, Buffer.from(marker), 0, marker.length, 5 * 1024 * 1024);
+      closeSync(fd);
+      ids.before = cloud.awsOk('ec2', 'create-snapshot', '--volume-id', ids.v).SnapshotId;
+      await waitFor('completed', async () => ((await snapshotState(ids.before)) === 'completed' ? true : undefined));
+      assert.equal(status(ids.v).VolumeStatus.Status, 'ok');
 
-    assert.match(halo('fault', 'az-outage', 'us-east-1a'), /dark/);
-    const s = status(ids.v);
-    assert.equal(s.VolumeStatus.Status, 'impaired');
-    assert.deepEqual(s.VolumeStatus.Details.find((d: { Name: string }) => d.Name === 'io-enabled'), { Name: 'io-enabled', Status: 'failed' });
-    const impaired = cloud.awsOk('ec2', 'describe-volume-status', '--filters', 'Name=volume-status.status,Values=impaired').VolumeStatuses.map((x: { VolumeId: string }) => x.VolumeId);
-    assert.deepEqual(impaired, [ids.v]);
-    assert.equal(cloud.awsOk('ec2', 'describe-volumes', '--volume-ids', ids.v).Volumes[0].State, 'available', 'the volume state is not its status');
-    const refused = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 })).then(() => undefined, (err: any) => err);
-    assert.equal(refused?.name, 'InsufficientVolumeCapacity');
-    assert.equal(refused.$metadata.httpStatusCode, 500);
+      assert.match(halo('fault', 'az-outage', 'us-east-1a'), /dark/);
+      const s = status(ids.v);
+      assert.equal(s.VolumeStatus.Status, 'impaired');
+      assert.deepEqual(
+        s.VolumeStatus.Details.find((d: { Name: string }) => d.Name === 'io-enabled'),
+        { Name: 'io-enabled', Status: 'failed' },
+      );
+      const impaired = cloud
+        .awsOk('ec2', 'describe-volume-status', '--filters', 'Name=volume-status.status,Values=impaired')
+        .VolumeStatuses.map((x: { VolumeId: string }) => x.VolumeId);
+      assert.deepEqual(impaired, [ids.v]);
+      assert.equal(
+        cloud.awsOk('ec2', 'describe-volumes', '--volume-ids', ids.v).Volumes[0].State,
+        'available',
+        'the volume state is not its status',
+      );
+      const refused = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 })).then(
+        () => undefined,
+        (err: any) => err,
+      );
+      assert.equal(refused?.name, 'InsufficientVolumeCapacity');
+      assert.equal(refused.$metadata.httpStatusCode, 500);
 
-    ids.during = cloud.awsOk('ec2', 'create-snapshot', '--volume-id', ids.v).SnapshotId;
-    ids.restored = cloud.awsOk('ec2', 'create-volume', '--availability-zone', 'us-east-1b', '--snapshot-id', ids.before).VolumeId;
-    await waitFor('restored', async () => ((await volumeState(ids.restored)) === 'available' ? true : undefined));
-    const read = Buffer.alloc(marker.length);
-    const rfd = openSync(diskFile(cloud.home, ids.restored), 'r');
-    readSync(rfd, read, 0, marker.length, 5 * 1024 * 1024);
-    closeSync(rfd);
-    assert.equal(read.toString(), marker);
-    // A restore took its step and a copy; the snapshot asked for before it has not moved (instant profile otherwise).
-    const pending = cloud.awsOk('ec2', 'describe-snapshots', '--snapshot-ids', ids.during).Snapshots[0];
-    assert.deepEqual([pending.State, pending.Progress], ['pending', '0%']);
+      ids.during = cloud.awsOk('ec2', 'create-snapshot', '--volume-id', ids.v).SnapshotId;
+      ids.restored = cloud.awsOk('ec2', 'create-volume', '--availability-zone', 'us-east-1b', '--snapshot-id', ids.before).VolumeId;
+      await waitFor('restored', async () => ((await volumeState(ids.restored)) === 'available' ? true : undefined));
+      const read = Buffer.alloc(marker.length);
+      const rfd = openSync(diskFile(cloud.home, ids.restored), 'r');
+      readSync(rfd, read, 0, marker.length, 5 * 1024 * 1024);
+      closeSync(rfd);
+      assert.equal(read.toString(), marker);
+      // A restore took its step and a copy; the snapshot asked for before it has not moved (instant profile otherwise).
+      const pending = cloud.awsOk('ec2', 'describe-snapshots', '--snapshot-ids', ids.during).Snapshots[0];
+      assert.deepEqual([pending.State, pending.Progress], ['pending', '0%']);
 
-    assert.match(halo('fault', 'az-restore', 'us-east-1a'), /back/);
-    assert.equal(status(ids.v).VolumeStatus.Status, 'ok');
-    await waitFor('the snapshot completed after the zone came back', async () => ((await snapshotState(ids.during)) === 'completed' ? true : undefined));
-    assert.equal(cloud.awsOk('ec2', 'describe-volume-status', '--filters', 'Name=volume-status.status,Values=impaired').VolumeStatuses.length, 0);
-  });
-});
+      assert.match(halo('fault', 'az-restore', 'us-east-1a'), /back/);
+      assert.equal(status(ids.v).VolumeStatus.Status, 'ok');
+      await waitFor('the snapshot completed after the zone came back', async () =>
+        (await snapshotState(ids.during)) === 'completed' ? true : undefined,
+      );
+      assert.equal(
+        cloud.awsOk('ec2', 'describe-volume-status', '--filters', 'Name=volume-status.status,Values=impaired').VolumeStatuses.length,
+        0,
+      );
+    });
+  },
+);

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { DescribeFileSystemsCommand, DescribeMountTargetsCommand, EFSClient, FileSystemNotFound, CreateFileSystemCommand, paginateDescribeFileSystems } from '@aws-sdk/client-efs';
+import {
+  DescribeFileSystemsCommand,
+  DescribeMountTargetsCommand,
+  EFSClient,
+  FileSystemNotFound,
+  CreateFileSystemCommand,
+  paginateDescribeFileSystems,
+} from '@aws-sdk/client-efs';
 import { TestCloud } from './support/cloud.js';
 import { cfn, settle } from './templates/support.js';
 
@@ -9,8 +16,10 @@ import { cfn, settle } from './templates/support.js';
 function network(cloud: TestCloud, cidr: string) {
   const ec2 = (...args: string[]) => cloud.awsOk('ec2', ...args);
   const vpc = ec2('create-vpc', '--cidr-block', `${cidr}.0.0/16`).Vpc.VpcId as string;
-  const a = ec2('create-subnet', '--vpc-id', vpc, '--cidr-block', `${cidr}.1.0/24`, '--availability-zone', 'us-east-1a').Subnet.SubnetId as string;
-  const b = ec2('create-subnet', '--vpc-id', vpc, '--cidr-block', `${cidr}.2.0/24`, '--availability-zone', 'us-east-1b').Subnet.SubnetId as string;
+  const a = ec2('create-subnet', '--vpc-id', vpc, '--cidr-block', `${cidr}.1.0/24`, '--availability-zone', 'us-east-1a').Subnet
+    .SubnetId as string;
+  const b = ec2('create-subnet', '--vpc-id', vpc, '--cidr-block', `${cidr}.2.0/24`, '--availability-zone', 'us-east-1b').Subnet
+    .SubnetId as string;
   const sg = ec2('create-security-group', '--vpc-id', vpc, '--group-name', `nfs-${cidr}`, '--description', 'NFS').GroupId as string;
   return { vpc, a, b, sg };
 }
@@ -29,11 +38,24 @@ describe('EFS API (REST-JSON) through the real aws CLI and SDK v3', () => {
     cloud = await TestCloud.start({ profile: 'fast' });
     efs = new EFSClient(cloud.sdk);
   });
-  after(async () => { await cloud?.dispose(); });
+  after(async () => {
+    await cloud?.dispose();
+  });
 
   it('create-file-system records its settings, is creating then available on the clock, and is idempotent by creation token', async () => {
-    const fs = ok('create-file-system', '--creation-token', 'jenkins-home', '--encrypted', '--performance-mode', 'generalPurpose',
-      '--throughput-mode', 'elastic', '--tags', 'Key=Name,Value=jenkins', 'Key=team,Value=ci');
+    const fs = ok(
+      'create-file-system',
+      '--creation-token',
+      'jenkins-home',
+      '--encrypted',
+      '--performance-mode',
+      'generalPurpose',
+      '--throughput-mode',
+      'elastic',
+      '--tags',
+      'Key=Name,Value=jenkins',
+      'Key=team,Value=ci',
+    );
     assert.match(fs.FileSystemId, /^fs-[0-9a-f]{17}$/);
     assert.equal(fs.LifeCycleState, 'creating');
     assert.equal(fs.Name, 'jenkins');
@@ -48,7 +70,15 @@ describe('EFS API (REST-JSON) through the real aws CLI and SDK v3', () => {
     assert.equal(ok('describe-file-systems', '--creation-token', 'jenkins-home').FileSystems[0].FileSystemId, fs.FileSystemId);
     fails('BadRequest', 'create-file-system', '--creation-token', 'p', '--throughput-mode', 'provisioned');
     fails('BadRequest', 'create-file-system', '--creation-token', 'k', '--kms-key-id', 'alias/x');
-    const updated = ok('update-file-system', '--file-system-id', fs.FileSystemId, '--throughput-mode', 'provisioned', '--provisioned-throughput-in-mibps', '64');
+    const updated = ok(
+      'update-file-system',
+      '--file-system-id',
+      fs.FileSystemId,
+      '--throughput-mode',
+      'provisioned',
+      '--provisioned-throughput-in-mibps',
+      '64',
+    );
     assert.deepEqual([updated.ThroughputMode, updated.ProvisionedThroughputInMibps], ['provisioned', 64]);
   });
 
@@ -64,7 +94,8 @@ describe('EFS API (REST-JSON) through the real aws CLI and SDK v3', () => {
     assert.equal(first.FileSystems?.length, 2);
     assert.ok(first.NextMarker);
     const ids: string[] = [];
-    for await (const page of paginateDescribeFileSystems({ client: efs, pageSize: 1 }, {})) ids.push(...(page.FileSystems ?? []).map((f) => f.FileSystemId ?? ''));
+    for await (const page of paginateDescribeFileSystems({ client: efs, pageSize: 1 }, {}))
+      ids.push(...(page.FileSystems ?? []).map((f) => f.FileSystemId ?? ''));
     assert.equal(ids.length, 4);
     assert.equal(new Set(ids).size, 4);
     fails('BadRequest', 'describe-file-systems', '--marker', 'bogus');
@@ -81,16 +112,40 @@ describe('EFS API (REST-JSON) through the real aws CLI and SDK v3', () => {
     assert.deepEqual([a.AvailabilityZoneName, a.VpcId, a.SubnetId], ['us-east-1a', net.vpc, net.a]);
     assert.match(fails('MountTargetConflict', 'create-mount-target', '--file-system-id', fs.FileSystemId, '--subnet-id', net.a), /AZ/);
     fails('SubnetNotFound', 'create-mount-target', '--file-system-id', fs.FileSystemId, '--subnet-id', 'subnet-00000000000000000');
-    fails('SecurityGroupNotFound', 'create-mount-target', '--file-system-id', fs.FileSystemId, '--subnet-id', net.b, '--security-groups', 'sg-00000000000000000');
+    fails(
+      'SecurityGroupNotFound',
+      'create-mount-target',
+      '--file-system-id',
+      fs.FileSystemId,
+      '--subnet-id',
+      net.b,
+      '--security-groups',
+      'sg-00000000000000000',
+    );
     const b = ok('create-mount-target', '--file-system-id', fs.FileSystemId, '--subnet-id', net.b, '--ip-address', '10.40.2.50');
     assert.equal(b.IpAddress, '10.40.2.50');
     const other = ok('create-file-system', '--creation-token', 'mt-test-2');
     await until(() => ok('describe-file-systems', '--file-system-id', other.FileSystemId).FileSystems[0].LifeCycleState);
-    fails('IpAddressInUse', 'create-mount-target', '--file-system-id', other.FileSystemId, '--subnet-id', net.b, '--ip-address', '10.40.2.50');
+    fails(
+      'IpAddressInUse',
+      'create-mount-target',
+      '--file-system-id',
+      other.FileSystemId,
+      '--subnet-id',
+      net.b,
+      '--ip-address',
+      '10.40.2.50',
+    );
     // The address is held in EC2's bookkeeping: an instance can never be given it.
     const eni = cloud.awsOk('ec2', 'describe-network-interfaces', '--network-interface-ids', b.NetworkInterfaceId).NetworkInterfaces[0];
     assert.equal(eni.PrivateIpAddress, '10.40.2.50');
-    const defaultGroup = cloud.awsOk('ec2', 'describe-security-groups', '--filters', `Name=vpc-id,Values=${net.vpc}`, 'Name=group-name,Values=default').SecurityGroups[0].GroupId;
+    const defaultGroup = cloud.awsOk(
+      'ec2',
+      'describe-security-groups',
+      '--filters',
+      `Name=vpc-id,Values=${net.vpc}`,
+      'Name=group-name,Values=default',
+    ).SecurityGroups[0].GroupId;
     await until(() => ok('describe-mount-targets', '--mount-target-id', b.MountTargetId).MountTargets[0].LifeCycleState);
     assert.deepEqual(ok('describe-mount-target-security-groups', '--mount-target-id', b.MountTargetId).SecurityGroups, [defaultGroup]);
     ok('modify-mount-target-security-groups', '--mount-target-id', b.MountTargetId, '--security-groups', net.sg);
@@ -110,8 +165,19 @@ describe('EFS API (REST-JSON) through the real aws CLI and SDK v3', () => {
   it('access points, lifecycle and backup policies, file system policies and tags', async () => {
     const fs = ok('create-file-system', '--creation-token', 'ap-test', '--backup');
     await until(() => ok('describe-file-systems', '--file-system-id', fs.FileSystemId).FileSystems[0].LifeCycleState);
-    const ap = ok('create-access-point', '--file-system-id', fs.FileSystemId, '--client-token', 'jenkins-ap', '--posix-user', 'Uid=1000,Gid=1000',
-      '--root-directory', 'Path=/jenkins,CreationInfo={OwnerUid=1000,OwnerGid=1000,Permissions=755}', '--tags', 'Key=Name,Value=jenkins');
+    const ap = ok(
+      'create-access-point',
+      '--file-system-id',
+      fs.FileSystemId,
+      '--client-token',
+      'jenkins-ap',
+      '--posix-user',
+      'Uid=1000,Gid=1000',
+      '--root-directory',
+      'Path=/jenkins,CreationInfo={OwnerUid=1000,OwnerGid=1000,Permissions=755}',
+      '--tags',
+      'Key=Name,Value=jenkins',
+    );
     assert.match(ap.AccessPointId, /^fsap-[0-9a-f]{17}$/);
     assert.equal(ap.AccessPointArn, `arn:aws:elasticfilesystem:us-east-1:${fs.OwnerId}:access-point/${ap.AccessPointId}`);
     assert.deepEqual(ap.RootDirectory, { Path: '/jenkins', CreationInfo: { OwnerUid: 1000, OwnerGid: 1000, Permissions: '755' } });
@@ -121,17 +187,36 @@ describe('EFS API (REST-JSON) through the real aws CLI and SDK v3', () => {
     fails('BadRequest', 'create-access-point', '--file-system-id', fs.FileSystemId, '--root-directory', 'Path=relative');
 
     assert.deepEqual(ok('describe-lifecycle-configuration', '--file-system-id', fs.FileSystemId).LifecyclePolicies, []);
-    ok('put-lifecycle-configuration', '--file-system-id', fs.FileSystemId, '--lifecycle-policies', 'TransitionToIA=AFTER_30_DAYS', 'TransitionToPrimaryStorageClass=AFTER_1_ACCESS');
-    assert.deepEqual(ok('describe-lifecycle-configuration', '--file-system-id', fs.FileSystemId).LifecyclePolicies,
-      [{ TransitionToIA: 'AFTER_30_DAYS' }, { TransitionToPrimaryStorageClass: 'AFTER_1_ACCESS' }]);
-    fails('BadRequest', 'put-lifecycle-configuration', '--file-system-id', fs.FileSystemId, '--lifecycle-policies', 'TransitionToIA=AFTER_2_DAYS');
+    ok(
+      'put-lifecycle-configuration',
+      '--file-system-id',
+      fs.FileSystemId,
+      '--lifecycle-policies',
+      'TransitionToIA=AFTER_30_DAYS',
+      'TransitionToPrimaryStorageClass=AFTER_1_ACCESS',
+    );
+    assert.deepEqual(ok('describe-lifecycle-configuration', '--file-system-id', fs.FileSystemId).LifecyclePolicies, [
+      { TransitionToIA: 'AFTER_30_DAYS' },
+      { TransitionToPrimaryStorageClass: 'AFTER_1_ACCESS' },
+    ]);
+    fails(
+      'BadRequest',
+      'put-lifecycle-configuration',
+      '--file-system-id',
+      fs.FileSystemId,
+      '--lifecycle-policies',
+      'TransitionToIA=AFTER_2_DAYS',
+    );
 
     assert.deepEqual(ok('describe-backup-policy', '--file-system-id', fs.FileSystemId).BackupPolicy, { Status: 'ENABLED' });
     ok('put-backup-policy', '--file-system-id', fs.FileSystemId, '--backup-policy', 'Status=DISABLED');
     assert.deepEqual(ok('describe-backup-policy', '--file-system-id', fs.FileSystemId).BackupPolicy, { Status: 'DISABLED' });
 
     fails('PolicyNotFound', 'describe-file-system-policy', '--file-system-id', fs.FileSystemId);
-    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'elasticfilesystem:ClientMount' }] });
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'elasticfilesystem:ClientMount' }],
+    });
     ok('put-file-system-policy', '--file-system-id', fs.FileSystemId, '--policy', policy);
     assert.equal(ok('describe-file-system-policy', '--file-system-id', fs.FileSystemId).Policy, policy);
     fails('InvalidPolicyException', 'put-file-system-policy', '--file-system-id', fs.FileSystemId, '--policy', 'not json');
@@ -141,7 +226,10 @@ describe('EFS API (REST-JSON) through the real aws CLI and SDK v3', () => {
     ok('tag-resource', '--resource-id', fs.FileSystemId, '--tags', 'Key=env,Value=prod');
     ok('untag-resource', '--resource-id', fs.FileSystemId, '--tag-keys', 'env');
     ok('tag-resource', '--resource-id', ap.AccessPointId, '--tags', 'Key=env,Value=dev');
-    assert.deepEqual(ok('list-tags-for-resource', '--resource-id', ap.AccessPointId).Tags, [{ Key: 'Name', Value: 'jenkins' }, { Key: 'env', Value: 'dev' }]);
+    assert.deepEqual(ok('list-tags-for-resource', '--resource-id', ap.AccessPointId).Tags, [
+      { Key: 'Name', Value: 'jenkins' },
+      { Key: 'env', Value: 'dev' },
+    ]);
     assert.deepEqual(ok('list-tags-for-resource', '--resource-id', fs.FileSystemId).Tags, []);
     fails('AccessPointNotFound', 'list-tags-for-resource', '--resource-id', 'fsap-00000000000000000');
 
@@ -155,10 +243,27 @@ describe('EFS API (REST-JSON) through the real aws CLI and SDK v3', () => {
     const net = network(cloud, '10.41');
     const template = {
       Resources: {
-        FileSystem: { Type: 'AWS::EFS::FileSystem', Properties: { Encrypted: true, FileSystemTags: [{ Key: 'Name', Value: 'home' }], BackupPolicy: { Status: 'ENABLED' }, LifecyclePolicies: [{ TransitionToIA: 'AFTER_7_DAYS' }] } },
-        TargetA: { Type: 'AWS::EFS::MountTarget', Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: net.a, SecurityGroups: [net.sg] } },
-        TargetB: { Type: 'AWS::EFS::MountTarget', Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: net.b, SecurityGroups: [net.sg], IpAddress: '10.41.2.9' } },
-        Point: { Type: 'AWS::EFS::AccessPoint', Properties: { FileSystemId: { Ref: 'FileSystem' }, PosixUser: { Uid: '1000', Gid: '1000' }, RootDirectory: { Path: '/data' } } },
+        FileSystem: {
+          Type: 'AWS::EFS::FileSystem',
+          Properties: {
+            Encrypted: true,
+            FileSystemTags: [{ Key: 'Name', Value: 'home' }],
+            BackupPolicy: { Status: 'ENABLED' },
+            LifecyclePolicies: [{ TransitionToIA: 'AFTER_7_DAYS' }],
+          },
+        },
+        TargetA: {
+          Type: 'AWS::EFS::MountTarget',
+          Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: net.a, SecurityGroups: [net.sg] },
+        },
+        TargetB: {
+          Type: 'AWS::EFS::MountTarget',
+          Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: net.b, SecurityGroups: [net.sg], IpAddress: '10.41.2.9' },
+        },
+        Point: {
+          Type: 'AWS::EFS::AccessPoint',
+          Properties: { FileSystemId: { Ref: 'FileSystem' }, PosixUser: { Uid: '1000', Gid: '1000' }, RootDirectory: { Path: '/data' } },
+        },
       },
       Outputs: {
         Fs: { Value: { Ref: 'FileSystem' } },
@@ -185,7 +290,9 @@ describe('EFS API (REST-JSON) through the real aws CLI and SDK v3', () => {
     assert.match(String(out.ApArn), new RegExp(`access-point/${out.Ap}$`));
     const fs = ok('describe-file-systems', '--file-system-id', String(out.Fs)).FileSystems[0];
     assert.deepEqual([fs.Encrypted, fs.Name, fs.NumberOfMountTargets, fs.LifeCycleState], [true, 'home', 2, 'available']);
-    assert.deepEqual(ok('describe-lifecycle-configuration', '--file-system-id', String(out.Fs)).LifecyclePolicies, [{ TransitionToIA: 'AFTER_7_DAYS' }]);
+    assert.deepEqual(ok('describe-lifecycle-configuration', '--file-system-id', String(out.Fs)).LifecyclePolicies, [
+      { TransitionToIA: 'AFTER_7_DAYS' },
+    ]);
     cloud.awsOk('cloudformation', 'delete-stack', '--stack-name', 'efs');
     await settle(client, 'efs').catch(() => undefined);
     fails('FileSystemNotFound', 'describe-file-systems', '--file-system-id', String(out.Fs));

@@ -23,16 +23,40 @@ const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
 
 function template() {
-  const userDataA = ['#!/bin/sh', 'set -e', 'mkdir -p /mnt/efs', { 'Fn::Sub': 'mount -t efs -o tls,iam ${FileSystem}:/ /mnt/efs' }, 'echo "written by a" > /mnt/efs/from-a.txt', 'echo efs-ready'];
-  const userDataB = ['#!/bin/sh', 'set -e', 'mkdir -p /mnt/efs',
-    { 'Fn::Sub': 'echo "${FileSystem}.efs.${AWS::Region}.amazonaws.com:/ /mnt/efs nfs4 nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,_netdev 0 0" >> /etc/fstab' },
-    'mount -a', 'echo efs-ready'];
+  const userDataA = [
+    '#!/bin/sh',
+    'set -e',
+    'mkdir -p /mnt/efs',
+    { 'Fn::Sub': 'mount -t efs -o tls,iam ${FileSystem}:/ /mnt/efs' },
+    'echo "written by a" > /mnt/efs/from-a.txt',
+    'echo efs-ready',
+  ];
+  const userDataB = [
+    '#!/bin/sh',
+    'set -e',
+    'mkdir -p /mnt/efs',
+    {
+      'Fn::Sub':
+        'echo "${FileSystem}.efs.${AWS::Region}.amazonaws.com:/ /mnt/efs nfs4 nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport,_netdev 0 0" >> /etc/fstab',
+    },
+    'mount -a',
+    'echo efs-ready',
+  ];
   const userData = (lines: unknown[]) => ({ 'Fn::Base64': { 'Fn::Join': ['\n', lines] } });
-  const subnet = (cidr: string, zone: string) => ({ Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: cidr, AvailabilityZone: zone } });
+  const subnet = (cidr: string, zone: string) => ({
+    Type: 'AWS::EC2::Subnet',
+    Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: cidr, AvailabilityZone: zone },
+  });
   const instance = (subnetRef: string, groups: string[], lines: unknown[]) => ({
     Type: 'AWS::EC2::Instance',
     DependsOn: ['TargetA', 'TargetB'],
-    Properties: { ImageId: 'ami-1ecae776', InstanceType: 't2.micro', SubnetId: { Ref: subnetRef }, SecurityGroupIds: groups.map((g) => ({ Ref: g })), UserData: userData(lines) },
+    Properties: {
+      ImageId: 'ami-1ecae776',
+      InstanceType: 't2.micro',
+      SubnetId: { Ref: subnetRef },
+      SecurityGroupIds: groups.map((g) => ({ Ref: g })),
+      UserData: userData(lines),
+    },
   });
   return JSON.stringify({
     Resources: {
@@ -45,17 +69,32 @@ function template() {
       TargetGroup: {
         Type: 'AWS::EC2::SecurityGroup',
         Properties: {
-          GroupDescription: 'EFS mount targets', VpcId: { Ref: 'Vpc' },
+          GroupDescription: 'EFS mount targets',
+          VpcId: { Ref: 'Vpc' },
           SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: 2049, ToPort: 2049, SourceSecurityGroupId: { Ref: 'ClientGroup' } }],
         },
       },
-      FileSystem: { Type: 'AWS::EFS::FileSystem', Properties: { Encrypted: true, FileSystemTags: [{ Key: 'Name', Value: 'jenkins-home' }] } },
-      TargetA: { Type: 'AWS::EFS::MountTarget', Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: { Ref: 'SubnetA' }, SecurityGroups: [{ Ref: 'TargetGroup' }] } },
-      TargetB: { Type: 'AWS::EFS::MountTarget', Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: { Ref: 'SubnetB' }, SecurityGroups: [{ Ref: 'TargetGroup' }] } },
+      FileSystem: {
+        Type: 'AWS::EFS::FileSystem',
+        Properties: { Encrypted: true, FileSystemTags: [{ Key: 'Name', Value: 'jenkins-home' }] },
+      },
+      TargetA: {
+        Type: 'AWS::EFS::MountTarget',
+        Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: { Ref: 'SubnetA' }, SecurityGroups: [{ Ref: 'TargetGroup' }] },
+      },
+      TargetB: {
+        Type: 'AWS::EFS::MountTarget',
+        Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: { Ref: 'SubnetB' }, SecurityGroups: [{ Ref: 'TargetGroup' }] },
+      },
       // `-o iam` signs in as the instance's role: A has one (the EFS mount helper fails without credentials).
       ClientRole: {
         Type: 'AWS::IAM::Role',
-        Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] } },
+        Properties: {
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+          },
+        },
       },
       ClientProfile: { Type: 'AWS::IAM::InstanceProfile', Properties: { Roles: [{ Ref: 'ClientRole' }] } },
       InstanceA: (() => {
@@ -85,14 +124,41 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
 
   /** The instance's init as the host sees it (tini in the instance's network namespace). */
   const initOf = (instanceId: string): string => {
-    const pids = spawnSync('ip', ['netns', 'pids', names(tag).instanceNs(instanceId)], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean);
-    const init = pids.find((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('tini'); } catch { return false; } });
+    const pids = spawnSync('ip', ['netns', 'pids', names(tag).instanceNs(instanceId)], { encoding: 'utf8' })
+      .stdout.split(/\s+/)
+      .filter(Boolean);
+    const init = pids.find((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('tini');
+      } catch {
+        return false;
+      }
+    });
     assert.ok(init, `no running init for ${instanceId}`);
     return init;
   };
   /** Runs a shell command inside the instance (its namespaces and root), as its user data would. */
-  const sh = (instanceId: string, cmd: string) => spawnSync('nsenter', ['-t', initOf(instanceId), '-U', '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c',
-    `export PATH=/run/halo/bin:/usr/sbin:/usr/bin:/sbin:/bin; ${cmd}`], { encoding: 'utf8', timeout: 60_000 });
+  const sh = (instanceId: string, cmd: string) =>
+    spawnSync(
+      'nsenter',
+      [
+        '-t',
+        initOf(instanceId),
+        '-U',
+        '-m',
+        '-u',
+        '-i',
+        '-n',
+        '-p',
+        '-r',
+        '-w',
+        '--',
+        '/bin/sh',
+        '-c',
+        `export PATH=/run/halo/bin:/usr/sbin:/usr/bin:/sbin:/bin; ${cmd}`,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
   const ok = (instanceId: string, cmd: string) => {
     const r = sh(instanceId, cmd);
     assert.equal(r.status, 0, `${cmd} in ${instanceId}: ${r.stdout}${r.stderr}`);
@@ -107,7 +173,9 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
   };
   /** Bytes through the instance's veth, as the VPC namespace counts them (/proc/net/dev). */
   const veth = (instanceId: string) => {
-    const text = spawnSync('nsenter', [`--net=/run/netns/${names(tag).vpcNs(out.Vpc)}`, '--', 'cat', '/proc/net/dev'], { encoding: 'utf8' }).stdout;
+    const text = spawnSync('nsenter', [`--net=/run/netns/${names(tag).vpcNs(out.Vpc)}`, '--', 'cat', '/proc/net/dev'], {
+      encoding: 'utf8',
+    }).stdout;
     const line = text.split('\n').find((l) => l.trim().startsWith(`${instanceLink(instanceId)}:`)) ?? '';
     const f = line.split(':')[1].trim().split(/\s+/).map(Number);
     return { rx: f[0], tx: f[8] };
@@ -122,10 +190,16 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     assert.equal(stack.StackStatus, 'CREATE_COMPLETE', stack.StackStatusReason);
     out = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
     for (const id of [out.A, out.B, out.C]) {
-      await waitFor(`user data of ${id}`, async () => (/efs-ready|user data exited with status [1-9]/.exec(readConsole(id)) ?? undefined), 120_000);
+      await waitFor(
+        `user data of ${id}`,
+        async () => /efs-ready|user data exited with status [1-9]/.exec(readConsole(id)) ?? undefined,
+        120_000,
+      );
     }
   });
-  after(async () => { if (cloud) await disposeAndCheckHost(cloud); });
+  after(async () => {
+    if (cloud) await disposeAndCheckHost(cloud);
+  });
 
   it('a file written by the instance in one zone (mount -t efs) is read by the one in the other (nfs4 fstab line, mount -a)', () => {
     assert.match(readConsole(out.A), /efs-ready/, readConsole(out.A));
@@ -139,8 +213,9 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     assert.match(ok(out.A, 'df -h /mnt/efs | tail -n 1'), /8\.0E/);
   });
 
-  it('inside an instance the file system\'s name resolves, through the VPC\'s DNS, to the mount target of its own zone', async () => {
-    const targets = (await new EFSClient(cloud.sdk).send(new DescribeMountTargetsCommand({ FileSystemId: out.FileSystem }))).MountTargets ?? [];
+  it("inside an instance the file system's name resolves, through the VPC's DNS, to the mount target of its own zone", async () => {
+    const targets =
+      (await new EFSClient(cloud.sdk).send(new DescribeMountTargetsCommand({ FileSystemId: out.FileSystem }))).MountTargets ?? [];
     const ipIn = (zone: string) => targets.find((t) => t.AvailabilityZoneName === zone)?.IpAddress;
     const name = `${out.FileSystem}.efs.us-east-1.amazonaws.com`;
     assert.equal(ok(out.A, `getent hosts ${name} | cut -d' ' -f1`), ipIn('us-east-1a'));
@@ -149,7 +224,7 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     assert.notEqual(sh(out.C, `getent hosts ${name}`).status, 0, 'no mount target in us-east-1c: no record');
   });
 
-  it('the NFS bytes cross the instance\'s own interface', () => {
+  it("the NFS bytes cross the instance's own interface", () => {
     const before = veth(out.B);
     ok(out.B, 'head -c 4194304 /dev/urandom > /tmp/blob && cp /tmp/blob /mnt/efs/blob && sync');
     const after = veth(out.B);
@@ -174,18 +249,46 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     assert.equal(`${onHost.uid}:${onHost.gid} ${(onHost.mode & 0o777).toString(8)}`, '1000:1000 750');
   });
 
-  it('a file\'s owner, mode, size and times change over NFS whether it is new, open or closed (install -o -g -m, chown/chmod/truncate of an open file)', () => {
+  it("a file's owner, mode, size and times change over NFS whether it is new, open or closed (install -o -g -m, chown/chmod/truncate of an open file)", () => {
     // install creates the file, fchmods it while open, closes it, then chowns it: as a service's setup does.
     ok(out.A, 'mkdir -p /mnt/efs/own && install -o 1000 -g 1000 -m 600 /dev/null /mnt/efs/own/secret');
     assert.equal(ok(out.B, "stat -c '%u:%g %a %s' /mnt/efs/own/secret"), '1000:1000 600 0');
     // Two descriptors on one file (one appending), its owner, mode and size changed while both are open, then written again.
-    ok(out.A, ['cd /mnt/efs/own', 'exec 3>log 4>>log', 'echo one >&3', 'chown 1001:1002 log', 'chmod 640 log', 'echo two >&4',
-      'truncate -s 4 log', 'echo three >&4', 'exec 3>&- 4>&-'].join(' && '));
+    ok(
+      out.A,
+      [
+        'cd /mnt/efs/own',
+        'exec 3>log 4>>log',
+        'echo one >&3',
+        'chown 1001:1002 log',
+        'chmod 640 log',
+        'echo two >&4',
+        'truncate -s 4 log',
+        'echo three >&4',
+        'exec 3>&- 4>&-',
+      ].join(' && '),
+    );
     assert.equal(ok(out.B, "stat -c '%u:%g %a' /mnt/efs/own/log; cat /mnt/efs/own/log"), '1001:1002 640\none\nthree');
     // Closed files: truncate, chmod, chown, times; an exclusive create gets the mode asked and the time of now.
-    ok(out.B, ['cd /mnt/efs/own', 'truncate -s 2 log', 'chmod 604 log', 'chown 1003 log', 'touch -d "2020-01-02 03:04:05 UTC" log', 'python3 -c "import os; os.close(os.open(\'excl\', os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o640))"'].join(' && '));
-    assert.equal(ok(out.A, "sleep 1; stat -c '%u:%g %a %s %Y' /mnt/efs/own/log; stat -c %a /mnt/efs/own/excl"), '1003:1002 604 2 1577934245\n640');
-    assert.ok(Math.abs(Number(ok(out.A, 'stat -c %Y /mnt/efs/own/excl')) - Date.now() / 1000) < 600, 'an exclusive create leaves the time of now');
+    ok(
+      out.B,
+      [
+        'cd /mnt/efs/own',
+        'truncate -s 2 log',
+        'chmod 604 log',
+        'chown 1003 log',
+        'touch -d "2020-01-02 03:04:05 UTC" log',
+        'python3 -c "import os; os.close(os.open(\'excl\', os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o640))"',
+      ].join(' && '),
+    );
+    assert.equal(
+      ok(out.A, "sleep 1; stat -c '%u:%g %a %s %Y' /mnt/efs/own/log; stat -c %a /mnt/efs/own/excl"),
+      '1003:1002 604 2 1577934245\n640',
+    );
+    assert.ok(
+      Math.abs(Number(ok(out.A, 'stat -c %Y /mnt/efs/own/excl')) - Date.now() / 1000) < 600,
+      'an exclusive create leaves the time of now',
+    );
     // A user who may not is refused by the server, as on NFS.
     assert.notEqual(sh(out.A, 'su nobody -s /bin/sh -c "chmod 777 /mnt/efs/own/log"').status, 0);
     const onHost = statSync(path.join(fileSystemDir(cloud.home, out.FileSystem), 'own', 'secret'));
@@ -201,16 +304,35 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     const blocked = sh(out.C, `mount -t nfs4 -o nfsvers=4.1,hard,timeo=600,retrans=2,noresvport ${out.TargetAIp}:/ /mnt/efs`);
     assert.notEqual(blocked.status, 0);
     assert.match(blocked.stderr, /Connection timed out/);
-    cloud.awsOk('ec2', 'authorize-security-group-ingress', '--group-id', out.TargetGroup, '--protocol', 'tcp', '--port', '2049', '--source-group', out.OtherGroup);
+    cloud.awsOk(
+      'ec2',
+      'authorize-security-group-ingress',
+      '--group-id',
+      out.TargetGroup,
+      '--protocol',
+      'tcp',
+      '--port',
+      '2049',
+      '--source-group',
+      out.OtherGroup,
+    );
     ok(out.C, `mount -t nfs4 -o nfsvers=4.1,hard,timeo=600,retrans=2,noresvport ${out.TargetAIp}:/ /mnt/efs`);
     assert.equal(ok(out.C, 'cat /mnt/efs/from-a.txt'), 'written by a');
     ok(out.C, 'umount /mnt/efs');
     assert.equal(sh(out.C, 'grep -c " /mnt/efs " /proc/mounts').stdout.trim(), '0');
   });
 
-  it('mount -t efs -o tls,accesspoint=…,iam: the access point\'s root directory is made with its creation info and files belong to its POSIX user', () => {
-    const ap = cloud.awsOk('efs', 'create-access-point', '--file-system-id', out.FileSystem, '--posix-user', 'Uid=1000,Gid=1000',
-      '--root-directory', 'Path=/jenkins,CreationInfo={OwnerUid=1000,OwnerGid=1000,Permissions=750}').AccessPointId;
+  it("mount -t efs -o tls,accesspoint=…,iam: the access point's root directory is made with its creation info and files belong to its POSIX user", () => {
+    const ap = cloud.awsOk(
+      'efs',
+      'create-access-point',
+      '--file-system-id',
+      out.FileSystem,
+      '--posix-user',
+      'Uid=1000,Gid=1000',
+      '--root-directory',
+      'Path=/jenkins,CreationInfo={OwnerUid=1000,OwnerGid=1000,Permissions=750}',
+    ).AccessPointId;
     ok(out.A, `mkdir -p /mnt/ap && mount -t efs -o tls,accesspoint=${ap},iam ${out.FileSystem}:/ /mnt/ap`);
     ok(out.A, 'echo "jenkins home" > /mnt/ap/config.xml');
     assert.match(ok(out.A, 'ls -ln /mnt/ap/config.xml'), /^-\S+ 1 1000 1000 13 /);
@@ -225,14 +347,22 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     const before = boots();
     cloud.awsOk('ec2', 'reboot-instances', '--instance-ids', out.B);
     await waitFor('the reboot of B', () => (boots() > before ? true : undefined), 120_000);
-    await waitFor('/mnt/efs mounted again in B', () => (sh(out.B, 'grep -q " /mnt/efs fuse.nfs4 " /proc/mounts').status === 0 ? true : undefined), 60_000);
+    await waitFor(
+      '/mnt/efs mounted again in B',
+      () => (sh(out.B, 'grep -q " /mnt/efs fuse.nfs4 " /proc/mounts').status === 0 ? true : undefined),
+      60_000,
+    );
     assert.equal(ok(out.B, 'cat /mnt/efs/from-a.txt'), 'written by a');
   });
 
   it('during a network partition I/O blocks, as on a hard mount, and resumes when healed', async () => {
     const file = path.join(fileSystemDir(cloud.home, out.FileSystem), 'partition.txt');
     assert.equal(cloud.halo('fault', 'network-partition', out.B).status, 0);
-    const writer = spawn('nsenter', ['-t', initOf(out.B), '-U', '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c', 'echo during > /mnt/efs/partition.txt'], { stdio: 'ignore' });
+    const writer = spawn(
+      'nsenter',
+      ['-t', initOf(out.B), '-U', '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c', 'echo during > /mnt/efs/partition.txt'],
+      { stdio: 'ignore' },
+    );
     const exited = new Promise<number | null>((resolve) => writer.once('exit', (code) => resolve(code)));
     await sleep(3000);
     assert.equal(writer.exitCode, null, 'the write returned while the instance was cut off');
@@ -263,7 +393,11 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     const boots = (readConsole(out.B).match(/boot finished/g) ?? []).length;
     await cloud.restart();
     await waitFor('B booted again', () => ((readConsole(out.B).match(/boot finished/g) ?? []).length > boots ? true : undefined), 120_000);
-    await waitFor('/mnt/efs mounted again in B', () => (sh(out.B, 'grep -q " /mnt/efs fuse.nfs4 " /proc/mounts').status === 0 ? true : undefined), 60_000);
+    await waitFor(
+      '/mnt/efs mounted again in B',
+      () => (sh(out.B, 'grep -q " /mnt/efs fuse.nfs4 " /proc/mounts').status === 0 ? true : undefined),
+      60_000,
+    );
     assert.equal(ok(out.B, 'cat /mnt/efs/after.txt'), 'after the outage');
   });
 });

@@ -19,14 +19,29 @@ const CLIENT_ACTIONS = ['elasticfilesystem:ClientMount', 'elasticfilesystem:Clie
 
 describe('EFS file system policies through the API (PutFileSystemPolicy checks, API calls of role sessions)', () => {
   let cloud: TestCloud;
-  before(async () => { cloud = await TestCloud.start(); });
-  after(async () => { await cloud?.dispose(); });
+  before(async () => {
+    cloud = await TestCloud.start();
+  });
+  after(async () => {
+    await cloud?.dispose();
+  });
 
   it('the grammar is checked; a policy that locks the caller out of PutFileSystemPolicy needs BypassPolicyLockoutSafetyCheck', () => {
     const fs = cloud.awsOk('efs', 'create-file-system', '--creation-token', 'lockout').FileSystemId;
     const noPrincipal = doc({ Effect: 'Allow', Action: 'elasticfilesystem:ClientMount', Resource: '*' });
-    assert.match(cloud.awsFails('InvalidPolicyException', 'efs', 'put-file-system-policy', '--file-system-id', fs, '--policy', noPrincipal), /Principal/);
-    cloud.awsFails('InvalidPolicyException', 'efs', 'put-file-system-policy', '--file-system-id', fs, '--policy', doc({ Effect: 'Allow', Principal: '*', Action: 'nope' }));
+    assert.match(
+      cloud.awsFails('InvalidPolicyException', 'efs', 'put-file-system-policy', '--file-system-id', fs, '--policy', noPrincipal),
+      /Principal/,
+    );
+    cloud.awsFails(
+      'InvalidPolicyException',
+      'efs',
+      'put-file-system-policy',
+      '--file-system-id',
+      fs,
+      '--policy',
+      doc({ Effect: 'Allow', Principal: '*', Action: 'nope' }),
+    );
     const lockout = doc({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'elasticfilesystem:*', Resource: '*' });
     const refused = cloud.awsFails('InvalidPolicyException', 'efs', 'put-file-system-policy', '--file-system-id', fs, '--policy', lockout);
     assert.match(refused, /PutFileSystemPolicy/);
@@ -39,14 +54,23 @@ describe('EFS file system policies through the API (PutFileSystemPolicy checks, 
     const account = cloud.awsOk('sts', 'get-caller-identity').Account;
     const fs = cloud.awsOk('efs', 'create-file-system', '--creation-token', 'api').FileSystemId;
     const role = (name: string, identity?: string) => {
-      cloud.awsOk('iam', 'create-role', '--role-name', name,
-        '--assume-role-policy-document', doc({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }));
+      cloud.awsOk(
+        'iam',
+        'create-role',
+        '--role-name',
+        name,
+        '--assume-role-policy-document',
+        doc({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }),
+      );
       if (identity) cloud.awsOk('iam', 'put-role-policy', '--role-name', name, '--policy-name', 'p', '--policy-document', identity);
       return `arn:aws:iam::${account}:role/${name}`;
     };
     const asRole = async (arn: string) => {
       const { Credentials: c } = await new STSClient(cloud.sdk).send(new AssumeRoleCommand({ RoleArn: arn, RoleSessionName: 'session' }));
-      return new EFSClient({ ...cloud.sdk, credentials: { accessKeyId: c!.AccessKeyId!, secretAccessKey: c!.SecretAccessKey!, sessionToken: c!.SessionToken! } });
+      return new EFSClient({
+        ...cloud.sdk,
+        credentials: { accessKeyId: c!.AccessKeyId!, secretAccessKey: c!.SecretAccessKey!, sessionToken: c!.SessionToken! },
+      });
     };
     const admin = role('efs-admin', doc({ Effect: 'Allow', Action: 'elasticfilesystem:*', Resource: '*' }));
     const viewer = role('efs-viewer');
@@ -54,21 +78,41 @@ describe('EFS file system policies through the API (PutFileSystemPolicy checks, 
     const asViewer = await asRole(viewer);
     assert.equal((await asAdmin.send(new DescribeFileSystemsCommand({ FileSystemId: fs }))).FileSystems?.[0]?.FileSystemId, fs);
     assert.equal(await errorName(asViewer.send(new DescribeFileSystemsCommand({ FileSystemId: fs }))), 'AccessDeniedException');
-    cloud.awsOk('efs', 'put-file-system-policy', '--file-system-id', fs, '--policy', doc(
-      { Effect: 'Allow', Principal: { AWS: viewer }, Action: 'elasticfilesystem:DescribeFileSystems', Resource: '*' },
-      { Effect: 'Deny', Principal: { AWS: admin }, Action: 'elasticfilesystem:DescribeFileSystems', Resource: '*' },
-    ));
+    cloud.awsOk(
+      'efs',
+      'put-file-system-policy',
+      '--file-system-id',
+      fs,
+      '--policy',
+      doc(
+        { Effect: 'Allow', Principal: { AWS: viewer }, Action: 'elasticfilesystem:DescribeFileSystems', Resource: '*' },
+        { Effect: 'Deny', Principal: { AWS: admin }, Action: 'elasticfilesystem:DescribeFileSystems', Resource: '*' },
+      ),
+    );
     assert.equal((await asViewer.send(new DescribeFileSystemsCommand({ FileSystemId: fs }))).FileSystems?.[0]?.FileSystemId, fs);
-    const denied = await asAdmin.send(new DescribeFileSystemsCommand({ FileSystemId: fs })).then(() => undefined, (e: Error) => e);
+    const denied = await asAdmin.send(new DescribeFileSystemsCommand({ FileSystemId: fs })).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     assert.equal(denied?.name, 'AccessDeniedException');
     assert.match(denied?.message ?? '', /explicit deny in a resource-based policy/);
     // The role's own PutFileSystemPolicy with a policy that denies it that action is refused by the lockout check.
     const selfLock = doc({ Effect: 'Deny', Principal: { AWS: admin }, Action: 'elasticfilesystem:PutFileSystemPolicy', Resource: '*' });
     const fs2 = cloud.awsOk('efs', 'create-file-system', '--creation-token', 'api2').FileSystemId;
-    assert.equal(await errorName(asAdmin.send(new PutFileSystemPolicyCommand({ FileSystemId: fs2, Policy: selfLock }))), 'InvalidPolicyException');
+    assert.equal(
+      await errorName(asAdmin.send(new PutFileSystemPolicyCommand({ FileSystemId: fs2, Policy: selfLock }))),
+      'InvalidPolicyException',
+    );
     await asAdmin.send(new PutFileSystemPolicyCommand({ FileSystemId: fs2, Policy: selfLock, BypassPolicyLockoutSafetyCheck: true }));
-    assert.equal(await errorName(asAdmin.send(new PutFileSystemPolicyCommand({ FileSystemId: fs2, Policy: doc({ Effect: 'Allow', Principal: '*', Action: CLIENT_ACTIONS }) }))),
-      'AccessDeniedException', 'locked out, as it was warned');
+    assert.equal(
+      await errorName(
+        asAdmin.send(
+          new PutFileSystemPolicyCommand({ FileSystemId: fs2, Policy: doc({ Effect: 'Allow', Principal: '*', Action: CLIENT_ACTIONS }) }),
+        ),
+      ),
+      'AccessDeniedException',
+      'locked out, as it was warned',
+    );
   });
 });
 
@@ -76,25 +120,43 @@ function template() {
   const instance = (extra: object) => ({
     Type: 'AWS::EC2::Instance',
     DependsOn: ['Target'],
-    Properties: { ImageId: 'ami-1ecae776', InstanceType: 't2.micro', SubnetId: { Ref: 'Subnet' }, SecurityGroupIds: [{ Ref: 'ClientGroup' }], ...extra },
+    Properties: {
+      ImageId: 'ami-1ecae776',
+      InstanceType: 't2.micro',
+      SubnetId: { Ref: 'Subnet' },
+      SecurityGroupIds: [{ Ref: 'ClientGroup' }],
+      ...extra,
+    },
   });
   return JSON.stringify({
     Resources: {
       Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.61.0.0/16' } },
-      Subnet: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.61.1.0/24', AvailabilityZone: 'us-east-1a' } },
+      Subnet: {
+        Type: 'AWS::EC2::Subnet',
+        Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.61.1.0/24', AvailabilityZone: 'us-east-1a' },
+      },
       ClientGroup: { Type: 'AWS::EC2::SecurityGroup', Properties: { GroupDescription: 'EFS clients', VpcId: { Ref: 'Vpc' } } },
       TargetGroup: {
         Type: 'AWS::EC2::SecurityGroup',
         Properties: {
-          GroupDescription: 'EFS mount target', VpcId: { Ref: 'Vpc' },
+          GroupDescription: 'EFS mount target',
+          VpcId: { Ref: 'Vpc' },
           SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: 2049, ToPort: 2049, SourceSecurityGroupId: { Ref: 'ClientGroup' } }],
         },
       },
       FileSystem: { Type: 'AWS::EFS::FileSystem', Properties: { Encrypted: true } },
-      Target: { Type: 'AWS::EFS::MountTarget', Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: { Ref: 'Subnet' }, SecurityGroups: [{ Ref: 'TargetGroup' }] } },
+      Target: {
+        Type: 'AWS::EFS::MountTarget',
+        Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: { Ref: 'Subnet' }, SecurityGroups: [{ Ref: 'TargetGroup' }] },
+      },
       WriterRole: {
         Type: 'AWS::IAM::Role',
-        Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] } },
+        Properties: {
+          AssumeRolePolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+          },
+        },
       },
       WriterProfile: { Type: 'AWS::IAM::InstanceProfile', Properties: { Roles: [{ Ref: 'WriterRole' }] } },
       Writer: instance({ IamInstanceProfile: { Ref: 'WriterProfile' } }),
@@ -118,113 +180,172 @@ function template() {
  * "access denied by server"), ClientWrite (without it: a read-only mount, EROFS) and ClientRootAccess (without it:
  * root is squashed to 65534). Needs root.
  */
-describe('EFS file system policies enforced at mount, inside instances', { skip: ROOT ? false : 'needs root: namespaces, nftables, FUSE' }, () => {
-  let cloud: TestCloud;
-  let out: Record<string, string> = {};
-  const PATH = 'export PATH=/run/halo/bin:/usr/sbin:/usr/bin:/sbin:/bin;';
-  const sh = (id: string, cmd: string) => inInstance(id, `${PATH} ${cmd}`);
-  const ok = (id: string, cmd: string) => {
-    const r = sh(id, cmd);
-    assert.equal(r.status, 0, `${cmd} in ${id}: ${r.stdout}${r.stderr}`);
-    return r.stdout.trim();
-  };
-  const refused = (id: string, cmd: string) => {
-    const r = sh(id, cmd);
-    assert.notEqual(r.status, 0, `${cmd} in ${id} should fail: ${r.stdout}`);
-    return r.stderr.trim();
-  };
-  const putPolicy = (...statements: object[]) => cloud.awsOk('efs', 'put-file-system-policy', '--file-system-id', out.FileSystem, '--policy', doc(...statements));
-  const setRolePolicy = (...statements: object[]) =>
-    cloud.awsOk('iam', 'put-role-policy', '--role-name', out.WriterRole, '--policy-name', 'efs', '--policy-document', doc(...statements));
-  const efsMount = (id: string, opts: string, dir: string) => `mkdir -p ${dir} && mount -t efs -o ${opts} ${out.FileSystem}:/ ${dir}`;
-  const readConsole = (id: string) => {
-    try {
-      return readFileSync(path.join(cloud.home, 'instances', id, 'console.log'), 'utf8');
-    } catch {
-      return '';
-    }
-  };
+describe(
+  'EFS file system policies enforced at mount, inside instances',
+  { skip: ROOT ? false : 'needs root: namespaces, nftables, FUSE' },
+  () => {
+    let cloud: TestCloud;
+    let out: Record<string, string> = {};
+    const PATH = 'export PATH=/run/halo/bin:/usr/sbin:/usr/bin:/sbin:/bin;';
+    const sh = (id: string, cmd: string) => inInstance(id, `${PATH} ${cmd}`);
+    const ok = (id: string, cmd: string) => {
+      const r = sh(id, cmd);
+      assert.equal(r.status, 0, `${cmd} in ${id}: ${r.stdout}${r.stderr}`);
+      return r.stdout.trim();
+    };
+    const refused = (id: string, cmd: string) => {
+      const r = sh(id, cmd);
+      assert.notEqual(r.status, 0, `${cmd} in ${id} should fail: ${r.stdout}`);
+      return r.stderr.trim();
+    };
+    const putPolicy = (...statements: object[]) =>
+      cloud.awsOk('efs', 'put-file-system-policy', '--file-system-id', out.FileSystem, '--policy', doc(...statements));
+    const setRolePolicy = (...statements: object[]) =>
+      cloud.awsOk('iam', 'put-role-policy', '--role-name', out.WriterRole, '--policy-name', 'efs', '--policy-document', doc(...statements));
+    const efsMount = (id: string, opts: string, dir: string) => `mkdir -p ${dir} && mount -t efs -o ${opts} ${out.FileSystem}:/ ${dir}`;
+    const readConsole = (id: string) => {
+      try {
+        return readFileSync(path.join(cloud.home, 'instances', id, 'console.log'), 'utf8');
+      } catch {
+        return '';
+      }
+    };
 
-  before(async () => {
-    await ensureImage(process.env.HALO_IMAGE_CACHE as string);
-    cloud = await TestCloud.start({ timeScale: 60, profile: 'fast' });
-    cloud.awsOk('cloudformation', 'create-stack', '--stack-name', 'efs-policies', '--template-body', template(), '--capabilities', 'CAPABILITY_IAM');
-    const stack = await settle(cfn(cloud), 'efs-policies');
-    assert.equal(stack.StackStatus, 'CREATE_COMPLETE', stack.StackStatusReason);
-    out = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
-    for (const id of [out.Writer, out.Anonymous]) await waitFor(`boot of ${id}`, () => (/boot finished/.test(readConsole(id)) ? true : undefined), 120_000);
-  });
-  after(async () => { if (cloud) await disposeAndCheckHost(cloud); });
+    before(async () => {
+      await ensureImage(process.env.HALO_IMAGE_CACHE as string);
+      cloud = await TestCloud.start({ timeScale: 60, profile: 'fast' });
+      cloud.awsOk(
+        'cloudformation',
+        'create-stack',
+        '--stack-name',
+        'efs-policies',
+        '--template-body',
+        template(),
+        '--capabilities',
+        'CAPABILITY_IAM',
+      );
+      const stack = await settle(cfn(cloud), 'efs-policies');
+      assert.equal(stack.StackStatus, 'CREATE_COMPLETE', stack.StackStatusReason);
+      out = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+      for (const id of [out.Writer, out.Anonymous])
+        await waitFor(`boot of ${id}`, () => (/boot finished/.test(readConsole(id)) ? true : undefined), 120_000);
+    });
+    after(async () => {
+      if (cloud) await disposeAndCheckHost(cloud);
+    });
 
-  it('without a policy any client has full access; `iam` needs the instance\'s role and `tls`, as the mount helper says', () => {
-    ok(out.Anonymous, efsMount(out.Anonymous, 'tls', '/mnt/a'));
-    ok(out.Anonymous, 'echo root only > /mnt/a/secret && chmod 600 /mnt/a/secret && mkdir /mnt/a/shared && chmod 777 /mnt/a/shared && chown 0:0 /mnt/a/secret');
-    assert.equal(ok(out.Anonymous, 'stat -c %u:%a /mnt/a/secret'), '0:600');
-    ok(out.Anonymous, 'umount /mnt/a');
-    assert.match(refused(out.Anonymous, efsMount(out.Anonymous, 'tls,iam', '/mnt/a')), /AWS Access Key ID and Secret Access Key are not found/);
-    assert.match(refused(out.Writer, efsMount(out.Writer, 'iam', '/mnt/w')), /The "tls" option is required when mounting via "iam"/);
-    ok(out.Writer, efsMount(out.Writer, 'tls,iam', '/mnt/w'));
-    assert.equal(ok(out.Writer, 'cat /mnt/w/secret'), 'root only');
-    ok(out.Writer, 'umount /mnt/w');
-    ok(out.Anonymous, efsMount(out.Anonymous, 'tls,ro', '/mnt/a'));
-    assert.match(refused(out.Anonymous, 'touch /mnt/a/shared/x'), /Read-only file system/, '`ro` asked: a read-only mount');
-    ok(out.Anonymous, 'umount /mnt/a');
-  });
+    it("without a policy any client has full access; `iam` needs the instance's role and `tls`, as the mount helper says", () => {
+      ok(out.Anonymous, efsMount(out.Anonymous, 'tls', '/mnt/a'));
+      ok(
+        out.Anonymous,
+        'echo root only > /mnt/a/secret && chmod 600 /mnt/a/secret && mkdir /mnt/a/shared && chmod 777 /mnt/a/shared && chown 0:0 /mnt/a/secret',
+      );
+      assert.equal(ok(out.Anonymous, 'stat -c %u:%a /mnt/a/secret'), '0:600');
+      ok(out.Anonymous, 'umount /mnt/a');
+      assert.match(
+        refused(out.Anonymous, efsMount(out.Anonymous, 'tls,iam', '/mnt/a')),
+        /AWS Access Key ID and Secret Access Key are not found/,
+      );
+      assert.match(refused(out.Writer, efsMount(out.Writer, 'iam', '/mnt/w')), /The "tls" option is required when mounting via "iam"/);
+      ok(out.Writer, efsMount(out.Writer, 'tls,iam', '/mnt/w'));
+      assert.equal(ok(out.Writer, 'cat /mnt/w/secret'), 'root only');
+      ok(out.Writer, 'umount /mnt/w');
+      ok(out.Anonymous, efsMount(out.Anonymous, 'tls,ro', '/mnt/a'));
+      assert.match(refused(out.Anonymous, 'touch /mnt/a/shared/x'), /Read-only file system/, '`ro` asked: a read-only mount');
+      ok(out.Anonymous, 'umount /mnt/a');
+    });
 
-  it('a read-only policy for everyone: mounts work, writes fail with EROFS, root is squashed; the role granted ClientWrite in the policy writes', () => {
-    putPolicy(
-      { Effect: 'Allow', Principal: { AWS: '*' }, Action: 'elasticfilesystem:ClientMount', Resource: out.FileSystemArn, Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } } },
-      { Effect: 'Allow', Principal: { AWS: out.WriterRoleArn }, Action: 'elasticfilesystem:ClientWrite', Resource: out.FileSystemArn, Condition: { Bool: { 'aws:SecureTransport': 'true' } } },
-    );
-    ok(out.Anonymous, efsMount(out.Anonymous, 'tls', '/mnt/a'));
-    assert.match(ok(out.Anonymous, 'grep " /mnt/a " /proc/mounts'), / fuse\.nfs4 ro,/);
-    assert.match(refused(out.Anonymous, 'echo x > /mnt/a/shared/new'), /Read-only file system/);
-    assert.match(refused(out.Anonymous, 'cat /mnt/a/secret'), /Permission denied/, 'root reads as nobody');
-    assert.equal(ok(out.Anonymous, 'ls /mnt/a'), 'secret\nshared');
-    ok(out.Anonymous, 'umount /mnt/a');
+    it('a read-only policy for everyone: mounts work, writes fail with EROFS, root is squashed; the role granted ClientWrite in the policy writes', () => {
+      putPolicy(
+        {
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: 'elasticfilesystem:ClientMount',
+          Resource: out.FileSystemArn,
+          Condition: { Bool: { 'elasticfilesystem:AccessedViaMountTarget': 'true' } },
+        },
+        {
+          Effect: 'Allow',
+          Principal: { AWS: out.WriterRoleArn },
+          Action: 'elasticfilesystem:ClientWrite',
+          Resource: out.FileSystemArn,
+          Condition: { Bool: { 'aws:SecureTransport': 'true' } },
+        },
+      );
+      ok(out.Anonymous, efsMount(out.Anonymous, 'tls', '/mnt/a'));
+      assert.match(ok(out.Anonymous, 'grep " /mnt/a " /proc/mounts'), / fuse\.nfs4 ro,/);
+      assert.match(refused(out.Anonymous, 'echo x > /mnt/a/shared/new'), /Read-only file system/);
+      assert.match(refused(out.Anonymous, 'cat /mnt/a/secret'), /Permission denied/, 'root reads as nobody');
+      assert.equal(ok(out.Anonymous, 'ls /mnt/a'), 'secret\nshared');
+      ok(out.Anonymous, 'umount /mnt/a');
 
-    ok(out.Writer, efsMount(out.Writer, 'tls,iam', '/mnt/w'));
-    ok(out.Writer, 'echo from the role > /mnt/w/shared/by-role');
-    assert.equal(ok(out.Writer, 'stat -c %u:%g /mnt/w/shared/by-role'), '65534:65534', 'root is squashed without ClientRootAccess');
-    assert.match(refused(out.Writer, 'cat /mnt/w/secret'), /Permission denied/);
-    ok(out.Writer, 'umount /mnt/w');
-    // The same instance without `iam` is anonymous: read-only.
-    ok(out.Writer, efsMount(out.Writer, 'tls', '/mnt/w'));
-    assert.match(refused(out.Writer, 'echo x > /mnt/w/shared/anon'), /Read-only file system/);
-    assert.equal(ok(out.Writer, 'cat /mnt/w/shared/by-role'), 'from the role');
-    ok(out.Writer, 'umount /mnt/w');
-  });
+      ok(out.Writer, efsMount(out.Writer, 'tls,iam', '/mnt/w'));
+      ok(out.Writer, 'echo from the role > /mnt/w/shared/by-role');
+      assert.equal(ok(out.Writer, 'stat -c %u:%g /mnt/w/shared/by-role'), '65534:65534', 'root is squashed without ClientRootAccess');
+      assert.match(refused(out.Writer, 'cat /mnt/w/secret'), /Permission denied/);
+      ok(out.Writer, 'umount /mnt/w');
+      // The same instance without `iam` is anonymous: read-only.
+      ok(out.Writer, efsMount(out.Writer, 'tls', '/mnt/w'));
+      assert.match(refused(out.Writer, 'echo x > /mnt/w/shared/anon'), /Read-only file system/);
+      assert.equal(ok(out.Writer, 'cat /mnt/w/shared/by-role'), 'from the role');
+      ok(out.Writer, 'umount /mnt/w');
+    });
 
-  it('the role\'s identity policy counts too: ClientRootAccess from it lifts the squash; an explicit deny in it refuses the mount', () => {
-    setRolePolicy({ Effect: 'Allow', Action: 'elasticfilesystem:ClientRootAccess', Resource: out.FileSystemArn });
-    ok(out.Writer, efsMount(out.Writer, 'tls,iam', '/mnt/w'));
-    ok(out.Writer, 'echo as root > /mnt/w/by-root');
-    assert.equal(ok(out.Writer, 'stat -c %u /mnt/w/by-root; cat /mnt/w/secret'), '0\nroot only');
-    ok(out.Writer, 'umount /mnt/w');
-    setRolePolicy({ Effect: 'Deny', Action: 'elasticfilesystem:ClientMount', Resource: '*' });
-    assert.match(refused(out.Writer, efsMount(out.Writer, 'tls,iam', '/mnt/w')), /mount\.nfs4: access denied by server while mounting 127\.0\.0\.1:\//);
-    ok(out.Writer, efsMount(out.Writer, 'tls', '/mnt/w'));
-    ok(out.Writer, 'umount /mnt/w');
-  });
+    it("the role's identity policy counts too: ClientRootAccess from it lifts the squash; an explicit deny in it refuses the mount", () => {
+      setRolePolicy({ Effect: 'Allow', Action: 'elasticfilesystem:ClientRootAccess', Resource: out.FileSystemArn });
+      ok(out.Writer, efsMount(out.Writer, 'tls,iam', '/mnt/w'));
+      ok(out.Writer, 'echo as root > /mnt/w/by-root');
+      assert.equal(ok(out.Writer, 'stat -c %u /mnt/w/by-root; cat /mnt/w/secret'), '0\nroot only');
+      ok(out.Writer, 'umount /mnt/w');
+      setRolePolicy({ Effect: 'Deny', Action: 'elasticfilesystem:ClientMount', Resource: '*' });
+      assert.match(
+        refused(out.Writer, efsMount(out.Writer, 'tls,iam', '/mnt/w')),
+        /mount\.nfs4: access denied by server while mounting 127\.0\.0\.1:\//,
+      );
+      ok(out.Writer, efsMount(out.Writer, 'tls', '/mnt/w'));
+      ok(out.Writer, 'umount /mnt/w');
+    });
 
-  it('no anonymous access, TLS enforced, and access only through one access point: the conditions EFS knows are evaluated', () => {
-    const ap = cloud.awsOk('efs', 'create-access-point', '--file-system-id', out.FileSystem, '--root-directory', 'Path=/shared').AccessPointId;
-    const apArn = cloud.awsOk('efs', 'describe-access-points', '--access-point-id', ap).AccessPoints[0].AccessPointArn;
-    putPolicy(
-      { Effect: 'Allow', Principal: { AWS: '*' }, Action: CLIENT_ACTIONS, Resource: '*', Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': apArn } } },
-      { Effect: 'Deny', Principal: { AWS: '*' }, Action: '*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
-    );
-    assert.match(refused(out.Anonymous, efsMount(out.Anonymous, 'tls', '/mnt/a')), /access denied by server while mounting 127\.0\.0\.1:\//);
-    assert.match(refused(out.Anonymous, `mkdir -p /mnt/a && mount -t nfs4 -o nfsvers=4.1 ${out.TargetIp}:/ /mnt/a`),
-      new RegExp(`access denied by server while mounting ${out.TargetIp.replace(/\./g, '\\.')}:/`), 'no TLS: denied');
-    assert.match(refused(out.Anonymous, efsMount(out.Anonymous, 'noresvport', '/mnt/a')),
-      new RegExp(`access denied by server while mounting ${out.FileSystem}\\.efs\\.us-east-1\\.amazonaws\\.com:/`));
-    ok(out.Anonymous, efsMount(out.Anonymous, `tls,accesspoint=${ap}`, '/mnt/a'));
-    ok(out.Anonymous, 'echo through the access point > /mnt/a/ap-file && ls /mnt/a/by-role');
-    ok(out.Anonymous, 'umount /mnt/a');
-    cloud.awsOk('efs', 'delete-file-system-policy', '--file-system-id', out.FileSystem);
-    ok(out.Anonymous, `mount -t nfs4 -o nfsvers=4.1 ${out.TargetIp}:/ /mnt/a`);
-    assert.equal(ok(out.Anonymous, 'cat /mnt/a/shared/ap-file'), 'through the access point', 'the default policy is back: full access');
-    ok(out.Anonymous, 'umount /mnt/a');
-  });
-});
+    it('no anonymous access, TLS enforced, and access only through one access point: the conditions EFS knows are evaluated', () => {
+      const ap = cloud.awsOk(
+        'efs',
+        'create-access-point',
+        '--file-system-id',
+        out.FileSystem,
+        '--root-directory',
+        'Path=/shared',
+      ).AccessPointId;
+      const apArn = cloud.awsOk('efs', 'describe-access-points', '--access-point-id', ap).AccessPoints[0].AccessPointArn;
+      putPolicy(
+        {
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: CLIENT_ACTIONS,
+          Resource: '*',
+          Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': apArn } },
+        },
+        { Effect: 'Deny', Principal: { AWS: '*' }, Action: '*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+      );
+      assert.match(
+        refused(out.Anonymous, efsMount(out.Anonymous, 'tls', '/mnt/a')),
+        /access denied by server while mounting 127\.0\.0\.1:\//,
+      );
+      assert.match(
+        refused(out.Anonymous, `mkdir -p /mnt/a && mount -t nfs4 -o nfsvers=4.1 ${out.TargetIp}:/ /mnt/a`),
+        new RegExp(`access denied by server while mounting ${out.TargetIp.replace(/\./g, '\\.')}:/`),
+        'no TLS: denied',
+      );
+      assert.match(
+        refused(out.Anonymous, efsMount(out.Anonymous, 'noresvport', '/mnt/a')),
+        new RegExp(`access denied by server while mounting ${out.FileSystem}\\.efs\\.us-east-1\\.amazonaws\\.com:/`),
+      );
+      ok(out.Anonymous, efsMount(out.Anonymous, `tls,accesspoint=${ap}`, '/mnt/a'));
+      ok(out.Anonymous, 'echo through the access point > /mnt/a/ap-file && ls /mnt/a/by-role');
+      ok(out.Anonymous, 'umount /mnt/a');
+      cloud.awsOk('efs', 'delete-file-system-policy', '--file-system-id', out.FileSystem);
+      ok(out.Anonymous, `mount -t nfs4 -o nfsvers=4.1 ${out.TargetIp}:/ /mnt/a`);
+      assert.equal(ok(out.Anonymous, 'cat /mnt/a/shared/ap-file'), 'through the access point', 'the default policy is back: full access');
+      ok(out.Anonymous, 'umount /mnt/a');
+    });
+  },
+);

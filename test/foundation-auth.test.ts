@@ -9,14 +9,25 @@ const getCallerIdentity = 'Action=GetCallerIdentity&Version=2011-06-15';
 
 describe('SigV4 on every request', () => {
   let cloud: TestCloud;
-  before(async () => { cloud = await TestCloud.start(); });
-  after(async () => { await cloud?.dispose(); });
-
-  const creds = (service: string, secret?: string) => ({
-    service, region: 'us-east-1', accessKeyId: cloud.accessKeyId, secretAccessKey: secret ?? cloud.secretAccessKey,
+  before(async () => {
+    cloud = await TestCloud.start();
+  });
+  after(async () => {
+    await cloud?.dispose();
   });
 
-  async function send(service: string, body: string, opts: { secret?: string; signingDate?: Date; presign?: boolean; expiresIn?: number } = {}) {
+  const creds = (service: string, secret?: string) => ({
+    service,
+    region: 'us-east-1',
+    accessKeyId: cloud.accessKeyId,
+    secretAccessKey: secret ?? cloud.secretAccessKey,
+  });
+
+  async function send(
+    service: string,
+    body: string,
+    opts: { secret?: string; signingDate?: Date; presign?: boolean; expiresIn?: number } = {},
+  ) {
     const signed = await signRequest({ method: 'POST', endpoint: cloud.endpoint, headers: FORM, body }, creds(service, opts.secret), opts);
     const res = await fetch(signed.url, { method: signed.method, headers: signed.headers, body: signed.body });
     return { status: res.status, text: await res.text(), requestId: res.headers.get('x-amzn-requestid') };
@@ -25,11 +36,17 @@ describe('SigV4 on every request', () => {
   it('accepts a correctly signed request', async () => {
     const r = await send('ec2', describeRegions);
     assert.equal(r.status, 200, r.text);
-    assert.match(r.text, /<DescribeRegionsResponse xmlns="http:\/\/ec2.amazonaws.com\/doc\/2016-11-15\/"><requestId>[0-9a-f-]{36}<\/requestId>/);
+    assert.match(
+      r.text,
+      /<DescribeRegionsResponse xmlns="http:\/\/ec2.amazonaws.com\/doc\/2016-11-15\/"><requestId>[0-9a-f-]{36}<\/requestId>/,
+    );
   });
 
   it('refuses a wrong secret key with SignatureDoesNotMatch', async () => {
-    for (const [service, body] of [['ec2', describeRegions], ['sts', getCallerIdentity]]) {
+    for (const [service, body] of [
+      ['ec2', describeRegions],
+      ['sts', getCallerIdentity],
+    ]) {
       const r = await send(service, body, { secret: 'not-the-secret-key-at-all-0000000000000' });
       assert.equal(r.status, 403, r.text);
       assert.match(r.text, /<Code>SignatureDoesNotMatch<\/Code>/);
@@ -41,7 +58,10 @@ describe('SigV4 on every request', () => {
     const res = await fetch(cloud.endpoint, { method: 'POST', headers: FORM, body: getCallerIdentity });
     assert.equal(res.status, 403);
     const text = await res.text();
-    assert.match(text, /<ErrorResponse xmlns="https:\/\/sts.amazonaws.com\/doc\/2011-06-15\/"><Error><Type>Sender<\/Type><Code>MissingAuthenticationToken<\/Code>/);
+    assert.match(
+      text,
+      /<ErrorResponse xmlns="https:\/\/sts.amazonaws.com\/doc\/2011-06-15\/"><Error><Type>Sender<\/Type><Code>MissingAuthenticationToken<\/Code>/,
+    );
     const ec2 = await fetch(cloud.endpoint, { method: 'POST', headers: FORM, body: describeRegions });
     assert.match(await ec2.text(), /<Response><Errors><Error><Code>MissingAuthenticationToken<\/Code>/);
   });
@@ -53,8 +73,10 @@ describe('SigV4 on every request', () => {
   });
 
   it('refuses an unknown access key (InvalidClientTokenId; AuthFailure for EC2)', async () => {
-    const signed = await signRequest({ method: 'POST', endpoint: cloud.endpoint, headers: FORM, body: getCallerIdentity },
-      { service: 'sts', region: 'us-east-1', accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'x' });
+    const signed = await signRequest(
+      { method: 'POST', endpoint: cloud.endpoint, headers: FORM, body: getCallerIdentity },
+      { service: 'sts', region: 'us-east-1', accessKeyId: 'AKIAUNKNOWNUNKNOWN00', secretAccessKey: 'x' },
+    );
     const res = await fetch(signed.url, { method: 'POST', headers: signed.headers, body: signed.body });
     assert.equal(res.status, 403);
     assert.match(await res.text(), /<Code>InvalidClientTokenId<\/Code>/);
@@ -63,7 +85,11 @@ describe('SigV4 on every request', () => {
   it('refuses a malformed Authorization header with IncompleteSignature', async () => {
     const res = await fetch(cloud.endpoint, {
       method: 'POST',
-      headers: { ...FORM, authorization: `AWS4-HMAC-SHA256 Credential=${cloud.accessKeyId}/20261126/us-east-1/sts/aws4_request`, 'x-amz-date': '20261126T000000Z' },
+      headers: {
+        ...FORM,
+        authorization: `AWS4-HMAC-SHA256 Credential=${cloud.accessKeyId}/20261126/us-east-1/sts/aws4_request`,
+        'x-amz-date': '20261126T000000Z',
+      },
       body: getCallerIdentity,
     });
     assert.equal(res.status, 400);
@@ -71,19 +97,26 @@ describe('SigV4 on every request', () => {
   });
 
   it('accepts presigned (query-string) signatures and refuses expired ones', async () => {
-    const fresh = await signRequest({ method: 'GET', endpoint: cloud.endpoint, query: { Action: 'GetCallerIdentity', Version: '2011-06-15' } }, creds('sts'), { presign: true, expiresIn: 300 });
+    const fresh = await signRequest(
+      { method: 'GET', endpoint: cloud.endpoint, query: { Action: 'GetCallerIdentity', Version: '2011-06-15' } },
+      creds('sts'),
+      { presign: true, expiresIn: 300 },
+    );
     const ok = await fetch(fresh.url, { headers: fresh.headers });
     const okText = await ok.text();
     assert.equal(ok.status, 200, okText);
     assert.match(okText, /<Account>\d{12}<\/Account>/);
-    const old = await signRequest({ method: 'GET', endpoint: cloud.endpoint, query: { Action: 'GetCallerIdentity', Version: '2011-06-15' } }, creds('sts'),
-      { presign: true, expiresIn: 60, signingDate: new Date(Date.now() - 5 * 60 * 1000) });
+    const old = await signRequest(
+      { method: 'GET', endpoint: cloud.endpoint, query: { Action: 'GetCallerIdentity', Version: '2011-06-15' } },
+      creds('sts'),
+      { presign: true, expiresIn: 60, signingDate: new Date(Date.now() - 5 * 60 * 1000) },
+    );
     const expired = await fetch(old.url, { headers: old.headers });
     assert.equal(expired.status, 400);
     assert.match(await expired.text(), /<Code>RequestExpired<\/Code>/);
   });
 
-  it('answers an unknown action with InvalidAction and a missing parameter with the model\'s error', async () => {
+  it("answers an unknown action with InvalidAction and a missing parameter with the model's error", async () => {
     const unknown = await send('ec2', 'Action=DescribeUnicorns&Version=2016-11-15');
     assert.equal(unknown.status, 400);
     assert.match(unknown.text, /<Code>InvalidAction<\/Code>/);
@@ -97,11 +130,19 @@ describe('SigV4 on every request', () => {
   });
 
   it('answers CloudWatch in JSON 1.0 with query-compatible errors', async () => {
-    const signed = await signRequest({
-      method: 'POST', endpoint: cloud.endpoint,
-      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'GraniteServiceVersion20100801.NoSuchOperation', 'x-amzn-query-mode': 'true' },
-      body: '{}',
-    }, creds('monitoring'));
+    const signed = await signRequest(
+      {
+        method: 'POST',
+        endpoint: cloud.endpoint,
+        headers: {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amz-target': 'GraniteServiceVersion20100801.NoSuchOperation',
+          'x-amzn-query-mode': 'true',
+        },
+        body: '{}',
+      },
+      creds('monitoring'),
+    );
     const res = await fetch(signed.url, { method: 'POST', headers: signed.headers, body: signed.body });
     assert.equal(res.status, 400);
     assert.equal(res.headers.get('x-amzn-query-error'), 'UnknownOperationException;Sender');

@@ -6,8 +6,12 @@ import { TestCloud } from './support/cloud.js';
 
 describe('the daemon keeps its state and the CLI drives it', () => {
   let cloud: TestCloud;
-  before(async () => { cloud = await TestCloud.start(); });
-  after(async () => { await cloud?.dispose(); });
+  before(async () => {
+    cloud = await TestCloud.start();
+  });
+  after(async () => {
+    await cloud?.dispose();
+  });
 
   it('a key pair survives kill -9 of the daemon', async () => {
     const created = cloud.aws('ec2', 'create-key-pair', '--key-name', 'mykey');

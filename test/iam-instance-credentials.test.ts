@@ -14,7 +14,8 @@ import { instanceRoleCredentials, stsService } from '../src/services/sts/service
 import { Store } from '../src/store/db.js';
 
 const MINUTE = 60_000;
-const trust = (service: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
+const trust = (service: string) =>
+  JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }] });
 const associate = { Version: '2012-10-17', Statement: [{ Action: ['ec2:AssociateAddress'], Resource: ['*'], Effect: 'Allow' }] };
 
 describe('instance role credentials for the metadata service (in-process, virtual clock)', () => {
@@ -40,7 +41,7 @@ describe('instance role credentials for the metadata service (in-process, virtua
     rmSync(home, { recursive: true, force: true });
   });
 
-  it('issues 6-hour credentials of the profile\'s role, with the instance id as session name', () => {
+  it("issues 6-hour credentials of the profile's role, with the instance id as session name", () => {
     const creds = instanceRoleCredentials(cloud, 'IamInstanceProfile', 'i-0123456789abcdef0');
     assert.equal(creds.roleName, 'IamRole');
     assert.match(creds.AccessKeyId, /^ASIA/);
@@ -64,7 +65,7 @@ describe('instance role credentials for the metadata service (in-process, virtua
     assert.notEqual(instanceRoleCredentials(cloud, 'IamInstanceProfile', 'i-other').AccessKeyId, fresh.AccessKeyId);
   });
 
-  it('the session\'s policies are the role\'s inline and attached managed policies', () => {
+  it("the session's policies are the role's inline and attached managed policies", () => {
     const creds = instanceRoleCredentials(cloud, 'IamInstanceProfile', 'i-policies');
     const principal = cloud.credentials.find(creds.AccessKeyId)?.principal;
     assert.ok(principal);
@@ -82,35 +83,81 @@ describe('instance role credentials for the metadata service (in-process, virtua
     await iam('AddRoleToInstanceProfile', { InstanceProfileName: 'empty', RoleName: 'lambda-role' });
     assert.throws(() => instanceRoleCredentials(cloud, 'empty', 'i-1'), { code: 'AccessDenied' });
   });
-  it('a permissions boundary caps what the role\'s policies allow, and denials speak each service\'s language', async () => {
+  it("a permissions boundary caps what the role's policies allow, and denials speak each service's language", async () => {
     await iam('CreateRole', { RoleName: 'bounded', AssumeRolePolicyDocument: trust('ec2.amazonaws.com') });
-    await iam('PutRolePolicy', { RoleName: 'bounded', PolicyName: 'all', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }) });
+    await iam('PutRolePolicy', {
+      RoleName: 'bounded',
+      PolicyName: 'all',
+      PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
+    });
     await iam('CreateInstanceProfile', { InstanceProfileName: 'bounded' });
     await iam('AddRoleToInstanceProfile', { InstanceProfileName: 'bounded', RoleName: 'bounded' });
     const principal = cloud.credentials.find(instanceRoleCredentials(cloud, 'bounded', 'i-bounded').AccessKeyId)?.principal as Principal;
-    const ctx = (service: string, operation: string) => ({ requestId: 'r', region: 'us-east-1', accountId: cloud.accountId, principal, service, operation, cloud });
+    const ctx = (service: string, operation: string) => ({
+      requestId: 'r',
+      region: 'us-east-1',
+      accountId: cloud.accountId,
+      principal,
+      service,
+      operation,
+      cloud,
+    });
     assert.equal(decide(ctx('iam', 'CreateRole'), 'iam:CreateRole', '*'), 'Allow');
 
-    await assert.rejects(iam('PutRolePermissionsBoundary', { RoleName: 'bounded', PermissionsBoundary: 'arn:aws:iam::aws:policy/Nope' }), { code: 'NoSuchEntity' });
-    await iam('PutRolePermissionsBoundary', { RoleName: 'bounded', PermissionsBoundary: 'arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess' });
+    await assert.rejects(iam('PutRolePermissionsBoundary', { RoleName: 'bounded', PermissionsBoundary: 'arn:aws:iam::aws:policy/Nope' }), {
+      code: 'NoSuchEntity',
+    });
+    await iam('PutRolePermissionsBoundary', {
+      RoleName: 'bounded',
+      PermissionsBoundary: 'arn:aws:iam::aws:policy/AmazonEC2ReadOnlyAccess',
+    });
     assert.equal(decide(ctx('ec2', 'DescribeRegions'), 'ec2:DescribeRegions', '*'), 'Allow');
     assert.equal(decide(ctx('iam', 'CreateRole'), 'iam:CreateRole', '*'), 'ImplicitDeny');
-    assert.throws(() => authorize(ctx('ec2', 'RunInstances'), {}), (err: any) => err.code === 'UnauthorizedOperation' && err.status === 403
-      && err.message === `You are not authorized to perform this operation. User: arn:aws:sts::${cloud.accountId}:assumed-role/bounded/i-bounded is not authorized to perform: ec2:RunInstances because no identity-based policy allows the ec2:RunInstances action`);
-    assert.throws(() => authorize(ctx('ssm', 'PutParameter'), { Name: 'x' }), (err: any) => err.code === 'AccessDeniedException' && err.status === 400
-      && /ssm:PutParameter on resource: arn:aws:ssm:us-east-1:\d{12}:parameter\/x /.test(err.message));
-    assert.throws(() => authorize(ctx('monitoring', 'PutMetricAlarm'), {}), (err: any) => err.code === 'AccessDenied' && /cloudwatch:PutMetricAlarm/.test(err.message));
+    assert.throws(
+      () => authorize(ctx('ec2', 'RunInstances'), {}),
+      (err: any) =>
+        err.code === 'UnauthorizedOperation' &&
+        err.status === 403 &&
+        err.message ===
+          `You are not authorized to perform this operation. User: arn:aws:sts::${cloud.accountId}:assumed-role/bounded/i-bounded is not authorized to perform: ec2:RunInstances because no identity-based policy allows the ec2:RunInstances action`,
+    );
+    assert.throws(
+      () => authorize(ctx('ssm', 'PutParameter'), { Name: 'x' }),
+      (err: any) =>
+        err.code === 'AccessDeniedException' &&
+        err.status === 400 &&
+        /ssm:PutParameter on resource: arn:aws:ssm:us-east-1:\d{12}:parameter\/x /.test(err.message),
+    );
+    assert.throws(
+      () => authorize(ctx('monitoring', 'PutMetricAlarm'), {}),
+      (err: any) => err.code === 'AccessDenied' && /cloudwatch:PutMetricAlarm/.test(err.message),
+    );
 
     await iam('DeleteRolePermissionsBoundary', { RoleName: 'bounded' });
     assert.doesNotThrow(() => authorize(ctx('ec2', 'RunInstances'), {}));
     await assert.rejects(iam('DeleteRolePermissionsBoundary', { RoleName: 'bounded' }), { code: 'NoSuchEntity' });
   });
   it('customer managed policies take tags; AWS managed ones cannot be changed', async () => {
-    const { Policy } = await iam('CreatePolicy', { PolicyName: 'tagged', PolicyDocument: JSON.stringify(associate), Tags: [{ Key: 'env', Value: 'dev' }] });
-    await iam('TagPolicy', { PolicyArn: Policy.Arn, Tags: [{ Key: 'ENV', Value: 'prod' }, { Key: 'team', Value: 'ha' }] });
-    assert.deepEqual((await iam('ListPolicyTags', { PolicyArn: Policy.Arn })).Tags, [{ Key: 'ENV', Value: 'prod' }, { Key: 'team', Value: 'ha' }]);
+    const { Policy } = await iam('CreatePolicy', {
+      PolicyName: 'tagged',
+      PolicyDocument: JSON.stringify(associate),
+      Tags: [{ Key: 'env', Value: 'dev' }],
+    });
+    await iam('TagPolicy', {
+      PolicyArn: Policy.Arn,
+      Tags: [
+        { Key: 'ENV', Value: 'prod' },
+        { Key: 'team', Value: 'ha' },
+      ],
+    });
+    assert.deepEqual((await iam('ListPolicyTags', { PolicyArn: Policy.Arn })).Tags, [
+      { Key: 'ENV', Value: 'prod' },
+      { Key: 'team', Value: 'ha' },
+    ]);
     await iam('UntagPolicy', { PolicyArn: Policy.Arn, TagKeys: ['env'] });
     assert.deepEqual((await iam('GetPolicy', { PolicyArn: Policy.Arn })).Policy.Tags, [{ Key: 'team', Value: 'ha' }]);
-    await assert.rejects(iam('TagPolicy', { PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess', Tags: [{ Key: 'a', Value: 'b' }] }), { code: 'InvalidInput' });
+    await assert.rejects(iam('TagPolicy', { PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess', Tags: [{ Key: 'a', Value: 'b' }] }), {
+      code: 'InvalidInput',
+    });
   });
 });

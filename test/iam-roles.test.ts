@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetRoleCommand, GetRolePolicyCommand, IAMClient, ListRolesCommand, CreateRoleCommand, TagRoleCommand, ListRoleTagsCommand } from '@aws-sdk/client-iam';
+import {
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListRolesCommand,
+  CreateRoleCommand,
+  TagRoleCommand,
+  ListRoleTagsCommand,
+} from '@aws-sdk/client-iam';
 import { TestCloud } from './support/cloud.js';
 
 const trust = {
@@ -26,10 +34,21 @@ describe('IAM roles, inline and managed policies, instance profiles through the 
     cloud = await TestCloud.start();
     account = ok('sts', 'get-caller-identity').Account;
   });
-  after(async () => { await cloud?.dispose(); });
+  after(async () => {
+    await cloud?.dispose();
+  });
 
-  it('create-role makes the seed\'s instance role with an AROA id, an ARN with its path, and the trust policy', () => {
-    const { Role } = ok('iam', 'create-role', '--role-name', 'IamRole', '--path', '/', '--assume-role-policy-document', file('trust.json', trust));
+  it("create-role makes the seed's instance role with an AROA id, an ARN with its path, and the trust policy", () => {
+    const { Role } = ok(
+      'iam',
+      'create-role',
+      '--role-name',
+      'IamRole',
+      '--path',
+      '/',
+      '--assume-role-policy-document',
+      file('trust.json', trust),
+    );
     assert.match(Role.RoleId, /^AROA[A-Z2-7]{17}$/);
     assert.equal(Role.Arn, `arn:aws:iam::${account}:role/IamRole`);
     assert.equal(Role.Path, '/');
@@ -38,24 +57,88 @@ describe('IAM roles, inline and managed policies, instance profiles through the 
     const got = ok('iam', 'get-role', '--role-name', 'iamrole').Role;
     assert.equal(got.RoleId, Role.RoleId);
     assert.equal(got.MaxSessionDuration, 3600);
-    fails('EntityAlreadyExists', 'iam', 'create-role', '--role-name', 'IAMROLE', '--assume-role-policy-document', file('trust.json', trust));
+    fails(
+      'EntityAlreadyExists',
+      'iam',
+      'create-role',
+      '--role-name',
+      'IAMROLE',
+      '--assume-role-policy-document',
+      file('trust.json', trust),
+    );
   });
 
   it('a role in a path gets the path in its ARN; list-roles filters by path prefix', () => {
-    const { Role } = ok('iam', 'create-role', '--role-name', 'deep', '--path', '/app/web/', '--assume-role-policy-document', file('trust.json', trust));
+    const { Role } = ok(
+      'iam',
+      'create-role',
+      '--role-name',
+      'deep',
+      '--path',
+      '/app/web/',
+      '--assume-role-policy-document',
+      file('trust.json', trust),
+    );
     assert.equal(Role.Arn, `arn:aws:iam::${account}:role/app/web/deep`);
-    assert.deepEqual(ok('iam', 'list-roles', '--path-prefix', '/app/').Roles.map((r: any) => r.RoleName), ['deep']);
-    fails('ValidationError', 'iam', 'create-role', '--role-name', 'bad', '--path', 'nopath', '--assume-role-policy-document', file('trust.json', trust));
+    assert.deepEqual(
+      ok('iam', 'list-roles', '--path-prefix', '/app/').Roles.map((r: any) => r.RoleName),
+      ['deep'],
+    );
+    fails(
+      'ValidationError',
+      'iam',
+      'create-role',
+      '--role-name',
+      'bad',
+      '--path',
+      'nopath',
+      '--assume-role-policy-document',
+      file('trust.json', trust),
+    );
     fails('ValidationError', 'iam', 'create-role', '--role-name', 'bad name!', '--assume-role-policy-document', file('trust.json', trust));
   });
 
   it('rejects trust and identity policies IAM rejects, with MalformedPolicyDocument', () => {
     fails('MalformedPolicyDocument', 'iam', 'create-role', '--role-name', 'x', '--assume-role-policy-document', '{not json');
     const withResource = { Version: '2012-10-17', Statement: [{ ...trust.Statement[0], Resource: '*' }] };
-    assert.match(fails('MalformedPolicyDocument', 'iam', 'create-role', '--role-name', 'x', '--assume-role-policy-document', file('r.json', withResource)), /prohibited field Resource/);
+    assert.match(
+      fails(
+        'MalformedPolicyDocument',
+        'iam',
+        'create-role',
+        '--role-name',
+        'x',
+        '--assume-role-policy-document',
+        file('r.json', withResource),
+      ),
+      /prohibited field Resource/,
+    );
     const withPrincipal = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*', Principal: '*' }] };
-    assert.match(fails('MalformedPolicyDocument', 'iam', 'put-role-policy', '--role-name', 'IamRole', '--policy-name', 'p', '--policy-document', file('p.json', withPrincipal)), /should not specify a principal/);
-    fails('MalformedPolicyDocument', 'iam', 'put-role-policy', '--role-name', 'IamRole', '--policy-name', 'p', '--policy-document', file('p.json', { Statement: [{ Effect: 'Allow', Action: 'ec2:X' }] }));
+    assert.match(
+      fails(
+        'MalformedPolicyDocument',
+        'iam',
+        'put-role-policy',
+        '--role-name',
+        'IamRole',
+        '--policy-name',
+        'p',
+        '--policy-document',
+        file('p.json', withPrincipal),
+      ),
+      /should not specify a principal/,
+    );
+    fails(
+      'MalformedPolicyDocument',
+      'iam',
+      'put-role-policy',
+      '--role-name',
+      'IamRole',
+      '--policy-name',
+      'p',
+      '--policy-document',
+      file('p.json', { Statement: [{ Effect: 'Allow', Action: 'ec2:X' }] }),
+    );
     fails('NoSuchEntity', 'iam', 'get-role', '--role-name', 'x');
   });
 
@@ -65,7 +148,10 @@ describe('IAM roles, inline and managed policies, instance profiles through the 
     assert.deepEqual(got, { RoleName: 'IamRole', PolicyName: 'root', PolicyDocument: associate });
     assert.deepEqual(ok('iam', 'list-role-policies', '--role-name', 'IamRole').PolicyNames, ['root']);
     fails('NoSuchEntity', 'iam', 'get-role-policy', '--role-name', 'IamRole', '--policy-name', 'nope');
-    const newTrust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }] };
+    const newTrust = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }],
+    };
     ok('iam', 'update-assume-role-policy', '--role-name', 'deep', '--policy-document', file('t2.json', newTrust));
     assert.deepEqual(ok('iam', 'get-role', '--role-name', 'deep').Role.AssumeRolePolicyDocument, newTrust);
   });
@@ -77,13 +163,22 @@ describe('IAM roles, inline and managed policies, instance profiles through the 
     assert.deepEqual(InstanceProfile.Roles, []);
     ok('iam', 'add-role-to-instance-profile', '--instance-profile-name', 'IamInstanceProfile', '--role-name', 'IamRole');
     const got = ok('iam', 'get-instance-profile', '--instance-profile-name', 'IamInstanceProfile').InstanceProfile;
-    assert.deepEqual(got.Roles.map((r: any) => [r.RoleName, r.Arn]), [['IamRole', `arn:aws:iam::${account}:role/IamRole`]]);
+    assert.deepEqual(
+      got.Roles.map((r: any) => [r.RoleName, r.Arn]),
+      [['IamRole', `arn:aws:iam::${account}:role/IamRole`]],
+    );
     assert.deepEqual(got.Roles[0].AssumeRolePolicyDocument, trust);
     fails('LimitExceeded', 'iam', 'add-role-to-instance-profile', '--instance-profile-name', 'IamInstanceProfile', '--role-name', 'deep');
     fails('EntityAlreadyExists', 'iam', 'create-instance-profile', '--instance-profile-name', 'IamInstanceProfile');
     const forRole = ok('iam', 'list-instance-profiles-for-role', '--role-name', 'IamRole').InstanceProfiles;
-    assert.deepEqual(forRole.map((p: any) => p.InstanceProfileName), ['IamInstanceProfile']);
-    assert.deepEqual(ok('iam', 'list-instance-profiles').InstanceProfiles.map((p: any) => p.InstanceProfileName), ['IamInstanceProfile']);
+    assert.deepEqual(
+      forRole.map((p: any) => p.InstanceProfileName),
+      ['IamInstanceProfile'],
+    );
+    assert.deepEqual(
+      ok('iam', 'list-instance-profiles').InstanceProfiles.map((p: any) => p.InstanceProfileName),
+      ['IamInstanceProfile'],
+    );
     fails('NoSuchEntity', 'iam', 'get-instance-profile', '--instance-profile-name', 'nope');
   });
 
@@ -101,15 +196,40 @@ describe('IAM roles, inline and managed policies, instance profiles through the 
     ]);
     assert.equal(ok('iam', 'get-policy', '--policy-arn', Policy.Arn).Policy.AttachmentCount, 1);
     assert.deepEqual(ok('iam', 'get-policy-version', '--policy-arn', Policy.Arn, '--version-id', 'v1').PolicyVersion.Document, associate);
-    const admin = ok('iam', 'get-policy-version', '--policy-arn', 'arn:aws:iam::aws:policy/AdministratorAccess', '--version-id', 'v1').PolicyVersion;
+    const admin = ok(
+      'iam',
+      'get-policy-version',
+      '--policy-arn',
+      'arn:aws:iam::aws:policy/AdministratorAccess',
+      '--version-id',
+      'v1',
+    ).PolicyVersion;
     assert.deepEqual(admin.Document, { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
-    fails('NoSuchEntity', 'iam', 'attach-role-policy', '--role-name', 'IamRole', '--policy-arn', 'arn:aws:iam::aws:policy/NoSuchPolicyHere');
+    fails(
+      'NoSuchEntity',
+      'iam',
+      'attach-role-policy',
+      '--role-name',
+      'IamRole',
+      '--policy-arn',
+      'arn:aws:iam::aws:policy/NoSuchPolicyHere',
+    );
     fails('DeleteConflict', 'iam', 'delete-policy', '--policy-arn', Policy.Arn);
 
     const v2 = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ec2:Describe*', Resource: '*' }] };
-    assert.equal(ok('iam', 'create-policy-version', '--policy-arn', Policy.Arn, '--policy-document', file('v2.json', v2), '--set-as-default').PolicyVersion.VersionId, 'v2');
+    assert.equal(
+      ok('iam', 'create-policy-version', '--policy-arn', Policy.Arn, '--policy-document', file('v2.json', v2), '--set-as-default')
+        .PolicyVersion.VersionId,
+      'v2',
+    );
     assert.equal(ok('iam', 'get-policy', '--policy-arn', Policy.Arn).Policy.DefaultVersionId, 'v2');
-    assert.deepEqual(ok('iam', 'list-policy-versions', '--policy-arn', Policy.Arn).Versions.map((v: any) => [v.VersionId, v.IsDefaultVersion]), [['v2', true], ['v1', false]]);
+    assert.deepEqual(
+      ok('iam', 'list-policy-versions', '--policy-arn', Policy.Arn).Versions.map((v: any) => [v.VersionId, v.IsDefaultVersion]),
+      [
+        ['v2', true],
+        ['v1', false],
+      ],
+    );
     fails('DeleteConflict', 'iam', 'delete-policy-version', '--policy-arn', Policy.Arn, '--version-id', 'v2');
     ok('iam', 'delete-policy-version', '--policy-arn', Policy.Arn, '--version-id', 'v1');
     const local = ok('iam', 'list-policies', '--scope', 'Local').Policies.map((p: any) => p.PolicyName);
@@ -140,13 +260,29 @@ describe('IAM roles, inline and managed policies, instance profiles through the 
     assert.notEqual(Role?.AssumeRolePolicyDocument, text);
     assert.equal(decodeURIComponent(Role?.AssumeRolePolicyDocument ?? ''), text);
     assert.deepEqual(Role?.Tags, [{ Key: 'team', Value: 'ha' }]);
-    await iam.send(new TagRoleCommand({ RoleName: 'sdk-role', Tags: [{ Key: 'TEAM', Value: 'ops' }, { Key: 'tier', Value: 'web' }] }));
-    assert.deepEqual((await iam.send(new ListRoleTagsCommand({ RoleName: 'sdk-role' }))).Tags, [{ Key: 'TEAM', Value: 'ops' }, { Key: 'tier', Value: 'web' }]);
+    await iam.send(
+      new TagRoleCommand({
+        RoleName: 'sdk-role',
+        Tags: [
+          { Key: 'TEAM', Value: 'ops' },
+          { Key: 'tier', Value: 'web' },
+        ],
+      }),
+    );
+    assert.deepEqual((await iam.send(new ListRoleTagsCommand({ RoleName: 'sdk-role' }))).Tags, [
+      { Key: 'TEAM', Value: 'ops' },
+      { Key: 'tier', Value: 'web' },
+    ]);
     const first = await iam.send(new ListRolesCommand({ MaxItems: 1 }));
     assert.equal(first.Roles?.length, 1);
     assert.equal(first.IsTruncated, true);
     const rest = await iam.send(new ListRolesCommand({ Marker: first.Marker }));
-    assert.deepEqual([...(first.Roles ?? []), ...(rest.Roles ?? [])].map((r) => r.RoleName), ['deep', 'sdk-role']);
-    await assert.rejects(iam.send(new GetRolePolicyCommand({ RoleName: 'sdk-role', PolicyName: 'none' })), { name: 'NoSuchEntityException' });
+    assert.deepEqual(
+      [...(first.Roles ?? []), ...(rest.Roles ?? [])].map((r) => r.RoleName),
+      ['deep', 'sdk-role'],
+    );
+    await assert.rejects(iam.send(new GetRolePolicyCommand({ RoleName: 'sdk-role', PolicyName: 'none' })), {
+      name: 'NoSuchEntityException',
+    });
   });
 });

@@ -18,13 +18,18 @@ const MINUTE = 60_000;
 const policy = (...Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 
 /** The API front in this process on a virtual clock, so that session lifetimes can be run through. */
-describe('role session credentials expire on the cloud\'s clock (SDK v3 against an in-process front)', () => {
+describe("role session credentials expire on the cloud's clock (SDK v3 against an in-process front)", () => {
   let home: string;
   let cloud: Cloud;
   let clock: VirtualClock;
   let app: FastifyInstance;
   let endpoint = '';
-  const sdk = (c: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) => ({ endpoint, region: 'us-east-1', credentials: c, maxAttempts: 1 });
+  const sdk = (c: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) => ({
+    endpoint,
+    region: 'us-east-1',
+    credentials: c,
+    maxAttempts: 1,
+  });
 
   before(async () => {
     home = mkdtempSync(path.join(os.tmpdir(), 'halo-iam-expiry-'));
@@ -37,11 +42,25 @@ describe('role session credentials expire on the cloud\'s clock (SDK v3 against 
     const address = app.server.address();
     endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
     const region = { region: 'us-east-1' };
-    await cloud.invoke('iam', 'CreateRole', {
-      RoleName: 'worker',
-      AssumeRolePolicyDocument: policy({ Effect: 'Allow', Principal: { AWS: cloud.accountId, Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }),
-    }, region);
-    await cloud.invoke('iam', 'PutRolePolicy', { RoleName: 'worker', PolicyName: 'p', PolicyDocument: policy({ Effect: 'Allow', Action: 'iam:GetRole', Resource: '*' }) }, region);
+    await cloud.invoke(
+      'iam',
+      'CreateRole',
+      {
+        RoleName: 'worker',
+        AssumeRolePolicyDocument: policy({
+          Effect: 'Allow',
+          Principal: { AWS: cloud.accountId, Service: 'ec2.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+        }),
+      },
+      region,
+    );
+    await cloud.invoke(
+      'iam',
+      'PutRolePolicy',
+      { RoleName: 'worker', PolicyName: 'p', PolicyDocument: policy({ Effect: 'Allow', Action: 'iam:GetRole', Resource: '*' }) },
+      region,
+    );
     await cloud.invoke('iam', 'CreateInstanceProfile', { InstanceProfileName: 'worker' }, region);
     await cloud.invoke('iam', 'AddRoleToInstanceProfile', { InstanceProfileName: 'worker', RoleName: 'worker' }, region);
   });
@@ -54,9 +73,15 @@ describe('role session credentials expire on the cloud\'s clock (SDK v3 against 
   it('AssumeRole credentials work until DurationSeconds have passed, then answer ExpiredToken', async () => {
     const admin = cloud.credentials.admin();
     const sts = new STSClient(sdk({ accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey }));
-    const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${cloud.accountId}:role/worker`, RoleSessionName: 'short', DurationSeconds: 900 }));
+    const out = await sts.send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${cloud.accountId}:role/worker`, RoleSessionName: 'short', DurationSeconds: 900 }),
+    );
     assert.equal(out.Credentials?.Expiration?.getTime(), clock.now() + 15 * MINUTE);
-    const session = { accessKeyId: out.Credentials?.AccessKeyId ?? '', secretAccessKey: out.Credentials?.SecretAccessKey ?? '', sessionToken: out.Credentials?.SessionToken };
+    const session = {
+      accessKeyId: out.Credentials?.AccessKeyId ?? '',
+      secretAccessKey: out.Credentials?.SecretAccessKey ?? '',
+      sessionToken: out.Credentials?.SessionToken,
+    };
     const asRole = new STSClient(sdk(session));
     assert.equal((await asRole.send(new GetCallerIdentityCommand({}))).Arn, `arn:aws:sts::${cloud.accountId}:assumed-role/worker/short`);
     clock.advance(14 * MINUTE);
@@ -74,7 +99,9 @@ describe('role session credentials expire on the cloud\'s clock (SDK v3 against 
     await assert.rejects(iam.send(new GetRoleCommand({ RoleName: 'worker' })), { name: 'ExpiredToken' });
     const renewed = instanceRoleCredentials(cloud, 'worker', 'i-0abc');
     assert.notEqual(renewed.AccessKeyId, creds.AccessKeyId);
-    const fresh = new IAMClient(sdk({ accessKeyId: renewed.AccessKeyId, secretAccessKey: renewed.SecretAccessKey, sessionToken: renewed.Token }));
+    const fresh = new IAMClient(
+      sdk({ accessKeyId: renewed.AccessKeyId, secretAccessKey: renewed.SecretAccessKey, sessionToken: renewed.Token }),
+    );
     assert.equal((await fresh.send(new GetRoleCommand({ RoleName: 'worker' }))).Role?.RoleName, 'worker');
   });
 });

@@ -10,7 +10,10 @@ import { Store } from '../src/store/db.js';
 import { liveKey } from '../src/store/live.js';
 
 function newCloud(home: string, name: string): Cloud {
-  return new Cloud(new Store(path.join(home, `${name}.db`)), new VirtualClock(Date.UTC(2026, 11, 1)), timingProfile('instant'), { home, hostsPerZone: 1 });
+  return new Cloud(new Store(path.join(home, `${name}.db`)), new VirtualClock(Date.UTC(2026, 11, 1)), timingProfile('instant'), {
+    home,
+    hostsPerZone: 1,
+  });
 }
 
 describe('per-cloud live state (cloud.live)', () => {
@@ -40,13 +43,27 @@ describe('per-cloud live state (cloud.live)', () => {
   it('disposers run at shutdown, after the shutdown hooks, last made first, once; the values stay for late work', async () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'halo-live-'));
     const order: string[] = [];
-    const FIRST = liveKey('test.first', () => ({ name: 'first' }), (v) => { order.push(v.name); });
-    const SECOND = liveKey('test.second', () => ({ name: 'second' }), async (v) => { order.push(v.name); });
+    const FIRST = liveKey(
+      'test.first',
+      () => ({ name: 'first' }),
+      (v) => {
+        order.push(v.name);
+      },
+    );
+    const SECOND = liveKey(
+      'test.second',
+      () => ({ name: 'second' }),
+      async (v) => {
+        order.push(v.name);
+      },
+    );
     const cloud = newCloud(home, 'c');
     try {
       const first = cloud.live.get(FIRST);
       cloud.live.get(SECOND);
-      cloud.onShutdown(() => { order.push('hook'); });
+      cloud.onShutdown(() => {
+        order.push('hook');
+      });
       await cloud.shutdown();
       assert.deepEqual(order, ['hook', 'second', 'first']);
       assert.equal(cloud.live.get(FIRST), first, 'late work sees the same object');

@@ -7,7 +7,10 @@ import { DescribeParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { errorName } from './support/errors.js';
 import { TestCloud } from './support/cloud.js';
 
-const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+const TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
 
 /**
  * Every paginated List/Describe through the aws CLI's auto-pagination with a small page size gives the whole,
@@ -23,9 +26,13 @@ describe('one paginator: full lists through small pages, foreign tokens refused'
   });
 
   it('IAM ListRoles (Marker/MaxItems): --page-size 1 lists every role; a made-up or foreign marker is ValidationError', async () => {
-    for (const n of [1, 2, 3]) cloud.awsOk('iam', 'create-role', '--role-name', `paged-${n}`, '--path', '/paged/', '--assume-role-policy-document', TRUST);
+    for (const n of [1, 2, 3])
+      cloud.awsOk('iam', 'create-role', '--role-name', `paged-${n}`, '--path', '/paged/', '--assume-role-policy-document', TRUST);
     const all = cloud.awsOk('iam', 'list-roles', '--path-prefix', '/paged/', '--page-size', '1');
-    assert.deepEqual(all.Roles.map((r: { RoleName: string }) => r.RoleName), ['paged-1', 'paged-2', 'paged-3']);
+    assert.deepEqual(
+      all.Roles.map((r: { RoleName: string }) => r.RoleName),
+      ['paged-1', 'paged-2', 'paged-3'],
+    );
     const iam = new IAMClient({ ...cloud.sdk, region: 'us-east-1' });
     const first = await iam.send(new ListRolesCommand({ PathPrefix: '/paged/', MaxItems: 1 }));
     assert.equal(first.IsTruncated, true);
@@ -43,21 +50,55 @@ describe('one paginator: full lists through small pages, foreign tokens refused'
     const ssm = new SSMClient(cloud.sdk);
     const first = await ssm.send(new DescribeParametersCommand({ MaxResults: 1 }));
     assert.ok(first.NextToken);
-    assert.equal(await errorName(ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Option: 'BeginsWith', Values: ['/other'] }], NextToken: first.NextToken }))), 'InvalidNextToken');
+    assert.equal(
+      await errorName(
+        ssm.send(
+          new DescribeParametersCommand({
+            ParameterFilters: [{ Key: 'Name', Option: 'BeginsWith', Values: ['/other'] }],
+            NextToken: first.NextToken,
+          }),
+        ),
+      ),
+      'InvalidNextToken',
+    );
     cloud.awsFails('InvalidNextToken', 'ssm', 'describe-parameters', '--next-token', 'bogus');
   });
 
   it('CloudWatch DescribeAlarms (NextToken/MaxRecords): --page-size 1 lists every alarm; a foreign token is InvalidNextToken', async () => {
     for (const n of [1, 2, 3]) {
-      cloud.awsOk('cloudwatch', 'put-metric-alarm', '--alarm-name', `paged-${n}`, '--namespace', 'Paged', '--metric-name', 'M', '--statistic', 'Average',
-        '--period', '60', '--evaluation-periods', '1', '--threshold', '1', '--comparison-operator', 'GreaterThanThreshold');
+      cloud.awsOk(
+        'cloudwatch',
+        'put-metric-alarm',
+        '--alarm-name',
+        `paged-${n}`,
+        '--namespace',
+        'Paged',
+        '--metric-name',
+        'M',
+        '--statistic',
+        'Average',
+        '--period',
+        '60',
+        '--evaluation-periods',
+        '1',
+        '--threshold',
+        '1',
+        '--comparison-operator',
+        'GreaterThanThreshold',
+      );
     }
     const all = cloud.awsOk('cloudwatch', 'describe-alarms', '--alarm-name-prefix', 'paged-', '--page-size', '1');
-    assert.deepEqual(all.MetricAlarms.map((a: { AlarmName: string }) => a.AlarmName), ['paged-1', 'paged-2', 'paged-3']);
+    assert.deepEqual(
+      all.MetricAlarms.map((a: { AlarmName: string }) => a.AlarmName),
+      ['paged-1', 'paged-2', 'paged-3'],
+    );
     const cw = new CloudWatchClient(cloud.sdk);
     const first = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: 'paged-', MaxRecords: 1 }));
     assert.ok(first.NextToken);
-    assert.equal(await errorName(cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: 'other', NextToken: first.NextToken }))), 'InvalidNextToken');
+    assert.equal(
+      await errorName(cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: 'other', NextToken: first.NextToken }))),
+      'InvalidNextToken',
+    );
     assert.equal(await errorName(cw.send(new ListMetricsCommand({ NextToken: 'bogus' }))), 'InvalidNextToken');
     cloud.awsFails('InvalidNextToken', 'cloudwatch', 'describe-alarms', '--next-token', 'bogus');
   });
@@ -66,8 +107,20 @@ describe('one paginator: full lists through small pages, foreign tokens refused'
     const vpc = cloud.awsOk('ec2', 'create-vpc', '--cidr-block', '10.40.0.0/16').Vpc.VpcId;
     const made: string[] = [];
     for (let n = 1; n <= 7; n++) {
-      made.push(cloud.awsOk('ec2', 'create-security-group', '--group-name', `paged-${n}`, '--description', 'paged', '--vpc-id', vpc,
-        '--tag-specifications', `ResourceType=security-group,Tags=[{Key=paged,Value=${n}}]`).GroupId);
+      made.push(
+        cloud.awsOk(
+          'ec2',
+          'create-security-group',
+          '--group-name',
+          `paged-${n}`,
+          '--description',
+          'paged',
+          '--vpc-id',
+          vpc,
+          '--tag-specifications',
+          `ResourceType=security-group,Tags=[{Key=paged,Value=${n}}]`,
+        ).GroupId,
+      );
     }
     const groups = cloud.awsOk('ec2', 'describe-security-groups', '--filters', `Name=vpc-id,Values=${vpc}`, '--page-size', '5');
     assert.deepEqual(groups.SecurityGroups.map((g: { GroupId: string }) => g.GroupId).sort(), [...made, defaultGroupOf(cloud, vpc)].sort());
@@ -80,15 +133,19 @@ describe('one paginator: full lists through small pages, foreign tokens refused'
     const first = await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc] }], MaxResults: 5 }));
     assert.equal(first.SecurityGroups?.length, 5);
     assert.ok(first.NextToken);
-    assert.equal(await errorName(ec2.send(new DescribeSecurityGroupsCommand({ MaxResults: 5, NextToken: first.NextToken }))), 'InvalidPaginationToken');
+    assert.equal(
+      await errorName(ec2.send(new DescribeSecurityGroupsCommand({ MaxResults: 5, NextToken: first.NextToken }))),
+      'InvalidPaginationToken',
+    );
     assert.equal(await errorName(ec2.send(new DescribeTagsCommand({ MaxResults: 5, NextToken: 'bogus' }))), 'InvalidPaginationToken');
     assert.equal(await errorName(ec2.send(new DescribeVpcsCommand({ MaxResults: 3 }))), 'InvalidParameterValue');
     cloud.awsFails('InvalidPaginationToken', 'ec2', 'describe-security-groups', '--max-results', '5', '--next-token', 'bogus');
   });
 
-  it('every other paginated IAM, SSM and CloudWatch List/Describe: the CLI\'s small pages give the same list as one page', () => {
+  it("every other paginated IAM, SSM and CloudWatch List/Describe: the CLI's small pages give the same list as one page", () => {
     cloud.awsOk('iam', 'create-role', '--role-name', 'hub', '--assume-role-policy-document', TRUST);
-    const doc = (n: number) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: `s3:Get${n}`, Resource: '*' }] });
+    const doc = (n: number) =>
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: `s3:Get${n}`, Resource: '*' }] });
     const arns: string[] = [];
     for (const n of [1, 2, 3]) {
       cloud.awsOk('iam', 'put-role-policy', '--role-name', 'hub', '--policy-name', `inline-${n}`, '--policy-document', doc(n));
@@ -106,20 +163,43 @@ describe('one paginator: full lists through small pages, foreign tokens refused'
     samePaged(cloud, ['iam', 'list-entities-for-policy', '--policy-arn', arns[0]], 'PolicyRoles', 1, 4, false);
     samePaged(cloud, ['iam', 'list-instance-profiles'], 'InstanceProfiles', 1, 3);
     samePaged(cloud, ['iam', 'list-instance-profiles-for-role', '--role-name', 'hub'], 'InstanceProfiles', 1, 3);
-    samePaged(cloud, ['iam', 'simulate-principal-policy', '--policy-source-arn', cloud.awsOk('iam', 'get-role', '--role-name', 'hub').Role.Arn, '--action-names', 's3:Get1', 's3:Get2', 's3:Get3'],
-      'EvaluationResults', 1, 3);
-    samePaged(cloud, ['iam', 'simulate-custom-policy', '--policy-input-list', doc(1), '--action-names', 's3:Get1', 's3:Get2', 's3:Get3'], 'EvaluationResults', 1, 3);
+    samePaged(
+      cloud,
+      [
+        'iam',
+        'simulate-principal-policy',
+        '--policy-source-arn',
+        cloud.awsOk('iam', 'get-role', '--role-name', 'hub').Role.Arn,
+        '--action-names',
+        's3:Get1',
+        's3:Get2',
+        's3:Get3',
+      ],
+      'EvaluationResults',
+      1,
+      3,
+    );
+    samePaged(
+      cloud,
+      ['iam', 'simulate-custom-policy', '--policy-input-list', doc(1), '--action-names', 's3:Get1', 's3:Get2', 's3:Get3'],
+      'EvaluationResults',
+      1,
+      3,
+    );
 
-    for (const n of [1, 2, 3]) cloud.awsOk('ssm', 'put-parameter', '--name', '/history', '--value', `h${n}`, '--type', 'String', '--overwrite');
+    for (const n of [1, 2, 3])
+      cloud.awsOk('ssm', 'put-parameter', '--name', '/history', '--value', `h${n}`, '--type', 'String', '--overwrite');
     samePaged(cloud, ['ssm', 'get-parameter-history', '--name', '/history'], 'Parameters', 1, 3);
 
-    for (const state of ['ALARM', 'OK', 'ALARM']) cloud.awsOk('cloudwatch', 'set-alarm-state', '--alarm-name', 'paged-1', '--state-value', state, '--state-reason', 'test');
+    for (const state of ['ALARM', 'OK', 'ALARM'])
+      cloud.awsOk('cloudwatch', 'set-alarm-state', '--alarm-name', 'paged-1', '--state-value', state, '--state-reason', 'test');
     samePaged(cloud, ['cloudwatch', 'describe-alarm-history', '--alarm-name', 'paged-1'], 'AlarmHistoryItems', 1, 3);
   });
 
   it('every other paginated EC2 Describe: --page-size 5 gives the same list as one page', () => {
     const vpc = cloud.awsOk('ec2', 'create-vpc', '--cidr-block', '10.41.0.0/16').Vpc.VpcId;
-    const volume = (n: number) => cloud.awsOk('ec2', 'create-volume', '--availability-zone', `${cloud.region}a`, '--size', String(n)).VolumeId;
+    const volume = (n: number) =>
+      cloud.awsOk('ec2', 'create-volume', '--availability-zone', `${cloud.region}a`, '--size', String(n)).VolumeId;
     const volumes: string[] = [];
     for (let n = 1; n <= 6; n++) {
       cloud.awsOk('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', `10.41.${n}.0/24`);
@@ -134,7 +214,13 @@ describe('one paginator: full lists through small pages, foreign tokens refused'
     samePaged(cloud, ['ec2', 'describe-route-tables', ...inVpc], 'RouteTables', 5, 7);
     samePaged(cloud, ['ec2', 'describe-network-acls', ...inVpc], 'NetworkAcls', 5, 7);
     samePaged(cloud, ['ec2', 'describe-volumes', '--filters', `Name=volume-id,Values=${volumes.join(',')}`], 'Volumes', 5, 6);
-    samePaged(cloud, ['ec2', 'describe-volume-status', '--filters', `Name=availability-zone,Values=${cloud.region}a`], 'VolumeStatuses', 5, 6);
+    samePaged(
+      cloud,
+      ['ec2', 'describe-volume-status', '--filters', `Name=availability-zone,Values=${cloud.region}a`],
+      'VolumeStatuses',
+      5,
+      6,
+    );
     samePaged(cloud, ['ec2', 'describe-snapshots', '--owner-ids', 'self'], 'Snapshots', 5, 6);
     samePaged(cloud, ['ec2', 'describe-security-group-rules'], 'SecurityGroupRules', 5, 6);
     samePaged(cloud, ['ec2', 'describe-internet-gateways'], 'InternetGateways', 5, 6);
@@ -158,7 +244,10 @@ function samePaged(cloud: TestCloud, args: string[], key: string, size: number, 
   const first = cloud.awsOk(...args, '--page-size', String(size), '--max-items', String(size));
   assert.equal((first[key] as unknown[]).length, size, args.join(' '));
   const resume = JSON.parse(Buffer.from(first.NextToken as string, 'base64').toString('utf8')) as Record<string, unknown>;
-  assert.ok(Object.keys(resume).some((k) => k !== 'boto_truncate_amount'), `${args.join(' ')}: the server did not page (${JSON.stringify(resume)})`);
+  assert.ok(
+    Object.keys(resume).some((k) => k !== 'boto_truncate_amount'),
+    `${args.join(' ')}: the server did not page (${JSON.stringify(resume)})`,
+  );
 }
 
 function defaultGroupOf(cloud: TestCloud, vpc: string): string {

@@ -8,7 +8,11 @@ import { arnMatch, globMatch } from '../src/auth/policy/wildcard.js';
 const doc = (...Statement: Statement[]): PolicyDocument => ({ Version: '2012-10-17', Statement });
 const allow = (extra: Partial<Statement>): Statement => ({ Effect: 'Allow', Action: '*', Resource: '*', ...extra });
 const deny = (extra: Partial<Statement>): Statement => ({ Effect: 'Deny', Action: '*', Resource: '*', ...extra });
-const req = (action: string, resource = '*', context: AuthorizationRequest['context'] = {}): AuthorizationRequest => ({ action, resource, context });
+const req = (action: string, resource = '*', context: AuthorizationRequest['context'] = {}): AuthorizationRequest => ({
+  action,
+  resource,
+  context,
+});
 const EIP = 'arn:aws:ec2:us-east-1:123456789012:elastic-ip/eipalloc-1';
 
 describe('policy evaluation: decisions', () => {
@@ -93,9 +97,15 @@ describe('policy evaluation: conditions', () => {
     evaluate([doc(allow({ Condition }))], req('ec2:AssociateAddress', EIP, context)) === 'Allow';
 
   it('StringEquals / StringNotEquals are exact and case-sensitive; values of one key are alternatives', () => {
-    assert.equal(check({ StringEquals: { 'aws:RequestedRegion': ['us-east-1', 'eu-west-1'] } }, { 'aws:RequestedRegion': 'eu-west-1' }), true);
+    assert.equal(
+      check({ StringEquals: { 'aws:RequestedRegion': ['us-east-1', 'eu-west-1'] } }, { 'aws:RequestedRegion': 'eu-west-1' }),
+      true,
+    );
     assert.equal(check({ StringEquals: { 'aws:RequestedRegion': 'us-east-1' } }, { 'aws:RequestedRegion': 'US-EAST-1' }), false);
-    assert.equal(check({ StringNotEquals: { 'aws:RequestedRegion': ['us-east-1', 'eu-west-1'] } }, { 'aws:RequestedRegion': 'eu-west-1' }), false);
+    assert.equal(
+      check({ StringNotEquals: { 'aws:RequestedRegion': ['us-east-1', 'eu-west-1'] } }, { 'aws:RequestedRegion': 'eu-west-1' }),
+      false,
+    );
     assert.equal(check({ StringNotEquals: { 'aws:RequestedRegion': 'us-east-1' } }, { 'aws:RequestedRegion': 'us-west-2' }), true);
   });
 
@@ -135,14 +145,14 @@ describe('policy evaluation: conditions', () => {
   });
 
   it('Numeric operators compare numbers, never strings', () => {
-    assert.equal(check({ NumericEquals: { 'n': '10' } }, { n: '10.0' }), true);
-    assert.equal(check({ NumericNotEquals: { 'n': 10 } }, { n: '10' }), false);
-    assert.equal(check({ NumericLessThan: { 'n': '10' } }, { n: '9' }), true);
-    assert.equal(check({ NumericLessThan: { 'n': '10' } }, { n: '10' }), false);
-    assert.equal(check({ NumericLessThanEquals: { 'n': '10' } }, { n: '10' }), true);
-    assert.equal(check({ NumericGreaterThan: { 'n': '9' } }, { n: '10' }), true);
-    assert.equal(check({ NumericGreaterThanEquals: { 'n': '11' } }, { n: '10' }), false);
-    assert.equal(check({ NumericEquals: { 'n': '10' } }, { n: 'ten' }), false);
+    assert.equal(check({ NumericEquals: { n: '10' } }, { n: '10.0' }), true);
+    assert.equal(check({ NumericNotEquals: { n: 10 } }, { n: '10' }), false);
+    assert.equal(check({ NumericLessThan: { n: '10' } }, { n: '9' }), true);
+    assert.equal(check({ NumericLessThan: { n: '10' } }, { n: '10' }), false);
+    assert.equal(check({ NumericLessThanEquals: { n: '10' } }, { n: '10' }), true);
+    assert.equal(check({ NumericGreaterThan: { n: '9' } }, { n: '10' }), true);
+    assert.equal(check({ NumericGreaterThanEquals: { n: '11' } }, { n: '10' }), false);
+    assert.equal(check({ NumericEquals: { n: '10' } }, { n: 'ten' }), false);
   });
 
   it('Date operators accept ISO 8601 and epoch seconds', () => {
@@ -196,7 +206,7 @@ describe('policy evaluation: conditions', () => {
   });
 
   it('all operators and all keys of a block must hold', () => {
-    const c = { StringEquals: { 'a': 'x', 'b': 'y' }, Bool: { 'c': 'true' } };
+    const c = { StringEquals: { a: 'x', b: 'y' }, Bool: { c: 'true' } };
     assert.equal(check(c, { a: 'x', b: 'y', c: 'true' }), true);
     assert.equal(check(c, { a: 'x', b: 'z', c: 'true' }), false);
     assert.equal(check(c, { a: 'x', b: 'y', c: 'false' }), false);
@@ -211,7 +221,14 @@ describe('policy evaluation: conditions', () => {
 
 describe('policy evaluation: principals in trust policies', () => {
   const trust = (Principal: Statement['Principal']) => [doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal })];
-  const asRole = { aws: ['arn:aws:sts::123456789012:assumed-role/r/s', 'arn:aws:iam::123456789012:role/r', '123456789012', 'arn:aws:iam::123456789012:root'] };
+  const asRole = {
+    aws: [
+      'arn:aws:sts::123456789012:assumed-role/r/s',
+      'arn:aws:iam::123456789012:role/r',
+      '123456789012',
+      'arn:aws:iam::123456789012:root',
+    ],
+  };
 
   it('matches service principals, account principals, role ARNs and *', () => {
     const ec2 = { action: 'sts:AssumeRole', resource: '*', principal: { service: 'ec2.amazonaws.com' } };
@@ -229,13 +246,20 @@ describe('policy evaluation: principals in trust policies', () => {
 
 describe('policy documents: what IAM refuses to store', () => {
   const refuses = (text: string, kind: 'identity' | 'trust', message: RegExp) =>
-    assert.throws(() => parsePolicy(text, kind), (err: unknown) => err instanceof PolicySyntaxError && message.test(err.message));
+    assert.throws(
+      () => parsePolicy(text, kind),
+      (err: unknown) => err instanceof PolicySyntaxError && message.test(err.message),
+    );
 
   it('refuses invalid JSON, bad effects, missing actions and resources, unknown operators', () => {
     refuses('{', 'identity', /invalid Json/);
     refuses(JSON.stringify(doc({ Effect: 'Maybe' as 'Allow', Action: '*', Resource: '*' })), 'identity', /Syntax errors/);
     refuses(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Resource: '*' }] }), 'identity', /must contain actions/);
-    refuses(JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:Get*' }] }), 'identity', /must contain resources/);
+    refuses(
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:Get*' }] }),
+      'identity',
+      /must contain resources/,
+    );
     refuses(JSON.stringify(doc(allow({ Condition: { StringSorta: { a: 'b' } } }))), 'identity', /Invalid Condition type : StringSorta/);
     refuses(JSON.stringify(doc(allow({ Action: 'GetObject' }))), 'identity', /prefaced by a vendor/);
     refuses(JSON.stringify({ Version: '2099-01-01', Statement: [allow({})] }), 'identity', /legacy parsing/);
@@ -246,10 +270,16 @@ describe('policy documents: what IAM refuses to store', () => {
 
   it('trust policies need a principal and no resource; identity policies no principal', () => {
     refuses(JSON.stringify(doc({ Effect: 'Allow', Action: 'sts:AssumeRole' })), 'trust', /Missing required field Principal/);
-    refuses(JSON.stringify(doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: '*', Resource: '*' })), 'trust', /prohibited field Resource/);
+    refuses(
+      JSON.stringify(doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: '*', Resource: '*' })),
+      'trust',
+      /prohibited field Resource/,
+    );
     refuses(JSON.stringify(doc(allow({ Principal: '*' }))), 'identity', /should not specify a principal/);
     refuses(JSON.stringify(doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { AWS: 'bob' } })), 'trust', /Invalid principal/);
-    assert.doesNotThrow(() => parsePolicy(JSON.stringify(doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'ec2.amazonaws.com' } })), 'trust'));
+    assert.doesNotThrow(() =>
+      parsePolicy(JSON.stringify(doc({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'ec2.amazonaws.com' } })), 'trust'),
+    );
   });
 
   it('globMatch handles stars at every position and backtracking', () => {

@@ -49,8 +49,13 @@ describe('simplified automatic recovery: which instances, when, and how often', 
   const launch = (type: string, tags: Array<{ Key: string; Value: string }> = []) => {
     const id = `i-${(++n).toString(16).padStart(17, '0')}`;
     instancesTable(cloud.store).put(region, id, {
-      InstanceId: id, InstanceType: type, OwnerId: '123456789012', State: { Code: 16, Name: 'running' }, AvailabilityZone: 'us-east-1a',
-      HostId: 'h-use1-az2-1', Tags: tags,
+      InstanceId: id,
+      InstanceType: type,
+      OwnerId: '123456789012',
+      State: { Code: 16, Name: 'running' },
+      AvailabilityZone: 'us-east-1a',
+      HostId: 'h-use1-az2-1',
+      Tags: tags,
     } as InstanceRecord);
     return id;
   };
@@ -64,10 +69,35 @@ describe('simplified automatic recovery: which instances, when, and how often', 
   const eventsOf = (id: string) => listHealthEvents(cloud).filter((e) => e.entities.some((x) => x.entityValue === id));
 
   it('knows the instance types the User Guide lists, and no metal or instance store types', () => {
-    for (const type of ['t2.micro', 't3.small', 'm5.large', 'c5n.xlarge', 'r6i.2xlarge', 'c7g.medium', 'a1.large', 'm3.medium', 'u-6tb1.112xlarge', 'm7i.large', 'r7g.xlarge', 'c7i-flex.large']) {
+    for (const type of [
+      't2.micro',
+      't3.small',
+      'm5.large',
+      'c5n.xlarge',
+      'r6i.2xlarge',
+      'c7g.medium',
+      'a1.large',
+      'm3.medium',
+      'u-6tb1.112xlarge',
+      'm7i.large',
+      'r7g.xlarge',
+      'c7i-flex.large',
+    ]) {
       assert.equal(simplifiedRecoverySupported(type), true, type);
     }
-    for (const type of ['m5.metal', 'c5d.large', 'i3.large', 'd2.xlarge', 'x2idn.16xlarge', 'mac1.metal', 'z1d.large', 'm7gd.large', 'c6id.xlarge', 'm7i.metal-24xl', 'm1.small']) {
+    for (const type of [
+      'm5.metal',
+      'c5d.large',
+      'i3.large',
+      'd2.xlarge',
+      'x2idn.16xlarge',
+      'mac1.metal',
+      'z1d.large',
+      'm7gd.large',
+      'c6id.xlarge',
+      'm7i.metal-24xl',
+      'm1.small',
+    ]) {
       assert.equal(simplifiedRecoverySupported(type), false, type);
     }
   });
@@ -76,7 +106,10 @@ describe('simplified automatic recovery: which instances, when, and how often', 
     assert.equal(parseAutoRecovery('default'), 'default');
     assert.equal(parseAutoRecovery('Disabled'), 'disabled');
     assert.equal(parseAutoRecovery(undefined), undefined);
-    assert.throws(() => parseAutoRecovery('enabled'), (err: AwsError) => err.code === 'InvalidParameterValue');
+    assert.throws(
+      () => parseAutoRecovery('enabled'),
+      (err: AwsError) => err.code === 'InvalidParameterValue',
+    );
   });
 
   it('acts only after SIMPLIFIED_RECOVERY_FAILED_CHECKS failed system checks in a row, and a passing check starts over', () => {
@@ -93,7 +126,11 @@ describe('simplified automatic recovery: which instances, when, and how often', 
     const [event] = eventsOf(id);
     assert.equal(event?.eventTypeCode, 'AWS_EC2_SIMPLIFIED_AUTO_RECOVERY_FAILURE');
     assert.match(event.description, /already recovered 3 times in the last 24 hours/);
-    assert.equal(event.startTime, clock.now() - SIMPLIFIED_RECOVERY_FAILED_CHECKS * 60_000, 'the event starts with the first failed check of the run');
+    assert.equal(
+      event.startTime,
+      clock.now() - SIMPLIFIED_RECOVERY_FAILED_CHECKS * 60_000,
+      'the event starts with the first failed check of the run',
+    );
     failChecks(id, 5);
     assert.equal(eventsOf(id).length, 1, 'one attempt per run of failed checks');
   });

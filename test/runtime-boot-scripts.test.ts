@@ -30,7 +30,8 @@ describe('per-boot scripts and user data once per instance', { skip: ROOT ? fals
     await ensureImage(process.env.HALO_IMAGE_CACHE as string);
     cloud = await TestCloud.start({ timeScale: 60, profile: 'instant' });
     const vpc = aws('ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16').Vpc.VpcId;
-    subnet = aws('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.0.1.0/24', '--availability-zone', 'us-east-1a').Subnet.SubnetId;
+    subnet = aws('ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.0.1.0/24', '--availability-zone', 'us-east-1a').Subnet
+      .SubnetId;
   });
   after(async () => {
     if (cloud) await disposeAndCheckHost(cloud);
@@ -38,36 +39,73 @@ describe('per-boot scripts and user data once per instance', { skip: ROOT ? fals
 
   it('a per-boot script runs again after a reboot; the user data does not, but does on an instance of the image', async () => {
     const file = path.join(cloud.home, 'ud.sh');
-    writeFileSync(file, [
-      '#!/bin/bash',
-      'echo "user data ran"',
-      'install -d /var/lib/cloud/scripts/per-boot',
-      "printf '#!/bin/sh\\necho \"per-boot ran\"\\n' > /var/lib/cloud/scripts/per-boot/hello.sh",
-      'chmod 0755 /var/lib/cloud/scripts/per-boot/hello.sh',
-      "printf '#!/bin/sh\\necho \"not executable ran\"\\n' > /var/lib/cloud/scripts/per-boot/plain.sh",
-      'sync',
-      '',
-    ].join('\n'));
-    const id = aws('ec2', 'run-instances', '--image-id', 'ami-1ecae776', '--instance-type', 't2.micro', '--subnet-id', subnet, '--user-data', `file://${file}`).Instances[0].InstanceId as string;
+    writeFileSync(
+      file,
+      [
+        '#!/bin/bash',
+        'echo "user data ran"',
+        'install -d /var/lib/cloud/scripts/per-boot',
+        'printf \'#!/bin/sh\\necho "per-boot ran"\\n\' > /var/lib/cloud/scripts/per-boot/hello.sh',
+        'chmod 0755 /var/lib/cloud/scripts/per-boot/hello.sh',
+        'printf \'#!/bin/sh\\necho "not executable ran"\\n\' > /var/lib/cloud/scripts/per-boot/plain.sh',
+        'sync',
+        '',
+      ].join('\n'),
+    );
+    const id = aws(
+      'ec2',
+      'run-instances',
+      '--image-id',
+      'ami-1ecae776',
+      '--instance-type',
+      't2.micro',
+      '--subnet-id',
+      subnet,
+      '--user-data',
+      `file://${file}`,
+    ).Instances[0].InstanceId as string;
     await waitFor('the user data', () => (/user data exited with status 0/.test(consoleOf(id)) ? true : undefined), 120_000);
     assert.equal(count(consoleOf(id), /per-boot ran/), 0, 'the first boot had no per-boot script yet');
 
     aws('ec2', 'reboot-instances', '--instance-ids', id);
-    const rebooted = await waitFor('the per-boot script after the reboot', () => {
-      const t = consoleOf(id);
-      return /per-boot script \S+hello\.sh exited with status 0/.test(t) ? t : undefined;
-    }, 120_000);
+    const rebooted = await waitFor(
+      'the per-boot script after the reboot',
+      () => {
+        const t = consoleOf(id);
+        return /per-boot script \S+hello\.sh exited with status 0/.test(t) ? t : undefined;
+      },
+      120_000,
+    );
     assert.equal(count(rebooted, /per-boot ran/), 1);
     assert.equal(count(rebooted, /user data ran/), 1, 'user data runs once per instance');
     assert.equal(count(rebooted, /not executable ran/), 0, 'only executable scripts run');
 
     const image = aws('ec2', 'create-image', '--instance-id', id, '--name', 'with-per-boot', '--no-reboot').ImageId as string;
-    await waitFor('the image', () => (aws('ec2', 'describe-images', '--image-ids', image).Images[0].State === 'available' ? true : undefined), 120_000);
-    const copy = aws('ec2', 'run-instances', '--image-id', image, '--instance-type', 't2.micro', '--subnet-id', subnet, '--user-data', `file://${file}`).Instances[0].InstanceId as string;
-    const fresh = await waitFor('the new instance\'s user data', () => {
-      const t = consoleOf(copy);
-      return /user data exited with status 0/.test(t) ? t : undefined;
-    }, 120_000);
+    await waitFor(
+      'the image',
+      () => (aws('ec2', 'describe-images', '--image-ids', image).Images[0].State === 'available' ? true : undefined),
+      120_000,
+    );
+    const copy = aws(
+      'ec2',
+      'run-instances',
+      '--image-id',
+      image,
+      '--instance-type',
+      't2.micro',
+      '--subnet-id',
+      subnet,
+      '--user-data',
+      `file://${file}`,
+    ).Instances[0].InstanceId as string;
+    const fresh = await waitFor(
+      "the new instance's user data",
+      () => {
+        const t = consoleOf(copy);
+        return /user data exited with status 0/.test(t) ? t : undefined;
+      },
+      120_000,
+    );
     assert.equal(count(fresh, /user data ran/), 1, 'a new instance of the image runs its user data');
     assert.equal(count(fresh, /per-boot ran/), 1, 'and the per-boot script of the image, before it');
     assert.ok(fresh.indexOf('per-boot ran') < fresh.indexOf('user data ran'));

@@ -7,56 +7,68 @@ import { cfn, settle } from './templates/support.js';
 const AL2023 = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
 
 /** A stack whose secret's generated password reaches another resource through a dynamic reference. */
-const secretTemplate = (description: string) => JSON.stringify({
-  Parameters: {
-    ImageId: { Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>', Default: AL2023 },
-  },
-  Resources: {
-    DbSecret: {
-      Type: 'AWS::SecretsManager::Secret',
-      Properties: {
-        Name: 'stack/db',
-        Description: description,
-        KmsKeyId: 'alias/aws/secretsmanager',
-        GenerateSecretString: {
-          SecretStringTemplate: '{"username":"admin"}',
-          GenerateStringKey: 'password',
-          PasswordLength: 20,
-          ExcludeCharacters: '"@/\\',
+const secretTemplate = (description: string) =>
+  JSON.stringify({
+    Parameters: {
+      ImageId: { Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>', Default: AL2023 },
+    },
+    Resources: {
+      DbSecret: {
+        Type: 'AWS::SecretsManager::Secret',
+        Properties: {
+          Name: 'stack/db',
+          Description: description,
+          KmsKeyId: 'alias/aws/secretsmanager',
+          GenerateSecretString: {
+            SecretStringTemplate: '{"username":"admin"}',
+            GenerateStringKey: 'password',
+            PasswordLength: 20,
+            ExcludeCharacters: '"@/\\',
+          },
+          Tags: [{ Key: 'app', Value: 'ci' }],
         },
-        Tags: [{ Key: 'app', Value: 'ci' }],
+      },
+      Plain: { Type: 'AWS::SecretsManager::Secret', Properties: { SecretString: 'literal' } },
+      Generated: {
+        Type: 'AWS::SecretsManager::Secret',
+        Properties: { GenerateSecretString: { PasswordLength: 12, ExcludePunctuation: true } },
+      },
+      // The dynamic reference names the secret by its ARN through Fn::Sub, which also orders the creation.
+      Copy: {
+        Type: 'AWS::SSM::Parameter',
+        Properties: {
+          Name: '/stack/db-user',
+          Type: 'String',
+          Value: { 'Fn::Sub': 'user={{resolve:secretsmanager:${DbSecret}:SecretString:username}}' },
+        },
+      },
+      Password: {
+        Type: 'AWS::SSM::Parameter',
+        DependsOn: 'DbSecret',
+        Properties: {
+          Name: '/stack/db-password',
+          Type: 'String',
+          Value: '{{resolve:secretsmanager:stack/db:SecretString:password:AWSCURRENT}}',
+        },
       },
     },
-    Plain: { Type: 'AWS::SecretsManager::Secret', Properties: { SecretString: 'literal' } },
-    Generated: { Type: 'AWS::SecretsManager::Secret', Properties: { GenerateSecretString: { PasswordLength: 12, ExcludePunctuation: true } } },
-    // The dynamic reference names the secret by its ARN through Fn::Sub, which also orders the creation.
-    Copy: {
-      Type: 'AWS::SSM::Parameter',
-      Properties: {
-        Name: '/stack/db-user',
-        Type: 'String',
-        Value: { 'Fn::Sub': 'user={{resolve:secretsmanager:${DbSecret}:SecretString:username}}' },
-      },
+    Outputs: {
+      Arn: { Value: { Ref: 'DbSecret' } },
+      Id: { Value: { 'Fn::GetAtt': ['DbSecret', 'Id'] } },
+      Plain: { Value: { Ref: 'Plain' } },
+      Generated: { Value: { Ref: 'Generated' } },
+      Image: { Value: { Ref: 'ImageId' } },
     },
-    Password: {
-      Type: 'AWS::SSM::Parameter',
-      DependsOn: 'DbSecret',
-      Properties: { Name: '/stack/db-password', Type: 'String', Value: '{{resolve:secretsmanager:stack/db:SecretString:password:AWSCURRENT}}' },
-    },
-  },
-  Outputs: {
-    Arn: { Value: { Ref: 'DbSecret' } },
-    Id: { Value: { 'Fn::GetAtt': ['DbSecret', 'Id'] } },
-    Plain: { Value: { Ref: 'Plain' } },
-    Generated: { Value: { Ref: 'Generated' } },
-    Image: { Value: { Ref: 'ImageId' } },
-  },
-});
+  });
 
 describe('AWS::SecretsManager::Secret, {{resolve:secretsmanager:...}} and the public AMI parameters', () => {
   let cloud: TestCloud;
-  before(async () => { cloud = await TestCloud.start(); });
-  after(async () => { await cloud?.dispose(); });
+  before(async () => {
+    cloud = await TestCloud.start();
+  });
+  after(async () => {
+    await cloud?.dispose();
+  });
 
   it('a stack generates the password into a JSON template, and another resource reads it through a dynamic reference', async () => {
     const client = cfn(cloud);
@@ -108,7 +120,12 @@ describe('AWS::SecretsManager::Secret, {{resolve:secretsmanager:...}} and the pu
   it('a reference to a missing secret or JSON key fails the resource with the reason', async () => {
     const client = cfn(cloud);
     const template = JSON.stringify({
-      Resources: { P: { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: '{{resolve:secretsmanager:nowhere:SecretString:password}}' } } },
+      Resources: {
+        P: {
+          Type: 'AWS::SSM::Parameter',
+          Properties: { Type: 'String', Value: '{{resolve:secretsmanager:nowhere:SecretString:password}}' },
+        },
+      },
     });
     cloud.awsOk('cloudformation', 'create-stack', '--stack-name', 'broken', '--template-body', template);
     const stack = await settle(client, 'broken');
@@ -139,13 +156,20 @@ describe('AWS::SecretsManager::Secret, {{resolve:secretsmanager:...}} and the pu
       assert.equal(p.DataType, 'aws:ec2:image');
       assert.equal(p.ARN, `arn:aws:ssm:us-east-1::parameter${p.Name}`);
     }
-    assert.equal(cloud.awsOk('ssm', 'get-parameter', '--name', '/aws/service/debian/release/12/latest/amd64').Parameter.Value, defaultImage);
+    assert.equal(
+      cloud.awsOk('ssm', 'get-parameter', '--name', '/aws/service/debian/release/12/latest/amd64').Parameter.Value,
+      defaultImage,
+    );
     const debian = await ssm.send(new GetParametersByPathCommand({ Path: '/aws/service/debian/release', Recursive: true }));
     assert.deepEqual(debian.Parameters?.map((p) => p.Name).sort(), [
-      '/aws/service/debian/release/12/latest/amd64', '/aws/service/debian/release/12/latest/arm64',
-      '/aws/service/debian/release/bookworm/latest/amd64', '/aws/service/debian/release/bookworm/latest/arm64',
+      '/aws/service/debian/release/12/latest/amd64',
+      '/aws/service/debian/release/12/latest/arm64',
+      '/aws/service/debian/release/bookworm/latest/amd64',
+      '/aws/service/debian/release/bookworm/latest/arm64',
     ]);
-    const amazon = cloud.awsOk('ssm', 'get-parameters-by-path', '--path', '/aws/service/ami-amazon-linux-latest').Parameters.map((p: any) => p.Name);
+    const amazon = cloud
+      .awsOk('ssm', 'get-parameters-by-path', '--path', '/aws/service/ami-amazon-linux-latest')
+      .Parameters.map((p: any) => p.Name);
     for (const n of names.slice(0, 5)) assert.ok(amazon.includes(n), n);
   });
 });

@@ -15,7 +15,10 @@ const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
 
 const AL2023 = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
-const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+const trust = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};
 
 /** A role and its instance profile, with one inline policy allowing `actions` on the stack's secret. */
 function roleWith(actions: string[]) {
@@ -24,7 +27,15 @@ function roleWith(actions: string[]) {
       Type: 'AWS::IAM::Role',
       Properties: {
         AssumeRolePolicyDocument: trust,
-        Policies: [{ PolicyName: 'secret', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: { Ref: 'AdminPassword' } }] } }],
+        Policies: [
+          {
+            PolicyName: 'secret',
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Allow', Action: actions, Resource: { Ref: 'AdminPassword' } }],
+            },
+          },
+        ],
       },
     },
   };
@@ -32,18 +43,27 @@ function roleWith(actions: string[]) {
 
 const userData = (tag: string) => ({
   'Fn::Base64': {
-    'Fn::Join': ['', [
-      '#!/bin/sh\n',
-      `out=$(aws secretsmanager get-secret-value --secret-id ci/admin --query SecretString --output text 2>&1)\n`,
-      `echo "${tag}-BEGIN $out ${tag}-END"\n`,
-    ]],
+    'Fn::Join': [
+      '',
+      [
+        '#!/bin/sh\n',
+        `out=$(aws secretsmanager get-secret-value --secret-id ci/admin --query SecretString --output text 2>&1)\n`,
+        `echo "${tag}-BEGIN $out ${tag}-END"\n`,
+      ],
+    ],
   },
 });
 
 function instance(profile: string, tag: string) {
   return {
     Type: 'AWS::EC2::Instance',
-    Properties: { ImageId: { Ref: 'ImageId' }, InstanceType: 't2.micro', SubnetId: { Ref: 'Subnet' }, IamInstanceProfile: { Ref: profile }, UserData: userData(tag) },
+    Properties: {
+      ImageId: { Ref: 'ImageId' },
+      InstanceType: 't2.micro',
+      SubnetId: { Ref: 'Subnet' },
+      IamInstanceProfile: { Ref: profile },
+      UserData: userData(tag),
+    },
   };
 }
 
@@ -51,10 +71,16 @@ const template = JSON.stringify({
   Parameters: { ImageId: { Type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>', Default: AL2023 } },
   Resources: {
     VPC: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.0.0.0/16' } },
-    Subnet: { Type: 'AWS::EC2::Subnet', Properties: { VpcId: { Ref: 'VPC' }, CidrBlock: '10.0.1.0/24', AvailabilityZone: { 'Fn::Select': ['0', { 'Fn::GetAZs': '' }] } } },
+    Subnet: {
+      Type: 'AWS::EC2::Subnet',
+      Properties: { VpcId: { Ref: 'VPC' }, CidrBlock: '10.0.1.0/24', AvailabilityZone: { 'Fn::Select': ['0', { 'Fn::GetAZs': '' }] } },
+    },
     AdminPassword: {
       Type: 'AWS::SecretsManager::Secret',
-      Properties: { Name: 'ci/admin', GenerateSecretString: { SecretStringTemplate: '{"user":"admin"}', GenerateStringKey: 'password', ExcludePunctuation: true } },
+      Properties: {
+        Name: 'ci/admin',
+        GenerateSecretString: { SecretStringTemplate: '{"user":"admin"}', GenerateStringKey: 'password', ExcludePunctuation: true },
+      },
     },
     ReaderRole: roleWith(['secretsmanager:GetSecretValue']).Role,
     ReaderProfile: { Type: 'AWS::IAM::InstanceProfile', Properties: { Roles: [{ Ref: 'ReaderRole' }] } },
@@ -71,45 +97,68 @@ const template = JSON.stringify({
   },
 });
 
-describe('instances read Secrets Manager with their role', { skip: ROOT ? false : 'needs root: network namespaces, nftables and mounts (CI runs as root)' }, () => {
-  let cloud: TestCloud;
-  const consoleOf = (id: string): string => cloud.awsOk('ec2', 'get-console-output', '--instance-id', id).Output ?? '';
-  const between = (text: string, tag: string) => new RegExp(`${tag}-BEGIN ([\\s\\S]*?) ${tag}-END`).exec(text)?.[1]?.trim();
+describe(
+  'instances read Secrets Manager with their role',
+  { skip: ROOT ? false : 'needs root: network namespaces, nftables and mounts (CI runs as root)' },
+  () => {
+    let cloud: TestCloud;
+    const consoleOf = (id: string): string => cloud.awsOk('ec2', 'get-console-output', '--instance-id', id).Output ?? '';
+    const between = (text: string, tag: string) => new RegExp(`${tag}-BEGIN ([\\s\\S]*?) ${tag}-END`).exec(text)?.[1]?.trim();
 
-  before(async () => {
-    await ensureImage(process.env.HALO_IMAGE_CACHE as string);
-    cloud = await TestCloud.start({ timeScale: 60, profile: 'instant' });
-  });
-  after(async () => {
-    if (cloud) await disposeAndCheckHost(cloud);
-  });
+    before(async () => {
+      await ensureImage(process.env.HALO_IMAGE_CACHE as string);
+      cloud = await TestCloud.start({ timeScale: 60, profile: 'instant' });
+    });
+    after(async () => {
+      if (cloud) await disposeAndCheckHost(cloud);
+    });
 
-  it('a template whose image is the AL2023 public parameter launches the default image; its roles decide who reads the generated password', async () => {
-    const client = cfn(cloud);
-    cloud.awsOk('cloudformation', 'create-stack', '--stack-name', 'ci', '--template-body', template, '--capabilities', 'CAPABILITY_IAM');
-    const stack = await settle(client, 'ci', 4000);
-    assert.equal(stack.StackStatus, 'CREATE_COMPLETE', stack.StackStatusReason);
-    const out = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey, String(o.OutputValue)]));
+    it('a template whose image is the AL2023 public parameter launches the default image; its roles decide who reads the generated password', async () => {
+      const client = cfn(cloud);
+      cloud.awsOk('cloudformation', 'create-stack', '--stack-name', 'ci', '--template-body', template, '--capabilities', 'CAPABILITY_IAM');
+      const stack = await settle(client, 'ci', 4000);
+      assert.equal(stack.StackStatus, 'CREATE_COMPLETE', stack.StackStatusReason);
+      const out = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey, String(o.OutputValue)]));
 
-    const defaultImage = cloud.awsOk('ec2', 'describe-images', '--owners', 'amazon').Images[0].ImageId;
-    const described = cloud.awsOk('ec2', 'describe-instances', '--instance-ids', out.Reader, out.Outsider).Reservations.flatMap((r: any) => r.Instances);
-    assert.deepEqual(described.map((i: any) => i.ImageId), [defaultImage, defaultImage]);
-    assert.deepEqual(described.map((i: any) => i.State.Name), ['running', 'running']);
+      const defaultImage = cloud.awsOk('ec2', 'describe-images', '--owners', 'amazon').Images[0].ImageId;
+      const described = cloud
+        .awsOk('ec2', 'describe-instances', '--instance-ids', out.Reader, out.Outsider)
+        .Reservations.flatMap((r: any) => r.Instances);
+      assert.deepEqual(
+        described.map((i: any) => i.ImageId),
+        [defaultImage, defaultImage],
+      );
+      assert.deepEqual(
+        described.map((i: any) => i.State.Name),
+        ['running', 'running'],
+      );
 
-    const password = JSON.parse(cloud.awsOk('secretsmanager', 'get-secret-value', '--secret-id', 'ci/admin').SecretString);
-    assert.match(password.password, /^[A-Za-z0-9]{32}$/);
+      const password = JSON.parse(cloud.awsOk('secretsmanager', 'get-secret-value', '--secret-id', 'ci/admin').SecretString);
+      assert.match(password.password, /^[A-Za-z0-9]{32}$/);
 
-    const readerSaw = await waitFor('the reader\'s user data', () => between(consoleOf(out.Reader), 'READER'), 120_000)
-      .catch((err: Error) => { throw new Error(`${err.message}; console:\n${consoleOf(out.Reader).slice(-1500)}`); });
-    assert.deepEqual(JSON.parse(readerSaw), password, 'the instance read the generated password with its role');
+      const readerSaw = await waitFor("the reader's user data", () => between(consoleOf(out.Reader), 'READER'), 120_000).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}; console:\n${consoleOf(out.Reader).slice(-1500)}`);
+        },
+      );
+      assert.deepEqual(JSON.parse(readerSaw), password, 'the instance read the generated password with its role');
 
-    const outsiderSaw = await waitFor('the outsider\'s user data', () => between(consoleOf(out.Outsider), 'OUTSIDER'), 120_000)
-      .catch((err: Error) => { throw new Error(`${err.message}; console:\n${consoleOf(out.Outsider).slice(-1500)}`); });
-    assert.match(outsiderSaw, /An error occurred \(AccessDeniedException\) when calling the GetSecretValue operation/);
-    assert.match(outsiderSaw, new RegExp(`assumed-role/${out.OutsiderRole}/${out.Outsider} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${out.SecretArn.replace(/[/]/g, '\\/')}`));
-    assert.ok(!outsiderSaw.includes(password.password));
+      const outsiderSaw = await waitFor("the outsider's user data", () => between(consoleOf(out.Outsider), 'OUTSIDER'), 120_000).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}; console:\n${consoleOf(out.Outsider).slice(-1500)}`);
+        },
+      );
+      assert.match(outsiderSaw, /An error occurred \(AccessDeniedException\) when calling the GetSecretValue operation/);
+      assert.match(
+        outsiderSaw,
+        new RegExp(
+          `assumed-role/${out.OutsiderRole}/${out.Outsider} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${out.SecretArn.replace(/[/]/g, '\\/')}`,
+        ),
+      );
+      assert.ok(!outsiderSaw.includes(password.password));
 
-    cloud.awsOk('cloudformation', 'delete-stack', '--stack-name', 'ci');
-    assert.equal((await settle(client, stack.StackId ?? '', 4000)).StackStatus, 'DELETE_COMPLETE');
-  });
-});
+      cloud.awsOk('cloudformation', 'delete-stack', '--stack-name', 'ci');
+      assert.equal((await settle(client, stack.StackId ?? '', 4000)).StackStatus, 'DELETE_COMPLETE');
+    });
+  },
+);

@@ -60,18 +60,31 @@ describe('Secrets Manager on a virtual clock', () => {
   });
 
   it('{{resolve:secretsmanager:...}} reads a JSON key, a version stage or id, by name or by ARN', async () => {
-    const { ARN, VersionId } = await sm('CreateSecret', { Name: 'db', SecretString: JSON.stringify({ username: 'admin', password: 'p$&1' }) });
+    const { ARN, VersionId } = await sm('CreateSecret', {
+      Name: 'db',
+      SecretString: JSON.stringify({ username: 'admin', password: 'p$&1' }),
+    });
     await sm('PutSecretValue', { SecretId: 'db', SecretString: JSON.stringify({ username: 'admin', password: 'second' }) });
     const invoke = (service: string, op: string, input: unknown) => cloud.invoke(service, op, input, { region: 'us-east-1' });
     const resolve = (text: string) => resolveDynamicRefs(text, invoke);
     assert.equal(await resolve('{{resolve:secretsmanager:db:SecretString:password}}'), 'second');
-    assert.equal(await resolve('pw={{resolve:secretsmanager:db:SecretString:password:AWSPREVIOUS}};'), 'pw=p$&1;', 'a `$&` in a value stays as it is');
+    assert.equal(
+      await resolve('pw={{resolve:secretsmanager:db:SecretString:password:AWSPREVIOUS}};'),
+      'pw=p$&1;',
+      'a `$&` in a value stays as it is',
+    );
     assert.equal(await resolve(`{{resolve:secretsmanager:${ARN}:SecretString:password::${VersionId}}}`), 'p$&1');
     assert.equal(await resolve(`{{resolve:secretsmanager:${ARN}}}`), JSON.stringify({ username: 'admin', password: 'second' }));
-    assert.equal(await resolve('{{resolve:secretsmanager:db}}-{{resolve:secretsmanager:db:SecretString:username}}'), `${JSON.stringify({ username: 'admin', password: 'second' })}-admin`);
+    assert.equal(
+      await resolve('{{resolve:secretsmanager:db}}-{{resolve:secretsmanager:db:SecretString:username}}'),
+      `${JSON.stringify({ username: 'admin', password: 'second' })}-admin`,
+    );
     await assert.rejects(resolve('{{resolve:secretsmanager:db:SecretString:nokey}}'), { code: 'ValidationError' });
     await assert.rejects(resolve('{{resolve:secretsmanager:db:SecretBinary}}'), { code: 'ValidationError' });
     await assert.rejects(resolve('{{resolve:secretsmanager:db:SecretString:password:AWSCURRENT:x}}'), { code: 'ValidationError' });
-    await assert.rejects(resolve('{{resolve:secretsmanager:missing}}'), (err: any) => err.code === 'ValidationError' && /can't find the specified secret/.test(err.message));
+    await assert.rejects(
+      resolve('{{resolve:secretsmanager:missing}}'),
+      (err: any) => err.code === 'ValidationError' && /can't find the specified secret/.test(err.message),
+    );
   });
 });

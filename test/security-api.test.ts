@@ -28,7 +28,11 @@ const describeRegions = 'Action=DescribeRegions&Version=2016-11-15';
 const describeInstances = 'Action=DescribeInstances&Version=2016-11-15';
 const getCallerIdentity = 'Action=GetCallerIdentity&Version=2011-06-15';
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-const amzDate = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+const amzDate = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 const DAY = 24 * 3600 * 1000;
 const execFileAsync = promisify(execFile);
@@ -43,7 +47,12 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
   let secretHits = 0;
   let scratch = '';
 
-  const admin = (service: string, region = 'us-east-1') => ({ service, region, accessKeyId: cloud.accessKeyId, secretAccessKey: cloud.secretAccessKey });
+  const admin = (service: string, region = 'us-east-1') => ({
+    service,
+    region,
+    accessKeyId: cloud.accessKeyId,
+    secretAccessKey: cloud.secretAccessKey,
+  });
   const sdkAs = (creds: Credentials) => ({
     ...cloud.sdk,
     credentials: { accessKeyId: creds.AccessKeyId ?? '', secretAccessKey: creds.SecretAccessKey ?? '', sessionToken: creds.SessionToken },
@@ -60,8 +69,14 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
   async function signBytes(body: Buffer, headers: Record<string, string>, creds = admin('monitoring')) {
     const url = new URL(cloud.endpoint);
     const signed = await signer(creds.service, creds.region, creds.accessKeyId, creds.secretAccessKey).sign({
-      method: 'POST', protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: '/', query: {},
-      headers: { host: url.host, ...headers }, body,
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: '/',
+      query: {},
+      headers: { host: url.host, ...headers },
+      body,
     });
     const out = { ...(signed.headers as Record<string, string>) };
     delete out.host;
@@ -79,8 +94,11 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
     const canonical = ['POST', '/', '', ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), sha256(body)].join('\n');
     const scope = `${amzDate(o.scopeDate).slice(0, 8)}/${o.region}/${o.service}/aws4_request`;
     const stringToSign = ['AWS4-HMAC-SHA256', headers['x-amz-date'], scope, sha256(canonical)].join('\n');
-    const signature = await signer(o.service, o.region, cloud.accessKeyId, cloud.secretAccessKey)
-      .sign(stringToSign, { signingDate: o.scopeDate, signingRegion: o.region, signingService: o.service });
+    const signature = await signer(o.service, o.region, cloud.accessKeyId, cloud.secretAccessKey).sign(stringToSign, {
+      signingDate: o.scopeDate,
+      signingRegion: o.region,
+      signingService: o.service,
+    });
     delete headers.host;
     headers.authorization = `AWS4-HMAC-SHA256 Credential=${cloud.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
     return { url: `${cloud.endpoint}/`, method: 'POST', headers, body };
@@ -91,15 +109,25 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
     const url = new URL(cloud.endpoint);
     const scope = `${amzDate(signedAt).slice(0, 8)}/us-east-1/sts/aws4_request`;
     const query: Record<string, string> = {
-      Action: 'GetCallerIdentity', Version: '2011-06-15',
-      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256', 'X-Amz-Credential': `${cloud.accessKeyId}/${scope}`, 'X-Amz-Date': amzDate(signedAt),
-      'X-Amz-Expires': expires, 'X-Amz-SignedHeaders': 'host',
+      Action: 'GetCallerIdentity',
+      Version: '2011-06-15',
+      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+      'X-Amz-Credential': `${cloud.accessKeyId}/${scope}`,
+      'X-Amz-Date': amzDate(signedAt),
+      'X-Amz-Expires': expires,
+      'X-Amz-SignedHeaders': 'host',
     };
-    const cq = Object.keys(query).sort().map((k) => `${rfc3986(k)}=${rfc3986(query[k])}`).join('&');
+    const cq = Object.keys(query)
+      .sort()
+      .map((k) => `${rfc3986(k)}=${rfc3986(query[k])}`)
+      .join('&');
     const canonical = ['GET', '/', cq, `host:${url.host}`, '', 'host', sha256('')].join('\n');
     const stringToSign = ['AWS4-HMAC-SHA256', query['X-Amz-Date'], scope, sha256(canonical)].join('\n');
-    const signature = await signer('sts', 'us-east-1', cloud.accessKeyId, cloud.secretAccessKey)
-      .sign(stringToSign, { signingDate: signedAt, signingRegion: 'us-east-1', signingService: 'sts' });
+    const signature = await signer('sts', 'us-east-1', cloud.accessKeyId, cloud.secretAccessKey).sign(stringToSign, {
+      signingDate: signedAt,
+      signingRegion: 'us-east-1',
+      signingService: 'sts',
+    });
     return { url: `${cloud.endpoint}/?${cq}&X-Amz-Signature=${signature}`, method: 'GET', headers: {} };
   }
 
@@ -125,17 +153,27 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
     const iam = new IAMClient(cloud.sdk);
     account = (await new STSClient(cloud.sdk).send(new GetCallerIdentityCommand({}))).Account ?? '';
     const doc = (...Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
-    await iam.send(new CreateRoleCommand({
-      RoleName: 'template-checker',
-      AssumeRolePolicyDocument: doc({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }),
-    }));
-    await iam.send(new PutRolePolicyCommand({
-      RoleName: 'template-checker', PolicyName: 'templates',
-      PolicyDocument: doc({ Effect: 'Allow', Action: ['cloudformation:ValidateTemplate', 'cloudformation:CreateStack'], Resource: '*' }),
-    }));
-    role = (await new STSClient(cloud.sdk).send(new AssumeRoleCommand({
-      RoleArn: `arn:aws:iam::${account}:role/template-checker`, RoleSessionName: 'attacker',
-    }))).Credentials as Credentials;
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: 'template-checker',
+        AssumeRolePolicyDocument: doc({ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'sts:AssumeRole' }),
+      }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: 'template-checker',
+        PolicyName: 'templates',
+        PolicyDocument: doc({ Effect: 'Allow', Action: ['cloudformation:ValidateTemplate', 'cloudformation:CreateStack'], Resource: '*' }),
+      }),
+    );
+    role = (
+      await new STSClient(cloud.sdk).send(
+        new AssumeRoleCommand({
+          RoleArn: `arn:aws:iam::${account}:role/template-checker`,
+          RoleSessionName: 'attacker',
+        }),
+      )
+    ).Credentials as Credentials;
   });
   after(async () => {
     await new Promise((resolve) => secretServer?.close(resolve));
@@ -156,10 +194,17 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
       }
     };
 
-    it('a role session naming file:// or a host URL is refused with AWS\'s error, nothing read or fetched', async () => {
+    it("a role session naming file:// or a host URL is refused with AWS's error, nothing read or fetched", async () => {
       const hitsBefore = secretHits;
       const answers = [];
-      for (const url of ['file:///etc/shadow', 'file:///etc/passwd', 'file:///no/such/file', 'file:///etc', secretUrl, 'https://127.0.0.1:1/x']) {
+      for (const url of [
+        'file:///etc/shadow',
+        'file:///etc/passwd',
+        'file:///no/such/file',
+        'file:///etc',
+        secretUrl,
+        'https://127.0.0.1:1/x',
+      ]) {
         const r = await refusedFor(role, url);
         assert.equal(r.name, 'ValidationError', `${url}: ${r.message}`);
         assert.equal(r.message, 'TemplateURL must be a supported URL.', url);
@@ -169,17 +214,30 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
       assert.equal(secretHits, hitsBefore, 'the host-only service was never called');
 
       const cfn = new CloudFormationClient(sdkAs(role));
-      await assert.rejects(cfn.send(new CreateStackCommand({ StackName: 'probe', TemplateURL: 'file:///etc/shadow' })),
-        (err: Error) => err.name === 'ValidationError' && err.message === 'TemplateURL must be a supported URL.');
+      await assert.rejects(
+        cfn.send(new CreateStackCommand({ StackName: 'probe', TemplateURL: 'file:///etc/shadow' })),
+        (err: Error) => err.name === 'ValidationError' && err.message === 'TemplateURL must be a supported URL.',
+      );
       cfn.destroy();
     });
 
     it('the aws CLI with role credentials gets the same refusal for a host URL', async () => {
-      const env = { ...cloud.env, AWS_ACCESS_KEY_ID: role.AccessKeyId, AWS_SECRET_ACCESS_KEY: role.SecretAccessKey, AWS_SESSION_TOKEN: role.SessionToken };
+      const env = {
+        ...cloud.env,
+        AWS_ACCESS_KEY_ID: role.AccessKeyId,
+        AWS_SECRET_ACCESS_KEY: role.SecretAccessKey,
+        AWS_SESSION_TOKEN: role.SessionToken,
+      };
       const hitsBefore = secretHits;
       // Run without blocking this process, so that the host-only service would answer if the cloud called it.
-      const r = await execFileAsync(AWS_CLI, ['--endpoint-url', cloud.endpoint, 'cloudformation', 'validate-template', '--template-url', secretUrl], { env })
-        .then(() => ({ failed: false, stderr: '' }), (err: { stderr: string }) => ({ failed: true, stderr: err.stderr }));
+      const r = await execFileAsync(
+        AWS_CLI,
+        ['--endpoint-url', cloud.endpoint, 'cloudformation', 'validate-template', '--template-url', secretUrl],
+        { env },
+      ).then(
+        () => ({ failed: false, stderr: '' }),
+        (err: { stderr: string }) => ({ failed: true, stderr: err.stderr }),
+      );
       assert.ok(r.failed);
       assert.match(r.stderr, /\(ValidationError\).*TemplateURL must be a supported URL\./);
       assert.doesNotMatch(r.stderr, /s3cr3t/);
@@ -189,7 +247,10 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
     it('the admin may read file:// and http(s), but errors never quote what is not a template, and unreadable = missing', async () => {
       const adminCreds = { AccessKeyId: cloud.accessKeyId, SecretAccessKey: cloud.secretAccessKey } as Credentials;
       const good = path.join(scratch, 'vpc.yaml');
-      writeFileSync(good, 'Parameters:\n  Cidr: {Type: String, Default: 10.0.0.0/16}\nResources:\n  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: !Ref Cidr}}\n');
+      writeFileSync(
+        good,
+        'Parameters:\n  Cidr: {Type: String, Default: 10.0.0.0/16}\nResources:\n  Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: !Ref Cidr}}\n',
+      );
       const cfn = new CloudFormationClient(cloud.sdk);
       const ok = await cfn.send(new ValidateTemplateCommand({ TemplateURL: `file://${good}` }));
       assert.equal(ok.Parameters?.[0].ParameterKey, 'Cidr');
@@ -224,8 +285,14 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
         }
       };
       assert.equal(await answer('{"Resources": SECRETVALUE}'), 'ValidationError: Template format error: JSON not well-formed.');
-      assert.equal(await answer('{"Resources": {}} SECRETVALUE'), 'ValidationError: Template format error: JSON not well-formed. (line 1,  column 19)');
-      assert.equal(await answer('Resources: 1\n]SECRETVALUE'), 'ValidationError: Template format error: YAML not well-formed. (line 2, column 1)');
+      assert.equal(
+        await answer('{"Resources": {}} SECRETVALUE'),
+        'ValidationError: Template format error: JSON not well-formed. (line 1,  column 19)',
+      );
+      assert.equal(
+        await answer('Resources: 1\n]SECRETVALUE'),
+        'ValidationError: Template format error: YAML not well-formed. (line 2, column 1)',
+      );
       cfn.destroy();
     });
   });
@@ -240,31 +307,43 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
     };
     const putMetric = { ...JSON_10, 'x-amz-target': 'GraniteServiceVersion20100801.PutMetricData', 'content-encoding': 'gzip' };
 
-    it('a 6 MB gzip bomb is refused with RequestEntityTooLarge and the daemon\'s memory stays bounded', async (t) => {
+    it("a 6 MB gzip bomb is refused with RequestEntityTooLarge and the daemon's memory stays bounded", async (t) => {
       const body = bomb();
       assert.ok(body.length > 5_500_000 && body.length < 7_000_000, String(body.length));
       const before = daemonMemory();
       const r = await send(await signBytes(body, putMetric));
       const afterBomb = daemonMemory();
-      t.diagnostic(`daemon RSS ${before.rss.toFixed(0)} → ${afterBomb.rss.toFixed(0)} MB, peak ${before.peak.toFixed(0)} → ${afterBomb.peak.toFixed(0)} MB`);
+      t.diagnostic(
+        `daemon RSS ${before.rss.toFixed(0)} → ${afterBomb.rss.toFixed(0)} MB, peak ${before.peak.toFixed(0)} → ${afterBomb.peak.toFixed(0)} MB`,
+      );
       assert.ok(afterBomb.peak < 500, `daemon peak RSS ${afterBomb.peak} MB (was ${before.peak} MB before the bomb)`);
       assert.ok(afterBomb.rss < 500, `daemon RSS ${afterBomb.rss} MB`);
       assert.equal(r.status, 413, r.text);
       assert.deepEqual(JSON.parse(r.text), { __type: 'RequestEntityTooLarge', message: 'Request size exceeded 16777216 bytes.' });
       // Still answering.
-      assert.equal((await send(await signRequest({ method: 'POST', endpoint: cloud.endpoint, headers: FORM, body: getCallerIdentity }, admin('sts')))).status, 200);
+      assert.equal(
+        (await send(await signRequest({ method: 'POST', endpoint: cloud.endpoint, headers: FORM, body: getCallerIdentity }, admin('sts'))))
+          .status,
+        200,
+      );
     });
 
-    it('a plain body over the same 16 MiB limit gets the same AWS error, in the caller\'s protocol', async () => {
+    it("a plain body over the same 16 MiB limit gets the same AWS error, in the caller's protocol", async () => {
       const body = `${describeRegions}&Padding=${'a'.repeat(17 * 1024 * 1024)}`;
       const r = await send(await signRequest({ method: 'POST', endpoint: cloud.endpoint, headers: FORM, body }, admin('ec2')));
       assert.equal(r.status, 413, r.text.slice(0, 300));
-      assert.match(r.text, /<Response><Errors><Error><Code>RequestEntityTooLarge<\/Code><Message>Request size exceeded 16777216 bytes.<\/Message>/);
+      assert.match(
+        r.text,
+        /<Response><Errors><Error><Code>RequestEntityTooLarge<\/Code><Message>Request size exceeded 16777216 bytes.<\/Message>/,
+      );
     });
 
     it('a compressed body with a bad signature (or none) is refused before it is inflated', async () => {
       const notGzip = Buffer.from('this is not gzip data at all');
-      const forged = await signBytes(notGzip, putMetric, { ...admin('monitoring'), secretAccessKey: 'not-the-secret-key-at-all-0000000000000' });
+      const forged = await signBytes(notGzip, putMetric, {
+        ...admin('monitoring'),
+        secretAccessKey: 'not-the-secret-key-at-all-0000000000000',
+      });
       const r = await send(forged);
       assert.equal(r.status, 403, r.text);
       assert.equal(JSON.parse(r.text).__type, 'SignatureDoesNotMatch');
@@ -283,10 +362,13 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
     it('SDK v3 PutMetricData with a gzip body still lands (after authentication)', async () => {
       const seen: string[] = [];
       const cw = new CloudWatchClient({ ...cloud.sdk, requestMinCompressionSizeBytes: 1 });
-      cw.middlewareStack.add((next) => async (args: any) => {
-        seen.push(String(args.request.headers['content-encoding']));
-        return next(args);
-      }, { step: 'finalizeRequest' });
+      cw.middlewareStack.add(
+        (next) => async (args: any) => {
+          seen.push(String(args.request.headers['content-encoding']));
+          return next(args);
+        },
+        { step: 'finalizeRequest' },
+      );
       await cw.send(new PutMetricDataCommand({ Namespace: 'Halo/Gzip', MetricData: [{ MetricName: 'Small', Value: 1 }] }));
       assert.deepEqual(seen, ['gzip']);
       assert.equal((await cw.send(new ListMetricsCommand({ Namespace: 'Halo/Gzip' }))).Metrics?.length, 1);
@@ -296,20 +378,47 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
 
   describe('SigV4 (finding 5)', () => {
     it('a body that does not hash to the declared x-amz-content-sha256 is refused with XAmzContentSHA256Mismatch', async () => {
-      const signed = await signRequest({ method: 'POST', endpoint: cloud.endpoint, headers: { ...FORM, 'x-amz-content-sha256': sha256(describeRegions) }, body: describeRegions }, admin('ec2'));
+      const signed = await signRequest(
+        {
+          method: 'POST',
+          endpoint: cloud.endpoint,
+          headers: { ...FORM, 'x-amz-content-sha256': sha256(describeRegions) },
+          body: describeRegions,
+        },
+        admin('ec2'),
+      );
       assert.equal((await send(signed)).status, 200, 'the honest request passes');
       const r = await send({ ...signed, body: describeInstances });
       assert.equal(r.status, 400, r.text);
-      assert.match(r.text, /<Code>XAmzContentSHA256Mismatch<\/Code><Message>The provided 'x-amz-content-sha256' header does not match what was computed.<\/Message>/);
+      assert.match(
+        r.text,
+        /<Code>XAmzContentSHA256Mismatch<\/Code><Message>The provided 'x-amz-content-sha256' header does not match what was computed.<\/Message>/,
+      );
     });
 
     it('UNSIGNED-PAYLOAD is refused (only S3 accepts it), in a header or a presigned URL', async () => {
-      const signed = await signRequest({ method: 'POST', endpoint: cloud.endpoint, headers: { ...FORM, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, body: describeInstances }, admin('ec2'));
+      const signed = await signRequest(
+        {
+          method: 'POST',
+          endpoint: cloud.endpoint,
+          headers: { ...FORM, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+          body: describeInstances,
+        },
+        admin('ec2'),
+      );
       const r = await send(signed);
       assert.equal(r.status, 403, r.text);
       assert.match(r.text, /<Code>SignatureDoesNotMatch<\/Code>/);
-      const presigned = await signRequest({ method: 'GET', endpoint: cloud.endpoint, query: { Action: 'GetCallerIdentity', Version: '2011-06-15' }, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
-        admin('sts'), { presign: true, expiresIn: 300 });
+      const presigned = await signRequest(
+        {
+          method: 'GET',
+          endpoint: cloud.endpoint,
+          query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+          headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+        },
+        admin('sts'),
+        { presign: true, expiresIn: 300 },
+      );
       assert.match(presigned.url, /X-Amz-Content-Sha256=UNSIGNED-PAYLOAD/i);
       const p = await send(presigned);
       assert.equal(p.status, 403, p.text);
@@ -322,14 +431,23 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
       const tenDaysAgo = new Date(Date.now() - 10 * DAY);
       for (const [expires, message] of [
         ['abc', 'X-Amz-Expires should be a number'],
-        ['999999999', 'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds'],
-        ['604801', 'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds'],
+        [
+          '999999999',
+          'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds',
+        ],
+        [
+          '604801',
+          'X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds',
+        ],
         ['-5', 'X-Amz-Expires must be non-negative'],
       ]) {
         for (const at of [now, tenDaysAgo]) {
           const r = await send(await presignWithExpires(expires, at));
           assert.equal(r.status, 400, `${expires}: ${r.text}`);
-          assert.match(r.text, new RegExp(`<Code>AuthorizationQueryParametersError</Code><Message>${message.replace(/[()]/g, '\\$&')}</Message>`));
+          assert.match(
+            r.text,
+            new RegExp(`<Code>AuthorizationQueryParametersError</Code><Message>${message.replace(/[()]/g, '\\$&')}</Message>`),
+          );
         }
       }
       const week = await send(await presignWithExpires('604800', tenDaysAgo));
@@ -339,33 +457,62 @@ describe('security of the API: TemplateURL, compressed bodies, SigV4 (issue 14)'
       assert.match(zero.text, /<Code>RequestExpired<\/Code>/);
     });
 
-    it('the credential scope\'s date must be X-Amz-Date\'s date', async () => {
+    it("the credential scope's date must be X-Amz-Date's date", async () => {
       const now = new Date();
       const ok = await send(await signWithScope(getCallerIdentity, { xAmzDate: now, scopeDate: now, service: 'sts', region: 'us-east-1' }));
       assert.equal(ok.status, 200, ok.text);
       const yesterday = new Date(now.getTime() - DAY);
-      const r = await send(await signWithScope(getCallerIdentity, { xAmzDate: now, scopeDate: yesterday, service: 'sts', region: 'us-east-1' }));
+      const r = await send(
+        await signWithScope(getCallerIdentity, { xAmzDate: now, scopeDate: yesterday, service: 'sts', region: 'us-east-1' }),
+      );
       assert.equal(r.status, 403, r.text);
       const [day, scopeDay] = [amzDate(now).slice(0, 8), amzDate(yesterday).slice(0, 8)];
-      assert.ok(r.text.includes(`<Code>SignatureDoesNotMatch</Code><Message>Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDay}' != '${day}', from '${amzDate(now)}'.</Message>`), r.text);
+      assert.ok(
+        r.text.includes(
+          `<Code>SignatureDoesNotMatch</Code><Message>Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDay}' != '${day}', from '${amzDate(now)}'.</Message>`,
+        ),
+        r.text,
+      );
     });
 
     it('the credential scope must name the service the request calls and a real region', async () => {
-      const wrongService = await signRequest({
-        method: 'POST', endpoint: cloud.endpoint, headers: { ...JSON_10, 'x-amz-target': 'GraniteServiceVersion20100801.ListMetrics' }, body: '{}',
-      }, admin('sts'));
+      const wrongService = await signRequest(
+        {
+          method: 'POST',
+          endpoint: cloud.endpoint,
+          headers: { ...JSON_10, 'x-amz-target': 'GraniteServiceVersion20100801.ListMetrics' },
+          body: '{}',
+        },
+        admin('sts'),
+      );
       const r = await send(wrongService);
       assert.equal(r.status, 403, r.text);
-      assert.deepEqual(JSON.parse(r.text), { __type: 'SignatureDoesNotMatch', message: 'Credential should be scoped to correct service: \'monitoring\'.' });
+      assert.deepEqual(JSON.parse(r.text), {
+        __type: 'SignatureDoesNotMatch',
+        message: "Credential should be scoped to correct service: 'monitoring'.",
+      });
 
-      const unknownService = await send(await signRequest({ method: 'POST', endpoint: cloud.endpoint, headers: FORM, body: describeRegions }, admin('lambda')));
+      const unknownService = await send(
+        await signRequest({ method: 'POST', endpoint: cloud.endpoint, headers: FORM, body: describeRegions }, admin('lambda')),
+      );
       assert.equal(unknownService.status, 403, unknownService.text);
-      assert.match(unknownService.text, /<Code>SignatureDoesNotMatch<\/Code><Message>Credential should be scoped to correct service: 'ec2'.<\/Message>/);
+      assert.match(
+        unknownService.text,
+        /<Code>SignatureDoesNotMatch<\/Code><Message>Credential should be scoped to correct service: 'ec2'.<\/Message>/,
+      );
 
-      for (const [service, body] of [['sts', getCallerIdentity], ['ec2', describeRegions]]) {
-        const bad = await send(await signRequest({ method: 'POST', endpoint: cloud.endpoint, headers: FORM, body }, admin(service, 'mars-north-1')));
+      for (const [service, body] of [
+        ['sts', getCallerIdentity],
+        ['ec2', describeRegions],
+      ]) {
+        const bad = await send(
+          await signRequest({ method: 'POST', endpoint: cloud.endpoint, headers: FORM, body }, admin(service, 'mars-north-1')),
+        );
         assert.equal(bad.status, 403, bad.text);
-        assert.match(bad.text, /<Code>SignatureDoesNotMatch<\/Code><Message>Credential should be scoped to a valid region, not 'mars-north-1'.<\/Message>/);
+        assert.match(
+          bad.text,
+          /<Code>SignatureDoesNotMatch<\/Code><Message>Credential should be scoped to a valid region, not 'mars-north-1'.<\/Message>/,
+        );
       }
       const sdk = new STSClient({ ...cloud.sdk, region: 'mars-north-1' });
       await assert.rejects(sdk.send(new GetCallerIdentityCommand({})), { name: 'SignatureDoesNotMatch' });

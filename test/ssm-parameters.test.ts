@@ -15,20 +15,34 @@ describe('SSM Parameter Store through the real aws CLI', () => {
     cloud = await TestCloud.start();
     account = (await new STSClient(cloud.sdk).send(new GetCallerIdentityCommand({}))).Account ?? '';
   });
-  after(async () => { await cloud?.dispose(); });
+  after(async () => {
+    await cloud?.dispose();
+  });
 
   it('put-parameter creates version 1, refuses to overwrite without --overwrite, keeps history', () => {
-    assert.deepEqual(ok('put-parameter', '--name', '/app/db/url', '--type', 'String', '--value', 'postgres://a'), { Version: 1, Tier: 'Standard' });
+    assert.deepEqual(ok('put-parameter', '--name', '/app/db/url', '--type', 'String', '--value', 'postgres://a'), {
+      Version: 1,
+      Tier: 'Standard',
+    });
     const { Parameter } = ok('get-parameter', '--name', '/app/db/url');
     assert.equal(Parameter.Value, 'postgres://a');
     assert.equal(Parameter.Type, 'String');
     assert.equal(Parameter.Version, 1);
     assert.equal(Parameter.DataType, 'text');
     assert.equal(Parameter.ARN, `arn:aws:ssm:us-east-1:${account}:parameter/app/db/url`);
-    assert.match(fails('ParameterAlreadyExists', 'put-parameter', '--name', '/app/db/url', '--type', 'String', '--value', 'x'), /overwrite/);
+    assert.match(
+      fails('ParameterAlreadyExists', 'put-parameter', '--name', '/app/db/url', '--type', 'String', '--value', 'x'),
+      /overwrite/,
+    );
     assert.equal(ok('put-parameter', '--name', '/app/db/url', '--value', 'postgres://b', '--overwrite').Version, 2);
     const history = ok('get-parameter-history', '--name', '/app/db/url').Parameters;
-    assert.deepEqual(history.map((p: any) => [p.Version, p.Value]), [[1, 'postgres://a'], [2, 'postgres://b']]);
+    assert.deepEqual(
+      history.map((p: any) => [p.Version, p.Value]),
+      [
+        [1, 'postgres://a'],
+        [2, 'postgres://b'],
+      ],
+    );
     assert.equal(ok('get-parameter', '--name', '/app/db/url:1').Parameter.Value, 'postgres://a');
     fails('ParameterVersionNotFound', 'get-parameter', '--name', '/app/db/url:9');
   });
@@ -50,17 +64,46 @@ describe('SSM Parameter Store through the real aws CLI', () => {
     ok('put-parameter', '--name', '/app/hosts', '--type', 'StringList', '--value', 'a,b,c');
     ok('put-parameter', '--name', 'plain', '--type', 'String', '--value', 'flat');
     const got = ok('get-parameters', '--names', '/app/hosts', 'plain', '/nope');
-    assert.deepEqual(got.Parameters.map((p: any) => [p.Name, p.Type, p.Value]), [['/app/hosts', 'StringList', 'a,b,c'], ['plain', 'String', 'flat']]);
+    assert.deepEqual(
+      got.Parameters.map((p: any) => [p.Name, p.Type, p.Value]),
+      [
+        ['/app/hosts', 'StringList', 'a,b,c'],
+        ['plain', 'String', 'flat'],
+      ],
+    );
     assert.deepEqual(got.InvalidParameters, ['/nope']);
-    assert.deepEqual(ok('get-parameters-by-path', '--path', '/app').Parameters.map((p: any) => p.Name), ['/app/hosts']);
+    assert.deepEqual(
+      ok('get-parameters-by-path', '--path', '/app').Parameters.map((p: any) => p.Name),
+      ['/app/hosts'],
+    );
     const deep = ok('get-parameters-by-path', '--path', '/app', '--recursive', '--with-decryption').Parameters;
-    assert.deepEqual(deep.map((p: any) => [p.Name, p.Value]), [['/app/db/password', 's3cret!'], ['/app/db/url', 'postgres://b'], ['/app/hosts', 'a,b,c']]);
-    const secure = ok('get-parameters-by-path', '--path', '/app', '--recursive', '--parameter-filters', 'Key=Type,Values=SecureString').Parameters;
-    assert.deepEqual(secure.map((p: any) => p.Name), ['/app/db/password']);
+    assert.deepEqual(
+      deep.map((p: any) => [p.Name, p.Value]),
+      [
+        ['/app/db/password', 's3cret!'],
+        ['/app/db/url', 'postgres://b'],
+        ['/app/hosts', 'a,b,c'],
+      ],
+    );
+    const secure = ok(
+      'get-parameters-by-path',
+      '--path',
+      '/app',
+      '--recursive',
+      '--parameter-filters',
+      'Key=Type,Values=SecureString',
+    ).Parameters;
+    assert.deepEqual(
+      secure.map((p: any) => p.Name),
+      ['/app/db/password'],
+    );
   });
 
   it('labels select versions; allowed patterns and reserved names are enforced', () => {
-    assert.deepEqual(ok('label-parameter-version', '--name', '/app/db/url', '--parameter-version', '1', '--labels', 'stable', '9bad'), { InvalidLabels: ['9bad'], ParameterVersion: 1 });
+    assert.deepEqual(ok('label-parameter-version', '--name', '/app/db/url', '--parameter-version', '1', '--labels', 'stable', '9bad'), {
+      InvalidLabels: ['9bad'],
+      ParameterVersion: 1,
+    });
     assert.equal(ok('get-parameter', '--name', '/app/db/url:stable').Parameter.Value, 'postgres://a');
     ok('put-parameter', '--name', '/app/port', '--type', 'String', '--value', '8080', '--allowed-pattern', '^\\d+$');
     fails('ParameterPatternMismatchException', 'put-parameter', '--name', '/app/port', '--value', 'eighty', '--overwrite');
@@ -71,15 +114,20 @@ describe('SSM Parameter Store through the real aws CLI', () => {
 
   it('tags, delete-parameter and delete-parameters', () => {
     ok('add-tags-to-resource', '--resource-type', 'Parameter', '--resource-id', '/app/hosts', '--tags', 'Key=team,Value=ha');
-    assert.deepEqual(ok('list-tags-for-resource', '--resource-type', 'Parameter', '--resource-id', '/app/hosts').TagList, [{ Key: 'team', Value: 'ha' }]);
-    assert.deepEqual(ok('describe-parameters', '--parameter-filters', 'Key=tag:team').Parameters.map((p: any) => p.Name), ['/app/hosts']);
+    assert.deepEqual(ok('list-tags-for-resource', '--resource-type', 'Parameter', '--resource-id', '/app/hosts').TagList, [
+      { Key: 'team', Value: 'ha' },
+    ]);
+    assert.deepEqual(
+      ok('describe-parameters', '--parameter-filters', 'Key=tag:team').Parameters.map((p: any) => p.Name),
+      ['/app/hosts'],
+    );
     ok('delete-parameter', '--name', '/app/hosts');
     fails('ParameterNotFound', 'get-parameter', '--name', '/app/hosts');
     fails('ParameterNotFound', 'delete-parameter', '--name', '/app/hosts');
     assert.deepEqual(ok('delete-parameters', '--names', 'plain', '/gone'), { DeletedParameters: ['plain'], InvalidParameters: ['/gone'] });
   });
 
-  it('the public Amazon Linux parameter names the cloud\'s default image', () => {
+  it("the public Amazon Linux parameter names the cloud's default image", () => {
     const images = cloud.aws('ec2', 'describe-images', '--owners', 'amazon');
     assert.equal(images.status, 0, images.stderr);
     const { Parameter } = ok('get-parameter', '--name', '/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2');
@@ -94,16 +142,30 @@ describe('SSM Parameter Store through the real aws CLI', () => {
     const iam = new IAMClient(cloud.sdk);
     const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: account }, Action: 'sts:AssumeRole' }] };
     await iam.send(new CreateRoleCommand({ RoleName: 'app-reader', AssumeRolePolicyDocument: JSON.stringify(trust) }));
-    const allow = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['ssm:GetParameter*'], Resource: 'arn:aws:ssm:*:*:parameter/app/db/*' }] };
+    const allow = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: ['ssm:GetParameter*'], Resource: 'arn:aws:ssm:*:*:parameter/app/db/*' }],
+    };
     await iam.send(new PutRolePolicyCommand({ RoleName: 'app-reader', PolicyName: 'read-app', PolicyDocument: JSON.stringify(allow) }));
-    const { Credentials: c } = await new STSClient(cloud.sdk).send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/app-reader`, RoleSessionName: 'app' }));
-    const env = { ...cloud.env, AWS_ACCESS_KEY_ID: c?.AccessKeyId, AWS_SECRET_ACCESS_KEY: c?.SecretAccessKey, AWS_SESSION_TOKEN: c?.SessionToken };
-    const run = (...args: string[]) => spawnSync(AWS_CLI, ['--endpoint-url', cloud.endpoint, '--output', 'json', 'ssm', ...args], { env, encoding: 'utf8' });
+    const { Credentials: c } = await new STSClient(cloud.sdk).send(
+      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/app-reader`, RoleSessionName: 'app' }),
+    );
+    const env = {
+      ...cloud.env,
+      AWS_ACCESS_KEY_ID: c?.AccessKeyId,
+      AWS_SECRET_ACCESS_KEY: c?.SecretAccessKey,
+      AWS_SESSION_TOKEN: c?.SessionToken,
+    };
+    const run = (...args: string[]) =>
+      spawnSync(AWS_CLI, ['--endpoint-url', cloud.endpoint, '--output', 'json', 'ssm', ...args], { env, encoding: 'utf8' });
     const allowed = run('get-parameter', '--name', '/app/db/url');
     assert.equal(allowed.status, 0, allowed.stderr);
     assert.equal(JSON.parse(allowed.stdout).Parameter.Value, 'postgres://b');
     const refused = run('get-parameter', '--name', '/app/port');
-    assert.match(refused.stderr, /\(AccessDeniedException\).*is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:\d+:parameter\/app\/port/);
+    assert.match(
+      refused.stderr,
+      /\(AccessDeniedException\).*is not authorized to perform: ssm:GetParameter on resource: arn:aws:ssm:us-east-1:\d+:parameter\/app\/port/,
+    );
     assert.match(run('put-parameter', '--name', '/app/db/url', '--value', 'x', '--overwrite').stderr, /\(AccessDeniedException\)/);
   });
 });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  DeleteParameterCommand, GetParameterCommand, GetParametersByPathCommand, PutParameterCommand, SSMClient, type Parameter,
+  DeleteParameterCommand,
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  PutParameterCommand,
+  SSMClient,
+  type Parameter,
 } from '@aws-sdk/client-ssm';
 import { TestCloud } from './support/cloud.js';
 
@@ -12,10 +17,13 @@ describe('SSM Parameter Store through the AWS SDK v3 (JSON 1.1)', () => {
     cloud = await TestCloud.start();
     ssm = new SSMClient(cloud.sdk);
   });
-  after(async () => { await cloud?.dispose(); });
+  after(async () => {
+    await cloud?.dispose();
+  });
 
   it('puts, reads, pages through a path and reports AWS error names', async () => {
-    for (const n of ['a', 'b', 'c']) await ssm.send(new PutParameterCommand({ Name: `/svc/${n}`, Type: 'SecureString', Value: `secret-${n}` }));
+    for (const n of ['a', 'b', 'c'])
+      await ssm.send(new PutParameterCommand({ Name: `/svc/${n}`, Type: 'SecureString', Value: `secret-${n}` }));
     const got = await ssm.send(new GetParameterCommand({ Name: '/svc/b', WithDecryption: true }));
     assert.equal(got.Parameter?.Value, 'secret-b');
     assert.ok(got.Parameter?.LastModifiedDate instanceof Date);
@@ -28,9 +36,14 @@ describe('SSM Parameter Store through the AWS SDK v3 (JSON 1.1)', () => {
       seen.push(...(page.Parameters ?? []));
       NextToken = page.NextToken;
     } while (NextToken);
-    assert.deepEqual(seen.map((p) => p.Value), ['secret-a', 'secret-b', 'secret-c']);
+    assert.deepEqual(
+      seen.map((p) => p.Value),
+      ['secret-a', 'secret-b', 'secret-c'],
+    );
 
-    await assert.rejects(ssm.send(new PutParameterCommand({ Name: '/svc/a', Type: 'String', Value: 'x' })), { name: 'ParameterAlreadyExists' });
+    await assert.rejects(ssm.send(new PutParameterCommand({ Name: '/svc/a', Type: 'String', Value: 'x' })), {
+      name: 'ParameterAlreadyExists',
+    });
     await ssm.send(new DeleteParameterCommand({ Name: '/svc/a' }));
     await assert.rejects(ssm.send(new GetParameterCommand({ Name: '/svc/a' })), { name: 'ParameterNotFound' });
     await assert.rejects(ssm.send(new GetParametersByPathCommand({ Path: '/svc', MaxResults: 11 })), { name: 'ValidationException' });

@@ -32,7 +32,8 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stacks: Rec
   const imageId = ctx('imageId') as string | undefined;
   const faithful = flag(ctx('faithful'));
   const zones = ctx('zones') === undefined ? undefined : Number(ctx('zones'));
-  if (zones !== undefined && !(Number.isInteger(zones) && zones >= 1 && zones <= 6)) throw new Error(`-c zones=${String(ctx('zones'))}: a whole number from 1 to 6`);
+  if (zones !== undefined && !(Number.isInteger(zones) && zones >= 1 && zones <= 6))
+    throw new Error(`-c zones=${String(ctx('zones'))}: a whole number from 1 to 6`);
   const common = { target, imageId, faithful, synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }) };
   const stacks = {
     Recovery: new RecoveryStack(app, 'Recovery', common),

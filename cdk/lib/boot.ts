@@ -49,7 +49,9 @@ export function bootScript(o: BootOptions): string {
   ];
   if (o.signalResource) {
     vars.SignalResource = o.signalResource;
-    lines.push('signal() { aws cloudformation signal-resource --stack-name ${AWS::StackName} --logical-resource-id ${SignalResource} --unique-id "$INSTANCE_ID" --status "$1"; }');
+    lines.push(
+      'signal() { aws cloudformation signal-resource --stack-name ${AWS::StackName} --logical-resource-id ${SignalResource} --unique-id "$INSTANCE_ID" --status "$1"; }',
+    );
   } else {
     lines.push('signal() { :; }');
   }
@@ -71,7 +73,9 @@ export function bootScript(o: BootOptions): string {
   lines.push(`install -d -m 0700 ${PASSWORD_FILE.replace(/\/[^/]+$/, '')}`);
   if (o.secretArn) {
     vars.AdminSecret = o.secretArn;
-    lines.push(`aws secretsmanager get-secret-value --secret-id \${AdminSecret} --query SecretString --output text > ${PASSWORD_FILE} || fail "cannot read the admin password from Secrets Manager"`);
+    lines.push(
+      `aws secretsmanager get-secret-value --secret-id \${AdminSecret} --query SecretString --output text > ${PASSWORD_FILE} || fail "cannot read the admin password from Secrets Manager"`,
+    );
   } else if (o.plainPassword) {
     vars.PlainPassword = o.plainPassword;
     lines.push(`printf '%s' '\${PlainPassword}' > ${PASSWORD_FILE}`);
@@ -102,11 +106,15 @@ export function bootScript(o: BootOptions): string {
   );
   if (o.eipAllocationId) {
     vars.AllocationId = o.eipAllocationId;
-    lines.push('aws ec2 associate-address --instance-id "$INSTANCE_ID" --allocation-id ${AllocationId} --allow-reassociation || fail "cannot associate the Elastic IP ${AllocationId}"');
+    lines.push(
+      'aws ec2 associate-address --instance-id "$INSTANCE_ID" --allocation-id ${AllocationId} --allow-reassociation || fail "cannot associate the Elastic IP ${AllocationId}"',
+    );
   }
   if (o.suspendAzRebalanceOn) {
     vars.Group = o.suspendAzRebalanceOn;
-    lines.push('aws autoscaling suspend-processes --auto-scaling-group-name ${Group} --scaling-processes AZRebalance || fail "cannot suspend AZRebalance on ${Group}"');
+    lines.push(
+      'aws autoscaling suspend-processes --auto-scaling-group-name ${Group} --scaling-processes AZRebalance || fail "cannot suspend AZRebalance on ${Group}"',
+    );
   }
   if (o.healthCheck) {
     lines.push(

@@ -37,7 +37,19 @@ export class ServerRole extends Construct {
       statements.push({
         Effect: 'Allow',
         Sid: 'SessionManager',
-        Action: ['ssm:UpdateInstanceInformation', 'ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel', 'ec2messages:AcknowledgeMessage', 'ec2messages:DeleteMessage', 'ec2messages:FailMessage', 'ec2messages:GetEndpoint', 'ec2messages:GetMessages', 'ec2messages:SendReply'],
+        Action: [
+          'ssm:UpdateInstanceInformation',
+          'ssmmessages:CreateControlChannel',
+          'ssmmessages:CreateDataChannel',
+          'ssmmessages:OpenControlChannel',
+          'ssmmessages:OpenDataChannel',
+          'ec2messages:AcknowledgeMessage',
+          'ec2messages:DeleteMessage',
+          'ec2messages:FailMessage',
+          'ec2messages:GetEndpoint',
+          'ec2messages:GetMessages',
+          'ec2messages:SendReply',
+        ],
         Resource: '*',
       });
     }
@@ -47,7 +59,9 @@ export class ServerRole extends Construct {
         Statement: [{ Effect: 'Allow', Principal: { Service: ['ec2.amazonaws.com'] }, Action: ['sts:AssumeRole'] }],
       },
       path: '/',
-      policies: statements.length ? [{ policyName: 'ci-server', policyDocument: { Version: '2012-10-17', Statement: statements } }] : undefined,
+      policies: statements.length
+        ? [{ policyName: 'ci-server', policyDocument: { Version: '2012-10-17', Statement: statements } }]
+        : undefined,
     });
     this.profile = new iam.CfnInstanceProfile(this, 'InstanceProfile', { path: '/', roles: [this.role.ref] });
   }
@@ -86,7 +100,9 @@ export function associateAddressStatement(eip: ec2.CfnEIP): Statement {
 
 /** The ARN of this stack's group, named by {@link groupName} (its id part is not known in advance). */
 export function groupArn(): string {
-  return Fn.sub('arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/${AWS::StackName}-ci');
+  return Fn.sub(
+    'arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/${AWS::StackName}-ci',
+  );
 }
 
 /** The name every group gets: known before the group exists, so roles and scripts can name it without a cycle. */
@@ -117,7 +133,7 @@ export function imageParameter(scope: Construct, id: string, workload: Workload,
 export function allowedCidrParameter(scope: Construct): CfnParameter {
   return new CfnParameter(scope, 'AllowedCidr', {
     type: 'String',
-    description: 'who may reach the CI server (the seed opened 0.0.0.0/0); halo deploy gives the local cloud\'s host network',
+    description: "who may reach the CI server (the seed opened 0.0.0.0/0); halo deploy gives the local cloud's host network",
     allowedPattern: '^(\\d{1,3}\\.){3}\\d{1,3}/\\d{1,2}$',
     constraintDescription: 'a CIDR such as 203.0.113.0/24',
   });

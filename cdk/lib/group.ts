@@ -40,7 +40,12 @@ export class ServerGroup extends Construct {
     super(scope, id);
     const faithful = props.faithful;
     const needsRole = props.statements.length > 0 || !faithful;
-    this.role = needsRole ? new ServerRole(this, 'Server', { statements: faithful ? props.statements : [signalStatement(), ...props.statements], sessionManager: !faithful }) : undefined;
+    this.role = needsRole
+      ? new ServerRole(this, 'Server', {
+          statements: faithful ? props.statements : [signalStatement(), ...props.statements],
+          sessionManager: !faithful,
+        })
+      : undefined;
 
     this.group = new autoscaling.CfnAutoScalingGroup(this, 'AutoScalingGroup', {
       autoScalingGroupName: faithful ? undefined : groupName(),
@@ -74,14 +79,21 @@ export class ServerGroup extends Construct {
           iamInstanceProfile: { arn: this.role!.profile.attrArn },
           metadataOptions: { httpTokens: 'required', httpPutResponseHopLimit: 1, httpEndpoint: 'enabled' },
           monitoring: { enabled: false },
-          networkInterfaces: [{ deviceIndex: 0, associatePublicIpAddress: true, groups: [props.network.securityGroup.ref], deleteOnTermination: true }],
-          blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', volumeSize: 8, deleteOnTermination: true } }],
+          networkInterfaces: [
+            { deviceIndex: 0, associatePublicIpAddress: true, groups: [props.network.securityGroup.ref], deleteOnTermination: true },
+          ],
+          blockDeviceMappings: [
+            { deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', volumeSize: 8, deleteOnTermination: true } },
+          ],
           userData,
         },
       });
       this.group.launchTemplate = { launchTemplateId: this.launchTemplate.ref, version: this.launchTemplate.attrLatestVersionNumber };
       const timeout = props.signalTimeout ?? 'PT15M';
-      this.group.cfnOptions.creationPolicy = { resourceSignal: { count: 1, timeout }, autoScalingCreationPolicy: { minSuccessfulInstancesPercent: 100 } };
+      this.group.cfnOptions.creationPolicy = {
+        resourceSignal: { count: 1, timeout },
+        autoScalingCreationPolicy: { minSuccessfulInstancesPercent: 100 },
+      };
       // A new image or template replaces the one server; the update completes only when the new one answers.
       this.group.cfnOptions.updatePolicy = {
         autoScalingRollingUpdate: { minInstancesInService: 0, maxBatchSize: 1, waitOnResourceSignals: true, pauseTime: timeout },

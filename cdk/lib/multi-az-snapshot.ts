@@ -20,8 +20,16 @@ export class MultiAzSnapshotServer extends MultiAzServer {
 /** The MultiAzSnapshot architecture as a stack: the image parameter keeps the seed's name, AMISnapshot. */
 export class MultiAzSnapshotStack extends Stack {
   constructor(scope: Construct, id: string, props: ArchitectureStackProps = {}) {
-    super(scope, id, { description: 'halo: the seed\'s multi-AZ architecture with state in AMI snapshots and an Elastic IP associated at boot', ...props });
-    groupArchitecture(this, props, 'AMISnapshot', (serverProps) => new MultiAzSnapshotServer(this, 'MultiAzSnapshot', serverProps),
-      (server) => server.serverGroup.addOutputs(this, server.url));
+    super(scope, id, {
+      description: "halo: the seed's multi-AZ architecture with state in AMI snapshots and an Elastic IP associated at boot",
+      ...props,
+    });
+    groupArchitecture(
+      this,
+      props,
+      'AMISnapshot',
+      (serverProps) => new MultiAzSnapshotServer(this, 'MultiAzSnapshot', serverProps),
+      (server) => server.serverGroup.addOutputs(this, server.url),
+    );
   }
 }

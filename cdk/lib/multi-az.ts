@@ -2,7 +2,14 @@ import { CfnOutput, CfnParameter, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { adminSecret, allowedCidrParameter, associateAddressStatement, imageParameter, readSecretStatement, type Statement } from './common.js';
+import {
+  adminSecret,
+  allowedCidrParameter,
+  associateAddressStatement,
+  imageParameter,
+  readSecretStatement,
+  type Statement,
+} from './common.js';
 import { ServerGroup, urlOf } from './group.js';
 import { PublicNetwork } from './network.js';
 import type { ArchitectureStackProps } from './stack-props.js';
@@ -73,13 +80,23 @@ export class MultiAzServer extends Construct {
     super(scope, id);
     const faithful = props.faithful ?? false;
     const w = props.workload;
-    this.network = new PublicNetwork(this, 'Network', { name: 'ci-multiaz', zones: props.zones ?? 2, port: w.port, allowedCidr: props.allowedCidr, faithful });
+    this.network = new PublicNetwork(this, 'Network', {
+      name: 'ci-multiaz',
+      zones: props.zones ?? 2,
+      port: w.port,
+      allowedCidr: props.allowedCidr,
+      faithful,
+    });
     this.secret = faithful ? undefined : adminSecret(this);
     const statements: Statement[] = this.secret ? [readSecretStatement(this.secret)] : [];
     if (props.elasticIp) {
       this.elasticIp = new ec2.CfnEIP(this, 'ElasticIP', { domain: 'vpc' });
       this.elasticIp.addResourceDependency(this.network.gatewayAttachment);
-      statements.push(faithful ? { Sid: 'AssociateAddress', Action: ['ec2:AssociateAddress'], Resource: ['*'] } : associateAddressStatement(this.elasticIp));
+      statements.push(
+        faithful
+          ? { Sid: 'AssociateAddress', Action: ['ec2:AssociateAddress'], Resource: ['*'] }
+          : associateAddressStatement(this.elasticIp),
+      );
       this.url = urlOf(this.elasticIp, w.port);
     }
     this.serverGroup = new ServerGroup(this, 'Group', {
@@ -106,20 +123,43 @@ export class MultiAzServer extends Construct {
 export function seedParameters(scope: Construct, faithful: boolean): { keyName?: string; password?: CfnParameter } {
   if (!faithful) return {};
   const keyName = new CfnParameter(scope, 'KeyName', { type: 'AWS::EC2::KeyPair::KeyName', description: 'Key Pair name' });
-  const password = new CfnParameter(scope, 'JenkinsAdminPassword', { type: 'String', noEcho: true, minLength: 8, maxLength: 40, description: 'Password for Jenkins admin user' });
+  const password = new CfnParameter(scope, 'JenkinsAdminPassword', {
+    type: 'String',
+    noEcho: true,
+    minLength: 8,
+    maxLength: 40,
+    description: 'Password for Jenkins admin user',
+  });
   return { keyName: keyName.valueAsString, password };
 }
 
 export function passwordOutputs(scope: Construct, secret?: secretsmanager.CfnSecret, password?: CfnParameter): void {
-  if (secret) new CfnOutput(scope, 'AdminPasswordSecret', { description: 'the Secrets Manager secret holding the admin password (its ARN, not the password)', value: secret.ref });
-  if (password) new CfnOutput(scope, 'Password', { description: 'Password for Jenkins administrator user (the seed\'s defect, kept by faithful)', value: password.valueAsString });
+  if (secret)
+    new CfnOutput(scope, 'AdminPasswordSecret', {
+      description: 'the Secrets Manager secret holding the admin password (its ARN, not the password)',
+      value: secret.ref,
+    });
+  if (password)
+    new CfnOutput(scope, 'Password', {
+      description: "Password for Jenkins administrator user (the seed's defect, kept by faithful)",
+      value: password.valueAsString,
+    });
 }
 
 /** The MultiAz architecture as a stack. */
 export class MultiAzStack extends Stack {
   constructor(scope: Construct, id: string, props: ArchitectureStackProps = {}) {
-    super(scope, id, { description: 'halo: the seed\'s multi-AZ architecture (one server in an Auto Scaling group over two zones)', ...props });
-    groupArchitecture(this, props, 'ImageId', (serverProps) => new MultiAzServer(this, 'MultiAz', serverProps), (server) => server.serverGroup.addOutputs(this));
+    super(scope, id, {
+      description: "halo: the seed's multi-AZ architecture (one server in an Auto Scaling group over two zones)",
+      ...props,
+    });
+    groupArchitecture(
+      this,
+      props,
+      'ImageId',
+      (serverProps) => new MultiAzServer(this, 'MultiAz', serverProps),
+      (server) => server.serverGroup.addOutputs(this),
+    );
   }
 }
 

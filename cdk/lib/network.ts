@@ -55,15 +55,27 @@ export class PublicNetwork extends Construct {
 
     this.vpc = new ec2.CfnVPC(this, 'VPC', { cidrBlock: this.cidr, enableDnsSupport: true, enableDnsHostnames: true });
     const igw = new ec2.CfnInternetGateway(this, 'InternetGateway');
-    this.gatewayAttachment = new ec2.CfnVPCGatewayAttachment(this, 'GatewayToInternet', { vpcId: this.vpc.ref, internetGatewayId: igw.ref });
+    this.gatewayAttachment = new ec2.CfnVPCGatewayAttachment(this, 'GatewayToInternet', {
+      vpcId: this.vpc.ref,
+      internetGatewayId: igw.ref,
+    });
     const routeTable = new ec2.CfnRouteTable(this, 'RouteTable', { vpcId: this.vpc.ref });
-    const route = new ec2.CfnRoute(this, 'InternetRoute', { routeTableId: routeTable.ref, destinationCidrBlock: '0.0.0.0/0', gatewayId: igw.ref });
+    const route = new ec2.CfnRoute(this, 'InternetRoute', {
+      routeTableId: routeTable.ref,
+      destinationCidrBlock: '0.0.0.0/0',
+      gatewayId: igw.ref,
+    });
     route.addResourceDependency(this.gatewayAttachment);
 
     const acl = new ec2.CfnNetworkAcl(this, 'NetworkAcl', { vpcId: this.vpc.ref });
     const entry = (rid: string, rule: number, protocol: number, cidr: string, from?: number, to?: number, egress = false) =>
       new ec2.CfnNetworkAclEntry(this, rid, {
-        networkAclId: acl.ref, ruleNumber: rule, protocol, ruleAction: 'allow', egress, cidrBlock: cidr,
+        networkAclId: acl.ref,
+        ruleNumber: rule,
+        protocol,
+        ruleAction: 'allow',
+        egress,
+        cidrBlock: cidr,
         ...(from !== undefined ? { portRange: { from, to: to ?? from } } : {}),
         ...(protocol === 1 ? { icmp: { code: -1, type: -1 } } : {}),
       });
@@ -88,7 +100,10 @@ export class PublicNetwork extends Construct {
         availabilityZone: Fn.select(i, Fn.getAzs()),
         cidrBlock: `10.0.${i}.0/24`,
       });
-      new ec2.CfnSubnetRouteTableAssociation(this, `RouteTableAssociation${letter}`, { subnetId: subnet.ref, routeTableId: routeTable.ref });
+      new ec2.CfnSubnetRouteTableAssociation(this, `RouteTableAssociation${letter}`, {
+        subnetId: subnet.ref,
+        routeTableId: routeTable.ref,
+      });
       new ec2.CfnSubnetNetworkAclAssociation(this, `NetworkAclAssociation${letter}`, { subnetId: subnet.ref, networkAclId: acl.ref });
       this.subnets.push(subnet);
     }

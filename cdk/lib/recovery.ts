@@ -69,7 +69,13 @@ export class RecoveryServer extends Construct {
     super(scope, id);
     const faithful = props.faithful ?? false;
     const w = props.workload;
-    const network = new PublicNetwork(this, 'Network', { name: 'ci-recovery', zones: 1, port: w.port, allowedCidr: props.allowedCidr, faithful });
+    const network = new PublicNetwork(this, 'Network', {
+      name: 'ci-recovery',
+      zones: 1,
+      port: w.port,
+      allowedCidr: props.allowedCidr,
+      faithful,
+    });
     const secret = faithful ? undefined : adminSecret(this);
     this.secret = secret;
     const role = faithful ? undefined : new ServerRole(this, 'Server', { statements: [signalStatement(), readSecretStatement(secret!)] });
@@ -83,7 +89,9 @@ export class RecoveryServer extends Construct {
       iamInstanceProfile: role?.profile.ref,
       monitoring: false,
       metadataOptions: faithful ? undefined : { httpTokens: 'required', httpPutResponseHopLimit: 1, httpEndpoint: 'enabled' },
-      blockDeviceMappings: faithful ? undefined : [{ deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', volumeSize: 8, deleteOnTermination: true } }],
+      blockDeviceMappings: faithful
+        ? undefined
+        : [{ deviceName: '/dev/xvda', ebs: { encrypted: true, volumeType: 'gp3', volumeSize: 8, deleteOnTermination: true } }],
       tags: [{ key: 'Name', value: 'ci-recovery' }],
     });
     this.instance.addResourceDependency(network.gatewayAttachment);
@@ -122,12 +130,22 @@ export class RecoveryServer extends Construct {
 /** The Recovery architecture as a stack. */
 export class RecoveryStack extends Stack {
   constructor(scope: Construct, id: string, props: ArchitectureStackProps = {}) {
-    super(scope, id, { description: 'halo: the seed\'s recovery architecture (one server, Elastic IP, ec2:recover alarm)', ...props });
+    super(scope, id, { description: "halo: the seed's recovery architecture (one server, Elastic IP, ec2:recover alarm)", ...props });
     const workload = workloadFor(props.target ?? 'local');
     const faithful = props.faithful ?? false;
     const image = imageParameter(this, 'ImageId', workload, props.imageId);
-    const keyName = faithful ? new CfnParameter(this, 'KeyName', { type: 'AWS::EC2::KeyPair::KeyName', description: 'Key Pair name' }) : undefined;
-    const password = faithful ? new CfnParameter(this, 'JenkinsAdminPassword', { type: 'String', noEcho: true, minLength: 8, maxLength: 40, description: 'Password for Jenkins admin user' }) : undefined;
+    const keyName = faithful
+      ? new CfnParameter(this, 'KeyName', { type: 'AWS::EC2::KeyPair::KeyName', description: 'Key Pair name' })
+      : undefined;
+    const password = faithful
+      ? new CfnParameter(this, 'JenkinsAdminPassword', {
+          type: 'String',
+          noEcho: true,
+          minLength: 8,
+          maxLength: 40,
+          description: 'Password for Jenkins admin user',
+        })
+      : undefined;
     const server = new RecoveryServer(this, 'Recovery', {
       workload,
       imageId: image.valueAsString,

@@ -4,7 +4,15 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { adminSecret, allowedCidrParameter, associateAddressStatement, groupArn, groupName, imageParameter, readSecretStatement } from './common.js';
+import {
+  adminSecret,
+  allowedCidrParameter,
+  associateAddressStatement,
+  groupArn,
+  groupName,
+  imageParameter,
+  readSecretStatement,
+} from './common.js';
 import { ServerGroup, urlOf } from './group.js';
 import { passwordOutputs } from './multi-az.js';
 import { PublicNetwork } from './network.js';
@@ -60,12 +68,25 @@ export class ResilientServer extends Construct {
   constructor(scope: Construct, id: string, props: ResilientServerProps) {
     super(scope, id);
     const w = props.workload;
-    const network = new PublicNetwork(this, 'Network', { name: 'ci-resilient', zones: props.zones ?? 3, port: w.port, allowedCidr: props.allowedCidr });
+    const network = new PublicNetwork(this, 'Network', {
+      name: 'ci-resilient',
+      zones: props.zones ?? 3,
+      port: w.port,
+      allowedCidr: props.allowedCidr,
+    });
 
     const nfs = new ec2.CfnSecurityGroup(this, 'FileSystemSecurityGroup', {
       groupDescription: 'the CI state file system: NFS from the CI server only',
       vpcId: network.vpc.ref,
-      securityGroupIngress: [{ ipProtocol: 'tcp', fromPort: 2049, toPort: 2049, sourceSecurityGroupId: network.securityGroup.ref, description: 'NFS from the CI server' }],
+      securityGroupIngress: [
+        {
+          ipProtocol: 'tcp',
+          fromPort: 2049,
+          toPort: 2049,
+          sourceSecurityGroupId: network.securityGroup.ref,
+          description: 'NFS from the CI server',
+        },
+      ],
       securityGroupEgress: [{ ipProtocol: '-1', cidrIp: '127.0.0.1/32', description: 'no egress (a mount target only answers)' }],
     });
     this.fileSystem = new efs.CfnFileSystem(this, 'State', {
@@ -75,8 +96,14 @@ export class ResilientServer extends Construct {
       backupPolicy: { status: 'ENABLED' },
       fileSystemTags: [{ key: 'Name', value: 'ci-resilient-state' }],
     });
-    this.mountTargets = network.subnets.map((subnet, i) =>
-      new efs.CfnMountTarget(this, `MountTarget${String.fromCharCode(65 + i)}`, { fileSystemId: this.fileSystem.ref, subnetId: subnet.ref, securityGroups: [nfs.ref] }));
+    this.mountTargets = network.subnets.map(
+      (subnet, i) =>
+        new efs.CfnMountTarget(this, `MountTarget${String.fromCharCode(65 + i)}`, {
+          fileSystemId: this.fileSystem.ref,
+          subnetId: subnet.ref,
+          securityGroups: [nfs.ref],
+        }),
+    );
 
     this.secret = adminSecret(this);
     this.elasticIp = new ec2.CfnEIP(this, 'ElasticIP', { domain: 'vpc' });
@@ -97,7 +124,11 @@ export class ResilientServer extends Construct {
       statements: [
         readSecretStatement(this.secret),
         associateAddressStatement(this.elasticIp),
-        { Sid: 'OwnGroupOnly', Action: ['autoscaling:SetInstanceHealth', 'autoscaling:SuspendProcesses', 'autoscaling:CompleteLifecycleAction'], Resource: groupArn() },
+        {
+          Sid: 'OwnGroupOnly',
+          Action: ['autoscaling:SetInstanceHealth', 'autoscaling:SuspendProcesses', 'autoscaling:CompleteLifecycleAction'],
+          Resource: groupArn(),
+        },
       ],
       boot: {
         architecture: 'Resilient',
@@ -114,7 +145,14 @@ export class ResilientServer extends Construct {
         // Every launch (the first, a replacement, one out of the warm pool) waits here until the boot script says
         // the CI answers, so the group never counts a server that does not serve. 900 s covers Jenkins' first
         // install on AWS; the boot script completes it as soon as the server answers, so it costs nothing otherwise.
-        lifecycleHookSpecificationList: [{ lifecycleHookName: hook, lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeout: 900, defaultResult: 'ABANDON' }],
+        lifecycleHookSpecificationList: [
+          {
+            lifecycleHookName: hook,
+            lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+            heartbeatTimeout: 900,
+            defaultResult: 'ABANDON',
+          },
+        ],
         // Replace the oldest launch template first: an update never keeps a server of the old template longer.
         terminationPolicies: ['OldestLaunchTemplate', 'Default'],
       },
@@ -144,7 +182,10 @@ export class ResilientServer extends Construct {
  */
 export class ResilientStack extends Stack {
   constructor(scope: Construct, id: string, props: ArchitectureStackProps & { zones?: number } = {}) {
-    super(scope, id, { description: 'halo: the resilient CI server (EFS state over three zones, warm pool, health check, IMDSv2, no SSH)', ...props });
+    super(scope, id, {
+      description: 'halo: the resilient CI server (EFS state over three zones, warm pool, health check, IMDSv2, no SSH)',
+      ...props,
+    });
     const workload: Workload = workloadFor(props.target ?? 'local');
     const image = imageParameter(this, 'ImageId', workload, props.imageId);
     const server = new ResilientServer(this, 'Resilient', {

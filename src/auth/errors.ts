@@ -12,10 +12,15 @@ export const authErrors = declareErrors({
   /** Without a detail: the signature itself differs; with one: the credential scope is wrong (AWS says which part). */
   signatureDoesNotMatch: { code: 'SignatureDoesNotMatch', status: 403, message: (detail?: string) => detail ?? SIGNATURE_MISMATCH },
   contentSha256Mismatch: {
-    code: 'XAmzContentSHA256Mismatch', message: () => "The provided 'x-amz-content-sha256' header does not match what was computed.",
+    code: 'XAmzContentSHA256Mismatch',
+    message: () => "The provided 'x-amz-content-sha256' header does not match what was computed.",
   },
   requestExpired: { code: 'RequestExpired', message: (detail: string) => detail },
-  invalidClientTokenId: { code: 'InvalidClientTokenId', status: 403, message: () => 'The security token included in the request is invalid.' },
+  invalidClientTokenId: {
+    code: 'InvalidClientTokenId',
+    status: 403,
+    message: () => 'The security token included in the request is invalid.',
+  },
   /** EC2's answer for an unknown access key. */
   authFailure: { code: 'AuthFailure', status: 401, message: () => 'AWS was not able to validate the provided access credentials' },
   expiredToken: { code: 'ExpiredToken', status: 403, message: () => 'The security token included in the request is expired' },

@@ -36,7 +36,6 @@ export const MAX_SKEW_MS = 15 * 60 * 1000;
 /** The longest a presigned URL may live: a signing key is valid for seven days. */
 export const MAX_PRESIGNED_SECONDS = 7 * 24 * 3600;
 
-
 /** Reads the signature's parts from the request; undefined if the request carries no signature at all. */
 export function readSignature(req: IncomingRequest, query: URLSearchParams): SignatureInfo | undefined {
   const auth = headerValue(req.rawHeaders, 'authorization');
@@ -51,10 +50,13 @@ export function readSignature(req: IncomingRequest, query: URLSearchParams): Sig
     }
     const missing = ['Credential', 'SignedHeaders', 'Signature'].filter((k) => !parts.get(k));
     if (missing.length) {
-      throw authErrors.incompleteSignature(`Authorization header requires ${missing.map((m) => `'${m}'`).join(', ')} parameter(s). Authorization=${auth}`);
+      throw authErrors.incompleteSignature(
+        `Authorization header requires ${missing.map((m) => `'${m}'`).join(', ')} parameter(s). Authorization=${auth}`,
+      );
     }
     const amzDate = headerValue(req.rawHeaders, 'x-amz-date') ?? headerValue(req.rawHeaders, 'date');
-    if (!amzDate) throw authErrors.incompleteSignature("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+    if (!amzDate)
+      throw authErrors.incompleteSignature("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
     return {
       ...credentialScope(parts.get('Credential') as string),
       signedHeaders: (parts.get('SignedHeaders') as string).split(';'),
@@ -68,7 +70,9 @@ export function readSignature(req: IncomingRequest, query: URLSearchParams): Sig
   const needed = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', 'X-Amz-SignedHeaders', 'X-Amz-Date'];
   const missing = needed.filter((k) => !query.get(k));
   if (missing.length || query.get('X-Amz-Algorithm') !== ALGORITHM) {
-    throw authErrors.incompleteSignature(`AWS query-string parameters must include ${needed.map((k) => `'${k}'`).join(', ')} with algorithm ${ALGORITHM}.`);
+    throw authErrors.incompleteSignature(
+      `AWS query-string parameters must include ${needed.map((k) => `'${k}'`).join(', ')} with algorithm ${ALGORITHM}.`,
+    );
   }
   const expires = query.get('X-Amz-Expires');
   return {
@@ -98,7 +102,9 @@ function presignedLifetime(text: string): number {
 function credentialScope(credential: string) {
   const [accessKeyId, date, region, service, terminator] = credential.split('/');
   if (!accessKeyId || !date || !region || !service || terminator !== 'aws4_request') {
-    throw authErrors.incompleteSignature(`Credential should be scoped to a valid region, service and the terminator 'aws4_request': ${credential}`);
+    throw authErrors.incompleteSignature(
+      `Credential should be scoped to a valid region, service and the terminator 'aws4_request': ${credential}`,
+    );
   }
   return { accessKeyId, date, region, service };
 }
@@ -116,7 +122,11 @@ function signedAt(sig: SignatureInfo): number {
   return at;
 }
 
-const basicFormat = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+const basicFormat = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 
 /**
  * The credential scope checked as AWS checks it before looking at the key: its date must be the request's date, its
@@ -126,10 +136,13 @@ const basicFormat = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, 
 export function checkCredentialScope(sig: SignatureInfo, expected: { regionExists: boolean; service?: string }): void {
   const problems: string[] = [];
   if (!expected.regionExists) problems.push(`Credential should be scoped to a valid region, not '${sig.region}'.`);
-  if (expected.service !== undefined && expected.service !== sig.service) problems.push(`Credential should be scoped to correct service: '${expected.service}'.`);
+  if (expected.service !== undefined && expected.service !== sig.service)
+    problems.push(`Credential should be scoped to correct service: '${expected.service}'.`);
   const stamp = basicFormat(signedAt(sig));
   if (sig.date !== stamp.slice(0, 8)) {
-    problems.push(`Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${sig.date}' != '${stamp.slice(0, 8)}', from '${stamp}'.`);
+    problems.push(
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${sig.date}' != '${stamp.slice(0, 8)}', from '${stamp}'.`,
+    );
   }
   if (problems.length) throw authErrors.signatureDoesNotMatch(problems.join(' '));
 }
@@ -140,14 +153,18 @@ export function checkFreshness(sig: SignatureInfo, now: number): void {
   const stamp = basicFormat(now);
   if (sig.presigned) {
     if (at - now > MAX_SKEW_MS) {
-      throw authErrors.requestExpired(`Request is not yet valid: signed at ${sig.amzDate}, more than 15 minutes after the server time ${stamp}.`);
+      throw authErrors.requestExpired(
+        `Request is not yet valid: signed at ${sig.amzDate}, more than 15 minutes after the server time ${stamp}.`,
+      );
     }
     const expires = sig.expiresSeconds ?? 15 * 60;
     if (now >= at + expires * 1000) {
       throw authErrors.requestExpired(`Request has expired. Signed at ${sig.amzDate}, expires after ${expires} s, now ${stamp}.`);
     }
   } else if (Math.abs(now - at) > MAX_SKEW_MS) {
-    throw authErrors.requestExpired(`Request has expired: signature date ${sig.amzDate} is more than 15 minutes from the server time ${stamp}.`);
+    throw authErrors.requestExpired(
+      `Request has expired: signature date ${sig.amzDate} is more than 15 minutes from the server time ${stamp}.`,
+    );
   }
 }
 
@@ -186,7 +203,14 @@ function canonicalRequest(req: IncomingRequest, sig: SignatureInfo, query: URLSe
     const value = headerValue(req.rawHeaders, name) ?? '';
     return `${name}:${value.trim().replace(/\s+/g, ' ')}\n`;
   });
-  return [req.method, canonicalPath(rawPath), canonicalQuery(query, sig.presigned), headers.join(''), sig.signedHeaders.join(';'), payloadHash].join('\n');
+  return [
+    req.method,
+    canonicalPath(rawPath),
+    canonicalQuery(query, sig.presigned),
+    headers.join(''),
+    sig.signedHeaders.join(';'),
+    payloadHash,
+  ].join('\n');
 }
 
 /** Signing keys change once a day per credential scope; kept so a request costs one HMAC, not five. */
@@ -218,7 +242,8 @@ function queryValue(query: URLSearchParams, name: string): string | undefined {
  */
 export function verifySignature(req: IncomingRequest, sig: SignatureInfo, query: URLSearchParams, secret: string): void {
   const actual = sha256(req.body);
-  const declared = headerValue(req.rawHeaders, 'x-amz-content-sha256') ?? (sig.presigned ? queryValue(query, 'x-amz-content-sha256') : undefined);
+  const declared =
+    headerValue(req.rawHeaders, 'x-amz-content-sha256') ?? (sig.presigned ? queryValue(query, 'x-amz-content-sha256') : undefined);
   const key = signingKey(secret, sig.date, sig.region, sig.service);
   const scope = `${sig.date}/${sig.region}/${sig.service}/aws4_request`;
   const stringToSign = [ALGORITHM, sig.amzDate, scope, sha256(canonicalRequest(req, sig, query, declared ?? actual))].join('\n');

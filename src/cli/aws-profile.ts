@@ -18,7 +18,10 @@ export function setIniSection(text: string, section: string, values: Record<stri
 }
 
 /** Writes the aws CLI profile `name` (credentials and config); returns the files written. */
-export function writeAwsProfile(name: string, access: { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string }): string[] {
+export function writeAwsProfile(
+  name: string,
+  access: { endpoint: string; accessKeyId: string; secretAccessKey: string; region: string },
+): string[] {
   const dir = path.join(os.homedir(), '.aws');
   const credentialsFile = process.env.AWS_SHARED_CREDENTIALS_FILE || path.join(dir, 'credentials');
   const configFile = process.env.AWS_CONFIG_FILE || path.join(dir, 'config');

@@ -22,6 +22,7 @@ export function runAws(args: string[]): number {
   delete env.AWS_PROFILE;
   delete env.AWS_SESSION_TOKEN;
   const result = spawnSync(awsCliPath(), ['--endpoint-url', access.endpoint, ...args], { stdio: 'inherit', env });
-  if (result.error) throw new CliError(`cannot run the aws CLI (${awsCliPath()}): ${result.error.message}; install it with 'apt-get install awscli'`);
+  if (result.error)
+    throw new CliError(`cannot run the aws CLI (${awsCliPath()}): ${result.error.message}; install it with 'apt-get install awscli'`);
   return result.status ?? 1;
 }

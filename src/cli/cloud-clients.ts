@@ -19,7 +19,11 @@ export interface CloudClients {
 export function cloudClients(): CloudClients {
   if (!runningDaemon()) throw new CliError("the halo cloud is not running; start it with 'halo up' (or 'halo cloud start --detach')");
   const access = cloudAccess();
-  const config = { endpoint: access.endpoint, region: access.region, credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey } };
+  const config = {
+    endpoint: access.endpoint,
+    region: access.region,
+    credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
+  };
   const clients = {
     cfn: new CloudFormationClient(config),
     ec2: new EC2Client(config),

@@ -24,7 +24,8 @@ export { CliError };
 
 function number(name: string, value: string, check: (n: number) => boolean): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || !check(n)) throw new CliError(`--${name} must be ${name === 'time-scale' ? 'a positive number' : 'a whole number'} (got '${value}')`);
+  if (!Number.isFinite(n) || !check(n))
+    throw new CliError(`--${name} must be ${name === 'time-scale' ? 'a positive number' : 'a whole number'} (got '${value}')`);
   return n;
 }
 
@@ -78,7 +79,12 @@ export async function cloudStart(flags: StartFlags): Promise<void> {
 /** Starts the cloud of this home as a background daemon (its output in daemon.log) and returns once it listens. */
 export async function startCloudDetached(flags: StartFlags): Promise<DaemonInfo> {
   const { home, port, timeScale, hostsPerZone } = startSettings(flags);
-  return startDetached(home, [`--port=${port}`, `--time-scale=${timeScale}`, `--profile=${flags.profile}`, `--hosts-per-zone=${hostsPerZone}`]);
+  return startDetached(home, [
+    `--port=${port}`,
+    `--time-scale=${timeScale}`,
+    `--profile=${flags.profile}`,
+    `--hosts-per-zone=${hostsPerZone}`,
+  ]);
 }
 
 async function startDetached(home: string, args: string[]): Promise<DaemonInfo> {
@@ -91,7 +97,9 @@ async function startDetached(home: string, args: string[]): Promise<DaemonInfo> 
     env: { ...process.env, HALO_HOME: home },
   });
   let exited: number | null = null;
-  child.once('exit', (code) => { exited = code ?? 1; });
+  child.once('exit', (code) => {
+    exited = code ?? 1;
+  });
   child.unref();
   for (let waited = 0; waited < 30_000; waited += 50) {
     const info = readDaemonInfo(home);
@@ -100,7 +108,9 @@ async function startDetached(home: string, args: string[]): Promise<DaemonInfo> 
     await sleep(50);
   }
   const tail = existsSync(paths(home).log) ? readFileSync(paths(home).log, 'utf8').trim().split('\n').slice(-5).join('\n') : '';
-  throw new CliError(`the halo cloud did not start${exited !== null ? ` (exit code ${exited})` : ''}. Last lines of ${paths(home).log}:\n${tail}`);
+  throw new CliError(
+    `the halo cloud did not start${exited !== null ? ` (exit code ${exited})` : ''}. Last lines of ${paths(home).log}:\n${tail}`,
+  );
 }
 
 export async function cloudStop(): Promise<void> {
@@ -120,7 +130,9 @@ export async function cloudStop(): Promise<void> {
     return;
   }
   console.log(`halo cloud stopped (pid ${info.pid}): every instance, network and mount of it is gone from this host`);
-  console.log(`its state (stacks, resources) stays in ${home} and runs again at the next 'halo cloud start' or 'halo up'; 'halo cloud clean --state' deletes it`);
+  console.log(
+    `its state (stacks, resources) stays in ${home} and runs again at the next 'halo cloud start' or 'halo up'; 'halo cloud clean --state' deletes it`,
+  );
 }
 
 export function cloudStatus(flags: { json?: boolean }): void {
@@ -129,7 +141,9 @@ export function cloudStatus(flags: { json?: boolean }): void {
   if (flags.json) {
     console.log(JSON.stringify(info ? { running: true, ...info } : { running: false, home }, null, 2));
   } else if (info) {
-    console.log(`running at ${info.endpoint} (pid ${info.pid}), home ${info.home}, region ${info.region}, profile ${info.profile}, time scale ${info.timeScale}, since ${info.startedAt}`);
+    console.log(
+      `running at ${info.endpoint} (pid ${info.pid}), home ${info.home}, region ${info.region}, profile ${info.profile}, time scale ${info.timeScale}, since ${info.startedAt}`,
+    );
   } else {
     console.log(`not running (home ${home}); start it with 'halo cloud start --detach'`);
   }
@@ -171,7 +185,9 @@ export function cloudEnv(): void {
   console.log(`export AWS_DEFAULT_REGION=${access.region}`);
   // The aws CLI reads AWS_DEFAULT_REGION; SDK v3 clients made with no options read AWS_REGION only.
   console.log(`export AWS_REGION=${access.region}`);
-  console.log(`# aws CLI profile 'halo' written to ${written.join(' and ')}; Debian's aws CLI 2.9 still needs --endpoint-url (or use 'halo aws ...')`);
+  console.log(
+    `# aws CLI profile 'halo' written to ${written.join(' and ')}; Debian's aws CLI 2.9 still needs --endpoint-url (or use 'halo aws ...')`,
+  );
 }
 
 export async function cloudClean(flags: { state?: boolean }): Promise<void> {

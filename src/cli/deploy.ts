@@ -2,7 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  CreateStackCommand, DeleteStackCommand, DescribeStacksCommand, UpdateStackCommand, type Parameter, type Stack, type Tag,
+  CreateStackCommand,
+  DeleteStackCommand,
+  DescribeStacksCommand,
+  UpdateStackCommand,
+  type Parameter,
+  type Stack,
+  type Tag,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeImagesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import type { Command } from 'commander';
@@ -30,7 +36,8 @@ export function parseContext(pairs: string[] = []): Record<string, string> {
 
 /** Synthesizes one stack of the CDK app in-process (the same app `npx cdk synth` runs) and returns its template. */
 export function synthesizeStack(stackName: string, context: Record<string, string>): string {
-  if (!(STACK_NAMES as readonly string[]).includes(stackName)) throw new CliError(`no stack '${stackName}' in the app: ${STACK_NAMES.join(', ')}`);
+  if (!(STACK_NAMES as readonly string[]).includes(stackName))
+    throw new CliError(`no stack '${stackName}' in the app: ${STACK_NAMES.join(', ')}`);
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'halo-deploy-'));
   try {
     const { app } = buildApp({ context, outdir });
@@ -45,13 +52,17 @@ export function synthesizeStack(stackName: string, context: Record<string, strin
 
 /** The id of the cloud's `halo-ci` AMI, or undefined when it was never registered in this cloud. */
 export async function findLocalImage(ec2: EC2Client): Promise<string | undefined> {
-  const images = (await ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [LOCAL_IMAGE_NAME] }] }))).Images ?? [];
+  const images =
+    (await ec2.send(new DescribeImagesCommand({ Owners: ['self'], Filters: [{ Name: 'name', Values: [LOCAL_IMAGE_NAME] }] }))).Images ?? [];
   return images[0]?.ImageId;
 }
 
 async function localImage(ec2: EC2Client): Promise<string> {
   const id = await findLocalImage(ec2);
-  if (!id) throw new CliError(`no image named '${LOCAL_IMAGE_NAME}' in the cloud: build it with 'halo image build --name ${LOCAL_IMAGE_NAME} --packages ${LOCAL_IMAGE_PACKAGES.join(',')}' (or run 'halo up'), or give -c imageId=ami-...`);
+  if (!id)
+    throw new CliError(
+      `no image named '${LOCAL_IMAGE_NAME}' in the cloud: build it with 'halo image build --name ${LOCAL_IMAGE_NAME} --packages ${LOCAL_IMAGE_PACKAGES.join(',')}' (or run 'halo up'), or give -c imageId=ami-...`,
+    );
   return id;
 }
 
@@ -77,7 +88,10 @@ export interface DeployResult {
 const FAILED_CREATION = ['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED'];
 
 async function describe(c: CloudClients, name: string): Promise<Stack | undefined> {
-  return c.cfn.send(new DescribeStacksCommand({ StackName: name })).then((r) => r.Stacks?.[0], () => undefined);
+  return c.cfn.send(new DescribeStacksCommand({ StackName: name })).then(
+    (r) => r.Stacks?.[0],
+    () => undefined,
+  );
 }
 
 /**
@@ -95,20 +109,33 @@ export async function deployStack(c: CloudClients, stackName: string, flags: Dep
 
 async function createOrUpdate(c: CloudClients, stackName: string, flags: DeployOptions, progress: Progress): Promise<DeployResult> {
   const context: Record<string, string> = { target: 'local', ...parseContext(flags.context) };
-  if (context.target !== 'local') throw new CliError(`halo deploys to the local cloud (target=local); for AWS run 'npx cdk deploy ${stackName} -c target=aws'`);
-  const parameters: Parameter[] = Object.entries(parseContext(flags.parameters)).map(([ParameterKey, ParameterValue]) => ({ ParameterKey, ParameterValue }));
+  if (context.target !== 'local')
+    throw new CliError(`halo deploys to the local cloud (target=local); for AWS run 'npx cdk deploy ${stackName} -c target=aws'`);
+  const parameters: Parameter[] = Object.entries(parseContext(flags.parameters)).map(([ParameterKey, ParameterValue]) => ({
+    ParameterKey,
+    ParameterValue,
+  }));
   progress.step(`synthesizing ${stackName} (the CDK app, target local)`);
   const { template, cached } = cachedSynth(stackName, context, () => synthesizeStack(stackName, context));
   if (cached) progress.log(`${stackName}: the CDK app is unchanged since its last synthesis: template from ${haloHome()}/synth`);
-  const parsed = JSON.parse(template) as { Parameters?: Record<string, unknown>; Resources?: Record<string, { CreationPolicy?: { ResourceSignal?: unknown } }> };
+  const parsed = JSON.parse(template) as {
+    Parameters?: Record<string, unknown>;
+    Resources?: Record<string, { CreationPolicy?: { ResourceSignal?: unknown } }>;
+  };
   const declared = Object.keys(parsed.Parameters ?? {});
   const given = new Set(parameters.map((p) => p.ParameterKey));
   for (const image of ['ImageId', 'AMISnapshot']) {
-    if (declared.includes(image) && !given.has(image) && !context.imageId) parameters.push({ ParameterKey: image, ParameterValue: await localImage(c.ec2) });
+    if (declared.includes(image) && !given.has(image) && !context.imageId)
+      parameters.push({ ParameterKey: image, ParameterValue: await localImage(c.ec2) });
   }
-  if (declared.includes('AllowedCidr') && !given.has('AllowedCidr')) parameters.push({ ParameterKey: 'AllowedCidr', ParameterValue: LOCAL_ALLOWED_CIDR });
+  if (declared.includes('AllowedCidr') && !given.has('AllowedCidr'))
+    parameters.push({ ParameterKey: 'AllowedCidr', ParameterValue: LOCAL_ALLOWED_CIDR });
   const resources = Object.entries(parsed.Resources ?? {});
-  const followOptions = { progress, resourceCount: resources.length, signalled: new Set(resources.filter(([, r]) => r.CreationPolicy?.ResourceSignal).map(([id]) => id)) };
+  const followOptions = {
+    progress,
+    resourceCount: resources.length,
+    signalled: new Set(resources.filter(([, r]) => r.CreationPolicy?.ResourceSignal).map(([id]) => id)),
+  };
   const name = flags.stackName ?? stackName;
 
   let existing = await describe(c, name);
@@ -123,16 +150,28 @@ async function createOrUpdate(c: CloudClients, stackName: string, flags: DeployO
     existing = undefined;
   }
   const seen = await eventIds(c.cfn, name);
-  const input = { StackName: name, TemplateBody: template, Parameters: parameters, Capabilities: ['CAPABILITY_IAM' as const, 'CAPABILITY_NAMED_IAM' as const], Tags: flags.tags };
+  const input = {
+    StackName: name,
+    TemplateBody: template,
+    Parameters: parameters,
+    Capabilities: ['CAPABILITY_IAM' as const, 'CAPABILITY_NAMED_IAM' as const],
+    Tags: flags.tags,
+  };
   const noRollback = flags.rollback === false;
-  progress.log(`${name}: ${existing ? `updating (it is ${existing.StackStatus})` : 'creating'} (target local, ${Buffer.byteLength(template)} bytes of template)`);
+  progress.log(
+    `${name}: ${existing ? `updating (it is ${existing.StackStatus})` : 'creating'} (target local, ${Buffer.byteLength(template)} bytes of template)`,
+  );
   progress.step(`${name}: ${existing ? 'updating' : 'creating'}`);
   try {
     if (existing) await c.cfn.send(new UpdateStackCommand({ ...input, DisableRollback: noRollback }));
     else await c.cfn.send(new CreateStackCommand({ ...input, DisableRollback: noRollback }));
   } catch (err) {
     // AWS has no error code of its own for this: a ValidationError with this message, as `cdk deploy` reads it.
-    if (existing && (err as { name?: string }).name === 'ValidationError' && /No updates are to be performed/.test((err as Error).message)) {
+    if (
+      existing &&
+      (err as { name?: string }).name === 'ValidationError' &&
+      /No updates are to be performed/.test((err as Error).message)
+    ) {
       return { name, status: existing.StackStatus!, changed: false, stack: existing };
     }
     throw new CliError(`${name}: ${(err as Error).message}`);
@@ -142,7 +181,9 @@ async function createOrUpdate(c: CloudClients, stackName: string, flags: DeployO
   const stack = await describe(c, name);
   if (!stack || !/^(CREATE|UPDATE)_COMPLETE$/.test(status)) {
     const reason = stack?.StackStatusReason ? `: ${stack.StackStatusReason}` : '';
-    const keep = noRollback ? `; its resources are kept (--no-rollback): look at an instance with 'halo aws ec2 get-console-output --instance-id ...'` : '';
+    const keep = noRollback
+      ? `; its resources are kept (--no-rollback): look at an instance with 'halo aws ec2 get-console-output --instance-id ...'`
+      : '';
     throw new CliError(`${name} ended ${status}${reason}${keep}`);
   }
   return { name, status, changed: true, stack };
@@ -161,7 +202,8 @@ export async function destroyStack(c: CloudClients, name: string, progress: Prog
   } finally {
     progress.stop();
   }
-  if (status !== 'DELETE_COMPLETE') throw new CliError(`${name} ended ${status}; see its events: halo aws cloudformation describe-stack-events --stack-name ${name}`);
+  if (status !== 'DELETE_COMPLETE')
+    throw new CliError(`${name} ended ${status}; see its events: halo aws cloudformation describe-stack-events --stack-name ${name}`);
 }
 
 export function printOutputs(name: string, stack: Stack): void {
@@ -201,7 +243,11 @@ export function registerDeployCommands(program: Command): void {
     .description(`synthesize a stack of the CDK app (${STACK_NAMES.join(', ')}) and deploy it to the local cloud, following its events`)
     .argument('<stack>', 'the stack')
     .option('-c, --context <key=value>', 'a context value (target, imageId, faithful, zones), repeatable', collect)
-    .option('-p, --parameters <key=value>', 'a stack parameter, repeatable (ImageId defaults to the halo-ci image, AllowedCidr to the host network)', collect)
+    .option(
+      '-p, --parameters <key=value>',
+      'a stack parameter, repeatable (ImageId defaults to the halo-ci image, AllowedCidr to the host network)',
+      collect,
+    )
     .option('--stack-name <name>', 'deploy under another stack name')
     .option('--no-rollback', 'keep what was created when the deployment fails (to look at it), as cdk deploy --no-rollback')
     .action(deploy);

@@ -17,7 +17,9 @@ export async function allStacks(c: CloudClients): Promise<Stack[]> {
 async function down(flags: { stack?: string }): Promise<void> {
   const info = runningDaemon();
   if (!info) {
-    console.log(`the halo cloud is not running: nothing is deployed to remove ('${haloCommand()} cloud clean --state' deletes a stopped cloud's state)`);
+    console.log(
+      `the halo cloud is not running: nothing is deployed to remove ('${haloCommand()} cloud clean --state' deletes a stopped cloud's state)`,
+    );
     return;
   }
   const c = cloudClients();
@@ -26,8 +28,12 @@ async function down(flags: { stack?: string }): Promise<void> {
     const names = flags.stack
       ? [flags.stack]
       : stacks.filter((s) => s.Tags?.some((t) => t.Key === UP_TAG.Key && t.Value === UP_TAG.Value)).map((s) => s.StackName!);
-    if (flags.stack && !stacks.some((s) => s.StackName === flags.stack)) throw new CliError(`no stack ${flags.stack} in the cloud (see '${haloCommand()} status')`);
-    if (!names.length) console.log(`no stack deployed by '${haloCommand()} up' in the cloud${stacks.length ? ` (others: ${stacks.map((s) => s.StackName).join(', ')}; '${haloCommand()} down --stack NAME' removes one)` : ''}`);
+    if (flags.stack && !stacks.some((s) => s.StackName === flags.stack))
+      throw new CliError(`no stack ${flags.stack} in the cloud (see '${haloCommand()} status')`);
+    if (!names.length)
+      console.log(
+        `no stack deployed by '${haloCommand()} up' in the cloud${stacks.length ? ` (others: ${stacks.map((s) => s.StackName).join(', ')}; '${haloCommand()} down --stack NAME' removes one)` : ''}`,
+      );
     for (const name of names) {
       const progress = new Progress();
       console.log(`${name}: deleting`);

@@ -36,15 +36,25 @@ async function theCloud(flags: DrillFlags) {
   const home = haloHome();
   let info = runningDaemon(home);
   if (!info) {
-    await cloudStart({ detach: true, port: String(DEFAULT_PORT), timeScale: flags.timeScale ?? '1', profile: flags.profile ?? 'aws-typical', hostsPerZone: '2' });
+    await cloudStart({
+      detach: true,
+      port: String(DEFAULT_PORT),
+      timeScale: flags.timeScale ?? '1',
+      profile: flags.profile ?? 'aws-typical',
+      hostsPerZone: '2',
+    });
     info = runningDaemon(home);
     if (!info) throw new CliError('the halo cloud did not start');
   }
   if (flags.profile && flags.profile !== info.profile) {
-    throw new CliError(`the running cloud uses profile ${info.profile}, not ${flags.profile}: drills run against the running cloud ('halo cloud stop', then start it with --profile ${flags.profile})`);
+    throw new CliError(
+      `the running cloud uses profile ${info.profile}, not ${flags.profile}: drills run against the running cloud ('halo cloud stop', then start it with --profile ${flags.profile})`,
+    );
   }
   if (flags.timeScale && Number(flags.timeScale) !== info.timeScale) {
-    throw new CliError(`the running cloud runs at time scale ${info.timeScale}, not ${flags.timeScale}: drills run against the running cloud ('halo cloud stop', then start it with --time-scale ${flags.timeScale})`);
+    throw new CliError(
+      `the running cloud runs at time scale ${info.timeScale}, not ${flags.timeScale}: drills run against the running cloud ('halo cloud stop', then start it with --time-scale ${flags.timeScale})`,
+    );
   }
   return { home, info, access: cloudAccess() };
 }
@@ -77,7 +87,8 @@ async function drill(scenario: string, flags: DrillFlags): Promise<void> {
   const limit = seconds('limit', flags.limit) as number;
   const rtoObjective = seconds('rto-objective', flags.rtoObjective);
   const rpoObjective = seconds('rpo-objective', flags.rpoObjective);
-  if (scenario !== 'matrix' && !isScenario(scenario)) throw new CliError(`unknown scenario '${scenario}': one of ${SCENARIOS.join(', ')}, or matrix`);
+  if (scenario !== 'matrix' && !isScenario(scenario))
+    throw new CliError(`unknown scenario '${scenario}': one of ${SCENARIOS.join(', ')}, or matrix`);
   if (scenario !== 'matrix' && !flags.stack) throw new CliError('--stack NAME: the stack to drill');
   if (scenario === 'matrix' && !flags.out) throw new CliError('halo drill matrix --out DIR [--stacks A,B] [--scenarios ...]');
   const { home, info, access } = await theCloud(flags);
@@ -89,7 +100,12 @@ async function drill(scenario: string, flags: DrillFlags): Promise<void> {
       const bad = scenarios.filter((s) => !isScenario(s));
       if (bad.length) throw new CliError(`--scenarios: unknown ${bad.join(', ')}`);
       const fromTemplates = new Map<string, string>();
-      let stacks = flags.stacks ? flags.stacks.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+      let stacks = flags.stacks
+        ? flags.stacks
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined;
       if (flags.templates) {
         let templates;
         try {
@@ -104,7 +120,16 @@ async function drill(scenario: string, flags: DrillFlags): Promise<void> {
         stacks = [...(stacks ?? []), ...templates.map((t) => t.name)];
       }
       const cdkStacks = new CdkStacks(access, live, { deploy: (stack) => deploy(stack, {}), destroy });
-      const files = await runMatrix({ home, info, access, out: flags.out as string, stacks, scenarios: scenarios as DrillResult['scenario'][], limitSeconds: limit, signal: signals.signal, log: live,
+      const files = await runMatrix({
+        home,
+        info,
+        access,
+        out: flags.out as string,
+        stacks,
+        scenarios: scenarios as DrillResult['scenario'][],
+        limitSeconds: limit,
+        signal: signals.signal,
+        log: live,
         beforeRun: async (stack, previous) => {
           const file = fromTemplates.get(stack);
           // A stack from a template starts each scenario fresh: a fault it did not survive must not spoil the next run.
@@ -123,8 +148,16 @@ async function drill(scenario: string, flags: DrillFlags): Promise<void> {
     let result: DrillResult;
     try {
       result = await runDrill({
-        scenario: scenario as DrillResult['scenario'], stack: flags.stack as string, home, info, access, limitSeconds: limit, rtoObjective, rpoObjective,
-        signal: signals.signal, onEvent: (e) => live(formatEvent(e)),
+        scenario: scenario as DrillResult['scenario'],
+        stack: flags.stack as string,
+        home,
+        info,
+        access,
+        limitSeconds: limit,
+        rtoObjective,
+        rpoObjective,
+        signal: signals.signal,
+        onEvent: (e) => live(formatEvent(e)),
       });
     } catch (err) {
       throw new CliError(`drill ${scenario} on ${flags.stack}: ${(err as Error).message}`, signals.exitCode() ?? 1);
@@ -142,7 +175,9 @@ async function drill(scenario: string, flags: DrillFlags): Promise<void> {
 export function registerDrillCommands(program: Command): void {
   program
     .command('drill')
-    .description(`break a deployed stack on purpose and measure its RTO and RPO: ${SCENARIOS.join(', ')}; 'matrix' runs every stack against every scenario; 'report' rebuilds a report from results`)
+    .description(
+      `break a deployed stack on purpose and measure its RTO and RPO: ${SCENARIOS.join(', ')}; 'matrix' runs every stack against every scenario; 'report' rebuilds a report from results`,
+    )
     .argument('<scenario>', `${SCENARIOS.join(' | ')} | matrix | report`)
     .option('--stack <name>', 'the stack to drill')
     .option('--profile <name>', "the cloud's timing profile (starts the cloud with it when none runs; must match a running one)")
@@ -153,7 +188,10 @@ export function registerDrillCommands(program: Command): void {
     .option('--json', 'print one JSON object (the live timeline goes to stderr)')
     .option('--out <dir>', 'matrix/report: where report.md, report.html and results.json go')
     .option('--stacks <a,b>', 'matrix: the stacks (default: Recovery,MultiAz,MultiAzSnapshot,Resilient)')
-    .option('--templates <name=file,...>', 'matrix: also create these stacks from CloudFormation templates (unless they exist) and drill them, recreated before each scenario')
+    .option(
+      '--templates <name=file,...>',
+      'matrix: also create these stacks from CloudFormation templates (unless they exist) and drill them, recreated before each scenario',
+    )
     .option('--scenarios <a,b>', 'matrix: the scenarios (default: all)')
     .option('--from <file>', 'report: a results.json of a matrix, or the JSON of one drill')
     .action((scenario: string, flags: DrillFlags) => drill(scenario, flags));

@@ -36,9 +36,13 @@ function startOptions(cmd: Command): Command {
 
 function registerCloudCommands(m: typeof import('./cloud.js')): void {
   const cloud = program.command('cloud').description('the halo local cloud: an AWS-compatible region on this machine');
-  startOptions(cloud.command('start').description('start the local cloud').option('--detach', 'run in the background'))
-    .action(async (flags) => m.cloudStart(flags));
-  cloud.command('stop').description('stop the local cloud and everything in it (instances, networks, mounts); its state stays for the next start').action(m.cloudStop);
+  startOptions(cloud.command('start').description('start the local cloud').option('--detach', 'run in the background')).action(
+    async (flags) => m.cloudStart(flags),
+  );
+  cloud
+    .command('stop')
+    .description('stop the local cloud and everything in it (instances, networks, mounts); its state stays for the next start')
+    .action(m.cloudStop);
   cloud.command('status').description('is the local cloud running, and where').option('--json', 'as JSON').action(m.cloudStatus);
   cloud.command('env').description('shell exports for the admin credentials; also writes the aws CLI profile "halo"').action(m.cloudEnv);
   cloud

@@ -26,7 +26,10 @@ export class Progress {
   private readonly tty: boolean;
 
   /** `out` receives the lines; the status line goes to stderr (a terminal only). */
-  constructor(private readonly out: (line: string) => void = (line) => console.log(line), tty = Boolean(process.stderr.isTTY)) {
+  constructor(
+    private readonly out: (line: string) => void = (line) => console.log(line),
+    tty = Boolean(process.stderr.isTTY),
+  ) {
     this.tty = tty;
   }
 

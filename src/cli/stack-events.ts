@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  DescribeStacksCommand, paginateDescribeStackEvents, type CloudFormationClient, type StackEvent,
+  DescribeStacksCommand,
+  paginateDescribeStackEvents,
+  type CloudFormationClient,
+  type StackEvent,
 } from '@aws-sdk/client-cloudformation';
 import type { Progress } from './progress.js';
 
@@ -10,7 +13,8 @@ const stamp = (d?: Date) => (d ?? new Date()).toISOString().slice(11, 19);
 export async function stackEvents(cfn: CloudFormationClient, stackName: string): Promise<StackEvent[]> {
   const events: StackEvent[] = [];
   try {
-    for await (const page of paginateDescribeStackEvents({ client: cfn }, { StackName: stackName })) events.push(...(page.StackEvents ?? []));
+    for await (const page of paginateDescribeStackEvents({ client: cfn }, { StackName: stackName }))
+      events.push(...(page.StackEvents ?? []));
   } catch (err) {
     if ((err as { name?: string }).name === 'ValidationError') return [];
     throw err;
@@ -56,7 +60,10 @@ export async function follow(cfn: CloudFormationClient, stackName: string, optio
       if (e.LogicalResourceId && e.ResourceType !== 'AWS::CloudFormation::Stack') latest.set(e.LogicalResourceId, e);
       progress.log(formatEvent(label, e));
     }
-    const stack = await cfn.send(new DescribeStacksCommand({ StackName: stackName })).then((r) => r.Stacks?.[0], () => undefined);
+    const stack = await cfn.send(new DescribeStacksCommand({ StackName: stackName })).then(
+      (r) => r.Stacks?.[0],
+      () => undefined,
+    );
     const status = stack?.StackStatus ?? 'DELETE_COMPLETE';
     if (!status.endsWith('_IN_PROGRESS')) return status;
     progress.detail(describeWork(label, status, latest, options));
@@ -70,11 +77,16 @@ function describeWork(stackName: string, status: string, latest: Map<string, Sta
   const finished = [...latest.values()].filter((e) => /_COMPLETE$/.test(e.ResourceStatus ?? '')).length;
   const count = options.resourceCount && !status.startsWith('DELETE') ? ` [${finished}/${options.resourceCount} resources]` : '';
   const signal = busy.find((e) => options.signalled?.has(e.LogicalResourceId!) && e.ResourceStatus === 'CREATE_IN_PROGRESS');
-  if (signal) return `${stackName}${count}: waiting for ${signal.LogicalResourceId}'s success signal (its server boots and signals once the CI server answers)`;
+  if (signal)
+    return `${stackName}${count}: waiting for ${signal.LogicalResourceId}'s success signal (its server boots and signals once the CI server answers)`;
   const launch = busy.find((e) => /^AWS::(EC2::Instance|AutoScaling::AutoScalingGroup)$/.test(e.ResourceType ?? ''));
-  if (launch) return `${stackName}${count}: ${launch.ResourceStatus === 'DELETE_IN_PROGRESS' ? 'terminating' : 'launching'} ${launch.LogicalResourceId}`;
+  if (launch)
+    return `${stackName}${count}: ${launch.ResourceStatus === 'DELETE_IN_PROGRESS' ? 'terminating' : 'launching'} ${launch.LogicalResourceId}`;
   if (busy.length) {
-    const names = busy.map((e) => e.LogicalResourceId).slice(0, 3).join(', ');
+    const names = busy
+      .map((e) => e.LogicalResourceId)
+      .slice(0, 3)
+      .join(', ');
     return `${stackName}${count}: ${busy[0].ResourceStatus!.split('_')[0].toLowerCase().replace(/e?$/, 'ing')} ${names}${busy.length > 3 ? ` and ${busy.length - 3} more` : ''}`;
   }
   return `${stackName}${count}: ${status}`;

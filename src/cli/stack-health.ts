@@ -46,7 +46,11 @@ export async function probe(url: string): Promise<NonNullable<StackHealth['probe
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     const name = (err as Error).name;
-    return { answering: false, error: name === 'TimeoutError' ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : cause ?? (err as Error).message, ms: Date.now() - started };
+    return {
+      answering: false,
+      error: name === 'TimeoutError' ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : (cause ?? (err as Error).message),
+      ms: Date.now() - started,
+    };
   }
 }
 
@@ -55,31 +59,46 @@ export async function stackHealth(c: CloudClients, stack: Stack): Promise<StackH
   const name = stack.StackName!;
   const outputs = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
   const tags = Object.fromEntries((stack.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
-  const resources = stack.StackStatus === 'DELETE_COMPLETE' ? [] : (await c.cfn.send(new DescribeStackResourcesCommand({ StackName: stack.StackId ?? name }))).StackResources ?? [];
-  const ofType = (type: string) => resources.filter((r) => r.ResourceType === type && r.PhysicalResourceId).map((r) => r.PhysicalResourceId!);
+  const resources =
+    stack.StackStatus === 'DELETE_COMPLETE'
+      ? []
+      : ((await c.cfn.send(new DescribeStackResourcesCommand({ StackName: stack.StackId ?? name }))).StackResources ?? []);
+  const ofType = (type: string) =>
+    resources.filter((r) => r.ResourceType === type && r.PhysicalResourceId).map((r) => r.PhysicalResourceId!);
 
   const members = new Map<string, Pick<InstanceHealth, 'group' | 'lifecycle' | 'health'>>();
   for (const id of ofType('AWS::EC2::Instance')) members.set(id, {});
   const groups = ofType('AWS::AutoScaling::AutoScalingGroup');
   if (groups.length) {
     for (const g of (await c.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: groups }))).AutoScalingGroups ?? []) {
-      for (const i of g.Instances ?? []) members.set(i.InstanceId!, { group: g.AutoScalingGroupName, lifecycle: i.LifecycleState, health: i.HealthStatus });
+      for (const i of g.Instances ?? [])
+        members.set(i.InstanceId!, { group: g.AutoScalingGroupName, lifecycle: i.LifecycleState, health: i.HealthStatus });
       if (!g.WarmPoolConfiguration) continue;
       const pool = await c.asg.send(new DescribeWarmPoolCommand({ AutoScalingGroupName: g.AutoScalingGroupName }));
-      for (const i of pool.Instances ?? []) members.set(i.InstanceId!, { group: g.AutoScalingGroupName, lifecycle: i.LifecycleState, health: i.HealthStatus });
+      for (const i of pool.Instances ?? [])
+        members.set(i.InstanceId!, { group: g.AutoScalingGroupName, lifecycle: i.LifecycleState, health: i.HealthStatus });
     }
   }
   const instances: InstanceHealth[] = [];
   if (members.size) {
     const described = await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: [...members.keys()] }));
     for (const i of (described.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
-      instances.push({ instanceId: i.InstanceId!, state: i.State?.Name ?? '?', zone: i.Placement?.AvailabilityZone, publicIp: i.PublicIpAddress, ...members.get(i.InstanceId!) });
+      instances.push({
+        instanceId: i.InstanceId!,
+        state: i.State?.Name ?? '?',
+        zone: i.Placement?.AvailabilityZone,
+        publicIp: i.PublicIpAddress,
+        ...members.get(i.InstanceId!),
+      });
     }
   }
 
   const alarmNames = ofType('AWS::CloudWatch::Alarm');
   const alarms = alarmNames.length
-    ? ((await c.cw.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames }))).MetricAlarms ?? []).map((a) => ({ name: a.AlarmName!, state: a.StateValue ?? '?' }))
+    ? ((await c.cw.send(new DescribeAlarmsCommand({ AlarmNames: alarmNames }))).MetricAlarms ?? []).map((a) => ({
+        name: a.AlarmName!,
+        state: a.StateValue ?? '?',
+      }))
     : [];
 
   let url = Object.entries(outputs).find(([k, v]) => k === 'URL' && /^https?:\/\//.test(v))?.[1];

@@ -36,7 +36,11 @@ function synthKey(stackName: string, context: Record<string, string>): string {
 }
 
 /** The template from `$HALO_HOME/synth/` when this app, context and libraries made it before; else `synth()` (kept). */
-export function cachedSynth(stackName: string, context: Record<string, string>, synth: () => string): { template: string; cached: boolean } {
+export function cachedSynth(
+  stackName: string,
+  context: Record<string, string>,
+  synth: () => string,
+): { template: string; cached: boolean } {
   const dir = path.join(haloHome(), 'synth');
   const file = path.join(dir, `${stackName}-${synthKey(stackName, context)}.template.json`);
   if (existsSync(file)) return { template: readFileSync(file, 'utf8'), cached: true };

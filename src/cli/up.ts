@@ -39,14 +39,21 @@ type Say = (line: string) => void;
 async function ensureCloud(flags: UpFlags, cmd: Command, progress: Progress, say: Say): Promise<DaemonInfo> {
   const running = runningDaemon();
   if (running) {
-    say(`halo cloud: running at ${running.endpoint} (pid ${running.pid}, region ${running.region}, profile ${running.profile}, time scale ${running.timeScale})`);
+    say(
+      `halo cloud: running at ${running.endpoint} (pid ${running.pid}, region ${running.region}, profile ${running.profile}, time scale ${running.timeScale})`,
+    );
     const asked = (['profile', 'timeScale', 'port', 'hostsPerZone'] as const).filter((o) => cmd.getOptionValueSource(o) === 'cli');
-    if (asked.length) say(`  (it keeps its own settings; --${asked.map((o) => o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(', --')} apply to a new cloud: '${haloCommand()} cloud stop' first)`);
+    if (asked.length)
+      say(
+        `  (it keeps its own settings; --${asked.map((o) => o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(', --')} apply to a new cloud: '${haloCommand()} cloud stop' first)`,
+      );
     return running;
   }
   progress.step('starting the halo cloud in the background');
   const info = await startCloudDetached(flags);
-  progress.done(`halo cloud: started at ${info.endpoint} (pid ${info.pid}, home ${info.home}, profile ${info.profile}, time scale ${info.timeScale}; log ${info.home}/daemon.log)`);
+  progress.done(
+    `halo cloud: started at ${info.endpoint} (pid ${info.pid}, home ${info.home}, profile ${info.profile}, time scale ${info.timeScale}; log ${info.home}/daemon.log)`,
+  );
   return info;
 }
 
@@ -63,15 +70,22 @@ async function ensureImage(c: CloudClients, info: DaemonInfo, progress: Progress
     image = await ensurePackageLayer(info.imageCache, LOCAL_IMAGE_PACKAGES, (line) => progress.detail(`image: ${line}`));
   } catch (err) {
     progress.stop();
-    const hint = err instanceof PackageInstallError ? 'check that this machine reaches its Debian mirror (apt-get update)' : `see the messages above; nothing half-built is kept in ${info.imageCache}`;
-    throw new CliError(`the ${LOCAL_IMAGE_NAME} image could not be built: ${(err as Error).message}\n${hint}, then run '${haloCommand()} up' again`);
+    const hint =
+      err instanceof PackageInstallError
+        ? 'check that this machine reaches its Debian mirror (apt-get update)'
+        : `see the messages above; nothing half-built is kept in ${info.imageCache}`;
+    throw new CliError(
+      `the ${LOCAL_IMAGE_NAME} image could not be built: ${(err as Error).message}\n${hint}, then run '${haloCommand()} up' again`,
+    );
   }
   const answer = await callControl(info.home, '/register-image', { name: LOCAL_IMAGE_NAME, rootfs: image.dir, region: c.access.region });
   if (!answer.ok) {
     progress.stop();
     throw new CliError(`the ${LOCAL_IMAGE_NAME} image is built but the cloud did not register it: ${answer.message}`);
   }
-  progress.done(`image: ${image.reused ? 'reused the cached layer' : 'built the layer'} ${image.layers[0]}, registered as ${answer.message} (${LOCAL_IMAGE_NAME})`);
+  progress.done(
+    `image: ${image.reused ? 'reused the cached layer' : 'built the layer'} ${image.layers[0]}, registered as ${answer.message} (${LOCAL_IMAGE_NAME})`,
+  );
   return answer.message;
 }
 
@@ -81,7 +95,9 @@ async function ensureImage(c: CloudClients, info: DaemonInfo, progress: Progress
  */
 async function answering(c: CloudClients, health: StackHealth, progress: Progress): Promise<StackHealth> {
   if (!/^(CREATE|UPDATE)_COMPLETE$/.test(health.status) || (health.url && health.probe?.answering)) return health;
-  progress.step(`${health.name}: waiting for the CI server at ${health.url ?? '(no address yet)'} to answer${health.probe ? ` (${health.probe.error ?? `HTTP ${health.probe.httpStatus}`})` : ''}`);
+  progress.step(
+    `${health.name}: waiting for the CI server at ${health.url ?? '(no address yet)'} to answer${health.probe ? ` (${health.probe.error ?? `HTTP ${health.probe.httpStatus}`})` : ''}`,
+  );
   let now = health;
   for (let i = 0; i < 30 && !now.probe?.answering; i++) {
     await sleep(2000);
@@ -95,7 +111,11 @@ async function answering(c: CloudClients, health: StackHealth, progress: Progres
 
 function summaryLines(h: StackHealth, info: DaemonInfo): string[] {
   const lines = [`The CI server of the ${h.name} stack (buildbot, user admin):`];
-  const answer = h.probe ? (h.probe.answering ? `answering (HTTP ${h.probe.httpStatus})` : `NOT answering yet: ${h.probe.error ?? `HTTP ${h.probe.httpStatus}`}`) : 'not probed';
+  const answer = h.probe
+    ? h.probe.answering
+      ? `answering (HTTP ${h.probe.httpStatus})`
+      : `NOT answering yet: ${h.probe.error ?? `HTTP ${h.probe.httpStatus}`}`
+    : 'not probed';
   lines.push(`  URL:             ${h.url ?? '(no address yet)'}   ${answer}`);
   if (h.secret) {
     const cmds = passwordCommands(h.secret.name, info.endpoint);
@@ -106,20 +126,28 @@ function summaryLines(h: StackHealth, info: DaemonInfo): string[] {
   }
   lines.push('');
   lines.push(`Next, break it and measure how fast it recovers:  ${haloCommand()} drill instance-crash --stack ${h.name}`);
-  lines.push(`Also: '${haloCommand()} status' (health), '${haloCommand()} down' (removes the stack, the cloud keeps running), '${haloCommand()} cloud stop' (stops the cloud and all in it)`);
+  lines.push(
+    `Also: '${haloCommand()} status' (health), '${haloCommand()} down' (removes the stack, the cloud keeps running), '${haloCommand()} cloud stop' (stops the cloud and all in it)`,
+  );
   return lines;
 }
 
 export async function up(flags: UpFlags, cmd: Command): Promise<void> {
-  if (!(STACK_NAMES as readonly string[]).includes(flags.stack)) throw new CliError(`--stack ${flags.stack}: the architectures are ${STACK_NAMES.join(', ')}`);
-  if (!isRoot()) throw new CliError(`halo up launches instances (network namespaces, mounts, nftables), which needs root: run 'sudo ${haloCommand()} up'`);
+  if (!(STACK_NAMES as readonly string[]).includes(flags.stack))
+    throw new CliError(`--stack ${flags.stack}: the architectures are ${STACK_NAMES.join(', ')}`);
+  if (!isRoot())
+    throw new CliError(
+      `halo up launches instances (network namespaces, mounts, nftables), which needs root: run 'sudo ${haloCommand()} up'`,
+    );
   const started = Date.now();
   const say: Say = flags.json ? (line) => console.error(line) : (line) => console.log(line);
   const progress = new Progress(say);
   // Ctrl-C stops this command, not the cloud's work: a stack operation under way goes on in the cloud.
   process.once('SIGINT', () => {
     progress.stop();
-    console.error(`\nhalo up: interrupted. A deployment under way goes on in the cloud: '${haloCommand()} status' shows it, '${haloCommand()} up' again follows it to the end`);
+    console.error(
+      `\nhalo up: interrupted. A deployment under way goes on in the cloud: '${haloCommand()} status' shows it, '${haloCommand()} up' again follows it to the end`,
+    );
     process.exit(130);
   });
   const info = await ensureCloud(flags, cmd, progress, say);
@@ -132,19 +160,36 @@ export async function up(flags: UpFlags, cmd: Command): Promise<void> {
       result = await deployStack(c, flags.stack, { tags: [UP_TAG] }, progress);
     } catch (err) {
       const other = flags.stack === 'Recovery' ? '' : `, or try another architecture: '${haloCommand()} up --stack Recovery'`;
-      throw new CliError(`${(err as Error).message}\nits events: ${haloCommand()} aws cloudformation describe-stack-events --stack-name ${flags.stack}\n'${haloCommand()} down' removes it; then '${haloCommand()} up' again${other}`);
+      throw new CliError(
+        `${(err as Error).message}\nits events: ${haloCommand()} aws cloudformation describe-stack-events --stack-name ${flags.stack}\n'${haloCommand()} down' removes it; then '${haloCommand()} up' again${other}`,
+      );
     }
-    say(result.changed ? `${result.name}: ${result.status}` : `${result.name}: already deployed with this template (${result.status}); nothing changed`);
+    say(
+      result.changed
+        ? `${result.name}: ${result.status}`
+        : `${result.name}: already deployed with this template (${result.status}); nothing changed`,
+    );
     const health = await answering(c, await stackHealth(c, result.stack), progress);
     const total = progress.stop();
     if (flags.json) {
-      console.log(JSON.stringify({
-        stack: health.name, status: health.status, changed: result.changed, url: health.url, answering: Boolean(health.probe?.answering), user: 'admin',
-        secret: health.secret && { ...health.secret, ...passwordCommands(health.secret.name, info.endpoint) },
-        next: `${haloCommand()} drill instance-crash --stack ${health.name}`,
-        cloud: { endpoint: info.endpoint, region: c.access.region, home: info.home, profile: info.profile, timeScale: info.timeScale },
-        seconds: Math.round((Date.now() - started) / 100) / 10,
-      }, null, 2));
+      console.log(
+        JSON.stringify(
+          {
+            stack: health.name,
+            status: health.status,
+            changed: result.changed,
+            url: health.url,
+            answering: Boolean(health.probe?.answering),
+            user: 'admin',
+            secret: health.secret && { ...health.secret, ...passwordCommands(health.secret.name, info.endpoint) },
+            next: `${haloCommand()} drill instance-crash --stack ${health.name}`,
+            cloud: { endpoint: info.endpoint, region: c.access.region, home: info.home, profile: info.profile, timeScale: info.timeScale },
+            seconds: Math.round((Date.now() - started) / 100) / 10,
+          },
+          null,
+          2,
+        ),
+      );
     } else {
       console.log(['', ...summaryLines(health, info), `done in ${total}`].join('\n'));
     }
@@ -156,9 +201,13 @@ export async function up(flags: UpFlags, cmd: Command): Promise<void> {
 }
 
 export function registerUpCommand(program: Command, startOptions: (cmd: Command) => Command): void {
-  startOptions(program.command('up')
-    .description(`the main job: start the local cloud (unless it runs), build the ${LOCAL_IMAGE_NAME} image (unless built), deploy a highly available CI server and print its URL`)
-    .option('--stack <architecture>', `the architecture: ${STACK_NAMES.join(', ')}`, DEFAULT_ARCHITECTURE)
-    .option('--json', 'print the result as one JSON object (progress goes to stderr)'))
-    .action((flags: UpFlags, cmd: Command) => up(flags, cmd));
+  startOptions(
+    program
+      .command('up')
+      .description(
+        `the main job: start the local cloud (unless it runs), build the ${LOCAL_IMAGE_NAME} image (unless built), deploy a highly available CI server and print its URL`,
+      )
+      .option('--stack <architecture>', `the architecture: ${STACK_NAMES.join(', ')}`, DEFAULT_ARCHITECTURE)
+      .option('--json', 'print the result as one JSON object (progress goes to stderr)'),
+  ).action((flags: UpFlags, cmd: Command) => up(flags, cmd));
 }

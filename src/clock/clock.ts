@@ -24,7 +24,10 @@ export class ScaledClock implements Clock {
   private readonly wallAnchor = Date.now();
   private readonly awsAnchor: number;
 
-  constructor(readonly scale = 1, awsStart = Date.now()) {
+  constructor(
+    readonly scale = 1,
+    awsStart = Date.now(),
+  ) {
     if (!(scale > 0) || !Number.isFinite(scale)) throw new Error(`time scale must be a positive number, got ${scale}`);
     this.awsAnchor = awsStart;
   }
@@ -102,6 +105,10 @@ export class VirtualClock implements Clock {
 
   private schedule(t: PendingTimer): Timer {
     this.timers.push(t);
-    return { cancel: () => { t.cancelled = true; } };
+    return {
+      cancel: () => {
+        t.cancelled = true;
+      },
+    };
   }
 }

@@ -36,15 +36,21 @@ export const TIMING_SOURCES: Record<TimingStep, string> = {
   recoveryToRunning:
     'Simplified/alarm recovery: the instance is migrated and rebooted; AWS in Action measures the whole recovery at about 10 minutes incl. alarm delay',
   imagePendingToAvailable: 'CreateImage of a small EBS root volume: a few minutes (EC2 User Guide, create an EBS-backed AMI)',
-  autoScalingCheckInterval: 'Auto Scaling checks instance health periodically (about every 10-60 s; Amazon EC2 Auto Scaling User Guide, health checks)',
-  volumeCreatingToAvailable: 'A new EBS volume is usable within seconds of CreateVolume; the state is creating until then (Amazon EBS User Guide, create a volume)',
-  volumeAttaching: 'AttachVolume: the attachment shows attaching for a few seconds before attached (Amazon EBS User Guide, attach a volume; common measurements)',
-  volumeDetaching: 'DetachVolume of an unmounted volume: detaching for a few seconds, then available (Amazon EBS User Guide, detach a volume)',
+  autoScalingCheckInterval:
+    'Auto Scaling checks instance health periodically (about every 10-60 s; Amazon EC2 Auto Scaling User Guide, health checks)',
+  volumeCreatingToAvailable:
+    'A new EBS volume is usable within seconds of CreateVolume; the state is creating until then (Amazon EBS User Guide, create a volume)',
+  volumeAttaching:
+    'AttachVolume: the attachment shows attaching for a few seconds before attached (Amazon EBS User Guide, attach a volume; common measurements)',
+  volumeDetaching:
+    'DetachVolume of an unmounted volume: detaching for a few seconds, then available (Amazon EBS User Guide, detach a volume)',
   volumeDeleting: 'DeleteVolume: the volume shows deleting briefly (Amazon EBS User Guide, delete a volume)',
   snapshotPendingToCompleted:
     'Snapshots are incremental and asynchronous: a first snapshot of a small, mostly empty volume completes in about a minute or more (Amazon EBS User Guide, EBS snapshots)',
-  fileSystemCreating: 'CreateFileSystem returns while the file system is creating; it is available within seconds (Amazon EFS User Guide, creating file systems)',
-  mountTargetCreating: 'A new mount target is creating for about 90 seconds before it is available (Amazon EFS User Guide, managing mount targets)',
+  fileSystemCreating:
+    'CreateFileSystem returns while the file system is creating; it is available within seconds (Amazon EFS User Guide, creating file systems)',
+  mountTargetCreating:
+    'A new mount target is creating for about 90 seconds before it is available (Amazon EFS User Guide, managing mount targets)',
 };
 
 export const TIMING_PROFILES: Record<string, TimingProfile> = {

@@ -22,7 +22,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<{ info: DaemonIn
   ensureHome(opts.home);
   const running = readDaemonInfo(opts.home);
   if (running && running.pid !== process.pid && processAlive(running.pid)) {
-    throw new Error(`a halo cloud already runs from ${opts.home} (pid ${running.pid}, ${running.endpoint}); stop it with 'halo cloud stop'`);
+    throw new Error(
+      `a halo cloud already runs from ${opts.home} (pid ${running.pid}, ${running.endpoint}); stop it with 'halo cloud stop'`,
+    );
   }
   const profile = timingProfile(opts.profile);
   const store = new Store(paths(opts.home).db);

@@ -17,7 +17,11 @@ export interface StackDeployer {
 export class CdkStacks {
   private readonly undeployable = new Map<string, string>();
 
-  constructor(private readonly access: Access, private readonly log: (line: string) => void, private readonly deployer: StackDeployer) {}
+  constructor(
+    private readonly access: Access,
+    private readonly log: (line: string) => void,
+    private readonly deployer: StackDeployer,
+  ) {}
 
   static isAppStack(stack: string): boolean {
     return (STACK_NAMES as readonly string[]).includes(stack);

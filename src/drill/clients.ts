@@ -27,7 +27,13 @@ export function clientsFor(access: Access): Clients {
     credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
     maxAttempts: 2,
   };
-  return { cfn: new CloudFormationClient(config), ec2: new EC2Client(config), cw: new CloudWatchClient(config), asg: new AutoScalingClient(config), sm: new SecretsManagerClient(config) };
+  return {
+    cfn: new CloudFormationClient(config),
+    ec2: new EC2Client(config),
+    cw: new CloudWatchClient(config),
+    asg: new AutoScalingClient(config),
+    sm: new SecretsManagerClient(config),
+  };
 }
 
 export function closeClients(c: Clients): void {

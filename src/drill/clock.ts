@@ -7,7 +7,11 @@ import type { DaemonInfo } from '../daemon/home.js';
  */
 export class AwsTime {
   private readonly anchor: number;
-  constructor(readonly scale: number, startedAt: string, readonly wallStart = Date.now()) {
+  constructor(
+    readonly scale: number,
+    startedAt: string,
+    readonly wallStart = Date.now(),
+  ) {
     this.anchor = Date.parse(startedAt);
   }
 

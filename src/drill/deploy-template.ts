@@ -10,12 +10,19 @@ import { type Access, clientsFor, closeClients } from './clients.js';
 export async function ensureStackFromTemplate(access: Access, name: string, file: string, log: (line: string) => void): Promise<void> {
   const c = clientsFor(access);
   try {
-    const status = async () => (await c.cfn.send(new DescribeStacksCommand({ StackName: name })).catch(() => undefined))?.Stacks?.[0]?.StackStatus;
+    const status = async () =>
+      (await c.cfn.send(new DescribeStacksCommand({ StackName: name })).catch(() => undefined))?.Stacks?.[0]?.StackStatus;
     const existing = await status();
     if (existing === 'CREATE_COMPLETE' || existing === 'UPDATE_COMPLETE') return;
     if (existing) throw new Error(`stack ${name} exists in state ${existing}; delete it or pick another name`);
     log(`creating stack ${name} from ${file}`);
-    await c.cfn.send(new CreateStackCommand({ StackName: name, TemplateBody: readFileSync(file, 'utf8'), Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'] }));
+    await c.cfn.send(
+      new CreateStackCommand({
+        StackName: name,
+        TemplateBody: readFileSync(file, 'utf8'),
+        Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM'],
+      }),
+    );
     for (;;) {
       const s = await status();
       if (s && !s.endsWith('_IN_PROGRESS')) {
@@ -49,9 +56,13 @@ export async function deleteStack(access: Access, name: string, log: (line: stri
 
 /** Parses `NAME=FILE,NAME=FILE`. */
 export function parseTemplates(spec: string): Array<{ name: string; file: string }> {
-  return spec.split(',').map((s) => s.trim()).filter(Boolean).map((pair) => {
-    const i = pair.indexOf('=');
-    if (i <= 0 || i === pair.length - 1) throw new Error(`--templates: '${pair}' is not NAME=FILE`);
-    return { name: pair.slice(0, i), file: pair.slice(i + 1) };
-  });
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const i = pair.indexOf('=');
+      if (i <= 0 || i === pair.length - 1) throw new Error(`--templates: '${pair}' is not NAME=FILE`);
+      return { name: pair.slice(0, i), file: pair.slice(i + 1) };
+    });
 }

@@ -26,7 +26,8 @@ export async function discoverStack(c: Clients, stack: string): Promise<StackTar
   const parameters = Object.fromEntries((described.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? '']));
   const tags = Object.fromEntries((described.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
   const resources = (await c.cfn.send(new DescribeStackResourcesCommand({ StackName: stack }))).StackResources ?? [];
-  const ofType = (type: string) => resources.filter((r) => r.ResourceType === type && r.PhysicalResourceId).map((r) => r.PhysicalResourceId as string);
+  const ofType = (type: string) =>
+    resources.filter((r) => r.ResourceType === type && r.PhysicalResourceId).map((r) => r.PhysicalResourceId as string);
   const target: StackTarget = {
     stack,
     outputs,
@@ -38,7 +39,9 @@ export async function discoverStack(c: Clients, stack: string): Promise<StackTar
     elasticIps: ofType('AWS::EC2::EIP'),
   };
   target.instanceIds = await stackInstanceIds(c, target);
-  const urlKey = Object.keys(outputs).sort().find((k) => /^https?:\/\//.test(outputs[k]));
+  const urlKey = Object.keys(outputs)
+    .sort()
+    .find((k) => /^https?:\/\//.test(outputs[k]));
   if (urlKey) target.url = outputs[urlKey].replace(/\/+$/, '');
   else if (target.elasticIps.length) target.address = target.elasticIps[0];
   else {
@@ -53,7 +56,8 @@ export async function discoverStack(c: Clients, stack: string): Promise<StackTar
 export async function stackInstanceIds(c: Clients, target: Pick<StackTarget, 'groupNames'> & { instanceIds: string[] }): Promise<string[]> {
   const ids = new Set(target.instanceIds);
   if (target.groupNames.length) {
-    const groups = (await c.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: target.groupNames }))).AutoScalingGroups ?? [];
+    const groups =
+      (await c.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: target.groupNames }))).AutoScalingGroups ?? [];
     for (const g of groups) for (const i of g.Instances ?? []) if (i.InstanceId) ids.add(i.InstanceId);
   }
   return [...ids];
@@ -83,7 +87,9 @@ export async function servingInstance(c: Clients, target: StackTarget): Promise<
     id = (await c.ec2.send(new DescribeAddressesCommand({ PublicIps: [target.elasticIps[0]] }))).Addresses?.[0]?.InstanceId;
   }
   const candidates = await describeInstances(c, id ? [id] : await stackInstanceIds(c, target));
-  const running = candidates.filter((i) => i.State?.Name === 'running').sort((a, b) => (b.LaunchTime?.getTime() ?? 0) - (a.LaunchTime?.getTime() ?? 0));
+  const running = candidates
+    .filter((i) => i.State?.Name === 'running')
+    .sort((a, b) => (b.LaunchTime?.getTime() ?? 0) - (a.LaunchTime?.getTime() ?? 0));
   const chosen = running[0];
   return chosen?.InstanceId ? { instanceId: chosen.InstanceId, zone: chosen.Placement?.AvailabilityZone } : undefined;
 }

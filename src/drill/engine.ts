@@ -64,7 +64,10 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     const victim = instances.find((i) => target.elasticIps.includes(i.PublicIpAddress ?? '')) ?? instances[0];
     if (!victim?.InstanceId) throw new Error(`stack ${o.stack} has no running instance to break`);
     const chosen = { instanceId: victim.InstanceId, zone: victim.Placement?.AvailabilityZone };
-    event({ kind: 'drill', text: `drill ${o.scenario} on stack ${o.stack}: ${workload.name} workload at ${base()}, target ${chosen.instanceId} in ${chosen.zone}; profile ${o.info.profile}, time scale ${scale}` });
+    event({
+      kind: 'drill',
+      text: `drill ${o.scenario} on stack ${o.stack}: ${workload.name} workload at ${base()}, target ${chosen.instanceId} in ${chosen.zone}; profile ${o.info.profile}, time scale ${scale}`,
+    });
 
     const observer = new Observer(c, o.access, target, event);
     observing = true;
@@ -83,12 +86,21 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     })();
 
     const p = new Prober(workload, Math.max(20, 1000 / scale), (up, at) =>
-      event({ kind: 'service', lane: 'service', state: up ? 'up' : 'down', text: up ? 'service answers correctly' : 'service does not answer' }, at));
+      event(
+        { kind: 'service', lane: 'service', state: up ? 'up' : 'down', text: up ? 'service answers correctly' : 'service does not answer' },
+        at,
+      ),
+    );
     prober.p = p;
     p.start();
     const baselineEnd = Date.now() + wallOf(o.limitSeconds);
     while (p.up !== true && Date.now() < baselineEnd && !aborted()) await wait(p.intervalMs);
-    if (p.up !== true) throw new Error(aborted() ? 'interrupted before the fault' : `the service at ${base()} did not answer correctly before the fault (within ${o.limitSeconds} AWS seconds)`);
+    if (p.up !== true)
+      throw new Error(
+        aborted()
+          ? 'interrupted before the fault'
+          : `the service at ${base()} did not answer correctly before the fault (within ${o.limitSeconds} AWS seconds)`,
+      );
 
     writer = new Writer(workload, Math.max(WRITE_INTERVAL_FLOOR_MS, wallOf(5)), Math.max(WRITE_TIMEOUT_FLOOR_MS, wallOf(5)));
     writer.start();
@@ -98,7 +110,10 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     if (keepsStateInSnapshots(target)) {
       const before = writer.acks.length;
       const taken = await takeSnapshot(c, target, chosen.instanceId, `${o.stack}-drill-snapshot-${Date.now()}`, baselineEnd, o.signal);
-      event({ kind: 'drill', text: `snapshot ${taken.imageId} of ${chosen.instanceId} taken with ${before} writes acknowledged (CreateImage without reboot); the group now launches from it (launch template version ${taken.version})` });
+      event({
+        kind: 'drill',
+        text: `snapshot ${taken.imageId} of ${chosen.instanceId} taken with ${before} writes acknowledged (CreateImage without reboot); the group now launches from it (launch template version ${taken.version})`,
+      });
       const afterEnd = Date.now() + wallOf(o.preFaultSeconds ?? 30);
       while ((Date.now() < afterEnd || writer.acks.length < before + 3) && Date.now() < baselineEnd && !aborted()) await wait(p.intervalMs);
       if (aborted()) throw new Error('interrupted before the fault');
@@ -118,18 +133,27 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
       const since = lastFail ? lastFail.startWall : faultWall;
       const okAfter = p.after(since).filter((s) => s.ok && (!lastFail || s.startWall > lastFail.startWall));
       if (!lastFail) {
-        if (Date.now() - faultWall >= wallOf(NO_IMPACT_AWS_SECONDS) && okAfter.length) { recoveredWall = faultWall; break; }
+        if (Date.now() - faultWall >= wallOf(NO_IMPACT_AWS_SECONDS) && okAfter.length) {
+          recoveredWall = faultWall;
+          break;
+        }
         continue;
       }
       // Stable for STABLE_AWS_SECONDS, and for one check timeout: a check started earlier may still fail late.
-      if (okAfter.length >= 3 && Date.now() - okAfter[0].endWall >= Math.max(wallOf(STABLE_AWS_SECONDS), p.timeoutMs)) { recoveredWall = okAfter[0].endWall; break; }
+      if (okAfter.length >= 3 && Date.now() - okAfter[0].endWall >= Math.max(wallOf(STABLE_AWS_SECONDS), p.timeoutMs)) {
+        recoveredWall = okAfter[0].endWall;
+        break;
+      }
     }
 
     let lostSequences: number[] = [];
     let servedBy: DrillResult['servedBy'];
     let rpoSeconds: number | null = null;
     if (recoveredWall !== undefined) {
-      event({ kind: 'drill', text: `recovered: ${round(((recoveredWall - faultWall) * scale) / 1000)} AWS s after the fault` }, recoveredWall);
+      event(
+        { kind: 'drill', text: `recovered: ${round(((recoveredWall - faultWall) * scale) / 1000)} AWS s after the fault` },
+        recoveredWall,
+      );
       await wait(wallOf(10));
       await writer.stop();
       const held = new Set(await readWithRetries(workload, wallOf));
@@ -140,13 +164,17 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
       servedBy = await servingInstance(c, target).catch(() => undefined);
       if (servedBy) event({ kind: 'drill', text: `served by ${servedBy.instanceId} in ${servedBy.zone ?? '?'}` });
     } else {
-      event({ kind: 'drill', text: aborted() ? 'interrupted before the service came back' : `not recovered within the limit (${o.limitSeconds} AWS s)` });
+      event({
+        kind: 'drill',
+        text: aborted() ? 'interrupted before the service came back' : `not recovered within the limit (${o.limitSeconds} AWS s)`,
+      });
     }
     const rtoWall = recoveredWall !== undefined ? (recoveredWall - faultWall) / 1000 : null;
     const rtoSeconds = rtoWall === null ? null : round(rtoWall * scale);
-    const met = recoveredWall !== undefined
-      && (o.rtoObjective === undefined || (rtoSeconds as number) <= o.rtoObjective)
-      && (o.rpoObjective === undefined || (rpoSeconds as number) <= o.rpoObjective);
+    const met =
+      recoveredWall !== undefined &&
+      (o.rtoObjective === undefined || (rtoSeconds as number) <= o.rtoObjective) &&
+      (o.rpoObjective === undefined || (rpoSeconds as number) <= o.rpoObjective);
     result = {
       scenario: o.scenario,
       stack: o.stack,
@@ -191,7 +219,12 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
  * RPO: the AWS-time span of acknowledged writes missing afterwards, from the first of them to the last of them or
  * the fault, whichever is later (writes lost in a restore from a snapshot span back to the snapshot).
  */
-export function dataLoss(acks: Array<{ seq: number; wall: number }>, held: Set<number>, faultWall: number, scale: number): { lost: number[]; rpoSeconds: number } {
+export function dataLoss(
+  acks: Array<{ seq: number; wall: number }>,
+  held: Set<number>,
+  faultWall: number,
+  scale: number,
+): { lost: number[]; rpoSeconds: number } {
   const lost = acks.filter((a) => !held.has(a.seq));
   if (!lost.length) return { lost: [], rpoSeconds: 0 };
   const first = Math.min(...lost.map((a) => a.wall));

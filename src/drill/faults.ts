@@ -17,7 +17,12 @@ async function control(home: string, body: Record<string, unknown>): Promise<str
 }
 
 /** Breaks the target through the cloud's fault API (as `halo fault` does), or terminates it through EC2. */
-export async function inject(home: string, c: Clients, scenario: Scenario, target: { instanceId: string; zone?: string }): Promise<InjectedFault> {
+export async function inject(
+  home: string,
+  c: Clients,
+  scenario: Scenario,
+  target: { instanceId: string; zone?: string },
+): Promise<InjectedFault> {
   switch (scenario) {
     case 'instance-crash':
       return { message: await control(home, { kind: 'instance-crash', instanceId: target.instanceId }) };

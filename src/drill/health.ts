@@ -18,7 +18,10 @@ const hmac = (key: Buffer | string, s: string) => createHmac('sha256', key).upda
 export async function describeHealthEvents(access: Access, filter: Record<string, unknown>): Promise<HealthEvent[]> {
   const url = new URL(access.endpoint);
   const body = JSON.stringify({ filter, maxResults: 100 });
-  const now = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const now = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const day = now.slice(0, 8);
   const region = 'us-east-1';
   const headers: Record<string, string> = {
@@ -29,7 +32,9 @@ export async function describeHealthEvents(access: Access, filter: Record<string
     'x-amz-target': 'AWSHealth_20160804.DescribeEvents',
   };
   const names = Object.keys(headers).sort();
-  const canonical = ['POST', '/', '', ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), headers['x-amz-content-sha256']].join('\n');
+  const canonical = ['POST', '/', '', ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), headers['x-amz-content-sha256']].join(
+    '\n',
+  );
   const scope = `${day}/${region}/health/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', now, scope, sha256(canonical)].join('\n');
   const key = hmac(hmac(hmac(hmac(`AWS4${access.secretAccessKey}`, day), region), 'health'), 'aws4_request');
@@ -38,7 +43,10 @@ export async function describeHealthEvents(access: Access, filter: Record<string
     method: 'POST',
     body,
     signal: AbortSignal.timeout(10_000),
-    headers: { ...headers, authorization: `AWS4-HMAC-SHA256 Credential=${access.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}` },
+    headers: {
+      ...headers,
+      authorization: `AWS4-HMAC-SHA256 Credential=${access.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`,
+    },
   });
   const answer = (await res.json()) as { events?: HealthEvent[]; message?: string; __type?: string };
   if (!res.ok) throw new Error(`AWS Health DescribeEvents: ${answer.__type ?? res.status} ${answer.message ?? ''}`);

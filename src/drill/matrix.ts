@@ -11,15 +11,31 @@ import type { DrillResult, Scenario } from './types.js';
 export const DEFAULT_STACKS = ['Recovery', 'MultiAz', 'MultiAzSnapshot', 'Resilient'];
 
 /** A run that could not be measured (the stack is missing, the service never answered, ...). */
-export interface FailedRun { stack: string; scenario: Scenario; error: string }
+export interface FailedRun {
+  stack: string;
+  scenario: Scenario;
+  error: string;
+}
 export type MatrixEntry = DrillResult | FailedRun;
-export interface MatrixResults { profile: string; timeScale: number; limitSeconds: number; entries: MatrixEntry[] }
+export interface MatrixResults {
+  profile: string;
+  timeScale: number;
+  limitSeconds: number;
+  entries: MatrixEntry[];
+}
 
 export const isFailed = (e: MatrixEntry): e is FailedRun => 'error' in e;
 
 export async function runMatrix(o: {
-  home: string; info: DaemonInfo; access: Access; out: string; stacks?: string[]; scenarios: Scenario[]; limitSeconds: number;
-  signal: AbortSignal; log: (line: string) => void;
+  home: string;
+  info: DaemonInfo;
+  access: Access;
+  out: string;
+  stacks?: string[];
+  scenarios: Scenario[];
+  limitSeconds: number;
+  signal: AbortSignal;
+  log: (line: string) => void;
   /**
    * Called before each run with the stack's previous run, if any (e.g. to deploy a missing stack, or recreate one a
    * fault left broken). It throws when the stack cannot be made ready: the run is then reported as not measured.
@@ -36,10 +52,18 @@ export async function runMatrix(o: {
       o.log(`== ${stack} × ${scenario}`);
       try {
         await o.beforeRun?.(stack, previous);
-        results.entries.push(await runDrill({
-          scenario, stack, home: o.home, info: o.info, access: o.access, limitSeconds: o.limitSeconds, signal: o.signal,
-          onEvent: (e) => o.log(formatEvent(e)),
-        }));
+        results.entries.push(
+          await runDrill({
+            scenario,
+            stack,
+            home: o.home,
+            info: o.info,
+            access: o.access,
+            limitSeconds: o.limitSeconds,
+            signal: o.signal,
+            onEvent: (e) => o.log(formatEvent(e)),
+          }),
+        );
       } catch (err) {
         o.log(`   ${(err as Error).message}`);
         results.entries.push({ stack, scenario, error: (err as Error).message });
@@ -66,7 +90,12 @@ export function writeReportFromResults(file: string, out: string): string[] {
   let results: MatrixResults;
   if (Array.isArray(data) || 'scenario' in data) {
     const entries = Array.isArray(data) ? data : [data];
-    results = { profile: entries[0]?.profile ?? '?', timeScale: entries[0]?.timeScale ?? 1, limitSeconds: entries[0]?.limitSeconds ?? 0, entries };
+    results = {
+      profile: entries[0]?.profile ?? '?',
+      timeScale: entries[0]?.timeScale ?? 1,
+      limitSeconds: entries[0]?.limitSeconds ?? 0,
+      entries,
+    };
   } else results = data;
   return writeReport(results, out);
 }

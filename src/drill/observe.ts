@@ -18,7 +18,12 @@ export class Observer {
   private instanceIds: string[];
   private first = true;
 
-  constructor(private readonly c: Clients, private readonly access: Access, private readonly target: StackTarget, private readonly emit: Emit) {
+  constructor(
+    private readonly c: Clients,
+    private readonly access: Access,
+    private readonly target: StackTarget,
+    private readonly emit: Emit,
+  ) {
     this.instanceIds = [...target.instanceIds];
   }
 
@@ -31,25 +36,40 @@ export class Observer {
   async poll(): Promise<void> {
     const c = this.c;
     const t = this.target;
-    const ids = new Set([...this.instanceIds, ...(await stackInstanceIds(c, { instanceIds: t.instanceIds, groupNames: t.groupNames }).catch(() => []))]);
+    const ids = new Set([
+      ...this.instanceIds,
+      ...(await stackInstanceIds(c, { instanceIds: t.instanceIds, groupNames: t.groupNames }).catch(() => [])),
+    ]);
     this.instanceIds = [...ids];
     if (t.alarmNames.length) {
       const alarms = (await c.cw.send(new DescribeAlarmsCommand({ AlarmNames: t.alarmNames }))).MetricAlarms ?? [];
       for (const a of alarms) {
-        this.change(`alarm:${a.AlarmName}`, a.StateValue ?? '?', { kind: 'alarm', lane: `alarm ${a.AlarmName}`, text: `alarm ${a.AlarmName} ${a.StateValue}` });
+        this.change(`alarm:${a.AlarmName}`, a.StateValue ?? '?', {
+          kind: 'alarm',
+          lane: `alarm ${a.AlarmName}`,
+          text: `alarm ${a.AlarmName} ${a.StateValue}`,
+        });
       }
     }
     for (const id of this.instanceIds) {
       const [i] = await describeInstances(c, [id]).catch(() => []);
       const state = i ? `${i.State?.Name ?? '?'}` : 'gone';
       const zone = i?.Placement?.AvailabilityZone ?? '';
-      this.change(`instance:${id}`, state, { kind: 'instance', lane: `instance ${id}`, text: `instance ${id} ${state}${zone ? ` in ${zone}` : ''}` });
+      this.change(`instance:${id}`, state, {
+        kind: 'instance',
+        lane: `instance ${id}`,
+        text: `instance ${id} ${state}${zone ? ` in ${zone}` : ''}`,
+      });
     }
     if (t.elasticIps.length) {
       const addresses = (await c.ec2.send(new DescribeAddressesCommand({ PublicIps: t.elasticIps }))).Addresses ?? [];
       for (const a of addresses) {
         const owner = a.InstanceId ?? 'unassociated';
-        this.change(`eip:${a.PublicIp}`, owner, { kind: 'address', lane: `Elastic IP ${a.PublicIp}`, text: `Elastic IP ${a.PublicIp} → ${owner}` });
+        this.change(`eip:${a.PublicIp}`, owner, {
+          kind: 'address',
+          lane: `Elastic IP ${a.PublicIp}`,
+          text: `Elastic IP ${a.PublicIp} → ${owner}`,
+        });
       }
     }
     for (const group of t.groupNames) {
@@ -69,11 +89,14 @@ export class Observer {
   private async health(): Promise<void> {
     const events = [
       ...(this.instanceIds.length ? await describeHealthEvents(this.access, { entityValues: this.instanceIds }) : []),
-      ...await describeHealthEvents(this.access, { eventTypeCodes: ['AWS_EC2_OPERATIONAL_ISSUE'] }),
+      ...(await describeHealthEvents(this.access, { eventTypeCodes: ['AWS_EC2_OPERATIONAL_ISSUE'] })),
     ];
     for (const e of events) {
       const key = `health:${e.arn}`;
-      if (this.first) { this.seen.set(key, e.statusCode); continue; }
+      if (this.first) {
+        this.seen.set(key, e.statusCode);
+        continue;
+      }
       const where = e.availabilityZone ? ` in ${e.availabilityZone}` : '';
       this.change(key, e.statusCode, { kind: 'health', text: `AWS Health ${e.eventTypeCode}${where}: ${e.statusCode}` });
     }

@@ -10,7 +10,11 @@ export const WRITE_INTERVAL_FLOOR_MS = 1000;
 /** Wall milliseconds a write may take before it counts as not acknowledged. */
 export const WRITE_TIMEOUT_FLOOR_MS = 10_000;
 
-export interface Sample { startWall: number; endWall: number; ok: boolean }
+export interface Sample {
+  startWall: number;
+  endWall: number;
+  ok: boolean;
+}
 
 /**
  * Checks the service continuously: one check every `intervalMs` of wall time (one AWS second at the cloud's scale,
@@ -29,7 +33,11 @@ export class Prober {
    */
   readonly timeoutMs: number;
 
-  constructor(private readonly workload: Workload, readonly intervalMs: number, private readonly onChange: (up: boolean, at: number) => void) {
+  constructor(
+    private readonly workload: Workload,
+    readonly intervalMs: number,
+    private readonly onChange: (up: boolean, at: number) => void,
+  ) {
     this.timeoutMs = Math.max(PROBE_TIMEOUT_FLOOR_MS, intervalMs * 5);
   }
 
@@ -45,17 +53,20 @@ export class Prober {
     if (this.inFlight >= Math.ceil(this.timeoutMs / this.intervalMs) + 8) return;
     this.inFlight++;
     const startWall = Date.now();
-    void this.workload.check(this.timeoutMs).catch(() => false).then((ok) => {
-      this.inFlight--;
-      const s = { startWall, endWall: Date.now(), ok };
-      this.samples.push(s);
-      if (startWall < this.lastApplied) return;
-      this.lastApplied = startWall;
-      if (this.up !== ok) {
-        this.up = ok;
-        this.onChange(ok, ok ? s.endWall : s.startWall);
-      }
-    });
+    void this.workload
+      .check(this.timeoutMs)
+      .catch(() => false)
+      .then((ok) => {
+        this.inFlight--;
+        const s = { startWall, endWall: Date.now(), ok };
+        this.samples.push(s);
+        if (startWall < this.lastApplied) return;
+        this.lastApplied = startWall;
+        if (this.up !== ok) {
+          this.up = ok;
+          this.onChange(ok, ok ? s.endWall : s.startWall);
+        }
+      });
   }
 
   stop(): void {
@@ -76,7 +87,10 @@ export class Prober {
   }
 }
 
-export interface Ack { seq: number; wall: number }
+export interface Ack {
+  seq: number;
+  wall: number;
+}
 
 /** Makes one write at a time through the workload, numbered; keeps those the service acknowledged. */
 export class Writer {
@@ -85,7 +99,11 @@ export class Writer {
   private running = false;
   private loop?: Promise<void>;
 
-  constructor(private readonly workload: Workload, private readonly intervalMs: number, private readonly timeoutMs: number) {}
+  constructor(
+    private readonly workload: Workload,
+    private readonly intervalMs: number,
+    private readonly timeoutMs: number,
+  ) {}
 
   start(): void {
     this.running = true;

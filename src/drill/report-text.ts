@@ -18,7 +18,8 @@ export function rpoText(r: DrillResult): string {
   if (r.lostWrites === null) return 'not measurable (the service did not come back)';
   if (r.lostWrites === 0) return `0 (all ${r.acknowledgedWrites} acknowledged writes kept)`;
   // Lost back to the drill's first write: the stack lost everything it held, and the drill saw only its own writes.
-  if (r.lostSequences[0] === 1) return `at least ${r.rpoSeconds} AWS s (${r.lostWrites} of ${r.acknowledgedWrites} acknowledged writes lost, back to the drill's first: all the state the server had)`;
+  if (r.lostSequences[0] === 1)
+    return `at least ${r.rpoSeconds} AWS s (${r.lostWrites} of ${r.acknowledgedWrites} acknowledged writes lost, back to the drill's first: all the state the server had)`;
   return `${r.rpoSeconds} AWS s (${r.lostWrites} of ${r.acknowledgedWrites} acknowledged writes lost)`;
 }
 
@@ -32,7 +33,9 @@ export function summary(r: DrillResult): string {
     `  restore: ${r.restored}`,
   ];
   if (r.objectives.rtoSeconds !== undefined || r.objectives.rpoSeconds !== undefined) {
-    lines.push(`  objectives (RTO ≤ ${r.objectives.rtoSeconds ?? '-'} s, RPO ≤ ${r.objectives.rpoSeconds ?? '-'} s): ${r.objectives.met ? 'met' : 'MISSED'}`);
+    lines.push(
+      `  objectives (RTO ≤ ${r.objectives.rtoSeconds ?? '-'} s, RPO ≤ ${r.objectives.rpoSeconds ?? '-'} s): ${r.objectives.met ? 'met' : 'MISSED'}`,
+    );
   }
   return lines.join('\n');
 }

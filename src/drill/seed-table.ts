@@ -19,17 +19,21 @@ export interface SeedRow {
 /** The zone the service runs in after the recovery: the run's `servedBy`, else the last instance seen running behind the Elastic IP. */
 export function servedZone(r: DrillResult): string | undefined {
   if (r.servedBy?.zone) return r.servedBy.zone;
-  const owner = [...r.timeline].reverse().find((e) => e.kind === 'address' && /→ i-/.test(e.text))?.text.match(/→ (i-\S+)/)?.[1];
+  const owner = [...r.timeline]
+    .reverse()
+    .find((e) => e.kind === 'address' && /→ i-/.test(e.text))
+    ?.text.match(/→ (i-\S+)/)?.[1];
   const running = r.timeline.filter((e) => e.kind === 'instance' && / running in /.test(e.text) && (!owner || e.text.includes(owner)));
   return running[running.length - 1]?.text.match(/ running in (\S+)/)?.[1];
 }
 
 const short = (e: MatrixEntry, what: 'rto' | 'rpo'): string => {
   if (isFailed(e)) return `${e.scenario}: not measured`;
-  if (!e.recovered) return what === 'rto' ? `${e.scenario}: not recovered within ${e.limitSeconds} s` : `${e.scenario}: not measurable (not back)`;
+  if (!e.recovered)
+    return what === 'rto' ? `${e.scenario}: not recovered within ${e.limitSeconds} s` : `${e.scenario}: not measurable (not back)`;
   if (what === 'rto') return `${e.scenario}: ${e.rtoSeconds} s`;
   if (e.lostWrites === 0) return `${e.scenario}: 0 (no write lost)`;
-  const all = e.lostSequences[0] === 1 ? ', all back to the drill\'s first: at least' : '';
+  const all = e.lostSequences[0] === 1 ? ", all back to the drill's first: at least" : '';
   return `${e.scenario}: ${e.rpoSeconds} s (${e.lostWrites} of ${e.acknowledgedWrites} writes lost${all})`;
 };
 
@@ -63,9 +67,11 @@ export function seedTable(results: MatrixResults): SeedRow[] {
 
 /** What the AWS times include, said once beside the tables. */
 export function scaleNote(results: MatrixResults): string {
-  return `Times are AWS seconds on the cloud's clock (profile ${results.profile}, time scale ${results.timeScale}: one wall second is ${results.timeScale} AWS seconds). `
-    + 'AWS-side delays (alarm periods, recovery, launch) follow the profile; the guest\'s own work (booting the CI server, buildbot\'s start) takes real '
-    + `seconds on this machine, each counted as ${results.timeScale} AWS seconds, so a slow or busy host lengthens the RTOs. Each run's wall RTO is given beside its AWS RTO.`;
+  return (
+    `Times are AWS seconds on the cloud's clock (profile ${results.profile}, time scale ${results.timeScale}: one wall second is ${results.timeScale} AWS seconds). ` +
+    "AWS-side delays (alarm periods, recovery, launch) follow the profile; the guest's own work (booting the CI server, buildbot's start) takes real " +
+    `seconds on this machine, each counted as ${results.timeScale} AWS seconds, so a slow or busy host lengthens the RTOs. Each run's wall RTO is given beside its AWS RTO.`
+  );
 }
 
 /** The recovery's steps as the run saw them: the first of each after the fault, AWS seconds since the fault. */

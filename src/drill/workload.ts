@@ -42,7 +42,7 @@ export function journalWorkload(base: Base): Workload {
     async check(timeoutMs) {
       const res = await request(`${base()}/health`, timeoutMs);
       if (!res?.ok) return false;
-      const body = await res.json().catch(() => undefined) as { ok?: boolean } | undefined;
+      const body = (await res.json().catch(() => undefined)) as { ok?: boolean } | undefined;
       return body?.ok === true;
     },
     async write(seq, timeoutMs) {
@@ -58,7 +58,10 @@ export function journalWorkload(base: Base): Workload {
   };
 }
 
-export interface Credentials { user: string; password: string }
+export interface Credentials {
+  user: string;
+  password: string;
+}
 
 /** The reason a drill's forced build carries: the run id and the sequence number. */
 export const buildReason = (runId: string, seq: number) => `halo drill ${runId} write ${seq}`;
@@ -79,20 +82,24 @@ export function buildbotWorkload(base: Base, credentials: Credentials | undefine
     const res = await request(`${base()}/auth/login`, timeoutMs, { headers: { authorization: `Basic ${auth}` } });
     if (!res || res.status >= 400) return undefined;
     // The answer sets an anonymous session first, then the user's: the last one is the user's.
-    const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]).filter((c) => c.startsWith('TWISTED_SESSION='));
+    const cookies = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .filter((c) => c.startsWith('TWISTED_SESSION='));
     return cookies[cookies.length - 1];
   };
-  const force = async (seq: number, timeoutMs: number) => request(`${base()}/api/v2/forceschedulers/${scheduler}`, timeoutMs, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(session ? { cookie: session } : {}) },
-    body: JSON.stringify({ jsonrpc: '2.0', id: seq, method: 'force', params: { reason: buildReason(runId, seq) } }),
-  });
+  const force = async (seq: number, timeoutMs: number) =>
+    request(`${base()}/api/v2/forceschedulers/${scheduler}`, timeoutMs, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(session ? { cookie: session } : {}) },
+      body: JSON.stringify({ jsonrpc: '2.0', id: seq, method: 'force', params: { reason: buildReason(runId, seq) } }),
+    });
   return {
     name: 'buildbot',
     async check(timeoutMs) {
       const res = await request(`${base()}/api/v2/builders`, timeoutMs);
       if (!res?.ok) return false;
-      const body = await res.json().catch(() => undefined) as { builders?: unknown[] } | undefined;
+      const body = (await res.json().catch(() => undefined)) as { builders?: unknown[] } | undefined;
       return Array.isArray(body?.builders) && body.builders.length > 0;
     },
     async write(seq, timeoutMs) {
@@ -103,7 +110,7 @@ export function buildbotWorkload(base: Base, credentials: Credentials | undefine
         res = await force(seq, timeoutMs);
       }
       if (!res?.ok) return false;
-      const body = await res.json().catch(() => undefined) as { result?: unknown; error?: unknown } | undefined;
+      const body = (await res.json().catch(() => undefined)) as { result?: unknown; error?: unknown } | undefined;
       return !!body && Array.isArray(body.result) && !body.error;
     },
     async read(timeoutMs) {
@@ -111,7 +118,10 @@ export function buildbotWorkload(base: Base, credentials: Credentials | undefine
       if (!res?.ok) throw new Error(`GET ${base()}/api/v2/buildsets answered ${res ? res.status : 'nothing'}`);
       const sets = ((await res.json()) as { buildsets?: Array<{ reason?: string }> }).buildsets ?? [];
       const mine = new RegExp(`halo drill ${runId} write (\\d+)$`);
-      return sets.map((s) => mine.exec(s.reason ?? '')?.[1]).filter((n): n is string => n !== undefined).map(Number);
+      return sets
+        .map((s) => mine.exec(s.reason ?? '')?.[1])
+        .filter((n): n is string => n !== undefined)
+        .map(Number);
     },
   };
 }
@@ -124,7 +134,7 @@ const WORKLOAD_PORT = 8080;
 async function detect(base: Base, deadline: number): Promise<string> {
   for (;;) {
     const builders = await request(`${base()}/api/v2/builders`, 3000);
-    const body = builders?.ok ? await builders.json().catch(() => undefined) as { builders?: unknown } | undefined : undefined;
+    const body = builders?.ok ? ((await builders.json().catch(() => undefined)) as { builders?: unknown } | undefined) : undefined;
     if (Array.isArray(body?.builders)) return 'buildbot';
     if (await journalWorkload(base).check(3000)) return 'journal';
     if (Date.now() >= deadline) throw new Error(`nothing answered at ${base()} as buildbot or as the journal workload`);
@@ -147,8 +157,9 @@ async function credentialsOf(c: Clients, target: StackTarget): Promise<Credentia
  */
 export async function workloadFor(c: Clients, target: StackTarget, base: Base, deadline: number, runId = newRunId()): Promise<Workload> {
   const declared = target.outputs.Workload ?? target.tags['halo:workload'] ?? target.tags.Workload;
-  const kind = declared ?? await detect(base, deadline);
-  if (!(WORKLOADS as readonly string[]).includes(kind)) throw new Error(`stack ${target.stack}: unknown workload '${kind}' (known: ${WORKLOADS.join(', ')})`);
+  const kind = declared ?? (await detect(base, deadline));
+  if (!(WORKLOADS as readonly string[]).includes(kind))
+    throw new Error(`stack ${target.stack}: unknown workload '${kind}' (known: ${WORKLOADS.join(', ')})`);
   if (kind === 'journal') return journalWorkload(base);
   const credentials = await credentialsOf(c, target);
   if (!credentials) throw new Error(`stack ${target.stack}: buildbot's writes need the admin's password: no output AdminPasswordSecret`);

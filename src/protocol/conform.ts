@@ -32,7 +32,9 @@ function conform(model: ServiceModel, shape: Shape, value: unknown, path: string
     case 'map': {
       if (typeof value !== 'object' || Array.isArray(value)) throw bad('map');
       const valueShape = resolve(model, shape.value ?? { type: 'string' });
-      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, conform(model, valueShape, v, `${path}.${k}`)]));
+      return Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, conform(model, valueShape, v, `${path}.${k}`)]),
+      );
     }
     case 'integer':
     case 'long': {
@@ -69,7 +71,10 @@ function conform(model: ServiceModel, shape: Shape, value: unknown, path: string
 /** The type error of the service's protocol: JSON services say it as Coral's deserializer does. */
 function typeError(model: ServiceModel, path: string, value: unknown, expected: string): AwsError {
   if (model.metadata.protocol === 'json') return jsonTypeError(value, expected);
-  return new AwsError('InvalidParameterValue', `Value (${String(value)}) for parameter ${path} is invalid. Expected ${ARTICLE[expected] ?? 'a'} ${expected}.`);
+  return new AwsError(
+    'InvalidParameterValue',
+    `Value (${String(value)}) for parameter ${path} is invalid. Expected ${ARTICLE[expected] ?? 'a'} ${expected}.`,
+  );
 }
 
 const ARTICLE: Record<string, string> = { integer: 'an' };
@@ -77,8 +82,16 @@ const ARTICLE: Record<string, string> = { integer: 'an' };
 /** Coral's JSON deserializer: "STRING_VALUE can not be converted to an Integer", "Start of list found where not expected". */
 export function jsonTypeError(value: unknown, expected: string): AwsError {
   if (Array.isArray(value)) return new AwsError('SerializationException', 'Start of list found where not expected');
-  if (value !== null && typeof value === 'object') return new AwsError('SerializationException', 'Start of structure or map found where not expected.');
-  const kind = typeof value === 'string' ? 'STRING_VALUE' : typeof value === 'number' ? 'NUMBER_VALUE' : typeof value === 'boolean' ? 'BOOLEAN_VALUE' : 'VALUE';
+  if (value !== null && typeof value === 'object')
+    return new AwsError('SerializationException', 'Start of structure or map found where not expected.');
+  const kind =
+    typeof value === 'string'
+      ? 'STRING_VALUE'
+      : typeof value === 'number'
+        ? 'NUMBER_VALUE'
+        : typeof value === 'boolean'
+          ? 'BOOLEAN_VALUE'
+          : 'VALUE';
   const target = JAVA_TYPE[expected] ?? 'a String';
   return new AwsError('SerializationException', `${kind} can not be converted to ${target}`);
 }

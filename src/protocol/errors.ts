@@ -30,7 +30,8 @@ export type ErrorFactories<T> = { [K in keyof T]: T[K] extends ErrorSpec<infer A
  */
 export function declareErrors<T extends Record<string, ErrorSpec<any[]>>>(specs: T): ErrorFactories<T> {
   const out: Record<string, (...args: unknown[]) => AwsError> = {};
-  for (const [name, spec] of Object.entries(specs)) out[name] = (...args) => new AwsError(spec.code, spec.message(...args), spec.status ?? 400);
+  for (const [name, spec] of Object.entries(specs))
+    out[name] = (...args) => new AwsError(spec.code, spec.message(...args), spec.status ?? 400);
   return out as ErrorFactories<T>;
 }
 

@@ -41,7 +41,9 @@ function fromJson(model: ServiceModel, shape: Shape, value: unknown, path: strin
     case 'map': {
       if (typeof value !== 'object' || Array.isArray(value)) throw bad('map');
       const valueShape = resolve(model, shape.value ?? { type: 'string' });
-      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, fromJson(model, valueShape, v, `${path}.${k}`)]));
+      return Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, fromJson(model, valueShape, v, `${path}.${k}`)]),
+      );
     }
     case 'integer':
     case 'long':

@@ -101,4 +101,3 @@ export function resolve(model: ServiceModel, ref: Shape): Shape {
   resolved.set(ref, out);
   return out;
 }
-

@@ -43,7 +43,10 @@ export function paginate<T>(all: readonly T[], spec: PageSpec): Page<T> {
 }
 
 function bindingOf(params: unknown): string {
-  return createHash('sha256').update(stableJson(params ?? {})).digest('base64url').slice(0, 16);
+  return createHash('sha256')
+    .update(stableJson(params ?? {}))
+    .digest('base64url')
+    .slice(0, 16);
 }
 
 function tokenOf(offset: number, digest: string): string {
@@ -68,7 +71,9 @@ function stableJson(value: unknown): string {
   if (value instanceof Date) return JSON.stringify(value.getTime());
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';

@@ -9,7 +9,12 @@ export type Flavor = 'ec2' | 'query';
 
 export class InputError extends AwsError {}
 
-export function parseQueryInput(model: ServiceModel, shape: Shape | undefined, params: Map<string, string>, flavor: Flavor): Record<string, unknown> {
+export function parseQueryInput(
+  model: ServiceModel,
+  shape: Shape | undefined,
+  params: Map<string, string>,
+  flavor: Flavor,
+): Record<string, unknown> {
   if (!shape) return {};
   const index = new PrefixIndex(params);
   return readStructure(model, resolve(model, shape), '', index, flavor) ?? {};
@@ -60,7 +65,13 @@ function memberKey(name: string, member: Shape, flavor: Flavor): string {
 
 const join = (prefix: string, key: string) => (prefix ? `${prefix}.${key}` : key);
 
-function readStructure(model: ServiceModel, shape: Shape, prefix: string, index: PrefixIndex, flavor: Flavor): Record<string, unknown> | undefined {
+function readStructure(
+  model: ServiceModel,
+  shape: Shape,
+  prefix: string,
+  index: PrefixIndex,
+  flavor: Flavor,
+): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
   let any = false;
   for (const [name, ref] of Object.entries(shape.members ?? {})) {
@@ -78,7 +89,7 @@ function readStructure(model: ServiceModel, shape: Shape, prefix: string, index:
 function readValue(model: ServiceModel, shape: Shape, key: string, index: PrefixIndex, flavor: Flavor): unknown {
   switch (shape.type) {
     case 'structure':
-      return index.has(key) ? readStructure(model, shape, key, index, flavor) ?? {} : undefined;
+      return index.has(key) ? (readStructure(model, shape, key, index, flavor) ?? {}) : undefined;
     case 'list':
       return readList(model, shape, key, index, flavor);
     case 'map':
@@ -123,23 +134,27 @@ function scalar(shape: Shape, raw: string, key: string): unknown {
   switch (shape.type) {
     case 'integer':
     case 'long': {
-      if (!/^-?\d+$/.test(raw.trim())) throw new InputError('InvalidParameterValue', `Value (${raw}) for parameter ${key} is invalid. Expected an integer.`);
+      if (!/^-?\d+$/.test(raw.trim()))
+        throw new InputError('InvalidParameterValue', `Value (${raw}) for parameter ${key} is invalid. Expected an integer.`);
       return Number.parseInt(raw, 10);
     }
     case 'float':
     case 'double': {
       const n = Number(raw);
-      if (raw.trim() === '' || Number.isNaN(n)) throw new InputError('InvalidParameterValue', `Value (${raw}) for parameter ${key} is invalid. Expected a number.`);
+      if (raw.trim() === '' || Number.isNaN(n))
+        throw new InputError('InvalidParameterValue', `Value (${raw}) for parameter ${key} is invalid. Expected a number.`);
       return n;
     }
     case 'boolean': {
       const v = raw.toLowerCase();
-      if (v !== 'true' && v !== 'false') throw new InputError('InvalidParameterValue', `Value (${raw}) for parameter ${key} is invalid. Expected 'true' or 'false'.`);
+      if (v !== 'true' && v !== 'false')
+        throw new InputError('InvalidParameterValue', `Value (${raw}) for parameter ${key} is invalid. Expected 'true' or 'false'.`);
       return v === 'true';
     }
     case 'timestamp': {
       const d = /^\d+(\.\d+)?$/.test(raw) ? new Date(Number(raw) * 1000) : new Date(raw);
-      if (Number.isNaN(d.getTime())) throw new InputError('InvalidParameterValue', `Value (${raw}) for parameter ${key} is invalid. Expected a timestamp.`);
+      if (Number.isNaN(d.getTime()))
+        throw new InputError('InvalidParameterValue', `Value (${raw}) for parameter ${key} is invalid. Expected a timestamp.`);
       return d;
     }
     case 'blob':

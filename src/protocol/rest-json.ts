@@ -33,7 +33,13 @@ function routesOf(model: ServiceModel): CompiledRoute[] {
       names.push(greedy ? label.slice(0, -1) : label);
       return greedy ? '(.+)' : '([^/]+)';
     });
-    routes.push({ action: op.name, method: op.http.method ?? 'POST', pattern: new RegExp(`^${source}$`), names, literal: template.replace(/\{[^}]+\}/g, '').length });
+    routes.push({
+      action: op.name,
+      method: op.http.method ?? 'POST',
+      pattern: new RegExp(`^${source}$`),
+      names,
+      literal: template.replace(/\{[^}]+\}/g, '').length,
+    });
   }
   routes.sort((a, b) => b.literal - a.literal);
   routesByModel.set(model, routes);

@@ -80,15 +80,18 @@ function checkScalar(shapeName: string, shape: CShape, value: unknown, path: str
   const add = (kind: Violation['kind'], constraint: string, limit?: number) => found.push({ path, value, kind, constraint, limit });
   const size = sizeOf(shape, value);
   if (size !== undefined) {
-    if (shape.min !== undefined && size < shape.min) add('length', `Member must have length greater than or equal to ${shape.min}`, shape.min);
+    if (shape.min !== undefined && size < shape.min)
+      add('length', `Member must have length greater than or equal to ${shape.min}`, shape.min);
     if (shape.max !== undefined && size > shape.max) add('length', `Member must have length less than or equal to ${shape.max}`, shape.max);
   }
   if (typeof value === 'number' && NUMERIC.has(shape.type)) {
-    if (shape.min !== undefined && value < shape.min) add('range', `Member must have value greater than or equal to ${shape.min}`, shape.min);
+    if (shape.min !== undefined && value < shape.min)
+      add('range', `Member must have value greater than or equal to ${shape.min}`, shape.min);
     if (shape.max !== undefined && value > shape.max) add('range', `Member must have value less than or equal to ${shape.max}`, shape.max);
   }
   if (typeof value !== 'string') return;
-  if (shape.enum && !OPEN_ENUMS.has(shapeName) && !shape.enum.includes(value)) add('enum', `Member must satisfy enum value set: [${enumOrder(shape.enum).join(', ')}]`);
+  if (shape.enum && !OPEN_ENUMS.has(shapeName) && !shape.enum.includes(value))
+    add('enum', `Member must satisfy enum value set: [${enumOrder(shape.enum).join(', ')}]`);
   if (shape.regex && !shape.regex.test(value)) add('pattern', `Member must satisfy regular expression pattern: ${shape.pattern}`);
 }
 
@@ -152,7 +155,10 @@ function javaString(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(javaString).join(', ')}]`;
   if (value instanceof Date) return value.toISOString();
   if (Buffer.isBuffer(value)) return `java.nio.HeapByteBuffer[pos=0 lim=${value.length} cap=${value.length}]`;
-  if (value && typeof value === 'object') return `{${Object.entries(value).map(([k, v]) => `${k}=${javaString(v)}`).join(', ')}}`;
+  if (value && typeof value === 'object')
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${k}=${javaString(v)}`)
+      .join(', ')}}`;
   return String(value);
 }
 
@@ -164,17 +170,23 @@ function ec2Error(v: Violation): AwsError {
   if (v.kind === 'range') {
     // EC2's own words (observed for maxResults 3 with a floor of 5: "Expecting a value greater than 5.").
     const expecting = v.constraint.includes('greater') ? `greater than ${v.limit}` : `less than or equal to ${v.limit}`;
-    return new AwsError('InvalidParameterValue', `Value ( ${String(v.value)} ) for parameter ${param} is invalid. Expecting a value ${expecting}.`);
+    return new AwsError(
+      'InvalidParameterValue',
+      `Value ( ${String(v.value)} ) for parameter ${param} is invalid. Expecting a value ${expecting}.`,
+    );
   }
   if (v.kind === 'length' && Array.isArray(v.value)) {
     const most = v.constraint.includes('greater') ? `at least ${v.limit}` : `at most ${v.limit}`;
     return new AwsError('InvalidParameterValue', `The parameter ${name} must contain ${most} value(s).`);
   }
   if (v.kind === 'length') {
-    const detail = v.constraint.includes('greater') ? `Length is less than minimum of ${v.limit}.` : `Length exceeds maximum of ${v.limit}.`;
+    const detail = v.constraint.includes('greater')
+      ? `Length is less than minimum of ${v.limit}.`
+      : `Length exceeds maximum of ${v.limit}.`;
     return new AwsError('InvalidParameterValue', `Value (${javaString(v.value)}) for parameter ${param} is invalid. ${detail}`);
   }
-  if (v.kind === 'enum') return new AwsError('InvalidParameterValue', `Invalid value '${javaString(v.value)}' for ${v.path[v.path.length - 1]}.`);
+  if (v.kind === 'enum')
+    return new AwsError('InvalidParameterValue', `Invalid value '${javaString(v.value)}' for ${v.path[v.path.length - 1]}.`);
   return new AwsError('InvalidParameterValue', `Value (${javaString(v.value)}) for parameter ${param} is invalid.`);
 }
 

@@ -35,7 +35,10 @@ export function footprint(tag: string): HostFootprint {
 
 /** `footprint` with its two host commands run asynchronously, at the same time. */
 export async function readFootprint(tag: string): Promise<HostFootprint> {
-  const [tables, lo] = await Promise.all([run('nft', ['list', 'tables'], { allowFail: true }), run('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { allowFail: true })]);
+  const [tables, lo] = await Promise.all([
+    run('nft', ['list', 'tables'], { allowFail: true }),
+    run('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { allowFail: true }),
+  ]);
   return footprintOf(tag, tables.stdout, lo.stdout);
 }
 
@@ -44,12 +47,28 @@ function footprintOf(tag: string, nftTables: string, loAddrs: string): HostFootp
   const n = names(tag);
   const namespaces = listNamespaces().filter((ns) => ns.startsWith(n.nsPrefix));
   const links = hostLinks().filter((l) => l.startsWith(n.hostLinkPrefix));
-  const tables = nftTables.split('\n').map((l) => l.trim()).filter((l) => l.endsWith(` ${n.hostTable}`));
+  const tables = nftTables
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.endsWith(` ${n.hostTable}`));
   const loAddresses = loAddrs
-    .split('\n').filter((l) => l.trim().endsWith(n.loLabel) || l.includes(` ${n.loLabel}`)).map((l) => /inet (\S+)/.exec(l)?.[1] ?? l);
-  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`/${n.nsPrefix}`) || isRootVolumeCopyMount(l, tag));
-  return { namespaces, links, tables, loAddresses, mounts, loops: [...loopsOfCloud(tag), ...rootLoopsOfCloud(tag)], cgroups: cgroupsOfCloud(tag), efsProcesses: efsProcesses(tag),
-    idClaims: idClaimsOf(tag) };
+    .split('\n')
+    .filter((l) => l.trim().endsWith(n.loLabel) || l.includes(` ${n.loLabel}`))
+    .map((l) => /inet (\S+)/.exec(l)?.[1] ?? l);
+  const mounts = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(`/${n.nsPrefix}`) || isRootVolumeCopyMount(l, tag));
+  return {
+    namespaces,
+    links,
+    tables,
+    loAddresses,
+    mounts,
+    loops: [...loopsOfCloud(tag), ...rootLoopsOfCloud(tag)],
+    cgroups: cgroupsOfCloud(tag),
+    efsProcesses: efsProcesses(tag),
+    idClaims: idClaimsOf(tag),
+  };
 }
 
 /** The host's network interfaces (its own network namespace's, as the daemon sees /sys). */
@@ -68,8 +87,17 @@ function isRootVolumeCopyMount(line: string, tag: string): boolean {
 }
 
 export function isClean(fp: HostFootprint): boolean {
-  return !fp.namespaces.length && !fp.links.length && !fp.tables.length && !fp.loAddresses.length && !fp.mounts.length && !fp.loops.length
-    && !fp.cgroups.length && !fp.efsProcesses.length && !fp.idClaims.length;
+  return (
+    !fp.namespaces.length &&
+    !fp.links.length &&
+    !fp.tables.length &&
+    !fp.loAddresses.length &&
+    !fp.mounts.length &&
+    !fp.loops.length &&
+    !fp.cgroups.length &&
+    !fp.efsProcesses.length &&
+    !fp.idClaims.length
+  );
 }
 
 /** Named network namespaces: what `ip netns list` lists, read from its directory. */
@@ -121,7 +149,12 @@ export async function cleanHostByTag(tag: string): Promise<void> {
   rmSync(efsRunDir(tag), { recursive: true, force: true });
   // One `ip -force -batch` for every namespace, then one for the links and lo addresses left (each line on its own:
   // one that fails does not stop the others).
-  if (namespaces.length) await ipBatch(undefined, namespaces.map((ns) => `netns del ${ns}`), true);
+  if (namespaces.length)
+    await ipBatch(
+      undefined,
+      namespaces.map((ns) => `netns del ${ns}`),
+      true,
+    );
   const fp = await readFootprint(tag);
   const lines = [...fp.links.map((link) => `link del ${link}`), ...fp.loAddresses.map((addr) => `addr del ${addr} dev lo`)];
   if (lines.length) await ipBatch(undefined, lines, true);

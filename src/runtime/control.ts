@@ -17,7 +17,9 @@ export async function startControl(home: string, handler: ControlHandler): Promi
   rmSync(file, { force: true });
   const server = http.createServer((req, res) => {
     let raw = '';
-    req.on('data', (d) => { raw += d; });
+    req.on('data', (d) => {
+      raw += d;
+    });
     req.on('end', () => {
       let body: Record<string, unknown> = {};
       try {
@@ -28,7 +30,8 @@ export async function startControl(home: string, handler: ControlHandler): Promi
       }
       handler(req.url ?? '/', body).then(
         (message) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, message })),
-        (err: unknown) => res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, message: (err as Error).message })),
+        (err: unknown) =>
+          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, message: (err as Error).message })),
       );
     });
   });
@@ -56,21 +59,35 @@ export async function callControl(home: string, route: string, body: Record<stri
 function post(home: string, route: string, body: Record<string, unknown>): Promise<{ ok: boolean; message: string }> {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      socketPath: controlSocketPath(home), path: route, method: 'POST', agent: false,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-    }, (res) => {
-      let raw = '';
-      res.on('data', (d) => { raw += d; });
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(raw) as { ok: boolean; message: string });
-        } catch {
-          reject(new Error(`unexpected answer from the cloud: ${raw.slice(0, 200)}`));
-        }
-      });
-    });
-    req.on('error', (err) => reject(new Error(`cannot reach the cloud's control socket ${controlSocketPath(home)}: ${err.message}; is the cloud running ('halo cloud status')?`)));
+    const req = http.request(
+      {
+        socketPath: controlSocketPath(home),
+        path: route,
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      },
+      (res) => {
+        let raw = '';
+        res.on('data', (d) => {
+          raw += d;
+        });
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(raw) as { ok: boolean; message: string });
+          } catch {
+            reject(new Error(`unexpected answer from the cloud: ${raw.slice(0, 200)}`));
+          }
+        });
+      },
+    );
+    req.on('error', (err) =>
+      reject(
+        new Error(
+          `cannot reach the cloud's control socket ${controlSocketPath(home)}: ${err.message}; is the cloud running ('halo cloud status')?`,
+        ),
+      ),
+    );
     req.end(payload);
   });
 }

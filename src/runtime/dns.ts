@@ -49,13 +49,14 @@ export function answerQuery(query: Buffer, asker: Asker, providers: readonly Nam
   }
   if (req.type !== 'query') return undefined;
   const q = req.questions?.[0];
-  const reply = (rcode: 'NOERROR' | 'NXDOMAIN' | 'NOTIMP', answers: packet.Answer[] = []): Buffer => packet.encode({
-    type: 'response',
-    id: req.id,
-    flags: packet.RECURSION_AVAILABLE | ((req.flags ?? 0) & packet.RECURSION_DESIRED) | (rcodeNumber[rcode] ?? 0),
-    questions: req.questions,
-    answers,
-  });
+  const reply = (rcode: 'NOERROR' | 'NXDOMAIN' | 'NOTIMP', answers: packet.Answer[] = []): Buffer =>
+    packet.encode({
+      type: 'response',
+      id: req.id,
+      flags: packet.RECURSION_AVAILABLE | ((req.flags ?? 0) & packet.RECURSION_DESIRED) | (rcodeNumber[rcode] ?? 0),
+      questions: req.questions,
+      answers,
+    });
   // Only standard queries (opcode 0, bits 11-14 of the flags) of one question are answered.
   if (!q || req.questions?.length !== 1 || ((req.flags ?? 0) >> 11) & 0xf) return reply('NOTIMP');
   const name = q.name.toLowerCase().replace(/\.$/, '');
@@ -65,8 +66,16 @@ export function answerQuery(query: Buffer, asker: Asker, providers: readonly Nam
     if (found) break;
   }
   if (!found) return reply('NXDOMAIN');
-  if (q.type === 'A') return reply('NOERROR', (found.a ?? []).map((ip) => ({ type: 'A', name: q.name, ttl: TTL, class: 'IN', data: ip })));
-  if (q.type === 'PTR') return reply('NOERROR', (found.ptr ?? []).map((n) => ({ type: 'PTR', name: q.name, ttl: TTL, class: 'IN', data: n })));
+  if (q.type === 'A')
+    return reply(
+      'NOERROR',
+      (found.a ?? []).map((ip) => ({ type: 'A', name: q.name, ttl: TTL, class: 'IN', data: ip })),
+    );
+  if (q.type === 'PTR')
+    return reply(
+      'NOERROR',
+      (found.ptr ?? []).map((n) => ({ type: 'PTR', name: q.name, ttl: TTL, class: 'IN', data: n })),
+    );
   return reply('NOERROR');
 }
 

@@ -36,7 +36,15 @@ export function readMountAsk(device: string, type: string, options: string[]): E
   // The EFS mount helper's mounttargetip= names the mount target to use instead of the zone's DNS answer.
   const targetIp = helper === 'efs' ? options.find((o) => o.startsWith('mounttargetip='))?.slice('mounttargetip='.length) : undefined;
   const dns = DNS.exec(host);
-  if (targetIp) return { fileSystemId: dns?.[2] ?? (/^fs-[0-9a-f]+$/.test(host) ? host : undefined), host, ip: targetIp, subPath, accessPointId, helper };
+  if (targetIp)
+    return {
+      fileSystemId: dns?.[2] ?? (/^fs-[0-9a-f]+$/.test(host) ? host : undefined),
+      host,
+      ip: targetIp,
+      subPath,
+      accessPointId,
+      helper,
+    };
   if (dns) return { fileSystemId: dns[2], zoneName: dns[1], host, subPath, accessPointId, helper };
   if (/^fs-[0-9a-f]+$/.test(host)) return { fileSystemId: host, host, subPath, accessPointId, helper };
   if (/^\d+\.\d+\.\d+\.\d+$/.test(host)) return { host, ip: host, subPath, accessPointId, helper };
@@ -68,8 +76,27 @@ export interface RunningClient {
 /** Starts the client in the instance's network namespace; resolves when it mounted, rejects with mount's message. */
 export function startClient(c: ClientLaunch, waitMs: number): Promise<RunningClient> {
   mkdirSync(c.stateDir, { recursive: true });
-  const args = ['--net=' + `/run/netns/${c.netns}`, '--', '/usr/bin/python3', '-I', FUSE_CLIENT, '--server', c.server, '--pid', String(c.initPid),
-    '--target', c.target, '--source', c.source, '--root', c.root, '--state', c.stateDir, '--home', c.home];
+  const args = [
+    '--net=' + `/run/netns/${c.netns}`,
+    '--',
+    '/usr/bin/python3',
+    '-I',
+    FUSE_CLIENT,
+    '--server',
+    c.server,
+    '--pid',
+    String(c.initPid),
+    '--target',
+    c.target,
+    '--source',
+    c.source,
+    '--root',
+    c.root,
+    '--state',
+    c.stateDir,
+    '--home',
+    c.home,
+  ];
   if (c.posixUser) args.push('--uid', String(c.posixUser.Uid), '--gid', String(c.posixUser.Gid));
   if (c.readOnly) args.push('--read-only');
   if (c.squashRoot) args.push('--squash-root');
@@ -83,7 +110,9 @@ export function startClient(c: ClientLaunch, waitMs: number): Promise<RunningCli
       child.kill('SIGKILL');
       reject(new Error('mount.nfs4: Connection timed out'));
     }, waitMs);
-    child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const line = out.split('\n')[0];
@@ -94,7 +123,9 @@ export function startClient(c: ClientLaunch, waitMs: number): Promise<RunningCli
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(out.split('\n')[0]?.replace(/^error: /, '') || `the EFS client ended (${code}): ${err.trim().split('\n').pop() ?? ''}`));
+      reject(
+        new Error(out.split('\n')[0]?.replace(/^error: /, '') || `the EFS client ended (${code}): ${err.trim().split('\n').pop() ?? ''}`),
+      );
     });
   });
 }

@@ -68,24 +68,59 @@ LOG { Default_Log_Level = WARN; }
 `;
 }
 
-const macOf = (id: string) => `02:ef:${id.replace(/^fsmt-/, '').slice(-8).replace(/(..)(?=.)/g, '$1:')}`;
+const macOf = (id: string) =>
+  `02:ef:${id
+    .replace(/^fsmt-/, '')
+    .slice(-8)
+    .replace(/(..)(?=.)/g, '$1:')}`;
 
 /** Plugs the mount target into its subnet like an instance and starts its NFS server; resolves once 2049 listens. */
-export async function startMountTarget(tag: string, home: string, vpc: VpcNet, spec: MountTargetSpec, nsName: string): Promise<MountTargetServer> {
+export async function startMountTarget(
+  tag: string,
+  home: string,
+  vpc: VpcNet,
+  spec: MountTargetSpec,
+  nsName: string,
+): Promise<MountTargetServer> {
   const dataDir = fileSystemDir(home, spec.fileSystemId);
   const stateDir = path.join(efsRunDir(tag), spec.mountTargetId);
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(path.join(stateDir, 'recovery'), { recursive: true });
   const conf = path.join(stateDir, 'ganesha.conf');
   writeFileSync(conf, ganeshaConfig(spec.ipAddress, dataDir, stateDir));
-  const alias = await plugInstance(tag, vpc, { instanceId: spec.mountTargetId, privateIp: spec.ipAddress, subnetCidr: spec.subnetCidr, mac: macOf(spec.mountTargetId) });
+  const alias = await plugInstance(tag, vpc, {
+    instanceId: spec.mountTargetId,
+    privateIp: spec.ipAddress,
+    subnetCidr: spec.subnetCidr,
+    mac: macOf(spec.mountTargetId),
+  });
   const log = path.join(home, 'efs', 'servers', `${spec.mountTargetId}.log`);
   mkdirSync(path.dirname(log), { recursive: true });
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=/run/netns/${nsName}`, '--',
-    'ganesha.nfsd', '-F', '-f', conf, '-L', log, '-p', path.join(stateDir, 'ganesha.pid')], { stdio: 'ignore', detached: true });
+  const child = spawn(
+    'setpriv',
+    [
+      '--pdeathsig',
+      'KILL',
+      '--',
+      'nsenter',
+      `--net=/run/netns/${nsName}`,
+      '--',
+      'ganesha.nfsd',
+      '-F',
+      '-f',
+      conf,
+      '-L',
+      log,
+      '-p',
+      path.join(stateDir, 'ganesha.pid'),
+    ],
+    { stdio: 'ignore', detached: true },
+  );
   child.on('error', () => undefined);
   for (let i = 0; i < 100; i++) {
-    const listening = (await run('nsenter', [`--net=/run/netns/${nsName}`, '--', 'ss', '-Htln', 'sport = :2049'], { allowFail: true })).stdout.trim();
+    const listening = (
+      await run('nsenter', [`--net=/run/netns/${nsName}`, '--', 'ss', '-Htln', 'sport = :2049'], { allowFail: true })
+    ).stdout.trim();
     if (listening) return { spec, ns: nsName, child, alias };
     if (child.exitCode !== null) break;
     await sleep(50);

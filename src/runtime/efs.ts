@@ -16,7 +16,11 @@ import { unmountNow, type VolumeRequestResult } from './volumes.js';
  * component at a time without following links (a client may have put a symlink anywhere). Returns an error message
  * when it cannot (as EFS refuses the mount), undefined when the directory is there.
  */
-export function makeAccessPointRoot(dataDir: string, apPath: string, info?: { OwnerUid: number; OwnerGid: number; Permissions: string }): string | undefined {
+export function makeAccessPointRoot(
+  dataDir: string,
+  apPath: string,
+  info?: { OwnerUid: number; OwnerGid: number; Permissions: string },
+): string | undefined {
   const parts = apPath.split('/').filter(Boolean);
   if (parts.some((p) => p === '..' || p === '.')) return `access point path ${apPath} is not valid`;
   let dir = dataDir;
@@ -123,12 +127,18 @@ export class EfsRuntime {
       const s = this.servers.get(e.mountTarget.MountTargetId);
       if (!s) return;
       s.spec.groupIds = e.mountTarget.SecurityGroups;
-      this.host.refreshFirewall(s.spec.vpcId).catch((err) => console.error(`[halo] firewall of ${s.spec.vpcId}: ${(err as Error).message}`));
+      this.host
+        .refreshFirewall(s.spec.vpcId)
+        .catch((err) => console.error(`[halo] firewall of ${s.spec.vpcId}: ${(err as Error).message}`));
     });
     ev.on('efs.mountTargetDeleted', (e: EfsMountedEvent) => {
-      this.unserve(e.mountTarget.MountTargetId).catch((err) => console.error(`[halo] mount target ${e.mountTarget.MountTargetId}: ${(err as Error).message}`));
+      this.unserve(e.mountTarget.MountTargetId).catch((err) =>
+        console.error(`[halo] mount target ${e.mountTarget.MountTargetId}: ${(err as Error).message}`),
+      );
     });
-    ev.on('efs.fileSystemDeleted', (e: { fileSystemId: string }) => rmSync(fileSystemDir(this.host.home, e.fileSystemId), { recursive: true, force: true }));
+    ev.on('efs.fileSystemDeleted', (e: { fileSystemId: string }) =>
+      rmSync(fileSystemDir(this.host.home, e.fileSystemId), { recursive: true, force: true }),
+    );
     for (const { scope, value } of mountTargets(this.host.cloud).listAll()) this.serve(scope, value);
   }
 
@@ -138,8 +148,16 @@ export class EfsRuntime {
     const vpcRecord = vpcs(this.host.cloud.store).get(region, mt.VpcId);
     if (!subnet || !vpcRecord) return;
     const spec = {
-      mountTargetId: mt.MountTargetId, fileSystemId: mt.FileSystemId, region, vpcId: mt.VpcId, vpcCidr: vpcRecord.CidrBlock, subnetId: mt.SubnetId,
-      subnetCidr: subnet.CidrBlock, zoneId: mt.AvailabilityZoneId, ipAddress: mt.IpAddress, groupIds: mt.SecurityGroups,
+      mountTargetId: mt.MountTargetId,
+      fileSystemId: mt.FileSystemId,
+      region,
+      vpcId: mt.VpcId,
+      vpcCidr: vpcRecord.CidrBlock,
+      subnetId: mt.SubnetId,
+      subnetCidr: subnet.CidrBlock,
+      zoneId: mt.AvailabilityZoneId,
+      ipAddress: mt.IpAddress,
+      groupIds: mt.SecurityGroups,
     };
     const started = (async () => {
       const vpc = await this.host.vpcNet(mt.VpcId, spec.vpcCidr);
@@ -147,7 +165,8 @@ export class EfsRuntime {
       this.servers.set(mt.MountTargetId, server);
       await this.host.refreshFirewall(mt.VpcId);
       await this.applyZoneFaults();
-    })().catch((err) => console.error(`[halo] mount target ${mt.MountTargetId}: ${(err as Error).message}`))
+    })()
+      .catch((err) => console.error(`[halo] mount target ${mt.MountTargetId}: ${(err as Error).message}`))
       .finally(() => {
         this.starting.delete(mt.MountTargetId);
         this.startingVpcs.delete(mt.MountTargetId);
@@ -181,10 +200,16 @@ export class EfsRuntime {
 
   /** The mount targets of a VPC as its firewall sees them: ports with the mount targets' own security groups. */
   ports(vpc: VpcNet): FirewallPort[] {
-    return [...this.servers.values()].filter((s) => s.spec.vpcId === vpc.vpcId).map((s) => ({
-      instanceId: s.spec.mountTargetId, link: instanceLink(s.spec.mountTargetId), privateIp: s.spec.ipAddress,
-      alias: aliasOf(vpc, s.spec.mountTargetId) ?? s.alias, subnetId: s.spec.subnetId, groupIds: s.spec.groupIds,
-    }));
+    return [...this.servers.values()]
+      .filter((s) => s.spec.vpcId === vpc.vpcId)
+      .map((s) => ({
+        instanceId: s.spec.mountTargetId,
+        link: instanceLink(s.spec.mountTargetId),
+        privateIp: s.spec.ipAddress,
+        alias: aliasOf(vpc, s.spec.mountTargetId) ?? s.alias,
+        subnetId: s.spec.subnetId,
+        groupIds: s.spec.groupIds,
+      }));
   }
 
   /** A zone whose every host is down takes its mount targets down with it, and back when restored. */
@@ -217,18 +242,23 @@ export class EfsRuntime {
     if (!server) {
       const zone = ask.zoneName ?? subnets(cloud.store).get(who.region, who.subnetId)?.AvailabilityZone;
       const dnsName = `${ask.fileSystemId ?? ask.host}.efs.${who.region}.amazonaws.com`;
-      const target = mountTargets(cloud).list(who.region).find((m) => m.FileSystemId === ask.fileSystemId && m.AvailabilityZoneName === zone);
+      const target = mountTargets(cloud)
+        .list(who.region)
+        .find((m) => m.FileSystemId === ask.fileSystemId && m.AvailabilityZoneName === zone);
       if (!target || (ask.helper === 'nfs' && ask.host === ask.fileSystemId)) {
         return {
           status: 400,
-          body: ask.helper === 'efs'
-            ? `Failed to resolve "${dnsName}" - check that your file system ID is correct, and ensure that the VPC has an EFS mount target for this file system ID.`
-            : `mount.nfs4: Failed to resolve server ${ask.host}: Name or service not known`,
+          body:
+            ask.helper === 'efs'
+              ? `Failed to resolve "${dnsName}" - check that your file system ID is correct, and ensure that the VPC has an EFS mount target for this file system ID.`
+              : `mount.nfs4: Failed to resolve server ${ask.host}: Name or service not known`,
         };
       }
       server = target.IpAddress;
     } else {
-      fileSystemId = mountTargets(cloud).list(who.region).find((m) => m.IpAddress === ask.ip)?.FileSystemId;
+      fileSystemId = mountTargets(cloud)
+        .list(who.region)
+        .find((m) => m.IpAddress === ask.ip)?.FileSystemId;
     }
     // The EFS mount helper's own checks, before it asks anything of the server.
     const efsOption = (name: string) => ask.helper === 'efs' && options.includes(name);
@@ -239,7 +269,13 @@ export class EfsRuntime {
     let access: EfsMountAccess = { mount: true, write: true, root: true };
     try {
       if (fileSystemId && this.authorizer) {
-        access = await this.authorizer(who.region, { instanceId: who.instanceId, fileSystemId, accessPointId: ask.accessPointId, iam: efsOption('iam'), tls: efsOption('tls') });
+        access = await this.authorizer(who.region, {
+          instanceId: who.instanceId,
+          fileSystemId,
+          accessPointId: ask.accessPointId,
+          iam: efsOption('iam'),
+          tls: efsOption('tls'),
+        });
       }
     } catch (err) {
       return { status: 400, body: `mount.nfs4: access denied by server while mounting ${device} (${(err as Error).message})` };
@@ -247,8 +283,11 @@ export class EfsRuntime {
     if (access.refusal) return { status: 400, body: access.refusal };
     if (!access.mount) {
       // What mount.nfs4 says when the server refuses: through the mount helper's TLS tunnel (127.0.0.1) or directly.
-      const mounted = efsOption('tls') ? `127.0.0.1:${ask.subPath}` : ask.helper === 'efs' && !ask.ip && ask.host === fileSystemId
-        ? `${fileSystemId}.efs.${who.region}.amazonaws.com:${ask.subPath}` : device;
+      const mounted = efsOption('tls')
+        ? `127.0.0.1:${ask.subPath}`
+        : ask.helper === 'efs' && !ask.ip && ask.host === fileSystemId
+          ? `${fileSystemId}.efs.${who.region}.amazonaws.com:${ask.subPath}`
+          : device;
       return { status: 400, body: `mount.nfs4: access denied by server while mounting ${mounted}` };
     }
     let root = ask.subPath;
@@ -261,15 +300,31 @@ export class EfsRuntime {
       root = `${ap.RootDirectory.Path.replace(/\/$/, '')}/${ask.subPath.replace(/^\//, '')}`;
       posixUser = ap.PosixUser;
       // EFS makes an access point's root directory itself, on the server side, at the first mount through it.
-      const made = makeAccessPointRoot(fileSystemDir(this.host.home, ap.FileSystemId), ap.RootDirectory.Path, ap.RootDirectory.CreationInfo);
+      const made = makeAccessPointRoot(
+        fileSystemDir(this.host.home, ap.FileSystemId),
+        ap.RootDirectory.Path,
+        ap.RootDirectory.CreationInfo,
+      );
       if (made) return { status: 400, body: made };
     }
     const runDir = efsRunDir(this.host.tag);
     try {
-      const client = await startClient({
-        netns: names(this.host.tag).instanceNs(who.instanceId), initPid: who.initPid, server, target: dir.replace(/\/+$/, '') || '/',
-        source: device, root, posixUser, readOnly: !access.write || options.includes('ro'), squashRoot: !access.root, stateDir: clientStateDir(runDir, who.instanceId), home: this.host.home,
-      }, CLIENT_WAIT_MS);
+      const client = await startClient(
+        {
+          netns: names(this.host.tag).instanceNs(who.instanceId),
+          initPid: who.initPid,
+          server,
+          target: dir.replace(/\/+$/, '') || '/',
+          source: device,
+          root,
+          posixUser,
+          readOnly: !access.write || options.includes('ro'),
+          squashRoot: !access.root,
+          stateDir: clientStateDir(runDir, who.instanceId),
+          home: this.host.home,
+        },
+        CLIENT_WAIT_MS,
+      );
       this.clients.set(who.instanceId, [...(this.clients.get(who.instanceId) ?? []), client]);
     } catch (err) {
       return { status: 400, body: (err as Error).message };
@@ -287,7 +342,10 @@ export class EfsRuntime {
     const failed = await unmountNow(who.initPid, wanted);
     if (failed) return { status: 400, body: failed };
     stopProcess(client.child);
-    this.clients.set(who.instanceId, mine.filter((c) => c !== client));
+    this.clients.set(
+      who.instanceId,
+      mine.filter((c) => c !== client),
+    );
     return { status: 200, body: `unmounted ${wanted}` };
   }
 

@@ -75,17 +75,24 @@ export function renderVpcRuleset(input: FirewallInput): string {
   // an instance carries its own private IP (IPv4 and ARP), else it is dropped.
   const checked = ports.filter((p) => p.sourceDestCheck !== false);
   lines.push('  chain source_check { type filter hook prerouting priority -300; policy accept;');
-  for (const p of checked) lines.push(`    iifname ${q(p.link)} ip saddr != ${p.privateIp} drop`, `    iifname ${q(p.link)} meta nfproto ipv6 drop`);
+  for (const p of checked)
+    lines.push(`    iifname ${q(p.link)} ip saddr != ${p.privateIp} drop`, `    iifname ${q(p.link)} meta nfproto ipv6 drop`);
   lines.push('  }');
   lines.push('  chain pre { type nat hook prerouting priority -100; policy accept;');
-  if (input.resolver) lines.push(`    iifname != "up0" ip daddr ${input.resolver} meta l4proto { udp, tcp } th dport 53 dnat ip to ${DNS_LINK_LOCAL}`);
+  if (input.resolver)
+    lines.push(`    iifname != "up0" ip daddr ${input.resolver} meta l4proto { udp, tcp } th dport 53 dnat ip to ${DNS_LINK_LOCAL}`);
   if (ports.length) lines.push(`    iifname "up0" dnat ip to ip daddr map ${set(ports.map((p) => `${p.alias} : ${p.privateIp}`))}`);
   lines.push('  }');
   lines.push('  chain post { type nat hook postrouting priority 100; policy accept;');
   if (ports.length) lines.push(`    oifname "up0" snat ip to ip saddr map ${set(ports.map((p) => `${p.privateIp} : ${p.alias}`))}`);
   lines.push('  }');
-  lines.push('  chain input { type filter hook input priority 0; policy drop;',
-    '    ct state established,related accept', '    iifname "lo" accept', '    meta l4proto icmp accept', '  }');
+  lines.push(
+    '  chain input { type filter hook input priority 0; policy drop;',
+    '    ct state established,related accept',
+    '    iifname "lo" accept',
+    '    meta l4proto icmp accept',
+    '  }',
+  );
 
   const subnets = new Map<string, string[]>();
   for (const port of ports) subnets.set(port.subnetId, [...(subnets.get(port.subnetId) ?? []), q(port.link)]);
@@ -109,12 +116,19 @@ export function renderVpcRuleset(input: FirewallInput): string {
       for (const e of ordered) {
         const proto = protoMatch(e.Protocol, e.PortRange?.From, e.PortRange?.To, e.IcmpTypeCode);
         if (proto === null) continue;
-        chains.push(`    ${[proto, cidrMatch(egress ? 'daddr' : 'saddr', e.CidrBlock)].filter(Boolean).join(' ')} ${e.RuleAction === 'allow' ? 'return' : 'drop'}`);
+        chains.push(
+          `    ${[proto, cidrMatch(egress ? 'daddr' : 'saddr', e.CidrBlock)].filter(Boolean).join(' ')} ${e.RuleAction === 'allow' ? 'return' : 'drop'}`,
+        );
       }
       chains.push('    drop', '  }');
     }
   }
-  fwd.push('    ct state established,related accept', '    ct state invalid drop', '    meta mark set 0', '    iifname "up0" meta mark set 1');
+  fwd.push(
+    '    ct state established,related accept',
+    '    ct state invalid drop',
+    '    meta mark set 0',
+    '    iifname "up0" meta mark set 1',
+  );
   if (ports.length) fwd.push(`    iifname vmap ${set(ports.map((p) => `${q(p.link)} : jump eg_${short(p.instanceId)}`))}`);
   fwd.push('    meta mark != 1 drop');
   if (input.publicPool) fwd.push(`    iifname != "up0" oifname "up0" ip daddr ${input.publicPool} accept`);
@@ -129,7 +143,9 @@ export function renderVpcRuleset(input: FirewallInput): string {
     for (const r of rules) {
       const proto = protoMatch(r.IpProtocol, r.FromPort, r.ToPort);
       if (proto === null) continue;
-      const peer = r.ReferencedGroupId ? `ip ${r.IsEgress ? 'daddr' : 'saddr'} @g_${short(r.ReferencedGroupId)}` : cidrMatch(r.IsEgress ? 'daddr' : 'saddr', r.CidrIpv4);
+      const peer = r.ReferencedGroupId
+        ? `ip ${r.IsEgress ? 'daddr' : 'saddr'} @g_${short(r.ReferencedGroupId)}`
+        : cidrMatch(r.IsEgress ? 'daddr' : 'saddr', r.CidrIpv4);
       const match = [proto, peer].filter(Boolean).join(' ');
       if (r.IsEgress) eg.push(`    ${match ? `${match} ` : ''}meta mark set 1`);
       else ing.push(`    ${match ? `${match} ` : ''}accept`);
@@ -137,7 +153,12 @@ export function renderVpcRuleset(input: FirewallInput): string {
     chains.push(...eg, '  }', ...ing, '  }');
   }
   lines.push('  chain forwarding { type filter hook forward priority 0; policy drop;', ...fwd, '  }', ...chains, '}');
-  lines.push('add table arp halo', 'delete table arp halo', 'table arp halo {', '  chain source_check { type filter hook input priority 0; policy accept;');
+  lines.push(
+    'add table arp halo',
+    'delete table arp halo',
+    'table arp halo {',
+    '  chain source_check { type filter hook input priority 0; policy accept;',
+  );
   for (const p of checked) lines.push(`    iifname ${q(p.link)} arp saddr ip != ${p.privateIp} drop`);
   lines.push('  }', '}');
   return `${lines.join('\n')}\n`;
@@ -205,10 +226,12 @@ export function renderHostRuleset(h: HostRules): string {
     '  }',
     '  chain pre { type nat hook prerouting priority -100; policy accept;',
     `    iifname ${up} ${imds} dnat to 127.0.0.1:${h.imdsPort}`,
-    ...(h.dnsPorts ? [
-      `    iifname ${up} ip daddr ${DNS_LINK_LOCAL} udp dport 53 dnat to 127.0.0.1:${h.dnsPorts.udpPort}`,
-      `    iifname ${up} ip daddr ${DNS_LINK_LOCAL} tcp dport 53 dnat to 127.0.0.1:${h.dnsPorts.tcpPort}`,
-    ] : []),
+    ...(h.dnsPorts
+      ? [
+          `    iifname ${up} ip daddr ${DNS_LINK_LOCAL} udp dport 53 dnat to 127.0.0.1:${h.dnsPorts.udpPort}`,
+          `    iifname ${up} ip daddr ${DNS_LINK_LOCAL} tcp dport 53 dnat to 127.0.0.1:${h.dnsPorts.tcpPort}`,
+        ]
+      : []),
     ...(h.apiPort ? [`    iifname ${up} ip daddr ${IMDS_ADDRESS} tcp dport ${h.apiPortInInstance} dnat to 127.0.0.1:${h.apiPort}`] : []),
     `    iifname ${up} ip daddr ${h.publicPool} dnat to ip daddr map @public`,
     '  }',

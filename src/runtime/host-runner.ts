@@ -51,18 +51,25 @@ function runOne(req: Request, ended: () => void): void {
     answer({ id: req.id, status, stdout, stderr, spawnError });
     ended();
   };
-  const timer = req.timeoutMs > 0 ? setTimeout(() => {
-    try {
-      process.kill(-(child.pid as number), 'SIGKILL');
-    } catch {
-      child.kill('SIGKILL');
-    }
-    child.stdout.destroy();
-    child.stderr.destroy();
-    finish(null);
-  }, req.timeoutMs) : undefined;
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
+  const timer =
+    req.timeoutMs > 0
+      ? setTimeout(() => {
+          try {
+            process.kill(-(child.pid as number), 'SIGKILL');
+          } catch {
+            child.kill('SIGKILL');
+          }
+          child.stdout.destroy();
+          child.stderr.destroy();
+          finish(null);
+        }, req.timeoutMs)
+      : undefined;
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   child.on('error', (err) => finish(null, String(err)));
   child.on('close', (status) => finish(status));
   // A child that exits without reading its input must not end this runner with EPIPE: its status says enough.
@@ -70,8 +77,11 @@ function runOne(req: Request, ended: () => void): void {
   child.stdin.end(req.input);
 }
 
-readline.createInterface({ input: process.stdin }).on('line', (line) => {
-  if (!line.trim()) return;
-  waiting.push(JSON.parse(line) as Request);
-  next();
-}).on('close', () => process.exit(0));
+readline
+  .createInterface({ input: process.stdin })
+  .on('line', (line) => {
+    if (!line.trim()) return;
+    waiting.push(JSON.parse(line) as Request);
+    next();
+  })
+  .on('close', () => process.exit(0));

@@ -13,7 +13,19 @@ import { run, runAsync } from './sh.js';
  * `halo image build` adds package layers on it (`ensurePackageLayer`): cache entries `<default entry>-layer-<hash>`
  * holding `layer/` (an overlay upper directory), `image.json` and `ready`, stacked on the default image's `rootfs/`.
  */
-export const DEFAULT_PACKAGES = ['curl', 'wget', 'python3', 'systemctl', 'iproute2', 'ca-certificates', 'tini', 'procps', 'awscli', 'python3-cffi-backend', 'less'];
+export const DEFAULT_PACKAGES = [
+  'curl',
+  'wget',
+  'python3',
+  'systemctl',
+  'iproute2',
+  'ca-certificates',
+  'tini',
+  'procps',
+  'awscli',
+  'python3-cffi-backend',
+  'less',
+];
 /** Bump when the customisation below changes: a new directory is built. */
 const CUSTOMISATION_VERSION = 1;
 
@@ -33,7 +45,10 @@ export function debianMirror(): string {
 
 /** The directory name of an image with these extra packages. */
 export function imageKey(name: string, packages: string[]): string {
-  const hash = createHash('sha256').update(JSON.stringify([CUSTOMISATION_VERSION, [...packages].sort()])).digest('hex').slice(0, 10);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([CUSTOMISATION_VERSION, [...packages].sort()]))
+    .digest('hex')
+    .slice(0, 10);
   return `${name}-${hash}`;
 }
 
@@ -85,31 +100,67 @@ async function onceInCache<T>(dir: string, ready: () => T | undefined, build: (w
 
 /** Removes a build directory, refusing if anything is mounted under it in this mount namespace (never the case). */
 function removeBuildDir(dir: string): void {
-  const mounted = readFileSafe('/proc/self/mountinfo').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m === dir || m.startsWith(`${dir}/`));
+  const mounted = readFileSafe('/proc/self/mountinfo')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m === dir || m.startsWith(`${dir}/`));
   if (mounted.length) throw new Error(`refusing to remove ${dir}: ${mounted.join(', ')} mounted on the host`);
   rmSync(dir, { recursive: true, force: true });
 }
 
 /** Builds (once) an image with the default packages and `extra`; concurrent builders wait for one another. */
-export async function ensureImage(cache: string, name = 'debian12', extra: string[] = [], log: (line: string) => void = () => {}): Promise<string> {
+export async function ensureImage(
+  cache: string,
+  name = 'debian12',
+  extra: string[] = [],
+  log: (line: string) => void = () => {},
+): Promise<string> {
   const packages = [...new Set([...DEFAULT_PACKAGES, ...extra])];
   const dir = path.join(cache, imageKey(name, packages));
   const rootfs = path.join(dir, 'rootfs');
-  return onceInCache(dir, () => (imageReady(rootfs) ? rootfs : undefined), async (work) => {
-    log(`building image ${name} with debootstrap (${packages.join(', ')}) from ${debianMirror()}`);
-    // In private mount and PID namespaces: the /proc and /sys debootstrap mounts in the target never reach the host,
-    // even when the build is killed, and no process of a package's scripts outlives it.
-    await runAsync('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', 'debootstrap', '--variant=minbase', `--include=${packages.join(',')}`, 'bookworm', path.join(work, 'rootfs'), debianMirror()], {
-      onOutput: (chunk) => { for (const line of chunk.split('\n')) if (line.startsWith('I: Retrieving') || line.startsWith('E:')) log(line); },
-      timeoutMs: 30 * 60_000,
-    });
-    await customise(path.join(work, 'rootfs'));
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(work, dir);
-    writeFileSync(path.join(dir, 'ready'), `${new Date().toISOString()}\n${packages.join(' ')}\n`);
-    log(`image ready: ${rootfs}`);
-    return rootfs;
-  });
+  return onceInCache(
+    dir,
+    () => (imageReady(rootfs) ? rootfs : undefined),
+    async (work) => {
+      log(`building image ${name} with debootstrap (${packages.join(', ')}) from ${debianMirror()}`);
+      // In private mount and PID namespaces: the /proc and /sys debootstrap mounts in the target never reach the host,
+      // even when the build is killed, and no process of a package's scripts outlives it.
+      await runAsync(
+        'setpriv',
+        [
+          '--pdeathsig',
+          'KILL',
+          '--',
+          'unshare',
+          '--mount',
+          '--propagation',
+          'private',
+          '--pid',
+          '--fork',
+          '--kill-child',
+          '--',
+          'debootstrap',
+          '--variant=minbase',
+          `--include=${packages.join(',')}`,
+          'bookworm',
+          path.join(work, 'rootfs'),
+          debianMirror(),
+        ],
+        {
+          onOutput: (chunk) => {
+            for (const line of chunk.split('\n')) if (line.startsWith('I: Retrieving') || line.startsWith('E:')) log(line);
+          },
+          timeoutMs: 30 * 60_000,
+        },
+      );
+      await customise(path.join(work, 'rootfs'));
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(work, dir);
+      writeFileSync(path.join(dir, 'ready'), `${new Date().toISOString()}\n${packages.join(' ')}\n`);
+      log(`image ready: ${rootfs}`);
+      return rootfs;
+    },
+  );
 }
 
 /** Bump when the way layers are built changes: new layers are built beside the old ones. */
@@ -146,7 +197,10 @@ export interface BuiltImage {
 export function layerKey(packages: string[]): string {
   const base = imageKey('debian12', DEFAULT_PACKAGES);
   const wanted = [...new Set(packages)].sort();
-  const hash = createHash('sha256').update(JSON.stringify([LAYER_VERSION, base, wanted])).digest('hex').slice(0, 10);
+  const hash = createHash('sha256')
+    .update(JSON.stringify([LAYER_VERSION, base, wanted]))
+    .digest('hex')
+    .slice(0, 10);
   return `${base}-layer-${hash}`;
 }
 
@@ -172,13 +226,15 @@ export function readBuiltImage(dir: string): BuiltImage | undefined {
 /** Every complete image of a cache directory, by entry name. */
 export function listBuiltImages(cache: string): Array<BuiltImage & { key: string; builtAt: string }> {
   if (!existsSync(cache)) return [];
-  return readdirSync(cache).sort().flatMap((key) => {
-    const dir = path.join(cache, key);
-    if (!statSync(dir).isDirectory()) return [];
-    const image = readBuiltImage(dir);
-    if (!image) return [];
-    return [{ ...image, key, builtAt: (readFileSafe(path.join(dir, 'ready')).split('\n')[0] ?? '').trim() }];
-  });
+  return readdirSync(cache)
+    .sort()
+    .flatMap((key) => {
+      const dir = path.join(cache, key);
+      if (!statSync(dir).isDirectory()) return [];
+      const image = readBuiltImage(dir);
+      if (!image) return [];
+      return [{ ...image, key, builtAt: (readFileSafe(path.join(dir, 'ready')).split('\n')[0] ?? '').trim() }];
+    });
 }
 
 /** A failure of apt inside the layer build, with apt's own error lines. */
@@ -198,21 +254,33 @@ export async function ensurePackageLayer(cache: string, packages: string[], log:
   const base = await ensureImage(cache, 'debian12', [], log);
   const dir = path.join(cache, layerKey(wanted));
   let reused = true;
-  const image = await onceInCache(dir, () => readBuiltImage(dir), async (work) => {
-    reused = false;
-    log(`building a layer with ${wanted.join(', ')} on ${base}`);
-    const versions = await installInOverlay(base, work, wanted, log);
-    for (const d of ['ovl-work', 'root']) rmSync(path.join(work, d), { recursive: true, force: true });
-    const manifest: LayerManifest = { kind: 'layer', base: path.basename(path.dirname(base)), packages: wanted, versions, builtAt: new Date().toISOString() };
-    writeFileSync(path.join(work, 'image.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(work, dir);
-    writeFileSync(path.join(dir, 'ready'), `${manifest.builtAt}\n${wanted.join(' ')}\n`);
-    const built = readBuiltImage(dir);
-    if (!built) throw new Error(`the layer ${dir} is not readable after its build`);
-    log(`layer ready: ${path.join(dir, 'layer')} (${(await run('du', ['-sh', path.join(dir, 'layer')], { allowFail: true })).stdout.split('\t')[0] || '?'})`);
-    return built;
-  });
+  const image = await onceInCache(
+    dir,
+    () => readBuiltImage(dir),
+    async (work) => {
+      reused = false;
+      log(`building a layer with ${wanted.join(', ')} on ${base}`);
+      const versions = await installInOverlay(base, work, wanted, log);
+      for (const d of ['ovl-work', 'root']) rmSync(path.join(work, d), { recursive: true, force: true });
+      const manifest: LayerManifest = {
+        kind: 'layer',
+        base: path.basename(path.dirname(base)),
+        packages: wanted,
+        versions,
+        builtAt: new Date().toISOString(),
+      };
+      writeFileSync(path.join(work, 'image.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(work, dir);
+      writeFileSync(path.join(dir, 'ready'), `${manifest.builtAt}\n${wanted.join(' ')}\n`);
+      const built = readBuiltImage(dir);
+      if (!built) throw new Error(`the layer ${dir} is not readable after its build`);
+      log(
+        `layer ready: ${path.join(dir, 'layer')} (${(await run('du', ['-sh', path.join(dir, 'layer')], { allowFail: true })).stdout.split('\t')[0] || '?'})`,
+      );
+      return built;
+    },
+  );
   return { ...image, reused };
 }
 
@@ -222,7 +290,8 @@ async function installInOverlay(base: string, work: string, packages: string[], 
   const root = path.join(work, 'root');
   for (const d of [upper, path.join(work, 'ovl-work'), root]) mkdirSync(d, { recursive: true });
   // apt options of this machine that a snapshot mirror needs (dates of Release files); not written into the image.
-  const aptOptions = '-o Acquire::Check-Valid-Until=false -o Acquire::Check-Date=false -o APT::Sandbox::User=root -o Acquire::Languages=none -q';
+  const aptOptions =
+    '-o Acquire::Check-Valid-Until=false -o Acquire::Check-Date=false -o APT::Sandbox::User=root -o Acquire::Languages=none -q';
   const script = `set -eu
 R=${shq(root)}
 mount -t overlay halo-image-build -o ${shq(`lowerdir=${base},upperdir=${upper},workdir=${path.join(work, 'ovl-work')}`)} "$R"
@@ -254,25 +323,49 @@ exit $status
 `;
   const errors: string[] = [];
   let tail = '';
-  const result = await runAsync('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', '/bin/sh', '-c', script], {
-    allowFail: true,
-    timeoutMs: 30 * 60_000,
-    onOutput: (chunk) => {
-      const lines = (tail + chunk).split('\n');
-      tail = lines.pop() ?? '';
-      for (const line of lines) {
-        if (/^(E|W): /.test(line)) errors.push(line);
-        if (/^(Get:|Setting up |E: |Unpacking )/.test(line)) log(line);
-      }
+  const result = await runAsync(
+    'setpriv',
+    [
+      '--pdeathsig',
+      'KILL',
+      '--',
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      '--pid',
+      '--fork',
+      '--kill-child',
+      '--',
+      '/bin/sh',
+      '-c',
+      script,
+    ],
+    {
+      allowFail: true,
+      timeoutMs: 30 * 60_000,
+      onOutput: (chunk) => {
+        const lines = (tail + chunk).split('\n');
+        tail = lines.pop() ?? '';
+        for (const line of lines) {
+          if (/^(E|W): /.test(line)) errors.push(line);
+          if (/^(Get:|Setting up |E: |Unpacking )/.test(line)) log(line);
+        }
+      },
     },
-  });
+  );
   if (tail && /^(E|W): /.test(tail)) errors.push(tail);
   if (result.status !== 0) {
     const apt = errors.filter((e) => e.startsWith('E: '));
     if (apt.length) throw new PackageInstallError(`apt-get could not install ${packages.join(', ')}: ${apt.join(' ')}`);
-    throw new Error(`the layer build failed (${result.status ?? 'killed'}): ${(result.stderr || result.stdout).trim().split('\n').slice(-8).join(' | ')}`);
+    throw new Error(
+      `the layer build failed (${result.status ?? 'killed'}): ${(result.stderr || result.stdout).trim().split('\n').slice(-8).join(' | ')}`,
+    );
   }
-  return result.stdout.split('\n').filter((l) => l.startsWith('halo-version ')).map((l) => l.slice('halo-version '.length).trim());
+  return result.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('halo-version '))
+    .map((l) => l.slice('halo-version '.length).trim());
 }
 
 function shq(s: string): string {
@@ -291,18 +384,24 @@ function readFileSafe(file: string): string {
 async function customise(rootfs: string): Promise<void> {
   const wrapper = path.join(rootfs, 'usr/local/bin/aws');
   mkdirSync(path.dirname(wrapper), { recursive: true });
-  writeFileSync(wrapper, `#!/bin/sh
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh
 # halo: the aws CLI of this instance talks to the local cloud. Debian's aws CLI 2.9 ignores AWS_ENDPOINT_URL and
 # endpoint_url, so this wrapper gives --endpoint-url (unless the caller does). ${IMDS_ADDRESS}:${API_PORT_IN_INSTANCE}
 # is forwarded by the host to the cloud's API; the region comes from /run/halo/env, written at boot.
 if [ -z "$AWS_DEFAULT_REGION" ] && [ -z "$AWS_REGION" ] && [ -r /run/halo/env ]; then . /run/halo/env; export AWS_DEFAULT_REGION; fi
 for a in "$@"; do case "$a" in --endpoint-url|--endpoint-url=*) exec /usr/bin/aws "$@";; esac; done
 exec /usr/bin/aws --endpoint-url "\${HALO_ENDPOINT_URL:-http://${IMDS_ADDRESS}:${API_PORT_IN_INSTANCE}}" "$@"
-`);
+`,
+  );
   chmodSync(wrapper, 0o755);
   writeFileSync(path.join(rootfs, 'etc/resolv.conf'), '# halo: no DNS; instances reach only the local cloud\n');
   mkdirSync(path.join(rootfs, 'etc/halo'), { recursive: true });
-  writeFileSync(path.join(rootfs, 'etc/halo/README'), 'This root filesystem is a halo image. /run/halo holds the boot files of this instance.\n');
+  writeFileSync(
+    path.join(rootfs, 'etc/halo/README'),
+    'This root filesystem is a halo image. /run/halo holds the boot files of this instance.\n',
+  );
   await run('sh', ['-c', `rm -rf '${rootfs}'/var/cache/apt/archives/*.deb '${rootfs}'/var/lib/apt/lists/*`], { allowFail: true });
 }
 
@@ -311,4 +410,3 @@ export async function copyTree(from: string, to: string): Promise<void> {
   mkdirSync(path.dirname(to), { recursive: true });
   await run('cp', ['-a', '--reflink=auto', from, to], { timeoutMs: 10 * 60_000 });
 }
-

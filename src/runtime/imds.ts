@@ -64,7 +64,8 @@ export class MetadataService {
       if (body.length > 16_384) break;
     }
     const route = (req.url ?? '').slice('/halo/'.length).split('?')[0];
-    const out = req.method === 'POST' && this.halo ? await this.halo(source, route, new URLSearchParams(body)) : { status: 405, body: 'POST only' };
+    const out =
+      req.method === 'POST' && this.halo ? await this.halo(source, route, new URLSearchParams(body)) : { status: 405, body: 'POST only' };
     res.writeHead(out.status, { 'content-type': 'text/plain', server: 'halo' });
     res.end(out.body);
   }
@@ -123,6 +124,11 @@ export class MetadataService {
       return value === undefined ? send(404, 'Not Found') : send(200, value);
     }
     if (typeof node === 'string') return send(200, node);
-    return send(200, Object.entries(node).map(([k, v]) => (typeof v === 'object' ? `${k}/` : k)).join('\n'));
+    return send(
+      200,
+      Object.entries(node)
+        .map(([k, v]) => (typeof v === 'object' ? `${k}/` : k))
+        .join('\n'),
+    );
   }
 }

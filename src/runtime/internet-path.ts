@@ -14,9 +14,12 @@ export function publicPoolCidr(): string {
  * (0.0.0.0/0 in practice). A route covering only part of the pool does not count.
  */
 export function subnetOnInternetPath(store: Store, region: string, vpcId: string, subnetId: string): boolean {
-  const gateways = new Set(internetGateways(store).list(region)
-    .filter((g) => g.Attachments.some((a) => a.VpcId === vpcId && a.State === 'available'))
-    .map((g) => g.InternetGatewayId));
+  const gateways = new Set(
+    internetGateways(store)
+      .list(region)
+      .filter((g) => g.Attachments.some((a) => a.VpcId === vpcId && a.State === 'available'))
+      .map((g) => g.InternetGatewayId),
+  );
   if (!gateways.size) return false;
   const pool = publicPool();
   return (routeTableOfSubnet(store, region, subnetId)?.Routes ?? []).some((r) => {

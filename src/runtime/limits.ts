@@ -12,7 +12,7 @@ import path from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
 export const LIMIT_CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
-type Controller = typeof LIMIT_CONTROLLERS[number];
+type Controller = (typeof LIMIT_CONTROLLERS)[number];
 
 export interface InstanceLimits {
   memoryMiB: number;
@@ -40,7 +40,9 @@ export const cgroupName = (tag: string, instanceId: string) => `halo-${tag}-${in
 
 /** Where the instance's cgroup of each available controller is (made by `makeCgroups`). */
 export function cgroupDirs(tag: string, instanceId: string): string[] {
-  return LIMIT_CONTROLLERS.map((c) => ownDir(c)).filter((d): d is string => !!d).map((d) => path.join(d, cgroupName(tag, instanceId)));
+  return LIMIT_CONTROLLERS.map((c) => ownDir(c))
+    .filter((d): d is string => !!d)
+    .map((d) => path.join(d, cgroupName(tag, instanceId)));
 }
 
 function write(dir: string, file: string, value: string | number): void {
@@ -105,7 +107,9 @@ export function cgroupsOfCloud(tag: string): string[] {
   const walk = (dir: string, depth: number) => {
     let entries: string[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+      entries = readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
     } catch {
       return;
     }

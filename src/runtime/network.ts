@@ -2,7 +2,17 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import path from 'node:path';
 import { processAlive } from './pids.js';
 import {
-  CLAIMS_DIR, FIRST_ALIAS, IMDS_ADDRESS, LAST_ALIAS, LOCAL_RULE_PREF, MAX_SLOTS, PUBLIC_ROUTE_TABLE, PUBLIC_RULE_PREF, instanceLink, names, slotNet,
+  CLAIMS_DIR,
+  FIRST_ALIAS,
+  IMDS_ADDRESS,
+  LAST_ALIAS,
+  LOCAL_RULE_PREF,
+  MAX_SLOTS,
+  PUBLIC_ROUTE_TABLE,
+  PUBLIC_RULE_PREF,
+  instanceLink,
+  names,
+  slotNet,
 } from './names.js';
 import { DNS_LINK_LOCAL } from './dns.js';
 import { ipBatch, nft, run } from './sh.js';
@@ -64,8 +74,12 @@ function publicRoutes(pool: string, via: string, dev: string): string[] {
 
 export async function claimSlot(tag: string): Promise<number> {
   mkdirSync(CLAIMS_DIR, { recursive: true });
-  const inUse = new Set((await run('ip', ['-o', '-4', 'addr', 'show'], { allowFail: true })).stdout.split('\n')
-    .map((l) => /inet (198\.1[89]\.\d+)\.1\//.exec(l)?.[1]).filter(Boolean));
+  const inUse = new Set(
+    (await run('ip', ['-o', '-4', 'addr', 'show'], { allowFail: true })).stdout
+      .split('\n')
+      .map((l) => /inet (198\.1[89]\.\d+)\.1\//.exec(l)?.[1])
+      .filter(Boolean),
+  );
   for (let slot = 1; slot < MAX_SLOTS; slot++) {
     const net = slotNet(slot);
     if (inUse.has(net.host.replace(/\.1$/, ''))) continue;
@@ -126,9 +140,21 @@ export async function createVpcNet(tag: string, vpcId: string, publicPool = DEFA
     ]);
     // route_localnet: packets from and to public addresses (127/8) cross this namespace. No ICMP redirects: the host
     // hairpins public flows between two instances of one VPC through the same uplink.
-    await run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.default.proxy_arp=1',
-      'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.default.rp_filter=0', 'net.ipv4.conf.all.route_localnet=1',
-      'net.ipv4.conf.all.accept_redirects=0', 'net.ipv4.conf.default.accept_redirects=0']);
+    await run('ip', [
+      'netns',
+      'exec',
+      ns,
+      'sysctl',
+      '-q',
+      '-w',
+      'net.ipv4.ip_forward=1',
+      'net.ipv4.conf.default.proxy_arp=1',
+      'net.ipv4.conf.all.rp_filter=0',
+      'net.ipv4.conf.default.rp_filter=0',
+      'net.ipv4.conf.all.route_localnet=1',
+      'net.ipv4.conf.all.accept_redirects=0',
+      'net.ipv4.conf.default.accept_redirects=0',
+    ]);
   } catch (err) {
     await run('ip', ['netns', 'del', ns], { allowFail: true });
     await run('ip', ['link', 'del', hostLink], { allowFail: true });
@@ -213,13 +239,19 @@ export async function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic, i
   vpc.gateways.add(gw);
   // Replies from public addresses (127/8) arrive on eth0; /proc/sys is read-only inside the sandbox. The sysctl is
   // written by the process that then runs the batch, in the instance's namespace: one process for both.
-  await run('nsenter', [`--net=/run/netns/${ins}`, '--', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && exec ip -batch -'], { input: `${[
-    'link set lo up',
-    `addr add ${nic.privateIp}/${prefix} dev eth0`,
-    'link set eth0 up',
-    `route add default via ${gw} dev eth0`,
-    ...publicRoutes(vpc.publicPool, gw, 'eth0'),
-  ].join('\n')}\n` });
+  await run(
+    'nsenter',
+    [`--net=/run/netns/${ins}`, '--', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && exec ip -batch -'],
+    {
+      input: `${[
+        'link set lo up',
+        `addr add ${nic.privateIp}/${prefix} dev eth0`,
+        'link set eth0 up',
+        `route add default via ${gw} dev eth0`,
+        ...publicRoutes(vpc.publicPool, gw, 'eth0'),
+      ].join('\n')}\n`,
+    },
+  );
   return alias;
 }
 
@@ -236,7 +268,11 @@ export async function unplugInstance(tag: string, vpc: VpcNet, instanceId: strin
  */
 export async function setLink(vpc: VpcNet, instanceId: string, up: boolean, privateIp?: string): Promise<void> {
   const link = instanceLink(instanceId);
-  await ipBatch(vpc.ns, [`link set ${link} ${up ? 'up' : 'down'}`, ...(up && privateIp ? [`route replace ${privateIp}/32 dev ${link}`] : [])], true);
+  await ipBatch(
+    vpc.ns,
+    [`link set ${link} ${up ? 'up' : 'down'}`, ...(up && privateIp ? [`route replace ${privateIp}/32 dev ${link}`] : [])],
+    true,
+  );
 }
 
 /**
@@ -270,8 +306,18 @@ while sel.get_map() and time.monotonic() < end:
 
 export async function probeReachable(vpc: VpcNet, ips: string[]): Promise<Set<string>> {
   if (!ips.length) return new Set();
-  const out = (await run('nsenter', [`--net=/run/netns/${vpc.ns}`, '--', '/usr/bin/python3', '-I', '-c', PROBE, ...ips], { allowFail: true, timeoutMs: 10_000 })).stdout;
-  return new Set(out.split('\n').filter((l) => l.startsWith('ok ')).map((l) => l.slice(3)));
+  const out = (
+    await run('nsenter', [`--net=/run/netns/${vpc.ns}`, '--', '/usr/bin/python3', '-I', '-c', PROBE, ...ips], {
+      allowFail: true,
+      timeoutMs: 10_000,
+    })
+  ).stdout;
+  return new Set(
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('ok '))
+      .map((l) => l.slice(3)),
+  );
 }
 
 export async function applyVpcRules(vpc: VpcNet, script: string): Promise<void> {

@@ -43,7 +43,8 @@ export class Coalescer {
 
   /** Resolves once nothing runs or waits for this key, whatever the outcome. */
   async settled(key: string): Promise<void> {
-    for (let p = this.queued.get(key) ?? this.current.get(key); p; p = this.queued.get(key) ?? this.current.get(key)) await p.then(ignore, ignore);
+    for (let p = this.queued.get(key) ?? this.current.get(key); p; p = this.queued.get(key) ?? this.current.get(key))
+      await p.then(ignore, ignore);
   }
 
   private start(key: string, apply: () => Promise<void>): Promise<void> {

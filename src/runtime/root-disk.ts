@@ -38,7 +38,9 @@ export async function ensureRootDisk(volumeDir: string, sizeGiB: number): Promis
   await writeFile(tmp, '');
   await truncate(tmp, sizeGiB * GIB);
   // Lazy inode tables and journal: nothing is written for them now, and `noinit_itable` at mount keeps it so.
-  await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', ...(seed ? ['-d', seed] : []), tmp], { timeoutMs: 300_000 });
+  await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', ...(seed ? ['-d', seed] : []), tmp], {
+    timeoutMs: 300_000,
+  });
   renameSync(tmp, file);
   if (seed) rmSync(seed, { recursive: true, force: true });
   return file;

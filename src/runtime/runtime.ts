@@ -13,11 +13,31 @@ import { ensureImage, imageCacheDir } from './images.js';
 import { instancesTable } from '../services/ec2/compute/state.js';
 import { publicPoolCidr, subnetOnInternetPath } from './internet-path.js';
 import { API_PORT_IN_INSTANCE, HOPS_HOST_TO_INSTANCE, cloudTag, instanceLink, names } from './names.js';
-import { aliasOf, applyVpcRules, createVpcNet, destroyVpcNet, plugInstance, probeReachable, resolverAddress, setLink, unplugInstance, type VpcNet } from './network.js';
+import {
+  aliasOf,
+  applyVpcRules,
+  createVpcNet,
+  destroyVpcNet,
+  plugInstance,
+  probeReachable,
+  resolverAddress,
+  setLink,
+  unplugInstance,
+  type VpcNet,
+} from './network.js';
 import { initPid, killSandbox, startSandbox, stopSandbox, type Sandbox } from './sandbox.js';
 import { attachedDataVolumes } from '../services/ec2/volumes/state.js';
 import {
-  bindDisk, diskFile, makeNodes, mountsOf, removeNodes, unbindDisk, unmountIn, volumeRequest, type BoundDisk, type VolumeRequestResult,
+  bindDisk,
+  diskFile,
+  makeNodes,
+  mountsOf,
+  removeNodes,
+  unbindDisk,
+  unmountIn,
+  volumeRequest,
+  type BoundDisk,
+  type VolumeRequestResult,
 } from './volumes.js';
 import { ipBatch, isRoot, nft } from './sh.js';
 import { Coalescer, Serial, allSettled } from './queues.js';
@@ -95,7 +115,8 @@ const RUNTIME = liveKey('runtime', (cloud) => new Runtime(cloud));
 
 /** With HALO_TRACE set, a line per step of a launch on stderr, in epoch ms (npm run bench lines them up with its own). */
 function traceSpan(instanceId: string, what: string): void {
-  if (process.env.HALO_TRACE) console.error(`[halo trace] ${instanceId} ${what} ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
+  if (process.env.HALO_TRACE)
+    console.error(`[halo trace] ${instanceId} ${what} ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
 }
 
 /** With HALO_TRACE set, the event loop's longest stall of each second, when over 20 ms (the daemon must not block). */
@@ -104,7 +125,10 @@ function traceStalls(): void {
   h.enable();
   setInterval(() => {
     const max = h.max / 1e6;
-    if (max > 20) console.error(`[halo trace] event loop stalled ${max.toFixed(1)} ms (p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms) ${(performance.timeOrigin + performance.now()).toFixed(1)}`);
+    if (max > 20)
+      console.error(
+        `[halo trace] event loop stalled ${max.toFixed(1)} ms (p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms) ${(performance.timeOrigin + performance.now()).toFixed(1)}`,
+      );
     h.reset();
   }, 1000).unref();
 }
@@ -222,20 +246,24 @@ export class Runtime implements EfsHost {
    * address (base + 2 of its CIDR). The caller counts as a user of the VPC before it asks (launching, EFS starting).
    */
   async vpcNet(vpcId: string, vpcCidr: string): Promise<VpcNet> {
-    return this.vpcs.get(vpcId) ?? this.vpcTurns.run(vpcId, async () => {
-      let vpc = this.vpcs.get(vpcId);
-      if (!vpc) {
-        vpc = await createVpcNet(this.tag, vpcId, publicPoolCidr(), resolverAddress(vpcCidr));
-        this.vpcs.set(vpcId, vpc);
-      }
-      return vpc;
-    });
+    return (
+      this.vpcs.get(vpcId) ??
+      this.vpcTurns.run(vpcId, async () => {
+        let vpc = this.vpcs.get(vpcId);
+        if (!vpc) {
+          vpc = await createVpcNet(this.tag, vpcId, publicPoolCidr(), resolverAddress(vpcCidr));
+          this.vpcs.set(vpcId, vpc);
+        }
+        return vpc;
+      })
+    );
   }
 
   releaseVpcIfIdle(vpcId: string): Promise<void> {
     return this.vpcTurns.run(vpcId, async () => {
       const vpc = this.vpcs.get(vpcId);
-      if (!vpc || [...this.running.values(), ...this.plugged.values()].some((x) => x.spec.vpcId === vpcId) || this.efs.usesVpc(vpcId)) return;
+      if (!vpc || [...this.running.values(), ...this.plugged.values()].some((x) => x.spec.vpcId === vpcId) || this.efs.usesVpc(vpcId))
+        return;
       if (this.launching.get(vpcId)) return;
       this.vpcs.delete(vpcId);
       // A ruleset being applied to its namespace finishes first.
@@ -255,18 +283,26 @@ export class Runtime implements EfsHost {
     if (!this.hostReady) {
       this.hostReady = (async () => {
         recordCloud(this.tag, this.home);
-        const imds = new MetadataService(async (source) => {
-          for (const [id, r] of this.running) if (r.alias === source) return this.hooks?.metadata(id);
-          return undefined;
-        }, (source, route, params) => this.instanceRequest(source, route, params));
+        const imds = new MetadataService(
+          async (source) => {
+            for (const [id, r] of this.running) if (r.alias === source) return this.hooks?.metadata(id);
+            return undefined;
+          },
+          (source, route, params) => this.instanceRequest(source, route, params),
+        );
         this.imdsPort = await imds.start();
         this.imds = imds;
-        const dns = new DnsService((source) => this.dnsAsker(source), () => this.nameProviders);
+        const dns = new DnsService(
+          (source) => this.dnsAsker(source),
+          () => this.nameProviders,
+        );
         this.dnsPorts = await dns.start();
         this.dns = dns;
         await this.refreshPublic();
       })();
-      this.hostReady.catch(() => { this.hostReady = undefined; });
+      this.hostReady.catch(() => {
+        this.hostReady = undefined;
+      });
     } else if (this.imds && this.apiPort === undefined) {
       await this.refreshPublic();
     }
@@ -285,16 +321,19 @@ export class Runtime implements EfsHost {
   /** The host's table whole: its chains and maps (the first time, and until the API port is known). */
   private async applyHostRules(maps: HostMaps): Promise<void> {
     this.apiPort = this.apiPortNow();
-    await nft(undefined, renderHostRuleset({
-      table: this.n.hostTable,
-      linkPrefix: this.n.hostLinkPrefix,
-      imdsPort: this.imdsPort,
-      dnsPorts: this.dnsPorts,
-      apiPort: this.apiPort,
-      apiPortInInstance: API_PORT_IN_INSTANCE,
-      publicPool: publicPoolCidr(),
-      ...maps,
-    }));
+    await nft(
+      undefined,
+      renderHostRuleset({
+        table: this.n.hostTable,
+        linkPrefix: this.n.hostLinkPrefix,
+        imdsPort: this.imdsPort,
+        dnsPorts: this.dnsPorts,
+        apiPort: this.apiPort,
+        apiPortInInstance: API_PORT_IN_INSTANCE,
+        publicPool: publicPoolCidr(),
+        ...maps,
+      }),
+    );
     this.hostTableMade = true;
   }
 
@@ -406,7 +445,12 @@ export class Runtime implements EfsHost {
     let pending: Running | undefined;
     let sandbox: Sandbox;
     try {
-      const alias = await plugInstance(this.tag, vpc, { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac }, idBase);
+      const alias = await plugInstance(
+        this.tag,
+        vpc,
+        { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac },
+        idBase,
+      );
       trace('plugged');
       // The instance's firewall, NAT and public address are in place before anything in it runs.
       pending = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
@@ -446,16 +490,24 @@ export class Runtime implements EfsHost {
       this.plugged.delete(spec.instanceId);
       await unplugInstance(this.tag, vpc, spec.instanceId);
       releaseIdRange(this.tag, spec.instanceId);
-      if (pending) await Promise.all([this.refreshFirewall(spec.vpcId), this.refreshPublic()]).catch((e) => console.error(`[halo] ${spec.instanceId}: ${(e as Error).message}`));
+      if (pending)
+        await Promise.all([this.refreshFirewall(spec.vpcId), this.refreshPublic()]).catch((e) =>
+          console.error(`[halo] ${spec.instanceId}: ${(e as Error).message}`),
+        );
       throw err;
     }
     this.plugged.delete(spec.instanceId);
     const entry: Running = { ...pending, sandbox };
     this.running.set(spec.instanceId, entry);
     const f = this.faults();
-    this.saveFaults({ ...f, crashed: f.crashed.filter((i) => i !== spec.instanceId), partitioned: f.partitioned.filter((i) => i !== spec.instanceId) });
+    this.saveFaults({
+      ...f,
+      crashed: f.crashed.filter((i) => i !== spec.instanceId),
+      partitioned: f.partitioned.filter((i) => i !== spec.instanceId),
+    });
     void sandbox.exited.then((code) => {
-      if (!entry.expectedExit && !this.stopping) this.appendConsole(spec.instanceId, `[halo] the instance's processes ended unexpectedly (exit ${code})`);
+      if (!entry.expectedExit && !this.stopping)
+        this.appendConsole(spec.instanceId, `[halo] the instance's processes ended unexpectedly (exit ${code})`);
     });
     trace('sandbox spawned');
   }
@@ -525,14 +577,17 @@ export class Runtime implements EfsHost {
   // ---- EBS data volumes ----
 
   private async bindDisks(spec: LaunchSpec): Promise<BoundDisk[]> {
-    const disks = await allSettled(attachedDataVolumes(this.cloud.store, spec.region, spec.instanceId)
-      .map((v) => bindDisk({ volumeId: v.volumeId, device: v.device, file: diskFile(this.home, v.volumeId) })));
+    const disks = await allSettled(
+      attachedDataVolumes(this.cloud.store, spec.region, spec.instanceId).map((v) =>
+        bindDisk({ volumeId: v.volumeId, device: v.device, file: diskFile(this.home, v.volumeId) }),
+      ),
+    );
     this.disks.set(spec.instanceId, new Map(disks.map((d) => [d.volumeId, d])));
     return disks;
   }
 
   private async releaseDisks(instanceId: string): Promise<void> {
-    const files = [...this.disks.get(instanceId)?.values() ?? []].map((d) => d.file);
+    const files = [...(this.disks.get(instanceId)?.values() ?? [])].map((d) => d.file);
     this.disks.delete(instanceId);
     await Promise.all(files.map((file) => unbindDisk(file)));
   }
@@ -558,7 +613,8 @@ export class Runtime implements EfsHost {
       const platform = await this.hooks?.platformRequest?.(id, r.spec.region, route, params);
       if (platform) return platform;
       const pid = r.sandbox.alive() ? initPid(r.sandbox) : undefined;
-      const efs = pid && await this.efs.request({ instanceId: id, region: r.spec.region, subnetId: r.spec.subnetId, initPid: pid }, route, params);
+      const efs =
+        pid && (await this.efs.request({ instanceId: id, region: r.spec.region, subnetId: r.spec.subnetId, initPid: pid }, route, params));
       if (efs) return efs;
       if (pid) return volumeRequest(pid, [...(this.disks.get(id)?.values() ?? [])], route, params);
     }
@@ -600,8 +656,13 @@ export class Runtime implements EfsHost {
       if (r.spec.vpcId !== vpcId) continue;
       region = r.spec.region;
       ports.push({
-        instanceId: id, link: instanceLink(id), privateIp: r.spec.privateIp, alias: aliasOf(vpc, id) ?? r.alias, subnetId: r.spec.subnetId,
-        groupIds: r.spec.groupIds, sourceDestCheck: r.spec.sourceDestCheck,
+        instanceId: id,
+        link: instanceLink(id),
+        privateIp: r.spec.privateIp,
+        alias: aliasOf(vpc, id) ?? r.alias,
+        subnetId: r.spec.subnetId,
+        groupIds: r.spec.groupIds,
+        sourceDestCheck: r.spec.sourceDestCheck,
       });
     }
     const groups = new Map<string, SecurityGroupRuleRecord[]>();
@@ -662,7 +723,10 @@ export class Runtime implements EfsHost {
   private async applyPublic(): Promise<void> {
     if (!this.enabled || !this.imds || this.stopping) return;
     const maps = this.hostMaps();
-    const table = !this.hostTableMade || this.apiPort === undefined ? this.applyHostRules(maps) : nft(undefined, renderHostMaps(this.n.hostTable, maps));
+    const table =
+      !this.hostTableMade || this.apiPort === undefined
+        ? this.applyHostRules(maps)
+        : nft(undefined, renderHostMaps(this.n.hostTable, maps));
     const wanted = new Set(maps.publicMap.map(([ip]) => ip));
     const lines: string[] = [];
     for (const ip of wanted) {
@@ -691,10 +755,12 @@ export class Runtime implements EfsHost {
       if (r && r.sandbox.alive()) byVpc.set(r.spec.vpcId, [...(byVpc.get(r.spec.vpcId) ?? []), r.spec.privateIp]);
     }
     const reachable = new Set<string>();
-    await Promise.all([...byVpc].map(async ([vpcId, ips]) => {
-      const vpc = this.vpcs.get(vpcId);
-      if (vpc) for (const ip of await probeReachable(vpc, ips)) reachable.add(`${vpcId}/${ip}`);
-    }));
+    await Promise.all(
+      [...byVpc].map(async ([vpcId, ips]) => {
+        const vpc = this.vpcs.get(vpcId);
+        if (vpc) for (const ip of await probeReachable(vpc, ips)) reachable.add(`${vpcId}/${ip}`);
+      }),
+    );
     const down = new Set(this.downHosts());
     for (const { instanceId, hostId } of instances) {
       const r = this.running.get(instanceId);
@@ -776,10 +842,12 @@ export class Runtime implements EfsHost {
   async shutdown(): Promise<void> {
     if (!this.enabled || this.stopping) return;
     this.stopping = true;
-    await Promise.all([...this.running.values()].map((r) => {
-      r.expectedExit = true;
-      return stopSandbox(r.sandbox, 3000);
-    }));
+    await Promise.all(
+      [...this.running.values()].map((r) => {
+        r.expectedExit = true;
+        return stopSandbox(r.sandbox, 3000);
+      }),
+    );
     this.running.clear();
     await this.efs.stopAll(this.vpcs);
     await Promise.all([...this.disks.keys()].map((id) => this.releaseDisks(id)));

@@ -51,8 +51,22 @@ export interface Sandbox {
 }
 
 /** Capabilities kept inside the sandbox (Docker's default set plus NET_ADMIN for the instance's own namespace). */
-const KEPT_CAPS = ['chown', 'dac_override', 'fowner', 'fsetid', 'kill', 'setgid', 'setuid', 'setpcap', 'net_bind_service', 'net_raw',
-  'sys_chroot', 'audit_write', 'setfcap', 'net_admin'];
+const KEPT_CAPS = [
+  'chown',
+  'dac_override',
+  'fowner',
+  'fsetid',
+  'kill',
+  'setgid',
+  'setuid',
+  'setpcap',
+  'net_bind_service',
+  'net_raw',
+  'sys_chroot',
+  'audit_write',
+  'setfcap',
+  'net_admin',
+];
 
 /** Host programs the first stage runs after the pivot (see stage1). */
 const HOST_TOOLS = ['/usr/bin/umount', '/usr/bin/rmdir', '/usr/bin/setpriv', '/usr/bin/perl'];
@@ -62,7 +76,20 @@ const HOST_TOOLS = ['/usr/bin/umount', '/usr/bin/rmdir', '/usr/bin/setpriv', '/u
  * read-only tmpfs. The instance's own /proc/sys/net (its network namespace) is set by the host before it boots.
  */
 const PROC_READ_ONLY = ['sys', 'irq', 'bus', 'fs'];
-const PROC_MASKED_FILES = ['sysrq-trigger', 'kcore', 'keys', 'key-users', 'timer_list', 'latency_stats', 'sched_debug', 'kallsyms', 'kpagecount', 'kpageflags', 'kpagecgroup', 'config.gz'];
+const PROC_MASKED_FILES = [
+  'sysrq-trigger',
+  'kcore',
+  'keys',
+  'key-users',
+  'timer_list',
+  'latency_stats',
+  'sched_debug',
+  'kallsyms',
+  'kpagecount',
+  'kpageflags',
+  'kpagecgroup',
+  'config.gz',
+];
 const PROC_MASKED_DIRS = ['acpi', 'scsi', 'driver', 'pressure'];
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -76,7 +103,8 @@ function stage1(spec: BootSpec): string {
   // The instance's root owns its tmpfs mounts and the files the host puts there (ids as the host sees them).
   const owner = base === undefined ? '' : `,uid=${base},gid=${base}`;
   const chownToInstance = (p: string) => (base === undefined ? '' : `chown -R ${base}:${base} ${p}\n`);
-  const idmapMounts = base === undefined ? '' : `/usr/bin/python3 -I -c ${shq(IDMAP_MOUNTS)} ${base} ${spec.layers.map(shq).join(' ')} "$D"\n`;
+  const idmapMounts =
+    base === undefined ? '' : `/usr/bin/python3 -I -c ${shq(IDMAP_MOUNTS)} ${base} ${spec.layers.map(shq).join(' ')} "$D"\n`;
   const enterUserns = base === undefined ? '' : `"$LD" --library-path "$H" "$H/perl" -e ${shq(USERNS_ENTER)} -- `;
   return `set -e
 for d in ${spec.cgroups.map(shq).join(' ')}; do echo 0 > "$d/cgroup.procs"; done
@@ -207,7 +235,12 @@ export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
   writeCfnHelpers(path.join(boot, 'bin'));
   writeFileSync(path.join(boot, 'resolv.conf'), resolvConf(spec));
   writeFileSync(path.join(boot, 'hosts'), hostsFile(spec));
-  writeFileSync(path.join(boot, 'env'), Object.entries(spec.env).map(([k, v]) => `${k}=${shq(v)}\n`).join(''));
+  writeFileSync(
+    path.join(boot, 'env'),
+    Object.entries(spec.env)
+      .map(([k, v]) => `${k}=${shq(v)}\n`)
+      .join(''),
+  );
   writeFileSync(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 });
   writeFileSync(path.join(spec.instanceDir, 'stage1.sh'), stage1(spec));
   const { child: keeper, fd: consoleFd } = await startConsoleKeeper(path.join(spec.instanceDir, 'console.log'));
@@ -220,17 +253,45 @@ export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
   } catch {
     // it ended already (its own problem shows in the console)
   }
-  const keeperDone = new Promise<void>((resolve) => { if (keeper.exitCode !== null) resolve(); else keeper.once('exit', () => resolve()); });
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=/run/netns/${spec.netns}`, '--',
-    'unshare', '--pid', '--fork', '--mount', '--uts', '--ipc', '--kill-child', '--', '/bin/sh', path.join(spec.instanceDir, 'stage1.sh')], {
-    stdio: ['ignore', consoleFd, consoleFd],
-    detached: true,
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+  const keeperDone = new Promise<void>((resolve) => {
+    if (keeper.exitCode !== null) resolve();
+    else keeper.once('exit', () => resolve());
   });
+  const child = spawn(
+    'setpriv',
+    [
+      '--pdeathsig',
+      'KILL',
+      '--',
+      'nsenter',
+      `--net=/run/netns/${spec.netns}`,
+      '--',
+      'unshare',
+      '--pid',
+      '--fork',
+      '--mount',
+      '--uts',
+      '--ipc',
+      '--kill-child',
+      '--',
+      '/bin/sh',
+      path.join(spec.instanceDir, 'stage1.sh'),
+    ],
+    {
+      stdio: ['ignore', consoleFd, consoleFd],
+      detached: true,
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    },
+  );
   // The daemon keeps no end of the pipe: the keeper ends when the sandbox's last process does.
   closeSync(consoleFd);
   let code: number | null | undefined;
-  const sandboxDone = new Promise<number | null>((resolve) => child.once('exit', (c, sig) => { code = c ?? (sig ? 128 : null); resolve(code); }));
+  const sandboxDone = new Promise<number | null>((resolve) =>
+    child.once('exit', (c, sig) => {
+      code = c ?? (sig ? 128 : null);
+      resolve(code);
+    }),
+  );
   // Exited = every process gone and the console written out (bounded: a process that kept the pipe open is killed).
   const exited = sandboxDone.then(async (c) => {
     const late = setTimeout(() => keeper.kill('SIGKILL'), 2000);

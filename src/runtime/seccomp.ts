@@ -13,27 +13,77 @@
 /** x86_64 system call numbers (asm/unistd_64.h) refused with EPERM. */
 export const DENIED_SYSCALLS: Record<string, number> = {
   // kernel keyrings: the instance has none (the host's root keyring is out of reach)
-  add_key: 248, request_key: 249, keyctl: 250,
+  add_key: 248,
+  request_key: 249,
+  keyctl: 250,
   // kernel modules
-  create_module: 174, init_module: 175, delete_module: 176, get_kernel_syms: 177, query_module: 178, finit_module: 313,
+  create_module: 174,
+  init_module: 175,
+  delete_module: 176,
+  get_kernel_syms: 177,
+  query_module: 178,
+  finit_module: 313,
   // the machine's clock
-  settimeofday: 164, adjtimex: 159, clock_settime: 227, clock_adjtime: 305,
+  settimeofday: 164,
+  adjtimex: 159,
+  clock_settime: 227,
+  clock_adjtime: 305,
   // swap, reboot, kexec, accounting, quotas
-  swapon: 167, swapoff: 168, reboot: 169, kexec_load: 246, kexec_file_load: 320, acct: 163, quotactl: 179, quotactl_fd: 443,
+  swapon: 167,
+  swapoff: 168,
+  reboot: 169,
+  kexec_load: 246,
+  kexec_file_load: 320,
+  acct: 163,
+  quotactl: 179,
+  quotactl_fd: 443,
   // tracing and kernel programs
-  ptrace: 101, process_vm_readv: 310, process_vm_writev: 311, kcmp: 312, pidfd_getfd: 438, perf_event_open: 298, bpf: 321,
-  lookup_dcookie: 212, syslog: 103, userfaultfd: 323, fanotify_init: 300,
-  io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427,
+  ptrace: 101,
+  process_vm_readv: 310,
+  process_vm_writev: 311,
+  kcmp: 312,
+  pidfd_getfd: 438,
+  perf_event_open: 298,
+  bpf: 321,
+  lookup_dcookie: 212,
+  syslog: 103,
+  userfaultfd: 323,
+  fanotify_init: 300,
+  io_uring_setup: 425,
+  io_uring_enter: 426,
+  io_uring_register: 427,
   // files by handle (the way out of a chroot)
   open_by_handle_at: 304,
   // mounts: all of them are done before this filter is installed
-  mount: 165, umount2: 166, pivot_root: 155, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, fspick: 433,
-  mount_setattr: 442, open_tree_attr: 467,
+  mount: 165,
+  umount2: 166,
+  pivot_root: 155,
+  open_tree: 428,
+  move_mount: 429,
+  fsopen: 430,
+  fsconfig: 431,
+  fsmount: 432,
+  fspick: 433,
+  mount_setattr: 442,
+  open_tree_attr: 467,
   // namespaces (a user namespace needs no capability at all)
-  unshare: 272, setns: 308,
+  unshare: 272,
+  setns: 308,
   // NUMA placement, obsolete or raw hardware access
-  mbind: 237, set_mempolicy: 238, get_mempolicy: 239, migrate_pages: 256, move_pages: 279, set_mempolicy_home_node: 450,
-  ioperm: 173, iopl: 172, uselib: 134, ustat: 136, sysfs: 139, _sysctl: 156, nfsservctl: 180, vhangup: 153,
+  mbind: 237,
+  set_mempolicy: 238,
+  get_mempolicy: 239,
+  migrate_pages: 256,
+  move_pages: 279,
+  set_mempolicy_home_node: 450,
+  ioperm: 173,
+  iopl: 172,
+  uselib: 134,
+  ustat: 136,
+  sysfs: 139,
+  _sysctl: 156,
+  nfsservctl: 180,
+  vhangup: 153,
 };
 
 const CLONE = 56;
@@ -105,5 +155,6 @@ export function seccompFilterHex(): string {
  * the command line. Perl (the host's copy, like setpriv: see sandbox.ts) because it can pass a pointer to a system
  * call without a compiler and starts without reading any module.
  */
-export const SECCOMP_LOADER = "my $p = pack('H*', shift @ARGV); my $f = pack('S x6 Q', length($p) / 8, unpack('Q', pack('P', $p)));"
-  + " syscall(317, 1, 0, $f) == 0 or die \"halo: seccomp: $!\\n\"; exec { $ARGV[0] } @ARGV or die \"halo: exec $ARGV[0]: $!\\n\";";
+export const SECCOMP_LOADER =
+  "my $p = pack('H*', shift @ARGV); my $f = pack('S x6 Q', length($p) / 8, unpack('Q', pack('P', $p)));" +
+  ' syscall(317, 1, 0, $f) == 0 or die "halo: seccomp: $!\\n"; exec { $ARGV[0] } @ARGV or die "halo: exec $ARGV[0]: $!\\n";';

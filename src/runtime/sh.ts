@@ -3,7 +3,11 @@ import { fileURLToPath } from 'node:url';
 
 /** A failed host command, with what it printed. */
 export class CommandError extends Error {
-  constructor(readonly command: string, readonly status: number | null, readonly stderr: string) {
+  constructor(
+    readonly command: string,
+    readonly status: number | null,
+    readonly stderr: string,
+  ) {
     super(`${command} failed (${status ?? 'signal'}): ${stderr.trim().slice(0, 2000)}`);
   }
 }
@@ -44,7 +48,8 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     runner.pending.set(id, (a) => {
       const result = { status: a.status, stdout: a.stdout, stderr: a.stderr + (a.spawnError ?? '') };
       if (a.spawnError && !opts.allowFail) reject(new CommandError(`${cmd} ${args.join(' ')}`, null, a.spawnError));
-      else if (!opts.allowFail && a.status !== 0) reject(new CommandError(`${cmd} ${args.join(' ')}`, a.status, a.stderr || a.stdout.slice(-2000)));
+      else if (!opts.allowFail && a.status !== 0)
+        reject(new CommandError(`${cmd} ${args.join(' ')}`, a.status, a.stderr || a.stdout.slice(-2000)));
       else resolve(result);
     });
     runner.hold(true);
@@ -73,7 +78,9 @@ let runner: HostRunner | undefined;
 /** The host command runner of this process, started at its first command and again should it die. */
 function hostRunner(): HostRunner {
   if (runner) return runner;
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./host-runner.js', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./host-runner.js', import.meta.url))], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const pipes = [child.stdin, child.stdout] as unknown as Array<{ ref(): void; unref(): void }>;
   const me: HostRunner = {
     child,
@@ -102,7 +109,8 @@ function hostRunner(): HostRunner {
   });
   const gone = (why: string) => {
     if (runner === me) runner = undefined;
-    for (const [id, done] of me.pending) done({ id, status: null, stdout: '', stderr: '', spawnError: `the host command runner ended (${why})` });
+    for (const [id, done] of me.pending)
+      done({ id, status: null, stdout: '', stderr: '', spawnError: `the host command runner ended (${why})` });
     me.pending.clear();
   };
   child.on('error', (err) => gone(String(err)));
@@ -120,8 +128,14 @@ export function runAsync(cmd: string, args: string[], opts: RunOptions & { onOut
     let stdout = '';
     let stderr = '';
     let settled = false;
-    child.stdout.on('data', (d) => { stdout += d; opts.onOutput?.(String(d)); });
-    child.stderr.on('data', (d) => { stderr += d; opts.onOutput?.(String(d)); });
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      opts.onOutput?.(String(d));
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      opts.onOutput?.(String(d));
+    });
     const settle = (status: number | null) => {
       if (settled) return;
       settled = true;
@@ -130,16 +144,18 @@ export function runAsync(cmd: string, args: string[], opts: RunOptions & { onOut
       if (!opts.allowFail && status !== 0) reject(new CommandError(`${cmd} ${args.join(' ')}`, status, stderr || stdout.slice(-2000)));
       else resolve(result);
     };
-    const timer = opts.timeoutMs ? setTimeout(() => {
-      try {
-        process.kill(-(child.pid as number), 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-      child.stdout.destroy();
-      child.stderr.destroy();
-      settle(null);
-    }, opts.timeoutMs) : undefined;
+    const timer = opts.timeoutMs
+      ? setTimeout(() => {
+          try {
+            process.kill(-(child.pid as number), 'SIGKILL');
+          } catch {
+            child.kill('SIGKILL');
+          }
+          child.stdout.destroy();
+          child.stderr.destroy();
+          settle(null);
+        }, opts.timeoutMs)
+      : undefined;
     child.on('error', (err) => {
       if (timer) clearTimeout(timer);
       if (settled) return;

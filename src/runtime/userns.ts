@@ -61,7 +61,7 @@ export function claimIdRange(tag: string, instanceId: string): number {
       }
     }
   }
-  throw new Error('no free id range for an instance\'s user namespace');
+  throw new Error("no free id range for an instance's user namespace");
 }
 
 /** Claims of a cloud's instances (all of them without instanceId). */
@@ -168,13 +168,14 @@ export async function addUserNetns(name: string, base: number): Promise<void> {
  * groups), with SIGKILL as its parent-death signal again. From here on its capabilities are those of the instance's
  * namespaces only.
  */
-export const USERNS_ENTER = "open(my $n, '<', '/proc/self/ns/net') or die \"halo: netns: $!\\n\";"
-  + ' my $u = syscall(16, fileno($n), 0xb701, 0); $u >= 0 or die "halo: NS_GET_USERNS: $!\\n";'
-  + ' syscall(308, $u, 0x10000000) == 0 or die "halo: setns user: $!\\n";'
-  + ' syscall(116, 0, 0) == 0 && syscall(119, 0, 0, 0) == 0 && syscall(117, 0, 0, 0) == 0 or die "halo: ids: $!\\n";'
+export const USERNS_ENTER =
+  "open(my $n, '<', '/proc/self/ns/net') or die \"halo: netns: $!\\n\";" +
+  ' my $u = syscall(16, fileno($n), 0xb701, 0); $u >= 0 or die "halo: NS_GET_USERNS: $!\\n";' +
+  ' syscall(308, $u, 0x10000000) == 0 or die "halo: setns user: $!\\n";' +
+  ' syscall(116, 0, 0) == 0 && syscall(119, 0, 0, 0) == 0 && syscall(117, 0, 0, 0) == 0 or die "halo: ids: $!\\n";' +
   // A change of ids clears the parent-death signal unshare --kill-child set: set again, so a daemon killed -9 takes it along.
-  + ' syscall(157, 1, 9) == 0 or die "halo: pdeathsig: $!\\n";'
-  + ' exec { $ARGV[0] } @ARGV or die "halo: exec $ARGV[0]: $!\\n";';
+  ' syscall(157, 1, 9) == 0 or die "halo: pdeathsig: $!\\n";' +
+  ' exec { $ARGV[0] } @ARGV or die "halo: exec $ARGV[0]: $!\\n";';
 
 /** The host id that is the instance's root (ids 0 of its uid_map), or undefined without a user namespace. */
 export function idBaseOf(pid: number): number | undefined {

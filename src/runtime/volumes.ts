@@ -83,7 +83,9 @@ export function listLoops(): LoopInfo[] {
   const loops: LoopInfo[] = [];
   for (const dev of entries) {
     try {
-      const backFile = readFileSync(`/sys/block/${dev}/loop/backing_file`, 'utf8').replace(/\n$/, '').replace(/ \(deleted\)$/, '');
+      const backFile = readFileSync(`/sys/block/${dev}/loop/backing_file`, 'utf8')
+        .replace(/\n$/, '')
+        .replace(/ \(deleted\)$/, '');
       loops.push({ name: `/dev/${dev}`, backFile });
     } catch {
       // not bound
@@ -95,10 +97,13 @@ export function listLoops(): LoopInfo[] {
 const VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/disk\.img$/;
 const ROOT_VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/root\.img$/;
 
-const loopsMatching = (tag: string, pattern: RegExp) => listLoops().filter((l) => {
-  const m = pattern.exec(l.backFile);
-  return !!m && cloudTag(m[1]) === tag;
-}).map((l) => l.name);
+const loopsMatching = (tag: string, pattern: RegExp) =>
+  listLoops()
+    .filter((l) => {
+      const m = pattern.exec(l.backFile);
+      return !!m && cloudTag(m[1]) === tag;
+    })
+    .map((l) => l.name);
 
 /** Loop devices whose backing file is an EBS data volume of the cloud with this tag. */
 export function loopsOfCloud(tag: string): string[] {
@@ -116,7 +121,9 @@ export async function freeLoops(loops: string[]): Promise<void> {
 }
 
 function loopsOf(file: string): string[] {
-  return listLoops().filter((l) => l.backFile === file).map((l) => l.name);
+  return listLoops()
+    .filter((l) => l.backFile === file)
+    .map((l) => l.name);
 }
 
 /** Puts a volume's file on a loop device (the one it already has, if any). */
@@ -159,7 +166,11 @@ export function mountsOf(initPid: number, major: number, minor: number): string[
   } catch {
     return [];
   }
-  return text.split('\n').map((l) => l.split(' ')).filter((f) => f[2] === `${major}:${minor}`).map((f) => f[4].replace(/\\040/g, ' '));
+  return text
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f[2] === `${major}:${minor}`)
+    .map((f) => f[4].replace(/\\040/g, ' '));
 }
 
 /**
@@ -218,9 +229,11 @@ const USERSPACE_OPTION = /^(defaults|nofail|auto|noauto|x-.*|X-.*|_netdev|user|u
  * File system options an instance may ask for. An allowlist: the instance formats the file system the host's kernel
  * then mounts, so nothing like errors=panic.
  */
-const SAFE_OPTION = new RegExp('^(ro|rw|noatime|relatime|strictatime|nodiratime|lazytime|nolazytime|nosuid|suid|nodev|dev|noexec|exec|sync|async|dirsync'
-  + '|discard|nodiscard|barrier|nobarrier|barrier=[01]|commit=\\d{1,5}|data=(ordered|writeback|journal)|errors=(remount-ro|continue)'
-  + '|user_xattr|nouser_xattr|acl|noacl|delalloc|nodelalloc|noload|(uid|gid|umask|fmask|dmask)=\\d{1,10})$');
+const SAFE_OPTION = new RegExp(
+  '^(ro|rw|noatime|relatime|strictatime|nodiratime|lazytime|nolazytime|nosuid|suid|nodev|dev|noexec|exec|sync|async|dirsync' +
+    '|discard|nodiscard|barrier|nobarrier|barrier=[01]|commit=\\d{1,5}|data=(ordered|writeback|journal)|errors=(remount-ro|continue)' +
+    '|user_xattr|nouser_xattr|acl|noacl|delalloc|nodelalloc|noload|(uid|gid|umask|fmask|dmask)=\\d{1,10})$',
+);
 
 export function allowedOptions(options: string[]): string[] | undefined {
   const kept = options.filter((o) => !USERSPACE_OPTION.test(o));
@@ -230,7 +243,11 @@ export function allowedOptions(options: string[]): string[] | undefined {
 /** Mounts a device node of the sandbox (its path inside) at a directory inside it. */
 export async function mountIn(initPid: number, source: string, target: string, types: string[], options: string[]): Promise<void> {
   const base = idBaseOf(initPid);
-  await run('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options, base })], { timeoutMs: 0 });
+  await run(
+    '/usr/bin/python3',
+    ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'mount', pid: initPid, source, target, types, options, base })],
+    { timeoutMs: 0 },
+  );
 }
 
 /**
@@ -238,14 +255,19 @@ export async function mountIn(initPid: number, source: string, target: string, t
  * the host's own helper, never a program of the instance.
  */
 export async function unmountNow(initPid: number, target: string): Promise<string | undefined> {
-  const r = await run('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount-now', pid: initPid, targets: [target] })], { allowFail: true });
+  const r = await run('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount-now', pid: initPid, targets: [target] })], {
+    allowFail: true,
+  });
   return r.status === 0 ? undefined : r.stderr.trim() || `umount: ${target}: target is busy.`;
 }
 
 /** Lazily unmounts these mount points inside a sandbox. */
 export async function unmountIn(initPid: number, targets: string[]): Promise<void> {
   if (!targets.length) return;
-  await run('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount', pid: initPid, targets })], { allowFail: true, timeoutMs: 0 });
+  await run('/usr/bin/python3', ['-I', '-c', NS_HELPER, JSON.stringify({ op: 'umount', pid: initPid, targets })], {
+    allowFail: true,
+    timeoutMs: 0,
+  });
 }
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -325,7 +347,9 @@ async function diskFor(disks: BoundDisk[], device: string): Promise<BoundDisk | 
   if (byName) return byName;
   const m = /^(UUID|LABEL)=(.+)$/.exec(device);
   if (!m) return undefined;
-  const labels = await Promise.all(disks.map(async (d) => (await run('blkid', ['-o', 'value', '-s', m[1], d.loop], { allowFail: true })).stdout.trim()));
+  const labels = await Promise.all(
+    disks.map(async (d) => (await run('blkid', ['-o', 'value', '-s', m[1], d.loop], { allowFail: true })).stdout.trim()),
+  );
   return disks.find((_, i) => labels[i] === m[2]);
 }
 
@@ -334,7 +358,12 @@ async function diskFor(disks: BoundDisk[], device: string): Promise<BoundDisk | 
  * volumes, mounted by the host in the instance's mount namespace. 404 means "not an EBS volume of yours": the
  * wrapper then runs the image's own mount(8), which fails as it would without CAP_SYS_ADMIN.
  */
-export async function volumeRequest(initPid: number, disks: BoundDisk[], route: string, params: URLSearchParams): Promise<VolumeRequestResult> {
+export async function volumeRequest(
+  initPid: number,
+  disks: BoundDisk[],
+  route: string,
+  params: URLSearchParams,
+): Promise<VolumeRequestResult> {
   if (route === 'mount') {
     const device = params.get('device') ?? '';
     const dir = params.get('dir') ?? '';

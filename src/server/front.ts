@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import Fastify, { type FastifyInstance, type FastifyReply} from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { authErrors } from '../auth/errors.js';
-import { checkCredentialScope, checkFreshness, headerValue, readSignature, verifySignature, type IncomingRequest, type SignatureInfo } from '../auth/sigv4.js';
+import {
+  checkCredentialScope,
+  checkFreshness,
+  headerValue,
+  readSignature,
+  verifySignature,
+  type IncomingRequest,
+  type SignatureInfo,
+} from '../auth/sigv4.js';
 import type { Principal } from '../auth/credentials.js';
 import { authorize } from '../auth/policy/authorize.js';
 import type { Cloud } from '../cloud.js';
@@ -51,7 +59,12 @@ export function createFront(cloud: Cloud): FastifyInstance {
   // Fastify refuses a body over the limit before the route runs: answered as AWS would, in the caller's protocol.
   app.setErrorHandler((err: Error & { statusCode?: number }, request, reply) => {
     if (err.statusCode !== 413) throw err;
-    const incoming: IncomingRequest = { method: request.method, url: request.raw.url ?? '/', rawHeaders: request.raw.rawHeaders, body: Buffer.alloc(0) };
+    const incoming: IncomingRequest = {
+      method: request.method,
+      url: request.raw.url ?? '/',
+      rawHeaders: request.raw.rawHeaders,
+      body: Buffer.alloc(0),
+    };
     const query = new URLSearchParams(incoming.url.split('?')[1] ?? '');
     let route: Route = { wire: 'query' };
     try {
@@ -98,13 +111,27 @@ export function createFront(cloud: Cloud): FastifyInstance {
       }
       const handler = def.operations[action];
       if (!handler) throw new AwsError('NotImplemented', `${model.metadata.serviceId} ${action} is not implemented by halo yet.`, 501);
-      const input = route.wire === 'json'
-        ? parseJsonInput(model, op.input, route.body ?? Buffer.alloc(0))
-        : route.wire === 'rest-json'
-          ? parseRestJsonInput(model, op, { labels: route.labels ?? {}, query, rawHeaders: incoming.rawHeaders, body: route.body ?? Buffer.alloc(0) })
-          : parseQueryInput(model, op.input, route.params ?? new Map(), route.wire);
+      const input =
+        route.wire === 'json'
+          ? parseJsonInput(model, op.input, route.body ?? Buffer.alloc(0))
+          : route.wire === 'rest-json'
+            ? parseRestJsonInput(model, op, {
+                labels: route.labels ?? {},
+                query,
+                rawHeaders: incoming.rawHeaders,
+                body: route.body ?? Buffer.alloc(0),
+              })
+            : parseQueryInput(model, op.input, route.params ?? new Map(), route.wire);
       validateInput(model, action, input, route.wire, def.ownChecks);
-      const ctx: RequestContext = { requestId, region, accountId: principal.accountId, principal, service: def.signingName, operation: action, cloud };
+      const ctx: RequestContext = {
+        requestId,
+        region,
+        accountId: principal.accountId,
+        principal,
+        service: def.signingName,
+        operation: action,
+        cloud,
+      };
       if (principal.type !== 'admin') authorize(ctx, input);
       const output = await handler(input, ctx);
       reply.header('x-amzn-RequestId', requestId);
@@ -134,7 +161,13 @@ const routeTo = (def: ServiceDefinition | undefined, wire?: Wire): Route => {
  * authentication already have the service's format. An unsigned request is answered in the format of the API
  * version it names, when that can be read without decompressing anything.
  */
-function serviceOf(cloud: Cloud, byTarget: Map<string, ServiceDefinition>, req: IncomingRequest, query: URLSearchParams, sig: SignatureInfo | undefined): Route {
+function serviceOf(
+  cloud: Cloud,
+  byTarget: Map<string, ServiceDefinition>,
+  req: IncomingRequest,
+  query: URLSearchParams,
+  sig: SignatureInfo | undefined,
+): Route {
   const target = headerValue(req.rawHeaders, 'x-amz-target');
   if (target) {
     const dot = target.lastIndexOf('.');
@@ -177,7 +210,8 @@ function operationOf(route: Route, body: Buffer, query: URLSearchParams, req: In
   return { ...route, action: params.get('Action'), params };
 }
 
-const isCompressed = (req: IncomingRequest) => req.body.length > 0 && /\bgzip\b/i.test(headerValue(req.rawHeaders, 'content-encoding') ?? '');
+const isCompressed = (req: IncomingRequest) =>
+  req.body.length > 0 && /\bgzip\b/i.test(headerValue(req.rawHeaders, 'content-encoding') ?? '');
 
 /**
  * AWS SDKs gzip large bodies of operations that allow it (CloudWatch PutMetricData) and say so in Content-Encoding.
@@ -207,7 +241,11 @@ function authenticate(cloud: Cloud, req: IncomingRequest, query: URLSearchParams
 function checkRegion(name: string): string {
   const region = findRegion(name);
   if (!region || region.optIn === 'not-opted-in') {
-    throw new AwsError('OptInRequired', `You are not subscribed to this service in region '${name}'. This cloud serves: the regions DescribeRegions lists.`, 403);
+    throw new AwsError(
+      'OptInRequired',
+      `You are not subscribed to this service in region '${name}'. This cloud serves: the regions DescribeRegions lists.`,
+      403,
+    );
   }
   return name;
 }
@@ -220,7 +258,12 @@ function sendError(reply: FastifyReply, route: Route, err: unknown, requestId: s
   if (err instanceof AwsError) error = err;
   else {
     console.error(`[halo] request ${requestId} failed:`, err);
-    error = new AwsError('InternalFailure', `The request processing has failed because of an internal error (request id ${requestId}).`, 500, false);
+    error = new AwsError(
+      'InternalFailure',
+      `The request processing has failed because of an internal error (request id ${requestId}).`,
+      500,
+      false,
+    );
   }
   reply.code(error.status).header('x-amzn-RequestId', requestId);
   if (route.wire === 'json') {
@@ -236,4 +279,3 @@ function sendError(reply: FastifyReply, route: Route, err: unknown, requestId: s
   const ns = route.model?.metadata.xmlNamespace ?? 'https://sts.amazonaws.com/doc/2011-06-15/';
   return reply.type('text/xml').send(queryErrorXml(ns, error.code, error.message, error.sender, requestId));
 }
-

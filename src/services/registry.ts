@@ -15,4 +15,16 @@ import type { ServiceFactory } from './types.js';
 import './autoscaling/cfn/index.js';
 
 /** Every service of the local cloud, in the order they start. */
-export const SERVICES: ServiceFactory[] = [stsService, iamService, ec2Service, cloudwatchService, efsService, snsService, ssmService, secretsmanagerService, autoscalingService, cloudformationService, healthService];
+export const SERVICES: ServiceFactory[] = [
+  stsService,
+  iamService,
+  ec2Service,
+  cloudwatchService,
+  efsService,
+  snsService,
+  ssmService,
+  secretsmanagerService,
+  autoscalingService,
+  cloudformationService,
+  healthService,
+];

@@ -24,8 +24,12 @@ export class Store {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     `);
     this.stmts = {
-      get: this.db.prepare<[string, string, string], { data: string }>('SELECT data FROM resources WHERE kind = ? AND scope = ? AND id = ?'),
-      put: this.db.prepare('INSERT INTO resources (kind, scope, id, data) VALUES (?, ?, ?, ?) ON CONFLICT (kind, scope, id) DO UPDATE SET data = excluded.data'),
+      get: this.db.prepare<[string, string, string], { data: string }>(
+        'SELECT data FROM resources WHERE kind = ? AND scope = ? AND id = ?',
+      ),
+      put: this.db.prepare(
+        'INSERT INTO resources (kind, scope, id, data) VALUES (?, ?, ?, ?) ON CONFLICT (kind, scope, id) DO UPDATE SET data = excluded.data',
+      ),
       insert: this.db.prepare('INSERT INTO resources (kind, scope, id, data) VALUES (?, ?, ?, ?)'),
       del: this.db.prepare('DELETE FROM resources WHERE kind = ? AND scope = ? AND id = ?'),
       list: this.db.prepare<[string, string], { data: string }>('SELECT data FROM resources WHERE kind = ? AND scope = ? ORDER BY rowid'),
@@ -63,7 +67,10 @@ export class Store {
 }
 
 export class Table<T> {
-  constructor(private readonly store: Store, readonly kind: string) {}
+  constructor(
+    private readonly store: Store,
+    readonly kind: string,
+  ) {}
 
   get(scope: string, id: string): T | undefined {
     const row = this.store.statements.get.get(this.kind, scope, id);

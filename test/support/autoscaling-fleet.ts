@@ -1,6 +1,13 @@
 import type { Cloud } from '../../src/cloud.js';
 import { AwsError } from '../../src/protocol/errors.js';
-import { GROUP_TAG, runInstancesInput, type Fleet, type FleetInstance, type Launched, type LaunchRequest } from '../../src/services/autoscaling/fleet.js';
+import {
+  GROUP_TAG,
+  runInstancesInput,
+  type Fleet,
+  type FleetInstance,
+  type Launched,
+  type LaunchRequest,
+} from '../../src/services/autoscaling/fleet.js';
 
 export interface SimInstance extends FleetInstance {
   Tags: Array<{ Key: string; Value: string }>;
@@ -24,24 +31,42 @@ export class SimulatedFleet implements Fleet {
   hang = false;
   private n = 0;
 
-  constructor(private readonly cloud: Cloud, private readonly delays = { pendingToRunning: 30_000, shuttingDownToTerminated: 20_000 }) {}
+  constructor(
+    private readonly cloud: Cloud,
+    private readonly delays = { pendingToRunning: 30_000, shuttingDownToTerminated: 20_000 },
+  ) {}
 
   async launch(region: string, req: LaunchRequest): Promise<Launched> {
     this.launchCalls++;
     const input = runInstancesInput(this.cloud, region, req);
-    if (this.badImage && input.ImageId === this.badImage) throw new AwsError('InvalidAMIID.NotFound', `The image id '[${this.badImage}]' does not exist`);
+    if (this.badImage && input.ImageId === this.badImage)
+      throw new AwsError('InvalidAMIID.NotFound', `The image id '[${this.badImage}]' does not exist`);
     if (this.darkZones.has(req.zone)) {
-      throw new AwsError('InsufficientInstanceCapacity', `We currently do not have sufficient ${String(input.InstanceType ?? 'm1.small')} capacity in the Availability Zone you requested (${req.zone}).`, 500);
+      throw new AwsError(
+        'InsufficientInstanceCapacity',
+        `We currently do not have sufficient ${String(input.InstanceType ?? 'm1.small')} capacity in the Availability Zone you requested (${req.zone}).`,
+        500,
+      );
     }
     const id = `i-${(++this.n).toString(16).padStart(17, '0')}`;
     const specs = (input.TagSpecifications as Array<{ Tags: Array<{ Key: string; Value: string }> }>) ?? [];
     const tags = specs.flatMap((s) => s.Tags);
     const i: SimInstance = {
-      InstanceId: id, State: 'pending', InstanceType: String(input.InstanceType ?? 'm1.small'), AvailabilityZone: req.zone, SubnetId: req.subnetId,
-      ClientToken: req.clientToken, LaunchTime: this.cloud.clock.now(), GroupName: tags.find((t) => t.Key === GROUP_TAG)?.Value, Tags: tags, input,
+      InstanceId: id,
+      State: 'pending',
+      InstanceType: String(input.InstanceType ?? 'm1.small'),
+      AvailabilityZone: req.zone,
+      SubnetId: req.subnetId,
+      ClientToken: req.clientToken,
+      LaunchTime: this.cloud.clock.now(),
+      GroupName: tags.find((t) => t.Key === GROUP_TAG)?.Value,
+      Tags: tags,
+      input,
     };
     this.instances.set(id, i);
-    this.cloud.clock.after(this.delays.pendingToRunning, () => { if (i.State === 'pending') i.State = 'running'; });
+    this.cloud.clock.after(this.delays.pendingToRunning, () => {
+      if (i.State === 'pending') i.State = 'running';
+    });
     if (this.hang) return new Promise<Launched>(() => undefined);
     return { InstanceId: id, InstanceType: i.InstanceType, AvailabilityZone: i.AvailabilityZone, SubnetId: i.SubnetId };
   }
@@ -64,7 +89,9 @@ export class SimulatedFleet implements Fleet {
       if (!i) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
       if (i.State === 'terminated' || i.State === 'shutting-down') continue;
       i.State = 'shutting-down';
-      this.cloud.clock.after(this.delays.shuttingDownToTerminated, () => { i.State = 'terminated'; });
+      this.cloud.clock.after(this.delays.shuttingDownToTerminated, () => {
+        i.State = 'terminated';
+      });
     }
     return Promise.resolve();
   }
@@ -83,13 +110,24 @@ export class SimulatedFleet implements Fleet {
   /** A running instance of no group (made with aws ec2 run-instances), for AttachInstances. */
   runLoose(zone: string, subnetId?: string): string {
     const id = `i-${(++this.n).toString(16).padStart(17, '0')}`;
-    this.instances.set(id, { InstanceId: id, State: 'running', InstanceType: 't3.micro', AvailabilityZone: zone, SubnetId: subnetId, LaunchTime: this.cloud.clock.now(), Tags: [], input: {} });
+    this.instances.set(id, {
+      InstanceId: id,
+      State: 'running',
+      InstanceType: 't3.micro',
+      AvailabilityZone: zone,
+      SubnetId: subnetId,
+      LaunchTime: this.cloud.clock.now(),
+      Tags: [],
+      input: {},
+    });
     return id;
   }
 
   /** Live (not terminated) instances, optionally of one zone. */
   live(zone?: string): SimInstance[] {
-    return [...this.instances.values()].filter((i) => i.State !== 'terminated' && i.State !== 'shutting-down' && (!zone || i.AvailabilityZone === zone));
+    return [...this.instances.values()].filter(
+      (i) => i.State !== 'terminated' && i.State !== 'shutting-down' && (!zone || i.AvailabilityZone === zone),
+    );
   }
 
   /** An instance stops or terminates outside Auto Scaling (aws ec2 terminate-instances). */

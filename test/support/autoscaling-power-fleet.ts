@@ -10,12 +10,17 @@ import { SimulatedFleet, type SimInstance } from './autoscaling-fleet.js';
 export class PoweredFleet extends SimulatedFleet {
   readonly calls = { stop: 0, start: 0 };
 
-  constructor(private readonly clockOf: Cloud, private readonly delayMs = 20_000) {
+  constructor(
+    private readonly clockOf: Cloud,
+    private readonly delayMs = 20_000,
+  ) {
     super(clockOf, { pendingToRunning: delayMs, shuttingDownToTerminated: delayMs });
   }
 
   private later(i: SimInstance, from: string, to: string): void {
-    this.clockOf.clock.after(this.delayMs, () => { if (i.State === from) i.State = to; });
+    this.clockOf.clock.after(this.delayMs, () => {
+      if (i.State === from) i.State = to;
+    });
   }
 
   private one(id: string): SimInstance {
@@ -28,7 +33,8 @@ export class PoweredFleet extends SimulatedFleet {
     this.calls.stop++;
     for (const id of ids) {
       const i = this.one(id);
-      if (i.State !== 'running') throw new AwsError('IncorrectInstanceState', `The instance '${id}' is not in a state from which it can be stopped.`);
+      if (i.State !== 'running')
+        throw new AwsError('IncorrectInstanceState', `The instance '${id}' is not in a state from which it can be stopped.`);
       i.State = 'stopping';
       this.later(i, 'stopping', 'stopped');
     }
@@ -39,7 +45,8 @@ export class PoweredFleet extends SimulatedFleet {
     this.calls.start++;
     for (const id of ids) {
       const i = this.one(id);
-      if (i.State !== 'stopped') throw new AwsError('IncorrectInstanceState', `The instance '${id}' is not in a state from which it can be started.`);
+      if (i.State !== 'stopped')
+        throw new AwsError('IncorrectInstanceState', `The instance '${id}' is not in a state from which it can be started.`);
       i.State = 'pending';
       this.later(i, 'pending', 'running');
     }

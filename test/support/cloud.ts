@@ -35,7 +35,10 @@ export class TestCloud {
   readonly region = 'us-east-1';
   private child?: ChildProcess;
 
-  private constructor(readonly home: string, private readonly opts: TestCloudOptions) {}
+  private constructor(
+    readonly home: string,
+    private readonly opts: TestCloudOptions,
+  ) {}
 
   static async start(opts: TestCloudOptions = {}): Promise<TestCloud> {
     const home = opts.home ?? mkdtempSync(path.join(os.tmpdir(), 'halo-test-'));
@@ -133,10 +136,17 @@ export class TestCloud {
 
   private async boot(): Promise<void> {
     const args = [
-      HALO_MAIN, 'cloud', 'start', '--port', '0',
-      '--time-scale', String(this.opts.timeScale ?? 1),
-      '--profile', this.opts.profile ?? 'instant',
-      '--hosts-per-zone', String(this.opts.hostsPerZone ?? 2),
+      HALO_MAIN,
+      'cloud',
+      'start',
+      '--port',
+      '0',
+      '--time-scale',
+      String(this.opts.timeScale ?? 1),
+      '--profile',
+      this.opts.profile ?? 'instant',
+      '--hosts-per-zone',
+      String(this.opts.hostsPerZone ?? 2),
     ];
     rmSync(path.join(this.home, 'daemon.json'), { force: true });
     // Every test cloud shares one image cache, so the default instance image is built once per machine.
@@ -144,8 +154,13 @@ export class TestCloud {
     const child = spawn(process.execPath, args, { env: daemonEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     let output = '';
-    child.stdout?.on('data', (d) => { output += d; });
-    child.stderr?.on('data', (d) => { output += d; process.stderr.write(d); });
+    child.stdout?.on('data', (d) => {
+      output += d;
+    });
+    child.stderr?.on('data', (d) => {
+      output += d;
+      process.stderr.write(d);
+    });
     // A loaded machine may take a while; a daemon that never comes up is stopped, not left running.
     for (let i = 0; i < 2400; i++) {
       const info = readDaemonInfo(this.home);

@@ -17,6 +17,9 @@ export function inInstance(instanceId: string, script: string): { status: number
   const root = statSync(`/proc/${init}/root/`);
   const host = statSync('/');
   if (root.dev === host.dev && root.ino === host.ino) throw new Error(`${instanceId} has not switched to its own root yet`);
-  const r = spawnSync('nsenter', ['-t', init, '-U', '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c', script], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('nsenter', ['-t', init, '-U', '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c', script], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

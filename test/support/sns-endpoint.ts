@@ -13,8 +13,13 @@ export async function snsEndpoint(sns: Call, topicName: string) {
   const bodies: any[] = [];
   const server = createServer((req, res) => {
     let text = '';
-    req.on('data', (c) => { text += c; });
-    req.on('end', () => { bodies.push(JSON.parse(text)); res.end(); });
+    req.on('data', (c) => {
+      text += c;
+    });
+    req.on('end', () => {
+      bodies.push(JSON.parse(text));
+      res.end();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const arrived = async (n: number, exactly = false) => {

@@ -6,10 +6,15 @@ export function get(url: string, timeoutMs = 2000): Promise<{ status: number; bo
   return new Promise((resolve) => {
     const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
       let body = '';
-      res.on('data', (d) => { body += d; });
+      res.on('data', (d) => {
+        body += d;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
-    req.on('timeout', () => { req.destroy(); resolve(undefined); });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(undefined);
+    });
     req.on('error', () => resolve(undefined));
   });
 }

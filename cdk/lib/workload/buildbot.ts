@@ -18,7 +18,10 @@ export function buildbot(): Workload {
     name: 'buildbot',
     port: 8080,
     healthPath: '/api/v2/builders',
-    image: { type: 'AWS::EC2::Image::Id', description: `the AMI of 'halo image build --name ${LOCAL_IMAGE_NAME} --packages ${LOCAL_IMAGE_PACKAGES.join(',')}'` },
+    image: {
+      type: 'AWS::EC2::Image::Id',
+      description: `the AMI of 'halo image build --name ${LOCAL_IMAGE_NAME} --packages ${LOCAL_IMAGE_PACKAGES.join(',')}'`,
+    },
     prepare: '',
     setup: (stateDir, passwordFile) => `
 command -v buildbot >/dev/null || { echo "this image has no buildbot: build it with halo image build --name ${LOCAL_IMAGE_NAME} --packages ${LOCAL_IMAGE_PACKAGES.join(',')}" >&2; exit 1; }

@@ -10,6 +10,7 @@ export function workloadFor(target: Target): Workload {
 
 export function parseTarget(value: unknown): Target {
   const target = value ?? 'local';
-  if (target !== 'local' && target !== 'aws') throw new Error(`-c target=${String(target)}: the target is 'local' (the halo cloud, buildbot) or 'aws' (Jenkins)`);
+  if (target !== 'local' && target !== 'aws')
+    throw new Error(`-c target=${String(target)}: the target is 'local' (the halo cloud, buildbot) or 'aws' (Jenkins)`);
   return target;
 }

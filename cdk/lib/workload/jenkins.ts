@@ -15,7 +15,11 @@ export function jenkins(): Workload {
     name: 'jenkins',
     port: 8080,
     healthPath: '/login',
-    image: { type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>', default: DEBIAN_AMI_PARAMETER, description: 'the Debian AMI (an SSM parameter name or, for the parameter type of the snapshot flow, an AMI id)' },
+    image: {
+      type: 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>',
+      default: DEBIAN_AMI_PARAMETER,
+      description: 'the Debian AMI (an SSM parameter name or, for the parameter type of the snapshot flow, an AMI id)',
+    },
     prepare: 'export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q awscli nfs-common curl',
     setup: (stateDir, passwordFile) => `
 export DEBIAN_FRONTEND=noninteractive

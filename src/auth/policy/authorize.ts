@@ -54,10 +54,18 @@ export function decide(ctx: RequestContext, action: string, resource: string, co
 }
 
 /** The refusal each service sends, in its own words (STS's AssumeRole refusals do not say why: `explain` false). */
-export function denial(ctx: RequestContext, action: string, resource: string, decision: Decision, explain = true, deniedBy: 'identity' | 'resource' = 'identity'): AwsError {
-  const why = decision === 'ExplicitDeny'
-    ? ` with an explicit deny in ${deniedBy === 'resource' ? 'a resource-based' : 'an identity-based'} policy`
-    : ` because no identity-based policy allows the ${action} action`;
+export function denial(
+  ctx: RequestContext,
+  action: string,
+  resource: string,
+  decision: Decision,
+  explain = true,
+  deniedBy: 'identity' | 'resource' = 'identity',
+): AwsError {
+  const why =
+    decision === 'ExplicitDeny'
+      ? ` with an explicit deny in ${deniedBy === 'resource' ? 'a resource-based' : 'an identity-based'} policy`
+      : ` because no identity-based policy allows the ${action} action`;
   const on = resource === '*' ? '' : ` on resource: ${resource}`;
   const text = `User: ${ctx.principal.arn} is not authorized to perform: ${action}${on}${explain ? why : ''}`;
   switch (ctx.service) {

@@ -9,17 +9,21 @@ export type ConditionContext = Record<string, ContextValue>;
 type Compare = (contextValue: string, policyValue: string) => boolean;
 
 const num = (s: string) => (s.trim() === '' ? Number.NaN : Number(s));
-const numeric = (f: (a: number, b: number) => boolean): Compare => (c, p) => {
-  const a = num(c);
-  const b = num(p);
-  return !Number.isNaN(a) && !Number.isNaN(b) && f(a, b);
-};
+const numeric =
+  (f: (a: number, b: number) => boolean): Compare =>
+  (c, p) => {
+    const a = num(c);
+    const b = num(p);
+    return !Number.isNaN(a) && !Number.isNaN(b) && f(a, b);
+  };
 const time = (s: string) => (/^\d+$/.test(s) ? Number(s) * 1000 : Date.parse(s));
-const dated = (f: (a: number, b: number) => boolean): Compare => (c, p) => {
-  const a = time(c);
-  const b = time(p);
-  return !Number.isNaN(a) && !Number.isNaN(b) && f(a, b);
-};
+const dated =
+  (f: (a: number, b: number) => boolean): Compare =>
+  (c, p) => {
+    const a = time(c);
+    const b = time(p);
+    return !Number.isNaN(a) && !Number.isNaN(b) && f(a, b);
+  };
 
 /** Each operator as a positive comparison; `negated` ones hold when no policy value matches. */
 const OPERATORS: Record<string, { compare: Compare; negated?: boolean; variables?: boolean }> = {
@@ -61,7 +65,11 @@ export function contextLookup(context: ConditionContext): (key: string) => Conte
  * Whether a statement's Condition block holds: every operator, and within it every key, must hold; the values
  * listed for one key are alternatives.
  */
-export function conditionsHold(block: ConditionBlock | undefined, lookup: (key: string) => ContextValue | undefined, variables = true): boolean {
+export function conditionsHold(
+  block: ConditionBlock | undefined,
+  lookup: (key: string) => ContextValue | undefined,
+  variables = true,
+): boolean {
   if (!block) return true;
   for (const [operatorName, keys] of Object.entries(block)) {
     const op = splitOperator(operatorName);
@@ -92,9 +100,8 @@ function keyHolds(
     if (op.qualifier === 'ForAnyValue') return false;
     return spec.negated === true;
   }
-  const expected = spec.variables && variables
-    ? policyValues.map((v) => substitute(v, lookup)).filter((v): v is string => v !== undefined)
-    : policyValues;
+  const expected =
+    spec.variables && variables ? policyValues.map((v) => substitute(v, lookup)).filter((v): v is string => v !== undefined) : policyValues;
   const values = Array.isArray(found) ? found : [found];
   const matchesAny = (c: string) => expected.some((p) => spec.compare(c, p));
   if (op.qualifier === 'ForAllValues') return values.every((c) => (spec.negated ? !matchesAny(c) : matchesAny(c)));

@@ -34,7 +34,17 @@ export const listOf = <T>(value: OneOrMany<T> | undefined): T[] => (value === un
 
 export const statementsOf = (doc: PolicyDocument): Statement[] => listOf(doc.Statement);
 
-const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Action', 'NotAction', 'Resource', 'NotResource', 'Principal', 'NotPrincipal', 'Condition']);
+const STATEMENT_KEYS = new Set([
+  'Sid',
+  'Effect',
+  'Action',
+  'NotAction',
+  'Resource',
+  'NotResource',
+  'Principal',
+  'NotPrincipal',
+  'Condition',
+]);
 
 /** Parses a policy as IAM receives it (JSON text) and rejects what IAM rejects, with IAM's wording. */
 export function parsePolicy(text: string, kind: PolicyKind): PolicyDocument {
@@ -63,11 +73,17 @@ function checkStatement(s: unknown, kind: PolicyKind): void {
   for (const key of Object.keys(st)) if (!STATEMENT_KEYS.has(key)) throw new PolicySyntaxError('Syntax errors in policy.');
   if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw new PolicySyntaxError('Syntax errors in policy.');
   if (st.Action === undefined && st.NotAction === undefined) throw new PolicySyntaxError('Policy statement must contain actions.');
-  for (const [a, b] of [['Action', 'NotAction'], ['Resource', 'NotResource'], ['Principal', 'NotPrincipal']]) {
+  for (const [a, b] of [
+    ['Action', 'NotAction'],
+    ['Resource', 'NotResource'],
+    ['Principal', 'NotPrincipal'],
+  ]) {
     if (st[a] !== undefined && st[b] !== undefined) throw new PolicySyntaxError('Syntax errors in policy.');
   }
   if (st.Sid !== undefined && (typeof st.Sid !== 'string' || !/^[a-zA-Z0-9]*$/.test(st.Sid))) {
-    throw new PolicySyntaxError('Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*');
+    throw new PolicySyntaxError(
+      'Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*',
+    );
   }
   for (const key of ['Action', 'NotAction', 'Resource', 'NotResource']) {
     const v = st[key];
@@ -79,7 +95,8 @@ function checkStatement(s: unknown, kind: PolicyKind): void {
     }
   }
   if (kind === 'identity') {
-    if (st.Principal !== undefined || st.NotPrincipal !== undefined) throw new PolicySyntaxError('Policy document should not specify a principal.');
+    if (st.Principal !== undefined || st.NotPrincipal !== undefined)
+      throw new PolicySyntaxError('Policy document should not specify a principal.');
     if (st.Resource === undefined && st.NotResource === undefined) throw new PolicySyntaxError('Policy statement must contain resources.');
   } else {
     if (kind === 'trust' && st.Resource !== undefined) throw new PolicySyntaxError('Has prohibited field Resource');
@@ -98,7 +115,8 @@ function checkPrincipal(p: unknown): void {
   if (p === '*') return;
   if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new PolicySyntaxError('Syntax errors in policy.');
   for (const [type, value] of Object.entries(p)) {
-    if (!['AWS', 'Service', 'Federated', 'CanonicalUser'].includes(type)) throw new PolicySyntaxError(`Invalid principal in policy: "${type}":${JSON.stringify(value)}`);
+    if (!['AWS', 'Service', 'Federated', 'CanonicalUser'].includes(type))
+      throw new PolicySyntaxError(`Invalid principal in policy: "${type}":${JSON.stringify(value)}`);
     if (!isStringOrStrings(value)) throw new PolicySyntaxError('Syntax errors in policy.');
     if (type === 'AWS') {
       for (const id of listOf(value as OneOrMany<string>)) {
@@ -112,10 +130,33 @@ function checkPrincipal(p: unknown): void {
 
 /** Condition operators the policy language defines (without the IfExists suffix and the set qualifiers). */
 export const CONDITION_OPERATORS = new Set([
-  'StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase', 'StringLike', 'StringNotLike',
-  'NumericEquals', 'NumericNotEquals', 'NumericLessThan', 'NumericLessThanEquals', 'NumericGreaterThan', 'NumericGreaterThanEquals',
-  'DateEquals', 'DateNotEquals', 'DateLessThan', 'DateLessThanEquals', 'DateGreaterThan', 'DateGreaterThanEquals',
-  'Bool', 'BinaryEquals', 'IpAddress', 'NotIpAddress', 'ArnEquals', 'ArnLike', 'ArnNotEquals', 'ArnNotLike', 'Null',
+  'StringEquals',
+  'StringNotEquals',
+  'StringEqualsIgnoreCase',
+  'StringNotEqualsIgnoreCase',
+  'StringLike',
+  'StringNotLike',
+  'NumericEquals',
+  'NumericNotEquals',
+  'NumericLessThan',
+  'NumericLessThanEquals',
+  'NumericGreaterThan',
+  'NumericGreaterThanEquals',
+  'DateEquals',
+  'DateNotEquals',
+  'DateLessThan',
+  'DateLessThanEquals',
+  'DateGreaterThan',
+  'DateGreaterThanEquals',
+  'Bool',
+  'BinaryEquals',
+  'IpAddress',
+  'NotIpAddress',
+  'ArnEquals',
+  'ArnLike',
+  'ArnNotEquals',
+  'ArnNotLike',
+  'Null',
 ]);
 
 /** Splits `ForAnyValue:StringLikeIfExists` into its qualifier, base operator and IfExists flag. */

@@ -41,7 +41,12 @@ export function evaluate(policies: PolicyDocument[], request: AuthorizationReque
   return allowed ? 'Allow' : 'ImplicitDeny';
 }
 
-function applies(s: Statement, request: AuthorizationRequest, lookup: (key: string) => ContextValue | undefined, variables: boolean): boolean {
+function applies(
+  s: Statement,
+  request: AuthorizationRequest,
+  lookup: (key: string) => ContextValue | undefined,
+  variables: boolean,
+): boolean {
   const actionMatches = (pattern: string) => globMatch(pattern, request.action, true);
   if (s.Action !== undefined && !listOf(s.Action).some(actionMatches)) return false;
   if (s.NotAction !== undefined && listOf(s.NotAction).some(actionMatches)) return false;

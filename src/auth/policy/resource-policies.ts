@@ -43,19 +43,28 @@ export function decideWithResourcePolicy(
   const own = principalPolicies(ctx.cloud, principal);
   const identity = evaluate(own?.policies ?? [], base);
   const boundary = own?.boundary;
-  const caps = [boundary ? [boundary] : undefined, sessionPoliciesOf(principal)].filter((c) => c !== undefined).map((c) => evaluate(c, base));
+  const caps = [boundary ? [boundary] : undefined, sessionPoliciesOf(principal)]
+    .filter((c) => c !== undefined)
+    .map((c) => evaluate(c, base));
   if (identity === 'ExplicitDeny' || caps.includes('ExplicitDeny')) return { decision: 'ExplicitDeny', deniedBy: 'identity' };
   const capsAllow = caps.every((c) => c === 'Allow');
   if (identity === 'Allow' && capsAllow) return { decision: 'Allow' };
   if (resourcePolicy) {
     if (evaluate([resourcePolicy], { ...base, principal: { aws: [principal.arn] } }) === 'Allow') return { decision: 'Allow' };
     const named = [...(principal.roleArn ? [principal.roleArn] : [])];
-    if (named.length && capsAllow && evaluate([resourcePolicy], { ...base, principal: { aws: named } }) === 'Allow') return { decision: 'Allow' };
+    if (named.length && capsAllow && evaluate([resourcePolicy], { ...base, principal: { aws: named } }) === 'Allow')
+      return { decision: 'Allow' };
   }
   return { decision: 'ImplicitDeny' };
 }
 
 /** A resource policy alone, for a caller with no identity (anonymous) or whose identity policies do not apply. */
-export function decideResourcePolicyOnly(resourcePolicy: PolicyDocument, action: string, resource: string, who: RequestPrincipal, context: ConditionContext): Decision {
+export function decideResourcePolicyOnly(
+  resourcePolicy: PolicyDocument,
+  action: string,
+  resource: string,
+  who: RequestPrincipal,
+  context: ConditionContext,
+): Decision {
   return evaluate([resourcePolicy], { action, resource, context, principal: who });
 }

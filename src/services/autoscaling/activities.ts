@@ -11,14 +11,19 @@ export const at = (ms: number) => `${new Date(Math.floor(ms / 1000) * 1000).toIS
 
 /** The causes AWS writes, each prefixed with `At <time> ` by `cause()`. */
 export const causes = {
-  capacityIncrease: (from: number, to: number) => `an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${from} to ${to}.`,
-  capacityDecrease: (from: number, to: number) => `an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${from} to ${to}.`,
-  terminatedOrStopped: () => 'an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.',
+  capacityIncrease: (from: number, to: number) =>
+    `an instance was started in response to a difference between desired and actual capacity, increasing the capacity from ${from} to ${to}.`,
+  capacityDecrease: (from: number, to: number) =>
+    `an instance was taken out of service in response to a difference between desired and actual capacity, shrinking the capacity from ${from} to ${to}.`,
+  terminatedOrStopped: () =>
+    'an instance was taken out of service in response to an EC2 health check indicating it has been terminated or stopped.',
   statusCheckFailure: () => 'an instance was taken out of service in response to an EC2 instance status checks failure.',
   userHealth: () => 'an instance was taken out of service in response to a user health-check.',
   userTerminate: (id: string) => `instance ${id} was taken out of service in response to a user request.`,
-  userTerminateShrink: (id: string, from: number, to: number) => `instance ${id} was taken out of service in response to a user request, shrinking the capacity from ${from} to ${to}.`,
-  userSetDesired: (from: number, to: number) => `a user request explicitly set group desired capacity changing the desired capacity from ${from} to ${to}.`,
+  userTerminateShrink: (id: string, from: number, to: number) =>
+    `instance ${id} was taken out of service in response to a user request, shrinking the capacity from ${from} to ${to}.`,
+  userSetDesired: (from: number, to: number) =>
+    `a user request explicitly set group desired capacity changing the desired capacity from ${from} to ${to}.`,
   userUpdate: (min: number, max: number, desired: number, from: number) =>
     `a user request update of AutoScalingGroup constraints to min: ${min}, max: ${max}, desired: ${desired} changing the desired capacity from ${from} to ${desired}.`,
   userCreate: (desired: number) => `a user request created an AutoScalingGroup changing the desired capacity from 0 to ${desired}.`,
@@ -55,7 +60,11 @@ export interface NewActivity {
   ActivityId?: string;
 }
 
-export type NotificationEvent = 'autoscaling:EC2_INSTANCE_LAUNCH' | 'autoscaling:EC2_INSTANCE_LAUNCH_ERROR' | 'autoscaling:EC2_INSTANCE_TERMINATE' | 'autoscaling:EC2_INSTANCE_TERMINATE_ERROR';
+export type NotificationEvent =
+  | 'autoscaling:EC2_INSTANCE_LAUNCH'
+  | 'autoscaling:EC2_INSTANCE_LAUNCH_ERROR'
+  | 'autoscaling:EC2_INSTANCE_TERMINATE'
+  | 'autoscaling:EC2_INSTANCE_TERMINATE_ERROR';
 
 /** Records a scaling activity of a group; one that starts ended (Successful, Failed) notifies at once. */
 export function startActivity(cloud: Cloud, region: string, g: GroupRecord, a: NewActivity): ActivityRecord {
@@ -79,24 +88,47 @@ export function startActivity(cloud: Cloud, region: string, g: GroupRecord, a: N
 }
 
 /** Ends an activity (Successful, Failed, Cancelled) and sends its notification. */
-export function endActivity(cloud: Cloud, region: string, g: GroupRecord, activityId: string | undefined, status: ActivityRecord['StatusCode'], event?: NotificationEvent, instanceId?: string, message?: string): void {
+export function endActivity(
+  cloud: Cloud,
+  region: string,
+  g: GroupRecord,
+  activityId: string | undefined,
+  status: ActivityRecord['StatusCode'],
+  event?: NotificationEvent,
+  instanceId?: string,
+  message?: string,
+): void {
   if (!activityId) return;
   const found = findActivity(cloud, region, g.AutoScalingGroupName, activityId);
   if (!found || found.value.EndTime !== undefined) return;
-  const done: ActivityRecord = { ...found.value, StatusCode: status, Progress: 100, EndTime: cloud.clock.now(), StatusMessage: message ?? found.value.StatusMessage };
+  const done: ActivityRecord = {
+    ...found.value,
+    StatusCode: status,
+    Progress: 100,
+    EndTime: cloud.clock.now(),
+    StatusMessage: message ?? found.value.StatusMessage,
+  };
   activities(cloud).put(region, found.id, done);
   if (event) notify(cloud, region, g, event, done, instanceId);
 }
 
 /** Changes the status of an activity still running (MidLifecycleAction while an instance waits for its hooks). */
-export function setActivityStatus(cloud: Cloud, region: string, group: string, activityId: string | undefined, status: ActivityRecord['StatusCode']): void {
+export function setActivityStatus(
+  cloud: Cloud,
+  region: string,
+  group: string,
+  activityId: string | undefined,
+  status: ActivityRecord['StatusCode'],
+): void {
   const found = activityId ? findActivity(cloud, region, group, activityId) : undefined;
   if (found && found.value.EndTime === undefined) activities(cloud).put(region, found.id, { ...found.value, StatusCode: status });
 }
 
 function findActivity(cloud: Cloud, region: string, group: string, activityId: string): { id: string; value: ActivityRecord } | undefined {
   const rows = cloud.store.db
-    .prepare<[string, string, string], { id: string; data: string }>("SELECT id, data FROM resources WHERE kind = 'autoscaling.activity' AND scope = ? AND id >= ? AND id < ? ORDER BY id DESC")
+    .prepare<[string, string, string], { id: string; data: string }>(
+      "SELECT id, data FROM resources WHERE kind = 'autoscaling.activity' AND scope = ? AND id >= ? AND id < ? ORDER BY id DESC",
+    )
     .all(region, `${group}\n`, `${group}\n\uffff`);
   for (const r of rows) if (r.id.endsWith(`\n${activityId}`)) return { id: r.id, value: JSON.parse(r.data) as ActivityRecord };
   return undefined;
@@ -129,7 +161,9 @@ export function lastActivityEndSince(cloud: Cloud, region: string, group: string
 function activitiesOf(cloud: Cloud, region: string, group: string, includeDeleted = false): ActivityRecord[] {
   const arn = groups(cloud).get(region, group)?.AutoScalingGroupARN;
   return cloud.store.db
-    .prepare<[string, string, string], { data: string }>("SELECT data FROM resources WHERE kind = 'autoscaling.activity' AND scope = ? AND id >= ? AND id < ? ORDER BY id DESC")
+    .prepare<[string, string, string], { data: string }>(
+      "SELECT data FROM resources WHERE kind = 'autoscaling.activity' AND scope = ? AND id >= ? AND id < ? ORDER BY id DESC",
+    )
     .all(region, `${group}\n`, `${group}\n\uffff`)
     .map((r) => JSON.parse(r.data) as ActivityRecord)
     .filter((a) => includeDeleted || a.AutoScalingGroupARN === arn);
@@ -140,11 +174,15 @@ export const ACTIVITY_RETENTION_MS = 42 * 24 * 3_600_000;
 
 /** Deletes activities older than the retention (cloud time). */
 export function pruneActivities(cloud: Cloud, now: number): void {
-  const rows = cloud.store.db.prepare<[], { scope: string; id: string }>("SELECT scope, id FROM resources WHERE kind = 'autoscaling.activity'").all();
+  const rows = cloud.store.db
+    .prepare<[], { scope: string; id: string }>("SELECT scope, id FROM resources WHERE kind = 'autoscaling.activity'")
+    .all();
   const cutoff = String(now - ACTIVITY_RETENTION_MS).padStart(15, '0');
   const old = rows.filter((r) => (r.id.split('\n')[1] ?? '') < cutoff);
   if (!old.length) return;
-  cloud.store.tx(() => { for (const r of old) activities(cloud).delete(r.scope, r.id); });
+  cloud.store.tx(() => {
+    for (const r of old) activities(cloud).delete(r.scope, r.id);
+  });
 }
 
 const present = (a: ActivityRecord, state?: 'InService' | 'Deleted') => ({
@@ -163,21 +201,36 @@ const present = (a: ActivityRecord, state?: 'InService' | 'Deleted') => ({
 });
 
 /** DescribeScalingActivities: newest first, 100 a page by default (at most 100), of one group or all. */
-export function describeScalingActivities(input: { ActivityIds?: string[]; AutoScalingGroupName?: string; IncludeDeletedGroups?: boolean; MaxRecords?: number; NextToken?: string }, ctx: RequestContext) {
+export function describeScalingActivities(
+  input: { ActivityIds?: string[]; AutoScalingGroupName?: string; IncludeDeletedGroups?: boolean; MaxRecords?: number; NextToken?: string },
+  ctx: RequestContext,
+) {
   const { cloud, region } = ctx;
   if (input.ActivityIds && input.ActivityIds.length > 50) throw errors.validation('The maximum number of activity IDs is 50.');
   let list: ActivityRecord[];
   if (input.AutoScalingGroupName) {
-    if (!groups(cloud).get(region, input.AutoScalingGroupName) && !input.IncludeDeletedGroups) throw errors.groupNotFound(input.AutoScalingGroupName);
+    if (!groups(cloud).get(region, input.AutoScalingGroupName) && !input.IncludeDeletedGroups)
+      throw errors.groupNotFound(input.AutoScalingGroupName);
     list = activitiesOf(cloud, region, input.AutoScalingGroupName, input.IncludeDeletedGroups);
   } else {
-    const live = new Set(groups(cloud).list(region).map((g) => g.AutoScalingGroupARN));
-    list = activities(cloud).list(region).filter((a) => input.IncludeDeletedGroups || live.has(a.AutoScalingGroupARN)).sort((a, b) => b.StartTime - a.StartTime);
+    const live = new Set(
+      groups(cloud)
+        .list(region)
+        .map((g) => g.AutoScalingGroupARN),
+    );
+    list = activities(cloud)
+      .list(region)
+      .filter((a) => input.IncludeDeletedGroups || live.has(a.AutoScalingGroupARN))
+      .sort((a, b) => b.StartTime - a.StartTime);
   }
   if (input.ActivityIds?.length) list = list.filter((a) => input.ActivityIds?.includes(a.ActivityId));
   const page = paginate(list, {
-    token: input.NextToken, max: input.MaxRecords, defaultMax: 100, limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'), badToken: () => errors.invalidNextToken(),
+    token: input.NextToken,
+    max: input.MaxRecords,
+    defaultMax: 100,
+    limit: 100,
+    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
+    badToken: () => errors.invalidNextToken(),
     badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
   });
   // With IncludeDeletedGroups, each activity says whether its group is still there (InService) or Deleted.

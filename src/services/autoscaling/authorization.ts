@@ -12,7 +12,10 @@ export function groupArns(ctx: RequestContext, input: Record<string, unknown>): 
   const table = groups(ctx.cloud);
   const name = typeof input.AutoScalingGroupName === 'string' ? input.AutoScalingGroupName : undefined;
   if (name) {
-    return [table.get(ctx.region, name)?.AutoScalingGroupARN ?? `arn:aws:autoscaling:${ctx.region}:${ctx.accountId}:autoScalingGroup:*:autoScalingGroupName/${name}`];
+    return [
+      table.get(ctx.region, name)?.AutoScalingGroupARN ??
+        `arn:aws:autoscaling:${ctx.region}:${ctx.accountId}:autoScalingGroup:*:autoScalingGroupName/${name}`,
+    ];
   }
   const instanceId = typeof input.InstanceId === 'string' ? input.InstanceId : undefined;
   const owner = instanceId ? table.list(ctx.region).find((g) => g.Instances.some((i) => i.InstanceId === instanceId)) : undefined;

@@ -6,7 +6,15 @@ import { isAwsError } from '../../protocol/errors.js';
 import { cause, causes, endActivity, pruneActivities, startActivity } from './activities.js';
 import { Ec2Fleet, type Fleet, type FleetInstance } from './fleet.js';
 import { isSuspended } from './processes.js';
-import { countsTowardCapacity, groups, type ActivityRecord, isTerminating, updateGroup, type GroupInstance, type GroupRecord } from './state.js';
+import {
+  countsTowardCapacity,
+  groups,
+  type ActivityRecord,
+  isTerminating,
+  updateGroup,
+  type GroupInstance,
+  type GroupRecord,
+} from './state.js';
 import { chooseVictim } from './termination.js';
 import { forgetGroupExtras, groupsWithWork, returnToWarmPool, stepGroupExtras, takeFromWarmPool } from './extras.js';
 import { holdForHooks, LAUNCHING, TERMINATING } from './lifecycle-hooks.js';
@@ -67,7 +75,10 @@ export class GroupController {
   private readonly stale = new Set<string>();
   private unwatch?: () => void;
 
-  constructor(private readonly cloud: Cloud, opts: ControllerOptions = {}) {
+  constructor(
+    private readonly cloud: Cloud,
+    opts: ControllerOptions = {},
+  ) {
     this.fleet = opts.fleet ?? new Ec2Fleet(cloud);
     this.random = opts.random ?? Math.random;
     cloud.live.get(CONTROLLER).controller = this;
@@ -76,7 +87,9 @@ export class GroupController {
   start(): void {
     this.unwatch = this.fleet.onChange?.((region) => this.stale.add(region));
     // The profile's autoScalingCheckInterval: how often Auto Scaling looks at its groups (30 s under aws-typical).
-    this.timer = this.cloud.clock.every(this.cloud.profile.steps.autoScalingCheckInterval || TICK_MS, () => { void this.tick(); });
+    this.timer = this.cloud.clock.every(this.cloud.profile.steps.autoScalingCheckInterval || TICK_MS, () => {
+      void this.tick();
+    });
     this.poke();
   }
 
@@ -203,7 +216,8 @@ export class GroupController {
     const now = this.cloud.clock.now();
 
     if (g.Status === 'Delete in progress') {
-      for (const i of g.Instances.filter((x) => !isTerminating(x))) await this.beginTermination(region, name, i.InstanceId, causes.forceDelete(), true);
+      for (const i of g.Instances.filter((x) => !isTerminating(x)))
+        await this.beginTermination(region, name, i.InstanceId, causes.forceDelete(), true);
       this.followTerminations(region, name, ec2);
       g = this.group(region, name);
       if (g && !g.Instances.length && !g.Launches.some((l) => this.inFlight.has(l.ClientToken))) {
@@ -216,7 +230,11 @@ export class GroupController {
     }
 
     this.adoptLeftoverLaunches(region, name, ec2);
-    await stepGroupExtras(this.cloud, this, region, name, ec2, { subnetIn: (x, z) => this.subnetIn(region, x, z), zoneOrder: (x) => this.zoneOrder(x, this.cloud.clock.now()), inFlight: this.warmLaunches });
+    await stepGroupExtras(this.cloud, this, region, name, ec2, {
+      subnetIn: (x, z) => this.subnetIn(region, x, z),
+      zoneOrder: (x) => this.zoneOrder(x, this.cloud.clock.now()),
+      inFlight: this.warmLaunches,
+    });
     this.checkHealth(region, name, ec2, impaired, now);
     this.followTerminations(region, name, ec2);
 
@@ -241,7 +259,18 @@ export class GroupController {
       const found = [...ec2.values()].find((x) => x.ClientToken === intent.ClientToken && x.GroupName === name);
       const after = this.mutate(region, name, (x) => {
         x.Launches = x.Launches.filter((l) => l.ClientToken !== intent.ClientToken);
-        if (found && !x.Instances.some((i) => i.InstanceId === found.InstanceId)) x.Instances.push(this.newInstance(x, found.InstanceId, found.InstanceType, found.AvailabilityZone, found.SubnetId, found.LaunchTime, intent.ActivityId));
+        if (found && !x.Instances.some((i) => i.InstanceId === found.InstanceId))
+          x.Instances.push(
+            this.newInstance(
+              x,
+              found.InstanceId,
+              found.InstanceType,
+              found.AvailabilityZone,
+              found.SubnetId,
+              found.LaunchTime,
+              intent.ActivityId,
+            ),
+          );
       });
       if (found && after) {
         startActivity(this.cloud, region, after, {
@@ -254,7 +283,16 @@ export class GroupController {
     }
   }
 
-  private newInstance(g: GroupRecord, id: string, type: string, zone: string, subnet: string | undefined, at: number, activityId: string, forRebalance = false): GroupInstance {
+  private newInstance(
+    g: GroupRecord,
+    id: string,
+    type: string,
+    zone: string,
+    subnet: string | undefined,
+    at: number,
+    activityId: string,
+    forRebalance = false,
+  ): GroupInstance {
     return {
       InstanceId: id,
       InstanceType: type,
@@ -281,11 +319,18 @@ export class GroupController {
     const checking = !isSuspended(g, 'HealthCheck');
     for (const i of g.Instances) {
       const state = ec2.get(i.InstanceId)?.State ?? 'vanished';
-      if ((i.LifecycleState === 'Pending' || i.LifecycleState === 'Pending:Proceed') && state === 'running') this.enterService(region, name, i.InstanceId);
-      if (!checking || i.HealthStatus === 'Unhealthy' || !(i.LifecycleState === 'InService' || i.LifecycleState.startsWith('Pending'))) continue;
+      if ((i.LifecycleState === 'Pending' || i.LifecycleState === 'Pending:Proceed') && state === 'running')
+        this.enterService(region, name, i.InstanceId);
+      if (!checking || i.HealthStatus === 'Unhealthy' || !(i.LifecycleState === 'InService' || i.LifecycleState.startsWith('Pending')))
+        continue;
       let why: string | undefined;
       if (GONE_STATES.has(state)) why = causes.terminatedOrStopped();
-      else if (i.LifecycleState === 'InService' && impaired.has(i.InstanceId) && now >= (i.InServiceAt ?? now) + g.HealthCheckGracePeriod * 1000) why = causes.statusCheckFailure();
+      else if (
+        i.LifecycleState === 'InService' &&
+        impaired.has(i.InstanceId) &&
+        now >= (i.InServiceAt ?? now) + g.HealthCheckGracePeriod * 1000
+      )
+        why = causes.statusCheckFailure();
       if (why) this.markUnhealthy(region, name, i.InstanceId, why, now);
     }
   }
@@ -300,7 +345,11 @@ export class GroupController {
 
   /** Pending → InService once EC2 says running. A launch lifecycle hook holds the instance in Pending:Wait here. */
   private enterService(region: string, name: string, id: string): void {
-    if (this.group(region, name)?.Instances.find((x) => x.InstanceId === id)?.LifecycleState === 'Pending' && holdForHooks(this.cloud, region, name, id, LAUNCHING)) return;
+    if (
+      this.group(region, name)?.Instances.find((x) => x.InstanceId === id)?.LifecycleState === 'Pending' &&
+      holdForHooks(this.cloud, region, name, id, LAUNCHING)
+    )
+      return;
     const now = this.cloud.clock.now();
     const g = this.setInstance(region, name, id, (i, x) => {
       i.LifecycleState = 'InService';
@@ -315,7 +364,14 @@ export class GroupController {
    * Takes an instance out of service and terminates it. A termination lifecycle hook holds it in Terminating:Wait
    * here, before TerminateInstances.
    */
-  async beginTermination(region: string, name: string, id: string, why: string, decrement: boolean, when?: number): Promise<ActivityRecord | undefined> {
+  async beginTermination(
+    region: string,
+    name: string,
+    id: string,
+    why: string,
+    decrement: boolean,
+    when?: number,
+  ): Promise<ActivityRecord | undefined> {
     const now = this.cloud.clock.now();
     let g: GroupRecord | undefined;
     let fresh: ActivityRecord | undefined;
@@ -324,7 +380,8 @@ export class GroupController {
       const i = g?.Instances.find((x) => x.InstanceId === id);
       if (!g || !i || isTerminating(i)) return;
       // A launch still waiting for InService ends here: the instance did launch, and now leaves.
-      if (i.LifecycleState.startsWith('Pending')) endActivity(this.cloud, region, g, i.ActivityId, 'Successful', 'autoscaling:EC2_INSTANCE_LAUNCH', id);
+      if (i.LifecycleState.startsWith('Pending'))
+        endActivity(this.cloud, region, g, i.ActivityId, 'Successful', 'autoscaling:EC2_INSTANCE_LAUNCH', id);
       const a = startActivity(this.cloud, region, g, {
         Description: `Terminating EC2 instance: ${id}`,
         Cause: cause(when ?? now, why),
@@ -348,7 +405,8 @@ export class GroupController {
     try {
       await this.fleet.terminate(region, [id]);
     } catch (err) {
-      if (!isAwsError(err, 'InvalidInstanceID.NotFound')) console.error(`[halo] autoscaling: terminating ${id} failed: ${(err as Error).message}`);
+      if (!isAwsError(err, 'InvalidInstanceID.NotFound'))
+        console.error(`[halo] autoscaling: terminating ${id} failed: ${(err as Error).message}`);
     }
   }
 
@@ -371,8 +429,12 @@ export class GroupController {
     }
     const detaching = g.Instances.filter((x) => x.LifecycleState === 'Detaching').map((i) => i.InstanceId);
     if (detaching.length) {
-      this.mutate(region, name, (x) => { x.Instances = x.Instances.filter((y) => !detaching.includes(y.InstanceId)); });
-      this.fleet.release(region, detaching).catch((err: unknown) => console.error(`[halo] autoscaling: untagging ${detaching.join(', ')} failed: ${(err as Error).message}`));
+      this.mutate(region, name, (x) => {
+        x.Instances = x.Instances.filter((y) => !detaching.includes(y.InstanceId));
+      });
+      this.fleet
+        .release(region, detaching)
+        .catch((err: unknown) => console.error(`[halo] autoscaling: untagging ${detaching.join(', ')} failed: ${(err as Error).message}`));
     }
   }
 
@@ -381,7 +443,9 @@ export class GroupController {
     const g = this.group(region, name);
     if (!g?.MaxInstanceLifetime || isSuspended(g, 'Terminate') || isSuspended(g, 'Launch')) return;
     if (g.Instances.some((i) => isTerminating(i) || i.LifecycleState.startsWith('Pending'))) return;
-    const expired = g.Instances.filter((i) => i.LifecycleState === 'InService' && now - i.LaunchedAt >= (g.MaxInstanceLifetime as number) * 1000).sort((a, b) => a.LaunchedAt - b.LaunchedAt)[0];
+    const expired = g.Instances.filter(
+      (i) => i.LifecycleState === 'InService' && now - i.LaunchedAt >= (g.MaxInstanceLifetime as number) * 1000,
+    ).sort((a, b) => a.LaunchedAt - b.LaunchedAt)[0];
     if (expired) await this.beginTermination(region, name, expired.InstanceId, causes.maxLifetime(), false);
   }
 
@@ -403,7 +467,9 @@ export class GroupController {
         g = this.group(region, name);
         if (!g) return;
       }
-      this.mutate(region, name, (x) => { x.PendingCause = undefined; });
+      this.mutate(region, name, (x) => {
+        x.PendingCause = undefined;
+      });
       return;
     }
     if (have > g.DesiredCapacity && !isSuspended(g, 'Terminate')) {
@@ -413,13 +479,21 @@ export class GroupController {
       for (let n = have; n > g.DesiredCapacity; n--) {
         const current = this.group(region, name);
         if (!current) return;
-        const victim = chooseVictim(current, current.Instances.filter((i) => countsTowardCapacity(i)), now, this.random);
+        const victim = chooseVictim(
+          current,
+          current.Instances.filter((i) => countsTowardCapacity(i)),
+          now,
+          this.random,
+        );
         if (!victim) break;
         const why = rebalancing ? causes.rebalanceTerminate(n, n - 1) : causes.capacityDecrease(n, n - 1);
         if (!rebalancing && returnToWarmPool(this.cloud, region, name, victim.InstanceId, why)) continue;
         await this.beginTermination(region, name, victim.InstanceId, why, false);
       }
-      if (rebalancing) this.mutate(region, name, (x) => { for (const i of x.Instances) delete i.ForRebalance; });
+      if (rebalancing)
+        this.mutate(region, name, (x) => {
+          for (const i of x.Instances) delete i.ForRebalance;
+        });
     }
   }
 
@@ -429,7 +503,12 @@ export class GroupController {
     for (const i of g.Instances.filter(countsTowardCapacity)) count.set(i.AvailabilityZone, (count.get(i.AvailabilityZone) ?? 0) + 1);
     for (const l of g.Launches) count.set(l.AvailabilityZone, (count.get(l.AvailabilityZone) ?? 0) + 1);
     const failing = (z: string) => (g.FailedZones[z] && now - g.FailedZones[z].At < ZONE_RETRY_MS ? 1 : 0);
-    return [...g.AvailabilityZones].sort((a, b) => failing(a) - failing(b) || (count.get(a) ?? 0) - (count.get(b) ?? 0) || g.AvailabilityZones.indexOf(a) - g.AvailabilityZones.indexOf(b));
+    return [...g.AvailabilityZones].sort(
+      (a, b) =>
+        failing(a) - failing(b) ||
+        (count.get(a) ?? 0) - (count.get(b) ?? 0) ||
+        g.AvailabilityZones.indexOf(a) - g.AvailabilityZones.indexOf(b),
+    );
   }
 
   /**
@@ -439,14 +518,28 @@ export class GroupController {
   private async launchOne(region: string, name: string, why: string, onlyZone?: string, forRebalance = false): Promise<boolean> {
     const first = this.group(region, name);
     if (!first) return false;
-    if (!forRebalance && (await takeFromWarmPool(this.cloud, this.fleet, region, name, why, onlyZone ? [onlyZone] : this.zoneOrder(first, this.cloud.clock.now())))) return true;
+    if (
+      !forRebalance &&
+      (await takeFromWarmPool(
+        this.cloud,
+        this.fleet,
+        region,
+        name,
+        why,
+        onlyZone ? [onlyZone] : this.zoneOrder(first, this.cloud.clock.now()),
+      ))
+    )
+      return true;
     const now = this.cloud.clock.now();
     const recent = (z: string) => !!first.FailedZones[z] && now - first.FailedZones[z].At < ZONE_RETRY_MS;
     let order = onlyZone ? [onlyZone] : this.zoneOrder(first, now);
     const notes: string[] = [];
     if (!onlyZone && order.some((z) => !recent(z))) {
       // Zones where EC2 just had no capacity are left alone for a while; the activity says so.
-      for (const z of order.filter(recent)) notes.push(`a launch in ${z} failed at ${new Date(first.FailedZones[z].At).toISOString().slice(0, 19)}Z: ${first.FailedZones[z].Message}`);
+      for (const z of order.filter(recent))
+        notes.push(
+          `a launch in ${z} failed at ${new Date(first.FailedZones[z].At).toISOString().slice(0, 19)}Z: ${first.FailedZones[z].Message}`,
+        );
       order = order.filter((z) => !recent(z));
     }
     for (const z of order) {
@@ -456,13 +549,26 @@ export class GroupController {
       const token = randomUUID();
       const activityId = randomUUID();
       const text = notes.length ? `${why}  The instance was launched in ${z} because ${notes.join('; ')}.` : why;
-      this.mutate(region, name, (x) => { x.Launches.push({ ClientToken: token, SubnetId: subnetId, AvailabilityZone: z, ActivityId: activityId, At: now, Cause: text }); });
+      this.mutate(region, name, (x) => {
+        x.Launches.push({ ClientToken: token, SubnetId: subnetId, AvailabilityZone: z, ActivityId: activityId, At: now, Cause: text });
+      });
       this.inFlight.add(token);
       try {
         const launched = await this.fleet.launch(region, { group: g, zone: z, subnetId, clientToken: token });
         const after = this.mutate(region, name, (x) => {
           x.Launches = x.Launches.filter((l) => l.ClientToken !== token);
-          x.Instances.push(this.newInstance(x, launched.InstanceId, launched.InstanceType, launched.AvailabilityZone, launched.SubnetId, this.cloud.clock.now(), activityId, forRebalance));
+          x.Instances.push(
+            this.newInstance(
+              x,
+              launched.InstanceId,
+              launched.InstanceType,
+              launched.AvailabilityZone,
+              launched.SubnetId,
+              this.cloud.clock.now(),
+              activityId,
+              forRebalance,
+            ),
+          );
           delete x.FailedZones[z];
           x.LaunchFailures = 0;
           x.NextLaunchAt = undefined;
@@ -515,7 +621,12 @@ export class GroupController {
   private async subnetIn(region: string, g: GroupRecord, zone: string): Promise<string | undefined> {
     const missing = g.Subnets.filter((s) => !this.subnetZones.has(s));
     if (missing.length) {
-      const out = await this.cloud.invoke<{ Subnets: Array<{ SubnetId: string; AvailabilityZone: string }> }>('ec2', 'DescribeSubnets', { Filters: [{ Name: 'subnet-id', Values: missing }] }, { region });
+      const out = await this.cloud.invoke<{ Subnets: Array<{ SubnetId: string; AvailabilityZone: string }> }>(
+        'ec2',
+        'DescribeSubnets',
+        { Filters: [{ Name: 'subnet-id', Values: missing }] },
+        { region },
+      );
       for (const s of out.Subnets) this.subnetZones.set(s.SubnetId, s.AvailabilityZone);
     }
     return g.Subnets.find((s) => this.subnetZones.get(s) === zone);
@@ -532,7 +643,8 @@ export class GroupController {
     const now = this.cloud.clock.now();
     if (now < (g.NextLaunchAt ?? 0) || g.Launches.length) return;
     const counted = g.Instances.filter(countsTowardCapacity);
-    if (counted.length !== g.DesiredCapacity || counted.some((i) => i.LifecycleState !== 'InService') || g.Instances.some(isTerminating)) return;
+    if (counted.length !== g.DesiredCapacity || counted.some((i) => i.LifecycleState !== 'InService') || g.Instances.some(isTerminating))
+      return;
     const perZone = new Map(g.AvailabilityZones.map((z) => [z, 0]));
     for (const i of counted) perZone.set(i.AvailabilityZone, (perZone.get(i.AvailabilityZone) ?? 0) + 1);
     const usable = g.AvailabilityZones.filter((z) => !g.FailedZones[z] || now - g.FailedZones[z].At >= ZONE_RETRY_MS);

@@ -17,7 +17,14 @@ export type Placement = WarmPlacement;
  * The group features beside the controller's own work, once per group per pass, before it checks health and
  * capacity: scheduled actions due, lifecycle hooks that timed out, the warm pool, the instance refresh.
  */
-export async function stepGroupExtras(cloud: Cloud, controller: GroupController, region: string, group: string, ec2: Map<string, FleetInstance>, placement: Placement): Promise<void> {
+export async function stepGroupExtras(
+  cloud: Cloud,
+  controller: GroupController,
+  region: string,
+  group: string,
+  ec2: Map<string, FleetInstance>,
+  placement: Placement,
+): Promise<void> {
   stepScheduledActions(cloud, region, group);
   await stepHooks(cloud, region, group);
   await stepWarmPool(cloud, controller.fleet, region, group, ec2, placement);
@@ -32,12 +39,15 @@ export async function stepGroupExtras(cloud: Cloud, controller: GroupController,
  */
 export function groupsWithWork(cloud: Cloud, region: string, now: number): Set<string> {
   const busy = new Set<string>();
-  for (const a of scheduledActions(cloud).list(region)) if ((a.NextRun !== undefined && a.NextRun <= now) || (a.EndTime !== undefined && a.EndTime <= now)) busy.add(a.AutoScalingGroupName);
-  for (const r of refreshes(cloud).list(region)) if (['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'].includes(r.Status)) busy.add(r.AutoScalingGroupName);
+  for (const a of scheduledActions(cloud).list(region))
+    if ((a.NextRun !== undefined && a.NextRun <= now) || (a.EndTime !== undefined && a.EndTime <= now)) busy.add(a.AutoScalingGroupName);
+  for (const r of refreshes(cloud).list(region))
+    if (['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'].includes(r.Status)) busy.add(r.AutoScalingGroupName);
   for (const p of warmPools(cloud).list(region)) {
     const g = groups(cloud).get(region, p.AutoScalingGroupName);
     if (!g) continue;
-    const settling = p.Status || p.Instances.some((i) => i.LifecycleState === 'Warmed:Pending' || i.LifecycleState === 'Warmed:Terminating');
+    const settling =
+      p.Status || p.Instances.some((i) => i.LifecycleState === 'Warmed:Pending' || i.LifecycleState === 'Warmed:Terminating');
     if (settling || p.Instances.length !== warmPoolTarget(p, g)) busy.add(p.AutoScalingGroupName);
   }
   return busy;

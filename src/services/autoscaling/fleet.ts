@@ -80,7 +80,10 @@ const toFleet = (i: Ec2Instance): FleetInstance => ({
 /** The RunInstances input for one instance of a group: its launch configuration or template, in a zone. */
 export function runInstancesInput(cloud: Cloud, region: string, req: LaunchRequest): Record<string, unknown> {
   const g = req.group;
-  const tags = [{ Key: GROUP_TAG, Value: g.AutoScalingGroupName }, ...g.Tags.filter((t) => t.PropagateAtLaunch).map((t) => ({ Key: t.Key, Value: t.Value }))];
+  const tags = [
+    { Key: GROUP_TAG, Value: g.AutoScalingGroupName },
+    ...g.Tags.filter((t) => t.PropagateAtLaunch).map((t) => ({ Key: t.Key, Value: t.Value })),
+  ];
   const base: Record<string, unknown> = {
     MinCount: 1,
     MaxCount: 1,
@@ -91,7 +94,11 @@ export function runInstancesInput(cloud: Cloud, region: string, req: LaunchReque
   if (template) {
     return {
       ...base,
-      LaunchTemplate: { LaunchTemplateId: template.LaunchTemplateId, LaunchTemplateName: template.LaunchTemplateName, Version: template.Version ?? '$Default' },
+      LaunchTemplate: {
+        LaunchTemplateId: template.LaunchTemplateId,
+        LaunchTemplateName: template.LaunchTemplateName,
+        Version: template.Version ?? '$Default',
+      },
       ...(req.subnetId ? { SubnetId: req.subnetId } : { Placement: { AvailabilityZone: req.zone } }),
     };
   }
@@ -108,10 +115,21 @@ export function runInstancesInput(cloud: Cloud, region: string, req: LaunchReque
     MetadataOptions: lc.MetadataOptions,
     Monitoring: { Enabled: lc.InstanceMonitoring.Enabled },
     BlockDeviceMappings: lc.BlockDeviceMappings.length ? lc.BlockDeviceMappings : undefined,
-    IamInstanceProfile: lc.IamInstanceProfile ? (lc.IamInstanceProfile.startsWith('arn:') ? { Arn: lc.IamInstanceProfile } : { Name: lc.IamInstanceProfile }) : undefined,
+    IamInstanceProfile: lc.IamInstanceProfile
+      ? lc.IamInstanceProfile.startsWith('arn:')
+        ? { Arn: lc.IamInstanceProfile }
+        : { Name: lc.IamInstanceProfile }
+      : undefined,
   };
   if (req.subnetId && lc.AssociatePublicIpAddress !== undefined) {
-    input.NetworkInterfaces = [{ DeviceIndex: 0, SubnetId: req.subnetId, Groups: ids.length ? ids : undefined, AssociatePublicIpAddress: lc.AssociatePublicIpAddress }];
+    input.NetworkInterfaces = [
+      {
+        DeviceIndex: 0,
+        SubnetId: req.subnetId,
+        Groups: ids.length ? ids : undefined,
+        AssociatePublicIpAddress: lc.AssociatePublicIpAddress,
+      },
+    ];
   } else {
     if (req.subnetId) input.SubnetId = req.subnetId;
     else input.Placement = { AvailabilityZone: req.zone };
@@ -152,9 +170,15 @@ export class Ec2Fleet implements Fleet {
 
   async impaired(region: string, ids: string[]): Promise<Set<string>> {
     if (!ids.length) return new Set();
-    const out = await this.ec2<{ InstanceStatuses: Array<{ InstanceId: string; SystemStatus: { Status: string }; InstanceStatus: { Status: string } }> }>(region, 'DescribeInstanceStatus', {});
+    const out = await this.ec2<{
+      InstanceStatuses: Array<{ InstanceId: string; SystemStatus: { Status: string }; InstanceStatus: { Status: string } }>;
+    }>(region, 'DescribeInstanceStatus', {});
     const wanted = new Set(ids);
-    return new Set(out.InstanceStatuses.filter((s) => wanted.has(s.InstanceId) && (s.SystemStatus.Status === 'impaired' || s.InstanceStatus.Status === 'impaired')).map((s) => s.InstanceId));
+    return new Set(
+      out.InstanceStatuses.filter(
+        (s) => wanted.has(s.InstanceId) && (s.SystemStatus.Status === 'impaired' || s.InstanceStatus.Status === 'impaired'),
+      ).map((s) => s.InstanceId),
+    );
   }
 
   async terminate(region: string, ids: string[]): Promise<void> {

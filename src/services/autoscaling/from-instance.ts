@@ -30,13 +30,23 @@ export async function settingsFromInstance(ctx: RequestContext, instanceId: stri
   const { cloud, region } = ctx;
   let i: DescribedInstance | undefined;
   try {
-    const out = await cloud.invoke<{ Reservations: Array<{ Instances: DescribedInstance[] }> }>('ec2', 'DescribeInstances', { InstanceIds: [instanceId] }, { region });
+    const out = await cloud.invoke<{ Reservations: Array<{ Instances: DescribedInstance[] }> }>(
+      'ec2',
+      'DescribeInstances',
+      { InstanceIds: [instanceId] },
+      { region },
+    );
     i = out.Reservations[0]?.Instances[0];
   } catch (err) {
     if (!isAwsError(err, 'InvalidInstanceID.NotFound') && !isAwsError(err, 'InvalidInstanceID.Malformed')) throw err;
   }
   if (!i || i.State?.Name === 'terminated') throw errors.validation(`Invalid instance id: ${instanceId}`);
-  const attr = await cloud.invoke<{ UserData?: { Value?: string } }>('ec2', 'DescribeInstanceAttribute', { InstanceId: instanceId, Attribute: 'userData' }, { region });
+  const attr = await cloud.invoke<{ UserData?: { Value?: string } }>(
+    'ec2',
+    'DescribeInstanceAttribute',
+    { InstanceId: instanceId, Attribute: 'userData' },
+    { region },
+  );
   return {
     settings: {
       ImageId: i.ImageId,
@@ -46,7 +56,11 @@ export async function settingsFromInstance(ctx: RequestContext, instanceId: stri
       UserData: attr.UserData?.Value || undefined,
       IamInstanceProfile: i.IamInstanceProfile?.Arn,
       AssociatePublicIpAddress: i.SubnetId ? Boolean(i.PublicIpAddress) : undefined,
-      MetadataOptions: i.MetadataOptions && { HttpTokens: i.MetadataOptions.HttpTokens, HttpPutResponseHopLimit: i.MetadataOptions.HttpPutResponseHopLimit, HttpEndpoint: i.MetadataOptions.HttpEndpoint },
+      MetadataOptions: i.MetadataOptions && {
+        HttpTokens: i.MetadataOptions.HttpTokens,
+        HttpPutResponseHopLimit: i.MetadataOptions.HttpPutResponseHopLimit,
+        HttpEndpoint: i.MetadataOptions.HttpEndpoint,
+      },
       InstanceMonitoring: { Enabled: i.Monitoring?.State === 'enabled' || i.Monitoring?.State === 'pending' },
       BlockDeviceMappings: [],
       EbsOptimized: i.EbsOptimized ?? false,

@@ -8,16 +8,36 @@ import { warmPools, warmPoolTarget } from './warm-pools.js';
 
 /** The group metrics EC2 Auto Scaling publishes to AWS/AutoScaling, in the order DescribeMetricCollectionTypes lists them. */
 export const GROUP_METRICS = [
-  'GroupMinSize', 'GroupMaxSize', 'GroupDesiredCapacity', 'GroupInServiceInstances', 'GroupPendingInstances', 'GroupStandbyInstances',
-  'GroupTerminatingInstances', 'GroupTotalInstances', 'GroupInServiceCapacity', 'GroupPendingCapacity', 'GroupStandbyCapacity',
-  'GroupTerminatingCapacity', 'GroupTotalCapacity', 'WarmPoolDesiredCapacity', 'WarmPoolWarmedCapacity', 'WarmPoolPendingCapacity',
-  'WarmPoolTerminatingCapacity', 'WarmPoolTotalCapacity', 'GroupAndWarmPoolDesiredCapacity', 'GroupAndWarmPoolTotalCapacity', 'WarmPoolMinSize',
+  'GroupMinSize',
+  'GroupMaxSize',
+  'GroupDesiredCapacity',
+  'GroupInServiceInstances',
+  'GroupPendingInstances',
+  'GroupStandbyInstances',
+  'GroupTerminatingInstances',
+  'GroupTotalInstances',
+  'GroupInServiceCapacity',
+  'GroupPendingCapacity',
+  'GroupStandbyCapacity',
+  'GroupTerminatingCapacity',
+  'GroupTotalCapacity',
+  'WarmPoolDesiredCapacity',
+  'WarmPoolWarmedCapacity',
+  'WarmPoolPendingCapacity',
+  'WarmPoolTerminatingCapacity',
+  'WarmPoolTotalCapacity',
+  'GroupAndWarmPoolDesiredCapacity',
+  'GroupAndWarmPoolTotalCapacity',
+  'WarmPoolMinSize',
 ] as const;
 
 const GRANULARITY = '1Minute';
 const MINUTE = 60_000;
 
-export interface EnabledMetric { Metric: string; Granularity: string }
+export interface EnabledMetric {
+  Metric: string;
+  Granularity: string;
+}
 
 function checkMetrics(metrics: string[] | undefined): string[] {
   const wanted = metrics?.length ? metrics : [...GROUP_METRICS];
@@ -33,9 +53,13 @@ function needGroup(ctx: RequestContext, name: string): GroupRecord {
 }
 
 /** EnableMetricsCollection: the metrics named (all when none is) are published every minute from now on. */
-export function enableMetricsCollection(input: { AutoScalingGroupName: string; Metrics?: string[]; Granularity: string }, ctx: RequestContext) {
+export function enableMetricsCollection(
+  input: { AutoScalingGroupName: string; Metrics?: string[]; Granularity: string },
+  ctx: RequestContext,
+) {
   needGroup(ctx, input.AutoScalingGroupName);
-  if (input.Granularity !== GRANULARITY) throw errors.validation(`Invalid granularity ${input.Granularity}. The only valid granularity is ${GRANULARITY}.`);
+  if (input.Granularity !== GRANULARITY)
+    throw errors.validation(`Invalid granularity ${input.Granularity}. The only valid granularity is ${GRANULARITY}.`);
   const metrics = checkMetrics(input.Metrics);
   updateGroup(ctx.cloud, ctx.region, input.AutoScalingGroupName, (g) => {
     const enabled = new Set([...(g.EnabledMetrics ?? []).map((m) => m.Metric), ...metrics]);
@@ -68,11 +92,19 @@ export function groupMetricValues(cloud: Cloud, region: string, g: GroupRecord):
   const terminating = count((s) => s.startsWith('Terminating'));
   const total = inService + pending + terminating;
   const v = new Map<string, number>([
-    ['GroupMinSize', g.MinSize], ['GroupMaxSize', g.MaxSize], ['GroupDesiredCapacity', g.DesiredCapacity],
-    ['GroupInServiceInstances', inService], ['GroupPendingInstances', pending], ['GroupStandbyInstances', standby],
-    ['GroupTerminatingInstances', terminating], ['GroupTotalInstances', total],
-    ['GroupInServiceCapacity', inService], ['GroupPendingCapacity', pending], ['GroupStandbyCapacity', standby],
-    ['GroupTerminatingCapacity', terminating], ['GroupTotalCapacity', total],
+    ['GroupMinSize', g.MinSize],
+    ['GroupMaxSize', g.MaxSize],
+    ['GroupDesiredCapacity', g.DesiredCapacity],
+    ['GroupInServiceInstances', inService],
+    ['GroupPendingInstances', pending],
+    ['GroupStandbyInstances', standby],
+    ['GroupTerminatingInstances', terminating],
+    ['GroupTotalInstances', total],
+    ['GroupInServiceCapacity', inService],
+    ['GroupPendingCapacity', pending],
+    ['GroupStandbyCapacity', standby],
+    ['GroupTerminatingCapacity', terminating],
+    ['GroupTotalCapacity', total],
   ]);
   const pool = warmPools(cloud).get(region, g.AutoScalingGroupName);
   if (pool) {
@@ -101,7 +133,13 @@ export function publishGroupMetrics(cloud: Cloud, at: number): void {
     for (const { Metric } of g.EnabledMetrics) {
       const value = values.get(Metric);
       if (value === undefined) continue;
-      publishMetric(cloud, region, { Namespace: 'AWS/AutoScaling', MetricName: Metric, Dimensions: [{ Name: 'AutoScalingGroupName', Value: g.AutoScalingGroupName }], Value: value, Timestamp: at });
+      publishMetric(cloud, region, {
+        Namespace: 'AWS/AutoScaling',
+        MetricName: Metric,
+        Dimensions: [{ Name: 'AutoScalingGroupName', Value: g.AutoScalingGroupName }],
+        Value: value,
+        Timestamp: at,
+      });
     }
   }
 }

@@ -9,7 +9,17 @@ import { groupChanged } from './events.js';
 import { isSuspended } from './processes.js';
 import { groups, isTerminating, updateGroup, type GroupInstance, type GroupRecord, type LaunchTemplateSpec } from './state.js';
 
-type Status = 'Pending' | 'InProgress' | 'Successful' | 'Failed' | 'Cancelling' | 'Cancelled' | 'RollbackInProgress' | 'RollbackFailed' | 'RollbackSuccessful' | 'Baking';
+type Status =
+  | 'Pending'
+  | 'InProgress'
+  | 'Successful'
+  | 'Failed'
+  | 'Cancelling'
+  | 'Cancelled'
+  | 'RollbackInProgress'
+  | 'RollbackFailed'
+  | 'RollbackSuccessful'
+  | 'Baking';
 const ACTIVE: Status[] = ['Pending', 'InProgress', 'Cancelling', 'RollbackInProgress', 'Baking'];
 
 export interface RefreshPreferences {
@@ -24,7 +34,10 @@ export interface RefreshPreferences {
   StandbyInstances: 'Terminate' | 'Ignore' | 'Wait';
 }
 
-interface GroupConfig { LaunchConfigurationName?: string; LaunchTemplate?: LaunchTemplateSpec }
+interface GroupConfig {
+  LaunchConfigurationName?: string;
+  LaunchTemplate?: LaunchTemplateSpec;
+}
 
 /** An instance refresh (table `autoscaling.instanceRefresh`, scope region, id `<group>\n<start, padded>\n<id>`). */
 export interface RefreshRecord {
@@ -47,13 +60,24 @@ export interface RefreshRecord {
   Surge: number;
   CheckpointsReached: number[];
   CheckpointUntil?: number;
-  RollbackDetails?: { RollbackReason: string; RollbackStartTime: number; PercentageCompleteOnRollback: number; InstancesToUpdateOnRollback: number };
+  RollbackDetails?: {
+    RollbackReason: string;
+    RollbackStartTime: number;
+    PercentageCompleteOnRollback: number;
+    InstancesToUpdateOnRollback: number;
+  };
 }
 
 export const refreshes = (cloud: Cloud): Table<RefreshRecord> => cloud.store.table('autoscaling.instanceRefresh');
-const key = (r: Pick<RefreshRecord, 'AutoScalingGroupName' | 'StartTime' | 'InstanceRefreshId'>) => `${r.AutoScalingGroupName}\n${String(r.StartTime).padStart(15, '0')}\n${r.InstanceRefreshId}`;
-const ofGroup = (cloud: Cloud, region: string, group: string) => refreshes(cloud).list(region).filter((r) => r.AutoScalingGroupName === group).sort((a, b) => b.StartTime - a.StartTime);
-export const activeRefreshOf = (cloud: Cloud, region: string, group: string) => ofGroup(cloud, region, group).find((r) => ACTIVE.includes(r.Status));
+const key = (r: Pick<RefreshRecord, 'AutoScalingGroupName' | 'StartTime' | 'InstanceRefreshId'>) =>
+  `${r.AutoScalingGroupName}\n${String(r.StartTime).padStart(15, '0')}\n${r.InstanceRefreshId}`;
+const ofGroup = (cloud: Cloud, region: string, group: string) =>
+  refreshes(cloud)
+    .list(region)
+    .filter((r) => r.AutoScalingGroupName === group)
+    .sort((a, b) => b.StartTime - a.StartTime);
+export const activeRefreshOf = (cloud: Cloud, region: string, group: string) =>
+  ofGroup(cloud, region, group).find((r) => ACTIVE.includes(r.Status));
 
 export const DEFAULT_CHECKPOINT_DELAY = 3600;
 
@@ -65,55 +89,92 @@ function needGroup(ctx: RequestContext, name: string): GroupRecord {
 
 /** Instances a refresh replaces: in service or pending, not protected or on standby unless the preferences say so. */
 function candidates(g: GroupRecord, p: RefreshPreferences): GroupInstance[] {
-  return g.Instances.filter((i) => (i.LifecycleState === 'InService' || i.LifecycleState.startsWith('Pending'))
-    && !(i.ProtectedFromScaleIn && p.ScaleInProtectedInstances === 'Ignore'))
-    .concat(p.StandbyInstances === 'Terminate' ? g.Instances.filter((i) => i.LifecycleState === 'Standby') : []);
+  return g.Instances.filter(
+    (i) =>
+      (i.LifecycleState === 'InService' || i.LifecycleState.startsWith('Pending')) &&
+      !(i.ProtectedFromScaleIn && p.ScaleInProtectedInstances === 'Ignore'),
+  ).concat(p.StandbyInstances === 'Terminate' ? g.Instances.filter((i) => i.LifecycleState === 'Standby') : []);
 }
 
 const sameTemplate = (a?: LaunchTemplateSpec, b?: LaunchTemplateSpec) =>
-  !!a && !!b && (a.LaunchTemplateId ?? a.LaunchTemplateName) === (b.LaunchTemplateId ?? b.LaunchTemplateName) && (a.Version ?? '$Default') === (b.Version ?? '$Default');
+  !!a &&
+  !!b &&
+  (a.LaunchTemplateId ?? a.LaunchTemplateName) === (b.LaunchTemplateId ?? b.LaunchTemplateName) &&
+  (a.Version ?? '$Default') === (b.Version ?? '$Default');
 
 /** SkipMatching: an instance already launched from the group's configuration is left alone. */
-const matches = (i: GroupInstance, g: GroupRecord) => (g.LaunchConfigurationName ? i.LaunchConfigurationName === g.LaunchConfigurationName : sameTemplate(i.LaunchTemplate, g.LaunchTemplate));
+const matches = (i: GroupInstance, g: GroupRecord) =>
+  g.LaunchConfigurationName ? i.LaunchConfigurationName === g.LaunchConfigurationName : sameTemplate(i.LaunchTemplate, g.LaunchTemplate);
 
-export function startInstanceRefresh(input: {
-  AutoScalingGroupName: string; Strategy?: string; DesiredConfiguration?: { LaunchTemplate?: LaunchTemplateSpec; MixedInstancesPolicy?: unknown };
-  Preferences?: Partial<RefreshPreferences>;
-}, ctx: RequestContext) {
+export function startInstanceRefresh(
+  input: {
+    AutoScalingGroupName: string;
+    Strategy?: string;
+    DesiredConfiguration?: { LaunchTemplate?: LaunchTemplateSpec; MixedInstancesPolicy?: unknown };
+    Preferences?: Partial<RefreshPreferences>;
+  },
+  ctx: RequestContext,
+) {
   const { cloud, region } = ctx;
   const g = needGroup(ctx, input.AutoScalingGroupName);
-  if (input.Strategy !== undefined && input.Strategy !== 'Rolling') throw errors.validation(`Invalid Strategy ${input.Strategy}. The only strategy is Rolling.`);
+  if (input.Strategy !== undefined && input.Strategy !== 'Rolling')
+    throw errors.validation(`Invalid Strategy ${input.Strategy}. The only strategy is Rolling.`);
   if (activeRefreshOf(cloud, region, g.AutoScalingGroupName)) throw errors.refreshInProgress(g.AutoScalingGroupName);
-  if (input.DesiredConfiguration?.MixedInstancesPolicy) throw errors.validation('This cloud does not run mixed instances policies: give DesiredConfiguration.LaunchTemplate.');
+  if (input.DesiredConfiguration?.MixedInstancesPolicy)
+    throw errors.validation('This cloud does not run mixed instances policies: give DesiredConfiguration.LaunchTemplate.');
   const q = input.Preferences ?? {};
   const min = q.MinHealthyPercentage ?? 90;
   const max = q.MaxHealthyPercentage ?? 100;
   if (min < 0 || min > 100) throw errors.validation('MinHealthyPercentage must be between 0 and 100.');
   if (max < 100 || max > 200) throw errors.validation('MaxHealthyPercentage must be between 100 and 200.');
-  if (max - min > 100) throw errors.validation('The difference between MaxHealthyPercentage and MinHealthyPercentage cannot be greater than 100.');
+  if (max - min > 100)
+    throw errors.validation('The difference between MaxHealthyPercentage and MinHealthyPercentage cannot be greater than 100.');
   if (min === 100 && max === 100) throw errors.validation('MinHealthyPercentage of 100 requires a MaxHealthyPercentage greater than 100.');
   const checkpoints = q.CheckpointPercentages;
-  if (checkpoints?.some((c, n) => c < 1 || c > 100 || (n > 0 && c <= checkpoints[n - 1]))) throw errors.validation('CheckpointPercentages must be increasing values between 1 and 100.');
+  if (checkpoints?.some((c, n) => c < 1 || c > 100 || (n > 0 && c <= checkpoints[n - 1])))
+    throw errors.validation('CheckpointPercentages must be increasing values between 1 and 100.');
   if (q.CheckpointDelay !== undefined && !checkpoints?.length) throw errors.validation('CheckpointDelay requires CheckpointPercentages.');
   if (q.AutoRollback && !input.DesiredConfiguration) throw errors.validation('AutoRollback requires a DesiredConfiguration.');
   const prefs: RefreshPreferences = {
-    MinHealthyPercentage: min, MaxHealthyPercentage: max, InstanceWarmup: q.InstanceWarmup, CheckpointPercentages: checkpoints,
+    MinHealthyPercentage: min,
+    MaxHealthyPercentage: max,
+    InstanceWarmup: q.InstanceWarmup,
+    CheckpointPercentages: checkpoints,
     CheckpointDelay: checkpoints?.length ? (q.CheckpointDelay ?? DEFAULT_CHECKPOINT_DELAY) : undefined,
-    SkipMatching: q.SkipMatching ?? false, AutoRollback: q.AutoRollback ?? false,
-    ScaleInProtectedInstances: q.ScaleInProtectedInstances ?? 'Ignore', StandbyInstances: q.StandbyInstances ?? 'Ignore',
+    SkipMatching: q.SkipMatching ?? false,
+    AutoRollback: q.AutoRollback ?? false,
+    ScaleInProtectedInstances: q.ScaleInProtectedInstances ?? 'Ignore',
+    StandbyInstances: q.StandbyInstances ?? 'Ignore',
   };
   const previous: GroupConfig = { LaunchConfigurationName: g.LaunchConfigurationName, LaunchTemplate: g.LaunchTemplate };
   // The group launches from the desired configuration while the refresh runs (DescribeAutoScalingGroups still shows
   // the previous one); it stays the group's only if the refresh succeeds: a cancel, a failure or a rollback restores the previous one.
   const after = input.DesiredConfiguration?.LaunchTemplate
-    ? updateGroup(cloud, region, g.AutoScalingGroupName, (x) => { x.LaunchTemplate = input.DesiredConfiguration?.LaunchTemplate; x.LaunchConfigurationName = undefined; }) as GroupRecord
+    ? (updateGroup(cloud, region, g.AutoScalingGroupName, (x) => {
+        x.LaunchTemplate = input.DesiredConfiguration?.LaunchTemplate;
+        x.LaunchConfigurationName = undefined;
+      }) as GroupRecord)
     : g;
-  const list = candidates(after, prefs).filter((i) => !(prefs.SkipMatching && matches(i, after))).map((i) => i.InstanceId);
+  const list = candidates(after, prefs)
+    .filter((i) => !(prefs.SkipMatching && matches(i, after)))
+    .map((i) => i.InstanceId);
   const now = cloud.clock.now();
   const r: RefreshRecord = {
-    InstanceRefreshId: randomUUID(), AutoScalingGroupName: g.AutoScalingGroupName, Status: 'Pending', StartTime: now,
-    PercentageComplete: 0, InstancesToUpdate: list.length, Preferences: prefs, DesiredConfiguration: input.DesiredConfiguration?.LaunchTemplate ? { LaunchTemplate: input.DesiredConfiguration.LaunchTemplate } : undefined,
-    Previous: previous, ToReplace: list, Total: list.length, Surge: 0, CheckpointsReached: [],
+    InstanceRefreshId: randomUUID(),
+    AutoScalingGroupName: g.AutoScalingGroupName,
+    Status: 'Pending',
+    StartTime: now,
+    PercentageComplete: 0,
+    InstancesToUpdate: list.length,
+    Preferences: prefs,
+    DesiredConfiguration: input.DesiredConfiguration?.LaunchTemplate
+      ? { LaunchTemplate: input.DesiredConfiguration.LaunchTemplate }
+      : undefined,
+    Previous: previous,
+    ToReplace: list,
+    Total: list.length,
+    Surge: 0,
+    CheckpointsReached: [],
   };
   refreshes(cloud).put(region, key(r), r);
   groupChanged(cloud);
@@ -136,13 +197,20 @@ const present = (r: RefreshRecord) => ({
   Strategy: 'Rolling',
 });
 
-export function describeInstanceRefreshes(input: { AutoScalingGroupName: string; InstanceRefreshIds?: string[]; MaxRecords?: number; NextToken?: string }, ctx: RequestContext) {
+export function describeInstanceRefreshes(
+  input: { AutoScalingGroupName: string; InstanceRefreshIds?: string[]; MaxRecords?: number; NextToken?: string },
+  ctx: RequestContext,
+) {
   needGroup(ctx, input.AutoScalingGroupName);
   let list = ofGroup(ctx.cloud, ctx.region, input.AutoScalingGroupName);
   if (input.InstanceRefreshIds?.length) list = list.filter((r) => input.InstanceRefreshIds?.includes(r.InstanceRefreshId));
   const page = paginate(list, {
-    token: input.NextToken, max: input.MaxRecords, defaultMax: 50, limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'), badToken: () => errors.invalidNextToken(),
+    token: input.NextToken,
+    max: input.MaxRecords,
+    defaultMax: 50,
+    limit: 100,
+    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
+    badToken: () => errors.invalidNextToken(),
     badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
   });
   return { InstanceRefreshes: page.items.map(present), NextToken: page.next };
@@ -156,7 +224,7 @@ export function cancelInstanceRefresh(input: { AutoScalingGroupName: string }, c
   needGroup(ctx, input.AutoScalingGroupName);
   const r = activeRefreshOf(ctx.cloud, ctx.region, input.AutoScalingGroupName);
   if (!r || r.Status === 'Cancelling' || r.Status === 'RollbackInProgress') throw errors.noActiveRefresh(input.AutoScalingGroupName);
-  save(ctx.cloud, ctx.region, { ...r, Status: 'Cancelling', StatusReason: 'Instance refresh is being cancelled at the user\'s request.' });
+  save(ctx.cloud, ctx.region, { ...r, Status: 'Cancelling', StatusReason: "Instance refresh is being cancelled at the user's request." });
   groupChanged(ctx.cloud);
   return { InstanceRefreshId: r.InstanceRefreshId };
 }
@@ -175,11 +243,28 @@ function beginRollback(cloud: Cloud, region: string, r: RefreshRecord, reason: s
     if (r.Surge) x.DesiredCapacity = Math.max(x.MinSize, x.DesiredCapacity - r.Surge);
   });
   // What the refresh launched goes back to the previous configuration.
-  const launched = g ? candidates(g, r.Preferences).filter((i) => !r.ToReplace.includes(i.InstanceId)).map((i) => i.InstanceId) : [];
+  const launched = g
+    ? candidates(g, r.Preferences)
+        .filter((i) => !r.ToReplace.includes(i.InstanceId))
+        .map((i) => i.InstanceId)
+    : [];
   const next: RefreshRecord = {
-    ...r, Status: 'RollbackInProgress', StatusReason: reason, Surge: 0, CheckpointUntil: undefined,
-    RollbackDetails: { RollbackReason: reason, RollbackStartTime: cloud.clock.now(), PercentageCompleteOnRollback: r.PercentageComplete, InstancesToUpdateOnRollback: r.InstancesToUpdate },
-    ToReplace: launched, Total: launched.length, PercentageComplete: 0, InstancesToUpdate: launched.length, CheckpointsReached: [],
+    ...r,
+    Status: 'RollbackInProgress',
+    StatusReason: reason,
+    Surge: 0,
+    CheckpointUntil: undefined,
+    RollbackDetails: {
+      RollbackReason: reason,
+      RollbackStartTime: cloud.clock.now(),
+      PercentageCompleteOnRollback: r.PercentageComplete,
+      InstancesToUpdateOnRollback: r.InstancesToUpdate,
+    },
+    ToReplace: launched,
+    Total: launched.length,
+    PercentageComplete: 0,
+    InstancesToUpdate: launched.length,
+    CheckpointsReached: [],
   };
   save(cloud, region, next);
   groupChanged(cloud);
@@ -190,7 +275,10 @@ export function rollbackInstanceRefresh(input: { AutoScalingGroupName: string },
   needGroup(ctx, input.AutoScalingGroupName);
   const r = activeRefreshOf(ctx.cloud, ctx.region, input.AutoScalingGroupName);
   if (!r || r.Status === 'Cancelling' || r.Status === 'RollbackInProgress') throw errors.noActiveRefresh(input.AutoScalingGroupName);
-  if (!r.DesiredConfiguration) throw errors.irreversibleRefresh('The request failed because a desired configuration was not found for the instance refresh; it cannot be rolled back.');
+  if (!r.DesiredConfiguration)
+    throw errors.irreversibleRefresh(
+      'The request failed because a desired configuration was not found for the instance refresh; it cannot be rolled back.',
+    );
   beginRollback(ctx.cloud, ctx.region, r, 'Rollback started by user request.');
   return { InstanceRefreshId: r.InstanceRefreshId };
 }
@@ -231,8 +319,13 @@ export async function stepRefresh(cloud: Cloud, controller: GroupController, reg
   };
 
   if (r.Status === 'Cancelling') {
-    if (r.Surge) { updateGroup(cloud, region, group, (x) => { x.DesiredCapacity = Math.max(x.MinSize, x.DesiredCapacity - (r as RefreshRecord).Surge); }); r.Surge = 0; }
-    if (!inFlight) finish('Cancelled', 'Instance refresh was cancelled at the user\'s request.');
+    if (r.Surge) {
+      updateGroup(cloud, region, group, (x) => {
+        x.DesiredCapacity = Math.max(x.MinSize, x.DesiredCapacity - (r as RefreshRecord).Surge);
+      });
+      r.Surge = 0;
+    }
+    if (!inFlight) finish('Cancelled', "Instance refresh was cancelled at the user's request.");
     else save(cloud, region, r);
     return;
   }
@@ -254,7 +347,9 @@ export async function stepRefresh(cloud: Cloud, controller: GroupController, reg
     r = { ...r, CheckpointUntil: undefined, StatusReason: undefined };
     save(cloud, region, r);
   }
-  const checkpoint = rollingBack ? undefined : r.Preferences.CheckpointPercentages?.find((c) => !(r as RefreshRecord).CheckpointsReached.includes(c));
+  const checkpoint = rollingBack
+    ? undefined
+    : r.Preferences.CheckpointPercentages?.find((c) => !(r as RefreshRecord).CheckpointsReached.includes(c));
   if (checkpoint !== undefined && r.PercentageComplete >= checkpoint && !inFlight) {
     r = { ...r, CheckpointsReached: [...r.CheckpointsReached, checkpoint] };
     if (checkpoint < 100 && remaining.length) {
@@ -277,7 +372,9 @@ export async function stepRefresh(cloud: Cloud, controller: GroupController, reg
       const room = Math.max(1, Math.floor((g.DesiredCapacity * r.Preferences.MaxHealthyPercentage) / 100) - g.DesiredCapacity);
       const batch = Math.min(room, remaining.length);
       save(cloud, region, { ...r, Surge: batch });
-      updateGroup(cloud, region, group, (x) => { x.DesiredCapacity += batch; });
+      updateGroup(cloud, region, group, (x) => {
+        x.DesiredCapacity += batch;
+      });
     }
   } else {
     const healthy = g.Instances.filter((i) => i.LifecycleState === 'InService' && i.HealthStatus === 'Healthy').length;

@@ -33,9 +33,12 @@ export async function createLaunchConfiguration(input: CreateInput, ctx: Request
   const instanceType = input.InstanceType ?? derived?.InstanceType;
   if (!imageId) throw errors.validation('Valid requests must contain either the ImageId or the InstanceId parameter.');
   if (!instanceType) throw errors.validation('Valid requests must contain either the InstanceType or the InstanceId parameter.');
-  if (input.UserData !== undefined && Buffer.from(input.UserData, 'base64').length > 21_847) throw errors.validation('User data is limited to 21847 bytes.');
+  if (input.UserData !== undefined && Buffer.from(input.UserData, 'base64').length > 21_847)
+    throw errors.validation('User data is limited to 21847 bytes.');
   if (input.MetadataOptions?.HttpTokens && !['optional', 'required'].includes(input.MetadataOptions.HttpTokens)) {
-    throw errors.validation(`1 validation error detected: Value '${input.MetadataOptions.HttpTokens}' at 'metadataOptions.httpTokens' failed to satisfy constraint: Member must satisfy enum value set: [optional, required]`);
+    throw errors.validation(
+      `1 validation error detected: Value '${input.MetadataOptions.HttpTokens}' at 'metadataOptions.httpTokens' failed to satisfy constraint: Member must satisfy enum value set: [optional, required]`,
+    );
   }
   const record: LaunchConfigurationRecord = {
     LaunchConfigurationName: name,
@@ -55,7 +58,8 @@ export async function createLaunchConfiguration(input: CreateInput, ctx: Request
   };
   cloud.store.tx(() => {
     if (launchConfigurations(cloud).get(region, name)) throw errors.launchConfigurationExists(name);
-    if (launchConfigurations(cloud).list(region).length >= LAUNCH_CONFIGURATION_LIMIT) throw errors.limitExceeded('launch configurations', LAUNCH_CONFIGURATION_LIMIT);
+    if (launchConfigurations(cloud).list(region).length >= LAUNCH_CONFIGURATION_LIMIT)
+      throw errors.limitExceeded('launch configurations', LAUNCH_CONFIGURATION_LIMIT);
     launchConfigurations(cloud).put(region, name, record);
   });
   return {};
@@ -81,13 +85,22 @@ const present = (lc: LaunchConfigurationRecord) => ({
   MetadataOptions: lc.MetadataOptions,
 });
 
-export function describeLaunchConfigurations(input: { LaunchConfigurationNames?: string[]; MaxRecords?: number; NextToken?: string }, ctx: RequestContext) {
+export function describeLaunchConfigurations(
+  input: { LaunchConfigurationNames?: string[]; MaxRecords?: number; NextToken?: string },
+  ctx: RequestContext,
+) {
   const all = launchConfigurations(ctx.cloud).list(ctx.region);
-  const list = input.LaunchConfigurationNames?.length ? all.filter((lc) => input.LaunchConfigurationNames?.includes(lc.LaunchConfigurationName)) : all;
+  const list = input.LaunchConfigurationNames?.length
+    ? all.filter((lc) => input.LaunchConfigurationNames?.includes(lc.LaunchConfigurationName))
+    : all;
   list.sort((a, b) => a.LaunchConfigurationName.localeCompare(b.LaunchConfigurationName));
   const page = paginate(list, {
-    token: input.NextToken, max: input.MaxRecords, defaultMax: 50, limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'), badToken: () => errors.invalidNextToken(),
+    token: input.NextToken,
+    max: input.MaxRecords,
+    defaultMax: 50,
+    limit: 100,
+    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
+    badToken: () => errors.invalidNextToken(),
     badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
   });
   return { LaunchConfigurations: page.items.map(present), NextToken: page.next };
@@ -98,7 +111,9 @@ export function deleteLaunchConfiguration(input: { LaunchConfigurationName: stri
   const name = input.LaunchConfigurationName;
   cloud.store.tx(() => {
     if (!launchConfigurations(cloud).get(region, name)) throw errors.launchConfigurationNotFound(name);
-    const user = groups(cloud).list(region).find((g) => g.LaunchConfigurationName === name);
+    const user = groups(cloud)
+      .list(region)
+      .find((g) => g.LaunchConfigurationName === name);
     if (user) throw errors.launchConfigurationInUse(name, user.AutoScalingGroupName);
     launchConfigurations(cloud).delete(region, name);
   });

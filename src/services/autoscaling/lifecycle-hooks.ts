@@ -55,10 +55,17 @@ export const hooks = (cloud: Cloud): Table<LifecycleHookRecord> => cloud.store.t
 export const lifecycleActions = (cloud: Cloud): Table<LifecycleActionRecord> => cloud.store.table('autoscaling.lifecycleAction');
 
 const hookKey = (group: string, hook: string) => `${group}\n${hook}`;
-const actionKey = (a: Pick<LifecycleActionRecord, 'AutoScalingGroupName' | 'InstanceId' | 'LifecycleHookName'>) => `${a.AutoScalingGroupName}\n${a.InstanceId}\n${a.LifecycleHookName}`;
+const actionKey = (a: Pick<LifecycleActionRecord, 'AutoScalingGroupName' | 'InstanceId' | 'LifecycleHookName'>) =>
+  `${a.AutoScalingGroupName}\n${a.InstanceId}\n${a.LifecycleHookName}`;
 
-export const hooksOf = (cloud: Cloud, region: string, group: string) => hooks(cloud).list(region).filter((h) => h.AutoScalingGroupName === group);
-const actionsOf = (cloud: Cloud, region: string, group: string) => lifecycleActions(cloud).list(region).filter((a) => a.AutoScalingGroupName === group);
+export const hooksOf = (cloud: Cloud, region: string, group: string) =>
+  hooks(cloud)
+    .list(region)
+    .filter((h) => h.AutoScalingGroupName === group);
+const actionsOf = (cloud: Cloud, region: string, group: string) =>
+  lifecycleActions(cloud)
+    .list(region)
+    .filter((a) => a.AutoScalingGroupName === group);
 
 function needGroup(ctx: RequestContext, name: string): GroupRecord {
   const g = groups(ctx.cloud).get(ctx.region, name);
@@ -67,17 +74,28 @@ function needGroup(ctx: RequestContext, name: string): GroupRecord {
 }
 
 function publish(cloud: Cloud, region: string, topic: string, subject: string, message: Record<string, unknown>): void {
-  cloud.invoke('sns', 'Publish', { TopicArn: topic, Subject: subject, Message: JSON.stringify(message) }, { region }).catch((err: unknown) => {
-    console.error(`[halo] lifecycle notification to ${topic} failed: ${(err as Error).message}`);
-  });
+  cloud
+    .invoke('sns', 'Publish', { TopicArn: topic, Subject: subject, Message: JSON.stringify(message) }, { region })
+    .catch((err: unknown) => {
+      console.error(`[halo] lifecycle notification to ${topic} failed: ${(err as Error).message}`);
+    });
 }
 
 const isSnsTopic = (arn: string) => /^arn:aws:sns:[a-z0-9-]+:\d{12}:[\w-]+$/.test(arn);
 
-export function putLifecycleHook(input: {
-  LifecycleHookName: string; AutoScalingGroupName: string; LifecycleTransition?: string; RoleARN?: string; NotificationTargetARN?: string;
-  NotificationMetadata?: string; HeartbeatTimeout?: number; DefaultResult?: string;
-}, ctx: RequestContext) {
+export function putLifecycleHook(
+  input: {
+    LifecycleHookName: string;
+    AutoScalingGroupName: string;
+    LifecycleTransition?: string;
+    RoleARN?: string;
+    NotificationTargetARN?: string;
+    NotificationMetadata?: string;
+    HeartbeatTimeout?: number;
+    DefaultResult?: string;
+  },
+  ctx: RequestContext,
+) {
   const { cloud, region } = ctx;
   const g = needGroup(ctx, input.AutoScalingGroupName);
   const existing = hooks(cloud).get(region, hookKey(g.AutoScalingGroupName, input.LifecycleHookName));
@@ -85,14 +103,18 @@ export function putLifecycleHook(input: {
   if (!transition) throw errors.validation('LifecycleTransition is required for new lifecycle hooks.');
   if (transition !== LAUNCHING && transition !== TERMINATING) throw errors.validation(`Invalid Lifecycle Transition name: ${transition}`);
   const heartbeat = input.HeartbeatTimeout ?? existing?.HeartbeatTimeout ?? DEFAULT_HEARTBEAT_TIMEOUT;
-  if (heartbeat < 30 || heartbeat > 7200) throw errors.validation(`HeartbeatTimeout must be between 30 and 7200 seconds, got ${heartbeat}.`);
+  if (heartbeat < 30 || heartbeat > 7200)
+    throw errors.validation(`HeartbeatTimeout must be between 30 and 7200 seconds, got ${heartbeat}.`);
   const result = input.DefaultResult ?? existing?.DefaultResult ?? 'ABANDON';
-  if (result !== 'CONTINUE' && result !== 'ABANDON') throw errors.validation(`Invalid DefaultResult: ${result}. Valid values are CONTINUE and ABANDON.`);
+  if (result !== 'CONTINUE' && result !== 'ABANDON')
+    throw errors.validation(`Invalid DefaultResult: ${result}. Valid values are CONTINUE and ABANDON.`);
   const target = input.NotificationTargetARN ?? existing?.NotificationTargetARN;
   const role = input.RoleARN ?? existing?.RoleARN;
-  if (target && !isSnsTopic(target)) throw errors.validation(`Notification target ${target} is not valid: this cloud notifies SNS topics (arn:aws:sns:...).`);
+  if (target && !isSnsTopic(target))
+    throw errors.validation(`Notification target ${target} is not valid: this cloud notifies SNS topics (arn:aws:sns:...).`);
   if (input.NotificationTargetARN && !role) throw errors.validation('RoleARN is required when NotificationTargetARN is given.');
-  if (!existing && hooksOf(cloud, region, g.AutoScalingGroupName).length >= HOOK_LIMIT) throw errors.limitExceeded('lifecycle hooks per Auto Scaling group', HOOK_LIMIT);
+  if (!existing && hooksOf(cloud, region, g.AutoScalingGroupName).length >= HOOK_LIMIT)
+    throw errors.limitExceeded('lifecycle hooks per Auto Scaling group', HOOK_LIMIT);
   const record: LifecycleHookRecord = {
     LifecycleHookName: input.LifecycleHookName,
     AutoScalingGroupName: g.AutoScalingGroupName,
@@ -108,8 +130,13 @@ export function putLifecycleHook(input: {
   // AWS confirms a new notification target with a test notification.
   if (record.NotificationTargetARN && record.NotificationTargetARN !== existing?.NotificationTargetARN) {
     publish(cloud, region, record.NotificationTargetARN, `Auto Scaling: test notification for group "${g.AutoScalingGroupName}"`, {
-      AccountId: ctx.accountId, RequestId: randomUUID(), AutoScalingGroupARN: g.AutoScalingGroupARN, AutoScalingGroupName: g.AutoScalingGroupName,
-      Service: 'AWS Auto Scaling', Event: 'autoscaling:TEST_NOTIFICATION', Time: new Date(cloud.clock.now()).toISOString(),
+      AccountId: ctx.accountId,
+      RequestId: randomUUID(),
+      AutoScalingGroupARN: g.AutoScalingGroupARN,
+      AutoScalingGroupName: g.AutoScalingGroupName,
+      Service: 'AWS Auto Scaling',
+      Event: 'autoscaling:TEST_NOTIFICATION',
+      Time: new Date(cloud.clock.now()).toISOString(),
     });
   }
   return {};
@@ -129,39 +156,69 @@ export function deleteLifecycleHook(input: { LifecycleHookName: string; AutoScal
   const hook = hooks(cloud).get(region, key);
   if (!hook) throw errors.hookNotFound(input.LifecycleHookName, input.AutoScalingGroupName);
   // Outstanding actions are completed first: ABANDON for launching instances, CONTINUE for terminating ones.
-  for (const a of actionsOf(cloud, region, hook.AutoScalingGroupName).filter((x) => x.LifecycleHookName === hook.LifecycleHookName && !x.Result)) {
-    lifecycleActions(cloud).put(region, actionKey(a), { ...a, Result: a.LifecycleTransition === LAUNCHING ? 'ABANDON' : 'CONTINUE', EndedBy: 'user' });
+  for (const a of actionsOf(cloud, region, hook.AutoScalingGroupName).filter(
+    (x) => x.LifecycleHookName === hook.LifecycleHookName && !x.Result,
+  )) {
+    lifecycleActions(cloud).put(region, actionKey(a), {
+      ...a,
+      Result: a.LifecycleTransition === LAUNCHING ? 'ABANDON' : 'CONTINUE',
+      EndedBy: 'user',
+    });
   }
   hooks(cloud).delete(region, key);
   void settleGroup(cloud, region, hook.AutoScalingGroupName);
   return {};
 }
 
-function findAction(ctx: RequestContext, input: { LifecycleHookName: string; AutoScalingGroupName: string; LifecycleActionToken?: string; InstanceId?: string }): LifecycleActionRecord {
+function findAction(
+  ctx: RequestContext,
+  input: { LifecycleHookName: string; AutoScalingGroupName: string; LifecycleActionToken?: string; InstanceId?: string },
+): LifecycleActionRecord {
   needGroup(ctx, input.AutoScalingGroupName);
-  if (!hooks(ctx.cloud).get(ctx.region, hookKey(input.AutoScalingGroupName, input.LifecycleHookName))) throw errors.hookNotFound(input.LifecycleHookName, input.AutoScalingGroupName);
-  if (!input.LifecycleActionToken && !input.InstanceId) throw errors.validation('Either LifecycleActionToken or InstanceId must be specified.');
-  const found = actionsOf(ctx.cloud, ctx.region, input.AutoScalingGroupName).find((a) => a.LifecycleHookName === input.LifecycleHookName && !a.Result
-    && (input.LifecycleActionToken ? a.LifecycleActionToken === input.LifecycleActionToken : true)
-    && (input.InstanceId ? a.InstanceId === input.InstanceId : true));
-  if (!found) throw errors.noLifecycleAction(input.LifecycleActionToken ? `token ${input.LifecycleActionToken}` : `instance ID ${input.InstanceId}`);
+  if (!hooks(ctx.cloud).get(ctx.region, hookKey(input.AutoScalingGroupName, input.LifecycleHookName)))
+    throw errors.hookNotFound(input.LifecycleHookName, input.AutoScalingGroupName);
+  if (!input.LifecycleActionToken && !input.InstanceId)
+    throw errors.validation('Either LifecycleActionToken or InstanceId must be specified.');
+  const found = actionsOf(ctx.cloud, ctx.region, input.AutoScalingGroupName).find(
+    (a) =>
+      a.LifecycleHookName === input.LifecycleHookName &&
+      !a.Result &&
+      (input.LifecycleActionToken ? a.LifecycleActionToken === input.LifecycleActionToken : true) &&
+      (input.InstanceId ? a.InstanceId === input.InstanceId : true),
+  );
+  if (!found)
+    throw errors.noLifecycleAction(input.LifecycleActionToken ? `token ${input.LifecycleActionToken}` : `instance ID ${input.InstanceId}`);
   return found;
 }
 
-export async function completeLifecycleAction(input: {
-  LifecycleHookName: string; AutoScalingGroupName: string; LifecycleActionToken?: string; LifecycleActionResult: string; InstanceId?: string;
-}, ctx: RequestContext) {
-  if (input.LifecycleActionResult !== 'CONTINUE' && input.LifecycleActionResult !== 'ABANDON') throw errors.validation(`Invalid Lifecycle Action Result: ${input.LifecycleActionResult}. Valid values are CONTINUE and ABANDON.`);
+export async function completeLifecycleAction(
+  input: {
+    LifecycleHookName: string;
+    AutoScalingGroupName: string;
+    LifecycleActionToken?: string;
+    LifecycleActionResult: string;
+    InstanceId?: string;
+  },
+  ctx: RequestContext,
+) {
+  if (input.LifecycleActionResult !== 'CONTINUE' && input.LifecycleActionResult !== 'ABANDON')
+    throw errors.validation(`Invalid Lifecycle Action Result: ${input.LifecycleActionResult}. Valid values are CONTINUE and ABANDON.`);
   const a = findAction(ctx, input);
   lifecycleActions(ctx.cloud).put(ctx.region, actionKey(a), { ...a, Result: input.LifecycleActionResult, EndedBy: 'user' });
   await settleGroup(ctx.cloud, ctx.region, a.AutoScalingGroupName);
   return {};
 }
 
-export function recordLifecycleActionHeartbeat(input: { LifecycleHookName: string; AutoScalingGroupName: string; LifecycleActionToken?: string; InstanceId?: string }, ctx: RequestContext) {
+export function recordLifecycleActionHeartbeat(
+  input: { LifecycleHookName: string; AutoScalingGroupName: string; LifecycleActionToken?: string; InstanceId?: string },
+  ctx: RequestContext,
+) {
   const a = findAction(ctx, input);
   const now = ctx.cloud.clock.now();
-  lifecycleActions(ctx.cloud).put(ctx.region, actionKey(a), { ...a, Deadline: Math.min(now + a.HeartbeatTimeout * 1000, a.GlobalDeadline) });
+  lifecycleActions(ctx.cloud).put(ctx.region, actionKey(a), {
+    ...a,
+    Deadline: Math.min(now + a.HeartbeatTimeout * 1000, a.GlobalDeadline),
+  });
   return {};
 }
 
@@ -185,9 +242,15 @@ export function holdForHooks(cloud: Cloud, region: string, group: string, instan
     if (!after || !i) return undefined;
     const made = list.map((h) => {
       const a: LifecycleActionRecord = {
-        AutoScalingGroupName: group, InstanceId: instanceId, LifecycleHookName: h.LifecycleHookName, LifecycleTransition: transition,
-        LifecycleActionToken: randomUUID(), HeartbeatTimeout: h.HeartbeatTimeout, Deadline: now + h.HeartbeatTimeout * 1000,
-        GlobalDeadline: now + h.GlobalTimeout * 1000, DefaultResult: h.DefaultResult,
+        AutoScalingGroupName: group,
+        InstanceId: instanceId,
+        LifecycleHookName: h.LifecycleHookName,
+        LifecycleTransition: transition,
+        LifecycleActionToken: randomUUID(),
+        HeartbeatTimeout: h.HeartbeatTimeout,
+        Deadline: now + h.HeartbeatTimeout * 1000,
+        GlobalDeadline: now + h.GlobalTimeout * 1000,
+        DefaultResult: h.DefaultResult,
       };
       lifecycleActions(cloud).put(region, actionKey(a), a);
       return { a, h };
@@ -199,20 +262,26 @@ export function holdForHooks(cloud: Cloud, region: string, group: string, instan
   for (const { a, h } of held.made) {
     if (!h.NotificationTargetARN) continue;
     const launching = transition === LAUNCHING;
-    publish(cloud, region, h.NotificationTargetARN, `Auto Scaling:  Lifecycle action '${launching ? 'LAUNCHING' : 'TERMINATING'}' for instance ${instanceId} in progress.`, {
-      Origin: launching ? 'EC2' : 'AutoScalingGroup',
-      Destination: launching ? 'AutoScalingGroup' : 'EC2',
-      Service: 'AWS Auto Scaling',
-      Time: new Date(now).toISOString(),
-      AccountId: cloud.accountId,
-      LifecycleTransition: transition,
-      RequestId: randomUUID(),
-      LifecycleActionToken: a.LifecycleActionToken,
-      EC2InstanceId: instanceId,
-      LifecycleHookName: h.LifecycleHookName,
-      AutoScalingGroupName: group,
-      ...(h.NotificationMetadata !== undefined ? { NotificationMetadata: h.NotificationMetadata } : {}),
-    });
+    publish(
+      cloud,
+      region,
+      h.NotificationTargetARN,
+      `Auto Scaling:  Lifecycle action '${launching ? 'LAUNCHING' : 'TERMINATING'}' for instance ${instanceId} in progress.`,
+      {
+        Origin: launching ? 'EC2' : 'AutoScalingGroup',
+        Destination: launching ? 'AutoScalingGroup' : 'EC2',
+        Service: 'AWS Auto Scaling',
+        Time: new Date(now).toISOString(),
+        AccountId: cloud.accountId,
+        LifecycleTransition: transition,
+        RequestId: randomUUID(),
+        LifecycleActionToken: a.LifecycleActionToken,
+        EC2InstanceId: instanceId,
+        LifecycleHookName: h.LifecycleHookName,
+        AutoScalingGroupName: group,
+        ...(h.NotificationMetadata !== undefined ? { NotificationMetadata: h.NotificationMetadata } : {}),
+      },
+    );
   }
   return true;
 }
@@ -239,22 +308,47 @@ async function settleGroup(cloud: Cloud, region: string, group: string): Promise
   for (const [id, list] of byInstance) {
     const i = g?.Instances.find((x) => x.InstanceId === id);
     const waiting = list[0].LifecycleTransition === LAUNCHING ? 'Pending:Wait' : 'Terminating:Wait';
-    const drop = () => { for (const a of list) lifecycleActions(cloud).delete(region, actionKey(a)); };
-    if (!g || !i || i.LifecycleState !== waiting) { drop(); continue; }
+    const drop = () => {
+      for (const a of list) lifecycleActions(cloud).delete(region, actionKey(a));
+    };
+    if (!g || !i || i.LifecycleState !== waiting) {
+      drop();
+      continue;
+    }
     if (list.some((a) => !a.Result)) continue;
     drop();
     const abandoned = list.find((a) => a.Result === 'ABANDON');
     if (waiting === 'Terminating:Wait') {
-      updateGroup(cloud, region, group, (x) => { const y = x.Instances.find((z) => z.InstanceId === id); if (y) y.LifecycleState = 'Terminating:Proceed'; });
+      updateGroup(cloud, region, group, (x) => {
+        const y = x.Instances.find((z) => z.InstanceId === id);
+        if (y) y.LifecycleState = 'Terminating:Proceed';
+      });
       setActivityStatus(cloud, region, group, i.ActivityId, 'InProgress');
     } else if (!abandoned) {
-      updateGroup(cloud, region, group, (x) => { const y = x.Instances.find((z) => z.InstanceId === id); if (y) y.LifecycleState = 'Pending:Proceed'; });
+      updateGroup(cloud, region, group, (x) => {
+        const y = x.Instances.find((z) => z.InstanceId === id);
+        if (y) y.LifecycleState = 'Pending:Proceed';
+      });
       setActivityStatus(cloud, region, group, i.ActivityId, 'InProgress');
     } else {
       const why = abandoned.EndedBy === 'timeout' ? 'Heartbeat Timeout' : 'Lifecycle Action Completed with ABANDON Result';
-      endActivity(cloud, region, g, i.ActivityId, 'Cancelled', 'autoscaling:EC2_INSTANCE_LAUNCH_ERROR', id,
-        `Instance failed to complete user's Lifecycle Action: Lifecycle Action with token ${abandoned.LifecycleActionToken} was abandoned: ${why}`);
-      await controllerOf(cloud)?.beginTermination(region, group, id, `an instance was taken out of service in response to a launch lifecycle action that was abandoned (${why}).`, false);
+      endActivity(
+        cloud,
+        region,
+        g,
+        i.ActivityId,
+        'Cancelled',
+        'autoscaling:EC2_INSTANCE_LAUNCH_ERROR',
+        id,
+        `Instance failed to complete user's Lifecycle Action: Lifecycle Action with token ${abandoned.LifecycleActionToken} was abandoned: ${why}`,
+      );
+      await controllerOf(cloud)?.beginTermination(
+        region,
+        group,
+        id,
+        `an instance was taken out of service in response to a launch lifecycle action that was abandoned (${why}).`,
+        false,
+      );
     }
   }
   groupChanged(cloud);

@@ -20,9 +20,11 @@ const SUBJECTS: Record<string, string> = {
 };
 
 function publish(cloud: Cloud, region: string, topic: string, subject: string, message: unknown): void {
-  cloud.invoke('sns', 'Publish', { TopicArn: topic, Subject: subject, Message: JSON.stringify(message) }, { region }).catch((err: unknown) => {
-    console.error(`[halo] autoscaling notification to ${topic} failed: ${(err as Error).message}`);
-  });
+  cloud
+    .invoke('sns', 'Publish', { TopicArn: topic, Subject: subject, Message: JSON.stringify(message) }, { region })
+    .catch((err: unknown) => {
+      console.error(`[halo] autoscaling notification to ${topic} failed: ${(err as Error).message}`);
+    });
 }
 
 /** Publishes an activity's event to every topic of the group configured for it, in the message shape AWS sends. */
@@ -60,7 +62,10 @@ const needGroup = (ctx: RequestContext, name: string) => {
   return g;
 };
 
-export function putNotificationConfiguration(input: { AutoScalingGroupName: string; TopicARN: string; NotificationTypes: string[] }, ctx: RequestContext) {
+export function putNotificationConfiguration(
+  input: { AutoScalingGroupName: string; TopicARN: string; NotificationTypes: string[] },
+  ctx: RequestContext,
+) {
   const g = needGroup(ctx, input.AutoScalingGroupName);
   const bad = input.NotificationTypes.find((t) => !NOTIFICATION_TYPES.includes(t));
   if (bad) throw errors.validation(`Notification type ${bad} is not valid. Valid types are: ${NOTIFICATION_TYPES.join(', ')}`);
@@ -72,8 +77,13 @@ export function putNotificationConfiguration(input: { AutoScalingGroupName: stri
   });
   // AWS confirms a new configuration with a test notification to the topic.
   publish(ctx.cloud, ctx.region, input.TopicARN, `Auto Scaling: test notification for group "${g.AutoScalingGroupName}"`, {
-    AccountId: ctx.accountId, RequestId: randomUUID(), AutoScalingGroupARN: g.AutoScalingGroupARN, AutoScalingGroupName: g.AutoScalingGroupName,
-    Service: 'AWS Auto Scaling', Event: 'autoscaling:TEST_NOTIFICATION', Time: new Date(ctx.cloud.clock.now()).toISOString(),
+    AccountId: ctx.accountId,
+    RequestId: randomUUID(),
+    AutoScalingGroupARN: g.AutoScalingGroupARN,
+    AutoScalingGroupName: g.AutoScalingGroupName,
+    Service: 'AWS Auto Scaling',
+    Event: 'autoscaling:TEST_NOTIFICATION',
+    Time: new Date(ctx.cloud.clock.now()).toISOString(),
   });
   return {};
 }
@@ -83,7 +93,9 @@ export function describeNotificationConfigurations(input: { AutoScalingGroupName
     ? input.AutoScalingGroupNames.map((n) => groups(ctx.cloud).get(ctx.region, n)).filter((g): g is GroupRecord => !!g)
     : groups(ctx.cloud).list(ctx.region);
   return {
-    NotificationConfigurations: list.flatMap((g) => g.NotificationConfigurations.map((n) => ({ AutoScalingGroupName: g.AutoScalingGroupName, ...n }))),
+    NotificationConfigurations: list.flatMap((g) =>
+      g.NotificationConfigurations.map((n) => ({ AutoScalingGroupName: g.AutoScalingGroupName, ...n })),
+    ),
   };
 }
 

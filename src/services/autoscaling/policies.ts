@@ -7,16 +7,34 @@ import type { RequestContext } from '../types.js';
 import { cause, hasActivityInProgress, lastActivityEndSince, latestActivity } from './activities.js';
 import { errors } from './errors.js';
 import { groupChanged } from './events.js';
-import { ADJUSTMENT_TYPES, adjusted, bounded, invalidSteps, stepFor, trackingCapacity, type AdjustmentType, type StepAdjustment } from './scaling-math.js';
+import {
+  ADJUSTMENT_TYPES,
+  adjusted,
+  bounded,
+  invalidSteps,
+  stepFor,
+  trackingCapacity,
+  type AdjustmentType,
+  type StepAdjustment,
+} from './scaling-math.js';
 import { countsTowardCapacity, groups, isTerminating, updateGroup, type GroupRecord } from './state.js';
 import { policyCapacity, warmupSeconds, type PolicyCapacity } from './warmup.js';
 
 type PolicyType = 'SimpleScaling' | 'StepScaling' | 'TargetTrackingScaling';
 
-interface MetricDimension { Name: string; Value: string }
+interface MetricDimension {
+  Name: string;
+  Value: string;
+}
 export interface TargetTrackingConfiguration {
   PredefinedMetricSpecification?: { PredefinedMetricType: string; ResourceLabel?: string };
-  CustomizedMetricSpecification?: { MetricName?: string; Namespace?: string; Dimensions?: MetricDimension[]; Statistic?: string; Unit?: string };
+  CustomizedMetricSpecification?: {
+    MetricName?: string;
+    Namespace?: string;
+    Dimensions?: MetricDimension[];
+    Statistic?: string;
+    Unit?: string;
+  };
   TargetValue: number;
   DisableScaleIn?: boolean;
 }
@@ -69,26 +87,39 @@ function needGroup(ctx: RequestContext, name: string): GroupRecord {
 }
 
 interface PutInput {
-  AutoScalingGroupName: string; PolicyName: string; PolicyType?: string; AdjustmentType?: string; MinAdjustmentStep?: number; MinAdjustmentMagnitude?: number;
-  ScalingAdjustment?: number; Cooldown?: number; MetricAggregationType?: string; StepAdjustments?: StepAdjustment[]; EstimatedInstanceWarmup?: number;
-  TargetTrackingConfiguration?: TargetTrackingConfiguration; Enabled?: boolean;
+  AutoScalingGroupName: string;
+  PolicyName: string;
+  PolicyType?: string;
+  AdjustmentType?: string;
+  MinAdjustmentStep?: number;
+  MinAdjustmentMagnitude?: number;
+  ScalingAdjustment?: number;
+  Cooldown?: number;
+  MetricAggregationType?: string;
+  StepAdjustments?: StepAdjustment[];
+  EstimatedInstanceWarmup?: number;
+  TargetTrackingConfiguration?: TargetTrackingConfiguration;
+  Enabled?: boolean;
 }
 
 function validate(input: PutInput, type: PolicyType): void {
   const v = errors.validation;
   if (type !== 'TargetTrackingScaling') {
     if (!input.AdjustmentType) throw v(`AdjustmentType is required for policy type ${type}.`);
-    if (!ADJUSTMENT_TYPES.includes(input.AdjustmentType as AdjustmentType)) throw v(`Invalid adjustment type ${input.AdjustmentType}. Valid values are ${ADJUSTMENT_TYPES.join(', ')}.`);
+    if (!ADJUSTMENT_TYPES.includes(input.AdjustmentType as AdjustmentType))
+      throw v(`Invalid adjustment type ${input.AdjustmentType}. Valid values are ${ADJUSTMENT_TYPES.join(', ')}.`);
     if (input.TargetTrackingConfiguration) throw v(`TargetTrackingConfiguration is not supported for policy type ${type}.`);
   }
   const magnitude = input.MinAdjustmentMagnitude ?? input.MinAdjustmentStep;
-  if (magnitude !== undefined && input.AdjustmentType !== 'PercentChangeInCapacity') throw v('MinAdjustmentMagnitude is only supported for the PercentChangeInCapacity adjustment type.');
+  if (magnitude !== undefined && input.AdjustmentType !== 'PercentChangeInCapacity')
+    throw v('MinAdjustmentMagnitude is only supported for the PercentChangeInCapacity adjustment type.');
   if (magnitude !== undefined && magnitude < 1) throw v('MinAdjustmentMagnitude must be greater than or equal to 1.');
   if (type === 'SimpleScaling') {
     if (input.ScalingAdjustment === undefined) throw v('ScalingAdjustment is required for policy type SimpleScaling.');
     if (input.StepAdjustments) throw v('StepAdjustments is not supported for policy type SimpleScaling.');
     if (input.EstimatedInstanceWarmup !== undefined) throw v('EstimatedInstanceWarmup is not supported for policy type SimpleScaling.');
-    if (input.AdjustmentType === 'ExactCapacity' && input.ScalingAdjustment < 0) throw v('ScalingAdjustment cannot be negative for the ExactCapacity adjustment type.');
+    if (input.AdjustmentType === 'ExactCapacity' && input.ScalingAdjustment < 0)
+      throw v('ScalingAdjustment cannot be negative for the ExactCapacity adjustment type.');
   }
   if (type === 'StepScaling') {
     if (!input.StepAdjustments) throw v('StepAdjustments is required for policy type StepScaling.');
@@ -96,7 +127,8 @@ function validate(input: PutInput, type: PolicyType): void {
     if (input.Cooldown !== undefined) throw v('Cooldown is not supported for policy type StepScaling.');
     const bad = invalidSteps(input.StepAdjustments);
     if (bad) throw v(bad);
-    if (input.MetricAggregationType && !['Minimum', 'Maximum', 'Average'].includes(input.MetricAggregationType)) throw v(`Invalid MetricAggregationType ${input.MetricAggregationType}.`);
+    if (input.MetricAggregationType && !['Minimum', 'Maximum', 'Average'].includes(input.MetricAggregationType))
+      throw v(`Invalid MetricAggregationType ${input.MetricAggregationType}.`);
   }
   if (type === 'TargetTrackingScaling') {
     const t = input.TargetTrackingConfiguration;
@@ -104,13 +136,17 @@ function validate(input: PutInput, type: PolicyType): void {
     for (const k of ['AdjustmentType', 'ScalingAdjustment', 'Cooldown', 'StepAdjustments', 'MetricAggregationType'] as const) {
       if (input[k] !== undefined) throw v(`${k} is not supported for policy type TargetTrackingScaling.`);
     }
-    if (!!t.PredefinedMetricSpecification === !!t.CustomizedMetricSpecification) throw v('Exactly one of PredefinedMetricSpecification and CustomizedMetricSpecification must be given.');
+    if (!!t.PredefinedMetricSpecification === !!t.CustomizedMetricSpecification)
+      throw v('Exactly one of PredefinedMetricSpecification and CustomizedMetricSpecification must be given.');
     const predefined = t.PredefinedMetricSpecification?.PredefinedMetricType;
     if (predefined !== undefined && !PREDEFINED[predefined]) {
-      throw v(`Predefined metric type ${predefined} is not supported here: this cloud tracks ${Object.keys(PREDEFINED).join(', ')} (ALBRequestCountPerTarget needs a load balancer).`);
+      throw v(
+        `Predefined metric type ${predefined} is not supported here: this cloud tracks ${Object.keys(PREDEFINED).join(', ')} (ALBRequestCountPerTarget needs a load balancer).`,
+      );
     }
     const c = t.CustomizedMetricSpecification;
-    if (c && (!c.MetricName || !c.Namespace || !c.Statistic)) throw v('CustomizedMetricSpecification needs MetricName, Namespace and Statistic.');
+    if (c && (!c.MetricName || !c.Namespace || !c.Statistic))
+      throw v('CustomizedMetricSpecification needs MetricName, Namespace and Statistic.');
   }
 }
 
@@ -120,11 +156,37 @@ function trackingAlarms(g: GroupRecord, policy: PolicyRecord) {
   const c = t.CustomizedMetricSpecification;
   const metric = c
     ? { Namespace: c.Namespace, MetricName: c.MetricName, Dimensions: c.Dimensions, Statistic: c.Statistic, Unit: c.Unit }
-    : { Namespace: 'AWS/EC2', MetricName: PREDEFINED[t.PredefinedMetricSpecification?.PredefinedMetricType ?? ''], Dimensions: [{ Name: 'AutoScalingGroupName', Value: g.AutoScalingGroupName }], Statistic: 'Average' };
+    : {
+        Namespace: 'AWS/EC2',
+        MetricName: PREDEFINED[t.PredefinedMetricSpecification?.PredefinedMetricType ?? ''],
+        Dimensions: [{ Name: 'AutoScalingGroupName', Value: g.AutoScalingGroupName }],
+        Statistic: 'Average',
+      };
   const description = `DO NOT EDIT OR DELETE. For TargetTrackingScaling policy ${policy.PolicyARN}.`;
-  const high = { AlarmName: `TargetTracking-${g.AutoScalingGroupName}-AlarmHigh-${randomUUID()}`, ...metric, Period: 60, EvaluationPeriods: 3, DatapointsToAlarm: 3, Threshold: t.TargetValue, ComparisonOperator: 'GreaterThanThreshold' };
-  const low = { AlarmName: `TargetTracking-${g.AutoScalingGroupName}-AlarmLow-${randomUUID()}`, ...metric, Period: 60, EvaluationPeriods: 15, DatapointsToAlarm: 15, Threshold: Math.round(t.TargetValue * 0.9 * 1000) / 1000, ComparisonOperator: 'LessThanThreshold' };
-  return [high, low].map((a) => ({ ...a, AlarmDescription: description, AlarmActions: [policy.PolicyARN], ActionsEnabled: !(a === low && t.DisableScaleIn) }));
+  const high = {
+    AlarmName: `TargetTracking-${g.AutoScalingGroupName}-AlarmHigh-${randomUUID()}`,
+    ...metric,
+    Period: 60,
+    EvaluationPeriods: 3,
+    DatapointsToAlarm: 3,
+    Threshold: t.TargetValue,
+    ComparisonOperator: 'GreaterThanThreshold',
+  };
+  const low = {
+    AlarmName: `TargetTracking-${g.AutoScalingGroupName}-AlarmLow-${randomUUID()}`,
+    ...metric,
+    Period: 60,
+    EvaluationPeriods: 15,
+    DatapointsToAlarm: 15,
+    Threshold: Math.round(t.TargetValue * 0.9 * 1000) / 1000,
+    ComparisonOperator: 'LessThanThreshold',
+  };
+  return [high, low].map((a) => ({
+    ...a,
+    AlarmDescription: description,
+    AlarmActions: [policy.PolicyARN],
+    ActionsEnabled: !(a === low && t.DisableScaleIn),
+  }));
 }
 
 async function deleteAlarms(cloud: Cloud, region: string, names: string[]): Promise<void> {
@@ -140,10 +202,12 @@ export async function putScalingPolicy(input: PutInput, ctx: RequestContext) {
   const { cloud, region } = ctx;
   const g = needGroup(ctx, input.AutoScalingGroupName);
   const type = (input.PolicyType ?? 'SimpleScaling') as PolicyType;
-  if (!['SimpleScaling', 'StepScaling', 'TargetTrackingScaling'].includes(type)) throw errors.validation(`Invalid policy type ${type}. This cloud supports SimpleScaling, StepScaling and TargetTrackingScaling.`);
+  if (!['SimpleScaling', 'StepScaling', 'TargetTrackingScaling'].includes(type))
+    throw errors.validation(`Invalid policy type ${type}. This cloud supports SimpleScaling, StepScaling and TargetTrackingScaling.`);
   validate(input, type);
   const existing = policies(cloud).get(region, key(g.AutoScalingGroupName, input.PolicyName));
-  if (existing && existing.PolicyType !== type) throw errors.validation(`Policy ${input.PolicyName} is of type ${existing.PolicyType}; its type cannot be changed.`);
+  if (existing && existing.PolicyType !== type)
+    throw errors.validation(`Policy ${input.PolicyName} is of type ${existing.PolicyType}; its type cannot be changed.`);
   const record: PolicyRecord = {
     PolicyName: input.PolicyName,
     PolicyARN: existing?.PolicyARN ?? policyArn(region, ctx.accountId, g.AutoScalingGroupName, input.PolicyName, randomUUID()),
@@ -156,7 +220,10 @@ export async function putScalingPolicy(input: PutInput, ctx: RequestContext) {
     MetricAggregationType: type === 'StepScaling' ? (input.MetricAggregationType ?? 'Average') : undefined,
     StepAdjustments: input.StepAdjustments,
     EstimatedInstanceWarmup: input.EstimatedInstanceWarmup,
-    TargetTrackingConfiguration: input.TargetTrackingConfiguration && { ...input.TargetTrackingConfiguration, DisableScaleIn: input.TargetTrackingConfiguration.DisableScaleIn ?? false },
+    TargetTrackingConfiguration: input.TargetTrackingConfiguration && {
+      ...input.TargetTrackingConfiguration,
+      DisableScaleIn: input.TargetTrackingConfiguration.DisableScaleIn ?? false,
+    },
     Enabled: input.Enabled ?? true,
     Alarms: existing?.Alarms ?? [],
     CooldownUntil: existing?.CooldownUntil,
@@ -165,8 +232,12 @@ export async function putScalingPolicy(input: PutInput, ctx: RequestContext) {
   if (type === 'TargetTrackingScaling') {
     const old = record.Alarms.map((a) => a.AlarmName);
     const made = trackingAlarms(g, record);
-    for (const a of made) await cloud.invoke('monitoring', 'PutMetricAlarm', { ...a, ActionsEnabled: a.ActionsEnabled && record.Enabled }, { region });
-    record.Alarms = made.map((a) => ({ AlarmName: a.AlarmName, AlarmARN: `arn:aws:cloudwatch:${region}:${ctx.accountId}:alarm:${a.AlarmName}` }));
+    for (const a of made)
+      await cloud.invoke('monitoring', 'PutMetricAlarm', { ...a, ActionsEnabled: a.ActionsEnabled && record.Enabled }, { region });
+    record.Alarms = made.map((a) => ({
+      AlarmName: a.AlarmName,
+      AlarmARN: `arn:aws:cloudwatch:${region}:${ctx.accountId}:alarm:${a.AlarmName}`,
+    }));
     await deleteAlarms(cloud, region, old);
   }
   policies(cloud).put(region, key(g.AutoScalingGroupName, record.PolicyName), record);
@@ -191,16 +262,24 @@ const present = (p: PolicyRecord) => ({
   Enabled: p.Enabled,
 });
 
-export function describePolicies(input: { AutoScalingGroupName?: string; PolicyNames?: string[]; PolicyTypes?: string[]; MaxRecords?: number; NextToken?: string }, ctx: RequestContext) {
+export function describePolicies(
+  input: { AutoScalingGroupName?: string; PolicyNames?: string[]; PolicyTypes?: string[]; MaxRecords?: number; NextToken?: string },
+  ctx: RequestContext,
+) {
   if (input.AutoScalingGroupName) needGroup(ctx, input.AutoScalingGroupName);
   let list = policies(ctx.cloud).list(ctx.region);
   if (input.AutoScalingGroupName) list = list.filter((p) => p.AutoScalingGroupName === input.AutoScalingGroupName);
-  if (input.PolicyNames?.length) list = list.filter((p) => input.PolicyNames?.includes(p.PolicyName) || input.PolicyNames?.includes(p.PolicyARN));
+  if (input.PolicyNames?.length)
+    list = list.filter((p) => input.PolicyNames?.includes(p.PolicyName) || input.PolicyNames?.includes(p.PolicyARN));
   if (input.PolicyTypes?.length) list = list.filter((p) => input.PolicyTypes?.includes(p.PolicyType));
   list.sort((a, b) => a.AutoScalingGroupName.localeCompare(b.AutoScalingGroupName) || a.PolicyName.localeCompare(b.PolicyName));
   const page = paginate(list, {
-    token: input.NextToken, max: input.MaxRecords, defaultMax: 50, limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'), badToken: () => errors.invalidNextToken(),
+    token: input.NextToken,
+    max: input.MaxRecords,
+    defaultMax: 50,
+    limit: 100,
+    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
+    badToken: () => errors.invalidNextToken(),
     badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
   });
   return { ScalingPolicies: page.items.map(present), NextToken: page.next };
@@ -219,7 +298,11 @@ export async function deletePolicy(input: { AutoScalingGroupName?: string; Polic
   if (input.AutoScalingGroupName) needGroup(ctx, input.AutoScalingGroupName);
   const p = findPolicy(ctx, input.AutoScalingGroupName, input.PolicyName);
   policies(ctx.cloud).delete(ctx.region, key(p.AutoScalingGroupName, p.PolicyName));
-  await deleteAlarms(ctx.cloud, ctx.region, p.Alarms.map((a) => a.AlarmName));
+  await deleteAlarms(
+    ctx.cloud,
+    ctx.region,
+    p.Alarms.map((a) => a.AlarmName),
+  );
   return {};
 }
 
@@ -250,7 +333,8 @@ function simpleCooldownBlocks(cloud: Cloud, region: string, g: GroupRecord, p: P
   if (now < (p.CooldownUntil ?? 0)) return true;
   // The activity a change of desired capacity causes has not started yet while the group's count differs from it.
   const counted = g.Instances.filter((i) => countsTowardCapacity(i)).length;
-  if (counted !== g.DesiredCapacity || g.Instances.some(isTerminating) || hasActivityInProgress(cloud, region, g.AutoScalingGroupName)) return true;
+  if (counted !== g.DesiredCapacity || g.Instances.some(isTerminating) || hasActivityInProgress(cloud, region, g.AutoScalingGroupName))
+    return true;
   const ended = p.ScaledAt === undefined ? undefined : lastActivityEndSince(cloud, region, g.AutoScalingGroupName, p.ScaledAt);
   if (p.Cooldown !== undefined && ended !== undefined) return now < ended + p.Cooldown * 1000;
   return now < (g.CooldownUntil ?? 0) || (p.ScaledAt !== undefined && now < (ended ?? p.ScaledAt) + g.DefaultCooldown * 1000);
@@ -262,7 +346,10 @@ function simpleCooldownBlocks(cloud: Cloud, region: string, g: GroupRecord, p: P
  * then on every evaluation while it stays there; a user may call it for simple and step policies. The new desired
  * capacity is bounded by the group's MinSize and MaxSize; the controller launches or terminates on its next pass.
  */
-export function executePolicy(input: { AutoScalingGroupName?: string; PolicyName: string; HonorCooldown?: boolean; MetricValue?: number; BreachThreshold?: number }, ctx: RequestContext) {
+export function executePolicy(
+  input: { AutoScalingGroupName?: string; PolicyName: string; HonorCooldown?: boolean; MetricValue?: number; BreachThreshold?: number },
+  ctx: RequestContext,
+) {
   const { cloud, region } = ctx;
   if (input.AutoScalingGroupName) needGroup(ctx, input.AutoScalingGroupName);
   const p = findPolicy(ctx, input.AutoScalingGroupName, input.PolicyName);
@@ -273,29 +360,46 @@ export function executePolicy(input: { AutoScalingGroupName?: string; PolicyName
   const cap = policyCapacity(g, warmupSeconds(p.EstimatedInstanceWarmup, g) * 1000, now);
   let next: number;
   if (p.PolicyType === 'StepScaling') {
-    if (input.MetricValue === undefined || input.BreachThreshold === undefined) throw errors.validation('MetricValue and BreachThreshold are required for step scaling policies.');
+    if (input.MetricValue === undefined || input.BreachThreshold === undefined)
+      throw errors.validation('MetricValue and BreachThreshold are required for step scaling policies.');
     const step = stepFor(p.StepAdjustments ?? [], input.MetricValue - input.BreachThreshold);
-    if (!step) throw errors.validation(`No step adjustment found for metric value ${input.MetricValue} and breach threshold ${input.BreachThreshold}.`);
+    if (!step)
+      throw errors.validation(
+        `No step adjustment found for metric value ${input.MetricValue} and breach threshold ${input.BreachThreshold}.`,
+      );
     const type = p.AdjustmentType as AdjustmentType;
     const direction = (type === 'ExactCapacity' ? step.ScalingAdjustment > current : step.ScalingAdjustment > 0) ? 'out' : 'in';
     next = dynamicCapacity(g, cap, direction, (base) => adjusted(type, base, step.ScalingAdjustment, p.MinAdjustmentMagnitude));
   } else if (p.PolicyType === 'TargetTrackingScaling') {
     const t = p.TargetTrackingConfiguration as TargetTrackingConfiguration;
-    if (input.MetricValue === undefined) throw errors.validation('ExecutePolicy needs MetricValue for a target tracking policy (its alarms give it).');
+    if (input.MetricValue === undefined)
+      throw errors.validation('ExecutePolicy needs MetricValue for a target tracking policy (its alarms give it).');
     const metric = input.MetricValue;
-    next = metric > t.TargetValue ? dynamicCapacity(g, cap, 'out', (base) => trackingCapacity(base, metric, t.TargetValue))
-      : metric < t.TargetValue && !t.DisableScaleIn ? dynamicCapacity(g, cap, 'in', (base) => trackingCapacity(base, metric, t.TargetValue))
-        : current;
+    next =
+      metric > t.TargetValue
+        ? dynamicCapacity(g, cap, 'out', (base) => trackingCapacity(base, metric, t.TargetValue))
+        : metric < t.TargetValue && !t.DisableScaleIn
+          ? dynamicCapacity(g, cap, 'in', (base) => trackingCapacity(base, metric, t.TargetValue))
+          : current;
   } else {
-    if (input.BreachThreshold !== undefined || input.MetricValue !== undefined) throw errors.validation('MetricValue and BreachThreshold are only supported for step scaling policies.');
-    if (input.HonorCooldown && simpleCooldownBlocks(cloud, region, g, p, now)) throw errors.cooldown(latestActivity(cloud, region, g.AutoScalingGroupName)?.ActivityId ?? '');
-    next = bounded(adjusted(p.AdjustmentType as AdjustmentType, current, p.ScalingAdjustment as number, p.MinAdjustmentMagnitude), g.MinSize, g.MaxSize);
+    if (input.BreachThreshold !== undefined || input.MetricValue !== undefined)
+      throw errors.validation('MetricValue and BreachThreshold are only supported for step scaling policies.');
+    if (input.HonorCooldown && simpleCooldownBlocks(cloud, region, g, p, now))
+      throw errors.cooldown(latestActivity(cloud, region, g.AutoScalingGroupName)?.ActivityId ?? '');
+    next = bounded(
+      adjusted(p.AdjustmentType as AdjustmentType, current, p.ScalingAdjustment as number, p.MinAdjustmentMagnitude),
+      g.MinSize,
+      g.MaxSize,
+    );
   }
   if (p.PolicyType === 'SimpleScaling') {
     policies(cloud).put(region, key(p.AutoScalingGroupName, p.PolicyName), { ...p, ScaledAt: now, CooldownUntil: undefined });
   }
   if (next !== current) {
-    const by = input.MetricValue !== undefined || input.HonorCooldown ? `a CloudWatch alarm triggered policy ${p.PolicyName}` : `a user request executed policy ${p.PolicyName}`;
+    const by =
+      input.MetricValue !== undefined || input.HonorCooldown
+        ? `a CloudWatch alarm triggered policy ${p.PolicyName}`
+        : `a user request executed policy ${p.PolicyName}`;
     updateGroup(cloud, region, g.AutoScalingGroupName, (x) => {
       x.PendingCause = cause(now, `${by} changing the desired capacity from ${x.DesiredCapacity} to ${next}.`);
       x.DesiredCapacity = next;
@@ -307,8 +411,14 @@ export function executePolicy(input: { AutoScalingGroupName?: string; PolicyName
 
 /** A deleted group's policies, and their alarms. */
 export function forgetPolicies(cloud: Cloud, region: string, group: string): void {
-  for (const p of policies(cloud).list(region).filter((x) => x.AutoScalingGroupName === group)) {
+  for (const p of policies(cloud)
+    .list(region)
+    .filter((x) => x.AutoScalingGroupName === group)) {
     policies(cloud).delete(region, key(group, p.PolicyName));
-    void deleteAlarms(cloud, region, p.Alarms.map((a) => a.AlarmName));
+    void deleteAlarms(
+      cloud,
+      region,
+      p.Alarms.map((a) => a.AlarmName),
+    );
   }
 }

@@ -6,7 +6,18 @@ import { groups, updateGroup, type GroupRecord } from './state.js';
 import { TERMINATION_POLICIES } from './termination.js';
 import { groupChanged } from './events.js';
 
-export const PROCESSES = ['AZRebalance', 'AddToLoadBalancer', 'AlarmNotification', 'HealthCheck', 'InstanceRefresh', 'Launch', 'RemoveFromLoadBalancerLowPriority', 'ReplaceUnhealthy', 'ScheduledActions', 'Terminate'];
+export const PROCESSES = [
+  'AZRebalance',
+  'AddToLoadBalancer',
+  'AlarmNotification',
+  'HealthCheck',
+  'InstanceRefresh',
+  'Launch',
+  'RemoveFromLoadBalancerLowPriority',
+  'ReplaceUnhealthy',
+  'ScheduledActions',
+  'Terminate',
+];
 
 export const isSuspended = (g: GroupRecord, process: string) => g.SuspendedProcesses.some((p) => p.ProcessName === process);
 
@@ -39,8 +50,12 @@ export function resumeProcesses(input: { AutoScalingGroupName: string; ScalingPr
 
 export const describeScalingProcessTypes = () => ({ Processes: PROCESSES.map((ProcessName) => ({ ProcessName })) });
 export const describeTerminationPolicyTypes = () => ({ TerminationPolicyTypes: TERMINATION_POLICIES });
-export const describeAdjustmentTypes = () => ({ AdjustmentTypes: ['ChangeInCapacity', 'ExactCapacity', 'PercentChangeInCapacity'].map((AdjustmentType) => ({ AdjustmentType })) });
-export const describeLifecycleHookTypes = () => ({ LifecycleHookTypes: ['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING'] });
+export const describeAdjustmentTypes = () => ({
+  AdjustmentTypes: ['ChangeInCapacity', 'ExactCapacity', 'PercentChangeInCapacity'].map((AdjustmentType) => ({ AdjustmentType })),
+});
+export const describeLifecycleHookTypes = () => ({
+  LifecycleHookTypes: ['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING'],
+});
 export { NOTIFICATION_TYPES };
 
 export const GROUP_LIMIT = 500;

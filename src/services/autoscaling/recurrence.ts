@@ -6,8 +6,17 @@
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 
-interface Field { values: Set<number>; any: boolean }
-export interface Cron { minute: Field; hour: Field; dom: Field; month: Field; dow: Field }
+interface Field {
+  values: Set<number>;
+  any: boolean;
+}
+export interface Cron {
+  minute: Field;
+  hour: Field;
+  dom: Field;
+  month: Field;
+  dow: Field;
+}
 
 function field(text: string, min: number, max: number, names?: string[], offset = 0): Field {
   const values = new Set<number>();
@@ -39,19 +48,45 @@ export function parseCron(expression: string): Cron {
   if (parts.length !== 5) throw new Error('a recurrence has five fields: minute hour day-of-month month day-of-week');
   const dow = field(parts[4], 0, 7, DAYS);
   if (dow.values.has(7)) dow.values.add(0);
-  return { minute: field(parts[0], 0, 59), hour: field(parts[1], 0, 23), dom: field(parts[2], 1, 31), month: field(parts[3], 1, 12, MONTHS, 1), dow };
+  return {
+    minute: field(parts[0], 0, 59),
+    hour: field(parts[1], 0, 23),
+    dom: field(parts[2], 1, 31),
+    month: field(parts[3], 1, 12, MONTHS, 1),
+    dow,
+  };
 }
 
-interface Local { minute: number; hour: number; day: number; month: number; weekday: number }
+interface Local {
+  minute: number;
+  hour: number;
+  day: number;
+  month: number;
+  weekday: number;
+}
 
 function localParts(ms: number, timeZone: string): Local {
   if (timeZone === 'UTC' || timeZone === 'Etc/UTC') {
     const d = new Date(ms);
     return { minute: d.getUTCMinutes(), hour: d.getUTCHours(), day: d.getUTCDate(), month: d.getUTCMonth() + 1, weekday: d.getUTCDay() };
   }
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', minute: 'numeric', hour: 'numeric', day: 'numeric', month: 'numeric', weekday: 'short' }).formatToParts(new Date(ms));
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    minute: 'numeric',
+    hour: 'numeric',
+    day: 'numeric',
+    month: 'numeric',
+    weekday: 'short',
+  }).formatToParts(new Date(ms));
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return { minute: Number(get('minute')), hour: Number(get('hour')), day: Number(get('day')), month: Number(get('month')), weekday: DAYS.indexOf(get('weekday').toUpperCase()) };
+  return {
+    minute: Number(get('minute')),
+    hour: Number(get('hour')),
+    day: Number(get('day')),
+    month: Number(get('month')),
+    weekday: DAYS.indexOf(get('weekday').toUpperCase()),
+  };
 }
 
 export function isTimeZone(tz: string): boolean {
@@ -78,8 +113,14 @@ export function nextRun(c: Cron, after: number, timeZone = 'UTC'): number | unde
   const end = after + 5 * 366 * 86_400_000;
   while (t < end) {
     const l = localParts(t, timeZone);
-    if (!c.month.values.has(l.month) || !dayMatches(c, l)) { t += (60 - l.minute) * 60_000 + (23 - l.hour) * 3_600_000; continue; }
-    if (!c.hour.values.has(l.hour)) { t += (60 - l.minute) * 60_000; continue; }
+    if (!c.month.values.has(l.month) || !dayMatches(c, l)) {
+      t += (60 - l.minute) * 60_000 + (23 - l.hour) * 3_600_000;
+      continue;
+    }
+    if (!c.hour.values.has(l.hour)) {
+      t += (60 - l.minute) * 60_000;
+      continue;
+    }
     if (c.minute.values.has(l.minute)) return t;
     t += 60_000;
   }

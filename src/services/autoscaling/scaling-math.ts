@@ -45,10 +45,16 @@ export function stepFor(steps: StepAdjustment[], breach: number): StepAdjustment
 /** Why a set of step adjustments is invalid (overlap, gap, more than one open end), or undefined when valid. */
 export function invalidSteps(steps: StepAdjustment[]): string | undefined {
   if (!steps.length) return 'StepAdjustments must have at least one step adjustment.';
-  if (steps.filter((s) => s.MetricIntervalLowerBound === undefined).length > 1) return 'Only one step adjustment can have an unspecified lower bound.';
-  if (steps.filter((s) => s.MetricIntervalUpperBound === undefined).length > 1) return 'Only one step adjustment can have an unspecified upper bound.';
+  if (steps.filter((s) => s.MetricIntervalLowerBound === undefined).length > 1)
+    return 'Only one step adjustment can have an unspecified lower bound.';
+  if (steps.filter((s) => s.MetricIntervalUpperBound === undefined).length > 1)
+    return 'Only one step adjustment can have an unspecified upper bound.';
   for (const s of steps) {
-    if (s.MetricIntervalLowerBound !== undefined && s.MetricIntervalUpperBound !== undefined && s.MetricIntervalLowerBound >= s.MetricIntervalUpperBound) {
+    if (
+      s.MetricIntervalLowerBound !== undefined &&
+      s.MetricIntervalUpperBound !== undefined &&
+      s.MetricIntervalLowerBound >= s.MetricIntervalUpperBound
+    ) {
       return `The upper bound (${s.MetricIntervalUpperBound}) of a step adjustment must be greater than its lower bound (${s.MetricIntervalLowerBound}).`;
     }
   }

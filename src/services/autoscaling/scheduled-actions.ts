@@ -28,13 +28,24 @@ export interface ScheduledActionRecord {
 
 export const scheduledActions = (cloud: Cloud): Table<ScheduledActionRecord> => cloud.store.table('autoscaling.scheduledAction');
 const key = (group: string, name: string) => `${group}\n${name}`;
-const ofGroup = (cloud: Cloud, region: string, group: string) => scheduledActions(cloud).list(region).filter((a) => a.AutoScalingGroupName === group);
+const ofGroup = (cloud: Cloud, region: string, group: string) =>
+  scheduledActions(cloud)
+    .list(region)
+    .filter((a) => a.AutoScalingGroupName === group);
 
 export const SCHEDULED_ACTION_LIMIT = 125;
 
 interface PutInput {
-  AutoScalingGroupName: string; ScheduledActionName: string; Time?: Date | string; StartTime?: Date | string; EndTime?: Date | string; Recurrence?: string;
-  MinSize?: number; MaxSize?: number; DesiredCapacity?: number; TimeZone?: string;
+  AutoScalingGroupName: string;
+  ScheduledActionName: string;
+  Time?: Date | string;
+  StartTime?: Date | string;
+  EndTime?: Date | string;
+  Recurrence?: string;
+  MinSize?: number;
+  MaxSize?: number;
+  DesiredCapacity?: number;
+  TimeZone?: string;
 }
 
 const ms = (d: Date | string | undefined) => (d === undefined ? undefined : new Date(d).getTime());
@@ -45,16 +56,19 @@ function build(input: PutInput, ctx: RequestContext, g: GroupRecord): ScheduledA
   const now = ctx.cloud.clock.now();
   const start = ms(input.StartTime ?? input.Time);
   const end = ms(input.EndTime);
-  if (input.MinSize === undefined && input.MaxSize === undefined && input.DesiredCapacity === undefined) throw v('At least one of MinSize, MaxSize or DesiredCapacity must be specified.');
+  if (input.MinSize === undefined && input.MaxSize === undefined && input.DesiredCapacity === undefined)
+    throw v('At least one of MinSize, MaxSize or DesiredCapacity must be specified.');
   if (start !== undefined && start < now) throw v('Given start time is in the past');
   if (end !== undefined && end < now) throw v('Given end time is in the past');
   if (start !== undefined && end !== undefined && end <= start) throw v('Given end time is not after the start time');
   const min = input.MinSize ?? g.MinSize;
   const max = input.MaxSize ?? g.MaxSize;
   if (min > max) throw v(`The scheduled action's MinSize (${min}) is greater than its MaxSize (${max}).`);
-  if (input.DesiredCapacity !== undefined && (input.DesiredCapacity < min || input.DesiredCapacity > max)) throw v(`The scheduled action's DesiredCapacity (${input.DesiredCapacity}) must be between its MinSize (${min}) and MaxSize (${max}).`);
+  if (input.DesiredCapacity !== undefined && (input.DesiredCapacity < min || input.DesiredCapacity > max))
+    throw v(`The scheduled action's DesiredCapacity (${input.DesiredCapacity}) must be between its MinSize (${min}) and MaxSize (${max}).`);
   if (input.TimeZone !== undefined && !input.Recurrence) throw v('TimeZone is only supported with Recurrence.');
-  if (input.TimeZone !== undefined && !isTimeZone(input.TimeZone)) throw v(`Invalid time zone ${input.TimeZone}: use an IANA time zone name such as America/New_York.`);
+  if (input.TimeZone !== undefined && !isTimeZone(input.TimeZone))
+    throw v(`Invalid time zone ${input.TimeZone}: use an IANA time zone name such as America/New_York.`);
   let next: number | undefined = start;
   if (input.Recurrence) {
     let cron;
@@ -70,8 +84,9 @@ function build(input: PutInput, ctx: RequestContext, g: GroupRecord): ScheduledA
   const existing = scheduledActions(ctx.cloud).get(ctx.region, key(g.AutoScalingGroupName, input.ScheduledActionName));
   return {
     ScheduledActionName: input.ScheduledActionName,
-    ScheduledActionARN: existing?.ScheduledActionARN
-      ?? `arn:aws:autoscaling:${ctx.region}:${ctx.accountId}:scheduledUpdateGroupAction:${randomUUID()}:autoScalingGroupName/${g.AutoScalingGroupName}:scheduledActionName/${input.ScheduledActionName}`,
+    ScheduledActionARN:
+      existing?.ScheduledActionARN ??
+      `arn:aws:autoscaling:${ctx.region}:${ctx.accountId}:scheduledUpdateGroupAction:${randomUUID()}:autoScalingGroupName/${g.AutoScalingGroupName}:scheduledActionName/${input.ScheduledActionName}`,
     AutoScalingGroupName: g.AutoScalingGroupName,
     StartTime: start,
     EndTime: end,
@@ -92,7 +107,10 @@ function needGroup(ctx: RequestContext, name: string): GroupRecord {
 
 function store(ctx: RequestContext, r: ScheduledActionRecord): void {
   const k = key(r.AutoScalingGroupName, r.ScheduledActionName);
-  if (!scheduledActions(ctx.cloud).get(ctx.region, k) && ofGroup(ctx.cloud, ctx.region, r.AutoScalingGroupName).length >= SCHEDULED_ACTION_LIMIT) {
+  if (
+    !scheduledActions(ctx.cloud).get(ctx.region, k) &&
+    ofGroup(ctx.cloud, ctx.region, r.AutoScalingGroupName).length >= SCHEDULED_ACTION_LIMIT
+  ) {
     throw errors.limitExceeded('scheduled actions per Auto Scaling group', SCHEDULED_ACTION_LIMIT);
   }
   scheduledActions(ctx.cloud).put(ctx.region, k, r);
@@ -104,7 +122,10 @@ export function putScheduledUpdateGroupAction(input: PutInput, ctx: RequestConte
   return {};
 }
 
-export function batchPutScheduledUpdateGroupAction(input: { AutoScalingGroupName: string; ScheduledUpdateGroupActions: Array<Omit<PutInput, 'AutoScalingGroupName'>> }, ctx: RequestContext) {
+export function batchPutScheduledUpdateGroupAction(
+  input: { AutoScalingGroupName: string; ScheduledUpdateGroupActions: Array<Omit<PutInput, 'AutoScalingGroupName'>> },
+  ctx: RequestContext,
+) {
   const g = needGroup(ctx, input.AutoScalingGroupName);
   const failed: Array<{ ScheduledActionName: string; ErrorCode: string; ErrorMessage: string }> = [];
   for (const a of input.ScheduledUpdateGroupActions) {
@@ -141,7 +162,17 @@ export function batchDeleteScheduledAction(input: { AutoScalingGroupName: string
   return { FailedScheduledActions: failed };
 }
 
-export function describeScheduledActions(input: { AutoScalingGroupName?: string; ScheduledActionNames?: string[]; StartTime?: Date | string; EndTime?: Date | string; MaxRecords?: number; NextToken?: string }, ctx: RequestContext) {
+export function describeScheduledActions(
+  input: {
+    AutoScalingGroupName?: string;
+    ScheduledActionNames?: string[];
+    StartTime?: Date | string;
+    EndTime?: Date | string;
+    MaxRecords?: number;
+    NextToken?: string;
+  },
+  ctx: RequestContext,
+) {
   if (input.AutoScalingGroupName) needGroup(ctx, input.AutoScalingGroupName);
   let list = scheduledActions(ctx.cloud).list(ctx.region);
   if (input.AutoScalingGroupName) list = list.filter((a) => a.AutoScalingGroupName === input.AutoScalingGroupName);
@@ -150,18 +181,32 @@ export function describeScheduledActions(input: { AutoScalingGroupName?: string;
   const to = ms(input.EndTime);
   if (from !== undefined) list = list.filter((a) => a.NextRun !== undefined && a.NextRun >= from);
   if (to !== undefined) list = list.filter((a) => a.NextRun !== undefined && a.NextRun <= to);
-  list.sort((a, b) => a.AutoScalingGroupName.localeCompare(b.AutoScalingGroupName) || a.ScheduledActionName.localeCompare(b.ScheduledActionName));
+  list.sort(
+    (a, b) => a.AutoScalingGroupName.localeCompare(b.AutoScalingGroupName) || a.ScheduledActionName.localeCompare(b.ScheduledActionName),
+  );
   const page = paginate(list, {
-    token: input.NextToken, max: input.MaxRecords, defaultMax: 50, limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'), badToken: () => errors.invalidNextToken(),
+    token: input.NextToken,
+    max: input.MaxRecords,
+    defaultMax: 50,
+    limit: 100,
+    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
+    badToken: () => errors.invalidNextToken(),
     badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
   });
   const date = (n: number | undefined) => (n === undefined ? undefined : new Date(n));
   return {
     ScheduledUpdateGroupActions: page.items.map((a) => ({
-      AutoScalingGroupName: a.AutoScalingGroupName, ScheduledActionName: a.ScheduledActionName, ScheduledActionARN: a.ScheduledActionARN,
-      Time: date(a.NextRun ?? a.StartTime), StartTime: date(a.NextRun ?? a.StartTime), EndTime: date(a.EndTime), Recurrence: a.Recurrence,
-      MinSize: a.MinSize, MaxSize: a.MaxSize, DesiredCapacity: a.DesiredCapacity, TimeZone: a.TimeZone,
+      AutoScalingGroupName: a.AutoScalingGroupName,
+      ScheduledActionName: a.ScheduledActionName,
+      ScheduledActionARN: a.ScheduledActionARN,
+      Time: date(a.NextRun ?? a.StartTime),
+      StartTime: date(a.NextRun ?? a.StartTime),
+      EndTime: date(a.EndTime),
+      Recurrence: a.Recurrence,
+      MinSize: a.MinSize,
+      MaxSize: a.MaxSize,
+      DesiredCapacity: a.DesiredCapacity,
+      TimeZone: a.TimeZone,
     })),
     NextToken: page.next,
   };
@@ -175,7 +220,10 @@ export function stepScheduledActions(cloud: Cloud, region: string, group: string
   const now = cloud.clock.now();
   for (const a of ofGroup(cloud, region, group)) {
     const k = key(group, a.ScheduledActionName);
-    if (a.EndTime !== undefined && now >= a.EndTime) { scheduledActions(cloud).delete(region, k); continue; }
+    if (a.EndTime !== undefined && now >= a.EndTime) {
+      scheduledActions(cloud).delete(region, k);
+      continue;
+    }
     if (a.NextRun === undefined || now < a.NextRun) continue;
     const g = groups(cloud).get(region, group);
     if (g && !isSuspended(g, 'ScheduledActions')) run(cloud, region, g, a, now);
@@ -191,7 +239,10 @@ function run(cloud: Cloud, region: string, g: GroupRecord, a: ScheduledActionRec
     const max = a.MaxSize ?? x.MaxSize;
     const desired = Math.min(max, Math.max(min, a.DesiredCapacity ?? x.DesiredCapacity));
     if (desired !== x.DesiredCapacity) {
-      x.PendingCause = cause(now, `a scheduled action update of AutoScalingGroup constraints to min: ${min}, max: ${max}, desired: ${desired} changing the desired capacity from ${x.DesiredCapacity} to ${desired}.`);
+      x.PendingCause = cause(
+        now,
+        `a scheduled action update of AutoScalingGroup constraints to min: ${min}, max: ${max}, desired: ${desired} changing the desired capacity from ${x.DesiredCapacity} to ${desired}.`,
+      );
     }
     Object.assign(x, { MinSize: min, MaxSize: max, DesiredCapacity: desired });
   });

@@ -11,7 +11,15 @@ export interface LaunchTemplateSpec {
 export interface BlockDeviceMapping {
   DeviceName: string;
   VirtualName?: string;
-  Ebs?: { SnapshotId?: string; VolumeSize?: number; VolumeType?: string; DeleteOnTermination?: boolean; Iops?: number; Encrypted?: boolean; Throughput?: number };
+  Ebs?: {
+    SnapshotId?: string;
+    VolumeSize?: number;
+    VolumeType?: string;
+    DeleteOnTermination?: boolean;
+    Iops?: number;
+    Encrypted?: boolean;
+    Throughput?: number;
+  };
   NoDevice?: boolean;
 }
 
@@ -36,9 +44,18 @@ export interface LaunchConfigurationRecord {
 }
 
 export type LifecycleState =
-  | 'Pending' | 'Pending:Wait' | 'Pending:Proceed' | 'InService'
-  | 'Terminating' | 'Terminating:Wait' | 'Terminating:Proceed' | 'Terminated'
-  | 'Detaching' | 'Detached' | 'EnteringStandby' | 'Standby';
+  | 'Pending'
+  | 'Pending:Wait'
+  | 'Pending:Proceed'
+  | 'InService'
+  | 'Terminating'
+  | 'Terminating:Wait'
+  | 'Terminating:Proceed'
+  | 'Terminated'
+  | 'Detaching'
+  | 'Detached'
+  | 'EnteringStandby'
+  | 'Standby';
 
 /** One instance of a group, as the group sees it. */
 export interface GroupInstance {
@@ -92,7 +109,10 @@ export interface GroupRecord {
   AutoScalingGroupARN: string;
   LaunchConfigurationName?: string;
   LaunchTemplate?: LaunchTemplateSpec;
-  MixedInstancesPolicy?: { LaunchTemplate?: { LaunchTemplateSpecification?: LaunchTemplateSpec; Overrides?: unknown[] }; InstancesDistribution?: unknown };
+  MixedInstancesPolicy?: {
+    LaunchTemplate?: { LaunchTemplateSpecification?: LaunchTemplateSpec; Overrides?: unknown[] };
+    InstancesDistribution?: unknown;
+  };
   MinSize: number;
   MaxSize: number;
   DesiredCapacity: number;
@@ -144,12 +164,18 @@ export interface ActivityRecord {
   Details: string;
 }
 
-export const launchConfigurations = (cloud: Cloud): Table<LaunchConfigurationRecord> => cloud.store.table('autoscaling.launchConfiguration');
+export const launchConfigurations = (cloud: Cloud): Table<LaunchConfigurationRecord> =>
+  cloud.store.table('autoscaling.launchConfiguration');
 export const groups = (cloud: Cloud): Table<GroupRecord> => cloud.store.table('autoscaling.group');
 export const activities = (cloud: Cloud): Table<ActivityRecord> => cloud.store.table('autoscaling.activity');
 
 /** Reads, changes and writes one group in a transaction; returns the new record (undefined when it is gone). */
-export function updateGroup(cloud: Cloud, region: string, name: string, fn: (g: GroupRecord) => GroupRecord | void): GroupRecord | undefined {
+export function updateGroup(
+  cloud: Cloud,
+  region: string,
+  name: string,
+  fn: (g: GroupRecord) => GroupRecord | void,
+): GroupRecord | undefined {
   return cloud.store.tx(() => {
     const g = groups(cloud).get(region, name);
     if (!g) return undefined;

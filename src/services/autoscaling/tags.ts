@@ -5,7 +5,13 @@ import { groups, updateGroup, type GroupTag } from './state.js';
 
 const TAG_LIMIT = 50;
 
-interface TagInput { Key: string; Value?: string; PropagateAtLaunch?: boolean; ResourceId?: string; ResourceType?: string }
+interface TagInput {
+  Key: string;
+  Value?: string;
+  PropagateAtLaunch?: boolean;
+  ResourceId?: string;
+  ResourceType?: string;
+}
 
 /**
  * A group's tags as given: keys 1–128 characters, not `aws:`, values up to 256, at most 50. At creation the
@@ -15,20 +21,31 @@ interface TagInput { Key: string; Value?: string; PropagateAtLaunch?: boolean; R
 export function checkTags(tags: TagInput[], group: string, atCreation = false): TagInput[] {
   for (const t of tags) {
     if (!t.Key || t.Key.length > 128) throw errors.validation(`Tag key must be between 1 and 128 characters (group ${group}).`);
-    if (t.Key.toLowerCase().startsWith('aws:') && !(atCreation && t.Key.startsWith('aws:cloudformation:'))) throw errors.validation('Tag keys starting with \'aws:\' are reserved for internal use');
+    if (t.Key.toLowerCase().startsWith('aws:') && !(atCreation && t.Key.startsWith('aws:cloudformation:')))
+      throw errors.validation("Tag keys starting with 'aws:' are reserved for internal use");
     if ((t.Value ?? '').length > 256) throw errors.validation(`The value of tag ${t.Key} must be at most 256 characters.`);
-    if (t.ResourceType !== undefined && t.ResourceType !== 'auto-scaling-group') throw errors.validation(`Resource type ${t.ResourceType} is not valid; use auto-scaling-group.`);
+    if (t.ResourceType !== undefined && t.ResourceType !== 'auto-scaling-group')
+      throw errors.validation(`Resource type ${t.ResourceType} is not valid; use auto-scaling-group.`);
   }
   if (new Set(tags.map((t) => t.Key)).size > TAG_LIMIT) throw errors.limitExceeded('tags per Auto Scaling group', TAG_LIMIT);
   return tags;
 }
 
-export const presentTag = (group: string, t: GroupTag) => ({ ResourceId: group, ResourceType: 'auto-scaling-group', Key: t.Key, Value: t.Value, PropagateAtLaunch: t.PropagateAtLaunch });
+export const presentTag = (group: string, t: GroupTag) => ({
+  ResourceId: group,
+  ResourceType: 'auto-scaling-group',
+  Key: t.Key,
+  Value: t.Value,
+  PropagateAtLaunch: t.PropagateAtLaunch,
+});
 
 function byGroup(tags: TagInput[]): Map<string, TagInput[]> {
   const map = new Map<string, TagInput[]>();
   for (const t of tags) {
-    if (!t.ResourceId) throw errors.validation('1 validation error detected: Value null at \'tags.member.resourceId\' failed to satisfy constraint: Member must not be null');
+    if (!t.ResourceId)
+      throw errors.validation(
+        "1 validation error detected: Value null at 'tags.member.resourceId' failed to satisfy constraint: Member must not be null",
+      );
     map.set(t.ResourceId, [...(map.get(t.ResourceId) ?? []), t]);
   }
   return map;
@@ -75,15 +92,27 @@ const FILTERS: Record<string, (group: string, t: GroupTag) => string> = {
   'propagate-at-launch': (_g, t) => String(t.PropagateAtLaunch),
 };
 
-export function describeTags(input: { Filters?: Array<{ Name?: string; Values?: string[] }>; MaxRecords?: number; NextToken?: string }, ctx: RequestContext) {
-  for (const f of input.Filters ?? []) if (!FILTERS[f.Name ?? '']) throw errors.validation(`Filter type ${f.Name ?? ''} is not correct. Allowed Filter types are: auto-scaling-group key value propagate-at-launch`);
-  const all = groups(ctx.cloud).list(ctx.region)
+export function describeTags(
+  input: { Filters?: Array<{ Name?: string; Values?: string[] }>; MaxRecords?: number; NextToken?: string },
+  ctx: RequestContext,
+) {
+  for (const f of input.Filters ?? [])
+    if (!FILTERS[f.Name ?? ''])
+      throw errors.validation(
+        `Filter type ${f.Name ?? ''} is not correct. Allowed Filter types are: auto-scaling-group key value propagate-at-launch`,
+      );
+  const all = groups(ctx.cloud)
+    .list(ctx.region)
     .sort((a, b) => a.AutoScalingGroupName.localeCompare(b.AutoScalingGroupName))
     .flatMap((g) => g.Tags.map((t) => ({ group: g.AutoScalingGroupName, t })))
     .filter(({ group, t }) => (input.Filters ?? []).every((f) => (f.Values ?? []).includes(FILTERS[f.Name ?? ''](group, t))));
   const page = paginate(all, {
-    token: input.NextToken, max: input.MaxRecords, defaultMax: 50, limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'), badToken: () => errors.invalidNextToken(),
+    token: input.NextToken,
+    max: input.MaxRecords,
+    defaultMax: 50,
+    limit: 100,
+    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
+    badToken: () => errors.invalidNextToken(),
     badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
   });
   return { Tags: page.items.map(({ group, t }) => presentTag(group, t)), NextToken: page.next };

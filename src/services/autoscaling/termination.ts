@@ -1,6 +1,14 @@
 import type { GroupInstance, GroupRecord } from './state.js';
 
-export const TERMINATION_POLICIES = ['AllocationStrategy', 'ClosestToNextInstanceHour', 'Default', 'NewestInstance', 'OldestInstance', 'OldestLaunchConfiguration', 'OldestLaunchTemplate'];
+export const TERMINATION_POLICIES = [
+  'AllocationStrategy',
+  'ClosestToNextInstanceHour',
+  'Default',
+  'NewestInstance',
+  'OldestInstance',
+  'OldestLaunchConfiguration',
+  'OldestLaunchTemplate',
+];
 
 const HOUR = 3_600_000;
 
@@ -10,7 +18,11 @@ function outdated(g: GroupRecord, i: GroupInstance): boolean {
   const t = g.LaunchTemplate ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
   if (!t) return false;
   const it = i.LaunchTemplate;
-  return !it || (it.LaunchTemplateId ?? it.LaunchTemplateName) !== (t.LaunchTemplateId ?? t.LaunchTemplateName) || (it.Version ?? '$Default') !== (t.Version ?? '$Default');
+  return (
+    !it ||
+    (it.LaunchTemplateId ?? it.LaunchTemplateName) !== (t.LaunchTemplateId ?? t.LaunchTemplateName) ||
+    (it.Version ?? '$Default') !== (t.Version ?? '$Default')
+  );
 }
 
 /** Keeps the members of `set` that are best by `score` (lowest), or all when none differ. */
@@ -36,7 +48,12 @@ function applyPolicy(policy: string, g: GroupRecord, set: GroupInstance[], now: 
       return set;
     case 'Default':
       // After zone balance: the oldest launch configuration or template, then the closest to the next instance hour.
-      return applyPolicy('ClosestToNextInstanceHour', g, applyPolicy(g.LaunchConfigurationName ? 'OldestLaunchConfiguration' : 'OldestLaunchTemplate', g, set, now), now);
+      return applyPolicy(
+        'ClosestToNextInstanceHour',
+        g,
+        applyPolicy(g.LaunchConfigurationName ? 'OldestLaunchConfiguration' : 'OldestLaunchTemplate', g, set, now),
+        now,
+      );
     default:
       return set;
   }
@@ -47,11 +64,18 @@ function applyPolicy(policy: string, g: GroupRecord, set: GroupInstance[], now: 
  * with the most instances first (zone balance always comes first), then each of the group's termination policies in
  * order (Default last when not listed), and at random among those left.
  */
-export function chooseVictim(group: GroupRecord, among: GroupInstance[], now: number, random: () => number = Math.random): GroupInstance | undefined {
+export function chooseVictim(
+  group: GroupRecord,
+  among: GroupInstance[],
+  now: number,
+  random: () => number = Math.random,
+): GroupInstance | undefined {
   const candidates = among.filter((i) => !i.ProtectedFromScaleIn);
   if (!candidates.length) return undefined;
   const perZone = new Map<string, number>();
-  for (const i of group.Instances) if (i.LifecycleState === 'InService' || i.LifecycleState.startsWith('Pending')) perZone.set(i.AvailabilityZone, (perZone.get(i.AvailabilityZone) ?? 0) + 1);
+  for (const i of group.Instances)
+    if (i.LifecycleState === 'InService' || i.LifecycleState.startsWith('Pending'))
+      perZone.set(i.AvailabilityZone, (perZone.get(i.AvailabilityZone) ?? 0) + 1);
   const zoneCount = (i: GroupInstance) => perZone.get(i.AvailabilityZone) ?? 0;
   let set = best(candidates, (i) => -zoneCount(i));
   const policies = group.TerminationPolicies.length ? group.TerminationPolicies : ['Default'];

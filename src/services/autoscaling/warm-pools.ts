@@ -45,7 +45,6 @@ export interface WarmPoolRecord {
   Launches?: Array<{ ClientToken: string; ActivityId: string; At: number }>;
 }
 
-
 export const warmPools = (cloud: Cloud): Table<WarmPoolRecord> => cloud.store.table('autoscaling.warmPool');
 
 /**
@@ -80,9 +79,15 @@ const presentConfig = (p: WarmPoolRecord) => ({
 });
 
 /** What DescribeAutoScalingGroups shows of a group's warm pool. */
-export function warmPoolSummary(cloud: Cloud, region: string, group: string): { WarmPoolConfiguration?: ReturnType<typeof presentConfig>; WarmPoolSize?: number } {
+export function warmPoolSummary(
+  cloud: Cloud,
+  region: string,
+  group: string,
+): { WarmPoolConfiguration?: ReturnType<typeof presentConfig>; WarmPoolSize?: number } {
   const p = warmPools(cloud).get(region, group);
-  return p ? { WarmPoolConfiguration: presentConfig(p), WarmPoolSize: p.Instances.filter((i) => i.LifecycleState !== 'Warmed:Terminating').length } : {};
+  return p
+    ? { WarmPoolConfiguration: presentConfig(p), WarmPoolSize: p.Instances.filter((i) => i.LifecycleState !== 'Warmed:Terminating').length }
+    : {};
 }
 
 function needGroup(ctx: RequestContext, name: string): GroupRecord {
@@ -91,18 +96,36 @@ function needGroup(ctx: RequestContext, name: string): GroupRecord {
   return g;
 }
 
-export function putWarmPool(input: { AutoScalingGroupName: string; MaxGroupPreparedCapacity?: number; MinSize?: number; PoolState?: string; InstanceReusePolicy?: { ReuseOnScaleIn?: boolean } }, ctx: RequestContext) {
+export function putWarmPool(
+  input: {
+    AutoScalingGroupName: string;
+    MaxGroupPreparedCapacity?: number;
+    MinSize?: number;
+    PoolState?: string;
+    InstanceReusePolicy?: { ReuseOnScaleIn?: boolean };
+  },
+  ctx: RequestContext,
+) {
   const g = needGroup(ctx, input.AutoScalingGroupName);
-  if (g.MixedInstancesPolicy) throw errors.validation('You cannot add a warm pool to an Auto Scaling group that has a mixed instances policy.');
+  if (g.MixedInstancesPolicy)
+    throw errors.validation('You cannot add a warm pool to an Auto Scaling group that has a mixed instances policy.');
   const existing = warmPools(ctx.cloud).get(ctx.region, g.AutoScalingGroupName);
-  if (existing?.Status === 'PendingDelete') throw errors.validation(`The warm pool of Auto Scaling group ${g.AutoScalingGroupName} is being deleted.`);
+  if (existing?.Status === 'PendingDelete')
+    throw errors.validation(`The warm pool of Auto Scaling group ${g.AutoScalingGroupName} is being deleted.`);
   const state = input.PoolState ?? existing?.PoolState ?? 'Stopped';
-  if (!['Stopped', 'Running', 'Hibernated'].includes(state)) throw errors.validation(`Invalid PoolState: ${state}. Valid values are Stopped, Running and Hibernated.`);
+  if (!['Stopped', 'Running', 'Hibernated'].includes(state))
+    throw errors.validation(`Invalid PoolState: ${state}. Valid values are Stopped, Running and Hibernated.`);
   const min = input.MinSize ?? existing?.MinSize ?? 0;
   if (min < 0) throw errors.validation('MinSize must be greater than or equal to 0.');
-  const prepared = input.MaxGroupPreparedCapacity === undefined ? existing?.MaxGroupPreparedCapacity : input.MaxGroupPreparedCapacity === -1 ? undefined : input.MaxGroupPreparedCapacity;
+  const prepared =
+    input.MaxGroupPreparedCapacity === undefined
+      ? existing?.MaxGroupPreparedCapacity
+      : input.MaxGroupPreparedCapacity === -1
+        ? undefined
+        : input.MaxGroupPreparedCapacity;
   if (prepared !== undefined && prepared < 0) throw errors.validation('MaxGroupPreparedCapacity must be -1 or greater than or equal to 0.');
-  if (prepared !== undefined && prepared < min) throw errors.validation(`MinSize (${min}) cannot be greater than MaxGroupPreparedCapacity (${prepared}).`);
+  if (prepared !== undefined && prepared < min)
+    throw errors.validation(`MinSize (${min}) cannot be greater than MaxGroupPreparedCapacity (${prepared}).`);
   warmPools(ctx.cloud).put(ctx.region, g.AutoScalingGroupName, {
     AutoScalingGroupName: g.AutoScalingGroupName,
     MinSize: min,
@@ -119,15 +142,25 @@ export function describeWarmPool(input: { AutoScalingGroupName: string; MaxRecor
   needGroup(ctx, input.AutoScalingGroupName);
   const p = warmPools(ctx.cloud).get(ctx.region, input.AutoScalingGroupName);
   const page = paginate(p?.Instances ?? [], {
-    token: input.NextToken, max: input.MaxRecords, defaultMax: 50, limit: 50,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'), badToken: () => errors.invalidNextToken(),
+    token: input.NextToken,
+    max: input.MaxRecords,
+    defaultMax: 50,
+    limit: 50,
+    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
+    badToken: () => errors.invalidNextToken(),
     badSize: (n) => errors.validation(`MaxRecords must be between 1 and 50, got ${n}.`),
   });
   return {
     WarmPoolConfiguration: p ? presentConfig(p) : undefined,
     Instances: page.items.map((i) => ({
-      InstanceId: i.InstanceId, InstanceType: i.InstanceType, AvailabilityZone: i.AvailabilityZone, LifecycleState: i.LifecycleState, HealthStatus: 'Healthy',
-      LaunchConfigurationName: i.LaunchConfigurationName, LaunchTemplate: i.LaunchTemplate, ProtectedFromScaleIn: false,
+      InstanceId: i.InstanceId,
+      InstanceType: i.InstanceType,
+      AvailabilityZone: i.AvailabilityZone,
+      LifecycleState: i.LifecycleState,
+      HealthStatus: 'Healthy',
+      LaunchConfigurationName: i.LaunchConfigurationName,
+      LaunchTemplate: i.LaunchTemplate,
+      ProtectedFromScaleIn: false,
     })),
     NextToken: page.next,
   };
@@ -175,7 +208,14 @@ export interface WarmPlacement {
  * once running; instances that went away leave it; the pool is filled to its target or trimmed; a pool being
  * deleted is emptied, then dropped.
  */
-export async function stepWarmPool(cloud: Cloud, fleet: Fleet, region: string, group: string, ec2: Map<string, FleetInstance>, placement: WarmPlacement): Promise<void> {
+export async function stepWarmPool(
+  cloud: Cloud,
+  fleet: Fleet,
+  region: string,
+  group: string,
+  ec2: Map<string, FleetInstance>,
+  placement: WarmPlacement,
+): Promise<void> {
   const g = groups(cloud).get(region, group);
   let p = warmPools(cloud).get(region, group);
   if (!g || !p) return;
@@ -186,7 +226,10 @@ export async function stepWarmPool(cloud: Cloud, fleet: Fleet, region: string, g
   const gone: WarmInstance[] = [];
   for (const i of p.Instances) {
     const state = ec2.get(i.InstanceId)?.State ?? 'vanished';
-    if (GONE.has(state)) { if (state !== 'shutting-down' || i.LifecycleState !== 'Warmed:Terminating') gone.push(i); continue; }
+    if (GONE.has(state)) {
+      if (state !== 'shutting-down' || i.LifecycleState !== 'Warmed:Terminating') gone.push(i);
+      continue;
+    }
     if (i.LifecycleState !== 'Warmed:Pending') continue;
     if (state === 'running' && p.PoolState === 'Running') ready.push(i);
     else if (state === 'running' && !i.Stopping) toStop.push(i.InstanceId);
@@ -199,7 +242,8 @@ export async function stepWarmPool(cloud: Cloud, fleet: Fleet, region: string, g
       console.error(`[halo] stopping warm instances of ${group} failed: ${(err as Error).message}`);
     }
   }
-  const readyState: WarmState = p.PoolState === 'Running' ? 'Warmed:Running' : p.PoolState === 'Hibernated' ? 'Warmed:Hibernated' : 'Warmed:Stopped';
+  const readyState: WarmState =
+    p.PoolState === 'Running' ? 'Warmed:Running' : p.PoolState === 'Hibernated' ? 'Warmed:Hibernated' : 'Warmed:Stopped';
   p = updatePool(cloud, region, group, (x) => {
     x.Instances = x.Instances.filter((i) => !gone.some((y) => y.InstanceId === i.InstanceId));
     for (const i of x.Instances) {
@@ -222,36 +266,73 @@ export async function stepWarmPool(cloud: Cloud, fleet: Fleet, region: string, g
   const outdated = refreshing ? live.filter((i) => i.LifecycleState !== 'Warmed:Pending' && !sameConfig(i, g)) : [];
   if (outdated.length) {
     const now = cloud.clock.now();
-    updatePool(cloud, region, group, (x) => { for (const i of x.Instances) if (outdated.some((o) => o.InstanceId === i.InstanceId)) i.LifecycleState = 'Warmed:Terminating'; });
+    updatePool(cloud, region, group, (x) => {
+      for (const i of x.Instances) if (outdated.some((o) => o.InstanceId === i.InstanceId)) i.LifecycleState = 'Warmed:Terminating';
+    });
     for (const i of outdated) {
-      startActivity(cloud, region, g, { Description: `Terminating EC2 instance from warm pool: ${i.InstanceId}`, Cause: cause(now, 'an instance was taken out of the warm pool in response to an instance refresh.'), StatusCode: 'Successful' });
+      startActivity(cloud, region, g, {
+        Description: `Terminating EC2 instance from warm pool: ${i.InstanceId}`,
+        Cause: cause(now, 'an instance was taken out of the warm pool in response to an instance refresh.'),
+        StatusCode: 'Successful',
+      });
     }
-    await fleet.terminate(region, outdated.map((i) => i.InstanceId)).catch((err: unknown) => console.error(`[halo] warm pool of ${group}: ${(err as Error).message}`));
+    await fleet
+      .terminate(
+        region,
+        outdated.map((i) => i.InstanceId),
+      )
+      .catch((err: unknown) => console.error(`[halo] warm pool of ${group}: ${(err as Error).message}`));
     return;
   }
   if (live.length > target) {
     // Instances still on their way in go first, then the newest.
-    const surplus = [...live].sort((a, b) => Number(b.LifecycleState === 'Warmed:Pending') - Number(a.LifecycleState === 'Warmed:Pending') || b.LaunchedAt - a.LaunchedAt).slice(0, live.length - target);
+    const surplus = [...live]
+      .sort(
+        (a, b) =>
+          Number(b.LifecycleState === 'Warmed:Pending') - Number(a.LifecycleState === 'Warmed:Pending') || b.LaunchedAt - a.LaunchedAt,
+      )
+      .slice(0, live.length - target);
     const now = cloud.clock.now();
-    updatePool(cloud, region, group, (x) => { for (const i of x.Instances) if (surplus.some((s) => s.InstanceId === i.InstanceId)) i.LifecycleState = 'Warmed:Terminating'; });
+    updatePool(cloud, region, group, (x) => {
+      for (const i of x.Instances) if (surplus.some((s) => s.InstanceId === i.InstanceId)) i.LifecycleState = 'Warmed:Terminating';
+    });
     for (const i of surplus) {
       startActivity(cloud, region, g, {
         Description: `Terminating EC2 instance from warm pool: ${i.InstanceId}`,
-        Cause: cause(now, `an instance was taken out of the warm pool in response to a difference between desired and actual warm pool capacity, shrinking it from ${live.length} to ${target}.`),
+        Cause: cause(
+          now,
+          `an instance was taken out of the warm pool in response to a difference between desired and actual warm pool capacity, shrinking it from ${live.length} to ${target}.`,
+        ),
         StatusCode: 'Successful',
       });
     }
-    await fleet.terminate(region, surplus.map((i) => i.InstanceId)).catch((err: unknown) => console.error(`[halo] warm pool of ${group}: ${(err as Error).message}`));
+    await fleet
+      .terminate(
+        region,
+        surplus.map((i) => i.InstanceId),
+      )
+      .catch((err: unknown) => console.error(`[halo] warm pool of ${group}: ${(err as Error).message}`));
     return;
   }
   // With ReuseOnScaleIn, instances the group is about to scale in will fill the pool: no launch for them.
-  const returning = p.InstanceReusePolicy?.ReuseOnScaleIn ? Math.max(0, g.Instances.filter(countsTowardCapacity).length - g.DesiredCapacity) : 0;
+  const returning = p.InstanceReusePolicy?.ReuseOnScaleIn
+    ? Math.max(0, g.Instances.filter(countsTowardCapacity).length - g.DesiredCapacity)
+    : 0;
   if (live.length + returning < target && !isSuspended(g, 'Launch') && cloud.clock.now() >= (g.NextLaunchAt ?? 0)) {
-    for (let n = live.length + returning; n < target; n++) if (!(await launchWarm(cloud, fleet, region, group, n, target, placement))) break;
+    for (let n = live.length + returning; n < target; n++)
+      if (!(await launchWarm(cloud, fleet, region, group, n, target, placement))) break;
   }
 }
 
-async function launchWarm(cloud: Cloud, fleet: Fleet, region: string, group: string, from: number, to: number, placement: WarmPlacement): Promise<boolean> {
+async function launchWarm(
+  cloud: Cloud,
+  fleet: Fleet,
+  region: string,
+  group: string,
+  from: number,
+  to: number,
+  placement: WarmPlacement,
+): Promise<boolean> {
   const { subnetIn, zoneOrder, inFlight } = placement;
   const g = groups(cloud).get(region, group);
   const p = warmPools(cloud).get(region, group);
@@ -263,13 +344,18 @@ async function launchWarm(cloud: Cloud, fleet: Fleet, region: string, group: str
   const zone = [...order].sort((a, b) => (count.get(a) ?? 0) - (count.get(b) ?? 0) || order.indexOf(a) - order.indexOf(b))[0];
   if (!zone) return false;
   const now = cloud.clock.now();
-  const why = cause(now, `an instance was launched into the warm pool in response to a difference between desired and actual warm pool capacity, increasing it from ${from} to ${to}.`);
+  const why = cause(
+    now,
+    `an instance was launched into the warm pool in response to a difference between desired and actual warm pool capacity, increasing it from ${from} to ${to}.`,
+  );
   const token = randomUUID();
   const activityId = randomUUID();
   try {
     const subnetId = g.Subnets.length ? await subnetIn(g, zone) : undefined;
     inFlight.add(token);
-    updatePool(cloud, region, group, (x) => { x.Launches = [...(x.Launches ?? []), { ClientToken: token, ActivityId: activityId, At: now }]; });
+    updatePool(cloud, region, group, (x) => {
+      x.Launches = [...(x.Launches ?? []), { ClientToken: token, ActivityId: activityId, At: now }];
+    });
     const launched = await fleet.launch(region, { group: g, zone, subnetId, clientToken: token });
     const a = startActivity(cloud, region, g, {
       ActivityId: activityId,
@@ -280,18 +366,29 @@ async function launchWarm(cloud: Cloud, fleet: Fleet, region: string, group: str
     const after = updatePool(cloud, region, group, (x) => {
       x.Launches = x.Launches?.filter((l) => l.ClientToken !== token);
       x.Instances.push({
-        InstanceId: launched.InstanceId, InstanceType: launched.InstanceType, AvailabilityZone: launched.AvailabilityZone, SubnetId: launched.SubnetId,
-        LifecycleState: 'Warmed:Pending', LaunchConfigurationName: g.LaunchConfigurationName, LaunchTemplate: g.LaunchTemplate, LaunchedAt: now, ActivityId: a.ActivityId,
+        InstanceId: launched.InstanceId,
+        InstanceType: launched.InstanceType,
+        AvailabilityZone: launched.AvailabilityZone,
+        SubnetId: launched.SubnetId,
+        LifecycleState: 'Warmed:Pending',
+        LaunchConfigurationName: g.LaunchConfigurationName,
+        LaunchTemplate: g.LaunchTemplate,
+        LaunchedAt: now,
+        ActivityId: a.ActivityId,
       });
     });
     if (!after) await fleet.terminate(region, [launched.InstanceId]);
     return !!after;
   } catch (err) {
-    updatePool(cloud, region, group, (x) => { x.Launches = x.Launches?.filter((l) => l.ClientToken !== token); });
+    updatePool(cloud, region, group, (x) => {
+      x.Launches = x.Launches?.filter((l) => l.ClientToken !== token);
+    });
     const message = (err as Error).message.replace(/\.$/, '');
     startActivity(cloud, region, g, {
       Description: `Launching a new EC2 instance into warm pool.  Status Reason: ${message}. Launching EC2 instance failed.`,
-      Cause: why, StatusCode: 'Failed', StatusMessage: `${message}. Launching EC2 instance failed.`,
+      Cause: why,
+      StatusCode: 'Failed',
+      StatusMessage: `${message}. Launching EC2 instance failed.`,
     });
     return false;
   } finally {
@@ -300,7 +397,14 @@ async function launchWarm(cloud: Cloud, fleet: Fleet, region: string, group: str
 }
 
 /** Warm launches of an earlier daemon: the instance EC2 shows with the intent's token joins the pool; without one, the intent is dropped. */
-function adoptLeftovers(cloud: Cloud, region: string, g: GroupRecord, p: WarmPoolRecord, ec2: Map<string, FleetInstance>, inFlight: Set<string>): void {
+function adoptLeftovers(
+  cloud: Cloud,
+  region: string,
+  g: GroupRecord,
+  p: WarmPoolRecord,
+  ec2: Map<string, FleetInstance>,
+  inFlight: Set<string>,
+): void {
   const leftovers = (p.Launches ?? []).filter((l) => !inFlight.has(l.ClientToken));
   if (!leftovers.length) return;
   updatePool(cloud, region, g.AutoScalingGroupName, (x) => {
@@ -309,8 +413,14 @@ function adoptLeftovers(cloud: Cloud, region: string, g: GroupRecord, p: WarmPoo
       const found = [...ec2.values()].find((i) => i.ClientToken === l.ClientToken && i.GroupName === g.AutoScalingGroupName);
       if (found && !x.Instances.some((i) => i.InstanceId === found.InstanceId)) {
         x.Instances.push({
-          InstanceId: found.InstanceId, InstanceType: found.InstanceType, AvailabilityZone: found.AvailabilityZone, SubnetId: found.SubnetId,
-          LifecycleState: 'Warmed:Pending', LaunchConfigurationName: g.LaunchConfigurationName, LaunchTemplate: g.LaunchTemplate, LaunchedAt: l.At,
+          InstanceId: found.InstanceId,
+          InstanceType: found.InstanceType,
+          AvailabilityZone: found.AvailabilityZone,
+          SubnetId: found.SubnetId,
+          LifecycleState: 'Warmed:Pending',
+          LaunchConfigurationName: g.LaunchConfigurationName,
+          LaunchTemplate: g.LaunchTemplate,
+          LaunchedAt: l.At,
         });
       }
     }
@@ -338,17 +448,32 @@ function updatePool(cloud: Cloud, region: string, group: string, fn: (p: WarmPoo
  * joins the group as Pending, started if it was stopped; the controller takes it InService as for a launch. False
  * when the pool has none ready (the controller then launches a new instance).
  */
-export async function takeFromWarmPool(cloud: Cloud, fleet: Fleet, region: string, group: string, why: string, zones: string[]): Promise<boolean> {
+export async function takeFromWarmPool(
+  cloud: Cloud,
+  fleet: Fleet,
+  region: string,
+  group: string,
+  why: string,
+  zones: string[],
+): Promise<boolean> {
   const p = warmPools(cloud).get(region, group);
   if (!p || p.Status === 'PendingDelete') return false;
   const g0 = groups(cloud).get(region, group);
   const refreshing = !!activeRefreshOf(cloud, region, group);
-  const ready = p.Instances.filter((i) => ['Warmed:Stopped', 'Warmed:Running', 'Warmed:Hibernated'].includes(i.LifecycleState) && zones.includes(i.AvailabilityZone)
-    && !(refreshing && g0 && !sameConfig(i, g0)))
-    .sort((a, b) => zones.indexOf(a.AvailabilityZone) - zones.indexOf(b.AvailabilityZone) || a.LaunchedAt - b.LaunchedAt);
+  const ready = p.Instances.filter(
+    (i) =>
+      ['Warmed:Stopped', 'Warmed:Running', 'Warmed:Hibernated'].includes(i.LifecycleState) &&
+      zones.includes(i.AvailabilityZone) &&
+      !(refreshing && g0 && !sameConfig(i, g0)),
+  ).sort((a, b) => zones.indexOf(a.AvailabilityZone) - zones.indexOf(b.AvailabilityZone) || a.LaunchedAt - b.LaunchedAt);
   const pick = ready[0];
   if (!pick) return false;
-  if (!updatePool(cloud, region, group, (x) => { x.Instances = x.Instances.filter((i) => i.InstanceId !== pick.InstanceId); })) return false;
+  if (
+    !updatePool(cloud, region, group, (x) => {
+      x.Instances = x.Instances.filter((i) => i.InstanceId !== pick.InstanceId);
+    })
+  )
+    return false;
   if (pick.LifecycleState !== 'Warmed:Running') {
     try {
       await power(cloud, fleet, region, 'start', [pick.InstanceId]);
@@ -368,9 +493,17 @@ export async function takeFromWarmPool(cloud: Cloud, fleet: Fleet, region: strin
   const now = cloud.clock.now();
   updateGroup(cloud, region, group, (x) => {
     x.Instances.push({
-      InstanceId: pick.InstanceId, InstanceType: pick.InstanceType, AvailabilityZone: pick.AvailabilityZone, SubnetId: pick.SubnetId, LifecycleState: 'Pending',
-      HealthStatus: 'Healthy', LaunchConfigurationName: pick.LaunchConfigurationName, LaunchTemplate: pick.LaunchTemplate,
-      ProtectedFromScaleIn: x.NewInstancesProtectedFromScaleIn, LaunchedAt: now, ActivityId: a.ActivityId,
+      InstanceId: pick.InstanceId,
+      InstanceType: pick.InstanceType,
+      AvailabilityZone: pick.AvailabilityZone,
+      SubnetId: pick.SubnetId,
+      LifecycleState: 'Pending',
+      HealthStatus: 'Healthy',
+      LaunchConfigurationName: pick.LaunchConfigurationName,
+      LaunchTemplate: pick.LaunchTemplate,
+      ProtectedFromScaleIn: x.NewInstancesProtectedFromScaleIn,
+      LaunchedAt: now,
+      ActivityId: a.ActivityId,
     });
     x.LaunchFailures = 0;
     x.NextLaunchAt = undefined;
@@ -395,11 +528,20 @@ export function returnToWarmPool(cloud: Cloud, region: string, group: string, in
     Details: { 'Subnet ID': i.SubnetId ?? '', 'Availability Zone': i.AvailabilityZone },
   });
   cloud.store.tx(() => {
-    updateGroup(cloud, region, group, (x) => { x.Instances = x.Instances.filter((y) => y.InstanceId !== instanceId); });
+    updateGroup(cloud, region, group, (x) => {
+      x.Instances = x.Instances.filter((y) => y.InstanceId !== instanceId);
+    });
     updatePool(cloud, region, group, (x) => {
       x.Instances.push({
-        InstanceId: i.InstanceId, InstanceType: i.InstanceType, AvailabilityZone: i.AvailabilityZone, SubnetId: i.SubnetId, LifecycleState: 'Warmed:Pending',
-        LaunchConfigurationName: i.LaunchConfigurationName, LaunchTemplate: i.LaunchTemplate, LaunchedAt: i.LaunchedAt, ActivityId: a.ActivityId,
+        InstanceId: i.InstanceId,
+        InstanceType: i.InstanceType,
+        AvailabilityZone: i.AvailabilityZone,
+        SubnetId: i.SubnetId,
+        LifecycleState: 'Warmed:Pending',
+        LaunchConfigurationName: i.LaunchConfigurationName,
+        LaunchTemplate: i.LaunchTemplate,
+        LaunchedAt: i.LaunchedAt,
+        ActivityId: a.ActivityId,
       });
     });
   });

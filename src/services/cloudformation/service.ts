@@ -2,8 +2,15 @@ import type { ServiceFactory } from '../types.js';
 import { drain } from './engine/queue.js';
 import { recoverInterruptedStacks } from './engine/recover.js';
 import {
-  describeStackEvents, describeStackResource, describeStackResources, describeStacks, getTemplate, listExports, listImports,
-  listStackResources, listStacks,
+  describeStackEvents,
+  describeStackResource,
+  describeStackResources,
+  describeStacks,
+  getTemplate,
+  listExports,
+  listImports,
+  listStackResources,
+  listStacks,
 } from './operations/describe.js';
 import { createChangeSet, deleteChangeSet, describeChangeSet, executeChangeSet, listChangeSets } from './operations/change-sets.js';
 import { signalResource } from './operations/signal.js';

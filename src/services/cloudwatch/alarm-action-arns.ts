@@ -16,7 +16,8 @@ export function parseAction(arn: string): AlarmAction | undefined {
   }
   // An EC2 Auto Scaling policy: arn:aws:autoscaling:REGION:ACCOUNT:scalingPolicy:UUID:autoScalingGroupName/GROUP:policyName/NAME
   const policy = /^scalingPolicy:[0-9a-f-]+:autoScalingGroupName\/(.+):policyName\/(.+)$/.exec(parts.slice(5).join(':'));
-  if (service === 'autoscaling' && /^\d{12}$/.test(account) && policy) return { kind: 'autoscaling', region, arn, group: policy[1], policy: policy[2] };
+  if (service === 'autoscaling' && /^\d{12}$/.test(account) && policy)
+    return { kind: 'autoscaling', region, arn, group: policy[1], policy: policy[2] };
   // The older form of EC2 actions: arn:aws:swf:REGION:ACCOUNT:action/actions/AWS_EC2.InstanceId.Stop/1.0
   const swf = /^action\/actions\/AWS_EC2\.InstanceId\.(Stop|Terminate|Reboot)\/1\.0$/.exec(parts.slice(5).join(':'));
   if (service === 'swf' && swf) return { kind: 'ec2', region, arn, action: swf[1].toLowerCase() as 'stop' | 'terminate' | 'reboot' };

@@ -37,12 +37,43 @@ export type StateChangeCause = 'evaluation' | 'SetAlarmState';
 
 type AlarmType = 'MetricAlarm' | 'CompositeAlarm';
 
-function succeeded(cloud: Cloud, region: string, alarm: string, arn: string, data: Record<string, unknown>, type: AlarmType = 'MetricAlarm'): void {
-  alarmHistory(cloud).add(region, alarm, cloud.clock.now(), 'Action', `Successfully executed action ${arn}`, { actionState: 'Succeeded', ...data }, type);
+function succeeded(
+  cloud: Cloud,
+  region: string,
+  alarm: string,
+  arn: string,
+  data: Record<string, unknown>,
+  type: AlarmType = 'MetricAlarm',
+): void {
+  alarmHistory(cloud).add(
+    region,
+    alarm,
+    cloud.clock.now(),
+    'Action',
+    `Successfully executed action ${arn}`,
+    { actionState: 'Succeeded', ...data },
+    type,
+  );
 }
 
-function failed(cloud: Cloud, region: string, alarm: string, arn: string, error: string, data: Record<string, unknown> = {}, type: AlarmType = 'MetricAlarm'): void {
-  alarmHistory(cloud).add(region, alarm, cloud.clock.now(), 'Action', `Failed to execute action ${arn}. Received error: "${error}"`, { actionState: 'Failed', ...data, error }, type);
+function failed(
+  cloud: Cloud,
+  region: string,
+  alarm: string,
+  arn: string,
+  error: string,
+  data: Record<string, unknown> = {},
+  type: AlarmType = 'MetricAlarm',
+): void {
+  alarmHistory(cloud).add(
+    region,
+    alarm,
+    cloud.clock.now(),
+    'Action',
+    `Failed to execute action ${arn}. Received error: "${error}"`,
+    { actionState: 'Failed', ...data, error },
+    type,
+  );
 }
 
 /** Listens for EC2's answers to recover requests, for the life of the cloud. */
@@ -75,23 +106,48 @@ function reasonMetricValue(alarm: AnyAlarm): number | undefined {
  * A repeat (the alarm stayed in its state at a later evaluation) writes history only when it fails unexpectedly, so an
  * alarm in ALARM for hours does not write an item a minute.
  */
-async function runScalingPolicy(cloud: Cloud, region: string, alarm: AnyAlarm, action: ScalingAction, stamp: number, repeat?: { metricValue?: number }): Promise<void> {
+async function runScalingPolicy(
+  cloud: Cloud,
+  region: string,
+  alarm: AnyAlarm,
+  action: ScalingAction,
+  stamp: number,
+  repeat?: { metricValue?: number },
+): Promise<void> {
   const type = alarmTypeOf(alarm);
-  const found = await cloud.invoke<{ AutoScalingGroups: Array<{ SuspendedProcesses?: Array<{ ProcessName: string }> }> }>('autoscaling', 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [action.group] }, { region });
+  const found = await cloud.invoke<{ AutoScalingGroups: Array<{ SuspendedProcesses?: Array<{ ProcessName: string }> }> }>(
+    'autoscaling',
+    'DescribeAutoScalingGroups',
+    { AutoScalingGroupNames: [action.group] },
+    { region },
+  );
   if (found.AutoScalingGroups[0]?.SuspendedProcesses?.some((p) => p.ProcessName === 'AlarmNotification')) {
     if (!repeat) {
-      alarmHistory(cloud).add(region, alarm.AlarmName, cloud.clock.now(), 'Action',
-        `No action taken for ${action.arn}: the AlarmNotification process of Auto Scaling group ${action.group} is suspended`, { actionState: 'Skipped', stateUpdateTimestamp: stamp }, type);
+      alarmHistory(cloud).add(
+        region,
+        alarm.AlarmName,
+        cloud.clock.now(),
+        'Action',
+        `No action taken for ${action.arn}: the AlarmNotification process of Auto Scaling group ${action.group} is suspended`,
+        { actionState: 'Skipped', stateUpdateTimestamp: stamp },
+        type,
+      );
     }
     return;
   }
   const metricValue = repeat ? (repeat.metricValue ?? reasonMetricValue(alarm)) : reasonMetricValue(alarm);
   const threshold = isComposite(alarm) ? undefined : alarm.Threshold;
-  const policies = await cloud.invoke<{ ScalingPolicies: Array<{ PolicyType: string }> }>('autoscaling', 'DescribePolicies', { AutoScalingGroupName: action.group, PolicyNames: [action.policy] }, { region });
+  const policies = await cloud.invoke<{ ScalingPolicies: Array<{ PolicyType: string }> }>(
+    'autoscaling',
+    'DescribePolicies',
+    { AutoScalingGroupName: action.group, PolicyNames: [action.policy] },
+    { region },
+  );
   const policyType = policies.ScalingPolicies[0]?.PolicyType;
-  const input = policyType === 'SimpleScaling' || metricValue === undefined
-    ? { AutoScalingGroupName: action.group, PolicyName: action.policy, HonorCooldown: true }
-    : { AutoScalingGroupName: action.group, PolicyName: action.policy, MetricValue: metricValue, BreachThreshold: threshold };
+  const input =
+    policyType === 'SimpleScaling' || metricValue === undefined
+      ? { AutoScalingGroupName: action.group, PolicyName: action.policy, HonorCooldown: true }
+      : { AutoScalingGroupName: action.group, PolicyName: action.policy, MetricValue: metricValue, BreachThreshold: threshold };
   try {
     await cloud.invoke('autoscaling', 'ExecutePolicy', input, { region });
   } catch (err) {
@@ -100,11 +156,20 @@ async function runScalingPolicy(cloud: Cloud, region: string, alarm: AnyAlarm, a
     if (repeat && ['ScalingActivityInProgress', 'ValidationError'].includes((err as { code?: string }).code ?? '')) return;
     throw err;
   }
-  if (!repeat) succeeded(cloud, region, alarm.AlarmName, action.arn, { stateUpdateTimestamp: stamp, policy: action.policy, group: action.group, metricValue }, type);
+  if (!repeat)
+    succeeded(
+      cloud,
+      region,
+      alarm.AlarmName,
+      action.arn,
+      { stateUpdateTimestamp: stamp, policy: action.policy, group: action.group, metricValue },
+      type,
+    );
 }
 
 /** The actions an alarm runs in its current state. */
-const actionsOfState = (alarm: AnyAlarm) => (alarm.StateValue === 'ALARM' ? alarm.AlarmActions : alarm.StateValue === 'OK' ? alarm.OKActions : alarm.InsufficientDataActions);
+const actionsOfState = (alarm: AnyAlarm) =>
+  alarm.StateValue === 'ALARM' ? alarm.AlarmActions : alarm.StateValue === 'OK' ? alarm.OKActions : alarm.InsufficientDataActions;
 
 /** Whether the alarm's current state has Auto Scaling actions (the only ones AWS runs again while the state lasts). */
 export function hasScalingActions(alarm: AnyAlarm): boolean {
@@ -152,17 +217,30 @@ export async function runActions(cloud: Cloud, region: string, alarm: AnyAlarm, 
       } else {
         const instanceId = alarm.Dimensions?.find((d) => d.Name === 'InstanceId')?.Value;
         if (cause === 'SetAlarmState') {
-          alarmHistory(cloud).add(region, name, cloud.clock.now(), 'Action',
-            `No action taken for ${arn}: EC2 actions are not executed when the state is set by SetAlarmState`, { actionState: 'Skipped', stateUpdateTimestamp: stamp, instanceId });
+          alarmHistory(cloud).add(
+            region,
+            name,
+            cloud.clock.now(),
+            'Action',
+            `No action taken for ${arn}: EC2 actions are not executed when the state is set by SetAlarmState`,
+            { actionState: 'Skipped', stateUpdateTimestamp: stamp, instanceId },
+          );
         } else if (!instanceId) {
           failed(cloud, region, name, arn, 'The alarm has no InstanceId dimension', { stateUpdateTimestamp: stamp });
         } else if (action.action === 'recover') {
           if (cloud.events.listenerCount('ec2.recoverRequested') === 0) {
-            failed(cloud, region, name, arn, `Recovery of ${instanceId} is not available in this cloud yet`, { stateUpdateTimestamp: stamp, instanceId });
+            failed(cloud, region, name, arn, `Recovery of ${instanceId} is not available in this cloud yet`, {
+              stateUpdateTimestamp: stamp,
+              instanceId,
+            });
           } else {
             const request: RecoverRequest = { requestId: randomUUID(), region, instanceId, alarmName: name, actionArn: arn };
-            alarmHistory(cloud).add(region, name, cloud.clock.now(), 'Action', `Requested recovery of ${instanceId} by action ${arn}`,
-              { actionState: 'Requested', stateUpdateTimestamp: stamp, instanceId, requestId: request.requestId });
+            alarmHistory(cloud).add(region, name, cloud.clock.now(), 'Action', `Requested recovery of ${instanceId} by action ${arn}`, {
+              actionState: 'Requested',
+              stateUpdateTimestamp: stamp,
+              instanceId,
+              requestId: request.requestId,
+            });
             cloud.events.emit('ec2.recoverRequested', request);
           }
         } else {

@@ -6,7 +6,14 @@ import { alarmHistory } from './alarm-history.js';
 import { alarmPeriod, type AlarmRecord } from './alarm-model.js';
 import { stateReason, stateReasonData } from './alarm-reason.js';
 import { decide, EXTRA_RANGE_PERIODS, type RangePoint, type TreatMissingData } from './alarm-rules.js';
-import { alarmKey, HIGH_RES_TICK_MS, highResolutionAlarms, isHighResolutionPeriod, onHighResolutionAlarm, STANDARD_TICK_MS } from './alarm-schedule.js';
+import {
+  alarmKey,
+  HIGH_RES_TICK_MS,
+  highResolutionAlarms,
+  isHighResolutionPeriod,
+  onHighResolutionAlarm,
+  STANDARD_TICK_MS,
+} from './alarm-schedule.js';
 import { changeState, repeatActions } from './alarm-state.js';
 import { runQueries } from './metric-data-queries.js';
 import { statisticSeries } from './metric-queries.js';
@@ -46,7 +53,8 @@ export function evaluationRange(cloud: Cloud, region: string, alarm: AlarmRecord
   } else {
     const metric = metricOf(alarm);
     const stat = (alarm.ExtendedStatistic ?? alarm.Statistic) as string;
-    for (const p of statisticSeries(store, region, metric, stat, alarm.Unit, start, at, periodMs)) byTs.set(p.ts, { value: p.value, sampleCount: p.sampleCount });
+    for (const p of statisticSeries(store, region, metric, stat, alarm.Unit, start, at, periodMs))
+      byTs.set(p.ts, { value: p.value, sampleCount: p.sampleCount });
   }
   const range: RangePoint[] = [];
   for (let k = 0; k < count; k++) {
@@ -98,7 +106,11 @@ export function evaluateAlarm(cloud: Cloud, region: string, alarm: AlarmRecord, 
   return changeState(cloud, region, alarm, decision.state, stateReason(ctx), stateReasonData(ctx), 'evaluation');
 }
 
-interface Row { scope: string; id: string; data: string }
+interface Row {
+  scope: string;
+  id: string;
+  data: string;
+}
 
 /**
  * Evaluates the metric alarms of every region on the cloud clock: every 10 seconds the high-resolution alarms
@@ -149,7 +161,9 @@ export class AlarmEvaluator {
 
   /** The high-resolution alarms only, each read by its key. */
   private highResAlarms(): Array<{ scope: string; alarm: AlarmRecord }> {
-    this.oneRow ??= this.cloud.store.db.prepare<[string, string], { data: string }>("SELECT data FROM resources WHERE kind = 'cloudwatch.alarm' AND scope = ? AND id = ?");
+    this.oneRow ??= this.cloud.store.db.prepare<[string, string], { data: string }>(
+      "SELECT data FROM resources WHERE kind = 'cloudwatch.alarm' AND scope = ? AND id = ?",
+    );
     const highRes = highResolutionAlarms(this.cloud);
     const out: Array<{ scope: string; alarm: AlarmRecord }> = [];
     for (const key of [...highRes]) {

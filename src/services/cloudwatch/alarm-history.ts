@@ -45,13 +45,25 @@ export class AlarmHistory {
     `);
     this.stmts = {
       add: db.prepare('INSERT INTO cw_alarm_history (region, alarm, alarm_type, ts, type, summary, data) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      byAlarm: db.prepare<[string, string, number, number], Row>('SELECT * FROM cw_alarm_history WHERE region = ? AND alarm = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, id DESC'),
-      all: db.prepare<[string, number, number], Row>('SELECT * FROM cw_alarm_history WHERE region = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, id DESC'),
+      byAlarm: db.prepare<[string, string, number, number], Row>(
+        'SELECT * FROM cw_alarm_history WHERE region = ? AND alarm = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, id DESC',
+      ),
+      all: db.prepare<[string, number, number], Row>(
+        'SELECT * FROM cw_alarm_history WHERE region = ? AND ts >= ? AND ts <= ? ORDER BY ts DESC, id DESC',
+      ),
       prune: db.prepare('DELETE FROM cw_alarm_history WHERE ts < ?'),
     };
   }
 
-  add(region: string, alarm: string, ts: number, type: HistoryItemType, summary: string, data: unknown, alarmType: HistoryItem['AlarmType'] = 'MetricAlarm'): void {
+  add(
+    region: string,
+    alarm: string,
+    ts: number,
+    type: HistoryItemType,
+    summary: string,
+    data: unknown,
+    alarmType: HistoryItem['AlarmType'] = 'MetricAlarm',
+  ): void {
     this.stmts.add.run(region, alarm, alarmType, ts, type, summary, typeof data === 'string' ? data : JSON.stringify(data));
   }
 
@@ -89,13 +101,17 @@ interface DescribeAlarmHistoryInput {
 
 export function describeAlarmHistory(input: DescribeAlarmHistoryInput, ctx: RequestContext) {
   if (input.HistoryItemType !== undefined && !TYPES.includes(input.HistoryItemType as HistoryItemType)) {
-    throw new AwsError('InvalidParameterValue', `The value ${input.HistoryItemType} for parameter HistoryItemType is invalid. Use ${TYPES.join(', ')}.`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `The value ${input.HistoryItemType} for parameter HistoryItemType is invalid. Use ${TYPES.join(', ')}.`,
+    );
   }
   if (input.ScanBy !== undefined && input.ScanBy !== 'TimestampDescending' && input.ScanBy !== 'TimestampAscending') {
     throw new AwsError('InvalidParameterValue', `The value ${input.ScanBy} for parameter ScanBy is invalid.`);
   }
   for (const t of input.AlarmTypes ?? []) {
-    if (t !== 'MetricAlarm' && t !== 'CompositeAlarm') throw new AwsError('InvalidParameterValue', `The value ${t} for parameter AlarmTypes is invalid.`);
+    if (t !== 'MetricAlarm' && t !== 'CompositeAlarm')
+      throw new AwsError('InvalidParameterValue', `The value ${t} for parameter AlarmTypes is invalid.`);
   }
   const from = input.StartDate?.getTime() ?? 0;
   const to = input.EndDate?.getTime() ?? Number.MAX_SAFE_INTEGER;

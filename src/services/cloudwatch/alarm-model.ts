@@ -52,7 +52,7 @@ export interface CompositeAlarmRecord extends AlarmCommon {
 
 export type AnyAlarm = AlarmRecord | CompositeAlarmRecord;
 export const isComposite = (a: AnyAlarm): a is CompositeAlarmRecord => 'AlarmRule' in a && typeof a.AlarmRule === 'string';
-export const alarmTypeOf = (a: AnyAlarm) => (isComposite(a) ? 'CompositeAlarm' as const : 'MetricAlarm' as const);
+export const alarmTypeOf = (a: AnyAlarm) => (isComposite(a) ? ('CompositeAlarm' as const) : ('MetricAlarm' as const));
 export const compositeTable = (cloud: Cloud) => cloud.store.table<CompositeAlarmRecord>('cloudwatch.compositeAlarm');
 
 /** The stored alarm of either kind with that name. */
@@ -60,7 +60,16 @@ export function findAnyAlarm(cloud: Cloud, region: string, name: string): AnyAla
   return alarmTable(cloud).get(region, name) ?? compositeTable(cloud).get(region, name);
 }
 
-export type AlarmConfig = Omit<AlarmRecord, 'AlarmArn' | 'AlarmConfigurationUpdatedTimestamp' | 'StateValue' | 'StateReason' | 'StateReasonData' | 'StateUpdatedTimestamp' | 'StateTransitionedTimestamp'>;
+export type AlarmConfig = Omit<
+  AlarmRecord,
+  | 'AlarmArn'
+  | 'AlarmConfigurationUpdatedTimestamp'
+  | 'StateValue'
+  | 'StateReason'
+  | 'StateReasonData'
+  | 'StateUpdatedTimestamp'
+  | 'StateTransitionedTimestamp'
+>;
 
 export const alarmTable = (cloud: Cloud) => cloud.store.table<AlarmRecord>('cloudwatch.alarm');
 export const alarmArn = (region: string, account: string, name: string) => `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
@@ -80,12 +89,16 @@ export function alarmPeriod(a: AlarmConfig): number {
 export function checkAlarmConfig(input: Record<string, any>, region: string): AlarmConfig {
   const name: string = input.AlarmName;
   if (!name || name.length > 255 || /[^\x20-\x7e]/.test(name)) throw invalid('The parameter AlarmName must be 1 to 255 ASCII characters.');
-  if (input.AlarmDescription !== undefined && input.AlarmDescription.length > 1024) throw invalid('The parameter AlarmDescription must not be longer than 1024 characters.');
+  if (input.AlarmDescription !== undefined && input.AlarmDescription.length > 1024)
+    throw invalid('The parameter AlarmDescription must not be longer than 1024 characters.');
   const op: string = input.ComparisonOperator;
   if ((ANOMALY_OPERATORS as readonly string[]).includes(op) || input.ThresholdMetricId !== undefined) {
-    throw invalid(`Anomaly detection alarms (ComparisonOperator ${op}, ThresholdMetricId) are not supported by this cloud; use one of ${STATIC_OPERATORS.join(', ')} with a Threshold.`);
+    throw invalid(
+      `Anomaly detection alarms (ComparisonOperator ${op}, ThresholdMetricId) are not supported by this cloud; use one of ${STATIC_OPERATORS.join(', ')} with a Threshold.`,
+    );
   }
-  if (!(STATIC_OPERATORS as readonly string[]).includes(op)) throw invalid(`The value ${op} for parameter ComparisonOperator is invalid. Use one of ${STATIC_OPERATORS.join(', ')}.`);
+  if (!(STATIC_OPERATORS as readonly string[]).includes(op))
+    throw invalid(`The value ${op} for parameter ComparisonOperator is invalid. Use one of ${STATIC_OPERATORS.join(', ')}.`);
   if (input.Threshold === undefined) throw missing('Threshold');
   if (!Number.isFinite(input.Threshold)) throw invalid('The parameter Threshold must be a finite number.');
   const n: number = input.EvaluationPeriods;
@@ -107,8 +120,10 @@ export function checkAlarmConfig(input: Record<string, any>, region: string): Al
     }
     const metrics: MetricDataQuery[] = input.Metrics;
     checkQueries(metrics, 'Metrics');
-    if (metrics.filter((q) => q.ReturnData !== false).length !== 1) throw invalid('Exactly one element of the metrics list should return data.');
-    if (metrics.filter((q) => q.MetricStat).length > 10) throw new AwsError('LimitExceeded', 'A metric math alarm can use at most 10 metrics.');
+    if (metrics.filter((q) => q.ReturnData !== false).length !== 1)
+      throw invalid('Exactly one element of the metrics list should return data.');
+    if (metrics.filter((q) => q.MetricStat).length > 10)
+      throw new AwsError('LimitExceeded', 'A metric math alarm can use at most 10 metrics.');
     const periods = new Set(metrics.filter((q) => q.MetricStat).map((q) => q.MetricStat?.Period));
     if (periods.size > 1) throw invalid('All metrics of a metric math alarm must use the same period.');
     period = [...periods][0] ?? metrics.find((q) => q.Period)?.Period ?? 60;
@@ -120,9 +135,12 @@ export function checkAlarmConfig(input: Record<string, any>, region: string): Al
     checkDimensions(input.Dimensions, 'Dimensions');
     checkUnit(input.Unit, 'Unit');
     if (input.Statistic === undefined && input.ExtendedStatistic === undefined) throw missing('Statistic or ExtendedStatistic');
-    if (input.Statistic !== undefined && input.ExtendedStatistic !== undefined) throw combination('Statistic and ExtendedStatistic cannot both be specified.');
-    if (input.Statistic !== undefined && !isBasicStatistic(input.Statistic)) throw invalid(`The value ${input.Statistic} for parameter Statistic is invalid. Use SampleCount, Average, Sum, Minimum or Maximum.`);
-    if (input.ExtendedStatistic !== undefined && !isPercentile(input.ExtendedStatistic)) throw invalid(`The value ${input.ExtendedStatistic} for parameter ExtendedStatistic is not a percentile (p0.0 to p100).`);
+    if (input.Statistic !== undefined && input.ExtendedStatistic !== undefined)
+      throw combination('Statistic and ExtendedStatistic cannot both be specified.');
+    if (input.Statistic !== undefined && !isBasicStatistic(input.Statistic))
+      throw invalid(`The value ${input.Statistic} for parameter Statistic is invalid. Use SampleCount, Average, Sum, Minimum or Maximum.`);
+    if (input.ExtendedStatistic !== undefined && !isPercentile(input.ExtendedStatistic))
+      throw invalid(`The value ${input.ExtendedStatistic} for parameter ExtendedStatistic is not a percentile (p0.0 to p100).`);
     period = input.Period;
   }
   // AWS answers a ValidationError "Period must be 10, 30 or a multiple of 60" (20 was added to the API since).
@@ -135,7 +153,10 @@ export function checkAlarmConfig(input: Record<string, any>, region: string): Al
     if (list.length > 5) throw new AwsError('LimitExceeded', `The collection ${k} must not have more than 5 members.`);
     for (const arn of list) {
       const action = parseAction(arn);
-      if (!action) throw invalid(`The value ${arn} for parameter ${k} is not a valid action ARN. This cloud executes SNS topics (arn:aws:sns:...), EC2 actions (arn:aws:automate:${region}:ec2:stop|terminate|reboot|recover) and EC2 Auto Scaling policies (arn:aws:autoscaling:...:scalingPolicy:...).`);
+      if (!action)
+        throw invalid(
+          `The value ${arn} for parameter ${k} is not a valid action ARN. This cloud executes SNS topics (arn:aws:sns:...), EC2 actions (arn:aws:automate:${region}:ec2:stop|terminate|reboot|recover) and EC2 Auto Scaling policies (arn:aws:autoscaling:...:scalingPolicy:...).`,
+        );
       if (action.region !== region) throw invalid(`Invalid region ${action.region} specified in ${arn}. Only ${region} is supported.`);
       if (action.kind === 'ec2') {
         if (input.Metrics !== undefined) throw combination('Alarms based on metric math expressions cannot perform EC2 actions.');

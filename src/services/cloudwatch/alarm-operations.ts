@@ -4,7 +4,19 @@ import type { RequestContext } from '../types.js';
 import { evaluateAlarm } from './alarm-evaluator.js';
 import { alarmHistory } from './alarm-history.js';
 import { addHighResolutionAlarm, alarmKey, evaluationTime, isHighResolutionPeriod } from './alarm-schedule.js';
-import { alarmArn, alarmPeriod, alarmTable, alarmTypeOf, checkAlarmConfig, compositeTable, findAnyAlarm, isComposite, type AlarmConfig, type AlarmRecord, type AnyAlarm } from './alarm-model.js';
+import {
+  alarmArn,
+  alarmPeriod,
+  alarmTable,
+  alarmTypeOf,
+  checkAlarmConfig,
+  compositeTable,
+  findAnyAlarm,
+  isComposite,
+  type AlarmConfig,
+  type AlarmRecord,
+  type AnyAlarm,
+} from './alarm-model.js';
 import { parseRule, ruleAlarms } from './composite-rule.js';
 import type { AlarmStateValue } from './alarm-rules.js';
 import { changeState } from './alarm-state.js';
@@ -30,7 +42,8 @@ export function putMetricAlarm(input: Record<string, any>, ctx: RequestContext) 
   const now = cloud.clock.now();
   const iso = new Date(now).toISOString();
   const table = alarmTable(cloud);
-  if (compositeTable(cloud).get(ctx.region, config.AlarmName)) throw invalid(`The alarm name ${config.AlarmName} is already used by a composite alarm.`);
+  if (compositeTable(cloud).get(ctx.region, config.AlarmName))
+    throw invalid(`The alarm name ${config.AlarmName} is already used by a composite alarm.`);
   const existing = table.get(ctx.region, config.AlarmName);
   // An update keeps the state but replaces the whole configuration (and ignores Tags, as AWS does).
   const alarm: AlarmRecord = {
@@ -49,7 +62,14 @@ export function putMetricAlarm(input: Record<string, any>, ctx: RequestContext) 
     const history = existing
       ? { type: 'Update', version: '1.0', originalUpdatedAlarm: configDoc(existing), updatedAlarm: configDoc(alarm) }
       : { type: 'Create', version: '1.0', createdAlarm: configDoc(alarm) };
-    alarmHistory(cloud).add(ctx.region, alarm.AlarmName, now, 'ConfigurationUpdate', `Alarm "${alarm.AlarmName}" ${existing ? 'updated' : 'created'}`, history);
+    alarmHistory(cloud).add(
+      ctx.region,
+      alarm.AlarmName,
+      now,
+      'ConfigurationUpdate',
+      `Alarm "${alarm.AlarmName}" ${existing ? 'updated' : 'created'}`,
+      history,
+    );
   });
   const period = alarmPeriod(alarm);
   if (isHighResolutionPeriod(period)) addHighResolutionAlarm(cloud, alarmKey(ctx.region, alarm.AlarmName));
@@ -77,18 +97,32 @@ function page<T>(items: T[], input: { MaxRecords?: number; NextToken?: string },
 }
 
 function checkState(value: string | undefined, param: string): void {
-  if (value !== undefined && !STATES.includes(value as AlarmStateValue)) throw invalid(`The value ${value} for parameter ${param} is invalid. Use OK, ALARM or INSUFFICIENT_DATA.`);
+  if (value !== undefined && !STATES.includes(value as AlarmStateValue))
+    throw invalid(`The value ${value} for parameter ${param} is invalid. Use OK, ALARM or INSUFFICIENT_DATA.`);
 }
 
-export function describeAlarms(input: {
-  AlarmNames?: string[]; AlarmNamePrefix?: string; AlarmTypes?: string[]; ChildrenOfAlarmName?: string; ParentsOfAlarmName?: string;
-  StateValue?: string; ActionPrefix?: string; MaxRecords?: number; NextToken?: string;
-}, ctx: RequestContext) {
-  if (input.AlarmNames && input.AlarmNamePrefix !== undefined) throw new AwsError('InvalidParameterCombination', 'AlarmNames and AlarmNamePrefix cannot be specified together.');
-  if (input.ChildrenOfAlarmName !== undefined && input.ParentsOfAlarmName !== undefined) throw new AwsError('InvalidParameterCombination', 'ChildrenOfAlarmName and ParentsOfAlarmName cannot be specified together.');
+export function describeAlarms(
+  input: {
+    AlarmNames?: string[];
+    AlarmNamePrefix?: string;
+    AlarmTypes?: string[];
+    ChildrenOfAlarmName?: string;
+    ParentsOfAlarmName?: string;
+    StateValue?: string;
+    ActionPrefix?: string;
+    MaxRecords?: number;
+    NextToken?: string;
+  },
+  ctx: RequestContext,
+) {
+  if (input.AlarmNames && input.AlarmNamePrefix !== undefined)
+    throw new AwsError('InvalidParameterCombination', 'AlarmNames and AlarmNamePrefix cannot be specified together.');
+  if (input.ChildrenOfAlarmName !== undefined && input.ParentsOfAlarmName !== undefined)
+    throw new AwsError('InvalidParameterCombination', 'ChildrenOfAlarmName and ParentsOfAlarmName cannot be specified together.');
   if ((input.AlarmNames?.length ?? 0) > 100) throw invalid('The collection AlarmNames must not have more than 100 members.');
   checkState(input.StateValue, 'StateValue');
-  for (const t of input.AlarmTypes ?? []) if (t !== 'MetricAlarm' && t !== 'CompositeAlarm') throw invalid(`The value ${t} for parameter AlarmTypes is invalid.`);
+  for (const t of input.AlarmTypes ?? [])
+    if (t !== 'MetricAlarm' && t !== 'CompositeAlarm') throw invalid(`The value ${t} for parameter AlarmTypes is invalid.`);
   const wantMetric = !input.AlarmTypes?.length || input.AlarmTypes.includes('MetricAlarm');
   const wantComposite = !!input.AlarmTypes?.includes('CompositeAlarm');
   let alarms: AnyAlarm[] = [
@@ -120,18 +154,33 @@ export function describeAlarms(input: {
   };
 }
 
-const sameDimensions = (a: Dimension[] | undefined, b: Dimension[] | undefined) => JSON.stringify(sortedDimensions(a)) === JSON.stringify(sortedDimensions(b));
+const sameDimensions = (a: Dimension[] | undefined, b: Dimension[] | undefined) =>
+  JSON.stringify(sortedDimensions(a)) === JSON.stringify(sortedDimensions(b));
 
-export function describeAlarmsForMetric(input: {
-  MetricName: string; Namespace: string; Statistic?: string; ExtendedStatistic?: string; Dimensions?: Dimension[]; Period?: number; Unit?: string;
-}, ctx: RequestContext) {
-  const alarms = alarmTable(ctx.cloud).list(ctx.region).filter((a) =>
-    a.MetricName === input.MetricName && a.Namespace === input.Namespace
-    && (input.Statistic === undefined || a.Statistic === input.Statistic)
-    && (input.ExtendedStatistic === undefined || a.ExtendedStatistic === input.ExtendedStatistic)
-    && (input.Dimensions === undefined || sameDimensions(a.Dimensions, input.Dimensions))
-    && (input.Period === undefined || a.Period === input.Period)
-    && (input.Unit === undefined || a.Unit === input.Unit));
+export function describeAlarmsForMetric(
+  input: {
+    MetricName: string;
+    Namespace: string;
+    Statistic?: string;
+    ExtendedStatistic?: string;
+    Dimensions?: Dimension[];
+    Period?: number;
+    Unit?: string;
+  },
+  ctx: RequestContext,
+) {
+  const alarms = alarmTable(ctx.cloud)
+    .list(ctx.region)
+    .filter(
+      (a) =>
+        a.MetricName === input.MetricName &&
+        a.Namespace === input.Namespace &&
+        (input.Statistic === undefined || a.Statistic === input.Statistic) &&
+        (input.ExtendedStatistic === undefined || a.ExtendedStatistic === input.ExtendedStatistic) &&
+        (input.Dimensions === undefined || sameDimensions(a.Dimensions, input.Dimensions)) &&
+        (input.Period === undefined || a.Period === input.Period) &&
+        (input.Unit === undefined || a.Unit === input.Unit),
+    );
   return { MetricAlarms: alarms.sort((a, b) => (a.AlarmName < b.AlarmName ? -1 : 1)).map(view) };
 }
 
@@ -140,20 +189,31 @@ export function deleteAlarms(input: { AlarmNames: string[] }, ctx: RequestContex
   if (input.AlarmNames.length > 100) throw invalid('The collection AlarmNames must not have more than 100 members.');
   const found = input.AlarmNames.map((n) => findAnyAlarm(ctx.cloud, ctx.region, n));
   const missing = input.AlarmNames.filter((_, i) => !found[i]);
-  if (missing.length) throw new AwsError('ResourceNotFound', `${missing.length === 1 ? 'Alarm' : 'Alarms'} ${missing.join(', ')} not found`, 404);
+  if (missing.length)
+    throw new AwsError('ResourceNotFound', `${missing.length === 1 ? 'Alarm' : 'Alarms'} ${missing.join(', ')} not found`, 404);
   const now = ctx.cloud.clock.now();
   ctx.cloud.store.tx(() => {
     for (const a of found as AnyAlarm[]) {
       if (isComposite(a)) compositeTable(ctx.cloud).delete(ctx.region, a.AlarmName);
       else alarmTable(ctx.cloud).delete(ctx.region, a.AlarmName);
-      alarmHistory(ctx.cloud).add(ctx.region, a.AlarmName, now, 'ConfigurationUpdate', `Alarm "${a.AlarmName}" deleted`,
-        { type: 'Delete', version: '1.0', deletedAlarm: configDoc(a as AlarmRecord) }, alarmTypeOf(a));
+      alarmHistory(ctx.cloud).add(
+        ctx.region,
+        a.AlarmName,
+        now,
+        'ConfigurationUpdate',
+        `Alarm "${a.AlarmName}" deleted`,
+        { type: 'Delete', version: '1.0', deletedAlarm: configDoc(a as AlarmRecord) },
+        alarmTypeOf(a),
+      );
     }
   });
   return {};
 }
 
-export function setAlarmState(input: { AlarmName: string; StateValue: string; StateReason: string; StateReasonData?: string }, ctx: RequestContext) {
+export function setAlarmState(
+  input: { AlarmName: string; StateValue: string; StateReason: string; StateReasonData?: string },
+  ctx: RequestContext,
+) {
   checkState(input.StateValue, 'StateValue');
   if (input.StateReason.length > 1023) throw invalid('The parameter StateReason must not be longer than 1023 characters.');
   if (input.StateReasonData !== undefined) {
@@ -184,4 +244,5 @@ function setActionsEnabled(names: string[], enabled: boolean, ctx: RequestContex
 }
 
 export const enableAlarmActions = (input: { AlarmNames: string[] }, ctx: RequestContext) => setActionsEnabled(input.AlarmNames, true, ctx);
-export const disableAlarmActions = (input: { AlarmNames: string[] }, ctx: RequestContext) => setActionsEnabled(input.AlarmNames, false, ctx);
+export const disableAlarmActions = (input: { AlarmNames: string[] }, ctx: RequestContext) =>
+  setActionsEnabled(input.AlarmNames, false, ctx);

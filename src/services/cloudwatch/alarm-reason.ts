@@ -56,7 +56,9 @@ export function stateReason(c: ReasonContext): string {
   const shown = counted.filter((p) => !p.filled).map((p) => `${javaDouble(p.value as number)} (${reasonDate(p.ts)})`);
   const minimum = toAlarm ? c.datapointsToAlarm : n - c.datapointsToAlarm + 1;
   const op = `${toAlarm ? '' : 'not '}${OPERATOR_TEXT[c.operator] ?? c.operator}`;
-  const filledNote = filled.length ? ` (${plural(filled.length, 'missing datapoint')} treated as [${filled[0].breaching ? 'Breaching' : 'NonBreaching'}])` : '';
+  const filledNote = filled.length
+    ? ` (${plural(filled.length, 'missing datapoint')} treated as [${filled[0].breaching ? 'Breaching' : 'NonBreaching'}])`
+    : '';
   return `Threshold Crossed: ${counted.length} out of the last ${n} datapoints [${shown.join(', ')}] ${wasWere(counted.length)} ${op} the threshold (${javaDouble(c.threshold)})${filledNote} (minimum ${plural(minimum, 'datapoint')} for ${c.oldState} -> ${c.newState} transition).`;
 }
 
@@ -75,6 +77,7 @@ export function stateReasonData(c: ReasonContext): string {
   data.recentDatapoints = [...real].reverse().map((p) => p.value);
   data.threshold = c.threshold;
   data.evaluatedDatapoints = c.decision.evaluated.map((p) =>
-    p.filled ? { timestamp: awsDate(p.ts) } : { timestamp: awsDate(p.ts), sampleCount: p.sampleCount, value: p.value });
+    p.filled ? { timestamp: awsDate(p.ts) } : { timestamp: awsDate(p.ts), sampleCount: p.sampleCount, value: p.value },
+  );
   return JSON.stringify(data);
 }

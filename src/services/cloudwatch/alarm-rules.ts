@@ -7,8 +7,17 @@
 export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 export type TreatMissingData = 'missing' | 'ignore' | 'breaching' | 'notBreaching';
 
-export const STATIC_OPERATORS = ['GreaterThanOrEqualToThreshold', 'GreaterThanThreshold', 'LessThanThreshold', 'LessThanOrEqualToThreshold'] as const;
-export const ANOMALY_OPERATORS = ['LessThanLowerOrGreaterThanUpperThreshold', 'LessThanLowerThreshold', 'GreaterThanUpperThreshold'] as const;
+export const STATIC_OPERATORS = [
+  'GreaterThanOrEqualToThreshold',
+  'GreaterThanThreshold',
+  'LessThanThreshold',
+  'LessThanOrEqualToThreshold',
+] as const;
+export const ANOMALY_OPERATORS = [
+  'LessThanLowerOrGreaterThanUpperThreshold',
+  'LessThanLowerThreshold',
+  'GreaterThanUpperThreshold',
+] as const;
 export const TREAT_MISSING: TreatMissingData[] = ['missing', 'ignore', 'breaching', 'notBreaching'];
 
 /** Extra periods retrieved beyond EvaluationPeriods: the guide's example retrieves 5 data points for 3 periods. */
@@ -37,11 +46,16 @@ export interface Decision {
 
 export function breaches(operator: string, value: number, threshold: number): boolean {
   switch (operator) {
-    case 'GreaterThanOrEqualToThreshold': return value >= threshold;
-    case 'GreaterThanThreshold': return value > threshold;
-    case 'LessThanThreshold': return value < threshold;
-    case 'LessThanOrEqualToThreshold': return value <= threshold;
-    default: throw new Error(`unsupported comparison operator ${operator}`);
+    case 'GreaterThanOrEqualToThreshold':
+      return value >= threshold;
+    case 'GreaterThanThreshold':
+      return value > threshold;
+    case 'LessThanThreshold':
+      return value < threshold;
+    case 'LessThanOrEqualToThreshold':
+      return value <= threshold;
+    default:
+      throw new Error(`unsupported comparison operator ${operator}`);
   }
 }
 
@@ -50,7 +64,13 @@ export function breaches(operator: string, value: number, threshold: number): bo
  * @param n EvaluationPeriods, @param m DatapointsToAlarm
  */
 export function decide(range: RangePoint[], n: number, m: number, operator: string, threshold: number, treat: TreatMissingData): Decision {
-  const real = (p: RangePoint): EvaluatedPoint => ({ ts: p.ts, value: p.value, sampleCount: p.sampleCount, breaching: breaches(operator, p.value as number, threshold), filled: false });
+  const real = (p: RangePoint): EvaluatedPoint => ({
+    ts: p.ts,
+    value: p.value,
+    sampleCount: p.sampleCount,
+    breaching: breaches(operator, p.value as number, threshold),
+    filled: false,
+  });
   const existing = range.filter((p) => p.value !== undefined).map(real);
   if (existing.length >= n) {
     const evaluated = existing.slice(-n).reverse();

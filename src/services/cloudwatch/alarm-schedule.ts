@@ -28,7 +28,10 @@ export const evaluationTime = (periodSeconds: number, now: number) => now - (now
  * store at every full (minute) tick and drops keys whose alarm is gone or no longer high-resolution. `wake` is the
  * evaluator's hook, called when a high-resolution alarm appears so that 10-second ticks start right away.
  */
-const HIGH_RESOLUTION = liveKey('cloudwatch.highResolutionAlarms', () => ({ keys: new Set<string>(), wake: undefined as (() => void) | undefined }));
+const HIGH_RESOLUTION = liveKey('cloudwatch.highResolutionAlarms', () => ({
+  keys: new Set<string>(),
+  wake: undefined as (() => void) | undefined,
+}));
 
 export const highResolutionAlarms = (cloud: Cloud): Set<string> => cloud.live.get(HIGH_RESOLUTION).keys;
 

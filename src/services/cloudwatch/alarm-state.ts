@@ -76,15 +76,30 @@ export function changeState<A extends AnyAlarm>(
   cloud.store.tx(() => {
     if (isComposite(updated)) compositeTable(cloud).put(region, alarm.AlarmName, updated);
     else alarmTable(cloud).put(region, alarm.AlarmName, updated);
-    alarmHistory(cloud).add(region, alarm.AlarmName, now, 'StateUpdate', `Alarm updated from ${alarm.StateValue} to ${newState}`, {
-      version: '1.0',
-      oldState: stateDoc(alarm.StateValue, alarm.StateReason, alarm.StateReasonData),
-      newState: stateDoc(newState, reason, reasonData),
-    }, alarmTypeOf(alarm));
+    alarmHistory(cloud).add(
+      region,
+      alarm.AlarmName,
+      now,
+      'StateUpdate',
+      `Alarm updated from ${alarm.StateValue} to ${newState}`,
+      {
+        version: '1.0',
+        oldState: stateDoc(alarm.StateValue, alarm.StateReason, alarm.StateReasonData),
+        newState: stateDoc(newState, reason, reasonData),
+      },
+      alarmTypeOf(alarm),
+    );
   });
   track(cloud, alarm.AlarmName, runActions(cloud, region, updated, alarm.StateValue, cause));
   // Composite alarms that watch this one re-evaluate on this event (synchronously).
-  const event: AlarmStateChanged = { region, alarmName: alarm.AlarmName, alarmArn: alarm.AlarmArn, oldState: alarm.StateValue, newState, timestamp: now };
+  const event: AlarmStateChanged = {
+    region,
+    alarmName: alarm.AlarmName,
+    alarmArn: alarm.AlarmArn,
+    oldState: alarm.StateValue,
+    newState,
+    timestamp: now,
+  };
   cloud.events.emit('cloudwatch.alarmStateChanged', event);
   return updated;
 }

@@ -23,18 +23,29 @@ export function tagResource(input: { ResourceARN: string; Tags: Tag[] }, ctx: Re
   const tags = new Map((alarm.Tags ?? []).map((t) => [t.Key, t.Value]));
   for (const t of input.Tags) {
     if (!t.Key || t.Key.length > 128 || t.Key.startsWith('aws:') || (t.Value ?? '').length > 256) {
-      throw new AwsError('InvalidParameterValue', `The tag ${t.Key} is invalid: keys are 1 to 128 characters and do not start with aws:, values at most 256.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `The tag ${t.Key} is invalid: keys are 1 to 128 characters and do not start with aws:, values at most 256.`,
+      );
     }
     tags.set(t.Key, t.Value ?? '');
   }
   if (tags.size > 50) throw new AwsError('LimitExceededException', 'An alarm can have at most 50 tags.');
-  save(alarm, [...tags].map(([Key, Value]) => ({ Key, Value })), ctx);
+  save(
+    alarm,
+    [...tags].map(([Key, Value]) => ({ Key, Value })),
+    ctx,
+  );
   return {};
 }
 
 export function untagResource(input: { ResourceARN: string; TagKeys: string[] }, ctx: RequestContext) {
   const alarm = alarmOf(input.ResourceARN, ctx);
-  save(alarm, (alarm.Tags ?? []).filter((t) => !input.TagKeys.includes(t.Key)), ctx);
+  save(
+    alarm,
+    (alarm.Tags ?? []).filter((t) => !input.TagKeys.includes(t.Key)),
+    ctx,
+  );
   return {};
 }
 

@@ -39,7 +39,11 @@ function alarmInput(name: string, p: Props): Record<string, unknown> {
           ReturnData: bool(q.ReturnData),
           Period: num(q.Period),
           MetricStat: q.MetricStat && {
-            Metric: { Namespace: str(q.MetricStat.Metric?.Namespace), MetricName: str(q.MetricStat.Metric?.MetricName), Dimensions: dimensions(q.MetricStat.Metric?.Dimensions) },
+            Metric: {
+              Namespace: str(q.MetricStat.Metric?.Namespace),
+              MetricName: str(q.MetricStat.Metric?.MetricName),
+              Dimensions: dimensions(q.MetricStat.Metric?.Dimensions),
+            },
             Period: num(q.MetricStat.Period),
             Stat: str(q.MetricStat.Stat),
             Unit: str(q.MetricStat.Unit),

@@ -26,8 +26,14 @@ interface PutCompositeAlarmInput {
 
 function configDoc(a: CompositeAlarmRecord): Record<string, unknown> {
   return {
-    alarmName: a.AlarmName, alarmArn: a.AlarmArn, alarmDescription: a.AlarmDescription, alarmRule: a.AlarmRule, actionsEnabled: a.ActionsEnabled,
-    alarmActions: a.AlarmActions, okActions: a.OKActions, insufficientDataActions: a.InsufficientDataActions,
+    alarmName: a.AlarmName,
+    alarmArn: a.AlarmArn,
+    alarmDescription: a.AlarmDescription,
+    alarmRule: a.AlarmRule,
+    actionsEnabled: a.ActionsEnabled,
+    alarmActions: a.AlarmActions,
+    okActions: a.OKActions,
+    insufficientDataActions: a.InsufficientDataActions,
   };
 }
 
@@ -47,7 +53,8 @@ export function putCompositeAlarm(input: PutCompositeAlarmInput, ctx: RequestCon
     if (list.length > 5) throw new AwsError('LimitExceeded', `The collection ${k} must not have more than 5 members.`);
     for (const arn of list) {
       const action = parseAction(arn);
-      if (action?.kind !== 'sns' || action.region !== ctx.region) throw invalid(`The value ${arn} for parameter ${k} is invalid: composite alarms notify SNS topics of region ${ctx.region} only.`);
+      if (action?.kind !== 'sns' || action.region !== ctx.region)
+        throw invalid(`The value ${arn} for parameter ${k} is invalid: composite alarms notify SNS topics of region ${ctx.region} only.`);
     }
     actions[k] = [...list];
   }
@@ -76,7 +83,15 @@ export function putCompositeAlarm(input: PutCompositeAlarmInput, ctx: RequestCon
     const history = existing
       ? { type: 'Update', version: '1.0', originalUpdatedAlarm: configDoc(existing), updatedAlarm: configDoc(alarm) }
       : { type: 'Create', version: '1.0', createdAlarm: configDoc(alarm) };
-    alarmHistory(ctx.cloud).add(ctx.region, name, now, 'ConfigurationUpdate', `Alarm "${name}" ${existing ? 'updated' : 'created'}`, history, 'CompositeAlarm');
+    alarmHistory(ctx.cloud).add(
+      ctx.region,
+      name,
+      now,
+      'ConfigurationUpdate',
+      `Alarm "${name}" ${existing ? 'updated' : 'created'}`,
+      history,
+      'CompositeAlarm',
+    );
   });
   evaluateComposite(ctx.cloud, ctx.region, alarm, undefined);
   return {};
@@ -93,7 +108,10 @@ function evaluateComposite(cloud: Cloud, region: string, alarm: CompositeAlarmRe
     ? `${trigger.alarmArn} transitioned to ${trigger.newState} at ${new Date(trigger.timestamp).toUTCString()}`
     : `The alarm rule evaluated to ${newState === 'ALARM' ? 'TRUE' : 'FALSE'}`;
   const data = {
-    triggeringAlarms: [...states.values()].map((c) => ({ arn: c.AlarmArn, state: { value: c.StateValue, timestamp: awsDate(Date.parse(c.StateUpdatedTimestamp)) } })),
+    triggeringAlarms: [...states.values()].map((c) => ({
+      arn: c.AlarmArn,
+      state: { value: c.StateValue, timestamp: awsDate(Date.parse(c.StateUpdatedTimestamp)) },
+    })),
   };
   changeState(cloud, region, alarm, newState, reason, JSON.stringify(data), 'evaluation');
 }

@@ -83,20 +83,29 @@ export function parseRule(rule: string): Rule {
 
 export function ruleAlarms(rule: Rule): string[] {
   switch (rule.t) {
-    case 'state': return [rule.alarm];
-    case 'not': return ruleAlarms(rule.e);
+    case 'state':
+      return [rule.alarm];
+    case 'not':
+      return ruleAlarms(rule.e);
     case 'and':
-    case 'or': return [...ruleAlarms(rule.l), ...ruleAlarms(rule.r)];
-    default: return [];
+    case 'or':
+      return [...ruleAlarms(rule.l), ...ruleAlarms(rule.r)];
+    default:
+      return [];
   }
 }
 
 export function evaluateRule(rule: Rule, stateOf: (alarm: string) => AlarmStateValue | undefined): boolean {
   switch (rule.t) {
-    case 'const': return rule.v;
-    case 'state': return stateOf(rule.alarm) === rule.state;
-    case 'not': return !evaluateRule(rule.e, stateOf);
-    case 'and': return evaluateRule(rule.l, stateOf) && evaluateRule(rule.r, stateOf);
-    case 'or': return evaluateRule(rule.l, stateOf) || evaluateRule(rule.r, stateOf);
+    case 'const':
+      return rule.v;
+    case 'state':
+      return stateOf(rule.alarm) === rule.state;
+    case 'not':
+      return !evaluateRule(rule.e, stateOf);
+    case 'and':
+      return evaluateRule(rule.l, stateOf) && evaluateRule(rule.r, stateOf);
+    case 'or':
+      return evaluateRule(rule.l, stateOf) || evaluateRule(rule.r, stateOf);
   }
 }

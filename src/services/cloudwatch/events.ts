@@ -9,5 +9,13 @@ export const METRIC_PUBLISHED = 'cloudwatch.metricPublished';
 
 export interface MetricPublished {
   region: string;
-  datum: { Namespace: string; MetricName: string; Dimensions?: Dimension[]; Value: number; Unit?: string; Timestamp?: Date | number; StorageResolution?: 1 | 60 };
+  datum: {
+    Namespace: string;
+    MetricName: string;
+    Dimensions?: Dimension[];
+    Value: number;
+    Unit?: string;
+    Timestamp?: Date | number;
+    StorageResolution?: 1 | 60;
+  };
 }

@@ -10,7 +10,12 @@ import { isBasicStatistic, isPercentile } from './statistics.js';
 
 export interface MetricDataQuery {
   Id: string;
-  MetricStat?: { Metric: { Namespace?: string; MetricName?: string; Dimensions?: Dimension[] }; Period: number; Stat: string; Unit?: string };
+  MetricStat?: {
+    Metric: { Namespace?: string; MetricName?: string; Dimensions?: Dimension[] };
+    Period: number;
+    Stat: string;
+    Unit?: string;
+  };
   Expression?: string;
   Label?: string;
   ReturnData?: boolean;
@@ -27,7 +32,10 @@ export function checkQueries(queries: MetricDataQuery[], param: string): void {
   const ids = new Set<string>();
   queries.forEach((q, i) => {
     const at = `${param}.member.${i + 1}`;
-    if (!/^[a-z][a-zA-Z0-9_]*$/.test(q.Id)) throw invalid(`The value ${q.Id} for parameter ${at}.Id is invalid: it must start with a lowercase letter and contain only letters, digits and underscores.`);
+    if (!/^[a-z][a-zA-Z0-9_]*$/.test(q.Id))
+      throw invalid(
+        `The value ${q.Id} for parameter ${at}.Id is invalid: it must start with a lowercase letter and contain only letters, digits and underscores.`,
+      );
     if (ids.has(q.Id)) throw invalid(`The value ${q.Id} for parameter ${at}.Id is used by more than one query.`);
     ids.add(q.Id);
     if ((q.MetricStat === undefined) === (q.Expression === undefined)) {
@@ -35,13 +43,17 @@ export function checkQueries(queries: MetricDataQuery[], param: string): void {
     }
     if (q.MetricStat) {
       const m = q.MetricStat.Metric;
-      if (!m.Namespace || !m.MetricName) throw new AwsError('MissingParameter', `The parameters ${at}.MetricStat.Metric.Namespace and MetricName are required.`);
+      if (!m.Namespace || !m.MetricName)
+        throw new AwsError('MissingParameter', `The parameters ${at}.MetricStat.Metric.Namespace and MetricName are required.`);
       checkNamespace(m.Namespace, true);
       checkDimensions(m.Dimensions, `${at}.MetricStat.Metric.Dimensions`);
       checkPeriod(q.MetricStat.Period, `${at}.MetricStat.Period`);
       checkUnit(q.MetricStat.Unit, `${at}.MetricStat.Unit`);
       const stat = q.MetricStat.Stat;
-      if (!isBasicStatistic(stat) && !isPercentile(stat)) throw invalid(`The value ${stat} for parameter ${at}.MetricStat.Stat is not supported (use SampleCount, Sum, Average, Minimum, Maximum or pNN).`);
+      if (!isBasicStatistic(stat) && !isPercentile(stat))
+        throw invalid(
+          `The value ${stat} for parameter ${at}.MetricStat.Stat is not supported (use SampleCount, Sum, Average, Minimum, Maximum or pNN).`,
+        );
     } else {
       parseExpression(q.Expression as string);
     }
@@ -58,7 +70,15 @@ export function checkQueries(queries: MetricDataQuery[], param: string): void {
  * Evaluates every query over [start, end) with periods aligned at start; expressions may read any query by id.
  * With `retentionRule` (GetMetricData), a metric whose period is too fine for the age of `start` has no data.
  */
-export function runQueries(store: MetricStore, region: string, queries: MetricDataQuery[], start: number, end: number, now = end, retentionRule = false): Map<string, MathValue> {
+export function runQueries(
+  store: MetricStore,
+  region: string,
+  queries: MetricDataQuery[],
+  start: number,
+  end: number,
+  now = end,
+  retentionRule = false,
+): Map<string, MathValue> {
   const byId = new Map(queries.map((q) => [q.Id, q]));
   const results = new Map<string, MathValue>();
   const inProgress = new Set<string>();
@@ -72,9 +92,20 @@ export function runQueries(store: MetricStore, region: string, queries: MetricDa
     let value: MathValue;
     if (q.MetricStat) {
       const ms = q.MetricStat;
-      const points = retentionRule && !periodServes(ms.Period, start, now)
-        ? []
-        : statisticSeries(store, region, ms.Metric as { Namespace: string; MetricName: string; Dimensions?: Dimension[] }, ms.Stat, ms.Unit, start, end, ms.Period * 1000, now);
+      const points =
+        retentionRule && !periodServes(ms.Period, start, now)
+          ? []
+          : statisticSeries(
+              store,
+              region,
+              ms.Metric as { Namespace: string; MetricName: string; Dimensions?: Dimension[] },
+              ms.Stat,
+              ms.Unit,
+              start,
+              end,
+              ms.Period * 1000,
+              now,
+            );
       value = { kind: 'series', points: new Map(points.map((p) => [p.ts, p.value])) };
     } else {
       value = evaluateExpression(parseExpression(q.Expression as string), resolve, q.Expression as string);
@@ -102,7 +133,10 @@ const MAX_DATAPOINTS = 100_800;
 export function getMetricData(input: GetMetricDataInput, ctx: RequestContext) {
   checkQueries(input.MetricDataQueries, 'MetricDataQueries');
   if (input.ScanBy !== undefined && input.ScanBy !== 'TimestampDescending' && input.ScanBy !== 'TimestampAscending') {
-    throw new AwsError('InvalidParameterValue', `The value ${input.ScanBy} for parameter ScanBy is invalid. Use TimestampDescending or TimestampAscending.`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `The value ${input.ScanBy} for parameter ScanBy is invalid. Use TimestampDescending or TimestampAscending.`,
+    );
   }
   const now = ctx.cloud.clock.now();
   // Rounded down as GetMetricStatistics: to the minute within 15 days, 5 minutes within 63 days, else the hour.
@@ -142,13 +176,15 @@ export function getMetricData(input: GetMetricDataInput, ctx: RequestContext) {
     const mine = onPage.get(index) ?? [];
     // A result without any point is answered once, on the first page.
     if (mine.length === 0 && !(firstPage && r.points.length === 0)) return [];
-    return [{
-      Id: r.query.Id,
-      Label: r.query.Label ?? r.query.MetricStat?.Metric.MetricName ?? r.query.Id,
-      Timestamps: mine.map((x) => new Date(x.point[0])),
-      Values: mine.map((x) => x.point[1]),
-      StatusCode: mine.length && !mine[mine.length - 1].last ? 'PartialData' : 'Complete',
-    }];
+    return [
+      {
+        Id: r.query.Id,
+        Label: r.query.Label ?? r.query.MetricStat?.Metric.MetricName ?? r.query.Id,
+        Timestamps: mine.map((x) => new Date(x.point[0])),
+        Values: mine.map((x) => x.point[1]),
+        StatusCode: mine.length && !mine[mine.length - 1].last ? 'PartialData' : 'Complete',
+      },
+    ];
   });
   return { MetricDataResults: results, NextToken: next, Messages: [] };
 }

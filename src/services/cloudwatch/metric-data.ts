@@ -4,10 +4,33 @@ import type { RequestContext } from '../types.js';
 import { metricStore, type Dimension, type Sample } from './metric-store.js';
 
 export const UNITS = [
-  'Seconds', 'Microseconds', 'Milliseconds', 'Bytes', 'Kilobytes', 'Megabytes', 'Gigabytes', 'Terabytes', 'Bits', 'Kilobits',
-  'Megabits', 'Gigabits', 'Terabits', 'Percent', 'Count', 'Bytes/Second', 'Kilobytes/Second', 'Megabytes/Second',
-  'Gigabytes/Second', 'Terabytes/Second', 'Bits/Second', 'Kilobits/Second', 'Megabits/Second', 'Gigabits/Second',
-  'Terabits/Second', 'Count/Second', 'None',
+  'Seconds',
+  'Microseconds',
+  'Milliseconds',
+  'Bytes',
+  'Kilobytes',
+  'Megabytes',
+  'Gigabytes',
+  'Terabytes',
+  'Bits',
+  'Kilobits',
+  'Megabits',
+  'Gigabits',
+  'Terabits',
+  'Percent',
+  'Count',
+  'Bytes/Second',
+  'Kilobytes/Second',
+  'Megabytes/Second',
+  'Gigabytes/Second',
+  'Terabytes/Second',
+  'Bits/Second',
+  'Kilobits/Second',
+  'Megabits/Second',
+  'Gigabits/Second',
+  'Terabits/Second',
+  'Count/Second',
+  'None',
 ];
 
 export interface MetricDatum {
@@ -53,8 +76,10 @@ export function checkDimensions(dims: Dimension[] | undefined, param: string): v
 }
 
 export function checkNamespace(ns: string, allowAws: boolean): void {
-  if (!ns || ns.length > 255 || !/^[^:].*$/.test(ns) || /[^\x20-\x7e]/.test(ns)) throw invalid(`The value ${ns} for parameter Namespace is invalid.`);
-  if (!allowAws && ns.startsWith('AWS/')) throw invalid(`The value ${ns} for parameter Namespace is invalid: namespaces starting with AWS/ are reserved for AWS services.`);
+  if (!ns || ns.length > 255 || !/^[^:].*$/.test(ns) || /[^\x20-\x7e]/.test(ns))
+    throw invalid(`The value ${ns} for parameter Namespace is invalid.`);
+  if (!allowAws && ns.startsWith('AWS/'))
+    throw invalid(`The value ${ns} for parameter Namespace is invalid: namespaces starting with AWS/ are reserved for AWS services.`);
 }
 
 /** Validates one datum as AWS does and turns it into the samples to store. */
@@ -67,16 +92,23 @@ export function samplesOf(d: MetricDatum, param: string, now: number): Sample[] 
   }
   const stamped = d.Timestamp ? d.Timestamp.getTime() : now;
   if (stamped < now - TWO_WEEKS) throw invalid(`The parameter ${param}.Timestamp must specify a time no more than two weeks in the past.`);
-  if (stamped > now + TWO_HOURS) throw invalid(`The parameter ${param}.Timestamp must specify a time no more than two hours in the future.`);
+  if (stamped > now + TWO_HOURS)
+    throw invalid(`The parameter ${param}.Timestamp must specify a time no more than two hours in the future.`);
   // StorageResolution 60 (the default) is stored at 1-minute resolution; only 1 keeps the second.
   const ts = d.StorageResolution === 1 ? stamped : stamped - (stamped % 60_000);
   const unit = d.Unit ?? 'None';
   const given = [d.Value !== undefined, d.StatisticValues !== undefined, d.Values !== undefined].filter(Boolean).length;
   if (given === 0) {
-    throw new AwsError('MissingParameter', `The parameters ${param}.Value, ${param}.StatisticValues or ${param}.Values: one of them must be specified.`);
+    throw new AwsError(
+      'MissingParameter',
+      `The parameters ${param}.Value, ${param}.StatisticValues or ${param}.Values: one of them must be specified.`,
+    );
   }
   if (given > 1) {
-    throw new AwsError('InvalidParameterCombination', `The parameters ${param}.Value, ${param}.StatisticValues and ${param}.Values are mutually exclusive and you have specified more than one.`);
+    throw new AwsError(
+      'InvalidParameterCombination',
+      `The parameters ${param}.Value, ${param}.StatisticValues and ${param}.Values are mutually exclusive and you have specified more than one.`,
+    );
   }
   if (d.Counts !== undefined && d.Values === undefined) {
     throw new AwsError('InvalidParameterCombination', `The parameter ${param}.Counts requires ${param}.Values.`);
@@ -89,7 +121,8 @@ export function samplesOf(d: MetricDatum, param: string, now: number): Sample[] 
     const s = d.StatisticValues;
     for (const [k, v] of Object.entries(s)) checkNumber(v, `${param}.StatisticValues.${k}`);
     if (!(s.SampleCount > 0)) throw invalid(`The parameter ${param}.StatisticValues.SampleCount must be greater than 0.`);
-    if (s.Minimum > s.Maximum) throw invalid(`The parameters ${param}.StatisticValues.Minimum must not be greater than ${param}.StatisticValues.Maximum.`);
+    if (s.Minimum > s.Maximum)
+      throw invalid(`The parameters ${param}.StatisticValues.Minimum must not be greater than ${param}.StatisticValues.Maximum.`);
     return [{ ts, unit, count: s.SampleCount, sum: s.Sum, min: s.Minimum, max: s.Maximum, values: null }];
   }
   const values = d.Values ?? [];
@@ -106,14 +139,17 @@ export function samplesOf(d: MetricDatum, param: string, now: number): Sample[] 
   });
   const pairs = values.map((v, i) => [v, counts[i]] as [number, number]).filter(([, c]) => c > 0);
   if (pairs.length === 0) return [];
-  return [{
-    ts, unit,
-    count: pairs.reduce((n, [, c]) => n + c, 0),
-    sum: pairs.reduce((n, [v, c]) => n + v * c, 0),
-    min: Math.min(...pairs.map(([v]) => v)),
-    max: Math.max(...pairs.map(([v]) => v)),
-    values: pairs,
-  }];
+  return [
+    {
+      ts,
+      unit,
+      count: pairs.reduce((n, [, c]) => n + c, 0),
+      sum: pairs.reduce((n, [v, c]) => n + v * c, 0),
+      min: Math.min(...pairs.map(([v]) => v)),
+      max: Math.max(...pairs.map(([v]) => v)),
+      values: pairs,
+    },
+  ];
 }
 
 export function putMetricData(input: { Namespace: string; MetricData: MetricDatum[] }, ctx: RequestContext) {
@@ -144,9 +180,26 @@ function storeData(cloud: Cloud, region: string, namespace: string, data: Metric
 export function publishMetric(
   cloud: Cloud,
   region: string,
-  datum: { Namespace: string; MetricName: string; Dimensions?: Dimension[]; Value: number; Unit?: string; Timestamp?: Date | number; StorageResolution?: 1 | 60 },
+  datum: {
+    Namespace: string;
+    MetricName: string;
+    Dimensions?: Dimension[];
+    Value: number;
+    Unit?: string;
+    Timestamp?: Date | number;
+    StorageResolution?: 1 | 60;
+  },
 ): void {
   checkNamespace(datum.Namespace, true);
   const ts = datum.Timestamp === undefined ? undefined : new Date(datum.Timestamp);
-  storeData(cloud, region, datum.Namespace, [{ MetricName: datum.MetricName, Dimensions: datum.Dimensions, Value: datum.Value, Unit: datum.Unit, Timestamp: ts, StorageResolution: datum.StorageResolution }]);
+  storeData(cloud, region, datum.Namespace, [
+    {
+      MetricName: datum.MetricName,
+      Dimensions: datum.Dimensions,
+      Value: datum.Value,
+      Unit: datum.Unit,
+      Timestamp: ts,
+      StorageResolution: datum.StorageResolution,
+    },
+  ]);
 }

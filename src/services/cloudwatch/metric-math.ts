@@ -91,12 +91,18 @@ export function parseExpression(expr: string): Node {
 /** The ids an expression reads. */
 export function referencedIds(node: Node): string[] {
   switch (node.t) {
-    case 'id': return [node.id];
-    case 'neg': return referencedIds(node.e);
-    case 'bin': return [...referencedIds(node.l), ...referencedIds(node.r)];
-    case 'call': return node.args.flatMap(referencedIds);
-    case 'list': return node.items.flatMap(referencedIds);
-    default: return [];
+    case 'id':
+      return [node.id];
+    case 'neg':
+      return referencedIds(node.e);
+    case 'bin':
+      return [...referencedIds(node.l), ...referencedIds(node.r)];
+    case 'call':
+      return node.args.flatMap(referencedIds);
+    case 'list':
+      return node.items.flatMap(referencedIds);
+    default:
+      return [];
   }
 }
 
@@ -123,10 +129,14 @@ function binary(op: string, l: MathValue, r: MathValue, expr: string): MathValue
 function reduce(fn: string, values: number[]): number | undefined {
   if (values.length === 0) return undefined;
   switch (fn) {
-    case 'SUM': return values.reduce((a, b) => a + b, 0);
-    case 'AVG': return values.reduce((a, b) => a + b, 0) / values.length;
-    case 'MIN': return Math.min(...values);
-    default: return Math.max(...values);
+    case 'SUM':
+      return values.reduce((a, b) => a + b, 0);
+    case 'AVG':
+      return values.reduce((a, b) => a + b, 0) / values.length;
+    case 'MIN':
+      return Math.min(...values);
+    default:
+      return Math.max(...values);
   }
 }
 
@@ -144,7 +154,10 @@ function call(fn: string, args: MathValue[], expr: string): MathValue {
   const stamps = new Set(series.flatMap((s) => [...s.keys()]));
   const out: Series = new Map();
   for (const ts of [...stamps].sort((a, b) => a - b)) {
-    const v = reduce(fn, series.map((s) => s.get(ts)).filter((x): x is number => x !== undefined));
+    const v = reduce(
+      fn,
+      series.map((s) => s.get(ts)).filter((x): x is number => x !== undefined),
+    );
     if (v !== undefined) out.set(ts, v);
   }
   return { kind: 'series', points: out };
@@ -153,11 +166,16 @@ function call(fn: string, args: MathValue[], expr: string): MathValue {
 export function evaluateExpression(node: Node, lookup: (id: string) => MathValue, expr: string): MathValue {
   const ev = (n: Node): MathValue => {
     switch (n.t) {
-      case 'num': return { kind: 'scalar', value: n.v };
-      case 'id': return lookup(n.id);
-      case 'neg': return binary('*', { kind: 'scalar', value: -1 }, ev(n.e), expr);
-      case 'bin': return binary(n.op, ev(n.l), ev(n.r), expr);
-      case 'call': return call(n.fn, n.args.map(ev), expr);
+      case 'num':
+        return { kind: 'scalar', value: n.v };
+      case 'id':
+        return lookup(n.id);
+      case 'neg':
+        return binary('*', { kind: 'scalar', value: -1 }, ev(n.e), expr);
+      case 'bin':
+        return binary(n.op, ev(n.l), ev(n.r), expr);
+      case 'call':
+        return call(n.fn, n.args.map(ev), expr);
       case 'list': {
         const items = n.items.map(ev).flatMap((v) => (v.kind === 'list' ? v.items : v.kind === 'series' ? [v.points] : []));
         return { kind: 'list', items };

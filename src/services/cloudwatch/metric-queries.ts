@@ -2,7 +2,15 @@ import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
 import { checkDimensions, checkNamespace, checkUnit } from './metric-data.js';
-import { LIST_WINDOW_MS, metricStore, sortedDimensions, type Dimension, type MetricRef, type MetricStore, type Sample } from './metric-store.js';
+import {
+  LIST_WINDOW_MS,
+  metricStore,
+  sortedDimensions,
+  type Dimension,
+  type MetricRef,
+  type MetricStore,
+  type Sample,
+} from './metric-store.js';
 import { periodServes } from './metric-retention.js';
 import { aggregate, isBasicStatistic, isPercentile, statisticValue, type Aggregate } from './statistics.js';
 
@@ -37,7 +45,15 @@ export interface SeriesPoint {
 
 /** One statistic of a metric per period from `start` (aligned there) up to `end`, only for periods with data. */
 export function statisticSeries(
-  store: MetricStore, region: string, metric: MetricRef, stat: string, unit: string | undefined, start: number, end: number, periodMs: number, now = end,
+  store: MetricStore,
+  region: string,
+  metric: MetricRef,
+  stat: string,
+  unit: string | undefined,
+  start: number,
+  end: number,
+  periodMs: number,
+  now = end,
 ): SeriesPoint[] {
   let samples = store.samples(region, metric, start, end, isPercentile(stat), now);
   if (unit !== undefined) samples = samples.filter((s) => s.unit === unit);
@@ -77,12 +93,17 @@ export function getMetricStatistics(input: GetMetricStatisticsInput, ctx: Reques
   checkPeriod(input.Period, 'Period');
   const stats = input.Statistics ?? [];
   const ext = input.ExtendedStatistics ?? [];
-  if (stats.length === 0 && ext.length === 0) throw new AwsError('InvalidParameterCombination', 'Must specify either Statistics or ExtendedStatistics.');
-  if (stats.length > 0 && ext.length > 0) throw new AwsError('InvalidParameterCombination', 'Must specify either Statistics or ExtendedStatistics, but not both.');
+  if (stats.length === 0 && ext.length === 0)
+    throw new AwsError('InvalidParameterCombination', 'Must specify either Statistics or ExtendedStatistics.');
+  if (stats.length > 0 && ext.length > 0)
+    throw new AwsError('InvalidParameterCombination', 'Must specify either Statistics or ExtendedStatistics, but not both.');
   if (stats.length > 5) throw invalid('The collection Statistics must not have more than 5 members.');
   if (ext.length > 10) throw invalid('The collection ExtendedStatistics must not have more than 10 members.');
-  for (const s of stats) if (!isBasicStatistic(s)) throw invalid(`The value ${s} for parameter Statistics is not valid. Use SampleCount, Average, Sum, Minimum or Maximum.`);
-  for (const s of ext) if (!isPercentile(s)) throw invalid(`The value ${s} for parameter ExtendedStatistics is not a valid percentile (p0.0 to p100).`);
+  for (const s of stats)
+    if (!isBasicStatistic(s))
+      throw invalid(`The value ${s} for parameter Statistics is not valid. Use SampleCount, Average, Sum, Minimum or Maximum.`);
+  for (const s of ext)
+    if (!isPercentile(s)) throw invalid(`The value ${s} for parameter ExtendedStatistics is not a valid percentile (p0.0 to p100).`);
   const now = ctx.cloud.clock.now();
   const periodMs = input.Period * 1000;
   const start = roundStart(input.StartTime.getTime(), now, input.Period);
@@ -90,7 +111,10 @@ export function getMetricStatistics(input: GetMetricStatisticsInput, ctx: Reques
   if (start >= end) throw invalid('The parameter StartTime must be less than the parameter EndTime.');
   const count = Math.ceil((end - start) / periodMs);
   if (count > 1440) {
-    throw new AwsError('InvalidParameterCombination', `You have requested up to ${count} datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`);
+    throw new AwsError(
+      'InvalidParameterCombination',
+      `You have requested up to ${count} datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`,
+    );
   }
   // Past the retention of the period's resolution, AWS returns no data points (and no error).
   if (!periodServes(input.Period, start, now)) return { Label: input.MetricName, Datapoints: [] };
@@ -101,7 +125,11 @@ export function getMetricStatistics(input: GetMetricStatisticsInput, ctx: Reques
   // Without a Unit, data published with different units is aggregated separately, each with its unit.
   const units = [...new Set(samples.map((s) => s.unit))];
   for (const unit of units) {
-    for (const [ts, list] of bucketize(samples.filter((s) => s.unit === unit), start, periodMs)) {
+    for (const [ts, list] of bucketize(
+      samples.filter((s) => s.unit === unit),
+      start,
+      periodMs,
+    )) {
       const agg = aggregate(list) as Aggregate;
       const dp: Record<string, unknown> = { Timestamp: new Date(ts), Unit: unit };
       for (const s of stats) dp[s] = statisticValue(agg, s);
@@ -135,7 +163,8 @@ export const invalidNextToken = () => new AwsError('InvalidNextToken', 'The serv
 
 export function listMetrics(input: ListMetricsInput, ctx: RequestContext) {
   if (input.Dimensions && input.Dimensions.length > 30) throw invalid('The collection Dimensions must not have more than 30 members.');
-  if (input.RecentlyActive !== undefined && input.RecentlyActive !== 'PT3H') throw invalid(`The value ${input.RecentlyActive} for parameter RecentlyActive is invalid. The only valid value is PT3H.`);
+  if (input.RecentlyActive !== undefined && input.RecentlyActive !== 'PT3H')
+    throw invalid(`The value ${input.RecentlyActive} for parameter RecentlyActive is invalid. The only valid value is PT3H.`);
   const now = ctx.cloud.clock.now();
   const since = input.RecentlyActive ? now - 3 * 3_600_000 : now - LIST_WINDOW_MS;
   let metrics = metricStore(ctx.cloud).list(ctx.region, since, input.Namespace, input.MetricName);

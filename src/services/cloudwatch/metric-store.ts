@@ -87,30 +87,43 @@ export class MetricStore {
     `);
     // Merges the values of two rolled-up rows in SQL upserts (null: percentiles unavailable for the period).
     db.function('cw_merge_vals', (a: unknown, b: unknown) =>
-      encodeValues(mergeValues([decodeValues(a as string | null), decodeValues(b as string | null)])));
+      encodeValues(mergeValues([decodeValues(a as string | null), decodeValues(b as string | null)])),
+    );
     this.stmts = {
       findMetric: db.prepare<[string, string], { id: number }>('SELECT id FROM cw_metric WHERE region = ? AND key = ?'),
       addMetric: db.prepare('INSERT INTO cw_metric (region, key, namespace, name, dims, last_ts) VALUES (?, ?, ?, ?, ?, ?)'),
       touchMetric: db.prepare('UPDATE cw_metric SET last_ts = max(last_ts, ?) WHERE id = ?'),
       addSample: db.prepare('INSERT INTO cw_sample (metric, ts, unit, n, sum, min, max, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      samples: db.prepare<[number, number, number], { ts: number; unit: string; n: number; sum: number; min: number; max: number; vals: string | null }>(
-        'SELECT ts, unit, n, sum, min, max, vals FROM cw_sample WHERE metric = ? AND ts >= ? AND ts < ? ORDER BY ts',
-      ),
+      samples: db.prepare<
+        [number, number, number],
+        { ts: number; unit: string; n: number; sum: number; min: number; max: number; vals: string | null }
+      >('SELECT ts, unit, n, sum, min, max, vals FROM cw_sample WHERE metric = ? AND ts >= ? AND ts < ? ORDER BY ts'),
       // Rows as arrays and without the raw values: the hot path of alarm evaluation.
-      samplesLite: db.prepare<[number, number, number], [number, string, number, number, number, number, number]>(
-        'SELECT ts, unit, n, sum, min, max, vals IS NOT NULL FROM cw_sample WHERE metric = ? AND ts >= ? AND ts < ? ORDER BY ts',
-      ).raw(true),
-      byName: db.prepare<[string, string, string, number], MetricRow>('SELECT id, namespace, name, dims, last_ts FROM cw_metric WHERE region = ? AND namespace = ? AND name = ? AND last_ts >= ?'),
-      byNamespace: db.prepare<[string, string, number], MetricRow>('SELECT id, namespace, name, dims, last_ts FROM cw_metric WHERE region = ? AND namespace = ? AND last_ts >= ?'),
-      all: db.prepare<[string, number], MetricRow>('SELECT id, namespace, name, dims, last_ts FROM cw_metric WHERE region = ? AND last_ts >= ?'),
+      samplesLite: db
+        .prepare<[number, number, number], [number, string, number, number, number, number, number]>(
+          'SELECT ts, unit, n, sum, min, max, vals IS NOT NULL FROM cw_sample WHERE metric = ? AND ts >= ? AND ts < ? ORDER BY ts',
+        )
+        .raw(true),
+      byName: db.prepare<[string, string, string, number], MetricRow>(
+        'SELECT id, namespace, name, dims, last_ts FROM cw_metric WHERE region = ? AND namespace = ? AND name = ? AND last_ts >= ?',
+      ),
+      byNamespace: db.prepare<[string, string, number], MetricRow>(
+        'SELECT id, namespace, name, dims, last_ts FROM cw_metric WHERE region = ? AND namespace = ? AND last_ts >= ?',
+      ),
+      all: db.prepare<[string, number], MetricRow>(
+        'SELECT id, namespace, name, dims, last_ts FROM cw_metric WHERE region = ? AND last_ts >= ?',
+      ),
       pruneSamples: db.prepare('DELETE FROM cw_sample WHERE metric = ? AND ts < ?'),
       pruneMetrics: db.prepare('DELETE FROM cw_metric WHERE last_ts < ?'),
-      rollups: db.prepare<[number, number, number, number], { ts: number; unit: string; n: number; sum: number; min: number; max: number; vals: string | null }>(
-        'SELECT ts, unit, n, sum, min, max, vals FROM cw_rollup WHERE metric = ? AND res = ? AND ts >= ? AND ts < ? ORDER BY ts',
-      ),
-      rollupsLite: db.prepare<[number, number, number, number], [number, string, number, number, number, number, number]>(
-        'SELECT ts, unit, n, sum, min, max, vals IS NOT NULL FROM cw_rollup WHERE metric = ? AND res = ? AND ts >= ? AND ts < ? ORDER BY ts',
-      ).raw(true),
+      rollups: db.prepare<
+        [number, number, number, number],
+        { ts: number; unit: string; n: number; sum: number; min: number; max: number; vals: string | null }
+      >('SELECT ts, unit, n, sum, min, max, vals FROM cw_rollup WHERE metric = ? AND res = ? AND ts >= ? AND ts < ? ORDER BY ts'),
+      rollupsLite: db
+        .prepare<[number, number, number, number], [number, string, number, number, number, number, number]>(
+          'SELECT ts, unit, n, sum, min, max, vals IS NOT NULL FROM cw_rollup WHERE metric = ? AND res = ? AND ts >= ? AND ts < ? ORDER BY ts',
+        )
+        .raw(true),
       mergeRollup: db.prepare(`INSERT INTO cw_rollup (metric, res, ts, unit, n, sum, min, max, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (metric, res, ts, unit) DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum, min = min(min, excluded.min),
         max = max(max, excluded.max), vals = CASE WHEN vals IS NULL OR excluded.vals IS NULL THEN NULL ELSE cw_merge_vals(vals, excluded.vals) END`),
@@ -172,21 +185,38 @@ export class MetricStore {
     const out: Sample[] = [];
     if (from < this.rolledUpTo) {
       const res = tierFor(from, now);
-      if (res !== undefined) this.read(withValues ? this.stmts.rollups : undefined, this.stmts.rollupsLite, out, id, res, from, Math.min(to, this.rolledUpTo));
+      if (res !== undefined)
+        this.read(withValues ? this.stmts.rollups : undefined, this.stmts.rollupsLite, out, id, res, from, Math.min(to, this.rolledUpTo));
     }
-    if (to > this.rolledUpTo) this.read(withValues ? this.stmts.samples : undefined, this.stmts.samplesLite, out, id, undefined, Math.max(from, this.rolledUpTo), to);
+    if (to > this.rolledUpTo)
+      this.read(
+        withValues ? this.stmts.samples : undefined,
+        this.stmts.samplesLite,
+        out,
+        id,
+        undefined,
+        Math.max(from, this.rolledUpTo),
+        to,
+      );
     return out;
   }
 
   private read(
-    full: Database.Statement<any[], { ts: number; unit: string; n: number; sum: number; min: number; max: number; vals: string | null }> | undefined,
+    full:
+      | Database.Statement<any[], { ts: number; unit: string; n: number; sum: number; min: number; max: number; vals: string | null }>
+      | undefined,
     lite: Database.Statement<any[], [number, string, number, number, number, number, number]>,
-    out: Sample[], id: number, res: number | undefined, from: number, to: number,
+    out: Sample[],
+    id: number,
+    res: number | undefined,
+    from: number,
+    to: number,
   ): void {
     const args = res === undefined ? [id, from, to] : [id, res, from, to];
     if (!full) {
       const empty: Array<[number, number]> = [];
-      for (const r of lite.all(...args)) out.push({ ts: r[0], unit: r[1], count: r[2], sum: r[3], min: r[4], max: r[5], values: r[6] ? empty : null });
+      for (const r of lite.all(...args))
+        out.push({ ts: r[0], unit: r[1], count: r[2], sum: r[3], min: r[4], max: r[5], values: r[6] ? empty : null });
       return;
     }
     for (const r of full.all(...args)) {
@@ -196,11 +226,12 @@ export class MetricStore {
 
   /** Metrics with data since `since`, optionally of one namespace and name. */
   list(region: string, since: number, namespace?: string, name?: string): Array<MetricRef & { lastTs: number }> {
-    const rows = namespace !== undefined && name !== undefined
-      ? this.stmts.byName.all(region, namespace, name, since)
-      : namespace !== undefined
-        ? this.stmts.byNamespace.all(region, namespace, since)
-        : this.stmts.all.all(region, since);
+    const rows =
+      namespace !== undefined && name !== undefined
+        ? this.stmts.byName.all(region, namespace, name, since)
+        : namespace !== undefined
+          ? this.stmts.byNamespace.all(region, namespace, since)
+          : this.stmts.all.all(region, since);
     return rows
       .filter((r) => name === undefined || r.name === name)
       .map((r) => ({ Namespace: r.namespace, MetricName: r.name, Dimensions: JSON.parse(r.dims) as Dimension[], lastTs: r.last_ts }));
@@ -242,7 +273,13 @@ export class MetricStore {
     const rows = this.stmts.samples.all(id, from, to);
     if (rows.length === 0) return 0;
     // One aggregate per (resolution, unit, period), built in memory and written once.
-    const periods = TIERS.map(() => new Map<string, { ts: number; unit: string; count: number; sum: number; min: number; max: number; values: Array<Array<[number, number]> | null> }>());
+    const periods = TIERS.map(
+      () =>
+        new Map<
+          string,
+          { ts: number; unit: string; count: number; sum: number; min: number; max: number; values: Array<Array<[number, number]> | null> }
+        >(),
+    );
     for (const r of rows) {
       const values = valuesOf({ count: r.n, min: r.min, max: r.max, values: decodeValues(r.vals) });
       TIERS.forEach((tier, k) => {

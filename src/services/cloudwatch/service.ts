@@ -6,7 +6,13 @@ import './cfn-alarm.js';
 import { AlarmEvaluator } from './alarm-evaluator.js';
 import { describeAlarmHistory } from './alarm-history.js';
 import {
-  deleteAlarms, describeAlarms, describeAlarmsForMetric, disableAlarmActions, enableAlarmActions, putMetricAlarm, setAlarmState,
+  deleteAlarms,
+  describeAlarms,
+  describeAlarmsForMetric,
+  disableAlarmActions,
+  enableAlarmActions,
+  putMetricAlarm,
+  setAlarmState,
 } from './alarm-operations.js';
 import { actionsSettled } from './alarm-state.js';
 import { listTagsForResource, tagResource, untagResource } from './alarm-tags.js';

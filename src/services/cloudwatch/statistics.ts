@@ -34,11 +34,16 @@ export function aggregate(samples: Sample[]): Aggregate | undefined {
 /** The value of one statistic (SampleCount, Sum, Average, Minimum, Maximum or pNN), undefined when unavailable. */
 export function statisticValue(agg: Aggregate, stat: string): number | undefined {
   switch (stat) {
-    case 'SampleCount': return agg.count;
-    case 'Sum': return agg.sum;
-    case 'Average': return agg.count > 0 ? agg.sum / agg.count : undefined;
-    case 'Minimum': return agg.min;
-    case 'Maximum': return agg.max;
+    case 'SampleCount':
+      return agg.count;
+    case 'Sum':
+      return agg.sum;
+    case 'Average':
+      return agg.count > 0 ? agg.sum / agg.count : undefined;
+    case 'Minimum':
+      return agg.min;
+    case 'Maximum':
+      return agg.max;
     default:
       if (!isPercentile(stat) || !agg.values) return undefined;
       return percentile(agg.values, Number(stat.slice(1)));

@@ -10,8 +10,17 @@ export const keyPairProvider: ResourceProvider = {
   async create(props, ctx) {
     const tags = props.Tags?.length ? [{ ResourceType: 'key-pair', Tags: props.Tags }] : undefined;
     const r = props.PublicKeyMaterial
-      ? await ctx.invoke('ec2', 'ImportKeyPair', { KeyName: str(props.KeyName), PublicKeyMaterial: Buffer.from(String(props.PublicKeyMaterial)), TagSpecifications: tags })
-      : await ctx.invoke('ec2', 'CreateKeyPair', { KeyName: str(props.KeyName), KeyType: str(props.KeyType), KeyFormat: str(props.KeyFormat), TagSpecifications: tags });
+      ? await ctx.invoke('ec2', 'ImportKeyPair', {
+          KeyName: str(props.KeyName),
+          PublicKeyMaterial: Buffer.from(String(props.PublicKeyMaterial)),
+          TagSpecifications: tags,
+        })
+      : await ctx.invoke('ec2', 'CreateKeyPair', {
+          KeyName: str(props.KeyName),
+          KeyType: str(props.KeyType),
+          KeyFormat: str(props.KeyFormat),
+          TagSpecifications: tags,
+        });
     return { physicalId: r.KeyName, attributes: { KeyPairId: r.KeyPairId, KeyFingerprint: r.KeyFingerprint } };
   },
   async delete(physicalId, _props, ctx) {

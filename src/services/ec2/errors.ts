@@ -12,7 +12,8 @@ export const ec2Errors = declareErrors({
   invalidNextToken: { code: 'InvalidParameterValue', message: (token: string) => `Unable to parse pagination token: ${token}` },
   invalidMaxResults: {
     code: 'InvalidParameterValue',
-    message: (max: number, low: number, high: number) => `Value (${max}) for parameter maxResults is invalid. Expecting a value between ${low} and ${high}.`,
+    message: (max: number, low: number, high: number) =>
+      `Value (${max}) for parameter maxResults is invalid. Expecting a value between ${low} and ${high}.`,
   },
   idempotentParameterMismatch: {
     code: 'IdempotentParameterMismatch',
@@ -20,9 +21,13 @@ export const ec2Errors = declareErrors({
   },
   launchTemplateNameMalformed: {
     code: 'InvalidLaunchTemplateName.MalformedException',
-    message: () => 'A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.',
+    message: () =>
+      'A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.',
   },
-  launchTemplateNameInUse: { code: 'InvalidLaunchTemplateName.AlreadyExistsException', message: () => 'Launch template name already in use.' },
+  launchTemplateNameInUse: {
+    code: 'InvalidLaunchTemplateName.AlreadyExistsException',
+    message: () => 'Launch template name already in use.',
+  },
   launchTemplateNameNotFound: {
     code: 'InvalidLaunchTemplateName.NotFoundException',
     message: (name: string) => `The specified launch template, with template name ${name}, does not exist.`,

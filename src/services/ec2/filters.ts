@@ -14,7 +14,12 @@ export interface Tag {
 export type FilterFields<T> = Record<string, (item: T) => unknown>;
 
 /** EC2 filter semantics: AND across filters, OR across a filter's values, `*` and `?` wildcards. */
-export function applyFilters<T>(items: T[], filters: Filter[] | undefined, fields: FilterFields<T>, tags?: (item: T) => Tag[] | undefined): T[] {
+export function applyFilters<T>(
+  items: T[],
+  filters: Filter[] | undefined,
+  fields: FilterFields<T>,
+  tags?: (item: T) => Tag[] | undefined,
+): T[] {
   if (!filters?.length) return items;
   const checks = filters.map((f) => {
     const name = f.Name ?? '';
@@ -39,7 +44,10 @@ export function applyFilters<T>(items: T[], filters: Filter[] | undefined, field
 }
 
 function wildcard(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const escaped = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${escaped}$`, 's');
 }
 

@@ -19,16 +19,21 @@ const table = (ctx: RequestContext) => ctx.cloud.store.table<KeyPair>('ec2.keyPa
 
 function checkName(name: string): void {
   if (!name || name.length > 255 || !/^[\x20-\x7e]+$/.test(name)) {
-    throw new AwsError('InvalidParameterValue', `Value (${name}) for parameter KeyName is invalid. Key names are 1-255 printable ASCII characters.`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${name}) for parameter KeyName is invalid. Key names are 1-255 printable ASCII characters.`,
+    );
   }
 }
 
 function sshWire(...parts: Buffer[]): Buffer {
-  return Buffer.concat(parts.flatMap((p) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(p.length);
-    return [len, p];
-  }));
+  return Buffer.concat(
+    parts.flatMap((p) => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(p.length);
+      return [len, p];
+    }),
+  );
 }
 
 /** An unsigned big-endian integer as SSH's mpint: a leading zero byte when the top bit is set. */
@@ -55,7 +60,10 @@ function parseOpenSsh(text: string): KeyObject {
   }
   const strip = (b: Buffer) => (b[0] === 0 ? b.subarray(1) : b);
   if (type === 'ssh-rsa' && fields[0]?.toString() === 'ssh-rsa' && fields.length === 3) {
-    return createPublicKey({ key: { kty: 'RSA', e: strip(fields[1]).toString('base64url'), n: strip(fields[2]).toString('base64url') }, format: 'jwk' });
+    return createPublicKey({
+      key: { kty: 'RSA', e: strip(fields[1]).toString('base64url'), n: strip(fields[2]).toString('base64url') },
+      format: 'jwk',
+    });
   }
   if (type === 'ssh-ed25519' && fields[0]?.toString() === 'ssh-ed25519' && fields.length === 2) {
     return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: fields[1].toString('base64url') }, format: 'jwk' });
@@ -66,7 +74,10 @@ function parseOpenSsh(text: string): KeyObject {
 const colonHex = (digest: Buffer) => digest.toString('hex').match(/../g)?.join(':') ?? '';
 
 function sshSha256(line: string): string {
-  return `${createHash('sha256').update(Buffer.from(line.split(' ')[1], 'base64')).digest('base64').replace(/=+$/, '')}`;
+  return `${createHash('sha256')
+    .update(Buffer.from(line.split(' ')[1], 'base64'))
+    .digest('base64')
+    .replace(/=+$/, '')}`;
 }
 
 function store(ctx: RequestContext, pair: KeyPair): void {
@@ -81,19 +92,30 @@ export function createKeyPair(
 ) {
   checkName(input.KeyName);
   const keyType = input.KeyType ?? 'rsa';
-  if (keyType !== 'rsa' && keyType !== 'ed25519') throw new AwsError('InvalidParameterValue', `Value (${keyType}) for parameter KeyType is invalid. Use rsa or ed25519.`);
+  if (keyType !== 'rsa' && keyType !== 'ed25519')
+    throw new AwsError('InvalidParameterValue', `Value (${keyType}) for parameter KeyType is invalid. Use rsa or ed25519.`);
   const format = input.KeyFormat ?? 'pem';
-  if (format !== 'pem' && format !== 'ppk') throw new AwsError('InvalidParameterValue', `Value (${format}) for parameter KeyFormat is invalid. Use pem or ppk.`);
-  if (format === 'ppk') throw new AwsError('InvalidParameterValue', 'KeyFormat ppk is not supported by this cloud; use pem (convert with puttygen).');
-  if (table(ctx).get(ctx.region, input.KeyName)) throw new AwsError('InvalidKeyPair.Duplicate', `The keypair '${input.KeyName}' already exists.`);
-  const { privateKey, publicKey } = keyType === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ed25519');
-  const material = keyType === 'rsa'
-    ? (privateKey.export({ format: 'pem', type: 'pkcs1' }) as string)
-    : (privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
+  if (format !== 'pem' && format !== 'ppk')
+    throw new AwsError('InvalidParameterValue', `Value (${format}) for parameter KeyFormat is invalid. Use pem or ppk.`);
+  if (format === 'ppk')
+    throw new AwsError('InvalidParameterValue', 'KeyFormat ppk is not supported by this cloud; use pem (convert with puttygen).');
+  if (table(ctx).get(ctx.region, input.KeyName))
+    throw new AwsError('InvalidKeyPair.Duplicate', `The keypair '${input.KeyName}' already exists.`);
+  const { privateKey, publicKey } =
+    keyType === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ed25519');
+  const material =
+    keyType === 'rsa'
+      ? (privateKey.export({ format: 'pem', type: 'pkcs1' }) as string)
+      : (privateKey.export({ format: 'pem', type: 'pkcs8' }) as string);
   const publicLine = openSshLine(publicKey);
-  const fingerprint = keyType === 'rsa'
-    ? colonHex(createHash('sha1').update(privateKey.export({ format: 'der', type: 'pkcs8' })).digest())
-    : sshSha256(publicLine);
+  const fingerprint =
+    keyType === 'rsa'
+      ? colonHex(
+          createHash('sha1')
+            .update(privateKey.export({ format: 'der', type: 'pkcs8' }))
+            .digest(),
+        )
+      : sshSha256(publicLine);
   const pair: KeyPair = {
     KeyPairId: newId('key'),
     KeyName: input.KeyName,
@@ -104,7 +126,13 @@ export function createKeyPair(
     Tags: tagsFor('key-pair', input.TagSpecifications),
   };
   store(ctx, pair);
-  return { KeyFingerprint: pair.KeyFingerprint, KeyMaterial: material.trimEnd(), KeyName: pair.KeyName, KeyPairId: pair.KeyPairId, Tags: pair.Tags.length ? pair.Tags : undefined };
+  return {
+    KeyFingerprint: pair.KeyFingerprint,
+    KeyMaterial: material.trimEnd(),
+    KeyName: pair.KeyName,
+    KeyPairId: pair.KeyPairId,
+    Tags: pair.Tags.length ? pair.Tags : undefined,
+  };
 }
 
 export function importKeyPair(
@@ -120,7 +148,14 @@ export function importKeyPair(
   }
   const publicLine = openSshLine(key);
   const keyType = key.asymmetricKeyType === 'ed25519' ? 'ed25519' : 'rsa';
-  const fingerprint = keyType === 'rsa' ? colonHex(createHash('md5').update(key.export({ format: 'der', type: 'spki' })).digest()) : sshSha256(publicLine);
+  const fingerprint =
+    keyType === 'rsa'
+      ? colonHex(
+          createHash('md5')
+            .update(key.export({ format: 'der', type: 'spki' }))
+            .digest(),
+        )
+      : sshSha256(publicLine);
   const pair: KeyPair = {
     KeyPairId: newId('key'),
     KeyName: input.KeyName,
@@ -131,14 +166,22 @@ export function importKeyPair(
     Tags: tagsFor('key-pair', input.TagSpecifications),
   };
   store(ctx, pair);
-  return { KeyFingerprint: pair.KeyFingerprint, KeyName: pair.KeyName, KeyPairId: pair.KeyPairId, Tags: pair.Tags.length ? pair.Tags : undefined };
+  return {
+    KeyFingerprint: pair.KeyFingerprint,
+    KeyName: pair.KeyName,
+    KeyPairId: pair.KeyPairId,
+    Tags: pair.Tags.length ? pair.Tags : undefined,
+  };
 }
 
 export function findKeyPair(ctx: RequestContext, name: string): KeyPair | undefined {
   return table(ctx).get(ctx.region, name);
 }
 
-export function describeKeyPairs(input: { KeyNames?: string[]; KeyPairIds?: string[]; Filters?: Filter[]; IncludePublicKey?: boolean }, ctx: RequestContext) {
+export function describeKeyPairs(
+  input: { KeyNames?: string[]; KeyPairIds?: string[]; Filters?: Filter[]; IncludePublicKey?: boolean },
+  ctx: RequestContext,
+) {
   let pairs = table(ctx).list(ctx.region);
   for (const name of input.KeyNames ?? []) {
     if (!pairs.some((p) => p.KeyName === name)) throw new AwsError('InvalidKeyPair.NotFound', `The key pair '${name}' does not exist`);
@@ -148,12 +191,17 @@ export function describeKeyPairs(input: { KeyNames?: string[]; KeyPairIds?: stri
   }
   if (input.KeyNames?.length) pairs = pairs.filter((p) => input.KeyNames?.includes(p.KeyName));
   if (input.KeyPairIds?.length) pairs = pairs.filter((p) => input.KeyPairIds?.includes(p.KeyPairId));
-  pairs = applyFilters(pairs, input.Filters, {
-    'key-pair-id': (p) => p.KeyPairId,
-    'key-name': (p) => p.KeyName,
-    fingerprint: (p) => p.KeyFingerprint,
-    'key-type': (p) => p.KeyType,
-  }, (p) => p.Tags);
+  pairs = applyFilters(
+    pairs,
+    input.Filters,
+    {
+      'key-pair-id': (p) => p.KeyPairId,
+      'key-name': (p) => p.KeyName,
+      fingerprint: (p) => p.KeyFingerprint,
+      'key-type': (p) => p.KeyType,
+    },
+    (p) => p.Tags,
+  );
   return {
     KeyPairs: pairs.map((p) => ({
       KeyPairId: p.KeyPairId,
@@ -169,8 +217,13 @@ export function describeKeyPairs(input: { KeyNames?: string[]; KeyPairIds?: stri
 
 /** As AWS: deleting a key pair that does not exist succeeds. */
 export function deleteKeyPair(input: { KeyName?: string; KeyPairId?: string }, ctx: RequestContext) {
-  if (!input.KeyName && !input.KeyPairId) throw new AwsError('MissingParameter', 'The request must contain the parameter KeyName or KeyPairId');
-  const pair = input.KeyName ? findKeyPair(ctx, input.KeyName) : table(ctx).list(ctx.region).find((p) => p.KeyPairId === input.KeyPairId);
+  if (!input.KeyName && !input.KeyPairId)
+    throw new AwsError('MissingParameter', 'The request must contain the parameter KeyName or KeyPairId');
+  const pair = input.KeyName
+    ? findKeyPair(ctx, input.KeyName)
+    : table(ctx)
+        .list(ctx.region)
+        .find((p) => p.KeyPairId === input.KeyPairId);
   if (pair) table(ctx).delete(ctx.region, pair.KeyName);
   return { Return: true, KeyPairId: pair?.KeyPairId };
 }

@@ -25,10 +25,15 @@ export function ec2Page<T>(items: T[], input: Ec2PageInput, idsParam?: string): 
     limit: 1000,
     bind: withoutPaging(input, 'MaxResults', 'NextToken'),
     badToken: () => new AwsError('InvalidPaginationToken', 'The specified pagination token is not valid or is expired.'),
-    badSize: (max) => new AwsError('InvalidParameterValue', `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value less than or equal to 1000.`),
+    badSize: (max) =>
+      new AwsError(
+        'InvalidParameterValue',
+        `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value less than or equal to 1000.`,
+      ),
   });
   return { items: page, NextToken: next };
 }
 
 /** EC2's floor of 5 per page holds for every Describe, though some models (DescribeInstances) do not say so. */
-const tooSmall = (max: number) => new AwsError('InvalidParameterValue', `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value greater than 5.`);
+const tooSmall = (max: number) =>
+  new AwsError('InvalidParameterValue', `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value greater than 5.`);

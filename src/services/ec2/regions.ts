@@ -49,7 +49,13 @@ export function describeAvailabilityZones(
     'opt-in-status': () => 'opt-in-not-required',
   });
   return {
-    AvailabilityZones: zones.map((z) => ({ State: 'available', Messages: [], RegionName: z.regionName, ZoneName: z.zoneName, ZoneId: z.zoneId })),
+    AvailabilityZones: zones.map((z) => ({
+      State: 'available',
+      Messages: [],
+      RegionName: z.regionName,
+      ZoneName: z.zoneName,
+      ZoneId: z.zoneId,
+    })),
   };
 }
 
@@ -65,7 +71,8 @@ const ACCOUNT_ATTRIBUTES: Record<string, string[]> = {
 export function describeAccountAttributes(input: { AttributeNames?: string[] }) {
   const names = input.AttributeNames?.length ? input.AttributeNames : Object.keys(ACCOUNT_ATTRIBUTES);
   for (const name of names) {
-    if (!ACCOUNT_ATTRIBUTES[name]) throw new AwsError('InvalidParameterValue', `Value (${name}) for parameter attributeName is invalid. Unknown attribute.`);
+    if (!ACCOUNT_ATTRIBUTES[name])
+      throw new AwsError('InvalidParameterValue', `Value (${name}) for parameter attributeName is invalid. Unknown attribute.`);
   }
   return {
     AccountAttributes: names.map((name) => ({

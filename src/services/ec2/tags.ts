@@ -52,17 +52,25 @@ export function registerTaggable(
     notFound: (id) => new AwsError(code, code === 'InvalidID' ? `The ID '${id}' is not valid` : `The ${noun} ID '${id}' does not exist`),
     getTags: (store, region, id) => {
       const row = find(store, region, id);
-      return row ? row.Tags ?? [] : undefined;
+      return row ? (row.Tags ?? []) : undefined;
     },
     setTags: (store, region, id, tags) => {
       const row = find(store, region, id);
       if (row) store.table<Row>(tableKind).put(region, String(row[keyField]), { ...row, Tags: tags });
     },
-    list: (store, region) => store.table<Row>(tableKind).list(region).map((r) => ({ id: String(r[idField]), tags: r.Tags ?? [] })),
+    list: (store, region) =>
+      store
+        .table<Row>(tableKind)
+        .list(region)
+        .map((r) => ({ id: String(r[idField]), tags: r.Tags ?? [] })),
   });
 }
 
-registerTaggable('key', 'key-pair', 'ec2.keyPair', 'KeyPairId', { notFoundCode: 'InvalidKeyPair.NotFound', noun: 'key pair', keyField: 'KeyName' });
+registerTaggable('key', 'key-pair', 'ec2.keyPair', 'KeyPairId', {
+  notFoundCode: 'InvalidKeyPair.NotFound',
+  noun: 'key pair',
+  keyField: 'KeyName',
+});
 
 function kindOf(id: string): TaggableKind {
   const dash = id.lastIndexOf('-');
@@ -74,9 +82,12 @@ function kindOf(id: string): TaggableKind {
 const MAX_TAGS = 50;
 
 function checkTag(tag: Tag): void {
-  if (!tag.Key || tag.Key.length > 128) throw new AwsError('InvalidParameterValue', `Tag key '${tag.Key ?? ''}' is invalid: keys are 1 to 128 characters.`);
-  if (tag.Key.toLowerCase().startsWith('aws:')) throw new AwsError('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use");
-  if ((tag.Value ?? '').length > 256) throw new AwsError('InvalidParameterValue', `Tag value for key '${tag.Key}' is longer than 256 characters.`);
+  if (!tag.Key || tag.Key.length > 128)
+    throw new AwsError('InvalidParameterValue', `Tag key '${tag.Key ?? ''}' is invalid: keys are 1 to 128 characters.`);
+  if (tag.Key.toLowerCase().startsWith('aws:'))
+    throw new AwsError('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use");
+  if ((tag.Value ?? '').length > 256)
+    throw new AwsError('InvalidParameterValue', `Tag value for key '${tag.Key}' is longer than 256 characters.`);
 }
 
 export function createTags(input: { Resources: string[]; Tags: Tag[] }, ctx: RequestContext) {
@@ -94,7 +105,8 @@ export function createTags(input: { Resources: string[]; Tags: Tag[] }, ctx: Req
         if (at >= 0) next[at] = { Key: tag.Key, Value: value };
         else next.push({ Key: tag.Key, Value: value });
       }
-      if (next.length > MAX_TAGS) throw new AwsError('TagLimitExceeded', `Tag limit exceeded for resource ${id}: at most ${MAX_TAGS} tags.`);
+      if (next.length > MAX_TAGS)
+        throw new AwsError('TagLimitExceeded', `Tag limit exceeded for resource ${id}: at most ${MAX_TAGS} tags.`);
       kind.setTags(store, ctx.region, id, next);
     }
   });
@@ -109,16 +121,22 @@ export function deleteTags(input: { Resources: string[]; Tags?: Array<{ Key?: st
       const kind = kindOf(id);
       const current = kind.getTags(store, ctx.region, id);
       if (!current) throw kind.notFound(id);
-      const next = input.Tags === undefined
-        ? []
-        : current.filter((t) => !input.Tags?.some((d) => d.Key === t.Key && (d.Value === undefined || d.Value === t.Value)));
+      const next =
+        input.Tags === undefined
+          ? []
+          : current.filter((t) => !input.Tags?.some((d) => d.Key === t.Key && (d.Value === undefined || d.Value === t.Value)));
       kind.setTags(store, ctx.region, id, next);
     }
   });
   return {};
 }
 
-interface TagRow { Key: string; Value: string; ResourceId: string; ResourceType: string }
+interface TagRow {
+  Key: string;
+  Value: string;
+  ResourceId: string;
+  ResourceType: string;
+}
 
 export function describeTags(input: { Filters?: Filter[]; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
   let rows: TagRow[] = [];
@@ -127,12 +145,17 @@ export function describeTags(input: { Filters?: Filter[]; MaxResults?: number; N
       for (const t of tags) rows.push({ Key: t.Key, Value: t.Value, ResourceId: id, ResourceType: kind.resourceType });
     }
   }
-  rows = applyFilters(rows, input.Filters, {
-    key: (r) => r.Key,
-    value: (r) => r.Value,
-    'resource-id': (r) => r.ResourceId,
-    'resource-type': (r) => r.ResourceType,
-  }, (r) => [{ Key: r.Key, Value: r.Value }]);
+  rows = applyFilters(
+    rows,
+    input.Filters,
+    {
+      key: (r) => r.Key,
+      value: (r) => r.Value,
+      'resource-id': (r) => r.ResourceId,
+      'resource-type': (r) => r.ResourceType,
+    },
+    (r) => [{ Key: r.Key, Value: r.Value }],
+  );
   rows.sort((a, b) => a.ResourceId.localeCompare(b.ResourceId) || a.Key.localeCompare(b.Key));
   const page = ec2Page(rows, input);
   return { Tags: page.items, NextToken: page.NextToken };

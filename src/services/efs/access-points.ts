@@ -28,9 +28,11 @@ export function accessPointView(ctx: RequestContext, ap: AccessPointRecord) {
 }
 
 function checkRootDirectory(root: AccessPointRecord['RootDirectory']): void {
-  if (!root.Path.startsWith('/') || root.Path.length > 100 || root.Path.split('/').some((p) => p === '..' || p === '.')) throw efsErrors.badRequest(`Invalid root directory path '${root.Path}': it must start with '/' and be at most 100 characters.`);
+  if (!root.Path.startsWith('/') || root.Path.length > 100 || root.Path.split('/').some((p) => p === '..' || p === '.'))
+    throw efsErrors.badRequest(`Invalid root directory path '${root.Path}': it must start with '/' and be at most 100 characters.`);
   const perms = root.CreationInfo?.Permissions;
-  if (perms !== undefined && !/^[0-7]{3,4}$/.test(perms)) throw efsErrors.badRequest(`Invalid permissions '${perms}': give 3 or 4 octal digits.`);
+  if (perms !== undefined && !/^[0-7]{3,4}$/.test(perms))
+    throw efsErrors.badRequest(`Invalid permissions '${perms}': give 3 or 4 octal digits.`);
 }
 
 interface CreateInput {
@@ -43,7 +45,9 @@ interface CreateInput {
 
 export function createAccessPoint(input: CreateInput, ctx: RequestContext) {
   const fs = findFileSystem(ctx, input.FileSystemId);
-  const same = accessPoints(ctx.cloud).list(ctx.region).find((a) => a.ClientToken === input.ClientToken);
+  const same = accessPoints(ctx.cloud)
+    .list(ctx.region)
+    .find((a) => a.ClientToken === input.ClientToken);
   if (same) {
     if (same.FileSystemId === fs.FileSystemId) return accessPointView(ctx, same);
     throw efsErrors.accessPointAlreadyExists(same.AccessPointId, input.ClientToken);
@@ -65,8 +69,12 @@ export function createAccessPoint(input: CreateInput, ctx: RequestContext) {
   return accessPointView(ctx, ap);
 }
 
-export function describeAccessPoints(input: { MaxResults?: number; NextToken?: string; AccessPointId?: string; FileSystemId?: string }, ctx: RequestContext) {
-  if (input.AccessPointId !== undefined && input.FileSystemId !== undefined) throw efsErrors.badRequest('Specify either AccessPointId or FileSystemId, not both.');
+export function describeAccessPoints(
+  input: { MaxResults?: number; NextToken?: string; AccessPointId?: string; FileSystemId?: string },
+  ctx: RequestContext,
+) {
+  if (input.AccessPointId !== undefined && input.FileSystemId !== undefined)
+    throw efsErrors.badRequest('Specify either AccessPointId or FileSystemId, not both.');
   let all = accessPoints(ctx.cloud).list(ctx.region);
   if (input.AccessPointId !== undefined) all = [findAccessPoint(ctx, input.AccessPointId)];
   if (input.FileSystemId !== undefined) {

@@ -18,4 +18,7 @@ export function efsName(q: NameQuestion, targets: readonly MountTargetRecord[]):
   return target ? { a: [target.IpAddress] } : undefined;
 }
 
-export const efsNameProvider = (cloud: Cloud): NameProvider => (q) => efsName(q, mountTargets(cloud).list(q.region));
+export const efsNameProvider =
+  (cloud: Cloud): NameProvider =>
+  (q) =>
+    efsName(q, mountTargets(cloud).list(q.region));

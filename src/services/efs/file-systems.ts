@@ -31,7 +31,9 @@ export function fileSystemView(ctx: RequestContext, fs: FileSystemRecord) {
     CreationTime: new Date(fs.CreationTime),
     LifeCycleState: lifeCycleState(ctx.cloud, fs.AvailableAt),
     Name: fs.Tags.find((t) => t.Key === 'Name')?.Value,
-    NumberOfMountTargets: mountTargets(ctx.cloud).list(ctx.region).filter((m) => m.FileSystemId === fs.FileSystemId).length,
+    NumberOfMountTargets: mountTargets(ctx.cloud)
+      .list(ctx.region)
+      .filter((m) => m.FileSystemId === fs.FileSystemId).length,
     SizeInBytes: { Value: EMPTY_SIZE, Timestamp: new Date(now), ValueInIA: 0, ValueInStandard: EMPTY_SIZE, ValueInArchive: 0 },
     PerformanceMode: fs.PerformanceMode,
     Encrypted: fs.Encrypted,
@@ -46,9 +48,12 @@ export function fileSystemView(ctx: RequestContext, fs: FileSystemRecord) {
 }
 
 function checkThroughput(mode: string, provisioned: number | undefined): void {
-  if (!THROUGHPUT_MODES.includes(mode)) throw efsErrors.badRequest(`Invalid throughput mode '${mode}'. Valid modes are: ${THROUGHPUT_MODES.join(', ')}.`);
-  if (mode === 'provisioned' && provisioned === undefined) throw efsErrors.badRequest('Provisioned throughput mode requires ProvisionedThroughputInMibps.');
-  if (mode !== 'provisioned' && provisioned !== undefined) throw efsErrors.badRequest('ProvisionedThroughputInMibps can only be set in provisioned throughput mode.');
+  if (!THROUGHPUT_MODES.includes(mode))
+    throw efsErrors.badRequest(`Invalid throughput mode '${mode}'. Valid modes are: ${THROUGHPUT_MODES.join(', ')}.`);
+  if (mode === 'provisioned' && provisioned === undefined)
+    throw efsErrors.badRequest('Provisioned throughput mode requires ProvisionedThroughputInMibps.');
+  if (mode !== 'provisioned' && provisioned !== undefined)
+    throw efsErrors.badRequest('ProvisionedThroughputInMibps can only be set in provisioned throughput mode.');
   if (provisioned !== undefined && !(provisioned >= 1)) throw efsErrors.badRequest('ProvisionedThroughputInMibps must be at least 1.0.');
 }
 
@@ -65,11 +70,15 @@ interface CreateInput {
 }
 
 export async function createFileSystem(input: CreateInput, ctx: RequestContext) {
-  if (input.CreationToken.length < 1 || input.CreationToken.length > 64) throw efsErrors.badRequest('CreationToken must be between 1 and 64 characters long.');
-  const existing = fileSystems(ctx.cloud).list(ctx.region).find((f) => f.CreationToken === input.CreationToken);
+  if (input.CreationToken.length < 1 || input.CreationToken.length > 64)
+    throw efsErrors.badRequest('CreationToken must be between 1 and 64 characters long.');
+  const existing = fileSystems(ctx.cloud)
+    .list(ctx.region)
+    .find((f) => f.CreationToken === input.CreationToken);
   if (existing) throw efsErrors.fileSystemAlreadyExists(existing.FileSystemId, existing.CreationToken);
   const performance = input.PerformanceMode ?? 'generalPurpose';
-  if (!PERFORMANCE_MODES.includes(performance)) throw efsErrors.badRequest(`Invalid performance mode '${performance}'. Valid modes are: ${PERFORMANCE_MODES.join(', ')}.`);
+  if (!PERFORMANCE_MODES.includes(performance))
+    throw efsErrors.badRequest(`Invalid performance mode '${performance}'. Valid modes are: ${PERFORMANCE_MODES.join(', ')}.`);
   const throughput = input.ThroughputMode ?? 'bursting';
   checkThroughput(throughput, input.ProvisionedThroughputInMibps);
   if (input.KmsKeyId !== undefined && !input.Encrypted) throw efsErrors.badRequest('KmsKeyId can only be given when Encrypted is true.');
@@ -79,7 +88,12 @@ export async function createFileSystem(input: CreateInput, ctx: RequestContext) 
   checkTags(input.Tags ?? []);
   let zoneId: string | undefined;
   if (input.AvailabilityZoneName !== undefined) {
-    const zones = await ctx.cloud.invoke<{ AvailabilityZones: Array<{ ZoneName: string; ZoneId: string }> }>('ec2', 'DescribeAvailabilityZones', {}, { region: ctx.region });
+    const zones = await ctx.cloud.invoke<{ AvailabilityZones: Array<{ ZoneName: string; ZoneId: string }> }>(
+      'ec2',
+      'DescribeAvailabilityZones',
+      {},
+      { region: ctx.region },
+    );
     const zone = zones.AvailabilityZones.find((z) => z.ZoneName === input.AvailabilityZoneName);
     if (!zone) throw efsErrors.badRequest(`Availability zone '${input.AvailabilityZoneName}' does not exist in region ${ctx.region}.`);
     zoneId = zone.ZoneId;
@@ -134,7 +148,10 @@ export function describeFileSystems(input: DescribeInput, ctx: RequestContext) {
   return { Marker: input.Marker, FileSystems: page.items.map((f) => fileSystemView(ctx, f)), NextMarker: page.next };
 }
 
-export function updateFileSystem(input: { FileSystemId: string; ThroughputMode?: string; ProvisionedThroughputInMibps?: number }, ctx: RequestContext) {
+export function updateFileSystem(
+  input: { FileSystemId: string; ThroughputMode?: string; ProvisionedThroughputInMibps?: number },
+  ctx: RequestContext,
+) {
   const fs = findFileSystem(ctx, input.FileSystemId);
   requireAvailable(ctx, fs);
   const mode = input.ThroughputMode ?? fs.ThroughputMode;
@@ -147,7 +164,12 @@ export function updateFileSystem(input: { FileSystemId: string; ThroughputMode?:
 
 export function deleteFileSystem(input: { FileSystemId: string }, ctx: RequestContext) {
   const fs = findFileSystem(ctx, input.FileSystemId);
-  if (mountTargets(ctx.cloud).list(ctx.region).some((m) => m.FileSystemId === fs.FileSystemId)) throw efsErrors.fileSystemInUse(fs.FileSystemId);
+  if (
+    mountTargets(ctx.cloud)
+      .list(ctx.region)
+      .some((m) => m.FileSystemId === fs.FileSystemId)
+  )
+    throw efsErrors.fileSystemInUse(fs.FileSystemId);
   for (const ap of accessPoints(ctx.cloud).list(ctx.region)) {
     if (ap.FileSystemId === fs.FileSystemId) accessPoints(ctx.cloud).delete(ctx.region, ap.AccessPointId);
   }

@@ -24,7 +24,11 @@ export interface MountAccess {
   refusal?: string;
 }
 
-const ACTIONS = { mount: 'elasticfilesystem:ClientMount', write: 'elasticfilesystem:ClientWrite', root: 'elasticfilesystem:ClientRootAccess' } as const;
+const ACTIONS = {
+  mount: 'elasticfilesystem:ClientMount',
+  write: 'elasticfilesystem:ClientWrite',
+  root: 'elasticfilesystem:ClientRootAccess',
+} as const;
 
 /**
  * The policy in effect when none was put: full access for any client that reaches a mount target, anonymous or not
@@ -36,8 +40,9 @@ const DEFAULT_POLICY: PolicyDocument = {
 };
 
 /** The efs-utils words when `iam` finds no credentials (the instance has no profile, or its profile no role). */
-const NO_CREDENTIALS = 'AWS Access Key ID and Secret Access Key are not found in AWS credentials file (~/.aws/credentials), config file '
-  + '(~/.aws/config), from ECS credentials relative uri, or from the instance security credentials service';
+const NO_CREDENTIALS =
+  'AWS Access Key ID and Secret Access Key are not found in AWS credentials file (~/.aws/credentials), config file ' +
+  '(~/.aws/config), from ECS credentials relative uri, or from the instance security credentials service';
 
 /** The role session an instance's credentials stand for: its profile's role, named after the instance. */
 async function instanceSession(cloud: Cloud, region: string, instanceId: string): Promise<Principal | undefined> {
@@ -49,8 +54,12 @@ async function instanceSession(cloud: Cloud, region: string, instanceId: string)
   const role: { RoleName: string; Arn: string; RoleId: string } | undefined = profile?.InstanceProfile?.Roles?.[0];
   if (!role) return undefined;
   return {
-    type: 'assumed-role', accountId: cloud.accountId, arn: `arn:aws:sts::${cloud.accountId}:assumed-role/${role.RoleName}/${instanceId}`,
-    userId: `${role.RoleId}:${instanceId}`, roleArn: role.Arn, roleName: role.RoleName,
+    type: 'assumed-role',
+    accountId: cloud.accountId,
+    arn: `arn:aws:sts::${cloud.accountId}:assumed-role/${role.RoleName}/${instanceId}`,
+    userId: `${role.RoleId}:${instanceId}`,
+    roleArn: role.Arn,
+    roleName: role.RoleName,
   };
 }
 

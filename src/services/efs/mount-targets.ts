@@ -50,12 +50,24 @@ async function subnetOf(ctx: RequestContext, subnetId: string): Promise<Subnet> 
 async function checkGroups(ctx: RequestContext, vpcId: string, groupIds: string[] | undefined): Promise<string[]> {
   if (groupIds && groupIds.length > MAX_GROUPS) throw efsErrors.securityGroupLimitExceeded();
   const wanted = groupIds && groupIds.length ? groupIds : undefined;
-  const input = wanted ? { GroupIds: wanted } : { Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: ['default'] }] };
+  const input = wanted
+    ? { GroupIds: wanted }
+    : {
+        Filters: [
+          { Name: 'vpc-id', Values: [vpcId] },
+          { Name: 'group-name', Values: ['default'] },
+        ],
+      };
   let groups: Array<{ GroupId: string; VpcId: string }>;
   try {
-    groups = (await ctx.cloud.invoke<{ SecurityGroups: Array<{ GroupId: string; VpcId: string }> }>('ec2', 'DescribeSecurityGroups', input, { region: ctx.region })).SecurityGroups;
+    groups = (
+      await ctx.cloud.invoke<{ SecurityGroups: Array<{ GroupId: string; VpcId: string }> }>('ec2', 'DescribeSecurityGroups', input, {
+        region: ctx.region,
+      })
+    ).SecurityGroups;
   } catch (err) {
-    if (isAwsError(err, 'InvalidGroup.NotFound')) throw efsErrors.securityGroupNotFound(/'([^']+)'/.exec(err.message)?.[1] ?? wanted?.join(', ') ?? '');
+    if (isAwsError(err, 'InvalidGroup.NotFound'))
+      throw efsErrors.securityGroupNotFound(/'([^']+)'/.exec(err.message)?.[1] ?? wanted?.join(', ') ?? '');
     throw err;
   }
   for (const g of groups) {
@@ -64,27 +76,46 @@ async function checkGroups(ctx: RequestContext, vpcId: string, groupIds: string[
   return groups.map((g) => g.GroupId);
 }
 
-export async function createMountTarget(input: { FileSystemId: string; SubnetId: string; IpAddress?: string; SecurityGroups?: string[] }, ctx: RequestContext) {
+export async function createMountTarget(
+  input: { FileSystemId: string; SubnetId: string; IpAddress?: string; SecurityGroups?: string[] },
+  ctx: RequestContext,
+) {
   const fs = findFileSystem(ctx, input.FileSystemId);
   requireAvailable(ctx, fs);
   const subnet = await subnetOf(ctx, input.SubnetId);
-  const siblings = mountTargets(ctx.cloud).list(ctx.region).filter((m) => m.FileSystemId === fs.FileSystemId);
+  const siblings = mountTargets(ctx.cloud)
+    .list(ctx.region)
+    .filter((m) => m.FileSystemId === fs.FileSystemId);
   if (siblings.some((m) => m.VpcId !== subnet.VpcId)) {
-    throw efsErrors.mountTargetConflict(`Mount targets of file system '${fs.FileSystemId}' must all be in one VPC: it has mount targets in ${siblings[0].VpcId}.`);
+    throw efsErrors.mountTargetConflict(
+      `Mount targets of file system '${fs.FileSystemId}' must all be in one VPC: it has mount targets in ${siblings[0].VpcId}.`,
+    );
   }
   if (siblings.some((m) => m.AvailabilityZoneName === subnet.AvailabilityZone)) {
     throw efsErrors.mountTargetConflict('mount target already exists in this AZ');
   }
   if (fs.AvailabilityZoneName && fs.AvailabilityZoneName !== subnet.AvailabilityZone) {
-    throw efsErrors.badRequest(`File system '${fs.FileSystemId}' is a One Zone file system in ${fs.AvailabilityZoneName}: its mount target must be in that zone.`);
+    throw efsErrors.badRequest(
+      `File system '${fs.FileSystemId}' is a One Zone file system in ${fs.AvailabilityZoneName}: its mount target must be in that zone.`,
+    );
   }
   const groups = await checkGroups(ctx, subnet.VpcId, input.SecurityGroups);
   const id = newEfsId('fsmt');
   let eni: { NetworkInterfaceId: string; PrivateIpAddress: string };
   try {
-    eni = (await ctx.cloud.invoke('ec2', 'CreateNetworkInterface', {
-      SubnetId: subnet.SubnetId, PrivateIpAddress: input.IpAddress, Groups: groups, Description: `EFS mount target for ${fs.FileSystemId} (${id})`,
-    }, { region: ctx.region })).NetworkInterface;
+    eni = (
+      await ctx.cloud.invoke(
+        'ec2',
+        'CreateNetworkInterface',
+        {
+          SubnetId: subnet.SubnetId,
+          PrivateIpAddress: input.IpAddress,
+          Groups: groups,
+          Description: `EFS mount target for ${fs.FileSystemId} (${id})`,
+        },
+        { region: ctx.region },
+      )
+    ).NetworkInterface;
   } catch (err) {
     if (isAwsError(err, 'InvalidIPAddress.InUse')) throw efsErrors.ipAddressInUse(input.IpAddress ?? '');
     if (isAwsError(err, 'InsufficientFreeAddressesInSubnet')) throw efsErrors.noFreeAddressesInSubnet(subnet.SubnetId);
@@ -130,7 +161,9 @@ export function describeMountTargets(input: DescribeInput, ctx: RequestContext) 
       fsId = ap.FileSystemId;
     }
     const fs = findFileSystem(ctx, fsId ?? '');
-    all = mountTargets(ctx.cloud).list(ctx.region).filter((m) => m.FileSystemId === fs.FileSystemId);
+    all = mountTargets(ctx.cloud)
+      .list(ctx.region)
+      .filter((m) => m.FileSystemId === fs.FileSystemId);
   }
   const page = paginate(all, {
     token: input.Marker,
@@ -156,7 +189,12 @@ export async function modifyMountTargetSecurityGroups(input: { MountTargetId: st
   const state = lifeCycleState(ctx.cloud, mt.AvailableAt);
   if (state !== 'available') throw efsErrors.incorrectMountTargetState(mt.MountTargetId, state);
   const groups = await checkGroups(ctx, mt.VpcId, input.SecurityGroups);
-  await ctx.cloud.invoke('ec2', 'ModifyNetworkInterfaceAttribute', { NetworkInterfaceId: mt.NetworkInterfaceId, Groups: groups }, { region: ctx.region });
+  await ctx.cloud.invoke(
+    'ec2',
+    'ModifyNetworkInterfaceAttribute',
+    { NetworkInterfaceId: mt.NetworkInterfaceId, Groups: groups },
+    { region: ctx.region },
+  );
   const updated = { ...mt, SecurityGroups: groups };
   mountTargets(ctx.cloud).put(ctx.region, mt.MountTargetId, updated);
   ctx.cloud.events.emit('efs.mountTargetChanged', { region: ctx.region, mountTarget: updated });

@@ -8,12 +8,35 @@ import { findFileSystem } from './file-systems.js';
 import { fileSystemArn, fileSystems } from './state.js';
 
 const TRANSITIONS: Record<string, string[]> = {
-  TransitionToIA: ['AFTER_1_DAY', 'AFTER_7_DAYS', 'AFTER_14_DAYS', 'AFTER_30_DAYS', 'AFTER_60_DAYS', 'AFTER_90_DAYS', 'AFTER_180_DAYS', 'AFTER_270_DAYS', 'AFTER_365_DAYS'],
-  TransitionToArchive: ['AFTER_1_DAY', 'AFTER_7_DAYS', 'AFTER_14_DAYS', 'AFTER_30_DAYS', 'AFTER_60_DAYS', 'AFTER_90_DAYS', 'AFTER_180_DAYS', 'AFTER_270_DAYS', 'AFTER_365_DAYS'],
+  TransitionToIA: [
+    'AFTER_1_DAY',
+    'AFTER_7_DAYS',
+    'AFTER_14_DAYS',
+    'AFTER_30_DAYS',
+    'AFTER_60_DAYS',
+    'AFTER_90_DAYS',
+    'AFTER_180_DAYS',
+    'AFTER_270_DAYS',
+    'AFTER_365_DAYS',
+  ],
+  TransitionToArchive: [
+    'AFTER_1_DAY',
+    'AFTER_7_DAYS',
+    'AFTER_14_DAYS',
+    'AFTER_30_DAYS',
+    'AFTER_60_DAYS',
+    'AFTER_90_DAYS',
+    'AFTER_180_DAYS',
+    'AFTER_270_DAYS',
+    'AFTER_365_DAYS',
+  ],
   TransitionToPrimaryStorageClass: ['AFTER_1_ACCESS'],
 };
 
-export function putLifecycleConfiguration(input: { FileSystemId: string; LifecyclePolicies: Array<Record<string, string>> }, ctx: RequestContext) {
+export function putLifecycleConfiguration(
+  input: { FileSystemId: string; LifecyclePolicies: Array<Record<string, string>> },
+  ctx: RequestContext,
+) {
   const fs = findFileSystem(ctx, input.FileSystemId);
   const seen = new Set<string>();
   for (const policy of input.LifecyclePolicies) {
@@ -22,7 +45,8 @@ export function putLifecycleConfiguration(input: { FileSystemId: string; Lifecyc
     const [key] = keys;
     if (seen.has(key)) throw efsErrors.badRequest(`The lifecycle configuration contains ${key} more than once.`);
     seen.add(key);
-    if (!TRANSITIONS[key].includes(policy[key])) throw efsErrors.badRequest(`Invalid value '${policy[key]}' for ${key}. Valid values are: ${TRANSITIONS[key].join(', ')}.`);
+    if (!TRANSITIONS[key].includes(policy[key]))
+      throw efsErrors.badRequest(`Invalid value '${policy[key]}' for ${key}. Valid values are: ${TRANSITIONS[key].join(', ')}.`);
   }
   fileSystems(ctx.cloud).put(ctx.region, fs.FileSystemId, { ...fs, LifecyclePolicies: input.LifecyclePolicies });
   return { LifecyclePolicies: input.LifecyclePolicies };
@@ -35,7 +59,8 @@ export function describeLifecycleConfiguration(input: { FileSystemId: string }, 
 export function putBackupPolicy(input: { FileSystemId: string; BackupPolicy: { Status: string } }, ctx: RequestContext) {
   const fs = findFileSystem(ctx, input.FileSystemId);
   const status = input.BackupPolicy.Status;
-  if (status !== 'ENABLED' && status !== 'DISABLED') throw efsErrors.validation(`Invalid backup policy status '${status}'. Valid values are: ENABLED, DISABLED.`);
+  if (status !== 'ENABLED' && status !== 'DISABLED')
+    throw efsErrors.validation(`Invalid backup policy status '${status}'. Valid values are: ENABLED, DISABLED.`);
   fileSystems(ctx.cloud).put(ctx.region, fs.FileSystemId, { ...fs, BackupStatus: status });
   return { BackupPolicy: { Status: status } };
 }
@@ -76,7 +101,10 @@ function locksOut(ctx: RequestContext, doc: PolicyDocument, arn: string): boolea
   return decideWithResourcePolicy(ctx, action, arn, doc, context).decision !== 'Allow';
 }
 
-export function putFileSystemPolicy(input: { FileSystemId: string; Policy: string; BypassPolicyLockoutSafetyCheck?: boolean }, ctx: RequestContext) {
+export function putFileSystemPolicy(
+  input: { FileSystemId: string; Policy: string; BypassPolicyLockoutSafetyCheck?: boolean },
+  ctx: RequestContext,
+) {
   const fs = findFileSystem(ctx, input.FileSystemId);
   if (input.Policy.length > POLICY_LIMIT) throw efsErrors.invalidPolicy(`The policy is longer than ${POLICY_LIMIT} characters.`);
   let doc: PolicyDocument;
@@ -88,8 +116,10 @@ export function putFileSystemPolicy(input: { FileSystemId: string; Policy: strin
   }
   const arn = fileSystemArn(ctx.region, fs.OwnerId, fs.FileSystemId);
   if (!input.BypassPolicyLockoutSafetyCheck && locksOut(ctx, doc, arn)) {
-    throw efsErrors.invalidPolicy('The policy would prevent the principal making this request from making future PutFileSystemPolicy requests on this '
-      + 'file system. Set BypassPolicyLockoutSafetyCheck to put it anyway.');
+    throw efsErrors.invalidPolicy(
+      'The policy would prevent the principal making this request from making future PutFileSystemPolicy requests on this ' +
+        'file system. Set BypassPolicyLockoutSafetyCheck to put it anyway.',
+    );
   }
   fileSystems(ctx.cloud).put(ctx.region, fs.FileSystemId, { ...fs, Policy: input.Policy });
   return { FileSystemId: fs.FileSystemId, Policy: input.Policy };

@@ -54,8 +54,10 @@ export const fileSystems = (cloud: Cloud) => cloud.store.table<FileSystemRecord>
 export const mountTargets = (cloud: Cloud) => cloud.store.table<MountTargetRecord>('efs.mountTarget');
 export const accessPoints = (cloud: Cloud) => cloud.store.table<AccessPointRecord>('efs.accessPoint');
 
-export const fileSystemArn = (region: string, account: string, id: string) => `arn:aws:elasticfilesystem:${region}:${account}:file-system/${id}`;
-export const accessPointArn = (region: string, account: string, id: string) => `arn:aws:elasticfilesystem:${region}:${account}:access-point/${id}`;
+export const fileSystemArn = (region: string, account: string, id: string) =>
+  `arn:aws:elasticfilesystem:${region}:${account}:file-system/${id}`;
+export const accessPointArn = (region: string, account: string, id: string) =>
+  `arn:aws:elasticfilesystem:${region}:${account}:access-point/${id}`;
 
 /** A resource's state as the clock reads it now. */
 export const lifeCycleState = (cloud: Cloud, availableAt: number) => (cloud.clock.now() >= availableAt ? 'available' : 'creating');

@@ -48,7 +48,10 @@ export function untagResource(input: { ResourceId: string; TagKeys: string[] }, 
 
 export function listTagsForResource(input: { ResourceId: string; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
   const page = paginate(taggable(ctx, input.ResourceId).tags, {
-    token: input.NextToken, max: input.MaxResults, defaultMax: 100, limit: 100,
+    token: input.NextToken,
+    max: input.MaxResults,
+    defaultMax: 100,
+    limit: 100,
     bind: withoutPaging(input, 'NextToken', 'MaxResults'),
     badToken: () => efsErrors.badRequest('The NextToken is not valid.'),
     badSize: () => efsErrors.badRequest('MaxResults must be between 1 and 100.'),
@@ -57,14 +60,19 @@ export function listTagsForResource(input: { ResourceId: string; MaxResults?: nu
 }
 
 /** The file-system-only tag operations of the first EFS API (CreateTags, DeleteTags, DescribeTags). */
-export const createTags = (input: { FileSystemId: string; Tags: Tag[] }, ctx: RequestContext) => tagResource({ ResourceId: input.FileSystemId, Tags: input.Tags }, ctx);
-export const deleteTags = (input: { FileSystemId: string; TagKeys: string[] }, ctx: RequestContext) => untagResource({ ResourceId: input.FileSystemId, TagKeys: input.TagKeys }, ctx);
+export const createTags = (input: { FileSystemId: string; Tags: Tag[] }, ctx: RequestContext) =>
+  tagResource({ ResourceId: input.FileSystemId, Tags: input.Tags }, ctx);
+export const deleteTags = (input: { FileSystemId: string; TagKeys: string[] }, ctx: RequestContext) =>
+  untagResource({ ResourceId: input.FileSystemId, TagKeys: input.TagKeys }, ctx);
 
 export function describeTags(input: { FileSystemId: string; MaxItems?: number; Marker?: string }, ctx: RequestContext) {
   const fs = fileSystems(ctx.cloud).get(ctx.region, input.FileSystemId);
   if (!fs) throw efsErrors.fileSystemNotFound(input.FileSystemId);
   const page = paginate(fs.Tags, {
-    token: input.Marker, max: input.MaxItems, defaultMax: 100, limit: 100,
+    token: input.Marker,
+    max: input.MaxItems,
+    defaultMax: 100,
+    limit: 100,
     bind: withoutPaging(input, 'Marker', 'MaxItems'),
     badToken: () => efsErrors.badRequest('The Marker is not valid.'),
     badSize: () => efsErrors.badRequest('MaxItems must be between 1 and 100.'),

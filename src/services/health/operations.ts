@@ -34,21 +34,31 @@ const KNOWN_TYPES: Array<{ service: string; code: string; category: string }> = 
 ];
 
 function checkLocale(locale: string | undefined): void {
-  if (locale !== undefined && !/^en(-US)?$/i.test(locale)) throw new AwsError('UnsupportedLocale', `The specified locale (${locale}) is not supported.`);
+  if (locale !== undefined && !/^en(-US)?$/i.test(locale))
+    throw new AwsError('UnsupportedLocale', `The specified locale (${locale}) is not supported.`);
 }
 
-const inRanges = (t: number | undefined, ranges: TimeRange[] | undefined) => !ranges?.length || (t !== undefined && ranges.some((r) =>
-  (!r.from || t >= new Date(r.from).getTime()) && (!r.to || t <= new Date(r.to).getTime())));
+const inRanges = (t: number | undefined, ranges: TimeRange[] | undefined) =>
+  !ranges?.length ||
+  (t !== undefined && ranges.some((r) => (!r.from || t >= new Date(r.from).getTime()) && (!r.to || t <= new Date(r.to).getTime())));
 const inList = (v: string | undefined, list: string[] | undefined) => !list?.length || (v !== undefined && list.includes(v));
 
 function matches(e: HealthEventRecord, f: EventFilter | undefined): boolean {
   if (!f) return true;
-  return inList(e.arn, f.eventArns) && inList(e.eventTypeCode, f.eventTypeCodes) && inList(e.service, f.services)
-    && inList(e.region, f.regions) && inList(e.availabilityZone, f.availabilityZones) && inList(e.eventTypeCategory, f.eventTypeCategories)
-    && inList(e.statusCode, f.eventStatusCodes) && inRanges(e.startTime, f.startTimes) && inRanges(e.endTime, f.endTimes)
-    && inRanges(e.lastUpdatedTime, f.lastUpdatedTimes)
-    && (!f.entityArns?.length || e.entities.some((x) => f.entityArns?.includes(x.entityArn)))
-    && (!f.entityValues?.length || e.entities.some((x) => f.entityValues?.includes(x.entityValue)));
+  return (
+    inList(e.arn, f.eventArns) &&
+    inList(e.eventTypeCode, f.eventTypeCodes) &&
+    inList(e.service, f.services) &&
+    inList(e.region, f.regions) &&
+    inList(e.availabilityZone, f.availabilityZones) &&
+    inList(e.eventTypeCategory, f.eventTypeCategories) &&
+    inList(e.statusCode, f.eventStatusCodes) &&
+    inRanges(e.startTime, f.startTimes) &&
+    inRanges(e.endTime, f.endTimes) &&
+    inRanges(e.lastUpdatedTime, f.lastUpdatedTimes) &&
+    (!f.entityArns?.length || e.entities.some((x) => f.entityArns?.includes(x.entityArn))) &&
+    (!f.entityValues?.length || e.entities.some((x) => f.entityValues?.includes(x.entityValue)))
+  );
 }
 
 const wire = (e: HealthEventRecord) => ({
@@ -66,7 +76,11 @@ const wire = (e: HealthEventRecord) => ({
 });
 
 /** Pages of a list, through the one paginator (the model bounds maxResults); the token is bound to the request. */
-function page<T>(items: T[], input: { maxResults?: number; nextToken?: string }, limits: [number, number]): { items: T[]; nextToken?: string } {
+function page<T>(
+  items: T[],
+  input: { maxResults?: number; nextToken?: string },
+  limits: [number, number],
+): { items: T[]; nextToken?: string } {
   const { items: slice, next } = paginate(items, {
     token: input.nextToken,
     max: input.maxResults,
@@ -78,9 +92,14 @@ function page<T>(items: T[], input: { maxResults?: number; nextToken?: string },
   return { items: slice, nextToken: next };
 }
 
-export function describeEvents(input: { filter?: EventFilter; maxResults?: number; nextToken?: string; locale?: string }, ctx: RequestContext) {
+export function describeEvents(
+  input: { filter?: EventFilter; maxResults?: number; nextToken?: string; locale?: string },
+  ctx: RequestContext,
+) {
   checkLocale(input.locale);
-  const list = listHealthEvents(ctx.cloud).filter((e) => matches(e, input.filter)).sort((a, b) => b.lastUpdatedTime - a.lastUpdatedTime);
+  const list = listHealthEvents(ctx.cloud)
+    .filter((e) => matches(e, input.filter))
+    .sort((a, b) => b.lastUpdatedTime - a.lastUpdatedTime);
   const p = page(list, input, [10, 100]);
   return { events: p.items.map(wire), nextToken: p.nextToken };
 }
@@ -88,7 +107,10 @@ export function describeEvents(input: { filter?: EventFilter; maxResults?: numbe
 export function describeEventDetails(input: { eventArns: string[]; locale?: string }, ctx: RequestContext) {
   checkLocale(input.locale);
   if (!input.eventArns.length || input.eventArns.length > 10) {
-    throw new AwsError('ValidationException', '1 validation error detected: Value at \'eventArns\' failed to satisfy constraint: Member must have length between 1 and 10');
+    throw new AwsError(
+      'ValidationException',
+      "1 validation error detected: Value at 'eventArns' failed to satisfy constraint: Member must have length between 1 and 10",
+    );
   }
   const successfulSet: unknown[] = [];
   const failedSet: unknown[] = [];
@@ -101,39 +123,62 @@ export function describeEventDetails(input: { eventArns: string[]; locale?: stri
 }
 
 export function describeAffectedEntities(
-  input: { filter: { eventArns: string[]; entityArns?: string[]; entityValues?: string[]; statusCodes?: string[]; lastUpdatedTimes?: TimeRange[] }; maxResults?: number; nextToken?: string; locale?: string },
+  input: {
+    filter: { eventArns: string[]; entityArns?: string[]; entityValues?: string[]; statusCodes?: string[]; lastUpdatedTimes?: TimeRange[] };
+    maxResults?: number;
+    nextToken?: string;
+    locale?: string;
+  },
   ctx: RequestContext,
 ) {
   checkLocale(input.locale);
   const f = input.filter;
   if (!f.eventArns?.length || f.eventArns.length > 10) {
-    throw new AwsError('ValidationException', '1 validation error detected: Value at \'filter.eventArns\' failed to satisfy constraint: Member must have length between 1 and 10');
+    throw new AwsError(
+      'ValidationException',
+      "1 validation error detected: Value at 'filter.eventArns' failed to satisfy constraint: Member must have length between 1 and 10",
+    );
   }
-  const rows = f.eventArns.flatMap((arn) => {
-    const e = findHealthEvent(ctx.cloud, arn);
-    return (e?.entities ?? []).map((x) => ({
-      entityArn: x.entityArn,
-      eventArn: arn,
-      entityValue: x.entityValue,
-      awsAccountId: ctx.accountId,
-      lastUpdatedTime: new Date(x.lastUpdatedTime),
-      statusCode: x.statusCode,
-    }));
-  }).filter((x) => inList(x.entityArn, f.entityArns) && inList(x.entityValue, f.entityValues) && inList(x.statusCode, f.statusCodes)
-    && inRanges(x.lastUpdatedTime.getTime(), f.lastUpdatedTimes));
+  const rows = f.eventArns
+    .flatMap((arn) => {
+      const e = findHealthEvent(ctx.cloud, arn);
+      return (e?.entities ?? []).map((x) => ({
+        entityArn: x.entityArn,
+        eventArn: arn,
+        entityValue: x.entityValue,
+        awsAccountId: ctx.accountId,
+        lastUpdatedTime: new Date(x.lastUpdatedTime),
+        statusCode: x.statusCode,
+      }));
+    })
+    .filter(
+      (x) =>
+        inList(x.entityArn, f.entityArns) &&
+        inList(x.entityValue, f.entityValues) &&
+        inList(x.statusCode, f.statusCodes) &&
+        inRanges(x.lastUpdatedTime.getTime(), f.lastUpdatedTimes),
+    );
   const p = page(rows, input, [1, 100]);
   return { entities: p.items, nextToken: p.nextToken };
 }
 
 export function describeEventTypes(
-  input: { filter?: { eventTypeCodes?: string[]; services?: string[]; eventTypeCategories?: string[] }; maxResults?: number; nextToken?: string; locale?: string },
+  input: {
+    filter?: { eventTypeCodes?: string[]; services?: string[]; eventTypeCategories?: string[] };
+    maxResults?: number;
+    nextToken?: string;
+    locale?: string;
+  },
   ctx: RequestContext,
 ) {
   checkLocale(input.locale);
   const all = new Map(KNOWN_TYPES.map((t) => [t.code, t]));
-  for (const e of listHealthEvents(ctx.cloud)) if (!all.has(e.eventTypeCode)) all.set(e.eventTypeCode, { service: e.service, code: e.eventTypeCode, category: e.eventTypeCategory });
+  for (const e of listHealthEvents(ctx.cloud))
+    if (!all.has(e.eventTypeCode)) all.set(e.eventTypeCode, { service: e.service, code: e.eventTypeCode, category: e.eventTypeCategory });
   const f = input.filter;
-  const list = [...all.values()].filter((t) => inList(t.code, f?.eventTypeCodes) && inList(t.service, f?.services) && inList(t.category, f?.eventTypeCategories));
+  const list = [...all.values()].filter(
+    (t) => inList(t.code, f?.eventTypeCodes) && inList(t.service, f?.services) && inList(t.category, f?.eventTypeCategories),
+  );
   const p = page(list, input, [10, 100]);
   return { eventTypes: p.items, nextToken: p.nextToken };
 }

@@ -16,7 +16,14 @@ const DOCUMENTS: Record<string, { description: string; statements: object[] }> =
       { Effect: 'Allow', NotAction: ['iam:*', 'organizations:*', 'account:*'], Resource: '*' },
       {
         Effect: 'Allow',
-        Action: ['iam:CreateServiceLinkedRole', 'iam:DeleteServiceLinkedRole', 'iam:ListRoles', 'organizations:DescribeOrganization', 'account:ListRegions', 'account:GetAccountInformation'],
+        Action: [
+          'iam:CreateServiceLinkedRole',
+          'iam:DeleteServiceLinkedRole',
+          'iam:ListRoles',
+          'organizations:DescribeOrganization',
+          'account:ListRegions',
+          'account:GetAccountInformation',
+        ],
         Resource: '*',
       },
     ],
@@ -43,7 +50,14 @@ const DOCUMENTS: Record<string, { description: string; statements: object[] }> =
         Resource: '*',
         Condition: {
           StringEquals: {
-            'iam:AWSServiceName': ['autoscaling.amazonaws.com', 'ec2scheduled.amazonaws.com', 'elasticloadbalancing.amazonaws.com', 'spot.amazonaws.com', 'spotfleet.amazonaws.com', 'transitgateway.amazonaws.com'],
+            'iam:AWSServiceName': [
+              'autoscaling.amazonaws.com',
+              'ec2scheduled.amazonaws.com',
+              'elasticloadbalancing.amazonaws.com',
+              'spot.amazonaws.com',
+              'spotfleet.amazonaws.com',
+              'transitgateway.amazonaws.com',
+            ],
           },
         },
       },
@@ -51,11 +65,20 @@ const DOCUMENTS: Record<string, { description: string; statements: object[] }> =
   },
   IAMReadOnlyAccess: {
     description: 'Provides read only access to IAM via the AWS Management Console.',
-    statements: [{
-      Effect: 'Allow',
-      Action: ['iam:GenerateCredentialReport', 'iam:GenerateServiceLastAccessedDetails', 'iam:Get*', 'iam:List*', 'iam:SimulateCustomPolicy', 'iam:SimulatePrincipalPolicy'],
-      Resource: '*',
-    }],
+    statements: [
+      {
+        Effect: 'Allow',
+        Action: [
+          'iam:GenerateCredentialReport',
+          'iam:GenerateServiceLastAccessedDetails',
+          'iam:Get*',
+          'iam:List*',
+          'iam:SimulateCustomPolicy',
+          'iam:SimulatePrincipalPolicy',
+        ],
+        Resource: '*',
+      },
+    ],
   },
   AmazonSSMReadOnlyAccess: {
     description: 'Provides read only access to Amazon SSM.',
@@ -66,13 +89,47 @@ const DOCUMENTS: Record<string, { description: string; statements: object[] }> =
     statements: [
       {
         Effect: 'Allow',
-        Action: ['ssm:DescribeAssociation', 'ssm:GetDeployablePatchSnapshotForInstance', 'ssm:GetDocument', 'ssm:DescribeDocument', 'ssm:GetManifest', 'ssm:GetParameter',
-          'ssm:GetParameters', 'ssm:ListAssociations', 'ssm:ListInstanceAssociations', 'ssm:PutInventory', 'ssm:PutComplianceItems', 'ssm:PutConfigurePackageResult',
-          'ssm:UpdateAssociationStatus', 'ssm:UpdateInstanceAssociationStatus', 'ssm:UpdateInstanceInformation'],
+        Action: [
+          'ssm:DescribeAssociation',
+          'ssm:GetDeployablePatchSnapshotForInstance',
+          'ssm:GetDocument',
+          'ssm:DescribeDocument',
+          'ssm:GetManifest',
+          'ssm:GetParameter',
+          'ssm:GetParameters',
+          'ssm:ListAssociations',
+          'ssm:ListInstanceAssociations',
+          'ssm:PutInventory',
+          'ssm:PutComplianceItems',
+          'ssm:PutConfigurePackageResult',
+          'ssm:UpdateAssociationStatus',
+          'ssm:UpdateInstanceAssociationStatus',
+          'ssm:UpdateInstanceInformation',
+        ],
         Resource: '*',
       },
-      { Effect: 'Allow', Action: ['ssmmessages:CreateControlChannel', 'ssmmessages:CreateDataChannel', 'ssmmessages:OpenControlChannel', 'ssmmessages:OpenDataChannel'], Resource: '*' },
-      { Effect: 'Allow', Action: ['ec2messages:AcknowledgeMessage', 'ec2messages:DeleteMessage', 'ec2messages:FailMessage', 'ec2messages:GetEndpoint', 'ec2messages:GetMessages', 'ec2messages:SendReply'], Resource: '*' },
+      {
+        Effect: 'Allow',
+        Action: [
+          'ssmmessages:CreateControlChannel',
+          'ssmmessages:CreateDataChannel',
+          'ssmmessages:OpenControlChannel',
+          'ssmmessages:OpenDataChannel',
+        ],
+        Resource: '*',
+      },
+      {
+        Effect: 'Allow',
+        Action: [
+          'ec2messages:AcknowledgeMessage',
+          'ec2messages:DeleteMessage',
+          'ec2messages:FailMessage',
+          'ec2messages:GetEndpoint',
+          'ec2messages:GetMessages',
+          'ec2messages:SendReply',
+        ],
+        Resource: '*',
+      },
     ],
   },
   CloudWatchAgentServerPolicy: {
@@ -80,7 +137,16 @@ const DOCUMENTS: Record<string, { description: string; statements: object[] }> =
     statements: [
       {
         Effect: 'Allow',
-        Action: ['cloudwatch:PutMetricData', 'ec2:DescribeVolumes', 'ec2:DescribeTags', 'logs:PutLogEvents', 'logs:DescribeLogStreams', 'logs:DescribeLogGroups', 'logs:CreateLogStream', 'logs:CreateLogGroup'],
+        Action: [
+          'cloudwatch:PutMetricData',
+          'ec2:DescribeVolumes',
+          'ec2:DescribeTags',
+          'logs:PutLogEvents',
+          'logs:DescribeLogStreams',
+          'logs:DescribeLogGroups',
+          'logs:CreateLogStream',
+          'logs:CreateLogGroup',
+        ],
         Resource: '*',
       },
       { Effect: 'Allow', Action: ['ssm:GetParameter'], Resource: 'arn:aws:ssm:*:*:parameter/AmazonCloudWatch-*' },
@@ -90,7 +156,10 @@ const DOCUMENTS: Record<string, { description: string; statements: object[] }> =
 
 /** AWS managed policies have fixed ids on AWS; halo derives a stable one from the name. */
 const stableId = (name: string) =>
-  `ANPA${[...createHash('sha256').update(`aws-managed:${name}`).digest()].slice(0, 17).map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[b % 32]).join('')}`;
+  `ANPA${[...createHash('sha256').update(`aws-managed:${name}`).digest()]
+    .slice(0, 17)
+    .map((b) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'[b % 32])
+    .join('')}`;
 
 const CREATED = '2015-02-06T18:39:46.000Z';
 

@@ -20,14 +20,17 @@ function tags(props: Props) {
   return list.length ? list.map((t) => ({ Key: String(t.Key), Value: String(t.Value ?? '') })) : undefined;
 }
 
-const iamCapability = (nameProp: string) => (props: Props) => (props[nameProp] !== undefined ? 'CAPABILITY_NAMED_IAM' as const : 'CAPABILITY_IAM' as const);
+const iamCapability = (nameProp: string) => (props: Props) =>
+  props[nameProp] !== undefined ? ('CAPABILITY_NAMED_IAM' as const) : ('CAPABILITY_IAM' as const);
 
 async function syncRoleInline(role: string, props: Props, previous: Props | undefined, ctx: ProviderContext) {
   const next = (props.Policies ?? []) as Array<{ PolicyName: string; PolicyDocument: unknown }>;
   for (const p of (previous?.Policies ?? []) as Array<{ PolicyName: string }>) {
-    if (!next.some((n) => n.PolicyName === p.PolicyName)) await ignoreMissing(() => ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: role, PolicyName: p.PolicyName }));
+    if (!next.some((n) => n.PolicyName === p.PolicyName))
+      await ignoreMissing(() => ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: role, PolicyName: p.PolicyName }));
   }
-  for (const p of next) await ctx.invoke('iam', 'PutRolePolicy', { RoleName: role, PolicyName: str(p.PolicyName), PolicyDocument: doc(p.PolicyDocument) });
+  for (const p of next)
+    await ctx.invoke('iam', 'PutRolePolicy', { RoleName: role, PolicyName: str(p.PolicyName), PolicyDocument: doc(p.PolicyDocument) });
 }
 
 async function syncRoleManaged(role: string, props: Props, previous: Props | undefined, ctx: ProviderContext) {
@@ -74,7 +77,11 @@ export const roleProvider: ResourceProvider = {
       await ctx.invoke('iam', 'UpdateAssumeRolePolicy', { RoleName: name, PolicyDocument: doc(props.AssumeRolePolicyDocument) });
     }
     if (str(props.Description) !== str(previous.Description) || num(props.MaxSessionDuration) !== num(previous.MaxSessionDuration)) {
-      await ctx.invoke('iam', 'UpdateRole', { RoleName: name, Description: str(props.Description) ?? '', MaxSessionDuration: num(props.MaxSessionDuration) });
+      await ctx.invoke('iam', 'UpdateRole', {
+        RoleName: name,
+        Description: str(props.Description) ?? '',
+        MaxSessionDuration: num(props.MaxSessionDuration),
+      });
     }
     await syncRoleInline(name, props, previous, ctx);
     await syncRoleManaged(name, props, previous, ctx);
@@ -86,7 +93,8 @@ export const roleProvider: ResourceProvider = {
       const inline = await ctx.invoke('iam', 'ListRolePolicies', { RoleName: name });
       for (const p of inline.PolicyNames ?? []) await ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: name, PolicyName: p });
       const attached = await ctx.invoke('iam', 'ListAttachedRolePolicies', { RoleName: name });
-      for (const p of attached.AttachedPolicies ?? []) await ctx.invoke('iam', 'DetachRolePolicy', { RoleName: name, PolicyArn: p.PolicyArn });
+      for (const p of attached.AttachedPolicies ?? [])
+        await ctx.invoke('iam', 'DetachRolePolicy', { RoleName: name, PolicyArn: p.PolicyArn });
       await ctx.invoke('iam', 'DeleteRole', { RoleName: name });
     });
   },
@@ -102,7 +110,8 @@ export const instanceProfileProvider: ResourceProvider = {
     const name = str(props.InstanceProfileName) ?? ctx.physicalName(128);
     const { InstanceProfile } = await ctx.invoke('iam', 'CreateInstanceProfile', { InstanceProfileName: name, Path: str(props.Path) });
     try {
-      for (const role of names(props.Roles)) await ctx.invoke('iam', 'AddRoleToInstanceProfile', { InstanceProfileName: name, RoleName: role });
+      for (const role of names(props.Roles))
+        await ctx.invoke('iam', 'AddRoleToInstanceProfile', { InstanceProfileName: name, RoleName: role });
     } catch (err) {
       await ctx.invoke('iam', 'DeleteInstanceProfile', { InstanceProfileName: name }).catch(() => undefined);
       throw err;
@@ -112,10 +121,12 @@ export const instanceProfileProvider: ResourceProvider = {
   async update(name, props, previous, ctx) {
     const next = names(props.Roles);
     for (const role of names(previous.Roles)) {
-      if (!next.includes(role)) await ignoreMissing(() => ctx.invoke('iam', 'RemoveRoleFromInstanceProfile', { InstanceProfileName: name, RoleName: role }));
+      if (!next.includes(role))
+        await ignoreMissing(() => ctx.invoke('iam', 'RemoveRoleFromInstanceProfile', { InstanceProfileName: name, RoleName: role }));
     }
     for (const role of next) {
-      if (!names(previous.Roles).includes(role)) await ctx.invoke('iam', 'AddRoleToInstanceProfile', { InstanceProfileName: name, RoleName: role });
+      if (!names(previous.Roles).includes(role))
+        await ctx.invoke('iam', 'AddRoleToInstanceProfile', { InstanceProfileName: name, RoleName: role });
     }
     const { InstanceProfile } = await ctx.invoke('iam', 'GetInstanceProfile', { InstanceProfileName: name });
     return { physicalId: name, attributes: { Arn: InstanceProfile.Arn } };
@@ -132,7 +143,8 @@ export const instanceProfileProvider: ResourceProvider = {
 };
 
 function refuseUsersAndGroups(props: Props): void {
-  if (names(props.Users).length || names(props.Groups).length) throw new Error('halo supports IAM policies for Roles only (not Users or Groups) yet');
+  if (names(props.Users).length || names(props.Groups).length)
+    throw new Error('halo supports IAM policies for Roles only (not Users or Groups) yet');
 }
 
 /** An inline policy put into each of its roles. Ref is a generated id (as CloudFormation's). */
@@ -144,7 +156,11 @@ export const policyProvider: ResourceProvider = {
   async create(props, ctx) {
     refuseUsersAndGroups(props);
     for (const role of names(props.Roles)) {
-      await ctx.invoke('iam', 'PutRolePolicy', { RoleName: role, PolicyName: str(props.PolicyName), PolicyDocument: doc(props.PolicyDocument) });
+      await ctx.invoke('iam', 'PutRolePolicy', {
+        RoleName: role,
+        PolicyName: str(props.PolicyName),
+        PolicyDocument: doc(props.PolicyDocument),
+      });
     }
     const id = ctx.physicalName(64);
     return { physicalId: id, attributes: { Id: id } };
@@ -152,15 +168,21 @@ export const policyProvider: ResourceProvider = {
   async update(id, props, previous, ctx) {
     refuseUsersAndGroups(props);
     for (const role of names(previous.Roles)) {
-      if (!names(props.Roles).includes(role)) await ignoreMissing(() => ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: role, PolicyName: str(previous.PolicyName) }));
+      if (!names(props.Roles).includes(role))
+        await ignoreMissing(() => ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: role, PolicyName: str(previous.PolicyName) }));
     }
     for (const role of names(props.Roles)) {
-      await ctx.invoke('iam', 'PutRolePolicy', { RoleName: role, PolicyName: str(props.PolicyName), PolicyDocument: doc(props.PolicyDocument) });
+      await ctx.invoke('iam', 'PutRolePolicy', {
+        RoleName: role,
+        PolicyName: str(props.PolicyName),
+        PolicyDocument: doc(props.PolicyDocument),
+      });
     }
     return { physicalId: id, attributes: { Id: id } };
   },
   async delete(_id, props, ctx) {
-    for (const role of names(props.Roles)) await ignoreMissing(() => ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: role, PolicyName: str(props.PolicyName) }));
+    for (const role of names(props.Roles))
+      await ignoreMissing(() => ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: role, PolicyName: str(props.PolicyName) }));
   },
 };
 
@@ -179,7 +201,10 @@ export const managedPolicyProvider: ResourceProvider = {
       PolicyDocument: doc(props.PolicyDocument),
     });
     for (const role of names(props.Roles)) await ctx.invoke('iam', 'AttachRolePolicy', { RoleName: role, PolicyArn: Policy.Arn });
-    return { physicalId: Policy.Arn, attributes: { PolicyArn: Policy.Arn, PolicyId: Policy.PolicyId, DefaultVersionId: Policy.DefaultVersionId } };
+    return {
+      physicalId: Policy.Arn,
+      attributes: { PolicyArn: Policy.Arn, PolicyId: Policy.PolicyId, DefaultVersionId: Policy.DefaultVersionId },
+    };
   },
   async update(arn, props, previous, ctx) {
     refuseUsersAndGroups(props);
@@ -187,11 +212,13 @@ export const managedPolicyProvider: ResourceProvider = {
       const { Versions } = await ctx.invoke('iam', 'ListPolicyVersions', { PolicyArn: arn });
       const old = (Versions ?? []).filter((v: { IsDefaultVersion: boolean }) => !v.IsDefaultVersion);
       // IAM keeps at most five versions: drop the oldest non-default one first, as CloudFormation does.
-      if ((Versions ?? []).length >= 5 && old.length) await ctx.invoke('iam', 'DeletePolicyVersion', { PolicyArn: arn, VersionId: old[old.length - 1].VersionId });
+      if ((Versions ?? []).length >= 5 && old.length)
+        await ctx.invoke('iam', 'DeletePolicyVersion', { PolicyArn: arn, VersionId: old[old.length - 1].VersionId });
       await ctx.invoke('iam', 'CreatePolicyVersion', { PolicyArn: arn, PolicyDocument: doc(props.PolicyDocument), SetAsDefault: true });
     }
     for (const role of names(previous.Roles)) {
-      if (!names(props.Roles).includes(role)) await ignoreMissing(() => ctx.invoke('iam', 'DetachRolePolicy', { RoleName: role, PolicyArn: arn }));
+      if (!names(props.Roles).includes(role))
+        await ignoreMissing(() => ctx.invoke('iam', 'DetachRolePolicy', { RoleName: role, PolicyArn: arn }));
     }
     for (const role of names(props.Roles)) await ctx.invoke('iam', 'AttachRolePolicy', { RoleName: role, PolicyArn: arn });
     const { Policy } = await ctx.invoke('iam', 'GetPolicy', { PolicyArn: arn });
@@ -200,9 +227,11 @@ export const managedPolicyProvider: ResourceProvider = {
   async delete(arn, _props, ctx) {
     await ignoreMissing(async () => {
       const { PolicyRoles } = await ctx.invoke('iam', 'ListEntitiesForPolicy', { PolicyArn: arn });
-      for (const r of PolicyRoles ?? []) await ignoreMissing(() => ctx.invoke('iam', 'DetachRolePolicy', { RoleName: r.RoleName, PolicyArn: arn }));
+      for (const r of PolicyRoles ?? [])
+        await ignoreMissing(() => ctx.invoke('iam', 'DetachRolePolicy', { RoleName: r.RoleName, PolicyArn: arn }));
       const { Versions } = await ctx.invoke('iam', 'ListPolicyVersions', { PolicyArn: arn });
-      for (const v of Versions ?? []) if (!v.IsDefaultVersion) await ctx.invoke('iam', 'DeletePolicyVersion', { PolicyArn: arn, VersionId: v.VersionId });
+      for (const v of Versions ?? [])
+        if (!v.IsDefaultVersion) await ctx.invoke('iam', 'DeletePolicyVersion', { PolicyArn: arn, VersionId: v.VersionId });
       await ctx.invoke('iam', 'DeletePolicy', { PolicyArn: arn });
     });
   },

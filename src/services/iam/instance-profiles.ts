@@ -60,7 +60,8 @@ export function getInstanceProfile(input: { InstanceProfileName: string }, ctx: 
 export function addRoleToInstanceProfile(input: { InstanceProfileName: string; RoleName: string }, ctx: RequestContext) {
   const profile = requireProfile(ctx.cloud, input.InstanceProfileName);
   const role = requireRole(ctx.cloud, input.RoleName);
-  if (profile.RoleNames.length >= 1) throw new AwsError('LimitExceeded', 'Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1', 409);
+  if (profile.RoleNames.length >= 1)
+    throw new AwsError('LimitExceeded', 'Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1', 409);
   save(ctx.cloud, { ...profile, RoleNames: [role.RoleName] });
   return {};
 }
@@ -69,30 +70,39 @@ export function removeRoleFromInstanceProfile(input: { InstanceProfileName: stri
   const profile = requireProfile(ctx.cloud, input.InstanceProfileName);
   requireRole(ctx.cloud, input.RoleName);
   const remaining = profile.RoleNames.filter((n) => keyOf(n) !== keyOf(input.RoleName));
-  if (remaining.length === profile.RoleNames.length) throw new AwsError('NoSuchEntity', `The role with name ${input.RoleName} cannot be found.`, 404);
+  if (remaining.length === profile.RoleNames.length)
+    throw new AwsError('NoSuchEntity', `The role with name ${input.RoleName} cannot be found.`, 404);
   save(ctx.cloud, { ...profile, RoleNames: remaining });
   return {};
 }
 
 export function deleteInstanceProfile(input: { InstanceProfileName: string }, ctx: RequestContext) {
   const profile = requireProfile(ctx.cloud, input.InstanceProfileName);
-  if (profile.RoleNames.length) throw new AwsError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.', 409);
+  if (profile.RoleNames.length)
+    throw new AwsError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.', 409);
   instanceProfiles(ctx.cloud).delete(GLOBAL, keyOf(profile.InstanceProfileName));
   return {};
 }
 
-const byName = (a: InstanceProfileRecord, b: InstanceProfileRecord) => keyOf(a.InstanceProfileName).localeCompare(keyOf(b.InstanceProfileName));
+const byName = (a: InstanceProfileRecord, b: InstanceProfileRecord) =>
+  keyOf(a.InstanceProfileName).localeCompare(keyOf(b.InstanceProfileName));
 
 export function listInstanceProfiles(input: PageInput & { PathPrefix?: string }, ctx: RequestContext) {
   const prefix = input.PathPrefix ?? '/';
-  const all = instanceProfiles(ctx.cloud).list(GLOBAL).filter((p) => p.Path.startsWith(prefix)).sort(byName);
+  const all = instanceProfiles(ctx.cloud)
+    .list(GLOBAL)
+    .filter((p) => p.Path.startsWith(prefix))
+    .sort(byName);
   const { page, IsTruncated, Marker } = paginate(all, input);
   return { InstanceProfiles: page.map((p) => profileView(ctx.cloud, p)), IsTruncated, Marker };
 }
 
 export function listInstanceProfilesForRole(input: PageInput & { RoleName: string }, ctx: RequestContext) {
   const role = requireRole(ctx.cloud, input.RoleName);
-  const all = instanceProfiles(ctx.cloud).list(GLOBAL).filter((p) => p.RoleNames.some((n) => keyOf(n) === keyOf(role.RoleName))).sort(byName);
+  const all = instanceProfiles(ctx.cloud)
+    .list(GLOBAL)
+    .filter((p) => p.RoleNames.some((n) => keyOf(n) === keyOf(role.RoleName)))
+    .sort(byName);
   const { page, IsTruncated, Marker } = paginate(all, input);
   return { InstanceProfiles: page.map((p) => profileView(ctx.cloud, p)), IsTruncated, Marker };
 }

@@ -22,7 +22,8 @@ export function findPolicy(cloud: Cloud, arn: string): ManagedPolicyRecord | und
 }
 
 function checkArn(arn: string): void {
-  if (arn.length < 20 || !arn.startsWith('arn:')) throw constraintError(arn, 'policyArn', 'Member must have length greater than or equal to 20');
+  if (arn.length < 20 || !arn.startsWith('arn:'))
+    throw constraintError(arn, 'policyArn', 'Member must have length greater than or equal to 20');
 }
 
 function requirePolicy(cloud: Cloud, arn: string): ManagedPolicyRecord {
@@ -43,7 +44,10 @@ export function defaultDocument(policy: ManagedPolicyRecord): string {
   return (policy.Versions.find((v) => v.VersionId === policy.DefaultVersionId) ?? policy.Versions[0]).Document;
 }
 
-const attachmentCount = (cloud: Cloud, arn: string) => roles(cloud).list(GLOBAL).filter((r) => r.AttachedPolicyArns.includes(arn)).length;
+const attachmentCount = (cloud: Cloud, arn: string) =>
+  roles(cloud)
+    .list(GLOBAL)
+    .filter((r) => r.AttachedPolicyArns.includes(arn)).length;
 
 function policyView(cloud: Cloud, p: ManagedPolicyRecord, withDescription: boolean) {
   return {
@@ -121,7 +125,11 @@ export function deletePolicy(input: { PolicyArn: string }, ctx: RequestContext) 
   const policy = requireCustomer(ctx.cloud, input.PolicyArn);
   if (attachmentCount(ctx.cloud, policy.Arn) > 0) throw new AwsError('DeleteConflict', 'Cannot delete a policy attached to entities.', 409);
   if (policy.Versions.length > 1) {
-    throw new AwsError('DeleteConflict', "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.", 409);
+    throw new AwsError(
+      'DeleteConflict',
+      "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.",
+      409,
+    );
   }
   managedPolicies(ctx.cloud).delete(GLOBAL, keyOf(policy.PolicyName));
   return {};
@@ -149,7 +157,11 @@ export function createPolicyVersion(input: { PolicyArn: string; PolicyDocument: 
   const policy = requireCustomer(ctx.cloud, input.PolicyArn);
   checkDocument(input.PolicyDocument, 'identity', POLICY_SIZE_QUOTA);
   if (policy.Versions.length >= MAX_VERSIONS) {
-    throw new AwsError('LimitExceeded', `A managed policy can have up to ${MAX_VERSIONS} versions. Before you create a new version, you must delete an existing version.`, 409);
+    throw new AwsError(
+      'LimitExceeded',
+      `A managed policy can have up to ${MAX_VERSIONS} versions. Before you create a new version, you must delete an existing version.`,
+      409,
+    );
   }
   const now = iamNow(ctx.cloud.clock);
   const version = { VersionId: `v${policy.NextVersion}`, Document: input.PolicyDocument, CreateDate: now };
@@ -175,7 +187,8 @@ export function setDefaultPolicyVersion(input: { PolicyArn: string; VersionId: s
 export function deletePolicyVersion(input: { PolicyArn: string; VersionId: string }, ctx: RequestContext) {
   const policy = requireCustomer(ctx.cloud, input.PolicyArn);
   requireVersion(policy, input.VersionId);
-  if (input.VersionId === policy.DefaultVersionId) throw new AwsError('DeleteConflict', 'Cannot delete the default version of a policy.', 409);
+  if (input.VersionId === policy.DefaultVersionId)
+    throw new AwsError('DeleteConflict', 'Cannot delete the default version of a policy.', 409);
   const versions = policy.Versions.filter((v) => v.VersionId !== input.VersionId);
   managedPolicies(ctx.cloud).put(GLOBAL, keyOf(policy.PolicyName), { ...policy, Versions: versions });
   return {};
@@ -184,7 +197,8 @@ export function deletePolicyVersion(input: { PolicyArn: string; VersionId: strin
 export function attachRolePolicy(input: { RoleName: string; PolicyArn: string }, ctx: RequestContext) {
   checkArn(input.PolicyArn);
   const role = requireRole(ctx.cloud, input.RoleName);
-  if (!findPolicy(ctx.cloud, input.PolicyArn)) throw new AwsError('NoSuchEntity', `Policy ${input.PolicyArn} does not exist or is not attachable.`, 404);
+  if (!findPolicy(ctx.cloud, input.PolicyArn))
+    throw new AwsError('NoSuchEntity', `Policy ${input.PolicyArn} does not exist or is not attachable.`, 404);
   if (role.AttachedPolicyArns.includes(input.PolicyArn)) return {};
   if (role.AttachedPolicyArns.length >= MAX_ATTACHED_PER_ROLE) {
     throw new AwsError('LimitExceeded', `Cannot exceed quota for PoliciesPerRole: ${MAX_ATTACHED_PER_ROLE}`, 409);
@@ -196,7 +210,8 @@ export function attachRolePolicy(input: { RoleName: string; PolicyArn: string },
 export function detachRolePolicy(input: { RoleName: string; PolicyArn: string }, ctx: RequestContext) {
   checkArn(input.PolicyArn);
   const role = requireRole(ctx.cloud, input.RoleName);
-  if (!role.AttachedPolicyArns.includes(input.PolicyArn)) throw new AwsError('NoSuchEntity', `Policy ${input.PolicyArn} was not found.`, 404);
+  if (!role.AttachedPolicyArns.includes(input.PolicyArn))
+    throw new AwsError('NoSuchEntity', `Policy ${input.PolicyArn} was not found.`, 404);
   saveRole(ctx.cloud, { ...role, AttachedPolicyArns: role.AttachedPolicyArns.filter((a) => a !== input.PolicyArn) });
   return {};
 }
@@ -204,23 +219,33 @@ export function detachRolePolicy(input: { RoleName: string; PolicyArn: string },
 export function listAttachedRolePolicies(input: PageInput & { RoleName: string; PathPrefix?: string }, ctx: RequestContext) {
   const role = requireRole(ctx.cloud, input.RoleName);
   const prefix = input.PathPrefix ?? '/';
-  const attached = role.AttachedPolicyArns
-    .map((arn) => findPolicy(ctx.cloud, arn))
+  const attached = role.AttachedPolicyArns.map((arn) => findPolicy(ctx.cloud, arn))
     .filter((p): p is ManagedPolicyRecord => p !== undefined && p.Path.startsWith(prefix))
     .map((p) => ({ PolicyName: p.PolicyName, PolicyArn: p.Arn }));
   const { page, IsTruncated, Marker } = paginate(attached, input);
   return { AttachedPolicies: page, IsTruncated, Marker };
 }
 
-export function listEntitiesForPolicy(input: PageInput & { PolicyArn: string; EntityFilter?: string; PathPrefix?: string }, ctx: RequestContext) {
+export function listEntitiesForPolicy(
+  input: PageInput & { PolicyArn: string; EntityFilter?: string; PathPrefix?: string },
+  ctx: RequestContext,
+) {
   const policy = requirePolicy(ctx.cloud, input.PolicyArn);
   const prefix = input.PathPrefix ?? '/';
   const wantRoles = input.EntityFilter === undefined || input.EntityFilter === 'Role';
   const attached = wantRoles
-    ? roles(ctx.cloud).list(GLOBAL).filter((r) => r.AttachedPolicyArns.includes(policy.Arn) && r.Path.startsWith(prefix))
+    ? roles(ctx.cloud)
+        .list(GLOBAL)
+        .filter((r) => r.AttachedPolicyArns.includes(policy.Arn) && r.Path.startsWith(prefix))
     : [];
   const { page, IsTruncated, Marker } = paginate(attached, input);
-  return { PolicyGroups: [], PolicyUsers: [], PolicyRoles: page.map((r) => ({ RoleName: r.RoleName, RoleId: r.RoleId })), IsTruncated, Marker };
+  return {
+    PolicyGroups: [],
+    PolicyUsers: [],
+    PolicyRoles: page.map((r) => ({ RoleName: r.RoleName, RoleId: r.RoleId })),
+    IsTruncated,
+    Marker,
+  };
 }
 
 export function tagPolicy(input: { PolicyArn: string; Tags: Tag[] }, ctx: RequestContext) {

@@ -21,8 +21,7 @@ const parse = (text: string) => JSON.parse(text) as PolicyDocument;
 /** A role's inline policies and the default versions of its attached managed policies. */
 export function policiesOfRole(cloud: Cloud, role: RoleRecord): PolicyDocument[] {
   const inline = Object.values(role.InlinePolicies).map(parse);
-  const managed = role.AttachedPolicyArns
-    .map((arn) => findPolicy(cloud, arn))
+  const managed = role.AttachedPolicyArns.map((arn) => findPolicy(cloud, arn))
     .filter((p) => p !== undefined)
     .map((p) => parse(defaultDocument(p)));
   return [...inline, ...managed];
@@ -57,7 +56,8 @@ export function iamResourceArns(ctx: RequestContext, input: Record<string, unkno
   const roleName = str(input.RoleName);
   if (roleName) return [findRole(cloud, roleName)?.Arn ?? `arn:aws:iam::${accountId}:role${path}${roleName}`];
   const profileName = str(input.InstanceProfileName);
-  if (profileName) return [findInstanceProfile(cloud, profileName)?.Arn ?? `arn:aws:iam::${accountId}:instance-profile${path}${profileName}`];
+  if (profileName)
+    return [findInstanceProfile(cloud, profileName)?.Arn ?? `arn:aws:iam::${accountId}:instance-profile${path}${profileName}`];
   const policyArn = str(input.PolicyArn);
   if (policyArn) return [policyArn];
   const policyName = str(input.PolicyName);

@@ -19,7 +19,8 @@ export function putRolePermissionsBoundary(input: { RoleName: string; Permission
 
 export function deleteRolePermissionsBoundary(input: { RoleName: string }, ctx: RequestContext) {
   const role = requireRole(ctx.cloud, input.RoleName);
-  if (!role.PermissionsBoundaryArn) throw new AwsError('NoSuchEntity', `The role with name ${role.RoleName} does not have a permissions boundary.`, 404);
+  if (!role.PermissionsBoundaryArn)
+    throw new AwsError('NoSuchEntity', `The role with name ${role.RoleName} does not have a permissions boundary.`, 404);
   saveRole(ctx.cloud, { ...role, PermissionsBoundaryArn: undefined });
   return {};
 }

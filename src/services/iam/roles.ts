@@ -32,9 +32,10 @@ export function roleView(role: RoleRecord, detail = true): Record<string, unknow
     AssumeRolePolicyDocument: encodeDocument(role.AssumeRolePolicyDocument),
     Description: role.Description,
     MaxSessionDuration: role.MaxSessionDuration,
-    PermissionsBoundary: detail && role.PermissionsBoundaryArn
-      ? { PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: role.PermissionsBoundaryArn }
-      : undefined,
+    PermissionsBoundary:
+      detail && role.PermissionsBoundaryArn
+        ? { PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: role.PermissionsBoundaryArn }
+        : undefined,
     Tags: detail && role.Tags.length ? role.Tags : undefined,
     RoleLastUsed: detail ? { LastUsedDate: role.LastUsedDate, Region: role.LastUsedRegion } : undefined,
   };
@@ -87,17 +88,23 @@ export function getRole(input: { RoleName: string }, ctx: RequestContext) {
 
 export function listRoles(input: PageInput & { PathPrefix?: string }, ctx: RequestContext) {
   const prefix = input.PathPrefix ?? '/';
-  const all = roles(ctx.cloud).list(GLOBAL).filter((r) => r.Path.startsWith(prefix)).sort((a, b) => keyOf(a.RoleName).localeCompare(keyOf(b.RoleName)));
+  const all = roles(ctx.cloud)
+    .list(GLOBAL)
+    .filter((r) => r.Path.startsWith(prefix))
+    .sort((a, b) => keyOf(a.RoleName).localeCompare(keyOf(b.RoleName)));
   const { page, IsTruncated, Marker } = paginate(all, input);
   return { Roles: page.map((r) => roleView(r, false)), IsTruncated, Marker };
 }
 
 export function deleteRole(input: { RoleName: string }, ctx: RequestContext) {
   const role = requireRole(ctx.cloud, input.RoleName);
-  const inProfile = instanceProfiles(ctx.cloud).list(GLOBAL).some((p) => p.RoleNames.some((n) => keyOf(n) === keyOf(role.RoleName)));
+  const inProfile = instanceProfiles(ctx.cloud)
+    .list(GLOBAL)
+    .some((p) => p.RoleNames.some((n) => keyOf(n) === keyOf(role.RoleName)));
   if (inProfile) throw new AwsError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.', 409);
   if (role.AttachedPolicyArns.length) throw new AwsError('DeleteConflict', 'Cannot delete entity, must detach all policies first.', 409);
-  if (Object.keys(role.InlinePolicies).length) throw new AwsError('DeleteConflict', 'Cannot delete entity, must delete policies first.', 409);
+  if (Object.keys(role.InlinePolicies).length)
+    throw new AwsError('DeleteConflict', 'Cannot delete entity, must delete policies first.', 409);
   roles(ctx.cloud).delete(GLOBAL, keyOf(role.RoleName));
   return {};
 }

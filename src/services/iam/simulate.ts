@@ -40,9 +40,10 @@ function missingKeys(policies: PolicyDocument[], action: string, context: Condit
   const supplied = new Set(Object.keys(context).map((k) => k.toLowerCase()));
   const missing = new Set<string>();
   for (const s of policies.flatMap(statementsOf)) {
-    const concerns = s.Action !== undefined
-      ? listOf(s.Action).some((a) => globMatch(a, action, true))
-      : !listOf(s.NotAction).some((a) => globMatch(a, action, true));
+    const concerns =
+      s.Action !== undefined
+        ? listOf(s.Action).some((a) => globMatch(a, action, true))
+        : !listOf(s.NotAction).some((a) => globMatch(a, action, true));
     if (!concerns) continue;
     for (const keys of Object.values(s.Condition ?? {})) {
       for (const key of Object.keys(keys)) if (!supplied.has(key.toLowerCase())) missing.add(key);
@@ -54,24 +55,26 @@ function missingKeys(policies: PolicyDocument[], action: string, context: Condit
 function simulate(identity: PolicyDocument[], boundary: PolicyDocument[] | undefined, input: SimulateInput) {
   const context = contextOf(input.ContextEntries);
   const resources = input.ResourceArns?.length ? input.ResourceArns : ['*'];
-  const results = input.ActionNames.flatMap((action) => resources.map((resource) => {
-    const request = { action, resource, context };
-    let decision = evaluate(identity, request);
-    let boundaryAllows: boolean | undefined;
-    if (boundary) {
-      const capped = evaluate(boundary, request);
-      boundaryAllows = capped === 'Allow';
-      if (decision === 'Allow' && capped !== 'Allow') decision = capped;
-    }
-    return {
-      EvalActionName: action,
-      EvalResourceName: resource,
-      EvalDecision: DECISION_NAMES[decision],
-      MatchedStatements: [],
-      MissingContextValues: missingKeys([...identity, ...(boundary ?? [])], action, context),
-      PermissionsBoundaryDecisionDetail: boundaryAllows === undefined ? undefined : { AllowedByPermissionsBoundary: boundaryAllows },
-    };
-  }));
+  const results = input.ActionNames.flatMap((action) =>
+    resources.map((resource) => {
+      const request = { action, resource, context };
+      let decision = evaluate(identity, request);
+      let boundaryAllows: boolean | undefined;
+      if (boundary) {
+        const capped = evaluate(boundary, request);
+        boundaryAllows = capped === 'Allow';
+        if (decision === 'Allow' && capped !== 'Allow') decision = capped;
+      }
+      return {
+        EvalActionName: action,
+        EvalResourceName: resource,
+        EvalDecision: DECISION_NAMES[decision],
+        MatchedStatements: [],
+        MissingContextValues: missingKeys([...identity, ...(boundary ?? [])], action, context),
+        PermissionsBoundaryDecisionDetail: boundaryAllows === undefined ? undefined : { AllowedByPermissionsBoundary: boundaryAllows },
+      };
+    }),
+  );
   const { page, IsTruncated, Marker } = paginate(results, input);
   return { EvaluationResults: page, IsTruncated, Marker };
 }
@@ -87,7 +90,8 @@ export function simulateCustomPolicy(input: SimulateInput, _ctx: RequestContext)
 export function simulatePrincipalPolicy(input: SimulateInput & { PolicySourceArn: string }, ctx: RequestContext) {
   const m = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(input.PolicySourceArn);
   const role = m && m[1] === ctx.accountId ? findRole(ctx.cloud, m[2]) : undefined;
-  if (!role || role.Arn !== input.PolicySourceArn) throw new AwsError('NoSuchEntity', `PolicySourceArn ${input.PolicySourceArn} cannot be found.`, 404);
+  if (!role || role.Arn !== input.PolicySourceArn)
+    throw new AwsError('NoSuchEntity', `PolicySourceArn ${input.PolicySourceArn} cannot be found.`, 404);
   const given = input.PermissionsBoundaryPolicyInputList?.length ? parsed(input.PermissionsBoundaryPolicyInputList) : undefined;
   const own = boundaryOfRole(ctx.cloud, role);
   return simulate([...policiesOfRole(ctx.cloud, role), ...parsed(input.PolicyInputList)], given ?? (own ? [own] : undefined), input);

@@ -4,7 +4,10 @@ import type { Tag } from './state.js';
 
 /** IAM's ValidationError, worded as AWS words a failed model constraint. */
 export function constraintError(value: unknown, member: string, constraint: string): AwsError {
-  return new AwsError('ValidationError', `1 validation error detected: Value '${String(value)}' at '${member}' failed to satisfy constraint: ${constraint}`);
+  return new AwsError(
+    'ValidationError',
+    `1 validation error detected: Value '${String(value)}' at '${member}' failed to satisfy constraint: ${constraint}`,
+  );
 }
 
 /** Names, paths and tag lengths are the model's constraints, checked by the protocol layer; duplicates are IAM's own rule. */
@@ -12,7 +15,8 @@ export function checkTags(tags: Tag[] | undefined): Tag[] {
   const list = tags ?? [];
   const seen = new Set<string>();
   for (const t of list) {
-    if (seen.has(t.Key.toLowerCase())) throw new AwsError('InvalidInput', 'Duplicate tag keys found. Please note that Tag keys are case insensitive.');
+    if (seen.has(t.Key.toLowerCase()))
+      throw new AwsError('InvalidInput', 'Duplicate tag keys found. Please note that Tag keys are case insensitive.');
     seen.add(t.Key.toLowerCase());
   }
   return list;
@@ -35,7 +39,8 @@ export function withoutTags(existing: Tag[], keys: string[]): Tag[] {
 
 /** Parses a policy document as IAM does, turning syntax problems into MalformedPolicyDocument. */
 export function checkDocument(text: string, kind: PolicyKind, quota?: { name: string; max: number }): PolicyDocument {
-  if (quota && policySize(text) > quota.max) throw new AwsError('LimitExceeded', `Cannot exceed quota for ${quota.name}: ${quota.max}`, 409);
+  if (quota && policySize(text) > quota.max)
+    throw new AwsError('LimitExceeded', `Cannot exceed quota for ${quota.name}: ${quota.max}`, 409);
   try {
     return parsePolicy(text, kind);
   } catch (err) {

@@ -7,7 +7,12 @@ import { lookupSecret } from './state.js';
  * `secret:NAME-??????`, the form its ARN will have, so `NAME-*` and `NAME-??????` policies match it.
  */
 export function secretArns(ctx: RequestContext, input: Record<string, unknown>): string[] {
-  const id = typeof input.SecretId === 'string' ? input.SecretId : typeof input.Name === 'string' && ctx.operation === 'CreateSecret' ? input.Name : undefined;
+  const id =
+    typeof input.SecretId === 'string'
+      ? input.SecretId
+      : typeof input.Name === 'string' && ctx.operation === 'CreateSecret'
+        ? input.Name
+        : undefined;
   if (id === undefined) return ['*'];
   const found = lookupSecret(ctx.cloud, ctx.region, id);
   if (found) return [found.ARN];

@@ -81,7 +81,11 @@ export function listSecrets(
   if (input.SortOrder !== 'asc') found.reverse();
   const page = secretsPage(found, input);
   return {
-    SecretList: page.items.map((s) => ({ ...secretDescription(s), SecretVersionsToStages: versionsToStages(s), CreatedDate: date(s.CreatedDate) })),
+    SecretList: page.items.map((s) => ({
+      ...secretDescription(s),
+      SecretVersionsToStages: versionsToStages(s),
+      CreatedDate: date(s.CreatedDate),
+    })),
     NextToken: page.next,
   };
 }
@@ -95,6 +99,11 @@ export function secretsPage<T>(items: T[], input: { NextToken?: string; MaxResul
     limit: 100,
     bind: withoutPaging(input, 'NextToken', 'MaxResults'),
     badToken: () => errors.badNextToken(),
-    badSize: (max) => errors.validation(max, 'maxResults', max < 1 ? 'Member must have value greater than or equal to 1' : 'Member must have value less than or equal to 100'),
+    badSize: (max) =>
+      errors.validation(
+        max,
+        'maxResults',
+        max < 1 ? 'Member must have value greater than or equal to 1' : 'Member must have value less than or equal to 100',
+      ),
   });
 }

@@ -25,7 +25,8 @@ const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
  */
 export function randomPassword(o: PasswordOptions): string {
   const length = o.PasswordLength ?? 32;
-  if (!Number.isInteger(length) || length < 1) throw errors.validation(length, 'passwordLength', 'Member must have value greater than or equal to 1');
+  if (!Number.isInteger(length) || length < 1)
+    throw errors.validation(length, 'passwordLength', 'Member must have value greater than or equal to 1');
   if (length > 4096) throw errors.validation(length, 'passwordLength', 'Member must have value less than or equal to 4096');
   if (o.ExcludeCharacters !== undefined && o.ExcludeCharacters.length > 4096) {
     throw errors.validation(o.ExcludeCharacters, 'excludeCharacters', 'Member must have length less than or equal to 4096');

@@ -10,12 +10,22 @@ import { lookupSecret, requireSecret, saveSecret } from './state.js';
  * that a statement using one with a value without wildcards does not grant broad access.
  */
 const NARROWING_KEYS = new Set([
-  'aws:principalaccount', 'aws:principalarn', 'aws:principalorgid', 'aws:principalorgpaths', 'aws:sourceaccount', 'aws:sourcearn',
-  'aws:sourceowner', 'aws:sourcevpc', 'aws:sourcevpce', 'aws:sourceip', 'aws:userid', 'aws:username', 'aws:calledvia',
+  'aws:principalaccount',
+  'aws:principalarn',
+  'aws:principalorgid',
+  'aws:principalorgpaths',
+  'aws:sourceaccount',
+  'aws:sourcearn',
+  'aws:sourceowner',
+  'aws:sourcevpc',
+  'aws:sourcevpce',
+  'aws:sourceip',
+  'aws:userid',
+  'aws:username',
+  'aws:calledvia',
 ]);
 
-const namesEveryone = (p: Statement['Principal']) =>
-  p === '*' || (typeof p === 'object' && p !== null && listOf(p.AWS).includes('*'));
+const namesEveryone = (p: Statement['Principal']) => p === '*' || (typeof p === 'object' && p !== null && listOf(p.AWS).includes('*'));
 
 /** Whether an Allow statement's conditions pin the caller down (a narrowing key with a value without wildcards). */
 function narrowed(st: Statement): boolean {
@@ -31,7 +41,9 @@ function narrowed(st: Statement): boolean {
 
 /** True when the policy lets anyone (`*` principal, NotPrincipal) in without narrowing conditions: "broad access". */
 export function grantsBroadAccess(doc: PolicyDocument): boolean {
-  return statementsOf(doc).some((st) => st.Effect === 'Allow' && (namesEveryone(st.Principal) || st.NotPrincipal !== undefined) && !narrowed(st));
+  return statementsOf(doc).some(
+    (st) => st.Effect === 'Allow' && (namesEveryone(st.Principal) || st.NotPrincipal !== undefined) && !narrowed(st),
+  );
 }
 
 /** The policy as Secrets Manager accepts it: IAM's policy grammar for resource-based policies. */
@@ -60,7 +72,8 @@ export function putResourcePolicy(input: { SecretId: string; ResourcePolicy: str
   const s = requireSecret(ctx, input.SecretId);
   const doc = parseResourcePolicy(input.ResourcePolicy);
   if (input.BlockPublicPolicy && grantsBroadAccess(doc)) throw errors.publicPolicy();
-  if (locksOut(ctx, doc, s.ARN)) throw errors.malformedPolicy('it would prevent the caller from changing the secret\'s resource policy again.');
+  if (locksOut(ctx, doc, s.ARN))
+    throw errors.malformedPolicy("it would prevent the caller from changing the secret's resource policy again.");
   s.ResourcePolicy = input.ResourcePolicy;
   saveSecret(ctx, s);
   return { ARN: s.ARN, Name: s.Name };
@@ -74,8 +87,13 @@ export function validateResourcePolicy(input: { SecretId?: string; ResourcePolic
   const doc = parseResourcePolicy(input.ResourcePolicy);
   const secretArn = input.SecretId === undefined ? '*' : requireSecret(ctx, input.SecretId).ARN;
   const problems: Array<{ CheckName: string; ErrorMessage: string }> = [];
-  if (grantsBroadAccess(doc)) problems.push({ CheckName: 'BROAD_ACCESS', ErrorMessage: 'The resource policy grants broad access to the secret: a wildcard principal without a condition that narrows it.' });
-  if (locksOut(ctx, doc, secretArn)) problems.push({ CheckName: 'LOCKOUT', ErrorMessage: 'The resource policy prevents the caller from changing it again.' });
+  if (grantsBroadAccess(doc))
+    problems.push({
+      CheckName: 'BROAD_ACCESS',
+      ErrorMessage: 'The resource policy grants broad access to the secret: a wildcard principal without a condition that narrows it.',
+    });
+  if (locksOut(ctx, doc, secretArn))
+    problems.push({ CheckName: 'LOCKOUT', ErrorMessage: 'The resource policy prevents the caller from changing it again.' });
   return { PolicyValidationPassed: problems.length === 0, ValidationErrors: problems };
 }
 

@@ -1,6 +1,17 @@
 import type { RequestContext } from '../types.js';
 import { errors } from './errors.js';
-import { date, lookupSecret, newSecretArn, requireSecret, saveSecret, secretDescription, secrets, versionsToStages, type SecretRecord, type Tag } from './state.js';
+import {
+  date,
+  lookupSecret,
+  newSecretArn,
+  requireSecret,
+  saveSecret,
+  secretDescription,
+  secrets,
+  versionsToStages,
+  type SecretRecord,
+  type Tag,
+} from './state.js';
 import { addVersion, checkOneValue, hasValue, versionIdOf, type SecretValueInput } from './versions.js';
 
 const NAME = /^[a-zA-Z0-9/_+=.@!-]+$/;
@@ -67,7 +78,10 @@ export function describeSecret(input: { SecretId: string }, ctx: RequestContext)
   return { ...secretDescription(s), VersionIdsToStages: versionsToStages(s), CreatedDate: date(s.CreatedDate) };
 }
 
-export function deleteSecret(input: { SecretId: string; RecoveryWindowInDays?: number; ForceDeleteWithoutRecovery?: boolean }, ctx: RequestContext) {
+export function deleteSecret(
+  input: { SecretId: string; RecoveryWindowInDays?: number; ForceDeleteWithoutRecovery?: boolean },
+  ctx: RequestContext,
+) {
   if (input.ForceDeleteWithoutRecovery && input.RecoveryWindowInDays !== undefined) throw errors.forceWithWindow();
   const days = input.RecoveryWindowInDays ?? 30;
   if (!input.ForceDeleteWithoutRecovery && (days < 7 || days > 30)) throw errors.recoveryWindow();

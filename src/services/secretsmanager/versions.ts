@@ -25,7 +25,8 @@ export function checkOneValue(input: SecretValueInput): void {
 export const hasValue = (input: SecretValueInput) => input.SecretString !== undefined || input.SecretBinary !== undefined;
 
 const sameValue = (v: SecretVersion, input: SecretValueInput) =>
-  v.SecretString === input.SecretString && v.SecretBinary === (input.SecretBinary === undefined ? undefined : Buffer.from(input.SecretBinary).toString('base64'));
+  v.SecretString === input.SecretString &&
+  v.SecretBinary === (input.SecretBinary === undefined ? undefined : Buffer.from(input.SecretBinary).toString('base64'));
 
 /**
  * Adds a version with `stages` (AWSCURRENT by default): each label moves from the version that had it, and when
@@ -62,10 +63,7 @@ export function addVersion(ctx: RequestContext, s: SecretRecord, input: SecretVa
   return version;
 }
 
-export function putSecretValue(
-  input: SecretValueInput & { SecretId: string; VersionStages?: string[] },
-  ctx: RequestContext,
-) {
+export function putSecretValue(input: SecretValueInput & { SecretId: string; VersionStages?: string[] }, ctx: RequestContext) {
   const s = requireSecret(ctx, input.SecretId);
   checkOneValue(input);
   if (!hasValue(input)) throw errors.noValue();
@@ -80,7 +78,8 @@ export function getSecretValue(input: { SecretId: string; VersionId?: string; Ve
   if (input.VersionId !== undefined) {
     version = s.Versions.find((v) => v.VersionId === input.VersionId);
     if (!version) throw errors.versionNotFound('VersionId', input.VersionId);
-    if (input.VersionStage !== undefined && !version.Stages.includes(input.VersionStage)) throw errors.versionNotFound('staging label', input.VersionStage);
+    if (input.VersionStage !== undefined && !version.Stages.includes(input.VersionStage))
+      throw errors.versionNotFound('staging label', input.VersionStage);
   } else {
     const stage = input.VersionStage ?? 'AWSCURRENT';
     version = versionWithStage(s, stage);

@@ -45,21 +45,52 @@ function record(cloud: Cloud, r: DeliveryRecord): void {
   if (!cloud.store.db.open) return;
   logTable(cloud.store.db);
   cloud.store.db
-    .prepare('INSERT INTO sns_delivery (region, message_id, type, topic_arn, subscription_arn, endpoint, attempt, status, error, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-    .run(r.topicArn.split(':')[3], r.messageId, r.type, r.topicArn, r.subscriptionArn, r.endpoint, r.attempt, r.status, r.error ?? null, r.ts);
+    .prepare(
+      'INSERT INTO sns_delivery (region, message_id, type, topic_arn, subscription_arn, endpoint, attempt, status, error, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    )
+    .run(
+      r.topicArn.split(':')[3],
+      r.messageId,
+      r.type,
+      r.topicArn,
+      r.subscriptionArn,
+      r.endpoint,
+      r.attempt,
+      r.status,
+      r.error ?? null,
+      r.ts,
+    );
 }
 
 /** The delivery log of a topic (every attempt, oldest first). */
 export function deliveryLog(cloud: Cloud, topicArn: string): DeliveryRecord[] {
   logTable(cloud.store.db);
   const rows = cloud.store.db
-    .prepare<[string], { message_id: string; type: string; topic_arn: string; subscription_arn: string; endpoint: string; attempt: number; status: number; error: string | null; ts: number }>(
-      'SELECT * FROM sns_delivery WHERE topic_arn = ? ORDER BY ts, id',
-    )
+    .prepare<
+      [string],
+      {
+        message_id: string;
+        type: string;
+        topic_arn: string;
+        subscription_arn: string;
+        endpoint: string;
+        attempt: number;
+        status: number;
+        error: string | null;
+        ts: number;
+      }
+    >('SELECT * FROM sns_delivery WHERE topic_arn = ? ORDER BY ts, id')
     .all(topicArn);
   return rows.map((r) => ({
-    messageId: r.message_id, type: r.type, topicArn: r.topic_arn, subscriptionArn: r.subscription_arn, endpoint: r.endpoint,
-    attempt: r.attempt, status: r.status, error: r.error ?? undefined, ts: r.ts,
+    messageId: r.message_id,
+    type: r.type,
+    topicArn: r.topic_arn,
+    subscriptionArn: r.subscription_arn,
+    endpoint: r.endpoint,
+    attempt: r.attempt,
+    status: r.status,
+    error: r.error ?? undefined,
+    ts: r.ts,
   }));
 }
 
@@ -75,7 +106,15 @@ export async function deliver(cloud: Cloud, sub: Subscription, msg: SnsHttpMessa
   };
   if (msg.Type === 'Notification') headers['x-amz-sns-subscription-arn'] = sub.SubscriptionArn;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const base = { messageId: msg.MessageId, type: msg.Type, topicArn: msg.TopicArn, subscriptionArn: sub.SubscriptionArn, endpoint: sub.Endpoint, attempt, ts: cloud.clock.now() };
+    const base = {
+      messageId: msg.MessageId,
+      type: msg.Type,
+      topicArn: msg.TopicArn,
+      subscriptionArn: sub.SubscriptionArn,
+      endpoint: sub.Endpoint,
+      attempt,
+      ts: cloud.clock.now(),
+    };
     const blocked = await unreachable(cloud, sub.Endpoint, msg.TopicArn.split(':')[3]);
     if (blocked) {
       record(cloud, { ...base, status: 0, error: blocked });

@@ -37,9 +37,13 @@ export function checkEndpoint(protocol: string, endpoint: string | undefined, pr
   if (inPublicPool(host)) return;
   if (principal.type === 'admin') {
     if (isLoopback(host)) return;
-    throw invalidParameter(`Endpoint Reason: ${host} is not reachable from this cloud; it delivers to its public addresses (${publicPoolText()}) and, for the admin, to this machine's loopback.`);
+    throw invalidParameter(
+      `Endpoint Reason: ${host} is not reachable from this cloud; it delivers to its public addresses (${publicPoolText()}) and, for the admin, to this machine's loopback.`,
+    );
   }
-  throw invalidParameter(`Endpoint Reason: ${host} is not reachable from this cloud; it delivers to its public addresses (${publicPoolText()}).`);
+  throw invalidParameter(
+    `Endpoint Reason: ${host} is not reachable from this cloud; it delivers to its public addresses (${publicPoolText()}).`,
+  );
 }
 
 const publicPoolText = () => formatCidr(publicPool());
@@ -52,9 +56,17 @@ export async function unreachable(cloud: Cloud, endpoint: string, region: string
   const host = new URL(endpoint).hostname;
   if (!inPublicPool(host)) return undefined;
   try {
-    const out = await cloud.invoke<{ Reservations?: Array<{ Instances?: unknown[] }> }>('ec2', 'DescribeInstances', {
-      Filters: [{ Name: 'ip-address', Values: [host] }, { Name: 'instance-state-name', Values: ['running'] }],
-    }, { region });
+    const out = await cloud.invoke<{ Reservations?: Array<{ Instances?: unknown[] }> }>(
+      'ec2',
+      'DescribeInstances',
+      {
+        Filters: [
+          { Name: 'ip-address', Values: [host] },
+          { Name: 'instance-state-name', Values: ['running'] },
+        ],
+      },
+      { region },
+    );
     if (out.Reservations?.some((r) => r.Instances?.length)) return undefined;
   } catch {
     // no EC2 in this cloud: no instance holds it

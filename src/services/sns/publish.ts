@@ -10,17 +10,31 @@ const MAX_MESSAGE_BYTES = 256 * 1024;
  * Publishes to a topic in-process (CloudWatch alarm actions use it): delivers to every confirmed subscription in
  * the background and returns the message id. `delivered` settles when every delivery has succeeded or given up.
  */
-export function publishToTopic(cloud: Cloud, topicArn: string, message: string, subject?: string): { MessageId: string; delivered: Promise<boolean[]> } {
+export function publishToTopic(
+  cloud: Cloud,
+  topicArn: string,
+  message: string,
+  subject?: string,
+): { MessageId: string; delivered: Promise<boolean[]> } {
   const topic = findTopic(cloud, topicArn);
   if (!topic) throw topicNotFound();
   const { region } = parseTopicArn(topicArn);
   const messageId = randomUUID();
-  const subs = subscriptionTable(cloud).list(region).filter((s) => s.TopicArn === topic.TopicArn && s.Confirmed);
-  const delivered = Promise.all(subs.map((s) => deliver(cloud, s, { Type: 'Notification', MessageId: messageId, TopicArn: topic.TopicArn, Subject: subject, Message: message })));
+  const subs = subscriptionTable(cloud)
+    .list(region)
+    .filter((s) => s.TopicArn === topic.TopicArn && s.Confirmed);
+  const delivered = Promise.all(
+    subs.map((s) =>
+      deliver(cloud, s, { Type: 'Notification', MessageId: messageId, TopicArn: topic.TopicArn, Subject: subject, Message: message }),
+    ),
+  );
   return { MessageId: messageId, delivered };
 }
 
-export function publish(input: { TopicArn?: string; TargetArn?: string; PhoneNumber?: string; Message: string; Subject?: string; MessageStructure?: string }, ctx: RequestContext) {
+export function publish(
+  input: { TopicArn?: string; TargetArn?: string; PhoneNumber?: string; Message: string; Subject?: string; MessageStructure?: string },
+  ctx: RequestContext,
+) {
   if (input.PhoneNumber !== undefined) throw invalidParameter('PhoneNumber Reason: SMS is not supported by this cloud');
   const arn = input.TopicArn ?? input.TargetArn;
   if (!arn) throw invalidParameter('TopicArn or TargetArn Reason: no value for required parameter');

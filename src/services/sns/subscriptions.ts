@@ -10,14 +10,19 @@ const PAGE = 100;
 
 const visibleArn = (s: Subscription) => (s.Confirmed ? s.SubscriptionArn : 'PendingConfirmation');
 
-export function subscribe(input: { TopicArn: string; Protocol: string; Endpoint?: string; ReturnSubscriptionArn?: boolean }, ctx: RequestContext) {
+export function subscribe(
+  input: { TopicArn: string; Protocol: string; Endpoint?: string; ReturnSubscriptionArn?: boolean },
+  ctx: RequestContext,
+) {
   const topic = findTopic(ctx.cloud, input.TopicArn);
   if (!topic) throw topicNotFound();
   const protocol = input.Protocol.toLowerCase();
   checkEndpoint(protocol, input.Endpoint, ctx.principal);
   const region = topic.TopicArn.split(':')[3];
   const table = subscriptionTable(ctx.cloud);
-  const existing = table.list(region).find((s) => s.TopicArn === topic.TopicArn && s.Protocol === protocol && s.Endpoint === input.Endpoint);
+  const existing = table
+    .list(region)
+    .find((s) => s.TopicArn === topic.TopicArn && s.Protocol === protocol && s.Endpoint === input.Endpoint);
   const sub: Subscription = existing ?? {
     SubscriptionArn: `${topic.TopicArn}:${randomUUID()}`,
     TopicArn: topic.TopicArn,
@@ -31,7 +36,13 @@ export function subscribe(input: { TopicArn: string; Protocol: string; Endpoint?
   if (!existing) table.insert(region, sub.SubscriptionArn, sub);
   if (!sub.Confirmed) {
     const message = `You have chosen to subscribe to the topic ${topic.TopicArn}.\nTo confirm the subscription, call ConfirmSubscription with the Token included in this message.`;
-    void deliver(ctx.cloud, sub, { Type: 'SubscriptionConfirmation', MessageId: randomUUID(), Token: sub.Token, TopicArn: topic.TopicArn, Message: message });
+    void deliver(ctx.cloud, sub, {
+      Type: 'SubscriptionConfirmation',
+      MessageId: randomUUID(),
+      Token: sub.Token,
+      TopicArn: topic.TopicArn,
+      Message: message,
+    });
   }
   return { SubscriptionArn: input.ReturnSubscriptionArn || sub.Confirmed ? sub.SubscriptionArn : 'pending confirmation' };
 }
@@ -40,7 +51,9 @@ export function confirmSubscription(input: { TopicArn: string; Token: string }, 
   const topic = findTopic(ctx.cloud, input.TopicArn);
   if (!topic) throw topicNotFound();
   const region = topic.TopicArn.split(':')[3];
-  const sub = subscriptionTable(ctx.cloud).list(region).find((s) => s.TopicArn === topic.TopicArn && s.Token === input.Token);
+  const sub = subscriptionTable(ctx.cloud)
+    .list(region)
+    .find((s) => s.TopicArn === topic.TopicArn && s.Token === input.Token);
   if (!sub) throw invalidParameter('Token');
   if (!sub.Confirmed) subscriptionTable(ctx.cloud).put(region, sub.SubscriptionArn, { ...sub, Confirmed: true });
   return { SubscriptionArn: sub.SubscriptionArn };
@@ -59,7 +72,11 @@ function page(subs: Subscription[], token: string | undefined, bind: unknown) {
   const { items, next } = paginate(subs, { token, max: undefined, defaultMax: PAGE, bind, badToken: () => invalidParameter('NextToken') });
   return {
     Subscriptions: items.map((s) => ({
-      SubscriptionArn: visibleArn(s), Owner: s.Owner, Protocol: s.Protocol, Endpoint: s.Endpoint, TopicArn: s.TopicArn,
+      SubscriptionArn: visibleArn(s),
+      Owner: s.Owner,
+      Protocol: s.Protocol,
+      Endpoint: s.Endpoint,
+      TopicArn: s.TopicArn,
     })),
     NextToken: next,
   };
@@ -72,5 +89,11 @@ export function listSubscriptions(input: { NextToken?: string }, ctx: RequestCon
 export function listSubscriptionsByTopic(input: { TopicArn: string; NextToken?: string }, ctx: RequestContext) {
   const topic = findTopic(ctx.cloud, input.TopicArn);
   if (!topic) throw topicNotFound();
-  return page(subscriptionTable(ctx.cloud).list(topic.TopicArn.split(':')[3]).filter((s) => s.TopicArn === topic.TopicArn), input.NextToken, { TopicArn: topic.TopicArn });
+  return page(
+    subscriptionTable(ctx.cloud)
+      .list(topic.TopicArn.split(':')[3])
+      .filter((s) => s.TopicArn === topic.TopicArn),
+    input.NextToken,
+    { TopicArn: topic.TopicArn },
+  );
 }

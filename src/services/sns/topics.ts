@@ -4,7 +4,10 @@ import { findTopic, invalidParameter, subscriptionTable, topicNotFound, topicTab
 
 const PAGE = 100;
 
-export function createTopic(input: { Name: string; Attributes?: Record<string, string>; Tags?: Array<{ Key: string; Value: string }> }, ctx: RequestContext) {
+export function createTopic(
+  input: { Name: string; Attributes?: Record<string, string>; Tags?: Array<{ Key: string; Value: string }> },
+  ctx: RequestContext,
+) {
   const name = input.Name;
   if (name.endsWith('.fifo') || input.Attributes?.FifoTopic === 'true') {
     throw invalidParameter('Name Reason: FIFO topics are not supported by this cloud; create a standard topic.');
@@ -41,15 +44,25 @@ export function deleteTopic(input: { TopicArn: string }, ctx: RequestContext) {
 }
 
 export function listTopics(input: { NextToken?: string }, ctx: RequestContext) {
-  const topics = topicTable(ctx.cloud).list(ctx.region).sort((a, b) => (a.TopicArn < b.TopicArn ? -1 : 1));
-  const { items, next } = paginate(topics, { token: input.NextToken, max: undefined, defaultMax: PAGE, bind: {}, badToken: () => invalidParameter('NextToken') });
+  const topics = topicTable(ctx.cloud)
+    .list(ctx.region)
+    .sort((a, b) => (a.TopicArn < b.TopicArn ? -1 : 1));
+  const { items, next } = paginate(topics, {
+    token: input.NextToken,
+    max: undefined,
+    defaultMax: PAGE,
+    bind: {},
+    badToken: () => invalidParameter('NextToken'),
+  });
   return { Topics: items.map((t) => ({ TopicArn: t.TopicArn })), NextToken: next };
 }
 
 export function getTopicAttributes(input: { TopicArn: string }, ctx: RequestContext) {
   const topic = findTopic(ctx.cloud, input.TopicArn);
   if (!topic) throw topicNotFound();
-  const subs = subscriptionTable(ctx.cloud).list(topic.TopicArn.split(':')[3]).filter((s) => s.TopicArn === topic.TopicArn);
+  const subs = subscriptionTable(ctx.cloud)
+    .list(topic.TopicArn.split(':')[3])
+    .filter((s) => s.TopicArn === topic.TopicArn);
   return {
     Attributes: {
       ...topic.Attributes,

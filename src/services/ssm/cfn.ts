@@ -4,9 +4,10 @@ import { str } from '../cloudformation/providers/values.js';
 
 function putInput(name: string, props: Props, overwrite: boolean) {
   // In templates SSM parameter Tags are a map of key to value.
-  const tags = props.Tags && typeof props.Tags === 'object' && !Array.isArray(props.Tags)
-    ? Object.entries(props.Tags as Record<string, unknown>).map(([Key, Value]) => ({ Key, Value: String(Value) }))
-    : undefined;
+  const tags =
+    props.Tags && typeof props.Tags === 'object' && !Array.isArray(props.Tags)
+      ? Object.entries(props.Tags as Record<string, unknown>).map(([Key, Value]) => ({ Key, Value: String(Value) }))
+      : undefined;
   return {
     Name: name,
     Type: str(props.Type),
@@ -26,7 +27,8 @@ export const ssmParameterProvider: ResourceProvider = {
   required: ['Type', 'Value'],
   replaceOn: ['Name'],
   async create(props, ctx) {
-    if (props.Type === 'SecureString') throw new Error('SecureString parameters cannot be created by CloudFormation; use String or StringList');
+    if (props.Type === 'SecureString')
+      throw new Error('SecureString parameters cannot be created by CloudFormation; use String or StringList');
     const name = str(props.Name) ?? `CFN-${ctx.logicalId}-${ctx.physicalName(20).split('-').pop()}`;
     await ctx.invoke('ssm', 'PutParameter', putInput(name, props, false));
     return { physicalId: name, attributes: { Type: props.Type, Value: putInput(name, props, false).Value } };

@@ -12,7 +12,7 @@ export function page<T>(items: T[], input: { MaxResults?: number; NextToken?: st
     defaultMax: limit,
     limit,
     bind: withoutPaging(input, 'MaxResults', 'NextToken'),
-    badToken: () => new AwsError('InvalidNextToken', 'The specified token isn\'t valid.'),
+    badToken: () => new AwsError('InvalidNextToken', "The specified token isn't valid."),
   });
   return { items: slice, NextToken: next };
 }

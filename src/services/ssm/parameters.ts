@@ -41,10 +41,14 @@ function pickTier(requested: string | undefined, previous: string | undefined, v
   const tier = requested ?? previous ?? 'Standard';
   if (tier === 'Intelligent-Tiering') return value.length > TIER_LIMITS.Standard ? 'Advanced' : 'Standard';
   if (tier === 'Standard' && previous === 'Advanced') {
-    throw validation('This parameter uses the advanced-parameter tier. You can\'t downgrade a parameter from the advanced-parameter tier to the standard-parameter tier.');
+    throw validation(
+      "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier.",
+    );
   }
   if (value.length > TIER_LIMITS[tier]) {
-    throw validation(`${tier} tier parameters support a maximum parameter value of ${TIER_LIMITS[tier]} characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier.`);
+    throw validation(
+      `${tier} tier parameters support a maximum parameter value of ${TIER_LIMITS[tier]} characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier.`,
+    );
   }
   return tier;
 }
@@ -57,7 +61,8 @@ function checkPattern(pattern: string | undefined, value: string): void {
   } catch {
     throw validation(`The allowed pattern ${pattern} is not a valid regular expression.`);
   }
-  if (!re.test(value)) throw new AwsError('ParameterPatternMismatchException', `Parameter value, cannot be validated against allowedPattern: ${pattern}`);
+  if (!re.test(value))
+    throw new AwsError('ParameterPatternMismatchException', `Parameter value, cannot be validated against allowedPattern: ${pattern}`);
 }
 
 interface PutInput {
@@ -77,20 +82,28 @@ export function putParameter(input: PutInput, ctx: RequestContext) {
   checkName(input.Name);
   const existing = findParameter(ctx, input.Name);
   if (existing && !input.Overwrite) {
-    throw new AwsError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+    throw new AwsError(
+      'ParameterAlreadyExists',
+      'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
+    );
   }
   if (existing && input.Tags?.length) {
-    throw validation('Invalid request: tags and overwrite can\'t be used together. To create a parameter with tags, please remove overwrite flag. To update tags on an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.');
+    throw validation(
+      "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags on an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.",
+    );
   }
   const previous = existing ? current(existing) : undefined;
   const type = (input.Type ?? previous?.Type) as ParameterType | undefined;
   if (!type) throw validation('A parameter type is required when you create a parameter.');
   if (input.KeyId !== undefined && type !== 'SecureString') throw validation('KeyId is required for SecureString type parameter only.');
   if (input.Value.length === 0) {
-    throw validation("1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1");
+    throw validation(
+      "1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    );
   }
   const dataType = input.DataType ?? previous?.DataType ?? 'text';
-  if (!DATA_TYPES.includes(dataType)) throw validation(`The following data type is not supported: ${dataType} (Data type names are all lowercase.)`);
+  if (!DATA_TYPES.includes(dataType))
+    throw validation(`The following data type is not supported: ${dataType} (Data type names are all lowercase.)`);
   if (dataType === 'aws:ec2:image' && !/^ami-[0-9a-z]{8,17}$/.test(input.Value)) {
     throw validation(`Parameter value, ${input.Value}, is not a valid AMI ID for data type aws:ec2:image.`);
   }
@@ -103,7 +116,7 @@ export function putParameter(input: PutInput, ctx: RequestContext) {
     Type: type,
     Value: type === 'SecureString' ? encrypt(ctx.cloud, input.Value) : input.Value,
     Description: input.Description ?? previous?.Description,
-    KeyId: type === 'SecureString' ? input.KeyId ?? previous?.KeyId ?? DEFAULT_KEY_ID : undefined,
+    KeyId: type === 'SecureString' ? (input.KeyId ?? previous?.KeyId ?? DEFAULT_KEY_ID) : undefined,
     AllowedPattern: allowedPattern,
     DataType: dataType,
     Tier: tier,
@@ -114,7 +127,10 @@ export function putParameter(input: PutInput, ctx: RequestContext) {
   let versions = [...(existing?.Versions ?? []), version];
   if (versions.length > MAX_VERSIONS) {
     if (versions[0].Labels.length) {
-      throw new AwsError('ParameterMaxVersionLimitExceeded', `You attempted to create a new version of ${input.Name} by calling the PutParameter API with the overwrite flag. Version ${versions[0].Version}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.`);
+      throw new AwsError(
+        'ParameterMaxVersionLimitExceeded',
+        `You attempted to create a new version of ${input.Name} by calling the PutParameter API with the overwrite flag. Version ${versions[0].Version}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.`,
+      );
     }
     versions = versions.slice(1);
   }
@@ -123,14 +139,21 @@ export function putParameter(input: PutInput, ctx: RequestContext) {
 }
 
 /** Resolves `name`, `name:version` or `name:label` to a parameter and one of its versions. */
-function resolve(ctx: RequestContext, nameWithSelector: string): { p: ParameterRecord; v: ParameterVersion; selector?: string } | undefined {
+function resolve(
+  ctx: RequestContext,
+  nameWithSelector: string,
+): { p: ParameterRecord; v: ParameterVersion; selector?: string } | undefined {
   const { name, selector } = splitSelector(nameWithSelector);
   const p = findParameter(ctx, name);
   if (!p) return undefined;
   if (selector === undefined) return { p, v: current(p) };
   if (/^\d+$/.test(selector)) {
     const v = p.Versions.find((x) => x.Version === Number(selector));
-    if (!v) throw new AwsError('ParameterVersionNotFound', `Systems Manager could not find version ${selector} of ${name}. Verify the version and try again.`);
+    if (!v)
+      throw new AwsError(
+        'ParameterVersionNotFound',
+        `Systems Manager could not find version ${selector} of ${name}. Verify the version and try again.`,
+      );
     return { p, v, selector };
   }
   const v = p.Versions.find((x) => x.Labels.includes(selector));
@@ -184,7 +207,10 @@ export function deleteParameters(input: { Names: string[] }, ctx: RequestContext
   return { DeletedParameters: deleted, InvalidParameters: invalid };
 }
 
-export function getParameterHistory(input: { Name: string; WithDecryption?: boolean; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
+export function getParameterHistory(
+  input: { Name: string; WithDecryption?: boolean; MaxResults?: number; NextToken?: string },
+  ctx: RequestContext,
+) {
   const p = findParameter(ctx, input.Name);
   if (!p) throw notFound();
   const { items, NextToken } = page(p.Versions, input, 50);
@@ -216,7 +242,10 @@ export function labelParameterVersion(input: { Name: string; ParameterVersion?: 
   if (!p) throw notFound();
   const target = input.ParameterVersion === undefined ? current(p) : p.Versions.find((v) => v.Version === input.ParameterVersion);
   if (!target) {
-    throw new AwsError('ParameterVersionNotFound', `Systems Manager could not find version ${input.ParameterVersion} of ${input.Name}. Verify the version and try again.`);
+    throw new AwsError(
+      'ParameterVersionNotFound',
+      `Systems Manager could not find version ${input.ParameterVersion} of ${input.Name}. Verify the version and try again.`,
+    );
   }
   const invalid = input.Labels.filter((l) => !validLabel(l));
   const labels = input.Labels.filter(validLabel);
@@ -224,7 +253,10 @@ export function labelParameterVersion(input: { Name: string; ParameterVersion?: 
   const t = versions.find((v) => v.Version === target.Version) as ParameterVersion;
   t.Labels = [...new Set([...t.Labels, ...labels])];
   if (t.Labels.length > MAX_LABELS_PER_VERSION) {
-    throw new AwsError('ParameterVersionLabelLimitExceeded', `An error occurred when attaching the labels to version ${t.Version} of ${p.Name}. A parameter version can have a maximum of ${MAX_LABELS_PER_VERSION} labels.`);
+    throw new AwsError(
+      'ParameterVersionLabelLimitExceeded',
+      `An error occurred when attaching the labels to version ${t.Version} of ${p.Name}. A parameter version can have a maximum of ${MAX_LABELS_PER_VERSION} labels.`,
+    );
   }
   parameters(ctx.cloud).put(ctx.region, p.Name, { ...p, Versions: versions });
   return { InvalidLabels: invalid, ParameterVersion: t.Version };
@@ -235,11 +267,16 @@ export function unlabelParameterVersion(input: { Name: string; ParameterVersion:
   if (!p) throw notFound();
   const target = p.Versions.find((v) => v.Version === input.ParameterVersion);
   if (!target) {
-    throw new AwsError('ParameterVersionNotFound', `Systems Manager could not find version ${input.ParameterVersion} of ${input.Name}. Verify the version and try again.`);
+    throw new AwsError(
+      'ParameterVersionNotFound',
+      `Systems Manager could not find version ${input.ParameterVersion} of ${input.Name}. Verify the version and try again.`,
+    );
   }
   const removed = input.Labels.filter((l) => target.Labels.includes(l));
   const invalid = input.Labels.filter((l) => !target.Labels.includes(l));
-  const versions = p.Versions.map((v) => (v.Version === target.Version ? { ...v, Labels: v.Labels.filter((l) => !removed.includes(l)) } : v));
+  const versions = p.Versions.map((v) =>
+    v.Version === target.Version ? { ...v, Labels: v.Labels.filter((l) => !removed.includes(l)) } : v,
+  );
   parameters(ctx.cloud).put(ctx.region, p.Name, { ...p, Versions: versions });
   return { RemovedLabels: removed, InvalidLabels: invalid };
 }

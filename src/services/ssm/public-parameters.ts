@@ -10,7 +10,8 @@ const archs = ['x86_64', 'arm64'];
 const PUBLIC_AMI_PARAMETERS = [
   // Amazon Linux 2023: standard and minimal images, the default kernel and each kernel line, per architecture.
   ...['al2023-ami', 'al2023-ami-minimal'].flatMap((image) =>
-    ['kernel-default', 'kernel-6.1', 'kernel-6.12'].flatMap((kernel) => archs.map((arch) => `${AMAZON_LINUX}/${image}-${kernel}-${arch}`))),
+    ['kernel-default', 'kernel-6.1', 'kernel-6.12'].flatMap((kernel) => archs.map((arch) => `${AMAZON_LINUX}/${image}-${kernel}-${arch}`)),
+  ),
   // Amazon Linux 2: the hvm images with gp2 or ebs roots, the 5.10 kernel line and the minimal images.
   ...archs.flatMap((arch) => [
     `${AMAZON_LINUX}/amzn2-ami-hvm-${arch}-gp2`,
@@ -37,7 +38,12 @@ export interface PublicParameter {
 
 async function defaultImage(ctx: RequestContext): Promise<{ ImageId: string; CreationDate?: string } | undefined> {
   if (!ctx.cloud.services.get('ec2')?.operations.DescribeImages) return undefined;
-  const out = await ctx.cloud.invoke<{ Images?: Array<{ ImageId: string; CreationDate?: string }> }>('ec2', 'DescribeImages', { Owners: ['amazon'] }, { region: ctx.region });
+  const out = await ctx.cloud.invoke<{ Images?: Array<{ ImageId: string; CreationDate?: string }> }>(
+    'ec2',
+    'DescribeImages',
+    { Owners: ['amazon'] },
+    { region: ctx.region },
+  );
   return out.Images?.[0];
 }
 

@@ -20,7 +20,9 @@ function under(name: string, path: string, recursive: boolean): boolean {
 
 function checkPath(path: string): void {
   if (!path.startsWith('/') || path.includes('//') || !/^[a-zA-Z0-9_.\-/]+$/.test(path)) {
-    throw validation('The parameter doesn\'t meet the parameter name requirements. The parameter name must begin with a forward slash "/".');
+    throw validation(
+      'The parameter doesn\'t meet the parameter name requirements. The parameter name must begin with a forward slash "/".',
+    );
   }
 }
 
@@ -36,7 +38,8 @@ function matchesFilter(p: ParameterRecord, f: ParameterFilter): boolean {
   }
   switch (f.Key) {
     case 'Name':
-      if (option === 'BeginsWith') return values.some((x) => p.Name.startsWith(x) || p.Name.replace(/^\//, '').startsWith(x.replace(/^\//, '')));
+      if (option === 'BeginsWith')
+        return values.some((x) => p.Name.startsWith(x) || p.Name.replace(/^\//, '').startsWith(x.replace(/^\//, '')));
       if (option === 'Contains') return values.some((x) => p.Name.includes(x));
       return values.some((x) => x === p.Name || x.replace(/^\//, '') === p.Name.replace(/^\//, ''));
     case 'Path':
@@ -52,19 +55,29 @@ function matchesFilter(p: ParameterRecord, f: ParameterFilter): boolean {
     case 'Label':
       return p.Versions.some((x) => x.Labels.some((l) => values.includes(l)));
     default:
-      throw validation(`The following filter key is not valid: ${f.Key}. Valid filter keys include: [Path, Name, Type, KeyId, Tier, DataType, Label, tag:<key>].`);
+      throw validation(
+        `The following filter key is not valid: ${f.Key}. Valid filter keys include: [Path, Name, Type, KeyId, Tier, DataType, Label, tag:<key>].`,
+      );
   }
 }
 
 const byName = (a: { Name: string }, b: { Name: string }) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0);
 
 export async function getParametersByPath(
-  input: { Path: string; Recursive?: boolean; ParameterFilters?: ParameterFilter[]; WithDecryption?: boolean; MaxResults?: number; NextToken?: string },
+  input: {
+    Path: string;
+    Recursive?: boolean;
+    ParameterFilters?: ParameterFilter[];
+    WithDecryption?: boolean;
+    MaxResults?: number;
+    NextToken?: string;
+  },
   ctx: RequestContext,
 ) {
   checkPath(input.Path);
   for (const f of input.ParameterFilters ?? []) {
-    if (f.Key === 'Name' || f.Key === 'Path') throw validation(`The following filter key is not valid: ${f.Key}. Valid filter keys include: [Type, KeyId, Label, Tier, DataType].`);
+    if (f.Key === 'Name' || f.Key === 'Path')
+      throw validation(`The following filter key is not valid: ${f.Key}. Valid filter keys include: [Type, KeyId, Label, Tier, DataType].`);
   }
   const recursive = input.Recursive ?? false;
   if (isPublicName(input.Path)) {
@@ -72,7 +85,8 @@ export async function getParametersByPath(
     const { items, NextToken } = page((await publicParameters(ctx, names)).sort(byName), input, 10);
     return { Parameters: items, NextToken };
   }
-  const all = parameters(ctx.cloud).list(ctx.region)
+  const all = parameters(ctx.cloud)
+    .list(ctx.region)
     .filter((p) => under(p.Name, input.Path, recursive))
     .filter((p) => (input.ParameterFilters ?? []).every((f) => matchesFilter(p, f)))
     .sort(byName);
@@ -81,7 +95,12 @@ export async function getParametersByPath(
 }
 
 export function describeParameters(
-  input: { Filters?: Array<{ Key: string; Values: string[] }>; ParameterFilters?: ParameterFilter[]; MaxResults?: number; NextToken?: string },
+  input: {
+    Filters?: Array<{ Key: string; Values: string[] }>;
+    ParameterFilters?: ParameterFilter[];
+    MaxResults?: number;
+    NextToken?: string;
+  },
   ctx: RequestContext,
 ) {
   if (input.Filters?.length && input.ParameterFilters?.length) {
@@ -91,7 +110,10 @@ export function describeParameters(
     ...(input.Filters ?? []).map((f) => ({ Key: f.Key, Option: f.Key === 'Name' ? 'BeginsWith' : 'Equals', Values: f.Values })),
     ...(input.ParameterFilters ?? []),
   ];
-  const all = parameters(ctx.cloud).list(ctx.region).filter((p) => filters.every((f) => matchesFilter(p, f))).sort(byName);
+  const all = parameters(ctx.cloud)
+    .list(ctx.region)
+    .filter((p) => filters.every((f) => matchesFilter(p, f)))
+    .sort(byName);
   const { items, NextToken } = page(all, input, 50);
   return {
     Parameters: items.map((p) => {

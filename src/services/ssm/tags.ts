@@ -8,7 +8,8 @@ const MAX_TAGS = 50;
 
 /** Only parameters carry tags here; the other SSM resource types are not part of this cloud. */
 function target(input: { ResourceType: string; ResourceId: string }, ctx: RequestContext): ParameterRecord {
-  if (input.ResourceType !== 'Parameter') throw new AwsError('InvalidResourceType', `The resource type ${input.ResourceType} is not supported by this cloud.`);
+  if (input.ResourceType !== 'Parameter')
+    throw new AwsError('InvalidResourceType', `The resource type ${input.ResourceType} is not supported by this cloud.`);
   const p = findParameter(ctx, input.ResourceId);
   if (!p) throw new AwsError('InvalidResourceId', 'The resource ID is not valid. Verify that you entered the correct ID and try again.');
   return p;
@@ -21,7 +22,11 @@ export function addTagsToResource(input: { ResourceType: string; ResourceId: str
     if (t.Key.length < 1 || t.Key.length > 128 || t.Value.length > 256) throw validation(`Tag key or value of ${t.Key} is not valid.`);
     merged.set(t.Key, t);
   }
-  if (merged.size > MAX_TAGS) throw new AwsError('TooManyTagsError', 'The Targets parameter includes too many tags. Remove one or more tags and try the command again.');
+  if (merged.size > MAX_TAGS)
+    throw new AwsError(
+      'TooManyTagsError',
+      'The Targets parameter includes too many tags. Remove one or more tags and try the command again.',
+    );
   parameters(ctx.cloud).put(ctx.region, p.Name, { ...p, Tags: [...merged.values()] });
   return {};
 }

@@ -36,7 +36,8 @@ function sessionPolicies(input: AssumeRoleInput, ctx: RequestContext): PolicyDoc
   if (input.Policy === undefined && !input.PolicyArns?.length) return undefined;
   const docs: PolicyDocument[] = [];
   if (input.Policy !== undefined) {
-    if (policySize(input.Policy) > 2048) throw new AwsError('PackedPolicyTooLarge', 'Packed policy consumes more than 100% of allotted space, please use smaller policy.');
+    if (policySize(input.Policy) > 2048)
+      throw new AwsError('PackedPolicyTooLarge', 'Packed policy consumes more than 100% of allotted space, please use smaller policy.');
     try {
       docs.push(parsePolicy(input.Policy, 'identity'));
     } catch (err) {
@@ -75,14 +76,21 @@ export function assumeRole(input: AssumeRoleInput, ctx: RequestContext) {
     // the caller's own policies to allow sts:AssumeRole too.
     const own = decide(ctx, action, role.Arn, context);
     if (own === 'ExplicitDeny') throw denial(ctx, action, role.Arn, own, false);
-    const namedDirectly = trustAllows(role, { aws: [ctx.principal.arn, ...(ctx.principal.roleArn ? [ctx.principal.roleArn] : [])] }, context);
+    const namedDirectly = trustAllows(
+      role,
+      { aws: [ctx.principal.arn, ...(ctx.principal.roleArn ? [ctx.principal.roleArn] : [])] },
+      context,
+    );
     if (own !== 'Allow' && !namedDirectly) throw denial(ctx, action, role.Arn, own, false);
   }
 
   const chained = ctx.principal.type === 'assumed-role';
   const duration = input.DurationSeconds ?? 3600;
   if (chained && duration > CHAINED_MAX_SECONDS) {
-    throw new AwsError('ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+    throw new AwsError(
+      'ValidationError',
+      'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
+    );
   }
   if (duration > role.MaxSessionDuration) {
     throw new AwsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');

@@ -18,7 +18,10 @@ export function getSessionToken(input: { DurationSeconds?: number; SerialNumber?
   if (!limits || caller.sessionOf) throw new AwsError('AccessDenied', 'Cannot call GetSessionToken with session credentials', 403);
   const duration = input.DurationSeconds ?? limits.fallback;
   if (duration < limits.min || duration > limits.max) {
-    throw new AwsError('ValidationError', `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between ${limits.min} and ${limits.max}`);
+    throw new AwsError(
+      'ValidationError',
+      `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between ${limits.min} and ${limits.max}`,
+    );
   }
   const principal: SessionMarked = { ...caller, sessionOf: caller.arn };
   return { Credentials: issueSessionCredentials(ctx, principal, duration).Credentials };

@@ -12,7 +12,6 @@ interface Activity {
 
 const list = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map((x) => String(x)) : undefined);
 
-
 function launchTemplate(v: unknown) {
   if (!v || typeof v !== 'object') return undefined;
   const t = v as Props;
@@ -23,8 +22,14 @@ const reserved = (t: { Key: string }) => t.Key.toLowerCase().startsWith('aws:');
 
 /** The template's Tags plus the aws:cloudformation:* (and stack) tags, which AWS propagates to the instances. */
 function groupTags(name: string, p: Props, ctx: ProviderContext) {
-  const own = ((p.Tags ?? []) as Props[]).map((t) => ({ Key: String(t.Key), Value: String(t.Value ?? ''), PropagateAtLaunch: bool(t.PropagateAtLaunch) ?? false }));
-  const added = ctx.stackTags.filter((t) => !own.some((o) => o.Key === t.Key)).map((t) => ({ Key: t.Key, Value: t.Value, PropagateAtLaunch: true }));
+  const own = ((p.Tags ?? []) as Props[]).map((t) => ({
+    Key: String(t.Key),
+    Value: String(t.Value ?? ''),
+    PropagateAtLaunch: bool(t.PropagateAtLaunch) ?? false,
+  }));
+  const added = ctx.stackTags
+    .filter((t) => !own.some((o) => o.Key === t.Key))
+    .map((t) => ({ Key: t.Key, Value: t.Value, PropagateAtLaunch: true }));
   return [...own, ...added].map((t) => ({ ...t, ResourceId: name, ResourceType: 'auto-scaling-group' }));
 }
 
@@ -63,7 +68,11 @@ async function applyNotifications(name: string, p: Props, previous: Props | unde
     }
   }
   for (const n of now) {
-    await ctx.invoke('autoscaling', 'PutNotificationConfiguration', { AutoScalingGroupName: name, TopicARN: str(n.TopicARN), NotificationTypes: list(n.NotificationTypes) ?? [] });
+    await ctx.invoke('autoscaling', 'PutNotificationConfiguration', {
+      AutoScalingGroupName: name,
+      TopicARN: str(n.TopicARN),
+      NotificationTypes: list(n.NotificationTypes) ?? [],
+    });
   }
 }
 
@@ -72,7 +81,11 @@ async function applyMetrics(name: string, p: Props, previous: Props | undefined,
   if (JSON.stringify(now) === JSON.stringify(previous?.MetricsCollection ?? [])) return;
   if (previous?.MetricsCollection) await ctx.invoke('autoscaling', 'DisableMetricsCollection', { AutoScalingGroupName: name });
   for (const m of now) {
-    await ctx.invoke('autoscaling', 'EnableMetricsCollection', { AutoScalingGroupName: name, Granularity: str(m.Granularity) ?? '1Minute', Metrics: list(m.Metrics) });
+    await ctx.invoke('autoscaling', 'EnableMetricsCollection', {
+      AutoScalingGroupName: name,
+      Granularity: str(m.Granularity) ?? '1Minute',
+      Metrics: list(m.Metrics),
+    });
   }
 }
 
@@ -101,7 +114,10 @@ export async function waitInService(ctx: ProviderContext, name: string, p: Props
     if (!g) throw new Error(`Auto Scaling group ${name} disappeared while CloudFormation waited for its instances`);
     const inService = (g.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length;
     if (inService >= wanted(p, g)) return;
-    const out = await ctx.invoke<{ Activities: Activity[] }>('autoscaling', 'DescribeScalingActivities', { AutoScalingGroupName: name, MaxRecords: 10 });
+    const out = await ctx.invoke<{ Activities: Activity[] }>('autoscaling', 'DescribeScalingActivities', {
+      AutoScalingGroupName: name,
+      MaxRecords: 10,
+    });
     const failed = out.Activities[0]?.StatusCode === 'Failed' ? out.Activities[0] : undefined;
     if (failed) throw new Error(failed.StatusMessage ?? failed.Description ?? 'Instance failed to launch');
     await ctx.clock.sleep(5000);

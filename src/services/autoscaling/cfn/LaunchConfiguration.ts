@@ -11,20 +11,24 @@ function blockDevices(v: unknown) {
     DeviceName: str(b.DeviceName),
     VirtualName: str(b.VirtualName),
     NoDevice: bool(b.NoDevice),
-    Ebs: b.Ebs ? {
-      SnapshotId: str(b.Ebs.SnapshotId),
-      VolumeSize: num(b.Ebs.VolumeSize),
-      VolumeType: str(b.Ebs.VolumeType),
-      DeleteOnTermination: bool(b.Ebs.DeleteOnTermination),
-      Iops: num(b.Ebs.Iops),
-      Throughput: num(b.Ebs.Throughput),
-      Encrypted: bool(b.Ebs.Encrypted),
-    } : undefined,
+    Ebs: b.Ebs
+      ? {
+          SnapshotId: str(b.Ebs.SnapshotId),
+          VolumeSize: num(b.Ebs.VolumeSize),
+          VolumeType: str(b.Ebs.VolumeType),
+          DeleteOnTermination: bool(b.Ebs.DeleteOnTermination),
+          Iops: num(b.Ebs.Iops),
+          Throughput: num(b.Ebs.Throughput),
+          Encrypted: bool(b.Ebs.Encrypted),
+        }
+      : undefined,
   }));
 }
 
 async function exists(ctx: ProviderContext, name: string): Promise<boolean> {
-  const out = await ctx.invoke<{ LaunchConfigurations: unknown[] }>('autoscaling', 'DescribeLaunchConfigurations', { LaunchConfigurationNames: [name] });
+  const out = await ctx.invoke<{ LaunchConfigurations: unknown[] }>('autoscaling', 'DescribeLaunchConfigurations', {
+    LaunchConfigurationNames: [name],
+  });
   return out.LaunchConfigurations.length > 0;
 }
 
@@ -58,11 +62,13 @@ export const launchConfigurationProvider: ResourceProvider = {
       PlacementTenancy: str(p.PlacementTenancy),
       ClassicLinkVPCId: str(p.ClassicLinkVPCId),
       ClassicLinkVPCSecurityGroups: list(p.ClassicLinkVPCSecurityGroups),
-      MetadataOptions: metadata ? {
-        HttpTokens: str(metadata.HttpTokens),
-        HttpEndpoint: str(metadata.HttpEndpoint),
-        HttpPutResponseHopLimit: num(metadata.HttpPutResponseHopLimit),
-      } : undefined,
+      MetadataOptions: metadata
+        ? {
+            HttpTokens: str(metadata.HttpTokens),
+            HttpEndpoint: str(metadata.HttpEndpoint),
+            HttpPutResponseHopLimit: num(metadata.HttpPutResponseHopLimit),
+          }
+        : undefined,
     });
     return { physicalId: name };
   },

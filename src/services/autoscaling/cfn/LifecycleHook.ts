@@ -5,9 +5,14 @@ import { num, str } from '../../cloudformation/providers/values.js';
 
 async function put(name: string, p: Props, ctx: ProviderContext) {
   await ctx.invoke('autoscaling', 'PutLifecycleHook', {
-    AutoScalingGroupName: String(p.AutoScalingGroupName), LifecycleHookName: name, LifecycleTransition: str(p.LifecycleTransition),
-    DefaultResult: str(p.DefaultResult), HeartbeatTimeout: num(p.HeartbeatTimeout), NotificationMetadata: str(p.NotificationMetadata),
-    NotificationTargetARN: str(p.NotificationTargetARN), RoleARN: str(p.RoleARN),
+    AutoScalingGroupName: String(p.AutoScalingGroupName),
+    LifecycleHookName: name,
+    LifecycleTransition: str(p.LifecycleTransition),
+    DefaultResult: str(p.DefaultResult),
+    HeartbeatTimeout: num(p.HeartbeatTimeout),
+    NotificationMetadata: str(p.NotificationMetadata),
+    NotificationTargetARN: str(p.NotificationTargetARN),
+    RoleARN: str(p.RoleARN),
   });
   return { physicalId: name };
 }
@@ -25,7 +30,10 @@ export const lifecycleHookProvider: ResourceProvider = {
   },
   async delete(physicalId, props, ctx) {
     try {
-      await ctx.invoke('autoscaling', 'DeleteLifecycleHook', { AutoScalingGroupName: String(props.AutoScalingGroupName), LifecycleHookName: physicalId });
+      await ctx.invoke('autoscaling', 'DeleteLifecycleHook', {
+        AutoScalingGroupName: String(props.AutoScalingGroupName),
+        LifecycleHookName: physicalId,
+      });
     } catch (err) {
       if (!isAwsError(err, 'ValidationError')) throw err;
     }

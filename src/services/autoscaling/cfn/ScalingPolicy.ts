@@ -20,15 +20,25 @@ function policyInput(group: string, name: string, p: Props): Record<string, unkn
     MetricAggregationType: str(p.MetricAggregationType),
     EstimatedInstanceWarmup: num(p.EstimatedInstanceWarmup),
     StepAdjustments: Array.isArray(p.StepAdjustments)
-      ? p.StepAdjustments.map((s: any) => ({ MetricIntervalLowerBound: num(s.MetricIntervalLowerBound), MetricIntervalUpperBound: num(s.MetricIntervalUpperBound), ScalingAdjustment: num(s.ScalingAdjustment) }))
+      ? p.StepAdjustments.map((s: any) => ({
+          MetricIntervalLowerBound: num(s.MetricIntervalLowerBound),
+          MetricIntervalUpperBound: num(s.MetricIntervalUpperBound),
+          ScalingAdjustment: num(s.ScalingAdjustment),
+        }))
       : undefined,
     TargetTrackingConfiguration: t && {
       TargetValue: num(t.TargetValue),
       DisableScaleIn: bool(t.DisableScaleIn),
-      PredefinedMetricSpecification: t.PredefinedMetricSpecification && { PredefinedMetricType: str(t.PredefinedMetricSpecification.PredefinedMetricType), ResourceLabel: str(t.PredefinedMetricSpecification.ResourceLabel) },
+      PredefinedMetricSpecification: t.PredefinedMetricSpecification && {
+        PredefinedMetricType: str(t.PredefinedMetricSpecification.PredefinedMetricType),
+        ResourceLabel: str(t.PredefinedMetricSpecification.ResourceLabel),
+      },
       CustomizedMetricSpecification: t.CustomizedMetricSpecification && {
-        MetricName: str(t.CustomizedMetricSpecification.MetricName), Namespace: str(t.CustomizedMetricSpecification.Namespace), Statistic: str(t.CustomizedMetricSpecification.Statistic),
-        Unit: str(t.CustomizedMetricSpecification.Unit), Dimensions: dimensions(t.CustomizedMetricSpecification.Dimensions),
+        MetricName: str(t.CustomizedMetricSpecification.MetricName),
+        Namespace: str(t.CustomizedMetricSpecification.Namespace),
+        Statistic: str(t.CustomizedMetricSpecification.Statistic),
+        Unit: str(t.CustomizedMetricSpecification.Unit),
+        Dimensions: dimensions(t.CustomizedMetricSpecification.Dimensions),
       },
     },
   };

@@ -5,8 +5,15 @@ import { num, str } from '../../cloudformation/providers/values.js';
 
 async function put(name: string, p: Props, ctx: ProviderContext) {
   await ctx.invoke('autoscaling', 'PutScheduledUpdateGroupAction', {
-    AutoScalingGroupName: String(p.AutoScalingGroupName), ScheduledActionName: name, StartTime: str(p.StartTime), EndTime: str(p.EndTime),
-    Recurrence: str(p.Recurrence), TimeZone: str(p.TimeZone), MinSize: num(p.MinSize), MaxSize: num(p.MaxSize), DesiredCapacity: num(p.DesiredCapacity),
+    AutoScalingGroupName: String(p.AutoScalingGroupName),
+    ScheduledActionName: name,
+    StartTime: str(p.StartTime),
+    EndTime: str(p.EndTime),
+    Recurrence: str(p.Recurrence),
+    TimeZone: str(p.TimeZone),
+    MinSize: num(p.MinSize),
+    MaxSize: num(p.MaxSize),
+    DesiredCapacity: num(p.DesiredCapacity),
   });
   return { physicalId: name };
 }
@@ -24,7 +31,10 @@ export const scheduledActionProvider: ResourceProvider = {
   },
   async delete(physicalId, props, ctx) {
     try {
-      await ctx.invoke('autoscaling', 'DeleteScheduledAction', { AutoScalingGroupName: String(props.AutoScalingGroupName), ScheduledActionName: physicalId });
+      await ctx.invoke('autoscaling', 'DeleteScheduledAction', {
+        AutoScalingGroupName: String(props.AutoScalingGroupName),
+        ScheduledActionName: physicalId,
+      });
     } catch (err) {
       if (!isAwsError(err, 'ValidationError')) throw err;
     }

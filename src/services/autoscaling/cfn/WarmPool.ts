@@ -7,7 +7,11 @@ async function put(p: Props, ctx: ProviderContext) {
   const group = String(p.AutoScalingGroupName);
   const reuse = p.InstanceReusePolicy ? { ReuseOnScaleIn: bool(p.InstanceReusePolicy.ReuseOnScaleIn) } : undefined;
   await ctx.invoke('autoscaling', 'PutWarmPool', {
-    AutoScalingGroupName: group, MinSize: num(p.MinSize), MaxGroupPreparedCapacity: num(p.MaxGroupPreparedCapacity), PoolState: str(p.PoolState), InstanceReusePolicy: reuse,
+    AutoScalingGroupName: group,
+    MinSize: num(p.MinSize),
+    MaxGroupPreparedCapacity: num(p.MaxGroupPreparedCapacity),
+    PoolState: str(p.PoolState),
+    InstanceReusePolicy: reuse,
   });
   return { physicalId: group };
 }

@@ -24,6 +24,8 @@ export interface DescribedGroup {
 }
 
 export async function describeGroup(ctx: ProviderContext, name: string): Promise<DescribedGroup | undefined> {
-  const out = await ctx.invoke<{ AutoScalingGroups: DescribedGroup[] }>('autoscaling', 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [name] });
+  const out = await ctx.invoke<{ AutoScalingGroups: DescribedGroup[] }>('autoscaling', 'DescribeAutoScalingGroups', {
+    AutoScalingGroupNames: [name],
+  });
   return out.AutoScalingGroups[0];
 }

@@ -4,7 +4,13 @@ import { bool, num, str } from '../../cloudformation/providers/values.js';
 import { describeGroup, type DescribedGroup, type GroupInstance } from './group.js';
 
 /** The group properties whose change makes an UpdatePolicy replace the group's instances (or the group). */
-export const ROLLING_TRIGGERS = ['LaunchConfigurationName', 'LaunchTemplate', 'MixedInstancesPolicy', 'VPCZoneIdentifier', 'PlacementGroup'];
+export const ROLLING_TRIGGERS = [
+  'LaunchConfigurationName',
+  'LaunchTemplate',
+  'MixedInstancesPolicy',
+  'VPCZoneIdentifier',
+  'PlacementGroup',
+];
 
 export interface RollingPolicy {
   minInService: number;
@@ -42,8 +48,9 @@ function upToDate(i: GroupInstance, p: Props): boolean {
   if (p.LaunchConfigurationName) return i.LaunchConfigurationName === String(p.LaunchConfigurationName);
   const t = p.LaunchTemplate as Props | undefined;
   if (t) {
-    const same = (t.LaunchTemplateId && i.LaunchTemplate?.LaunchTemplateId === String(t.LaunchTemplateId))
-      || (t.LaunchTemplateName && i.LaunchTemplate?.LaunchTemplateName === String(t.LaunchTemplateName));
+    const same =
+      (t.LaunchTemplateId && i.LaunchTemplate?.LaunchTemplateId === String(t.LaunchTemplateId)) ||
+      (t.LaunchTemplateName && i.LaunchTemplate?.LaunchTemplateName === String(t.LaunchTemplateName));
     return Boolean(same) && (t.Version === undefined || i.LaunchTemplate?.Version === String(t.Version));
   }
   return true;
@@ -51,7 +58,10 @@ function upToDate(i: GroupInstance, p: Props): boolean {
 
 async function latestFailure(ctx: ProviderContext, name: string): Promise<string | undefined> {
   const out = await ctx.invoke<{ Activities: Array<{ StatusCode: string; StatusMessage?: string; Description?: string }> }>(
-    'autoscaling', 'DescribeScalingActivities', { AutoScalingGroupName: name, MaxRecords: 1 });
+    'autoscaling',
+    'DescribeScalingActivities',
+    { AutoScalingGroupName: name, MaxRecords: 1 },
+  );
   const a = out.Activities[0];
   return a?.StatusCode === 'Failed' ? (a.StatusMessage ?? a.Description ?? 'Instance failed to launch') : undefined;
 }
@@ -75,13 +85,20 @@ async function waitNewInService(ctx: ProviderContext, name: string, old: Set<str
  * raising the desired capacity, and MaxSize for the time of the update), then waiting for the batch's signals
  * (WaitOnResourceSignals, PauseTime as their time-out) or PauseTime. SuspendProcesses are suspended meanwhile.
  */
-export async function rollingUpdate(ctx: ProviderContext, name: string, p: Props, policy: RollingPolicy, placementChanged: boolean): Promise<void> {
+export async function rollingUpdate(
+  ctx: ProviderContext,
+  name: string,
+  p: Props,
+  policy: RollingPolicy,
+  placementChanged: boolean,
+): Promise<void> {
   const start = await describeGroup(ctx, name);
   if (!start) throw new Error(`Auto Scaling group ${name} not found`);
   // New subnets or placement group: every instance is replaced; otherwise those of the old configuration.
   const old = new Set((start.Instances ?? []).filter((i) => !leaving(i) && (placementChanged || !upToDate(i, p))).map((i) => i.InstanceId));
   if (!old.size) return;
-  if (policy.suspend.length) await ctx.invoke('autoscaling', 'SuspendProcesses', { AutoScalingGroupName: name, ScalingProcesses: policy.suspend });
+  if (policy.suspend.length)
+    await ctx.invoke('autoscaling', 'SuspendProcesses', { AutoScalingGroupName: name, ScalingProcesses: policy.suspend });
   const maxSize = start.MaxSize;
   try {
     for (;;) {
@@ -97,24 +114,38 @@ export async function rollingUpdate(ctx: ProviderContext, name: string, p: Props
         ? ctx.awaitSignals(awaitingOf(batch.length, policy.pause, policy.minSuccessPercent, ctx.clock.now()))
         : undefined;
       let signalError: unknown;
-      const signalled = signals?.catch((err: unknown) => { signalError = err; });
+      const signalled = signals?.catch((err: unknown) => {
+        signalError = err;
+      });
       if (launchFirst) {
         const desired = g.DesiredCapacity + batch.length;
-        await ctx.invoke('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: name, DesiredCapacity: desired, MaxSize: Math.max(g.MaxSize, desired) });
+        await ctx.invoke('autoscaling', 'UpdateAutoScalingGroup', {
+          AutoScalingGroupName: name,
+          DesiredCapacity: desired,
+          MaxSize: Math.max(g.MaxSize, desired),
+        });
         await waitNewInService(ctx, name, old, freshInService + batch.length);
         for (const i of batch) {
-          await ctx.invoke('autoscaling', 'TerminateInstanceInAutoScalingGroup', { InstanceId: i.InstanceId, ShouldDecrementDesiredCapacity: true });
+          await ctx.invoke('autoscaling', 'TerminateInstanceInAutoScalingGroup', {
+            InstanceId: i.InstanceId,
+            ShouldDecrementDesiredCapacity: true,
+          });
         }
       } else {
         for (const i of batch) {
-          await ctx.invoke('autoscaling', 'TerminateInstanceInAutoScalingGroup', { InstanceId: i.InstanceId, ShouldDecrementDesiredCapacity: false });
+          await ctx.invoke('autoscaling', 'TerminateInstanceInAutoScalingGroup', {
+            InstanceId: i.InstanceId,
+            ShouldDecrementDesiredCapacity: false,
+          });
         }
         await waitNewInService(ctx, name, old, Math.min(freshInService + batch.length, g.DesiredCapacity));
       }
       if (signalled) {
         await signalled;
         if (signalError instanceof SignalTimeoutError) {
-          throw new Error(`Failed to receive ${signalError.missing} resource signal(s) for the current batch. Each resource signal timeout is counted as a FAILURE.`);
+          throw new Error(
+            `Failed to receive ${signalError.missing} resource signal(s) for the current batch. Each resource signal timeout is counted as a FAILURE.`,
+          );
         }
         if (signalError) throw signalError;
       } else if (policy.pauseMs > 0) {
@@ -124,8 +155,17 @@ export async function rollingUpdate(ctx: ProviderContext, name: string, p: Props
   } finally {
     const g = await describeGroup(ctx, name).catch(() => undefined);
     if (g && g.MaxSize !== maxSize) {
-      await ctx.invoke('autoscaling', 'UpdateAutoScalingGroup', { AutoScalingGroupName: name, MaxSize: maxSize, DesiredCapacity: Math.min(g.DesiredCapacity, maxSize) }).catch(() => undefined);
+      await ctx
+        .invoke('autoscaling', 'UpdateAutoScalingGroup', {
+          AutoScalingGroupName: name,
+          MaxSize: maxSize,
+          DesiredCapacity: Math.min(g.DesiredCapacity, maxSize),
+        })
+        .catch(() => undefined);
     }
-    if (policy.suspend.length) await ctx.invoke('autoscaling', 'ResumeProcesses', { AutoScalingGroupName: name, ScalingProcesses: policy.suspend }).catch(() => undefined);
+    if (policy.suspend.length)
+      await ctx
+        .invoke('autoscaling', 'ResumeProcesses', { AutoScalingGroupName: name, ScalingProcesses: policy.suspend })
+        .catch(() => undefined);
   }
 }

@@ -28,7 +28,6 @@ export interface ResourceChange {
   };
 }
 
-
 /**
  * What an update to `template` with `parameters` would do to the stack's resources, as a change set shows it:
  * Add, Remove, and Modify with Replacement True/False/Conditional per the providers' `replaceOn`. Values that
@@ -46,20 +45,30 @@ export function computeChanges(cloud: Cloud, stack: StackRecord, template: Templ
     const live = prev && prev.physicalId !== undefined && !['DELETE_COMPLETE', 'DELETE_SKIPPED'].includes(prev.status);
     if (!live) {
       delete preview.resources[id];
-      changes.push({ Type: 'Resource', ResourceChange: { Action: 'Add', LogicalResourceId: id, ResourceType: def.Type, Scope: [], Details: [] } });
+      changes.push({
+        Type: 'Resource',
+        ResourceChange: { Action: 'Add', LogicalResourceId: id, ResourceType: def.Type, Scope: [], Details: [] },
+      });
       continue;
     }
     const props = evaluate(def.Properties ?? {}, scope) as Record<string, unknown>;
     const changed = changedKeys(prev.props ?? {}, props);
     if (prev.type === def.Type && !changed.length) continue;
     const provider = findProvider(def.Type);
-    const replaces = (k: string) => prev.type !== def.Type || !provider?.update || (provider.replaceOn ?? []).includes(k)
-      || Boolean(provider.replaces?.([k], def.UpdatePolicy));
+    const replaces = (k: string) =>
+      prev.type !== def.Type ||
+      !provider?.update ||
+      (provider.replaceOn ?? []).includes(k) ||
+      Boolean(provider.replaces?.([k], def.UpdatePolicy));
     const dynamic = (k: string) => JSON.stringify(props[k] ?? null).includes(PENDING_MARK);
     const details = changed.map((k) => ({
-      Target: { Attribute: k === 'Tags' ? 'Tags' : 'Properties', Name: k, RequiresRecreation: replaces(k) ? 'Always' as const : 'Never' as const },
-      Evaluation: dynamic(k) ? 'Dynamic' as const : 'Static' as const,
-      ChangeSource: dynamic(k) ? 'ResourceReference' as const : 'DirectModification' as const,
+      Target: {
+        Attribute: k === 'Tags' ? 'Tags' : 'Properties',
+        Name: k,
+        RequiresRecreation: replaces(k) ? ('Always' as const) : ('Never' as const),
+      },
+      Evaluation: dynamic(k) ? ('Dynamic' as const) : ('Static' as const),
+      ChangeSource: dynamic(k) ? ('ResourceReference' as const) : ('DirectModification' as const),
     }));
     const staticReplace = prev.type !== def.Type || changed.some((k) => replaces(k) && !dynamic(k));
     const replacement = staticReplace ? 'True' : changed.some((k) => replaces(k)) ? 'Conditional' : 'False';
@@ -82,8 +91,13 @@ export function computeChanges(cloud: Cloud, stack: StackRecord, template: Templ
     changes.push({
       Type: 'Resource',
       ResourceChange: {
-        Action: 'Remove', LogicalResourceId: id, PhysicalResourceId: prev.physicalId, ResourceType: prev.type,
-        PolicyAction: prev.deletionPolicy === 'Retain' ? 'Retain' : 'Delete', Scope: [], Details: [],
+        Action: 'Remove',
+        LogicalResourceId: id,
+        PhysicalResourceId: prev.physicalId,
+        ResourceType: prev.type,
+        PolicyAction: prev.deletionPolicy === 'Retain' ? 'Retain' : 'Delete',
+        Scope: [],
+        Details: [],
       },
     });
   }

@@ -28,14 +28,20 @@ export async function resolveDynamicRefs(value: unknown, invoke: Invoke): Promis
 async function resolveOne(service: string, ref: string, invoke: Invoke): Promise<string> {
   if (service === 'secretsmanager') return resolveSecret(ref, invoke);
   if (service !== 'ssm') {
-    throw new AwsError('ValidationError', `halo does not support {{resolve:${service}:...}} dynamic references yet; only ssm and secretsmanager.`);
+    throw new AwsError(
+      'ValidationError',
+      `halo does not support {{resolve:${service}:...}} dynamic references yet; only ssm and secretsmanager.`,
+    );
   }
   // name, or name:version
   const m = /^([a-zA-Z0-9_.\-/]+)(?::(\d+))?$/.exec(ref);
   if (!m) throw new AwsError('ValidationError', `Incorrect format is used in the following SSM reference: [{{resolve:ssm:${ref}}}]`);
   try {
-    const r = await invoke<{ Parameter?: { Value?: string; Type?: string } }>('ssm', 'GetParameter', { Name: m[2] ? `${m[1]}:${m[2]}` : m[1] });
-    if (r.Parameter?.Type === 'SecureString') throw new AwsError('ValidationError', `SSM Secure reference is not supported in: [{{resolve:ssm:${ref}}}]`);
+    const r = await invoke<{ Parameter?: { Value?: string; Type?: string } }>('ssm', 'GetParameter', {
+      Name: m[2] ? `${m[1]}:${m[2]}` : m[1],
+    });
+    if (r.Parameter?.Type === 'SecureString')
+      throw new AwsError('ValidationError', `SSM Secure reference is not supported in: [{{resolve:ssm:${ref}}}]`);
     return r.Parameter?.Value ?? '';
   } catch (err) {
     if (err instanceof AwsError && err.code === 'ParameterNotFound') {
@@ -59,7 +65,10 @@ async function resolveSecret(ref: string, invoke: Invoke): Promise<string> {
     throw new AwsError('ValidationError', `Incorrect format is used in the following Secrets Manager reference: [${whole}]`);
   }
   if (versionStage && versionId) {
-    throw new AwsError('ValidationError', `You can't specify both a version stage and a version id in the following Secrets Manager reference: [${whole}]`);
+    throw new AwsError(
+      'ValidationError',
+      `You can't specify both a version stage and a version id in the following Secrets Manager reference: [${whole}]`,
+    );
   }
   let value: string | undefined;
   try {
@@ -70,10 +79,12 @@ async function resolveSecret(ref: string, invoke: Invoke): Promise<string> {
     });
     value = out.SecretString;
   } catch (err) {
-    if (err instanceof AwsError) throw new AwsError('ValidationError', `${err.message} (Service: AWSSecretsManager; Error Code: ${err.code}) in ${whole}`);
+    if (err instanceof AwsError)
+      throw new AwsError('ValidationError', `${err.message} (Service: AWSSecretsManager; Error Code: ${err.code}) in ${whole}`);
     throw err;
   }
-  if (value === undefined) throw new AwsError('ValidationError', `The secret named in ${whole} has no SecretString (a binary secret cannot be resolved)`);
+  if (value === undefined)
+    throw new AwsError('ValidationError', `The secret named in ${whole} has no SecretString (a binary secret cannot be resolved)`);
   if (!jsonKey) return value;
   let doc: unknown;
   try {
@@ -82,6 +93,7 @@ async function resolveSecret(ref: string, invoke: Invoke): Promise<string> {
     throw new AwsError('ValidationError', `Could not parse SecretString JSON for ${whole}`);
   }
   const picked = doc && typeof doc === 'object' ? (doc as Record<string, unknown>)[jsonKey] : undefined;
-  if (picked === undefined) throw new AwsError('ValidationError', `Secrets Manager can't find the specified JSON key ${jsonKey} in ${whole}`);
+  if (picked === undefined)
+    throw new AwsError('ValidationError', `Secrets Manager can't find the specified JSON key ${jsonKey} in ${whole}`);
   return typeof picked === 'string' ? picked : JSON.stringify(picked);
 }

@@ -18,10 +18,12 @@ export async function runCreate(run: StackRun): Promise<void> {
   const { deps } = validateTemplate(run.template);
   let failed: string[] = [];
   try {
-    ({ failed } = await runInGraph(run.activeIds(), deps, (id) => run.createResource(id).catch((err) => {
-      run.cancel();
-      throw err;
-    })));
+    ({ failed } = await runInGraph(run.activeIds(), deps, (id) =>
+      run.createResource(id).catch((err) => {
+        run.cancel();
+        throw err;
+      }),
+    ));
     if (!failed.length) {
       run.computeOutputs();
       run.setStackStatus('CREATE_COMPLETE');
@@ -41,7 +43,9 @@ async function failStack(run: StackRun, reason: string): Promise<void> {
   }
   run.setStackStatus('ROLLBACK_IN_PROGRESS', `${reason}Rollback requested by user.`);
   // On rollback CloudFormation keeps Retain resources but deletes RetainExceptOnCreate ones.
-  const failedDeletes = await deleteResources(run, Object.keys(run.stack.resources), (r) => (r.deletionPolicy === 'Retain' ? 'Retain' : 'Delete'));
+  const failedDeletes = await deleteResources(run, Object.keys(run.stack.resources), (r) =>
+    r.deletionPolicy === 'Retain' ? 'Retain' : 'Delete',
+  );
   if (failedDeletes.length) run.setStackStatus('ROLLBACK_FAILED', `The following resource(s) failed to delete: ${list(failedDeletes)}. `);
   else run.setStackStatus('ROLLBACK_COMPLETE');
 }
@@ -50,7 +54,11 @@ async function failStack(run: StackRun, reason: string): Promise<void> {
  * Deletes the given resources of the stack, each only after every resource that depends on it, honouring each
  * DeletionPolicy (or the policy `policyOf` gives). Returns the ids that failed to delete.
  */
-export async function deleteResources(run: StackRun, ids: string[], policyOf: (r: ResourceState) => string | undefined = (r) => r.deletionPolicy): Promise<string[]> {
+export async function deleteResources(
+  run: StackRun,
+  ids: string[],
+  policyOf: (r: ResourceState) => string | undefined = (r) => r.deletionPolicy,
+): Promise<string[]> {
   const present = ids.filter((id) => {
     const r = run.stack.resources[id];
     return r && !['DELETE_COMPLETE', 'DELETE_SKIPPED'].includes(r.status);
@@ -75,7 +83,9 @@ export async function runDelete(run: StackRun, retain: string[] = []): Promise<v
       return;
     }
   }
-  const failed = await deleteResources(run, Object.keys(run.stack.resources), (r) => (retain.includes(r.logicalId) ? 'Retain' : r.deletionPolicy));
+  const failed = await deleteResources(run, Object.keys(run.stack.resources), (r) =>
+    retain.includes(r.logicalId) ? 'Retain' : r.deletionPolicy,
+  );
   if (failed.length) {
     run.setStackStatus('DELETE_FAILED', `The following resource(s) failed to delete: ${list(failed)}. `);
     return;
@@ -137,7 +147,12 @@ export async function runUpdate(run: StackRun, next: UpdateInput): Promise<void>
     const props = await run.resolveProps(id);
     if (isDeepStrictEqual(props, prev.props ?? {})) {
       // Unchanged: carries its policies from the new template, no event.
-      stack.resources[id] = { ...prev, deletionPolicy: def.DeletionPolicy, updateReplacePolicy: def.UpdateReplacePolicy, metadata: def.Metadata };
+      stack.resources[id] = {
+        ...prev,
+        deletionPolicy: def.DeletionPolicy,
+        updateReplacePolicy: def.UpdateReplacePolicy,
+        metadata: def.Metadata,
+      };
       return;
     }
     const provider = run.provider(def.Type);
@@ -148,17 +163,24 @@ export async function runUpdate(run: StackRun, next: UpdateInput): Promise<void>
       return;
     }
     inPlace.set(id, prev);
-    await updateInPlace(run, { ...prev, props, deletionPolicy: def.DeletionPolicy, updateReplacePolicy: def.UpdateReplacePolicy }, prev.props ?? {});
+    await updateInPlace(
+      run,
+      { ...prev, props, deletionPolicy: def.DeletionPolicy, updateReplacePolicy: def.UpdateReplacePolicy },
+      prev.props ?? {},
+    );
   };
 
   let failed: string[] = [];
   let failure: string | undefined;
   try {
-    ({ failed } = await runInGraph(run.activeIds(), validateTemplate(run.template).deps, (id) => work(id).catch((err) => {
-      run.cancel();
-      throw err;
-    })));
-    if (failed.length) failure = `The following resource(s) failed to ${failed.every((id) => added.has(id)) ? 'create' : 'update'}: ${list(failed)}. `;
+    ({ failed } = await runInGraph(run.activeIds(), validateTemplate(run.template).deps, (id) =>
+      work(id).catch((err) => {
+        run.cancel();
+        throw err;
+      }),
+    ));
+    if (failed.length)
+      failure = `The following resource(s) failed to ${failed.every((id) => added.has(id)) ? 'create' : 'update'}: ${list(failed)}. `;
     else run.computeOutputs();
   } catch (err) {
     failure = reasonOf(err);
@@ -235,7 +257,12 @@ async function updateInPlace(run: StackRun, r: ResourceState, previousProps: Rec
  * Deletes physical resources no longer in the stack (old ones after a replacement or removal, new ones after a
  * rollback), each after the ones that depend on it in `template`.
  */
-async function cleanup(run: StackRun, states: Map<string, ResourceState>, template: Template, policyOf: (r: ResourceState) => string | undefined): Promise<void> {
+async function cleanup(
+  run: StackRun,
+  states: Map<string, ResourceState>,
+  template: Template,
+  policyOf: (r: ResourceState) => string | undefined,
+): Promise<void> {
   const ids = [...states.keys()].filter((id) => states.get(id)?.physicalId !== undefined);
   let deps = new Map<string, Set<string>>();
   try {
@@ -243,28 +270,35 @@ async function cleanup(run: StackRun, states: Map<string, ResourceState>, templa
   } catch {
     // no ordering known: delete all at once
   }
-  await runInGraph(ids, dependents(ids, deps), async (id) => {
-    const r = states.get(id)!;
-    try {
-      await run.deleteResource({ ...r }, policyOf(r), true);
-    } catch {
-      // Recorded as DELETE_FAILED; CloudFormation completes the update and leaves the old resource.
-    }
-  }, { continueOnFailure: true });
+  await runInGraph(
+    ids,
+    dependents(ids, deps),
+    async (id) => {
+      const r = states.get(id)!;
+      try {
+        await run.deleteResource({ ...r }, policyOf(r), true);
+      } catch {
+        // Recorded as DELETE_FAILED; CloudFormation completes the update and leaves the old resource.
+      }
+    },
+    { continueOnFailure: true },
+  );
 }
 
 /** Attributes may have changed outside CloudFormation since the last operation: read them again where a provider can. */
 async function refreshAttributes(run: StackRun): Promise<void> {
-  await Promise.all(Object.values(run.stack.resources).map(async (r) => {
-    const provider = findProvider(r.type);
-    if (!provider?.read || r.physicalId === undefined || ['DELETE_COMPLETE', 'DELETE_SKIPPED'].includes(r.status)) return;
-    try {
-      const attributes = await provider.read(r.physicalId, r.props ?? {}, run.providerContext(r.logicalId));
-      if (attributes) r.attributes = { ...r.attributes, ...attributes };
-    } catch {
-      // Keep the attributes known so far: the update itself reports what is wrong with the resource.
-    }
-  }));
+  await Promise.all(
+    Object.values(run.stack.resources).map(async (r) => {
+      const provider = findProvider(r.type);
+      if (!provider?.read || r.physicalId === undefined || ['DELETE_COMPLETE', 'DELETE_SKIPPED'].includes(r.status)) return;
+      try {
+        const attributes = await provider.read(r.physicalId, r.props ?? {}, run.providerContext(r.logicalId));
+        if (attributes) r.attributes = { ...r.attributes, ...attributes };
+      } catch {
+        // Keep the attributes known so far: the update itself reports what is wrong with the resource.
+      }
+    }),
+  );
 }
 
 /** Top-level property names whose values differ. */

@@ -26,6 +26,9 @@ export async function drain(cloud: Cloud, maxWallMs = 5000): Promise<void> {
   if (!running) return;
   const deadline = Date.now() + maxWallMs;
   while (running.size && Date.now() < deadline) {
-    await Promise.race([Promise.allSettled([...running.values()]), new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now())).unref())]);
+    await Promise.race([
+      Promise.allSettled([...running.values()]),
+      new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now())).unref()),
+    ]);
   }
 }

@@ -23,7 +23,8 @@ export function recoverInterruptedStacks(cloud: Cloud): void {
     if (!next) continue;
     const run = new StackRun(cloud, stack, { Resources: {} });
     for (const r of Object.values(stack.resources)) {
-      if (r.status.endsWith('_IN_PROGRESS')) run.setResourceStatus(r, r.status.replace('_IN_PROGRESS', '_FAILED'), 'The halo cloud stopped during this operation');
+      if (r.status.endsWith('_IN_PROGRESS'))
+        run.setResourceStatus(r, r.status.replace('_IN_PROGRESS', '_FAILED'), 'The halo cloud stopped during this operation');
     }
     const reason = next.endsWith('_FAILED') ? 'The halo cloud stopped during this operation' : undefined;
     run.setStackStatus(next, reason);

@@ -16,7 +16,11 @@ export class StackRun {
   /** AWS time (ms) by which the operation must be done: from the stack's TimeoutInMinutes. */
   deadline?: number;
 
-  constructor(readonly cloud: Cloud, readonly stack: StackRecord, public template: Template) {
+  constructor(
+    readonly cloud: Cloud,
+    readonly stack: StackRecord,
+    public template: Template,
+  ) {
     this.scope = stackScope({ cloud, stack, template });
   }
 
@@ -101,20 +105,26 @@ export class StackRun {
 
   /** Logical ids of the template's resources whose Condition holds. */
   activeIds(): string[] {
-    return Object.entries(this.template.Resources).filter(([, r]) => included(this.scope, r.Condition)).map(([id]) => id);
+    return Object.entries(this.template.Resources)
+      .filter(([, r]) => included(this.scope, r.Condition))
+      .map(([id]) => id);
   }
 
   /** A resource's properties with every function evaluated and dynamic references resolved. */
   async resolveProps(id: string): Promise<Record<string, unknown>> {
     const raw = this.template.Resources[id].Properties ?? {};
     const value = evaluate(raw, this.scope) as Record<string, unknown>;
-    return (await resolveDynamicRefs(value, (s, op, input) => this.cloud.invoke(s, op, input, { region: this.stack.region }))) as Record<string, unknown>;
+    return (await resolveDynamicRefs(value, (s, op, input) => this.cloud.invoke(s, op, input, { region: this.stack.region }))) as Record<
+      string,
+      unknown
+    >;
   }
 
   provider(type: string): ResourceProvider {
     const p = findProvider(type);
     if (p) return p;
-    if (servedNamespace(type)) throw new Error(`halo does not support resource type ${type} yet (each service's LIMITATIONS.md lists what it serves)`);
+    if (servedNamespace(type))
+      throw new Error(`halo does not support resource type ${type} yet (each service's LIMITATIONS.md lists what it serves)`);
     throw new Error(`Unrecognized resource type: ${type} (halo has no provider for it)`);
   }
 
@@ -142,13 +152,19 @@ export class StackRun {
           return await cloud.invoke(service, operation, input, { region: stack.region });
         } catch (err) {
           if (err instanceof AwsError) {
-            throw new Error(`Resource handler returned message: "${err.message}" (Service: ${service}, Operation: ${operation}, Status Code: ${err.status}, Error Code: ${err.code})`);
+            throw new Error(
+              `Resource handler returned message: "${err.message}" (Service: ${service}, Operation: ${operation}, Status Code: ${err.status}, Error Code: ${err.code})`,
+            );
           }
           throw err;
         }
       },
       physicalName: (max = 255) => {
-        const suffix = randomBytes(9).toString('base64').replace(/[^A-Za-z0-9]/g, '').toUpperCase().slice(0, 12);
+        const suffix = randomBytes(9)
+          .toString('base64')
+          .replace(/[^A-Za-z0-9]/g, '')
+          .toUpperCase()
+          .slice(0, 12);
         const room = Math.max(1, max - suffix.length - 2);
         const head = `${stack.StackName}-${logicalId}`;
         return `${head.slice(0, room)}-${suffix}`;
@@ -179,7 +195,13 @@ export class StackRun {
     const signals = SIGNALED_TYPES.has(def.Type) ? creationSignals(def.CreationPolicy, this.cloud.clock.now()) : undefined;
     try {
       r.props = await this.resolveProps(id);
-      if (replacing) this.setResourceStatus(r, 'UPDATE_IN_PROGRESS', 'Requested update requires the creation of a new physical resource; hence creating one.', replacing.physicalId);
+      if (replacing)
+        this.setResourceStatus(
+          r,
+          'UPDATE_IN_PROGRESS',
+          'Requested update requires the creation of a new physical resource; hence creating one.',
+          replacing.physicalId,
+        );
       else this.setResourceStatus(r, 'CREATE_IN_PROGRESS');
       const provider = this.provider(def.Type);
       checkRequired(provider, id, r.props);
@@ -216,9 +238,16 @@ export class StackRun {
       this.save();
     }
     try {
-      await waitForSignals(this.cloud, this.stack.StackId, r.logicalId, awaiting, (row) => {
-        this.setResourceStatus(r, status, `Received ${row.status} signal with UniqueId ${row.uniqueId}`);
-      }, this.aborts.signal);
+      await waitForSignals(
+        this.cloud,
+        this.stack.StackId,
+        r.logicalId,
+        awaiting,
+        (row) => {
+          this.setResourceStatus(r, status, `Received ${row.status} signal with UniqueId ${row.uniqueId}`);
+        },
+        this.aborts.signal,
+      );
     } finally {
       r.awaitingSignals = undefined;
       clearSignals(this.cloud, this.stack.StackId, r.logicalId);
@@ -252,8 +281,9 @@ export class StackRun {
     let wake: (() => void) | undefined;
     const stop = new Promise<never>((_, reject) => {
       if (this.deadline !== undefined) {
-        timer = this.cloud.clock.after(Math.max(0, this.deadline - this.cloud.clock.now()), () => reject(new Error(
-          `Resource ${what} cancelled: the stack's TimeoutInMinutes (${this.stack.TimeoutInMinutes}) was exceeded`)));
+        timer = this.cloud.clock.after(Math.max(0, this.deadline - this.cloud.clock.now()), () =>
+          reject(new Error(`Resource ${what} cancelled: the stack's TimeoutInMinutes (${this.stack.TimeoutInMinutes}) was exceeded`)),
+        );
       }
       wake = () => reject(new Error(`Resource ${what} cancelled`));
       if (this.cancelled) wake();
@@ -309,8 +339,9 @@ export class StackRun {
     }
     for (const o of outputs) {
       if (!o.ExportName) continue;
-      const other = liveStacks({ cloud: this.cloud, region: this.stack.region })
-        .find((s) => s.StackId !== this.stack.StackId && s.outputs.some((x) => x.ExportName === o.ExportName));
+      const other = liveStacks({ cloud: this.cloud, region: this.stack.region }).find(
+        (s) => s.StackId !== this.stack.StackId && s.outputs.some((x) => x.ExportName === o.ExportName),
+      );
       if (other) throw new Error(`Export with name ${o.ExportName} is already exported by stack ${other.StackName}`);
     }
     this.stack.outputs = outputs;

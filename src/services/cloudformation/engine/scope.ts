@@ -52,7 +52,10 @@ export function stackScope(src: ScopeSource): Scope {
       if (!Object.prototype.hasOwnProperty.call(resources, id)) return undefined;
       const cond = resources[id].Condition;
       if (cond && !scope.condition(cond)) {
-        throw new AwsError('ValidationError', `Template format error: Unresolved resource dependencies [${id}] in the Resources block of the template`);
+        throw new AwsError(
+          'ValidationError',
+          `Template format error: Unresolved resource dependencies [${id}] in the Resources block of the template`,
+        );
       }
       const r = stack.resources[id];
       if (r?.physicalId === undefined) {
@@ -62,7 +65,8 @@ export function stackScope(src: ScopeSource): Scope {
       return r.ref ?? r.physicalId;
     },
     getAtt(id, attribute) {
-      if (!Object.prototype.hasOwnProperty.call(resources, id)) throw templateError(`Instance of Fn::GetAtt references undefined resource ${id}`);
+      if (!Object.prototype.hasOwnProperty.call(resources, id))
+        throw templateError(`Instance of Fn::GetAtt references undefined resource ${id}`);
       const r = stack.resources[id];
       if (r?.physicalId === undefined) {
         if (src.pending) return pendingValue(`${id}.${attribute}`);

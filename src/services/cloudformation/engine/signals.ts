@@ -62,7 +62,10 @@ export const MAX_SIGNAL_WAIT_MS = 12 * 3600_000;
 /** The resource-signal part of a resource's CreationPolicy, when it has one (Count defaults to 1, Timeout to PT5M). */
 export function creationSignals(policy: unknown, now: number): AwaitingSignals | undefined {
   if (!policy || typeof policy !== 'object') return undefined;
-  const p = policy as { ResourceSignal?: { Count?: unknown; Timeout?: unknown }; AutoScalingCreationPolicy?: { MinSuccessfulInstancesPercent?: unknown } };
+  const p = policy as {
+    ResourceSignal?: { Count?: unknown; Timeout?: unknown };
+    AutoScalingCreationPolicy?: { MinSuccessfulInstancesPercent?: unknown };
+  };
   if (!p.ResourceSignal) return undefined;
   return awaitingOf(p.ResourceSignal.Count, p.ResourceSignal.Timeout, p.AutoScalingCreationPolicy?.MinSuccessfulInstancesPercent, now);
 }
@@ -71,10 +74,12 @@ export function awaitingOf(countValue: unknown, timeoutValue: unknown, percentVa
   const count = countValue === undefined ? 1 : Number(countValue);
   if (!Number.isInteger(count) || count < 0) throw new Error(`Invalid value for ResourceSignal Count: ${String(countValue)}`);
   const timeout = timeoutValue === undefined ? 5 * 60_000 : parseDuration(String(timeoutValue));
-  if (timeout === undefined) throw new Error(`Invalid value for ResourceSignal Timeout: ${String(timeoutValue)} (an ISO 8601 duration, e.g. PT15M)`);
+  if (timeout === undefined)
+    throw new Error(`Invalid value for ResourceSignal Timeout: ${String(timeoutValue)} (an ISO 8601 duration, e.g. PT15M)`);
   if (timeout > MAX_SIGNAL_WAIT_MS) throw new Error(`ResourceSignal Timeout ${String(timeoutValue)} exceeds the maximum of PT12H`);
   const percent = percentValue === undefined ? 100 : Number(percentValue);
-  if (!Number.isFinite(percent) || percent < 0 || percent > 100) throw new Error(`Invalid value for MinSuccessfulInstancesPercent: ${String(percentValue)}`);
+  if (!Number.isFinite(percent) || percent < 0 || percent > 100)
+    throw new Error(`Invalid value for MinSuccessfulInstancesPercent: ${String(percentValue)}`);
   return { count, expires: now + timeout, minSuccessPercent: percent };
 }
 
@@ -84,7 +89,12 @@ export function awaitingOf(countValue: unknown, timeoutValue: unknown, percentVa
  * stack event "Received SUCCESS signal with UniqueId ...").
  */
 export async function waitForSignals(
-  cloud: Cloud, stackId: string, logicalId: string, awaiting: AwaitingSignals, onSignal: (row: SignalRow) => void, abort?: AbortSignal,
+  cloud: Cloud,
+  stackId: string,
+  logicalId: string,
+  awaiting: AwaitingSignals,
+  onSignal: (row: SignalRow) => void,
+  abort?: AbortSignal,
 ): Promise<void> {
   const { count, expires, minSuccessPercent } = awaiting;
   if (count === 0) return;
@@ -121,8 +131,13 @@ export async function waitForSignals(
       const successes = rows.length - failures.length;
       if (successes >= count || (successes >= needed && rows.length >= count)) return finish();
       if (failures.length && count - failures.length < needed) {
-        if (minSuccessPercent === 100 && count === 1) return finish(new Error(`Received FAILURE signal with UniqueId ${failures[0].uniqueId}`));
-        return finish(new Error(`Received ${failures.length} FAILURE signal(s) out of ${count}. Unable to satisfy ${minSuccessPercent}% MinSuccessfulInstancesPercent requirement`));
+        if (minSuccessPercent === 100 && count === 1)
+          return finish(new Error(`Received FAILURE signal with UniqueId ${failures[0].uniqueId}`));
+        return finish(
+          new Error(
+            `Received ${failures.length} FAILURE signal(s) out of ${count}. Unable to satisfy ${minSuccessPercent}% MinSuccessfulInstancesPercent requirement`,
+          ),
+        );
       }
     };
     const timer = cloud.clock.after(Math.max(0, expires - cloud.clock.now()), () => {

@@ -102,7 +102,9 @@ export function requireStack(ctx: Pick<RequestContext, 'cloud' | 'region'>, name
 }
 
 export function liveStacks(ctx: Pick<RequestContext, 'cloud' | 'region'>): StackRecord[] {
-  return stackTable(ctx).list(ctx.region).filter((s) => s.StackStatus !== 'DELETE_COMPLETE');
+  return stackTable(ctx)
+    .list(ctx.region)
+    .filter((s) => s.StackStatus !== 'DELETE_COMPLETE');
 }
 
 export const IN_PROGRESS = /_IN_PROGRESS$/;

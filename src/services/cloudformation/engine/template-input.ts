@@ -23,12 +23,18 @@ const tooLarge = () => invalid(`Template may not exceed ${MAX_URL_BODY} bytes in
  * may name a file:// or http(s):// location; for anyone else the cloud reads nothing on their behalf (it serves
  * no S3 yet, the only locations AWS reads), and a URL's content is quoted in no error until it is a template.
  */
-export async function readTemplate(input: { TemplateBody?: string; TemplateURL?: string }, ctx: RequestContext): Promise<{ body: string; template: Template; graph: TemplateGraph }> {
-  if (input.TemplateBody !== undefined && input.TemplateURL !== undefined) throw invalid('Specify exactly one of TemplateBody or TemplateUrl.');
+export async function readTemplate(
+  input: { TemplateBody?: string; TemplateURL?: string },
+  ctx: RequestContext,
+): Promise<{ body: string; template: Template; graph: TemplateGraph }> {
+  if (input.TemplateBody !== undefined && input.TemplateURL !== undefined)
+    throw invalid('Specify exactly one of TemplateBody or TemplateUrl.');
   let body: string;
   if (input.TemplateBody !== undefined) {
     if (input.TemplateBody.length > MAX_BODY) {
-      throw invalid(`1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to ${MAX_BODY}`);
+      throw invalid(
+        `1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to ${MAX_BODY}`,
+      );
     }
     body = input.TemplateBody;
   } else if (input.TemplateURL !== undefined) {
@@ -67,7 +73,9 @@ async function readTemplateFile(location: URL): Promise<string> {
     if (!stat?.isFile()) throw unreadableUrl();
     if (stat.size > MAX_URL_BODY) throw tooLarge();
     const buffer = Buffer.alloc(MAX_URL_BODY + 1);
-    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0).catch(() => { throw unreadableUrl(); });
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0).catch(() => {
+      throw unreadableUrl();
+    });
     if (bytesRead > MAX_URL_BODY) throw tooLarge();
     return buffer.subarray(0, bytesRead).toString('utf8');
   } finally {

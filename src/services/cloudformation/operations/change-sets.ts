@@ -38,19 +38,30 @@ function findChangeSet(ctx: RequestContext, name: string, stackName?: string): C
   else {
     if (!stackName) throw invalid('StackName must be specified if ChangeSetName is not specified as an ARN.');
     const stack = findStack(ctx, stackName);
-    found = stack && table(ctx).list(ctx.region).find((c) => c.StackId === stack.StackId && c.ChangeSetName === name);
+    found =
+      stack &&
+      table(ctx)
+        .list(ctx.region)
+        .find((c) => c.StackId === stack.StackId && c.ChangeSetName === name);
   }
   if (!found) throw new AwsError('ChangeSetNotFound', `ChangeSet [${name}] does not exist`, 404);
   return found;
 }
 
-export async function createChangeSet(input: StackInput & { ChangeSetName: string; ChangeSetType?: string; Description?: string }, ctx: RequestContext) {
+export async function createChangeSet(
+  input: StackInput & { ChangeSetName: string; ChangeSetType?: string; Description?: string },
+  ctx: RequestContext,
+) {
   const type = input.ChangeSetType ?? 'UPDATE';
   if (type !== 'CREATE' && type !== 'UPDATE') throw invalid(`halo does not support ChangeSetType ${type}; use CREATE or UPDATE.`);
   let stack = findStack(ctx, input.StackName);
   let record: Omit<ChangeSetRecord, 'ChangeSetId' | 'StackId' | 'StackName' | 'CreationTime'>;
   if (type === 'CREATE') {
-    if (stack && stack.StackStatus !== 'REVIEW_IN_PROGRESS') throw new AwsError('AlreadyExistsException', `Stack [${input.StackName}] already exists and cannot be created again with the changeSet [${input.ChangeSetName}].`);
+    if (stack && stack.StackStatus !== 'REVIEW_IN_PROGRESS')
+      throw new AwsError(
+        'AlreadyExistsException',
+        `Stack [${input.StackName}] already exists and cannot be created again with the changeSet [${input.ChangeSetName}].`,
+      );
     const { body, template } = await readTemplate(input, ctx);
     checkCapabilities(template, input.Capabilities);
     const params = await resolveParameters(template.Parameters ?? {}, input.Parameters ?? [], undefined, parameterChecks(ctx));
@@ -63,7 +74,8 @@ export async function createChangeSet(input: StackInput & { ChangeSetName: strin
     record = base(input, 'CREATE', body, params, computeChanges(ctx.cloud, stack, template, params));
   } else {
     if (!stack) throw invalid(`Stack [${input.StackName}] does not exist`);
-    if (stack.StackStatus === 'REVIEW_IN_PROGRESS') throw invalid(`Stack [${input.StackName}] does not exist. Use ChangeSetType CREATE to create it.`);
+    if (stack.StackStatus === 'REVIEW_IN_PROGRESS')
+      throw invalid(`Stack [${input.StackName}] does not exist. Use ChangeSetType CREATE to create it.`);
     const { body, template, params, unchanged } = await prepareUpdate(input, ctx, stack);
     const changes = computeChanges(ctx.cloud, stack, template, params);
     record = base(input, 'UPDATE', body, params, changes);
@@ -74,15 +86,31 @@ export async function createChangeSet(input: StackInput & { ChangeSetName: strin
     }
   }
   const s = stack;
-  if (table(ctx).list(ctx.region).some((c) => c.StackId === s.StackId && c.ChangeSetName === input.ChangeSetName)) {
+  if (
+    table(ctx)
+      .list(ctx.region)
+      .some((c) => c.StackId === s.StackId && c.ChangeSetName === input.ChangeSetName)
+  ) {
     throw new AwsError('AlreadyExistsException', `ChangeSet [${input.ChangeSetName}] already exists`);
   }
   const id = `arn:aws:cloudformation:${ctx.region}:${ctx.accountId}:changeSet/${input.ChangeSetName}/${randomUUID()}`;
-  table(ctx).put(ctx.region, id, { ...record, ChangeSetId: id, StackId: s.StackId, StackName: s.StackName, CreationTime: new Date(ctx.cloud.clock.now()).toISOString() });
+  table(ctx).put(ctx.region, id, {
+    ...record,
+    ChangeSetId: id,
+    StackId: s.StackId,
+    StackName: s.StackName,
+    CreationTime: new Date(ctx.cloud.clock.now()).toISOString(),
+  });
   return { Id: id, StackId: s.StackId };
 }
 
-function base(input: StackInput & { ChangeSetName: string; Description?: string }, type: 'CREATE' | 'UPDATE', body: string, params: ResolvedParameter[], changes: ResourceChange[]) {
+function base(
+  input: StackInput & { ChangeSetName: string; Description?: string },
+  type: 'CREATE' | 'UPDATE',
+  body: string,
+  params: ResolvedParameter[],
+  changes: ResourceChange[],
+) {
   return {
     ChangeSetName: input.ChangeSetName,
     Description: input.Description,
@@ -106,7 +134,11 @@ export function describeChangeSet(input: { ChangeSetName: string; StackName?: st
     StackId: c.StackId,
     StackName: c.StackName,
     Description: c.Description,
-    Parameters: c.parameters.map((p) => ({ ParameterKey: p.key, ParameterValue: p.noEcho ? '****' : p.value, ResolvedValue: p.noEcho ? undefined : p.resolved })),
+    Parameters: c.parameters.map((p) => ({
+      ParameterKey: p.key,
+      ParameterValue: p.noEcho ? '****' : p.value,
+      ResolvedValue: p.noEcho ? undefined : p.resolved,
+    })),
     CreationTime: c.CreationTime,
     ExecutionStatus: c.ExecutionStatus,
     Status: c.Status,
@@ -123,10 +155,21 @@ export function describeChangeSet(input: { ChangeSetName: string; StackName?: st
 export function listChangeSets(input: { StackName: string }, ctx: RequestContext) {
   const stack = requireStack(ctx, input.StackName);
   return {
-    Summaries: table(ctx).list(ctx.region).filter((c) => c.StackId === stack.StackId).map((c) => ({
-      StackId: c.StackId, StackName: c.StackName, ChangeSetId: c.ChangeSetId, ChangeSetName: c.ChangeSetName, ExecutionStatus: c.ExecutionStatus,
-      Status: c.Status, StatusReason: c.StatusReason, CreationTime: c.CreationTime, Description: c.Description, IncludeNestedStacks: false,
-    })),
+    Summaries: table(ctx)
+      .list(ctx.region)
+      .filter((c) => c.StackId === stack.StackId)
+      .map((c) => ({
+        StackId: c.StackId,
+        StackName: c.StackName,
+        ChangeSetId: c.ChangeSetId,
+        ChangeSetName: c.ChangeSetName,
+        ExecutionStatus: c.ExecutionStatus,
+        Status: c.Status,
+        StatusReason: c.StatusReason,
+        CreationTime: c.CreationTime,
+        Description: c.Description,
+        IncludeNestedStacks: false,
+      })),
   };
 }
 
@@ -145,16 +188,27 @@ export function executeChangeSet(input: { ChangeSetName: string; StackName?: str
   const template = parseTemplateBody(c.templateBody);
   for (const other of table(ctx).list(ctx.region)) if (other.StackId === stack.StackId) table(ctx).delete(ctx.region, other.ChangeSetId);
   if (c.ChangeSetType === 'CREATE') {
-    if (stack.StackStatus !== 'REVIEW_IN_PROGRESS') throw invalid(`Stack ${stack.StackName} is in ${stack.StackStatus} state and the change set cannot be executed.`);
+    if (stack.StackStatus !== 'REVIEW_IN_PROGRESS')
+      throw invalid(`Stack ${stack.StackName} is in ${stack.StackStatus} state and the change set cannot be executed.`);
     const created: StackRecord = {
-      ...stack, templateBody: c.templateBody, parameters: c.parameters, Description: template.Description, Capabilities: c.Capabilities,
-      Tags: c.Tags ?? stack.Tags, DisableRollback: input.DisableRollback ?? false,
+      ...stack,
+      templateBody: c.templateBody,
+      parameters: c.parameters,
+      Description: template.Description,
+      Capabilities: c.Capabilities,
+      Tags: c.Tags ?? stack.Tags,
+      DisableRollback: input.DisableRollback ?? false,
     };
     const run = new StackRun(ctx.cloud, created, template);
     run.setStackStatus('CREATE_IN_PROGRESS', 'User Initiated');
     startCreate(run, false);
   } else {
-    startUpdate(ctx, stack, { templateBody: c.templateBody, template, parameters: c.parameters, tags: c.Tags, disableRollback: input.DisableRollback }, c.Capabilities);
+    startUpdate(
+      ctx,
+      stack,
+      { templateBody: c.templateBody, template, parameters: c.parameters, tags: c.Tags, disableRollback: input.DisableRollback },
+      c.Capabilities,
+    );
   }
   return {};
 }

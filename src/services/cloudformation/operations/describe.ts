@@ -54,18 +54,26 @@ const resourceView = (s: StackRecord, r: ResourceState) => ({
   DriftInformation: { StackResourceDriftStatus: 'NOT_CHECKED' },
 });
 
-export function describeStackResources(input: { StackName?: string; LogicalResourceId?: string; PhysicalResourceId?: string }, ctx: RequestContext) {
+export function describeStackResources(
+  input: { StackName?: string; LogicalResourceId?: string; PhysicalResourceId?: string },
+  ctx: RequestContext,
+) {
   let stack: StackRecord | undefined;
   if (input.StackName) stack = requireStack(ctx, input.StackName);
   else if (input.PhysicalResourceId) {
-    stack = stackTable(ctx).list(ctx.region).find((s) => Object.values(s.resources).some((r) => r.physicalId === input.PhysicalResourceId));
+    stack = stackTable(ctx)
+      .list(ctx.region)
+      .find((s) => Object.values(s.resources).some((r) => r.physicalId === input.PhysicalResourceId));
     if (!stack) throw new AwsError('ValidationError', `Stack for ${input.PhysicalResourceId} does not exist`);
   } else {
     throw new AwsError('ValidationError', 'Either StackName or PhysicalResourceId must be specified.');
   }
   const s = stack;
-  const resources = Object.values(s.resources).filter((r) =>
-    (!input.LogicalResourceId || r.logicalId === input.LogicalResourceId) && (!input.PhysicalResourceId || r.physicalId === input.PhysicalResourceId));
+  const resources = Object.values(s.resources).filter(
+    (r) =>
+      (!input.LogicalResourceId || r.logicalId === input.LogicalResourceId) &&
+      (!input.PhysicalResourceId || r.physicalId === input.PhysicalResourceId),
+  );
   return { StackResources: resources.map((r) => resourceView(s, r)) };
 }
 
@@ -73,7 +81,9 @@ export function describeStackResource(input: { StackName: string; LogicalResourc
   const stack = requireStack(ctx, input.StackName);
   const r = stack.resources[input.LogicalResourceId];
   if (!r) throw new AwsError('ValidationError', `Resource ${input.LogicalResourceId} does not exist for stack ${input.StackName}`);
-  return { StackResourceDetail: { ...resourceView(stack, r), Metadata: r.metadata === undefined ? undefined : JSON.stringify(r.metadata) } };
+  return {
+    StackResourceDetail: { ...resourceView(stack, r), Metadata: r.metadata === undefined ? undefined : JSON.stringify(r.metadata) },
+  };
 }
 
 export function listStackResources(input: { StackName: string }, ctx: RequestContext) {
@@ -83,7 +93,9 @@ export function listStackResources(input: { StackName: string }, ctx: RequestCon
 
 export function listStacks(input: { StackStatusFilter?: string[] }, ctx: RequestContext) {
   const filter = input.StackStatusFilter ?? [];
-  const stacks = stackTable(ctx).list(ctx.region).filter((s) => !filter.length || filter.includes(s.StackStatus));
+  const stacks = stackTable(ctx)
+    .list(ctx.region)
+    .filter((s) => !filter.length || filter.includes(s.StackStatus));
   return {
     StackSummaries: stacks.reverse().map((s) => ({
       StackId: s.StackId,
@@ -100,7 +112,8 @@ export function listStacks(input: { StackStatusFilter?: string[] }, ctx: Request
 }
 
 export function getTemplate(input: { StackName?: string; ChangeSetName?: string }, ctx: RequestContext) {
-  if (input.ChangeSetName) return { TemplateBody: changeSetTemplate(ctx, input.ChangeSetName, input.StackName), StagesAvailable: ['Original', 'Processed'] };
+  if (input.ChangeSetName)
+    return { TemplateBody: changeSetTemplate(ctx, input.ChangeSetName, input.StackName), StagesAvailable: ['Original', 'Processed'] };
   if (!input.StackName) throw notExist('');
   const stack = requireStack(ctx, input.StackName);
   return { TemplateBody: stack.templateBody, StagesAvailable: ['Original', 'Processed'] };
@@ -115,7 +128,9 @@ export function listExports(_input: unknown, ctx: RequestContext) {
 }
 
 export function listImports(input: { ExportName: string }, ctx: RequestContext) {
-  const importers = liveStacks(ctx).filter((s) => s.imports.includes(input.ExportName)).map((s) => s.StackName);
+  const importers = liveStacks(ctx)
+    .filter((s) => s.imports.includes(input.ExportName))
+    .map((s) => s.StackName);
   if (!importers.length) throw new AwsError('ValidationError', `Export '${input.ExportName}' is not imported by any stack.`);
   return { Imports: importers };
 }

@@ -36,12 +36,18 @@ async function authorizeSignal(ctx: RequestContext, stack: StackRecord): Promise
   if (instanceId) {
     try {
       const out = await ctx.cloud.invoke<{ Reservations: Array<{ Instances: Array<{ Tags?: Array<{ Key: string; Value: string }> }> }> }>(
-        'ec2', 'DescribeInstances', { InstanceIds: [instanceId] }, { region: ctx.region });
+        'ec2',
+        'DescribeInstances',
+        { InstanceIds: [instanceId] },
+        { region: ctx.region },
+      );
       const tags = out.Reservations[0]?.Instances[0]?.Tags ?? [];
       if (tags.some((t) => t.Key === 'aws:cloudformation:stack-id' && t.Value === stackId)) return;
       // An instance of one of the stack's Auto Scaling groups belongs to the stack too.
       const group = tags.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value;
-      const groups = Object.values(stack.resources).filter((r) => r.type === 'AWS::AutoScaling::AutoScalingGroup').map((r) => r.physicalId);
+      const groups = Object.values(stack.resources)
+        .filter((r) => r.type === 'AWS::AutoScaling::AutoScalingGroup')
+        .map((r) => r.physicalId);
       if (group && groups.includes(group)) return;
     } catch {
       // not an instance of this cloud any more: IAM decides
@@ -53,10 +59,14 @@ async function authorizeSignal(ctx: RequestContext, stack: StackRecord): Promise
 /** SignalResource: a SUCCESS or FAILURE signal to a resource that waits for signals (CreationPolicy, rolling update). */
 export async function signalResource(input: SignalResourceInput, ctx: RequestContext) {
   if (input.Status !== 'SUCCESS' && input.Status !== 'FAILURE') {
-    throw validation(`1 validation error detected: Value '${input.Status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [SUCCESS, FAILURE]`);
+    throw validation(
+      `1 validation error detected: Value '${input.Status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [SUCCESS, FAILURE]`,
+    );
   }
   if (!input.UniqueId || input.UniqueId.length > 64) {
-    throw validation(`1 validation error detected: Value '${input.UniqueId}' at 'uniqueId' failed to satisfy constraint: Member must have length less than or equal to 64`);
+    throw validation(
+      `1 validation error detected: Value '${input.UniqueId}' at 'uniqueId' failed to satisfy constraint: Member must have length less than or equal to 64`,
+    );
   }
   const stack = requireStack(ctx, input.StackName);
   await authorizeSignal(ctx, stack);

@@ -28,7 +28,9 @@ export interface StackInput {
 
 function checkStackName(name: string): void {
   if (!/^[a-zA-Z][-a-zA-Z0-9]*$/.test(name) || name.length > 128) {
-    throw invalid(`1 validation error detected: Value '${name}' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`);
+    throw invalid(
+      `1 validation error detected: Value '${name}' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`,
+    );
   }
 }
 
@@ -43,7 +45,14 @@ export function checkConditions(cloud: Cloud, stack: StackRecord, template: Temp
   for (const name of Object.keys(template.Conditions ?? {})) scope.condition(name);
 }
 
-export function newStackRecord(ctx: RequestContext, name: string, input: StackInput, body: string, template: Template, params: ResolvedParameter[]): StackRecord {
+export function newStackRecord(
+  ctx: RequestContext,
+  name: string,
+  input: StackInput,
+  body: string,
+  template: Template,
+  params: ResolvedParameter[],
+): StackRecord {
   return {
     StackId: newStackId(ctx.region, ctx.accountId, name),
     StackName: name,
@@ -66,7 +75,8 @@ export function newStackRecord(ctx: RequestContext, name: string, input: StackIn
 
 export async function createStack(input: StackInput, ctx: RequestContext) {
   checkStackName(input.StackName);
-  if (input.DisableRollback !== undefined && input.OnFailure !== undefined) throw invalid('You cannot specify both DisableRollback and OnFailure.');
+  if (input.DisableRollback !== undefined && input.OnFailure !== undefined)
+    throw invalid('You cannot specify both DisableRollback and OnFailure.');
   const exists = () => {
     if (findStack(ctx, input.StackName)) throw new AwsError('AlreadyExistsException', `Stack [${input.StackName}] already exists`);
   };
@@ -100,7 +110,8 @@ export async function prepareUpdate(input: StackInput, ctx: RequestContext, stac
   let body: string;
   let template: Template;
   if (input.UsePreviousTemplate) {
-    if (input.TemplateBody !== undefined || input.TemplateURL !== undefined) throw invalid('You cannot specify both usePreviousTemplate and Template Body/Template URL');
+    if (input.TemplateBody !== undefined || input.TemplateURL !== undefined)
+      throw invalid('You cannot specify both usePreviousTemplate and Template Body/Template URL');
     ({ body, template } = await readTemplate({ TemplateBody: stack.templateBody }, ctx));
   } else {
     ({ body, template } = await readTemplate(input, ctx));
@@ -109,19 +120,28 @@ export async function prepareUpdate(input: StackInput, ctx: RequestContext, stac
   const previous = Object.fromEntries(stack.parameters.map((p) => [p.key, p.value]));
   const params = await resolveParameters(template.Parameters ?? {}, input.Parameters ?? [], previous, parameterChecks(ctx));
   checkConditions(ctx.cloud, { ...stack, parameters: params }, template);
-  const sameParams = JSON.stringify(params.map((p) => [p.key, p.value, p.resolved])) === JSON.stringify(stack.parameters.map((p) => [p.key, p.value, p.resolved]));
+  const sameParams =
+    JSON.stringify(params.map((p) => [p.key, p.value, p.resolved])) ===
+    JSON.stringify(stack.parameters.map((p) => [p.key, p.value, p.resolved]));
   const sameTags = input.Tags === undefined || JSON.stringify(input.Tags) === JSON.stringify(stack.Tags);
   return { body, template, params, unchanged: body === stack.templateBody && sameParams && sameTags };
 }
 
 export async function updateStack(input: StackInput, ctx: RequestContext) {
   const stack = requireStack(ctx, input.StackName);
-  if (!UPDATABLE.includes(stack.StackStatus)) throw invalid(`Stack:${stack.StackId} is in ${stack.StackStatus} state and can not be updated.`);
+  if (!UPDATABLE.includes(stack.StackStatus))
+    throw invalid(`Stack:${stack.StackId} is in ${stack.StackStatus} state and can not be updated.`);
   const { body, template, params, unchanged } = await prepareUpdate(input, ctx, stack);
   if (unchanged) throw invalid('No updates are to be performed.');
   const current = requireStack(ctx, stack.StackId);
-  if (!UPDATABLE.includes(current.StackStatus)) throw invalid(`Stack:${stack.StackId} is in ${current.StackStatus} state and can not be updated.`);
-  startUpdate(ctx, current, { templateBody: body, template, parameters: params, tags: input.Tags, disableRollback: input.DisableRollback }, input.Capabilities);
+  if (!UPDATABLE.includes(current.StackStatus))
+    throw invalid(`Stack:${stack.StackId} is in ${current.StackStatus} state and can not be updated.`);
+  startUpdate(
+    ctx,
+    current,
+    { templateBody: body, template, parameters: params, tags: input.Tags, disableRollback: input.DisableRollback },
+    input.Capabilities,
+  );
   return { StackId: stack.StackId };
 }
 
@@ -154,10 +174,13 @@ export async function deleteStack(input: { StackName: string; RetainResources?: 
     return {};
   }
   if (input.RetainResources?.length && stack.StackStatus !== 'DELETE_FAILED') {
-    throw invalid(`Invalid operation on stack ${stack.StackId}. RetainResources can only be specified when stack is in DELETE_FAILED state`);
+    throw invalid(
+      `Invalid operation on stack ${stack.StackId}. RetainResources can only be specified when stack is in DELETE_FAILED state`,
+    );
   }
   for (const id of input.RetainResources ?? []) {
-    if (!stack.resources[id]) throw invalid(`The specified resources [${id}] to retain must be in a valid state. Resources not found: [${id}]`);
+    if (!stack.resources[id])
+      throw invalid(`The specified resources [${id}] to retain must be in a valid state. Resources not found: [${id}]`);
   }
   void enqueue(ctx.cloud, stack.StackId, async () => {
     const current = stackTable(ctx).get(ctx.region, stack.StackId);

@@ -12,7 +12,7 @@ export function cidrSubnets(block: string, count: number, cidrBits: number): str
   const size = 2 ** cidrBits;
   const blockSize = 2 ** (32 - prefix);
   if (count * size > blockSize) throw new Error(`${block} cannot hold ${count} blocks of /${32 - cidrBits}`);
-  const base = (octets.reduce((a, o) => a * 256 + o, 0) - (octets.reduce((a, o) => a * 256 + o, 0) % blockSize));
+  const base = octets.reduce((a, o) => a * 256 + o, 0) - (octets.reduce((a, o) => a * 256 + o, 0) % blockSize);
   return Array.from({ length: count }, (_, i) => `${ipv4(base + i * size)}/${32 - cidrBits}`);
 }
 

@@ -49,10 +49,19 @@ export async function runInGraph(
     if (!failed.length || opts.continueOnFailure) {
       for (const id of ready()) {
         started.add(id);
-        running.set(id, work(id).then(
-          () => { done.add(id); },
-          () => { failed.push(id); },
-        ).finally(() => running.delete(id)));
+        running.set(
+          id,
+          work(id)
+            .then(
+              () => {
+                done.add(id);
+              },
+              () => {
+                failed.push(id);
+              },
+            )
+            .finally(() => running.delete(id)),
+        );
       }
     }
     if (!running.size) break;

@@ -5,8 +5,23 @@ import { cidrSubnets } from './cidr.js';
 export const NO_VALUE = Symbol('AWS::NoValue');
 
 export const FUNCTIONS = new Set([
-  'Ref', 'Fn::GetAtt', 'Fn::Join', 'Fn::Sub', 'Fn::Select', 'Fn::Split', 'Fn::GetAZs', 'Fn::FindInMap', 'Fn::Base64',
-  'Fn::Cidr', 'Fn::If', 'Fn::Equals', 'Fn::And', 'Fn::Or', 'Fn::Not', 'Fn::ImportValue', 'Condition',
+  'Ref',
+  'Fn::GetAtt',
+  'Fn::Join',
+  'Fn::Sub',
+  'Fn::Select',
+  'Fn::Split',
+  'Fn::GetAZs',
+  'Fn::FindInMap',
+  'Fn::Base64',
+  'Fn::Cidr',
+  'Fn::If',
+  'Fn::Equals',
+  'Fn::And',
+  'Fn::Or',
+  'Fn::Not',
+  'Fn::ImportValue',
+  'Condition',
 ]);
 
 /** Where the values of an evaluation come from. */
@@ -49,7 +64,10 @@ export function evaluate(value: unknown, scope: Scope, inCondition = false): unk
   }
   if (value && typeof value === 'object') {
     const fn = functionOf(value, inCondition);
-    if (fn) return scope.pending ? callPending(fn, (value as Record<string, unknown>)[fn], scope) : call(fn, (value as Record<string, unknown>)[fn], scope);
+    if (fn)
+      return scope.pending
+        ? callPending(fn, (value as Record<string, unknown>)[fn], scope)
+        : call(fn, (value as Record<string, unknown>)[fn], scope);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const r = evaluate(v, scope, inCondition);
@@ -78,21 +96,28 @@ function callPending(fn: string, arg: unknown, scope: Scope): unknown {
 
 function call(fn: string, arg: unknown, scope: Scope): unknown {
   switch (fn) {
-    case 'Ref': return ref(arg, scope);
-    case 'Fn::GetAtt': return getAtt(arg, scope);
+    case 'Ref':
+      return ref(arg, scope);
+    case 'Fn::GetAtt':
+      return getAtt(arg, scope);
     case 'Fn::Join': {
       const [delim, list] = args(fn, arg, 2);
       const items = evaluate(list, scope);
-      if (!Array.isArray(items)) throw templateError('every Fn::Join object requires two parameters, (1) a string delimiter and (2) a list of strings to be joined or a function that returns a list of strings (such as Fn::GetAZs) to be joined.');
+      if (!Array.isArray(items))
+        throw templateError(
+          'every Fn::Join object requires two parameters, (1) a string delimiter and (2) a list of strings to be joined or a function that returns a list of strings (such as Fn::GetAZs) to be joined.',
+        );
       return items.map((i) => scalar(fn, i)).join(String(evaluate(delim, scope)));
     }
-    case 'Fn::Sub': return sub(arg, scope);
+    case 'Fn::Sub':
+      return sub(arg, scope);
     case 'Fn::Select': {
       const [index, list] = args(fn, arg, 2);
       const items = evaluate(list, scope);
       const i = Number(evaluate(index, scope));
       if (!Array.isArray(items)) throw templateError('Fn::Select requires a list argument with two elements: an integer index and a list');
-      if (!Number.isInteger(i) || i < 0 || i >= items.length) throw templateError(`Fn::Select cannot select nonexistent value at index ${String(evaluate(index, scope))}`);
+      if (!Number.isInteger(i) || i < 0 || i >= items.length)
+        throw templateError(`Fn::Select cannot select nonexistent value at index ${String(evaluate(index, scope))}`);
       return items[i];
     }
     case 'Fn::Split': {
@@ -111,7 +136,8 @@ function call(fn: string, arg: unknown, scope: Scope): unknown {
       if (!level || !(second in level)) throw templateError(`Unable to get mapping for ${map}::${top}::${second}`);
       return level[second];
     }
-    case 'Fn::Base64': return Buffer.from(scalar(fn, evaluate(arg, scope)), 'utf8').toString('base64');
+    case 'Fn::Base64':
+      return Buffer.from(scalar(fn, evaluate(arg, scope)), 'utf8').toString('base64');
     case 'Fn::Cidr': {
       const [block, count, bits] = args(fn, arg, 3).map((a) => scalar(fn, evaluate(a, scope)));
       try {
@@ -139,10 +165,14 @@ function call(fn: string, arg: unknown, scope: Scope): unknown {
       const [c] = args(fn, arg, 1);
       return !truth(fn, evaluate(c, scope, true));
     }
-    case 'Condition': return scope.condition(String(arg));
-    case 'Fn::ImportValue': return scope.importValue(scalar(fn, evaluate(arg, scope)));
+    case 'Condition':
+      return scope.condition(String(arg));
+    case 'Fn::ImportValue':
+      return scope.importValue(scalar(fn, evaluate(arg, scope)));
     default:
-      throw templateError(`Encountered unsupported function: ${fn} Supported functions are: [${[...FUNCTIONS].filter((f) => f.startsWith('Fn::')).join(', ')}]`);
+      throw templateError(
+        `Encountered unsupported function: ${fn} Supported functions are: [${[...FUNCTIONS].filter((f) => f.startsWith('Fn::')).join(', ')}]`,
+      );
   }
 }
 
@@ -151,13 +181,18 @@ function ref(arg: unknown, scope: Scope): unknown {
   if (arg === 'AWS::NoValue') return NO_VALUE;
   if (arg in scope.params) return scope.params[arg];
   const value = scope.ref(arg);
-  if (value === undefined) throw new AwsError('ValidationError', `Template format error: Unresolved resource dependencies [${arg}] in the Resources block of the template`);
+  if (value === undefined)
+    throw new AwsError(
+      'ValidationError',
+      `Template format error: Unresolved resource dependencies [${arg}] in the Resources block of the template`,
+    );
   return value;
 }
 
 function getAtt(arg: unknown, scope: Scope): unknown {
   let parts = typeof arg === 'string' ? splitAttr(arg) : arg;
-  if (!Array.isArray(parts) || parts.length !== 2) throw templateError('Fn::GetAtt requires a list of two elements: a resource name and an attribute name');
+  if (!Array.isArray(parts) || parts.length !== 2)
+    throw templateError('Fn::GetAtt requires a list of two elements: a resource name and an attribute name');
   parts = [parts[0], evaluate(parts[1], scope)];
   const [logicalId, attribute] = parts as [unknown, unknown];
   if (typeof logicalId !== 'string' || typeof attribute !== 'string') throw templateError('Fn::GetAtt arguments must be strings');
@@ -179,7 +214,8 @@ export function subVariables(text: string): string[] {
 function sub(arg: unknown, scope: Scope): string {
   const [text, vars] = typeof arg === 'string' ? [arg, {}] : args('Fn::Sub', arg, 2);
   if (typeof text !== 'string') throw templateError('Fn::Sub requires a string, or a list of a string and a map of variables');
-  if (!vars || typeof vars !== 'object' || Array.isArray(vars)) throw templateError('The second argument of Fn::Sub must be a map of variables');
+  if (!vars || typeof vars !== 'object' || Array.isArray(vars))
+    throw templateError('The second argument of Fn::Sub must be a map of variables');
   const values = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, evaluate(v, scope)]));
   return text.replace(/\$\{([^}]*)\}/g, (_all, raw: string) => {
     if (raw.startsWith('!')) return `\${${raw.slice(1)}}`;
@@ -191,7 +227,11 @@ function sub(arg: unknown, scope: Scope): string {
       return scalar('Fn::Sub', scope.getAtt(res, att));
     }
     const r = scope.ref(name);
-    if (r === undefined) throw new AwsError('ValidationError', `Template format error: Unresolved resource dependencies [${name}] in the Resources block of the template`);
+    if (r === undefined)
+      throw new AwsError(
+        'ValidationError',
+        `Template format error: Unresolved resource dependencies [${name}] in the Resources block of the template`,
+      );
     return r;
   });
 }

@@ -91,8 +91,14 @@ export async function resolveParameters(
     const g = byKey.get(key);
     let value: string | undefined;
     if (g?.UsePreviousValue) {
-      if (g.ParameterValue !== undefined) throw invalid(`Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true and non empty value for a parameter`);
-      if (!previous || !(key in previous)) throw invalid(`Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template`);
+      if (g.ParameterValue !== undefined)
+        throw invalid(
+          `Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true and non empty value for a parameter`,
+        );
+      if (!previous || !(key in previous))
+        throw invalid(
+          `Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template`,
+        );
       value = previous[key];
     } else if (g?.ParameterValue !== undefined) {
       value = g.ParameterValue;
@@ -120,20 +126,27 @@ export async function resolveParameters(
 function checkConstraints(key: string, def: any, value: string): void {
   const type = String(def.Type);
   const fail = (what: string) => {
-    throw invalid(def.ConstraintDescription ? `Parameter '${key}' failed to satisfy constraint: ${String(def.ConstraintDescription)}` : `Parameter '${key}' ${what}`);
+    throw invalid(
+      def.ConstraintDescription
+        ? `Parameter '${key}' failed to satisfy constraint: ${String(def.ConstraintDescription)}`
+        : `Parameter '${key}' ${what}`,
+    );
   };
   const items = type === 'String' || type === 'Number' ? [value] : value.split(',').map((s) => s.trim());
   for (const item of items) {
     if (type === 'Number' || type === 'List<Number>') {
       if (item === '' || !Number.isFinite(Number(item))) throw invalid(`Parameter '${key}' must be a number`);
       if (def.MinValue !== undefined && Number(item) < Number(def.MinValue)) fail(`must be a number not less than ${String(def.MinValue)}`);
-      if (def.MaxValue !== undefined && Number(item) > Number(def.MaxValue)) fail(`must be a number not greater than ${String(def.MaxValue)}`);
+      if (def.MaxValue !== undefined && Number(item) > Number(def.MaxValue))
+        fail(`must be a number not greater than ${String(def.MaxValue)}`);
     }
     if (Array.isArray(def.AllowedValues) && !def.AllowedValues.map(String).includes(item)) fail('must be one of AllowedValues');
   }
   if (type === 'String') {
-    if (def.MinLength !== undefined && value.length < Number(def.MinLength)) fail(`must contain at least ${String(def.MinLength)} characters`);
-    if (def.MaxLength !== undefined && value.length > Number(def.MaxLength)) fail(`must contain at most ${String(def.MaxLength)} characters`);
+    if (def.MinLength !== undefined && value.length < Number(def.MinLength))
+      fail(`must contain at least ${String(def.MinLength)} characters`);
+    if (def.MaxLength !== undefined && value.length > Number(def.MaxLength))
+      fail(`must contain at most ${String(def.MaxLength)} characters`);
     if (def.AllowedPattern !== undefined) {
       let re: RegExp;
       try {
@@ -150,7 +163,12 @@ async function checkAwsType(key: string, type: string, value: string, checks: Pa
   const inner = /^List<(.+)>$/.exec(type)?.[1];
   const check = AWS_TYPES[inner ?? type];
   if (!check) return;
-  const items = inner ? value.split(',').map((s) => s.trim()).filter(Boolean) : [value];
+  const items = inner
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [value];
   for (const item of items) {
     const ok = check instanceof RegExp ? check.test(item) : await check(item, checks);
     if (!ok) throw invalid(`Parameter validation failed: parameter value ${item} for parameter name ${key} does not exist.`);
@@ -162,7 +180,8 @@ async function readSsm(key: string, name: string, checks: ParameterChecks): Prom
     const r = await checks.invoke<{ Parameter?: { Value?: string } }>('ssm', 'GetParameter', { Name: name });
     return r.Parameter?.Value ?? '';
   } catch (err) {
-    if (err instanceof AwsError && err.code === 'ParameterNotFound') throw invalid(`Unable to fetch parameters [${name}] from parameter store for this account.`);
+    if (err instanceof AwsError && err.code === 'ParameterNotFound')
+      throw invalid(`Unable to fetch parameters [${name}] from parameter store for this account.`);
     throw invalid(`Parameter ${key}: cannot read SSM parameter ${name}: ${(err as Error).message}`);
   }
 }
@@ -170,7 +189,12 @@ async function readSsm(key: string, name: string, checks: ParameterChecks): Prom
 /** The value a parameter gives to Ref: a list for List<...> and CommaDelimitedList, else a string. */
 export function refValue(type: string, p: ResolvedParameter): string | string[] {
   const v = p.resolved ?? p.value;
-  if (type === 'CommaDelimitedList' || type.startsWith('List<') || /^AWS::SSM::Parameter::Value<List</.test(type) || type === 'AWS::SSM::Parameter::Value<CommaDelimitedList>') {
+  if (
+    type === 'CommaDelimitedList' ||
+    type.startsWith('List<') ||
+    /^AWS::SSM::Parameter::Value<List</.test(type) ||
+    type === 'AWS::SSM::Parameter::Value<CommaDelimitedList>'
+  ) {
     return v === '' ? [] : v.split(',').map((s) => s.trim());
   }
   return v;

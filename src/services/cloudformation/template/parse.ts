@@ -50,7 +50,18 @@ const SHORT_TAGS: Record<string, string> = {
 };
 
 /** The top-level sections a template may have. */
-export const TEMPLATE_SECTIONS = ['AWSTemplateFormatVersion', 'Description', 'Metadata', 'Parameters', 'Rules', 'Mappings', 'Conditions', 'Transform', 'Resources', 'Outputs'];
+export const TEMPLATE_SECTIONS = [
+  'AWSTemplateFormatVersion',
+  'Description',
+  'Metadata',
+  'Parameters',
+  'Rules',
+  'Mappings',
+  'Conditions',
+  'Transform',
+  'Resources',
+  'Outputs',
+];
 
 const unsupportedStructure = () => formatError('unsupported structure.');
 
@@ -68,7 +79,8 @@ export function parseTemplateBody(body: string, opts: { foreign?: boolean } = {}
 
 function checkShape<T>(value: T, foreign: boolean | undefined): T {
   if (!foreign) return value;
-  const isTemplate = value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).every((k) => TEMPLATE_SECTIONS.includes(k));
+  const isTemplate =
+    value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).every((k) => TEMPLATE_SECTIONS.includes(k));
   if (!isTemplate) throw unsupportedStructure();
   return value;
 }
@@ -97,7 +109,8 @@ function parseYaml(text: string, foreign: boolean | undefined): unknown {
   }
   if (foreign) {
     const top = doc.contents;
-    if (!isMap(top) || !top.items.every((pair) => isScalar(pair.key) && TEMPLATE_SECTIONS.includes(String(pair.key.value)))) throw unsupportedStructure();
+    if (!isMap(top) || !top.items.every((pair) => isScalar(pair.key) && TEMPLATE_SECTIONS.includes(String(pair.key.value))))
+      throw unsupportedStructure();
   }
   return toPlain(doc.contents);
 }

@@ -5,11 +5,27 @@ import { checkParameterDefinitions } from './parameters.js';
 import { formatError, TEMPLATE_SECTIONS, type Template } from './parse.js';
 
 export const PSEUDO_PARAMETERS = [
-  'AWS::AccountId', 'AWS::NotificationARNs', 'AWS::NoValue', 'AWS::Partition', 'AWS::Region', 'AWS::StackId',
-  'AWS::StackName', 'AWS::URLSuffix',
+  'AWS::AccountId',
+  'AWS::NotificationARNs',
+  'AWS::NoValue',
+  'AWS::Partition',
+  'AWS::Region',
+  'AWS::StackId',
+  'AWS::StackName',
+  'AWS::URLSuffix',
 ];
 
-const RESOURCE_KEYS = ['Type', 'Properties', 'DependsOn', 'Condition', 'DeletionPolicy', 'UpdateReplacePolicy', 'Metadata', 'CreationPolicy', 'UpdatePolicy'];
+const RESOURCE_KEYS = [
+  'Type',
+  'Properties',
+  'DependsOn',
+  'Condition',
+  'DeletionPolicy',
+  'UpdateReplacePolicy',
+  'Metadata',
+  'CreationPolicy',
+  'UpdatePolicy',
+];
 
 export interface TemplateGraph {
   /** Logical ids in template order. */
@@ -29,7 +45,10 @@ export function validateTemplate(t: Template): TemplateGraph {
     throw formatError(`'${String(t.AWSTemplateFormatVersion)}' is not a supported AWSTemplateFormatVersion value`);
   }
   if (t.Transform !== undefined) {
-    throw new AwsError('ValidationError', `Template format error: halo does not support Transform (${JSON.stringify(t.Transform)}); expand the template first (for example with the SAM CLI).`);
+    throw new AwsError(
+      'ValidationError',
+      `Template format error: halo does not support Transform (${JSON.stringify(t.Transform)}); expand the template first (for example with the SAM CLI).`,
+    );
   }
   if (t.Description !== undefined && typeof t.Description !== 'string') throw formatError('Description must be a string');
   const resources = t.Resources;
@@ -63,7 +82,9 @@ export function validateTemplate(t: Template): TemplateGraph {
     const keys = Object.keys(value);
     const fn = functionOf(value, where === 'Conditions');
     if ((fn && !FUNCTIONS.has(fn)) || (!fn && keys.length === 1 && keys[0].startsWith('Fn::'))) {
-      throw templateError(`Encountered unsupported function: ${keys[0]} Supported functions are: [${[...FUNCTIONS].filter((f) => f.startsWith('Fn::')).join(', ')}]`);
+      throw templateError(
+        `Encountered unsupported function: ${keys[0]} Supported functions are: [${[...FUNCTIONS].filter((f) => f.startsWith('Fn::')).join(', ')}]`,
+      );
     }
     const arg = fn ? (value as Record<string, unknown>)[fn] : undefined;
     const refTo = (name: string) => {
@@ -90,7 +111,8 @@ export function validateTemplate(t: Template): TemplateGraph {
     }
     if (fn === 'Fn::Sub') {
       const [text, vars] = typeof arg === 'string' ? [arg, {}] : Array.isArray(arg) ? arg : [undefined, undefined];
-      if (typeof text !== 'string' || !vars || typeof vars !== 'object') throw templateError('Fn::Sub requires a string, or a list of a string and a map of variables');
+      if (typeof text !== 'string' || !vars || typeof vars !== 'object')
+        throw templateError('Fn::Sub requires a string, or a list of a string and a map of variables');
       scan(vars, refs, where);
       for (const name of subVariables(text)) {
         if (name in (vars as object)) continue;
@@ -123,7 +145,8 @@ export function validateTemplate(t: Template): TemplateGraph {
   };
 
   for (const [name, cond] of Object.entries(conditions)) {
-    if (!functionOf(cond, true)) throw formatError(`Condition ${name} must be a condition function (Fn::Equals, Fn::And, Fn::Or, Fn::Not or Condition)`);
+    if (!functionOf(cond, true))
+      throw formatError(`Condition ${name} must be a condition function (Fn::Equals, Fn::And, Fn::Or, Fn::Not or Condition)`);
     scan(cond, new Set(), 'Conditions');
   }
 
@@ -148,14 +171,16 @@ export function validateTemplate(t: Template): TemplateGraph {
     scan(r.Metadata, refs, 'Resources');
     const dependsOn = r.DependsOn === undefined ? [] : Array.isArray(r.DependsOn) ? r.DependsOn : [r.DependsOn];
     for (const d of dependsOn) {
-      if (typeof d !== 'string' || !isResource(d)) throw formatError(`Unresolved resource dependencies [${String(d)}] in the Resources block of the template`);
+      if (typeof d !== 'string' || !isResource(d))
+        throw formatError(`Unresolved resource dependencies [${String(d)}] in the Resources block of the template`);
       refs.add(d);
     }
     deps.set(id, refs);
   }
 
   for (const [name, out] of Object.entries(t.Outputs ?? {})) {
-    if (!out || typeof out !== 'object' || !('Value' in out)) throw formatError(`Every Outputs member must contain a Value object (${name})`);
+    if (!out || typeof out !== 'object' || !('Value' in out))
+      throw formatError(`Every Outputs member must contain a Value object (${name})`);
     if (out.Condition !== undefined) checkCondition(out.Condition, `output ${name}`);
     scan(out.Value, new Set(), 'Outputs');
     if (out.Export) scan(out.Export.Name, new Set(), 'Outputs');

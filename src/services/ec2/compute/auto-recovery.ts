@@ -16,9 +16,19 @@ import { zoneHasServiceEvent } from './zone-events.js';
 export const SIMPLIFIED_RECOVERY_FAILED_CHECKS = 10;
 
 /** One run of failed system checks of an instance, and whether it was already acted upon (one attempt per run). */
-interface Episode { since: number; failed: number; attempted: boolean }
+interface Episode {
+  since: number;
+  failed: number;
+  attempted: boolean;
+}
 
-interface StatusChecked { region: string; instanceId: string; system: 'ok' | 'impaired'; instance: 'ok' | 'impaired'; timestamp: number }
+interface StatusChecked {
+  region: string;
+  instanceId: string;
+  system: 'ok' | 'impaired';
+  instance: 'ok' | 'impaired';
+  timestamp: number;
+}
 
 export function startSimplifiedRecovery(cloud: Cloud): () => void {
   const episodes = new Map<string, Episode>();
@@ -38,8 +48,9 @@ export function startSimplifiedRecovery(cloud: Cloud): () => void {
     // During a service event EC2 neither recovers nor reports a failure; the attempt waits for the event to end.
     if (zoneHasServiceEvent(cloud, r.AvailabilityZone)) return;
     ep.attempted = true;
-    void recoverInstance(cloud, c.region, r.InstanceId, { kind: 'simplified', impairedSince: ep.since })
-      .catch((err: unknown) => console.error(`[halo] simplified recovery of ${r.InstanceId}: ${(err as Error).stack ?? String(err)}`));
+    void recoverInstance(cloud, c.region, r.InstanceId, { kind: 'simplified', impairedSince: ep.since }).catch((err: unknown) =>
+      console.error(`[halo] simplified recovery of ${r.InstanceId}: ${(err as Error).stack ?? String(err)}`),
+    );
   };
   cloud.events.on('ec2.statusChecked', onCheck);
   return () => cloud.events.off('ec2.statusChecked', onCheck);

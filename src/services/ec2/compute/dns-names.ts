@@ -24,7 +24,11 @@ const dashedIp = (text: string): string | undefined => {
  *   instance whose VPC has DNS hostnames on; from inside that VPC it resolves to the instance's private IP, from
  *   elsewhere to the public IP (as AWS does).
  */
-export function ec2Name(q: NameQuestion, instances: readonly NamedInstance[], hostnames: (vpcId: string) => boolean): NameAnswer | undefined {
+export function ec2Name(
+  q: NameQuestion,
+  instances: readonly NamedInstance[],
+  hostnames: (vpcId: string) => boolean,
+): NameAnswer | undefined {
   const inVpc = instances.filter((i) => i.vpcId === q.vpcId);
   const reverse = addressOfReverse(q.name);
   if (reverse) {
@@ -43,7 +47,7 @@ export function ec2Name(q: NameQuestion, instances: readonly NamedInstance[], ho
     const ip = dashedIp(label.slice(4));
     const owner = ip ? instances.find((i) => i.publicIp === ip) : undefined;
     if (!owner || !hostnames(owner.vpcId)) return undefined;
-    return { a: [owner.vpcId === q.vpcId ? owner.privateIp : ip as string] };
+    return { a: [owner.vpcId === q.vpcId ? owner.privateIp : (ip as string)] };
   }
   return undefined;
 }
@@ -52,7 +56,8 @@ export function ec2Name(q: NameQuestion, instances: readonly NamedInstance[], ho
 export function ec2NameProvider(cloud: Cloud): NameProvider {
   return (q) => {
     const scope = { cloud, region: q.region };
-    const instances = instancesTable(cloud.store).list(q.region)
+    const instances = instancesTable(cloud.store)
+      .list(q.region)
       .filter((r) => r.State.Name !== 'terminated')
       .map((r) => ({ vpcId: r.VpcId, privateIp: r.PrivateIpAddress, publicIp: publicIpOf(scope, r) }));
     return ec2Name(q, instances, (vpcId) => vpcs(cloud.store).get(q.region, vpcId)?.EnableDnsHostnames ?? false);

@@ -9,12 +9,23 @@ import { syncZoneEvent } from './zone-events.js';
  * Real failures, for `halo fault ...`, the drills and the dashboard. Each returns what it did, in words, and
  * throws an Error with what to do when the target does not exist.
  */
-export type FaultKind = 'instance-crash' | 'host-failure' | 'host-restore' | 'az-outage' | 'az-restore' | 'network-partition' | 'network-heal';
+export type FaultKind =
+  'instance-crash' | 'host-failure' | 'host-restore' | 'az-outage' | 'az-restore' | 'network-partition' | 'network-heal';
 
-export const FAULT_KINDS: FaultKind[] = ['instance-crash', 'host-failure', 'host-restore', 'az-outage', 'az-restore', 'network-partition', 'network-heal'];
+export const FAULT_KINDS: FaultKind[] = [
+  'instance-crash',
+  'host-failure',
+  'host-restore',
+  'az-outage',
+  'az-restore',
+  'network-partition',
+  'network-heal',
+];
 
 function instance(cloud: Cloud, id: string): { region: string; r: InstanceRecord } {
-  const found = instancesTable(cloud.store).listAll().find((x) => x.value.InstanceId === id);
+  const found = instancesTable(cloud.store)
+    .listAll()
+    .find((x) => x.value.InstanceId === id);
   if (!found) throw new Error(`no instance ${id} in this cloud (see aws ec2 describe-instances)`);
   return { region: found.scope, r: found.value };
 }
@@ -35,7 +46,11 @@ function checkHost(cloud: Cloud, hostId: string): void {
 
 const zoneOfHost = (hostId: string) => (/^h-(.+)-\d+$/.exec(hostId) as RegExpExecArray)[1];
 
-export async function injectFault(cloud: Cloud, kind: FaultKind, target: { instanceId?: string; hostId?: string; zone?: string }): Promise<string> {
+export async function injectFault(
+  cloud: Cloud,
+  kind: FaultKind,
+  target: { instanceId?: string; hostId?: string; zone?: string },
+): Promise<string> {
   const rt = runtimeOf(cloud);
   rt.requireEnabled();
   switch (kind) {
@@ -90,14 +105,26 @@ function need(v: string | undefined, what: string): string {
   return v;
 }
 
-interface RecoverRequest { requestId: string; region: string; instanceId: string; alarmName: string; actionArn: string }
+interface RecoverRequest {
+  requestId: string;
+  region: string;
+  instanceId: string;
+  alarmName: string;
+  actionArn: string;
+}
 
 /** CloudWatch's `recover` action: the instance moves to a healthy host of its zone, keeping id, IPs and volume. */
 export function listenForRecovery(cloud: Cloud): void {
   cloud.events.on('ec2.recoverRequested', (req: RecoverRequest) => {
-    const answer = (succeeded: boolean, message: string) => cloud.events.emit('cloudwatch.actionResult', {
-      requestId: req.requestId, region: req.region, alarmName: req.alarmName, actionArn: req.actionArn, succeeded, message,
-    });
+    const answer = (succeeded: boolean, message: string) =>
+      cloud.events.emit('cloudwatch.actionResult', {
+        requestId: req.requestId,
+        region: req.region,
+        alarmName: req.alarmName,
+        actionArn: req.actionArn,
+        succeeded,
+        message,
+      });
     recoverInstance(cloud, req.region, req.instanceId, { kind: 'alarm', alarmName: req.alarmName })
       .then((result) => answer(result.succeeded, result.message))
       .catch((err: unknown) => answer(false, (err as Error).message));

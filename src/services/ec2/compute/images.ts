@@ -10,7 +10,15 @@ import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
 import { newId } from '../ids.js';
 import { findInstances } from './instances.js';
 import { boot, getInstance, serially, setState } from './lifecycle.js';
-import { AMI_ID, DEFAULT_IMAGE_ID, DEFAULT_IMAGE_NAME, DEFAULT_ROOT_VOLUME_GIB, imagesTable, instancesTable, type ImageRecord } from './state.js';
+import {
+  AMI_ID,
+  DEFAULT_IMAGE_ID,
+  DEFAULT_IMAGE_NAME,
+  DEFAULT_ROOT_VOLUME_GIB,
+  imagesTable,
+  instancesTable,
+  type ImageRecord,
+} from './state.js';
 import { ec2Page, type Ec2PageInput } from '../paging.js';
 
 function defaultImage(ctx: RequestContext): ImageRecord {
@@ -45,10 +53,18 @@ function describeImage(i: ImageRecord) {
     EnaSupport: true,
     PlatformDetails: 'Linux/UNIX',
     UsageOperation: 'RunInstances',
-    BlockDeviceMappings: [{
-      DeviceName: '/dev/xvda',
-      Ebs: { DeleteOnTermination: true, SnapshotId: i.SnapshotId, VolumeSize: i.RootVolumeSize ?? DEFAULT_ROOT_VOLUME_GIB, VolumeType: 'gp2', Encrypted: false },
-    }],
+    BlockDeviceMappings: [
+      {
+        DeviceName: '/dev/xvda',
+        Ebs: {
+          DeleteOnTermination: true,
+          SnapshotId: i.SnapshotId,
+          VolumeSize: i.RootVolumeSize ?? DEFAULT_ROOT_VOLUME_GIB,
+          VolumeType: 'gp2',
+          Encrypted: false,
+        },
+      },
+    ],
     Tags: i.Tags.length ? i.Tags : undefined,
   };
 }
@@ -59,22 +75,46 @@ function describeImage(i: ImageRecord) {
  * again afterwards, as AWS reboots it; with NoReboot the layer is copied live.
  */
 export async function createImage(
-  input: { InstanceId: string; Name: string; Description?: string; NoReboot?: boolean; TagSpecifications?: Array<{ ResourceType?: string; Tags?: Tag[] }> },
+  input: {
+    InstanceId: string;
+    Name: string;
+    Description?: string;
+    NoReboot?: boolean;
+    TagSpecifications?: Array<{ ResourceType?: string; Tags?: Tag[] }>;
+  },
   ctx: RequestContext,
 ) {
   const [r] = findInstances(ctx, [input.InstanceId]);
-  if (!['running', 'stopped'].includes(r.State.Name)) throw new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in the 'running' or 'stopped' state.`);
+  if (!['running', 'stopped'].includes(r.State.Name))
+    throw new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in the 'running' or 'stopped' state.`);
   if (!/^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/.test(input.Name)) {
-    throw new AwsError('InvalidAMIName.Malformed', 'AMI names must be between 3 and 128 characters long, and may contain letters, numbers, ( ) . - / and _');
+    throw new AwsError(
+      'InvalidAMIName.Malformed',
+      'AMI names must be between 3 and 128 characters long, and may contain letters, numbers, ( ) . - / and _',
+    );
   }
-  if (imagesTable(ctx.cloud.store).list(ctx.region).some((i) => i.Name === input.Name && i.State !== 'deregistered')) {
-    throw new AwsError('InvalidAMIName.Duplicate', `AMI name ${input.Name} is already in use by AMI ${imagesTable(ctx.cloud.store).list(ctx.region).find((i) => i.Name === input.Name)?.ImageId}`);
+  if (
+    imagesTable(ctx.cloud.store)
+      .list(ctx.region)
+      .some((i) => i.Name === input.Name && i.State !== 'deregistered')
+  ) {
+    throw new AwsError(
+      'InvalidAMIName.Duplicate',
+      `AMI name ${input.Name} is already in use by AMI ${
+        imagesTable(ctx.cloud.store)
+          .list(ctx.region)
+          .find((i) => i.Name === input.Name)?.ImageId
+      }`,
+    );
   }
   const rt = runtimeOf(ctx.cloud);
   const imageId = newId('ami');
   const dir = path.join(ctx.cloud.config.home, 'images', imageId);
   const layer = path.join(dir, 'layer');
-  const base = r.ResolvedImageId === DEFAULT_IMAGE_ID ? [await rt.defaultImage()] : imagesTable(ctx.cloud.store).get(ctx.region, r.ResolvedImageId)?.Layers ?? [await rt.defaultImage()];
+  const base =
+    r.ResolvedImageId === DEFAULT_IMAGE_ID
+      ? [await rt.defaultImage()]
+      : (imagesTable(ctx.cloud.store).get(ctx.region, r.ResolvedImageId)?.Layers ?? [await rt.defaultImage()]);
   const record: ImageRecord = {
     ImageId: imageId,
     Name: input.Name,
@@ -134,8 +174,19 @@ export async function createImage(
   return { ImageId: imageId };
 }
 
-export function describeImages(input: { ImageIds?: string[]; Owners?: string[]; ExecutableUsers?: string[]; Filters?: Filter[]; IncludeDeprecated?: boolean } & Ec2PageInput, ctx: RequestContext) {
-  const own = imagesTable(ctx.cloud.store).list(ctx.region).filter((i) => i.State !== 'deregistered');
+export function describeImages(
+  input: {
+    ImageIds?: string[];
+    Owners?: string[];
+    ExecutableUsers?: string[];
+    Filters?: Filter[];
+    IncludeDeprecated?: boolean;
+  } & Ec2PageInput,
+  ctx: RequestContext,
+) {
+  const own = imagesTable(ctx.cloud.store)
+    .list(ctx.region)
+    .filter((i) => i.State !== 'deregistered');
   let all = [defaultImage(ctx), ...own];
   for (const id of input.ImageIds ?? []) {
     if (!AMI_ID.test(id)) throw new AwsError('InvalidAMIID.Malformed', `Invalid id: "${id}" (expecting "ami-...")`);
@@ -143,20 +194,29 @@ export function describeImages(input: { ImageIds?: string[]; Owners?: string[]; 
   }
   if (input.ImageIds?.length) all = all.filter((i) => input.ImageIds?.includes(i.ImageId));
   if (input.Owners?.length) {
-    all = all.filter((i) => input.Owners?.some((o) => (o === 'self' && i.ImageId !== DEFAULT_IMAGE_ID) || o === i.OwnerId || (o === 'amazon' && i.ImageId === DEFAULT_IMAGE_ID)));
+    all = all.filter((i) =>
+      input.Owners?.some(
+        (o) => (o === 'self' && i.ImageId !== DEFAULT_IMAGE_ID) || o === i.OwnerId || (o === 'amazon' && i.ImageId === DEFAULT_IMAGE_ID),
+      ),
+    );
   }
-  all = applyFilters(all, input.Filters, {
-    'image-id': (i) => i.ImageId,
-    name: (i) => i.Name,
-    state: (i) => i.State,
-    'owner-id': (i) => i.OwnerId,
-    description: (i) => i.Description,
-    architecture: () => 'x86_64',
-    'root-device-type': () => 'ebs',
-    'virtualization-type': () => 'hvm',
-    'image-type': () => 'machine',
-    'is-public': (i) => String(i.ImageId === DEFAULT_IMAGE_ID),
-  }, (i) => i.Tags);
+  all = applyFilters(
+    all,
+    input.Filters,
+    {
+      'image-id': (i) => i.ImageId,
+      name: (i) => i.Name,
+      state: (i) => i.State,
+      'owner-id': (i) => i.OwnerId,
+      description: (i) => i.Description,
+      architecture: () => 'x86_64',
+      'root-device-type': () => 'ebs',
+      'virtualization-type': () => 'hvm',
+      'image-type': () => 'machine',
+      'is-public': (i) => String(i.ImageId === DEFAULT_IMAGE_ID),
+    },
+    (i) => i.Tags,
+  );
   const page = ec2Page(all, input, 'ImageIds');
   return { Images: page.items.map(describeImage), NextToken: page.NextToken };
 }
@@ -169,7 +229,9 @@ export function deregisterImage(input: { ImageId: string }, ctx: RequestContext)
   }
   imagesTable(ctx.cloud.store).delete(ctx.region, input.ImageId);
   // Instances still booting from its layers keep them; the files go once no live instance uses the image.
-  const inUse = instancesTable(ctx.cloud.store).list(ctx.region).some((i) => i.ResolvedImageId === image.ImageId && i.State.Name !== 'terminated');
+  const inUse = instancesTable(ctx.cloud.store)
+    .list(ctx.region)
+    .some((i) => i.ResolvedImageId === image.ImageId && i.State.Name !== 'terminated');
   if (!inUse && image.OwnLayer) rmSync(image.OwnLayer, { recursive: true, force: true });
   return { Return: true };
 }
@@ -190,19 +252,30 @@ export function registerBuiltImage(cloud: RequestContext['cloud'], name: string,
   if (!path.isAbsolute(dir) || !existsSync(dir)) throw new Error(`no built image at ${dir}`);
   // A whole root filesystem given directly (as before layers) is read from its cache entry.
   const image = readBuiltImage(dir) ?? (path.basename(dir) === 'rootfs' ? readBuiltImage(path.dirname(dir)) : undefined);
-  if (!image) throw new Error(`${dir} is not a complete image of the image cache (no 'ready' marker, or its base image is gone): build it again`);
+  if (!image)
+    throw new Error(`${dir} is not a complete image of the image cache (no 'ready' marker, or its base image is gone): build it again`);
   const missing = image.layers.filter((l) => !existsSync(l));
   if (missing.length) throw new Error(`the image's layers are missing: ${missing.join(', ')}`);
-  if (name === DEFAULT_IMAGE_NAME) throw new Error(`InvalidAMIName.Duplicate: AMI name ${name} is already in use by AMI ${DEFAULT_IMAGE_ID} (halo's default image); choose another --name`);
-  const taken = imagesTable(cloud.store).list(region).find((i) => i.Name === name && i.State !== 'deregistered');
+  if (name === DEFAULT_IMAGE_NAME)
+    throw new Error(
+      `InvalidAMIName.Duplicate: AMI name ${name} is already in use by AMI ${DEFAULT_IMAGE_ID} (halo's default image); choose another --name`,
+    );
+  const taken = imagesTable(cloud.store)
+    .list(region)
+    .find((i) => i.Name === name && i.State !== 'deregistered');
   if (taken) {
     const same = taken.Layers.length === image.layers.length && taken.Layers.every((l, k) => l === image.layers[k]);
-    throw new Error(`InvalidAMIName.Duplicate: AMI name ${name} is already in use by AMI ${taken.ImageId}` +
-      (same ? ` (built from these same packages: launch ${taken.ImageId} as it is)` : '') +
-      `; choose another --name, or deregister it first (aws ec2 deregister-image --image-id ${taken.ImageId})`);
+    throw new Error(
+      `InvalidAMIName.Duplicate: AMI name ${name} is already in use by AMI ${taken.ImageId}` +
+        (same ? ` (built from these same packages: launch ${taken.ImageId} as it is)` : '') +
+        `; choose another --name, or deregister it first (aws ec2 deregister-image --image-id ${taken.ImageId})`,
+    );
   }
   const imageId = newId('ami');
-  const what = image.layers.length > 1 ? `Debian 12 minbase (halo's default image) + ${image.packages.join(', ')}` : `Debian 12 minbase with ${image.packages.join(', ')}`;
+  const what =
+    image.layers.length > 1
+      ? `Debian 12 minbase (halo's default image) + ${image.packages.join(', ')}`
+      : `Debian 12 minbase with ${image.packages.join(', ')}`;
   imagesTable(cloud.store).put(region, imageId, {
     ImageId: imageId,
     Name: name,

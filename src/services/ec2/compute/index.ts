@@ -9,8 +9,16 @@ import { registerTaggable } from '../tags.js';
 import { injectFault, listenForRecovery, type FaultKind } from './faults.js';
 import { createImage, deregisterImage, describeImages, registerBuiltImage } from './images.js';
 import {
-  describeInstanceAttribute, describeInstances, getConsoleOutput, modifyInstanceAttribute, publicIpOf, rebootInstances, runInstances,
-  startInstances, stopInstances, terminateInstances,
+  describeInstanceAttribute,
+  describeInstances,
+  getConsoleOutput,
+  modifyInstanceAttribute,
+  publicIpOf,
+  rebootInstances,
+  runInstances,
+  startInstances,
+  stopInstances,
+  terminateInstances,
 } from './instances.js';
 import { reconcile } from './lifecycle.js';
 import { modifyInstanceMaintenanceOptions } from './maintenance.js';
@@ -71,10 +79,12 @@ export function attachCompute(cloud: Cloud): void {
   const rt = runtimeOf(cloud);
   rt.setHooks({
     metadata: (instanceId) => metadataDoc(cloud, instanceId),
-    publicAddresses: () => instancesTable(cloud.store).listAll()
-      .filter((x) => x.value.State.Name !== 'terminated')
-      .map((x) => [publicIpOf({ cloud, region: x.scope }, x.value), x.value.InstanceId] as [string | undefined, string])
-      .filter((p): p is [string, string] => !!p[0]),
+    publicAddresses: () =>
+      instancesTable(cloud.store)
+        .listAll()
+        .filter((x) => x.value.State.Name !== 'terminated')
+        .map((x) => [publicIpOf({ cloud, region: x.scope }, x.value), x.value.InstanceId] as [string | undefined, string])
+        .filter((p): p is [string, string] => !!p[0]),
     dnsSupport: (region, vpcId) => vpcDnsSupport(cloud, region, vpcId),
     platformRequest: (instanceId, region, route, params) => platformRequest(cloud, instanceId, region, route, params),
   });
@@ -94,20 +104,28 @@ export function attachCompute(cloud: Cloud): void {
     await closeControl?.();
   });
   // The daemon says when it serves the cloud; a cloud in a process that is no daemon (unit tests) is never told.
-  cloud.whenServing(() => void (async () => {
-    if (stopped) return;
-    await rt.start();
-    closeControl = await startControl(cloud.config.home, async (route, body) => {
-      if (route === '/fault') {
-        return injectFault(cloud, body.kind as FaultKind, { instanceId: body.instanceId as string | undefined, hostId: body.hostId as string | undefined, zone: body.zone as string | undefined });
-      }
-      if (route === '/register-image') return registerBuiltImage(cloud, String(body.name), String(body.rootfs), body.region ? String(body.region) : undefined);
-      throw new Error(`unknown control request ${route}`);
-    });
-    timer = startStatusChecks(cloud);
-    metricsTimer = startInstanceMetrics(cloud);
-    await reconcile(cloud);
-  })().catch((err: unknown) => console.error(`[halo] the EC2 runtime did not start: ${(err as Error).stack ?? String(err)}`)));
+  cloud.whenServing(
+    () =>
+      void (async () => {
+        if (stopped) return;
+        await rt.start();
+        closeControl = await startControl(cloud.config.home, async (route, body) => {
+          if (route === '/fault') {
+            return injectFault(cloud, body.kind as FaultKind, {
+              instanceId: body.instanceId as string | undefined,
+              hostId: body.hostId as string | undefined,
+              zone: body.zone as string | undefined,
+            });
+          }
+          if (route === '/register-image')
+            return registerBuiltImage(cloud, String(body.name), String(body.rootfs), body.region ? String(body.region) : undefined);
+          throw new Error(`unknown control request ${route}`);
+        });
+        timer = startStatusChecks(cloud);
+        metricsTimer = startInstanceMetrics(cloud);
+        await reconcile(cloud);
+      })().catch((err: unknown) => console.error(`[halo] the EC2 runtime did not start: ${(err as Error).stack ?? String(err)}`)),
+  );
 }
 
 export { injectFault };

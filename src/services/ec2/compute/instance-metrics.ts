@@ -86,16 +86,23 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
 
   const pass = async (boundary: number) => {
     const rt = runtimeOf(cloud);
-    const running = instancesTable(cloud.store).listAll().filter((x) => x.value.State.Name === 'running');
+    const running = instancesTable(cloud.store)
+      .listAll()
+      .filter((x) => x.value.State.Name === 'running');
     const regionOf = new Map(running.map((x) => [x.value.InstanceId, x.scope]));
-    const groupOf = new Map(running.map((x) => [x.value.InstanceId, x.value.Tags.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value]));
+    const groupOf = new Map(
+      running.map((x) => [x.value.InstanceId, x.value.Tags.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value]),
+    );
     const inits = new Map([...rt.sandboxInits()].filter(([id]) => regionOf.has(id)));
     const t0 = performance.now();
     const usage = readUsage(inits);
     const wall = Date.now();
     const info = { at: boundary, instances: usage.size, readMs: performance.now() - t0 };
     cloud.live.get(LAST_PASS).info = info;
-    if (process.env.HALO_TRACE) console.error(`[halo trace] metrics pass ${new Date(boundary).toISOString()}: ${info.instances} instances read in ${info.readMs.toFixed(2)} ms`);
+    if (process.env.HALO_TRACE)
+      console.error(
+        `[halo trace] metrics pass ${new Date(boundary).toISOString()}: ${info.instances} instances read in ${info.readMs.toFixed(2)} ms`,
+      );
     const publish = publisherOf(cloud);
     // A track ends with its sandbox (stop, terminate, crash, reboot); a failed read of a live one keeps it.
     for (const id of [...tracks.keys()]) if (!inits.has(id)) tracks.delete(id);
@@ -107,8 +114,15 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
         const bootCloud = cloud.clock.now() - (wall - u.startedAt) * cloud.clock.scale;
         const start = Math.min(boundary - MINUTE, Math.floor(bootCloud / MINUTE) * MINUTE);
         t = {
-          region, initPid: u.initPid, last: { ...zeroUsage(u), wall: u.startedAt },
-          main: zero(), mainStart: start, packets: zero(), packetsStart: start, firstMain: true, firstPackets: true,
+          region,
+          initPid: u.initPid,
+          last: { ...zeroUsage(u), wall: u.startedAt },
+          main: zero(),
+          mainStart: start,
+          packets: zero(),
+          packetsStart: start,
+          firstMain: true,
+          firstPackets: true,
         };
         tracks.set(id, t);
       }
@@ -143,7 +157,8 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
         t.main = zero();
         // A rate needs some wall time (a pass catching up right after another one has almost none): below
         // MIN_CPU_WALL_MS the CPU time is carried into the next period instead of giving a meaningless percentage.
-        if (a.wallMs >= MIN_CPU_WALL_MS) put('CPUUtilization', Math.min(100, (a.cpuSeconds / ((a.wallMs / 1000) * vcpus)) * 100), 'Percent', ts);
+        if (a.wallMs >= MIN_CPU_WALL_MS)
+          put('CPUUtilization', Math.min(100, (a.cpuSeconds / ((a.wallMs / 1000) * vcpus)) * 100), 'Percent', ts);
         else Object.assign(t.main, { cpuSeconds: a.cpuSeconds, wallMs: a.wallMs });
         put('NetworkIn', a.rxBytes, 'Bytes', ts);
         put('NetworkOut', a.txBytes, 'Bytes', ts);
@@ -170,12 +185,18 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
     const onTime = Math.floor(now / MINUTE) * MINUTE + MINUTE;
     const next = previous && previous + MINUTE > now - 10 * MINUTE ? previous + MINUTE : onTime;
     timer = cloud.clock.after(Math.max(0, next - now), () => {
-      pass(next).catch((err: unknown) => console.error(`[halo] instance metrics pass failed: ${(err as Error).stack ?? String(err)}`))
+      pass(next)
+        .catch((err: unknown) => console.error(`[halo] instance metrics pass failed: ${(err as Error).stack ?? String(err)}`))
         .finally(() => schedule(next));
     });
   };
   schedule(0);
-  return { cancel: () => { cancelled = true; timer?.cancel(); } };
+  return {
+    cancel: () => {
+      cancelled = true;
+      timer?.cancel();
+    },
+  };
 }
 
 function zeroUsage(u: Usage): Usage {

@@ -16,8 +16,18 @@ import { monitoringStateOf, setMonitoring } from './monitoring.js';
 import { withLaunchTemplate } from '../launch-templates/launch.js';
 import { publicNameShown } from './dns-names.js';
 import {
-  AMI_ID, DEFAULT_IMAGE_ID, DEFAULT_ROOT_VOLUME_GIB, INSTANCE_ID, imagesTable, instancesTable, macOf, privateDnsOf, publicDnsOf, stateOf,
-  type InstanceRecord, type MetadataOptionsRecord,
+  AMI_ID,
+  DEFAULT_IMAGE_ID,
+  DEFAULT_ROOT_VOLUME_GIB,
+  INSTANCE_ID,
+  imagesTable,
+  instancesTable,
+  macOf,
+  privateDnsOf,
+  publicDnsOf,
+  stateOf,
+  type InstanceRecord,
+  type MetadataOptionsRecord,
 } from './state.js';
 
 type TagSpecs = Array<{ ResourceType?: string; Tags?: Tag[] }>;
@@ -39,7 +49,12 @@ interface RunInstancesInput {
   TagSpecifications?: TagSpecs;
   Placement?: { AvailabilityZone?: string };
   NetworkInterfaces?: Array<{
-    DeviceIndex?: number; SubnetId?: string; Groups?: string[]; AssociatePublicIpAddress?: boolean; PrivateIpAddress?: string; DeleteOnTermination?: boolean;
+    DeviceIndex?: number;
+    SubnetId?: string;
+    Groups?: string[];
+    AssociatePublicIpAddress?: boolean;
+    PrivateIpAddress?: string;
+    DeleteOnTermination?: boolean;
     PrivateIpAddresses?: Array<{ Primary?: boolean; PrivateIpAddress?: string }>;
   }>;
   DisableApiTermination?: boolean;
@@ -69,34 +84,58 @@ function resolveImage(ctx: RequestContext, imageId: string | undefined): { resol
 }
 
 function defaultSubnet(ctx: RequestContext, zone?: string): SubnetRecord {
-  const defaultVpc = vpcs(ctx.cloud.store).list(ctx.region).find((v) => v.IsDefault);
-  if (!defaultVpc) throw new AwsError('VPCIdNotSpecified', 'No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.');
-  const candidates = subnets(ctx.cloud.store).list(ctx.region).filter((s) => s.VpcId === defaultVpc.VpcId && (!zone || s.AvailabilityZone === zone));
+  const defaultVpc = vpcs(ctx.cloud.store)
+    .list(ctx.region)
+    .find((v) => v.IsDefault);
+  if (!defaultVpc)
+    throw new AwsError('VPCIdNotSpecified', 'No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.');
+  const candidates = subnets(ctx.cloud.store)
+    .list(ctx.region)
+    .filter((s) => s.VpcId === defaultVpc.VpcId && (!zone || s.AvailabilityZone === zone));
   if (!candidates.length) throw new AwsError('MissingInput', 'No subnets found for the default VPC. Please specify a subnet.');
   return candidates[0];
 }
 
 export function metadataOptions(input: RunInstancesInput['MetadataOptions']): MetadataOptionsRecord {
   const tokens = input?.HttpTokens ?? 'optional';
-  if (tokens !== 'optional' && tokens !== 'required') throw new AwsError('InvalidParameterValue', `Value (${tokens}) for parameter HttpTokens is invalid. Use optional or required.`);
+  if (tokens !== 'optional' && tokens !== 'required')
+    throw new AwsError('InvalidParameterValue', `Value (${tokens}) for parameter HttpTokens is invalid. Use optional or required.`);
   const endpoint = input?.HttpEndpoint ?? 'enabled';
-  if (endpoint !== 'enabled' && endpoint !== 'disabled') throw new AwsError('InvalidParameterValue', `Value (${endpoint}) for parameter HttpEndpoint is invalid.`);
+  if (endpoint !== 'enabled' && endpoint !== 'disabled')
+    throw new AwsError('InvalidParameterValue', `Value (${endpoint}) for parameter HttpEndpoint is invalid.`);
   const hops = input?.HttpPutResponseHopLimit ?? 1;
-  if (!Number.isInteger(hops) || hops < 1 || hops > 64) throw new AwsError('InvalidParameterValue', 'HttpPutResponseHopLimit must be between 1 and 64.');
-  return { HttpTokens: tokens, HttpEndpoint: endpoint, HttpPutResponseHopLimit: hops, InstanceMetadataTags: input?.InstanceMetadataTags === 'enabled' ? 'enabled' : 'disabled' };
+  if (!Number.isInteger(hops) || hops < 1 || hops > 64)
+    throw new AwsError('InvalidParameterValue', 'HttpPutResponseHopLimit must be between 1 and 64.');
+  return {
+    HttpTokens: tokens,
+    HttpEndpoint: endpoint,
+    HttpPutResponseHopLimit: hops,
+    InstanceMetadataTags: input?.InstanceMetadataTags === 'enabled' ? 'enabled' : 'disabled',
+  };
 }
 
-async function checkInstanceProfile(ctx: RequestContext, profile: RunInstancesInput['IamInstanceProfile']): Promise<{ Arn?: string; Name?: string } | undefined> {
+async function checkInstanceProfile(
+  ctx: RequestContext,
+  profile: RunInstancesInput['IamInstanceProfile'],
+): Promise<{ Arn?: string; Name?: string } | undefined> {
   if (!profile || (!profile.Arn && !profile.Name)) return undefined;
   const name = profile.Name ?? profile.Arn?.split('/').pop();
   const iam = ctx.cloud.services.get('iam');
   if (!iam?.operations.GetInstanceProfile) return profile;
   try {
-    const out = await ctx.cloud.invoke<{ InstanceProfile?: { Arn?: string; InstanceProfileName?: string; InstanceProfileId?: string } }>('iam', 'GetInstanceProfile', { InstanceProfileName: name }, { region: ctx.region });
+    const out = await ctx.cloud.invoke<{ InstanceProfile?: { Arn?: string; InstanceProfileName?: string; InstanceProfileId?: string } }>(
+      'iam',
+      'GetInstanceProfile',
+      { InstanceProfileName: name },
+      { region: ctx.region },
+    );
     return { Arn: out.InstanceProfile?.Arn ?? profile.Arn, Name: out.InstanceProfile?.InstanceProfileName ?? name };
   } catch (err) {
     if (err instanceof AwsError && err.code === 'NoSuchEntity') {
-      throw new AwsError('InvalidParameterValue', `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`,
+      );
     }
     throw err;
   }
@@ -107,12 +146,22 @@ async function checkInstanceProfile(ctx: RequestContext, profile: RunInstancesIn
  * interface's PrivateIpAddress, or its PrivateIpAddresses entry marked Primary (the aws CLI's form for
  * `--private-ip-address` whenever `--associate-public-ip-address` is given). Different addresses in two forms are refused.
  */
-function requestedPrivateIp(top: string | undefined, nic: NonNullable<RunInstancesInput['NetworkInterfaces']>[number] | undefined): string | undefined {
+function requestedPrivateIp(
+  top: string | undefined,
+  nic: NonNullable<RunInstancesInput['NetworkInterfaces']>[number] | undefined,
+): string | undefined {
   const listed = nic?.PrivateIpAddresses ?? [];
-  const primary = listed.find((p) => p.Primary)?.PrivateIpAddress ?? (listed.length === 1 && listed[0].Primary === undefined ? listed[0].PrivateIpAddress : undefined);
-  if (listed.filter((p) => p.Primary).length > 1) throw new AwsError('InvalidParameterValue', 'Only one primary private IP address can be specified.');
+  const primary =
+    listed.find((p) => p.Primary)?.PrivateIpAddress ??
+    (listed.length === 1 && listed[0].Primary === undefined ? listed[0].PrivateIpAddress : undefined);
+  if (listed.filter((p) => p.Primary).length > 1)
+    throw new AwsError('InvalidParameterValue', 'Only one primary private IP address can be specified.');
   if (listed.length > 1 || (listed.length === 1 && listed[0].Primary === false)) {
-    throw new AwsError('Unsupported', 'Secondary private IP addresses are not supported by this cloud: give only the primary address.', 400);
+    throw new AwsError(
+      'Unsupported',
+      'Secondary private IP addresses are not supported by this cloud: give only the primary address.',
+      400,
+    );
   }
   const forms = [top, nic?.PrivateIpAddress, primary].filter((ip): ip is string => !!ip);
   if (new Set(forms).size > 1) {
@@ -130,10 +179,20 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
   if (!INSTANCE_TYPE.test(instanceType)) throw new AwsError('InvalidParameterValue', `Invalid value '${instanceType}' for InstanceType.`);
   const min = input.MinCount;
   const max = input.MaxCount;
-  if (!(min >= 1)) throw new AwsError('InvalidParameterValue', `Value (${min}) for parameter minCount is invalid. Expected a value greater than 0.`);
-  if (!(max >= min)) throw new AwsError('InvalidParameterValue', `Value (${max}) for parameter maxCount is invalid. Expected a value no smaller than minCount.`);
-  if (max > 200) throw new AwsError('InstanceLimitExceeded', `You have requested more instances (${max}) than your current instance limit of 200 allows.`);
-  if (input.KeyName && !findKeyPair(ctx, input.KeyName)) throw new AwsError('InvalidKeyPair.NotFound', `The key pair '${input.KeyName}' does not exist`);
+  if (!(min >= 1))
+    throw new AwsError('InvalidParameterValue', `Value (${min}) for parameter minCount is invalid. Expected a value greater than 0.`);
+  if (!(max >= min))
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${max}) for parameter maxCount is invalid. Expected a value no smaller than minCount.`,
+    );
+  if (max > 200)
+    throw new AwsError(
+      'InstanceLimitExceeded',
+      `You have requested more instances (${max}) than your current instance limit of 200 allows.`,
+    );
+  if (input.KeyName && !findKeyPair(ctx, input.KeyName))
+    throw new AwsError('InvalidKeyPair.NotFound', `The key pair '${input.KeyName}' does not exist`);
   const nic = input.NetworkInterfaces?.find((n) => (n.DeviceIndex ?? 0) === 0);
   const subnetId = input.SubnetId ?? nic?.SubnetId;
   let subnet: SubnetRecord;
@@ -145,14 +204,20 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
     subnet = defaultSubnet(ctx, input.Placement?.AvailabilityZone);
   }
   if (input.Placement?.AvailabilityZone && input.Placement.AvailabilityZone !== subnet.AvailabilityZone) {
-    throw new AwsError('InvalidParameterValue', `Value (${input.Placement.AvailabilityZone}) for parameter availabilityZone is invalid. Subnet '${subnet.SubnetId}' is in the availability zone ${subnet.AvailabilityZone}`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${input.Placement.AvailabilityZone}) for parameter availabilityZone is invalid. Subnet '${subnet.SubnetId}' is in the availability zone ${subnet.AvailabilityZone}`,
+    );
   }
-  const groupsOfVpc = securityGroups(ctx.cloud.store).list(ctx.region).filter((g) => g.VpcId === subnet.VpcId);
+  const groupsOfVpc = securityGroups(ctx.cloud.store)
+    .list(ctx.region)
+    .filter((g) => g.VpcId === subnet.VpcId);
   const groups: Array<{ GroupId: string; GroupName: string }> = [];
   for (const id of [...(input.SecurityGroupIds ?? []), ...(nic?.Groups ?? [])]) {
     const g = securityGroups(ctx.cloud.store).get(ctx.region, id);
     if (!g) throw new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
-    if (g.VpcId !== subnet.VpcId) throw new AwsError('InvalidParameter', `Security group ${id} and subnet ${subnet.SubnetId} belong to different networks.`);
+    if (g.VpcId !== subnet.VpcId)
+      throw new AwsError('InvalidParameter', `Security group ${id} and subnet ${subnet.SubnetId} belong to different networks.`);
     if (!groups.some((x) => x.GroupId === g.GroupId)) groups.push({ GroupId: g.GroupId, GroupName: g.GroupName });
   }
   for (const name of input.SecurityGroups ?? []) {
@@ -169,7 +234,8 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
     throw new AwsError('InvalidParameterValue', 'User data is limited to 16384 bytes');
   }
   const requestedIp = requestedPrivateIp(input.PrivateIpAddress, nic);
-  if (requestedIp && max > 1) throw new AwsError('InvalidParameterCombination', 'Cannot specify a private IP address when launching more than one instance.');
+  if (requestedIp && max > 1)
+    throw new AwsError('InvalidParameterCombination', 'Cannot specify a private IP address when launching more than one instance.');
   const profile = await checkInstanceProfile(ctx, input.IamInstanceProfile);
   const options = metadataOptions(input.MetadataOptions);
   const autoRecovery = parseAutoRecovery(input.MaintenanceOptions?.AutoRecovery);
@@ -178,7 +244,13 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
   const deleteOnTermination = input.BlockDeviceMappings?.find((b) => b.Ebs)?.Ebs?.DeleteOnTermination ?? true;
   const rootVolumeSize = rootVolumeSizeOf(ctx, resolved, input.BlockDeviceMappings);
   if (rt.enabled) await rt.start();
-  else throw new AwsError('Unsupported', 'This cloud runs instances only when its daemon runs as root (network namespaces, nftables, mounts).', 400, false);
+  else
+    throw new AwsError(
+      'Unsupported',
+      'This cloud runs instances only when its daemon runs as root (network namespaces, nftables, mounts).',
+      400,
+      false,
+    );
 
   const reservationId = newId('r');
   const now = new Date(ctx.cloud.clock.now()).toISOString();
@@ -187,7 +259,13 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
     for (let index = 0; index < max; index++) {
       const instanceId = newId('i');
       const host = pickHost(ctx.cloud, ctx.region, subnet.AvailabilityZone);
-      if (!host) throw new AwsError('InsufficientInstanceCapacity', `We currently do not have sufficient ${instanceType} capacity in the Availability Zone you requested (${subnet.AvailabilityZone}).`, 500, false);
+      if (!host)
+        throw new AwsError(
+          'InsufficientInstanceCapacity',
+          `We currently do not have sufficient ${instanceType} capacity in the Availability Zone you requested (${subnet.AvailabilityZone}).`,
+          500,
+          false,
+        );
       const privateIp = allocatePrivateIp(ctx, subnet.SubnetId, index === 0 ? requestedIp : undefined, instanceId);
       const record: InstanceRecord = {
         InstanceId: instanceId,
@@ -252,9 +330,13 @@ function rootVolumeSizeOf(ctx: RequestContext, imageId: string, mappings: RunIns
   const asked = mappings?.find((m) => ROOT_DEVICE_NAMES.includes(m.DeviceName ?? ''))?.Ebs?.VolumeSize;
   if (asked === undefined) return own;
   if (!Number.isInteger(asked) || asked < own) {
-    throw new AwsError('InvalidBlockDeviceMapping', `Volume of size ${asked}GB is smaller than snapshot '${image?.SnapshotId ?? 'snap-0halo0default0root'}', expect size >= ${own}GB`);
+    throw new AwsError(
+      'InvalidBlockDeviceMapping',
+      `Volume of size ${asked}GB is smaller than snapshot '${image?.SnapshotId ?? 'snap-0halo0default0root'}', expect size >= ${own}GB`,
+    );
   }
-  if (asked > 16384) throw new AwsError('InvalidBlockDeviceMapping', `Volume of ${asked}GiB is too large for volume type gp2; maximum is 16384GiB.`);
+  if (asked > 16384)
+    throw new AwsError('InvalidBlockDeviceMapping', `Volume of ${asked}GiB is too large for volume type gp2; maximum is 16384GiB.`);
   return asked;
 }
 
@@ -293,24 +375,39 @@ export function describeOne(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: In
     EbsOptimized: false,
     EnaSupport: true,
     Hypervisor: 'xen',
-    IamInstanceProfile: r.IamInstanceProfile?.Arn ? { Arn: r.IamInstanceProfile.Arn, Id: `AIPA${r.InstanceId.slice(2, 19).toUpperCase()}` } : undefined,
-    NetworkInterfaces: live ? [{
-      Attachment: { AttachTime: new Date(r.LaunchTime), AttachmentId: `eni-attach-${r.NetworkInterfaceId.slice(4)}`, DeleteOnTermination: true, DeviceIndex: 0, Status: 'attached', NetworkCardIndex: 0 },
-      Association: publicIp ? { IpOwnerId: 'amazon', PublicDnsName: publicName, PublicIp: publicIp } : undefined,
-      Description: '',
-      Groups: r.SecurityGroups,
-      MacAddress: r.MacAddress,
-      NetworkInterfaceId: r.NetworkInterfaceId,
-      OwnerId: r.OwnerId,
-      PrivateDnsName: privateDnsOf(r.PrivateIpAddress, ctx.region),
-      PrivateIpAddress: r.PrivateIpAddress,
-      PrivateIpAddresses: [{ Primary: true, PrivateDnsName: privateDnsOf(r.PrivateIpAddress, ctx.region), PrivateIpAddress: r.PrivateIpAddress }],
-      SourceDestCheck: r.SourceDestCheck,
-      Status: 'in-use',
-      SubnetId: r.SubnetId,
-      VpcId: r.VpcId,
-      InterfaceType: 'interface',
-    }] : [],
+    IamInstanceProfile: r.IamInstanceProfile?.Arn
+      ? { Arn: r.IamInstanceProfile.Arn, Id: `AIPA${r.InstanceId.slice(2, 19).toUpperCase()}` }
+      : undefined,
+    NetworkInterfaces: live
+      ? [
+          {
+            Attachment: {
+              AttachTime: new Date(r.LaunchTime),
+              AttachmentId: `eni-attach-${r.NetworkInterfaceId.slice(4)}`,
+              DeleteOnTermination: true,
+              DeviceIndex: 0,
+              Status: 'attached',
+              NetworkCardIndex: 0,
+            },
+            Association: publicIp ? { IpOwnerId: 'amazon', PublicDnsName: publicName, PublicIp: publicIp } : undefined,
+            Description: '',
+            Groups: r.SecurityGroups,
+            MacAddress: r.MacAddress,
+            NetworkInterfaceId: r.NetworkInterfaceId,
+            OwnerId: r.OwnerId,
+            PrivateDnsName: privateDnsOf(r.PrivateIpAddress, ctx.region),
+            PrivateIpAddress: r.PrivateIpAddress,
+            PrivateIpAddresses: [
+              { Primary: true, PrivateDnsName: privateDnsOf(r.PrivateIpAddress, ctx.region), PrivateIpAddress: r.PrivateIpAddress },
+            ],
+            SourceDestCheck: r.SourceDestCheck,
+            Status: 'in-use',
+            SubnetId: r.SubnetId,
+            VpcId: r.VpcId,
+            InterfaceType: 'interface',
+          },
+        ]
+      : [],
     RootDeviceName: '/dev/xvda',
     RootDeviceType: 'ebs',
     SecurityGroups: live ? r.SecurityGroups : [],
@@ -362,12 +459,18 @@ export function findInstances(ctx: RequestContext, ids: string[] | undefined): I
   if (malformed.length) throw new AwsError('InvalidInstanceID.Malformed', `Invalid id: "${malformed[0]}"`);
   const missing = ids.filter((id) => !all.some((r) => r.InstanceId === id));
   if (missing.length) {
-    throw new AwsError('InvalidInstanceID.NotFound', missing.length === 1 ? `The instance ID '${missing[0]}' does not exist` : `The instance IDs '${missing.join(', ')}' do not exist`);
+    throw new AwsError(
+      'InvalidInstanceID.NotFound',
+      missing.length === 1 ? `The instance ID '${missing[0]}' does not exist` : `The instance IDs '${missing.join(', ')}' do not exist`,
+    );
   }
   return ids.map((id) => all.find((r) => r.InstanceId === id) as InstanceRecord);
 }
 
-export function describeInstances(input: { InstanceIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
+export function describeInstances(
+  input: { InstanceIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string },
+  ctx: RequestContext,
+) {
   let list = findInstances(ctx, input.InstanceIds);
   list = applyFilters(list, input.Filters, instanceFilters(ctx), (r) => r.Tags);
   const page = ec2Page(list, input, 'InstanceIds');
@@ -384,7 +487,8 @@ export function describeInstances(input: { InstanceIds?: string[]; Filters?: Fil
   };
 }
 
-const incorrectState = (r: InstanceRecord, op: string) => new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in a state from which it can be ${op}.`);
+const incorrectState = (r: InstanceRecord, op: string) =>
+  new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in a state from which it can be ${op}.`);
 
 export function startInstances(input: { InstanceIds: string[] }, ctx: RequestContext) {
   const list = findInstances(ctx, input.InstanceIds);
@@ -395,8 +499,14 @@ export function startInstances(input: { InstanceIds: string[] }, ctx: RequestCon
       if (r.State.Name === 'stopped') {
         const host = pickHost(ctx.cloud, ctx.region, r.AvailabilityZone);
         if (!host) throw new AwsError('InsufficientInstanceCapacity', `Insufficient capacity in ${r.AvailabilityZone}.`, 500, false);
-        const publicIp = r.AssociatePublicIp && !publicIpFor(ctx, r.InstanceId) ? claimPublicIp(ctx.cloud.store, ctx.region, r.InstanceId) : undefined;
-        setState(ctx.cloud, ctx.region, r.InstanceId, 'pending', ['stopped'], { HostId: host, AutoPublicIp: publicIp, StateReason: undefined, StateTransitionReason: '' });
+        const publicIp =
+          r.AssociatePublicIp && !publicIpFor(ctx, r.InstanceId) ? claimPublicIp(ctx.cloud.store, ctx.region, r.InstanceId) : undefined;
+        setState(ctx.cloud, ctx.region, r.InstanceId, 'pending', ['stopped'], {
+          HostId: host,
+          AutoPublicIp: publicIp,
+          StateReason: undefined,
+          StateTransitionReason: '',
+        });
         void boot(ctx.cloud, ctx.region, r.InstanceId);
       }
       const current = getInstance(ctx.cloud, ctx.region, r.InstanceId)?.State ?? previous;
@@ -427,7 +537,10 @@ export function terminateInstances(input: { InstanceIds: string[] }, ctx: Reques
   const list = findInstances(ctx, input.InstanceIds);
   for (const r of list) {
     if (r.DisableApiTermination && r.State.Name !== 'terminated') {
-      throw new AwsError('OperationNotPermitted', `The instance '${r.InstanceId}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`);
+      throw new AwsError(
+        'OperationNotPermitted',
+        `The instance '${r.InstanceId}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`,
+      );
     }
   }
   return {
@@ -456,15 +569,26 @@ export function getConsoleOutput(input: { InstanceId: string; Latest?: boolean }
   const [r] = findInstances(ctx, [input.InstanceId]);
   const text = runtimeOf(ctx.cloud).consoleLog(r.InstanceId);
   const tail = text.length > 64 * 1024 ? text.slice(-64 * 1024) : text;
-  return { InstanceId: r.InstanceId, Timestamp: new Date(ctx.cloud.clock.now()), Output: tail ? Buffer.from(tail).toString('base64') : undefined };
+  return {
+    InstanceId: r.InstanceId,
+    Timestamp: new Date(ctx.cloud.clock.now()),
+    Output: tail ? Buffer.from(tail).toString('base64') : undefined,
+  };
 }
 
 type AttrValue = { Value?: string | boolean } | undefined;
 
 export async function modifyInstanceAttribute(
   input: {
-    InstanceId: string; Attribute?: string; Value?: string; InstanceType?: AttrValue; UserData?: { Value?: Buffer };
-    DisableApiTermination?: AttrValue; SourceDestCheck?: AttrValue; Groups?: string[]; InstanceInitiatedShutdownBehavior?: AttrValue;
+    InstanceId: string;
+    Attribute?: string;
+    Value?: string;
+    InstanceType?: AttrValue;
+    UserData?: { Value?: Buffer };
+    DisableApiTermination?: AttrValue;
+    SourceDestCheck?: AttrValue;
+    Groups?: string[];
+    InstanceInitiatedShutdownBehavior?: AttrValue;
     BlockDeviceMappings?: Array<{ DeviceName?: string; Ebs?: { DeleteOnTermination?: boolean; VolumeId?: string } }>;
   },
   ctx: RequestContext,
@@ -476,17 +600,20 @@ export async function modifyInstanceAttribute(
   const disable = pick('disableApiTermination', input.DisableApiTermination);
   const sdc = pick('sourceDestCheck', input.SourceDestCheck);
   const behavior = pick('instanceInitiatedShutdownBehavior', input.InstanceInitiatedShutdownBehavior);
-  const userData = input.UserData?.Value ?? (attr === 'userData' && input.Value !== undefined ? Buffer.from(input.Value, 'base64') : undefined);
+  const userData =
+    input.UserData?.Value ?? (attr === 'userData' && input.Value !== undefined ? Buffer.from(input.Value, 'base64') : undefined);
   const groups = input.Groups ?? (attr === 'groupSet' && input.Value ? [input.Value] : undefined);
   if ((type !== undefined || userData !== undefined) && r.State.Name !== 'stopped') {
     throw new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in the 'stopped' state.`);
   }
-  if (type !== undefined && !INSTANCE_TYPE.test(String(type))) throw new AwsError('InvalidParameterValue', `Invalid value '${String(type)}' for InstanceType.`);
+  if (type !== undefined && !INSTANCE_TYPE.test(String(type)))
+    throw new AwsError('InvalidParameterValue', `Invalid value '${String(type)}' for InstanceType.`);
   let newGroups = r.SecurityGroups;
   if (groups) {
     newGroups = groups.map((id) => {
       const g = securityGroups(ctx.cloud.store).get(ctx.region, id);
-      if (!g || g.VpcId !== r.VpcId) throw new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist in VPC '${r.VpcId}'`);
+      if (!g || g.VpcId !== r.VpcId)
+        throw new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist in VPC '${r.VpcId}'`);
       return { GroupId: g.GroupId, GroupName: g.GroupName };
     });
   }
@@ -497,12 +624,17 @@ export async function modifyInstanceAttribute(
     InstanceType: type !== undefined ? String(type) : x.InstanceType,
     DisableApiTermination: disable !== undefined ? asBool(disable) : x.DisableApiTermination,
     SourceDestCheck: sdc !== undefined ? asBool(sdc) : x.SourceDestCheck,
-    InstanceInitiatedShutdownBehavior: behavior !== undefined ? (String(behavior) === 'terminate' ? 'terminate' : 'stop') : x.InstanceInitiatedShutdownBehavior,
+    InstanceInitiatedShutdownBehavior:
+      behavior !== undefined ? (String(behavior) === 'terminate' ? 'terminate' : 'stop') : x.InstanceInitiatedShutdownBehavior,
     UserData: userData !== undefined ? userData.toString('base64') : x.UserData,
     SecurityGroups: newGroups,
     DeleteOnTermination: rootDelete ?? x.DeleteOnTermination,
   }));
-  if (groups) await runtimeOf(ctx.cloud).updateGroups(r.InstanceId, newGroups.map((g) => g.GroupId));
+  if (groups)
+    await runtimeOf(ctx.cloud).updateGroups(
+      r.InstanceId,
+      newGroups.map((g) => g.GroupId),
+    );
   if (sdc !== undefined) await runtimeOf(ctx.cloud).setSourceDestCheck(r.InstanceId, asBool(sdc));
   return {};
 }
@@ -513,14 +645,21 @@ const ROOT_DEVICES = new Set(['/dev/xvda', '/dev/sda1', '/dev/sda']);
  * ModifyInstanceAttribute's BlockDeviceMappings: DeleteOnTermination of the root volume (returned, the instance record
  * keeps it) and of attached data volumes (changed here). Every device is checked before anything changes.
  */
-function deleteOnTerminationChanges(ctx: RequestContext, r: InstanceRecord, mappings: NonNullable<Parameters<typeof modifyInstanceAttribute>[0]['BlockDeviceMappings']>): boolean | undefined {
+function deleteOnTerminationChanges(
+  ctx: RequestContext,
+  r: InstanceRecord,
+  mappings: NonNullable<Parameters<typeof modifyInstanceAttribute>[0]['BlockDeviceMappings']>,
+): boolean | undefined {
   const data = mappings.filter((m) => !ROOT_DEVICES.has(m.DeviceName ?? ''));
   for (const m of mappings) {
-    if (!m.DeviceName || m.Ebs?.DeleteOnTermination === undefined) throw new AwsError('InvalidParameterCombination', 'Each block device mapping needs a DeviceName and Ebs.DeleteOnTermination.');
+    if (!m.DeviceName || m.Ebs?.DeleteOnTermination === undefined)
+      throw new AwsError('InvalidParameterCombination', 'Each block device mapping needs a DeviceName and Ebs.DeleteOnTermination.');
   }
   const missing = data.find((m) => !dataVolumeAt(ctx.cloud, ctx.region, r.InstanceId, m.DeviceName as string));
-  if (missing) throw new AwsError('InvalidInstanceAttributeValue', `No device named ${missing.DeviceName} is attached to instance ${r.InstanceId}`);
-  for (const m of data) setDeleteOnTermination(ctx.cloud, ctx.region, r.InstanceId, m.DeviceName as string, m.Ebs?.DeleteOnTermination as boolean);
+  if (missing)
+    throw new AwsError('InvalidInstanceAttributeValue', `No device named ${missing.DeviceName} is attached to instance ${r.InstanceId}`);
+  for (const m of data)
+    setDeleteOnTermination(ctx.cloud, ctx.region, r.InstanceId, m.DeviceName as string, m.Ebs?.DeleteOnTermination as boolean);
   return mappings.find((m) => ROOT_DEVICES.has(m.DeviceName as string))?.Ebs?.DeleteOnTermination;
 }
 
@@ -528,14 +667,29 @@ export function describeInstanceAttribute(input: { InstanceId: string; Attribute
   const [r] = findInstances(ctx, [input.InstanceId]);
   const out: Record<string, unknown> = { InstanceId: r.InstanceId };
   switch (input.Attribute) {
-    case 'instanceType': out.InstanceType = { Value: r.InstanceType }; break;
-    case 'userData': out.UserData = { Value: r.UserData }; break;
-    case 'disableApiTermination': out.DisableApiTermination = { Value: r.DisableApiTermination }; break;
-    case 'instanceInitiatedShutdownBehavior': out.InstanceInitiatedShutdownBehavior = { Value: r.InstanceInitiatedShutdownBehavior }; break;
-    case 'sourceDestCheck': out.SourceDestCheck = { Value: r.SourceDestCheck }; break;
-    case 'groupSet': out.Groups = r.SecurityGroups; break;
-    case 'rootDeviceName': out.RootDeviceName = { Value: '/dev/xvda' }; break;
-    default: throw new AwsError('InvalidParameterValue', `Value (${input.Attribute}) for parameter attribute is invalid.`);
+    case 'instanceType':
+      out.InstanceType = { Value: r.InstanceType };
+      break;
+    case 'userData':
+      out.UserData = { Value: r.UserData };
+      break;
+    case 'disableApiTermination':
+      out.DisableApiTermination = { Value: r.DisableApiTermination };
+      break;
+    case 'instanceInitiatedShutdownBehavior':
+      out.InstanceInitiatedShutdownBehavior = { Value: r.InstanceInitiatedShutdownBehavior };
+      break;
+    case 'sourceDestCheck':
+      out.SourceDestCheck = { Value: r.SourceDestCheck };
+      break;
+    case 'groupSet':
+      out.Groups = r.SecurityGroups;
+      break;
+    case 'rootDeviceName':
+      out.RootDeviceName = { Value: '/dev/xvda' };
+      break;
+    default:
+      throw new AwsError('InvalidParameterValue', `Value (${input.Attribute}) for parameter attribute is invalid.`);
   }
   return out;
 }

@@ -8,7 +8,17 @@ import { releasePrivateIp } from '../network/private-ips.js';
 import { releasePublicIp } from '../network/public-ips.js';
 import { subnets, vpcs } from '../network/state.js';
 import { instanceTypeSize, pidsLimit } from './instance-types.js';
-import { DEFAULT_IMAGE_ID, DEFAULT_ROOT_VOLUME_GIB, hostnameOf, imagesTable, privateDomainOf, instancesTable, stateOf, type InstanceRecord, type InstanceStateName } from './state.js';
+import {
+  DEFAULT_IMAGE_ID,
+  DEFAULT_ROOT_VOLUME_GIB,
+  hostnameOf,
+  imagesTable,
+  privateDomainOf,
+  instancesTable,
+  stateOf,
+  type InstanceRecord,
+  type InstanceStateName,
+} from './state.js';
 
 /** Transitions of one instance run one after another (a stop during a boot waits for the boot). */
 const CHAINS = liveKey('ec2.instanceChains', () => new Map<string, Promise<void>>());
@@ -28,7 +38,12 @@ export function getInstance(cloud: Cloud, region: string, id: string): InstanceR
 }
 
 /** Reads, changes and writes one instance record in a transaction; returns the new record. */
-export function updateInstance(cloud: Cloud, region: string, id: string, fn: (r: InstanceRecord) => InstanceRecord | undefined): InstanceRecord | undefined {
+export function updateInstance(
+  cloud: Cloud,
+  region: string,
+  id: string,
+  fn: (r: InstanceRecord) => InstanceRecord | undefined,
+): InstanceRecord | undefined {
   return cloud.store.tx(() => {
     const current = instancesTable(cloud.store).get(region, id);
     if (!current) return undefined;
@@ -38,7 +53,14 @@ export function updateInstance(cloud: Cloud, region: string, id: string, fn: (r:
   });
 }
 
-export function setState(cloud: Cloud, region: string, id: string, name: InstanceStateName, from: InstanceStateName[], extra: Partial<InstanceRecord> = {}): boolean {
+export function setState(
+  cloud: Cloud,
+  region: string,
+  id: string,
+  name: InstanceStateName,
+  from: InstanceStateName[],
+  extra: Partial<InstanceRecord> = {},
+): boolean {
   let changed = false;
   updateInstance(cloud, region, id, (r) => {
     if (!from.includes(r.State.Name)) return undefined;
@@ -59,7 +81,9 @@ export function pickHost(cloud: Cloud, region: string, zoneName: string, avoid?:
   for (const i of instancesTable(cloud.store).list(region)) {
     if (i.State.Name !== 'terminated' && i.State.Name !== 'stopped') load.set(i.HostId, (load.get(i.HostId) ?? 0) + 1);
   }
-  const hosts = hostsOf(zone, cloud.config.hostsPerZone).map((h) => h.hostId).filter((h) => !down.has(h));
+  const hosts = hostsOf(zone, cloud.config.hostsPerZone)
+    .map((h) => h.hostId)
+    .filter((h) => !down.has(h));
   const preferred = hosts.filter((h) => h !== avoid);
   const pool = preferred.length ? preferred : hosts;
   return pool.sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0))[0];
@@ -112,7 +136,10 @@ export function boot(cloud: Cloud, region: string, id: string): Promise<void> {
     if (!r || r.State.Name !== 'pending') return;
     const rt = runtimeOf(cloud);
     try {
-      await Promise.all([rt.launch(launchSpec(cloud, region, r), { offline: true }), cloud.clock.sleep(cloud.profile.steps.instancePendingToRunning)]);
+      await Promise.all([
+        rt.launch(launchSpec(cloud, region, r), { offline: true }),
+        cloud.clock.sleep(cloud.profile.steps.instancePendingToRunning),
+      ]);
       setState(cloud, region, id, 'running', ['pending'], { RunningSince: cloud.clock.now(), StateReason: undefined });
       await rt.bringOnline(id);
     } catch (err) {
@@ -120,7 +147,10 @@ export function boot(cloud: Cloud, region: string, id: string): Promise<void> {
       rt.appendConsole(id, `[halo] launch failed: ${message}`);
       await rt.halt(id, 0).catch(() => undefined);
       setState(cloud, region, id, 'shutting-down', ['pending']);
-      await finishTermination(cloud, region, id, { Code: 'Server.InternalError', Message: `Server.InternalError: Internal error on launch: ${message}` });
+      await finishTermination(cloud, region, id, {
+        Code: 'Server.InternalError',
+        Message: `Server.InternalError: Internal error on launch: ${message}`,
+      });
     }
   });
 }
@@ -169,7 +199,11 @@ export function restartOnHealthyHost(cloud: Cloud, region: string, id: string, r
     if (!r || r.State.Name !== 'running') return;
     const host = pickHost(cloud, region, r.AvailabilityZone, r.HostId);
     if (!host) {
-      outcome = { moved: false, noCapacity: true, reason: `We currently do not have sufficient ${r.InstanceType} capacity in the Availability Zone (${r.AvailabilityZone}) to recover ${id}.` };
+      outcome = {
+        moved: false,
+        noCapacity: true,
+        reason: `We currently do not have sufficient ${r.InstanceType} capacity in the Availability Zone (${r.AvailabilityZone}) to recover ${id}.`,
+      };
       return;
     }
     const rt = runtimeOf(cloud);
@@ -178,7 +212,10 @@ export function restartOnHealthyHost(cloud: Cloud, region: string, id: string, r
       await rt.halt(id, 0);
       const moved = updateInstance(cloud, region, id, (x) => ({ ...x, HostId: host })) as InstanceRecord;
       // The instance boots on its new host at once but stays off the network until the profile's recovery time.
-      await Promise.all([rt.launch(launchSpec(cloud, region, moved), { offline: true }), cloud.clock.sleep(cloud.profile.steps.recoveryToRunning)]);
+      await Promise.all([
+        rt.launch(launchSpec(cloud, region, moved), { offline: true }),
+        cloud.clock.sleep(cloud.profile.steps.recoveryToRunning),
+      ]);
       updateInstance(cloud, region, id, (x) => ({ ...x, RunningSince: cloud.clock.now() }));
       await rt.bringOnline(id);
       outcome = { moved: true, from: r.HostId, to: host };
@@ -194,7 +231,10 @@ export function terminate(cloud: Cloud, region: string, id: string): Promise<voi
   return serially(cloud, id, async () => {
     const rt = runtimeOf(cloud);
     await Promise.all([rt.halt(id, 3000), cloud.clock.sleep(cloud.profile.steps.instanceShuttingDownToTerminated)]);
-    await finishTermination(cloud, region, id, { Code: 'Client.UserInitiatedShutdown', Message: 'Client.UserInitiatedShutdown: User initiated shutdown' });
+    await finishTermination(cloud, region, id, {
+      Code: 'Client.UserInitiatedShutdown',
+      Message: 'Client.UserInitiatedShutdown: User initiated shutdown',
+    });
   });
 }
 

@@ -23,7 +23,11 @@ export function setAutoRecovery(cloud: Cloud, region: string, instanceId: string
 export function parseAutoRecovery(value: string | undefined): AutoRecovery | undefined {
   if (value === undefined) return undefined;
   const v = value.toLowerCase();
-  if (v !== 'default' && v !== 'disabled') throw new AwsError('InvalidParameterValue', `Value (${value}) for parameter AutoRecovery is invalid. Valid values are default and disabled.`);
+  if (v !== 'default' && v !== 'disabled')
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${value}) for parameter AutoRecovery is invalid. Valid values are default and disabled.`,
+    );
   return v;
 }
 
@@ -35,11 +39,48 @@ export function parseAutoRecovery(value: string | undefined): AutoRecovery | und
  * without instance store (no `d` in the suffix) as supported too.
  */
 const SIMPLIFIED_FAMILIES = new Set([
-  'a1', 'm4', 'm5', 'm5a', 'm5n', 'm5zn', 'm6a', 'm6g', 'm6i', 't1', 't2', 't3', 't3a', 't4g',
-  'c4', 'c5', 'c5a', 'c5n', 'c6a', 'c6g', 'c6gn', 'c6i', 'hpc6a', 'c7g',
-  'r4', 'r5', 'r5a', 'r5b', 'r5n', 'r6g', 'r6i',
-  'g3', 'g5g', 'inf1', 'p2', 'p3', 'vt1',
-  'm3', 'c3', 'r3', 'x1', 'x1e',
+  'a1',
+  'm4',
+  'm5',
+  'm5a',
+  'm5n',
+  'm5zn',
+  'm6a',
+  'm6g',
+  'm6i',
+  't1',
+  't2',
+  't3',
+  't3a',
+  't4g',
+  'c4',
+  'c5',
+  'c5a',
+  'c5n',
+  'c6a',
+  'c6g',
+  'c6gn',
+  'c6i',
+  'hpc6a',
+  'c7g',
+  'r4',
+  'r5',
+  'r5a',
+  'r5b',
+  'r5n',
+  'r6g',
+  'r6i',
+  'g3',
+  'g5g',
+  'inf1',
+  'p2',
+  'p3',
+  'vt1',
+  'm3',
+  'c3',
+  'r3',
+  'x1',
+  'x1e',
 ]);
 
 export function simplifiedRecoverySupported(instanceType: string): boolean {
@@ -50,11 +91,17 @@ export function simplifiedRecoverySupported(instanceType: string): boolean {
   return SIMPLIFIED_FAMILIES.has(family) || laterGeneration || /^u-\d+tb1$/.test(family);
 }
 
-export function modifyInstanceMaintenanceOptions(input: { InstanceId: string; AutoRecovery?: string; DryRun?: boolean }, ctx: RequestContext) {
+export function modifyInstanceMaintenanceOptions(
+  input: { InstanceId: string; AutoRecovery?: string; DryRun?: boolean },
+  ctx: RequestContext,
+) {
   const [r] = findInstances(ctx, [input.InstanceId]);
   const value = parseAutoRecovery(input.AutoRecovery);
   if (r.State.Name === 'terminated' || r.State.Name === 'shutting-down') {
-    throw new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in a state from which its maintenance options can be modified.`);
+    throw new AwsError(
+      'IncorrectInstanceState',
+      `The instance '${r.InstanceId}' is not in a state from which its maintenance options can be modified.`,
+    );
   }
   if (input.DryRun) throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
   if (value) setAutoRecovery(ctx.cloud, ctx.region, r.InstanceId, value);

@@ -21,13 +21,15 @@ interface ModifyInstanceMetadataOptionsInput {
  */
 export async function modifyInstanceMetadataOptions(input: ModifyInstanceMetadataOptionsInput, ctx: RequestContext) {
   const [r] = findInstances(ctx, [input.InstanceId]);
-  if (input.HttpProtocolIpv6 === 'enabled') throw new AwsError('UnsupportedOperation', 'The IPv6 endpoint of the instance metadata service is not supported by this cloud.');
+  if (input.HttpProtocolIpv6 === 'enabled')
+    throw new AwsError('UnsupportedOperation', 'The IPv6 endpoint of the instance metadata service is not supported by this cloud.');
   const next = metadataOptions({
     HttpTokens: input.HttpTokens ?? r.MetadataOptions.HttpTokens,
     HttpEndpoint: input.HttpEndpoint ?? r.MetadataOptions.HttpEndpoint,
-    HttpPutResponseHopLimit: input.HttpPutResponseHopLimit === undefined || input.HttpPutResponseHopLimit === -1
-      ? r.MetadataOptions.HttpPutResponseHopLimit
-      : input.HttpPutResponseHopLimit,
+    HttpPutResponseHopLimit:
+      input.HttpPutResponseHopLimit === undefined || input.HttpPutResponseHopLimit === -1
+        ? r.MetadataOptions.HttpPutResponseHopLimit
+        : input.HttpPutResponseHopLimit,
     InstanceMetadataTags: input.InstanceMetadataTags ?? r.MetadataOptions.InstanceMetadataTags,
   });
   if (r.State.Name === 'terminated' || r.State.Name === 'shutting-down') {

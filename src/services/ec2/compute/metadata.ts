@@ -45,7 +45,12 @@ async function roleNameOf(cloud: Cloud, region: string, r: InstanceRecord): Prom
   const name = r.IamInstanceProfile?.Name ?? r.IamInstanceProfile?.Arn?.split('/').pop();
   if (!name || !cloud.services.get('iam')?.operations.GetInstanceProfile) return undefined;
   try {
-    const out = await cloud.invoke<{ InstanceProfile?: { Roles?: Array<{ RoleName: string }> } }>('iam', 'GetInstanceProfile', { InstanceProfileName: name }, { region });
+    const out = await cloud.invoke<{ InstanceProfile?: { Roles?: Array<{ RoleName: string }> } }>(
+      'iam',
+      'GetInstanceProfile',
+      { InstanceProfileName: name },
+      { region },
+    );
     return out.InstanceProfile?.Roles?.[0]?.RoleName;
   } catch {
     return undefined;
@@ -59,7 +64,9 @@ const iso = (v: unknown) => {
 
 /** The metadata of one instance as the metadata service shows it. */
 export async function metadataDoc(cloud: Cloud, instanceId: string): Promise<MetaDoc | undefined> {
-  const found = instancesTable(cloud.store).listAll().find((x) => x.value.InstanceId === instanceId);
+  const found = instancesTable(cloud.store)
+    .listAll()
+    .find((x) => x.value.InstanceId === instanceId);
   if (!found) return undefined;
   const { scope: region, value: r } = found;
   const scope = { cloud, region };
@@ -119,7 +126,16 @@ export async function metadataDoc(cloud: Cloud, instanceId: string): Promise<Met
     const updated = iso(r.RunningSince ?? cloud.clock.now()) ?? '';
     const role = await roleNameOf(cloud, region, r);
     metaData.iam = {
-      info: JSON.stringify({ Code: 'Success', LastUpdated: updated, InstanceProfileArn: profile.Arn ?? profile.Name, InstanceProfileId: `AIPA${r.InstanceId.slice(2, 19).toUpperCase()}` }, null, 2),
+      info: JSON.stringify(
+        {
+          Code: 'Success',
+          LastUpdated: updated,
+          InstanceProfileArn: profile.Arn ?? profile.Name,
+          InstanceProfileId: `AIPA${r.InstanceId.slice(2, 19).toUpperCase()}`,
+        },
+        null,
+        2,
+      ),
       'security-credentials': role ? { [role]: () => credentialsOf(cloud, r) } : {},
     };
   }
@@ -153,13 +169,17 @@ async function credentialsOf(cloud: Cloud, r: InstanceRecord): Promise<string | 
   const profile = r.IamInstanceProfile?.Arn ?? r.IamInstanceProfile?.Name ?? '';
   const c = (await fn(cloud, profile, r.InstanceId)) as Record<string, unknown> | undefined;
   if (!c) return undefined;
-  return JSON.stringify({
-    Code: 'Success',
-    LastUpdated: iso(cloud.clock.now()),
-    Type: 'AWS-HMAC',
-    AccessKeyId: c.AccessKeyId ?? c.accessKeyId,
-    SecretAccessKey: c.SecretAccessKey ?? c.secretAccessKey,
-    Token: c.Token ?? c.SessionToken ?? c.sessionToken,
-    Expiration: iso(c.Expiration ?? c.expiration),
-  }, null, 2);
+  return JSON.stringify(
+    {
+      Code: 'Success',
+      LastUpdated: iso(cloud.clock.now()),
+      Type: 'AWS-HMAC',
+      AccessKeyId: c.AccessKeyId ?? c.accessKeyId,
+      SecretAccessKey: c.SecretAccessKey ?? c.secretAccessKey,
+      Token: c.Token ?? c.SessionToken ?? c.sessionToken,
+      Expiration: iso(c.Expiration ?? c.expiration),
+    },
+    null,
+    2,
+  );
 }

@@ -52,11 +52,17 @@ function change(input: { InstanceIds?: string[] }, ctx: RequestContext, enabled:
   const list = findInstances(ctx, input.InstanceIds);
   for (const r of list) {
     if (r.State.Name === 'terminated' || r.State.Name === 'shutting-down') {
-      throw new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in a state from which its monitoring can be changed.`);
+      throw new AwsError(
+        'IncorrectInstanceState',
+        `The instance '${r.InstanceId}' is not in a state from which its monitoring can be changed.`,
+      );
     }
   }
   return {
-    InstanceMonitorings: list.map((r) => ({ InstanceId: r.InstanceId, Monitoring: { State: setMonitoring(ctx.cloud, ctx.region, r.InstanceId, enabled) } })),
+    InstanceMonitorings: list.map((r) => ({
+      InstanceId: r.InstanceId,
+      Monitoring: { State: setMonitoring(ctx.cloud, ctx.region, r.InstanceId, enabled) },
+    })),
   };
 }
 

@@ -42,12 +42,16 @@ export function startStatusChecks(cloud: Cloud): Timer {
     busy = true;
     try {
       const rt = runtimeOf(cloud);
-      const all = instancesTable(cloud.store).listAll().filter((x) => x.value.State.Name === 'running');
+      const all = instancesTable(cloud.store)
+        .listAll()
+        .filter((x) => x.value.State.Name === 'running');
       const started = performance.now();
       const results = await rt.probeAll(all.map((x) => ({ instanceId: x.value.InstanceId, hostId: x.value.HostId })));
-      if (process.env.HALO_TRACE) console.error(`[halo trace] status checks of ${all.length} instances probed in ${(performance.now() - started).toFixed(1)} ms`);
+      if (process.env.HALO_TRACE)
+        console.error(`[halo trace] status checks of ${all.length} instances probed in ${(performance.now() - started).toFixed(1)} ms`);
       const publish = publisherOf(cloud);
-      if (process.env.HALO_TRACE) console.error(`[halo trace] status checks published after ${(performance.now() - started).toFixed(1)} ms`);
+      if (process.env.HALO_TRACE)
+        console.error(`[halo trace] status checks published after ${(performance.now() - started).toFixed(1)} ms`);
       const now = cloud.clock.now();
       const since = sinceMap(cloud);
       for (const { scope: region, value: r } of all) {
@@ -56,16 +60,35 @@ export function startStatusChecks(cloud: Cloud): Timer {
         cloud.live.get(LAST_CHECKS).set(r.InstanceId, p);
         for (const kind of ['system', 'instance'] as const) {
           const key = `${r.InstanceId}/${kind}`;
-          if (p[kind] === 'impaired') { if (!since.has(key)) since.set(key, now); } else since.delete(key);
+          if (p[kind] === 'impaired') {
+            if (!since.has(key)) since.set(key, now);
+          } else since.delete(key);
         }
         const sys = p.system === 'impaired' ? 1 : 0;
         const ins = p.instance === 'impaired' ? 1 : 0;
-        cloud.events.emit('ec2.statusChecked', { region, instanceId: r.InstanceId, system: p.system, instance: p.instance, timestamp: now });
+        cloud.events.emit('ec2.statusChecked', {
+          region,
+          instanceId: r.InstanceId,
+          system: p.system,
+          instance: p.instance,
+          timestamp: now,
+        });
         if (!publish) continue;
         const dims = [{ Name: 'InstanceId', Value: r.InstanceId }];
-        for (const [name, value] of [['StatusCheckFailed_System', sys], ['StatusCheckFailed_Instance', ins], ['StatusCheckFailed', Math.max(sys, ins)]] as const) {
+        for (const [name, value] of [
+          ['StatusCheckFailed_System', sys],
+          ['StatusCheckFailed_Instance', ins],
+          ['StatusCheckFailed', Math.max(sys, ins)],
+        ] as const) {
           try {
-            publish(cloud, region, { Namespace: 'AWS/EC2', MetricName: name, Dimensions: dims, Value: value, Unit: 'Count', Timestamp: now });
+            publish(cloud, region, {
+              Namespace: 'AWS/EC2',
+              MetricName: name,
+              Dimensions: dims,
+              Value: value,
+              Unit: 'Count',
+              Timestamp: now,
+            });
           } catch (err) {
             console.error(`[halo] publishing ${name} for ${r.InstanceId} failed: ${(err as Error).message}`);
           }
@@ -75,7 +98,9 @@ export function startStatusChecks(cloud: Cloud): Timer {
       busy = false;
     }
   };
-  return cloud.clock.every(cloud.profile.steps.statusCheckInterval, () => { void tick(); });
+  return cloud.clock.every(cloud.profile.steps.statusCheckInterval, () => {
+    void tick();
+  });
 }
 
 function summary(cloud: Cloud, r: InstanceRecord, kind: 'system' | 'instance') {
@@ -88,15 +113,22 @@ function summary(cloud: Cloud, r: InstanceRecord, kind: 'system' | 'instance') {
   const since = sinceMap(cloud).get(`${r.InstanceId}/${kind}`);
   return {
     Status: impaired ? 'impaired' : 'ok',
-    Details: [{ Name: 'reachability', Status: impaired ? 'failed' : 'passed', ImpairedSince: impaired && since ? new Date(since) : undefined }],
+    Details: [
+      { Name: 'reachability', Status: impaired ? 'failed' : 'passed', ImpairedSince: impaired && since ? new Date(since) : undefined },
+    ],
   };
 }
 
-export function describeInstanceStatus(input: { InstanceIds?: string[]; Filters?: Filter[]; IncludeAllInstances?: boolean; MaxResults?: number } & Ec2PageInput, ctx: RequestContext) {
+export function describeInstanceStatus(
+  input: { InstanceIds?: string[]; Filters?: Filter[]; IncludeAllInstances?: boolean; MaxResults?: number } & Ec2PageInput,
+  ctx: RequestContext,
+) {
   if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
     throw new AwsError('InvalidParameterValue', 'MaxResults must be between 5 and 1000');
   }
-  let list = findInstances(ctx, input.InstanceIds).filter((r) => r.State.Name !== 'terminated' || input.InstanceIds?.includes(r.InstanceId));
+  let list = findInstances(ctx, input.InstanceIds).filter(
+    (r) => r.State.Name !== 'terminated' || input.InstanceIds?.includes(r.InstanceId),
+  );
   if (!input.IncludeAllInstances) list = list.filter((r) => r.State.Name === 'running');
   const rows = list.map((r) => ({
     r,

@@ -35,7 +35,11 @@ export function syncZoneEvent(cloud: Cloud, zoneName: string): void {
       description: `We are investigating connectivity issues and instance impairments in a single Availability Zone (${zone.zoneName}, ${zone.zoneId}) in the ${zone.regionName} Region.`,
     });
   } else if (!dark && open) {
-    closeHealthEvent(cloud, open.arn, `Instances and connectivity in ${zone.zoneName} (${zone.zoneId}) are recovering: hosts of the Availability Zone accept instances again.`);
+    closeHealthEvent(
+      cloud,
+      open.arn,
+      `Instances and connectivity in ${zone.zoneName} (${zone.zoneId}) are recovering: hosts of the Availability Zone accept instances again.`,
+    );
   }
 }
 

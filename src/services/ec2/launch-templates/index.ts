@@ -5,13 +5,18 @@ import { createLaunchTemplate, deleteLaunchTemplate, describeLaunchTemplates, mo
 import { createLaunchTemplateVersion, deleteLaunchTemplateVersions, describeLaunchTemplateVersions } from './versions.js';
 import './cfn/launch-template.js';
 
-registerTaggable('lt', 'launch-template', 'ec2.launchTemplate', 'LaunchTemplateId', { notFoundCode: 'InvalidLaunchTemplateId.NotFound', noun: 'launch template' });
+registerTaggable('lt', 'launch-template', 'ec2.launchTemplate', 'LaunchTemplateId', {
+  notFoundCode: 'InvalidLaunchTemplateId.NotFound',
+  noun: 'launch template',
+});
 
 /** DryRun: permission is all EC2 checks first, and the caller has it (authorization ran before the operation). */
-const dryRunnable = (handler: Handler): Handler => (input: { DryRun?: boolean }, ctx) => {
-  if (input?.DryRun) throw ec2Errors.dryRun();
-  return handler(input, ctx);
-};
+const dryRunnable =
+  (handler: Handler): Handler =>
+  (input: { DryRun?: boolean }, ctx) => {
+    if (input?.DryRun) throw ec2Errors.dryRun();
+    return handler(input, ctx);
+  };
 
 /** EC2 launch templates and their versions; RunInstances reads them through `withLaunchTemplate` (launch.ts). */
 export const launchTemplateOperations: Record<string, Handler> = {

@@ -60,7 +60,8 @@ export function withLaunchTemplate<T extends LaunchRequest>(ctx: Pick<RequestCon
   const merged: Record<string, unknown> = { ...data };
   for (const [key, value] of Object.entries(given)) {
     if (value === undefined) continue;
-    if (FIELD_MERGED.includes(key) && data[key] && typeof value === 'object') merged[key] = { ...data[key], ...dropUndefined(value as Record<string, unknown>) };
+    if (FIELD_MERGED.includes(key) && data[key] && typeof value === 'object')
+      merged[key] = { ...data[key], ...dropUndefined(value as Record<string, unknown>) };
     else merged[key] = value;
   }
   merged.NetworkInterfaces = mergeNics(data.NetworkInterfaces as Nic[] | undefined, given.NetworkInterfaces);
@@ -73,7 +74,10 @@ export function withLaunchTemplate<T extends LaunchRequest>(ctx: Pick<RequestCon
   }
   const launchTags: TagSpec = {
     ResourceType: 'instance',
-    Tags: [{ Key: 'aws:ec2launchtemplate:id', Value: t.LaunchTemplateId }, { Key: 'aws:ec2launchtemplate:version', Value: String(version.VersionNumber) }],
+    Tags: [
+      { Key: 'aws:ec2launchtemplate:id', Value: t.LaunchTemplateId },
+      { Key: 'aws:ec2launchtemplate:version', Value: String(version.VersionNumber) },
+    ],
   };
   merged.TagSpecifications = mergeTagSpecs(data.TagSpecifications as TagSpec[] | undefined, given.TagSpecifications, [launchTags]);
   return merged as unknown as T;

@@ -11,7 +11,9 @@ export interface TemplateRef {
 }
 
 export function templateByName(ctx: Ctx, name: string): LaunchTemplateRecord | undefined {
-  return launchTemplatesTable(ctx.cloud.store).list(ctx.region).find((t) => t.LaunchTemplateName === name);
+  return launchTemplatesTable(ctx.cloud.store)
+    .list(ctx.region)
+    .find((t) => t.LaunchTemplateName === name);
 }
 
 /** The template a request names, or the error EC2 gives for a malformed id, an unknown id or an unknown name. */
@@ -32,9 +34,12 @@ export function findTemplate(ctx: Ctx, ref: TemplateRef): LaunchTemplateRecord {
 
 /** A version by number, `$Latest` or `$Default` (the default when none is given); undefined when there is none such. */
 export function versionOf(t: LaunchTemplateRecord, version: string | number | undefined): LaunchTemplateVersionRecord | undefined {
-  const wanted = version === undefined || version === '' || version === '$Default'
-    ? t.DefaultVersionNumber
-    : version === '$Latest' ? t.LatestVersionNumber : Number(version);
+  const wanted =
+    version === undefined || version === '' || version === '$Default'
+      ? t.DefaultVersionNumber
+      : version === '$Latest'
+        ? t.LatestVersionNumber
+        : Number(version);
   if (!Number.isInteger(wanted)) return undefined;
   return t.Versions.find((v) => v.VersionNumber === wanted);
 }

@@ -4,7 +4,13 @@ import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
 import { newId } from '../ids.js';
 import { pageOf } from './paging.js';
 import { describeTemplate, findTemplate, findVersion, templateByName, type TemplateRef } from './lookup.js';
-import { LAUNCH_TEMPLATE_ID, LAUNCH_TEMPLATE_NAME, launchTemplatesTable, type LaunchTemplateData, type LaunchTemplateRecord } from './state.js';
+import {
+  LAUNCH_TEMPLATE_ID,
+  LAUNCH_TEMPLATE_NAME,
+  launchTemplatesTable,
+  type LaunchTemplateData,
+  type LaunchTemplateRecord,
+} from './state.js';
 
 type TagSpecs = Array<{ ResourceType?: string; Tags?: Tag[] }>;
 
@@ -48,7 +54,15 @@ export function createLaunchTemplate(input: CreateLaunchTemplateInput, ctx: Requ
       LatestVersionNumber: 1,
       Tags: tagsFor('launch-template', input.TagSpecifications),
       ClientToken: input.ClientToken,
-      Versions: [{ VersionNumber: 1, VersionDescription: input.VersionDescription, CreateTime: now, CreatedBy: createdBy, LaunchTemplateData: input.LaunchTemplateData ?? {} }],
+      Versions: [
+        {
+          VersionNumber: 1,
+          VersionDescription: input.VersionDescription,
+          CreateTime: now,
+          CreatedBy: createdBy,
+          LaunchTemplateData: input.LaunchTemplateData ?? {},
+        },
+      ],
     };
     table.put(ctx.region, record.LaunchTemplateId, record);
     return { LaunchTemplate: describeTemplate(record) };
@@ -83,7 +97,8 @@ export function describeLaunchTemplates(
   input: { LaunchTemplateIds?: string[]; LaunchTemplateNames?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string },
   ctx: RequestContext,
 ) {
-  const all = launchTemplatesTable(ctx.cloud.store).list(ctx.region)
+  const all = launchTemplatesTable(ctx.cloud.store)
+    .list(ctx.region)
     .sort((a, b) => a.CreateTime.localeCompare(b.CreateTime) || a.LaunchTemplateId.localeCompare(b.LaunchTemplateId));
   let list = all;
   if (input.LaunchTemplateIds?.length) {
@@ -94,7 +109,8 @@ export function describeLaunchTemplates(
     list = list.filter((t) => input.LaunchTemplateIds?.includes(t.LaunchTemplateId));
   }
   if (input.LaunchTemplateNames?.length) {
-    for (const name of input.LaunchTemplateNames) if (!all.some((t) => t.LaunchTemplateName === name)) throw ec2Errors.launchTemplateNameNotFound(name);
+    for (const name of input.LaunchTemplateNames)
+      if (!all.some((t) => t.LaunchTemplateName === name)) throw ec2Errors.launchTemplateNameNotFound(name);
     list = list.filter((t) => input.LaunchTemplateNames?.includes(t.LaunchTemplateName));
   }
   list = applyFilters(list, input.Filters, templateFilters, (t) => t.Tags);

@@ -5,14 +5,23 @@ import { applyFilters, type Filter } from '../filters.js';
 import { describeVersion, findTemplate, findVersion, type TemplateRef } from './lookup.js';
 import { pageOf } from './paging.js';
 import {
-  MAX_VERSIONS, launchTemplatesTable, type LaunchTemplateData, type LaunchTemplateRecord, type LaunchTemplateVersionRecord,
+  MAX_VERSIONS,
+  launchTemplatesTable,
+  type LaunchTemplateData,
+  type LaunchTemplateRecord,
+  type LaunchTemplateVersionRecord,
 } from './state.js';
 
 /** The highest version number ever given: numbers are never reused, even after the latest version is deleted. */
 const highestNumber = (t: LaunchTemplateRecord) => Math.max(t.HighestVersionNumber ?? 0, t.LatestVersionNumber);
 
 export function createLaunchTemplateVersion(
-  input: TemplateRef & { LaunchTemplateData: LaunchTemplateData; SourceVersion?: string; VersionDescription?: string; ClientToken?: string },
+  input: TemplateRef & {
+    LaunchTemplateData: LaunchTemplateData;
+    SourceVersion?: string;
+    VersionDescription?: string;
+    ClientToken?: string;
+  },
   ctx: RequestContext,
 ) {
   const table = launchTemplatesTable(ctx.cloud.store);
@@ -45,10 +54,15 @@ export function createLaunchTemplateVersion(
   });
 }
 
-const dataOf = (v: LaunchTemplateVersionRecord) => v.LaunchTemplateData as {
-  ImageId?: string; InstanceType?: string; EbsOptimized?: boolean; KernelId?: string; RamDiskId?: string;
-  IamInstanceProfile?: { Arn?: string; Name?: string };
-};
+const dataOf = (v: LaunchTemplateVersionRecord) =>
+  v.LaunchTemplateData as {
+    ImageId?: string;
+    InstanceType?: string;
+    EbsOptimized?: boolean;
+    KernelId?: string;
+    RamDiskId?: string;
+    IamInstanceProfile?: { Arn?: string; Name?: string };
+  };
 
 const versionFilters = (t: LaunchTemplateRecord) => ({
   'create-time': (v: LaunchTemplateVersionRecord) => v.CreateTime,
@@ -66,19 +80,31 @@ const versionFilters = (t: LaunchTemplateRecord) => ({
  * Versions may be numbers, `$Latest` and `$Default`; MinVersion/MaxVersion bound the numbers.
  */
 export function describeLaunchTemplateVersions(
-  input: TemplateRef & { Versions?: string[]; MinVersion?: string; MaxVersion?: string; Filters?: Filter[]; MaxResults?: number; NextToken?: string },
+  input: TemplateRef & {
+    Versions?: string[];
+    MinVersion?: string;
+    MaxVersion?: string;
+    Filters?: Filter[];
+    MaxResults?: number;
+    NextToken?: string;
+  },
   ctx: RequestContext,
 ) {
   const single = input.LaunchTemplateId !== undefined || input.LaunchTemplateName !== undefined;
   const templates = single
     ? [findTemplate(ctx, input)]
-    : launchTemplatesTable(ctx.cloud.store).list(ctx.region).sort((a, b) => a.CreateTime.localeCompare(b.CreateTime) || a.LaunchTemplateId.localeCompare(b.LaunchTemplateId));
+    : launchTemplatesTable(ctx.cloud.store)
+        .list(ctx.region)
+        .sort((a, b) => a.CreateTime.localeCompare(b.CreateTime) || a.LaunchTemplateId.localeCompare(b.LaunchTemplateId));
   if (!single && (input.Versions ?? []).some((v) => v !== '$Latest' && v !== '$Default')) {
-    throw ec2Errors.invalidParameterCombination('Version numbers can be given only with a launch template ID or name; without one, use $Latest or $Default.');
+    throw ec2Errors.invalidParameterCombination(
+      'Version numbers can be given only with a launch template ID or name; without one, use $Latest or $Default.',
+    );
   }
   const bound = (v: string | undefined, what: string) => {
     if (v === undefined) return undefined;
-    if (!/^[0-9]+$/.test(v)) throw ec2Errors.invalidParameterValue(`Value (${v}) for parameter ${what} is invalid. Expecting a version number.`);
+    if (!/^[0-9]+$/.test(v))
+      throw ec2Errors.invalidParameterValue(`Value (${v}) for parameter ${what} is invalid. Expecting a version number.`);
     return Number(v);
   };
   const min = bound(input.MinVersion, 'MinVersion');
@@ -100,7 +126,12 @@ export function describeLaunchTemplateVersions(
   return { LaunchTemplateVersions: page.items.map(({ t, v }) => describeVersion(t, v)), NextToken: page.next };
 }
 
-type ResponseCode = 'launchTemplateIdDoesNotExist' | 'launchTemplateIdMalformed' | 'launchTemplateNameDoesNotExist' | 'launchTemplateVersionDoesNotExist' | 'unexpectedError';
+type ResponseCode =
+  | 'launchTemplateIdDoesNotExist'
+  | 'launchTemplateIdMalformed'
+  | 'launchTemplateNameDoesNotExist'
+  | 'launchTemplateVersionDoesNotExist'
+  | 'unexpectedError';
 
 /** Deletes versions one by one; each that cannot go (the default version, one that does not exist) is listed with its reason. */
 export function deleteLaunchTemplateVersions(input: TemplateRef & { Versions: string[] }, ctx: RequestContext) {
@@ -110,9 +141,13 @@ export function deleteLaunchTemplateVersions(input: TemplateRef & { Versions: st
     try {
       t = findTemplate(ctx, input);
     } catch (err) {
-      const code: ResponseCode | undefined = isAwsError(err, 'InvalidLaunchTemplateId.Malformed') ? 'launchTemplateIdMalformed'
-        : isAwsError(err, 'InvalidLaunchTemplateId.NotFound') ? 'launchTemplateIdDoesNotExist'
-          : isAwsError(err, 'InvalidLaunchTemplateName.NotFoundException') ? 'launchTemplateNameDoesNotExist' : undefined;
+      const code: ResponseCode | undefined = isAwsError(err, 'InvalidLaunchTemplateId.Malformed')
+        ? 'launchTemplateIdMalformed'
+        : isAwsError(err, 'InvalidLaunchTemplateId.NotFound')
+          ? 'launchTemplateIdDoesNotExist'
+          : isAwsError(err, 'InvalidLaunchTemplateName.NotFoundException')
+            ? 'launchTemplateNameDoesNotExist'
+            : undefined;
       if (!code) throw err;
       return {
         UnsuccessfullyDeletedLaunchTemplateVersions: input.Versions.map((v) => ({
@@ -124,15 +159,32 @@ export function deleteLaunchTemplateVersions(input: TemplateRef & { Versions: st
       };
     }
     const deleted: Array<{ LaunchTemplateId: string; LaunchTemplateName: string; VersionNumber: number }> = [];
-    const failed: Array<{ LaunchTemplateId: string; LaunchTemplateName: string; VersionNumber?: number; ResponseError: { Code: ResponseCode; Message: string } }> = [];
+    const failed: Array<{
+      LaunchTemplateId: string;
+      LaunchTemplateName: string;
+      VersionNumber?: number;
+      ResponseError: { Code: ResponseCode; Message: string };
+    }> = [];
     const item = { LaunchTemplateId: t.LaunchTemplateId, LaunchTemplateName: t.LaunchTemplateName };
     for (const text of input.Versions) {
       const number = /^[0-9]+$/.test(text) ? Number(text) : undefined;
       const at = number === undefined ? -1 : t.Versions.findIndex((v) => v.VersionNumber === number);
       if (at < 0) {
-        failed.push({ ...item, VersionNumber: number, ResponseError: { Code: 'launchTemplateVersionDoesNotExist', Message: 'The specified launch template version does not exist.' } });
+        failed.push({
+          ...item,
+          VersionNumber: number,
+          ResponseError: { Code: 'launchTemplateVersionDoesNotExist', Message: 'The specified launch template version does not exist.' },
+        });
       } else if (number === t.DefaultVersionNumber) {
-        failed.push({ ...item, VersionNumber: number, ResponseError: { Code: 'unexpectedError', Message: 'Cannot delete the default version of a launch template. Set another version as the default, or delete the launch template.' } });
+        failed.push({
+          ...item,
+          VersionNumber: number,
+          ResponseError: {
+            Code: 'unexpectedError',
+            Message:
+              'Cannot delete the default version of a launch template. Set another version as the default, or delete the launch template.',
+          },
+        });
       } else {
         t.Versions.splice(at, 1);
         deleted.push({ ...item, VersionNumber: number as number });
@@ -147,5 +199,3 @@ export function deleteLaunchTemplateVersions(input: TemplateRef & { Versions: st
     };
   });
 }
-
-

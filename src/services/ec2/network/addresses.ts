@@ -34,11 +34,17 @@ const eventOf = (region: string, a: AddressRecord): AddressEvent => ({
 });
 
 const unassociated = (a: AddressRecord): AddressRecord => ({
-  ...a, AssociationId: undefined, InstanceId: undefined, NetworkInterfaceId: undefined, PrivateIpAddress: undefined,
+  ...a,
+  AssociationId: undefined,
+  InstanceId: undefined,
+  NetworkInterfaceId: undefined,
+  PrivateIpAddress: undefined,
 });
 
 function byPublicIp(s: Scope, ip: string): AddressRecord {
-  const address = addresses(s.cloud.store).list(s.region).find((a) => a.PublicIp === ip);
+  const address = addresses(s.cloud.store)
+    .list(s.region)
+    .find((a) => a.PublicIp === ip);
   if (!address) throw new AwsError('InvalidAddress.NotFound', `Address '${ip}' not found.`);
   return address;
 }
@@ -50,17 +56,31 @@ function addressOf(s: Scope, input: { AllocationId?: string; PublicIp?: string }
 }
 
 export function allocateAddress(
-  input: { Domain?: string; Address?: string; PublicIpv4Pool?: string; NetworkBorderGroup?: string; CustomerOwnedIpv4Pool?: string; IpamPoolId?: string; TagSpecifications?: TagSpecifications },
+  input: {
+    Domain?: string;
+    Address?: string;
+    PublicIpv4Pool?: string;
+    NetworkBorderGroup?: string;
+    CustomerOwnedIpv4Pool?: string;
+    IpamPoolId?: string;
+    TagSpecifications?: TagSpecifications;
+  },
   ctx: RequestContext,
 ) {
   if (input.Domain !== undefined && input.Domain !== 'vpc') {
-    throw new AwsError('InvalidParameterValue', `Value (${input.Domain}) for parameter domain is invalid. Only vpc addresses exist in this cloud.`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${input.Domain}) for parameter domain is invalid. Only vpc addresses exist in this cloud.`,
+    );
   }
   if ((input.PublicIpv4Pool && input.PublicIpv4Pool !== 'amazon') || input.CustomerOwnedIpv4Pool || input.IpamPoolId) {
     throw new AwsError('UnsupportedOperation', 'Only the amazon public IPv4 pool is supported by this cloud.');
   }
   if (input.NetworkBorderGroup && input.NetworkBorderGroup !== ctx.region) {
-    throw new AwsError('InvalidParameterValue', `Value (${input.NetworkBorderGroup}) for parameter NetworkBorderGroup is invalid. Use ${ctx.region}.`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${input.NetworkBorderGroup}) for parameter NetworkBorderGroup is invalid. Use ${ctx.region}.`,
+    );
   }
   const allocationId = newId('eipalloc');
   const store = ctx.cloud.store;
@@ -77,24 +97,45 @@ export function allocateAddress(
     addresses(store).insert(ctx.region, allocationId, record);
     return record;
   });
-  return { PublicIp: address.PublicIp, AllocationId: address.AllocationId, PublicIpv4Pool: address.PublicIpv4Pool, NetworkBorderGroup: address.NetworkBorderGroup, Domain: address.Domain };
+  return {
+    PublicIp: address.PublicIp,
+    AllocationId: address.AllocationId,
+    PublicIpv4Pool: address.PublicIpv4Pool,
+    NetworkBorderGroup: address.NetworkBorderGroup,
+    Domain: address.Domain,
+  };
 }
 
 export function describeAddresses(input: { PublicIps?: string[]; AllocationIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
   let items = addresses(ctx.cloud.store).list(ctx.region);
-  items = requireAll(items, input.PublicIps, (a) => a.PublicIp, (ip) => new AwsError('InvalidAddress.NotFound', `Address '${ip}' not found.`));
-  items = requireAll(items, input.AllocationIds, (a) => a.AllocationId, (id) => notFoundId('InvalidAllocationID.NotFound', 'allocation', id));
-  items = applyFilters(items, input.Filters, {
-    'allocation-id': (a) => a.AllocationId,
-    'association-id': (a) => a.AssociationId,
-    domain: (a) => a.Domain,
-    'instance-id': (a) => a.InstanceId,
-    'network-border-group': (a) => a.NetworkBorderGroup,
-    'network-interface-id': (a) => a.NetworkInterfaceId,
-    'network-interface-owner-id': (a) => (a.NetworkInterfaceId ? ctx.accountId : undefined),
-    'private-ip-address': (a) => a.PrivateIpAddress,
-    'public-ip': (a) => a.PublicIp,
-  }, (a) => a.Tags);
+  items = requireAll(
+    items,
+    input.PublicIps,
+    (a) => a.PublicIp,
+    (ip) => new AwsError('InvalidAddress.NotFound', `Address '${ip}' not found.`),
+  );
+  items = requireAll(
+    items,
+    input.AllocationIds,
+    (a) => a.AllocationId,
+    (id) => notFoundId('InvalidAllocationID.NotFound', 'allocation', id),
+  );
+  items = applyFilters(
+    items,
+    input.Filters,
+    {
+      'allocation-id': (a) => a.AllocationId,
+      'association-id': (a) => a.AssociationId,
+      domain: (a) => a.Domain,
+      'instance-id': (a) => a.InstanceId,
+      'network-border-group': (a) => a.NetworkBorderGroup,
+      'network-interface-id': (a) => a.NetworkInterfaceId,
+      'network-interface-owner-id': (a) => (a.NetworkInterfaceId ? ctx.accountId : undefined),
+      'private-ip-address': (a) => a.PrivateIpAddress,
+      'public-ip': (a) => a.PublicIp,
+    },
+    (a) => a.Tags,
+  );
   return { Addresses: items.map((a) => addressOutput(a, ctx.accountId)) };
 }
 
@@ -104,7 +145,10 @@ function targetInstance(ctx: RequestContext, input: { InstanceId?: string; Netwo
     const instance = all.find((i) => i.InstanceId === input.InstanceId);
     if (!instance || instance.State?.Name === 'terminated') throw notFoundId('InvalidInstanceID.NotFound', 'instance', input.InstanceId);
     if (input.NetworkInterfaceId && instance.NetworkInterfaceId !== input.NetworkInterfaceId) {
-      throw new AwsError('InvalidParameterCombination', `Network interface ${input.NetworkInterfaceId} is not attached to instance ${input.InstanceId}`);
+      throw new AwsError(
+        'InvalidParameterCombination',
+        `Network interface ${input.NetworkInterfaceId} is not attached to instance ${input.InstanceId}`,
+      );
     }
     return instance;
   }
@@ -117,7 +161,14 @@ function targetInstance(ctx: RequestContext, input: { InstanceId?: string; Netwo
 }
 
 export function associateAddress(
-  input: { AllocationId?: string; PublicIp?: string; InstanceId?: string; NetworkInterfaceId?: string; PrivateIpAddress?: string; AllowReassociation?: boolean },
+  input: {
+    AllocationId?: string;
+    PublicIp?: string;
+    InstanceId?: string;
+    NetworkInterfaceId?: string;
+    PrivateIpAddress?: string;
+    AllowReassociation?: boolean;
+  },
   ctx: RequestContext,
 ) {
   const address = addressOf(ctx, input);
@@ -129,21 +180,34 @@ export function associateAddress(
     throw new AwsError('IncorrectInstanceState', `The instance '${instance.InstanceId}' has no network interface yet.`);
   }
   if (input.PrivateIpAddress && input.PrivateIpAddress !== instance.PrivateIpAddress) {
-    throw new AwsError('InvalidParameterValue', `The private IP address ${input.PrivateIpAddress} is not assigned to network interface ${instance.NetworkInterfaceId}. Only the primary private IP address is supported.`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `The private IP address ${input.PrivateIpAddress} is not assigned to network interface ${instance.NetworkInterfaceId}. Only the primary private IP address is supported.`,
+    );
   }
   const store = ctx.cloud.store;
-  if (!internetGateways(store).list(ctx.region).some((g) => g.Attachments.some((a) => a.VpcId === instance.VpcId))) {
+  if (
+    !internetGateways(store)
+      .list(ctx.region)
+      .some((g) => g.Attachments.some((a) => a.VpcId === instance.VpcId))
+  ) {
     throw new AwsError('Gateway.NotAttached', `Network ${instance.VpcId} is not attached to any internet gateway`);
   }
   const privateIp = instance.PrivateIpAddress;
-  const sameTarget = (a: AddressRecord) => a.AssociationId !== undefined && a.NetworkInterfaceId === instance.NetworkInterfaceId && a.PrivateIpAddress === privateIp;
+  const sameTarget = (a: AddressRecord) =>
+    a.AssociationId !== undefined && a.NetworkInterfaceId === instance.NetworkInterfaceId && a.PrivateIpAddress === privateIp;
   // Idempotent: associating an address with the target it already has changes nothing.
   if (sameTarget(address)) return { AssociationId: address.AssociationId };
   if (address.AssociationId && input.AllowReassociation !== true) {
-    throw new AwsError('Resource.AlreadyAssociated', `resource ${address.AllocationId} is already associated with associate-id ${address.AssociationId}`);
+    throw new AwsError(
+      'Resource.AlreadyAssociated',
+      `resource ${address.AllocationId} is already associated with associate-id ${address.AssociationId}`,
+    );
   }
   // The target's previous Elastic IP, if any, is disassociated and stays allocated.
-  const displaced = addresses(store).list(ctx.region).filter((a) => a.AllocationId !== address.AllocationId && sameTarget(a));
+  const displaced = addresses(store)
+    .list(ctx.region)
+    .filter((a) => a.AllocationId !== address.AllocationId && sameTarget(a));
   const associated: AddressRecord = {
     ...address,
     AssociationId: newId('eipassoc'),
@@ -169,7 +233,9 @@ function disassociate(s: Scope, address: AddressRecord): void {
 export function disassociateAddress(input: { AssociationId?: string; PublicIp?: string }, ctx: RequestContext) {
   let address: AddressRecord | undefined;
   if (input.AssociationId) {
-    address = addresses(ctx.cloud.store).list(ctx.region).find((a) => a.AssociationId === input.AssociationId);
+    address = addresses(ctx.cloud.store)
+      .list(ctx.region)
+      .find((a) => a.AssociationId === input.AssociationId);
     if (!address) throw notFoundId('InvalidAssociationID.NotFound', 'association', input.AssociationId);
   } else if (input.PublicIp) {
     address = byPublicIp(ctx, input.PublicIp);
@@ -193,7 +259,9 @@ export function releaseAddress(input: { AllocationId?: string; PublicIp?: string
 
 /** The Elastic IP on an instance's primary private address, for DescribeInstances and the metadata service. */
 export function publicIpFor(s: Scope, instanceId: string): string | undefined {
-  return addresses(s.cloud.store).list(s.region).find((a) => a.InstanceId === instanceId && a.AssociationId)?.PublicIp;
+  return addresses(s.cloud.store)
+    .list(s.region)
+    .find((a) => a.InstanceId === instanceId && a.AssociationId)?.PublicIp;
 }
 
 /** Ends every Elastic IP association of an instance (call when it terminates); the addresses stay allocated. */

@@ -12,7 +12,11 @@ import { makeVpc, vpcOutput } from './vpcs.js';
  * the main table, and one /20 default subnet per zone that gives instances a public IP.
  */
 export function createDefaultVpc(_input: unknown, ctx: RequestContext) {
-  if (vpcs(ctx.cloud.store).list(ctx.region).some((v) => v.IsDefault)) {
+  if (
+    vpcs(ctx.cloud.store)
+      .list(ctx.region)
+      .some((v) => v.IsDefault)
+  ) {
     throw new AwsError('DefaultVpcAlreadyExists', 'A Default VPC already exists for this account in this region.');
   }
   const vpc = makeVpc(ctx, { cidrBlock: '172.31.0.0/16', tenancy: 'default', tags: [], isDefault: true });
@@ -25,7 +29,13 @@ export function createDefaultVpc(_input: unknown, ctx: RequestContext) {
     const record = subnets(ctx.cloud.store).get(ctx.region, Subnet.SubnetId);
     if (!record) return;
     subnets(ctx.cloud.store).put(ctx.region, record.SubnetId, { ...record, DefaultForAz: true, MapPublicIpOnLaunch: true });
-    emitNetwork(ctx.cloud, 'ec2.subnetChanged', { region: ctx.region, subnetId: record.SubnetId, vpcId: vpc.VpcId, cidrBlock: record.CidrBlock, availabilityZone: record.AvailabilityZone });
+    emitNetwork(ctx.cloud, 'ec2.subnetChanged', {
+      region: ctx.region,
+      subnetId: record.SubnetId,
+      vpcId: vpc.VpcId,
+      cidrBlock: record.CidrBlock,
+      availabilityZone: record.AvailabilityZone,
+    });
   });
   return { Vpc: vpcOutput(vpc, 'pending') };
 }

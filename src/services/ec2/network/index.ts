@@ -6,21 +6,48 @@ import { registerTaggable, registerTaggableKind, tagOperations } from '../tags.j
 import { createDefaultVpc } from './default-vpc.js';
 import { allocateAddress, associateAddress, describeAddresses, disassociateAddress, releaseAddress } from './addresses.js';
 import {
-  attachInternetGateway, createInternetGateway, deleteInternetGateway, describeInternetGateways, detachInternetGateway,
+  attachInternetGateway,
+  createInternetGateway,
+  deleteInternetGateway,
+  describeInternetGateways,
+  detachInternetGateway,
 } from './internet-gateways.js';
 import {
-  createNetworkAcl, createNetworkAclEntry, deleteNetworkAcl, deleteNetworkAclEntry, describeNetworkAcls, replaceNetworkAclAssociation,
+  createNetworkAcl,
+  createNetworkAclEntry,
+  deleteNetworkAcl,
+  deleteNetworkAclEntry,
+  describeNetworkAcls,
+  replaceNetworkAclAssociation,
   replaceNetworkAclEntry,
 } from './network-acls.js';
 import {
-  associateRouteTable, createRoute, createRouteTable, deleteRoute, deleteRouteTable, describeRouteTables, disassociateRouteTable,
-  replaceRoute, replaceRouteTableAssociation,
+  associateRouteTable,
+  createRoute,
+  createRouteTable,
+  deleteRoute,
+  deleteRouteTable,
+  describeRouteTables,
+  disassociateRouteTable,
+  replaceRoute,
+  replaceRouteTableAssociation,
 } from './route-tables.js';
 import {
-  authorizeSecurityGroupEgress, authorizeSecurityGroupIngress, createSecurityGroup, deleteSecurityGroup, describeSecurityGroupRules,
-  describeSecurityGroups, revokeSecurityGroupEgress, revokeSecurityGroupIngress,
+  authorizeSecurityGroupEgress,
+  authorizeSecurityGroupIngress,
+  createSecurityGroup,
+  deleteSecurityGroup,
+  describeSecurityGroupRules,
+  describeSecurityGroups,
+  revokeSecurityGroupEgress,
+  revokeSecurityGroupIngress,
 } from './security-groups.js';
-import { createNetworkInterface, deleteNetworkInterface, describeNetworkInterfaces, modifyNetworkInterfaceAttribute } from './network-interfaces.js';
+import {
+  createNetworkInterface,
+  deleteNetworkInterface,
+  describeNetworkInterfaces,
+  modifyNetworkInterfaceAttribute,
+} from './network-interfaces.js';
 import { securityGroups, TABLES } from './state.js';
 import { createSubnet, deleteSubnet, describeSubnets, modifySubnetAttribute } from './subnets.js';
 import { createVpc, deleteVpc, describeVpcAttribute, describeVpcs, modifyVpcAttribute } from './vpcs.js';
@@ -31,24 +58,51 @@ export { claimPublicIp, releasePublicIp } from './public-ips.js';
 
 registerTaggable('vpc', 'vpc', TABLES.vpc, 'VpcId', { notFoundCode: 'InvalidVpcID.NotFound', noun: 'vpc' });
 registerTaggable('subnet', 'subnet', TABLES.subnet, 'SubnetId', { notFoundCode: 'InvalidSubnetID.NotFound', noun: 'subnet' });
-registerTaggable('igw', 'internet-gateway', TABLES.internetGateway, 'InternetGatewayId', { notFoundCode: 'InvalidInternetGatewayID.NotFound', noun: 'internetGateway' });
-registerTaggable('rtb', 'route-table', TABLES.routeTable, 'RouteTableId', { notFoundCode: 'InvalidRouteTableID.NotFound', noun: 'routeTable' });
-registerTaggable('acl', 'network-acl', TABLES.networkAcl, 'NetworkAclId', { notFoundCode: 'InvalidNetworkAclID.NotFound', noun: 'network ACL' });
-registerTaggable('sg', 'security-group', TABLES.securityGroup, 'GroupId', { notFoundCode: 'InvalidGroup.NotFound', noun: 'security group' });
-registerTaggable('eipalloc', 'elastic-ip', TABLES.address, 'AllocationId', { notFoundCode: 'InvalidAllocationID.NotFound', noun: 'allocation' });
+registerTaggable('igw', 'internet-gateway', TABLES.internetGateway, 'InternetGatewayId', {
+  notFoundCode: 'InvalidInternetGatewayID.NotFound',
+  noun: 'internetGateway',
+});
+registerTaggable('rtb', 'route-table', TABLES.routeTable, 'RouteTableId', {
+  notFoundCode: 'InvalidRouteTableID.NotFound',
+  noun: 'routeTable',
+});
+registerTaggable('acl', 'network-acl', TABLES.networkAcl, 'NetworkAclId', {
+  notFoundCode: 'InvalidNetworkAclID.NotFound',
+  noun: 'network ACL',
+});
+registerTaggable('sg', 'security-group', TABLES.securityGroup, 'GroupId', {
+  notFoundCode: 'InvalidGroup.NotFound',
+  noun: 'security group',
+});
+registerTaggable('eipalloc', 'elastic-ip', TABLES.address, 'AllocationId', {
+  notFoundCode: 'InvalidAllocationID.NotFound',
+  noun: 'allocation',
+});
 
 // Security group rules live inside their group's record.
 registerTaggableKind({
   prefix: 'sgr',
   resourceType: 'security-group-rule',
   notFound: (id) => new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`),
-  getTags: (store, region, id) => securityGroups(store).list(region).flatMap((g) => g.Rules).find((r) => r.SecurityGroupRuleId === id)?.Tags,
+  getTags: (store, region, id) =>
+    securityGroups(store)
+      .list(region)
+      .flatMap((g) => g.Rules)
+      .find((r) => r.SecurityGroupRuleId === id)?.Tags,
   setTags: (store, region, id, tags) => {
-    const group = securityGroups(store).list(region).find((g) => g.Rules.some((r) => r.SecurityGroupRuleId === id));
+    const group = securityGroups(store)
+      .list(region)
+      .find((g) => g.Rules.some((r) => r.SecurityGroupRuleId === id));
     if (!group) return;
-    securityGroups(store).put(region, group.GroupId, { ...group, Rules: group.Rules.map((r) => (r.SecurityGroupRuleId === id ? { ...r, Tags: tags } : r)) });
+    securityGroups(store).put(region, group.GroupId, {
+      ...group,
+      Rules: group.Rules.map((r) => (r.SecurityGroupRuleId === id ? { ...r, Tags: tags } : r)),
+    });
   },
-  list: (store, region) => securityGroups(store).list(region).flatMap((g) => g.Rules.map((r) => ({ id: r.SecurityGroupRuleId, tags: r.Tags }))),
+  list: (store, region) =>
+    securityGroups(store)
+      .list(region)
+      .flatMap((g) => g.Rules.map((r) => ({ id: r.SecurityGroupRuleId, tags: r.Tags }))),
 });
 
 /** DryRun: the API front has already authorized the call, so the answer is AWS's "would have succeeded". */
@@ -112,4 +166,6 @@ const operations: Record<string, Handler> = {
 };
 
 /** VPCs, subnets, gateways, route tables, network ACLs, security groups and addresses; and tags of every kind. */
-export const networkOperations: Record<string, Handler> = Object.fromEntries(Object.entries(operations).map(([name, h]) => [name, honourDryRun(h)]));
+export const networkOperations: Record<string, Handler> = Object.fromEntries(
+  Object.entries(operations).map(([name, h]) => [name, honourDryRun(h)]),
+);

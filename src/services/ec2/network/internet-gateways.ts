@@ -27,14 +27,23 @@ export function createInternetGateway(input: { TagSpecifications?: TagSpecificat
 }
 
 export function describeInternetGateways(input: { InternetGatewayIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
-  let items = requireAll(internetGateways(ctx.cloud.store).list(ctx.region), input.InternetGatewayIds, (g) => g.InternetGatewayId,
-    (id) => notFoundId('InvalidInternetGatewayID.NotFound', 'internetGateway', id));
-  items = applyFilters(items, input.Filters, {
-    'internet-gateway-id': (g) => g.InternetGatewayId,
-    'owner-id': (g) => g.OwnerId,
-    'attachment.vpc-id': (g) => g.Attachments.map((a) => a.VpcId),
-    'attachment.state': (g) => g.Attachments.map((a) => a.State),
-  }, (g) => g.Tags);
+  let items = requireAll(
+    internetGateways(ctx.cloud.store).list(ctx.region),
+    input.InternetGatewayIds,
+    (g) => g.InternetGatewayId,
+    (id) => notFoundId('InvalidInternetGatewayID.NotFound', 'internetGateway', id),
+  );
+  items = applyFilters(
+    items,
+    input.Filters,
+    {
+      'internet-gateway-id': (g) => g.InternetGatewayId,
+      'owner-id': (g) => g.OwnerId,
+      'attachment.vpc-id': (g) => g.Attachments.map((a) => a.VpcId),
+      'attachment.state': (g) => g.Attachments.map((a) => a.State),
+    },
+    (g) => g.Tags,
+  );
   const page = ec2Page(items, input, 'InternetGatewayIds');
   return { InternetGateways: page.items.map(output), NextToken: page.NextToken };
 }
@@ -49,11 +58,19 @@ export function attachInternetGateway(input: { InternetGatewayId: string; VpcId:
   const igw = findInternetGateway(ctx, input.InternetGatewayId);
   const vpc = findVpc(ctx, input.VpcId);
   if (igw.Attachments.length) {
-    throw new AwsError('Resource.AlreadyAssociated', `resource ${igw.InternetGatewayId} is already attached to network ${igw.Attachments[0].VpcId}`);
+    throw new AwsError(
+      'Resource.AlreadyAssociated',
+      `resource ${igw.InternetGatewayId} is already attached to network ${igw.Attachments[0].VpcId}`,
+    );
   }
-  const other = internetGateways(ctx.cloud.store).list(ctx.region).find((g) => g.Attachments.some((a) => a.VpcId === vpc.VpcId));
+  const other = internetGateways(ctx.cloud.store)
+    .list(ctx.region)
+    .find((g) => g.Attachments.some((a) => a.VpcId === vpc.VpcId));
   if (other) throw new AwsError('InvalidParameterValue', `Network ${vpc.VpcId} already has an internet gateway attached`);
-  internetGateways(ctx.cloud.store).put(ctx.region, igw.InternetGatewayId, { ...igw, Attachments: [{ VpcId: vpc.VpcId, State: 'available' }] });
+  internetGateways(ctx.cloud.store).put(ctx.region, igw.InternetGatewayId, {
+    ...igw,
+    Attachments: [{ VpcId: vpc.VpcId, State: 'available' }],
+  });
   emitChange(ctx, igw.InternetGatewayId, vpc.VpcId, true);
   return {};
 }
@@ -65,9 +82,21 @@ export function detachInternetGateway(input: { InternetGatewayId: string; VpcId:
     throw new AwsError('Gateway.NotAttached', `resource ${igw.InternetGatewayId} is not attached to network ${vpc.VpcId}`);
   }
   const store = ctx.cloud.store;
-  const vpcInstances = new Set(instances(store).list(ctx.region).filter((i) => i.VpcId === vpc.VpcId).map((i) => i.InstanceId));
-  if (addresses(store).list(ctx.region).some((a) => a.InstanceId && vpcInstances.has(a.InstanceId))) {
-    throw new AwsError('DependencyViolation', `Network ${vpc.VpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`);
+  const vpcInstances = new Set(
+    instances(store)
+      .list(ctx.region)
+      .filter((i) => i.VpcId === vpc.VpcId)
+      .map((i) => i.InstanceId),
+  );
+  if (
+    addresses(store)
+      .list(ctx.region)
+      .some((a) => a.InstanceId && vpcInstances.has(a.InstanceId))
+  ) {
+    throw new AwsError(
+      'DependencyViolation',
+      `Network ${vpc.VpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`,
+    );
   }
   internetGateways(store).put(ctx.region, igw.InternetGatewayId, { ...igw, Attachments: [] });
   emitChange(ctx, igw.InternetGatewayId, vpc.VpcId, false);

@@ -2,9 +2,20 @@ import { AwsError } from '../../../protocol/errors.js';
 import type { Scope } from './common.js';
 import { notFoundId } from './common.js';
 import {
-  addresses, internetGateways, networkAcls, routeTables, securityGroups, subnets, vpcs,
-  type AddressRecord, type InternetGatewayRecord, type NetworkAclRecord, type RouteTableRecord, type SecurityGroupRecord,
-  type SubnetRecord, type VpcRecord,
+  addresses,
+  internetGateways,
+  networkAcls,
+  routeTables,
+  securityGroups,
+  subnets,
+  vpcs,
+  type AddressRecord,
+  type InternetGatewayRecord,
+  type NetworkAclRecord,
+  type RouteTableRecord,
+  type SecurityGroupRecord,
+  type SubnetRecord,
+  type VpcRecord,
 } from './state.js';
 
 /** Each find* returns the record or throws EC2's not-found error for that kind of id. */

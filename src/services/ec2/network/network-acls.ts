@@ -11,8 +11,20 @@ import { emitNetwork, networkAcls, type NetworkAclEntryRecord, type NetworkAclRe
 import { ec2Page, type Ec2PageInput } from '../paging.js';
 
 const LAST_RULE = 32767;
-const denyAll = (egress: boolean): NetworkAclEntryRecord => ({ RuleNumber: LAST_RULE, Egress: egress, Protocol: '-1', RuleAction: 'deny', CidrBlock: '0.0.0.0/0' });
-const allowAll = (egress: boolean): NetworkAclEntryRecord => ({ RuleNumber: 100, Egress: egress, Protocol: '-1', RuleAction: 'allow', CidrBlock: '0.0.0.0/0' });
+const denyAll = (egress: boolean): NetworkAclEntryRecord => ({
+  RuleNumber: LAST_RULE,
+  Egress: egress,
+  Protocol: '-1',
+  RuleAction: 'deny',
+  CidrBlock: '0.0.0.0/0',
+});
+const allowAll = (egress: boolean): NetworkAclEntryRecord => ({
+  RuleNumber: 100,
+  Egress: egress,
+  Protocol: '-1',
+  RuleAction: 'allow',
+  CidrBlock: '0.0.0.0/0',
+});
 
 /** A VPC's default ACL allows everything in and out (rule 100) before the final deny. */
 export function newDefaultNetworkAcl(vpcId: string, owner: string): NetworkAclRecord {
@@ -27,11 +39,16 @@ export function newDefaultNetworkAcl(vpcId: string, owner: string): NetworkAclRe
   };
 }
 
-const byDirectionAndNumber = (a: NetworkAclEntryRecord, b: NetworkAclEntryRecord) => Number(b.Egress) - Number(a.Egress) || a.RuleNumber - b.RuleNumber;
+const byDirectionAndNumber = (a: NetworkAclEntryRecord, b: NetworkAclEntryRecord) =>
+  Number(b.Egress) - Number(a.Egress) || a.RuleNumber - b.RuleNumber;
 
 function aclOutput(acl: NetworkAclRecord) {
   return {
-    Associations: acl.Associations.map((a) => ({ NetworkAclAssociationId: a.NetworkAclAssociationId, NetworkAclId: acl.NetworkAclId, SubnetId: a.SubnetId })),
+    Associations: acl.Associations.map((a) => ({
+      NetworkAclAssociationId: a.NetworkAclAssociationId,
+      NetworkAclId: acl.NetworkAclId,
+      SubnetId: a.SubnetId,
+    })),
     Entries: [...acl.Entries].sort(byDirectionAndNumber),
     IsDefault: acl.IsDefault,
     NetworkAclId: acl.NetworkAclId,
@@ -46,7 +63,10 @@ function save(ctx: RequestContext, acl: NetworkAclRecord): void {
   emitNetwork(ctx.cloud, 'ec2.networkAclChanged', { region: ctx.region, aclId: acl.NetworkAclId, vpcId: acl.VpcId });
 }
 
-export function createNetworkAcl(input: { VpcId: string; TagSpecifications?: TagSpecifications; ClientToken?: string }, ctx: RequestContext) {
+export function createNetworkAcl(
+  input: { VpcId: string; TagSpecifications?: TagSpecifications; ClientToken?: string },
+  ctx: RequestContext,
+) {
   const vpc = findVpc(ctx, input.VpcId);
   const acl: NetworkAclRecord = {
     NetworkAclId: newId('acl'),
@@ -62,26 +82,35 @@ export function createNetworkAcl(input: { VpcId: string; TagSpecifications?: Tag
 }
 
 export function describeNetworkAcls(input: { NetworkAclIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
-  let items = requireAll(networkAcls(ctx.cloud.store).list(ctx.region), input.NetworkAclIds, (a) => a.NetworkAclId,
-    (id) => notFoundId('InvalidNetworkAclID.NotFound', 'network ACL', id));
-  items = applyFilters(items, input.Filters, {
-    'network-acl-id': (a) => a.NetworkAclId,
-    'vpc-id': (a) => a.VpcId,
-    'owner-id': (a) => a.OwnerId,
-    default: (a) => String(a.IsDefault),
-    'association.association-id': (a) => a.Associations.map((x) => x.NetworkAclAssociationId),
-    'association.network-acl-id': (a) => (a.Associations.length ? a.NetworkAclId : undefined),
-    'association.subnet-id': (a) => a.Associations.map((x) => x.SubnetId),
-    'entry.cidr': (a) => a.Entries.map((e) => e.CidrBlock),
-    'entry.egress': (a) => a.Entries.map((e) => String(e.Egress)),
-    'entry.protocol': (a) => a.Entries.map((e) => e.Protocol),
-    'entry.rule-action': (a) => a.Entries.map((e) => e.RuleAction),
-    'entry.rule-number': (a) => a.Entries.map((e) => String(e.RuleNumber)),
-    'entry.port-range.from': (a) => a.Entries.map((e) => e.PortRange?.From),
-    'entry.port-range.to': (a) => a.Entries.map((e) => e.PortRange?.To),
-    'entry.icmp.type': (a) => a.Entries.map((e) => e.IcmpTypeCode?.Type),
-    'entry.icmp.code': (a) => a.Entries.map((e) => e.IcmpTypeCode?.Code),
-  }, (a) => a.Tags);
+  let items = requireAll(
+    networkAcls(ctx.cloud.store).list(ctx.region),
+    input.NetworkAclIds,
+    (a) => a.NetworkAclId,
+    (id) => notFoundId('InvalidNetworkAclID.NotFound', 'network ACL', id),
+  );
+  items = applyFilters(
+    items,
+    input.Filters,
+    {
+      'network-acl-id': (a) => a.NetworkAclId,
+      'vpc-id': (a) => a.VpcId,
+      'owner-id': (a) => a.OwnerId,
+      default: (a) => String(a.IsDefault),
+      'association.association-id': (a) => a.Associations.map((x) => x.NetworkAclAssociationId),
+      'association.network-acl-id': (a) => (a.Associations.length ? a.NetworkAclId : undefined),
+      'association.subnet-id': (a) => a.Associations.map((x) => x.SubnetId),
+      'entry.cidr': (a) => a.Entries.map((e) => e.CidrBlock),
+      'entry.egress': (a) => a.Entries.map((e) => String(e.Egress)),
+      'entry.protocol': (a) => a.Entries.map((e) => e.Protocol),
+      'entry.rule-action': (a) => a.Entries.map((e) => e.RuleAction),
+      'entry.rule-number': (a) => a.Entries.map((e) => String(e.RuleNumber)),
+      'entry.port-range.from': (a) => a.Entries.map((e) => e.PortRange?.From),
+      'entry.port-range.to': (a) => a.Entries.map((e) => e.PortRange?.To),
+      'entry.icmp.type': (a) => a.Entries.map((e) => e.IcmpTypeCode?.Type),
+      'entry.icmp.code': (a) => a.Entries.map((e) => e.IcmpTypeCode?.Code),
+    },
+    (a) => a.Tags,
+  );
   const page = ec2Page(items, input, 'NetworkAclIds');
   return { NetworkAcls: page.items.map(aclOutput), NextToken: page.NextToken };
 }
@@ -109,7 +138,10 @@ interface EntryInput {
 
 function entryOf(input: EntryInput): NetworkAclEntryRecord {
   if (!Number.isInteger(input.RuleNumber) || input.RuleNumber < 1 || input.RuleNumber > 32766) {
-    throw new AwsError('InvalidParameterValue', `Value (${input.RuleNumber}) for parameter ruleNumber is invalid. Rule numbers are 1 to 32766.`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${input.RuleNumber}) for parameter ruleNumber is invalid. Rule numbers are 1 to 32766.`,
+    );
   }
   if (input.RuleAction !== 'allow' && input.RuleAction !== 'deny') {
     throw new AwsError('InvalidParameterValue', `Value (${input.RuleAction}) for parameter ruleAction is invalid. Use allow or deny.`);
@@ -117,17 +149,30 @@ function entryOf(input: EntryInput): NetworkAclEntryRecord {
   if (input.Ipv6CidrBlock) throw new AwsError('UnsupportedOperation', 'IPv6 network ACL entries are not supported by this cloud.');
   if (!input.CidrBlock) throw new AwsError('MissingParameter', 'The request must contain the parameter cidrBlock or ipv6CidrBlock');
   const cidr = parseCidr(input.CidrBlock, false);
-  if (!cidr) throw new AwsError('InvalidParameterValue', `Value (${input.CidrBlock}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`);
+  if (!cidr)
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${input.CidrBlock}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`,
+    );
   const protocol = protocolNumber(input.Protocol, 'protocol');
-  const entry: NetworkAclEntryRecord = { RuleNumber: input.RuleNumber, Egress: input.Egress, Protocol: protocol, RuleAction: input.RuleAction, CidrBlock: formatCidr(cidr) };
+  const entry: NetworkAclEntryRecord = {
+    RuleNumber: input.RuleNumber,
+    Egress: input.Egress,
+    Protocol: protocol,
+    RuleAction: input.RuleAction,
+    CidrBlock: formatCidr(cidr),
+  };
   if (protocol === '6' || protocol === '17') {
     const { From, To } = input.PortRange ?? {};
-    if (From === undefined || To === undefined) throw new AwsError('MissingParameter', 'The request must contain the parameter portRange (From and To) for TCP and UDP');
-    if (From < 0 || To > 65535 || From > To) throw new AwsError('InvalidParameterValue', `Invalid port range ${From}-${To}: ports are 0 to 65535, From not above To.`);
+    if (From === undefined || To === undefined)
+      throw new AwsError('MissingParameter', 'The request must contain the parameter portRange (From and To) for TCP and UDP');
+    if (From < 0 || To > 65535 || From > To)
+      throw new AwsError('InvalidParameterValue', `Invalid port range ${From}-${To}: ports are 0 to 65535, From not above To.`);
     entry.PortRange = { From, To };
   } else if (protocol === '1') {
     const { Type, Code } = input.IcmpTypeCode ?? {};
-    if (Type === undefined || Code === undefined) throw new AwsError('MissingParameter', 'The request must contain the parameter icmpTypeCode (Type and Code) for ICMP');
+    if (Type === undefined || Code === undefined)
+      throw new AwsError('MissingParameter', 'The request must contain the parameter icmpTypeCode (Type and Code) for ICMP');
     entry.IcmpTypeCode = { Type, Code };
   }
   return entry;
@@ -147,7 +192,8 @@ export function replaceNetworkAclEntry(input: EntryInput, ctx: RequestContext) {
   const acl = findNetworkAcl(ctx, input.NetworkAclId);
   const entry = entryOf(input);
   const index = acl.Entries.findIndex((e) => e.Egress === entry.Egress && e.RuleNumber === entry.RuleNumber);
-  if (index < 0) throw new AwsError('InvalidNetworkAclEntry.NotFound', `The network acl entry identified by ${entry.RuleNumber} does not exist.`);
+  if (index < 0)
+    throw new AwsError('InvalidNetworkAclEntry.NotFound', `The network acl entry identified by ${entry.RuleNumber} does not exist.`);
   const entries = [...acl.Entries];
   entries[index] = entry;
   save(ctx, { ...acl, Entries: entries });
@@ -156,9 +202,11 @@ export function replaceNetworkAclEntry(input: EntryInput, ctx: RequestContext) {
 
 export function deleteNetworkAclEntry(input: { NetworkAclId: string; RuleNumber: number; Egress: boolean }, ctx: RequestContext) {
   const acl = findNetworkAcl(ctx, input.NetworkAclId);
-  if (input.RuleNumber === LAST_RULE) throw new AwsError('InvalidParameterValue', `The default rule ${LAST_RULE} of a network ACL cannot be deleted.`);
+  if (input.RuleNumber === LAST_RULE)
+    throw new AwsError('InvalidParameterValue', `The default rule ${LAST_RULE} of a network ACL cannot be deleted.`);
   const entry = acl.Entries.find((e) => e.Egress === input.Egress && e.RuleNumber === input.RuleNumber);
-  if (!entry) throw new AwsError('InvalidNetworkAclEntry.NotFound', `The network acl entry identified by ${input.RuleNumber} does not exist.`);
+  if (!entry)
+    throw new AwsError('InvalidNetworkAclEntry.NotFound', `The network acl entry identified by ${input.RuleNumber} does not exist.`);
   save(ctx, { ...acl, Entries: acl.Entries.filter((e) => e !== entry) });
   return {};
 }
@@ -166,10 +214,16 @@ export function deleteNetworkAclEntry(input: { NetworkAclId: string; RuleNumber:
 /** Moves a subnet's association (found by its id) to another ACL of the same VPC. */
 export function replaceNetworkAclAssociation(input: { AssociationId: string; NetworkAclId: string }, ctx: RequestContext) {
   const store = ctx.cloud.store;
-  const from = networkAcls(store).list(ctx.region).find((a) => a.Associations.some((x) => x.NetworkAclAssociationId === input.AssociationId));
+  const from = networkAcls(store)
+    .list(ctx.region)
+    .find((a) => a.Associations.some((x) => x.NetworkAclAssociationId === input.AssociationId));
   if (!from) throw notFoundId('InvalidAssociationID.NotFound', 'association', input.AssociationId);
   const to = findNetworkAcl(ctx, input.NetworkAclId);
-  if (to.VpcId !== from.VpcId) throw new AwsError('InvalidParameterValue', `Network ACL ${to.NetworkAclId} belongs to a different network than association ${input.AssociationId}`);
+  if (to.VpcId !== from.VpcId)
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Network ACL ${to.NetworkAclId} belongs to a different network than association ${input.AssociationId}`,
+    );
   const old = from.Associations.find((x) => x.NetworkAclAssociationId === input.AssociationId);
   if (!old) throw notFoundId('InvalidAssociationID.NotFound', 'association', input.AssociationId);
   const moved = { NetworkAclAssociationId: newId('aclassoc'), SubnetId: old.SubnetId };
@@ -195,7 +249,10 @@ export function associateWithDefaultAcl(store: Store, region: string, vpc: VpcRe
 
 /** Removes a deleted subnet's association. */
 export function dropSubnetAclAssociation(store: Store, region: string, subnetId: string): NetworkAclRecord | undefined {
-  const acl = networkAcls(store).list(region).find((a) => a.Associations.some((x) => x.SubnetId === subnetId));
-  if (acl) networkAcls(store).put(region, acl.NetworkAclId, { ...acl, Associations: acl.Associations.filter((x) => x.SubnetId !== subnetId) });
+  const acl = networkAcls(store)
+    .list(region)
+    .find((a) => a.Associations.some((x) => x.SubnetId === subnetId));
+  if (acl)
+    networkAcls(store).put(region, acl.NetworkAclId, { ...acl, Associations: acl.Associations.filter((x) => x.SubnetId !== subnetId) });
   return acl;
 }

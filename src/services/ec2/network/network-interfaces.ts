@@ -27,7 +27,8 @@ export interface NetworkInterfaceRecord {
   Tags: Tag[];
 }
 
-export const networkInterfaces = (store: Store): Table<NetworkInterfaceRecord> => store.table<NetworkInterfaceRecord>('ec2.networkInterface');
+export const networkInterfaces = (store: Store): Table<NetworkInterfaceRecord> =>
+  store.table<NetworkInterfaceRecord>('ec2.networkInterface');
 
 function view(ctx: RequestContext, n: NetworkInterfaceRecord) {
   return {
@@ -60,10 +61,18 @@ export function createNetworkInterface(input: CreateInput, ctx: RequestContext) 
   const subnet = findSubnet(ctx, input.SubnetId);
   const groups = (input.Groups ?? []).map((id) => findSecurityGroup(ctx, id));
   for (const g of groups) {
-    if (g.VpcId !== subnet.VpcId) throw new AwsError('InvalidParameterValue', `Security group ${g.GroupId} and subnet ${subnet.SubnetId} belong to different networks.`);
+    if (g.VpcId !== subnet.VpcId)
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Security group ${g.GroupId} and subnet ${subnet.SubnetId} belong to different networks.`,
+      );
   }
-  const groupIds = groups.length ? groups.map((g) => g.GroupId)
-    : securityGroups(ctx.cloud.store).list(ctx.region).filter((g) => g.VpcId === subnet.VpcId && g.IsDefault).map((g) => g.GroupId);
+  const groupIds = groups.length
+    ? groups.map((g) => g.GroupId)
+    : securityGroups(ctx.cloud.store)
+        .list(ctx.region)
+        .filter((g) => g.VpcId === subnet.VpcId && g.IsDefault)
+        .map((g) => g.GroupId);
   const id = newId('eni');
   const record: NetworkInterfaceRecord = {
     NetworkInterfaceId: id,
@@ -95,24 +104,40 @@ export function deleteNetworkInterface(input: { NetworkInterfaceId: string }, ct
   return {};
 }
 
-export function modifyNetworkInterfaceAttribute(input: { NetworkInterfaceId: string; Groups?: string[]; Description?: { Value?: string } }, ctx: RequestContext) {
+export function modifyNetworkInterfaceAttribute(
+  input: { NetworkInterfaceId: string; Groups?: string[]; Description?: { Value?: string } },
+  ctx: RequestContext,
+) {
   const n = findInterface(ctx, input.NetworkInterfaceId);
   const groups = input.Groups?.map((id) => findSecurityGroup(ctx, id).GroupId) ?? n.GroupIds;
-  networkInterfaces(ctx.cloud.store).put(ctx.region, n.NetworkInterfaceId, { ...n, GroupIds: groups, Description: input.Description?.Value ?? n.Description });
+  networkInterfaces(ctx.cloud.store).put(ctx.region, n.NetworkInterfaceId, {
+    ...n,
+    GroupIds: groups,
+    Description: input.Description?.Value ?? n.Description,
+  });
   return {};
 }
 
 export function describeNetworkInterfaces(input: { NetworkInterfaceIds?: string[]; Filters?: Filter[] }, ctx: RequestContext) {
-  let items = requireAll(networkInterfaces(ctx.cloud.store).list(ctx.region), input.NetworkInterfaceIds, (n) => n.NetworkInterfaceId,
-    (id) => notFoundId('InvalidNetworkInterfaceID.NotFound', 'networkInterface', id));
-  items = applyFilters(items, input.Filters, {
-    'network-interface-id': (n) => n.NetworkInterfaceId,
-    'subnet-id': (n) => n.SubnetId,
-    'vpc-id': (n) => n.VpcId,
-    'availability-zone': (n) => n.AvailabilityZone,
-    'private-ip-address': (n) => n.PrivateIpAddress,
-    'group-id': (n) => n.GroupIds,
-    description: (n) => n.Description,
-  }, (n) => n.Tags);
+  let items = requireAll(
+    networkInterfaces(ctx.cloud.store).list(ctx.region),
+    input.NetworkInterfaceIds,
+    (n) => n.NetworkInterfaceId,
+    (id) => notFoundId('InvalidNetworkInterfaceID.NotFound', 'networkInterface', id),
+  );
+  items = applyFilters(
+    items,
+    input.Filters,
+    {
+      'network-interface-id': (n) => n.NetworkInterfaceId,
+      'subnet-id': (n) => n.SubnetId,
+      'vpc-id': (n) => n.VpcId,
+      'availability-zone': (n) => n.AvailabilityZone,
+      'private-ip-address': (n) => n.PrivateIpAddress,
+      'group-id': (n) => n.GroupIds,
+      description: (n) => n.Description,
+    },
+    (n) => n.Tags,
+  );
   return { NetworkInterfaces: items.map((n) => view(ctx, n)) };
 }

@@ -20,8 +20,10 @@ export function allocatePrivateIp(s: Scope, subnetId: string, requested?: string
     if (requested !== undefined) {
       const wanted = parseIp(requested);
       if (wanted === undefined) throw new AwsError('InvalidParameterValue', `Invalid value '${requested}' for privateIpAddress.`);
-      if (!containsIp(cidr, wanted)) throw new AwsError('InvalidParameterValue', `Address ${requested} does not fall within the subnet's address range`);
-      if (wanted < first || wanted > last) throw new AwsError('InvalidParameterValue', `Address ${requested} is in subnet's reserved address range`);
+      if (!containsIp(cidr, wanted))
+        throw new AwsError('InvalidParameterValue', `Address ${requested} does not fall within the subnet's address range`);
+      if (wanted < first || wanted > last)
+        throw new AwsError('InvalidParameterValue', `Address ${requested} is in subnet's reserved address range`);
       if (subnet.PrivateIps[formatIp(wanted)]) throw new AwsError('InvalidIPAddress.InUse', `Address ${requested} is in use.`);
       ip = wanted;
     } else {
@@ -32,7 +34,10 @@ export function allocatePrivateIp(s: Scope, subnetId: string, requested?: string
         }
       }
       if (ip === undefined) {
-        throw new AwsError('InsufficientFreeAddressesInSubnet', `There are not enough free addresses in subnet '${subnetId}' to satisfy the requested number of instances.`);
+        throw new AwsError(
+          'InsufficientFreeAddressesInSubnet',
+          `There are not enough free addresses in subnet '${subnetId}' to satisfy the requested number of instances.`,
+        );
       }
     }
     const address = formatIp(ip);

@@ -5,7 +5,9 @@ const NUMBER_NAMES: Record<string, string> = { '6': 'tcp', '17': 'udp', '1': 'ic
 
 /** A protocol given as a name or a number, as its IP protocol number string (`-1` = all). */
 export function protocolNumber(value: string | undefined, parameter: string): string {
-  const v = String(value ?? '').trim().toLowerCase();
+  const v = String(value ?? '')
+    .trim()
+    .toLowerCase();
   if (NAMES[v]) return NAMES[v];
   if (/^\d{1,3}$/.test(v) && Number(v) <= 255) return String(Number(v));
   throw new AwsError('InvalidParameterValue', `Invalid value '${value}' for ${parameter}. Unknown protocol.`);

@@ -39,14 +39,21 @@ export function claimPublicIp(store: Store, region: string, holder: string, requ
     if (requested !== undefined) {
       const ip = parseIp(requested);
       if (ip === undefined || !containsIp(pool, ip) || !usable(ip)) {
-        throw new AwsError('InvalidParameterValue', `Address ${requested} is not in this cloud's public address pool ${formatIp(pool.base)}/${pool.prefix}.`);
+        throw new AwsError(
+          'InvalidParameterValue',
+          `Address ${requested} is not in this cloud's public address pool ${formatIp(pool.base)}/${pool.prefix}.`,
+        );
       }
       if (!claims(store).insert(SCOPE, requested, { PublicIp: requested, Region: region, Holder: holder })) {
         throw new AwsError('InvalidIPAddress.InUse', `Address ${requested} is in use.`);
       }
       return requested;
     }
-    const taken = new Set(claims(store).list(SCOPE).map((c) => c.PublicIp));
+    const taken = new Set(
+      claims(store)
+        .list(SCOPE)
+        .map((c) => c.PublicIp),
+    );
     for (let ip = pool.base; ip < pool.base + pool.size; ip++) {
       const text = formatIp(ip);
       if (usable(ip) && !taken.has(text)) {

@@ -22,7 +22,12 @@ export function newMainRouteTable(vpcId: string, vpcCidr: string, owner: string)
   };
 }
 
-const localRoute = (cidr: string): RouteRecord => ({ DestinationCidrBlock: cidr, GatewayId: 'local', Origin: 'CreateRouteTable', State: 'active' });
+const localRoute = (cidr: string): RouteRecord => ({
+  DestinationCidrBlock: cidr,
+  GatewayId: 'local',
+  Origin: 'CreateRouteTable',
+  State: 'active',
+});
 
 function tableOutput(t: RouteTableRecord, ownerId: string) {
   return {
@@ -47,7 +52,10 @@ function save(ctx: RequestContext, table: RouteTableRecord): void {
   emitNetwork(ctx.cloud, 'ec2.routeTableChanged', { region: ctx.region, routeTableId: table.RouteTableId, vpcId: table.VpcId });
 }
 
-export function createRouteTable(input: { VpcId: string; TagSpecifications?: TagSpecifications; ClientToken?: string }, ctx: RequestContext) {
+export function createRouteTable(
+  input: { VpcId: string; TagSpecifications?: TagSpecifications; ClientToken?: string },
+  ctx: RequestContext,
+) {
   const vpc = findVpc(ctx, input.VpcId);
   const table: RouteTableRecord = {
     RouteTableId: newId('rtb'),
@@ -62,23 +70,32 @@ export function createRouteTable(input: { VpcId: string; TagSpecifications?: Tag
 }
 
 export function describeRouteTables(input: { RouteTableIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
-  let items = requireAll(routeTables(ctx.cloud.store).list(ctx.region), input.RouteTableIds, (t) => t.RouteTableId,
-    (id) => notFoundId('InvalidRouteTableID.NotFound', 'routeTable', id));
-  items = applyFilters(items, input.Filters, {
-    'route-table-id': (t) => t.RouteTableId,
-    'vpc-id': (t) => t.VpcId,
-    'owner-id': (t) => t.OwnerId,
-    'association.main': (t) => t.Associations.map((a) => String(a.Main)),
-    'association.subnet-id': (t) => t.Associations.map((a) => a.SubnetId),
-    'association.route-table-association-id': (t) => t.Associations.map((a) => a.RouteTableAssociationId),
-    'association.route-table-id': (t) => (t.Associations.length ? t.RouteTableId : undefined),
-    'association.association-state': (t) => t.Associations.map(() => 'associated'),
-    'route.destination-cidr-block': (t) => t.Routes.map((r) => r.DestinationCidrBlock),
-    'route.gateway-id': (t) => t.Routes.map((r) => r.GatewayId),
-    'route.instance-id': (t) => t.Routes.map((r) => r.InstanceId),
-    'route.origin': (t) => t.Routes.map((r) => r.Origin),
-    'route.state': (t) => t.Routes.map((r) => r.State),
-  }, (t) => t.Tags);
+  let items = requireAll(
+    routeTables(ctx.cloud.store).list(ctx.region),
+    input.RouteTableIds,
+    (t) => t.RouteTableId,
+    (id) => notFoundId('InvalidRouteTableID.NotFound', 'routeTable', id),
+  );
+  items = applyFilters(
+    items,
+    input.Filters,
+    {
+      'route-table-id': (t) => t.RouteTableId,
+      'vpc-id': (t) => t.VpcId,
+      'owner-id': (t) => t.OwnerId,
+      'association.main': (t) => t.Associations.map((a) => String(a.Main)),
+      'association.subnet-id': (t) => t.Associations.map((a) => a.SubnetId),
+      'association.route-table-association-id': (t) => t.Associations.map((a) => a.RouteTableAssociationId),
+      'association.route-table-id': (t) => (t.Associations.length ? t.RouteTableId : undefined),
+      'association.association-state': (t) => t.Associations.map(() => 'associated'),
+      'route.destination-cidr-block': (t) => t.Routes.map((r) => r.DestinationCidrBlock),
+      'route.gateway-id': (t) => t.Routes.map((r) => r.GatewayId),
+      'route.instance-id': (t) => t.Routes.map((r) => r.InstanceId),
+      'route.origin': (t) => t.Routes.map((r) => r.Origin),
+      'route.state': (t) => t.Routes.map((r) => r.State),
+    },
+    (t) => t.Tags,
+  );
   const page = ec2Page(items, input, 'RouteTableIds');
   return { RouteTables: page.items.map((t) => tableOutput(t, ctx.accountId)), NextToken: page.NextToken };
 }
@@ -92,9 +109,14 @@ export function deleteRouteTable(input: { RouteTableId: string }, ctx: RequestCo
 }
 
 function destination(text: string | undefined): string {
-  if (text === undefined) throw new AwsError('MissingParameter', 'The request must contain the parameter destinationCidrBlock or destinationIpv6CidrBlock');
+  if (text === undefined)
+    throw new AwsError('MissingParameter', 'The request must contain the parameter destinationCidrBlock or destinationIpv6CidrBlock');
   const cidr = parseCidr(text, false);
-  if (!cidr) throw new AwsError('InvalidParameterValue', `Value (${text}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.`);
+  if (!cidr)
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${text}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.`,
+    );
   return formatCidr(cidr);
 }
 
@@ -102,7 +124,8 @@ type RouteInput = RouteTargetInput & { RouteTableId: string; DestinationCidrBloc
 
 export function createRoute(input: RouteInput, ctx: RequestContext) {
   const table = findRouteTable(ctx, input.RouteTableId);
-  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId) throw new AwsError('UnsupportedOperation', 'IPv6 and prefix list routes are not supported by this cloud.');
+  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId)
+    throw new AwsError('UnsupportedOperation', 'IPv6 and prefix list routes are not supported by this cloud.');
   const dest = destination(input.DestinationCidrBlock);
   if (table.Routes.some((r) => r.DestinationCidrBlock === dest)) {
     throw new AwsError('RouteAlreadyExists', `The route identified by ${dest} already exists.`);
@@ -110,7 +133,10 @@ export function createRoute(input: RouteInput, ctx: RequestContext) {
   const vpcCidr = parseCidr(findVpc(ctx, table.VpcId).CidrBlock);
   const destCidr = parseCidr(dest);
   if (vpcCidr && destCidr && containsCidr(vpcCidr, destCidr)) {
-    throw new AwsError('InvalidParameterValue', `The destination CIDR block ${dest} is equal to or more specific than one of this VPC's CIDR blocks. This route can target only an interface or an instance.`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `The destination CIDR block ${dest} is equal to or more specific than one of this VPC's CIDR blocks. This route can target only an interface or an instance.`,
+    );
   }
   const target = resolveRouteTarget(ctx, table, input);
   save(ctx, { ...table, Routes: [...table.Routes, { DestinationCidrBlock: dest, ...target, Origin: 'CreateRoute' }] });
@@ -119,11 +145,14 @@ export function createRoute(input: RouteInput, ctx: RequestContext) {
 
 export function replaceRoute(input: RouteInput & { LocalTarget?: boolean }, ctx: RequestContext) {
   const table = findRouteTable(ctx, input.RouteTableId);
-  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId) throw new AwsError('UnsupportedOperation', 'IPv6 and prefix list routes are not supported by this cloud.');
+  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId)
+    throw new AwsError('UnsupportedOperation', 'IPv6 and prefix list routes are not supported by this cloud.');
   const dest = destination(input.DestinationCidrBlock);
   const index = table.Routes.findIndex((r) => r.DestinationCidrBlock === dest);
-  if (index < 0) throw new AwsError('InvalidRoute.NotFound', `There is no route defined for '${dest}' in the route table. Use CreateRoute instead.`);
-  if (table.Routes[index].GatewayId === 'local') throw new AwsError('InvalidParameterValue', `cannot replace local route ${dest} in route table ${table.RouteTableId}`);
+  if (index < 0)
+    throw new AwsError('InvalidRoute.NotFound', `There is no route defined for '${dest}' in the route table. Use CreateRoute instead.`);
+  if (table.Routes[index].GatewayId === 'local')
+    throw new AwsError('InvalidParameterValue', `cannot replace local route ${dest} in route table ${table.RouteTableId}`);
   const target = resolveRouteTarget(ctx, table, input);
   const routes = [...table.Routes];
   routes[index] = { DestinationCidrBlock: dest, ...target, Origin: 'CreateRoute' };
@@ -131,13 +160,19 @@ export function replaceRoute(input: RouteInput & { LocalTarget?: boolean }, ctx:
   return {};
 }
 
-export function deleteRoute(input: { RouteTableId: string; DestinationCidrBlock?: string; DestinationIpv6CidrBlock?: string; DestinationPrefixListId?: string }, ctx: RequestContext) {
+export function deleteRoute(
+  input: { RouteTableId: string; DestinationCidrBlock?: string; DestinationIpv6CidrBlock?: string; DestinationPrefixListId?: string },
+  ctx: RequestContext,
+) {
   const table = findRouteTable(ctx, input.RouteTableId);
-  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId) throw new AwsError('UnsupportedOperation', 'IPv6 and prefix list routes are not supported by this cloud.');
+  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId)
+    throw new AwsError('UnsupportedOperation', 'IPv6 and prefix list routes are not supported by this cloud.');
   const dest = destination(input.DestinationCidrBlock);
   const route = table.Routes.find((r) => r.DestinationCidrBlock === dest);
-  if (!route) throw new AwsError('InvalidRoute.NotFound', `no route with destination-cidr-block ${dest} in route table ${table.RouteTableId}`);
-  if (route.GatewayId === 'local') throw new AwsError('InvalidParameterValue', `cannot remove local route ${dest} in route table ${table.RouteTableId}`);
+  if (!route)
+    throw new AwsError('InvalidRoute.NotFound', `no route with destination-cidr-block ${dest} in route table ${table.RouteTableId}`);
+  if (route.GatewayId === 'local')
+    throw new AwsError('InvalidParameterValue', `cannot remove local route ${dest} in route table ${table.RouteTableId}`);
   save(ctx, { ...table, Routes: table.Routes.filter((r) => r !== route) });
   return {};
 }
@@ -148,19 +183,32 @@ export function associateRouteTable(input: { RouteTableId: string; SubnetId?: st
   if (!input.SubnetId) throw new AwsError('MissingParameter', 'The request must contain the parameter subnetId or gatewayId');
   const subnet = findSubnet(ctx, input.SubnetId);
   if (subnet.VpcId !== table.VpcId) {
-    throw new AwsError('InvalidParameterValue', `Route table ${table.RouteTableId} and subnet ${subnet.SubnetId} belong to different networks`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Route table ${table.RouteTableId} and subnet ${subnet.SubnetId} belong to different networks`,
+    );
   }
-  const current = routeTables(ctx.cloud.store).list(ctx.region).find((t) => t.Associations.some((a) => a.SubnetId === subnet.SubnetId));
+  const current = routeTables(ctx.cloud.store)
+    .list(ctx.region)
+    .find((t) => t.Associations.some((a) => a.SubnetId === subnet.SubnetId));
   if (current) {
-    throw new AwsError('Resource.AlreadyAssociated', `the specified association for route table ${table.RouteTableId} conflicts with an existing association`);
+    throw new AwsError(
+      'Resource.AlreadyAssociated',
+      `the specified association for route table ${table.RouteTableId} conflicts with an existing association`,
+    );
   }
   const associationId = newId('rtbassoc');
-  save(ctx, { ...table, Associations: [...table.Associations, { RouteTableAssociationId: associationId, SubnetId: subnet.SubnetId, Main: false }] });
+  save(ctx, {
+    ...table,
+    Associations: [...table.Associations, { RouteTableAssociationId: associationId, SubnetId: subnet.SubnetId, Main: false }],
+  });
   return { AssociationId: associationId, AssociationState: { State: 'associated' } };
 }
 
 function findAssociation(ctx: RequestContext, associationId: string): RouteTableRecord {
-  const table = routeTables(ctx.cloud.store).list(ctx.region).find((t) => t.Associations.some((a) => a.RouteTableAssociationId === associationId));
+  const table = routeTables(ctx.cloud.store)
+    .list(ctx.region)
+    .find((t) => t.Associations.some((a) => a.RouteTableAssociationId === associationId));
   if (!table) throw notFoundId('InvalidAssociationID.NotFound', 'association', associationId);
   return table;
 }
@@ -168,7 +216,8 @@ function findAssociation(ctx: RequestContext, associationId: string): RouteTable
 export function disassociateRouteTable(input: { AssociationId: string }, ctx: RequestContext) {
   const table = findAssociation(ctx, input.AssociationId);
   const association = table.Associations.find((a) => a.RouteTableAssociationId === input.AssociationId);
-  if (association?.Main) throw new AwsError('InvalidParameterValue', `cannot disassociate the main route table association ${input.AssociationId}`);
+  if (association?.Main)
+    throw new AwsError('InvalidParameterValue', `cannot disassociate the main route table association ${input.AssociationId}`);
   save(ctx, { ...table, Associations: table.Associations.filter((a) => a !== association) });
   return {};
 }
@@ -177,7 +226,11 @@ export function disassociateRouteTable(input: { AssociationId: string }, ctx: Re
 export function replaceRouteTableAssociation(input: { AssociationId: string; RouteTableId: string }, ctx: RequestContext) {
   const from = findAssociation(ctx, input.AssociationId);
   const to = findRouteTable(ctx, input.RouteTableId);
-  if (to.VpcId !== from.VpcId) throw new AwsError('InvalidParameterValue', `Route table ${to.RouteTableId} belongs to a different network than association ${input.AssociationId}`);
+  if (to.VpcId !== from.VpcId)
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Route table ${to.RouteTableId} belongs to a different network than association ${input.AssociationId}`,
+    );
   const old = from.Associations.find((a) => a.RouteTableAssociationId === input.AssociationId);
   if (!old) throw notFoundId('InvalidAssociationID.NotFound', 'association', input.AssociationId);
   const moved = { ...old, RouteTableAssociationId: newId('rtbassoc') };
@@ -200,18 +253,32 @@ export function replaceRouteTableAssociation(input: { AssociationId: string; Rou
 
 /** Removes a deleted subnet's explicit association (AWS drops it with the subnet). */
 export function dropSubnetRouteAssociation(store: Store, region: string, subnetId: string): RouteTableRecord | undefined {
-  const table = routeTables(store).list(region).find((t) => t.Associations.some((a) => a.SubnetId === subnetId));
-  if (table) routeTables(store).put(region, table.RouteTableId, { ...table, Associations: table.Associations.filter((a) => a.SubnetId !== subnetId) });
+  const table = routeTables(store)
+    .list(region)
+    .find((t) => t.Associations.some((a) => a.SubnetId === subnetId));
+  if (table)
+    routeTables(store).put(region, table.RouteTableId, {
+      ...table,
+      Associations: table.Associations.filter((a) => a.SubnetId !== subnetId),
+    });
   return table;
 }
 
 /** After an internet gateway is attached or detached: its routes in the VPC's tables become active or blackhole. */
 export function refreshGatewayRoutes(store: Store, region: string, vpcId: string, gatewayId: string): RouteTableRecord[] {
-  const attached = internetGateways(store).get(region, gatewayId)?.Attachments.some((a) => a.VpcId === vpcId) ?? false;
+  const attached =
+    internetGateways(store)
+      .get(region, gatewayId)
+      ?.Attachments.some((a) => a.VpcId === vpcId) ?? false;
   const changed: RouteTableRecord[] = [];
   for (const table of routeTables(store).list(region)) {
     if (table.VpcId !== vpcId || !table.Routes.some((r) => r.GatewayId === gatewayId)) continue;
-    const updated = { ...table, Routes: table.Routes.map((r) => (r.GatewayId === gatewayId ? { ...r, State: attached ? 'active' as const : 'blackhole' as const } : r)) };
+    const updated = {
+      ...table,
+      Routes: table.Routes.map((r) =>
+        r.GatewayId === gatewayId ? { ...r, State: attached ? ('active' as const) : ('blackhole' as const) } : r,
+      ),
+    };
     routeTables(store).put(region, table.RouteTableId, updated);
     changed.push(updated);
   }

@@ -20,37 +20,63 @@ export interface RouteTargetInput {
 }
 
 const UNSUPPORTED: Array<keyof RouteTargetInput> = [
-  'NatGatewayId', 'VpcPeeringConnectionId', 'TransitGatewayId', 'EgressOnlyInternetGatewayId', 'VpcEndpointId',
-  'CarrierGatewayId', 'LocalGatewayId', 'CoreNetworkArn', 'DestinationIpv6CidrBlock', 'DestinationPrefixListId',
+  'NatGatewayId',
+  'VpcPeeringConnectionId',
+  'TransitGatewayId',
+  'EgressOnlyInternetGatewayId',
+  'VpcEndpointId',
+  'CarrierGatewayId',
+  'LocalGatewayId',
+  'CoreNetworkArn',
+  'DestinationIpv6CidrBlock',
+  'DestinationPrefixListId',
 ];
 
 /** The target part of a route (gateway, instance or its network interface), checked against the table's VPC. */
-export function resolveRouteTarget(s: Scope, table: RouteTableRecord, input: RouteTargetInput): Pick<RouteRecord, 'GatewayId' | 'InstanceId' | 'NetworkInterfaceId' | 'State'> {
+export function resolveRouteTarget(
+  s: Scope,
+  table: RouteTableRecord,
+  input: RouteTargetInput,
+): Pick<RouteRecord, 'GatewayId' | 'InstanceId' | 'NetworkInterfaceId' | 'State'> {
   const unsupported = UNSUPPORTED.filter((k) => input[k] !== undefined);
-  if (unsupported.length) throw new AwsError('UnsupportedOperation', `${unsupported.join(', ')} is not supported by this cloud (see the EC2 network LIMITATIONS).`);
+  if (unsupported.length)
+    throw new AwsError(
+      'UnsupportedOperation',
+      `${unsupported.join(', ')} is not supported by this cloud (see the EC2 network LIMITATIONS).`,
+    );
   const targets = (['GatewayId', 'InstanceId', 'NetworkInterfaceId'] as const).filter((k) => input[k] !== undefined);
   if (targets.length !== 1) {
-    throw new AwsError('InvalidParameterCombination', 'The request must contain exactly one of gatewayId, natGatewayId, networkInterfaceId, vpcPeeringConnectionId, instanceId or transitGatewayId');
+    throw new AwsError(
+      'InvalidParameterCombination',
+      'The request must contain exactly one of gatewayId, natGatewayId, networkInterfaceId, vpcPeeringConnectionId, instanceId or transitGatewayId',
+    );
   }
   if (input.GatewayId !== undefined) {
     const id = input.GatewayId;
     if (!id.startsWith('igw-')) throw new AwsError('InvalidGatewayID.NotFound', `The gateway ID '${id}' does not exist`);
     const igw = findInternetGateway(s, id);
     if (!igw.Attachments.some((a) => a.VpcId === table.VpcId)) {
-      throw new AwsError('InvalidParameterValue', `route table ${table.RouteTableId} and network gateway ${id} belong to different networks`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `route table ${table.RouteTableId} and network gateway ${id} belong to different networks`,
+      );
     }
     return { GatewayId: id, State: 'active' };
   }
   const all = instances(s.cloud.store).list(s.region);
-  const instance = input.InstanceId !== undefined
-    ? all.find((i) => i.InstanceId === input.InstanceId)
-    : all.find((i) => i.NetworkInterfaceId === input.NetworkInterfaceId);
+  const instance =
+    input.InstanceId !== undefined
+      ? all.find((i) => i.InstanceId === input.InstanceId)
+      : all.find((i) => i.NetworkInterfaceId === input.NetworkInterfaceId);
   if (!instance || instance.State?.Name === 'terminated') {
     if (input.InstanceId !== undefined) throw notFoundId('InvalidInstanceID.NotFound', 'instance', input.InstanceId);
     throw notFoundId('InvalidNetworkInterfaceID.NotFound', 'network interface', input.NetworkInterfaceId ?? '');
   }
   if (instance.VpcId !== table.VpcId) {
-    throw new AwsError('InvalidParameterValue', `route table ${table.RouteTableId} and instance ${instance.InstanceId} belong to different networks`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `route table ${table.RouteTableId} and instance ${instance.InstanceId} belong to different networks`,
+    );
   }
   return { InstanceId: instance.InstanceId, NetworkInterfaceId: instance.NetworkInterfaceId, State: 'active' };
 }

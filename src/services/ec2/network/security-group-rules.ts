@@ -36,13 +36,15 @@ function ports(protocol: string, from: number | undefined, to: number | undefine
     if (from === undefined || to === undefined) {
       throw new AwsError('InvalidParameterValue', `Invalid value for portRange. Must specify both from and to ports with TCP/UDP.`);
     }
-    if (from < 0 || to > 65535 || from > to) throw new AwsError('InvalidParameterValue', `Invalid port range ${from}-${to}: ports are 0 to 65535, from not above to.`);
+    if (from < 0 || to > 65535 || from > to)
+      throw new AwsError('InvalidParameterValue', `Invalid port range ${from}-${to}: ports are 0 to 65535, from not above to.`);
     return { FromPort: from, ToPort: to };
   }
   if (protocol === 'icmp' || protocol === 'icmpv6') {
     const type = from ?? -1;
     const code = to ?? -1;
-    if (type < -1 || type > 255 || code < -1 || code > 255) throw new AwsError('InvalidParameterValue', `Invalid ICMP type ${type} or code ${code}.`);
+    if (type < -1 || type > 255 || code < -1 || code > 255)
+      throw new AwsError('InvalidParameterValue', `Invalid ICMP type ${type} or code ${code}.`);
     return { FromPort: type, ToPort: code };
   }
   // -1 and other protocols cover every port; EC2 keeps no range for them.
@@ -50,13 +52,25 @@ function ports(protocol: string, from: number | undefined, to: number | undefine
 }
 
 /** Expands IpPermissions (or the flat form) into one spec per peer, as EC2 stores rules. */
-export function ruleSpecs(isEgress: boolean, permissions: IpPermissionInput[] | undefined, flat: FlatRuleInput, resolve: GroupResolver): RuleSpec[] {
+export function ruleSpecs(
+  isEgress: boolean,
+  permissions: IpPermissionInput[] | undefined,
+  flat: FlatRuleInput,
+  resolve: GroupResolver,
+): RuleSpec[] {
   let perms = permissions ?? [];
   if (!perms.length) {
     if (flat.CidrIp !== undefined) {
       perms = [{ IpProtocol: flat.IpProtocol, FromPort: flat.FromPort, ToPort: flat.ToPort, IpRanges: [{ CidrIp: flat.CidrIp }] }];
     } else if (flat.SourceSecurityGroupName !== undefined) {
-      perms = [{ IpProtocol: flat.IpProtocol ?? '-1', FromPort: flat.FromPort, ToPort: flat.ToPort, UserIdGroupPairs: [{ GroupName: flat.SourceSecurityGroupName, UserId: flat.SourceSecurityGroupOwnerId }] }];
+      perms = [
+        {
+          IpProtocol: flat.IpProtocol ?? '-1',
+          FromPort: flat.FromPort,
+          ToPort: flat.ToPort,
+          UserIdGroupPairs: [{ GroupName: flat.SourceSecurityGroupName, UserId: flat.SourceSecurityGroupOwnerId }],
+        },
+      ];
     } else {
       throw new AwsError('MissingParameter', 'The request must contain the parameter ipPermissions');
     }
@@ -64,7 +78,8 @@ export function ruleSpecs(isEgress: boolean, permissions: IpPermissionInput[] | 
   const specs: RuleSpec[] = [];
   for (const p of perms) {
     if (p.Ipv6Ranges?.length) throw new AwsError('UnsupportedOperation', 'IPv6 security group rules are not supported by this cloud.');
-    if (p.PrefixListIds?.length) throw new AwsError('UnsupportedOperation', 'Prefix list security group rules are not supported by this cloud.');
+    if (p.PrefixListIds?.length)
+      throw new AwsError('UnsupportedOperation', 'Prefix list security group rules are not supported by this cloud.');
     const protocol = protocolName(p.IpProtocol, 'IP protocol');
     const range = ports(protocol, p.FromPort, p.ToPort);
     for (const r of p.IpRanges ?? []) {
@@ -73,7 +88,14 @@ export function ruleSpecs(isEgress: boolean, permissions: IpPermissionInput[] | 
     }
     for (const pair of p.UserIdGroupPairs ?? []) {
       const group = resolve(pair);
-      specs.push({ IsEgress: isEgress, IpProtocol: protocol, ...range, ReferencedGroupId: group.GroupId, ReferencedUserId: group.OwnerId, Description: pair.Description });
+      specs.push({
+        IsEgress: isEgress,
+        IpProtocol: protocol,
+        ...range,
+        ReferencedGroupId: group.GroupId,
+        ReferencedUserId: group.OwnerId,
+        Description: pair.Description,
+      });
     }
     if (!p.IpRanges?.length && !p.UserIdGroupPairs?.length) {
       throw new AwsError('InvalidParameterValue', 'A rule needs at least one peer: IpRanges or UserIdGroupPairs.');
@@ -84,8 +106,12 @@ export function ruleSpecs(isEgress: boolean, permissions: IpPermissionInput[] | 
 
 /** Same rule (ignoring description and tags): what makes a duplicate, and what Revoke matches. */
 export const sameRule = (a: RuleSpec, b: RuleSpec) =>
-  a.IsEgress === b.IsEgress && a.IpProtocol === b.IpProtocol && a.FromPort === b.FromPort && a.ToPort === b.ToPort &&
-  a.CidrIpv4 === b.CidrIpv4 && a.ReferencedGroupId === b.ReferencedGroupId;
+  a.IsEgress === b.IsEgress &&
+  a.IpProtocol === b.IpProtocol &&
+  a.FromPort === b.FromPort &&
+  a.ToPort === b.ToPort &&
+  a.CidrIpv4 === b.CidrIpv4 &&
+  a.ReferencedGroupId === b.ReferencedGroupId;
 
 export function describeRule(r: RuleSpec): string {
   const peer = r.CidrIpv4 ?? r.ReferencedGroupId;
@@ -94,20 +120,44 @@ export function describeRule(r: RuleSpec): string {
   return `peer: ${peer}, ${proto}${range}, ALLOW`;
 }
 
-export const newRule = (spec: RuleSpec, tags: Tag[]): SecurityGroupRuleRecord => ({ SecurityGroupRuleId: newId('sgr'), ...spec, Tags: tags });
+export const newRule = (spec: RuleSpec, tags: Tag[]): SecurityGroupRuleRecord => ({
+  SecurityGroupRuleId: newId('sgr'),
+  ...spec,
+  Tags: tags,
+});
 
 /** IpPermissions as DescribeSecurityGroups shows them: one entry per protocol and port range, peers grouped in it. */
 export function ipPermissionsOf(rules: SecurityGroupRuleRecord[]) {
-  const groups = new Map<string, { IpProtocol: string; FromPort?: number; ToPort?: number; IpRanges: unknown[]; Ipv6Ranges: unknown[]; PrefixListIds: unknown[]; UserIdGroupPairs: unknown[] }>();
+  const groups = new Map<
+    string,
+    {
+      IpProtocol: string;
+      FromPort?: number;
+      ToPort?: number;
+      IpRanges: unknown[];
+      Ipv6Ranges: unknown[];
+      PrefixListIds: unknown[];
+      UserIdGroupPairs: unknown[];
+    }
+  >();
   for (const r of rules) {
     const key = `${r.IpProtocol}|${r.FromPort}|${r.ToPort}`;
     let g = groups.get(key);
     if (!g) {
-      g = { IpProtocol: r.IpProtocol, FromPort: r.FromPort, ToPort: r.ToPort, IpRanges: [], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [] };
+      g = {
+        IpProtocol: r.IpProtocol,
+        FromPort: r.FromPort,
+        ToPort: r.ToPort,
+        IpRanges: [],
+        Ipv6Ranges: [],
+        PrefixListIds: [],
+        UserIdGroupPairs: [],
+      };
       groups.set(key, g);
     }
     if (r.CidrIpv4 !== undefined) g.IpRanges.push({ CidrIp: r.CidrIpv4, Description: r.Description });
-    if (r.ReferencedGroupId !== undefined) g.UserIdGroupPairs.push({ GroupId: r.ReferencedGroupId, UserId: r.ReferencedUserId, Description: r.Description });
+    if (r.ReferencedGroupId !== undefined)
+      g.UserIdGroupPairs.push({ GroupId: r.ReferencedGroupId, UserId: r.ReferencedUserId, Description: r.Description });
   }
   return [...groups.values()];
 }

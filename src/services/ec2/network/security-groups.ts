@@ -6,15 +6,28 @@ import { newId } from '../ids.js';
 import { requireAll, tagsOrNone, type TagSpecifications } from './common.js';
 import { findSecurityGroup, findVpc } from './lookup.js';
 import {
-  describeRule, ipPermissionsOf, newRule, ruleOutput, ruleSpecs, sameRule,
-  type FlatRuleInput, type GroupResolver, type IpPermissionInput,
+  describeRule,
+  ipPermissionsOf,
+  newRule,
+  ruleOutput,
+  ruleSpecs,
+  sameRule,
+  type FlatRuleInput,
+  type GroupResolver,
+  type IpPermissionInput,
 } from './security-group-rules.js';
 import { emitNetwork, instances, securityGroups, vpcs, type SecurityGroupRecord, type SecurityGroupRuleRecord } from './state.js';
 
 /** AWS's default quota of rules per direction of a group. */
 const RULES_PER_DIRECTION = 60;
 
-const allowAllOut = (): SecurityGroupRuleRecord => ({ SecurityGroupRuleId: newId('sgr'), IsEgress: true, IpProtocol: '-1', CidrIpv4: '0.0.0.0/0', Tags: [] });
+const allowAllOut = (): SecurityGroupRuleRecord => ({
+  SecurityGroupRuleId: newId('sgr'),
+  IsEgress: true,
+  IpProtocol: '-1',
+  CidrIpv4: '0.0.0.0/0',
+  Tags: [],
+});
 
 /** A VPC's `default` group: traffic from its own members in, everything out. */
 export function newDefaultSecurityGroup(vpcId: string, owner: string): SecurityGroupRecord {
@@ -27,7 +40,14 @@ export function newDefaultSecurityGroup(vpcId: string, owner: string): SecurityG
     VpcId: vpcId,
     IsDefault: true,
     Rules: [
-      { SecurityGroupRuleId: newId('sgr'), IsEgress: false, IpProtocol: '-1', ReferencedGroupId: groupId, ReferencedUserId: owner, Tags: [] },
+      {
+        SecurityGroupRuleId: newId('sgr'),
+        IsEgress: false,
+        IpProtocol: '-1',
+        ReferencedGroupId: groupId,
+        ReferencedUserId: owner,
+        Tags: [],
+      },
       allowAllOut(),
     ],
     Tags: [],
@@ -47,13 +67,21 @@ function groupOutput(g: SecurityGroupRecord) {
   };
 }
 
-const defaultVpcId = (ctx: RequestContext) => vpcs(ctx.cloud.store).list(ctx.region).find((v) => v.IsDefault)?.VpcId;
+const defaultVpcId = (ctx: RequestContext) =>
+  vpcs(ctx.cloud.store)
+    .list(ctx.region)
+    .find((v) => v.IsDefault)?.VpcId;
 
 /** A group named alone (without its id) is looked up in the default VPC, as AWS does. */
 function groupInDefaultVpc(ctx: RequestContext, name: string): SecurityGroupRecord {
   const vpcId = defaultVpcId(ctx);
-  const group = vpcId ? securityGroups(ctx.cloud.store).list(ctx.region).find((g) => g.VpcId === vpcId && g.GroupName === name) : undefined;
-  if (!group) throw new AwsError('InvalidGroup.NotFound', `The security group '${name}' does not exist in default VPC '${vpcId ?? 'none'}'`);
+  const group = vpcId
+    ? securityGroups(ctx.cloud.store)
+        .list(ctx.region)
+        .find((g) => g.VpcId === vpcId && g.GroupName === name)
+    : undefined;
+  if (!group)
+    throw new AwsError('InvalidGroup.NotFound', `The security group '${name}' does not exist in default VPC '${vpcId ?? 'none'}'`);
   return group;
 }
 
@@ -65,11 +93,17 @@ function groupOf(ctx: RequestContext, input: { GroupId?: string; GroupName?: str
 
 function checkName(name: string, field: string): void {
   if (!name || name.length > 255 || !/^[\x20-\x7e]+$/.test(name)) {
-    throw new AwsError('InvalidParameterValue', `Value (${name}) for parameter ${field} is invalid. Names and descriptions are 1-255 printable ASCII characters.`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${name}) for parameter ${field} is invalid. Names and descriptions are 1-255 printable ASCII characters.`,
+    );
   }
 }
 
-export function createSecurityGroup(input: { GroupName: string; Description: string; VpcId?: string; TagSpecifications?: TagSpecifications }, ctx: RequestContext) {
+export function createSecurityGroup(
+  input: { GroupName: string; Description: string; VpcId?: string; TagSpecifications?: TagSpecifications },
+  ctx: RequestContext,
+) {
   checkName(input.GroupName, 'groupName');
   checkName(input.Description, 'GroupDescription');
   const vpcId = input.VpcId ?? defaultVpcId(ctx);
@@ -96,35 +130,47 @@ export function createSecurityGroup(input: { GroupName: string; Description: str
   return { GroupId: group.GroupId, Tags: tagsOrNone(group.Tags) };
 }
 
-export function describeSecurityGroups(input: { GroupIds?: string[]; GroupNames?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
-  let items = requireAll(securityGroups(ctx.cloud.store).list(ctx.region), input.GroupIds, (g) => g.GroupId,
-    (id) => new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`));
+export function describeSecurityGroups(
+  input: { GroupIds?: string[]; GroupNames?: string[]; Filters?: Filter[] } & Ec2PageInput,
+  ctx: RequestContext,
+) {
+  let items = requireAll(
+    securityGroups(ctx.cloud.store).list(ctx.region),
+    input.GroupIds,
+    (g) => g.GroupId,
+    (id) => new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`),
+  );
   if (input.GroupNames?.length) {
     const named = input.GroupNames.map((name) => groupInDefaultVpc(ctx, name).GroupId);
     items = items.filter((g) => named.includes(g.GroupId));
   }
-  const rules = (egress: boolean, read: (r: SecurityGroupRuleRecord) => unknown) =>
-    (g: SecurityGroupRecord) => g.Rules.filter((r) => r.IsEgress === egress).map(read);
+  const rules = (egress: boolean, read: (r: SecurityGroupRuleRecord) => unknown) => (g: SecurityGroupRecord) =>
+    g.Rules.filter((r) => r.IsEgress === egress).map(read);
   const names = new Map(items.map((g) => [g.GroupId, g.GroupName]));
-  items = applyFilters(items, input.Filters, {
-    'group-id': (g) => g.GroupId,
-    'group-name': (g) => g.GroupName,
-    description: (g) => g.Description,
-    'owner-id': (g) => g.OwnerId,
-    'vpc-id': (g) => g.VpcId,
-    'ip-permission.cidr': rules(false, (r) => r.CidrIpv4),
-    'ip-permission.protocol': rules(false, (r) => r.IpProtocol),
-    'ip-permission.from-port': rules(false, (r) => r.FromPort),
-    'ip-permission.to-port': rules(false, (r) => r.ToPort),
-    'ip-permission.group-id': rules(false, (r) => r.ReferencedGroupId),
-    'ip-permission.group-name': rules(false, (r) => (r.ReferencedGroupId ? names.get(r.ReferencedGroupId) : undefined)),
-    'ip-permission.user-id': rules(false, (r) => r.ReferencedUserId),
-    'egress.ip-permission.cidr': rules(true, (r) => r.CidrIpv4),
-    'egress.ip-permission.protocol': rules(true, (r) => r.IpProtocol),
-    'egress.ip-permission.from-port': rules(true, (r) => r.FromPort),
-    'egress.ip-permission.to-port': rules(true, (r) => r.ToPort),
-    'egress.ip-permission.group-id': rules(true, (r) => r.ReferencedGroupId),
-  }, (g) => g.Tags);
+  items = applyFilters(
+    items,
+    input.Filters,
+    {
+      'group-id': (g) => g.GroupId,
+      'group-name': (g) => g.GroupName,
+      description: (g) => g.Description,
+      'owner-id': (g) => g.OwnerId,
+      'vpc-id': (g) => g.VpcId,
+      'ip-permission.cidr': rules(false, (r) => r.CidrIpv4),
+      'ip-permission.protocol': rules(false, (r) => r.IpProtocol),
+      'ip-permission.from-port': rules(false, (r) => r.FromPort),
+      'ip-permission.to-port': rules(false, (r) => r.ToPort),
+      'ip-permission.group-id': rules(false, (r) => r.ReferencedGroupId),
+      'ip-permission.group-name': rules(false, (r) => (r.ReferencedGroupId ? names.get(r.ReferencedGroupId) : undefined)),
+      'ip-permission.user-id': rules(false, (r) => r.ReferencedUserId),
+      'egress.ip-permission.cidr': rules(true, (r) => r.CidrIpv4),
+      'egress.ip-permission.protocol': rules(true, (r) => r.IpProtocol),
+      'egress.ip-permission.from-port': rules(true, (r) => r.FromPort),
+      'egress.ip-permission.to-port': rules(true, (r) => r.ToPort),
+      'egress.ip-permission.group-id': rules(true, (r) => r.ReferencedGroupId),
+    },
+    (g) => g.Tags,
+  );
   const page = ec2Page(items, input, 'GroupIds');
   return { SecurityGroups: page.items.map(groupOutput), NextToken: page.NextToken };
 }
@@ -135,8 +181,12 @@ export function deleteSecurityGroup(input: { GroupId?: string; GroupName?: strin
     throw new AwsError('CannotDelete', `the specified group: "${group.GroupId}" name: "default" cannot be deleted by a user`);
   }
   const store = ctx.cloud.store;
-  const referenced = securityGroups(store).list(ctx.region).some((g) => g.GroupId !== group.GroupId && g.Rules.some((r) => r.ReferencedGroupId === group.GroupId));
-  const inUse = instances(store).list(ctx.region).some((i) => i.State?.Name !== 'terminated' && (i.SecurityGroups ?? []).some((s) => s.GroupId === group.GroupId));
+  const referenced = securityGroups(store)
+    .list(ctx.region)
+    .some((g) => g.GroupId !== group.GroupId && g.Rules.some((r) => r.ReferencedGroupId === group.GroupId));
+  const inUse = instances(store)
+    .list(ctx.region)
+    .some((i) => i.State?.Name !== 'terminated' && (i.SecurityGroups ?? []).some((s) => s.GroupId === group.GroupId));
   if (referenced || inUse) throw new AwsError('DependencyViolation', `resource ${group.GroupId} has a dependent object`);
   securityGroups(store).delete(ctx.region, group.GroupId);
   emitNetwork(ctx.cloud, 'ec2.securityGroupDeleted', { region: ctx.region, groupId: group.GroupId, vpcId: group.VpcId });
@@ -147,16 +197,24 @@ function resolverFor(ctx: RequestContext, group: SecurityGroupRecord): GroupReso
   return (ref) => {
     if (ref.GroupId) {
       const peer = findSecurityGroup(ctx, ref.GroupId);
-      if (peer.VpcId !== group.VpcId) throw new AwsError('InvalidGroup.NotFound', `The security group '${ref.GroupId}' does not exist in VPC '${group.VpcId}'`);
+      if (peer.VpcId !== group.VpcId)
+        throw new AwsError('InvalidGroup.NotFound', `The security group '${ref.GroupId}' does not exist in VPC '${group.VpcId}'`);
       return peer;
     }
-    const peer = securityGroups(ctx.cloud.store).list(ctx.region).find((g) => g.VpcId === group.VpcId && g.GroupName === ref.GroupName);
+    const peer = securityGroups(ctx.cloud.store)
+      .list(ctx.region)
+      .find((g) => g.VpcId === group.VpcId && g.GroupName === ref.GroupName);
     if (!peer) throw new AwsError('InvalidGroup.NotFound', `The security group '${ref.GroupName}' does not exist in VPC '${group.VpcId}'`);
     return peer;
   };
 }
 
-type AuthorizeInput = FlatRuleInput & { GroupId?: string; GroupName?: string; IpPermissions?: IpPermissionInput[]; TagSpecifications?: TagSpecifications };
+type AuthorizeInput = FlatRuleInput & {
+  GroupId?: string;
+  GroupName?: string;
+  IpPermissions?: IpPermissionInput[];
+  TagSpecifications?: TagSpecifications;
+};
 
 function authorize(isEgress: boolean, input: AuthorizeInput, ctx: RequestContext) {
   const group = groupOf(ctx, input);
@@ -208,14 +266,28 @@ export const authorizeSecurityGroupEgress = (input: AuthorizeInput, ctx: Request
 export const revokeSecurityGroupIngress = (input: RevokeInput, ctx: RequestContext) => revoke(false, input, ctx);
 export const revokeSecurityGroupEgress = (input: RevokeInput, ctx: RequestContext) => revoke(true, input, ctx);
 
-export function describeSecurityGroupRules(input: { SecurityGroupRuleIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
-  const all = securityGroups(ctx.cloud.store).list(ctx.region).flatMap((g) => g.Rules.map((r) => ({ g, r })));
-  let items = requireAll(all, input.SecurityGroupRuleIds, (x) => x.r.SecurityGroupRuleId,
-    (id) => new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`));
-  items = applyFilters(items, input.Filters, {
-    'group-id': (x) => x.g.GroupId,
-    'security-group-rule-id': (x) => x.r.SecurityGroupRuleId,
-  }, (x) => x.r.Tags);
+export function describeSecurityGroupRules(
+  input: { SecurityGroupRuleIds?: string[]; Filters?: Filter[] } & Ec2PageInput,
+  ctx: RequestContext,
+) {
+  const all = securityGroups(ctx.cloud.store)
+    .list(ctx.region)
+    .flatMap((g) => g.Rules.map((r) => ({ g, r })));
+  let items = requireAll(
+    all,
+    input.SecurityGroupRuleIds,
+    (x) => x.r.SecurityGroupRuleId,
+    (id) => new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`),
+  );
+  items = applyFilters(
+    items,
+    input.Filters,
+    {
+      'group-id': (x) => x.g.GroupId,
+      'security-group-rule-id': (x) => x.r.SecurityGroupRuleId,
+    },
+    (x) => x.r.Tags,
+  );
   const page = ec2Page(items, input, 'SecurityGroupRuleIds');
   return { SecurityGroupRules: page.items.map((x) => ruleOutput(x.g, x.r)), NextToken: page.NextToken };
 }

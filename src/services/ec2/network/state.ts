@@ -204,13 +204,17 @@ export const instances = (store: Store): Table<InstanceView> => store.table<Inst
 export function routeTableOfSubnet(store: Store, region: string, subnetId: string): RouteTableRecord | undefined {
   const subnet = subnets(store).get(region, subnetId);
   if (!subnet) return undefined;
-  const tables = routeTables(store).list(region).filter((t) => t.VpcId === subnet.VpcId);
+  const tables = routeTables(store)
+    .list(region)
+    .filter((t) => t.VpcId === subnet.VpcId);
   return tables.find((t) => t.Associations.some((a) => a.SubnetId === subnetId)) ?? tables.find((t) => t.Associations.some((a) => a.Main));
 }
 
 /** The network ACL associated with a subnet (there is always exactly one). */
 export function networkAclOfSubnet(store: Store, region: string, subnetId: string): NetworkAclRecord | undefined {
-  return networkAcls(store).list(region).find((acl) => acl.Associations.some((a) => a.SubnetId === subnetId));
+  return networkAcls(store)
+    .list(region)
+    .find((acl) => acl.Associations.some((a) => a.SubnetId === subnetId));
 }
 
 /** Entries of one direction in evaluation order (lowest rule number first). */
@@ -218,12 +222,39 @@ export function orderedEntries(acl: NetworkAclRecord, egress: boolean): NetworkA
   return acl.Entries.filter((e) => e.Egress === egress).sort((a, b) => a.RuleNumber - b.RuleNumber);
 }
 
-export interface VpcEvent { region: string; vpcId: string; cidrBlock: string }
-export interface SubnetEvent { region: string; subnetId: string; vpcId: string; cidrBlock: string; availabilityZone: string }
-export interface InternetGatewayEvent { region: string; internetGatewayId: string; vpcId: string; attached: boolean }
-export interface RouteTableEvent { region: string; routeTableId: string; vpcId: string }
-export interface NetworkAclEvent { region: string; aclId: string; vpcId: string }
-export interface SecurityGroupEvent { region: string; groupId: string; vpcId: string }
+export interface VpcEvent {
+  region: string;
+  vpcId: string;
+  cidrBlock: string;
+}
+export interface SubnetEvent {
+  region: string;
+  subnetId: string;
+  vpcId: string;
+  cidrBlock: string;
+  availabilityZone: string;
+}
+export interface InternetGatewayEvent {
+  region: string;
+  internetGatewayId: string;
+  vpcId: string;
+  attached: boolean;
+}
+export interface RouteTableEvent {
+  region: string;
+  routeTableId: string;
+  vpcId: string;
+}
+export interface NetworkAclEvent {
+  region: string;
+  aclId: string;
+  vpcId: string;
+}
+export interface SecurityGroupEvent {
+  region: string;
+  groupId: string;
+  vpcId: string;
+}
 export interface AddressEvent {
   region: string;
   allocationId: string;

@@ -39,8 +39,13 @@ export function subnetOutput(s: SubnetRecord, region: string) {
   };
 }
 
-const event = (region: string, s: SubnetRecord): SubnetEvent =>
-  ({ region, subnetId: s.SubnetId, vpcId: s.VpcId, cidrBlock: s.CidrBlock, availabilityZone: s.AvailabilityZone });
+const event = (region: string, s: SubnetRecord): SubnetEvent => ({
+  region,
+  subnetId: s.SubnetId,
+  vpcId: s.VpcId,
+  cidrBlock: s.CidrBlock,
+  availabilityZone: s.AvailabilityZone,
+});
 
 function pickZone(ctx: RequestContext, vpcId: string, name?: string, id?: string): ZoneInfo {
   const zones = zonesOf(findRegion(ctx.region) ?? { name: ctx.region, code: '', optIn: 'opt-in-not-required', zones: [] });
@@ -49,35 +54,59 @@ function pickZone(ctx: RequestContext, vpcId: string, name?: string, id?: string
     const zone = zones.find((z) => (name === undefined || z.zoneName === name) && (id === undefined || z.zoneId === id));
     if (!zone) {
       const [param, value] = name !== undefined ? ['availabilityZone', name] : ['availabilityZoneId', id];
-      throw new AwsError('InvalidParameterValue', `Value (${value}) for parameter ${param} is invalid. Subnets can currently only be created in the following availability zones: ${names}.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Value (${value}) for parameter ${param} is invalid. Subnets can currently only be created in the following availability zones: ${names}.`,
+      );
     }
     return zone;
   }
   // AWS chooses a zone for the caller; spread a VPC's subnets over the zones, in zone order.
-  const used = subnets(ctx.cloud.store).list(ctx.region).filter((s) => s.VpcId === vpcId);
+  const used = subnets(ctx.cloud.store)
+    .list(ctx.region)
+    .filter((s) => s.VpcId === vpcId);
   const count = (z: ZoneInfo) => used.filter((s) => s.AvailabilityZone === z.zoneName).length;
   return zones.reduce((best, z) => (count(z) < count(best) ? z : best), zones[0]);
 }
 
 export function createSubnet(
   input: {
-    VpcId: string; CidrBlock?: string; AvailabilityZone?: string; AvailabilityZoneId?: string; Ipv6CidrBlock?: string; Ipv6Native?: boolean;
-    Ipv4IpamPoolId?: string; OutpostArn?: string; TagSpecifications?: TagSpecifications;
+    VpcId: string;
+    CidrBlock?: string;
+    AvailabilityZone?: string;
+    AvailabilityZoneId?: string;
+    Ipv6CidrBlock?: string;
+    Ipv6Native?: boolean;
+    Ipv4IpamPoolId?: string;
+    OutpostArn?: string;
+    TagSpecifications?: TagSpecifications;
   },
   ctx: RequestContext,
 ) {
   const vpc = findVpc(ctx, input.VpcId);
   if (input.Ipv6CidrBlock || input.Ipv6Native) throw new AwsError('UnsupportedOperation', 'IPv6 subnets are not supported by this cloud.');
-  if (input.Ipv4IpamPoolId || input.OutpostArn) throw new AwsError('UnsupportedOperation', 'IPAM pools and Outposts are not supported by this cloud; give CidrBlock.');
+  if (input.Ipv4IpamPoolId || input.OutpostArn)
+    throw new AwsError('UnsupportedOperation', 'IPAM pools and Outposts are not supported by this cloud; give CidrBlock.');
   if (!input.CidrBlock) throw new AwsError('MissingParameter', 'The request must contain the parameter cidrBlock');
   const cidr = parseCidr(input.CidrBlock);
-  if (!cidr) throw new AwsError('InvalidParameterValue', `Value (${input.CidrBlock}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`);
+  if (!cidr)
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${input.CidrBlock}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`,
+    );
   const vpcCidr = parseCidr(vpc.CidrBlock);
   if (cidr.prefix < 16 || cidr.prefix > 28 || !vpcCidr || !containsCidr(vpcCidr, cidr)) {
     throw new AwsError('InvalidSubnet.Range', `The CIDR '${input.CidrBlock}' is invalid.`);
   }
-  const siblings = subnets(ctx.cloud.store).list(ctx.region).filter((s) => s.VpcId === vpc.VpcId);
-  if (siblings.some((s) => { const other = parseCidr(s.CidrBlock); return other !== undefined && overlaps(other, cidr); })) {
+  const siblings = subnets(ctx.cloud.store)
+    .list(ctx.region)
+    .filter((s) => s.VpcId === vpc.VpcId);
+  if (
+    siblings.some((s) => {
+      const other = parseCidr(s.CidrBlock);
+      return other !== undefined && overlaps(other, cidr);
+    })
+  ) {
     throw new AwsError('InvalidSubnet.Conflict', `The CIDR '${input.CidrBlock}' conflicts with another subnet`);
   }
   const zone = pickZone(ctx, vpc.VpcId, input.AvailabilityZone, input.AvailabilityZoneId);
@@ -104,23 +133,33 @@ export function createSubnet(
 }
 
 export function describeSubnets(input: { SubnetIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
-  let items = requireAll(subnets(ctx.cloud.store).list(ctx.region), input.SubnetIds, (s) => s.SubnetId, (id) => notFoundId('InvalidSubnetID.NotFound', 'subnet', id));
-  items = applyFilters(items, input.Filters, {
-    'subnet-id': (s) => s.SubnetId,
-    'vpc-id': (s) => s.VpcId,
-    'availability-zone': (s) => s.AvailabilityZone,
-    'availability-zone-id': (s) => s.AvailabilityZoneId,
-    'available-ip-address-count': (s) => availableIpCount(s),
-    'cidr-block': (s) => s.CidrBlock,
-    cidr: (s) => s.CidrBlock,
-    cidrBlock: (s) => s.CidrBlock,
-    'default-for-az': (s) => String(s.DefaultForAz ?? false),
-    defaultForAz: (s) => String(s.DefaultForAz ?? false),
-    'map-public-ip-on-launch': (s) => String(s.MapPublicIpOnLaunch),
-    'owner-id': (s) => s.OwnerId,
-    state: (s) => s.State,
-    'subnet-arn': (s) => `arn:aws:ec2:${ctx.region}:${s.OwnerId}:subnet/${s.SubnetId}`,
-  }, (s) => s.Tags);
+  let items = requireAll(
+    subnets(ctx.cloud.store).list(ctx.region),
+    input.SubnetIds,
+    (s) => s.SubnetId,
+    (id) => notFoundId('InvalidSubnetID.NotFound', 'subnet', id),
+  );
+  items = applyFilters(
+    items,
+    input.Filters,
+    {
+      'subnet-id': (s) => s.SubnetId,
+      'vpc-id': (s) => s.VpcId,
+      'availability-zone': (s) => s.AvailabilityZone,
+      'availability-zone-id': (s) => s.AvailabilityZoneId,
+      'available-ip-address-count': (s) => availableIpCount(s),
+      'cidr-block': (s) => s.CidrBlock,
+      cidr: (s) => s.CidrBlock,
+      cidrBlock: (s) => s.CidrBlock,
+      'default-for-az': (s) => String(s.DefaultForAz ?? false),
+      defaultForAz: (s) => String(s.DefaultForAz ?? false),
+      'map-public-ip-on-launch': (s) => String(s.MapPublicIpOnLaunch),
+      'owner-id': (s) => s.OwnerId,
+      state: (s) => s.State,
+      'subnet-arn': (s) => `arn:aws:ec2:${ctx.region}:${s.OwnerId}:subnet/${s.SubnetId}`,
+    },
+    (s) => s.Tags,
+  );
   const page = ec2Page(items, input, 'SubnetIds');
   return { Subnets: page.items.map((s) => subnetOutput(s, ctx.region)), NextToken: page.NextToken };
 }
@@ -128,7 +167,9 @@ export function describeSubnets(input: { SubnetIds?: string[]; Filters?: Filter[
 export function deleteSubnet(input: { SubnetId: string }, ctx: RequestContext) {
   const subnet = findSubnet(ctx, input.SubnetId);
   const store = ctx.cloud.store;
-  const liveInstance = instances(store).list(ctx.region).some((i) => i.SubnetId === subnet.SubnetId && i.State?.Name !== 'terminated');
+  const liveInstance = instances(store)
+    .list(ctx.region)
+    .some((i) => i.SubnetId === subnet.SubnetId && i.State?.Name !== 'terminated');
   if (Object.keys(subnet.PrivateIps).length || liveInstance) throw dependencyViolation('subnet', subnet.SubnetId);
   const { table, acl } = store.tx(() => {
     const t = dropSubnetRouteAssociation(store, ctx.region, subnet.SubnetId);
@@ -151,8 +192,10 @@ export function modifySubnetAttribute(
   const subnet = findSubnet(ctx, input.SubnetId);
   const given = Object.keys(input).filter((k) => k !== 'SubnetId' && k !== 'DryRun' && input[k] !== undefined);
   if (given.length === 0) throw new AwsError('MissingParameter', 'The request must contain the parameter MapPublicIpOnLaunch');
-  if (given.length > 1) throw new AwsError('InvalidParameterCombination', `Fields for multiple attribute types specified: ${given.join(', ')}`);
-  if (given[0] !== 'MapPublicIpOnLaunch') throw new AwsError('UnsupportedOperation', `The subnet attribute ${given[0]} is not supported by this cloud.`);
+  if (given.length > 1)
+    throw new AwsError('InvalidParameterCombination', `Fields for multiple attribute types specified: ${given.join(', ')}`);
+  if (given[0] !== 'MapPublicIpOnLaunch')
+    throw new AwsError('UnsupportedOperation', `The subnet attribute ${given[0]} is not supported by this cloud.`);
   const value = input.MapPublicIpOnLaunch?.Value;
   if (value === undefined) throw new AwsError('MissingParameter', 'The request must contain the parameter MapPublicIpOnLaunch.Value');
   const updated = { ...subnet, MapPublicIpOnLaunch: value };

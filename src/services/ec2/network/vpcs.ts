@@ -9,9 +9,7 @@ import { findVpc } from './lookup.js';
 import { newDefaultNetworkAcl } from './network-acls.js';
 import { newMainRouteTable } from './route-tables.js';
 import { newDefaultSecurityGroup } from './security-groups.js';
-import {
-  emitNetwork, internetGateways, networkAcls, routeTables, securityGroups, subnets, vpcs, type VpcRecord,
-} from './state.js';
+import { emitNetwork, internetGateways, networkAcls, routeTables, securityGroups, subnets, vpcs, type VpcRecord } from './state.js';
 
 /** The DHCP options id a VPC shows: halo has no DHCP option sets, so every VPC uses AWS's `default`. */
 const DHCP_OPTIONS_ID = 'default';
@@ -24,7 +22,9 @@ export function vpcOutput(vpc: VpcRecord, state = vpc.State) {
     VpcId: vpc.VpcId,
     OwnerId: vpc.OwnerId,
     InstanceTenancy: vpc.InstanceTenancy,
-    CidrBlockAssociationSet: [{ AssociationId: vpc.CidrBlockAssociationId, CidrBlock: vpc.CidrBlock, CidrBlockState: { State: 'associated' } }],
+    CidrBlockAssociationSet: [
+      { AssociationId: vpc.CidrBlockAssociationId, CidrBlock: vpc.CidrBlock, CidrBlockState: { State: 'associated' } },
+    ],
     IsDefault: vpc.IsDefault,
     Tags: tagsOrNone(vpc.Tags),
   };
@@ -33,13 +33,17 @@ export function vpcOutput(vpc: VpcRecord, state = vpc.State) {
 /** A VPC's IPv4 block: a canonical CIDR from /16 to /28. */
 export function checkVpcCidr(text: string): string {
   const cidr = parseCidr(text);
-  if (!cidr) throw new AwsError('InvalidParameterValue', `Value (${text}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`);
+  if (!cidr)
+    throw new AwsError('InvalidParameterValue', `Value (${text}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`);
   if (cidr.prefix < 16 || cidr.prefix > 28) throw new AwsError('InvalidVpc.Range', `The CIDR '${text}' is invalid.`);
   return formatCidr(cidr);
 }
 
 /** Stores a VPC with its main route table, default network ACL and default security group, and announces them. */
-export function makeVpc(ctx: RequestContext, spec: { cidrBlock: string; tenancy: 'default' | 'dedicated'; tags: VpcRecord['Tags']; isDefault: boolean }): VpcRecord {
+export function makeVpc(
+  ctx: RequestContext,
+  spec: { cidrBlock: string; tenancy: 'default' | 'dedicated'; tags: VpcRecord['Tags']; isDefault: boolean },
+): VpcRecord {
   const vpcId = newId('vpc');
   const owner = ctx.accountId;
   const table = newMainRouteTable(vpcId, spec.cidrBlock, owner);
@@ -77,10 +81,18 @@ export function makeVpc(ctx: RequestContext, spec: { cidrBlock: string; tenancy:
 }
 
 export function createVpc(
-  input: { CidrBlock?: string; InstanceTenancy?: string; AmazonProvidedIpv6CidrBlock?: boolean; Ipv6CidrBlock?: string; Ipv4IpamPoolId?: string; TagSpecifications?: TagSpecifications },
+  input: {
+    CidrBlock?: string;
+    InstanceTenancy?: string;
+    AmazonProvidedIpv6CidrBlock?: boolean;
+    Ipv6CidrBlock?: string;
+    Ipv4IpamPoolId?: string;
+    TagSpecifications?: TagSpecifications;
+  },
   ctx: RequestContext,
 ) {
-  if (input.AmazonProvidedIpv6CidrBlock || input.Ipv6CidrBlock) throw new AwsError('UnsupportedOperation', 'IPv6 CIDR blocks are not supported by this cloud.');
+  if (input.AmazonProvidedIpv6CidrBlock || input.Ipv6CidrBlock)
+    throw new AwsError('UnsupportedOperation', 'IPv6 CIDR blocks are not supported by this cloud.');
   if (input.Ipv4IpamPoolId) throw new AwsError('UnsupportedOperation', 'IPAM pools are not supported by this cloud; give CidrBlock.');
   if (!input.CidrBlock) throw new AwsError('MissingParameter', "Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.");
   const cidrBlock = checkVpcCidr(input.CidrBlock);
@@ -94,18 +106,28 @@ export function createVpc(
 }
 
 export function describeVpcs(input: { VpcIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
-  let items = requireAll(vpcs(ctx.cloud.store).list(ctx.region), input.VpcIds, (v) => v.VpcId, (id) => notFoundId('InvalidVpcID.NotFound', 'vpc', id));
-  items = applyFilters(items, input.Filters, {
-    'vpc-id': (v) => v.VpcId,
-    cidr: (v) => v.CidrBlock,
-    'cidr-block-association.cidr-block': (v) => v.CidrBlock,
-    'cidr-block-association.association-id': (v) => v.CidrBlockAssociationId,
-    'cidr-block-association.state': () => 'associated',
-    'dhcp-options-id': (v) => v.DhcpOptionsId,
-    'is-default': (v) => String(v.IsDefault),
-    'owner-id': (v) => v.OwnerId,
-    state: (v) => v.State,
-  }, (v) => v.Tags);
+  let items = requireAll(
+    vpcs(ctx.cloud.store).list(ctx.region),
+    input.VpcIds,
+    (v) => v.VpcId,
+    (id) => notFoundId('InvalidVpcID.NotFound', 'vpc', id),
+  );
+  items = applyFilters(
+    items,
+    input.Filters,
+    {
+      'vpc-id': (v) => v.VpcId,
+      cidr: (v) => v.CidrBlock,
+      'cidr-block-association.cidr-block': (v) => v.CidrBlock,
+      'cidr-block-association.association-id': (v) => v.CidrBlockAssociationId,
+      'cidr-block-association.state': () => 'associated',
+      'dhcp-options-id': (v) => v.DhcpOptionsId,
+      'is-default': (v) => String(v.IsDefault),
+      'owner-id': (v) => v.OwnerId,
+      state: (v) => v.State,
+    },
+    (v) => v.Tags,
+  );
   const page = ec2Page(items, input, 'VpcIds');
   return { Vpcs: page.items.map((v) => vpcOutput(v)), NextToken: page.NextToken };
 }
@@ -116,7 +138,9 @@ export function deleteVpc(input: { VpcId: string }, ctx: RequestContext) {
   const inVpc = <T extends { VpcId: string }>(items: T[]) => items.filter((i) => i.VpcId === vpc.VpcId);
   const hasDependents =
     inVpc(subnets(store).list(ctx.region)).length > 0 ||
-    internetGateways(store).list(ctx.region).some((g) => g.Attachments.some((a) => a.VpcId === vpc.VpcId)) ||
+    internetGateways(store)
+      .list(ctx.region)
+      .some((g) => g.Attachments.some((a) => a.VpcId === vpc.VpcId)) ||
     inVpc(securityGroups(store).list(ctx.region)).some((g) => !g.IsDefault) ||
     inVpc(routeTables(store).list(ctx.region)).some((t) => t.RouteTableId !== vpc.MainRouteTableId) ||
     inVpc(networkAcls(store).list(ctx.region)).some((a) => !a.IsDefault);
@@ -135,12 +159,20 @@ export function deleteVpc(input: { VpcId: string }, ctx: RequestContext) {
 type BooleanValue = { Value?: boolean } | undefined;
 
 export function modifyVpcAttribute(
-  input: { VpcId: string; EnableDnsSupport?: BooleanValue; EnableDnsHostnames?: BooleanValue; EnableNetworkAddressUsageMetrics?: BooleanValue },
+  input: {
+    VpcId: string;
+    EnableDnsSupport?: BooleanValue;
+    EnableDnsHostnames?: BooleanValue;
+    EnableNetworkAddressUsageMetrics?: BooleanValue;
+  },
   ctx: RequestContext,
 ) {
   const vpc = findVpc(ctx, input.VpcId);
-  const given = (['EnableDnsSupport', 'EnableDnsHostnames', 'EnableNetworkAddressUsageMetrics'] as const).filter((k) => input[k] !== undefined);
-  if (given.length === 0) throw new AwsError('MissingParameter', 'The request must contain the parameter EnableDnsSupport or EnableDnsHostnames');
+  const given = (['EnableDnsSupport', 'EnableDnsHostnames', 'EnableNetworkAddressUsageMetrics'] as const).filter(
+    (k) => input[k] !== undefined,
+  );
+  if (given.length === 0)
+    throw new AwsError('MissingParameter', 'The request must contain the parameter EnableDnsSupport or EnableDnsHostnames');
   if (given.length > 1) {
     const names = given.map((k) => k[0].toLowerCase() + k.slice(1)).join(', ');
     throw new AwsError('InvalidParameterCombination', `Fields for multiple attribute types specified: ${names}`);
@@ -148,10 +180,14 @@ export function modifyVpcAttribute(
   const key = given[0];
   const value = input[key]?.Value;
   if (value === undefined) throw new AwsError('MissingParameter', `The request must contain the parameter ${key}.Value`);
-  if (key === 'EnableNetworkAddressUsageMetrics') throw new AwsError('UnsupportedOperation', 'Network address usage metrics are not supported by this cloud.');
+  if (key === 'EnableNetworkAddressUsageMetrics')
+    throw new AwsError('UnsupportedOperation', 'Network address usage metrics are not supported by this cloud.');
   // AWS: "You can only enable DNS hostnames if you've enabled DNS support."
   if (key === 'EnableDnsHostnames' && value && !vpc.EnableDnsSupport) {
-    throw new AwsError('InvalidParameterValue', 'Value (true) for parameter enableDnsHostnames is invalid. DNS hostnames can only be enabled when DNS support (enableDnsSupport) is enabled for the VPC.');
+    throw new AwsError(
+      'InvalidParameterValue',
+      'Value (true) for parameter enableDnsHostnames is invalid. DNS hostnames can only be enabled when DNS support (enableDnsSupport) is enabled for the VPC.',
+    );
   }
   vpcs(ctx.cloud.store).put(ctx.region, vpc.VpcId, { ...vpc, [key]: value });
   return {};
@@ -160,9 +196,13 @@ export function modifyVpcAttribute(
 export function describeVpcAttribute(input: { VpcId: string; Attribute: string }, ctx: RequestContext) {
   const vpc = findVpc(ctx, input.VpcId);
   switch (input.Attribute) {
-    case 'enableDnsSupport': return { VpcId: vpc.VpcId, EnableDnsSupport: { Value: vpc.EnableDnsSupport } };
-    case 'enableDnsHostnames': return { VpcId: vpc.VpcId, EnableDnsHostnames: { Value: vpc.EnableDnsHostnames } };
-    case 'enableNetworkAddressUsageMetrics': return { VpcId: vpc.VpcId, EnableNetworkAddressUsageMetrics: { Value: false } };
-    default: throw new AwsError('InvalidParameterValue', `Value (${input.Attribute}) for parameter attribute is invalid. Unknown attribute.`);
+    case 'enableDnsSupport':
+      return { VpcId: vpc.VpcId, EnableDnsSupport: { Value: vpc.EnableDnsSupport } };
+    case 'enableDnsHostnames':
+      return { VpcId: vpc.VpcId, EnableDnsHostnames: { Value: vpc.EnableDnsHostnames } };
+    case 'enableNetworkAddressUsageMetrics':
+      return { VpcId: vpc.VpcId, EnableNetworkAddressUsageMetrics: { Value: false } };
+    default:
+      throw new AwsError('InvalidParameterValue', `Value (${input.Attribute}) for parameter attribute is invalid. Unknown attribute.`);
   }
 }

@@ -6,7 +6,16 @@ import { registerTaggable, registerTaggableKind } from '../tags.js';
 import { createSnapshot, deleteSnapshot, describeSnapshots } from './snapshots.js';
 import { volumesTable, type VolumeRecord } from './state.js';
 import { describeVolumeStatus } from './status.js';
-import { attachVolume, createVolume, deleteVolume, describeVolumes, detachVolume, listRootVolumes, settleInterrupted, syncVolumes } from './volumes.js';
+import {
+  attachVolume,
+  createVolume,
+  deleteVolume,
+  describeVolumes,
+  detachVolume,
+  listRootVolumes,
+  settleInterrupted,
+  syncVolumes,
+} from './volumes.js';
 
 // Root volumes are listed from their instances: the table is brought up to date before tags are read or written.
 registerTaggableKind({
@@ -23,7 +32,9 @@ registerTaggableKind({
   },
   list: (store, region) => {
     listRootVolumes(store, region);
-    return volumesTable(store).list(region).map((v) => ({ id: v.VolumeId, tags: v.Tags }));
+    return volumesTable(store)
+      .list(region)
+      .map((v) => ({ id: v.VolumeId, tags: v.Tags }));
   },
 });
 registerTaggable('snap', 'snapshot', 'ec2.snapshot', 'SnapshotId', { notFoundCode: 'InvalidSnapshot.NotFound', noun: 'snapshot' });

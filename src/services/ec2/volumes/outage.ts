@@ -20,8 +20,12 @@ export async function untilZoneReachable(cloud: Cloud, zoneName: string): Promis
 /** CreateVolume in a dark zone: the server error EC2 documents for a zone that cannot provision EBS volumes now. */
 export function refuseDarkZone(cloud: Cloud, zoneName: string): void {
   if (!zoneIsDark(cloud, zoneName)) return;
-  throw new AwsError('InsufficientVolumeCapacity',
-    `There is not enough capacity to fulfill your EBS volume provision request in ${zoneName}. Try another Availability Zone, or wait for capacity to become available.`, 500, false);
+  throw new AwsError(
+    'InsufficientVolumeCapacity',
+    `There is not enough capacity to fulfill your EBS volume provision request in ${zoneName}. Try another Availability Zone, or wait for capacity to become available.`,
+    500,
+    false,
+  );
 }
 
 export { zoneIsDark };

@@ -20,14 +20,24 @@ export interface VolumeShape {
 }
 
 /** Checks a CreateVolume request's type, size, IOPS and throughput; fills in EC2's defaults. */
-export function volumeShape(input: { VolumeType?: string; Size?: number; Iops?: number; Throughput?: number }, snapshotSize?: number): VolumeShape {
+export function volumeShape(
+  input: { VolumeType?: string; Size?: number; Iops?: number; Throughput?: number },
+  snapshotSize?: number,
+): VolumeShape {
   const type = (input.VolumeType ?? 'gp2') as VolumeType;
   const limits = LIMITS[type];
-  if (!limits) throw new AwsError('InvalidParameterValue', `Value (${input.VolumeType}) for parameter volumeType is invalid. Valid values: standard, gp2, gp3, io1, io2, st1, sc1.`);
+  if (!limits)
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${input.VolumeType}) for parameter volumeType is invalid. Valid values: standard, gp2, gp3, io1, io2, st1, sc1.`,
+    );
   const size = input.Size ?? snapshotSize;
   if (size === undefined) throw new AwsError('MissingParameter', 'The request must contain the parameter size or snapshotId');
   if (!Number.isInteger(size) || size < limits.size[0] || size > limits.size[1]) {
-    throw new AwsError('InvalidParameterValue', `Volume of ${size}GiB is not supported for volume type ${type}: the size must be between ${limits.size[0]} and ${limits.size[1]} GiB.`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Volume of ${size}GiB is not supported for volume type ${type}: the size must be between ${limits.size[0]} and ${limits.size[1]} GiB.`,
+    );
   }
   if (snapshotSize !== undefined && size < snapshotSize) {
     throw new AwsError('InvalidParameterValue', `Volume of ${size}GiB is too small; minimum is ${snapshotSize}GiB.`);
@@ -37,24 +47,36 @@ export function volumeShape(input: { VolumeType?: string; Size?: number; Iops?: 
     throw new AwsError('InvalidParameterCombination', `The parameter iops is not supported for ${type} volumes.`);
   }
   if (limits.iops) {
-    if (iops === undefined && (type === 'io1' || type === 'io2')) throw new AwsError('MissingParameter', `The request must contain the parameter iops for ${type} volumes.`);
+    if (iops === undefined && (type === 'io1' || type === 'io2'))
+      throw new AwsError('MissingParameter', `The request must contain the parameter iops for ${type} volumes.`);
     iops ??= limits.iops[0];
     if (!Number.isInteger(iops) || iops < limits.iops[0] || iops > limits.iops[1]) {
-      throw new AwsError('InvalidParameterValue', `Volume iops of ${iops} is not supported for ${type}: it must be between ${limits.iops[0]} and ${limits.iops[1]}.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Volume iops of ${iops} is not supported for ${type}: it must be between ${limits.iops[0]} and ${limits.iops[1]}.`,
+      );
     }
     const max = size * (limits.iopsPerGiB as number);
     if (iops > max && iops > limits.iops[0]) {
-      throw new AwsError('InvalidParameterValue', `Iops to volume size ratio of ${(iops / size).toFixed(1)} is too high; maximum is ${limits.iopsPerGiB}.`);
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Iops to volume size ratio of ${(iops / size).toFixed(1)} is too high; maximum is ${limits.iopsPerGiB}.`,
+      );
     }
   }
   let throughput = input.Throughput;
-  if (throughput !== undefined && type !== 'gp3') throw new AwsError('InvalidParameterCombination', `The parameter throughput is not supported for ${type} volumes.`);
+  if (throughput !== undefined && type !== 'gp3')
+    throw new AwsError('InvalidParameterCombination', `The parameter throughput is not supported for ${type} volumes.`);
   if (type === 'gp3') {
     throughput ??= 125;
     if (!Number.isInteger(throughput) || throughput < 125 || throughput > 1000) {
       throw new AwsError('InvalidParameterValue', `Throughput of ${throughput} MiB/s is not supported: it must be between 125 and 1000.`);
     }
-    if (throughput > (iops as number) / 4) throw new AwsError('InvalidParameterValue', `Throughput (MiBps) to iops ratio of ${(throughput / (iops as number)).toFixed(3)} is too high; maximum is 0.25 MiBps per iops.`);
+    if (throughput > (iops as number) / 4)
+      throw new AwsError(
+        'InvalidParameterValue',
+        `Throughput (MiBps) to iops ratio of ${(throughput / (iops as number)).toFixed(3)} is too high; maximum is 0.25 MiBps per iops.`,
+      );
   }
   // gp2 reports its baseline: 3 IOPS per GiB, at least 100 and at most 16000.
   if (type === 'gp2') iops = Math.min(16000, Math.max(100, size * 3));
@@ -67,7 +89,10 @@ export const ROOT_DEVICES = ['/dev/xvda', '/dev/sda1', '/dev/sda'];
 
 export function checkDevice(device: string): void {
   if (!DEVICE.test(device) && !ROOT_DEVICES.includes(device)) {
-    throw new AwsError('InvalidParameterValue', `Value (${device}) for parameter device is invalid. ${device} is not a valid EBS device name.`);
+    throw new AwsError(
+      'InvalidParameterValue',
+      `Value (${device}) for parameter device is invalid. ${device} is not a valid EBS device name.`,
+    );
   }
 }
 

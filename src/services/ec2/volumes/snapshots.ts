@@ -44,10 +44,14 @@ function describeSnapshot(s: SnapshotRecord) {
  * or a root volume's layer. Data the instance has not written to the device yet (its page cache) is not in it, as on
  * EC2; `sync` in the instance first.
  */
-export function createSnapshot(input: { VolumeId?: string; Description?: string; TagSpecifications?: Array<{ ResourceType?: string; Tags?: Tag[] }> }, ctx: RequestContext) {
+export function createSnapshot(
+  input: { VolumeId?: string; Description?: string; TagSpecifications?: Array<{ ResourceType?: string; Tags?: Tag[] }> },
+  ctx: RequestContext,
+) {
   const cloud = ctx.cloud;
   const v = findVolume(ctx, input.VolumeId);
-  if (v.State !== 'available' && v.State !== 'in-use') throw new AwsError('IncorrectState', `The volume '${v.VolumeId}' is '${v.State}' and cannot be snapshotted.`);
+  if (v.State !== 'available' && v.State !== 'in-use')
+    throw new AwsError('IncorrectState', `The volume '${v.VolumeId}' is '${v.State}' and cannot be snapshotted.`);
   const s: SnapshotRecord = {
     SnapshotId: newId('snap'),
     VolumeId: v.VolumeId,
@@ -71,12 +75,18 @@ export function createSnapshot(input: { VolumeId?: string; Description?: string;
  * time of the request); in a dark zone the volume's blocks cannot be read, and the snapshot stays pending at 0% until
  * a host of the zone is back (nothing writes to the volume meanwhile).
  */
-export function takeSnapshot(cloud: Cloud, region: string, s: SnapshotRecord, v: Pick<VolumeRecord, 'VolumeId' | 'AvailabilityZone' | 'Root'>): void {
+export function takeSnapshot(
+  cloud: Cloud,
+  region: string,
+  s: SnapshotRecord,
+  v: Pick<VolumeRecord, 'VolumeId' | 'AvailabilityZone' | 'Root'>,
+): void {
   const dir = snapshotDir(cloud.config.home, s.SnapshotId);
   const volumeDir = path.join(cloud.config.home, 'volumes', v.VolumeId);
-  const startCopy = () => (v.Root
-    ? withRootUpper(volumeDir, (upper) => copyLayer(upper, path.join(dir, 'upper')))
-    : copyDiskFile(diskFile(cloud.config.home, v.VolumeId), path.join(dir, 'disk.img')));
+  const startCopy = () =>
+    v.Root
+      ? withRootUpper(volumeDir, (upper) => copyLayer(upper, path.join(dir, 'upper')))
+      : copyDiskFile(diskFile(cloud.config.home, v.VolumeId), path.join(dir, 'disk.img'));
   const early = zoneIsDark(cloud, v.AvailabilityZone) ? undefined : startCopy();
   early?.catch(() => undefined);
   const requested = Date.parse(s.StartTime);
@@ -97,25 +107,33 @@ export function takeSnapshot(cloud: Cloud, region: string, s: SnapshotRecord, v:
   });
 }
 
-export function describeSnapshots(input: { SnapshotIds?: string[]; OwnerIds?: string[]; RestorableByUserIds?: string[]; Filters?: Filter[] } & Ec2PageInput, ctx: RequestContext) {
+export function describeSnapshots(
+  input: { SnapshotIds?: string[]; OwnerIds?: string[]; RestorableByUserIds?: string[]; Filters?: Filter[] } & Ec2PageInput,
+  ctx: RequestContext,
+) {
   let list = snapshotsTable(ctx.cloud.store).list(ctx.region);
   if (input.SnapshotIds?.length) list = input.SnapshotIds.map((id) => findSnapshot(ctx, id));
   if (input.OwnerIds?.length) {
     const mine = input.OwnerIds.some((o) => o === 'self' || o === ctx.accountId);
     list = list.filter(() => mine);
   }
-  list = applyFilters(list, input.Filters, {
-    'snapshot-id': (s) => s.SnapshotId,
-    'volume-id': (s) => s.VolumeId,
-    status: (s) => s.State,
-    progress: (s) => s.Progress,
-    'owner-id': (s) => s.OwnerId,
-    description: (s) => s.Description,
-    'volume-size': (s) => s.VolumeSize,
-    'start-time': (s) => s.StartTime,
-    encrypted: (s) => s.Encrypted,
-    'storage-tier': () => 'standard',
-  }, (s) => s.Tags);
+  list = applyFilters(
+    list,
+    input.Filters,
+    {
+      'snapshot-id': (s) => s.SnapshotId,
+      'volume-id': (s) => s.VolumeId,
+      status: (s) => s.State,
+      progress: (s) => s.Progress,
+      'owner-id': (s) => s.OwnerId,
+      description: (s) => s.Description,
+      'volume-size': (s) => s.VolumeSize,
+      'start-time': (s) => s.StartTime,
+      encrypted: (s) => s.Encrypted,
+      'storage-tier': () => 'standard',
+    },
+    (s) => s.Tags,
+  );
   const page = ec2Page(list, input, 'SnapshotIds');
   return { Snapshots: page.items.map(describeSnapshot), NextToken: page.NextToken };
 }
@@ -123,7 +141,9 @@ export function describeSnapshots(input: { SnapshotIds?: string[]; OwnerIds?: st
 export function deleteSnapshot(input: { SnapshotId?: string }, ctx: RequestContext) {
   if (!input.SnapshotId) throw new AwsError('MissingParameter', 'The request must contain the parameter snapshotId');
   const s = findSnapshot(ctx, input.SnapshotId);
-  const image = imagesTable(ctx.cloud.store).list(ctx.region).find((i) => i.SnapshotId === s.SnapshotId && i.State !== 'deregistered');
+  const image = imagesTable(ctx.cloud.store)
+    .list(ctx.region)
+    .find((i) => i.SnapshotId === s.SnapshotId && i.State !== 'deregistered');
   if (image) throw new AwsError('InvalidSnapshot.InUse', `The snapshot ${s.SnapshotId} is currently in use by ${image.ImageId}`);
   snapshotsTable(ctx.cloud.store).delete(ctx.region, s.SnapshotId);
   // A copy still running finishes into a directory nobody lists; it is removed after it.

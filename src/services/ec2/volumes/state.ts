@@ -64,10 +64,16 @@ export const SNAPSHOT_ID = /^snap-([0-9a-f]{8}|[0-9a-f]{17})$/;
 
 /** Data volumes attached (or being attached) to an instance, in attachment order: what its sandbox gets at boot. */
 export function attachedDataVolumes(store: Store, region: string, instanceId: string): Array<{ volumeId: string; device: string }> {
-  return volumesTable(store).list(region)
+  return volumesTable(store)
+    .list(region)
     .filter((v) => !v.Root)
-    .flatMap((v) => v.Attachments.filter((a) => a.InstanceId === instanceId && (a.State === 'attaching' || a.State === 'attached'))
-      .map((a) => ({ volumeId: v.VolumeId, device: a.Device, at: a.AttachTime })))
+    .flatMap((v) =>
+      v.Attachments.filter((a) => a.InstanceId === instanceId && (a.State === 'attaching' || a.State === 'attached')).map((a) => ({
+        volumeId: v.VolumeId,
+        device: a.Device,
+        at: a.AttachTime,
+      })),
+    )
     .sort((a, b) => a.at.localeCompare(b.at))
     .map(({ volumeId, device }) => ({ volumeId, device }));
 }

@@ -24,7 +24,14 @@ const PERFORMANCE_TYPES = new Set(['io1', 'io2', 'gp3']);
 function health(cloud: RequestContext['cloud'], v: VolumeRecord): VolumeHealth {
   const performance = PERFORMANCE_TYPES.has(v.VolumeType);
   if (v.State === 'creating') {
-    return { v, status: 'insufficient-data', details: [{ Name: 'io-enabled', Status: 'insufficient-data' }, { Name: 'io-performance', Status: performance ? 'insufficient-data' : 'not-applicable' }] };
+    return {
+      v,
+      status: 'insufficient-data',
+      details: [
+        { Name: 'io-enabled', Status: 'insufficient-data' },
+        { Name: 'io-performance', Status: performance ? 'insufficient-data' : 'not-applicable' },
+      ],
+    };
   }
   const dark = zoneIsDark(cloud, v.AvailabilityZone);
   return {
@@ -54,10 +61,26 @@ const statusFilters = {
   'action.event-id': () => [],
 };
 
-export function describeVolumeStatus(input: { VolumeIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
+export function describeVolumeStatus(
+  input: { VolumeIds?: string[]; Filters?: Filter[]; MaxResults?: number; NextToken?: string },
+  ctx: RequestContext,
+) {
   syncVolumes(ctx.cloud, ctx.region);
-  const list = pickVolumes(volumesTable(ctx.cloud.store).list(ctx.region).filter((v) => v.State !== 'deleted'), input.VolumeIds);
-  const page = ec2Page(applyFilters(list.map((v) => health(ctx.cloud, v)), input.Filters, statusFilters), input, 'VolumeIds');
+  const list = pickVolumes(
+    volumesTable(ctx.cloud.store)
+      .list(ctx.region)
+      .filter((v) => v.State !== 'deleted'),
+    input.VolumeIds,
+  );
+  const page = ec2Page(
+    applyFilters(
+      list.map((v) => health(ctx.cloud, v)),
+      input.Filters,
+      statusFilters,
+    ),
+    input,
+    'VolumeIds',
+  );
   return {
     NextToken: page.NextToken,
     VolumeStatuses: page.items.map((h) => ({

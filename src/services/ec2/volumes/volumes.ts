@@ -31,7 +31,12 @@ export function inTurn(cloud: Cloud, id: string, fn: () => Promise<void>): void 
 }
 
 /** Reads, changes and writes one volume in a transaction (undefined from fn: no change). */
-export function updateVolume(cloud: Cloud, region: string, id: string, fn: (v: VolumeRecord) => VolumeRecord | undefined): VolumeRecord | undefined {
+export function updateVolume(
+  cloud: Cloud,
+  region: string,
+  id: string,
+  fn: (v: VolumeRecord) => VolumeRecord | undefined,
+): VolumeRecord | undefined {
   return cloud.store.tx(() => {
     const current = volumesTable(cloud.store).get(region, id);
     const next = current && fn(current);
@@ -48,7 +53,11 @@ const volumeDir = (cloud: Cloud, id: string) => path.join(cloud.config.home, 'vo
  * instance state change and before each volume operation, so a change missed during a crash is caught up.
  */
 export function syncVolumes(cloud: Cloud, region: string): void {
-  const instances = new Map(instancesTable(cloud.store).list(region).map((i) => [i.InstanceId, i]));
+  const instances = new Map(
+    instancesTable(cloud.store)
+      .list(region)
+      .map((i) => [i.InstanceId, i]),
+  );
   const table = volumesTable(cloud.store);
   cloud.store.tx(() => {
     listRootVolumes(cloud.store, region, (id) => existsSync(volumeDir(cloud, id)));
@@ -56,7 +65,7 @@ export function syncVolumes(cloud: Cloud, region: string): void {
       const a = v.Attachments[0];
       const owner = a && instances.get(a.InstanceId);
       if (!a || (owner && owner.State.Name !== 'terminated')) continue;
-      const deleteIt = v.Root ? owner?.DeleteOnTermination ?? a.DeleteOnTermination : a.DeleteOnTermination;
+      const deleteIt = v.Root ? (owner?.DeleteOnTermination ?? a.DeleteOnTermination) : a.DeleteOnTermination;
       if (deleteIt) {
         table.delete(region, v.VolumeId);
         if (!v.Root) rmSync(volumeDir(cloud, v.VolumeId), { recursive: true, force: true });
@@ -78,9 +87,28 @@ export function listRootVolumes(store: Store, region: string, filesKept: (volume
     const gone = i.State.Name === 'terminated';
     if (gone && (i.DeleteOnTermination || !filesKept(i.RootVolumeId))) continue;
     table.put(region, i.RootVolumeId, {
-      VolumeId: i.RootVolumeId, Size: i.RootVolumeSize ?? DEFAULT_ROOT_VOLUME_GIB, SnapshotId: '', AvailabilityZone: i.AvailabilityZone, State: gone ? 'available' : 'in-use', CreateTime: i.LaunchTime,
-      VolumeType: 'gp2', Iops: 100, Encrypted: false, Root: true, Tags: [],
-      Attachments: gone ? [] : [{ InstanceId: i.InstanceId, Device: '/dev/xvda', State: 'attached', AttachTime: i.LaunchTime, DeleteOnTermination: i.DeleteOnTermination }],
+      VolumeId: i.RootVolumeId,
+      Size: i.RootVolumeSize ?? DEFAULT_ROOT_VOLUME_GIB,
+      SnapshotId: '',
+      AvailabilityZone: i.AvailabilityZone,
+      State: gone ? 'available' : 'in-use',
+      CreateTime: i.LaunchTime,
+      VolumeType: 'gp2',
+      Iops: 100,
+      Encrypted: false,
+      Root: true,
+      Tags: [],
+      Attachments: gone
+        ? []
+        : [
+            {
+              InstanceId: i.InstanceId,
+              Device: '/dev/xvda',
+              State: 'attached',
+              AttachTime: i.LaunchTime,
+              DeleteOnTermination: i.DeleteOnTermination,
+            },
+          ],
     });
   }
 }
@@ -127,14 +155,22 @@ export function settleInterrupted(cloud: Cloud): void {
     for (const { scope, value: s } of snapshots.listAll()) {
       if (s.State !== 'pending') continue;
       const v = volumes.get(scope, s.VolumeId);
-      if (v && zoneIsDark(cloud, v.AvailabilityZone) && !existsSync(snapshotDir(cloud.config.home, s.SnapshotId))) takeSnapshot(cloud, scope, s, v);
+      if (v && zoneIsDark(cloud, v.AvailabilityZone) && !existsSync(snapshotDir(cloud.config.home, s.SnapshotId)))
+        takeSnapshot(cloud, scope, s, v);
       else snapshots.put(scope, s.SnapshotId, { ...s, State: 'error', StateMessage: 'the cloud stopped while the snapshot was copied' });
     }
   });
 }
 
 function describeAttachment(v: VolumeRecord, a: AttachmentRecord) {
-  return { AttachTime: new Date(a.AttachTime), Device: a.Device, InstanceId: a.InstanceId, State: a.State, VolumeId: v.VolumeId, DeleteOnTermination: a.DeleteOnTermination };
+  return {
+    AttachTime: new Date(a.AttachTime),
+    Device: a.Device,
+    InstanceId: a.InstanceId,
+    State: a.State,
+    VolumeId: v.VolumeId,
+    DeleteOnTermination: a.DeleteOnTermination,
+  };
 }
 
 export function describeVolume(v: VolumeRecord) {
@@ -190,8 +226,13 @@ export function createVolume(input: CreateVolumeInput, ctx: RequestContext) {
   const cloud = ctx.cloud;
   if (!input.AvailabilityZone) throw new AwsError('MissingParameter', 'The request must contain the parameter AvailabilityZone');
   const zone = findZone(input.AvailabilityZone);
-  if (!zone || zone.regionName !== ctx.region) throw new AwsError('InvalidZone.NotFound', `The zone '${input.AvailabilityZone}' does not exist.`);
-  if (input.MultiAttachEnabled) throw new AwsError('InvalidParameterCombination', 'Multi-Attach is supported only for io1 and io2 volumes; this cloud does not support it.');
+  if (!zone || zone.regionName !== ctx.region)
+    throw new AwsError('InvalidZone.NotFound', `The zone '${input.AvailabilityZone}' does not exist.`);
+  if (input.MultiAttachEnabled)
+    throw new AwsError(
+      'InvalidParameterCombination',
+      'Multi-Attach is supported only for io1 and io2 volumes; this cloud does not support it.',
+    );
   const snapshot = input.SnapshotId ? findSnapshot(ctx, input.SnapshotId) : undefined;
   if (snapshot && snapshot.State !== 'completed') throw new AwsError('IncorrectState', `Snapshot is in invalid state - ${snapshot.State}`);
   const shape = volumeShape(input, snapshot?.VolumeSize);
@@ -204,7 +245,8 @@ export function createVolume(input: CreateVolumeInput, ctx: RequestContext) {
     State: 'creating',
     CreateTime: new Date(cloud.clock.now()).toISOString(),
     Encrypted: input.Encrypted ?? snapshot?.Encrypted ?? false,
-    KmsKeyId: input.Encrypted || snapshot?.Encrypted ? input.KmsKeyId ?? `arn:aws:kms:${ctx.region}:${ctx.accountId}:alias/aws/ebs` : undefined,
+    KmsKeyId:
+      input.Encrypted || snapshot?.Encrypted ? (input.KmsKeyId ?? `arn:aws:kms:${ctx.region}:${ctx.accountId}:alias/aws/ebs`) : undefined,
     Attachments: [],
     Tags: tagsFor('volume', input.TagSpecifications),
   };
@@ -254,7 +296,10 @@ export function pickVolumes(all: VolumeRecord[], ids: string[] | undefined): Vol
   if (malformed) throw new AwsError('InvalidVolumeID.Malformed', `Invalid id: "${malformed}" (expecting "vol-...")`);
   const missing = ids.filter((id) => !all.some((v) => v.VolumeId === id));
   if (missing.length) {
-    throw new AwsError('InvalidVolume.NotFound', missing.length === 1 ? `The volume '${missing[0]}' does not exist.` : `The volumes '${missing.join(', ')}' do not exist.`);
+    throw new AwsError(
+      'InvalidVolume.NotFound',
+      missing.length === 1 ? `The volume '${missing[0]}' does not exist.` : `The volumes '${missing.join(', ')}' do not exist.`,
+    );
   }
   return ids.map((id) => all.find((v) => v.VolumeId === id) as VolumeRecord);
 }
@@ -270,7 +315,8 @@ export function describeVolumes(input: { VolumeIds?: string[]; Filters?: Filter[
 export function deleteVolume(input: { VolumeId?: string }, ctx: RequestContext) {
   const cloud = ctx.cloud;
   const v = findVolume(ctx, input.VolumeId);
-  if (v.Attachments.length) throw new AwsError('VolumeInUse', `Volume ${v.VolumeId} is currently attached to ${v.Attachments[0].InstanceId}`);
+  if (v.Attachments.length)
+    throw new AwsError('VolumeInUse', `Volume ${v.VolumeId} is currently attached to ${v.Attachments[0].InstanceId}`);
   if (v.State !== 'available' && v.State !== 'error') throw new AwsError('IncorrectState', `The volume '${v.VolumeId}' is '${v.State}'.`);
   updateVolume(cloud, ctx.region, v.VolumeId, (x) => ({ ...x, State: 'deleting' }));
   inTurn(cloud, v.VolumeId, async () => {
@@ -290,17 +336,36 @@ export function attachVolume(input: { VolumeId?: string; InstanceId?: string; De
   const device = input.Device;
   checkDevice(device);
   if (v.AvailabilityZone !== inst.AvailabilityZone) {
-    throw new AwsError('InvalidVolume.ZoneMismatch', `The volume '${v.VolumeId}' is not in the same availability zone as instance '${inst.InstanceId}'`);
+    throw new AwsError(
+      'InvalidVolume.ZoneMismatch',
+      `The volume '${v.VolumeId}' is not in the same availability zone as instance '${inst.InstanceId}'`,
+    );
   }
   if (v.Attachments.length) throw new AwsError('VolumeInUse', `${v.VolumeId} is already attached to an instance`);
   if (v.State !== 'available') throw new AwsError('IncorrectState', `${v.VolumeId} is not 'available'.`);
-  if (v.Root) throw new AwsError('UnsupportedOperation', `Volume ${v.VolumeId} was a root volume: this cloud keeps it as a file tree and cannot attach it as a block device (create a volume from a snapshot of it instead).`);
-  if (inst.State.Name !== 'running' && inst.State.Name !== 'stopped') throw new AwsError('IncorrectInstanceState', `Instance '${inst.InstanceId}' is not 'running'.`);
-  const points = [...ROOT_DEVICES.slice(0, 1), ...volumesTable(cloud.store).list(ctx.region).flatMap((x) => x.Attachments.filter((a) => a.InstanceId === inst.InstanceId).map((a) => a.Device))];
+  if (v.Root)
+    throw new AwsError(
+      'UnsupportedOperation',
+      `Volume ${v.VolumeId} was a root volume: this cloud keeps it as a file tree and cannot attach it as a block device (create a volume from a snapshot of it instead).`,
+    );
+  if (inst.State.Name !== 'running' && inst.State.Name !== 'stopped')
+    throw new AwsError('IncorrectInstanceState', `Instance '${inst.InstanceId}' is not 'running'.`);
+  const points = [
+    ...ROOT_DEVICES.slice(0, 1),
+    ...volumesTable(cloud.store)
+      .list(ctx.region)
+      .flatMap((x) => x.Attachments.filter((a) => a.InstanceId === inst.InstanceId).map((a) => a.Device)),
+  ];
   if (points.some((p) => sameAttachmentPoint(p, device))) {
     throw new AwsError('InvalidParameterValue', `Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`);
   }
-  const attachment: AttachmentRecord = { InstanceId: inst.InstanceId, Device: device, State: 'attaching', AttachTime: new Date(cloud.clock.now()).toISOString(), DeleteOnTermination: false };
+  const attachment: AttachmentRecord = {
+    InstanceId: inst.InstanceId,
+    Device: device,
+    State: 'attaching',
+    AttachTime: new Date(cloud.clock.now()).toISOString(),
+    DeleteOnTermination: false,
+  };
   updateVolume(cloud, ctx.region, v.VolumeId, (x) => ({ ...x, State: 'in-use', Attachments: [attachment] }));
   inTurn(cloud, v.VolumeId, async () => {
     // The volume's zone is dark: the attachment stays `attaching` until a host of the zone is back.
@@ -310,14 +375,16 @@ export function attachVolume(input: { VolumeId?: string; InstanceId?: string; De
     const attach = async () => {
       if (!rt.enabled) return;
       try {
-        if (await rt.attachVolume(inst.InstanceId, v.VolumeId, device)) rt.appendConsole(inst.InstanceId, `[halo] volume ${v.VolumeId} attached as ${device}`);
+        if (await rt.attachVolume(inst.InstanceId, v.VolumeId, device))
+          rt.appendConsole(inst.InstanceId, `[halo] volume ${v.VolumeId} attached as ${device}`);
       } catch (err) {
         rt.appendConsole(inst.InstanceId, `[halo] volume ${v.VolumeId} could not be attached as ${device}: ${(err as Error).message}`);
       }
     };
     await Promise.all([attach(), cloud.clock.sleep(cloud.profile.steps.volumeAttaching)]);
-    updateVolume(cloud, ctx.region, v.VolumeId, (x) => (x.Attachments[0]?.State === 'attaching'
-      ? { ...x, Attachments: [{ ...x.Attachments[0], State: 'attached' }] } : undefined));
+    updateVolume(cloud, ctx.region, v.VolumeId, (x) =>
+      x.Attachments[0]?.State === 'attaching' ? { ...x, Attachments: [{ ...x.Attachments[0], State: 'attached' }] } : undefined,
+    );
   });
   return describeAttachment(v, attachment);
 }
@@ -335,8 +402,12 @@ export function detachVolume(input: { VolumeId?: string; InstanceId?: string; De
   }
   if (v.Root) {
     const owner = instancesTable(cloud.store).get(ctx.region, a.InstanceId);
-    if (owner?.State.Name !== 'stopped') throw new AwsError('IncorrectState', `Unable to detach root volume '${v.VolumeId}' from instance '${a.InstanceId}'`);
-    throw new AwsError('UnsupportedOperation', `Detaching the root volume of a stopped instance is not supported by this cloud (volume '${v.VolumeId}').`);
+    if (owner?.State.Name !== 'stopped')
+      throw new AwsError('IncorrectState', `Unable to detach root volume '${v.VolumeId}' from instance '${a.InstanceId}'`);
+    throw new AwsError(
+      'UnsupportedOperation',
+      `Detaching the root volume of a stopped instance is not supported by this cloud (volume '${v.VolumeId}').`,
+    );
   }
   const forced = input.Force === true;
   if (a.State === 'detaching' || (a.State === 'busy' && !forced)) return describeAttachment(v, a);
@@ -355,9 +426,13 @@ export function detachVolume(input: { VolumeId?: string; InstanceId?: string; De
       await cloud.clock.sleep(BUSY_RECHECK_MS);
     }
     // The host's side is undone during the detaching time.
-    await Promise.all([rt.enabled ? rt.detachVolume(a.InstanceId, v.VolumeId) : undefined, cloud.clock.sleep(cloud.profile.steps.volumeDetaching)]);
-    updateVolume(cloud, ctx.region, v.VolumeId, (x) => (x.Attachments[0] && x.Attachments[0].State !== 'attached'
-      ? { ...x, State: 'available', Attachments: [] } : undefined));
+    await Promise.all([
+      rt.enabled ? rt.detachVolume(a.InstanceId, v.VolumeId) : undefined,
+      cloud.clock.sleep(cloud.profile.steps.volumeDetaching),
+    ]);
+    updateVolume(cloud, ctx.region, v.VolumeId, (x) =>
+      x.Attachments[0] && x.Attachments[0].State !== 'attached' ? { ...x, State: 'available', Attachments: [] } : undefined,
+    );
     if (rt.enabled) rt.appendConsole(a.InstanceId, `[halo] volume ${v.VolumeId} detached from ${a.Device}`);
   });
   return describeAttachment(v, detaching);
@@ -368,13 +443,20 @@ const BUSY_RECHECK_MS = 2_000;
 
 /** DescribeInstances' BlockDeviceMappings: the root volume, then the data volumes attached to the instance. */
 export function blockDeviceMappings(ctx: Ctx, r: InstanceRecord) {
-  const data = volumesTable(ctx.cloud.store).list(ctx.region)
+  const data = volumesTable(ctx.cloud.store)
+    .list(ctx.region)
     .filter((v) => !v.Root)
     .flatMap((v) => v.Attachments.filter((a) => a.InstanceId === r.InstanceId).map((a) => ({ v, a })))
     .sort((x, y) => x.a.AttachTime.localeCompare(y.a.AttachTime));
   return [
-    { DeviceName: '/dev/xvda', Ebs: { AttachTime: new Date(r.LaunchTime), DeleteOnTermination: r.DeleteOnTermination, Status: 'attached', VolumeId: r.RootVolumeId } },
-    ...data.map(({ v, a }) => ({ DeviceName: a.Device, Ebs: { AttachTime: new Date(a.AttachTime), DeleteOnTermination: a.DeleteOnTermination, Status: a.State, VolumeId: v.VolumeId } })),
+    {
+      DeviceName: '/dev/xvda',
+      Ebs: { AttachTime: new Date(r.LaunchTime), DeleteOnTermination: r.DeleteOnTermination, Status: 'attached', VolumeId: r.RootVolumeId },
+    },
+    ...data.map(({ v, a }) => ({
+      DeviceName: a.Device,
+      Ebs: { AttachTime: new Date(a.AttachTime), DeleteOnTermination: a.DeleteOnTermination, Status: a.State, VolumeId: v.VolumeId },
+    })),
   ];
 }
 
@@ -384,7 +466,9 @@ export function blockDeviceMappings(ctx: Ctx, r: InstanceRecord) {
  */
 /** The data volume attached to the instance at this device (/dev/sdf and /dev/xvdf are one attachment point). */
 export function dataVolumeAt(cloud: Cloud, region: string, instanceId: string, device: string): VolumeRecord | undefined {
-  return volumesTable(cloud.store).list(region).find((x) => !x.Root && x.Attachments.some((a) => a.InstanceId === instanceId && sameAttachmentPoint(a.Device, device)));
+  return volumesTable(cloud.store)
+    .list(region)
+    .find((x) => !x.Root && x.Attachments.some((a) => a.InstanceId === instanceId && sameAttachmentPoint(a.Device, device)));
 }
 
 export function setDeleteOnTermination(cloud: Cloud, region: string, instanceId: string, device: string, value: boolean): boolean {

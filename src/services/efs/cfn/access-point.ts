@@ -13,7 +13,8 @@ export const accessPointProvider: ResourceProvider = {
   replaceOn: ['FileSystemId', 'PosixUser', 'RootDirectory', 'ClientToken'],
   async create(p, ctx) {
     const posix = p.PosixUser && {
-      Uid: num(p.PosixUser.Uid), Gid: num(p.PosixUser.Gid),
+      Uid: num(p.PosixUser.Uid),
+      Gid: num(p.PosixUser.Gid),
       SecondaryGids: Array.isArray(p.PosixUser.SecondaryGids) ? p.PosixUser.SecondaryGids.map((g: unknown) => num(g)) : undefined,
     };
     const info = p.RootDirectory?.CreationInfo;
@@ -27,7 +28,10 @@ export const accessPointProvider: ResourceProvider = {
       },
       Tags: tagsOf(p.AccessPointTags),
     });
-    return { physicalId: ap.AccessPointId, attributes: { AccessPointId: ap.AccessPointId, Arn: accessPointArn(ctx.region, ctx.accountId, ap.AccessPointId) } };
+    return {
+      physicalId: ap.AccessPointId,
+      attributes: { AccessPointId: ap.AccessPointId, Arn: accessPointArn(ctx.region, ctx.accountId, ap.AccessPointId) },
+    };
   },
   async update(id, p, previous, ctx) {
     await syncTags(ctx, id, tagsOf(p.AccessPointTags), tagsOf(previous.AccessPointTags));

@@ -1,7 +1,8 @@
 import { isAwsError } from '../../../protocol/errors.js';
 import type { ProviderContext } from '../../cloudformation/providers/types.js';
 
-export const tagsOf = (v: unknown) => (Array.isArray(v) ? v.map((t: any) => ({ Key: String(t.Key), Value: String(t.Value ?? '') })) : undefined);
+export const tagsOf = (v: unknown) =>
+  Array.isArray(v) ? v.map((t: any) => ({ Key: String(t.Key), Value: String(t.Value ?? '') })) : undefined;
 export const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map((x) => String(x)) : undefined);
 
 /** Waits on the cloud's clock until a described resource is `available`. */
@@ -24,7 +25,12 @@ export async function deleteIgnoringMissing(run: () => Promise<unknown>, notFoun
 }
 
 /** Replaces a resource's template tags (keys the template dropped are removed). */
-export async function syncTags(ctx: ProviderContext, resourceId: string, tags: Array<{ Key: string; Value: string }> | undefined, previous: Array<{ Key: string; Value: string }> | undefined) {
+export async function syncTags(
+  ctx: ProviderContext,
+  resourceId: string,
+  tags: Array<{ Key: string; Value: string }> | undefined,
+  previous: Array<{ Key: string; Value: string }> | undefined,
+) {
   const keep = new Set((tags ?? []).map((t) => t.Key));
   const dropped = (previous ?? []).map((t) => t.Key).filter((k) => !keep.has(k));
   if (dropped.length) await ctx.invoke('elasticfilesystem', 'UntagResource', { ResourceId: resourceId, TagKeys: dropped });

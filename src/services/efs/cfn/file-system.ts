@@ -9,13 +9,20 @@ const EFS = 'elasticfilesystem';
 async function applySettings(id: string, p: Props, previous: Props | undefined, ctx: ProviderContext) {
   const lifecycle = Array.isArray(p.LifecyclePolicies) ? p.LifecyclePolicies : [];
   if (lifecycle.length || previous?.LifecyclePolicies) {
-    await ctx.invoke(EFS, 'PutLifecycleConfiguration', { FileSystemId: id, LifecyclePolicies: lifecycle.map((l: any) => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, String(v)]))) });
+    await ctx.invoke(EFS, 'PutLifecycleConfiguration', {
+      FileSystemId: id,
+      LifecyclePolicies: lifecycle.map((l: any) => Object.fromEntries(Object.entries(l).map(([k, v]) => [k, String(v)]))),
+    });
   }
   const backup = str(p.BackupPolicy?.Status);
   if (backup) await ctx.invoke(EFS, 'PutBackupPolicy', { FileSystemId: id, BackupPolicy: { Status: backup } });
   if (p.FileSystemPolicy !== undefined) {
     const policy = typeof p.FileSystemPolicy === 'string' ? p.FileSystemPolicy : JSON.stringify(p.FileSystemPolicy);
-    await ctx.invoke(EFS, 'PutFileSystemPolicy', { FileSystemId: id, Policy: policy, BypassPolicyLockoutSafetyCheck: bool(p.BypassPolicyLockoutSafetyCheck) });
+    await ctx.invoke(EFS, 'PutFileSystemPolicy', {
+      FileSystemId: id,
+      Policy: policy,
+      BypassPolicyLockoutSafetyCheck: bool(p.BypassPolicyLockoutSafetyCheck),
+    });
   } else if (previous?.FileSystemPolicy !== undefined) {
     await ctx.invoke(EFS, 'DeleteFileSystemPolicy', { FileSystemId: id });
   }
@@ -42,11 +49,19 @@ export const fileSystemProvider: ResourceProvider = {
     return { physicalId: fs.FileSystemId, attributes: attributes(ctx, fs.FileSystemId) };
   },
   async stabilize(id, p, ctx) {
-    await untilAvailable(ctx, async () => (await ctx.invoke(EFS, 'DescribeFileSystems', { FileSystemId: id })).FileSystems[0]?.LifeCycleState, `File system ${id}`);
+    await untilAvailable(
+      ctx,
+      async () => (await ctx.invoke(EFS, 'DescribeFileSystems', { FileSystemId: id })).FileSystems[0]?.LifeCycleState,
+      `File system ${id}`,
+    );
     await applySettings(id, p, undefined, ctx);
   },
   async update(id, p, previous, ctx) {
-    await ctx.invoke(EFS, 'UpdateFileSystem', { FileSystemId: id, ThroughputMode: str(p.ThroughputMode) ?? 'bursting', ProvisionedThroughputInMibps: num(p.ProvisionedThroughputInMibps) });
+    await ctx.invoke(EFS, 'UpdateFileSystem', {
+      FileSystemId: id,
+      ThroughputMode: str(p.ThroughputMode) ?? 'bursting',
+      ProvisionedThroughputInMibps: num(p.ProvisionedThroughputInMibps),
+    });
     await applySettings(id, p, previous, ctx);
     await syncTags(ctx, id, tagsOf(p.FileSystemTags), tagsOf(previous.FileSystemTags));
     return { physicalId: id, attributes: attributes(ctx, id) };

@@ -12,12 +12,19 @@ export const mountTargetProvider: ResourceProvider = {
   replaceOn: ['FileSystemId', 'SubnetId', 'IpAddress'],
   async create(p, ctx) {
     const mt = await ctx.invoke(EFS, 'CreateMountTarget', {
-      FileSystemId: str(p.FileSystemId), SubnetId: str(p.SubnetId), IpAddress: str(p.IpAddress), SecurityGroups: strings(p.SecurityGroups),
+      FileSystemId: str(p.FileSystemId),
+      SubnetId: str(p.SubnetId),
+      IpAddress: str(p.IpAddress),
+      SecurityGroups: strings(p.SecurityGroups),
     });
     return { physicalId: mt.MountTargetId, attributes: { Id: mt.MountTargetId, IpAddress: mt.IpAddress } };
   },
   async stabilize(id, _p, ctx) {
-    await untilAvailable(ctx, async () => (await ctx.invoke(EFS, 'DescribeMountTargets', { MountTargetId: id })).MountTargets[0]?.LifeCycleState, `Mount target ${id}`);
+    await untilAvailable(
+      ctx,
+      async () => (await ctx.invoke(EFS, 'DescribeMountTargets', { MountTargetId: id })).MountTargets[0]?.LifeCycleState,
+      `Mount target ${id}`,
+    );
   },
   async update(id, p, _previous, ctx) {
     await ctx.invoke(EFS, 'ModifyMountTargetSecurityGroups', { MountTargetId: id, SecurityGroups: strings(p.SecurityGroups) });

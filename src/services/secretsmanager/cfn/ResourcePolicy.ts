@@ -9,9 +9,12 @@ const policyText = (p: Props) => (typeof p.ResourcePolicy === 'string' ? p.Resou
 async function put(props: Props, ctx: ProviderContext) {
   const secretId = str(props.SecretId);
   if (!secretId) throw new Error('Properties validation failed for resource: required key [SecretId] not found');
-  if (props.ResourcePolicy === undefined) throw new Error('Properties validation failed for resource: required key [ResourcePolicy] not found');
+  if (props.ResourcePolicy === undefined)
+    throw new Error('Properties validation failed for resource: required key [ResourcePolicy] not found');
   const out = await ctx.invoke<{ ARN: string }>('secretsmanager', 'PutResourcePolicy', {
-    SecretId: secretId, ResourcePolicy: policyText(props), BlockPublicPolicy: bool(props.BlockPublicPolicy),
+    SecretId: secretId,
+    ResourcePolicy: policyText(props),
+    BlockPublicPolicy: bool(props.BlockPublicPolicy),
   });
   return { physicalId: out.ARN, attributes: { Id: out.ARN } };
 }

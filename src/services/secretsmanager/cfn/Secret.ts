@@ -6,14 +6,17 @@ import { randomChars } from '../state.js';
 
 type Tag = { Key: string; Value: string };
 
-const tagsOf = (p: Props): Tag[] => (Array.isArray(p.Tags) ? p.Tags.map((t: any) => ({ Key: String(t.Key), Value: String(t.Value ?? '') })) : []);
+const tagsOf = (p: Props): Tag[] =>
+  Array.isArray(p.Tags) ? p.Tags.map((t: any) => ({ Key: String(t.Key), Value: String(t.Value ?? '') })) : [];
 
 /** GenerateSecretString: a GetRandomPassword with the template's options, alone or as one key of a JSON template. */
 async function generatedString(g: Props, ctx: ProviderContext): Promise<string> {
   const template = str(g.SecretStringTemplate);
   const key = str(g.GenerateStringKey);
   if ((template === undefined) !== (key === undefined)) {
-    throw new Error('Properties validation failed for resource: GenerateSecretString needs both SecretStringTemplate and GenerateStringKey, or neither');
+    throw new Error(
+      'Properties validation failed for resource: GenerateSecretString needs both SecretStringTemplate and GenerateStringKey, or neither',
+    );
   }
   const { RandomPassword } = await ctx.invoke<{ RandomPassword: string }>('secretsmanager', 'GetRandomPassword', {
     PasswordLength: num(g.PasswordLength),
@@ -32,13 +35,14 @@ async function generatedString(g: Props, ctx: ProviderContext): Promise<string> 
   } catch {
     throw new Error('Properties validation failed for resource: SecretStringTemplate must be a valid JSON object');
   }
-  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('Properties validation failed for resource: SecretStringTemplate must be a valid JSON object');
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw new Error('Properties validation failed for resource: SecretStringTemplate must be a valid JSON object');
   return JSON.stringify({ ...doc, [key]: RandomPassword });
 }
 
 async function secretStringOf(props: Props, ctx: ProviderContext): Promise<string | undefined> {
   if (props.SecretString !== undefined && props.GenerateSecretString !== undefined) {
-    throw new Error('Properties validation failed for resource: you can\'t specify both SecretString and GenerateSecretString');
+    throw new Error("Properties validation failed for resource: you can't specify both SecretString and GenerateSecretString");
   }
   if (props.GenerateSecretString !== undefined) return generatedString(props.GenerateSecretString as Props, ctx);
   return str(props.SecretString);
@@ -67,8 +71,9 @@ export const secretProvider: ResourceProvider = {
     return { physicalId: out.ARN, attributes: attributes(out.ARN) };
   },
   async update(arn, props, previous, ctx) {
-    const valueChanged = JSON.stringify(props.SecretString) !== JSON.stringify(previous.SecretString)
-      || JSON.stringify(props.GenerateSecretString) !== JSON.stringify(previous.GenerateSecretString);
+    const valueChanged =
+      JSON.stringify(props.SecretString) !== JSON.stringify(previous.SecretString) ||
+      JSON.stringify(props.GenerateSecretString) !== JSON.stringify(previous.GenerateSecretString);
     await ctx.invoke('secretsmanager', 'UpdateSecret', {
       SecretId: arn,
       Description: str(props.Description) ?? '',
@@ -76,7 +81,9 @@ export const secretProvider: ResourceProvider = {
       SecretString: valueChanged ? ((await secretStringOf(props, ctx)) ?? (await generatedString({}, ctx))) : undefined,
     });
     const keys = new Set(tagsOf(props).map((t) => t.Key));
-    const removed = tagsOf(previous).map((t) => t.Key).filter((k) => !keys.has(k));
+    const removed = tagsOf(previous)
+      .map((t) => t.Key)
+      .filter((k) => !keys.has(k));
     if (removed.length) await ctx.invoke('secretsmanager', 'UntagResource', { SecretId: arn, TagKeys: removed });
     if (keys.size) await ctx.invoke('secretsmanager', 'TagResource', { SecretId: arn, Tags: tagsOf(props) });
     return { physicalId: arn, attributes: attributes(arn) };

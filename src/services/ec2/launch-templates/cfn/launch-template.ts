@@ -11,13 +11,39 @@ interface Described {
 
 /** Members of launch template data that are booleans or numbers on the API, which a template may give as strings. */
 const BOOLEANS = new Set([
-  'AssociatePublicIpAddress', 'AssociateCarrierIpAddress', 'DeleteOnTermination', 'Enabled', 'DisableApiTermination', 'DisableApiStop',
-  'EbsOptimized', 'Encrypted', 'Configured', 'Primary', 'EnableResourceNameDnsARecord', 'EnableResourceNameDnsAAAARecord', 'PrimaryIpv6',
-  'EnaSrdEnabled', 'EnaSrdUdpEnabled', 'RequireHibernateSupport',
+  'AssociatePublicIpAddress',
+  'AssociateCarrierIpAddress',
+  'DeleteOnTermination',
+  'Enabled',
+  'DisableApiTermination',
+  'DisableApiStop',
+  'EbsOptimized',
+  'Encrypted',
+  'Configured',
+  'Primary',
+  'EnableResourceNameDnsARecord',
+  'EnableResourceNameDnsAAAARecord',
+  'PrimaryIpv6',
+  'EnaSrdEnabled',
+  'EnaSrdUdpEnabled',
+  'RequireHibernateSupport',
 ]);
 const NUMBERS = new Set([
-  'DeviceIndex', 'HttpPutResponseHopLimit', 'VolumeSize', 'Iops', 'Throughput', 'Ipv6AddressCount', 'SecondaryPrivateIpAddressCount',
-  'NetworkCardIndex', 'CoreCount', 'ThreadsPerCore', 'PartitionNumber', 'Count', 'Ipv4PrefixCount', 'Ipv6PrefixCount', 'BlockDurationMinutes',
+  'DeviceIndex',
+  'HttpPutResponseHopLimit',
+  'VolumeSize',
+  'Iops',
+  'Throughput',
+  'Ipv6AddressCount',
+  'SecondaryPrivateIpAddressCount',
+  'NetworkCardIndex',
+  'CoreCount',
+  'ThreadsPerCore',
+  'PartitionNumber',
+  'Count',
+  'Ipv4PrefixCount',
+  'Ipv6PrefixCount',
+  'BlockDurationMinutes',
 ]);
 
 /** A template's LaunchTemplateData with its booleans and numbers typed as the EC2 API has them. */
@@ -31,9 +57,10 @@ export function typedData(value: unknown, key = ''): unknown {
   return value;
 }
 
-const templateTags = (p: Props) => ((p.TagSpecifications ?? []) as Props[])
-  .filter((s) => s.ResourceType === 'launch-template')
-  .flatMap((s) => ((s.Tags ?? []) as Props[]).map((t) => ({ Key: String(t.Key), Value: String(t.Value ?? '') })));
+const templateTags = (p: Props) =>
+  ((p.TagSpecifications ?? []) as Props[])
+    .filter((s) => s.ResourceType === 'launch-template')
+    .flatMap((s) => ((s.Tags ?? []) as Props[]).map((t) => ({ Key: String(t.Key), Value: String(t.Value ?? '') })));
 
 const attributes = (t: Described) => ({
   LaunchTemplateId: t.LaunchTemplateId,

@@ -34,7 +34,8 @@ export const eipProvider: ResourceProvider = {
     const address = await addressOf(id, ctx);
     if (str(props.InstanceId) !== str(previous.InstanceId)) {
       if (address.AssociationId) await ctx.invoke('ec2', 'DisassociateAddress', { AssociationId: address.AssociationId });
-      if (props.InstanceId) await ctx.invoke('ec2', 'AssociateAddress', { AllocationId: address.AllocationId, InstanceId: str(props.InstanceId) });
+      if (props.InstanceId)
+        await ctx.invoke('ec2', 'AssociateAddress', { AllocationId: address.AllocationId, InstanceId: str(props.InstanceId) });
     }
     await updateTags(address.AllocationId, props, previous, ctx);
     return { physicalId: id, attributes: { AllocationId: address.AllocationId, PublicIp: id } };
@@ -48,7 +49,8 @@ export const eipProvider: ResourceProvider = {
       throw err;
     }
     if (!address) return;
-    if (address.AssociationId) await ignoreNotFound(() => ctx.invoke('ec2', 'DisassociateAddress', { AssociationId: address.AssociationId }));
+    if (address.AssociationId)
+      await ignoreNotFound(() => ctx.invoke('ec2', 'DisassociateAddress', { AssociationId: address.AssociationId }));
     await ignoreNotFound(() => ctx.invoke('ec2', 'ReleaseAddress', { AllocationId: address.AllocationId }));
   },
 };

@@ -8,7 +8,10 @@ export const networkAclProvider: ResourceProvider = {
   required: ['VpcId'],
   replaceOn: ['VpcId'],
   async create(props, ctx) {
-    const { NetworkAcl } = await ctx.invoke('ec2', 'CreateNetworkAcl', { VpcId: str(props.VpcId), TagSpecifications: creationTags('network-acl', props, ctx) });
+    const { NetworkAcl } = await ctx.invoke('ec2', 'CreateNetworkAcl', {
+      VpcId: str(props.VpcId),
+      TagSpecifications: creationTags('network-acl', props, ctx),
+    });
     return { physicalId: NetworkAcl.NetworkAclId, attributes: { Id: NetworkAcl.NetworkAclId } };
   },
   async update(id, props, previous, ctx) {
@@ -42,7 +45,10 @@ export const networkAclEntryProvider: ResourceProvider = {
   async create(props, ctx) {
     const input = entryInput(props);
     await ctx.invoke('ec2', 'CreateNetworkAclEntry', input);
-    return { physicalId: `${input.NetworkAclId}|${input.Egress}|${input.RuleNumber}`, attributes: { Id: `${input.NetworkAclId}|${input.Egress}|${input.RuleNumber}` } };
+    return {
+      physicalId: `${input.NetworkAclId}|${input.Egress}|${input.RuleNumber}`,
+      attributes: { Id: `${input.NetworkAclId}|${input.Egress}|${input.RuleNumber}` },
+    };
   },
   async update(id, props, _previous, ctx) {
     await ctx.invoke('ec2', 'ReplaceNetworkAclEntry', entryInput(props));
@@ -50,12 +56,16 @@ export const networkAclEntryProvider: ResourceProvider = {
   },
   async delete(_id, props, ctx) {
     const input = entryInput(props);
-    await ignoreNotFound(() => ctx.invoke('ec2', 'DeleteNetworkAclEntry', { NetworkAclId: input.NetworkAclId, RuleNumber: input.RuleNumber, Egress: input.Egress }));
+    await ignoreNotFound(() =>
+      ctx.invoke('ec2', 'DeleteNetworkAclEntry', { NetworkAclId: input.NetworkAclId, RuleNumber: input.RuleNumber, Egress: input.Egress }),
+    );
   },
 };
 
 async function aclAssociationOfSubnet(subnetId: string, ctx: ProviderContext): Promise<{ associationId: string; vpcId: string }> {
-  const { NetworkAcls } = await ctx.invoke('ec2', 'DescribeNetworkAcls', { Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] });
+  const { NetworkAcls } = await ctx.invoke('ec2', 'DescribeNetworkAcls', {
+    Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }],
+  });
   const acl = NetworkAcls[0];
   const assoc = acl?.Associations?.find((a: { SubnetId: string }) => a.SubnetId === subnetId);
   if (!assoc) throw new Error(`The subnet ID '${subnetId}' has no network ACL association (does the subnet exist?)`);
@@ -69,7 +79,10 @@ export const subnetNetworkAclAssociationProvider: ResourceProvider = {
   replaceOn: ['NetworkAclId', 'SubnetId'],
   async create(props, ctx) {
     const { associationId } = await aclAssociationOfSubnet(String(props.SubnetId), ctx);
-    const r = await ctx.invoke('ec2', 'ReplaceNetworkAclAssociation', { AssociationId: associationId, NetworkAclId: str(props.NetworkAclId) });
+    const r = await ctx.invoke('ec2', 'ReplaceNetworkAclAssociation', {
+      AssociationId: associationId,
+      NetworkAclId: str(props.NetworkAclId),
+    });
     return { physicalId: r.NewAssociationId, attributes: { AssociationId: r.NewAssociationId } };
   },
   async delete(id, props, ctx) {
@@ -81,7 +94,12 @@ export const subnetNetworkAclAssociationProvider: ResourceProvider = {
     }
     // Replaced by a newer association (an update moved the subnet to another ACL): leave that one alone.
     if (current.associationId !== id) return;
-    const { NetworkAcls } = await ctx.invoke('ec2', 'DescribeNetworkAcls', { Filters: [{ Name: 'vpc-id', Values: [current.vpcId] }, { Name: 'default', Values: ['true'] }] });
+    const { NetworkAcls } = await ctx.invoke('ec2', 'DescribeNetworkAcls', {
+      Filters: [
+        { Name: 'vpc-id', Values: [current.vpcId] },
+        { Name: 'default', Values: ['true'] },
+      ],
+    });
     const defaultAcl = NetworkAcls[0]?.NetworkAclId;
     if (!defaultAcl) return;
     await ctx.invoke('ec2', 'ReplaceNetworkAclAssociation', { AssociationId: current.associationId, NetworkAclId: defaultAcl });

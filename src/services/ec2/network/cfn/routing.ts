@@ -8,7 +8,10 @@ export const routeTableProvider: ResourceProvider = {
   required: ['VpcId'],
   replaceOn: ['VpcId'],
   async create(props, ctx) {
-    const { RouteTable } = await ctx.invoke('ec2', 'CreateRouteTable', { VpcId: str(props.VpcId), TagSpecifications: creationTags('route-table', props, ctx) });
+    const { RouteTable } = await ctx.invoke('ec2', 'CreateRouteTable', {
+      VpcId: str(props.VpcId),
+      TagSpecifications: creationTags('route-table', props, ctx),
+    });
     return { physicalId: RouteTable.RouteTableId, attributes: { RouteTableId: RouteTable.RouteTableId } };
   },
   async update(id, props, previous, ctx) {
@@ -20,8 +23,19 @@ export const routeTableProvider: ResourceProvider = {
   },
 };
 
-const TARGETS = ['GatewayId', 'InstanceId', 'NetworkInterfaceId', 'NatGatewayId', 'VpcPeeringConnectionId', 'TransitGatewayId',
-  'EgressOnlyInternetGatewayId', 'VpcEndpointId', 'CarrierGatewayId', 'LocalGatewayId', 'CoreNetworkArn'];
+const TARGETS = [
+  'GatewayId',
+  'InstanceId',
+  'NetworkInterfaceId',
+  'NatGatewayId',
+  'VpcPeeringConnectionId',
+  'TransitGatewayId',
+  'EgressOnlyInternetGatewayId',
+  'VpcEndpointId',
+  'CarrierGatewayId',
+  'LocalGatewayId',
+  'CoreNetworkArn',
+];
 
 function routeInput(props: Props) {
   const input: Record<string, string | undefined> = {
@@ -49,12 +63,14 @@ export const routeProvider: ResourceProvider = {
     return { physicalId: id, attributes: { CidrBlock: props.DestinationCidrBlock } };
   },
   async delete(_id, props, ctx) {
-    await ignoreNotFound(() => ctx.invoke('ec2', 'DeleteRoute', {
-      RouteTableId: str(props.RouteTableId),
-      DestinationCidrBlock: str(props.DestinationCidrBlock),
-      DestinationIpv6CidrBlock: str(props.DestinationIpv6CidrBlock),
-      DestinationPrefixListId: str(props.DestinationPrefixListId),
-    }));
+    await ignoreNotFound(() =>
+      ctx.invoke('ec2', 'DeleteRoute', {
+        RouteTableId: str(props.RouteTableId),
+        DestinationCidrBlock: str(props.DestinationCidrBlock),
+        DestinationIpv6CidrBlock: str(props.DestinationIpv6CidrBlock),
+        DestinationPrefixListId: str(props.DestinationPrefixListId),
+      }),
+    );
   },
 };
 

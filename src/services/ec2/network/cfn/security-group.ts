@@ -16,16 +16,25 @@ export function ipPermission(rule: Props, egress: boolean) {
     IpRanges: rule.CidrIp ? [{ CidrIp: String(rule.CidrIp), Description: str(rule.Description) }] : undefined,
     Ipv6Ranges: rule.CidrIpv6 ? [{ CidrIpv6: String(rule.CidrIpv6), Description: str(rule.Description) }] : undefined,
     PrefixListIds: prefixList ? [{ PrefixListId: String(prefixList), Description: str(rule.Description) }] : undefined,
-    UserIdGroupPairs: peerGroup || rule.SourceSecurityGroupName
-      ? [{ GroupId: str(peerGroup), GroupName: str(rule.SourceSecurityGroupName), UserId: str(rule.SourceSecurityGroupOwnerId), Description: str(rule.Description) }]
-      : undefined,
+    UserIdGroupPairs:
+      peerGroup || rule.SourceSecurityGroupName
+        ? [
+            {
+              GroupId: str(peerGroup),
+              GroupName: str(rule.SourceSecurityGroupName),
+              UserId: str(rule.SourceSecurityGroupOwnerId),
+              Description: str(rule.Description),
+            },
+          ]
+        : undefined,
   };
 }
 
 const ALL_EGRESS = { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] };
 
 async function setRules(groupId: string, props: Props, previous: Props | undefined, ctx: ProviderContext): Promise<void> {
-  const rules = (p: Props | undefined, key: string) => ((p?.[key] ?? []) as Props[]).map((r) => ipPermission(r, key === 'SecurityGroupEgress'));
+  const rules = (p: Props | undefined, key: string) =>
+    ((p?.[key] ?? []) as Props[]).map((r) => ipPermission(r, key === 'SecurityGroupEgress'));
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   // Ingress
   const oldIn = rules(previous, 'SecurityGroupIngress');
@@ -72,11 +81,28 @@ function standaloneRule(egress: boolean): ResourceProvider {
   return {
     type: `AWS::EC2::SecurityGroup${side}`,
     required: egress ? ['GroupId', 'IpProtocol'] : ['IpProtocol'],
-    replaceOn: ['GroupId', 'GroupName', 'IpProtocol', 'FromPort', 'ToPort', 'CidrIp', 'CidrIpv6', 'SourceSecurityGroupId', 'SourceSecurityGroupName',
-      'SourceSecurityGroupOwnerId', 'SourcePrefixListId', 'DestinationSecurityGroupId', 'DestinationPrefixListId', 'Description'],
+    replaceOn: [
+      'GroupId',
+      'GroupName',
+      'IpProtocol',
+      'FromPort',
+      'ToPort',
+      'CidrIp',
+      'CidrIpv6',
+      'SourceSecurityGroupId',
+      'SourceSecurityGroupName',
+      'SourceSecurityGroupOwnerId',
+      'SourcePrefixListId',
+      'DestinationSecurityGroupId',
+      'DestinationPrefixListId',
+      'Description',
+    ],
     async create(props, ctx) {
       const groupId = str(props.GroupId) ?? (await groupIdByName(String(props.GroupName), ctx));
-      const r = await ctx.invoke('ec2', `AuthorizeSecurityGroup${side}`, { GroupId: groupId, IpPermissions: [ipPermission(props, egress)] });
+      const r = await ctx.invoke('ec2', `AuthorizeSecurityGroup${side}`, {
+        GroupId: groupId,
+        IpPermissions: [ipPermission(props, egress)],
+      });
       const ruleId = r.SecurityGroupRules?.[0]?.SecurityGroupRuleId;
       if (!ruleId) throw new Error(`AuthorizeSecurityGroup${side} returned no rule id`);
       return { physicalId: ruleId, attributes: { Id: ruleId } };

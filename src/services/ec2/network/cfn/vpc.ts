@@ -6,8 +6,18 @@ import { bool, str } from '../../../cloudformation/providers/values.js';
 async function vpcAttributes(vpcId: string, ctx: ProviderContext) {
   const { Vpcs } = await ctx.invoke('ec2', 'DescribeVpcs', { VpcIds: [vpcId] });
   const vpc = Vpcs[0];
-  const acls = await ctx.invoke('ec2', 'DescribeNetworkAcls', { Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'default', Values: ['true'] }] });
-  const groups = await ctx.invoke('ec2', 'DescribeSecurityGroups', { Filters: [{ Name: 'vpc-id', Values: [vpcId] }, { Name: 'group-name', Values: ['default'] }] });
+  const acls = await ctx.invoke('ec2', 'DescribeNetworkAcls', {
+    Filters: [
+      { Name: 'vpc-id', Values: [vpcId] },
+      { Name: 'default', Values: ['true'] },
+    ],
+  });
+  const groups = await ctx.invoke('ec2', 'DescribeSecurityGroups', {
+    Filters: [
+      { Name: 'vpc-id', Values: [vpcId] },
+      { Name: 'group-name', Values: ['default'] },
+    ],
+  });
   return {
     VpcId: vpcId,
     CidrBlock: vpc.CidrBlock,
@@ -59,7 +69,17 @@ export const vpcProvider: ResourceProvider = {
 export const subnetProvider: ResourceProvider = {
   type: 'AWS::EC2::Subnet',
   required: ['VpcId'],
-  replaceOn: ['AvailabilityZone', 'AvailabilityZoneId', 'CidrBlock', 'VpcId', 'Ipv6CidrBlock', 'Ipv4IpamPoolId', 'Ipv4NetmaskLength', 'Ipv6Native', 'OutpostArn'],
+  replaceOn: [
+    'AvailabilityZone',
+    'AvailabilityZoneId',
+    'CidrBlock',
+    'VpcId',
+    'Ipv6CidrBlock',
+    'Ipv4IpamPoolId',
+    'Ipv4NetmaskLength',
+    'Ipv6Native',
+    'OutpostArn',
+  ],
   async create(props, ctx) {
     const { Subnet } = await ctx.invoke('ec2', 'CreateSubnet', {
       VpcId: str(props.VpcId),
@@ -76,7 +96,10 @@ export const subnetProvider: ResourceProvider = {
   },
   async update(id, props, previous, ctx) {
     if (onlyChanged(props, previous, ['MapPublicIpOnLaunch']).length) {
-      await ctx.invoke('ec2', 'ModifySubnetAttribute', { SubnetId: id, MapPublicIpOnLaunch: { Value: bool(props.MapPublicIpOnLaunch) ?? false } });
+      await ctx.invoke('ec2', 'ModifySubnetAttribute', {
+        SubnetId: id,
+        MapPublicIpOnLaunch: { Value: bool(props.MapPublicIpOnLaunch) ?? false },
+      });
     }
     await updateTags(id, props, previous, ctx);
     return { physicalId: id, attributes: await subnetAttributes(id, ctx) };
@@ -108,7 +131,9 @@ async function subnetAttributes(subnetId: string, ctx: ProviderContext) {
 export const internetGatewayProvider: ResourceProvider = {
   type: 'AWS::EC2::InternetGateway',
   async create(props, ctx) {
-    const { InternetGateway } = await ctx.invoke('ec2', 'CreateInternetGateway', { TagSpecifications: creationTags('internet-gateway', props, ctx) });
+    const { InternetGateway } = await ctx.invoke('ec2', 'CreateInternetGateway', {
+      TagSpecifications: creationTags('internet-gateway', props, ctx),
+    });
     return { physicalId: InternetGateway.InternetGatewayId, attributes: { InternetGatewayId: InternetGateway.InternetGatewayId } };
   },
   async update(id, props, previous, ctx) {
@@ -127,12 +152,15 @@ export const gatewayAttachmentProvider: ResourceProvider = {
   replaceOn: ['VpcId', 'InternetGatewayId', 'VpnGatewayId'],
   async create(props, ctx) {
     if (props.VpnGatewayId) throw new Error('halo does not support VPN gateways (VpnGatewayId)');
-    if (!props.InternetGatewayId) throw new Error('Properties validation failed for resource: either InternetGatewayId or VpnGatewayId is required');
+    if (!props.InternetGatewayId)
+      throw new Error('Properties validation failed for resource: either InternetGatewayId or VpnGatewayId is required');
     await ctx.invoke('ec2', 'AttachInternetGateway', { InternetGatewayId: str(props.InternetGatewayId), VpcId: str(props.VpcId) });
     return { physicalId: `IGW|${String(props.VpcId)}`, attributes: { AttachmentType: 'InternetGateway', VpcId: props.VpcId } };
   },
   async delete(_id, props, ctx) {
-    await ignoreNotFound(() => ctx.invoke('ec2', 'DetachInternetGateway', { InternetGatewayId: str(props.InternetGatewayId), VpcId: str(props.VpcId) }));
+    await ignoreNotFound(() =>
+      ctx.invoke('ec2', 'DetachInternetGateway', { InternetGatewayId: str(props.InternetGatewayId), VpcId: str(props.VpcId) }),
+    );
   },
 };
 
