@@ -81,7 +81,12 @@ async function buildThroughTheApi(base: string, password: string): Promise<Recor
   assert.match(force.stdout, /"result"/, force.stdout);
   rmSync(path.dirname(jar), { recursive: true, force: true });
   for (let i = 0; i < 60; i++) {
-    const builds = JSON.parse((await http(`${base}/api/v2/builds`)).text).builds as Array<Record<string, unknown>>;
+    // A connection refused here is the architecture at work (an unhealthy server replaced on a loaded machine): the
+    // build is asked for again until its result is known.
+    const builds = await http(`${base}/api/v2/builds`).then(
+      (r) => JSON.parse(r.text).builds as Array<Record<string, unknown>>,
+      () => [],
+    );
     if (builds[0]?.complete) return builds[0];
     await new Promise((r) => setTimeout(r, 2000));
   }
