@@ -33,7 +33,7 @@ export class Cloud {
   readonly live: LiveState = new LiveState(this);
   private readonly shutdownHooks: Array<() => void | Promise<void>> = [];
   private servingPort?: number;
-  private readonly servingWaiters: Array<(port: number) => void> = [];
+  private readonly servingWaiters: Array<(port: number) => void | Promise<void>> = [];
 
   constructor(
     readonly store: Store,
@@ -86,12 +86,13 @@ export class Cloud {
   /**
    * Told by the daemon once its API front listens on `port`. Parts that only run inside a daemon (the runtime's
    * host side, reconciliation, status checks) start then; a cloud in a process that is no daemon (unit tests) is
-   * never told.
+   * never told. Resolves once every part has started what clients rely on (the control socket): the daemon
+   * announces itself (daemon.json) only then.
    */
-  serving(port: number): void {
+  async serving(port: number): Promise<void> {
     if (this.servingPort !== undefined) return;
     this.servingPort = port;
-    for (const waiter of this.servingWaiters.splice(0)) waiter(port);
+    await Promise.all(this.servingWaiters.splice(0).map(async (waiter) => waiter(port)));
   }
 
   /** The API port, once the daemon serves this cloud. */
@@ -99,9 +100,9 @@ export class Cloud {
     return this.servingPort;
   }
 
-  /** Runs `fn` once the daemon serves this cloud (at once if it already does). */
-  whenServing(fn: (port: number) => void): void {
-    if (this.servingPort !== undefined) fn(this.servingPort);
+  /** Runs `fn` once the daemon serves this cloud (at once if it already does); the daemon waits for its promise. */
+  whenServing(fn: (port: number) => void | Promise<void>): void {
+    if (this.servingPort !== undefined) void fn(this.servingPort);
     else this.servingWaiters.push(fn);
   }
 

@@ -55,8 +55,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<{ info: DaemonIn
     startedAt: new Date().toISOString(),
     imageCache: imageCacheDir(opts.home),
   };
+  await cloud.serving(port);
   writeDaemonInfo(opts.home, info);
-  cloud.serving(port);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

@@ -74,6 +74,9 @@ CFG
 chown buildbot:buildbot $MASTER/master.cfg
 [ -f $MASTER/buildbot.tac ] || runuser -u buildbot -- buildbot create-master -r $MASTER >/dev/null
 runuser -u buildbot -- buildbot upgrade-master $MASTER >/dev/null
+# The master's directory may come from a server that died (shared state keeps its twistd.pid, whose number can be a
+# live process here, and twistd would then refuse to start): no buildbot runs in this instance yet, so it is stale.
+pgrep -u buildbot >/dev/null || rm -f $MASTER/twistd.pid
 runuser -u buildbot -- buildbot start $MASTER
 install -d -o buildbot -g buildbot $WORKER
 [ -f $WORKER/buildbot.tac ] || runuser -u buildbot -- buildbot-worker create-worker -r $WORKER 127.0.0.1:9989 local "$(cat $MASTER/worker-password)" >/dev/null

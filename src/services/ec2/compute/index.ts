@@ -104,28 +104,32 @@ export function attachCompute(cloud: Cloud): void {
     await closeControl?.();
   });
   // The daemon says when it serves the cloud; a cloud in a process that is no daemon (unit tests) is never told.
-  cloud.whenServing(
-    () =>
-      void (async () => {
-        if (stopped) return;
-        await rt.start();
-        closeControl = await startControl(cloud.config.home, async (route, body) => {
-          if (route === '/fault') {
-            return injectFault(cloud, body.kind as FaultKind, {
-              instanceId: body.instanceId as string | undefined,
-              hostId: body.hostId as string | undefined,
-              zone: body.zone as string | undefined,
-            });
-          }
-          if (route === '/register-image')
-            return registerBuiltImage(cloud, String(body.name), String(body.rootfs), body.region ? String(body.region) : undefined);
-          throw new Error(`unknown control request ${route}`);
-        });
-        timer = startStatusChecks(cloud);
-        metricsTimer = startInstanceMetrics(cloud);
-        await reconcile(cloud);
-      })().catch((err: unknown) => console.error(`[halo] the EC2 runtime did not start: ${(err as Error).stack ?? String(err)}`)),
-  );
+  // The daemon says when it serves the cloud (and announces itself once the control socket listens); a cloud in a
+  // process that is no daemon (unit tests) is never told.
+  cloud.whenServing(async () => {
+    try {
+      if (stopped) return;
+      await rt.start();
+      closeControl = await startControl(cloud.config.home, async (route, body) => {
+        if (route === '/fault') {
+          return injectFault(cloud, body.kind as FaultKind, {
+            instanceId: body.instanceId as string | undefined,
+            hostId: body.hostId as string | undefined,
+            zone: body.zone as string | undefined,
+          });
+        }
+        if (route === '/register-image')
+          return registerBuiltImage(cloud, String(body.name), String(body.rootfs), body.region ? String(body.region) : undefined);
+        throw new Error(`unknown control request ${route}`);
+      });
+      timer = startStatusChecks(cloud);
+      metricsTimer = startInstanceMetrics(cloud);
+    } catch (err) {
+      console.error(`[halo] the EC2 runtime did not start: ${(err as Error).stack ?? String(err)}`);
+      return;
+    }
+    reconcile(cloud).catch((err: unknown) => console.error(`[halo] reconciling instances: ${(err as Error).stack ?? String(err)}`));
+  });
 }
 
 export { injectFault };

@@ -6,6 +6,7 @@ import type { MetaDoc, MetaTree } from '../../../runtime/imds.js';
 import { findZone } from '../../../topology/regions.js';
 import { publicNameShown } from './dns-names.js';
 import { publicIpOf } from './instances.js';
+import { targetLifecycleState } from './target-lifecycle-state.js';
 import { instancesTable, privateDnsOf, publicDnsOf, type InstanceRecord } from './state.js';
 
 type CredentialsFn = (cloud: Cloud, profile: string, instanceId: string) => unknown;
@@ -117,6 +118,10 @@ export async function metadataDoc(cloud: Cloud, instanceId: string): Promise<Met
   if (publicIp) {
     metaData['public-ipv4'] = publicIp;
     if (publicName) metaData['public-hostname'] = publicName;
+  }
+  const group = r.Tags.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value;
+  if (group) {
+    metaData.autoscaling = { 'target-lifecycle-state': () => targetLifecycleState(cloud, region, group, r.InstanceId) };
   }
   if (r.MetadataOptions.InstanceMetadataTags === 'enabled') {
     metaData.tags = { instance: Object.fromEntries(r.Tags.map((t) => [t.Key, t.Value])) };
