@@ -184,13 +184,16 @@ ${CFN_HELPERS_INIT}
 grep -qsE '^[^#[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+(efs|nfs|nfs4)[[:space:]]' /etc/fstab && ( oom_child; exec mount -a ) 2>&1 | sed 's/^/[halo-init] /'
 USER_DATA=
 # User data runs once per instance, as cloud-init's per-instance semantics: an image made from this disk (CreateImage)
-# runs its new instance's user data again.
-if [ "$(cat /var/lib/halo/user-data.done 2>/dev/null)" != "$HALO_INSTANCE_ID" ] && [ -s /run/halo/user-data ]; then
-  mkdir -p /var/lib/halo; cp /run/halo/user-data /var/lib/halo/user-data; echo "$HALO_INSTANCE_ID" > /var/lib/halo/user-data.done
+# runs its new instance's user data again. It counts as run once it starts: an instance stopped before (a warm pool's
+# spare stopped while it waited for the network) runs it at its next boot.
+DONE=/var/lib/halo/user-data.done
+if [ "$(cat $DONE 2>/dev/null)" != "$HALO_INSTANCE_ID" ] && [ -s /run/halo/user-data ]; then
+  mkdir -p /var/lib/halo; cp /run/halo/user-data /var/lib/halo/user-data
   if [ "$(head -c 2 /var/lib/halo/user-data)" = "#!" ]; then
     chmod 700 /var/lib/halo/user-data; USER_DATA=/var/lib/halo/user-data
     log "running user data (first boot)"
   else
+    echo "$HALO_INSTANCE_ID" > $DONE
     log "user data is not a #! script: not run (cloud-config is not supported)"
   fi
 fi
@@ -204,7 +207,7 @@ if [ -n "$USER_DATA" ] || [ -n "$(ls -A $PER_BOOT 2>/dev/null)" ]; then
       [ -f "$s" ] && [ -x "$s" ] || continue
       log "running per-boot script $s"; "$s"; log "per-boot script $s exited with status $?"
     done
-    [ -n "$USER_DATA" ] && { $USER_DATA; log "user data exited with status $?"; } ) &
+    [ -n "$USER_DATA" ] && { echo "$HALO_INSTANCE_ID" > $DONE; sync; $USER_DATA; log "user data exited with status $?"; } ) &
 fi
 log "boot finished"
 while :; do sleep 3600 & wait $!; done
