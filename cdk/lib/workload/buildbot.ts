@@ -80,7 +80,9 @@ pgrep -u buildbot >/dev/null || rm -f $MASTER/twistd.pid
 runuser -u buildbot -- buildbot start $MASTER
 install -d -o buildbot -g buildbot $WORKER
 [ -f $WORKER/buildbot.tac ] || runuser -u buildbot -- buildbot-worker create-worker -r $WORKER 127.0.0.1:9989 local "$(cat $MASTER/worker-password)" >/dev/null
-runuser -u buildbot -- buildbot-worker start $WORKER
+# --quiet: start without following the worker's log for its connection (that watch can miss the line and wait forever;
+# the worker reconnects by itself, and the server's own check below says when the CI answers).
+runuser -u buildbot -- buildbot-worker start --quiet $WORKER
 `,
   };
 }
