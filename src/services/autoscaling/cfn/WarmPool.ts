@@ -16,6 +16,15 @@ async function put(p: Props, ctx: ProviderContext) {
   return { physicalId: group };
 }
 
+async function stillThere(ctx: ProviderContext, ids: string[]): Promise<boolean> {
+  type Out = { Reservations?: Array<{ Instances?: Array<{ State?: { Name?: string } }> }> };
+  const out = await ctx.invoke<Out>('ec2', 'DescribeInstances', { InstanceIds: ids }).catch((err: unknown) => {
+    if (isAwsError(err, 'InvalidInstanceID.NotFound')) return {} as Out;
+    throw err;
+  });
+  return (out.Reservations ?? []).some((r) => (r.Instances ?? []).some((i) => i.State?.Name !== 'terminated'));
+}
+
 /** AWS::AutoScaling::WarmPool: one per group, known by the group's name; deleting it terminates its instances. */
 export const warmPoolProvider: ResourceProvider = {
   type: 'AWS::AutoScaling::WarmPool',
@@ -24,11 +33,20 @@ export const warmPoolProvider: ResourceProvider = {
   create: (props, ctx) => put(props, ctx),
   update: (_physicalId, props, _previous, ctx) => put(props, ctx),
   async delete(physicalId, _props, ctx) {
+    let ids: string[];
     try {
+      const pool = await ctx.invoke<{ Instances?: Array<{ InstanceId: string }> }>('autoscaling', 'DescribeWarmPool', {
+        AutoScalingGroupName: physicalId,
+      });
+      ids = (pool.Instances ?? []).map((i) => i.InstanceId);
       await ctx.invoke('autoscaling', 'DeleteWarmPool', { AutoScalingGroupName: physicalId, ForceDelete: true });
     } catch (err) {
       if (!isAwsError(err, 'ValidationError')) throw err;
+      return;
     }
+    // Done once its instances are terminated, as CloudFormation waits for them: the subnets and security groups deleted
+    // after it would otherwise still hold an instance shutting down (DependencyViolation).
+    while (ids.length && (await stillThere(ctx, ids))) await ctx.clock.sleep(5000);
   },
 };
 
