@@ -29,6 +29,12 @@ export const DEFAULT_PACKAGES = [
 /** Bump when the customisation below changes: a new directory is built. */
 const CUSTOMISATION_VERSION = 1;
 
+/**
+ * setpriv's arguments that run a build step in private mount and PID namespaces: its mounts never reach the host,
+ * even when the build is killed, and no process it starts outlives it.
+ */
+const ISOLATED = ['--pdeathsig', 'KILL', '--', 'unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--'];
+
 export function imageCacheDir(home: string): string {
   return path.resolve(process.env.HALO_IMAGE_CACHE || path.join(home, 'images'));
 }
@@ -123,22 +129,10 @@ export async function ensureImage(
     () => (imageReady(rootfs) ? rootfs : undefined),
     async (work) => {
       log(`building image ${name} with debootstrap (${packages.join(', ')}) from ${debianMirror()}`);
-      // In private mount and PID namespaces: the /proc and /sys debootstrap mounts in the target never reach the host,
-      // even when the build is killed, and no process of a package's scripts outlives it.
       await runAsync(
         'setpriv',
         [
-          '--pdeathsig',
-          'KILL',
-          '--',
-          'unshare',
-          '--mount',
-          '--propagation',
-          'private',
-          '--pid',
-          '--fork',
-          '--kill-child',
-          '--',
+          ...ISOLATED,
           'debootstrap',
           '--variant=minbase',
           `--include=${packages.join(',')}`,
@@ -323,37 +317,18 @@ exit $status
 `;
   const errors: string[] = [];
   let tail = '';
-  const result = await runAsync(
-    'setpriv',
-    [
-      '--pdeathsig',
-      'KILL',
-      '--',
-      'unshare',
-      '--mount',
-      '--propagation',
-      'private',
-      '--pid',
-      '--fork',
-      '--kill-child',
-      '--',
-      '/bin/sh',
-      '-c',
-      script,
-    ],
-    {
-      allowFail: true,
-      timeoutMs: 30 * 60_000,
-      onOutput: (chunk) => {
-        const lines = (tail + chunk).split('\n');
-        tail = lines.pop() ?? '';
-        for (const line of lines) {
-          if (/^(E|W): /.test(line)) errors.push(line);
-          if (/^(Get:|Setting up |E: |Unpacking )/.test(line)) log(line);
-        }
-      },
+  const result = await runAsync('setpriv', [...ISOLATED, '/bin/sh', '-c', script], {
+    allowFail: true,
+    timeoutMs: 30 * 60_000,
+    onOutput: (chunk) => {
+      const lines = (tail + chunk).split('\n');
+      tail = lines.pop() ?? '';
+      for (const line of lines) {
+        if (/^(E|W): /.test(line)) errors.push(line);
+        if (/^(Get:|Setting up |E: |Unpacking )/.test(line)) log(line);
+      }
     },
-  );
+  });
   if (tail && /^(E|W): /.test(tail)) errors.push(tail);
   if (result.status !== 0) {
     const apt = errors.filter((e) => e.startsWith('E: '));
