@@ -276,25 +276,37 @@ export async function setLink(vpc: VpcNet, instanceId: string, up: boolean, priv
 }
 
 /**
- * Probes instances' network from their VPC namespace with a TCP connection to port 1: an answer (a refusal counts:
- * the instance's kernel replied) proves the path; silence does not. One process per VPC for all of its instances.
- */
-/**
- * One process probes every address at once: a TCP connection to port 1 that is answered (accepted or refused)
- * within the deadline proves the instance's network stack is up; silence is a failed check.
+ * One process, in the VPC namespace, checks every instance of the VPC at once, as EC2's two reachability checks:
+ * - `link <ip>`: the platform's end of the instance's network path (the veth end in the VPC namespace) is
+ *   administratively up. A partition or a failed host takes it down: the system reachability check.
+ * - `ok <ip>`: a TCP connection to port 1 of the instance is answered (accepted or refused) within the deadline: the
+ *   instance's network stack is up and reachable. Silence, or an error at once (no route: ENETUNREACH, EHOSTUNREACH),
+ *   is a failed instance reachability check. Only EINPROGRESS waits for an answer: a socket whose connect failed at
+ *   once selects as writable with SO_ERROR already cleared to 0, which must not count as an answer.
  */
 const PROBE = `
-import errno, selectors, socket, sys, time
+import errno, fcntl, selectors, socket, struct, sys, time
+SIOCGIFFLAGS, IFF_UP = 0x8913, 0x1
+ctl = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sel = selectors.DefaultSelector()
-for ip in sys.argv[1:]:
+for arg in sys.argv[1:]:
+    ip, link = arg.split("=", 1)
+    try:
+        flags = struct.unpack("16sH", fcntl.ioctl(ctl, SIOCGIFFLAGS, struct.pack("16sH", link.encode(), 0)))[1]
+    except OSError:
+        flags = 0
+    if flags & IFF_UP:
+        print("link", ip)
     s = socket.socket()
     s.setblocking(False)
     e = s.connect_ex((ip, 1))
     if e in (0, errno.ECONNREFUSED):
         print("ok", ip)
         s.close()
-    else:
+    elif e == errno.EINPROGRESS:
         sel.register(s, selectors.EVENT_WRITE, ip)
+    else:
+        s.close()
 end = time.monotonic() + 1.5
 while sel.get_map() and time.monotonic() < end:
     for key, _ in sel.select(max(0, end - time.monotonic())):
@@ -304,20 +316,30 @@ while sel.get_map() and time.monotonic() < end:
         key.fileobj.close()
 `;
 
-export async function probeReachable(vpc: VpcNet, ips: string[]): Promise<Set<string>> {
-  if (!ips.length) return new Set();
+/** What the probe of a VPC's instances saw, by private IP. */
+export interface NetworkProbe {
+  /** The platform's end of the instance's link is up (system reachability). */
+  linkUp: Set<string>;
+  /** The instance's network stack answered through it (instance reachability). */
+  answered: Set<string>;
+}
+
+export async function probeNetwork(vpc: VpcNet, instances: Array<{ instanceId: string; privateIp: string }>): Promise<NetworkProbe> {
+  const seen: NetworkProbe = { linkUp: new Set(), answered: new Set() };
+  if (!instances.length) return seen;
+  const args = instances.map((i) => `${i.privateIp}=${instanceLink(i.instanceId)}`);
   const out = (
-    await run('nsenter', [`--net=/run/netns/${vpc.ns}`, '--', '/usr/bin/python3', '-I', '-c', PROBE, ...ips], {
+    await run('nsenter', [`--net=/run/netns/${vpc.ns}`, '--', '/usr/bin/python3', '-I', '-c', PROBE, ...args], {
       allowFail: true,
       timeoutMs: 10_000,
     })
   ).stdout;
-  return new Set(
-    out
-      .split('\n')
-      .filter((l) => l.startsWith('ok '))
-      .map((l) => l.slice(3)),
-  );
+  for (const line of out.split('\n')) {
+    const [what, ip] = line.split(' ');
+    if (what === 'link' && ip) seen.linkUp.add(ip);
+    else if (what === 'ok' && ip) seen.answered.add(ip);
+  }
+  return seen;
 }
 
 export async function applyVpcRules(vpc: VpcNet, script: string): Promise<void> {

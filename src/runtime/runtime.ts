@@ -19,7 +19,8 @@ import {
   createVpcNet,
   destroyVpcNet,
   plugInstance,
-  probeReachable,
+  probeNetwork,
+  type NetworkProbe,
   resolverAddress,
   setLink,
   unplugInstance,
@@ -456,7 +457,8 @@ export class Runtime implements EfsHost {
       pending = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
       this.plugged.set(spec.instanceId, pending);
       const [, , , root, disks] = await allSettled([
-        opts.offline ? setLink(vpc, spec.instanceId, false) : Promise.resolve(),
+        // A partition is of the instance's path on its host: a reboot (or the daemon's restart) there keeps it cut.
+        opts.offline || this.isPartitioned(spec.instanceId) ? setLink(vpc, spec.instanceId, false) : Promise.resolve(),
         this.refreshFirewall(spec.vpcId),
         this.refreshPublic(),
         rootDisk,
@@ -500,11 +502,7 @@ export class Runtime implements EfsHost {
     const entry: Running = { ...pending, sandbox };
     this.running.set(spec.instanceId, entry);
     const f = this.faults();
-    this.saveFaults({
-      ...f,
-      crashed: f.crashed.filter((i) => i !== spec.instanceId),
-      partitioned: f.partitioned.filter((i) => i !== spec.instanceId),
-    });
+    this.saveFaults({ ...f, crashed: f.crashed.filter((i) => i !== spec.instanceId) });
     void sandbox.exited.then((code) => {
       if (!entry.expectedExit && !this.stopping)
         this.appendConsole(spec.instanceId, `[halo] the instance's processes ended unexpectedly (exit ${code})`);
@@ -744,29 +742,40 @@ export class Runtime implements EfsHost {
 
   // ---- status checks ----
 
-  /** Probes every running instance for real: its processes, and its network path from the VPC namespace. */
+  /**
+   * Probes every running instance for real, as EC2's two checks: the system check sees the platform's side (its
+   * host up, the platform's end of its network path up: a failed host or a network partition impairs it); the
+   * instance check sees the instance itself (its processes alive, its network stack answering from the VPC
+   * namespace). A cut path fails both, as on EC2, where an instance whose system check fails fails its own too.
+   */
   async probeAll(instances: Array<{ instanceId: string; hostId: string }>): Promise<Map<string, ProbeResult>> {
     const now = this.cloud.clock.now();
-    const byVpc = new Map<string, string[]>();
+    const byVpc = new Map<string, Array<{ instanceId: string; privateIp: string }>>();
     // An instance still offline (booted ahead of its AWS time) is not checked yet: EC2 checks it once it runs.
     instances = instances.filter((i) => !this.offline.has(i.instanceId));
     for (const { instanceId } of instances) {
       const r = this.running.get(instanceId);
-      if (r && r.sandbox.alive()) byVpc.set(r.spec.vpcId, [...(byVpc.get(r.spec.vpcId) ?? []), r.spec.privateIp]);
+      if (r && r.sandbox.alive())
+        byVpc.set(r.spec.vpcId, [...(byVpc.get(r.spec.vpcId) ?? []), { instanceId, privateIp: r.spec.privateIp }]);
     }
-    const reachable = new Set<string>();
+    const seen = new Map<string, NetworkProbe>();
     await Promise.all(
-      [...byVpc].map(async ([vpcId, ips]) => {
+      [...byVpc].map(async ([vpcId, list]) => {
         const vpc = this.vpcs.get(vpcId);
-        if (vpc) for (const ip of await probeReachable(vpc, ips)) reachable.add(`${vpcId}/${ip}`);
+        if (vpc) seen.set(vpcId, await probeNetwork(vpc, list));
       }),
     );
     const down = new Set(this.downHosts());
     for (const { instanceId, hostId } of instances) {
       const r = this.running.get(instanceId);
       const alive = !!r && r.sandbox.alive();
-      const net = !!r && reachable.has(`${r.spec.vpcId}/${r.spec.privateIp}`);
-      this.probes.set(instanceId, { system: down.has(hostId) ? 'impaired' : 'ok', instance: alive && net ? 'ok' : 'impaired', at: now });
+      const net = r ? seen.get(r.spec.vpcId) : undefined;
+      const ip = r?.spec.privateIp ?? '';
+      // A dead sandbox is not probed: its link says nothing of the platform, whose state is the host's.
+      const pathUp = !alive || !!net?.linkUp.has(ip);
+      const system = down.has(hostId) || !pathUp ? 'impaired' : 'ok';
+      const answered = !!net?.answered.has(ip);
+      this.probes.set(instanceId, { system, instance: alive && answered && system === 'ok' ? 'ok' : 'impaired', at: now });
     }
     return new Map(this.probes);
   }
@@ -815,16 +824,39 @@ export class Runtime implements EfsHost {
     await this.efs.applyZoneFaults();
   }
 
+  /**
+   * A network partition of one instance: the platform's end of its only link goes down (or back up), so nothing
+   * reaches it (its private, public and Elastic IPs) and it reaches nothing (the metadata service, DNS, EFS, other
+   * instances), while its processes keep running. It is a fault of the instance's network path on its host: it stays
+   * through a reboot there and ends with `cut` false or when the instance leaves the host (`leftHost`). Returns
+   * whether the instance was partitioned before.
+   */
   async partition(instanceId: string, cut: boolean): Promise<boolean> {
     const f = this.faults();
+    const was = f.partitioned.includes(instanceId);
     const partitioned = cut ? [...new Set([...f.partitioned, instanceId])] : f.partitioned.filter((i) => i !== instanceId);
     this.saveFaults({ ...f, partitioned });
-    const r = this.running.get(instanceId);
+    const r = this.running.get(instanceId) ?? this.plugged.get(instanceId);
     const vpc = r && this.vpcs.get(r.spec.vpcId);
-    if (!vpc) return false;
-    // Healed while still offline (booted ahead of its AWS time): the link comes up with bringOnline, not before.
-    await setLink(vpc, instanceId, !cut && !this.offline.has(instanceId), r.spec.privateIp);
-    return true;
+    // Healed while still offline (booted ahead of its AWS time): the link comes up with bringOnline, not before; on
+    // a failed host it stays down.
+    if (vpc) await setLink(vpc, instanceId, !cut && !this.offline.has(instanceId) && !this.hostDown(r.spec.hostId), r.spec.privateIp);
+    return was;
+  }
+
+  /**
+   * The instance no longer runs on the host where its faults were injected (moved by a recovery, stopped, or
+   * terminated): a partition of its path there, and a crash, end with it. A recovery that moves it thus brings it
+   * back on the network, as EC2's recovery onto new hardware heals a fault of the old host's network.
+   */
+  leftHost(instanceId: string): void {
+    const f = this.faults();
+    if (!f.partitioned.includes(instanceId) && !f.crashed.includes(instanceId)) return;
+    this.saveFaults({
+      ...f,
+      crashed: f.crashed.filter((i) => i !== instanceId),
+      partitioned: f.partitioned.filter((i) => i !== instanceId),
+    });
   }
 
   isPartitioned(instanceId: string): boolean {

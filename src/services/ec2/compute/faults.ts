@@ -87,12 +87,15 @@ export async function injectFault(
     }
     case 'network-partition': {
       const { r } = instance(cloud, need(target.instanceId, 'an instance id'));
+      if (r.State.Name !== 'running' && r.State.Name !== 'pending')
+        throw new Error(`instance ${r.InstanceId} is ${r.State.Name}: only a pending or running instance can be cut off the network`);
       await rt.partition(r.InstanceId, true);
-      return `instance ${r.InstanceId} is cut off the network`;
+      return `instance ${r.InstanceId} is cut off the network (it keeps running; its status checks fail from the next one)`;
     }
     case 'network-heal': {
       const { r } = instance(cloud, need(target.instanceId, 'an instance id'));
-      await rt.partition(r.InstanceId, false);
+      if (!(await rt.partition(r.InstanceId, false)))
+        return `instance ${r.InstanceId} is not cut off the network (any more: a recovery, stop or termination ends a partition)`;
       return `instance ${r.InstanceId} is back on the network`;
     }
     default:

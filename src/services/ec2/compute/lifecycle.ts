@@ -160,6 +160,8 @@ export function stop(cloud: Cloud, region: string, id: string, force: boolean): 
   return serially(cloud, id, async () => {
     const rt = runtimeOf(cloud);
     await Promise.all([rt.halt(id, force ? 0 : 5000), cloud.clock.sleep(cloud.profile.steps.instanceStoppingToStopped)]);
+    // A stopped instance leaves its host (a start places it anew): faults of that placement end.
+    rt.leftHost(id);
     const r = getInstance(cloud, region, id);
     if (r?.AutoPublicIp) releasePublicIp(cloud.store, r.AutoPublicIp);
     setState(cloud, region, id, 'stopped', ['stopping'], {
@@ -210,6 +212,8 @@ export function restartOnHealthyHost(cloud: Cloud, region: string, id: string, r
     rt.appendConsole(id, `[halo] ${reason}: moving from ${r.HostId} to ${host}`);
     try {
       await rt.halt(id, 0);
+      // A partition was of its network path on the old host: on the new one it comes back with its link up.
+      rt.leftHost(id);
       const moved = updateInstance(cloud, region, id, (x) => ({ ...x, HostId: host })) as InstanceRecord;
       // The instance boots on its new host at once but stays off the network until the profile's recovery time.
       await Promise.all([
@@ -251,6 +255,7 @@ async function finishTermination(cloud: Cloud, region: string, id: string, reaso
   releasePrivateIp(s, r.SubnetId, r.PrivateIpAddress);
   if (r.AutoPublicIp) releasePublicIp(cloud.store, r.AutoPublicIp);
   rt.removeFiles(id, r.DeleteOnTermination ? r.RootVolumeId : undefined);
+  rt.leftHost(id);
   setState(cloud, region, id, 'terminated', ['shutting-down', 'pending'], {
     AutoPublicIp: undefined,
     RunningSince: undefined,
