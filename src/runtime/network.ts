@@ -314,6 +314,7 @@ while sel.get_map() and time.monotonic() < end:
             print("ok", key.data)
         sel.unregister(key.fileobj)
         key.fileobj.close()
+print("done")
 `;
 
 /** What the probe of a VPC's instances saw, by private IP. */
@@ -324,7 +325,14 @@ export interface NetworkProbe {
   answered: Set<string>;
 }
 
-export async function probeNetwork(vpc: VpcNet, instances: Array<{ instanceId: string; privateIp: string }>): Promise<NetworkProbe> {
+/**
+ * Probes a VPC's instances. Undefined when the probe itself did not finish (a host too loaded to run it within its
+ * deadline): that says nothing of the instances, and must not fail their checks.
+ */
+export async function probeNetwork(
+  vpc: VpcNet,
+  instances: Array<{ instanceId: string; privateIp: string }>,
+): Promise<NetworkProbe | undefined> {
   const seen: NetworkProbe = { linkUp: new Set(), answered: new Set() };
   if (!instances.length) return seen;
   const args = instances.map((i) => `${i.privateIp}=${instanceLink(i.instanceId)}`);
@@ -334,7 +342,9 @@ export async function probeNetwork(vpc: VpcNet, instances: Array<{ instanceId: s
       timeoutMs: 10_000,
     })
   ).stdout;
-  for (const line of out.split('\n')) {
+  const lines = out.split('\n');
+  if (!lines.includes('done')) return undefined;
+  for (const line of lines) {
     const [what, ip] = line.split(' ');
     if (what === 'link' && ip) seen.linkUp.add(ip);
     else if (what === 'ok' && ip) seen.answered.add(ip);

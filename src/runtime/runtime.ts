@@ -759,16 +759,22 @@ export class Runtime implements EfsHost {
         byVpc.set(r.spec.vpcId, [...(byVpc.get(r.spec.vpcId) ?? []), { instanceId, privateIp: r.spec.privateIp }]);
     }
     const seen = new Map<string, NetworkProbe>();
+    const unprobed = new Set<string>();
     await Promise.all(
       [...byVpc].map(async ([vpcId, list]) => {
         const vpc = this.vpcs.get(vpcId);
-        if (vpc) seen.set(vpcId, await probeNetwork(vpc, list));
+        const probe = vpc && (await probeNetwork(vpc, list));
+        if (probe) seen.set(vpcId, probe);
+        else unprobed.add(vpcId);
       }),
     );
     const down = new Set(this.downHosts());
     for (const { instanceId, hostId } of instances) {
       const r = this.running.get(instanceId);
       const alive = !!r && r.sandbox.alive();
+      // The probe of its VPC did not finish: no new result for a live instance on a live host (the last one stands):
+      // EC2 lacks data then, which is no failure of the instance.
+      if (alive && unprobed.has(r.spec.vpcId) && !down.has(hostId)) continue;
       const net = r ? seen.get(r.spec.vpcId) : undefined;
       const ip = r?.spec.privateIp ?? '';
       // A dead sandbox is not probed: its link says nothing of the platform, whose state is the host's.
