@@ -41,7 +41,9 @@ export function registerFaultCommands(program: Command): void {
     .action((zone: string) => fault('az-restore', { zone }));
   f.command('network-partition')
     .argument('<instance-id>')
-    .description("cut the instance's network link")
+    .description(
+      "cut the instance's network path on its host (it keeps running; its status checks fail); lasts through a reboot, ends with a recovery, stop, termination or network-heal",
+    )
     .action((id: string) => fault('network-partition', { instanceId: id }));
   f.command('network-heal')
     .argument('<instance-id>')
