@@ -113,6 +113,36 @@ describe('CloudFormation wait conditions: a handle URL signaled with JSON, and t
     assert.equal(failed?.ResourceStatusReason, "WaitCondition received failed message: 'the setup broke' for uniqueId: host");
   });
 
+  it('a wait condition with a CreationPolicy instead of a handle waits for SignalResource', async () => {
+    create(
+      'wait-policy',
+      JSON.stringify({
+        Resources: {
+          Wait: { Type: 'AWS::CloudFormation::WaitCondition', CreationPolicy: { ResourceSignal: { Count: 1, Timeout: 'PT30M' } } },
+        },
+      }),
+    );
+    for (let i = 0; i < 600; i++) {
+      const events = (await eventLog(cfn(cloud), 'wait-policy')).events;
+      if (events.some((e) => e.LogicalResourceId === 'Wait' && e.ResourceStatusReason === 'Resource creation Initiated')) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    cloud.awsOk(
+      'cloudformation',
+      'signal-resource',
+      '--stack-name',
+      'wait-policy',
+      '--logical-resource-id',
+      'Wait',
+      '--unique-id',
+      'admin',
+      '--status',
+      'SUCCESS',
+    );
+    const done = await settle(cfn(cloud), 'wait-policy', 6000);
+    assert.equal(done.StackStatus, 'CREATE_COMPLETE', done.StackStatusReason);
+  });
+
   it(
     'an instance signals the handle from its user data (curl -T and cfn-signal URL); GetAtt Data has both',
     { skip: ROOT ? false : 'needs root: instances run in namespaces' },
