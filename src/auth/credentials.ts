@@ -16,6 +16,22 @@ export interface Principal {
   roleName?: string;
 }
 
+/** A session of a role (AssumeRole, an instance profile's credentials): `assumed-role/<role>/<session>`. */
+export function roleSessionPrincipal(
+  accountId: string,
+  role: { RoleName: string; RoleId: string; Arn: string },
+  sessionName: string,
+): Principal & { type: 'assumed-role' } {
+  return {
+    type: 'assumed-role',
+    accountId,
+    arn: `arn:aws:sts::${accountId}:assumed-role/${role.RoleName}/${sessionName}`,
+    userId: `${role.RoleId}:${sessionName}`,
+    roleArn: role.Arn,
+    roleName: role.RoleName,
+  };
+}
+
 export interface AccessKey {
   accessKeyId: string;
   secretAccessKey: string;

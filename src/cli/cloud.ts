@@ -6,6 +6,7 @@ import { CliError } from './errors.js';
 import { Credentials } from '../auth/credentials.js';
 import { timingProfile } from '../clock/profiles.js';
 import { DEFAULT_PORT, ensureHome, haloHome, paths, processAlive, readDaemonInfo, type DaemonInfo } from '../daemon/home.js';
+import { alreadyRunsMessage, lockState } from '../daemon/lock.js';
 import { Store } from '../store/db.js';
 import { DEFAULT_REGION } from '../topology/regions.js';
 import { writeAwsProfile } from './aws-profile.js';
@@ -35,8 +36,8 @@ export function runningDaemon(home = haloHome()): DaemonInfo | undefined {
   return info && processAlive(info.pid) ? info : undefined;
 }
 
-/** The start flags checked, and this home's cloud not running yet. */
-function startSettings(flags: StartFlags) {
+/** The start flags checked, and no cloud running on this home yet (nor on another of its host name tag). */
+async function startSettings(flags: StartFlags) {
   const home = haloHome();
   const port = number('port', flags.port, (n) => Number.isInteger(n) && n >= 0 && n < 65536);
   const timeScale = number('time-scale', flags.timeScale, (n) => n > 0);
@@ -48,6 +49,9 @@ function startSettings(flags: StartFlags) {
   }
   const running = runningDaemon(home);
   if (running) throw new CliError(`the halo cloud already runs at ${running.endpoint} (pid ${running.pid}); 'halo cloud stop' stops it`);
+  // Its daemon.json may be gone (a home deleted and made again while its cloud ran): the lock still knows.
+  const lock = await lockState(home);
+  if (lock.held) throw new CliError(alreadyRunsMessage(home, lock.holder));
   return { home, port, timeScale, hostsPerZone };
 }
 
@@ -58,7 +62,7 @@ export async function cloudStart(flags: StartFlags): Promise<void> {
     console.log(`use it: eval "$(halo cloud env)"   or   halo aws ec2 describe-regions`);
     return;
   }
-  const { home, port, timeScale, hostsPerZone } = startSettings(flags);
+  const { home, port, timeScale, hostsPerZone } = await startSettings(flags);
   let daemon;
   try {
     const { startDaemon } = await import('../daemon/daemon.js');
@@ -78,7 +82,7 @@ export async function cloudStart(flags: StartFlags): Promise<void> {
 
 /** Starts the cloud of this home as a background daemon (its output in daemon.log) and returns once it listens. */
 export async function startCloudDetached(flags: StartFlags): Promise<DaemonInfo> {
-  const { home, port, timeScale, hostsPerZone } = startSettings(flags);
+  const { home, port, timeScale, hostsPerZone } = await startSettings(flags);
   return startDetached(home, [
     `--port=${port}`,
     `--time-scale=${timeScale}`,
@@ -115,9 +119,14 @@ async function startDetached(home: string, args: string[]): Promise<DaemonInfo> 
 
 export async function cloudStop(): Promise<void> {
   const home = haloHome();
-  const info = readDaemonInfo(home);
+  let info: { pid: number } | undefined = readDaemonInfo(home);
   if (!info || !processAlive(info.pid)) {
     if (info) rmSync(paths(home).daemon, { force: true });
+    // A cloud whose daemon.json was deleted (its home removed and made again) still holds the home's lock.
+    const lock = await lockState(home);
+    info = lock.held && lock.holder?.home === home ? { pid: lock.holder.pid } : undefined;
+  }
+  if (!info) {
     console.log('the halo cloud is not running');
     return;
   }
@@ -194,6 +203,9 @@ export async function cloudClean(flags: { state?: boolean }): Promise<void> {
   const home = haloHome();
   const running = runningDaemon(home);
   if (running) throw new CliError(`the halo cloud runs (pid ${running.pid}); stop it first with 'halo cloud stop'`);
+  // Its host objects are named by the home's tag: none may be removed while a cloud of that tag runs.
+  const lock = await lockState(home);
+  if (lock.held) throw new CliError(alreadyRunsMessage(home, lock.holder));
   rmSync(paths(home).daemon, { force: true });
   // Namespaces, links, nft tables, lo addresses of this cloud, and of any cloud whose daemon died.
   if (isRoot()) {

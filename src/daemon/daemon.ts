@@ -7,7 +7,8 @@ import { Store } from '../store/db.js';
 import { DEFAULT_REGION } from '../topology/regions.js';
 import { imageCacheDir } from '../runtime/images.js';
 import { claimPublicPool } from './public-pool.js';
-import { ensureHome, paths, processAlive, readDaemonInfo, removeDaemonInfo, writeDaemonInfo, type DaemonInfo } from './home.js';
+import { ensureHome, paths, removeDaemonInfo, writeDaemonInfo, type DaemonInfo } from './home.js';
+import { lockHome } from './lock.js';
 
 export interface DaemonOptions {
   home: string;
@@ -20,14 +21,16 @@ export interface DaemonOptions {
 /** Starts the local cloud in this process; resolves once it listens. */
 export async function startDaemon(opts: DaemonOptions): Promise<{ info: DaemonInfo; stop: () => Promise<void> }> {
   ensureHome(opts.home);
-  const running = readDaemonInfo(opts.home);
-  if (running && running.pid !== process.pid && processAlive(running.pid)) {
-    throw new Error(
-      `a halo cloud already runs from ${opts.home} (pid ${running.pid}, ${running.endpoint}); stop it with 'halo cloud stop'`,
-    );
-  }
   const profile = timingProfile(opts.profile);
-  const store = new Store(paths(opts.home).db);
+  // Before anything of the home is opened: a second cloud on it would share its state and its host objects.
+  const lock = await lockHome(opts.home);
+  let store: Store;
+  try {
+    store = new Store(paths(opts.home).db);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
   // HALO_PUBLIC_IP_POOL, when set, names the pool itself; otherwise this cloud claims a block of its own.
   const pool = process.env.HALO_PUBLIC_IP_POOL ? undefined : claimPublicPool(store, opts.home);
   if (pool) process.env.HALO_PUBLIC_IP_POOL = pool.cidr;
@@ -40,6 +43,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<{ info: DaemonIn
     await app.listen({ host: '127.0.0.1', port: opts.port });
   } catch (err) {
     await cloud.shutdown();
+    await lock.release();
     throw err;
   }
   const address = app.server.address();
@@ -56,6 +60,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<{ info: DaemonIn
     imageCache: imageCacheDir(opts.home),
   };
   await cloud.serving(port);
+  lock.announce(info.endpoint);
   writeDaemonInfo(opts.home, info);
   let stopped = false;
   const stop = async () => {
@@ -64,6 +69,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<{ info: DaemonIn
     await app.close();
     await cloud.shutdown();
     removeDaemonInfo(opts.home, process.pid);
+    await lock.release();
   };
   return { info, stop };
 }

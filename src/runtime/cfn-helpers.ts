@@ -11,11 +11,12 @@ export const CFN_SIGNAL = `#!/bin/sh
 usage() {
   cat >&2 <<'USAGE'
 Usage: cfn-signal [options] --stack STACK --resource LOGICAL_ID [--region REGION]
+       cfn-signal [options] WAIT_CONDITION_HANDLE_URL
   -s, --success TRUE|FALSE   signal success (default) or failure
   -e, --exit-code N          a non-zero N signals failure
   -i, --id ID                the signal's UniqueId (default: this instance's id)
-  -r, --reason TEXT          reason (WaitCondition handles only)
-  -d, --data TEXT            data (WaitCondition handles only)
+  -r, --reason TEXT          reason (wait condition handles only)
+  -d, --data TEXT            data (wait condition handles only)
       --stack NAME|ID        the stack
       --resource LOGICAL_ID  the resource to signal
       --region REGION        the stack's region (default: this instance's region)
@@ -25,7 +26,7 @@ Usage: cfn-signal [options] --stack STACK --resource LOGICAL_ID [--region REGION
                              use these credentials
 USAGE
 }
-success=true; code=; id=; stack=; resource=; region=; url=; role=; handle=
+success=true; code=; id=; stack=; resource=; region=; url=; role=; handle=; reason=; data=
 while [ $# -gt 0 ]; do
   case "$1" in
     -s|--success) success=$2; shift 2 ;;
@@ -34,8 +35,12 @@ while [ $# -gt 0 ]; do
     --exit-code=*) code=\${1#*=}; shift ;;
     -i|--id) id=$2; shift 2 ;;
     --id=*) id=\${1#*=}; shift ;;
-    -r|--reason|-d|--data|--http-proxy|--https-proxy) shift 2 ;;
-    --reason=*|--data=*|--http-proxy=*|--https-proxy=*) shift ;;
+    -r|--reason) reason=$2; shift 2 ;;
+    --reason=*) reason=\${1#*=}; shift ;;
+    -d|--data) data=$2; shift 2 ;;
+    --data=*) data=\${1#*=}; shift ;;
+    --http-proxy|--https-proxy) shift 2 ;;
+    --http-proxy=*|--https-proxy=*) shift ;;
     --stack) stack=$2; shift 2 ;;
     --stack=*) stack=\${1#*=}; shift ;;
     --resource) resource=$2; shift 2 ;;
@@ -54,11 +59,7 @@ while [ $# -gt 0 ]; do
     *) handle=$1; shift ;;
   esac
 done
-if [ -n "$handle" ]; then
-  echo "cfn-signal: signaling a WaitConditionHandle URL ($handle) is not supported by this cloud (AWS::CloudFormation::WaitCondition is not supported); use --stack and --resource with a CreationPolicy" >&2
-  exit 1
-fi
-if [ -z "$stack" ] || [ -z "$resource" ]; then
+if [ -z "$handle" ] && { [ -z "$stack" ] || [ -z "$resource" ]; }; then
   echo "cfn-signal: --stack and --resource are required" >&2; usage; exit 1
 fi
 status=SUCCESS
@@ -70,6 +71,17 @@ imds() {
 }
 [ -z "$id" ] && id=$(imds meta-data/instance-id)
 if [ -z "$id" ]; then echo "cfn-signal: no --id given and the instance id is not available from the metadata service" >&2; exit 1; fi
+if [ -n "$handle" ]; then
+  # A wait condition handle: its presigned URL takes the signal as a JSON document PUT with no content type.
+  body=$(python3 -c 'import json, sys; print(json.dumps(dict(zip(["Status", "Reason", "UniqueId", "Data"], sys.argv[1:]))))' \
+    "$status" "$reason" "$id" "$data")
+  resp=$(mktemp)
+  http=$(printf '%s' "$body" | curl -s -m 30 -o "$resp" -w '%{http_code}' -X PUT -H 'Content-Type:' --data-binary @- "$handle")
+  answer=$(cat "$resp"); rm -f "$resp"
+  [ "$http" = 200 ] && exit 0
+  echo "cfn-signal: the wait condition handle answered HTTP $http: $answer" >&2
+  exit 1
+fi
 if [ -n "$role" ]; then
   creds=$(imds "meta-data/iam/security-credentials/$role") || { echo "cfn-signal: the instance has no credentials for role $role" >&2; exit 1; }
   val() { printf '%s' "$creds" | tr -d '\\n' | sed -n "s/.*\\"$1\\" *: *\\"\\([^\\"]*\\)\\".*/\\1/p"; }

@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import readline from 'node:readline';
+import { runInGroup } from './group-child.js';
 
 /**
  * The daemon's host command runner (sh.ts `run`): a small process that starts ip, nft, mount... for the daemon. Node
@@ -39,42 +39,10 @@ function next(): void {
 }
 
 function runOne(req: Request, ended: () => void): void {
-  let stdout = '';
-  let stderr = '';
-  let done = false;
-  // Its own process group, so that a timeout ends what it started too.
-  const child = spawn(req.cmd, req.args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  const finish = (status: number | null, spawnError?: string) => {
-    if (done) return;
-    done = true;
-    if (timer) clearTimeout(timer);
-    answer({ id: req.id, status, stdout, stderr, spawnError });
+  runInGroup(req.cmd, req.args, { input: req.input, timeoutMs: req.timeoutMs }, ({ status, stdout, stderr, spawnError }) => {
+    answer({ id: req.id, status, stdout, stderr, spawnError: spawnError ? String(spawnError) : undefined });
     ended();
-  };
-  const timer =
-    req.timeoutMs > 0
-      ? setTimeout(() => {
-          try {
-            process.kill(-(child.pid as number), 'SIGKILL');
-          } catch {
-            child.kill('SIGKILL');
-          }
-          child.stdout.destroy();
-          child.stderr.destroy();
-          finish(null);
-        }, req.timeoutMs)
-      : undefined;
-  child.stdout.on('data', (d) => {
-    stdout += d;
   });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  child.on('error', (err) => finish(null, String(err)));
-  child.on('close', (status) => finish(status));
-  // A child that exits without reading its input must not end this runner with EPIPE: its status says enough.
-  child.stdin.on('error', () => {});
-  child.stdin.end(req.input);
 }
 
 readline

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runInGroup } from './group-child.js';
 
 /** A failed host command, with what it printed. */
 export class CommandError extends Error {
@@ -123,51 +124,15 @@ function hostRunner(): HostRunner {
 /** A host command started by this process itself, its output followed as it comes: for the long image builds only (`run` otherwise). */
 export function runAsync(cmd: string, args: string[], opts: RunOptions & { onOutput?: (chunk: string) => void } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    // Its own process group, so that a timeout ends what it started too (background jobs would hold its output open).
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    let stdout = '';
-    let stderr = '';
-    let settled = false;
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      opts.onOutput?.(String(d));
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      opts.onOutput?.(String(d));
-    });
-    const settle = (status: number | null) => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      const result = { status, stdout, stderr };
-      if (!opts.allowFail && status !== 0) reject(new CommandError(`${cmd} ${args.join(' ')}`, status, stderr || stdout.slice(-2000)));
-      else resolve(result);
-    };
-    const timer = opts.timeoutMs
-      ? setTimeout(() => {
-          try {
-            process.kill(-(child.pid as number), 'SIGKILL');
-          } catch {
-            child.kill('SIGKILL');
-          }
-          child.stdout.destroy();
-          child.stderr.destroy();
-          settle(null);
-        }, opts.timeoutMs)
-      : undefined;
-    child.on('error', (err) => {
-      if (timer) clearTimeout(timer);
-      if (settled) return;
-      settled = true;
+    runInGroup(cmd, args, opts, ({ status, stdout, stderr, spawnError }) => {
       // As spawnSync reports it: a command that could not start is a failure with its reason as output.
-      if (opts.allowFail) resolve({ status: null, stdout, stderr: `${stderr}${String(err)}` });
-      else reject(err);
+      if (spawnError) {
+        if (opts.allowFail) resolve({ status: null, stdout, stderr: `${stderr}${String(spawnError)}` });
+        else reject(spawnError);
+      } else if (!opts.allowFail && status !== 0)
+        reject(new CommandError(`${cmd} ${args.join(' ')}`, status, stderr || stdout.slice(-2000)));
+      else resolve({ status, stdout, stderr });
     });
-    child.on('close', (status) => settle(status));
-    // A child that exits without reading its input must not crash the daemon with EPIPE: its status says enough.
-    child.stdin.on('error', () => {});
-    child.stdin.end(opts.input ?? '');
   });
 }
 

@@ -79,6 +79,23 @@ export function createFront(cloud: Cloud): FastifyInstance {
   // The cloud's AWS time now (its clock, scaled): what a client measuring availability compares its probes against.
   app.get('/_halo/clock', async () => ({ now: cloud.clock.now(), timeScale: cloud.clock.scale, profile: cloud.profile.name }));
 
+  for (const def of cloud.services.values()) {
+    for (const route of def.httpRoutes ?? []) {
+      app.route({
+        method: route.method,
+        url: `${route.prefix}*`,
+        handler: async (request, reply) => {
+          const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+          const answer = await route.handle({ url: request.raw.url ?? '/', body });
+          return reply
+            .code(answer.status)
+            .type(answer.contentType ?? 'text/plain')
+            .send(answer.body);
+        },
+      });
+    }
+  }
+
   app.all('/*', async (request, reply) => {
     const requestId = randomUUID();
     const incoming: IncomingRequest = {

@@ -35,6 +35,18 @@ export interface ServiceDefinition {
    * with the caller's identity-based policies as AWS does within one account.
    */
   resourcePolicy?(ctx: RequestContext, resourceArn: string): PolicyDocument | undefined;
+  /**
+   * Plain HTTP routes beside the service's API, for URLs AWS hands out that carry their own authority instead of a
+   * SigV4 signature (a CloudFormation wait condition handle's presigned URL): the front answers `method` requests
+   * whose path starts with `prefix` with `handle`, before any SigV4 check.
+   */
+  httpRoutes?: HttpRoute[];
+}
+
+export interface HttpRoute {
+  method: 'PUT' | 'POST' | 'GET';
+  prefix: string;
+  handle(request: { url: string; body: Buffer }): Promise<{ status: number; contentType?: string; body: string }>;
 }
 
 export type ServiceFactory = (cloud: Cloud) => ServiceDefinition;

@@ -3,13 +3,7 @@ import { cause, causes, hasActivityInProgress, latestActivity, startActivity } f
 import { controllerOf } from './controller.js';
 import { errors } from './errors.js';
 import { groupChanged } from './events.js';
-import { groups, updateGroup, type GroupInstance, type GroupRecord } from './state.js';
-
-function needGroup(ctx: RequestContext, name: string): GroupRecord {
-  const g = groups(ctx.cloud).get(ctx.region, name);
-  if (!g) throw errors.groupNotFound(name);
-  return g;
-}
+import { groups, needGroup, updateGroup, type GroupInstance, type GroupRecord } from './state.js';
 
 /** The group an instance belongs to, or AWS's error for an instance no group manages. */
 function groupOfInstance(ctx: RequestContext, id: string): { g: GroupRecord; i: GroupInstance } {

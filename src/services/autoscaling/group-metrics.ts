@@ -3,7 +3,7 @@ import type { Timer } from '../../clock/clock.js';
 import type { RequestContext } from '../types.js';
 import { publishMetric } from '../cloudwatch/metric-data.js';
 import { errors } from './errors.js';
-import { groups, updateGroup, type GroupRecord } from './state.js';
+import { groups, needGroup, updateGroup, type GroupRecord } from './state.js';
 import { warmPools, warmPoolTarget } from './warm-pools.js';
 
 /** The group metrics EC2 Auto Scaling publishes to AWS/AutoScaling, in the order DescribeMetricCollectionTypes lists them. */
@@ -44,12 +44,6 @@ function checkMetrics(metrics: string[] | undefined): string[] {
   const bad = wanted.find((m) => !(GROUP_METRICS as readonly string[]).includes(m));
   if (bad) throw errors.validation(`Metric ${bad} is not a valid metric. Valid metrics are ${GROUP_METRICS.join(', ')}.`);
   return wanted;
-}
-
-function needGroup(ctx: RequestContext, name: string): GroupRecord {
-  const g = groups(ctx.cloud).get(ctx.region, name);
-  if (!g) throw errors.groupNotFound(name);
-  return g;
 }
 
 /** EnableMetricsCollection: the metrics named (all when none is) are published every minute from now on. */

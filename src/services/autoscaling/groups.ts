@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { isAwsError } from '../../protocol/errors.js';
-import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import { cause, causes, hasActivityInProgress, startActivity } from './activities.js';
 import { errors } from './errors.js';
+import { autoScalingPage } from './paging.js';
 import { groupChanged } from './events.js';
 import { GROUP_LIMIT } from './processes.js';
 import {
@@ -435,15 +435,7 @@ export function describeAutoScalingGroups(
   let list = groups(ctx.cloud).list(ctx.region);
   if (input.AutoScalingGroupNames?.length) list = list.filter((g) => input.AutoScalingGroupNames?.includes(g.AutoScalingGroupName));
   list = list.filter((g) => matches(g, input.Filters)).sort((a, b) => a.AutoScalingGroupName.localeCompare(b.AutoScalingGroupName));
-  const page = paginate(list, {
-    token: input.NextToken,
-    max: input.MaxRecords,
-    defaultMax: 50,
-    limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
-    badToken: () => errors.invalidNextToken(),
-    badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
-  });
+  const page = autoScalingPage(list, input);
   return {
     AutoScalingGroups: page.items.map((g) => ({
       ...presentGroup(g),
@@ -470,14 +462,6 @@ export function describeAutoScalingInstances(
   const list = (input.InstanceIds?.length ? all.filter((i) => input.InstanceIds?.includes(i.InstanceId)) : all).sort((a, b) =>
     a.InstanceId.localeCompare(b.InstanceId),
   );
-  const page = paginate(list, {
-    token: input.NextToken,
-    max: input.MaxRecords,
-    defaultMax: 50,
-    limit: 50,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
-    badToken: () => errors.invalidNextToken(),
-    badSize: (n) => errors.validation(`MaxRecords must be between 1 and 50, got ${n}.`),
-  });
+  const page = autoScalingPage(list, input, 50);
   return { AutoScalingInstances: page.items, NextToken: page.next };
 }

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../../cloud.js';
-import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { Table } from '../../store/db.js';
 import type { RequestContext } from '../types.js';
 import type { GroupController } from './controller.js';
 import { errors } from './errors.js';
+import { autoScalingPage } from './paging.js';
 import { groupChanged } from './events.js';
 import { isSuspended } from './processes.js';
-import { groups, isTerminating, updateGroup, type GroupInstance, type GroupRecord, type LaunchTemplateSpec } from './state.js';
+import { groups, isTerminating, needGroup, updateGroup, type GroupInstance, type GroupRecord, type LaunchTemplateSpec } from './state.js';
 
 type Status =
   | 'Pending'
@@ -80,12 +80,6 @@ export const activeRefreshOf = (cloud: Cloud, region: string, group: string) =>
   ofGroup(cloud, region, group).find((r) => ACTIVE.includes(r.Status));
 
 export const DEFAULT_CHECKPOINT_DELAY = 3600;
-
-function needGroup(ctx: RequestContext, name: string): GroupRecord {
-  const g = groups(ctx.cloud).get(ctx.region, name);
-  if (!g) throw errors.groupNotFound(name);
-  return g;
-}
 
 /** Instances a refresh replaces: in service or pending, not protected or on standby unless the preferences say so. */
 function candidates(g: GroupRecord, p: RefreshPreferences): GroupInstance[] {
@@ -204,15 +198,7 @@ export function describeInstanceRefreshes(
   needGroup(ctx, input.AutoScalingGroupName);
   let list = ofGroup(ctx.cloud, ctx.region, input.AutoScalingGroupName);
   if (input.InstanceRefreshIds?.length) list = list.filter((r) => input.InstanceRefreshIds?.includes(r.InstanceRefreshId));
-  const page = paginate(list, {
-    token: input.NextToken,
-    max: input.MaxRecords,
-    defaultMax: 50,
-    limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
-    badToken: () => errors.invalidNextToken(),
-    badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
-  });
+  const page = autoScalingPage(list, input);
   return { InstanceRefreshes: page.items.map(present), NextToken: page.next };
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import { errors } from './errors.js';
+import { autoScalingPage } from './paging.js';
 import { settingsFromInstance } from './from-instance.js';
 import { groups, launchConfigurationArn, launchConfigurations, type BlockDeviceMapping, type LaunchConfigurationRecord } from './state.js';
 
@@ -94,15 +94,7 @@ export function describeLaunchConfigurations(
     ? all.filter((lc) => input.LaunchConfigurationNames?.includes(lc.LaunchConfigurationName))
     : all;
   list.sort((a, b) => a.LaunchConfigurationName.localeCompare(b.LaunchConfigurationName));
-  const page = paginate(list, {
-    token: input.NextToken,
-    max: input.MaxRecords,
-    defaultMax: 50,
-    limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
-    badToken: () => errors.invalidNextToken(),
-    badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
-  });
+  const page = autoScalingPage(list, input);
   return { LaunchConfigurations: page.items.map(present), NextToken: page.next };
 }
 

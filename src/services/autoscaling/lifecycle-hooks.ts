@@ -6,7 +6,7 @@ import { endActivity, setActivityStatus } from './activities.js';
 import { controllerOf } from './controller.js';
 import { errors } from './errors.js';
 import { groupChanged } from './events.js';
-import { groups, updateGroup, type GroupRecord } from './state.js';
+import { groups, needGroup, updateGroup } from './state.js';
 
 export const LAUNCHING = 'autoscaling:EC2_INSTANCE_LAUNCHING';
 export const TERMINATING = 'autoscaling:EC2_INSTANCE_TERMINATING';
@@ -66,12 +66,6 @@ const actionsOf = (cloud: Cloud, region: string, group: string) =>
   lifecycleActions(cloud)
     .list(region)
     .filter((a) => a.AutoScalingGroupName === group);
-
-function needGroup(ctx: RequestContext, name: string): GroupRecord {
-  const g = groups(ctx.cloud).get(ctx.region, name);
-  if (!g) throw errors.groupNotFound(name);
-  return g;
-}
 
 function publish(cloud: Cloud, region: string, topic: string, subject: string, message: Record<string, unknown>): void {
   cloud

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../../cloud.js';
 import type { RequestContext } from '../types.js';
 import { errors } from './errors.js';
-import { groups, updateGroup, type ActivityRecord, type GroupRecord } from './state.js';
+import { groups, needGroup, updateGroup, type ActivityRecord, type GroupRecord } from './state.js';
 
 export const NOTIFICATION_TYPES = [
   'autoscaling:EC2_INSTANCE_LAUNCH',
@@ -55,12 +55,6 @@ export function notify(cloud: Cloud, region: string, g: GroupRecord, event: stri
   const subject = `Auto Scaling: ${SUBJECTS[event] ?? event} for group "${g.AutoScalingGroupName}"`;
   for (const topic of topics) publish(cloud, region, topic, subject, message);
 }
-
-const needGroup = (ctx: RequestContext, name: string) => {
-  const g = groups(ctx.cloud).get(ctx.region, name);
-  if (!g) throw errors.groupNotFound(name);
-  return g;
-};
 
 export function putNotificationConfiguration(
   input: { AutoScalingGroupName: string; TopicARN: string; NotificationTypes: string[] },

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../../cloud.js';
 import { isAwsError } from '../../protocol/errors.js';
-import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { Table } from '../../store/db.js';
 import type { RequestContext } from '../types.js';
 import { cause, hasActivityInProgress, lastActivityEndSince, latestActivity } from './activities.js';
 import { errors } from './errors.js';
+import { autoScalingPage } from './paging.js';
 import { groupChanged } from './events.js';
 import {
   ADJUSTMENT_TYPES,
@@ -17,7 +17,7 @@ import {
   type AdjustmentType,
   type StepAdjustment,
 } from './scaling-math.js';
-import { countsTowardCapacity, groups, isTerminating, updateGroup, type GroupRecord } from './state.js';
+import { countsTowardCapacity, isTerminating, needGroup, updateGroup, type GroupRecord } from './state.js';
 import { policyCapacity, warmupSeconds, type PolicyCapacity } from './warmup.js';
 
 type PolicyType = 'SimpleScaling' | 'StepScaling' | 'TargetTrackingScaling';
@@ -79,12 +79,6 @@ const PREDEFINED: Record<string, string> = {
   ASGAverageNetworkIn: 'NetworkIn',
   ASGAverageNetworkOut: 'NetworkOut',
 };
-
-function needGroup(ctx: RequestContext, name: string): GroupRecord {
-  const g = groups(ctx.cloud).get(ctx.region, name);
-  if (!g) throw errors.groupNotFound(name);
-  return g;
-}
 
 interface PutInput {
   AutoScalingGroupName: string;
@@ -273,15 +267,7 @@ export function describePolicies(
     list = list.filter((p) => input.PolicyNames?.includes(p.PolicyName) || input.PolicyNames?.includes(p.PolicyARN));
   if (input.PolicyTypes?.length) list = list.filter((p) => input.PolicyTypes?.includes(p.PolicyType));
   list.sort((a, b) => a.AutoScalingGroupName.localeCompare(b.AutoScalingGroupName) || a.PolicyName.localeCompare(b.PolicyName));
-  const page = paginate(list, {
-    token: input.NextToken,
-    max: input.MaxRecords,
-    defaultMax: 50,
-    limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
-    badToken: () => errors.invalidNextToken(),
-    badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
-  });
+  const page = autoScalingPage(list, input);
   return { ScalingPolicies: page.items.map(present), NextToken: page.next };
 }
 

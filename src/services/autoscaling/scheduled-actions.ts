@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../../cloud.js';
-import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { Table } from '../../store/db.js';
 import type { RequestContext } from '../types.js';
 import { cause } from './activities.js';
 import { errors } from './errors.js';
+import { autoScalingPage } from './paging.js';
 import { groupChanged } from './events.js';
 import { isSuspended } from './processes.js';
 import { isTimeZone, nextRun, parseCron } from './recurrence.js';
-import { groups, updateGroup, type GroupRecord } from './state.js';
+import { groups, needGroup, updateGroup, type GroupRecord } from './state.js';
 
 /** A scheduled action (table `autoscaling.scheduledAction`, scope region, id `<group>\n<name>`). Times are cloud time. */
 export interface ScheduledActionRecord {
@@ -99,12 +99,6 @@ function build(input: PutInput, ctx: RequestContext, g: GroupRecord): ScheduledA
   };
 }
 
-function needGroup(ctx: RequestContext, name: string): GroupRecord {
-  const g = groups(ctx.cloud).get(ctx.region, name);
-  if (!g) throw errors.groupNotFound(name);
-  return g;
-}
-
 function store(ctx: RequestContext, r: ScheduledActionRecord): void {
   const k = key(r.AutoScalingGroupName, r.ScheduledActionName);
   if (
@@ -184,15 +178,7 @@ export function describeScheduledActions(
   list.sort(
     (a, b) => a.AutoScalingGroupName.localeCompare(b.AutoScalingGroupName) || a.ScheduledActionName.localeCompare(b.ScheduledActionName),
   );
-  const page = paginate(list, {
-    token: input.NextToken,
-    max: input.MaxRecords,
-    defaultMax: 50,
-    limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
-    badToken: () => errors.invalidNextToken(),
-    badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
-  });
+  const page = autoScalingPage(list, input);
   const date = (n: number | undefined) => (n === undefined ? undefined : new Date(n));
   return {
     ScheduledUpdateGroupActions: page.items.map((a) => ({

@@ -1,5 +1,7 @@
 import type { Cloud } from '../../cloud.js';
 import type { Table } from '../../store/db.js';
+import type { RequestContext } from '../types.js';
+import { errors } from './errors.js';
 
 /** An EC2 launch template as a group names it (AWS's LaunchTemplateSpecification). */
 export interface LaunchTemplateSpec {
@@ -194,3 +196,10 @@ export const groupArn = (region: string, account: string, name: string, uuid: st
   `arn:aws:autoscaling:${region}:${account}:autoScalingGroup:${uuid}:autoScalingGroupName/${name}`;
 export const launchConfigurationArn = (region: string, account: string, name: string, uuid: string) =>
   `arn:aws:autoscaling:${region}:${account}:launchConfiguration:${uuid}:launchConfigurationName/${name}`;
+
+/** The group named, or AWS's error for a name no group has in the request's region. */
+export function needGroup(ctx: RequestContext, name: string): GroupRecord {
+  const g = groups(ctx.cloud).get(ctx.region, name);
+  if (!g) throw errors.groupNotFound(name);
+  return g;
+}

@@ -1,6 +1,6 @@
-import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import { errors } from './errors.js';
+import { autoScalingPage } from './paging.js';
 import { groups, updateGroup, type GroupTag } from './state.js';
 
 const TAG_LIMIT = 50;
@@ -106,14 +106,6 @@ export function describeTags(
     .sort((a, b) => a.AutoScalingGroupName.localeCompare(b.AutoScalingGroupName))
     .flatMap((g) => g.Tags.map((t) => ({ group: g.AutoScalingGroupName, t })))
     .filter(({ group, t }) => (input.Filters ?? []).every((f) => (f.Values ?? []).includes(FILTERS[f.Name ?? ''](group, t))));
-  const page = paginate(all, {
-    token: input.NextToken,
-    max: input.MaxRecords,
-    defaultMax: 50,
-    limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
-    badToken: () => errors.invalidNextToken(),
-    badSize: (n) => errors.validation(`MaxRecords must be between 1 and 100, got ${n}.`),
-  });
+  const page = autoScalingPage(all, input);
   return { Tags: page.items.map(({ group, t }) => presentTag(group, t)), NextToken: page.next };
 }

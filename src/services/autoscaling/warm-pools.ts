@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../../cloud.js';
-import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { Table } from '../../store/db.js';
 import type { RequestContext } from '../types.js';
 import { cause, endActivity, startActivity } from './activities.js';
 import { errors } from './errors.js';
+import { autoScalingPage } from './paging.js';
 import { groupChanged } from './events.js';
 import type { Fleet, FleetInstance } from './fleet.js';
 import { activeRefreshOf } from './instance-refresh.js';
 import { isSuspended } from './processes.js';
-import { countsTowardCapacity, groups, updateGroup, type GroupRecord, type LaunchTemplateSpec } from './state.js';
+import { countsTowardCapacity, groups, needGroup, updateGroup, type GroupRecord, type LaunchTemplateSpec } from './state.js';
 
 export type PoolState = 'Stopped' | 'Running' | 'Hibernated';
 export type WarmState = 'Warmed:Pending' | 'Warmed:Stopped' | 'Warmed:Running' | 'Warmed:Hibernated' | 'Warmed:Terminating';
@@ -90,12 +90,6 @@ export function warmPoolSummary(
     : {};
 }
 
-function needGroup(ctx: RequestContext, name: string): GroupRecord {
-  const g = groups(ctx.cloud).get(ctx.region, name);
-  if (!g) throw errors.groupNotFound(name);
-  return g;
-}
-
 export function putWarmPool(
   input: {
     AutoScalingGroupName: string;
@@ -141,15 +135,7 @@ export function putWarmPool(
 export function describeWarmPool(input: { AutoScalingGroupName: string; MaxRecords?: number; NextToken?: string }, ctx: RequestContext) {
   needGroup(ctx, input.AutoScalingGroupName);
   const p = warmPools(ctx.cloud).get(ctx.region, input.AutoScalingGroupName);
-  const page = paginate(p?.Instances ?? [], {
-    token: input.NextToken,
-    max: input.MaxRecords,
-    defaultMax: 50,
-    limit: 50,
-    bind: withoutPaging(input, 'NextToken', 'MaxRecords'),
-    badToken: () => errors.invalidNextToken(),
-    badSize: (n) => errors.validation(`MaxRecords must be between 1 and 50, got ${n}.`),
-  });
+  const page = autoScalingPage(p?.Instances ?? [], input, 50);
   return {
     WarmPoolConfiguration: p ? presentConfig(p) : undefined,
     Instances: page.items.map((i) => ({

@@ -1,4 +1,6 @@
 import type { ServiceFactory } from '../types.js';
+import './cfn/wait-condition.js';
+import { waitConditionRoute } from './cfn/wait-condition-handle.js';
 import { drain } from './engine/queue.js';
 import { recoverInterruptedStacks } from './engine/recover.js';
 import {
@@ -22,6 +24,7 @@ export const cloudformationService: ServiceFactory = (cloud) => {
   return {
     signingName: 'cloudformation',
     modelId: 'cloudformation-2010-05-15',
+    httpRoutes: [waitConditionRoute(cloud)],
     operations: {
       CreateStack: createStack,
       UpdateStack: updateStack,

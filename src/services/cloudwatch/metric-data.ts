@@ -2,6 +2,7 @@ import type { Cloud } from '../../cloud.js';
 import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
 import { metricStore, type Dimension, type Sample } from './metric-store.js';
+import type { MetricPublished } from './events.js';
 
 export const UNITS = [
   'Seconds',
@@ -177,19 +178,7 @@ function storeData(cloud: Cloud, region: string, namespace: string, data: Metric
  * Publishes one data point in-process, as AWS services do (other services publish theirs through the METRIC_PUBLISHED event, events.ts).
  * Unlike PutMetricData it accepts AWS/ namespaces. Throws AwsError on invalid input.
  */
-export function publishMetric(
-  cloud: Cloud,
-  region: string,
-  datum: {
-    Namespace: string;
-    MetricName: string;
-    Dimensions?: Dimension[];
-    Value: number;
-    Unit?: string;
-    Timestamp?: Date | number;
-    StorageResolution?: 1 | 60;
-  },
-): void {
+export function publishMetric(cloud: Cloud, region: string, datum: MetricPublished['datum']): void {
   checkNamespace(datum.Namespace, true);
   const ts = datum.Timestamp === undefined ? undefined : new Date(datum.Timestamp);
   storeData(cloud, region, datum.Namespace, [

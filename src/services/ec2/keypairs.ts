@@ -116,23 +116,8 @@ export function createKeyPair(
             .digest(),
         )
       : sshSha256(publicLine);
-  const pair: KeyPair = {
-    KeyPairId: newId('key'),
-    KeyName: input.KeyName,
-    KeyType: keyType,
-    KeyFingerprint: fingerprint,
-    PublicKey: publicLine,
-    CreateTime: new Date(ctx.cloud.clock.now()).toISOString(),
-    Tags: tagsFor('key-pair', input.TagSpecifications),
-  };
-  store(ctx, pair);
-  return {
-    KeyFingerprint: pair.KeyFingerprint,
-    KeyMaterial: material.trimEnd(),
-    KeyName: pair.KeyName,
-    KeyPairId: pair.KeyPairId,
-    Tags: pair.Tags.length ? pair.Tags : undefined,
-  };
+  const { KeyFingerprint, ...rest } = keepKeyPair(ctx, input, keyType, fingerprint, publicLine);
+  return { KeyFingerprint, KeyMaterial: material.trimEnd(), ...rest };
 }
 
 export function importKeyPair(
@@ -156,6 +141,17 @@ export function importKeyPair(
             .digest(),
         )
       : sshSha256(publicLine);
+  return keepKeyPair(ctx, input, keyType, fingerprint, publicLine);
+}
+
+/** Stores a created or imported key pair and answers with what both operations return of it. */
+function keepKeyPair(
+  ctx: RequestContext,
+  input: { KeyName: string; TagSpecifications?: Array<{ ResourceType?: string; Tags?: Tag[] }> },
+  keyType: KeyPair['KeyType'],
+  fingerprint: string,
+  publicLine: string,
+) {
   const pair: KeyPair = {
     KeyPairId: newId('key'),
     KeyName: input.KeyName,

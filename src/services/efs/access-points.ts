@@ -1,8 +1,8 @@
-import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import { efsErrors } from './errors.js';
 import { findFileSystem, requireAvailable } from './file-systems.js';
 import { newEfsId } from './ids.js';
+import { nextTokenPage } from './paging.js';
 import { accessPointArn, accessPoints, type AccessPointRecord } from './state.js';
 import { checkTags } from './tags.js';
 
@@ -81,15 +81,7 @@ export function describeAccessPoints(
     findFileSystem(ctx, input.FileSystemId);
     all = all.filter((a) => a.FileSystemId === input.FileSystemId);
   }
-  const page = paginate(all, {
-    token: input.NextToken,
-    max: input.MaxResults,
-    defaultMax: 100,
-    limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxResults'),
-    badToken: () => efsErrors.badRequest('The NextToken is not valid.'),
-    badSize: () => efsErrors.badRequest('MaxResults must be between 1 and 100.'),
-  });
+  const page = nextTokenPage(all, input);
   return { AccessPoints: page.items.map((a) => accessPointView(ctx, a)), NextToken: page.next };
 }
 

@@ -1,7 +1,7 @@
-import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import { efsErrors } from './errors.js';
 import { newEfsId } from './ids.js';
+import { markerPage } from './paging.js';
 import { accessPoints, fileSystemArn, fileSystems, lifeCycleState, mountTargets, type FileSystemRecord, type Tag } from './state.js';
 import { checkTags } from './tags.js';
 
@@ -136,15 +136,7 @@ export function describeFileSystems(input: DescribeInput, ctx: RequestContext) {
   let all = fileSystems(ctx.cloud).list(ctx.region);
   if (input.FileSystemId !== undefined) all = [findFileSystem(ctx, input.FileSystemId)];
   if (input.CreationToken !== undefined) all = all.filter((f) => f.CreationToken === input.CreationToken);
-  const page = paginate(all, {
-    token: input.Marker,
-    max: input.MaxItems,
-    defaultMax: 100,
-    limit: 100,
-    bind: withoutPaging(input, 'Marker', 'MaxItems'),
-    badToken: () => efsErrors.badRequest('The Marker is not valid.'),
-    badSize: () => efsErrors.badRequest('MaxItems must be between 1 and 100.'),
-  });
+  const page = markerPage(all, input);
   return { Marker: input.Marker, FileSystems: page.items.map((f) => fileSystemView(ctx, f)), NextMarker: page.next };
 }
 

@@ -1,6 +1,8 @@
-import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
+import { findAccessPoint } from './access-points.js';
 import { efsErrors } from './errors.js';
+import { findFileSystem } from './file-systems.js';
+import { markerPage, nextTokenPage } from './paging.js';
 import { accessPoints, fileSystems, type Tag } from './state.js';
 
 const MAX_TAGS = 50;
@@ -17,12 +19,10 @@ export function checkTags(tags: Tag[]): void {
 /** The tags of a file system (fs-) or access point (fsap-), and how to write them back. */
 function taggable(ctx: RequestContext, id: string): { tags: Tag[]; save(tags: Tag[]): void } {
   if (id.startsWith('fsap-')) {
-    const ap = accessPoints(ctx.cloud).get(ctx.region, id);
-    if (!ap) throw efsErrors.accessPointNotFound(id);
+    const ap = findAccessPoint(ctx, id);
     return { tags: ap.Tags, save: (tags) => accessPoints(ctx.cloud).put(ctx.region, id, { ...ap, Tags: tags }) };
   }
-  const fs = fileSystems(ctx.cloud).get(ctx.region, id);
-  if (!fs) throw efsErrors.fileSystemNotFound(id);
+  const fs = findFileSystem(ctx, id);
   return { tags: fs.Tags, save: (tags) => fileSystems(ctx.cloud).put(ctx.region, id, { ...fs, Tags: tags }) };
 }
 
@@ -47,15 +47,7 @@ export function untagResource(input: { ResourceId: string; TagKeys: string[] }, 
 }
 
 export function listTagsForResource(input: { ResourceId: string; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
-  const page = paginate(taggable(ctx, input.ResourceId).tags, {
-    token: input.NextToken,
-    max: input.MaxResults,
-    defaultMax: 100,
-    limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxResults'),
-    badToken: () => efsErrors.badRequest('The NextToken is not valid.'),
-    badSize: () => efsErrors.badRequest('MaxResults must be between 1 and 100.'),
-  });
+  const page = nextTokenPage(taggable(ctx, input.ResourceId).tags, input);
   return { Tags: page.items, NextToken: page.next };
 }
 
@@ -66,16 +58,6 @@ export const deleteTags = (input: { FileSystemId: string; TagKeys: string[] }, c
   untagResource({ ResourceId: input.FileSystemId, TagKeys: input.TagKeys }, ctx);
 
 export function describeTags(input: { FileSystemId: string; MaxItems?: number; Marker?: string }, ctx: RequestContext) {
-  const fs = fileSystems(ctx.cloud).get(ctx.region, input.FileSystemId);
-  if (!fs) throw efsErrors.fileSystemNotFound(input.FileSystemId);
-  const page = paginate(fs.Tags, {
-    token: input.Marker,
-    max: input.MaxItems,
-    defaultMax: 100,
-    limit: 100,
-    bind: withoutPaging(input, 'Marker', 'MaxItems'),
-    badToken: () => efsErrors.badRequest('The Marker is not valid.'),
-    badSize: () => efsErrors.badRequest('MaxItems must be between 1 and 100.'),
-  });
+  const page = markerPage(findFileSystem(ctx, input.FileSystemId).Tags, input);
   return { Marker: input.Marker, Tags: page.items, NextMarker: page.next };
 }

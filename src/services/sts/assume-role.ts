@@ -1,5 +1,5 @@
 import { AwsError } from '../../protocol/errors.js';
-import type { Principal } from '../../auth/credentials.js';
+import { roleSessionPrincipal, type Principal } from '../../auth/credentials.js';
 import { decide, denial, requestConditionContext } from '../../auth/policy/authorize.js';
 import type { ConditionContext } from '../../auth/policy/conditions.js';
 import { parsePolicy, PolicySyntaxError, policySize, type PolicyDocument } from '../../auth/policy/document.js';
@@ -97,16 +97,11 @@ export function assumeRole(input: AssumeRoleInput, ctx: RequestContext) {
   }
 
   const policies = sessionPolicies(input, ctx);
-  const sessionArn = `arn:aws:sts::${ctx.accountId}:assumed-role/${role.RoleName}/${input.RoleSessionName}`;
   const principal: SessionPrincipal = {
-    type: 'assumed-role',
-    accountId: ctx.accountId,
-    arn: sessionArn,
-    userId: `${role.RoleId}:${input.RoleSessionName}`,
-    roleArn: role.Arn,
-    roleName: role.RoleName,
+    ...roleSessionPrincipal(ctx.accountId, role, input.RoleSessionName),
     ...(policies ? { sessionPolicies: policies } : {}),
   };
+  const sessionArn = principal.arn;
   const { now, Credentials } = issueSessionCredentials(ctx, principal, duration);
   saveRole(ctx.cloud, { ...role, LastUsedDate: new Date(now).toISOString(), LastUsedRegion: ctx.region });
   return {

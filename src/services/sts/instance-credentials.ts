@@ -1,5 +1,5 @@
 import { AwsError } from '../../protocol/errors.js';
-import type { Principal } from '../../auth/credentials.js';
+import { roleSessionPrincipal, type Principal } from '../../auth/credentials.js';
 import type { Cloud } from '../../cloud.js';
 import { findInstanceProfile } from '../iam/instance-profiles.js';
 import { wholeSeconds } from '../iam/ids.js';
@@ -57,14 +57,7 @@ export function instanceRoleCredentials(cloud: Cloud, instanceProfileArnOrName: 
     };
   }
 
-  const principal: Principal = {
-    type: 'assumed-role',
-    accountId: cloud.accountId,
-    arn: `arn:aws:sts::${cloud.accountId}:assumed-role/${role.RoleName}/${instanceId}`,
-    userId: `${role.RoleId}:${instanceId}`,
-    roleArn: role.Arn,
-    roleName: role.RoleName,
-  };
+  const principal: Principal = roleSessionPrincipal(cloud.accountId, role, instanceId);
   const issued = cloud.credentials.issueTemporary(principal, LIFETIME_MS, now);
   sessions(cloud).put('global', instanceId, { accessKeyId: issued.accessKeyId, roleArn: role.Arn, issuedAt: now });
   return {

@@ -349,7 +349,7 @@ export class StackRun {
 }
 
 /** The types whose CreationPolicy waits for resource signals (WaitCondition is not supported). */
-const SIGNALED_TYPES = new Set(['AWS::EC2::Instance', 'AWS::AutoScaling::AutoScalingGroup']);
+const SIGNALED_TYPES = new Set(['AWS::EC2::Instance', 'AWS::AutoScaling::AutoScalingGroup', 'AWS::CloudFormation::WaitCondition']);
 
 function checkRequired(provider: ResourceProvider, id: string, props: Record<string, unknown>): void {
   const missing = (provider.required ?? []).filter((p) => props[p] === undefined || props[p] === null);

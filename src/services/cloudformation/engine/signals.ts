@@ -10,6 +10,9 @@ export interface SignalRow {
   status: 'SUCCESS' | 'FAILURE';
   /** AWS time (ms) the signal arrived. */
   at: number;
+  /** A wait condition handle's signal carries these too (its JSON's Reason and Data). */
+  reason?: string;
+  data?: string;
 }
 
 /** What a resource waiting for signals records in its state. */
