@@ -296,7 +296,10 @@ describe(
       const acts = cloud.awsOk('autoscaling', 'describe-scaling-activities', '--auto-scaling-group-name', 'busy').Activities as Array<{
         Cause: string;
       }>;
-      assert.ok(acts.some((a) => /a CloudWatch alarm triggered policy cpu5 changing the desired capacity from 1 to 2\./.test(a.Cause)));
+      assert.ok(
+        acts.some((a) => a.Cause.endsWith(` a monitor alarm ${high} in state ALARM triggered policy cpu5 changing the desired capacity from 1 to 2.`)),
+        acts.map((a) => a.Cause).join('\n'),
+      );
       forceDelete('busy');
     });
 

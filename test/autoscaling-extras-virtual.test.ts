@@ -612,6 +612,50 @@ describe('instance refresh on the virtual clock', () => {
     assert.equal(from(after, 'web-v3'), from(g, 'web-v3'));
   });
 
+  it('while a cancelled refresh is Cancelling (a replacement still in its launch hook), launches use the configuration from before the refresh', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 2, MinSize: 2, MaxSize: 4, HealthCheckGracePeriod: 0 });
+    await t.run(2 * MINUTE);
+    await t.as('PutLifecycleHook', {
+      AutoScalingGroupName: 'web',
+      LifecycleHookName: 'hold',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      HeartbeatTimeout: 7200,
+      DefaultResult: 'CONTINUE',
+    });
+    await t.as('StartInstanceRefresh', {
+      AutoScalingGroupName: 'web',
+      DesiredConfiguration: { LaunchTemplate: { LaunchTemplateName: 'web-v2', Version: '1' } },
+      Preferences: { MinHealthyPercentage: 50, InstanceWarmup: 0 },
+    });
+    const waitingV2 = (g: any) =>
+      g.Instances.filter((i: any) => i.LaunchTemplate?.LaunchTemplateName === 'web-v2' && i.LifecycleState === 'Pending:Wait');
+    for (let n = 0; n < 30 && !waitingV2(await t.group()).length; n++) await t.run(TICK_MS);
+    assert.equal(waitingV2(await t.group()).length, 1, 'a replacement from web-v2 waits in its launch hook');
+    await t.as('CancelInstanceRefresh', { AutoScalingGroupName: 'web' });
+    await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 3 });
+    await t.run(2 * TICK_MS);
+    const refresh = async () => (await t.as('DescribeInstanceRefreshes', { AutoScalingGroupName: 'web' })).InstanceRefreshes[0];
+    assert.equal((await refresh()).Status, 'Cancelling', 'the replacement in its hook keeps the refresh Cancelling');
+    const g = await t.group();
+    assert.equal(g.LaunchConfigurationName, 'web-lc');
+    const launchedNow = g.Instances.filter((i: any) => i.LifecycleState.startsWith('Pending') && !waitingV2(g).includes(i));
+    assert.equal(launchedNow.length, 1, JSON.stringify(g.Instances));
+    assert.equal(launchedNow[0].LaunchConfigurationName, 'web-lc', 'launched from the configuration before the refresh');
+    assert.equal(launchedNow[0].LaunchTemplate, undefined);
+    await t.run(TICK_MS);
+    for (const i of (await t.group()).Instances.filter((x: any) => x.LifecycleState === 'Pending:Wait'))
+      await t.as('CompleteLifecycleAction', {
+        AutoScalingGroupName: 'web',
+        LifecycleHookName: 'hold',
+        LifecycleActionResult: 'CONTINUE',
+        InstanceId: i.InstanceId,
+      });
+    for (let n = 0; n < 30 && (await refresh()).Status !== 'Cancelled'; n++) await t.run(TICK_MS);
+    assert.equal((await refresh()).Status, 'Cancelled');
+    assert.equal((await t.group()).LaunchConfigurationName, 'web-lc');
+  });
+
   it('a checkpoint pauses the refresh for CheckpointDelay once its percentage is complete', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 2, MinSize: 2, MaxSize: 4, HealthCheckGracePeriod: 0 });
@@ -845,7 +889,11 @@ describe('scaling policy arithmetic', () => {
     assert.equal((await t.group()).DesiredCapacity, 2, 'ceil(1 × 90 / 50)');
     const acts = (await t.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities;
     assert.ok(
-      acts.some((a: any) => /a CloudWatch alarm triggered policy cpu50 changing the desired capacity from 1 to 2/.test(a.Cause)),
+      acts.some((a: any) =>
+        new RegExp(
+          `^At \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ a monitor alarm ${names[0]} in state ALARM triggered policy cpu50 changing the desired capacity from 1 to 2\\.`,
+        ).test(a.Cause),
+      ),
       acts.map((a: any) => a.Cause).join('\n'),
     );
     await t.as('DeletePolicy', { AutoScalingGroupName: 'web', PolicyName: 'cpu50' });
@@ -944,7 +992,7 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
     const causes = (await t.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities.map((a: any) => a.Cause).join(
       '\n',
     );
-    assert.match(causes, /a CloudWatch alarm triggered policy steps changing the desired capacity from 3 to 5\./);
+    assert.match(causes, /a monitor alarm load-high in state ALARM triggered policy steps changing the desired capacity from 3 to 5\./);
   });
 
   it('step scaling in: blocked while an instance warms up, and computed with the terminating instances so a repeat removes no more', async () => {
@@ -989,7 +1037,7 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
     assert.equal(pol.PolicyName, 'up');
   });
 
-  it('target tracking: AlarmHigh repeats scale proportionally from the instances that have warmed up; DisableScaleIn keeps AlarmLow from removing any', async () => {
+  it('target tracking: AlarmHigh repeats scale proportionally from the instances that have warmed up; DisableScaleIn makes no AlarmLow (an update makes or deletes it)', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 1, MaxSize: 10 });
     const out = await t.as('PutScalingPolicy', {
@@ -1003,7 +1051,15 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
         DisableScaleIn: true,
       },
     });
-    const low = out.Alarms.find((a: any) => a.AlarmName.includes('-AlarmLow-')).AlarmName;
+    assert.equal(out.Alarms.length, 1, 'no AlarmLow with DisableScaleIn');
+    assert.match(out.Alarms[0].AlarmName, /^TargetTracking-web-AlarmHigh-/);
+    const trackingAlarms = async () =>
+      ((await t.cloud.invoke<any>('monitoring', 'DescribeAlarms', { AlarmNamePrefix: 'TargetTracking-web-' }, { region: REGION }))
+        .MetricAlarms as Array<{ AlarmName: string; StateValue: string }>);
+    assert.deepEqual(
+      (await trackingAlarms()).map((a) => a.AlarmName),
+      [out.Alarms[0].AlarmName],
+    );
     await t.run(4 * MINUTE);
     await t.run(MINUTE - (t.clock.now() % MINUTE));
     const cpu = (v: number) =>
@@ -1026,16 +1082,40 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
     assert.equal(seen[3], 2, seen.join(','));
     assert.equal(seen[seen.length - 1], 4, seen.join(','));
     assert.ok(!seen.includes(3), seen.join(','));
-    // Low CPU for 16 minutes: AlarmLow is in ALARM, but scale-in is disabled.
+    // Low CPU for 16 minutes: no alarm watches for it, so nothing scales in.
     for (let m = 0; m < 16; m++) {
       cpu(5);
       await t.run(MINUTE);
     }
-    assert.equal(
-      (await t.cloud.invoke<any>('monitoring', 'DescribeAlarms', { AlarmNames: [low] }, { region: REGION })).MetricAlarms[0].StateValue,
-      'ALARM',
-    );
     assert.equal((await t.group()).DesiredCapacity, 4);
+    // Scale-in enabled by an update: AlarmLow is made (and, below 45 for 15 minutes, scales in); disabled again: deleted.
+    const put = (disable: boolean) =>
+      t.as('PutScalingPolicy', {
+        AutoScalingGroupName: 'web',
+        PolicyName: 'cpu50',
+        PolicyType: 'TargetTrackingScaling',
+        EstimatedInstanceWarmup: 180,
+        TargetTrackingConfiguration: {
+          PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' },
+          TargetValue: 50,
+          DisableScaleIn: disable,
+        },
+      });
+    const enabled = await put(false);
+    assert.equal(enabled.Alarms.length, 2);
+    const low = enabled.Alarms.find((a: any) => a.AlarmName.includes('-AlarmLow-')).AlarmName;
+    assert.ok((await trackingAlarms()).some((a) => a.AlarmName === low));
+    for (let m = 0; m < 16; m++) {
+      cpu(5);
+      await t.run(MINUTE);
+    }
+    assert.ok((await t.group()).DesiredCapacity < 4, 'AlarmLow scaled in');
+    const disabledAgain = await put(true);
+    assert.equal(disabledAgain.Alarms.length, 1);
+    const left = (await trackingAlarms()).map((a) => a.AlarmName);
+    assert.equal(left.length, 1);
+    assert.ok(!left.some((n) => n.includes('-AlarmLow-')), left.join(','));
+
   });
 });
 

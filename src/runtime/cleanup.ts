@@ -3,7 +3,7 @@ import { processAlive } from './pids.js';
 import path from 'node:path';
 import { CLAIMS_DIR, CLOUDS_DIR, cloudTag, efsRunDir, names } from './names.js';
 import { ipBatch, run, runSync } from './sh.js';
-import { cgroupPids, cgroupsOfCloud, removeCgroups } from './limits.js';
+import { cgroupPids, cgroupsOfCloud, removeCgroups, thawCgroups } from './limits.js';
 import { idClaimsOf, releaseIdRange } from './userns.js';
 import { freeLoops, loopsOfCloud, rootLoopsOfCloud } from './volumes.js';
 
@@ -137,6 +137,8 @@ export async function killNamespace(ns: string): Promise<void> {
 export async function cleanHostByTag(tag: string): Promise<void> {
   const n = names(tag);
   const namespaces = listNamespaces().filter((ns) => ns.startsWith(n.nsPrefix));
+  // A hibernated instance's processes are frozen: a frozen task takes its SIGKILL only once thawed.
+  thawCgroups(cgroupsOfCloud(tag));
   await Promise.all(namespaces.map((ns) => killNamespace(ns)));
   // EFS clients live in instances' namespaces, already gone when a sandbox died: found by their command line.
   for (const pid of efsProcesses(tag)) {

@@ -11,7 +11,8 @@ import path from 'node:path';
  */
 
 const ROOT = '/sys/fs/cgroup';
-export const LIMIT_CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
+/** `freezer` sets no limit: it holds a hibernated instance's processes still (freezeCgroups), memory and all. */
+export const LIMIT_CONTROLLERS = ['memory', 'pids', 'cpu', 'freezer'] as const;
 type Controller = (typeof LIMIT_CONTROLLERS)[number];
 
 export interface InstanceLimits {
@@ -67,7 +68,7 @@ export function makeCgroups(tag: string, instanceId: string, limits: InstanceLim
       if (existsSync(path.join(dir, 'memory.swappiness'))) write(dir, 'memory.swappiness', 0);
     } else if (controller === 'pids') {
       write(dir, 'pids.max', limits.pids);
-    } else {
+    } else if (controller === 'cpu') {
       write(dir, 'cpu.shares', 1024 * limits.vcpus);
       const period = Number(readFileSync(path.join(dir, 'cpu.cfs_period_us'), 'utf8')) || 100_000;
       write(dir, 'cpu.cfs_quota_us', period * Math.min(limits.vcpus, os.availableParallelism()));
@@ -87,6 +88,40 @@ export function removeCgroups(dirs: string[]): void {
         // EBUSY while the last processes of the instance exit: a short, bounded wait.
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
       }
+    }
+  }
+}
+
+const freezerDir = (dirs: string[]) => dirs.find((d) => existsSync(path.join(d, 'freezer.state')));
+
+/**
+ * Freezes (or thaws) every process of an instance's cgroups at once, through the cgroup v1 freezer: frozen, they
+ * keep their memory and state and run again exactly where they were when thawed. Resolves once the kernel reports
+ * the state reached (freezing takes every task of the group, bounded here to 10 s of wall time). False when this host
+ * has no freezer or the instance no cgroup of it.
+ */
+export async function freezeCgroups(dirs: string[], frozen: boolean): Promise<boolean> {
+  const dir = freezerDir(dirs);
+  if (!dir) return false;
+  const want = frozen ? 'FROZEN' : 'THAWED';
+  write(dir, 'freezer.state', want);
+  for (let waited = 0; waited < 10_000; waited += 10) {
+    if (readFileSync(path.join(dir, 'freezer.state'), 'utf8').trim() === want) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    // FREEZING can stall on a task in an uninterruptible wait: asking again moves it on.
+    if (frozen) write(dir, 'freezer.state', want);
+  }
+  return readFileSync(path.join(dir, 'freezer.state'), 'utf8').trim() === want;
+}
+
+/** Thaws whatever is frozen among these cgroup directories (before killing what is left in them: a frozen task dies only when thawed). */
+export function thawCgroups(dirs: string[]): void {
+  for (const dir of dirs) {
+    const file = path.join(dir, 'freezer.state');
+    try {
+      if (existsSync(file) && readFileSync(file, 'utf8').trim() !== 'THAWED') writeFileSync(file, 'THAWED');
+    } catch {
+      // gone
     }
   }
 }

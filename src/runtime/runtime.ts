@@ -43,7 +43,7 @@ import {
 import { ipBatch, isRoot, nft } from './sh.js';
 import { Coalescer, Serial, allSettled } from './queues.js';
 import { readConsoleTail } from './console.js';
-import { cgroupPids, cgroupDirs, makeCgroups, removeCgroups, type InstanceLimits } from './limits.js';
+import { cgroupPids, cgroupDirs, freezeCgroups, makeCgroups, removeCgroups, thawCgroups, type InstanceLimits } from './limits.js';
 import { ensureRootDisk } from './root-disk.js';
 import { claimIdRange, releaseIdRange } from './userns.js';
 
@@ -166,6 +166,12 @@ export class Runtime implements EfsHost {
    * for the network), so nothing outside reaches them, and nothing they run meets a dead network, before that.
    */
   private readonly offline = new Set<string>();
+  /**
+   * Hibernated instances (EC2 StopInstances with Hibernate): their sandbox lives on with every process frozen in the
+   * freezer cgroup, memory kept, and their link down (they count as offline: nothing reaches them, a healed partition
+   * does not bring the link up) until `resume`. They do not outlive the daemon: its sandboxes die with it.
+   */
+  private readonly hibernated = new Set<string>();
   private readonly probes = new Map<string, ProbeResult>();
   /** EBS data volumes on loop devices, per instance and volume. */
   private readonly disks = new Map<string, Map<string, BoundDisk>>();
@@ -370,13 +376,14 @@ export class Runtime implements EfsHost {
   }
 
   isRunning(instanceId: string): boolean {
-    return this.running.get(instanceId)?.sandbox.alive() ?? false;
+    return !this.hibernated.has(instanceId) && (this.running.get(instanceId)?.sandbox.alive() ?? false);
   }
 
   /** Instance id → host pid of its sandbox's init (PID 1 of its PID namespace), for every live sandbox (usage.ts). */
   sandboxInits(): Map<string, number> {
     const out = new Map<string, number>();
     for (const [id, r] of this.running) {
+      if (this.hibernated.has(id)) continue;
       const pid = r.sandbox.alive() ? initPid(r.sandbox) : undefined;
       if (pid) out.set(id, pid);
     }
@@ -528,12 +535,63 @@ export class Runtime implements EfsHost {
     return this.offline.has(instanceId);
   }
 
+  /**
+   * Hibernates a running instance: its link goes down (unreachable, its own connections stall), then every one of
+   * its processes is frozen where it is, memory and all. False (nothing changed) when it has no live sandbox or the
+   * host has no cgroup freezer: the caller then stops it the usual way, as EC2 does when hibernation fails.
+   */
+  async hibernate(instanceId: string): Promise<boolean> {
+    const r = this.running.get(instanceId);
+    const vpc = r && this.vpcs.get(r.spec.vpcId);
+    if (!r || !vpc || !r.sandbox.alive() || this.hibernated.has(instanceId)) return false;
+    this.offline.add(instanceId);
+    await setLink(vpc, instanceId, false);
+    if (!(await freezeCgroups(cgroupDirs(this.tag, instanceId), true))) {
+      thawCgroups(cgroupDirs(this.tag, instanceId));
+      this.offline.delete(instanceId);
+      if (!this.isPartitioned(instanceId)) await setLink(vpc, instanceId, true, r.spec.privateIp);
+      return false;
+    }
+    this.hibernated.add(instanceId);
+    this.probes.delete(instanceId);
+    this.appendConsole(instanceId, '[halo] hibernated: processes frozen with their memory, network down');
+    return true;
+  }
+
+  /**
+   * Resumes a hibernated instance: its processes run on from where they were frozen, and its link comes up (unless a
+   * partition cut it). False when there is nothing to resume (its sandbox did not survive, e.g. a daemon restart):
+   * the caller boots it afresh.
+   */
+  async resume(instanceId: string): Promise<boolean> {
+    const r = this.running.get(instanceId);
+    if (!this.hibernated.delete(instanceId) || !r) return false;
+    if (!r.sandbox.alive()) {
+      await this.halt(instanceId, 0);
+      return false;
+    }
+    await freezeCgroups(cgroupDirs(this.tag, instanceId), false);
+    this.appendConsole(instanceId, '[halo] resumed from hibernation');
+    await this.bringOnline(instanceId);
+    return true;
+  }
+
+  /** Whether the instance is hibernated (its frozen sandbox held by this daemon). */
+  isHibernated(instanceId: string): boolean {
+    return this.hibernated.has(instanceId);
+  }
+
   /** Stops an instance's sandbox (cleanly within graceMs, then killed) and unplugs its network. */
   async halt(instanceId: string, graceMs: number): Promise<void> {
     this.offline.delete(instanceId);
     const r = this.running.get(instanceId);
     if (!r) return;
     r.expectedExit = true;
+    if (this.hibernated.delete(instanceId)) {
+      // A hibernated instance is off: no clean shutdown. Its frozen processes take the kill once thawed.
+      killSandbox(r.sandbox);
+      thawCgroups(cgroupDirs(this.tag, instanceId));
+    }
     await stopSandbox(r.sandbox, graceMs);
     this.efs.forgetInstance(instanceId);
     await this.releaseDisks(instanceId);
@@ -800,6 +858,8 @@ export class Runtime implements EfsHost {
     if (!r) return false;
     r.expectedExit = true;
     killSandbox(r.sandbox);
+    // Frozen (hibernated) processes take the kill once thawed; a later start then boots afresh.
+    if (this.hibernated.has(instanceId)) thawCgroups(cgroupDirs(this.tag, instanceId));
     this.efs.forgetInstance(instanceId);
     this.appendConsole(instanceId, '[halo] fault injected: instance-crash (all processes killed)');
     return true;
@@ -812,7 +872,8 @@ export class Runtime implements EfsHost {
     const hit: string[] = [];
     const links: Array<Promise<void>> = [];
     for (const [id, r] of this.running) {
-      if (!hostIds.includes(r.spec.hostId)) continue;
+      // A hibernated instance is stopped: it is on no host (its memory is kept with its volume).
+      if (!hostIds.includes(r.spec.hostId) || this.hibernated.has(id)) continue;
       r.expectedExit = true;
       killSandbox(r.sandbox);
       links.push(setLink(this.vpcs.get(r.spec.vpcId) as VpcNet, id, false));
@@ -881,8 +942,12 @@ export class Runtime implements EfsHost {
     if (!this.enabled || this.stopping) return;
     this.stopping = true;
     await Promise.all(
-      [...this.running.values()].map((r) => {
+      [...this.running.entries()].map(([id, r]) => {
         r.expectedExit = true;
+        if (this.hibernated.delete(id)) {
+          killSandbox(r.sandbox);
+          thawCgroups(cgroupDirs(this.tag, id));
+        }
         return stopSandbox(r.sandbox, 3000);
       }),
     );

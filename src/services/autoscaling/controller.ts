@@ -16,7 +16,7 @@ import {
   type GroupRecord,
 } from './state.js';
 import { chooseVictim } from './termination.js';
-import { forgetGroupExtras, groupsWithWork, returnToWarmPool, stepGroupExtras, takeFromWarmPool } from './extras.js';
+import { forgetGroupExtras, groupsWithWork, launchesHibernating, returnToWarmPool, stepGroupExtras, takeFromWarmPool } from './extras.js';
 import { holdForHooks, LAUNCHING, TERMINATING } from './lifecycle-hooks.js';
 
 /** The controller looks at every group this often (AWS time) unless the timing profile says otherwise. */
@@ -554,7 +554,13 @@ export class GroupController {
       });
       this.inFlight.add(token);
       try {
-        const launched = await this.fleet.launch(region, { group: g, zone: z, subnetId, clientToken: token });
+        const launched = await this.fleet.launch(region, {
+          group: g,
+          zone: z,
+          subnetId,
+          clientToken: token,
+          hibernation: launchesHibernating(this.cloud, region, name),
+        });
         const after = this.mutate(region, name, (x) => {
           x.Launches = x.Launches.filter((l) => l.ClientToken !== token);
           x.Instances.push(

@@ -8,7 +8,7 @@ import { forgetScheduledActions, scheduledActions, stepScheduledActions } from '
 import { groups } from './state.js';
 import { forgetWarmPool, stepWarmPool, warmPools, warmPoolTarget, type WarmPlacement } from './warm-pools.js';
 
-export { returnToWarmPool, takeFromWarmPool } from './warm-pools.js';
+export { launchesHibernating, returnToWarmPool, takeFromWarmPool } from './warm-pools.js';
 
 /** What the controller lends the group features for placing warm instances as it places the group's own. */
 export type Placement = WarmPlacement;

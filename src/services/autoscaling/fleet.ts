@@ -19,6 +19,8 @@ export interface LaunchRequest {
   zone: string;
   subnetId?: string;
   clientToken: string;
+  /** Launch with hibernation configured (the instances of a group whose warm pool keeps them Hibernated). */
+  hibernation?: boolean;
 }
 
 export interface Launched {
@@ -89,6 +91,7 @@ export function runInstancesInput(cloud: Cloud, region: string, req: LaunchReque
     MaxCount: 1,
     ClientToken: req.clientToken,
     TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
+    ...(req.hibernation ? { HibernationOptions: { Configured: true } } : {}),
   };
   const template = g.LaunchTemplate ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
   if (template) {

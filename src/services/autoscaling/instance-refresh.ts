@@ -210,6 +210,9 @@ export function cancelInstanceRefresh(input: { AutoScalingGroupName: string }, c
   needGroup(ctx, input.AutoScalingGroupName);
   const r = activeRefreshOf(ctx.cloud, ctx.region, input.AutoScalingGroupName);
   if (!r || r.Status === 'Cancelling' || r.Status === 'RollbackInProgress') throw errors.noActiveRefresh(input.AutoScalingGroupName);
+  // The desired configuration never becomes the group's: what launches while the refresh is Cancelling (the
+  // replacements in flight finish first) launches from the configuration the group had before it.
+  if (r.DesiredConfiguration) restorePrevious(ctx.cloud, ctx.region, r);
   save(ctx.cloud, ctx.region, { ...r, Status: 'Cancelling', StatusReason: "Instance refresh is being cancelled at the user's request." });
   groupChanged(ctx.cloud);
   return { InstanceRefreshId: r.InstanceRefreshId };

@@ -39,6 +39,12 @@ export interface TargetTrackingConfiguration {
   DisableScaleIn?: boolean;
 }
 
+/** The alarm that runs a policy as its action, as CloudWatch tells ExecutePolicy in-process. */
+export interface AlarmTrigger {
+  AlarmName: string;
+  StateValue: string;
+}
+
 /** A scaling policy (table `autoscaling.policy`, scope region, id `<group>\n<policy>`). */
 export interface PolicyRecord {
   PolicyName: string;
@@ -175,11 +181,11 @@ function trackingAlarms(g: GroupRecord, policy: PolicyRecord) {
     Threshold: Math.round(t.TargetValue * 0.9 * 1000) / 1000,
     ComparisonOperator: 'LessThanThreshold',
   };
-  return [high, low].map((a) => ({
+  // With scale-in disabled AWS makes no AlarmLow at all.
+  return (t.DisableScaleIn ? [high] : [high, low]).map((a) => ({
     ...a,
     AlarmDescription: description,
     AlarmActions: [policy.PolicyARN],
-    ActionsEnabled: !(a === low && t.DisableScaleIn),
   }));
 }
 
@@ -227,7 +233,7 @@ export async function putScalingPolicy(input: PutInput, ctx: RequestContext) {
     const old = record.Alarms.map((a) => a.AlarmName);
     const made = trackingAlarms(g, record);
     for (const a of made)
-      await cloud.invoke('monitoring', 'PutMetricAlarm', { ...a, ActionsEnabled: a.ActionsEnabled && record.Enabled }, { region });
+      await cloud.invoke('monitoring', 'PutMetricAlarm', { ...a, ActionsEnabled: record.Enabled }, { region });
     record.Alarms = made.map((a) => ({
       AlarmName: a.AlarmName,
       AlarmARN: `arn:aws:cloudwatch:${region}:${ctx.accountId}:alarm:${a.AlarmName}`,
@@ -333,7 +339,15 @@ function simpleCooldownBlocks(cloud: Cloud, region: string, g: GroupRecord, p: P
  * capacity is bounded by the group's MinSize and MaxSize; the controller launches or terminates on its next pass.
  */
 export function executePolicy(
-  input: { AutoScalingGroupName?: string; PolicyName: string; HonorCooldown?: boolean; MetricValue?: number; BreachThreshold?: number },
+  input: {
+    AutoScalingGroupName?: string;
+    PolicyName: string;
+    HonorCooldown?: boolean;
+    MetricValue?: number;
+    BreachThreshold?: number;
+    /** In-process only (the query protocol reads model members alone): the alarm whose action this is. */
+    TriggeredBy?: AlarmTrigger;
+  },
   ctx: RequestContext,
 ) {
   const { cloud, region } = ctx;
@@ -382,10 +396,9 @@ export function executePolicy(
     policies(cloud).put(region, key(p.AutoScalingGroupName, p.PolicyName), { ...p, ScaledAt: now, CooldownUntil: undefined });
   }
   if (next !== current) {
-    const by =
-      input.MetricValue !== undefined || input.HonorCooldown
-        ? `a CloudWatch alarm triggered policy ${p.PolicyName}`
-        : `a user request executed policy ${p.PolicyName}`;
+    const by = input.TriggeredBy
+      ? `a monitor alarm ${input.TriggeredBy.AlarmName} in state ${input.TriggeredBy.StateValue} triggered policy ${p.PolicyName}`
+      : `a user request executed policy ${p.PolicyName}`;
     updateGroup(cloud, region, g.AutoScalingGroupName, (x) => {
       x.PendingCause = cause(now, `${by} changing the desired capacity from ${x.DesiredCapacity} to ${next}.`);
       x.DesiredCapacity = next;

@@ -52,16 +52,48 @@ export const warmPools = (cloud: Cloud): Table<WarmPoolRecord> => cloud.store.ta
  * EC2 instances) may bring its own `stop`/`start`.
  */
 interface PowerControl {
-  stop(region: string, ids: string[]): Promise<void>;
+  stop(region: string, ids: string[], hibernate?: boolean): Promise<void>;
   start(region: string, ids: string[]): Promise<void>;
 }
 
-async function power(cloud: Cloud, fleet: Fleet, region: string, op: 'stop' | 'start', ids: string[]): Promise<void> {
+/**
+ * Stops (hibernates, for a Hibernated pool) or starts instances. An instance that was not launched with hibernation
+ * configured (one the group launched before its pool was Hibernated, back on scale-in) is stopped instead, as EC2
+ * Auto Scaling does with an instance that cannot hibernate.
+ */
+async function power(cloud: Cloud, fleet: Fleet, region: string, op: 'stop' | 'start', ids: string[], hibernate = false): Promise<void> {
   const own = fleet as Fleet & Partial<PowerControl>;
-  const fn = own[op];
-  if (fn) return fn.call(fleet, region, ids);
-  // EC2 here stops instances the same way for Hibernated pools (LIMITATIONS.md).
-  await cloud.invoke('ec2', op === 'stop' ? 'StopInstances' : 'StartInstances', { InstanceIds: ids }, { region });
+  if (op === 'stop' && own.stop) return own.stop.call(fleet, region, ids, hibernate);
+  if (op === 'start' && own.start) return own.start.call(fleet, region, ids);
+  if (op === 'start') {
+    await cloud.invoke('ec2', 'StartInstances', { InstanceIds: ids }, { region });
+    return;
+  }
+  if (hibernate) {
+    const configured = await hibernationConfigured(cloud, region, ids);
+    const hibernating = ids.filter((id) => configured.has(id));
+    const stopping = ids.filter((id) => !configured.has(id));
+    if (hibernating.length) await cloud.invoke('ec2', 'StopInstances', { InstanceIds: hibernating, Hibernate: true }, { region });
+    if (stopping.length) await cloud.invoke('ec2', 'StopInstances', { InstanceIds: stopping }, { region });
+    return;
+  }
+  await cloud.invoke('ec2', 'StopInstances', { InstanceIds: ids }, { region });
+}
+
+async function hibernationConfigured(cloud: Cloud, region: string, ids: string[]): Promise<Set<string>> {
+  const out = await cloud.invoke<{
+    Reservations: Array<{ Instances: Array<{ InstanceId: string; HibernationOptions?: { Configured?: boolean } }> }>;
+  }>('ec2', 'DescribeInstances', { InstanceIds: ids }, { region });
+  return new Set(
+    out.Reservations.flatMap((r) => r.Instances)
+      .filter((i) => i.HibernationOptions?.Configured)
+      .map((i) => i.InstanceId),
+  );
+}
+
+/** Whether the group's instances are launched with hibernation configured: its warm pool keeps them Hibernated. */
+export function launchesHibernating(cloud: Cloud, region: string, group: string): boolean {
+  return warmPools(cloud).get(region, group)?.PoolState === 'Hibernated';
 }
 
 /** How many instances the pool should hold: up to MaxGroupPreparedCapacity (or MaxSize) beside desired capacity, at least MinSize. */
@@ -223,7 +255,7 @@ export async function stepWarmPool(
   }
   if (toStop.length) {
     try {
-      await power(cloud, fleet, region, 'stop', toStop);
+      await power(cloud, fleet, region, 'stop', toStop, p.PoolState === 'Hibernated');
     } catch (err) {
       console.error(`[halo] stopping warm instances of ${group} failed: ${(err as Error).message}`);
     }
@@ -342,7 +374,13 @@ async function launchWarm(
     updatePool(cloud, region, group, (x) => {
       x.Launches = [...(x.Launches ?? []), { ClientToken: token, ActivityId: activityId, At: now }];
     });
-    const launched = await fleet.launch(region, { group: g, zone, subnetId, clientToken: token });
+    const launched = await fleet.launch(region, {
+      group: g,
+      zone,
+      subnetId,
+      clientToken: token,
+      hibernation: p.PoolState === 'Hibernated',
+    });
     const a = startActivity(cloud, region, g, {
       ActivityId: activityId,
       Description: `Launching a new EC2 instance into warm pool: ${launched.InstanceId}`,

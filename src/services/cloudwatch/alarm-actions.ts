@@ -144,10 +144,18 @@ async function runScalingPolicy(
     { region },
   );
   const policyType = policies.ScalingPolicies[0]?.PolicyType;
+  // TriggeredBy is read only in-process: the activity's cause names the alarm, as on AWS.
+  const triggeredBy = { AlarmName: alarm.AlarmName, StateValue: alarm.StateValue };
   const input =
     policyType === 'SimpleScaling' || metricValue === undefined
-      ? { AutoScalingGroupName: action.group, PolicyName: action.policy, HonorCooldown: true }
-      : { AutoScalingGroupName: action.group, PolicyName: action.policy, MetricValue: metricValue, BreachThreshold: threshold };
+      ? { AutoScalingGroupName: action.group, PolicyName: action.policy, HonorCooldown: true, TriggeredBy: triggeredBy }
+      : {
+          AutoScalingGroupName: action.group,
+          PolicyName: action.policy,
+          MetricValue: metricValue,
+          BreachThreshold: threshold,
+          TriggeredBy: triggeredBy,
+        };
   try {
     await cloud.invoke('autoscaling', 'ExecutePolicy', input, { region });
   } catch (err) {

@@ -10,7 +10,7 @@ import { publisherOf } from './status.js';
 
 /**
  * AWS/EC2 CPUUtilization, NetworkIn, NetworkOut, NetworkPacketsIn and NetworkPacketsOut per InstanceId (and per
- * AutoScalingGroupName for instances tagged aws:autoscaling:groupName), from real measurements of each running instance (runtime/usage.ts: CPU time of the processes of its PID namespace, eth0's
+ * AutoScalingGroupName for the instances in a group, not those of its warm pool), from real measurements of each running instance (runtime/usage.ts: CPU time of the processes of its PID namespace, eth0's
  * counters).
  *
  * Once per minute of cloud time, on the minute boundary, one pass reads the counters of every running instance and
@@ -90,8 +90,13 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
       .listAll()
       .filter((x) => x.value.State.Name === 'running');
     const regionOf = new Map(running.map((x) => [x.value.InstanceId, x.scope]));
-    const groupOf = new Map(
-      running.map((x) => [x.value.InstanceId, x.value.Tags.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value]),
+    const groupOf = await groupMembers(
+      cloud,
+      running.map((x) => ({
+        region: x.scope,
+        id: x.value.InstanceId,
+        group: x.value.Tags.find((t) => t.Key === 'aws:autoscaling:groupName')?.Value,
+      })),
     );
     const inits = new Map([...rt.sandboxInits()].filter(([id]) => regionOf.has(id)));
     const t0 = performance.now();
@@ -197,6 +202,44 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
       timer?.cancel();
     },
   };
+}
+
+/**
+ * The group whose aggregate each instance feeds: the group its aws:autoscaling:groupName tag names, only while the
+ * instance is one of the group's instances (a warm pool's instance is not in the group: AWS aggregates the metrics of
+ * the group's instances alone). Membership is asked of Auto Scaling, once per group and pass.
+ */
+async function groupMembers(
+  cloud: Cloud,
+  instances: Array<{ region: string; id: string; group: string | undefined }>,
+): Promise<Map<string, string | undefined>> {
+  const out = new Map<string, string | undefined>();
+  const members = new Map<string, Set<string> | undefined>();
+  for (const { region, id, group } of instances) {
+    if (!group) continue;
+    const key = `${region}\n${group}`;
+    if (!members.has(key)) members.set(key, await membersOf(cloud, region, group));
+    const inGroup = members.get(key);
+    if (!inGroup || inGroup.has(id)) out.set(id, group);
+  }
+  return out;
+}
+
+/** The instance ids of a group (undefined without Auto Scaling in this cloud: then the tag alone decides). */
+async function membersOf(cloud: Cloud, region: string, group: string): Promise<Set<string> | undefined> {
+  if (!cloud.services.has('autoscaling')) return undefined;
+  try {
+    const out = await cloud.invoke<{ AutoScalingGroups: Array<{ Instances?: Array<{ InstanceId: string }> }> }>(
+      'autoscaling',
+      'DescribeAutoScalingGroups',
+      { AutoScalingGroupNames: [group] },
+      { region },
+    );
+    return new Set((out.AutoScalingGroups[0]?.Instances ?? []).map((i) => i.InstanceId));
+  } catch (err) {
+    console.error(`[halo] group membership for metrics of ${group} failed: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 function zeroUsage(u: Usage): Usage {

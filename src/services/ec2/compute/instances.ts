@@ -15,6 +15,7 @@ import { autoRecoveryOf, parseAutoRecovery, setAutoRecovery } from './maintenanc
 import { monitoringStateOf, setMonitoring } from './monitoring.js';
 import { withLaunchTemplate } from '../launch-templates/launch.js';
 import { publicNameShown } from './dns-names.js';
+import { ec2Errors } from '../errors.js';
 import {
   AMI_ID,
   DEFAULT_IMAGE_ID,
@@ -63,6 +64,7 @@ interface RunInstancesInput {
   BlockDeviceMappings?: Array<{ DeviceName?: string; Ebs?: { DeleteOnTermination?: boolean; VolumeSize?: number } }>;
   MaintenanceOptions?: { AutoRecovery?: string };
   Monitoring?: { Enabled?: boolean };
+  HibernationOptions?: { Configured?: boolean };
 }
 
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)$/;
@@ -300,6 +302,7 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
         InstanceInitiatedShutdownBehavior: shutdownBehavior,
         ClientToken: input.ClientToken,
         Tags: tagsFor('instance', input.TagSpecifications),
+        HibernationConfigured: input.HibernationOptions?.Configured === true || undefined,
       };
       if (associatePublic) record.AutoPublicIp = claimPublicIp(ctx.cloud.store, ctx.region, instanceId);
       instancesTable(ctx.cloud.store).put(ctx.region, instanceId, record);
@@ -417,6 +420,7 @@ export function describeOne(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: In
     VirtualizationType: 'hvm',
     MetadataOptions: { State: 'applied', ...r.MetadataOptions, HttpProtocolIpv6: 'disabled' },
     MaintenanceOptions: { AutoRecovery: autoRecoveryOf(ctx.cloud, ctx.region, r.InstanceId) },
+    HibernationOptions: { Configured: r.HibernationConfigured === true },
     PlatformDetails: 'Linux/UNIX',
     UsageOperation: 'RunInstances',
     CpuOptions: { CoreCount: 1, ThreadsPerCore: 1 },
@@ -449,6 +453,7 @@ const instanceFilters = (ctx: RequestContext) => ({
   architecture: () => 'x86_64',
   'metadata-options.http-tokens': (r: InstanceRecord) => r.MetadataOptions.HttpTokens,
   'monitoring-state': (r: InstanceRecord) => monitoringStateOf(ctx.cloud, ctx.region, r.InstanceId),
+  'hibernation-options.configured': (r: InstanceRecord) => String(r.HibernationConfigured === true),
 });
 
 /** Every instance id must be well formed and exist, as EC2 checks them. */
@@ -515,17 +520,28 @@ export function startInstances(input: { InstanceIds: string[] }, ctx: RequestCon
   };
 }
 
-export function stopInstances(input: { InstanceIds: string[]; Force?: boolean }, ctx: RequestContext) {
+/**
+ * StopInstances. With Hibernate, an instance configured for hibernation at launch keeps its memory: its processes are
+ * frozen and resume where they were at its next start (StateReason Client.UserInitiatedHibernate).
+ */
+export function stopInstances(input: { InstanceIds: string[]; Force?: boolean; Hibernate?: boolean }, ctx: RequestContext) {
   const list = findInstances(ctx, input.InstanceIds);
   for (const r of list) if (['shutting-down', 'terminated'].includes(r.State.Name)) throw incorrectState(r, 'stopped');
+  if (input.Hibernate) {
+    const unconfigured = list.find((r) => !r.HibernationConfigured);
+    if (unconfigured) throw ec2Errors.notConfiguredForHibernation(unconfigured.InstanceId);
+  }
   return {
     StoppingInstances: list.map((r) => {
       const previous = r.State;
       if (r.State.Name === 'running' || r.State.Name === 'pending') {
         setState(ctx.cloud, ctx.region, r.InstanceId, 'stopping', ['running', 'pending'], {
           StateTransitionReason: `User initiated (${new Date(ctx.cloud.clock.now()).toISOString().replace('T', ' ').slice(0, 19)} GMT)`,
+          ...(input.Hibernate
+            ? { StateReason: { Code: 'Client.UserInitiatedHibernate', Message: 'Client.UserInitiatedHibernate: User initiated hibernate' } }
+            : {}),
         });
-        void stop(ctx.cloud, ctx.region, r.InstanceId, input.Force === true);
+        void stop(ctx.cloud, ctx.region, r.InstanceId, input.Force === true, input.Hibernate === true);
       }
       const current = getInstance(ctx.cloud, ctx.region, r.InstanceId)?.State ?? previous;
       return { InstanceId: r.InstanceId, CurrentState: current, PreviousState: previous };

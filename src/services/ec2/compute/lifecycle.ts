@@ -128,13 +128,27 @@ function launchSpec(cloud: Cloud, region: string, r: InstanceRecord): LaunchSpec
 
 /**
  * pending → running: the sandbox boots offline while the profile's delay runs; running once both are done, and only
- * then on the network (nobody reaches an instance, nor does its user data start, before EC2 says `running`).
+ * then on the network (nobody reaches an instance, nor does its user data start, before EC2 says `running`). A
+ * hibernated instance resumes instead: its frozen processes run on, once `running`.
  */
 export function boot(cloud: Cloud, region: string, id: string): Promise<void> {
   return serially(cloud, id, async () => {
     const r = getInstance(cloud, region, id);
     if (!r || r.State.Name !== 'pending') return;
     const rt = runtimeOf(cloud);
+    if (r.Hibernated) {
+      updateInstance(cloud, region, id, (x) => ({ ...x, Hibernated: undefined }));
+      if (rt.isHibernated(id)) {
+        await cloud.clock.sleep(cloud.profile.steps.instancePendingToRunning);
+        if (getInstance(cloud, region, id)?.State.Name !== 'pending') return;
+        if (await rt.resume(id).catch(() => false)) {
+          setState(cloud, region, id, 'running', ['pending'], { RunningSince: cloud.clock.now(), StateReason: undefined });
+          return;
+        }
+      }
+      // As on EC2 when a hibernated instance cannot resume: it boots afresh from its root volume.
+      rt.appendConsole(id, '[halo] the hibernated memory is gone (the cloud restarted or the instance crashed): booting afresh');
+    }
     try {
       await Promise.all([
         rt.launch(launchSpec(cloud, region, r), { offline: true }),
@@ -155,20 +169,34 @@ export function boot(cloud: Cloud, region: string, id: string): Promise<void> {
   });
 }
 
-/** running → stopping → stopped; the root volume stays, the auto-assigned public IP goes. */
-export function stop(cloud: Cloud, region: string, id: string, force: boolean): Promise<void> {
+/**
+ * running → stopping → stopped; the root volume stays, the auto-assigned public IP goes. With `hibernate` the
+ * instance's memory is kept (the runtime freezes its processes and takes its link down); if it cannot hibernate, it
+ * stops the usual way, as EC2 documents.
+ */
+export function stop(cloud: Cloud, region: string, id: string, force: boolean, hibernate = false): Promise<void> {
   return serially(cloud, id, async () => {
     const rt = runtimeOf(cloud);
-    await Promise.all([rt.halt(id, force ? 0 : 5000), cloud.clock.sleep(cloud.profile.steps.instanceStoppingToStopped)]);
-    // A stopped instance leaves its host (a start places it anew): faults of that placement end.
+    const stopping = async (): Promise<boolean> => {
+      if (hibernate && (await rt.hibernate(id).catch(() => false))) return true;
+      await rt.halt(id, force ? 0 : 5000);
+      return false;
+    };
+    const [hibernated] = await Promise.all([stopping(), cloud.clock.sleep(cloud.profile.steps.instanceStoppingToStopped)]);
+    // A stopped (or hibernated) instance leaves its host (a start places it anew): faults of that placement end.
     rt.leftHost(id);
     const r = getInstance(cloud, region, id);
     if (r?.AutoPublicIp) releasePublicIp(cloud.store, r.AutoPublicIp);
-    setState(cloud, region, id, 'stopped', ['stopping'], {
+    const changed = setState(cloud, region, id, 'stopped', ['stopping'], {
       AutoPublicIp: undefined,
       RunningSince: undefined,
-      StateReason: { Code: 'Client.UserInitiatedShutdown', Message: 'Client.UserInitiatedShutdown: User initiated shutdown' },
+      Hibernated: hibernated || undefined,
+      StateReason: hibernate
+        ? { Code: 'Client.UserInitiatedHibernate', Message: 'Client.UserInitiatedHibernate: User initiated hibernate' }
+        : { Code: 'Client.UserInitiatedShutdown', Message: 'Client.UserInitiatedShutdown: User initiated shutdown' },
     });
+    // Terminated meanwhile: nothing may stay frozen.
+    if (hibernated && !changed) await rt.halt(id, 0);
     await rt.refreshPublic();
   });
 }

@@ -64,6 +64,13 @@ export interface InstanceRecord {
   InstanceInitiatedShutdownBehavior: 'stop' | 'terminate';
   ClientToken?: string;
   Tags: Tag[];
+  /** HibernationOptions.Configured at launch (it cannot change afterwards). */
+  HibernationConfigured?: boolean;
+  /**
+   * Stopped by StopInstances with Hibernate: its memory is kept (the runtime holds its processes frozen) and the next
+   * start resumes it, or boots it afresh when the memory did not survive (a restart of the daemon).
+   */
+  Hibernated?: boolean;
   /** When the instance's current boot reached `running` (cloud time, ms). */
   RunningSince?: number;
   TerminatedAt?: number;
