@@ -7,7 +7,7 @@ child enter the instance's mount namespace and mount /dev/fuse there. It prints 
 `error: <message>`, and then serves until the instance unmounts (or dies).
 
 Usage: efs-fuse.py --server IP --pid INIT_PID --target DIR --source SRC [--root PATH] [--uid N --gid N]
-                   [--read-only] [--squash-root] [--connect-timeout S] [--state DIR --home DIR]
+                   [--read-only] [--connect-timeout S] [--state DIR --home DIR]
 """
 import argparse
 import collections
@@ -101,7 +101,7 @@ NOBODY = 65534
 
 
 class Efs(pyfuse3.Operations):
-    def __init__(self, ctx, server, root, uid, gid, squash_root=False, id_base=0):
+    def __init__(self, ctx, server, root, uid, gid, id_base=0):
         super().__init__()
         # The instance's user namespace (userns.ts): the kernel speaks of its ids as the host sees them (id_base + id),
         # the file system stores them as the instance sees them; ids outside its range are its "nobody".
@@ -113,9 +113,8 @@ class Efs(pyfuse3.Operations):
         self.creator = Creator(self.rpc)
         self.root = root.rstrip("/")
         self.fixed = (uid, gid) if uid is not None else None
-        # Without ClientRootAccess, EFS treats uid/gid 0 as 65534 (nobody).
-        self.squash = squash_root
-        self.cred = self.squashed(*(self.fixed or (0, 0)))
+        # What the file system policy grants (ClientWrite, ClientRootAccess) the server enforces (efs-exports.ts).
+        self.cred = self.fixed or (0, 0)
         nfs.nfs_set_uid(self.ctx, self.cred[0])
         nfs.nfs_set_gid(self.ctx, self.cred[1])
         self.paths = {pyfuse3.ROOT_INODE: "/"}
@@ -152,11 +151,6 @@ class Efs(pyfuse3.Operations):
     def full(self, path):
         return (self.root + path if path != "/" else (self.root or "/")).encode()
 
-    def squashed(self, uid, gid):
-        if not self.squash:
-            return uid, gid
-        return (NOBODY if uid == 0 else uid), (NOBODY if gid == 0 else gid)
-
     def inside(self, host_id):
         if not self.id_base:
             return host_id
@@ -169,7 +163,7 @@ class Efs(pyfuse3.Operations):
 
     def caller(self, rctx):
         self.settle()
-        uid, gid = self.squashed(*(self.fixed or (self.inside(rctx.uid), self.inside(rctx.gid))))
+        uid, gid = self.fixed or (self.inside(rctx.uid), self.inside(rctx.gid))
         self.cred = (uid, gid)
         nfs.nfs_set_uid(self.ctx, uid)
         nfs.nfs_set_gid(self.ctx, gid)
@@ -485,7 +479,6 @@ def main():
     ap.add_argument("--uid", type=int)
     ap.add_argument("--gid", type=int)
     ap.add_argument("--read-only", action="store_true")
-    ap.add_argument("--squash-root", action="store_true")
     ap.add_argument("--id-base", type=int, default=0)
     ap.add_argument("--connect-timeout", type=float, default=10)
     ap.add_argument("--state")
@@ -515,7 +508,7 @@ def main():
     code = mount_in_instance(a.pid, fuse_fd, a.source, a.target, a.read_only)
     if code != 0:
         fail({11: "mount point %s does not exist" % a.target}.get(code, "mount of %s failed (%d)" % (a.target, code)))
-    ops = Efs(ctx, a.server, root, a.uid, a.gid, a.squash_root, a.id_base)
+    ops = Efs(ctx, a.server, root, a.uid, a.gid, a.id_base)
     pyfuse3.init(ops, "/dev/fd/%d" % fuse_fd, set())
     print("mounted", flush=True)
     try:
