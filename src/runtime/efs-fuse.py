@@ -28,7 +28,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from efs_nfs4 import (  # noqa: E402
     ACCESS4_MODIFY, ACCESS4_READ, NEEDS_OPEN, Creator, Rpc, nfs4_commit, nfs4_open_by_path, nfs4_read_result, nfs4_read_submit,
-    nfs4_setattr, nfs4_write_result, nfs4_write_submit,
+    nfs4_readdir, nfs4_setattr, nfs4_write_result, nfs4_write_submit,
 )
 
 # What this client speaks itself, in COMPOUNDs over its own TCP connection to the mount target: every read and write
@@ -51,18 +51,9 @@ class Stat64(ctypes.Structure):
         "atime", "mtime", "ctime", "atime_nsec", "mtime_nsec", "ctime_nsec", "used")]
 
 
-class Dirent(ctypes.Structure):
-    pass
-
-
-Dirent._fields_ = [("next", ctypes.POINTER(Dirent)), ("name", ctypes.c_char_p), ("inode", ctypes.c_uint64)]
-
-
 nfs.nfs_init_context.restype = vp
 nfs.nfs_get_error.restype = ctypes.c_char_p
 nfs.nfs_get_error.argtypes = [vp]
-nfs.nfs_readdir.restype = ctypes.POINTER(Dirent)
-nfs.nfs_readdir.argtypes = [vp, vp]
 def connect(server):
     ctx = vp(nfs.nfs_init_context())
     nfs.nfs_set_version(ctx, 4)
@@ -96,6 +87,16 @@ class OpenFile:
         self.ahead = None
 
 
+class Listing:
+    """What a READDIR told of a directory: its names, with the entries' attributes when they were asked for (valid while
+    this client's epoch stays the same: see Efs.changed)."""
+
+    def __init__(self, entries, epoch):
+        self.when = time.monotonic()
+        self.entries = dict(entries)
+        self.epoch = epoch
+
+
 ID_RANGE = 65536
 NOBODY = 65534
 
@@ -110,6 +111,9 @@ class Efs(pyfuse3.Operations):
         self.server = server
         self.rpc = Rpc(server)
         self.dir_attrs = {}
+        self.listings = {}  # directory path -> Listing
+        self.epoch = 0  # see changed()
+        self.misses = {}  # directory inode -> when a name was last found missing in it
         self.creator = Creator(self.rpc)
         self.root = root.rstrip("/")
         self.fixed = (uid, gid) if uid is not None else None
@@ -184,7 +188,8 @@ class Efs(pyfuse3.Operations):
         check(nfs.nfs_lstat64(self.ctx, self.full(path), ctypes.byref(st)))
         return self.entry(path, st)
 
-    def entry(self, path, st):
+    def entry(self, path, st, age=0.0):
+        """What the kernel is told of an object, kept by it for ATTR_TIMEOUT less the age of the attributes."""
         a = pyfuse3.EntryAttributes()
         ino = pyfuse3.ROOT_INODE if path == "/" else (st.ino if st.ino > 1 else st.ino + 2)
         self.paths[ino] = path
@@ -195,27 +200,87 @@ class Efs(pyfuse3.Operations):
         a.st_mtime_ns = st.mtime * 10**9 + st.mtime_nsec
         a.st_ctime_ns = st.ctime * 10**9 + st.ctime_nsec
         # Other clients write through other mount targets: attributes are never trusted for long.
-        a.attr_timeout = ATTR_TIMEOUT
-        a.entry_timeout = ATTR_TIMEOUT
+        a.attr_timeout = a.entry_timeout = ATTR_TIMEOUT - age
         if stat.S_ISDIR(st.mode):
             # The kernel asks for a directory's attributes again after every entry made in it (its times changed) to
             # check the next lookup's permission: a directory's are kept as long as the kernel would keep them.
-            self.dir_attrs[ino] = (time.monotonic(), a)
+            self.dir_attrs[ino] = (time.monotonic() - age, a)
         return a
 
     # -- metadata --
     async def lookup(self, parent, name, rctx):
         self.caller(rctx)
+        known = self.from_listing(parent, name)
+        if known is not None:
+            return known
         try:
             return self.attrs(self.child(parent, name))
         except pyfuse3.FUSEError as e:
             if e.errno != errno.ENOENT:
                 raise
+        now = time.monotonic()
+        if now - self.misses.get(parent, -ATTR_TIMEOUT) < ATTR_TIMEOUT:
+            self.list_names(parent)
+        self.misses[parent] = now
+        return self.missing()
+
+    @staticmethod
+    def missing():
         # The kernel keeps the name's absence as long as a name's presence (what a search path asks again and again).
         missing = pyfuse3.EntryAttributes()
         missing.st_ino = 0
         missing.entry_timeout = ATTR_TIMEOUT
         return missing
+
+    # -- directory listings: what a READDIR told, used for ATTR_TIMEOUT as the kernel uses what a LOOKUP told --
+    # Listings of more entries than one READDIR answer holds are not kept for names (a miss costs a LOOKUP there).
+    LISTING_CALLS = 1
+
+    def from_listing(self, parent, name):
+        """The answer to a LOOKUP from a listing younger than ATTR_TIMEOUT, or None: a name it lacks is missing; a name
+        it holds with attributes no change of this client's has made stale since (the epoch) is answered with them,
+        for what is left of ATTR_TIMEOUT (so never kept longer than a LOOKUP's answer would be)."""
+        listing = self.listings.get(self.path_of(parent))
+        if listing is None:
+            return None
+        age = time.monotonic() - listing.when
+        if age >= ATTR_TIMEOUT:
+            return None
+        if name not in listing.entries:
+            return self.missing()
+        st = listing.entries[name] if listing.epoch == self.epoch else None
+        if st is None:
+            return None
+        return self.entry(self.child(parent, name), st, age)
+
+    def list_names(self, parent):
+        """A second missing name in a directory within ATTR_TIMEOUT (a run of new names: files being made): its names
+        are fetched (one READDIR), so the next misses cost no round trip each, until the listing is ATTR_TIMEOUT old."""
+        path = self.path_of(parent)
+        names = nfs4_readdir(self.rpc, self.full(path), *self.cred, with_attrs=False, max_calls=self.LISTING_CALLS)
+        if isinstance(names, list):
+            self.listings[path] = Listing(names, self.epoch)
+
+    def listed(self, parent, name, present):
+        """This client made or removed a name: its listing of the directory says so, and the directory's own entry in
+        its parent's listing has no attributes any more (its times changed)."""
+        path = self.path_of(parent)
+        listing = self.listings.get(path)
+        if listing is not None:
+            if present:
+                listing.entries[name] = None
+            else:
+                listing.entries.pop(name, None)
+        if path != "/":
+            up, _, base = path.rpartition("/")
+            above = self.listings.get(up or "/")
+            if above is not None and base.encode("utf-8", "surrogateescape") in above.entries:
+                above.entries[base.encode("utf-8", "surrogateescape")] = None
+
+    def changed(self):
+        """This client changed some object's attributes (data, mode, owner, times, links): no listing's attributes are
+        used any more (names still are)."""
+        self.epoch += 1
 
     async def getattr(self, inode, rctx):
         cached = self.dir_attrs.get(inode)
@@ -226,6 +291,7 @@ class Efs(pyfuse3.Operations):
     async def setattr(self, inode, attr, fields, fh, rctx):
         """chmod, chown, truncate and utimes, of open and closed files, directories and links alike: one SETATTR."""
         self.caller(rctx)
+        self.changed()
         path = self.full(self.path_of(inode))
         if fields.update_size and stat.S_ISDIR(self.attrs(self.path_of(inode)).st_mode):
             raise pyfuse3.FUSEError(errno.EISDIR)
@@ -259,24 +325,17 @@ class Efs(pyfuse3.Operations):
         return inode
 
     async def readdir(self, inode, start_id, token):
-        path = self.path_of(inode)
-        d = vp()
-        check(nfs.nfs_opendir(self.ctx, self.full(path), ctypes.byref(d)))
-        names = []
-        try:
-            while True:
-                ent = nfs.nfs_readdir(self.ctx, d)
-                if not ent:
-                    break
-                name = ent.contents.name
-                if name not in (b".", b".."):
-                    names.append(name)
-        finally:
-            nfs.nfs_closedir(self.ctx, d)
-        names.sort()
-        for i, name in enumerate(names[start_id:], start_id + 1):
+        """The entries with their attributes, from READDIRs that carry them (not a GETATTR per entry)."""
+        self.settle()
+        entries = nfs4_readdir(self.rpc, self.full(self.path_of(inode)), *self.cred)
+        if isinstance(entries, int):
+            check(entries)
+        entries.sort(key=lambda e: e[0])
+        self.listings[self.path_of(inode)] = Listing(entries, self.epoch)
+        for i, (name, st) in enumerate(entries[start_id:], start_id + 1):
+            path = self.child(inode, name)
             try:
-                a = self.attrs(self.child(inode, name))
+                a = self.entry(path, st) if st is not None else self.attrs(path)
             except pyfuse3.FUSEError:
                 continue
             if not pyfuse3.readdir_reply(token, name, a, i):
@@ -287,23 +346,32 @@ class Efs(pyfuse3.Operations):
         path = self.child(parent, name)
         self.dir_attrs.clear()  # links counts change
         check(nfs.nfs_mkdir2(self.ctx, self.full(path), stat.S_IMODE(mode)))
+        self.listed(parent, name, True)
         return self.attrs(path)
 
     async def rmdir(self, parent, name, rctx):
         self.caller(rctx)
         self.dir_attrs.clear()
-        check(nfs.nfs_rmdir(self.ctx, self.full(self.child(parent, name))))
+        path = self.child(parent, name)
+        check(nfs.nfs_rmdir(self.ctx, self.full(path)))
+        self.listings.pop(path, None)
+        self.listed(parent, name, False)
 
     async def unlink(self, parent, name, rctx):
         self.caller(rctx)
         path = self.full(self.child(parent, name))
         check(nfs.nfs_unlink(self.ctx, path))
-
+        listing = self.listings.get(self.path_of(parent))
+        st = listing.entries.get(name) if listing is not None else None
+        if st is None or st.nlink > 1:
+            self.changed()  # other links to it may be listed, with its link count
+        self.listed(parent, name, False)
 
     async def symlink(self, parent, name, target, rctx):
         self.caller(rctx)
         path = self.child(parent, name)
         check(nfs.nfs_symlink(self.ctx, target, self.full(path)))
+        self.listed(parent, name, True)
         return self.attrs(path)
 
     async def rename(self, p_old, n_old, p_new, n_new, flags, rctx):
@@ -313,6 +381,7 @@ class Efs(pyfuse3.Operations):
         old, new = self.child(p_old, n_old), self.child(p_new, n_new)
         self.dir_attrs.clear()
         check(nfs.nfs_rename(self.ctx, self.full(old), self.full(new)))
+        self.listings.clear()  # paths moved
         for ino, p in list(self.paths.items()):
             if p == old or p.startswith(old + "/"):
                 self.paths[ino] = new + p[len(old):]
@@ -345,6 +414,7 @@ class Efs(pyfuse3.Operations):
         if isinstance(made, int):
             check(made)
         nfsfh, stateid, seqid, confirming, st = made
+        self.listed(parent, name, True)
         fh = self.remember(OpenFile(nfsfh, (stateid, seqid, confirming)))
         return pyfuse3.FileInfo(fh=fh, keep_cache=False), self.entry(path, st) if st else self.attrs(path)
 
@@ -382,6 +452,7 @@ class Efs(pyfuse3.Operations):
         f = self.handles[fh]
         self.report(f)
         self.drop_read_ahead(f)
+        self.changed()
         for at in range(0, len(data), MAX_IO):
             piece = data[at:at + MAX_IO]
             self.writes.append((f, fh, off + at, piece, nfs4_write_submit(self.rpc, f.nfsfh, off + at, piece, *self.creds[fh])))
