@@ -91,10 +91,12 @@ class Listing:
     """What a READDIR told of a directory: its names, with the entries' attributes when they were asked for (valid while
     this client's epoch stays the same: see Efs.changed)."""
 
-    def __init__(self, entries, epoch):
+    def __init__(self, entries, epoch, sorted_entries=None):
         self.when = time.monotonic()
         self.entries = dict(entries)
         self.epoch = epoch
+        # As a READDIR of all pages told it, left as it was (offsets into it stay valid while the names change).
+        self.sorted = sorted_entries
 
 
 ID_RANGE = 65536
@@ -113,7 +115,6 @@ class Efs(pyfuse3.Operations):
         self.dir_attrs = {}
         self.listings = {}  # directory path -> Listing
         self.epoch = 0  # see changed()
-        self.misses = {}  # directory inode -> when a name was last found missing in it
         self.creator = Creator(self.rpc)
         self.root = root.rstrip("/")
         self.fixed = (uid, gid) if uid is not None else None
@@ -218,10 +219,6 @@ class Efs(pyfuse3.Operations):
         except pyfuse3.FUSEError as e:
             if e.errno != errno.ENOENT:
                 raise
-        now = time.monotonic()
-        if now - self.misses.get(parent, -ATTR_TIMEOUT) < ATTR_TIMEOUT:
-            self.list_names(parent)
-        self.misses[parent] = now
         return self.missing()
 
     @staticmethod
@@ -233,33 +230,19 @@ class Efs(pyfuse3.Operations):
         return missing
 
     # -- directory listings: what a READDIR told, used for ATTR_TIMEOUT as the kernel uses what a LOOKUP told --
-    # Listings of more entries than one READDIR answer holds are not kept for names (a miss costs a LOOKUP there).
-    LISTING_CALLS = 1
-
     def from_listing(self, parent, name):
-        """The answer to a LOOKUP from a listing younger than ATTR_TIMEOUT, or None: a name it lacks is missing; a name
-        it holds with attributes no change of this client's has made stale since (the epoch) is answered with them,
-        for what is left of ATTR_TIMEOUT (so never kept longer than a LOOKUP's answer would be)."""
+        """The answer to a LOOKUP of a name a listing younger than ATTR_TIMEOUT holds with attributes that no change of
+        this client's has made stale since (the epoch), for what is left of ATTR_TIMEOUT (so never kept longer than a
+        LOOKUP's answer would be); else None (the server is asked: a name it lacks may have been made since, by
+        another client, and is looked up)."""
         listing = self.listings.get(self.path_of(parent))
-        if listing is None:
+        if listing is None or listing.epoch != self.epoch:
             return None
         age = time.monotonic() - listing.when
-        if age >= ATTR_TIMEOUT:
-            return None
-        if name not in listing.entries:
-            return self.missing()
-        st = listing.entries[name] if listing.epoch == self.epoch else None
-        if st is None:
+        st = listing.entries.get(name)
+        if age >= ATTR_TIMEOUT or st is None:
             return None
         return self.entry(self.child(parent, name), st, age)
-
-    def list_names(self, parent):
-        """A second missing name in a directory within ATTR_TIMEOUT (a run of new names: files being made): its names
-        are fetched (one READDIR), so the next misses cost no round trip each, until the listing is ATTR_TIMEOUT old."""
-        path = self.path_of(parent)
-        names = nfs4_readdir(self.rpc, self.full(path), *self.cred, with_attrs=False, max_calls=self.LISTING_CALLS)
-        if isinstance(names, list):
-            self.listings[path] = Listing(names, self.epoch)
 
     def listed(self, parent, name, present):
         """This client made or removed a name: its listing of the directory says so, and the directory's own entry in
@@ -327,11 +310,18 @@ class Efs(pyfuse3.Operations):
     async def readdir(self, inode, start_id, token):
         """The entries with their attributes, from READDIRs that carry them (not a GETATTR per entry)."""
         self.settle()
-        entries = nfs4_readdir(self.rpc, self.full(self.path_of(inode)), *self.cred)
-        if isinstance(entries, int):
-            check(entries)
-        entries.sort(key=lambda e: e[0])
-        self.listings[self.path_of(inode)] = Listing(entries, self.epoch)
+        dir_path = self.path_of(inode)
+        listing = self.listings.get(dir_path)
+        if start_id and listing is not None and listing.sorted is not None and listing.epoch == self.epoch \
+                and time.monotonic() - listing.when < ATTR_TIMEOUT:
+            # The next page of the same reading (the kernel asks a page at a time): from what the READDIRs told.
+            entries = listing.sorted
+        else:
+            entries = nfs4_readdir(self.rpc, self.full(dir_path), *self.cred)
+            if isinstance(entries, int):
+                check(entries)
+            entries.sort(key=lambda e: e[0])
+            self.listings[dir_path] = Listing(entries, self.epoch, entries)
         for i, (name, st) in enumerate(entries[start_id:], start_id + 1):
             path = self.child(inode, name)
             try:
