@@ -64,7 +64,8 @@ export async function reloadExports(pid: number, conf: string, config: string, l
   writeFileSync(conf, config);
   const from = sizeOf(log);
   process.kill(pid, 'SIGHUP');
-  for (let i = 0; i < 200; i++) {
+  // At least 10 s (more on a busy machine): a mount waits for this, below the mount wrapper's 30 s.
+  for (let i = 0; i < 400; i++) {
     if (readFrom(log, from).includes(RELOADED)) return;
     await sleep(25);
   }

@@ -34,6 +34,8 @@ export interface MountTargetServer {
   stateDir: string;
   /** The last rereading of its exports asked (one at a time). */
   exports: Promise<void>;
+  /** Being stopped: its exports are not reread any more. */
+  stopped?: boolean;
 }
 
 /** The directory that holds a file system's data: one per file system, whichever mount target serves it. */
@@ -149,9 +151,9 @@ export async function setMountTargetUp(server: MountTargetServer, up: boolean): 
 /** The server holds every client to these rules from now on (queued behind any rereading still under way). */
 export function updateExports(server: MountTargetServer, rules: () => Promise<ExportRules>): Promise<void> {
   const next = server.exports.then(async () => {
-    const pid = server.child.pid;
-    if (pid === undefined || server.child.exitCode !== null || server.child.signalCode !== null) return;
     const config = ganeshaConfig(server.spec.ipAddress, server.dataDir, server.stateDir, await rules());
+    const pid = server.child.pid;
+    if (server.stopped || pid === undefined || server.child.exitCode !== null || server.child.signalCode !== null) return;
     await reloadExports(pid, server.conf, config, server.log);
   });
   server.exports = next.catch(() => undefined);
@@ -169,6 +171,7 @@ export function stopProcess(child: ChildProcess): void {
 
 /** Stops the server and unplugs the mount target (its address stops answering at once). */
 export async function stopMountTarget(tag: string, vpc: VpcNet | undefined, server: MountTargetServer): Promise<void> {
+  server.stopped = true;
   stopProcess(server.child);
   // setpriv/nsenter exec into ganesha: the pid is the server's; anything left in its namespace goes too.
   const pids = (await run('ip', ['netns', 'pids', server.ns], { allowFail: true })).stdout.split(/\s+/).filter(Boolean).map(Number);
