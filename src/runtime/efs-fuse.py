@@ -315,8 +315,9 @@ class Efs(pyfuse3.Operations):
         if start_id and listing is not None and listing.sorted is not None and listing.epoch == self.epoch \
                 and time.monotonic() - listing.when < ATTR_TIMEOUT:
             # The next page of the same reading (the kernel asks a page at a time): from what the READDIRs told.
-            entries = listing.sorted
+            entries, age = listing.sorted, time.monotonic() - listing.when
         else:
+            age = 0.0
             entries = nfs4_readdir(self.rpc, self.full(dir_path), *self.cred)
             if isinstance(entries, int):
                 check(entries)
@@ -325,7 +326,7 @@ class Efs(pyfuse3.Operations):
         for i, (name, st) in enumerate(entries[start_id:], start_id + 1):
             path = self.child(inode, name)
             try:
-                a = self.entry(path, st) if st is not None else self.attrs(path)
+                a = self.entry(path, st, age) if st is not None else self.attrs(path)
             except pyfuse3.FUSEError:
                 continue
             if not pyfuse3.readdir_reply(token, name, a, i):
