@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DescribeFileSystemsCommand, EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
@@ -15,6 +16,19 @@ import { cfn, settle } from './templates/support.js';
 const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
 const doc = (...Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
+/**
+ * A program inside an instance that speaks NFSv4 to the mount target itself (no mount, no halo client): the project's
+ * XDR module and the instance's own python3. `create DIR NAME UID` prints `ok UID:GID` (the new file's owner) or the
+ * errno's name.
+ */
+const NFS4_MODULE = readFileSync(fileURLToPath(new URL('../../src/runtime/efs_nfs4.py', import.meta.url)), 'utf8');
+const RAW_CLIENT = `import errno, sys
+sys.path.insert(0, "/root")
+from efs_nfs4 import Creator, Rpc
+server, op, parent, name, uid = sys.argv[1:6]
+made = Creator(Rpc(server)).create(parent.encode(), name.encode(), int(uid), int(uid), 0o644, False, 2)
+print(errno.errorcode[-made] if isinstance(made, int) else "ok %d:%d" % (made[4].uid, made[4].gid))
+`;
 const CLIENT_ACTIONS = ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite', 'elasticfilesystem:ClientRootAccess'];
 
 describe('EFS file system policies through the API (PutFileSystemPolicy checks, API calls of role sessions)', () => {
@@ -273,7 +287,7 @@ describe(
         },
       );
       ok(out.Anonymous, efsMount(out.Anonymous, 'tls', '/mnt/a'));
-      assert.match(ok(out.Anonymous, 'grep " /mnt/a " /proc/mounts'), / fuse\.nfs4 ro,/);
+      assert.match(ok(out.Anonymous, 'grep " /mnt/a " /proc/mounts'), / fuse\.nfs4 rw,/, 'the server refuses the writes, as on EFS');
       assert.match(refused(out.Anonymous, 'echo x > /mnt/a/shared/new'), /Read-only file system/);
       assert.match(refused(out.Anonymous, 'cat /mnt/a/secret'), /Permission denied/, 'root reads as nobody');
       assert.equal(ok(out.Anonymous, 'ls /mnt/a'), 'secret\nshared');
@@ -346,6 +360,44 @@ describe(
       ok(out.Anonymous, `mount -t nfs4 -o nfsvers=4.1 ${out.TargetIp}:/ /mnt/a`);
       assert.equal(ok(out.Anonymous, 'cat /mnt/a/shared/ap-file'), 'through the access point', 'the default policy is back: full access');
       ok(out.Anonymous, 'umount /mnt/a');
+    });
+
+    it('the NFS server holds every client to its grants, a program speaking NFS itself too, and applies a policy change to live mounts', () => {
+      const raw = (id: string, parent: string, name: string, uid: number) =>
+        ok(id, `python3 /root/nfs-raw.py ${out.TargetIp} create ${parent} ${name} ${uid}`);
+      for (const id of [out.Writer, out.Anonymous]) {
+        ok(id, `echo ${Buffer.from(NFS4_MODULE).toString('base64')} | base64 -d > /root/efs_nfs4.py`);
+        ok(id, `echo ${Buffer.from(RAW_CLIENT).toString('base64')} | base64 -d > /root/nfs-raw.py`);
+      }
+      // The deny of the test before goes.
+      setRolePolicy({ Effect: 'Allow', Action: 'elasticfilesystem:DescribeMountTargets', Resource: '*' });
+      // Nothing mounted, the default policy: an address with no mount gets what anonymous clients get: everything.
+      assert.equal(raw(out.Anonymous, '/shared', 'raw-default', 0), 'ok 0:0');
+      putPolicy(
+        { Effect: 'Allow', Principal: { AWS: '*' }, Action: 'elasticfilesystem:ClientMount', Resource: out.FileSystemArn },
+        { Effect: 'Allow', Principal: { AWS: out.WriterRoleArn }, Action: 'elasticfilesystem:ClientWrite', Resource: out.FileSystemArn },
+      );
+      assert.equal(raw(out.Anonymous, '/shared', 'raw-anonymous', 1000), 'EROFS', 'read-only for anonymous clients');
+      assert.equal(raw(out.Writer, '/shared', 'raw-writer', 1000), 'EROFS', 'not mounted with iam: anonymous');
+      ok(out.Writer, efsMount(out.Writer, 'tls,iam', '/mnt/w'));
+      assert.equal(raw(out.Writer, '/shared', 'raw-writer', 1000), 'ok 1000:1000', "the role's grant holds for its instance's address");
+      assert.equal(raw(out.Writer, '/shared', 'raw-root', 0), 'ok 65534:65534', 'root squashed: no ClientRootAccess');
+      assert.equal(raw(out.Anonymous, '/shared', 'raw-anonymous', 1000), 'EROFS', 'other addresses are still anonymous');
+
+      // A live mount follows the policy: write taken away, given back, taken away again.
+      ok(out.Anonymous, efsMount(out.Anonymous, 'tls', '/mnt/a'));
+      assert.match(refused(out.Anonymous, 'echo x > /mnt/a/shared/live-1'), /Read-only file system/);
+      putPolicy({ Effect: 'Allow', Principal: { AWS: '*' }, Action: CLIENT_ACTIONS, Resource: out.FileSystemArn });
+      ok(out.Anonymous, 'echo now allowed > /mnt/a/shared/live-1');
+      assert.equal(ok(out.Anonymous, 'stat -c %u /mnt/a/shared/live-1'), '0', 'ClientRootAccess granted: root is root');
+      putPolicy({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'elasticfilesystem:ClientMount', Resource: out.FileSystemArn });
+      assert.match(refused(out.Anonymous, 'echo x > /mnt/a/shared/live-2'), /Read-only file system/);
+      assert.match(refused(out.Writer, 'echo x > /mnt/w/shared/live-3'), /Read-only file system/, 'the role lost its grant too');
+      assert.equal(ok(out.Anonymous, 'cat /mnt/a/shared/live-1'), 'now allowed');
+      ok(out.Anonymous, 'umount /mnt/a');
+      ok(out.Writer, 'umount /mnt/w');
+      cloud.awsOk('efs', 'delete-file-system-policy', '--file-system-id', out.FileSystem);
+      assert.equal(raw(out.Anonymous, '/shared', 'raw-after', 1000), 'ok 1000:1000', 'the default policy again');
     });
   },
 );

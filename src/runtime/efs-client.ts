@@ -59,10 +59,8 @@ export interface ClientLaunch {
   source: string;
   root: string;
   posixUser?: { Uid: number; Gid: number };
-  /** Mounted read-only (ClientWrite not granted, or `ro` asked): writes fail with EROFS. */
+  /** `ro` asked: a read-only mount (EROFS). What the policy grants is the server's to enforce (efs-exports.ts). */
   readOnly?: boolean;
-  /** ClientRootAccess not granted: uid/gid 0 reach the server as 65534 (nobody), as EFS squashes root. */
-  squashRoot?: boolean;
   /** Marks the process as this cloud's (its command line names it): /run/halo/efs/<tag>/clients/<instance>. */
   stateDir: string;
   home: string;
@@ -99,7 +97,6 @@ export function startClient(c: ClientLaunch, waitMs: number): Promise<RunningCli
   ];
   if (c.posixUser) args.push('--uid', String(c.posixUser.Uid), '--gid', String(c.posixUser.Gid));
   if (c.readOnly) args.push('--read-only');
-  if (c.squashRoot) args.push('--squash-root');
   const idBase = idBaseOf(c.initPid);
   if (idBase !== undefined) args.push('--id-base', String(idBase));
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -7,7 +7,7 @@ child enter the instance's mount namespace and mount /dev/fuse there. It prints 
 `error: <message>`, and then serves until the instance unmounts (or dies).
 
 Usage: efs-fuse.py --server IP --pid INIT_PID --target DIR --source SRC [--root PATH] [--uid N --gid N]
-                   [--read-only] [--squash-root] [--connect-timeout S] [--state DIR --home DIR]
+                   [--read-only] [--connect-timeout S] [--state DIR --home DIR]
 """
 import argparse
 import collections
@@ -28,7 +28,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from efs_nfs4 import (  # noqa: E402
     ACCESS4_MODIFY, ACCESS4_READ, NEEDS_OPEN, Creator, Rpc, nfs4_commit, nfs4_open_by_path, nfs4_read_result, nfs4_read_submit,
-    nfs4_setattr, nfs4_write_result, nfs4_write_submit,
+    nfs4_readdir, nfs4_setattr, nfs4_write_result, nfs4_write_submit,
 )
 
 # What this client speaks itself, in COMPOUNDs over its own TCP connection to the mount target: every read and write
@@ -51,18 +51,9 @@ class Stat64(ctypes.Structure):
         "atime", "mtime", "ctime", "atime_nsec", "mtime_nsec", "ctime_nsec", "used")]
 
 
-class Dirent(ctypes.Structure):
-    pass
-
-
-Dirent._fields_ = [("next", ctypes.POINTER(Dirent)), ("name", ctypes.c_char_p), ("inode", ctypes.c_uint64)]
-
-
 nfs.nfs_init_context.restype = vp
 nfs.nfs_get_error.restype = ctypes.c_char_p
 nfs.nfs_get_error.argtypes = [vp]
-nfs.nfs_readdir.restype = ctypes.POINTER(Dirent)
-nfs.nfs_readdir.argtypes = [vp, vp]
 def connect(server):
     ctx = vp(nfs.nfs_init_context())
     nfs.nfs_set_version(ctx, 4)
@@ -96,12 +87,24 @@ class OpenFile:
         self.ahead = None
 
 
+class Listing:
+    """What a READDIR told of a directory: its names, with the entries' attributes when they were asked for (valid while
+    this client's epoch stays the same: see Efs.changed)."""
+
+    def __init__(self, entries, epoch, sorted_entries=None):
+        self.when = time.monotonic()
+        self.entries = dict(entries)
+        self.epoch = epoch
+        # As a READDIR of all pages told it, left as it was (offsets into it stay valid while the names change).
+        self.sorted = sorted_entries
+
+
 ID_RANGE = 65536
 NOBODY = 65534
 
 
 class Efs(pyfuse3.Operations):
-    def __init__(self, ctx, server, root, uid, gid, squash_root=False, id_base=0):
+    def __init__(self, ctx, server, root, uid, gid, id_base=0):
         super().__init__()
         # The instance's user namespace (userns.ts): the kernel speaks of its ids as the host sees them (id_base + id),
         # the file system stores them as the instance sees them; ids outside its range are its "nobody".
@@ -110,12 +113,13 @@ class Efs(pyfuse3.Operations):
         self.server = server
         self.rpc = Rpc(server)
         self.dir_attrs = {}
+        self.listings = {}  # directory path -> Listing
+        self.epoch = 0  # see changed()
         self.creator = Creator(self.rpc)
         self.root = root.rstrip("/")
         self.fixed = (uid, gid) if uid is not None else None
-        # Without ClientRootAccess, EFS treats uid/gid 0 as 65534 (nobody).
-        self.squash = squash_root
-        self.cred = self.squashed(*(self.fixed or (0, 0)))
+        # What the file system policy grants (ClientWrite, ClientRootAccess) the server enforces (efs-exports.ts).
+        self.cred = self.fixed or (0, 0)
         nfs.nfs_set_uid(self.ctx, self.cred[0])
         nfs.nfs_set_gid(self.ctx, self.cred[1])
         self.paths = {pyfuse3.ROOT_INODE: "/"}
@@ -152,11 +156,6 @@ class Efs(pyfuse3.Operations):
     def full(self, path):
         return (self.root + path if path != "/" else (self.root or "/")).encode()
 
-    def squashed(self, uid, gid):
-        if not self.squash:
-            return uid, gid
-        return (NOBODY if uid == 0 else uid), (NOBODY if gid == 0 else gid)
-
     def inside(self, host_id):
         if not self.id_base:
             return host_id
@@ -169,7 +168,7 @@ class Efs(pyfuse3.Operations):
 
     def caller(self, rctx):
         self.settle()
-        uid, gid = self.squashed(*(self.fixed or (self.inside(rctx.uid), self.inside(rctx.gid))))
+        uid, gid = self.fixed or (self.inside(rctx.uid), self.inside(rctx.gid))
         self.cred = (uid, gid)
         nfs.nfs_set_uid(self.ctx, uid)
         nfs.nfs_set_gid(self.ctx, gid)
@@ -190,7 +189,8 @@ class Efs(pyfuse3.Operations):
         check(nfs.nfs_lstat64(self.ctx, self.full(path), ctypes.byref(st)))
         return self.entry(path, st)
 
-    def entry(self, path, st):
+    def entry(self, path, st, age=0.0):
+        """What the kernel is told of an object, kept by it for ATTR_TIMEOUT less the age of the attributes."""
         a = pyfuse3.EntryAttributes()
         ino = pyfuse3.ROOT_INODE if path == "/" else (st.ino if st.ino > 1 else st.ino + 2)
         self.paths[ino] = path
@@ -201,27 +201,69 @@ class Efs(pyfuse3.Operations):
         a.st_mtime_ns = st.mtime * 10**9 + st.mtime_nsec
         a.st_ctime_ns = st.ctime * 10**9 + st.ctime_nsec
         # Other clients write through other mount targets: attributes are never trusted for long.
-        a.attr_timeout = ATTR_TIMEOUT
-        a.entry_timeout = ATTR_TIMEOUT
+        a.attr_timeout = a.entry_timeout = ATTR_TIMEOUT - age
         if stat.S_ISDIR(st.mode):
             # The kernel asks for a directory's attributes again after every entry made in it (its times changed) to
             # check the next lookup's permission: a directory's are kept as long as the kernel would keep them.
-            self.dir_attrs[ino] = (time.monotonic(), a)
+            self.dir_attrs[ino] = (time.monotonic() - age, a)
         return a
 
     # -- metadata --
     async def lookup(self, parent, name, rctx):
         self.caller(rctx)
+        known = self.from_listing(parent, name)
+        if known is not None:
+            return known
         try:
             return self.attrs(self.child(parent, name))
         except pyfuse3.FUSEError as e:
             if e.errno != errno.ENOENT:
                 raise
+        return self.missing()
+
+    @staticmethod
+    def missing():
         # The kernel keeps the name's absence as long as a name's presence (what a search path asks again and again).
         missing = pyfuse3.EntryAttributes()
         missing.st_ino = 0
         missing.entry_timeout = ATTR_TIMEOUT
         return missing
+
+    # -- directory listings: what a READDIR told, used for ATTR_TIMEOUT as the kernel uses what a LOOKUP told --
+    def from_listing(self, parent, name):
+        """The answer to a LOOKUP of a name a listing younger than ATTR_TIMEOUT holds with attributes that no change of
+        this client's has made stale since (the epoch), for what is left of ATTR_TIMEOUT (so never kept longer than a
+        LOOKUP's answer would be); else None (the server is asked: a name it lacks may have been made since, by
+        another client, and is looked up)."""
+        listing = self.listings.get(self.path_of(parent))
+        if listing is None or listing.epoch != self.epoch:
+            return None
+        age = time.monotonic() - listing.when
+        st = listing.entries.get(name)
+        if age >= ATTR_TIMEOUT or st is None:
+            return None
+        return self.entry(self.child(parent, name), st, age)
+
+    def listed(self, parent, name, present):
+        """This client made or removed a name: its listing of the directory says so, and the directory's own entry in
+        its parent's listing has no attributes any more (its times changed)."""
+        path = self.path_of(parent)
+        listing = self.listings.get(path)
+        if listing is not None:
+            if present:
+                listing.entries[name] = None
+            else:
+                listing.entries.pop(name, None)
+        if path != "/":
+            up, _, base = path.rpartition("/")
+            above = self.listings.get(up or "/")
+            if above is not None and base.encode("utf-8", "surrogateescape") in above.entries:
+                above.entries[base.encode("utf-8", "surrogateescape")] = None
+
+    def changed(self):
+        """This client changed some object's attributes (data, mode, owner, times, links): no listing's attributes are
+        used any more (names still are)."""
+        self.epoch += 1
 
     async def getattr(self, inode, rctx):
         cached = self.dir_attrs.get(inode)
@@ -232,6 +274,7 @@ class Efs(pyfuse3.Operations):
     async def setattr(self, inode, attr, fields, fh, rctx):
         """chmod, chown, truncate and utimes, of open and closed files, directories and links alike: one SETATTR."""
         self.caller(rctx)
+        self.changed()
         path = self.full(self.path_of(inode))
         if fields.update_size and stat.S_ISDIR(self.attrs(self.path_of(inode)).st_mode):
             raise pyfuse3.FUSEError(errno.EISDIR)
@@ -265,24 +308,25 @@ class Efs(pyfuse3.Operations):
         return inode
 
     async def readdir(self, inode, start_id, token):
-        path = self.path_of(inode)
-        d = vp()
-        check(nfs.nfs_opendir(self.ctx, self.full(path), ctypes.byref(d)))
-        names = []
-        try:
-            while True:
-                ent = nfs.nfs_readdir(self.ctx, d)
-                if not ent:
-                    break
-                name = ent.contents.name
-                if name not in (b".", b".."):
-                    names.append(name)
-        finally:
-            nfs.nfs_closedir(self.ctx, d)
-        names.sort()
-        for i, name in enumerate(names[start_id:], start_id + 1):
+        """The entries with their attributes, from READDIRs that carry them (not a GETATTR per entry)."""
+        self.settle()
+        dir_path = self.path_of(inode)
+        listing = self.listings.get(dir_path)
+        if start_id and listing is not None and listing.sorted is not None and listing.epoch == self.epoch \
+                and time.monotonic() - listing.when < ATTR_TIMEOUT:
+            # The next page of the same reading (the kernel asks a page at a time): from what the READDIRs told.
+            entries, age = listing.sorted, time.monotonic() - listing.when
+        else:
+            age = 0.0
+            entries = nfs4_readdir(self.rpc, self.full(dir_path), *self.cred)
+            if isinstance(entries, int):
+                check(entries)
+            entries.sort(key=lambda e: e[0])
+            self.listings[dir_path] = Listing(entries, self.epoch, entries)
+        for i, (name, st) in enumerate(entries[start_id:], start_id + 1):
+            path = self.child(inode, name)
             try:
-                a = self.attrs(self.child(inode, name))
+                a = self.entry(path, st, age) if st is not None else self.attrs(path)
             except pyfuse3.FUSEError:
                 continue
             if not pyfuse3.readdir_reply(token, name, a, i):
@@ -293,23 +337,32 @@ class Efs(pyfuse3.Operations):
         path = self.child(parent, name)
         self.dir_attrs.clear()  # links counts change
         check(nfs.nfs_mkdir2(self.ctx, self.full(path), stat.S_IMODE(mode)))
+        self.listed(parent, name, True)
         return self.attrs(path)
 
     async def rmdir(self, parent, name, rctx):
         self.caller(rctx)
         self.dir_attrs.clear()
-        check(nfs.nfs_rmdir(self.ctx, self.full(self.child(parent, name))))
+        path = self.child(parent, name)
+        check(nfs.nfs_rmdir(self.ctx, self.full(path)))
+        self.listings.pop(path, None)
+        self.listed(parent, name, False)
 
     async def unlink(self, parent, name, rctx):
         self.caller(rctx)
         path = self.full(self.child(parent, name))
         check(nfs.nfs_unlink(self.ctx, path))
-
+        listing = self.listings.get(self.path_of(parent))
+        st = listing.entries.get(name) if listing is not None else None
+        if st is None or st.nlink > 1:
+            self.changed()  # other links to it may be listed, with its link count
+        self.listed(parent, name, False)
 
     async def symlink(self, parent, name, target, rctx):
         self.caller(rctx)
         path = self.child(parent, name)
         check(nfs.nfs_symlink(self.ctx, target, self.full(path)))
+        self.listed(parent, name, True)
         return self.attrs(path)
 
     async def rename(self, p_old, n_old, p_new, n_new, flags, rctx):
@@ -319,6 +372,7 @@ class Efs(pyfuse3.Operations):
         old, new = self.child(p_old, n_old), self.child(p_new, n_new)
         self.dir_attrs.clear()
         check(nfs.nfs_rename(self.ctx, self.full(old), self.full(new)))
+        self.listings.clear()  # paths moved
         for ino, p in list(self.paths.items()):
             if p == old or p.startswith(old + "/"):
                 self.paths[ino] = new + p[len(old):]
@@ -351,6 +405,7 @@ class Efs(pyfuse3.Operations):
         if isinstance(made, int):
             check(made)
         nfsfh, stateid, seqid, confirming, st = made
+        self.listed(parent, name, True)
         fh = self.remember(OpenFile(nfsfh, (stateid, seqid, confirming)))
         return pyfuse3.FileInfo(fh=fh, keep_cache=False), self.entry(path, st) if st else self.attrs(path)
 
@@ -388,6 +443,7 @@ class Efs(pyfuse3.Operations):
         f = self.handles[fh]
         self.report(f)
         self.drop_read_ahead(f)
+        self.changed()
         for at in range(0, len(data), MAX_IO):
             piece = data[at:at + MAX_IO]
             self.writes.append((f, fh, off + at, piece, nfs4_write_submit(self.rpc, f.nfsfh, off + at, piece, *self.creds[fh])))
@@ -485,7 +541,6 @@ def main():
     ap.add_argument("--uid", type=int)
     ap.add_argument("--gid", type=int)
     ap.add_argument("--read-only", action="store_true")
-    ap.add_argument("--squash-root", action="store_true")
     ap.add_argument("--id-base", type=int, default=0)
     ap.add_argument("--connect-timeout", type=float, default=10)
     ap.add_argument("--state")
@@ -515,7 +570,7 @@ def main():
     code = mount_in_instance(a.pid, fuse_fd, a.source, a.target, a.read_only)
     if code != 0:
         fail({11: "mount point %s does not exist" % a.target}.get(code, "mount of %s failed (%d)" % (a.target, code)))
-    ops = Efs(ctx, a.server, root, a.uid, a.gid, a.squash_root, a.id_base)
+    ops = Efs(ctx, a.server, root, a.uid, a.gid, a.id_base)
     pyfuse3.init(ops, "/dev/fd/%d" % fuse_fd, set())
     print("mounted", flush=True)
     try:

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { exportBlock, reloadExports, type ExportRules } from './efs-exports.js';
 import { efsRunDir } from './names.js';
 import { gatewayOf, plugInstance, unplugInstance, type VpcNet } from './network.js';
 import { run } from './sh.js';
@@ -27,6 +28,14 @@ export interface MountTargetServer {
   alias: string;
   /** Its zone is dark (every host down): the mount target does not answer. */
   dark?: boolean;
+  conf: string;
+  log: string;
+  dataDir: string;
+  stateDir: string;
+  /** The last rereading of its exports asked (one at a time). */
+  exports: Promise<void>;
+  /** Being stopped: its exports are not reread any more. */
+  stopped?: boolean;
 }
 
 /** The directory that holds a file system's data: one per file system, whichever mount target serves it. */
@@ -35,9 +44,11 @@ export const fileSystemDir = (home: string, fileSystemId: string) => path.join(h
 /**
  * nfs-ganesha's configuration: NFSv4 only (no rpcbind, no mountd: port 2049 is all a client needs, as on EFS),
  * bound to the mount target's address, no grace period, numeric owners (EFS clients send uids), attribute caching
- * off so that a write through one mount target is seen at once through another that exports the same directory.
+ * off so that a write through one mount target is seen at once through another that exports the same directory;
+ * the export's permissions per client address are EFS's grants (efs-exports.ts). CONFIG events are logged: the end
+ * of a reread of the exports is awaited there.
  */
-function ganeshaConfig(ip: string, dataDir: string, stateDir: string): string {
+export function ganeshaConfig(ip: string, dataDir: string, stateDir: string, rules: ExportRules): string {
   return `NFS_CORE_PARAM {
   Protocols = 4;
   Bind_addr = ${ip};
@@ -53,18 +64,10 @@ NFSV4 {
 }
 NFS_KRB5 { Active_krb5 = false; }
 MDCACHE { Dir_Chunk = 0; }
-EXPORT {
-  Export_Id = 1;
-  Path = "${dataDir}";
-  Pseudo = /;
-  Access_Type = RW;
-  Squash = No_Root_Squash;
-  Protocols = 4;
-  SecType = sys;
-  Attr_Expiration_Time = 0;
-  FSAL { Name = VFS; }
+${exportBlock(dataDir, rules)}LOG {
+  Default_Log_Level = WARN;
+  Components { CONFIG = EVENT; }
 }
-LOG { Default_Log_Level = WARN; }
 `;
 }
 
@@ -81,13 +84,14 @@ export async function startMountTarget(
   vpc: VpcNet,
   spec: MountTargetSpec,
   nsName: string,
+  rules: ExportRules,
 ): Promise<MountTargetServer> {
   const dataDir = fileSystemDir(home, spec.fileSystemId);
   const stateDir = path.join(efsRunDir(tag), spec.mountTargetId);
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(path.join(stateDir, 'recovery'), { recursive: true });
   const conf = path.join(stateDir, 'ganesha.conf');
-  writeFileSync(conf, ganeshaConfig(spec.ipAddress, dataDir, stateDir));
+  writeFileSync(conf, ganeshaConfig(spec.ipAddress, dataDir, stateDir, rules));
   const alias = await plugInstance(tag, vpc, {
     instanceId: spec.mountTargetId,
     privateIp: spec.ipAddress,
@@ -121,7 +125,7 @@ export async function startMountTarget(
     const listening = (
       await run('nsenter', [`--net=/run/netns/${nsName}`, '--', 'ss', '-Htln', 'sport = :2049'], { allowFail: true })
     ).stdout.trim();
-    if (listening) return { spec, ns: nsName, child, alias };
+    if (listening) return { spec, ns: nsName, child, alias, conf, log, dataDir, stateDir, exports: Promise.resolve() };
     if (child.exitCode !== null) break;
     await sleep(50);
   }
@@ -144,6 +148,18 @@ export async function setMountTargetUp(server: MountTargetServer, up: boolean): 
   await run('ip', ['-n', ns, 'route', 'replace', 'default', 'via', gatewayOf(server.spec.subnetCidr), 'dev', 'eth0'], { allowFail: true });
 }
 
+/** The server holds every client to these rules from now on (queued behind any rereading still under way). */
+export function updateExports(server: MountTargetServer, rules: () => Promise<ExportRules>): Promise<void> {
+  const next = server.exports.then(async () => {
+    const config = ganeshaConfig(server.spec.ipAddress, server.dataDir, server.stateDir, await rules());
+    const pid = server.child.pid;
+    if (server.stopped || pid === undefined || server.child.exitCode !== null || server.child.signalCode !== null) return;
+    await reloadExports(pid, server.conf, config, server.log);
+  });
+  server.exports = next.catch(() => undefined);
+  return next;
+}
+
 export function stopProcess(child: ChildProcess): void {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   try {
@@ -155,6 +171,7 @@ export function stopProcess(child: ChildProcess): void {
 
 /** Stops the server and unplugs the mount target (its address stops answering at once). */
 export async function stopMountTarget(tag: string, vpc: VpcNet | undefined, server: MountTargetServer): Promise<void> {
+  server.stopped = true;
   stopProcess(server.child);
   // setpriv/nsenter exec into ganesha: the pid is the server's; anything left in its namespace goes too.
   const pids = (await run('ip', ['netns', 'pids', server.ns], { allowFail: true })).stdout.split(/\s+/).filter(Boolean).map(Number);

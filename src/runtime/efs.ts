@@ -5,7 +5,16 @@ import { subnets, vpcs } from '../services/ec2/network/state.js';
 import { accessPoints, mountTargets, type MountTargetRecord } from '../services/efs/state.js';
 import { findZone, hostsOf } from '../topology/regions.js';
 import { clientStateDir, readMountAsk, startClient, type RunningClient } from './efs-client.js';
-import { fileSystemDir, setMountTargetUp, startMountTarget, stopMountTarget, stopProcess, type MountTargetServer } from './efs-server.js';
+import { FULL_GRANT, unionOf, type ClientGrant, type ExportRules } from './efs-exports.js';
+import {
+  fileSystemDir,
+  setMountTargetUp,
+  startMountTarget,
+  stopMountTarget,
+  stopProcess,
+  updateExports,
+  type MountTargetServer,
+} from './efs-server.js';
 import type { FirewallPort } from './firewall.js';
 import { efsRunDir, instanceLink, names } from './names.js';
 import { aliasOf, type VpcNet } from './network.js';
@@ -68,6 +77,8 @@ export interface MountingInstance {
   instanceId: string;
   region: string;
   subnetId: string;
+  /** The address its packets come from (EC2's source check drops any other): the NFS server knows it by it. */
+  privateIp: string;
   initPid: number;
 }
 
@@ -94,6 +105,18 @@ export type EfsMountAuthorizer = (region: string, question: EfsMountQuestion) =>
 /** How long the client may take to connect before mount reports a time-out (below the mount wrapper's 30 s). */
 const CLIENT_WAIT_MS = 25_000;
 
+/** A client the runtime started, with what it was granted and why (asked again when the file system policy changes). */
+interface MountedClient {
+  target: string;
+  /** Its process, once it started. */
+  child?: RunningClient['child'];
+  mountTargetId?: string;
+  address: string;
+  region: string;
+  question?: EfsMountQuestion;
+  grant: ClientGrant;
+}
+
 interface EfsMountedEvent {
   region: string;
   mountTarget: MountTargetRecord;
@@ -109,7 +132,7 @@ export class EfsRuntime {
   private readonly starting = new Map<string, Promise<void>>();
   /** The VPC of each mount target being started: in use already (releaseVpcIfIdle must leave it). */
   private readonly startingVpcs = new Map<string, string>();
-  private readonly clients = new Map<string, RunningClient[]>();
+  private readonly clients = new Map<string, MountedClient[]>();
   private authorizer?: EfsMountAuthorizer;
 
   constructor(private readonly host: EfsHost) {}
@@ -117,6 +140,10 @@ export class EfsRuntime {
   /** The EFS service decides what each mount may do (file system policies, the instance role's policies). */
   authorizeMountsWith(authorizer: EfsMountAuthorizer): void {
     this.authorizer = authorizer;
+    // Servers started before (restored from the store) granted everyone everything meanwhile.
+    for (const id of this.servers.keys()) {
+      this.reloadServer(id).catch((err) => console.error(`[halo] exports of ${id}: ${(err as Error).message}`));
+    }
   }
 
   /** Serves the mount targets in the store (after a restart) and follows the EFS API's changes. */
@@ -134,6 +161,11 @@ export class EfsRuntime {
     ev.on('efs.mountTargetDeleted', (e: EfsMountedEvent) => {
       this.unserve(e.mountTarget.MountTargetId).catch((err) =>
         console.error(`[halo] mount target ${e.mountTarget.MountTargetId}: ${(err as Error).message}`),
+      );
+    });
+    ev.on('efs.fileSystemPolicyChanged', (e: { region: string; fileSystemId: string }) => {
+      this.reauthorize(e.region, e.fileSystemId).catch((err) =>
+        console.error(`[halo] file system policy of ${e.fileSystemId}: ${(err as Error).message}`),
       );
     });
     ev.on('efs.fileSystemDeleted', (e: { fileSystemId: string }) =>
@@ -161,7 +193,8 @@ export class EfsRuntime {
     };
     const started = (async () => {
       const vpc = await this.host.vpcNet(mt.VpcId, spec.vpcCidr);
-      const server = await startMountTarget(this.host.tag, this.host.home, vpc, spec, names(this.host.tag).instanceNs(mt.MountTargetId));
+      const rules = await this.exportRules(region, mt.MountTargetId, mt.FileSystemId);
+      const server = await startMountTarget(this.host.tag, this.host.home, vpc, spec, names(this.host.tag).instanceNs(mt.MountTargetId), rules);
       this.servers.set(mt.MountTargetId, server);
       await this.host.refreshFirewall(mt.VpcId);
       await this.applyZoneFaults();
@@ -266,17 +299,12 @@ export class EfsRuntime {
       if (options.includes('iam')) return { status: 400, body: 'The "tls" option is required when mounting via "iam"' };
       if (ask.accessPointId) return { status: 400, body: 'The "tls" option is required when mounting via "accesspoint"' };
     }
-    let access: EfsMountAccess = { mount: true, write: true, root: true };
+    const question: EfsMountQuestion | undefined = fileSystemId
+      ? { instanceId: who.instanceId, fileSystemId, accessPointId: ask.accessPointId, iam: efsOption('iam'), tls: efsOption('tls') }
+      : undefined;
+    let access: EfsMountAccess;
     try {
-      if (fileSystemId && this.authorizer) {
-        access = await this.authorizer(who.region, {
-          instanceId: who.instanceId,
-          fileSystemId,
-          accessPointId: ask.accessPointId,
-          iam: efsOption('iam'),
-          tls: efsOption('tls'),
-        });
-      }
+      access = await this.authorize(who.region, question);
     } catch (err) {
       return { status: 400, body: `mount.nfs4: access denied by server while mounting ${device} (${(err as Error).message})` };
     }
@@ -308,7 +336,20 @@ export class EfsRuntime {
       if (made) return { status: 400, body: made };
     }
     const runDir = efsRunDir(this.host.tag);
+    const vpcId = subnets(cloud.store).get(who.region, who.subnetId)?.VpcId;
+    const mountTarget = [...this.servers.values()].find((s) => s.spec.ipAddress === server && s.spec.vpcId === vpcId);
+    // The server holds this address to what was granted before the client speaks to it.
+    const registered: MountedClient = {
+      target: dir.replace(/\/+$/, '') || '/',
+      mountTargetId: mountTarget?.spec.mountTargetId,
+      address: who.privateIp,
+      region: who.region,
+      question,
+      grant: { mount: access.mount, write: access.write, root: access.root },
+    };
+    this.clients.set(who.instanceId, [...(this.clients.get(who.instanceId) ?? []), registered]);
     try {
+      await this.reloadServer(registered.mountTargetId);
       const client = await startClient(
         {
           netns: names(this.host.tag).instanceNs(who.instanceId),
@@ -318,15 +359,15 @@ export class EfsRuntime {
           source: device,
           root,
           posixUser,
-          readOnly: !access.write || options.includes('ro'),
-          squashRoot: !access.root,
+          readOnly: options.includes('ro'),
           stateDir: clientStateDir(runDir, who.instanceId),
           home: this.host.home,
         },
         CLIENT_WAIT_MS,
       );
-      this.clients.set(who.instanceId, [...(this.clients.get(who.instanceId) ?? []), client]);
+      registered.child = client.child;
     } catch (err) {
+      this.dropClients(who.instanceId, [registered]);
       return { status: 400, body: (err as Error).message };
     }
     return { status: 200, body: `mounted ${device} on ${dir}` };
@@ -341,18 +382,67 @@ export class EfsRuntime {
     // the instance runs as the host's root.
     const failed = await unmountNow(who.initPid, wanted);
     if (failed) return { status: 400, body: failed };
-    stopProcess(client.child);
-    this.clients.set(
-      who.instanceId,
-      mine.filter((c) => c !== client),
-    );
+    this.dropClients(who.instanceId, [client]);
     return { status: 200, body: `unmounted ${wanted}` };
   }
 
   /** The instance stopped, crashed or was terminated: its clients go with it. */
   forgetInstance(instanceId: string): void {
-    for (const c of this.clients.get(instanceId) ?? []) stopProcess(c.child);
-    this.clients.delete(instanceId);
+    this.dropClients(instanceId, this.clients.get(instanceId) ?? []);
+  }
+
+  /** Stops these clients of the instance; their addresses get what any client gets again, on their servers. */
+  private dropClients(instanceId: string, gone: MountedClient[]): void {
+    for (const c of gone) if (c.child) stopProcess(c.child);
+    const left = (this.clients.get(instanceId) ?? []).filter((c) => !gone.includes(c));
+    if (left.length) this.clients.set(instanceId, left);
+    else this.clients.delete(instanceId);
+    for (const id of new Set(gone.map((c) => c.mountTargetId))) {
+      this.reloadServer(id).catch((err) => console.error(`[halo] exports of ${id}: ${(err as Error).message}`));
+    }
+  }
+
+  /** What EFS grants this mount (full access when the device names no file system of the region, or no authorizer). */
+  private async authorize(region: string, question: EfsMountQuestion | undefined): Promise<EfsMountAccess> {
+    if (!question || !this.authorizer) return { ...FULL_GRANT };
+    return this.authorizer(region, question);
+  }
+
+  /**
+   * A mount target's rules: what an anonymous client without TLS gets (every address that did not mount through
+   * halo, or no longer does), and for each instance address with mounts on it, the union of their grants.
+   */
+  private async exportRules(region: string, mountTargetId: string, fileSystemId: string): Promise<ExportRules> {
+    const anyone = await this.authorize(region, { instanceId: '', fileSystemId, iam: false, tls: false });
+    const grants = new Map<string, ClientGrant[]>();
+    for (const c of [...this.clients.values()].flat()) {
+      if (c.mountTargetId === mountTargetId) grants.set(c.address, [...(grants.get(c.address) ?? []), c.grant]);
+    }
+    return {
+      anyone: { mount: anyone.mount, write: anyone.write, root: anyone.root },
+      byAddress: new Map([...grants].map(([address, g]) => [address, unionOf(g)])),
+    };
+  }
+
+  /** Rewrites a running mount target's rules from the current grants and waits until its server applies them. */
+  private async reloadServer(mountTargetId: string | undefined): Promise<void> {
+    const server = mountTargetId ? this.servers.get(mountTargetId) : undefined;
+    if (!server) return;
+    await updateExports(server, () => this.exportRules(server.spec.region, server.spec.mountTargetId, server.spec.fileSystemId));
+  }
+
+  /**
+   * The file system policy changed: every mount of the file system is judged again (as the principal that mounted
+   * it) and its mount targets' servers apply the new grants at once, to connected clients too.
+   */
+  private async reauthorize(region: string, fileSystemId: string): Promise<void> {
+    for (const c of [...this.clients.values()].flat()) {
+      if (c.region !== region || c.question?.fileSystemId !== fileSystemId) continue;
+      const access: EfsMountAccess = await this.authorize(region, c.question).catch(() => ({ mount: false, write: false, root: false }));
+      c.grant = { mount: access.mount && !access.refusal, write: access.write, root: access.root };
+    }
+    const servers = [...this.servers.values()].filter((s) => s.spec.region === region && s.spec.fileSystemId === fileSystemId);
+    await Promise.all(servers.map((s) => this.reloadServer(s.spec.mountTargetId)));
   }
 
   /** Cloud stop: every client and server, by id. */

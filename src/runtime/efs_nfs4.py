@@ -98,10 +98,14 @@ class Rpc:
         self.replies = {}  # xid -> reply body
         self.ignored = set()
         self.host = socket.gethostname().encode()[:255]
+        # Transaction ids: one after the other from a random start (unique among the calls in flight, and unlike the
+        # previous client's on the same address for the server's duplicate request cache).
+        self.next_xid = int.from_bytes(os.urandom(4), "big")
 
     def submit(self, uid, gid, compound, payload=b""):
         """Sends a COMPOUND (its bytes, then an opaque payload that ends it: a WRITE's data); returns its xid."""
-        xid = int.from_bytes(os.urandom(4), "big")
+        xid = self.next_xid
+        self.next_xid = (xid + 1) & 0xFFFFFFFF
         cred = xdr_u32(0) + xdr_opaque(self.host) + xdr_u32(uid) + xdr_u32(gid) + xdr_u32(0)
         call = (xdr_u32(xid) + xdr_u32(0) + xdr_u32(2) + xdr_u32(100003) + xdr_u32(4) + xdr_u32(1)
                 + xdr_u32(1) + xdr_opaque(cred) + xdr_u32(0) + xdr_u32(0) + compound)
@@ -276,6 +280,27 @@ def decode_attrs(r):
         setattr(st, field, values.u64())
         setattr(st, field + "_nsec", values.u32())
     return st
+
+
+def nfs4_readdir(rpc, path, uid, gid):
+    """A directory's entries as [(name, attributes as decode_attrs gives them, or None)] by READDIRs that carry the
+    entries' attributes (one round trip per 256 KiB of entries, not one per entry), or a negative errno."""
+    out, cookie, verifier = [], 0, b"\0" * 8
+    while True:
+        ops, n = putpath(path)
+        ops += (xdr_u32(26) + struct.pack(">Q", cookie) + verifier + xdr_u32(1 << 16) + xdr_u32(1 << 18)
+                + xdr_u32(2) + xdr_u32(ATTRS_ASKED[0]) + xdr_u32(ATTRS_ASKED[1]))
+        r = Reader(rpc.call(uid, gid, compound(ops, n + 1)))
+        status = r.results(n + 1)
+        if status:
+            return nfs4_errno(status)
+        verifier = r.opaque(8)
+        while r.u32():
+            cookie = r.u64()
+            name = r.opaque()
+            out.append((name, decode_attrs(r)))
+        if r.u32():
+            return out
 
 
 STALE_CLIENT = (10022, 10011)  # NFS4ERR_STALE_CLIENTID, NFS4ERR_EXPIRED: the client id must be made again

@@ -670,7 +670,12 @@ export class Runtime implements EfsHost {
       if (platform) return platform;
       const pid = r.sandbox.alive() ? initPid(r.sandbox) : undefined;
       const efs =
-        pid && (await this.efs.request({ instanceId: id, region: r.spec.region, subnetId: r.spec.subnetId, initPid: pid }, route, params));
+        pid &&
+        (await this.efs.request(
+          { instanceId: id, region: r.spec.region, subnetId: r.spec.subnetId, privateIp: r.spec.privateIp, initPid: pid },
+          route,
+          params,
+        ));
       if (efs) return efs;
       if (pid) return volumeRequest(pid, [...(this.disks.get(id)?.values() ?? [])], route, params);
     }

@@ -101,6 +101,11 @@ function locksOut(ctx: RequestContext, doc: PolicyDocument, arn: string): boolea
   return decideWithResourcePolicy(ctx, action, arn, doc, context).decision !== 'Allow';
 }
 
+/** Mounted clients are judged again by the new policy: the data path updates what its NFS servers grant at once. */
+function policyChanged(ctx: RequestContext, fileSystemId: string): void {
+  ctx.cloud.events.emit('efs.fileSystemPolicyChanged', { region: ctx.region, fileSystemId });
+}
+
 export function putFileSystemPolicy(
   input: { FileSystemId: string; Policy: string; BypassPolicyLockoutSafetyCheck?: boolean },
   ctx: RequestContext,
@@ -122,6 +127,7 @@ export function putFileSystemPolicy(
     );
   }
   fileSystems(ctx.cloud).put(ctx.region, fs.FileSystemId, { ...fs, Policy: input.Policy });
+  policyChanged(ctx, fs.FileSystemId);
   return { FileSystemId: fs.FileSystemId, Policy: input.Policy };
 }
 
@@ -134,5 +140,6 @@ export function describeFileSystemPolicy(input: { FileSystemId: string }, ctx: R
 export function deleteFileSystemPolicy(input: { FileSystemId: string }, ctx: RequestContext) {
   const fs = findFileSystem(ctx, input.FileSystemId);
   fileSystems(ctx.cloud).put(ctx.region, fs.FileSystemId, { ...fs, Policy: undefined });
+  policyChanged(ctx, fs.FileSystemId);
   return {};
 }
