@@ -1054,8 +1054,8 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
     assert.equal(out.Alarms.length, 1, 'no AlarmLow with DisableScaleIn');
     assert.match(out.Alarms[0].AlarmName, /^TargetTracking-web-AlarmHigh-/);
     const trackingAlarms = async () =>
-      ((await t.cloud.invoke<any>('monitoring', 'DescribeAlarms', { AlarmNamePrefix: 'TargetTracking-web-' }, { region: REGION }))
-        .MetricAlarms as Array<{ AlarmName: string; StateValue: string }>);
+      (await t.cloud.invoke<any>('monitoring', 'DescribeAlarms', { AlarmNamePrefix: 'TargetTracking-web-' }, { region: REGION }))
+        .MetricAlarms as Array<{ AlarmName: string; StateValue: string }>;
     assert.deepEqual(
       (await trackingAlarms()).map((a) => a.AlarmName),
       [out.Alarms[0].AlarmName],
@@ -1115,7 +1115,6 @@ describe('alarm actions on scaling policies repeat while the alarm stays in its 
     const left = (await trackingAlarms()).map((a) => a.AlarmName);
     assert.equal(left.length, 1);
     assert.ok(!left.some((n) => n.includes('-AlarmLow-')), left.join(','));
-
   });
 });
 

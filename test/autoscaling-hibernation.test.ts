@@ -217,11 +217,7 @@ describe('EC2 hibernation and Hibernated warm pools with real instances', { skip
       120_000,
     );
     assert.equal(inService, warmId, 'the hibernated instance serves the scale-out');
-    const reading = await waitFor(
-      'its counter',
-      async () => parse(shell(warmId, 'curl -s -m 3 http://127.0.0.1:8080/')),
-      60_000,
-    );
+    const reading = await waitFor('its counter', async () => parse(shell(warmId, 'curl -s -m 3 http://127.0.0.1:8080/')), 60_000);
     const text = consoleOf(warmId);
     assert.match(text, /hibernated: processes frozen/);
     assert.match(text, /resumed from hibernation/);

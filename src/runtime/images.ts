@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processAlive } from './pids.js';
 import { API_PORT_IN_INSTANCE, IMDS_ADDRESS } from './names.js';
-import { run, runAsync } from './sh.js';
+import { CommandError, run, runAsync } from './sh.js';
 
 /**
  * Images are plain root filesystem directories, used read-only as overlayfs lower layers. The default image is a
@@ -380,8 +380,16 @@ exec /usr/bin/aws --endpoint-url "\${HALO_ENDPOINT_URL:-http://${IMDS_ADDRESS}:$
   await run('sh', ['-c', `rm -rf '${rootfs}'/var/cache/apt/archives/*.deb '${rootfs}'/var/lib/apt/lists/*`], { allowFail: true });
 }
 
-/** Copies a directory tree preserving owners, modes, xattrs and special files (for image layers). */
-export async function copyTree(from: string, to: string): Promise<void> {
+/**
+ * Copies a directory tree preserving owners, modes, xattrs and special files (for image layers). With `live`, the
+ * tree belongs to a running instance (an image made without reboot): a file it removes while the copy runs is left
+ * out, as a crash-consistent copy would; any other error fails the copy.
+ */
+export async function copyTree(from: string, to: string, opts: { live?: boolean } = {}): Promise<void> {
   mkdirSync(path.dirname(to), { recursive: true });
-  await run('cp', ['-a', '--reflink=auto', from, to], { timeoutMs: 10 * 60_000 });
+  const args = ['-a', '--reflink=auto', from, to];
+  const r = await run('cp', args, { timeoutMs: 10 * 60_000, allowFail: opts.live });
+  if (r.status === 0 || !opts.live) return;
+  const errors = r.stderr.split('\n').filter((line) => line.trim() && !/No such file or directory$/.test(line));
+  if (r.status === null || errors.length > 0) throw new CommandError(`cp ${args.join(' ')}`, r.status, r.stderr);
 }

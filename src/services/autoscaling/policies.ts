@@ -232,8 +232,7 @@ export async function putScalingPolicy(input: PutInput, ctx: RequestContext) {
   if (type === 'TargetTrackingScaling') {
     const old = record.Alarms.map((a) => a.AlarmName);
     const made = trackingAlarms(g, record);
-    for (const a of made)
-      await cloud.invoke('monitoring', 'PutMetricAlarm', { ...a, ActionsEnabled: record.Enabled }, { region });
+    for (const a of made) await cloud.invoke('monitoring', 'PutMetricAlarm', { ...a, ActionsEnabled: record.Enabled }, { region });
     record.Alarms = made.map((a) => ({
       AlarmName: a.AlarmName,
       AlarmARN: `arn:aws:cloudwatch:${region}:${ctx.accountId}:alarm:${a.AlarmName}`,

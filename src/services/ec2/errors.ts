@@ -8,7 +8,8 @@ export const ec2Errors = declareErrors({
   dryRun: { code: 'DryRunOperation', status: 412, message: () => 'Request would have succeeded, but DryRun flag is set.' },
   notConfiguredForHibernation: {
     code: 'UnsupportedHibernationConfiguration',
-    message: (instanceId: string) => `The instance can't be hibernated because it was not configured at launch for hibernation: ${instanceId}`,
+    message: (instanceId: string) =>
+      `The instance can't be hibernated because it was not configured at launch for hibernation: ${instanceId}`,
   },
   missingParameter: { code: 'MissingParameter', message: (what: string) => `The request must contain the parameter ${what}` },
   invalidParameterValue: { code: 'InvalidParameterValue', message: (message: string) => message },

@@ -42,6 +42,7 @@ function describeImage(i: ImageRecord) {
     OwnerId: i.OwnerId,
     ImageOwnerAlias: i.ImageId === DEFAULT_IMAGE_ID ? 'amazon' : undefined,
     State: i.State,
+    StateReason: i.StateReason,
     CreationDate: i.CreationDate,
     Architecture: 'x86_64',
     ImageType: 'machine',
@@ -135,41 +136,40 @@ export async function createImage(
   const cloud = ctx.cloud;
   // The layer keeps the instance's setuid files and file capabilities (they are part of the AMI): its directory is
   // root's alone (0700), so they give no one on the host anything.
-  const copy = async () => {
+  const copy = async (live: boolean) => {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    await withRootUpper(rt.volumeDir(r.RootVolumeId), (upper) => copyTree(upper, layer));
+    await withRootUpper(rt.volumeDir(r.RootVolumeId), (upper) => copyTree(upper, layer, { live }));
   };
-  const finish = async (ok: boolean) => {
+  const finish = async (failure?: Error) => {
+    if (failure) rt.appendConsole(r.InstanceId, `[halo] create-image ${imageId} failed: ${failure.message}`);
     await cloud.clock.sleep(cloud.profile.steps.imagePendingToAvailable);
     const cur = imagesTable(cloud.store).get(region, imageId);
-    if (cur && cur.State === 'pending') imagesTable(cloud.store).put(region, imageId, { ...cur, State: ok ? 'available' : 'failed' });
+    if (cur && cur.State === 'pending')
+      imagesTable(cloud.store).put(region, imageId, {
+        ...cur,
+        State: failure ? 'failed' : 'available',
+        ...(failure && {
+          StateReason: { Code: 'Server.InternalError', Message: 'Server.InternalError: the copy of the root volume failed' },
+        }),
+      });
   };
+  const copied = (live: boolean) =>
+    copy(live).then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
   const wasRunning = r.State.Name === 'running';
   if (wasRunning && !input.NoReboot) {
     void serially(cloud, r.InstanceId, async () => {
-      let ok = true;
       rt.appendConsole(r.InstanceId, `[halo] create-image ${imageId}: stopping the instance's processes for a consistent copy`);
       await rt.halt(r.InstanceId, 5000);
-      try {
-        await copy();
-      } catch (err) {
-        ok = false;
-        rt.appendConsole(r.InstanceId, `[halo] create-image ${imageId} failed: ${(err as Error).message}`);
-      }
+      const failure = await copied(false);
       // It boots again as after a reboot (pending, then running).
       if (getInstance(cloud, region, r.InstanceId)?.State.Name === 'running') setState(cloud, region, r.InstanceId, 'pending', ['running']);
-      void finish(ok);
+      void finish(failure);
     }).then(() => boot(cloud, region, r.InstanceId));
   } else {
-    void (async () => {
-      let ok = true;
-      try {
-        await copy();
-      } catch {
-        ok = false;
-      }
-      await finish(ok);
-    })();
+    void copied(wasRunning).then(finish);
   }
   return { ImageId: imageId };
 }

@@ -83,6 +83,8 @@ export interface ImageRecord {
   Description?: string;
   OwnerId: string;
   State: 'pending' | 'available' | 'failed' | 'deregistered';
+  /** Why a failed image failed. */
+  StateReason?: { Code: string; Message: string };
   CreationDate: string;
   Layers: string[];
   /** The layer this image added (its own directory), deleted with the image when no instance uses it. */
