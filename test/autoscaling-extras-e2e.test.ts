@@ -297,7 +297,7 @@ describe(
         Cause: string;
       }>;
       assert.ok(
-        acts.some((a) => a.Cause.endsWith(` a monitor alarm ${high} in state ALARM triggered policy cpu5 changing the desired capacity from 1 to 2.`)),
+        acts.some((a) => a.Cause.includes(` a monitor alarm ${high} in state ALARM triggered policy cpu5 changing the desired capacity from 1 to 2.`)),
         acts.map((a) => a.Cause).join('\n'),
       );
       forceDelete('busy');
