@@ -10,7 +10,8 @@ import { waitFor } from './support/wait.js';
 import { twoZoneNetwork } from './support/autoscaling-network.js';
 
 /**
- * EC2 hibernation and the warm pools that use it, with real instances through the aws CLI and SDK v3: a process
+ * EC2 hibernation and the warm pools that use it, with real instances through the aws CLI and SDK v3 (HibernationOptions
+ * from RunInstances, a launch template and a stack): a process
  * holding a counter and a random token in memory (nothing on disk) keeps both across stop --hibernate / start, while
  * the hibernated instance is unreachable; stop --hibernate of an instance not configured for it is refused as on AWS;
  * a daemon restart loses the frozen memory and the next start boots afresh. A Hibernated warm pool launches its
@@ -138,6 +139,57 @@ describe('EC2 hibernation and Hibernated warm pools with real instances', { skip
       ),
     );
     assert.equal((await describeOne(client.InstanceId))?.State?.Name, 'running', 'nothing was stopped');
+  });
+
+  it('a launch template and an AWS::EC2::Instance carry HibernationOptions to the instance', async () => {
+    cloud.awsOk(
+      'ec2',
+      'create-launch-template',
+      '--launch-template-name',
+      'hib-lt',
+      '--launch-template-data',
+      JSON.stringify({ ImageId: IMAGE, InstanceType: 't2.micro', HibernationOptions: { Configured: true } }),
+    );
+    const fromTemplate = cloud.awsOk(
+      'ec2',
+      'run-instances',
+      '--launch-template',
+      'LaunchTemplateName=hib-lt',
+      '--subnet-id',
+      ids.subnetA,
+      '--security-group-ids',
+      ids.sg,
+    ).Instances[0].InstanceId as string;
+    assert.equal((await describeOne(fromTemplate))?.HibernationOptions?.Configured, true);
+    const template = {
+      Resources: {
+        Box: {
+          Type: 'AWS::EC2::Instance',
+          Properties: {
+            ImageId: IMAGE,
+            InstanceType: 't2.micro',
+            SubnetId: ids.subnetB,
+            SecurityGroupIds: [ids.sg],
+            HibernationOptions: { Configured: true },
+          },
+        },
+      },
+    };
+    cloud.awsOk('cloudformation', 'create-stack', '--stack-name', 'hib-stack', '--template-body', JSON.stringify(template));
+    const status = await waitFor(
+      'the stack',
+      async () => {
+        const st = cloud.awsOk('cloudformation', 'describe-stacks', '--stack-name', 'hib-stack').Stacks[0].StackStatus as string;
+        return st.endsWith('_COMPLETE') || st.endsWith('_FAILED') ? st : undefined;
+      },
+      120_000,
+    );
+    assert.equal(status, 'CREATE_COMPLETE');
+    const box = cloud.awsOk('cloudformation', 'describe-stack-resources', '--stack-name', 'hib-stack').StackResources[0]
+      .PhysicalResourceId as string;
+    assert.equal((await describeOne(box))?.HibernationOptions?.Configured, true);
+    cloud.awsOk('cloudformation', 'delete-stack', '--stack-name', 'hib-stack');
+    cloud.awsOk('ec2', 'terminate-instances', '--instance-ids', fromTemplate);
   });
 
   it("stop --hibernate keeps the processes' memory: unreachable while hibernated, the same process counts on after start", async () => {
