@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeWarmPoolCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { ensureImage } from '../src/runtime/images.js';
+import { cgroupsOfCloud } from '../src/runtime/limits.js';
+import { cloudTag } from '../src/runtime/names.js';
 import { TestCloud } from './support/cloud.js';
 import { disposeAndCheckHost } from './support/host.js';
 import { inInstance } from './support/instance-shell.js';
@@ -375,5 +377,20 @@ describe('EC2 hibernation and Hibernated warm pools with real instances', { skip
     // User data does not run again at a boot after the first: nothing serves the counter any more.
     await waitFor('the instance booted', async () => (shell(ids.hib, 'echo up').trim() === 'up' ? true : undefined), 60_000);
     assert.equal(parse(shell(ids.hib, 'curl -s -m 3 http://127.0.0.1:8080/')), undefined);
+  });
+
+  it('a daemon killed (-9) while an instance is hibernated: the next start clears its frozen processes and cgroups', async () => {
+    cloud.awsOk('ec2', 'stop-instances', '--instance-ids', ids.hib, '--hibernate');
+    await inState(ids.hib, 'stopped');
+    const mine = () => cgroupsOfCloud(cloudTag(cloud.home)).filter((d) => d.endsWith(ids.hib));
+    assert.ok(mine().some((d) => d.includes('/freezer/')), 'frozen in its freezer cgroup');
+    await cloud.crash();
+    await cloud.restart();
+    ec2 = new EC2Client(cloud.sdk);
+    asg = new AutoScalingClient(cloud.sdk);
+    // A frozen task dies only once thawed: without the thaw its cgroups could not be removed.
+    assert.deepEqual(mine(), []);
+    cloud.awsOk('ec2', 'start-instances', '--instance-ids', ids.hib);
+    await inState(ids.hib, 'running');
   });
 });
