@@ -298,7 +298,7 @@ describe(
       }>;
       assert.ok(
         acts.some((a) =>
-          a.Cause.endsWith(` a monitor alarm ${high} in state ALARM triggered policy cpu5 changing the desired capacity from 1 to 2.`),
+          a.Cause.includes(` a monitor alarm ${high} in state ALARM triggered policy cpu5 changing the desired capacity from 1 to 2.`),
         ),
         acts.map((a) => a.Cause).join('\n'),
       );

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeWarmPoolCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { ensureImage } from '../src/runtime/images.js';
+import { cgroupsOfCloud } from '../src/runtime/limits.js';
+import { cloudTag } from '../src/runtime/names.js';
 import { TestCloud } from './support/cloud.js';
 import { disposeAndCheckHost } from './support/host.js';
 import { inInstance } from './support/instance-shell.js';
@@ -10,7 +12,8 @@ import { waitFor } from './support/wait.js';
 import { twoZoneNetwork } from './support/autoscaling-network.js';
 
 /**
- * EC2 hibernation and the warm pools that use it, with real instances through the aws CLI and SDK v3: a process
+ * EC2 hibernation and the warm pools that use it, with real instances through the aws CLI and SDK v3 (HibernationOptions
+ * from RunInstances, a launch template and a stack): a process
  * holding a counter and a random token in memory (nothing on disk) keeps both across stop --hibernate / start, while
  * the hibernated instance is unreachable; stop --hibernate of an instance not configured for it is refused as on AWS;
  * a daemon restart loses the frozen memory and the next start boots afresh. A Hibernated warm pool launches its
@@ -138,6 +141,57 @@ describe('EC2 hibernation and Hibernated warm pools with real instances', { skip
       ),
     );
     assert.equal((await describeOne(client.InstanceId))?.State?.Name, 'running', 'nothing was stopped');
+  });
+
+  it('a launch template and an AWS::EC2::Instance carry HibernationOptions to the instance', async () => {
+    cloud.awsOk(
+      'ec2',
+      'create-launch-template',
+      '--launch-template-name',
+      'hib-lt',
+      '--launch-template-data',
+      JSON.stringify({ ImageId: IMAGE, InstanceType: 't2.micro', HibernationOptions: { Configured: true } }),
+    );
+    const fromTemplate = cloud.awsOk(
+      'ec2',
+      'run-instances',
+      '--launch-template',
+      'LaunchTemplateName=hib-lt',
+      '--subnet-id',
+      ids.subnetA,
+      '--security-group-ids',
+      ids.sg,
+    ).Instances[0].InstanceId as string;
+    assert.equal((await describeOne(fromTemplate))?.HibernationOptions?.Configured, true);
+    const template = {
+      Resources: {
+        Box: {
+          Type: 'AWS::EC2::Instance',
+          Properties: {
+            ImageId: IMAGE,
+            InstanceType: 't2.micro',
+            SubnetId: ids.subnetB,
+            SecurityGroupIds: [ids.sg],
+            HibernationOptions: { Configured: true },
+          },
+        },
+      },
+    };
+    cloud.awsOk('cloudformation', 'create-stack', '--stack-name', 'hib-stack', '--template-body', JSON.stringify(template));
+    const status = await waitFor(
+      'the stack',
+      async () => {
+        const st = cloud.awsOk('cloudformation', 'describe-stacks', '--stack-name', 'hib-stack').Stacks[0].StackStatus as string;
+        return st.endsWith('_COMPLETE') || st.endsWith('_FAILED') ? st : undefined;
+      },
+      120_000,
+    );
+    assert.equal(status, 'CREATE_COMPLETE');
+    const box = cloud.awsOk('cloudformation', 'describe-stack-resources', '--stack-name', 'hib-stack').StackResources[0]
+      .PhysicalResourceId as string;
+    assert.equal((await describeOne(box))?.HibernationOptions?.Configured, true);
+    cloud.awsOk('cloudformation', 'delete-stack', '--stack-name', 'hib-stack');
+    cloud.awsOk('ec2', 'terminate-instances', '--instance-ids', fromTemplate);
   });
 
   it("stop --hibernate keeps the processes' memory: unreachable while hibernated, the same process counts on after start", async () => {
@@ -319,5 +373,20 @@ describe('EC2 hibernation and Hibernated warm pools with real instances', { skip
     // User data does not run again at a boot after the first: nothing serves the counter any more.
     await waitFor('the instance booted', async () => (shell(ids.hib, 'echo up').trim() === 'up' ? true : undefined), 60_000);
     assert.equal(parse(shell(ids.hib, 'curl -s -m 3 http://127.0.0.1:8080/')), undefined);
+  });
+
+  it('a daemon killed (-9) while an instance is hibernated: the next start clears its frozen processes and cgroups', async () => {
+    cloud.awsOk('ec2', 'stop-instances', '--instance-ids', ids.hib, '--hibernate');
+    await inState(ids.hib, 'stopped');
+    const mine = () => cgroupsOfCloud(cloudTag(cloud.home)).filter((d) => d.endsWith(ids.hib));
+    assert.ok(mine().some((d) => d.includes('/freezer/')), 'frozen in its freezer cgroup');
+    await cloud.crash();
+    await cloud.restart();
+    ec2 = new EC2Client(cloud.sdk);
+    asg = new AutoScalingClient(cloud.sdk);
+    // A frozen task dies only once thawed: without the thaw its cgroups could not be removed.
+    assert.deepEqual(mine(), []);
+    cloud.awsOk('ec2', 'start-instances', '--instance-ids', ids.hib);
+    await inState(ids.hib, 'running');
   });
 });

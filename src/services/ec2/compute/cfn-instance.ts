@@ -52,6 +52,7 @@ export const instanceProvider: ResourceProvider = {
     'NetworkInterfaces',
     'SecurityGroups',
     'IamInstanceProfile',
+    'HibernationOptions',
   ],
   async create(p: Props, ctx) {
     const nics = Array.isArray(p.NetworkInterfaces) ? (p.NetworkInterfaces as Props[]) : undefined;
@@ -87,6 +88,7 @@ export const instanceProvider: ResourceProvider = {
       DisableApiTermination: bool(p.DisableApiTermination),
       InstanceInitiatedShutdownBehavior: str(p.InstanceInitiatedShutdownBehavior),
       Monitoring: p.Monitoring !== undefined ? { Enabled: bool(p.Monitoring) ?? false } : undefined,
+      HibernationOptions: p.HibernationOptions ? { Configured: bool((p.HibernationOptions as Props).Configured) } : undefined,
       MetadataOptions: p.MetadataOptions
         ? {
             HttpTokens: str((p.MetadataOptions as Props).HttpTokens),
