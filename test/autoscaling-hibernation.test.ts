@@ -379,7 +379,10 @@ describe('EC2 hibernation and Hibernated warm pools with real instances', { skip
     cloud.awsOk('ec2', 'stop-instances', '--instance-ids', ids.hib, '--hibernate');
     await inState(ids.hib, 'stopped');
     const mine = () => cgroupsOfCloud(cloudTag(cloud.home)).filter((d) => d.endsWith(ids.hib));
-    assert.ok(mine().some((d) => d.includes('/freezer/')), 'frozen in its freezer cgroup');
+    assert.ok(
+      mine().some((d) => d.includes('/freezer/')),
+      'frozen in its freezer cgroup',
+    );
     await cloud.crash();
     await cloud.restart();
     ec2 = new EC2Client(cloud.sdk);

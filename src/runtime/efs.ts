@@ -194,7 +194,14 @@ export class EfsRuntime {
     const started = (async () => {
       const vpc = await this.host.vpcNet(mt.VpcId, spec.vpcCidr);
       const rules = await this.exportRules(region, mt.MountTargetId, mt.FileSystemId);
-      const server = await startMountTarget(this.host.tag, this.host.home, vpc, spec, names(this.host.tag).instanceNs(mt.MountTargetId), rules);
+      const server = await startMountTarget(
+        this.host.tag,
+        this.host.home,
+        vpc,
+        spec,
+        names(this.host.tag).instanceNs(mt.MountTargetId),
+        rules,
+      );
       this.servers.set(mt.MountTargetId, server);
       await this.host.refreshFirewall(mt.VpcId);
       await this.applyZoneFaults();
