@@ -181,10 +181,17 @@ export async function benchEc2(): Promise<BenchRow[]> {
       const t0 = performance.now();
       const [id] = await run(`#!/bin/sh\necho user-data-running-${i}\n`);
       await waitFor(() => consoleHas(id, `user-data-running-${i}`), 60_000, 'user data');
-      if (process.env.HALO_TRACE)
+      if (process.env.HALO_TRACE) {
         console.error(
           `[bench trace] ${id} asked ${(performance.timeOrigin + t0).toFixed(1)} user data seen ${(performance.timeOrigin + performance.now()).toFixed(1)}`,
         );
+        // The sandbox's own steps, from its console (epoch ns at the end of each line).
+        for (const line of readFileSync(path.join(cloud.home, 'instances', id, 'console.log'), 'utf8').split('\n')) {
+          const m = /^(\[halo trace\] stage1 |\[halo-init\] )(.*) (\d{19})$/.exec(line);
+          if (m)
+            console.error(`[halo trace] ${id} ${m[1].includes('stage1') ? 'stage1' : 'init'}: ${m[2]} ${(Number(m[3]) / 1e6).toFixed(1)}`);
+        }
+      }
       launches.push(performance.now() - t0);
     }
     // What the floor does not do, and a launch must: the instance's veth, routes and rules (3 host commands), its
