@@ -238,6 +238,7 @@ fi
 # As cloud-init's final stage: the executable scripts of /var/lib/cloud/scripts/per-boot at every boot (a recovered,
 # rebooted or restarted instance starts its services again this way), then the user data on the first boot. Both wait
 # for the network: an instance booted ahead of the AWS time at which it runs has its link down (no carrier) until then.
+# The run-once marker is synced alone (a bare sync would wait for every file system of the host).
 PER_BOOT=/var/lib/cloud/scripts/per-boot
 if [ -n "$USER_DATA" ] || [ -n "$(ls -A $PER_BOOT 2>/dev/null)" ]; then
   ( cd /; oom_child; while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 0 ]; do sleep 0.05; done
@@ -245,7 +246,7 @@ if [ -n "$USER_DATA" ] || [ -n "$(ls -A $PER_BOOT 2>/dev/null)" ]; then
       [ -f "$s" ] && [ -x "$s" ] || continue
       log "running per-boot script $s"; "$s"; log "per-boot script $s exited with status $?"
     done
-    [ -n "$USER_DATA" ] && { echo "$HALO_INSTANCE_ID" > $DONE; sync; $USER_DATA; log "user data exited with status $?"; } ) &
+    [ -n "$USER_DATA" ] && { echo "$HALO_INSTANCE_ID" > $DONE; sync $DONE /var/lib/halo; $USER_DATA; log "user data exited with status $?"; } ) &
 fi
 log "boot finished"
 while :; do sleep 3600 & wait $!; done
