@@ -1,8 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AssociateAddressCommand,
@@ -92,6 +94,29 @@ function bareSandbox(ns: string, command: string[]): number {
   return ms;
 }
 
+/** Parts of a launch the floor does not have, each timed alone (medians): a python3 start, a loop mount of an ext4 image. */
+function launchParts(home: string): { python: number; loopMount: number } {
+  const python: number[] = [];
+  const loopMount: number[] = [];
+  const dir = path.join(home, 'bench-parts');
+  const img = path.join(dir, 'root.img');
+  const mnt = path.join(dir, 'mnt');
+  spawnSync('mkdir', ['-p', mnt]);
+  spawnSync('truncate', ['-s', '1G', img]);
+  spawnSync('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', img]);
+  for (let i = 0; i < ROUNDS; i++) {
+    let t = performance.now();
+    spawnSync('/usr/bin/python3', ['-I', '-c', 'pass']);
+    python.push(performance.now() - t);
+    t = performance.now();
+    const m = spawnSync('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev,noinit_itable', img, mnt]);
+    loopMount.push(performance.now() - t);
+    if (m.status === 0) spawnSync('umount', [mnt]);
+  }
+  spawnSync('rm', ['-rf', dir]);
+  return { python: median(python), loopMount: median(loopMount) };
+}
+
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))];
 
 /** DescribeInstances latencies, `parallel` requests at a time, until `done` says stop (at least `min` samples). */
@@ -106,6 +131,44 @@ async function describeLatencies(ec2: EC2Client, ids: string[], parallel: number
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   return out;
+}
+
+/** Latencies of a bare node:http server (bench/bare-server.ts), polled as describeLatencies polls the cloud. */
+async function bareLatencies(port: number, parallel: number, done: () => boolean, min: number): Promise<number[]> {
+  const out: number[] = [];
+  const once = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      req.on('error', reject);
+      req.end('Action=DescribeInstances');
+    });
+  const worker = async () => {
+    while (!done() || out.length < min) {
+      const t0 = performance.now();
+      await once();
+      out.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return out;
+}
+
+/** A bare node:http server in its own process; its port and a stop. */
+async function startBareServer(): Promise<{ port: number; stop: () => void }> {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./bare-server.js', import.meta.url)), JSON.stringify({ body: '<ok/>', contentType: 'text/xml' })],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const stop = () => child.kill('SIGTERM');
+  process.once('exit', stop);
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  return { port: Number(line.toString().trim()), stop };
 }
 
 async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string, stepMs = 5): Promise<T> {
@@ -195,11 +258,17 @@ export async function benchEc2(): Promise<BenchRow[]> {
       }
       launches.push(performance.now() - t0);
     }
-    // What the floor does not do, and a launch must: the instance's veth, routes and rules (3 host commands), its
-    // root volume's file system (mkfs), the VPC firewall and host NAT transactions, the console keeper, the sandbox's
-    // first stage (overlay and /proc mounts, the host tools copied in with ldd), and the init's wait for carrier.
+    // What the floor does not do, and a launch must, measured apart now: the signed RunInstances call, the python
+    // start of the id-mapped mounts and the loop mount of the root volume (on the sandbox's path, one after the other).
+    const parts = launchParts(cloud.home);
+    const signed: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const t = performance.now();
+      await ec2.send(new DescribeInstancesCommand({ InstanceIds: [anchor] }));
+      signed.push(performance.now() - t);
+    }
     rows.push({
-      name: 'launch to user data running (median; beyond the floor: veth+routes, mkfs of the root volume, firewall+NAT, console keeper, stage1 mounts and tool copies)',
+      name: `launch to user data running (median; beyond the floor, each measured apart now: a signed API call ${median(signed).toFixed(1)} ms, the python3 start of the id-mapped mounts ${parts.python.toFixed(1)} ms, the root volume's loop mount ${parts.loopMount.toFixed(1)} ms; then the user namespace and veth+routes (perl, 2 ip batches), the overlay, /proc and /dev mounts (2 mount -a), the host tools' copy, pivot, seccomp, tini and the init until its user data)`,
       value: median(launches),
       unit: 'ms',
       floorName: 'bare netns + unshare sandbox + true',
@@ -207,9 +276,17 @@ export async function benchEc2(): Promise<BenchRow[]> {
     });
 
     // The API while instances launch: the daemon must not stop answering while it sets up their hosts' side.
+    // Beside it, the same polling of a bare node:http server: what the machine itself does to a server's latency
+    // while the launches' processes take its cores (a share the daemon cannot give back).
+    const bareServer = await startBareServer();
+    let idling = true;
+    const bareIdle = bareLatencies(bareServer.port, 2, () => !idling, 50);
     const idle = await describeLatencies(ec2, [anchor], 2, () => true, 400);
+    idling = false;
+    const bareIdleP99 = p99(await bareIdle);
     let launching = true;
     const loaded = describeLatencies(ec2, [anchor], 2, () => !launching, 50);
+    const bareLoaded = bareLatencies(bareServer.port, 2, () => !launching, 50);
     const t0 = performance.now();
     const fifty = await run('#!/bin/sh\necho load-user-data-running\n', LOAD_INSTANCES);
     await waitFor(
@@ -222,8 +299,10 @@ export async function benchEc2(): Promise<BenchRow[]> {
     });
     const fiftyMs = performance.now() - t0;
     const underLoad = await loaded;
+    const bareLoadedP99 = p99(await bareLoaded);
+    bareServer.stop();
     rows.push({
-      name: `DescribeInstances p99 while ${LOAD_INSTANCES} instances launch (${underLoad.length} calls over ${(fiftyMs / 1000).toFixed(1)} s)`,
+      name: `DescribeInstances p99 while ${LOAD_INSTANCES} instances launch (${underLoad.length} calls over ${(fiftyMs / 1000).toFixed(1)} s; a bare node:http server polled alongside: p99 ${bareLoadedP99.toFixed(1)} ms under the same launches vs ${bareIdleP99.toFixed(1)} ms idle, the machine's own share)`,
       value: p99(underLoad),
       unit: 'ms',
       floorName: `idle p99 (${idle.length} calls)`,
