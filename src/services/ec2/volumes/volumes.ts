@@ -450,9 +450,8 @@ export function detachVolume(input: { VolumeId?: string; InstanceId?: string; De
 const BUSY_RECHECK_MS = 2_000;
 
 /** DescribeInstances' BlockDeviceMappings: the root volume, then the data volumes attached to the instance. */
-export function blockDeviceMappings(ctx: Ctx, r: InstanceRecord) {
-  const data = volumesTable(ctx.cloud.store)
-    .list(ctx.region)
+export function blockDeviceMappings(ctx: Ctx, r: InstanceRecord, volumes = volumesTable(ctx.cloud.store).list(ctx.region)) {
+  const data = volumes
     .filter((v) => !v.Root)
     .flatMap((v) => v.Attachments.filter((a) => a.InstanceId === r.InstanceId).map((a) => ({ v, a })))
     .sort((x, y) => x.a.AttachTime.localeCompare(y.a.AttachTime));
