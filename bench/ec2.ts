@@ -22,11 +22,14 @@ import type { BenchRow } from './types.js';
 /**
  * EC2 figures, each against a floor measured in the same run:
  * - launch: RunInstances until the user data runs (its first line on the console), vs a bare network namespace +
- *   `unshare` sandbox running `true`;
+ *   `unshare` sandbox running `true`; the parts a launch must have and the floor has not (a signed API call, a
+ *   python3 start, a loop mount) are timed apart and named in the row. With HALO_TRACE set, each launch's steps
+ *   (the daemon's and the sandbox's, from its console) are printed on stderr;
  * - Elastic IP switch: AssociateAddress (AllowReassociation) until a new HTTP connection to the address reaches the
  *   new instance, vs one nft transaction that changes a map element;
  * - API under launch load: DescribeInstances p99 latency while 50 instances launch (RunInstances until every user
- *   data runs), vs its p99 with nothing launching, in the same run;
+ *   data runs), vs its p99 with nothing launching, in the same run; a bare node:http server is polled alongside in
+ *   both phases, so the row shows what the machine's saturated cores alone do to a server's p99;
  * - many at once: N instances (HALO_BENCH_INSTANCES, default 100) launched by one RunInstances, until every one is
  *   running and has finished its boot (a failure of any fails the bench), vs N times one launch;
  * - memory: proportional set size of everything in one idle instance's namespaces with those N instances running,
