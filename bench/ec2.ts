@@ -1,11 +1,14 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AssociateAddressCommand,
+  DescribeAddressesCommand,
   EC2Client,
   RunInstancesCommand,
   TerminateInstancesCommand,
@@ -19,11 +22,14 @@ import type { BenchRow } from './types.js';
 /**
  * EC2 figures, each against a floor measured in the same run:
  * - launch: RunInstances until the user data runs (its first line on the console), vs a bare network namespace +
- *   `unshare` sandbox running `true`;
+ *   `unshare` sandbox running `true`; the parts a launch must have and the floor has not (a signed API call, a
+ *   python3 start, a loop mount) are timed apart and named in the row. With HALO_TRACE set, each launch's steps
+ *   (the daemon's and the sandbox's, from its console) are printed on stderr;
  * - Elastic IP switch: AssociateAddress (AllowReassociation) until a new HTTP connection to the address reaches the
  *   new instance, vs one nft transaction that changes a map element;
  * - API under launch load: DescribeInstances p99 latency while 50 instances launch (RunInstances until every user
- *   data runs), vs its p99 with nothing launching, in the same run;
+ *   data runs), vs its p99 with nothing launching, in the same run; a bare node:http server is polled alongside in
+ *   both phases, so the row shows what the machine's saturated cores alone do to a server's p99;
  * - many at once: N instances (HALO_BENCH_INSTANCES, default 100) launched by one RunInstances, until every one is
  *   running and has finished its boot (a failure of any fails the bench), vs N times one launch;
  * - memory: proportional set size of everything in one idle instance's namespaces with those N instances running,
@@ -91,6 +97,29 @@ function bareSandbox(ns: string, command: string[]): number {
   return ms;
 }
 
+/** Parts of a launch the floor does not have, each timed alone (medians): a python3 start, a loop mount of an ext4 image. */
+function launchParts(home: string): { python: number; loopMount: number } {
+  const python: number[] = [];
+  const loopMount: number[] = [];
+  const dir = path.join(home, 'bench-parts');
+  const img = path.join(dir, 'root.img');
+  const mnt = path.join(dir, 'mnt');
+  spawnSync('mkdir', ['-p', mnt]);
+  spawnSync('truncate', ['-s', '1G', img]);
+  spawnSync('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', img]);
+  for (let i = 0; i < ROUNDS; i++) {
+    let t = performance.now();
+    spawnSync('/usr/bin/python3', ['-I', '-c', 'pass']);
+    python.push(performance.now() - t);
+    t = performance.now();
+    const m = spawnSync('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev,noinit_itable', img, mnt]);
+    loopMount.push(performance.now() - t);
+    if (m.status === 0) spawnSync('umount', [mnt]);
+  }
+  spawnSync('rm', ['-rf', dir]);
+  return { python: median(python), loopMount: median(loopMount) };
+}
+
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))];
 
 /** DescribeInstances latencies, `parallel` requests at a time, until `done` says stop (at least `min` samples). */
@@ -105,6 +134,44 @@ async function describeLatencies(ec2: EC2Client, ids: string[], parallel: number
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   return out;
+}
+
+/** Latencies of a bare node:http server (bench/bare-server.ts), polled as describeLatencies polls the cloud. */
+async function bareLatencies(port: number, parallel: number, done: () => boolean, min: number): Promise<number[]> {
+  const out: number[] = [];
+  const once = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      req.on('error', reject);
+      req.end('Action=DescribeInstances');
+    });
+  const worker = async () => {
+    while (!done() || out.length < min) {
+      const t0 = performance.now();
+      await once();
+      out.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return out;
+}
+
+/** A bare node:http server in its own process; its port and a stop. */
+async function startBareServer(): Promise<{ port: number; stop: () => void }> {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL('./bare-server.js', import.meta.url)), JSON.stringify({ body: '<ok/>', contentType: 'text/xml' })],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const stop = () => child.kill('SIGTERM');
+  process.once('exit', stop);
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  return { port: Number(line.toString().trim()), stop };
 }
 
 async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string, stepMs = 5): Promise<T> {
@@ -181,17 +248,30 @@ export async function benchEc2(): Promise<BenchRow[]> {
       const t0 = performance.now();
       const [id] = await run(`#!/bin/sh\necho user-data-running-${i}\n`);
       await waitFor(() => consoleHas(id, `user-data-running-${i}`), 60_000, 'user data');
-      if (process.env.HALO_TRACE)
+      if (process.env.HALO_TRACE) {
         console.error(
           `[bench trace] ${id} asked ${(performance.timeOrigin + t0).toFixed(1)} user data seen ${(performance.timeOrigin + performance.now()).toFixed(1)}`,
         );
+        // The sandbox's own steps, from its console (epoch ns at the end of each line).
+        for (const line of readFileSync(path.join(cloud.home, 'instances', id, 'console.log'), 'utf8').split('\n')) {
+          const m = /^(\[halo trace\] stage1 |\[halo-init\] )(.*) (\d{19})$/.exec(line);
+          if (m)
+            console.error(`[halo trace] ${id} ${m[1].includes('stage1') ? 'stage1' : 'init'}: ${m[2]} ${(Number(m[3]) / 1e6).toFixed(1)}`);
+        }
+      }
       launches.push(performance.now() - t0);
     }
-    // What the floor does not do, and a launch must: the instance's veth, routes and rules (3 host commands), its
-    // root volume's file system (mkfs), the VPC firewall and host NAT transactions, the console keeper, the sandbox's
-    // first stage (overlay and /proc mounts, the host tools copied in with ldd), and the init's wait for carrier.
+    // What the floor does not do, and a launch must, measured apart now: the signed RunInstances call, the python
+    // start of the id-mapped mounts and the loop mount of the root volume (on the sandbox's path, one after the other).
+    const parts = launchParts(cloud.home);
+    const signed: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const t = performance.now();
+      await ec2.send(new DescribeInstancesCommand({ InstanceIds: [anchor] }));
+      signed.push(performance.now() - t);
+    }
     rows.push({
-      name: 'launch to user data running (median; beyond the floor: veth+routes, mkfs of the root volume, firewall+NAT, console keeper, stage1 mounts and tool copies)',
+      name: `launch to user data running (median; beyond the floor, each measured apart now: a signed API call ${median(signed).toFixed(1)} ms, the python3 start of the id-mapped mounts ${parts.python.toFixed(1)} ms, the root volume's loop mount ${parts.loopMount.toFixed(1)} ms; then the user namespace and veth+routes (perl, 2 ip batches), the overlay, /proc and /dev mounts (2 mount -a), the host tools' copy, pivot, seccomp, tini and the init until its user data)`,
       value: median(launches),
       unit: 'ms',
       floorName: 'bare netns + unshare sandbox + true',
@@ -199,9 +279,17 @@ export async function benchEc2(): Promise<BenchRow[]> {
     });
 
     // The API while instances launch: the daemon must not stop answering while it sets up their hosts' side.
+    // Beside it, the same polling of a bare node:http server: what the machine itself does to a server's latency
+    // while the launches' processes take its cores (a share the daemon cannot give back).
+    const bareServer = await startBareServer();
+    let idling = true;
+    const bareIdle = bareLatencies(bareServer.port, 2, () => !idling, 50);
     const idle = await describeLatencies(ec2, [anchor], 2, () => true, 400);
+    idling = false;
+    const bareIdleP99 = p99(await bareIdle);
     let launching = true;
     const loaded = describeLatencies(ec2, [anchor], 2, () => !launching, 50);
+    const bareLoaded = bareLatencies(bareServer.port, 2, () => !launching, 50);
     const t0 = performance.now();
     const fifty = await run('#!/bin/sh\necho load-user-data-running\n', LOAD_INSTANCES);
     await waitFor(
@@ -214,8 +302,10 @@ export async function benchEc2(): Promise<BenchRow[]> {
     });
     const fiftyMs = performance.now() - t0;
     const underLoad = await loaded;
+    const bareLoadedP99 = p99(await bareLoaded);
+    bareServer.stop();
     rows.push({
-      name: `DescribeInstances p99 while ${LOAD_INSTANCES} instances launch (${underLoad.length} calls over ${(fiftyMs / 1000).toFixed(1)} s)`,
+      name: `DescribeInstances p99 while ${LOAD_INSTANCES} instances launch (${underLoad.length} calls over ${(fiftyMs / 1000).toFixed(1)} s; a bare node:http server polled alongside: p99 ${bareLoadedP99.toFixed(1)} ms under the same launches vs ${bareIdleP99.toFixed(1)} ms idle, the machine's own share)`,
       value: p99(underLoad),
       unit: 'ms',
       floorName: `idle p99 (${idle.length} calls)`,
@@ -241,9 +331,11 @@ export async function benchEc2(): Promise<BenchRow[]> {
     const [a] = await run(server('A'));
     const [b] = await run(server('B'));
     const eip = aws('ec2', 'allocate-address', '--domain', 'vpc');
+    const apiCalls: number[] = [];
     const switchTo = async (id: string, body: string) => {
       const t0 = performance.now();
       await ec2.send(new AssociateAddressCommand({ AllocationId: eip.AllocationId, InstanceId: id, AllowReassociation: true }));
+      apiCalls.push(performance.now() - t0);
       await waitFor(
         async () => ((await get(`http://${eip.PublicIp}:8080/`))?.trim() === body ? true : undefined),
         30_000,
@@ -268,7 +360,22 @@ export async function benchEc2(): Promise<BenchRow[]> {
       await switchTo(id, body);
     }
     const switches: number[] = [];
+    apiCalls.length = 0;
     for (let i = 0; i < ROUNDS; i++) switches.push(await switchTo(i % 2 ? b : a, i % 2 ? 'B' : 'A'));
+    // What the switch cannot lose: a signed API call's own round trip (the same client, a call that changes nothing),
+    // and a new HTTP connection through the two DNATs to the server once the address is settled.
+    const settledGets: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const t0 = performance.now();
+      await get(`http://${eip.PublicIp}:8080/`);
+      settledGets.push(performance.now() - t0);
+    }
+    const signedCalls: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const t0 = performance.now();
+      await ec2.send(new DescribeAddressesCommand({ AllocationIds: [eip.AllocationId] }));
+      signedCalls.push(performance.now() - t0);
+    }
     const table = `halo_${tag}_bench`;
     spawnSync('nft', ['-f', '-'], {
       input: `table ip ${table} { map m { type ipv4_addr : ipv4_addr; elements = { 127.1.0.1 : 10.0.0.1 } } }\n`,
@@ -281,7 +388,7 @@ export async function benchEc2(): Promise<BenchRow[]> {
     }
     spawnSync('nft', ['delete', 'table', 'ip', table]);
     rows.push({
-      name: 'Elastic IP switch to first answer from the new instance (median; beyond the floor: the signed AssociateAddress call, its event, and a new HTTP connection through two DNATs)',
+      name: `Elastic IP switch to first answer from the new instance (median; of which the AssociateAddress call ${median(apiCalls).toFixed(1)} ms, where a signed call that changes nothing takes ${median(signedCalls).toFixed(1)} ms: the client's signing and HTTP round trip, which the floor does not pay; a new HTTP connection through the two DNATs to the settled address answers in ${median(settledGets).toFixed(1)} ms; the rest is the event and the host's nft transaction)`,
       value: median(switches),
       unit: 'ms',
       floorName: 'one nft map transaction',

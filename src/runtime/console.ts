@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync, readSync, fstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, openSync, readSync, fstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from './sh.js';
 
@@ -38,31 +37,23 @@ while True:
         size = os.fstat(out.fileno()).st_size
 `;
 
-export interface ConsoleKeeper {
-  child: ChildProcess;
-  /** The FIFO's write end for the sandbox's stdout and stderr; close it once the sandbox is spawned. */
-  fd: number;
-}
-
 /**
- * Starts the keeper of a console file. The daemon opens both ends of the FIFO (the read end first, without blocking,
- * so the write end opens at once), hands the read end to the keeper as its stdin and returns the write end for the
- * sandbox; it closes both once the sandbox is spawned. So the keeper is the only reader (its EOF comes when the
- * sandbox's last process is gone) and the sandbox the only writer.
+ * Makes the console's FIFO (`console.fifo` beside the file), owned by the instance's root when given (services open
+ * /proc/1/fd/1 to write on the console), and returns its path. The keeper and the sandbox are started on it by the
+ * host command runner (sh.ts `startConsoleAndSandbox`).
  */
-export async function startConsoleKeeper(file: string): Promise<ConsoleKeeper> {
+export async function makeConsoleFifo(file: string, owner?: number): Promise<string> {
   trimConsole(file);
   const fifo = path.join(path.dirname(file), 'console.fifo');
   rmSync(fifo, { force: true });
   await run('mkfifo', ['-m', '600', fifo]);
-  const readFd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-  const fd = openSync(fifo, constants.O_WRONLY);
-  const child = spawn('/usr/bin/python3', ['-I', '-S', '-c', KEEPER, file, String(CONSOLE_KEPT_BYTES)], {
-    stdio: [readFd, 'ignore', 'ignore'],
-    detached: true,
-  });
-  closeSync(readFd);
-  return { child, fd };
+  if (owner !== undefined) chownSync(fifo, owner, owner);
+  return fifo;
+}
+
+/** The keeper's command line: it reads the console on its stdin and keeps `file` within the kept size. */
+export function keeperCommand(file: string): { cmd: string; args: string[] } {
+  return { cmd: '/usr/bin/python3', args: ['-I', '-S', '-c', KEEPER, file, String(CONSOLE_KEPT_BYTES)] };
 }
 
 /** Cuts a console file to its most recent 64 KB (the daemon's own lines accumulate while the instance is stopped). */

@@ -213,9 +213,10 @@ export function intToIp(n: number): string {
 
 /**
  * Creates the instance's namespace and wires it into its VPC; returns the alias address. With idBase, the namespace
- * belongs to a user namespace of its own (userns.ts), so the instance's root has NET_ADMIN over it.
+ * belongs to a user namespace of its own (userns.ts), so the instance's root has NET_ADMIN over it. With linkDown,
+ * its link is left down (`setLink` brings it up).
  */
-export async function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic, idBase?: number): Promise<string> {
+export async function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic, idBase?: number, linkDown = false): Promise<string> {
   const n = names(tag);
   const ins = n.instanceNs(nic.instanceId);
   const link = instanceLink(nic.instanceId);
@@ -235,6 +236,8 @@ export async function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic, i
     `addr replace ${alias}/32 dev up0`,
   ];
   if (!vpc.gateways.has(gw)) vpcLines.push(`addr replace ${gw}/32 dev lo`);
+  // Down (as setLink cuts it: the route goes with it) in the same batch, for an instance that boots offline.
+  if (linkDown) vpcLines.push(`link set ${link} down`);
   await ipBatch(vpc.ns, vpcLines);
   vpc.gateways.add(gw);
   // Replies from public addresses (127/8) arrive on eth0; /proc/sys is read-only inside the sandbox. The sysctl is

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CFN_HELPERS_INIT, writeCfnHelpers } from './cfn-helpers.js';
-import { startConsoleKeeper } from './console.js';
+import { keeperCommand, makeConsoleFifo } from './console.js';
 import { ROOT_DISK_OPTIONS } from './root-disk.js';
+import { run, startConsoleAndSandbox } from './sh.js';
 import { SECCOMP_LOADER, seccompFilterHex } from './seccomp.js';
 import { IDMAP_MOUNTS, USERNS_ENTER } from './userns.js';
 import { MOUNT_WRAPPER, stage1Disks, UMOUNT_WRAPPER, type BoundDisk } from './volumes.js';
@@ -44,7 +44,7 @@ export interface BootSpec {
 
 export interface Sandbox {
   instanceId: string;
-  child: ChildProcess;
+  /** The host pid of its first process (setpriv, then nsenter, then unshare). */
   pid: number;
   exited: Promise<number | null>;
   alive(): boolean;
@@ -71,6 +71,26 @@ const KEPT_CAPS = [
 /** Host programs the first stage runs after the pivot (see stage1). */
 const HOST_TOOLS = ['/usr/bin/umount', '/usr/bin/rmdir', '/usr/bin/setpriv', '/usr/bin/perl'];
 
+/** The host tools with their libraries (ldd), and the name of their loader: looked up once per process. */
+interface HostTools {
+  files: string[];
+  loader: string;
+}
+let hostTools: Promise<HostTools> | undefined;
+
+function hostToolFiles(): Promise<HostTools> {
+  hostTools ??= run('ldd', HOST_TOOLS).then(({ stdout }) => {
+    const libs = [...new Set(stdout.match(/\/\S*[.]so\S*/g) ?? [])].sort();
+    const loader = libs.find((l) => l.includes('ld-linux'));
+    if (!loader) throw new Error(`ldd named no loader for ${HOST_TOOLS.join(' ')}`);
+    return { files: [...HOST_TOOLS, ...libs], loader: path.basename(loader) };
+  });
+  hostTools.catch(() => {
+    hostTools = undefined;
+  });
+  return hostTools;
+}
+
 /**
  * Host-wide /proc entries: read-only (as container runtimes make them), or hidden behind /dev/null or an empty
  * read-only tmpfs. The instance's own /proc/sys/net (its network namespace) is set by the host before it boots.
@@ -94,8 +114,14 @@ const PROC_MASKED_DIRS = ['acpi', 'scsi', 'driver', 'pressure'];
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** A path as a line of fstab writes it (mount -a -T): blanks and backslashes as octal escapes. */
+const fstabEscape = (p: string) => p.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+
+/** Host device nodes bound into the instance's /dev. */
+const DEV_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
+
 /** The first stage runs with the host's /bin/sh inside the new namespaces: mounts the root and pivots into it. */
-function stage1(spec: BootSpec): string {
+function stage1(spec: BootSpec, tools: HostTools): string {
   const root = path.join(spec.instanceDir, 'root');
   const boot = path.join(spec.instanceDir, 'boot');
   const disk = path.join(spec.instanceDir, 'disk');
@@ -106,8 +132,10 @@ function stage1(spec: BootSpec): string {
   const idmapMounts =
     base === undefined ? '' : `/usr/bin/python3 -I -c ${shq(IDMAP_MOUNTS)} ${base} ${spec.layers.map(shq).join(' ')} "$D"\n`;
   const enterUserns = base === undefined ? '' : `"$LD" --library-path "$H" "$H/perl" -e ${shq(USERNS_ENTER)} -- `;
+  // With HALO_TRACE set, a console line per step until the pivot (the bench lines them up with the daemon's).
+  const mark = (what: string) => (process.env.HALO_TRACE ? `echo "[halo trace] stage1 ${what} $(date +%s%N)"\n` : '');
   return `set -e
-for d in ${spec.cgroups.map(shq).join(' ')}; do echo 0 > "$d/cgroup.procs"; done
+${mark('start')}for d in ${spec.cgroups.map(shq).join(' ')}; do echo 0 > "$d/cgroup.procs"; done
 # The instance's PID 1 (tini) is never the OOM killer's choice, as init is not on a machine. Lowering the score needs
 # CAP_SYS_RESOURCE, which the daemon may lack: then tini keeps 0 and the init script raises what it starts (see INIT).
 echo -1000 2>/dev/null > /proc/self/oom_score_adj || true
@@ -115,31 +143,41 @@ R=${shq(root)}
 D=${shq(disk)}
 mount -t ext4 -o loop,${ROOT_DISK_OPTIONS} ${shq(spec.rootDisk)} "$D"
 mkdir -p "$D/upper" "$D/work"
-${idmapMounts}mount -t overlay halo-root -o ${shq(`lowerdir=${spec.layers.join(':')},upperdir=${disk}/upper,workdir=${disk}/work`)} "$R"
+${mark('root volume mounted')}${idmapMounts}${mark('id-mapped')}mount -t overlay halo-root -o ${shq(`lowerdir=${spec.layers.join(':')},upperdir=${disk}/upper,workdir=${disk}/work`)} "$R"
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
-for d in ${PROC_READ_ONLY.join(' ')}; do [ -d "$R/proc/$d" ] && { mount --bind "$R/proc/$d" "$R/proc/$d"; mount -o remount,bind,ro,nosuid,nodev,noexec "$R/proc/$d"; } || true; done
-for f in ${PROC_MASKED_FILES.join(' ')}; do [ -f "$R/proc/$f" ] && mount --bind /dev/null "$R/proc/$f" || true; done
-for d in ${PROC_MASKED_DIRS.join(' ')}; do [ -d "$R/proc/$d" ] && mount -t tmpfs -o ro,nosuid,nodev,noexec,size=0 halo-masked "$R/proc/$d" || true; done
+# Mounts of one step at once: a table (fstab lines, paths escaped as fstab wants them) read by one mount process.
+T=${shq(path.join(spec.instanceDir, 'stage1.fstab'))}
+RT=${shq(fstabEscape(root))}
+tab() { printf '%s\\n' "$@" > "$T"; mount -a -T "$T"; }
+P=
+for d in ${PROC_READ_ONLY.join(' ')}; do if [ -d "$R/proc/$d" ]; then P="$P$RT/proc/$d $RT/proc/$d none bind,ro,nosuid,nodev,noexec 0 0
+"; fi; done
+for f in ${PROC_MASKED_FILES.join(' ')}; do if [ -f "$R/proc/$f" ]; then P="$P/dev/null $RT/proc/$f none bind 0 0
+"; fi; done
+for d in ${PROC_MASKED_DIRS.join(' ')}; do if [ -d "$R/proc/$d" ]; then P="\${P}halo-masked $RT/proc/$d tmpfs ro,nosuid,nodev,noexec,size=0 0 0
+"; fi; done
+tab "$P"
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys" 2>/dev/null || true
-mount -t tmpfs -o nosuid,mode=755,size=65536k${owner} halo-dev "$R/dev"
-for d in null zero full random urandom tty; do touch "$R/dev/$d"; mount --bind "/dev/$d" "$R/dev/$d"; done
+${mark('overlay and /proc')}mount -t tmpfs -o nosuid,mode=755,size=65536k${owner} halo-dev "$R/dev"
+touch ${DEV_NODES.map((d) => `"$R/dev/${d}"`).join(' ')}
 mkdir -p "$R/dev/pts" "$R/dev/shm"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$R/dev/pts"
+tab ${DEV_NODES.map((d) => `"/dev/${d} $RT/dev/${d} none bind 0 0"`).join(' ')} \\
+  "devpts $RT/dev/pts devpts newinstance,ptmxmode=0666,mode=620 0 0" "halo-shm $RT/dev/shm tmpfs nosuid,nodev,mode=1777${owner} 0 0"
 ln -s pts/ptmx "$R/dev/ptmx"; ln -s /proc/self/fd "$R/dev/fd"
 ln -s /proc/self/fd/0 "$R/dev/stdin"; ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
-mount -t tmpfs -o nosuid,nodev,mode=1777${owner} halo-shm "$R/dev/shm"
 ${stage1Disks(spec.disks ?? [], base)}mount -t tmpfs -o nosuid,nodev,mode=755${owner} halo-run "$R/run"
 mkdir -p "$R/run/halo" "$R/run/lock" "$R/run/systemd/system"
 cp -a ${shq(boot)}/. "$R/run/halo/"
 ${chownToInstance('"$R/run/halo" "$R/run/lock" "$R/run/systemd"')}hostname ${shq(spec.hostname)}
+${mark('/dev and /run')}
 # After the pivot, only the host's own programs may run with every capability (the instance could have replaced its
 # /usr/bin/umount or setpriv): copies with their loader and libraries, in a tmpfs nothing of the instance ran in yet.
 H=/run/halo/.host
 mkdir -p "$R$H"
-for f in ${HOST_TOOLS.join(' ')} $(ldd ${HOST_TOOLS.join(' ')} | grep -o '/[^ ]*[.]so[^ ]*' | sort -u); do cp -L "$f" "$R$H/"; done
-LD="$H/$(ldd ${HOST_TOOLS[0]} | grep -o '/[^ ]*ld-linux[^ ]*' | head -n 1 | sed 's,.*/,,')"
+cp -L ${tools.files.map(shq).join(' ')} "$R$H/"
+LD="$H/${tools.loader}"
 host() { t=$1; shift; "$LD" --library-path "$H" "$H/$t" "$@"; }
-cd "$R"
+${mark('host tools copied')}cd "$R"
 mkdir -p .halo-old
 pivot_root . .halo-old
 cd /
@@ -163,7 +201,7 @@ const INIT = `#!/bin/sh
 oom_child() { echo ${OOM_CHILD_SCORE} 2>/dev/null > /proc/self/oom_score_adj; }
 export PATH=/run/halo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
 set -a; . /run/halo/env; set +a
-log() { echo "[halo-init] $*"; }
+log() { echo "[halo-init] $*\${HALO_TRACE:+ $(date +%s%N)}"; }
 others() { n=0; for p in /proc/[0-9]*; do p=\${p#/proc/}; [ "$p" = 1 ] || [ "$p" = $$ ] || n=$((n+1)); done; [ $n -gt 0 ]; }
 shutdown() {
   log "shutting down: stopping services"
@@ -200,6 +238,7 @@ fi
 # As cloud-init's final stage: the executable scripts of /var/lib/cloud/scripts/per-boot at every boot (a recovered,
 # rebooted or restarted instance starts its services again this way), then the user data on the first boot. Both wait
 # for the network: an instance booted ahead of the AWS time at which it runs has its link down (no carrier) until then.
+# The run-once marker is synced alone (a bare sync would wait for every file system of the host).
 PER_BOOT=/var/lib/cloud/scripts/per-boot
 if [ -n "$USER_DATA" ] || [ -n "$(ls -A $PER_BOOT 2>/dev/null)" ]; then
   ( cd /; oom_child; while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 0 ]; do sleep 0.05; done
@@ -207,7 +246,7 @@ if [ -n "$USER_DATA" ] || [ -n "$(ls -A $PER_BOOT 2>/dev/null)" ]; then
       [ -f "$s" ] && [ -x "$s" ] || continue
       log "running per-boot script $s"; "$s"; log "per-boot script $s exited with status $?"
     done
-    [ -n "$USER_DATA" ] && { echo "$HALO_INSTANCE_ID" > $DONE; sync; $USER_DATA; log "user data exited with status $?"; } ) &
+    [ -n "$USER_DATA" ] && { echo "$HALO_INSTANCE_ID" > $DONE; sync $DONE /var/lib/halo; $USER_DATA; log "user data exited with status $?"; } ) &
 fi
 log "boot finished"
 while :; do sleep 3600 & wait $!; done
@@ -240,74 +279,62 @@ export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
   writeFileSync(path.join(boot, 'hosts'), hostsFile(spec));
   writeFileSync(
     path.join(boot, 'env'),
-    Object.entries(spec.env)
+    Object.entries({ ...spec.env, ...(process.env.HALO_TRACE ? { HALO_TRACE: '1' } : {}) })
       .map(([k, v]) => `${k}=${shq(v)}\n`)
       .join(''),
   );
   writeFileSync(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 });
-  writeFileSync(path.join(spec.instanceDir, 'stage1.sh'), stage1(spec));
-  const { child: keeper, fd: consoleFd } = await startConsoleKeeper(path.join(spec.instanceDir, 'console.log'));
-  // Services open /proc/1/fd/1 to write on the console: the FIFO belongs to the instance's root.
-  if (spec.idBase !== undefined) chownSync(path.join(spec.instanceDir, 'console.fifo'), spec.idBase, spec.idBase);
-  try {
-    for (const dir of spec.cgroups) writeFileSync(path.join(dir, 'cgroup.procs'), String(keeper.pid));
-    // Its memory is bounded (64 KB): the OOM killer of the instance's cgroup takes one of the instance's processes.
-    writeFileSync(`/proc/${keeper.pid}/oom_score_adj`, '-1000');
-  } catch {
-    // it ended already (its own problem shows in the console)
-  }
-  const keeperDone = new Promise<void>((resolve) => {
-    if (keeper.exitCode !== null) resolve();
-    else keeper.once('exit', () => resolve());
-  });
-  const child = spawn(
-    'setpriv',
-    [
-      '--pdeathsig',
-      'KILL',
-      '--',
-      'nsenter',
-      `--net=/run/netns/${spec.netns}`,
-      '--',
-      'unshare',
-      '--pid',
-      '--fork',
-      '--mount',
-      '--uts',
-      '--ipc',
-      '--kill-child',
-      '--',
-      '/bin/sh',
-      path.join(spec.instanceDir, 'stage1.sh'),
-    ],
-    {
-      stdio: ['ignore', consoleFd, consoleFd],
-      detached: true,
+  writeFileSync(path.join(spec.instanceDir, 'stage1.sh'), stage1(spec, await hostToolFiles()));
+  const consoleFile = path.join(spec.instanceDir, 'console.log');
+  const fifo = await makeConsoleFifo(consoleFile, spec.idBase);
+  // Started by the host command runner, not by the daemon (a fork would stop its event loop).
+  const { keeper, sandbox } = await startConsoleAndSandbox({
+    fifo,
+    keeper: keeperCommand(consoleFile),
+    keeperCgroups: spec.cgroups,
+    sandbox: {
+      cmd: 'setpriv',
+      args: [
+        '--pdeathsig',
+        'KILL',
+        '--',
+        'nsenter',
+        `--net=/run/netns/${spec.netns}`,
+        '--',
+        'unshare',
+        '--pid',
+        '--fork',
+        '--mount',
+        '--uts',
+        '--ipc',
+        '--kill-child',
+        '--',
+        '/bin/sh',
+        path.join(spec.instanceDir, 'stage1.sh'),
+      ],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     },
-  );
-  // The daemon keeps no end of the pipe: the keeper ends when the sandbox's last process does.
-  closeSync(consoleFd);
+  });
   let code: number | null | undefined;
-  const sandboxDone = new Promise<number | null>((resolve) =>
-    child.once('exit', (c, sig) => {
-      code = c ?? (sig ? 128 : null);
-      resolve(code);
-    }),
-  );
   // Exited = every process gone and the console written out (bounded: a process that kept the pipe open is killed).
-  const exited = sandboxDone.then(async (c) => {
-    const late = setTimeout(() => keeper.kill('SIGKILL'), 2000);
-    await keeperDone;
+  const exited = sandbox.exited.then(async (c) => {
+    code = c;
+    const late = setTimeout(() => {
+      try {
+        process.kill(keeper.pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }, 2000);
+    await keeper.exited;
     clearTimeout(late);
     return c;
   });
   return {
     instanceId: spec.instanceId,
-    child,
-    pid: child.pid ?? -1,
+    pid: sandbox.pid,
     exited,
-    alive: () => code === undefined && child.exitCode === null && child.signalCode === null,
+    alive: () => code === undefined,
   };
 }
 

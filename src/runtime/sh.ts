@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runInGroup } from './group-child.js';
+import type { BootRequest } from './host-runner.js';
 
 /** A failed host command, with what it printed. */
 export class CommandError extends Error {
@@ -53,8 +54,30 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
         reject(new CommandError(`${cmd} ${args.join(' ')}`, a.status, a.stderr || a.stdout.slice(-2000)));
       else resolve(result);
     });
-    runner.hold(true);
-    runner.child.stdin?.write(`${JSON.stringify({ id, cmd, args, input: opts.input ?? '', timeoutMs: opts.timeoutMs ?? 30_000 })}\n`);
+    runner.send({ id, cmd, args, input: opts.input ?? '', timeoutMs: opts.timeoutMs ?? 30_000 });
+  });
+}
+
+/** A long-lived process the host command runner started: its host pid and its end (exit code, 128 for a signal). */
+export interface StartedProcess {
+  pid: number;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts an instance's console keeper and sandbox from the host command runner (host-runner.ts `boot`), not from
+ * this process (whose event loop a fork would stop): the daemon gets their pids and, later, their ends.
+ */
+export function startConsoleAndSandbox(req: Omit<BootRequest, 'id' | 'op'>): Promise<{ keeper: StartedProcess; sandbox: StartedProcess }> {
+  const runner = hostRunner();
+  const id = ++runner.seq;
+  return new Promise((resolve, reject) => {
+    runner.pending.set(id, (a) => {
+      if (a.spawnError || a.keeperPid === undefined || a.sandboxPid === undefined)
+        return reject(new CommandError(`start of the sandbox ${req.sandbox.args.at(-1) ?? ''}`, null, a.spawnError ?? ''));
+      resolve({ keeper: runner.watch(a.keeperPid), sandbox: runner.watch(a.sandboxPid) });
+    });
+    runner.send({ ...req, id, op: 'boot' });
   });
 }
 
@@ -64,14 +87,26 @@ interface RunnerAnswer {
   stdout: string;
   stderr: string;
   spawnError?: string;
+  keeperPid?: number;
+  sandboxPid?: number;
+}
+
+/** The end of a process the runner started (`boot`). */
+interface RunnerExit {
+  exited: number;
+  status: number | null;
 }
 
 interface HostRunner {
   child: ChildProcess;
   seq: number;
   pending: Map<number, (a: RunnerAnswer) => void>;
-  /** Keeps this process alive while commands are pending (and only then). */
-  hold(busy: boolean): void;
+  /** Processes it started that still run (pid → their end). */
+  watched: Map<number, (status: number | null) => void>;
+  send(req: object): void;
+  watch(pid: number): StartedProcess;
+  /** Keeps this process alive while commands are pending or started processes run (and only then), as children would. */
+  hold(): void;
 }
 
 let runner: HostRunner | undefined;
@@ -87,7 +122,18 @@ function hostRunner(): HostRunner {
     child,
     seq: 0,
     pending: new Map(),
-    hold(busy) {
+    watched: new Map(),
+    send(req) {
+      child.stdin?.write(`${JSON.stringify(req)}\n`);
+      me.hold();
+    },
+    watch(pid) {
+      const exited = new Promise<number | null>((resolve) => me.watched.set(pid, resolve));
+      me.hold();
+      return { pid, exited };
+    },
+    hold() {
+      const busy = me.pending.size > 0 || me.watched.size > 0;
       for (const p of [...pipes, child]) {
         if (busy) p.ref();
         else p.unref();
@@ -100,24 +146,33 @@ function hostRunner(): HostRunner {
   child.stdout?.on('data', (chunk: string) => {
     buffered += chunk;
     for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-      const a = JSON.parse(buffered.slice(0, nl)) as RunnerAnswer;
+      const a = JSON.parse(buffered.slice(0, nl)) as RunnerAnswer | RunnerExit;
       buffered = buffered.slice(nl + 1);
+      if ('exited' in a) {
+        const ended = me.watched.get(a.exited);
+        me.watched.delete(a.exited);
+        ended?.(a.status);
+        continue;
+      }
       const done = me.pending.get(a.id);
       me.pending.delete(a.id);
       done?.(a);
     }
-    if (!me.pending.size) me.hold(false);
+    me.hold();
   });
   const gone = (why: string) => {
     if (runner === me) runner = undefined;
     for (const [id, done] of me.pending)
       done({ id, status: null, stdout: '', stderr: '', spawnError: `the host command runner ended (${why})` });
     me.pending.clear();
+    // What it started ends with it (the sandboxes' parent-death signal; the keepers at the end of their console).
+    for (const ended of me.watched.values()) ended(null);
+    me.watched.clear();
   };
   child.on('error', (err) => gone(String(err)));
   child.on('exit', (code, signal) => gone(signal ?? String(code)));
   child.stdin?.on('error', () => {});
-  me.hold(false);
+  me.hold();
   return me;
 }
 

@@ -131,35 +131,36 @@ for d in sys.argv[2:]:
 /**
  * Makes the user namespace of an instance (ids base…) with its network namespace inside, bound at /run/netns/<name>.
  * The helper's child makes both namespaces; the helper writes the maps and binds the network namespace, then lets
- * the child end (the bind mount keeps the network namespace, which keeps its user namespace).
+ * the child end (the bind mount keeps the network namespace, which keeps its user namespace). Perl, as the sandbox's
+ * own helpers (x86_64 system call numbers: unshare 272, mount 165): it starts in a few milliseconds, python in tens.
  */
 const USER_NETNS = `
-import ctypes, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-name, base = sys.argv[1], int(sys.argv[2])
-r, w = os.pipe(); r2, w2 = os.pipe()
-pid = os.fork()
-if pid == 0:
-    os.close(w); os.close(r2)
-    ok = libc.unshare(0x10000000 | 0x40000000) == 0
-    os.write(w2, b'1' if ok else b'0'); os.read(r, 1); os._exit(0)
-os.close(r); os.close(w2)
-try:
-    if os.read(r2, 1) != b'1': sys.exit('unshare of a user and network namespace failed')
-    for f in ('uid_map', 'gid_map'):
-        with open('/proc/%d/%s' % (pid, f), 'w') as fh: fh.write('0 %d ${ID_RANGE}\\n' % base)
-    os.makedirs('/run/netns', exist_ok=True)
-    target = '/run/netns/' + name
-    os.close(os.open(target, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
-    if libc.mount(('/proc/%d/ns/net' % pid).encode(), target.encode(), None, 4096, None) != 0:
-        e = ctypes.get_errno(); os.unlink(target); sys.exit('bind of the network namespace: ' + os.strerror(e))
-finally:
-    os.close(w); os.waitpid(pid, 0)
+use strict; use Fcntl;
+my ($name, $base) = @ARGV;
+pipe(my $r, my $w) or die "pipe: $!\\n"; pipe(my $r2, my $w2) or die "pipe: $!\\n";
+my $pid = fork() // die "fork: $!\\n";
+if ($pid == 0) {
+  close $w; close $r2;
+  my $ok = syscall(272, 0x10000000 | 0x40000000) == 0;
+  syswrite $w2, $ok ? '1' : '0'; sysread $r, my $x, 1; exit 0;
+}
+close $r; close $w2;
+sysread $r2, my $ok, 1;
+$ok eq '1' or die "unshare of a user and network namespace failed\\n";
+for my $f ('uid_map', 'gid_map') {
+  open(my $fh, '>', "/proc/$pid/$f") or die "$f: $!\\n";
+  print $fh "0 $base ${ID_RANGE}\\n"; close $fh or die "$f: $!\\n";
+}
+mkdir '/run/netns';
+my $target = "/run/netns/$name";
+sysopen(my $t, $target, O_RDONLY | O_CREAT | O_EXCL, 0) or die "$target: $!\\n"; close $t;
+if (syscall(165, "/proc/$pid/ns/net", $target, 0, 4096, 0) != 0) { my $e = "$!"; unlink $target; die "bind of the network namespace: $e\\n"; }
+close $w; waitpid $pid, 0;
 `;
 
 /** The instance's network namespace, owned by a user namespace of ids base…base+65535 (see above). */
 export async function addUserNetns(name: string, base: number): Promise<void> {
-  await run('/usr/bin/python3', ['-I', '-c', USER_NETNS, name, String(base)]);
+  await run('/usr/bin/perl', ['-e', USER_NETNS, name, String(base)]);
 }
 
 /**

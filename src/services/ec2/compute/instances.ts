@@ -10,6 +10,7 @@ import { allocatePrivateIp, releasePrivateIp } from '../network/private-ips.js';
 import { claimPublicIp } from '../network/public-ips.js';
 import { securityGroups, subnets, vpcs, type SubnetRecord } from '../network/state.js';
 import { blockDeviceMappings, dataVolumeAt, setDeleteOnTermination } from '../volumes/volumes.js';
+import { volumesTable, type VolumeRecord } from '../volumes/state.js';
 import { boot, getInstance, pickHost, reboot, setState, stop, terminate, updateInstance } from './lifecycle.js';
 import { autoRecoveryOf, parseAutoRecovery, setAutoRecovery } from './maintenance.js';
 import { monitoringStateOf, setMonitoring } from './monitoring.js';
@@ -349,7 +350,7 @@ export function publicIpOf(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: Ins
   return publicIpFor(ctx, r.InstanceId) ?? r.AutoPublicIp;
 }
 
-export function describeOne(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: InstanceRecord) {
+export function describeOne(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: InstanceRecord, volumes?: VolumeRecord[]) {
   const publicIp = publicIpOf(ctx, r);
   const live = r.State.Name !== 'terminated';
   const publicName = publicIp && publicNameShown(ctx.cloud, ctx.region, r.VpcId) ? publicDnsOf(publicIp, ctx.region) : '';
@@ -373,7 +374,7 @@ export function describeOne(ctx: Pick<RequestContext, 'cloud' | 'region'>, r: In
     SubnetId: live ? r.SubnetId : undefined,
     VpcId: live ? r.VpcId : undefined,
     Architecture: 'x86_64',
-    BlockDeviceMappings: live ? blockDeviceMappings(ctx, r) : [],
+    BlockDeviceMappings: live ? blockDeviceMappings(ctx, r, volumes) : [],
     ClientToken: r.ClientToken ?? '',
     EbsOptimized: false,
     EnaSupport: true,
@@ -458,18 +459,20 @@ const instanceFilters = (ctx: RequestContext) => ({
 
 /** Every instance id must be well formed and exist, as EC2 checks them. */
 export function findInstances(ctx: RequestContext, ids: string[] | undefined): InstanceRecord[] {
-  const all = instancesTable(ctx.cloud.store).list(ctx.region);
-  if (!ids?.length) return all;
+  const table = instancesTable(ctx.cloud.store);
+  if (!ids?.length) return table.list(ctx.region);
   const malformed = ids.filter((id) => !INSTANCE_ID.test(id));
   if (malformed.length) throw new AwsError('InvalidInstanceID.Malformed', `Invalid id: "${malformed[0]}"`);
-  const missing = ids.filter((id) => !all.some((r) => r.InstanceId === id));
+  // Each by its key: a call that names its instances does not read every instance of the region.
+  const found = ids.map((id) => table.get(ctx.region, id));
+  const missing = ids.filter((_, i) => !found[i]);
   if (missing.length) {
     throw new AwsError(
       'InvalidInstanceID.NotFound',
       missing.length === 1 ? `The instance ID '${missing[0]}' does not exist` : `The instance IDs '${missing.join(', ')}' do not exist`,
     );
   }
-  return ids.map((id) => all.find((r) => r.InstanceId === id) as InstanceRecord);
+  return found as InstanceRecord[];
 }
 
 export function describeInstances(
@@ -480,6 +483,8 @@ export function describeInstances(
   list = applyFilters(list, input.Filters, instanceFilters(ctx), (r) => r.Tags);
   const page = ec2Page(list, input, 'InstanceIds');
   const byReservation = new Map<string, InstanceRecord[]>();
+  // The region's volumes read once for the whole answer, not once per instance.
+  const volumes = volumesTable(ctx.cloud.store).list(ctx.region);
   for (const r of page.items) byReservation.set(r.ReservationId, [...(byReservation.get(r.ReservationId) ?? []), r]);
   return {
     NextToken: page.NextToken,
@@ -487,7 +492,7 @@ export function describeInstances(
       ReservationId: id,
       OwnerId: rs[0].OwnerId,
       Groups: [],
-      Instances: rs.map((r) => describeOne(ctx, r)),
+      Instances: rs.map((r) => describeOne(ctx, r, volumes)),
     })),
   };
 }

@@ -271,9 +271,12 @@ export function terminate(cloud: Cloud, region: string, id: string): Promise<voi
 }
 
 async function finishTermination(cloud: Cloud, region: string, id: string, reason: { Code: string; Message: string }): Promise<void> {
-  const r = getInstance(cloud, region, id);
-  if (!r) return;
+  const before = getInstance(cloud, region, id);
+  if (!before) return;
   const rt = runtimeOf(cloud);
+  // First (the only wait): what follows changes the state at once, as one step.
+  await rt.removeFiles(id, before.DeleteOnTermination ? before.RootVolumeId : undefined);
+  const r = getInstance(cloud, region, id) ?? before;
   const s: Scope = { cloud, region };
   try {
     disassociateInstanceAddresses(s, id);
@@ -282,7 +285,6 @@ async function finishTermination(cloud: Cloud, region: string, id: string, reaso
   }
   releasePrivateIp(s, r.SubnetId, r.PrivateIpAddress);
   if (r.AutoPublicIp) releasePublicIp(cloud.store, r.AutoPublicIp);
-  rt.removeFiles(id, r.DeleteOnTermination ? r.RootVolumeId : undefined);
   rt.leftHost(id);
   setState(cloud, region, id, 'terminated', ['shutting-down', 'pending'], {
     AutoPublicIp: undefined,

@@ -51,9 +51,9 @@ export function volumeOperations(cloud: Cloud): Record<string, Handler> {
   if (!attached.done) {
     attached.done = true;
     settleInterrupted(cloud);
-    cloud.events.on('ec2.instanceStateChanged', (e: { region: string }) => {
+    cloud.events.on('ec2.instanceStateChanged', (e: { region: string; instanceId: string }) => {
       try {
-        syncVolumes(cloud, e.region);
+        syncVolumes(cloud, e.region, e.instanceId);
       } catch (err) {
         console.error(`[halo] volumes after an instance state change: ${(err as Error).message}`);
       }

@@ -50,19 +50,22 @@ const volumeDir = (cloud: Cloud, id: string) => path.join(cloud.config.home, 'vo
 /**
  * Brings the volume table in line with the instances: each instance's root volume is listed (attached as /dev/xvda),
  * and volumes attached to a terminated instance are deleted (DeleteOnTermination) or become available. Runs on every
- * instance state change and before each volume operation, so a change missed during a crash is caught up.
+ * instance state change (that instance's volumes only) and before each volume operation (all), so a change missed
+ * during a crash is caught up.
  */
-export function syncVolumes(cloud: Cloud, region: string): void {
-  const instances = new Map(
-    instancesTable(cloud.store)
-      .list(region)
-      .map((i) => [i.InstanceId, i]),
-  );
+export function syncVolumes(cloud: Cloud, region: string, instanceId?: string): void {
+  const listed = instanceId
+    ? [instancesTable(cloud.store).get(region, instanceId)].filter((i) => !!i)
+    : instancesTable(cloud.store).list(region);
+  const instances = new Map(listed.map((i) => [i.InstanceId, i]));
   const table = volumesTable(cloud.store);
   cloud.store.tx(() => {
-    listRootVolumes(cloud.store, region, (id) => existsSync(volumeDir(cloud, id)));
+    listRootVolumes(cloud.store, region, (id) => existsSync(volumeDir(cloud, id)), instanceId ? listed : undefined);
+    // One instance that still runs has nothing to give back.
+    if (instanceId && instances.get(instanceId)?.State.Name !== 'terminated') return;
     for (const v of table.list(region)) {
       const a = v.Attachments[0];
+      if (instanceId && a?.InstanceId !== instanceId) continue;
       const owner = a && instances.get(a.InstanceId);
       if (!a || (owner && owner.State.Name !== 'terminated')) continue;
       const deleteIt = v.Root ? (owner?.DeleteOnTermination ?? a.DeleteOnTermination) : a.DeleteOnTermination;
@@ -80,9 +83,14 @@ export function syncVolumes(cloud: Cloud, region: string): void {
  * Adds the root volume of each instance that has none listed yet; a terminated instance's root volume only when it
  * was kept (DeleteOnTermination false) and its files are still there.
  */
-export function listRootVolumes(store: Store, region: string, filesKept: (volumeId: string) => boolean = () => false): void {
+export function listRootVolumes(
+  store: Store,
+  region: string,
+  filesKept: (volumeId: string) => boolean = () => false,
+  instances: InstanceRecord[] = instancesTable(store).list(region),
+): void {
   const table = volumesTable(store);
-  for (const i of instancesTable(store).list(region)) {
+  for (const i of instances) {
     if (table.get(region, i.RootVolumeId)) continue;
     const gone = i.State.Name === 'terminated';
     if (gone && (i.DeleteOnTermination || !filesKept(i.RootVolumeId))) continue;
@@ -442,9 +450,8 @@ export function detachVolume(input: { VolumeId?: string; InstanceId?: string; De
 const BUSY_RECHECK_MS = 2_000;
 
 /** DescribeInstances' BlockDeviceMappings: the root volume, then the data volumes attached to the instance. */
-export function blockDeviceMappings(ctx: Ctx, r: InstanceRecord) {
-  const data = volumesTable(ctx.cloud.store)
-    .list(ctx.region)
+export function blockDeviceMappings(ctx: Ctx, r: InstanceRecord, volumes = volumesTable(ctx.cloud.store).list(ctx.region)) {
+  const data = volumes
     .filter((v) => !v.Root)
     .flatMap((v) => v.Attachments.filter((a) => a.InstanceId === r.InstanceId).map((a) => ({ v, a })))
     .sort((x, y) => x.a.AttachTime.localeCompare(y.a.AttachTime));
