@@ -27,6 +27,11 @@ import { metadataDoc } from './metadata.js';
 import { ec2NameProvider, vpcDnsSupport } from './dns-names.js';
 import { startSimplifiedRecovery } from './auto-recovery.js';
 import { instancesTable } from './state.js';
+import { formatCidr } from '../network/cidr.js';
+import { publicPool } from '../network/public-ips.js';
+import { subnetOnInternetPath, vpcRules } from '../network/runtime-view.js';
+import { subnets, vpcs } from '../network/state.js';
+import { attachedDataVolumes } from '../volumes/state.js';
 import { describeInstanceStatus, startStatusChecks } from './status.js';
 import { startInstanceMetrics } from './instance-metrics.js';
 import { monitorInstances, unmonitorInstances } from './monitoring.js';
@@ -67,7 +72,7 @@ export const computeOperations: Record<string, Handler> = {
 const ATTACHED = liveKey('ec2.computeAttached', () => ({ done: false }));
 
 /**
- * Connects the instances code to a cloud: the runtime's hooks (metadata, public addresses), recovery requests, and,
+ * Connects the instances code to a cloud: the runtime's hooks (metadata, addresses, VPC rules, volumes), recovery requests, and,
  * once the daemon says it serves the cloud (Cloud.whenServing), host cleanup, the reconciliation of instances that
  * should run, the status checks and the control socket for `halo fault`. In a process that is not a daemon (unit
  * tests), only the hooks are set.
@@ -87,6 +92,19 @@ export function attachCompute(cloud: Cloud): void {
         .filter((p): p is [string, string] => !!p[0]),
     dnsSupport: (region, vpcId) => vpcDnsSupport(cloud, region, vpcId),
     platformRequest: (instanceId, region, route, params) => platformRequest(cloud, instanceId, region, route, params),
+    publicPool: () => formatCidr(publicPool()),
+    vpcRules: (region, vpcId) => vpcRules(cloud.store, region, vpcId),
+    onInternetPath: (region, vpcId, subnetId) => subnetOnInternetPath(cloud.store, region, vpcId, subnetId),
+    metadataHopLimit: (region, instanceId) =>
+      instancesTable(cloud.store).get(region, instanceId)?.MetadataOptions?.HttpPutResponseHopLimit ?? 1,
+    attachedVolumes: (region, instanceId) => attachedDataVolumes(cloud.store, region, instanceId),
+    subnet: (region, subnetId) => {
+      const subnet = subnets(cloud.store).get(region, subnetId);
+      const vpc = subnet && vpcs(cloud.store).get(region, subnet.VpcId);
+      return subnet && vpc
+        ? { CidrBlock: subnet.CidrBlock, AvailabilityZone: subnet.AvailabilityZone, VpcCidrBlock: vpc.CidrBlock }
+        : undefined;
+    },
   });
   rt.addNameProvider(ec2NameProvider(cloud));
   listenForRecovery(cloud);
