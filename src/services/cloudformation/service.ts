@@ -1,4 +1,5 @@
-import type { ServiceFactory } from '../types.js';
+import type { OperationsTable, ServiceFactory } from '../types.js';
+import type { CloudformationOperations } from './generated/types.js';
 import { drain } from './engine/queue.js';
 import { recoverInterruptedStacks } from './engine/recover.js';
 import {
@@ -42,6 +43,6 @@ export const cloudformationService: ServiceFactory = (cloud) => {
       DeleteChangeSet: deleteChangeSet,
       ListChangeSets: listChangeSets,
       SignalResource: signalResource,
-    },
+    } satisfies OperationsTable<CloudformationOperations>,
   };
 };

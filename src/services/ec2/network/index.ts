@@ -108,7 +108,8 @@ registerTaggableKind({
 /** DryRun: the API front has already authorized the call, so the answer is AWS's "would have succeeded". */
 function honourDryRun(handler: Handler): Handler {
   return (input, ctx) => {
-    if (input?.DryRun === true) throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+    if ((input as { DryRun?: unknown } | undefined)?.DryRun === true)
+      throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
     return handler(input, ctx);
   };
 }
