@@ -9,7 +9,7 @@
 // enums as their values, timestamps as Date, blobs as Buffer. Outputs are what an operation may return for the
 // serializers: every member optional (as the AWS SDK v3 types them), enums as strings, timestamps as Date, text or
 // epoch seconds, blobs as Buffer or text. A structure used both ways whose two forms differ has its output form
-// named <Name>Out.
+// named <Name>Out. An operation without an output shape may return anything (unknown): nothing of it is sent.
 import { readFileSync, readdirSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -165,9 +165,9 @@ function generate(modelId) {
     const required = new Set(dir === 'in' ? (s.required ?? []) : []);
     const members = Object.entries(s.members ?? {});
     if (!members.length) return `export type ${declared} = Record<string, never>;`;
-    const lines = [`export interface ${declared} {`];
+    const lines = [`export type ${declared} = {`];
     for (const [m, ref] of members) lines.push(`  ${prop(m)}${required.has(m) ? '' : '?'}: ${ts(ref, dir)};`);
-    lines.push('}');
+    lines.push('};');
     return lines.join('\n');
   };
 
@@ -185,7 +185,7 @@ function generate(modelId) {
   const ops = opNames.map((op) => {
     const o = model.operations[op];
     const input = o.input ? ts(o.input, 'in') : 'Record<string, never>';
-    const output = o.output ? ts(o.output, 'out') : 'Record<string, never> | void';
+    const output = o.output ? ts(o.output, 'out') : 'unknown';
     return `  ${prop(op)}: { input: ${input}; output: ${output} };`;
   });
   const id = pascal(model.metadata.endpointPrefix.replace(/^monitoring$/, 'cloudwatch'));

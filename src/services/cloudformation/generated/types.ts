@@ -4,7 +4,7 @@ export type ActivateOrganizationsAccessInput = Record<string, never>;
 
 export type ActivateOrganizationsAccessOutput = Record<string, never>;
 
-export interface ActivateTypeInput {
+export type ActivateTypeInput = {
   Type?: string;
   PublicTypeArn?: string;
   PublisherId?: string;
@@ -15,47 +15,47 @@ export interface ActivateTypeInput {
   ExecutionRoleArn?: string;
   VersionBump?: string;
   MajorVersion?: number;
-}
+};
 
-export interface LoggingConfig {
+export type LoggingConfig = {
   LogRoleArn: string;
   LogGroupName: string;
-}
+};
 
-export interface LoggingConfigOut {
+export type LoggingConfigOut = {
   LogRoleArn?: string;
   LogGroupName?: string;
-}
+};
 
-export interface ActivateTypeOutput {
+export type ActivateTypeOutput = {
   Arn?: string;
-}
+};
 
-export interface BatchDescribeTypeConfigurationsInput {
+export type BatchDescribeTypeConfigurationsInput = {
   TypeConfigurationIdentifiers: Array<TypeConfigurationIdentifier>;
-}
+};
 
-export interface TypeConfigurationIdentifier {
+export type TypeConfigurationIdentifier = {
   TypeArn?: string;
   TypeConfigurationAlias?: string;
   TypeConfigurationArn?: string;
   Type?: string;
   TypeName?: string;
-}
+};
 
-export interface BatchDescribeTypeConfigurationsOutput {
+export type BatchDescribeTypeConfigurationsOutput = {
   Errors?: Array<ErrorShape>;
   UnprocessedTypeConfigurations?: Array<TypeConfigurationIdentifier>;
   TypeConfigurations?: Array<TypeConfiguration>;
-}
+};
 
-export interface ErrorShape {
+export type ErrorShape = {
   ErrorCode?: string;
   ErrorMessage?: string;
   TypeConfigurationIdentifier?: TypeConfigurationIdentifier;
-}
+};
 
-export interface TypeConfiguration {
+export type TypeConfiguration = {
   Arn?: string;
   Alias?: string;
   Configuration?: string;
@@ -63,23 +63,23 @@ export interface TypeConfiguration {
   TypeArn?: string;
   TypeName?: string;
   IsDefaultConfiguration?: boolean;
-}
+};
 
-export interface CancelUpdateStackInput {
+export type CancelUpdateStackInput = {
   StackName: string;
   ClientRequestToken?: string;
-}
+};
 
-export interface ContinueUpdateRollbackInput {
+export type ContinueUpdateRollbackInput = {
   StackName: string;
   RoleARN?: string;
   ResourcesToSkip?: Array<string>;
   ClientRequestToken?: string;
-}
+};
 
 export type ContinueUpdateRollbackOutput = Record<string, never>;
 
-export interface CreateChangeSetInput {
+export type CreateChangeSetInput = {
   StackName: string;
   TemplateBody?: string;
   TemplateURL?: string;
@@ -99,79 +99,79 @@ export interface CreateChangeSetInput {
   IncludeNestedStacks?: boolean;
   OnStackFailure?: string;
   ImportExistingResources?: boolean;
-}
+};
 
-export interface Parameter {
+export type Parameter = {
   ParameterKey?: string;
   ParameterValue?: string;
   UsePreviousValue?: boolean;
   ResolvedValue?: string;
-}
+};
 
-export interface RollbackConfiguration {
+export type RollbackConfiguration = {
   RollbackTriggers?: Array<RollbackTrigger>;
   MonitoringTimeInMinutes?: number;
-}
+};
 
-export interface RollbackConfigurationOut {
+export type RollbackConfigurationOut = {
   RollbackTriggers?: Array<RollbackTriggerOut>;
   MonitoringTimeInMinutes?: number;
-}
+};
 
-export interface RollbackTrigger {
+export type RollbackTrigger = {
   Arn: string;
   Type: string;
-}
+};
 
-export interface RollbackTriggerOut {
+export type RollbackTriggerOut = {
   Arn?: string;
   Type?: string;
-}
+};
 
-export interface Tag {
+export type Tag = {
   Key: string;
   Value: string;
-}
+};
 
-export interface TagOut {
+export type TagOut = {
   Key?: string;
   Value?: string;
-}
+};
 
-export interface ResourcesToImport {
+export type ResourcesToImport = {
   ResourceType: string;
   LogicalResourceId: string;
   ResourceIdentifier: Record<string, string>;
-}
+};
 
-export interface CreateChangeSetOutput {
+export type CreateChangeSetOutput = {
   Id?: string;
   StackId?: string;
-}
+};
 
-export interface CreateGeneratedTemplateInput {
+export type CreateGeneratedTemplateInput = {
   Resources?: Array<Resource>;
   GeneratedTemplateName: string;
   StackName?: string;
   TemplateConfiguration?: TemplateConfiguration;
-}
+};
 
-export interface Resource {
+export type Resource = {
   ResourceType: string;
   LogicalResourceId?: string;
   ResourceIdentifier: Record<string, string>;
-}
+};
 
-export interface TemplateConfiguration {
+export type TemplateConfiguration = {
   DeletionPolicy?: string;
   UpdateReplacePolicy?: string;
-}
+};
 
-export interface CreateGeneratedTemplateOutput {
+export type CreateGeneratedTemplateOutput = {
   GeneratedTemplateId?: string;
-}
+};
 
-export interface CreateStackInput {
+export type CreateStackInput = {
   StackName: string;
   TemplateBody?: string;
   TemplateURL?: string;
@@ -190,13 +190,13 @@ export interface CreateStackInput {
   ClientRequestToken?: string;
   EnableTerminationProtection?: boolean;
   RetainExceptOnCreate?: boolean;
-}
+};
 
-export interface CreateStackOutput {
+export type CreateStackOutput = {
   StackId?: string;
-}
+};
 
-export interface CreateStackInstancesInput {
+export type CreateStackInstancesInput = {
   StackSetName: string;
   Accounts?: Array<string>;
   DeploymentTargets?: DeploymentTargets;
@@ -205,16 +205,16 @@ export interface CreateStackInstancesInput {
   OperationPreferences?: OperationPreferences;
   OperationId?: string;
   CallAs?: string;
-}
+};
 
-export interface DeploymentTargets {
+export type DeploymentTargets = {
   Accounts?: Array<string>;
   AccountsUrl?: string;
   OrganizationalUnitIds?: Array<string>;
   AccountFilterType?: string;
-}
+};
 
-export interface OperationPreferences {
+export type OperationPreferences = {
   RegionConcurrencyType?: string;
   RegionOrder?: Array<string>;
   FailureToleranceCount?: number;
@@ -222,13 +222,13 @@ export interface OperationPreferences {
   MaxConcurrentCount?: number;
   MaxConcurrentPercentage?: number;
   ConcurrencyMode?: string;
-}
+};
 
-export interface CreateStackInstancesOutput {
+export type CreateStackInstancesOutput = {
   OperationId?: string;
-}
+};
 
-export interface CreateStackSetInput {
+export type CreateStackSetInput = {
   StackSetName: string;
   Description?: string;
   TemplateBody?: string;
@@ -244,53 +244,53 @@ export interface CreateStackSetInput {
   CallAs?: string;
   ClientRequestToken?: string;
   ManagedExecution?: ManagedExecution;
-}
+};
 
-export interface AutoDeployment {
+export type AutoDeployment = {
   Enabled?: boolean;
   RetainStacksOnAccountRemoval?: boolean;
-}
+};
 
-export interface ManagedExecution {
+export type ManagedExecution = {
   Active?: boolean;
-}
+};
 
-export interface CreateStackSetOutput {
+export type CreateStackSetOutput = {
   StackSetId?: string;
-}
+};
 
 export type DeactivateOrganizationsAccessInput = Record<string, never>;
 
 export type DeactivateOrganizationsAccessOutput = Record<string, never>;
 
-export interface DeactivateTypeInput {
+export type DeactivateTypeInput = {
   TypeName?: string;
   Type?: string;
   Arn?: string;
-}
+};
 
 export type DeactivateTypeOutput = Record<string, never>;
 
-export interface DeleteChangeSetInput {
+export type DeleteChangeSetInput = {
   ChangeSetName: string;
   StackName?: string;
-}
+};
 
 export type DeleteChangeSetOutput = Record<string, never>;
 
-export interface DeleteGeneratedTemplateInput {
+export type DeleteGeneratedTemplateInput = {
   GeneratedTemplateName: string;
-}
+};
 
-export interface DeleteStackInput {
+export type DeleteStackInput = {
   StackName: string;
   RetainResources?: Array<string>;
   RoleARN?: string;
   ClientRequestToken?: string;
   DeletionMode?: string;
-}
+};
 
-export interface DeleteStackInstancesInput {
+export type DeleteStackInstancesInput = {
   StackSetName: string;
   Accounts?: Array<string>;
   DeploymentTargets?: DeploymentTargets;
@@ -299,50 +299,50 @@ export interface DeleteStackInstancesInput {
   RetainStacks: boolean;
   OperationId?: string;
   CallAs?: string;
-}
+};
 
-export interface DeleteStackInstancesOutput {
+export type DeleteStackInstancesOutput = {
   OperationId?: string;
-}
+};
 
-export interface DeleteStackSetInput {
+export type DeleteStackSetInput = {
   StackSetName: string;
   CallAs?: string;
-}
+};
 
 export type DeleteStackSetOutput = Record<string, never>;
 
-export interface DeregisterTypeInput {
+export type DeregisterTypeInput = {
   Arn?: string;
   Type?: string;
   TypeName?: string;
   VersionId?: string;
-}
+};
 
 export type DeregisterTypeOutput = Record<string, never>;
 
-export interface DescribeAccountLimitsInput {
+export type DescribeAccountLimitsInput = {
   NextToken?: string;
-}
+};
 
-export interface DescribeAccountLimitsOutput {
+export type DescribeAccountLimitsOutput = {
   AccountLimits?: Array<AccountLimit>;
   NextToken?: string;
-}
+};
 
-export interface AccountLimit {
+export type AccountLimit = {
   Name?: string;
   Value?: number;
-}
+};
 
-export interface DescribeChangeSetInput {
+export type DescribeChangeSetInput = {
   ChangeSetName: string;
   StackName?: string;
   NextToken?: string;
   IncludePropertyValues?: boolean;
-}
+};
 
-export interface DescribeChangeSetOutput {
+export type DescribeChangeSetOutput = {
   ChangeSetName?: string;
   ChangeSetId?: string;
   StackId?: string;
@@ -364,15 +364,15 @@ export interface DescribeChangeSetOutput {
   RootChangeSetId?: string;
   OnStackFailure?: string;
   ImportExistingResources?: boolean;
-}
+};
 
-export interface Change {
+export type Change = {
   Type?: string;
   HookInvocationCount?: number;
   ResourceChange?: ResourceChange;
-}
+};
 
-export interface ResourceChange {
+export type ResourceChange = {
   PolicyAction?: string;
   Action?: string;
   LogicalResourceId?: string;
@@ -385,16 +385,16 @@ export interface ResourceChange {
   ModuleInfo?: ModuleInfo;
   BeforeContext?: string;
   AfterContext?: string;
-}
+};
 
-export interface Detail {
+export type Detail = {
   Target?: Target;
   Evaluation?: string;
   ChangeSource?: string;
   CausingEntity?: string;
-}
+};
 
-export interface Target {
+export type Target = {
   Attribute?: string;
   Name?: string;
   RequiresRecreation?: string;
@@ -402,21 +402,21 @@ export interface Target {
   BeforeValue?: string;
   AfterValue?: string;
   AttributeChangeType?: string;
-}
+};
 
-export interface ModuleInfo {
+export type ModuleInfo = {
   TypeHierarchy?: string;
   LogicalIdHierarchy?: string;
-}
+};
 
-export interface DescribeChangeSetHooksInput {
+export type DescribeChangeSetHooksInput = {
   ChangeSetName: string;
   StackName?: string;
   NextToken?: string;
   LogicalResourceId?: string;
-}
+};
 
-export interface DescribeChangeSetHooksOutput {
+export type DescribeChangeSetHooksOutput = {
   ChangeSetId?: string;
   ChangeSetName?: string;
   Hooks?: Array<Hook>;
@@ -424,33 +424,33 @@ export interface DescribeChangeSetHooksOutput {
   NextToken?: string;
   StackId?: string;
   StackName?: string;
-}
+};
 
-export interface Hook {
+export type Hook = {
   InvocationPoint?: string;
   FailureMode?: string;
   TypeName?: string;
   TypeVersionId?: string;
   TypeConfigurationVersionId?: string;
   TargetDetails?: TargetDetails;
-}
+};
 
-export interface TargetDetails {
+export type TargetDetails = {
   TargetType?: string;
   ResourceTargetDetails?: ResourceTargetDetails;
-}
+};
 
-export interface ResourceTargetDetails {
+export type ResourceTargetDetails = {
   LogicalResourceId?: string;
   ResourceType?: string;
   ResourceAction?: string;
-}
+};
 
-export interface DescribeGeneratedTemplateInput {
+export type DescribeGeneratedTemplateInput = {
   GeneratedTemplateName: string;
-}
+};
 
-export interface DescribeGeneratedTemplateOutput {
+export type DescribeGeneratedTemplateOutput = {
   GeneratedTemplateId?: string;
   GeneratedTemplateName?: string;
   Resources?: Array<DescribeGeneratedTemplateOutputResource>;
@@ -462,59 +462,59 @@ export interface DescribeGeneratedTemplateOutput {
   StackId?: string;
   TemplateConfiguration?: TemplateConfiguration;
   TotalWarnings?: number;
-}
+};
 
-export interface DescribeGeneratedTemplateOutputResource {
+export type DescribeGeneratedTemplateOutputResource = {
   ResourceType?: string;
   LogicalResourceId?: string;
   ResourceIdentifier?: Record<string, string>;
   ResourceStatus?: string;
   ResourceStatusReason?: string;
   Warnings?: Array<Warning>;
-}
+};
 
-export interface Warning {
+export type Warning = {
   Type?: string;
   Properties?: Array<Property>;
-}
+};
 
-export interface Property {
+export type Property = {
   PropertyPath?: string;
   Required?: boolean;
   Description?: string;
-}
+};
 
-export interface Progress {
+export type Progress = {
   ResourcesSucceeded?: number;
   ResourcesFailed?: number;
   ResourcesProcessing?: number;
   ResourcesPending?: number;
-}
+};
 
-export interface DescribeOrganizationsAccessInput {
+export type DescribeOrganizationsAccessInput = {
   CallAs?: string;
-}
+};
 
-export interface DescribeOrganizationsAccessOutput {
+export type DescribeOrganizationsAccessOutput = {
   Status?: string;
-}
+};
 
-export interface DescribePublisherInput {
+export type DescribePublisherInput = {
   PublisherId?: string;
-}
+};
 
-export interface DescribePublisherOutput {
+export type DescribePublisherOutput = {
   PublisherId?: string;
   PublisherStatus?: string;
   IdentityProvider?: string;
   PublisherProfile?: string;
-}
+};
 
-export interface DescribeResourceScanInput {
+export type DescribeResourceScanInput = {
   ResourceScanId: string;
-}
+};
 
-export interface DescribeResourceScanOutput {
+export type DescribeResourceScanOutput = {
   ResourceScanId?: string;
   Status?: string;
   StatusReason?: string;
@@ -524,13 +524,13 @@ export interface DescribeResourceScanOutput {
   ResourceTypes?: Array<string>;
   ResourcesScanned?: number;
   ResourcesRead?: number;
-}
+};
 
-export interface DescribeStackDriftDetectionStatusInput {
+export type DescribeStackDriftDetectionStatusInput = {
   StackDriftDetectionId: string;
-}
+};
 
-export interface DescribeStackDriftDetectionStatusOutput {
+export type DescribeStackDriftDetectionStatusOutput = {
   StackId?: string;
   StackDriftDetectionId?: string;
   StackDriftStatus?: string;
@@ -538,19 +538,19 @@ export interface DescribeStackDriftDetectionStatusOutput {
   DetectionStatusReason?: string;
   DriftedStackResourceCount?: number;
   Timestamp?: Date | string | number;
-}
+};
 
-export interface DescribeStackEventsInput {
+export type DescribeStackEventsInput = {
   StackName?: string;
   NextToken?: string;
-}
+};
 
-export interface DescribeStackEventsOutput {
+export type DescribeStackEventsOutput = {
   StackEvents?: Array<StackEvent>;
   NextToken?: string;
-}
+};
 
-export interface StackEvent {
+export type StackEvent = {
   StackId?: string;
   EventId?: string;
   StackName?: string;
@@ -568,20 +568,20 @@ export interface StackEvent {
   HookInvocationPoint?: string;
   HookFailureMode?: string;
   DetailedStatus?: string;
-}
+};
 
-export interface DescribeStackInstanceInput {
+export type DescribeStackInstanceInput = {
   StackSetName: string;
   StackInstanceAccount: string;
   StackInstanceRegion: string;
   CallAs?: string;
-}
+};
 
-export interface DescribeStackInstanceOutput {
+export type DescribeStackInstanceOutput = {
   StackInstance?: StackInstance;
-}
+};
 
-export interface StackInstance {
+export type StackInstance = {
   StackSetId?: string;
   Region?: string;
   Account?: string;
@@ -594,22 +594,22 @@ export interface StackInstance {
   DriftStatus?: string;
   LastDriftCheckTimestamp?: Date | string | number;
   LastOperationId?: string;
-}
+};
 
-export interface StackInstanceStatus {
+export type StackInstanceStatus = {
   DetailedStatus?: string;
-}
+};
 
-export interface DescribeStackResourceInput {
+export type DescribeStackResourceInput = {
   StackName: string;
   LogicalResourceId: string;
-}
+};
 
-export interface DescribeStackResourceOutput {
+export type DescribeStackResourceOutput = {
   StackResourceDetail?: StackResourceDetail;
-}
+};
 
-export interface StackResourceDetail {
+export type StackResourceDetail = {
   StackName?: string;
   StackId?: string;
   LogicalResourceId?: string;
@@ -622,26 +622,26 @@ export interface StackResourceDetail {
   Metadata?: string;
   DriftInformation?: DriftInformation;
   ModuleInfo?: ModuleInfo;
-}
+};
 
-export interface DriftInformation {
+export type DriftInformation = {
   StackResourceDriftStatus?: string;
   LastCheckTimestamp?: Date | string | number;
-}
+};
 
-export interface DescribeStackResourceDriftsInput {
+export type DescribeStackResourceDriftsInput = {
   StackName: string;
   StackResourceDriftStatusFilters?: Array<string>;
   NextToken?: string;
   MaxResults?: number;
-}
+};
 
-export interface DescribeStackResourceDriftsOutput {
+export type DescribeStackResourceDriftsOutput = {
   StackResourceDrifts?: Array<StackResourceDrift>;
   NextToken?: string;
-}
+};
 
-export interface StackResourceDrift {
+export type StackResourceDrift = {
   StackId?: string;
   LogicalResourceId?: string;
   PhysicalResourceId?: string;
@@ -653,31 +653,31 @@ export interface StackResourceDrift {
   StackResourceDriftStatus?: string;
   Timestamp?: Date | string | number;
   ModuleInfo?: ModuleInfo;
-}
+};
 
-export interface PhysicalResourceIdContext {
+export type PhysicalResourceIdContext = {
   Key?: string;
   Value?: string;
-}
+};
 
-export interface PropertyDifference {
+export type PropertyDifference = {
   PropertyPath?: string;
   ExpectedValue?: string;
   ActualValue?: string;
   DifferenceType?: string;
-}
+};
 
-export interface DescribeStackResourcesInput {
+export type DescribeStackResourcesInput = {
   StackName?: string;
   LogicalResourceId?: string;
   PhysicalResourceId?: string;
-}
+};
 
-export interface DescribeStackResourcesOutput {
+export type DescribeStackResourcesOutput = {
   StackResources?: Array<StackResource>;
-}
+};
 
-export interface StackResource {
+export type StackResource = {
   StackName?: string;
   StackId?: string;
   LogicalResourceId?: string;
@@ -689,18 +689,18 @@ export interface StackResource {
   Description?: string;
   DriftInformation?: DriftInformation;
   ModuleInfo?: ModuleInfo;
-}
+};
 
-export interface DescribeStackSetInput {
+export type DescribeStackSetInput = {
   StackSetName: string;
   CallAs?: string;
-}
+};
 
-export interface DescribeStackSetOutput {
+export type DescribeStackSetOutput = {
   StackSet?: StackSet;
-}
+};
 
-export interface StackSet {
+export type StackSet = {
   StackSetName?: string;
   StackSetId?: string;
   Description?: string;
@@ -718,9 +718,9 @@ export interface StackSet {
   OrganizationalUnitIds?: Array<string>;
   ManagedExecution?: ManagedExecution;
   Regions?: Array<string>;
-}
+};
 
-export interface StackSetDriftDetectionDetails {
+export type StackSetDriftDetectionDetails = {
   DriftStatus?: string;
   DriftDetectionStatus?: string;
   LastDriftCheckTimestamp?: Date | string | number;
@@ -729,19 +729,19 @@ export interface StackSetDriftDetectionDetails {
   InSyncStackInstancesCount?: number;
   InProgressStackInstancesCount?: number;
   FailedStackInstancesCount?: number;
-}
+};
 
-export interface DescribeStackSetOperationInput {
+export type DescribeStackSetOperationInput = {
   StackSetName: string;
   OperationId: string;
   CallAs?: string;
-}
+};
 
-export interface DescribeStackSetOperationOutput {
+export type DescribeStackSetOperationOutput = {
   StackSetOperation?: StackSetOperation;
-}
+};
 
-export interface StackSetOperation {
+export type StackSetOperation = {
   OperationId?: string;
   StackSetId?: string;
   Action?: string;
@@ -756,23 +756,23 @@ export interface StackSetOperation {
   StackSetDriftDetectionDetails?: StackSetDriftDetectionDetails;
   StatusReason?: string;
   StatusDetails?: StatusDetails;
-}
+};
 
-export interface StatusDetails {
+export type StatusDetails = {
   FailedStackInstancesCount?: number;
-}
+};
 
-export interface DescribeStacksInput {
+export type DescribeStacksInput = {
   StackName?: string;
   NextToken?: string;
-}
+};
 
-export interface DescribeStacksOutput {
+export type DescribeStacksOutput = {
   Stacks?: Array<Stack>;
   NextToken?: string;
-}
+};
 
-export interface Stack {
+export type Stack = {
   StackId?: string;
   StackName?: string;
   ChangeSetId?: string;
@@ -798,30 +798,30 @@ export interface Stack {
   RetainExceptOnCreate?: boolean;
   DeletionMode?: string;
   DetailedStatus?: string;
-}
+};
 
-export interface Output {
+export type Output = {
   OutputKey?: string;
   OutputValue?: string;
   Description?: string;
   ExportName?: string;
-}
+};
 
-export interface StackDriftInformation {
+export type StackDriftInformation = {
   StackDriftStatus?: string;
   LastCheckTimestamp?: Date | string | number;
-}
+};
 
-export interface DescribeTypeInput {
+export type DescribeTypeInput = {
   Type?: string;
   TypeName?: string;
   Arn?: string;
   VersionId?: string;
   PublisherId?: string;
   PublicVersionNumber?: string;
-}
+};
 
-export interface DescribeTypeOutput {
+export type DescribeTypeOutput = {
   Arn?: string;
   Type?: string;
   TypeName?: string;
@@ -849,118 +849,118 @@ export interface DescribeTypeOutput {
   LatestPublicVersion?: string;
   IsActivated?: boolean;
   AutoUpdate?: boolean;
-}
+};
 
-export interface RequiredActivatedType {
+export type RequiredActivatedType = {
   TypeNameAlias?: string;
   OriginalTypeName?: string;
   PublisherId?: string;
   SupportedMajorVersions?: Array<number>;
-}
+};
 
-export interface DescribeTypeRegistrationInput {
+export type DescribeTypeRegistrationInput = {
   RegistrationToken: string;
-}
+};
 
-export interface DescribeTypeRegistrationOutput {
+export type DescribeTypeRegistrationOutput = {
   ProgressStatus?: string;
   Description?: string;
   TypeArn?: string;
   TypeVersionArn?: string;
-}
+};
 
-export interface DetectStackDriftInput {
+export type DetectStackDriftInput = {
   StackName: string;
   LogicalResourceIds?: Array<string>;
-}
+};
 
-export interface DetectStackDriftOutput {
+export type DetectStackDriftOutput = {
   StackDriftDetectionId?: string;
-}
+};
 
-export interface DetectStackResourceDriftInput {
+export type DetectStackResourceDriftInput = {
   StackName: string;
   LogicalResourceId: string;
-}
+};
 
-export interface DetectStackResourceDriftOutput {
+export type DetectStackResourceDriftOutput = {
   StackResourceDrift?: StackResourceDrift;
-}
+};
 
-export interface DetectStackSetDriftInput {
+export type DetectStackSetDriftInput = {
   StackSetName: string;
   OperationPreferences?: OperationPreferences;
   OperationId?: string;
   CallAs?: string;
-}
+};
 
-export interface DetectStackSetDriftOutput {
+export type DetectStackSetDriftOutput = {
   OperationId?: string;
-}
+};
 
-export interface EstimateTemplateCostInput {
+export type EstimateTemplateCostInput = {
   TemplateBody?: string;
   TemplateURL?: string;
   Parameters?: Array<Parameter>;
-}
+};
 
-export interface EstimateTemplateCostOutput {
+export type EstimateTemplateCostOutput = {
   Url?: string;
-}
+};
 
-export interface ExecuteChangeSetInput {
+export type ExecuteChangeSetInput = {
   ChangeSetName: string;
   StackName?: string;
   ClientRequestToken?: string;
   DisableRollback?: boolean;
   RetainExceptOnCreate?: boolean;
-}
+};
 
 export type ExecuteChangeSetOutput = Record<string, never>;
 
-export interface GetGeneratedTemplateInput {
+export type GetGeneratedTemplateInput = {
   Format?: string;
   GeneratedTemplateName: string;
-}
+};
 
-export interface GetGeneratedTemplateOutput {
+export type GetGeneratedTemplateOutput = {
   Status?: string;
   TemplateBody?: string;
-}
+};
 
-export interface GetStackPolicyInput {
+export type GetStackPolicyInput = {
   StackName: string;
-}
+};
 
-export interface GetStackPolicyOutput {
+export type GetStackPolicyOutput = {
   StackPolicyBody?: string;
-}
+};
 
-export interface GetTemplateInput {
+export type GetTemplateInput = {
   StackName?: string;
   ChangeSetName?: string;
   TemplateStage?: string;
-}
+};
 
-export interface GetTemplateOutput {
+export type GetTemplateOutput = {
   TemplateBody?: string;
   StagesAvailable?: Array<string>;
-}
+};
 
-export interface GetTemplateSummaryInput {
+export type GetTemplateSummaryInput = {
   TemplateBody?: string;
   TemplateURL?: string;
   StackName?: string;
   StackSetName?: string;
   CallAs?: string;
   TemplateSummaryConfig?: TemplateSummaryConfig;
-}
+};
 
-export interface TemplateSummaryConfig {
+export type TemplateSummaryConfig = {
   TreatUnrecognizedResourceTypesAsWarnings?: boolean;
-}
+};
 
-export interface GetTemplateSummaryOutput {
+export type GetTemplateSummaryOutput = {
   Parameters?: Array<GetTemplateSummaryOutputParameter>;
   Description?: string;
   Capabilities?: Array<string>;
@@ -971,32 +971,32 @@ export interface GetTemplateSummaryOutput {
   DeclaredTransforms?: Array<string>;
   ResourceIdentifierSummaries?: Array<ResourceIdentifierSummary>;
   Warnings?: Warnings;
-}
+};
 
-export interface GetTemplateSummaryOutputParameter {
+export type GetTemplateSummaryOutputParameter = {
   ParameterKey?: string;
   DefaultValue?: string;
   ParameterType?: string;
   NoEcho?: boolean;
   Description?: string;
   ParameterConstraints?: ParameterConstraints;
-}
+};
 
-export interface ParameterConstraints {
+export type ParameterConstraints = {
   AllowedValues?: Array<string>;
-}
+};
 
-export interface ResourceIdentifierSummary {
+export type ResourceIdentifierSummary = {
   ResourceType?: string;
   LogicalResourceIds?: Array<string>;
   ResourceIdentifiers?: Array<string>;
-}
+};
 
-export interface Warnings {
+export type Warnings = {
   UnrecognizedResourceTypes?: Array<string>;
-}
+};
 
-export interface ImportStacksToStackSetInput {
+export type ImportStacksToStackSetInput = {
   StackSetName: string;
   StackIds?: Array<string>;
   StackIdsUrl?: string;
@@ -1004,23 +1004,23 @@ export interface ImportStacksToStackSetInput {
   OperationPreferences?: OperationPreferences;
   OperationId?: string;
   CallAs?: string;
-}
+};
 
-export interface ImportStacksToStackSetOutput {
+export type ImportStacksToStackSetOutput = {
   OperationId?: string;
-}
+};
 
-export interface ListChangeSetsInput {
+export type ListChangeSetsInput = {
   StackName: string;
   NextToken?: string;
-}
+};
 
-export interface ListChangeSetsOutput {
+export type ListChangeSetsOutput = {
   Summaries?: Array<Summary>;
   NextToken?: string;
-}
+};
 
-export interface Summary {
+export type Summary = {
   StackId?: string;
   StackName?: string;
   ChangeSetId?: string;
@@ -1034,34 +1034,34 @@ export interface Summary {
   ParentChangeSetId?: string;
   RootChangeSetId?: string;
   ImportExistingResources?: boolean;
-}
+};
 
-export interface ListExportsInput {
+export type ListExportsInput = {
   NextToken?: string;
-}
+};
 
-export interface ListExportsOutput {
+export type ListExportsOutput = {
   Exports?: Array<Export>;
   NextToken?: string;
-}
+};
 
-export interface Export {
+export type Export = {
   ExportingStackId?: string;
   Name?: string;
   Value?: string;
-}
+};
 
-export interface ListGeneratedTemplatesInput {
+export type ListGeneratedTemplatesInput = {
   NextToken?: string;
   MaxResults?: number;
-}
+};
 
-export interface ListGeneratedTemplatesOutput {
+export type ListGeneratedTemplatesOutput = {
   Summaries?: Array<ListGeneratedTemplatesOutputSummary>;
   NextToken?: string;
-}
+};
 
-export interface ListGeneratedTemplatesOutputSummary {
+export type ListGeneratedTemplatesOutputSummary = {
   GeneratedTemplateId?: string;
   GeneratedTemplateName?: string;
   Status?: string;
@@ -1069,42 +1069,42 @@ export interface ListGeneratedTemplatesOutputSummary {
   CreationTime?: Date | string | number;
   LastUpdatedTime?: Date | string | number;
   NumberOfResources?: number;
-}
+};
 
-export interface ListImportsInput {
+export type ListImportsInput = {
   ExportName: string;
   NextToken?: string;
-}
+};
 
-export interface ListImportsOutput {
+export type ListImportsOutput = {
   Imports?: Array<string>;
   NextToken?: string;
-}
+};
 
-export interface ListResourceScanRelatedResourcesInput {
+export type ListResourceScanRelatedResourcesInput = {
   ResourceScanId: string;
   Resources: Array<ListResourceScanRelatedResourcesInputResource>;
   NextToken?: string;
   MaxResults?: number;
-}
+};
 
-export interface ListResourceScanRelatedResourcesInputResource {
+export type ListResourceScanRelatedResourcesInputResource = {
   ResourceType: string;
   ResourceIdentifier: Record<string, string>;
-}
+};
 
-export interface ListResourceScanRelatedResourcesOutput {
+export type ListResourceScanRelatedResourcesOutput = {
   RelatedResources?: Array<RelatedResource>;
   NextToken?: string;
-}
+};
 
-export interface RelatedResource {
+export type RelatedResource = {
   ResourceType?: string;
   ResourceIdentifier?: Record<string, string>;
   ManagedByStack?: boolean;
-}
+};
 
-export interface ListResourceScanResourcesInput {
+export type ListResourceScanResourcesInput = {
   ResourceScanId: string;
   ResourceIdentifier?: string;
   ResourceTypePrefix?: string;
@@ -1112,33 +1112,33 @@ export interface ListResourceScanResourcesInput {
   TagValue?: string;
   NextToken?: string;
   MaxResults?: number;
-}
+};
 
-export interface ListResourceScanResourcesOutput {
+export type ListResourceScanResourcesOutput = {
   Resources?: Array<RelatedResource>;
   NextToken?: string;
-}
+};
 
-export interface ListResourceScansInput {
+export type ListResourceScansInput = {
   NextToken?: string;
   MaxResults?: number;
-}
+};
 
-export interface ListResourceScansOutput {
+export type ListResourceScansOutput = {
   ResourceScanSummaries?: Array<ResourceScanSummary>;
   NextToken?: string;
-}
+};
 
-export interface ResourceScanSummary {
+export type ResourceScanSummary = {
   ResourceScanId?: string;
   Status?: string;
   StatusReason?: string;
   StartTime?: Date | string | number;
   EndTime?: Date | string | number;
   PercentageCompleted?: number;
-}
+};
 
-export interface ListStackInstanceResourceDriftsInput {
+export type ListStackInstanceResourceDriftsInput = {
   StackSetName: string;
   NextToken?: string;
   MaxResults?: number;
@@ -1147,14 +1147,14 @@ export interface ListStackInstanceResourceDriftsInput {
   StackInstanceRegion: string;
   OperationId: string;
   CallAs?: string;
-}
+};
 
-export interface ListStackInstanceResourceDriftsOutput {
+export type ListStackInstanceResourceDriftsOutput = {
   Summaries?: Array<ListStackInstanceResourceDriftsOutputSummary>;
   NextToken?: string;
-}
+};
 
-export interface ListStackInstanceResourceDriftsOutputSummary {
+export type ListStackInstanceResourceDriftsOutputSummary = {
   StackId?: string;
   LogicalResourceId?: string;
   PhysicalResourceId?: string;
@@ -1163,9 +1163,9 @@ export interface ListStackInstanceResourceDriftsOutputSummary {
   PropertyDifferences?: Array<PropertyDifference>;
   StackResourceDriftStatus?: string;
   Timestamp?: Date | string | number;
-}
+};
 
-export interface ListStackInstancesInput {
+export type ListStackInstancesInput = {
   StackSetName: string;
   NextToken?: string;
   MaxResults?: number;
@@ -1173,19 +1173,19 @@ export interface ListStackInstancesInput {
   StackInstanceAccount?: string;
   StackInstanceRegion?: string;
   CallAs?: string;
-}
+};
 
-export interface Filter {
+export type Filter = {
   Name?: string;
   Values?: string;
-}
+};
 
-export interface ListStackInstancesOutput {
+export type ListStackInstancesOutput = {
   Summaries?: Array<ListStackInstancesOutputSummary>;
   NextToken?: string;
-}
+};
 
-export interface ListStackInstancesOutputSummary {
+export type ListStackInstancesOutputSummary = {
   StackSetId?: string;
   Region?: string;
   Account?: string;
@@ -1197,19 +1197,19 @@ export interface ListStackInstancesOutputSummary {
   DriftStatus?: string;
   LastDriftCheckTimestamp?: Date | string | number;
   LastOperationId?: string;
-}
+};
 
-export interface ListStackResourcesInput {
+export type ListStackResourcesInput = {
   StackName: string;
   NextToken?: string;
-}
+};
 
-export interface ListStackResourcesOutput {
+export type ListStackResourcesOutput = {
   StackResourceSummaries?: Array<StackResourceSummary>;
   NextToken?: string;
-}
+};
 
-export interface StackResourceSummary {
+export type StackResourceSummary = {
   LogicalResourceId?: string;
   PhysicalResourceId?: string;
   ResourceType?: string;
@@ -1218,76 +1218,76 @@ export interface StackResourceSummary {
   ResourceStatusReason?: string;
   DriftInformation?: StackResourceSummaryDriftInformation;
   ModuleInfo?: ModuleInfo;
-}
+};
 
-export interface StackResourceSummaryDriftInformation {
+export type StackResourceSummaryDriftInformation = {
   StackResourceDriftStatus?: string;
   LastCheckTimestamp?: Date | string | number;
-}
+};
 
-export interface ListStackSetAutoDeploymentTargetsInput {
+export type ListStackSetAutoDeploymentTargetsInput = {
   StackSetName: string;
   NextToken?: string;
   MaxResults?: number;
   CallAs?: string;
-}
+};
 
-export interface ListStackSetAutoDeploymentTargetsOutput {
+export type ListStackSetAutoDeploymentTargetsOutput = {
   Summaries?: Array<ListStackSetAutoDeploymentTargetsOutputSummary>;
   NextToken?: string;
-}
+};
 
-export interface ListStackSetAutoDeploymentTargetsOutputSummary {
+export type ListStackSetAutoDeploymentTargetsOutputSummary = {
   OrganizationalUnitId?: string;
   Regions?: Array<string>;
-}
+};
 
-export interface ListStackSetOperationResultsInput {
+export type ListStackSetOperationResultsInput = {
   StackSetName: string;
   OperationId: string;
   NextToken?: string;
   MaxResults?: number;
   CallAs?: string;
   Filters?: Array<ListStackSetOperationResultsInputFilter>;
-}
+};
 
-export interface ListStackSetOperationResultsInputFilter {
+export type ListStackSetOperationResultsInputFilter = {
   Name?: string;
   Values?: string;
-}
+};
 
-export interface ListStackSetOperationResultsOutput {
+export type ListStackSetOperationResultsOutput = {
   Summaries?: Array<ListStackSetOperationResultsOutputSummary>;
   NextToken?: string;
-}
+};
 
-export interface ListStackSetOperationResultsOutputSummary {
+export type ListStackSetOperationResultsOutputSummary = {
   Account?: string;
   Region?: string;
   Status?: string;
   StatusReason?: string;
   AccountGateResult?: AccountGateResult;
   OrganizationalUnitId?: string;
-}
+};
 
-export interface AccountGateResult {
+export type AccountGateResult = {
   Status?: string;
   StatusReason?: string;
-}
+};
 
-export interface ListStackSetOperationsInput {
+export type ListStackSetOperationsInput = {
   StackSetName: string;
   NextToken?: string;
   MaxResults?: number;
   CallAs?: string;
-}
+};
 
-export interface ListStackSetOperationsOutput {
+export type ListStackSetOperationsOutput = {
   Summaries?: Array<ListStackSetOperationsOutputSummary>;
   NextToken?: string;
-}
+};
 
-export interface ListStackSetOperationsOutputSummary {
+export type ListStackSetOperationsOutputSummary = {
   OperationId?: string;
   Action?: string;
   Status?: string;
@@ -1296,21 +1296,21 @@ export interface ListStackSetOperationsOutputSummary {
   StatusReason?: string;
   StatusDetails?: StatusDetails;
   OperationPreferences?: OperationPreferences;
-}
+};
 
-export interface ListStackSetsInput {
+export type ListStackSetsInput = {
   NextToken?: string;
   MaxResults?: number;
   Status?: string;
   CallAs?: string;
-}
+};
 
-export interface ListStackSetsOutput {
+export type ListStackSetsOutput = {
   Summaries?: Array<ListStackSetsOutputSummary>;
   NextToken?: string;
-}
+};
 
-export interface ListStackSetsOutputSummary {
+export type ListStackSetsOutputSummary = {
   StackSetName?: string;
   StackSetId?: string;
   Description?: string;
@@ -1320,19 +1320,19 @@ export interface ListStackSetsOutputSummary {
   DriftStatus?: string;
   LastDriftCheckTimestamp?: Date | string | number;
   ManagedExecution?: ManagedExecution;
-}
+};
 
-export interface ListStacksInput {
+export type ListStacksInput = {
   NextToken?: string;
   StackStatusFilter?: Array<string>;
-}
+};
 
-export interface ListStacksOutput {
+export type ListStacksOutput = {
   StackSummaries?: Array<StackSummary>;
   NextToken?: string;
-}
+};
 
-export interface StackSummary {
+export type StackSummary = {
   StackId?: string;
   StackName?: string;
   TemplateDescription?: string;
@@ -1344,28 +1344,28 @@ export interface StackSummary {
   ParentId?: string;
   RootId?: string;
   DriftInformation?: StackSummaryDriftInformation;
-}
+};
 
-export interface StackSummaryDriftInformation {
+export type StackSummaryDriftInformation = {
   StackDriftStatus?: string;
   LastCheckTimestamp?: Date | string | number;
-}
+};
 
-export interface ListTypeRegistrationsInput {
+export type ListTypeRegistrationsInput = {
   Type?: string;
   TypeName?: string;
   TypeArn?: string;
   RegistrationStatusFilter?: string;
   MaxResults?: number;
   NextToken?: string;
-}
+};
 
-export interface ListTypeRegistrationsOutput {
+export type ListTypeRegistrationsOutput = {
   RegistrationTokenList?: Array<string>;
   NextToken?: string;
-}
+};
 
-export interface ListTypeVersionsInput {
+export type ListTypeVersionsInput = {
   Type?: string;
   TypeName?: string;
   Arn?: string;
@@ -1373,14 +1373,14 @@ export interface ListTypeVersionsInput {
   NextToken?: string;
   DeprecatedStatus?: string;
   PublisherId?: string;
-}
+};
 
-export interface ListTypeVersionsOutput {
+export type ListTypeVersionsOutput = {
   TypeVersionSummaries?: Array<TypeVersionSummary>;
   NextToken?: string;
-}
+};
 
-export interface TypeVersionSummary {
+export type TypeVersionSummary = {
   Type?: string;
   TypeName?: string;
   VersionId?: string;
@@ -1389,9 +1389,9 @@ export interface TypeVersionSummary {
   TimeCreated?: Date | string | number;
   Description?: string;
   PublicVersionNumber?: string;
-}
+};
 
-export interface ListTypesInput {
+export type ListTypesInput = {
   Visibility?: string;
   ProvisioningType?: string;
   DeprecatedStatus?: string;
@@ -1399,20 +1399,20 @@ export interface ListTypesInput {
   Filters?: Filters;
   MaxResults?: number;
   NextToken?: string;
-}
+};
 
-export interface Filters {
+export type Filters = {
   Category?: string;
   PublisherId?: string;
   TypeNamePrefix?: string;
-}
+};
 
-export interface ListTypesOutput {
+export type ListTypesOutput = {
   TypeSummaries?: Array<TypeSummary>;
   NextToken?: string;
-}
+};
 
-export interface TypeSummary {
+export type TypeSummary = {
   Type?: string;
   TypeName?: string;
   DefaultVersionId?: string;
@@ -1426,20 +1426,20 @@ export interface TypeSummary {
   PublisherIdentity?: string;
   PublisherName?: string;
   IsActivated?: boolean;
-}
+};
 
-export interface PublishTypeInput {
+export type PublishTypeInput = {
   Type?: string;
   Arn?: string;
   TypeName?: string;
   PublicVersionNumber?: string;
-}
+};
 
-export interface PublishTypeOutput {
+export type PublishTypeOutput = {
   PublicTypeArn?: string;
-}
+};
 
-export interface RecordHandlerProgressInput {
+export type RecordHandlerProgressInput = {
   BearerToken: string;
   OperationStatus: string;
   CurrentOperationStatus?: string;
@@ -1447,119 +1447,119 @@ export interface RecordHandlerProgressInput {
   ErrorCode?: string;
   ResourceModel?: string;
   ClientRequestToken?: string;
-}
+};
 
 export type RecordHandlerProgressOutput = Record<string, never>;
 
-export interface RegisterPublisherInput {
+export type RegisterPublisherInput = {
   AcceptTermsAndConditions?: boolean;
   ConnectionArn?: string;
-}
+};
 
-export interface RegisterPublisherOutput {
+export type RegisterPublisherOutput = {
   PublisherId?: string;
-}
+};
 
-export interface RegisterTypeInput {
+export type RegisterTypeInput = {
   Type?: string;
   TypeName: string;
   SchemaHandlerPackage: string;
   LoggingConfig?: LoggingConfig;
   ExecutionRoleArn?: string;
   ClientRequestToken?: string;
-}
+};
 
-export interface RegisterTypeOutput {
+export type RegisterTypeOutput = {
   RegistrationToken?: string;
-}
+};
 
-export interface RollbackStackInput {
+export type RollbackStackInput = {
   StackName: string;
   RoleARN?: string;
   ClientRequestToken?: string;
   RetainExceptOnCreate?: boolean;
-}
+};
 
-export interface RollbackStackOutput {
+export type RollbackStackOutput = {
   StackId?: string;
-}
+};
 
-export interface SetStackPolicyInput {
+export type SetStackPolicyInput = {
   StackName: string;
   StackPolicyBody?: string;
   StackPolicyURL?: string;
-}
+};
 
-export interface SetTypeConfigurationInput {
+export type SetTypeConfigurationInput = {
   TypeArn?: string;
   Configuration: string;
   ConfigurationAlias?: string;
   TypeName?: string;
   Type?: string;
-}
+};
 
-export interface SetTypeConfigurationOutput {
+export type SetTypeConfigurationOutput = {
   ConfigurationArn?: string;
-}
+};
 
-export interface SetTypeDefaultVersionInput {
+export type SetTypeDefaultVersionInput = {
   Arn?: string;
   Type?: string;
   TypeName?: string;
   VersionId?: string;
-}
+};
 
 export type SetTypeDefaultVersionOutput = Record<string, never>;
 
-export interface SignalResourceInput {
+export type SignalResourceInput = {
   StackName: string;
   LogicalResourceId: string;
   UniqueId: string;
   Status: string;
-}
+};
 
-export interface StartResourceScanInput {
+export type StartResourceScanInput = {
   ClientRequestToken?: string;
-}
+};
 
-export interface StartResourceScanOutput {
+export type StartResourceScanOutput = {
   ResourceScanId?: string;
-}
+};
 
-export interface StopStackSetOperationInput {
+export type StopStackSetOperationInput = {
   StackSetName: string;
   OperationId: string;
   CallAs?: string;
-}
+};
 
 export type StopStackSetOperationOutput = Record<string, never>;
 
-export interface TestTypeInput {
+export type TestTypeInput = {
   Arn?: string;
   Type?: string;
   TypeName?: string;
   VersionId?: string;
   LogDeliveryBucket?: string;
-}
+};
 
-export interface TestTypeOutput {
+export type TestTypeOutput = {
   TypeVersionArn?: string;
-}
+};
 
-export interface UpdateGeneratedTemplateInput {
+export type UpdateGeneratedTemplateInput = {
   GeneratedTemplateName: string;
   NewGeneratedTemplateName?: string;
   AddResources?: Array<Resource>;
   RemoveResources?: Array<string>;
   RefreshAllResources?: boolean;
   TemplateConfiguration?: TemplateConfiguration;
-}
+};
 
-export interface UpdateGeneratedTemplateOutput {
+export type UpdateGeneratedTemplateOutput = {
   GeneratedTemplateId?: string;
-}
+};
 
-export interface UpdateStackInput {
+export type UpdateStackInput = {
   StackName: string;
   TemplateBody?: string;
   TemplateURL?: string;
@@ -1578,13 +1578,13 @@ export interface UpdateStackInput {
   DisableRollback?: boolean;
   ClientRequestToken?: string;
   RetainExceptOnCreate?: boolean;
-}
+};
 
-export interface UpdateStackOutput {
+export type UpdateStackOutput = {
   StackId?: string;
-}
+};
 
-export interface UpdateStackInstancesInput {
+export type UpdateStackInstancesInput = {
   StackSetName: string;
   Accounts?: Array<string>;
   DeploymentTargets?: DeploymentTargets;
@@ -1593,13 +1593,13 @@ export interface UpdateStackInstancesInput {
   OperationPreferences?: OperationPreferences;
   OperationId?: string;
   CallAs?: string;
-}
+};
 
-export interface UpdateStackInstancesOutput {
+export type UpdateStackInstancesOutput = {
   OperationId?: string;
-}
+};
 
-export interface UpdateStackSetInput {
+export type UpdateStackSetInput = {
   StackSetName: string;
   Description?: string;
   TemplateBody?: string;
@@ -1619,47 +1619,47 @@ export interface UpdateStackSetInput {
   Regions?: Array<string>;
   CallAs?: string;
   ManagedExecution?: ManagedExecution;
-}
+};
 
-export interface UpdateStackSetOutput {
+export type UpdateStackSetOutput = {
   OperationId?: string;
-}
+};
 
-export interface UpdateTerminationProtectionInput {
+export type UpdateTerminationProtectionInput = {
   EnableTerminationProtection: boolean;
   StackName: string;
-}
+};
 
-export interface UpdateTerminationProtectionOutput {
+export type UpdateTerminationProtectionOutput = {
   StackId?: string;
-}
+};
 
-export interface ValidateTemplateInput {
+export type ValidateTemplateInput = {
   TemplateBody?: string;
   TemplateURL?: string;
-}
+};
 
-export interface ValidateTemplateOutput {
+export type ValidateTemplateOutput = {
   Parameters?: Array<ValidateTemplateOutputParameter>;
   Description?: string;
   Capabilities?: Array<string>;
   CapabilitiesReason?: string;
   DeclaredTransforms?: Array<string>;
-}
+};
 
-export interface ValidateTemplateOutputParameter {
+export type ValidateTemplateOutputParameter = {
   ParameterKey?: string;
   DefaultValue?: string;
   NoEcho?: boolean;
   Description?: string;
-}
+};
 
 /** Every operation of CloudFormation: its input as the protocol layer gives it, its output as an operation may return it. */
 export interface CloudformationOperations {
   ActivateOrganizationsAccess: { input: ActivateOrganizationsAccessInput; output: ActivateOrganizationsAccessOutput };
   ActivateType: { input: ActivateTypeInput; output: ActivateTypeOutput };
   BatchDescribeTypeConfigurations: { input: BatchDescribeTypeConfigurationsInput; output: BatchDescribeTypeConfigurationsOutput };
-  CancelUpdateStack: { input: CancelUpdateStackInput; output: Record<string, never> | void };
+  CancelUpdateStack: { input: CancelUpdateStackInput; output: unknown };
   ContinueUpdateRollback: { input: ContinueUpdateRollbackInput; output: ContinueUpdateRollbackOutput };
   CreateChangeSet: { input: CreateChangeSetInput; output: CreateChangeSetOutput };
   CreateGeneratedTemplate: { input: CreateGeneratedTemplateInput; output: CreateGeneratedTemplateOutput };
@@ -1669,8 +1669,8 @@ export interface CloudformationOperations {
   DeactivateOrganizationsAccess: { input: DeactivateOrganizationsAccessInput; output: DeactivateOrganizationsAccessOutput };
   DeactivateType: { input: DeactivateTypeInput; output: DeactivateTypeOutput };
   DeleteChangeSet: { input: DeleteChangeSetInput; output: DeleteChangeSetOutput };
-  DeleteGeneratedTemplate: { input: DeleteGeneratedTemplateInput; output: Record<string, never> | void };
-  DeleteStack: { input: DeleteStackInput; output: Record<string, never> | void };
+  DeleteGeneratedTemplate: { input: DeleteGeneratedTemplateInput; output: unknown };
+  DeleteStack: { input: DeleteStackInput; output: unknown };
   DeleteStackInstances: { input: DeleteStackInstancesInput; output: DeleteStackInstancesOutput };
   DeleteStackSet: { input: DeleteStackSetInput; output: DeleteStackSetOutput };
   DeregisterType: { input: DeregisterTypeInput; output: DeregisterTypeOutput };
@@ -1725,10 +1725,10 @@ export interface CloudformationOperations {
   RegisterPublisher: { input: RegisterPublisherInput; output: RegisterPublisherOutput };
   RegisterType: { input: RegisterTypeInput; output: RegisterTypeOutput };
   RollbackStack: { input: RollbackStackInput; output: RollbackStackOutput };
-  SetStackPolicy: { input: SetStackPolicyInput; output: Record<string, never> | void };
+  SetStackPolicy: { input: SetStackPolicyInput; output: unknown };
   SetTypeConfiguration: { input: SetTypeConfigurationInput; output: SetTypeConfigurationOutput };
   SetTypeDefaultVersion: { input: SetTypeDefaultVersionInput; output: SetTypeDefaultVersionOutput };
-  SignalResource: { input: SignalResourceInput; output: Record<string, never> | void };
+  SignalResource: { input: SignalResourceInput; output: unknown };
   StartResourceScan: { input: StartResourceScanInput; output: StartResourceScanOutput };
   StopStackSetOperation: { input: StopStackSetOperationInput; output: StopStackSetOperationOutput };
   TestType: { input: TestTypeInput; output: TestTypeOutput };

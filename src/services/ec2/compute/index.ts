@@ -4,7 +4,8 @@ import type { Timer } from '../../../clock/clock.js';
 import { startControl } from '../../../runtime/control.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
 import { liveKey } from '../../../store/live.js';
-import type { Handler } from '../../types.js';
+import type { OperationsTable } from '../../types.js';
+import type { Ec2Operations } from '../generated/types.js';
 import { registerTaggable } from '../tags.js';
 import { injectFault, listenForRecovery, type FaultKind } from './faults.js';
 import { createImage, deregisterImage, describeImages, registerBuiltImage } from './images.js';
@@ -49,7 +50,7 @@ registerTaggable('ami', 'image', 'ec2.image', 'ImageId', { notFoundCode: 'Invali
  * Recoveries (alarm and simplified automatic recovery, see recovery.ts) and dark zones are posted to AWS Health.
  * Faults for drills and the dashboard: `injectFault(cloud, kind, target)` (also `halo fault ...`).
  */
-export const computeOperations: Record<string, Handler> = {
+export const computeOperations = {
   RunInstances: runInstances,
   DescribeInstances: describeInstances,
   StartInstances: startInstances,
@@ -67,7 +68,7 @@ export const computeOperations: Record<string, Handler> = {
   CreateImage: createImage,
   DescribeImages: describeImages,
   DeregisterImage: deregisterImage,
-};
+} satisfies OperationsTable<Ec2Operations>;
 
 const ATTACHED = liveKey('ec2.computeAttached', () => ({ done: false }));
 
