@@ -226,6 +226,12 @@ files.set(
     ...table.map((t) => `  ${prop(t.signingName)}: ${t.name};`),
     '}',
     '',
+    'type OperationOf<S extends keyof ServiceOperations, O> = O extends keyof ServiceOperations[S] ? ServiceOperations[S][O] : never;',
+    '/** What an operation takes, as the protocol layer gives it. */',
+    'export type OperationInput<S extends keyof ServiceOperations, O> = OperationOf<S, O> extends { input: infer I } ? I : never;',
+    '/** What an operation returns. */',
+    'export type OperationOutput<S extends keyof ServiceOperations, O> = OperationOf<S, O> extends { output: infer R } ? R : never;',
+    '',
   ].join('\n'),
 );
 

@@ -10,16 +10,13 @@ import { loadModel } from './protocol/model.js';
 import { validateInput, type Wire } from './protocol/validate.js';
 import type { Store } from './store/db.js';
 import { LiveState } from './store/live.js';
-import type { ServiceOperations } from './services/generated-operations.js';
+import type { OperationInput, OperationOutput, ServiceOperations } from './services/generated-operations.js';
 import type { RequestContext, ServiceDefinition, ServiceFactory } from './services/types.js';
 
 interface InvokeOptions {
   region: string;
   principal?: Principal;
 }
-type OpOf<S extends keyof ServiceOperations, O> = O extends keyof ServiceOperations[S] ? ServiceOperations[S][O] : never;
-type InputOf<S extends keyof ServiceOperations, O> = OpOf<S, O> extends { input: infer I } ? I : never;
-type OutputOf<S extends keyof ServiceOperations, O> = OpOf<S, O> extends { output: infer R } ? R : never;
 
 export interface CloudConfig {
   home: string;
@@ -74,9 +71,9 @@ export class Cloud {
   invoke<S extends keyof ServiceOperations, O extends keyof ServiceOperations[S]>(
     service: S,
     operation: O,
-    input: InputOf<S, O>,
+    input: OperationInput<S, O>,
     opts: InvokeOptions,
-  ): Promise<OutputOf<S, O>>;
+  ): Promise<OperationOutput<S, O>>;
   invoke<T = any>(service: string, operation: string, input: unknown, opts: InvokeOptions): Promise<T>;
   async invoke(service: string, operation: string, input: unknown, opts: InvokeOptions): Promise<unknown> {
     const def = this.services.get(service);

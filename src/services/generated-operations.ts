@@ -25,3 +25,9 @@ export interface ServiceOperations {
   ssm: SsmOperations;
   sts: StsOperations;
 }
+
+type OperationOf<S extends keyof ServiceOperations, O> = O extends keyof ServiceOperations[S] ? ServiceOperations[S][O] : never;
+/** What an operation takes, as the protocol layer gives it. */
+export type OperationInput<S extends keyof ServiceOperations, O> = OperationOf<S, O> extends { input: infer I } ? I : never;
+/** What an operation returns. */
+export type OperationOutput<S extends keyof ServiceOperations, O> = OperationOf<S, O> extends { output: infer R } ? R : never;
