@@ -1,8 +1,7 @@
 /**
  * The dependency direction of halo (issue 11): cli → daemon → server → services → (runtime, store, clock, topology,
  * protocol, auth). A lower layer never imports a higher one; scripts/check-deps.mjs (run by `npm run lint`) also
- * refuses any cycle between top-level folders of src. Today's known violations are listed one by one in
- * scripts/known-dependency-violations.mjs, each with why it is still there: any new one fails the lint.
+ * refuses any cycle between top-level folders of src. There is no exception: any violation fails the lint.
  */
 module.exports = {
   forbidden: [

@@ -17,14 +17,6 @@ export default tseslint.config(
     extends: [tseslint.configs.recommendedTypeCheckedOnly],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
-      // Off until operation inputs and outputs are typed instead of `any` (issue 11): today they fail in about 25
-      // files (no-unsafe-member-access 205 times, no-unsafe-assignment 142, no-unsafe-argument 20, no-unsafe-call 12,
-      // no-unsafe-return 4), nearly all on handler inputs and parsed JSON.
-      '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unsafe-call': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
       // Off until each place decides how a value that may be an object is written (14 places: protocol/json.ts,
       // protocol/rest-json.ts, cloudformation's values.ts, intrinsics.ts, run.ts, signals.ts, ec2/compute/index.ts).
       '@typescript-eslint/no-base-to-string': 'off',
@@ -40,6 +32,39 @@ export default tseslint.config(
       '@typescript-eslint/no-unnecessary-type-assertion': 'off',
       '@typescript-eslint/only-throw-error': 'off',
       '@typescript-eslint/restrict-template-expressions': 'off',
+    },
+  },
+  {
+    // The no-unsafe-* rules are on everywhere else: operation inputs and outputs are typed from the models
+    // (scripts/gen-types.mjs; Cloud.invoke is typed by them). These files still use `any` values (mostly the results
+    // of ProviderContext.invoke and template properties in CloudFormation providers): 336 hits, by file below. A file
+    // leaves this list once it is typed; none joins it.
+    files: [
+      'src/services/ec2/network/cfn/vpc.ts', // 50
+      'src/services/iam/cfn.ts', // 47
+      'src/services/cloudformation/template/parameters.ts', // 36
+      'src/services/cloudwatch/alarm-model.ts', // 29
+      'src/services/ec2/network/cfn/network-acl.ts', // 26
+      'src/services/efs/cfn/access-point.ts', // 22
+      'src/services/autoscaling/cfn/ScalingPolicy.ts', // 19
+      'src/services/cloudwatch/cfn-alarm.ts', // 17
+      'src/services/autoscaling/capacity.ts', // 15
+      'src/services/ec2/network/cfn/eip.ts', // 15
+      'src/services/ec2/network/cfn/routing.ts', // 14
+      'src/services/efs/cfn/mount-target.ts', // 13
+      'src/services/ec2/network/cfn/security-group.ts', // 12
+      'src/services/efs/cfn/file-system.ts', // 10
+      'src/services/autoscaling/cfn/LaunchConfiguration.ts', // 7
+      'src/services/efs/cfn/common.ts', // 2
+      'src/services/autoscaling/cfn/WarmPool.ts', // 1
+      'src/services/autoscaling/cfn/rolling-update.ts', // 1
+    ],
+    rules: {
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
   {

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-// The dependency check of `npm run lint`: dependency-cruiser's direction rules (.dependency-cruiser.cjs) minus the
-// violations known today, and no cycle between top-level folders of src (type-only imports aside: they vanish at
-// run time). Exits 1 on any new violation or cycle.
+// The dependency check of `npm run lint`: dependency-cruiser's direction rules (.dependency-cruiser.cjs), without
+// exceptions, and no cycle between top-level folders of src (type-only imports aside: they vanish at run time).
+// Exits 1 on any violation or cycle.
 import { spawnSync } from 'node:child_process';
-import { KNOWN } from './known-dependency-violations.mjs';
 
 const run = spawnSync('npx', ['depcruise', 'src', '--config', '.dependency-cruiser.cjs', '--output-type', 'json'], {
   encoding: 'utf8',
@@ -14,19 +13,9 @@ if (!run.stdout) {
   process.exit(1);
 }
 const result = JSON.parse(run.stdout);
-const knownKey = (v) => `${v.from} → ${v.to}`;
-const known = new Set(KNOWN.map(knownKey));
-const seen = new Set();
-const problems = [];
-for (const v of result.summary.violations) {
-  if (known.has(knownKey(v))) seen.add(knownKey(v));
-  else problems.push(`${v.rule.name}: ${v.from} → ${v.to}`);
-}
-for (const k of known)
-  if (!seen.has(k)) console.log(`dependency check: known violation ${k} is gone; remove it from scripts/known-dependency-violations.mjs`);
+const problems = result.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`);
 
-// Folder graph: top-level folder of src (a file at src/ is its own node), imports that exist at run time, except
-// the known violations (today's cycles all run through them).
+// Folder graph: top-level folder of src (a file at src/ is its own node), imports that exist at run time.
 const folderOf = (file) => {
   const m = /^src\/([^/]+)\//.exec(file);
   return m ? m[1] : file;
@@ -36,7 +25,6 @@ for (const mod of result.modules) {
   if (!mod.source.startsWith('src/')) continue;
   for (const dep of mod.dependencies) {
     if (!dep.resolved?.startsWith('src/') || dep.dependencyTypes.includes('type-only')) continue;
-    if (known.has(knownKey({ from: mod.source, to: dep.resolved }))) continue;
     const a = folderOf(mod.source);
     const b = folderOf(dep.resolved);
     if (a === b) continue;
@@ -50,9 +38,7 @@ if (problems.length) {
   console.error(`dependency check: ${problems.length} problem(s)\n  ${problems.join('\n  ')}`);
   process.exit(1);
 }
-console.log(
-  `dependency check: ${result.summary.totalCruised} modules, direction kept (${known.size} known exceptions), no cycle between folders`,
-);
+console.log(`dependency check: ${result.summary.totalCruised} modules, direction kept (no exception), no cycle between folders`);
 
 /** Each strongly connected group of more than one folder, shown with one import per step. */
 function cycles(graph) {

@@ -10,7 +10,13 @@ import { loadModel } from './protocol/model.js';
 import { validateInput, type Wire } from './protocol/validate.js';
 import type { Store } from './store/db.js';
 import { LiveState } from './store/live.js';
+import type { OperationInput, OperationOutput, ServiceOperations } from './services/generated-operations.js';
 import type { RequestContext, ServiceDefinition, ServiceFactory } from './services/types.js';
+
+interface InvokeOptions {
+  region: string;
+  principal?: Principal;
+}
 
 export interface CloudConfig {
   home: string;
@@ -57,8 +63,19 @@ export class Cloud {
     return this.credentials.admin().principal;
   }
 
-  /** Calls an operation in-process, as `principal` (the admin by default). */
-  async invoke<T = any>(service: string, operation: string, input: unknown, opts: { region: string; principal?: Principal }): Promise<T> {
+  /**
+   * Calls an operation in-process, as `principal` (the admin by default). Called with a service's signing name and
+   * one of its operations, it is typed by the model (src/services/generated-operations.ts); given a result type `T`,
+   * it trusts it.
+   */
+  invoke<S extends keyof ServiceOperations, O extends keyof ServiceOperations[S]>(
+    service: S,
+    operation: O,
+    input: OperationInput<S, O>,
+    opts: InvokeOptions,
+  ): Promise<OperationOutput<S, O>>;
+  invoke<T = any>(service: string, operation: string, input: unknown, opts: InvokeOptions): Promise<T>;
+  async invoke(service: string, operation: string, input: unknown, opts: InvokeOptions): Promise<unknown> {
     const def = this.services.get(service);
     const handler = def?.operations[operation];
     if (!handler || !def) throw new AwsError('InvalidAction', `${service}:${operation} is not available in this cloud.`);
@@ -80,7 +97,7 @@ export class Cloud {
     };
     // A caller acting for a principal other than the admin is authorized as the front authorizes it.
     if (ctx.principal.type !== 'admin') authorize(ctx, (input ?? {}) as Record<string, unknown>);
-    return (await handler(input ?? {}, ctx)) as T;
+    return await handler(input ?? {}, ctx);
   }
 
   /**

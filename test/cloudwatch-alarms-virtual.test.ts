@@ -425,7 +425,7 @@ describe('the evaluator after a restart of the cloud', () => {
         Timestamp: START + 10 * MINUTE + 1_000,
       });
       second.clock.advance(MINUTE);
-      const a = (await second.cloud.invoke('monitoring', 'DescribeAlarms', {}, { region: REGION })).MetricAlarms[0];
+      const a = (await second.cloud.invoke('monitoring', 'DescribeAlarms', {}, { region: REGION })).MetricAlarms![0];
       assert.equal(a.AlarmName, 'durable');
       assert.equal(a.StateValue, 'ALARM');
     } finally {

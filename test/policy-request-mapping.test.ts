@@ -61,7 +61,12 @@ describe('mapping requests to IAM actions, resources and condition keys', () => 
 
   it("Secrets Manager requests act on the secret's full ARN, whether named by name, ARN or partial ARN", async () => {
     const a = cloud.accountId;
-    const { ARN } = await cloud.invoke('secretsmanager', 'CreateSecret', { Name: 'db/pass', SecretString: 'x' }, { region: 'eu-west-1' });
+    const { ARN } = await cloud.invoke<{ ARN: string }>(
+      'secretsmanager',
+      'CreateSecret',
+      { Name: 'db/pass', SecretString: 'x' },
+      { region: 'eu-west-1' },
+    );
     assert.deepEqual(resourcesOf(ctx('secretsmanager', 'GetSecretValue'), { SecretId: 'db/pass' }), [ARN]);
     assert.deepEqual(resourcesOf(ctx('secretsmanager', 'GetSecretValue'), { SecretId: ARN.slice(0, -7) }), [ARN]);
     assert.deepEqual(resourcesOf(ctx('secretsmanager', 'PutSecretValue'), { SecretId: ARN }), [ARN]);

@@ -37,7 +37,7 @@ function startOptions(cmd: Command): Command {
 function registerCloudCommands(m: typeof import('./cloud.js')): void {
   const cloud = program.command('cloud').description('the halo local cloud: an AWS-compatible region on this machine');
   startOptions(cloud.command('start').description('start the local cloud').option('--detach', 'run in the background')).action(
-    async (flags) => m.cloudStart(flags),
+    async (flags: Parameters<typeof m.cloudStart>[0]) => m.cloudStart(flags),
   );
   cloud
     .command('stop')

@@ -1,8 +1,6 @@
 import { chmodSync, chownSync, lstatSync, mkdirSync, rmSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Cloud } from '../cloud.js';
-import { subnets, vpcs } from '../services/ec2/network/state.js';
-import { accessPoints, mountTargets, type MountTargetRecord } from '../services/efs/state.js';
 import { findZone, hostsOf } from '../topology/regions.js';
 import { clientStateDir, readMountAsk, startClient, type RunningClient } from './efs-client.js';
 import { FULL_GRANT, unionOf, type ClientGrant, type ExportRules } from './efs-exports.js';
@@ -58,8 +56,47 @@ function lstatOrUndefined(p: string): Stats | undefined {
   }
 }
 
+/** A subnet as the data path sees it (from EC2, through the runtime's hooks). */
+export interface EfsSubnet {
+  CidrBlock: string;
+  AvailabilityZone: string;
+  VpcId: string;
+  /** Its VPC's IPv4 block. */
+  VpcCidrBlock: string;
+}
+
+/** A mount target as the data path serves it (EFS's record has these fields). */
+export interface EfsMountTarget {
+  MountTargetId: string;
+  FileSystemId: string;
+  SubnetId: string;
+  VpcId: string;
+  AvailabilityZoneName: string;
+  AvailabilityZoneId: string;
+  IpAddress: string;
+  SecurityGroups: string[];
+}
+
+/** An access point as a mount through it needs it (EFS's record has these fields). */
+export interface EfsAccessPoint {
+  FileSystemId: string;
+  PosixUser?: { Uid: number; Gid: number };
+  RootDirectory: { Path: string; CreationInfo?: { OwnerUid: number; OwnerGid: number; Permissions: string } };
+}
+
+/** What the data path needs of the EFS service, which gives it (EfsRuntime.setHooks): its state and its decisions. */
+export interface EfsHooks {
+  /** The mount targets of a region, or of every region (with their region) when none is named. */
+  mountTargets(region?: string): Array<{ region: string; mountTarget: EfsMountTarget }>;
+  accessPoint(region: string, accessPointId: string): EfsAccessPoint | undefined;
+  /** What a mount may do (file system policies, the instance role's policies). */
+  authorize: EfsMountAuthorizer;
+}
+
 /** What the EFS data path needs of the runtime (implemented by Runtime). */
 export interface EfsHost {
+  /** A subnet with its zone and its VPC's block, from EC2; undefined when it is gone. */
+  subnet(region: string, subnetId: string): EfsSubnet | undefined;
   readonly cloud: Cloud;
   readonly tag: string;
   readonly home: string;
@@ -119,7 +156,7 @@ interface MountedClient {
 
 interface EfsMountedEvent {
   region: string;
-  mountTarget: MountTargetRecord;
+  mountTarget: EfsMountTarget;
 }
 
 /**
@@ -133,13 +170,13 @@ export class EfsRuntime {
   /** The VPC of each mount target being started: in use already (releaseVpcIfIdle must leave it). */
   private readonly startingVpcs = new Map<string, string>();
   private readonly clients = new Map<string, MountedClient[]>();
-  private authorizer?: EfsMountAuthorizer;
+  private hooks?: EfsHooks;
 
   constructor(private readonly host: EfsHost) {}
 
-  /** The EFS service decides what each mount may do (file system policies, the instance role's policies). */
-  authorizeMountsWith(authorizer: EfsMountAuthorizer): void {
-    this.authorizer = authorizer;
+  /** The EFS service gives its mount targets and access points, and decides what each mount may do. */
+  setHooks(hooks: EfsHooks): void {
+    this.hooks = hooks;
     // Servers started before (restored from the store) granted everyone everything meanwhile.
     for (const id of this.servers.keys()) {
       this.reloadServer(id).catch((err) => console.error(`[halo] exports of ${id}: ${(err as Error).message}`));
@@ -171,20 +208,19 @@ export class EfsRuntime {
     ev.on('efs.fileSystemDeleted', (e: { fileSystemId: string }) =>
       rmSync(fileSystemDir(this.host.home, e.fileSystemId), { recursive: true, force: true }),
     );
-    for (const { scope, value } of mountTargets(this.host.cloud).listAll()) this.serve(scope, value);
+    for (const { region, mountTarget } of this.hooks?.mountTargets() ?? []) this.serve(region, mountTarget);
   }
 
-  private serve(region: string, mt: MountTargetRecord): void {
+  private serve(region: string, mt: EfsMountTarget): void {
     if (!this.host.enabled || this.servers.has(mt.MountTargetId) || this.starting.has(mt.MountTargetId)) return;
-    const subnet = subnets(this.host.cloud.store).get(region, mt.SubnetId);
-    const vpcRecord = vpcs(this.host.cloud.store).get(region, mt.VpcId);
-    if (!subnet || !vpcRecord) return;
+    const subnet = this.host.subnet(region, mt.SubnetId);
+    if (!subnet) return;
     const spec = {
       mountTargetId: mt.MountTargetId,
       fileSystemId: mt.FileSystemId,
       region,
       vpcId: mt.VpcId,
-      vpcCidr: vpcRecord.CidrBlock,
+      vpcCidr: subnet.VpcCidrBlock,
       subnetId: mt.SubnetId,
       subnetCidr: subnet.CidrBlock,
       zoneId: mt.AvailabilityZoneId,
@@ -276,15 +312,12 @@ export class EfsRuntime {
     const dir = params.get('dir') ?? '';
     if (!dir.startsWith('/')) return { status: 400, body: `mount point ${dir} must be an absolute path` };
     await this.settled();
-    const cloud = this.host.cloud;
     let server = ask.ip;
     let fileSystemId = ask.fileSystemId;
     if (!server) {
-      const zone = ask.zoneName ?? subnets(cloud.store).get(who.region, who.subnetId)?.AvailabilityZone;
+      const zone = ask.zoneName ?? this.host.subnet(who.region, who.subnetId)?.AvailabilityZone;
       const dnsName = `${ask.fileSystemId ?? ask.host}.efs.${who.region}.amazonaws.com`;
-      const target = mountTargets(cloud)
-        .list(who.region)
-        .find((m) => m.FileSystemId === ask.fileSystemId && m.AvailabilityZoneName === zone);
+      const target = this.mountTargetsIn(who.region).find((m) => m.FileSystemId === ask.fileSystemId && m.AvailabilityZoneName === zone);
       if (!target || (ask.helper === 'nfs' && ask.host === ask.fileSystemId)) {
         return {
           status: 400,
@@ -296,9 +329,7 @@ export class EfsRuntime {
       }
       server = target.IpAddress;
     } else {
-      fileSystemId = mountTargets(cloud)
-        .list(who.region)
-        .find((m) => m.IpAddress === ask.ip)?.FileSystemId;
+      fileSystemId = this.mountTargetsIn(who.region).find((m) => m.IpAddress === ask.ip)?.FileSystemId;
     }
     // The EFS mount helper's own checks, before it asks anything of the server.
     const efsOption = (name: string) => ask.helper === 'efs' && options.includes(name);
@@ -328,7 +359,7 @@ export class EfsRuntime {
     let root = ask.subPath;
     let posixUser: { Uid: number; Gid: number } | undefined;
     if (ask.accessPointId) {
-      const ap = accessPoints(cloud).get(who.region, ask.accessPointId);
+      const ap = this.hooks?.accessPoint(who.region, ask.accessPointId);
       if (!ap || (fileSystemId && ap.FileSystemId !== fileSystemId)) {
         return { status: 400, body: `Access point ${ask.accessPointId} does not exist for file system ${fileSystemId ?? ask.host}.` };
       }
@@ -343,7 +374,7 @@ export class EfsRuntime {
       if (made) return { status: 400, body: made };
     }
     const runDir = efsRunDir(this.host.tag);
-    const vpcId = subnets(cloud.store).get(who.region, who.subnetId)?.VpcId;
+    const vpcId = this.host.subnet(who.region, who.subnetId)?.VpcId;
     const mountTarget = [...this.servers.values()].find((s) => s.spec.ipAddress === server && s.spec.vpcId === vpcId);
     // The server holds this address to what was granted before the client speaks to it.
     const registered: MountedClient = {
@@ -380,6 +411,10 @@ export class EfsRuntime {
     return { status: 200, body: `mounted ${device} on ${dir}` };
   }
 
+  private mountTargetsIn(region: string): EfsMountTarget[] {
+    return (this.hooks?.mountTargets(region) ?? []).map((m) => m.mountTarget);
+  }
+
   private async unmount(who: MountingInstance, target: string): Promise<VolumeRequestResult | undefined> {
     const mine = this.clients.get(who.instanceId) ?? [];
     const wanted = target.replace(/\/+$/, '') || '/';
@@ -411,8 +446,8 @@ export class EfsRuntime {
 
   /** What EFS grants this mount (full access when the device names no file system of the region, or no authorizer). */
   private async authorize(region: string, question: EfsMountQuestion | undefined): Promise<EfsMountAccess> {
-    if (!question || !this.authorizer) return { ...FULL_GRANT };
-    return this.authorizer(region, question);
+    if (!question || !this.hooks) return { ...FULL_GRANT };
+    return this.hooks.authorize(region, question);
   }
 
   /**

@@ -1,4 +1,3 @@
-import type { NetworkAclEntryRecord, SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
 import { DNS_LINK_LOCAL } from './dns.js';
 import { IMDS_ADDRESS } from './names.js';
 
@@ -14,12 +13,41 @@ export interface FirewallPort {
   sourceDestCheck?: boolean;
 }
 
-export interface FirewallInput {
-  ports: FirewallPort[];
+/** A security group rule as the firewall enforces it (EC2's rule record has these fields). */
+export interface GroupRule {
+  IsEgress: boolean;
+  /** `tcp`, `udp`, `icmp`, `-1` (all), or another protocol number as a string. */
+  IpProtocol: string;
+  /** For tcp/udp the port range; for icmp the type (From) and code (To), -1 = any; absent for `-1`. */
+  FromPort?: number;
+  ToPort?: number;
+  CidrIpv4?: string;
+  /** Traffic from (ingress) / to (egress) any port in this group. */
+  ReferencedGroupId?: string;
+}
+
+/** A network ACL entry as the firewall enforces it (EC2's entry record has these fields). */
+export interface AclEntry {
+  RuleNumber: number;
+  Egress: boolean;
+  /** IP protocol number as a string (`6` tcp, `17` udp, `1` icmp), or `-1` for all. */
+  Protocol: string;
+  RuleAction: 'allow' | 'deny';
+  CidrBlock: string;
+  PortRange?: { From: number; To: number };
+  IcmpTypeCode?: { Type: number; Code: number };
+}
+
+/** The rules of one VPC: what its security groups allow and what its network ACLs allow or deny. */
+export interface VpcRules {
   /** Security group id → its rules (groups of this VPC). */
-  groups: Map<string, SecurityGroupRuleRecord[]>;
+  groups: Map<string, GroupRule[]>;
   /** Subnet id → its network ACL entries (both directions). */
-  acls: Map<string, NetworkAclEntryRecord[]>;
+  acls: Map<string, AclEntry[]>;
+}
+
+export interface FirewallInput extends VpcRules {
+  ports: FirewallPort[];
   /** The cloud's public pool: instances may send to it (through the host) once their egress rules allow. */
   publicPool?: string;
   /** The VPC's base + 2: DNS queries to it go to the Amazon-provided DNS (169.254.169.253). */

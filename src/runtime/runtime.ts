@@ -4,15 +4,12 @@ import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Cloud } from '../cloud.js';
 import { liveKey } from '../store/live.js';
-import { networkAcls, securityGroups, type NetworkAclEntryRecord, type SecurityGroupRuleRecord } from '../services/ec2/network/state.js';
 import { cleanHostByTag, forgetCloud, isClean, readFootprint, reapDeadClouds, recordCloud, type HostFootprint } from './cleanup.js';
-import { renderHostMaps, renderHostRuleset, renderVpcRuleset, type FirewallPort, type HostMaps } from './firewall.js';
+import { renderHostMaps, renderHostRuleset, renderVpcRuleset, type FirewallPort, type HostMaps, type VpcRules } from './firewall.js';
 import { DnsService, type Asker, type NameProvider } from './dns.js';
-import { EfsRuntime, type EfsHost } from './efs.js';
+import { EfsRuntime, type EfsHost, type EfsSubnet } from './efs.js';
 import { MetadataService, type MetaDoc } from './imds.js';
 import { ensureImage, imageCacheDir } from './images.js';
-import { instancesTable } from '../services/ec2/compute/state.js';
-import { publicPoolCidr, subnetOnInternetPath } from './internet-path.js';
 import { API_PORT_IN_INSTANCE, HOPS_HOST_TO_INSTANCE, cloudTag, instanceLink, names } from './names.js';
 import {
   aliasOf,
@@ -28,7 +25,6 @@ import {
   type VpcNet,
 } from './network.js';
 import { initPid, killSandbox, startSandbox, stopSandbox, type Sandbox } from './sandbox.js';
-import { attachedDataVolumes } from '../services/ec2/volumes/state.js';
 import {
   bindDisk,
   diskFile,
@@ -111,6 +107,18 @@ export interface RuntimeHooks {
    * without credentials); undefined for routes the services do not serve (the runtime's own: mount, umount).
    */
   platformRequest?(instanceId: string, region: string, route: string, params: URLSearchParams): Promise<VolumeRequestResult | undefined>;
+  /** The cloud's public address pool (a CIDR inside 127.0.0.0/8): public and Elastic IPs, the Internet of the region. */
+  publicPool(): string;
+  /** The security groups' rules and network ACL entries of a VPC, as its firewall enforces them. */
+  vpcRules(region: string, vpcId: string): VpcRules;
+  /** Whether the subnet's traffic to public addresses goes through an internet gateway (its route table). */
+  onInternetPath(region: string, vpcId: string, subnetId: string): boolean;
+  /** The PUT response hop limit of the instance's metadata options (1 when unknown). */
+  metadataHopLimit(region: string, instanceId: string): number;
+  /** The data volumes attached (or being attached) to an instance, in attachment order: what its sandbox gets. */
+  attachedVolumes(region: string, instanceId: string): Array<{ volumeId: string; device: string }>;
+  /** A subnet with its zone and its VPC's block (the EFS data path's mount targets); undefined when it is gone. */
+  subnet(region: string, subnetId: string): EfsSubnet | undefined;
 }
 
 const RUNTIME = liveKey('runtime', (cloud) => new Runtime(cloud));
@@ -205,6 +213,17 @@ export class Runtime implements EfsHost {
     this.hooks = hooks;
   }
 
+  /** The hooks, which EC2 gives before anything runs (the runtime cannot wire a VPC without them). */
+  private need(): RuntimeHooks {
+    if (!this.hooks) throw new Error('the runtime has no hooks: EC2 gives them when it is attached to the cloud');
+    return this.hooks;
+  }
+
+  /** A subnet as the EFS data path needs it (EfsHost). */
+  subnet(region: string, subnetId: string): EfsSubnet | undefined {
+    return this.hooks?.subnet(region, subnetId);
+  }
+
   /**
    * Adds a source of names to the VPCs' Amazon-provided DNS (dns.ts). Providers are asked in the order they were
    * added; the first that knows a name answers for it. EC2 adds instance and public names; other services add theirs.
@@ -261,7 +280,7 @@ export class Runtime implements EfsHost {
       this.vpcTurns.run(vpcId, async () => {
         let vpc = this.vpcs.get(vpcId);
         if (!vpc) {
-          vpc = await createVpcNet(this.tag, vpcId, publicPoolCidr(), resolverAddress(vpcCidr));
+          vpc = await createVpcNet(this.tag, vpcId, this.need().publicPool(), resolverAddress(vpcCidr));
           this.vpcs.set(vpcId, vpc);
         }
         return vpc;
@@ -340,7 +359,7 @@ export class Runtime implements EfsHost {
         dnsPorts: this.dnsPorts,
         apiPort: this.apiPort,
         apiPortInInstance: API_PORT_IN_INSTANCE,
-        publicPool: publicPoolCidr(),
+        publicPool: this.need().publicPool(),
         ...maps,
       }),
     );
@@ -649,9 +668,9 @@ export class Runtime implements EfsHost {
 
   private async bindDisks(spec: LaunchSpec): Promise<BoundDisk[]> {
     const disks = await allSettled(
-      attachedDataVolumes(this.cloud.store, spec.region, spec.instanceId).map((v) =>
-        bindDisk({ volumeId: v.volumeId, device: v.device, file: diskFile(this.home, v.volumeId) }),
-      ),
+      this.need()
+        .attachedVolumes(spec.region, spec.instanceId)
+        .map((v) => bindDisk({ volumeId: v.volumeId, device: v.device, file: diskFile(this.home, v.volumeId) })),
     );
     this.disks.set(spec.instanceId, new Map(disks.map((d) => [d.volumeId, d])));
     return disks;
@@ -741,18 +760,10 @@ export class Runtime implements EfsHost {
         sourceDestCheck: r.spec.sourceDestCheck,
       });
     }
-    const groups = new Map<string, SecurityGroupRuleRecord[]>();
-    const acls = new Map<string, NetworkAclEntryRecord[]>();
     ports.push(...this.efs.ports(vpc));
     region ||= this.efs.regionOf(vpcId) ?? '';
-    if (region) {
-      for (const g of securityGroups(this.cloud.store).list(region)) if (g.VpcId === vpcId) groups.set(g.GroupId, g.Rules ?? []);
-      for (const acl of networkAcls(this.cloud.store).list(region)) {
-        if (acl.VpcId !== vpcId) continue;
-        for (const a of acl.Associations ?? []) acls.set(a.SubnetId, acl.Entries ?? []);
-      }
-    }
-    await applyVpcRules(vpc, renderVpcRuleset({ ports, groups, acls, publicPool: vpc.publicPool, resolver: vpc.resolver }));
+    const rules: VpcRules = region ? this.need().vpcRules(region, vpcId) : { groups: new Map(), acls: new Map() };
+    await applyVpcRules(vpc, renderVpcRuleset({ ports, ...rules, publicPool: vpc.publicPool, resolver: vpc.resolver }));
   }
 
   /** The security groups of a running instance changed (ModifyInstanceAttribute). */
@@ -774,15 +785,15 @@ export class Runtime implements EfsHost {
   /** Public addresses of running instances, which of them are on the Internet path, and their token TTLs. */
   private hostMaps(): HostMaps {
     const maps: HostMaps = { publicMap: [], online: [], tokenTtl: [] };
-    const store = this.cloud.store;
-    for (const [ip, instanceId] of this.hooks?.publicAddresses() ?? []) {
+    const hooks = this.need();
+    for (const [ip, instanceId] of hooks.publicAddresses()) {
       const r = this.running.get(instanceId) ?? this.plugged.get(instanceId);
       if (!r) continue;
       maps.publicMap.push([ip, r.alias]);
-      if (subnetOnInternetPath(store, r.spec.region, r.spec.vpcId, r.spec.subnetId)) maps.online.push([r.alias, ip]);
+      if (hooks.onInternetPath(r.spec.region, r.spec.vpcId, r.spec.subnetId)) maps.online.push([r.alias, ip]);
     }
     for (const [id, r] of [...this.running, ...this.plugged]) {
-      const hopLimit = instancesTable(store).get(r.spec.region, id)?.MetadataOptions?.HttpPutResponseHopLimit ?? 1;
+      const hopLimit = hooks.metadataHopLimit(r.spec.region, id);
       maps.tokenTtl.push([r.alias, hopLimit + HOPS_HOST_TO_INSTANCE]);
     }
     return maps;

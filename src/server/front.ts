@@ -138,7 +138,7 @@ export function createFront(cloud: Cloud): FastifyInstance {
                 rawHeaders: incoming.rawHeaders,
                 body: route.body ?? Buffer.alloc(0),
               })
-            : parseQueryInput(model, op.input, route.params ?? new Map(), route.wire);
+            : parseQueryInput(model, op.input, route.params ?? new Map<string, string>(), route.wire);
       validateInput(model, action, input, route.wire, def.ownChecks);
       const ctx: RequestContext = {
         requestId,

@@ -8,6 +8,21 @@ export type { RequestContext };
 /** An operation: the model-shaped input in, the model-shaped output out (or an AwsError thrown). */
 export type Handler = (input: any, ctx: RequestContext) => unknown;
 
+/** One operation's types, as scripts/gen-types.mjs generates them from the model (src/services/<svc>/generated/types.ts). */
+export interface OperationTypes {
+  input: unknown;
+  output: unknown;
+}
+
+/** An operation of a service, typed by the model: its input as the protocol layer gives it, what it may return. */
+export type TypedHandler<T extends OperationTypes> = (input: T['input'], ctx: RequestContext) => T['output'] | Promise<T['output']>;
+
+/**
+ * A service's operations table typed by its generated operations (`satisfies OperationsTable<Ec2Operations>`): a
+ * service serves a subset of its model's operations, each handler takes and returns what the model says.
+ */
+export type OperationsTable<Ops> = { [K in keyof Ops]?: Ops[K] extends OperationTypes ? TypedHandler<Ops[K]> : never };
+
 export interface ServiceDefinition {
   /** SigV4 signing name, e.g. `ec2`, `monitoring`. */
   signingName: string;

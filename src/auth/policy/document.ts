@@ -181,7 +181,7 @@ function checkCondition(c: unknown): void {
   for (const [op, keys] of Object.entries(c)) {
     if (!splitOperator(op)) throw new PolicySyntaxError(`Invalid Condition type : ${op}`);
     if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) throw new PolicySyntaxError('Syntax errors in policy.');
-    for (const v of Object.values(keys)) {
+    for (const v of Object.values(keys as Record<string, unknown>)) {
       const values = Array.isArray(v) ? v : [v];
       if (!values.every((x) => ['string', 'number', 'boolean'].includes(typeof x))) throw new PolicySyntaxError('Syntax errors in policy.');
     }

@@ -1,4 +1,5 @@
-import type { ServiceFactory } from '../types.js';
+import type { OperationsTable, ServiceFactory } from '../types.js';
+import type { CloudformationOperations } from './generated/types.js';
 import './cfn/wait-condition.js';
 import { waitConditionRoute } from './cfn/wait-condition-handle.js';
 import { drain } from './engine/queue.js';
@@ -45,6 +46,6 @@ export const cloudformationService: ServiceFactory = (cloud) => {
       DeleteChangeSet: deleteChangeSet,
       ListChangeSets: listChangeSets,
       SignalResource: signalResource,
-    },
+    } satisfies OperationsTable<CloudformationOperations>,
   };
 };

@@ -1,6 +1,7 @@
 import type { Cloud } from '../../cloud.js';
 import { liveKey } from '../../store/live.js';
-import type { ServiceFactory } from '../types.js';
+import type { OperationsTable, ServiceFactory } from '../types.js';
+import type { CloudwatchOperations } from './generated/types.js';
 // Registers the AWS::CloudWatch::Alarm CloudFormation provider.
 import './cfn-alarm.js';
 import { AlarmEvaluator } from './alarm-evaluator.js';
@@ -63,6 +64,6 @@ export const cloudwatchService: ServiceFactory = (cloud) => {
       TagResource: tagResource,
       UntagResource: untagResource,
       ListTagsForResource: listTagsForResource,
-    },
+    } satisfies OperationsTable<CloudwatchOperations>,
   };
 };

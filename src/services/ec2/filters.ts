@@ -51,7 +51,11 @@ function wildcard(pattern: string): RegExp {
   return new RegExp(`^${escaped}$`, 's');
 }
 
+/** TagSpecifications as the model has them (a tag's Key and Value optional). */
+export type TagSpecs = Array<{ ResourceType?: string; Tags?: Array<{ Key?: string; Value?: string }> }>;
+
 /** Tags given at creation for one resource type, from TagSpecifications. */
-export function tagsFor(resourceType: string, specs: Array<{ ResourceType?: string; Tags?: Tag[] }> | undefined): Tag[] {
-  return (specs ?? []).filter((s) => s.ResourceType === resourceType).flatMap((s) => s.Tags ?? []);
+export function tagsFor(resourceType: string, specs: TagSpecs | undefined): Tag[] {
+  // The model leaves a tag's Key and Value optional; they are kept as given (EC2 checks keys where it creates tags).
+  return (specs ?? []).filter((s) => s.ResourceType === resourceType).flatMap((s) => (s.Tags ?? []) as Tag[]);
 }

@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
-import { applyFilters, tagsFor, type Filter, type Tag } from './filters.js';
+import { applyFilters, tagsFor, type Filter, type Tag, type TagSpecs as ModelTagSpecs } from './filters.js';
 import { newId } from './ids.js';
 
 export interface KeyPair {
@@ -87,7 +87,7 @@ function store(ctx: RequestContext, pair: KeyPair): void {
 }
 
 export function createKeyPair(
-  input: { KeyName: string; KeyType?: string; KeyFormat?: string; TagSpecifications?: Array<{ ResourceType?: string; Tags?: Tag[] }> },
+  input: { KeyName: string; KeyType?: string; KeyFormat?: string; TagSpecifications?: ModelTagSpecs },
   ctx: RequestContext,
 ) {
   checkName(input.KeyName);
@@ -121,7 +121,7 @@ export function createKeyPair(
 }
 
 export function importKeyPair(
-  input: { KeyName: string; PublicKeyMaterial: Buffer; TagSpecifications?: Array<{ ResourceType?: string; Tags?: Tag[] }> },
+  input: { KeyName: string; PublicKeyMaterial: Buffer; TagSpecifications?: ModelTagSpecs },
   ctx: RequestContext,
 ) {
   checkName(input.KeyName);
@@ -147,7 +147,7 @@ export function importKeyPair(
 /** Stores a created or imported key pair and answers with what both operations return of it. */
 function keepKeyPair(
   ctx: RequestContext,
-  input: { KeyName: string; TagSpecifications?: Array<{ ResourceType?: string; Tags?: Tag[] }> },
+  input: { KeyName: string; TagSpecifications?: ModelTagSpecs },
   keyType: KeyPair['KeyType'],
   fingerprint: string,
   publicLine: string,

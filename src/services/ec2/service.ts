@@ -1,4 +1,5 @@
-import type { ServiceFactory } from '../types.js';
+import type { OperationsTable, ServiceFactory } from '../types.js';
+import type { Ec2Operations } from './generated/types.js';
 // Registers the AWS::EC2::KeyPair CloudFormation provider.
 import './cfn-key-pair.js';
 import { attachCompute, computeOperations } from './compute/index.js';
@@ -28,6 +29,6 @@ export const ec2Service: ServiceFactory = (cloud) => {
       ...computeOperations,
       ...launchTemplateOperations,
       ...volumeOperations(cloud),
-    },
+    } satisfies OperationsTable<Ec2Operations>,
   };
 };

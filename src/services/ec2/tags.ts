@@ -81,7 +81,7 @@ function kindOf(id: string): TaggableKind {
 
 const MAX_TAGS = 50;
 
-function checkTag(tag: Tag): void {
+function checkTag(tag: { Key?: string; Value?: string }): asserts tag is Tag {
   if (!tag.Key || tag.Key.length > 128)
     throw new AwsError('InvalidParameterValue', `Tag key '${tag.Key ?? ''}' is invalid: keys are 1 to 128 characters.`);
   if (tag.Key.toLowerCase().startsWith('aws:'))
@@ -90,16 +90,19 @@ function checkTag(tag: Tag): void {
     throw new AwsError('InvalidParameterValue', `Tag value for key '${tag.Key}' is longer than 256 characters.`);
 }
 
-export function createTags(input: { Resources: string[]; Tags: Tag[] }, ctx: RequestContext) {
+export function createTags(input: { Resources: string[]; Tags: Array<{ Key?: string; Value?: string }> }, ctx: RequestContext) {
   const store = ctx.cloud.store;
-  for (const tag of input.Tags) checkTag(tag);
+  const tags = input.Tags.map((tag) => {
+    checkTag(tag);
+    return tag;
+  });
   store.tx(() => {
     for (const id of input.Resources) {
       const kind = kindOf(id);
       const current = kind.getTags(store, ctx.region, id);
       if (!current) throw kind.notFound(id);
       const next = [...current];
-      for (const tag of input.Tags) {
+      for (const tag of tags) {
         const value = tag.Value ?? '';
         const at = next.findIndex((t) => t.Key === tag.Key);
         if (at >= 0) next[at] = { Key: tag.Key, Value: value };

@@ -51,7 +51,7 @@ async function instanceSession(cloud: Cloud, region: string, instanceId: string)
   if (!profileArn) return undefined;
   const name = profileArn.slice(profileArn.lastIndexOf('/') + 1);
   const profile = await cloud.invoke('iam', 'GetInstanceProfile', { InstanceProfileName: name }, { region }).catch(() => undefined);
-  const role: { RoleName: string; Arn: string; RoleId: string } | undefined = profile?.InstanceProfile?.Roles?.[0];
+  const role = profile?.InstanceProfile?.Roles?.[0] as { RoleName: string; Arn: string; RoleId: string } | undefined;
   if (!role) return undefined;
   return {
     type: 'assumed-role',

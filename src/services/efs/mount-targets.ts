@@ -115,7 +115,7 @@ export async function createMountTarget(
         },
         { region: ctx.region },
       )
-    ).NetworkInterface;
+    ).NetworkInterface as typeof eni;
   } catch (err) {
     if (isAwsError(err, 'InvalidIPAddress.InUse')) throw efsErrors.ipAddressInUse(input.IpAddress ?? '');
     if (isAwsError(err, 'InsufficientFreeAddressesInSubnet')) throw efsErrors.noFreeAddressesInSubnet(subnet.SubnetId);

@@ -15,12 +15,24 @@ import {
 } from './mount-targets.js';
 import { mountAccess } from './mount-access.js';
 import * as policies from './policies.js';
+import { accessPoints, mountTargets } from './state.js';
 import { createTags, deleteTags, describeTags, listTagsForResource, tagResource, untagResource } from './tags.js';
 
 /** Amazon EFS (REST-JSON, signing name `elasticfilesystem`). The data path is the runtime's (src/runtime/README.md). */
 export const efsService: ServiceFactory = (cloud) => {
   runtimeOf(cloud).addNameProvider(efsNameProvider(cloud));
-  runtimeOf(cloud).efs.authorizeMountsWith((region, question) => mountAccess(cloud, region, question));
+  runtimeOf(cloud).efs.setHooks({
+    mountTargets: (region) =>
+      region === undefined
+        ? mountTargets(cloud)
+            .listAll()
+            .map(({ scope, value }) => ({ region: scope, mountTarget: value }))
+        : mountTargets(cloud)
+            .list(region)
+            .map((mountTarget) => ({ region, mountTarget })),
+    accessPoint: (region, accessPointId) => accessPoints(cloud).get(region, accessPointId),
+    authorize: (region, question) => mountAccess(cloud, region, question),
+  });
   return {
     signingName: 'elasticfilesystem',
     modelId: 'elasticfilesystem-2015-02-01',

@@ -1,6 +1,7 @@
 import { AwsError } from '../../protocol/errors.js';
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
+import type { DescribeEventDetailsOutput } from './generated/types.js';
 import { findHealthEvent, listHealthEvents, type HealthEventRecord } from './events.js';
 
 /**
@@ -112,8 +113,8 @@ export function describeEventDetails(input: { eventArns: string[]; locale?: stri
       "1 validation error detected: Value at 'eventArns' failed to satisfy constraint: Member must have length between 1 and 10",
     );
   }
-  const successfulSet: unknown[] = [];
-  const failedSet: unknown[] = [];
+  const successfulSet: NonNullable<DescribeEventDetailsOutput['successfulSet']> = [];
+  const failedSet: NonNullable<DescribeEventDetailsOutput['failedSet']> = [];
   for (const arn of input.eventArns) {
     const e = findHealthEvent(ctx.cloud, arn);
     if (!e) failedSet.push({ eventArn: arn, errorName: 'EventNotFound', errorMessage: `Event ${arn} was not found.` });

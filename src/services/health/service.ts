@@ -1,4 +1,5 @@
-import type { ServiceFactory } from '../types.js';
+import type { OperationsTable, ServiceFactory } from '../types.js';
+import type { HealthOperations } from './generated/types.js';
 import { describeAffectedEntities, describeEventDetails, describeEvents, describeEventTypes } from './operations.js';
 
 /** AWS Health (JSON 1.1, X-Amz-Target `AWSHealth_20160804.<Operation>`): one global endpoint for the account's events. */
@@ -12,5 +13,5 @@ export const healthService: ServiceFactory = () => ({
     DescribeEventDetails: describeEventDetails,
     DescribeAffectedEntities: describeAffectedEntities,
     DescribeEventTypes: describeEventTypes,
-  },
+  } satisfies OperationsTable<HealthOperations>,
 });

@@ -1,4 +1,5 @@
-import type { ServiceFactory } from '../types.js';
+import type { OperationsTable, ServiceFactory } from '../types.js';
+import type { IamOperations } from './generated/types.js';
 // Registers the AWS::IAM::* CloudFormation providers.
 import './cfn.js';
 import * as profiles from './instance-profiles.js';
@@ -66,6 +67,6 @@ export const iamService: ServiceFactory = (cloud) => {
 
       SimulateCustomPolicy: simulateCustomPolicy,
       SimulatePrincipalPolicy: simulatePrincipalPolicy,
-    },
+    } satisfies OperationsTable<IamOperations>,
   };
 };

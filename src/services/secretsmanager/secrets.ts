@@ -1,4 +1,5 @@
 import type { RequestContext } from '../types.js';
+import type { Tag as InputTag, TagResourceInput } from './generated/types.js';
 import { errors } from './errors.js';
 import {
   date,
@@ -21,7 +22,7 @@ interface CreateSecretInput extends SecretValueInput {
   Name: string;
   Description?: string;
   KmsKeyId?: string;
-  Tags?: Tag[];
+  Tags?: InputTag[];
 }
 
 export function createSecret(input: CreateSecretInput, ctx: RequestContext) {
@@ -56,9 +57,9 @@ export function createSecret(input: CreateSecretInput, ctx: RequestContext) {
   return { ARN: secret.ARN, Name: secret.Name, VersionId: version?.VersionId };
 }
 
-export function mergeTags(tags: Tag[], added: Tag[]): Tag[] {
+export function mergeTags(tags: Tag[], added: InputTag[]): Tag[] {
   const out = tags.filter((t) => !added.some((a) => a.Key === t.Key));
-  for (const t of added) out.push({ Key: t.Key, Value: t.Value ?? '' });
+  for (const t of added) out.push({ Key: t.Key ?? '', Value: t.Value ?? '' });
   return out;
 }
 
@@ -107,7 +108,7 @@ export function restoreSecret(input: { SecretId: string }, ctx: RequestContext) 
   return { ARN: s.ARN, Name: s.Name };
 }
 
-export function tagResource(input: { SecretId: string; Tags: Tag[] }, ctx: RequestContext) {
+export function tagResource(input: TagResourceInput, ctx: RequestContext) {
   const s = requireSecret(ctx, input.SecretId);
   s.Tags = mergeTags(s.Tags, input.Tags);
   saveSecret(ctx, s);

@@ -1,4 +1,5 @@
-import type { ServiceFactory } from '../types.js';
+import type { OperationsTable, ServiceFactory } from '../types.js';
+import type { SecretsmanagerOperations } from './generated/types.js';
 import { secretArns } from './authorization.js';
 import { getRandomPassword } from './password.js';
 import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy, secretResourcePolicy, validateResourcePolicy } from './policy.js';
@@ -32,5 +33,5 @@ export const secretsmanagerService: ServiceFactory = () => ({
     PutResourcePolicy: putResourcePolicy,
     DeleteResourcePolicy: deleteResourcePolicy,
     ValidateResourcePolicy: validateResourcePolicy,
-  },
+  } satisfies OperationsTable<SecretsmanagerOperations>,
 });

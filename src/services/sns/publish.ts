@@ -48,7 +48,7 @@ export function publish(
     if (input.MessageStructure !== 'json') throw invalidParameter('MessageStructure Reason: must be json');
     let doc: Record<string, unknown>;
     try {
-      doc = JSON.parse(input.Message);
+      doc = JSON.parse(input.Message) as Record<string, unknown>;
     } catch {
       throw invalidParameter('Message Structure - JSON message body failed to parse');
     }

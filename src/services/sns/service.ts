@@ -1,4 +1,5 @@
-import type { ServiceFactory } from '../types.js';
+import type { OperationsTable, ServiceFactory } from '../types.js';
+import type { SnsOperations } from './generated/types.js';
 import { publish } from './publish.js';
 import { confirmSubscription, listSubscriptions, listSubscriptionsByTopic, subscribe, unsubscribe } from './subscriptions.js';
 import { createTopic, deleteTopic, getTopicAttributes, listTopics } from './topics.js';
@@ -18,5 +19,5 @@ export const snsService: ServiceFactory = () => ({
     ListSubscriptions: listSubscriptions,
     ListSubscriptionsByTopic: listSubscriptionsByTopic,
     Publish: publish,
-  },
+  } satisfies OperationsTable<SnsOperations>,
 });

@@ -1,5 +1,6 @@
 import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
+import type { GetParametersOutput } from './generated/types.js';
 import { checkName, parameterArn, splitSelector, validation } from './names.js';
 import { page } from './paging.js';
 import { isPublicName, publicParameters } from './public-parameters.js';
@@ -174,7 +175,7 @@ export async function getParameter(input: { Name: string; WithDecryption?: boole
 export async function getParameters(input: { Names: string[]; WithDecryption?: boolean }, ctx: RequestContext) {
   const names = [...new Set(input.Names)];
   const publics = await publicParameters(ctx, names.filter(isPublicName));
-  const found: unknown[] = [];
+  const found: NonNullable<GetParametersOutput['Parameters']> = [];
   const invalid: string[] = [];
   for (const name of names) {
     if (isPublicName(name)) {

@@ -1,4 +1,5 @@
-import type { ServiceFactory } from '../types.js';
+import type { OperationsTable, ServiceFactory } from '../types.js';
+import type { SsmOperations } from './generated/types.js';
 // Registers the AWS::SSM::Parameter CloudFormation provider.
 import './cfn.js';
 import * as params from './parameters.js';
@@ -24,5 +25,5 @@ export const ssmService: ServiceFactory = () => ({
     AddTagsToResource: addTagsToResource,
     RemoveTagsFromResource: removeTagsFromResource,
     ListTagsForResource: listTagsForResource,
-  },
+  } satisfies OperationsTable<SsmOperations>,
 });

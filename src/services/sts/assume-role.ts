@@ -1,4 +1,5 @@
 import { AwsError } from '../../protocol/errors.js';
+import type { AssumeRoleInput } from './generated/types.js';
 import { roleSessionPrincipal, type Principal } from '../../auth/credentials.js';
 import { decide, denial, requestConditionContext } from '../../auth/policy/authorize.js';
 import type { ConditionContext } from '../../auth/policy/conditions.js';
@@ -51,16 +52,6 @@ function sessionPolicies(input: AssumeRoleInput, ctx: RequestContext): PolicyDoc
     docs.push(JSON.parse(defaultDocument(policy)) as PolicyDocument);
   }
   return docs;
-}
-
-interface AssumeRoleInput {
-  RoleArn: string;
-  RoleSessionName: string;
-  DurationSeconds?: number;
-  Policy?: string;
-  PolicyArns?: Array<{ arn?: string }>;
-  ExternalId?: string;
-  SourceIdentity?: string;
 }
 
 export function assumeRole(input: AssumeRoleInput, ctx: RequestContext) {

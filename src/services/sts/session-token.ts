@@ -1,4 +1,5 @@
 import { AwsError } from '../../protocol/errors.js';
+import type { GetSessionTokenInput } from './generated/types.js';
 import type { Principal } from '../../auth/credentials.js';
 import type { RequestContext } from '../types.js';
 import { issueSessionCredentials } from './issue.js';
@@ -12,7 +13,7 @@ const LIMITS: Record<string, { min: number; max: number; fallback: number }> = {
   user: { min: 900, max: 129600, fallback: 43200 },
 };
 
-export function getSessionToken(input: { DurationSeconds?: number; SerialNumber?: string; TokenCode?: string }, ctx: RequestContext) {
+export function getSessionToken(input: GetSessionTokenInput, ctx: RequestContext) {
   const caller = ctx.principal as SessionMarked;
   const limits = LIMITS[caller.type];
   if (!limits || caller.sessionOf) throw new AwsError('AccessDenied', 'Cannot call GetSessionToken with session credentials', 403);

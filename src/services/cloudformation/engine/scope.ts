@@ -30,7 +30,8 @@ export function stackScope(src: ScopeSource): Scope {
     'AWS::URLSuffix': 'amazonaws.com',
     'AWS::NotificationARNs': stack.NotificationARNs,
   };
-  for (const p of stack.parameters) params[p.key] = refValue(String(template.Parameters?.[p.key]?.Type ?? 'String'), p);
+  for (const p of stack.parameters)
+    params[p.key] = refValue(String((template.Parameters?.[p.key] as { Type?: unknown } | undefined)?.Type ?? 'String'), p);
   const conditionValues = new Map<string, boolean>();
   const resources = template.Resources;
   const scope: Scope = {

@@ -1,4 +1,5 @@
 import type { RequestContext } from '../../types.js';
+import type { DescribeStackEventsInput } from '../generated/types.js';
 import { AwsError } from '../../../protocol/errors.js';
 import { changeSetTemplate } from './change-sets.js';
 import { eventTable, liveStacks, notExist, requireStack, stackTable, type ResourceState, type StackRecord } from '../engine/state.js';
@@ -36,8 +37,8 @@ export function describeStacks(input: { StackName?: string }, ctx: RequestContex
   return { Stacks: stacks.map(stackView) };
 }
 
-export function describeStackEvents(input: { StackName: string }, ctx: RequestContext) {
-  const stack = requireStack(ctx, input.StackName);
+export function describeStackEvents(input: DescribeStackEventsInput, ctx: RequestContext) {
+  const stack = requireStack(ctx, input.StackName ?? '');
   return { StackEvents: eventTable(ctx).list(stack.StackId).reverse() };
 }
 

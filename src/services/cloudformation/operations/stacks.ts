@@ -192,10 +192,13 @@ export async function deleteStack(input: { StackName: string; RetainResources?: 
   return {};
 }
 
+/** A template's parameter declaration, as ValidateTemplate shows it. */
+type TemplateParameter = { Default?: unknown; NoEcho?: unknown; Description?: string };
+
 export async function validateTemplateOp(input: { TemplateBody?: string; TemplateURL?: string }, ctx: RequestContext) {
   const { template } = await readTemplate(input, ctx);
   return {
-    Parameters: Object.entries(template.Parameters ?? {}).map(([key, def]) => ({
+    Parameters: Object.entries((template.Parameters ?? {}) as Record<string, TemplateParameter>).map(([key, def]) => ({
       ParameterKey: key,
       DefaultValue: def.Default === undefined ? undefined : Array.isArray(def.Default) ? def.Default.join(',') : String(def.Default),
       NoEcho: String(def.NoEcho) === 'true',

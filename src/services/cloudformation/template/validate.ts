@@ -110,12 +110,12 @@ export function validateTemplate(t: Template): TemplateGraph {
       return;
     }
     if (fn === 'Fn::Sub') {
-      const [text, vars] = typeof arg === 'string' ? [arg, {}] : Array.isArray(arg) ? arg : [undefined, undefined];
+      const [text, vars] = typeof arg === 'string' ? [arg, {}] : Array.isArray(arg) ? (arg as unknown[]) : [undefined, undefined];
       if (typeof text !== 'string' || !vars || typeof vars !== 'object')
         throw templateError('Fn::Sub requires a string, or a list of a string and a map of variables');
       scan(vars, refs, where);
       for (const name of subVariables(text)) {
-        if (name in (vars as object)) continue;
+        if (name in vars) continue;
         if (name.includes('.')) {
           const [res] = splitAttr(name);
           if (!isResource(res)) throw templateError(`Instance of Fn::Sub references undefined resource ${res}`);

@@ -105,7 +105,7 @@ export const instanceProvider: ResourceProvider = {
         PrivateIpAddress: str(n.PrivateIpAddress),
         DeleteOnTermination: bool(n.DeleteOnTermination),
       })),
-      TagSpecifications: tagSpecs('instance', [...(p.Tags ?? []), ...ctx.stackTags]),
+      TagSpecifications: tagSpecs('instance', [...((p.Tags ?? []) as Array<{ Key: string; Value: string }>), ...ctx.stackTags]),
     };
     const out = await ctx.invoke<{ Instances: DescribedInstance[] }>('ec2', 'RunInstances', input);
     const instance = out.Instances[0];

@@ -6,7 +6,7 @@ import { withRootUpper } from '../../../runtime/root-disk.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
 import { DEFAULT_REGION } from '../../../topology/regions.js';
 import type { RequestContext } from '../../types.js';
-import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
+import { applyFilters, tagsFor, type Filter, type TagSpecs as ModelTagSpecs } from '../filters.js';
 import { newId } from '../ids.js';
 import { findInstances } from './instances.js';
 import { boot, getInstance, serially, setState } from './lifecycle.js';
@@ -81,7 +81,7 @@ export async function createImage(
     Name: string;
     Description?: string;
     NoReboot?: boolean;
-    TagSpecifications?: Array<{ ResourceType?: string; Tags?: Tag[] }>;
+    TagSpecifications?: ModelTagSpecs;
   },
   ctx: RequestContext,
 ) {

@@ -4,7 +4,8 @@ import type { Timer } from '../../../clock/clock.js';
 import { startControl } from '../../../runtime/control.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
 import { liveKey } from '../../../store/live.js';
-import type { Handler } from '../../types.js';
+import type { OperationsTable } from '../../types.js';
+import type { Ec2Operations } from '../generated/types.js';
 import { registerTaggable } from '../tags.js';
 import { injectFault, listenForRecovery, type FaultKind } from './faults.js';
 import { createImage, deregisterImage, describeImages, registerBuiltImage } from './images.js';
@@ -27,6 +28,11 @@ import { metadataDoc } from './metadata.js';
 import { ec2NameProvider, vpcDnsSupport } from './dns-names.js';
 import { startSimplifiedRecovery } from './auto-recovery.js';
 import { instancesTable } from './state.js';
+import { formatCidr } from '../network/cidr.js';
+import { publicPool } from '../network/public-ips.js';
+import { subnetOnInternetPath, vpcRules } from '../network/runtime-view.js';
+import { subnets, vpcs } from '../network/state.js';
+import { attachedDataVolumes } from '../volumes/state.js';
 import { describeInstanceStatus, startStatusChecks } from './status.js';
 import { startInstanceMetrics } from './instance-metrics.js';
 import { monitorInstances, unmonitorInstances } from './monitoring.js';
@@ -44,7 +50,7 @@ registerTaggable('ami', 'image', 'ec2.image', 'ImageId', { notFoundCode: 'Invali
  * Recoveries (alarm and simplified automatic recovery, see recovery.ts) and dark zones are posted to AWS Health.
  * Faults for drills and the dashboard: `injectFault(cloud, kind, target)` (also `halo fault ...`).
  */
-export const computeOperations: Record<string, Handler> = {
+export const computeOperations = {
   RunInstances: runInstances,
   DescribeInstances: describeInstances,
   StartInstances: startInstances,
@@ -62,12 +68,12 @@ export const computeOperations: Record<string, Handler> = {
   CreateImage: createImage,
   DescribeImages: describeImages,
   DeregisterImage: deregisterImage,
-};
+} satisfies OperationsTable<Ec2Operations>;
 
 const ATTACHED = liveKey('ec2.computeAttached', () => ({ done: false }));
 
 /**
- * Connects the instances code to a cloud: the runtime's hooks (metadata, public addresses), recovery requests, and,
+ * Connects the instances code to a cloud: the runtime's hooks (metadata, addresses, VPC rules, volumes), recovery requests, and,
  * once the daemon says it serves the cloud (Cloud.whenServing), host cleanup, the reconciliation of instances that
  * should run, the status checks and the control socket for `halo fault`. In a process that is not a daemon (unit
  * tests), only the hooks are set.
@@ -87,6 +93,19 @@ export function attachCompute(cloud: Cloud): void {
         .filter((p): p is [string, string] => !!p[0]),
     dnsSupport: (region, vpcId) => vpcDnsSupport(cloud, region, vpcId),
     platformRequest: (instanceId, region, route, params) => platformRequest(cloud, instanceId, region, route, params),
+    publicPool: () => formatCidr(publicPool()),
+    vpcRules: (region, vpcId) => vpcRules(cloud.store, region, vpcId),
+    onInternetPath: (region, vpcId, subnetId) => subnetOnInternetPath(cloud.store, region, vpcId, subnetId),
+    metadataHopLimit: (region, instanceId) =>
+      instancesTable(cloud.store).get(region, instanceId)?.MetadataOptions?.HttpPutResponseHopLimit ?? 1,
+    attachedVolumes: (region, instanceId) => attachedDataVolumes(cloud.store, region, instanceId),
+    subnet: (region, subnetId) => {
+      const subnet = subnets(cloud.store).get(region, subnetId);
+      const vpc = subnet && vpcs(cloud.store).get(region, subnet.VpcId);
+      return subnet && vpc
+        ? { CidrBlock: subnet.CidrBlock, AvailabilityZone: subnet.AvailabilityZone, VpcId: vpc.VpcId, VpcCidrBlock: vpc.CidrBlock }
+        : undefined;
+    },
   });
   rt.addNameProvider(ec2NameProvider(cloud));
   listenForRecovery(cloud);

@@ -2,7 +2,7 @@ import { ec2Page } from '../paging.js';
 import { AwsError } from '../../../protocol/errors.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
 import type { RequestContext } from '../../types.js';
-import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
+import { applyFilters, tagsFor, type Filter, type TagSpecs as ModelTagSpecs } from '../filters.js';
 import { newId } from '../ids.js';
 import { findKeyPair } from '../keypairs.js';
 import { publicIpFor } from '../network/addresses.js';
@@ -32,7 +32,7 @@ import {
   type MetadataOptionsRecord,
 } from './state.js';
 
-type TagSpecs = Array<{ ResourceType?: string; Tags?: Tag[] }>;
+type TagSpecs = ModelTagSpecs;
 
 interface RunInstancesInput {
   LaunchTemplate?: { LaunchTemplateId?: string; LaunchTemplateName?: string; Version?: string };

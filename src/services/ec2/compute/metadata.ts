@@ -1,46 +1,11 @@
-import { readdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Cloud } from '../../../cloud.js';
+import { instanceCredentials } from '../../../auth/instance-credentials.js';
 import type { MetaDoc, MetaTree } from '../../../runtime/imds.js';
 import { findZone } from '../../../topology/regions.js';
 import { publicNameShown } from './dns-names.js';
 import { publicIpOf } from './instances.js';
 import { targetLifecycleState } from './target-lifecycle-state.js';
 import { instancesTable, privateDnsOf, publicDnsOf, type InstanceRecord } from './state.js';
-
-type CredentialsFn = (cloud: Cloud, profile: string, instanceId: string) => unknown;
-let credentialsFn: CredentialsFn | null | undefined;
-
-/**
- * The IAM side provides `instanceRoleCredentials(cloud, instanceProfileArnOrName, instanceId)`; it is looked up at
- * run time in the iam and sts folders, so this module does not depend on where it lands.
- */
-async function findCredentialsFn(): Promise<CredentialsFn | null> {
-  if (credentialsFn !== undefined) return credentialsFn;
-  credentialsFn = null;
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (const dir of ['../../iam', '../../sts']) {
-    let files: string[] = [];
-    try {
-      files = readdirSync(path.join(here, dir)).filter((f) => f.endsWith('.js'));
-    } catch {
-      continue;
-    }
-    for (const f of files) {
-      try {
-        const mod = (await import(path.join(here, dir, f))) as Record<string, unknown>;
-        if (typeof mod.instanceRoleCredentials === 'function') {
-          credentialsFn = mod.instanceRoleCredentials as CredentialsFn;
-          return credentialsFn;
-        }
-      } catch {
-        // a module that does not load on its own is not the one
-      }
-    }
-  }
-  return credentialsFn;
-}
 
 async function roleNameOf(cloud: Cloud, region: string, r: InstanceRecord): Promise<string | undefined> {
   const name = r.IamInstanceProfile?.Name ?? r.IamInstanceProfile?.Arn?.split('/').pop();
@@ -167,22 +132,20 @@ export async function metadataDoc(cloud: Cloud, instanceId: string): Promise<Met
   };
 }
 
-/** Temporary credentials of the instance profile's role, from the IAM side, as the metadata service shows them. */
+/** Temporary credentials of the instance profile's role, from STS (auth/instance-credentials.ts), as the metadata service shows them. */
 async function credentialsOf(cloud: Cloud, r: InstanceRecord): Promise<string | undefined> {
-  const fn = await findCredentialsFn();
-  if (!fn) return undefined;
   const profile = r.IamInstanceProfile?.Arn ?? r.IamInstanceProfile?.Name ?? '';
-  const c = (await fn(cloud, profile, r.InstanceId)) as Record<string, unknown> | undefined;
+  const c = instanceCredentials(cloud, profile, r.InstanceId);
   if (!c) return undefined;
   return JSON.stringify(
     {
       Code: 'Success',
       LastUpdated: iso(cloud.clock.now()),
       Type: 'AWS-HMAC',
-      AccessKeyId: c.AccessKeyId ?? c.accessKeyId,
-      SecretAccessKey: c.SecretAccessKey ?? c.secretAccessKey,
-      Token: c.Token ?? c.SessionToken ?? c.sessionToken,
-      Expiration: iso(c.Expiration ?? c.expiration),
+      AccessKeyId: c.AccessKeyId,
+      SecretAccessKey: c.SecretAccessKey,
+      Token: c.Token,
+      Expiration: iso(c.Expiration),
     },
     null,
     2,

@@ -104,7 +104,7 @@ export function startStatusChecks(cloud: Cloud): Timer {
 }
 
 function summary(cloud: Cloud, r: InstanceRecord, kind: 'system' | 'instance') {
-  if (r.State.Name !== 'running') return { Status: 'not-applicable', Details: [] as unknown[] };
+  if (r.State.Name !== 'running') return { Status: 'not-applicable', Details: [] as Array<{ Name: string; Status: string }> };
   const p = cloud.live.get(LAST_CHECKS).get(r.InstanceId) ?? runtimeOf(cloud).lastProbe(r.InstanceId);
   if (!p || (r.RunningSince !== undefined && p.at < r.RunningSince)) {
     return { Status: 'initializing', Details: [{ Name: 'reachability', Status: 'initializing' }] };

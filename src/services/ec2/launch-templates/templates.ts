@@ -1,6 +1,6 @@
 import type { RequestContext } from '../../types.js';
 import { ec2Errors } from '../errors.js';
-import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
+import { applyFilters, tagsFor, type Filter, type TagSpecs as ModelTagSpecs } from '../filters.js';
 import { newId } from '../ids.js';
 import { pageOf } from './paging.js';
 import { describeTemplate, findTemplate, findVersion, templateByName, type TemplateRef } from './lookup.js';
@@ -12,7 +12,7 @@ import {
   type LaunchTemplateRecord,
 } from './state.js';
 
-type TagSpecs = Array<{ ResourceType?: string; Tags?: Tag[] }>;
+type TagSpecs = ModelTagSpecs;
 
 export interface CreateLaunchTemplateInput {
   LaunchTemplateName: string;

@@ -1,11 +1,11 @@
 import { AwsError } from '../../../protocol/errors.js';
 import type { RequestContext } from '../../types.js';
-import type { Tag } from '../filters.js';
+import type { Tag, TagSpecs as ModelTagSpecs } from '../filters.js';
 
 /** What network helpers need of a request: the cloud and the region (the runtime can build one without a request). */
 export type Scope = Pick<RequestContext, 'cloud' | 'region'>;
 
-export type TagSpecifications = Array<{ ResourceType?: string; Tags?: Tag[] }> | undefined;
+export type TagSpecifications = ModelTagSpecs | undefined;
 
 /** Describe* outputs of VPCs, subnets, groups and addresses leave out an empty tag set, as EC2 does. */
 export const tagsOrNone = (tags: Tag[]) => (tags.length ? tags : undefined);

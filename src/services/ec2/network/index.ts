@@ -1,7 +1,8 @@
 import { AwsError } from '../../../protocol/errors.js';
 // Registers the CloudFormation providers of the network's resources.
 import './cfn/index.js';
-import type { Handler } from '../../types.js';
+import type { Handler, OperationsTable } from '../../types.js';
+import type { Ec2Operations } from '../generated/types.js';
 import { registerTaggable, registerTaggableKind, tagOperations } from '../tags.js';
 import { createDefaultVpc } from './default-vpc.js';
 import { allocateAddress, associateAddress, describeAddresses, disassociateAddress, releaseAddress } from './addresses.js';
@@ -108,12 +109,13 @@ registerTaggableKind({
 /** DryRun: the API front has already authorized the call, so the answer is AWS's "would have succeeded". */
 function honourDryRun(handler: Handler): Handler {
   return (input, ctx) => {
-    if (input?.DryRun === true) throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+    if ((input as { DryRun?: unknown } | undefined)?.DryRun === true)
+      throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
     return handler(input, ctx);
   };
 }
 
-const operations: Record<string, Handler> = {
+const operations = {
   CreateVpc: createVpc,
   CreateDefaultVpc: createDefaultVpc,
   DescribeVpcs: describeVpcs,
@@ -163,9 +165,9 @@ const operations: Record<string, Handler> = {
   ReleaseAddress: releaseAddress,
   DescribeAddresses: describeAddresses,
   ...tagOperations,
-};
+} satisfies OperationsTable<Ec2Operations>;
 
 /** VPCs, subnets, gateways, route tables, network ACLs, security groups and addresses; and tags of every kind. */
-export const networkOperations: Record<string, Handler> = Object.fromEntries(
+export const networkOperations = Object.fromEntries(
   Object.entries(operations).map(([name, h]) => [name, honourDryRun(h)]),
-);
+) as typeof operations;

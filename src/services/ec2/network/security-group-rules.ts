@@ -134,10 +134,10 @@ export function ipPermissionsOf(rules: SecurityGroupRuleRecord[]) {
       IpProtocol: string;
       FromPort?: number;
       ToPort?: number;
-      IpRanges: unknown[];
-      Ipv6Ranges: unknown[];
-      PrefixListIds: unknown[];
-      UserIdGroupPairs: unknown[];
+      IpRanges: Array<{ CidrIp?: string; Description?: string }>;
+      Ipv6Ranges: Array<{ CidrIpv6?: string; Description?: string }>;
+      PrefixListIds: Array<{ PrefixListId?: string; Description?: string }>;
+      UserIdGroupPairs: Array<{ GroupId?: string; UserId?: string; Description?: string }>;
     }
   >();
   for (const r of rules) {

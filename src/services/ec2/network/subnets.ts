@@ -186,11 +186,13 @@ export function deleteSubnet(input: { SubnetId: string }, ctx: RequestContext) {
 type BooleanValue = { Value?: boolean } | undefined;
 
 export function modifySubnetAttribute(
-  input: { SubnetId: string; MapPublicIpOnLaunch?: BooleanValue; AssignIpv6AddressOnCreation?: BooleanValue; [other: string]: unknown },
+  input: { SubnetId: string; MapPublicIpOnLaunch?: BooleanValue; AssignIpv6AddressOnCreation?: BooleanValue },
   ctx: RequestContext,
 ) {
   const subnet = findSubnet(ctx, input.SubnetId);
-  const given = Object.keys(input).filter((k) => k !== 'SubnetId' && k !== 'DryRun' && input[k] !== undefined);
+  const given = Object.entries(input)
+    .filter(([k, v]) => k !== 'SubnetId' && k !== 'DryRun' && v !== undefined)
+    .map(([k]) => k);
   if (given.length === 0) throw new AwsError('MissingParameter', 'The request must contain the parameter MapPublicIpOnLaunch');
   if (given.length > 1)
     throw new AwsError('InvalidParameterCombination', `Fields for multiple attribute types specified: ${given.join(', ')}`);

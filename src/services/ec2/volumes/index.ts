@@ -1,7 +1,8 @@
 import type { Cloud } from '../../../cloud.js';
 import { AwsError } from '../../../protocol/errors.js';
 import { liveKey } from '../../../store/live.js';
-import type { Handler } from '../../types.js';
+import type { OperationsTable } from '../../types.js';
+import type { Ec2Operations } from '../generated/types.js';
 import { registerTaggable, registerTaggableKind } from '../tags.js';
 import { createSnapshot, deleteSnapshot, describeSnapshots } from './snapshots.js';
 import { volumesTable, type VolumeRecord } from './state.js';
@@ -46,7 +47,7 @@ const ATTACHED = liveKey('ec2.volumesAttached', () => ({ done: false }));
  * EBS volumes and snapshots of a cloud. Follows `ec2.instanceStateChanged`: root volumes are listed for new
  * instances, and a terminated instance's volumes are deleted (DeleteOnTermination) or become available.
  */
-export function volumeOperations(cloud: Cloud): Record<string, Handler> {
+export function volumeOperations(cloud: Cloud) {
   const attached = cloud.live.get(ATTACHED);
   if (!attached.done) {
     attached.done = true;
@@ -69,5 +70,5 @@ export function volumeOperations(cloud: Cloud): Record<string, Handler> {
     CreateSnapshot: createSnapshot,
     DescribeSnapshots: describeSnapshots,
     DeleteSnapshot: deleteSnapshot,
-  };
+  } satisfies OperationsTable<Ec2Operations>;
 }

@@ -6,7 +6,7 @@ import { withRootUpper } from '../../../runtime/root-disk.js';
 import { copyDiskFile, copyLayer, diskFile, snapshotDir } from '../../../runtime/volumes.js';
 import type { RequestContext } from '../../types.js';
 import { imagesTable } from '../compute/state.js';
-import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
+import { applyFilters, tagsFor, type Filter, type TagSpecs as ModelTagSpecs } from '../filters.js';
 import { newId } from '../ids.js';
 import { SNAPSHOT_ID, snapshotsTable, type SnapshotRecord, type VolumeRecord } from './state.js';
 import { untilZoneReachable, zoneIsDark } from './outage.js';
@@ -44,10 +44,7 @@ function describeSnapshot(s: SnapshotRecord) {
  * or a root volume's layer. Data the instance has not written to the device yet (its page cache) is not in it, as on
  * EC2; `sync` in the instance first.
  */
-export function createSnapshot(
-  input: { VolumeId?: string; Description?: string; TagSpecifications?: Array<{ ResourceType?: string; Tags?: Tag[] }> },
-  ctx: RequestContext,
-) {
+export function createSnapshot(input: { VolumeId?: string; Description?: string; TagSpecifications?: ModelTagSpecs }, ctx: RequestContext) {
   const cloud = ctx.cloud;
   const v = findVolume(ctx, input.VolumeId);
   if (v.State !== 'available' && v.State !== 'in-use')

@@ -9,7 +9,7 @@ import type { Store } from '../../../store/db.js';
 import { liveKey } from '../../../store/live.js';
 import type { RequestContext } from '../../types.js';
 import { DEFAULT_ROOT_VOLUME_GIB, INSTANCE_ID, instancesTable, type InstanceRecord } from '../compute/state.js';
-import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
+import { applyFilters, tagsFor, type Filter, type TagSpecs as ModelTagSpecs } from '../filters.js';
 import { newId } from '../ids.js';
 import { refuseDarkZone, untilZoneReachable, zoneIsDark } from './outage.js';
 import { checkDevice, ROOT_DEVICES, sameAttachmentPoint, volumeShape } from './rules.js';
@@ -227,7 +227,7 @@ interface CreateVolumeInput {
   Encrypted?: boolean;
   KmsKeyId?: string;
   MultiAttachEnabled?: boolean;
-  TagSpecifications?: Array<{ ResourceType?: string; Tags?: Tag[] }>;
+  TagSpecifications?: ModelTagSpecs;
 }
 
 export function createVolume(input: CreateVolumeInput, ctx: RequestContext) {

@@ -7,7 +7,9 @@ import { randomChars } from '../state.js';
 type Tag = { Key: string; Value: string };
 
 const tagsOf = (p: Props): Tag[] =>
-  Array.isArray(p.Tags) ? p.Tags.map((t: any) => ({ Key: String(t.Key), Value: String(t.Value ?? '') })) : [];
+  Array.isArray(p.Tags)
+    ? p.Tags.map((t: { Key?: unknown; Value?: unknown }) => ({ Key: String(t.Key), Value: String(t.Value ?? '') }))
+    : [];
 
 /** GenerateSecretString: a GetRandomPassword with the template's options, alone or as one key of a JSON template. */
 async function generatedString(g: Props, ctx: ProviderContext): Promise<string> {
