@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ensureImage } from '../src/runtime/images.js';
 import { cloudTag, names } from '../src/runtime/names.js';
+import { sandboxCommand } from '../src/runtime/sandbox.js';
 import { TestCloud } from '../test/support/cloud.js';
 import type { BenchRow } from './types.js';
 
@@ -75,23 +76,8 @@ function nsPids(ns: string): number[] {
 function bareSandbox(ns: string, command: string[]): number {
   const t0 = performance.now();
   spawnSync('ip', ['netns', 'add', ns]);
-  spawnSync('setpriv', [
-    '--pdeathsig',
-    'KILL',
-    '--',
-    'nsenter',
-    `--net=/run/netns/${ns}`,
-    '--',
-    'unshare',
-    '--pid',
-    '--fork',
-    '--mount',
-    '--uts',
-    '--ipc',
-    '--kill-child',
-    '--',
-    ...command,
-  ]);
+  const sandbox = sandboxCommand(ns, command);
+  spawnSync(sandbox.cmd, sandbox.args);
   const ms = performance.now() - t0;
   spawnSync('ip', ['netns', 'del', ns]);
   return ms;

@@ -293,25 +293,7 @@ export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
     keeper: keeperCommand(consoleFile),
     keeperCgroups: spec.cgroups,
     sandbox: {
-      cmd: 'setpriv',
-      args: [
-        '--pdeathsig',
-        'KILL',
-        '--',
-        'nsenter',
-        `--net=/run/netns/${spec.netns}`,
-        '--',
-        'unshare',
-        '--pid',
-        '--fork',
-        '--mount',
-        '--uts',
-        '--ipc',
-        '--kill-child',
-        '--',
-        '/bin/sh',
-        path.join(spec.instanceDir, 'stage1.sh'),
-      ],
+      ...sandboxCommand(spec.netns, ['/bin/sh', path.join(spec.instanceDir, 'stage1.sh')]),
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     },
   });
@@ -371,4 +353,31 @@ export function killSandbox(sb: Sandbox): void {
   } catch {
     // gone already
   }
+}
+
+/**
+ * The command that starts a sandbox in a network namespace: its own PID, mount, UTS and IPC namespaces, killed with
+ * its parent (the runner) and taking every process in it along when its first one ends. The bench's floor runs it too.
+ */
+export function sandboxCommand(netns: string, command: string[]): { cmd: string; args: string[] } {
+  return {
+    cmd: 'setpriv',
+    args: [
+      '--pdeathsig',
+      'KILL',
+      '--',
+      'nsenter',
+      `--net=/run/netns/${netns}`,
+      '--',
+      'unshare',
+      '--pid',
+      '--fork',
+      '--mount',
+      '--uts',
+      '--ipc',
+      '--kill-child',
+      '--',
+      ...command,
+    ],
+  };
 }
