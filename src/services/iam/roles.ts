@@ -1,6 +1,7 @@
 import { AwsError } from '../../protocol/errors.js';
 import type { Cloud } from '../../cloud.js';
 import type { RequestContext } from '../types.js';
+import type { CreateRoleInput } from './generated/types.js';
 import { encodeDocument, iamArn, iamNow, newUniqueId } from './ids.js';
 import { paginate, type PageInput } from './paging.js';
 import { checkBoundary } from './role-boundary.js';
@@ -44,16 +45,6 @@ export function roleView(role: RoleRecord, detail = true): Record<string, unknow
 function checkMaxSession(value: number | undefined): number {
   const v = value ?? 3600;
   return v;
-}
-
-interface CreateRoleInput {
-  Path?: string;
-  RoleName: string;
-  AssumeRolePolicyDocument: string;
-  Description?: string;
-  MaxSessionDuration?: number;
-  PermissionsBoundary?: string;
-  Tags?: Tag[];
 }
 
 export function createRole(input: CreateRoleInput, ctx: RequestContext) {

@@ -1,16 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { errors } from './errors.js';
+import type { GetRandomPasswordInput } from './generated/types.js';
 
-export interface PasswordOptions {
-  PasswordLength?: number;
-  ExcludeCharacters?: string;
-  ExcludeNumbers?: boolean;
-  ExcludePunctuation?: boolean;
-  ExcludeUppercase?: boolean;
-  ExcludeLowercase?: boolean;
-  IncludeSpace?: boolean;
-  RequireEachIncludedType?: boolean;
-}
+/** GetRandomPassword's options, also those of GenerateSecretString. */
+export type PasswordOptions = GetRandomPasswordInput;
 
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';

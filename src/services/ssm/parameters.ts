@@ -1,11 +1,11 @@
 import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
-import type { GetParametersOutput } from './generated/types.js';
+import type { GetParametersOutput, PutParameterInput } from './generated/types.js';
 import { checkName, parameterArn, splitSelector, validation } from './names.js';
 import { page } from './paging.js';
 import { isPublicName, publicParameters } from './public-parameters.js';
 import { decrypt, encrypt } from './secure-string.js';
-import { current, parameters, type ParameterRecord, type ParameterType, type ParameterVersion, type Tag } from './state.js';
+import { current, parameters, type ParameterRecord, type ParameterType, type ParameterVersion } from './state.js';
 
 const DATA_TYPES = ['text', 'aws:ec2:image', 'aws:ssm:integration'];
 const MAX_VERSIONS = 100;
@@ -66,20 +66,7 @@ function checkPattern(pattern: string | undefined, value: string): void {
     throw new AwsError('ParameterPatternMismatchException', `Parameter value, cannot be validated against allowedPattern: ${pattern}`);
 }
 
-interface PutInput {
-  Name: string;
-  Description?: string;
-  Value: string;
-  Type?: string;
-  KeyId?: string;
-  Overwrite?: boolean;
-  AllowedPattern?: string;
-  Tags?: Tag[];
-  Tier?: string;
-  DataType?: string;
-}
-
-export function putParameter(input: PutInput, ctx: RequestContext) {
+export function putParameter(input: PutParameterInput, ctx: RequestContext) {
   checkName(input.Name);
   const existing = findParameter(ctx, input.Name);
   if (existing && !input.Overwrite) {
