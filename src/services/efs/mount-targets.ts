@@ -1,10 +1,10 @@
 import { isAwsError } from '../../protocol/errors.js';
-import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import { efsErrors } from './errors.js';
 import { findFileSystem, requireAvailable } from './file-systems.js';
 import { newEfsId } from './ids.js';
 import { accessPoints, lifeCycleState, mountTargets, type MountTargetRecord } from './state.js';
+import { markerPage } from './paging.js';
 
 const MAX_GROUPS = 5;
 
@@ -165,15 +165,7 @@ export function describeMountTargets(input: DescribeInput, ctx: RequestContext) 
       .list(ctx.region)
       .filter((m) => m.FileSystemId === fs.FileSystemId);
   }
-  const page = paginate(all, {
-    token: input.Marker,
-    max: input.MaxItems,
-    defaultMax: 10,
-    limit: 100,
-    bind: withoutPaging(input, 'Marker', 'MaxItems'),
-    badToken: () => efsErrors.badRequest('The Marker is not valid.'),
-    badSize: () => efsErrors.badRequest('MaxItems must be between 1 and 100.'),
-  });
+  const page = markerPage(all, input, 10);
   return { Marker: input.Marker, MountTargets: page.items.map((m) => mountTargetView(ctx, m)), NextMarker: page.next };
 }
 

@@ -2,30 +2,31 @@ import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import { efsErrors } from './errors.js';
 
 /**
- * EFS's two paginations over the one paginator, 100 a page unless asked and at most 100: the first API's
- * Marker / MaxItems (DescribeFileSystems, DescribeTags) and the newer NextToken / MaxResults (DescribeAccessPoints,
+ * EFS's two paginations over the one paginator, at most 100 a page: the first API's Marker / MaxItems
+ * (DescribeFileSystems, DescribeMountTargets, DescribeTags) and the newer NextToken / MaxResults (DescribeAccessPoints,
  * ListTagsForResource). A token is bound to the request's other parameters.
  */
-export function markerPage<T>(items: T[], input: { Marker?: string; MaxItems?: number }): { items: T[]; next: string | undefined } {
+function efsPage<T, I extends object>(items: T[], input: I, tokenName: keyof I & string, sizeName: keyof I & string, defaultMax: number) {
   return paginate(items, {
-    token: input.Marker,
-    max: input.MaxItems,
-    defaultMax: 100,
+    token: input[tokenName] as string | undefined,
+    max: input[sizeName] as number | undefined,
+    defaultMax,
     limit: 100,
-    bind: withoutPaging(input, 'Marker', 'MaxItems'),
-    badToken: () => efsErrors.badRequest('The Marker is not valid.'),
-    badSize: () => efsErrors.badRequest('MaxItems must be between 1 and 100.'),
+    bind: withoutPaging(input, tokenName, sizeName),
+    badToken: () => efsErrors.badRequest(`The ${tokenName} is not valid.`),
+    badSize: () => efsErrors.badRequest(`${sizeName} must be between 1 and 100.`),
   });
 }
 
+/** Marker / MaxItems pages: 100 unless asked (DescribeMountTargets: 10). */
+export function markerPage<T>(
+  items: T[],
+  input: { Marker?: string; MaxItems?: number },
+  defaultMax = 100,
+): { items: T[]; next: string | undefined } {
+  return efsPage(items, input, 'Marker', 'MaxItems', defaultMax);
+}
+
 export function nextTokenPage<T>(items: T[], input: { NextToken?: string; MaxResults?: number }): { items: T[]; next: string | undefined } {
-  return paginate(items, {
-    token: input.NextToken,
-    max: input.MaxResults,
-    defaultMax: 100,
-    limit: 100,
-    bind: withoutPaging(input, 'NextToken', 'MaxResults'),
-    badToken: () => efsErrors.badRequest('The NextToken is not valid.'),
-    badSize: () => efsErrors.badRequest('MaxResults must be between 1 and 100.'),
-  });
+  return efsPage(items, input, 'NextToken', 'MaxResults', 100);
 }

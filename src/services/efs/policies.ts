@@ -7,29 +7,21 @@ import { efsErrors } from './errors.js';
 import { findFileSystem } from './file-systems.js';
 import { fileSystemArn, fileSystems } from './state.js';
 
+/** The storage-class transitions EFS accepts after a number of days without access (to IA and to Archive alike). */
+const AFTER_DAYS = [
+  'AFTER_1_DAY',
+  'AFTER_7_DAYS',
+  'AFTER_14_DAYS',
+  'AFTER_30_DAYS',
+  'AFTER_60_DAYS',
+  'AFTER_90_DAYS',
+  'AFTER_180_DAYS',
+  'AFTER_270_DAYS',
+  'AFTER_365_DAYS',
+];
 const TRANSITIONS: Record<string, string[]> = {
-  TransitionToIA: [
-    'AFTER_1_DAY',
-    'AFTER_7_DAYS',
-    'AFTER_14_DAYS',
-    'AFTER_30_DAYS',
-    'AFTER_60_DAYS',
-    'AFTER_90_DAYS',
-    'AFTER_180_DAYS',
-    'AFTER_270_DAYS',
-    'AFTER_365_DAYS',
-  ],
-  TransitionToArchive: [
-    'AFTER_1_DAY',
-    'AFTER_7_DAYS',
-    'AFTER_14_DAYS',
-    'AFTER_30_DAYS',
-    'AFTER_60_DAYS',
-    'AFTER_90_DAYS',
-    'AFTER_180_DAYS',
-    'AFTER_270_DAYS',
-    'AFTER_365_DAYS',
-  ],
+  TransitionToIA: AFTER_DAYS,
+  TransitionToArchive: AFTER_DAYS,
   TransitionToPrimaryStorageClass: ['AFTER_1_ACCESS'],
 };
 
