@@ -4,8 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { idBaseOf } from './userns.js';
 
-/** The FUSE NFSv4 client (Python: libnfs through ctypes, pyfuse3), shipped beside this file in the repository. */
-export const FUSE_CLIENT = fileURLToPath(new URL('../../../src/runtime/efs-fuse.py', import.meta.url));
+/** The FUSE NFSv4 client (C on libfuse3, src/runtime/efs-client/), compiled by `npm run build` into dist/efs-client. */
+export const FUSE_CLIENT = fileURLToPath(new URL('../../efs-client/efs-client', import.meta.url));
 
 /** What an instance asked to mount, read the way the EFS mount helper and mount.nfs4 read it. */
 export interface EfsMountAsk {
@@ -77,8 +77,6 @@ export function startClient(c: ClientLaunch, waitMs: number): Promise<RunningCli
   const args = [
     '--net=' + `/run/netns/${c.netns}`,
     '--',
-    '/usr/bin/python3',
-    '-I',
     FUSE_CLIENT,
     '--server',
     c.server,
