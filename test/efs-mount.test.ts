@@ -295,6 +295,68 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     assert.equal(`${onHost.uid}:${onHost.gid} ${(onHost.mode & 0o777).toString(8)}`, '1000:1000 600');
   });
 
+  it('byte-range locks and flock exclude each other across instances in two zones; a blocking attempt waits for the release', async () => {
+    /** A command run in the instance in the background (the lock's holder); resolves with its exit code. */
+    const background = (instanceId: string, cmd: string) => {
+      const child = spawn(
+        'nsenter',
+        ['-t', initOf(instanceId), '-U', '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c', cmd],
+        { stdio: 'ignore' },
+      );
+      return new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    };
+    const held = (marker: string) => () => (sh(out.A, `test -e /mnt/efs/locks/${marker}`).status === 0 ? true : undefined);
+    ok(out.A, 'mkdir -p /mnt/efs/locks && rm -f /mnt/efs/locks/* && touch /mnt/efs/locks/flocked /mnt/efs/locks/fcntl');
+
+    // flock: A holds it exclusively; B's non-blocking attempt fails, its blocking one returns only after A released
+    // (A writes `released` while it still holds the lock, then lets it go).
+    const holder = background(
+      out.A,
+      'exec 9>>/mnt/efs/locks/flocked && flock -x 9 && touch /mnt/efs/locks/flock-held && sleep 3 && echo released > /mnt/efs/locks/flock-state',
+    );
+    await waitFor('A holds the flock', held('flock-held'), 20_000);
+    const nonBlocking = sh(out.B, 'flock -n -x /mnt/efs/locks/flocked true');
+    assert.equal(nonBlocking.status, 1, `flock -n in B: ${nonBlocking.stderr}`);
+    assert.equal(ok(out.B, 'flock -x /mnt/efs/locks/flocked cat /mnt/efs/locks/flock-state'), 'released', 'B waited for the release');
+    assert.equal(await holder, 0);
+
+    // fcntl (lockf): EAGAIN for the non-blocking attempt, F_GETLK shows the other instance's write lock, a blocking
+    // lockf waits.
+    const py = (code: string) => `python3 -c '${code}'`;
+    const fcntlHolder = background(
+      out.A,
+      py(
+        'import fcntl, os, time; fd = os.open("/mnt/efs/locks/fcntl", os.O_RDWR); fcntl.lockf(fd, fcntl.LOCK_EX); ' +
+          'open("/mnt/efs/locks/fcntl-held", "w").close(); time.sleep(3); ' +
+          'open("/mnt/efs/locks/fcntl-state", "w").write("released"); os.close(fd)',
+      ),
+    );
+    await waitFor('A holds the fcntl lock', held('fcntl-held'), 20_000);
+    assert.equal(
+      ok(
+        out.B,
+        py(
+          'import errno, fcntl, os, struct; fd = os.open("/mnt/efs/locks/fcntl", os.O_RDWR)\n' +
+            'try:\n  fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); print("locked")\n' +
+            'except OSError as e: print(errno.errorcode[e.errno])\n' +
+            'print(struct.unpack("hhqqi4x", fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack("hhqqi4x", fcntl.F_WRLCK, 0, 0, 0, 0)))[0] == fcntl.F_WRLCK)',
+        ),
+      ),
+      'EAGAIN\nTrue',
+    );
+    assert.equal(
+      ok(
+        out.B,
+        py(
+          'import fcntl, os; fd = os.open("/mnt/efs/locks/fcntl", os.O_RDWR); fcntl.lockf(fd, fcntl.LOCK_EX); ' +
+            'print(open("/mnt/efs/locks/fcntl-state").read())',
+        ),
+      ),
+      'released',
+    );
+    assert.equal(await fcntlHolder, 0);
+  });
+
   it('from a zone without a mount target the mount fails as the EFS helper does; blocked by the group on 2049 it times out until the rule is added', async () => {
     const noTarget = sh(out.C, `mount -t efs ${out.FileSystem}:/ /mnt/efs`);
     assert.notEqual(noTarget.status, 0);

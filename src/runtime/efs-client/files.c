@@ -16,6 +16,7 @@ struct lockowner {
   uint8_t stateid[16];
   uint32_t seqid;
   uint32_t gen; /* a new owner's LOCK refused: the next tries as another new owner (its seqid unknown) */
+  int holds;    /* a LOCK of it succeeded since its last unlock of the whole file */
   struct lockowner *next;
 };
 
@@ -618,7 +619,10 @@ static uint32_t lock_once(uint32_t uid, uint32_t gid, struct ofile *f, struct lo
     } else if (seqid_consumed(s)) {
       lo->seqid++;
     }
-    if (!s) xr_fixed(&c.call.body, lo->stateid, 16);
+    if (!s) {
+      xr_fixed(&c.call.body, lo->stateid, 16);
+      lo->holds = 1;
+    }
   }
   cp_done(&c);
   pthread_mutex_unlock(&f->mu);
@@ -647,6 +651,7 @@ static uint32_t lock_unlock(uint32_t uid, uint32_t gid, struct ofile *f, struct 
     s = cp_res(&c, OP_LOCKU);
     if (seqid_consumed(s)) lo->seqid++;
     if (!s) xr_fixed(&c.call.body, lo->stateid, 16);
+    if (!s && off == 0 && len == UINT64_MAX) lo->holds = 0;
   }
   if (stateid_error(s)) {
     lo->established = 0; /* the server forgot it (and its locks) */
@@ -705,7 +710,8 @@ void op_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct 
   cp_begin(&c, uid, gid);
   cp_putfh(&c, &f->in->fh);
   cp_op(&c, OP_LOCKT);
-  xb_u32(&c.call.msg, fl->l_type == F_WRLCK ? WRITE_LT : READ_LT);
+  uint32_t want = fl->l_type == F_WRLCK ? WRITE_LT : READ_LT;
+  xb_u32(&c.call.msg, want);
   xb_u64(&c.call.msg, (uint64_t)fl->l_start);
   xb_u64(&c.call.msg, nfs_length(fl->l_len));
   pthread_mutex_lock(&f->mu);
@@ -730,6 +736,22 @@ void op_getlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct 
     fl->l_type = F_UNLCK;
   }
   cp_done(&c);
+  if (!s && fl->l_type == F_UNLCK && !lo->holds) {
+    /* The mount target's server knows its own clients' locks; another zone's mount target serves the same files and
+     * holds its clients' locks on them too, which only a LOCK meets: one is tried (and undone) by this owner when
+     * it holds none of its own that the LOCK could change. */
+    uint64_t off = (uint64_t)fl->l_start, len = nfs_length(fl->l_len);
+    uint32_t probe = lock_once(uid, gid, f, lo, want == WRITE_LT ? WRITE_LT : READ_LT, off, len);
+    if (probe == 0) {
+      lock_unlock(uid, gid, f, lo, off, len);
+      lo->holds = 0;
+    }
+    if (probe == NFS4ERR_DENIED) {
+      fl->l_type = want == WRITE_LT ? F_WRLCK : F_RDLCK;
+      fl->l_whence = SEEK_SET;
+      fl->l_pid = 0;
+    }
+  }
   if (s) fuse_reply_err(req, nfs4_errno(s));
   else fuse_reply_lock(req, fl);
 }
