@@ -32,7 +32,14 @@ if (existsSync(binary) && existsSync(stamp) && readFileSync(stamp, 'utf8') === d
 mkdirSync(outDir, { recursive: true });
 const cc = spawnSync(
   'gcc',
-  [...flags, '-o', binary + '.new', ...sources.filter((f) => f.endsWith('.c')).map((f) => path.join(srcDir, f)), ...pkg.stdout.trim().split(/\s+/), '-lpthread'],
+  [
+    ...flags,
+    '-o',
+    binary + '.new',
+    ...sources.filter((f) => f.endsWith('.c')).map((f) => path.join(srcDir, f)),
+    ...pkg.stdout.trim().split(/\s+/),
+    '-lpthread',
+  ],
   { encoding: 'utf8' },
 );
 if (cc.status !== 0) {

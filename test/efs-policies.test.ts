@@ -17,11 +17,11 @@ const ROOT = process.getuid?.() === 0;
 process.env.HALO_IMAGE_CACHE ||= '/var/cache/halo-images';
 const doc = (...Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 /**
- * A program inside an instance that speaks NFSv4 to the mount target itself (no mount, no halo client): the project's
+ * A program inside an instance that speaks NFSv4 to the mount target itself (no mount, no halo client): the tests'
  * XDR module and the instance's own python3. `create DIR NAME UID` prints `ok UID:GID` (the new file's owner) or the
  * errno's name.
  */
-const NFS4_MODULE = readFileSync(fileURLToPath(new URL('../../src/runtime/efs_nfs4.py', import.meta.url)), 'utf8');
+const NFS4_MODULE = readFileSync(fileURLToPath(new URL('../../test/support/efs_nfs4.py', import.meta.url)), 'utf8');
 const RAW_CLIENT = `import errno, sys
 sys.path.insert(0, "/root")
 from efs_nfs4 import Creator, Rpc

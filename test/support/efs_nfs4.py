@@ -1,6 +1,7 @@
-"""The NFSv4.0 this EFS client speaks itself (efs-fuse.py): XDR, one pipelined RPC connection, and the COMPOUNDs
-for reads, writes, COMMIT, SETATTR, the file handle and access of a path, and file creation under a client id and
-open-owners of its own. src/runtime/README.md ("EFS") says why these are not left to libnfs 4.0.
+"""NFSv4.0 spoken by a program inside an instance, without a mount or halo's client (efs-policies.test.ts copies this
+file into the instance): XDR, one pipelined RPC connection, and the COMPOUNDs for reads, writes, COMMIT, SETATTR,
+the file handle and access of a path, and file creation under a client id and open-owners of its own. It was the
+Python EFS client's; the client is now C (src/runtime/efs-client/), and this stays as the tests' raw NFS client.
 """
 import errno
 import os
