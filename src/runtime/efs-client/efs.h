@@ -50,7 +50,6 @@ struct rpc_call {
   int done;
   rpc_done_fn on_done;  /* called by the receiving thread instead of waking a waiter */
   void *arg;
-  pthread_cond_t cond;
   struct rpc_call *next;
 };
 int rpc_open(const char *server, double timeout_s, char *err, size_t errlen);
@@ -59,6 +58,8 @@ void rpc_prepare(struct rpc_call *c, uint32_t uid, uint32_t gid);
 void rpc_submit(struct rpc_call *c);
 void rpc_call(struct rpc_call *c);
 void rpc_release(struct rpc_call *c);
+/* Waits a little for answers (reads one when no one else does): for a caller waiting on calls it did not make. */
+void rpc_pump(void);
 
 /* ---- nfs4.c ---- */
 #define NFS4_FHSIZE 128

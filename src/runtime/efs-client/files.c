@@ -499,7 +499,16 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_
 /* Every WRITE of the file answered, and those to send again sent (one settle at a time per file). */
 void settle(struct inode *in) {
   pthread_mutex_lock(&in->mu);
-  while (in->writes || in->settling) pthread_cond_wait(&in->cond, &in->mu);
+  while (in->writes || in->settling) {
+    if (in->settling) {
+      pthread_cond_wait(&in->cond, &in->mu);
+      continue;
+    }
+    /* The writes' answers: read by this thread when no one else reads. */
+    pthread_mutex_unlock(&in->mu);
+    rpc_pump();
+    pthread_mutex_lock(&in->mu);
+  }
   struct redo *list = in->redo;
   in->redo = NULL;
   if (list) in->settling = 1;

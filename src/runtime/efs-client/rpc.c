@@ -1,5 +1,7 @@
-/* One TCP connection to the mount target, many calls in flight: callers send under a send lock and sleep on their
- * own condition; one receiving thread reads the replies and matches them to their calls by xid. There is no
+/* One TCP connection to the mount target, many calls in flight: callers send under a send lock; replies are matched
+ * to their calls by xid. Whoever waits reads (one reply per turn, then the turn passes): a caller alone reads its
+ * own reply with no thread between, a caller whose reply another reads is woken; a background thread reads when
+ * only calls nobody waits for (writes) are in flight. There is no
  * time-out, as on a hard mount: when the connection breaks, or stays silent SILENCE seconds while calls wait, it
  * is made again (tried every second while the path is cut) and every unanswered call is sent again. */
 #include "efs.h"
@@ -30,7 +32,10 @@ static struct {
   uint32_t next_xid;
   char host[64];
   time_t last_heard;
-} R = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER, .send_mu = PTHREAD_MUTEX_INITIALIZER};
+  int reading;          /* a thread has the turn to read */
+  int waiters;          /* threads waiting for answers (the background reader leaves the turn to them) */
+  pthread_cond_t turn;  /* a reply delivered, a turn ended, a call nobody waits for sent */
+} R = {.fd = -1, .mu = PTHREAD_MUTEX_INITIALIZER, .send_mu = PTHREAD_MUTEX_INITIALIZER, .turn = PTHREAD_COND_INITIALIZER};
 
 static time_t now_s(void) {
   struct timespec ts;
@@ -175,46 +180,69 @@ static void deliver(uint8_t *rec, size_t len) {
   }
   pthread_mutex_lock(&R.mu);
   c->done = 1;
-  pthread_cond_signal(&c->cond);
+  pthread_cond_broadcast(&R.turn);
   pthread_mutex_unlock(&R.mu);
 }
 
-static void *receiver(void *unused) {
-  (void)unused;
-  for (;;) {
-    pthread_mutex_lock(&R.mu);
-    int fd = R.fd;
+/* One reply read and delivered (the connection made again first when it broke). */
+static void read_one(void) {
+  pthread_mutex_lock(&R.mu);
+  int fd = R.fd;
+  pthread_mutex_unlock(&R.mu);
+  if (fd < 0) {
+    reconnect();
+    return;
+  }
+  uint8_t *rec = NULL;
+  size_t len = 0;
+  int last = 0;
+  while (!last) {
+    uint8_t mark[4];
+    if (read_full(fd, mark, 4) < 0) goto broken;
+    uint32_t m = (uint32_t)mark[0] << 24 | (uint32_t)mark[1] << 16 | (uint32_t)mark[2] << 8 | mark[3];
+    last = m >> 31;
+    size_t frag = m & 0x7fffffff;
+    rec = realloc(rec, len + frag + 1);
+    if (!rec) abort();
+    if (read_full(fd, rec + len, frag) < 0) goto broken;
+    len += frag;
+  }
+  deliver(rec, len);
+  return;
+broken:
+  free(rec);
+  reconnect();
+}
+
+/* One step towards an answer, under R.mu: the turn to read one reply when no one reads and calls are in flight,
+ * else the wait for the reader's delivery or the end of its turn; nothing when nothing is in flight. */
+static void pump_locked(void) {
+  if (R.reading) {
+    pthread_cond_wait(&R.turn, &R.mu);
+  } else if (R.pending) {
+    R.reading = 1;
     pthread_mutex_unlock(&R.mu);
-    if (fd < 0) {
-      reconnect();
-      continue;
-    }
-    uint8_t *rec = NULL;
-    size_t len = 0;
-    int last = 0, broken = 0;
-    while (!last) {
-      uint8_t mark[4];
-      if (read_full(fd, mark, 4) < 0) {
-        broken = 1;
-        break;
-      }
-      uint32_t m = (uint32_t)mark[0] << 24 | (uint32_t)mark[1] << 16 | (uint32_t)mark[2] << 8 | mark[3];
-      last = m >> 31;
-      size_t frag = m & 0x7fffffff;
-      rec = realloc(rec, len + frag + 1);
-      if (!rec) abort();
-      if (read_full(fd, rec + len, frag) < 0) {
-        broken = 1;
-        break;
-      }
-      len += frag;
-    }
-    if (broken) {
-      free(rec);
-      reconnect();
-      continue;
-    }
-    deliver(rec, len);
+    read_one();
+    pthread_mutex_lock(&R.mu);
+    R.reading = 0;
+    pthread_cond_broadcast(&R.turn);
+  }
+}
+
+void rpc_pump(void) {
+  pthread_mutex_lock(&R.mu);
+  R.waiters++;
+  pump_locked();
+  if (--R.waiters == 0) pthread_cond_broadcast(&R.turn);
+  pthread_mutex_unlock(&R.mu);
+}
+
+static void *background_reader(void *unused) {
+  (void)unused;
+  pthread_mutex_lock(&R.mu);
+  for (;;) {
+    while (R.reading || R.waiters || !R.pending) pthread_cond_wait(&R.turn, &R.mu);
+    pump_locked();
   }
   return NULL;
 }
@@ -236,7 +264,7 @@ int rpc_open(const char *server, double timeout_s, char *err, size_t errlen) {
   R.fd = fd;
   R.last_heard = now_s();
   pthread_t t;
-  pthread_create(&t, NULL, receiver, NULL);
+  pthread_create(&t, NULL, background_reader, NULL);
   pthread_detach(t);
   return 0;
 }
@@ -275,13 +303,13 @@ void rpc_submit(struct rpc_call *c) {
   c->msg.buf[1] = mark >> 16;
   c->msg.buf[2] = mark >> 8;
   c->msg.buf[3] = mark;
-  if (!c->on_done) pthread_cond_init(&c->cond, NULL);
   pthread_mutex_lock(&R.send_mu);
   pthread_mutex_lock(&R.mu);
   if (!R.pending) R.last_heard = now_s();
   c->next = R.pending;
   R.pending = c;
   int fd = R.fd;
+  if (c->on_done) pthread_cond_broadcast(&R.turn); /* the background reader reads its answer */
   pthread_mutex_unlock(&R.mu);
   /* Not connected: the receiving thread sends it once it is. Broken: it notices, reconnects and sends it again. */
   if (fd >= 0 && send_all(fd, c) < 0) shutdown(fd, SHUT_RDWR);
@@ -292,9 +320,10 @@ void rpc_call(struct rpc_call *c) {
   c->on_done = NULL;
   rpc_submit(c);
   pthread_mutex_lock(&R.mu);
-  while (!c->done) pthread_cond_wait(&c->cond, &R.mu);
+  R.waiters++;
+  while (!c->done) pump_locked();
+  if (--R.waiters == 0) pthread_cond_broadcast(&R.turn);
   pthread_mutex_unlock(&R.mu);
-  pthread_cond_destroy(&c->cond);
 }
 
 void rpc_release(struct rpc_call *c) {
