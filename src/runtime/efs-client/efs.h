@@ -58,6 +58,7 @@ void rpc_prepare(struct rpc_call *c, uint32_t uid, uint32_t gid);
 void rpc_submit(struct rpc_call *c);
 void rpc_call(struct rpc_call *c);
 void rpc_release(struct rpc_call *c);
+void rpc_new_xid(struct rpc_call *c); /* before sending a call again as a new one */
 /* Waits a little for answers (reads one when no one else does): for a caller waiting on calls it did not make. */
 void rpc_pump(void);
 
@@ -95,6 +96,7 @@ typedef struct {
   struct rpc_call call;
   size_t count_at;
   uint32_t nops;
+  int sequenced;
 } compound;
 void cp_begin(compound *c, uint32_t uid, uint32_t gid);
 void cp_op(compound *c, uint32_t op);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -17,11 +18,14 @@ void cp_begin(compound *c, uint32_t uid, uint32_t gid) {
   c->count_at = c->call.msg.len;
   xb_u32(&c->call.msg, 0);
   c->nops = 0;
+  c->sequenced = 0;
 }
 
 void cp_op(compound *c, uint32_t op) {
   xb_u32(&c->call.msg, op);
   c->nops++;
+  /* An op with a seqid: a NFS4ERR_DELAY moves it too (RFC 7530 9.1.7), so the same call is never sent again. */
+  if (op == OP_OPEN || op == OP_OPEN_CONFIRM || op == OP_CLOSE || op == OP_LOCK || op == OP_LOCKU) c->sequenced = 1;
 }
 
 void cp_putfh(compound *c, const nfs_fh *fh) {
@@ -50,9 +54,21 @@ void cp_finish(compound *c) {
   p[3] = c->nops;
 }
 
+/* Sent and answered; NFS4ERR_DELAY (the server busy: nothing of the COMPOUND was done from that op on) is asked
+ * again after a pause (but for ops with a seqid, whose callers see it), under a new xid (the old one's answer is in the server's duplicate request cache). */
 void cp_end(compound *c) {
   cp_finish(c);
-  rpc_call(&c->call);
+  for (int pause_ms = 10;; pause_ms = pause_ms < 1000 ? pause_ms * 2 : pause_ms) {
+    rpc_call(&c->call);
+    xrd peek = c->call.body;
+    if (c->sequenced || xr_u32(&peek) != NFS4ERR_DELAY) return;
+    free(c->call.reply);
+    c->call.reply = NULL;
+    c->call.done = 0;
+    rpc_new_xid(&c->call);
+    struct timespec ts = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+  }
 }
 
 uint32_t cp_status(compound *c) {

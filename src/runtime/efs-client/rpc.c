@@ -296,6 +296,17 @@ void rpc_prepare(struct rpc_call *c, uint32_t uid, uint32_t gid) {
   xb_u32(&c->msg, 0);
 }
 
+void rpc_new_xid(struct rpc_call *c) {
+  pthread_mutex_lock(&R.mu);
+  c->xid = R.next_xid++;
+  pthread_mutex_unlock(&R.mu);
+  uint8_t *p = c->msg.buf + 4;
+  p[0] = c->xid >> 24;
+  p[1] = c->xid >> 16;
+  p[2] = c->xid >> 8;
+  p[3] = c->xid;
+}
+
 void rpc_submit(struct rpc_call *c) {
   size_t len = c->msg.len - 4 + c->payload_len + (4 - c->payload_len % 4) % 4;
   uint32_t mark = 0x80000000u | (uint32_t)len;
