@@ -674,26 +674,65 @@ static uint32_t lock_unlock(uint32_t uid, uint32_t gid, struct ofile *f, struct 
 
 static uint64_t nfs_length(off_t len) { return len == 0 ? UINT64_MAX : (uint64_t)len; }
 
-/* A lock, waited for when asked (F_SETLKW, flock without LOCK_NB) by asking again while the server answers
- * NFS4ERR_DENIED, as the Linux NFS client polls; an interrupted waiter (a signal) ends with EINTR. */
+/* One LOCK's outcome: 0, an errno, or -1 for NFS4ERR_DENIED (or the server busy). */
+static int try_lock(uint32_t uid, uint32_t gid, struct ofile *f, struct lockowner *lo, uint32_t type, uint64_t off, uint64_t len) {
+  uint32_t s = lock_once(uid, gid, f, lo, type, off, len);
+  if (s == NFS4ERR_STALE_CLIENTID || s == NFS4ERR_EXPIRED) client_id_lost(f->clientid);
+  if (stateid_error(s)) return ENOLCK;
+  if (s == NFS4ERR_DENIED || s == NFS4ERR_DELAY) return -1;
+  return nfs4_errno(s);
+}
+
+struct lock_wait {
+  fuse_req_t req;
+  struct ofile *f; /* open while its caller waits in fcntl or flock */
+  struct lockowner *lo;
+  uint32_t uid, gid, type;
+  uint64_t off, len;
+};
+
+/* A blocked F_SETLKW or flock, in a thread of its own (so waiters never hold FUSE's worker threads, which the
+ * holder's unlock needs): asked again while the server answers NFS4ERR_DENIED, as the Linux NFS client polls,
+ * after 10 ms, doubling to 0.5 s; an interrupted waiter (a signal) ends with EINTR. */
+static void *lock_waiter(void *arg) {
+  struct lock_wait *w = arg;
+  long delay_ms = 10;
+  int e;
+  for (;;) {
+    if (fuse_req_interrupted(w->req)) {
+      e = EINTR;
+      break;
+    }
+    struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+    if (delay_ms < 500) delay_ms *= 2;
+    e = try_lock(w->uid, w->gid, w->f, w->lo, w->type, w->off, w->len);
+    if (e >= 0) break;
+  }
+  fuse_reply_err(w->req, e);
+  free(w);
+  return NULL;
+}
+
+/* Returns an errno to answer now, or -1 when a waiter thread answers later. */
 static int lock_range(fuse_req_t req, struct ofile *f, uint64_t fuse_owner, int exclusive, uint64_t off, uint64_t len, int wait) {
   uint32_t uid, gid;
   caller(req, &uid, &gid);
   settle(f->in);
   struct lockowner *lo = lock_owner(f, fuse_owner, 1);
-  long delay_ms = 10;
-  for (;;) {
-    uint32_t type = exclusive ? (wait ? WRITEW_LT : WRITE_LT) : (wait ? READW_LT : READ_LT);
-    uint32_t s = lock_once(uid, gid, f, lo, type, off, len);
-    if (s == NFS4ERR_STALE_CLIENTID || s == NFS4ERR_EXPIRED) client_id_lost(f->clientid);
-    if (stateid_error(s)) return ENOLCK;
-    if (s != NFS4ERR_DENIED && s != NFS4ERR_DELAY) return nfs4_errno(s);
-    if (!wait && s == NFS4ERR_DENIED) return EAGAIN;
-    if (fuse_req_interrupted(req)) return EINTR;
-    struct timespec ts = {delay_ms / 1000, (delay_ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-    if (delay_ms < 500) delay_ms *= 2;
+  uint32_t type = exclusive ? (wait ? WRITEW_LT : WRITE_LT) : (wait ? READW_LT : READ_LT);
+  int e = try_lock(uid, gid, f, lo, type, off, len);
+  if (e >= 0) return e;
+  if (!wait) return EAGAIN;
+  struct lock_wait *w = calloc(1, sizeof *w);
+  *w = (struct lock_wait){req, f, lo, uid, gid, type, off, len};
+  pthread_t t;
+  if (pthread_create(&t, NULL, lock_waiter, w) != 0) {
+    free(w);
+    return ENOLCK;
   }
+  pthread_detach(t);
+  return -1;
 }
 
 static int unlock_range(fuse_req_t req, struct ofile *f, uint64_t fuse_owner, uint64_t off, uint64_t len) {
@@ -771,7 +810,7 @@ void op_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, struct 
   uint64_t off = (uint64_t)fl->l_start, len = nfs_length(fl->l_len);
   int e = fl->l_type == F_UNLCK ? unlock_range(req, f, fi->lock_owner, off, len)
                                 : lock_range(req, f, fi->lock_owner, fl->l_type == F_WRLCK, off, len, sleep);
-  fuse_reply_err(req, e);
+  if (e >= 0) fuse_reply_err(req, e);
 }
 
 /* flock: a lock of the whole file by the open file's owner (as the Linux NFS client emulates it). */
@@ -780,7 +819,7 @@ void op_flock(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, int op)
   struct ofile *f = OFILE(fi);
   int e = (op & LOCK_UN) ? unlock_range(req, f, fi->lock_owner, 0, UINT64_MAX)
                          : lock_range(req, f, fi->lock_owner, (op & LOCK_EX) != 0, 0, UINT64_MAX, !(op & LOCK_NB));
-  fuse_reply_err(req, e);
+  if (e >= 0) fuse_reply_err(req, e);
 }
 
 /* close(2): the writes answered (close-to-open), their first error reported; the closing process's POSIX locks on
