@@ -2,7 +2,7 @@
  * src/runtime/README.md ("EFS") describes the design; this header joins its parts:
  *   xdr.c   XDR buffers          rpc.c   one TCP connection, many calls in flight (xid matching), hard-mount reconnect
  *   nfs4.c  COMPOUNDs, attributes, the client id and its lease, open and lock owners
- *   ops.c   the FUSE operations   main.c  the command line, the mount in the instance, the session */
+ *   meta.c, files.c, writes.c, locks.c  the FUSE operations   main.c  the command line, the mount, the session */
 #ifndef EFS_H
 #define EFS_H
 #define FUSE_USE_VERSION 34

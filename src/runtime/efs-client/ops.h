@@ -1,4 +1,4 @@
-/* What the FUSE operations (meta.c: names, attributes, directories; files.c: open files, I/O, locks) share. */
+/* What the FUSE operations share (meta.c: names, attributes, directories; files.c, writes.c, locks.c: open files). */
 #ifndef OPS_H
 #define OPS_H
 #include "efs.h"
