@@ -219,8 +219,7 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   fuse_reply_attr(req, &st, ATTR_TIMEOUT);
 }
 
-static void settime(xbuf *b, int to_set, int now_flag, struct timespec t) {
-  (void)to_set;
+static void settime(xbuf *b, int now_flag, struct timespec t) {
   if (now_flag) {
     xb_u32(b, 0); /* SET_TO_SERVER_TIME4 */
     return;
@@ -263,11 +262,11 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, s
   }
   if (to_set & FUSE_SET_ATTR_ATIME) {
     w1 |= 1u << 16;
-    settime(&v, to_set, to_set & FUSE_SET_ATTR_ATIME_NOW, attr->st_atim);
+    settime(&v, to_set & FUSE_SET_ATTR_ATIME_NOW, attr->st_atim);
   }
   if (to_set & FUSE_SET_ATTR_MTIME) {
     w1 |= 1u << 22;
-    settime(&v, to_set, to_set & FUSE_SET_ATTR_MTIME_NOW, attr->st_mtim);
+    settime(&v, to_set & FUSE_SET_ATTR_MTIME_NOW, attr->st_mtim);
   }
   uint8_t stateid[16];
   memset(stateid, 0, sizeof stateid);

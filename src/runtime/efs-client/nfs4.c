@@ -33,7 +33,7 @@ void cp_putfh(compound *c, const nfs_fh *fh) {
   xb_opaque(&c->call.msg, fh->data, fh->len);
 }
 
-/* What is asked: type, change? no: size, fileid (word 0; filehandle too in READDIR); mode, numlinks, owner,
+/* What is asked: type, size, fileid (word 0; the file handle too in READDIR); mode, numlinks, owner,
  * owner_group, space_used, time_access, time_metadata, time_modify (word 1). */
 #define W0 (1u << 1 | 1u << 4 | 1u << 20)
 #define W0_FH (1u << 19)
