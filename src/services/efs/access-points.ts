@@ -66,6 +66,7 @@ export function createAccessPoint(input: CreateInput, ctx: RequestContext) {
     RootDirectory: root,
   };
   accessPoints(ctx.cloud).insert(ctx.region, ap.AccessPointId, ap);
+  ctx.cloud.events.emit('efs.accessPointCreated', { region: ctx.region, fileSystemId: ap.FileSystemId, accessPointId: ap.AccessPointId });
   return accessPointView(ctx, ap);
 }
 
@@ -88,5 +89,7 @@ export function describeAccessPoints(
 export function deleteAccessPoint(input: { AccessPointId: string }, ctx: RequestContext) {
   const ap = findAccessPoint(ctx, input.AccessPointId);
   accessPoints(ctx.cloud).delete(ctx.region, ap.AccessPointId);
+  // The mount targets' servers drop its export: a new mount through it is refused, live ones lose access.
+  ctx.cloud.events.emit('efs.accessPointDeleted', { region: ctx.region, fileSystemId: ap.FileSystemId, accessPointId: ap.AccessPointId });
   return {};
 }
