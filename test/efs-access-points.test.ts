@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { ensureImage } from '../src/runtime/images.js';
 import { fileSystemDir } from '../src/runtime/efs-server.js';
 import { TestCloud } from './support/cloud.js';
-import { disposeAndCheckHost } from './support/host.js';
+import { disposeAndCheckHost, processList } from './support/host.js';
 import { inInstance } from './support/instance-shell.js';
 import { waitFor } from './support/wait.js';
 import { cfn, settle } from './templates/support.js';
@@ -148,6 +148,10 @@ describe('EFS access points enforced by the NFS server', { skip: ROOT ? false : 
     ok(efsMount(`tls,accesspoint=${ap}`, '/mnt/ap'));
     assert.equal(ok('stat -c %u:%g:%a /mnt/ap'), '1000:1001:755', 'made with its creation info at the first mount');
     assert.equal(ok('ls -A /mnt/ap'), '', 'only the root directory: nothing of the file system above it');
+    // The client asks the server for the access point's export, and claims no POSIX user of its own: the server enforces it.
+    const client = processList(' --target /mnt/ap ').find((p) => p.cmd.includes(`/clients/${out.Client}`));
+    assert.match(client?.cmd ?? '', new RegExp(` --root /${ap}/? `), 'the client mounts the export of the access point');
+    assert.doesNotMatch(client?.cmd ?? '', / --uid /);
     ok('echo by root > /mnt/ap/by-root && mkdir /mnt/ap/dir');
     assert.equal(ok('stat -c %u:%g /mnt/ap/by-root /mnt/ap/dir'), '1000:1001\n1000:1001', "the instance's root writes as the POSIX user");
     assert.equal(ok('stat -c %u:%g /mnt/fs/app/data/by-root'), '1000:1001', 'stored so: seen through the file system too');
