@@ -30,22 +30,22 @@ import { unmountNow, type VolumeRequestResult } from './volumes.js';
 
 /**
  * Makes an access point's root directory in the file system's directory, with its owner and permissions, one
- * component at a time without following links (a client may have put a symlink anywhere). Returns an error message
- * when it cannot (as EFS refuses the mount), undefined when the directory is there.
+ * component at a time without following links (a client may have put a symlink anywhere). False when it cannot (no
+ * CreationInfo, or a file or link in the way: EFS then refuses the mount), true when the directory is there.
  */
 export function makeAccessPointRoot(
   dataDir: string,
   apPath: string,
   info?: { OwnerUid: number; OwnerGid: number; Permissions: string },
-): string | undefined {
+): boolean {
   const parts = apPath.split('/').filter(Boolean);
-  if (parts.some((p) => p === '..' || p === '.')) return `access point path ${apPath} is not valid`;
+  if (parts.some((p) => p === '..' || p === '.')) return false;
   let dir = dataDir;
   for (const [i, part] of parts.entries()) {
     dir = path.join(dir, part);
     let st = lstatOrUndefined(dir);
     if (!st) {
-      if (!info) return `mount.nfs4: access denied by server while mounting: the access point's root directory ${apPath} does not exist`;
+      if (!info) return false;
       mkdirSync(dir);
       if (i === parts.length - 1) {
         chownSync(dir, info.OwnerUid, info.OwnerGid);
@@ -53,9 +53,9 @@ export function makeAccessPointRoot(
       }
       st = lstatSync(dir);
     }
-    if (!st.isDirectory()) return `access point path ${apPath} is not a directory in the file system`;
+    if (!st.isDirectory()) return false;
   }
-  return undefined;
+  return true;
 }
 
 /**
@@ -407,12 +407,12 @@ export class EfsRuntime {
       if (!ap || (servedId && ap.FileSystemId !== servedId)) return denied;
       // EFS makes an access point's root directory itself, on the server side, when a client connects through it;
       // without CreationInfo, or when a file is in the way, the mount fails.
-      const made = makeAccessPointRoot(
+      const there = makeAccessPointRoot(
         fileSystemDir(this.host.home, ap.FileSystemId),
         ap.RootDirectory.Path,
         ap.RootDirectory.CreationInfo,
       );
-      if (made || !quotable(ap.RootDirectory.Path)) return denied;
+      if (!there || !quotable(ap.RootDirectory.Path)) return denied;
       root = `${accessPointPseudo(ap.AccessPointId)}${ask.subPath}`;
     }
     const runDir = efsRunDir(this.host.tag);
