@@ -139,6 +139,7 @@ describe('EFS access points enforced by the NFS server', { skip: ROOT ? false : 
       refused(efsMount('accesspoint=fsap-0123456789abcdef0', '/mnt/ap')),
       /The "tls" option is required when mounting via "accesspoint"/,
     );
+    assert.match(refused(efsMount('tls,accesspoint=fsap-12ab', '/mnt/ap')), /Access Point ID fsap-12ab is malformed/);
     ap = createAccessPoint(
       '--posix-user',
       'Uid=1000,Gid=1001',

@@ -377,6 +377,8 @@ export class EfsRuntime {
       if (options.includes('iam')) return { status: 400, body: 'The "tls" option is required when mounting via "iam"' };
       if (ask.accessPointId) return { status: 400, body: 'The "tls" option is required when mounting via "accesspoint"' };
     }
+    if (ask.helper === 'efs' && ask.accessPointId !== undefined && !/^fsap-[0-9a-f]{17}$/.test(ask.accessPointId))
+      return { status: 400, body: `Access Point ID ${ask.accessPointId} is malformed` };
     const question: EfsMountQuestion | undefined = fileSystemId
       ? { instanceId: who.instanceId, fileSystemId, accessPointId: ask.accessPointId, iam: efsOption('iam'), tls: efsOption('tls') }
       : undefined;
