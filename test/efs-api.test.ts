@@ -185,6 +185,8 @@ describe('EFS API (REST-JSON) through the real aws CLI and SDK v3', () => {
     assert.equal(ap.Name, 'jenkins');
     assert.equal(ok('describe-access-points', '--file-system-id', fs.FileSystemId).AccessPoints[0].AccessPointId, ap.AccessPointId);
     fails('BadRequest', 'create-access-point', '--file-system-id', fs.FileSystemId, '--root-directory', 'Path=relative');
+    for (const bad of ['/a/b/c/d/e', '/.hidden', '/a;b', '/a/'])
+      fails('BadRequest', 'create-access-point', '--file-system-id', fs.FileSystemId, '--root-directory', `Path=${bad}`);
 
     assert.deepEqual(ok('describe-lifecycle-configuration', '--file-system-id', fs.FileSystemId).LifecyclePolicies, []);
     ok(

@@ -363,8 +363,9 @@ describe(
     });
 
     it('the NFS server holds every client to its grants, a program speaking NFS itself too, and applies a policy change to live mounts', () => {
+      // The server's NFSv4 root holds the file system's export at /fs-… (and each access point's at /fsap-…).
       const raw = (id: string, parent: string, name: string, uid: number) =>
-        ok(id, `python3 /root/nfs-raw.py ${out.TargetIp} create ${parent} ${name} ${uid}`);
+        ok(id, `python3 /root/nfs-raw.py ${out.TargetIp} create /${out.FileSystem}${parent} ${name} ${uid}`);
       for (const id of [out.Writer, out.Anonymous]) {
         ok(id, `echo ${Buffer.from(NFS4_MODULE).toString('base64')} | base64 -d > /root/efs_nfs4.py`);
         ok(id, `echo ${Buffer.from(RAW_CLIENT).toString('base64')} | base64 -d > /root/nfs-raw.py`);

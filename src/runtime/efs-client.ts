@@ -57,8 +57,8 @@ export interface ClientLaunch {
   server: string;
   target: string;
   source: string;
+  /** The path to mount in the server's NFSv4 namespace: `/fs-…/sub/path` or `/fsap-…/sub/path` (efs-exports.ts). */
   root: string;
-  posixUser?: { Uid: number; Gid: number };
   /** `ro` asked: a read-only mount (EROFS). What the policy grants is the server's to enforce (efs-exports.ts). */
   readOnly?: boolean;
   /** Marks the process as this cloud's (its command line names it): /run/halo/efs/<tag>/clients/<instance>. */
@@ -93,7 +93,6 @@ export function startClient(c: ClientLaunch, waitMs: number): Promise<RunningCli
     '--home',
     c.home,
   ];
-  if (c.posixUser) args.push('--uid', String(c.posixUser.Uid), '--gid', String(c.posixUser.Gid));
   if (c.readOnly) args.push('--read-only');
   const idBase = idBaseOf(c.initPid);
   if (idBase !== undefined) args.push('--id-base', String(idBase));

@@ -28,29 +28,80 @@ export function unionOf(grants: ClientGrant[]): ClientGrant {
   };
 }
 
-/** nfs-ganesha's words for a grant: no ClientMount → no access, no ClientWrite → read-only, no ClientRootAccess → root squashed to 65534. */
-function permissions(g: ClientGrant): string {
-  const access = !g.mount ? 'None' : g.write ? 'RW' : 'RO';
-  return `Access_Type = ${access}; Squash = ${g.root ? 'No_Root_Squash' : 'Root_Squash'}; Anonymous_Uid = 65534; Anonymous_Gid = 65534;`;
+/** The pseudo path (in the server's NFSv4 namespace) of the file system's own export. */
+export const fileSystemPseudo = (fileSystemId: string) => `/${fileSystemId}`;
+/** The pseudo path of an access point's export. */
+export const accessPointPseudo = (accessPointId: string) => `/${accessPointId}`;
+
+/** An access point as its export serves it: its root directory on the host, and the POSIX user every request runs as. */
+export interface AccessPointExport {
+  accessPointId: string;
+  /** Stable while the server runs (clients' file handles carry it); 1 is the file system's. */
+  exportId: number;
+  /** The file system's directory joined with the access point's root path, an existing directory. */
+  dir: string;
+  posixUser?: { Uid: number; Gid: number };
+  rules: ExportRules;
 }
 
-/** The EXPORT block of a mount target's server: its default permissions and one CLIENT block per mounting address. */
-export function exportBlock(dataDir: string, rules: ExportRules): string {
+/** Every export of a mount target's server: the file system's, and one per access point whose root directory exists. */
+export interface ServerExports {
+  fileSystemId: string;
+  fileSystem: ExportRules;
+  accessPoints: AccessPointExport[];
+}
+
+const NOBODY = 65534;
+
+/**
+ * nfs-ganesha's words for a grant: no ClientMount → no access, no ClientWrite → read-only, no ClientRootAccess → root
+ * squashed to 65534. Through an access point with a POSIX user, every caller is squashed to that user (root too: a
+ * POSIX user of uid 0 without ClientRootAccess is nobody).
+ */
+function permissions(g: ClientGrant, user?: { Uid: number; Gid: number }): string {
+  const access = !g.mount ? 'None' : g.write ? 'RW' : 'RO';
+  if (user) {
+    const squashedRoot = user.Uid === 0 && !g.root;
+    const uid = squashedRoot ? NOBODY : user.Uid;
+    const gid = squashedRoot ? NOBODY : user.Gid;
+    return `Access_Type = ${access}; Squash = All_Squash; Anonymous_Uid = ${uid}; Anonymous_Gid = ${gid};`;
+  }
+  return `Access_Type = ${access}; Squash = ${g.root ? 'No_Root_Squash' : 'Root_Squash'}; Anonymous_Uid = ${NOBODY}; Anonymous_Gid = ${NOBODY};`;
+}
+
+/** A directory ganesha's configuration can name between double quotes (it has no escapes). */
+export const quotable = (dir: string) => !/["\\\n\r]/.test(dir);
+
+function oneExport(id: number, dir: string, pseudo: string, rules: ExportRules, user?: { Uid: number; Gid: number }): string {
   const clients = [...rules.byAddress]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([ip, g]) => `  CLIENT { Clients = ${ip}; Protocols = 4; ${permissions(g)} }\n`)
+    .map(([ip, g]) => `  CLIENT { Clients = ${ip}; Protocols = 4; ${permissions(g, user)} }\n`)
     .join('');
   return `EXPORT {
-  Export_Id = 1;
-  Path = "${dataDir}";
-  Pseudo = /;
-  ${permissions(rules.anyone)}
+  Export_Id = ${id};
+  Path = "${dir}";
+  Pseudo = ${pseudo};
+  ${permissions(rules.anyone, user)}
   Protocols = 4;
   SecType = sys;
   Attr_Expiration_Time = 0;
   FSAL { Name = VFS; }
 ${clients}}
 `;
+}
+
+/**
+ * The EXPORT blocks of a mount target's server: the file system at /fs-…, each access point at /fsap-… (its root
+ * directory as the export's path, so nothing above it can be named through it), each with its default permissions
+ * and one CLIENT block per mounting address. The NFSv4 root above them is ganesha's own read-only pseudo file system.
+ */
+export function exportBlocks(dataDir: string, exports: ServerExports): string {
+  return [
+    oneExport(1, dataDir, fileSystemPseudo(exports.fileSystemId), exports.fileSystem),
+    ...exports.accessPoints
+      .filter((ap) => quotable(ap.dir))
+      .map((ap) => oneExport(ap.exportId, ap.dir, accessPointPseudo(ap.accessPointId), ap.rules, ap.posixUser)),
+  ].join('');
 }
 
 /** What ganesha logs (component CONFIG, level EVENT) when a SIGHUP's reread of the exports is done. */

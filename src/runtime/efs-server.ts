@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { exportBlock, reloadExports, type ExportRules } from './efs-exports.js';
+import { exportBlocks, reloadExports, type ServerExports } from './efs-exports.js';
 import { efsRunDir } from './names.js';
 import { gatewayOf, plugInstance, unplugInstance, type VpcNet } from './network.js';
 import { run } from './sh.js';
@@ -45,10 +45,10 @@ export const fileSystemDir = (home: string, fileSystemId: string) => path.join(h
  * nfs-ganesha's configuration: NFSv4 only (no rpcbind, no mountd: port 2049 is all a client needs, as on EFS),
  * bound to the mount target's address, no grace period, numeric owners (EFS clients send uids), attribute caching
  * off so that a write through one mount target is seen at once through another that exports the same directory;
- * the export's permissions per client address are EFS's grants (efs-exports.ts). CONFIG events are logged: the end
- * of a reread of the exports is awaited there.
+ * one export for the file system and one per access point, their permissions per client address EFS's grants
+ * (efs-exports.ts). CONFIG events are logged: the end of a reread of the exports is awaited there.
  */
-export function ganeshaConfig(ip: string, dataDir: string, stateDir: string, rules: ExportRules): string {
+export function ganeshaConfig(ip: string, dataDir: string, stateDir: string, exports: ServerExports): string {
   return `NFS_CORE_PARAM {
   Protocols = 4;
   Bind_addr = ${ip};
@@ -64,7 +64,7 @@ NFSV4 {
 }
 NFS_KRB5 { Active_krb5 = false; }
 MDCACHE { Dir_Chunk = 0; }
-${exportBlock(dataDir, rules)}LOG {
+${exportBlocks(dataDir, exports)}LOG {
   Default_Log_Level = WARN;
   Components { CONFIG = EVENT; }
 }
@@ -84,14 +84,14 @@ export async function startMountTarget(
   vpc: VpcNet,
   spec: MountTargetSpec,
   nsName: string,
-  rules: ExportRules,
+  exports: ServerExports,
 ): Promise<MountTargetServer> {
   const dataDir = fileSystemDir(home, spec.fileSystemId);
   const stateDir = path.join(efsRunDir(tag), spec.mountTargetId);
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(path.join(stateDir, 'recovery'), { recursive: true });
   const conf = path.join(stateDir, 'ganesha.conf');
-  writeFileSync(conf, ganeshaConfig(spec.ipAddress, dataDir, stateDir, rules));
+  writeFileSync(conf, ganeshaConfig(spec.ipAddress, dataDir, stateDir, exports));
   const alias = await plugInstance(tag, vpc, {
     instanceId: spec.mountTargetId,
     privateIp: spec.ipAddress,
@@ -149,9 +149,9 @@ export async function setMountTargetUp(server: MountTargetServer, up: boolean): 
 }
 
 /** The server holds every client to these rules from now on (queued behind any rereading still under way). */
-export function updateExports(server: MountTargetServer, rules: () => Promise<ExportRules>): Promise<void> {
+export function updateExports(server: MountTargetServer, exports: () => Promise<ServerExports>): Promise<void> {
   const next = server.exports.then(async () => {
-    const config = ganeshaConfig(server.spec.ipAddress, server.dataDir, server.stateDir, await rules());
+    const config = ganeshaConfig(server.spec.ipAddress, server.dataDir, server.stateDir, await exports());
     const pid = server.child.pid;
     if (server.stopped || pid === undefined || server.child.exitCode !== null || server.child.signalCode !== null) return;
     await reloadExports(pid, server.conf, config, server.log);

@@ -3,7 +3,17 @@ import path from 'node:path';
 import type { Cloud } from '../cloud.js';
 import { findZone, hostsOf } from '../topology/regions.js';
 import { clientStateDir, readMountAsk, startClient, type RunningClient } from './efs-client.js';
-import { FULL_GRANT, unionOf, type ClientGrant, type ExportRules } from './efs-exports.js';
+import {
+  accessPointPseudo,
+  fileSystemPseudo,
+  FULL_GRANT,
+  quotable,
+  unionOf,
+  type AccessPointExport,
+  type ClientGrant,
+  type ExportRules,
+  type ServerExports,
+} from './efs-exports.js';
 import {
   fileSystemDir,
   setMountTargetUp,
@@ -20,22 +30,22 @@ import { unmountNow, type VolumeRequestResult } from './volumes.js';
 
 /**
  * Makes an access point's root directory in the file system's directory, with its owner and permissions, one
- * component at a time without following links (a client may have put a symlink anywhere). Returns an error message
- * when it cannot (as EFS refuses the mount), undefined when the directory is there.
+ * component at a time without following links (a client may have put a symlink anywhere). False when it cannot (no
+ * CreationInfo, or a file or link in the way: EFS then refuses the mount), true when the directory is there.
  */
 export function makeAccessPointRoot(
   dataDir: string,
   apPath: string,
   info?: { OwnerUid: number; OwnerGid: number; Permissions: string },
-): string | undefined {
+): boolean {
   const parts = apPath.split('/').filter(Boolean);
-  if (parts.some((p) => p === '..' || p === '.')) return `access point path ${apPath} is not valid`;
+  if (parts.some((p) => p === '..' || p === '.')) return false;
   let dir = dataDir;
   for (const [i, part] of parts.entries()) {
     dir = path.join(dir, part);
     let st = lstatOrUndefined(dir);
     if (!st) {
-      if (!info) return `mount.nfs4: access denied by server while mounting: the access point's root directory ${apPath} does not exist`;
+      if (!info) return false;
       mkdirSync(dir);
       if (i === parts.length - 1) {
         chownSync(dir, info.OwnerUid, info.OwnerGid);
@@ -43,9 +53,23 @@ export function makeAccessPointRoot(
       }
       st = lstatSync(dir);
     }
-    if (!st.isDirectory()) return `access point path ${apPath} is not a directory in the file system`;
+    if (!st.isDirectory()) return false;
   }
-  return undefined;
+  return true;
+}
+
+/**
+ * The access point's root directory on the host when it is there, every component a directory and none a link (its
+ * export's path: ganesha would follow a link a client put there out of the file system's directory).
+ */
+export function existingAccessPointRoot(dataDir: string, apPath: string): string | undefined {
+  let dir = dataDir;
+  for (const part of apPath.split('/').filter(Boolean)) {
+    if (part === '..' || part === '.') return undefined;
+    dir = path.join(dir, part);
+    if (!lstatOrUndefined(dir)?.isDirectory()) return undefined;
+  }
+  return dir;
 }
 
 function lstatOrUndefined(p: string): Stats | undefined {
@@ -79,6 +103,7 @@ export interface EfsMountTarget {
 
 /** An access point as a mount through it needs it (EFS's record has these fields). */
 export interface EfsAccessPoint {
+  AccessPointId: string;
   FileSystemId: string;
   PosixUser?: { Uid: number; Gid: number };
   RootDirectory: { Path: string; CreationInfo?: { OwnerUid: number; OwnerGid: number; Permissions: string } };
@@ -89,6 +114,8 @@ export interface EfsHooks {
   /** The mount targets of a region, or of every region (with their region) when none is named. */
   mountTargets(region?: string): Array<{ region: string; mountTarget: EfsMountTarget }>;
   accessPoint(region: string, accessPointId: string): EfsAccessPoint | undefined;
+  /** The access points of a file system: each is an export of its mount targets' servers. */
+  accessPoints(region: string, fileSystemId: string): EfsAccessPoint[];
   /** What a mount may do (file system policies, the instance role's policies). */
   authorize: EfsMountAuthorizer;
 }
@@ -150,6 +177,8 @@ interface MountedClient {
   mountTargetId?: string;
   address: string;
   region: string;
+  /** Mounted through this access point: its grant is held on the access point's export. */
+  accessPointId?: string;
   question?: EfsMountQuestion;
   grant: ClientGrant;
 }
@@ -170,6 +199,8 @@ export class EfsRuntime {
   /** The VPC of each mount target being started: in use already (releaseVpcIfIdle must leave it). */
   private readonly startingVpcs = new Map<string, string>();
   private readonly clients = new Map<string, MountedClient[]>();
+  /** Per mount target, the export id each access point got (never reused while the server runs: clients' handles carry it). */
+  private readonly exportIds = new Map<string, Map<string, number>>();
   private hooks?: EfsHooks;
 
   constructor(private readonly host: EfsHost) {}
@@ -205,6 +236,14 @@ export class EfsRuntime {
         console.error(`[halo] file system policy of ${e.fileSystemId}: ${(err as Error).message}`),
       );
     });
+    // An access point is an export of every mount target of its file system: it appears and goes with the access point.
+    for (const event of ['efs.accessPointCreated', 'efs.accessPointDeleted']) {
+      ev.on(event, (e: { region: string; fileSystemId: string }) => {
+        this.reloadFileSystem(e.region, e.fileSystemId).catch((err) =>
+          console.error(`[halo] exports of ${e.fileSystemId}: ${(err as Error).message}`),
+        );
+      });
+    }
     ev.on('efs.fileSystemDeleted', (e: { fileSystemId: string }) =>
       rmSync(fileSystemDir(this.host.home, e.fileSystemId), { recursive: true, force: true }),
     );
@@ -229,7 +268,7 @@ export class EfsRuntime {
     };
     const started = (async () => {
       const vpc = await this.host.vpcNet(mt.VpcId, spec.vpcCidr);
-      const rules = await this.exportRules(region, mt.MountTargetId, mt.FileSystemId);
+      const rules = await this.serverExports(region, mt.MountTargetId, mt.FileSystemId);
       const server = await startMountTarget(
         this.host.tag,
         this.host.home,
@@ -256,6 +295,7 @@ export class EfsRuntime {
     const s = this.servers.get(mountTargetId);
     if (!s) return;
     this.servers.delete(mountTargetId);
+    this.exportIds.delete(mountTargetId);
     await stopMountTarget(this.host.tag, await this.host.vpcNet(s.spec.vpcId, s.spec.vpcCidr), s);
     await this.host.refreshFirewall(s.spec.vpcId);
     await this.host.releaseVpcIfIdle(s.spec.vpcId);
@@ -337,6 +377,8 @@ export class EfsRuntime {
       if (options.includes('iam')) return { status: 400, body: 'The "tls" option is required when mounting via "iam"' };
       if (ask.accessPointId) return { status: 400, body: 'The "tls" option is required when mounting via "accesspoint"' };
     }
+    if (ask.helper === 'efs' && ask.accessPointId !== undefined && !/^fsap-[0-9a-f]{17}$/.test(ask.accessPointId))
+      return { status: 400, body: `Access Point ID ${ask.accessPointId} is malformed` };
     const question: EfsMountQuestion | undefined = fileSystemId
       ? { instanceId: who.instanceId, fileSystemId, accessPointId: ask.accessPointId, iam: efsOption('iam'), tls: efsOption('tls') }
       : undefined;
@@ -347,41 +389,42 @@ export class EfsRuntime {
       return { status: 400, body: `mount.nfs4: access denied by server while mounting ${device} (${(err as Error).message})` };
     }
     if (access.refusal) return { status: 400, body: access.refusal };
-    if (!access.mount) {
-      // What mount.nfs4 says when the server refuses: through the mount helper's TLS tunnel (127.0.0.1) or directly.
-      const mounted = efsOption('tls')
-        ? `127.0.0.1:${ask.subPath}`
-        : ask.helper === 'efs' && !ask.ip && ask.host === fileSystemId
-          ? `${fileSystemId}.efs.${who.region}.amazonaws.com:${ask.subPath}`
-          : device;
-      return { status: 400, body: `mount.nfs4: access denied by server while mounting ${mounted}` };
-    }
-    let root = ask.subPath;
-    let posixUser: { Uid: number; Gid: number } | undefined;
+    // What mount.nfs4 says when the server refuses: through the mount helper's TLS tunnel (127.0.0.1) or directly.
+    const mounted = efsOption('tls')
+      ? `127.0.0.1:${ask.subPath}`
+      : ask.helper === 'efs' && !ask.ip && ask.host === fileSystemId
+        ? `${fileSystemId}.efs.${who.region}.amazonaws.com:${ask.subPath}`
+        : device;
+    const denied = { status: 400, body: `mount.nfs4: access denied by server while mounting ${mounted}` };
+    if (!access.mount) return denied;
+    const vpcId = this.host.subnet(who.region, who.subnetId)?.VpcId;
+    const mountTarget = [...this.servers.values()].find((s) => s.spec.ipAddress === server && s.spec.vpcId === vpcId);
+    const servedId = mountTarget?.spec.fileSystemId ?? fileSystemId;
+    // The client names the export in the server's NFSv4 namespace: the file system's, or the access point's, whose
+    // server squashes every request to its POSIX user and knows nothing above its root directory.
+    let root = servedId ? `${fileSystemPseudo(servedId)}${ask.subPath}` : ask.subPath;
     if (ask.accessPointId) {
       const ap = this.hooks?.accessPoint(who.region, ask.accessPointId);
-      if (!ap || (fileSystemId && ap.FileSystemId !== fileSystemId)) {
-        return { status: 400, body: `Access point ${ask.accessPointId} does not exist for file system ${fileSystemId ?? ask.host}.` };
-      }
-      root = `${ap.RootDirectory.Path.replace(/\/$/, '')}/${ask.subPath.replace(/^\//, '')}`;
-      posixUser = ap.PosixUser;
-      // EFS makes an access point's root directory itself, on the server side, at the first mount through it.
-      const made = makeAccessPointRoot(
+      // No such access point for this file system: the server has no export for it.
+      if (!ap || (servedId && ap.FileSystemId !== servedId)) return denied;
+      // EFS makes an access point's root directory itself, on the server side, when a client connects through it;
+      // without CreationInfo, or when a file is in the way, the mount fails.
+      const there = makeAccessPointRoot(
         fileSystemDir(this.host.home, ap.FileSystemId),
         ap.RootDirectory.Path,
         ap.RootDirectory.CreationInfo,
       );
-      if (made) return { status: 400, body: made };
+      if (!there || !quotable(ap.RootDirectory.Path)) return denied;
+      root = `${accessPointPseudo(ap.AccessPointId)}${ask.subPath}`;
     }
     const runDir = efsRunDir(this.host.tag);
-    const vpcId = this.host.subnet(who.region, who.subnetId)?.VpcId;
-    const mountTarget = [...this.servers.values()].find((s) => s.spec.ipAddress === server && s.spec.vpcId === vpcId);
     // The server holds this address to what was granted before the client speaks to it.
     const registered: MountedClient = {
       target: dir.replace(/\/+$/, '') || '/',
       mountTargetId: mountTarget?.spec.mountTargetId,
       address: who.privateIp,
       region: who.region,
+      accessPointId: ask.accessPointId,
       question,
       grant: { mount: access.mount, write: access.write, root: access.root },
     };
@@ -396,7 +439,6 @@ export class EfsRuntime {
           target: dir.replace(/\/+$/, '') || '/',
           source: device,
           root,
-          posixUser,
           readOnly: options.includes('ro'),
           stateDir: clientStateDir(runDir, who.instanceId),
           home: this.host.home,
@@ -406,7 +448,9 @@ export class EfsRuntime {
       registered.child = client.child;
     } catch (err) {
       this.dropClients(who.instanceId, [registered]);
-      return { status: 400, body: (err as Error).message };
+      const message = (err as Error).message;
+      // The client names the export's path; mount.nfs4 names what was asked.
+      return message.startsWith('mount.nfs4: access denied by server') ? denied : { status: 400, body: message };
     }
     return { status: 200, body: `mounted ${device} on ${dir}` };
   }
@@ -451,26 +495,62 @@ export class EfsRuntime {
   }
 
   /**
-   * A mount target's rules: what an anonymous client without TLS gets (every address that did not mount through
-   * halo, or no longer does), and for each instance address with mounts on it, the union of their grants.
+   * A mount target's exports and their rules. For each export (the file system's; each access point's whose root
+   * directory is there): what an anonymous client without TLS gets through it (every address that did not mount
+   * through halo, or no longer does), and for each instance address with mounts through it, the union of their grants.
    */
-  private async exportRules(region: string, mountTargetId: string, fileSystemId: string): Promise<ExportRules> {
-    const anyone = await this.authorize(region, { instanceId: '', fileSystemId, iam: false, tls: false });
-    const grants = new Map<string, ClientGrant[]>();
-    for (const c of [...this.clients.values()].flat()) {
-      if (c.mountTargetId === mountTargetId) grants.set(c.address, [...(grants.get(c.address) ?? []), c.grant]);
-    }
-    return {
-      anyone: { mount: anyone.mount, write: anyone.write, root: anyone.root },
-      byAddress: new Map([...grants].map(([address, g]) => [address, unionOf(g)])),
+  private async serverExports(region: string, mountTargetId: string, fileSystemId: string): Promise<ServerExports> {
+    const rulesOf = async (accessPointId: string | undefined): Promise<ExportRules> => {
+      const anyone = await this.authorize(region, { instanceId: '', fileSystemId, accessPointId, iam: false, tls: false });
+      const grants = new Map<string, ClientGrant[]>();
+      for (const c of [...this.clients.values()].flat()) {
+        if (c.mountTargetId !== mountTargetId || c.accessPointId !== accessPointId) continue;
+        grants.set(c.address, [...(grants.get(c.address) ?? []), c.grant]);
+      }
+      return {
+        anyone: { mount: anyone.mount, write: anyone.write, root: anyone.root },
+        byAddress: new Map([...grants].map(([address, g]) => [address, unionOf(g)])),
+      };
     };
+    const dataDir = fileSystemDir(this.host.home, fileSystemId);
+    const accessPoints: AccessPointExport[] = [];
+    for (const ap of this.hooks?.accessPoints(region, fileSystemId) ?? []) {
+      const dir = existingAccessPointRoot(dataDir, ap.RootDirectory.Path);
+      if (!dir) continue;
+      accessPoints.push({
+        accessPointId: ap.AccessPointId,
+        exportId: this.exportIdOf(mountTargetId, ap.AccessPointId),
+        dir,
+        posixUser: ap.PosixUser,
+        rules: await rulesOf(ap.AccessPointId),
+      });
+    }
+    return { fileSystemId, fileSystem: await rulesOf(undefined), accessPoints };
+  }
+
+  /** The export id of an access point on a mount target's server: the lowest never given there (1 is the file system's). */
+  private exportIdOf(mountTargetId: string, accessPointId: string): number {
+    const ids = this.exportIds.get(mountTargetId) ?? new Map<string, number>();
+    this.exportIds.set(mountTargetId, ids);
+    let id = ids.get(accessPointId);
+    if (id === undefined) {
+      id = ids.size + 2;
+      ids.set(accessPointId, id);
+    }
+    return id;
+  }
+
+  /** The servers of every mount target of a file system reread their exports (an access point came or went). */
+  private async reloadFileSystem(region: string, fileSystemId: string): Promise<void> {
+    const servers = [...this.servers.values()].filter((s) => s.spec.region === region && s.spec.fileSystemId === fileSystemId);
+    await Promise.all(servers.map((s) => this.reloadServer(s.spec.mountTargetId)));
   }
 
   /** Rewrites a running mount target's rules from the current grants and waits until its server applies them. */
   private async reloadServer(mountTargetId: string | undefined): Promise<void> {
     const server = mountTargetId ? this.servers.get(mountTargetId) : undefined;
     if (!server) return;
-    await updateExports(server, () => this.exportRules(server.spec.region, server.spec.mountTargetId, server.spec.fileSystemId));
+    await updateExports(server, () => this.serverExports(server.spec.region, server.spec.mountTargetId, server.spec.fileSystemId));
   }
 
   /**
@@ -483,8 +563,7 @@ export class EfsRuntime {
       const access: EfsMountAccess = await this.authorize(region, c.question).catch(() => ({ mount: false, write: false, root: false }));
       c.grant = { mount: access.mount && !access.refusal, write: access.write, root: access.root };
     }
-    const servers = [...this.servers.values()].filter((s) => s.spec.region === region && s.spec.fileSystemId === fileSystemId);
-    await Promise.all(servers.map((s) => this.reloadServer(s.spec.mountTargetId)));
+    await this.reloadFileSystem(region, fileSystemId);
   }
 
   /** Cloud stop: every client and server, by id. */
@@ -492,6 +571,7 @@ export class EfsRuntime {
     for (const id of [...this.clients.keys()]) this.forgetInstance(id);
     await Promise.all([...this.servers.values()].map((s) => stopMountTarget(this.host.tag, vpcs.get(s.spec.vpcId), s)));
     this.servers.clear();
+    this.exportIds.clear();
     rmSync(efsRunDir(this.host.tag), { recursive: true, force: true });
   }
 }

@@ -3,8 +3,8 @@
  * namespace and mount /dev/fuse there. It prints one line, `mounted` or `error: <message>`, and then serves until
  * the instance unmounts (or dies).
  *
- * Usage: efs-client --server IP --pid INIT_PID --target DIR --source SRC [--root PATH] [--uid N --gid N]
- *                   [--read-only] [--id-base N] [--connect-timeout S] [--state DIR --home DIR] */
+ * Usage: efs-client --server IP --pid INIT_PID --target DIR --source SRC [--root PATH] [--read-only]
+ *                   [--id-base N] [--connect-timeout S] [--state DIR --home DIR] */
 #define _GNU_SOURCE
 #include "ops.h"
 #include <errno.h>
@@ -30,7 +30,7 @@ static void fail(const char *fmt, const char *arg) {
 /* The file handle and attributes of the exported root's subdirectory (PUTROOTFH, a LOOKUP per component). */
 static int find_root(const char *root, nfs_fh *fh, nfs_attr *a) {
   compound c;
-  cp_begin(&c, opt.fixed ? opt.uid : 0, opt.fixed ? opt.gid : 0);
+  cp_begin(&c, 0, 0);
   cp_op(&c, OP_PUTROOTFH);
   char *copy = strdup(root), *save = NULL;
   uint32_t lookups = 0;
@@ -119,13 +119,12 @@ int main(int argc, char **argv) {
   static const struct option longs[] = {
       {"server", required_argument, 0, 's'}, {"pid", required_argument, 0, 'p'},
       {"target", required_argument, 0, 't'}, {"source", required_argument, 0, 'o'},
-      {"root", required_argument, 0, 'r'},   {"uid", required_argument, 0, 'u'},
-      {"gid", required_argument, 0, 'g'},    {"read-only", no_argument, 0, 'R'},
+      {"root", required_argument, 0, 'r'},   {"read-only", no_argument, 0, 'R'},
       {"id-base", required_argument, 0, 'i'}, {"connect-timeout", required_argument, 0, 'c'},
       {"state", required_argument, 0, 'S'},  {"home", required_argument, 0, 'H'},
       {0, 0, 0, 0}};
   const char *server = NULL, *target = NULL, *source = NULL, *root = "/";
-  int pid = 0, have_uid = 0, have_gid = 0;
+  int pid = 0;
   double connect_timeout = 10;
   int ch;
   while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -135,8 +134,6 @@ int main(int argc, char **argv) {
     case 't': target = optarg; break;
     case 'o': source = optarg; break;
     case 'r': root = optarg; break;
-    case 'u': opt.uid = (uint32_t)strtoul(optarg, NULL, 10); have_uid = 1; break;
-    case 'g': opt.gid = (uint32_t)strtoul(optarg, NULL, 10); have_gid = 1; break;
     case 'R': opt.read_only = 1; break;
     case 'i': opt.id_base = strtoull(optarg, NULL, 10); break;
     case 'c': connect_timeout = atof(optarg); break;
@@ -148,8 +145,6 @@ int main(int argc, char **argv) {
     fprintf(stderr, "efs-client: --server, --pid, --target and --source are required\n");
     return 2;
   }
-  opt.fixed = have_uid;
-  if (have_uid && !have_gid) opt.gid = opt.uid;
   signal(SIGPIPE, SIG_IGN);
 
   /* A blocked port (a security group, an ACL) or no server: the TCP connection tells, as mount.nfs4 would. */

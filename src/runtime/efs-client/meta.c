@@ -81,11 +81,6 @@ static uint32_t outside(uint32_t stored) {
 }
 
 void caller(fuse_req_t req, uint32_t *uid, uint32_t *gid) {
-  if (opt.fixed) {
-    *uid = opt.uid;
-    *gid = opt.gid;
-    return;
-  }
   const struct fuse_ctx *ctx = fuse_req_ctx(req);
   *uid = inside(ctx->uid);
   *gid = inside(ctx->gid);

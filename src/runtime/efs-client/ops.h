@@ -9,8 +9,6 @@
 #define WRITE_WINDOW 16
 
 struct options {
-  int fixed;          /* an access point's POSIX user: every request carries it */
-  uint32_t uid, gid;
   uint64_t id_base;   /* the instance's user namespace (userns.ts), 0 for none */
   int read_only;
 };

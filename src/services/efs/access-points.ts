@@ -27,9 +27,14 @@ export function accessPointView(ctx: RequestContext, ap: AccessPointRecord) {
   };
 }
 
+/** RootDirectory.Path as EFS documents it: `/`, or one to four components, none starting with a dot or holding `$#<>;`|&?{}^*`. */
+const ROOT_PATH = /^(\/|(\/(?!\.)[^$#<>;`|&?{}^*/\n]+){1,4})$/;
+
 function checkRootDirectory(root: AccessPointRecord['RootDirectory']): void {
-  if (!root.Path.startsWith('/') || root.Path.length > 100 || root.Path.split('/').some((p) => p === '..' || p === '.'))
-    throw efsErrors.badRequest(`Invalid root directory path '${root.Path}': it must start with '/' and be at most 100 characters.`);
+  if (!ROOT_PATH.test(root.Path) || root.Path.length > 100)
+    throw efsErrors.badRequest(
+      `Invalid root directory path '${root.Path}': '/' or up to four directories below it, at most 100 characters.`,
+    );
   const perms = root.CreationInfo?.Permissions;
   if (perms !== undefined && !/^[0-7]{3,4}$/.test(perms))
     throw efsErrors.badRequest(`Invalid permissions '${perms}': give 3 or 4 octal digits.`);
@@ -66,6 +71,7 @@ export function createAccessPoint(input: CreateInput, ctx: RequestContext) {
     RootDirectory: root,
   };
   accessPoints(ctx.cloud).insert(ctx.region, ap.AccessPointId, ap);
+  ctx.cloud.events.emit('efs.accessPointCreated', { region: ctx.region, fileSystemId: ap.FileSystemId, accessPointId: ap.AccessPointId });
   return accessPointView(ctx, ap);
 }
 
@@ -88,5 +94,7 @@ export function describeAccessPoints(
 export function deleteAccessPoint(input: { AccessPointId: string }, ctx: RequestContext) {
   const ap = findAccessPoint(ctx, input.AccessPointId);
   accessPoints(ctx.cloud).delete(ctx.region, ap.AccessPointId);
+  // The mount targets' servers drop its export: a new mount through it is refused, live ones lose access.
+  ctx.cloud.events.emit('efs.accessPointDeleted', { region: ctx.region, fileSystemId: ap.FileSystemId, accessPointId: ap.AccessPointId });
   return {};
 }

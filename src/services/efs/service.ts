@@ -31,6 +31,10 @@ export const efsService: ServiceFactory = (cloud) => {
             .list(region)
             .map((mountTarget) => ({ region, mountTarget })),
     accessPoint: (region, accessPointId) => accessPoints(cloud).get(region, accessPointId),
+    accessPoints: (region, fileSystemId) =>
+      accessPoints(cloud)
+        .list(region)
+        .filter((ap) => ap.FileSystemId === fileSystemId),
     authorize: (region, question) => mountAccess(cloud, region, question),
   });
   return {
