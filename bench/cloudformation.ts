@@ -103,7 +103,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * operations with the same inputs (this run's ids in place of the stack's), each resource's calls in order and
  * resources as parallel as the template's dependencies allow (a careful script). Medians of five rounds.
  */
-export async function benchCloudFormation(): Promise<BenchRow[]> {
+export async function benchCloudFormation(rounds = ROUNDS): Promise<BenchRow[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'halo-bench-cfn-'));
   const cloud = new Cloud(new Store(path.join(dir, 'state.db')), new ScaledClock(1), timingProfile('instant'), {
     home: dir,
@@ -127,11 +127,16 @@ export async function benchCloudFormation(): Promise<BenchRow[]> {
     const { deps } = validateTemplate(parseTemplateBody(body));
     const ids = Object.keys(template.Resources);
     const times = { stackCreate: [] as number[], stackDelete: [] as number[], handCreate: [] as number[], handDelete: [] as number[] };
+    // CPU time of the process over the same spans: on a shared machine it varies far less than wall time.
+    const cpu = { stackCreate: [] as number[], stackDelete: [] as number[], handCreate: [] as number[], handDelete: [] as number[] };
     const calls = { stackCreate: 0, stackDelete: 0, handCreate: 0, handDelete: 0 };
     const timed = async <T>(key: keyof typeof times, fn: () => Promise<T>): Promise<T> => {
       const t = performance.now();
+      const c = process.cpuUsage();
       const out = await fn();
       times[key].push(performance.now() - t);
+      const used = process.cpuUsage(c);
+      cpu[key].push((used.user + used.system) / 1000);
       return out;
     };
     const stackCalls = async <T>(key: 'stackCreate' | 'stackDelete', fn: () => Promise<T>) => {
@@ -141,7 +146,7 @@ export async function benchCloudFormation(): Promise<BenchRow[]> {
       if (ec2Calls - before !== calls[key]) throw new Error(`bench: the stack ran ${ec2Calls - before} EC2 calls, ${calls[key]} recorded`);
       return { result, recording };
     };
-    for (let round = 0; round < ROUNDS; round++) {
+    for (let round = 0; round < rounds; round++) {
       const create = await stackCalls('stackCreate', async () => {
         const { StackId } = await cfn('CreateStack', { StackName: `bench-${round}`, TemplateBody: body });
         return { StackId: StackId as string, status: await settle(cfn, StackId) };
@@ -159,16 +164,18 @@ export async function benchCloudFormation(): Promise<BenchRow[]> {
       calls.handCreate = await timed('handCreate', () => hand.replay(create.recording, deps));
       calls.handDelete = await timed('handDelete', () => hand.replay(remove.recording, dependents(ids, deps)));
     }
+    const cpuNote = (stack: keyof typeof cpu, hand: keyof typeof cpu) =>
+      `CPU ${median(cpu[stack]).toFixed(1)} vs ${median(cpu[hand]).toFixed(1)} ms`;
     return [
       {
-        name: `create 30-resource network stack (wall, instant; ${calls.stackCreate} EC2 calls by the stack, ${calls.handCreate} by hand)`,
+        name: `create 30-resource network stack (wall, instant; ${calls.stackCreate} EC2 calls by the stack, ${calls.handCreate} by hand; ${cpuNote('stackCreate', 'handCreate')})`,
         value: median(times.stackCreate),
         unit: 'ms',
         floorName: 'the same calls by hand, as parallel as the dependencies allow',
         floor: median(times.handCreate),
       },
       {
-        name: `delete 30-resource network stack (wall, instant; ${calls.stackDelete} EC2 calls by the stack, ${calls.handDelete} by hand)`,
+        name: `delete 30-resource network stack (wall, instant; ${calls.stackDelete} EC2 calls by the stack, ${calls.handDelete} by hand; ${cpuNote('stackDelete', 'handDelete')})`,
         value: median(times.stackDelete),
         unit: 'ms',
         floorName: 'the same calls by hand, as parallel as the dependencies allow',

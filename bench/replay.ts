@@ -26,10 +26,11 @@ export async function recordProviderCalls<T>(types: string[], work: () => Promis
     invoke: async (service: string, operation: string, input: unknown) => {
       const calls = recording.get(ctx.logicalId) ?? [];
       recording.set(ctx.logicalId, calls);
-      const call: RecordedCall = { service, operation, input: structuredClone(input), output: undefined };
+      // Kept as they are and copied once the work is done, so that recording costs the stack's run nearly nothing.
+      const call: RecordedCall = { service, operation, input, output: undefined };
       calls.push(call);
       const output: unknown = await ctx.invoke(service, operation, input);
-      call.output = structuredClone(output);
+      call.output = output;
       return output as never;
     },
   });
@@ -47,7 +48,9 @@ export async function recordProviderCalls<T>(types: string[], work: () => Promis
     restore.push(() => Object.assign(p, original));
   }
   try {
-    return { result: await work(), recording };
+    const result = await work();
+    for (const calls of recording.values()) for (const call of calls) Object.assign(call, structuredClone(call));
+    return { result, recording };
   } finally {
     for (const undo of restore) undo();
   }

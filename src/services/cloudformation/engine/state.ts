@@ -84,18 +84,23 @@ export function stackTable(ctx: Pick<RequestContext, 'cloud'>) {
   return ctx.cloud.store.table<StackRecord>(STACK_KIND);
 }
 
+const stackIdPrefix = (region: string, accountId: string, name: string) => `arn:aws:cloudformation:${region}:${accountId}:stack/${name}`;
+
 export function newStackId(region: string, accountId: string, name: string): string {
-  return `arn:aws:cloudformation:${region}:${accountId}:stack/${name}/${randomUUID()}`;
+  return `${stackIdPrefix(region, accountId, name)}/${randomUUID()}`;
 }
 
 /** A live stack by name, or any stack (even deleted) by its id, as DescribeStacks finds them. */
-export function findStack(ctx: Pick<RequestContext, 'cloud' | 'region'>, nameOrId: string): StackRecord | undefined {
+export function findStack(ctx: Pick<RequestContext, 'cloud' | 'region' | 'accountId'>, nameOrId: string): StackRecord | undefined {
   const table = stackTable(ctx);
   if (nameOrId.startsWith('arn:')) return table.get(ctx.region, nameOrId);
-  return table.list(ctx.region).find((s) => s.StackName === nameOrId && s.StackStatus !== 'DELETE_COMPLETE');
+  // A name is read through the key: the ids of the stacks of that name (deleted ones too) share the prefix.
+  return table
+    .listByIdPrefix(ctx.region, `${stackIdPrefix(ctx.region, ctx.accountId, nameOrId)}/`)
+    .find((s) => s.StackStatus !== 'DELETE_COMPLETE');
 }
 
-export function requireStack(ctx: Pick<RequestContext, 'cloud' | 'region'>, nameOrId: string): StackRecord {
+export function requireStack(ctx: Pick<RequestContext, 'cloud' | 'region' | 'accountId'>, nameOrId: string): StackRecord {
   const stack = findStack(ctx, nameOrId);
   if (!stack) throw notExist(nameOrId);
   return stack;
