@@ -16,7 +16,9 @@ import { callCount, recordProviderCalls, Replayer } from './replay.js';
 import type { BenchRow } from './types.js';
 
 const REGION = 'us-east-1';
-const ROUNDS = 5;
+const ROUNDS = 9;
+/** Rounds run first and not counted: the first calls of each path compile and warm caches for whichever side comes next. */
+const WARMUP = 2;
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'];
 const RULES: Array<[number, boolean, string, number, number]> = [
   [10, false, '6', 22, 22],
@@ -101,7 +103,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * Creation and deletion time (wall, instant profile, in-process) of a 30-resource networking stack, against the
  * very calls the stack's providers made, made again by hand through the EC2 API in the same run: the same
  * operations with the same inputs (this run's ids in place of the stack's), each resource's calls in order and
- * resources as parallel as the template's dependencies allow (a careful script). Medians of five rounds.
+ * resources as parallel as the template's dependencies allow (a careful script). Medians of nine rounds after two
+ * uncounted ones.
  */
 export async function benchCloudFormation(rounds = ROUNDS): Promise<BenchRow[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'halo-bench-cfn-'));
@@ -146,7 +149,8 @@ export async function benchCloudFormation(rounds = ROUNDS): Promise<BenchRow[]> 
       if (ec2Calls - before !== calls[key]) throw new Error(`bench: the stack ran ${ec2Calls - before} EC2 calls, ${calls[key]} recorded`);
       return { result, recording };
     };
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < WARMUP + rounds; round++) {
+      if (round === WARMUP) for (const series of [...Object.values(times), ...Object.values(cpu)]) series.length = 0;
       const create = await stackCalls('stackCreate', async () => {
         const { StackId } = await cfn('CreateStack', { StackName: `bench-${round}`, TemplateBody: body });
         return { StackId: StackId as string, status: await settle(cfn, StackId) };

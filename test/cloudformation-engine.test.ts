@@ -9,7 +9,7 @@ import { timingProfile } from '../src/clock/profiles.js';
 import { StackRun } from '../src/services/cloudformation/engine/run.js';
 import { registerProvider } from '../src/services/cloudformation/providers/registry.js';
 import { recoverInterruptedStacks } from '../src/services/cloudformation/engine/recover.js';
-import { eventTable, stackTable, type StackRecord } from '../src/services/cloudformation/engine/state.js';
+import { stackEvents, stackTable, type StackRecord } from '../src/services/cloudformation/engine/state.js';
 import { Store } from '../src/store/db.js';
 
 function record(status: string): StackRecord {
@@ -96,9 +96,7 @@ describe("the stack engine's timing rules (virtual clock)", () => {
       's-update_complete_cleanup_in_progress': ['UPDATE_COMPLETE', undefined, 'CREATE_FAILED'],
       's-delete_in_progress': ['DELETE_FAILED', 'The halo cloud stopped during this operation', 'CREATE_FAILED'],
     });
-    const events = eventTable({ cloud })
-      .list(record('CREATE_IN_PROGRESS').StackId)
-      .map((e) => `${e.LogicalResourceId} ${e.ResourceStatus}`);
+    const events = stackEvents({ cloud }, record('CREATE_IN_PROGRESS').StackId).map((e) => `${e.LogicalResourceId} ${e.ResourceStatus}`);
     assert.deepEqual(events, ['A CREATE_FAILED', 's-create_in_progress CREATE_FAILED']);
   });
 

@@ -9,7 +9,7 @@ import { validateTemplate, type TemplateGraph } from '../template/validate.js';
 import { resolveDynamicRefs } from './dynamic-refs.js';
 import { included, stackScope } from './scope.js';
 import { clearSignals, creationSignals, waitForSignals, type AwaitingSignals } from './signals.js';
-import { eventTable, liveStacks, stackTable, type ResourceState, type StackEvent, type StackRecord } from './state.js';
+import { appendEvents, liveStacks, stackTable, type ResourceState, type StackEvent, type StackRecord } from './state.js';
 
 /** A stack operation in progress: its record, template and helpers that record every step as a stack event. */
 export class StackRun {
@@ -51,8 +51,7 @@ export class StackRun {
     const events = this.pendingEvents;
     this.pendingEvents = [];
     this.cloud.store.tx(() => {
-      const table = eventTable({ cloud: this.cloud });
-      for (const e of events) table.insert(this.stack.StackId, e.EventId, e);
+      appendEvents({ cloud: this.cloud }, this.stack.StackId, events);
       stackTable({ cloud: this.cloud }).put(this.stack.region, this.stack.StackId, this.stack);
     });
   }

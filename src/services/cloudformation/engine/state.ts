@@ -73,9 +73,25 @@ export interface StackRecord {
 
 export const STACK_KIND = 'cloudformation.stack';
 
-/** Stack events live in their own rows (scope: the stack id), oldest first, so a busy stack's record stays small. */
-export function eventTable(ctx: Pick<RequestContext, 'cloud'>) {
-  return ctx.cloud.store.table<StackEvent>('cloudformation.event');
+/**
+ * Stack events live in rows of their own (scope: the stack id), apart from the stack's record so that a busy
+ * stack's record stays small. A row holds the events one save wrote, oldest first (a 30-resource stack writes its
+ * ninety creation events in a few rows, not ninety); rows written before that hold one event each.
+ */
+type EventRow = { events: StackEvent[] } | StackEvent;
+
+const eventTable = (ctx: Pick<RequestContext, 'cloud'>) => ctx.cloud.store.table<EventRow>('cloudformation.event');
+
+/** Records events of a stack, oldest first (call inside the transaction that saves the stack's record). */
+export function appendEvents(ctx: Pick<RequestContext, 'cloud'>, stackId: string, events: StackEvent[]): void {
+  if (events.length) eventTable(ctx).insert(stackId, events[0].EventId, { events });
+}
+
+/** A stack's events, oldest first. */
+export function stackEvents(ctx: Pick<RequestContext, 'cloud'>, stackId: string): StackEvent[] {
+  return eventTable(ctx)
+    .list(stackId)
+    .flatMap((row) => ('events' in row ? row.events : [row]));
 }
 
 export const notExist = (nameOrId: string) => new AwsError('ValidationError', `Stack with id ${nameOrId} does not exist`);
