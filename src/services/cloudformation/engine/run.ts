@@ -51,7 +51,7 @@ export class StackRun {
     const events = this.pendingEvents;
     this.pendingEvents = [];
     this.cloud.store.tx(() => {
-      appendEvents({ cloud: this.cloud }, this.stack.StackId, events);
+      appendEvents({ cloud: this.cloud }, this.stack, events);
       stackTable({ cloud: this.cloud }).put(this.stack.region, this.stack.StackId, this.stack);
     });
   }

@@ -75,23 +75,31 @@ export const STACK_KIND = 'cloudformation.stack';
 
 /**
  * Stack events live in rows of their own (scope: the stack id), apart from the stack's record so that a busy
- * stack's record stays small. A row holds the events one save wrote, oldest first (a 30-resource stack writes its
- * ninety creation events in a few rows, not ninety); rows written before that hold one event each.
+ * stack's record stays small. A row holds the events one save wrote, oldest first, with the stack's id and name
+ * once (a 30-resource stack writes its ninety creation events in a few rows, not ninety); rows written before
+ * that hold one whole event each.
  */
-type EventRow = { events: StackEvent[] } | StackEvent;
+type StoredEvent = Omit<StackEvent, 'StackId' | 'StackName'>;
+type EventRow = { stackName: string; events: StoredEvent[] } | StackEvent;
 
 const eventTable = (ctx: Pick<RequestContext, 'cloud'>) => ctx.cloud.store.table<EventRow>('cloudformation.event');
 
 /** Records events of a stack, oldest first (call inside the transaction that saves the stack's record). */
-export function appendEvents(ctx: Pick<RequestContext, 'cloud'>, stackId: string, events: StackEvent[]): void {
-  if (events.length) eventTable(ctx).insert(stackId, events[0].EventId, { events });
+export function appendEvents(
+  ctx: Pick<RequestContext, 'cloud'>,
+  stack: Pick<StackRecord, 'StackId' | 'StackName'>,
+  events: StackEvent[],
+): void {
+  if (!events.length) return;
+  const stored = events.map(({ StackId: _id, StackName: _name, ...rest }) => rest);
+  eventTable(ctx).insert(stack.StackId, events[0].EventId, { stackName: stack.StackName, events: stored });
 }
 
 /** A stack's events, oldest first. */
 export function stackEvents(ctx: Pick<RequestContext, 'cloud'>, stackId: string): StackEvent[] {
   return eventTable(ctx)
     .list(stackId)
-    .flatMap((row) => ('events' in row ? row.events : [row]));
+    .flatMap((row) => ('events' in row ? row.events.map((e) => ({ StackId: stackId, StackName: row.stackName, ...e })) : [row]));
 }
 
 export const notExist = (nameOrId: string) => new AwsError('ValidationError', `Stack with id ${nameOrId} does not exist`);
