@@ -9,7 +9,8 @@ import { timingProfile } from '../src/clock/profiles.js';
 import { StackRun } from '../src/services/cloudformation/engine/run.js';
 import { registerProvider } from '../src/services/cloudformation/providers/registry.js';
 import { recoverInterruptedStacks } from '../src/services/cloudformation/engine/recover.js';
-import { eventTable, stackTable, type StackRecord } from '../src/services/cloudformation/engine/state.js';
+import { findStack, stackEvents, stackTable, type StackRecord } from '../src/services/cloudformation/engine/state.js';
+import { runInGraph } from '../src/services/cloudformation/template/graph.js';
 import { Store } from '../src/store/db.js';
 
 function record(status: string): StackRecord {
@@ -96,10 +97,57 @@ describe("the stack engine's timing rules (virtual clock)", () => {
       's-update_complete_cleanup_in_progress': ['UPDATE_COMPLETE', undefined, 'CREATE_FAILED'],
       's-delete_in_progress': ['DELETE_FAILED', 'The halo cloud stopped during this operation', 'CREATE_FAILED'],
     });
-    const events = eventTable({ cloud })
-      .list(record('CREATE_IN_PROGRESS').StackId)
-      .map((e) => `${e.LogicalResourceId} ${e.ResourceStatus}`);
+    const events = stackEvents({ cloud }, record('CREATE_IN_PROGRESS').StackId).map((e) => `${e.LogicalResourceId} ${e.ResourceStatus}`);
     assert.deepEqual(events, ['A CREATE_FAILED', 's-create_in_progress CREATE_FAILED']);
+  });
+
+  it('a stack is found by its name through the key: the live one among deleted ones of that name, never one whose name only starts with it', () => {
+    const ctx = { cloud, region: 'eu-west-3', accountId: '123456789012' };
+    const put = (name: string, n: number, status: string) => {
+      const s = { ...record(status), StackName: name, region: 'eu-west-3' };
+      s.StackId = `arn:aws:cloudformation:eu-west-3:123456789012:stack/${name}/${n}`;
+      stackTable({ cloud }).put(s.region, s.StackId, s);
+    };
+    put('web', 1, 'DELETE_COMPLETE');
+    put('webapp', 2, 'CREATE_COMPLETE');
+    assert.equal(findStack(ctx, 'web'), undefined);
+    put('web', 3, 'CREATE_COMPLETE');
+    put('web', 4, 'DELETE_COMPLETE');
+    assert.equal(findStack(ctx, 'web')?.StackId, 'arn:aws:cloudformation:eu-west-3:123456789012:stack/web/3');
+    assert.equal(findStack(ctx, 'webapp')?.StackId, 'arn:aws:cloudformation:eu-west-3:123456789012:stack/webapp/2');
+    assert.equal(findStack(ctx, 'we'), undefined);
+    assert.equal(findStack({ ...ctx, accountId: '210987654321' }, 'web'), undefined);
+  });
+
+  it('a resource starts when the last resource it needs completes, in template order; after a failure nothing new starts', async () => {
+    const gates = new Map<string, { open: () => void; fail: () => void }>();
+    const started: string[] = [];
+    const work = (id: string) =>
+      new Promise<void>((open, reject) => {
+        started.push(id);
+        gates.set(id, { open, fail: () => reject(new Error(`${id} failed`)) });
+      });
+    const deps = new Map([
+      ['C', new Set(['A', 'B'])],
+      ['D', new Set(['A'])],
+      ['E', new Set(['C'])],
+      ['F', new Set(['D'])],
+    ]);
+    const turn = () => new Promise((r) => setImmediate(r));
+    const result = runInGraph(['A', 'B', 'C', 'D', 'E', 'F'], deps, work);
+    assert.deepEqual(started, ['A', 'B']);
+    gates.get('A')?.open();
+    await turn();
+    assert.deepEqual(started, ['A', 'B', 'D'], 'D needs only A; C still waits for B');
+    gates.get('B')?.open();
+    await turn();
+    assert.deepEqual(started, ['A', 'B', 'D', 'C']);
+    gates.get('C')?.fail();
+    await turn();
+    gates.get('D')?.open();
+    await turn();
+    assert.deepEqual(started, ['A', 'B', 'D', 'C'], 'F, ready after the failure, is not started');
+    assert.deepEqual(await result, { failed: ['C'], notStarted: ['E', 'F'] });
   });
 
   it('a type another issue brings fails with a clear reason until its provider registers; an unknown type names itself', () => {

@@ -33,6 +33,9 @@ export class Store {
       insert: this.db.prepare('INSERT INTO resources (kind, scope, id, data) VALUES (?, ?, ?, ?)'),
       del: this.db.prepare('DELETE FROM resources WHERE kind = ? AND scope = ? AND id = ?'),
       list: this.db.prepare<[string, string], { data: string }>('SELECT data FROM resources WHERE kind = ? AND scope = ? ORDER BY rowid'),
+      listRange: this.db.prepare<[string, string, string, string], { data: string }>(
+        'SELECT data FROM resources WHERE kind = ? AND scope = ? AND id >= ? AND id < ? ORDER BY rowid',
+      ),
       listAll: this.db.prepare<[string], { scope: string; data: string }>('SELECT scope, data FROM resources WHERE kind = ?'),
       metaGet: this.db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
       metaPut: this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
@@ -99,6 +102,15 @@ export class Table<T> {
 
   list(scope: string): T[] {
     return this.store.statements.list.all(this.kind, scope).map((r) => JSON.parse(r.data) as T);
+  }
+
+  /** The documents of a scope whose id starts with `prefix`, read through the key (not a scan of the scope). */
+  listByIdPrefix(scope: string, prefix: string): T[] {
+    if (!prefix) return this.list(scope);
+    // Every id starting with the prefix sorts between it and the prefix with its last character's code point + 1.
+    const last = prefix.codePointAt(prefix.length - 1) ?? 0;
+    const end = prefix.slice(0, -1) + String.fromCodePoint(last + 1);
+    return this.store.statements.listRange.all(this.kind, scope, prefix, end).map((r) => JSON.parse(r.data) as T);
   }
 
   /** Every document of this kind in every scope. */

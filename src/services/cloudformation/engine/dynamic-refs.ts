@@ -6,6 +6,17 @@ const PATTERN = /\{\{resolve:([a-z-]+):([^}]*)\}\}/g;
 
 /** Replaces dynamic references ({{resolve:ssm:name[:version]}}, {{resolve:secretsmanager:...}}) in every string of a resolved value. */
 export async function resolveDynamicRefs(value: unknown, invoke: Invoke): Promise<unknown> {
+  // Most values hold none: they are given back as they are, without a walk that waits at every member.
+  return hasDynamicRef(value) ? resolveAll(value, invoke) : value;
+}
+
+function hasDynamicRef(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('{{resolve:');
+  if (value && typeof value === 'object') return Object.values(value).some(hasDynamicRef);
+  return false;
+}
+
+async function resolveAll(value: unknown, invoke: Invoke): Promise<unknown> {
   if (typeof value === 'string') {
     if (!value.includes('{{resolve:')) return value;
     let out = value;
@@ -16,10 +27,10 @@ export async function resolveDynamicRefs(value: unknown, invoke: Invoke): Promis
     }
     return out;
   }
-  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveDynamicRefs(v, invoke)));
+  if (Array.isArray(value)) return Promise.all(value.map((v) => resolveAll(v, invoke)));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = await resolveDynamicRefs(v, invoke);
+    for (const [k, v] of Object.entries(value)) out[k] = await resolveAll(v, invoke);
     return out;
   }
   return value;

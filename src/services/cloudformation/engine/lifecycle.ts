@@ -15,10 +15,9 @@ const list = (ids: string[]) => `[${ids.join(', ')}]`;
  */
 export async function runCreate(run: StackRun): Promise<void> {
   run.startDeadline();
-  const { deps } = validateTemplate(run.template);
   let failed: string[] = [];
   try {
-    ({ failed } = await runInGraph(run.activeIds(), deps, (id) =>
+    ({ failed } = await runInGraph(run.activeIds(), run.deps, (id) =>
       run.createResource(id).catch((err) => {
         run.cancel();
         throw err;
@@ -63,10 +62,9 @@ export async function deleteResources(
     const r = run.stack.resources[id];
     return r && !['DELETE_COMPLETE', 'DELETE_SKIPPED'].includes(r.status);
   });
-  const { deps } = validateTemplate(run.template);
   const { failed, notStarted } = await runInGraph(
     present,
-    dependents(present, deps),
+    dependents(present, run.deps),
     (id) => run.deleteResource(run.stack.resources[id], policyOf(run.stack.resources[id])),
     { continueOnFailure: true },
   );
@@ -76,7 +74,8 @@ export async function deleteResources(
 /** DeleteStack's work (the caller has recorded DELETE_IN_PROGRESS). */
 export async function runDelete(run: StackRun, retain: string[] = []): Promise<void> {
   const exports = run.stack.outputs.filter((o) => o.ExportName).map((o) => o.ExportName as string);
-  for (const other of liveStacks({ cloud: run.cloud, region: run.stack.region })) {
+  // Only a stack with exports reads the others (to see whether one imports them).
+  for (const other of exports.length ? liveStacks({ cloud: run.cloud, region: run.stack.region }) : []) {
     const used = other.StackId !== run.stack.StackId && other.imports.find((name) => exports.includes(name));
     if (used) {
       run.setStackStatus('DELETE_FAILED', `Export ${used} cannot be deleted as it is in use by ${other.StackName}`);
@@ -173,7 +172,7 @@ export async function runUpdate(run: StackRun, next: UpdateInput): Promise<void>
   let failed: string[] = [];
   let failure: string | undefined;
   try {
-    ({ failed } = await runInGraph(run.activeIds(), validateTemplate(run.template).deps, (id) =>
+    ({ failed } = await runInGraph(run.activeIds(), run.deps, (id) =>
       work(id).catch((err) => {
         run.cancel();
         throw err;

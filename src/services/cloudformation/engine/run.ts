@@ -5,10 +5,11 @@ import { findProvider, servedNamespace } from '../providers/registry.js';
 import type { ProviderContext, ResourceProvider } from '../providers/types.js';
 import { evaluate, type Scope } from '../template/intrinsics.js';
 import type { Template } from '../template/parse.js';
+import { validateTemplate, type TemplateGraph } from '../template/validate.js';
 import { resolveDynamicRefs } from './dynamic-refs.js';
 import { included, stackScope } from './scope.js';
 import { clearSignals, creationSignals, waitForSignals, type AwaitingSignals } from './signals.js';
-import { eventTable, liveStacks, stackTable, type ResourceState, type StackEvent, type StackRecord } from './state.js';
+import { appendEvents, liveStacks, stackTable, type ResourceState, type StackEvent, type StackRecord } from './state.js';
 
 /** A stack operation in progress: its record, template and helpers that record every step as a stack event. */
 export class StackRun {
@@ -20,13 +21,21 @@ export class StackRun {
     readonly cloud: Cloud,
     readonly stack: StackRecord,
     public template: Template,
+    private graph?: TemplateGraph,
   ) {
     this.scope = stackScope({ cloud, stack, template });
   }
 
   useTemplate(template: Template): void {
     this.template = template;
+    this.graph = undefined;
     this.scope = stackScope({ cloud: this.cloud, stack: this.stack, template });
+  }
+
+  /** The template's dependencies (resource → resources it needs first), worked out once per template. */
+  get deps(): Map<string, Set<string>> {
+    this.graph ??= validateTemplate(this.template);
+    return this.graph.deps;
   }
 
   now(): string {
@@ -42,8 +51,7 @@ export class StackRun {
     const events = this.pendingEvents;
     this.pendingEvents = [];
     this.cloud.store.tx(() => {
-      const table = eventTable({ cloud: this.cloud });
-      for (const e of events) table.insert(this.stack.StackId, e.EventId, e);
+      appendEvents({ cloud: this.cloud }, this.stack, events);
       stackTable({ cloud: this.cloud }).put(this.stack.region, this.stack.StackId, this.stack);
     });
   }
@@ -89,7 +97,8 @@ export class StackRun {
     // A detached state is an old physical resource being cleaned up after a replacement: not the stack's resource.
     if (!detached) this.stack.resources[r.logicalId] = r;
     this.addEvent({
-      EventId: `${r.logicalId}-${status}-${r.timestamp}-${randomBytes(3).toString('hex')}`,
+      // randomUUID draws from a cached pool of entropy; randomBytes would ask the kernel for each event.
+      EventId: `${r.logicalId}-${status}-${r.timestamp}-${randomUUID().slice(0, 6)}`,
       StackId: this.stack.StackId,
       StackName: this.stack.StackName,
       LogicalResourceId: r.logicalId,
@@ -98,9 +107,22 @@ export class StackRun {
       Timestamp: r.timestamp,
       ResourceStatus: status,
       ResourceStatusReason: reason,
-      ResourceProperties: r.props ? JSON.stringify(r.props) : undefined,
+      ResourceProperties: this.propertiesText(r.props),
     });
     this.saveSoon();
+  }
+
+  /** The text of each properties object, written once for all the events of its resource. */
+  private readonly propsText = new WeakMap<object, string>();
+
+  private propertiesText(props: Record<string, unknown> | undefined): string | undefined {
+    if (!props) return undefined;
+    let text = this.propsText.get(props);
+    if (text === undefined) {
+      text = JSON.stringify(props);
+      this.propsText.set(props, text);
+    }
+    return text;
   }
 
   /** Logical ids of the template's resources whose Condition holds. */

@@ -73,9 +73,33 @@ export interface StackRecord {
 
 export const STACK_KIND = 'cloudformation.stack';
 
-/** Stack events live in their own rows (scope: the stack id), oldest first, so a busy stack's record stays small. */
-export function eventTable(ctx: Pick<RequestContext, 'cloud'>) {
-  return ctx.cloud.store.table<StackEvent>('cloudformation.event');
+/**
+ * Stack events live in rows of their own (scope: the stack id), apart from the stack's record so that a busy
+ * stack's record stays small. A row holds the events one save wrote, oldest first, with the stack's id and name
+ * once (a 30-resource stack writes its ninety creation events in a few rows, not ninety); rows written before
+ * that hold one whole event each.
+ */
+type StoredEvent = Omit<StackEvent, 'StackId' | 'StackName'>;
+type EventRow = { stackName: string; events: StoredEvent[] } | StackEvent;
+
+const eventTable = (ctx: Pick<RequestContext, 'cloud'>) => ctx.cloud.store.table<EventRow>('cloudformation.event');
+
+/** Records events of a stack, oldest first (call inside the transaction that saves the stack's record). */
+export function appendEvents(
+  ctx: Pick<RequestContext, 'cloud'>,
+  stack: Pick<StackRecord, 'StackId' | 'StackName'>,
+  events: StackEvent[],
+): void {
+  if (!events.length) return;
+  const stored = events.map(({ StackId: _id, StackName: _name, ...rest }) => rest);
+  eventTable(ctx).insert(stack.StackId, events[0].EventId, { stackName: stack.StackName, events: stored });
+}
+
+/** A stack's events, oldest first. */
+export function stackEvents(ctx: Pick<RequestContext, 'cloud'>, stackId: string): StackEvent[] {
+  return eventTable(ctx)
+    .list(stackId)
+    .flatMap((row) => ('events' in row ? row.events.map((e) => ({ StackId: stackId, StackName: row.stackName, ...e })) : [row]));
 }
 
 export const notExist = (nameOrId: string) => new AwsError('ValidationError', `Stack with id ${nameOrId} does not exist`);
@@ -84,18 +108,23 @@ export function stackTable(ctx: Pick<RequestContext, 'cloud'>) {
   return ctx.cloud.store.table<StackRecord>(STACK_KIND);
 }
 
+const stackIdPrefix = (region: string, accountId: string, name: string) => `arn:aws:cloudformation:${region}:${accountId}:stack/${name}`;
+
 export function newStackId(region: string, accountId: string, name: string): string {
-  return `arn:aws:cloudformation:${region}:${accountId}:stack/${name}/${randomUUID()}`;
+  return `${stackIdPrefix(region, accountId, name)}/${randomUUID()}`;
 }
 
 /** A live stack by name, or any stack (even deleted) by its id, as DescribeStacks finds them. */
-export function findStack(ctx: Pick<RequestContext, 'cloud' | 'region'>, nameOrId: string): StackRecord | undefined {
+export function findStack(ctx: Pick<RequestContext, 'cloud' | 'region' | 'accountId'>, nameOrId: string): StackRecord | undefined {
   const table = stackTable(ctx);
   if (nameOrId.startsWith('arn:')) return table.get(ctx.region, nameOrId);
-  return table.list(ctx.region).find((s) => s.StackName === nameOrId && s.StackStatus !== 'DELETE_COMPLETE');
+  // A name is read through the key: the ids of the stacks of that name (deleted ones too) share the prefix.
+  return table
+    .listByIdPrefix(ctx.region, `${stackIdPrefix(ctx.region, ctx.accountId, nameOrId)}/`)
+    .find((s) => s.StackStatus !== 'DELETE_COMPLETE');
 }
 
-export function requireStack(ctx: Pick<RequestContext, 'cloud' | 'region'>, nameOrId: string): StackRecord {
+export function requireStack(ctx: Pick<RequestContext, 'cloud' | 'region' | 'accountId'>, nameOrId: string): StackRecord {
   const stack = findStack(ctx, nameOrId);
   if (!stack) throw notExist(nameOrId);
   return stack;

@@ -2,7 +2,7 @@ import type { RequestContext } from '../../types.js';
 import type { DescribeStackEventsInput } from '../generated/types.js';
 import { AwsError } from '../../../protocol/errors.js';
 import { changeSetTemplate } from './change-sets.js';
-import { eventTable, liveStacks, notExist, requireStack, stackTable, type ResourceState, type StackRecord } from '../engine/state.js';
+import { liveStacks, stackEvents, notExist, requireStack, stackTable, type ResourceState, type StackRecord } from '../engine/state.js';
 
 /** A stack as DescribeStacks shows it; NoEcho parameters masked. */
 export function stackView(s: StackRecord) {
@@ -39,7 +39,7 @@ export function describeStacks(input: { StackName?: string }, ctx: RequestContex
 
 export function describeStackEvents(input: DescribeStackEventsInput, ctx: RequestContext) {
   const stack = requireStack(ctx, input.StackName ?? '');
-  return { StackEvents: eventTable(ctx).list(stack.StackId).reverse() };
+  return { StackEvents: stackEvents(ctx, stack.StackId).reverse() };
 }
 
 const resourceView = (s: StackRecord, r: ResourceState) => ({

@@ -81,13 +81,13 @@ export async function createStack(input: StackInput, ctx: RequestContext) {
     if (findStack(ctx, input.StackName)) throw new AwsError('AlreadyExistsException', `Stack [${input.StackName}] already exists`);
   };
   exists();
-  const { body, template } = await readTemplate(input, ctx);
+  const { body, template, graph } = await readTemplate(input, ctx);
   checkCapabilities(template, input.Capabilities);
   const params = await resolveParameters(template.Parameters ?? {}, input.Parameters ?? [], undefined, parameterChecks(ctx));
   exists();
   const stack = newStackRecord(ctx, input.StackName, input, body, template, params);
   checkConditions(ctx.cloud, stack, template);
-  const run = new StackRun(ctx.cloud, stack, template);
+  const run = new StackRun(ctx.cloud, stack, template, graph);
   run.setStackStatus('CREATE_IN_PROGRESS', 'User Initiated');
   startCreate(run, input.OnFailure === 'DELETE');
   return { StackId: stack.StackId };

@@ -30,44 +30,71 @@ export function dependents(ids: string[], deps: Map<string, Set<string>>): Map<s
 }
 
 /**
- * Runs `work` for every id, each as soon as all of its `before` ids are done, as many at once as the graph
- * allows. After the first failure no new work starts (unless continueOnFailure: then only work that waits on a
- * failed id is not started); the work already running finishes. Returns the ids that failed and those never started.
+ * Runs `work` for every id, each as soon as all of its `before` ids are done (started from the completion of the
+ * last of them, in `ids` order when several become ready at once), as many at once as the graph allows. After the
+ * first failure no new work starts (unless continueOnFailure: then only work that waits on a failed id is not
+ * started); the work already running finishes. Returns the ids that failed and those never started.
  */
-export async function runInGraph(
+export function runInGraph(
   ids: string[],
   before: Map<string, Set<string>>,
   work: (id: string) => Promise<void>,
   opts: { continueOnFailure?: boolean } = {},
 ): Promise<{ failed: string[]; notStarted: string[] }> {
-  const done = new Set<string>();
-  const started = new Set<string>();
-  const failed: string[] = [];
-  const running = new Map<string, Promise<void>>();
-  const ready = () => ids.filter((id) => !started.has(id) && [...(before.get(id) ?? [])].every((d) => done.has(d) || !ids.includes(d)));
-  for (;;) {
-    if (!failed.length || opts.continueOnFailure) {
-      for (const id of ready()) {
+  const order = new Map(ids.map((id, i) => [id, i]));
+  const byOrder = (a: string, b: string) => (order.get(a) ?? 0) - (order.get(b) ?? 0);
+  // How many of its `before` ids each id still waits for, and who waits for each (dependencies outside `ids` are met).
+  const waitsFor = new Map<string, number>();
+  const waiters = new Map<string, string[]>();
+  for (const id of ids) {
+    let count = 0;
+    for (const d of before.get(id) ?? []) {
+      if (!order.has(d)) continue;
+      count++;
+      const list = waiters.get(d);
+      if (list) list.push(id);
+      else waiters.set(d, [id]);
+    }
+    waitsFor.set(id, count);
+  }
+  return new Promise((resolve) => {
+    const started = new Set<string>();
+    const failed: string[] = [];
+    let running = 0;
+    const settle = () => {
+      if (--running === 0) resolve({ failed, notStarted: ids.filter((id) => !started.has(id)) });
+    };
+    const startAll = (ready: string[]) => {
+      for (const id of ready.sort(byOrder)) {
         started.add(id);
-        running.set(
-          id,
-          work(id)
-            .then(
-              () => {
-                done.add(id);
-              },
-              () => {
-                failed.push(id);
-              },
-            )
-            .finally(() => running.delete(id)),
+        running++;
+        let done: Promise<void>;
+        try {
+          done = work(id);
+        } catch (err) {
+          done = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+        }
+        done.then(
+          () => {
+            const ready = (waiters.get(id) ?? []).filter((w) => {
+              const left = (waitsFor.get(w) ?? 0) - 1;
+              waitsFor.set(w, left);
+              return left === 0;
+            });
+            if (!failed.length || opts.continueOnFailure) startAll(ready);
+            settle();
+          },
+          () => {
+            failed.push(id);
+            settle();
+          },
         );
       }
-    }
-    if (!running.size) break;
-    await Promise.race(running.values());
-  }
-  return { failed, notStarted: ids.filter((id) => !started.has(id)) };
+    };
+    running++;
+    startAll(ids.filter((id) => waitsFor.get(id) === 0));
+    settle();
+  });
 }
 
 /** The ids in an order where each comes after its dependencies (the graph is acyclic). */
