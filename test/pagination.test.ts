@@ -1,5 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DescribeStackEventsCommand,
+  DescribeStacksCommand,
+  ListExportsCommand,
+  ListImportsCommand,
+  ListStackResourcesCommand,
+  ListStacksCommand,
+  waitUntilStackCreateComplete,
+} from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeSecurityGroupsCommand, DescribeTagsCommand, DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
@@ -224,6 +235,64 @@ describe('one paginator: full lists through small pages, foreign tokens refused'
     samePaged(cloud, ['ec2', 'describe-snapshots', '--owner-ids', 'self'], 'Snapshots', 5, 6);
     samePaged(cloud, ['ec2', 'describe-security-group-rules'], 'SecurityGroupRules', 5, 6);
     samePaged(cloud, ['ec2', 'describe-internet-gateways'], 'InternetGateways', 5, 6);
+  });
+
+  it('CloudFormation: stacks, events, resources, exports and imports in pages of 100 with NextToken; the CLI lists all; a foreign token is ValidationError', async () => {
+    const handles = Array.from({ length: 101 }, (_, i) => i);
+    const big = {
+      Resources: Object.fromEntries(handles.map((i) => [`Handle${i}`, { Type: 'AWS::CloudFormation::WaitConditionHandle' }])),
+      Outputs: Object.fromEntries(handles.map((i) => [`Out${i}`, { Value: `v${i}`, Export: { Name: `paged-export-${i}` } }])),
+    };
+    const cfn = new CloudFormationClient(cloud.sdk);
+    await cfn.send(new CreateStackCommand({ StackName: 'paged-big', TemplateBody: JSON.stringify(big) }));
+    await waitUntilStackCreateComplete({ client: cfn, maxWaitTime: 300, minDelay: 1 }, { StackName: 'paged-big' });
+    const small = {
+      Resources: { Handle: { Type: 'AWS::CloudFormation::WaitConditionHandle' } },
+      Outputs: { Imported: { Value: { 'Fn::ImportValue': 'paged-export-0' } } },
+    };
+    await Promise.all(
+      handles.map((i) => cfn.send(new CreateStackCommand({ StackName: `paged-${i}`, TemplateBody: JSON.stringify(small) }))),
+    );
+    for (const i of handles)
+      await waitUntilStackCreateComplete({ client: cfn, maxWaitTime: 300, minDelay: 1 }, { StackName: `paged-${i}` });
+
+    const stacks = await cfn.send(new DescribeStacksCommand({}));
+    assert.equal(stacks.Stacks?.length, 100);
+    const rest = await cfn.send(new DescribeStacksCommand({ NextToken: stacks.NextToken }));
+    assert.equal(rest.Stacks?.length, 2);
+    assert.equal(rest.NextToken, undefined);
+    assert.equal(cloud.awsOk('cloudformation', 'describe-stacks').Stacks.length, 102);
+    const listed = await cfn.send(new ListStacksCommand({}));
+    assert.equal(listed.StackSummaries?.length, 100);
+    assert.ok(listed.NextToken);
+    assert.equal(cloud.awsOk('cloudformation', 'list-stacks').StackSummaries.length, 102);
+
+    const events = await cfn.send(new DescribeStackEventsCommand({ StackName: 'paged-big' }));
+    assert.equal(events.StackEvents?.length, 100);
+    const allEvents = cloud.awsOk('cloudformation', 'describe-stack-events', '--stack-name', 'paged-big').StackEvents;
+    // Three events per resource (in progress, creation initiated, complete), two for the stack.
+    assert.equal(allEvents.length, 3 * 101 + 2);
+    assert.equal(allEvents[allEvents.length - 1].ResourceStatus, 'CREATE_IN_PROGRESS');
+    assert.equal(allEvents[allEvents.length - 1].LogicalResourceId, 'paged-big');
+    const resources = await cfn.send(new ListStackResourcesCommand({ StackName: 'paged-big' }));
+    assert.equal(resources.StackResourceSummaries?.length, 100);
+    assert.equal(cloud.awsOk('cloudformation', 'list-stack-resources', '--stack-name', 'paged-big').StackResourceSummaries.length, 101);
+    const exports = await cfn.send(new ListExportsCommand({}));
+    assert.equal(exports.Exports?.length, 100);
+    assert.equal(cloud.awsOk('cloudformation', 'list-exports').Exports.length, 101);
+    const imports = await cfn.send(new ListImportsCommand({ ExportName: 'paged-export-0' }));
+    assert.equal(imports.Imports?.length, 100);
+    assert.deepEqual(
+      cloud.awsOk('cloudformation', 'list-imports', '--export-name', 'paged-export-0').Imports.sort(),
+      handles.map((i) => `paged-${i}`).sort(),
+    );
+
+    // A token is bound to its request: another stack's events, or a made-up one, are refused.
+    assert.equal(
+      await errorName(cfn.send(new DescribeStackEventsCommand({ StackName: 'paged-0', NextToken: events.NextToken }))),
+      'ValidationError',
+    );
+    cloud.awsFails('ValidationError', 'cloudformation', 'list-stacks', '--next-token', 'bogus');
   });
 
   it('SNS ListTopics and Health DescribeEvents refuse a token they did not issue with their own codes', () => {

@@ -1,3 +1,4 @@
+import { cfnPage } from './paging.js';
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../../../protocol/errors.js';
 import type { RequestContext } from '../../types.js';
@@ -152,24 +153,26 @@ export function describeChangeSet(input: { ChangeSetName: string; StackName?: st
   };
 }
 
-export function listChangeSets(input: { StackName: string }, ctx: RequestContext) {
+export function listChangeSets(input: { StackName: string; NextToken?: string }, ctx: RequestContext) {
   const stack = requireStack(ctx, input.StackName);
+  const all = table(ctx)
+    .list(ctx.region)
+    .filter((c) => c.StackId === stack.StackId);
+  const { items, NextToken } = cfnPage(all, input.NextToken, { StackId: stack.StackId });
   return {
-    Summaries: table(ctx)
-      .list(ctx.region)
-      .filter((c) => c.StackId === stack.StackId)
-      .map((c) => ({
-        StackId: c.StackId,
-        StackName: c.StackName,
-        ChangeSetId: c.ChangeSetId,
-        ChangeSetName: c.ChangeSetName,
-        ExecutionStatus: c.ExecutionStatus,
-        Status: c.Status,
-        StatusReason: c.StatusReason,
-        CreationTime: c.CreationTime,
-        Description: c.Description,
-        IncludeNestedStacks: false,
-      })),
+    NextToken,
+    Summaries: items.map((c) => ({
+      StackId: c.StackId,
+      StackName: c.StackName,
+      ChangeSetId: c.ChangeSetId,
+      ChangeSetName: c.ChangeSetName,
+      ExecutionStatus: c.ExecutionStatus,
+      Status: c.Status,
+      StatusReason: c.StatusReason,
+      CreationTime: c.CreationTime,
+      Description: c.Description,
+      IncludeNestedStacks: false,
+    })),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../types.js';
 import type { DescribeStackEventsInput } from '../generated/types.js';
 import { AwsError } from '../../../protocol/errors.js';
+import { cfnPage } from './paging.js';
 import { changeSetTemplate } from './change-sets.js';
 import { liveStacks, stackEvents, notExist, requireStack, stackTable, type ResourceState, type StackRecord } from '../engine/state.js';
 
@@ -32,14 +33,16 @@ export function stackView(s: StackRecord) {
   };
 }
 
-export function describeStacks(input: { StackName?: string }, ctx: RequestContext) {
+export function describeStacks(input: { StackName?: string; NextToken?: string }, ctx: RequestContext) {
   const stacks = input.StackName ? [requireStack(ctx, input.StackName)] : liveStacks(ctx);
-  return { Stacks: stacks.map(stackView) };
+  const { items, NextToken } = cfnPage(stacks, input.NextToken, { StackName: input.StackName });
+  return { Stacks: items.map(stackView), NextToken };
 }
 
 export function describeStackEvents(input: DescribeStackEventsInput, ctx: RequestContext) {
   const stack = requireStack(ctx, input.StackName ?? '');
-  return { StackEvents: stackEvents(ctx, stack.StackId).reverse() };
+  const { items, NextToken } = cfnPage(stackEvents(ctx, stack.StackId).reverse(), input.NextToken, { StackId: stack.StackId });
+  return { StackEvents: items, NextToken };
 }
 
 const resourceView = (s: StackRecord, r: ResourceState) => ({
@@ -87,18 +90,22 @@ export function describeStackResource(input: { StackName: string; LogicalResourc
   };
 }
 
-export function listStackResources(input: { StackName: string }, ctx: RequestContext) {
+export function listStackResources(input: { StackName: string; NextToken?: string }, ctx: RequestContext) {
   const stack = requireStack(ctx, input.StackName);
-  return { StackResourceSummaries: Object.values(stack.resources).map((r) => resourceView(stack, r)) };
+  const { items, NextToken } = cfnPage(Object.values(stack.resources), input.NextToken, { StackId: stack.StackId });
+  return { StackResourceSummaries: items.map((r) => resourceView(stack, r)), NextToken };
 }
 
-export function listStacks(input: { StackStatusFilter?: string[] }, ctx: RequestContext) {
+export function listStacks(input: { StackStatusFilter?: string[]; NextToken?: string }, ctx: RequestContext) {
   const filter = input.StackStatusFilter ?? [];
   const stacks = stackTable(ctx)
     .list(ctx.region)
-    .filter((s) => !filter.length || filter.includes(s.StackStatus));
+    .filter((s) => !filter.length || filter.includes(s.StackStatus))
+    .reverse();
+  const { items, NextToken } = cfnPage(stacks, input.NextToken, { StackStatusFilter: filter });
   return {
-    StackSummaries: stacks.reverse().map((s) => ({
+    NextToken,
+    StackSummaries: items.map((s) => ({
       StackId: s.StackId,
       StackName: s.StackName,
       TemplateDescription: s.Description,
@@ -120,18 +127,20 @@ export function getTemplate(input: { StackName?: string; ChangeSetName?: string 
   return { TemplateBody: stack.templateBody, StagesAvailable: ['Original', 'Processed'] };
 }
 
-export function listExports(_input: unknown, ctx: RequestContext) {
+export function listExports(input: { NextToken?: string }, ctx: RequestContext) {
   const exports = [];
   for (const s of liveStacks(ctx)) {
     for (const o of s.outputs) if (o.ExportName) exports.push({ ExportingStackId: s.StackId, Name: o.ExportName, Value: o.OutputValue });
   }
-  return { Exports: exports };
+  const { items, NextToken } = cfnPage(exports, input.NextToken, {});
+  return { Exports: items, NextToken };
 }
 
-export function listImports(input: { ExportName: string }, ctx: RequestContext) {
+export function listImports(input: { ExportName: string; NextToken?: string }, ctx: RequestContext) {
   const importers = liveStacks(ctx)
     .filter((s) => s.imports.includes(input.ExportName))
     .map((s) => s.StackName);
   if (!importers.length) throw new AwsError('ValidationError', `Export '${input.ExportName}' is not imported by any stack.`);
-  return { Imports: importers };
+  const { items, NextToken } = cfnPage(importers, input.NextToken, { ExportName: input.ExportName });
+  return { Imports: items, NextToken };
 }
