@@ -40,14 +40,15 @@ while True:
 /**
  * Makes the console's FIFO (`console.fifo` beside the file), owned by the instance's root when given (services open
  * /proc/1/fd/1 to write on the console), and returns its path. The keeper and the sandbox are started on it by the
- * host command runner (sh.ts `startConsoleAndSandbox`).
+ * host command runner (sh.ts `startConsoleAndSandbox`). Other FIFOs of the instance (`others`, same owner and mode)
+ * are made by the same process.
  */
-export async function makeConsoleFifo(file: string, owner?: number): Promise<string> {
+export async function makeConsoleFifo(file: string, owner?: number, others: string[] = []): Promise<string> {
   trimConsole(file);
   const fifo = path.join(path.dirname(file), 'console.fifo');
-  rmSync(fifo, { force: true });
-  await run('mkfifo', ['-m', '600', fifo]);
-  if (owner !== undefined) chownSync(fifo, owner, owner);
+  for (const f of [fifo, ...others]) rmSync(f, { force: true });
+  await run('mkfifo', ['-m', '600', fifo, ...others]);
+  if (owner !== undefined) for (const f of [fifo, ...others]) chownSync(f, owner, owner);
   return fifo;
 }
 

@@ -16,15 +16,27 @@ import {
   applyVpcRules,
   createVpcNet,
   destroyVpcNet,
-  plugInstance,
+  makeInstanceNs,
   probeNetwork,
   type NetworkProbe,
   resolverAddress,
   setLink,
   unplugInstance,
+  uplinkAlias,
+  wireInstance,
   type VpcNet,
 } from './network.js';
-import { initPid, killSandbox, startSandbox, stopSandbox, type Sandbox } from './sandbox.js';
+import {
+  clearBootGates,
+  initPid,
+  killSandbox,
+  openDisksGate,
+  openNetworkGate,
+  startSandbox,
+  stopSandbox,
+  wakeInit,
+  type Sandbox,
+} from './sandbox.js';
 import {
   bindDisk,
   diskFile,
@@ -41,7 +53,7 @@ import { ipBatch, isRoot, nft } from './sh.js';
 import { Coalescer, Serial, allSettled } from './queues.js';
 import { readConsoleTail } from './console.js';
 import { cgroupPids, cgroupDirs, freezeCgroups, makeCgroups, removeCgroups, thawCgroups, type InstanceLimits } from './limits.js';
-import { ensureRootDisk } from './root-disk.js';
+import { ensureRootDisk, rootDiskFile } from './root-disk.js';
 import { claimIdRange, releaseIdRange } from './userns.js';
 
 /** What the runtime needs to run one instance (given by the EC2 instances code). */
@@ -467,55 +479,76 @@ export class Runtime implements EfsHost {
     trace('vpc ready');
     if (opts.offline) this.offline.add(spec.instanceId);
     else this.offline.delete(spec.instanceId);
-    // The root volume's file system is made while the network is wired (neither needs the other).
-    const rootDisk = ensureRootDisk(this.volumeDir(spec.volumeId), spec.rootVolumeGiB);
+    const instanceDir = this.instanceDir(spec.instanceId);
+    const volumeDir = this.volumeDir(spec.volumeId);
+    mkdirSync(instanceDir, { recursive: true });
+    clearBootGates(instanceDir);
     // Root in the instance is an unprivileged id range of the host (userns.ts): its network namespace is the user
     // namespace's.
     const idBase = claimIdRange(this.tag, spec.instanceId);
-    let pending: Running | undefined;
-    let network: Promise<void> | undefined;
-    let sandbox: Sandbox;
-    try {
-      const alias = await plugInstance(
-        this.tag,
-        vpc,
-        { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac },
-        idBase,
-        // A partition is of the instance's path on its host: a reboot (or the daemon's restart) there keeps it cut.
-        opts.offline || this.isPartitioned(spec.instanceId),
-      );
-      trace('plugged');
-      // The instance's firewall, NAT and public address are in place before anything reaches it or leaves it: before
-      // it runs, or, booting offline (its link down), before it comes online (bringOnline waits for them).
-      pending = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
-      this.plugged.set(spec.instanceId, pending);
-      network = allSettled([this.refreshFirewall(spec.vpcId), this.refreshPublic()] as const).then(() => trace('firewall applied'));
-      network.catch(() => undefined);
-      const [root, disks] = await allSettled([rootDisk, this.bindDisks(spec)] as const);
-      trace('root volume ready');
-      if (!opts.offline) await network;
-      else this.networkReady.set(spec.instanceId, network);
-      const cgroups = makeCgroups(this.tag, spec.instanceId, spec.limits);
-      trace('cgroups ready');
-      sandbox = await startSandbox({
-        instanceId: spec.instanceId,
-        netns: this.n.instanceNs(spec.instanceId),
-        layers,
-        volumeDir: this.volumeDir(spec.volumeId),
-        instanceDir: this.instanceDir(spec.instanceId),
-        hostname: spec.hostname,
-        dnsDomain: spec.dnsDomain,
-        nameserver: resolverAddress(spec.vpcCidr),
-        privateIp: spec.privateIp,
-        env: spec.env,
-        userData: spec.userData,
-        disks,
-        rootDisk: root,
-        cgroups,
-        idBase,
+    const nic = { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac };
+    // Everything at once, each part as soon as what it needs is there: the sandbox starts as soon as the instance's
+    // network namespace exists and its first stage waits at two gates: the disks (the root volume's file system,
+    // made now when new, and the data volumes on loop devices) before its mounts, and the network (the veth wired;
+    // the firewall, NAT and public address applied too unless it boots offline) before its init.
+    const alias = uplinkAlias(vpc, spec.instanceId);
+    const pending: Running = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
+    this.plugged.set(spec.instanceId, pending);
+    const rootDisk = ensureRootDisk(volumeDir, spec.rootVolumeGiB);
+    const disks = allSettled([rootDisk, this.bindDisks(spec)] as const).then(async ([, bound]) => {
+      await openDisksGate(instanceDir, bound, idBase);
+      trace('disks ready');
+    });
+    const netns = makeInstanceNs(this.tag, vpc, spec.instanceId, idBase).then(() => trace('netns made'));
+    // A partition is of the instance's path on its host: a reboot (or the daemon's restart) there keeps it cut.
+    const wired = netns.then(() => wireInstance(this.tag, vpc, nic, alias, opts.offline || this.isPartitioned(spec.instanceId)));
+    // The instance's firewall, NAT and public address are in place before anything reaches it or leaves it: before
+    // it runs, or, booting offline (its link down), before it comes online (bringOnline waits for them).
+    const network = wired
+      .then(() => allSettled([this.refreshFirewall(spec.vpcId), this.refreshPublic()] as const))
+      .then(() => {
+        trace('firewall applied');
       });
+    network.catch(() => undefined);
+    if (opts.offline) this.networkReady.set(spec.instanceId, network);
+    const gateOpen = (opts.offline ? wired : network).then(async () => {
+      await openNetworkGate(instanceDir);
+      trace('network gate open');
+    });
+    gateOpen.catch(() => undefined);
+    let sandbox: Sandbox | undefined;
+    try {
+      const cgroups = makeCgroups(this.tag, spec.instanceId, spec.limits);
+      const started = startSandbox(
+        {
+          instanceId: spec.instanceId,
+          netns: this.n.instanceNs(spec.instanceId),
+          layers,
+          volumeDir,
+          instanceDir,
+          hostname: spec.hostname,
+          dnsDomain: spec.dnsDomain,
+          nameserver: resolverAddress(spec.vpcCidr),
+          privateIp: spec.privateIp,
+          env: spec.env,
+          userData: spec.userData,
+          rootDisk: rootDiskFile(volumeDir),
+          cgroups,
+          idBase,
+        },
+        netns,
+      ).then((sb) => {
+        sandbox = sb;
+        trace('sandbox spawned');
+        return sb;
+      });
+      await allSettled([started, disks, gateOpen] as const);
     } catch (err) {
-      await Promise.all([rootDisk.catch(() => undefined), network?.catch(() => undefined)]);
+      if (sandbox) {
+        killSandbox(sandbox);
+        await sandbox.exited;
+      }
+      await Promise.all([disks, network, gateOpen].map((p) => p.catch(() => undefined)));
       this.networkReady.delete(spec.instanceId);
       this.offline.delete(spec.instanceId);
       await this.releaseDisks(spec.instanceId);
@@ -523,22 +556,20 @@ export class Runtime implements EfsHost {
       this.plugged.delete(spec.instanceId);
       await unplugInstance(this.tag, vpc, spec.instanceId);
       releaseIdRange(this.tag, spec.instanceId);
-      if (pending)
-        await Promise.all([this.refreshFirewall(spec.vpcId), this.refreshPublic()]).catch((e) =>
-          console.error(`[halo] ${spec.instanceId}: ${(e as Error).message}`),
-        );
+      await Promise.all([this.refreshFirewall(spec.vpcId), this.refreshPublic()]).catch((e) =>
+        console.error(`[halo] ${spec.instanceId}: ${(e as Error).message}`),
+      );
       throw err;
     }
     this.plugged.delete(spec.instanceId);
-    const entry: Running = { ...pending, sandbox };
+    const entry: Running = { ...pending, sandbox: sandbox as Sandbox };
     this.running.set(spec.instanceId, entry);
     const f = this.faults();
     this.saveFaults({ ...f, crashed: f.crashed.filter((i) => i !== spec.instanceId) });
-    void sandbox.exited.then((code) => {
+    void entry.sandbox.exited.then((code) => {
       if (!entry.expectedExit && !this.stopping)
         this.appendConsole(spec.instanceId, `[halo] the instance's processes ended unexpectedly (exit ${code})`);
     });
-    trace('sandbox spawned');
   }
 
   /**
@@ -554,8 +585,14 @@ export class Runtime implements EfsHost {
     const r = this.running.get(instanceId);
     const vpc = r && this.vpcs.get(r.spec.vpcId);
     if (!vpc || this.isPartitioned(instanceId) || this.hostDown(r.spec.hostId)) return;
-    await setLink(vpc, instanceId, true, r.spec.privateIp);
+    await this.linkUp(vpc, instanceId, r.spec.privateIp);
     traceSpan(instanceId, 'online');
+  }
+
+  /** The instance's link comes up, and its init, should it wait for the network, is told at once. */
+  private async linkUp(vpc: VpcNet, instanceId: string, privateIp: string): Promise<void> {
+    await setLink(vpc, instanceId, true, privateIp);
+    await wakeInit(this.instanceDir(instanceId));
   }
 
   /** Whether the instance was launched `offline` and is not online yet. */
@@ -577,7 +614,7 @@ export class Runtime implements EfsHost {
     if (!(await freezeCgroups(cgroupDirs(this.tag, instanceId), true))) {
       thawCgroups(cgroupDirs(this.tag, instanceId));
       this.offline.delete(instanceId);
-      if (!this.isPartitioned(instanceId)) await setLink(vpc, instanceId, true, r.spec.privateIp);
+      if (!this.isPartitioned(instanceId)) await this.linkUp(vpc, instanceId, r.spec.privateIp);
       return false;
     }
     this.hibernated.add(instanceId);
@@ -938,7 +975,9 @@ export class Runtime implements EfsHost {
     const vpc = r && this.vpcs.get(r.spec.vpcId);
     // Healed while still offline (booted ahead of its AWS time): the link comes up with bringOnline, not before; on
     // a failed host it stays down.
-    if (vpc) await setLink(vpc, instanceId, !cut && !this.offline.has(instanceId) && !this.hostDown(r.spec.hostId), r.spec.privateIp);
+    if (!vpc) return was;
+    if (!cut && !this.offline.has(instanceId) && !this.hostDown(r.spec.hostId)) await this.linkUp(vpc, instanceId, r.spec.privateIp);
+    else await setLink(vpc, instanceId, false, r.spec.privateIp);
     return was;
   }
 
