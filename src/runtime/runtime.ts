@@ -503,15 +503,15 @@ export class Runtime implements EfsHost {
     // A partition is of the instance's path on its host: a reboot (or the daemon's restart) there keeps it cut.
     const wired = netns.then(() => wireInstance(this.tag, vpc, nic, alias, opts.offline || this.isPartitioned(spec.instanceId)));
     // The instance's firewall, NAT and public address are in place before anything reaches it or leaves it: before
-    // it runs, or, booting offline (its link down), before it comes online (bringOnline waits for them).
-    const network = wired
-      .then(() => allSettled([this.refreshFirewall(spec.vpcId), this.refreshPublic()] as const))
-      .then(() => {
-        trace('firewall applied');
-      });
+    // it runs, or, booting offline (its link down), before it comes online (bringOnline waits for them). The rules
+    // name its link and alias, so they are applied while both are made.
+    const network = allSettled([this.refreshFirewall(spec.vpcId), this.refreshPublic()] as const).then(() => {
+      trace('firewall applied');
+    });
     network.catch(() => undefined);
+    wired.catch(() => undefined);
     if (opts.offline) this.networkReady.set(spec.instanceId, network);
-    const gateOpen = (opts.offline ? wired : network).then(async () => {
+    const gateOpen = (opts.offline ? wired : allSettled([wired, network] as const)).then(async () => {
       await openNetworkGate(instanceDir);
       trace('network gate open');
     });
@@ -548,7 +548,7 @@ export class Runtime implements EfsHost {
         killSandbox(sandbox);
         await sandbox.exited;
       }
-      await Promise.all([disks, network, gateOpen].map((p) => p.catch(() => undefined)));
+      await Promise.all([disks, wired, network, gateOpen].map((p) => p.catch(() => undefined)));
       this.networkReady.delete(spec.instanceId);
       this.offline.delete(spec.instanceId);
       await this.releaseDisks(spec.instanceId);
@@ -846,6 +846,7 @@ export class Runtime implements EfsHost {
 
   private async applyPublic(): Promise<void> {
     if (!this.enabled || !this.imds || this.stopping) return;
+    traceSpan('host', 'public addresses: applying');
     const maps = this.hostMaps();
     const table =
       !this.hostTableMade || this.apiPort === undefined
@@ -864,6 +865,7 @@ export class Runtime implements EfsHost {
       this.loAddresses.delete(ip);
     }
     await allSettled([table, lines.length ? ipBatch(undefined, lines, true) : Promise.resolve(undefined)] as const);
+    traceSpan('host', 'public addresses: applied');
   }
 
   // ---- status checks ----
