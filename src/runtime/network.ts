@@ -42,7 +42,6 @@ export interface VpcNet {
   ns: string;
   slot: number;
   hostLink: string;
-  gateways: Set<string>;
   /** instance id → alias host part (3…254). */
   aliases: Map<string, number>;
   /** The cloud's public address pool (a CIDR in 127/8), routed up to the host. */
@@ -161,7 +160,7 @@ export async function createVpcNet(tag: string, vpcId: string, publicPool = DEFA
     releaseSlot(slot);
     throw err;
   }
-  return { vpcId, ns, slot, hostLink, gateways: new Set(), aliases: new Map(), publicPool, resolver };
+  return { vpcId, ns, slot, hostLink, aliases: new Map(), publicPool, resolver };
 }
 
 export async function destroyVpcNet(vpc: VpcNet): Promise<void> {
@@ -242,28 +241,55 @@ export async function makeInstanceNs(tag: string, vpc: VpcNet, instanceId: strin
 }
 
 /**
- * Wires the instance's namespace into its VPC: its eth0 made there with its peer in the VPC namespace (one `ip
- * -batch` in each namespace). Down (as setLink cuts it: the route goes with it) in the same batch, for an instance
- * that boots offline.
+ * Wires the instance's namespace into its VPC: its eth0 made there with its peer in the VPC namespace, then the VPC's
+ * side connected (one `ip -batch` in each namespace). Down (as setLink cuts it: the route goes with it) in the same
+ * batch, for an instance whose path is cut; not connected at all (its peer stays down: no carrier) with
+ * `connectLater`, for an instance that boots offline (`connectInstance` when it comes online).
  */
-export async function wireInstance(tag: string, vpc: VpcNet, nic: InstanceNic, alias: string, linkDown = false): Promise<void> {
+export async function wireInstance(
+  tag: string,
+  vpc: VpcNet,
+  nic: InstanceNic,
+  alias: string,
+  linkDown = false,
+  connectLater = false,
+): Promise<void> {
   const ins = names(tag).instanceNs(nic.instanceId);
-  const link = instanceLink(nic.instanceId);
   const gw = gatewayOf(nic.subnetCidr);
   const prefix = nic.subnetCidr.split('/')[1];
   await ipBatch(ins, [
-    `link add eth0 address ${nic.mac} type veth peer name ${link} netns ${vpc.ns}`,
+    `link add eth0 address ${nic.mac} type veth peer name ${instanceLink(nic.instanceId)} netns ${vpc.ns}`,
     'link set lo up',
     `addr add ${nic.privateIp}/${prefix} dev eth0`,
     'link set eth0 up',
     `route add default via ${gw} dev eth0`,
     ...publicRoutes(vpc.publicPool, gw, 'eth0'),
   ]);
-  const vpcLines = [`link set ${link} up`, `route replace ${nic.privateIp}/32 dev ${link}`, `addr replace ${alias}/32 dev up0`];
-  if (!vpc.gateways.has(gw)) vpcLines.push(`addr replace ${gw}/32 dev lo`);
-  if (linkDown) vpcLines.push(`link set ${link} down`);
-  await ipBatch(vpc.ns, vpcLines);
-  vpc.gateways.add(gw);
+  if (connectLater) return;
+  await ipBatch(vpc.ns, [...vpcSide(nic, alias), ...(linkDown ? [`link set ${instanceLink(nic.instanceId)} down`] : [])]);
+}
+
+/** The VPC's side of an instance's link: up, the /32 route to it, its uplink alias, its subnet's gateway. */
+function vpcSide(nic: Pick<InstanceNic, 'instanceId' | 'privateIp' | 'subnetCidr'>, alias: string): string[] {
+  const link = instanceLink(nic.instanceId);
+  return [
+    `link set ${link} up`,
+    `route replace ${nic.privateIp}/32 dev ${link}`,
+    `addr replace ${alias}/32 dev up0`,
+    `addr replace ${gatewayOf(nic.subnetCidr)}/32 dev lo`,
+  ];
+}
+
+/**
+ * Connects (or connects again) the VPC's side of an instance's link, up: what `wireInstance` left for later, and
+ * what `setLink` restores. Every line replaces, so it may run any number of times.
+ */
+export async function connectInstance(
+  vpc: VpcNet,
+  nic: Pick<InstanceNic, 'instanceId' | 'privateIp' | 'subnetCidr'>,
+  alias: string,
+): Promise<void> {
+  await ipBatch(vpc.ns, vpcSide(nic, alias));
 }
 
 export async function unplugInstance(tag: string, vpc: VpcNet, instanceId: string): Promise<void> {

@@ -45,7 +45,7 @@ export async function ensureRootDisk(volumeDir: string, sizeGiB: number): Promis
   }
   // A new, empty file system is a copy of an empty one of its size made once per home (only its few MB of
   // metadata are written: the copy skips the holes), several times faster than mkfs.
-  await run('cp', ['--sparse=always', await emptyTemplate(path.dirname(volumeDir), sizeGiB), tmp], { timeoutMs: 300_000 });
+  await run('cp', ['--sparse=always', await emptyTemplate(path.dirname(path.dirname(volumeDir)), sizeGiB), tmp], { timeoutMs: 300_000 });
   renameSync(tmp, file);
   return file;
 }
@@ -63,9 +63,9 @@ async function makeExt4(file: string, sizeGiB: number, seed?: string): Promise<v
 /** Empty file systems being made, by file (one mkfs per size and home, whatever the launches at once). */
 const templates = new Map<string, Promise<string>>();
 
-/** `volumes/.empty/<size>g.ext4`: the empty file system of that size new root volumes are copies of. */
-function emptyTemplate(volumesDir: string, sizeGiB: number): Promise<string> {
-  const file = path.join(volumesDir, '.empty', `${sizeGiB}g.ext4`);
+/** `$HALO_HOME/templates/empty-<size>g.ext4`: the empty file system of that size new root volumes are copies of. */
+function emptyTemplate(home: string, sizeGiB: number): Promise<string> {
+  const file = path.join(home, 'templates', `empty-${sizeGiB}g.ext4`);
   let made = templates.get(file);
   if (!made) {
     made = (async () => {

@@ -14,6 +14,7 @@ import { API_PORT_IN_INSTANCE, HOPS_HOST_TO_INSTANCE, cloudTag, instanceLink, na
 import {
   aliasOf,
   applyVpcRules,
+  connectInstance,
   createVpcNet,
   destroyVpcNet,
   makeInstanceNs,
@@ -31,6 +32,7 @@ import {
   initPid,
   killSandbox,
   openDisksGate,
+  openNetnsGate,
   openNetworkGate,
   startSandbox,
   stopSandbox,
@@ -487,10 +489,11 @@ export class Runtime implements EfsHost {
     // namespace's.
     const idBase = claimIdRange(this.tag, spec.instanceId);
     const nic = { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac };
-    // Everything at once, each part as soon as what it needs is there: the sandbox starts as soon as the instance's
-    // network namespace exists and its first stage waits at two gates: the disks (the root volume's file system,
-    // made now when new, and the data volumes on loop devices) before its mounts, and the network (the veth wired;
-    // the firewall, NAT and public address applied too unless it boots offline) before its init.
+    // Everything at once, each part as soon as what it needs is there: the sandbox starts now and its first stage
+    // waits at three gates: the instance's network namespace (made by one process) before it enters it, the disks
+    // (the root volume's file system, copied now when new, and the data volumes on loop devices) before its mounts,
+    // and the network (the veth wired; the firewall, NAT and public address applied too unless it boots offline)
+    // before its init.
     const alias = uplinkAlias(vpc, spec.instanceId);
     const pending: Running = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
     this.plugged.set(spec.instanceId, pending);
@@ -499,9 +502,13 @@ export class Runtime implements EfsHost {
       await openDisksGate(instanceDir, bound, idBase);
       trace('disks ready');
     });
-    const netns = makeInstanceNs(this.tag, vpc, spec.instanceId, idBase).then(() => trace('netns made'));
+    const netns = makeInstanceNs(this.tag, vpc, spec.instanceId, idBase).then(async () => {
+      await openNetnsGate(instanceDir);
+      trace('netns made');
+    });
     // A partition is of the instance's path on its host: a reboot (or the daemon's restart) there keeps it cut.
-    const wired = netns.then(() => wireInstance(this.tag, vpc, nic, alias, opts.offline || this.isPartitioned(spec.instanceId)));
+    // Booting offline, the VPC's side of its link is connected only when it comes online (bringOnline).
+    const wired = netns.then(() => wireInstance(this.tag, vpc, nic, alias, this.isPartitioned(spec.instanceId), !!opts.offline));
     // The instance's firewall, NAT and public address are in place before anything reaches it or leaves it: before
     // it runs, or, booting offline (its link down), before it comes online (bringOnline waits for them). The rules
     // name its link and alias, so they are applied while both are made.
@@ -519,36 +526,33 @@ export class Runtime implements EfsHost {
     let sandbox: Sandbox | undefined;
     try {
       const cgroups = makeCgroups(this.tag, spec.instanceId, spec.limits);
-      const started = startSandbox(
-        {
-          instanceId: spec.instanceId,
-          netns: this.n.instanceNs(spec.instanceId),
-          layers,
-          volumeDir,
-          instanceDir,
-          hostname: spec.hostname,
-          dnsDomain: spec.dnsDomain,
-          nameserver: resolverAddress(spec.vpcCidr),
-          privateIp: spec.privateIp,
-          env: spec.env,
-          userData: spec.userData,
-          rootDisk: rootDiskFile(volumeDir),
-          cgroups,
-          idBase,
-        },
-        netns,
-      ).then((sb) => {
+      const started = startSandbox({
+        instanceId: spec.instanceId,
+        netns: this.n.instanceNs(spec.instanceId),
+        layers,
+        volumeDir,
+        instanceDir,
+        hostname: spec.hostname,
+        dnsDomain: spec.dnsDomain,
+        nameserver: resolverAddress(spec.vpcCidr),
+        privateIp: spec.privateIp,
+        env: spec.env,
+        userData: spec.userData,
+        rootDisk: rootDiskFile(volumeDir),
+        cgroups,
+        idBase,
+      }).then((sb) => {
         sandbox = sb;
         trace('sandbox spawned');
         return sb;
       });
-      await allSettled([started, disks, gateOpen] as const);
+      await allSettled([started, netns, disks, gateOpen] as const);
     } catch (err) {
       if (sandbox) {
         killSandbox(sandbox);
         await sandbox.exited;
       }
-      await Promise.all([disks, wired, network, gateOpen].map((p) => p.catch(() => undefined)));
+      await Promise.all([netns, disks, wired, network, gateOpen].map((p) => p.catch(() => undefined)));
       this.networkReady.delete(spec.instanceId);
       this.offline.delete(spec.instanceId);
       await this.releaseDisks(spec.instanceId);
@@ -585,14 +589,17 @@ export class Runtime implements EfsHost {
     const r = this.running.get(instanceId);
     const vpc = r && this.vpcs.get(r.spec.vpcId);
     if (!vpc || this.isPartitioned(instanceId) || this.hostDown(r.spec.hostId)) return;
-    await this.linkUp(vpc, instanceId, r.spec.privateIp);
+    await this.linkUp(vpc, r);
     traceSpan(instanceId, 'online');
   }
 
-  /** The instance's link comes up, and its init, should it wait for the network, is told at once. */
-  private async linkUp(vpc: VpcNet, instanceId: string, privateIp: string): Promise<void> {
-    await setLink(vpc, instanceId, true, privateIp);
-    await wakeInit(this.instanceDir(instanceId));
+  /**
+   * The instance's link comes up (its VPC's side connected, or connected again), and its init, should it wait for
+   * the network, is told at once.
+   */
+  private async linkUp(vpc: VpcNet, r: Running): Promise<void> {
+    await connectInstance(vpc, r.spec, r.alias);
+    await wakeInit(this.instanceDir(r.spec.instanceId));
   }
 
   /** Whether the instance was launched `offline` and is not online yet. */
@@ -614,7 +621,7 @@ export class Runtime implements EfsHost {
     if (!(await freezeCgroups(cgroupDirs(this.tag, instanceId), true))) {
       thawCgroups(cgroupDirs(this.tag, instanceId));
       this.offline.delete(instanceId);
-      if (!this.isPartitioned(instanceId)) await this.linkUp(vpc, instanceId, r.spec.privateIp);
+      if (!this.isPartitioned(instanceId)) await this.linkUp(vpc, r);
       return false;
     }
     this.hibernated.add(instanceId);
@@ -978,7 +985,7 @@ export class Runtime implements EfsHost {
     // Healed while still offline (booted ahead of its AWS time): the link comes up with bringOnline, not before; on
     // a failed host it stays down.
     if (!vpc) return was;
-    if (!cut && !this.offline.has(instanceId) && !this.hostDown(r.spec.hostId)) await this.linkUp(vpc, instanceId, r.spec.privateIp);
+    if (!cut && !this.offline.has(instanceId) && !this.hostDown(r.spec.hostId)) await this.linkUp(vpc, r);
     else await setLink(vpc, instanceId, false, r.spec.privateIp);
     return was;
   }

@@ -114,8 +114,9 @@ const CAP_NUMBERS: Record<string, number> = {
 };
 
 /** The gates of a boot (stage1.ts): files the host makes when the disks, then the network, are ready. */
-export function bootGates(instanceDir: string): { disks: string; network: string; disksScript: string } {
+export function bootGates(instanceDir: string): { netns: string; disks: string; network: string; disksScript: string } {
   return {
+    netns: path.join(instanceDir, 'ready.netns'),
     disks: path.join(instanceDir, 'ready.disks'),
     network: path.join(instanceDir, 'ready.network'),
     disksScript: path.join(instanceDir, 'disks.sh'),
@@ -138,6 +139,8 @@ function stage1(spec: BootSpec): string {
     idRange: ID_RANGE,
     hostname: spec.hostname,
     boot: path.join(spec.instanceDir, 'boot'),
+    netns: `/run/netns/${spec.netns}`,
+    netnsGate: gates.netns,
     diskGate: gates.disks,
     netGate: gates.network,
     disksScript: gates.disksScript,
@@ -246,7 +249,12 @@ function hostsFile(spec: Pick<BootSpec, 'dnsDomain' | 'hostname' | 'privateIp'>)
 /** Removes what a previous boot left of the gates (before anything of a new boot opens them). */
 export function clearBootGates(instanceDir: string): void {
   const gates = bootGates(instanceDir);
-  for (const f of [gates.disks, gates.network, gates.disksScript]) rmSync(f, { force: true });
+  for (const f of [gates.netns, gates.disks, gates.network, gates.disksScript]) rmSync(f, { force: true });
+}
+
+/** The instance's network namespace exists: the first stage enters it. */
+export async function openNetnsGate(instanceDir: string): Promise<void> {
+  await writeFile(bootGates(instanceDir).netns, '');
 }
 
 /**
@@ -286,11 +294,10 @@ export async function wakeInit(instanceDir: string): Promise<void> {
 }
 
 /**
- * Boots an instance's sandbox; its output (the console) is appended to instanceDir/console.log. Its files are
- * written meanwhile, and it starts once `netns` (the making of its network namespace) resolves; its first stage
- * then waits at the gates (clearBootGates first, then openDisksGate and openNetworkGate).
+ * Boots an instance's sandbox; its output (the console) is appended to instanceDir/console.log. Its first stage waits
+ * at the gates (clearBootGates first, then openNetnsGate, openDisksGate and openNetworkGate, in any order).
  */
-export async function startSandbox(spec: BootSpec, netns: Promise<unknown> = Promise.resolve()): Promise<Sandbox> {
+export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
   const root = path.join(spec.instanceDir, 'root');
   const boot = path.join(spec.instanceDir, 'boot');
   for (const dir of [root, boot, path.join(spec.instanceDir, 'disk')]) mkdirSync(dir, { recursive: true });
@@ -313,14 +320,14 @@ export async function startSandbox(spec: BootSpec, netns: Promise<unknown> = Pro
   const program = path.join(spec.instanceDir, 'stage1.pl');
   writeFileSync(program, stage1(spec));
   const consoleFile = path.join(spec.instanceDir, 'console.log');
-  const [fifo] = await Promise.all([makeConsoleFifo(consoleFile, spec.idBase, [onlineFifo(spec.instanceDir)]), netns]);
+  const fifo = await makeConsoleFifo(consoleFile, spec.idBase, [onlineFifo(spec.instanceDir)]);
   // Started by the host command runner, not by the daemon (a fork would stop its event loop).
   const { keeper, sandbox } = await startConsoleAndSandbox({
     fifo,
     keeper: keeperCommand(consoleFile),
     keeperCgroups: spec.cgroups,
     sandbox: {
-      ...sandboxCommand(spec.netns, ['/usr/bin/perl', program]),
+      ...sandboxCommand(undefined, ['/usr/bin/perl', program]),
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     },
   });
@@ -383,19 +390,19 @@ export function killSandbox(sb: Sandbox): void {
 }
 
 /**
- * The command that starts a sandbox in a network namespace: its own PID, mount, UTS and IPC namespaces, killed with
- * its parent (the runner) and taking every process in it along when its first one ends. The bench's floor runs it too.
+ * The command that starts a sandbox: its own PID, mount, UTS and IPC namespaces, killed with its parent (the runner)
+ * and taking every process in it along when its first one ends; in a network namespace when one is given (the
+ * bench's floor runs it so), else its first process enters one itself (a launch's first stage: it starts while the
+ * instance's network namespace is made).
  */
-export function sandboxCommand(netns: string, command: string[]): { cmd: string; args: string[] } {
+export function sandboxCommand(netns: string | undefined, command: string[]): { cmd: string; args: string[] } {
   return {
     cmd: 'setpriv',
     args: [
       '--pdeathsig',
       'KILL',
       '--',
-      'nsenter',
-      `--net=/run/netns/${netns}`,
-      '--',
+      ...(netns ? ['nsenter', `--net=/run/netns/${netns}`, '--'] : []),
       'unshare',
       '--pid',
       '--fork',

@@ -1,10 +1,11 @@
 /**
  * The sandbox's first stage: one perl process of the host (started in the instance's new mount, PID, UTS and IPC
- * namespaces, inside its network namespace) that does every step of the boot by system calls, so that a launch
+ * namespaces) that does every step of the boot by system calls, so that a launch
  * costs one program start instead of the thirty-odd of a shell script (mount, mkdir, cp, python3 for the id-mapped
  * mounts, the host tools copied for after the pivot). In order:
  *
- * 1. joins the instance's cgroups, lowers its own OOM score;
+ * 1. joins the instance's cgroups, lowers its own OOM score; enters the instance's network namespace once the host
+ *    made it (the "netns" gate: the sandbox starts meanwhile, outside of it, where nothing of it touches the network);
  * 2. waits for the host's "disks" gate (the root volume's file system made, the data volumes bound);
  * 3. attaches the root volume's image to a loop device (the one already attached to it, if any, as `mount -o loop`
  *    shares it) with autoclear, mounts it, makes the overlay's upper/ and work/ in it;
@@ -70,7 +71,10 @@ export interface Stage1Config {
   hostname: string;
   /** The boot files, copied into the instance's /run/halo (owned by its root). */
   boot: string;
-  /** Gate files the host writes (disks ready, network ready). */
+  /** The instance's network namespace (its /run/netns file), entered once the host made it (netnsGate). */
+  netns: string;
+  /** Gate files the host writes (network namespace made, disks ready, network ready). */
+  netnsGate: string;
   diskGate: string;
   netGate: string;
   /** The data volumes' shell fragment (volumes.ts stage1Disks), run with $R set to the root when the host wrote it. */
@@ -145,6 +149,13 @@ writefile("$_/cgroup.procs", "0\\n") for (${c.cgroups.map(plq).join(', ')});
 # CAP_SYS_RESOURCE, which the daemon may lack: then tini keeps 0 and the init script raises what it starts.
 eval { writefile('/proc/self/oom_score_adj', '-1000') };
 
+gate(${plq(c.netnsGate)});
+{
+  sysopen(my $net, ${plq(c.netns)}, 0) or die "halo: ${c.netns}: $!\\n";
+  syscall(${NR.setns}, fileno($net), 0x40000000) == 0 or die "halo: setns net: $!\\n";
+  close $net;
+}
+mark('in its network namespace');
 gate(${plq(c.diskGate)});
 mark('disks ready');
 # The root volume on a loop device with autoclear (freed by the kernel when its last mount goes), as mount -o loop:
