@@ -85,8 +85,7 @@ function bareSandbox(ns: string, command: string[]): number {
 
 /**
  * Parts of a launch the floor does not have, each timed alone (medians): a perl start (the floor's sandbox runs
- * `true`; a launch runs its first stage in perl, and makes the instance's network namespace with another), a loop
- * mount of an ext4 image.
+ * `true`, a launch's its first stage in perl), a loop mount of an ext4 image.
  */
 function launchParts(home: string): { perl: number; loopMount: number } {
   const perl: number[] = [];
@@ -252,7 +251,7 @@ export async function benchEc2(): Promise<BenchRow[]> {
       launches.push(performance.now() - t0);
     }
     // What the floor does not do, and a launch must, measured apart now: the signed RunInstances call, a perl start
-    // (the instance's network namespace, then the sandbox's first stage) and the loop mount of the root volume.
+    // (the sandbox's first stage) and the loop mount of the root volume.
     const parts = launchParts(cloud.home);
     const signed: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
@@ -261,7 +260,7 @@ export async function benchEc2(): Promise<BenchRow[]> {
       signed.push(performance.now() - t);
     }
     rows.push({
-      name: `launch to user data running (median; beyond the floor, each measured apart now: a signed API call ${median(signed).toFixed(1)} ms, a perl start ${parts.perl.toFixed(1)} ms twice on the path (the user and network namespaces before the sandbox can start; the sandbox's first stage, where the floor runs true), the root volume's loop mount ${parts.loopMount.toFixed(1)} ms (kernel: loop attach, ext4 mount); then the first stage's other mounts (id-mapped layers, overlay, /proc, /dev, /run: system calls), pivot, seccomp, tini, the init's shell and the user data's own shell; the veth, firewall and root volume's copy overlap them)`,
+      name: `launch to user data running (median; beyond the floor, each measured apart now: a signed API call ${median(signed).toFixed(1)} ms, a perl start ${parts.perl.toFixed(1)} ms (the sandbox's first stage, where the floor runs true; the instance's namespaces are made by another beside the sandbox's start), the root volume's loop mount ${parts.loopMount.toFixed(1)} ms (kernel: loop attach, ext4 mount); then the first stage's other mounts (id-mapped layers, overlay, /proc, /dev, /run: system calls), pivot, seccomp, tini, the init's shell, the link brought up when the instance is running (one ip batch: nothing reaches it before) and the user data's own shell; the veth, firewall and root volume's copy overlap the sandbox's start)`,
       value: median(launches),
       unit: 'ms',
       floorName: 'bare netns + unshare sandbox + true',
@@ -378,7 +377,7 @@ export async function benchEc2(): Promise<BenchRow[]> {
     }
     spawnSync('nft', ['delete', 'table', 'ip', table]);
     rows.push({
-      name: `Elastic IP switch to first answer from the new instance (median; of which the AssociateAddress call ${median(apiCalls).toFixed(1)} ms, where a signed call that changes nothing takes ${median(signedCalls).toFixed(1)} ms: the client's signing and HTTP round trip, which the floor does not pay; a new HTTP connection through the two DNATs to the settled address answers in ${median(settledGets).toFixed(1)} ms; the rest is the event and the host's nft transaction)`,
+      name: `Elastic IP switch to first answer from the new instance (median; of which the AssociateAddress call ${median(apiCalls).toFixed(1)} ms, where a signed call that changes nothing takes ${median(signedCalls).toFixed(1)} ms: the client's signing and HTTP round trip, which the floor does not pay; a new HTTP connection through the two DNATs to the settled address answers in ${median(settledGets).toFixed(1)} ms; the host's nft transaction (one process, as the floor's, through the daemon's command runner) starts inside the call, before its answer, and the first answer is seen within one request to the old instance after it lands: a poll of back-to-back requests)`,
       value: median(switches),
       unit: 'ms',
       floorName: 'one nft map transaction',

@@ -180,6 +180,8 @@ export class Runtime implements EfsHost {
   private readonly refreshes = new Coalescer();
   /** Whether the host table has its full ruleset (the first application; the maps alone after). */
   private hostTableMade = false;
+  /** The address maps the host table holds (after its last successful application). */
+  private hostMapsApplied?: HostMaps;
   private readonly running = new Map<string, Running>();
   /** Instances whose network is being set up (their sandbox not started yet). */
   private readonly plugged = new Map<string, Running>();
@@ -855,10 +857,12 @@ export class Runtime implements EfsHost {
     if (!this.enabled || !this.imds || this.stopping) return;
     traceSpan('host', 'public addresses: applying');
     const maps = this.hostMaps();
-    const table =
-      !this.hostTableMade || this.apiPort === undefined
-        ? this.applyHostRules(maps)
-        : nft(undefined, renderHostMaps(this.n.hostTable, maps));
+    const whole = !this.hostTableMade || this.apiPort === undefined;
+    const changes = whole ? '' : renderHostMaps(this.n.hostTable, maps, this.hostMapsApplied);
+    this.hostMapsApplied = undefined;
+    const table = (whole ? this.applyHostRules(maps) : changes ? nft(undefined, changes) : Promise.resolve()).then(() => {
+      this.hostMapsApplied = maps;
+    });
     const wanted = new Set(maps.publicMap.map(([ip]) => ip));
     const lines: string[] = [];
     for (const ip of wanted) {
