@@ -499,6 +499,30 @@ export class Runtime implements EfsHost {
     const alias = uplinkAlias(vpc, spec.instanceId);
     const pending: Running = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
     this.plugged.set(spec.instanceId, pending);
+    // The sandbox first: its host commands (the console's FIFOs, then its start) go to the command runner before the
+    // others. A failure of its cgroups is the launch's (its first await is after them).
+    let sandbox: Sandbox | undefined;
+    const started = (async () => {
+      const cgroups = makeCgroups(this.tag, spec.instanceId, spec.limits);
+      sandbox = await startSandbox({
+        instanceId: spec.instanceId,
+        netns: this.n.instanceNs(spec.instanceId),
+        layers,
+        volumeDir,
+        instanceDir,
+        hostname: spec.hostname,
+        dnsDomain: spec.dnsDomain,
+        nameserver: resolverAddress(spec.vpcCidr),
+        privateIp: spec.privateIp,
+        env: spec.env,
+        userData: spec.userData,
+        rootDisk: rootDiskFile(volumeDir),
+        cgroups,
+        idBase,
+      });
+      trace('sandbox spawned');
+    })();
+    started.catch(() => undefined);
     const rootDisk = ensureRootDisk(volumeDir, spec.rootVolumeGiB);
     const disks = allSettled([rootDisk, this.bindDisks(spec)] as const).then(async ([, bound]) => {
       await openDisksGate(instanceDir, bound, idBase);
@@ -525,36 +549,14 @@ export class Runtime implements EfsHost {
       trace('network gate open');
     });
     gateOpen.catch(() => undefined);
-    let sandbox: Sandbox | undefined;
     try {
-      const cgroups = makeCgroups(this.tag, spec.instanceId, spec.limits);
-      const started = startSandbox({
-        instanceId: spec.instanceId,
-        netns: this.n.instanceNs(spec.instanceId),
-        layers,
-        volumeDir,
-        instanceDir,
-        hostname: spec.hostname,
-        dnsDomain: spec.dnsDomain,
-        nameserver: resolverAddress(spec.vpcCidr),
-        privateIp: spec.privateIp,
-        env: spec.env,
-        userData: spec.userData,
-        rootDisk: rootDiskFile(volumeDir),
-        cgroups,
-        idBase,
-      }).then((sb) => {
-        sandbox = sb;
-        trace('sandbox spawned');
-        return sb;
-      });
       await allSettled([started, netns, disks, gateOpen] as const);
     } catch (err) {
+      await Promise.all([started, netns, disks, wired, network, gateOpen].map((p) => p.catch(() => undefined)));
       if (sandbox) {
         killSandbox(sandbox);
         await sandbox.exited;
       }
-      await Promise.all([netns, disks, wired, network, gateOpen].map((p) => p.catch(() => undefined)));
       this.networkReady.delete(spec.instanceId);
       this.offline.delete(spec.instanceId);
       await this.releaseDisks(spec.instanceId);
