@@ -588,7 +588,13 @@ export class Runtime implements EfsHost {
     if (!this.offline.has(instanceId)) return;
     const network = this.networkReady.get(instanceId);
     this.networkReady.delete(instanceId);
-    await network;
+    // Its firewall and public address were applied while it booted; an application that failed then (they run
+    // beside every other launch and halt of the cloud) is made again from the state now, before anything reaches it.
+    await network?.catch(async (err: Error) => {
+      console.error(`[halo] ${instanceId}: firewall or public address: ${err.message}; applied again`);
+      const vpcId = this.running.get(instanceId)?.spec.vpcId;
+      await allSettled([vpcId ? this.refreshFirewall(vpcId) : Promise.resolve(), this.refreshPublic()] as const);
+    });
     if (!this.offline.delete(instanceId)) return;
     const r = this.running.get(instanceId);
     const vpc = r && this.vpcs.get(r.spec.vpcId);
