@@ -110,5 +110,5 @@ export function writeCfnHelpers(binDir: string): void {
   writeFileSync(path.join(binDir, 'cfn-signal'), CFN_SIGNAL, { mode: 0o755 });
 }
 
-/** The init line that makes /opt/aws/bin/cfn-signal exist (Amazon Linux's path, which templates call). */
-export const CFN_HELPERS_INIT = 'mkdir -p /opt/aws/bin 2>/dev/null && ln -sf /run/halo/bin/cfn-signal /opt/aws/bin/cfn-signal 2>/dev/null';
+/** /opt/aws/bin/cfn-signal (Amazon Linux's path, which templates call): [link, target], made at every boot (stage1.ts). */
+export const CFN_HELPER_LINKS: Array<[string, string]> = [['/opt/aws/bin/cfn-signal', '/run/halo/bin/cfn-signal']];

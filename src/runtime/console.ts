@@ -12,48 +12,61 @@ import { run } from './sh.js';
  */
 export const CONSOLE_KEPT_BYTES = 64 * 1024;
 
+/**
+ * The keeper (perl without modules: it starts in a few milliseconds, python in tens, at every boot). Its stdin is the
+ * FIFO's read end, opened without blocking by the host command runner: made blocking first (F_GETFL 3, F_SETFL 4,
+ * O_NONBLOCK 0x800).
+ */
 const KEEPER = `
-import os, sys
-path, cap = sys.argv[1], int(sys.argv[2])
-def compact():
-    with open(path, 'rb') as f:
-        f.seek(0, 2); size = f.tell(); f.seek(max(0, size - cap)); data = f.read()
-    with open(path + '.tmp', 'wb') as t:
-        t.write(data)
-    os.replace(path + '.tmp', path)
-os.set_blocking(0, True)
-out = open(path, 'ab', buffering=0)
-size = os.fstat(out.fileno()).st_size
-while True:
-    chunk = os.read(0, 65536)
-    if not chunk:
-        break
-    out.write(chunk)
-    size += len(chunk)
-    if size > 2 * cap:
-        out.close()
-        compact()
-        out = open(path, 'ab', buffering=0)
-        size = os.fstat(out.fileno()).st_size
+my ($path, $cap) = @ARGV;
+my $flags = fcntl(STDIN, 3, 0);
+fcntl(STDIN, 4, $flags & ~0x800);
+sub compact {
+  open(my $f, '<', $path) or return;
+  binmode $f;
+  my $size = (-s $f) || 0;
+  seek($f, $size > $cap ? $size - $cap : 0, 0);
+  local $/; my $data = <$f>; close $f;
+  open(my $t, '>', "$path.tmp") or return;
+  binmode $t; print $t (defined $data ? $data : ''); close $t;
+  rename "$path.tmp", $path;
+}
+open(my $out, '>>', $path) or die "$path: $!\\n";
+binmode $out;
+my $size = (-s $out) || 0;
+while (1) {
+  my $n = sysread(STDIN, my $chunk, 65536);
+  last unless $n;
+  syswrite($out, $chunk);
+  $size += $n;
+  if ($size > 2 * $cap) {
+    close $out;
+    compact();
+    open($out, '>>', $path) or die "$path: $!\\n";
+    binmode $out;
+    $size = (-s $out) || 0;
+  }
+}
 `;
 
 /**
  * Makes the console's FIFO (`console.fifo` beside the file), owned by the instance's root when given (services open
  * /proc/1/fd/1 to write on the console), and returns its path. The keeper and the sandbox are started on it by the
- * host command runner (sh.ts `startConsoleAndSandbox`).
+ * host command runner (sh.ts `startConsoleAndSandbox`). Other FIFOs of the instance (`others`, same owner and mode)
+ * are made by the same process.
  */
-export async function makeConsoleFifo(file: string, owner?: number): Promise<string> {
+export async function makeConsoleFifo(file: string, owner?: number, others: string[] = []): Promise<string> {
   trimConsole(file);
   const fifo = path.join(path.dirname(file), 'console.fifo');
-  rmSync(fifo, { force: true });
-  await run('mkfifo', ['-m', '600', fifo]);
-  if (owner !== undefined) chownSync(fifo, owner, owner);
+  for (const f of [fifo, ...others]) rmSync(f, { force: true });
+  await run('mkfifo', ['-m', '600', fifo, ...others]);
+  if (owner !== undefined) for (const f of [fifo, ...others]) chownSync(f, owner, owner);
   return fifo;
 }
 
 /** The keeper's command line: it reads the console on its stdin and keeps `file` within the kept size. */
 export function keeperCommand(file: string): { cmd: string; args: string[] } {
-  return { cmd: '/usr/bin/python3', args: ['-I', '-S', '-c', KEEPER, file, String(CONSOLE_KEPT_BYTES)] };
+  return { cmd: '/usr/bin/perl', args: ['-e', KEEPER, file, String(CONSOLE_KEPT_BYTES)] };
 }
 
 /** Cuts a console file to its most recent 64 KB (the daemon's own lines accumulate while the instance is stopped). */

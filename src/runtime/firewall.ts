@@ -300,15 +300,29 @@ function tokenTtlRules(tokenTtl: Array<[string, number]>): string[] {
   return tokenTtl.map(([alias, ttl]) => `ip daddr ${alias} ip ttl set ${ttl}`);
 }
 
-/** Only what changes as instances come and go, for an atomic, quick switch of an address. */
-export function renderHostMaps(table: string, maps: HostMaps): string {
+/**
+ * Only what changes as instances come and go, for an atomic, quick switch of an address; with `applied` (what the
+ * table holds now), only the parts that differ from it (an Elastic IP moved: the address maps, not the token TTL
+ * rules of every instance). Empty when nothing differs.
+ */
+export function renderHostMaps(table: string, maps: HostMaps, applied?: HostMaps): string {
   const t = `ip ${table}`;
-  const lines = [`flush map ${t} public`, `flush set ${t} online`, `flush map ${t} online_public`, `flush chain ${t} token_ttl`];
-  if (maps.publicMap.length) lines.push(`add element ${t} public ${pairs(maps.publicMap)}`);
-  if (maps.online.length) {
-    lines.push(`add element ${t} online ${set(maps.online.map(([alias]) => alias))}`);
-    lines.push(`add element ${t} online_public ${pairs(maps.online)}`);
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const lines: string[] = [];
+  if (!applied || !same(maps.publicMap, applied.publicMap)) {
+    lines.push(`flush map ${t} public`);
+    if (maps.publicMap.length) lines.push(`add element ${t} public ${pairs(maps.publicMap)}`);
   }
-  for (const rule of tokenTtlRules(maps.tokenTtl)) lines.push(`add rule ${t} token_ttl ${rule}`);
-  return `${lines.join('\n')}\n`;
+  if (!applied || !same(maps.online, applied.online)) {
+    lines.push(`flush set ${t} online`, `flush map ${t} online_public`);
+    if (maps.online.length) {
+      lines.push(`add element ${t} online ${set(maps.online.map(([alias]) => alias))}`);
+      lines.push(`add element ${t} online_public ${pairs(maps.online)}`);
+    }
+  }
+  if (!applied || !same(maps.tokenTtl, applied.tokenTtl)) {
+    lines.push(`flush chain ${t} token_ttl`);
+    for (const rule of tokenTtlRules(maps.tokenTtl)) lines.push(`add rule ${t} token_ttl ${rule}`);
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
 }

@@ -16,7 +16,7 @@ import {
 } from './names.js';
 import { DNS_LINK_LOCAL } from './dns.js';
 import { ipBatch, nft, run } from './sh.js';
-import { addUserNetns } from './userns.js';
+import { addInstanceNetns } from './userns.js';
 
 /**
  * The network of a VPC lives in its own namespace (so VPCs with the same CIDR never meet). Instances are *routed*
@@ -42,7 +42,6 @@ export interface VpcNet {
   ns: string;
   slot: number;
   hostLink: string;
-  gateways: Set<string>;
   /** instance id → alias host part (3…254). */
   aliases: Map<string, number>;
   /** The cloud's public address pool (a CIDR in 127/8), routed up to the host. */
@@ -161,7 +160,7 @@ export async function createVpcNet(tag: string, vpcId: string, publicPool = DEFA
     releaseSlot(slot);
     throw err;
   }
-  return { vpcId, ns, slot, hostLink, gateways: new Set(), aliases: new Map(), publicPool, resolver };
+  return { vpcId, ns, slot, hostLink, aliases: new Map(), publicPool, resolver };
 }
 
 export async function destroyVpcNet(vpc: VpcNet): Promise<void> {
@@ -217,45 +216,80 @@ export function intToIp(n: number): string {
  * its link is left down (`setLink` brings it up).
  */
 export async function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic, idBase?: number, linkDown = false): Promise<string> {
-  const n = names(tag);
-  const ins = n.instanceNs(nic.instanceId);
-  const link = instanceLink(nic.instanceId);
-  const gw = gatewayOf(nic.subnetCidr);
-  const prefix = nic.subnetCidr.split('/')[1];
-  const alias = slotNet(vpc.slot).alias(allocAlias(vpc, nic.instanceId));
+  const alias = uplinkAlias(vpc, nic.instanceId);
+  await makeInstanceNs(tag, vpc, nic.instanceId, idBase);
+  await wireInstance(tag, vpc, nic, alias, linkDown);
+  return alias;
+}
+
+/** The instance's alias on its VPC's uplink (allocated now if it has none). */
+export function uplinkAlias(vpc: VpcNet, instanceId: string): string {
+  return slotNet(vpc.slot).alias(allocAlias(vpc, instanceId));
+}
+
+/**
+ * The instance's network namespace, alone (a sandbox can start in it): one process (userns.ts). What a previous boot
+ * left of it goes first.
+ */
+export async function makeInstanceNs(tag: string, vpc: VpcNet, instanceId: string, idBase?: number): Promise<void> {
+  const ins = names(tag).instanceNs(instanceId);
   if (existsSync(`/run/netns/${ins}`)) {
     await run('ip', ['netns', 'del', ins], { allowFail: true });
-    await ipBatch(vpc.ns, [`link del ${link}`], true);
+    await ipBatch(vpc.ns, [`link del ${instanceLink(instanceId)}`], true);
   }
-  if (idBase === undefined) await run('ip', ['netns', 'add', ins]);
-  else await addUserNetns(ins, idBase);
-  const vpcLines = [
-    `link add ${link} type veth peer name eth0 address ${nic.mac} netns ${ins}`,
+  await addInstanceNetns(ins, idBase);
+}
+
+/**
+ * Wires the instance's namespace into its VPC: its eth0 made there with its peer in the VPC namespace, then the VPC's
+ * side connected (one `ip -batch` in each namespace). Down (as setLink cuts it: the route goes with it) in the same
+ * batch, for an instance whose path is cut; not connected at all (its peer stays down: no carrier) with
+ * `connectLater`, for an instance that boots offline (`connectInstance` when it comes online).
+ */
+export async function wireInstance(
+  tag: string,
+  vpc: VpcNet,
+  nic: InstanceNic,
+  alias: string,
+  linkDown = false,
+  connectLater = false,
+): Promise<void> {
+  const ins = names(tag).instanceNs(nic.instanceId);
+  const gw = gatewayOf(nic.subnetCidr);
+  const prefix = nic.subnetCidr.split('/')[1];
+  await ipBatch(ins, [
+    `link add eth0 address ${nic.mac} type veth peer name ${instanceLink(nic.instanceId)} netns ${vpc.ns}`,
+    'link set lo up',
+    `addr add ${nic.privateIp}/${prefix} dev eth0`,
+    'link set eth0 up',
+    `route add default via ${gw} dev eth0`,
+    ...publicRoutes(vpc.publicPool, gw, 'eth0'),
+  ]);
+  if (connectLater) return;
+  await ipBatch(vpc.ns, [...vpcSide(nic, alias), ...(linkDown ? [`link set ${instanceLink(nic.instanceId)} down`] : [])]);
+}
+
+/** The VPC's side of an instance's link: up, the /32 route to it, its uplink alias, its subnet's gateway. */
+function vpcSide(nic: Pick<InstanceNic, 'instanceId' | 'privateIp' | 'subnetCidr'>, alias: string): string[] {
+  const link = instanceLink(nic.instanceId);
+  return [
     `link set ${link} up`,
     `route replace ${nic.privateIp}/32 dev ${link}`,
     `addr replace ${alias}/32 dev up0`,
+    `addr replace ${gatewayOf(nic.subnetCidr)}/32 dev lo`,
   ];
-  if (!vpc.gateways.has(gw)) vpcLines.push(`addr replace ${gw}/32 dev lo`);
-  // Down (as setLink cuts it: the route goes with it) in the same batch, for an instance that boots offline.
-  if (linkDown) vpcLines.push(`link set ${link} down`);
-  await ipBatch(vpc.ns, vpcLines);
-  vpc.gateways.add(gw);
-  // Replies from public addresses (127/8) arrive on eth0; /proc/sys is read-only inside the sandbox. The sysctl is
-  // written by the process that then runs the batch, in the instance's namespace: one process for both.
-  await run(
-    'nsenter',
-    [`--net=/run/netns/${ins}`, '--', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/conf/all/route_localnet && exec ip -batch -'],
-    {
-      input: `${[
-        'link set lo up',
-        `addr add ${nic.privateIp}/${prefix} dev eth0`,
-        'link set eth0 up',
-        `route add default via ${gw} dev eth0`,
-        ...publicRoutes(vpc.publicPool, gw, 'eth0'),
-      ].join('\n')}\n`,
-    },
-  );
-  return alias;
+}
+
+/**
+ * Connects (or connects again) the VPC's side of an instance's link, up: what `wireInstance` left for later, and
+ * what `setLink` restores. Every line replaces, so it may run any number of times.
+ */
+export async function connectInstance(
+  vpc: VpcNet,
+  nic: Pick<InstanceNic, 'instanceId' | 'privateIp' | 'subnetCidr'>,
+  alias: string,
+): Promise<void> {
+  await ipBatch(vpc.ns, vpcSide(nic, alias));
 }
 
 export async function unplugInstance(tag: string, vpc: VpcNet, instanceId: string): Promise<void> {

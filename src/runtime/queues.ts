@@ -27,8 +27,11 @@ export class Serial {
 export class Coalescer {
   private readonly current = new Map<string, Promise<void>>();
   private readonly queued = new Map<string, Promise<void>>();
+  /** Applications asked for in this turn of the event loop, not begun yet: later asks of the same turn join them. */
+  private readonly starting = new Set<string>();
 
   request(key: string, apply: () => Promise<void>): Promise<void> {
+    if (this.starting.has(key)) return this.current.get(key) as Promise<void>;
     const queued = this.queued.get(key);
     if (queued) return queued;
     const current = this.current.get(key);
@@ -48,7 +51,13 @@ export class Coalescer {
   }
 
   private start(key: string, apply: () => Promise<void>): Promise<void> {
-    const run = apply();
+    // Begun at the end of this turn: the events of one change (an Elastic IP moved: one address disassociated,
+    // another associated) cost one application, not one and then another after it.
+    this.starting.add(key);
+    const run = Promise.resolve().then(() => {
+      this.starting.delete(key);
+      return apply();
+    });
     this.current.set(key, run);
     const clear = () => {
       if (this.current.get(key) === run) this.current.delete(key);

@@ -5,8 +5,10 @@ import { run } from './sh.js';
 
 /**
  * The root volume of an instance is an ext4 file system of the volume's size in a sparse file,
- * `$HALO_HOME/volumes/<vol-id>/root.img`, holding the overlay's `upper/` and `work/`. The sandbox's first stage
- * mounts it (`mount -o loop`, nosuid, nodev) in the instance's private mount namespace only: writes beyond its size
+ * `$HALO_HOME/volumes/<vol-id>/root.img`, holding the overlay's `upper/` and `work/` (a new one is a sparse copy of
+ * an empty file system of its size made once per home, so all of them share that file system's UUID, which nothing
+ * sees: the file system is never a device of the instance). The sandbox's first stage (stage1.ts) mounts it on a loop
+ * device (as `mount -o loop`: autoclear, nosuid, nodev) in the instance's private mount namespace only: writes beyond its size
  * fail with ENOSPC inside the instance, and the files the instance makes (setuid, file capabilities) exist only inside
  * that image, never as files of the host's file system. When the instance's processes are gone, the kernel unmounts
  * it and frees the loop device (autoclear). The host mounts it briefly (nosuid, nodev, noexec, under a 0700
@@ -35,15 +37,49 @@ export async function ensureRootDisk(volumeDir: string, sizeGiB: number): Promis
     rmSync(path.join(volumeDir, 'work'), { recursive: true, force: true });
   }
   const tmp = `${file}.new`;
-  await writeFile(tmp, '');
-  await truncate(tmp, sizeGiB * GIB);
+  if (seed) {
+    await makeExt4(tmp, sizeGiB, seed);
+    renameSync(tmp, file);
+    rmSync(seed, { recursive: true, force: true });
+    return file;
+  }
+  // A new, empty file system is a copy of an empty one of its size made once per home (only its few MB of
+  // metadata are written: the copy skips the holes), several times faster than mkfs.
+  await run('cp', ['--sparse=always', await emptyTemplate(path.dirname(path.dirname(volumeDir)), sizeGiB), tmp], { timeoutMs: 300_000 });
+  renameSync(tmp, file);
+  return file;
+}
+
+/** An ext4 file system of sizeGiB in a sparse file (with the files of seed when given). */
+async function makeExt4(file: string, sizeGiB: number, seed?: string): Promise<void> {
+  await writeFile(file, '');
+  await truncate(file, sizeGiB * GIB);
   // Lazy inode tables and journal: nothing is written for them now, and `noinit_itable` at mount keeps it so.
-  await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', ...(seed ? ['-d', seed] : []), tmp], {
+  await run('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', ...(seed ? ['-d', seed] : []), file], {
     timeoutMs: 300_000,
   });
-  renameSync(tmp, file);
-  if (seed) rmSync(seed, { recursive: true, force: true });
-  return file;
+}
+
+/** Empty file systems being made, by file (one mkfs per size and home, whatever the launches at once). */
+const templates = new Map<string, Promise<string>>();
+
+/** `$HALO_HOME/templates/empty-<size>g.ext4`: the empty file system of that size new root volumes are copies of. */
+function emptyTemplate(home: string, sizeGiB: number): Promise<string> {
+  const file = path.join(home, 'templates', `empty-${sizeGiB}g.ext4`);
+  let made = templates.get(file);
+  if (!made) {
+    made = (async () => {
+      if (existsSync(file)) return file;
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${process.pid}.new`;
+      await makeExt4(tmp, sizeGiB);
+      renameSync(tmp, file);
+      return file;
+    })();
+    templates.set(file, made);
+    made.catch(() => templates.delete(file));
+  }
+  return made;
 }
 
 /** Mount options of a root volume wherever it is mounted. */

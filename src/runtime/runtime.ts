@@ -14,17 +14,31 @@ import { API_PORT_IN_INSTANCE, HOPS_HOST_TO_INSTANCE, cloudTag, instanceLink, na
 import {
   aliasOf,
   applyVpcRules,
+  connectInstance,
   createVpcNet,
   destroyVpcNet,
-  plugInstance,
+  makeInstanceNs,
   probeNetwork,
   type NetworkProbe,
   resolverAddress,
   setLink,
   unplugInstance,
+  uplinkAlias,
+  wireInstance,
   type VpcNet,
 } from './network.js';
-import { initPid, killSandbox, startSandbox, stopSandbox, type Sandbox } from './sandbox.js';
+import {
+  clearBootGates,
+  initPid,
+  killSandbox,
+  openDisksGate,
+  openNetnsGate,
+  openNetworkGate,
+  startSandbox,
+  stopSandbox,
+  wakeInit,
+  type Sandbox,
+} from './sandbox.js';
 import {
   bindDisk,
   diskFile,
@@ -41,7 +55,7 @@ import { ipBatch, isRoot, nft } from './sh.js';
 import { Coalescer, Serial, allSettled } from './queues.js';
 import { readConsoleTail } from './console.js';
 import { cgroupPids, cgroupDirs, freezeCgroups, makeCgroups, removeCgroups, thawCgroups, type InstanceLimits } from './limits.js';
-import { ensureRootDisk } from './root-disk.js';
+import { ensureRootDisk, rootDiskFile } from './root-disk.js';
 import { claimIdRange, releaseIdRange } from './userns.js';
 
 /** What the runtime needs to run one instance (given by the EC2 instances code). */
@@ -166,6 +180,8 @@ export class Runtime implements EfsHost {
   private readonly refreshes = new Coalescer();
   /** Whether the host table has its full ruleset (the first application; the maps alone after). */
   private hostTableMade = false;
+  /** The address maps the host table holds (after its last successful application). */
+  private hostMapsApplied?: HostMaps;
   private readonly running = new Map<string, Running>();
   /** Instances whose network is being set up (their sandbox not started yet). */
   private readonly plugged = new Map<string, Running>();
@@ -467,55 +483,80 @@ export class Runtime implements EfsHost {
     trace('vpc ready');
     if (opts.offline) this.offline.add(spec.instanceId);
     else this.offline.delete(spec.instanceId);
-    // The root volume's file system is made while the network is wired (neither needs the other).
-    const rootDisk = ensureRootDisk(this.volumeDir(spec.volumeId), spec.rootVolumeGiB);
+    const instanceDir = this.instanceDir(spec.instanceId);
+    const volumeDir = this.volumeDir(spec.volumeId);
+    mkdirSync(instanceDir, { recursive: true });
+    clearBootGates(instanceDir);
     // Root in the instance is an unprivileged id range of the host (userns.ts): its network namespace is the user
     // namespace's.
     const idBase = claimIdRange(this.tag, spec.instanceId);
-    let pending: Running | undefined;
-    let network: Promise<void> | undefined;
-    let sandbox: Sandbox;
-    try {
-      const alias = await plugInstance(
-        this.tag,
-        vpc,
-        { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac },
-        idBase,
-        // A partition is of the instance's path on its host: a reboot (or the daemon's restart) there keeps it cut.
-        opts.offline || this.isPartitioned(spec.instanceId),
-      );
-      trace('plugged');
-      // The instance's firewall, NAT and public address are in place before anything reaches it or leaves it: before
-      // it runs, or, booting offline (its link down), before it comes online (bringOnline waits for them).
-      pending = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
-      this.plugged.set(spec.instanceId, pending);
-      network = allSettled([this.refreshFirewall(spec.vpcId), this.refreshPublic()] as const).then(() => trace('firewall applied'));
-      network.catch(() => undefined);
-      const [root, disks] = await allSettled([rootDisk, this.bindDisks(spec)] as const);
-      trace('root volume ready');
-      if (!opts.offline) await network;
-      else this.networkReady.set(spec.instanceId, network);
+    const nic = { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac };
+    // Everything at once, each part as soon as what it needs is there: the sandbox starts now and its first stage
+    // waits at three gates: the instance's network namespace (made by one process) before it enters it, the disks
+    // (the root volume's file system, copied now when new, and the data volumes on loop devices) before its mounts,
+    // and the network (the veth wired; the firewall, NAT and public address applied too unless it boots offline)
+    // before its init.
+    const alias = uplinkAlias(vpc, spec.instanceId);
+    const pending: Running = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
+    this.plugged.set(spec.instanceId, pending);
+    // The sandbox first: its host commands (the console's FIFOs, then its start) go to the command runner before the
+    // others. A failure of its cgroups is the launch's (its first await is after them).
+    let sandbox: Sandbox | undefined;
+    const started = (async () => {
       const cgroups = makeCgroups(this.tag, spec.instanceId, spec.limits);
-      trace('cgroups ready');
       sandbox = await startSandbox({
         instanceId: spec.instanceId,
         netns: this.n.instanceNs(spec.instanceId),
         layers,
-        volumeDir: this.volumeDir(spec.volumeId),
-        instanceDir: this.instanceDir(spec.instanceId),
+        volumeDir,
+        instanceDir,
         hostname: spec.hostname,
         dnsDomain: spec.dnsDomain,
         nameserver: resolverAddress(spec.vpcCidr),
         privateIp: spec.privateIp,
         env: spec.env,
         userData: spec.userData,
-        disks,
-        rootDisk: root,
+        rootDisk: rootDiskFile(volumeDir),
         cgroups,
         idBase,
       });
+      trace('sandbox spawned');
+    })();
+    started.catch(() => undefined);
+    const rootDisk = ensureRootDisk(volumeDir, spec.rootVolumeGiB);
+    const disks = allSettled([rootDisk, this.bindDisks(spec)] as const).then(async ([, bound]) => {
+      await openDisksGate(instanceDir, bound, idBase);
+      trace('disks ready');
+    });
+    const netns = makeInstanceNs(this.tag, vpc, spec.instanceId, idBase).then(async () => {
+      await openNetnsGate(instanceDir);
+      trace('netns made');
+    });
+    // A partition is of the instance's path on its host: a reboot (or the daemon's restart) there keeps it cut.
+    // Booting offline, the VPC's side of its link is connected only when it comes online (bringOnline).
+    const wired = netns.then(() => wireInstance(this.tag, vpc, nic, alias, this.isPartitioned(spec.instanceId), !!opts.offline));
+    // The instance's firewall, NAT and public address are in place before anything reaches it or leaves it: before
+    // it runs, or, booting offline (its link down), before it comes online (bringOnline waits for them). The rules
+    // name its link and alias, so they are applied while both are made.
+    const network = allSettled([this.refreshFirewall(spec.vpcId), this.refreshPublic()] as const).then(() => {
+      trace('firewall applied');
+    });
+    network.catch(() => undefined);
+    wired.catch(() => undefined);
+    if (opts.offline) this.networkReady.set(spec.instanceId, network);
+    const gateOpen = (opts.offline ? wired : allSettled([wired, network] as const)).then(async () => {
+      await openNetworkGate(instanceDir);
+      trace('network gate open');
+    });
+    gateOpen.catch(() => undefined);
+    try {
+      await allSettled([started, netns, disks, gateOpen] as const);
     } catch (err) {
-      await Promise.all([rootDisk.catch(() => undefined), network?.catch(() => undefined)]);
+      await Promise.all([started, netns, disks, wired, network, gateOpen].map((p) => p.catch(() => undefined)));
+      if (sandbox) {
+        killSandbox(sandbox);
+        await sandbox.exited;
+      }
       this.networkReady.delete(spec.instanceId);
       this.offline.delete(spec.instanceId);
       await this.releaseDisks(spec.instanceId);
@@ -523,22 +564,20 @@ export class Runtime implements EfsHost {
       this.plugged.delete(spec.instanceId);
       await unplugInstance(this.tag, vpc, spec.instanceId);
       releaseIdRange(this.tag, spec.instanceId);
-      if (pending)
-        await Promise.all([this.refreshFirewall(spec.vpcId), this.refreshPublic()]).catch((e) =>
-          console.error(`[halo] ${spec.instanceId}: ${(e as Error).message}`),
-        );
+      await Promise.all([this.refreshFirewall(spec.vpcId), this.refreshPublic()]).catch((e) =>
+        console.error(`[halo] ${spec.instanceId}: ${(e as Error).message}`),
+      );
       throw err;
     }
     this.plugged.delete(spec.instanceId);
-    const entry: Running = { ...pending, sandbox };
+    const entry: Running = { ...pending, sandbox: sandbox as Sandbox };
     this.running.set(spec.instanceId, entry);
     const f = this.faults();
     this.saveFaults({ ...f, crashed: f.crashed.filter((i) => i !== spec.instanceId) });
-    void sandbox.exited.then((code) => {
+    void entry.sandbox.exited.then((code) => {
       if (!entry.expectedExit && !this.stopping)
         this.appendConsole(spec.instanceId, `[halo] the instance's processes ended unexpectedly (exit ${code})`);
     });
-    trace('sandbox spawned');
   }
 
   /**
@@ -549,13 +588,28 @@ export class Runtime implements EfsHost {
     if (!this.offline.has(instanceId)) return;
     const network = this.networkReady.get(instanceId);
     this.networkReady.delete(instanceId);
-    await network;
+    // Its firewall and public address were applied while it booted; an application that failed then (they run
+    // beside every other launch and halt of the cloud) is made again from the state now, before anything reaches it.
+    await network?.catch(async (err: Error) => {
+      console.error(`[halo] ${instanceId}: firewall or public address: ${err.message}; applied again`);
+      const vpcId = this.running.get(instanceId)?.spec.vpcId;
+      await allSettled([vpcId ? this.refreshFirewall(vpcId) : Promise.resolve(), this.refreshPublic()] as const);
+    });
     if (!this.offline.delete(instanceId)) return;
     const r = this.running.get(instanceId);
     const vpc = r && this.vpcs.get(r.spec.vpcId);
     if (!vpc || this.isPartitioned(instanceId) || this.hostDown(r.spec.hostId)) return;
-    await setLink(vpc, instanceId, true, r.spec.privateIp);
+    await this.linkUp(vpc, r);
     traceSpan(instanceId, 'online');
+  }
+
+  /**
+   * The instance's link comes up (its VPC's side connected, or connected again), and its init, should it wait for
+   * the network, is told at once.
+   */
+  private async linkUp(vpc: VpcNet, r: Running): Promise<void> {
+    await connectInstance(vpc, r.spec, r.alias);
+    await wakeInit(this.instanceDir(r.spec.instanceId));
   }
 
   /** Whether the instance was launched `offline` and is not online yet. */
@@ -577,7 +631,7 @@ export class Runtime implements EfsHost {
     if (!(await freezeCgroups(cgroupDirs(this.tag, instanceId), true))) {
       thawCgroups(cgroupDirs(this.tag, instanceId));
       this.offline.delete(instanceId);
-      if (!this.isPartitioned(instanceId)) await setLink(vpc, instanceId, true, r.spec.privateIp);
+      if (!this.isPartitioned(instanceId)) await this.linkUp(vpc, r);
       return false;
     }
     this.hibernated.add(instanceId);
@@ -809,11 +863,14 @@ export class Runtime implements EfsHost {
 
   private async applyPublic(): Promise<void> {
     if (!this.enabled || !this.imds || this.stopping) return;
+    traceSpan('host', 'public addresses: applying');
     const maps = this.hostMaps();
-    const table =
-      !this.hostTableMade || this.apiPort === undefined
-        ? this.applyHostRules(maps)
-        : nft(undefined, renderHostMaps(this.n.hostTable, maps));
+    const whole = !this.hostTableMade || this.apiPort === undefined;
+    const changes = whole ? '' : renderHostMaps(this.n.hostTable, maps, this.hostMapsApplied);
+    this.hostMapsApplied = undefined;
+    const table = (whole ? this.applyHostRules(maps) : changes ? nft(undefined, changes) : Promise.resolve()).then(() => {
+      this.hostMapsApplied = maps;
+    });
     const wanted = new Set(maps.publicMap.map(([ip]) => ip));
     const lines: string[] = [];
     for (const ip of wanted) {
@@ -827,6 +884,7 @@ export class Runtime implements EfsHost {
       this.loAddresses.delete(ip);
     }
     await allSettled([table, lines.length ? ipBatch(undefined, lines, true) : Promise.resolve(undefined)] as const);
+    traceSpan('host', 'public addresses: applied');
   }
 
   // ---- status checks ----
@@ -938,7 +996,9 @@ export class Runtime implements EfsHost {
     const vpc = r && this.vpcs.get(r.spec.vpcId);
     // Healed while still offline (booted ahead of its AWS time): the link comes up with bringOnline, not before; on
     // a failed host it stays down.
-    if (vpc) await setLink(vpc, instanceId, !cut && !this.offline.has(instanceId) && !this.hostDown(r.spec.hostId), r.spec.privateIp);
+    if (!vpc) return was;
+    if (!cut && !this.offline.has(instanceId) && !this.hostDown(r.spec.hostId)) await this.linkUp(vpc, r);
+    else await setLink(vpc, instanceId, false, r.spec.privateIp);
     return was;
   }
 

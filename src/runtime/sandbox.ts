@@ -1,11 +1,14 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import path from 'node:path';
-import { CFN_HELPERS_INIT, writeCfnHelpers } from './cfn-helpers.js';
+import { CFN_HELPER_LINKS, writeCfnHelpers } from './cfn-helpers.js';
 import { keeperCommand, makeConsoleFifo } from './console.js';
 import { ROOT_DISK_OPTIONS } from './root-disk.js';
-import { run, startConsoleAndSandbox } from './sh.js';
-import { SECCOMP_LOADER, seccompFilterHex } from './seccomp.js';
-import { IDMAP_MOUNTS, USERNS_ENTER } from './userns.js';
+import { startConsoleAndSandbox } from './sh.js';
+import { seccompFilterHex } from './seccomp.js';
+import { mountFlags, stage1Program } from './stage1.js';
+import { ID_RANGE } from './userns.js';
 import { MOUNT_WRAPPER, stage1Disks, UMOUNT_WRAPPER, type BoundDisk } from './volumes.js';
 
 /** What a sandbox needs to boot one instance. */
@@ -28,9 +31,7 @@ export interface BootSpec {
   env: Record<string, string>;
   /** Raw user data (decoded), run once on first boot when it is a #! script. */
   userData?: Buffer;
-  /** Attached EBS data volumes, already on loop devices: nodes in /dev, /etc/fstab entries mounted. */
-  disks?: BoundDisk[];
-  /** The root volume's file system (root-disk.ts): upper/ and work/ of the overlay live in it. */
+  /** The root volume's image (root-disk.ts): upper/ and work/ of the overlay live in its file system. */
   rootDisk: string;
   /** The instance's cgroup directories (limits.ts): the first stage moves itself into them before anything else. */
   cgroups: string[];
@@ -68,29 +69,6 @@ const KEPT_CAPS = [
   'net_admin',
 ];
 
-/** Host programs the first stage runs after the pivot (see stage1). */
-const HOST_TOOLS = ['/usr/bin/umount', '/usr/bin/rmdir', '/usr/bin/setpriv', '/usr/bin/perl'];
-
-/** The host tools with their libraries (ldd), and the name of their loader: looked up once per process. */
-interface HostTools {
-  files: string[];
-  loader: string;
-}
-let hostTools: Promise<HostTools> | undefined;
-
-function hostToolFiles(): Promise<HostTools> {
-  hostTools ??= run('ldd', HOST_TOOLS).then(({ stdout }) => {
-    const libs = [...new Set(stdout.match(/\/\S*[.]so\S*/g) ?? [])].sort();
-    const loader = libs.find((l) => l.includes('ld-linux'));
-    if (!loader) throw new Error(`ldd named no loader for ${HOST_TOOLS.join(' ')}`);
-    return { files: [...HOST_TOOLS, ...libs], loader: path.basename(loader) };
-  });
-  hostTools.catch(() => {
-    hostTools = undefined;
-  });
-  return hostTools;
-}
-
 /**
  * Host-wide /proc entries: read-only (as container runtimes make them), or hidden behind /dev/null or an empty
  * read-only tmpfs. The instance's own /proc/sys/net (its network namespace) is set by the host before it boots.
@@ -114,80 +92,68 @@ const PROC_MASKED_DIRS = ['acpi', 'scsi', 'driver', 'pressure'];
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** A path as a line of fstab writes it (mount -a -T): blanks and backslashes as octal escapes. */
-const fstabEscape = (p: string) => p.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-
 /** Host device nodes bound into the instance's /dev. */
 const DEV_NODES = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
-/** The first stage runs with the host's /bin/sh inside the new namespaces: mounts the root and pivots into it. */
-function stage1(spec: BootSpec, tools: HostTools): string {
-  const root = path.join(spec.instanceDir, 'root');
-  const boot = path.join(spec.instanceDir, 'boot');
-  const disk = path.join(spec.instanceDir, 'disk');
-  const base = spec.idBase;
-  // The instance's root owns its tmpfs mounts and the files the host puts there (ids as the host sees them).
-  const owner = base === undefined ? '' : `,uid=${base},gid=${base}`;
-  const chownToInstance = (p: string) => (base === undefined ? '' : `chown -R ${base}:${base} ${p}\n`);
-  const idmapMounts =
-    base === undefined ? '' : `/usr/bin/python3 -I -c ${shq(IDMAP_MOUNTS)} ${base} ${spec.layers.map(shq).join(' ')} "$D"\n`;
-  const enterUserns = base === undefined ? '' : `"$LD" --library-path "$H" "$H/perl" -e ${shq(USERNS_ENTER)} -- `;
-  // With HALO_TRACE set, a console line per step until the pivot (the bench lines them up with the daemon's).
-  const mark = (what: string) => (process.env.HALO_TRACE ? `echo "[halo trace] stage1 ${what} $(date +%s%N)"\n` : '');
-  return `set -e
-${mark('start')}for d in ${spec.cgroups.map(shq).join(' ')}; do echo 0 > "$d/cgroup.procs"; done
-# The instance's PID 1 (tini) is never the OOM killer's choice, as init is not on a machine. Lowering the score needs
-# CAP_SYS_RESOURCE, which the daemon may lack: then tini keeps 0 and the init script raises what it starts (see INIT).
-echo -1000 2>/dev/null > /proc/self/oom_score_adj || true
-R=${shq(root)}
-D=${shq(disk)}
-mount -t ext4 -o loop,${ROOT_DISK_OPTIONS} ${shq(spec.rootDisk)} "$D"
-mkdir -p "$D/upper" "$D/work"
-${mark('root volume mounted')}${idmapMounts}${mark('id-mapped')}mount -t overlay halo-root -o ${shq(`lowerdir=${spec.layers.join(':')},upperdir=${disk}/upper,workdir=${disk}/work`)} "$R"
-mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
-# Mounts of one step at once: a table (fstab lines, paths escaped as fstab wants them) read by one mount process.
-T=${shq(path.join(spec.instanceDir, 'stage1.fstab'))}
-RT=${shq(fstabEscape(root))}
-tab() { printf '%s\\n' "$@" > "$T"; mount -a -T "$T"; }
-P=
-for d in ${PROC_READ_ONLY.join(' ')}; do if [ -d "$R/proc/$d" ]; then P="$P$RT/proc/$d $RT/proc/$d none bind,ro,nosuid,nodev,noexec 0 0
-"; fi; done
-for f in ${PROC_MASKED_FILES.join(' ')}; do if [ -f "$R/proc/$f" ]; then P="$P/dev/null $RT/proc/$f none bind 0 0
-"; fi; done
-for d in ${PROC_MASKED_DIRS.join(' ')}; do if [ -d "$R/proc/$d" ]; then P="\${P}halo-masked $RT/proc/$d tmpfs ro,nosuid,nodev,noexec,size=0 0 0
-"; fi; done
-tab "$P"
-mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys" 2>/dev/null || true
-${mark('overlay and /proc')}mount -t tmpfs -o nosuid,mode=755,size=65536k${owner} halo-dev "$R/dev"
-touch ${DEV_NODES.map((d) => `"$R/dev/${d}"`).join(' ')}
-mkdir -p "$R/dev/pts" "$R/dev/shm"
-tab ${DEV_NODES.map((d) => `"/dev/${d} $RT/dev/${d} none bind 0 0"`).join(' ')} \\
-  "devpts $RT/dev/pts devpts newinstance,ptmxmode=0666,mode=620 0 0" "halo-shm $RT/dev/shm tmpfs nosuid,nodev,mode=1777${owner} 0 0"
-ln -s pts/ptmx "$R/dev/ptmx"; ln -s /proc/self/fd "$R/dev/fd"
-ln -s /proc/self/fd/0 "$R/dev/stdin"; ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
-${stage1Disks(spec.disks ?? [], base)}mount -t tmpfs -o nosuid,nodev,mode=755${owner} halo-run "$R/run"
-mkdir -p "$R/run/halo" "$R/run/lock" "$R/run/systemd/system"
-cp -a ${shq(boot)}/. "$R/run/halo/"
-${chownToInstance('"$R/run/halo" "$R/run/lock" "$R/run/systemd"')}hostname ${shq(spec.hostname)}
-${mark('/dev and /run')}
-# After the pivot, only the host's own programs may run with every capability (the instance could have replaced its
-# /usr/bin/umount or setpriv): copies with their loader and libraries, in a tmpfs nothing of the instance ran in yet.
-H=/run/halo/.host
-mkdir -p "$R$H"
-cp -L ${tools.files.map(shq).join(' ')} "$R$H/"
-LD="$H/${tools.loader}"
-host() { t=$1; shift; "$LD" --library-path "$H" "$H/$t" "$@"; }
-${mark('host tools copied')}cd "$R"
-mkdir -p .halo-old
-pivot_root . .halo-old
-cd /
-host umount -l /.halo-old
-host rmdir /.halo-old
-# The instance's user namespace (its root is an unprivileged id of the host), then the seccomp filter: from here on
-# nothing mounts. Then capabilities drop, then the instance's init.
-exec ${enterUserns}"$LD" --library-path "$H" "$H/perl" -e ${shq(SECCOMP_LOADER)} -- ${seccompFilterHex()} \\
-  "$LD" --library-path "$H" "$H/setpriv" --bounding-set -all,${KEPT_CAPS.map((c) => `+${c}`).join(',')} -- /usr/bin/tini -- /bin/sh /run/halo/init
-`;
+/** Capability numbers (linux/capability.h) of KEPT_CAPS. */
+const CAP_NUMBERS: Record<string, number> = {
+  chown: 0,
+  dac_override: 1,
+  fowner: 3,
+  fsetid: 4,
+  kill: 5,
+  setgid: 6,
+  setuid: 7,
+  setpcap: 8,
+  net_bind_service: 10,
+  net_raw: 13,
+  sys_chroot: 18,
+  audit_write: 29,
+  setfcap: 31,
+  net_admin: 12,
+};
+
+/** The gates of a boot (stage1.ts): files the host makes when the disks, then the network, are ready. */
+export function bootGates(instanceDir: string): { netns: string; disks: string; network: string; disksScript: string } {
+  return {
+    netns: path.join(instanceDir, 'ready.netns'),
+    disks: path.join(instanceDir, 'ready.disks'),
+    network: path.join(instanceDir, 'ready.network'),
+    disksScript: path.join(instanceDir, 'disks.sh'),
+  };
+}
+
+/** The first stage of a boot (stage1.ts) for this instance. */
+function stage1(spec: BootSpec): string {
+  const gates = bootGates(spec.instanceDir);
+  const { flags, data } = mountFlags(ROOT_DISK_OPTIONS);
+  return stage1Program({
+    root: path.join(spec.instanceDir, 'root'),
+    disk: path.join(spec.instanceDir, 'disk'),
+    rootDisk: spec.rootDisk,
+    rootDiskFlags: flags,
+    rootDiskData: data,
+    layers: spec.layers,
+    cgroups: spec.cgroups,
+    idBase: spec.idBase,
+    idRange: ID_RANGE,
+    hostname: spec.hostname,
+    boot: path.join(spec.instanceDir, 'boot'),
+    netns: `/run/netns/${spec.netns}`,
+    netnsGate: gates.netns,
+    diskGate: gates.disks,
+    netGate: gates.network,
+    disksScript: gates.disksScript,
+    onlineFifo: onlineFifo(spec.instanceDir),
+    procReadOnly: PROC_READ_ONLY,
+    procMaskedFiles: PROC_MASKED_FILES,
+    procMaskedDirs: PROC_MASKED_DIRS,
+    devNodes: DEV_NODES,
+    links: CFN_HELPER_LINKS,
+    keptCaps: KEPT_CAPS.map((c) => CAP_NUMBERS[c]),
+    seccompHex: seccompFilterHex(),
+    trace: !!process.env.HALO_TRACE,
+  });
 }
 
 /** The OOM score adjustment of every process the instance's init starts (its services, its user data). */
@@ -212,41 +178,58 @@ shutdown() {
   exit 0
 }
 trap shutdown TERM INT
-# As DHCP does on EC2 at every boot: the VPC's resolver and search domain, the instance's own name.
-for f in resolv.conf hosts; do [ -s /run/halo/$f ] && { rm -f /etc/$f; cp /run/halo/$f /etc/$f; chmod 644 /etc/$f; }; done
-log "booting $HALO_INSTANCE_ID (image $HALO_IMAGE_ID) as $(hostname), private IP $HALO_PRIVATE_IP"
+# (/etc/resolv.conf and /etc/hosts, as DHCP writes them on EC2 at every boot, and the CloudFormation helpers' links are
+# made by the first stage.) Only shell built-ins until the user data, but for what must run: each program started
+# here is a process the boot waits for.
+read -r name 2>/dev/null < /proc/sys/kernel/hostname
+log "booting $HALO_INSTANCE_ID (image $HALO_IMAGE_ID) as $name, private IP $HALO_PRIVATE_IP"
 [ -n "$HALO_IMAGE_NOTE" ] && log "$HALO_IMAGE_NOTE"
-${CFN_HELPERS_INIT}
 ( oom_child; exec systemctl default ) >/dev/null 2>&1 &
 # Network file systems of /etc/fstab (EFS, NFS: _netdev) at every boot, before user data, as remote-fs.target does.
-grep -qsE '^[^#[:space:]]+[[:space:]]+[^[:space:]]+[[:space:]]+(efs|nfs|nfs4)[[:space:]]' /etc/fstab && ( oom_child; exec mount -a ) 2>&1 | sed 's/^/[halo-init] /'
+netfs=
+while read -r dev dir type opts; do
+  case "$dev" in ''|'#'*) continue ;; esac
+  case "$type" in efs|nfs|nfs4) [ -n "$opts" ] && netfs=1 ;; esac
+done 2>/dev/null < /etc/fstab
+[ -n "$netfs" ] && ( oom_child; exec mount -a ) 2>&1 | sed 's/^/[halo-init] /'
 USER_DATA=
 # User data runs once per instance, as cloud-init's per-instance semantics: an image made from this disk (CreateImage)
 # runs its new instance's user data again. It counts as run once it starts: an instance stopped before (a warm pool's
 # spare stopped while it waited for the network) runs it at its next boot.
 DONE=/var/lib/halo/user-data.done
-if [ "$(cat $DONE 2>/dev/null)" != "$HALO_INSTANCE_ID" ] && [ -s /run/halo/user-data ]; then
-  mkdir -p /var/lib/halo; cp /run/halo/user-data /var/lib/halo/user-data
-  if [ "$(head -c 2 /var/lib/halo/user-data)" = "#!" ]; then
-    chmod 700 /var/lib/halo/user-data; USER_DATA=/var/lib/halo/user-data
-    log "running user data (first boot)"
-  else
-    echo "$HALO_INSTANCE_ID" > $DONE
-    log "user data is not a #! script: not run (cloud-config is not supported)"
-  fi
+done_for=; read -r done_for 2>/dev/null < $DONE
+if [ "$done_for" != "$HALO_INSTANCE_ID" ] && [ -s /run/halo/user-data ]; then
+  first=; IFS= read -r first < /run/halo/user-data
+  case "$first" in
+    '#!'*)
+      install -D -m 700 /run/halo/user-data /var/lib/halo/user-data; USER_DATA=/var/lib/halo/user-data
+      log "running user data (first boot)" ;;
+    *)
+      install -D -m 600 /run/halo/user-data /var/lib/halo/user-data
+      echo "$HALO_INSTANCE_ID" > $DONE
+      log "user data is not a #! script: not run (cloud-config is not supported)" ;;
+  esac
 fi
 # As cloud-init's final stage: the executable scripts of /var/lib/cloud/scripts/per-boot at every boot (a recovered,
 # rebooted or restarted instance starts its services again this way), then the user data on the first boot. Both wait
-# for the network: an instance booted ahead of the AWS time at which it runs has its link down (no carrier) until then.
-# The run-once marker is synced alone (a bare sync would wait for every file system of the host).
+# for the network: an instance booted ahead of the AWS time at which it runs has its link down (no carrier) until then;
+# the host writes a line on /run/halo/online whenever it brings the link up (without it, the carrier is read every
+# 50 ms). The run-once marker is synced alone (a bare sync would wait for every file system of the host), beside the
+# user data's start.
 PER_BOOT=/var/lib/cloud/scripts/per-boot
-if [ -n "$USER_DATA" ] || [ -n "$(ls -A $PER_BOOT 2>/dev/null)" ]; then
-  ( cd /; oom_child; while [ "$(cat /sys/class/net/eth0/carrier 2>/dev/null)" = 0 ]; do sleep 0.05; done
+per_boot=; for s in $PER_BOOT/* $PER_BOOT/.[!.]*; do [ -e "$s" ] && per_boot=1; done
+if [ -n "$USER_DATA" ] || [ -n "$per_boot" ]; then
+  ( cd /; oom_child
+    [ -p /run/halo/online ] && exec 3<> /run/halo/online
+    while carrier=; read -r carrier 2>/dev/null < /sys/class/net/eth0/carrier; [ "$carrier" = 0 ]; do
+      read -r _ 2>/dev/null <&3 || sleep 0.05
+    done
+    exec 3<&-
     for s in $PER_BOOT/*; do
       [ -f "$s" ] && [ -x "$s" ] || continue
       log "running per-boot script $s"; "$s"; log "per-boot script $s exited with status $?"
     done
-    [ -n "$USER_DATA" ] && { echo "$HALO_INSTANCE_ID" > $DONE; sync $DONE /var/lib/halo; $USER_DATA; log "user data exited with status $?"; } ) &
+    [ -n "$USER_DATA" ] && { echo "$HALO_INSTANCE_ID" > $DONE; sync $DONE /var/lib/halo & $USER_DATA; log "user data exited with status $?"; } ) &
 fi
 log "boot finished"
 while :; do sleep 3600 & wait $!; done
@@ -263,7 +246,57 @@ function hostsFile(spec: Pick<BootSpec, 'dnsDomain' | 'hostname' | 'privateIp'>)
   return `127.0.0.1 localhost\n${spec.privateIp ? `${spec.privateIp} ${fqdn}${spec.hostname}\n` : ''}`;
 }
 
-/** Boots an instance's sandbox; its output (the console) is appended to instanceDir/console.log. */
+/** Removes what a previous boot left of the gates (before anything of a new boot opens them). */
+export function clearBootGates(instanceDir: string): void {
+  const gates = bootGates(instanceDir);
+  for (const f of [gates.netns, gates.disks, gates.network, gates.disksScript]) rmSync(f, { force: true });
+}
+
+/** The instance's network namespace exists: the first stage enters it. */
+export async function openNetnsGate(instanceDir: string): Promise<void> {
+  await writeFile(bootGates(instanceDir).netns, '');
+}
+
+/**
+ * The disks of a boot are ready (its root volume's file system made, its data volumes on loop devices): the data
+ * volumes' step written for the first stage, then its gate opened.
+ */
+export async function openDisksGate(instanceDir: string, disks: BoundDisk[], idBase?: number): Promise<void> {
+  const gates = bootGates(instanceDir);
+  const script = stage1Disks(disks, idBase);
+  if (script) await writeFile(gates.disksScript, script);
+  await writeFile(gates.disks, '');
+}
+
+/** The network of a boot is ready: the first stage goes on to the pivot and the instance's init. */
+export async function openNetworkGate(instanceDir: string): Promise<void> {
+  await writeFile(bootGates(instanceDir).network, '');
+}
+
+/** The FIFO on which the instance's init waits for its link (bound at /run/halo/online inside). */
+export const onlineFifo = (instanceDir: string) => path.join(instanceDir, 'online.fifo');
+
+/**
+ * Tells the instance's init that its link came up (a line on its online FIFO), so that what waits for the network
+ * goes on at once. Nothing happens when nothing reads it (the init is not there yet: it reads the carrier first).
+ */
+export async function wakeInit(instanceDir: string): Promise<void> {
+  try {
+    const fh = await open(onlineFifo(instanceDir), constants.O_WRONLY | constants.O_NONBLOCK);
+    try {
+      await fh.write('\n');
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // no reader (ENXIO), or a full pipe: the init reads the carrier before it waits
+  }
+}
+
+/**
+ * Boots an instance's sandbox; its output (the console) is appended to instanceDir/console.log. Its first stage waits
+ * at the gates (clearBootGates first, then openNetnsGate, openDisksGate and openNetworkGate, in any order).
+ */
 export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
   const root = path.join(spec.instanceDir, 'root');
   const boot = path.join(spec.instanceDir, 'boot');
@@ -284,16 +317,17 @@ export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
       .join(''),
   );
   writeFileSync(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 });
-  writeFileSync(path.join(spec.instanceDir, 'stage1.sh'), stage1(spec, await hostToolFiles()));
+  const program = path.join(spec.instanceDir, 'stage1.pl');
+  writeFileSync(program, stage1(spec));
   const consoleFile = path.join(spec.instanceDir, 'console.log');
-  const fifo = await makeConsoleFifo(consoleFile, spec.idBase);
+  const fifo = await makeConsoleFifo(consoleFile, spec.idBase, [onlineFifo(spec.instanceDir)]);
   // Started by the host command runner, not by the daemon (a fork would stop its event loop).
   const { keeper, sandbox } = await startConsoleAndSandbox({
     fifo,
     keeper: keeperCommand(consoleFile),
     keeperCgroups: spec.cgroups,
     sandbox: {
-      ...sandboxCommand(spec.netns, ['/bin/sh', path.join(spec.instanceDir, 'stage1.sh')]),
+      ...sandboxCommand(undefined, ['/usr/bin/perl', program]),
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     },
   });
@@ -356,19 +390,19 @@ export function killSandbox(sb: Sandbox): void {
 }
 
 /**
- * The command that starts a sandbox in a network namespace: its own PID, mount, UTS and IPC namespaces, killed with
- * its parent (the runner) and taking every process in it along when its first one ends. The bench's floor runs it too.
+ * The command that starts a sandbox: its own PID, mount, UTS and IPC namespaces, killed with its parent (the runner)
+ * and taking every process in it along when its first one ends; in a network namespace when one is given (the
+ * bench's floor runs it so), else its first process enters one itself (a launch's first stage: it starts while the
+ * instance's network namespace is made).
  */
-export function sandboxCommand(netns: string, command: string[]): { cmd: string; args: string[] } {
+export function sandboxCommand(netns: string | undefined, command: string[]): { cmd: string; args: string[] } {
   return {
     cmd: 'setpriv',
     args: [
       '--pdeathsig',
       'KILL',
       '--',
-      'nsenter',
-      `--net=/run/netns/${netns}`,
-      '--',
+      ...(netns ? ['nsenter', `--net=/run/netns/${netns}`, '--'] : []),
       'unshare',
       '--pid',
       '--fork',

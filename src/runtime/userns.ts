@@ -11,7 +11,7 @@ import { run } from './sh.js';
  *   ID_FIRST_BASE + n × 65536), found again by name, released when the instance halts; a claim of a dead daemon is
  *   taken over.
  * - **The namespaces.** The host makes the user namespace and, from inside it, the instance's network namespace (a
- *   short-lived python process), writes the maps and bind-mounts the network namespace on `/run/netns/<name>` as
+ *   short-lived perl process), writes the maps and bind-mounts the network namespace on `/run/netns/<name>` as
  *   `ip netns add` would: every host path that enters it by name works as before (the host's root has every
  *   capability over namespaces owned by a user namespace it made), and the instance's root has NET_ADMIN and NET_RAW
  *   over its own interfaces, routes and nft. The user namespace lives as long as its network namespace (which holds
@@ -129,54 +129,49 @@ for d in sys.argv[2:]:
 `;
 
 /**
- * Makes the user namespace of an instance (ids base…) with its network namespace inside, bound at /run/netns/<name>.
- * The helper's child makes both namespaces; the helper writes the maps and binds the network namespace, then lets
- * the child end (the bind mount keeps the network namespace, which keeps its user namespace). Perl, as the sandbox's
- * own helpers (x86_64 system call numbers: unshare 272, mount 165): it starts in a few milliseconds, python in tens.
+ * Makes an instance's network namespace, bound at /run/netns/<name> as `ip netns add` would, with `route_localnet` set
+ * in it (replies from public addresses, 127/8, arrive on its eth0; /proc/sys is read-only inside the sandbox). With
+ * a base, the network namespace belongs to a user namespace of ids base…base+65535: the helper's child makes both
+ * namespaces, the helper writes the maps, binds the network namespace, enters it for the sysctl, then lets the child
+ * end (the bind mount keeps the network namespace, which keeps its user namespace). Perl without modules (x86_64
+ * system call numbers: unshare 272, mount 165, setns 308; O_CREAT 64, O_EXCL 128): it starts in a few milliseconds,
+ * python in tens.
  */
-const USER_NETNS = `
-use strict; use Fcntl;
+const INSTANCE_NETNS = `
+use strict;
 my ($name, $base) = @ARGV;
+my $userns = length($base) ? 0x10000000 : 0;
 pipe(my $r, my $w) or die "pipe: $!\\n"; pipe(my $r2, my $w2) or die "pipe: $!\\n";
 my $pid = fork() // die "fork: $!\\n";
 if ($pid == 0) {
   close $w; close $r2;
-  my $ok = syscall(272, 0x10000000 | 0x40000000) == 0;
+  my $ok = syscall(272, $userns | 0x40000000) == 0;
   syswrite $w2, $ok ? '1' : '0'; sysread $r, my $x, 1; exit 0;
 }
 close $r; close $w2;
 sysread $r2, my $ok, 1;
-$ok eq '1' or die "unshare of a user and network namespace failed\\n";
-for my $f ('uid_map', 'gid_map') {
-  open(my $fh, '>', "/proc/$pid/$f") or die "$f: $!\\n";
-  print $fh "0 $base ${ID_RANGE}\\n"; close $fh or die "$f: $!\\n";
+$ok eq '1' or die "unshare of a network namespace failed\\n";
+if ($userns) {
+  for my $f ('uid_map', 'gid_map') {
+    open(my $fh, '>', "/proc/$pid/$f") or die "$f: $!\\n";
+    print $fh "0 $base ${ID_RANGE}\\n"; close $fh or die "$f: $!\\n";
+  }
 }
 mkdir '/run/netns';
 my $target = "/run/netns/$name";
-sysopen(my $t, $target, O_RDONLY | O_CREAT | O_EXCL, 0) or die "$target: $!\\n"; close $t;
+sysopen(my $t, $target, 64 | 128, 0) or die "$target: $!\\n"; close $t;
 if (syscall(165, "/proc/$pid/ns/net", $target, 0, 4096, 0) != 0) { my $e = "$!"; unlink $target; die "bind of the network namespace: $e\\n"; }
+sysopen(my $ns, "/proc/$pid/ns/net", 0) or die "netns: $!\\n";
+syscall(308, fileno($ns), 0x40000000) == 0 or die "setns: $!\\n";
+open(my $sysctl, '>', '/proc/sys/net/ipv4/conf/all/route_localnet') or die "route_localnet: $!\\n";
+print $sysctl "1\\n"; close $sysctl or die "route_localnet: $!\\n";
 close $w; waitpid $pid, 0;
 `;
 
-/** The instance's network namespace, owned by a user namespace of ids base…base+65535 (see above). */
-export async function addUserNetns(name: string, base: number): Promise<void> {
-  await run('/usr/bin/perl', ['-e', USER_NETNS, name, String(base)]);
+/** The instance's network namespace (see above), owned by a user namespace of ids base…base+65535 when given. */
+export async function addInstanceNetns(name: string, base?: number): Promise<void> {
+  await run('/usr/bin/perl', ['-e', INSTANCE_NETNS, name, base === undefined ? '' : String(base)]);
 }
-
-/**
- * Perl run by the sandbox after its pivot (host copy, see sandbox.ts), then exec'ing the rest of its command line:
- * enters the user namespace that owns its network namespace and becomes its root (uid and gid 0, no supplementary
- * groups), with SIGKILL as its parent-death signal again. From here on its capabilities are those of the instance's
- * namespaces only.
- */
-export const USERNS_ENTER =
-  "open(my $n, '<', '/proc/self/ns/net') or die \"halo: netns: $!\\n\";" +
-  ' my $u = syscall(16, fileno($n), 0xb701, 0); $u >= 0 or die "halo: NS_GET_USERNS: $!\\n";' +
-  ' syscall(308, $u, 0x10000000) == 0 or die "halo: setns user: $!\\n";' +
-  ' syscall(116, 0, 0) == 0 && syscall(119, 0, 0, 0) == 0 && syscall(117, 0, 0, 0) == 0 or die "halo: ids: $!\\n";' +
-  // A change of ids clears the parent-death signal unshare --kill-child set: set again, so a daemon killed -9 takes it along.
-  ' syscall(157, 1, 9) == 0 or die "halo: pdeathsig: $!\\n";' +
-  ' exec { $ARGV[0] } @ARGV or die "halo: exec $ARGV[0]: $!\\n";';
 
 /** The host id that is the instance's root (ids 0 of its uid_map), or undefined without a user namespace. */
 export function idBaseOf(pid: number): number | undefined {

@@ -9,7 +9,7 @@ import { processList } from './host.js';
  * too: the command runs as the instance's root (an unprivileged id of the host), as a console login would.
  */
 export function inInstance(instanceId: string, script: string): { status: number; stdout: string; stderr: string } {
-  const sandbox = processList(`/instances/${instanceId}/stage1.sh`).find((p) => p.cmd.startsWith('unshare'));
+  const sandbox = processList(`/instances/${instanceId}/stage1.pl`).find((p) => p.cmd.startsWith('unshare'));
   if (!sandbox) throw new Error(`no running sandbox for ${instanceId}`);
   const init = readFileSync(`/proc/${sandbox.pid}/task/${sandbox.pid}/children`, 'utf8').trim().split(/\s+/)[0];
   if (!init) throw new Error(`the sandbox of ${instanceId} has no init yet`);
