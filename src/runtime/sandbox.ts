@@ -34,6 +34,10 @@ export interface BootSpec {
   rootDisk: string;
   /** The instance's cgroup directories (limits.ts): the first stage moves itself into them before anything else. */
   cgroups: string[];
+  /** Where the first stage sets itself up, when not in `cgroups` (limits.ts `setUpCgroups`); then `setUpDone`. */
+  setUpCgroups?: string[];
+  /** Shell lines the first stage runs last on the host's side, before the pivot (limits.ts `joinCpuCgroupCommand`). */
+  setUpDone?: string;
   /**
    * The host id of the instance's root (userns.ts): its network namespace belongs to a user namespace mapping 0…65535
    * to idBase…, which the first stage enters last; its file systems are mounted id-mapped. Without it, no user
@@ -135,7 +139,7 @@ function stage1(spec: BootSpec, tools: HostTools): string {
   // With HALO_TRACE set, a console line per step until the pivot (the bench lines them up with the daemon's).
   const mark = (what: string) => (process.env.HALO_TRACE ? `echo "[halo trace] stage1 ${what} $(date +%s%N)"\n` : '');
   return `set -e
-${mark('start')}for d in ${spec.cgroups.map(shq).join(' ')}; do echo 0 > "$d/cgroup.procs"; done
+${mark('start')}for d in ${(spec.setUpCgroups ?? spec.cgroups).map(shq).join(' ')}; do echo 0 > "$d/cgroup.procs"; done
 # The instance's PID 1 (tini) is never the OOM killer's choice, as init is not on a machine. Lowering the score needs
 # CAP_SYS_RESOURCE, which the daemon may lack: then tini keeps 0 and the init script raises what it starts (see INIT).
 echo -1000 2>/dev/null > /proc/self/oom_score_adj || true
@@ -177,7 +181,7 @@ mkdir -p "$R$H"
 cp -L ${tools.files.map(shq).join(' ')} "$R$H/"
 LD="$H/${tools.loader}"
 host() { t=$1; shift; "$LD" --library-path "$H" "$H/$t" "$@"; }
-${mark('host tools copied')}cd "$R"
+${mark('host tools copied')}${spec.setUpDone ?? ''}cd "$R"
 mkdir -p .halo-old
 pivot_root . .halo-old
 cd /
