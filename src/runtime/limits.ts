@@ -49,8 +49,8 @@ export const cgroupName = (tag: string, instanceId: string) => `halo-${tag}-${in
 /**
  * cpu.shares of the cloud's set-up work, all launches together (a nice-0 process weighs 1024, and so does the
  * daemon's API): half the API's weight, so that the API answers first however many launches run, while a launch
- * still gets a fair part of the machine beside other busy processes (and all of what is idle). At 256, a single
- * launch on a machine busy with other work took about twice as long against its floor (measured in `npm run bench`).
+ * still gets a fair part of the machine beside other busy processes (and all of what is idle). On a machine busy with
+ * other work, 50 launches at once took 76-105 s at 256 and 44-63 s at 512 (`npm run bench`, the same load row).
  */
 export const SET_UP_CPU_SHARES = 512;
 
