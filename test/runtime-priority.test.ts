@@ -106,7 +106,11 @@ describe('launches yield the CPU to the API', { skip: ROOT && CPU ? false : 'nee
       if (cg !== undefined) assert.equal(cg, own, `pid ${pid}`);
     }
     assert.deepEqual(
-      readFileSync(path.join(provisioningDir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number).filter((p) => pids.includes(p)),
+      readFileSync(path.join(provisioningDir, 'cgroup.procs'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map(Number)
+        .filter((p) => pids.includes(p)),
       [],
       'nothing of the instance is left in the provisioning cgroup',
     );
