@@ -8,6 +8,13 @@ import path from 'node:path';
  * process inside the instance), pids (a fork bomb stops at the limit) and cpu (shares by vCPUs, and a CFS quota of
  * that many CPUs at most). The directories are made under the daemon's own cgroup of each controller, so whatever
  * limits the daemon lives under hold for its instances too. Named `halo-<tag>-<instance id>`: found again by name.
+ *
+ * CPU priority: the API first; halo's set-up work weighs less. The host commands a launch runs (ip, nft, mount...,
+ * started by the host command runner, sh.ts) and the first stage of its sandbox (mounts, pivot: what a hypervisor
+ * does on AWS, never on the instance's vCPUs) run in one cgroup of the cloud, `provisioning`, at SET_UP_CPU_SHARES:
+ * all launches together weigh that much, however many there are. The first stage joins the instance's own cpu
+ * cgroup (its type's full share) just before the instance's init starts: the instance's own software, from its
+ * first process on, pending or running, always has its type's share.
  */
 
 const ROOT = '/sys/fs/cgroup';
@@ -38,6 +45,14 @@ function ownDir(controller: Controller): string | undefined {
 }
 
 export const cgroupName = (tag: string, instanceId: string) => `halo-${tag}-${instanceId}`;
+
+/**
+ * cpu.shares of the cloud's set-up work, all launches together (a nice-0 process weighs 1024, and so does the
+ * daemon's API): half the API's weight, so that the API answers first however many launches run, while a launch
+ * still gets a fair part of the machine beside other busy processes (and all of what is idle). On a machine busy with
+ * other work, 50 launches at once took 76-105 s at 256 and 44-63 s at 512 (`npm run bench`, the same load row).
+ */
+export const SET_UP_CPU_SHARES = 512;
 
 /** Where the instance's cgroup of each available controller is (made by `makeCgroups`). */
 export function cgroupDirs(tag: string, instanceId: string): string[] {
@@ -76,6 +91,38 @@ export function makeCgroups(tag: string, instanceId: string, limits: InstanceLim
   }
   return made;
 }
+
+const cpuDirOf = (dirs: string[]) => dirs.find((d) => existsSync(path.join(d, 'cpu.shares')));
+
+/**
+ * Where an instance's sandbox sets itself up (limits.ts header): its own cgroups, the cloud's provisioning cgroup in
+ * place of its cpu one; then `instanceCpuCgroup`. Undefined without a provisioning cgroup (its own cgroups then).
+ */
+export function setUpCgroups(dirs: string[], provisioning: string | undefined): string[] | undefined {
+  const cpu = cpuDirOf(dirs);
+  return provisioning && cpu ? dirs.map((d) => (d === cpu ? provisioning : d)) : undefined;
+}
+
+/** The instance's own cpu cgroup, which the sandbox's first stage joins before its pivot (set up elsewhere). */
+export function instanceCpuCgroup(dirs: string[]): string | undefined {
+  return cpuDirOf(dirs);
+}
+
+/**
+ * The cloud's cgroup (cpu controller) for halo's host commands, at SET_UP_CPU_SHARES; undefined when the host has no
+ * cpu controller. Found again by its name (`halo-<tag>-provisioning`) and removed with the cloud's other cgroups.
+ */
+export function makeProvisioningCgroup(tag: string): string | undefined {
+  const parent = ownDir('cpu');
+  if (!parent) return undefined;
+  const dir = path.join(parent, cgroupName(tag, 'provisioning'));
+  if (!existsSync(dir)) mkdirSync(dir);
+  write(dir, 'cpu.shares', SET_UP_CPU_SHARES);
+  return dir;
+}
+
+/** The daemon's own cgroup of the cpu controller (where a process leaves the provisioning cgroup for). */
+export const ownCpuDir = (): string | undefined => ownDir('cpu');
 
 /** Removes cgroup directories (a directory that still has processes is left: the caller kills them first). */
 export function removeCgroups(dirs: string[]): void {

@@ -51,10 +51,21 @@ import {
   type BoundDisk,
   type VolumeRequestResult,
 } from './volumes.js';
-import { ipBatch, isRoot, nft } from './sh.js';
+import { ipBatch, isRoot, leaveHostCommandsCgroup, nft, runHostCommandsIn } from './sh.js';
 import { Coalescer, Serial, allSettled } from './queues.js';
 import { readConsoleTail } from './console.js';
-import { cgroupPids, cgroupDirs, freezeCgroups, makeCgroups, removeCgroups, thawCgroups, type InstanceLimits } from './limits.js';
+import {
+  cgroupPids,
+  cgroupDirs,
+  freezeCgroups,
+  instanceCpuCgroup,
+  makeCgroups,
+  makeProvisioningCgroup,
+  removeCgroups,
+  setUpCgroups,
+  thawCgroups,
+  type InstanceLimits,
+} from './limits.js';
 import { ensureRootDisk, rootDiskFile } from './root-disk.js';
 import { claimIdRange, releaseIdRange } from './userns.js';
 
@@ -212,6 +223,8 @@ export class Runtime implements EfsHost {
   private started?: Promise<void>;
   private hooks?: RuntimeHooks;
   private stopping = false;
+  /** The cloud's cgroup for its host commands (limits.ts `makeProvisioningCgroup`), once started. */
+  private provisioning?: string;
   /** The EFS data path: mount targets' NFS servers and the instances' NFS clients (efs.ts). */
   readonly efs = new EfsRuntime(this);
 
@@ -268,6 +281,9 @@ export class Runtime implements EfsHost {
     if (!this.enabled) return;
     await cleanHostByTag(this.tag);
     await reapDeadClouds();
+    // From here on the launches' host commands weigh less than the API (limits.ts).
+    this.provisioning = makeProvisioningCgroup(this.tag);
+    if (this.provisioning) runHostCommandsIn(this.provisioning);
     const ev = this.cloud.events;
     // Applied on the host after the API call returns (as AWS applies them: within moments); a failure is logged.
     const onAddress = () => {
@@ -518,6 +534,8 @@ export class Runtime implements EfsHost {
         userData: spec.userData,
         rootDisk: rootDiskFile(volumeDir),
         cgroups,
+        setUpCgroups: setUpCgroups(cgroups, this.provisioning),
+        joinBeforePivot: this.provisioning ? instanceCpuCgroup(cgroups) : undefined,
         idBase,
       });
       trace('sandbox spawned');
@@ -1047,6 +1065,8 @@ export class Runtime implements EfsHost {
     await Promise.all([...this.disks.keys()].map((id) => this.releaseDisks(id)));
     await this.imds?.stop();
     await this.dns?.stop();
+    // Out of the provisioning cgroup before the cleanup kills what is left in the cloud's cgroups.
+    if (this.provisioning) leaveHostCommandsCgroup(this.provisioning);
     await cleanHostByTag(this.tag);
     forgetCloud(this.tag);
     this.vpcs.clear();

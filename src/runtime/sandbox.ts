@@ -35,6 +35,10 @@ export interface BootSpec {
   rootDisk: string;
   /** The instance's cgroup directories (limits.ts): the first stage moves itself into them before anything else. */
   cgroups: string[];
+  /** Where the first stage sets itself up, when not in `cgroups` (limits.ts `setUpCgroups`); then `joinBeforePivot`. */
+  setUpCgroups?: string[];
+  /** The instance's own cpu cgroup, which the first stage joins last on the host's side, before the pivot. */
+  joinBeforePivot?: string;
   /**
    * The host id of the instance's root (userns.ts): its network namespace belongs to a user namespace mapping 0…65535
    * to idBase…, which the first stage enters last; its file systems are mounted id-mapped. Without it, no user
@@ -134,7 +138,8 @@ function stage1(spec: BootSpec): string {
     rootDiskFlags: flags,
     rootDiskData: data,
     layers: spec.layers,
-    cgroups: spec.cgroups,
+    cgroups: spec.setUpCgroups ?? spec.cgroups,
+    joinBeforePivot: spec.joinBeforePivot,
     idBase: spec.idBase,
     idRange: ID_RANGE,
     hostname: spec.hostname,

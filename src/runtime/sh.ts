@@ -1,7 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runInGroup } from './group-child.js';
 import type { BootRequest } from './host-runner.js';
+import { ownCpuDir } from './limits.js';
 
 /** A failed host command, with what it printed. */
 export class CommandError extends Error {
@@ -110,6 +113,34 @@ interface HostRunner {
 }
 
 let runner: HostRunner | undefined;
+/** The cgroup the runner lives in, and so every command it starts (a child starts in its parent's cgroup). */
+let runnerCgroup: string | undefined;
+
+function moveToCgroup(pid: number | undefined, dir: string): void {
+  try {
+    // cgroup.procs moves every thread of the process at once.
+    if (pid && existsSync(dir)) writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+  } catch {
+    // it ended meanwhile (started again at the next command, into the same cgroup)
+  }
+}
+
+/**
+ * Runs this process's host commands and sandbox set-ups in a cgroup (the cloud's provisioning cgroup, limits.ts: a
+ * low CPU weight, so that launches yield to the API); the runner moves there now, and so does a runner started later.
+ */
+export function runHostCommandsIn(dir: string): void {
+  runnerCgroup = dir;
+  moveToCgroup(hostRunner().child.pid, dir);
+}
+
+/** Takes the runner out of that cgroup again (back to this process's own), when it is still the one it runs in. */
+export function leaveHostCommandsCgroup(dir: string): void {
+  if (runnerCgroup !== dir) return;
+  runnerCgroup = undefined;
+  const own = ownCpuDir();
+  if (runner && own) moveToCgroup(runner.child.pid, own);
+}
 
 /** The host command runner of this process, started at its first command and again should it die. */
 function hostRunner(): HostRunner {
@@ -117,6 +148,8 @@ function hostRunner(): HostRunner {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./host-runner.js', import.meta.url))], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  // Before its first command (sent after this returns): everything it starts is then in that cgroup.
+  if (runnerCgroup) moveToCgroup(child.pid, runnerCgroup);
   const pipes = [child.stdin, child.stdout] as unknown as Array<{ ref(): void; unref(): void }>;
   const me: HostRunner = {
     child,

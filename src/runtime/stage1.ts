@@ -64,7 +64,10 @@ export interface Stage1Config {
   rootDiskFlags: number;
   rootDiskData: string;
   layers: string[];
+  /** The cgroups the first stage sets up in (the cloud's provisioning cpu cgroup in place of the instance's own). */
   cgroups: string[];
+  /** The instance's own cpu cgroup, joined just before the pivot when `cgroups` holds the provisioning one. */
+  joinBeforePivot?: string;
   /** The host id of the instance's root; undefined = no user namespace, no id-mapped mounts. */
   idBase?: number;
   idRange: number;
@@ -297,7 +300,7 @@ mark('/dev and /run');
 
 gate(${plq(c.netGate)});
 mark('network ready');
-chdir $R or die "halo: $R: $!\\n";
+${c.joinBeforePivot ? `writefile(${plq(c.joinBeforePivot + '/cgroup.procs')}, "0\\n");\n` : ''}chdir $R or die "halo: $R: $!\\n";
 mkdir '.halo-old';
 syscall(${NR.pivotRoot}, my $new = '.', my $old = '.halo-old') == 0 or die "halo: pivot_root: $!\\n";
 chdir '/';

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 
 /**
  * What an instance has used since its sandbox started, read from the kernel's own counters in one pass over /proc
@@ -10,6 +11,8 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
  * - Network: eth0's receive and transmit counters as the instance's own network namespace shows them
  *   (/proc/<init>/net/dev): bytes and packets the instance received and sent on its one interface.
  * All counters start at zero when the sandbox starts (new PID namespace, new veth), so they are cumulative per boot.
+ * Read asynchronously, a slice of processes at a time: the pass over a host with hundreds of processes never stops
+ * the daemon's event loop (its API answers meanwhile).
  */
 export interface Usage {
   /** CPU seconds used by the instance's processes since its sandbox started. */
@@ -49,15 +52,15 @@ function clockTicks(): number {
 const AT_CLKTCK = 17n;
 
 /** The host's boot time (epoch ms), from /proc/uptime (centiseconds; btime of /proc/stat has whole seconds only). */
-function bootTime(): number {
-  const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+async function bootTime(): Promise<number> {
+  const uptime = Number((await readFile('/proc/uptime', 'utf8')).split(' ')[0]);
   return Date.now() - uptime * 1000;
 }
 
 /** Fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses). */
-function statFields(pid: number | string): string[] | undefined {
+async function statFields(pid: number | string): Promise<string[] | undefined> {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8');
     return text.slice(text.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
@@ -68,19 +71,19 @@ function statFields(pid: number | string): string[] | undefined {
 const UTIME = 11;
 const STARTTIME = 19;
 
-function pidNs(pid: number | string): string | undefined {
+async function pidNs(pid: number | string): Promise<string | undefined> {
   try {
-    return readlinkSync(`/proc/${pid}/ns/pid`);
+    return await readlink(`/proc/${pid}/ns/pid`);
   } catch {
     return undefined;
   }
 }
 
 /** eth0's counters as /proc/<pid>/net/dev shows them (the network namespace of that process). */
-function eth0(pid: number): { rxBytes: number; rxPackets: number; txBytes: number; txPackets: number } | undefined {
+async function eth0(pid: number): Promise<{ rxBytes: number; rxPackets: number; txBytes: number; txPackets: number } | undefined> {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/net/dev`, 'utf8');
+    text = await readFile(`/proc/${pid}/net/dev`, 'utf8');
   } catch {
     return undefined;
   }
@@ -93,40 +96,47 @@ function eth0(pid: number): { rxBytes: number; rxPackets: number; txBytes: numbe
   return undefined;
 }
 
+/** Processes read at once: enough to keep the pass short (a process ending meanwhile moves its time to its reaper). */
+const SLICE = 64;
+
+/** fn over items, SLICE at a time. */
+async function inSlices<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
+  for (let at = 0; at < items.length; at += SLICE) await Promise.all(items.slice(at, at + SLICE).map(fn));
+}
+
 /**
  * Reads the usage of every given instance (instance id → host pid of its sandbox's init) in one pass: one readdir of
  * /proc, one readlink per host process, one small read per process of an instance and one per instance.
  */
-export function readUsage(inits: Map<string, number>): Map<string, Usage> {
+export async function readUsage(inits: Map<string, number>): Promise<Map<string, Usage>> {
   const hz = clockTicks();
   const byNs = new Map<string, { instanceId: string; pid: number; cpuTicks: number }>();
-  for (const [instanceId, pid] of inits) {
-    const ns = pidNs(pid);
+  await inSlices([...inits], async ([instanceId, pid]) => {
+    const ns = await pidNs(pid);
     if (ns) byNs.set(ns, { instanceId, pid, cpuTicks: 0 });
-  }
+  });
   const out = new Map<string, Usage>();
   if (!byNs.size) return out;
-  for (const name of readdirSync('/proc')) {
-    if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
-    const ns = pidNs(name);
+  const pids = (await readdir('/proc')).filter((name) => name.charCodeAt(0) >= 48 && name.charCodeAt(0) <= 57);
+  await inSlices(pids, async (name) => {
+    const ns = await pidNs(name);
     const acc = ns === undefined ? undefined : byNs.get(ns);
-    if (!acc) continue;
-    const f = statFields(name);
-    if (!f) continue;
+    if (!acc) return;
+    const f = await statFields(name);
+    if (!f) return;
     acc.cpuTicks += Number(f[UTIME]) + Number(f[UTIME + 1]) + Number(f[UTIME + 2]) + Number(f[UTIME + 3]);
-  }
-  const boot = bootTime();
-  for (const acc of byNs.values()) {
-    const f = statFields(acc.pid);
-    if (!f) continue;
+  });
+  const boot = await bootTime();
+  await inSlices([...byNs.values()], async (acc) => {
+    const [f, net] = await Promise.all([statFields(acc.pid), eth0(acc.pid)]);
+    if (!f) return;
     // No eth0 (the instance deleted its own link): nothing more is received or sent.
-    const net = eth0(acc.pid) ?? { rxBytes: 0, rxPackets: 0, txBytes: 0, txPackets: 0 };
     out.set(acc.instanceId, {
       cpuSeconds: acc.cpuTicks / hz,
-      ...net,
+      ...(net ?? { rxBytes: 0, rxPackets: 0, txBytes: 0, txPackets: 0 }),
       startedAt: boot + (Number(f[STARTTIME]) / hz) * 1000,
       initPid: acc.pid,
     });
-  }
+  });
   return out;
 }

@@ -100,7 +100,7 @@ export function startInstanceMetrics(cloud: Cloud): Timer {
     );
     const inits = new Map([...rt.sandboxInits()].filter(([id]) => regionOf.has(id)));
     const t0 = performance.now();
-    const usage = readUsage(inits);
+    const usage = await readUsage(inits);
     const wall = Date.now();
     const info = { at: boundary, instances: usage.size, readMs: performance.now() - t0 };
     cloud.live.get(LAST_PASS).info = info;
