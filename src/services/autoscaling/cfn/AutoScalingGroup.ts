@@ -1,14 +1,10 @@
 import { registerProvider } from '../../cloudformation/providers/registry.js';
 import type { ProviderContext, Props, ResourceProvider } from '../../cloudformation/providers/types.js';
+import { propsOf } from '../../cloudformation/providers/props.js';
 import { bool, num, str } from '../../cloudformation/providers/values.js';
+import type { MixedInstancesPolicy } from '../generated/types.js';
 import { describeGroup, type DescribedGroup } from './group.js';
 import { rollingUpdate, rollingUpdatePolicy, ROLLING_TRIGGERS } from './rolling-update.js';
-
-interface Activity {
-  StatusCode: string;
-  StatusMessage?: string;
-  Description?: string;
-}
 
 const list = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map((x) => String(x)) : undefined);
 
@@ -38,7 +34,8 @@ function settings(p: Props) {
   return {
     LaunchConfigurationName: str(p.LaunchConfigurationName),
     LaunchTemplate: launchTemplate(p.LaunchTemplate),
-    MixedInstancesPolicy: p.MixedInstancesPolicy as unknown,
+    // Nested many levels deep: handed on whole, and held to the model by invoke's validation as the API would.
+    MixedInstancesPolicy: p.MixedInstancesPolicy as MixedInstancesPolicy | undefined,
     MinSize: num(p.MinSize),
     MaxSize: num(p.MaxSize),
     DesiredCapacity: num(p.DesiredCapacity),
@@ -64,13 +61,13 @@ async function applyNotifications(name: string, p: Props, previous: Props | unde
   const before = (previous?.NotificationConfigurations ?? []) as Props[];
   for (const old of before) {
     if (!now.some((n) => n.TopicARN === old.TopicARN)) {
-      await ctx.invoke('autoscaling', 'DeleteNotificationConfiguration', { AutoScalingGroupName: name, TopicARN: str(old.TopicARN) });
+      await ctx.invoke('autoscaling', 'DeleteNotificationConfiguration', { AutoScalingGroupName: name, TopicARN: String(old.TopicARN) });
     }
   }
   for (const n of now) {
     await ctx.invoke('autoscaling', 'PutNotificationConfiguration', {
       AutoScalingGroupName: name,
-      TopicARN: str(n.TopicARN),
+      TopicARN: String(n.TopicARN),
       NotificationTypes: list(n.NotificationTypes) ?? [],
     });
   }
@@ -114,11 +111,9 @@ export async function waitInService(ctx: ProviderContext, name: string, p: Props
     if (!g) throw new Error(`Auto Scaling group ${name} disappeared while CloudFormation waited for its instances`);
     const inService = (g.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length;
     if (inService >= wanted(p, g)) return;
-    const out = await ctx.invoke<{ Activities: Activity[] }>('autoscaling', 'DescribeScalingActivities', {
-      AutoScalingGroupName: name,
-      MaxRecords: 10,
-    });
-    const failed = out.Activities[0]?.StatusCode === 'Failed' ? out.Activities[0] : undefined;
+    const out = await ctx.invoke('autoscaling', 'DescribeScalingActivities', { AutoScalingGroupName: name, MaxRecords: 10 });
+    const latest = out.Activities?.[0];
+    const failed = latest?.StatusCode === 'Failed' ? latest : undefined;
     if (failed) throw new Error(failed.StatusMessage ?? failed.Description ?? 'Instance failed to launch');
     await ctx.clock.sleep(5000);
   }
@@ -146,18 +141,22 @@ export const autoScalingGroupProvider: ResourceProvider = {
     const input = {
       AutoScalingGroupName: name,
       ...settings(p),
+      MinSize: propsOf(p, ctx.logicalId).requiredNum('MinSize'),
+      MaxSize: propsOf(p, ctx.logicalId).requiredNum('MaxSize'),
       InstanceId: str(p.InstanceId),
       LoadBalancerNames: list(p.LoadBalancerNames),
       TargetGroupARNs: list(p.TargetGroupARNs),
-      LifecycleHookSpecificationList: (p.LifecycleHookSpecificationList as Props[] | undefined)?.map((h) => ({
-        LifecycleHookName: str(h.LifecycleHookName),
-        LifecycleTransition: str(h.LifecycleTransition),
-        DefaultResult: str(h.DefaultResult),
-        HeartbeatTimeout: num(h.HeartbeatTimeout),
-        NotificationMetadata: str(h.NotificationMetadata),
-        NotificationTargetARN: str(h.NotificationTargetARN),
-        RoleARN: str(h.RoleARN),
-      })),
+      LifecycleHookSpecificationList: propsOf(p, ctx.logicalId)
+        .objList('LifecycleHookSpecificationList')
+        ?.map((h) => ({
+          LifecycleHookName: h.requiredStr('LifecycleHookName'),
+          LifecycleTransition: h.requiredStr('LifecycleTransition'),
+          DefaultResult: h.str('DefaultResult'),
+          HeartbeatTimeout: h.num('HeartbeatTimeout'),
+          NotificationMetadata: h.str('NotificationMetadata'),
+          NotificationTargetARN: h.str('NotificationTargetARN'),
+          RoleARN: h.str('RoleARN'),
+        })),
       Tags: groupTags(name, p, ctx),
     };
     await ctx.invoke('autoscaling', 'CreateAutoScalingGroup', input);

@@ -1,4 +1,5 @@
 import type { Cloud } from '../../../cloud.js';
+import type { OperationInput, OperationOutput, ServiceOperations } from '../../generated-operations.js';
 
 /**
  * A CloudFormation resource provider: how the engine creates, updates and deletes one resource type by calling
@@ -94,8 +95,15 @@ export interface ProviderContext {
   stackId: string;
   logicalId: string;
   clock: Cloud['clock'];
-  /** Calls a service operation in-process as the admin, in the stack's region (e.g. `invoke('ec2', 'CreateVpc', {...})`). */
-  invoke<T = any>(service: string, operation: string, input: unknown): Promise<T>;
+  /**
+   * Calls a service operation in-process as the admin, in the stack's region (e.g. `invoke('ec2', 'CreateVpc', {...})`),
+   * typed by the model as `Cloud.invoke` is: the input is checked against the operation's, the output is the model's.
+   */
+  invoke<S extends keyof ServiceOperations, O extends keyof ServiceOperations[S] & string>(
+    service: S,
+    operation: O,
+    input: OperationInput<S, O>,
+  ): Promise<OperationOutput<S, O>>;
   /** A name for a resource the template leaves unnamed, as CloudFormation makes them: `<stack>-<logicalId>-<RANDOM>`. */
   physicalName(maxLength?: number): string;
   /** The resource's CreationPolicy and UpdatePolicy attributes, as the template gives them. */
