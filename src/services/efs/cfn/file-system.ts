@@ -6,6 +6,7 @@ import { fileSystemArn } from '../state.js';
 import { deleteIgnoringMissing, syncTags, tagsOf, untilAvailable } from './common.js';
 
 const EFS = 'elasticfilesystem';
+const TRANSITIONS = ['TransitionToIA', 'TransitionToPrimaryStorageClass', 'TransitionToArchive'] as const;
 
 async function applySettings(id: string, props: Props, previous: Props | undefined, ctx: ProviderContext) {
   const p = propsOf(props, ctx.logicalId);
@@ -14,11 +15,8 @@ async function applySettings(id: string, props: Props, previous: Props | undefin
   if (lifecycle.length || before?.has('LifecyclePolicies')) {
     await ctx.invoke(EFS, 'PutLifecycleConfiguration', {
       FileSystemId: id,
-      LifecyclePolicies: lifecycle.map((l) => ({
-        TransitionToIA: l.str('TransitionToIA'),
-        TransitionToPrimaryStorageClass: l.str('TransitionToPrimaryStorageClass'),
-        TransitionToArchive: l.str('TransitionToArchive'),
-      })),
+      // Each policy holds only the one transition it gives (PutLifecycleConfiguration counts the members).
+      LifecyclePolicies: lifecycle.map((l) => Object.fromEntries(TRANSITIONS.flatMap((k) => (l.has(k) ? [[k, l.requiredStr(k)]] : [])))),
     });
   }
   const backup = p.obj('BackupPolicy')?.str('Status');
