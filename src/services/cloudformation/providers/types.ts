@@ -11,8 +11,9 @@ import type { OperationInput, OperationOutput, ServiceOperations } from '../../g
  * the service's own module imports them. The engine knows providers only through the registry.
  *
  * Properties arrive fully resolved: intrinsic functions evaluated, `AWS::NoValue` removed, dynamic references
- * replaced. Values keep the template's JSON types: a template may give `"true"` or `true`, `"10"` or `10`, so use
- * the `bool`/`num`/`str` helpers of `./values.ts` to read them.
+ * replaced. Values keep the template's JSON types: a template may give `"true"` or `true`, `"10"` or `10`, so read
+ * them with `propsOf(props, ctx.logicalId)` (`./props.ts`), which also fails a value of the wrong type as
+ * CloudFormation does.
  */
 export interface ResourceProvider {
   /** The CloudFormation resource type, e.g. `AWS::EC2::VPC`. */
@@ -75,7 +76,7 @@ export interface ResourceProvider {
 }
 
 /** A resource's resolved properties. */
-export type Props = Record<string, any>;
+export type Props = Record<string, unknown>;
 
 export interface ProvisionResult {
   /** The physical id of the resource (shown as PhysicalResourceId). */
