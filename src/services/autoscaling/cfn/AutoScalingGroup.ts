@@ -18,10 +18,10 @@ const reserved = (t: { Key: string }) => t.Key.toLowerCase().startsWith('aws:');
 
 /** The template's Tags plus the aws:cloudformation:* (and stack) tags, which AWS propagates to the instances. */
 function groupTags(name: string, p: Props, ctx: ProviderContext) {
-  const own = ((p.Tags ?? []) as Props[]).map((t) => ({
-    Key: String(t.Key),
-    Value: String(t.Value ?? ''),
-    PropagateAtLaunch: bool(t.PropagateAtLaunch) ?? false,
+  const own = (propsOf(p, ctx.logicalId).objList('Tags') ?? []).map((t) => ({
+    Key: t.requiredStr('Key'),
+    Value: t.str('Value') ?? '',
+    PropagateAtLaunch: t.bool('PropagateAtLaunch') ?? false,
   }));
   const added = ctx.stackTags
     .filter((t) => !own.some((o) => o.Key === t.Key))
@@ -57,31 +57,32 @@ function settings(p: Props) {
 }
 
 async function applyNotifications(name: string, p: Props, previous: Props | undefined, ctx: ProviderContext): Promise<void> {
-  const now = (p.NotificationConfigurations ?? []) as Props[];
-  const before = (previous?.NotificationConfigurations ?? []) as Props[];
-  for (const old of before) {
-    if (!now.some((n) => n.TopicARN === old.TopicARN)) {
-      await ctx.invoke('autoscaling', 'DeleteNotificationConfiguration', { AutoScalingGroupName: name, TopicARN: String(old.TopicARN) });
+  const configurations = (props: Props | undefined) => (props && propsOf(props, ctx.logicalId).objList('NotificationConfigurations')) ?? [];
+  const now = configurations(p);
+  for (const old of configurations(previous)) {
+    const topic = old.requiredStr('TopicARN');
+    if (!now.some((n) => n.requiredStr('TopicARN') === topic)) {
+      await ctx.invoke('autoscaling', 'DeleteNotificationConfiguration', { AutoScalingGroupName: name, TopicARN: topic });
     }
   }
   for (const n of now) {
     await ctx.invoke('autoscaling', 'PutNotificationConfiguration', {
       AutoScalingGroupName: name,
-      TopicARN: String(n.TopicARN),
-      NotificationTypes: list(n.NotificationTypes) ?? [],
+      TopicARN: n.requiredStr('TopicARN'),
+      NotificationTypes: n.strList('NotificationTypes') ?? [],
     });
   }
 }
 
 async function applyMetrics(name: string, p: Props, previous: Props | undefined, ctx: ProviderContext): Promise<void> {
-  const now = (p.MetricsCollection ?? []) as Props[];
-  if (JSON.stringify(now) === JSON.stringify(previous?.MetricsCollection ?? [])) return;
+  const now = propsOf(p, ctx.logicalId).objList('MetricsCollection') ?? [];
+  if (JSON.stringify(p.MetricsCollection ?? []) === JSON.stringify(previous?.MetricsCollection ?? [])) return;
   if (previous?.MetricsCollection) await ctx.invoke('autoscaling', 'DisableMetricsCollection', { AutoScalingGroupName: name });
   for (const m of now) {
     await ctx.invoke('autoscaling', 'EnableMetricsCollection', {
       AutoScalingGroupName: name,
-      Granularity: str(m.Granularity) ?? '1Minute',
-      Metrics: list(m.Metrics),
+      Granularity: m.str('Granularity') ?? '1Minute',
+      Metrics: m.strList('Metrics'),
     });
   }
 }
