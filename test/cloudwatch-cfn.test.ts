@@ -80,6 +80,20 @@ describe('AWS::CloudWatch::Alarm through CloudFormation and the real aws CLI', (
     client.destroy();
   });
 
+  it('delete-stack completes when the alarm was already deleted outside CloudFormation (not found is done)', async () => {
+    const client = cfn(cloud);
+    const create = cloud.aws('cloudformation', 'create-stack', '--stack-name', 'gone', '--template-body', template('0', 'gone-alarm'));
+    assert.equal(create.status, 0, create.stderr);
+    assert.equal((await settle(client, 'gone')).StackStatus, 'CREATE_COMPLETE');
+    assert.equal(cloud.aws('cloudwatch', 'delete-alarms', '--alarm-names', 'gone-alarm').status, 0);
+    assert.equal(cloud.aws('cloudformation', 'delete-stack', '--stack-name', 'gone').status, 0);
+    const after = await settle(client, 'gone').catch(() => undefined);
+    assert.notEqual(after?.StackStatus, 'DELETE_FAILED', after?.StackStatusReason);
+    const listed = cloud.aws('cloudformation', 'list-stacks').json.StackSummaries.find((s: any) => s.StackName === 'gone');
+    assert.equal(listed.StackStatus, 'DELETE_COMPLETE');
+    client.destroy();
+  });
+
   it('an invalid alarm fails the stack with the CloudWatch error as reason', async () => {
     const client = cfn(cloud);
     const bad = JSON.parse(template('0', 'broken'));

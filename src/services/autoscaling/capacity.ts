@@ -2,6 +2,7 @@ import type { RequestContext } from '../types.js';
 import { cause, causes, hasActivityInProgress, latestActivity, startActivity } from './activities.js';
 import { controllerOf } from './controller.js';
 import { errors } from './errors.js';
+import type { FleetInstance } from './fleet.js';
 import { groupChanged } from './events.js';
 import { groups, needGroup, updateGroup, type GroupInstance, type GroupRecord } from './state.js';
 
@@ -123,7 +124,7 @@ export async function attachInstances(input: { AutoScalingGroupName: string; Ins
     );
   }
   const controller = controllerOf(ctx.cloud);
-  const found = controller ? await controller.fleet.describe(ctx.region, ids) : new Map();
+  const found = controller ? await controller.fleet.describe(ctx.region, ids) : new Map<string, FleetInstance>();
   for (const id of ids) {
     const e = found.get(id);
     if (!e || e.State === 'terminated')

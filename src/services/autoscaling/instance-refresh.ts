@@ -7,6 +7,7 @@ import { errors } from './errors.js';
 import { autoScalingPage } from './paging.js';
 import { groupChanged } from './events.js';
 import { isSuspended } from './processes.js';
+import type { StartInstanceRefreshInput } from './generated/types.js';
 import { groups, isTerminating, needGroup, updateGroup, type GroupInstance, type GroupRecord, type LaunchTemplateSpec } from './state.js';
 
 type Status =
@@ -100,15 +101,10 @@ const sameTemplate = (a?: LaunchTemplateSpec, b?: LaunchTemplateSpec) =>
 const matches = (i: GroupInstance, g: GroupRecord) =>
   g.LaunchConfigurationName ? i.LaunchConfigurationName === g.LaunchConfigurationName : sameTemplate(i.LaunchTemplate, g.LaunchTemplate);
 
-export function startInstanceRefresh(
-  input: {
-    AutoScalingGroupName: string;
-    Strategy?: string;
-    DesiredConfiguration?: { LaunchTemplate?: LaunchTemplateSpec; MixedInstancesPolicy?: unknown };
-    Preferences?: Partial<RefreshPreferences>;
-  },
-  ctx: RequestContext,
-) {
+const SCALE_IN_PROTECTED = ['Refresh', 'Ignore', 'Wait'] as const;
+const STANDBY = ['Terminate', 'Ignore', 'Wait'] as const;
+
+export function startInstanceRefresh(input: StartInstanceRefreshInput, ctx: RequestContext) {
   const { cloud, region } = ctx;
   const g = needGroup(ctx, input.AutoScalingGroupName);
   if (input.Strategy !== undefined && input.Strategy !== 'Rolling')
@@ -137,8 +133,9 @@ export function startInstanceRefresh(
     CheckpointDelay: checkpoints?.length ? (q.CheckpointDelay ?? DEFAULT_CHECKPOINT_DELAY) : undefined,
     SkipMatching: q.SkipMatching ?? false,
     AutoRollback: q.AutoRollback ?? false,
-    ScaleInProtectedInstances: q.ScaleInProtectedInstances ?? 'Ignore',
-    StandbyInstances: q.StandbyInstances ?? 'Ignore',
+    // The model's enums (the protocol layer refuses any other value).
+    ScaleInProtectedInstances: SCALE_IN_PROTECTED.find((v) => v === q.ScaleInProtectedInstances) ?? 'Ignore',
+    StandbyInstances: STANDBY.find((v) => v === q.StandbyInstances) ?? 'Ignore',
   };
   const previous: GroupConfig = { LaunchConfigurationName: g.LaunchConfigurationName, LaunchTemplate: g.LaunchTemplate };
   // The group launches from the desired configuration while the refresh runs (DescribeAutoScalingGroups still shows

@@ -18,6 +18,7 @@ import {
   type StepAdjustment,
 } from './scaling-math.js';
 import { countsTowardCapacity, isTerminating, needGroup, updateGroup, type GroupRecord } from './state.js';
+import type { PutScalingPolicyInput } from './generated/types.js';
 import { policyCapacity, warmupSeconds, type PolicyCapacity } from './warmup.js';
 
 type PolicyType = 'SimpleScaling' | 'StepScaling' | 'TargetTrackingScaling';
@@ -86,23 +87,7 @@ const PREDEFINED: Record<string, string> = {
   ASGAverageNetworkOut: 'NetworkOut',
 };
 
-interface PutInput {
-  AutoScalingGroupName: string;
-  PolicyName: string;
-  PolicyType?: string;
-  AdjustmentType?: string;
-  MinAdjustmentStep?: number;
-  MinAdjustmentMagnitude?: number;
-  ScalingAdjustment?: number;
-  Cooldown?: number;
-  MetricAggregationType?: string;
-  StepAdjustments?: StepAdjustment[];
-  EstimatedInstanceWarmup?: number;
-  TargetTrackingConfiguration?: TargetTrackingConfiguration;
-  Enabled?: boolean;
-}
-
-function validate(input: PutInput, type: PolicyType): void {
+function validate(input: PutScalingPolicyInput, type: PolicyType): void {
   const v = errors.validation;
   if (type !== 'TargetTrackingScaling') {
     if (!input.AdjustmentType) throw v(`AdjustmentType is required for policy type ${type}.`);
@@ -198,7 +183,7 @@ async function deleteAlarms(cloud: Cloud, region: string, names: string[]): Prom
   }
 }
 
-export async function putScalingPolicy(input: PutInput, ctx: RequestContext) {
+export async function putScalingPolicy(input: PutScalingPolicyInput, ctx: RequestContext) {
   const { cloud, region } = ctx;
   const g = needGroup(ctx, input.AutoScalingGroupName);
   const type = (input.PolicyType ?? 'SimpleScaling') as PolicyType;

@@ -1,4 +1,5 @@
-import type { ServiceFactory } from '../types.js';
+import type { OperationsTable, ServiceFactory } from '../types.js';
+import type { AutoscalingOperations } from './generated/types.js';
 import { describeScalingActivities } from './activities.js';
 import { groupArns } from './authorization.js';
 import {
@@ -134,7 +135,7 @@ export const autoscalingServiceWith =
         BatchDeleteScheduledAction: batchDeleteScheduledAction,
         DeleteScheduledAction: deleteScheduledAction,
         DescribeScheduledActions: describeScheduledActions,
-      },
+      } satisfies OperationsTable<AutoscalingOperations>,
     };
   };
 

@@ -1,6 +1,7 @@
 import type { Cloud } from '../../cloud.js';
 import type { Table } from '../../store/db.js';
 import type { RequestContext } from '../types.js';
+import type { MixedInstancesPolicy } from './generated/types.js';
 import { errors } from './errors.js';
 
 /** An EC2 launch template as a group names it (AWS's LaunchTemplateSpecification). */
@@ -111,10 +112,7 @@ export interface GroupRecord {
   AutoScalingGroupARN: string;
   LaunchConfigurationName?: string;
   LaunchTemplate?: LaunchTemplateSpec;
-  MixedInstancesPolicy?: {
-    LaunchTemplate?: { LaunchTemplateSpecification?: LaunchTemplateSpec; Overrides?: unknown[] };
-    InstancesDistribution?: unknown;
-  };
+  MixedInstancesPolicy?: MixedInstancesPolicy;
   MinSize: number;
   MaxSize: number;
   DesiredCapacity: number;

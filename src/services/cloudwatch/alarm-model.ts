@@ -7,6 +7,7 @@ import { ANOMALY_OPERATORS, STATIC_OPERATORS, TREAT_MISSING, type AlarmStateValu
 import { isBasicStatistic, isPercentile } from './statistics.js';
 import { parseAction } from './alarm-action-arns.js';
 import { isValidAlarmPeriod } from './alarm-schedule.js';
+import type { PutMetricAlarmInput } from './generated/types.js';
 
 /** What metric and composite alarms share, as stored. Timestamps are ISO strings. */
 interface AlarmCommon {
@@ -86,7 +87,7 @@ export function alarmPeriod(a: AlarmConfig): number {
 }
 
 /** Validates PutMetricAlarm's input as CloudWatch does; returns the alarm's configuration. */
-export function checkAlarmConfig(input: Record<string, any>, region: string): AlarmConfig {
+export function checkAlarmConfig(input: PutMetricAlarmInput, region: string): AlarmConfig {
   const name: string = input.AlarmName;
   if (!name || name.length > 255 || /[^\x20-\x7e]/.test(name)) throw invalid('The parameter AlarmName must be 1 to 255 ASCII characters.');
   if (input.AlarmDescription !== undefined && input.AlarmDescription.length > 1024)
@@ -107,7 +108,7 @@ export function checkAlarmConfig(input: Record<string, any>, region: string): Al
   if (m !== undefined && (!Number.isInteger(m) || m < 1 || m > n)) {
     throw invalid('The parameter DatapointsToAlarm must be at least 1 and at most EvaluationPeriods.');
   }
-  if (input.TreatMissingData !== undefined && !TREAT_MISSING.includes(input.TreatMissingData)) {
+  if (input.TreatMissingData !== undefined && !(TREAT_MISSING as readonly string[]).includes(input.TreatMissingData)) {
     throw invalid(`The value ${input.TreatMissingData} for parameter TreatMissingData is invalid. Use one of ${TREAT_MISSING.join(', ')}.`);
   }
   if (input.EvaluateLowSampleCountPercentile !== undefined && !['evaluate', 'ignore'].includes(input.EvaluateLowSampleCountPercentile)) {
@@ -115,7 +116,7 @@ export function checkAlarmConfig(input: Record<string, any>, region: string): Al
   }
   let period: number;
   if (input.Metrics !== undefined) {
-    for (const k of ['MetricName', 'Namespace', 'Statistic', 'ExtendedStatistic', 'Dimensions', 'Period', 'Unit']) {
+    for (const k of ['MetricName', 'Namespace', 'Statistic', 'ExtendedStatistic', 'Dimensions', 'Period', 'Unit'] as const) {
       if (input[k] !== undefined) throw combination(`The parameter ${k} cannot be specified together with Metrics.`);
     }
     const metrics: MetricDataQuery[] = input.Metrics;
@@ -148,7 +149,7 @@ export function checkAlarmConfig(input: Record<string, any>, region: string): Al
   const maxRange = period >= 3600 ? 7 * 86_400 : 86_400;
   if (period * n > maxRange) throw invalid(`The evaluation range (Period × EvaluationPeriods) must not exceed ${maxRange} seconds.`);
   const actions: Record<string, string[]> = {};
-  for (const k of ['OKActions', 'AlarmActions', 'InsufficientDataActions']) {
+  for (const k of ['OKActions', 'AlarmActions', 'InsufficientDataActions'] as const) {
     const list: string[] = input[k] ?? [];
     if (list.length > 5) throw new AwsError('LimitExceeded', `The collection ${k} must not have more than 5 members.`);
     for (const arn of list) {
@@ -160,7 +161,7 @@ export function checkAlarmConfig(input: Record<string, any>, region: string): Al
       if (action.region !== region) throw invalid(`Invalid region ${action.region} specified in ${arn}. Only ${region} is supported.`);
       if (action.kind === 'ec2') {
         if (input.Metrics !== undefined) throw combination('Alarms based on metric math expressions cannot perform EC2 actions.');
-        if (!(input.Dimensions as Dimension[] | undefined)?.some((d) => d.Name === 'InstanceId')) {
+        if (!input.Dimensions?.some((d) => d.Name === 'InstanceId')) {
           throw combination(`EC2 actions such as ${arn} need an alarm on a metric with an InstanceId dimension.`);
         }
       }

@@ -21,6 +21,7 @@ import { parseRule, ruleAlarms } from './composite-rule.js';
 import type { AlarmStateValue } from './alarm-rules.js';
 import { changeState } from './alarm-state.js';
 import { sortedDimensions, type Dimension } from './metric-store.js';
+import type { PutMetricAlarmInput } from './generated/types.js';
 
 const STATES: AlarmStateValue[] = ['OK', 'ALARM', 'INSUFFICIENT_DATA'];
 const invalid = (message: string) => new AwsError('InvalidParameterValue', message);
@@ -36,7 +37,7 @@ function configDoc(a: AlarmRecord): Record<string, unknown> {
   return doc;
 }
 
-export function putMetricAlarm(input: Record<string, any>, ctx: RequestContext) {
+export function putMetricAlarm(input: PutMetricAlarmInput, ctx: RequestContext) {
   const config: AlarmConfig = checkAlarmConfig(input, ctx.region);
   const cloud = ctx.cloud;
   const now = cloud.clock.now();

@@ -1,60 +1,64 @@
-import { AwsError } from '../../protocol/errors.js';
+import { isAwsError } from '../../protocol/errors.js';
 import { registerProvider } from '../cloudformation/providers/registry.js';
 import type { Props, ProviderContext, ResourceProvider } from '../cloudformation/providers/types.js';
-import { bool, num, str } from '../cloudformation/providers/values.js';
+import { propsOf, type PropsReader } from '../cloudformation/providers/props.js';
 import { alarmArn } from './alarm-model.js';
+import type { PutMetricAlarmInput } from './generated/types.js';
 
-const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map((x) => String(x)) : undefined);
-const dimensions = (v: unknown) => (Array.isArray(v) ? v.map((d: any) => ({ Name: String(d.Name), Value: String(d.Value) })) : undefined);
+/** A template's Dimensions ([{Name, Value}]). */
+const dimensions = (list: PropsReader[] | undefined) => list?.map((d) => ({ Name: d.requiredStr('Name'), Value: d.requiredStr('Value') }));
 
 /** Template properties (strings or JSON values) as PutMetricAlarm's input. */
-function alarmInput(name: string, p: Props): Record<string, unknown> {
+function alarmInput(name: string, props: Props, logicalId: string): PutMetricAlarmInput {
+  const p = propsOf(props, logicalId);
   return {
     AlarmName: name,
-    AlarmDescription: str(p.AlarmDescription),
-    ActionsEnabled: bool(p.ActionsEnabled),
-    OKActions: strings(p.OKActions),
-    AlarmActions: strings(p.AlarmActions),
-    InsufficientDataActions: strings(p.InsufficientDataActions),
-    MetricName: str(p.MetricName),
-    Namespace: str(p.Namespace),
-    Statistic: str(p.Statistic),
-    ExtendedStatistic: str(p.ExtendedStatistic),
-    Dimensions: dimensions(p.Dimensions),
-    Period: num(p.Period),
-    Unit: str(p.Unit),
-    EvaluationPeriods: num(p.EvaluationPeriods),
-    DatapointsToAlarm: num(p.DatapointsToAlarm),
-    Threshold: num(p.Threshold),
-    ComparisonOperator: str(p.ComparisonOperator),
-    TreatMissingData: str(p.TreatMissingData),
-    EvaluateLowSampleCountPercentile: str(p.EvaluateLowSampleCountPercentile),
-    ThresholdMetricId: str(p.ThresholdMetricId),
-    Tags: Array.isArray(p.Tags) ? p.Tags.map((t: any) => ({ Key: String(t.Key), Value: String(t.Value ?? '') })) : undefined,
-    Metrics: Array.isArray(p.Metrics)
-      ? p.Metrics.map((q: any) => ({
-          Id: str(q.Id),
-          Expression: str(q.Expression),
-          Label: str(q.Label),
-          ReturnData: bool(q.ReturnData),
-          Period: num(q.Period),
-          MetricStat: q.MetricStat && {
-            Metric: {
-              Namespace: str(q.MetricStat.Metric?.Namespace),
-              MetricName: str(q.MetricStat.Metric?.MetricName),
-              Dimensions: dimensions(q.MetricStat.Metric?.Dimensions),
-            },
-            Period: num(q.MetricStat.Period),
-            Stat: str(q.MetricStat.Stat),
-            Unit: str(q.MetricStat.Unit),
+    AlarmDescription: p.str('AlarmDescription'),
+    ActionsEnabled: p.bool('ActionsEnabled'),
+    OKActions: p.strList('OKActions'),
+    AlarmActions: p.strList('AlarmActions'),
+    InsufficientDataActions: p.strList('InsufficientDataActions'),
+    MetricName: p.str('MetricName'),
+    Namespace: p.str('Namespace'),
+    Statistic: p.str('Statistic'),
+    ExtendedStatistic: p.str('ExtendedStatistic'),
+    Dimensions: dimensions(p.objList('Dimensions')),
+    Period: p.num('Period'),
+    Unit: p.str('Unit'),
+    EvaluationPeriods: p.requiredNum('EvaluationPeriods'),
+    DatapointsToAlarm: p.num('DatapointsToAlarm'),
+    Threshold: p.num('Threshold'),
+    ComparisonOperator: p.requiredStr('ComparisonOperator'),
+    TreatMissingData: p.str('TreatMissingData'),
+    EvaluateLowSampleCountPercentile: p.str('EvaluateLowSampleCountPercentile'),
+    ThresholdMetricId: p.str('ThresholdMetricId'),
+    Tags: p.has('Tags') ? p.tags() : undefined,
+    Metrics: p.objList('Metrics')?.map((q) => {
+      const stat = q.obj('MetricStat');
+      const metric = stat?.obj('Metric');
+      return {
+        Id: q.requiredStr('Id'),
+        Expression: q.str('Expression'),
+        Label: q.str('Label'),
+        ReturnData: q.bool('ReturnData'),
+        Period: q.num('Period'),
+        MetricStat: stat && {
+          Metric: {
+            Namespace: metric?.str('Namespace'),
+            MetricName: metric?.str('MetricName'),
+            Dimensions: dimensions(metric?.objList('Dimensions')),
           },
-        }))
-      : undefined,
+          Period: stat.requiredNum('Period'),
+          Stat: stat.requiredStr('Stat'),
+          Unit: stat.str('Unit'),
+        },
+      };
+    }),
   };
 }
 
 async function put(name: string, props: Props, ctx: ProviderContext) {
-  await ctx.invoke('monitoring', 'PutMetricAlarm', alarmInput(name, props));
+  await ctx.invoke('monitoring', 'PutMetricAlarm', alarmInput(name, props, ctx.logicalId));
   return { physicalId: name, attributes: { Arn: alarmArn(ctx.region, ctx.accountId, name) } };
 }
 
@@ -64,16 +68,17 @@ export const alarmProvider: ResourceProvider = {
   required: ['ComparisonOperator', 'EvaluationPeriods'],
   replaceOn: ['AlarmName'],
   async create(props, ctx) {
-    return put(str(props.AlarmName) ?? ctx.physicalName(255), props, ctx);
+    return put(propsOf(props, ctx.logicalId).str('AlarmName') ?? ctx.physicalName(255), props, ctx);
   },
   async update(physicalId, props, _previous, ctx) {
     return put(physicalId, props, ctx);
   },
   async delete(physicalId, _props, ctx) {
+    // Through cloud.invoke, whose errors keep their code (ctx.invoke turns them into CloudFormation's reason text).
     try {
-      await ctx.invoke('monitoring', 'DeleteAlarms', { AlarmNames: [physicalId] });
+      await ctx.cloud.invoke('monitoring', 'DeleteAlarms', { AlarmNames: [physicalId] }, { region: ctx.region });
     } catch (err) {
-      if (!(err instanceof AwsError && err.code === 'ResourceNotFound')) throw err;
+      if (!isAwsError(err, 'ResourceNotFound')) throw err;
     }
   },
 };

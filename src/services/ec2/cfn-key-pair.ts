@@ -1,9 +1,7 @@
 import { registerProvider } from '../cloudformation/providers/registry.js';
 import type { ResourceProvider } from '../cloudformation/providers/types.js';
-import { str } from '../cloudformation/providers/values.js';
-
-/** What CreateKeyPair and ImportKeyPair answer that the resource shows. */
-type KeyPairOutput = { KeyName: string; KeyPairId: string; KeyFingerprint: string };
+import { propsOf } from '../cloudformation/providers/props.js';
+import { given } from '../cloudformation/providers/values.js';
 
 /** AWS::EC2::KeyPair: Ref is the key name; GetAtt KeyPairId and KeyFingerprint. Every property needs replacement. */
 export const keyPairProvider: ResourceProvider = {
@@ -11,21 +9,23 @@ export const keyPairProvider: ResourceProvider = {
   required: ['KeyName'],
   replaceOn: ['KeyName', 'KeyType', 'KeyFormat', 'PublicKeyMaterial', 'Tags'],
   async create(props, ctx) {
-    const given = props.Tags as Array<{ Key: string; Value: string }> | undefined;
-    const tags = given?.length ? [{ ResourceType: 'key-pair', Tags: given }] : undefined;
-    const r = props.PublicKeyMaterial
-      ? await ctx.invoke<KeyPairOutput>('ec2', 'ImportKeyPair', {
-          KeyName: str(props.KeyName),
-          PublicKeyMaterial: Buffer.from(String(props.PublicKeyMaterial)),
+    const p = propsOf(props, ctx.logicalId);
+    const own = p.tags();
+    const tags = own.length ? [{ ResourceType: 'key-pair', Tags: own }] : undefined;
+    const material = p.str('PublicKeyMaterial');
+    const r = material
+      ? await ctx.invoke('ec2', 'ImportKeyPair', {
+          KeyName: p.requiredStr('KeyName'),
+          PublicKeyMaterial: Buffer.from(material),
           TagSpecifications: tags,
         })
-      : await ctx.invoke<KeyPairOutput>('ec2', 'CreateKeyPair', {
-          KeyName: str(props.KeyName),
-          KeyType: str(props.KeyType),
-          KeyFormat: str(props.KeyFormat),
+      : await ctx.invoke('ec2', 'CreateKeyPair', {
+          KeyName: p.requiredStr('KeyName'),
+          KeyType: p.str('KeyType'),
+          KeyFormat: p.str('KeyFormat'),
           TagSpecifications: tags,
         });
-    return { physicalId: r.KeyName, attributes: { KeyPairId: r.KeyPairId, KeyFingerprint: r.KeyFingerprint } };
+    return { physicalId: given(r.KeyName, 'KeyName'), attributes: { KeyPairId: r.KeyPairId, KeyFingerprint: r.KeyFingerprint } };
   },
   async delete(physicalId, _props, ctx) {
     await ctx.invoke('ec2', 'DeleteKeyPair', { KeyName: physicalId });

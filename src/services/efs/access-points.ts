@@ -1,6 +1,7 @@
 import type { RequestContext } from '../types.js';
 import { efsErrors } from './errors.js';
 import { findFileSystem, requireAvailable } from './file-systems.js';
+import type { CreateAccessPointInput } from './generated/types.js';
 import { newEfsId } from './ids.js';
 import { nextTokenPage } from './paging.js';
 import { accessPointArn, accessPoints, type AccessPointRecord } from './state.js';
@@ -40,15 +41,7 @@ function checkRootDirectory(root: AccessPointRecord['RootDirectory']): void {
     throw efsErrors.badRequest(`Invalid permissions '${perms}': give 3 or 4 octal digits.`);
 }
 
-interface CreateInput {
-  ClientToken: string;
-  FileSystemId: string;
-  Tags?: AccessPointRecord['Tags'];
-  PosixUser?: AccessPointRecord['PosixUser'];
-  RootDirectory?: Partial<AccessPointRecord['RootDirectory']>;
-}
-
-export function createAccessPoint(input: CreateInput, ctx: RequestContext) {
+export function createAccessPoint(input: CreateAccessPointInput, ctx: RequestContext) {
   const fs = findFileSystem(ctx, input.FileSystemId);
   const same = accessPoints(ctx.cloud)
     .list(ctx.region)

@@ -1,8 +1,9 @@
 import type { RequestContext } from '../types.js';
 import { efsErrors } from './errors.js';
+import type { CreateFileSystemInput, DescribeFileSystemsInput } from './generated/types.js';
 import { newEfsId } from './ids.js';
 import { markerPage } from './paging.js';
-import { accessPoints, fileSystemArn, fileSystems, lifeCycleState, mountTargets, type FileSystemRecord, type Tag } from './state.js';
+import { accessPoints, fileSystemArn, fileSystems, lifeCycleState, mountTargets, type FileSystemRecord } from './state.js';
 import { checkTags } from './tags.js';
 
 const PERFORMANCE_MODES = ['generalPurpose', 'maxIO'];
@@ -57,19 +58,7 @@ function checkThroughput(mode: string, provisioned: number | undefined): void {
   if (provisioned !== undefined && !(provisioned >= 1)) throw efsErrors.badRequest('ProvisionedThroughputInMibps must be at least 1.0.');
 }
 
-interface CreateInput {
-  CreationToken: string;
-  PerformanceMode?: string;
-  Encrypted?: boolean;
-  KmsKeyId?: string;
-  ThroughputMode?: string;
-  ProvisionedThroughputInMibps?: number;
-  AvailabilityZoneName?: string;
-  Backup?: boolean;
-  Tags?: Tag[];
-}
-
-export async function createFileSystem(input: CreateInput, ctx: RequestContext) {
+export async function createFileSystem(input: CreateFileSystemInput, ctx: RequestContext) {
   if (input.CreationToken.length < 1 || input.CreationToken.length > 64)
     throw efsErrors.badRequest('CreationToken must be between 1 and 64 characters long.');
   const existing = fileSystems(ctx.cloud)
@@ -122,14 +111,7 @@ export async function createFileSystem(input: CreateInput, ctx: RequestContext) 
   return fileSystemView(ctx, fs);
 }
 
-interface DescribeInput {
-  MaxItems?: number;
-  Marker?: string;
-  CreationToken?: string;
-  FileSystemId?: string;
-}
-
-export function describeFileSystems(input: DescribeInput, ctx: RequestContext) {
+export function describeFileSystems(input: DescribeFileSystemsInput, ctx: RequestContext) {
   if (input.CreationToken !== undefined && input.FileSystemId !== undefined) {
     throw efsErrors.badRequest('Specify either CreationToken or FileSystemId, not both.');
   }

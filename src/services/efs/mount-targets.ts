@@ -2,6 +2,7 @@ import { isAwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
 import { efsErrors } from './errors.js';
 import { findFileSystem, requireAvailable } from './file-systems.js';
+import type { DescribeMountTargetsInput } from './generated/types.js';
 import { newEfsId } from './ids.js';
 import { accessPoints, lifeCycleState, mountTargets, type MountTargetRecord } from './state.js';
 import { markerPage } from './paging.js';
@@ -140,15 +141,7 @@ export async function createMountTarget(
   return mountTargetView(ctx, mt);
 }
 
-interface DescribeInput {
-  MaxItems?: number;
-  Marker?: string;
-  FileSystemId?: string;
-  MountTargetId?: string;
-  AccessPointId?: string;
-}
-
-export function describeMountTargets(input: DescribeInput, ctx: RequestContext) {
+export function describeMountTargets(input: DescribeMountTargetsInput, ctx: RequestContext) {
   const given = [input.FileSystemId, input.MountTargetId, input.AccessPointId].filter((v) => v !== undefined).length;
   if (given !== 1) throw efsErrors.badRequest('Specify exactly one of FileSystemId, MountTargetId or AccessPointId.');
   let all: MountTargetRecord[];

@@ -2,7 +2,8 @@ import './cfn/access-point.js';
 import './cfn/file-system.js';
 import './cfn/mount-target.js';
 import { runtimeOf } from '../../runtime/runtime.js';
-import type { ServiceFactory } from '../types.js';
+import type { OperationsTable, ServiceFactory } from '../types.js';
+import type { ElasticfilesystemOperations } from './generated/types.js';
 import { efsNameProvider } from './dns-names.js';
 import { createAccessPoint, deleteAccessPoint, describeAccessPoints } from './access-points.js';
 import { createFileSystem, deleteFileSystem, describeFileSystems, updateFileSystem } from './file-systems.js';
@@ -68,6 +69,6 @@ export const efsService: ServiceFactory = (cloud) => {
       CreateTags: createTags,
       DeleteTags: deleteTags,
       DescribeTags: describeTags,
-    },
+    } satisfies OperationsTable<ElasticfilesystemOperations>,
   };
 };

@@ -1,10 +1,11 @@
 import { registerProvider } from '../cloudformation/providers/registry.js';
 import type { ProviderContext, Props, ResourceProvider } from '../cloudformation/providers/types.js';
-import { num, str } from '../cloudformation/providers/values.js';
+import { propsOf, type PropsReader } from '../cloudformation/providers/props.js';
+import { given } from '../cloudformation/providers/values.js';
 
 /** IAM takes policy documents as JSON text; templates give them as objects (or text). */
-const doc = (v: unknown) => (v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
-const names = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+const doc = (p: PropsReader, key: string) => p.requiredJson(key);
+const names = (p: PropsReader, key: string): string[] => p.strList(key) ?? [];
 const notFound = (err: unknown) => /Error Code: NoSuchEntity/.test((err as Error).message);
 
 async function ignoreMissing(work: () => Promise<unknown>): Promise<void> {
@@ -15,27 +16,33 @@ async function ignoreMissing(work: () => Promise<unknown>): Promise<void> {
   }
 }
 
-function tags(props: Props) {
-  const list = (props.Tags ?? []) as Array<{ Key: string; Value: string }>;
-  return list.length ? list.map((t) => ({ Key: String(t.Key), Value: String(t.Value ?? '') })) : undefined;
+function tags(p: PropsReader) {
+  const list = p.tags();
+  return list.length ? list : undefined;
 }
 
 const iamCapability = (nameProp: string) => (props: Props) =>
   props[nameProp] !== undefined ? ('CAPABILITY_NAMED_IAM' as const) : ('CAPABILITY_IAM' as const);
 
 async function syncRoleInline(role: string, props: Props, previous: Props | undefined, ctx: ProviderContext) {
-  const next = (props.Policies ?? []) as Array<{ PolicyName: string; PolicyDocument: unknown }>;
-  for (const p of (previous?.Policies ?? []) as Array<{ PolicyName: string }>) {
-    if (!next.some((n) => n.PolicyName === p.PolicyName))
-      await ignoreMissing(() => ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: role, PolicyName: p.PolicyName }));
+  const inline = (p: Props | undefined) => (p && propsOf(p, ctx.logicalId).objList('Policies')) ?? [];
+  const next = inline(props);
+  for (const p of inline(previous)) {
+    const name = p.requiredStr('PolicyName');
+    if (!next.some((n) => n.requiredStr('PolicyName') === name))
+      await ignoreMissing(() => ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: role, PolicyName: name }));
   }
   for (const p of next)
-    await ctx.invoke('iam', 'PutRolePolicy', { RoleName: role, PolicyName: str(p.PolicyName), PolicyDocument: doc(p.PolicyDocument) });
+    await ctx.invoke('iam', 'PutRolePolicy', {
+      RoleName: role,
+      PolicyName: p.requiredStr('PolicyName'),
+      PolicyDocument: doc(p, 'PolicyDocument'),
+    });
 }
 
 async function syncRoleManaged(role: string, props: Props, previous: Props | undefined, ctx: ProviderContext) {
-  const next = names(props.ManagedPolicyArns);
-  for (const arn of names(previous?.ManagedPolicyArns)) {
+  const next = names(propsOf(props, ctx.logicalId), 'ManagedPolicyArns');
+  for (const arn of previous ? names(propsOf(previous, ctx.logicalId), 'ManagedPolicyArns') : []) {
     if (!next.includes(arn)) await ignoreMissing(() => ctx.invoke('iam', 'DetachRolePolicy', { RoleName: role, PolicyArn: arn }));
   }
   for (const arn of next) await ctx.invoke('iam', 'AttachRolePolicy', { RoleName: role, PolicyArn: arn });
@@ -43,7 +50,7 @@ async function syncRoleManaged(role: string, props: Props, previous: Props | und
 
 async function roleAttributes(role: string, ctx: ProviderContext) {
   const { Role } = await ctx.invoke('iam', 'GetRole', { RoleName: role });
-  return { Arn: Role.Arn, RoleId: Role.RoleId };
+  return { Arn: Role?.Arn, RoleId: Role?.RoleId };
 }
 
 /** Ref is the role name; GetAtt Arn and RoleId. */
@@ -53,15 +60,16 @@ export const roleProvider: ResourceProvider = {
   replaceOn: ['RoleName', 'Path'],
   capability: iamCapability('RoleName'),
   async create(props, ctx) {
-    const name = str(props.RoleName) ?? ctx.physicalName(64);
+    const p = propsOf(props, ctx.logicalId);
+    const name = p.str('RoleName') ?? ctx.physicalName(64);
     await ctx.invoke('iam', 'CreateRole', {
       RoleName: name,
-      Path: str(props.Path),
-      AssumeRolePolicyDocument: doc(props.AssumeRolePolicyDocument),
-      Description: str(props.Description),
-      MaxSessionDuration: num(props.MaxSessionDuration),
-      PermissionsBoundary: str(props.PermissionsBoundary),
-      Tags: tags(props),
+      Path: p.str('Path'),
+      AssumeRolePolicyDocument: doc(p, 'AssumeRolePolicyDocument'),
+      Description: p.str('Description'),
+      MaxSessionDuration: p.num('MaxSessionDuration'),
+      PermissionsBoundary: p.str('PermissionsBoundary'),
+      Tags: tags(p),
     });
     try {
       await syncRoleInline(name, props, undefined, ctx);
@@ -73,14 +81,15 @@ export const roleProvider: ResourceProvider = {
     return { physicalId: name, attributes: await roleAttributes(name, ctx) };
   },
   async update(name, props, previous, ctx) {
-    if (doc(props.AssumeRolePolicyDocument) !== doc(previous.AssumeRolePolicyDocument)) {
-      await ctx.invoke('iam', 'UpdateAssumeRolePolicy', { RoleName: name, PolicyDocument: doc(props.AssumeRolePolicyDocument) });
+    const [p, before] = [propsOf(props, ctx.logicalId), propsOf(previous, ctx.logicalId)];
+    if (doc(p, 'AssumeRolePolicyDocument') !== doc(before, 'AssumeRolePolicyDocument')) {
+      await ctx.invoke('iam', 'UpdateAssumeRolePolicy', { RoleName: name, PolicyDocument: doc(p, 'AssumeRolePolicyDocument') });
     }
-    if (str(props.Description) !== str(previous.Description) || num(props.MaxSessionDuration) !== num(previous.MaxSessionDuration)) {
+    if (p.str('Description') !== before.str('Description') || p.num('MaxSessionDuration') !== before.num('MaxSessionDuration')) {
       await ctx.invoke('iam', 'UpdateRole', {
         RoleName: name,
-        Description: str(props.Description) ?? '',
-        MaxSessionDuration: num(props.MaxSessionDuration),
+        Description: p.str('Description') ?? '',
+        MaxSessionDuration: p.num('MaxSessionDuration'),
       });
     }
     await syncRoleInline(name, props, previous, ctx);
@@ -94,7 +103,7 @@ export const roleProvider: ResourceProvider = {
       for (const p of inline.PolicyNames ?? []) await ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: name, PolicyName: p });
       const attached = await ctx.invoke('iam', 'ListAttachedRolePolicies', { RoleName: name });
       for (const p of attached.AttachedPolicies ?? [])
-        await ctx.invoke('iam', 'DetachRolePolicy', { RoleName: name, PolicyArn: p.PolicyArn });
+        await ctx.invoke('iam', 'DetachRolePolicy', { RoleName: name, PolicyArn: given(p.PolicyArn, 'PolicyArn') });
       await ctx.invoke('iam', 'DeleteRole', { RoleName: name });
     });
   },
@@ -107,43 +116,44 @@ export const instanceProfileProvider: ResourceProvider = {
   replaceOn: ['InstanceProfileName', 'Path'],
   capability: iamCapability('InstanceProfileName'),
   async create(props, ctx) {
-    const name = str(props.InstanceProfileName) ?? ctx.physicalName(128);
-    const { InstanceProfile } = await ctx.invoke('iam', 'CreateInstanceProfile', { InstanceProfileName: name, Path: str(props.Path) });
+    const p = propsOf(props, ctx.logicalId);
+    const name = p.str('InstanceProfileName') ?? ctx.physicalName(128);
+    const { InstanceProfile } = await ctx.invoke('iam', 'CreateInstanceProfile', { InstanceProfileName: name, Path: p.str('Path') });
     try {
-      for (const role of names(props.Roles))
+      for (const role of names(p, 'Roles'))
         await ctx.invoke('iam', 'AddRoleToInstanceProfile', { InstanceProfileName: name, RoleName: role });
     } catch (err) {
       await ctx.invoke('iam', 'DeleteInstanceProfile', { InstanceProfileName: name }).catch(() => undefined);
       throw err;
     }
-    return { physicalId: name, attributes: { Arn: InstanceProfile.Arn } };
+    return { physicalId: name, attributes: { Arn: InstanceProfile?.Arn } };
   },
   async update(name, props, previous, ctx) {
-    const next = names(props.Roles);
-    for (const role of names(previous.Roles)) {
+    const next = names(propsOf(props, ctx.logicalId), 'Roles');
+    const before = names(propsOf(previous, ctx.logicalId), 'Roles');
+    for (const role of before) {
       if (!next.includes(role))
         await ignoreMissing(() => ctx.invoke('iam', 'RemoveRoleFromInstanceProfile', { InstanceProfileName: name, RoleName: role }));
     }
     for (const role of next) {
-      if (!names(previous.Roles).includes(role))
-        await ctx.invoke('iam', 'AddRoleToInstanceProfile', { InstanceProfileName: name, RoleName: role });
+      if (!before.includes(role)) await ctx.invoke('iam', 'AddRoleToInstanceProfile', { InstanceProfileName: name, RoleName: role });
     }
     const { InstanceProfile } = await ctx.invoke('iam', 'GetInstanceProfile', { InstanceProfileName: name });
-    return { physicalId: name, attributes: { Arn: InstanceProfile.Arn } };
+    return { physicalId: name, attributes: { Arn: InstanceProfile?.Arn } };
   },
   async delete(name, _props, ctx) {
     await ignoreMissing(async () => {
       const { InstanceProfile } = await ctx.invoke('iam', 'GetInstanceProfile', { InstanceProfileName: name });
-      for (const role of InstanceProfile.Roles ?? []) {
-        await ctx.invoke('iam', 'RemoveRoleFromInstanceProfile', { InstanceProfileName: name, RoleName: role.RoleName });
+      for (const role of InstanceProfile?.Roles ?? []) {
+        await ctx.invoke('iam', 'RemoveRoleFromInstanceProfile', { InstanceProfileName: name, RoleName: given(role.RoleName, 'RoleName') });
       }
       await ctx.invoke('iam', 'DeleteInstanceProfile', { InstanceProfileName: name });
     });
   },
 };
 
-function refuseUsersAndGroups(props: Props): void {
-  if (names(props.Users).length || names(props.Groups).length)
+function refuseUsersAndGroups(p: PropsReader): void {
+  if (names(p, 'Users').length || names(p, 'Groups').length)
     throw new Error('halo supports IAM policies for Roles only (not Users or Groups) yet');
 }
 
@@ -154,35 +164,38 @@ export const policyProvider: ResourceProvider = {
   replaceOn: ['PolicyName'],
   capability: () => 'CAPABILITY_IAM',
   async create(props, ctx) {
-    refuseUsersAndGroups(props);
-    for (const role of names(props.Roles)) {
+    const p = propsOf(props, ctx.logicalId);
+    refuseUsersAndGroups(p);
+    for (const role of names(p, 'Roles')) {
       await ctx.invoke('iam', 'PutRolePolicy', {
         RoleName: role,
-        PolicyName: str(props.PolicyName),
-        PolicyDocument: doc(props.PolicyDocument),
+        PolicyName: p.requiredStr('PolicyName'),
+        PolicyDocument: doc(p, 'PolicyDocument'),
       });
     }
     const id = ctx.physicalName(64);
     return { physicalId: id, attributes: { Id: id } };
   },
   async update(id, props, previous, ctx) {
-    refuseUsersAndGroups(props);
-    for (const role of names(previous.Roles)) {
-      if (!names(props.Roles).includes(role))
-        await ignoreMissing(() => ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: role, PolicyName: str(previous.PolicyName) }));
+    const [p, before] = [propsOf(props, ctx.logicalId), propsOf(previous, ctx.logicalId)];
+    refuseUsersAndGroups(p);
+    for (const role of names(before, 'Roles')) {
+      if (!names(p, 'Roles').includes(role))
+        await ignoreMissing(() => ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: role, PolicyName: before.requiredStr('PolicyName') }));
     }
-    for (const role of names(props.Roles)) {
+    for (const role of names(p, 'Roles')) {
       await ctx.invoke('iam', 'PutRolePolicy', {
         RoleName: role,
-        PolicyName: str(props.PolicyName),
-        PolicyDocument: doc(props.PolicyDocument),
+        PolicyName: p.requiredStr('PolicyName'),
+        PolicyDocument: doc(p, 'PolicyDocument'),
       });
     }
     return { physicalId: id, attributes: { Id: id } };
   },
   async delete(_id, props, ctx) {
-    for (const role of names(props.Roles))
-      await ignoreMissing(() => ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: role, PolicyName: str(props.PolicyName) }));
+    const p = propsOf(props, ctx.logicalId);
+    for (const role of names(p, 'Roles'))
+      await ignoreMissing(() => ctx.invoke('iam', 'DeleteRolePolicy', { RoleName: role, PolicyName: p.requiredStr('PolicyName') }));
   },
 };
 
@@ -193,45 +206,48 @@ export const managedPolicyProvider: ResourceProvider = {
   replaceOn: ['ManagedPolicyName', 'Path', 'Description'],
   capability: iamCapability('ManagedPolicyName'),
   async create(props, ctx) {
-    refuseUsersAndGroups(props);
+    const p = propsOf(props, ctx.logicalId);
+    refuseUsersAndGroups(p);
     const { Policy } = await ctx.invoke('iam', 'CreatePolicy', {
-      PolicyName: str(props.ManagedPolicyName) ?? ctx.physicalName(128),
-      Path: str(props.Path),
-      Description: str(props.Description),
-      PolicyDocument: doc(props.PolicyDocument),
+      PolicyName: p.str('ManagedPolicyName') ?? ctx.physicalName(128),
+      Path: p.str('Path'),
+      Description: p.str('Description'),
+      PolicyDocument: doc(p, 'PolicyDocument'),
     });
-    for (const role of names(props.Roles)) await ctx.invoke('iam', 'AttachRolePolicy', { RoleName: role, PolicyArn: Policy.Arn });
+    const arn = given(Policy?.Arn, 'policy Arn');
+    for (const role of names(p, 'Roles')) await ctx.invoke('iam', 'AttachRolePolicy', { RoleName: role, PolicyArn: arn });
     return {
-      physicalId: Policy.Arn,
-      attributes: { PolicyArn: Policy.Arn, PolicyId: Policy.PolicyId, DefaultVersionId: Policy.DefaultVersionId },
+      physicalId: arn,
+      attributes: { PolicyArn: arn, PolicyId: Policy?.PolicyId, DefaultVersionId: Policy?.DefaultVersionId },
     };
   },
   async update(arn, props, previous, ctx) {
-    refuseUsersAndGroups(props);
-    if (doc(props.PolicyDocument) !== doc(previous.PolicyDocument)) {
+    const [p, before] = [propsOf(props, ctx.logicalId), propsOf(previous, ctx.logicalId)];
+    refuseUsersAndGroups(p);
+    if (doc(p, 'PolicyDocument') !== doc(before, 'PolicyDocument')) {
       const { Versions } = await ctx.invoke('iam', 'ListPolicyVersions', { PolicyArn: arn });
-      const old = (Versions ?? []).filter((v: { IsDefaultVersion: boolean }) => !v.IsDefaultVersion);
+      const old = (Versions ?? []).filter((v) => !v.IsDefaultVersion);
       // IAM keeps at most five versions: drop the oldest non-default one first, as CloudFormation does.
-      if ((Versions ?? []).length >= 5 && old.length)
-        await ctx.invoke('iam', 'DeletePolicyVersion', { PolicyArn: arn, VersionId: old[old.length - 1].VersionId });
-      await ctx.invoke('iam', 'CreatePolicyVersion', { PolicyArn: arn, PolicyDocument: doc(props.PolicyDocument), SetAsDefault: true });
+      const oldest = old[old.length - 1]?.VersionId;
+      if ((Versions ?? []).length >= 5 && oldest) await ctx.invoke('iam', 'DeletePolicyVersion', { PolicyArn: arn, VersionId: oldest });
+      await ctx.invoke('iam', 'CreatePolicyVersion', { PolicyArn: arn, PolicyDocument: doc(p, 'PolicyDocument'), SetAsDefault: true });
     }
-    for (const role of names(previous.Roles)) {
-      if (!names(props.Roles).includes(role))
+    for (const role of names(before, 'Roles')) {
+      if (!names(p, 'Roles').includes(role))
         await ignoreMissing(() => ctx.invoke('iam', 'DetachRolePolicy', { RoleName: role, PolicyArn: arn }));
     }
-    for (const role of names(props.Roles)) await ctx.invoke('iam', 'AttachRolePolicy', { RoleName: role, PolicyArn: arn });
+    for (const role of names(p, 'Roles')) await ctx.invoke('iam', 'AttachRolePolicy', { RoleName: role, PolicyArn: arn });
     const { Policy } = await ctx.invoke('iam', 'GetPolicy', { PolicyArn: arn });
-    return { physicalId: arn, attributes: { PolicyArn: arn, PolicyId: Policy.PolicyId, DefaultVersionId: Policy.DefaultVersionId } };
+    return { physicalId: arn, attributes: { PolicyArn: arn, PolicyId: Policy?.PolicyId, DefaultVersionId: Policy?.DefaultVersionId } };
   },
   async delete(arn, _props, ctx) {
     await ignoreMissing(async () => {
       const { PolicyRoles } = await ctx.invoke('iam', 'ListEntitiesForPolicy', { PolicyArn: arn });
       for (const r of PolicyRoles ?? [])
-        await ignoreMissing(() => ctx.invoke('iam', 'DetachRolePolicy', { RoleName: r.RoleName, PolicyArn: arn }));
+        await ignoreMissing(() => ctx.invoke('iam', 'DetachRolePolicy', { RoleName: given(r.RoleName, 'RoleName'), PolicyArn: arn }));
       const { Versions } = await ctx.invoke('iam', 'ListPolicyVersions', { PolicyArn: arn });
       for (const v of Versions ?? [])
-        if (!v.IsDefaultVersion) await ctx.invoke('iam', 'DeletePolicyVersion', { PolicyArn: arn, VersionId: v.VersionId });
+        if (!v.IsDefaultVersion && v.VersionId) await ctx.invoke('iam', 'DeletePolicyVersion', { PolicyArn: arn, VersionId: v.VersionId });
       await ctx.invoke('iam', 'DeletePolicy', { PolicyArn: arn });
     });
   },

@@ -1,5 +1,6 @@
 import { registerProvider } from '../cloudformation/providers/registry.js';
 import type { Props, ResourceProvider } from '../cloudformation/providers/types.js';
+import { propsOf } from '../cloudformation/providers/props.js';
 import { str } from '../cloudformation/providers/values.js';
 
 function putInput(name: string, props: Props, overwrite: boolean) {
@@ -11,7 +12,7 @@ function putInput(name: string, props: Props, overwrite: boolean) {
   return {
     Name: name,
     Type: str(props.Type),
-    Value: Array.isArray(props.Value) ? props.Value.join(',') : str(props.Value),
+    Value: Array.isArray(props.Value) ? props.Value.join(',') : propsOf(props, name).requiredStr('Value'),
     Description: str(props.Description),
     AllowedPattern: str(props.AllowedPattern),
     Tier: str(props.Tier),

@@ -1,14 +1,10 @@
 import { registerProvider } from '../../cloudformation/providers/registry.js';
 import type { ProviderContext, Props, ResourceProvider } from '../../cloudformation/providers/types.js';
+import { propsOf } from '../../cloudformation/providers/props.js';
 import { bool, num, str } from '../../cloudformation/providers/values.js';
+import type { MixedInstancesPolicy } from '../generated/types.js';
 import { describeGroup, type DescribedGroup } from './group.js';
 import { rollingUpdate, rollingUpdatePolicy, ROLLING_TRIGGERS } from './rolling-update.js';
-
-interface Activity {
-  StatusCode: string;
-  StatusMessage?: string;
-  Description?: string;
-}
 
 const list = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map((x) => String(x)) : undefined);
 
@@ -22,10 +18,10 @@ const reserved = (t: { Key: string }) => t.Key.toLowerCase().startsWith('aws:');
 
 /** The template's Tags plus the aws:cloudformation:* (and stack) tags, which AWS propagates to the instances. */
 function groupTags(name: string, p: Props, ctx: ProviderContext) {
-  const own = ((p.Tags ?? []) as Props[]).map((t) => ({
-    Key: String(t.Key),
-    Value: String(t.Value ?? ''),
-    PropagateAtLaunch: bool(t.PropagateAtLaunch) ?? false,
+  const own = (propsOf(p, ctx.logicalId).objList('Tags') ?? []).map((t) => ({
+    Key: t.requiredStr('Key'),
+    Value: t.str('Value') ?? '',
+    PropagateAtLaunch: t.bool('PropagateAtLaunch') ?? false,
   }));
   const added = ctx.stackTags
     .filter((t) => !own.some((o) => o.Key === t.Key))
@@ -38,7 +34,8 @@ function settings(p: Props) {
   return {
     LaunchConfigurationName: str(p.LaunchConfigurationName),
     LaunchTemplate: launchTemplate(p.LaunchTemplate),
-    MixedInstancesPolicy: p.MixedInstancesPolicy as unknown,
+    // Nested many levels deep: handed on whole, and held to the model by invoke's validation as the API would.
+    MixedInstancesPolicy: p.MixedInstancesPolicy as MixedInstancesPolicy | undefined,
     MinSize: num(p.MinSize),
     MaxSize: num(p.MaxSize),
     DesiredCapacity: num(p.DesiredCapacity),
@@ -60,31 +57,32 @@ function settings(p: Props) {
 }
 
 async function applyNotifications(name: string, p: Props, previous: Props | undefined, ctx: ProviderContext): Promise<void> {
-  const now = (p.NotificationConfigurations ?? []) as Props[];
-  const before = (previous?.NotificationConfigurations ?? []) as Props[];
-  for (const old of before) {
-    if (!now.some((n) => n.TopicARN === old.TopicARN)) {
-      await ctx.invoke('autoscaling', 'DeleteNotificationConfiguration', { AutoScalingGroupName: name, TopicARN: str(old.TopicARN) });
+  const configurations = (props: Props | undefined) => (props && propsOf(props, ctx.logicalId).objList('NotificationConfigurations')) ?? [];
+  const now = configurations(p);
+  for (const old of configurations(previous)) {
+    const topic = old.requiredStr('TopicARN');
+    if (!now.some((n) => n.requiredStr('TopicARN') === topic)) {
+      await ctx.invoke('autoscaling', 'DeleteNotificationConfiguration', { AutoScalingGroupName: name, TopicARN: topic });
     }
   }
   for (const n of now) {
     await ctx.invoke('autoscaling', 'PutNotificationConfiguration', {
       AutoScalingGroupName: name,
-      TopicARN: str(n.TopicARN),
-      NotificationTypes: list(n.NotificationTypes) ?? [],
+      TopicARN: n.requiredStr('TopicARN'),
+      NotificationTypes: n.strList('NotificationTypes') ?? [],
     });
   }
 }
 
 async function applyMetrics(name: string, p: Props, previous: Props | undefined, ctx: ProviderContext): Promise<void> {
-  const now = (p.MetricsCollection ?? []) as Props[];
-  if (JSON.stringify(now) === JSON.stringify(previous?.MetricsCollection ?? [])) return;
+  const now = propsOf(p, ctx.logicalId).objList('MetricsCollection') ?? [];
+  if (JSON.stringify(p.MetricsCollection ?? []) === JSON.stringify(previous?.MetricsCollection ?? [])) return;
   if (previous?.MetricsCollection) await ctx.invoke('autoscaling', 'DisableMetricsCollection', { AutoScalingGroupName: name });
   for (const m of now) {
     await ctx.invoke('autoscaling', 'EnableMetricsCollection', {
       AutoScalingGroupName: name,
-      Granularity: str(m.Granularity) ?? '1Minute',
-      Metrics: list(m.Metrics),
+      Granularity: m.str('Granularity') ?? '1Minute',
+      Metrics: m.strList('Metrics'),
     });
   }
 }
@@ -114,11 +112,9 @@ export async function waitInService(ctx: ProviderContext, name: string, p: Props
     if (!g) throw new Error(`Auto Scaling group ${name} disappeared while CloudFormation waited for its instances`);
     const inService = (g.Instances ?? []).filter((i) => i.LifecycleState === 'InService').length;
     if (inService >= wanted(p, g)) return;
-    const out = await ctx.invoke<{ Activities: Activity[] }>('autoscaling', 'DescribeScalingActivities', {
-      AutoScalingGroupName: name,
-      MaxRecords: 10,
-    });
-    const failed = out.Activities[0]?.StatusCode === 'Failed' ? out.Activities[0] : undefined;
+    const out = await ctx.invoke('autoscaling', 'DescribeScalingActivities', { AutoScalingGroupName: name, MaxRecords: 10 });
+    const latest = out.Activities?.[0];
+    const failed = latest?.StatusCode === 'Failed' ? latest : undefined;
     if (failed) throw new Error(failed.StatusMessage ?? failed.Description ?? 'Instance failed to launch');
     await ctx.clock.sleep(5000);
   }
@@ -146,18 +142,22 @@ export const autoScalingGroupProvider: ResourceProvider = {
     const input = {
       AutoScalingGroupName: name,
       ...settings(p),
+      MinSize: propsOf(p, ctx.logicalId).requiredNum('MinSize'),
+      MaxSize: propsOf(p, ctx.logicalId).requiredNum('MaxSize'),
       InstanceId: str(p.InstanceId),
       LoadBalancerNames: list(p.LoadBalancerNames),
       TargetGroupARNs: list(p.TargetGroupARNs),
-      LifecycleHookSpecificationList: (p.LifecycleHookSpecificationList as Props[] | undefined)?.map((h) => ({
-        LifecycleHookName: str(h.LifecycleHookName),
-        LifecycleTransition: str(h.LifecycleTransition),
-        DefaultResult: str(h.DefaultResult),
-        HeartbeatTimeout: num(h.HeartbeatTimeout),
-        NotificationMetadata: str(h.NotificationMetadata),
-        NotificationTargetARN: str(h.NotificationTargetARN),
-        RoleARN: str(h.RoleARN),
-      })),
+      LifecycleHookSpecificationList: propsOf(p, ctx.logicalId)
+        .objList('LifecycleHookSpecificationList')
+        ?.map((h) => ({
+          LifecycleHookName: h.requiredStr('LifecycleHookName'),
+          LifecycleTransition: h.requiredStr('LifecycleTransition'),
+          DefaultResult: h.str('DefaultResult'),
+          HeartbeatTimeout: h.num('HeartbeatTimeout'),
+          NotificationMetadata: h.str('NotificationMetadata'),
+          NotificationTargetARN: h.str('NotificationTargetARN'),
+          RoleARN: h.str('RoleARN'),
+        })),
       Tags: groupTags(name, p, ctx),
     };
     await ctx.invoke('autoscaling', 'CreateAutoScalingGroup', input);

@@ -1,35 +1,31 @@
 import { isAwsError } from '../../../protocol/errors.js';
 import { registerProvider } from '../../cloudformation/providers/registry.js';
 import type { ProviderContext, Props, ResourceProvider } from '../../cloudformation/providers/types.js';
-import { bool, num, str } from '../../cloudformation/providers/values.js';
+import { propsOf, type PropsReader } from '../../cloudformation/providers/props.js';
 
-const list = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map((x) => String(x)) : undefined);
-
-function blockDevices(v: unknown) {
-  if (!Array.isArray(v)) return undefined;
-  return (v as Props[]).map((b) => ({
-    DeviceName: str(b.DeviceName),
-    VirtualName: str(b.VirtualName),
-    NoDevice: bool(b.NoDevice),
-    Ebs: b.Ebs
-      ? {
-          SnapshotId: str(b.Ebs.SnapshotId),
-          VolumeSize: num(b.Ebs.VolumeSize),
-          VolumeType: str(b.Ebs.VolumeType),
-          DeleteOnTermination: bool(b.Ebs.DeleteOnTermination),
-          Iops: num(b.Ebs.Iops),
-          Throughput: num(b.Ebs.Throughput),
-          Encrypted: bool(b.Ebs.Encrypted),
-        }
-      : undefined,
-  }));
+function blockDevices(list: PropsReader[] | undefined) {
+  return list?.map((b) => {
+    const ebs = b.obj('Ebs');
+    return {
+      DeviceName: b.requiredStr('DeviceName'),
+      VirtualName: b.str('VirtualName'),
+      NoDevice: b.bool('NoDevice'),
+      Ebs: ebs && {
+        SnapshotId: ebs.str('SnapshotId'),
+        VolumeSize: ebs.num('VolumeSize'),
+        VolumeType: ebs.str('VolumeType'),
+        DeleteOnTermination: ebs.bool('DeleteOnTermination'),
+        Iops: ebs.num('Iops'),
+        Throughput: ebs.num('Throughput'),
+        Encrypted: ebs.bool('Encrypted'),
+      },
+    };
+  });
 }
 
 async function exists(ctx: ProviderContext, name: string): Promise<boolean> {
-  const out = await ctx.invoke<{ LaunchConfigurations: unknown[] }>('autoscaling', 'DescribeLaunchConfigurations', {
-    LaunchConfigurationNames: [name],
-  });
-  return out.LaunchConfigurations.length > 0;
+  const out = await ctx.invoke('autoscaling', 'DescribeLaunchConfigurations', { LaunchConfigurationNames: [name] });
+  return (out.LaunchConfigurations ?? []).length > 0;
 }
 
 /**
@@ -40,35 +36,34 @@ async function exists(ctx: ProviderContext, name: string): Promise<boolean> {
 export const launchConfigurationProvider: ResourceProvider = {
   type: 'AWS::AutoScaling::LaunchConfiguration',
   required: ['ImageId', 'InstanceType'],
-  async create(p: Props, ctx) {
-    const name = str(p.LaunchConfigurationName) ?? ctx.physicalName(255);
-    const metadata = p.MetadataOptions as Props | undefined;
+  async create(props: Props, ctx) {
+    const p = propsOf(props, ctx.logicalId);
+    const name = p.str('LaunchConfigurationName') ?? ctx.physicalName(255);
+    const metadata = p.obj('MetadataOptions');
     await ctx.invoke('autoscaling', 'CreateLaunchConfiguration', {
       LaunchConfigurationName: name,
-      ImageId: str(p.ImageId),
-      InstanceType: str(p.InstanceType),
-      InstanceId: str(p.InstanceId),
-      KeyName: str(p.KeyName),
-      SecurityGroups: list(p.SecurityGroups),
-      UserData: str(p.UserData),
-      IamInstanceProfile: str(p.IamInstanceProfile),
-      AssociatePublicIpAddress: bool(p.AssociatePublicIpAddress),
-      InstanceMonitoring: p.InstanceMonitoring !== undefined ? { Enabled: bool(p.InstanceMonitoring) } : undefined,
-      BlockDeviceMappings: blockDevices(p.BlockDeviceMappings),
-      EbsOptimized: bool(p.EbsOptimized),
-      KernelId: str(p.KernelId),
-      RamdiskId: str(p.RamDiskId),
-      SpotPrice: str(p.SpotPrice),
-      PlacementTenancy: str(p.PlacementTenancy),
-      ClassicLinkVPCId: str(p.ClassicLinkVPCId),
-      ClassicLinkVPCSecurityGroups: list(p.ClassicLinkVPCSecurityGroups),
-      MetadataOptions: metadata
-        ? {
-            HttpTokens: str(metadata.HttpTokens),
-            HttpEndpoint: str(metadata.HttpEndpoint),
-            HttpPutResponseHopLimit: num(metadata.HttpPutResponseHopLimit),
-          }
-        : undefined,
+      ImageId: p.str('ImageId'),
+      InstanceType: p.str('InstanceType'),
+      InstanceId: p.str('InstanceId'),
+      KeyName: p.str('KeyName'),
+      SecurityGroups: p.strList('SecurityGroups'),
+      UserData: p.str('UserData'),
+      IamInstanceProfile: p.str('IamInstanceProfile'),
+      AssociatePublicIpAddress: p.bool('AssociatePublicIpAddress'),
+      InstanceMonitoring: p.has('InstanceMonitoring') ? { Enabled: p.bool('InstanceMonitoring') } : undefined,
+      BlockDeviceMappings: blockDevices(p.objList('BlockDeviceMappings')),
+      EbsOptimized: p.bool('EbsOptimized'),
+      KernelId: p.str('KernelId'),
+      RamdiskId: p.str('RamDiskId'),
+      SpotPrice: p.str('SpotPrice'),
+      PlacementTenancy: p.str('PlacementTenancy'),
+      ClassicLinkVPCId: p.str('ClassicLinkVPCId'),
+      ClassicLinkVPCSecurityGroups: p.strList('ClassicLinkVPCSecurityGroups'),
+      MetadataOptions: metadata && {
+        HttpTokens: metadata.str('HttpTokens'),
+        HttpEndpoint: metadata.str('HttpEndpoint'),
+        HttpPutResponseHopLimit: metadata.num('HttpPutResponseHopLimit'),
+      },
     });
     return { physicalId: name };
   },

@@ -1,19 +1,30 @@
 import { isAwsError } from '../../../protocol/errors.js';
 import { registerProvider } from '../../cloudformation/providers/registry.js';
 import type { Props, ProviderContext, ResourceProvider } from '../../cloudformation/providers/types.js';
-import { num, str } from '../../cloudformation/providers/values.js';
+import { propsOf, type PropsReader } from '../../cloudformation/providers/props.js';
 
-async function put(name: string, p: Props, ctx: ProviderContext) {
+/** A timestamp property (ISO 8601 text, as templates give it), as the API's time. */
+function time(p: PropsReader, key: string): Date | undefined {
+  const text = p.str(key);
+  if (text === undefined) return undefined;
+  const at = new Date(text);
+  if (Number.isNaN(at.getTime()))
+    throw new Error(`Properties validation failed for resource ${p.logicalId} with message: #/${key}: ${text} is not a valid date-time`);
+  return at;
+}
+
+async function put(name: string, props: Props, ctx: ProviderContext) {
+  const p = propsOf(props, ctx.logicalId);
   await ctx.invoke('autoscaling', 'PutScheduledUpdateGroupAction', {
-    AutoScalingGroupName: String(p.AutoScalingGroupName),
+    AutoScalingGroupName: p.requiredStr('AutoScalingGroupName'),
     ScheduledActionName: name,
-    StartTime: str(p.StartTime),
-    EndTime: str(p.EndTime),
-    Recurrence: str(p.Recurrence),
-    TimeZone: str(p.TimeZone),
-    MinSize: num(p.MinSize),
-    MaxSize: num(p.MaxSize),
-    DesiredCapacity: num(p.DesiredCapacity),
+    StartTime: time(p, 'StartTime'),
+    EndTime: time(p, 'EndTime'),
+    Recurrence: p.str('Recurrence'),
+    TimeZone: p.str('TimeZone'),
+    MinSize: p.num('MinSize'),
+    MaxSize: p.num('MaxSize'),
+    DesiredCapacity: p.num('DesiredCapacity'),
   });
   return { physicalId: name };
 }
@@ -30,11 +41,13 @@ export const scheduledActionProvider: ResourceProvider = {
     return put(physicalId, props, ctx);
   },
   async delete(physicalId, props, ctx) {
+    // Through cloud.invoke, whose errors keep their code (ctx.invoke turns them into CloudFormation's reason text).
+    const input = {
+      AutoScalingGroupName: propsOf(props, ctx.logicalId).requiredStr('AutoScalingGroupName'),
+      ScheduledActionName: physicalId,
+    };
     try {
-      await ctx.invoke('autoscaling', 'DeleteScheduledAction', {
-        AutoScalingGroupName: String(props.AutoScalingGroupName),
-        ScheduledActionName: physicalId,
-      });
+      await ctx.cloud.invoke('autoscaling', 'DeleteScheduledAction', input, { region: ctx.region });
     } catch (err) {
       if (!isAwsError(err, 'ValidationError')) throw err;
     }

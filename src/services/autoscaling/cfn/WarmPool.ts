@@ -1,25 +1,26 @@
 import { isAwsError } from '../../../protocol/errors.js';
 import { registerProvider } from '../../cloudformation/providers/registry.js';
 import type { Props, ProviderContext, ResourceProvider } from '../../cloudformation/providers/types.js';
-import { bool, num, str } from '../../cloudformation/providers/values.js';
+import { propsOf } from '../../cloudformation/providers/props.js';
 
-async function put(p: Props, ctx: ProviderContext) {
-  const group = String(p.AutoScalingGroupName);
-  const reuse = p.InstanceReusePolicy ? { ReuseOnScaleIn: bool(p.InstanceReusePolicy.ReuseOnScaleIn) } : undefined;
+async function put(props: Props, ctx: ProviderContext) {
+  const p = propsOf(props, ctx.logicalId);
+  const group = p.requiredStr('AutoScalingGroupName');
+  const reuse = p.obj('InstanceReusePolicy');
   await ctx.invoke('autoscaling', 'PutWarmPool', {
     AutoScalingGroupName: group,
-    MinSize: num(p.MinSize),
-    MaxGroupPreparedCapacity: num(p.MaxGroupPreparedCapacity),
-    PoolState: str(p.PoolState),
-    InstanceReusePolicy: reuse,
+    MinSize: p.num('MinSize'),
+    MaxGroupPreparedCapacity: p.num('MaxGroupPreparedCapacity'),
+    PoolState: p.str('PoolState'),
+    InstanceReusePolicy: reuse && { ReuseOnScaleIn: reuse.bool('ReuseOnScaleIn') },
   });
   return { physicalId: group };
 }
 
 async function stillThere(ctx: ProviderContext, ids: string[]): Promise<boolean> {
-  type Out = { Reservations?: Array<{ Instances?: Array<{ State?: { Name?: string } }> }> };
-  const out = await ctx.invoke<Out>('ec2', 'DescribeInstances', { InstanceIds: ids }).catch((err: unknown) => {
-    if (isAwsError(err, 'InvalidInstanceID.NotFound')) return {} as Out;
+  // Through cloud.invoke, whose errors keep their code (ctx.invoke turns them into CloudFormation's reason text).
+  const out = await ctx.cloud.invoke('ec2', 'DescribeInstances', { InstanceIds: ids }, { region: ctx.region }).catch((err: unknown) => {
+    if (isAwsError(err, 'InvalidInstanceID.NotFound')) return { Reservations: [] };
     throw err;
   });
   return (out.Reservations ?? []).some((r) => (r.Instances ?? []).some((i) => i.State?.Name !== 'terminated'));
@@ -34,12 +35,12 @@ export const warmPoolProvider: ResourceProvider = {
   update: (_physicalId, props, _previous, ctx) => put(props, ctx),
   async delete(physicalId, _props, ctx) {
     let ids: string[];
+    // Through cloud.invoke, whose errors keep their code (ctx.invoke turns them into CloudFormation's reason text).
+    const invoke = ctx.cloud.invoke.bind(ctx.cloud);
     try {
-      const pool = await ctx.invoke<{ Instances?: Array<{ InstanceId: string }> }>('autoscaling', 'DescribeWarmPool', {
-        AutoScalingGroupName: physicalId,
-      });
-      ids = (pool.Instances ?? []).map((i) => i.InstanceId);
-      await ctx.invoke('autoscaling', 'DeleteWarmPool', { AutoScalingGroupName: physicalId, ForceDelete: true });
+      const pool = await invoke('autoscaling', 'DescribeWarmPool', { AutoScalingGroupName: physicalId }, { region: ctx.region });
+      ids = (pool.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
+      await invoke('autoscaling', 'DeleteWarmPool', { AutoScalingGroupName: physicalId, ForceDelete: true }, { region: ctx.region });
     } catch (err) {
       if (!isAwsError(err, 'ValidationError')) throw err;
       return;

@@ -1,4 +1,5 @@
 import { awaitingOf, parseDuration, SignalTimeoutError } from '../../cloudformation/engine/signals.js';
+import { propsOf, type PropsReader } from '../../cloudformation/providers/props.js';
 import type { ProviderContext, Props } from '../../cloudformation/providers/types.js';
 import { bool, num, str } from '../../cloudformation/providers/values.js';
 import { describeGroup, type DescribedGroup, type GroupInstance } from './group.js';
@@ -37,32 +38,28 @@ export function rollingUpdatePolicy(update: unknown): RollingPolicy | undefined 
     pauseMs,
     waitOnSignals,
     minSuccessPercent: num(r.MinSuccessfulInstancesPercent) ?? 100,
-    suspend: Array.isArray(r.SuspendProcesses) ? r.SuspendProcesses.map(String) : [],
+    suspend: Array.isArray(r.SuspendProcesses) ? r.SuspendProcesses.map((s) => String(s)) : [],
   };
 }
 
 const leaving = (i: GroupInstance) => /^Terminat|^Detach|^Standby|^EnteringStandby/.test(i.LifecycleState);
 
 /** Whether an instance was launched from the group's current launch configuration or template. */
-function upToDate(i: GroupInstance, p: Props): boolean {
-  if (p.LaunchConfigurationName) return i.LaunchConfigurationName === String(p.LaunchConfigurationName);
-  const t = p.LaunchTemplate as Props | undefined;
+function upToDate(i: GroupInstance, p: PropsReader): boolean {
+  const configuration = p.str('LaunchConfigurationName');
+  if (configuration) return i.LaunchConfigurationName === configuration;
+  const t = p.obj('LaunchTemplate');
   if (t) {
-    const same =
-      (t.LaunchTemplateId && i.LaunchTemplate?.LaunchTemplateId === String(t.LaunchTemplateId)) ||
-      (t.LaunchTemplateName && i.LaunchTemplate?.LaunchTemplateName === String(t.LaunchTemplateName));
-    return Boolean(same) && (t.Version === undefined || i.LaunchTemplate?.Version === String(t.Version));
+    const [id, name, version] = [t.str('LaunchTemplateId'), t.str('LaunchTemplateName'), t.str('Version')];
+    const same = (id && i.LaunchTemplate?.LaunchTemplateId === id) || (name && i.LaunchTemplate?.LaunchTemplateName === name);
+    return Boolean(same) && (version === undefined || i.LaunchTemplate?.Version === version);
   }
   return true;
 }
 
 async function latestFailure(ctx: ProviderContext, name: string): Promise<string | undefined> {
-  const out = await ctx.invoke<{ Activities: Array<{ StatusCode: string; StatusMessage?: string; Description?: string }> }>(
-    'autoscaling',
-    'DescribeScalingActivities',
-    { AutoScalingGroupName: name, MaxRecords: 1 },
-  );
-  const a = out.Activities[0];
+  const out = await ctx.invoke('autoscaling', 'DescribeScalingActivities', { AutoScalingGroupName: name, MaxRecords: 1 });
+  const a = out.Activities?.[0];
   return a?.StatusCode === 'Failed' ? (a.StatusMessage ?? a.Description ?? 'Instance failed to launch') : undefined;
 }
 
@@ -95,7 +92,11 @@ export async function rollingUpdate(
   const start = await describeGroup(ctx, name);
   if (!start) throw new Error(`Auto Scaling group ${name} not found`);
   // New subnets or placement group: every instance is replaced; otherwise those of the old configuration.
-  const old = new Set((start.Instances ?? []).filter((i) => !leaving(i) && (placementChanged || !upToDate(i, p))).map((i) => i.InstanceId));
+  const old = new Set(
+    (start.Instances ?? [])
+      .filter((i) => !leaving(i) && (placementChanged || !upToDate(i, propsOf(p, ctx.logicalId))))
+      .map((i) => i.InstanceId),
+  );
   if (!old.size) return;
   if (policy.suspend.length)
     await ctx.invoke('autoscaling', 'SuspendProcesses', { AutoScalingGroupName: name, ScalingProcesses: policy.suspend });

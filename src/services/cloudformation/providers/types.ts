@@ -1,4 +1,5 @@
 import type { Cloud } from '../../../cloud.js';
+import type { OperationInput, OperationOutput, ServiceOperations } from '../../generated-operations.js';
 
 /**
  * A CloudFormation resource provider: how the engine creates, updates and deletes one resource type by calling
@@ -10,8 +11,9 @@ import type { Cloud } from '../../../cloud.js';
  * the service's own module imports them. The engine knows providers only through the registry.
  *
  * Properties arrive fully resolved: intrinsic functions evaluated, `AWS::NoValue` removed, dynamic references
- * replaced. Values keep the template's JSON types: a template may give `"true"` or `true`, `"10"` or `10`, so use
- * the `bool`/`num`/`str` helpers of `./values.ts` to read them.
+ * replaced. Values keep the template's JSON types: a template may give `"true"` or `true`, `"10"` or `10`, so read
+ * them with `propsOf(props, ctx.logicalId)` (`./props.ts`), which also fails a value of the wrong type as
+ * CloudFormation does.
  */
 export interface ResourceProvider {
   /** The CloudFormation resource type, e.g. `AWS::EC2::VPC`. */
@@ -74,7 +76,7 @@ export interface ResourceProvider {
 }
 
 /** A resource's resolved properties. */
-export type Props = Record<string, any>;
+export type Props = Record<string, unknown>;
 
 export interface ProvisionResult {
   /** The physical id of the resource (shown as PhysicalResourceId). */
@@ -94,8 +96,15 @@ export interface ProviderContext {
   stackId: string;
   logicalId: string;
   clock: Cloud['clock'];
-  /** Calls a service operation in-process as the admin, in the stack's region (e.g. `invoke('ec2', 'CreateVpc', {...})`). */
-  invoke<T = any>(service: string, operation: string, input: unknown): Promise<T>;
+  /**
+   * Calls a service operation in-process as the admin, in the stack's region (e.g. `invoke('ec2', 'CreateVpc', {...})`),
+   * typed by the model as `Cloud.invoke` is: the input is checked against the operation's, the output is the model's.
+   */
+  invoke<S extends keyof ServiceOperations, O extends keyof ServiceOperations[S] & string>(
+    service: S,
+    operation: O,
+    input: OperationInput<S, O>,
+  ): Promise<OperationOutput<S, O>>;
   /** A name for a resource the template leaves unnamed, as CloudFormation makes them: `<stack>-<logicalId>-<RANDOM>`. */
   physicalName(maxLength?: number): string;
   /** The resource's CreationPolicy and UpdatePolicy attributes, as the template gives them. */

@@ -26,3 +26,12 @@ export function tagSpecs(resourceType: string, tags: Array<{ Key: string; Value:
   const list = (tags ?? []).map((t) => ({ Key: String(t.Key), Value: String(t.Value ?? '') }));
   return list.length ? [{ ResourceType: resourceType, Tags: list }] : undefined;
 }
+
+/**
+ * A member of an operation's answer the provider relies on: the models make every output member optional, but the
+ * operation called always gives this one.
+ */
+export function given<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`The service's answer has no ${what}`);
+  return value;
+}

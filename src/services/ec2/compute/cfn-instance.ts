@@ -1,26 +1,16 @@
 import { AwsError } from '../../../protocol/errors.js';
 import { registerProvider } from '../../cloudformation/providers/registry.js';
 import type { ProviderContext, Props, ResourceProvider } from '../../cloudformation/providers/types.js';
-import { bool, num, str, tagSpecs } from '../../cloudformation/providers/values.js';
+import { bool, given, num, str, tagSpecs } from '../../cloudformation/providers/values.js';
+import type { ReservationInstance } from '../generated/types.js';
 
-interface DescribedInstance {
-  InstanceId: string;
-  State: { Name: string };
-  AvailabilityZone?: string;
-  Placement?: { AvailabilityZone?: string };
-  PrivateDnsName?: string;
-  PrivateIpAddress?: string;
-  PublicDnsName?: string;
-  PublicIpAddress?: string;
-  StateReason?: { Message?: string };
-}
+/** An instance as DescribeInstances and RunInstances show it. */
+type DescribedInstance = ReservationInstance;
 
 async function describe(ctx: ProviderContext, id: string): Promise<DescribedInstance | undefined> {
   try {
-    const out = await ctx.invoke<{ Reservations: Array<{ Instances: DescribedInstance[] }> }>('ec2', 'DescribeInstances', {
-      InstanceIds: [id],
-    });
-    return out.Reservations[0]?.Instances[0];
+    const out = await ctx.invoke('ec2', 'DescribeInstances', { InstanceIds: [id] });
+    return out.Reservations?.[0]?.Instances?.[0];
   } catch (err) {
     if (err instanceof AwsError && err.code === 'InvalidInstanceID.NotFound') return undefined;
     throw err;
@@ -107,18 +97,18 @@ export const instanceProvider: ResourceProvider = {
       })),
       TagSpecifications: tagSpecs('instance', [...((p.Tags ?? []) as Array<{ Key: string; Value: string }>), ...ctx.stackTags]),
     };
-    const out = await ctx.invoke<{ Instances: DescribedInstance[] }>('ec2', 'RunInstances', input);
-    const instance = out.Instances[0];
-    return { physicalId: instance.InstanceId, attributes: attributes(instance) };
+    const out = await ctx.invoke('ec2', 'RunInstances', input);
+    const instance = given(out.Instances?.[0], 'instance');
+    return { physicalId: given(instance.InstanceId, 'InstanceId'), attributes: attributes(instance) };
   },
   async stabilize(id, _p, ctx) {
     for (;;) {
       const i = await describe(ctx, id);
       if (!i) throw new Error(`Instance ${id} disappeared while launching`);
-      if (i.State.Name === 'running') return;
-      if (i.State.Name !== 'pending')
+      if (i.State?.Name === 'running') return;
+      if (i.State?.Name !== 'pending')
         throw new Error(
-          `Instance ${id} did not stabilize: it is ${i.State.Name}${i.StateReason?.Message ? ` (${i.StateReason.Message})` : ''}`,
+          `Instance ${id} did not stabilize: it is ${i.State?.Name}${i.StateReason?.Message ? ` (${i.StateReason.Message})` : ''}`,
         );
       await ctx.clock.sleep(1000);
     }
@@ -137,7 +127,7 @@ export const instanceProvider: ResourceProvider = {
     const needsStop = changed('InstanceType') || changed('UserData');
     if (needsStop) {
       await ctx.invoke('ec2', 'StopInstances', { InstanceIds: [id] });
-      for (let i = await describe(ctx, id); i && i.State.Name !== 'stopped'; i = await describe(ctx, id)) await ctx.clock.sleep(1000);
+      for (let i = await describe(ctx, id); i && i.State?.Name !== 'stopped'; i = await describe(ctx, id)) await ctx.clock.sleep(1000);
       if (changed('InstanceType'))
         await ctx.invoke('ec2', 'ModifyInstanceAttribute', { InstanceId: id, InstanceType: { Value: str(p.InstanceType) } });
       if (changed('UserData'))
@@ -160,9 +150,9 @@ export const instanceProvider: ResourceProvider = {
   },
   async delete(id, _p, ctx) {
     const i = await describe(ctx, id);
-    if (!i || i.State.Name === 'terminated') return;
+    if (!i || i.State?.Name === 'terminated') return;
     await ctx.invoke('ec2', 'TerminateInstances', { InstanceIds: [id] });
-    for (let cur = await describe(ctx, id); cur && cur.State.Name !== 'terminated'; cur = await describe(ctx, id))
+    for (let cur = await describe(ctx, id); cur && cur.State?.Name !== 'terminated'; cur = await describe(ctx, id))
       await ctx.clock.sleep(1000);
   },
 };

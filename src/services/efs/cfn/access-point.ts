@@ -1,6 +1,7 @@
 import { registerProvider } from '../../cloudformation/providers/registry.js';
 import type { ResourceProvider } from '../../cloudformation/providers/types.js';
-import { num, str } from '../../cloudformation/providers/values.js';
+import { propsOf } from '../../cloudformation/providers/props.js';
+import { given } from '../../cloudformation/providers/values.js';
 import { accessPointArn } from '../state.js';
 import { deleteIgnoringMissing, syncTags, tagsOf } from './common.js';
 
@@ -11,34 +12,42 @@ export const accessPointProvider: ResourceProvider = {
   type: 'AWS::EFS::AccessPoint',
   required: ['FileSystemId'],
   replaceOn: ['FileSystemId', 'PosixUser', 'RootDirectory', 'ClientToken'],
-  async create(p, ctx) {
-    const posix = p.PosixUser && {
-      Uid: num(p.PosixUser.Uid),
-      Gid: num(p.PosixUser.Gid),
-      SecondaryGids: Array.isArray(p.PosixUser.SecondaryGids) ? p.PosixUser.SecondaryGids.map((g: unknown) => num(g)) : undefined,
-    };
-    const info = p.RootDirectory?.CreationInfo;
+  async create(props, ctx) {
+    const p = propsOf(props, ctx.logicalId);
+    const user = p.obj('PosixUser');
+    const root = p.obj('RootDirectory');
+    const info = root?.obj('CreationInfo');
     const ap = await ctx.invoke(EFS, 'CreateAccessPoint', {
-      ClientToken: str(p.ClientToken) ?? ctx.physicalName(64),
-      FileSystemId: str(p.FileSystemId),
-      PosixUser: posix,
-      RootDirectory: p.RootDirectory && {
-        Path: str(p.RootDirectory.Path),
-        CreationInfo: info && { OwnerUid: num(info.OwnerUid), OwnerGid: num(info.OwnerGid), Permissions: str(info.Permissions) },
+      ClientToken: p.str('ClientToken') ?? ctx.physicalName(64),
+      FileSystemId: p.requiredStr('FileSystemId'),
+      PosixUser: user && {
+        Uid: user.requiredNum('Uid'),
+        Gid: user.requiredNum('Gid'),
+        SecondaryGids: user.numList('SecondaryGids'),
       },
-      Tags: tagsOf(p.AccessPointTags),
+      RootDirectory: root && {
+        Path: root.str('Path'),
+        CreationInfo: info && {
+          OwnerUid: info.requiredNum('OwnerUid'),
+          OwnerGid: info.requiredNum('OwnerGid'),
+          Permissions: info.requiredStr('Permissions'),
+        },
+      },
+      Tags: tagsOf(p, 'AccessPointTags'),
     });
-    return {
-      physicalId: ap.AccessPointId,
-      attributes: { AccessPointId: ap.AccessPointId, Arn: accessPointArn(ctx.region, ctx.accountId, ap.AccessPointId) },
-    };
+    const id = given(ap.AccessPointId, 'AccessPointId');
+    return { physicalId: id, attributes: { AccessPointId: id, Arn: accessPointArn(ctx.region, ctx.accountId, id) } };
   },
-  async update(id, p, previous, ctx) {
-    await syncTags(ctx, id, tagsOf(p.AccessPointTags), tagsOf(previous.AccessPointTags));
+  async update(id, props, previous, ctx) {
+    const tags = (p: typeof props) => tagsOf(propsOf(p, ctx.logicalId), 'AccessPointTags');
+    await syncTags(ctx, id, tags(props), tags(previous));
     return { physicalId: id, attributes: { AccessPointId: id, Arn: accessPointArn(ctx.region, ctx.accountId, id) } };
   },
   async delete(id, _p, ctx) {
-    await deleteIgnoringMissing(() => ctx.invoke(EFS, 'DeleteAccessPoint', { AccessPointId: id }), 'AccessPointNotFound');
+    await deleteIgnoringMissing(
+      () => ctx.cloud.invoke(EFS, 'DeleteAccessPoint', { AccessPointId: id }, { region: ctx.region }),
+      'AccessPointNotFound',
+    );
   },
 };
 

@@ -1,9 +1,9 @@
 import { isAwsError } from '../../../protocol/errors.js';
+import type { PropsReader } from '../../cloudformation/providers/props.js';
 import type { ProviderContext } from '../../cloudformation/providers/types.js';
 
-export const tagsOf = (v: unknown) =>
-  Array.isArray(v) ? v.map((t: any) => ({ Key: String(t.Key), Value: String(t.Value ?? '') })) : undefined;
-export const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map((x) => String(x)) : undefined);
+/** A tags property of an EFS resource (FileSystemTags, AccessPointTags), undefined when the template gives none. */
+export const tagsOf = (p: PropsReader, key: string) => (p.has(key) ? p.tags(key) : undefined);
 
 /** Waits on the cloud's clock until a described resource is `available`. */
 export async function untilAvailable(ctx: ProviderContext, state: () => Promise<string | undefined>, what: string): Promise<void> {
@@ -15,7 +15,10 @@ export async function untilAvailable(ctx: ProviderContext, state: () => Promise<
   }
 }
 
-/** Runs a delete, treating the service's not-found error as done. */
+/**
+ * Runs a delete, treating the service's not-found error as done. The delete is called through `ctx.cloud.invoke`,
+ * whose errors keep their code (`ctx.invoke` turns them into CloudFormation's reason text).
+ */
 export async function deleteIgnoringMissing(run: () => Promise<unknown>, notFoundCode: string): Promise<void> {
   try {
     await run();

@@ -1,7 +1,7 @@
 import { isAwsError } from '../../../protocol/errors.js';
 import { registerProvider } from '../../cloudformation/providers/registry.js';
 import type { Props, ProviderContext, ResourceProvider } from '../../cloudformation/providers/types.js';
-import { bool, num, str } from '../../cloudformation/providers/values.js';
+import { bool, given, num, str } from '../../cloudformation/providers/values.js';
 import { randomChars } from '../state.js';
 
 type Tag = { Key: string; Value: string };
@@ -20,7 +20,7 @@ async function generatedString(g: Props, ctx: ProviderContext): Promise<string> 
       'Properties validation failed for resource: GenerateSecretString needs both SecretStringTemplate and GenerateStringKey, or neither',
     );
   }
-  const { RandomPassword } = await ctx.invoke<{ RandomPassword: string }>('secretsmanager', 'GetRandomPassword', {
+  const generated = await ctx.invoke('secretsmanager', 'GetRandomPassword', {
     PasswordLength: num(g.PasswordLength),
     ExcludeCharacters: str(g.ExcludeCharacters),
     ExcludeNumbers: bool(g.ExcludeNumbers),
@@ -30,6 +30,7 @@ async function generatedString(g: Props, ctx: ProviderContext): Promise<string> 
     IncludeSpace: bool(g.IncludeSpace),
     RequireEachIncludedType: bool(g.RequireEachIncludedType),
   });
+  const RandomPassword = given(generated.RandomPassword, 'RandomPassword');
   if (template === undefined || key === undefined) return RandomPassword;
   let doc: unknown;
   try {
@@ -63,14 +64,15 @@ export const secretProvider: ResourceProvider = {
   async create(props, ctx) {
     const name = str(props.Name) ?? `${ctx.logicalId}-${randomChars(12)}`;
     const secretString = (await secretStringOf(props, ctx)) ?? (await generatedString({}, ctx));
-    const out = await ctx.invoke<{ ARN: string }>('secretsmanager', 'CreateSecret', {
+    const out = await ctx.invoke('secretsmanager', 'CreateSecret', {
       Name: name,
       Description: str(props.Description),
       KmsKeyId: str(props.KmsKeyId),
       SecretString: secretString,
       Tags: [...tagsOf(props), ...ctx.stackTags],
     });
-    return { physicalId: out.ARN, attributes: attributes(out.ARN) };
+    const arn = given(out.ARN, 'ARN');
+    return { physicalId: arn, attributes: attributes(arn) };
   },
   async update(arn, props, previous, ctx) {
     const valueChanged =

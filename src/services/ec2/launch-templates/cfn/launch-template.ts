@@ -1,13 +1,11 @@
 import { isAwsError } from '../../../../protocol/errors.js';
 import { registerProvider } from '../../../cloudformation/providers/registry.js';
 import type { ProviderContext, Props, ResourceProvider } from '../../../cloudformation/providers/types.js';
-import { bool, num, str } from '../../../cloudformation/providers/values.js';
+import { bool, given, num, str } from '../../../cloudformation/providers/values.js';
+import type { LaunchTemplate, LaunchTemplateData } from '../../generated/types.js';
 
-interface Described {
-  LaunchTemplateId: string;
-  DefaultVersionNumber: number;
-  LatestVersionNumber: number;
-}
+/** A launch template as DescribeLaunchTemplates and CreateLaunchTemplate show it. */
+type Described = LaunchTemplate;
 
 /** Members of launch template data that are booleans or numbers on the API, which a template may give as strings. */
 const BOOLEANS = new Set([
@@ -70,13 +68,19 @@ const attributes = (t: Described) => ({
 
 async function describe(ctx: ProviderContext, id: string): Promise<Described | undefined> {
   try {
-    const out = await ctx.invoke<{ LaunchTemplates: Described[] }>('ec2', 'DescribeLaunchTemplates', { LaunchTemplateIds: [id] });
-    return out.LaunchTemplates[0];
+    const out = await ctx.invoke('ec2', 'DescribeLaunchTemplates', { LaunchTemplateIds: [id] });
+    return out.LaunchTemplates?.[0];
   } catch (err) {
     if (isAwsError(err, 'InvalidLaunchTemplateId.NotFound')) return undefined;
     throw err;
   }
 }
+
+/**
+ * The template's LaunchTemplateData as CreateLaunchTemplate(Version) takes it. Its members are many and nested, so
+ * they are not read one by one: `invoke` holds the whole value to the model (type, enum, range) as the API would.
+ */
+const launchTemplateData = (p: Props) => typedData(p.LaunchTemplateData) as LaunchTemplateData;
 
 /**
  * AWS::EC2::LaunchTemplate through the launch-template operations. Ref is the id. A change of LaunchTemplateData or
@@ -89,13 +93,14 @@ export const launchTemplateProvider: ResourceProvider = {
   replaceOn: ['LaunchTemplateName'],
   async create(p: Props, ctx) {
     const tags = [...templateTags(p), ...ctx.stackTags];
-    const out = await ctx.invoke<{ LaunchTemplate: Described }>('ec2', 'CreateLaunchTemplate', {
+    const out = await ctx.invoke('ec2', 'CreateLaunchTemplate', {
       LaunchTemplateName: str(p.LaunchTemplateName) ?? ctx.physicalName(128),
       VersionDescription: str(p.VersionDescription),
-      LaunchTemplateData: typedData(p.LaunchTemplateData),
+      LaunchTemplateData: launchTemplateData(p),
       TagSpecifications: tags.length ? [{ ResourceType: 'launch-template', Tags: tags }] : undefined,
     });
-    return { physicalId: out.LaunchTemplate.LaunchTemplateId, attributes: attributes(out.LaunchTemplate) };
+    const template = given(out.LaunchTemplate, 'LaunchTemplate');
+    return { physicalId: given(template.LaunchTemplateId, 'LaunchTemplateId'), attributes: attributes(template) };
   },
   async update(id, p, previous, ctx) {
     const changed = (k: string) => JSON.stringify(p[k]) !== JSON.stringify(previous[k]);
@@ -103,7 +108,7 @@ export const launchTemplateProvider: ResourceProvider = {
       await ctx.invoke('ec2', 'CreateLaunchTemplateVersion', {
         LaunchTemplateId: id,
         VersionDescription: str(p.VersionDescription),
-        LaunchTemplateData: typedData(p.LaunchTemplateData),
+        LaunchTemplateData: launchTemplateData(p),
       });
     }
     if (changed('TagSpecifications')) {

@@ -1,13 +1,9 @@
+import { propsOf } from '../../../cloudformation/providers/props.js';
 import type { ProviderContext, Props } from '../../../cloudformation/providers/types.js';
-
-type Tag = { Key: string; Value: string };
-
-/** A template's Tags property as tags (a missing Value is empty). */
-const tagsOf = (tags: unknown): Tag[] => ((tags ?? []) as Tag[]).map((t) => ({ Key: String(t.Key), Value: String(t.Value ?? '') }));
 
 /** The template's Tags with the tags CloudFormation adds (aws:cloudformation:*, the stack's tags), as TagSpecifications. */
 export function creationTags(resourceType: string, props: Props, ctx: ProviderContext) {
-  const own = tagsOf(props.Tags);
+  const own = propsOf(props, ctx.logicalId).tags();
   const keys = new Set(own.map((t) => t.Key));
   const tags = [...ctx.stackTags.filter((t) => !keys.has(t.Key)), ...own];
   return [{ ResourceType: resourceType, Tags: tags }];
@@ -15,8 +11,8 @@ export function creationTags(resourceType: string, props: Props, ctx: ProviderCo
 
 /** Applies a change of the template's Tags in place (CreateTags/DeleteTags). */
 export async function updateTags(resourceId: string, props: Props, previous: Props, ctx: ProviderContext): Promise<void> {
-  const next = tagsOf(props.Tags);
-  const prev = tagsOf(previous.Tags);
+  const next = propsOf(props, ctx.logicalId).tags();
+  const prev = propsOf(previous, ctx.logicalId).tags();
   const gone = prev.filter((p) => !next.some((n) => n.Key === p.Key));
   if (gone.length) await ctx.invoke('ec2', 'DeleteTags', { Resources: [resourceId], Tags: gone.map((t) => ({ Key: t.Key })) });
   const changed = next.filter((n) => !prev.some((p) => p.Key === n.Key && p.Value === n.Value));

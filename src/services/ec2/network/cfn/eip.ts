@@ -1,11 +1,13 @@
 import { registerProvider } from '../../../cloudformation/providers/registry.js';
 import { creationTags, ignoreNotFound, updateTags } from './common.js';
 import type { ProviderContext, ResourceProvider } from '../../../cloudformation/providers/types.js';
-import { str } from '../../../cloudformation/providers/values.js';
+import { propsOf } from '../../../cloudformation/providers/props.js';
+import { given } from '../../../cloudformation/providers/values.js';
 
 async function addressOf(publicIp: string, ctx: ProviderContext) {
   const { Addresses } = await ctx.invoke('ec2', 'DescribeAddresses', { PublicIps: [publicIp] });
-  return Addresses[0] as { AllocationId: string; AssociationId?: string; InstanceId?: string };
+  const address = given(Addresses?.[0], `address ${publicIp}`);
+  return { ...address, AllocationId: given(address.AllocationId, 'AllocationId') };
 }
 
 /** Ref is the public IP (also its physical id); GetAtt AllocationId and PublicIp. */
@@ -13,29 +15,32 @@ export const eipProvider: ResourceProvider = {
   type: 'AWS::EC2::EIP',
   replaceOn: ['Domain', 'NetworkBorderGroup', 'PublicIpv4Pool', 'TransferAddress', 'IpamPoolId', 'Address'],
   async create(props, ctx) {
+    const p = propsOf(props, ctx.logicalId);
     const r = await ctx.invoke('ec2', 'AllocateAddress', {
-      Domain: str(props.Domain) ?? 'vpc',
-      PublicIpv4Pool: str(props.PublicIpv4Pool),
-      NetworkBorderGroup: str(props.NetworkBorderGroup),
-      Address: str(props.Address),
+      Domain: p.str('Domain') ?? 'vpc',
+      PublicIpv4Pool: p.str('PublicIpv4Pool'),
+      NetworkBorderGroup: p.str('NetworkBorderGroup'),
+      Address: p.str('Address'),
       TagSpecifications: creationTags('elastic-ip', props, ctx),
     });
-    if (props.InstanceId) {
+    const instanceId = p.str('InstanceId');
+    if (instanceId) {
       try {
-        await ctx.invoke('ec2', 'AssociateAddress', { AllocationId: r.AllocationId, InstanceId: str(props.InstanceId) });
+        await ctx.invoke('ec2', 'AssociateAddress', { AllocationId: r.AllocationId, InstanceId: instanceId });
       } catch (err) {
         await ctx.invoke('ec2', 'ReleaseAddress', { AllocationId: r.AllocationId }).catch(() => undefined);
         throw err;
       }
     }
-    return { physicalId: r.PublicIp, attributes: { AllocationId: r.AllocationId, PublicIp: r.PublicIp } };
+    const publicIp = given(r.PublicIp, 'PublicIp');
+    return { physicalId: publicIp, attributes: { AllocationId: r.AllocationId, PublicIp: publicIp } };
   },
   async update(id, props, previous, ctx) {
     const address = await addressOf(id, ctx);
-    if (str(props.InstanceId) !== str(previous.InstanceId)) {
+    const instanceId = propsOf(props, ctx.logicalId).str('InstanceId');
+    if (instanceId !== propsOf(previous, ctx.logicalId).str('InstanceId')) {
       if (address.AssociationId) await ctx.invoke('ec2', 'DisassociateAddress', { AssociationId: address.AssociationId });
-      if (props.InstanceId)
-        await ctx.invoke('ec2', 'AssociateAddress', { AllocationId: address.AllocationId, InstanceId: str(props.InstanceId) });
+      if (instanceId) await ctx.invoke('ec2', 'AssociateAddress', { AllocationId: address.AllocationId, InstanceId: instanceId });
     }
     await updateTags(address.AllocationId, props, previous, ctx);
     return { physicalId: id, attributes: { AllocationId: address.AllocationId, PublicIp: id } };
@@ -60,15 +65,18 @@ export const eipAssociationProvider: ResourceProvider = {
   type: 'AWS::EC2::EIPAssociation',
   replaceOn: ['AllocationId', 'EIP', 'InstanceId', 'NetworkInterfaceId', 'PrivateIpAddress'],
   async create(props, ctx) {
+    const p = propsOf(props, ctx.logicalId);
+    const allocationId = p.str('AllocationId');
     const r = await ctx.invoke('ec2', 'AssociateAddress', {
-      AllocationId: str(props.AllocationId),
-      PublicIp: props.AllocationId ? undefined : str(props.EIP),
-      InstanceId: str(props.InstanceId),
-      NetworkInterfaceId: str(props.NetworkInterfaceId),
-      PrivateIpAddress: str(props.PrivateIpAddress),
+      AllocationId: allocationId,
+      PublicIp: allocationId ? undefined : p.str('EIP'),
+      InstanceId: p.str('InstanceId'),
+      NetworkInterfaceId: p.str('NetworkInterfaceId'),
+      PrivateIpAddress: p.str('PrivateIpAddress'),
       AllowReassociation: true,
     });
-    return { physicalId: r.AssociationId, attributes: { Id: r.AssociationId } };
+    const id = given(r.AssociationId, 'AssociationId');
+    return { physicalId: id, attributes: { Id: id } };
   },
   async delete(id, _props, ctx) {
     await ignoreNotFound(() => ctx.invoke('ec2', 'DisassociateAddress', { AssociationId: id }));

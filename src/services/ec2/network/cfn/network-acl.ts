@@ -1,7 +1,8 @@
 import { registerProvider } from '../../../cloudformation/providers/registry.js';
 import { creationTags, ignoreNotFound, updateTags } from './common.js';
 import type { ProviderContext, Props, ResourceProvider } from '../../../cloudformation/providers/types.js';
-import { bool, num, str } from '../../../cloudformation/providers/values.js';
+import { propsOf } from '../../../cloudformation/providers/props.js';
+import { given } from '../../../cloudformation/providers/values.js';
 
 export const networkAclProvider: ResourceProvider = {
   type: 'AWS::EC2::NetworkAcl',
@@ -9,10 +10,11 @@ export const networkAclProvider: ResourceProvider = {
   replaceOn: ['VpcId'],
   async create(props, ctx) {
     const { NetworkAcl } = await ctx.invoke('ec2', 'CreateNetworkAcl', {
-      VpcId: str(props.VpcId),
+      VpcId: propsOf(props, ctx.logicalId).requiredStr('VpcId'),
       TagSpecifications: creationTags('network-acl', props, ctx),
     });
-    return { physicalId: NetworkAcl.NetworkAclId, attributes: { Id: NetworkAcl.NetworkAclId } };
+    const id = given(NetworkAcl?.NetworkAclId, 'NetworkAclId');
+    return { physicalId: id, attributes: { Id: id } };
   },
   async update(id, props, previous, ctx) {
     await updateTags(id, props, previous, ctx);
@@ -23,17 +25,20 @@ export const networkAclProvider: ResourceProvider = {
   },
 };
 
-function entryInput(props: Props) {
+function entryInput(props: Props, logicalId: string) {
+  const p = propsOf(props, logicalId);
+  const ports = p.obj('PortRange');
+  const icmp = p.obj('Icmp');
   return {
-    NetworkAclId: str(props.NetworkAclId),
-    RuleNumber: num(props.RuleNumber),
-    Egress: bool(props.Egress) ?? false,
-    Protocol: str(props.Protocol),
-    RuleAction: str(props.RuleAction),
-    CidrBlock: str(props.CidrBlock),
-    Ipv6CidrBlock: str(props.Ipv6CidrBlock),
-    PortRange: props.PortRange ? { From: num(props.PortRange.From), To: num(props.PortRange.To) } : undefined,
-    IcmpTypeCode: props.Icmp ? { Type: num(props.Icmp.Type), Code: num(props.Icmp.Code) } : undefined,
+    NetworkAclId: p.requiredStr('NetworkAclId'),
+    RuleNumber: p.requiredNum('RuleNumber'),
+    Egress: p.bool('Egress') ?? false,
+    Protocol: p.requiredStr('Protocol'),
+    RuleAction: p.requiredStr('RuleAction'),
+    CidrBlock: p.str('CidrBlock'),
+    Ipv6CidrBlock: p.str('Ipv6CidrBlock'),
+    PortRange: ports ? { From: ports.num('From'), To: ports.num('To') } : undefined,
+    IcmpTypeCode: icmp ? { Type: icmp.num('Type'), Code: icmp.num('Code') } : undefined,
   };
 }
 
@@ -43,7 +48,7 @@ export const networkAclEntryProvider: ResourceProvider = {
   required: ['NetworkAclId', 'Protocol', 'RuleAction', 'RuleNumber'],
   replaceOn: ['NetworkAclId', 'RuleNumber', 'Egress'],
   async create(props, ctx) {
-    const input = entryInput(props);
+    const input = entryInput(props, ctx.logicalId);
     await ctx.invoke('ec2', 'CreateNetworkAclEntry', input);
     return {
       physicalId: `${input.NetworkAclId}|${input.Egress}|${input.RuleNumber}`,
@@ -51,11 +56,11 @@ export const networkAclEntryProvider: ResourceProvider = {
     };
   },
   async update(id, props, _previous, ctx) {
-    await ctx.invoke('ec2', 'ReplaceNetworkAclEntry', entryInput(props));
+    await ctx.invoke('ec2', 'ReplaceNetworkAclEntry', entryInput(props, ctx.logicalId));
     return { physicalId: id };
   },
   async delete(_id, props, ctx) {
-    const input = entryInput(props);
+    const input = entryInput(props, ctx.logicalId);
     await ignoreNotFound(() =>
       ctx.invoke('ec2', 'DeleteNetworkAclEntry', { NetworkAclId: input.NetworkAclId, RuleNumber: input.RuleNumber, Egress: input.Egress }),
     );
@@ -66,10 +71,10 @@ async function aclAssociationOfSubnet(subnetId: string, ctx: ProviderContext): P
   const { NetworkAcls } = await ctx.invoke('ec2', 'DescribeNetworkAcls', {
     Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }],
   });
-  const acl = NetworkAcls[0];
-  const assoc = acl?.Associations?.find((a: { SubnetId: string }) => a.SubnetId === subnetId);
-  if (!assoc) throw new Error(`The subnet ID '${subnetId}' has no network ACL association (does the subnet exist?)`);
-  return { associationId: assoc.NetworkAclAssociationId, vpcId: acl.VpcId };
+  const acl = NetworkAcls?.[0];
+  const assoc = acl?.Associations?.find((a) => a.SubnetId === subnetId);
+  if (!acl || !assoc) throw new Error(`The subnet ID '${subnetId}' has no network ACL association (does the subnet exist?)`);
+  return { associationId: given(assoc.NetworkAclAssociationId, 'NetworkAclAssociationId'), vpcId: given(acl.VpcId, 'VpcId') };
 }
 
 /** Moves the subnet to the template's ACL; deleting it moves the subnet back to its VPC's default ACL, as AWS does. */
@@ -78,17 +83,19 @@ export const subnetNetworkAclAssociationProvider: ResourceProvider = {
   required: ['NetworkAclId', 'SubnetId'],
   replaceOn: ['NetworkAclId', 'SubnetId'],
   async create(props, ctx) {
-    const { associationId } = await aclAssociationOfSubnet(String(props.SubnetId), ctx);
+    const p = propsOf(props, ctx.logicalId);
+    const { associationId } = await aclAssociationOfSubnet(p.requiredStr('SubnetId'), ctx);
     const r = await ctx.invoke('ec2', 'ReplaceNetworkAclAssociation', {
       AssociationId: associationId,
-      NetworkAclId: str(props.NetworkAclId),
+      NetworkAclId: p.requiredStr('NetworkAclId'),
     });
-    return { physicalId: r.NewAssociationId, attributes: { AssociationId: r.NewAssociationId } };
+    const id = given(r.NewAssociationId, 'NewAssociationId');
+    return { physicalId: id, attributes: { AssociationId: id } };
   },
   async delete(id, props, ctx) {
     let current;
     try {
-      current = await aclAssociationOfSubnet(String(props.SubnetId), ctx);
+      current = await aclAssociationOfSubnet(propsOf(props, ctx.logicalId).requiredStr('SubnetId'), ctx);
     } catch {
       return; // the subnet is gone: nothing to restore
     }
@@ -100,7 +107,7 @@ export const subnetNetworkAclAssociationProvider: ResourceProvider = {
         { Name: 'default', Values: ['true'] },
       ],
     });
-    const defaultAcl = NetworkAcls[0]?.NetworkAclId;
+    const defaultAcl = NetworkAcls?.[0]?.NetworkAclId;
     if (!defaultAcl) return;
     await ctx.invoke('ec2', 'ReplaceNetworkAclAssociation', { AssociationId: current.associationId, NetworkAclId: defaultAcl });
   },

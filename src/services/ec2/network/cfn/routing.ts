@@ -1,7 +1,8 @@
 import { registerProvider } from '../../../cloudformation/providers/registry.js';
 import { creationTags, ignoreNotFound, updateTags } from './common.js';
 import type { Props, ResourceProvider } from '../../../cloudformation/providers/types.js';
-import { str } from '../../../cloudformation/providers/values.js';
+import { propsOf } from '../../../cloudformation/providers/props.js';
+import { given } from '../../../cloudformation/providers/values.js';
 
 export const routeTableProvider: ResourceProvider = {
   type: 'AWS::EC2::RouteTable',
@@ -9,10 +10,11 @@ export const routeTableProvider: ResourceProvider = {
   replaceOn: ['VpcId'],
   async create(props, ctx) {
     const { RouteTable } = await ctx.invoke('ec2', 'CreateRouteTable', {
-      VpcId: str(props.VpcId),
+      VpcId: propsOf(props, ctx.logicalId).requiredStr('VpcId'),
       TagSpecifications: creationTags('route-table', props, ctx),
     });
-    return { physicalId: RouteTable.RouteTableId, attributes: { RouteTableId: RouteTable.RouteTableId } };
+    const id = given(RouteTable?.RouteTableId, 'RouteTableId');
+    return { physicalId: id, attributes: { RouteTableId: id } };
   },
   async update(id, props, previous, ctx) {
     await updateTags(id, props, previous, ctx);
@@ -35,17 +37,24 @@ const TARGETS = [
   'CarrierGatewayId',
   'LocalGatewayId',
   'CoreNetworkArn',
-];
+] as const;
 
-function routeInput(props: Props) {
-  const input: Record<string, string | undefined> = {
-    RouteTableId: str(props.RouteTableId),
-    DestinationCidrBlock: str(props.DestinationCidrBlock),
-    DestinationIpv6CidrBlock: str(props.DestinationIpv6CidrBlock),
-    DestinationPrefixListId: str(props.DestinationPrefixListId),
+/** The route's table and destination (what names it), from the template. */
+function routeKey(props: Props, logicalId: string) {
+  const p = propsOf(props, logicalId);
+  return {
+    RouteTableId: p.requiredStr('RouteTableId'),
+    DestinationCidrBlock: p.str('DestinationCidrBlock'),
+    DestinationIpv6CidrBlock: p.str('DestinationIpv6CidrBlock'),
+    DestinationPrefixListId: p.str('DestinationPrefixListId'),
   };
-  for (const t of TARGETS) input[t] = str(props[t]);
-  return input;
+}
+
+function routeInput(props: Props, logicalId: string) {
+  const p = propsOf(props, logicalId);
+  const targets: Partial<Record<(typeof TARGETS)[number], string>> = {};
+  for (const t of TARGETS) targets[t] = p.str(t);
+  return { ...routeKey(props, logicalId), ...targets };
 }
 
 /** Physical id as CloudFormation shows it: <route table id>|<destination>. */
@@ -54,23 +63,18 @@ export const routeProvider: ResourceProvider = {
   required: ['RouteTableId'],
   replaceOn: ['RouteTableId', 'DestinationCidrBlock', 'DestinationIpv6CidrBlock', 'DestinationPrefixListId'],
   async create(props, ctx) {
-    await ctx.invoke('ec2', 'CreateRoute', routeInput(props));
-    const dest = String(props.DestinationCidrBlock ?? props.DestinationIpv6CidrBlock ?? props.DestinationPrefixListId);
-    return { physicalId: `${String(props.RouteTableId)}|${dest}`, attributes: { CidrBlock: props.DestinationCidrBlock } };
+    const input = routeInput(props, ctx.logicalId);
+    await ctx.invoke('ec2', 'CreateRoute', input);
+    const dest = String(input.DestinationCidrBlock ?? input.DestinationIpv6CidrBlock ?? input.DestinationPrefixListId);
+    return { physicalId: `${input.RouteTableId}|${dest}`, attributes: { CidrBlock: input.DestinationCidrBlock } };
   },
   async update(id, props, _previous, ctx) {
-    await ctx.invoke('ec2', 'ReplaceRoute', routeInput(props));
-    return { physicalId: id, attributes: { CidrBlock: props.DestinationCidrBlock } };
+    const input = routeInput(props, ctx.logicalId);
+    await ctx.invoke('ec2', 'ReplaceRoute', input);
+    return { physicalId: id, attributes: { CidrBlock: input.DestinationCidrBlock } };
   },
   async delete(_id, props, ctx) {
-    await ignoreNotFound(() =>
-      ctx.invoke('ec2', 'DeleteRoute', {
-        RouteTableId: str(props.RouteTableId),
-        DestinationCidrBlock: str(props.DestinationCidrBlock),
-        DestinationIpv6CidrBlock: str(props.DestinationIpv6CidrBlock),
-        DestinationPrefixListId: str(props.DestinationPrefixListId),
-      }),
-    );
+    await ignoreNotFound(() => ctx.invoke('ec2', 'DeleteRoute', routeKey(props, ctx.logicalId)));
   },
 };
 
@@ -79,13 +83,17 @@ export const subnetRouteTableAssociationProvider: ResourceProvider = {
   required: ['RouteTableId', 'SubnetId'],
   replaceOn: ['SubnetId'],
   async create(props, ctx) {
-    const r = await ctx.invoke('ec2', 'AssociateRouteTable', { RouteTableId: str(props.RouteTableId), SubnetId: str(props.SubnetId) });
-    return { physicalId: r.AssociationId, attributes: { Id: r.AssociationId } };
+    const p = propsOf(props, ctx.logicalId);
+    const r = await ctx.invoke('ec2', 'AssociateRouteTable', { RouteTableId: p.requiredStr('RouteTableId'), SubnetId: p.str('SubnetId') });
+    const id = given(r.AssociationId, 'AssociationId');
+    return { physicalId: id, attributes: { Id: id } };
   },
   async update(id, props, _previous, ctx) {
-    const r = await ctx.invoke('ec2', 'ReplaceRouteTableAssociation', { AssociationId: id, RouteTableId: str(props.RouteTableId) });
+    const RouteTableId = propsOf(props, ctx.logicalId).requiredStr('RouteTableId');
+    const r = await ctx.invoke('ec2', 'ReplaceRouteTableAssociation', { AssociationId: id, RouteTableId });
     // The association keeps its logical identity; AWS gives it a new id.
-    return { physicalId: r.NewAssociationId, ref: r.NewAssociationId, attributes: { Id: r.NewAssociationId } };
+    const newId = given(r.NewAssociationId, 'NewAssociationId');
+    return { physicalId: newId, ref: newId, attributes: { Id: newId } };
   },
   async delete(id, _props, ctx) {
     await ignoreNotFound(() => ctx.invoke('ec2', 'DisassociateRouteTable', { AssociationId: id }));

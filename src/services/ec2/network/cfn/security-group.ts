@@ -1,31 +1,29 @@
 import { registerProvider } from '../../../cloudformation/providers/registry.js';
 import { creationTags, ignoreNotFound, updateTags } from './common.js';
 import type { ProviderContext, Props, ResourceProvider } from '../../../cloudformation/providers/types.js';
-import { num, str } from '../../../cloudformation/providers/values.js';
+import { propsOf, type PropsReader } from '../../../cloudformation/providers/props.js';
+import { given } from '../../../cloudformation/providers/values.js';
 
 /** A template rule (SecurityGroupIngress/Egress item, or the standalone resources' properties) as an EC2 IpPermission. */
-export function ipPermission(rule: Props, egress: boolean) {
-  const protocol = String(rule.IpProtocol);
+export function ipPermission(rule: PropsReader, egress: boolean) {
+  const protocol = rule.requiredStr('IpProtocol');
   const allPorts = protocol === '-1' || protocol === 'all';
-  const peerGroup = egress ? rule.DestinationSecurityGroupId : rule.SourceSecurityGroupId;
-  const prefixList = egress ? rule.DestinationPrefixListId : rule.SourcePrefixListId;
+  const peerGroup = rule.str(egress ? 'DestinationSecurityGroupId' : 'SourceSecurityGroupId');
+  const prefixList = rule.str(egress ? 'DestinationPrefixListId' : 'SourcePrefixListId');
+  const cidr = rule.str('CidrIp');
+  const cidrV6 = rule.str('CidrIpv6');
+  const peerName = rule.str('SourceSecurityGroupName');
+  const Description = rule.str('Description');
   return {
     IpProtocol: protocol,
-    FromPort: allPorts ? undefined : num(rule.FromPort),
-    ToPort: allPorts ? undefined : num(rule.ToPort),
-    IpRanges: rule.CidrIp ? [{ CidrIp: String(rule.CidrIp), Description: str(rule.Description) }] : undefined,
-    Ipv6Ranges: rule.CidrIpv6 ? [{ CidrIpv6: String(rule.CidrIpv6), Description: str(rule.Description) }] : undefined,
-    PrefixListIds: prefixList ? [{ PrefixListId: String(prefixList), Description: str(rule.Description) }] : undefined,
+    FromPort: allPorts ? undefined : rule.num('FromPort'),
+    ToPort: allPorts ? undefined : rule.num('ToPort'),
+    IpRanges: cidr ? [{ CidrIp: cidr, Description }] : undefined,
+    Ipv6Ranges: cidrV6 ? [{ CidrIpv6: cidrV6, Description }] : undefined,
+    PrefixListIds: prefixList ? [{ PrefixListId: prefixList, Description }] : undefined,
     UserIdGroupPairs:
-      peerGroup || rule.SourceSecurityGroupName
-        ? [
-            {
-              GroupId: str(peerGroup),
-              GroupName: str(rule.SourceSecurityGroupName),
-              UserId: str(rule.SourceSecurityGroupOwnerId),
-              Description: str(rule.Description),
-            },
-          ]
+      peerGroup || peerName
+        ? [{ GroupId: peerGroup, GroupName: peerName, UserId: rule.str('SourceSecurityGroupOwnerId'), Description }]
         : undefined,
   };
 }
@@ -33,8 +31,8 @@ export function ipPermission(rule: Props, egress: boolean) {
 const ALL_EGRESS = { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] };
 
 async function setRules(groupId: string, props: Props, previous: Props | undefined, ctx: ProviderContext): Promise<void> {
-  const rules = (p: Props | undefined, key: string) =>
-    ((p?.[key] ?? []) as Props[]).map((r) => ipPermission(r, key === 'SecurityGroupEgress'));
+  const rules = (p: Props | undefined, key: 'SecurityGroupIngress' | 'SecurityGroupEgress') =>
+    ((p && propsOf(p, ctx.logicalId).objList(key)) ?? []).map((r) => ipPermission(r, key === 'SecurityGroupEgress'));
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   // Ingress
   const oldIn = rules(previous, 'SecurityGroupIngress');
@@ -44,8 +42,9 @@ async function setRules(groupId: string, props: Props, previous: Props | undefin
     if (newIn.length) await ctx.invoke('ec2', 'AuthorizeSecurityGroupIngress', { GroupId: groupId, IpPermissions: newIn });
   }
   // Egress: a group allows all outbound traffic until the template lists its own egress rules.
-  const oldOut = previous?.SecurityGroupEgress ? rules(previous, 'SecurityGroupEgress') : [ALL_EGRESS];
-  const newOut = props.SecurityGroupEgress ? rules(props, 'SecurityGroupEgress') : [ALL_EGRESS];
+  const givesEgress = (p: Props | undefined) => Boolean(p && propsOf(p, ctx.logicalId).raw('SecurityGroupEgress'));
+  const oldOut = givesEgress(previous) ? rules(previous, 'SecurityGroupEgress') : [ALL_EGRESS];
+  const newOut = givesEgress(props) ? rules(props, 'SecurityGroupEgress') : [ALL_EGRESS];
   if (!same(oldOut, newOut)) {
     await ctx.invoke('ec2', 'RevokeSecurityGroupEgress', { GroupId: groupId, IpPermissions: oldOut });
     if (newOut.length) await ctx.invoke('ec2', 'AuthorizeSecurityGroupEgress', { GroupId: groupId, IpPermissions: newOut });
@@ -57,19 +56,21 @@ export const securityGroupProvider: ResourceProvider = {
   required: ['GroupDescription'],
   replaceOn: ['GroupDescription', 'GroupName', 'VpcId'],
   async create(props, ctx) {
-    const { GroupId } = await ctx.invoke('ec2', 'CreateSecurityGroup', {
-      GroupName: str(props.GroupName) ?? ctx.physicalName(255),
-      Description: str(props.GroupDescription),
-      VpcId: str(props.VpcId),
+    const p = propsOf(props, ctx.logicalId);
+    const created = await ctx.invoke('ec2', 'CreateSecurityGroup', {
+      GroupName: p.str('GroupName') ?? ctx.physicalName(255),
+      Description: p.requiredStr('GroupDescription'),
+      VpcId: p.str('VpcId'),
       TagSpecifications: creationTags('security-group', props, ctx),
     });
+    const GroupId = given(created.GroupId, 'GroupId');
     await setRules(GroupId, props, undefined, ctx);
-    return { physicalId: GroupId, attributes: { GroupId, VpcId: props.VpcId } };
+    return { physicalId: GroupId, attributes: { GroupId, VpcId: p.str('VpcId') } };
   },
   async update(id, props, previous, ctx) {
     await setRules(id, props, previous, ctx);
     await updateTags(id, props, previous, ctx);
-    return { physicalId: id, attributes: { GroupId: id, VpcId: props.VpcId } };
+    return { physicalId: id, attributes: { GroupId: id, VpcId: propsOf(props, ctx.logicalId).str('VpcId') } };
   },
   async delete(id, _props, ctx) {
     await ignoreNotFound(() => ctx.invoke('ec2', 'DeleteSecurityGroup', { GroupId: id }));
@@ -98,17 +99,19 @@ function standaloneRule(egress: boolean): ResourceProvider {
       'Description',
     ],
     async create(props, ctx) {
-      const groupId = str(props.GroupId) ?? (await groupIdByName(String(props.GroupName), ctx));
+      const p = propsOf(props, ctx.logicalId);
+      const groupId = p.str('GroupId') ?? (await groupIdByName(p.requiredStr('GroupName'), ctx));
       const r = await ctx.invoke('ec2', `AuthorizeSecurityGroup${side}`, {
         GroupId: groupId,
-        IpPermissions: [ipPermission(props, egress)],
+        IpPermissions: [ipPermission(p, egress)],
       });
       const ruleId = r.SecurityGroupRules?.[0]?.SecurityGroupRuleId;
       if (!ruleId) throw new Error(`AuthorizeSecurityGroup${side} returned no rule id`);
       return { physicalId: ruleId, attributes: { Id: ruleId } };
     },
     async delete(id, props, ctx) {
-      const groupId = str(props.GroupId) ?? (await groupIdByName(String(props.GroupName), ctx).catch(() => undefined));
+      const p = propsOf(props, ctx.logicalId);
+      const groupId = p.str('GroupId') ?? (await groupIdByName(p.requiredStr('GroupName'), ctx).catch(() => undefined));
       if (!groupId) return;
       await ignoreNotFound(() => ctx.invoke('ec2', `RevokeSecurityGroup${side}`, { GroupId: groupId, SecurityGroupRuleIds: [id] }));
     },
@@ -117,7 +120,7 @@ function standaloneRule(egress: boolean): ResourceProvider {
 
 async function groupIdByName(name: string, ctx: ProviderContext): Promise<string> {
   const { SecurityGroups } = await ctx.invoke('ec2', 'DescribeSecurityGroups', { GroupNames: [name] });
-  return SecurityGroups[0].GroupId;
+  return given(SecurityGroups?.[0]?.GroupId, `GroupId of security group ${name}`);
 }
 
 for (const p of [securityGroupProvider, standaloneRule(false), standaloneRule(true)]) registerProvider(p);

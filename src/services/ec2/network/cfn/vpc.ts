@@ -1,11 +1,12 @@
 import { registerProvider } from '../../../cloudformation/providers/registry.js';
 import { creationTags, ignoreNotFound, onlyChanged, updateTags } from './common.js';
+import { propsOf } from '../../../cloudformation/providers/props.js';
 import type { ProviderContext, Props, ResourceProvider } from '../../../cloudformation/providers/types.js';
-import { bool, str } from '../../../cloudformation/providers/values.js';
+import { given } from '../../../cloudformation/providers/values.js';
 
 async function vpcAttributes(vpcId: string, ctx: ProviderContext) {
   const { Vpcs } = await ctx.invoke('ec2', 'DescribeVpcs', { VpcIds: [vpcId] });
-  const vpc = Vpcs[0];
+  const vpc = given(Vpcs?.[0], `VPC ${vpcId}`);
   const acls = await ctx.invoke('ec2', 'DescribeNetworkAcls', {
     Filters: [
       { Name: 'vpc-id', Values: [vpcId] },
@@ -21,18 +22,20 @@ async function vpcAttributes(vpcId: string, ctx: ProviderContext) {
   return {
     VpcId: vpcId,
     CidrBlock: vpc.CidrBlock,
-    CidrBlockAssociations: (vpc.CidrBlockAssociationSet ?? []).map((a: { AssociationId: string }) => a.AssociationId),
-    DefaultNetworkAcl: acls.NetworkAcls[0]?.NetworkAclId,
-    DefaultSecurityGroup: groups.SecurityGroups[0]?.GroupId,
+    CidrBlockAssociations: (vpc.CidrBlockAssociationSet ?? []).map((a) => a.AssociationId),
+    DefaultNetworkAcl: acls.NetworkAcls?.[0]?.NetworkAclId,
+    DefaultSecurityGroup: groups.SecurityGroups?.[0]?.GroupId,
     Ipv6CidrBlocks: [],
   };
 }
 
 async function setDns(vpcId: string, props: Props, previous: Props | undefined, ctx: ProviderContext) {
+  const now = propsOf(props, ctx.logicalId);
+  const then = previous && propsOf(previous, ctx.logicalId);
   // ModifyVpcAttribute takes one attribute per call; DNS support must be on before DNS hostnames.
-  for (const key of ['EnableDnsSupport', 'EnableDnsHostnames']) {
-    const value = bool(props[key]);
-    const before = previous ? bool(previous[key]) : undefined;
+  for (const key of ['EnableDnsSupport', 'EnableDnsHostnames'] as const) {
+    const value = now.bool(key);
+    const before = then?.bool(key);
     const fallback = key === 'EnableDnsSupport';
     if ((value ?? fallback) !== (before ?? fallback) || (!previous && value !== undefined)) {
       await ctx.invoke('ec2', 'ModifyVpcAttribute', { VpcId: vpcId, [key]: { Value: value ?? fallback } });
@@ -44,14 +47,16 @@ export const vpcProvider: ResourceProvider = {
   type: 'AWS::EC2::VPC',
   replaceOn: ['CidrBlock', 'InstanceTenancy', 'Ipv4IpamPoolId', 'Ipv4NetmaskLength'],
   async create(props, ctx) {
+    const p = propsOf(props, ctx.logicalId);
     const { Vpc } = await ctx.invoke('ec2', 'CreateVpc', {
-      CidrBlock: str(props.CidrBlock),
-      InstanceTenancy: str(props.InstanceTenancy),
-      Ipv4IpamPoolId: str(props.Ipv4IpamPoolId),
+      CidrBlock: p.str('CidrBlock'),
+      InstanceTenancy: p.str('InstanceTenancy'),
+      Ipv4IpamPoolId: p.str('Ipv4IpamPoolId'),
       TagSpecifications: creationTags('vpc', props, ctx),
     });
-    await setDns(Vpc.VpcId, props, undefined, ctx);
-    return { physicalId: Vpc.VpcId, attributes: await vpcAttributes(Vpc.VpcId, ctx) };
+    const vpcId = given(Vpc?.VpcId, 'VpcId');
+    await setDns(vpcId, props, undefined, ctx);
+    return { physicalId: vpcId, attributes: await vpcAttributes(vpcId, ctx) };
   },
   async update(id, props, previous, ctx) {
     await setDns(id, props, previous, ctx);
@@ -81,24 +86,26 @@ export const subnetProvider: ResourceProvider = {
     'OutpostArn',
   ],
   async create(props, ctx) {
+    const p = propsOf(props, ctx.logicalId);
     const { Subnet } = await ctx.invoke('ec2', 'CreateSubnet', {
-      VpcId: str(props.VpcId),
-      CidrBlock: str(props.CidrBlock),
-      AvailabilityZone: str(props.AvailabilityZone),
-      AvailabilityZoneId: str(props.AvailabilityZoneId),
-      Ipv6CidrBlock: str(props.Ipv6CidrBlock),
+      VpcId: p.requiredStr('VpcId'),
+      CidrBlock: p.str('CidrBlock'),
+      AvailabilityZone: p.str('AvailabilityZone'),
+      AvailabilityZoneId: p.str('AvailabilityZoneId'),
+      Ipv6CidrBlock: p.str('Ipv6CidrBlock'),
       TagSpecifications: creationTags('subnet', props, ctx),
     });
-    if (bool(props.MapPublicIpOnLaunch)) {
-      await ctx.invoke('ec2', 'ModifySubnetAttribute', { SubnetId: Subnet.SubnetId, MapPublicIpOnLaunch: { Value: true } });
+    const subnetId = given(Subnet?.SubnetId, 'SubnetId');
+    if (p.bool('MapPublicIpOnLaunch')) {
+      await ctx.invoke('ec2', 'ModifySubnetAttribute', { SubnetId: subnetId, MapPublicIpOnLaunch: { Value: true } });
     }
-    return { physicalId: Subnet.SubnetId, attributes: await subnetAttributes(Subnet.SubnetId, ctx) };
+    return { physicalId: subnetId, attributes: await subnetAttributes(subnetId, ctx) };
   },
   async update(id, props, previous, ctx) {
     if (onlyChanged(props, previous, ['MapPublicIpOnLaunch']).length) {
       await ctx.invoke('ec2', 'ModifySubnetAttribute', {
         SubnetId: id,
-        MapPublicIpOnLaunch: { Value: bool(props.MapPublicIpOnLaunch) ?? false },
+        MapPublicIpOnLaunch: { Value: propsOf(props, ctx.logicalId).bool('MapPublicIpOnLaunch') ?? false },
       });
     }
     await updateTags(id, props, previous, ctx);
@@ -114,9 +121,9 @@ export const subnetProvider: ResourceProvider = {
 
 async function subnetAttributes(subnetId: string, ctx: ProviderContext) {
   const { Subnets } = await ctx.invoke('ec2', 'DescribeSubnets', { SubnetIds: [subnetId] });
-  const s = Subnets[0];
+  const s = given(Subnets?.[0], `subnet ${subnetId}`);
   const acls = await ctx.invoke('ec2', 'DescribeNetworkAcls', { Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] });
-  const assoc = acls.NetworkAcls[0]?.Associations?.find((a: { SubnetId: string }) => a.SubnetId === subnetId);
+  const assoc = acls.NetworkAcls?.[0]?.Associations?.find((a) => a.SubnetId === subnetId);
   return {
     SubnetId: subnetId,
     VpcId: s.VpcId,
@@ -134,7 +141,8 @@ export const internetGatewayProvider: ResourceProvider = {
     const { InternetGateway } = await ctx.invoke('ec2', 'CreateInternetGateway', {
       TagSpecifications: creationTags('internet-gateway', props, ctx),
     });
-    return { physicalId: InternetGateway.InternetGatewayId, attributes: { InternetGatewayId: InternetGateway.InternetGatewayId } };
+    const id = given(InternetGateway?.InternetGatewayId, 'InternetGatewayId');
+    return { physicalId: id, attributes: { InternetGatewayId: id } };
   },
   async update(id, props, previous, ctx) {
     await updateTags(id, props, previous, ctx);
@@ -151,16 +159,19 @@ export const gatewayAttachmentProvider: ResourceProvider = {
   required: ['VpcId'],
   replaceOn: ['VpcId', 'InternetGatewayId', 'VpnGatewayId'],
   async create(props, ctx) {
-    if (props.VpnGatewayId) throw new Error('halo does not support VPN gateways (VpnGatewayId)');
-    if (!props.InternetGatewayId)
-      throw new Error('Properties validation failed for resource: either InternetGatewayId or VpnGatewayId is required');
-    await ctx.invoke('ec2', 'AttachInternetGateway', { InternetGatewayId: str(props.InternetGatewayId), VpcId: str(props.VpcId) });
-    return { physicalId: `IGW|${String(props.VpcId)}`, attributes: { AttachmentType: 'InternetGateway', VpcId: props.VpcId } };
+    const p = propsOf(props, ctx.logicalId);
+    if (p.str('VpnGatewayId')) throw new Error('halo does not support VPN gateways (VpnGatewayId)');
+    const gatewayId = p.str('InternetGatewayId');
+    if (!gatewayId) throw new Error('Properties validation failed for resource: either InternetGatewayId or VpnGatewayId is required');
+    const vpcId = p.requiredStr('VpcId');
+    await ctx.invoke('ec2', 'AttachInternetGateway', { InternetGatewayId: gatewayId, VpcId: vpcId });
+    return { physicalId: `IGW|${vpcId}`, attributes: { AttachmentType: 'InternetGateway', VpcId: vpcId } };
   },
   async delete(_id, props, ctx) {
-    await ignoreNotFound(() =>
-      ctx.invoke('ec2', 'DetachInternetGateway', { InternetGatewayId: str(props.InternetGatewayId), VpcId: str(props.VpcId) }),
-    );
+    const p = propsOf(props, ctx.logicalId);
+    const gatewayId = p.str('InternetGatewayId');
+    if (!gatewayId) return;
+    await ignoreNotFound(() => ctx.invoke('ec2', 'DetachInternetGateway', { InternetGatewayId: gatewayId, VpcId: p.requiredStr('VpcId') }));
   },
 };
 
