@@ -18,21 +18,23 @@ type Invoke = (service: string, operation: string, input: unknown) => Promise<un
  * Records every operation the providers of `types` run through their context while `work` runs (the calls a
  * stack operation makes, by resource). Bench-only: it wraps the registered providers' methods and restores them.
  */
+type UntypedInvoke = (service: string, operation: string, input: unknown) => Promise<unknown>;
+
 export async function recordProviderCalls<T>(types: string[], work: () => Promise<T>): Promise<{ result: T; recording: Recording }> {
   const recording: Recording = new Map();
   const restore: Array<() => void> = [];
   const recorded = (ctx: ProviderContext): ProviderContext => ({
     ...ctx,
-    invoke: async (service: string, operation: string, input: unknown) => {
+    invoke: (async (service: string, operation: string, input: unknown) => {
       const calls = recording.get(ctx.logicalId) ?? [];
       recording.set(ctx.logicalId, calls);
       // Kept as they are and copied once the work is done, so that recording costs the stack's run nearly nothing.
       const call: RecordedCall = { service, operation, input, output: undefined };
       calls.push(call);
-      const output: unknown = await ctx.invoke(service, operation, input);
+      const output: unknown = await (ctx.invoke as UntypedInvoke)(service, operation, input);
       call.output = output;
-      return output as never;
-    },
+      return output;
+    }) as ProviderContext['invoke'],
   });
   for (const type of new Set(types)) {
     const provider = findProvider(type);

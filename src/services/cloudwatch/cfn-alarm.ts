@@ -74,9 +74,8 @@ export const alarmProvider: ResourceProvider = {
     return put(physicalId, props, ctx);
   },
   async delete(physicalId, _props, ctx) {
-    // Through cloud.invoke, whose errors keep their code (ctx.invoke turns them into CloudFormation's reason text).
     try {
-      await ctx.cloud.invoke('monitoring', 'DeleteAlarms', { AlarmNames: [physicalId] }, { region: ctx.region });
+      await ctx.invoke('monitoring', 'DeleteAlarms', { AlarmNames: [physicalId] });
     } catch (err) {
       if (!isAwsError(err, 'ResourceNotFound')) throw err;
     }

@@ -2,11 +2,12 @@ import { registerProvider } from '../cloudformation/providers/registry.js';
 import type { ProviderContext, Props, ResourceProvider } from '../cloudformation/providers/types.js';
 import { propsOf, type PropsReader } from '../cloudformation/providers/props.js';
 import { given } from '../cloudformation/providers/values.js';
+import { isAwsError } from '../../protocol/errors.js';
 
 /** IAM takes policy documents as JSON text; templates give them as objects (or text). */
 const doc = (p: PropsReader, key: string) => p.requiredJson(key);
 const names = (p: PropsReader, key: string): string[] => p.strList(key) ?? [];
-const notFound = (err: unknown) => /Error Code: NoSuchEntity/.test((err as Error).message);
+const notFound = (err: unknown) => isAwsError(err, 'NoSuchEntity');
 
 async function ignoreMissing(work: () => Promise<unknown>): Promise<void> {
   try {

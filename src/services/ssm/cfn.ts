@@ -2,6 +2,7 @@ import { registerProvider } from '../cloudformation/providers/registry.js';
 import type { Props, ResourceProvider } from '../cloudformation/providers/types.js';
 import { propsOf } from '../cloudformation/providers/props.js';
 import { str } from '../cloudformation/providers/values.js';
+import { isAwsError } from '../../protocol/errors.js';
 
 function putInput(name: string, props: Props, overwrite: boolean) {
   // In templates SSM parameter Tags are a map of key to value.
@@ -42,7 +43,7 @@ export const ssmParameterProvider: ResourceProvider = {
     try {
       await ctx.invoke('ssm', 'DeleteParameter', { Name: name });
     } catch (err) {
-      if (!/Error Code: ParameterNotFound/.test((err as Error).message)) throw err;
+      if (!isAwsError(err, 'ParameterNotFound')) throw err;
     }
   },
 };

@@ -72,7 +72,7 @@ export const launchConfigurationProvider: ResourceProvider = {
     for (let attempt = 0; ; attempt++) {
       if (!(await exists(ctx, name))) return;
       try {
-        await ctx.cloud.invoke('autoscaling', 'DeleteLaunchConfiguration', { LaunchConfigurationName: name }, { region: ctx.region });
+        await ctx.invoke('autoscaling', 'DeleteLaunchConfiguration', { LaunchConfigurationName: name });
         return;
       } catch (err) {
         if (!isAwsError(err, 'ResourceInUse') || attempt >= 30) throw err;

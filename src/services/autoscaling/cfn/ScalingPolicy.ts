@@ -66,9 +66,8 @@ export const scalingPolicyProvider: ResourceProvider = {
     return put(propsOf(props, ctx.logicalId).requiredStr('AutoScalingGroupName'), parsed?.policy ?? physicalId, props, ctx);
   },
   async delete(physicalId, _props, ctx) {
-    // Through cloud.invoke, whose errors keep their code (ctx.invoke turns them into CloudFormation's reason text).
     try {
-      await ctx.cloud.invoke('autoscaling', 'DeletePolicy', { PolicyName: physicalId }, { region: ctx.region });
+      await ctx.invoke('autoscaling', 'DeletePolicy', { PolicyName: physicalId });
     } catch (err) {
       if (!isAwsError(err, 'ValidationError')) throw err;
     }

@@ -41,13 +41,12 @@ export const scheduledActionProvider: ResourceProvider = {
     return put(physicalId, props, ctx);
   },
   async delete(physicalId, props, ctx) {
-    // Through cloud.invoke, whose errors keep their code (ctx.invoke turns them into CloudFormation's reason text).
     const input = {
       AutoScalingGroupName: propsOf(props, ctx.logicalId).requiredStr('AutoScalingGroupName'),
       ScheduledActionName: physicalId,
     };
     try {
-      await ctx.cloud.invoke('autoscaling', 'DeleteScheduledAction', input, { region: ctx.region });
+      await ctx.invoke('autoscaling', 'DeleteScheduledAction', input);
     } catch (err) {
       if (!isAwsError(err, 'ValidationError')) throw err;
     }

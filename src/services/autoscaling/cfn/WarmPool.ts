@@ -18,8 +18,7 @@ async function put(props: Props, ctx: ProviderContext) {
 }
 
 async function stillThere(ctx: ProviderContext, ids: string[]): Promise<boolean> {
-  // Through cloud.invoke, whose errors keep their code (ctx.invoke turns them into CloudFormation's reason text).
-  const out = await ctx.cloud.invoke('ec2', 'DescribeInstances', { InstanceIds: ids }, { region: ctx.region }).catch((err: unknown) => {
+  const out = await ctx.invoke('ec2', 'DescribeInstances', { InstanceIds: ids }).catch((err: unknown) => {
     if (isAwsError(err, 'InvalidInstanceID.NotFound')) return { Reservations: [] };
     throw err;
   });
@@ -35,12 +34,10 @@ export const warmPoolProvider: ResourceProvider = {
   update: (_physicalId, props, _previous, ctx) => put(props, ctx),
   async delete(physicalId, _props, ctx) {
     let ids: string[];
-    // Through cloud.invoke, whose errors keep their code (ctx.invoke turns them into CloudFormation's reason text).
-    const invoke = ctx.cloud.invoke.bind(ctx.cloud);
     try {
-      const pool = await invoke('autoscaling', 'DescribeWarmPool', { AutoScalingGroupName: physicalId }, { region: ctx.region });
+      const pool = await ctx.invoke('autoscaling', 'DescribeWarmPool', { AutoScalingGroupName: physicalId });
       ids = (pool.Instances ?? []).flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
-      await invoke('autoscaling', 'DeleteWarmPool', { AutoScalingGroupName: physicalId, ForceDelete: true }, { region: ctx.region });
+      await ctx.invoke('autoscaling', 'DeleteWarmPool', { AutoScalingGroupName: physicalId, ForceDelete: true });
     } catch (err) {
       if (!isAwsError(err, 'ValidationError')) throw err;
       return;

@@ -173,9 +173,12 @@ export class StackRun {
         try {
           return await cloud.invoke(service, operation, input, { region: stack.region });
         } catch (err) {
+          // CloudFormation's reason text, keeping the service's code: providers match `err.code`, never the text.
           if (err instanceof AwsError) {
-            throw new Error(
+            throw new AwsError(
+              err.code,
               `Resource handler returned message: "${err.message}" (Service: ${service}, Operation: ${operation}, Status Code: ${err.status}, Error Code: ${err.code})`,
+              err.status,
             );
           }
           throw err;

@@ -44,10 +44,7 @@ export const accessPointProvider: ResourceProvider = {
     return { physicalId: id, attributes: { AccessPointId: id, Arn: accessPointArn(ctx.region, ctx.accountId, id) } };
   },
   async delete(id, _p, ctx) {
-    await deleteIgnoringMissing(
-      () => ctx.cloud.invoke(EFS, 'DeleteAccessPoint', { AccessPointId: id }, { region: ctx.region }),
-      'AccessPointNotFound',
-    );
+    await deleteIgnoringMissing(() => ctx.invoke(EFS, 'DeleteAccessPoint', { AccessPointId: id }), 'AccessPointNotFound');
   },
 };
 

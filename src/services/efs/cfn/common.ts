@@ -15,10 +15,7 @@ export async function untilAvailable(ctx: ProviderContext, state: () => Promise<
   }
 }
 
-/**
- * Runs a delete, treating the service's not-found error as done. The delete is called through `ctx.cloud.invoke`,
- * whose errors keep their code (`ctx.invoke` turns them into CloudFormation's reason text).
- */
+/** Runs a delete, treating the service's not-found error as done. */
 export async function deleteIgnoringMissing(run: () => Promise<unknown>, notFoundCode: string): Promise<void> {
   try {
     await run();

@@ -75,10 +75,7 @@ export const fileSystemProvider: ResourceProvider = {
     return { physicalId: id, attributes: attributes(ctx, id) };
   },
   async delete(id, _p, ctx) {
-    await deleteIgnoringMissing(
-      () => ctx.cloud.invoke(EFS, 'DeleteFileSystem', { FileSystemId: id }, { region: ctx.region }),
-      'FileSystemNotFound',
-    );
+    await deleteIgnoringMissing(() => ctx.invoke(EFS, 'DeleteFileSystem', { FileSystemId: id }), 'FileSystemNotFound');
   },
 };
 

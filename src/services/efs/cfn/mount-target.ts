@@ -44,10 +44,7 @@ export const mountTargetProvider: ResourceProvider = {
     }
   },
   async delete(id, _p, ctx) {
-    await deleteIgnoringMissing(
-      () => ctx.cloud.invoke(EFS, 'DeleteMountTarget', { MountTargetId: id }, { region: ctx.region }),
-      'MountTargetNotFound',
-    );
+    await deleteIgnoringMissing(() => ctx.invoke(EFS, 'DeleteMountTarget', { MountTargetId: id }), 'MountTargetNotFound');
   },
 };
 

@@ -28,7 +28,7 @@ export const resourcePolicyProvider: ResourceProvider = {
   update: (_arn, props, _previous, ctx) => put(props, ctx),
   async delete(arn, _props, ctx) {
     try {
-      await ctx.cloud.invoke('secretsmanager', 'DeleteResourcePolicy', { SecretId: arn }, { region: ctx.region });
+      await ctx.invoke('secretsmanager', 'DeleteResourcePolicy', { SecretId: arn });
     } catch (err) {
       if (!isAwsError(err, 'ResourceNotFoundException') && !isAwsError(err, 'InvalidRequestException')) throw err;
     }

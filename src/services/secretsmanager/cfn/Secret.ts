@@ -94,7 +94,7 @@ export const secretProvider: ResourceProvider = {
   },
   async delete(arn, _props, ctx) {
     try {
-      await ctx.cloud.invoke('secretsmanager', 'DeleteSecret', { SecretId: arn, ForceDeleteWithoutRecovery: true }, { region: ctx.region });
+      await ctx.invoke('secretsmanager', 'DeleteSecret', { SecretId: arn, ForceDeleteWithoutRecovery: true });
     } catch (err) {
       if (!isAwsError(err, 'ResourceNotFoundException')) throw err;
     }

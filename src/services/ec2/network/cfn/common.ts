@@ -1,5 +1,6 @@
 import { propsOf } from '../../../cloudformation/providers/props.js';
 import type { ProviderContext, Props } from '../../../cloudformation/providers/types.js';
+import { isAwsError } from '../../../../protocol/errors.js';
 
 /** The template's Tags with the tags CloudFormation adds (aws:cloudformation:*, the stack's tags), as TagSpecifications. */
 export function creationTags(resourceType: string, props: Props, ctx: ProviderContext) {
@@ -24,7 +25,7 @@ export async function ignoreNotFound(work: () => Promise<unknown>): Promise<void
   try {
     await work();
   } catch (err) {
-    if (/Error Code: [A-Za-z.]*(NotFound|NotAttached|NotAssociated)\b/.test((err as Error).message)) return;
+    if (isAwsError(err) && /(NotFound|NotAttached|NotAssociated)$/.test(err.code)) return;
     throw err;
   }
 }

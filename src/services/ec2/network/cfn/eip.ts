@@ -3,6 +3,7 @@ import { creationTags, ignoreNotFound, updateTags } from './common.js';
 import type { ProviderContext, ResourceProvider } from '../../../cloudformation/providers/types.js';
 import { propsOf } from '../../../cloudformation/providers/props.js';
 import { given } from '../../../cloudformation/providers/values.js';
+import { isAwsError } from '../../../../protocol/errors.js';
 
 async function addressOf(publicIp: string, ctx: ProviderContext) {
   const { Addresses } = await ctx.invoke('ec2', 'DescribeAddresses', { PublicIps: [publicIp] });
@@ -50,7 +51,7 @@ export const eipProvider: ResourceProvider = {
     try {
       address = await addressOf(id, ctx);
     } catch (err) {
-      if (/NotFound/.test((err as Error).message)) return;
+      if (isAwsError(err) && err.code.endsWith('NotFound')) return;
       throw err;
     }
     if (!address) return;
