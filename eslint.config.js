@@ -35,20 +35,6 @@ export default tseslint.config(
     },
   },
   {
-    // The no-unsafe-* rules are on everywhere else: operation inputs and outputs are typed from the models
-    // (scripts/gen-types.mjs; Cloud.invoke and ProviderContext.invoke are typed by them), and providers read template
-    // properties through PropsReader (cloudformation/providers/props.ts). This file still uses `any` values (the
-    // template's parameter declarations): 36 hits. A file leaves this list once it is typed; none joins it.
-    files: ['src/services/cloudformation/template/parameters.ts'],
-    rules: {
-      '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unsafe-call': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
-    },
-  },
-  {
     // Node scripts and tool configuration files (.dependency-cruiser.cjs).
     files: ['scripts/**/*.mjs', '*.cjs'],
     languageOptions: { globals: { console: 'readonly', process: 'readonly', module: 'writable', require: 'readonly' } },

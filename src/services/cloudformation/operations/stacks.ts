@@ -36,7 +36,8 @@ function checkStackName(name: string): void {
 
 export const parameterChecks = (ctx: RequestContext) => ({
   region: ctx.region,
-  invoke: <T>(service: string, operation: string, input: unknown) => ctx.cloud.invoke<T>(service, operation, input, { region: ctx.region }),
+  invoke: (service: string, operation: string, input: unknown) =>
+    ctx.cloud.invoke<unknown>(service, operation, input, { region: ctx.region }),
 });
 
 /** Evaluates every condition once, so a bad condition is a ValidationError of the call, before anything is made. */

@@ -20,7 +20,21 @@ export interface ResolvedParameter {
 /** Service look-ups the AWS-specific parameter types need. */
 export interface ParameterChecks {
   region: string;
-  invoke<T = any>(service: string, operation: string, input: unknown): Promise<T>;
+  invoke(service: string, operation: string, input: unknown): Promise<unknown>;
+}
+
+/** A member of the template's Parameters section, as written (values are checked where they are used). */
+export interface ParameterDefinition {
+  Type?: unknown;
+  Default?: unknown;
+  NoEcho?: unknown;
+  AllowedValues?: unknown;
+  AllowedPattern?: unknown;
+  ConstraintDescription?: unknown;
+  MinLength?: unknown;
+  MaxLength?: unknown;
+  MinValue?: unknown;
+  MaxValue?: unknown;
 }
 
 const invalid = (message: string) => new AwsError('ValidationError', message);
@@ -61,7 +75,7 @@ async function exists(call: () => Promise<unknown>): Promise<boolean> {
 }
 
 /** Checks the Parameters section's own shape (at validation time). */
-export function checkParameterDefinitions(defs: Record<string, any>): void {
+export function checkParameterDefinitions(defs: Record<string, ParameterDefinition | undefined>): void {
   if (typeof defs !== 'object' || Array.isArray(defs)) throw formatError('Parameters must be an object');
   for (const [key, def] of Object.entries(defs)) {
     if (!def || typeof def !== 'object') throw formatError(`Invalid parameter ${key}: must be an object`);
@@ -75,7 +89,7 @@ export function checkParameterDefinitions(defs: Record<string, any>): void {
  * constraint and AWS-specific type, as CloudFormation does before it creates anything.
  */
 export async function resolveParameters(
-  defs: Record<string, any>,
+  defs: Record<string, ParameterDefinition>,
   given: GivenParameter[],
   previous: Record<string, string> | undefined,
   checks: ParameterChecks,
@@ -86,7 +100,7 @@ export async function resolveParameters(
   if (unknown.length) throw invalid(`Parameters: [${unknown.join(', ')}] do not exist in the template`);
 
   const missing: string[] = [];
-  const values: Array<{ key: string; def: any; value: string }> = [];
+  const values: Array<{ key: string; def: ParameterDefinition; value: string }> = [];
   for (const [key, def] of Object.entries(defs)) {
     const g = byKey.get(key);
     let value: string | undefined;
@@ -123,7 +137,7 @@ export async function resolveParameters(
   return out;
 }
 
-function checkConstraints(key: string, def: any, value: string): void {
+function checkConstraints(key: string, def: ParameterDefinition, value: string): void {
   const type = String(def.Type);
   const fail = (what: string) => {
     throw invalid(
@@ -177,7 +191,7 @@ async function checkAwsType(key: string, type: string, value: string, checks: Pa
 
 async function readSsm(key: string, name: string, checks: ParameterChecks): Promise<string> {
   try {
-    const r = await checks.invoke<{ Parameter?: { Value?: string } }>('ssm', 'GetParameter', { Name: name });
+    const r = (await checks.invoke('ssm', 'GetParameter', { Name: name })) as { Parameter?: { Value?: string } };
     return r.Parameter?.Value ?? '';
   } catch (err) {
     if (err instanceof AwsError && err.code === 'ParameterNotFound')
