@@ -501,4 +501,405 @@ export const ec2Errors = declareErrors({
     sender: false,
     message: () => 'This cloud runs instances only when its daemon runs as root (network namespaces, nftables, mounts).',
   },
+  invalidHttpTokens: {
+    code: 'InvalidParameterValue',
+    message: (tokens: string) => `Value (${tokens}) for parameter HttpTokens is invalid. Use optional or required.`,
+  },
+  invalidHttpEndpoint: {
+    code: 'InvalidParameterValue',
+    message: (endpoint: string) => `Value (${endpoint}) for parameter HttpEndpoint is invalid.`,
+  },
+  invalidHopLimit: {
+    code: 'InvalidParameterValue',
+    message: () => 'HttpPutResponseHopLimit must be between 1 and 64.',
+  },
+  invalidInstanceProfileName: {
+    code: 'InvalidParameterValue',
+    message: (name: string) => `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`,
+  },
+  onePrimaryPrivateIp: {
+    code: 'InvalidParameterValue',
+    message: () => 'Only one primary private IP address can be specified.',
+  },
+  primaryPrivateIpTwice: {
+    code: 'InvalidParameterCombination',
+    message: () => 'The primary private IP address was given twice with different values.',
+  },
+  invalidMinCount: {
+    code: 'InvalidParameterValue',
+    message: (min: number) => `Value (${min}) for parameter minCount is invalid. Expected a value greater than 0.`,
+  },
+  invalidMaxCount: {
+    code: 'InvalidParameterValue',
+    message: (max: number) => `Value (${max}) for parameter maxCount is invalid. Expected a value no smaller than minCount.`,
+  },
+  subnetInOtherZone: {
+    code: 'InvalidParameterValue',
+    message: (availabilityZone: string, subnetId: string, availabilityZone2: string) =>
+      `Value (${availabilityZone}) for parameter availabilityZone is invalid. Subnet '${subnetId}' is in the availability zone ${availabilityZone2}`,
+  },
+  userDataTooLong: {
+    code: 'InvalidParameterValue',
+    message: () => 'User data is limited to 16384 bytes',
+  },
+  privateIpWithManyInstances: {
+    code: 'InvalidParameterCombination',
+    message: () => 'Cannot specify a private IP address when launching more than one instance.',
+  },
+  incompleteBlockDeviceMapping: {
+    code: 'InvalidParameterCombination',
+    message: () => 'Each block device mapping needs a DeviceName and Ebs.DeleteOnTermination.',
+  },
+  invalidInstanceAttribute: {
+    code: 'InvalidParameterValue',
+    message: (attribute: string) => `Value (${attribute}) for parameter attribute is invalid.`,
+  },
+  invalidAutoRecovery: {
+    code: 'InvalidParameterValue',
+    message: (value: string) => `Value (${value}) for parameter AutoRecovery is invalid. Valid values are default and disabled.`,
+  },
+  metadataIpv6Unsupported: {
+    code: 'UnsupportedOperation',
+    message: () => 'The IPv6 endpoint of the instance metadata service is not supported by this cloud.',
+  },
+  statusMaxResultsOutOfRange: {
+    code: 'InvalidParameterValue',
+    message: () => 'MaxResults must be between 5 and 1000',
+  },
+  invalidFilter: {
+    code: 'InvalidParameterValue',
+    message: (name: string) => `The filter '${name}' is invalid`,
+  },
+  invalidKeyName: {
+    code: 'InvalidParameterValue',
+    message: (name: string) => `Value (${name}) for parameter KeyName is invalid. Key names are 1-255 printable ASCII characters.`,
+  },
+  invalidKeyType: {
+    code: 'InvalidParameterValue',
+    message: (keyType: string) => `Value (${keyType}) for parameter KeyType is invalid. Use rsa or ed25519.`,
+  },
+  invalidKeyFormat: {
+    code: 'InvalidParameterValue',
+    message: (format: string) => `Value (${format}) for parameter KeyFormat is invalid. Use pem or ppk.`,
+  },
+  ppkKeyFormatUnsupported: {
+    code: 'InvalidParameterValue',
+    message: () => 'KeyFormat ppk is not supported by this cloud; use pem (convert with puttygen).',
+  },
+  versionDescriptionTooLong: {
+    code: 'InvalidParameterValue',
+    message: () => 'The version description must be at most 255 characters.',
+  },
+  versionNumbersNeedTemplate: {
+    code: 'InvalidParameterCombination',
+    message: () => 'Version numbers can be given only with a launch template ID or name; without one, use $Latest or $Default.',
+  },
+  invalidVersionNumber: {
+    code: 'InvalidParameterValue',
+    message: (v: string, what: string) => `Value (${v}) for parameter ${what} is invalid. Expecting a version number.`,
+  },
+  invalidAddressDomain: {
+    code: 'InvalidParameterValue',
+    message: (domain: string) => `Value (${domain}) for parameter domain is invalid. Only vpc addresses exist in this cloud.`,
+  },
+  addressPoolUnsupported: {
+    code: 'UnsupportedOperation',
+    message: () => 'Only the amazon public IPv4 pool is supported by this cloud.',
+  },
+  invalidNetworkBorderGroup: {
+    code: 'InvalidParameterValue',
+    message: (networkBorderGroup: string, region: string) =>
+      `Value (${networkBorderGroup}) for parameter NetworkBorderGroup is invalid. Use ${region}.`,
+  },
+  networkInterfaceNotOnInstance: {
+    code: 'InvalidParameterCombination',
+    message: (networkInterfaceId: string, instanceId: string) =>
+      `Network interface ${networkInterfaceId} is not attached to instance ${instanceId}`,
+  },
+  privateIpNotOnInterface: {
+    code: 'InvalidParameterValue',
+    message: (privateIpAddress: string, networkInterfaceId: string) =>
+      `The private IP address ${privateIpAddress} is not assigned to network interface ${networkInterfaceId}. Only the primary private IP address is supported.`,
+  },
+  networkHasInternetGateway: {
+    code: 'InvalidParameterValue',
+    message: (vpcId: string) => `Network ${vpcId} already has an internet gateway attached`,
+  },
+  defaultNetworkAclNotDeletable: {
+    code: 'InvalidParameterValue',
+    message: (networkAclId: string) => `cannot delete default network ACL ${networkAclId}`,
+  },
+  invalidRuleNumber: {
+    code: 'InvalidParameterValue',
+    message: (ruleNumber: number) => `Value (${ruleNumber}) for parameter ruleNumber is invalid. Rule numbers are 1 to 32766.`,
+  },
+  invalidRuleAction: {
+    code: 'InvalidParameterValue',
+    message: (ruleAction: string) => `Value (${ruleAction}) for parameter ruleAction is invalid. Use allow or deny.`,
+  },
+  ipv6AclEntriesUnsupported: {
+    code: 'UnsupportedOperation',
+    message: () => 'IPv6 network ACL entries are not supported by this cloud.',
+  },
+  invalidAclPortRange: {
+    code: 'InvalidParameterValue',
+    message: (From: number, To: number) => `Invalid port range ${From}-${To}: ports are 0 to 65535, From not above To.`,
+  },
+  defaultAclRuleNotDeletable: {
+    code: 'InvalidParameterValue',
+    message: (LAST_RULE: number) => `The default rule ${LAST_RULE} of a network ACL cannot be deleted.`,
+  },
+  networkAclInOtherNetwork: {
+    code: 'InvalidParameterValue',
+    message: (networkAclId: string, associationId: string) =>
+      `Network ACL ${networkAclId} belongs to a different network than association ${associationId}`,
+  },
+  groupInOtherNetwork: {
+    code: 'InvalidParameterValue',
+    message: (groupId: string, subnetId: string) => `Security group ${groupId} and subnet ${subnetId} belong to different networks.`,
+  },
+  invalidPrivateIp: {
+    code: 'InvalidParameterValue',
+    message: (requested: string) => `Invalid value '${requested}' for privateIpAddress.`,
+  },
+  addressOutsideSubnet: {
+    code: 'InvalidParameterValue',
+    message: (requested: string) => `Address ${requested} does not fall within the subnet's address range`,
+  },
+  addressReservedInSubnet: {
+    code: 'InvalidParameterValue',
+    message: (requested: string) => `Address ${requested} is in subnet's reserved address range`,
+  },
+  unknownProtocol: {
+    code: 'InvalidParameterValue',
+    message: (value: string, parameter: string) => `Invalid value '${value}' for ${parameter}. Unknown protocol.`,
+  },
+  addressOutsidePool: {
+    code: 'InvalidParameterValue',
+    message: (requested: string, network: string, prefix: number) =>
+      `Address ${requested} is not in this cloud's public address pool ${network}/${prefix}.`,
+  },
+  invalidDestinationCidr: {
+    code: 'InvalidParameterValue',
+    message: (text: string) => `Value (${text}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.`,
+  },
+  routeInsideVpcCidr: {
+    code: 'InvalidParameterValue',
+    message: (dest: string) =>
+      `The destination CIDR block ${dest} is equal to or more specific than one of this VPC's CIDR blocks. This route can target only an interface or an instance.`,
+  },
+  localRouteNotReplaceable: {
+    code: 'InvalidParameterValue',
+    message: (dest: string, routeTableId: string) => `cannot replace local route ${dest} in route table ${routeTableId}`,
+  },
+  localRouteNotRemovable: {
+    code: 'InvalidParameterValue',
+    message: (dest: string, routeTableId: string) => `cannot remove local route ${dest} in route table ${routeTableId}`,
+  },
+  gatewayAssociationsUnsupported: {
+    code: 'UnsupportedOperation',
+    message: () => 'Gateway route table associations are not supported by this cloud.',
+  },
+  routeTableAndSubnetInDifferentNetworks: {
+    code: 'InvalidParameterValue',
+    message: (routeTableId: string, subnetId: string) => `Route table ${routeTableId} and subnet ${subnetId} belong to different networks`,
+  },
+  mainAssociationNotRemovable: {
+    code: 'InvalidParameterValue',
+    message: (associationId: string) => `cannot disassociate the main route table association ${associationId}`,
+  },
+  routeTableInOtherNetwork: {
+    code: 'InvalidParameterValue',
+    message: (routeTableId: string, associationId: string) =>
+      `Route table ${routeTableId} belongs to a different network than association ${associationId}`,
+  },
+  routeTargetUnsupported: {
+    code: 'UnsupportedOperation',
+    message: (what: string) => `${what} is not supported by this cloud (see the EC2 network LIMITATIONS).`,
+  },
+  oneRouteTarget: {
+    code: 'InvalidParameterCombination',
+    message: () =>
+      'The request must contain exactly one of gatewayId, natGatewayId, networkInterfaceId, vpcPeeringConnectionId, instanceId or transitGatewayId',
+  },
+  gatewayInOtherNetwork: {
+    code: 'InvalidParameterValue',
+    message: (routeTableId: string, id: string) => `route table ${routeTableId} and network gateway ${id} belong to different networks`,
+  },
+  instanceInOtherNetwork: {
+    code: 'InvalidParameterValue',
+    message: (routeTableId: string, instanceId: string) =>
+      `route table ${routeTableId} and instance ${instanceId} belong to different networks`,
+  },
+  portRangeNeedsBothPorts: {
+    code: 'InvalidParameterValue',
+    message: () => 'Invalid value for portRange. Must specify both from and to ports with TCP/UDP.',
+  },
+  invalidRulePortRange: {
+    code: 'InvalidParameterValue',
+    message: (from: number, to: number) => `Invalid port range ${from}-${to}: ports are 0 to 65535, from not above to.`,
+  },
+  invalidIcmpTypeCode: {
+    code: 'InvalidParameterValue',
+    message: (type: number, code: number) => `Invalid ICMP type ${type} or code ${code}.`,
+  },
+  ipv6GroupRulesUnsupported: {
+    code: 'UnsupportedOperation',
+    message: () => 'IPv6 security group rules are not supported by this cloud.',
+  },
+  prefixListGroupRulesUnsupported: {
+    code: 'UnsupportedOperation',
+    message: () => 'Prefix list security group rules are not supported by this cloud.',
+  },
+  cidrBlockMalformed: {
+    code: 'InvalidParameterValue',
+    message: (cidrIp: string) => `CIDR block ${cidrIp} is malformed`,
+  },
+  ruleNeedsPeer: {
+    code: 'InvalidParameterValue',
+    message: () => 'A rule needs at least one peer: IpRanges or UserIdGroupPairs.',
+  },
+  invalidGroupText: {
+    code: 'InvalidParameterValue',
+    message: (name: string, field: string) =>
+      `Value (${name}) for parameter ${field} is invalid. Names and descriptions are 1-255 printable ASCII characters.`,
+  },
+  reservedGroupName: {
+    code: 'InvalidParameterValue',
+    message: () => 'Cannot use reserved security group name: default',
+  },
+  groupNameLooksLikeId: {
+    code: 'InvalidParameterValue',
+    message: () => 'Group names may not be in the format sg-*.',
+  },
+  invalidSubnetZone: {
+    code: 'InvalidParameterValue',
+    message: (value: string, param: string, names: string) =>
+      `Value (${value}) for parameter ${param} is invalid. Subnets can currently only be created in the following availability zones: ${names}.`,
+  },
+  ipv6SubnetsUnsupported: {
+    code: 'UnsupportedOperation',
+    message: () => 'IPv6 subnets are not supported by this cloud.',
+  },
+  subnetIpamUnsupported: {
+    code: 'UnsupportedOperation',
+    message: () => 'IPAM pools and Outposts are not supported by this cloud; give CidrBlock.',
+  },
+  subnetAttributeUnsupported: {
+    code: 'UnsupportedOperation',
+    message: (attribute: string) => `The subnet attribute ${attribute} is not supported by this cloud.`,
+  },
+  ipv6VpcCidrUnsupported: {
+    code: 'UnsupportedOperation',
+    message: () => 'IPv6 CIDR blocks are not supported by this cloud.',
+  },
+  vpcIpamUnsupported: {
+    code: 'UnsupportedOperation',
+    message: () => 'IPAM pools are not supported by this cloud; give CidrBlock.',
+  },
+  invalidTenancy: {
+    code: 'InvalidParameterValue',
+    message: (tenancy: string) => `Value (${tenancy}) for parameter instanceTenancy is invalid. Use default or dedicated.`,
+  },
+  addressUsageMetricsUnsupported: {
+    code: 'UnsupportedOperation',
+    message: () => 'Network address usage metrics are not supported by this cloud.',
+  },
+  dnsHostnamesNeedDnsSupport: {
+    code: 'InvalidParameterValue',
+    message: () =>
+      'Value (true) for parameter enableDnsHostnames is invalid. DNS hostnames can only be enabled when DNS support (enableDnsSupport) is enabled for the VPC.',
+  },
+  unknownVpcAttribute: {
+    code: 'InvalidParameterValue',
+    message: (attribute: string) => `Value (${attribute}) for parameter attribute is invalid. Unknown attribute.`,
+  },
+  idsWithMaxResults: {
+    code: 'InvalidParameterCombination',
+    message: (idsParam: string) => `The parameter ${idsParam} cannot be used with the parameter maxResults`,
+  },
+  maxResultsTooLarge: {
+    code: 'InvalidParameterValue',
+    message: (max: number) => `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value less than or equal to 1000.`,
+  },
+  maxResultsTooSmall: {
+    code: 'InvalidParameterValue',
+    message: (max: number) => `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value greater than 5.`,
+  },
+  invalidZoneName: {
+    code: 'InvalidParameterValue',
+    message: (name: string) => `Invalid availability zone: [${name}]`,
+  },
+  invalidZoneId: {
+    code: 'InvalidParameterValue',
+    message: (id: string) => `Invalid availability zone id: [${id}]`,
+  },
+  unknownAccountAttribute: {
+    code: 'InvalidParameterValue',
+    message: (name: string) => `Value (${name}) for parameter attributeName is invalid. Unknown attribute.`,
+  },
+  invalidTagKey: {
+    code: 'InvalidParameterValue',
+    message: (key: string) => `Tag key '${key}' is invalid: keys are 1 to 128 characters.`,
+  },
+  reservedTagKey: {
+    code: 'InvalidParameterValue',
+    message: () => "Tag keys starting with 'aws:' are reserved for internal use",
+  },
+  tagValueTooLong: {
+    code: 'InvalidParameterValue',
+    message: (key: string) => `Tag value for key '${key}' is longer than 256 characters.`,
+  },
+  invalidVolumeType: {
+    code: 'InvalidParameterValue',
+    message: (volumeType: string) =>
+      `Value (${volumeType}) for parameter volumeType is invalid. Valid values: standard, gp2, gp3, io1, io2, st1, sc1.`,
+  },
+  volumeSizeOutOfRange: {
+    code: 'InvalidParameterValue',
+    message: (size: number, type: string, low: number, high: number) =>
+      `Volume of ${size}GiB is not supported for volume type ${type}: the size must be between ${low} and ${high} GiB.`,
+  },
+  volumeSmallerThanSnapshot: {
+    code: 'InvalidParameterValue',
+    message: (size: number, snapshotSize: number) => `Volume of ${size}GiB is too small; minimum is ${snapshotSize}GiB.`,
+  },
+  iopsNotSupported: {
+    code: 'InvalidParameterCombination',
+    message: (type: string) => `The parameter iops is not supported for ${type} volumes.`,
+  },
+  iopsOutOfRange: {
+    code: 'InvalidParameterValue',
+    message: (iops: number, type: string, low: number, high: number) =>
+      `Volume iops of ${iops} is not supported for ${type}: it must be between ${low} and ${high}.`,
+  },
+  iopsRatioTooHigh: {
+    code: 'InvalidParameterValue',
+    message: (ratio: string, iopsPerGiB: string) => `Iops to volume size ratio of ${ratio} is too high; maximum is ${iopsPerGiB}.`,
+  },
+  throughputNotSupported: {
+    code: 'InvalidParameterCombination',
+    message: (type: string) => `The parameter throughput is not supported for ${type} volumes.`,
+  },
+  throughputOutOfRange: {
+    code: 'InvalidParameterValue',
+    message: (throughput: number) => `Throughput of ${throughput} MiB/s is not supported: it must be between 125 and 1000.`,
+  },
+  throughputRatioTooHigh: {
+    code: 'InvalidParameterValue',
+    message: (ratio: string) => `Throughput (MiBps) to iops ratio of ${ratio} is too high; maximum is 0.25 MiBps per iops.`,
+  },
+  invalidDeviceName: {
+    code: 'InvalidParameterValue',
+    message: (device: string, device2: string) =>
+      `Value (${device}) for parameter device is invalid. ${device2} is not a valid EBS device name.`,
+  },
+  multiAttachUnsupported: {
+    code: 'InvalidParameterCombination',
+    message: () => 'Multi-Attach is supported only for io1 and io2 volumes; this cloud does not support it.',
+  },
+  attachmentPointInUse: {
+    code: 'InvalidParameterValue',
+    message: (device: string, device2: string) => `Invalid value '${device}' for unixDevice. Attachment point ${device2} is already in use`,
+  },
 });

@@ -19,9 +19,7 @@ const table = (ctx: RequestContext) => ctx.cloud.store.table<KeyPair>('ec2.keyPa
 
 function checkName(name: string): void {
   if (!name || name.length > 255 || !/^[\x20-\x7e]+$/.test(name)) {
-    throw ec2Errors.invalidParameterValue(
-      `Value (${name}) for parameter KeyName is invalid. Key names are 1-255 printable ASCII characters.`,
-    );
+    throw ec2Errors.invalidKeyName(name);
   }
 }
 
@@ -91,13 +89,10 @@ export function createKeyPair(
 ) {
   checkName(input.KeyName);
   const keyType = input.KeyType ?? 'rsa';
-  if (keyType !== 'rsa' && keyType !== 'ed25519')
-    throw ec2Errors.invalidParameterValue(`Value (${keyType}) for parameter KeyType is invalid. Use rsa or ed25519.`);
+  if (keyType !== 'rsa' && keyType !== 'ed25519') throw ec2Errors.invalidKeyType(keyType);
   const format = input.KeyFormat ?? 'pem';
-  if (format !== 'pem' && format !== 'ppk')
-    throw ec2Errors.invalidParameterValue(`Value (${format}) for parameter KeyFormat is invalid. Use pem or ppk.`);
-  if (format === 'ppk')
-    throw ec2Errors.invalidParameterValue('KeyFormat ppk is not supported by this cloud; use pem (convert with puttygen).');
+  if (format !== 'pem' && format !== 'ppk') throw ec2Errors.invalidKeyFormat(format);
+  if (format === 'ppk') throw ec2Errors.ppkKeyFormatUnsupported();
   if (table(ctx).get(ctx.region, input.KeyName)) throw ec2Errors.keyPairDuplicate(input.KeyName);
   const { privateKey, publicKey } =
     keyType === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ed25519');

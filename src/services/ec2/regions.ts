@@ -32,10 +32,10 @@ export function describeAvailabilityZones(
   if (!region) throw ec2Errors.invalidRegion(ctx.region);
   let zones = zonesOf(region);
   for (const name of input.ZoneNames ?? []) {
-    if (!zones.some((z) => z.zoneName === name)) throw ec2Errors.invalidParameterValue(`Invalid availability zone: [${name}]`);
+    if (!zones.some((z) => z.zoneName === name)) throw ec2Errors.invalidZoneName(name);
   }
   for (const id of input.ZoneIds ?? []) {
-    if (!zones.some((z) => z.zoneId === id)) throw ec2Errors.invalidParameterValue(`Invalid availability zone id: [${id}]`);
+    if (!zones.some((z) => z.zoneId === id)) throw ec2Errors.invalidZoneId(id);
   }
   if (input.ZoneNames?.length) zones = zones.filter((z) => input.ZoneNames?.includes(z.zoneName));
   if (input.ZoneIds?.length) zones = zones.filter((z) => input.ZoneIds?.includes(z.zoneId));
@@ -71,8 +71,7 @@ const ACCOUNT_ATTRIBUTES: Record<string, string[]> = {
 export function describeAccountAttributes(input: { AttributeNames?: string[] }) {
   const names = input.AttributeNames?.length ? input.AttributeNames : Object.keys(ACCOUNT_ATTRIBUTES);
   for (const name of names) {
-    if (!ACCOUNT_ATTRIBUTES[name])
-      throw ec2Errors.invalidParameterValue(`Value (${name}) for parameter attributeName is invalid. Unknown attribute.`);
+    if (!ACCOUNT_ATTRIBUTES[name]) throw ec2Errors.unknownAccountAttribute(name);
   }
   return {
     AccountAttributes: names.map((name) => ({

@@ -80,12 +80,9 @@ function kindOf(id: string): TaggableKind {
 const MAX_TAGS = 50;
 
 function checkTag(tag: { Key?: string; Value?: string }): asserts tag is Tag {
-  if (!tag.Key || tag.Key.length > 128)
-    throw ec2Errors.invalidParameterValue(`Tag key '${tag.Key ?? ''}' is invalid: keys are 1 to 128 characters.`);
-  if (tag.Key.toLowerCase().startsWith('aws:'))
-    throw ec2Errors.invalidParameterValue("Tag keys starting with 'aws:' are reserved for internal use");
-  if ((tag.Value ?? '').length > 256)
-    throw ec2Errors.invalidParameterValue(`Tag value for key '${tag.Key}' is longer than 256 characters.`);
+  if (!tag.Key || tag.Key.length > 128) throw ec2Errors.invalidTagKey(tag.Key ?? '');
+  if (tag.Key.toLowerCase().startsWith('aws:')) throw ec2Errors.reservedTagKey();
+  if ((tag.Value ?? '').length > 256) throw ec2Errors.tagValueTooLong(tag.Key);
 }
 
 export function createTags(input: { Resources: string[]; Tags: Array<{ Key?: string; Value?: string }> }, ctx: RequestContext) {

@@ -100,14 +100,11 @@ function defaultSubnet(ctx: RequestContext, zone?: string): SubnetRecord {
 
 export function metadataOptions(input: RunInstancesInput['MetadataOptions']): MetadataOptionsRecord {
   const tokens = input?.HttpTokens ?? 'optional';
-  if (tokens !== 'optional' && tokens !== 'required')
-    throw ec2Errors.invalidParameterValue(`Value (${tokens}) for parameter HttpTokens is invalid. Use optional or required.`);
+  if (tokens !== 'optional' && tokens !== 'required') throw ec2Errors.invalidHttpTokens(tokens);
   const endpoint = input?.HttpEndpoint ?? 'enabled';
-  if (endpoint !== 'enabled' && endpoint !== 'disabled')
-    throw ec2Errors.invalidParameterValue(`Value (${endpoint}) for parameter HttpEndpoint is invalid.`);
+  if (endpoint !== 'enabled' && endpoint !== 'disabled') throw ec2Errors.invalidHttpEndpoint(endpoint);
   const hops = input?.HttpPutResponseHopLimit ?? 1;
-  if (!Number.isInteger(hops) || hops < 1 || hops > 64)
-    throw ec2Errors.invalidParameterValue('HttpPutResponseHopLimit must be between 1 and 64.');
+  if (!Number.isInteger(hops) || hops < 1 || hops > 64) throw ec2Errors.invalidHopLimit();
   return {
     HttpTokens: tokens,
     HttpEndpoint: endpoint,
@@ -134,9 +131,7 @@ async function checkInstanceProfile(
     return { Arn: out.InstanceProfile?.Arn ?? profile.Arn, Name: out.InstanceProfile?.InstanceProfileName ?? name };
   } catch (err) {
     if (isAwsError(err, 'NoSuchEntity')) {
-      throw ec2Errors.invalidParameterValue(
-        `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`,
-      );
+      throw ec2Errors.invalidInstanceProfileName(String(name));
     }
     throw err;
   }
@@ -155,14 +150,13 @@ function requestedPrivateIp(
   const primary =
     listed.find((p) => p.Primary)?.PrivateIpAddress ??
     (listed.length === 1 && listed[0].Primary === undefined ? listed[0].PrivateIpAddress : undefined);
-  if (listed.filter((p) => p.Primary).length > 1)
-    throw ec2Errors.invalidParameterValue('Only one primary private IP address can be specified.');
+  if (listed.filter((p) => p.Primary).length > 1) throw ec2Errors.onePrimaryPrivateIp();
   if (listed.length > 1 || (listed.length === 1 && listed[0].Primary === false)) {
     throw ec2Errors.secondaryPrivateIpsUnsupported();
   }
   const forms = [top, nic?.PrivateIpAddress, primary].filter((ip): ip is string => !!ip);
   if (new Set(forms).size > 1) {
-    throw ec2Errors.invalidParameterCombination('The primary private IP address was given twice with different values.');
+    throw ec2Errors.primaryPrivateIpTwice();
   }
   return forms[0];
 }
@@ -176,10 +170,8 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
   if (!INSTANCE_TYPE.test(instanceType)) throw ec2Errors.invalidInstanceType(instanceType);
   const min = input.MinCount;
   const max = input.MaxCount;
-  if (!(min >= 1))
-    throw ec2Errors.invalidParameterValue(`Value (${min}) for parameter minCount is invalid. Expected a value greater than 0.`);
-  if (!(max >= min))
-    throw ec2Errors.invalidParameterValue(`Value (${max}) for parameter maxCount is invalid. Expected a value no smaller than minCount.`);
+  if (!(min >= 1)) throw ec2Errors.invalidMinCount(min);
+  if (!(max >= min)) throw ec2Errors.invalidMaxCount(max);
   if (max > 200) throw ec2Errors.instanceLimitExceeded(max);
   if (input.KeyName && !findKeyPair(ctx, input.KeyName)) throw ec2Errors.keyPairNotFound(input.KeyName);
   const nic = input.NetworkInterfaces?.find((n) => (n.DeviceIndex ?? 0) === 0);
@@ -193,9 +185,7 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
     subnet = defaultSubnet(ctx, input.Placement?.AvailabilityZone);
   }
   if (input.Placement?.AvailabilityZone && input.Placement.AvailabilityZone !== subnet.AvailabilityZone) {
-    throw ec2Errors.invalidParameterValue(
-      `Value (${input.Placement.AvailabilityZone}) for parameter availabilityZone is invalid. Subnet '${subnet.SubnetId}' is in the availability zone ${subnet.AvailabilityZone}`,
-    );
+    throw ec2Errors.subnetInOtherZone(input.Placement.AvailabilityZone, subnet.SubnetId, subnet.AvailabilityZone);
   }
   const groupsOfVpc = securityGroups(ctx.cloud.store)
     .list(ctx.region)
@@ -218,11 +208,10 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
   }
   const userData = input.UserData;
   if (userData !== undefined && Buffer.from(userData, 'base64').length > 16 * 1024) {
-    throw ec2Errors.invalidParameterValue('User data is limited to 16384 bytes');
+    throw ec2Errors.userDataTooLong();
   }
   const requestedIp = requestedPrivateIp(input.PrivateIpAddress, nic);
-  if (requestedIp && max > 1)
-    throw ec2Errors.invalidParameterCombination('Cannot specify a private IP address when launching more than one instance.');
+  if (requestedIp && max > 1) throw ec2Errors.privateIpWithManyInstances();
   const profile = await checkInstanceProfile(ctx, input.IamInstanceProfile);
   const options = metadataOptions(input.MetadataOptions);
   const autoRecovery = parseAutoRecovery(input.MaintenanceOptions?.AutoRecovery);
@@ -632,8 +621,7 @@ function deleteOnTerminationChanges(
 ): boolean | undefined {
   const data = mappings.filter((m) => !ROOT_DEVICES.has(m.DeviceName ?? ''));
   for (const m of mappings) {
-    if (!m.DeviceName || m.Ebs?.DeleteOnTermination === undefined)
-      throw ec2Errors.invalidParameterCombination('Each block device mapping needs a DeviceName and Ebs.DeleteOnTermination.');
+    if (!m.DeviceName || m.Ebs?.DeleteOnTermination === undefined) throw ec2Errors.incompleteBlockDeviceMapping();
   }
   const missing = data.find((m) => !dataVolumeAt(ctx.cloud, ctx.region, r.InstanceId, m.DeviceName as string));
   if (missing) throw ec2Errors.noDeviceAttached(String(missing.DeviceName), r.InstanceId);
@@ -668,7 +656,7 @@ export function describeInstanceAttribute(input: { InstanceId: string; Attribute
       out.RootDeviceName = { Value: '/dev/xvda' };
       break;
     default:
-      throw ec2Errors.invalidParameterValue(`Value (${input.Attribute}) for parameter attribute is invalid.`);
+      throw ec2Errors.invalidInstanceAttribute(input.Attribute);
   }
   return out;
 }

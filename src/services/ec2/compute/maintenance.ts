@@ -23,8 +23,7 @@ export function setAutoRecovery(cloud: Cloud, region: string, instanceId: string
 export function parseAutoRecovery(value: string | undefined): AutoRecovery | undefined {
   if (value === undefined) return undefined;
   const v = value.toLowerCase();
-  if (v !== 'default' && v !== 'disabled')
-    throw ec2Errors.invalidParameterValue(`Value (${value}) for parameter AutoRecovery is invalid. Valid values are default and disabled.`);
+  if (v !== 'default' && v !== 'disabled') throw ec2Errors.invalidAutoRecovery(value);
   return v;
 }
 

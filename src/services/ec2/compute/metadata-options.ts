@@ -21,8 +21,7 @@ interface ModifyInstanceMetadataOptionsInput {
  */
 export async function modifyInstanceMetadataOptions(input: ModifyInstanceMetadataOptionsInput, ctx: RequestContext) {
   const [r] = findInstances(ctx, [input.InstanceId]);
-  if (input.HttpProtocolIpv6 === 'enabled')
-    throw ec2Errors.unsupportedOperation('The IPv6 endpoint of the instance metadata service is not supported by this cloud.');
+  if (input.HttpProtocolIpv6 === 'enabled') throw ec2Errors.metadataIpv6Unsupported();
   const next = metadataOptions({
     HttpTokens: input.HttpTokens ?? r.MetadataOptions.HttpTokens,
     HttpEndpoint: input.HttpEndpoint ?? r.MetadataOptions.HttpEndpoint,

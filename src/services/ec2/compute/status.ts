@@ -124,7 +124,7 @@ export function describeInstanceStatus(
   ctx: RequestContext,
 ) {
   if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
-    throw ec2Errors.invalidParameterValue('MaxResults must be between 5 and 1000');
+    throw ec2Errors.statusMaxResultsOutOfRange();
   }
   let list = findInstances(ctx, input.InstanceIds).filter(
     (r) => r.State.Name !== 'terminated' || input.InstanceIds?.includes(r.InstanceId),

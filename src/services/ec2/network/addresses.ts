@@ -68,17 +68,13 @@ export function allocateAddress(
   ctx: RequestContext,
 ) {
   if (input.Domain !== undefined && input.Domain !== 'vpc') {
-    throw ec2Errors.invalidParameterValue(
-      `Value (${input.Domain}) for parameter domain is invalid. Only vpc addresses exist in this cloud.`,
-    );
+    throw ec2Errors.invalidAddressDomain(input.Domain);
   }
   if ((input.PublicIpv4Pool && input.PublicIpv4Pool !== 'amazon') || input.CustomerOwnedIpv4Pool || input.IpamPoolId) {
-    throw ec2Errors.unsupportedOperation('Only the amazon public IPv4 pool is supported by this cloud.');
+    throw ec2Errors.addressPoolUnsupported();
   }
   if (input.NetworkBorderGroup && input.NetworkBorderGroup !== ctx.region) {
-    throw ec2Errors.invalidParameterValue(
-      `Value (${input.NetworkBorderGroup}) for parameter NetworkBorderGroup is invalid. Use ${ctx.region}.`,
-    );
+    throw ec2Errors.invalidNetworkBorderGroup(input.NetworkBorderGroup, ctx.region);
   }
   const allocationId = newId('eipalloc');
   const store = ctx.cloud.store;
@@ -143,9 +139,7 @@ function targetInstance(ctx: RequestContext, input: { InstanceId?: string; Netwo
     const instance = all.find((i) => i.InstanceId === input.InstanceId);
     if (!instance || instance.State?.Name === 'terminated') throw ec2Errors.instanceNotFound(input.InstanceId);
     if (input.NetworkInterfaceId && instance.NetworkInterfaceId !== input.NetworkInterfaceId) {
-      throw ec2Errors.invalidParameterCombination(
-        `Network interface ${input.NetworkInterfaceId} is not attached to instance ${input.InstanceId}`,
-      );
+      throw ec2Errors.networkInterfaceNotOnInstance(input.NetworkInterfaceId, input.InstanceId);
     }
     return instance;
   }
@@ -177,9 +171,7 @@ export function associateAddress(
     throw ec2Errors.instanceHasNoNetworkInterface(instance.InstanceId);
   }
   if (input.PrivateIpAddress && input.PrivateIpAddress !== instance.PrivateIpAddress) {
-    throw ec2Errors.invalidParameterValue(
-      `The private IP address ${input.PrivateIpAddress} is not assigned to network interface ${instance.NetworkInterfaceId}. Only the primary private IP address is supported.`,
-    );
+    throw ec2Errors.privateIpNotOnInterface(input.PrivateIpAddress, instance.NetworkInterfaceId);
   }
   const store = ctx.cloud.store;
   if (

@@ -63,7 +63,7 @@ export function attachInternetGateway(input: { InternetGatewayId: string; VpcId:
   const other = internetGateways(ctx.cloud.store)
     .list(ctx.region)
     .find((g) => g.Attachments.some((a) => a.VpcId === vpc.VpcId));
-  if (other) throw ec2Errors.invalidParameterValue(`Network ${vpc.VpcId} already has an internet gateway attached`);
+  if (other) throw ec2Errors.networkHasInternetGateway(vpc.VpcId);
   internetGateways(ctx.cloud.store).put(ctx.region, igw.InternetGatewayId, {
     ...igw,
     Attachments: [{ VpcId: vpc.VpcId, State: 'available' }],

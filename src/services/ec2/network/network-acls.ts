@@ -117,7 +117,7 @@ export function describeNetworkAcls(input: { NetworkAclIds?: string[]; Filters?:
 
 export function deleteNetworkAcl(input: { NetworkAclId: string }, ctx: RequestContext) {
   const acl = findNetworkAcl(ctx, input.NetworkAclId);
-  if (acl.IsDefault) throw ec2Errors.invalidParameterValue(`cannot delete default network ACL ${acl.NetworkAclId}`);
+  if (acl.IsDefault) throw ec2Errors.defaultNetworkAclNotDeletable(acl.NetworkAclId);
   if (acl.Associations.length) throw ec2Errors.hasDependencies('networkAcl', acl.NetworkAclId);
   networkAcls(ctx.cloud.store).delete(ctx.region, acl.NetworkAclId);
   emitNetwork(ctx.cloud, 'ec2.networkAclChanged', { region: ctx.region, aclId: acl.NetworkAclId, vpcId: acl.VpcId });
@@ -138,12 +138,12 @@ interface EntryInput {
 
 function entryOf(input: EntryInput): NetworkAclEntryRecord {
   if (!Number.isInteger(input.RuleNumber) || input.RuleNumber < 1 || input.RuleNumber > 32766) {
-    throw ec2Errors.invalidParameterValue(`Value (${input.RuleNumber}) for parameter ruleNumber is invalid. Rule numbers are 1 to 32766.`);
+    throw ec2Errors.invalidRuleNumber(input.RuleNumber);
   }
   if (input.RuleAction !== 'allow' && input.RuleAction !== 'deny') {
-    throw ec2Errors.invalidParameterValue(`Value (${input.RuleAction}) for parameter ruleAction is invalid. Use allow or deny.`);
+    throw ec2Errors.invalidRuleAction(input.RuleAction);
   }
-  if (input.Ipv6CidrBlock) throw ec2Errors.unsupportedOperation('IPv6 network ACL entries are not supported by this cloud.');
+  if (input.Ipv6CidrBlock) throw ec2Errors.ipv6AclEntriesUnsupported();
   if (!input.CidrBlock) throw ec2Errors.missingParameter('cidrBlock or ipv6CidrBlock');
   const cidr = parseCidr(input.CidrBlock, false);
   if (!cidr) throw ec2Errors.invalidCidrBlock(input.CidrBlock);
@@ -158,8 +158,7 @@ function entryOf(input: EntryInput): NetworkAclEntryRecord {
   if (protocol === '6' || protocol === '17') {
     const { From, To } = input.PortRange ?? {};
     if (From === undefined || To === undefined) throw ec2Errors.missingParameter('portRange (From and To) for TCP and UDP');
-    if (From < 0 || To > 65535 || From > To)
-      throw ec2Errors.invalidParameterValue(`Invalid port range ${From}-${To}: ports are 0 to 65535, From not above To.`);
+    if (From < 0 || To > 65535 || From > To) throw ec2Errors.invalidAclPortRange(From, To);
     entry.PortRange = { From, To };
   } else if (protocol === '1') {
     const { Type, Code } = input.IcmpTypeCode ?? {};
@@ -192,8 +191,7 @@ export function replaceNetworkAclEntry(input: EntryInput, ctx: RequestContext) {
 
 export function deleteNetworkAclEntry(input: { NetworkAclId: string; RuleNumber: number; Egress: boolean }, ctx: RequestContext) {
   const acl = findNetworkAcl(ctx, input.NetworkAclId);
-  if (input.RuleNumber === LAST_RULE)
-    throw ec2Errors.invalidParameterValue(`The default rule ${LAST_RULE} of a network ACL cannot be deleted.`);
+  if (input.RuleNumber === LAST_RULE) throw ec2Errors.defaultAclRuleNotDeletable(LAST_RULE);
   const entry = acl.Entries.find((e) => e.Egress === input.Egress && e.RuleNumber === input.RuleNumber);
   if (!entry) throw ec2Errors.networkAclEntryNotFound(input.RuleNumber);
   save(ctx, { ...acl, Entries: acl.Entries.filter((e) => e !== entry) });
@@ -208,10 +206,7 @@ export function replaceNetworkAclAssociation(input: { AssociationId: string; Net
     .find((a) => a.Associations.some((x) => x.NetworkAclAssociationId === input.AssociationId));
   if (!from) throw ec2Errors.associationNotFound(input.AssociationId);
   const to = findNetworkAcl(ctx, input.NetworkAclId);
-  if (to.VpcId !== from.VpcId)
-    throw ec2Errors.invalidParameterValue(
-      `Network ACL ${to.NetworkAclId} belongs to a different network than association ${input.AssociationId}`,
-    );
+  if (to.VpcId !== from.VpcId) throw ec2Errors.networkAclInOtherNetwork(to.NetworkAclId, input.AssociationId);
   const old = from.Associations.find((x) => x.NetworkAclAssociationId === input.AssociationId);
   if (!old) throw ec2Errors.associationNotFound(input.AssociationId);
   const moved = { NetworkAclAssociationId: newId('aclassoc'), SubnetId: old.SubnetId };

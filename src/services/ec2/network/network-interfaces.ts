@@ -61,8 +61,7 @@ export function createNetworkInterface(input: CreateInput, ctx: RequestContext) 
   const subnet = findSubnet(ctx, input.SubnetId);
   const groups = (input.Groups ?? []).map((id) => findSecurityGroup(ctx, id));
   for (const g of groups) {
-    if (g.VpcId !== subnet.VpcId)
-      throw ec2Errors.invalidParameterValue(`Security group ${g.GroupId} and subnet ${subnet.SubnetId} belong to different networks.`);
+    if (g.VpcId !== subnet.VpcId) throw ec2Errors.groupInOtherNetwork(g.GroupId, subnet.SubnetId);
   }
   const groupIds = groups.length
     ? groups.map((g) => g.GroupId)

@@ -19,11 +19,9 @@ export function allocatePrivateIp(s: Scope, subnetId: string, requested?: string
     let ip: number | undefined;
     if (requested !== undefined) {
       const wanted = parseIp(requested);
-      if (wanted === undefined) throw ec2Errors.invalidParameterValue(`Invalid value '${requested}' for privateIpAddress.`);
-      if (!containsIp(cidr, wanted))
-        throw ec2Errors.invalidParameterValue(`Address ${requested} does not fall within the subnet's address range`);
-      if (wanted < first || wanted > last)
-        throw ec2Errors.invalidParameterValue(`Address ${requested} is in subnet's reserved address range`);
+      if (wanted === undefined) throw ec2Errors.invalidPrivateIp(requested);
+      if (!containsIp(cidr, wanted)) throw ec2Errors.addressOutsideSubnet(requested);
+      if (wanted < first || wanted > last) throw ec2Errors.addressReservedInSubnet(requested);
       if (subnet.PrivateIps[formatIp(wanted)]) throw ec2Errors.addressInUse(requested);
       ip = wanted;
     } else {

@@ -10,7 +10,7 @@ export function protocolNumber(value: string | undefined, parameter: string): st
     .toLowerCase();
   if (NAMES[v]) return NAMES[v];
   if (/^\d{1,3}$/.test(v) && Number(v) <= 255) return String(Number(v));
-  throw ec2Errors.invalidParameterValue(`Invalid value '${value}' for ${parameter}. Unknown protocol.`);
+  throw ec2Errors.unknownProtocol(String(value), parameter);
 }
 
 /** Security groups show tcp, udp, icmp, icmpv6 and -1 by name, other protocols by number. */

@@ -39,9 +39,7 @@ export function claimPublicIp(store: Store, region: string, holder: string, requ
     if (requested !== undefined) {
       const ip = parseIp(requested);
       if (ip === undefined || !containsIp(pool, ip) || !usable(ip)) {
-        throw ec2Errors.invalidParameterValue(
-          `Address ${requested} is not in this cloud's public address pool ${formatIp(pool.base)}/${pool.prefix}.`,
-        );
+        throw ec2Errors.addressOutsidePool(requested, formatIp(pool.base), pool.prefix);
       }
       if (!claims(store).insert(SCOPE, requested, { PublicIp: requested, Region: region, Holder: holder })) {
         throw ec2Errors.addressInUse(requested);

@@ -111,8 +111,7 @@ export function deleteRouteTable(input: { RouteTableId: string }, ctx: RequestCo
 function destination(text: string | undefined): string {
   if (text === undefined) throw ec2Errors.missingParameter('destinationCidrBlock or destinationIpv6CidrBlock');
   const cidr = parseCidr(text, false);
-  if (!cidr)
-    throw ec2Errors.invalidParameterValue(`Value (${text}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.`);
+  if (!cidr) throw ec2Errors.invalidDestinationCidr(text);
   return formatCidr(cidr);
 }
 
@@ -128,9 +127,7 @@ export function createRoute(input: RouteInput, ctx: RequestContext) {
   const vpcCidr = parseCidr(findVpc(ctx, table.VpcId).CidrBlock);
   const destCidr = parseCidr(dest);
   if (vpcCidr && destCidr && containsCidr(vpcCidr, destCidr)) {
-    throw ec2Errors.invalidParameterValue(
-      `The destination CIDR block ${dest} is equal to or more specific than one of this VPC's CIDR blocks. This route can target only an interface or an instance.`,
-    );
+    throw ec2Errors.routeInsideVpcCidr(dest);
   }
   const target = resolveRouteTarget(ctx, table, input);
   save(ctx, { ...table, Routes: [...table.Routes, { DestinationCidrBlock: dest, ...target, Origin: 'CreateRoute' }] });
@@ -143,8 +140,7 @@ export function replaceRoute(input: RouteInput & { LocalTarget?: boolean }, ctx:
   const dest = destination(input.DestinationCidrBlock);
   const index = table.Routes.findIndex((r) => r.DestinationCidrBlock === dest);
   if (index < 0) throw ec2Errors.routeToReplaceNotFound(dest);
-  if (table.Routes[index].GatewayId === 'local')
-    throw ec2Errors.invalidParameterValue(`cannot replace local route ${dest} in route table ${table.RouteTableId}`);
+  if (table.Routes[index].GatewayId === 'local') throw ec2Errors.localRouteNotReplaceable(dest, table.RouteTableId);
   const target = resolveRouteTarget(ctx, table, input);
   const routes = [...table.Routes];
   routes[index] = { DestinationCidrBlock: dest, ...target, Origin: 'CreateRoute' };
@@ -161,19 +157,18 @@ export function deleteRoute(
   const dest = destination(input.DestinationCidrBlock);
   const route = table.Routes.find((r) => r.DestinationCidrBlock === dest);
   if (!route) throw ec2Errors.routeNotFound(dest, table.RouteTableId);
-  if (route.GatewayId === 'local')
-    throw ec2Errors.invalidParameterValue(`cannot remove local route ${dest} in route table ${table.RouteTableId}`);
+  if (route.GatewayId === 'local') throw ec2Errors.localRouteNotRemovable(dest, table.RouteTableId);
   save(ctx, { ...table, Routes: table.Routes.filter((r) => r !== route) });
   return {};
 }
 
 export function associateRouteTable(input: { RouteTableId: string; SubnetId?: string; GatewayId?: string }, ctx: RequestContext) {
   const table = findRouteTable(ctx, input.RouteTableId);
-  if (input.GatewayId) throw ec2Errors.unsupportedOperation('Gateway route table associations are not supported by this cloud.');
+  if (input.GatewayId) throw ec2Errors.gatewayAssociationsUnsupported();
   if (!input.SubnetId) throw ec2Errors.missingParameter('subnetId or gatewayId');
   const subnet = findSubnet(ctx, input.SubnetId);
   if (subnet.VpcId !== table.VpcId) {
-    throw ec2Errors.invalidParameterValue(`Route table ${table.RouteTableId} and subnet ${subnet.SubnetId} belong to different networks`);
+    throw ec2Errors.routeTableAndSubnetInDifferentNetworks(table.RouteTableId, subnet.SubnetId);
   }
   const current = routeTables(ctx.cloud.store)
     .list(ctx.region)
@@ -200,8 +195,7 @@ function findAssociation(ctx: RequestContext, associationId: string): RouteTable
 export function disassociateRouteTable(input: { AssociationId: string }, ctx: RequestContext) {
   const table = findAssociation(ctx, input.AssociationId);
   const association = table.Associations.find((a) => a.RouteTableAssociationId === input.AssociationId);
-  if (association?.Main)
-    throw ec2Errors.invalidParameterValue(`cannot disassociate the main route table association ${input.AssociationId}`);
+  if (association?.Main) throw ec2Errors.mainAssociationNotRemovable(input.AssociationId);
   save(ctx, { ...table, Associations: table.Associations.filter((a) => a !== association) });
   return {};
 }
@@ -210,10 +204,7 @@ export function disassociateRouteTable(input: { AssociationId: string }, ctx: Re
 export function replaceRouteTableAssociation(input: { AssociationId: string; RouteTableId: string }, ctx: RequestContext) {
   const from = findAssociation(ctx, input.AssociationId);
   const to = findRouteTable(ctx, input.RouteTableId);
-  if (to.VpcId !== from.VpcId)
-    throw ec2Errors.invalidParameterValue(
-      `Route table ${to.RouteTableId} belongs to a different network than association ${input.AssociationId}`,
-    );
+  if (to.VpcId !== from.VpcId) throw ec2Errors.routeTableInOtherNetwork(to.RouteTableId, input.AssociationId);
   const old = from.Associations.find((a) => a.RouteTableAssociationId === input.AssociationId);
   if (!old) throw ec2Errors.associationNotFound(input.AssociationId);
   const moved = { ...old, RouteTableAssociationId: newId('rtbassoc') };

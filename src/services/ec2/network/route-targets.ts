@@ -39,20 +39,17 @@ export function resolveRouteTarget(
   input: RouteTargetInput,
 ): Pick<RouteRecord, 'GatewayId' | 'InstanceId' | 'NetworkInterfaceId' | 'State'> {
   const unsupported = UNSUPPORTED.filter((k) => input[k] !== undefined);
-  if (unsupported.length)
-    throw ec2Errors.unsupportedOperation(`${unsupported.join(', ')} is not supported by this cloud (see the EC2 network LIMITATIONS).`);
+  if (unsupported.length) throw ec2Errors.routeTargetUnsupported(unsupported.join(', '));
   const targets = (['GatewayId', 'InstanceId', 'NetworkInterfaceId'] as const).filter((k) => input[k] !== undefined);
   if (targets.length !== 1) {
-    throw ec2Errors.invalidParameterCombination(
-      'The request must contain exactly one of gatewayId, natGatewayId, networkInterfaceId, vpcPeeringConnectionId, instanceId or transitGatewayId',
-    );
+    throw ec2Errors.oneRouteTarget();
   }
   if (input.GatewayId !== undefined) {
     const id = input.GatewayId;
     if (!id.startsWith('igw-')) throw ec2Errors.gatewayIdNotFound(id);
     const igw = findInternetGateway(s, id);
     if (!igw.Attachments.some((a) => a.VpcId === table.VpcId)) {
-      throw ec2Errors.invalidParameterValue(`route table ${table.RouteTableId} and network gateway ${id} belong to different networks`);
+      throw ec2Errors.gatewayInOtherNetwork(table.RouteTableId, id);
     }
     return { GatewayId: id, State: 'active' };
   }
@@ -66,9 +63,7 @@ export function resolveRouteTarget(
     throw ec2Errors.targetNetworkInterfaceNotFound(input.NetworkInterfaceId ?? '');
   }
   if (instance.VpcId !== table.VpcId) {
-    throw ec2Errors.invalidParameterValue(
-      `route table ${table.RouteTableId} and instance ${instance.InstanceId} belong to different networks`,
-    );
+    throw ec2Errors.instanceInOtherNetwork(table.RouteTableId, instance.InstanceId);
   }
   return { InstanceId: instance.InstanceId, NetworkInterfaceId: instance.NetworkInterfaceId, State: 'active' };
 }

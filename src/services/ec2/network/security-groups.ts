@@ -92,9 +92,7 @@ function groupOf(ctx: RequestContext, input: { GroupId?: string; GroupName?: str
 
 function checkName(name: string, field: string): void {
   if (!name || name.length > 255 || !/^[\x20-\x7e]+$/.test(name)) {
-    throw ec2Errors.invalidParameterValue(
-      `Value (${name}) for parameter ${field} is invalid. Names and descriptions are 1-255 printable ASCII characters.`,
-    );
+    throw ec2Errors.invalidGroupText(name, field);
   }
 }
 
@@ -107,8 +105,8 @@ export function createSecurityGroup(
   const vpcId = input.VpcId ?? defaultVpcId(ctx);
   if (!vpcId) throw ec2Errors.noDefaultVpc();
   const vpc = findVpc(ctx, vpcId);
-  if (input.GroupName === 'default') throw ec2Errors.invalidParameterValue('Cannot use reserved security group name: default');
-  if (/^sg-/i.test(input.GroupName)) throw ec2Errors.invalidParameterValue('Group names may not be in the format sg-*.');
+  if (input.GroupName === 'default') throw ec2Errors.reservedGroupName();
+  if (/^sg-/i.test(input.GroupName)) throw ec2Errors.groupNameLooksLikeId();
   const existing = securityGroups(ctx.cloud.store).list(ctx.region);
   if (existing.some((g) => g.VpcId === vpc.VpcId && g.GroupName === input.GroupName)) {
     throw ec2Errors.groupDuplicate(input.GroupName, vpc.VpcId);

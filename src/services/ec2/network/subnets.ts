@@ -54,9 +54,7 @@ function pickZone(ctx: RequestContext, vpcId: string, name?: string, id?: string
     const zone = zones.find((z) => (name === undefined || z.zoneName === name) && (id === undefined || z.zoneId === id));
     if (!zone) {
       const [param, value] = name !== undefined ? ['availabilityZone', name] : ['availabilityZoneId', id];
-      throw ec2Errors.invalidParameterValue(
-        `Value (${value}) for parameter ${param} is invalid. Subnets can currently only be created in the following availability zones: ${names}.`,
-      );
+      throw ec2Errors.invalidSubnetZone(String(value), param, names);
     }
     return zone;
   }
@@ -83,9 +81,8 @@ export function createSubnet(
   ctx: RequestContext,
 ) {
   const vpc = findVpc(ctx, input.VpcId);
-  if (input.Ipv6CidrBlock || input.Ipv6Native) throw ec2Errors.unsupportedOperation('IPv6 subnets are not supported by this cloud.');
-  if (input.Ipv4IpamPoolId || input.OutpostArn)
-    throw ec2Errors.unsupportedOperation('IPAM pools and Outposts are not supported by this cloud; give CidrBlock.');
+  if (input.Ipv6CidrBlock || input.Ipv6Native) throw ec2Errors.ipv6SubnetsUnsupported();
+  if (input.Ipv4IpamPoolId || input.OutpostArn) throw ec2Errors.subnetIpamUnsupported();
   if (!input.CidrBlock) throw ec2Errors.missingParameter('cidrBlock');
   const cidr = parseCidr(input.CidrBlock);
   if (!cidr) throw ec2Errors.invalidCidrBlock(input.CidrBlock);
@@ -190,8 +187,7 @@ export function modifySubnetAttribute(
     .map(([k]) => k);
   if (given.length === 0) throw ec2Errors.missingParameter('MapPublicIpOnLaunch');
   if (given.length > 1) throw ec2Errors.multipleAttributes(given.join(', '));
-  if (given[0] !== 'MapPublicIpOnLaunch')
-    throw ec2Errors.unsupportedOperation(`The subnet attribute ${given[0]} is not supported by this cloud.`);
+  if (given[0] !== 'MapPublicIpOnLaunch') throw ec2Errors.subnetAttributeUnsupported(given[0]);
   const value = input.MapPublicIpOnLaunch?.Value;
   if (value === undefined) throw ec2Errors.missingParameter('MapPublicIpOnLaunch.Value');
   const updated = { ...subnet, MapPublicIpOnLaunch: value };

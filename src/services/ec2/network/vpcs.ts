@@ -90,14 +90,13 @@ export function createVpc(
   },
   ctx: RequestContext,
 ) {
-  if (input.AmazonProvidedIpv6CidrBlock || input.Ipv6CidrBlock)
-    throw ec2Errors.unsupportedOperation('IPv6 CIDR blocks are not supported by this cloud.');
-  if (input.Ipv4IpamPoolId) throw ec2Errors.unsupportedOperation('IPAM pools are not supported by this cloud; give CidrBlock.');
+  if (input.AmazonProvidedIpv6CidrBlock || input.Ipv6CidrBlock) throw ec2Errors.ipv6VpcCidrUnsupported();
+  if (input.Ipv4IpamPoolId) throw ec2Errors.vpcIpamUnsupported();
   if (!input.CidrBlock) throw ec2Errors.missingCidrBlockOrIpamPool();
   const cidrBlock = checkVpcCidr(input.CidrBlock);
   const tenancy = input.InstanceTenancy ?? 'default';
   if (tenancy !== 'default' && tenancy !== 'dedicated') {
-    throw ec2Errors.invalidParameterValue(`Value (${tenancy}) for parameter instanceTenancy is invalid. Use default or dedicated.`);
+    throw ec2Errors.invalidTenancy(tenancy);
   }
   const vpc = makeVpc(ctx, { cidrBlock, tenancy, tags: tagsFor('vpc', input.TagSpecifications), isDefault: false });
   // AWS answers CreateVpc while the VPC is still pending; it is available at once here.
@@ -178,13 +177,10 @@ export function modifyVpcAttribute(
   const key = given[0];
   const value = input[key]?.Value;
   if (value === undefined) throw ec2Errors.missingParameter(`${key}.Value`);
-  if (key === 'EnableNetworkAddressUsageMetrics')
-    throw ec2Errors.unsupportedOperation('Network address usage metrics are not supported by this cloud.');
+  if (key === 'EnableNetworkAddressUsageMetrics') throw ec2Errors.addressUsageMetricsUnsupported();
   // AWS: "You can only enable DNS hostnames if you've enabled DNS support."
   if (key === 'EnableDnsHostnames' && value && !vpc.EnableDnsSupport) {
-    throw ec2Errors.invalidParameterValue(
-      'Value (true) for parameter enableDnsHostnames is invalid. DNS hostnames can only be enabled when DNS support (enableDnsSupport) is enabled for the VPC.',
-    );
+    throw ec2Errors.dnsHostnamesNeedDnsSupport();
   }
   vpcs(ctx.cloud.store).put(ctx.region, vpc.VpcId, { ...vpc, [key]: value });
   return {};
@@ -200,6 +196,6 @@ export function describeVpcAttribute(input: { VpcId: string; Attribute: string }
     case 'enableNetworkAddressUsageMetrics':
       return { VpcId: vpc.VpcId, EnableNetworkAddressUsageMetrics: { Value: false } };
     default:
-      throw ec2Errors.invalidParameterValue(`Value (${input.Attribute}) for parameter attribute is invalid. Unknown attribute.`);
+      throw ec2Errors.unknownVpcAttribute(input.Attribute);
   }
 }

@@ -235,8 +235,7 @@ export function createVolume(input: CreateVolumeInput, ctx: RequestContext) {
   if (!input.AvailabilityZone) throw ec2Errors.missingParameter('AvailabilityZone');
   const zone = findZone(input.AvailabilityZone);
   if (!zone || zone.regionName !== ctx.region) throw ec2Errors.zoneNotFound(input.AvailabilityZone);
-  if (input.MultiAttachEnabled)
-    throw ec2Errors.invalidParameterCombination('Multi-Attach is supported only for io1 and io2 volumes; this cloud does not support it.');
+  if (input.MultiAttachEnabled) throw ec2Errors.multiAttachUnsupported();
   const snapshot = input.SnapshotId ? findSnapshot(ctx, input.SnapshotId) : undefined;
   if (snapshot && snapshot.State !== 'completed') throw ec2Errors.snapshotNotCompleted(snapshot.State);
   const shape = volumeShape(input, snapshot?.VolumeSize);
@@ -349,7 +348,7 @@ export function attachVolume(input: { VolumeId?: string; InstanceId?: string; De
       .flatMap((x) => x.Attachments.filter((a) => a.InstanceId === inst.InstanceId).map((a) => a.Device)),
   ];
   if (points.some((p) => sameAttachmentPoint(p, device))) {
-    throw ec2Errors.invalidParameterValue(`Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`);
+    throw ec2Errors.attachmentPointInUse(device, device);
   }
   const attachment: AttachmentRecord = {
     InstanceId: inst.InstanceId,
