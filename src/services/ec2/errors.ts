@@ -5,16 +5,120 @@ import { declareErrors } from '../../protocol/errors.js';
  * here, and code elsewhere matches their `code`, never their message.
  */
 export const ec2Errors = declareErrors({
+  // Shared by every EC2 operation: dry runs, parameters, paging, filters, tags, regions, key pairs
   dryRun: { code: 'DryRunOperation', status: 412, message: () => 'Request would have succeeded, but DryRun flag is set.' },
-  notConfiguredForHibernation: {
-    code: 'UnsupportedHibernationConfiguration',
-    message: (instanceId: string) =>
-      `The instance can't be hibernated because it was not configured at launch for hibernation: ${instanceId}`,
-  },
   missingParameter: { code: 'MissingParameter', message: (what: string) => `The request must contain the parameter ${what}` },
   invalidParameterValue: { code: 'InvalidParameterValue', message: (message: string) => message },
   invalidParameterCombination: { code: 'InvalidParameterCombination', message: (message: string) => message },
-  unsupportedOperation: { code: 'UnsupportedOperation', message: (message: string) => message },
+  keyPairNotFound: {
+    code: 'InvalidKeyPair.NotFound',
+    message: (keyName: string) => `The key pair '${keyName}' does not exist`,
+  },
+  subnetIdNotFound: {
+    code: 'InvalidSubnetID.NotFound',
+    message: (subnetId: string) => `The subnet ID '${subnetId}' does not exist`,
+  },
+  groupNotFound: {
+    code: 'InvalidGroup.NotFound',
+    message: (id: string) => `The security group '${id}' does not exist`,
+  },
+  groupNotFoundInVpc: {
+    code: 'InvalidGroup.NotFound',
+    message: (name: string, vpcId: string) => `The security group '${name}' does not exist in VPC '${vpcId}'`,
+  },
+  instanceIdMalformed: {
+    code: 'InvalidInstanceID.Malformed',
+    message: (id: string) => `Invalid id: "${id}"`,
+  },
+  keyPairDuplicate: {
+    code: 'InvalidKeyPair.Duplicate',
+    message: (keyName: string) => `The keypair '${keyName}' already exists.`,
+  },
+  keyFormatInvalid: {
+    code: 'InvalidKey.Format',
+    message: () => 'Key is not in valid OpenSSH public key format',
+  },
+  keyPairIdNotFound: {
+    code: 'InvalidKeyPair.NotFound',
+    message: (id: string) => `The key pair ID '${id}' does not exist`,
+  },
+  invalidPaginationToken: {
+    code: 'InvalidPaginationToken',
+    message: () => 'The specified pagination token is not valid or is expired.',
+  },
+  invalidRegion: {
+    code: 'InvalidParameterValue',
+    message: (name: string) => `Invalid region: ${name}`,
+  },
+  invalidId: {
+    code: 'InvalidID',
+    message: (id: string) => `The ID '${id}' is not valid`,
+  },
+  tagLimitExceeded: {
+    code: 'TagLimitExceeded',
+    message: (id: string, max: number) => `Tag limit exceeded for resource ${id}: at most ${max} tags.`,
+  },
+  instanceNotFound: {
+    code: 'InvalidInstanceID.NotFound',
+    message: (id: string) => `The instance ID '${id}' does not exist`,
+  },
+  invalidFilter: {
+    code: 'InvalidParameterValue',
+    message: (name: string) => `The filter '${name}' is invalid`,
+  },
+  invalidKeyName: {
+    code: 'InvalidParameterValue',
+    message: (name: string) => `Value (${name}) for parameter KeyName is invalid. Key names are 1-255 printable ASCII characters.`,
+  },
+  invalidKeyType: {
+    code: 'InvalidParameterValue',
+    message: (keyType: string) => `Value (${keyType}) for parameter KeyType is invalid. Use rsa or ed25519.`,
+  },
+  invalidKeyFormat: {
+    code: 'InvalidParameterValue',
+    message: (format: string) => `Value (${format}) for parameter KeyFormat is invalid. Use pem or ppk.`,
+  },
+  ppkKeyFormatUnsupported: {
+    code: 'InvalidParameterValue',
+    message: () => 'KeyFormat ppk is not supported by this cloud; use pem (convert with puttygen).',
+  },
+  idsWithMaxResults: {
+    code: 'InvalidParameterCombination',
+    message: (idsParam: string) => `The parameter ${idsParam} cannot be used with the parameter maxResults`,
+  },
+  maxResultsTooLarge: {
+    code: 'InvalidParameterValue',
+    message: (max: number) => `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value less than or equal to 1000.`,
+  },
+  maxResultsTooSmall: {
+    code: 'InvalidParameterValue',
+    message: (max: number) => `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value greater than 5.`,
+  },
+  invalidZoneName: {
+    code: 'InvalidParameterValue',
+    message: (name: string) => `Invalid availability zone: [${name}]`,
+  },
+  invalidZoneId: {
+    code: 'InvalidParameterValue',
+    message: (id: string) => `Invalid availability zone id: [${id}]`,
+  },
+  unknownAccountAttribute: {
+    code: 'InvalidParameterValue',
+    message: (name: string) => `Value (${name}) for parameter attributeName is invalid. Unknown attribute.`,
+  },
+  invalidTagKey: {
+    code: 'InvalidParameterValue',
+    message: (key: string) => `Tag key '${key}' is invalid: keys are 1 to 128 characters.`,
+  },
+  reservedTagKey: {
+    code: 'InvalidParameterValue',
+    message: () => "Tag keys starting with 'aws:' are reserved for internal use",
+  },
+  tagValueTooLong: {
+    code: 'InvalidParameterValue',
+    message: (key: string) => `Tag value for key '${key}' is longer than 256 characters.`,
+  },
+  // Launch templates
   invalidNextToken: { code: 'InvalidParameterValue', message: (token: string) => `Unable to parse pagination token: ${token}` },
   invalidMaxResults: {
     code: 'InvalidParameterValue',
@@ -61,6 +165,28 @@ export const ec2Errors = declareErrors({
   launchTemplateVersionLimit: {
     code: 'VersionLimitExceeded',
     message: (id: string, limit: number) => `The launch template ${id} already has the maximum of ${limit} versions.`,
+  },
+  taggedLaunchTemplateNotFound: {
+    code: 'InvalidLaunchTemplateId.NotFound',
+    message: (id: string) => `The launch template ID '${id}' does not exist`,
+  },
+  versionDescriptionTooLong: {
+    code: 'InvalidParameterValue',
+    message: () => 'The version description must be at most 255 characters.',
+  },
+  versionNumbersNeedTemplate: {
+    code: 'InvalidParameterCombination',
+    message: () => 'Version numbers can be given only with a launch template ID or name; without one, use $Latest or $Default.',
+  },
+  invalidVersionNumber: {
+    code: 'InvalidParameterValue',
+    message: (v: string, what: string) => `Value (${v}) for parameter ${what} is invalid. Expecting a version number.`,
+  },
+  // Instances and images
+  notConfiguredForHibernation: {
+    code: 'UnsupportedHibernationConfiguration',
+    message: (instanceId: string) =>
+      `The instance can't be hibernated because it was not configured at launch for hibernation: ${instanceId}`,
   },
   instanceNotRunningOrStopped: {
     code: 'IncorrectInstanceState',
@@ -110,25 +236,9 @@ export const ec2Errors = declareErrors({
     code: 'InstanceLimitExceeded',
     message: (max: number) => `You have requested more instances (${max}) than your current instance limit of 200 allows.`,
   },
-  keyPairNotFound: {
-    code: 'InvalidKeyPair.NotFound',
-    message: (keyName: string) => `The key pair '${keyName}' does not exist`,
-  },
-  subnetIdNotFound: {
-    code: 'InvalidSubnetID.NotFound',
-    message: (subnetId: string) => `The subnet ID '${subnetId}' does not exist`,
-  },
-  groupNotFound: {
-    code: 'InvalidGroup.NotFound',
-    message: (id: string) => `The security group '${id}' does not exist`,
-  },
   groupAndSubnetInDifferentNetworks: {
     code: 'InvalidParameter',
     message: (id: string, subnetId: string) => `Security group ${id} and subnet ${subnetId} belong to different networks.`,
-  },
-  groupNotFoundInVpc: {
-    code: 'InvalidGroup.NotFound',
-    message: (name: string, vpcId: string) => `The security group '${name}' does not exist in VPC '${vpcId}'`,
   },
   insufficientInstanceCapacity: {
     code: 'InsufficientInstanceCapacity',
@@ -144,10 +254,6 @@ export const ec2Errors = declareErrors({
   rootVolumeTooLarge: {
     code: 'InvalidBlockDeviceMapping',
     message: (asked: number) => `Volume of ${asked}GiB is too large for volume type gp2; maximum is 16384GiB.`,
-  },
-  instanceIdMalformed: {
-    code: 'InvalidInstanceID.Malformed',
-    message: (id: string) => `Invalid id: "${id}"`,
   },
   instanceStateForbids: {
     code: 'IncorrectInstanceState',
@@ -183,18 +289,83 @@ export const ec2Errors = declareErrors({
     code: 'IncorrectInstanceState',
     message: (instanceId: string) => `The instance '${instanceId}' is not in a state from which its monitoring can be changed.`,
   },
-  keyPairDuplicate: {
-    code: 'InvalidKeyPair.Duplicate',
-    message: (keyName: string) => `The keypair '${keyName}' already exists.`,
+  imageNotFound: { code: 'InvalidAMIID.NotFound', message: (id: string) => `The image ID '${id}' does not exist` },
+  instancesNotFound: {
+    code: 'InvalidInstanceID.NotFound',
+    message: (ids: string[]) =>
+      ids.length === 1 ? `The instance ID '${ids[0]}' does not exist` : `The instance IDs '${ids.join(', ')}' do not exist`,
   },
-  keyFormatInvalid: {
-    code: 'InvalidKey.Format',
-    message: () => 'Key is not in valid OpenSSH public key format',
+  runtimeNeedsRoot: {
+    code: 'Unsupported',
+    sender: false,
+    message: () => 'This cloud runs instances only when its daemon runs as root (network namespaces, nftables, mounts).',
   },
-  keyPairIdNotFound: {
-    code: 'InvalidKeyPair.NotFound',
-    message: (id: string) => `The key pair ID '${id}' does not exist`,
+  invalidHttpTokens: {
+    code: 'InvalidParameterValue',
+    message: (tokens: string) => `Value (${tokens}) for parameter HttpTokens is invalid. Use optional or required.`,
   },
+  invalidHttpEndpoint: {
+    code: 'InvalidParameterValue',
+    message: (endpoint: string) => `Value (${endpoint}) for parameter HttpEndpoint is invalid.`,
+  },
+  invalidHopLimit: {
+    code: 'InvalidParameterValue',
+    message: () => 'HttpPutResponseHopLimit must be between 1 and 64.',
+  },
+  invalidInstanceProfileName: {
+    code: 'InvalidParameterValue',
+    message: (name: string) => `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`,
+  },
+  onePrimaryPrivateIp: {
+    code: 'InvalidParameterValue',
+    message: () => 'Only one primary private IP address can be specified.',
+  },
+  primaryPrivateIpTwice: {
+    code: 'InvalidParameterCombination',
+    message: () => 'The primary private IP address was given twice with different values.',
+  },
+  invalidMinCount: {
+    code: 'InvalidParameterValue',
+    message: (min: number) => `Value (${min}) for parameter minCount is invalid. Expected a value greater than 0.`,
+  },
+  invalidMaxCount: {
+    code: 'InvalidParameterValue',
+    message: (max: number) => `Value (${max}) for parameter maxCount is invalid. Expected a value no smaller than minCount.`,
+  },
+  subnetInOtherZone: {
+    code: 'InvalidParameterValue',
+    message: (availabilityZone: string, subnetId: string, availabilityZone2: string) =>
+      `Value (${availabilityZone}) for parameter availabilityZone is invalid. Subnet '${subnetId}' is in the availability zone ${availabilityZone2}`,
+  },
+  userDataTooLong: {
+    code: 'InvalidParameterValue',
+    message: () => 'User data is limited to 16384 bytes',
+  },
+  privateIpWithManyInstances: {
+    code: 'InvalidParameterCombination',
+    message: () => 'Cannot specify a private IP address when launching more than one instance.',
+  },
+  incompleteBlockDeviceMapping: {
+    code: 'InvalidParameterCombination',
+    message: () => 'Each block device mapping needs a DeviceName and Ebs.DeleteOnTermination.',
+  },
+  invalidInstanceAttribute: {
+    code: 'InvalidParameterValue',
+    message: (attribute: string) => `Value (${attribute}) for parameter attribute is invalid.`,
+  },
+  invalidAutoRecovery: {
+    code: 'InvalidParameterValue',
+    message: (value: string) => `Value (${value}) for parameter AutoRecovery is invalid. Valid values are default and disabled.`,
+  },
+  metadataIpv6Unsupported: {
+    code: 'UnsupportedOperation',
+    message: () => 'The IPv6 endpoint of the instance metadata service is not supported by this cloud.',
+  },
+  statusMaxResultsOutOfRange: {
+    code: 'InvalidParameterValue',
+    message: () => 'MaxResults must be between 5 and 1000',
+  },
+  // VPCs, subnets, gateways, routes, ACLs, security groups, addresses
   addressNotFound: {
     code: 'InvalidAddress.NotFound',
     message: (ip: string) => `Address '${ip}' not found.`,
@@ -354,114 +525,6 @@ export const ec2Errors = declareErrors({
     code: 'MissingParameter',
     message: () => "Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.",
   },
-  invalidPaginationToken: {
-    code: 'InvalidPaginationToken',
-    message: () => 'The specified pagination token is not valid or is expired.',
-  },
-  invalidRegion: {
-    code: 'InvalidParameterValue',
-    message: (name: string) => `Invalid region: ${name}`,
-  },
-  invalidId: {
-    code: 'InvalidID',
-    message: (id: string) => `The ID '${id}' is not valid`,
-  },
-  tagLimitExceeded: {
-    code: 'TagLimitExceeded',
-    message: (id: string, max: number) => `Tag limit exceeded for resource ${id}: at most ${max} tags.`,
-  },
-  volumeNotFound: {
-    code: 'InvalidVolume.NotFound',
-    message: (id: string) => `The volume '${id}' does not exist.`,
-  },
-  insufficientVolumeCapacity: {
-    code: 'InsufficientVolumeCapacity',
-    status: 500,
-    message: (zoneName: string) =>
-      `There is not enough capacity to fulfill your EBS volume provision request in ${zoneName}. Try another Availability Zone, or wait for capacity to become available.`,
-  },
-  snapshotIdMalformed: {
-    code: 'InvalidSnapshotID.Malformed',
-    message: (id: string) => `Invalid id: "${id}" (expecting "snap-...")`,
-  },
-  snapshotNotFound: {
-    code: 'InvalidSnapshot.NotFound',
-    message: (id: string) => `The snapshot '${id}' does not exist.`,
-  },
-  volumeNotSnapshottable: {
-    code: 'IncorrectState',
-    message: (volumeId: string, state: string) => `The volume '${volumeId}' is '${state}' and cannot be snapshotted.`,
-  },
-  snapshotInUse: {
-    code: 'InvalidSnapshot.InUse',
-    message: (snapshotId: string, imageId: string) => `The snapshot ${snapshotId} is currently in use by ${imageId}`,
-  },
-  volumeIdMalformed: {
-    code: 'InvalidVolumeID.Malformed',
-    message: (id: string) => `Invalid id: "${id}" (expecting "vol-...")`,
-  },
-  instanceNotFound: {
-    code: 'InvalidInstanceID.NotFound',
-    message: (id: string) => `The instance ID '${id}' does not exist`,
-  },
-  zoneNotFound: {
-    code: 'InvalidZone.NotFound',
-    message: (availabilityZone: string) => `The zone '${availabilityZone}' does not exist.`,
-  },
-  snapshotNotCompleted: {
-    code: 'IncorrectState',
-    message: (state: string) => `Snapshot is in invalid state - ${state}`,
-  },
-  volumeAttached: {
-    code: 'VolumeInUse',
-    message: (volumeId: string, instanceId: string) => `Volume ${volumeId} is currently attached to ${instanceId}`,
-  },
-  volumeNotDeletable: {
-    code: 'IncorrectState',
-    message: (volumeId: string, state: string) => `The volume '${volumeId}' is '${state}'.`,
-  },
-  volumeZoneMismatch: {
-    code: 'InvalidVolume.ZoneMismatch',
-    message: (volumeId: string, instanceId: string) =>
-      `The volume '${volumeId}' is not in the same availability zone as instance '${instanceId}'`,
-  },
-  volumeAlreadyAttached: {
-    code: 'VolumeInUse',
-    message: (volumeId: string) => `${volumeId} is already attached to an instance`,
-  },
-  volumeNotAvailable: {
-    code: 'IncorrectState',
-    message: (volumeId: string) => `${volumeId} is not 'available'.`,
-  },
-  rootVolumeNotAttachable: {
-    code: 'UnsupportedOperation',
-    message: (volumeId: string) =>
-      `Volume ${volumeId} was a root volume: this cloud keeps it as a file tree and cannot attach it as a block device (create a volume from a snapshot of it instead).`,
-  },
-  instanceNotRunning: {
-    code: 'IncorrectInstanceState',
-    message: (instanceId: string) => `Instance '${instanceId}' is not 'running'.`,
-  },
-  volumeNotAttached: {
-    code: 'IncorrectState',
-    message: (volumeId: string, state: string) => `Volume '${volumeId}' is in the '${state}' state.`,
-  },
-  volumeNotAttachedToInstance: {
-    code: 'InvalidAttachment.NotFound',
-    message: (volumeId: string, instanceId: string) => `The volume '${volumeId}' is not attached to instance '${instanceId}'`,
-  },
-  volumeNotAttachedAsDevice: {
-    code: 'InvalidAttachment.NotFound',
-    message: (volumeId: string, device: string) => `The volume '${volumeId}' is not attached as device '${device}'`,
-  },
-  rootVolumeNotDetachable: {
-    code: 'IncorrectState',
-    message: (volumeId: string, instanceId: string) => `Unable to detach root volume '${volumeId}' from instance '${instanceId}'`,
-  },
-  stoppedRootDetachUnsupported: {
-    code: 'UnsupportedOperation',
-    message: (volumeId: string) => `Detaching the root volume of a stopped instance is not supported by this cloud (volume '${volumeId}').`,
-  },
   vpcNotFound: { code: 'InvalidVpcID.NotFound', message: (id: string) => `The vpc ID '${id}' does not exist` },
   internetGatewayNotFound: {
     code: 'InvalidInternetGatewayID.NotFound',
@@ -480,124 +543,6 @@ export const ec2Errors = declareErrors({
     message: (id: string) => `The network interface ID '${id}' does not exist`,
   },
   groupIdNotFound: { code: 'InvalidGroup.NotFound', message: (id: string) => `The security group ID '${id}' does not exist` },
-  snapshotIdNotFound: { code: 'InvalidSnapshot.NotFound', message: (id: string) => `The snapshot ID '${id}' does not exist` },
-  imageNotFound: { code: 'InvalidAMIID.NotFound', message: (id: string) => `The image ID '${id}' does not exist` },
-  taggedLaunchTemplateNotFound: {
-    code: 'InvalidLaunchTemplateId.NotFound',
-    message: (id: string) => `The launch template ID '${id}' does not exist`,
-  },
-  instancesNotFound: {
-    code: 'InvalidInstanceID.NotFound',
-    message: (ids: string[]) =>
-      ids.length === 1 ? `The instance ID '${ids[0]}' does not exist` : `The instance IDs '${ids.join(', ')}' do not exist`,
-  },
-  volumesNotFound: {
-    code: 'InvalidVolume.NotFound',
-    message: (ids: string[]) =>
-      ids.length === 1 ? `The volume '${ids[0]}' does not exist.` : `The volumes '${ids.join(', ')}' do not exist.`,
-  },
-  runtimeNeedsRoot: {
-    code: 'Unsupported',
-    sender: false,
-    message: () => 'This cloud runs instances only when its daemon runs as root (network namespaces, nftables, mounts).',
-  },
-  invalidHttpTokens: {
-    code: 'InvalidParameterValue',
-    message: (tokens: string) => `Value (${tokens}) for parameter HttpTokens is invalid. Use optional or required.`,
-  },
-  invalidHttpEndpoint: {
-    code: 'InvalidParameterValue',
-    message: (endpoint: string) => `Value (${endpoint}) for parameter HttpEndpoint is invalid.`,
-  },
-  invalidHopLimit: {
-    code: 'InvalidParameterValue',
-    message: () => 'HttpPutResponseHopLimit must be between 1 and 64.',
-  },
-  invalidInstanceProfileName: {
-    code: 'InvalidParameterValue',
-    message: (name: string) => `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`,
-  },
-  onePrimaryPrivateIp: {
-    code: 'InvalidParameterValue',
-    message: () => 'Only one primary private IP address can be specified.',
-  },
-  primaryPrivateIpTwice: {
-    code: 'InvalidParameterCombination',
-    message: () => 'The primary private IP address was given twice with different values.',
-  },
-  invalidMinCount: {
-    code: 'InvalidParameterValue',
-    message: (min: number) => `Value (${min}) for parameter minCount is invalid. Expected a value greater than 0.`,
-  },
-  invalidMaxCount: {
-    code: 'InvalidParameterValue',
-    message: (max: number) => `Value (${max}) for parameter maxCount is invalid. Expected a value no smaller than minCount.`,
-  },
-  subnetInOtherZone: {
-    code: 'InvalidParameterValue',
-    message: (availabilityZone: string, subnetId: string, availabilityZone2: string) =>
-      `Value (${availabilityZone}) for parameter availabilityZone is invalid. Subnet '${subnetId}' is in the availability zone ${availabilityZone2}`,
-  },
-  userDataTooLong: {
-    code: 'InvalidParameterValue',
-    message: () => 'User data is limited to 16384 bytes',
-  },
-  privateIpWithManyInstances: {
-    code: 'InvalidParameterCombination',
-    message: () => 'Cannot specify a private IP address when launching more than one instance.',
-  },
-  incompleteBlockDeviceMapping: {
-    code: 'InvalidParameterCombination',
-    message: () => 'Each block device mapping needs a DeviceName and Ebs.DeleteOnTermination.',
-  },
-  invalidInstanceAttribute: {
-    code: 'InvalidParameterValue',
-    message: (attribute: string) => `Value (${attribute}) for parameter attribute is invalid.`,
-  },
-  invalidAutoRecovery: {
-    code: 'InvalidParameterValue',
-    message: (value: string) => `Value (${value}) for parameter AutoRecovery is invalid. Valid values are default and disabled.`,
-  },
-  metadataIpv6Unsupported: {
-    code: 'UnsupportedOperation',
-    message: () => 'The IPv6 endpoint of the instance metadata service is not supported by this cloud.',
-  },
-  statusMaxResultsOutOfRange: {
-    code: 'InvalidParameterValue',
-    message: () => 'MaxResults must be between 5 and 1000',
-  },
-  invalidFilter: {
-    code: 'InvalidParameterValue',
-    message: (name: string) => `The filter '${name}' is invalid`,
-  },
-  invalidKeyName: {
-    code: 'InvalidParameterValue',
-    message: (name: string) => `Value (${name}) for parameter KeyName is invalid. Key names are 1-255 printable ASCII characters.`,
-  },
-  invalidKeyType: {
-    code: 'InvalidParameterValue',
-    message: (keyType: string) => `Value (${keyType}) for parameter KeyType is invalid. Use rsa or ed25519.`,
-  },
-  invalidKeyFormat: {
-    code: 'InvalidParameterValue',
-    message: (format: string) => `Value (${format}) for parameter KeyFormat is invalid. Use pem or ppk.`,
-  },
-  ppkKeyFormatUnsupported: {
-    code: 'InvalidParameterValue',
-    message: () => 'KeyFormat ppk is not supported by this cloud; use pem (convert with puttygen).',
-  },
-  versionDescriptionTooLong: {
-    code: 'InvalidParameterValue',
-    message: () => 'The version description must be at most 255 characters.',
-  },
-  versionNumbersNeedTemplate: {
-    code: 'InvalidParameterCombination',
-    message: () => 'Version numbers can be given only with a launch template ID or name; without one, use $Latest or $Default.',
-  },
-  invalidVersionNumber: {
-    code: 'InvalidParameterValue',
-    message: (v: string, what: string) => `Value (${v}) for parameter ${what} is invalid. Expecting a version number.`,
-  },
   invalidAddressDomain: {
     code: 'InvalidParameterValue',
     message: (domain: string) => `Value (${domain}) for parameter domain is invalid. Only vpc addresses exist in this cloud.`,
@@ -814,41 +759,100 @@ export const ec2Errors = declareErrors({
     code: 'InvalidParameterValue',
     message: (attribute: string) => `Value (${attribute}) for parameter attribute is invalid. Unknown attribute.`,
   },
-  idsWithMaxResults: {
-    code: 'InvalidParameterCombination',
-    message: (idsParam: string) => `The parameter ${idsParam} cannot be used with the parameter maxResults`,
+  // EBS volumes and snapshots
+  volumeNotFound: {
+    code: 'InvalidVolume.NotFound',
+    message: (id: string) => `The volume '${id}' does not exist.`,
   },
-  maxResultsTooLarge: {
-    code: 'InvalidParameterValue',
-    message: (max: number) => `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value less than or equal to 1000.`,
+  insufficientVolumeCapacity: {
+    code: 'InsufficientVolumeCapacity',
+    status: 500,
+    message: (zoneName: string) =>
+      `There is not enough capacity to fulfill your EBS volume provision request in ${zoneName}. Try another Availability Zone, or wait for capacity to become available.`,
   },
-  maxResultsTooSmall: {
-    code: 'InvalidParameterValue',
-    message: (max: number) => `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value greater than 5.`,
+  snapshotIdMalformed: {
+    code: 'InvalidSnapshotID.Malformed',
+    message: (id: string) => `Invalid id: "${id}" (expecting "snap-...")`,
   },
-  invalidZoneName: {
-    code: 'InvalidParameterValue',
-    message: (name: string) => `Invalid availability zone: [${name}]`,
+  snapshotNotFound: {
+    code: 'InvalidSnapshot.NotFound',
+    message: (id: string) => `The snapshot '${id}' does not exist.`,
   },
-  invalidZoneId: {
-    code: 'InvalidParameterValue',
-    message: (id: string) => `Invalid availability zone id: [${id}]`,
+  volumeNotSnapshottable: {
+    code: 'IncorrectState',
+    message: (volumeId: string, state: string) => `The volume '${volumeId}' is '${state}' and cannot be snapshotted.`,
   },
-  unknownAccountAttribute: {
-    code: 'InvalidParameterValue',
-    message: (name: string) => `Value (${name}) for parameter attributeName is invalid. Unknown attribute.`,
+  snapshotInUse: {
+    code: 'InvalidSnapshot.InUse',
+    message: (snapshotId: string, imageId: string) => `The snapshot ${snapshotId} is currently in use by ${imageId}`,
   },
-  invalidTagKey: {
-    code: 'InvalidParameterValue',
-    message: (key: string) => `Tag key '${key}' is invalid: keys are 1 to 128 characters.`,
+  volumeIdMalformed: {
+    code: 'InvalidVolumeID.Malformed',
+    message: (id: string) => `Invalid id: "${id}" (expecting "vol-...")`,
   },
-  reservedTagKey: {
-    code: 'InvalidParameterValue',
-    message: () => "Tag keys starting with 'aws:' are reserved for internal use",
+  zoneNotFound: {
+    code: 'InvalidZone.NotFound',
+    message: (availabilityZone: string) => `The zone '${availabilityZone}' does not exist.`,
   },
-  tagValueTooLong: {
-    code: 'InvalidParameterValue',
-    message: (key: string) => `Tag value for key '${key}' is longer than 256 characters.`,
+  snapshotNotCompleted: {
+    code: 'IncorrectState',
+    message: (state: string) => `Snapshot is in invalid state - ${state}`,
+  },
+  volumeAttached: {
+    code: 'VolumeInUse',
+    message: (volumeId: string, instanceId: string) => `Volume ${volumeId} is currently attached to ${instanceId}`,
+  },
+  volumeNotDeletable: {
+    code: 'IncorrectState',
+    message: (volumeId: string, state: string) => `The volume '${volumeId}' is '${state}'.`,
+  },
+  volumeZoneMismatch: {
+    code: 'InvalidVolume.ZoneMismatch',
+    message: (volumeId: string, instanceId: string) =>
+      `The volume '${volumeId}' is not in the same availability zone as instance '${instanceId}'`,
+  },
+  volumeAlreadyAttached: {
+    code: 'VolumeInUse',
+    message: (volumeId: string) => `${volumeId} is already attached to an instance`,
+  },
+  volumeNotAvailable: {
+    code: 'IncorrectState',
+    message: (volumeId: string) => `${volumeId} is not 'available'.`,
+  },
+  rootVolumeNotAttachable: {
+    code: 'UnsupportedOperation',
+    message: (volumeId: string) =>
+      `Volume ${volumeId} was a root volume: this cloud keeps it as a file tree and cannot attach it as a block device (create a volume from a snapshot of it instead).`,
+  },
+  instanceNotRunning: {
+    code: 'IncorrectInstanceState',
+    message: (instanceId: string) => `Instance '${instanceId}' is not 'running'.`,
+  },
+  volumeNotAttached: {
+    code: 'IncorrectState',
+    message: (volumeId: string, state: string) => `Volume '${volumeId}' is in the '${state}' state.`,
+  },
+  volumeNotAttachedToInstance: {
+    code: 'InvalidAttachment.NotFound',
+    message: (volumeId: string, instanceId: string) => `The volume '${volumeId}' is not attached to instance '${instanceId}'`,
+  },
+  volumeNotAttachedAsDevice: {
+    code: 'InvalidAttachment.NotFound',
+    message: (volumeId: string, device: string) => `The volume '${volumeId}' is not attached as device '${device}'`,
+  },
+  rootVolumeNotDetachable: {
+    code: 'IncorrectState',
+    message: (volumeId: string, instanceId: string) => `Unable to detach root volume '${volumeId}' from instance '${instanceId}'`,
+  },
+  stoppedRootDetachUnsupported: {
+    code: 'UnsupportedOperation',
+    message: (volumeId: string) => `Detaching the root volume of a stopped instance is not supported by this cloud (volume '${volumeId}').`,
+  },
+  snapshotIdNotFound: { code: 'InvalidSnapshot.NotFound', message: (id: string) => `The snapshot ID '${id}' does not exist` },
+  volumesNotFound: {
+    code: 'InvalidVolume.NotFound',
+    message: (ids: string[]) =>
+      ids.length === 1 ? `The volume '${ids[0]}' does not exist.` : `The volumes '${ids.join(', ')}' do not exist.`,
   },
   invalidVolumeType: {
     code: 'InvalidParameterValue',
