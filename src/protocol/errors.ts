@@ -19,6 +19,8 @@ export interface ErrorSpec<A extends unknown[]> {
   code: string;
   /** HTTP status; 400 unless given. */
   status?: number;
+  /** Whether the caller is at fault (the Sender/Server fault type); by the status unless given. */
+  sender?: boolean;
   message: (...args: A) => string;
 }
 
@@ -31,7 +33,7 @@ export type ErrorFactories<T> = { [K in keyof T]: T[K] extends ErrorSpec<infer A
 export function declareErrors<T extends Record<string, ErrorSpec<any[]>>>(specs: T): ErrorFactories<T> {
   const out: Record<string, (...args: unknown[]) => AwsError> = {};
   for (const [name, spec] of Object.entries(specs))
-    out[name] = (...args) => new AwsError(spec.code, spec.message(...args), spec.status ?? 400);
+    out[name] = (...args) => new AwsError(spec.code, spec.message(...args), spec.status ?? 400, spec.sender);
   return out as ErrorFactories<T>;
 }
 

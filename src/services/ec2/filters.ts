@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { ec2Errors } from './errors.js';
 
 export interface Filter {
   Name?: string;
@@ -32,7 +32,7 @@ export function applyFilters<T>(
       } else if (name === 'tag-key') read = (item) => (tags(item) ?? []).map((t) => t.Key);
       else if (name === 'tag-value') read = (item) => (tags(item) ?? []).map((t) => t.Value);
     }
-    if (!read) throw new AwsError('InvalidParameterValue', `The filter '${name}' is invalid`);
+    if (!read) throw ec2Errors.invalidFilter(name);
     const reader = read;
     return (item: T) => {
       const raw = reader(item);

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { AwsError } from '../../protocol/errors.js';
+import { ec2Errors } from './errors.js';
 import type { RequestContext } from '../types.js';
 import { applyFilters, tagsFor, type Filter, type Tag, type TagSpecs as ModelTagSpecs } from './filters.js';
 import { newId } from './ids.js';
@@ -19,10 +19,7 @@ const table = (ctx: RequestContext) => ctx.cloud.store.table<KeyPair>('ec2.keyPa
 
 function checkName(name: string): void {
   if (!name || name.length > 255 || !/^[\x20-\x7e]+$/.test(name)) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value (${name}) for parameter KeyName is invalid. Key names are 1-255 printable ASCII characters.`,
-    );
+    throw ec2Errors.invalidKeyName(name);
   }
 }
 
@@ -82,7 +79,7 @@ function sshSha256(line: string): string {
 
 function store(ctx: RequestContext, pair: KeyPair): void {
   if (!table(ctx).insert(ctx.region, pair.KeyName, pair)) {
-    throw new AwsError('InvalidKeyPair.Duplicate', `The keypair '${pair.KeyName}' already exists.`);
+    throw ec2Errors.keyPairDuplicate(pair.KeyName);
   }
 }
 
@@ -92,15 +89,11 @@ export function createKeyPair(
 ) {
   checkName(input.KeyName);
   const keyType = input.KeyType ?? 'rsa';
-  if (keyType !== 'rsa' && keyType !== 'ed25519')
-    throw new AwsError('InvalidParameterValue', `Value (${keyType}) for parameter KeyType is invalid. Use rsa or ed25519.`);
+  if (keyType !== 'rsa' && keyType !== 'ed25519') throw ec2Errors.invalidKeyType(keyType);
   const format = input.KeyFormat ?? 'pem';
-  if (format !== 'pem' && format !== 'ppk')
-    throw new AwsError('InvalidParameterValue', `Value (${format}) for parameter KeyFormat is invalid. Use pem or ppk.`);
-  if (format === 'ppk')
-    throw new AwsError('InvalidParameterValue', 'KeyFormat ppk is not supported by this cloud; use pem (convert with puttygen).');
-  if (table(ctx).get(ctx.region, input.KeyName))
-    throw new AwsError('InvalidKeyPair.Duplicate', `The keypair '${input.KeyName}' already exists.`);
+  if (format !== 'pem' && format !== 'ppk') throw ec2Errors.invalidKeyFormat(format);
+  if (format === 'ppk') throw ec2Errors.ppkKeyFormatUnsupported();
+  if (table(ctx).get(ctx.region, input.KeyName)) throw ec2Errors.keyPairDuplicate(input.KeyName);
   const { privateKey, publicKey } =
     keyType === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ed25519');
   const material =
@@ -129,7 +122,7 @@ export function importKeyPair(
   try {
     key = parseOpenSsh(input.PublicKeyMaterial.toString('utf8'));
   } catch {
-    throw new AwsError('InvalidKey.Format', 'Key is not in valid OpenSSH public key format');
+    throw ec2Errors.keyFormatInvalid();
   }
   const publicLine = openSshLine(key);
   const keyType = key.asymmetricKeyType === 'ed25519' ? 'ed25519' : 'rsa';
@@ -180,10 +173,10 @@ export function describeKeyPairs(
 ) {
   let pairs = table(ctx).list(ctx.region);
   for (const name of input.KeyNames ?? []) {
-    if (!pairs.some((p) => p.KeyName === name)) throw new AwsError('InvalidKeyPair.NotFound', `The key pair '${name}' does not exist`);
+    if (!pairs.some((p) => p.KeyName === name)) throw ec2Errors.keyPairNotFound(name);
   }
   for (const id of input.KeyPairIds ?? []) {
-    if (!pairs.some((p) => p.KeyPairId === id)) throw new AwsError('InvalidKeyPair.NotFound', `The key pair ID '${id}' does not exist`);
+    if (!pairs.some((p) => p.KeyPairId === id)) throw ec2Errors.keyPairIdNotFound(id);
   }
   if (input.KeyNames?.length) pairs = pairs.filter((p) => input.KeyNames?.includes(p.KeyName));
   if (input.KeyPairIds?.length) pairs = pairs.filter((p) => input.KeyPairIds?.includes(p.KeyPairId));
@@ -213,8 +206,7 @@ export function describeKeyPairs(
 
 /** As AWS: deleting a key pair that does not exist succeeds. */
 export function deleteKeyPair(input: { KeyName?: string; KeyPairId?: string }, ctx: RequestContext) {
-  if (!input.KeyName && !input.KeyPairId)
-    throw new AwsError('MissingParameter', 'The request must contain the parameter KeyName or KeyPairId');
+  if (!input.KeyName && !input.KeyPairId) throw ec2Errors.missingParameter('KeyName or KeyPairId');
   const pair = input.KeyName
     ? findKeyPair(ctx, input.KeyName)
     : table(ctx)

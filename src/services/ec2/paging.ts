@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { ec2Errors } from './errors.js';
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
 
 export interface Ec2PageInput {
@@ -15,7 +15,7 @@ export function ec2Page<T>(items: T[], input: Ec2PageInput, idsParam?: string): 
   if (input.MaxResults === undefined && input.NextToken === undefined) return { items };
   const ids = idsParam ? (input as Record<string, unknown>)[idsParam] : undefined;
   if (input.MaxResults !== undefined && Array.isArray(ids) && ids.length) {
-    throw new AwsError('InvalidParameterCombination', `The parameter ${idsParam} cannot be used with the parameter maxResults`);
+    throw ec2Errors.idsWithMaxResults(String(idsParam));
   }
   if (input.MaxResults !== undefined && input.MaxResults < 5) throw tooSmall(input.MaxResults);
   const { items: page, next } = paginate(items, {
@@ -24,16 +24,11 @@ export function ec2Page<T>(items: T[], input: Ec2PageInput, idsParam?: string): 
     defaultMax: 1000,
     limit: 1000,
     bind: withoutPaging(input, 'MaxResults', 'NextToken'),
-    badToken: () => new AwsError('InvalidPaginationToken', 'The specified pagination token is not valid or is expired.'),
-    badSize: (max) =>
-      new AwsError(
-        'InvalidParameterValue',
-        `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value less than or equal to 1000.`,
-      ),
+    badToken: () => ec2Errors.invalidPaginationToken(),
+    badSize: (max) => ec2Errors.maxResultsTooLarge(max),
   });
   return { items: page, NextToken: next };
 }
 
 /** EC2's floor of 5 per page holds for every Describe, though some models (DescribeInstances) do not say so. */
-const tooSmall = (max: number) =>
-  new AwsError('InvalidParameterValue', `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value greater than 5.`);
+const tooSmall = (max: number) => ec2Errors.maxResultsTooSmall(max);

@@ -1,11 +1,11 @@
-import { AwsError } from '../../protocol/errors.js';
+import { ec2Errors } from './errors.js';
 import { findRegion, REGIONS, zonesOf } from '../../topology/regions.js';
 import type { RequestContext } from '../types.js';
 import { applyFilters, type Filter } from './filters.js';
 
 export function describeRegions(input: { RegionNames?: string[]; Filters?: Filter[]; AllRegions?: boolean }) {
   for (const name of input.RegionNames ?? []) {
-    if (!findRegion(name)) throw new AwsError('InvalidParameterValue', `Invalid region: ${name}`);
+    if (!findRegion(name)) throw ec2Errors.invalidRegion(name);
   }
   let regions = REGIONS.filter((r) => input.AllRegions || r.optIn === 'opt-in-not-required' || input.RegionNames?.includes(r.name));
   if (input.RegionNames?.length) regions = regions.filter((r) => input.RegionNames?.includes(r.name));
@@ -29,13 +29,13 @@ export function describeAvailabilityZones(
   ctx: RequestContext,
 ) {
   const region = findRegion(ctx.region);
-  if (!region) throw new AwsError('InvalidParameterValue', `Invalid region: ${ctx.region}`);
+  if (!region) throw ec2Errors.invalidRegion(ctx.region);
   let zones = zonesOf(region);
   for (const name of input.ZoneNames ?? []) {
-    if (!zones.some((z) => z.zoneName === name)) throw new AwsError('InvalidParameterValue', `Invalid availability zone: [${name}]`);
+    if (!zones.some((z) => z.zoneName === name)) throw ec2Errors.invalidZoneName(name);
   }
   for (const id of input.ZoneIds ?? []) {
-    if (!zones.some((z) => z.zoneId === id)) throw new AwsError('InvalidParameterValue', `Invalid availability zone id: [${id}]`);
+    if (!zones.some((z) => z.zoneId === id)) throw ec2Errors.invalidZoneId(id);
   }
   if (input.ZoneNames?.length) zones = zones.filter((z) => input.ZoneNames?.includes(z.zoneName));
   if (input.ZoneIds?.length) zones = zones.filter((z) => input.ZoneIds?.includes(z.zoneId));
@@ -71,8 +71,7 @@ const ACCOUNT_ATTRIBUTES: Record<string, string[]> = {
 export function describeAccountAttributes(input: { AttributeNames?: string[] }) {
   const names = input.AttributeNames?.length ? input.AttributeNames : Object.keys(ACCOUNT_ATTRIBUTES);
   for (const name of names) {
-    if (!ACCOUNT_ATTRIBUTES[name])
-      throw new AwsError('InvalidParameterValue', `Value (${name}) for parameter attributeName is invalid. Unknown attribute.`);
+    if (!ACCOUNT_ATTRIBUTES[name]) throw ec2Errors.unknownAccountAttribute(name);
   }
   return {
     AccountAttributes: names.map((name) => ({

@@ -1,5 +1,6 @@
 import { ec2Page } from './paging.js';
-import { AwsError } from '../../protocol/errors.js';
+import type { AwsError } from '../../protocol/errors.js';
+import { ec2Errors } from './errors.js';
 import type { Store } from '../../store/db.js';
 import type { RequestContext } from '../types.js';
 import { applyFilters, type Filter, type Tag } from './filters.js';
@@ -36,12 +37,10 @@ export function registerTaggable(
   resourceType: string,
   tableKind: string,
   idField: string,
-  opts: { notFoundCode?: string; noun?: string; keyField?: string } = {},
+  opts: { notFound?: (id: string) => AwsError; keyField?: string } = {},
 ): void {
   type Row = Record<string, unknown> & { Tags?: Tag[] };
   const keyField = opts.keyField ?? idField;
-  const code = opts.notFoundCode ?? 'InvalidID';
-  const noun = opts.noun ?? resourceType;
   const find = (store: Store, region: string, id: string): Row | undefined => {
     const table = store.table<Row>(tableKind);
     return keyField === idField ? table.get(region, id) : table.list(region).find((r) => r[idField] === id);
@@ -49,7 +48,7 @@ export function registerTaggable(
   registerTaggableKind({
     prefix,
     resourceType,
-    notFound: (id) => new AwsError(code, code === 'InvalidID' ? `The ID '${id}' is not valid` : `The ${noun} ID '${id}' does not exist`),
+    notFound: opts.notFound ?? ec2Errors.invalidId,
     getTags: (store, region, id) => {
       const row = find(store, region, id);
       return row ? (row.Tags ?? []) : undefined;
@@ -67,27 +66,23 @@ export function registerTaggable(
 }
 
 registerTaggable('key', 'key-pair', 'ec2.keyPair', 'KeyPairId', {
-  notFoundCode: 'InvalidKeyPair.NotFound',
-  noun: 'key pair',
+  notFound: ec2Errors.keyPairIdNotFound,
   keyField: 'KeyName',
 });
 
 function kindOf(id: string): TaggableKind {
   const dash = id.lastIndexOf('-');
   const kind = dash > 0 ? kinds.get(id.slice(0, dash)) : undefined;
-  if (!kind) throw new AwsError('InvalidID', `The ID '${id}' is not valid`);
+  if (!kind) throw ec2Errors.invalidId(id);
   return kind;
 }
 
 const MAX_TAGS = 50;
 
 function checkTag(tag: { Key?: string; Value?: string }): asserts tag is Tag {
-  if (!tag.Key || tag.Key.length > 128)
-    throw new AwsError('InvalidParameterValue', `Tag key '${tag.Key ?? ''}' is invalid: keys are 1 to 128 characters.`);
-  if (tag.Key.toLowerCase().startsWith('aws:'))
-    throw new AwsError('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use");
-  if ((tag.Value ?? '').length > 256)
-    throw new AwsError('InvalidParameterValue', `Tag value for key '${tag.Key}' is longer than 256 characters.`);
+  if (!tag.Key || tag.Key.length > 128) throw ec2Errors.invalidTagKey(tag.Key ?? '');
+  if (tag.Key.toLowerCase().startsWith('aws:')) throw ec2Errors.reservedTagKey();
+  if ((tag.Value ?? '').length > 256) throw ec2Errors.tagValueTooLong(tag.Key);
 }
 
 export function createTags(input: { Resources: string[]; Tags: Array<{ Key?: string; Value?: string }> }, ctx: RequestContext) {
@@ -108,8 +103,7 @@ export function createTags(input: { Resources: string[]; Tags: Array<{ Key?: str
         if (at >= 0) next[at] = { Key: tag.Key, Value: value };
         else next.push({ Key: tag.Key, Value: value });
       }
-      if (next.length > MAX_TAGS)
-        throw new AwsError('TagLimitExceeded', `Tag limit exceeded for resource ${id}: at most ${MAX_TAGS} tags.`);
+      if (next.length > MAX_TAGS) throw ec2Errors.tagLimitExceeded(id, MAX_TAGS);
       kind.setTags(store, ctx.region, id, next);
     }
   });

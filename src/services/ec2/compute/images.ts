@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import { copyTree, readBuiltImage } from '../../../runtime/images.js';
 import { withRootUpper } from '../../../runtime/root-disk.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
@@ -86,27 +86,13 @@ export async function createImage(
   ctx: RequestContext,
 ) {
   const [r] = findInstances(ctx, [input.InstanceId]);
-  if (!['running', 'stopped'].includes(r.State.Name))
-    throw new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in the 'running' or 'stopped' state.`);
+  if (!['running', 'stopped'].includes(r.State.Name)) throw ec2Errors.instanceNotRunningOrStopped(r.InstanceId);
   if (!/^[a-zA-Z0-9()[\] ./\-'@_]{3,128}$/.test(input.Name)) {
-    throw new AwsError(
-      'InvalidAMIName.Malformed',
-      'AMI names must be between 3 and 128 characters long, and may contain letters, numbers, ( ) . - / and _',
-    );
+    throw ec2Errors.imageNameMalformed();
   }
-  if (
-    imagesTable(ctx.cloud.store)
-      .list(ctx.region)
-      .some((i) => i.Name === input.Name && i.State !== 'deregistered')
-  ) {
-    throw new AwsError(
-      'InvalidAMIName.Duplicate',
-      `AMI name ${input.Name} is already in use by AMI ${
-        imagesTable(ctx.cloud.store)
-          .list(ctx.region)
-          .find((i) => i.Name === input.Name)?.ImageId
-      }`,
-    );
+  const images = imagesTable(ctx.cloud.store).list(ctx.region);
+  if (images.some((i) => i.Name === input.Name && i.State !== 'deregistered')) {
+    throw ec2Errors.imageNameInUse(input.Name, String(images.find((i) => i.Name === input.Name)?.ImageId));
   }
   const rt = runtimeOf(ctx.cloud);
   const imageId = newId('ami');
@@ -189,8 +175,8 @@ export function describeImages(
     .filter((i) => i.State !== 'deregistered');
   let all = [defaultImage(ctx), ...own];
   for (const id of input.ImageIds ?? []) {
-    if (!AMI_ID.test(id)) throw new AwsError('InvalidAMIID.Malformed', `Invalid id: "${id}" (expecting "ami-...")`);
-    if (!all.some((i) => i.ImageId === id)) throw new AwsError('InvalidAMIID.NotFound', `The image id '[${id}]' does not exist`);
+    if (!AMI_ID.test(id)) throw ec2Errors.imageIdMalformed(id);
+    if (!all.some((i) => i.ImageId === id)) throw ec2Errors.imageIdNotFound(id);
   }
   if (input.ImageIds?.length) all = all.filter((i) => input.ImageIds?.includes(i.ImageId));
   if (input.Owners?.length) {
@@ -222,10 +208,10 @@ export function describeImages(
 }
 
 export function deregisterImage(input: { ImageId: string }, ctx: RequestContext) {
-  if (!AMI_ID.test(input.ImageId)) throw new AwsError('InvalidAMIID.Malformed', `Invalid id: "${input.ImageId}" (expecting "ami-...")`);
+  if (!AMI_ID.test(input.ImageId)) throw ec2Errors.imageIdMalformed(input.ImageId);
   const image = imagesTable(ctx.cloud.store).get(ctx.region, input.ImageId);
   if (!image || image.State === 'deregistered') {
-    throw new AwsError('InvalidAMIID.NotFound', `The image id '[${input.ImageId}]' does not exist`);
+    throw ec2Errors.imageIdNotFound(input.ImageId);
   }
   imagesTable(ctx.cloud.store).delete(ctx.region, input.ImageId);
   // Instances still booting from its layers keep them; the files go once no live instance uses the image.

@@ -1,3 +1,4 @@
+import { ec2Errors } from '../errors.js';
 import { platformRequest } from './platform-requests.js';
 import type { Cloud } from '../../../cloud.js';
 import type { Timer } from '../../../clock/clock.js';
@@ -38,8 +39,8 @@ import { startInstanceMetrics } from './instance-metrics.js';
 import { monitorInstances, unmonitorInstances } from './monitoring.js';
 import './cfn-instance.js';
 
-registerTaggable('i', 'instance', 'ec2.instance', 'InstanceId', { notFoundCode: 'InvalidInstanceID.NotFound', noun: 'instance' });
-registerTaggable('ami', 'image', 'ec2.image', 'ImageId', { notFoundCode: 'InvalidAMIID.NotFound', noun: 'image' });
+registerTaggable('i', 'instance', 'ec2.instance', 'InstanceId', { notFound: ec2Errors.instanceNotFound });
+registerTaggable('ami', 'image', 'ec2.image', 'ImageId', { notFound: ec2Errors.imageNotFound });
 
 /**
  * Instances, images and their status. Events on `cloud.events` for other services:

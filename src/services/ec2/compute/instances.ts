@@ -1,5 +1,5 @@
 import { ec2Page } from '../paging.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { isAwsError } from '../../../protocol/errors.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, tagsFor, type Filter, type TagSpecs as ModelTagSpecs } from '../filters.js';
@@ -71,13 +71,13 @@ interface RunInstancesInput {
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.(nano|micro|small|medium|large|metal|[0-9]*xlarge)$/;
 
 function resolveImage(ctx: RequestContext, imageId: string | undefined): { resolved: string; note?: string } {
-  if (!imageId) throw new AwsError('MissingParameter', 'The request must contain the parameter ImageId');
-  if (!AMI_ID.test(imageId)) throw new AwsError('InvalidAMIID.Malformed', `Invalid id: "${imageId}" (expecting "ami-...")`);
+  if (!imageId) throw ec2Errors.missingParameter('ImageId');
+  if (!AMI_ID.test(imageId)) throw ec2Errors.imageIdMalformed(imageId);
   if (imageId === DEFAULT_IMAGE_ID) return { resolved: DEFAULT_IMAGE_ID };
   const image = imagesTable(ctx.cloud.store).get(ctx.region, imageId);
   if (image) {
-    if (image.State === 'deregistered') throw new AwsError('InvalidAMIID.Unavailable', `AMI '${imageId}' is no longer available`);
-    if (image.State !== 'available') throw new AwsError('InvalidAMIID.Unavailable', `AMI '${imageId}' is pending, and cannot be run`);
+    if (image.State === 'deregistered') throw ec2Errors.imageNoLongerAvailable(imageId);
+    if (image.State !== 'available') throw ec2Errors.imagePending(imageId);
     return { resolved: imageId };
   }
   return {
@@ -90,25 +90,21 @@ function defaultSubnet(ctx: RequestContext, zone?: string): SubnetRecord {
   const defaultVpc = vpcs(ctx.cloud.store)
     .list(ctx.region)
     .find((v) => v.IsDefault);
-  if (!defaultVpc)
-    throw new AwsError('VPCIdNotSpecified', 'No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.');
+  if (!defaultVpc) throw ec2Errors.noDefaultVpcForGroupName();
   const candidates = subnets(ctx.cloud.store)
     .list(ctx.region)
     .filter((s) => s.VpcId === defaultVpc.VpcId && (!zone || s.AvailabilityZone === zone));
-  if (!candidates.length) throw new AwsError('MissingInput', 'No subnets found for the default VPC. Please specify a subnet.');
+  if (!candidates.length) throw ec2Errors.noDefaultSubnets();
   return candidates[0];
 }
 
 export function metadataOptions(input: RunInstancesInput['MetadataOptions']): MetadataOptionsRecord {
   const tokens = input?.HttpTokens ?? 'optional';
-  if (tokens !== 'optional' && tokens !== 'required')
-    throw new AwsError('InvalidParameterValue', `Value (${tokens}) for parameter HttpTokens is invalid. Use optional or required.`);
+  if (tokens !== 'optional' && tokens !== 'required') throw ec2Errors.invalidHttpTokens(tokens);
   const endpoint = input?.HttpEndpoint ?? 'enabled';
-  if (endpoint !== 'enabled' && endpoint !== 'disabled')
-    throw new AwsError('InvalidParameterValue', `Value (${endpoint}) for parameter HttpEndpoint is invalid.`);
+  if (endpoint !== 'enabled' && endpoint !== 'disabled') throw ec2Errors.invalidHttpEndpoint(endpoint);
   const hops = input?.HttpPutResponseHopLimit ?? 1;
-  if (!Number.isInteger(hops) || hops < 1 || hops > 64)
-    throw new AwsError('InvalidParameterValue', 'HttpPutResponseHopLimit must be between 1 and 64.');
+  if (!Number.isInteger(hops) || hops < 1 || hops > 64) throw ec2Errors.invalidHopLimit();
   return {
     HttpTokens: tokens,
     HttpEndpoint: endpoint,
@@ -134,11 +130,8 @@ async function checkInstanceProfile(
     );
     return { Arn: out.InstanceProfile?.Arn ?? profile.Arn, Name: out.InstanceProfile?.InstanceProfileName ?? name };
   } catch (err) {
-    if (err instanceof AwsError && err.code === 'NoSuchEntity') {
-      throw new AwsError(
-        'InvalidParameterValue',
-        `Value (${name}) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name`,
-      );
+    if (isAwsError(err, 'NoSuchEntity')) {
+      throw ec2Errors.invalidInstanceProfileName(String(name));
     }
     throw err;
   }
@@ -157,18 +150,13 @@ function requestedPrivateIp(
   const primary =
     listed.find((p) => p.Primary)?.PrivateIpAddress ??
     (listed.length === 1 && listed[0].Primary === undefined ? listed[0].PrivateIpAddress : undefined);
-  if (listed.filter((p) => p.Primary).length > 1)
-    throw new AwsError('InvalidParameterValue', 'Only one primary private IP address can be specified.');
+  if (listed.filter((p) => p.Primary).length > 1) throw ec2Errors.onePrimaryPrivateIp();
   if (listed.length > 1 || (listed.length === 1 && listed[0].Primary === false)) {
-    throw new AwsError(
-      'Unsupported',
-      'Secondary private IP addresses are not supported by this cloud: give only the primary address.',
-      400,
-    );
+    throw ec2Errors.secondaryPrivateIpsUnsupported();
   }
   const forms = [top, nic?.PrivateIpAddress, primary].filter((ip): ip is string => !!ip);
   if (new Set(forms).size > 1) {
-    throw new AwsError('InvalidParameterCombination', 'The primary private IP address was given twice with different values.');
+    throw ec2Errors.primaryPrivateIpTwice();
   }
   return forms[0];
 }
@@ -179,38 +167,25 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
   const rt = runtimeOf(ctx.cloud);
   const { resolved, note } = resolveImage(ctx, input.ImageId);
   const instanceType = input.InstanceType ?? 'm1.small';
-  if (!INSTANCE_TYPE.test(instanceType)) throw new AwsError('InvalidParameterValue', `Invalid value '${instanceType}' for InstanceType.`);
+  if (!INSTANCE_TYPE.test(instanceType)) throw ec2Errors.invalidInstanceType(instanceType);
   const min = input.MinCount;
   const max = input.MaxCount;
-  if (!(min >= 1))
-    throw new AwsError('InvalidParameterValue', `Value (${min}) for parameter minCount is invalid. Expected a value greater than 0.`);
-  if (!(max >= min))
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value (${max}) for parameter maxCount is invalid. Expected a value no smaller than minCount.`,
-    );
-  if (max > 200)
-    throw new AwsError(
-      'InstanceLimitExceeded',
-      `You have requested more instances (${max}) than your current instance limit of 200 allows.`,
-    );
-  if (input.KeyName && !findKeyPair(ctx, input.KeyName))
-    throw new AwsError('InvalidKeyPair.NotFound', `The key pair '${input.KeyName}' does not exist`);
+  if (!(min >= 1)) throw ec2Errors.invalidMinCount(min);
+  if (!(max >= min)) throw ec2Errors.invalidMaxCount(max);
+  if (max > 200) throw ec2Errors.instanceLimitExceeded(max);
+  if (input.KeyName && !findKeyPair(ctx, input.KeyName)) throw ec2Errors.keyPairNotFound(input.KeyName);
   const nic = input.NetworkInterfaces?.find((n) => (n.DeviceIndex ?? 0) === 0);
   const subnetId = input.SubnetId ?? nic?.SubnetId;
   let subnet: SubnetRecord;
   if (subnetId) {
     const found = subnets(ctx.cloud.store).get(ctx.region, subnetId);
-    if (!found) throw new AwsError('InvalidSubnetID.NotFound', `The subnet ID '${subnetId}' does not exist`);
+    if (!found) throw ec2Errors.subnetIdNotFound(subnetId);
     subnet = found;
   } else {
     subnet = defaultSubnet(ctx, input.Placement?.AvailabilityZone);
   }
   if (input.Placement?.AvailabilityZone && input.Placement.AvailabilityZone !== subnet.AvailabilityZone) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value (${input.Placement.AvailabilityZone}) for parameter availabilityZone is invalid. Subnet '${subnet.SubnetId}' is in the availability zone ${subnet.AvailabilityZone}`,
-    );
+    throw ec2Errors.subnetInOtherZone(input.Placement.AvailabilityZone, subnet.SubnetId, subnet.AvailabilityZone);
   }
   const groupsOfVpc = securityGroups(ctx.cloud.store)
     .list(ctx.region)
@@ -218,14 +193,13 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
   const groups: Array<{ GroupId: string; GroupName: string }> = [];
   for (const id of [...(input.SecurityGroupIds ?? []), ...(nic?.Groups ?? [])]) {
     const g = securityGroups(ctx.cloud.store).get(ctx.region, id);
-    if (!g) throw new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
-    if (g.VpcId !== subnet.VpcId)
-      throw new AwsError('InvalidParameter', `Security group ${id} and subnet ${subnet.SubnetId} belong to different networks.`);
+    if (!g) throw ec2Errors.groupNotFound(id);
+    if (g.VpcId !== subnet.VpcId) throw ec2Errors.groupAndSubnetInDifferentNetworks(id, subnet.SubnetId);
     if (!groups.some((x) => x.GroupId === g.GroupId)) groups.push({ GroupId: g.GroupId, GroupName: g.GroupName });
   }
   for (const name of input.SecurityGroups ?? []) {
     const g = groupsOfVpc.find((x) => x.GroupName === name);
-    if (!g) throw new AwsError('InvalidGroup.NotFound', `The security group '${name}' does not exist in VPC '${subnet.VpcId}'`);
+    if (!g) throw ec2Errors.groupNotFoundInVpc(name, subnet.VpcId);
     if (!groups.some((x) => x.GroupId === g.GroupId)) groups.push({ GroupId: g.GroupId, GroupName: g.GroupName });
   }
   if (!groups.length) {
@@ -234,11 +208,10 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
   }
   const userData = input.UserData;
   if (userData !== undefined && Buffer.from(userData, 'base64').length > 16 * 1024) {
-    throw new AwsError('InvalidParameterValue', 'User data is limited to 16384 bytes');
+    throw ec2Errors.userDataTooLong();
   }
   const requestedIp = requestedPrivateIp(input.PrivateIpAddress, nic);
-  if (requestedIp && max > 1)
-    throw new AwsError('InvalidParameterCombination', 'Cannot specify a private IP address when launching more than one instance.');
+  if (requestedIp && max > 1) throw ec2Errors.privateIpWithManyInstances();
   const profile = await checkInstanceProfile(ctx, input.IamInstanceProfile);
   const options = metadataOptions(input.MetadataOptions);
   const autoRecovery = parseAutoRecovery(input.MaintenanceOptions?.AutoRecovery);
@@ -247,13 +220,7 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
   const deleteOnTermination = input.BlockDeviceMappings?.find((b) => b.Ebs)?.Ebs?.DeleteOnTermination ?? true;
   const rootVolumeSize = rootVolumeSizeOf(ctx, resolved, input.BlockDeviceMappings);
   if (rt.enabled) await rt.start();
-  else
-    throw new AwsError(
-      'Unsupported',
-      'This cloud runs instances only when its daemon runs as root (network namespaces, nftables, mounts).',
-      400,
-      false,
-    );
+  else throw ec2Errors.runtimeNeedsRoot();
 
   const reservationId = newId('r');
   const now = new Date(ctx.cloud.clock.now()).toISOString();
@@ -262,13 +229,7 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
     for (let index = 0; index < max; index++) {
       const instanceId = newId('i');
       const host = pickHost(ctx.cloud, ctx.region, subnet.AvailabilityZone);
-      if (!host)
-        throw new AwsError(
-          'InsufficientInstanceCapacity',
-          `We currently do not have sufficient ${instanceType} capacity in the Availability Zone you requested (${subnet.AvailabilityZone}).`,
-          500,
-          false,
-        );
+      if (!host) throw ec2Errors.insufficientInstanceCapacity(instanceType, subnet.AvailabilityZone);
       const privateIp = allocatePrivateIp(ctx, subnet.SubnetId, index === 0 ? requestedIp : undefined, instanceId);
       const record: InstanceRecord = {
         InstanceId: instanceId,
@@ -334,13 +295,9 @@ function rootVolumeSizeOf(ctx: RequestContext, imageId: string, mappings: RunIns
   const asked = mappings?.find((m) => ROOT_DEVICE_NAMES.includes(m.DeviceName ?? ''))?.Ebs?.VolumeSize;
   if (asked === undefined) return own;
   if (!Number.isInteger(asked) || asked < own) {
-    throw new AwsError(
-      'InvalidBlockDeviceMapping',
-      `Volume of size ${asked}GB is smaller than snapshot '${image?.SnapshotId ?? 'snap-0halo0default0root'}', expect size >= ${own}GB`,
-    );
+    throw ec2Errors.rootVolumeSmallerThanSnapshot(asked, image?.SnapshotId ?? 'snap-0halo0default0root', own);
   }
-  if (asked > 16384)
-    throw new AwsError('InvalidBlockDeviceMapping', `Volume of ${asked}GiB is too large for volume type gp2; maximum is 16384GiB.`);
+  if (asked > 16384) throw ec2Errors.rootVolumeTooLarge(asked);
   return asked;
 }
 
@@ -462,15 +419,12 @@ export function findInstances(ctx: RequestContext, ids: string[] | undefined): I
   const table = instancesTable(ctx.cloud.store);
   if (!ids?.length) return table.list(ctx.region);
   const malformed = ids.filter((id) => !INSTANCE_ID.test(id));
-  if (malformed.length) throw new AwsError('InvalidInstanceID.Malformed', `Invalid id: "${malformed[0]}"`);
+  if (malformed.length) throw ec2Errors.instanceIdMalformed(malformed[0]);
   // Each by its key: a call that names its instances does not read every instance of the region.
   const found = ids.map((id) => table.get(ctx.region, id));
   const missing = ids.filter((_, i) => !found[i]);
   if (missing.length) {
-    throw new AwsError(
-      'InvalidInstanceID.NotFound',
-      missing.length === 1 ? `The instance ID '${missing[0]}' does not exist` : `The instance IDs '${missing.join(', ')}' do not exist`,
-    );
+    throw ec2Errors.instancesNotFound(missing);
   }
   return found as InstanceRecord[];
 }
@@ -497,8 +451,7 @@ export function describeInstances(
   };
 }
 
-const incorrectState = (r: InstanceRecord, op: string) =>
-  new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in a state from which it can be ${op}.`);
+const incorrectState = (r: InstanceRecord, op: string) => ec2Errors.instanceStateForbids(r.InstanceId, op);
 
 export function startInstances(input: { InstanceIds: string[] }, ctx: RequestContext) {
   const list = findInstances(ctx, input.InstanceIds);
@@ -508,7 +461,7 @@ export function startInstances(input: { InstanceIds: string[] }, ctx: RequestCon
       const previous = r.State;
       if (r.State.Name === 'stopped') {
         const host = pickHost(ctx.cloud, ctx.region, r.AvailabilityZone);
-        if (!host) throw new AwsError('InsufficientInstanceCapacity', `Insufficient capacity in ${r.AvailabilityZone}.`, 500, false);
+        if (!host) throw ec2Errors.insufficientCapacityInZone(r.AvailabilityZone);
         const publicIp =
           r.AssociatePublicIp && !publicIpFor(ctx, r.InstanceId) ? claimPublicIp(ctx.cloud.store, ctx.region, r.InstanceId) : undefined;
         setState(ctx.cloud, ctx.region, r.InstanceId, 'pending', ['stopped'], {
@@ -558,10 +511,7 @@ export function terminateInstances(input: { InstanceIds: string[] }, ctx: Reques
   const list = findInstances(ctx, input.InstanceIds);
   for (const r of list) {
     if (r.DisableApiTermination && r.State.Name !== 'terminated') {
-      throw new AwsError(
-        'OperationNotPermitted',
-        `The instance '${r.InstanceId}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`,
-      );
+      throw ec2Errors.terminationProtected(r.InstanceId);
     }
   }
   return {
@@ -625,16 +575,14 @@ export async function modifyInstanceAttribute(
     input.UserData?.Value ?? (attr === 'userData' && input.Value !== undefined ? Buffer.from(input.Value, 'base64') : undefined);
   const groups = input.Groups ?? (attr === 'groupSet' && input.Value ? [input.Value] : undefined);
   if ((type !== undefined || userData !== undefined) && r.State.Name !== 'stopped') {
-    throw new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in the 'stopped' state.`);
+    throw ec2Errors.instanceNotStopped(r.InstanceId);
   }
-  if (type !== undefined && !INSTANCE_TYPE.test(String(type)))
-    throw new AwsError('InvalidParameterValue', `Invalid value '${String(type)}' for InstanceType.`);
+  if (type !== undefined && !INSTANCE_TYPE.test(String(type))) throw ec2Errors.invalidInstanceType(String(type));
   let newGroups = r.SecurityGroups;
   if (groups) {
     newGroups = groups.map((id) => {
       const g = securityGroups(ctx.cloud.store).get(ctx.region, id);
-      if (!g || g.VpcId !== r.VpcId)
-        throw new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist in VPC '${r.VpcId}'`);
+      if (!g || g.VpcId !== r.VpcId) throw ec2Errors.groupNotFoundInVpc(id, r.VpcId);
       return { GroupId: g.GroupId, GroupName: g.GroupName };
     });
   }
@@ -673,12 +621,10 @@ function deleteOnTerminationChanges(
 ): boolean | undefined {
   const data = mappings.filter((m) => !ROOT_DEVICES.has(m.DeviceName ?? ''));
   for (const m of mappings) {
-    if (!m.DeviceName || m.Ebs?.DeleteOnTermination === undefined)
-      throw new AwsError('InvalidParameterCombination', 'Each block device mapping needs a DeviceName and Ebs.DeleteOnTermination.');
+    if (!m.DeviceName || m.Ebs?.DeleteOnTermination === undefined) throw ec2Errors.incompleteBlockDeviceMapping();
   }
   const missing = data.find((m) => !dataVolumeAt(ctx.cloud, ctx.region, r.InstanceId, m.DeviceName as string));
-  if (missing)
-    throw new AwsError('InvalidInstanceAttributeValue', `No device named ${missing.DeviceName} is attached to instance ${r.InstanceId}`);
+  if (missing) throw ec2Errors.noDeviceAttached(String(missing.DeviceName), r.InstanceId);
   for (const m of data)
     setDeleteOnTermination(ctx.cloud, ctx.region, r.InstanceId, m.DeviceName as string, m.Ebs?.DeleteOnTermination as boolean);
   return mappings.find((m) => ROOT_DEVICES.has(m.DeviceName as string))?.Ebs?.DeleteOnTermination;
@@ -710,7 +656,7 @@ export function describeInstanceAttribute(input: { InstanceId: string; Attribute
       out.RootDeviceName = { Value: '/dev/xvda' };
       break;
     default:
-      throw new AwsError('InvalidParameterValue', `Value (${input.Attribute}) for parameter attribute is invalid.`);
+      throw ec2Errors.invalidInstanceAttribute(input.Attribute);
   }
   return out;
 }

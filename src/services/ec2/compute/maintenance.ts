@@ -1,5 +1,5 @@
 import type { Cloud } from '../../../cloud.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import type { RequestContext } from '../../types.js';
 import { findInstances } from './instances.js';
 
@@ -23,11 +23,7 @@ export function setAutoRecovery(cloud: Cloud, region: string, instanceId: string
 export function parseAutoRecovery(value: string | undefined): AutoRecovery | undefined {
   if (value === undefined) return undefined;
   const v = value.toLowerCase();
-  if (v !== 'default' && v !== 'disabled')
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value (${value}) for parameter AutoRecovery is invalid. Valid values are default and disabled.`,
-    );
+  if (v !== 'default' && v !== 'disabled') throw ec2Errors.invalidAutoRecovery(value);
   return v;
 }
 
@@ -98,12 +94,9 @@ export function modifyInstanceMaintenanceOptions(
   const [r] = findInstances(ctx, [input.InstanceId]);
   const value = parseAutoRecovery(input.AutoRecovery);
   if (r.State.Name === 'terminated' || r.State.Name === 'shutting-down') {
-    throw new AwsError(
-      'IncorrectInstanceState',
-      `The instance '${r.InstanceId}' is not in a state from which its maintenance options can be modified.`,
-    );
+    throw ec2Errors.instanceStateForbidsMaintenanceChange(r.InstanceId);
   }
-  if (input.DryRun) throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+  if (input.DryRun) throw ec2Errors.dryRun();
   if (value) setAutoRecovery(ctx.cloud, ctx.region, r.InstanceId, value);
   return { InstanceId: r.InstanceId, AutoRecovery: autoRecoveryOf(ctx.cloud, ctx.region, r.InstanceId) };
 }

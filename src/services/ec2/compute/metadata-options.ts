@@ -1,4 +1,4 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
 import type { RequestContext } from '../../types.js';
 import { findInstances, metadataOptions } from './instances.js';
@@ -21,8 +21,7 @@ interface ModifyInstanceMetadataOptionsInput {
  */
 export async function modifyInstanceMetadataOptions(input: ModifyInstanceMetadataOptionsInput, ctx: RequestContext) {
   const [r] = findInstances(ctx, [input.InstanceId]);
-  if (input.HttpProtocolIpv6 === 'enabled')
-    throw new AwsError('UnsupportedOperation', 'The IPv6 endpoint of the instance metadata service is not supported by this cloud.');
+  if (input.HttpProtocolIpv6 === 'enabled') throw ec2Errors.metadataIpv6Unsupported();
   const next = metadataOptions({
     HttpTokens: input.HttpTokens ?? r.MetadataOptions.HttpTokens,
     HttpEndpoint: input.HttpEndpoint ?? r.MetadataOptions.HttpEndpoint,
@@ -33,9 +32,9 @@ export async function modifyInstanceMetadataOptions(input: ModifyInstanceMetadat
     InstanceMetadataTags: input.InstanceMetadataTags ?? r.MetadataOptions.InstanceMetadataTags,
   });
   if (r.State.Name === 'terminated' || r.State.Name === 'shutting-down') {
-    throw new AwsError('IncorrectInstanceState', `The instance '${r.InstanceId}' is not in a state from which it can be modified.`);
+    throw ec2Errors.instanceStateForbidsModify(r.InstanceId);
   }
-  if (input.DryRun) throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+  if (input.DryRun) throw ec2Errors.dryRun();
   updateInstance(ctx.cloud, ctx.region, r.InstanceId, (x) => ({ ...x, MetadataOptions: next }));
   await runtimeOf(ctx.cloud).refreshPublic();
   return {

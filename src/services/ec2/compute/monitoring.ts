@@ -1,5 +1,5 @@
 import type { Cloud } from '../../../cloud.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import type { RequestContext } from '../../types.js';
 import { findInstances } from './instances.js';
 
@@ -48,14 +48,11 @@ export function setMonitoring(cloud: Cloud, region: string, instanceId: string, 
 }
 
 function change(input: { InstanceIds?: string[] }, ctx: RequestContext, enabled: boolean) {
-  if (!input.InstanceIds?.length) throw new AwsError('MissingParameter', 'The request must contain the parameter InstanceId');
+  if (!input.InstanceIds?.length) throw ec2Errors.missingParameter('InstanceId');
   const list = findInstances(ctx, input.InstanceIds);
   for (const r of list) {
     if (r.State.Name === 'terminated' || r.State.Name === 'shutting-down') {
-      throw new AwsError(
-        'IncorrectInstanceState',
-        `The instance '${r.InstanceId}' is not in a state from which its monitoring can be changed.`,
-      );
+      throw ec2Errors.instanceStateForbidsMonitoringChange(r.InstanceId);
     }
   }
   return {

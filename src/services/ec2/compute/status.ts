@@ -1,6 +1,6 @@
 import type { Cloud } from '../../../cloud.js';
 import type { Timer } from '../../../clock/clock.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import { liveKey } from '../../../store/live.js';
 import { runtimeOf, type ProbeResult } from '../../../runtime/runtime.js';
 import { METRIC_PUBLISHED, type MetricPublished } from '../../cloudwatch/events.js';
@@ -124,7 +124,7 @@ export function describeInstanceStatus(
   ctx: RequestContext,
 ) {
   if (input.MaxResults !== undefined && (input.MaxResults < 5 || input.MaxResults > 1000)) {
-    throw new AwsError('InvalidParameterValue', 'MaxResults must be between 5 and 1000');
+    throw ec2Errors.statusMaxResultsOutOfRange();
   }
   let list = findInstances(ctx, input.InstanceIds).filter(
     (r) => r.State.Name !== 'terminated' || input.InstanceIds?.includes(r.InstanceId),

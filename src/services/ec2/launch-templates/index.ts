@@ -7,8 +7,7 @@ import { createLaunchTemplateVersion, deleteLaunchTemplateVersions, describeLaun
 import './cfn/launch-template.js';
 
 registerTaggable('lt', 'launch-template', 'ec2.launchTemplate', 'LaunchTemplateId', {
-  notFoundCode: 'InvalidLaunchTemplateId.NotFound',
-  noun: 'launch template',
+  notFound: ec2Errors.taggedLaunchTemplateNotFound,
 });
 
 /** DryRun: permission is all EC2 checks first, and the caller has it (authorization ran before the operation). */

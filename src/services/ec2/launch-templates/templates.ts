@@ -28,7 +28,7 @@ export function createLaunchTemplate(input: CreateLaunchTemplateInput, ctx: Requ
   const name = input.LaunchTemplateName;
   if (!LAUNCH_TEMPLATE_NAME.test(name ?? '')) throw ec2Errors.launchTemplateNameMalformed();
   if (input.VersionDescription !== undefined && input.VersionDescription.length > 255) {
-    throw ec2Errors.invalidParameterValue('The version description must be at most 255 characters.');
+    throw ec2Errors.versionDescriptionTooLong();
   }
   const table = launchTemplatesTable(ctx.cloud.store);
   return ctx.cloud.store.tx(() => {

@@ -33,7 +33,7 @@ export function createLaunchTemplateVersion(
     }
     if (t.Versions.length >= MAX_VERSIONS) throw ec2Errors.launchTemplateVersionLimit(t.LaunchTemplateId, MAX_VERSIONS);
     if (input.VersionDescription !== undefined && input.VersionDescription.length > 255) {
-      throw ec2Errors.invalidParameterValue('The version description must be at most 255 characters.');
+      throw ec2Errors.versionDescriptionTooLong();
     }
     // The new version inherits the source version's parameters, except those given in LaunchTemplateData.
     const base = input.SourceVersion !== undefined ? findVersion(t, input.SourceVersion).LaunchTemplateData : {};
@@ -97,14 +97,11 @@ export function describeLaunchTemplateVersions(
         .list(ctx.region)
         .sort((a, b) => a.CreateTime.localeCompare(b.CreateTime) || a.LaunchTemplateId.localeCompare(b.LaunchTemplateId));
   if (!single && (input.Versions ?? []).some((v) => v !== '$Latest' && v !== '$Default')) {
-    throw ec2Errors.invalidParameterCombination(
-      'Version numbers can be given only with a launch template ID or name; without one, use $Latest or $Default.',
-    );
+    throw ec2Errors.versionNumbersNeedTemplate();
   }
   const bound = (v: string | undefined, what: string) => {
     if (v === undefined) return undefined;
-    if (!/^[0-9]+$/.test(v))
-      throw ec2Errors.invalidParameterValue(`Value (${v}) for parameter ${what} is invalid. Expecting a version number.`);
+    if (!/^[0-9]+$/.test(v)) throw ec2Errors.invalidVersionNumber(v, what);
     return Number(v);
   };
   const min = bound(input.MinVersion, 'MinVersion');

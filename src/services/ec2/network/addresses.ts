@@ -1,8 +1,8 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, tagsFor, type Filter } from '../filters.js';
 import { newId } from '../ids.js';
-import { notFoundId, requireAll, tagsOrNone, type Scope, type TagSpecifications } from './common.js';
+import { requireAll, tagsOrNone, type Scope, type TagSpecifications } from './common.js';
 import { findAddress } from './lookup.js';
 import { claimPublicIp, releasePublicIp } from './public-ips.js';
 import { addresses, emitNetwork, instances, internetGateways, type AddressEvent, type AddressRecord, type InstanceView } from './state.js';
@@ -45,14 +45,14 @@ function byPublicIp(s: Scope, ip: string): AddressRecord {
   const address = addresses(s.cloud.store)
     .list(s.region)
     .find((a) => a.PublicIp === ip);
-  if (!address) throw new AwsError('InvalidAddress.NotFound', `Address '${ip}' not found.`);
+  if (!address) throw ec2Errors.addressNotFound(ip);
   return address;
 }
 
 function addressOf(s: Scope, input: { AllocationId?: string; PublicIp?: string }): AddressRecord {
   if (input.AllocationId) return findAddress(s, input.AllocationId);
   if (input.PublicIp) return byPublicIp(s, input.PublicIp);
-  throw new AwsError('MissingParameter', 'Either public IP or allocation id must be specified');
+  throw ec2Errors.missingPublicIpOrAllocationId();
 }
 
 export function allocateAddress(
@@ -68,19 +68,13 @@ export function allocateAddress(
   ctx: RequestContext,
 ) {
   if (input.Domain !== undefined && input.Domain !== 'vpc') {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value (${input.Domain}) for parameter domain is invalid. Only vpc addresses exist in this cloud.`,
-    );
+    throw ec2Errors.invalidAddressDomain(input.Domain);
   }
   if ((input.PublicIpv4Pool && input.PublicIpv4Pool !== 'amazon') || input.CustomerOwnedIpv4Pool || input.IpamPoolId) {
-    throw new AwsError('UnsupportedOperation', 'Only the amazon public IPv4 pool is supported by this cloud.');
+    throw ec2Errors.addressPoolUnsupported();
   }
   if (input.NetworkBorderGroup && input.NetworkBorderGroup !== ctx.region) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value (${input.NetworkBorderGroup}) for parameter NetworkBorderGroup is invalid. Use ${ctx.region}.`,
-    );
+    throw ec2Errors.invalidNetworkBorderGroup(input.NetworkBorderGroup, ctx.region);
   }
   const allocationId = newId('eipalloc');
   const store = ctx.cloud.store;
@@ -112,13 +106,13 @@ export function describeAddresses(input: { PublicIps?: string[]; AllocationIds?:
     items,
     input.PublicIps,
     (a) => a.PublicIp,
-    (ip) => new AwsError('InvalidAddress.NotFound', `Address '${ip}' not found.`),
+    (ip) => ec2Errors.addressNotFound(ip),
   );
   items = requireAll(
     items,
     input.AllocationIds,
     (a) => a.AllocationId,
-    (id) => notFoundId('InvalidAllocationID.NotFound', 'allocation', id),
+    (id) => ec2Errors.allocationNotFound(id),
   );
   items = applyFilters(
     items,
@@ -143,21 +137,18 @@ function targetInstance(ctx: RequestContext, input: { InstanceId?: string; Netwo
   const all = instances(ctx.cloud.store).list(ctx.region);
   if (input.InstanceId) {
     const instance = all.find((i) => i.InstanceId === input.InstanceId);
-    if (!instance || instance.State?.Name === 'terminated') throw notFoundId('InvalidInstanceID.NotFound', 'instance', input.InstanceId);
+    if (!instance || instance.State?.Name === 'terminated') throw ec2Errors.instanceNotFound(input.InstanceId);
     if (input.NetworkInterfaceId && instance.NetworkInterfaceId !== input.NetworkInterfaceId) {
-      throw new AwsError(
-        'InvalidParameterCombination',
-        `Network interface ${input.NetworkInterfaceId} is not attached to instance ${input.InstanceId}`,
-      );
+      throw ec2Errors.networkInterfaceNotOnInstance(input.NetworkInterfaceId, input.InstanceId);
     }
     return instance;
   }
   if (input.NetworkInterfaceId) {
     const instance = all.find((i) => i.NetworkInterfaceId === input.NetworkInterfaceId && i.State?.Name !== 'terminated');
-    if (!instance) throw notFoundId('InvalidNetworkInterfaceID.NotFound', 'network interface', input.NetworkInterfaceId);
+    if (!instance) throw ec2Errors.targetNetworkInterfaceNotFound(input.NetworkInterfaceId);
     return instance;
   }
-  throw new AwsError('MissingParameter', 'Either instance ID or network interface id must be specified');
+  throw ec2Errors.missingInstanceOrNetworkInterface();
 }
 
 export function associateAddress(
@@ -174,16 +165,13 @@ export function associateAddress(
   const address = addressOf(ctx, input);
   const instance = targetInstance(ctx, input);
   if (instance.State?.Name === 'shutting-down') {
-    throw new AwsError('IncorrectInstanceState', `The instance '${instance.InstanceId}' is not in a valid state for this operation.`);
+    throw ec2Errors.instanceStateInvalidForOperation(instance.InstanceId);
   }
   if (!instance.PrivateIpAddress || !instance.NetworkInterfaceId) {
-    throw new AwsError('IncorrectInstanceState', `The instance '${instance.InstanceId}' has no network interface yet.`);
+    throw ec2Errors.instanceHasNoNetworkInterface(instance.InstanceId);
   }
   if (input.PrivateIpAddress && input.PrivateIpAddress !== instance.PrivateIpAddress) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `The private IP address ${input.PrivateIpAddress} is not assigned to network interface ${instance.NetworkInterfaceId}. Only the primary private IP address is supported.`,
-    );
+    throw ec2Errors.privateIpNotOnInterface(input.PrivateIpAddress, instance.NetworkInterfaceId);
   }
   const store = ctx.cloud.store;
   if (
@@ -191,7 +179,7 @@ export function associateAddress(
       .list(ctx.region)
       .some((g) => g.Attachments.some((a) => a.VpcId === instance.VpcId))
   ) {
-    throw new AwsError('Gateway.NotAttached', `Network ${instance.VpcId} is not attached to any internet gateway`);
+    throw ec2Errors.networkHasNoInternetGateway(String(instance.VpcId));
   }
   const privateIp = instance.PrivateIpAddress;
   const sameTarget = (a: AddressRecord) =>
@@ -199,10 +187,7 @@ export function associateAddress(
   // Idempotent: associating an address with the target it already has changes nothing.
   if (sameTarget(address)) return { AssociationId: address.AssociationId };
   if (address.AssociationId && input.AllowReassociation !== true) {
-    throw new AwsError(
-      'Resource.AlreadyAssociated',
-      `resource ${address.AllocationId} is already associated with associate-id ${address.AssociationId}`,
-    );
+    throw ec2Errors.addressAlreadyAssociated(address.AllocationId, address.AssociationId);
   }
   // The target's previous Elastic IP, if any, is disassociated and stays allocated.
   const displaced = addresses(store)
@@ -236,11 +221,11 @@ export function disassociateAddress(input: { AssociationId?: string; PublicIp?: 
     address = addresses(ctx.cloud.store)
       .list(ctx.region)
       .find((a) => a.AssociationId === input.AssociationId);
-    if (!address) throw notFoundId('InvalidAssociationID.NotFound', 'association', input.AssociationId);
+    if (!address) throw ec2Errors.associationNotFound(input.AssociationId);
   } else if (input.PublicIp) {
     address = byPublicIp(ctx, input.PublicIp);
   } else {
-    throw new AwsError('MissingParameter', 'Either public IP or association id must be specified');
+    throw ec2Errors.missingPublicIpOrAssociationId();
   }
   if (address.AssociationId) disassociate(ctx, address);
   return {};
@@ -248,7 +233,7 @@ export function disassociateAddress(input: { AssociationId?: string; PublicIp?: 
 
 export function releaseAddress(input: { AllocationId?: string; PublicIp?: string; NetworkBorderGroup?: string }, ctx: RequestContext) {
   const address = addressOf(ctx, input);
-  if (address.AssociationId) throw new AwsError('InvalidIPAddress.InUse', `Address ${address.AllocationId} is in use.`);
+  if (address.AssociationId) throw ec2Errors.addressInUse(address.AllocationId);
   const store = ctx.cloud.store;
   store.tx(() => {
     addresses(store).delete(ctx.region, address.AllocationId);

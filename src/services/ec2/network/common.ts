@@ -1,4 +1,4 @@
-import { AwsError } from '../../../protocol/errors.js';
+import type { AwsError } from '../../../protocol/errors.js';
 import type { RequestContext } from '../../types.js';
 import type { Tag, TagSpecs as ModelTagSpecs } from '../filters.js';
 
@@ -9,15 +9,6 @@ export type TagSpecifications = ModelTagSpecs | undefined;
 
 /** Describe* outputs of VPCs, subnets, groups and addresses leave out an empty tag set, as EC2 does. */
 export const tagsOrNone = (tags: Tag[]) => (tags.length ? tags : undefined);
-
-/** `The vpc ID 'vpc-1' does not exist`: EC2's not-found error for an id. */
-export function notFoundId(code: string, noun: string, id: string): AwsError {
-  return new AwsError(code, `The ${noun} ID '${id}' does not exist`);
-}
-
-export function dependencyViolation(noun: string, id: string): AwsError {
-  return new AwsError('DependencyViolation', `The ${noun} '${id}' has dependencies and cannot be deleted.`);
-}
 
 /** Ids asked for by a Describe call must all exist, else the first missing one is the error. */
 export function requireAll<T>(items: T[], ids: string[] | undefined, idOf: (item: T) => string, missing: (id: string) => AwsError): T[] {

@@ -1,4 +1,4 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import { findRegion, zonesOf } from '../../../topology/regions.js';
 import type { RequestContext } from '../../types.js';
 import { attachInternetGateway, createInternetGateway } from './internet-gateways.js';
@@ -17,7 +17,7 @@ export function createDefaultVpc(_input: unknown, ctx: RequestContext) {
       .list(ctx.region)
       .some((v) => v.IsDefault)
   ) {
-    throw new AwsError('DefaultVpcAlreadyExists', 'A Default VPC already exists for this account in this region.');
+    throw ec2Errors.defaultVpcAlreadyExists();
   }
   const vpc = makeVpc(ctx, { cidrBlock: '172.31.0.0/16', tenancy: 'default', tags: [], isDefault: true });
   const igwId = createInternetGateway({}, ctx).InternetGateway.InternetGatewayId;

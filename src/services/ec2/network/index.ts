@@ -1,4 +1,4 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 // Registers the CloudFormation providers of the network's resources.
 import './cfn/index.js';
 import type { Handler, OperationsTable } from '../../types.js';
@@ -57,34 +57,29 @@ export { allocatePrivateIp, releasePrivateIp } from './private-ips.js';
 export { disassociateInstanceAddresses, publicIpFor } from './addresses.js';
 export { claimPublicIp, releasePublicIp } from './public-ips.js';
 
-registerTaggable('vpc', 'vpc', TABLES.vpc, 'VpcId', { notFoundCode: 'InvalidVpcID.NotFound', noun: 'vpc' });
-registerTaggable('subnet', 'subnet', TABLES.subnet, 'SubnetId', { notFoundCode: 'InvalidSubnetID.NotFound', noun: 'subnet' });
+registerTaggable('vpc', 'vpc', TABLES.vpc, 'VpcId', { notFound: ec2Errors.vpcNotFound });
+registerTaggable('subnet', 'subnet', TABLES.subnet, 'SubnetId', { notFound: ec2Errors.subnetIdNotFound });
 registerTaggable('igw', 'internet-gateway', TABLES.internetGateway, 'InternetGatewayId', {
-  notFoundCode: 'InvalidInternetGatewayID.NotFound',
-  noun: 'internetGateway',
+  notFound: ec2Errors.internetGatewayNotFound,
 });
 registerTaggable('rtb', 'route-table', TABLES.routeTable, 'RouteTableId', {
-  notFoundCode: 'InvalidRouteTableID.NotFound',
-  noun: 'routeTable',
+  notFound: ec2Errors.routeTableNotFound,
 });
 registerTaggable('acl', 'network-acl', TABLES.networkAcl, 'NetworkAclId', {
-  notFoundCode: 'InvalidNetworkAclID.NotFound',
-  noun: 'network ACL',
+  notFound: ec2Errors.networkAclNotFound,
 });
 registerTaggable('sg', 'security-group', TABLES.securityGroup, 'GroupId', {
-  notFoundCode: 'InvalidGroup.NotFound',
-  noun: 'security group',
+  notFound: ec2Errors.groupIdNotFound,
 });
 registerTaggable('eipalloc', 'elastic-ip', TABLES.address, 'AllocationId', {
-  notFoundCode: 'InvalidAllocationID.NotFound',
-  noun: 'allocation',
+  notFound: ec2Errors.allocationNotFound,
 });
 
 // Security group rules live inside their group's record.
 registerTaggableKind({
   prefix: 'sgr',
   resourceType: 'security-group-rule',
-  notFound: (id) => new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`),
+  notFound: (id) => ec2Errors.groupRuleIdNotFound(id),
   getTags: (store, region, id) =>
     securityGroups(store)
       .list(region)
@@ -109,8 +104,7 @@ registerTaggableKind({
 /** DryRun: the API front has already authorized the call, so the answer is AWS's "would have succeeded". */
 function honourDryRun(handler: Handler): Handler {
   return (input, ctx) => {
-    if ((input as { DryRun?: unknown } | undefined)?.DryRun === true)
-      throw new AwsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+    if ((input as { DryRun?: unknown } | undefined)?.DryRun === true) throw ec2Errors.dryRun();
     return handler(input, ctx);
   };
 }

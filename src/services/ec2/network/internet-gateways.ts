@@ -1,8 +1,8 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, tagsFor, type Filter } from '../filters.js';
 import { newId } from '../ids.js';
-import { dependencyViolation, notFoundId, requireAll, type TagSpecifications } from './common.js';
+import { requireAll, type TagSpecifications } from './common.js';
 import { findInternetGateway, findVpc } from './lookup.js';
 import { refreshGatewayRoutes } from './route-tables.js';
 import { addresses, emitNetwork, instances, internetGateways, type InternetGatewayRecord } from './state.js';
@@ -31,7 +31,7 @@ export function describeInternetGateways(input: { InternetGatewayIds?: string[];
     internetGateways(ctx.cloud.store).list(ctx.region),
     input.InternetGatewayIds,
     (g) => g.InternetGatewayId,
-    (id) => notFoundId('InvalidInternetGatewayID.NotFound', 'internetGateway', id),
+    (id) => ec2Errors.internetGatewayNotFound(id),
   );
   items = applyFilters(
     items,
@@ -58,15 +58,12 @@ export function attachInternetGateway(input: { InternetGatewayId: string; VpcId:
   const igw = findInternetGateway(ctx, input.InternetGatewayId);
   const vpc = findVpc(ctx, input.VpcId);
   if (igw.Attachments.length) {
-    throw new AwsError(
-      'Resource.AlreadyAssociated',
-      `resource ${igw.InternetGatewayId} is already attached to network ${igw.Attachments[0].VpcId}`,
-    );
+    throw ec2Errors.gatewayAlreadyAttached(igw.InternetGatewayId, igw.Attachments[0].VpcId);
   }
   const other = internetGateways(ctx.cloud.store)
     .list(ctx.region)
     .find((g) => g.Attachments.some((a) => a.VpcId === vpc.VpcId));
-  if (other) throw new AwsError('InvalidParameterValue', `Network ${vpc.VpcId} already has an internet gateway attached`);
+  if (other) throw ec2Errors.networkHasInternetGateway(vpc.VpcId);
   internetGateways(ctx.cloud.store).put(ctx.region, igw.InternetGatewayId, {
     ...igw,
     Attachments: [{ VpcId: vpc.VpcId, State: 'available' }],
@@ -79,7 +76,7 @@ export function detachInternetGateway(input: { InternetGatewayId: string; VpcId:
   const igw = findInternetGateway(ctx, input.InternetGatewayId);
   const vpc = findVpc(ctx, input.VpcId);
   if (!igw.Attachments.some((a) => a.VpcId === vpc.VpcId)) {
-    throw new AwsError('Gateway.NotAttached', `resource ${igw.InternetGatewayId} is not attached to network ${vpc.VpcId}`);
+    throw ec2Errors.gatewayNotAttached(igw.InternetGatewayId, vpc.VpcId);
   }
   const store = ctx.cloud.store;
   const vpcInstances = new Set(
@@ -93,10 +90,7 @@ export function detachInternetGateway(input: { InternetGatewayId: string; VpcId:
       .list(ctx.region)
       .some((a) => a.InstanceId && vpcInstances.has(a.InstanceId))
   ) {
-    throw new AwsError(
-      'DependencyViolation',
-      `Network ${vpc.VpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`,
-    );
+    throw ec2Errors.networkHasMappedAddresses(vpc.VpcId);
   }
   internetGateways(store).put(ctx.region, igw.InternetGatewayId, { ...igw, Attachments: [] });
   emitChange(ctx, igw.InternetGatewayId, vpc.VpcId, false);
@@ -105,7 +99,7 @@ export function detachInternetGateway(input: { InternetGatewayId: string; VpcId:
 
 export function deleteInternetGateway(input: { InternetGatewayId: string }, ctx: RequestContext) {
   const igw = findInternetGateway(ctx, input.InternetGatewayId);
-  if (igw.Attachments.length) throw dependencyViolation('internetGateway', igw.InternetGatewayId);
+  if (igw.Attachments.length) throw ec2Errors.hasDependencies('internetGateway', igw.InternetGatewayId);
   internetGateways(ctx.cloud.store).delete(ctx.region, igw.InternetGatewayId);
   return {};
 }

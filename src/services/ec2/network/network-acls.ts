@@ -1,10 +1,10 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import type { Store } from '../../../store/db.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, tagsFor, type Filter } from '../filters.js';
 import { newId } from '../ids.js';
 import { formatCidr, parseCidr } from './cidr.js';
-import { dependencyViolation, notFoundId, requireAll, type TagSpecifications } from './common.js';
+import { requireAll, type TagSpecifications } from './common.js';
 import { findNetworkAcl, findVpc } from './lookup.js';
 import { protocolNumber } from './protocols.js';
 import { emitNetwork, networkAcls, type NetworkAclEntryRecord, type NetworkAclRecord, type VpcRecord } from './state.js';
@@ -86,7 +86,7 @@ export function describeNetworkAcls(input: { NetworkAclIds?: string[]; Filters?:
     networkAcls(ctx.cloud.store).list(ctx.region),
     input.NetworkAclIds,
     (a) => a.NetworkAclId,
-    (id) => notFoundId('InvalidNetworkAclID.NotFound', 'network ACL', id),
+    (id) => ec2Errors.networkAclNotFound(id),
   );
   items = applyFilters(
     items,
@@ -117,8 +117,8 @@ export function describeNetworkAcls(input: { NetworkAclIds?: string[]; Filters?:
 
 export function deleteNetworkAcl(input: { NetworkAclId: string }, ctx: RequestContext) {
   const acl = findNetworkAcl(ctx, input.NetworkAclId);
-  if (acl.IsDefault) throw new AwsError('InvalidParameterValue', `cannot delete default network ACL ${acl.NetworkAclId}`);
-  if (acl.Associations.length) throw dependencyViolation('networkAcl', acl.NetworkAclId);
+  if (acl.IsDefault) throw ec2Errors.defaultNetworkAclNotDeletable(acl.NetworkAclId);
+  if (acl.Associations.length) throw ec2Errors.hasDependencies('networkAcl', acl.NetworkAclId);
   networkAcls(ctx.cloud.store).delete(ctx.region, acl.NetworkAclId);
   emitNetwork(ctx.cloud, 'ec2.networkAclChanged', { region: ctx.region, aclId: acl.NetworkAclId, vpcId: acl.VpcId });
   return {};
@@ -138,22 +138,15 @@ interface EntryInput {
 
 function entryOf(input: EntryInput): NetworkAclEntryRecord {
   if (!Number.isInteger(input.RuleNumber) || input.RuleNumber < 1 || input.RuleNumber > 32766) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value (${input.RuleNumber}) for parameter ruleNumber is invalid. Rule numbers are 1 to 32766.`,
-    );
+    throw ec2Errors.invalidRuleNumber(input.RuleNumber);
   }
   if (input.RuleAction !== 'allow' && input.RuleAction !== 'deny') {
-    throw new AwsError('InvalidParameterValue', `Value (${input.RuleAction}) for parameter ruleAction is invalid. Use allow or deny.`);
+    throw ec2Errors.invalidRuleAction(input.RuleAction);
   }
-  if (input.Ipv6CidrBlock) throw new AwsError('UnsupportedOperation', 'IPv6 network ACL entries are not supported by this cloud.');
-  if (!input.CidrBlock) throw new AwsError('MissingParameter', 'The request must contain the parameter cidrBlock or ipv6CidrBlock');
+  if (input.Ipv6CidrBlock) throw ec2Errors.ipv6AclEntriesUnsupported();
+  if (!input.CidrBlock) throw ec2Errors.missingParameter('cidrBlock or ipv6CidrBlock');
   const cidr = parseCidr(input.CidrBlock, false);
-  if (!cidr)
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value (${input.CidrBlock}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`,
-    );
+  if (!cidr) throw ec2Errors.invalidCidrBlock(input.CidrBlock);
   const protocol = protocolNumber(input.Protocol, 'protocol');
   const entry: NetworkAclEntryRecord = {
     RuleNumber: input.RuleNumber,
@@ -164,15 +157,12 @@ function entryOf(input: EntryInput): NetworkAclEntryRecord {
   };
   if (protocol === '6' || protocol === '17') {
     const { From, To } = input.PortRange ?? {};
-    if (From === undefined || To === undefined)
-      throw new AwsError('MissingParameter', 'The request must contain the parameter portRange (From and To) for TCP and UDP');
-    if (From < 0 || To > 65535 || From > To)
-      throw new AwsError('InvalidParameterValue', `Invalid port range ${From}-${To}: ports are 0 to 65535, From not above To.`);
+    if (From === undefined || To === undefined) throw ec2Errors.missingParameter('portRange (From and To) for TCP and UDP');
+    if (From < 0 || To > 65535 || From > To) throw ec2Errors.invalidAclPortRange(From, To);
     entry.PortRange = { From, To };
   } else if (protocol === '1') {
     const { Type, Code } = input.IcmpTypeCode ?? {};
-    if (Type === undefined || Code === undefined)
-      throw new AwsError('MissingParameter', 'The request must contain the parameter icmpTypeCode (Type and Code) for ICMP');
+    if (Type === undefined || Code === undefined) throw ec2Errors.missingParameter('icmpTypeCode (Type and Code) for ICMP');
     entry.IcmpTypeCode = { Type, Code };
   }
   return entry;
@@ -182,7 +172,7 @@ export function createNetworkAclEntry(input: EntryInput, ctx: RequestContext) {
   const acl = findNetworkAcl(ctx, input.NetworkAclId);
   const entry = entryOf(input);
   if (acl.Entries.some((e) => e.Egress === entry.Egress && e.RuleNumber === entry.RuleNumber)) {
-    throw new AwsError('NetworkAclEntryAlreadyExists', `The network acl entry identified by ${entry.RuleNumber} already exists.`);
+    throw ec2Errors.networkAclEntryExists(entry.RuleNumber);
   }
   save(ctx, { ...acl, Entries: [...acl.Entries, entry] });
   return {};
@@ -192,8 +182,7 @@ export function replaceNetworkAclEntry(input: EntryInput, ctx: RequestContext) {
   const acl = findNetworkAcl(ctx, input.NetworkAclId);
   const entry = entryOf(input);
   const index = acl.Entries.findIndex((e) => e.Egress === entry.Egress && e.RuleNumber === entry.RuleNumber);
-  if (index < 0)
-    throw new AwsError('InvalidNetworkAclEntry.NotFound', `The network acl entry identified by ${entry.RuleNumber} does not exist.`);
+  if (index < 0) throw ec2Errors.networkAclEntryNotFound(entry.RuleNumber);
   const entries = [...acl.Entries];
   entries[index] = entry;
   save(ctx, { ...acl, Entries: entries });
@@ -202,11 +191,9 @@ export function replaceNetworkAclEntry(input: EntryInput, ctx: RequestContext) {
 
 export function deleteNetworkAclEntry(input: { NetworkAclId: string; RuleNumber: number; Egress: boolean }, ctx: RequestContext) {
   const acl = findNetworkAcl(ctx, input.NetworkAclId);
-  if (input.RuleNumber === LAST_RULE)
-    throw new AwsError('InvalidParameterValue', `The default rule ${LAST_RULE} of a network ACL cannot be deleted.`);
+  if (input.RuleNumber === LAST_RULE) throw ec2Errors.defaultAclRuleNotDeletable(LAST_RULE);
   const entry = acl.Entries.find((e) => e.Egress === input.Egress && e.RuleNumber === input.RuleNumber);
-  if (!entry)
-    throw new AwsError('InvalidNetworkAclEntry.NotFound', `The network acl entry identified by ${input.RuleNumber} does not exist.`);
+  if (!entry) throw ec2Errors.networkAclEntryNotFound(input.RuleNumber);
   save(ctx, { ...acl, Entries: acl.Entries.filter((e) => e !== entry) });
   return {};
 }
@@ -217,15 +204,11 @@ export function replaceNetworkAclAssociation(input: { AssociationId: string; Net
   const from = networkAcls(store)
     .list(ctx.region)
     .find((a) => a.Associations.some((x) => x.NetworkAclAssociationId === input.AssociationId));
-  if (!from) throw notFoundId('InvalidAssociationID.NotFound', 'association', input.AssociationId);
+  if (!from) throw ec2Errors.associationNotFound(input.AssociationId);
   const to = findNetworkAcl(ctx, input.NetworkAclId);
-  if (to.VpcId !== from.VpcId)
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Network ACL ${to.NetworkAclId} belongs to a different network than association ${input.AssociationId}`,
-    );
+  if (to.VpcId !== from.VpcId) throw ec2Errors.networkAclInOtherNetwork(to.NetworkAclId, input.AssociationId);
   const old = from.Associations.find((x) => x.NetworkAclAssociationId === input.AssociationId);
-  if (!old) throw notFoundId('InvalidAssociationID.NotFound', 'association', input.AssociationId);
+  if (!old) throw ec2Errors.associationNotFound(input.AssociationId);
   const moved = { NetworkAclAssociationId: newId('aclassoc'), SubnetId: old.SubnetId };
   store.tx(() => {
     networkAcls(store).put(ctx.region, from.NetworkAclId, { ...from, Associations: from.Associations.filter((x) => x !== old) });

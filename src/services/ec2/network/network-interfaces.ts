@@ -1,9 +1,9 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import type { Store, Table } from '../../../store/db.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, tagsFor, type Filter, type Tag } from '../filters.js';
 import { newId } from '../ids.js';
-import { notFoundId, requireAll, type TagSpecifications } from './common.js';
+import { requireAll, type TagSpecifications } from './common.js';
 import { findSecurityGroup, findSubnet } from './lookup.js';
 import { allocatePrivateIp, releasePrivateIp } from './private-ips.js';
 import { securityGroups } from './state.js';
@@ -61,11 +61,7 @@ export function createNetworkInterface(input: CreateInput, ctx: RequestContext) 
   const subnet = findSubnet(ctx, input.SubnetId);
   const groups = (input.Groups ?? []).map((id) => findSecurityGroup(ctx, id));
   for (const g of groups) {
-    if (g.VpcId !== subnet.VpcId)
-      throw new AwsError(
-        'InvalidParameterValue',
-        `Security group ${g.GroupId} and subnet ${subnet.SubnetId} belong to different networks.`,
-      );
+    if (g.VpcId !== subnet.VpcId) throw ec2Errors.groupInOtherNetwork(g.GroupId, subnet.SubnetId);
   }
   const groupIds = groups.length
     ? groups.map((g) => g.GroupId)
@@ -93,7 +89,7 @@ export function createNetworkInterface(input: CreateInput, ctx: RequestContext) 
 
 function findInterface(ctx: RequestContext, id: string): NetworkInterfaceRecord {
   const n = networkInterfaces(ctx.cloud.store).get(ctx.region, id);
-  if (!n) throw notFoundId('InvalidNetworkInterfaceID.NotFound', 'networkInterface', id);
+  if (!n) throw ec2Errors.networkInterfaceNotFound(id);
   return n;
 }
 
@@ -123,7 +119,7 @@ export function describeNetworkInterfaces(input: { NetworkInterfaceIds?: string[
     networkInterfaces(ctx.cloud.store).list(ctx.region),
     input.NetworkInterfaceIds,
     (n) => n.NetworkInterfaceId,
-    (id) => notFoundId('InvalidNetworkInterfaceID.NotFound', 'networkInterface', id),
+    (id) => ec2Errors.networkInterfaceNotFound(id),
   );
   items = applyFilters(
     items,

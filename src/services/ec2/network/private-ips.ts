@@ -1,4 +1,4 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import { containsIp, formatIp, parseCidr, parseIp } from './cidr.js';
 import type { Scope } from './common.js';
 import { findSubnet } from './lookup.js';
@@ -19,12 +19,10 @@ export function allocatePrivateIp(s: Scope, subnetId: string, requested?: string
     let ip: number | undefined;
     if (requested !== undefined) {
       const wanted = parseIp(requested);
-      if (wanted === undefined) throw new AwsError('InvalidParameterValue', `Invalid value '${requested}' for privateIpAddress.`);
-      if (!containsIp(cidr, wanted))
-        throw new AwsError('InvalidParameterValue', `Address ${requested} does not fall within the subnet's address range`);
-      if (wanted < first || wanted > last)
-        throw new AwsError('InvalidParameterValue', `Address ${requested} is in subnet's reserved address range`);
-      if (subnet.PrivateIps[formatIp(wanted)]) throw new AwsError('InvalidIPAddress.InUse', `Address ${requested} is in use.`);
+      if (wanted === undefined) throw ec2Errors.invalidPrivateIp(requested);
+      if (!containsIp(cidr, wanted)) throw ec2Errors.addressOutsideSubnet(requested);
+      if (wanted < first || wanted > last) throw ec2Errors.addressReservedInSubnet(requested);
+      if (subnet.PrivateIps[formatIp(wanted)]) throw ec2Errors.addressInUse(requested);
       ip = wanted;
     } else {
       for (let candidate = first; candidate <= last; candidate++) {
@@ -34,10 +32,7 @@ export function allocatePrivateIp(s: Scope, subnetId: string, requested?: string
         }
       }
       if (ip === undefined) {
-        throw new AwsError(
-          'InsufficientFreeAddressesInSubnet',
-          `There are not enough free addresses in subnet '${subnetId}' to satisfy the requested number of instances.`,
-        );
+        throw ec2Errors.subnetFull(subnetId);
       }
     }
     const address = formatIp(ip);

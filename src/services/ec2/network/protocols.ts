@@ -1,4 +1,4 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 
 const NAMES: Record<string, string> = { tcp: '6', udp: '17', icmp: '1', icmpv6: '58', all: '-1', '-1': '-1' };
 const NUMBER_NAMES: Record<string, string> = { '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6', '-1': '-1' };
@@ -10,7 +10,7 @@ export function protocolNumber(value: string | undefined, parameter: string): st
     .toLowerCase();
   if (NAMES[v]) return NAMES[v];
   if (/^\d{1,3}$/.test(v) && Number(v) <= 255) return String(Number(v));
-  throw new AwsError('InvalidParameterValue', `Invalid value '${value}' for ${parameter}. Unknown protocol.`);
+  throw ec2Errors.unknownProtocol(String(value), parameter);
 }
 
 /** Security groups show tcp, udp, icmp, icmpv6 and -1 by name, other protocols by number. */

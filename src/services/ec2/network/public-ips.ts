@@ -1,4 +1,4 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import type { Store } from '../../../store/db.js';
 import { containsIp, formatIp, parseCidr, parseIp, type Cidr } from './cidr.js';
 
@@ -39,13 +39,10 @@ export function claimPublicIp(store: Store, region: string, holder: string, requ
     if (requested !== undefined) {
       const ip = parseIp(requested);
       if (ip === undefined || !containsIp(pool, ip) || !usable(ip)) {
-        throw new AwsError(
-          'InvalidParameterValue',
-          `Address ${requested} is not in this cloud's public address pool ${formatIp(pool.base)}/${pool.prefix}.`,
-        );
+        throw ec2Errors.addressOutsidePool(requested, formatIp(pool.base), pool.prefix);
       }
       if (!claims(store).insert(SCOPE, requested, { PublicIp: requested, Region: region, Holder: holder })) {
-        throw new AwsError('InvalidIPAddress.InUse', `Address ${requested} is in use.`);
+        throw ec2Errors.addressInUse(requested);
       }
       return requested;
     }
@@ -61,7 +58,7 @@ export function claimPublicIp(store: Store, region: string, holder: string, requ
         return text;
       }
     }
-    throw new AwsError('AddressLimitExceeded', 'The maximum number of addresses has been reached.');
+    throw ec2Errors.addressLimitExceeded();
   });
 }
 

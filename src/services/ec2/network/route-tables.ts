@@ -1,10 +1,10 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import type { Store } from '../../../store/db.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, tagsFor, type Filter } from '../filters.js';
 import { newId } from '../ids.js';
 import { containsCidr, formatCidr, parseCidr } from './cidr.js';
-import { dependencyViolation, notFoundId, requireAll, type TagSpecifications } from './common.js';
+import { requireAll, type TagSpecifications } from './common.js';
 import { findRouteTable, findSubnet, findVpc } from './lookup.js';
 import { resolveRouteTarget, type RouteTargetInput } from './route-targets.js';
 import { emitNetwork, internetGateways, routeTables, vpcs, type RouteRecord, type RouteTableRecord } from './state.js';
@@ -74,7 +74,7 @@ export function describeRouteTables(input: { RouteTableIds?: string[]; Filters?:
     routeTables(ctx.cloud.store).list(ctx.region),
     input.RouteTableIds,
     (t) => t.RouteTableId,
-    (id) => notFoundId('InvalidRouteTableID.NotFound', 'routeTable', id),
+    (id) => ec2Errors.routeTableNotFound(id),
   );
   items = applyFilters(
     items,
@@ -102,21 +102,16 @@ export function describeRouteTables(input: { RouteTableIds?: string[]; Filters?:
 
 export function deleteRouteTable(input: { RouteTableId: string }, ctx: RequestContext) {
   const table = findRouteTable(ctx, input.RouteTableId);
-  if (table.Associations.length) throw dependencyViolation('routeTable', table.RouteTableId);
+  if (table.Associations.length) throw ec2Errors.hasDependencies('routeTable', table.RouteTableId);
   routeTables(ctx.cloud.store).delete(ctx.region, table.RouteTableId);
   emitNetwork(ctx.cloud, 'ec2.routeTableChanged', { region: ctx.region, routeTableId: table.RouteTableId, vpcId: table.VpcId });
   return {};
 }
 
 function destination(text: string | undefined): string {
-  if (text === undefined)
-    throw new AwsError('MissingParameter', 'The request must contain the parameter destinationCidrBlock or destinationIpv6CidrBlock');
+  if (text === undefined) throw ec2Errors.missingParameter('destinationCidrBlock or destinationIpv6CidrBlock');
   const cidr = parseCidr(text, false);
-  if (!cidr)
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value (${text}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.`,
-    );
+  if (!cidr) throw ec2Errors.invalidDestinationCidr(text);
   return formatCidr(cidr);
 }
 
@@ -124,19 +119,15 @@ type RouteInput = RouteTargetInput & { RouteTableId: string; DestinationCidrBloc
 
 export function createRoute(input: RouteInput, ctx: RequestContext) {
   const table = findRouteTable(ctx, input.RouteTableId);
-  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId)
-    throw new AwsError('UnsupportedOperation', 'IPv6 and prefix list routes are not supported by this cloud.');
+  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId) throw ec2Errors.ipv6AndPrefixListRoutesUnsupported();
   const dest = destination(input.DestinationCidrBlock);
   if (table.Routes.some((r) => r.DestinationCidrBlock === dest)) {
-    throw new AwsError('RouteAlreadyExists', `The route identified by ${dest} already exists.`);
+    throw ec2Errors.routeExists(dest);
   }
   const vpcCidr = parseCidr(findVpc(ctx, table.VpcId).CidrBlock);
   const destCidr = parseCidr(dest);
   if (vpcCidr && destCidr && containsCidr(vpcCidr, destCidr)) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `The destination CIDR block ${dest} is equal to or more specific than one of this VPC's CIDR blocks. This route can target only an interface or an instance.`,
-    );
+    throw ec2Errors.routeInsideVpcCidr(dest);
   }
   const target = resolveRouteTarget(ctx, table, input);
   save(ctx, { ...table, Routes: [...table.Routes, { DestinationCidrBlock: dest, ...target, Origin: 'CreateRoute' }] });
@@ -145,14 +136,11 @@ export function createRoute(input: RouteInput, ctx: RequestContext) {
 
 export function replaceRoute(input: RouteInput & { LocalTarget?: boolean }, ctx: RequestContext) {
   const table = findRouteTable(ctx, input.RouteTableId);
-  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId)
-    throw new AwsError('UnsupportedOperation', 'IPv6 and prefix list routes are not supported by this cloud.');
+  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId) throw ec2Errors.ipv6AndPrefixListRoutesUnsupported();
   const dest = destination(input.DestinationCidrBlock);
   const index = table.Routes.findIndex((r) => r.DestinationCidrBlock === dest);
-  if (index < 0)
-    throw new AwsError('InvalidRoute.NotFound', `There is no route defined for '${dest}' in the route table. Use CreateRoute instead.`);
-  if (table.Routes[index].GatewayId === 'local')
-    throw new AwsError('InvalidParameterValue', `cannot replace local route ${dest} in route table ${table.RouteTableId}`);
+  if (index < 0) throw ec2Errors.routeToReplaceNotFound(dest);
+  if (table.Routes[index].GatewayId === 'local') throw ec2Errors.localRouteNotReplaceable(dest, table.RouteTableId);
   const target = resolveRouteTarget(ctx, table, input);
   const routes = [...table.Routes];
   routes[index] = { DestinationCidrBlock: dest, ...target, Origin: 'CreateRoute' };
@@ -165,37 +153,28 @@ export function deleteRoute(
   ctx: RequestContext,
 ) {
   const table = findRouteTable(ctx, input.RouteTableId);
-  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId)
-    throw new AwsError('UnsupportedOperation', 'IPv6 and prefix list routes are not supported by this cloud.');
+  if (input.DestinationIpv6CidrBlock || input.DestinationPrefixListId) throw ec2Errors.ipv6AndPrefixListRoutesUnsupported();
   const dest = destination(input.DestinationCidrBlock);
   const route = table.Routes.find((r) => r.DestinationCidrBlock === dest);
-  if (!route)
-    throw new AwsError('InvalidRoute.NotFound', `no route with destination-cidr-block ${dest} in route table ${table.RouteTableId}`);
-  if (route.GatewayId === 'local')
-    throw new AwsError('InvalidParameterValue', `cannot remove local route ${dest} in route table ${table.RouteTableId}`);
+  if (!route) throw ec2Errors.routeNotFound(dest, table.RouteTableId);
+  if (route.GatewayId === 'local') throw ec2Errors.localRouteNotRemovable(dest, table.RouteTableId);
   save(ctx, { ...table, Routes: table.Routes.filter((r) => r !== route) });
   return {};
 }
 
 export function associateRouteTable(input: { RouteTableId: string; SubnetId?: string; GatewayId?: string }, ctx: RequestContext) {
   const table = findRouteTable(ctx, input.RouteTableId);
-  if (input.GatewayId) throw new AwsError('UnsupportedOperation', 'Gateway route table associations are not supported by this cloud.');
-  if (!input.SubnetId) throw new AwsError('MissingParameter', 'The request must contain the parameter subnetId or gatewayId');
+  if (input.GatewayId) throw ec2Errors.gatewayAssociationsUnsupported();
+  if (!input.SubnetId) throw ec2Errors.missingParameter('subnetId or gatewayId');
   const subnet = findSubnet(ctx, input.SubnetId);
   if (subnet.VpcId !== table.VpcId) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Route table ${table.RouteTableId} and subnet ${subnet.SubnetId} belong to different networks`,
-    );
+    throw ec2Errors.routeTableAndSubnetInDifferentNetworks(table.RouteTableId, subnet.SubnetId);
   }
   const current = routeTables(ctx.cloud.store)
     .list(ctx.region)
     .find((t) => t.Associations.some((a) => a.SubnetId === subnet.SubnetId));
   if (current) {
-    throw new AwsError(
-      'Resource.AlreadyAssociated',
-      `the specified association for route table ${table.RouteTableId} conflicts with an existing association`,
-    );
+    throw ec2Errors.routeTableAssociationConflict(table.RouteTableId);
   }
   const associationId = newId('rtbassoc');
   save(ctx, {
@@ -209,15 +188,14 @@ function findAssociation(ctx: RequestContext, associationId: string): RouteTable
   const table = routeTables(ctx.cloud.store)
     .list(ctx.region)
     .find((t) => t.Associations.some((a) => a.RouteTableAssociationId === associationId));
-  if (!table) throw notFoundId('InvalidAssociationID.NotFound', 'association', associationId);
+  if (!table) throw ec2Errors.associationNotFound(associationId);
   return table;
 }
 
 export function disassociateRouteTable(input: { AssociationId: string }, ctx: RequestContext) {
   const table = findAssociation(ctx, input.AssociationId);
   const association = table.Associations.find((a) => a.RouteTableAssociationId === input.AssociationId);
-  if (association?.Main)
-    throw new AwsError('InvalidParameterValue', `cannot disassociate the main route table association ${input.AssociationId}`);
+  if (association?.Main) throw ec2Errors.mainAssociationNotRemovable(input.AssociationId);
   save(ctx, { ...table, Associations: table.Associations.filter((a) => a !== association) });
   return {};
 }
@@ -226,13 +204,9 @@ export function disassociateRouteTable(input: { AssociationId: string }, ctx: Re
 export function replaceRouteTableAssociation(input: { AssociationId: string; RouteTableId: string }, ctx: RequestContext) {
   const from = findAssociation(ctx, input.AssociationId);
   const to = findRouteTable(ctx, input.RouteTableId);
-  if (to.VpcId !== from.VpcId)
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Route table ${to.RouteTableId} belongs to a different network than association ${input.AssociationId}`,
-    );
+  if (to.VpcId !== from.VpcId) throw ec2Errors.routeTableInOtherNetwork(to.RouteTableId, input.AssociationId);
   const old = from.Associations.find((a) => a.RouteTableAssociationId === input.AssociationId);
-  if (!old) throw notFoundId('InvalidAssociationID.NotFound', 'association', input.AssociationId);
+  if (!old) throw ec2Errors.associationNotFound(input.AssociationId);
   const moved = { ...old, RouteTableAssociationId: newId('rtbassoc') };
   const store = ctx.cloud.store;
   store.tx(() => {

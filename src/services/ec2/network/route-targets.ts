@@ -1,5 +1,5 @@
-import { AwsError } from '../../../protocol/errors.js';
-import { notFoundId, type Scope } from './common.js';
+import { ec2Errors } from '../errors.js';
+import { type Scope } from './common.js';
 import { findInternetGateway } from './lookup.js';
 import { instances, type RouteRecord, type RouteTableRecord } from './state.js';
 
@@ -39,27 +39,17 @@ export function resolveRouteTarget(
   input: RouteTargetInput,
 ): Pick<RouteRecord, 'GatewayId' | 'InstanceId' | 'NetworkInterfaceId' | 'State'> {
   const unsupported = UNSUPPORTED.filter((k) => input[k] !== undefined);
-  if (unsupported.length)
-    throw new AwsError(
-      'UnsupportedOperation',
-      `${unsupported.join(', ')} is not supported by this cloud (see the EC2 network LIMITATIONS).`,
-    );
+  if (unsupported.length) throw ec2Errors.routeTargetUnsupported(unsupported.join(', '));
   const targets = (['GatewayId', 'InstanceId', 'NetworkInterfaceId'] as const).filter((k) => input[k] !== undefined);
   if (targets.length !== 1) {
-    throw new AwsError(
-      'InvalidParameterCombination',
-      'The request must contain exactly one of gatewayId, natGatewayId, networkInterfaceId, vpcPeeringConnectionId, instanceId or transitGatewayId',
-    );
+    throw ec2Errors.oneRouteTarget();
   }
   if (input.GatewayId !== undefined) {
     const id = input.GatewayId;
-    if (!id.startsWith('igw-')) throw new AwsError('InvalidGatewayID.NotFound', `The gateway ID '${id}' does not exist`);
+    if (!id.startsWith('igw-')) throw ec2Errors.gatewayIdNotFound(id);
     const igw = findInternetGateway(s, id);
     if (!igw.Attachments.some((a) => a.VpcId === table.VpcId)) {
-      throw new AwsError(
-        'InvalidParameterValue',
-        `route table ${table.RouteTableId} and network gateway ${id} belong to different networks`,
-      );
+      throw ec2Errors.gatewayInOtherNetwork(table.RouteTableId, id);
     }
     return { GatewayId: id, State: 'active' };
   }
@@ -69,14 +59,11 @@ export function resolveRouteTarget(
       ? all.find((i) => i.InstanceId === input.InstanceId)
       : all.find((i) => i.NetworkInterfaceId === input.NetworkInterfaceId);
   if (!instance || instance.State?.Name === 'terminated') {
-    if (input.InstanceId !== undefined) throw notFoundId('InvalidInstanceID.NotFound', 'instance', input.InstanceId);
-    throw notFoundId('InvalidNetworkInterfaceID.NotFound', 'network interface', input.NetworkInterfaceId ?? '');
+    if (input.InstanceId !== undefined) throw ec2Errors.instanceNotFound(input.InstanceId);
+    throw ec2Errors.targetNetworkInterfaceNotFound(input.NetworkInterfaceId ?? '');
   }
   if (instance.VpcId !== table.VpcId) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `route table ${table.RouteTableId} and instance ${instance.InstanceId} belong to different networks`,
-    );
+    throw ec2Errors.instanceInOtherNetwork(table.RouteTableId, instance.InstanceId);
   }
   return { InstanceId: instance.InstanceId, NetworkInterfaceId: instance.NetworkInterfaceId, State: 'active' };
 }

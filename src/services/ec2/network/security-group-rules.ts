@@ -1,4 +1,4 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import type { Tag } from '../filters.js';
 import { newId } from '../ids.js';
 import { parseCidr } from './cidr.js';
@@ -34,17 +34,15 @@ export type GroupResolver = (ref: { GroupId?: string; GroupName?: string }) => S
 function ports(protocol: string, from: number | undefined, to: number | undefined): Pick<RuleSpec, 'FromPort' | 'ToPort'> {
   if (protocol === 'tcp' || protocol === 'udp') {
     if (from === undefined || to === undefined) {
-      throw new AwsError('InvalidParameterValue', `Invalid value for portRange. Must specify both from and to ports with TCP/UDP.`);
+      throw ec2Errors.portRangeNeedsBothPorts();
     }
-    if (from < 0 || to > 65535 || from > to)
-      throw new AwsError('InvalidParameterValue', `Invalid port range ${from}-${to}: ports are 0 to 65535, from not above to.`);
+    if (from < 0 || to > 65535 || from > to) throw ec2Errors.invalidRulePortRange(from, to);
     return { FromPort: from, ToPort: to };
   }
   if (protocol === 'icmp' || protocol === 'icmpv6') {
     const type = from ?? -1;
     const code = to ?? -1;
-    if (type < -1 || type > 255 || code < -1 || code > 255)
-      throw new AwsError('InvalidParameterValue', `Invalid ICMP type ${type} or code ${code}.`);
+    if (type < -1 || type > 255 || code < -1 || code > 255) throw ec2Errors.invalidIcmpTypeCode(type, code);
     return { FromPort: type, ToPort: code };
   }
   // -1 and other protocols cover every port; EC2 keeps no range for them.
@@ -72,18 +70,17 @@ export function ruleSpecs(
         },
       ];
     } else {
-      throw new AwsError('MissingParameter', 'The request must contain the parameter ipPermissions');
+      throw ec2Errors.missingParameter('ipPermissions');
     }
   }
   const specs: RuleSpec[] = [];
   for (const p of perms) {
-    if (p.Ipv6Ranges?.length) throw new AwsError('UnsupportedOperation', 'IPv6 security group rules are not supported by this cloud.');
-    if (p.PrefixListIds?.length)
-      throw new AwsError('UnsupportedOperation', 'Prefix list security group rules are not supported by this cloud.');
+    if (p.Ipv6Ranges?.length) throw ec2Errors.ipv6GroupRulesUnsupported();
+    if (p.PrefixListIds?.length) throw ec2Errors.prefixListGroupRulesUnsupported();
     const protocol = protocolName(p.IpProtocol, 'IP protocol');
     const range = ports(protocol, p.FromPort, p.ToPort);
     for (const r of p.IpRanges ?? []) {
-      if (!r.CidrIp || !parseCidr(r.CidrIp, false)) throw new AwsError('InvalidParameterValue', `CIDR block ${r.CidrIp} is malformed`);
+      if (!r.CidrIp || !parseCidr(r.CidrIp, false)) throw ec2Errors.cidrBlockMalformed(String(r.CidrIp));
       specs.push({ IsEgress: isEgress, IpProtocol: protocol, ...range, CidrIpv4: r.CidrIp, Description: r.Description });
     }
     for (const pair of p.UserIdGroupPairs ?? []) {
@@ -98,7 +95,7 @@ export function ruleSpecs(
       });
     }
     if (!p.IpRanges?.length && !p.UserIdGroupPairs?.length) {
-      throw new AwsError('InvalidParameterValue', 'A rule needs at least one peer: IpRanges or UserIdGroupPairs.');
+      throw ec2Errors.ruleNeedsPeer();
     }
   }
   return specs;

@@ -1,5 +1,5 @@
 import { ec2Page, type Ec2PageInput } from '../paging.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, tagsFor, type Filter } from '../filters.js';
 import { newId } from '../ids.js';
@@ -80,23 +80,19 @@ function groupInDefaultVpc(ctx: RequestContext, name: string): SecurityGroupReco
         .list(ctx.region)
         .find((g) => g.VpcId === vpcId && g.GroupName === name)
     : undefined;
-  if (!group)
-    throw new AwsError('InvalidGroup.NotFound', `The security group '${name}' does not exist in default VPC '${vpcId ?? 'none'}'`);
+  if (!group) throw ec2Errors.groupNotFoundInDefaultVpc(name, vpcId ?? 'none');
   return group;
 }
 
 function groupOf(ctx: RequestContext, input: { GroupId?: string; GroupName?: string }): SecurityGroupRecord {
   if (input.GroupId) return findSecurityGroup(ctx, input.GroupId);
   if (input.GroupName) return groupInDefaultVpc(ctx, input.GroupName);
-  throw new AwsError('MissingParameter', 'The request must contain the parameter groupName or groupId');
+  throw ec2Errors.missingParameter('groupName or groupId');
 }
 
 function checkName(name: string, field: string): void {
   if (!name || name.length > 255 || !/^[\x20-\x7e]+$/.test(name)) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value (${name}) for parameter ${field} is invalid. Names and descriptions are 1-255 printable ASCII characters.`,
-    );
+    throw ec2Errors.invalidGroupText(name, field);
   }
 }
 
@@ -107,13 +103,13 @@ export function createSecurityGroup(
   checkName(input.GroupName, 'groupName');
   checkName(input.Description, 'GroupDescription');
   const vpcId = input.VpcId ?? defaultVpcId(ctx);
-  if (!vpcId) throw new AwsError('VPCIdNotSpecified', 'No default VPC for this user');
+  if (!vpcId) throw ec2Errors.noDefaultVpc();
   const vpc = findVpc(ctx, vpcId);
-  if (input.GroupName === 'default') throw new AwsError('InvalidParameterValue', 'Cannot use reserved security group name: default');
-  if (/^sg-/i.test(input.GroupName)) throw new AwsError('InvalidParameterValue', 'Group names may not be in the format sg-*.');
+  if (input.GroupName === 'default') throw ec2Errors.reservedGroupName();
+  if (/^sg-/i.test(input.GroupName)) throw ec2Errors.groupNameLooksLikeId();
   const existing = securityGroups(ctx.cloud.store).list(ctx.region);
   if (existing.some((g) => g.VpcId === vpc.VpcId && g.GroupName === input.GroupName)) {
-    throw new AwsError('InvalidGroup.Duplicate', `The security group '${input.GroupName}' already exists for VPC '${vpc.VpcId}'`);
+    throw ec2Errors.groupDuplicate(input.GroupName, vpc.VpcId);
   }
   const group: SecurityGroupRecord = {
     GroupId: newId('sg'),
@@ -138,7 +134,7 @@ export function describeSecurityGroups(
     securityGroups(ctx.cloud.store).list(ctx.region),
     input.GroupIds,
     (g) => g.GroupId,
-    (id) => new AwsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`),
+    (id) => ec2Errors.groupNotFound(id),
   );
   if (input.GroupNames?.length) {
     const named = input.GroupNames.map((name) => groupInDefaultVpc(ctx, name).GroupId);
@@ -178,7 +174,7 @@ export function describeSecurityGroups(
 export function deleteSecurityGroup(input: { GroupId?: string; GroupName?: string }, ctx: RequestContext) {
   const group = groupOf(ctx, input);
   if (group.IsDefault) {
-    throw new AwsError('CannotDelete', `the specified group: "${group.GroupId}" name: "default" cannot be deleted by a user`);
+    throw ec2Errors.defaultGroupNotDeletable(group.GroupId);
   }
   const store = ctx.cloud.store;
   const referenced = securityGroups(store)
@@ -187,7 +183,7 @@ export function deleteSecurityGroup(input: { GroupId?: string; GroupName?: strin
   const inUse = instances(store)
     .list(ctx.region)
     .some((i) => i.State?.Name !== 'terminated' && (i.SecurityGroups ?? []).some((s) => s.GroupId === group.GroupId));
-  if (referenced || inUse) throw new AwsError('DependencyViolation', `resource ${group.GroupId} has a dependent object`);
+  if (referenced || inUse) throw ec2Errors.hasDependentObject(group.GroupId);
   securityGroups(store).delete(ctx.region, group.GroupId);
   emitNetwork(ctx.cloud, 'ec2.securityGroupDeleted', { region: ctx.region, groupId: group.GroupId, vpcId: group.VpcId });
   return {};
@@ -197,14 +193,13 @@ function resolverFor(ctx: RequestContext, group: SecurityGroupRecord): GroupReso
   return (ref) => {
     if (ref.GroupId) {
       const peer = findSecurityGroup(ctx, ref.GroupId);
-      if (peer.VpcId !== group.VpcId)
-        throw new AwsError('InvalidGroup.NotFound', `The security group '${ref.GroupId}' does not exist in VPC '${group.VpcId}'`);
+      if (peer.VpcId !== group.VpcId) throw ec2Errors.groupNotFoundInVpc(ref.GroupId, group.VpcId);
       return peer;
     }
     const peer = securityGroups(ctx.cloud.store)
       .list(ctx.region)
       .find((g) => g.VpcId === group.VpcId && g.GroupName === ref.GroupName);
-    if (!peer) throw new AwsError('InvalidGroup.NotFound', `The security group '${ref.GroupName}' does not exist in VPC '${group.VpcId}'`);
+    if (!peer) throw ec2Errors.groupNotFoundInVpc(String(ref.GroupName), group.VpcId);
     return peer;
   };
 }
@@ -223,12 +218,12 @@ function authorize(isEgress: boolean, input: AuthorizeInput, ctx: RequestContext
   const added: SecurityGroupRuleRecord[] = [];
   for (const spec of specs) {
     if (group.Rules.some((r) => sameRule(r, spec)) || added.some((r) => sameRule(r, spec))) {
-      throw new AwsError('InvalidPermission.Duplicate', `the specified rule "${describeRule(spec)}" already exists`);
+      throw ec2Errors.permissionDuplicate(describeRule(spec));
     }
     added.push(newRule(spec, tags));
   }
   if (group.Rules.filter((r) => r.IsEgress === isEgress).length + added.length > RULES_PER_DIRECTION) {
-    throw new AwsError('RulesPerSecurityGroupLimitExceeded', 'The maximum number of rules per security group has been reached.');
+    throw ec2Errors.rulesPerGroupLimitExceeded();
   }
   const updated = { ...group, Rules: [...group.Rules, ...added] };
   securityGroups(ctx.cloud.store).put(ctx.region, group.GroupId, updated);
@@ -244,14 +239,14 @@ function revoke(isEgress: boolean, input: RevokeInput, ctx: RequestContext) {
   if (input.SecurityGroupRuleIds?.length) {
     removed = input.SecurityGroupRuleIds.map((id) => {
       const rule = group.Rules.find((r) => r.SecurityGroupRuleId === id && r.IsEgress === isEgress);
-      if (!rule) throw new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`);
+      if (!rule) throw ec2Errors.groupRuleIdNotFound(id);
       return rule;
     });
   } else {
     // In a non-default VPC a rule that does not match makes the whole call fail, and nothing is revoked.
     removed = ruleSpecs(isEgress, input.IpPermissions, input, resolverFor(ctx, group)).map((spec) => {
       const rule = group.Rules.find((r) => sameRule(r, spec));
-      if (!rule) throw new AwsError('InvalidPermission.NotFound', 'The specified rule does not exist in this security group.');
+      if (!rule) throw ec2Errors.permissionNotFound();
       return rule;
     });
   }
@@ -277,7 +272,7 @@ export function describeSecurityGroupRules(
     all,
     input.SecurityGroupRuleIds,
     (x) => x.r.SecurityGroupRuleId,
-    (id) => new AwsError('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${id}' does not exist`),
+    (id) => ec2Errors.groupRuleIdNotFound(id),
   );
   items = applyFilters(
     items,

@@ -1,11 +1,11 @@
 import { ec2Page, type Ec2PageInput } from '../paging.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import type { RequestContext } from '../../types.js';
 import { findRegion, zonesOf, type ZoneInfo } from '../../../topology/regions.js';
 import { applyFilters, tagsFor, type Filter } from '../filters.js';
 import { newId } from '../ids.js';
 import { containsCidr, formatCidr, overlaps, parseCidr } from './cidr.js';
-import { dependencyViolation, notFoundId, requireAll, tagsOrNone, type TagSpecifications } from './common.js';
+import { requireAll, tagsOrNone, type TagSpecifications } from './common.js';
 import { findSubnet, findVpc } from './lookup.js';
 import { associateWithDefaultAcl, dropSubnetAclAssociation } from './network-acls.js';
 import { dropSubnetRouteAssociation } from './route-tables.js';
@@ -54,10 +54,7 @@ function pickZone(ctx: RequestContext, vpcId: string, name?: string, id?: string
     const zone = zones.find((z) => (name === undefined || z.zoneName === name) && (id === undefined || z.zoneId === id));
     if (!zone) {
       const [param, value] = name !== undefined ? ['availabilityZone', name] : ['availabilityZoneId', id];
-      throw new AwsError(
-        'InvalidParameterValue',
-        `Value (${value}) for parameter ${param} is invalid. Subnets can currently only be created in the following availability zones: ${names}.`,
-      );
+      throw ec2Errors.invalidSubnetZone(String(value), param, names);
     }
     return zone;
   }
@@ -84,19 +81,14 @@ export function createSubnet(
   ctx: RequestContext,
 ) {
   const vpc = findVpc(ctx, input.VpcId);
-  if (input.Ipv6CidrBlock || input.Ipv6Native) throw new AwsError('UnsupportedOperation', 'IPv6 subnets are not supported by this cloud.');
-  if (input.Ipv4IpamPoolId || input.OutpostArn)
-    throw new AwsError('UnsupportedOperation', 'IPAM pools and Outposts are not supported by this cloud; give CidrBlock.');
-  if (!input.CidrBlock) throw new AwsError('MissingParameter', 'The request must contain the parameter cidrBlock');
+  if (input.Ipv6CidrBlock || input.Ipv6Native) throw ec2Errors.ipv6SubnetsUnsupported();
+  if (input.Ipv4IpamPoolId || input.OutpostArn) throw ec2Errors.subnetIpamUnsupported();
+  if (!input.CidrBlock) throw ec2Errors.missingParameter('cidrBlock');
   const cidr = parseCidr(input.CidrBlock);
-  if (!cidr)
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value (${input.CidrBlock}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`,
-    );
+  if (!cidr) throw ec2Errors.invalidCidrBlock(input.CidrBlock);
   const vpcCidr = parseCidr(vpc.CidrBlock);
   if (cidr.prefix < 16 || cidr.prefix > 28 || !vpcCidr || !containsCidr(vpcCidr, cidr)) {
-    throw new AwsError('InvalidSubnet.Range', `The CIDR '${input.CidrBlock}' is invalid.`);
+    throw ec2Errors.subnetRangeInvalid(input.CidrBlock);
   }
   const siblings = subnets(ctx.cloud.store)
     .list(ctx.region)
@@ -107,7 +99,7 @@ export function createSubnet(
       return other !== undefined && overlaps(other, cidr);
     })
   ) {
-    throw new AwsError('InvalidSubnet.Conflict', `The CIDR '${input.CidrBlock}' conflicts with another subnet`);
+    throw ec2Errors.subnetConflict(input.CidrBlock);
   }
   const zone = pickZone(ctx, vpc.VpcId, input.AvailabilityZone, input.AvailabilityZoneId);
   const subnet: SubnetRecord = {
@@ -137,7 +129,7 @@ export function describeSubnets(input: { SubnetIds?: string[]; Filters?: Filter[
     subnets(ctx.cloud.store).list(ctx.region),
     input.SubnetIds,
     (s) => s.SubnetId,
-    (id) => notFoundId('InvalidSubnetID.NotFound', 'subnet', id),
+    (id) => ec2Errors.subnetIdNotFound(id),
   );
   items = applyFilters(
     items,
@@ -170,7 +162,7 @@ export function deleteSubnet(input: { SubnetId: string }, ctx: RequestContext) {
   const liveInstance = instances(store)
     .list(ctx.region)
     .some((i) => i.SubnetId === subnet.SubnetId && i.State?.Name !== 'terminated');
-  if (Object.keys(subnet.PrivateIps).length || liveInstance) throw dependencyViolation('subnet', subnet.SubnetId);
+  if (Object.keys(subnet.PrivateIps).length || liveInstance) throw ec2Errors.hasDependencies('subnet', subnet.SubnetId);
   const { table, acl } = store.tx(() => {
     const t = dropSubnetRouteAssociation(store, ctx.region, subnet.SubnetId);
     const a = dropSubnetAclAssociation(store, ctx.region, subnet.SubnetId);
@@ -193,13 +185,11 @@ export function modifySubnetAttribute(
   const given = Object.entries(input)
     .filter(([k, v]) => k !== 'SubnetId' && k !== 'DryRun' && v !== undefined)
     .map(([k]) => k);
-  if (given.length === 0) throw new AwsError('MissingParameter', 'The request must contain the parameter MapPublicIpOnLaunch');
-  if (given.length > 1)
-    throw new AwsError('InvalidParameterCombination', `Fields for multiple attribute types specified: ${given.join(', ')}`);
-  if (given[0] !== 'MapPublicIpOnLaunch')
-    throw new AwsError('UnsupportedOperation', `The subnet attribute ${given[0]} is not supported by this cloud.`);
+  if (given.length === 0) throw ec2Errors.missingParameter('MapPublicIpOnLaunch');
+  if (given.length > 1) throw ec2Errors.multipleAttributes(given.join(', '));
+  if (given[0] !== 'MapPublicIpOnLaunch') throw ec2Errors.subnetAttributeUnsupported(given[0]);
   const value = input.MapPublicIpOnLaunch?.Value;
-  if (value === undefined) throw new AwsError('MissingParameter', 'The request must contain the parameter MapPublicIpOnLaunch.Value');
+  if (value === undefined) throw ec2Errors.missingParameter('MapPublicIpOnLaunch.Value');
   const updated = { ...subnet, MapPublicIpOnLaunch: value };
   subnets(ctx.cloud.store).put(ctx.region, subnet.SubnetId, updated);
   emitNetwork(ctx.cloud, 'ec2.subnetChanged', event(ctx.region, updated));

@@ -1,10 +1,10 @@
 import { ec2Page, type Ec2PageInput } from '../paging.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import type { RequestContext } from '../../types.js';
 import { applyFilters, tagsFor, type Filter } from '../filters.js';
 import { newId } from '../ids.js';
 import { formatCidr, parseCidr } from './cidr.js';
-import { dependencyViolation, notFoundId, requireAll, tagsOrNone, type TagSpecifications } from './common.js';
+import { requireAll, tagsOrNone, type TagSpecifications } from './common.js';
 import { findVpc } from './lookup.js';
 import { newDefaultNetworkAcl } from './network-acls.js';
 import { newMainRouteTable } from './route-tables.js';
@@ -33,9 +33,8 @@ export function vpcOutput(vpc: VpcRecord, state = vpc.State) {
 /** A VPC's IPv4 block: a canonical CIDR from /16 to /28. */
 export function checkVpcCidr(text: string): string {
   const cidr = parseCidr(text);
-  if (!cidr)
-    throw new AwsError('InvalidParameterValue', `Value (${text}) for parameter cidrBlock is invalid. This is not a valid CIDR block.`);
-  if (cidr.prefix < 16 || cidr.prefix > 28) throw new AwsError('InvalidVpc.Range', `The CIDR '${text}' is invalid.`);
+  if (!cidr) throw ec2Errors.invalidCidrBlock(text);
+  if (cidr.prefix < 16 || cidr.prefix > 28) throw ec2Errors.vpcRangeInvalid(text);
   return formatCidr(cidr);
 }
 
@@ -91,14 +90,13 @@ export function createVpc(
   },
   ctx: RequestContext,
 ) {
-  if (input.AmazonProvidedIpv6CidrBlock || input.Ipv6CidrBlock)
-    throw new AwsError('UnsupportedOperation', 'IPv6 CIDR blocks are not supported by this cloud.');
-  if (input.Ipv4IpamPoolId) throw new AwsError('UnsupportedOperation', 'IPAM pools are not supported by this cloud; give CidrBlock.');
-  if (!input.CidrBlock) throw new AwsError('MissingParameter', "Either 'cidrBlock' or 'ipv4IpamPoolId' should be provided.");
+  if (input.AmazonProvidedIpv6CidrBlock || input.Ipv6CidrBlock) throw ec2Errors.ipv6VpcCidrUnsupported();
+  if (input.Ipv4IpamPoolId) throw ec2Errors.vpcIpamUnsupported();
+  if (!input.CidrBlock) throw ec2Errors.missingCidrBlockOrIpamPool();
   const cidrBlock = checkVpcCidr(input.CidrBlock);
   const tenancy = input.InstanceTenancy ?? 'default';
   if (tenancy !== 'default' && tenancy !== 'dedicated') {
-    throw new AwsError('InvalidParameterValue', `Value (${tenancy}) for parameter instanceTenancy is invalid. Use default or dedicated.`);
+    throw ec2Errors.invalidTenancy(tenancy);
   }
   const vpc = makeVpc(ctx, { cidrBlock, tenancy, tags: tagsFor('vpc', input.TagSpecifications), isDefault: false });
   // AWS answers CreateVpc while the VPC is still pending; it is available at once here.
@@ -110,7 +108,7 @@ export function describeVpcs(input: { VpcIds?: string[]; Filters?: Filter[] } & 
     vpcs(ctx.cloud.store).list(ctx.region),
     input.VpcIds,
     (v) => v.VpcId,
-    (id) => notFoundId('InvalidVpcID.NotFound', 'vpc', id),
+    (id) => ec2Errors.vpcNotFound(id),
   );
   items = applyFilters(
     items,
@@ -144,7 +142,7 @@ export function deleteVpc(input: { VpcId: string }, ctx: RequestContext) {
     inVpc(securityGroups(store).list(ctx.region)).some((g) => !g.IsDefault) ||
     inVpc(routeTables(store).list(ctx.region)).some((t) => t.RouteTableId !== vpc.MainRouteTableId) ||
     inVpc(networkAcls(store).list(ctx.region)).some((a) => !a.IsDefault);
-  if (hasDependents) throw dependencyViolation('vpc', vpc.VpcId);
+  if (hasDependents) throw ec2Errors.hasDependencies('vpc', vpc.VpcId);
   store.tx(() => {
     routeTables(store).delete(ctx.region, vpc.MainRouteTableId);
     networkAcls(store).delete(ctx.region, vpc.DefaultNetworkAclId);
@@ -171,23 +169,18 @@ export function modifyVpcAttribute(
   const given = (['EnableDnsSupport', 'EnableDnsHostnames', 'EnableNetworkAddressUsageMetrics'] as const).filter(
     (k) => input[k] !== undefined,
   );
-  if (given.length === 0)
-    throw new AwsError('MissingParameter', 'The request must contain the parameter EnableDnsSupport or EnableDnsHostnames');
+  if (given.length === 0) throw ec2Errors.missingParameter('EnableDnsSupport or EnableDnsHostnames');
   if (given.length > 1) {
     const names = given.map((k) => k[0].toLowerCase() + k.slice(1)).join(', ');
-    throw new AwsError('InvalidParameterCombination', `Fields for multiple attribute types specified: ${names}`);
+    throw ec2Errors.multipleAttributes(names);
   }
   const key = given[0];
   const value = input[key]?.Value;
-  if (value === undefined) throw new AwsError('MissingParameter', `The request must contain the parameter ${key}.Value`);
-  if (key === 'EnableNetworkAddressUsageMetrics')
-    throw new AwsError('UnsupportedOperation', 'Network address usage metrics are not supported by this cloud.');
+  if (value === undefined) throw ec2Errors.missingParameter(`${key}.Value`);
+  if (key === 'EnableNetworkAddressUsageMetrics') throw ec2Errors.addressUsageMetricsUnsupported();
   // AWS: "You can only enable DNS hostnames if you've enabled DNS support."
   if (key === 'EnableDnsHostnames' && value && !vpc.EnableDnsSupport) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      'Value (true) for parameter enableDnsHostnames is invalid. DNS hostnames can only be enabled when DNS support (enableDnsSupport) is enabled for the VPC.',
-    );
+    throw ec2Errors.dnsHostnamesNeedDnsSupport();
   }
   vpcs(ctx.cloud.store).put(ctx.region, vpc.VpcId, { ...vpc, [key]: value });
   return {};
@@ -203,6 +196,6 @@ export function describeVpcAttribute(input: { VpcId: string; Attribute: string }
     case 'enableNetworkAddressUsageMetrics':
       return { VpcId: vpc.VpcId, EnableNetworkAddressUsageMetrics: { Value: false } };
     default:
-      throw new AwsError('InvalidParameterValue', `Value (${input.Attribute}) for parameter attribute is invalid. Unknown attribute.`);
+      throw ec2Errors.unknownVpcAttribute(input.Attribute);
   }
 }

@@ -1,5 +1,5 @@
 import type { Cloud } from '../../../cloud.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import { liveKey } from '../../../store/live.js';
 import type { OperationsTable } from '../../types.js';
 import type { Ec2Operations } from '../generated/types.js';
@@ -22,7 +22,7 @@ import {
 registerTaggableKind({
   prefix: 'vol',
   resourceType: 'volume',
-  notFound: (id) => new AwsError('InvalidVolume.NotFound', `The volume '${id}' does not exist.`),
+  notFound: (id) => ec2Errors.volumeNotFound(id),
   getTags: (store, region, id) => {
     listRootVolumes(store, region);
     return volumesTable(store).get(region, id)?.Tags;
@@ -38,7 +38,7 @@ registerTaggableKind({
       .map((v) => ({ id: v.VolumeId, tags: v.Tags }));
   },
 });
-registerTaggable('snap', 'snapshot', 'ec2.snapshot', 'SnapshotId', { notFoundCode: 'InvalidSnapshot.NotFound', noun: 'snapshot' });
+registerTaggable('snap', 'snapshot', 'ec2.snapshot', 'SnapshotId', { notFound: ec2Errors.snapshotIdNotFound });
 
 /** Whether this cloud's volumes follow its instances already (the operations table is asked for more than once). */
 const ATTACHED = liveKey('ec2.volumesAttached', () => ({ done: false }));

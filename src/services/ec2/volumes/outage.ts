@@ -1,5 +1,5 @@
 import type { Cloud } from '../../../cloud.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import { zoneIsDark } from '../compute/zone-events.js';
 
 /**
@@ -20,12 +20,7 @@ export async function untilZoneReachable(cloud: Cloud, zoneName: string): Promis
 /** CreateVolume in a dark zone: the server error EC2 documents for a zone that cannot provision EBS volumes now. */
 export function refuseDarkZone(cloud: Cloud, zoneName: string): void {
   if (!zoneIsDark(cloud, zoneName)) return;
-  throw new AwsError(
-    'InsufficientVolumeCapacity',
-    `There is not enough capacity to fulfill your EBS volume provision request in ${zoneName}. Try another Availability Zone, or wait for capacity to become available.`,
-    500,
-    false,
-  );
+  throw ec2Errors.insufficientVolumeCapacity(zoneName);
 }
 
 export { zoneIsDark };

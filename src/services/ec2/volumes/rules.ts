@@ -1,4 +1,4 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import type { VolumeType } from './state.js';
 
 /** Sizes (GiB), IOPS and throughput EC2 accepts per volume type (EC2 API reference, CreateVolume). */
@@ -26,57 +26,38 @@ export function volumeShape(
 ): VolumeShape {
   const type = (input.VolumeType ?? 'gp2') as VolumeType;
   const limits = LIMITS[type];
-  if (!limits)
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value (${input.VolumeType}) for parameter volumeType is invalid. Valid values: standard, gp2, gp3, io1, io2, st1, sc1.`,
-    );
+  if (!limits) throw ec2Errors.invalidVolumeType(String(input.VolumeType));
   const size = input.Size ?? snapshotSize;
-  if (size === undefined) throw new AwsError('MissingParameter', 'The request must contain the parameter size or snapshotId');
+  if (size === undefined) throw ec2Errors.missingParameter('size or snapshotId');
   if (!Number.isInteger(size) || size < limits.size[0] || size > limits.size[1]) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Volume of ${size}GiB is not supported for volume type ${type}: the size must be between ${limits.size[0]} and ${limits.size[1]} GiB.`,
-    );
+    throw ec2Errors.volumeSizeOutOfRange(size, type, limits.size[0], limits.size[1]);
   }
   if (snapshotSize !== undefined && size < snapshotSize) {
-    throw new AwsError('InvalidParameterValue', `Volume of ${size}GiB is too small; minimum is ${snapshotSize}GiB.`);
+    throw ec2Errors.volumeSmallerThanSnapshot(size, snapshotSize);
   }
   let iops = input.Iops;
   if (iops !== undefined && !limits.iops) {
-    throw new AwsError('InvalidParameterCombination', `The parameter iops is not supported for ${type} volumes.`);
+    throw ec2Errors.iopsNotSupported(type);
   }
   if (limits.iops) {
-    if (iops === undefined && (type === 'io1' || type === 'io2'))
-      throw new AwsError('MissingParameter', `The request must contain the parameter iops for ${type} volumes.`);
+    if (iops === undefined && (type === 'io1' || type === 'io2')) throw ec2Errors.missingParameter(`iops for ${type} volumes.`);
     iops ??= limits.iops[0];
     if (!Number.isInteger(iops) || iops < limits.iops[0] || iops > limits.iops[1]) {
-      throw new AwsError(
-        'InvalidParameterValue',
-        `Volume iops of ${iops} is not supported for ${type}: it must be between ${limits.iops[0]} and ${limits.iops[1]}.`,
-      );
+      throw ec2Errors.iopsOutOfRange(iops, type, limits.iops[0], limits.iops[1]);
     }
     const max = size * (limits.iopsPerGiB as number);
     if (iops > max && iops > limits.iops[0]) {
-      throw new AwsError(
-        'InvalidParameterValue',
-        `Iops to volume size ratio of ${(iops / size).toFixed(1)} is too high; maximum is ${limits.iopsPerGiB}.`,
-      );
+      throw ec2Errors.iopsRatioTooHigh((iops / size).toFixed(1), String(limits.iopsPerGiB));
     }
   }
   let throughput = input.Throughput;
-  if (throughput !== undefined && type !== 'gp3')
-    throw new AwsError('InvalidParameterCombination', `The parameter throughput is not supported for ${type} volumes.`);
+  if (throughput !== undefined && type !== 'gp3') throw ec2Errors.throughputNotSupported(type);
   if (type === 'gp3') {
     throughput ??= 125;
     if (!Number.isInteger(throughput) || throughput < 125 || throughput > 1000) {
-      throw new AwsError('InvalidParameterValue', `Throughput of ${throughput} MiB/s is not supported: it must be between 125 and 1000.`);
+      throw ec2Errors.throughputOutOfRange(throughput);
     }
-    if (throughput > (iops as number) / 4)
-      throw new AwsError(
-        'InvalidParameterValue',
-        `Throughput (MiBps) to iops ratio of ${(throughput / (iops as number)).toFixed(3)} is too high; maximum is 0.25 MiBps per iops.`,
-      );
+    if (throughput > (iops as number) / 4) throw ec2Errors.throughputRatioTooHigh((throughput / (iops as number)).toFixed(3));
   }
   // gp2 reports its baseline: 3 IOPS per GiB, at least 100 and at most 16000.
   if (type === 'gp2') iops = Math.min(16000, Math.max(100, size * 3));
@@ -89,10 +70,7 @@ export const ROOT_DEVICES = ['/dev/xvda', '/dev/sda1', '/dev/sda'];
 
 export function checkDevice(device: string): void {
   if (!DEVICE.test(device) && !ROOT_DEVICES.includes(device)) {
-    throw new AwsError(
-      'InvalidParameterValue',
-      `Value (${device}) for parameter device is invalid. ${device} is not a valid EBS device name.`,
-    );
+    throw ec2Errors.invalidDeviceName(device, device);
   }
 }
 

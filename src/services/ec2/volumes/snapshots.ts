@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Cloud } from '../../../cloud.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import { withRootUpper } from '../../../runtime/root-disk.js';
 import { copyDiskFile, copyLayer, diskFile, snapshotDir } from '../../../runtime/volumes.js';
 import type { RequestContext } from '../../types.js';
@@ -16,9 +16,9 @@ import { ec2Page, type Ec2PageInput } from '../paging.js';
 type Ctx = Pick<RequestContext, 'cloud' | 'region'>;
 
 export function findSnapshot(ctx: Ctx, id: string): SnapshotRecord {
-  if (!SNAPSHOT_ID.test(id)) throw new AwsError('InvalidSnapshotID.Malformed', `Invalid id: "${id}" (expecting "snap-...")`);
+  if (!SNAPSHOT_ID.test(id)) throw ec2Errors.snapshotIdMalformed(id);
   const s = snapshotsTable(ctx.cloud.store).get(ctx.region, id);
-  if (!s) throw new AwsError('InvalidSnapshot.NotFound', `The snapshot '${id}' does not exist.`);
+  if (!s) throw ec2Errors.snapshotNotFound(id);
   return s;
 }
 
@@ -47,8 +47,7 @@ function describeSnapshot(s: SnapshotRecord) {
 export function createSnapshot(input: { VolumeId?: string; Description?: string; TagSpecifications?: ModelTagSpecs }, ctx: RequestContext) {
   const cloud = ctx.cloud;
   const v = findVolume(ctx, input.VolumeId);
-  if (v.State !== 'available' && v.State !== 'in-use')
-    throw new AwsError('IncorrectState', `The volume '${v.VolumeId}' is '${v.State}' and cannot be snapshotted.`);
+  if (v.State !== 'available' && v.State !== 'in-use') throw ec2Errors.volumeNotSnapshottable(v.VolumeId, v.State);
   const s: SnapshotRecord = {
     SnapshotId: newId('snap'),
     VolumeId: v.VolumeId,
@@ -136,12 +135,12 @@ export function describeSnapshots(
 }
 
 export function deleteSnapshot(input: { SnapshotId?: string }, ctx: RequestContext) {
-  if (!input.SnapshotId) throw new AwsError('MissingParameter', 'The request must contain the parameter snapshotId');
+  if (!input.SnapshotId) throw ec2Errors.missingParameter('snapshotId');
   const s = findSnapshot(ctx, input.SnapshotId);
   const image = imagesTable(ctx.cloud.store)
     .list(ctx.region)
     .find((i) => i.SnapshotId === s.SnapshotId && i.State !== 'deregistered');
-  if (image) throw new AwsError('InvalidSnapshot.InUse', `The snapshot ${s.SnapshotId} is currently in use by ${image.ImageId}`);
+  if (image) throw ec2Errors.snapshotInUse(s.SnapshotId, image.ImageId);
   snapshotsTable(ctx.cloud.store).delete(ctx.region, s.SnapshotId);
   // A copy still running finishes into a directory nobody lists; it is removed after it.
   inTurn(ctx.cloud, s.SnapshotId, async () => {

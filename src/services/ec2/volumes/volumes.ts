@@ -1,7 +1,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Cloud } from '../../../cloud.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { ec2Errors } from '../errors.js';
 import { runtimeOf } from '../../../runtime/runtime.js';
 import { copyDiskFile, createDiskFile, diskFile, diskFromLayer, snapshotDir } from '../../../runtime/volumes.js';
 import { findZone } from '../../../topology/regions.js';
@@ -201,19 +201,19 @@ export function describeVolume(v: VolumeRecord) {
 }
 
 export function findVolume(ctx: Ctx, id: string | undefined): VolumeRecord {
-  if (!id) throw new AwsError('MissingParameter', 'The request must contain the parameter volumeId');
-  if (!VOLUME_ID.test(id)) throw new AwsError('InvalidVolumeID.Malformed', `Invalid id: "${id}" (expecting "vol-...")`);
+  if (!id) throw ec2Errors.missingParameter('volumeId');
+  if (!VOLUME_ID.test(id)) throw ec2Errors.volumeIdMalformed(id);
   syncVolumes(ctx.cloud, ctx.region);
   const v = volumesTable(ctx.cloud.store).get(ctx.region, id);
-  if (!v || v.State === 'deleted') throw new AwsError('InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
+  if (!v || v.State === 'deleted') throw ec2Errors.volumeNotFound(id);
   return v;
 }
 
 function findInstance(ctx: Ctx, id: string | undefined): InstanceRecord {
-  if (!id) throw new AwsError('MissingParameter', 'The request must contain the parameter instanceId');
-  if (!INSTANCE_ID.test(id)) throw new AwsError('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
+  if (!id) throw ec2Errors.missingParameter('instanceId');
+  if (!INSTANCE_ID.test(id)) throw ec2Errors.instanceIdMalformed(id);
   const r = instancesTable(ctx.cloud.store).get(ctx.region, id);
-  if (!r) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+  if (!r) throw ec2Errors.instanceNotFound(id);
   return r;
 }
 
@@ -232,17 +232,12 @@ interface CreateVolumeInput {
 
 export function createVolume(input: CreateVolumeInput, ctx: RequestContext) {
   const cloud = ctx.cloud;
-  if (!input.AvailabilityZone) throw new AwsError('MissingParameter', 'The request must contain the parameter AvailabilityZone');
+  if (!input.AvailabilityZone) throw ec2Errors.missingParameter('AvailabilityZone');
   const zone = findZone(input.AvailabilityZone);
-  if (!zone || zone.regionName !== ctx.region)
-    throw new AwsError('InvalidZone.NotFound', `The zone '${input.AvailabilityZone}' does not exist.`);
-  if (input.MultiAttachEnabled)
-    throw new AwsError(
-      'InvalidParameterCombination',
-      'Multi-Attach is supported only for io1 and io2 volumes; this cloud does not support it.',
-    );
+  if (!zone || zone.regionName !== ctx.region) throw ec2Errors.zoneNotFound(input.AvailabilityZone);
+  if (input.MultiAttachEnabled) throw ec2Errors.multiAttachUnsupported();
   const snapshot = input.SnapshotId ? findSnapshot(ctx, input.SnapshotId) : undefined;
-  if (snapshot && snapshot.State !== 'completed') throw new AwsError('IncorrectState', `Snapshot is in invalid state - ${snapshot.State}`);
+  if (snapshot && snapshot.State !== 'completed') throw ec2Errors.snapshotNotCompleted(snapshot.State);
   const shape = volumeShape(input, snapshot?.VolumeSize);
   refuseDarkZone(cloud, zone.zoneName);
   const record: VolumeRecord = {
@@ -301,13 +296,10 @@ const volumeFilters = {
 export function pickVolumes(all: VolumeRecord[], ids: string[] | undefined): VolumeRecord[] {
   if (!ids?.length) return all;
   const malformed = ids.find((id) => !VOLUME_ID.test(id));
-  if (malformed) throw new AwsError('InvalidVolumeID.Malformed', `Invalid id: "${malformed}" (expecting "vol-...")`);
+  if (malformed) throw ec2Errors.volumeIdMalformed(malformed);
   const missing = ids.filter((id) => !all.some((v) => v.VolumeId === id));
   if (missing.length) {
-    throw new AwsError(
-      'InvalidVolume.NotFound',
-      missing.length === 1 ? `The volume '${missing[0]}' does not exist.` : `The volumes '${missing.join(', ')}' do not exist.`,
-    );
+    throw ec2Errors.volumesNotFound(missing);
   }
   return ids.map((id) => all.find((v) => v.VolumeId === id) as VolumeRecord);
 }
@@ -323,9 +315,8 @@ export function describeVolumes(input: { VolumeIds?: string[]; Filters?: Filter[
 export function deleteVolume(input: { VolumeId?: string }, ctx: RequestContext) {
   const cloud = ctx.cloud;
   const v = findVolume(ctx, input.VolumeId);
-  if (v.Attachments.length)
-    throw new AwsError('VolumeInUse', `Volume ${v.VolumeId} is currently attached to ${v.Attachments[0].InstanceId}`);
-  if (v.State !== 'available' && v.State !== 'error') throw new AwsError('IncorrectState', `The volume '${v.VolumeId}' is '${v.State}'.`);
+  if (v.Attachments.length) throw ec2Errors.volumeAttached(v.VolumeId, v.Attachments[0].InstanceId);
+  if (v.State !== 'available' && v.State !== 'error') throw ec2Errors.volumeNotDeletable(v.VolumeId, v.State);
   updateVolume(cloud, ctx.region, v.VolumeId, (x) => ({ ...x, State: 'deleting' }));
   inTurn(cloud, v.VolumeId, async () => {
     await untilZoneReachable(cloud, v.AvailabilityZone);
@@ -338,26 +329,18 @@ export function deleteVolume(input: { VolumeId?: string }, ctx: RequestContext) 
 
 export function attachVolume(input: { VolumeId?: string; InstanceId?: string; Device?: string }, ctx: RequestContext) {
   const cloud = ctx.cloud;
-  if (!input.Device) throw new AwsError('MissingParameter', 'The request must contain the parameter device');
+  if (!input.Device) throw ec2Errors.missingParameter('device');
   const v = findVolume(ctx, input.VolumeId);
   const inst = findInstance(ctx, input.InstanceId);
   const device = input.Device;
   checkDevice(device);
   if (v.AvailabilityZone !== inst.AvailabilityZone) {
-    throw new AwsError(
-      'InvalidVolume.ZoneMismatch',
-      `The volume '${v.VolumeId}' is not in the same availability zone as instance '${inst.InstanceId}'`,
-    );
+    throw ec2Errors.volumeZoneMismatch(v.VolumeId, inst.InstanceId);
   }
-  if (v.Attachments.length) throw new AwsError('VolumeInUse', `${v.VolumeId} is already attached to an instance`);
-  if (v.State !== 'available') throw new AwsError('IncorrectState', `${v.VolumeId} is not 'available'.`);
-  if (v.Root)
-    throw new AwsError(
-      'UnsupportedOperation',
-      `Volume ${v.VolumeId} was a root volume: this cloud keeps it as a file tree and cannot attach it as a block device (create a volume from a snapshot of it instead).`,
-    );
-  if (inst.State.Name !== 'running' && inst.State.Name !== 'stopped')
-    throw new AwsError('IncorrectInstanceState', `Instance '${inst.InstanceId}' is not 'running'.`);
+  if (v.Attachments.length) throw ec2Errors.volumeAlreadyAttached(v.VolumeId);
+  if (v.State !== 'available') throw ec2Errors.volumeNotAvailable(v.VolumeId);
+  if (v.Root) throw ec2Errors.rootVolumeNotAttachable(v.VolumeId);
+  if (inst.State.Name !== 'running' && inst.State.Name !== 'stopped') throw ec2Errors.instanceNotRunning(inst.InstanceId);
   const points = [
     ...ROOT_DEVICES.slice(0, 1),
     ...volumesTable(cloud.store)
@@ -365,7 +348,7 @@ export function attachVolume(input: { VolumeId?: string; InstanceId?: string; De
       .flatMap((x) => x.Attachments.filter((a) => a.InstanceId === inst.InstanceId).map((a) => a.Device)),
   ];
   if (points.some((p) => sameAttachmentPoint(p, device))) {
-    throw new AwsError('InvalidParameterValue', `Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`);
+    throw ec2Errors.attachmentPointInUse(device, device);
   }
   const attachment: AttachmentRecord = {
     InstanceId: inst.InstanceId,
@@ -401,21 +384,17 @@ export function detachVolume(input: { VolumeId?: string; InstanceId?: string; De
   const cloud = ctx.cloud;
   const v = findVolume(ctx, input.VolumeId);
   const a = v.Attachments[0];
-  if (!a) throw new AwsError('IncorrectState', `Volume '${v.VolumeId}' is in the '${v.State}' state.`);
+  if (!a) throw ec2Errors.volumeNotAttached(v.VolumeId, v.State);
   if (input.InstanceId && input.InstanceId !== a.InstanceId) {
-    throw new AwsError('InvalidAttachment.NotFound', `The volume '${v.VolumeId}' is not attached to instance '${input.InstanceId}'`);
+    throw ec2Errors.volumeNotAttachedToInstance(v.VolumeId, input.InstanceId);
   }
   if (input.Device && !sameAttachmentPoint(input.Device, a.Device)) {
-    throw new AwsError('InvalidAttachment.NotFound', `The volume '${v.VolumeId}' is not attached as device '${input.Device}'`);
+    throw ec2Errors.volumeNotAttachedAsDevice(v.VolumeId, input.Device);
   }
   if (v.Root) {
     const owner = instancesTable(cloud.store).get(ctx.region, a.InstanceId);
-    if (owner?.State.Name !== 'stopped')
-      throw new AwsError('IncorrectState', `Unable to detach root volume '${v.VolumeId}' from instance '${a.InstanceId}'`);
-    throw new AwsError(
-      'UnsupportedOperation',
-      `Detaching the root volume of a stopped instance is not supported by this cloud (volume '${v.VolumeId}').`,
-    );
+    if (owner?.State.Name !== 'stopped') throw ec2Errors.rootVolumeNotDetachable(v.VolumeId, a.InstanceId);
+    throw ec2Errors.stoppedRootDetachUnsupported(v.VolumeId);
   }
   const forced = input.Force === true;
   if (a.State === 'detaching' || (a.State === 'busy' && !forced)) return describeAttachment(v, a);
