@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Cloud } from '../../../cloud.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { isAwsError } from '../../../protocol/errors.js';
 import { findProvider, servedNamespace } from '../providers/registry.js';
 import type { ProviderContext, ResourceProvider } from '../providers/types.js';
 import { evaluate, type Scope } from '../template/intrinsics.js';
@@ -173,7 +173,7 @@ export class StackRun {
         try {
           return await cloud.invoke(service, operation, input, { region: stack.region });
         } catch (err) {
-          if (err instanceof AwsError) {
+          if (isAwsError(err)) {
             throw new Error(
               `Resource handler returned message: "${err.message}" (Service: ${service}, Operation: ${operation}, Status Code: ${err.status}, Error Code: ${err.code})`,
             );
