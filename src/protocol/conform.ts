@@ -1,4 +1,5 @@
-import { AwsError } from './errors.js';
+import type { AwsError } from './errors.js';
+import { wireErrors } from './wire-errors.js';
 import { resolve, type ServiceModel, type Shape } from './model.js';
 
 /**
@@ -71,8 +72,7 @@ function conform(model: ServiceModel, shape: Shape, value: unknown, path: string
 /** The type error of the service's protocol: JSON services say it as Coral's deserializer does. */
 function typeError(model: ServiceModel, path: string, value: unknown, expected: string): AwsError {
   if (model.metadata.protocol === 'json') return jsonTypeError(value, expected);
-  return new AwsError(
-    'InvalidParameterValue',
+  return wireErrors.invalidParameterValue(
     `Value (${String(value)}) for parameter ${path} is invalid. Expected ${ARTICLE[expected] ?? 'a'} ${expected}.`,
   );
 }
@@ -81,9 +81,8 @@ const ARTICLE: Record<string, string> = { integer: 'an' };
 
 /** Coral's JSON deserializer: "STRING_VALUE can not be converted to an Integer", "Start of list found where not expected". */
 export function jsonTypeError(value: unknown, expected: string): AwsError {
-  if (Array.isArray(value)) return new AwsError('SerializationException', 'Start of list found where not expected');
-  if (value !== null && typeof value === 'object')
-    return new AwsError('SerializationException', 'Start of structure or map found where not expected.');
+  if (Array.isArray(value)) return wireErrors.serialization('Start of list found where not expected');
+  if (value !== null && typeof value === 'object') return wireErrors.serialization('Start of structure or map found where not expected.');
   const kind =
     typeof value === 'string'
       ? 'STRING_VALUE'
@@ -93,7 +92,7 @@ export function jsonTypeError(value: unknown, expected: string): AwsError {
           ? 'BOOLEAN_VALUE'
           : 'VALUE';
   const target = JAVA_TYPE[expected] ?? 'a String';
-  return new AwsError('SerializationException', `${kind} can not be converted to ${target}`);
+  return wireErrors.serialization(`${kind} can not be converted to ${target}`);
 }
 
 const JAVA_TYPE: Record<string, string> = {

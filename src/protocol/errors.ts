@@ -11,9 +11,6 @@ export class AwsError extends Error {
   }
 }
 
-export const notFound = (code: string, message: string) => new AwsError(code, message, 400);
-export const invalidParameter = (message: string) => new AwsError('InvalidParameterValue', message);
-
 /** How one error of a service is declared: its wire code, HTTP status and how its message is written. */
 export interface ErrorSpec<A extends unknown[]> {
   code: string;

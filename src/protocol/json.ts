@@ -1,5 +1,5 @@
 import { jsonTypeError } from './conform.js';
-import { AwsError } from './errors.js';
+import { wireErrors } from './wire-errors.js';
 import { resolve, type ServiceModel, type Shape } from './model.js';
 
 /** The JSON 1.0 / 1.1 protocols: member names as in the model, timestamps as epoch seconds, blobs as base64. */
@@ -11,11 +11,11 @@ export function parseJsonInput(model: ServiceModel, shape: Shape | undefined, bo
     try {
       doc = JSON.parse(text);
     } catch {
-      throw new AwsError('SerializationException', 'The request body is not valid JSON.');
+      throw wireErrors.serialization('The request body is not valid JSON.');
     }
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new AwsError('SerializationException', 'The request body must be a JSON object.');
+    throw wireErrors.serialization('The request body must be a JSON object.');
   }
   return fromJson(model, resolve(model, shape), doc, '') as Record<string, unknown>;
 }

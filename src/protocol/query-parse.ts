@@ -1,4 +1,4 @@
-import { AwsError } from './errors.js';
+import { wireErrors } from './wire-errors.js';
 import { resolve, type ServiceModel, type Shape } from './model.js';
 
 /**
@@ -6,8 +6,6 @@ import { resolve, type ServiceModel, type Shape } from './model.js';
  * `ec2` and the `query` (awsQuery) protocols, which name and nest members differently.
  */
 export type Flavor = 'ec2' | 'query';
-
-export class InputError extends AwsError {}
 
 export function parseQueryInput(
   model: ServiceModel,
@@ -135,26 +133,26 @@ function scalar(shape: Shape, raw: string, key: string): unknown {
     case 'integer':
     case 'long': {
       if (!/^-?\d+$/.test(raw.trim()))
-        throw new InputError('InvalidParameterValue', `Value (${raw}) for parameter ${key} is invalid. Expected an integer.`);
+        throw wireErrors.invalidParameterValue(`Value (${raw}) for parameter ${key} is invalid. Expected an integer.`);
       return Number.parseInt(raw, 10);
     }
     case 'float':
     case 'double': {
       const n = Number(raw);
       if (raw.trim() === '' || Number.isNaN(n))
-        throw new InputError('InvalidParameterValue', `Value (${raw}) for parameter ${key} is invalid. Expected a number.`);
+        throw wireErrors.invalidParameterValue(`Value (${raw}) for parameter ${key} is invalid. Expected a number.`);
       return n;
     }
     case 'boolean': {
       const v = raw.toLowerCase();
       if (v !== 'true' && v !== 'false')
-        throw new InputError('InvalidParameterValue', `Value (${raw}) for parameter ${key} is invalid. Expected 'true' or 'false'.`);
+        throw wireErrors.invalidParameterValue(`Value (${raw}) for parameter ${key} is invalid. Expected 'true' or 'false'.`);
       return v === 'true';
     }
     case 'timestamp': {
       const d = /^\d+(\.\d+)?$/.test(raw) ? new Date(Number(raw) * 1000) : new Date(raw);
       if (Number.isNaN(d.getTime()))
-        throw new InputError('InvalidParameterValue', `Value (${raw}) for parameter ${key} is invalid. Expected a timestamp.`);
+        throw wireErrors.invalidParameterValue(`Value (${raw}) for parameter ${key} is invalid. Expected a timestamp.`);
       return d;
     }
     case 'blob':

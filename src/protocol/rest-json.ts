@@ -1,5 +1,5 @@
 import { headerValue } from './headers.js';
-import { AwsError } from './errors.js';
+import { wireErrors } from './wire-errors.js';
 import { parseJsonInput, serializeJson } from './json.js';
 import { resolve, type Operation, type ServiceModel, type Shape } from './model.js';
 
@@ -73,7 +73,7 @@ const bodyMembers = (shape: Shape): Shape => ({
 
 function scalar(model: ServiceModel, ref: Shape, text: string, name: string): unknown {
   const shape = resolve(model, ref);
-  const bad = () => new AwsError('SerializationException', `${name}: '${text}' is not a valid ${shape.type}.`);
+  const bad = () => wireErrors.serialization(`${name}: '${text}' is not a valid ${shape.type}.`);
   switch (shape.type) {
     case 'integer':
     case 'long': {

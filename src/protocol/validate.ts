@@ -1,5 +1,6 @@
 import { constraintsOf, type ConstraintModel, type CShape } from './constraints.js';
-import { AwsError } from './errors.js';
+import type { AwsError } from './errors.js';
+import { wireErrors } from './wire-errors.js';
 import { resolve, type ServiceModel, type Shape } from './model.js';
 
 /** How a request reached the operation: the wire protocol decides the error format. */
@@ -128,16 +129,16 @@ function errorFor(model: ServiceModel, wire: Wire, found: Violation[]): AwsError
   // REST-JSON services (EFS) answer a bad request as BadRequest, naming the first problem.
   if (wire === 'rest-json') {
     const name = first.path.filter((p) => p !== 'member').join('.');
-    return new AwsError('BadRequest', first.kind === 'required' ? `${name} is required.` : `${name}: ${first.constraint}`);
+    return wireErrors.badRequest(first.kind === 'required' ? `${name} is required.` : `${name}: ${first.constraint}`);
   }
   // CloudWatch (an awsQuery service also spoken as JSON) answers a missing member over JSON in its own words.
   if (wire === 'json' && model.metadata.protocol !== 'json' && first.kind === 'required') {
-    return new AwsError('MissingParameter', `The parameter ${first.path.join('.')} is required.`);
+    return wireErrors.parameterRequired(first.path.join('.'));
   }
-  const code = model.metadata.protocol === 'json' ? 'ValidationException' : 'ValidationError';
   const parts = found.map((v) => `Value ${shown(v.value)} at '${coralPath(v.path)}' failed to satisfy constraint: ${v.constraint}`);
   const count = found.length === 1 ? '1 validation error detected' : `${found.length} validation errors detected`;
-  return new AwsError(code, `${count}: ${parts.join('; ')}`);
+  const message = `${count}: ${parts.join('; ')}`;
+  return model.metadata.protocol === 'json' ? wireErrors.validationException(message) : wireErrors.validationError(message);
 }
 
 /** Coral names members in lower camel case: `tags.1.member.key`. */
@@ -165,29 +166,28 @@ function javaString(value: unknown): string {
 /** EC2 reports the first problem, in its own codes and words, naming the parameter as it travels on the wire. */
 function ec2Error(v: Violation): AwsError {
   const name = v.path.filter((p) => p !== 'member').join('.');
-  if (v.kind === 'required') return new AwsError('MissingParameter', `The request must contain the parameter ${name}`);
+  if (v.kind === 'required') return wireErrors.ec2ParameterRequired(name);
   const param = ec2ParamName(v.path[v.path.length - 1]);
   if (v.kind === 'range') {
     // EC2's own words (observed for maxResults 3 with a floor of 5: "Expecting a value greater than 5.").
     const expecting = v.constraint.includes('greater') ? `greater than ${v.limit}` : `less than or equal to ${v.limit}`;
-    return new AwsError(
-      'InvalidParameterValue',
+    return wireErrors.invalidParameterValue(
       `Value ( ${String(v.value)} ) for parameter ${param} is invalid. Expecting a value ${expecting}.`,
     );
   }
   if (v.kind === 'length' && Array.isArray(v.value)) {
     const most = v.constraint.includes('greater') ? `at least ${v.limit}` : `at most ${v.limit}`;
-    return new AwsError('InvalidParameterValue', `The parameter ${name} must contain ${most} value(s).`);
+    return wireErrors.invalidParameterValue(`The parameter ${name} must contain ${most} value(s).`);
   }
   if (v.kind === 'length') {
     const detail = v.constraint.includes('greater')
       ? `Length is less than minimum of ${v.limit}.`
       : `Length exceeds maximum of ${v.limit}.`;
-    return new AwsError('InvalidParameterValue', `Value (${javaString(v.value)}) for parameter ${param} is invalid. ${detail}`);
+    return wireErrors.invalidParameterValue(`Value (${javaString(v.value)}) for parameter ${param} is invalid. ${detail}`);
   }
   if (v.kind === 'enum')
-    return new AwsError('InvalidParameterValue', `Invalid value '${javaString(v.value)}' for ${v.path[v.path.length - 1]}.`);
-  return new AwsError('InvalidParameterValue', `Value (${javaString(v.value)}) for parameter ${param} is invalid.`);
+    return wireErrors.invalidParameterValue(`Invalid value '${javaString(v.value)}' for ${v.path[v.path.length - 1]}.`);
+  return wireErrors.invalidParameterValue(`Value (${javaString(v.value)}) for parameter ${param} is invalid.`);
 }
 
 const ec2ParamName = (member: string) => member.charAt(0).toLowerCase() + member.slice(1);

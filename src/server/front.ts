@@ -15,7 +15,8 @@ import {
 import type { Principal } from '../auth/credentials.js';
 import { authorize } from '../auth/policy/authorize.js';
 import type { Cloud } from '../cloud.js';
-import { AwsError } from '../protocol/errors.js';
+import { isAwsError, type AwsError } from '../protocol/errors.js';
+import { wireErrors } from '../protocol/wire-errors.js';
 import { parseJsonInput, serializeJson } from '../protocol/json.js';
 import { loadModel, type ServiceModel } from '../protocol/model.js';
 import { parseQueryInput } from '../protocol/query-parse.js';
@@ -42,7 +43,6 @@ interface Route {
 const gunzipAsync = promisify(gunzip);
 /** The largest body the front reads, as sent or once decompressed. */
 const BODY_LIMIT = 16 * 1024 * 1024;
-const bodyTooLarge = () => new AwsError('RequestEntityTooLarge', `Request size exceeded ${BODY_LIMIT} bytes.`, 413);
 
 /** The AWS-compatible API front: SigV4 check → protocol parse (from the service model) → operation → serialize. */
 export function createFront(cloud: Cloud): FastifyInstance {
@@ -72,7 +72,7 @@ export function createFront(cloud: Cloud): FastifyInstance {
     } catch {
       // A malformed signature: the error keeps the query protocol's format.
     }
-    return sendError(reply, route, bodyTooLarge(), randomUUID());
+    return sendError(reply, route, wireErrors.bodyTooLarge(BODY_LIMIT), randomUUID());
   });
 
   app.get('/_halo/health', async () => ({ status: 'ok', accountId: cloud.accountId, services: [...cloud.services.keys()] }));
@@ -117,17 +117,17 @@ export function createFront(cloud: Cloud): FastifyInstance {
       const principal = authenticate(cloud, incoming, query, sig, route.wire);
       route = operationOf(route, await decodedBody(incoming), query, incoming);
       const { def, model } = route;
-      if (!def || !model) throw new AwsError('InvalidAction', `This cloud does not provide the service '${sig.service}'.`, 400);
+      if (!def || !model) throw wireErrors.serviceNotProvided(sig.service);
       const region = def.global ? sig.region : checkRegion(sig.region);
       const action = route.action;
-      if (!action) throw new AwsError('MissingAction', 'The request must contain the parameter Action.', 400);
+      if (!action) throw wireErrors.missingAction();
       const op = model.operations[action];
       if (!op) {
-        if (route.wire === 'json') throw new AwsError('UnknownOperationException', `Unknown operation ${action}.`, 400);
-        throw new AwsError('InvalidAction', `The action ${action} is not valid for this web service.`, 400);
+        if (route.wire === 'json') throw wireErrors.unknownJsonOperation(action);
+        throw wireErrors.invalidAction(action);
       }
       const handler = def.operations[action];
-      if (!handler) throw new AwsError('NotImplemented', `${model.metadata.serviceId} ${action} is not implemented by halo yet.`, 501);
+      if (!handler) throw wireErrors.notImplemented(model.metadata.serviceId, action);
       const input =
         route.wire === 'json'
           ? parseJsonInput(model, op.input, route.body ?? Buffer.alloc(0))
@@ -220,7 +220,7 @@ function operationOf(route: Route, body: Buffer, query: URLSearchParams, req: In
   if (route.wire === 'rest-json' && route.model) {
     const path = req.url.split('?')[0];
     const match = matchRestOperation(route.model, req.method, path);
-    if (!match) throw new AwsError('UnknownOperationException', `No operation of this service answers ${req.method} ${path}.`, 404);
+    if (!match) throw wireErrors.unknownRestOperation(req.method, path);
     return { ...route, action: match.action, labels: match.labels, body };
   }
   const params = formParams(query, body, req);
@@ -240,8 +240,8 @@ async function decodedBody(req: IncomingRequest): Promise<Buffer> {
   try {
     return await gunzipAsync(req.body, { maxOutputLength: BODY_LIMIT });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw bodyTooLarge();
-    throw new AwsError('SerializationException', 'The request body says Content-Encoding: gzip but is not valid gzip data.');
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw wireErrors.bodyTooLarge(BODY_LIMIT);
+    throw wireErrors.badGzip();
   }
 }
 
@@ -258,11 +258,7 @@ function authenticate(cloud: Cloud, req: IncomingRequest, query: URLSearchParams
 function checkRegion(name: string): string {
   const region = findRegion(name);
   if (!region || region.optIn === 'not-opted-in') {
-    throw new AwsError(
-      'OptInRequired',
-      `You are not subscribed to this service in region '${name}'. This cloud serves: the regions DescribeRegions lists.`,
-      403,
-    );
+    throw wireErrors.regionNotServed(name);
   }
   return name;
 }
@@ -272,15 +268,10 @@ const jsonContentType = (model: ServiceModel | undefined) => `application/x-amz-
 
 function sendError(reply: FastifyReply, route: Route, err: unknown, requestId: string): FastifyReply {
   let error: AwsError;
-  if (err instanceof AwsError) error = err;
+  if (isAwsError(err)) error = err;
   else {
     console.error(`[halo] request ${requestId} failed:`, err);
-    error = new AwsError(
-      'InternalFailure',
-      `The request processing has failed because of an internal error (request id ${requestId}).`,
-      500,
-      false,
-    );
+    error = wireErrors.internalFailure(requestId);
   }
   reply.code(error.status).header('x-amzn-RequestId', requestId);
   if (route.wire === 'json') {

@@ -2,7 +2,7 @@ import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type Database from 'better-sqlite3';
 import type { Cloud } from '../../cloud.js';
 import { liveKey } from '../../store/live.js';
-import { AwsError } from '../../protocol/errors.js';
+import { cloudwatchErrors } from './errors.js';
 import type { RequestContext } from '../types.js';
 
 export type HistoryItemType = 'ConfigurationUpdate' | 'StateUpdate' | 'Action';
@@ -101,17 +101,16 @@ interface DescribeAlarmHistoryInput {
 
 export function describeAlarmHistory(input: DescribeAlarmHistoryInput, ctx: RequestContext) {
   if (input.HistoryItemType !== undefined && !TYPES.includes(input.HistoryItemType as HistoryItemType)) {
-    throw new AwsError(
-      'InvalidParameterValue',
+    throw cloudwatchErrors.invalidParameterValue(
       `The value ${input.HistoryItemType} for parameter HistoryItemType is invalid. Use ${TYPES.join(', ')}.`,
     );
   }
   if (input.ScanBy !== undefined && input.ScanBy !== 'TimestampDescending' && input.ScanBy !== 'TimestampAscending') {
-    throw new AwsError('InvalidParameterValue', `The value ${input.ScanBy} for parameter ScanBy is invalid.`);
+    throw cloudwatchErrors.invalidParameterValue(`The value ${input.ScanBy} for parameter ScanBy is invalid.`);
   }
   for (const t of input.AlarmTypes ?? []) {
     if (t !== 'MetricAlarm' && t !== 'CompositeAlarm')
-      throw new AwsError('InvalidParameterValue', `The value ${t} for parameter AlarmTypes is invalid.`);
+      throw cloudwatchErrors.invalidParameterValue(`The value ${t} for parameter AlarmTypes is invalid.`);
   }
   const from = input.StartDate?.getTime() ?? 0;
   const to = input.EndDate?.getTime() ?? Number.MAX_SAFE_INTEGER;
@@ -125,8 +124,8 @@ export function describeAlarmHistory(input: DescribeAlarmHistoryInput, ctx: Requ
     defaultMax: 100,
     limit: 100,
     bind: withoutPaging(input, 'MaxRecords', 'NextToken'),
-    badToken: () => new AwsError('InvalidNextToken', 'The service found that the NextToken is invalid.'),
-    badSize: () => new AwsError('InvalidParameterValue', 'The parameter MaxRecords must be between 1 and 100.'),
+    badToken: () => cloudwatchErrors.invalidNextToken(),
+    badSize: () => cloudwatchErrors.invalidParameterValue('The parameter MaxRecords must be between 1 and 100.'),
   });
   return { AlarmHistoryItems: page, NextToken: next };
 }

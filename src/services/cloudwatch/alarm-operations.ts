@@ -1,5 +1,5 @@
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
-import { AwsError } from '../../protocol/errors.js';
+import { cloudwatchErrors } from './errors.js';
 import type { RequestContext } from '../types.js';
 import { evaluateAlarm } from './alarm-evaluator.js';
 import { alarmHistory } from './alarm-history.js';
@@ -24,8 +24,6 @@ import { sortedDimensions, type Dimension } from './metric-store.js';
 import type { PutMetricAlarmInput } from './generated/types.js';
 
 const STATES: AlarmStateValue[] = ['OK', 'ALARM', 'INSUFFICIENT_DATA'];
-const invalid = (message: string) => new AwsError('InvalidParameterValue', message);
-const notFound = (name: string) => new AwsError('ResourceNotFound', `Alarm ${name} not found`, 404);
 
 /** The alarm's configuration in the camelCase form of ConfigurationUpdate history items. */
 function configDoc(a: AlarmRecord): Record<string, unknown> {
@@ -44,7 +42,7 @@ export function putMetricAlarm(input: PutMetricAlarmInput, ctx: RequestContext) 
   const iso = new Date(now).toISOString();
   const table = alarmTable(cloud);
   if (compositeTable(cloud).get(ctx.region, config.AlarmName))
-    throw invalid(`The alarm name ${config.AlarmName} is already used by a composite alarm.`);
+    throw cloudwatchErrors.invalidParameterValue(`The alarm name ${config.AlarmName} is already used by a composite alarm.`);
   const existing = table.get(ctx.region, config.AlarmName);
   // An update keeps the state but replaces the whole configuration (and ignores Tags, as AWS does).
   const alarm: AlarmRecord = {
@@ -92,14 +90,16 @@ function page<T>(items: T[], input: { MaxRecords?: number; NextToken?: string },
     defaultMax: 50,
     limit,
     bind: withoutPaging(input, 'MaxRecords', 'NextToken'),
-    badToken: () => new AwsError('InvalidNextToken', 'The service found that the NextToken is invalid.'),
-    badSize: () => invalid(`The parameter MaxRecords must be between 1 and ${limit}.`),
+    badToken: () => cloudwatchErrors.invalidNextToken(),
+    badSize: () => cloudwatchErrors.invalidParameterValue(`The parameter MaxRecords must be between 1 and ${limit}.`),
   });
 }
 
 function checkState(value: string | undefined, param: string): void {
   if (value !== undefined && !STATES.includes(value as AlarmStateValue))
-    throw invalid(`The value ${value} for parameter ${param} is invalid. Use OK, ALARM or INSUFFICIENT_DATA.`);
+    throw cloudwatchErrors.invalidParameterValue(
+      `The value ${value} for parameter ${param} is invalid. Use OK, ALARM or INSUFFICIENT_DATA.`,
+    );
 }
 
 export function describeAlarms(
@@ -117,13 +117,15 @@ export function describeAlarms(
   ctx: RequestContext,
 ) {
   if (input.AlarmNames && input.AlarmNamePrefix !== undefined)
-    throw new AwsError('InvalidParameterCombination', 'AlarmNames and AlarmNamePrefix cannot be specified together.');
+    throw cloudwatchErrors.invalidParameterCombination('AlarmNames and AlarmNamePrefix cannot be specified together.');
   if (input.ChildrenOfAlarmName !== undefined && input.ParentsOfAlarmName !== undefined)
-    throw new AwsError('InvalidParameterCombination', 'ChildrenOfAlarmName and ParentsOfAlarmName cannot be specified together.');
-  if ((input.AlarmNames?.length ?? 0) > 100) throw invalid('The collection AlarmNames must not have more than 100 members.');
+    throw cloudwatchErrors.invalidParameterCombination('ChildrenOfAlarmName and ParentsOfAlarmName cannot be specified together.');
+  if ((input.AlarmNames?.length ?? 0) > 100)
+    throw cloudwatchErrors.invalidParameterValue('The collection AlarmNames must not have more than 100 members.');
   checkState(input.StateValue, 'StateValue');
   for (const t of input.AlarmTypes ?? [])
-    if (t !== 'MetricAlarm' && t !== 'CompositeAlarm') throw invalid(`The value ${t} for parameter AlarmTypes is invalid.`);
+    if (t !== 'MetricAlarm' && t !== 'CompositeAlarm')
+      throw cloudwatchErrors.invalidParameterValue(`The value ${t} for parameter AlarmTypes is invalid.`);
   const wantMetric = !input.AlarmTypes?.length || input.AlarmTypes.includes('MetricAlarm');
   const wantComposite = !!input.AlarmTypes?.includes('CompositeAlarm');
   let alarms: AnyAlarm[] = [
@@ -187,11 +189,11 @@ export function describeAlarmsForMetric(
 
 /** As AWS: if any named alarm does not exist, nothing is deleted. */
 export function deleteAlarms(input: { AlarmNames: string[] }, ctx: RequestContext) {
-  if (input.AlarmNames.length > 100) throw invalid('The collection AlarmNames must not have more than 100 members.');
+  if (input.AlarmNames.length > 100)
+    throw cloudwatchErrors.invalidParameterValue('The collection AlarmNames must not have more than 100 members.');
   const found = input.AlarmNames.map((n) => findAnyAlarm(ctx.cloud, ctx.region, n));
   const missing = input.AlarmNames.filter((_, i) => !found[i]);
-  if (missing.length)
-    throw new AwsError('ResourceNotFound', `${missing.length === 1 ? 'Alarm' : 'Alarms'} ${missing.join(', ')} not found`, 404);
+  if (missing.length) throw cloudwatchErrors.alarmsNotFound(missing);
   const now = ctx.cloud.clock.now();
   ctx.cloud.store.tx(() => {
     for (const a of found as AnyAlarm[]) {
@@ -216,23 +218,25 @@ export function setAlarmState(
   ctx: RequestContext,
 ) {
   checkState(input.StateValue, 'StateValue');
-  if (input.StateReason.length > 1023) throw invalid('The parameter StateReason must not be longer than 1023 characters.');
+  if (input.StateReason.length > 1023)
+    throw cloudwatchErrors.invalidParameterValue('The parameter StateReason must not be longer than 1023 characters.');
   if (input.StateReasonData !== undefined) {
-    if (input.StateReasonData.length > 4000) throw invalid('The parameter StateReasonData must not be longer than 4000 characters.');
+    if (input.StateReasonData.length > 4000)
+      throw cloudwatchErrors.invalidParameterValue('The parameter StateReasonData must not be longer than 4000 characters.');
     try {
       JSON.parse(input.StateReasonData);
     } catch {
-      throw new AwsError('InvalidFormat', 'StateReasonData is not valid JSON.');
+      throw cloudwatchErrors.invalidStateReasonData();
     }
   }
   const alarm = findAnyAlarm(ctx.cloud, ctx.region, input.AlarmName);
-  if (!alarm) throw notFound(input.AlarmName);
+  if (!alarm) throw cloudwatchErrors.alarmNotFound(input.AlarmName);
   changeState(ctx.cloud, ctx.region, alarm, input.StateValue as AlarmStateValue, input.StateReason, input.StateReasonData, 'SetAlarmState');
   return {};
 }
 
 function setActionsEnabled(names: string[], enabled: boolean, ctx: RequestContext) {
-  if (names.length > 100) throw invalid('The collection AlarmNames must not have more than 100 members.');
+  if (names.length > 100) throw cloudwatchErrors.invalidParameterValue('The collection AlarmNames must not have more than 100 members.');
   ctx.cloud.store.tx(() => {
     for (const name of names) {
       const a = findAnyAlarm(ctx.cloud, ctx.region, name);

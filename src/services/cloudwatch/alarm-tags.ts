@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { cloudwatchErrors } from './errors.js';
 import type { RequestContext } from '../types.js';
 import { alarmTable, compositeTable, findAnyAlarm, isComposite, type AnyAlarm } from './alarm-model.js';
 
@@ -7,9 +7,9 @@ type Tag = { Key: string; Value: string };
 /** The alarm an ARN of this account and region names (tags exist on alarms only; dashboards and rules are not here). */
 function alarmOf(arn: string, ctx: RequestContext): AnyAlarm {
   const m = /^arn:aws:cloudwatch:([^:]+):(\d{12}):alarm:(.+)$/.exec(arn);
-  if (!m) throw new AwsError('InvalidParameterValue', `The value ${arn} for parameter ResourceARN is not an alarm ARN of this cloud.`);
+  if (!m) throw cloudwatchErrors.invalidParameterValue(`The value ${arn} for parameter ResourceARN is not an alarm ARN of this cloud.`);
   const alarm = m[1] === ctx.region && m[2] === ctx.accountId ? findAnyAlarm(ctx.cloud, ctx.region, m[3]) : undefined;
-  if (!alarm) throw new AwsError('ResourceNotFoundException', `Alarm ${m[3]} not found`, 404);
+  if (!alarm) throw cloudwatchErrors.taggedAlarmNotFound(m[3]);
   return alarm;
 }
 
@@ -23,14 +23,13 @@ export function tagResource(input: { ResourceARN: string; Tags: Tag[] }, ctx: Re
   const tags = new Map((alarm.Tags ?? []).map((t) => [t.Key, t.Value]));
   for (const t of input.Tags) {
     if (!t.Key || t.Key.length > 128 || t.Key.startsWith('aws:') || (t.Value ?? '').length > 256) {
-      throw new AwsError(
-        'InvalidParameterValue',
+      throw cloudwatchErrors.invalidParameterValue(
         `The tag ${t.Key} is invalid: keys are 1 to 128 characters and do not start with aws:, values at most 256.`,
       );
     }
     tags.set(t.Key, t.Value ?? '');
   }
-  if (tags.size > 50) throw new AwsError('LimitExceededException', 'An alarm can have at most 50 tags.');
+  if (tags.size > 50) throw cloudwatchErrors.tooManyAlarmTags();
   save(
     alarm,
     [...tags].map(([Key, Value]) => ({ Key, Value })),

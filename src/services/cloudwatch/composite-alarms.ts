@@ -1,5 +1,5 @@
 import type { Cloud } from '../../cloud.js';
-import { AwsError } from '../../protocol/errors.js';
+import { cloudwatchErrors } from './errors.js';
 import type { RequestContext } from '../types.js';
 import { parseAction } from './alarm-action-arns.js';
 import { alarmHistory } from './alarm-history.js';
@@ -8,7 +8,6 @@ import { awsDate } from './alarm-reason.js';
 import { changeState, type AlarmStateChanged } from './alarm-state.js';
 import { evaluateRule, parseRule, ruleAlarms } from './composite-rule.js';
 
-const invalid = (message: string) => new AwsError('InvalidParameterValue', message);
 /** Composite alarms may watch composite alarms; a chain longer than this is cut (and a cycle cannot spin). */
 const MAX_DEPTH = 10;
 
@@ -39,22 +38,28 @@ function configDoc(a: CompositeAlarmRecord): Record<string, unknown> {
 
 export function putCompositeAlarm(input: PutCompositeAlarmInput, ctx: RequestContext) {
   const name = input.AlarmName;
-  if (!name || name.length > 255 || /[^\x20-\x7e]/.test(name)) throw invalid('The parameter AlarmName must be 1 to 255 ASCII characters.');
-  if (input.ActionsSuppressor !== undefined) throw invalid('Action suppression (ActionsSuppressor) is not supported by this cloud.');
-  if (alarmTable(ctx.cloud).get(ctx.region, name)) throw invalid(`The alarm name ${name} is already used by a metric alarm.`);
+  if (!name || name.length > 255 || /[^\x20-\x7e]/.test(name))
+    throw cloudwatchErrors.invalidParameterValue('The parameter AlarmName must be 1 to 255 ASCII characters.');
+  if (input.ActionsSuppressor !== undefined)
+    throw cloudwatchErrors.invalidParameterValue('Action suppression (ActionsSuppressor) is not supported by this cloud.');
+  if (alarmTable(ctx.cloud).get(ctx.region, name))
+    throw cloudwatchErrors.invalidParameterValue(`The alarm name ${name} is already used by a metric alarm.`);
   const rule = parseRule(input.AlarmRule);
   for (const child of ruleAlarms(rule)) {
-    if (child === name) throw invalid('AlarmRule is invalid: a composite alarm cannot watch itself.');
-    if (!findAnyAlarm(ctx.cloud, ctx.region, child)) throw invalid(`AlarmRule is invalid: the alarm ${child} does not exist.`);
+    if (child === name) throw cloudwatchErrors.invalidParameterValue('AlarmRule is invalid: a composite alarm cannot watch itself.');
+    if (!findAnyAlarm(ctx.cloud, ctx.region, child))
+      throw cloudwatchErrors.invalidParameterValue(`AlarmRule is invalid: the alarm ${child} does not exist.`);
   }
   const actions: Record<string, string[]> = {};
   for (const k of ['AlarmActions', 'OKActions', 'InsufficientDataActions'] as const) {
     const list = input[k] ?? [];
-    if (list.length > 5) throw new AwsError('LimitExceeded', `The collection ${k} must not have more than 5 members.`);
+    if (list.length > 5) throw cloudwatchErrors.limitExceeded(`The collection ${k} must not have more than 5 members.`);
     for (const arn of list) {
       const action = parseAction(arn);
       if (action?.kind !== 'sns' || action.region !== ctx.region)
-        throw invalid(`The value ${arn} for parameter ${k} is invalid: composite alarms notify SNS topics of region ${ctx.region} only.`);
+        throw cloudwatchErrors.invalidParameterValue(
+          `The value ${arn} for parameter ${k} is invalid: composite alarms notify SNS topics of region ${ctx.region} only.`,
+        );
     }
     actions[k] = [...list];
   }

@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { cloudwatchErrors } from './errors.js';
 import type { AlarmStateValue } from './alarm-rules.js';
 
 /**
@@ -13,8 +13,6 @@ export type Rule =
 
 const STATE_FUNCTIONS: AlarmStateValue[] = ['ALARM', 'OK', 'INSUFFICIENT_DATA'];
 
-const bad = (message: string) => new AwsError('InvalidParameterValue', `AlarmRule is invalid: ${message}`);
-
 function tokenize(rule: string): string[] {
   const tokens: string[] = [];
   const re = /\s*("(?:[^"\\]|\\.)*"|\(|\)|[^\s()"]+)/y;
@@ -23,7 +21,7 @@ function tokenize(rule: string): string[] {
     if (/^\s*$/.test(rule.slice(pos))) break;
     re.lastIndex = pos;
     const m = re.exec(rule);
-    if (!m) throw bad(`unexpected character at position ${pos + 1}`);
+    if (!m) throw cloudwatchErrors.alarmRuleInvalid(`unexpected character at position ${pos + 1}`);
     tokens.push(m[1]);
     pos = re.lastIndex;
   }
@@ -37,13 +35,14 @@ const alarmName = (ref: string) => {
 };
 
 export function parseRule(rule: string): Rule {
-  if (!rule.trim() || rule.length > 10240) throw bad('it must be 1 to 10240 characters long');
+  if (!rule.trim() || rule.length > 10240) throw cloudwatchErrors.alarmRuleInvalid('it must be 1 to 10240 characters long');
   const tokens = tokenize(rule);
   let i = 0;
   const peek = () => tokens[i]?.toUpperCase();
   const take = (want?: string) => {
     const tok = tokens[i];
-    if (tok === undefined || (want !== undefined && tok.toUpperCase() !== want)) throw bad(want ? `expected ${want}` : 'unexpected end');
+    if (tok === undefined || (want !== undefined && tok.toUpperCase() !== want))
+      throw cloudwatchErrors.alarmRuleInvalid(want ? `expected ${want}` : 'unexpected end');
     i++;
     return tok;
   };
@@ -74,10 +73,10 @@ export function parseRule(rule: string): Rule {
       const unquoted = ref.startsWith('"') ? ref.slice(1, -1).replace(/\\(.)/g, '$1') : ref;
       return { t: 'state', state: upper as AlarmStateValue, alarm: alarmName(unquoted) };
     }
-    throw bad(`unexpected '${tok}'`);
+    throw cloudwatchErrors.alarmRuleInvalid(`unexpected '${tok}'`);
   };
   const node = or();
-  if (i < tokens.length) throw bad(`unexpected '${tokens[i]}'`);
+  if (i < tokens.length) throw cloudwatchErrors.alarmRuleInvalid(`unexpected '${tokens[i]}'`);
   return node;
 }
 

@@ -1,9 +1,9 @@
-import { AwsError } from '../../protocol/errors.js';
+import { cloudwatchErrors } from './errors.js';
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import { checkDimensions, checkNamespace, checkUnit } from './metric-data.js';
 import { evaluateExpression, parseExpression, referencedIds, type MathValue, type Series } from './metric-math.js';
-import { checkPeriod, invalidNextToken, roundStart, statisticSeries } from './metric-queries.js';
+import { checkPeriod, roundStart, statisticSeries } from './metric-queries.js';
 import { periodServes } from './metric-retention.js';
 import { metricStore, type Dimension, type MetricStore } from './metric-store.js';
 import { isBasicStatistic, isPercentile } from './statistics.js';
@@ -23,35 +23,33 @@ export interface MetricDataQuery {
   AccountId?: string;
 }
 
-const invalid = (message: string) => new AwsError('ValidationError', message);
-
 /** Checks a list of metric data queries as GetMetricData and metric-math alarms share them. */
 export function checkQueries(queries: MetricDataQuery[], param: string): void {
-  if (queries.length === 0) throw new AwsError('MissingParameter', `The parameter ${param} must not be empty.`);
-  if (queries.length > 500) throw invalid(`The collection ${param} must not have more than 500 members.`);
+  if (queries.length === 0) throw cloudwatchErrors.emptyParameter(param);
+  if (queries.length > 500) throw cloudwatchErrors.validation(`The collection ${param} must not have more than 500 members.`);
   const ids = new Set<string>();
   queries.forEach((q, i) => {
     const at = `${param}.member.${i + 1}`;
     if (!/^[a-z][a-zA-Z0-9_]*$/.test(q.Id))
-      throw invalid(
+      throw cloudwatchErrors.validation(
         `The value ${q.Id} for parameter ${at}.Id is invalid: it must start with a lowercase letter and contain only letters, digits and underscores.`,
       );
-    if (ids.has(q.Id)) throw invalid(`The value ${q.Id} for parameter ${at}.Id is used by more than one query.`);
+    if (ids.has(q.Id)) throw cloudwatchErrors.validation(`The value ${q.Id} for parameter ${at}.Id is used by more than one query.`);
     ids.add(q.Id);
     if ((q.MetricStat === undefined) === (q.Expression === undefined)) {
-      throw invalid(`Exactly one of ${at}.MetricStat and ${at}.Expression must be specified.`);
+      throw cloudwatchErrors.validation(`Exactly one of ${at}.MetricStat and ${at}.Expression must be specified.`);
     }
     if (q.MetricStat) {
       const m = q.MetricStat.Metric;
       if (!m.Namespace || !m.MetricName)
-        throw new AwsError('MissingParameter', `The parameters ${at}.MetricStat.Metric.Namespace and MetricName are required.`);
+        throw cloudwatchErrors.missingMetricDataParameter(`The parameters ${at}.MetricStat.Metric.Namespace and MetricName are required.`);
       checkNamespace(m.Namespace, true);
       checkDimensions(m.Dimensions, `${at}.MetricStat.Metric.Dimensions`);
       checkPeriod(q.MetricStat.Period, `${at}.MetricStat.Period`);
       checkUnit(q.MetricStat.Unit, `${at}.MetricStat.Unit`);
       const stat = q.MetricStat.Stat;
       if (!isBasicStatistic(stat) && !isPercentile(stat))
-        throw invalid(
+        throw cloudwatchErrors.validation(
           `The value ${stat} for parameter ${at}.MetricStat.Stat is not supported (use SampleCount, Sum, Average, Minimum, Maximum or pNN).`,
         );
     } else {
@@ -62,7 +60,8 @@ export function checkQueries(queries: MetricDataQuery[], param: string): void {
     if (q.Expression === undefined) continue;
     const node = parseExpression(q.Expression);
     const refs = referencedIds(node);
-    for (const r of refs) if (!ids.has(r)) throw invalid(`Error in expression '${q.Id}': Unrecognized identifier '${r}'.`);
+    for (const r of refs)
+      if (!ids.has(r)) throw cloudwatchErrors.validation(`Error in expression '${q.Id}': Unrecognized identifier '${r}'.`);
   }
 }
 
@@ -86,8 +85,8 @@ export function runQueries(
     const done = results.get(id);
     if (done) return done;
     const q = byId.get(id);
-    if (!q) throw invalid(`Unrecognized identifier '${id}'.`);
-    if (inProgress.has(id)) throw invalid(`Error in expression '${id}': circular reference.`);
+    if (!q) throw cloudwatchErrors.validation(`Unrecognized identifier '${id}'.`);
+    if (inProgress.has(id)) throw cloudwatchErrors.validation(`Error in expression '${id}': circular reference.`);
     inProgress.add(id);
     let value: MathValue;
     if (q.MetricStat) {
@@ -133,8 +132,7 @@ const MAX_DATAPOINTS = 100_800;
 export function getMetricData(input: GetMetricDataInput, ctx: RequestContext) {
   checkQueries(input.MetricDataQueries, 'MetricDataQueries');
   if (input.ScanBy !== undefined && input.ScanBy !== 'TimestampDescending' && input.ScanBy !== 'TimestampAscending') {
-    throw new AwsError(
-      'InvalidParameterValue',
+    throw cloudwatchErrors.invalidParameterValue(
       `The value ${input.ScanBy} for parameter ScanBy is invalid. Use TimestampDescending or TimestampAscending.`,
     );
   }
@@ -142,7 +140,7 @@ export function getMetricData(input: GetMetricDataInput, ctx: RequestContext) {
   // Rounded down as GetMetricStatistics: to the minute within 15 days, 5 minutes within 63 days, else the hour.
   const start = roundStart(input.StartTime.getTime(), now, 60);
   const end = input.EndTime.getTime();
-  if (start >= end) throw new AwsError('InvalidParameterValue', 'The parameter StartTime must be less than the parameter EndTime.');
+  if (start >= end) throw cloudwatchErrors.invalidParameterValue('The parameter StartTime must be less than the parameter EndTime.');
   const values = runQueries(metricStore(ctx.cloud), ctx.region, input.MetricDataQueries, start, end, now, true);
   const ascending = input.ScanBy === 'TimestampAscending';
   const returned = input.MetricDataQueries.filter((q) => q.ReturnData !== false).map((q) => {
@@ -150,7 +148,10 @@ export function getMetricData(input: GetMetricDataInput, ctx: RequestContext) {
     let points: Array<[number, number]>;
     if (v.kind === 'series') points = [...v.points];
     else if (v.kind === 'scalar') points = [[start, v.value]];
-    else throw invalid(`Error in expression '${q.Id}': the expression returns a list of time series; wrap it in SUM, AVG, MIN or MAX.`);
+    else
+      throw cloudwatchErrors.validation(
+        `Error in expression '${q.Id}': the expression returns a list of time series; wrap it in SUM, AVG, MIN or MAX.`,
+      );
     points.sort((a, b) => (ascending ? a[0] - b[0] : b[0] - a[0]));
     return { query: q, points };
   });
@@ -163,7 +164,7 @@ export function getMetricData(input: GetMetricDataInput, ctx: RequestContext) {
     defaultMax: MAX_DATAPOINTS,
     limit: MAX_DATAPOINTS,
     bind: withoutPaging(input, 'NextToken', 'MaxDatapoints'),
-    badToken: invalidNextToken,
+    badToken: cloudwatchErrors.invalidNextToken,
   });
   const firstPage = !input.NextToken;
   const onPage = new Map<number, typeof items>();

@@ -1,5 +1,5 @@
 import type { Cloud } from '../../cloud.js';
-import { AwsError } from '../../protocol/errors.js';
+import { cloudwatchErrors } from './errors.js';
 import type { RequestContext } from '../types.js';
 import { metricStore, type Dimension, type Sample } from './metric-store.js';
 import type { MetricPublished } from './events.js';
@@ -50,69 +50,81 @@ const MAX_ABS = 2 ** 360;
 const TWO_WEEKS = 14 * 86_400_000;
 const TWO_HOURS = 2 * 3_600_000;
 
-const invalid = (message: string) => new AwsError('InvalidParameterValue', message);
-
 function checkNumber(v: number, param: string): void {
   if (!Number.isFinite(v) || Math.abs(v) > MAX_ABS) {
-    throw invalid(`The value ${v} for parameter ${param} is invalid: values must be finite and within -2^360 to 2^360.`);
+    throw cloudwatchErrors.invalidParameterValue(
+      `The value ${v} for parameter ${param} is invalid: values must be finite and within -2^360 to 2^360.`,
+    );
   }
 }
 
 export function checkUnit(unit: string | undefined, param: string): void {
   if (unit !== undefined && !UNITS.includes(unit)) {
-    throw invalid(`The value ${unit} for parameter ${param} is not a valid unit. Valid units are: ${UNITS.join(', ')}.`);
+    throw cloudwatchErrors.invalidParameterValue(
+      `The value ${unit} for parameter ${param} is not a valid unit. Valid units are: ${UNITS.join(', ')}.`,
+    );
   }
 }
 
 export function checkDimensions(dims: Dimension[] | undefined, param: string): void {
   if (!dims) return;
-  if (dims.length > 30) throw invalid(`The collection ${param} must not have more than 30 members.`);
+  if (dims.length > 30) throw cloudwatchErrors.invalidParameterValue(`The collection ${param} must not have more than 30 members.`);
   const seen = new Set<string>();
   dims.forEach((d, i) => {
-    if (!d.Name || d.Name.length > 255) throw invalid(`The parameter ${param}.member.${i + 1}.Name must be 1 to 255 characters long.`);
-    if (!d.Value || d.Value.length > 1024) throw invalid(`The parameter ${param}.member.${i + 1}.Value must be 1 to 1024 characters long.`);
-    if (seen.has(d.Name)) throw invalid(`The dimension ${d.Name} appears more than once in ${param}.`);
+    if (!d.Name || d.Name.length > 255)
+      throw cloudwatchErrors.invalidParameterValue(`The parameter ${param}.member.${i + 1}.Name must be 1 to 255 characters long.`);
+    if (!d.Value || d.Value.length > 1024)
+      throw cloudwatchErrors.invalidParameterValue(`The parameter ${param}.member.${i + 1}.Value must be 1 to 1024 characters long.`);
+    if (seen.has(d.Name)) throw cloudwatchErrors.invalidParameterValue(`The dimension ${d.Name} appears more than once in ${param}.`);
     seen.add(d.Name);
   });
 }
 
 export function checkNamespace(ns: string, allowAws: boolean): void {
   if (!ns || ns.length > 255 || !/^[^:].*$/.test(ns) || /[^\x20-\x7e]/.test(ns))
-    throw invalid(`The value ${ns} for parameter Namespace is invalid.`);
+    throw cloudwatchErrors.invalidParameterValue(`The value ${ns} for parameter Namespace is invalid.`);
   if (!allowAws && ns.startsWith('AWS/'))
-    throw invalid(`The value ${ns} for parameter Namespace is invalid: namespaces starting with AWS/ are reserved for AWS services.`);
+    throw cloudwatchErrors.invalidParameterValue(
+      `The value ${ns} for parameter Namespace is invalid: namespaces starting with AWS/ are reserved for AWS services.`,
+    );
 }
 
 /** Validates one datum as AWS does and turns it into the samples to store. */
 export function samplesOf(d: MetricDatum, param: string, now: number): Sample[] {
-  if (!d.MetricName || d.MetricName.length > 255) throw invalid(`The parameter ${param}.MetricName must be 1 to 255 characters long.`);
+  if (!d.MetricName || d.MetricName.length > 255)
+    throw cloudwatchErrors.invalidParameterValue(`The parameter ${param}.MetricName must be 1 to 255 characters long.`);
   checkDimensions(d.Dimensions, `${param}.Dimensions`);
   checkUnit(d.Unit, `${param}.Unit`);
   if (d.StorageResolution !== undefined && d.StorageResolution !== 1 && d.StorageResolution !== 60) {
-    throw invalid(`The value ${d.StorageResolution} for parameter ${param}.StorageResolution is invalid: use 1 or 60.`);
+    throw cloudwatchErrors.invalidParameterValue(
+      `The value ${d.StorageResolution} for parameter ${param}.StorageResolution is invalid: use 1 or 60.`,
+    );
   }
   const stamped = d.Timestamp ? d.Timestamp.getTime() : now;
-  if (stamped < now - TWO_WEEKS) throw invalid(`The parameter ${param}.Timestamp must specify a time no more than two weeks in the past.`);
+  if (stamped < now - TWO_WEEKS)
+    throw cloudwatchErrors.invalidParameterValue(
+      `The parameter ${param}.Timestamp must specify a time no more than two weeks in the past.`,
+    );
   if (stamped > now + TWO_HOURS)
-    throw invalid(`The parameter ${param}.Timestamp must specify a time no more than two hours in the future.`);
+    throw cloudwatchErrors.invalidParameterValue(
+      `The parameter ${param}.Timestamp must specify a time no more than two hours in the future.`,
+    );
   // StorageResolution 60 (the default) is stored at 1-minute resolution; only 1 keeps the second.
   const ts = d.StorageResolution === 1 ? stamped : stamped - (stamped % 60_000);
   const unit = d.Unit ?? 'None';
   const given = [d.Value !== undefined, d.StatisticValues !== undefined, d.Values !== undefined].filter(Boolean).length;
   if (given === 0) {
-    throw new AwsError(
-      'MissingParameter',
+    throw cloudwatchErrors.missingMetricDataParameter(
       `The parameters ${param}.Value, ${param}.StatisticValues or ${param}.Values: one of them must be specified.`,
     );
   }
   if (given > 1) {
-    throw new AwsError(
-      'InvalidParameterCombination',
+    throw cloudwatchErrors.invalidParameterCombination(
       `The parameters ${param}.Value, ${param}.StatisticValues and ${param}.Values are mutually exclusive and you have specified more than one.`,
     );
   }
   if (d.Counts !== undefined && d.Values === undefined) {
-    throw new AwsError('InvalidParameterCombination', `The parameter ${param}.Counts requires ${param}.Values.`);
+    throw cloudwatchErrors.invalidParameterCombination(`The parameter ${param}.Counts requires ${param}.Values.`);
   }
   if (d.Value !== undefined) {
     checkNumber(d.Value, `${param}.Value`);
@@ -121,22 +133,26 @@ export function samplesOf(d: MetricDatum, param: string, now: number): Sample[] 
   if (d.StatisticValues) {
     const s = d.StatisticValues;
     for (const [k, v] of Object.entries(s)) checkNumber(v, `${param}.StatisticValues.${k}`);
-    if (!(s.SampleCount > 0)) throw invalid(`The parameter ${param}.StatisticValues.SampleCount must be greater than 0.`);
+    if (!(s.SampleCount > 0))
+      throw cloudwatchErrors.invalidParameterValue(`The parameter ${param}.StatisticValues.SampleCount must be greater than 0.`);
     if (s.Minimum > s.Maximum)
-      throw invalid(`The parameters ${param}.StatisticValues.Minimum must not be greater than ${param}.StatisticValues.Maximum.`);
+      throw cloudwatchErrors.invalidParameterValue(
+        `The parameters ${param}.StatisticValues.Minimum must not be greater than ${param}.StatisticValues.Maximum.`,
+      );
     return [{ ts, unit, count: s.SampleCount, sum: s.Sum, min: s.Minimum, max: s.Maximum, values: null }];
   }
   const values = d.Values ?? [];
-  if (values.length > 150) throw invalid(`The collection ${param}.Values must not have more than 150 members.`);
+  if (values.length > 150)
+    throw cloudwatchErrors.invalidParameterValue(`The collection ${param}.Values must not have more than 150 members.`);
   const counts = d.Counts ?? values.map(() => 1);
   if (counts.length !== values.length) {
-    throw invalid(`The parameters ${param}.Values and ${param}.Counts must be arrays of the same length.`);
+    throw cloudwatchErrors.invalidParameterValue(`The parameters ${param}.Values and ${param}.Counts must be arrays of the same length.`);
   }
   if (values.length === 0) return [];
   values.forEach((v, i) => checkNumber(v, `${param}.Values.member.${i + 1}`));
   counts.forEach((c, i) => {
     checkNumber(c, `${param}.Counts.member.${i + 1}`);
-    if (c < 0) throw invalid(`The parameter ${param}.Counts.member.${i + 1} must not be negative.`);
+    if (c < 0) throw cloudwatchErrors.invalidParameterValue(`The parameter ${param}.Counts.member.${i + 1} must not be negative.`);
   });
   const pairs = values.map((v, i) => [v, counts[i]] as [number, number]).filter(([, c]) => c > 0);
   if (pairs.length === 0) return [];
@@ -156,8 +172,8 @@ export function samplesOf(d: MetricDatum, param: string, now: number): Sample[] 
 export function putMetricData(input: { Namespace: string; MetricData: MetricDatum[] }, ctx: RequestContext) {
   checkNamespace(input.Namespace, false);
   const data = input.MetricData ?? [];
-  if (data.length === 0) throw new AwsError('MissingParameter', 'The parameter MetricData is required and must not be empty.');
-  if (data.length > 1000) throw invalid('The collection MetricData must not have more than 1000 members.');
+  if (data.length === 0) throw cloudwatchErrors.missingMetricDataParameter('The parameter MetricData is required and must not be empty.');
+  if (data.length > 1000) throw cloudwatchErrors.invalidParameterValue('The collection MetricData must not have more than 1000 members.');
   storeData(ctx.cloud, ctx.region, input.Namespace, data);
   return {};
 }

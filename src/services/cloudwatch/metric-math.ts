@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { cloudwatchErrors } from './errors.js';
 
 /**
  * Metric math, the simple part: numbers, query ids, + - * /, parentheses, and SUM / AVG / MIN / MAX of one time
@@ -18,8 +18,6 @@ type Node =
 
 const FUNCTIONS = ['SUM', 'AVG', 'MIN', 'MAX'];
 
-const syntax = (expr: string, message: string) => new AwsError('ValidationError', `Error in expression '${expr}': ${message}`);
-
 function tokenize(expr: string): string[] {
   const tokens: string[] = [];
   const re = /\s*(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|[A-Za-z_][A-Za-z0-9_]*|[-+*/()[\],])/y;
@@ -28,7 +26,7 @@ function tokenize(expr: string): string[] {
     if (/^\s*$/.test(expr.slice(pos))) break;
     re.lastIndex = pos;
     const m = re.exec(expr);
-    if (!m) throw syntax(expr, `Unrecognized token at position ${pos + 1}`);
+    if (!m) throw cloudwatchErrors.expressionError(expr, `Unrecognized token at position ${pos + 1}`);
     tokens.push(m[1]);
     pos = re.lastIndex;
   }
@@ -41,7 +39,8 @@ export function parseExpression(expr: string): Node {
   const peek = () => tokens[i];
   const take = (want?: string) => {
     const tok = tokens[i];
-    if (tok === undefined || (want !== undefined && tok !== want)) throw syntax(expr, want ? `expected '${want}'` : 'unexpected end');
+    if (tok === undefined || (want !== undefined && tok !== want))
+      throw cloudwatchErrors.expressionError(expr, want ? `expected '${want}'` : 'unexpected end');
     i++;
     return tok;
   };
@@ -72,7 +71,8 @@ export function parseExpression(expr: string): Node {
     }
     if (/^[A-Za-z_]/.test(tok)) {
       if (peek() === '(') {
-        if (!FUNCTIONS.includes(tok)) throw syntax(expr, `Unsupported function ${tok} (halo supports ${FUNCTIONS.join(', ')})`);
+        if (!FUNCTIONS.includes(tok))
+          throw cloudwatchErrors.expressionError(expr, `Unsupported function ${tok} (halo supports ${FUNCTIONS.join(', ')})`);
         take('(');
         const args = [sum()];
         while (peek() === ',') args.push((take(), sum()));
@@ -81,10 +81,10 @@ export function parseExpression(expr: string): Node {
       }
       return { t: 'id', id: tok };
     }
-    throw syntax(expr, `Unexpected token '${tok}'`);
+    throw cloudwatchErrors.expressionError(expr, `Unexpected token '${tok}'`);
   };
   const node = sum();
-  if (i < tokens.length) throw syntax(expr, `Unexpected token '${tokens[i]}'`);
+  if (i < tokens.length) throw cloudwatchErrors.expressionError(expr, `Unexpected token '${tokens[i]}'`);
   return node;
 }
 
@@ -109,7 +109,8 @@ export function referencedIds(node: Node): string[] {
 const apply = (op: string, a: number, b: number) => (op === '+' ? a + b : op === '-' ? a - b : op === '*' ? a * b : a / b);
 
 function binary(op: string, l: MathValue, r: MathValue, expr: string): MathValue {
-  if (l.kind === 'list' || r.kind === 'list') throw syntax(expr, 'arithmetic on a list of time series is not supported');
+  if (l.kind === 'list' || r.kind === 'list')
+    throw cloudwatchErrors.expressionError(expr, 'arithmetic on a list of time series is not supported');
   if (l.kind === 'scalar' && r.kind === 'scalar') return { kind: 'scalar', value: apply(op, l.value, r.value) };
   const out: Series = new Map();
   if (l.kind === 'series' && r.kind === 'series') {
@@ -145,7 +146,7 @@ function call(fn: string, args: MathValue[], expr: string): MathValue {
   for (const a of args) {
     if (a.kind === 'list') series.push(...a.items);
     else if (a.kind === 'series') series.push(a.points);
-    else throw syntax(expr, `${fn} takes time series, not a number`);
+    else throw cloudwatchErrors.expressionError(expr, `${fn} takes time series, not a number`);
   }
   if (args.length === 1 && args[0].kind === 'series') {
     const v = reduce(fn, [...args[0].points.values()]);

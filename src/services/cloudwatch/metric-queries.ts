@@ -1,5 +1,5 @@
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
-import { AwsError } from '../../protocol/errors.js';
+import { cloudwatchErrors } from './errors.js';
 import type { RequestContext } from '../types.js';
 import { checkDimensions, checkNamespace, checkUnit } from './metric-data.js';
 import {
@@ -15,13 +15,13 @@ import { periodServes } from './metric-retention.js';
 import { aggregate, isBasicStatistic, isPercentile, statisticValue, type Aggregate } from './statistics.js';
 
 const MINUTE = 60_000;
-const invalid = (message: string) => new AwsError('InvalidParameterValue', message);
 
 /** A period is 1, 5, 10, 20, 30 seconds (high resolution) or a multiple of 60 seconds. */
 export function checkPeriod(period: number, param: string): void {
-  if (!Number.isInteger(period) || period < 1) throw invalid(`The parameter ${param} must be a positive integer.`);
+  if (!Number.isInteger(period) || period < 1)
+    throw cloudwatchErrors.invalidParameterValue(`The parameter ${param} must be a positive integer.`);
   if (period < 60 ? ![1, 5, 10, 20, 30].includes(period) : period % 60 !== 0) {
-    throw invalid(`The parameter ${param} must be 1, 5, 10, 20, 30 or a multiple of 60.`);
+    throw cloudwatchErrors.invalidParameterValue(`The parameter ${param} must be 1, 5, 10, 20, 30 or a multiple of 60.`);
   }
 }
 
@@ -94,25 +94,30 @@ export function getMetricStatistics(input: GetMetricStatisticsInput, ctx: Reques
   const stats = input.Statistics ?? [];
   const ext = input.ExtendedStatistics ?? [];
   if (stats.length === 0 && ext.length === 0)
-    throw new AwsError('InvalidParameterCombination', 'Must specify either Statistics or ExtendedStatistics.');
+    throw cloudwatchErrors.invalidParameterCombination('Must specify either Statistics or ExtendedStatistics.');
   if (stats.length > 0 && ext.length > 0)
-    throw new AwsError('InvalidParameterCombination', 'Must specify either Statistics or ExtendedStatistics, but not both.');
-  if (stats.length > 5) throw invalid('The collection Statistics must not have more than 5 members.');
-  if (ext.length > 10) throw invalid('The collection ExtendedStatistics must not have more than 10 members.');
+    throw cloudwatchErrors.invalidParameterCombination('Must specify either Statistics or ExtendedStatistics, but not both.');
+  if (stats.length > 5) throw cloudwatchErrors.invalidParameterValue('The collection Statistics must not have more than 5 members.');
+  if (ext.length > 10)
+    throw cloudwatchErrors.invalidParameterValue('The collection ExtendedStatistics must not have more than 10 members.');
   for (const s of stats)
     if (!isBasicStatistic(s))
-      throw invalid(`The value ${s} for parameter Statistics is not valid. Use SampleCount, Average, Sum, Minimum or Maximum.`);
+      throw cloudwatchErrors.invalidParameterValue(
+        `The value ${s} for parameter Statistics is not valid. Use SampleCount, Average, Sum, Minimum or Maximum.`,
+      );
   for (const s of ext)
-    if (!isPercentile(s)) throw invalid(`The value ${s} for parameter ExtendedStatistics is not a valid percentile (p0.0 to p100).`);
+    if (!isPercentile(s))
+      throw cloudwatchErrors.invalidParameterValue(
+        `The value ${s} for parameter ExtendedStatistics is not a valid percentile (p0.0 to p100).`,
+      );
   const now = ctx.cloud.clock.now();
   const periodMs = input.Period * 1000;
   const start = roundStart(input.StartTime.getTime(), now, input.Period);
   const end = input.EndTime.getTime();
-  if (start >= end) throw invalid('The parameter StartTime must be less than the parameter EndTime.');
+  if (start >= end) throw cloudwatchErrors.invalidParameterValue('The parameter StartTime must be less than the parameter EndTime.');
   const count = Math.ceil((end - start) / periodMs);
   if (count > 1440) {
-    throw new AwsError(
-      'InvalidParameterCombination',
+    throw cloudwatchErrors.invalidParameterCombination(
       `You have requested up to ${count} datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`,
     );
   }
@@ -159,12 +164,14 @@ interface ListMetricsInput {
 const PAGE = 500;
 
 /** CloudWatch's answer to a NextToken it did not issue for this request. */
-export const invalidNextToken = () => new AwsError('InvalidNextToken', 'The service found that the NextToken is invalid.');
 
 export function listMetrics(input: ListMetricsInput, ctx: RequestContext) {
-  if (input.Dimensions && input.Dimensions.length > 30) throw invalid('The collection Dimensions must not have more than 30 members.');
+  if (input.Dimensions && input.Dimensions.length > 30)
+    throw cloudwatchErrors.invalidParameterValue('The collection Dimensions must not have more than 30 members.');
   if (input.RecentlyActive !== undefined && input.RecentlyActive !== 'PT3H')
-    throw invalid(`The value ${input.RecentlyActive} for parameter RecentlyActive is invalid. The only valid value is PT3H.`);
+    throw cloudwatchErrors.invalidParameterValue(
+      `The value ${input.RecentlyActive} for parameter RecentlyActive is invalid. The only valid value is PT3H.`,
+    );
   const now = ctx.cloud.clock.now();
   const since = input.RecentlyActive ? now - 3 * 3_600_000 : now - LIST_WINDOW_MS;
   let metrics = metricStore(ctx.cloud).list(ctx.region, since, input.Namespace, input.MetricName);
@@ -179,7 +186,7 @@ export function listMetrics(input: ListMetricsInput, ctx: RequestContext) {
     max: undefined,
     defaultMax: PAGE,
     bind: withoutPaging(input, 'NextToken'),
-    badToken: invalidNextToken,
+    badToken: cloudwatchErrors.invalidNextToken,
   });
   return { Metrics: page.map((m) => ({ Namespace: m.Namespace, MetricName: m.MetricName, Dimensions: m.Dimensions })), NextToken: next };
 }

@@ -1,7 +1,7 @@
-import { AwsError } from '../../protocol/errors.js';
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
 import type { DescribeEventDetailsOutput } from './generated/types.js';
+import { healthErrors } from './errors.js';
 import { findHealthEvent, listHealthEvents, type HealthEventRecord } from './events.js';
 
 /**
@@ -35,8 +35,7 @@ const KNOWN_TYPES: Array<{ service: string; code: string; category: string }> = 
 ];
 
 function checkLocale(locale: string | undefined): void {
-  if (locale !== undefined && !/^en(-US)?$/i.test(locale))
-    throw new AwsError('UnsupportedLocale', `The specified locale (${locale}) is not supported.`);
+  if (locale !== undefined && !/^en(-US)?$/i.test(locale)) throw healthErrors.unsupportedLocale(locale);
 }
 
 const inRanges = (t: number | undefined, ranges: TimeRange[] | undefined) =>
@@ -88,7 +87,7 @@ function page<T>(
     defaultMax: limits[1],
     limit: limits[1],
     bind: withoutPaging(input, 'maxResults', 'nextToken'),
-    badToken: () => new AwsError('InvalidPaginationToken', 'The specified pagination token is not valid.'),
+    badToken: () => healthErrors.invalidPaginationToken(),
   });
   return { items: slice, nextToken: next };
 }
@@ -108,10 +107,7 @@ export function describeEvents(
 export function describeEventDetails(input: { eventArns: string[]; locale?: string }, ctx: RequestContext) {
   checkLocale(input.locale);
   if (!input.eventArns.length || input.eventArns.length > 10) {
-    throw new AwsError(
-      'ValidationException',
-      "1 validation error detected: Value at 'eventArns' failed to satisfy constraint: Member must have length between 1 and 10",
-    );
+    throw healthErrors.eventArnsLength('eventArns');
   }
   const successfulSet: NonNullable<DescribeEventDetailsOutput['successfulSet']> = [];
   const failedSet: NonNullable<DescribeEventDetailsOutput['failedSet']> = [];
@@ -135,10 +131,7 @@ export function describeAffectedEntities(
   checkLocale(input.locale);
   const f = input.filter;
   if (!f.eventArns?.length || f.eventArns.length > 10) {
-    throw new AwsError(
-      'ValidationException',
-      "1 validation error detected: Value at 'filter.eventArns' failed to satisfy constraint: Member must have length between 1 and 10",
-    );
+    throw healthErrors.eventArnsLength('filter.eventArns');
   }
   const rows = f.eventArns
     .flatMap((arn) => {

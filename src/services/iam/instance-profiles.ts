@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { iamErrors } from './errors.js';
 import type { Cloud } from '../../cloud.js';
 import type { RequestContext } from '../types.js';
 import { iamArn, iamNow, newUniqueId } from './ids.js';
@@ -17,7 +17,7 @@ export function findInstanceProfile(cloud: Cloud, nameOrArn: string): InstancePr
 
 function requireProfile(cloud: Cloud, name: string): InstanceProfileRecord {
   const profile = findInstanceProfile(cloud, name);
-  if (!profile) throw new AwsError('NoSuchEntity', `Instance Profile ${name} cannot be found.`, 404);
+  if (!profile) throw iamErrors.instanceProfileNotFound(name);
   return profile;
 }
 
@@ -48,7 +48,7 @@ export function createInstanceProfile(input: { InstanceProfileName: string; Path
     Tags: checkTags(input.Tags),
   };
   if (!instanceProfiles(ctx.cloud).insert(GLOBAL, keyOf(profile.InstanceProfileName), profile)) {
-    throw new AwsError('EntityAlreadyExists', `Instance Profile ${input.InstanceProfileName} already exists.`, 409);
+    throw iamErrors.instanceProfileExists(input.InstanceProfileName);
   }
   return { InstanceProfile: profileView(ctx.cloud, profile) };
 }
@@ -60,8 +60,7 @@ export function getInstanceProfile(input: { InstanceProfileName: string }, ctx: 
 export function addRoleToInstanceProfile(input: { InstanceProfileName: string; RoleName: string }, ctx: RequestContext) {
   const profile = requireProfile(ctx.cloud, input.InstanceProfileName);
   const role = requireRole(ctx.cloud, input.RoleName);
-  if (profile.RoleNames.length >= 1)
-    throw new AwsError('LimitExceeded', 'Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1', 409);
+  if (profile.RoleNames.length >= 1) throw iamErrors.quotaExceeded('InstanceSessionsPerInstanceProfile', 1);
   save(ctx.cloud, { ...profile, RoleNames: [role.RoleName] });
   return {};
 }
@@ -70,16 +69,14 @@ export function removeRoleFromInstanceProfile(input: { InstanceProfileName: stri
   const profile = requireProfile(ctx.cloud, input.InstanceProfileName);
   requireRole(ctx.cloud, input.RoleName);
   const remaining = profile.RoleNames.filter((n) => keyOf(n) !== keyOf(input.RoleName));
-  if (remaining.length === profile.RoleNames.length)
-    throw new AwsError('NoSuchEntity', `The role with name ${input.RoleName} cannot be found.`, 404);
+  if (remaining.length === profile.RoleNames.length) throw iamErrors.roleNotFound(input.RoleName);
   save(ctx.cloud, { ...profile, RoleNames: remaining });
   return {};
 }
 
 export function deleteInstanceProfile(input: { InstanceProfileName: string }, ctx: RequestContext) {
   const profile = requireProfile(ctx.cloud, input.InstanceProfileName);
-  if (profile.RoleNames.length)
-    throw new AwsError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.', 409);
+  if (profile.RoleNames.length) throw iamErrors.roleInInstanceProfile();
   instanceProfiles(ctx.cloud).delete(GLOBAL, keyOf(profile.InstanceProfileName));
   return {};
 }

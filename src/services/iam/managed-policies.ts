@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { iamErrors } from './errors.js';
 import type { Cloud } from '../../cloud.js';
 import type { RequestContext } from '../types.js';
 import { awsManagedPolicies, awsManagedPolicy, AWS_MANAGED_PREFIX } from './aws-managed.js';
@@ -6,7 +6,7 @@ import { encodeDocument, iamArn, iamNow, newUniqueId } from './ids.js';
 import { paginate, type PageInput } from './paging.js';
 import { requireRole, saveRole } from './roles.js';
 import { GLOBAL, keyOf, managedPolicies, roles, type ManagedPolicyRecord, type Tag } from './state.js';
-import { checkDocument, checkTags, constraintError, mergeTags, withoutTags } from './validation.js';
+import { checkDocument, checkTags, mergeTags, withoutTags } from './validation.js';
 
 const POLICY_SIZE_QUOTA = { name: 'PolicySize', max: 6144 };
 const MAX_VERSIONS = 5;
@@ -23,19 +23,19 @@ export function findPolicy(cloud: Cloud, arn: string): ManagedPolicyRecord | und
 
 function checkArn(arn: string): void {
   if (arn.length < 20 || !arn.startsWith('arn:'))
-    throw constraintError(arn, 'policyArn', 'Member must have length greater than or equal to 20');
+    throw iamErrors.constraint(arn, 'policyArn', 'Member must have length greater than or equal to 20');
 }
 
 function requirePolicy(cloud: Cloud, arn: string): ManagedPolicyRecord {
   checkArn(arn);
   const policy = findPolicy(cloud, arn);
-  if (!policy) throw new AwsError('NoSuchEntity', `Policy ${arn} was not found.`, 404);
+  if (!policy) throw iamErrors.policyNotFound(arn);
   return policy;
 }
 
 function requireCustomer(cloud: Cloud, arn: string): ManagedPolicyRecord {
   const policy = requirePolicy(cloud, arn);
-  if (arn.startsWith(AWS_MANAGED_PREFIX)) throw new AwsError('InvalidInput', `${arn} is an AWS managed policy; it cannot be changed.`);
+  if (arn.startsWith(AWS_MANAGED_PREFIX)) throw iamErrors.awsManagedPolicy(arn);
   return policy;
 }
 
@@ -99,7 +99,7 @@ export function createPolicy(input: CreatePolicyInput, ctx: RequestContext) {
     Tags: checkTags(input.Tags),
   };
   if (!managedPolicies(ctx.cloud).insert(GLOBAL, keyOf(input.PolicyName), policy)) {
-    throw new AwsError('EntityAlreadyExists', `A policy called ${input.PolicyName} already exists. Duplicate names are not allowed.`, 409);
+    throw iamErrors.policyExists(input.PolicyName);
   }
   return { Policy: policyView(ctx.cloud, policy, false) };
 }
@@ -123,13 +123,9 @@ export function listPolicies(input: PageInput & { Scope?: string; OnlyAttached?:
 
 export function deletePolicy(input: { PolicyArn: string }, ctx: RequestContext) {
   const policy = requireCustomer(ctx.cloud, input.PolicyArn);
-  if (attachmentCount(ctx.cloud, policy.Arn) > 0) throw new AwsError('DeleteConflict', 'Cannot delete a policy attached to entities.', 409);
+  if (attachmentCount(ctx.cloud, policy.Arn) > 0) throw iamErrors.policyAttached();
   if (policy.Versions.length > 1) {
-    throw new AwsError(
-      'DeleteConflict',
-      "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.",
-      409,
-    );
+    throw iamErrors.policyHasVersions();
   }
   managedPolicies(ctx.cloud).delete(GLOBAL, keyOf(policy.PolicyName));
   return {};
@@ -137,7 +133,7 @@ export function deletePolicy(input: { PolicyArn: string }, ctx: RequestContext) 
 
 function requireVersion(policy: ManagedPolicyRecord, versionId: string) {
   const version = policy.Versions.find((v) => v.VersionId === versionId);
-  if (!version) throw new AwsError('NoSuchEntity', `Policy ${policy.Arn} version ${versionId} does not exist or is not attachable.`, 404);
+  if (!version) throw iamErrors.policyVersionNotFound(policy.Arn, versionId);
   return version;
 }
 
@@ -157,11 +153,7 @@ export function createPolicyVersion(input: { PolicyArn: string; PolicyDocument: 
   const policy = requireCustomer(ctx.cloud, input.PolicyArn);
   checkDocument(input.PolicyDocument, 'identity', POLICY_SIZE_QUOTA);
   if (policy.Versions.length >= MAX_VERSIONS) {
-    throw new AwsError(
-      'LimitExceeded',
-      `A managed policy can have up to ${MAX_VERSIONS} versions. Before you create a new version, you must delete an existing version.`,
-      409,
-    );
+    throw iamErrors.tooManyPolicyVersions(MAX_VERSIONS);
   }
   const now = iamNow(ctx.cloud.clock);
   const version = { VersionId: `v${policy.NextVersion}`, Document: input.PolicyDocument, CreateDate: now };
@@ -187,8 +179,7 @@ export function setDefaultPolicyVersion(input: { PolicyArn: string; VersionId: s
 export function deletePolicyVersion(input: { PolicyArn: string; VersionId: string }, ctx: RequestContext) {
   const policy = requireCustomer(ctx.cloud, input.PolicyArn);
   requireVersion(policy, input.VersionId);
-  if (input.VersionId === policy.DefaultVersionId)
-    throw new AwsError('DeleteConflict', 'Cannot delete the default version of a policy.', 409);
+  if (input.VersionId === policy.DefaultVersionId) throw iamErrors.deleteDefaultVersion();
   const versions = policy.Versions.filter((v) => v.VersionId !== input.VersionId);
   managedPolicies(ctx.cloud).put(GLOBAL, keyOf(policy.PolicyName), { ...policy, Versions: versions });
   return {};
@@ -197,11 +188,10 @@ export function deletePolicyVersion(input: { PolicyArn: string; VersionId: strin
 export function attachRolePolicy(input: { RoleName: string; PolicyArn: string }, ctx: RequestContext) {
   checkArn(input.PolicyArn);
   const role = requireRole(ctx.cloud, input.RoleName);
-  if (!findPolicy(ctx.cloud, input.PolicyArn))
-    throw new AwsError('NoSuchEntity', `Policy ${input.PolicyArn} does not exist or is not attachable.`, 404);
+  if (!findPolicy(ctx.cloud, input.PolicyArn)) throw iamErrors.policyNotAttachable(input.PolicyArn);
   if (role.AttachedPolicyArns.includes(input.PolicyArn)) return {};
   if (role.AttachedPolicyArns.length >= MAX_ATTACHED_PER_ROLE) {
-    throw new AwsError('LimitExceeded', `Cannot exceed quota for PoliciesPerRole: ${MAX_ATTACHED_PER_ROLE}`, 409);
+    throw iamErrors.quotaExceeded('PoliciesPerRole', MAX_ATTACHED_PER_ROLE);
   }
   saveRole(ctx.cloud, { ...role, AttachedPolicyArns: [...role.AttachedPolicyArns, input.PolicyArn] });
   return {};
@@ -210,8 +200,7 @@ export function attachRolePolicy(input: { RoleName: string; PolicyArn: string },
 export function detachRolePolicy(input: { RoleName: string; PolicyArn: string }, ctx: RequestContext) {
   checkArn(input.PolicyArn);
   const role = requireRole(ctx.cloud, input.RoleName);
-  if (!role.AttachedPolicyArns.includes(input.PolicyArn))
-    throw new AwsError('NoSuchEntity', `Policy ${input.PolicyArn} was not found.`, 404);
+  if (!role.AttachedPolicyArns.includes(input.PolicyArn)) throw iamErrors.policyNotFound(input.PolicyArn);
   saveRole(ctx.cloud, { ...role, AttachedPolicyArns: role.AttachedPolicyArns.filter((a) => a !== input.PolicyArn) });
   return {};
 }

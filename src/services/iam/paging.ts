@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { iamErrors } from './errors.js';
 import { paginate as pageOf, withoutPaging } from '../../protocol/paginate.js';
 
 export interface PageInput {
@@ -17,7 +17,7 @@ export function paginate<T>(items: T[], input: PageInput): { page: T[]; IsTrunca
     defaultMax: 100,
     limit: 1000,
     bind: withoutPaging(input, 'Marker', 'MaxItems'),
-    badToken: () => new AwsError('ValidationError', 'Invalid Marker.'),
+    badToken: () => iamErrors.invalidMarker(),
   });
   return { page, IsTruncated: next !== undefined, Marker: next };
 }

@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { iamErrors } from './errors.js';
 import type { RequestContext } from '../types.js';
 import { findPolicy } from './managed-policies.js';
 import { requireRole, saveRole } from './roles.js';
@@ -6,7 +6,7 @@ import { requireRole, saveRole } from './roles.js';
 /** A permissions boundary must be an existing managed policy (customer or AWS managed). */
 export function checkBoundary(ctx: RequestContext, arn: string | undefined): void {
   if (arn !== undefined && !findPolicy(ctx.cloud, arn)) {
-    throw new AwsError('NoSuchEntity', `Scope ARN: ${arn} does not exist or is not attachable.`, 404);
+    throw iamErrors.boundaryNotAttachable(arn);
   }
 }
 
@@ -19,8 +19,7 @@ export function putRolePermissionsBoundary(input: { RoleName: string; Permission
 
 export function deleteRolePermissionsBoundary(input: { RoleName: string }, ctx: RequestContext) {
   const role = requireRole(ctx.cloud, input.RoleName);
-  if (!role.PermissionsBoundaryArn)
-    throw new AwsError('NoSuchEntity', `The role with name ${role.RoleName} does not have a permissions boundary.`, 404);
+  if (!role.PermissionsBoundaryArn) throw iamErrors.noPermissionsBoundary(role.RoleName);
   saveRole(ctx.cloud, { ...role, PermissionsBoundaryArn: undefined });
   return {};
 }

@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { iamErrors } from './errors.js';
 import { policySize } from '../../auth/policy/document.js';
 import type { RequestContext } from '../types.js';
 import { encodeDocument } from './ids.js';
@@ -16,7 +16,7 @@ function inlineName(role: RoleRecord, name: string): string | undefined {
 
 function requireInline(role: RoleRecord, name: string): string {
   const found = inlineName(role, name);
-  if (found === undefined) throw new AwsError('NoSuchEntity', `The role policy with name ${name} cannot be found.`, 404);
+  if (found === undefined) throw iamErrors.rolePolicyNotFound(name);
   return found;
 }
 
@@ -26,7 +26,7 @@ export function putRolePolicy(input: { RoleName: string; PolicyName: string; Pol
   const policies = { ...role.InlinePolicies, [input.PolicyName]: input.PolicyDocument };
   const total = Object.values(policies).reduce((sum, text) => sum + policySize(text), 0);
   if (total > INLINE_QUOTA) {
-    throw new AwsError('LimitExceeded', `Maximum policy size of ${INLINE_QUOTA} bytes exceeded for role ${role.RoleName}`, 409);
+    throw iamErrors.inlinePoliciesTooLarge(INLINE_QUOTA, role.RoleName);
   }
   saveRole(ctx.cloud, { ...role, InlinePolicies: policies });
   return {};

@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { iamErrors } from './errors.js';
 import type { Cloud } from '../../cloud.js';
 import type { RequestContext } from '../types.js';
 import type { CreateRoleInput } from './generated/types.js';
@@ -16,7 +16,7 @@ export function findRole(cloud: Cloud, name: string): RoleRecord | undefined {
 
 export function requireRole(cloud: Cloud, name: string): RoleRecord {
   const role = findRole(cloud, name);
-  if (!role) throw new AwsError('NoSuchEntity', `The role with name ${name} cannot be found.`, 404);
+  if (!role) throw iamErrors.roleNotFound(name);
   return role;
 }
 
@@ -66,7 +66,7 @@ export function createRole(input: CreateRoleInput, ctx: RequestContext) {
     AttachedPolicyArns: [],
   };
   if (!roles(ctx.cloud).insert(GLOBAL, keyOf(role.RoleName), role)) {
-    throw new AwsError('EntityAlreadyExists', `Role with name ${input.RoleName} already exists.`, 409);
+    throw iamErrors.roleExists(input.RoleName);
   }
   const view = roleView(role);
   delete view.RoleLastUsed;
@@ -92,10 +92,9 @@ export function deleteRole(input: { RoleName: string }, ctx: RequestContext) {
   const inProfile = instanceProfiles(ctx.cloud)
     .list(GLOBAL)
     .some((p) => p.RoleNames.some((n) => keyOf(n) === keyOf(role.RoleName)));
-  if (inProfile) throw new AwsError('DeleteConflict', 'Cannot delete entity, must remove roles from instance profile first.', 409);
-  if (role.AttachedPolicyArns.length) throw new AwsError('DeleteConflict', 'Cannot delete entity, must detach all policies first.', 409);
-  if (Object.keys(role.InlinePolicies).length)
-    throw new AwsError('DeleteConflict', 'Cannot delete entity, must delete policies first.', 409);
+  if (inProfile) throw iamErrors.roleInInstanceProfile();
+  if (role.AttachedPolicyArns.length) throw iamErrors.roleHasAttachedPolicies();
+  if (Object.keys(role.InlinePolicies).length) throw iamErrors.roleHasInlinePolicies();
   roles(ctx.cloud).delete(GLOBAL, keyOf(role.RoleName));
   return {};
 }

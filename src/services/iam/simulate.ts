@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { iamErrors } from './errors.js';
 import type { ConditionContext } from '../../auth/policy/conditions.js';
 import { listOf, statementsOf, type PolicyDocument } from '../../auth/policy/document.js';
 import { evaluate, type Decision } from '../../auth/policy/evaluate.js';
@@ -90,8 +90,7 @@ export function simulateCustomPolicy(input: SimulateInput, _ctx: RequestContext)
 export function simulatePrincipalPolicy(input: SimulateInput & { PolicySourceArn: string }, ctx: RequestContext) {
   const m = /^arn:aws:iam::(\d{12}):role\/(?:.*\/)?([\w+=,.@-]+)$/.exec(input.PolicySourceArn);
   const role = m && m[1] === ctx.accountId ? findRole(ctx.cloud, m[2]) : undefined;
-  if (!role || role.Arn !== input.PolicySourceArn)
-    throw new AwsError('NoSuchEntity', `PolicySourceArn ${input.PolicySourceArn} cannot be found.`, 404);
+  if (!role || role.Arn !== input.PolicySourceArn) throw iamErrors.policySourceNotFound(input.PolicySourceArn);
   const given = input.PermissionsBoundaryPolicyInputList?.length ? parsed(input.PermissionsBoundaryPolicyInputList) : undefined;
   const own = boundaryOfRole(ctx.cloud, role);
   return simulate([...policiesOfRole(ctx.cloud, role), ...parsed(input.PolicyInputList)], given ?? (own ? [own] : undefined), input);

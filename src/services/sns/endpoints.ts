@@ -2,7 +2,7 @@ import type { Principal } from '../../auth/credentials.js';
 import type { Cloud } from '../../cloud.js';
 import { containsIp, formatCidr, parseIp } from '../ec2/network/cidr.js';
 import { publicPool } from '../ec2/network/public-ips.js';
-import { invalidParameter } from './model.js';
+import { snsErrors } from './errors.js';
 
 /**
  * Where SNS may POST. AWS's SNS reaches endpoints on the Internet; this cloud's Internet is its public address pool
@@ -24,24 +24,25 @@ function inPublicPool(host: string): boolean {
 /** Subscribe's check of an HTTP(S) endpoint for the principal subscribing it. */
 export function checkEndpoint(protocol: string, endpoint: string | undefined, principal: Principal): void {
   if (protocol !== 'http' && protocol !== 'https') {
-    throw invalidParameter(`Protocol Reason: ${protocol} is not supported by this cloud; use http or https.`);
+    throw snsErrors.invalidParameter(`Protocol Reason: ${protocol} is not supported by this cloud; use http or https.`);
   }
   let url: URL;
   try {
     url = new URL(endpoint ?? '');
   } catch {
-    throw invalidParameter('Endpoint Reason: must be an absolute URL');
+    throw snsErrors.invalidParameter('Endpoint Reason: must be an absolute URL');
   }
-  if (url.protocol !== `${protocol}:`) throw invalidParameter(`Endpoint Reason: must be an ${protocol} URL for protocol ${protocol}`);
+  if (url.protocol !== `${protocol}:`)
+    throw snsErrors.invalidParameter(`Endpoint Reason: must be an ${protocol} URL for protocol ${protocol}`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (inPublicPool(host)) return;
   if (principal.type === 'admin') {
     if (isLoopback(host)) return;
-    throw invalidParameter(
+    throw snsErrors.invalidParameter(
       `Endpoint Reason: ${host} is not reachable from this cloud; it delivers to its public addresses (${publicPoolText()}) and, for the admin, to this machine's loopback.`,
     );
   }
-  throw invalidParameter(
+  throw snsErrors.invalidParameter(
     `Endpoint Reason: ${host} is not reachable from this cloud; it delivers to its public addresses (${publicPoolText()}).`,
   );
 }

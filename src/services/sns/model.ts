@@ -1,5 +1,5 @@
 import type { Cloud } from '../../cloud.js';
-import { AwsError } from '../../protocol/errors.js';
+import { snsErrors } from './errors.js';
 
 export interface Topic {
   TopicArn: string;
@@ -23,14 +23,11 @@ export interface Subscription {
 export const topicTable = (cloud: Cloud) => cloud.store.table<Topic>('sns.topic');
 export const subscriptionTable = (cloud: Cloud) => cloud.store.table<Subscription>('sns.subscription');
 
-export const invalidParameter = (message: string) => new AwsError('InvalidParameter', `Invalid parameter: ${message}`);
-export const topicNotFound = () => new AwsError('NotFound', 'Topic does not exist', 404);
-
 /** Splits arn:aws:sns:REGION:ACCOUNT:NAME, refusing anything else. */
 export function parseTopicArn(arn: string, param = 'TopicArn'): { region: string; account: string; name: string } {
   const parts = arn.split(':');
   if (parts.length !== 6 || parts[0] !== 'arn' || parts[1] !== 'aws' || parts[2] !== 'sns' || !/^\d{12}$/.test(parts[4]) || !parts[5]) {
-    throw invalidParameter(`${param} Reason: An ARN must have the form arn:aws:sns:REGION:ACCOUNT:TOPIC`);
+    throw snsErrors.invalidParameter(`${param} Reason: An ARN must have the form arn:aws:sns:REGION:ACCOUNT:TOPIC`);
   }
   return { region: parts[3], account: parts[4], name: parts[5] };
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Cloud } from '../../cloud.js';
 import type { RequestContext } from '../types.js';
 import { deliver } from './delivery.js';
-import { findTopic, invalidParameter, parseTopicArn, subscriptionTable, topicNotFound } from './model.js';
+import { findTopic, parseTopicArn, subscriptionTable } from './model.js';
+import { snsErrors } from './errors.js';
 
 const MAX_MESSAGE_BYTES = 256 * 1024;
 
@@ -17,7 +18,7 @@ export function publishToTopic(
   subject?: string,
 ): { MessageId: string; delivered: Promise<boolean[]> } {
   const topic = findTopic(cloud, topicArn);
-  if (!topic) throw topicNotFound();
+  if (!topic) throw snsErrors.topicNotFound();
   const { region } = parseTopicArn(topicArn);
   const messageId = randomUUID();
   const subs = subscriptionTable(cloud)
@@ -35,24 +36,24 @@ export function publish(
   input: { TopicArn?: string; TargetArn?: string; PhoneNumber?: string; Message: string; Subject?: string; MessageStructure?: string },
   ctx: RequestContext,
 ) {
-  if (input.PhoneNumber !== undefined) throw invalidParameter('PhoneNumber Reason: SMS is not supported by this cloud');
+  if (input.PhoneNumber !== undefined) throw snsErrors.invalidParameter('PhoneNumber Reason: SMS is not supported by this cloud');
   const arn = input.TopicArn ?? input.TargetArn;
-  if (!arn) throw invalidParameter('TopicArn or TargetArn Reason: no value for required parameter');
-  if (!input.Message) throw invalidParameter('Message Reason: Empty message');
-  if (Buffer.byteLength(input.Message) > MAX_MESSAGE_BYTES) throw invalidParameter('Message too long');
+  if (!arn) throw snsErrors.invalidParameter('TopicArn or TargetArn Reason: no value for required parameter');
+  if (!input.Message) throw snsErrors.invalidParameter('Message Reason: Empty message');
+  if (Buffer.byteLength(input.Message) > MAX_MESSAGE_BYTES) throw snsErrors.invalidParameter('Message too long');
   if (input.Subject !== undefined && (input.Subject.length === 0 || input.Subject.length > 100 || /[^\x20-\x7e]/.test(input.Subject))) {
-    throw invalidParameter('Subject Reason: must be 1 to 100 printable ASCII characters without line breaks');
+    throw snsErrors.invalidParameter('Subject Reason: must be 1 to 100 printable ASCII characters without line breaks');
   }
   let message = input.Message;
   if (input.MessageStructure !== undefined) {
-    if (input.MessageStructure !== 'json') throw invalidParameter('MessageStructure Reason: must be json');
+    if (input.MessageStructure !== 'json') throw snsErrors.invalidParameter('MessageStructure Reason: must be json');
     let doc: Record<string, unknown>;
     try {
       doc = JSON.parse(input.Message) as Record<string, unknown>;
     } catch {
-      throw invalidParameter('Message Structure - JSON message body failed to parse');
+      throw snsErrors.invalidParameter('Message Structure - JSON message body failed to parse');
     }
-    if (typeof doc?.default !== 'string') throw invalidParameter('Message Structure - No default entry in JSON message body');
+    if (typeof doc?.default !== 'string') throw snsErrors.invalidParameter('Message Structure - No default entry in JSON message body');
     // http and https subscribers get their own entry when there is one (both protocols are served alike here).
     message = typeof doc.http === 'string' ? doc.http : typeof doc.https === 'string' ? doc.https : doc.default;
   }

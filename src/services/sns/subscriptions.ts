@@ -1,10 +1,10 @@
 import { paginate } from '../../protocol/paginate.js';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AwsError } from '../../protocol/errors.js';
 import type { RequestContext } from '../types.js';
 import { deliver } from './delivery.js';
 import { checkEndpoint } from './endpoints.js';
-import { findTopic, invalidParameter, subscriptionTable, topicNotFound, type Subscription } from './model.js';
+import { findTopic, subscriptionTable, type Subscription } from './model.js';
+import { snsErrors } from './errors.js';
 
 const PAGE = 100;
 
@@ -15,7 +15,7 @@ export function subscribe(
   ctx: RequestContext,
 ) {
   const topic = findTopic(ctx.cloud, input.TopicArn);
-  if (!topic) throw topicNotFound();
+  if (!topic) throw snsErrors.topicNotFound();
   const protocol = input.Protocol.toLowerCase();
   checkEndpoint(protocol, input.Endpoint, ctx.principal);
   const region = topic.TopicArn.split(':')[3];
@@ -49,12 +49,12 @@ export function subscribe(
 
 export function confirmSubscription(input: { TopicArn: string; Token: string }, ctx: RequestContext) {
   const topic = findTopic(ctx.cloud, input.TopicArn);
-  if (!topic) throw topicNotFound();
+  if (!topic) throw snsErrors.topicNotFound();
   const region = topic.TopicArn.split(':')[3];
   const sub = subscriptionTable(ctx.cloud)
     .list(region)
     .find((s) => s.TopicArn === topic.TopicArn && s.Token === input.Token);
-  if (!sub) throw invalidParameter('Token');
+  if (!sub) throw snsErrors.invalidParameter('Token');
   if (!sub.Confirmed) subscriptionTable(ctx.cloud).put(region, sub.SubscriptionArn, { ...sub, Confirmed: true });
   return { SubscriptionArn: sub.SubscriptionArn };
 }
@@ -62,14 +62,20 @@ export function confirmSubscription(input: { TopicArn: string; Token: string }, 
 export function unsubscribe(input: { SubscriptionArn: string }, ctx: RequestContext) {
   const region = input.SubscriptionArn.split(':')[3] ?? ctx.region;
   if (!subscriptionTable(ctx.cloud).delete(region, input.SubscriptionArn)) {
-    throw new AwsError('NotFound', 'Subscription does not exist', 404);
+    throw snsErrors.subscriptionNotFound();
   }
   return {};
 }
 
 function page(subs: Subscription[], token: string | undefined, bind: unknown) {
   subs.sort((a, b) => (a.SubscriptionArn < b.SubscriptionArn ? -1 : 1));
-  const { items, next } = paginate(subs, { token, max: undefined, defaultMax: PAGE, bind, badToken: () => invalidParameter('NextToken') });
+  const { items, next } = paginate(subs, {
+    token,
+    max: undefined,
+    defaultMax: PAGE,
+    bind,
+    badToken: () => snsErrors.invalidParameter('NextToken'),
+  });
   return {
     Subscriptions: items.map((s) => ({
       SubscriptionArn: visibleArn(s),
@@ -88,7 +94,7 @@ export function listSubscriptions(input: { NextToken?: string }, ctx: RequestCon
 
 export function listSubscriptionsByTopic(input: { TopicArn: string; NextToken?: string }, ctx: RequestContext) {
   const topic = findTopic(ctx.cloud, input.TopicArn);
-  if (!topic) throw topicNotFound();
+  if (!topic) throw snsErrors.topicNotFound();
   return page(
     subscriptionTable(ctx.cloud)
       .list(topic.TopicArn.split(':')[3])

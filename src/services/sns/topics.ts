@@ -1,6 +1,7 @@
 import { paginate } from '../../protocol/paginate.js';
 import type { RequestContext } from '../types.js';
-import { findTopic, invalidParameter, subscriptionTable, topicNotFound, topicTable, type Topic } from './model.js';
+import { findTopic, subscriptionTable, topicTable, type Topic } from './model.js';
+import { snsErrors } from './errors.js';
 
 const PAGE = 100;
 
@@ -10,10 +11,10 @@ export function createTopic(
 ) {
   const name = input.Name;
   if (name.endsWith('.fifo') || input.Attributes?.FifoTopic === 'true') {
-    throw invalidParameter('Name Reason: FIFO topics are not supported by this cloud; create a standard topic.');
+    throw snsErrors.invalidParameter('Name Reason: FIFO topics are not supported by this cloud; create a standard topic.');
   }
   if (!/^[A-Za-z0-9_-]{1,256}$/.test(name)) {
-    throw invalidParameter('Topic Name Reason: must be 1 to 256 ASCII letters, digits, hyphens or underscores');
+    throw snsErrors.invalidParameter('Topic Name Reason: must be 1 to 256 ASCII letters, digits, hyphens or underscores');
   }
   const arn = `arn:aws:sns:${ctx.region}:${ctx.accountId}:${name}`;
   const existing = topicTable(ctx.cloud).get(ctx.region, name);
@@ -52,14 +53,14 @@ export function listTopics(input: { NextToken?: string }, ctx: RequestContext) {
     max: undefined,
     defaultMax: PAGE,
     bind: {},
-    badToken: () => invalidParameter('NextToken'),
+    badToken: () => snsErrors.invalidParameter('NextToken'),
   });
   return { Topics: items.map((t) => ({ TopicArn: t.TopicArn })), NextToken: next };
 }
 
 export function getTopicAttributes(input: { TopicArn: string }, ctx: RequestContext) {
   const topic = findTopic(ctx.cloud, input.TopicArn);
-  if (!topic) throw topicNotFound();
+  if (!topic) throw snsErrors.topicNotFound();
   const subs = subscriptionTable(ctx.cloud)
     .list(topic.TopicArn.split(':')[3])
     .filter((s) => s.TopicArn === topic.TopicArn);

@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { ssmErrors } from './errors.js';
 import { paginate, withoutPaging } from '../../protocol/paginate.js';
 
 /**
@@ -12,7 +12,7 @@ export function page<T>(items: T[], input: { MaxResults?: number; NextToken?: st
     defaultMax: limit,
     limit,
     bind: withoutPaging(input, 'MaxResults', 'NextToken'),
-    badToken: () => new AwsError('InvalidNextToken', "The specified token isn't valid."),
+    badToken: () => ssmErrors.invalidNextToken(),
   });
   return { items: slice, NextToken: next };
 }

@@ -1,7 +1,7 @@
-import { AwsError } from '../../protocol/errors.js';
+import { ssmErrors } from './errors.js';
 import type { RequestContext } from '../types.js';
 import type { GetParametersOutput, PutParameterInput } from './generated/types.js';
-import { checkName, parameterArn, splitSelector, validation } from './names.js';
+import { checkName, parameterArn, splitSelector } from './names.js';
 import { page } from './paging.js';
 import { isPublicName, publicParameters } from './public-parameters.js';
 import { decrypt, encrypt } from './secure-string.js';
@@ -12,8 +12,6 @@ const MAX_VERSIONS = 100;
 const MAX_LABELS_PER_VERSION = 10;
 const TIER_LIMITS: Record<string, number> = { Standard: 4096, Advanced: 8192 };
 export const DEFAULT_KEY_ID = 'alias/aws/ssm';
-
-export const notFound = (message = '') => new AwsError('ParameterNotFound', message);
 
 export function findParameter(ctx: RequestContext, name: string): ParameterRecord | undefined {
   return parameters(ctx.cloud).get(ctx.region, name);
@@ -42,12 +40,12 @@ function pickTier(requested: string | undefined, previous: string | undefined, v
   const tier = requested ?? previous ?? 'Standard';
   if (tier === 'Intelligent-Tiering') return value.length > TIER_LIMITS.Standard ? 'Advanced' : 'Standard';
   if (tier === 'Standard' && previous === 'Advanced') {
-    throw validation(
+    throw ssmErrors.validation(
       "This parameter uses the advanced-parameter tier. You can't downgrade a parameter from the advanced-parameter tier to the standard-parameter tier.",
     );
   }
   if (value.length > TIER_LIMITS[tier]) {
-    throw validation(
+    throw ssmErrors.validation(
       `${tier} tier parameters support a maximum parameter value of ${TIER_LIMITS[tier]} characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier.`,
     );
   }
@@ -60,40 +58,37 @@ function checkPattern(pattern: string | undefined, value: string): void {
   try {
     re = new RegExp(`^(?:${pattern})$`, 'u');
   } catch {
-    throw validation(`The allowed pattern ${pattern} is not a valid regular expression.`);
+    throw ssmErrors.validation(`The allowed pattern ${pattern} is not a valid regular expression.`);
   }
-  if (!re.test(value))
-    throw new AwsError('ParameterPatternMismatchException', `Parameter value, cannot be validated against allowedPattern: ${pattern}`);
+  if (!re.test(value)) throw ssmErrors.patternMismatch(pattern);
 }
 
 export function putParameter(input: PutParameterInput, ctx: RequestContext) {
   checkName(input.Name);
   const existing = findParameter(ctx, input.Name);
   if (existing && !input.Overwrite) {
-    throw new AwsError(
-      'ParameterAlreadyExists',
-      'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
-    );
+    throw ssmErrors.parameterAlreadyExists();
   }
   if (existing && input.Tags?.length) {
-    throw validation(
+    throw ssmErrors.validation(
       "Invalid request: tags and overwrite can't be used together. To create a parameter with tags, please remove overwrite flag. To update tags on an existing parameter, please use AddTagsToResource or RemoveTagsFromResource.",
     );
   }
   const previous = existing ? current(existing) : undefined;
   const type = (input.Type ?? previous?.Type) as ParameterType | undefined;
-  if (!type) throw validation('A parameter type is required when you create a parameter.');
-  if (input.KeyId !== undefined && type !== 'SecureString') throw validation('KeyId is required for SecureString type parameter only.');
+  if (!type) throw ssmErrors.validation('A parameter type is required when you create a parameter.');
+  if (input.KeyId !== undefined && type !== 'SecureString')
+    throw ssmErrors.validation('KeyId is required for SecureString type parameter only.');
   if (input.Value.length === 0) {
-    throw validation(
+    throw ssmErrors.validation(
       "1 validation error detected: Value '' at 'value' failed to satisfy constraint: Member must have length greater than or equal to 1",
     );
   }
   const dataType = input.DataType ?? previous?.DataType ?? 'text';
   if (!DATA_TYPES.includes(dataType))
-    throw validation(`The following data type is not supported: ${dataType} (Data type names are all lowercase.)`);
+    throw ssmErrors.validation(`The following data type is not supported: ${dataType} (Data type names are all lowercase.)`);
   if (dataType === 'aws:ec2:image' && !/^ami-[0-9a-z]{8,17}$/.test(input.Value)) {
-    throw validation(`Parameter value, ${input.Value}, is not a valid AMI ID for data type aws:ec2:image.`);
+    throw ssmErrors.validation(`Parameter value, ${input.Value}, is not a valid AMI ID for data type aws:ec2:image.`);
   }
   const allowedPattern = input.AllowedPattern ?? previous?.AllowedPattern;
   checkPattern(allowedPattern, input.Value);
@@ -115,10 +110,7 @@ export function putParameter(input: PutParameterInput, ctx: RequestContext) {
   let versions = [...(existing?.Versions ?? []), version];
   if (versions.length > MAX_VERSIONS) {
     if (versions[0].Labels.length) {
-      throw new AwsError(
-        'ParameterMaxVersionLimitExceeded',
-        `You attempted to create a new version of ${input.Name} by calling the PutParameter API with the overwrite flag. Version ${versions[0].Version}, the oldest version, can't be deleted because it has a label associated with it. Move the label to another version of the parameter, and try again.`,
-      );
+      throw ssmErrors.oldestVersionLabelled(input.Name, versions[0].Version);
     }
     versions = versions.slice(1);
   }
@@ -137,11 +129,7 @@ function resolve(
   if (selector === undefined) return { p, v: current(p) };
   if (/^\d+$/.test(selector)) {
     const v = p.Versions.find((x) => x.Version === Number(selector));
-    if (!v)
-      throw new AwsError(
-        'ParameterVersionNotFound',
-        `Systems Manager could not find version ${selector} of ${name}. Verify the version and try again.`,
-      );
+    if (!v) throw ssmErrors.versionNotFound(selector, name);
     return { p, v, selector };
   }
   const v = p.Versions.find((x) => x.Labels.includes(selector));
@@ -151,11 +139,11 @@ function resolve(
 export async function getParameter(input: { Name: string; WithDecryption?: boolean }, ctx: RequestContext) {
   if (isPublicName(input.Name)) {
     const [found] = await publicParameters(ctx, [input.Name]);
-    if (!found) throw notFound();
+    if (!found) throw ssmErrors.parameterNotFound();
     return { Parameter: found };
   }
   const found = resolve(ctx, input.Name);
-  if (!found) throw notFound();
+  if (!found) throw ssmErrors.parameterNotFound();
   return { Parameter: parameterView(ctx, found.p, found.v, input.WithDecryption, found.selector) };
 }
 
@@ -184,7 +172,7 @@ export async function getParameters(input: { Names: string[]; WithDecryption?: b
 }
 
 export function deleteParameter(input: { Name: string }, ctx: RequestContext) {
-  if (!parameters(ctx.cloud).delete(ctx.region, input.Name)) throw notFound();
+  if (!parameters(ctx.cloud).delete(ctx.region, input.Name)) throw ssmErrors.parameterNotFound();
   return {};
 }
 
@@ -200,7 +188,7 @@ export function getParameterHistory(
   ctx: RequestContext,
 ) {
   const p = findParameter(ctx, input.Name);
-  if (!p) throw notFound();
+  if (!p) throw ssmErrors.parameterNotFound();
   const { items, NextToken } = page(p.Versions, input, 50);
   return {
     Parameters: items.map((v) => ({
@@ -227,13 +215,10 @@ const validLabel = (label: string) =>
 
 export function labelParameterVersion(input: { Name: string; ParameterVersion?: number; Labels: string[] }, ctx: RequestContext) {
   const p = findParameter(ctx, input.Name);
-  if (!p) throw notFound();
+  if (!p) throw ssmErrors.parameterNotFound();
   const target = input.ParameterVersion === undefined ? current(p) : p.Versions.find((v) => v.Version === input.ParameterVersion);
   if (!target) {
-    throw new AwsError(
-      'ParameterVersionNotFound',
-      `Systems Manager could not find version ${input.ParameterVersion} of ${input.Name}. Verify the version and try again.`,
-    );
+    throw ssmErrors.versionNotFound(input.ParameterVersion, input.Name);
   }
   const invalid = input.Labels.filter((l) => !validLabel(l));
   const labels = input.Labels.filter(validLabel);
@@ -241,10 +226,7 @@ export function labelParameterVersion(input: { Name: string; ParameterVersion?: 
   const t = versions.find((v) => v.Version === target.Version) as ParameterVersion;
   t.Labels = [...new Set([...t.Labels, ...labels])];
   if (t.Labels.length > MAX_LABELS_PER_VERSION) {
-    throw new AwsError(
-      'ParameterVersionLabelLimitExceeded',
-      `An error occurred when attaching the labels to version ${t.Version} of ${p.Name}. A parameter version can have a maximum of ${MAX_LABELS_PER_VERSION} labels.`,
-    );
+    throw ssmErrors.labelLimitExceeded(t.Version, p.Name, MAX_LABELS_PER_VERSION);
   }
   parameters(ctx.cloud).put(ctx.region, p.Name, { ...p, Versions: versions });
   return { InvalidLabels: invalid, ParameterVersion: t.Version };
@@ -252,13 +234,10 @@ export function labelParameterVersion(input: { Name: string; ParameterVersion?: 
 
 export function unlabelParameterVersion(input: { Name: string; ParameterVersion: number; Labels: string[] }, ctx: RequestContext) {
   const p = findParameter(ctx, input.Name);
-  if (!p) throw notFound();
+  if (!p) throw ssmErrors.parameterNotFound();
   const target = p.Versions.find((v) => v.Version === input.ParameterVersion);
   if (!target) {
-    throw new AwsError(
-      'ParameterVersionNotFound',
-      `Systems Manager could not find version ${input.ParameterVersion} of ${input.Name}. Verify the version and try again.`,
-    );
+    throw ssmErrors.versionNotFound(input.ParameterVersion, input.Name);
   }
   const removed = input.Labels.filter((l) => target.Labels.includes(l));
   const invalid = input.Labels.filter((l) => !target.Labels.includes(l));

@@ -1,5 +1,6 @@
+import { ssmErrors } from './errors.js';
 import type { RequestContext } from '../types.js';
-import { parameterArn, validation } from './names.js';
+import { parameterArn } from './names.js';
 import { page } from './paging.js';
 import { parameterView } from './parameters.js';
 import { isPublicName, publicNames, publicParameters } from './public-parameters.js';
@@ -20,7 +21,7 @@ function under(name: string, path: string, recursive: boolean): boolean {
 
 function checkPath(path: string): void {
   if (!path.startsWith('/') || path.includes('//') || !/^[a-zA-Z0-9_.\-/]+$/.test(path)) {
-    throw validation(
+    throw ssmErrors.validation(
       'The parameter doesn\'t meet the parameter name requirements. The parameter name must begin with a forward slash "/".',
     );
   }
@@ -55,7 +56,7 @@ function matchesFilter(p: ParameterRecord, f: ParameterFilter): boolean {
     case 'Label':
       return p.Versions.some((x) => x.Labels.some((l) => values.includes(l)));
     default:
-      throw validation(
+      throw ssmErrors.validation(
         `The following filter key is not valid: ${f.Key}. Valid filter keys include: [Path, Name, Type, KeyId, Tier, DataType, Label, tag:<key>].`,
       );
   }
@@ -77,7 +78,9 @@ export async function getParametersByPath(
   checkPath(input.Path);
   for (const f of input.ParameterFilters ?? []) {
     if (f.Key === 'Name' || f.Key === 'Path')
-      throw validation(`The following filter key is not valid: ${f.Key}. Valid filter keys include: [Type, KeyId, Label, Tier, DataType].`);
+      throw ssmErrors.validation(
+        `The following filter key is not valid: ${f.Key}. Valid filter keys include: [Type, KeyId, Label, Tier, DataType].`,
+      );
   }
   const recursive = input.Recursive ?? false;
   if (isPublicName(input.Path)) {
@@ -104,7 +107,7 @@ export function describeParameters(
   ctx: RequestContext,
 ) {
   if (input.Filters?.length && input.ParameterFilters?.length) {
-    throw validation('You can use either Filters or ParameterFilters in a single request.');
+    throw ssmErrors.validation('You can use either Filters or ParameterFilters in a single request.');
   }
   const filters: ParameterFilter[] = [
     ...(input.Filters ?? []).map((f) => ({ Key: f.Key, Option: f.Key === 'Name' ? 'BeginsWith' : 'Equals', Values: f.Values })),

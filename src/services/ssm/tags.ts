@@ -1,6 +1,5 @@
-import { AwsError } from '../../protocol/errors.js';
+import { ssmErrors } from './errors.js';
 import type { RequestContext } from '../types.js';
-import { validation } from './names.js';
 import { findParameter } from './parameters.js';
 import { parameters, type ParameterRecord, type Tag } from './state.js';
 
@@ -8,10 +7,9 @@ const MAX_TAGS = 50;
 
 /** Only parameters carry tags here; the other SSM resource types are not part of this cloud. */
 function target(input: { ResourceType: string; ResourceId: string }, ctx: RequestContext): ParameterRecord {
-  if (input.ResourceType !== 'Parameter')
-    throw new AwsError('InvalidResourceType', `The resource type ${input.ResourceType} is not supported by this cloud.`);
+  if (input.ResourceType !== 'Parameter') throw ssmErrors.unsupportedResourceType(input.ResourceType);
   const p = findParameter(ctx, input.ResourceId);
-  if (!p) throw new AwsError('InvalidResourceId', 'The resource ID is not valid. Verify that you entered the correct ID and try again.');
+  if (!p) throw ssmErrors.invalidResourceId();
   return p;
 }
 
@@ -19,14 +17,11 @@ export function addTagsToResource(input: { ResourceType: string; ResourceId: str
   const p = target(input, ctx);
   const merged = new Map(p.Tags.map((t) => [t.Key, t]));
   for (const t of input.Tags) {
-    if (t.Key.length < 1 || t.Key.length > 128 || t.Value.length > 256) throw validation(`Tag key or value of ${t.Key} is not valid.`);
+    if (t.Key.length < 1 || t.Key.length > 128 || t.Value.length > 256)
+      throw ssmErrors.validation(`Tag key or value of ${t.Key} is not valid.`);
     merged.set(t.Key, t);
   }
-  if (merged.size > MAX_TAGS)
-    throw new AwsError(
-      'TooManyTagsError',
-      'The Targets parameter includes too many tags. Remove one or more tags and try the command again.',
-    );
+  if (merged.size > MAX_TAGS) throw ssmErrors.tooManyTags();
   parameters(ctx.cloud).put(ctx.region, p.Name, { ...p, Tags: [...merged.values()] });
   return {};
 }

@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { stsErrors } from './errors.js';
 import type { AssumeRoleInput } from './generated/types.js';
 import { roleSessionPrincipal, type Principal } from '../../auth/credentials.js';
 import { decide, denial, requestConditionContext } from '../../auth/policy/authorize.js';
@@ -37,18 +37,17 @@ function sessionPolicies(input: AssumeRoleInput, ctx: RequestContext): PolicyDoc
   if (input.Policy === undefined && !input.PolicyArns?.length) return undefined;
   const docs: PolicyDocument[] = [];
   if (input.Policy !== undefined) {
-    if (policySize(input.Policy) > 2048)
-      throw new AwsError('PackedPolicyTooLarge', 'Packed policy consumes more than 100% of allotted space, please use smaller policy.');
+    if (policySize(input.Policy) > 2048) throw stsErrors.packedPolicyTooLarge();
     try {
       docs.push(parsePolicy(input.Policy, 'identity'));
     } catch (err) {
-      if (err instanceof PolicySyntaxError) throw new AwsError('MalformedPolicyDocument', err.message);
+      if (err instanceof PolicySyntaxError) throw stsErrors.malformedPolicyDocument(err.message);
       throw err;
     }
   }
   for (const { arn } of input.PolicyArns ?? []) {
     const policy = arn ? findPolicy(ctx.cloud, arn) : undefined;
-    if (!policy) throw new AwsError('InvalidParameterValue', `Policy ${arn} does not exist or is not attachable.`);
+    if (!policy) throw stsErrors.policyNotAttachable(arn);
     docs.push(JSON.parse(defaultDocument(policy)) as PolicyDocument);
   }
   return docs;
@@ -78,13 +77,10 @@ export function assumeRole(input: AssumeRoleInput, ctx: RequestContext) {
   const chained = ctx.principal.type === 'assumed-role';
   const duration = input.DurationSeconds ?? 3600;
   if (chained && duration > CHAINED_MAX_SECONDS) {
-    throw new AwsError(
-      'ValidationError',
-      'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.',
-    );
+    throw stsErrors.chainedDurationTooLong();
   }
   if (duration > role.MaxSessionDuration) {
-    throw new AwsError('ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+    throw stsErrors.durationOverRoleMax();
   }
 
   const policies = sessionPolicies(input, ctx);

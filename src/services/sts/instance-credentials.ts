@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { stsErrors } from './errors.js';
 import { roleSessionPrincipal, type Principal } from '../../auth/credentials.js';
 import type { Cloud } from '../../cloud.js';
 import { findInstanceProfile } from '../iam/instance-profiles.js';
@@ -36,11 +36,11 @@ const imdsTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/,
  */
 export function instanceRoleCredentials(cloud: Cloud, instanceProfileArnOrName: string, instanceId: string): InstanceRoleCredentials {
   const profile = findInstanceProfile(cloud, instanceProfileArnOrName);
-  if (!profile) throw new AwsError('NoSuchEntity', `Instance Profile ${instanceProfileArnOrName} cannot be found.`, 404);
+  if (!profile) throw stsErrors.instanceProfileNotFound(instanceProfileArnOrName);
   const role = profile.RoleNames.length ? findRole(cloud, profile.RoleNames[0]) : undefined;
-  if (!role) throw new AwsError('NoSuchEntity', `Instance Profile ${profile.InstanceProfileName} has no role.`, 404);
+  if (!role) throw stsErrors.instanceProfileWithoutRole(profile.InstanceProfileName);
   if (!trustAllows(role, { service: 'ec2.amazonaws.com' })) {
-    throw new AwsError('AccessDenied', `The role ${role.Arn} does not trust ec2.amazonaws.com to assume it.`, 403);
+    throw stsErrors.roleDoesNotTrustEc2(role.Arn);
   }
 
   const now = wholeSeconds(cloud.clock.now());

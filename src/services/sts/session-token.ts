@@ -1,4 +1,4 @@
-import { AwsError } from '../../protocol/errors.js';
+import { stsErrors } from './errors.js';
 import type { GetSessionTokenInput } from './generated/types.js';
 import type { Principal } from '../../auth/credentials.js';
 import type { RequestContext } from '../types.js';
@@ -16,13 +16,10 @@ const LIMITS: Record<string, { min: number; max: number; fallback: number }> = {
 export function getSessionToken(input: GetSessionTokenInput, ctx: RequestContext) {
   const caller = ctx.principal as SessionMarked;
   const limits = LIMITS[caller.type];
-  if (!limits || caller.sessionOf) throw new AwsError('AccessDenied', 'Cannot call GetSessionToken with session credentials', 403);
+  if (!limits || caller.sessionOf) throw stsErrors.sessionTokenFromSession();
   const duration = input.DurationSeconds ?? limits.fallback;
   if (duration < limits.min || duration > limits.max) {
-    throw new AwsError(
-      'ValidationError',
-      `1 validation error detected: Value '${duration}' at 'durationSeconds' failed to satisfy constraint: Member must have value between ${limits.min} and ${limits.max}`,
-    );
+    throw stsErrors.durationOutOfRange(duration, limits.min, limits.max);
   }
   const principal: SessionMarked = { ...caller, sessionOf: caller.arn };
   return { Credentials: issueSessionCredentials(ctx, principal, duration).Credentials };

@@ -1,4 +1,5 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { isAwsError } from '../../../protocol/errors.js';
+import { cfnErrors } from '../errors.js';
 
 type Invoke = <T = any>(service: string, operation: string, input: unknown) => Promise<T>;
 
@@ -39,24 +40,20 @@ async function resolveAll(value: unknown, invoke: Invoke): Promise<unknown> {
 async function resolveOne(service: string, ref: string, invoke: Invoke): Promise<string> {
   if (service === 'secretsmanager') return resolveSecret(ref, invoke);
   if (service !== 'ssm') {
-    throw new AwsError(
-      'ValidationError',
-      `halo does not support {{resolve:${service}:...}} dynamic references yet; only ssm and secretsmanager.`,
-    );
+    throw cfnErrors.unsupportedDynamicReference(service);
   }
   // name, or name:version
   const m = /^([a-zA-Z0-9_.\-/]+)(?::(\d+))?$/.exec(ref);
-  if (!m) throw new AwsError('ValidationError', `Incorrect format is used in the following SSM reference: [{{resolve:ssm:${ref}}}]`);
+  if (!m) throw cfnErrors.badSsmReference(ref);
   try {
     const r = await invoke<{ Parameter?: { Value?: string; Type?: string } }>('ssm', 'GetParameter', {
       Name: m[2] ? `${m[1]}:${m[2]}` : m[1],
     });
-    if (r.Parameter?.Type === 'SecureString')
-      throw new AwsError('ValidationError', `SSM Secure reference is not supported in: [{{resolve:ssm:${ref}}}]`);
+    if (r.Parameter?.Type === 'SecureString') throw cfnErrors.secureSsmReference(ref);
     return r.Parameter?.Value ?? '';
   } catch (err) {
-    if (err instanceof AwsError && err.code === 'ParameterNotFound') {
-      throw new AwsError('ValidationError', `Unable to fetch parameters [${m[1]}] from parameter store for this account.`);
+    if (isAwsError(err, 'ParameterNotFound')) {
+      throw cfnErrors.ssmParameterUnavailable(m[1]);
     }
     throw err;
   }
@@ -73,13 +70,10 @@ async function resolveSecret(ref: string, invoke: Invoke): Promise<string> {
   const secretId = parts.slice(0, idParts).join(':');
   const [field = 'SecretString', jsonKey = '', versionStage = '', versionId = '', ...extra] = parts.slice(idParts);
   if (!secretId || extra.length || (field !== '' && field !== 'SecretString') || (parts[0] === 'arn' && parts.length < 7)) {
-    throw new AwsError('ValidationError', `Incorrect format is used in the following Secrets Manager reference: [${whole}]`);
+    throw cfnErrors.badSecretReference(whole);
   }
   if (versionStage && versionId) {
-    throw new AwsError(
-      'ValidationError',
-      `You can't specify both a version stage and a version id in the following Secrets Manager reference: [${whole}]`,
-    );
+    throw cfnErrors.secretStageAndId(whole);
   }
   let value: string | undefined;
   try {
@@ -90,21 +84,18 @@ async function resolveSecret(ref: string, invoke: Invoke): Promise<string> {
     });
     value = out.SecretString;
   } catch (err) {
-    if (err instanceof AwsError)
-      throw new AwsError('ValidationError', `${err.message} (Service: AWSSecretsManager; Error Code: ${err.code}) in ${whole}`);
+    if (isAwsError(err)) throw cfnErrors.secretUnavailable(err.message, err.code, whole);
     throw err;
   }
-  if (value === undefined)
-    throw new AwsError('ValidationError', `The secret named in ${whole} has no SecretString (a binary secret cannot be resolved)`);
+  if (value === undefined) throw cfnErrors.binarySecret(whole);
   if (!jsonKey) return value;
   let doc: unknown;
   try {
     doc = JSON.parse(value);
   } catch {
-    throw new AwsError('ValidationError', `Could not parse SecretString JSON for ${whole}`);
+    throw cfnErrors.secretNotJson(whole);
   }
   const picked = doc && typeof doc === 'object' ? (doc as Record<string, unknown>)[jsonKey] : undefined;
-  if (picked === undefined)
-    throw new AwsError('ValidationError', `Secrets Manager can't find the specified JSON key ${jsonKey} in ${whole}`);
+  if (picked === undefined) throw cfnErrors.secretJsonKeyMissing(jsonKey, whole);
   return typeof picked === 'string' ? picked : JSON.stringify(picked);
 }

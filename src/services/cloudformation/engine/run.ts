@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Cloud } from '../../../cloud.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { AwsError, isAwsError } from '../../../protocol/errors.js';
 import { findProvider, servedNamespace } from '../providers/registry.js';
 import type { ProviderContext, ResourceProvider } from '../providers/types.js';
 import { evaluate, type Scope } from '../template/intrinsics.js';
@@ -174,7 +174,7 @@ export class StackRun {
           return await cloud.invoke(service, operation, input, { region: stack.region });
         } catch (err) {
           // CloudFormation's reason text, keeping the service's code: providers match `err.code`, never the text.
-          if (err instanceof AwsError) {
+          if (isAwsError(err)) {
             throw new AwsError(
               err.code,
               `Resource handler returned message: "${err.message}" (Service: ${service}, Operation: ${operation}, Status Code: ${err.status}, Error Code: ${err.code})`,

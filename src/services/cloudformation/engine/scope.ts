@@ -1,6 +1,6 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { cfnErrors } from '../errors.js';
 import { findRegion, zonesOf } from '../../../topology/regions.js';
-import { evaluate, PENDING_MARK, templateError, type Scope } from '../template/intrinsics.js';
+import { evaluate, PENDING_MARK, type Scope } from '../template/intrinsics.js';
 import { refValue } from '../template/parameters.js';
 import type { Template } from '../template/parse.js';
 import { liveStacks, type StackRecord } from './state.js';
@@ -43,9 +43,9 @@ export function stackScope(src: ScopeSource): Scope {
       const known = conditionValues.get(name);
       if (known !== undefined) return known;
       const def = template.Conditions?.[name];
-      if (def === undefined) throw templateError(`Unresolved condition dependency ${name}`);
+      if (def === undefined) throw cfnErrors.templateError(`Unresolved condition dependency ${name}`);
       const value = evaluate(def, scope, true);
-      if (typeof value !== 'boolean') throw templateError(`Condition ${name} does not evaluate to a boolean`);
+      if (typeof value !== 'boolean') throw cfnErrors.templateError(`Condition ${name} does not evaluate to a boolean`);
       conditionValues.set(name, value);
       return value;
     },
@@ -53,28 +53,25 @@ export function stackScope(src: ScopeSource): Scope {
       if (!Object.prototype.hasOwnProperty.call(resources, id)) return undefined;
       const cond = resources[id].Condition;
       if (cond && !scope.condition(cond)) {
-        throw new AwsError(
-          'ValidationError',
-          `Template format error: Unresolved resource dependencies [${id}] in the Resources block of the template`,
-        );
+        throw cfnErrors.unresolvedDependency(id);
       }
       const r = stack.resources[id];
       if (r?.physicalId === undefined) {
         if (src.pending) return pendingValue(id);
-        throw templateError(`resource ${id} has no physical id yet`);
+        throw cfnErrors.templateError(`resource ${id} has no physical id yet`);
       }
       return r.ref ?? r.physicalId;
     },
     getAtt(id, attribute) {
       if (!Object.prototype.hasOwnProperty.call(resources, id))
-        throw templateError(`Instance of Fn::GetAtt references undefined resource ${id}`);
+        throw cfnErrors.templateError(`Instance of Fn::GetAtt references undefined resource ${id}`);
       const r = stack.resources[id];
       if (r?.physicalId === undefined) {
         if (src.pending) return pendingValue(`${id}.${attribute}`);
-        throw templateError(`resource ${id} has no attributes yet`);
+        throw cfnErrors.templateError(`resource ${id} has no attributes yet`);
       }
       const value = r.attributes?.[attribute];
-      if (value === undefined) throw templateError(`resource ${id} does not support attribute type ${attribute} in Fn::GetAtt`);
+      if (value === undefined) throw cfnErrors.templateError(`resource ${id} does not support attribute type ${attribute} in Fn::GetAtt`);
       return value;
     },
     zones(name) {
@@ -91,7 +88,7 @@ export function stackScope(src: ScopeSource): Scope {
         }
       }
       if (src.pending) return pendingValue(`import:${name}`);
-      throw new AwsError('ValidationError', `No export named ${name} found.`);
+      throw cfnErrors.exportNotFound(name);
     },
   };
   return scope;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AwsError } from '../../../protocol/errors.js';
+import { cfnErrors } from '../errors.js';
 import type { RequestContext } from '../../types.js';
 import type { ResolvedParameter } from '../template/parameters.js';
 import type { AwaitingSignals } from './signals.js';
@@ -102,8 +102,6 @@ export function stackEvents(ctx: Pick<RequestContext, 'cloud'>, stackId: string)
     .flatMap((row) => ('events' in row ? row.events.map((e) => ({ StackId: stackId, StackName: row.stackName, ...e })) : [row]));
 }
 
-export const notExist = (nameOrId: string) => new AwsError('ValidationError', `Stack with id ${nameOrId} does not exist`);
-
 export function stackTable(ctx: Pick<RequestContext, 'cloud'>) {
   return ctx.cloud.store.table<StackRecord>(STACK_KIND);
 }
@@ -126,7 +124,7 @@ export function findStack(ctx: Pick<RequestContext, 'cloud' | 'region' | 'accoun
 
 export function requireStack(ctx: Pick<RequestContext, 'cloud' | 'region' | 'accountId'>, nameOrId: string): StackRecord {
   const stack = findStack(ctx, nameOrId);
-  if (!stack) throw notExist(nameOrId);
+  if (!stack) throw cfnErrors.stackNotFound(nameOrId);
   return stack;
 }
 

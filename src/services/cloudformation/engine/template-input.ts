@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import type { Principal } from '../../../auth/credentials.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { isAwsError } from '../../../protocol/errors.js';
+import { cfnErrors } from '../errors.js';
 import type { RequestContext } from '../../types.js';
 import { findProvider } from '../providers/registry.js';
 import { parseTemplateBody, type Template } from '../template/parse.js';
@@ -10,13 +11,6 @@ const MAX_BODY = 51_200;
 /** The largest template read from a TemplateURL. */
 const MAX_URL_BODY = 1_000_000;
 const FETCH_TIMEOUT_MS = 5000;
-
-const invalid = (m: string) => new AwsError('ValidationError', m);
-/** AWS's answer for a TemplateURL it does not read (anything but an S3 URL). */
-const unsupportedUrl = () => invalid('TemplateURL must be a supported URL.');
-/** AWS's answer for a TemplateURL it cannot read, whatever the reason (so it tells nothing of what exists). */
-const unreadableUrl = () => invalid('TemplateURL must reference a valid S3 object to which you have access.');
-const tooLarge = () => invalid(`Template may not exceed ${MAX_URL_BODY} bytes in size.`);
 
 /**
  * The template of a request: TemplateBody, or TemplateURL. Only the cloud's admin (who can read the host anyway)
@@ -28,11 +22,11 @@ export async function readTemplate(
   ctx: RequestContext,
 ): Promise<{ body: string; template: Template; graph: TemplateGraph }> {
   if (input.TemplateBody !== undefined && input.TemplateURL !== undefined)
-    throw invalid('Specify exactly one of TemplateBody or TemplateUrl.');
+    throw cfnErrors.validation('Specify exactly one of TemplateBody or TemplateUrl.');
   let body: string;
   if (input.TemplateBody !== undefined) {
     if (input.TemplateBody.length > MAX_BODY) {
-      throw invalid(
+      throw cfnErrors.validation(
         `1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to ${MAX_BODY}`,
       );
     }
@@ -40,24 +34,24 @@ export async function readTemplate(
   } else if (input.TemplateURL !== undefined) {
     body = await fetchTemplate(input.TemplateURL, ctx.principal);
   } else {
-    throw invalid('Either Template URL or Template Body must be specified.');
+    throw cfnErrors.validation('Either Template URL or Template Body must be specified.');
   }
-  if (!body.trim()) throw invalid('Template format error: template is empty');
+  if (!body.trim()) throw cfnErrors.templateFormat('template is empty');
   const template = parseTemplateBody(body, { foreign: input.TemplateURL !== undefined });
   return { body, template, graph: validateTemplate(template) };
 }
 
 async function fetchTemplate(url: string, principal: Principal): Promise<string> {
-  if (principal.type !== 'admin') throw unsupportedUrl();
+  if (principal.type !== 'admin') throw cfnErrors.templateUrlUnsupported();
   let location: URL;
   try {
     location = new URL(url);
   } catch {
-    throw unsupportedUrl();
+    throw cfnErrors.templateUrlUnsupported();
   }
   if (location.protocol === 'file:') return readTemplateFile(location);
   if (location.protocol === 'http:' || location.protocol === 'https:') return readTemplateHttp(location);
-  throw unsupportedUrl();
+  throw cfnErrors.templateUrlUnsupported();
 }
 
 /** A regular file, read up to the size limit (a device such as /dev/zero never ends). */
@@ -66,17 +60,17 @@ async function readTemplateFile(location: URL): Promise<string> {
   try {
     file = await open(location, 'r');
   } catch {
-    throw unreadableUrl();
+    throw cfnErrors.templateUrlUnreadable();
   }
   try {
     const stat = await file.stat().catch(() => undefined);
-    if (!stat?.isFile()) throw unreadableUrl();
-    if (stat.size > MAX_URL_BODY) throw tooLarge();
+    if (!stat?.isFile()) throw cfnErrors.templateUrlUnreadable();
+    if (stat.size > MAX_URL_BODY) throw cfnErrors.templateTooLarge(MAX_URL_BODY);
     const buffer = Buffer.alloc(MAX_URL_BODY + 1);
     const { bytesRead } = await file.read(buffer, 0, buffer.length, 0).catch(() => {
-      throw unreadableUrl();
+      throw cfnErrors.templateUrlUnreadable();
     });
-    if (bytesRead > MAX_URL_BODY) throw tooLarge();
+    if (bytesRead > MAX_URL_BODY) throw cfnErrors.templateTooLarge(MAX_URL_BODY);
     return buffer.subarray(0, bytesRead).toString('utf8');
   } finally {
     await file.close().catch(() => undefined);
@@ -89,14 +83,14 @@ async function readTemplateHttp(location: URL): Promise<string> {
   let size = 0;
   try {
     const res = await fetch(location, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-    if (!res.ok || !res.body) throw unreadableUrl();
+    if (!res.ok || !res.body) throw cfnErrors.templateUrlUnreadable();
     for await (const chunk of res.body) {
       size += chunk.length;
-      if (size > MAX_URL_BODY) throw tooLarge();
+      if (size > MAX_URL_BODY) throw cfnErrors.templateTooLarge(MAX_URL_BODY);
       chunks.push(Buffer.from(chunk));
     }
   } catch (err) {
-    throw err instanceof AwsError ? err : unreadableUrl();
+    throw isAwsError(err) ? err : cfnErrors.templateUrlUnreadable();
   }
   return Buffer.concat(chunks).toString('utf8');
 }
@@ -110,10 +104,10 @@ export function checkCapabilities(template: Template, given: string[] | undefine
   }
   const have = new Set(given ?? []);
   if (needed.has('CAPABILITY_NAMED_IAM') && !have.has('CAPABILITY_NAMED_IAM')) {
-    throw new AwsError('InsufficientCapabilitiesException', 'Requires capabilities : [CAPABILITY_NAMED_IAM]');
+    throw cfnErrors.insufficientCapabilities('CAPABILITY_NAMED_IAM');
   }
   if (needed.has('CAPABILITY_IAM') && !have.has('CAPABILITY_IAM') && !have.has('CAPABILITY_NAMED_IAM')) {
-    throw new AwsError('InsufficientCapabilitiesException', 'Requires capabilities : [CAPABILITY_IAM]');
+    throw cfnErrors.insufficientCapabilities('CAPABILITY_IAM');
   }
 }
 

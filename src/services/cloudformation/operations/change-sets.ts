@@ -1,6 +1,6 @@
 import { cfnPage } from './paging.js';
 import { randomUUID } from 'node:crypto';
-import { AwsError } from '../../../protocol/errors.js';
+import { cfnErrors } from '../errors.js';
 import type { RequestContext } from '../../types.js';
 import { computeChanges, type ResourceChange } from '../engine/changes.js';
 import { StackRun } from '../engine/run.js';
@@ -30,14 +30,13 @@ interface ChangeSetRecord {
 }
 
 const table = (ctx: RequestContext) => ctx.cloud.store.table<ChangeSetRecord>('cloudformation.changeSet');
-const invalid = (m: string) => new AwsError('ValidationError', m);
 const NO_CHANGES = "The submitted information didn't contain changes. Submit different information to create a change set.";
 
 function findChangeSet(ctx: RequestContext, name: string, stackName?: string): ChangeSetRecord {
   let found: ChangeSetRecord | undefined;
   if (name.startsWith('arn:')) found = table(ctx).get(ctx.region, name);
   else {
-    if (!stackName) throw invalid('StackName must be specified if ChangeSetName is not specified as an ARN.');
+    if (!stackName) throw cfnErrors.validation('StackName must be specified if ChangeSetName is not specified as an ARN.');
     const stack = findStack(ctx, stackName);
     found =
       stack &&
@@ -45,7 +44,7 @@ function findChangeSet(ctx: RequestContext, name: string, stackName?: string): C
         .list(ctx.region)
         .find((c) => c.StackId === stack.StackId && c.ChangeSetName === name);
   }
-  if (!found) throw new AwsError('ChangeSetNotFound', `ChangeSet [${name}] does not exist`, 404);
+  if (!found) throw cfnErrors.changeSetNotFound(name);
   return found;
 }
 
@@ -54,15 +53,12 @@ export async function createChangeSet(
   ctx: RequestContext,
 ) {
   const type = input.ChangeSetType ?? 'UPDATE';
-  if (type !== 'CREATE' && type !== 'UPDATE') throw invalid(`halo does not support ChangeSetType ${type}; use CREATE or UPDATE.`);
+  if (type !== 'CREATE' && type !== 'UPDATE')
+    throw cfnErrors.validation(`halo does not support ChangeSetType ${type}; use CREATE or UPDATE.`);
   let stack = findStack(ctx, input.StackName);
   let record: Omit<ChangeSetRecord, 'ChangeSetId' | 'StackId' | 'StackName' | 'CreationTime'>;
   if (type === 'CREATE') {
-    if (stack && stack.StackStatus !== 'REVIEW_IN_PROGRESS')
-      throw new AwsError(
-        'AlreadyExistsException',
-        `Stack [${input.StackName}] already exists and cannot be created again with the changeSet [${input.ChangeSetName}].`,
-      );
+    if (stack && stack.StackStatus !== 'REVIEW_IN_PROGRESS') throw cfnErrors.stackExistsForChangeSet(input.StackName, input.ChangeSetName);
     const { body, template } = await readTemplate(input, ctx);
     checkCapabilities(template, input.Capabilities);
     const params = await resolveParameters(template.Parameters ?? {}, input.Parameters ?? [], undefined, parameterChecks(ctx));
@@ -74,9 +70,9 @@ export async function createChangeSet(
     }
     record = base(input, 'CREATE', body, params, computeChanges(ctx.cloud, stack, template, params));
   } else {
-    if (!stack) throw invalid(`Stack [${input.StackName}] does not exist`);
+    if (!stack) throw cfnErrors.validation(`Stack [${input.StackName}] does not exist`);
     if (stack.StackStatus === 'REVIEW_IN_PROGRESS')
-      throw invalid(`Stack [${input.StackName}] does not exist. Use ChangeSetType CREATE to create it.`);
+      throw cfnErrors.validation(`Stack [${input.StackName}] does not exist. Use ChangeSetType CREATE to create it.`);
     const { body, template, params, unchanged } = await prepareUpdate(input, ctx, stack);
     const changes = computeChanges(ctx.cloud, stack, template, params);
     record = base(input, 'UPDATE', body, params, changes);
@@ -92,7 +88,7 @@ export async function createChangeSet(
       .list(ctx.region)
       .some((c) => c.StackId === s.StackId && c.ChangeSetName === input.ChangeSetName)
   ) {
-    throw new AwsError('AlreadyExistsException', `ChangeSet [${input.ChangeSetName}] already exists`);
+    throw cfnErrors.changeSetExists(input.ChangeSetName);
   }
   const id = `arn:aws:cloudformation:${ctx.region}:${ctx.accountId}:changeSet/${input.ChangeSetName}/${randomUUID()}`;
   table(ctx).put(ctx.region, id, {
@@ -185,14 +181,14 @@ export function deleteChangeSet(input: { ChangeSetName: string; StackName?: stri
 export function executeChangeSet(input: { ChangeSetName: string; StackName?: string; DisableRollback?: boolean }, ctx: RequestContext) {
   const c = findChangeSet(ctx, input.ChangeSetName, input.StackName);
   if (c.Status !== 'CREATE_COMPLETE' || c.ExecutionStatus !== 'AVAILABLE') {
-    throw new AwsError('InvalidChangeSetStatus', `ChangeSet [${c.ChangeSetId}] cannot be executed in its current status of [${c.Status}]`);
+    throw cfnErrors.invalidChangeSetStatus(c.ChangeSetId, c.Status);
   }
   const stack = requireStack(ctx, c.StackId);
   const template = parseTemplateBody(c.templateBody);
   for (const other of table(ctx).list(ctx.region)) if (other.StackId === stack.StackId) table(ctx).delete(ctx.region, other.ChangeSetId);
   if (c.ChangeSetType === 'CREATE') {
     if (stack.StackStatus !== 'REVIEW_IN_PROGRESS')
-      throw invalid(`Stack ${stack.StackName} is in ${stack.StackStatus} state and the change set cannot be executed.`);
+      throw cfnErrors.validation(`Stack ${stack.StackName} is in ${stack.StackStatus} state and the change set cannot be executed.`);
     const created: StackRecord = {
       ...stack,
       templateBody: c.templateBody,

@@ -1,9 +1,9 @@
 import type { RequestContext } from '../../types.js';
 import type { DescribeStackEventsInput } from '../generated/types.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { cfnErrors } from '../errors.js';
 import { cfnPage } from './paging.js';
 import { changeSetTemplate } from './change-sets.js';
-import { liveStacks, stackEvents, notExist, requireStack, stackTable, type ResourceState, type StackRecord } from '../engine/state.js';
+import { liveStacks, stackEvents, requireStack, stackTable, type ResourceState, type StackRecord } from '../engine/state.js';
 
 /** A stack as DescribeStacks shows it; NoEcho parameters masked. */
 export function stackView(s: StackRecord) {
@@ -68,9 +68,9 @@ export function describeStackResources(
     stack = stackTable(ctx)
       .list(ctx.region)
       .find((s) => Object.values(s.resources).some((r) => r.physicalId === input.PhysicalResourceId));
-    if (!stack) throw new AwsError('ValidationError', `Stack for ${input.PhysicalResourceId} does not exist`);
+    if (!stack) throw cfnErrors.stackForResourceNotFound(input.PhysicalResourceId);
   } else {
-    throw new AwsError('ValidationError', 'Either StackName or PhysicalResourceId must be specified.');
+    throw cfnErrors.validation('Either StackName or PhysicalResourceId must be specified.');
   }
   const s = stack;
   const resources = Object.values(s.resources).filter(
@@ -84,7 +84,7 @@ export function describeStackResources(
 export function describeStackResource(input: { StackName: string; LogicalResourceId: string }, ctx: RequestContext) {
   const stack = requireStack(ctx, input.StackName);
   const r = stack.resources[input.LogicalResourceId];
-  if (!r) throw new AwsError('ValidationError', `Resource ${input.LogicalResourceId} does not exist for stack ${input.StackName}`);
+  if (!r) throw cfnErrors.resourceNotFound(input.LogicalResourceId, input.StackName);
   return {
     StackResourceDetail: { ...resourceView(stack, r), Metadata: r.metadata === undefined ? undefined : JSON.stringify(r.metadata) },
   };
@@ -122,7 +122,7 @@ export function listStacks(input: { StackStatusFilter?: string[]; NextToken?: st
 export function getTemplate(input: { StackName?: string; ChangeSetName?: string }, ctx: RequestContext) {
   if (input.ChangeSetName)
     return { TemplateBody: changeSetTemplate(ctx, input.ChangeSetName, input.StackName), StagesAvailable: ['Original', 'Processed'] };
-  if (!input.StackName) throw notExist('');
+  if (!input.StackName) throw cfnErrors.stackNotFound('');
   const stack = requireStack(ctx, input.StackName);
   return { TemplateBody: stack.templateBody, StagesAvailable: ['Original', 'Processed'] };
 }
@@ -140,7 +140,7 @@ export function listImports(input: { ExportName: string; NextToken?: string }, c
   const importers = liveStacks(ctx)
     .filter((s) => s.imports.includes(input.ExportName))
     .map((s) => s.StackName);
-  if (!importers.length) throw new AwsError('ValidationError', `Export '${input.ExportName}' is not imported by any stack.`);
+  if (!importers.length) throw cfnErrors.exportNotImported(input.ExportName);
   const { items, NextToken } = cfnPage(importers, input.NextToken, { ExportName: input.ExportName });
   return { Imports: items, NextToken };
 }

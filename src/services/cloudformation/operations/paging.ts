@@ -1,5 +1,5 @@
-import { AwsError } from '../../../protocol/errors.js';
 import { paginate } from '../../../protocol/paginate.js';
+import { cfnErrors } from '../errors.js';
 
 /**
  * CloudFormation's List and Describe operations take a NextToken but no page size: the service decides (AWS pages
@@ -13,7 +13,7 @@ export function cfnPage<T>(all: readonly T[], token: string | undefined, bind: u
     max: undefined,
     defaultMax: PAGE_SIZE,
     bind,
-    badToken: () => new AwsError('ValidationError', 'Invalid NextToken value.'),
+    badToken: () => cfnErrors.invalidNextToken(),
   });
   return { items, NextToken: next };
 }

@@ -1,5 +1,5 @@
 import { requirePermission } from '../../../auth/policy/authorize.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { cfnErrors } from '../errors.js';
 import type { RequestContext } from '../../types.js';
 import { recordSignal } from '../engine/signals.js';
 import { IN_PROGRESS, requireStack, type StackRecord } from '../engine/state.js';
@@ -10,8 +10,6 @@ interface SignalResourceInput {
   UniqueId: string;
   Status: string;
 }
-
-const validation = (message: string) => new AwsError('ValidationError', message);
 
 /**
  * The instance calling: an instance signaling without credentials through its metadata address (cfn-signal), or a
@@ -59,24 +57,24 @@ async function authorizeSignal(ctx: RequestContext, stack: StackRecord): Promise
 /** SignalResource: a SUCCESS or FAILURE signal to a resource that waits for signals (CreationPolicy, rolling update). */
 export async function signalResource(input: SignalResourceInput, ctx: RequestContext) {
   if (input.Status !== 'SUCCESS' && input.Status !== 'FAILURE') {
-    throw validation(
+    throw cfnErrors.validation(
       `1 validation error detected: Value '${input.Status}' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [SUCCESS, FAILURE]`,
     );
   }
   if (!input.UniqueId || input.UniqueId.length > 64) {
-    throw validation(
+    throw cfnErrors.validation(
       `1 validation error detected: Value '${input.UniqueId}' at 'uniqueId' failed to satisfy constraint: Member must have length less than or equal to 64`,
     );
   }
   const stack = requireStack(ctx, input.StackName);
   await authorizeSignal(ctx, stack);
   if (!IN_PROGRESS.test(stack.StackStatus)) {
-    throw validation(`Stack ${stack.StackId} is in ${stack.StackStatus} state and cannot be signaled`);
+    throw cfnErrors.validation(`Stack ${stack.StackId} is in ${stack.StackStatus} state and cannot be signaled`);
   }
   const r = stack.resources[input.LogicalResourceId];
-  if (!r) throw validation(`Resource ${input.LogicalResourceId} does not exist for stack ${stack.StackName}`);
+  if (!r) throw cfnErrors.validation(`Resource ${input.LogicalResourceId} does not exist for stack ${stack.StackName}`);
   if (!r.awaitingSignals || !IN_PROGRESS.test(r.status)) {
-    throw validation(`Resource ${input.LogicalResourceId} is in ${r.status} state and cannot be signaled`);
+    throw cfnErrors.validation(`Resource ${input.LogicalResourceId} is in ${r.status} state and cannot be signaled`);
   }
   recordSignal(ctx.cloud, stack.StackId, r.logicalId, { uniqueId: input.UniqueId, status: input.Status, at: ctx.cloud.clock.now() });
   return {};

@@ -1,5 +1,5 @@
 import type { Cloud } from '../../../cloud.js';
-import { AwsError } from '../../../protocol/errors.js';
+import { cfnErrors } from '../errors.js';
 import type { RequestContext } from '../../types.js';
 import { enqueue } from '../engine/queue.js';
 import { runCreate, runDelete, runUpdate } from '../engine/lifecycle.js';
@@ -9,8 +9,6 @@ import { findStack, newStackId, requireStack, stackTable, type StackRecord, type
 import { checkCapabilities, readTemplate, requiredCapabilities } from '../engine/template-input.js';
 import { resolveParameters, type GivenParameter, type ResolvedParameter } from '../template/parameters.js';
 import { parseTemplateBody, type Template } from '../template/parse.js';
-
-const invalid = (m: string) => new AwsError('ValidationError', m);
 
 export interface StackInput {
   StackName: string;
@@ -28,7 +26,7 @@ export interface StackInput {
 
 function checkStackName(name: string): void {
   if (!/^[a-zA-Z][-a-zA-Z0-9]*$/.test(name) || name.length > 128) {
-    throw invalid(
+    throw cfnErrors.validation(
       `1 validation error detected: Value '${name}' at 'stackName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z][-a-zA-Z0-9]*`,
     );
   }
@@ -77,9 +75,9 @@ export function newStackRecord(
 export async function createStack(input: StackInput, ctx: RequestContext) {
   checkStackName(input.StackName);
   if (input.DisableRollback !== undefined && input.OnFailure !== undefined)
-    throw invalid('You cannot specify both DisableRollback and OnFailure.');
+    throw cfnErrors.validation('You cannot specify both DisableRollback and OnFailure.');
   const exists = () => {
-    if (findStack(ctx, input.StackName)) throw new AwsError('AlreadyExistsException', `Stack [${input.StackName}] already exists`);
+    if (findStack(ctx, input.StackName)) throw cfnErrors.stackExists(input.StackName);
   };
   exists();
   const { body, template, graph } = await readTemplate(input, ctx);
@@ -112,7 +110,7 @@ export async function prepareUpdate(input: StackInput, ctx: RequestContext, stac
   let template: Template;
   if (input.UsePreviousTemplate) {
     if (input.TemplateBody !== undefined || input.TemplateURL !== undefined)
-      throw invalid('You cannot specify both usePreviousTemplate and Template Body/Template URL');
+      throw cfnErrors.validation('You cannot specify both usePreviousTemplate and Template Body/Template URL');
     ({ body, template } = await readTemplate({ TemplateBody: stack.templateBody }, ctx));
   } else {
     ({ body, template } = await readTemplate(input, ctx));
@@ -131,12 +129,12 @@ export async function prepareUpdate(input: StackInput, ctx: RequestContext, stac
 export async function updateStack(input: StackInput, ctx: RequestContext) {
   const stack = requireStack(ctx, input.StackName);
   if (!UPDATABLE.includes(stack.StackStatus))
-    throw invalid(`Stack:${stack.StackId} is in ${stack.StackStatus} state and can not be updated.`);
+    throw cfnErrors.validation(`Stack:${stack.StackId} is in ${stack.StackStatus} state and can not be updated.`);
   const { body, template, params, unchanged } = await prepareUpdate(input, ctx, stack);
-  if (unchanged) throw invalid('No updates are to be performed.');
+  if (unchanged) throw cfnErrors.validation('No updates are to be performed.');
   const current = requireStack(ctx, stack.StackId);
   if (!UPDATABLE.includes(current.StackStatus))
-    throw invalid(`Stack:${stack.StackId} is in ${current.StackStatus} state and can not be updated.`);
+    throw cfnErrors.validation(`Stack:${stack.StackId} is in ${current.StackStatus} state and can not be updated.`);
   startUpdate(
     ctx,
     current,
@@ -175,13 +173,13 @@ export async function deleteStack(input: { StackName: string; RetainResources?: 
     return {};
   }
   if (input.RetainResources?.length && stack.StackStatus !== 'DELETE_FAILED') {
-    throw invalid(
+    throw cfnErrors.validation(
       `Invalid operation on stack ${stack.StackId}. RetainResources can only be specified when stack is in DELETE_FAILED state`,
     );
   }
   for (const id of input.RetainResources ?? []) {
     if (!stack.resources[id])
-      throw invalid(`The specified resources [${id}] to retain must be in a valid state. Resources not found: [${id}]`);
+      throw cfnErrors.validation(`The specified resources [${id}] to retain must be in a valid state. Resources not found: [${id}]`);
   }
   void enqueue(ctx.cloud, stack.StackId, async () => {
     const current = stackTable(ctx).get(ctx.region, stack.StackId);

@@ -1,4 +1,4 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { cfnErrors } from '../errors.js';
 
 /**
  * The resources' dependency graph: deps.get(A) holds every resource A needs first (from Ref, Fn::GetAtt,
@@ -18,7 +18,7 @@ export function checkAcyclic(ids: string[], deps: Map<string, Set<string>>): voi
   }
   if (left.size) {
     // What is left depends on a cycle or is in one; AWS names them all.
-    throw new AwsError('ValidationError', `Circular dependency between resources: [${ids.filter((id) => left.has(id)).join(', ')}]`);
+    throw cfnErrors.circularDependency(ids.filter((id) => left.has(id)));
   }
 }
 

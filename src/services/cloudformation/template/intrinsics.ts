@@ -1,4 +1,4 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { cfnErrors } from '../errors.js';
 import { cidrSubnets } from './cidr.js';
 
 /** What `Ref: AWS::NoValue` evaluates to: removed from the object or list that holds it. */
@@ -43,8 +43,6 @@ export interface Scope {
 }
 
 export const PENDING_MARK = '{{halo:pending:';
-
-export const templateError = (message: string) => new AwsError('ValidationError', `Template error: ${message}`);
 
 /** The single `Fn::*`/`Ref`/`Condition` key of an object that is a function call, else undefined. */
 export function functionOf(value: unknown, allowCondition = false): string | undefined {
@@ -104,7 +102,7 @@ function call(fn: string, arg: unknown, scope: Scope): unknown {
       const [delim, list] = args(fn, arg, 2);
       const items = evaluate(list, scope);
       if (!Array.isArray(items))
-        throw templateError(
+        throw cfnErrors.templateError(
           'every Fn::Join object requires two parameters, (1) a string delimiter and (2) a list of strings to be joined or a function that returns a list of strings (such as Fn::GetAZs) to be joined.',
         );
       return items.map((i) => scalar(fn, i)).join(String(evaluate(delim, scope)));
@@ -115,9 +113,10 @@ function call(fn: string, arg: unknown, scope: Scope): unknown {
       const [index, list] = args(fn, arg, 2);
       const items = evaluate(list, scope);
       const i = Number(evaluate(index, scope));
-      if (!Array.isArray(items)) throw templateError('Fn::Select requires a list argument with two elements: an integer index and a list');
+      if (!Array.isArray(items))
+        throw cfnErrors.templateError('Fn::Select requires a list argument with two elements: an integer index and a list');
       if (!Number.isInteger(i) || i < 0 || i >= items.length)
-        throw templateError(`Fn::Select cannot select nonexistent value at index ${String(evaluate(index, scope))}`);
+        throw cfnErrors.templateError(`Fn::Select cannot select nonexistent value at index ${String(evaluate(index, scope))}`);
       return items[i];
     }
     case 'Fn::Split': {
@@ -131,9 +130,9 @@ function call(fn: string, arg: unknown, scope: Scope): unknown {
     case 'Fn::FindInMap': {
       const [map, top, second] = args(fn, arg, 3).map((a) => scalar(fn, evaluate(a, scope)));
       const mapping = scope.mappings[map];
-      if (!mapping) throw templateError(`Unable to get mapping for ${map}`);
+      if (!mapping) throw cfnErrors.templateError(`Unable to get mapping for ${map}`);
       const level = mapping[top];
-      if (!level || !(second in level)) throw templateError(`Unable to get mapping for ${map}::${top}::${second}`);
+      if (!level || !(second in level)) throw cfnErrors.templateError(`Unable to get mapping for ${map}::${top}::${second}`);
       return level[second];
     }
     case 'Fn::Base64':
@@ -143,12 +142,12 @@ function call(fn: string, arg: unknown, scope: Scope): unknown {
       try {
         return cidrSubnets(block, Number(count), Number(bits));
       } catch (err) {
-        throw templateError(`Fn::Cidr: ${(err as Error).message}`);
+        throw cfnErrors.templateError(`Fn::Cidr: ${(err as Error).message}`);
       }
     }
     case 'Fn::If': {
       const [name, whenTrue, whenFalse] = args(fn, arg, 3);
-      if (typeof name !== 'string') throw templateError('Fn::If requires a condition name as its first argument');
+      if (typeof name !== 'string') throw cfnErrors.templateError('Fn::If requires a condition name as its first argument');
       return evaluate(scope.condition(name) ? whenTrue : whenFalse, scope);
     }
     case 'Fn::Equals': {
@@ -157,7 +156,8 @@ function call(fn: string, arg: unknown, scope: Scope): unknown {
     }
     case 'Fn::And':
     case 'Fn::Or': {
-      if (!Array.isArray(arg) || arg.length < 2 || arg.length > 10) throw templateError(`${fn} requires between 2 and 10 conditions`);
+      if (!Array.isArray(arg) || arg.length < 2 || arg.length > 10)
+        throw cfnErrors.templateError(`${fn} requires between 2 and 10 conditions`);
       const values = arg.map((c) => truth(fn, evaluate(c, scope, true)));
       return fn === 'Fn::And' ? values.every(Boolean) : values.some(Boolean);
     }
@@ -170,32 +170,28 @@ function call(fn: string, arg: unknown, scope: Scope): unknown {
     case 'Fn::ImportValue':
       return scope.importValue(scalar(fn, evaluate(arg, scope)));
     default:
-      throw templateError(
+      throw cfnErrors.templateError(
         `Encountered unsupported function: ${fn} Supported functions are: [${[...FUNCTIONS].filter((f) => f.startsWith('Fn::')).join(', ')}]`,
       );
   }
 }
 
 function ref(arg: unknown, scope: Scope): unknown {
-  if (typeof arg !== 'string') throw templateError('Every Ref object must have a single String value.');
+  if (typeof arg !== 'string') throw cfnErrors.templateError('Every Ref object must have a single String value.');
   if (arg === 'AWS::NoValue') return NO_VALUE;
   if (arg in scope.params) return scope.params[arg];
   const value = scope.ref(arg);
-  if (value === undefined)
-    throw new AwsError(
-      'ValidationError',
-      `Template format error: Unresolved resource dependencies [${arg}] in the Resources block of the template`,
-    );
+  if (value === undefined) throw cfnErrors.unresolvedDependency(arg);
   return value;
 }
 
 function getAtt(arg: unknown, scope: Scope): unknown {
   let parts = typeof arg === 'string' ? splitAttr(arg) : arg;
   if (!Array.isArray(parts) || parts.length !== 2)
-    throw templateError('Fn::GetAtt requires a list of two elements: a resource name and an attribute name');
+    throw cfnErrors.templateError('Fn::GetAtt requires a list of two elements: a resource name and an attribute name');
   parts = [parts[0], evaluate(parts[1], scope)];
   const [logicalId, attribute] = parts as [unknown, unknown];
-  if (typeof logicalId !== 'string' || typeof attribute !== 'string') throw templateError('Fn::GetAtt arguments must be strings');
+  if (typeof logicalId !== 'string' || typeof attribute !== 'string') throw cfnErrors.templateError('Fn::GetAtt arguments must be strings');
   return scope.getAtt(logicalId, attribute);
 }
 
@@ -213,9 +209,9 @@ export function subVariables(text: string): string[] {
 
 function sub(arg: unknown, scope: Scope): string {
   const [text, vars] = typeof arg === 'string' ? [arg, {}] : args('Fn::Sub', arg, 2);
-  if (typeof text !== 'string') throw templateError('Fn::Sub requires a string, or a list of a string and a map of variables');
+  if (typeof text !== 'string') throw cfnErrors.templateError('Fn::Sub requires a string, or a list of a string and a map of variables');
   if (!vars || typeof vars !== 'object' || Array.isArray(vars))
-    throw templateError('The second argument of Fn::Sub must be a map of variables');
+    throw cfnErrors.templateError('The second argument of Fn::Sub must be a map of variables');
   const values = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, evaluate(v, scope)]));
   return text.replace(/\$\{([^}]*)\}/g, (_all, raw: string) => {
     if (raw.startsWith('!')) return `\${${raw.slice(1)}}`;
@@ -227,17 +223,13 @@ function sub(arg: unknown, scope: Scope): string {
       return scalar('Fn::Sub', scope.getAtt(res, att));
     }
     const r = scope.ref(name);
-    if (r === undefined)
-      throw new AwsError(
-        'ValidationError',
-        `Template format error: Unresolved resource dependencies [${name}] in the Resources block of the template`,
-      );
+    if (r === undefined) throw cfnErrors.unresolvedDependency(name);
     return r;
   });
 }
 
 function args(fn: string, arg: unknown, n: number): unknown[] {
-  if (!Array.isArray(arg) || arg.length !== n) throw templateError(`${fn} requires a list of ${n} argument${n > 1 ? 's' : ''}`);
+  if (!Array.isArray(arg) || arg.length !== n) throw cfnErrors.templateError(`${fn} requires a list of ${n} argument${n > 1 ? 's' : ''}`);
   return arg;
 }
 
@@ -247,7 +239,7 @@ function scalar(fn: string, v: unknown): string {
     if (v.every((x) => typeof x !== 'object')) return v.join(',');
   }
   if (v === null || v === undefined || typeof v === 'object' || typeof v === 'symbol') {
-    throw templateError(`${fn} requires string values; got ${JSON.stringify(v) ?? String(v)}`);
+    throw cfnErrors.templateError(`${fn} requires string values; got ${JSON.stringify(v) ?? String(v)}`);
   }
   return String(v);
 }
@@ -255,7 +247,7 @@ function scalar(fn: string, v: unknown): string {
 function truth(fn: string, v: unknown): boolean {
   if (typeof v === 'boolean') return v;
   if (v === 'true' || v === 'false') return v === 'true';
-  throw templateError(`${fn} requires condition values (Fn::Equals, Fn::And, Fn::Or, Fn::Not or Condition)`);
+  throw cfnErrors.templateError(`${fn} requires condition values (Fn::Equals, Fn::And, Fn::Or, Fn::Not or Condition)`);
 }
 
 /** Scalars compare as strings in Fn::Equals ("10" equals 10, "true" equals true). */

@@ -1,6 +1,6 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { isAwsError } from '../../../protocol/errors.js';
+import { cfnErrors } from '../errors.js';
 import { findRegion, zonesOf } from '../../../topology/regions.js';
-import { formatError } from './parse.js';
 
 export interface GivenParameter {
   ParameterKey?: string;
@@ -37,8 +37,6 @@ export interface ParameterDefinition {
   MaxValue?: unknown;
 }
 
-const invalid = (message: string) => new AwsError('ValidationError', message);
-
 const AWS_TYPES: Record<string, ((v: string, c: ParameterChecks) => Promise<boolean>) | RegExp> = {
   'AWS::EC2::KeyPair::KeyName': (v, c) => exists(() => c.invoke('ec2', 'DescribeKeyPairs', { KeyNames: [v] })),
   'AWS::EC2::VPC::Id': (v, c) => exists(() => c.invoke('ec2', 'DescribeVpcs', { VpcIds: [v] })),
@@ -69,18 +67,18 @@ async function exists(call: () => Promise<unknown>): Promise<boolean> {
     await call();
     return true;
   } catch (err) {
-    if (err instanceof AwsError && /NotFound|Malformed|InvalidParameterValue/.test(err.code)) return false;
+    if (isAwsError(err) && /NotFound|Malformed|InvalidParameterValue/.test(err.code)) return false;
     throw err;
   }
 }
 
 /** Checks the Parameters section's own shape (at validation time). */
 export function checkParameterDefinitions(defs: Record<string, ParameterDefinition | undefined>): void {
-  if (typeof defs !== 'object' || Array.isArray(defs)) throw formatError('Parameters must be an object');
+  if (typeof defs !== 'object' || Array.isArray(defs)) throw cfnErrors.templateFormat('Parameters must be an object');
   for (const [key, def] of Object.entries(defs)) {
-    if (!def || typeof def !== 'object') throw formatError(`Invalid parameter ${key}: must be an object`);
-    if (!def.Type) throw formatError('Every Parameters object must contain a Type member.');
-    if (!isKnownType(String(def.Type))) throw formatError(`Unrecognized parameter type: ${String(def.Type)}`);
+    if (!def || typeof def !== 'object') throw cfnErrors.templateFormat(`Invalid parameter ${key}: must be an object`);
+    if (!def.Type) throw cfnErrors.templateFormat('Every Parameters object must contain a Type member.');
+    if (!isKnownType(String(def.Type))) throw cfnErrors.templateFormat(`Unrecognized parameter type: ${String(def.Type)}`);
   }
 }
 
@@ -97,7 +95,7 @@ export async function resolveParameters(
   const byKey = new Map<string, GivenParameter>();
   for (const p of given) if (p.ParameterKey) byKey.set(p.ParameterKey, p);
   const unknown = [...byKey.keys()].filter((k) => !(k in defs));
-  if (unknown.length) throw invalid(`Parameters: [${unknown.join(', ')}] do not exist in the template`);
+  if (unknown.length) throw cfnErrors.validation(`Parameters: [${unknown.join(', ')}] do not exist in the template`);
 
   const missing: string[] = [];
   const values: Array<{ key: string; def: ParameterDefinition; value: string }> = [];
@@ -106,11 +104,11 @@ export async function resolveParameters(
     let value: string | undefined;
     if (g?.UsePreviousValue) {
       if (g.ParameterValue !== undefined)
-        throw invalid(
+        throw cfnErrors.validation(
           `Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true and non empty value for a parameter`,
         );
       if (!previous || !(key in previous))
-        throw invalid(
+        throw cfnErrors.validation(
           `Invalid input for parameter key ${key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template`,
         );
       value = previous[key];
@@ -122,7 +120,7 @@ export async function resolveParameters(
     if (value === undefined) missing.push(key);
     else values.push({ key, def, value });
   }
-  if (missing.length) throw invalid(`Parameters: [${missing.join(', ')}] must have values`);
+  if (missing.length) throw cfnErrors.validation(`Parameters: [${missing.join(', ')}] must have values`);
 
   // Every value's own constraints first, then the look-ups of AWS-specific and SSM types.
   for (const { key, def, value } of values) checkConstraints(key, def, value);
@@ -140,7 +138,7 @@ export async function resolveParameters(
 function checkConstraints(key: string, def: ParameterDefinition, value: string): void {
   const type = String(def.Type);
   const fail = (what: string) => {
-    throw invalid(
+    throw cfnErrors.validation(
       def.ConstraintDescription
         ? `Parameter '${key}' failed to satisfy constraint: ${String(def.ConstraintDescription)}`
         : `Parameter '${key}' ${what}`,
@@ -149,7 +147,7 @@ function checkConstraints(key: string, def: ParameterDefinition, value: string):
   const items = type === 'String' || type === 'Number' ? [value] : value.split(',').map((s) => s.trim());
   for (const item of items) {
     if (type === 'Number' || type === 'List<Number>') {
-      if (item === '' || !Number.isFinite(Number(item))) throw invalid(`Parameter '${key}' must be a number`);
+      if (item === '' || !Number.isFinite(Number(item))) throw cfnErrors.validation(`Parameter '${key}' must be a number`);
       if (def.MinValue !== undefined && Number(item) < Number(def.MinValue)) fail(`must be a number not less than ${String(def.MinValue)}`);
       if (def.MaxValue !== undefined && Number(item) > Number(def.MaxValue))
         fail(`must be a number not greater than ${String(def.MaxValue)}`);
@@ -166,7 +164,7 @@ function checkConstraints(key: string, def: ParameterDefinition, value: string):
       try {
         re = new RegExp(`^(?:${String(def.AllowedPattern)})$`, 'u');
       } catch {
-        throw invalid(`Parameter '${key}' has an invalid AllowedPattern ${String(def.AllowedPattern)}`);
+        throw cfnErrors.validation(`Parameter '${key}' has an invalid AllowedPattern ${String(def.AllowedPattern)}`);
       }
       if (!re.test(value)) fail(`must match pattern ${String(def.AllowedPattern)}`);
     }
@@ -185,7 +183,7 @@ async function checkAwsType(key: string, type: string, value: string, checks: Pa
     : [value];
   for (const item of items) {
     const ok = check instanceof RegExp ? check.test(item) : await check(item, checks);
-    if (!ok) throw invalid(`Parameter validation failed: parameter value ${item} for parameter name ${key} does not exist.`);
+    if (!ok) throw cfnErrors.validation(`Parameter validation failed: parameter value ${item} for parameter name ${key} does not exist.`);
   }
 }
 
@@ -194,9 +192,8 @@ async function readSsm(key: string, name: string, checks: ParameterChecks): Prom
     const r = (await checks.invoke('ssm', 'GetParameter', { Name: name })) as { Parameter?: { Value?: string } };
     return r.Parameter?.Value ?? '';
   } catch (err) {
-    if (err instanceof AwsError && err.code === 'ParameterNotFound')
-      throw invalid(`Unable to fetch parameters [${name}] from parameter store for this account.`);
-    throw invalid(`Parameter ${key}: cannot read SSM parameter ${name}: ${(err as Error).message}`);
+    if (isAwsError(err, 'ParameterNotFound')) throw cfnErrors.ssmParameterUnavailable(name);
+    throw cfnErrors.validation(`Parameter ${key}: cannot read SSM parameter ${name}: ${(err as Error).message}`);
   }
 }
 

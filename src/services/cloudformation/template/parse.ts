@@ -1,5 +1,5 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
-import { AwsError } from '../../../protocol/errors.js';
+import { cfnErrors } from '../errors.js';
 
 export type Template = {
   AWSTemplateFormatVersion?: string;
@@ -24,8 +24,6 @@ export interface TemplateResource {
   CreationPolicy?: unknown;
   UpdatePolicy?: unknown;
 }
-
-export const formatError = (message: string) => new AwsError('ValidationError', `Template format error: ${message}`);
 
 /** Short-form YAML tags and the long form they stand for. */
 const SHORT_TAGS: Record<string, string> = {
@@ -63,7 +61,7 @@ export const TEMPLATE_SECTIONS = [
   'Outputs',
 ];
 
-const unsupportedStructure = () => formatError('unsupported structure.');
+const unsupportedStructure = () => cfnErrors.templateFormat('unsupported structure.');
 
 /**
  * Parses a template body: JSON when it starts with `{`, YAML (with short-form tags) otherwise. Errors of text that
@@ -91,11 +89,11 @@ function parseJson(text: string): unknown {
   } catch (err) {
     // V8 quotes the text around some errors: keep only the position, as CloudFormation does.
     const pos = /position (\d+)/.exec((err as Error).message);
-    if (!pos) throw formatError('JSON not well-formed.');
+    if (!pos) throw cfnErrors.templateFormat('JSON not well-formed.');
     const before = text.slice(0, Number(pos[1]));
     const line = before.split('\n').length;
     const column = Number(pos[1]) - before.lastIndexOf('\n');
-    throw formatError(`JSON not well-formed. (line ${line},  column ${column})`);
+    throw cfnErrors.templateFormat(`JSON not well-formed. (line ${line},  column ${column})`);
   }
 }
 
@@ -105,7 +103,7 @@ function parseYaml(text: string, foreign: boolean | undefined): unknown {
   if (error) {
     // The YAML library's messages may quote the text; CloudFormation's give the position only.
     const at = error.linePos?.[0];
-    throw formatError(`YAML not well-formed. (line ${at?.line ?? '?'}, column ${at?.col ?? '?'})`);
+    throw cfnErrors.templateFormat(`YAML not well-formed. (line ${at?.line ?? '?'}, column ${at?.col ?? '?'})`);
   }
   if (foreign) {
     const top = doc.contents;
@@ -117,7 +115,7 @@ function parseYaml(text: string, foreign: boolean | undefined): unknown {
 
 function toPlain(node: Node | null): unknown {
   if (node === null || node === undefined) return null;
-  if (isAlias(node)) throw formatError('YAML aliases are not supported by CloudFormation');
+  if (isAlias(node)) throw cfnErrors.templateFormat('YAML aliases are not supported by CloudFormation');
   let value: unknown;
   if (isMap(node)) {
     const obj: Record<string, unknown> = {};
@@ -138,7 +136,7 @@ function toPlain(node: Node | null): unknown {
   const tag = node.tag;
   if (tag && tag.startsWith('!') && !tag.startsWith('!!')) {
     const fn = SHORT_TAGS[tag];
-    if (!fn) throw formatError(`Unsupported YAML tag ${tag}`);
+    if (!fn) throw cfnErrors.templateFormat(`Unsupported YAML tag ${tag}`);
     // !GetAtt Resource.Attribute is the short form of ["Resource", "Attribute"].
     if (fn === 'Fn::GetAtt' && typeof value === 'string') {
       const dot = value.indexOf('.');

@@ -1,8 +1,8 @@
-import { AwsError } from '../../../protocol/errors.js';
+import { cfnErrors } from '../errors.js';
 import { checkAcyclic } from './graph.js';
-import { FUNCTIONS, functionOf, splitAttr, subVariables, templateError } from './intrinsics.js';
+import { FUNCTIONS, functionOf, splitAttr, subVariables } from './intrinsics.js';
 import { checkParameterDefinitions } from './parameters.js';
-import { formatError, TEMPLATE_SECTIONS, type Template } from './parse.js';
+import { TEMPLATE_SECTIONS, type Template } from './parse.js';
 
 export const PSEUDO_PARAMETERS = [
   'AWS::AccountId',
@@ -40,36 +40,36 @@ export interface TemplateGraph {
  */
 export function validateTemplate(t: Template): TemplateGraph {
   const unknownSections = Object.keys(t).filter((k) => !TEMPLATE_SECTIONS.includes(k));
-  if (unknownSections.length) throw formatError(`Invalid template property or properties [${unknownSections.join(', ')}]`);
+  if (unknownSections.length) throw cfnErrors.templateFormat(`Invalid template property or properties [${unknownSections.join(', ')}]`);
   if (t.AWSTemplateFormatVersion !== undefined && String(t.AWSTemplateFormatVersion) !== '2010-09-09') {
-    throw formatError(`'${String(t.AWSTemplateFormatVersion)}' is not a supported AWSTemplateFormatVersion value`);
+    throw cfnErrors.templateFormat(`'${String(t.AWSTemplateFormatVersion)}' is not a supported AWSTemplateFormatVersion value`);
   }
   if (t.Transform !== undefined) {
-    throw new AwsError(
-      'ValidationError',
-      `Template format error: halo does not support Transform (${JSON.stringify(t.Transform)}); expand the template first (for example with the SAM CLI).`,
+    throw cfnErrors.templateFormat(
+      `halo does not support Transform (${JSON.stringify(t.Transform)}); expand the template first (for example with the SAM CLI).`,
     );
   }
-  if (t.Description !== undefined && typeof t.Description !== 'string') throw formatError('Description must be a string');
+  if (t.Description !== undefined && typeof t.Description !== 'string') throw cfnErrors.templateFormat('Description must be a string');
   const resources = t.Resources;
   if (!resources || typeof resources !== 'object' || Array.isArray(resources) || !Object.keys(resources).length) {
-    throw formatError('At least one Resources member must be defined.');
+    throw cfnErrors.templateFormat('At least one Resources member must be defined.');
   }
   const params = t.Parameters ?? {};
   checkParameterDefinitions(params);
   const ids = Object.keys(resources);
   const conditions = t.Conditions ?? {};
   const mappings = t.Mappings ?? {};
-  if (typeof mappings !== 'object' || Array.isArray(mappings)) throw formatError('Mappings must be an object');
+  if (typeof mappings !== 'object' || Array.isArray(mappings)) throw cfnErrors.templateFormat('Mappings must be an object');
 
   for (const id of [...ids, ...Object.keys(params), ...Object.keys(conditions), ...Object.keys(t.Outputs ?? {})]) {
-    if (!/^[A-Za-z0-9]+$/.test(id)) throw formatError(`Resource name ${id} is non alphanumeric.`);
+    if (!/^[A-Za-z0-9]+$/.test(id)) throw cfnErrors.templateFormat(`Resource name ${id} is non alphanumeric.`);
   }
   const known = new Set([...Object.keys(params), ...PSEUDO_PARAMETERS]);
   const isResource = (name: string) => Object.prototype.hasOwnProperty.call(resources, name);
 
   const checkCondition = (name: unknown, where: string) => {
-    if (typeof name !== 'string' || !(name in conditions)) throw formatError(`Unresolved condition dependency ${String(name)} in ${where}`);
+    if (typeof name !== 'string' || !(name in conditions))
+      throw cfnErrors.templateFormat(`Unresolved condition dependency ${String(name)} in ${where}`);
   };
 
   // Collects resource references of a value and checks every function and reference in it.
@@ -82,29 +82,30 @@ export function validateTemplate(t: Template): TemplateGraph {
     const keys = Object.keys(value);
     const fn = functionOf(value, where === 'Conditions');
     if ((fn && !FUNCTIONS.has(fn)) || (!fn && keys.length === 1 && keys[0].startsWith('Fn::'))) {
-      throw templateError(
+      throw cfnErrors.templateError(
         `Encountered unsupported function: ${keys[0]} Supported functions are: [${[...FUNCTIONS].filter((f) => f.startsWith('Fn::')).join(', ')}]`,
       );
     }
     const arg = fn ? (value as Record<string, unknown>)[fn] : undefined;
     const refTo = (name: string) => {
       if (known.has(name)) return;
-      if (!isResource(name)) throw formatError(`Unresolved resource dependencies [${name}] in the ${where} block of the template`);
-      if (where === 'Conditions') throw templateError('Cannot reference resources in the Conditions block of the template');
+      if (!isResource(name))
+        throw cfnErrors.templateFormat(`Unresolved resource dependencies [${name}] in the ${where} block of the template`);
+      if (where === 'Conditions') throw cfnErrors.templateError('Cannot reference resources in the Conditions block of the template');
       refs.add(name);
     };
     if (fn === 'Ref') {
-      if (typeof arg !== 'string') throw templateError('Every Ref object must have a single String value.');
+      if (typeof arg !== 'string') throw cfnErrors.templateError('Every Ref object must have a single String value.');
       refTo(arg);
       return;
     }
     if (fn === 'Fn::GetAtt') {
       const parts = typeof arg === 'string' ? splitAttr(arg) : arg;
       if (!Array.isArray(parts) || parts.length !== 2 || typeof parts[0] !== 'string') {
-        throw templateError('Fn::GetAtt requires a list of two elements: a resource name and an attribute name');
+        throw cfnErrors.templateError('Fn::GetAtt requires a list of two elements: a resource name and an attribute name');
       }
-      if (!isResource(parts[0])) throw templateError(`Instance of Fn::GetAtt references undefined resource ${parts[0]}`);
-      if (where === 'Conditions') throw templateError('Cannot reference resources in the Conditions block of the template');
+      if (!isResource(parts[0])) throw cfnErrors.templateError(`Instance of Fn::GetAtt references undefined resource ${parts[0]}`);
+      if (where === 'Conditions') throw cfnErrors.templateError('Cannot reference resources in the Conditions block of the template');
       refs.add(parts[0]);
       scan(parts[1], refs, where);
       return;
@@ -112,20 +113,20 @@ export function validateTemplate(t: Template): TemplateGraph {
     if (fn === 'Fn::Sub') {
       const [text, vars] = typeof arg === 'string' ? [arg, {}] : Array.isArray(arg) ? (arg as unknown[]) : [undefined, undefined];
       if (typeof text !== 'string' || !vars || typeof vars !== 'object')
-        throw templateError('Fn::Sub requires a string, or a list of a string and a map of variables');
+        throw cfnErrors.templateError('Fn::Sub requires a string, or a list of a string and a map of variables');
       scan(vars, refs, where);
       for (const name of subVariables(text)) {
         if (name in vars) continue;
         if (name.includes('.')) {
           const [res] = splitAttr(name);
-          if (!isResource(res)) throw templateError(`Instance of Fn::Sub references undefined resource ${res}`);
+          if (!isResource(res)) throw cfnErrors.templateError(`Instance of Fn::Sub references undefined resource ${res}`);
           refs.add(res);
         } else refTo(name);
       }
       return;
     }
     if (fn === 'Fn::If') {
-      if (!Array.isArray(arg) || arg.length !== 3) throw templateError('Fn::If requires a list of three arguments');
+      if (!Array.isArray(arg) || arg.length !== 3) throw cfnErrors.templateError('Fn::If requires a list of three arguments');
       checkCondition(arg[0], 'Fn::If');
       scan(arg.slice(1), refs, where);
       return;
@@ -135,7 +136,7 @@ export function validateTemplate(t: Template): TemplateGraph {
       return;
     }
     if (fn === 'Fn::FindInMap' && Array.isArray(arg) && typeof arg[0] === 'string' && !(arg[0] in mappings)) {
-      throw templateError(`Unable to get mapping for ${arg[0]}`);
+      throw cfnErrors.templateError(`Unable to get mapping for ${arg[0]}`);
     }
     if (fn && ['Fn::Equals', 'Fn::And', 'Fn::Or', 'Fn::Not'].includes(fn)) {
       scan(arg, refs, where === 'Resources' || where === 'Outputs' ? 'Conditions' : where);
@@ -146,23 +147,25 @@ export function validateTemplate(t: Template): TemplateGraph {
 
   for (const [name, cond] of Object.entries(conditions)) {
     if (!functionOf(cond, true))
-      throw formatError(`Condition ${name} must be a condition function (Fn::Equals, Fn::And, Fn::Or, Fn::Not or Condition)`);
+      throw cfnErrors.templateFormat(`Condition ${name} must be a condition function (Fn::Equals, Fn::And, Fn::Or, Fn::Not or Condition)`);
     scan(cond, new Set(), 'Conditions');
   }
 
   const deps = new Map<string, Set<string>>();
   for (const id of ids) {
     const r = resources[id];
-    if (!r || typeof r !== 'object' || Array.isArray(r)) throw formatError(`[/Resources/${id}] resource definition is malformed`);
-    if (typeof r.Type !== 'string' || !r.Type) throw formatError(`[/Resources/${id}] Every Resources object must contain a Type member.`);
+    if (!r || typeof r !== 'object' || Array.isArray(r))
+      throw cfnErrors.templateFormat(`[/Resources/${id}] resource definition is malformed`);
+    if (typeof r.Type !== 'string' || !r.Type)
+      throw cfnErrors.templateFormat(`[/Resources/${id}] Every Resources object must contain a Type member.`);
     const extra = Object.keys(r).filter((k) => !RESOURCE_KEYS.includes(k));
-    if (extra.length) throw formatError(`[/Resources/${id}] Invalid template resource property '${extra[0]}'`);
+    if (extra.length) throw cfnErrors.templateFormat(`[/Resources/${id}] Invalid template resource property '${extra[0]}'`);
     if (r.Properties !== undefined && (typeof r.Properties !== 'object' || Array.isArray(r.Properties))) {
-      throw formatError(`[/Resources/${id}/Properties] Properties must be an object`);
+      throw cfnErrors.templateFormat(`[/Resources/${id}/Properties] Properties must be an object`);
     }
     for (const policy of [r.DeletionPolicy, r.UpdateReplacePolicy]) {
       if (policy !== undefined && !['Delete', 'Retain', 'Snapshot', 'RetainExceptOnCreate'].includes(String(policy))) {
-        throw formatError(`[/Resources/${id}] Unrecognized DeletionPolicy ${String(policy)}`);
+        throw cfnErrors.templateFormat(`[/Resources/${id}] Unrecognized DeletionPolicy ${String(policy)}`);
       }
     }
     if (r.Condition !== undefined) checkCondition(r.Condition, `resource ${id}`);
@@ -172,7 +175,7 @@ export function validateTemplate(t: Template): TemplateGraph {
     const dependsOn = r.DependsOn === undefined ? [] : Array.isArray(r.DependsOn) ? r.DependsOn : [r.DependsOn];
     for (const d of dependsOn) {
       if (typeof d !== 'string' || !isResource(d))
-        throw formatError(`Unresolved resource dependencies [${String(d)}] in the Resources block of the template`);
+        throw cfnErrors.templateFormat(`Unresolved resource dependencies [${String(d)}] in the Resources block of the template`);
       refs.add(d);
     }
     deps.set(id, refs);
@@ -180,7 +183,7 @@ export function validateTemplate(t: Template): TemplateGraph {
 
   for (const [name, out] of Object.entries(t.Outputs ?? {})) {
     if (!out || typeof out !== 'object' || !('Value' in out))
-      throw formatError(`Every Outputs member must contain a Value object (${name})`);
+      throw cfnErrors.templateFormat(`Every Outputs member must contain a Value object (${name})`);
     if (out.Condition !== undefined) checkCondition(out.Condition, `output ${name}`);
     scan(out.Value, new Set(), 'Outputs');
     if (out.Export) scan(out.Export.Name, new Set(), 'Outputs');
