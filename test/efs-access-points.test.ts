@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { ensureImage } from '../src/runtime/images.js';
 import { fileSystemDir } from '../src/runtime/efs-server.js';
 import { TestCloud } from './support/cloud.js';
 import { disposeAndCheckHost, processList } from './support/host.js';
 import { inInstance } from './support/instance-shell.js';
+import { efsClientInstance, INSTALL_NFS4_MODULE, oneZoneEfsTemplate } from './support/efs-stack.js';
 import { waitFor } from './support/wait.js';
 import { cfn, settle } from './templates/support.js';
 
@@ -21,7 +21,6 @@ const doc = (...Statement: object[]) => JSON.stringify({ Version: '2012-10-17', 
  * owner as stored) or the errno's name; `lookup PATH` prints `ok` or the errno's name; `up PATH NAME` looks PATH up,
  * then its parent (LOOKUPP), then NAME there.
  */
-const NFS4_MODULE = readFileSync(fileURLToPath(new URL('../../test/support/efs_nfs4.py', import.meta.url)), 'utf8');
 const RAW_CLIENT = `import errno, sys
 sys.path.insert(0, "/root")
 from efs_nfs4 import Creator, Reader, Rpc, compound, nfs4_errno, putpath, xdr_opaque, xdr_u32
@@ -42,45 +41,7 @@ elif op == "up":
 `;
 
 function template() {
-  return JSON.stringify({
-    Resources: {
-      Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.62.0.0/16' } },
-      Subnet: {
-        Type: 'AWS::EC2::Subnet',
-        Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.62.1.0/24', AvailabilityZone: 'us-east-1a' },
-      },
-      ClientGroup: { Type: 'AWS::EC2::SecurityGroup', Properties: { GroupDescription: 'EFS clients', VpcId: { Ref: 'Vpc' } } },
-      TargetGroup: {
-        Type: 'AWS::EC2::SecurityGroup',
-        Properties: {
-          GroupDescription: 'EFS mount target',
-          VpcId: { Ref: 'Vpc' },
-          SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: 2049, ToPort: 2049, SourceSecurityGroupId: { Ref: 'ClientGroup' } }],
-        },
-      },
-      FileSystem: { Type: 'AWS::EFS::FileSystem', Properties: {} },
-      Target: {
-        Type: 'AWS::EFS::MountTarget',
-        Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: { Ref: 'Subnet' }, SecurityGroups: [{ Ref: 'TargetGroup' }] },
-      },
-      Client: {
-        Type: 'AWS::EC2::Instance',
-        DependsOn: ['Target'],
-        Properties: {
-          ImageId: 'ami-1ecae776',
-          InstanceType: 't2.micro',
-          SubnetId: { Ref: 'Subnet' },
-          SecurityGroupIds: [{ Ref: 'ClientGroup' }],
-        },
-      },
-    },
-    Outputs: {
-      FileSystem: { Value: { Ref: 'FileSystem' } },
-      FileSystemArn: { Value: { 'Fn::GetAtt': ['FileSystem', 'Arn'] } },
-      TargetIp: { Value: { 'Fn::GetAtt': ['Target', 'IpAddress'] } },
-      Client: { Value: { Ref: 'Client' } },
-    },
-  });
+  return oneZoneEfsTemplate('10.62', {}, { Client: efsClientInstance() }, { Client: { Value: { Ref: 'Client' } } });
 }
 
 /**
@@ -124,7 +85,7 @@ describe('EFS access points enforced by the NFS server', { skip: ROOT ? false : 
     assert.equal(stack.StackStatus, 'CREATE_COMPLETE', stack.StackStatusReason);
     out = Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
     await waitFor(`boot of ${out.Client}`, () => (/boot finished/.test(readConsole(out.Client)) ? true : undefined), 120_000);
-    ok(`echo ${Buffer.from(NFS4_MODULE).toString('base64')} | base64 -d > /root/efs_nfs4.py`);
+    ok(INSTALL_NFS4_MODULE);
     ok(`echo ${Buffer.from(RAW_CLIENT).toString('base64')} | base64 -d > /root/nfs-raw.py`);
     // The file system as its owner left it: a secret at the top, an application directory with a sibling file.
     ok(efsMount('tls', '/mnt/fs'));

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DescribeFileSystemsCommand, EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
@@ -10,6 +9,7 @@ import { TestCloud } from './support/cloud.js';
 import { errorName } from './support/errors.js';
 import { disposeAndCheckHost } from './support/host.js';
 import { inInstance } from './support/instance-shell.js';
+import { efsClientInstance, INSTALL_NFS4_MODULE, oneZoneEfsTemplate } from './support/efs-stack.js';
 import { waitFor } from './support/wait.js';
 import { cfn, settle } from './templates/support.js';
 
@@ -21,7 +21,6 @@ const doc = (...Statement: object[]) => JSON.stringify({ Version: '2012-10-17', 
  * XDR module and the instance's own python3. `create DIR NAME UID` prints `ok UID:GID` (the new file's owner) or the
  * errno's name.
  */
-const NFS4_MODULE = readFileSync(fileURLToPath(new URL('../../test/support/efs_nfs4.py', import.meta.url)), 'utf8');
 const RAW_CLIENT = `import errno, sys
 sys.path.insert(0, "/root")
 from efs_nfs4 import Creator, Rpc
@@ -131,38 +130,10 @@ describe('EFS file system policies through the API (PutFileSystemPolicy checks, 
 });
 
 function template() {
-  const instance = (extra: object) => ({
-    Type: 'AWS::EC2::Instance',
-    DependsOn: ['Target'],
-    Properties: {
-      ImageId: 'ami-1ecae776',
-      InstanceType: 't2.micro',
-      SubnetId: { Ref: 'Subnet' },
-      SecurityGroupIds: [{ Ref: 'ClientGroup' }],
-      ...extra,
-    },
-  });
-  return JSON.stringify({
-    Resources: {
-      Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.61.0.0/16' } },
-      Subnet: {
-        Type: 'AWS::EC2::Subnet',
-        Properties: { VpcId: { Ref: 'Vpc' }, CidrBlock: '10.61.1.0/24', AvailabilityZone: 'us-east-1a' },
-      },
-      ClientGroup: { Type: 'AWS::EC2::SecurityGroup', Properties: { GroupDescription: 'EFS clients', VpcId: { Ref: 'Vpc' } } },
-      TargetGroup: {
-        Type: 'AWS::EC2::SecurityGroup',
-        Properties: {
-          GroupDescription: 'EFS mount target',
-          VpcId: { Ref: 'Vpc' },
-          SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: 2049, ToPort: 2049, SourceSecurityGroupId: { Ref: 'ClientGroup' } }],
-        },
-      },
-      FileSystem: { Type: 'AWS::EFS::FileSystem', Properties: { Encrypted: true } },
-      Target: {
-        Type: 'AWS::EFS::MountTarget',
-        Properties: { FileSystemId: { Ref: 'FileSystem' }, SubnetId: { Ref: 'Subnet' }, SecurityGroups: [{ Ref: 'TargetGroup' }] },
-      },
+  return oneZoneEfsTemplate(
+    '10.61',
+    { Encrypted: true },
+    {
       WriterRole: {
         Type: 'AWS::IAM::Role',
         Properties: {
@@ -173,19 +144,16 @@ function template() {
         },
       },
       WriterProfile: { Type: 'AWS::IAM::InstanceProfile', Properties: { Roles: [{ Ref: 'WriterRole' }] } },
-      Writer: instance({ IamInstanceProfile: { Ref: 'WriterProfile' } }),
-      Anonymous: instance({}),
+      Writer: efsClientInstance({ IamInstanceProfile: { Ref: 'WriterProfile' } }),
+      Anonymous: efsClientInstance(),
     },
-    Outputs: {
-      FileSystem: { Value: { Ref: 'FileSystem' } },
-      FileSystemArn: { Value: { 'Fn::GetAtt': ['FileSystem', 'Arn'] } },
-      TargetIp: { Value: { 'Fn::GetAtt': ['Target', 'IpAddress'] } },
+    {
       Writer: { Value: { Ref: 'Writer' } },
       Anonymous: { Value: { Ref: 'Anonymous' } },
       WriterRole: { Value: { Ref: 'WriterRole' } },
       WriterRoleArn: { Value: { 'Fn::GetAtt': ['WriterRole', 'Arn'] } },
     },
-  });
+  );
 }
 
 /**
@@ -367,7 +335,7 @@ describe(
       const raw = (id: string, parent: string, name: string, uid: number) =>
         ok(id, `python3 /root/nfs-raw.py ${out.TargetIp} create /${out.FileSystem}${parent} ${name} ${uid}`);
       for (const id of [out.Writer, out.Anonymous]) {
-        ok(id, `echo ${Buffer.from(NFS4_MODULE).toString('base64')} | base64 -d > /root/efs_nfs4.py`);
+        ok(id, INSTALL_NFS4_MODULE);
         ok(id, `echo ${Buffer.from(RAW_CLIENT).toString('base64')} | base64 -d > /root/nfs-raw.py`);
       }
       // The deny of the test before goes.

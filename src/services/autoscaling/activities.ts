@@ -87,7 +87,7 @@ export function startActivity(cloud: Cloud, region: string, g: GroupRecord, a: N
   return record;
 }
 
-/** Ends an activity (Successful, Failed, Cancelled) and sends its notification. */
+/** Ends an activity (Successful, Failed, Cancelled) and sends its notification; `at` when it ended with a state change. */
 export function endActivity(
   cloud: Cloud,
   region: string,
@@ -97,6 +97,7 @@ export function endActivity(
   event?: NotificationEvent,
   instanceId?: string,
   message?: string,
+  at = cloud.clock.now(),
 ): void {
   if (!activityId) return;
   const found = findActivity(cloud, region, g.AutoScalingGroupName, activityId);
@@ -105,7 +106,7 @@ export function endActivity(
     ...found.value,
     StatusCode: status,
     Progress: 100,
-    EndTime: cloud.clock.now(),
+    EndTime: at,
     StatusMessage: message ?? found.value.StatusMessage,
   };
   activities(cloud).put(region, found.id, done);

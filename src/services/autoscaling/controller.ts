@@ -357,7 +357,8 @@ export class GroupController {
       x.CooldownUntil = now + x.DefaultCooldown * 1000;
     });
     const i = g?.Instances.find((x) => x.InstanceId === id);
-    if (g && i) endActivity(this.cloud, region, g, i.ActivityId, 'Successful', 'autoscaling:EC2_INSTANCE_LAUNCH', id);
+    // The launch ends when the instance entered service (its health check grace period counts from the same instant).
+    if (g && i) endActivity(this.cloud, region, g, i.ActivityId, 'Successful', 'autoscaling:EC2_INSTANCE_LAUNCH', id, undefined, now);
   }
 
   /**
