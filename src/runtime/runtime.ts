@@ -193,7 +193,6 @@ export class Runtime implements EfsHost {
   private hostTableMade = false;
   /** The address maps the host table holds (after its last successful application). */
   private hostMapsApplied?: HostMaps;
-  private hostMapsFailures = 0;
   private readonly running = new Map<string, Running>();
   /** Instances whose network is being set up (their sandbox not started yet). */
   private readonly plugged = new Map<string, Running>();
@@ -889,12 +888,6 @@ export class Runtime implements EfsHost {
     this.hostMapsApplied = undefined;
     const table = (whole ? this.applyHostRules(maps) : changes ? nft(undefined, changes) : Promise.resolve()).then(() => {
       this.hostMapsApplied = maps;
-      this.hostMapsFailures = 0;
-    });
-    // A failed transaction leaves the kernel's maps as they were; nothing else may ask again (an Elastic IP moved
-    // once), so the whole maps are applied again after it, a few times before it is left to the next change.
-    table.catch(() => {
-      if (++this.hostMapsFailures <= 3) this.refreshPublic().catch(() => undefined);
     });
     const wanted = new Set(maps.publicMap.map(([ip]) => ip));
     const lines: string[] = [];
