@@ -7,7 +7,7 @@ import { fileSystemDir } from '../src/runtime/efs-server.js';
 import { TestCloud } from './support/cloud.js';
 import { disposeAndCheckHost, processList } from './support/host.js';
 import { inInstance } from './support/instance-shell.js';
-import { efsClientInstance, INSTALL_NFS4_MODULE, oneZoneEfsTemplate } from './support/efs-stack.js';
+import { consoleOf, efsClientInstance, INSTALL_NFS4_MODULE, oneZoneEfsTemplate } from './support/efs-stack.js';
 import { waitFor } from './support/wait.js';
 import { cfn, settle } from './templates/support.js';
 
@@ -69,13 +69,7 @@ describe('EFS access points enforced by the NFS server', { skip: ROOT ? false : 
   const efsMount = (opts: string, dir: string) => `mkdir -p ${dir} && mount -t efs -o ${opts} ${out.FileSystem}:/ ${dir}`;
   const createAccessPoint = (...args: string[]) =>
     cloud.awsOk('efs', 'create-access-point', '--file-system-id', out.FileSystem, ...args).AccessPointId as string;
-  const readConsole = (id: string) => {
-    try {
-      return readFileSync(path.join(cloud.home, 'instances', id, 'console.log'), 'utf8');
-    } catch {
-      return '';
-    }
-  };
+  const readConsole = (id: string) => consoleOf(cloud.home, id);
 
   before(async () => {
     await ensureImage(process.env.HALO_IMAGE_CACHE as string);

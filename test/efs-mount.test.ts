@@ -12,6 +12,7 @@ import { cloudTag, instanceLink, names } from '../src/runtime/names.js';
 import { TestCloud } from './support/cloud.js';
 import { disposeAndCheckHost } from './support/host.js';
 import { cfn, settle } from './templates/support.js';
+import { consoleOf } from './support/efs-stack.js';
 import { waitFor } from './support/wait.js';
 
 /**
@@ -164,13 +165,7 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     assert.equal(r.status, 0, `${cmd} in ${instanceId}: ${r.stdout}${r.stderr}`);
     return r.stdout.trim();
   };
-  const readConsole = (id: string) => {
-    try {
-      return readFileSync(path.join(cloud.home, 'instances', id, 'console.log'), 'utf8');
-    } catch {
-      return '';
-    }
-  };
+  const readConsole = (id: string) => consoleOf(cloud.home, id);
   /** Bytes through the instance's veth, as the VPC namespace counts them (/proc/net/dev). */
   const veth = (instanceId: string) => {
     const text = spawnSync('nsenter', [`--net=/run/netns/${names(tag).vpcNs(out.Vpc)}`, '--', 'cat', '/proc/net/dev'], {

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DescribeFileSystemsCommand, EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -9,7 +7,7 @@ import { TestCloud } from './support/cloud.js';
 import { errorName } from './support/errors.js';
 import { disposeAndCheckHost } from './support/host.js';
 import { inInstance } from './support/instance-shell.js';
-import { efsClientInstance, INSTALL_NFS4_MODULE, oneZoneEfsTemplate } from './support/efs-stack.js';
+import { consoleOf, efsClientInstance, INSTALL_NFS4_MODULE, oneZoneEfsTemplate } from './support/efs-stack.js';
 import { waitFor } from './support/wait.js';
 import { cfn, settle } from './templates/support.js';
 
@@ -185,13 +183,7 @@ describe(
     const setRolePolicy = (...statements: object[]) =>
       cloud.awsOk('iam', 'put-role-policy', '--role-name', out.WriterRole, '--policy-name', 'efs', '--policy-document', doc(...statements));
     const efsMount = (id: string, opts: string, dir: string) => `mkdir -p ${dir} && mount -t efs -o ${opts} ${out.FileSystem}:/ ${dir}`;
-    const readConsole = (id: string) => {
-      try {
-        return readFileSync(path.join(cloud.home, 'instances', id, 'console.log'), 'utf8');
-      } catch {
-        return '';
-      }
-    };
+    const readConsole = (id: string) => consoleOf(cloud.home, id);
 
     before(async () => {
       await ensureImage(process.env.HALO_IMAGE_CACHE as string);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** A shell line that writes the tests' NFSv4 XDR module (test/support/efs_nfs4.py) into an instance's /root. */
@@ -58,4 +59,13 @@ export function oneZoneEfsTemplate(
       ...outputs,
     },
   });
+}
+
+/** An instance's console so far ('' before it has one). */
+export function consoleOf(home: string, instanceId: string): string {
+  try {
+    return readFileSync(path.join(home, 'instances', instanceId, 'console.log'), 'utf8');
+  } catch {
+    return '';
+  }
 }
