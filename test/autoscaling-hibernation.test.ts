@@ -81,6 +81,32 @@ describe('EC2 hibernation and Hibernated warm pools with real instances', { skip
       return '';
     }
   };
+  /** What a test that waited in vain for the counter needs to tell where the path broke. */
+  const explainCounter = (client: string, server: string, ip: string) => {
+    const states = cloud
+      .aws(
+        'ec2',
+        'describe-instances',
+        '--instance-ids',
+        client,
+        server,
+        '--query',
+        'Reservations[].Instances[].[InstanceId,State.Name]',
+        '--output',
+        'text',
+      )
+      .stdout.trim();
+    let curl: string;
+    try {
+      const r = inInstance(client, `curl -sS -m 3 http://${ip}:8080/ 2>&1; echo " curl exit $?"; ip -br addr`);
+      curl = `${r.stdout}${r.stderr}`;
+    } catch (err) {
+      curl = `the client's shell: ${(err as Error).message}`;
+    }
+    const tail = (id: string) => consoleOf(id).split('\n').slice(-15).join('\n');
+    const local = shell(server, 'curl -sS -m 3 http://127.0.0.1:8080/ 2>&1; echo " curl exit $?"');
+    return `states: ${states}\nfrom the client: ${curl}\non the server itself: ${local}\nserver console:\n${tail(server)}\nclient console:\n${tail(client)}`;
+  };
   const run = (...extra: string[]) =>
     cloud.awsOk(
       'ec2',
@@ -195,7 +221,11 @@ describe('EC2 hibernation and Hibernated warm pools with real instances', { skip
   });
 
   it("stop --hibernate keeps the processes' memory: unreachable while hibernated, the same process counts on after start", async () => {
-    const first = await waitFor('the counter answering over the VPC', async () => readFrom(ids.client, ids.hibIp), 120_000);
+    const first = await waitFor('the counter answering over the VPC', async () => readFrom(ids.client, ids.hibIp), 120_000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}\n${explainCounter(ids.client, ids.hib, ids.hibIp)}`);
+      },
+    );
     const stopped = await ec2.send(new StopInstancesCommand({ InstanceIds: [ids.hib], Hibernate: true }));
     assert.equal(stopped.StoppingInstances?.[0]?.CurrentState?.Name, 'stopping');
     const stopping = await describeOne(ids.hib);
