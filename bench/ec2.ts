@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -72,15 +72,22 @@ function nsPids(ns: string): number[] {
   return spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split(/\s+/).filter(Boolean).map(Number);
 }
 
+/** A floor's command must have done its work: one that fails at once would make a floor that flatters. */
+function succeeded(r: SpawnSyncReturns<string | Buffer>): void {
+  if (r.status !== 0) throw new Error(`a floor's command failed (${r.status ?? r.signal}): ${String(r.stderr).slice(0, 500)}`);
+}
+
 /** The floor of a launch: a network namespace and an unshare sandbox that runs `true`. */
 function bareSandbox(ns: string, command: string[]): number {
   const t0 = performance.now();
-  spawnSync('ip', ['netns', 'add', ns]);
-  const sandbox = sandboxCommand(ns, command);
-  spawnSync(sandbox.cmd, sandbox.args);
-  const ms = performance.now() - t0;
-  spawnSync('ip', ['netns', 'del', ns]);
-  return ms;
+  succeeded(spawnSync('ip', ['netns', 'add', ns]));
+  try {
+    const sandbox = sandboxCommand(ns, command);
+    succeeded(spawnSync(sandbox.cmd, sandbox.args));
+    return performance.now() - t0;
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
 }
 
 /**
@@ -98,12 +105,13 @@ function launchParts(home: string): { perl: number; loopMount: number } {
   spawnSync('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', 'lazy_itable_init=1,lazy_journal_init=1', img]);
   for (let i = 0; i < ROUNDS; i++) {
     let t = performance.now();
-    spawnSync('/usr/bin/perl', ['-e', '1']);
+    succeeded(spawnSync('/usr/bin/perl', ['-e', '1']));
     perl.push(performance.now() - t);
     t = performance.now();
     const m = spawnSync('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev,noinit_itable', img, mnt]);
     loopMount.push(performance.now() - t);
-    if (m.status === 0) spawnSync('umount', [mnt]);
+    succeeded(m);
+    spawnSync('umount', [mnt]);
   }
   spawnSync('rm', ['-rf', dir]);
   return { perl: median(perl), loopMount: median(loopMount) };
@@ -366,16 +374,24 @@ export async function benchEc2(): Promise<BenchRow[]> {
       signedCalls.push(performance.now() - t0);
     }
     const table = `halo_${tag}_bench`;
-    spawnSync('nft', ['-f', '-'], {
-      input: `table ip ${table} { map m { type ipv4_addr : ipv4_addr; elements = { 127.1.0.1 : 10.0.0.1 } } }\n`,
-    });
+    succeeded(
+      spawnSync('nft', ['-f', '-'], {
+        input: `table ip ${table} {\n  map m { type ipv4_addr : ipv4_addr; elements = { 127.1.0.1 : 10.0.0.1 } }\n}\n`,
+      }),
+    );
     const nftFloor: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      const t0 = performance.now();
-      spawnSync('nft', ['-f', '-'], { input: `flush map ip ${table} m\nadd element ip ${table} m { 127.1.0.1 : 10.0.0.${2 + i} }\n` });
-      nftFloor.push(performance.now() - t0);
+    try {
+      for (let i = 0; i < ROUNDS; i++) {
+        const t0 = performance.now();
+        const r = spawnSync('nft', ['-f', '-'], {
+          input: `flush map ip ${table} m\nadd element ip ${table} m { 127.1.0.1 : 10.0.0.${2 + i} }\n`,
+        });
+        nftFloor.push(performance.now() - t0);
+        succeeded(r);
+      }
+    } finally {
+      spawnSync('nft', ['delete', 'table', 'ip', table]);
     }
-    spawnSync('nft', ['delete', 'table', 'ip', table]);
     rows.push({
       name: `Elastic IP switch to first answer from the new instance (median; of which the AssociateAddress call ${median(apiCalls).toFixed(1)} ms, where a signed call that changes nothing takes ${median(signedCalls).toFixed(1)} ms: the client's signing and HTTP round trip, which the floor does not pay; a new HTTP connection through the two DNATs to the settled address answers in ${median(settledGets).toFixed(1)} ms; the host's nft transaction (one process, as the floor's, through the daemon's command runner) starts inside the call, before its answer, and the first answer is seen within one request to the old instance after it lands: a poll of back-to-back requests)`,
       value: median(switches),
