@@ -404,7 +404,19 @@ export async function benchEc2(): Promise<BenchRow[]> {
     const count = Number(process.env.HALO_BENCH_INSTANCES || 100);
     const tMany = performance.now();
     const many = await run(undefined, count);
-    await waitFor(() => (many.every((id) => consoleHas(id, 'boot finished')) ? true : undefined), 600_000, `${count} instances`, 200);
+    await waitFor(
+      () => {
+        const failed = many.find((id) => consoleHas(id, 'ended unexpectedly') || consoleHas(id, 'launch failed'));
+        if (failed)
+          throw new Error(
+            `${failed} of ${count} failed:\n${readFileSync(path.join(cloud.home, 'instances', failed, 'console.log'), 'utf8')}`,
+          );
+        return many.every((id) => consoleHas(id, 'boot finished')) ? true : undefined;
+      },
+      600_000,
+      `${count} instances`,
+      200,
+    );
     const manyMs = performance.now() - tMany;
     const states =
       (await ec2.send(new DescribeInstancesCommand({ InstanceIds: many }))).Reservations?.flatMap((r) => r.Instances ?? []) ?? [];

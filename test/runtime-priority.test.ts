@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readDaemonInfo } from '../src/daemon/home.js';
 import { ensureImage } from '../src/runtime/images.js';
-import { cgroupDirs, cgroupName, SET_UP_CPU_SHARES } from '../src/runtime/limits.js';
+import { cgroupDirs, cgroupName, INSTANCES_CPU_SHARES, SET_UP_CPU_SHARES } from '../src/runtime/limits.js';
 import { cloudTag } from '../src/runtime/names.js';
 import { TestCloud } from './support/cloud.js';
 import { disposeAndCheckHost, processList } from './support/host.js';
@@ -13,7 +14,8 @@ import { waitFor } from './support/wait.js';
 /**
  * CPU priority on the host (limits.ts): a launch's host commands and its sandbox's set-up run in the cloud's
  * provisioning cgroup at a low weight, so that the API answers first; the instance's own processes run in its own
- * cgroup at its type's full share (1024 per vCPU), from its init on. Needs root and the cgroup v1 cpu controller.
+ * cgroup (1024 per vCPU), from its init on, inside the cloud's `instances` cgroup, whose weight bounds all instances
+ * together, however many run. Needs root and the cgroup v1 cpu controller.
  */
 const ROOT = process.getuid?.() === 0;
 const CPU = existsSync('/sys/fs/cgroup/cpu/cgroup.procs');
@@ -101,7 +103,12 @@ describe('launches yield the CPU to the API', { skip: ROOT && CPU ? false : 'nee
       }
     });
     assert.ok(sleeper, `the user data's sleep among the instance's processes ${pids.join(' ')}`);
-    const own = `/${cgroupName(tag, id)}`;
+    // Beside the daemon (which keeps its own cgroup): the cloud's instances cgroup, and the instance's inside it.
+    const instances = path.posix.join(cpuCgroupOf(daemonPid as number) ?? '/', cgroupName(tag, 'instances'));
+    const own = path.posix.join(instances, cgroupName(tag, id));
+    assert.equal(cpuDir, path.join('/sys/fs/cgroup/cpu', own));
+    assert.equal(Number(readFileSync(path.join('/sys/fs/cgroup/cpu', instances, 'cpu.shares'), 'utf8')), INSTANCES_CPU_SHARES);
+    assert.ok(INSTANCES_CPU_SHARES <= 1024 * os.availableParallelism(), 'all instances together weigh at most a busy process per core');
     for (const pid of pids) {
       const cg = cpuCgroupOf(pid);
       if (cg !== undefined) assert.equal(cg, own, `pid ${pid}`);

@@ -13,8 +13,11 @@ import path from 'node:path';
  * started by the host command runner, sh.ts) and the first stage of its sandbox (mounts, pivot: what a hypervisor
  * does on AWS, never on the instance's vCPUs) run in one cgroup of the cloud, `provisioning`, at SET_UP_CPU_SHARES:
  * all launches together weigh that much, however many there are. The first stage joins the instance's own cpu
- * cgroup (its type's full share) just before the instance's init starts: the instance's own software, from its
- * first process on, pending or running, always has its type's share.
+ * cgroup just before the instance's init starts. The instances' cpu cgroups live in one cgroup of the cloud,
+ * `instances`, at INSTANCES_CPU_SHARES: among themselves each instance weighs its vCPUs, and all of them together
+ * weigh as much as that many busy processes, however many instances run (fifty booting instances would otherwise
+ * outweigh the API fifty to one, as on no cloud, whose API does not run on its instances' hosts). Idle CPU is
+ * anybody's: a weight matters only when the machine is busy.
  */
 
 const ROOT = '/sys/fs/cgroup';
@@ -54,9 +57,21 @@ export const cgroupName = (tag: string, instanceId: string) => `halo-${tag}-${in
  */
 export const SET_UP_CPU_SHARES = 512;
 
+/**
+ * cpu.shares of all the cloud's instances together: one busy process per core of the machine, so that under full
+ * load the instances get about two thirds of it, the API and the launches' set-up the rest.
+ */
+export const INSTANCES_CPU_SHARES = 1024 * os.availableParallelism();
+
+/** Where the cloud's cgroup of a controller is that holds its instances' own: the cpu one nests them. */
+function instancesParent(tag: string, controller: Controller): string | undefined {
+  const own = ownDir(controller);
+  return own && controller === 'cpu' ? path.join(own, cgroupName(tag, 'instances')) : own;
+}
+
 /** Where the instance's cgroup of each available controller is (made by `makeCgroups`). */
 export function cgroupDirs(tag: string, instanceId: string): string[] {
-  return LIMIT_CONTROLLERS.map((c) => ownDir(c))
+  return LIMIT_CONTROLLERS.map((c) => instancesParent(tag, c))
     .filter((d): d is string => !!d)
     .map((d) => path.join(d, cgroupName(tag, instanceId)));
 }
@@ -70,8 +85,12 @@ export function makeCgroups(tag: string, instanceId: string, limits: InstanceLim
   removeCgroups(cgroupDirs(tag, instanceId));
   const made: string[] = [];
   for (const controller of LIMIT_CONTROLLERS) {
-    const parent = ownDir(controller);
+    const parent = instancesParent(tag, controller);
     if (!parent) continue;
+    if (controller === 'cpu' && !existsSync(parent)) {
+      mkdirSync(parent);
+      write(parent, 'cpu.shares', INSTANCES_CPU_SHARES);
+    }
     const dir = path.join(parent, cgroupName(tag, instanceId));
     mkdirSync(dir);
     made.push(dir);
@@ -182,7 +201,10 @@ export function cgroupPids(dir: string): number[] {
   }
 }
 
-/** Every cgroup directory of a cloud (by tag), in the whole hierarchy of each controller (a dead daemon's too). */
+/**
+ * Every cgroup directory of a cloud (by tag), in the whole hierarchy of each controller (a dead daemon's too), nested
+ * ones before the one that holds them (the order they can be removed in).
+ */
 export function cgroupsOfCloud(tag: string): string[] {
   const prefix = `halo-${tag}-`;
   const found: string[] = [];
@@ -196,8 +218,8 @@ export function cgroupsOfCloud(tag: string): string[] {
       return;
     }
     for (const name of entries) {
+      if (depth < 5) walk(path.join(dir, name), depth + 1);
       if (name.startsWith(prefix)) found.push(path.join(dir, name));
-      else if (depth < 4) walk(path.join(dir, name), depth + 1);
     }
   };
   for (const controller of LIMIT_CONTROLLERS) if (existsSync(path.join(ROOT, controller))) walk(path.join(ROOT, controller), 0);

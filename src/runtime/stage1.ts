@@ -186,7 +186,8 @@ mark('disks ready');
   unless ($loop) {
     sysopen(my $ctl, '/dev/loop-control', 2) or die "halo: /dev/loop-control: $!\\n";
     sysopen(my $img, $file, 2) or die "halo: $file: $!\\n";
-    for my $try (1 .. 50) {
+    # Launches at once all get the same free device: each round one of them takes it, the others try the next one.
+    for my $try (1 .. 2000) {
       my $n = ioctl($ctl, 0x4C82, 0);
       defined $n or die "halo: no free loop device: $!\\n";
       $n = 0 if $n eq '0 but true';
