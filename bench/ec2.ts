@@ -302,7 +302,7 @@ export async function benchEc2(): Promise<BenchRow[]> {
     const bareLoadedP99 = p99(await bareLoaded);
     bareServer.stop();
     rows.push({
-      name: `DescribeInstances p99 while ${LOAD_INSTANCES} instances launch (${underLoad.length} calls over ${(fiftyMs / 1000).toFixed(1)} s; a bare node:http server polled alongside: p99 ${bareLoadedP99.toFixed(1)} ms under the same launches vs ${bareIdleP99.toFixed(1)} ms idle = ${(bareLoadedP99 / bareIdleP99).toFixed(1)}×, what the machine's load alone does to a server: the daemon's ratio cannot be much below it; the launches' set-up runs at a lower CPU weight than the API, the instances at their full share)`,
+      name: `DescribeInstances p99 while ${LOAD_INSTANCES} instances launch (${underLoad.length} calls over ${(fiftyMs / 1000).toFixed(1)} s; a bare node:http server polled alongside: p99 ${bareLoadedP99.toFixed(1)} ms under the same launches vs ${bareIdleP99.toFixed(1)} ms idle = ${(bareLoadedP99 / bareIdleP99).toFixed(1)}×, what the machine's load alone does to a server: the daemon's ratio cannot be much below it; the launches' set-up runs at a lower CPU weight than the API, all instances together at one busy process per core)`,
       value: p99(underLoad),
       unit: 'ms',
       floorName: `idle p99 (${idle.length} calls)`,
