@@ -137,10 +137,13 @@ sub bindmount { my ($src, $dst) = @_; mnt($src, $dst, undef, 4096, undef); }
 sub writefile { my ($file, $text) = @_; sysopen(my $fh, $file, 1) or die "halo: $file: $!\\n";
   defined syswrite($fh, $text) or die "halo: $file: $!\\n"; close $fh; }
 sub readfile { my ($file) = @_; open(my $fh, '<', $file) or return undef; local $/; my $t = <$fh>; close $fh; $t }
-# Waits until the host has made this file (inotify on its directory, no polling).
+# Waits until the host has made this file (inotify on its directory). Polled instead (every 5 ms) when the host's
+# inotify instances are all taken (EMFILE, ENFILE: fs.inotify.max_user_instances is 128 by default, and hundreds of
+# launches may wait at once).
 sub gate { my ($file) = @_; return if -e $file;
   (my $dir = $file) =~ s{/[^/]*$}{};
-  my $fd = syscall(${NR.inotifyInit1}, 0); $fd >= 0 or die "halo: inotify: $!\\n";
+  my $fd = syscall(${NR.inotifyInit1}, 0);
+  if ($fd < 0) { ($! == 24 || $! == 23) or die "halo: inotify: $!\\n"; select(undef, undef, undef, 0.005) until -e $file; return; }
   syscall(${NR.inotifyAddWatch}, $fd, $dir, 0x100 | 0x80) >= 0 or die "halo: inotify $dir: $!\\n";
   open(my $in, '<&=', $fd) or die "halo: inotify: $!\\n";
   until (-e $file) { defined sysread($in, my $buf, 4096) or die "halo: inotify: $!\\n"; }
