@@ -17,7 +17,10 @@ void io_stateid(struct ofile *f, uint8_t out[16]) {
   pthread_mutex_unlock(&f->mu);
 }
 
-void file_stateid(struct fuse_file_info *fi, uint8_t out[16]) { io_stateid(OFILE(fi), out); }
+void file_stateid(struct fuse_file_info *fi, uint8_t out[16]) {
+  reopen_if_closed(OFILE(fi));
+  io_stateid(OFILE(fi), out);
+}
 
 void state_lost(struct ofile *f) {
   pthread_mutex_lock(&f->mu);
@@ -25,11 +28,17 @@ void state_lost(struct ofile *f) {
   pthread_mutex_unlock(&f->mu);
 }
 
-static struct ofile *new_ofile(struct inode *in, uint32_t uid, uint32_t gid) {
+static uint32_t share_access(int flags) {
+  int acc = flags & O_ACCMODE;
+  return acc == O_RDONLY ? 1 : acc == O_WRONLY ? 2 : 3;
+}
+
+static struct ofile *new_ofile(struct inode *in, uint32_t uid, uint32_t gid, uint32_t access) {
   struct ofile *f = calloc(1, sizeof *f);
   f->in = in;
   f->uid = uid;
   f->gid = gid;
+  f->access = access;
   pthread_mutex_init(&f->mu, NULL);
   pthread_mutex_lock(&serial_mu);
   f->serial = ++serials;
@@ -104,12 +113,15 @@ static int open_by_name(uint32_t uid, uint32_t gid, struct ofile *f, struct inod
     if (s) {
       cp_done(&c);
       owner_give(o);
+      if (create) names_forget(dir);
       return -nfs4_errno(s);
     }
     xrd *r = &c.call.body;
     uint8_t stateid[16];
     xr_fixed(r, stateid, 16);
-    xr_skip(r, 20); /* change_info4 */
+    xr_u32(r); /* change_info4: atomic (ganesha's never is), before, after */
+    uint64_t before = xr_u64(r), after = xr_u64(r);
+    if (create) names_changed(dir, before, after, name, NULL);
     uint32_t rflags = xr_u32(r);
     skip_bitmap(r);
     uint32_t deleg = xr_u32(r);
@@ -195,9 +207,45 @@ static void close_state(uint32_t uid, uint32_t gid, struct ofile *f) {
   else owner_give(o);
 }
 
-static uint32_t share_access(int flags) {
-  int acc = flags & O_ACCMODE;
-  return acc == O_RDONLY ? 1 : acc == O_WRONLY ? 2 : 3;
+/* The open by name again after an early CLOSE, as its opener (the name's file must still be this one); failing
+ * that, its I/O goes by the anonymous stateid. */
+void reopen_if_closed(struct ofile *f) {
+  pthread_mutex_lock(&f->mu);
+  int was = f->closed;
+  f->closed = 0;
+  if (was) f->reopened = 1;
+  pthread_mutex_unlock(&f->mu);
+  if (!was) return;
+  struct inode *in = f->in;
+  pthread_mutex_lock(&in->mu);
+  char *name = in->name ? strdup(in->name) : NULL;
+  fuse_ino_t parent = in->parent;
+  nfs_fh known = in->fh;
+  pthread_mutex_unlock(&in->mu);
+  struct inode *dir = name ? inode_get(parent) : NULL;
+  if (dir) {
+    struct ofile tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.in = in;
+    pthread_mutex_init(&tmp.mu, NULL);
+    nfs_fh fh;
+    nfs_attr a;
+    int rc = open_by_name(f->uid, f->gid, &tmp, dir, name, f->access, 0, 0, 0, 0, &fh, &a);
+    if (rc == 0 && (fh.len != known.len || memcmp(fh.data, known.data, fh.len))) {
+      close_state(f->uid, f->gid, &tmp);
+      rc = -ENOENT;
+    }
+    if (rc == 0) {
+      pthread_mutex_lock(&f->mu);
+      f->owner = tmp.owner;
+      memcpy(f->stateid, tmp.stateid, 16);
+      f->has_state = 1;
+      f->clientid = tmp.clientid;
+      pthread_mutex_unlock(&f->mu);
+    }
+    pthread_mutex_destroy(&tmp.mu);
+  }
+  free(name);
 }
 
 /* Without a name to OPEN by (the mount's root, a name another client changed): what OPEN checks, without its
@@ -256,7 +304,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   uint32_t uid, gid;
   caller(req, &uid, &gid);
   settle(in);
-  struct ofile *f = new_ofile(in, uid, gid);
+  struct ofile *f = new_ofile(in, uid, gid, share_access(fi->flags));
   pthread_mutex_lock(&in->mu);
   char *name = in->name ? strdup(in->name) : NULL;
   fuse_ino_t parent = in->parent;
@@ -267,7 +315,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   if (dir) {
     nfs_fh fh;
     nfs_attr a;
-    rc = open_by_name(uid, gid, f, dir, name, share_access(fi->flags), 0, 0, 0, 0, &fh, &a);
+    rc = open_by_name(uid, gid, f, dir, name, f->access, 0, 0, 0, 0, &fh, &a);
     if (rc == 0 && (fh.len != known.len || memcmp(fh.data, known.data, fh.len))) {
       /* The name is another file's now: not this one's state. */
       close_state(uid, gid, f);
@@ -300,10 +348,10 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
   }
   uint32_t uid, gid;
   caller(req, &uid, &gid);
-  struct ofile *f = new_ofile(NULL, uid, gid);
+  struct ofile *f = new_ofile(NULL, uid, gid, share_access(fi->flags));
   nfs_fh fh;
   nfs_attr a;
-  int rc = open_by_name(uid, gid, f, dir, name, share_access(fi->flags), 1, mode, fi->flags & O_EXCL, fi->flags & O_TRUNC, &fh, &a);
+  int rc = open_by_name(uid, gid, f, dir, name, f->access, 1, mode, fi->flags & O_EXCL, fi->flags & O_TRUNC, &fh, &a);
   if (rc < 0) {
     free(f);
     fuse_reply_err(req, -rc);
@@ -324,6 +372,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse
   (void)ino;
   struct ofile *f = OFILE(fi);
   settle(f->in);
+  reopen_if_closed(f);
   uint32_t uid, gid;
   caller(req, &uid, &gid);
   if (size > MAX_IO) size = MAX_IO;
@@ -372,7 +421,7 @@ int take_error(struct ofile *f) {
 void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   (void)ino;
   struct ofile *f = OFILE(fi);
-  settle(f->in);
+  flush_writes(f);
   int e = take_error(f);
   unlock_range(req, f, fi->lock_owner, 0, UINT64_MAX);
   fuse_reply_err(req, e);
