@@ -17,10 +17,7 @@ void io_stateid(struct ofile *f, uint8_t out[16]) {
   pthread_mutex_unlock(&f->mu);
 }
 
-void file_stateid(struct fuse_file_info *fi, uint8_t out[16]) {
-  reopen_if_closed(OFILE(fi));
-  io_stateid(OFILE(fi), out);
-}
+void file_stateid(struct fuse_file_info *fi, uint8_t out[16]) { io_stateid(OFILE(fi), out); }
 
 void state_lost(struct ofile *f) {
   pthread_mutex_lock(&f->mu);
@@ -28,17 +25,11 @@ void state_lost(struct ofile *f) {
   pthread_mutex_unlock(&f->mu);
 }
 
-static uint32_t share_access(int flags) {
-  int acc = flags & O_ACCMODE;
-  return acc == O_RDONLY ? 1 : acc == O_WRONLY ? 2 : 3;
-}
-
-static struct ofile *new_ofile(struct inode *in, uint32_t uid, uint32_t gid, uint32_t access) {
+static struct ofile *new_ofile(struct inode *in, uint32_t uid, uint32_t gid) {
   struct ofile *f = calloc(1, sizeof *f);
   f->in = in;
   f->uid = uid;
   f->gid = gid;
-  f->access = access;
   pthread_mutex_init(&f->mu, NULL);
   pthread_mutex_lock(&serial_mu);
   f->serial = ++serials;
@@ -173,10 +164,14 @@ static int open_by_name(uint32_t uid, uint32_t gid, struct ofile *f, struct inod
   return -EIO;
 }
 
-/* Its locks released, then its CLOSE (its open owner back to the pool). Under nothing: takes f->mu. */
-static void close_state(uint32_t uid, uint32_t gid, struct ofile *f) {
+static void unlock_all(uint32_t uid, uint32_t gid, struct ofile *f) {
   for (struct lockowner *lo = f->locks; lo; lo = lo->next)
     if (lo->established) lock_unlock(uid, gid, f, lo, 0, UINT64_MAX);
+}
+
+/* Its locks released, then its CLOSE (its open owner back to the pool). Under nothing: takes f->mu. */
+static void close_state(uint32_t uid, uint32_t gid, struct ofile *f) {
+  unlock_all(uid, gid, f);
   pthread_mutex_lock(&f->mu);
   if (!f->owner) {
     pthread_mutex_unlock(&f->mu);
@@ -207,45 +202,9 @@ static void close_state(uint32_t uid, uint32_t gid, struct ofile *f) {
   else owner_give(o);
 }
 
-/* The open by name again after an early CLOSE, as its opener (the name's file must still be this one); failing
- * that, its I/O goes by the anonymous stateid. */
-void reopen_if_closed(struct ofile *f) {
-  pthread_mutex_lock(&f->mu);
-  int was = f->closed;
-  f->closed = 0;
-  if (was) f->reopened = 1;
-  pthread_mutex_unlock(&f->mu);
-  if (!was) return;
-  struct inode *in = f->in;
-  pthread_mutex_lock(&in->mu);
-  char *name = in->name ? strdup(in->name) : NULL;
-  fuse_ino_t parent = in->parent;
-  nfs_fh known = in->fh;
-  pthread_mutex_unlock(&in->mu);
-  struct inode *dir = name ? inode_get(parent) : NULL;
-  if (dir) {
-    struct ofile tmp;
-    memset(&tmp, 0, sizeof tmp);
-    tmp.in = in;
-    pthread_mutex_init(&tmp.mu, NULL);
-    nfs_fh fh;
-    nfs_attr a;
-    int rc = open_by_name(f->uid, f->gid, &tmp, dir, name, f->access, 0, 0, 0, 0, &fh, &a);
-    if (rc == 0 && (fh.len != known.len || memcmp(fh.data, known.data, fh.len))) {
-      close_state(f->uid, f->gid, &tmp);
-      rc = -ENOENT;
-    }
-    if (rc == 0) {
-      pthread_mutex_lock(&f->mu);
-      f->owner = tmp.owner;
-      memcpy(f->stateid, tmp.stateid, 16);
-      f->has_state = 1;
-      f->clientid = tmp.clientid;
-      pthread_mutex_unlock(&f->mu);
-    }
-    pthread_mutex_destroy(&tmp.mu);
-  }
-  free(name);
+static uint32_t share_access(int flags) {
+  int acc = flags & O_ACCMODE;
+  return acc == O_RDONLY ? 1 : acc == O_WRONLY ? 2 : 3;
 }
 
 /* Without a name to OPEN by (the mount's root, a name another client changed): what OPEN checks, without its
@@ -304,7 +263,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   uint32_t uid, gid;
   caller(req, &uid, &gid);
   settle(in);
-  struct ofile *f = new_ofile(in, uid, gid, share_access(fi->flags));
+  struct ofile *f = new_ofile(in, uid, gid);
   pthread_mutex_lock(&in->mu);
   char *name = in->name ? strdup(in->name) : NULL;
   fuse_ino_t parent = in->parent;
@@ -315,7 +274,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   if (dir) {
     nfs_fh fh;
     nfs_attr a;
-    rc = open_by_name(uid, gid, f, dir, name, f->access, 0, 0, 0, 0, &fh, &a);
+    rc = open_by_name(uid, gid, f, dir, name, share_access(fi->flags), 0, 0, 0, 0, &fh, &a);
     if (rc == 0 && (fh.len != known.len || memcmp(fh.data, known.data, fh.len))) {
       /* The name is another file's now: not this one's state. */
       close_state(uid, gid, f);
@@ -348,10 +307,10 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
   }
   uint32_t uid, gid;
   caller(req, &uid, &gid);
-  struct ofile *f = new_ofile(NULL, uid, gid, share_access(fi->flags));
+  struct ofile *f = new_ofile(NULL, uid, gid);
   nfs_fh fh;
   nfs_attr a;
-  int rc = open_by_name(uid, gid, f, dir, name, f->access, 1, mode, fi->flags & O_EXCL, fi->flags & O_TRUNC, &fh, &a);
+  int rc = open_by_name(uid, gid, f, dir, name, share_access(fi->flags), 1, mode, fi->flags & O_EXCL, fi->flags & O_TRUNC, &fh, &a);
   if (rc < 0) {
     free(f);
     fuse_reply_err(req, -rc);
@@ -372,7 +331,6 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse
   (void)ino;
   struct ofile *f = OFILE(fi);
   settle(f->in);
-  reopen_if_closed(f);
   uint32_t uid, gid;
   caller(req, &uid, &gid);
   if (size > MAX_IO) size = MAX_IO;
@@ -421,7 +379,7 @@ int take_error(struct ofile *f) {
 void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   (void)ino;
   struct ofile *f = OFILE(fi);
-  flush_writes(f);
+  settle(f->in);
   int e = take_error(f);
   unlock_range(req, f, fi->lock_owner, 0, UINT64_MAX);
   fuse_reply_err(req, e);
@@ -465,18 +423,18 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_inf
   fuse_reply_err(req, e);
 }
 
-/* The last close: its locks (flock's too) released and its CLOSE sent, in this worker thread (the kernel does not
- * wait for a RELEASE). */
+/* The last close: its locks (flock's too) released in this worker thread (the kernel does not wait for a RELEASE),
+ * its CLOSE sent later with others' (closes.c). */
 void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   (void)ino;
   struct ofile *f = OFILE(fi);
   settle(f->in);
   fuse_reply_err(req, 0);
-  close_state(f->uid, f->gid, f);
+  unlock_all(f->uid, f->gid, f);
   for (struct lockowner *lo = f->locks, *next; lo; lo = next) {
     next = lo->next;
     free(lo);
   }
-  pthread_mutex_destroy(&f->mu);
-  free(f);
+  f->locks = NULL;
+  close_later(f);
 }

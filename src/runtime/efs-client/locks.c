@@ -162,7 +162,6 @@ static int lock_range(fuse_req_t req, struct ofile *f, uint64_t fuse_owner, int 
   uint32_t uid, gid;
   caller(req, &uid, &gid);
   settle(f->in);
-  reopen_if_closed(f);
   struct lockowner *lo = lock_owner(f, fuse_owner, 1);
   uint32_t type = exclusive ? (wait ? WRITEW_LT : WRITE_LT) : (wait ? READW_LT : READ_LT);
   int e = try_lock(uid, gid, f, lo, type, off, len);

@@ -154,26 +154,6 @@ static void fail(fuse_req_t req, compound *c, uint32_t s) {
     return;                             \
   }
 
-/* Writes of this client the server has not answered or not yet been sent (writes.c keeps the last small one
- * back): the size and times the server tells are older than the kernel's, which must not take them. */
-static int writes_pending(struct inode *in) {
-  pthread_mutex_lock(&in->mu);
-  int pending = in->writes || in->held || in->redo;
-  pthread_mutex_unlock(&in->mu);
-  return pending;
-}
-
-static uint32_t fetch_attrs(fuse_req_t req, struct inode *in, nfs_attr *a) {
-  BEGIN(req, c);
-  cp_putfh(&c, &in->fh);
-  cp_getattr(&c, 0);
-  cp_end(&c);
-  uint32_t s = cp_status(&c);
-  if (!s && !(s = cp_res(&c, OP_PUTFH)) && !(s = cp_res(&c, OP_GETATTR)) && cp_attrs(&c, a) < 0) s = 5;
-  cp_done(&c);
-  return s;
-}
-
 /* GETFH and GETATTR ending a COMPOUND: the object is known from then on, and the kernel told of it. */
 static void reply_made(fuse_req_t req, compound *c, fuse_ino_t parent, const char *name, int made) {
   nfs_fh fh;
@@ -185,13 +165,6 @@ static void reply_made(fuse_req_t req, compound *c, fuse_ino_t parent, const cha
   }
   cp_done(c);
   struct inode *in = inode_put(&fh, &a, parent, name);
-  if (writes_pending(in)) {
-    settle(in);
-    if ((s = fetch_attrs(req, in, &a))) {
-      fuse_reply_err(req, nfs4_errno(s));
-      return;
-    }
-  }
   keep_dir_attrs(in, &a);
   if (made && S_ISDIR(a.mode)) names_begin(in, a.change); /* empty, as this client made it */
   reply_entry(req, in, &a);
@@ -242,12 +215,14 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   }
   pthread_mutex_unlock(&in->mu);
   settle(in);
+  BEGIN(req, c);
+  cp_putfh(&c, &in->fh);
+  cp_getattr(&c, 0);
+  cp_end(&c);
   nfs_attr a;
-  uint32_t s = fetch_attrs(req, in, &a);
-  if (s) {
-    fuse_reply_err(req, nfs4_errno(s));
-    return;
-  }
+  uint32_t s = cp_status(&c);
+  if (s || (s = cp_res(&c, OP_PUTFH)) || (s = cp_res(&c, OP_GETATTR)) || cp_attrs(&c, &a) < 0) return fail(req, &c, s ? s : 5);
+  cp_done(&c);
   keep_dir_attrs(in, &a);
   struct stat st;
   to_stat(&a, ino, &st);
@@ -575,8 +550,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
     if (plus) {
       struct fuse_entry_param e;
       memset(&e, 0, sizeof e);
-      struct inode *known = a->valid ? inode_get(ino_of(a)) : NULL;
-      if (a->valid && a->has_fh && !(known && writes_pending(known))) {
+      if (a->valid && a->has_fh) {
         struct inode *in = inode_put(&a->fh, a, ino, l->names[i]);
         e.ino = in->ino;
         e.attr_timeout = e.entry_timeout = ATTR_TIMEOUT;

@@ -15,7 +15,6 @@ struct options {
 extern struct options opt;
 
 struct redo;
-struct held;
 struct names;
 /* An object the kernel knows: its node id is the server's fileid (the root: 1). */
 struct inode {
@@ -28,7 +27,6 @@ struct inode {
   int writes;            /* WRITEs sent and unanswered */
   int settling;
   struct redo *redo;     /* writes to send again (a stateid the server forgot, a short write) */
-  struct held *held;     /* the last small write, not sent yet (see writes.c) */
   double attr_at;        /* a directory's attributes, kept ATTR_TIMEOUT (see getattr) */
   struct stat attr;
   struct names *names;   /* a directory made here: its names, while only this client changed it (names.c) */
