@@ -180,26 +180,33 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
     fuse_reply_entry(req, &e);
     return;
   }
+  int check = names_kept(dir); /* the directory's change attribute asked too, to confirm its names */
   BEGIN(req, c);
   cp_putfh(&c, &dir->fh);
+  if (check) cp_getattr(&c, 0);
   cp_op(&c, OP_LOOKUP);
   xb_str(&c.call.msg, name);
   cp_op(&c, OP_GETFH);
   cp_getattr(&c, 0);
   cp_end(&c);
-  uint32_t s = cp_status(&c);
-  if (s == 2) {
+  uint32_t status = cp_status(&c);
+  nfs_attr da;
+  uint32_t s = cp_res(&c, OP_PUTFH);
+  if (!s && check && ((s = cp_res(&c, OP_GETATTR)) || cp_attrs(&c, &da) < 0)) check = 0;
+  if (status == 2) {
     /* The kernel keeps the name's absence as long as a name's presence (what a search path asks again and again). */
     cp_done(&c);
-    names_forget(dir); /* had it kept this name, it was wrong */
+    if (check) names_check(dir, da.change, name, 0);
+    else names_forget(dir);
     struct fuse_entry_param e;
     memset(&e, 0, sizeof e);
     e.entry_timeout = ATTR_TIMEOUT;
     fuse_reply_entry(req, &e);
     return;
   }
-  if ((s = cp_res(&c, OP_PUTFH)) || (s = cp_res(&c, OP_LOOKUP))) return fail(req, &c, s);
-  names_seen(dir, name);
+  if (s || (s = cp_res(&c, OP_LOOKUP))) return fail(req, &c, s ? s : status);
+  if (check) names_check(dir, da.change, name, 1);
+  else names_forget(dir);
   reply_made(req, &c, parent, name, 0);
 }
 

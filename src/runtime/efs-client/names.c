@@ -2,7 +2,8 @@
  * LOOKUP of a name that is not there is answered without the server (the kernel sends one before each create).
  * The server's change attribute is the proof: a create, remove or mkdir in it whose change_info has `before` equal
  * to the change this client last saw moves the names on to `after`; anything else (another client changed the
- * directory, an op not followed here, an answer that contradicts the names) forgets them for good. An absence is
+ * directory, an op not followed here, an answer that contradicts the names) forgets them for good; a LOOKUP sent to
+ * the server (the names' time is up) asks the directory's change attribute too, to confirm them. An absence is
  * told at most ATTR_TIMEOUT after the server last showed the directory as this client left it (the kernel keeps a
  * negative entry no longer than that in all), and never later than NAMES_LIFE after the directory was made:
  * ganesha's change_info is not atomic, so a change by another client between its `before` and the op could go
@@ -98,11 +99,21 @@ int names_absent(struct inode *dir, const char *name, double *holds) {
   return absent;
 }
 
-void names_seen(struct inode *dir, const char *name) {
+int names_kept(struct inode *dir) {
   pthread_mutex_lock(&dir->mu);
-  if (dir->names && !*slot_of(dir->names, name)) {
-    names_free(dir->names);
+  int kept = dir->names != NULL;
+  pthread_mutex_unlock(&dir->mu);
+  return kept;
+}
+
+void names_check(struct inode *dir, uint64_t change, const char *name, int found) {
+  pthread_mutex_lock(&dir->mu);
+  struct names *k = dir->names;
+  if (k && (change != k->change || found != (*slot_of(k, name) != NULL))) {
+    names_free(k);
     dir->names = NULL;
+  } else if (k) {
+    k->confirmed_at = now();
   }
   pthread_mutex_unlock(&dir->mu);
 }

@@ -48,7 +48,9 @@ void forget_dir_attrs(struct inode *in);
 /* names.c: each takes dir->mu. */
 void names_begin(struct inode *dir, uint64_t change);
 int names_absent(struct inode *dir, const char *name, double *holds);
-void names_seen(struct inode *dir, const char *name);
+int names_kept(struct inode *dir);
+/* What a LOOKUP found (found or not) and the directory's change attribute then: the names confirmed or forgotten. */
+void names_check(struct inode *dir, uint64_t change, const char *name, int found);
 void names_changed(struct inode *dir, uint64_t before, uint64_t after, const char *added, const char *gone);
 void names_forget(struct inode *dir);
 void names_free(struct names *k);
