@@ -84,7 +84,7 @@ enum {
 typedef struct {
   int valid;
   uint32_t type;
-  uint64_t size, fileid, used;
+  uint64_t change, size, fileid, used;
   uint32_t mode, nlink, uid, gid;
   struct timespec atime, ctime, mtime;
   nfs_fh fh; /* when asked (READDIR) */

@@ -104,12 +104,15 @@ static int open_by_name(uint32_t uid, uint32_t gid, struct ofile *f, struct inod
     if (s) {
       cp_done(&c);
       owner_give(o);
+      if (create) names_forget(dir);
       return -nfs4_errno(s);
     }
     xrd *r = &c.call.body;
     uint8_t stateid[16];
     xr_fixed(r, stateid, 16);
-    xr_skip(r, 20); /* change_info4 */
+    xr_u32(r); /* change_info4: atomic (ganesha's never is), before, after */
+    uint64_t before = xr_u64(r), after = xr_u64(r);
+    if (create) names_changed(dir, before, after, name, NULL);
     uint32_t rflags = xr_u32(r);
     skip_bitmap(r);
     uint32_t deleg = xr_u32(r);
@@ -161,10 +164,14 @@ static int open_by_name(uint32_t uid, uint32_t gid, struct ofile *f, struct inod
   return -EIO;
 }
 
-/* Its locks released, then its CLOSE (its open owner back to the pool). Under nothing: takes f->mu. */
-static void close_state(uint32_t uid, uint32_t gid, struct ofile *f) {
+static void unlock_all(uint32_t uid, uint32_t gid, struct ofile *f) {
   for (struct lockowner *lo = f->locks; lo; lo = lo->next)
     if (lo->established) lock_unlock(uid, gid, f, lo, 0, UINT64_MAX);
+}
+
+/* Its locks released, then its CLOSE (its open owner back to the pool). Under nothing: takes f->mu. */
+static void close_state(uint32_t uid, uint32_t gid, struct ofile *f) {
+  unlock_all(uid, gid, f);
   pthread_mutex_lock(&f->mu);
   if (!f->owner) {
     pthread_mutex_unlock(&f->mu);
@@ -416,18 +423,18 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_inf
   fuse_reply_err(req, e);
 }
 
-/* The last close: its locks (flock's too) released and its CLOSE sent, in this worker thread (the kernel does not
- * wait for a RELEASE). */
+/* The last close: its locks (flock's too) released in this worker thread (the kernel does not wait for a RELEASE),
+ * its CLOSE sent later with others' (closes.c). */
 void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
   (void)ino;
   struct ofile *f = OFILE(fi);
   settle(f->in);
   fuse_reply_err(req, 0);
-  close_state(f->uid, f->gid, f);
+  unlock_all(f->uid, f->gid, f);
   for (struct lockowner *lo = f->locks, *next; lo; lo = next) {
     next = lo->next;
     free(lo);
   }
-  pthread_mutex_destroy(&f->mu);
-  free(f);
+  f->locks = NULL;
+  close_later(f);
 }

@@ -44,5 +44,7 @@ void state_lost(struct ofile *f);
 /* The first error of the file's writes, once (0 when none). */
 int take_error(struct ofile *f);
 uint32_t lock_unlock(uint32_t uid, uint32_t gid, struct ofile *f, struct lockowner *lo, uint64_t off, uint64_t len);
+/* closes.c: a released file's CLOSE, sent later with others'; the file is freed then. */
+void close_later(struct ofile *f);
 int unlock_range(fuse_req_t req, struct ofile *f, uint64_t fuse_owner, uint64_t off, uint64_t len);
 #endif

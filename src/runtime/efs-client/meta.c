@@ -51,6 +51,10 @@ struct inode *inode_put(const nfs_fh *fh, const nfs_attr *a, fuse_ino_t parent, 
     table[ino % BUCKETS] = in;
   }
   pthread_mutex_lock(&in->mu);
+  if (in->fh.len != fh->len || memcmp(in->fh.data, fh->data, fh->len)) {
+    names_free(in->names); /* the fileid is another object's now */
+    in->names = NULL;
+  }
   in->fh = *fh;
   if (name && ino != FUSE_ROOT_ID) {
     free(in->name);
@@ -151,7 +155,7 @@ static void fail(fuse_req_t req, compound *c, uint32_t s) {
   }
 
 /* GETFH and GETATTR ending a COMPOUND: the object is known from then on, and the kernel told of it. */
-static void reply_made(fuse_req_t req, compound *c, fuse_ino_t parent, const char *name) {
+static void reply_made(fuse_req_t req, compound *c, fuse_ino_t parent, const char *name, int made) {
   nfs_fh fh;
   nfs_attr a;
   uint32_t s = cp_res(c, OP_GETFH);
@@ -162,30 +166,48 @@ static void reply_made(fuse_req_t req, compound *c, fuse_ino_t parent, const cha
   cp_done(c);
   struct inode *in = inode_put(&fh, &a, parent, name);
   keep_dir_attrs(in, &a);
+  if (made && S_ISDIR(a.mode)) names_begin(in, a.change); /* empty, as this client made it */
   reply_entry(req, in, &a);
 }
 
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name) {
   INODE(req, parent, dir);
+  double holds;
+  if (names_absent(dir, name, &holds)) {
+    struct fuse_entry_param e;
+    memset(&e, 0, sizeof e);
+    e.entry_timeout = holds;
+    fuse_reply_entry(req, &e);
+    return;
+  }
+  int check = names_kept(dir); /* the directory's change attribute asked too, to confirm its names */
   BEGIN(req, c);
   cp_putfh(&c, &dir->fh);
+  if (check) cp_getattr(&c, 0);
   cp_op(&c, OP_LOOKUP);
   xb_str(&c.call.msg, name);
   cp_op(&c, OP_GETFH);
   cp_getattr(&c, 0);
   cp_end(&c);
-  uint32_t s = cp_status(&c);
-  if (s == 2) {
+  uint32_t status = cp_status(&c);
+  nfs_attr da;
+  uint32_t s = cp_res(&c, OP_PUTFH);
+  if (!s && check && ((s = cp_res(&c, OP_GETATTR)) || cp_attrs(&c, &da) < 0)) check = 0;
+  if (status == 2) {
     /* The kernel keeps the name's absence as long as a name's presence (what a search path asks again and again). */
     cp_done(&c);
+    if (check) names_check(dir, da.change, name, 0);
+    else names_forget(dir);
     struct fuse_entry_param e;
     memset(&e, 0, sizeof e);
     e.entry_timeout = ATTR_TIMEOUT;
     fuse_reply_entry(req, &e);
     return;
   }
-  if ((s = cp_res(&c, OP_PUTFH)) || (s = cp_res(&c, OP_LOOKUP))) return fail(req, &c, s);
-  reply_made(req, &c, parent, name);
+  if (s || (s = cp_res(&c, OP_LOOKUP))) return fail(req, &c, s ? s : status);
+  if (check) names_check(dir, da.change, name, 1);
+  else names_forget(dir);
+  reply_made(req, &c, parent, name, 0);
 }
 
 void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
@@ -339,12 +361,17 @@ static void make(fuse_req_t req, fuse_ino_t parent, const char *name, uint32_t t
   cp_getattr(&c, 0);
   cp_end(&c);
   uint32_t s = cp_status(&c);
-  if (s || (s = cp_res(&c, OP_PUTFH)) || (s = cp_res(&c, OP_CREATE))) return fail(req, &c, s);
-  xr_skip(&c.call.body, 20); /* change_info4 */
+  if (s || (s = cp_res(&c, OP_PUTFH)) || (s = cp_res(&c, OP_CREATE))) {
+    names_forget(dir);
+    return fail(req, &c, s);
+  }
+  xr_u32(&c.call.body); /* change_info4: atomic (ganesha's never is), before, after */
+  uint64_t before = xr_u64(&c.call.body), after = xr_u64(&c.call.body);
+  names_changed(dir, before, after, name, NULL);
   uint32_t n = xr_u32(&c.call.body);
   xr_skip(&c.call.body, 4 * (size_t)n);
   forget_dir_attrs(dir);
-  reply_made(req, &c, parent, name);
+  reply_made(req, &c, parent, name, 1);
 }
 
 void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode) { make(req, parent, name, 2, NULL, mode); }
@@ -363,6 +390,13 @@ static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name) {
   xb_str(&c.call.msg, name);
   cp_end(&c);
   uint32_t s = cp_status(&c);
+  if (!s && !(s = cp_res(&c, OP_PUTFH)) && !(s = cp_res(&c, OP_REMOVE))) {
+    xr_u32(&c.call.body);
+    uint64_t before = xr_u64(&c.call.body), after = xr_u64(&c.call.body);
+    names_changed(dir, before, after, NULL, name);
+  } else {
+    names_forget(dir);
+  }
   cp_done(&c);
   fuse_reply_err(req, nfs4_errno(s));
 }
@@ -398,6 +432,8 @@ void op_rename(fuse_req_t req, fuse_ino_t p_old, const char *n_old, fuse_ino_t p
   cp_done(&c);
   forget_dir_attrs(from);
   forget_dir_attrs(to);
+  names_forget(from);
+  names_forget(to);
   fuse_reply_err(req, nfs4_errno(s));
 }
 
@@ -422,9 +458,10 @@ void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t parent, const char *name
   if (s || (s = cp_res(&c, OP_PUTFH)) || (s = cp_res(&c, OP_SAVEFH)) || (s = cp_res(&c, OP_PUTFH)) || (s = cp_res(&c, OP_LINK)))
     return fail(req, &c, s);
   xr_skip(&c.call.body, 20);
+  names_forget(dir);
   if ((s = cp_res(&c, OP_PUTFH))) return fail(req, &c, s);
   forget_dir_attrs(dir);
-  reply_made(req, &c, parent, name);
+  reply_made(req, &c, parent, name, 0);
 }
 
 /* ---- directories: READDIRs that carry the entries' attributes and file handles (not a LOOKUP per entry) ---- */
@@ -470,7 +507,7 @@ static int list(fuse_req_t req, struct inode *dir, struct listing *l) {
     xb_u32(&c.call.msg, 1u << 16);
     xb_u32(&c.call.msg, 1u << 18);
     xb_u32(&c.call.msg, 2);
-    xb_u32(&c.call.msg, (1u << 1 | 1u << 4 | 1u << 20) | 1u << 19);
+    xb_u32(&c.call.msg, (1u << 1 | 1u << 3 | 1u << 4 | 1u << 20) | 1u << 19);
     xb_u32(&c.call.msg, 1u << 1 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 13 | 1u << 15 | 1u << 20 | 1u << 21);
     cp_end(&c);
     uint32_t s = cp_status(&c);

@@ -33,9 +33,9 @@ void cp_putfh(compound *c, const nfs_fh *fh) {
   xb_opaque(&c->call.msg, fh->data, fh->len);
 }
 
-/* What is asked: type, size, fileid (word 0; the file handle too in READDIR); mode, numlinks, owner,
+/* What is asked: type, change, size, fileid (word 0; the file handle too in READDIR); mode, numlinks, owner,
  * owner_group, space_used, time_access, time_metadata, time_modify (word 1). */
-#define W0 (1u << 1 | 1u << 4 | 1u << 20)
+#define W0 (1u << 1 | 1u << 3 | 1u << 4 | 1u << 20)
 #define W0_FH (1u << 19)
 #define W1 (1u << 1 | 1u << 3 | 1u << 4 | 1u << 5 | 1u << 13 | 1u << 15 | 1u << 20 | 1u << 21)
 
@@ -131,6 +131,7 @@ void decode_fattr(xrd *r, nfs_attr *a) {
   uint32_t n;
   const uint8_t *p;
   if (w[0] & (1u << 1)) a->type = xr_u32(&v);
+  if (w[0] & (1u << 3)) a->change = xr_u64(&v);
   if (w[0] & (1u << 4)) a->size = xr_u64(&v);
   if (w[0] & W0_FH) {
     p = xr_opaque(&v, &n);

@@ -15,6 +15,7 @@ struct options {
 extern struct options opt;
 
 struct redo;
+struct names;
 /* An object the kernel knows: its node id is the server's fileid (the root: 1). */
 struct inode {
   fuse_ino_t ino;
@@ -28,6 +29,7 @@ struct inode {
   struct redo *redo;     /* writes to send again (a stateid the server forgot, a short write) */
   double attr_at;        /* a directory's attributes, kept ATTR_TIMEOUT (see getattr) */
   struct stat attr;
+  struct names *names;   /* a directory made here: its names, while only this client changed it (names.c) */
   struct inode *next;
 };
 
@@ -42,6 +44,16 @@ uint32_t inside(uint32_t host_id);
 int stateid_error(uint32_t s);
 void settle(struct inode *in);
 void forget_dir_attrs(struct inode *in);
+
+/* names.c: each takes dir->mu. */
+void names_begin(struct inode *dir, uint64_t change);
+int names_absent(struct inode *dir, const char *name, double *holds);
+int names_kept(struct inode *dir);
+/* What a LOOKUP found (found or not) and the directory's change attribute then: the names confirmed or forgotten. */
+void names_check(struct inode *dir, uint64_t change, const char *name, int found);
+void names_changed(struct inode *dir, uint64_t before, uint64_t after, const char *added, const char *gone);
+void names_forget(struct inode *dir);
+void names_free(struct names *k);
 
 void op_lookup(fuse_req_t, fuse_ino_t, const char *);
 void op_getattr(fuse_req_t, fuse_ino_t, struct fuse_file_info *);
