@@ -9,7 +9,9 @@ import { validateTemplate, type TemplateGraph } from '../template/validate.js';
 import { resolveDynamicRefs } from './dynamic-refs.js';
 import { included, stackScope } from './scope.js';
 import { clearSignals, creationSignals, waitForSignals, type AwaitingSignals } from './signals.js';
-import { appendEvents, liveStacks, stackTable, type ResourceState, type StackEvent, type StackRecord } from './state.js';
+import { saveStack } from './stack-store.js';
+import { appendEvents } from './event-store.js';
+import { liveStacks, type ResourceState, type StackEvent, type StackRecord } from './state.js';
 
 /** A stack operation in progress: its record, template and helpers that record every step as a stack event. */
 export class StackRun {
@@ -38,8 +40,13 @@ export class StackRun {
     return this.graph.deps;
   }
 
+  private lastNow = { ms: NaN, text: '' };
+
+  /** The cloud's time as AWS writes timestamps; the text is made once per millisecond (many events share one). */
   now(): string {
-    return new Date(this.cloud.clock.now()).toISOString();
+    const ms = this.cloud.clock.now();
+    if (ms !== this.lastNow.ms) this.lastNow = { ms, text: new Date(ms).toISOString() };
+    return this.lastNow.text;
   }
 
   private flushPending = false;
@@ -52,7 +59,7 @@ export class StackRun {
     this.pendingEvents = [];
     this.cloud.store.tx(() => {
       appendEvents({ cloud: this.cloud }, this.stack, events);
-      stackTable({ cloud: this.cloud }).put(this.stack.region, this.stack.StackId, this.stack);
+      saveStack({ cloud: this.cloud }, this.stack);
     });
   }
 
