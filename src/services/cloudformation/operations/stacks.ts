@@ -6,7 +6,7 @@ import { runCreate, runDelete, runUpdate } from '../engine/lifecycle.js';
 import { StackRun } from '../engine/run.js';
 import { stackScope } from '../engine/scope.js';
 import { readStack } from '../engine/stack-store.js';
-import { findStack, findSummary, newStackId, requireStack, type StackRecord, type Tag } from '../engine/state.js';
+import { findSummary, newStackId, requireStack, type StackRecord, type Tag } from '../engine/state.js';
 import { checkCapabilities, readTemplate, requiredCapabilities } from '../engine/template-input.js';
 import { resolveParameters, type GivenParameter, type ResolvedParameter } from '../template/parameters.js';
 import { parseTemplateBody, type Template } from '../template/parse.js';
