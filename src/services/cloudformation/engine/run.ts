@@ -52,14 +52,17 @@ export class StackRun {
   private flushPending = false;
   private pendingEvents: StackEvent[] = [];
 
-  /** Writes the stack record and the events not yet written, in one transaction. */
-  save(): void {
+  /**
+   * Writes the stack record and the events not yet written, in one transaction. `resourcesAsRead`: the caller knows
+   * no resource changed since the record was read (the first status of an operation), so they are not compared.
+   */
+  save(resourcesAsRead = false): void {
     this.flushPending = false;
     const events = this.pendingEvents;
     this.pendingEvents = [];
     this.cloud.store.tx(() => {
       appendEvents({ cloud: this.cloud }, this.stack, events);
-      saveStack({ cloud: this.cloud }, this.stack);
+      saveStack({ cloud: this.cloud }, this.stack, resourcesAsRead);
     });
   }
 
@@ -79,7 +82,7 @@ export class StackRun {
     this.pendingEvents.push(event);
   }
 
-  setStackStatus(status: string, reason?: string): void {
+  setStackStatus(status: string, reason?: string, resourcesAsRead = false): void {
     this.stack.StackStatus = status;
     this.stack.StackStatusReason = reason;
     this.addEvent({
@@ -93,7 +96,7 @@ export class StackRun {
       ResourceStatus: status,
       ResourceStatusReason: reason,
     });
-    this.save();
+    this.save(resourcesAsRead);
   }
 
   /** Sets a resource's status and records the event (with the physical id it then has). */

@@ -30,11 +30,14 @@ function remember(stack: StackRecord, parts: StoredParts): void {
 
 const storedParts = (stack: StackRecord) => (stack as StackRecord & { [STORED]?: StoredParts })[STORED];
 
-/** Writes a stack's record (call inside a transaction when events go with it). */
-export function saveStack(ctx: Ctx, stack: StackRecord): void {
+/**
+ * Writes a stack's record (call inside a transaction when events go with it). `resourcesAsRead`: the caller knows
+ * its resources are as the record was read or last saved, which spares their comparison.
+ */
+export function saveStack(ctx: Ctx, stack: StackRecord, resourcesAsRead = false): void {
   const { templateBody, resources, ...summary } = stack;
   const known = storedParts(stack);
-  const resourcesText = JSON.stringify(resources);
+  const resourcesText = resourcesAsRead && known ? known.resources : JSON.stringify(resources);
   summaryTable(ctx).put(stack.region, stack.StackId, summary);
   if (known?.templateBody !== templateBody) templateTable(ctx).put(stack.region, stack.StackId, templateBody);
   if (known?.resources !== resourcesText) resourcesTable(ctx).putText(stack.region, stack.StackId, resourcesText);

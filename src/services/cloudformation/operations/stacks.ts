@@ -190,7 +190,7 @@ export async function deleteStack(input: { StackName: string; RetainResources?: 
     const current = readStack(ctx, ctx.region, stack.StackId);
     if (!current || current.StackStatus === 'DELETE_COMPLETE' || current.StackStatus === 'DELETE_IN_PROGRESS') return;
     const run = new StackRun(ctx.cloud, current, parseStored(current));
-    run.setStackStatus('DELETE_IN_PROGRESS', 'User Initiated');
+    run.setStackStatus('DELETE_IN_PROGRESS', 'User Initiated', true);
     await runDelete(run, input.RetainResources ?? []);
   });
   return {};
