@@ -107,8 +107,8 @@ export class StackRun {
     // A detached state is an old physical resource being cleaned up after a replacement: not the stack's resource.
     if (!detached) this.stack.resources[r.logicalId] = r;
     this.addEvent({
-      // randomUUID draws from a cached pool of entropy; randomBytes would ask the kernel for each event.
-      EventId: `${r.logicalId}-${status}-${r.timestamp}-${randomUUID().slice(0, 6)}`,
+      // The suffix only tells apart events of one resource and status in the same millisecond: no entropy needed.
+      EventId: `${r.logicalId}-${status}-${r.timestamp}-${eventSuffix()}`,
       StackId: this.stack.StackId,
       StackName: this.stack.StackName,
       LogicalResourceId: r.logicalId,
@@ -382,6 +382,11 @@ export class StackRun {
     this.stack.outputs = outputs;
   }
 }
+
+const eventSuffix = () =>
+  Math.floor(Math.random() * 0x1000000)
+    .toString(16)
+    .padStart(6, '0');
 
 /** The types whose CreationPolicy waits for resource signals (WaitCondition is not supported). */
 const SIGNALED_TYPES = new Set(['AWS::EC2::Instance', 'AWS::AutoScaling::AutoScalingGroup', 'AWS::CloudFormation::WaitCondition']);
