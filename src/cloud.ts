@@ -97,7 +97,8 @@ export class Cloud {
     };
     // A caller acting for a principal other than the admin is authorized as the front authorizes it.
     if (ctx.principal.type !== 'admin') authorize(ctx, (input ?? {}) as Record<string, unknown>);
-    return await handler(input ?? {}, ctx);
+    // Conformed and validated against the operation's model above (every served operation has one): its generated input type.
+    return await handler((input ?? {}) as never, ctx);
   }
 
   /**

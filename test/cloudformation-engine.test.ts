@@ -9,7 +9,9 @@ import { timingProfile } from '../src/clock/profiles.js';
 import { StackRun } from '../src/services/cloudformation/engine/run.js';
 import { registerProvider } from '../src/services/cloudformation/providers/registry.js';
 import { recoverInterruptedStacks } from '../src/services/cloudformation/engine/recover.js';
-import { findStack, stackEvents, stackTable, type StackRecord } from '../src/services/cloudformation/engine/state.js';
+import { readStack, saveStack, wholeStacks } from '../src/services/cloudformation/engine/stack-store.js';
+import { appendEvents, stackEvents } from '../src/services/cloudformation/engine/event-store.js';
+import { findStack, findSummary, type StackEvent, type StackRecord } from '../src/services/cloudformation/engine/state.js';
 import { runInGraph } from '../src/services/cloudformation/template/graph.js';
 import { Store } from '../src/store/db.js';
 
@@ -84,13 +86,11 @@ describe("the stack engine's timing rules (virtual clock)", () => {
   it('a stack left in progress by a stopped daemon is marked failed at the next start', () => {
     for (const status of ['CREATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'DELETE_IN_PROGRESS']) {
       const s = record(status);
-      stackTable({ cloud }).put(s.region, s.StackId, s);
+      saveStack({ cloud }, s);
     }
     recoverInterruptedStacks(cloud);
     const after = Object.fromEntries(
-      stackTable({ cloud })
-        .list('us-east-1')
-        .map((s) => [s.StackName, [s.StackStatus, s.StackStatusReason, s.resources.A.status]]),
+      wholeStacks({ cloud }, 'us-east-1').map((s) => [s.StackName, [s.StackStatus, s.StackStatusReason, s.resources.A.status]]),
     );
     assert.deepEqual(after, {
       's-create_in_progress': ['CREATE_FAILED', 'The halo cloud stopped during this operation', 'CREATE_FAILED'],
@@ -106,7 +106,7 @@ describe("the stack engine's timing rules (virtual clock)", () => {
     const put = (name: string, n: number, status: string) => {
       const s = { ...record(status), StackName: name, region: 'eu-west-3' };
       s.StackId = `arn:aws:cloudformation:eu-west-3:123456789012:stack/${name}/${n}`;
-      stackTable({ cloud }).put(s.region, s.StackId, s);
+      saveStack({ cloud }, s);
     };
     put('web', 1, 'DELETE_COMPLETE');
     put('webapp', 2, 'CREATE_COMPLETE');
@@ -148,6 +148,59 @@ describe("the stack engine's timing rules (virtual clock)", () => {
     await turn();
     assert.deepEqual(started, ['A', 'B', 'D', 'C'], 'F, ready after the failure, is not started');
     assert.deepEqual(await result, { failed: ['C'], notStarted: ['E', 'F'] });
+  });
+
+  it('stack events read back as they were recorded, in every stored form, and a record written whole still reads and saves', () => {
+    const stack = { ...record('UPDATE_IN_PROGRESS'), StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/ev/1', StackName: 'ev' };
+    const base = { StackId: stack.StackId, StackName: 'ev', ResourceType: 'AWS::EC2::VPC' };
+    const at = (n: number) => new Date(n * 1000).toISOString();
+    const resource = (logical: string, status: string, n: number, props?: string, extra: object = {}) => ({
+      ...base,
+      EventId: `${logical}-${status}-${at(n)}-ab12cd`,
+      LogicalResourceId: logical,
+      PhysicalResourceId: `vpc-${n}`,
+      Timestamp: at(n),
+      ResourceStatus: status,
+      ...extra,
+      ...(props === undefined ? {} : { ResourceProperties: props }),
+    });
+    const events = [
+      {
+        ...base,
+        ResourceType: 'AWS::CloudFormation::Stack',
+        EventId: 'uuid-1',
+        LogicalResourceId: 'ev',
+        PhysicalResourceId: stack.StackId,
+        Timestamp: at(1),
+        ResourceStatus: 'UPDATE_IN_PROGRESS',
+        ResourceStatusReason: 'User Initiated',
+      },
+      resource('Vpc', 'UPDATE_IN_PROGRESS', 2, '{"CidrBlock":"10.1.0.0/16"}', {
+        ResourceStatusReason: 'Requested update requires the creation of a new physical resource; hence creating one.',
+      }),
+      resource('Vpc', 'UPDATE_IN_PROGRESS', 3, '{"CidrBlock":"10.1.0.0/16"}', { ResourceStatusReason: 'Resource creation Initiated' }),
+      resource('Vpc', 'DELETE_IN_PROGRESS', 4, '{"CidrBlock":"10.0.0.0/16"}'),
+      resource('Vpc', 'UPDATE_COMPLETE', 5, '{"CidrBlock":"10.1.0.0/16"}'),
+      { ...resource('Gone', 'DELETE_COMPLETE', 6), PhysicalResourceId: undefined },
+    ];
+    const expected = events.map((e) => JSON.parse(JSON.stringify(e)) as StackEvent);
+    appendEvents({ cloud }, stack, events.slice(0, 3));
+    appendEvents({ cloud }, stack, events.slice(3));
+    assert.deepEqual(stackEvents({ cloud }, stack.StackId), expected);
+    // Rows of the earlier forms: one whole event, and a save's events as whole objects.
+    const rows = cloud.store.table<object>('cloudformation.event');
+    const old = { ...stack, StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/ev/0' };
+    const whole = expected.map((e) => ({ ...e, StackId: old.StackId }));
+    rows.insert(old.StackId, 'a', whole[0]);
+    rows.insert(old.StackId, 'b', { stackName: 'ev', events: whole.slice(1).map(({ StackId: _i, StackName: _n, ...e }) => e) });
+    assert.deepEqual(stackEvents({ cloud }, old.StackId), whole);
+    // A record stored whole in one row (before the template and the resources had rows of their own).
+    cloud.store.table<StackRecord>('cloudformation.stack').put(old.region, old.StackId, old);
+    assert.deepEqual(readStack({ cloud }, old.region, old.StackId), old);
+    const changed = { ...readStack({ cloud }, old.region, old.StackId)!, StackStatus: 'UPDATE_COMPLETE' };
+    saveStack({ cloud }, changed);
+    assert.deepEqual(readStack({ cloud }, old.region, old.StackId), changed);
+    assert.equal(findSummary({ cloud, region: old.region, accountId: '123456789012' }, old.StackId)?.StackStatus, 'UPDATE_COMPLETE');
   });
 
   it('a type another issue brings fails with a clear reason until its provider registers; an unknown type names itself', () => {

@@ -150,7 +150,8 @@ export function createFront(cloud: Cloud): FastifyInstance {
         cloud,
       };
       if (principal.type !== 'admin') authorize(ctx, input);
-      const output = await handler(input, ctx);
+      // The input was parsed and validated against this operation's model: the handler's generated input type.
+      const output = await handler(input as never, ctx);
       reply.header('x-amzn-RequestId', requestId);
       if (route.wire === 'json') {
         return reply.type(jsonContentType(model)).send(serializeJson(model, op.output, output));

@@ -5,8 +5,13 @@ import type { Cloud } from '../cloud.js';
 /** What an operation knows of the request that called it (the authenticated request, as authorization sees it). */
 export type { RequestContext };
 
-/** An operation: the model-shaped input in, the model-shaped output out (or an AwsError thrown). */
-export type Handler = (input: any, ctx: RequestContext) => unknown;
+/**
+ * An operation of some service, as the operations table of a ServiceDefinition holds it: the model-shaped input in,
+ * the model-shaped output out (or an AwsError thrown). Its input type is not known here (`never`: any handler fits);
+ * each table states it with `satisfies OperationsTable<...>` from the generated types, and the two callers (the API
+ * front and Cloud.invoke) hand it an input parsed or conformed, then validated, against that very operation's model.
+ */
+export type Handler = (input: never, ctx: RequestContext) => unknown;
 
 /** One operation's types, as scripts/gen-types.mjs generates them from the model (src/services/<svc>/generated/types.ts). */
 export interface OperationTypes {

@@ -85,6 +85,16 @@ export class Table<T> {
     return value;
   }
 
+  /** The document as stored (its JSON text), for a caller that keeps the text to see later whether it changed. */
+  getText(scope: string, id: string): string | undefined {
+    return this.store.statements.get.get(this.kind, scope, id)?.data;
+  }
+
+  /** Writes a document already serialized (`JSON.stringify` of a T). */
+  putText(scope: string, id: string, json: string): void {
+    this.store.statements.put.run(this.kind, scope, id, json);
+  }
+
   /** Inserts, returning false when the id is taken (nothing is overwritten). */
   insert(scope: string, id: string, value: T): boolean {
     try {

@@ -3,7 +3,7 @@ import type { Cloud } from '../../../cloud.js';
 import { API_PORT_IN_INSTANCE, IMDS_ADDRESS } from '../../../runtime/names.js';
 import type { HttpRoute } from '../../types.js';
 import { clearSignals, recordSignal } from '../engine/signals.js';
-import { stackTable } from '../engine/state.js';
+import { readStack } from '../engine/stack-store.js';
 import { registerProvider } from '../providers/registry.js';
 
 /**
@@ -73,7 +73,7 @@ async function putSignal(cloud: Cloud, request: { url: string; body: Buffer }) {
   )
     return xmlError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
   if (Number(expires) * 1000 < cloud.clock.now()) return xmlError(403, 'AccessDenied', 'Request has expired');
-  const stack = stackTable({ cloud }).get(a.region, a.stackId);
+  const stack = readStack({ cloud }, a.region, a.stackId);
   if (!stack?.resources[a.logicalId]) return xmlError(404, 'NoSuchKey', 'The specified key does not exist.');
   let signal: { Status?: unknown; Reason?: unknown; UniqueId?: unknown; Data?: unknown };
   try {

@@ -1,6 +1,6 @@
 import type { Cloud } from '../../../cloud.js';
 import { StackRun } from './run.js';
-import { stackTable } from './state.js';
+import { wholeStacks } from './stack-store.js';
 
 /** What an operation interrupted by a daemon stop or crash leaves the stack in: its failed (or settled) status. */
 const AFTER_INTERRUPTION: Record<string, string> = {
@@ -18,7 +18,7 @@ const AFTER_INTERRUPTION: Record<string, string> = {
  * marked failed with a reason, from where the user can delete, update or continue as on AWS.
  */
 export function recoverInterruptedStacks(cloud: Cloud): void {
-  for (const { value: stack } of stackTable({ cloud }).listAll()) {
+  for (const stack of wholeStacks({ cloud })) {
     const next = AFTER_INTERRUPTION[stack.StackStatus];
     if (!next) continue;
     const run = new StackRun(cloud, stack, { Resources: {} });

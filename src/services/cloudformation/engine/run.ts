@@ -9,7 +9,9 @@ import { validateTemplate, type TemplateGraph } from '../template/validate.js';
 import { resolveDynamicRefs } from './dynamic-refs.js';
 import { included, stackScope } from './scope.js';
 import { clearSignals, creationSignals, waitForSignals, type AwaitingSignals } from './signals.js';
-import { appendEvents, liveStacks, stackTable, type ResourceState, type StackEvent, type StackRecord } from './state.js';
+import { saveStack } from './stack-store.js';
+import { appendEvents } from './event-store.js';
+import { liveStacks, type ResourceState, type StackEvent, type StackRecord } from './state.js';
 
 /** A stack operation in progress: its record, template and helpers that record every step as a stack event. */
 export class StackRun {
@@ -38,21 +40,29 @@ export class StackRun {
     return this.graph.deps;
   }
 
+  private lastNow = { ms: NaN, text: '' };
+
+  /** The cloud's time as AWS writes timestamps; the text is made once per millisecond (many events share one). */
   now(): string {
-    return new Date(this.cloud.clock.now()).toISOString();
+    const ms = this.cloud.clock.now();
+    if (ms !== this.lastNow.ms) this.lastNow = { ms, text: new Date(ms).toISOString() };
+    return this.lastNow.text;
   }
 
   private flushPending = false;
   private pendingEvents: StackEvent[] = [];
 
-  /** Writes the stack record and the events not yet written, in one transaction. */
-  save(): void {
+  /**
+   * Writes the stack record and the events not yet written, in one transaction. `resourcesAsRead`: the caller knows
+   * no resource changed since the record was read (the first status of an operation), so they are not compared.
+   */
+  save(resourcesAsRead = false): void {
     this.flushPending = false;
     const events = this.pendingEvents;
     this.pendingEvents = [];
     this.cloud.store.tx(() => {
       appendEvents({ cloud: this.cloud }, this.stack, events);
-      stackTable({ cloud: this.cloud }).put(this.stack.region, this.stack.StackId, this.stack);
+      saveStack({ cloud: this.cloud }, this.stack, resourcesAsRead);
     });
   }
 
@@ -72,7 +82,7 @@ export class StackRun {
     this.pendingEvents.push(event);
   }
 
-  setStackStatus(status: string, reason?: string): void {
+  setStackStatus(status: string, reason?: string, resourcesAsRead = false): void {
     this.stack.StackStatus = status;
     this.stack.StackStatusReason = reason;
     this.addEvent({
@@ -86,7 +96,7 @@ export class StackRun {
       ResourceStatus: status,
       ResourceStatusReason: reason,
     });
-    this.save();
+    this.save(resourcesAsRead);
   }
 
   /** Sets a resource's status and records the event (with the physical id it then has). */
@@ -97,8 +107,8 @@ export class StackRun {
     // A detached state is an old physical resource being cleaned up after a replacement: not the stack's resource.
     if (!detached) this.stack.resources[r.logicalId] = r;
     this.addEvent({
-      // randomUUID draws from a cached pool of entropy; randomBytes would ask the kernel for each event.
-      EventId: `${r.logicalId}-${status}-${r.timestamp}-${randomUUID().slice(0, 6)}`,
+      // The suffix only tells apart events of one resource and status in the same millisecond: no entropy needed.
+      EventId: `${r.logicalId}-${status}-${r.timestamp}-${eventSuffix()}`,
       StackId: this.stack.StackId,
       StackName: this.stack.StackName,
       LogicalResourceId: r.logicalId,
@@ -372,6 +382,11 @@ export class StackRun {
     this.stack.outputs = outputs;
   }
 }
+
+const eventSuffix = () =>
+  Math.floor(Math.random() * 0x1000000)
+    .toString(16)
+    .padStart(6, '0');
 
 /** The types whose CreationPolicy waits for resource signals (WaitCondition is not supported). */
 const SIGNALED_TYPES = new Set(['AWS::EC2::Instance', 'AWS::AutoScaling::AutoScalingGroup', 'AWS::CloudFormation::WaitCondition']);

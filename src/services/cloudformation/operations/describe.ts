@@ -3,10 +3,12 @@ import type { DescribeStackEventsInput } from '../generated/types.js';
 import { cfnErrors } from '../errors.js';
 import { cfnPage } from './paging.js';
 import { changeSetTemplate } from './change-sets.js';
-import { liveStacks, stackEvents, requireStack, stackTable, type ResourceState, type StackRecord } from '../engine/state.js';
+import { stackSummaries, wholeStacks, type StackSummary } from '../engine/stack-store.js';
+import { stackEvents } from '../engine/event-store.js';
+import { liveStacks, requireStack, requireSummary, type ResourceState, type StackRecord } from '../engine/state.js';
 
 /** A stack as DescribeStacks shows it; NoEcho parameters masked. */
-export function stackView(s: StackRecord) {
+export function stackView(s: StackSummary) {
   return {
     StackId: s.StackId,
     StackName: s.StackName,
@@ -34,13 +36,13 @@ export function stackView(s: StackRecord) {
 }
 
 export function describeStacks(input: { StackName?: string; NextToken?: string }, ctx: RequestContext) {
-  const stacks = input.StackName ? [requireStack(ctx, input.StackName)] : liveStacks(ctx);
+  const stacks = input.StackName ? [requireSummary(ctx, input.StackName)] : liveStacks(ctx);
   const { items, NextToken } = cfnPage(stacks, input.NextToken, { StackName: input.StackName });
   return { Stacks: items.map(stackView), NextToken };
 }
 
 export function describeStackEvents(input: DescribeStackEventsInput, ctx: RequestContext) {
-  const stack = requireStack(ctx, input.StackName ?? '');
+  const stack = requireSummary(ctx, input.StackName ?? '');
   const { items, NextToken } = cfnPage(stackEvents(ctx, stack.StackId).reverse(), input.NextToken, { StackId: stack.StackId });
   return { StackEvents: items, NextToken };
 }
@@ -65,9 +67,7 @@ export function describeStackResources(
   let stack: StackRecord | undefined;
   if (input.StackName) stack = requireStack(ctx, input.StackName);
   else if (input.PhysicalResourceId) {
-    stack = stackTable(ctx)
-      .list(ctx.region)
-      .find((s) => Object.values(s.resources).some((r) => r.physicalId === input.PhysicalResourceId));
+    stack = wholeStacks(ctx, ctx.region).find((s) => Object.values(s.resources).some((r) => r.physicalId === input.PhysicalResourceId));
     if (!stack) throw cfnErrors.stackForResourceNotFound(input.PhysicalResourceId);
   } else {
     throw cfnErrors.validation('Either StackName or PhysicalResourceId must be specified.');
@@ -98,8 +98,7 @@ export function listStackResources(input: { StackName: string; NextToken?: strin
 
 export function listStacks(input: { StackStatusFilter?: string[]; NextToken?: string }, ctx: RequestContext) {
   const filter = input.StackStatusFilter ?? [];
-  const stacks = stackTable(ctx)
-    .list(ctx.region)
+  const stacks = stackSummaries(ctx, ctx.region)
     .filter((s) => !filter.length || filter.includes(s.StackStatus))
     .reverse();
   const { items, NextToken } = cfnPage(stacks, input.NextToken, { StackStatusFilter: filter });

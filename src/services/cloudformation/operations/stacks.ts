@@ -5,7 +5,8 @@ import { enqueue } from '../engine/queue.js';
 import { runCreate, runDelete, runUpdate } from '../engine/lifecycle.js';
 import { StackRun } from '../engine/run.js';
 import { stackScope } from '../engine/scope.js';
-import { findStack, newStackId, requireStack, stackTable, type StackRecord, type Tag } from '../engine/state.js';
+import { readStack } from '../engine/stack-store.js';
+import { findSummary, newStackId, requireStack, type StackRecord, type Tag } from '../engine/state.js';
 import { checkCapabilities, readTemplate, requiredCapabilities } from '../engine/template-input.js';
 import { resolveParameters, type GivenParameter, type ResolvedParameter } from '../template/parameters.js';
 import { parseTemplateBody, type Template } from '../template/parse.js';
@@ -77,7 +78,7 @@ export async function createStack(input: StackInput, ctx: RequestContext) {
   if (input.DisableRollback !== undefined && input.OnFailure !== undefined)
     throw cfnErrors.validation('You cannot specify both DisableRollback and OnFailure.');
   const exists = () => {
-    if (findStack(ctx, input.StackName)) throw cfnErrors.stackExists(input.StackName);
+    if (findSummary(ctx, input.StackName)) throw cfnErrors.stackExists(input.StackName);
   };
   exists();
   const { body, template, graph } = await readTemplate(input, ctx);
@@ -162,13 +163,16 @@ export function startUpdate(
 const parseStored = (stack: StackRecord): Template => parseTemplateBody(stack.templateBody);
 
 export async function deleteStack(input: { StackName: string; RetainResources?: string[] }, ctx: RequestContext) {
-  const stack = findStack(ctx, input.StackName);
+  const stack = findSummary(ctx, input.StackName);
   if (!stack || stack.StackStatus === 'DELETE_COMPLETE') return {};
+  // The whole record is read here only for what this call checks; the deletion reads it when its turn comes.
+  const whole = () => readStack(ctx, ctx.region, stack.StackId) as StackRecord;
   if (stack.StackStatus === 'REVIEW_IN_PROGRESS') {
     // Only a change set of type CREATE made it: nothing exists to delete.
-    const run = new StackRun(ctx.cloud, stack, { Resources: {} });
+    const reviewed = whole();
+    const run = new StackRun(ctx.cloud, reviewed, { Resources: {} });
     run.setStackStatus('DELETE_IN_PROGRESS', 'User Initiated');
-    stack.DeletionTime = run.now();
+    reviewed.DeletionTime = run.now();
     run.setStackStatus('DELETE_COMPLETE');
     return {};
   }
@@ -177,15 +181,16 @@ export async function deleteStack(input: { StackName: string; RetainResources?: 
       `Invalid operation on stack ${stack.StackId}. RetainResources can only be specified when stack is in DELETE_FAILED state`,
     );
   }
+  const resources = input.RetainResources?.length ? whole().resources : {};
   for (const id of input.RetainResources ?? []) {
-    if (!stack.resources[id])
+    if (!resources[id])
       throw cfnErrors.validation(`The specified resources [${id}] to retain must be in a valid state. Resources not found: [${id}]`);
   }
   void enqueue(ctx.cloud, stack.StackId, async () => {
-    const current = stackTable(ctx).get(ctx.region, stack.StackId);
+    const current = readStack(ctx, ctx.region, stack.StackId);
     if (!current || current.StackStatus === 'DELETE_COMPLETE' || current.StackStatus === 'DELETE_IN_PROGRESS') return;
     const run = new StackRun(ctx.cloud, current, parseStored(current));
-    run.setStackStatus('DELETE_IN_PROGRESS', 'User Initiated');
+    run.setStackStatus('DELETE_IN_PROGRESS', 'User Initiated', true);
     await runDelete(run, input.RetainResources ?? []);
   });
   return {};
