@@ -195,7 +195,9 @@ mark('disks ready');
   unless ($loop) {
     sysopen(my $ctl, '/dev/loop-control', 2) or die "halo: /dev/loop-control: $!\\n";
     sysopen(my $img, $file, 2) or die "halo: $file: $!\\n";
-    for my $try (1 .. 50) {
+    # Every launch of many at once asks for the lowest free device: most lose the race many times over (200 at once
+    # lost 50 in a row), so they try on, after a short random pause that spreads them apart.
+    for my $try (1 .. 2000) {
       my $n = ioctl($ctl, 0x4C82, 0);
       defined $n or die "halo: no free loop device: $!\\n";
       $n = 0 if $n eq '0 but true';
@@ -207,6 +209,7 @@ mark('disks ready');
       my ($errno, $why) = ($! + 0, "$!");
       close $l;
       die "halo: attaching $file to /dev/loop$n: $why\\n" unless $errno == 16;
+      select(undef, undef, undef, rand(0.01));
     }
     $loop or die "halo: attaching $file to a loop device: no free one\\n";
     close $img; close $ctl;
