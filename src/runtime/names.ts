@@ -38,9 +38,13 @@ export const names = (tag: string) => ({
   loLabel: `lo:h${tag}`,
 });
 
-/** The VPC-side name of an instance's veth (inside the VPC namespace; 15 characters at most). */
+/**
+ * The VPC-side name of an instance's veth (inside the VPC namespace; 15 characters at most). Never `if<digits>…`:
+ * iproute2 reads a name it does not find as `if<n>`, interface index n, so removing such a link after the kernel
+ * took it with the instance's namespace removed the VPC's uplink (index 2) or another instance's link.
+ */
 export function instanceLink(instanceId: string): string {
-  return `i${instanceId.replace(/^i-/, '').slice(-13)}`;
+  return `i-${instanceId.replace(/^i-/, '').slice(-13)}`;
 }
 
 export const CLAIMS_DIR = '/run/halo/net';

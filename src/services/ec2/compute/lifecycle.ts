@@ -154,8 +154,6 @@ export function boot(cloud: Cloud, region: string, id: string): Promise<void> {
         rt.launch(launchSpec(cloud, region, r), { offline: true }),
         cloud.clock.sleep(cloud.profile.steps.instancePendingToRunning),
       ]);
-      setState(cloud, region, id, 'running', ['pending'], { RunningSince: cloud.clock.now(), StateReason: undefined });
-      await rt.bringOnline(id);
     } catch (err) {
       const message = (err as Error).message;
       rt.appendConsole(id, `[halo] launch failed: ${message}`);
@@ -165,7 +163,15 @@ export function boot(cloud: Cloud, region: string, id: string): Promise<void> {
         Code: 'Server.InternalError',
         Message: `Server.InternalError: Internal error on launch: ${message}`,
       });
+      return;
     }
+    setState(cloud, region, id, 'running', ['pending'], { RunningSince: cloud.clock.now(), StateReason: undefined });
+    // Running from here on: a network that does not come up is no failed launch (undoing one would release the
+    // addresses of an instance EC2 says runs) but a running instance that nothing reaches, until a reboot or recovery.
+    await rt.bringOnline(id).catch((err: Error) => {
+      rt.appendConsole(id, `[halo] the network did not come up: ${err.message}`);
+      console.error(`[halo] instance ${id}: the network did not come up: ${err.message}`);
+    });
   });
 }
 
