@@ -40,7 +40,10 @@ export function startSimplifiedRecovery(cloud: Cloud): () => void {
     const ep = episodes.get(c.instanceId) ?? { since: c.timestamp, failed: 0, attempted: false };
     ep.failed++;
     episodes.set(c.instanceId, ep);
-    if (ep.attempted || ep.failed < SIMPLIFIED_RECOVERY_FAILED_CHECKS || recoveryInProgress(cloud, c.instanceId)) return;
+    // As many checks, spanning as many check periods: on a loaded machine a late check and the next on time can be
+    // closer than one period, and the wait must not shrink with them.
+    const spanned = c.timestamp - ep.since >= (SIMPLIFIED_RECOVERY_FAILED_CHECKS - 1) * cloud.profile.steps.statusCheckInterval;
+    if (ep.attempted || ep.failed < SIMPLIFIED_RECOVERY_FAILED_CHECKS || !spanned || recoveryInProgress(cloud, c.instanceId)) return;
     const r = instancesTable(cloud.store).get(c.region, c.instanceId);
     if (!r || r.State.Name !== 'running') return;
     if (autoRecoveryOf(cloud, c.region, r.InstanceId) === 'disabled' || !simplifiedRecoverySupported(r.InstanceType)) return;
