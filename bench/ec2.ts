@@ -430,7 +430,16 @@ export async function benchEc2(): Promise<BenchRow[]> {
       floorName: `${count} × one launch`,
       floor: (count * median(launches)) / 1000,
     });
-    await sleep(1000);
+    // Measured once the instances idle: the boot's last steps (the init's `systemctl default`, timers it starts) still
+    // run a while after 'boot finished', longer when all of them share the machine. Settled = the same processes in
+    // every instance for three looks in a row, half a second apart (at most a minute).
+    const processesOf = () => many.map((id) => nsPids(names(tag).instanceNs(id)).join(' ')).join('\n');
+    for (let last = '', same = 0, tries = 0; same < 3 && tries < 120; tries++) {
+      await sleep(500);
+      const now = processesOf();
+      same = now === last ? same + 1 : 0;
+      last = now;
+    }
     const perInstance = many.map((id) => nsPids(names(tag).instanceNs(id)).reduce((sum, pid) => sum + pss(pid), 0));
     const bareNs = `${names(tag).nsPrefix}bare`;
     spawnSync('ip', ['netns', 'add', bareNs]);
