@@ -218,8 +218,9 @@ export function cgroupsOfCloud(tag: string): string[] {
       return;
     }
     for (const name of entries) {
-      if (depth < 5) walk(path.join(dir, name), depth + 1);
-      if (name.startsWith(prefix)) found.push(path.join(dir, name));
+      const ours = name.startsWith(prefix);
+      if (ours || depth < 4) walk(path.join(dir, name), depth + 1);
+      if (ours) found.push(path.join(dir, name));
     }
   };
   for (const controller of LIMIT_CONTROLLERS) if (existsSync(path.join(ROOT, controller))) walk(path.join(ROOT, controller), 0);
