@@ -1,6 +1,6 @@
-import { chownSync, closeSync, existsSync, openSync, readSync, fstatSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, fstatSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { run } from './sh.js';
+import { NR } from './stage1.js';
 
 /**
  * The console of an instance, kept as EC2 keeps it: the most recent 64 KB (GetConsoleOutput). The sandbox writes
@@ -13,14 +13,49 @@ import { run } from './sh.js';
 export const CONSOLE_KEPT_BYTES = 64 * 1024;
 
 /**
- * The keeper (perl without modules: it starts in a few milliseconds, python in tens, at every boot). Its stdin is the
- * FIFO's read end, opened without blocking by the host command runner: made blocking first (F_GETFL 3, F_SETFL 4,
- * O_NONBLOCK 0x800).
+ * The keeper (perl without modules: it starts in a few milliseconds, python in tens, at every boot), which also starts
+ * the sandbox, so that a boot costs the host command runner one process start and nothing it must wait for. It makes
+ * the instance's FIFOs (the console's first) owned by the instance's root, opens both ends of the console's (the read
+ * end without blocking, so that the write end opens at once), starts the sandbox with the write end as its stdout and
+ * stderr, and prints the sandbox's pid: the answer the runner waits for. Then it joins the instance's cgroups (off the
+ * runner's thread: on cgroup v1 a process's first move waits for an RCU grace period, tens of milliseconds), lowers
+ * its OOM score, and appends what the sandbox writes to the console file until the last writer is gone. It ends with
+ * the sandbox's status (128 + signal when killed), after its console is written out or, should a process outside
+ * the sandbox keep the FIFO open, 2 s after the sandbox ended. It dies with the runner, and the sandbox with it
+ * (their parent-death signals). Arguments: the console file, the kept size, the owner (-1: the host's root), the
+ * FIFOs and the cgroups (one per line), then the sandbox's command.
  */
 const KEEPER = `
-my ($path, $cap) = @ARGV;
-my $flags = fcntl(STDIN, 3, 0);
-fcntl(STDIN, 4, $flags & ~0x800);
+my ($path, $cap, $owner, $fifos, $cgroups, @cmd) = @ARGV;
+syscall(${NR.prctl}, 1, 9);
+sub fail { syswrite(STDOUT, "error $_[0]\\n"); exit 1; }
+my @fifos = split /\\n/, $fifos;
+for my $f (@fifos) {
+  unlink $f;
+  my $name = "$f";
+  syscall(${NR.mknodat}, -100, $name, 0010600, 0) == 0 or fail("mkfifo $f: $!");
+  $owner < 0 or chown($owner, $owner, $f) or fail("chown $f: $!");
+}
+sysopen(my $in, $fifos[0], 0x800) or fail("$fifos[0]: $!");
+sysopen(my $end, $fifos[0], 1) or fail("$fifos[0]: $!");
+my $pid = fork;
+defined $pid or fail("fork: $!");
+unless ($pid) {
+  open(STDIN, '<', '/dev/null');
+  open(STDOUT, '>&', $end);
+  open(STDERR, '>&', $end);
+  exec { $cmd[0] } @cmd;
+  print STDERR "halo: cannot start the sandbox ($cmd[0]): $!\\n";
+  exit 127;
+}
+close $end;
+syswrite(STDOUT, "$pid\\n");
+close STDOUT;
+for my $c (split /\\n/, $cgroups) {
+  if (sysopen(my $procs, "$c/cgroup.procs", 1)) { syswrite($procs, "0\\n"); close $procs; }
+}
+if (sysopen(my $oom, '/proc/self/oom_score_adj', 1)) { syswrite($oom, '-1000'); close $oom; }
+fcntl($in, 4, fcntl($in, 3, 0) & ~0x800);
 sub compact {
   open(my $f, '<', $path) or return;
   binmode $f;
@@ -34,8 +69,16 @@ sub compact {
 open(my $out, '>>', $path) or die "$path: $!\\n";
 binmode $out;
 my $size = (-s $out) || 0;
+my ($status, $deadline);
 while (1) {
-  my $n = sysread(STDIN, my $chunk, 65536);
+  unless (defined $status) {
+    if (waitpid($pid, 1) == $pid) { $status = ($? & 127) ? 128 + ($? & 127) : $? >> 8; $deadline = time + 2; }
+  }
+  last if defined $deadline && time > $deadline;
+  my $ready = '';
+  vec($ready, fileno($in), 1) = 1;
+  next unless select($ready, undef, undef, 0.5);
+  my $n = sysread($in, my $chunk, 65536);
   last unless $n;
   syswrite($out, $chunk);
   $size += $n;
@@ -47,26 +90,41 @@ while (1) {
     $size = (-s $out) || 0;
   }
 }
+unless (defined $status) { waitpid($pid, 0); $status = ($? & 127) ? 128 + ($? & 127) : $? >> 8; }
+exit $status;
 `;
 
-/**
- * Makes the console's FIFO (`console.fifo` beside the file), owned by the instance's root when given (services open
- * /proc/1/fd/1 to write on the console), and returns its path. The keeper and the sandbox are started on it by the
- * host command runner (sh.ts `startConsoleAndSandbox`). Other FIFOs of the instance (`others`, same owner and mode)
- * are made by the same process.
- */
-export async function makeConsoleFifo(file: string, owner?: number, others: string[] = []): Promise<string> {
-  trimConsole(file);
-  const fifo = path.join(path.dirname(file), 'console.fifo');
-  for (const f of [fifo, ...others]) rmSync(f, { force: true });
-  await run('mkfifo', ['-m', '600', fifo, ...others]);
-  if (owner !== undefined) for (const f of [fifo, ...others]) chownSync(f, owner, owner);
-  return fifo;
+/** What the keeper needs to make an instance's console and start its sandbox. */
+export interface ConsoleAndSandbox {
+  /** The console file (`console.log`); its FIFO is `console.fifo` beside it. */
+  file: string;
+  /** The instance's root on the host (owner of its FIFOs); undefined: the host's root. */
+  owner?: number;
+  /** Other FIFOs of the instance, made with the console's (same owner and mode). */
+  otherFifos: string[];
+  /** The instance's cgroups, which the keeper joins. */
+  cgroups: string[];
+  sandbox: { cmd: string; args: string[] };
 }
 
-/** The keeper's command line: it reads the console on its stdin and keeps `file` within the kept size. */
-export function keeperCommand(file: string): { cmd: string; args: string[] } {
-  return { cmd: '/usr/bin/perl', args: ['-e', KEEPER, file, String(CONSOLE_KEPT_BYTES)] };
+/** The keeper's command line (see KEEPER): the host command runner starts it (sh.ts `startConsoleAndSandbox`). */
+export function keeperCommand(c: ConsoleAndSandbox): { cmd: string; args: string[] } {
+  trimConsole(c.file);
+  const fifo = path.join(path.dirname(c.file), 'console.fifo');
+  return {
+    cmd: '/usr/bin/perl',
+    args: [
+      '-e',
+      KEEPER,
+      c.file,
+      String(CONSOLE_KEPT_BYTES),
+      String(c.owner ?? -1),
+      [fifo, ...c.otherFifos].join('\n'),
+      c.cgroups.join('\n'),
+      c.sandbox.cmd,
+      ...c.sandbox.args,
+    ],
+  };
 }
 
 /** Cuts a console file to its most recent 64 KB (the daemon's own lines accumulate while the instance is stopped). */

@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import { closeSync, constants, openSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { runInGroup } from './group-child.js';
@@ -23,16 +21,14 @@ interface CommandRequest {
   timeoutMs: number;
 }
 
-/** A sandbox and the keeper of its console (console.ts): both started here, their ends reported. */
+/**
+ * An instance's console keeper, which makes its FIFOs and starts its sandbox (console.ts): its first line is the
+ * sandbox's pid (or `error <why>`), its end the sandbox's (reported for the keeper's pid).
+ */
 export interface BootRequest {
   id: number;
   op: 'boot';
-  /** The console FIFO (exists): its read end is the keeper's stdin, its write end the sandbox's stdout and stderr. */
-  fifo: string;
-  keeper: { cmd: string; args: string[] };
-  /** The keeper goes into these cgroups (the instance's) with an OOM score of -1000. */
-  keeperCgroups: string[];
-  sandbox: { cmd: string; args: string[]; env: Record<string, string> };
+  keeper: { cmd: string; args: string[]; env: Record<string, string> };
 }
 
 type Request = CommandRequest | BootRequest;
@@ -75,37 +71,33 @@ function runOne(req: CommandRequest, ended: () => void): void {
   });
 }
 
-/**
- * Starts a console keeper and its sandbox. Both ends of the FIFO are opened here (the read end first, without
- * blocking, so the write end opens at once), given to the keeper and the sandbox, and closed again: the keeper is
- * the only reader (its EOF comes when the sandbox's last process is gone) and the sandbox the only writer.
- */
+/** Starts a keeper (console.ts), which starts the sandbox; its first line is the answer, its end the sandbox's. */
 function boot(req: BootRequest): void {
-  let readFd: number | undefined;
-  let writeFd: number | undefined;
-  try {
-    readFd = openSync(req.fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    writeFd = openSync(req.fifo, constants.O_WRONLY);
-    const keeper = spawn(req.keeper.cmd, req.keeper.args, { stdio: [readFd, 'ignore', 'ignore'], detached: true });
-    try {
-      for (const dir of req.keeperCgroups) writeFileSync(path.join(dir, 'cgroup.procs'), String(keeper.pid));
-      // Its memory is bounded (64 KB): the OOM killer of the instance's cgroup takes one of the instance's processes.
-      writeFileSync(`/proc/${keeper.pid}/oom_score_adj`, '-1000');
-    } catch {
-      // it ended already (its own problem shows in the console)
-    }
-    const sandbox = spawn(req.sandbox.cmd, req.sandbox.args, { stdio: ['ignore', writeFd, writeFd], detached: true, env: req.sandbox.env });
-    answer({ id: req.id, status: 0, stdout: '', stderr: '', keeperPid: keeper.pid ?? -1, sandboxPid: sandbox.pid ?? -1 });
-    for (const child of [keeper, sandbox]) {
-      const pid = child.pid ?? -1;
-      child.once('error', () => answer({ exited: pid, status: null }));
-      child.once('exit', (code, signal) => answer({ exited: pid, status: code ?? (signal ? 128 : null) }));
-    }
-  } catch (err) {
-    answer({ id: req.id, status: null, stdout: '', stderr: '', spawnError: String(err) });
-  } finally {
-    for (const fd of [readFd, writeFd]) if (fd !== undefined) closeSync(fd);
-  }
+  let answered = false;
+  let first = '';
+  const keeper = spawn(req.keeper.cmd, req.keeper.args, { stdio: ['ignore', 'pipe', 'inherit'], detached: true, env: req.keeper.env });
+  const fail = (why: string) => {
+    answered = true;
+    answer({ id: req.id, status: null, stdout: '', stderr: '', spawnError: why });
+  };
+  keeper.stdout.setEncoding('utf8');
+  keeper.stdout.on('data', (chunk: string) => {
+    if (answered) return;
+    first += chunk;
+    const nl = first.indexOf('\n');
+    if (nl < 0) return;
+    const line = first.slice(0, nl);
+    if (!/^\d+$/.test(line)) return fail(line.replace(/^error /, ''));
+    answered = true;
+    answer({ id: req.id, status: 0, stdout: '', stderr: '', keeperPid: keeper.pid ?? -1, sandboxPid: Number(line) });
+  });
+  keeper.once('error', (err) => {
+    if (!answered) fail(String(err));
+  });
+  keeper.once('exit', (code, signal) => {
+    if (!answered) return fail(first.replace(/^error /, '').trim() || `the console keeper ended (${code ?? signal})`);
+    answer({ exited: keeper.pid ?? -1, status: code ?? (signal ? 128 : null) });
+  });
 }
 
 readline

@@ -3,7 +3,7 @@ import { open, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { CFN_HELPER_LINKS, writeCfnHelpers } from './cfn-helpers.js';
-import { keeperCommand, makeConsoleFifo } from './console.js';
+import { keeperCommand } from './console.js';
 import { ROOT_DISK_OPTIONS } from './root-disk.js';
 import { startConsoleAndSandbox } from './sh.js';
 import { seccompFilterHex } from './seccomp.js';
@@ -324,31 +324,21 @@ export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
   writeFileSync(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 });
   const program = path.join(spec.instanceDir, 'stage1.pl');
   writeFileSync(program, stage1(spec));
-  const consoleFile = path.join(spec.instanceDir, 'console.log');
-  const fifo = await makeConsoleFifo(consoleFile, spec.idBase, [onlineFifo(spec.instanceDir)]);
   // Started by the host command runner, not by the daemon (a fork would stop its event loop).
-  const { keeper, sandbox } = await startConsoleAndSandbox({
-    fifo,
-    keeper: keeperCommand(consoleFile),
-    keeperCgroups: spec.cgroups,
-    sandbox: {
-      ...sandboxCommand(undefined, ['/usr/bin/perl', program]),
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-    },
+  const sandbox = await startConsoleAndSandbox({
+    ...keeperCommand({
+      file: path.join(spec.instanceDir, 'console.log'),
+      owner: spec.idBase,
+      otherFifos: [onlineFifo(spec.instanceDir)],
+      cgroups: spec.cgroups,
+      sandbox: sandboxCommand(undefined, ['/usr/bin/perl', program]),
+    }),
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });
   let code: number | null | undefined;
-  // Exited = every process gone and the console written out (bounded: a process that kept the pipe open is killed).
-  const exited = sandbox.exited.then(async (c) => {
+  // Exited = every process gone and the console written out (the keeper's end).
+  const exited = sandbox.exited.then((c) => {
     code = c;
-    const late = setTimeout(() => {
-      try {
-        process.kill(keeper.pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }, 2000);
-    await keeper.exited;
-    clearTimeout(late);
     return c;
   });
   return {
@@ -395,10 +385,12 @@ export function killSandbox(sb: Sandbox): void {
 }
 
 /**
- * The command that starts a sandbox: its own PID, mount, UTS and IPC namespaces, killed with its parent (the runner)
- * and taking every process in it along when its first one ends; in a network namespace when one is given (the
+ * The command that starts a sandbox: its own PID, mount, UTS and IPC namespaces, killed with its parent (the console
+ * keeper) and taking every process in it along when its first one ends; in a network namespace when one is given (the
  * bench's floor runs it so), else its first process enters one itself (a launch's first stage: it starts while the
- * instance's network namespace is made).
+ * instance's network namespace is made). Its mounts are slaves of the host's: the binding of that namespace in
+ * /run/netns (a shared mount since `ip netns add` made the VPC's namespace), made after the sandbox started, reaches it,
+ * and nothing it mounts reaches the host.
  */
 export function sandboxCommand(netns: string | undefined, command: string[]): { cmd: string; args: string[] } {
   return {
@@ -412,6 +404,8 @@ export function sandboxCommand(netns: string | undefined, command: string[]): { 
       '--pid',
       '--fork',
       '--mount',
+      '--propagation',
+      'slave',
       '--uts',
       '--ipc',
       '--kill-child',

@@ -68,19 +68,20 @@ export interface StartedProcess {
 }
 
 /**
- * Starts an instance's console keeper and sandbox from the host command runner (host-runner.ts `boot`), not from
- * this process (whose event loop a fork would stop): the daemon gets their pids and, later, their ends.
+ * Starts an instance's console keeper, which starts its sandbox (console.ts), from the host command runner
+ * (host-runner.ts `boot`), not from this process (whose event loop a fork would stop): the daemon gets the sandbox's
+ * pid and, later, its end, once its console is written out.
  */
-export function startConsoleAndSandbox(req: Omit<BootRequest, 'id' | 'op'>): Promise<{ keeper: StartedProcess; sandbox: StartedProcess }> {
+export function startConsoleAndSandbox(keeper: BootRequest['keeper']): Promise<StartedProcess> {
   const runner = hostRunner();
   const id = ++runner.seq;
   return new Promise((resolve, reject) => {
     runner.pending.set(id, (a) => {
       if (a.spawnError || a.keeperPid === undefined || a.sandboxPid === undefined)
-        return reject(new CommandError(`start of the sandbox ${req.sandbox.args.at(-1) ?? ''}`, null, a.spawnError ?? ''));
-      resolve({ keeper: runner.watch(a.keeperPid), sandbox: runner.watch(a.sandboxPid) });
+        return reject(new CommandError('start of the sandbox', null, a.spawnError ?? ''));
+      resolve({ pid: a.sandboxPid, exited: runner.watch(a.keeperPid).exited });
     });
-    runner.send({ ...req, id, op: 'boot' });
+    runner.send({ id, op: 'boot', keeper });
   });
 }
 

@@ -27,8 +27,8 @@
  * the console. With HALO_TRACE, a console line per step (epoch ns at its end; bench/ec2.ts reads them).
  */
 
-/** x86_64 numbers of what the first stage calls. */
-const NR = {
+/** x86_64 numbers of what the first stage (and the console keeper) call. */
+export const NR = {
   ioctl: 16,
   getpid: 39,
   exit: 60,
@@ -50,6 +50,7 @@ const NR = {
   moveMount: 429,
   mountSetattr: 442,
   close: 3,
+  mknodat: 259,
 };
 
 /** What the first stage needs, all known to the host before the sandbox starts. */
