@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -106,8 +106,8 @@ exec aws "$@"
 `;
 
 /** Writes the CloudFormation helpers into an instance's boot bin directory (its /run/halo/bin). */
-export function writeCfnHelpers(binDir: string): void {
-  writeFileSync(path.join(binDir, 'cfn-signal'), CFN_SIGNAL, { mode: 0o755 });
+export async function writeCfnHelpers(binDir: string): Promise<void> {
+  await writeFile(path.join(binDir, 'cfn-signal'), CFN_SIGNAL, { mode: 0o755 });
 }
 
 /** /opt/aws/bin/cfn-signal (Amazon Linux's path, which templates call): [link, target], made at every boot (stage1.ts). */

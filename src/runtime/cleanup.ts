@@ -175,11 +175,11 @@ export async function cleanHostByTag(tag: string): Promise<void> {
       }
     }
   }
-  removeCgroups(fp.cgroups);
+  await removeCgroups(fp.cgroups);
   // After the namespaces: a loop device still used by a dying sandbox is then freed by the kernel on last close.
   await freeLoops(fp.loops);
   releaseClaims(tag);
-  releaseIdRange(tag);
+  await releaseIdRange(tag);
 }
 
 export async function cleanHost(home: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync } from 'node:fs';
-import { truncate, writeFile } from 'node:fs/promises';
+import { access, mkdir, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { run } from './sh.js';
 
@@ -25,8 +25,14 @@ export const rootDiskFile = (volumeDir: string) => path.join(volumeDir, 'root.im
  */
 export async function ensureRootDisk(volumeDir: string, sizeGiB: number): Promise<string> {
   const file = rootDiskFile(volumeDir);
-  if (existsSync(file)) return file;
-  mkdirSync(volumeDir, { recursive: true, mode: 0o700 });
+  if (
+    await access(file).then(
+      () => true,
+      () => false,
+    )
+  )
+    return file;
+  await mkdir(volumeDir, { recursive: true, mode: 0o700 });
   const legacy = path.join(volumeDir, 'upper');
   let seed: string | undefined;
   if (existsSync(legacy)) {

@@ -505,7 +505,7 @@ export class Runtime implements EfsHost {
     clearBootGates(instanceDir);
     // Root in the instance is an unprivileged id range of the host (userns.ts): its network namespace is the user
     // namespace's.
-    const idBase = claimIdRange(this.tag, spec.instanceId);
+    const idBase = await claimIdRange(this.tag, spec.instanceId);
     const nic = { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac };
     // Everything at once, each part as soon as what it needs is there: the sandbox starts now and its first stage
     // waits at three gates: the instance's network namespace (made by one process) before it enters it, the disks
@@ -515,11 +515,11 @@ export class Runtime implements EfsHost {
     const alias = uplinkAlias(vpc, spec.instanceId);
     const pending: Running = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
     this.plugged.set(spec.instanceId, pending);
-    // The sandbox first: its host commands (the console's FIFOs, then its start) go to the command runner before the
-    // others. A failure of its cgroups is the launch's (its first await is after them).
+    // The sandbox: its cgroups and boot files, then its keeper (which makes its FIFOs and starts it) through the
+    // command runner. A failure of any is the launch's.
     let sandbox: Sandbox | undefined;
     const started = (async () => {
-      const cgroups = makeCgroups(this.tag, spec.instanceId, spec.limits);
+      const cgroups = await makeCgroups(this.tag, spec.instanceId, spec.limits);
       sandbox = await startSandbox({
         instanceId: spec.instanceId,
         netns: this.n.instanceNs(spec.instanceId),
@@ -578,10 +578,10 @@ export class Runtime implements EfsHost {
       this.networkReady.delete(spec.instanceId);
       this.offline.delete(spec.instanceId);
       await this.releaseDisks(spec.instanceId);
-      this.releaseCgroups(spec.instanceId);
+      await this.releaseCgroups(spec.instanceId);
       this.plugged.delete(spec.instanceId);
       await unplugInstance(this.tag, vpc, spec.instanceId);
-      releaseIdRange(this.tag, spec.instanceId);
+      await releaseIdRange(this.tag, spec.instanceId);
       await Promise.all([this.refreshFirewall(spec.vpcId), this.refreshPublic()]).catch((e) =>
         console.error(`[halo] ${spec.instanceId}: ${(e as Error).message}`),
       );
@@ -696,8 +696,8 @@ export class Runtime implements EfsHost {
     await stopSandbox(r.sandbox, graceMs);
     this.efs.forgetInstance(instanceId);
     await this.releaseDisks(instanceId);
-    this.releaseCgroups(instanceId);
-    releaseIdRange(this.tag, instanceId);
+    await this.releaseCgroups(instanceId);
+    await releaseIdRange(this.tag, instanceId);
     this.running.delete(instanceId);
     this.probes.delete(instanceId);
     const vpc = this.vpcs.get(r.spec.vpcId);
@@ -722,7 +722,7 @@ export class Runtime implements EfsHost {
   }
 
   /** Kills what is left in the instance's cgroups (nothing, after its sandbox ended) and removes them. */
-  private releaseCgroups(instanceId: string): void {
+  private async releaseCgroups(instanceId: string): Promise<void> {
     const dirs = cgroupDirs(this.tag, instanceId);
     for (const dir of dirs) {
       for (const pid of cgroupPids(dir)) {
@@ -733,7 +733,7 @@ export class Runtime implements EfsHost {
         }
       }
     }
-    removeCgroups(dirs);
+    await removeCgroups(dirs);
   }
 
   // ---- EBS data volumes ----

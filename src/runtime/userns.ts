@@ -1,4 +1,5 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { processAlive } from './pids.js';
 import { run } from './sh.js';
@@ -37,26 +38,31 @@ const readSafe = (file: string) => {
   }
 };
 
-/** The base of the instance's id range: its claim if it has one, else a new claim. */
-export function claimIdRange(tag: string, instanceId: string): number {
-  mkdirSync(IDS_DIR, { recursive: true });
+const readAsync = (file: string) => readFile(file, 'utf8').catch(() => '');
+
+/**
+ * The base of the instance's id range: its claim if it has one, else a new claim. The claims are files shared by every
+ * cloud of the host, read from libuv's thread pool (fifty launches at once read them all fifty times).
+ */
+export async function claimIdRange(tag: string, instanceId: string): Promise<number> {
+  await mkdir(IDS_DIR, { recursive: true });
   const mine = `${tag} ${instanceId}`;
-  for (const name of readdirSync(IDS_DIR)) {
-    if (readSafe(path.join(IDS_DIR, name)).startsWith(`${mine} `)) {
-      writeFileSync(path.join(IDS_DIR, name), `${mine} ${process.pid}`);
-      return ID_FIRST_BASE + Number(name) * ID_RANGE;
-    }
+  const names = await readdir(IDS_DIR);
+  const held = await Promise.all(names.map((name) => readAsync(path.join(IDS_DIR, name))));
+  const own = names.find((_, i) => held[i].startsWith(`${mine} `));
+  if (own !== undefined) {
+    await writeFile(path.join(IDS_DIR, own), `${mine} ${process.pid}`);
+    return ID_FIRST_BASE + Number(own) * ID_RANGE;
   }
   for (let n = 0; n < MAX_ID_SLOTS; n++) {
     const file = path.join(IDS_DIR, String(n));
     try {
-      closeSync(openSync(file, 'wx'));
-      writeFileSync(file, `${mine} ${process.pid}`);
+      await writeFile(file, `${mine} ${process.pid}`, { flag: 'wx' });
       return ID_FIRST_BASE + n * ID_RANGE;
     } catch {
-      const pid = Number(readSafe(file).split(' ')[2]);
+      const pid = Number((await readAsync(file)).split(' ')[2]);
       if (pid && !processAlive(pid)) {
-        rmSync(file, { force: true });
+        await rm(file, { force: true });
         n--;
       }
     }
@@ -76,8 +82,8 @@ export function idClaimsOf(tag: string, instanceId?: string): string[] {
   return names.map((n) => path.join(IDS_DIR, n)).filter((f) => readSafe(f).startsWith(prefix));
 }
 
-export function releaseIdRange(tag: string, instanceId?: string): void {
-  for (const file of idClaimsOf(tag, instanceId)) rmSync(file, { force: true });
+export async function releaseIdRange(tag: string, instanceId?: string): Promise<void> {
+  await Promise.all(idClaimsOf(tag, instanceId).map((file) => rm(file, { force: true })));
 }
 
 /**
