@@ -94,7 +94,8 @@ function boot(req: BootRequest): void {
   keeper.once('error', (err) => {
     if (!answered) fail(String(err));
   });
-  keeper.once('exit', (code, signal) => {
+  // 'close', not 'exit': after its first line was read, however soon it ended.
+  keeper.once('close', (code, signal) => {
     if (!answered) return fail(first.replace(/^error /, '').trim() || `the console keeper ended (${code ?? signal})`);
     answer({ exited: keeper.pid ?? -1, status: code ?? (signal ? 128 : null) });
   });
