@@ -270,6 +270,8 @@ export class EfsRuntime {
       groupIds: mt.SecurityGroups,
     };
     const started = (async () => {
+      // The access points' roots are looked for in the data directory: its image mounted first.
+      await openFileSystemData(this.host.home);
       const vpc = await this.host.vpcNet(mt.VpcId, spec.vpcCidr);
       const rules = await this.serverExports(region, mt.MountTargetId, mt.FileSystemId);
       const server = await startMountTarget(
@@ -412,7 +414,7 @@ export class EfsRuntime {
       if (!ap || (servedId && ap.FileSystemId !== servedId)) return denied;
       // EFS makes an access point's root directory itself, on the server side, when a client connects through it;
       // without CreationInfo, or when a file is in the way, the mount fails.
-      await openFileSystemData(this.host.home, false);
+      await openFileSystemData(this.host.home);
       const there = makeAccessPointRoot(
         fileSystemDir(this.host.home, ap.FileSystemId),
         ap.RootDirectory.Path,
