@@ -18,7 +18,7 @@ const JOURNAL_MIB = 32;
 export const dataRoot = (home: string) => path.join(home, 'efs', 'data');
 const imageOf = (home: string) => path.join(home, 'efs', 'data.img');
 
-const opening = new Map<string, Promise<void>>();
+const opening = new Map<string, { create: boolean; done: Promise<void> }>();
 
 /** The home as /proc/mounts names it. */
 function realHome(home: string): string {
@@ -36,10 +36,11 @@ function realHome(home: string): string {
 export function openFileSystemData(home: string, create = true): Promise<void> {
   const key = realHome(home);
   const pending = opening.get(key);
-  if (pending) return pending;
-  const attempt = mountImage(key, create).finally(() => opening.delete(key));
-  opening.set(key, attempt);
-  return attempt;
+  // One that may not make the image does not answer one that may: it asks again after.
+  if (pending) return pending.create || !create ? pending.done : pending.done.then(() => openFileSystemData(home, create));
+  const done = mountImage(key, create).finally(() => opening.delete(key));
+  opening.set(key, { create, done });
+  return done;
 }
 
 async function mountImage(home: string, create: boolean): Promise<void> {
@@ -70,7 +71,7 @@ async function mountImage(home: string, create: boolean): Promise<void> {
 export async function closeFileSystemData(home: string): Promise<void> {
   const key = realHome(home);
   const root = dataRoot(key);
-  await opening.get(key)?.catch(() => undefined);
+  await opening.get(key)?.done.catch(() => undefined);
   if (!isMounted(root)) return;
   const r = await run('umount', [root], { allowFail: true });
   if (r.status !== 0) await run('umount', ['-l', root], { allowFail: true });
