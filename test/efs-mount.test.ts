@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -206,6 +206,14 @@ describe('EFS mounted in instances over the VPC network', { skip: ROOT ? false :
     // One directory on the host holds the file system's data, whichever mount target served it.
     assert.equal(readFileSync(path.join(fileSystemDir(cloud.home, out.FileSystem), 'from-b.txt'), 'utf8'), 'written by b\n');
     assert.match(ok(out.A, 'df -h /mnt/efs | tail -n 1'), /8\.0E/);
+    // That directory's parent is the cloud's ext4 image with a journal, loop-mounted (efs-data.ts).
+    const dataRoot = path.join(realpathSync(cloud.home), 'efs', 'data');
+    const mount = readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .find((l) => l.split(' ')[1] === dataRoot);
+    assert.match(mount ?? '', /^\/dev\/loop\d+ \S+ ext4 /, `no image mounted on ${dataRoot}`);
+    const features = spawnSync('dumpe2fs', ['-h', (mount ?? '').split(' ')[0]], { encoding: 'utf8' }).stdout;
+    assert.match(features, /Filesystem features:.*has_journal/);
   });
 
   it("inside an instance the file system's name resolves, through the VPC's DNS, to the mount target of its own zone", async () => {

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dataLoopsOfCloud, dataMountLinesOfCloud } from './efs-data.js';
 import { processAlive } from './pids.js';
 import path from 'node:path';
 import { CLAIMS_DIR, CLOUDS_DIR, cloudTag, efsRunDir, names } from './names.js';
@@ -14,7 +15,7 @@ export interface HostFootprint {
   tables: string[];
   loAddresses: string[];
   mounts: string[];
-  /** Loop devices backed by a volume file under the cloud's home (EBS data volumes, root volumes). */
+  /** Loop devices backed by a file under the cloud's home (EBS data volumes, root volumes, the EFS data image). */
   loops: string[];
   /** The instances' cgroup directories (limits.ts). */
   cgroups: string[];
@@ -55,16 +56,18 @@ function footprintOf(tag: string, nftTables: string, loAddrs: string): HostFootp
     .split('\n')
     .filter((l) => l.trim().endsWith(n.loLabel) || l.includes(` ${n.loLabel}`))
     .map((l) => /inet (\S+)/.exec(l)?.[1] ?? l);
-  const mounts = readFileSync('/proc/mounts', 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(`/${n.nsPrefix}`) || isRootVolumeCopyMount(l, tag));
+  const mountsText = readFileSync('/proc/mounts', 'utf8');
+  const mounts = [
+    ...mountsText.split('\n').filter((l) => l.includes(`/${n.nsPrefix}`) || isRootVolumeCopyMount(l, tag)),
+    ...dataMountLinesOfCloud(tag, mountsText),
+  ];
   return {
     namespaces,
     links,
     tables,
     loAddresses,
     mounts,
-    loops: [...loopsOfCloud(tag), ...rootLoopsOfCloud(tag)],
+    loops: [...loopsOfCloud(tag), ...rootLoopsOfCloud(tag), ...dataLoopsOfCloud(tag)],
     cgroups: cgroupsOfCloud(tag),
     efsProcesses: efsProcesses(tag),
     idClaims: idClaimsOf(tag),

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { dataRoot, openFileSystemData } from './efs-data.js';
 import { exportBlocks, reloadExports, type ServerExports } from './efs-exports.js';
 import { efsRunDir } from './names.js';
 import { gatewayOf, plugInstance, unplugInstance, type VpcNet } from './network.js';
@@ -39,7 +40,7 @@ export interface MountTargetServer {
 }
 
 /** The directory that holds a file system's data: one per file system, whichever mount target serves it. */
-export const fileSystemDir = (home: string, fileSystemId: string) => path.join(home, 'efs', 'data', fileSystemId);
+export const fileSystemDir = (home: string, fileSystemId: string) => path.join(dataRoot(home), fileSystemId);
 
 /**
  * nfs-ganesha's configuration: NFSv4 only (no rpcbind, no mountd: port 2049 is all a client needs, as on EFS),
@@ -88,6 +89,7 @@ export async function startMountTarget(
 ): Promise<MountTargetServer> {
   const dataDir = fileSystemDir(home, spec.fileSystemId);
   const stateDir = path.join(efsRunDir(tag), spec.mountTargetId);
+  await openFileSystemData(home);
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(path.join(stateDir, 'recovery'), { recursive: true });
   const conf = path.join(stateDir, 'ganesha.conf');

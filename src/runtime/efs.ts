@@ -2,6 +2,7 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, rmSync, type Stats } from '
 import path from 'node:path';
 import type { Cloud } from '../cloud.js';
 import { findZone, hostsOf } from '../topology/regions.js';
+import { closeFileSystemData, openFileSystemData } from './efs-data.js';
 import { clientStateDir, readMountAsk, startClient, type RunningClient } from './efs-client.js';
 import {
   accessPointPseudo,
@@ -244,9 +245,11 @@ export class EfsRuntime {
         );
       });
     }
-    ev.on('efs.fileSystemDeleted', (e: { fileSystemId: string }) =>
-      rmSync(fileSystemDir(this.host.home, e.fileSystemId), { recursive: true, force: true }),
-    );
+    ev.on('efs.fileSystemDeleted', (e: { fileSystemId: string }) => {
+      openFileSystemData(this.host.home, false)
+        .then(() => rmSync(fileSystemDir(this.host.home, e.fileSystemId), { recursive: true, force: true }))
+        .catch((err) => console.error(`[halo] data of ${e.fileSystemId}: ${(err as Error).message}`));
+    });
     for (const { region, mountTarget } of this.hooks?.mountTargets() ?? []) this.serve(region, mountTarget);
   }
 
@@ -267,6 +270,8 @@ export class EfsRuntime {
       groupIds: mt.SecurityGroups,
     };
     const started = (async () => {
+      // The access points' roots are looked for in the data directory: its image mounted first.
+      await openFileSystemData(this.host.home);
       const vpc = await this.host.vpcNet(mt.VpcId, spec.vpcCidr);
       const rules = await this.serverExports(region, mt.MountTargetId, mt.FileSystemId);
       const server = await startMountTarget(
@@ -409,6 +414,7 @@ export class EfsRuntime {
       if (!ap || (servedId && ap.FileSystemId !== servedId)) return denied;
       // EFS makes an access point's root directory itself, on the server side, when a client connects through it;
       // without CreationInfo, or when a file is in the way, the mount fails.
+      await openFileSystemData(this.host.home);
       const there = makeAccessPointRoot(
         fileSystemDir(this.host.home, ap.FileSystemId),
         ap.RootDirectory.Path,
@@ -573,5 +579,6 @@ export class EfsRuntime {
     this.servers.clear();
     this.exportIds.clear();
     rmSync(efsRunDir(this.host.tag), { recursive: true, force: true });
+    await closeFileSystemData(this.host.home);
   }
 }
