@@ -18,8 +18,6 @@ const JOURNAL_MIB = 32;
 export const dataRoot = (home: string) => path.join(home, 'efs', 'data');
 const imageOf = (home: string) => path.join(home, 'efs', 'data.img');
 
-const opening = new Map<string, { create: boolean; done: Promise<void> }>();
-
 /** The home as /proc/mounts names it. */
 function realHome(home: string): string {
   try {
@@ -29,18 +27,37 @@ function realHome(home: string): string {
   }
 }
 
-/**
- * The image mounted on the data directory (made first when `create` and none exists). Idempotent; concurrent callers
- * share one attempt.
- */
-export function openFileSystemData(home: string, create = true): Promise<void> {
-  const key = realHome(home);
-  const pending = opening.get(key);
-  // One that may not make the image does not answer one that may: it asks again after.
-  if (pending) return pending.create || !create ? pending.done : pending.done.then(() => openFileSystemData(home, create));
-  const done = mountImage(key, create).finally(() => opening.delete(key));
-  opening.set(key, { create, done });
-  return done;
+/** One cloud's data image (its EFS runtime holds it). */
+export class FileSystemData {
+  private readonly home: string;
+  private opening?: { create: boolean; done: Promise<void> };
+
+  constructor(home: string) {
+    this.home = realHome(home);
+  }
+
+  /**
+   * The image mounted on the data directory (made first when `create` and none exists). Idempotent; concurrent
+   * callers share one attempt, but one that may not make the image does not answer one that may: it asks again after.
+   */
+  open(create = true): Promise<void> {
+    const pending = this.opening;
+    if (pending) return pending.create || !create ? pending.done : pending.done.then(() => this.open(create));
+    const done = mountImage(this.home, create).finally(() => {
+      this.opening = undefined;
+    });
+    this.opening = { create, done };
+    return done;
+  }
+
+  /** Unmounts the image (its loop device, autocleared, goes with it); lazily when something still holds it. */
+  async close(): Promise<void> {
+    const root = dataRoot(this.home);
+    await this.opening?.done.catch(() => undefined);
+    if (!isMounted(root)) return;
+    const r = await run('umount', [root], { allowFail: true });
+    if (r.status !== 0) await run('umount', ['-l', root], { allowFail: true });
+  }
 }
 
 async function mountImage(home: string, create: boolean): Promise<void> {
@@ -65,16 +82,6 @@ async function mountImage(home: string, create: boolean): Promise<void> {
     if (attempt >= 50) throw new Error(`mounting the EFS data image ${image}: ${r.stderr.trim()}`);
     await sleep(Math.random() * 20);
   }
-}
-
-/** Unmounts the image (its loop device, autocleared, goes with it); lazily when something still holds it. */
-export async function closeFileSystemData(home: string): Promise<void> {
-  const key = realHome(home);
-  const root = dataRoot(key);
-  await opening.get(key)?.done.catch(() => undefined);
-  if (!isMounted(root)) return;
-  const r = await run('umount', [root], { allowFail: true });
-  if (r.status !== 0) await run('umount', ['-l', root], { allowFail: true });
 }
 
 function isMounted(dir: string): boolean {

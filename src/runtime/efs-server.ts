@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dataRoot, openFileSystemData } from './efs-data.js';
+import { dataRoot } from './efs-data.js';
 import { exportBlocks, reloadExports, type ServerExports } from './efs-exports.js';
 import { efsRunDir } from './names.js';
 import { gatewayOf, plugInstance, unplugInstance, type VpcNet } from './network.js';
@@ -89,7 +89,6 @@ export async function startMountTarget(
 ): Promise<MountTargetServer> {
   const dataDir = fileSystemDir(home, spec.fileSystemId);
   const stateDir = path.join(efsRunDir(tag), spec.mountTargetId);
-  await openFileSystemData(home);
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(path.join(stateDir, 'recovery'), { recursive: true });
   const conf = path.join(stateDir, 'ganesha.conf');

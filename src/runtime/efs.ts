@@ -2,7 +2,7 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, rmSync, type Stats } from '
 import path from 'node:path';
 import type { Cloud } from '../cloud.js';
 import { findZone, hostsOf } from '../topology/regions.js';
-import { closeFileSystemData, openFileSystemData } from './efs-data.js';
+import { FileSystemData } from './efs-data.js';
 import { clientStateDir, readMountAsk, startClient, type RunningClient } from './efs-client.js';
 import {
   accessPointPseudo,
@@ -204,7 +204,14 @@ export class EfsRuntime {
   private readonly exportIds = new Map<string, Map<string, number>>();
   private hooks?: EfsHooks;
 
+  private dataImage?: FileSystemData;
+
   constructor(private readonly host: EfsHost) {}
+
+  /** The file systems' data image (made at first use: the host's home is known once the cloud is). */
+  private get data(): FileSystemData {
+    return (this.dataImage ??= new FileSystemData(this.host.home));
+  }
 
   /** The EFS service gives its mount targets and access points, and decides what each mount may do. */
   setHooks(hooks: EfsHooks): void {
@@ -246,7 +253,8 @@ export class EfsRuntime {
       });
     }
     ev.on('efs.fileSystemDeleted', (e: { fileSystemId: string }) => {
-      openFileSystemData(this.host.home, false)
+      this.data
+        .open(false)
         .then(() => rmSync(fileSystemDir(this.host.home, e.fileSystemId), { recursive: true, force: true }))
         .catch((err) => console.error(`[halo] data of ${e.fileSystemId}: ${(err as Error).message}`));
     });
@@ -271,7 +279,7 @@ export class EfsRuntime {
     };
     const started = (async () => {
       // The access points' roots are looked for in the data directory: its image mounted first.
-      await openFileSystemData(this.host.home);
+      await this.data.open();
       const vpc = await this.host.vpcNet(mt.VpcId, spec.vpcCidr);
       const rules = await this.serverExports(region, mt.MountTargetId, mt.FileSystemId);
       const server = await startMountTarget(
@@ -414,7 +422,7 @@ export class EfsRuntime {
       if (!ap || (servedId && ap.FileSystemId !== servedId)) return denied;
       // EFS makes an access point's root directory itself, on the server side, when a client connects through it;
       // without CreationInfo, or when a file is in the way, the mount fails.
-      await openFileSystemData(this.host.home);
+      await this.data.open();
       const there = makeAccessPointRoot(
         fileSystemDir(this.host.home, ap.FileSystemId),
         ap.RootDirectory.Path,
@@ -579,6 +587,6 @@ export class EfsRuntime {
     this.servers.clear();
     this.exportIds.clear();
     rmSync(efsRunDir(this.host.tag), { recursive: true, force: true });
-    await closeFileSystemData(this.host.home);
+    await this.data.close();
   }
 }
