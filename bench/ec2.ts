@@ -24,7 +24,7 @@ import type { BenchRow } from './types.js';
  * EC2 figures, each against a floor measured in the same run:
  * - launch: RunInstances until the user data runs (its first line on the console), vs a bare network namespace +
  *   `unshare` sandbox running `true`; the parts a launch must have and the floor has not (a signed API call, a
- *   python3 start, a loop mount) are timed apart and named in the row. With HALO_TRACE set, each launch's steps
+ *   perl start, a loop mount) are timed apart and named in the row. With HALO_TRACE set, each launch's steps
  *   (the daemon's and the sandbox's, from its console) are printed on stderr;
  * - Elastic IP switch: AssociateAddress (AllowReassociation) until a new HTTP connection to the address reaches the
  *   new instance, vs one nft transaction that changes a map element;
@@ -268,7 +268,7 @@ export async function benchEc2(): Promise<BenchRow[]> {
       signed.push(performance.now() - t);
     }
     rows.push({
-      name: `launch to user data running (median; beyond the floor, each measured apart now: a signed API call ${median(signed).toFixed(1)} ms, a perl start ${parts.perl.toFixed(1)} ms (the sandbox's first stage, where the floor runs true; the instance's namespaces are made by another beside the sandbox's start), the root volume's loop mount ${parts.loopMount.toFixed(1)} ms (kernel: loop attach, ext4 mount; kept: the root volume is a block device of its own, for its size limit and so that its files are never the host's); then the first stage's other mounts (id-mapped layers, overlay, /proc, /dev, /run: system calls), pivot, seccomp, tini, the init's shell, the link brought up when the instance is running (one ip batch: nothing reaches it before) and the user data's own shell; the veth, firewall and root volume's copy overlap the sandbox's start)`,
+      name: `launch to user data running (median; beyond the floor, each measured apart now: a signed API call ${median(signed).toFixed(1)} ms, two perl starts of ${parts.perl.toFixed(1)} ms each, one after the other (the console keeper, which makes the console's FIFO and starts the sandbox, and the sandbox's first stage, where the floor runs true; the instance's namespaces are made by another beside the sandbox's start), the root volume's loop mount ${parts.loopMount.toFixed(1)} ms (kernel: loop attach, ext4 mount; kept: the root volume is a block device of its own, for its size limit and so that its files are never the host's); then the first stage's move into the instance's cgroups (on cgroup v1 a first move waits for an RCU grace period), its other mounts (id-mapped layers, overlay, /proc, /dev, /run: system calls), pivot, seccomp, tini, the init's shell, the link brought up when the instance is running (one ip batch: nothing reaches it before) and the user data's own shell; the veth, firewall and root volume's copy overlap the sandbox's start)`,
       value: median(launches),
       unit: 'ms',
       floorName: 'bare netns + unshare sandbox + true',
