@@ -223,6 +223,30 @@ describe("the stack engine's timing rules (virtual clock)", () => {
     assert.equal(findSummary({ cloud, region: old.region, accountId: '123456789012' }, old.StackId)?.StackStatus, 'UPDATE_COMPLETE');
   });
 
+  it('a record handed back is used as it is only while the rows hold what it was saved as', () => {
+    const saved = {
+      ...record('CREATE_COMPLETE'),
+      StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/kept/0',
+      StackName: 'kept',
+    };
+    saveStack({ cloud }, saved);
+    assert.equal(readStack({ cloud }, saved.region, saved.StackId, saved), saved);
+    // Another record object of the stack changes a row: the rows are read again, and the one handed back is not used.
+    const other = readStack({ cloud }, saved.region, saved.StackId)!;
+    assert.notEqual(other, saved);
+    other.resources.A.status = 'UPDATE_COMPLETE';
+    saveStack({ cloud }, other);
+    const read = readStack({ cloud }, saved.region, saved.StackId, saved)!;
+    assert.notEqual(read, saved);
+    assert.equal(read.resources.A.status, 'UPDATE_COMPLETE');
+    other.StackStatus = 'UPDATE_COMPLETE';
+    saveStack({ cloud }, other, true);
+    assert.equal(readStack({ cloud }, saved.region, saved.StackId, read)?.StackStatus, 'UPDATE_COMPLETE');
+    other.templateBody = '{"Resources":{}}';
+    saveStack({ cloud }, other, true);
+    assert.equal(readStack({ cloud }, saved.region, saved.StackId, read)?.templateBody, '{"Resources":{}}');
+  });
+
   it('a save that fails writes no event, and the events saved after it still carry their properties', () => {
     const stack = {
       ...record('CREATE_IN_PROGRESS'),

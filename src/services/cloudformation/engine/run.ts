@@ -11,7 +11,7 @@ import { included, stackScope } from './scope.js';
 import { clearSignals, creationSignals, waitForSignals, type AwaitingSignals } from './signals.js';
 import { saveStack } from './stack-store.js';
 import { appendEvents } from './event-store.js';
-import { forgetStack } from './stack-memo.js';
+import { forgetStack, stackMemo } from './stack-memo.js';
 import { liveStacks, type ResourceState, type StackEvent, type StackRecord } from './state.js';
 
 /** A stack operation in progress: its record, template and helpers that record every step as a stack event. */
@@ -129,15 +129,14 @@ export class StackRun {
     this.saveSoon();
   }
 
-  /** The text of each properties object, written once for all the events of its resource. */
-  private readonly propsText = new WeakMap<object, string>();
-
+  /** The text of each properties object, made once for all the events of its resource (and of the next operation's). */
   private propertiesText(props: Record<string, unknown> | undefined): string | undefined {
     if (!props) return undefined;
-    let text = this.propsText.get(props);
+    const texts = stackMemo(this.cloud, this.stack.StackId).propertiesText;
+    let text = texts.get(props);
     if (text === undefined) {
       text = JSON.stringify(props);
-      this.propsText.set(props, text);
+      texts.set(props, text);
     }
     return text;
   }

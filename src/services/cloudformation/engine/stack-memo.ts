@@ -2,6 +2,7 @@ import type { Cloud } from '../../../cloud.js';
 import { liveKey } from '../../../store/live.js';
 import { parseTemplateBody, type Template } from '../template/parse.js';
 import { validateTemplate, type TemplateGraph } from '../template/validate.js';
+import type { StackRecord } from './state.js';
 
 /**
  * What the engine keeps of a stack between its operations while the cloud runs, so that the next operation does
@@ -13,6 +14,13 @@ interface StackMemo {
   parsed?: { body: string; template: Template; graph?: TemplateGraph };
   /** By logical id, the properties text of the resource's latest stored event that had properties (event-store.ts). */
   eventProperties?: Map<string, string>;
+  /** The text of each resources' properties object an event of the stack carried (the objects are never changed). */
+  propertiesText: WeakMap<object, string>;
+  /**
+   * The record object the stack's last operation ended with (every change saved): the next operation takes it
+   * (readStack checks that the rows still hold it) instead of parsing the rows again. Taken once: one owner.
+   */
+  record?: StackRecord;
 }
 
 const MEMOS = liveKey('cloudformation.stackMemos', () => new Map<string, StackMemo>());
@@ -21,7 +29,7 @@ export function stackMemo(cloud: Cloud, stackId: string): StackMemo {
   const memos = cloud.live.get(MEMOS);
   let memo = memos.get(stackId);
   if (!memo) {
-    memo = {};
+    memo = { propertiesText: new WeakMap() };
     memos.set(stackId, memo);
   }
   return memo;
@@ -29,6 +37,20 @@ export function stackMemo(cloud: Cloud, stackId: string): StackMemo {
 
 export function forgetStack(cloud: Cloud, stackId: string): void {
   cloud.live.peek(MEMOS)?.delete(stackId);
+}
+
+/** Keeps the record a stack operation ended with, once that operation has saved its last change and holds it no more. */
+export function handOver(cloud: Cloud, stack: StackRecord): void {
+  // A deleted stack has no next operation (and its memo is gone).
+  if (stack.StackStatus !== 'DELETE_COMPLETE') stackMemo(cloud, stack.StackId).record = stack;
+}
+
+/** The record the stack's last operation handed over, if any, for the next one alone. */
+export function takeRecord(cloud: Cloud, stackId: string): StackRecord | undefined {
+  const memo = cloud.live.peek(MEMOS)?.get(stackId);
+  const record = memo?.record;
+  if (memo) memo.record = undefined;
+  return record;
 }
 
 /** Remembers the template a stack's body parsed to (the engine never changes a parsed template). */

@@ -6,7 +6,7 @@ import { runCreate, runDelete, runUpdate } from '../engine/lifecycle.js';
 import { StackRun } from '../engine/run.js';
 import { stackScope } from '../engine/scope.js';
 import { readStack } from '../engine/stack-store.js';
-import { rememberTemplate, storedTemplate } from '../engine/stack-memo.js';
+import { handOver, rememberTemplate, storedTemplate, takeRecord } from '../engine/stack-memo.js';
 import { findSummary, newStackId, requireStack, type StackRecord, type Tag } from '../engine/state.js';
 import { checkCapabilities, readTemplate, requiredCapabilities } from '../engine/template-input.js';
 import { resolveParameters, type GivenParameter, type ResolvedParameter } from '../template/parameters.js';
@@ -102,6 +102,7 @@ export function startCreate(run: StackRun, deleteOnFailure: boolean): void {
       run.setStackStatus('DELETE_IN_PROGRESS', 'User Initiated');
       await runDelete(run);
     }
+    handOver(run.cloud, run.stack);
   });
 }
 
@@ -159,7 +160,10 @@ export function startUpdate(
   // The stack shows UPDATE_IN_PROGRESS from the moment the call returns.
   stack.StackStatus = 'UPDATE_IN_PROGRESS';
   run.save();
-  void enqueue(ctx.cloud, stack.StackId, () => runUpdate(run, next));
+  void enqueue(ctx.cloud, stack.StackId, async () => {
+    await runUpdate(run, next);
+    handOver(ctx.cloud, run.stack);
+  });
 }
 
 export async function deleteStack(input: { StackName: string; RetainResources?: string[] }, ctx: RequestContext) {
@@ -187,7 +191,7 @@ export async function deleteStack(input: { StackName: string; RetainResources?: 
       throw cfnErrors.validation(`The specified resources [${id}] to retain must be in a valid state. Resources not found: [${id}]`);
   }
   void enqueue(ctx.cloud, stack.StackId, async () => {
-    const current = readStack(ctx, ctx.region, stack.StackId);
+    const current = readStack(ctx, ctx.region, stack.StackId, takeRecord(ctx.cloud, stack.StackId));
     if (!current || current.StackStatus === 'DELETE_COMPLETE' || current.StackStatus === 'DELETE_IN_PROGRESS') return;
     const { template, graph } = storedTemplate(ctx.cloud, current);
     const run = new StackRun(ctx.cloud, current, template, graph);
