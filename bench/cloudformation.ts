@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Cloud } from '../src/cloud.js';
 import { ScaledClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
@@ -16,7 +18,7 @@ import { callCount, recordProviderCalls, Replayer } from './replay.js';
 import type { BenchRow } from './types.js';
 
 const REGION = 'us-east-1';
-const ROUNDS = 9;
+const ROUNDS = 101;
 /** Rounds run first and not counted: the first calls of each path compile and warm caches for whichever side comes next. */
 const WARMUP = 2;
 const AZS = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'];
@@ -98,14 +100,27 @@ async function settle(cfn: Invoke, stackId: string): Promise<string> {
   }
 }
 
+/**
+ * Collects the young generation (V8's minor collection). Run before each timed span: otherwise the garbage of the
+ * bench's own work between spans (the recordings' copies, the event listing) fills it and the collection falls, in
+ * this order of work, in the stack's creation nearly every time (16 of 16 collections inside a timed span, a few ms
+ * each on a loaded machine). Each span then pays for collecting what it allocates itself, as far as that fills it.
+ */
+const collectYoung: () => void = (() => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as (opts: { type: 'minor' | 'major' }) => void;
+  return () => gc({ type: 'minor' });
+})();
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Creation and deletion time (wall, instant profile, in-process) of a 30-resource networking stack, against the
  * very calls the stack's providers made, made again by hand through the EC2 API in the same run: the same
  * operations with the same inputs (this run's ids in place of the stack's), each resource's calls in order and
- * resources as parallel as the template's dependencies allow (a careful script). Medians of nine rounds after two
- * uncounted ones.
+ * resources as parallel as the template's dependencies allow (a careful script). Medians of 101 rounds after two
+ * uncounted ones (a round takes about 15 ms: on a shared machine many land on another process's burst, and the
+ * median of nine moved by a third from run to run); the row also gives the spread of the ratio within a round.
  */
 export async function benchCloudFormation(rounds = ROUNDS): Promise<BenchRow[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'halo-bench-cfn-'));
@@ -136,6 +151,7 @@ export async function benchCloudFormation(rounds = ROUNDS): Promise<BenchRow[]> 
     const calls = { stackCreate: 0, stackDelete: 0, handCreate: 0, handDelete: 0 };
     const events = { create: 0, delete: 0 };
     const timed = async <T>(key: keyof typeof times, fn: () => Promise<T>): Promise<T> => {
+      collectYoung();
       const t = performance.now();
       const c = process.cpuUsage();
       const out = await fn();
@@ -169,25 +185,42 @@ export async function benchCloudFormation(rounds = ROUNDS): Promise<BenchRow[]> 
       hand.prepare(remove.recording);
       calls.handCreate = await timed('handCreate', () => hand.replay(create.recording, deps));
       calls.handDelete = await timed('handDelete', () => hand.replay(remove.recording, dependents(ids, deps)));
-      const { StackEvents } = await cfn('DescribeStackEvents', { StackName: StackId });
-      events.create = (StackEvents as Array<{ ResourceStatus: string }>).filter((e) => e.ResourceStatus.startsWith('CREATE_')).length;
-      events.delete = (StackEvents as unknown[]).length - events.create;
+      // The stack's events, counted once (the last round's): what the engine wrote at each status change.
+      if (round < WARMUP + rounds - 1) continue;
+      const statuses: string[] = [];
+      let NextToken: string | undefined;
+      do {
+        const page = (await cfn('DescribeStackEvents', { StackName: StackId, NextToken })) as {
+          StackEvents: Array<{ ResourceStatus: string }>;
+          NextToken?: string;
+        };
+        statuses.push(...page.StackEvents.map((e) => e.ResourceStatus));
+        NextToken = page.NextToken;
+      } while (NextToken);
+      events.create = statuses.filter((status) => status.startsWith('CREATE_')).length;
+      events.delete = statuses.length - events.create;
     }
     const cpuNote = (stack: keyof typeof cpu, hand: keyof typeof cpu) =>
       `CPU ${median(cpu[stack]).toFixed(1)} vs ${median(cpu[hand]).toFixed(1)} ms`;
+    // How much the ratio moves from round to round: its quartiles over the rounds (each round's two sides ran together).
+    const spread = (stack: keyof typeof times, hand: keyof typeof times) => {
+      const ratios = times[stack].map((t, i) => t / times[hand][i]).sort((a, b) => a - b);
+      const at = (q: number) => ratios[Math.floor(q * (ratios.length - 1))].toFixed(2);
+      return `ratio within a round ${at(0.25)}–${at(0.75)} (quartiles of ${ratios.length})`;
+    };
     // What stays beyond the calls is the engine's bookkeeping, which a script does not do but AWS does too.
     const rest = (n: number) =>
       `the rest: template checks, and the stack's record (its resources and their properties) with ${n} stack events written at each status change`;
     return [
       {
-        name: `create 30-resource network stack (wall, instant; ${calls.stackCreate} EC2 calls by the stack, ${calls.handCreate} by hand; ${cpuNote('stackCreate', 'handCreate')}; ${rest(events.create)})`,
+        name: `create 30-resource network stack (wall, instant; ${calls.stackCreate} EC2 calls by the stack, ${calls.handCreate} by hand; ${cpuNote('stackCreate', 'handCreate')}; ${spread('stackCreate', 'handCreate')}; ${rest(events.create)})`,
         value: median(times.stackCreate),
         unit: 'ms',
         floorName: 'the same calls by hand, as parallel as the dependencies allow',
         floor: median(times.handCreate),
       },
       {
-        name: `delete 30-resource network stack (wall, instant; ${calls.stackDelete} EC2 calls by the stack, ${calls.handDelete} by hand; ${cpuNote('stackDelete', 'handDelete')}; ${rest(events.delete)})`,
+        name: `delete 30-resource network stack (wall, instant; ${calls.stackDelete} EC2 calls by the stack, ${calls.handDelete} by hand; ${cpuNote('stackDelete', 'handDelete')}; ${spread('stackDelete', 'handDelete')}; ${rest(events.delete)})`,
         value: median(times.stackDelete),
         unit: 'ms',
         floorName: 'the same calls by hand, as parallel as the dependencies allow',

@@ -183,10 +183,30 @@ describe("the stack engine's timing rules (virtual clock)", () => {
       resource('Vpc', 'UPDATE_COMPLETE', 5, '{"CidrBlock":"10.1.0.0/16"}'),
       { ...resource('Gone', 'DELETE_COMPLETE', 6), PhysicalResourceId: undefined },
     ];
-    const expected = events.map((e) => JSON.parse(JSON.stringify(e)) as StackEvent);
+    // Written by a later save: the resource's properties as its latest event in an earlier row gave them.
+    const later = [
+      resource('Vpc', 'DELETE_IN_PROGRESS', 7, '{"CidrBlock":"10.1.0.0/16"}'),
+      resource('Vpc', 'DELETE_COMPLETE', 8, '{"CidrBlock":"10.1.0.0/16"}'),
+    ];
+    const expected = [...events, ...later].map((e) => JSON.parse(JSON.stringify(e)) as StackEvent);
     appendEvents({ cloud }, stack, events.slice(0, 3));
     appendEvents({ cloud }, stack, events.slice(3));
+    appendEvents({ cloud }, stack, later);
     assert.deepEqual(stackEvents({ cloud }, stack.StackId), expected);
+    const stored = cloud.store.table<{ fields: unknown[][] }>('cloudformation.event').list(stack.StackId);
+    assert.deepEqual(
+      stored.at(-1)?.fields.map((f) => f[7]),
+      [1, 1],
+      "the last save's events hold no properties text: an earlier row holds it",
+    );
+    // Another cloud on the same store (a restart) knows nothing of what was written: it writes the text again.
+    const restarted = new Cloud(cloud.store, clock, timingProfile('instant'), { home: dir, hostsPerZone: 1 });
+    appendEvents({ cloud: restarted }, stack, [resource('Vpc', 'UPDATE_IN_PROGRESS', 9, '{"CidrBlock":"10.1.0.0/16"}')]);
+    assert.equal(
+      cloud.store.table<{ fields: unknown[][] }>('cloudformation.event').list(stack.StackId).at(-1)?.fields[0][7],
+      '{"CidrBlock":"10.1.0.0/16"}',
+    );
+    assert.equal(stackEvents({ cloud }, stack.StackId).at(-1)?.ResourceProperties, '{"CidrBlock":"10.1.0.0/16"}');
     // Rows of the earlier forms: one whole event, and a save's events as whole objects.
     const rows = cloud.store.table<object>('cloudformation.event');
     const old = { ...stack, StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/ev/0' };
@@ -201,6 +221,58 @@ describe("the stack engine's timing rules (virtual clock)", () => {
     saveStack({ cloud }, changed);
     assert.deepEqual(readStack({ cloud }, old.region, old.StackId), changed);
     assert.equal(findSummary({ cloud, region: old.region, accountId: '123456789012' }, old.StackId)?.StackStatus, 'UPDATE_COMPLETE');
+  });
+
+  it('a record handed back is used as it is only while the rows hold what it was saved as', () => {
+    const saved = {
+      ...record('CREATE_COMPLETE'),
+      StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/kept/0',
+      StackName: 'kept',
+    };
+    saveStack({ cloud }, saved);
+    assert.equal(readStack({ cloud }, saved.region, saved.StackId, saved), saved);
+    // Another record object of the stack changes a row: the rows are read again, and the one handed back is not used.
+    const other = readStack({ cloud }, saved.region, saved.StackId)!;
+    assert.notEqual(other, saved);
+    other.resources.A.status = 'UPDATE_COMPLETE';
+    saveStack({ cloud }, other);
+    const read = readStack({ cloud }, saved.region, saved.StackId, saved)!;
+    assert.notEqual(read, saved);
+    assert.equal(read.resources.A.status, 'UPDATE_COMPLETE');
+    other.StackStatus = 'UPDATE_COMPLETE';
+    saveStack({ cloud }, other, true);
+    assert.equal(readStack({ cloud }, saved.region, saved.StackId, read)?.StackStatus, 'UPDATE_COMPLETE');
+    other.templateBody = '{"Resources":{}}';
+    saveStack({ cloud }, other, true);
+    assert.equal(readStack({ cloud }, saved.region, saved.StackId, read)?.templateBody, '{"Resources":{}}');
+  });
+
+  it('a save that fails writes no event, and the events saved after it still carry their properties', () => {
+    const stack = {
+      ...record('CREATE_IN_PROGRESS'),
+      StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/failing/0',
+      StackName: 'failing',
+    };
+    const run = new StackRun(cloud, stack, { Resources: {} });
+    const a = stack.resources.A;
+    a.props = { Name: 'p' };
+    run.setResourceStatus(a, 'CREATE_IN_PROGRESS');
+    run.save();
+    // A value JSON cannot write makes the stack's record fail after its events were written in the same transaction.
+    a.props = { Name: 'q' };
+    stack.outputs = [{ OutputKey: 'Bad', OutputValue: 1n as unknown as string }];
+    run.setResourceStatus(a, 'CREATE_IN_PROGRESS', 'Resource creation Initiated');
+    assert.throws(() => run.save(), /BigInt/);
+    stack.outputs = [];
+    run.setResourceStatus(a, 'CREATE_COMPLETE');
+    run.save();
+    assert.deepEqual(
+      stackEvents({ cloud }, stack.StackId).map((e) => [e.ResourceStatus, e.ResourceProperties]),
+      [
+        ['CREATE_IN_PROGRESS', '{"Name":"p"}'],
+        ['CREATE_COMPLETE', '{"Name":"q"}'],
+      ],
+    );
   });
 
   it('a type another issue brings fails with a clear reason until its provider registers; an unknown type names itself', () => {

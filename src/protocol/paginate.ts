@@ -36,10 +36,12 @@ export function paginate<T>(all: readonly T[], spec: PageSpec): Page<T> {
     if (spec.badSize) throw spec.badSize(size);
     size = Math.min(Math.max(1, Math.trunc(size) || spec.defaultMax), limit);
   }
-  const digest = bindingOf(spec.bind);
-  const start = spec.token === undefined || spec.token === '' ? 0 : offsetOf(spec.token, digest, spec);
+  // The binding is worked out only when a token is read or made: most requests fit in one page and send none.
+  let digest: string | undefined;
+  const binding = () => (digest ??= bindingOf(spec.bind));
+  const start = spec.token === undefined || spec.token === '' ? 0 : offsetOf(spec.token, binding(), spec);
   const end = start + size;
-  return { items: all.slice(start, end), next: end < all.length ? tokenOf(end, digest) : undefined };
+  return { items: all.slice(start, end), next: end < all.length ? tokenOf(end, binding()) : undefined };
 }
 
 function bindingOf(params: unknown): string {

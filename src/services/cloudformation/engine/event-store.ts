@@ -1,13 +1,15 @@
 import type { RequestContext } from '../../types.js';
+import { stackMemo } from './stack-memo.js';
 import type { StackEvent, StackRecord } from './state.js';
 
 /**
  * Stack events live in rows of their own (scope: the stack id), apart from the stack's record. A row holds the
  * events one save wrote, oldest first, with the stack's name once and each event as a list of its fields in a fixed
- * order (no field names repeated ninety times). An event whose resource properties are the text of the row's
- * previous event of the same resource holds SAME_PROPERTIES instead: a resource's IN_PROGRESS and COMPLETE events
- * carry the same properties, the larger part of an event. Rows of the two earlier forms still read: one whole event
- * each, and `{ stackName, events }` with whole events.
+ * order (no field names repeated ninety times). An event whose resource properties are the text of the latest
+ * earlier event of the same resource that had properties (in this row or an earlier one of the stack) holds
+ * SAME_PROPERTIES instead: a resource's events carry the same properties from its creation to its deletion, and
+ * they are the larger part of an event. Rows of the two earlier forms still read: one whole event each, and
+ * `{ stackName, events }` with whole events.
  */
 type EventFields = [
   /** A resource event's id (`<logical id>-<status>-<timestamp>-<suffix>`) as `-<suffix>`: the rest is in other fields. */
@@ -27,14 +29,19 @@ const SAME_PROPERTIES = 1;
 
 const eventTable = (ctx: Pick<RequestContext, 'cloud'>) => ctx.cloud.store.table<EventRow>('cloudformation.event');
 
-/** Records events of a stack, oldest first (call inside the transaction that saves the stack's record). */
+/**
+ * Records events of a stack, oldest first. Call inside the transaction that saves the stack's record, and
+ * `forgetStack` when that transaction fails: what this cloud remembers of the stack's stored events must be what
+ * is stored. The first write of a stack by this cloud (a new one, or after a restart) repeats each text once.
+ */
 export function appendEvents(
   ctx: Pick<RequestContext, 'cloud'>,
   stack: Pick<StackRecord, 'StackId' | 'StackName'>,
   events: StackEvent[],
 ): void {
   if (!events.length) return;
-  const written = new Map<string, string>();
+  const memo = stackMemo(ctx.cloud, stack.StackId);
+  const written = new Map(memo.eventProperties);
   const fields = events.map((e): EventFields => {
     let properties: EventFields[7] = e.ResourceProperties ?? null;
     if (e.ResourceProperties !== undefined) {
@@ -55,21 +62,23 @@ export function appendEvents(
     ];
   });
   eventTable(ctx).insert(stack.StackId, events[0].EventId, { stackName: stack.StackName, fields });
+  memo.eventProperties = written;
 }
 
 /** A stack's events, oldest first. */
 export function stackEvents(ctx: Pick<RequestContext, 'cloud'>, stackId: string): StackEvent[] {
+  const properties = new Map<string, string>();
   return eventTable(ctx)
     .list(stackId)
     .flatMap((row) => {
-      if ('fields' in row) return rowEvents(stackId, row.stackName, row.fields);
+      if ('fields' in row) return rowEvents(stackId, row.stackName, row.fields, properties);
       if ('events' in row) return row.events.map((e) => ({ StackId: stackId, StackName: row.stackName, ...e }));
       return [row];
     });
 }
 
-function rowEvents(StackId: string, StackName: string, rows: EventFields[]): StackEvent[] {
-  const properties = new Map<string, string>();
+/** The events of a row; `properties`: the latest properties text of each resource so far, kept up to date. */
+function rowEvents(StackId: string, StackName: string, rows: EventFields[], properties: Map<string, string>): StackEvent[] {
   return rows.map(([id, LogicalResourceId, physicalId, ResourceType, Timestamp, ResourceStatus, reason, props]) => {
     const EventId = id.startsWith('-') ? `${LogicalResourceId}-${ResourceStatus}-${Timestamp}${id}` : id;
     const event: StackEvent = {

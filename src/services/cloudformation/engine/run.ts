@@ -11,6 +11,7 @@ import { included, stackScope } from './scope.js';
 import { clearSignals, creationSignals, waitForSignals, type AwaitingSignals } from './signals.js';
 import { saveStack } from './stack-store.js';
 import { appendEvents } from './event-store.js';
+import { forgetStack, stackMemo } from './stack-memo.js';
 import { liveStacks, type ResourceState, type StackEvent, type StackRecord } from './state.js';
 
 /** A stack operation in progress: its record, template and helpers that record every step as a stack event. */
@@ -60,10 +61,16 @@ export class StackRun {
     this.flushPending = false;
     const events = this.pendingEvents;
     this.pendingEvents = [];
-    this.cloud.store.tx(() => {
-      appendEvents({ cloud: this.cloud }, this.stack, events);
-      saveStack({ cloud: this.cloud }, this.stack, resourcesAsRead);
-    });
+    try {
+      this.cloud.store.tx(() => {
+        appendEvents({ cloud: this.cloud }, this.stack, events);
+        saveStack({ cloud: this.cloud }, this.stack, resourcesAsRead);
+      });
+    } catch (err) {
+      forgetStack(this.cloud, this.stack.StackId);
+      throw err;
+    }
+    if (this.stack.StackStatus === 'DELETE_COMPLETE') forgetStack(this.cloud, this.stack.StackId);
   }
 
   /**
@@ -122,15 +129,14 @@ export class StackRun {
     this.saveSoon();
   }
 
-  /** The text of each properties object, written once for all the events of its resource. */
-  private readonly propsText = new WeakMap<object, string>();
-
+  /** The text of each properties object, made once for all the events of its resource (and of the next operation's). */
   private propertiesText(props: Record<string, unknown> | undefined): string | undefined {
     if (!props) return undefined;
-    let text = this.propsText.get(props);
+    const texts = stackMemo(this.cloud, this.stack.StackId).propertiesText;
+    let text = texts.get(props);
     if (text === undefined) {
       text = JSON.stringify(props);
-      this.propsText.set(props, text);
+      texts.set(props, text);
     }
     return text;
   }

@@ -17,10 +17,14 @@ const summaryTable = (ctx: Ctx) => ctx.cloud.store.table<StackSummary | StackRec
 const templateTable = (ctx: Ctx) => ctx.cloud.store.table<string>('cloudformation.stackTemplate');
 const resourcesTable = (ctx: Ctx) => ctx.cloud.store.table<Record<string, ResourceState>>('cloudformation.stackResources');
 
-/** The template text and resources' JSON a record object holds as stored, kept on the object (not enumerable, not copied). */
+/** The texts of the rows a record object was read or last saved as, kept on the object (not enumerable, not copied). */
 const STORED = Symbol('stored parts');
 interface StoredParts {
+  /** The summary row's text, when known (a record read from a list of summaries does not keep it). */
+  summary?: string;
   templateBody: string;
+  /** The template row's text (the body as a JSON string). */
+  template: string;
   resources: string;
 }
 
@@ -38,25 +42,43 @@ export function saveStack(ctx: Ctx, stack: StackRecord, resourcesAsRead = false)
   const { templateBody, resources, ...summary } = stack;
   const known = storedParts(stack);
   const resourcesText = resourcesAsRead && known ? known.resources : JSON.stringify(resources);
-  summaryTable(ctx).put(stack.region, stack.StackId, summary);
-  if (known?.templateBody !== templateBody) templateTable(ctx).put(stack.region, stack.StackId, templateBody);
+  const summaryText = JSON.stringify(summary);
+  summaryTable(ctx).putText(stack.region, stack.StackId, summaryText);
+  let template = known?.template;
+  if (known?.templateBody !== templateBody) {
+    template = JSON.stringify(templateBody);
+    templateTable(ctx).putText(stack.region, stack.StackId, template);
+  }
   if (known?.resources !== resourcesText) resourcesTable(ctx).putText(stack.region, stack.StackId, resourcesText);
-  remember(stack, { templateBody, resources: resourcesText });
+  remember(stack, { summary: summaryText, templateBody, template: template ?? JSON.stringify(templateBody), resources: resourcesText });
 }
 
-function whole(ctx: Ctx, row: StackSummary | StackRecord): StackRecord {
+function whole(ctx: Ctx, row: StackSummary | StackRecord, summary?: string): StackRecord {
   if ('resources' in row) return row;
-  const templateBody = templateTable(ctx).get(row.region, row.StackId) ?? '';
+  const template = templateTable(ctx).getText(row.region, row.StackId) ?? '""';
+  const templateBody = JSON.parse(template) as string;
   const resources = resourcesTable(ctx).getText(row.region, row.StackId) ?? '{}';
   const stack: StackRecord = { ...row, templateBody, resources: JSON.parse(resources) as Record<string, ResourceState> };
-  remember(stack, { templateBody, resources });
+  remember(stack, { summary, templateBody, template, resources });
   return stack;
 }
 
-/** A stack's whole record by its id. */
-export function readStack(ctx: Ctx, region: string, stackId: string): StackRecord | undefined {
-  const row = summaryTable(ctx).get(region, stackId);
-  return row && whole(ctx, row);
+/**
+ * A stack's whole record by its id. `known`: a record object this cloud saved before (the one the stack's last
+ * operation ended with), given back as it is when the rows still hold exactly what it was saved as, which spares
+ * parsing them; only one owner may hold it then (see stack-memo.ts).
+ */
+export function readStack(ctx: Ctx, region: string, stackId: string, known?: StackRecord): StackRecord | undefined {
+  const summary = summaryTable(ctx).getText(region, stackId);
+  if (summary === undefined) return undefined;
+  const parts = known && storedParts(known);
+  if (
+    parts?.summary === summary &&
+    parts.template === templateTable(ctx).getText(region, stackId) &&
+    parts.resources === resourcesTable(ctx).getText(region, stackId)
+  )
+    return known;
+  return whole(ctx, JSON.parse(summary) as StackSummary | StackRecord, summary);
 }
 
 export function readSummary(ctx: Ctx, region: string, stackId: string): StackSummary | undefined {

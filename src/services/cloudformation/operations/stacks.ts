@@ -6,10 +6,11 @@ import { runCreate, runDelete, runUpdate } from '../engine/lifecycle.js';
 import { StackRun } from '../engine/run.js';
 import { stackScope } from '../engine/scope.js';
 import { readStack } from '../engine/stack-store.js';
+import { handOver, rememberTemplate, storedTemplate, takeRecord } from '../engine/stack-memo.js';
 import { findSummary, newStackId, requireStack, type StackRecord, type Tag } from '../engine/state.js';
 import { checkCapabilities, readTemplate, requiredCapabilities } from '../engine/template-input.js';
 import { resolveParameters, type GivenParameter, type ResolvedParameter } from '../template/parameters.js';
-import { parseTemplateBody, type Template } from '../template/parse.js';
+import type { Template } from '../template/parse.js';
 
 export interface StackInput {
   StackName: string;
@@ -87,6 +88,7 @@ export async function createStack(input: StackInput, ctx: RequestContext) {
   exists();
   const stack = newStackRecord(ctx, input.StackName, input, body, template, params);
   checkConditions(ctx.cloud, stack, template);
+  rememberTemplate(ctx.cloud, stack.StackId, body, template, graph);
   const run = new StackRun(ctx.cloud, stack, template, graph);
   run.setStackStatus('CREATE_IN_PROGRESS', 'User Initiated');
   startCreate(run, input.OnFailure === 'DELETE');
@@ -100,6 +102,7 @@ export function startCreate(run: StackRun, deleteOnFailure: boolean): void {
       run.setStackStatus('DELETE_IN_PROGRESS', 'User Initiated');
       await runDelete(run);
     }
+    handOver(run.cloud, run.stack);
   });
 }
 
@@ -152,15 +155,16 @@ export function startUpdate(
   capabilities: string[] | undefined,
 ): void {
   stack.Capabilities = capabilities ?? [];
-  const run = new StackRun(ctx.cloud, stack, parseStored(stack));
+  const { template, graph } = storedTemplate(ctx.cloud, stack);
+  const run = new StackRun(ctx.cloud, stack, template, graph);
   // The stack shows UPDATE_IN_PROGRESS from the moment the call returns.
   stack.StackStatus = 'UPDATE_IN_PROGRESS';
   run.save();
-  void enqueue(ctx.cloud, stack.StackId, () => runUpdate(run, next));
+  void enqueue(ctx.cloud, stack.StackId, async () => {
+    await runUpdate(run, next);
+    handOver(ctx.cloud, run.stack);
+  });
 }
-
-/** The stack's current template (its stored body was valid when the stack took it). */
-const parseStored = (stack: StackRecord): Template => parseTemplateBody(stack.templateBody);
 
 export async function deleteStack(input: { StackName: string; RetainResources?: string[] }, ctx: RequestContext) {
   const stack = findSummary(ctx, input.StackName);
@@ -187,9 +191,10 @@ export async function deleteStack(input: { StackName: string; RetainResources?: 
       throw cfnErrors.validation(`The specified resources [${id}] to retain must be in a valid state. Resources not found: [${id}]`);
   }
   void enqueue(ctx.cloud, stack.StackId, async () => {
-    const current = readStack(ctx, ctx.region, stack.StackId);
+    const current = readStack(ctx, ctx.region, stack.StackId, takeRecord(ctx.cloud, stack.StackId));
     if (!current || current.StackStatus === 'DELETE_COMPLETE' || current.StackStatus === 'DELETE_IN_PROGRESS') return;
-    const run = new StackRun(ctx.cloud, current, parseStored(current));
+    const { template, graph } = storedTemplate(ctx.cloud, current);
+    const run = new StackRun(ctx.cloud, current, template, graph);
     run.setStackStatus('DELETE_IN_PROGRESS', 'User Initiated', true);
     await runDelete(run, input.RetainResources ?? []);
   });
