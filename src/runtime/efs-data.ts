@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cloudTag } from './names.js';
 import { run } from './sh.js';
-import { listLoops } from './volumes.js';
+import { loopsMatching } from './volumes.js';
 
 /**
  * The file systems' data of a cloud: one ext4 image with a journal, `$HALO_HOME/efs/data.img`, mounted (loop) on
@@ -117,10 +117,5 @@ export function dataMountLinesOfCloud(tag: string, mountsText: string): string[]
 
 /** Loop devices backed by the cloud's EFS data image. */
 export function dataLoopsOfCloud(tag: string): string[] {
-  return listLoops()
-    .filter((l) => {
-      const m = DATA_IMAGE.exec(l.backFile);
-      return !!m && cloudTag(m[1]) === tag;
-    })
-    .map((l) => l.name);
+  return loopsMatching(tag, DATA_IMAGE);
 }

@@ -97,7 +97,8 @@ export function listLoops(): LoopInfo[] {
 const VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/disk\.img$/;
 const ROOT_VOLUME_FILE = /^(.*)\/volumes\/vol-[0-9a-f]+\/root\.img$/;
 
-const loopsMatching = (tag: string, pattern: RegExp) =>
+/** Loop devices whose backing file matches the pattern, its first group being the home of the cloud with this tag. */
+export const loopsMatching = (tag: string, pattern: RegExp) =>
   listLoops()
     .filter((l) => {
       const m = pattern.exec(l.backFile);
