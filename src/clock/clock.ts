@@ -21,7 +21,8 @@ export interface Clock {
 }
 
 export class ScaledClock implements Clock {
-  private readonly wallAnchor = Date.now();
+  // Monotonic: a change of the host's wall clock does not move AWS time.
+  private readonly wallAnchor = performance.now();
   private readonly awsAnchor: number;
 
   constructor(
@@ -33,11 +34,21 @@ export class ScaledClock implements Clock {
   }
 
   now(): number {
-    return this.awsAnchor + (Date.now() - this.wallAnchor) * this.scale;
+    return Math.floor(this.awsAnchor + (performance.now() - this.wallAnchor) * this.scale);
   }
 
+  /** fn never runs before now() reads the due time: Node's timers may fire up to a millisecond early. */
   after(awsDelayMs: number, fn: () => void): Timer {
-    const handle = setTimeout(fn, Math.max(0, awsDelayMs / this.scale));
+    const due = this.now() + Math.max(0, awsDelayMs);
+    let handle: NodeJS.Timeout;
+    const arm = (awsLeft: number) => {
+      handle = setTimeout(() => {
+        const left = due - this.now();
+        if (left > 0) arm(left);
+        else fn();
+      }, awsLeft / this.scale);
+    };
+    arm(due - this.now());
     return { cancel: () => clearTimeout(handle) };
   }
 
