@@ -2,6 +2,7 @@ import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +116,12 @@ function launchParts(home: string): { perl: number; loopMount: number } {
   }
   spawnSync('rm', ['-rf', dir]);
   return { perl: median(perl), loopMount: median(loopMount) };
+}
+
+/** CPU time spent by the whole machine so far (all cores, all processes, the kernel's too), from /proc/stat. */
+function busyCpuMs(): number {
+  const [, user, nice, system, , , irq, softirq] = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).map(Number);
+  return ((user + nice + system + irq + softirq) * 1000) / 100; // in USER_HZ ticks: 100 a second on Linux
 }
 
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))];
@@ -240,11 +247,14 @@ export async function benchEc2(): Promise<BenchRow[]> {
 
     const floors: number[] = [];
     const launches: number[] = [];
+    const cpu: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       floors.push(bareSandbox(`${names(tag).nsPrefix}bench`, ['true']));
+      const busy0 = busyCpuMs();
       const t0 = performance.now();
       const [id] = await run(`#!/bin/sh\necho user-data-running-${i}\n`);
       await waitFor(() => consoleHas(id, `user-data-running-${i}`), 60_000, 'user data');
+      cpu.push(busyCpuMs() - busy0);
       if (process.env.HALO_TRACE) {
         console.error(
           `[bench trace] ${id} asked ${(performance.timeOrigin + t0).toFixed(1)} user data seen ${(performance.timeOrigin + performance.now()).toFixed(1)}`,
@@ -268,7 +278,7 @@ export async function benchEc2(): Promise<BenchRow[]> {
       signed.push(performance.now() - t);
     }
     rows.push({
-      name: `launch to user data running (median; beyond the floor, each measured apart now: a signed API call ${median(signed).toFixed(1)} ms, two perl starts of ${parts.perl.toFixed(1)} ms each, one after the other (the console keeper, which makes the console's FIFO and starts the sandbox, and the sandbox's first stage, where the floor runs true; the instance's namespaces are made by another beside the sandbox's start), the root volume's loop mount ${parts.loopMount.toFixed(1)} ms (kernel: loop attach, ext4 mount; kept: the root volume is a block device of its own, for its size limit and so that its files are never the host's); then the first stage's move into the instance's cgroups (on cgroup v1 a first move waits for an RCU grace period), its other mounts (id-mapped layers, overlay, /proc, /dev, /run: system calls), pivot, seccomp, tini, the init's shell, the link brought up when the instance is running (one ip batch: nothing reaches it before) and the user data's own shell; the veth, firewall and root volume's copy overlap the sandbox's start)`,
+      name: `launch to user data running (median; beyond the floor, each measured apart now: a signed API call ${median(signed).toFixed(1)} ms, a perl start of ${parts.perl.toFixed(1)} ms (the sandbox's first stage, where the floor runs true; the console keeper, which makes the console's FIFOs and starts the sandbox, is started ahead of the launch, and the instance's namespaces are made by another perl beside the sandbox's start), the root volume's loop mount ${parts.loopMount.toFixed(1)} ms (kernel: loop attach, ext4 mount; kept: the root volume is a block device of its own, for its size limit and so that its files are never the host's); then the first stage's move into the instance's cgroups (on cgroup v1 a first move waits for an RCU grace period), its other mounts (id-mapped layers, overlay, /proc, /dev, /run: system calls), pivot, seccomp, tini, the init's shell, the link brought up when the instance is running (one ip batch: nothing reaches it before) and the user data's own shell; the veth, firewall and root volume's copy overlap the sandbox's start. The machine's CPU is the bound: a launch keeps its ${os.availableParallelism()} cores busy for ${(cpu.reduce((a, b) => a + b, 0) / cpu.length).toFixed(0)} ms of CPU in all (mean, every process of the host: the daemon, ip, nft, the perl processes, the kernel's namespace, link and mount work, the instance's init), where the floor's run takes one process start)`,
       value: median(launches),
       unit: 'ms',
       floorName: 'bare netns + unshare sandbox + true',

@@ -9,37 +9,59 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { GATE_PERL } from '../src/runtime/stage1.js';
 
 /**
- * The sandbox's first stage waits for the host's gate files (stage1.ts GATE_PERL). With no inotify instance left (128
- * per user by default, shared by every process of the host's root, and each of many launches at once holds one while
- * it waits) it polls, and the boot goes on. Run in a user namespace of its own whose inotify limit is 0.
+ * The sandbox's first stage waits for the host's gate files (stage1.ts GATE_PERL): asleep on the bell, a FIFO the
+ * host rings after making a gate file, or, without a bell, polling.
  */
-const USERNS = spawnSync('unshare', ['--user', '--map-root-user', 'true']).status === 0;
-
-describe('first stage: waiting at a gate', { skip: USERNS ? false : 'needs user namespaces (unshare --user)' }, () => {
-  it('goes on once the file is made, without any inotify instance', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'halo-gate-'));
-    try {
-      const file = path.join(dir, 'network');
-      const program = `${GATE_PERL}
-print syscall(294, 0) < 0 ? "no inotify\\n" : "inotify\\n";
+function waiter(file: string, bell: string, safetySeconds: number) {
+  const program = `${GATE_PERL}
+$BELL_SAFETY = ${safetySeconds};
+open_bell($ARGV[1]);
+print $BELL ? "bell\\n" : "no bell\\n";
 gate($ARGV[0]);
 print "passed\\n";`;
-      const child = spawn(
-        'unshare',
-        ['--user', '--map-root-user', 'sh', '-c', 'echo 0 > /proc/sys/user/max_inotify_instances && exec perl -e "$0" "$1"', program, file],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (out += d));
-      const exited = once(child, 'exit');
+  const child = spawn('perl', ['-e', program, file, bell], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  return { child, exited: once(child, 'exit') as Promise<[number]>, out: () => out };
+}
+
+describe('first stage: waiting at a gate', () => {
+  let dir: string;
+  const fresh = () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'halo-gate-'));
+    return { file: path.join(dir, 'network'), bell: path.join(dir, 'gates.fifo') };
+  };
+
+  it('sleeps on the bell: a gate file alone does not wake it (safety net off), the ring does', async () => {
+    const { file, bell } = fresh();
+    try {
+      assert.equal(spawnSync('mkfifo', [bell]).status, 0);
+      const w = waiter(file, bell, 3600);
       await sleep(300);
-      assert.equal(child.exitCode, null, `it waits for the file: ${out}`);
+      assert.equal(w.child.exitCode, null, `it waits for the file: ${w.out()}`);
       writeFileSync(file, '');
-      const [code] = (await exited) as [number];
-      assert.match(out, /no inotify/, 'the namespace has no inotify instance to give');
-      assert.equal(code, 0, out);
-      assert.match(out, /passed/);
+      await sleep(300);
+      assert.equal(w.child.exitCode, null, `asleep until rung: ${w.out()}`);
+      writeFileSync(bell, '\n');
+      const [code] = await w.exited;
+      assert.equal(code, 0, w.out());
+      assert.match(w.out(), /^bell\npassed\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without a bell it polls, and goes on once the file is made', async () => {
+    const { file, bell } = fresh();
+    try {
+      const w = waiter(file, bell, 3600);
+      await sleep(300);
+      assert.equal(w.child.exitCode, null, `it waits for the file: ${w.out()}`);
+      writeFileSync(file, '');
+      const [code] = await w.exited;
+      assert.equal(code, 0, w.out());
+      assert.match(w.out(), /^no bell\npassed\n$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -22,12 +22,15 @@ export const CONSOLE_KEPT_BYTES = 64 * 1024;
  * its OOM score, and appends what the sandbox writes to the console file until the last writer is gone. It ends with
  * the sandbox's status (128 + signal when killed), after its console is written out or, should a process outside
  * the sandbox keep the FIFO open, 2 s after the sandbox ended. It dies with the runner, and the sandbox with it
- * (their parent-death signals). Arguments: the console file, the kept size, the owner (-1: the host's root), the
- * FIFOs and the cgroups (one per line), then the sandbox's command.
+ * (their parent-death signals). It reads what to do on its stdin, so that the runner can start it ahead of the
+ * boot (host-runner.ts): the console file, the kept size, the owner (-1: the host's root), the FIFOs and the cgroups
+ * (one per line), then the sandbox's command, NUL-separated; an empty stdin ends it.
  */
 const KEEPER = `
-my ($path, $cap, $owner, $fifos, $cgroups, @cmd) = @ARGV;
 syscall(${NR.prctl}, 1, 9);
+my $args = do { local $/; <STDIN> };
+exit 0 unless defined $args && length $args;
+my ($path, $cap, $owner, $fifos, $cgroups, @cmd) = split /\\0/, $args, -1;
 sub fail { syswrite(STDOUT, "error $_[0]\\n"); exit 1; }
 my @fifos = split /\\n/, $fifos;
 for my $f (@fifos) {
@@ -108,14 +111,13 @@ export interface ConsoleAndSandbox {
 }
 
 /** The keeper's command line (see KEEPER): the host command runner starts it (sh.ts `startConsoleAndSandbox`). */
-export function keeperCommand(c: ConsoleAndSandbox): { cmd: string; args: string[] } {
+export function keeperCommand(c: ConsoleAndSandbox): { cmd: string; args: string[]; input: string } {
   trimConsole(c.file);
   const fifo = path.join(path.dirname(c.file), 'console.fifo');
   return {
     cmd: '/usr/bin/perl',
-    args: [
-      '-e',
-      KEEPER,
+    args: ['-e', KEEPER],
+    input: [
       c.file,
       String(CONSOLE_KEPT_BYTES),
       String(c.owner ?? -1),
@@ -123,7 +125,7 @@ export function keeperCommand(c: ConsoleAndSandbox): { cmd: string; args: string
       c.cgroups.join('\n'),
       c.sandbox.cmd,
       ...c.sandbox.args,
-    ],
+    ].join('\0'),
   };
 }
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import readline from 'node:readline';
 import { runInGroup } from './group-child.js';
@@ -28,7 +28,8 @@ interface CommandRequest {
 export interface BootRequest {
   id: number;
   op: 'boot';
-  keeper: { cmd: string; args: string[]; env: Record<string, string> };
+  /** Its command, and what it reads on its stdin (what to do: it may start before the request). */
+  keeper: { cmd: string; args: string[]; env: Record<string, string>; input: string };
 }
 
 type Request = CommandRequest | BootRequest;
@@ -83,17 +84,40 @@ function runOne(req: CommandRequest, ended: () => void): void {
   });
 }
 
-/** Starts a keeper (console.ts), which starts the sandbox; its first line is the answer, its end the sandbox's. */
+/** A keeper started ahead of the next boot, waiting for its input; the command it was started as. */
+let spare: { key: string; keeper: ChildProcess } | undefined;
+
+function spawnKeeper(k: BootRequest['keeper']): ChildProcess {
+  const keeper = spawn(k.cmd, k.args, { stdio: ['pipe', 'pipe', 'inherit'], detached: true, env: k.env });
+  // A spare that died meanwhile: the boot's answer says so (its close), not an error of this process.
+  keeper.stdin?.on('error', () => undefined);
+  keeper.once('error', () => undefined);
+  return keeper;
+}
+
+/**
+ * Gives a keeper (console.ts) its input; it starts the sandbox: its first line is the answer, its end the sandbox's.
+ * The keeper is the spare started after the previous boot when it was started as this one (a perl start and a fork of
+ * this process off the boot's path), else a new one; then the next spare starts.
+ */
 function boot(req: BootRequest): void {
+  const key = JSON.stringify([req.keeper.cmd, req.keeper.args, req.keeper.env]);
+  let keeper: ChildProcess;
+  if (spare && spare.key === key && spare.keeper.exitCode === null && spare.keeper.signalCode === null) keeper = spare.keeper;
+  else {
+    spare?.keeper.stdin?.end();
+    keeper = spawnKeeper(req.keeper);
+  }
+  spare = undefined;
+  keeper.stdin?.end(req.keeper.input);
   let answered = false;
   let first = '';
-  const keeper = spawn(req.keeper.cmd, req.keeper.args, { stdio: ['ignore', 'pipe', 'inherit'], detached: true, env: req.keeper.env });
   const fail = (why: string) => {
     answered = true;
     answer({ id: req.id, status: null, stdout: '', stderr: '', spawnError: why });
   };
-  keeper.stdout.setEncoding('utf8');
-  keeper.stdout.on('data', (chunk: string) => {
+  keeper.stdout?.setEncoding('utf8');
+  keeper.stdout?.on('data', (chunk: string) => {
     if (answered) return;
     first += chunk;
     const nl = first.indexOf('\n');
@@ -110,6 +134,9 @@ function boot(req: BootRequest): void {
   keeper.once('close', (code, signal) => {
     if (!answered) return fail(first.replace(/^error /, '').trim() || `the console keeper ended (${code ?? signal})`);
     answer({ exited: keeper.pid ?? -1, status: code ?? (signal ? 128 : null) });
+  });
+  setImmediate(() => {
+    if (!spare) spare = { key, keeper: spawnKeeper(req.keeper) };
   });
 }
 

@@ -27,7 +27,7 @@ export const DEFAULT_PACKAGES = [
   'less',
 ];
 /** Bump when the customisation below changes: a new directory is built. */
-const CUSTOMISATION_VERSION = 1;
+const CUSTOMISATION_VERSION = 2;
 
 /**
  * setpriv's arguments that run a build step in private mount and PID namespaces: its mounts never reach the host,
@@ -377,6 +377,9 @@ exec /usr/bin/aws --endpoint-url "\${HALO_ENDPOINT_URL:-http://${IMDS_ADDRESS}:$
     path.join(rootfs, 'etc/halo/README'),
     'This root filesystem is a halo image. /run/halo holds the boot files of this instance.\n',
   );
+  // The one service Debian enables here reaps e2scrub's LVM snapshots, which an instance has none of; without it the
+  // image boots with no service to start, and its init does not start systemctl at all (sandbox.ts INIT).
+  rmSync(path.join(rootfs, 'etc/systemd/system/multi-user.target.wants/e2scrub_reap.service'), { force: true });
   await run('sh', ['-c', `rm -rf '${rootfs}'/var/cache/apt/archives/*.deb '${rootfs}'/var/lib/apt/lists/*`], { allowFail: true });
 }
 

@@ -37,6 +37,8 @@ import {
   startSandbox,
   stopSandbox,
   wakeInit,
+  writeBootFiles,
+  type BootFilesSpec,
   type Sandbox,
 } from './sandbox.js';
 import {
@@ -503,9 +505,29 @@ export class Runtime implements EfsHost {
     const volumeDir = this.volumeDir(spec.volumeId);
     mkdirSync(instanceDir, { recursive: true });
     clearBootGates(instanceDir);
+    // Its cgroups and boot files are made while its id range is claimed: none needs another.
+    const cgroupsMade = makeCgroups(this.tag, spec.instanceId, spec.limits);
+    const files: BootFilesSpec = {
+      instanceDir,
+      env: spec.env,
+      userData: spec.userData,
+      hostname: spec.hostname,
+      dnsDomain: spec.dnsDomain,
+      nameserver: resolverAddress(spec.vpcCidr),
+      privateIp: spec.privateIp,
+    };
+    const bootFiles = writeBootFiles(files);
+    for (const p of [cgroupsMade, bootFiles]) p.catch(() => undefined);
     // Root in the instance is an unprivileged id range of the host (userns.ts): its network namespace is the user
     // namespace's.
-    const idBase = await claimIdRange(this.tag, spec.instanceId);
+    let idBase: number;
+    try {
+      idBase = await claimIdRange(this.tag, spec.instanceId);
+    } catch (err) {
+      await Promise.all([cgroupsMade, bootFiles].map((p) => p.catch(() => undefined)));
+      await this.releaseCgroups(spec.instanceId);
+      throw err;
+    }
     const nic = { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac };
     // Everything at once, each part as soon as what it needs is there: the sandbox starts now and its first stage
     // waits at three gates: the instance's network namespace (made by one process) before it enters it, the disks
@@ -519,19 +541,13 @@ export class Runtime implements EfsHost {
     // command runner. A failure of any is the launch's.
     let sandbox: Sandbox | undefined;
     const started = (async () => {
-      const cgroups = await makeCgroups(this.tag, spec.instanceId, spec.limits);
+      const [cgroups] = await Promise.all([cgroupsMade, bootFiles]);
       sandbox = await startSandbox({
+        ...files,
         instanceId: spec.instanceId,
         netns: this.n.instanceNs(spec.instanceId),
         layers,
         volumeDir,
-        instanceDir,
-        hostname: spec.hostname,
-        dnsDomain: spec.dnsDomain,
-        nameserver: resolverAddress(spec.vpcCidr),
-        privateIp: spec.privateIp,
-        env: spec.env,
-        userData: spec.userData,
         rootDisk: rootDiskFile(volumeDir),
         cgroups,
         setUpCgroups: setUpCgroups(cgroups, this.provisioning),

@@ -118,12 +118,13 @@ const CAP_NUMBERS: Record<string, number> = {
 };
 
 /** The gates of a boot (stage1.ts): files the host makes when the disks, then the network, are ready. */
-export function bootGates(instanceDir: string): { netns: string; disks: string; network: string; disksScript: string } {
+export function bootGates(instanceDir: string): { netns: string; disks: string; network: string; disksScript: string; bell: string } {
   return {
     netns: path.join(instanceDir, 'ready.netns'),
     disks: path.join(instanceDir, 'ready.disks'),
     network: path.join(instanceDir, 'ready.network'),
     disksScript: path.join(instanceDir, 'disks.sh'),
+    bell: path.join(instanceDir, 'gates.fifo'),
   };
 }
 
@@ -148,6 +149,7 @@ function stage1(spec: BootSpec): string {
     netnsGate: gates.netns,
     diskGate: gates.disks,
     netGate: gates.network,
+    bell: gates.bell,
     disksScript: gates.disksScript,
     onlineFifo: onlineFifo(spec.instanceDir),
     procReadOnly: PROC_READ_ONLY,
@@ -189,7 +191,15 @@ trap shutdown TERM INT
 read -r name 2>/dev/null < /proc/sys/kernel/hostname
 log "booting $HALO_INSTANCE_ID (image $HALO_IMAGE_ID) as $name, private IP $HALO_PRIVATE_IP"
 [ -n "$HALO_IMAGE_NOTE" ] && log "$HALO_IMAGE_NOTE"
-( oom_child; exec systemctl default ) >/dev/null 2>&1 &
+# The services the default target wants (as Debian's daemonless systemctl finds them: .service links in the target's
+# .wants folders, SysV start links of runlevel 3), started by systemctl only when there is one: it is a python program
+# of some 4,500 lines, compiled at each start (about 100 ms of CPU, beside the user data's start).
+wanted=
+for u in /etc/systemd/system /var/run/systemd/system /usr/lib/systemd/system /lib/systemd/system; do
+  for u in "$u"/multi-user.target.wants/*.service; do [ -e "$u" ] || [ -L "$u" ] && wanted=1; done
+done
+for u in /etc/rc3.d/S* /etc/init.d/rc3.d/S*; do [ -e "$u" ] || [ -L "$u" ] && wanted=1; done
+[ -n "$wanted" ] && ( oom_child; exec systemctl default ) >/dev/null 2>&1 &
 # Network file systems of /etc/fstab (EFS, NFS: _netdev) at every boot, before user data, as remote-fs.target does.
 netfs=
 while read -r dev dir type opts; do
@@ -257,9 +267,21 @@ export function clearBootGates(instanceDir: string): void {
   for (const f of [gates.netns, gates.disks, gates.network, gates.disksScript]) rmSync(f, { force: true });
 }
 
+/** Makes a gate file, then wakes the first stage if it waits (stage1.ts GATE_PERL): a line on the bell, never blocking. */
+async function openGate(instanceDir: string, gate: 'netns' | 'disks' | 'network'): Promise<void> {
+  const gates = bootGates(instanceDir);
+  await writeFile(gates[gate], '');
+  try {
+    const fh = await open(gates.bell, constants.O_WRONLY | constants.O_NONBLOCK);
+    await fh.write('\n').finally(() => fh.close());
+  } catch {
+    // No bell yet (the first stage checks the file once it has opened it), or nobody at it (the sandbox ended).
+  }
+}
+
 /** The instance's network namespace exists: the first stage enters it. */
 export async function openNetnsGate(instanceDir: string): Promise<void> {
-  await writeFile(bootGates(instanceDir).netns, '');
+  await openGate(instanceDir, 'netns');
 }
 
 /**
@@ -267,15 +289,14 @@ export async function openNetnsGate(instanceDir: string): Promise<void> {
  * volumes' step written for the first stage, then its gate opened.
  */
 export async function openDisksGate(instanceDir: string, disks: BoundDisk[], idBase?: number): Promise<void> {
-  const gates = bootGates(instanceDir);
   const script = stage1Disks(disks, idBase);
-  if (script) await writeFile(gates.disksScript, script);
-  await writeFile(gates.disks, '');
+  if (script) await writeFile(bootGates(instanceDir).disksScript, script);
+  await openGate(instanceDir, 'disks');
 }
 
 /** The network of a boot is ready: the first stage goes on to the pivot and the instance's init. */
 export async function openNetworkGate(instanceDir: string): Promise<void> {
-  await writeFile(bootGates(instanceDir).network, '');
+  await openGate(instanceDir, 'network');
 }
 
 /** The FIFO on which the instance's init waits for its link (bound at /run/halo/online inside). */
@@ -298,17 +319,20 @@ export async function wakeInit(instanceDir: string): Promise<void> {
   }
 }
 
+/** What the boot files say (all known before the instance's id range and cgroups). */
+export type BootFilesSpec = Pick<BootSpec, 'instanceDir' | 'env' | 'userData' | 'hostname' | 'dnsDomain' | 'nameserver' | 'privateIp'>;
+
 /**
- * Boots an instance's sandbox; its output (the console) is appended to instanceDir/console.log. Its first stage waits
- * at the gates (clearBootGates first, then openNetnsGate, openDisksGate and openNetworkGate, in any order).
+ * The boot files, which the first stage copies into the instance's /run/halo (all but its own program): written
+ * from libuv's thread pool (fifty launches at once spent a third of a second of the event loop here), while the
+ * launch claims the instance's id range and makes its cgroups.
  */
-export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
-  const root = path.join(spec.instanceDir, 'root');
+export async function writeBootFiles(spec: BootFilesSpec): Promise<void> {
   const boot = path.join(spec.instanceDir, 'boot');
   const bin = path.join(boot, 'bin');
-  const program = path.join(spec.instanceDir, 'stage1.pl');
-  // Written from libuv's thread pool: fifty launches at once spent a third of a second of the event loop here.
-  await Promise.all([root, bin, path.join(spec.instanceDir, 'disk')].map((dir) => mkdir(dir, { recursive: true })));
+  await Promise.all(
+    [path.join(spec.instanceDir, 'root'), bin, path.join(spec.instanceDir, 'disk')].map((dir) => mkdir(dir, { recursive: true })),
+  );
   const env = Object.entries({ ...spec.env, ...(process.env.HALO_TRACE ? { HALO_TRACE: '1' } : {}) })
     .map(([k, v]) => `${k}=${shq(v)}\n`)
     .join('');
@@ -322,14 +346,23 @@ export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
     writeFile(path.join(boot, 'hosts'), hostsFile(spec)),
     writeFile(path.join(boot, 'env'), env),
     writeFile(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 }),
-    writeFile(program, stage1(spec)),
   ]);
+}
+
+/**
+ * Boots an instance's sandbox once its boot files are written (writeBootFiles); its output (the console) is appended
+ * to instanceDir/console.log. Its first stage waits at the gates (clearBootGates first, then openNetnsGate,
+ * openDisksGate and openNetworkGate, in any order).
+ */
+export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
+  const program = path.join(spec.instanceDir, 'stage1.pl');
+  await writeFile(program, stage1(spec));
   // Started by the host command runner, not by the daemon (a fork would stop its event loop).
   const sandbox = await startConsoleAndSandbox({
     ...keeperCommand({
       file: path.join(spec.instanceDir, 'console.log'),
       owner: spec.idBase,
-      otherFifos: [onlineFifo(spec.instanceDir)],
+      otherFifos: [onlineFifo(spec.instanceDir), bootGates(spec.instanceDir).bell],
       cgroups: spec.cgroups,
       sandbox: sandboxCommand(undefined, ['/usr/bin/perl', program]),
     }),
