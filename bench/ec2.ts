@@ -17,7 +17,6 @@ import {
 } from '@aws-sdk/client-ec2';
 import { ensureImage } from '../src/runtime/images.js';
 import { cloudTag, names } from '../src/runtime/names.js';
-import { sandboxCommand } from '../src/runtime/sandbox.js';
 import { TestCloud } from '../test/support/cloud.js';
 import type { BenchRow } from './types.js';
 
@@ -78,13 +77,16 @@ function succeeded(r: SpawnSyncReturns<string | Buffer>): void {
   if (r.status !== 0) throw new Error(`a floor's command failed (${r.status ?? r.signal}): ${String(r.stderr).slice(0, 500)}`);
 }
 
-/** The floor of a launch: a network namespace and an unshare sandbox that runs `true`. */
+/**
+ * The floor of a launch: a network namespace and a sandbox as util-linux's tools make it (the namespaces a launch's
+ * console keeper makes itself: PID, mount with the host's as masters, UTS, IPC), in it, running `true`.
+ */
 function bareSandbox(ns: string, command: string[]): number {
   const t0 = performance.now();
   succeeded(spawnSync('ip', ['netns', 'add', ns]));
   try {
-    const sandbox = sandboxCommand(ns, command);
-    succeeded(spawnSync(sandbox.cmd, sandbox.args));
+    const unshare = ['unshare', '--pid', '--fork', '--mount', '--propagation', 'slave', '--uts', '--ipc', '--kill-child', '--'];
+    succeeded(spawnSync('setpriv', ['--pdeathsig', 'KILL', '--', 'nsenter', `--net=/run/netns/${ns}`, '--', ...unshare, ...command]));
     return performance.now() - t0;
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);

@@ -400,7 +400,7 @@ describe(
           const m = new Map<string, number>();
           for (const p of processList(path.join(cloud.home, 'instances'))) {
             const id = /instances\/(i-[0-9a-f]+)\/stage1\.pl/.exec(p.cmd)?.[1];
-            if (!id || !p.cmd.startsWith('unshare')) continue;
+            if (!id || !p.cmd.startsWith('halo-sandbox ')) continue;
             const child = readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8').trim().split(/\s+/)[0];
             if (child) m.set(id, Number(child));
           }

@@ -49,7 +49,7 @@ describe(
     const checks = new Map<string, string>();
     /** The instance's PID 1 (tini) as the host sees it. */
     const initOf = (id: string): number => {
-      const sandbox = processList(`/instances/${id}/stage1.pl`).find((p) => p.cmd.startsWith('unshare'));
+      const sandbox = processList(`/instances/${id}/stage1.pl`).find((p) => p.cmd.startsWith('halo-sandbox '));
       assert.ok(sandbox, `the sandbox of ${id} runs`);
       return Number(readFileSync(`/proc/${sandbox.pid}/task/${sandbox.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
     };

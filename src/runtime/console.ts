@@ -12,12 +12,21 @@ import { NR } from './stage1.js';
  */
 export const CONSOLE_KEPT_BYTES = 64 * 1024;
 
+/** CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID: the sandbox's own namespaces but its network's. */
+const SANDBOX_NAMESPACES = 0x20000 | 0x4000000 | 0x8000000 | 0x20000000;
+const MS_REC = 0x4000;
+const MS_SLAVE = 0x80000;
+
 /**
  * The keeper (perl without modules: it starts in a few milliseconds, python in tens, at every boot), which also starts
  * the sandbox, so that a boot costs the host command runner one process start and nothing it must wait for. It makes
  * the instance's FIFOs (the console's first) owned by the instance's root, opens both ends of the console's (the read
  * end without blocking, so that the write end opens at once), starts the sandbox with the write end as its stdout and
- * stderr, and prints the sandbox's pid: the answer the runner waits for. Then it joins the instance's cgroups (off the
+ * stderr, and prints the sandbox's pid: the answer the runner waits for. The sandbox is a fork of it: its own PID,
+ * mount (the host's mounts as masters: the binding of the instance's network namespace in /run/netns, made after the
+ * sandbox started, reaches it, and nothing it mounts reaches the host), UTS and IPC namespaces, as
+ * `unshare --pid --fork --mount --propagation slave --uts --ipc --kill-child` makes them, and its PID 1 runs the first
+ * stage in the keeper's interpreter (no program start: perl and its code are loaded already). Then it joins the instance's cgroups (off the
  * runner's thread: on cgroup v1 a process's first move waits for an RCU grace period, tens of milliseconds), lowers
  * its OOM score, and appends what the sandbox writes to the console file until the last writer is gone. It ends with
  * the sandbox's status (128 + signal when killed), after its console is written out or, should a process outside
@@ -30,7 +39,7 @@ const KEEPER = `
 syscall(${NR.prctl}, 1, 9);
 my $args = do { local $/; <STDIN> };
 exit 0 unless defined $args && length $args;
-my ($path, $cap, $owner, $fifos, $cgroups, @cmd) = split /\\0/, $args, -1;
+my ($path, $cap, $owner, $fifos, $cgroups, $program) = split /\\0/, $args, -1;
 sub fail { syswrite(STDOUT, "error $_[0]\\n"); exit 1; }
 my @fifos = split /\\n/, $fifos;
 for my $f (@fifos) {
@@ -47,9 +56,23 @@ unless ($pid) {
   open(STDIN, '<', '/dev/null');
   open(STDOUT, '>&', $end);
   open(STDERR, '>&', $end);
-  exec { $cmd[0] } @cmd;
-  print STDERR "halo: cannot start the sandbox ($cmd[0]): $!\\n";
-  exit 127;
+  close $in; close $end;
+  $0 = "halo-sandbox $program";
+  syscall(${NR.prctl}, 1, 9);
+  syscall(${NR.unshare}, ${SANDBOX_NAMESPACES}) == 0 or die "halo: unshare: $!\\n";
+  syscall(${NR.mount}, my $none = 'none', my $root = '/', undef, ${MS_REC | MS_SLAVE}, undef) == 0
+    or die "halo: the host's mounts as masters: $!\\n";
+  my $init = fork;
+  defined $init or die "halo: fork: $!\\n";
+  unless ($init) {
+    syscall(${NR.prctl}, 1, 9);
+    $0 = "halo-stage1 $program";
+    do $program;
+    die($@ || "halo: $program: $!\\n");
+  }
+  $SIG{INT} = $SIG{TERM} = 'IGNORE';
+  waitpid($init, 0);
+  exit(($? & 127) ? 128 + ($? & 127) : $? >> 8);
 }
 close $end;
 syswrite(STDOUT, "$pid\\n");
@@ -107,7 +130,8 @@ export interface ConsoleAndSandbox {
   otherFifos: string[];
   /** The instance's cgroups, which the keeper joins. */
   cgroups: string[];
-  sandbox: { cmd: string; args: string[] };
+  /** The sandbox's first stage (stage1.ts), a perl program run as the sandbox's PID 1. */
+  program: string;
 }
 
 /** The keeper's command line (see KEEPER): the host command runner starts it (sh.ts `startConsoleAndSandbox`). */
@@ -123,8 +147,7 @@ export function keeperCommand(c: ConsoleAndSandbox): { cmd: string; args: string
       String(c.owner ?? -1),
       [fifo, ...c.otherFifos].join('\n'),
       c.cgroups.join('\n'),
-      c.sandbox.cmd,
-      ...c.sandbox.args,
+      c.program,
     ].join('\0'),
   };
 }

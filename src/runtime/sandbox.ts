@@ -49,7 +49,7 @@ export interface BootSpec {
 
 export interface Sandbox {
   instanceId: string;
-  /** The host pid of its first process (setpriv, then nsenter, then unshare). */
+  /** The host pid of its first process (`halo-sandbox <stage1.pl>`, a fork of its console keeper; its child is PID 1). */
   pid: number;
   exited: Promise<number | null>;
   alive(): boolean;
@@ -364,7 +364,7 @@ export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
       owner: spec.idBase,
       otherFifos: [onlineFifo(spec.instanceDir), bootGates(spec.instanceDir).bell],
       cgroups: spec.cgroups,
-      sandbox: sandboxCommand(undefined, ['/usr/bin/perl', program]),
+      program,
     }),
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });
@@ -415,35 +415,4 @@ export function killSandbox(sb: Sandbox): void {
   } catch {
     // gone already
   }
-}
-
-/**
- * The command that starts a sandbox: its own PID, mount, UTS and IPC namespaces, killed with its parent (the console
- * keeper) and taking every process in it along when its first one ends; in a network namespace when one is given (the
- * bench's floor runs it so), else its first process enters one itself (a launch's first stage: it starts while the
- * instance's network namespace is made). Its mounts are slaves of the host's: the binding of that namespace in
- * /run/netns (a shared mount since `ip netns add` made the VPC's namespace), made after the sandbox started, reaches it,
- * and nothing it mounts reaches the host.
- */
-export function sandboxCommand(netns: string | undefined, command: string[]): { cmd: string; args: string[] } {
-  return {
-    cmd: 'setpriv',
-    args: [
-      '--pdeathsig',
-      'KILL',
-      '--',
-      ...(netns ? ['nsenter', `--net=/run/netns/${netns}`, '--'] : []),
-      'unshare',
-      '--pid',
-      '--fork',
-      '--mount',
-      '--propagation',
-      'slave',
-      '--uts',
-      '--ipc',
-      '--kill-child',
-      '--',
-      ...command,
-    ],
-  };
 }

@@ -5,11 +5,12 @@ import { processList } from './host.js';
 /**
  * Runs a shell command inside a running instance, as an operator with a console would (tests only: the seed's
  * templates are used unchanged, so what a test writes on an instance cannot come from their user data). It enters
- * every namespace of the instance's PID 1, found as the child of the sandbox's `unshare` process, its user namespace
- * too: the command runs as the instance's root (an unprivileged id of the host), as a console login would.
+ * every namespace of the instance's PID 1, found as the child of the sandbox's first process (`halo-sandbox <its
+ * stage1.pl>`), its user namespace too: the command runs as the instance's root (an unprivileged id of the host), as a
+ * console login would.
  */
 export function inInstance(instanceId: string, script: string): { status: number; stdout: string; stderr: string } {
-  const sandbox = processList(`/instances/${instanceId}/stage1.pl`).find((p) => p.cmd.startsWith('unshare'));
+  const sandbox = processList(`/instances/${instanceId}/stage1.pl`).find((p) => p.cmd.startsWith('halo-sandbox '));
   if (!sandbox) throw new Error(`no running sandbox for ${instanceId}`);
   const init = readFileSync(`/proc/${sandbox.pid}/task/${sandbox.pid}/children`, 'utf8').trim().split(/\s+/)[0];
   if (!init) throw new Error(`the sandbox of ${instanceId} has no init yet`);
