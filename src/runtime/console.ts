@@ -18,22 +18,22 @@ const MS_REC = 0x4000;
 const MS_SLAVE = 0x80000;
 
 /**
- * The keeper (perl without modules: it starts in a few milliseconds, python in tens, at every boot), which also starts
- * the sandbox, so that a boot costs the host command runner one process start and nothing it must wait for. It makes
- * the instance's FIFOs (the console's first) owned by the instance's root, opens both ends of the console's (the read
- * end without blocking, so that the write end opens at once), starts the sandbox with the write end as its stdout and
- * stderr, and prints the sandbox's pid: the answer the runner waits for. The sandbox is a fork of it: its own PID,
- * mount (the host's mounts as masters: the binding of the instance's network namespace in /run/netns, made after the
- * sandbox started, reaches it, and nothing it mounts reaches the host), UTS and IPC namespaces, as
- * `unshare --pid --fork --mount --propagation slave --uts --ipc --kill-child` makes them, and its PID 1 runs the first
- * stage in the keeper's interpreter (no program start: perl and its code are loaded already). Then it joins the instance's cgroups (off the
- * runner's thread: on cgroup v1 a process's first move waits for an RCU grace period, tens of milliseconds), lowers
- * its OOM score, and appends what the sandbox writes to the console file until the last writer is gone. It ends with
- * the sandbox's status (128 + signal when killed), after its console is written out or, should a process outside
- * the sandbox keep the FIFO open, 2 s after the sandbox ended. It dies with the runner, and the sandbox with it
- * (their parent-death signals). It reads what to do on its stdin, so that the runner can start it ahead of the
- * boot (host-runner.ts): the console file, the kept size, the owner (-1: the host's root), the FIFOs and the cgroups
- * (one per line), then the sandbox's command, NUL-separated; an empty stdin ends it.
+ * The keeper (perl without modules: it starts in a few milliseconds, python in tens), which also starts the sandbox.
+ * The host command runner starts it ahead of the boot, and it waits for what to do on its stdin (an empty stdin ends
+ * it): the console file, the kept size, the owner (-1: the host's root), the FIFOs and the cgroups (one per line), and
+ * the first stage's program file, NUL-separated. So a boot costs the runner no process start.
+ *
+ * It makes the instance's FIFOs (the console's first) owned by the instance's root, opens both ends of the console's
+ * (the read end without blocking, so that the write end opens at once) and forks the sandbox with the write end as its
+ * stdout and stderr: its own PID, mount (the host's mounts as masters: the binding of the instance's network namespace
+ * in /run/netns, made after the sandbox started, reaches it, and nothing it mounts reaches the host), UTS and IPC
+ * namespaces, as `unshare --pid --fork --mount --propagation slave --uts --ipc --kill-child` makes them; its PID 1 runs
+ * the first stage in this interpreter (no program start). It prints the sandbox's pid: the answer the runner waits for.
+ * Then it joins the instance's cgroups (off the runner's thread: on cgroup v1 a process's first move waits for an RCU
+ * grace period, tens of milliseconds), lowers its OOM score, and appends what the sandbox writes to the console file
+ * until the last writer is gone. It ends with the sandbox's status (128 + signal when killed), after its console is
+ * written out or, should a process outside the sandbox keep the FIFO open, 2 s after the sandbox ended. It dies with
+ * the runner, and the sandbox with it (their parent-death signals).
  */
 const KEEPER = `
 syscall(${NR.prctl}, 1, 9);
