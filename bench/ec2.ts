@@ -94,8 +94,8 @@ function bareSandbox(ns: string, command: string[]): number {
 }
 
 /**
- * Parts of a launch the floor does not have, each timed alone (medians): a perl start (the floor's sandbox runs
- * `true`, a launch's its first stage in perl), a loop mount of an ext4 image.
+ * Parts of a launch the floor does not have, each timed alone (medians): a perl start (the one that makes the
+ * instance's user and network namespaces, where the floor runs `ip netns add`), a loop mount of an ext4 image.
  */
 function launchParts(home: string): { perl: number; loopMount: number } {
   const perl: number[] = [];
@@ -271,7 +271,7 @@ export async function benchEc2(): Promise<BenchRow[]> {
       launches.push(performance.now() - t0);
     }
     // What the floor does not do, and a launch must, measured apart now: the signed RunInstances call, a perl start
-    // (the sandbox's first stage) and the loop mount of the root volume.
+    // (the instance's namespaces) and the loop mount of the root volume.
     const parts = launchParts(cloud.home);
     const signed: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
@@ -280,7 +280,7 @@ export async function benchEc2(): Promise<BenchRow[]> {
       signed.push(performance.now() - t);
     }
     rows.push({
-      name: `launch to user data running (median; beyond the floor, each measured apart now: a signed API call ${median(signed).toFixed(1)} ms, a perl start of ${parts.perl.toFixed(1)} ms (the sandbox's first stage, where the floor runs true; the console keeper, which makes the console's FIFOs and starts the sandbox, is started ahead of the launch, and the instance's namespaces are made by another perl beside the sandbox's start), the root volume's loop mount ${parts.loopMount.toFixed(1)} ms (kernel: loop attach, ext4 mount; kept: the root volume is a block device of its own, for its size limit and so that its files are never the host's); then the first stage's move into the instance's cgroups (on cgroup v1 a first move waits for an RCU grace period), its other mounts (id-mapped layers, overlay, /proc, /dev, /run: system calls), pivot, seccomp, tini, the init's shell, the link brought up when the instance is running (one ip batch: nothing reaches it before) and the user data's own shell; the veth, firewall and root volume's copy overlap the sandbox's start. The machine's CPU is the bound: a launch keeps its ${os.availableParallelism()} cores busy for ${(cpu.reduce((a, b) => a + b, 0) / cpu.length).toFixed(0)} ms of CPU in all (mean, every process of the host: the daemon, ip, nft, the perl processes, the kernel's namespace, link and mount work, the instance's init), where the floor's run takes one process start)`,
+      name: `launch to user data running (median; beyond the floor, each measured apart now: a signed API call ${median(signed).toFixed(1)} ms, a perl start of ${parts.perl.toFixed(1)} ms (the one that makes the instance's user and network namespaces, which its first stage waits for, where the floor runs ip netns add; the console keeper, which makes the console's FIFOs and the sandbox, is started ahead of the launch and runs the first stage in its own interpreter, where the floor runs true), the root volume's loop mount ${parts.loopMount.toFixed(1)} ms (kernel: loop attach, ext4 mount; kept: the root volume is a block device of its own, for its size limit and so that its files are never the host's); then the first stage's move into the instance's cgroups (on cgroup v1 a first move waits for an RCU grace period), its other mounts (id-mapped layers, overlay, /proc, /dev, /run: system calls), pivot, seccomp, tini, the init's shell, the link brought up when the instance is running (one ip batch: nothing reaches it before) and the user data's own shell; the veth, firewall and root volume's copy overlap the sandbox's start. The machine's CPU is the bound: a launch keeps its ${os.availableParallelism()} cores busy for ${(cpu.reduce((a, b) => a + b, 0) / cpu.length).toFixed(0)} ms of CPU in all (mean, every process of the host: the daemon, ip, nft, the perl processes, the kernel's namespace, link and mount work, the instance's init), where the floor's run takes one process start)`,
       value: median(launches),
       unit: 'ms',
       floorName: 'bare netns + unshare sandbox + true',

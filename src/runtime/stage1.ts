@@ -79,7 +79,7 @@ export interface Stage1Config {
   netnsGate: string;
   diskGate: string;
   netGate: string;
-  /** The FIFO the host rings after opening a gate (sandbox.ts ringBell). */
+  /** The FIFO the host rings after opening a gate (sandbox.ts openGate). */
   bell: string;
   /** The data volumes' shell fragment (volumes.ts stage1Disks), run with $R set to the root when the host wrote it. */
   disksScript: string;
