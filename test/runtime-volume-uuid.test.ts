@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { stage1Disks, type BoundDisk } from '../src/runtime/volumes.js';
+import { bindDisk, stage1Disks } from '../src/runtime/volumes.js';
 
 const ROOT = process.getuid?.() === 0;
 
@@ -20,7 +20,7 @@ function ok(cmd: string, args: string[], env: Record<string, string> = {}): stri
  * device was reused for another volume (CI once booted an instance whose restored volume stayed unmounted so).
  */
 describe('data volumes: an fstab UUID= finds its loop device', { skip: ROOT ? false : 'needs root: loop devices' }, () => {
-  it('even when blkid has cached another file system for that device', () => {
+  it('even when blkid has cached another file system for that device', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'halo-uuid-'));
     const [old, img] = [path.join(dir, 'old.img'), path.join(dir, 'disk.img')];
     const cache = { BLKID_FILE: path.join(dir, 'blkid.tab') };
@@ -47,16 +47,9 @@ describe('data volumes: an fstab UUID= finds its loop device', { skip: ROOT ? fa
         '11111111-2222-4333-8444-555555555555',
         "blkid's cache still names the old file system",
       );
-      const rdev = statSync(loop).rdev;
-      const disk: BoundDisk = {
-        volumeId: 'vol-0123456789abcdef0',
-        device: '/dev/sdf',
-        file: img,
-        loop,
-        major: (rdev >> 8) & 0xfff,
-        minor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00),
-        names: ['/dev/sdf', '/dev/xvdf'],
-      };
+      // The loop device is attached already: bindDisk finds it (loopsOf) and gives its numbers and names.
+      const disk = await bindDisk({ volumeId: 'vol-0123456789abcdef0', device: '/dev/sdf', file: img });
+      assert.equal(disk.loop, loop);
       const root = path.join(dir, 'root');
       mkdirSync(path.join(root, 'dev'), { recursive: true });
       const script = path.join(dir, 'disks.sh');
