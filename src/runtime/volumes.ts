@@ -277,8 +277,6 @@ const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * The part of a sandbox's first stage (full capabilities, host binaries, before the pivot) that makes the attached
  * volumes' device nodes and mounts the instance's /etc/fstab entries that name one of them (by /dev path, UUID= or
  * LABEL=). Mount points must be real directories inside the root: no symlink, no `..`.
- * blkid always probes (-p): its host-wide cache keeps a loop device's old UUID for minutes after the loop number is
- * reused for another volume, and a UUID= line would then silently match nothing.
  */
 export function stage1Disks(disks: BoundDisk[], idBase?: number): string {
   if (!disks.length) return '';
@@ -289,10 +287,12 @@ export function stage1Disks(disks: BoundDisk[], idBase?: number): string {
   const byName = disks.flatMap((d) => d.names.map((n) => `    ${shq(n)}) echo ${shq(d.loop)} ;;`));
   const loops = disks.map((d) => shq(d.loop)).join(' ');
   return `${nodes.join('\n')}
+# As probeTag: the device probed, never blkid's cache.
+halo_tag() { blkid -p -o value -s "$1" "$2" 2>/dev/null; }
 halo_loop_of() {
   case "$1" in
 ${byName.join('\n')}
-    UUID=*|LABEL=*) k=\${1%%=*}; v=\${1#*=}; for l in ${loops}; do [ "$(blkid -p -o value -s "$k" "$l" 2>/dev/null)" = "$v" ] && { echo "$l"; return; }; done ;;
+    UUID=*|LABEL=*) k=\${1%%=*}; v=\${1#*=}; for l in ${loops}; do [ "$(halo_tag "$k" "$l")" = "$v" ] && { echo "$l"; return; }; done ;;
   esac
 }
 halo_dir_in_root() {
@@ -325,7 +325,7 @@ halo_fstab() {
     done
     IFS=$o
     # The instance wrote this file system: never let its superblock ask the host's kernel to panic on an error.
-    case "$(blkid -p -o value -s TYPE "$l" 2>/dev/null)" in ext2|ext3|ext4) case "$keep," in *,errors=*) ;; *) keep="$keep,errors=remount-ro" ;; esac ;; esac
+    case "$(halo_tag TYPE "$l")" in ext2|ext3|ext4) case "$keep," in *,errors=*) ;; *) keep="$keep,errors=remount-ro" ;; esac ;; esac
     if [ -n "$bad" ] || ! target=$(halo_dir_in_root "$dir"); then echo "[halo] /etc/fstab: $dev on $dir not mounted (mount point or options not allowed)"; continue; fi
     if mount -n $t -o "rw$keep" "$l" "$target"; then
       if ${idmap}; then echo "[halo] /etc/fstab: mounted $dev on $dir"
@@ -340,6 +340,15 @@ halo_fstab || true
 `;
 }
 
+/**
+ * A loop device's UUID, LABEL or TYPE, probed (-p) on the device itself, as `halo_tag` in stage1Disks: blkid's
+ * host-wide cache keeps a loop device's old UUID for minutes after the loop number is reused for another volume, and
+ * a UUID= line would then silently match nothing.
+ */
+async function probeTag(loop: string, tag: 'UUID' | 'LABEL' | 'TYPE'): Promise<string> {
+  return (await run('blkid', ['-p', '-o', 'value', '-s', tag, loop], { allowFail: true })).stdout.trim();
+}
+
 export interface VolumeRequestResult {
   status: number;
   body: string;
@@ -350,9 +359,7 @@ async function diskFor(disks: BoundDisk[], device: string): Promise<BoundDisk | 
   if (byName) return byName;
   const m = /^(UUID|LABEL)=(.+)$/.exec(device);
   if (!m) return undefined;
-  const labels = await Promise.all(
-    disks.map(async (d) => (await run('blkid', ['-p', '-o', 'value', '-s', m[1], d.loop], { allowFail: true })).stdout.trim()),
-  );
+  const labels = await Promise.all(disks.map((d) => probeTag(d.loop, m[1] as 'UUID' | 'LABEL')));
   return disks.find((_, i) => labels[i] === m[2]);
 }
 
@@ -378,7 +385,7 @@ export async function volumeRequest(
     const options = allowedOptions((params.get('options') ?? '').split(',').filter(Boolean));
     if (!options) return { status: 400, body: `mount options ${params.get('options')} are not allowed` };
     // The instance wrote this file system: never let its superblock ask the host's kernel to panic on an error.
-    const fsType = (await run('blkid', ['-p', '-o', 'value', '-s', 'TYPE', disk.loop], { allowFail: true })).stdout.trim();
+    const fsType = await probeTag(disk.loop, 'TYPE');
     if (/^ext[234]$/.test(fsType) && !options.some((o) => o.startsWith('errors='))) options.push('errors=remount-ro');
     try {
       await mountIn(initPid, disk.names[0], dir, types, options);
