@@ -34,8 +34,18 @@ export interface InstanceLimits {
   pids: number;
 }
 
-/** The daemon's cgroup directory of one controller (v1), or undefined when the controller is not mounted. */
+/**
+ * The daemon's cgroup directory of each controller (v1), or undefined when the controller is not mounted. Read once:
+ * the daemon never moves (its command runner does), and a launch asks for them several times, on the event loop.
+ */
+const ownDirs = new Map<Controller, string | undefined>();
+
 function ownDir(controller: Controller): string | undefined {
+  if (!ownDirs.has(controller)) ownDirs.set(controller, readOwnDir(controller));
+  return ownDirs.get(controller);
+}
+
+function readOwnDir(controller: Controller): string | undefined {
   if (!existsSync(path.join(ROOT, controller, 'cgroup.procs'))) return undefined;
   let rel = '/';
   try {

@@ -1,5 +1,4 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Cloud } from '../cloud.js';
@@ -421,14 +420,22 @@ export class Runtime implements EfsHost {
     return readConsoleTail(path.join(this.instanceDir(instanceId), 'console.log'));
   }
 
+  /** Lines of halo's own being added to instances' consoles (appendConsole), the last of each. */
+  private consoleLines = new Map<string, Promise<void>>();
+
+  /** Adds a line of halo's own to the instance's console, off the event loop; an instance's lines keep their order. */
   appendConsole(instanceId: string, line: string): void {
-    mkdirSync(this.instanceDir(instanceId), { recursive: true });
-    const file = path.join(this.instanceDir(instanceId), 'console.log');
-    try {
-      appendFileSync(file, `${line}\n`);
-    } catch {
-      // a console that cannot be written loses the line, as before
-    }
+    const dir = this.instanceDir(instanceId);
+    const written = (this.consoleLines.get(instanceId) ?? Promise.resolve())
+      .then(async () => {
+        await mkdir(dir, { recursive: true });
+        await appendFile(path.join(dir, 'console.log'), `${line}\n`);
+      })
+      .catch(() => undefined); // a console that cannot be written loses the line
+    this.consoleLines.set(instanceId, written);
+    void written.then(() => {
+      if (this.consoleLines.get(instanceId) === written) this.consoleLines.delete(instanceId);
+    });
   }
 
   isRunning(instanceId: string): boolean {
@@ -503,8 +510,8 @@ export class Runtime implements EfsHost {
     else this.offline.delete(spec.instanceId);
     const instanceDir = this.instanceDir(spec.instanceId);
     const volumeDir = this.volumeDir(spec.volumeId);
-    mkdirSync(instanceDir, { recursive: true });
-    clearBootGates(instanceDir);
+    await mkdir(instanceDir, { recursive: true });
+    await clearBootGates(instanceDir);
     // Its cgroups and boot files are made while its id range is claimed: none needs another.
     const cgroupsMade = makeCgroups(this.tag, spec.instanceId, spec.limits);
     const files: BootFilesSpec = {
@@ -731,6 +738,7 @@ export class Runtime implements EfsHost {
    * image takes the kernel tens of milliseconds, hundreds under load.
    */
   async removeFiles(instanceId: string, volumeId?: string): Promise<void> {
+    await this.consoleLines.get(instanceId); // not to make its directory again
     await Promise.all([
       rm(this.instanceDir(instanceId), { recursive: true, force: true }),
       volumeId ? rm(this.volumeDir(volumeId), { recursive: true, force: true }) : undefined,

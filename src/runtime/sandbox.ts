@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { chmod, mkdir, open, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, open, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { CFN_HELPER_LINKS, writeCfnHelpers } from './cfn-helpers.js';
@@ -262,9 +262,9 @@ function hostsFile(spec: Pick<BootSpec, 'dnsDomain' | 'hostname' | 'privateIp'>)
 }
 
 /** Removes what a previous boot left of the gates (before anything of a new boot opens them). */
-export function clearBootGates(instanceDir: string): void {
+export async function clearBootGates(instanceDir: string): Promise<void> {
   const gates = bootGates(instanceDir);
-  for (const f of [gates.netns, gates.disks, gates.network, gates.disksScript]) rmSync(f, { force: true });
+  await Promise.all([gates.netns, gates.disks, gates.network, gates.disksScript].map((f) => rm(f, { force: true })));
 }
 
 /** Makes a gate file, then wakes the first stage if it waits (stage1.ts GATE_PERL): a line on the bell, never blocking. */

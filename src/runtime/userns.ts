@@ -40,6 +40,9 @@ const readSafe = (file: string) => {
 
 const readAsync = (file: string) => readFile(file, 'utf8').catch(() => '');
 
+/** Slots this process is claiming now: launches at once each try a slot the others are not trying. */
+const claiming = new Set<number>();
+
 /**
  * The base of the instance's id range: its claim if it has one, else a new claim. The claims are files shared by every
  * cloud of the host, read from libuv's thread pool (fifty launches at once read them all fifty times).
@@ -68,16 +71,21 @@ export async function claimIdRange(tag: string, instanceId: string): Promise<num
     }),
   );
   for (let n = 0; n < MAX_ID_SLOTS; n++) {
-    if (live.has(String(n))) continue;
+    if (live.has(String(n)) || claiming.has(n)) continue;
+    claiming.add(n);
     try {
       await writeFile(path.join(IDS_DIR, String(n)), `${mine} ${process.pid}`, { flag: 'wx' });
       return ID_FIRST_BASE + n * ID_RANGE;
     } catch {
       // Claimed meanwhile (another launch, another cloud): the next free one.
+    } finally {
+      claiming.delete(n);
     }
   }
   throw new Error("no free id range for an instance's user namespace");
 }
+
+const claimPrefix = (tag: string, instanceId?: string) => (instanceId ? `${tag} ${instanceId} ` : `${tag} `);
 
 /** Claims of a cloud's instances (all of them without instanceId). */
 export function idClaimsOf(tag: string, instanceId?: string): string[] {
@@ -87,12 +95,15 @@ export function idClaimsOf(tag: string, instanceId?: string): string[] {
   } catch {
     return [];
   }
-  const prefix = instanceId ? `${tag} ${instanceId} ` : `${tag} `;
+  const prefix = claimPrefix(tag, instanceId);
   return names.map((n) => path.join(IDS_DIR, n)).filter((f) => readSafe(f).startsWith(prefix));
 }
 
+/** Removes the claims of a cloud's instance (of all its instances without instanceId), read off the event loop. */
 export async function releaseIdRange(tag: string, instanceId?: string): Promise<void> {
-  await Promise.all(idClaimsOf(tag, instanceId).map((file) => rm(file, { force: true })));
+  const prefix = claimPrefix(tag, instanceId);
+  const files = (await readdir(IDS_DIR).catch(() => [] as string[])).map((n) => path.join(IDS_DIR, n));
+  await Promise.all(files.map(async (file) => ((await readAsync(file)).startsWith(prefix) ? rm(file, { force: true }) : undefined)));
 }
 
 /**

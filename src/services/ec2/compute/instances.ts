@@ -11,7 +11,7 @@ import { claimPublicIp } from '../network/public-ips.js';
 import { securityGroups, subnets, vpcs, type SubnetRecord } from '../network/state.js';
 import { blockDeviceMappings, dataVolumeAt, setDeleteOnTermination } from '../volumes/volumes.js';
 import { volumesTable, type VolumeRecord } from '../volumes/state.js';
-import { boot, getInstance, pickHost, reboot, setState, stop, terminate, updateInstance } from './lifecycle.js';
+import { bootEach, getInstance, hostLoads, pickHost, reboot, setState, stop, terminate, updateInstance } from './lifecycle.js';
 import { autoRecoveryOf, parseAutoRecovery, setAutoRecovery } from './maintenance.js';
 import { monitoringStateOf, setMonitoring } from './monitoring.js';
 import { withLaunchTemplate } from '../launch-templates/launch.js';
@@ -225,10 +225,11 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
   const reservationId = newId('r');
   const now = new Date(ctx.cloud.clock.now()).toISOString();
   const made: InstanceRecord[] = [];
+  const loads = hostLoads(ctx.cloud, ctx.region);
   try {
     for (let index = 0; index < max; index++) {
       const instanceId = newId('i');
-      const host = pickHost(ctx.cloud, ctx.region, subnet.AvailabilityZone);
+      const host = pickHost(ctx.cloud, ctx.region, subnet.AvailabilityZone, undefined, loads);
       if (!host) throw ec2Errors.insufficientInstanceCapacity(instanceType, subnet.AvailabilityZone);
       const privateIp = allocatePrivateIp(ctx, subnet.SubnetId, index === 0 ? requestedIp : undefined, instanceId);
       const record: InstanceRecord = {
@@ -279,10 +280,12 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
     }
     throw err;
   }
-  for (const r of made) {
-    if (note) rt.appendConsole(r.InstanceId, `[halo] ${note}`);
-    void boot(ctx.cloud, ctx.region, r.InstanceId);
-  }
+  if (note) for (const r of made) rt.appendConsole(r.InstanceId, `[halo] ${note}`);
+  void bootEach(
+    ctx.cloud,
+    ctx.region,
+    made.map((r) => r.InstanceId),
+  );
   return { ReservationId: reservationId, OwnerId: ctx.accountId, Groups: [], Instances: made.map((r) => describeOne(ctx, r)) };
 }
 
@@ -456,26 +459,33 @@ const incorrectState = (r: InstanceRecord, op: string) => ec2Errors.instanceStat
 export function startInstances(input: { InstanceIds: string[] }, ctx: RequestContext) {
   const list = findInstances(ctx, input.InstanceIds);
   for (const r of list) if (!['stopped', 'running', 'pending'].includes(r.State.Name)) throw incorrectState(r, 'started');
-  return {
-    StartingInstances: list.map((r) => {
-      const previous = r.State;
-      if (r.State.Name === 'stopped') {
-        const host = pickHost(ctx.cloud, ctx.region, r.AvailabilityZone);
-        if (!host) throw ec2Errors.insufficientCapacityInZone(r.AvailabilityZone);
-        const publicIp =
-          r.AssociatePublicIp && !publicIpFor(ctx, r.InstanceId) ? claimPublicIp(ctx.cloud.store, ctx.region, r.InstanceId) : undefined;
-        setState(ctx.cloud, ctx.region, r.InstanceId, 'pending', ['stopped'], {
-          HostId: host,
-          AutoPublicIp: publicIp,
-          StateReason: undefined,
-          StateTransitionReason: '',
-        });
-        void boot(ctx.cloud, ctx.region, r.InstanceId);
-      }
-      const current = getInstance(ctx.cloud, ctx.region, r.InstanceId)?.State ?? previous;
-      return { InstanceId: r.InstanceId, CurrentState: current, PreviousState: previous };
-    }),
-  };
+  const loads = hostLoads(ctx.cloud, ctx.region);
+  const starting: string[] = [];
+  try {
+    return {
+      StartingInstances: list.map((r) => {
+        const previous = r.State;
+        if (r.State.Name === 'stopped') {
+          const host = pickHost(ctx.cloud, ctx.region, r.AvailabilityZone, undefined, loads);
+          if (!host) throw ec2Errors.insufficientCapacityInZone(r.AvailabilityZone);
+          const publicIp =
+            r.AssociatePublicIp && !publicIpFor(ctx, r.InstanceId) ? claimPublicIp(ctx.cloud.store, ctx.region, r.InstanceId) : undefined;
+          setState(ctx.cloud, ctx.region, r.InstanceId, 'pending', ['stopped'], {
+            HostId: host,
+            AutoPublicIp: publicIp,
+            StateReason: undefined,
+            StateTransitionReason: '',
+          });
+          starting.push(r.InstanceId);
+        }
+        const current = getInstance(ctx.cloud, ctx.region, r.InstanceId)?.State ?? previous;
+        return { InstanceId: r.InstanceId, CurrentState: current, PreviousState: previous };
+      }),
+    };
+  } finally {
+    // Those already pending boot, also when a later one finds no capacity.
+    void bootEach(ctx.cloud, ctx.region, starting);
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Cloud } from '../../../cloud.js';
 import { liveKey } from '../../../store/live.js';
 import { runtimeOf, type LaunchSpec } from '../../../runtime/runtime.js';
@@ -71,22 +72,37 @@ export function setState(
   return changed;
 }
 
-/** A healthy host of the zone, the least loaded one (AWS places an instance on a host of its subnet's zone). */
-export function pickHost(cloud: Cloud, region: string, zoneName: string, avoid?: string): string | undefined {
-  const zone = findZone(zoneName);
-  if (!zone) return undefined;
-  const rt = runtimeOf(cloud);
-  const down = new Set(rt.downHosts());
+/** Live instances per host (not stopped, not terminated): what pickHost balances. */
+export function hostLoads(cloud: Cloud, region: string): Map<string, number> {
   const load = new Map<string, number>();
   for (const i of instancesTable(cloud.store).list(region)) {
     if (i.State.Name !== 'terminated' && i.State.Name !== 'stopped') load.set(i.HostId, (load.get(i.HostId) ?? 0) + 1);
   }
+  return load;
+}
+
+/**
+ * A healthy host of the zone, the least loaded one (AWS places an instance on a host of its subnet's zone). A caller
+ * placing many instances passes one `loads` for all: the pick is counted in it, and the instances are read once.
+ */
+export function pickHost(
+  cloud: Cloud,
+  region: string,
+  zoneName: string,
+  avoid?: string,
+  loads: Map<string, number> = hostLoads(cloud, region),
+): string | undefined {
+  const zone = findZone(zoneName);
+  if (!zone) return undefined;
+  const down = new Set(runtimeOf(cloud).downHosts());
   const hosts = hostsOf(zone, cloud.config.hostsPerZone)
     .map((h) => h.hostId)
     .filter((h) => !down.has(h));
   const preferred = hosts.filter((h) => h !== avoid);
   const pool = preferred.length ? preferred : hosts;
-  return pool.sort((a, b) => (load.get(a) ?? 0) - (load.get(b) ?? 0))[0];
+  const host = pool.sort((a, b) => (loads.get(a) ?? 0) - (loads.get(b) ?? 0))[0];
+  if (host) loads.set(host, (loads.get(host) ?? 0) + 1);
+  return host;
 }
 
 function launchSpec(cloud: Cloud, region: string, r: InstanceRecord): LaunchSpec {
@@ -173,6 +189,18 @@ export function boot(cloud: Cloud, region: string, id: string): Promise<void> {
       console.error(`[halo] instance ${id}: the network did not come up: ${err.message}`);
     });
   });
+}
+
+/**
+ * Boots several pending instances, one per turn of the event loop: each launch's synchronous part (its records, its
+ * directory, its cgroups' and boot files' requests) is short, but a hundred of them back to back would keep the API
+ * waiting.
+ */
+export async function bootEach(cloud: Cloud, region: string, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    void boot(cloud, region, id);
+    await nextTurn();
+  }
 }
 
 /**
