@@ -5,7 +5,7 @@ import path from 'node:path';
 import { CLAIMS_DIR, CLOUDS_DIR, cloudTag, efsRunDir, names } from './names.js';
 import { ipBatch, run, runSync } from './sh.js';
 import { cgroupPids, cgroupsOfCloud, removeCgroups, thawCgroups } from './limits.js';
-import { idClaimsOf, releaseIdRange } from './userns.js';
+import { idClaimsOf, releaseIdRanges } from './userns.js';
 import { freeLoops, loopsOfCloud, rootLoopsOfCloud } from './volumes.js';
 
 /** What of one cloud (by tag) is on the host now: namespaces, host links, nft tables, lo addresses, mounts, loop devices. */
@@ -182,7 +182,7 @@ export async function cleanHostByTag(tag: string): Promise<void> {
   // After the namespaces: a loop device still used by a dying sandbox is then freed by the kernel on last close.
   await freeLoops(fp.loops);
   releaseClaims(tag);
-  await releaseIdRange(tag);
+  await releaseIdRanges(tag);
 }
 
 export async function cleanHost(home: string): Promise<void> {

@@ -68,7 +68,7 @@ import {
   type InstanceLimits,
 } from './limits.js';
 import { ensureRootDisk, rootDiskFile } from './root-disk.js';
-import { claimIdRange, releaseIdRange } from './userns.js';
+import { IdClaims } from './userns.js';
 
 /** What the runtime needs to run one instance (given by the EC2 instances code). */
 export interface LaunchSpec {
@@ -228,10 +228,13 @@ export class Runtime implements EfsHost {
   private provisioning?: string;
   /** The EFS data path: mount targets' NFS servers and the instances' NFS clients (efs.ts). */
   readonly efs = new EfsRuntime(this);
+  /** Its instances' id ranges (userns.ts). */
+  private readonly idClaims: IdClaims;
 
   constructor(readonly cloud: Cloud) {
     this.tag = cloudTag(cloud.config.home);
     this.n = names(this.tag);
+    this.idClaims = new IdClaims(this.tag);
     if (process.env.HALO_TRACE) traceStalls();
   }
 
@@ -529,7 +532,7 @@ export class Runtime implements EfsHost {
     // namespace's.
     let idBase: number;
     try {
-      idBase = await claimIdRange(this.tag, spec.instanceId);
+      idBase = await this.idClaims.claim(spec.instanceId);
     } catch (err) {
       await Promise.all([cgroupsMade, bootFiles].map((p) => p.catch(() => undefined)));
       await this.releaseCgroups(spec.instanceId);
@@ -604,7 +607,7 @@ export class Runtime implements EfsHost {
       await this.releaseCgroups(spec.instanceId);
       this.plugged.delete(spec.instanceId);
       await unplugInstance(this.tag, vpc, spec.instanceId);
-      await releaseIdRange(this.tag, spec.instanceId);
+      await this.idClaims.release(spec.instanceId);
       await Promise.all([this.refreshFirewall(spec.vpcId), this.refreshPublic()]).catch((e) =>
         console.error(`[halo] ${spec.instanceId}: ${(e as Error).message}`),
       );
@@ -720,7 +723,7 @@ export class Runtime implements EfsHost {
     this.efs.forgetInstance(instanceId);
     await this.releaseDisks(instanceId);
     await this.releaseCgroups(instanceId);
-    await releaseIdRange(this.tag, instanceId);
+    await this.idClaims.release(instanceId);
     this.running.delete(instanceId);
     this.probes.delete(instanceId);
     const vpc = this.vpcs.get(r.spec.vpcId);

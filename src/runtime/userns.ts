@@ -9,8 +9,8 @@ import { run } from './sh.js';
  * are the host's `base`…`base + 65535`, a range no other running instance (of any cloud on the machine) has.
  *
  * - **The range** is claimed in `/run/halo/ids/<n>` (holding `<tag> <instance id> <daemon pid>`, base =
- *   ID_FIRST_BASE + n × 65536), found again by name, released when the instance halts; a claim of a dead daemon is
- *   taken over.
+ *   ID_FIRST_BASE + n × 65536), found again by name (by the next daemon of the same cloud too), released when the
+ *   instance halts; another cloud's claim whose daemon died is freed (`IdClaims`).
  * - **The namespaces.** The host makes the user namespace and, from inside it, the instance's network namespace (a
  *   short-lived perl process), writes the maps and bind-mounts the network namespace on `/run/netns/<name>` as
  *   `ip netns add` would: every host path that enters it by name works as before (the host's root has every
@@ -40,52 +40,80 @@ const readSafe = (file: string) => {
 
 const readAsync = (file: string) => readFile(file, 'utf8').catch(() => '');
 
-/** Slots this process is claiming now: launches at once each try a slot the others are not trying. */
-const claiming = new Set<number>();
+const slotFile = (slot: number) => path.join(IDS_DIR, String(slot));
+const claimPrefix = (tag: string, instanceId?: string) => (instanceId ? `${tag} ${instanceId} ` : `${tag} `);
 
 /**
- * The base of the instance's id range: its claim if it has one, else a new claim. The claims are files shared by every
- * cloud of the host, read from libuv's thread pool (fifty launches at once read them all fifty times).
+ * One cloud's claims of id ranges (its runtime holds one). The claims are files shared by every cloud of the host;
+ * they are all read once, at the cloud's first claim or release: its instances' claims left by a previous daemon are
+ * known again, and those of ended processes of other clouds freed. After that it knows its own, so a launch reads
+ * the directory's names only and a halt removes one file (a launch among fifty once read fifty files).
  */
-export async function claimIdRange(tag: string, instanceId: string): Promise<number> {
-  await mkdir(IDS_DIR, { recursive: true });
-  const mine = `${tag} ${instanceId}`;
-  const names = await readdir(IDS_DIR);
-  const held = await Promise.all(names.map((name) => readAsync(path.join(IDS_DIR, name))));
-  const own = names.find((_, i) => held[i].startsWith(`${mine} `));
-  if (own !== undefined) {
-    await writeFile(path.join(IDS_DIR, own), `${mine} ${process.pid}`);
-    return ID_FIRST_BASE + Number(own) * ID_RANGE;
-  }
-  // Slots held by an ended process (a daemon killed with its instances) are free again. The others are skipped
-  // without a file operation each: one launch among fifty made a hundred sequential ones when it tried every slot.
-  const live = new Set(names);
-  await Promise.all(
-    names.map(async (name, i) => {
-      const pid = Number(held[i].split(' ')[2]);
-      if (!pid || processAlive(pid)) return;
-      // Still the same claim (not removed and claimed again meanwhile by a launch that saw it ended too).
-      if ((await readAsync(path.join(IDS_DIR, name))) !== held[i]) return;
-      await rm(path.join(IDS_DIR, name), { force: true });
-      live.delete(name);
-    }),
-  );
-  for (let n = 0; n < MAX_ID_SLOTS; n++) {
-    if (live.has(String(n)) || claiming.has(n)) continue;
-    claiming.add(n);
-    try {
-      await writeFile(path.join(IDS_DIR, String(n)), `${mine} ${process.pid}`, { flag: 'wx' });
-      return ID_FIRST_BASE + n * ID_RANGE;
-    } catch {
-      // Claimed meanwhile (another launch, another cloud): the next free one.
-    } finally {
-      claiming.delete(n);
-    }
-  }
-  throw new Error("no free id range for an instance's user namespace");
-}
+export class IdClaims {
+  /** Instance id → slot (base = ID_FIRST_BASE + slot × ID_RANGE). */
+  private readonly slots = new Map<string, number>();
+  /** Slots being claimed now: launches at once each try a slot the others are not trying. */
+  private readonly claiming = new Set<number>();
+  private scanned?: Promise<void>;
 
-const claimPrefix = (tag: string, instanceId?: string) => (instanceId ? `${tag} ${instanceId} ` : `${tag} `);
+  constructor(private readonly tag: string) {}
+
+  /** The base of the instance's id range: its claim if it has one, else a new claim. */
+  async claim(instanceId: string): Promise<number> {
+    await (this.scanned ??= this.scan());
+    const mine = `${this.tag} ${instanceId} ${process.pid}`;
+    const own = this.slots.get(instanceId);
+    if (own !== undefined) {
+      await writeFile(slotFile(own), mine);
+      return ID_FIRST_BASE + own * ID_RANGE;
+    }
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const taken = new Set(await readdir(IDS_DIR));
+      for (let n = 0; n < MAX_ID_SLOTS; n++) {
+        if (taken.has(String(n)) || this.claiming.has(n)) continue;
+        this.claiming.add(n);
+        try {
+          await writeFile(slotFile(n), mine, { flag: 'wx' });
+          this.slots.set(instanceId, n);
+          return ID_FIRST_BASE + n * ID_RANGE;
+        } catch {
+          // Claimed meanwhile (another launch, another cloud): the next free one.
+        } finally {
+          this.claiming.delete(n);
+        }
+      }
+      // None free: ended processes' claims since the first reading are freed, then once more.
+      await this.scan();
+    }
+    throw new Error("no free id range for an instance's user namespace");
+  }
+
+  /** Removes the instance's claim. */
+  async release(instanceId: string): Promise<void> {
+    await (this.scanned ??= this.scan());
+    const slot = this.slots.get(instanceId);
+    if (slot === undefined) return;
+    this.slots.delete(instanceId);
+    if ((await readAsync(slotFile(slot))).startsWith(claimPrefix(this.tag, instanceId))) await rm(slotFile(slot), { force: true });
+  }
+
+  /** Reads every claim: this cloud's are known, other clouds' of an ended process (a daemon killed with its instances) freed. */
+  private async scan(): Promise<void> {
+    await mkdir(IDS_DIR, { recursive: true });
+    const names = await readdir(IDS_DIR);
+    await Promise.all(
+      names.map(async (name) => {
+        const held = await readAsync(path.join(IDS_DIR, name));
+        const [tag, instanceId, pid] = held.split(' ');
+        if (tag === this.tag && instanceId) this.slots.set(instanceId, Number(name));
+        else if (Number(pid) && !processAlive(Number(pid))) {
+          // Still the same claim (not removed and claimed again meanwhile by a launch that saw it ended too).
+          if ((await readAsync(path.join(IDS_DIR, name))) === held) await rm(path.join(IDS_DIR, name), { force: true });
+        }
+      }),
+    );
+  }
+}
 
 /** Claims of a cloud's instances (all of them without instanceId). */
 export function idClaimsOf(tag: string, instanceId?: string): string[] {
@@ -99,9 +127,9 @@ export function idClaimsOf(tag: string, instanceId?: string): string[] {
   return names.map((n) => path.join(IDS_DIR, n)).filter((f) => readSafe(f).startsWith(prefix));
 }
 
-/** Removes the claims of a cloud's instance (of all its instances without instanceId), read off the event loop. */
-export async function releaseIdRange(tag: string, instanceId?: string): Promise<void> {
-  const prefix = claimPrefix(tag, instanceId);
+/** Removes every claim of a cloud (cleanup: its daemon may be gone), read off the event loop. */
+export async function releaseIdRanges(tag: string): Promise<void> {
+  const prefix = claimPrefix(tag);
   const files = (await readdir(IDS_DIR).catch(() => [] as string[])).map((n) => path.join(IDS_DIR, n));
   await Promise.all(files.map(async (file) => ((await readAsync(file)).startsWith(prefix) ? rm(file, { force: true }) : undefined)));
 }
