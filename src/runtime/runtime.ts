@@ -230,6 +230,8 @@ export class Runtime implements EfsHost {
   readonly efs = new EfsRuntime(this);
   /** Its instances' id ranges (userns.ts). */
   private readonly idClaims: IdClaims;
+  /** Lines of halo's own being added to instances' consoles (appendConsole), the last of each. */
+  private readonly consoleLines = new Map<string, Promise<void>>();
 
   constructor(readonly cloud: Cloud) {
     this.tag = cloudTag(cloud.config.home);
@@ -422,9 +424,6 @@ export class Runtime implements EfsHost {
   consoleLog(instanceId: string): string {
     return readConsoleTail(path.join(this.instanceDir(instanceId), 'console.log'));
   }
-
-  /** Lines of halo's own being added to instances' consoles (appendConsole), the last of each. */
-  private consoleLines = new Map<string, Promise<void>>();
 
   /** Adds a line of halo's own to the instance's console, off the event loop; an instance's lines keep their order. */
   appendConsole(instanceId: string, line: string): void {
