@@ -7,7 +7,13 @@ import { Cloud } from '../src/cloud.js';
 import { VirtualClock } from '../src/clock/clock.js';
 import { timingProfile } from '../src/clock/profiles.js';
 import { ec2Service } from '../src/services/ec2/service.js';
-import { allocatePrivateIp, claimPublicIp, releasePrivateIp, releasePublicIp } from '../src/services/ec2/network/index.js';
+import {
+  allocatePrivateIp,
+  allocatePrivateIps,
+  claimPublicIp,
+  releasePrivateIp,
+  releasePublicIp,
+} from '../src/services/ec2/network/index.js';
 import { networkAclOfSubnet, routeTableOfSubnet } from '../src/services/ec2/network/state.js';
 import { Store } from '../src/store/db.js';
 
@@ -127,6 +133,13 @@ describe('EC2 network state contract: events and address helpers', () => {
     assert.throws(() => allocatePrivateIp(scope, Subnet.SubnetId, '10.1.1.9'), { name: 'InvalidParameterValue' });
     assert.throws(() => allocatePrivateIp(scope, Subnet.SubnetId, '10.1.0.4'), { name: 'InvalidIPAddress.InUse' });
     assert.equal(allocatePrivateIp(scope, Subnet.SubnetId, '10.1.0.9', 'i-again'), '10.1.0.9');
+    // Many at once (a RunInstances of several): the requested one first, then the lowest free; all or none.
+    releasePrivateIp(scope, Subnet.SubnetId, '10.1.0.5');
+    releasePrivateIp(scope, Subnet.SubnetId, '10.1.0.7');
+    assert.throws(() => allocatePrivateIps(scope, Subnet.SubnetId, ['i-a', 'i-b', 'i-c']), { name: 'InsufficientFreeAddressesInSubnet' });
+    assert.equal(await count(), 2, 'a batch that does not fit takes nothing');
+    assert.deepEqual(allocatePrivateIps(scope, Subnet.SubnetId, ['i-a', 'i-b'], '10.1.0.7'), ['10.1.0.7', '10.1.0.5']);
+    assert.equal(await count(), 0);
   });
 
   it('hands out each public address once, across regions, until it is released', () => {

@@ -512,8 +512,8 @@ export class Runtime implements EfsHost {
     else this.offline.delete(spec.instanceId);
     const instanceDir = this.instanceDir(spec.instanceId);
     const volumeDir = this.volumeDir(spec.volumeId);
-    await mkdir(instanceDir, { recursive: true });
-    await clearBootGates(instanceDir);
+    // Both at once: removing a gate that is not there (no directory yet) is nothing to do.
+    await Promise.all([mkdir(instanceDir, { recursive: true }), clearBootGates(instanceDir)]);
     // Its cgroups and boot files are made while its id range is claimed: none needs another.
     const cgroupsMade = makeCgroups(this.tag, spec.instanceId, spec.limits);
     const files: BootFilesSpec = {

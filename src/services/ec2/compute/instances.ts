@@ -6,8 +6,8 @@ import { applyFilters, tagsFor, type Filter, type TagSpecs as ModelTagSpecs } fr
 import { newId } from '../ids.js';
 import { findKeyPair } from '../keypairs.js';
 import { publicIpFor } from '../network/addresses.js';
-import { allocatePrivateIp, releasePrivateIp } from '../network/private-ips.js';
-import { claimPublicIp } from '../network/public-ips.js';
+import { allocatePrivateIps, releasePrivateIp } from '../network/private-ips.js';
+import { claimPublicIp, releasePublicIp } from '../network/public-ips.js';
 import { securityGroups, subnets, vpcs, type SubnetRecord } from '../network/state.js';
 import { blockDeviceMappings, dataVolumeAt, setDeleteOnTermination } from '../volumes/volumes.js';
 import { volumesTable, type VolumeRecord } from '../volumes/state.js';
@@ -226,12 +226,14 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
   const now = new Date(ctx.cloud.clock.now()).toISOString();
   const made: InstanceRecord[] = [];
   const loads = hostLoads(ctx.cloud, ctx.region);
+  const ids = Array.from({ length: max }, () => newId('i'));
+  const privateIps = allocatePrivateIps(ctx, subnet.SubnetId, ids, requestedIp);
   try {
     for (let index = 0; index < max; index++) {
-      const instanceId = newId('i');
+      const instanceId = ids[index];
       const host = pickHost(ctx.cloud, ctx.region, subnet.AvailabilityZone, undefined, loads);
       if (!host) throw ec2Errors.insufficientInstanceCapacity(instanceType, subnet.AvailabilityZone);
-      const privateIp = allocatePrivateIp(ctx, subnet.SubnetId, index === 0 ? requestedIp : undefined, instanceId);
+      const privateIp = privateIps[index];
       const record: InstanceRecord = {
         InstanceId: instanceId,
         ReservationId: reservationId,
@@ -274,8 +276,9 @@ export async function runInstances(request: RunInstancesInput, ctx: RequestConte
       made.push(record);
     }
   } catch (err) {
+    for (const ip of privateIps) releasePrivateIp(ctx, subnet.SubnetId, ip);
     for (const r of made) {
-      releasePrivateIp(ctx, r.SubnetId, r.PrivateIpAddress);
+      if (r.AutoPublicIp) releasePublicIp(ctx.cloud.store, r.AutoPublicIp);
       instancesTable(ctx.cloud.store).delete(ctx.region, r.InstanceId);
     }
     throw err;

@@ -53,7 +53,7 @@ import { securityGroups, TABLES } from './state.js';
 import { createSubnet, deleteSubnet, describeSubnets, modifySubnetAttribute } from './subnets.js';
 import { createVpc, deleteVpc, describeVpcAttribute, describeVpcs, modifyVpcAttribute } from './vpcs.js';
 
-export { allocatePrivateIp, releasePrivateIp } from './private-ips.js';
+export { allocatePrivateIp, allocatePrivateIps, releasePrivateIp } from './private-ips.js';
 export { disassociateInstanceAddresses, publicIpFor } from './addresses.js';
 export { claimPublicIp, releasePublicIp } from './public-ips.js';
 

@@ -9,6 +9,14 @@ import { subnets } from './state.js';
  * or the lowest free one. As AWS, the first four addresses and the last one are reserved.
  */
 export function allocatePrivateIp(s: Scope, subnetId: string, requested?: string, holder = 'unknown'): string {
+  return allocatePrivateIps(s, subnetId, [holder], requested)[0];
+}
+
+/**
+ * Takes one address per holder in one transaction (RunInstances of many): the requested one for the first, the lowest
+ * free ones for the others; none when the subnet has not enough.
+ */
+export function allocatePrivateIps(s: Scope, subnetId: string, holders: string[], requested?: string): string[] {
   const store = s.cloud.store;
   return store.tx(() => {
     const subnet = findSubnet(s, subnetId);
@@ -16,28 +24,26 @@ export function allocatePrivateIp(s: Scope, subnetId: string, requested?: string
     if (!cidr) throw new Error(`subnet ${subnetId} has an invalid CIDR ${subnet.CidrBlock}`);
     const first = cidr.base + 4;
     const last = cidr.base + cidr.size - 2;
-    let ip: number | undefined;
-    if (requested !== undefined) {
+    const held = { ...subnet.PrivateIps };
+    const taken: string[] = [];
+    if (requested !== undefined && holders.length) {
       const wanted = parseIp(requested);
       if (wanted === undefined) throw ec2Errors.invalidPrivateIp(requested);
       if (!containsIp(cidr, wanted)) throw ec2Errors.addressOutsideSubnet(requested);
       if (wanted < first || wanted > last) throw ec2Errors.addressReservedInSubnet(requested);
-      if (subnet.PrivateIps[formatIp(wanted)]) throw ec2Errors.addressInUse(requested);
-      ip = wanted;
-    } else {
-      for (let candidate = first; candidate <= last; candidate++) {
-        if (!subnet.PrivateIps[formatIp(candidate)]) {
-          ip = candidate;
-          break;
-        }
-      }
-      if (ip === undefined) {
-        throw ec2Errors.subnetFull(subnetId);
-      }
+      if (held[formatIp(wanted)]) throw ec2Errors.addressInUse(requested);
+      held[formatIp(wanted)] = holders[0];
+      taken.push(formatIp(wanted));
     }
-    const address = formatIp(ip);
-    subnets(store).put(s.region, subnetId, { ...subnet, PrivateIps: { ...subnet.PrivateIps, [address]: holder } });
-    return address;
+    for (let candidate = first; taken.length < holders.length && candidate <= last; candidate++) {
+      const address = formatIp(candidate);
+      if (held[address]) continue;
+      held[address] = holders[taken.length];
+      taken.push(address);
+    }
+    if (taken.length < holders.length) throw ec2Errors.subnetFull(subnetId);
+    subnets(store).put(s.region, subnetId, { ...subnet, PrivateIps: held });
+    return taken;
   });
 }
 
