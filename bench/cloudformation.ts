@@ -16,6 +16,7 @@ import { validateTemplate } from '../src/services/cloudformation/template/valida
 import { Store } from '../src/store/db.js';
 import { callCount, recordProviderCalls, Replayer } from './replay.js';
 import type { BenchRow } from './types.js';
+import { median } from './stats.js';
 
 const REGION = 'us-east-1';
 const ROUNDS = 101;
@@ -111,8 +112,6 @@ const collectYoung: () => void = (() => {
   const gc = vm.runInNewContext('gc') as (opts: { type: 'minor' | 'major' }) => void;
   return () => gc({ type: 'minor' });
 })();
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Creation and deletion time (wall, instant profile, in-process) of a 30-resource networking stack, against the

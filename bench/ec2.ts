@@ -19,6 +19,7 @@ import { ensureImage } from '../src/runtime/images.js';
 import { cloudTag, names } from '../src/runtime/names.js';
 import { TestCloud } from '../test/support/cloud.js';
 import type { BenchRow } from './types.js';
+import { median } from './stats.js';
 
 /**
  * EC2 figures, each against a floor measured in the same run:
@@ -39,8 +40,6 @@ import type { BenchRow } from './types.js';
  */
 const ROUNDS = 5;
 const LOAD_INSTANCES = 50;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function get(url: string): Promise<string | undefined> {
   return new Promise((resolve) => {

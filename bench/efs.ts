@@ -8,6 +8,7 @@ import { ensureImage } from '../src/runtime/images.js';
 import { footprint } from '../src/runtime/cleanup.js';
 import { cloudTag, names } from '../src/runtime/names.js';
 import { TestCloud } from '../test/support/cloud.js';
+import { median } from './stats.js';
 import type { BenchRow } from './types.js';
 
 /**
@@ -21,8 +22,6 @@ const ROUNDS = 5;
 /** What the shell waits for per file (src/runtime/README.md, "Small files"): to make it, then to remove it. */
 const FUSE_REQUESTS_PER_FILE = '6 + 2';
 const WAITED_CALLS_PER_FILE = '2 + 1';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The machine's CPU time (USER_HZ ticks), all of it and the idle part, from /proc/stat. */
 function cpuTimes(): { total: number; idle: number } {
@@ -64,7 +63,7 @@ function smallFilesBound(home: string, smallOnOneCore: () => number): string {
   const same = wakeRoundTrip(0, 0);
   const pids = footprint(cloudTag(home)).efsProcesses.map(String);
   const masks = pids.map((pid) => /affinity mask: (\w+)/.exec(spawnSync('taskset', ['-p', pid], { encoding: 'utf8' }).stdout)?.[1]);
-  const pin = (mask: (pid: number) => string | undefined) =>
+  const pin = (mask: (i: number) => string | undefined) =>
     pids.forEach((pid, i) => {
       const m = mask(i);
       if (m) spawnSync('taskset', ['-a', '-p', m, pid], { stdio: 'ignore' });
