@@ -382,6 +382,110 @@ describe('warm pools on the virtual clock', () => {
     );
   });
 
+  it('a launch hook holds a warm instance in Warmed:Pending:Wait (running) until CONTINUE, then again in Pending:Wait as it leaves the pool; ABANDON terminates it and the pool launches another', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 1, MaxSize: 2 });
+    await t.run(MINUTE);
+    await t.as('PutLifecycleHook', {
+      AutoScalingGroupName: 'web',
+      LifecycleHookName: 'boot',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      HeartbeatTimeout: 600,
+    });
+    await t.as('PutWarmPool', { AutoScalingGroupName: 'web', MinSize: 1, MaxGroupPreparedCapacity: 2 });
+    const pool = async () => (await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).Instances as any[];
+    const activity = async (description: string) =>
+      (await t.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities.find((a: any) => a.Description === description);
+    const complete = (id: string, result: string) =>
+      t.as('CompleteLifecycleAction', {
+        AutoScalingGroupName: 'web',
+        LifecycleHookName: 'boot',
+        LifecycleActionResult: result,
+        InstanceId: id,
+      });
+    await t.ctl.tick();
+    // Held from its launch on, before it runs: its user data finds the action to complete as soon as it starts.
+    let warm = await pool();
+    assert.deepEqual(
+      warm.map((i) => i.LifecycleState),
+      ['Warmed:Pending:Wait'],
+    );
+    const warmId = warm[0].InstanceId;
+    await t.run(5 * MINUTE);
+    assert.deepEqual(
+      (await pool()).map((i) => i.LifecycleState),
+      ['Warmed:Pending:Wait'],
+    );
+    assert.equal(t.fleet.instances.get(warmId)?.State, 'running', 'not stopped while it prepares');
+    assert.equal(t.fleet.calls.stop, 0);
+    assert.equal((await activity(`Launching a new EC2 instance into warm pool: ${warmId}`)).StatusCode, 'MidLifecycleAction');
+    await complete(warmId, 'CONTINUE');
+    await t.run(MINUTE);
+    assert.deepEqual(
+      (await pool()).map((i) => i.LifecycleState),
+      ['Warmed:Stopped'],
+    );
+    assert.equal(t.fleet.instances.get(warmId)?.State, 'stopped');
+    assert.equal((await activity(`Launching a new EC2 instance into warm pool: ${warmId}`)).StatusCode, 'Successful');
+
+    // Out of the pool into the group: the launch hook holds it once more, in Pending:Wait.
+    await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 2 });
+    await t.run(MINUTE);
+    const member = () => t.group().then((g) => g.Instances.find((i: any) => i.InstanceId === warmId));
+    assert.equal((await member()).LifecycleState, 'Pending:Wait');
+    await complete(warmId, 'CONTINUE');
+    await t.run(TICK_MS);
+    assert.equal((await member()).LifecycleState, 'InService');
+
+    // The pool refills (MinSize 1); its new instance is held too, and ABANDON terminates it: another takes its place.
+    warm = await pool();
+    assert.deepEqual(
+      warm.map((i) => i.LifecycleState),
+      ['Warmed:Pending:Wait'],
+    );
+    const abandoned = warm[0].InstanceId;
+    await complete(abandoned, 'ABANDON');
+    await t.run(2 * MINUTE);
+    assert.equal(t.fleet.instances.get(abandoned)?.State, 'terminated');
+    const cancelled = await activity(`Launching a new EC2 instance into warm pool: ${abandoned}`);
+    assert.equal(cancelled.StatusCode, 'Cancelled');
+    assert.match(cancelled.StatusMessage, /was abandoned: Lifecycle Action Completed with ABANDON Result/);
+    warm = await pool();
+    assert.equal(warm.length, 1);
+    assert.notEqual(warm[0].InstanceId, abandoned);
+    assert.equal(warm[0].LifecycleState, 'Warmed:Pending:Wait');
+  });
+
+  it('ReuseOnScaleIn with a termination hook: the instance back in the pool waits in Warmed:Pending:Wait, running, until its action ends', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 2, MaxSize: 2 });
+    await t.run(MINUTE);
+    await t.as('PutLifecycleHook', {
+      AutoScalingGroupName: 'web',
+      LifecycleHookName: 'drain',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+      HeartbeatTimeout: 300,
+      DefaultResult: 'CONTINUE',
+    });
+    await t.as('PutWarmPool', { AutoScalingGroupName: 'web', MinSize: 0, InstanceReusePolicy: { ReuseOnScaleIn: true } });
+    await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 1 });
+    await t.run(MINUTE);
+    let pool = (await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).Instances;
+    assert.deepEqual(
+      pool.map((i: any) => i.LifecycleState),
+      ['Warmed:Pending:Wait'],
+    );
+    assert.equal(t.fleet.instances.get(pool[0].InstanceId)?.State, 'running');
+    // Its heartbeat timeout passes: DefaultResult CONTINUE, and it is stopped into the pool.
+    await t.run(6 * MINUTE);
+    pool = (await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).Instances;
+    assert.deepEqual(
+      pool.map((i: any) => i.LifecycleState),
+      ['Warmed:Stopped'],
+    );
+    assert.equal(t.fleet.instances.get(pool[0].InstanceId)?.State, 'stopped');
+  });
+
   it('a daemon restarted while a warm launch is in flight adopts that instance into the pool rather than launching again', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'halo-asg-warm-'));
     dirs.push(dir);

@@ -9,6 +9,8 @@ import { disposeAndCheckHost } from './support/host.js';
  * The buildbot adapter end to end: the CDK app's Recovery stack (`halo deploy Recovery`: buildbot on one instance with
  * an Elastic IP and the ec2:recover alarm) drilled with `halo drill host-failure` at time scale 10, aws-typical (the stack's 15-minute CreationPolicy is then 90 wall seconds for the instance to boot and start buildbot). The
  * drill's writes are builds forced by the admin through buildbot's REST API, read back afterwards from its buildsets.
+ * Then the Resilient stack (state on EFS, a warm pool whose spare a launch lifecycle hook holds while its user data
+ * prepares it) drilled with `halo drill instance-crash`, as `halo up` suggests.
  * Needs root and the halo-ci image layer (built once per image cache, as test/cdk-deploy.test.ts does).
  */
 const ROOT = process.getuid?.() === 0;
@@ -87,6 +89,34 @@ describe(
         'the Elastic IP owner',
       );
       assert.match(r.restored, /restored/, 'the host is back at the end');
+    });
+
+    it("instance-crash on the Resilient stack (what halo up deploys and suggests): its warm pool's spare takes over, nothing lost", async () => {
+      const deployed = cloud.halo('deploy', 'Resilient');
+      assert.equal(deployed.status, 0, deployed.stdout + deployed.stderr);
+      const stack = cloud.awsOk('cloudformation', 'describe-stacks', '--stack-name', 'Resilient').Stacks[0];
+      const group = stack.Outputs.find((o: { OutputKey: string }) => o.OutputKey === 'GroupName').OutputValue;
+      // The spare is stopped only once its user data has prepared it (the launch hook holds it until then): its next
+      // start runs the CI server from the per-boot script that preparation left.
+      const pooled = () => cloud.awsOk('autoscaling', 'describe-warm-pool', '--auto-scaling-group-name', group).Instances ?? [];
+      for (let i = 0; i < 180 && pooled()[0]?.LifecycleState !== 'Warmed:Stopped'; i++) await new Promise((r) => setTimeout(r, 1000));
+      const [spare] = pooled();
+      assert.equal(spare?.LifecycleState, 'Warmed:Stopped', JSON.stringify(pooled()));
+      const run = cloud.halo('drill', 'instance-crash', '--stack', 'Resilient', '--json', '--limit', '1800', '--rpo-objective', '0');
+      let r: DrillResult;
+      try {
+        r = JSON.parse(run.stdout) as DrillResult;
+      } catch {
+        throw new Error(`no JSON from halo drill (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
+      }
+      assert.equal(run.status, 0, run.stderr);
+      assert.equal(r.recovered, true, run.stderr);
+      assert.equal(r.servedBy?.instanceId, spare.InstanceId, 'the spare from the warm pool took over');
+      assert.equal(r.lostWrites, 0, 'the state is on EFS');
+      assert.ok(
+        r.timeline.some((e) => e.kind === 'scaling' && e.text.includes(`Launching a new EC2 instance from warm pool: ${spare.InstanceId}`)),
+        'the group took it from its warm pool',
+      );
     });
   },
 );

@@ -6,7 +6,7 @@ import { forgetHooks, stepHooks } from './lifecycle-hooks.js';
 import { forgetPolicies } from './policies.js';
 import { forgetScheduledActions, scheduledActions, stepScheduledActions } from './scheduled-actions.js';
 import { groups } from './state.js';
-import { forgetWarmPool, stepWarmPool, warmPools, warmPoolTarget, type WarmPlacement } from './warm-pools.js';
+import { entering, forgetWarmPool, stepWarmPool, warmPools, warmPoolTarget, type WarmPlacement } from './warm-pools.js';
 
 export { launchesHibernating, returnToWarmPool, takeFromWarmPool } from './warm-pools.js';
 
@@ -34,7 +34,8 @@ export async function stepGroupExtras(
 /**
  * The groups of a region whose features have work now even when the group itself is steady (the controller skips
  * steady groups): a scheduled action due, a warm pool not yet as it should be, an instance refresh under way.
- * Lifecycle hooks need no entry: an instance waiting for one is not InService, so its group is never steady.
+ * Lifecycle hooks need no entry: an instance of the group waiting for one is not InService, so its group is never
+ * steady, and one of the warm pool waits in Warmed:Pending:Wait, which keeps its pool settling.
  * One read of each table per region.
  */
 export function groupsWithWork(cloud: Cloud, region: string, now: number): Set<string> {
@@ -46,8 +47,7 @@ export function groupsWithWork(cloud: Cloud, region: string, now: number): Set<s
   for (const p of warmPools(cloud).list(region)) {
     const g = groups(cloud).get(region, p.AutoScalingGroupName);
     if (!g) continue;
-    const settling =
-      p.Status || p.Instances.some((i) => i.LifecycleState === 'Warmed:Pending' || i.LifecycleState === 'Warmed:Terminating');
+    const settling = p.Status || p.Instances.some((i) => entering(i) || i.LifecycleState === 'Warmed:Terminating');
     if (settling || p.Instances.length !== warmPoolTarget(p, g)) busy.add(p.AutoScalingGroupName);
   }
   return busy;

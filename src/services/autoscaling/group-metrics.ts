@@ -104,7 +104,7 @@ export function groupMetricValues(cloud: Cloud, region: string, g: GroupRecord):
   if (pool) {
     const warm = (test: (state: string) => boolean) => pool.Instances.filter((i) => test(i.LifecycleState)).length;
     const warmed = warm((s) => s === 'Warmed:Stopped' || s === 'Warmed:Running' || s === 'Warmed:Hibernated');
-    const warmPending = warm((s) => s === 'Warmed:Pending');
+    const warmPending = warm((s) => s.startsWith('Warmed:Pending'));
     const warmTerminating = warm((s) => s === 'Warmed:Terminating');
     const desired = pool.Status === 'PendingDelete' ? 0 : warmPoolTarget(pool, g);
     v.set('WarmPoolMinSize', pool.MinSize);

@@ -7,6 +7,7 @@ import { controllerOf } from './controller.js';
 import { errors } from './errors.js';
 import { groupChanged } from './events.js';
 import { groups, needGroup, updateGroup } from './state.js';
+import { setWarmState, warmPools } from './warm-pools.js';
 
 export const LAUNCHING = 'autoscaling:EC2_INSTANCE_LAUNCHING';
 export const TERMINATING = 'autoscaling:EC2_INSTANCE_TERMINATING';
@@ -220,20 +221,34 @@ export function recordLifecycleActionHeartbeat(
  * Puts an instance that is entering (Pending) or leaving (Terminating) service on hold for the group's hooks of that
  * transition: Pending:Wait / Terminating:Wait, one action per hook, a notification to each hook's target. False
  * when the group has no such hook (the instance goes on at once). A group being force-deleted skips its hooks.
+ * With `warm`, the instance is one entering the group's warm pool (Warmed:Pending): launched into it (the launch
+ * hooks) or back in it at scale-in (the termination hooks, as AWS holds an instance it reuses); it waits in
+ * Warmed:Pending:Wait, so that its user data can prepare it before it is stopped.
  */
-export function holdForHooks(cloud: Cloud, region: string, group: string, instanceId: string, transition: Transition): boolean {
+export function holdForHooks(
+  cloud: Cloud,
+  region: string,
+  group: string,
+  instanceId: string,
+  transition: Transition,
+  warm = false,
+): boolean {
   const g = groups(cloud).get(region, group);
   if (!g || g.Status === 'Delete in progress') return false;
   const list = hooksOf(cloud, region, group).filter((h) => h.LifecycleTransition === transition);
   if (!list.length) return false;
   const now = cloud.clock.now();
   const held = cloud.store.tx(() => {
-    const after = updateGroup(cloud, region, group, (x) => {
-      const i = x.Instances.find((y) => y.InstanceId === instanceId);
-      if (i) i.LifecycleState = transition === LAUNCHING ? 'Pending:Wait' : 'Terminating:Wait';
-    });
-    const i = after?.Instances.find((y) => y.InstanceId === instanceId);
-    if (!after || !i) return undefined;
+    let i: { ActivityId?: string } | undefined;
+    if (warm) i = setWarmState(cloud, region, group, instanceId, 'Warmed:Pending:Wait');
+    else {
+      const after = updateGroup(cloud, region, group, (x) => {
+        const y = x.Instances.find((z) => z.InstanceId === instanceId);
+        if (y) y.LifecycleState = transition === LAUNCHING ? 'Pending:Wait' : 'Terminating:Wait';
+      });
+      i = after?.Instances.find((y) => y.InstanceId === instanceId);
+    }
+    if (!i) return undefined;
     const made = list.map((h) => {
       const a: LifecycleActionRecord = {
         AutoScalingGroupName: group,
@@ -250,7 +265,7 @@ export function holdForHooks(cloud: Cloud, region: string, group: string, instan
       return { a, h };
     });
     setActivityStatus(cloud, region, group, i.ActivityId, 'MidLifecycleAction');
-    return { after, made };
+    return { made };
   });
   if (!held) return false;
   for (const { a, h } of held.made) {
@@ -263,7 +278,7 @@ export function holdForHooks(cloud: Cloud, region: string, group: string, instan
       `Auto Scaling:  Lifecycle action '${launching ? 'LAUNCHING' : 'TERMINATING'}' for instance ${instanceId} in progress.`,
       {
         Origin: launching ? 'EC2' : 'AutoScalingGroup',
-        Destination: launching ? 'AutoScalingGroup' : 'EC2',
+        Destination: warm ? 'WarmPool' : launching ? 'AutoScalingGroup' : 'EC2',
         Service: 'AWS Auto Scaling',
         Time: new Date(now).toISOString(),
         AccountId: cloud.accountId,
@@ -292,50 +307,60 @@ export async function stepHooks(cloud: Cloud, region: string, group: string): Pr
 /**
  * Every instance of the group whose lifecycle actions have all ended: a launch goes on (Pending:Proceed, which the
  * controller takes InService) or, if any action ABANDONed it, is terminated (and the group launches another); a
- * termination goes on (Terminating:Proceed, which the controller terminates in EC2) whatever the result. Actions of
- * instances no longer waiting (terminated meanwhile, the group deleted) are dropped.
+ * termination goes on (Terminating:Proceed, which the controller terminates in EC2) whatever the result; an
+ * instance of the warm pool goes on to Warmed:Pending:Proceed (see inside). Actions of instances no longer waiting
+ * (terminated meanwhile, the group deleted) are dropped.
  */
 async function settleGroup(cloud: Cloud, region: string, group: string): Promise<void> {
   const g = groups(cloud).get(region, group);
   const byInstance = new Map<string, LifecycleActionRecord[]>();
   for (const a of actionsOf(cloud, region, group)) byInstance.set(a.InstanceId, [...(byInstance.get(a.InstanceId) ?? []), a]);
+  const pool = warmPools(cloud).get(region, group);
   for (const [id, list] of byInstance) {
     const i = g?.Instances.find((x) => x.InstanceId === id);
-    const waiting = list[0].LifecycleTransition === LAUNCHING ? 'Pending:Wait' : 'Terminating:Wait';
+    const warm = i ? undefined : pool?.Instances.find((x) => x.InstanceId === id);
+    const waiting = warm ? 'Warmed:Pending:Wait' : list[0].LifecycleTransition === LAUNCHING ? 'Pending:Wait' : 'Terminating:Wait';
     const drop = () => {
       for (const a of list) lifecycleActions(cloud).delete(region, actionKey(a));
     };
-    if (!g || !i || i.LifecycleState !== waiting) {
+    const current = i ?? warm;
+    if (!g || !current || current.LifecycleState !== waiting) {
       drop();
       continue;
     }
     if (list.some((a) => !a.Result)) continue;
     drop();
     const abandoned = list.find((a) => a.Result === 'ABANDON');
-    if (waiting === 'Terminating:Wait') {
+    const why = abandoned?.EndedBy === 'timeout' ? 'Heartbeat Timeout' : 'Lifecycle Action Completed with ABANDON Result';
+    const failed = (a: LifecycleActionRecord) =>
+      `Instance failed to complete user's Lifecycle Action: Lifecycle Action with token ${a.LifecycleActionToken} was abandoned: ${why}`;
+    if (warm) {
+      // Into the warm pool: on (to be stopped, or kept running) unless a launch hook ABANDONed it, which terminates it
+      // (the pool launches another); an instance back at scale-in goes on whatever the result, as a termination does.
+      if (abandoned && list[0].LifecycleTransition === LAUNCHING) {
+        setWarmState(cloud, region, group, id, 'Warmed:Terminating');
+        endActivity(cloud, region, g, warm.ActivityId, 'Cancelled', undefined, id, failed(abandoned));
+        await controllerOf(cloud)
+          ?.fleet.terminate(region, [id])
+          .catch((err: unknown) => console.error(`[halo] warm pool of ${group}: terminating ${id}: ${(err as Error).message}`));
+      } else {
+        setWarmState(cloud, region, group, id, 'Warmed:Pending:Proceed');
+        setActivityStatus(cloud, region, group, warm.ActivityId, 'InProgress');
+      }
+    } else if (waiting === 'Terminating:Wait') {
       updateGroup(cloud, region, group, (x) => {
         const y = x.Instances.find((z) => z.InstanceId === id);
         if (y) y.LifecycleState = 'Terminating:Proceed';
       });
-      setActivityStatus(cloud, region, group, i.ActivityId, 'InProgress');
+      setActivityStatus(cloud, region, group, current.ActivityId, 'InProgress');
     } else if (!abandoned) {
       updateGroup(cloud, region, group, (x) => {
         const y = x.Instances.find((z) => z.InstanceId === id);
         if (y) y.LifecycleState = 'Pending:Proceed';
       });
-      setActivityStatus(cloud, region, group, i.ActivityId, 'InProgress');
+      setActivityStatus(cloud, region, group, current.ActivityId, 'InProgress');
     } else {
-      const why = abandoned.EndedBy === 'timeout' ? 'Heartbeat Timeout' : 'Lifecycle Action Completed with ABANDON Result';
-      endActivity(
-        cloud,
-        region,
-        g,
-        i.ActivityId,
-        'Cancelled',
-        'autoscaling:EC2_INSTANCE_LAUNCH_ERROR',
-        id,
-        `Instance failed to complete user's Lifecycle Action: Lifecycle Action with token ${abandoned.LifecycleActionToken} was abandoned: ${why}`,
-      );
+      endActivity(cloud, region, g, current.ActivityId, 'Cancelled', 'autoscaling:EC2_INSTANCE_LAUNCH_ERROR', id, failed(abandoned));
       await controllerOf(cloud)?.beginTermination(
         region,
         group,

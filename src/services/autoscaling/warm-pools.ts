@@ -9,10 +9,21 @@ import { groupChanged } from './events.js';
 import type { Fleet, FleetInstance } from './fleet.js';
 import { activeRefreshOf } from './instance-refresh.js';
 import { isSuspended } from './processes.js';
+import { holdForHooks, LAUNCHING, TERMINATING } from './lifecycle-hooks.js';
 import { countsTowardCapacity, groups, needGroup, updateGroup, type GroupRecord, type LaunchTemplateSpec } from './state.js';
 
 export type PoolState = 'Stopped' | 'Running' | 'Hibernated';
-export type WarmState = 'Warmed:Pending' | 'Warmed:Stopped' | 'Warmed:Running' | 'Warmed:Hibernated' | 'Warmed:Terminating';
+export type WarmState =
+  | 'Warmed:Pending'
+  | 'Warmed:Pending:Wait'
+  | 'Warmed:Pending:Proceed'
+  | 'Warmed:Stopped'
+  | 'Warmed:Running'
+  | 'Warmed:Hibernated'
+  | 'Warmed:Terminating';
+
+/** On its way into the pool: launched into it or back at scale-in, held by lifecycle hooks or not yet stopped. */
+export const entering = (i: { LifecycleState: string }) => i.LifecycleState.startsWith('Warmed:Pending');
 
 export interface WarmInstance {
   InstanceId: string;
@@ -26,6 +37,8 @@ export interface WarmInstance {
   ActivityId?: string;
   /** StopInstances was called for it (Stopped and Hibernated pools). */
   Stopping?: boolean;
+  /** Back from the group at scale-in (ReuseOnScaleIn): the termination lifecycle hooks hold it, not the launch ones. */
+  Returned?: boolean;
 }
 
 /** A group's warm pool (table `autoscaling.warmPool`, scope region, id the group's name). */
@@ -222,9 +235,9 @@ export interface WarmPlacement {
 }
 
 /**
- * Keeps a group's warm pool: new instances are launched into it and, for Stopped and Hibernated pools, stopped
- * once running; instances that went away leave it; the pool is filled to its target or trimmed; a pool being
- * deleted is emptied, then dropped.
+ * Keeps a group's warm pool: new instances are launched into it and, once running and through the group's lifecycle
+ * hooks (Warmed:Pending:Wait), stopped for Stopped and Hibernated pools; instances that went away leave it; the pool
+ * is filled to its target or trimmed; a pool being deleted is emptied, then dropped.
  */
 export async function stepWarmPool(
   cloud: Cloud,
@@ -248,7 +261,15 @@ export async function stepWarmPool(
       if (state !== 'shutting-down' || i.LifecycleState !== 'Warmed:Terminating') gone.push(i);
       continue;
     }
-    if (i.LifecycleState !== 'Warmed:Pending') continue;
+    if (i.LifecycleState !== 'Warmed:Pending' && i.LifecycleState !== 'Warmed:Pending:Proceed') continue;
+    // Before it is stopped, the hooks hold it: one back at scale-in the termination hooks; a new one the launch hooks
+    // (at its launch already, unless the hooks came later or a restarted daemon adopted it).
+    if (
+      i.LifecycleState === 'Warmed:Pending' &&
+      !i.Stopping &&
+      holdForHooks(cloud, region, group, i.InstanceId, i.Returned ? TERMINATING : LAUNCHING, true)
+    )
+      continue;
     if (state === 'running' && p.PoolState === 'Running') ready.push(i);
     else if (state === 'running' && !i.Stopping) toStop.push(i.InstanceId);
     else if (state === 'stopped' && i.Stopping) ready.push(i);
@@ -281,7 +302,7 @@ export async function stepWarmPool(
   }
   // An instance refresh replaces the pool's instances too: those of another configuration are terminated (and relaunched).
   const refreshing = !!activeRefreshOf(cloud, region, group);
-  const outdated = refreshing ? live.filter((i) => i.LifecycleState !== 'Warmed:Pending' && !sameConfig(i, g)) : [];
+  const outdated = refreshing ? live.filter((i) => !entering(i) && !sameConfig(i, g)) : [];
   if (outdated.length) {
     const now = cloud.clock.now();
     updatePool(cloud, region, group, (x) => {
@@ -305,10 +326,7 @@ export async function stepWarmPool(
   if (live.length > target) {
     // Instances still on their way in go first, then the newest.
     const surplus = [...live]
-      .sort(
-        (a, b) =>
-          Number(b.LifecycleState === 'Warmed:Pending') - Number(a.LifecycleState === 'Warmed:Pending') || b.LaunchedAt - a.LaunchedAt,
-      )
+      .sort((a, b) => Number(entering(b)) - Number(entering(a)) || b.LaunchedAt - a.LaunchedAt)
       .slice(0, live.length - target);
     const now = cloud.clock.now();
     updatePool(cloud, region, group, (x) => {
@@ -402,6 +420,8 @@ async function launchWarm(
       });
     });
     if (!after) await fleet.terminate(region, [launched.InstanceId]);
+    // The launch hooks hold it from now on, before it boots, so that its user data finds the action to complete.
+    else holdForHooks(cloud, region, group, launched.InstanceId, LAUNCHING, true);
     return !!after;
   } catch (err) {
     updatePool(cloud, region, group, (x) => {
@@ -455,6 +475,16 @@ function adoptLeftovers(
 function sameConfig(i: WarmInstance, g: GroupRecord): boolean {
   if (g.LaunchConfigurationName || i.LaunchConfigurationName) return i.LaunchConfigurationName === g.LaunchConfigurationName;
   return JSON.stringify(i.LaunchTemplate ?? null) === JSON.stringify(g.LaunchTemplate ?? null);
+}
+
+/** Moves one instance of the pool to another state (lifecycle hooks); the instance, or undefined when it is not in the pool. */
+export function setWarmState(cloud: Cloud, region: string, group: string, instanceId: string, state: WarmState): WarmInstance | undefined {
+  let found: WarmInstance | undefined;
+  updatePool(cloud, region, group, (x) => {
+    found = x.Instances.find((i) => i.InstanceId === instanceId);
+    if (found) found.LifecycleState = state;
+  });
+  return found;
 }
 
 function updatePool(cloud: Cloud, region: string, group: string, fn: (p: WarmPoolRecord) => void): WarmPoolRecord | undefined {
@@ -566,6 +596,7 @@ export function returnToWarmPool(cloud: Cloud, region: string, group: string, in
         LaunchTemplate: i.LaunchTemplate,
         LaunchedAt: i.LaunchedAt,
         ActivityId: a.ActivityId,
+        Returned: true,
       });
     });
   });
