@@ -486,6 +486,46 @@ describe('warm pools on the virtual clock', () => {
     assert.equal(t.fleet.instances.get(pool[0].InstanceId)?.State, 'stopped');
   });
 
+  it("a dark zone: the pool's launch goes to another zone, once; with every zone dark its launches back off instead of retrying at every pass", async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 1, MaxSize: 3 });
+    await t.run(MINUTE);
+    const warmFailures = async () =>
+      (await t.as('DescribeScalingActivities', { AutoScalingGroupName: 'web' })).Activities.filter((a: any) =>
+        a.Description.startsWith('Launching a new EC2 instance into warm pool.  Status Reason'),
+      );
+    // The pool's first zone (the one without the group's instance) is dark: it is tried once, then the other one.
+    const groupZone = (await t.group()).Instances[0].AvailabilityZone;
+    const dark = groupZone === 'us-east-1a' ? 'us-east-1b' : 'us-east-1a';
+    t.fleet.darkZones.add(dark);
+    await t.as('PutWarmPool', { AutoScalingGroupName: 'web', MinSize: 1, MaxGroupPreparedCapacity: 2 });
+    await t.run(2 * MINUTE);
+    const pool = (await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).Instances;
+    assert.deepEqual(
+      pool.map((i: any) => [i.AvailabilityZone, i.LifecycleState]),
+      [[groupZone, 'Warmed:Stopped']],
+    );
+    assert.equal((await warmFailures()).length, 1, 'one failed try in the dark zone, then it is left alone');
+
+    // Every zone dark: a few tries over ten minutes (10 s, 20 s, 40 s... apart), not one per pass.
+    t.fleet.darkZones.add(groupZone);
+    await t.as('PutWarmPool', { AutoScalingGroupName: 'web', MinSize: 2, MaxGroupPreparedCapacity: 3 });
+    const before = t.fleet.launchCalls;
+    for (let i = 0; i < 60; i++) {
+      await t.ctl.tick();
+      await t.run(TICK_MS);
+    }
+    const tries = t.fleet.launchCalls - before;
+    assert.ok(tries >= 4 && tries <= 12, `${tries} launch tries in 10 minutes`);
+    t.fleet.darkZones.clear();
+    await t.run(10 * MINUTE);
+    assert.equal(
+      (await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).Instances.length,
+      2,
+      'the pool fills once a zone is back',
+    );
+  });
+
   it('a daemon restarted while a warm launch is in flight adopts that instance into the pool rather than launching again', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'halo-asg-warm-'));
     dirs.push(dir);

@@ -27,7 +27,7 @@ export const ZONE_RETRY_MS = 120_000;
 export const backoffMs = (failures: number) => Math.min(10_000 * 2 ** Math.max(0, failures - 1), 300_000);
 
 /** EC2 errors that say a zone cannot take an instance now: the launch goes to another of the group's zones. */
-const ZONAL_ERRORS = new Set(['InsufficientInstanceCapacity', 'InsufficientCapacity', 'Unavailable', 'InsufficientHostCapacity']);
+export const ZONAL_ERRORS = new Set(['InsufficientInstanceCapacity', 'InsufficientCapacity', 'Unavailable', 'InsufficientHostCapacity']);
 /** EC2 instance states in which EC2 Auto Scaling deems an instance unhealthy at once. */
 const GONE_STATES = new Set(['stopping', 'stopped', 'shutting-down', 'terminated', 'vanished']);
 

@@ -9,6 +9,8 @@ import { groupChanged } from './events.js';
 import type { Fleet, FleetInstance } from './fleet.js';
 import { activeRefreshOf } from './instance-refresh.js';
 import { isSuspended } from './processes.js';
+import { isAwsError } from '../../protocol/errors.js';
+import { backoffMs, ZONAL_ERRORS, ZONE_RETRY_MS } from './controller.js';
 import { holdForHooks, LAUNCHING, TERMINATING } from './lifecycle-hooks.js';
 import { countsTowardCapacity, groups, needGroup, updateGroup, type GroupRecord, type LaunchTemplateSpec } from './state.js';
 
@@ -56,6 +58,9 @@ export interface WarmPoolRecord {
    * instance EC2 shows with that token joins the pool rather than being launched again.
    */
   Launches?: Array<{ ClientToken: string; ActivityId: string; At: number }>;
+  /** Launches into the pool that failed in a row, and when the next may be tried (AWS time). */
+  LaunchFailures?: number;
+  NextLaunchAt?: number;
 }
 
 export const warmPools = (cloud: Cloud): Table<WarmPoolRecord> => cloud.store.table('autoscaling.warmPool');
@@ -354,12 +359,18 @@ export async function stepWarmPool(
   const returning = p.InstanceReusePolicy?.ReuseOnScaleIn
     ? Math.max(0, g.Instances.filter(countsTowardCapacity).length - g.DesiredCapacity)
     : 0;
-  if (live.length + returning < target && !isSuspended(g, 'Launch') && cloud.clock.now() >= (g.NextLaunchAt ?? 0)) {
+  const now = cloud.clock.now();
+  if (live.length + returning < target && !isSuspended(g, 'Launch') && now >= (g.NextLaunchAt ?? 0) && now >= (p.NextLaunchAt ?? 0)) {
     for (let n = live.length + returning; n < target; n++)
       if (!(await launchWarm(cloud, fleet, region, group, n, target, placement))) break;
   }
 }
 
+/**
+ * Launches one instance into the pool, in the group's zone with the fewest pool instances first: a zone where EC2
+ * just had no capacity (for the group or the pool) is left alone for a while and the next zone tried, as for the
+ * group's own launches; when none takes it, the pool's launches back off (10 s, doubling, up to 5 minutes).
+ */
 async function launchWarm(
   cloud: Cloud,
   fleet: Fleet,
@@ -377,67 +388,86 @@ async function launchWarm(
   const count = new Map(g.AvailabilityZones.map((z) => [z, 0]));
   for (const i of p.Instances) count.set(i.AvailabilityZone, (count.get(i.AvailabilityZone) ?? 0) + 1);
   const order = zoneOrder(g);
-  const zone = [...order].sort((a, b) => (count.get(a) ?? 0) - (count.get(b) ?? 0) || order.indexOf(a) - order.indexOf(b))[0];
-  if (!zone) return false;
   const now = cloud.clock.now();
+  const byCount = [...order].sort((a, b) => (count.get(a) ?? 0) - (count.get(b) ?? 0) || order.indexOf(a) - order.indexOf(b));
+  const recent = (z: string) => !!g.FailedZones[z] && now - g.FailedZones[z].At < ZONE_RETRY_MS;
+  const zones = byCount.some((z) => !recent(z)) ? byCount.filter((z) => !recent(z)) : byCount;
   const why = cause(
     now,
     `an instance was launched into the warm pool in response to a difference between desired and actual warm pool capacity, increasing it from ${from} to ${to}.`,
   );
-  const token = randomUUID();
-  const activityId = randomUUID();
-  try {
-    const subnetId = g.Subnets.length ? await subnetIn(g, zone) : undefined;
-    inFlight.add(token);
-    updatePool(cloud, region, group, (x) => {
-      x.Launches = [...(x.Launches ?? []), { ClientToken: token, ActivityId: activityId, At: now }];
-    });
-    const launched = await fleet.launch(region, {
-      group: g,
-      zone,
-      subnetId,
-      clientToken: token,
-      hibernation: p.PoolState === 'Hibernated',
-    });
-    const a = startActivity(cloud, region, g, {
-      ActivityId: activityId,
-      Description: `Launching a new EC2 instance into warm pool: ${launched.InstanceId}`,
-      Cause: why,
-      Details: { 'Subnet ID': launched.SubnetId ?? '', 'Availability Zone': launched.AvailabilityZone },
-    });
-    const after = updatePool(cloud, region, group, (x) => {
-      x.Launches = x.Launches?.filter((l) => l.ClientToken !== token);
-      x.Instances.push({
-        InstanceId: launched.InstanceId,
-        InstanceType: launched.InstanceType,
-        AvailabilityZone: launched.AvailabilityZone,
-        SubnetId: launched.SubnetId,
-        LifecycleState: 'Warmed:Pending',
-        LaunchConfigurationName: g.LaunchConfigurationName,
-        LaunchTemplate: g.LaunchTemplate,
-        LaunchedAt: now,
-        ActivityId: a.ActivityId,
+  for (const zone of zones) {
+    const token = randomUUID();
+    const activityId = randomUUID();
+    let subnetId: string | undefined;
+    try {
+      subnetId = g.Subnets.length ? await subnetIn(g, zone) : undefined;
+      inFlight.add(token);
+      updatePool(cloud, region, group, (x) => {
+        x.Launches = [...(x.Launches ?? []), { ClientToken: token, ActivityId: activityId, At: now }];
       });
-    });
-    if (!after) await fleet.terminate(region, [launched.InstanceId]);
-    // The launch hooks hold it from now on, before it boots, so that its user data finds the action to complete.
-    else holdForHooks(cloud, region, group, launched.InstanceId, LAUNCHING, true);
-    return !!after;
-  } catch (err) {
-    updatePool(cloud, region, group, (x) => {
-      x.Launches = x.Launches?.filter((l) => l.ClientToken !== token);
-    });
-    const message = (err as Error).message.replace(/\.$/, '');
-    startActivity(cloud, region, g, {
-      Description: `Launching a new EC2 instance into warm pool.  Status Reason: ${message}. Launching EC2 instance failed.`,
-      Cause: why,
-      StatusCode: 'Failed',
-      StatusMessage: `${message}. Launching EC2 instance failed.`,
-    });
-    return false;
-  } finally {
-    inFlight.delete(token);
+      const launched = await fleet.launch(region, {
+        group: g,
+        zone,
+        subnetId,
+        clientToken: token,
+        hibernation: p.PoolState === 'Hibernated',
+      });
+      const a = startActivity(cloud, region, g, {
+        ActivityId: activityId,
+        Description: `Launching a new EC2 instance into warm pool: ${launched.InstanceId}`,
+        Cause: why,
+        Details: { 'Subnet ID': launched.SubnetId ?? '', 'Availability Zone': launched.AvailabilityZone },
+      });
+      const after = updatePool(cloud, region, group, (x) => {
+        x.Launches = x.Launches?.filter((l) => l.ClientToken !== token);
+        x.LaunchFailures = undefined;
+        x.NextLaunchAt = undefined;
+        x.Instances.push({
+          InstanceId: launched.InstanceId,
+          InstanceType: launched.InstanceType,
+          AvailabilityZone: launched.AvailabilityZone,
+          SubnetId: launched.SubnetId,
+          LifecycleState: 'Warmed:Pending',
+          LaunchConfigurationName: g.LaunchConfigurationName,
+          LaunchTemplate: g.LaunchTemplate,
+          LaunchedAt: now,
+          ActivityId: a.ActivityId,
+        });
+      });
+      if (!after) await fleet.terminate(region, [launched.InstanceId]);
+      // The launch hooks hold it from now on, before it boots, so that its user data finds the action to complete.
+      else holdForHooks(cloud, region, group, launched.InstanceId, LAUNCHING, true);
+      return !!after;
+    } catch (err) {
+      const code = isAwsError(err) ? err.code : 'InternalError';
+      const message = (err as Error).message.replace(/\.$/, '');
+      updatePool(cloud, region, group, (x) => {
+        x.Launches = x.Launches?.filter((l) => l.ClientToken !== token);
+      });
+      if (ZONAL_ERRORS.has(code))
+        updateGroup(cloud, region, group, (x) => {
+          x.FailedZones[zone] = { At: cloud.clock.now(), Message: message };
+        });
+      startActivity(cloud, region, g, {
+        ActivityId: activityId,
+        Description: `Launching a new EC2 instance into warm pool.  Status Reason: ${message}. Launching EC2 instance failed.`,
+        Cause: why,
+        StatusCode: 'Failed',
+        StatusMessage: `${message}. Launching EC2 instance failed.`,
+        Details: { 'Subnet ID': subnetId ?? '', 'Availability Zone': zone },
+      });
+      if (!ZONAL_ERRORS.has(code)) break;
+    } finally {
+      inFlight.delete(token);
+    }
   }
+  const later = cloud.clock.now();
+  updatePool(cloud, region, group, (x) => {
+    x.LaunchFailures = (x.LaunchFailures ?? 0) + 1;
+    x.NextLaunchAt = later + backoffMs(x.LaunchFailures);
+  });
+  return false;
 }
 
 /** Warm launches of an earlier daemon: the instance EC2 shows with the intent's token joins the pool; without one, the intent is dropped. */
