@@ -131,6 +131,30 @@ describe('lifecycle hooks on the virtual clock', () => {
     );
   });
 
+  it('a launch hook holds the instance from its launch, before EC2 says running: user data that completes the action as it boots finds it', async () => {
+    const t = await setup();
+    await t.withGroup({ DesiredCapacity: 0, MinSize: 0 });
+    await t.as('PutLifecycleHook', {
+      AutoScalingGroupName: 'web',
+      LifecycleHookName: 'boot',
+      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+    });
+    await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 1 });
+    await t.ctl.tick();
+    const [i] = (await t.group()).Instances;
+    assert.equal(t.fleet.instances.get(i.InstanceId)?.State, 'pending');
+    assert.equal(i.LifecycleState, 'Pending:Wait');
+    await t.as('CompleteLifecycleAction', {
+      AutoScalingGroupName: 'web',
+      LifecycleHookName: 'boot',
+      LifecycleActionResult: 'CONTINUE',
+      InstanceId: i.InstanceId,
+    });
+    assert.deepEqual(await t.states(), ['Pending:Proceed'], 'in service only once it runs');
+    await t.run(MINUTE);
+    assert.deepEqual(await t.states(), ['InService']);
+  });
+
   it('LifecycleHookSpecificationList makes the hooks with the group, so its first instance waits in them; an invalid one makes no group', async () => {
     const t = await setup();
     await t.withGroup({

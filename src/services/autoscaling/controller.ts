@@ -343,7 +343,10 @@ export class GroupController {
     });
   }
 
-  /** Pending → InService once EC2 says running. A launch lifecycle hook holds the instance in Pending:Wait here. */
+  /**
+   * Pending → InService once EC2 says running. A launch lifecycle hook holds the instance in Pending:Wait: from its
+   * launch (launchOne, takeFromWarmPool), else here (out of standby, adopted after a restart, a hook put later).
+   */
   private enterService(region: string, name: string, id: string): void {
     if (
       this.group(region, name)?.Instances.find((x) => x.InstanceId === id)?.LifecycleState === 'Pending' &&
@@ -591,6 +594,8 @@ export class GroupController {
           Cause: text,
           Details: { 'Subnet ID': launched.SubnetId ?? '', 'Availability Zone': launched.AvailabilityZone },
         });
+        // Held from its launch on, as on AWS: user data that completes the action at once finds it.
+        holdForHooks(this.cloud, region, name, launched.InstanceId, LAUNCHING);
         return true;
       } catch (err) {
         const code = isAwsError(err) ? err.code : 'InternalError';

@@ -592,6 +592,7 @@ export async function takeFromWarmPool(
     x.LaunchFailures = 0;
     x.NextLaunchAt = undefined;
   });
+  holdForHooks(cloud, region, group, pick.InstanceId, LAUNCHING);
   return true;
 }
 
