@@ -84,6 +84,15 @@ const expectError = async (p: Promise<unknown>, code: string, text?: RegExp) => 
   });
 };
 
+/** PutLifecycleHook on the group `web`. */
+const putHook = (t: Awaited<ReturnType<typeof setup>>, name: string, transition: 'LAUNCHING' | 'TERMINATING', extra = {}) =>
+  t.as('PutLifecycleHook', {
+    AutoScalingGroupName: 'web',
+    LifecycleHookName: name,
+    LifecycleTransition: `autoscaling:EC2_INSTANCE_${transition}`,
+    ...extra,
+  });
+
 describe('lifecycle hooks on the virtual clock', () => {
   it('a launch hook holds the instance in Pending:Wait until CompleteLifecycleAction (by instance id) CONTINUEs it', async () => {
     const t = await setup();
@@ -134,11 +143,7 @@ describe('lifecycle hooks on the virtual clock', () => {
   it('a launch hook holds the instance from its launch, before EC2 says running: user data that completes the action as it boots finds it', async () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 0, MinSize: 0 });
-    await t.as('PutLifecycleHook', {
-      AutoScalingGroupName: 'web',
-      LifecycleHookName: 'boot',
-      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
-    });
+    await putHook(t, 'boot', 'LAUNCHING');
     await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 1 });
     await t.ctl.tick();
     const [i] = (await t.group()).Instances;
@@ -410,12 +415,7 @@ describe('warm pools on the virtual clock', () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 1, MaxSize: 2 });
     await t.run(MINUTE);
-    await t.as('PutLifecycleHook', {
-      AutoScalingGroupName: 'web',
-      LifecycleHookName: 'boot',
-      LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
-      HeartbeatTimeout: 600,
-    });
+    await putHook(t, 'boot', 'LAUNCHING', { HeartbeatTimeout: 600 });
     await t.as('PutWarmPool', { AutoScalingGroupName: 'web', MinSize: 1, MaxGroupPreparedCapacity: 2 });
     const pool = async () => (await t.as('DescribeWarmPool', { AutoScalingGroupName: 'web' })).Instances as any[];
     const activity = async (description: string) =>
@@ -484,13 +484,7 @@ describe('warm pools on the virtual clock', () => {
     const t = await setup();
     await t.withGroup({ DesiredCapacity: 2, MaxSize: 2 });
     await t.run(MINUTE);
-    await t.as('PutLifecycleHook', {
-      AutoScalingGroupName: 'web',
-      LifecycleHookName: 'drain',
-      LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
-      HeartbeatTimeout: 300,
-      DefaultResult: 'CONTINUE',
-    });
+    await putHook(t, 'drain', 'TERMINATING', { HeartbeatTimeout: 300, DefaultResult: 'CONTINUE' });
     await t.as('PutWarmPool', { AutoScalingGroupName: 'web', MinSize: 0, InstanceReusePolicy: { ReuseOnScaleIn: true } });
     await t.as('SetDesiredCapacity', { AutoScalingGroupName: 'web', DesiredCapacity: 1 });
     await t.run(MINUTE);

@@ -33,8 +33,9 @@ describe(
       if (cloud) await disposeAndCheckHost(cloud);
     });
 
-    it('host-failure: recovered by the alarm, every acknowledged build kept, the timeline follows the recovery', async () => {
-      const run = cloud.halo('drill', 'host-failure', '--stack', 'Recovery', '--json', '--limit', '3600', '--rpo-objective', '0');
+    /** `halo drill SCENARIO --stack STACK --json` with an RPO objective of 0: it must exit 0 with its JSON. */
+    const drill = (scenario: string, stack: string, limit: string) => {
+      const run = cloud.halo('drill', scenario, '--stack', stack, '--json', '--limit', limit, '--rpo-objective', '0');
       let r: DrillResult;
       try {
         r = JSON.parse(run.stdout) as DrillResult;
@@ -42,6 +43,11 @@ describe(
         throw new Error(`no JSON from halo drill (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
       }
       assert.equal(run.status, 0, run.stderr);
+      return { run, r };
+    };
+
+    it('host-failure: recovered by the alarm, every acknowledged build kept, the timeline follows the recovery', async () => {
+      const { run, r } = drill('host-failure', 'Recovery', '3600');
       for (const key of ['scenario', 'stack', 'profile', 'timeScale', 'recovered', 'rtoSeconds', 'rpoSeconds', 'lostWrites', 'timeline'])
         assert.ok(key in r, `--json has ${key}`);
       assert.equal(r.workload, 'buildbot', 'the adapter is found by asking the service');
@@ -102,14 +108,7 @@ describe(
       for (let i = 0; i < 180 && pooled()[0]?.LifecycleState !== 'Warmed:Stopped'; i++) await new Promise((r) => setTimeout(r, 1000));
       const [spare] = pooled();
       assert.equal(spare?.LifecycleState, 'Warmed:Stopped', JSON.stringify(pooled()));
-      const run = cloud.halo('drill', 'instance-crash', '--stack', 'Resilient', '--json', '--limit', '1800', '--rpo-objective', '0');
-      let r: DrillResult;
-      try {
-        r = JSON.parse(run.stdout) as DrillResult;
-      } catch {
-        throw new Error(`no JSON from halo drill (exit ${run.status}):\n${run.stdout}\n${run.stderr}`);
-      }
-      assert.equal(run.status, 0, run.stderr);
+      const { run, r } = drill('instance-crash', 'Resilient', '1800');
       assert.equal(r.recovered, true, run.stderr);
       assert.equal(r.servedBy?.instanceId, spare.InstanceId, 'the spare from the warm pool took over');
       assert.equal(r.lostWrites, 0, 'the state is on EFS');
