@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -68,8 +68,11 @@ after(() => {
   const stopped = halo('cloud', 'stop');
   assert.equal(stopped.status, 0, stopped.stderr);
   assert.match(stopped.stdout, /halo cloud stopped .*every instance, network and mount of it is gone/);
-  const cleaned = halo('cloud', 'clean');
+  const cleaned = halo('cloud', 'clean', '--state');
   assert.equal(cleaned.status, 0, cleaned.stderr);
+  assert.match(cleaned.stdout, /removed the cloud's state in /);
+  for (const left of ['state.db', 'instances', 'volumes', 'efs'])
+    assert.equal(existsSync(path.join(home, left)), false, `'halo cloud clean --state' removed ${left}`);
   const fp = footprint(cloudTag(home));
   assert.ok(isClean(fp), `the host still holds halo objects of this cloud: ${JSON.stringify(fp)}`);
   assert.deepEqual(processesOf(home), [], 'processes of this cloud are still running');

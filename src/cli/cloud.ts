@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CliError } from './errors.js';
@@ -199,6 +200,22 @@ export function cloudEnv(): void {
   );
 }
 
+/** Where the cloud keeps its resources' data: instances, volumes, snapshots, EFS, and images made from instances. */
+function resourceDirs(home: string): string[] {
+  const images = path.join(home, 'images');
+  const made = existsSync(images) ? readdirSync(images).filter((n) => n.startsWith('ami-')) : [];
+  return [...['instances', 'volumes', 'snapshots', 'efs'].map((d) => path.join(home, d)), ...made.map((n) => path.join(images, n))];
+}
+
+/** Mount points at or under a directory (a recursive removal there would empty a file system, then fail). */
+function mountsUnder(dir: string): string[] {
+  if (!existsSync('/proc/mounts')) return [];
+  return readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[1])
+    .filter((m): m is string => !!m && (m === dir || m.startsWith(`${dir}/`)));
+}
+
 export async function cloudClean(flags: { state?: boolean }): Promise<void> {
   const home = haloHome();
   const running = runningDaemon(home);
@@ -213,7 +230,13 @@ export async function cloudClean(flags: { state?: boolean }): Promise<void> {
     await reapDeadClouds();
   }
   if (flags.state) {
+    const mounted = mountsUnder(home);
+    if (mounted.length)
+      throw new CliError(`still mounted under ${home}: ${mounted.join(', ')}; the state was kept (unmount it, then run this again)`);
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${paths(home).db}${suffix}`, { force: true });
+    // And the data its records described: no later cloud of this home can reach it. The image cache, the empty
+    // disk templates and the CDK synth cache stay: they are not resources.
+    for (const dir of resourceDirs(home)) rmSync(dir, { recursive: true, force: true });
     console.log(`removed the cloud's state in ${home}`);
   }
   console.log('nothing of the halo cloud is left running on this host');
