@@ -4,7 +4,7 @@ import type { RequestContext } from '../types.js';
 import { publishMetric } from '../cloudwatch/metric-data.js';
 import { errors } from './errors.js';
 import { groups, needGroup, updateGroup, type GroupRecord } from './state.js';
-import { warmPools, warmPoolTarget } from './warm-pools.js';
+import { entering, warmPools, warmPoolTarget } from './warm-pools.js';
 
 /** The group metrics EC2 Auto Scaling publishes to AWS/AutoScaling, in the order DescribeMetricCollectionTypes lists them. */
 export const GROUP_METRICS = [
@@ -104,7 +104,7 @@ export function groupMetricValues(cloud: Cloud, region: string, g: GroupRecord):
   if (pool) {
     const warm = (test: (state: string) => boolean) => pool.Instances.filter((i) => test(i.LifecycleState)).length;
     const warmed = warm((s) => s === 'Warmed:Stopped' || s === 'Warmed:Running' || s === 'Warmed:Hibernated');
-    const warmPending = warm((s) => s.startsWith('Warmed:Pending'));
+    const warmPending = pool.Instances.filter(entering).length;
     const warmTerminating = warm((s) => s === 'Warmed:Terminating');
     const desired = pool.Status === 'PendingDelete' ? 0 : warmPoolTarget(pool, g);
     v.set('WarmPoolMinSize', pool.MinSize);
