@@ -26,6 +26,10 @@ export const ZONE_RETRY_MS = 120_000;
 /** Launch failures back off from 10 s, doubling, to at most 5 minutes (AWS time). */
 export const backoffMs = (failures: number) => Math.min(10_000 * 2 ** Math.max(0, failures - 1), 300_000);
 
+/** Whether a launch in the zone (the group's or its warm pool's) failed for capacity too recently to try it again. */
+export const zoneRecentlyFailed = (g: GroupRecord, zone: string, now: number) =>
+  !!g.FailedZones[zone] && now - g.FailedZones[zone].At < ZONE_RETRY_MS;
+
 /** EC2 errors that say a zone cannot take an instance now: the launch goes to another of the group's zones. */
 export const ZONAL_ERRORS = new Set(['InsufficientInstanceCapacity', 'InsufficientCapacity', 'Unavailable', 'InsufficientHostCapacity']);
 /** EC2 instance states in which EC2 Auto Scaling deems an instance unhealthy at once. */
@@ -535,7 +539,7 @@ export class GroupController {
     )
       return true;
     const now = this.cloud.clock.now();
-    const recent = (z: string) => !!first.FailedZones[z] && now - first.FailedZones[z].At < ZONE_RETRY_MS;
+    const recent = (z: string) => zoneRecentlyFailed(first, z, now);
     let order = onlyZone ? [onlyZone] : this.zoneOrder(first, now);
     const notes: string[] = [];
     if (!onlyZone && order.some((z) => !recent(z))) {

@@ -10,7 +10,7 @@ import type { Fleet, FleetInstance } from './fleet.js';
 import { activeRefreshOf } from './instance-refresh.js';
 import { isSuspended } from './processes.js';
 import { isAwsError } from '../../protocol/errors.js';
-import { backoffMs, ZONAL_ERRORS, ZONE_RETRY_MS } from './controller.js';
+import { backoffMs, ZONAL_ERRORS, zoneRecentlyFailed } from './controller.js';
 import { holdForHooks, LAUNCHING, TERMINATING } from './lifecycle-hooks.js';
 import { countsTowardCapacity, groups, needGroup, updateGroup, type GroupRecord, type LaunchTemplateSpec } from './state.js';
 
@@ -390,7 +390,7 @@ async function launchWarm(
   const order = zoneOrder(g);
   const now = cloud.clock.now();
   const byCount = [...order].sort((a, b) => (count.get(a) ?? 0) - (count.get(b) ?? 0) || order.indexOf(a) - order.indexOf(b));
-  const recent = (z: string) => !!g.FailedZones[z] && now - g.FailedZones[z].At < ZONE_RETRY_MS;
+  const recent = (z: string) => zoneRecentlyFailed(g, z, now);
   const zones = byCount.some((z) => !recent(z)) ? byCount.filter((z) => !recent(z)) : byCount;
   const why = cause(
     now,
