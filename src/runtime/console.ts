@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, fstatSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { NR } from './stage1.js';
+import { MAKE_NETNS_PERL } from './userns.js';
 
 /**
  * The console of an instance, kept as EC2 keeps it: the most recent 64 KB (GetConsoleOutput). The sandbox writes
@@ -20,27 +21,67 @@ const MS_SLAVE = 0x80000;
 /**
  * The keeper (perl without modules: it starts in a few milliseconds, python in tens), which also starts the sandbox.
  * The host command runner starts it ahead of the boot, and it waits for what to do on its stdin (an empty stdin ends
- * it): the console file, the kept size, the owner (-1: the host's root), the FIFOs and the cgroups (one per line), and
- * the first stage's program file, NUL-separated. So a boot costs the runner no process start.
+ * it): the console file, the kept size, the owner (-1: the host's root), the FIFOs and the cgroups (one per line), the
+ * first stage's program file, the instance's network namespace to make (in a user namespace of the owner's ids), its
+ * gate, the bell, the `ip -batch` file of the instance's side of its link and the network gate to open after it (or
+ * nothing), NUL-separated. So a boot costs the runner no process start.
  *
- * It makes the instance's FIFOs (the console's first) owned by the instance's root, opens both ends of the console's
- * (the read end without blocking, so that the write end opens at once) and forks the sandbox with the write end as its
- * stdout and stderr: its own PID, mount (the host's mounts as masters: the binding of the instance's network namespace
- * in /run/netns, made after the sandbox started, reaches it, and nothing it mounts reaches the host), UTS and IPC
+ * As soon as it has its input, it joins the instance's cgroups through a child (off the runner's thread and its own:
+ * on cgroup v1 a move waits for an RCU grace period when none happened lately, about 11 ms here, which the first
+ * stage's own join then shares). It makes the instance's FIFOs (the console's first) owned by the instance's root,
+ * opens both ends of the console's (the read end without blocking, so that the write end opens at once) and forks the
+ * sandbox with the write end as its stdout and stderr: its own PID, mount (the host's mounts as masters), UTS and IPC
  * namespaces, as `unshare --pid --fork --mount --propagation slave --uts --ipc --kill-child` makes them; its PID 1 runs
- * the first stage in this interpreter (no program start). It prints the sandbox's pid: the answer the runner waits for.
- * Then it joins the instance's cgroups (off the runner's thread: on cgroup v1 a process's first move waits for an RCU
- * grace period, tens of milliseconds), lowers its OOM score, and appends what the sandbox writes to the console file
- * until the last writer is gone. It ends with the sandbox's status (128 + signal when killed), after its console is
- * written out or, should a process outside the sandbox keep the FIFO open, 2 s after the sandbox ended. It dies with
- * the runner, and the sandbox with it (their parent-death signals).
+ * the first stage in this interpreter (no program start). While the first stage sets itself up, the keeper makes the
+ * instance's network namespace (userns.ts `make_netns`, in this interpreter too; its binding in /run/netns reaches the
+ * sandbox's mounts) and opens its gate (the gate file, then a line on the bell: stage1.ts GATE_PERL), runs the
+ * instance's side of its link (network.ts `instanceSide`, one `ip -batch` of a file: a fork of this small process, not
+ * of the runner) and, for a boot whose link is connected later, opens its network gate too; should any of it fail, it
+ * kills the sandbox. Then it prints the sandbox's pid: the answer the runner waits for (so the namespace and its eth0
+ * exist once the launch has it). It reaps the cgroups' child, lowers its OOM score, and appends what the sandbox
+ * writes to the console file until the last writer is gone. It ends with the sandbox's status (128 + signal when
+ * killed), after its console is written out or, should a process outside the sandbox keep the FIFO open, 2 s after
+ * the sandbox ended. It dies with the runner, and the sandbox with it (their parent-death signals).
  */
 const KEEPER = `
 syscall(${NR.prctl}, 1, 9);
 my $args = do { local $/; <STDIN> };
 exit 0 unless defined $args && length $args;
-my ($path, $cap, $owner, $fifos, $cgroups, $program) = split /\\0/, $args, -1;
+my ($path, $cap, $owner, $fifos, $cgroups, $program, $netns, $gate, $bell, $wire, $netgate) = split /\\0/, $args, -1;
 sub fail { syswrite(STDOUT, "error $_[0]\\n"); exit 1; }
+${MAKE_NETNS_PERL}
+sub open_gate { my ($file) = @_;
+  sysopen(my $g, $file, 64 | 1) or return "$file: $!";
+  close $g;
+  if (sysopen(my $b, $bell, 2 | 0x800)) { syswrite($b, "\\n"); close $b; }
+  return '';
+}
+# ip -batch of a file in a network namespace: '' when done, else what it said.
+sub ip_batch { my ($ns, $file) = @_;
+  pipe(my $r, my $w) or return "pipe: $!";
+  my $ip = fork // return "fork: $!";
+  unless ($ip) {
+    close $r; open(STDIN, '<', '/dev/null'); open(STDOUT, '>&', $w); open(STDERR, '>&', $w);
+    exec('ip', '-n', $ns, '-batch', $file);
+    syscall(${NR.exit}, 127);
+  }
+  close $w;
+  my $said = do { local $/; <$r> } // '';
+  close $r;
+  waitpid($ip, 0);
+  chomp $said;
+  return $? ? "ip -n $ns -batch $file: " . ($said || "exit $?") : '';
+}
+# This process joins the instance's cgroups through a child, while it goes on: on cgroup v1 the first move waits for
+# an RCU grace period (about 11 ms here), which the first stage's own join then shares instead of starting another.
+my $keeper = $$;
+my $joiner = fork;
+unless ($joiner) {
+  for my $c (split /\\n/, $cgroups) {
+    if (sysopen(my $procs, "$c/cgroup.procs", 1)) { syswrite($procs, "$keeper\\n"); close $procs; }
+  }
+  syscall(${NR.exit}, 0);
+}
 my @fifos = split /\\n/, $fifos;
 for my $f (@fifos) {
   unlink $f;
@@ -75,11 +116,21 @@ unless ($pid) {
   exit(($? & 127) ? 128 + ($? & 127) : $? >> 8);
 }
 close $end;
+if (length $netns) {
+  my $stop = sub { kill 9, $pid; waitpid($pid, 0); fail($_[0]); };
+  eval { make_netns($netns, $owner < 0 ? '' : $owner) };
+  if ($@) { chomp(my $e = $@); $stop->("network namespace $netns: $e"); }
+  my $e = open_gate($gate);
+  $stop->($e) if $e;
+  my ($name) = $netns =~ m{([^/]+)$};
+  $e = length $wire ? ip_batch($name, $wire) : '';
+  $stop->($e) if $e;
+  $e = length $netgate ? open_gate($netgate) : '';
+  $stop->($e) if $e;
+}
 syswrite(STDOUT, "$pid\\n");
 close STDOUT;
-for my $c (split /\\n/, $cgroups) {
-  if (sysopen(my $procs, "$c/cgroup.procs", 1)) { syswrite($procs, "0\\n"); close $procs; }
-}
+waitpid($joiner, 0) if $joiner;
 if (sysopen(my $oom, '/proc/self/oom_score_adj', 1)) { syswrite($oom, '-1000'); close $oom; }
 fcntl($in, 4, fcntl($in, 3, 0) & ~0x800);
 sub compact {
@@ -132,6 +183,15 @@ export interface ConsoleAndSandbox {
   cgroups: string[];
   /** The sandbox's first stage (stage1.ts), a perl program run as the sandbox's PID 1. */
   program: string;
+  /** The instance's network namespace to make (its /run/netns file), in a user namespace of the owner's ids when given. */
+  netns: string;
+  /** The gate the first stage waits at before it enters the namespace, and the bell that wakes it (sandbox.ts). */
+  netnsGate: string;
+  bell: string;
+  /** The `ip -batch` file run in the namespace once made (the instance's side of its link); '' for none. */
+  wire: string;
+  /** The network gate, opened after it ('' when the host opens it). */
+  networkGate: string;
 }
 
 /** The keeper's command line (see KEEPER): the host command runner starts it (sh.ts `startConsoleAndSandbox`). */
@@ -148,6 +208,11 @@ export function keeperCommand(c: ConsoleAndSandbox): { cmd: string; args: string
       [fifo, ...c.otherFifos].join('\n'),
       c.cgroups.join('\n'),
       c.program,
+      c.netns,
+      c.netnsGate,
+      c.bell,
+      c.wire,
+      c.networkGate,
     ].join('\0'),
   };
 }

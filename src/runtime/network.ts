@@ -217,8 +217,11 @@ export function intToIp(n: number): string {
  */
 export async function plugInstance(tag: string, vpc: VpcNet, nic: InstanceNic, idBase?: number, linkDown = false): Promise<string> {
   const alias = uplinkAlias(vpc, nic.instanceId);
-  await makeInstanceNs(tag, vpc, nic.instanceId, idBase);
-  await wireInstance(tag, vpc, nic, alias, linkDown);
+  const ins = names(tag).instanceNs(nic.instanceId);
+  await clearInstanceNs(tag, vpc, nic.instanceId);
+  await addInstanceNetns(ins, idBase);
+  await ipBatch(ins, instanceSide(vpc, nic));
+  await connectInstance(vpc, nic, alias, linkDown);
   return alias;
 }
 
@@ -228,45 +231,32 @@ export function uplinkAlias(vpc: VpcNet, instanceId: string): string {
 }
 
 /**
- * The instance's network namespace, alone (a sandbox can start in it): one process (userns.ts). What a previous boot
- * left of it goes first.
+ * Removes what a previous boot left of the instance's network namespace and link, if anything (an instance's is made by
+ * its console keeper, console.ts; a mount target's by plugInstance).
  */
-export async function makeInstanceNs(tag: string, vpc: VpcNet, instanceId: string, idBase?: number): Promise<void> {
+export async function clearInstanceNs(tag: string, vpc: VpcNet, instanceId: string): Promise<void> {
   const ins = names(tag).instanceNs(instanceId);
-  if (existsSync(`/run/netns/${ins}`)) {
-    await run('ip', ['netns', 'del', ins], { allowFail: true });
-    await ipBatch(vpc.ns, [`link del ${instanceLink(instanceId)}`], true);
-  }
-  await addInstanceNetns(ins, idBase);
+  if (!existsSync(`/run/netns/${ins}`)) return;
+  await run('ip', ['netns', 'del', ins], { allowFail: true });
+  await ipBatch(vpc.ns, [`link del ${instanceLink(instanceId)}`], true);
 }
 
 /**
- * Wires the instance's namespace into its VPC: its eth0 made there with its peer in the VPC namespace, then the VPC's
- * side connected (one `ip -batch` in each namespace). Down (as setLink cuts it: the route goes with it) in the same
- * batch, for an instance whose path is cut; not connected at all (its peer stays down: no carrier) with
- * `connectLater`, for an instance that boots offline (`connectInstance` when it comes online).
+ * The instance's side of its link, as `ip -batch` lines run in its namespace: its eth0 made there with its peer in
+ * the VPC namespace, its address, its default route and its routes to the public pool. An instance's console keeper
+ * runs them as it makes the namespace (console.ts); plugInstance runs them itself.
  */
-export async function wireInstance(
-  tag: string,
-  vpc: VpcNet,
-  nic: InstanceNic,
-  alias: string,
-  linkDown = false,
-  connectLater = false,
-): Promise<void> {
-  const ins = names(tag).instanceNs(nic.instanceId);
+export function instanceSide(vpc: VpcNet, nic: InstanceNic): string[] {
   const gw = gatewayOf(nic.subnetCidr);
   const prefix = nic.subnetCidr.split('/')[1];
-  await ipBatch(ins, [
+  return [
     `link add eth0 address ${nic.mac} type veth peer name ${instanceLink(nic.instanceId)} netns ${vpc.ns}`,
     'link set lo up',
     `addr add ${nic.privateIp}/${prefix} dev eth0`,
     'link set eth0 up',
     `route add default via ${gw} dev eth0`,
     ...publicRoutes(vpc.publicPool, gw, 'eth0'),
-  ]);
-  if (connectLater) return;
-  await ipBatch(vpc.ns, [...vpcSide(nic, alias), ...(linkDown ? [`link set ${instanceLink(nic.instanceId)} down`] : [])]);
+  ];
 }
 
 /** The VPC's side of an instance's link: up, the /32 route to it, its uplink alias, its subnet's gateway. */
@@ -281,15 +271,17 @@ function vpcSide(nic: Pick<InstanceNic, 'instanceId' | 'privateIp' | 'subnetCidr
 }
 
 /**
- * Connects (or connects again) the VPC's side of an instance's link, up: what `wireInstance` left for later, and
- * what `setLink` restores. Every line replaces, so it may run any number of times.
+ * Connects (or connects again) the VPC's side of an instance's link, up: what an instance booting offline leaves for later, and
+ * what `setLink` restores. Every line replaces, so it may run any number of times. Down again in the same batch (as
+ * setLink cuts it: the route goes with it) for an instance whose path is cut.
  */
 export async function connectInstance(
   vpc: VpcNet,
   nic: Pick<InstanceNic, 'instanceId' | 'privateIp' | 'subnetCidr'>,
   alias: string,
+  linkDown = false,
 ): Promise<void> {
-  await ipBatch(vpc.ns, vpcSide(nic, alias));
+  await ipBatch(vpc.ns, [...vpcSide(nic, alias), ...(linkDown ? [`link set ${instanceLink(nic.instanceId)} down`] : [])]);
 }
 
 export async function unplugInstance(tag: string, vpc: VpcNet, instanceId: string): Promise<void> {

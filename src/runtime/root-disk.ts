@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmdirSync, rmSync } from 'node:fs';
-import { access, mkdir, truncate, writeFile } from 'node:fs/promises';
+import { access, mkdir, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { run } from './sh.js';
 
@@ -20,10 +20,11 @@ const GIB = 1024 ** 3;
 export const rootDiskFile = (volumeDir: string) => path.join(volumeDir, 'root.img');
 
 /**
- * Makes the root volume's file system if it is not there yet. A root volume of an older halo (a plain `upper/`
- * directory) is moved into a new file system with its files, whiteouts and extended attributes.
+ * Makes the root volume's file system if it is not there yet: the spare of its size when there is one (a rename),
+ * else a copy of the empty one. A root volume of an older halo (a plain `upper/` directory) is moved into a new file
+ * system with its files, whiteouts and extended attributes.
  */
-export async function ensureRootDisk(volumeDir: string, sizeGiB: number): Promise<string> {
+export async function ensureRootDisk(volumeDir: string, sizeGiB: number, spares?: RootDiskSpares): Promise<string> {
   const file = rootDiskFile(volumeDir);
   if (
     await access(file).then(
@@ -49,11 +50,62 @@ export async function ensureRootDisk(volumeDir: string, sizeGiB: number): Promis
     rmSync(seed, { recursive: true, force: true });
     return file;
   }
-  // A new, empty file system is a copy of an empty one of its size made once per home (only its few MB of
-  // metadata are written: the copy skips the holes), several times faster than mkfs.
-  await run('cp', ['--sparse=always', await emptyTemplate(path.dirname(path.dirname(volumeDir)), sizeGiB), tmp], { timeoutMs: 300_000 });
+  if (await spares?.take(sizeGiB, file)) return file;
+  await copyEmpty(homeOf(volumeDir), sizeGiB, tmp);
   renameSync(tmp, file);
   return file;
+}
+
+const homeOf = (volumeDir: string) => path.dirname(path.dirname(volumeDir));
+
+/**
+ * A new, empty file system is a copy of an empty one of its size made once per home (only its few MB of metadata are
+ * written: the copy skips the holes), several times faster than mkfs.
+ */
+async function copyEmpty(home: string, sizeGiB: number, to: string): Promise<void> {
+  await run('cp', ['--sparse=always', await emptyTemplate(home, sizeGiB), to], { timeoutMs: 300_000 });
+}
+
+/**
+ * One cloud's spare root volumes: per size, a copy of the empty file system made ahead
+ * (`$HALO_HOME/templates/spare-<size>g.ext4`), which the next new root volume of that size takes by a rename, off the
+ * launch's path; `refill` makes the next one once the launch is done. A spare is an empty file system like any copy,
+ * so one left by an earlier daemon serves as well.
+ */
+export class RootDiskSpares {
+  private readonly making = new Map<number, Promise<void>>();
+
+  constructor(private readonly home: string) {}
+
+  private file(sizeGiB: number): string {
+    return path.join(this.home, 'templates', `spare-${sizeGiB}g.ext4`);
+  }
+
+  /** Moves the spare of that size to `to`; false when there is none now. */
+  async take(sizeGiB: number, to: string): Promise<boolean> {
+    return rename(this.file(sizeGiB), to).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Makes the spare of that size unless it is there or being made. */
+  refill(sizeGiB: number): Promise<void> {
+    const spare = this.file(sizeGiB);
+    let made = this.making.get(sizeGiB);
+    if (!made) {
+      const tmp = `${spare}.new`;
+      made = (async () => {
+        if (existsSync(spare)) return;
+        await copyEmpty(this.home, sizeGiB, tmp);
+        await rename(tmp, spare);
+      })()
+        .catch(() => rm(tmp, { force: true }))
+        .finally(() => this.making.delete(sizeGiB));
+      this.making.set(sizeGiB, made);
+    }
+    return made;
+  }
 }
 
 /** An ext4 file system of sizeGiB in a sparse file (with the files of seed when given). */

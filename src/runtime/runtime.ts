@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -16,14 +17,14 @@ import {
   connectInstance,
   createVpcNet,
   destroyVpcNet,
-  makeInstanceNs,
+  clearInstanceNs,
   probeNetwork,
   type NetworkProbe,
   resolverAddress,
   setLink,
   unplugInstance,
   uplinkAlias,
-  wireInstance,
+  instanceSide,
   type VpcNet,
 } from './network.js';
 import {
@@ -31,7 +32,6 @@ import {
   initPid,
   killSandbox,
   openDisksGate,
-  openNetnsGate,
   openNetworkGate,
   startSandbox,
   stopSandbox,
@@ -67,7 +67,7 @@ import {
   thawCgroups,
   type InstanceLimits,
 } from './limits.js';
-import { ensureRootDisk, rootDiskFile } from './root-disk.js';
+import { ensureRootDisk, RootDiskSpares, rootDiskFile } from './root-disk.js';
 import { IdClaims } from './userns.js';
 
 /** What the runtime needs to run one instance (given by the EC2 instances code). */
@@ -230,6 +230,8 @@ export class Runtime implements EfsHost {
   readonly efs = new EfsRuntime(this);
   /** Its instances' id ranges (userns.ts). */
   private readonly idClaims: IdClaims;
+  /** New root volumes made ahead, one per size (root-disk.ts). */
+  private readonly rootDiskSpares: RootDiskSpares;
   /** Lines of halo's own being added to instances' consoles (appendConsole), the last of each. */
   private readonly consoleLines = new Map<string, Promise<void>>();
 
@@ -237,6 +239,7 @@ export class Runtime implements EfsHost {
     this.tag = cloudTag(cloud.config.home);
     this.n = names(this.tag);
     this.idClaims = new IdClaims(this.tag);
+    this.rootDiskSpares = new RootDiskSpares(this.home);
     if (process.env.HALO_TRACE) traceStalls();
   }
 
@@ -512,6 +515,7 @@ export class Runtime implements EfsHost {
     else this.offline.delete(spec.instanceId);
     const instanceDir = this.instanceDir(spec.instanceId);
     const volumeDir = this.volumeDir(spec.volumeId);
+    const rootDiskNew = !existsSync(rootDiskFile(volumeDir));
     // Both at once: removing a gate that is not there (no directory yet) is nothing to do.
     await Promise.all([mkdir(instanceDir, { recursive: true }), clearBootGates(instanceDir)]);
     // Its cgroups and boot files are made while its id range is claimed: none needs another.
@@ -539,45 +543,44 @@ export class Runtime implements EfsHost {
     }
     const nic = { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac };
     // Everything at once, each part as soon as what it needs is there: the sandbox starts now and its first stage
-    // waits at three gates: the instance's network namespace (made by one process) before it enters it, the disks
-    // (the root volume's file system, copied now when new, and the data volumes on loop devices) before its mounts,
-    // and the network (the veth wired; the firewall, NAT and public address applied too unless it boots offline)
-    // before its init.
+    // waits at three gates: the instance's network namespace and eth0 (made by its keeper meanwhile) before it enters
+    // it, the disks (the root volume's file system, a spare or a copy when new, and the data volumes on loop devices)
+    // before its mounts, and the network (the VPC's side of the link wired; the firewall, NAT and public address
+    // applied too unless it boots offline) before its init.
     const alias = uplinkAlias(vpc, spec.instanceId);
     const pending: Running = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
     this.plugged.set(spec.instanceId, pending);
-    // The sandbox: its cgroups and boot files, then its keeper (which makes its FIFOs and starts it) through the
-    // command runner. A failure of any is the launch's.
+    // The sandbox: its cgroups and boot files, then its keeper (which makes its FIFOs, starts it and makes its network
+    // namespace) through the command runner. A failure of any is the launch's.
     let sandbox: Sandbox | undefined;
     const started = (async () => {
-      const [cgroups] = await Promise.all([cgroupsMade, bootFiles]);
+      const [cgroups] = await Promise.all([cgroupsMade, bootFiles, clearInstanceNs(this.tag, vpc, spec.instanceId)]);
       sandbox = await startSandbox({
         ...files,
         instanceId: spec.instanceId,
         netns: this.n.instanceNs(spec.instanceId),
+        eth0: instanceSide(vpc, nic),
+        connectLater: !!opts.offline,
         layers,
         volumeDir,
         rootDisk: rootDiskFile(volumeDir),
+        rootDiskNew,
         cgroups,
         setUpCgroups: setUpCgroups(cgroups, this.provisioning),
         joinBeforePivot: this.provisioning ? instanceCpuCgroup(cgroups) : undefined,
         idBase,
       });
-      trace('sandbox spawned');
+      trace('sandbox spawned, its network namespace made');
     })();
     started.catch(() => undefined);
-    const rootDisk = ensureRootDisk(volumeDir, spec.rootVolumeGiB);
+    const rootDisk = ensureRootDisk(volumeDir, spec.rootVolumeGiB, this.rootDiskSpares);
     const disks = allSettled([rootDisk, this.bindDisks(spec)] as const).then(async ([, bound]) => {
       await openDisksGate(instanceDir, bound, idBase);
       trace('disks ready');
     });
-    const netns = makeInstanceNs(this.tag, vpc, spec.instanceId, idBase).then(async () => {
-      await openNetnsGate(instanceDir);
-      trace('netns made');
-    });
     // A partition is of the instance's path on its host: a reboot (or the daemon's restart) there keeps it cut.
     // Booting offline, the VPC's side of its link is connected only when it comes online (bringOnline).
-    const wired = netns.then(() => wireInstance(this.tag, vpc, nic, alias, this.isPartitioned(spec.instanceId), !!opts.offline));
+    const wired = started.then(() => (opts.offline ? undefined : connectInstance(vpc, nic, alias, this.isPartitioned(spec.instanceId))));
     // The instance's firewall, NAT and public address are in place before anything reaches it or leaves it: before
     // it runs, or, booting offline (its link down), before it comes online (bringOnline waits for them). The rules
     // name its link and alias, so they are applied while both are made.
@@ -587,15 +590,18 @@ export class Runtime implements EfsHost {
     network.catch(() => undefined);
     wired.catch(() => undefined);
     if (opts.offline) this.networkReady.set(spec.instanceId, network);
-    const gateOpen = (opts.offline ? wired : allSettled([wired, network] as const)).then(async () => {
-      await openNetworkGate(instanceDir);
-      trace('network gate open');
-    });
+    // Booting offline, the keeper opened the network gate with eth0 made.
+    const gateOpen = opts.offline
+      ? started
+      : allSettled([wired, network] as const).then(async () => {
+          await openNetworkGate(instanceDir);
+          trace('network gate open');
+        });
     gateOpen.catch(() => undefined);
     try {
-      await allSettled([started, netns, disks, gateOpen] as const);
+      await allSettled([started, disks, gateOpen] as const);
     } catch (err) {
-      await Promise.all([started, netns, disks, wired, network, gateOpen].map((p) => p.catch(() => undefined)));
+      await Promise.all([started, disks, wired, network, gateOpen].map((p) => p.catch(() => undefined)));
       if (sandbox) {
         killSandbox(sandbox);
         await sandbox.exited;
@@ -613,6 +619,7 @@ export class Runtime implements EfsHost {
       throw err;
     }
     this.plugged.delete(spec.instanceId);
+    void this.rootDiskSpares.refill(spec.rootVolumeGiB);
     const entry: Running = { ...pending, sandbox: sandbox as Sandbox };
     this.running.set(spec.instanceId, entry);
     const f = this.faults();

@@ -14,8 +14,15 @@ import { MOUNT_WRAPPER, stage1Disks, UMOUNT_WRAPPER, type BoundDisk } from './vo
 /** What a sandbox needs to boot one instance. */
 export interface BootSpec {
   instanceId: string;
-  /** The instance's network namespace (exists). */
+  /** The instance's network namespace (its name in /run/netns), which the console keeper makes (none may be there). */
   netns: string;
+  /** The instance's side of its link (network.ts `instanceSide`), which the keeper makes in the namespace. */
+  eth0: string[];
+  /**
+   * The VPC's side of the link is connected later (the instance boots offline): the keeper opens the network gate once
+   * eth0 is made. Otherwise the host opens it (openNetworkGate).
+   */
+  connectLater: boolean;
   /** Image layers, top first (overlayfs lowerdir order). */
   layers: string[];
   /** The root volume: upper/ and work/ live here. */
@@ -33,6 +40,8 @@ export interface BootSpec {
   userData?: Buffer;
   /** The root volume's image (root-disk.ts): upper/ and work/ of the overlay live in its file system. */
   rootDisk: string;
+  /** The root volume is made by this launch (it was not there when the launch began). */
+  rootDiskNew: boolean;
   /** The instance's cgroup directories (limits.ts): the first stage moves itself into them before anything else. */
   cgroups: string[];
   /** Where the first stage sets itself up, when not in `cgroups` (limits.ts `setUpCgroups`); then `joinBeforePivot`. */
@@ -136,6 +145,7 @@ function stage1(spec: BootSpec): string {
     root: path.join(spec.instanceDir, 'root'),
     disk: path.join(spec.instanceDir, 'disk'),
     rootDisk: spec.rootDisk,
+    rootDiskNew: spec.rootDiskNew,
     rootDiskFlags: flags,
     rootDiskData: data,
     layers: spec.layers,
@@ -268,7 +278,7 @@ export async function clearBootGates(instanceDir: string): Promise<void> {
 }
 
 /** Makes a gate file, then wakes the first stage if it waits (stage1.ts GATE_PERL): a line on the bell, never blocking. */
-async function openGate(instanceDir: string, gate: 'netns' | 'disks' | 'network'): Promise<void> {
+async function openGate(instanceDir: string, gate: 'disks' | 'network'): Promise<void> {
   const gates = bootGates(instanceDir);
   await writeFile(gates[gate], '');
   try {
@@ -277,11 +287,6 @@ async function openGate(instanceDir: string, gate: 'netns' | 'disks' | 'network'
   } catch {
     // No bell yet (the first stage checks the file once it has opened it), or nobody at it (the sandbox ended).
   }
-}
-
-/** The instance's network namespace exists: the first stage enters it. */
-export async function openNetnsGate(instanceDir: string): Promise<void> {
-  await openGate(instanceDir, 'netns');
 }
 
 /**
@@ -351,20 +356,28 @@ export async function writeBootFiles(spec: BootFilesSpec): Promise<void> {
 
 /**
  * Boots an instance's sandbox once its boot files are written (writeBootFiles); its output (the console) is appended
- * to instanceDir/console.log. Its first stage waits at the gates (clearBootGates first, then openNetnsGate,
- * openDisksGate and openNetworkGate, in any order).
+ * to instanceDir/console.log. Its first stage waits at the gates (clearBootGates first; its keeper opens the network
+ * namespace's before it answers, and the network's too when the link is connected later; the host openDisksGate and,
+ * otherwise, openNetworkGate, in either order).
  */
 export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
   const program = path.join(spec.instanceDir, 'stage1.pl');
-  await writeFile(program, stage1(spec));
+  const eth0 = path.join(spec.instanceDir, 'eth0.ip');
+  const gates = bootGates(spec.instanceDir);
+  await Promise.all([writeFile(program, stage1(spec)), writeFile(eth0, `${spec.eth0.join('\n')}\n`)]);
   // Started by the host command runner, not by the daemon (a fork would stop its event loop).
   const sandbox = await startConsoleAndSandbox({
     ...keeperCommand({
       file: path.join(spec.instanceDir, 'console.log'),
       owner: spec.idBase,
-      otherFifos: [onlineFifo(spec.instanceDir), bootGates(spec.instanceDir).bell],
+      otherFifos: [onlineFifo(spec.instanceDir), gates.bell],
       cgroups: spec.cgroups,
       program,
+      netns: `/run/netns/${spec.netns}`,
+      netnsGate: gates.netns,
+      bell: gates.bell,
+      wire: eth0,
+      networkGate: spec.connectLater ? gates.network : '',
     }),
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });

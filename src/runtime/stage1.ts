@@ -4,11 +4,12 @@
  * costs one program start instead of the thirty-odd of a shell script (mount, mkdir, cp, python3 for the id-mapped
  * mounts, the host tools copied for after the pivot). In order:
  *
- * 1. joins the instance's cgroups, lowers its own OOM score; enters the instance's network namespace once the host
- *    made it (the "netns" gate: the sandbox starts meanwhile, outside of it, where nothing of it touches the network);
+ * 1. has a child join the instance's cgroups for it (meanwhile), lowers its own OOM score; enters the instance's
+ *    network namespace once its keeper made it (the "netns" gate: the sandbox starts meanwhile, outside of it, where
+ *    nothing of it touches the network);
  * 2. waits for the host's "disks" gate (the root volume's file system made, the data volumes bound);
  * 3. attaches the root volume's image to a loop device (the one already attached to it, if any, as `mount -o loop`
- *    shares it) with autoclear, mounts it, makes the overlay's upper/ and work/ in it;
+ *    shares it) with autoclear, mounts it, makes the overlay's upper/ and work/ in it; waits for the cgroups' child;
  * 4. replaces the image layers and the root volume's mount by id-mapped copies (open_tree, mount_setattr,
  *    move_mount), for a user namespace made here with the mapping of userns.ts;
  * 5. the overlay root, /proc with its read-only and masked parts, /sys, /dev (nodes bound from the host, devpts,
@@ -59,6 +60,8 @@ export interface Stage1Config {
   disk: string;
   /** The root volume's image file. */
   rootDisk: string;
+  /** Made by this launch: no loop device can be attached to it yet, so none is looked for. */
+  rootDiskNew: boolean;
   /** Its mount flags (MS_*) and data, from ROOT_DISK_OPTIONS. */
   rootDiskFlags: number;
   rootDiskData: string;
@@ -159,7 +162,15 @@ sub readfile { my ($file) = @_; open(my $fh, '<', $file) or return undef; local 
 ${GATE_PERL}
 mark('start');
 open_bell(${plq(c.bell)});
-writefile("$_/cgroup.procs", "0\\n") for (${c.cgroups.map(plq).join(', ')});
+# The instance's cgroups are joined by a child while this process goes on: on cgroup v1 a move waits for an RCU grace
+# period (about 11 ms here) when none happened lately, as long as the root volume's mount. The child names this process
+# as its PID namespace does (1); it is waited for before the next fork, long before anything of the instance runs.
+my $joiner = fork() // die "halo: fork: $!\\n";
+unless ($joiner) {
+  my $ok = eval { writefile("$_/cgroup.procs", "1\\n") for (${c.cgroups.map(plq).join(', ')}); 1 };
+  print "halo: joining the instance's cgroups: $@" unless $ok;
+  syscall(${NR.exit}, $ok ? 0 : 1);
+}
 # The instance's PID 1 (tini) is never the OOM killer's choice, as init is not on a machine. Lowering the score needs
 # CAP_SYS_RESOURCE, which the daemon may lack: then tini keeps 0 and the init script raises what it starts.
 eval { writefile('/proc/self/oom_score_adj', '-1000') };
@@ -174,13 +185,14 @@ mark('in its network namespace');
 gate(${plq(c.diskGate)});
 mark('disks ready');
 # The root volume on a loop device with autoclear (freed by the kernel when its last mount goes), as mount -o loop:
-# a loop device already attached to this file (a host copy, a previous boot's mount still going away) is shared.
+# a loop device already attached to this file (a host copy, a previous boot's mount still going away) is shared. A
+# new volume has none: the look (an open per loop device of the host, a hundred here: 4 ms) is skipped.
 {
   my $file = ${plq(c.rootDisk)};
   my @st = stat($file) or die "halo: $file: $!\\n";
   my ($loop, $name);
   opendir(my $sys, '/sys/block') or die "halo: /sys/block: $!\\n";
-  for my $n (readdir $sys) {
+  for my $n (${c.rootDiskNew ? '()' : 'readdir $sys'}) {
     next unless $n =~ /^loop\\d+$/;
     my $backing = readfile("/sys/block/$n/loop/backing_file");
     next unless defined $backing;
@@ -222,6 +234,7 @@ mark('disks ready');
 }
 for my $d ("$D/upper", "$D/work") { mkdir $d or -d $d or die "halo: $d: $!\\n"; }
 mark('root volume mounted');
+waitpid($joiner, 0) == $joiner && $? == 0 or die "halo: the instance's cgroups were not joined\\n";
 
 if (defined $BASE) {
   # A user namespace whose only process ends at once, kept by a descriptor: its ids are the mapping of the mounts.

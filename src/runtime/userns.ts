@@ -183,43 +183,54 @@ for d in sys.argv[2:]:
 `;
 
 /**
- * Makes an instance's network namespace, bound at /run/netns/<name> as `ip netns add` would, with `route_localnet` set
- * in it (replies from public addresses, 127/8, arrive on its eth0; /proc/sys is read-only inside the sandbox). With
- * a base, the network namespace belongs to a user namespace of ids base…base+65535: the helper's child makes both
- * namespaces, the helper writes the maps, binds the network namespace, enters it for the sysctl, then lets the child
- * end (the bind mount keeps the network namespace, which keeps its user namespace). Perl without modules (x86_64
- * system call numbers: unshare 272, mount 165, setns 308; O_CREAT 64, O_EXCL 128): it starts in a few milliseconds,
- * python in tens.
+ * Perl: `make_netns($file, $base)` makes an instance's network namespace, bound at `$file` (/run/netns/<name>) as
+ * `ip netns add` would, with `route_localnet` set in it (replies from public addresses, 127/8, arrive on its eth0;
+ * /proc/sys is read-only inside the sandbox); it dies on failure. With a base, the network namespace belongs to a user
+ * namespace of ids base…base+65535: a child makes both namespaces, the caller writes the maps, binds the network
+ * namespace, enters it for the sysctl and comes back, then lets the child end (the bind mount keeps the network
+ * namespace, which keeps its user namespace). Perl without modules (x86_64 system call numbers: unshare 272, mount
+ * 165, setns 308; O_CREAT 64, O_EXCL 128): it starts in a few milliseconds, python in tens. The console keeper runs
+ * it too (console.ts), so that a launch starts no process for it.
  */
+export const MAKE_NETNS_PERL = `
+sub make_netns { my ($target, $base) = @_;
+  my $userns = length($base) ? 0x10000000 : 0;
+  pipe(my $r, my $w) or die "pipe: $!\\n"; pipe(my $r2, my $w2) or die "pipe: $!\\n";
+  my $pid = fork() // die "fork: $!\\n";
+  if ($pid == 0) {
+    close $w; close $r2;
+    my $ok = syscall(272, $userns | 0x40000000) == 0;
+    syswrite $w2, $ok ? '1' : '0'; sysread $r, my $x, 1; exit 0;
+  }
+  close $r; close $w2;
+  my $done = sub { close $w; waitpid $pid, 0; die $_[0] if defined $_[0]; };
+  sysread $r2, my $ok, 1;
+  $ok eq '1' or $done->("unshare of a network namespace failed\\n");
+  if ($userns) {
+    for my $f ('uid_map', 'gid_map') {
+      open(my $fh, '>', "/proc/$pid/$f") or $done->("$f: $!\\n");
+      print $fh "0 $base ${ID_RANGE}\\n"; close $fh or $done->("$f: $!\\n");
+    }
+  }
+  mkdir '/run/netns';
+  sysopen(my $t, $target, 64 | 128, 0) or $done->("$target: $!\\n"); close $t;
+  if (syscall(165, "/proc/$pid/ns/net", $target, 0, 4096, 0) != 0) { my $e = "$!"; unlink $target; $done->("bind of the network namespace: $e\\n"); }
+  sysopen(my $home, '/proc/self/ns/net', 0) or $done->("netns: $!\\n");
+  sysopen(my $ns, "/proc/$pid/ns/net", 0) or $done->("netns: $!\\n");
+  syscall(308, fileno($ns), 0x40000000) == 0 or $done->("setns: $!\\n");
+  my $sysctl;
+  my $set = open($sysctl, '>', '/proc/sys/net/ipv4/conf/all/route_localnet') && (print $sysctl "1\\n") && close($sysctl);
+  my $e = "$!";
+  syscall(308, fileno($home), 0x40000000) == 0 or $done->("setns back: $!\\n");
+  $set or $done->("route_localnet: $e\\n");
+  $done->();
+}
+`;
+
 const INSTANCE_NETNS = `
 use strict;
-my ($name, $base) = @ARGV;
-my $userns = length($base) ? 0x10000000 : 0;
-pipe(my $r, my $w) or die "pipe: $!\\n"; pipe(my $r2, my $w2) or die "pipe: $!\\n";
-my $pid = fork() // die "fork: $!\\n";
-if ($pid == 0) {
-  close $w; close $r2;
-  my $ok = syscall(272, $userns | 0x40000000) == 0;
-  syswrite $w2, $ok ? '1' : '0'; sysread $r, my $x, 1; exit 0;
-}
-close $r; close $w2;
-sysread $r2, my $ok, 1;
-$ok eq '1' or die "unshare of a network namespace failed\\n";
-if ($userns) {
-  for my $f ('uid_map', 'gid_map') {
-    open(my $fh, '>', "/proc/$pid/$f") or die "$f: $!\\n";
-    print $fh "0 $base ${ID_RANGE}\\n"; close $fh or die "$f: $!\\n";
-  }
-}
-mkdir '/run/netns';
-my $target = "/run/netns/$name";
-sysopen(my $t, $target, 64 | 128, 0) or die "$target: $!\\n"; close $t;
-if (syscall(165, "/proc/$pid/ns/net", $target, 0, 4096, 0) != 0) { my $e = "$!"; unlink $target; die "bind of the network namespace: $e\\n"; }
-sysopen(my $ns, "/proc/$pid/ns/net", 0) or die "netns: $!\\n";
-syscall(308, fileno($ns), 0x40000000) == 0 or die "setns: $!\\n";
-open(my $sysctl, '>', '/proc/sys/net/ipv4/conf/all/route_localnet') or die "route_localnet: $!\\n";
-print $sysctl "1\\n"; close $sysctl or die "route_localnet: $!\\n";
-close $w; waitpid $pid, 0;
+${MAKE_NETNS_PERL}
+make_netns("/run/netns/$ARGV[0]", $ARGV[1]);
 `;
 
 /** The instance's network namespace (see above), owned by a user namespace of ids base…base+65535 when given. */
