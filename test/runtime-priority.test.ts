@@ -86,7 +86,7 @@ describe('launches yield the CPU to the API', { skip: ROOT && CPU ? false : 'nee
     // The sandbox's first stage sets itself up there, then joins the instance's cpu cgroup before the pivot.
     const stage1 = readFileSync(path.join(cloud.home, 'instances', id, 'stage1.pl'), 'utf8');
     const [cpuDir] = cgroupDirs(tag, id).filter((d) => d.startsWith('/sys/fs/cgroup/cpu/'));
-    const joinsFirst = stage1.split('\n').find((l) => l.startsWith('writefile("$_/cgroup.procs"')) ?? '';
+    const joinsFirst = stage1.split('\n').find((l) => l.includes('writefile("$_/cgroup.procs"')) ?? '';
     assert.ok(joinsFirst.includes(provisioningDir) && !joinsFirst.includes(cpuDir), joinsFirst);
     const join = stage1.indexOf(path.join(cpuDir, 'cgroup.procs'));
     assert.ok(join > 0 && join < stage1.indexOf('pivot_root'), 'joins its own cpu cgroup before the pivot');
