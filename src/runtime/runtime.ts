@@ -516,9 +516,9 @@ export class Runtime implements EfsHost {
     const instanceDir = this.instanceDir(spec.instanceId);
     const volumeDir = this.volumeDir(spec.volumeId);
     const rootDiskNew = !existsSync(rootDiskFile(volumeDir));
-    // Both at once: removing a gate that is not there (no directory yet) is nothing to do.
-    await Promise.all([mkdir(instanceDir, { recursive: true }), clearBootGates(instanceDir)]);
-    // Its cgroups and boot files are made while its id range is claimed: none needs another.
+    // Its directory without the last boot's gates (removing a gate that is not there is nothing to do), its cgroups
+    // and boot files, made while its id range is claimed: none needs another. Gates are opened only after.
+    const dirReady = Promise.all([mkdir(instanceDir, { recursive: true }), clearBootGates(instanceDir)]);
     const cgroupsMade = makeCgroups(this.tag, spec.instanceId, spec.limits);
     const files: BootFilesSpec = {
       instanceDir,
@@ -530,14 +530,14 @@ export class Runtime implements EfsHost {
       privateIp: spec.privateIp,
     };
     const bootFiles = writeBootFiles(files);
-    for (const p of [cgroupsMade, bootFiles]) p.catch(() => undefined);
+    for (const p of [dirReady, cgroupsMade, bootFiles]) p.catch(() => undefined);
     // Root in the instance is an unprivileged id range of the host (userns.ts): its network namespace is the user
     // namespace's.
     let idBase: number;
     try {
       idBase = await this.idClaims.claim(spec.instanceId);
     } catch (err) {
-      await Promise.all([cgroupsMade, bootFiles].map((p) => p.catch(() => undefined)));
+      await Promise.all([dirReady, cgroupsMade, bootFiles].map((p) => p.catch(() => undefined)));
       await this.releaseCgroups(spec.instanceId);
       throw err;
     }
@@ -554,7 +554,7 @@ export class Runtime implements EfsHost {
     // namespace) through the command runner. A failure of any is the launch's.
     let sandbox: Sandbox | undefined;
     const started = (async () => {
-      const [cgroups] = await Promise.all([cgroupsMade, bootFiles, clearInstanceNs(this.tag, vpc, spec.instanceId)]);
+      const [cgroups] = await Promise.all([cgroupsMade, bootFiles, dirReady, clearInstanceNs(this.tag, vpc, spec.instanceId)]);
       sandbox = await startSandbox({
         ...files,
         instanceId: spec.instanceId,
@@ -574,7 +574,7 @@ export class Runtime implements EfsHost {
     })();
     started.catch(() => undefined);
     const rootDisk = ensureRootDisk(volumeDir, spec.rootVolumeGiB, this.rootDiskSpares);
-    const disks = allSettled([rootDisk, this.bindDisks(spec)] as const).then(async ([, bound]) => {
+    const disks = allSettled([rootDisk, this.bindDisks(spec), dirReady] as const).then(async ([, bound]) => {
       await openDisksGate(instanceDir, bound, idBase);
       trace('disks ready');
     });
