@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dataLoss } from '../src/drill/engine.js';
 import { TestCloud } from './support/cloud.js';
@@ -83,6 +85,14 @@ describe('halo drill refuses what it cannot measure', () => {
   it('--limit and objectives are numbers of seconds', () => {
     const r = cloud.halo('drill', 'host-failure', '--stack', 's', '--rto-objective', 'soon');
     assert.match(r.stderr, /--rto-objective must be a number of AWS seconds \(got 'soon'\)/);
+  });
+
+  it("a matrix of the CDK app's stacks on a cloud without their image: refused at once, saying how to make it", () => {
+    const out = path.join(cloud.home, 'matrix');
+    const r = cloud.halo('drill', 'matrix', '--out', out, '--stacks', 'Resilient,MultiAz', '--scenarios', 'terminate');
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /the matrix deploys Resilient, MultiAz on the image 'halo-ci', which this cloud does not have: run 'halo up'/);
+    assert.equal(existsSync(out), false, 'no report of runs that could not be measured');
   });
 });
 

@@ -3,8 +3,10 @@ import { DEFAULT_PORT, haloHome } from '../daemon/home.js';
 import { deleteStack, ensureStackFromTemplate, parseTemplates } from '../drill/deploy-template.js';
 import { runDrill } from '../drill/engine.js';
 import { CdkStacks } from '../drill/cdk-stacks.js';
-import { deploy, destroy } from './deploy.js';
-import { runMatrix, writeReportFromResults } from '../drill/matrix.js';
+import { LOCAL_IMAGE_NAME, LOCAL_IMAGE_PACKAGES } from '../../cdk/lib/workload/buildbot.js';
+import { deploy, destroy, findLocalImage } from './deploy.js';
+import { clientsFor, closeClients } from '../drill/clients.js';
+import { DEFAULT_STACKS, runMatrix, writeReportFromResults } from '../drill/matrix.js';
 import { formatEvent, summary } from '../drill/report-text.js';
 import { isScenario, SCENARIOS, type DrillResult } from '../drill/types.js';
 import { cloudAccess, cloudStart, CliError, runningDaemon } from './cloud.js';
@@ -118,6 +120,17 @@ async function drill(scenario: string, flags: DrillFlags): Promise<void> {
           fromTemplates.set(t.name, t.file);
         }
         stacks = [...(stacks ?? []), ...templates.map((t) => t.name)];
+      }
+      // The CDK app's stacks are deployed (and recreated) on the cloud's halo-ci image: without it every run would fail
+      // alike, so the matrix does not start.
+      const appStacks = (stacks ?? DEFAULT_STACKS).filter((stack) => CdkStacks.isAppStack(stack));
+      if (appStacks.length) {
+        const clients = clientsFor(access);
+        const image = await findLocalImage(clients.ec2).finally(() => closeClients(clients));
+        if (!image)
+          throw new CliError(
+            `the matrix deploys ${appStacks.join(', ')} on the image '${LOCAL_IMAGE_NAME}', which this cloud does not have: run 'halo up' (which builds it), or 'halo image build --name ${LOCAL_IMAGE_NAME} --packages ${LOCAL_IMAGE_PACKAGES.join(',')}'`,
+          );
       }
       const cdkStacks = new CdkStacks(access, live, { deploy: (stack) => deploy(stack, {}), destroy });
       const files = await runMatrix({
