@@ -14,6 +14,7 @@ import {
   type Volume,
   type VolumeType,
 } from '@aws-sdk/client-ec2';
+import { publicPoolsOf } from '../src/daemon/public-pool.js';
 import { footprint, isClean } from '../src/runtime/cleanup.js';
 import { ensureImage } from '../src/runtime/images.js';
 import { cloudTag } from '../src/runtime/names.js';
@@ -440,9 +441,11 @@ describe(
       await cloud.crash();
       await waitFor('the sandboxes gone', () => (processesOf(path.join(cloud.home, 'instances')).length === 0 ? true : undefined), 20_000);
       assert.equal(loopsOfCloud(tag).length, 2, 'the dead daemon left its loop devices');
+      assert.equal(publicPoolsOf(cloud.home).length, 1, 'and its claim of a public address block');
       const clean = cloud.halo('cloud', 'clean');
       assert.equal(clean.status, 0, clean.stderr);
       assert.deepEqual(loopsOfCloud(tag), [], "'halo cloud clean' frees them");
+      assert.deepEqual(publicPoolsOf(cloud.home), [], "'halo cloud clean' frees the block too");
       await cloud.restart();
       await waitConsole(ids.a, /the cloud restarted[\s\S]*DATA-A/);
       await waitConsole(ids.b, /the cloud restarted[\s\S]*DATA-B/);

@@ -8,6 +8,7 @@ import { Credentials } from '../auth/credentials.js';
 import { timingProfile } from '../clock/profiles.js';
 import { DEFAULT_PORT, ensureHome, haloHome, paths, processAlive, readDaemonInfo, type DaemonInfo } from '../daemon/home.js';
 import { alreadyRunsMessage, lockState } from '../daemon/lock.js';
+import { releasePublicPools } from '../daemon/public-pool.js';
 import { Store } from '../store/db.js';
 import { DEFAULT_REGION } from '../topology/regions.js';
 import { writeAwsProfile } from './aws-profile.js';
@@ -229,6 +230,7 @@ export async function cloudClean(flags: { state?: boolean }): Promise<void> {
     await cleanHost(home);
     await reapDeadClouds();
   }
+  releasePublicPools(home);
   if (flags.state) {
     const mounted = mountsUnder(home);
     if (mounted.length)

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Store } from '../store/db.js';
@@ -12,6 +12,18 @@ import { processAlive } from './home.js';
 const CLAIMS = path.join(os.tmpdir(), 'halo-public-pools');
 const BLOCKS = 254;
 
+/** Who claimed a block: `<pid> <home>` (a half-made claim reads as pid 0). */
+function ownerOf(dir: string): { pid: number; home: string } {
+  let owner = '';
+  try {
+    owner = readFileSync(path.join(dir, 'owner'), 'utf8').trim();
+  } catch {
+    // being written by its claimer, or left half made by a crash
+  }
+  const space = owner.indexOf(' ');
+  return space < 0 ? { pid: 0, home: '' } : { pid: Number(owner.slice(0, space)), home: owner.slice(space + 1) };
+}
+
 function claim(block: number, home: string): boolean {
   const dir = path.join(CLAIMS, String(block));
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -20,18 +32,22 @@ function claim(block: number, home: string): boolean {
       writeFileSync(path.join(dir, 'owner'), `${process.pid} ${home}\n`);
       return true;
     } catch {
-      let owner = '';
-      try {
-        owner = readFileSync(path.join(dir, 'owner'), 'utf8');
-      } catch {
-        // being written by its claimer, or left half made by a crash: judged by the pid below
-      }
-      const [pid, ownerHome] = owner.trim().split(' ');
-      if (ownerHome === home || (Number(pid) > 0 && !processAlive(Number(pid)))) rmSync(dir, { recursive: true, force: true });
+      const owner = ownerOf(dir);
+      if (owner.home === home || (owner.pid > 0 && !processAlive(owner.pid))) rmSync(dir, { recursive: true, force: true });
       else return false;
     }
   }
   return false;
+}
+
+/** The blocks claimed for this home. */
+export function publicPoolsOf(home: string): string[] {
+  return existsSync(CLAIMS) ? readdirSync(CLAIMS).filter((block) => ownerOf(path.join(CLAIMS, block)).home === home) : [];
+}
+
+/** Frees the blocks claimed for this home (its cloud is not running: `halo cloud clean` after a crash). */
+export function releasePublicPools(home: string): void {
+  for (const block of publicPoolsOf(home)) rmSync(path.join(CLAIMS, block), { recursive: true, force: true });
 }
 
 /** Claims this cloud's block (its remembered one when free) and returns a release function. */

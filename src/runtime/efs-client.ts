@@ -64,6 +64,8 @@ export interface ClientLaunch {
   /** Marks the process as this cloud's (its command line names it): /run/halo/efs/<tag>/clients/<instance>. */
   stateDir: string;
   home: string;
+  /** How often it renews its lease (efs-server.ts nfsLease). */
+  renewSeconds: number;
 }
 
 export interface RunningClient {
@@ -92,6 +94,8 @@ export function startClient(c: ClientLaunch, waitMs: number): Promise<RunningCli
     c.stateDir,
     '--home',
     c.home,
+    '--renew',
+    String(c.renewSeconds),
   ];
   if (c.readOnly) args.push('--read-only');
   const idBase = idBaseOf(c.initPid);

@@ -33,6 +33,8 @@ export interface MountTargetServer {
   log: string;
   dataDir: string;
   stateDir: string;
+  /** Its NFSv4 lease (nfsLease), in wall seconds. */
+  leaseSeconds: number;
   /** The last rereading of its exports asked (one at a time). */
   exports: Promise<void>;
   /** Being stopped: its exports are not reread any more. */
@@ -42,14 +44,30 @@ export interface MountTargetServer {
 /** The directory that holds a file system's data: one per file system, whichever mount target serves it. */
 export const fileSystemDir = (home: string, fileSystemId: string) => path.join(dataRoot(home), fileSystemId);
 
+/** The NFSv4 lease of a mount target's server, in AWS seconds: a client that stops renewing loses its state after it. */
+const LEASE_AWS_SECONDS = 60;
+/** A lease never shorter than this on the wall: the clients' renewals must arrive in time on a loaded machine. */
+const LEASE_MIN_WALL_SECONDS = 10;
+
+/**
+ * The lease in wall seconds at a time scale, and how often a client renews it: AWS time runs on the cloud's clock, so a
+ * client cut off (a dark zone, a partition) holds its locks 60 AWS s, as long at every time scale above 1 as the
+ * wall-time floor allows.
+ */
+export function nfsLease(timeScale: number): { leaseSeconds: number; renewSeconds: number } {
+  const leaseSeconds = Math.max(LEASE_MIN_WALL_SECONDS, Math.round(LEASE_AWS_SECONDS / timeScale));
+  return { leaseSeconds, renewSeconds: Math.max(1, Math.floor(leaseSeconds / 4)) };
+}
+
 /**
  * nfs-ganesha's configuration: NFSv4 only (no rpcbind, no mountd: port 2049 is all a client needs, as on EFS),
  * bound to the mount target's address, no grace period, numeric owners (EFS clients send uids), attribute caching
  * off so that a write through one mount target is seen at once through another that exports the same directory;
  * one export for the file system and one per access point, their permissions per client address EFS's grants
- * (efs-exports.ts). CONFIG events are logged: the end of a reread of the exports is awaited there.
+ * (efs-exports.ts); the lease of `nfsLease`. CONFIG events are logged: the end of a reread of the exports is awaited
+ * there.
  */
-export function ganeshaConfig(ip: string, dataDir: string, stateDir: string, exports: ServerExports): string {
+export function ganeshaConfig(ip: string, dataDir: string, stateDir: string, exports: ServerExports, leaseSeconds: number): string {
   return `NFS_CORE_PARAM {
   Protocols = 4;
   Bind_addr = ${ip};
@@ -60,6 +78,7 @@ export function ganeshaConfig(ip: string, dataDir: string, stateDir: string, exp
 }
 NFSV4 {
   Graceless = true;
+  Lease_Lifetime = ${leaseSeconds};
   Only_Numeric_Owners = true;
   RecoveryRoot = "${stateDir}/recovery";
 }
@@ -86,13 +105,14 @@ export async function startMountTarget(
   spec: MountTargetSpec,
   nsName: string,
   exports: ServerExports,
+  leaseSeconds: number,
 ): Promise<MountTargetServer> {
   const dataDir = fileSystemDir(home, spec.fileSystemId);
   const stateDir = path.join(efsRunDir(tag), spec.mountTargetId);
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(path.join(stateDir, 'recovery'), { recursive: true });
   const conf = path.join(stateDir, 'ganesha.conf');
-  writeFileSync(conf, ganeshaConfig(spec.ipAddress, dataDir, stateDir, exports));
+  writeFileSync(conf, ganeshaConfig(spec.ipAddress, dataDir, stateDir, exports, leaseSeconds));
   const alias = await plugInstance(tag, vpc, {
     instanceId: spec.mountTargetId,
     privateIp: spec.ipAddress,
@@ -126,7 +146,7 @@ export async function startMountTarget(
     const listening = (
       await run('nsenter', [`--net=/run/netns/${nsName}`, '--', 'ss', '-Htln', 'sport = :2049'], { allowFail: true })
     ).stdout.trim();
-    if (listening) return { spec, ns: nsName, child, alias, conf, log, dataDir, stateDir, exports: Promise.resolve() };
+    if (listening) return { spec, ns: nsName, child, alias, conf, log, dataDir, stateDir, leaseSeconds, exports: Promise.resolve() };
     if (child.exitCode !== null) break;
     await sleep(50);
   }
@@ -152,7 +172,7 @@ export async function setMountTargetUp(server: MountTargetServer, up: boolean): 
 /** The server holds every client to these rules from now on (queued behind any rereading still under way). */
 export function updateExports(server: MountTargetServer, exports: () => Promise<ServerExports>): Promise<void> {
   const next = server.exports.then(async () => {
-    const config = ganeshaConfig(server.spec.ipAddress, server.dataDir, server.stateDir, await exports());
+    const config = ganeshaConfig(server.spec.ipAddress, server.dataDir, server.stateDir, await exports(), server.leaseSeconds);
     const pid = server.child.pid;
     if (server.stopped || pid === undefined || server.child.exitCode !== null || server.child.signalCode !== null) return;
     await reloadExports(pid, server.conf, config, server.log);

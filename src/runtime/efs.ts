@@ -17,6 +17,7 @@ import {
 } from './efs-exports.js';
 import {
   fileSystemDir,
+  nfsLease,
   setMountTargetUp,
   startMountTarget,
   stopMountTarget,
@@ -289,6 +290,7 @@ export class EfsRuntime {
         spec,
         names(this.host.tag).instanceNs(mt.MountTargetId),
         rules,
+        nfsLease(this.host.cloud.clock.scale).leaseSeconds,
       );
       this.servers.set(mt.MountTargetId, server);
       await this.host.refreshFirewall(mt.VpcId);
@@ -456,6 +458,7 @@ export class EfsRuntime {
           readOnly: options.includes('ro'),
           stateDir: clientStateDir(runDir, who.instanceId),
           home: this.host.home,
+          renewSeconds: nfsLease(this.host.cloud.clock.scale).renewSeconds,
         },
         CLIENT_WAIT_MS,
       );

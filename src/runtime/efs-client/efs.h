@@ -117,7 +117,7 @@ int seqid_consumed(uint32_t status);
 /* The client id (SETCLIENTID/confirm), made again when the server forgot it; its lease renewed by a thread. */
 int client_id(uint64_t *out);
 void client_id_lost(uint64_t was);
-void start_renewer(void);
+void start_renewer(unsigned seconds); /* renewing the lease every that many seconds */
 /* Open owners: each open file has its own (so no seqid is shared), reused once closed. */
 struct owner {
   uint32_t id;

@@ -4,7 +4,7 @@
  * the instance unmounts (or dies).
  *
  * Usage: efs-client --server IP --pid INIT_PID --target DIR --source SRC [--root PATH] [--read-only]
- *                   [--id-base N] [--connect-timeout S] [--state DIR --home DIR] */
+ *                   [--id-base N] [--connect-timeout S] [--renew S] [--state DIR --home DIR] */
 #define _GNU_SOURCE
 #include "ops.h"
 #include <errno.h>
@@ -122,10 +122,12 @@ int main(int argc, char **argv) {
       {"root", required_argument, 0, 'r'},   {"read-only", no_argument, 0, 'R'},
       {"id-base", required_argument, 0, 'i'}, {"connect-timeout", required_argument, 0, 'c'},
       {"state", required_argument, 0, 'S'},  {"home", required_argument, 0, 'H'},
+      {"renew", required_argument, 0, 'n'},
       {0, 0, 0, 0}};
   const char *server = NULL, *target = NULL, *source = NULL, *root = "/";
   int pid = 0;
   double connect_timeout = 10;
+  unsigned renew = 0;
   int ch;
   while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
     switch (ch) {
@@ -137,6 +139,7 @@ int main(int argc, char **argv) {
     case 'R': opt.read_only = 1; break;
     case 'i': opt.id_base = strtoull(optarg, NULL, 10); break;
     case 'c': connect_timeout = atof(optarg); break;
+    case 'n': renew = (unsigned)atoi(optarg); break;
     case 'S': case 'H': break; /* name the process as the cloud's (cleanup finds it by them) */
     default: fprintf(stderr, "usage: efs-client --server IP --pid N --target DIR --source SRC ...\n"); return 2;
     }
@@ -159,7 +162,7 @@ int main(int argc, char **argv) {
     fail("mount.nfs4: access denied by server while mounting %s", where);
   }
   set_root(&fh, &a);
-  start_renewer();
+  start_renewer(renew);
 
   int fuse_fd = open("/dev/fuse", O_RDWR);
   if (fuse_fd < 0) fail("cannot open /dev/fuse: %s", strerror(errno));

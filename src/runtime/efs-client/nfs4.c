@@ -266,12 +266,14 @@ void client_id_lost(uint64_t was) {
   pthread_mutex_unlock(&id_mu);
 }
 
-/* The lease (ganesha's is 60 s) is renewed every 15 s while the client holds a client id: its opens and locks
- * last as long as the mount, as with the kernel's client. */
+/* The lease (the server's, efs-server.ts) is renewed every `every` seconds while the client holds a client id: its
+ * opens and locks last as long as the mount, as with the kernel's client. */
+static unsigned every = 15;
+
 static void *renewer(void *unused) {
   (void)unused;
   for (;;) {
-    sleep(15);
+    sleep(every);
     pthread_mutex_lock(&id_mu);
     int have = have_id;
     uint64_t id = clientid;
@@ -289,7 +291,8 @@ static void *renewer(void *unused) {
   return NULL;
 }
 
-void start_renewer(void) {
+void start_renewer(unsigned seconds) {
+  if (seconds) every = seconds;
   pthread_t t;
   pthread_create(&t, NULL, renewer, NULL);
   pthread_detach(t);
