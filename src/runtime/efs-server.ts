@@ -50,9 +50,9 @@ const LEASE_AWS_SECONDS = 60;
 const LEASE_MIN_WALL_SECONDS = 10;
 
 /**
- * The lease in wall seconds at a time scale, and how often a client renews it: AWS time runs on the cloud's clock, so a
- * client cut off (a dark zone, a partition) holds its locks 60 AWS s, as long at every time scale above 1 as the
- * wall-time floor allows.
+ * The lease in wall seconds at a time scale, and how often a client renews it (four times per lease): AWS time runs on
+ * the cloud's clock, so a client cut off (a dark zone, a partition) holds its locks 60 AWS s at any time scale, or 10
+ * wall seconds where that is longer.
  */
 export function nfsLease(timeScale: number): { leaseSeconds: number; renewSeconds: number } {
   const leaseSeconds = Math.max(LEASE_MIN_WALL_SECONDS, Math.round(LEASE_AWS_SECONDS / timeScale));
