@@ -13,6 +13,7 @@ import { Store } from '../store/db.js';
 import { DEFAULT_REGION } from '../topology/regions.js';
 import { writeAwsProfile } from './aws-profile.js';
 import { cleanHost, reapDeadClouds } from '../runtime/cleanup.js';
+import { mountsUnder } from '../runtime/efs-data.js';
 import { isRoot } from '../runtime/sh.js';
 
 export interface StartFlags {
@@ -208,15 +209,6 @@ function resourceDirs(home: string): string[] {
   return [...['instances', 'volumes', 'snapshots', 'efs'].map((d) => path.join(home, d)), ...made.map((n) => path.join(images, n))];
 }
 
-/** Mount points at or under a directory (a recursive removal there would empty a file system, then fail). */
-function mountsUnder(dir: string): string[] {
-  if (!existsSync('/proc/mounts')) return [];
-  return readFileSync('/proc/mounts', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[1])
-    .filter((m): m is string => !!m && (m === dir || m.startsWith(`${dir}/`)));
-}
-
 export async function cloudClean(flags: { state?: boolean }): Promise<void> {
   const home = haloHome();
   const running = runningDaemon(home);
@@ -232,6 +224,7 @@ export async function cloudClean(flags: { state?: boolean }): Promise<void> {
   }
   releasePublicPools(home);
   if (flags.state) {
+    // A recursive removal under a mount point would empty a file system, then fail.
     const mounted = mountsUnder(home);
     if (mounted.length)
       throw new CliError(`still mounted under ${home}: ${mounted.join(', ')}; the state was kept (unmount it, then run this again)`);

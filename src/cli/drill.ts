@@ -5,7 +5,7 @@ import { runDrill } from '../drill/engine.js';
 import { CdkStacks } from '../drill/cdk-stacks.js';
 import { LOCAL_IMAGE_NAME, LOCAL_IMAGE_PACKAGES } from '../../cdk/lib/workload/buildbot.js';
 import { deploy, destroy, findLocalImage } from './deploy.js';
-import { clientsFor, closeClients } from '../drill/clients.js';
+import { cloudClients } from './cloud-clients.js';
 import { DEFAULT_STACKS, runMatrix, writeReportFromResults } from '../drill/matrix.js';
 import { formatEvent, summary } from '../drill/report-text.js';
 import { isScenario, SCENARIOS, type DrillResult } from '../drill/types.js';
@@ -125,8 +125,8 @@ async function drill(scenario: string, flags: DrillFlags): Promise<void> {
       // alike, so the matrix does not start.
       const appStacks = (stacks ?? DEFAULT_STACKS).filter((stack) => CdkStacks.isAppStack(stack));
       if (appStacks.length) {
-        const clients = clientsFor(access);
-        const image = await findLocalImage(clients.ec2).finally(() => closeClients(clients));
+        const c = cloudClients();
+        const image = await findLocalImage(c.ec2).finally(() => c.close());
         if (!image)
           throw new CliError(
             `the matrix deploys ${appStacks.join(', ')} on the image '${LOCAL_IMAGE_NAME}', which this cloud does not have: run 'halo up' (which builds it), or 'halo image build --name ${LOCAL_IMAGE_NAME} --packages ${LOCAL_IMAGE_PACKAGES.join(',')}'`,

@@ -18,7 +18,7 @@ const JOURNAL_MIB = 32;
 export const dataRoot = (home: string) => path.join(home, 'efs', 'data');
 const imageOf = (home: string) => path.join(home, 'efs', 'data.img');
 
-/** The home as /proc/mounts names it. */
+/** The home (or any directory) as /proc/mounts names it. */
 function realHome(home: string): string {
   try {
     return realpathSync(home);
@@ -100,6 +100,12 @@ function mountTargets(): string[] {
   return readFileSync('/proc/mounts', 'utf8')
     .split('\n')
     .map((l) => unescapeMount(l.split(' ')[1] ?? ''));
+}
+
+/** Mount points at or under a directory (its real path), as /proc/mounts names them once unescaped. */
+export function mountsUnder(dir: string): string[] {
+  const real = realHome(dir);
+  return mountTargets().filter((m) => m === real || m.startsWith(`${real}/`));
 }
 
 const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
