@@ -15,6 +15,7 @@ import { writeAwsProfile } from './aws-profile.js';
 import { cleanHost, reapDeadClouds } from '../runtime/cleanup.js';
 import { mountsUnder } from '../runtime/efs-data.js';
 import { isRoot } from '../runtime/sh.js';
+import type { Access } from '../drill/clients.js';
 
 export interface StartFlags {
   detach?: boolean;
@@ -162,15 +163,8 @@ export function cloudStatus(flags: { json?: boolean }): void {
   if (!info) process.exitCode = 3;
 }
 
-export interface CloudAccess {
-  endpoint: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  region: string;
-}
-
 /** The endpoint and admin credentials of this home's cloud (created if the cloud never started). */
-export function cloudAccess(): CloudAccess {
+export function cloudAccess(): Access {
   const home = haloHome();
   ensureHome(home);
   const store = new Store(paths(home).db);

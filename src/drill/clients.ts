@@ -20,12 +20,16 @@ export interface Access {
   secretAccessKey: string;
 }
 
-export function clientsFor(access: Access): Clients {
+/**
+ * SDK v3 clients of a cloud, with the credentials given (the drills' and the CLI's alike).
+ * @param maxAttempts the SDK's attempts per call (default 2: a drill measures what a client sees, retries blur it)
+ */
+export function clientsFor(access: Access, maxAttempts = 2): Clients {
   const config = {
     endpoint: access.endpoint,
     region: access.region,
     credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
-    maxAttempts: 2,
+    maxAttempts,
   };
   return {
     cfn: new CloudFormationClient(config),

@@ -1,6 +1,3 @@
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-
 /**
  * AWS's CloudFormation helper `cfn-signal`, as every instance has it (in /run/halo/bin, first in PATH, and at
  * /opt/aws/bin/cfn-signal where Amazon Linux keeps it). It signals a resource through the instance's aws CLI
@@ -104,11 +101,6 @@ set -- cloudformation signal-resource --stack-name "$stack" --logical-resource-i
 if [ -x /usr/local/bin/aws ]; then exec /usr/local/bin/aws "$@"; fi
 exec aws "$@"
 `;
-
-/** Writes the CloudFormation helpers into an instance's boot bin directory (its /run/halo/bin). */
-export async function writeCfnHelpers(binDir: string): Promise<void> {
-  await writeFile(path.join(binDir, 'cfn-signal'), CFN_SIGNAL, { mode: 0o755 });
-}
 
 /** /opt/aws/bin/cfn-signal (Amazon Linux's path, which templates call): [link, target], made at every boot (stage1.ts). */
 export const CFN_HELPER_LINKS: Array<[string, string]> = [['/opt/aws/bin/cfn-signal', '/run/halo/bin/cfn-signal']];

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { open, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What EFS grants a client (ClientMount, ClientWrite, ClientRootAccess), as the NFS server enforces it. */
@@ -112,34 +112,38 @@ const RELOADED = 'Reread exports complete';
  * blocks to every request from then on, on connections already open too); resolves when its log says it is done.
  */
 export async function reloadExports(pid: number, conf: string, config: string, log: string): Promise<void> {
-  writeFileSync(conf, config);
-  const from = sizeOf(log);
+  await writeFile(conf, config);
+  const from = await sizeOf(log);
   process.kill(pid, 'SIGHUP');
   // At least 10 s (more on a busy machine): a mount waits for this, below the mount wrapper's 30 s.
   for (let i = 0; i < 400; i++) {
-    if (readFrom(log, from).includes(RELOADED)) return;
+    if ((await readFrom(log, from)).includes(RELOADED)) return;
     await sleep(25);
   }
   throw new Error(`the NFS server (pid ${pid}) did not reread its exports (see ${log})`);
 }
 
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
+const sizeOf = (file: string): Promise<number> =>
+  stat(file).then(
+    (st) => st.size,
+    () => 0,
+  );
 
-function readFrom(file: string, offset: number): string {
-  const size = sizeOf(file);
-  if (size <= offset) return '';
-  const fd = openSync(file, 'r');
+/** What the file holds past `offset` ('' when nothing, or no such file). */
+async function readFrom(file: string, offset: number): Promise<string> {
+  let fh;
   try {
+    fh = await open(file, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const size = (await fh.stat()).size;
+    if (size <= offset) return '';
     const buf = Buffer.alloc(size - offset);
-    readSync(fd, buf, 0, buf.length, offset);
-    return buf.toString();
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    return buf.subarray(0, bytesRead).toString();
   } finally {
-    closeSync(fd);
+    await fh.close();
   }
 }

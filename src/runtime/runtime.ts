@@ -37,6 +37,7 @@ import {
   stopSandbox,
   wakeInit,
   writeBootFiles,
+  writeSharedBootFiles,
   type BootFilesSpec,
   type Sandbox,
 } from './sandbox.js';
@@ -348,6 +349,8 @@ export class Runtime implements EfsHost {
    * start removes what it left if it died without cleaning up.
    */
   private hostReady?: Promise<void>;
+  /** The shared boot files written (once per daemon; asked again after a failure). */
+  private sharedBoot?: Promise<void>;
 
   private async ensureHost(): Promise<void> {
     if (!this.hostReady) {
@@ -417,6 +420,11 @@ export class Runtime implements EfsHost {
 
   instanceDir(instanceId: string): string {
     return path.join(this.home, 'instances', instanceId);
+  }
+
+  /** The boot files every instance has alike (sandbox.ts writeSharedBootFiles), written at this daemon's first launch. */
+  private sharedBootDir(): string {
+    return path.join(this.home, 'boot');
   }
 
   volumeDir(volumeId: string): string {
@@ -516,9 +524,9 @@ export class Runtime implements EfsHost {
     const instanceDir = this.instanceDir(spec.instanceId);
     const volumeDir = this.volumeDir(spec.volumeId);
     const rootDiskNew = !existsSync(rootDiskFile(volumeDir));
-    // Its directory without the last boot's gates (removing a gate that is not there is nothing to do), its cgroups
-    // and boot files, made while its id range is claimed: none needs another. Gates are opened only after.
-    const dirReady = Promise.all([mkdir(instanceDir, { recursive: true }), clearBootGates(instanceDir)]);
+    // Its directory without the last boot's gates (a directory made now has none), its cgroups and boot files, made
+    // while its id range is claimed: none needs another. Gates are opened only after.
+    const dirReady = mkdir(instanceDir, { recursive: true }).then((made) => (made ? undefined : clearBootGates(instanceDir)));
     const cgroupsMade = makeCgroups(this.tag, spec.instanceId, spec.limits);
     const files: BootFilesSpec = {
       instanceDir,
@@ -529,7 +537,11 @@ export class Runtime implements EfsHost {
       nameserver: resolverAddress(spec.vpcCidr),
       privateIp: spec.privateIp,
     };
-    const bootFiles = writeBootFiles(files);
+    const sharedBoot = (this.sharedBoot ??= writeSharedBootFiles(this.sharedBootDir()));
+    sharedBoot.catch(() => {
+      if (this.sharedBoot === sharedBoot) this.sharedBoot = undefined;
+    });
+    const bootFiles = Promise.all([writeBootFiles(files), sharedBoot]);
     for (const p of [dirReady, cgroupsMade, bootFiles]) p.catch(() => undefined);
     // Root in the instance is an unprivileged id range of the host (userns.ts): its network namespace is the user
     // namespace's.
@@ -558,6 +570,7 @@ export class Runtime implements EfsHost {
       sandbox = await startSandbox({
         ...files,
         instanceId: spec.instanceId,
+        sharedBoot: this.sharedBootDir(),
         netns: this.n.instanceNs(spec.instanceId),
         eth0: instanceSide(vpc, nic),
         connectLater: !!opts.offline,

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, unlink, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
-import { CFN_HELPER_LINKS, writeCfnHelpers } from './cfn-helpers.js';
+import { CFN_HELPER_LINKS, CFN_SIGNAL } from './cfn-helpers.js';
 import { keeperCommand } from './console.js';
 import { ROOT_DISK_OPTIONS } from './root-disk.js';
 import { startConsoleAndSandbox } from './sh.js';
@@ -29,6 +29,8 @@ export interface BootSpec {
   volumeDir: string;
   /** Private work dir of this instance on the host: root/ mount point, boot/ files, console.log. */
   instanceDir: string;
+  /** The boot files all instances share (writeSharedBootFiles), copied into /run/halo after the instance's own. */
+  sharedBoot: string;
   hostname: string;
   /** The instance's DNS: its search domain and its VPC's Amazon-provided DNS (written to /etc/resolv.conf at boot). */
   dnsDomain?: string;
@@ -154,7 +156,7 @@ function stage1(spec: BootSpec): string {
     idBase: spec.idBase,
     idRange: ID_RANGE,
     hostname: spec.hostname,
-    boot: path.join(spec.instanceDir, 'boot'),
+    boot: [path.join(spec.instanceDir, 'boot'), spec.sharedBoot],
     netns: `/run/netns/${spec.netns}`,
     netnsGate: gates.netns,
     diskGate: gates.disks,
@@ -218,19 +220,19 @@ while read -r dev dir type opts; do
 done 2>/dev/null < /etc/fstab
 [ -n "$netfs" ] && ( oom_child; exec mount -a ) 2>&1 | sed 's/^/[halo-init] /'
 USER_DATA=
-# User data runs once per instance, as cloud-init's per-instance semantics: an image made from this disk (CreateImage)
-# runs its new instance's user data again. It counts as run once it starts: an instance stopped before (a warm pool's
-# spare stopped while it waited for the network) runs it at its next boot.
+# User data runs once per instance (the first stage copied it to /var/lib/halo/user-data), as cloud-init's per-instance
+# semantics: an image made from this disk (CreateImage) runs its new instance's user data again. It counts as run once
+# it starts: an instance stopped before (a warm pool's spare stopped while it waited for the network) runs it at its
+# next boot.
 DONE=/var/lib/halo/user-data.done
 done_for=; read -r done_for 2>/dev/null < $DONE
 if [ "$done_for" != "$HALO_INSTANCE_ID" ] && [ -s /run/halo/user-data ]; then
   first=; IFS= read -r first < /run/halo/user-data
   case "$first" in
     '#!'*)
-      install -D -m 700 /run/halo/user-data /var/lib/halo/user-data; USER_DATA=/var/lib/halo/user-data
+      USER_DATA=/var/lib/halo/user-data
       log "running user data (first boot)" ;;
     *)
-      install -D -m 600 /run/halo/user-data /var/lib/halo/user-data
       echo "$HALO_INSTANCE_ID" > $DONE
       log "user data is not a #! script: not run (cloud-config is not supported)" ;;
   esac
@@ -274,7 +276,13 @@ function hostsFile(spec: Pick<BootSpec, 'dnsDomain' | 'hostname' | 'privateIp'>)
 /** Removes what a previous boot left of the gates (before anything of a new boot opens them). */
 export async function clearBootGates(instanceDir: string): Promise<void> {
   const gates = bootGates(instanceDir);
-  await Promise.all([gates.netns, gates.disks, gates.network, gates.disksScript].map((f) => rm(f, { force: true })));
+  await Promise.all(
+    [gates.netns, gates.disks, gates.network, gates.disksScript].map((f) =>
+      unlink(f).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      }),
+    ),
+  );
 }
 
 /** Makes a gate file, then wakes the first stage if it waits (stage1.ts GATE_PERL): a line on the bell, never blocking. */
@@ -328,29 +336,45 @@ export async function wakeInit(instanceDir: string): Promise<void> {
 export type BootFilesSpec = Pick<BootSpec, 'instanceDir' | 'env' | 'userData' | 'hostname' | 'dnsDomain' | 'nameserver' | 'privateIp'>;
 
 /**
- * The boot files, which the first stage copies into the instance's /run/halo (all but its own program): written
- * from libuv's thread pool (fifty launches at once spent a third of a second of the event loop here), while the
- * launch claims the instance's id range and makes its cgroups.
+ * The boot files of one instance, which the first stage copies into its /run/halo with the shared ones
+ * (writeSharedBootFiles): written from libuv's thread pool (fifty launches at once spent a third of a second of the
+ * event loop here), while the launch claims the instance's id range and makes its cgroups.
  */
 export async function writeBootFiles(spec: BootFilesSpec): Promise<void> {
   const boot = path.join(spec.instanceDir, 'boot');
-  const bin = path.join(boot, 'bin');
   await Promise.all(
-    [path.join(spec.instanceDir, 'root'), bin, path.join(spec.instanceDir, 'disk')].map((dir) => mkdir(dir, { recursive: true })),
+    [boot, path.join(spec.instanceDir, 'root'), path.join(spec.instanceDir, 'disk')].map((dir) => mkdir(dir, { recursive: true })),
   );
   const env = Object.entries({ ...spec.env, ...(process.env.HALO_TRACE ? { HALO_TRACE: '1' } : {}) })
     .map(([k, v]) => `${k}=${shq(v)}\n`)
     .join('');
   await Promise.all([
-    writeFile(path.join(boot, 'init'), INIT).then(() => chmod(path.join(boot, 'init'), 0o755)),
-    // mount/umount first in PATH: the instance's EBS volumes are mounted by the host on request (see volumes.ts).
-    writeFile(path.join(bin, 'mount'), MOUNT_WRAPPER, { mode: 0o755 }),
-    writeFile(path.join(bin, 'umount'), UMOUNT_WRAPPER, { mode: 0o755 }),
-    writeCfnHelpers(bin),
     writeFile(path.join(boot, 'resolv.conf'), resolvConf(spec)),
     writeFile(path.join(boot, 'hosts'), hostsFile(spec)),
     writeFile(path.join(boot, 'env'), env),
     writeFile(path.join(boot, 'user-data'), spec.userData ?? Buffer.alloc(0), { mode: 0o600 }),
+  ]);
+}
+
+/**
+ * The boot files every instance of a cloud has alike (its init, the mount wrappers, cfn-signal), written once per
+ * daemon into `dir` (each replaced whole by a rename: a boot copying them meanwhile reads an old one or the new one),
+ * not once per launch.
+ */
+export async function writeSharedBootFiles(dir: string): Promise<void> {
+  await mkdir(path.join(dir, 'bin'), { recursive: true });
+  const put = async (file: string, text: string) => {
+    const tmp = `${file}.${process.pid}.new`;
+    await writeFile(tmp, text, { mode: 0o755 });
+    await chmod(tmp, 0o755);
+    await rename(tmp, file);
+  };
+  await Promise.all([
+    put(path.join(dir, 'init'), INIT),
+    // mount/umount first in PATH: the instance's EBS volumes are mounted by the host on request (see volumes.ts).
+    put(path.join(dir, 'bin', 'mount'), MOUNT_WRAPPER),
+    put(path.join(dir, 'bin', 'umount'), UMOUNT_WRAPPER),
+    put(path.join(dir, 'bin', 'cfn-signal'), CFN_SIGNAL),
   ]);
 }
 

@@ -19,7 +19,7 @@
  *    offline);
  * 7. pivot_root, then the instance's user namespace (NS_GET_USERNS, setns, ids 0, the parent-death signal again);
  *    as the instance's root, in its own root: /etc/resolv.conf and /etc/hosts (as EC2's DHCP writes them at every
- *    boot) and the CloudFormation helpers' links;
+ *    boot), the user data's copy the init runs and the CloudFormation helpers' links;
  * 8. the capability bounding set, the seccomp filter, exec of the image's tini with the init.
  *
  * After the pivot nothing is loaded or run from the instance's files but tini: the interpreter and its code were
@@ -74,8 +74,11 @@ export interface Stage1Config {
   idBase?: number;
   idRange: number;
   hostname: string;
-  /** The boot files, copied into the instance's /run/halo (owned by its root). */
-  boot: string;
+  /**
+   * The boot files' directories, copied in order into the instance's /run/halo (owned by its root): a file of a later
+   * one replaces one of an earlier one (an instance's own boot/ of an older halo had the shared files too).
+   */
+  boot: string[];
   /** The instance's network namespace (its /run/netns file), entered once the host made it (netnsGate). */
   netns: string;
   /** Gate files the host writes (network namespace made, disks ready, network ready). */
@@ -305,10 +308,10 @@ mnt('halo-run', "$R/run", 'tmpfs', 2 | 4, "mode=755$OWNER");
       my ($src, $dst) = ("$from/$e", "$to/$e");
       my @st = lstat($src) or die "halo: $src: $!\\n";
       if (-l _) { symlink(readlink($src), $dst) or die "halo: $dst: $!\\n"; next; }
-      if (-d _) { mkdir $dst or die "halo: $dst: $!\\n"; copy_tree($src, $dst, $own); }
+      if (-d _) { mkdir $dst or -d $dst or die "halo: $dst: $!\\n"; copy_tree($src, $dst, $own); }
       else {
         my $text = readfile($src); defined $text or die "halo: $src: $!\\n";
-        sysopen(my $out, $dst, 64 | 128 | 1, 0600) or die "halo: $dst: $!\\n";
+        sysopen(my $out, $dst, 64 | 512 | 1, 0600) or die "halo: $dst: $!\\n";
         defined syswrite($out, $text) or die "halo: $dst: $!\\n"; close $out;
       }
       chmod($st[2] & 07777, $dst) or die "halo: $dst: $!\\n";
@@ -317,7 +320,7 @@ mnt('halo-run', "$R/run", 'tmpfs', 2 | 4, "mode=755$OWNER");
     closedir $dh; }
   for my $d ("$R/run/halo", "$R/run/lock", "$R/run/systemd", "$R/run/systemd/system") {
     mkdir $d, 0755 or die "halo: $d: $!\\n"; chown(@own, $d) or die "halo: $d: $!\\n"; }
-  copy_tree(${plq(c.boot)}, "$R/run/halo", \\@own);
+  copy_tree($_, "$R/run/halo", \\@own) for (${c.boot.map(plq).join(', ')});
   sysopen(my $fh, "$R/run/halo/online", 64 | 1, 0600) or die "halo: $R/run/halo/online: $!\\n"; close $fh;
   bindmount(${plq(c.onlineFifo)}, "$R/run/halo/online");
 }
@@ -353,6 +356,18 @@ for my $f ('resolv.conf', 'hosts') {
   unlink "/etc/$f";
   if (sysopen(my $out, "/etc/$f", 64 | 128 | 1, 0644)) { syswrite($out, $text); close $out; chmod 0644, "/etc/$f"; }
   else { print "[halo] /etc/$f: $!\\n"; }
+}
+# The user data where the init runs it from, as cloud-init keeps its copy (rewritten at every boot; the init decides
+# whether it runs): executable when it is a #! script.
+{
+  my $ud = readfile('/run/halo/user-data');
+  if (defined $ud && length $ud) {
+    my ($file, $mode) = ('/var/lib/halo/user-data', $ud =~ /^#!/ ? 0700 : 0600);
+    my $dir = ''; for my $part ('var', 'lib', 'halo') { $dir .= "/$part"; mkdir $dir, 0755; }
+    unlink $file;
+    if (sysopen(my $out, $file, 64 | 128 | 1, $mode)) { syswrite($out, $ud); close $out; chmod $mode, $file; }
+    else { print "[halo] $file: $!\\n"; }
+  }
 }
 for my $l (${c.links.map(([link, target]) => `[${plq(link)}, ${plq(target)}]`).join(', ')}) {
   my $dir = ''; for my $part (grep { length } split m{/}, ($l->[0] =~ s{/[^/]*$}{}r)) { $dir .= "/$part"; mkdir $dir; }
