@@ -93,7 +93,13 @@ describe('launches yield the CPU to the API', { skip: ROOT && CPU ? false : 'nee
 
     // Every process of the instance (its init, its user data's sleep) is in its own cpu cgroup, at 1024 per vCPU.
     assert.equal(Number(readFileSync(path.join(cpuDir, 'cpu.shares'), 'utf8')), 2048, 't3.micro: 2 vCPUs');
+    const quota = Number(readFileSync(path.join(cpuDir, 'cpu.cfs_quota_us'), 'utf8'));
+    const period = Number(readFileSync(path.join(cpuDir, 'cpu.cfs_period_us'), 'utf8'));
+    assert.equal(quota, period * Math.min(2, os.availableParallelism()), 'a CFS quota of its vCPUs (at most the machine has)');
     const memoryDir = cgroupDirs(tag, id).find((d) => d.startsWith('/sys/fs/cgroup/memory/')) as string;
+    assert.equal(Number(readFileSync(path.join(memoryDir, 'memory.limit_in_bytes'), 'utf8')), 1024 ** 3, 't3.micro: 1 GiB');
+    const pidsDir = cgroupDirs(tag, id).find((d) => d.startsWith('/sys/fs/cgroup/pids/'));
+    if (pidsDir) assert.match(readFileSync(path.join(pidsDir, 'pids.max'), 'utf8').trim(), /^\d+$/, 'a process limit');
     const pids = readFileSync(path.join(memoryDir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
     const sleeper = pids.find((pid) => {
       try {

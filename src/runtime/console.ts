@@ -22,11 +22,12 @@ const MS_SLAVE = 0x80000;
  * The keeper (perl without modules: it starts in a few milliseconds, python in tens), which also starts the sandbox.
  * The host command runner starts it ahead of the boot, and it waits for what to do on its stdin (an empty stdin ends
  * it): the console file, the kept size, the owner (-1: the host's root), the FIFOs and the cgroups (one per line), the
- * first stage's program file, the instance's network namespace to make (in a user namespace of the owner's ids), its
+ * steps that make the cgroups (limits.ts `cgroupPlan`), the first stage's program file, the instance's network namespace to make (in a user namespace of the owner's ids), its
  * gate, the bell, the `ip -batch` file of the instance's side of its link and the network gate to open after it (or
  * nothing), NUL-separated. So a boot costs the runner no process start.
  *
- * As soon as it has its input, it joins the instance's cgroups through a child (off the runner's thread and its own:
+ * As soon as it has its input, it makes the instance's cgroups (system calls, not the daemon's thread pool) and joins
+ * them through a child (off the runner's thread and its own:
  * on cgroup v1 a move waits for an RCU grace period when none happened lately, about 11 ms here, which the first
  * stage's own join then shares). It makes the instance's FIFOs (the console's first) owned by the instance's root,
  * opens both ends of the console's (the read end without blocking, so that the write end opens at once) and forks the
@@ -47,8 +48,27 @@ const KEEPER = `
 syscall(${NR.prctl}, 1, 9);
 my $args = do { local $/; <STDIN> };
 exit 0 unless defined $args && length $args;
-my ($path, $cap, $owner, $fifos, $cgroups, $program, $netns, $gate, $bell, $wire, $netgate) = split /\\0/, $args, -1;
+my ($path, $cap, $owner, $fifos, $cgroups, $cgsteps, $program, $netns, $gate, $bell, $wire, $netgate) = split /\\0/, $args, -1;
 sub fail { syswrite(STDOUT, "error $_[0]\\n"); exit 1; }
+# The instance's cgroups with their limits (limits.ts cgroupPlan), before anything joins them. A previous boot's are
+# removed first: busy (EBUSY) while its last processes exit, a short and bounded wait.
+for my $step (split /\\n/, $cgsteps) {
+  my ($op, $p, $v) = split /\\t/, $step;
+  if ($op eq 'rmdir') {
+    for my $try (1 .. 50) { last if rmdir($p) || $! != 16; select(undef, undef, undef, 0.02); }
+  } elsif ($op eq 'mkdir') {
+    mkdir $p or fail("cgroup $p: $!");
+  } elsif ($op eq 'quota') {
+    my $period = 100000;
+    if (open(my $f, '<', "$p/cpu.cfs_period_us")) { my $read = <$f>; $period = ($read // 0) + 0 || 100000; close $f; }
+    my $q;
+    (sysopen($q, "$p/cpu.cfs_quota_us", 1) && syswrite($q, $period * $v)) or fail("$p/cpu.cfs_quota_us: $!");
+  } elsif (sysopen(my $f, $p, 1)) {
+    defined syswrite($f, $v) or fail("$p: $!");
+  } elsif (!($op eq 'write?' && $! == 2)) {
+    fail("$p: $!");
+  }
+}
 ${MAKE_NETNS_PERL}
 sub open_gate { my ($file) = @_;
   sysopen(my $g, $file, 64 | 1) or return "$file: $!";
@@ -179,8 +199,10 @@ export interface ConsoleAndSandbox {
   owner?: number;
   /** Other FIFOs of the instance, made with the console's (same owner and mode). */
   otherFifos: string[];
-  /** The instance's cgroups, which the keeper joins. */
+  /** The instance's cgroups, which the keeper makes (`cgroupSteps`) and joins. */
   cgroups: string[];
+  /** How to make them (limits.ts `cgroupPlan`). */
+  cgroupSteps: string;
   /** The sandbox's first stage (stage1.ts), a perl program run as the sandbox's PID 1. */
   program: string;
   /** The instance's network namespace to make (its /run/netns file), in a user namespace of the owner's ids when given. */
@@ -207,6 +229,7 @@ export function keeperCommand(c: ConsoleAndSandbox): { cmd: string; args: string
       String(c.owner ?? -1),
       [fifo, ...c.otherFifos].join('\n'),
       c.cgroups.join('\n'),
+      c.cgroupSteps,
       c.program,
       c.netns,
       c.netnsGate,

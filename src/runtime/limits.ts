@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { rmdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -81,7 +81,7 @@ function instancesParent(tag: string, controller: Controller): string | undefine
   return own && controller === 'cpu' ? path.join(own, cgroupName(tag, 'instances')) : own;
 }
 
-/** Where the instance's cgroup of each available controller is (made by `makeCgroups`). */
+/** Where the instance's cgroup of each available controller is (made by its keeper: `cgroupPlan`). */
 export function cgroupDirs(tag: string, instanceId: string): string[] {
   return LIMIT_CONTROLLERS.map((c) => instancesParent(tag, c))
     .filter((d): d is string => !!d)
@@ -92,63 +92,70 @@ function write(dir: string, file: string, value: string | number): void {
   writeFileSync(path.join(dir, file), String(value));
 }
 
-/**
- * Makes (or resets) the instance's cgroups with its limits; returns their directories. Asynchronous (libuv's thread
- * pool): fifty launches at once spent a quarter of a second of the daemon's event loop here when it was synchronous.
- */
-export async function makeCgroups(tag: string, instanceId: string, limits: InstanceLimits): Promise<string[]> {
-  await removeCgroups(cgroupDirs(tag, instanceId));
-  const made = await Promise.all(
-    LIMIT_CONTROLLERS.map(async (controller) => {
-      const parent = instancesParent(tag, controller);
-      if (!parent) return undefined;
-      if (
-        controller === 'cpu' &&
-        (await mkdir(parent).then(
-          () => true,
-          () => false,
-        ))
-      )
-        await writeFile(path.join(parent, 'cpu.shares'), String(INSTANCES_CPU_SHARES));
-      const dir = path.join(parent, cgroupName(tag, instanceId));
-      await mkdir(dir);
-      const set = (file: string, value: number) => writeFile(path.join(dir, file), String(value));
-      if (controller === 'memory') {
-        const bytes = limits.memoryMiB * 1024 * 1024;
-        await set('memory.limit_in_bytes', bytes);
-        // No swap on top of it, where the kernel accounts swap at all (without, these files do not exist).
-        const absent = (err: NodeJS.ErrnoException) => {
-          if (err.code !== 'ENOENT') throw err;
-        };
-        await set('memory.memsw.limit_in_bytes', bytes).catch(absent);
-        await set('memory.swappiness', 0).catch(absent);
-      } else if (controller === 'pids') {
-        await set('pids.max', limits.pids);
-      } else if (controller === 'cpu') {
-        await set('cpu.shares', 1024 * limits.vcpus);
-        const period = Number(await readFile(path.join(dir, 'cpu.cfs_period_us'), 'utf8')) || 100_000;
-        await set('cpu.cfs_quota_us', period * Math.min(limits.vcpus, os.availableParallelism()));
-      }
-      return dir;
-    }),
-  );
-  return made.filter((d): d is string => !!d);
+/** An instance's cgroups, to be made by its console keeper (console.ts), which then joins them. */
+export interface CgroupPlan {
+  /** Their directories, one per available controller. */
+  dirs: string[];
+  /** The cpu controller's (undefined without one). */
+  cpuDir?: string;
+  /**
+   * The keeper's steps, a line each, fields tab-separated: `rmdir DIR` (a previous boot's, reset; gone is fine),
+   * `mkdir DIR`, `write FILE VALUE`, `write? FILE VALUE` (a file the kernel may not have: swap accounting), and
+   * `quota DIR CPUS` (cpu.cfs_quota_us = cpu.cfs_period_us × CPUS).
+   */
+  steps: string;
 }
 
-const cpuDirOf = (dirs: string[]) => dirs.find((d) => existsSync(path.join(d, 'cpu.shares')));
+/**
+ * The instance's cgroups with its limits, as steps its console keeper carries out with a few system calls, off the
+ * daemon (a file write here costs three round trips of libuv's thread pool: fifty launches at once spent a quarter
+ * of a second of the event loop when they were synchronous, and a single launch waited about 10 ms when they were not).
+ * The cloud's `instances` cgroup of the cpu controller must exist (makeInstancesCgroup).
+ */
+export function cgroupPlan(tag: string, instanceId: string, limits: InstanceLimits): CgroupPlan {
+  const dirs: string[] = [];
+  const steps: string[][] = [];
+  let cpuDir: string | undefined;
+  const bytes = limits.memoryMiB * 1024 * 1024;
+  for (const controller of LIMIT_CONTROLLERS) {
+    const parent = instancesParent(tag, controller);
+    if (!parent) continue;
+    const dir = path.join(parent, cgroupName(tag, instanceId));
+    dirs.push(dir);
+    steps.push(['rmdir', dir], ['mkdir', dir]);
+    const set = (file: string, value: number, optional = false) =>
+      steps.push([optional ? 'write?' : 'write', path.join(dir, file), String(value)]);
+    if (controller === 'memory') {
+      set('memory.limit_in_bytes', bytes);
+      // No swap on top of it, where the kernel accounts swap at all (without, these files do not exist).
+      set('memory.memsw.limit_in_bytes', bytes, true);
+      set('memory.swappiness', 0, true);
+    } else if (controller === 'pids') {
+      set('pids.max', limits.pids);
+    } else if (controller === 'cpu') {
+      cpuDir = dir;
+      set('cpu.shares', 1024 * limits.vcpus);
+      steps.push(['quota', dir, String(Math.min(limits.vcpus, os.availableParallelism()))]);
+    }
+  }
+  return { dirs, cpuDir, steps: steps.map((f) => f.join('\t')).join('\n') };
+}
+
+/** The cloud's cgroup of the cpu controller that holds its instances' (at INSTANCES_CPU_SHARES), made at its start. */
+export function makeInstancesCgroup(tag: string): void {
+  const dir = instancesParent(tag, 'cpu');
+  if (!dir) return;
+  if (!existsSync(dir)) mkdirSync(dir);
+  write(dir, 'cpu.shares', INSTANCES_CPU_SHARES);
+}
 
 /**
  * Where an instance's sandbox sets itself up (limits.ts header): its own cgroups, the cloud's provisioning cgroup in
- * place of its cpu one; then `instanceCpuCgroup`. Undefined without a provisioning cgroup (its own cgroups then).
+ * place of its cpu one; then its cpu one (CgroupPlan.cpuDir). Undefined without a provisioning cgroup (its own then).
  */
-export function setUpCgroups(dirs: string[], provisioning: string | undefined): string[] | undefined {
-  const cpu = cpuDirOf(dirs);
-  return provisioning && cpu ? dirs.map((d) => (d === cpu ? provisioning : d)) : undefined;
-}
-
-/** The instance's own cpu cgroup, which the sandbox's first stage joins before its pivot (set up elsewhere). */
-export function instanceCpuCgroup(dirs: string[]): string | undefined {
-  return cpuDirOf(dirs);
+export function setUpCgroups(plan: CgroupPlan, provisioning: string | undefined): string[] | undefined {
+  const cpu = plan.cpuDir;
+  return provisioning && cpu ? plan.dirs.map((d) => (d === cpu ? provisioning : d)) : undefined;
 }
 
 /**

@@ -60,8 +60,8 @@ import {
   cgroupPids,
   cgroupDirs,
   freezeCgroups,
-  instanceCpuCgroup,
-  makeCgroups,
+  cgroupPlan,
+  makeInstancesCgroup,
   makeProvisioningCgroup,
   removeCgroups,
   setUpCgroups,
@@ -294,6 +294,7 @@ export class Runtime implements EfsHost {
     // From here on the launches' host commands weigh less than the API (limits.ts).
     this.provisioning = makeProvisioningCgroup(this.tag);
     if (this.provisioning) runHostCommandsIn(this.provisioning);
+    makeInstancesCgroup(this.tag);
     const ev = this.cloud.events;
     // Applied on the host after the API call returns (as AWS applies them: within moments); a failure is logged.
     const onAddress = () => {
@@ -524,10 +525,10 @@ export class Runtime implements EfsHost {
     const instanceDir = this.instanceDir(spec.instanceId);
     const volumeDir = this.volumeDir(spec.volumeId);
     const rootDiskNew = !existsSync(rootDiskFile(volumeDir));
-    // Its directory without the last boot's gates (a directory made now has none), its cgroups and boot files, made
-    // while its id range is claimed: none needs another. Gates are opened only after.
+    // Its directory without the last boot's gates (a directory made now has none) and its boot files, made while its
+    // id range is claimed: none needs another. Gates are opened only after. Its cgroups are made by its keeper.
     const dirReady = mkdir(instanceDir, { recursive: true }).then((made) => (made ? undefined : clearBootGates(instanceDir)));
-    const cgroupsMade = makeCgroups(this.tag, spec.instanceId, spec.limits);
+    const cgroups = cgroupPlan(this.tag, spec.instanceId, spec.limits);
     const files: BootFilesSpec = {
       instanceDir,
       env: spec.env,
@@ -542,15 +543,14 @@ export class Runtime implements EfsHost {
       if (this.sharedBoot === sharedBoot) this.sharedBoot = undefined;
     });
     const bootFiles = Promise.all([writeBootFiles(files), sharedBoot]);
-    for (const p of [dirReady, cgroupsMade, bootFiles]) p.catch(() => undefined);
+    for (const p of [dirReady, bootFiles]) p.catch(() => undefined);
     // Root in the instance is an unprivileged id range of the host (userns.ts): its network namespace is the user
     // namespace's.
     let idBase: number;
     try {
       idBase = await this.idClaims.claim(spec.instanceId);
     } catch (err) {
-      await Promise.all([dirReady, cgroupsMade, bootFiles].map((p) => p.catch(() => undefined)));
-      await this.releaseCgroups(spec.instanceId);
+      await Promise.all([dirReady, bootFiles].map((p) => p.catch(() => undefined)));
       throw err;
     }
     const nic = { instanceId: spec.instanceId, privateIp: spec.privateIp, subnetCidr: spec.subnetCidr, mac: spec.mac };
@@ -562,11 +562,11 @@ export class Runtime implements EfsHost {
     const alias = uplinkAlias(vpc, spec.instanceId);
     const pending: Running = { spec, sandbox: undefined as unknown as Sandbox, alias, expectedExit: false };
     this.plugged.set(spec.instanceId, pending);
-    // The sandbox: its cgroups and boot files, then its keeper (which makes its FIFOs, starts it and makes its network
+    // The sandbox: its boot files, then its keeper (which makes its cgroups and FIFOs, starts it and makes its network
     // namespace) through the command runner. A failure of any is the launch's.
     let sandbox: Sandbox | undefined;
     const started = (async () => {
-      const [cgroups] = await Promise.all([cgroupsMade, bootFiles, dirReady, clearInstanceNs(this.tag, vpc, spec.instanceId)]);
+      await Promise.all([bootFiles, dirReady, clearInstanceNs(this.tag, vpc, spec.instanceId)]);
       sandbox = await startSandbox({
         ...files,
         instanceId: spec.instanceId,
@@ -578,9 +578,10 @@ export class Runtime implements EfsHost {
         volumeDir,
         rootDisk: rootDiskFile(volumeDir),
         rootDiskNew,
-        cgroups,
+        cgroups: cgroups.dirs,
+        cgroupSteps: cgroups.steps,
         setUpCgroups: setUpCgroups(cgroups, this.provisioning),
-        joinBeforePivot: this.provisioning ? instanceCpuCgroup(cgroups) : undefined,
+        joinBeforePivot: this.provisioning ? cgroups.cpuDir : undefined,
         idBase,
       });
       trace('sandbox spawned, its network namespace made');

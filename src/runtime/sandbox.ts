@@ -46,6 +46,8 @@ export interface BootSpec {
   rootDiskNew: boolean;
   /** The instance's cgroup directories (limits.ts): the first stage moves itself into them before anything else. */
   cgroups: string[];
+  /** How its keeper makes them (limits.ts `cgroupPlan`). */
+  cgroupSteps: string;
   /** Where the first stage sets itself up, when not in `cgroups` (limits.ts `setUpCgroups`); then `joinBeforePivot`. */
   setUpCgroups?: string[];
   /** The instance's own cpu cgroup, which the first stage joins last on the host's side, before the pivot. */
@@ -396,6 +398,7 @@ export async function startSandbox(spec: BootSpec): Promise<Sandbox> {
       owner: spec.idBase,
       otherFifos: [onlineFifo(spec.instanceDir), gates.bell],
       cgroups: spec.cgroups,
+      cgroupSteps: spec.cgroupSteps,
       program,
       netns: `/run/netns/${spec.netns}`,
       netnsGate: gates.netns,
