@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(iproute2 nftables util-linux awscli debootstrap ca-certificates python3 e2fsprogs nfs-ganesha nfs-ganesha-vfs fuse3 libfuse3-dev pkg-config gcc chromium)
+APT_PACKAGES=(iproute2 nftables util-linux awscli debootstrap ca-certificates python3 e2fsprogs nfs-ganesha nfs-ganesha-vfs fuse3 libfuse3-dev pkg-config gcc chromium libjson-xs-perl)
 # One dpkg-query for all of them: this runs before every `./halo` command.
 installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${APT_PACKAGES[@]}" 2>/dev/null | awk '/install ok installed/ {print $1}' || true)
 missing=()

@@ -78,7 +78,7 @@ describe('launches yield the CPU to the API', { skip: ROOT && CPU ? false : 'nee
     // The daemon's host command runner (what starts every ip, nft, mount and sandbox) lives there: what it starts too.
     const daemonPid = readDaemonInfo(cloud.home)?.pid;
     const parentOf = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
-    const runner = processList('host-runner.js').find((p) => parentOf(p.pid) === String(daemonPid));
+    const runner = processList('halo-host-runner').find((p) => parentOf(p.pid) === String(daemonPid));
     assert.ok(runner, 'the daemon has a host command runner');
     assert.equal(cpuCgroupOf(runner.pid), provisioning);
     assert.notEqual(cpuCgroupOf(daemonPid as number), provisioning, 'the daemon itself keeps its own weight');

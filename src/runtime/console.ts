@@ -20,36 +20,86 @@ const MS_SLAVE = 0x80000;
 
 /**
  * The keeper (perl without modules: it starts in a few milliseconds, python in tens), which also starts the sandbox.
- * The host command runner starts it ahead of the boot, and it waits for what to do on its stdin (an empty stdin ends
- * it): the console file, the kept size, the owner (-1: the host's root), the FIFOs and the cgroups (one per line), the
- * steps that make the cgroups (limits.ts `cgroupPlan`), the first stage's program file, the instance's network namespace to make (in a user namespace of the owner's ids), its
- * gate, the bell, the `ip -batch` file of the instance's side of its link and the network gate to open after it (or
- * nothing), NUL-separated. So a boot costs the runner no process start.
+ * The host command runner starts it ahead of the boot. Before its input it makes the sandbox (at the normal CPU
+ * weight: work done at nice 19 counts 68 times over in the scheduler's accounts, which then delays the launch's own
+ * steps by milliseconds, measured): a fork with its own
+ * PID, mount (the host's mounts as masters), UTS and IPC namespaces, as `unshare --pid --fork --mount --propagation
+ * slave --uts --ipc --kill-child` makes them, whose PID 1 waits (on a pipe) for the console FIFO and the first stage
+ * to run. Then it waits for what to do on its stdin (an empty stdin ends it, and the sandbox with it): the console
+ * file, the kept size, the owner (-1: the host's root), the FIFOs and the cgroups (one per line), the steps that make
+ * the cgroups (limits.ts `cgroupPlan`), the first stage's program file, the instance's network namespace to make (in
+ * a user namespace of the owner's ids), its gate, the bell, the `ip -batch` file of the instance's side of its link
+ * and the network gate to open after it (or nothing), NUL-separated. So a boot costs the runner no process start, and
+ * the launch no fork or namespace of the sandbox's.
  *
- * As soon as it has its input, it makes the instance's cgroups (system calls, not the daemon's thread pool) and joins
- * them through a child (off the runner's thread and its own:
- * on cgroup v1 a move waits for an RCU grace period when none happened lately, about 11 ms here, which the first
- * stage's own join then shares). It makes the instance's FIFOs (the console's first) owned by the instance's root,
- * opens both ends of the console's (the read end without blocking, so that the write end opens at once) and forks the
- * sandbox with the write end as its stdout and stderr: its own PID, mount (the host's mounts as masters), UTS and IPC
- * namespaces, as `unshare --pid --fork --mount --propagation slave --uts --ipc --kill-child` makes them; its PID 1 runs
- * the first stage in this interpreter (no program start). While the first stage sets itself up, the keeper makes the
- * instance's network namespace (userns.ts `make_netns`, in this interpreter too; its binding in /run/netns reaches the
- * sandbox's mounts) and opens its gate (the gate file, then a line on the bell: stage1.ts GATE_PERL), runs the
- * instance's side of its link (network.ts `instanceSide`, one `ip -batch` of a file: a fork of this small process, not
- * of the runner) and, for a boot whose link is connected later, opens its network gate too; should any of it fail, it
- * kills the sandbox. Then it prints the sandbox's pid: the answer the runner waits for (so the namespace and its eth0
- * exist once the launch has it). It reaps the cgroups' child, lowers its OOM score, and appends what the sandbox
- * writes to the console file until the last writer is gone. It ends with the sandbox's status (128 + signal when
- * killed), after its console is written out or, should a process outside the sandbox keep the FIFO open, 2 s after
- * the sandbox ended. It dies with the runner, and the sandbox with it (their parent-death signals).
+ * With its input it takes back the normal weight, makes the instance's cgroups (system calls, not the daemon's thread
+ * pool) and joins them through a child (off the runner's thread and its own: on cgroup v1 a move waits for an RCU
+ * grace period when none happened lately, about 11 ms here, which the first stage's own join then shares). It makes
+ * the instance's FIFOs (the console's first) owned by the instance's root, opens both ends of the console's (the read
+ * end without blocking, so that the sandbox's write end opens at once) and tells the sandbox's PID 1, which opens the
+ * console as its stdout and stderr and runs the first stage in its interpreter (no program start). While the first
+ * stage sets itself up, the keeper makes the instance's network namespace (userns.ts `make_netns`, in this
+ * interpreter too; its binding in /run/netns reaches the sandbox's mounts) and opens its gate (the gate file, then a
+ * line on the bell: stage1.ts GATE_PERL), runs the instance's side of its link (network.ts `instanceSide`, one `ip
+ * -batch` of a file: a fork of this small process, not of the runner) and, for a boot whose link is connected later,
+ * opens its network gate too; should any of it fail, it kills the sandbox. Then it prints the sandbox's pid: the
+ * answer the runner waits for (so the namespace and its eth0 exist once the launch has it). It closes its own write
+ * end of the console once the sandbox's PID 1 has opened its own, reaps the cgroups' child, lowers its OOM score, and
+ * appends what the sandbox writes to the console file until the last writer is gone. It ends with the sandbox's
+ * status (128 + signal when killed), after its console is written out or, should a process outside the sandbox keep
+ * the FIFO open, 2 s after the sandbox ended. It dies with the runner, and the sandbox with it (their parent-death
+ * signals).
  */
 const KEEPER = `
 syscall(${NR.prctl}, 1, 9);
+$SIG{PIPE} = 'IGNORE';
+# The sandbox, made ahead: its own PID, mount (the host's mounts as masters), UTS and IPC namespaces, as
+# \`unshare --pid --fork --mount --propagation slave --uts --ipc --kill-child\` makes them; its PID 1 waits for the boot's
+# console FIFO and first stage on one pipe, its parent for the same on another (nothing: no boot, they end).
+pipe(my $go_sandbox_r, my $go_sandbox) or die "halo: pipe: $!\\n";
+pipe(my $go_init_r, my $go_init) or die "halo: pipe: $!\\n";
+pipe(my $ready_r, my $ready_w) or die "halo: pipe: $!\\n";
+my $pid = fork;
+defined $pid or die "halo: fork: $!\\n";
+unless ($pid) {
+  $SIG{PIPE} = 'DEFAULT';
+  close $_ for ($go_sandbox, $go_init, $ready_r);
+  open(STDIN, '<', '/dev/null');
+  open(STDOUT, '>', '/dev/null');
+  syscall(${NR.prctl}, 1, 9);
+  syscall(${NR.unshare}, ${SANDBOX_NAMESPACES}) == 0 or die "halo: unshare: $!\\n";
+  syscall(${NR.mount}, my $none = 'none', my $root = '/', undef, ${MS_REC | MS_SLAVE}, undef) == 0
+    or die "halo: the host's mounts as masters: $!\\n";
+  my $init = fork;
+  defined $init or die "halo: fork: $!\\n";
+  unless ($init) {
+    close $go_sandbox_r;
+    syscall(${NR.prctl}, 1, 9);
+    # A line (the keeper's children, forked later, hold the pipe open: its end is no sign).
+    my $word = <$go_init_r>;
+    syscall(${NR.exit}, 0) unless defined $word && chomp $word;
+    my ($console, $program) = split /\\0/, $word;
+    # The console: the keeper holds its read end open until this write end is (a line on the ready pipe).
+    open(STDOUT, '>', $console) or syscall(${NR.exit}, 1);
+    open(STDERR, '>&', \\*STDOUT) or syscall(${NR.exit}, 1);
+    syswrite($ready_w, "1");
+    close $ready_w;
+    $0 = "halo-stage1 $program";
+    do $program;
+    die($@ || "halo: $program: $!\\n");
+  }
+  close $_ for ($go_init_r, $ready_w);
+  $SIG{INT} = $SIG{TERM} = 'IGNORE';
+  my $word = <$go_sandbox_r>;
+  $0 = "halo-sandbox " . (split /\\0/, $word)[1] if defined $word && chomp $word;
+  waitpid($init, 0);
+  exit(($? & 127) ? 128 + ($? & 127) : $? >> 8);
+}
+close $_ for ($go_sandbox_r, $go_init_r, $ready_w);
 my $args = do { local $/; <STDIN> };
 exit 0 unless defined $args && length $args;
 my ($path, $cap, $owner, $fifos, $cgroups, $cgsteps, $program, $netns, $gate, $bell, $wire, $netgate) = split /\\0/, $args, -1;
-sub fail { syswrite(STDOUT, "error $_[0]\\n"); exit 1; }
+sub fail { kill 9, $pid; syswrite(STDOUT, "error $_[0]\\n"); exit 1; }
 # The instance's cgroups with their limits (limits.ts cgroupPlan), before anything joins them. A previous boot's are
 # removed first: busy (EBUSY) while its last processes exit, a short and bounded wait.
 for my $step (split /\\n/, $cgsteps) {
@@ -111,31 +161,10 @@ for my $f (@fifos) {
 }
 sysopen(my $in, $fifos[0], 0x800) or fail("$fifos[0]: $!");
 sysopen(my $end, $fifos[0], 1) or fail("$fifos[0]: $!");
-my $pid = fork;
-defined $pid or fail("fork: $!");
-unless ($pid) {
-  open(STDIN, '<', '/dev/null');
-  open(STDOUT, '>&', $end);
-  open(STDERR, '>&', $end);
-  close $in; close $end;
-  $0 = "halo-sandbox $program";
-  syscall(${NR.prctl}, 1, 9);
-  syscall(${NR.unshare}, ${SANDBOX_NAMESPACES}) == 0 or die "halo: unshare: $!\\n";
-  syscall(${NR.mount}, my $none = 'none', my $root = '/', undef, ${MS_REC | MS_SLAVE}, undef) == 0
-    or die "halo: the host's mounts as masters: $!\\n";
-  my $init = fork;
-  defined $init or die "halo: fork: $!\\n";
-  unless ($init) {
-    syscall(${NR.prctl}, 1, 9);
-    $0 = "halo-stage1 $program";
-    do $program;
-    die($@ || "halo: $program: $!\\n");
-  }
-  $SIG{INT} = $SIG{TERM} = 'IGNORE';
-  waitpid($init, 0);
-  exit(($? & 127) ? 128 + ($? & 127) : $? >> 8);
+for my $go ($go_init, $go_sandbox) {
+  defined syswrite($go, "$fifos[0]\\0$program\\n") or fail("the sandbox made ahead ended: $!");
+  close $go;
 }
-close $end;
 if (length $netns) {
   my $stop = sub { kill 9, $pid; waitpid($pid, 0); fail($_[0]); };
   eval { make_netns($netns, $owner < 0 ? '' : $owner) };
@@ -150,6 +179,10 @@ if (length $netns) {
 }
 syswrite(STDOUT, "$pid\\n");
 close STDOUT;
+# The sandbox's PID 1 has the console open (or ended): from now on its end is the end of the console's writers.
+sysread($ready_r, my $opened, 1);
+close $ready_r;
+close $end;
 waitpid($joiner, 0) if $joiner;
 if (sysopen(my $oom, '/proc/self/oom_score_adj', 1)) { syswrite($oom, '-1000'); close $oom; }
 fcntl($in, 4, fcntl($in, 3, 0) & ~0x800);

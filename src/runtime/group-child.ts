@@ -2,8 +2,9 @@ import { spawn } from 'node:child_process';
 
 /**
  * One host command in its own process group, with its input, its output collected and a time-out that kills the
- * whole group (background jobs it started would otherwise hold its output open). Used by the host command runner
- * (host-runner.ts, its own Node process: this module imports nothing of the daemon) and by sh.ts `runAsync`.
+ * whole group (background jobs it started would otherwise hold its output open), started by this process (sh.ts
+ * `runAsync`: the long image builds, whose output is followed as it comes; the host command runner, host-runner.ts,
+ * does the same for every other command).
  */
 export interface GroupChildResult {
   /** null when it was killed by the time-out or could not start. */

@@ -1,9 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runInGroup } from './group-child.js';
-import type { BootRequest } from './host-runner.js';
+import { HOST_RUNNER, type BootRequest, type CommandRequest } from './host-runner.js';
 import { ownCpuDir } from './limits.js';
 
 /** A failed host command, with what it printed. */
@@ -57,7 +56,8 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
         reject(new CommandError(`${cmd} ${args.join(' ')}`, a.status, a.stderr || a.stdout.slice(-2000)));
       else resolve(result);
     });
-    runner.send({ id, cmd, args, input: opts.input ?? '', timeoutMs: opts.timeoutMs ?? 30_000 });
+    const req: CommandRequest = { id, cmd, args, input: opts.input ?? '', timeoutMs: opts.timeoutMs ?? 30_000 };
+    runner.send(req);
   });
 }
 
@@ -81,7 +81,8 @@ export function startConsoleAndSandbox(keeper: BootRequest['keeper']): Promise<S
         return reject(new CommandError('start of the sandbox', null, a.spawnError ?? ''));
       resolve({ pid: a.sandboxPid, exited: runner.watch(a.keeperPid).exited });
     });
-    runner.send({ id, op: 'boot', keeper });
+    const req: BootRequest = { id, op: 'boot', keeper };
+    runner.send(req);
   });
 }
 
@@ -146,9 +147,7 @@ export function leaveHostCommandsCgroup(dir: string): void {
 /** The host command runner of this process, started at its first command and again should it die. */
 function hostRunner(): HostRunner {
   if (runner) return runner;
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./host-runner.js', import.meta.url))], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn('/usr/bin/perl', ['-e', HOST_RUNNER], { stdio: ['pipe', 'pipe', 'inherit'] });
   // Before its first command (sent after this returns): everything it starts is then in that cgroup.
   if (runnerCgroup) moveToCgroup(child.pid, runnerCgroup);
   const pipes = [child.stdin, child.stdout] as unknown as Array<{ ref(): void; unref(): void }>;

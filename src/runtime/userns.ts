@@ -46,12 +46,17 @@ const claimPrefix = (tag: string, instanceId?: string) => (instanceId ? `${tag} 
 /**
  * One cloud's claims of id ranges (its runtime holds one). The claims are files shared by every cloud of the host;
  * they are all read once, at the cloud's first claim or release: its instances' claims left by a previous daemon are
- * known again, and those of ended processes of other clouds freed. After that it knows its own, so a launch reads
- * the directory's names only and a halt removes one file (a launch among fifty once read fifty files).
+ * known again, and those of ended processes of other clouds freed. After that it knows its own and the others' it
+ * met, so a launch makes one file and a halt removes one (a launch among fifty once read fifty files).
  */
 export class IdClaims {
   /** Instance id → slot (base = ID_FIRST_BASE + slot × ID_RANGE). */
   private readonly slots = new Map<string, number>();
+  /**
+   * Slots other clouds held at the last reading of every claim, or found held since (a launch tries the first slot
+   * not known held: one file creation, no reading of the directory; one freed meanwhile is seen at the next reading).
+   */
+  private readonly othersClaims = new Set<number>();
   /** Slots being claimed now: launches at once each try a slot the others are not trying. */
   private readonly claiming = new Set<number>();
   private scanned?: Promise<void>;
@@ -68,21 +73,23 @@ export class IdClaims {
       return ID_FIRST_BASE + own * ID_RANGE;
     }
     for (let attempt = 0; attempt < 2; attempt++) {
-      const taken = new Set(await readdir(IDS_DIR));
+      const own = new Set(this.slots.values());
       for (let n = 0; n < MAX_ID_SLOTS; n++) {
-        if (taken.has(String(n)) || this.claiming.has(n)) continue;
+        if (own.has(n) || this.othersClaims.has(n) || this.claiming.has(n)) continue;
         this.claiming.add(n);
         try {
           await writeFile(slotFile(n), mine, { flag: 'wx' });
           this.slots.set(instanceId, n);
           return ID_FIRST_BASE + n * ID_RANGE;
-        } catch {
-          // Claimed meanwhile (another launch, another cloud): the next free one.
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          // Claimed (by another cloud, since the last reading): the next one.
+          this.othersClaims.add(n);
         } finally {
           this.claiming.delete(n);
         }
       }
-      // None free: ended processes' claims since the first reading are freed, then once more.
+      // None free: ended processes' claims are freed and every claim read again, then once more.
       await this.scan();
     }
     throw new Error("no free id range for an instance's user namespace");
@@ -101,6 +108,7 @@ export class IdClaims {
   private async scan(): Promise<void> {
     await mkdir(IDS_DIR, { recursive: true });
     const names = await readdir(IDS_DIR);
+    this.othersClaims.clear();
     await Promise.all(
       names.map(async (name) => {
         const held = await readAsync(path.join(IDS_DIR, name));
@@ -109,7 +117,8 @@ export class IdClaims {
         else if (Number(pid) && !processAlive(Number(pid))) {
           // Still the same claim (not removed and claimed again meanwhile by a launch that saw it ended too).
           if ((await readAsync(path.join(IDS_DIR, name))) === held) await rm(path.join(IDS_DIR, name), { force: true });
-        }
+          else this.othersClaims.add(Number(name));
+        } else this.othersClaims.add(Number(name));
       }),
     );
   }
