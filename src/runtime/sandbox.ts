@@ -340,7 +340,7 @@ export type BootFilesSpec = Pick<BootSpec, 'instanceDir' | 'env' | 'userData' | 
 /**
  * The boot files of one instance, which the first stage copies into its /run/halo with the shared ones
  * (writeSharedBootFiles): written from libuv's thread pool (fifty launches at once spent a third of a second of the
- * event loop here), while the launch claims the instance's id range and makes its cgroups.
+ * event loop here), while the launch claims the instance's id range.
  */
 export async function writeBootFiles(spec: BootFilesSpec): Promise<void> {
   const boot = path.join(spec.instanceDir, 'boot');
