@@ -199,6 +199,12 @@ async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, time
   throw new Error(`bench: timed out waiting for ${what}`);
 }
 
+/** Whether an instance's console (under the cloud's instances directory) shows the marker yet. */
+function consoleHas(instancesDir: string, id: string, marker: string): true | undefined {
+  const file = path.join(instancesDir, id, 'console.log');
+  return existsSync(file) && readFileSync(file, 'utf8').includes(marker) ? true : undefined;
+}
+
 /**
  * Resolves once an instance's console shows the marker, woken by the kernel (inotify on its directory, or on the
  * instances' directory until its own is made) rather than by a poll: a poll's own CPU would be taken from the launch
@@ -206,7 +212,6 @@ async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, time
  */
 function consoleShows(instancesDir: string, id: string, marker: string, timeoutMs: number): Promise<void> {
   const dir = path.join(instancesDir, id);
-  const file = path.join(dir, 'console.log');
   return new Promise((resolve, reject) => {
     let watcher: FSWatcher | undefined;
     let watching = '';
@@ -221,7 +226,7 @@ function consoleShows(instancesDir: string, id: string, marker: string, timeoutM
     };
     const check = () => {
       if (done) return;
-      if (existsSync(file) && readFileSync(file, 'utf8').includes(marker)) return finish();
+      if (consoleHas(instancesDir, id, marker)) return finish();
       const want = existsSync(dir) ? dir : instancesDir;
       if (want === watching) return;
       watcher?.close();
@@ -284,13 +289,10 @@ export async function benchEc2(): Promise<BenchRow[]> {
       launched.push(...ids);
       return ids;
     };
-    const consoleHas = (id: string, marker: string) => {
-      const file = path.join(cloud.home, 'instances', id, 'console.log');
-      return existsSync(file) && readFileSync(file, 'utf8').includes(marker) ? true : undefined;
-    };
+    const instancesDir = path.join(cloud.home, 'instances');
     // A first instance keeps the VPC's namespace up, as in a running VPC.
     const [anchor] = await run('#!/bin/sh\necho anchor-up\n');
-    await waitFor(() => consoleHas(anchor, 'anchor-up'), 60_000, 'the first instance');
+    await waitFor(() => consoleHas(instancesDir, anchor, 'anchor-up'), 60_000, 'the first instance');
 
     const floors: number[] = [];
     const launches: number[] = [];
@@ -300,7 +302,7 @@ export async function benchEc2(): Promise<BenchRow[]> {
       const busy0 = busyCpuMs();
       const t0 = performance.now();
       const [id] = await run(`#!/bin/sh\necho user-data-running-${i}\n`);
-      await consoleShows(path.join(cloud.home, 'instances'), id, `user-data-running-${i}`, 60_000);
+      await consoleShows(instancesDir, id, `user-data-running-${i}`, 60_000);
       cpu.push(busyCpuMs() - busy0);
       if (process.env.HALO_TRACE) {
         console.error(
@@ -347,7 +349,7 @@ export async function benchEc2(): Promise<BenchRow[]> {
     const t0 = performance.now();
     const fifty = await run('#!/bin/sh\necho load-user-data-running\n', LOAD_INSTANCES);
     await waitFor(
-      () => (fifty.every((id) => consoleHas(id, 'load-user-data-running')) ? true : undefined),
+      () => (fifty.every((id) => consoleHas(instancesDir, id, 'load-user-data-running')) ? true : undefined),
       300_000,
       `${LOAD_INSTANCES} instances`,
       20,
@@ -463,12 +465,14 @@ export async function benchEc2(): Promise<BenchRow[]> {
     const many = await run(undefined, count);
     await waitFor(
       () => {
-        const failed = many.find((id) => consoleHas(id, 'ended unexpectedly') || consoleHas(id, 'launch failed'));
+        const failed = many.find(
+          (id) => consoleHas(instancesDir, id, 'ended unexpectedly') || consoleHas(instancesDir, id, 'launch failed'),
+        );
         if (failed)
           throw new Error(
             `${failed} of ${count} failed:\n${readFileSync(path.join(cloud.home, 'instances', failed, 'console.log'), 'utf8')}`,
           );
-        return many.every((id) => consoleHas(id, 'boot finished')) ? true : undefined;
+        return many.every((id) => consoleHas(instancesDir, id, 'boot finished')) ? true : undefined;
       },
       600_000,
       `${count} instances`,
