@@ -141,12 +141,19 @@ export function cgroupPlan(tag: string, instanceId: string, limits: InstanceLimi
   return { dirs, cpuDir, steps: steps.map((f) => f.join('\t')).join('\n') };
 }
 
+/** A cgroup of the cloud under the daemon's own of the cpu controller, at that weight; undefined without one. */
+function makeCloudCpuCgroup(tag: string, name: string, shares: number): string | undefined {
+  const parent = ownDir('cpu');
+  if (!parent) return undefined;
+  const dir = path.join(parent, cgroupName(tag, name));
+  if (!existsSync(dir)) mkdirSync(dir);
+  write(dir, 'cpu.shares', shares);
+  return dir;
+}
+
 /** The cloud's cgroup of the cpu controller that holds its instances' (at INSTANCES_CPU_SHARES), made at its start. */
 export function makeInstancesCgroup(tag: string): void {
-  const dir = instancesParent(tag, 'cpu');
-  if (!dir) return;
-  if (!existsSync(dir)) mkdirSync(dir);
-  write(dir, 'cpu.shares', INSTANCES_CPU_SHARES);
+  makeCloudCpuCgroup(tag, 'instances', INSTANCES_CPU_SHARES);
 }
 
 /**
@@ -163,12 +170,7 @@ export function setUpCgroups(plan: CgroupPlan, provisioning: string | undefined)
  * cpu controller. Found again by its name (`halo-<tag>-provisioning`) and removed with the cloud's other cgroups.
  */
 export function makeProvisioningCgroup(tag: string): string | undefined {
-  const parent = ownDir('cpu');
-  if (!parent) return undefined;
-  const dir = path.join(parent, cgroupName(tag, 'provisioning'));
-  if (!existsSync(dir)) mkdirSync(dir);
-  write(dir, 'cpu.shares', SET_UP_CPU_SHARES);
-  return dir;
+  return makeCloudCpuCgroup(tag, 'provisioning', SET_UP_CPU_SHARES);
 }
 
 /** The daemon's own cgroup of the cpu controller (where a process leaves the provisioning cgroup for). */
