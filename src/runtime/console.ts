@@ -99,7 +99,8 @@ close $_ for ($go_sandbox_r, $go_init_r, $ready_w);
 my $args = do { local $/; <STDIN> };
 exit 0 unless defined $args && length $args;
 my ($path, $cap, $owner, $fifos, $cgroups, $cgsteps, $program, $netns, $gate, $bell, $wire, $netgate) = split /\\0/, $args, -1;
-sub fail { kill 9, $pid; syswrite(STDOUT, "error $_[0]\\n"); exit 1; }
+# A failure ends the sandbox first (made ahead, and already running its first stage when told), then says why.
+sub fail { kill 9, $pid; waitpid($pid, 0); syswrite(STDOUT, "error $_[0]\\n"); exit 1; }
 # The instance's cgroups with their limits (limits.ts cgroupPlan), before anything joins them. A previous boot's are
 # removed first: busy (EBUSY) while its last processes exit, a short and bounded wait.
 for my $step (split /\\n/, $cgsteps) {
@@ -166,16 +167,15 @@ for my $go ($go_init, $go_sandbox) {
   close $go;
 }
 if (length $netns) {
-  my $stop = sub { kill 9, $pid; waitpid($pid, 0); fail($_[0]); };
   eval { make_netns($netns, $owner < 0 ? '' : $owner) };
-  if ($@) { chomp(my $e = $@); $stop->("network namespace $netns: $e"); }
+  if ($@) { chomp(my $e = $@); fail("network namespace $netns: $e"); }
   my $e = open_gate($gate);
-  $stop->($e) if $e;
+  fail($e) if $e;
   my ($name) = $netns =~ m{([^/]+)$};
   $e = length $wire ? ip_batch($name, $wire) : '';
-  $stop->($e) if $e;
+  fail($e) if $e;
   $e = length $netgate ? open_gate($netgate) : '';
-  $stop->($e) if $e;
+  fail($e) if $e;
 }
 syswrite(STDOUT, "$pid\\n");
 close STDOUT;
