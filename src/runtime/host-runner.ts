@@ -43,14 +43,20 @@ $SIG{CHLD} = sub { syswrite($wake_w, 'x'); };
 sub now_ms { Time::HiRes::time() * 1000 }
 sub text { Encode::decode('UTF-8', $_[0] // '') }
 sub bytes { Encode::encode('UTF-8', $_[0] // '') }
-sub send_line {
-  my $line = $json->encode($_[0]) . "\\n";
-  while (length $line) {
-    my $n = syswrite(STDOUT, $line);
-    if (!defined $n) { next if $!{EINTR}; exit 0; }
-    substr($line, 0, $n, '');
+# Writes it all to a blocking handle (a signal may cut a write short); false when the reader is gone.
+sub write_all {
+  my ($fh, $data) = @_;
+  while (length $data) {
+    my $n = syswrite($fh, $data);
+    if (!defined $n) { next if $!{EINTR}; return 0; }
+    substr($data, 0, $n, '');
   }
+  return 1;
 }
+# An answer; the daemon gone, this process ends.
+sub send_line { write_all(\\*STDOUT, $json->encode($_[0]) . "\\n") or exit 0; }
+# The answer to a request whose process could not start.
+sub refuse { send_line({ id => $_[0], status => undef, stdout => '', stderr => '', spawnError => $_[1] }); }
 
 # Starts a process without waiting for its exec: its stdin, stdout (and stderr unless inherited) on pipes, in a session
 # of its own, with the environment given (else this one's). Returns (pid, in, out, err, exec) or (undef, why) when it
@@ -101,10 +107,7 @@ sub finish_job {
   my ($pid, $status) = @_;
   my $job = delete $jobs{$pid} or return;
   close $_ for grep { defined } ($job->{in}, $job->{out}, $job->{err}, $job->{exec});
-  if (length $job->{exec_errno}) {
-    return send_line({ id => $job->{id}, status => undef, stdout => '', stderr => '',
-      spawnError => exec_error($job->{cmd}, $job->{exec_errno}) });
-  }
+  return refuse($job->{id}, exec_error($job->{cmd}, $job->{exec_errno})) if length $job->{exec_errno};
   my $ms = now_ms() - $job->{started};
   printf STDERR "[halo trace] host command took %.0f ms (status %s): %s\\n", $ms, $status // 'null',
     substr(join(' ', $job->{cmd}, @{$job->{args}}), 0, 200) if $ENV{HALO_TRACE} && $ms > $SLOW_MS;
@@ -116,7 +119,7 @@ sub start_waiting {
     my $req = shift @waiting;
     my ($pid, $in, $out, $err, $exec) = start($req->{cmd}, $req->{args} // [], undef, 0);
     unless (defined $pid) {
-      send_line({ id => $req->{id}, status => undef, stdout => '', stderr => '', spawnError => $in });
+      refuse($req->{id}, $in);
       next;
     }
     my $timeout = $req->{timeoutMs} // 0;
@@ -151,16 +154,9 @@ sub boot {
   }
   undef $spare;
   $next_spare = $k;
-  if ($keeper->{error}) {
-    send_line({ id => $req->{id}, status => undef, stdout => '', stderr => '', spawnError => $keeper->{error} });
-    return;
-  }
-  my $data = bytes($k->{input});
-  while (length $data) {
-    my $n = syswrite($keeper->{in}, $data);
-    if (!defined $n) { next if $!{EINTR}; last; }
-    substr($data, 0, $n, '');
-  }
+  return refuse($req->{id}, $keeper->{error}) if $keeper->{error};
+  # A keeper gone meanwhile fails its boot by its end (no answer line).
+  write_all($keeper->{in}, bytes($k->{input}));
   close $keeper->{in};
   $keepers{$keeper->{pid}} = { id => $req->{id}, out => $keeper->{out}, first => '', answered => 0 };
 }
@@ -174,7 +170,7 @@ sub keeper_answer {
     send_line({ id => $kp->{id}, status => 0, stdout => '', stderr => '', keeperPid => 0 + $pid, sandboxPid => 0 + $1 });
   } else {
     (my $why = $line) =~ s/^error //;
-    send_line({ id => $kp->{id}, status => undef, stdout => '', stderr => '', spawnError => text($why) });
+    refuse($kp->{id}, text($why));
   }
 }
 
